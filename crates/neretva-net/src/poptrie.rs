@@ -1,0 +1,416 @@
+//! A poptrie: an immutable longest-prefix-match structure for one address
+//! family, after Asai and Ohara, "Poptrie: A Compressed Trie with Population
+//! Count for Fast and Scalable Software IP Routing Table Lookup" (SIGCOMM
+//! 2015).
+//!
+//! The first bits of an address index a flat array ("direct pointing"),
+//! one bit more than the bit length of the number of prefixes, between
+//! [`MIN_DIRECT_BITS`] and [`Key::MAX_DIRECT_BITS`]. Each entry is either a leaf or a node. A node covers
+//! the next six bits of the address: a 64-bit vector marks which of its 64
+//! positions continue in a child node, and a second vector marks where a new
+//! run of equal leaves begins among the remaining positions. Children and
+//! leaves of a node are stored contiguously, so a population count of the
+//! bits below the position gives the index of the child or leaf. Prefixes
+//! whose length is not a multiple of the stride are expanded over the
+//! positions they cover, more specific prefixes overwriting less specific
+//! ones, so every leaf holds the most specific prefix for its range.
+//!
+//! One addition to the published design is path compression, for sparse
+//! IPv6 tables: when every longer prefix below a node shares its next bits,
+//! the node skips them, comparing them at once with the bits it stores, and
+//! a mismatch ends the lookup with the leaf stored just before the node's
+//! own leaves.
+
+use std::marker::PhantomData;
+use std::mem::size_of;
+
+/// The number of address bits consumed by one node.
+const STRIDE: u32 = 6;
+
+/// Marks a direct-pointing entry that is a leaf rather than a node index.
+const LEAF_FLAG: u32 = 1 << 31;
+
+/// The slot returned when no prefix matches. Every real slot is smaller.
+pub(crate) const NO_SLOT: u32 = LEAF_FLAG - 1;
+
+/// The fewest leading bits resolved by the direct-pointing array.
+const MIN_DIRECT_BITS: u32 = 8;
+
+/// The most bits a node can skip.
+const MAX_SKIP: u32 = 32;
+
+/// An unsigned integer holding an address, most significant bit first.
+pub(crate) trait Key: Copy {
+    /// The most leading bits resolved by the direct-pointing array.
+    const MAX_DIRECT_BITS: u32;
+
+    /// The `width` bits that start `offset` bits from the most significant
+    /// end, padded with zero bits past the end of the key. Requires `offset`
+    /// to be below the key's bit count and `width` to lie between 1 and the
+    /// bit count.
+    fn extract(self, offset: u32, width: u32) -> usize;
+
+    /// The number of leading bits from `offset` on that the keys share;
+    /// `offset` must be below the key's bit count.
+    fn common_bits(self, other: Self, offset: u32) -> u32;
+}
+
+impl Key for u32 {
+    const MAX_DIRECT_BITS: u32 = 18;
+
+    #[inline]
+    fn extract(self, offset: u32, width: u32) -> usize {
+        ((self << offset) >> (Self::BITS - width)) as usize
+    }
+
+    fn common_bits(self, other: Self, offset: u32) -> u32 {
+        ((self ^ other) << offset).leading_zeros()
+    }
+}
+
+impl Key for u128 {
+    /// Global unicast space is only 2000::/3, so IPv6 uses two more bits
+    /// than IPv4 to spread its prefixes as widely.
+    const MAX_DIRECT_BITS: u32 = 20;
+
+    #[inline]
+    fn extract(self, offset: u32, width: u32) -> usize {
+        ((self << offset) >> (Self::BITS - width)) as usize
+    }
+
+    fn common_bits(self, other: Self, offset: u32) -> u32 {
+        ((self ^ other) << offset).leading_zeros()
+    }
+}
+
+/// A prefix to store: the key with its host bits cleared, the prefix length
+/// and the slot that a lookup returns for addresses it matches best.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prefix<K> {
+    pub(crate) key: K,
+    pub(crate) len: u8,
+    pub(crate) slot: u32,
+}
+
+impl<K: Key> Prefix<K> {
+    fn len(&self) -> u32 {
+        u32::from(self.len)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Node {
+    /// Bit `p` is set when position `p` continues in a child node.
+    children: u64,
+    /// Bit `p` is set when position `p` holds no child and starts a run of
+    /// equal leaves.
+    leaves: u64,
+    /// The index in `nodes` of the first child.
+    child_base: u32,
+    /// The index in `leaves` of the first leaf. When the node skips bits,
+    /// the leaf before it is the result for keys whose skipped bits differ.
+    leaf_base: u32,
+    /// The bits to compare before reading the node's own six bits, stored
+    /// in the low `skip` bits.
+    skip_bits: u32,
+    /// The number of bits skipped, at most `MAX_SKIP`.
+    skip: u8,
+}
+
+/// An immutable longest-prefix-match structure over keys of type `K`.
+#[derive(Clone, Debug)]
+pub(crate) struct Poptrie<K> {
+    /// The number of leading bits that index `direct`.
+    direct_bits: u32,
+    /// Indexed by the first `direct_bits` bits: a node index, or a slot with
+    /// `LEAF_FLAG` set. Empty when the trie holds no prefix.
+    direct: Vec<u32>,
+    nodes: Vec<Node>,
+    leaves: Vec<u32>,
+    key: PhantomData<K>,
+}
+
+impl<K: Key> Poptrie<K> {
+    /// Builds the trie from distinct prefixes sorted by key and then by
+    /// length, each with a slot smaller than `NO_SLOT`.
+    pub(crate) fn build(prefixes: &[Prefix<K>]) -> Self {
+        let significant = usize::BITS - prefixes.len().leading_zeros();
+        let direct_bits = (significant + 1).clamp(MIN_DIRECT_BITS, K::MAX_DIRECT_BITS);
+        let mut trie = Self {
+            direct_bits,
+            direct: Vec::new(),
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            key: PhantomData,
+        };
+        if prefixes.is_empty() {
+            return trie;
+        }
+        let mut defaults = vec![NO_SLOT; 1 << direct_bits];
+        let mut short: Vec<Prefix<K>> = prefixes
+            .iter()
+            .filter(|p| p.len() <= direct_bits)
+            .copied()
+            .collect();
+        short.sort_by_key(|p| p.len);
+        for prefix in &short {
+            paint(&mut defaults, prefix, 0, direct_bits);
+        }
+        trie.direct = defaults.iter().map(|&slot| slot | LEAF_FLAG).collect();
+
+        let deeper = |a: &Prefix<K>, b: &Prefix<K>| {
+            a.key.extract(0, direct_bits) == b.key.extract(0, direct_bits)
+        };
+        for group in prefixes.chunk_by(deeper) {
+            if group.iter().all(|p| p.len() <= direct_bits) {
+                continue;
+            }
+            let index = group[0].key.extract(0, direct_bits);
+            let node = trie.nodes.len();
+            trie.nodes.push(Node::default());
+            trie.fill(node, group, direct_bits, defaults[index]);
+            trie.direct[index] = to_u32(node);
+        }
+        trie.nodes.shrink_to_fit();
+        trie.leaves.shrink_to_fit();
+        trie
+    }
+
+    /// Fills node `node`, which covers the bits from `offset` of the keys in
+    /// `prefixes`. All of them share their first `offset` bits; those no
+    /// longer than `offset` were resolved higher up and are ignored here,
+    /// their best match being `default`.
+    fn fill(&mut self, node: usize, prefixes: &[Prefix<K>], offset: u32, default: u32) {
+        let (skip, skip_bits) = skippable(prefixes, offset);
+        if skip > 0 {
+            self.leaves.push(default);
+        }
+        let offset = offset + skip;
+        let end = offset + STRIDE;
+        let mut leaf = [default; 64];
+        for len in offset + 1..=end {
+            for prefix in prefixes.iter().filter(|p| p.len() == len) {
+                paint(&mut leaf, prefix, offset, STRIDE);
+            }
+        }
+
+        let same_position = |a: &Prefix<K>, b: &Prefix<K>| {
+            a.key.extract(offset, STRIDE) == b.key.extract(offset, STRIDE)
+        };
+        let has_deeper = |group: &[Prefix<K>]| group.iter().any(|p| p.len() > end);
+        let mut children = 0u64;
+        for group in prefixes.chunk_by(same_position).filter(|g| has_deeper(g)) {
+            children |= 1 << group[0].key.extract(offset, STRIDE);
+        }
+        let child_base = self.nodes.len();
+        let child_count = children.count_ones() as usize;
+        self.nodes.resize(child_base + child_count, Node::default());
+
+        let leaf_base = self.leaves.len();
+        let mut leaves = 0u64;
+        let mut previous = None;
+        for (position, &slot) in leaf.iter().enumerate() {
+            if children & (1 << position) == 0 && previous != Some(slot) {
+                self.leaves.push(slot);
+                leaves |= 1 << position;
+                previous = Some(slot);
+            }
+        }
+        self.nodes[node] = Node {
+            children,
+            leaves,
+            child_base: to_u32(child_base),
+            leaf_base: to_u32(leaf_base),
+            skip_bits,
+            skip: skip as u8,
+        };
+
+        let groups = prefixes.chunk_by(same_position).filter(|g| has_deeper(g));
+        for (child, group) in (child_base..).zip(groups) {
+            let position = group[0].key.extract(offset, STRIDE);
+            self.fill(child, group, end, leaf[position]);
+        }
+    }
+
+    /// The slot of the most specific prefix matching `key`, or `NO_SLOT`.
+    #[inline]
+    pub(crate) fn lookup(&self, key: K) -> u32 {
+        let Some(&entry) = self.direct.get(key.extract(0, self.direct_bits)) else {
+            return NO_SLOT;
+        };
+        if entry & LEAF_FLAG != 0 {
+            return entry & !LEAF_FLAG;
+        }
+        let mut node = self.nodes[entry as usize];
+        let mut offset = self.direct_bits;
+        loop {
+            if node.skip != 0 {
+                let skip = u32::from(node.skip);
+                if key.extract(offset, skip) as u32 != node.skip_bits {
+                    return self.leaves[node.leaf_base as usize - 1];
+                }
+                offset += skip;
+            }
+            let bit = 1u64 << key.extract(offset, STRIDE);
+            if node.children & bit != 0 {
+                let below = (node.children & (bit - 1)).count_ones();
+                node = self.nodes[(node.child_base + below) as usize];
+                offset += STRIDE;
+            } else {
+                let up_to = (node.leaves & (bit | (bit - 1))).count_ones();
+                return self.leaves[(node.leaf_base + up_to - 1) as usize];
+            }
+        }
+    }
+
+    /// The heap bytes held.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.direct.capacity() * size_of::<u32>()
+            + self.nodes.capacity() * size_of::<Node>()
+            + self.leaves.capacity() * size_of::<u32>()
+    }
+
+    /// The number of nodes below the direct-pointing array.
+    #[cfg(test)]
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+/// How many bits from `offset` on a node for `prefixes` can skip, and their
+/// value: those that every prefix longer than `offset` shares, stopping
+/// before the end of the shortest of them, so that none ends among the
+/// skipped bits.
+fn skippable<K: Key>(prefixes: &[Prefix<K>], offset: u32) -> (u32, u32) {
+    let mut deeper = prefixes.iter().filter(|p| p.len() > offset);
+    let Some(first) = deeper.next() else {
+        return (0, 0);
+    };
+    let mut last = first;
+    let mut shortest = first.len();
+    for prefix in deeper {
+        last = prefix;
+        shortest = shortest.min(prefix.len());
+    }
+    // The keys are sorted, so all of them share what the extremes share.
+    let skip = first
+        .key
+        .common_bits(last.key, offset)
+        .min(shortest - offset - 1)
+        .min(MAX_SKIP);
+    if skip == 0 {
+        (0, 0)
+    } else {
+        (skip, first.key.extract(offset, skip) as u32)
+    }
+}
+
+/// Writes the prefix's slot over every position of `targets` that it covers,
+/// where `targets` has one position for each value of the `width` bits from
+/// `offset`. The prefix length must lie in `offset..=offset + width`.
+fn paint<K: Key>(targets: &mut [u32], prefix: &Prefix<K>, offset: u32, width: u32) {
+    let fixed = prefix.len() - offset;
+    let start = if fixed == 0 {
+        0
+    } else {
+        prefix.key.extract(offset, fixed) << (width - fixed)
+    };
+    targets[start..start + (1 << (width - fixed))].fill(prefix.slot);
+}
+
+/// Converts an index that the builder keeps below `LEAF_FLAG`.
+fn to_u32(index: usize) -> u32 {
+    u32::try_from(index)
+        .ok()
+        .filter(|&index| index < LEAF_FLAG)
+        .expect("a poptrie holds fewer than 2^31 nodes and leaves")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(key: u32, len: u8, slot: u32) -> Prefix<u32> {
+        Prefix { key, len, slot }
+    }
+
+    #[test]
+    fn empty_trie_matches_nothing() {
+        let trie = Poptrie::<u128>::build(&[]);
+        assert_eq!(trie.lookup(0), NO_SLOT);
+        assert_eq!(trie.lookup(u128::MAX), NO_SLOT);
+        assert_eq!(trie.memory_bytes(), 0);
+    }
+
+    #[test]
+    fn nested_prefixes_resolve_to_the_most_specific() {
+        let prefixes = [
+            prefix(0, 0, 0),
+            prefix(0x0a00_0000, 8, 1),
+            prefix(0x0a01_0000, 16, 2),
+            prefix(0x0a01_0200, 23, 3),
+            prefix(0x0a01_0300, 24, 4),
+            prefix(0x0a01_0380, 25, 5),
+            prefix(0x0a01_0381, 32, 6),
+        ];
+        let trie = Poptrie::build(&prefixes);
+        assert_eq!(trie.lookup(0x0b00_0000), 0);
+        assert_eq!(trie.lookup(0x0a02_0000), 1);
+        assert_eq!(trie.lookup(0x0a01_0000), 2);
+        assert_eq!(trie.lookup(0x0a01_0201), 3);
+        assert_eq!(trie.lookup(0x0a01_0301), 4);
+        assert_eq!(trie.lookup(0x0a01_0380), 5);
+        assert_eq!(trie.lookup(0x0a01_0381), 6);
+        assert_eq!(trie.lookup(0x0a01_0382), 5);
+        assert_eq!(trie.lookup(0x0a01_0400), 2);
+    }
+
+    #[test]
+    fn leaves_are_compressed_and_paths_skipped() {
+        let trie = Poptrie::build(&[prefix(0x0a01_0000, 24, 0)]);
+        // One node below 10.0.0.0/8 skips fifteen bits and reads the next
+        // six; its leaves are the miss leaf, then runs of the /24 and of
+        // nothing.
+        assert_eq!(trie.node_count(), 1);
+        assert_eq!(trie.leaves, [NO_SLOT, 0, NO_SLOT]);
+        assert_eq!(trie.lookup(0x0a01_00ff), 0);
+        assert_eq!(trie.lookup(0x0a01_0100), NO_SLOT);
+        assert_eq!(trie.lookup(0x0a01_0800), NO_SLOT);
+        assert_eq!(trie.lookup(0x0a01_3f00), NO_SLOT);
+    }
+
+    #[test]
+    fn direct_array_grows_with_the_table() {
+        let small: Vec<_> = (0..1000).map(|i| prefix(i << 8, 24, i)).collect();
+        assert_eq!(Poptrie::build(&small).direct_bits, 11);
+        assert_eq!(Poptrie::build(&small[..1]).direct_bits, MIN_DIRECT_BITS);
+        let large: Vec<_> = (0..1 << 20).map(|i| prefix(i << 8, 24, i)).collect();
+        let trie = Poptrie::build(&large);
+        assert_eq!(trie.direct_bits, 18);
+        assert_eq!(trie.lookup(0x00ab_cdef), 0xabcd);
+    }
+
+    #[test]
+    fn sparse_ipv6_prefixes_need_few_nodes() {
+        let base = 0x2001_0db8_0001_0002_u128 << 64;
+        let trie = Poptrie::build(&[
+            Prefix {
+                key: base,
+                len: 64,
+                slot: 0,
+            },
+            Prefix {
+                key: base | (1 << 60),
+                len: 68,
+                slot: 1,
+            },
+        ]);
+        assert_eq!(trie.node_count(), 2);
+        assert_eq!(trie.lookup(base | 1), 0);
+        assert_eq!(trie.lookup(base | (1 << 60) | 1), 1);
+        assert_eq!(trie.lookup(base | (1 << 61)), 0);
+        assert_eq!(trie.lookup(base ^ (1 << 64)), NO_SLOT);
+        assert_eq!(trie.lookup(base ^ (1 << 100)), NO_SLOT);
+        assert_eq!(trie.lookup(0), NO_SLOT);
+    }
+}

@@ -1,0 +1,516 @@
+//! Longest-prefix match over IPv4 and IPv6 networks.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::mem::size_of;
+use std::net::IpAddr;
+use std::slice;
+
+use crate::cidr::Cidr;
+use crate::poptrie::{NO_SLOT, Poptrie, Prefix};
+
+/// Collects networks and their values, then freezes them into a
+/// [`PrefixTable`].
+///
+/// The same network may be inserted several times, for instance when two
+/// constituents claim it; the table keeps every value, in insertion order.
+#[derive(Clone, Debug)]
+pub struct PrefixTableBuilder<V> {
+    entries: Vec<(Cidr, V)>,
+}
+
+impl<V> PrefixTableBuilder<V> {
+    /// Makes an empty builder.
+    pub fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Makes an empty builder with room for `capacity` insertions.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Adds a network and its value.
+    pub fn insert(&mut self, cidr: Cidr, value: V) {
+        self.entries.push((cidr, value));
+    }
+
+    /// The number of insertions so far, counting repeated networks.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing was inserted yet.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Freezes the builder into a table.
+    ///
+    /// # Panics
+    ///
+    /// Panics with more than 2^31 - 2 distinct networks.
+    pub fn build(self) -> PrefixTable<V> {
+        let mut entries = self.entries;
+        // A stable sort keeps the values of one network in insertion order.
+        entries.sort_by_key(|&(cidr, _)| cidr);
+
+        let mut records: Vec<Record> = Vec::new();
+        let mut heads = Vec::with_capacity(entries.len());
+        let mut extras = Vec::new();
+        // The chain of networks containing the last record, least specific
+        // first; sorted order visits a network right before those it holds.
+        let mut ancestors: Vec<u32> = Vec::new();
+        for (cidr, value) in entries {
+            if records.last().map(|r| r.cidr) == Some(cidr) {
+                extras.push(value);
+                continue;
+            }
+            while let Some(&top) = ancestors.last() {
+                if records[top as usize].cidr.contains_cidr(&cidr) {
+                    break;
+                }
+                ancestors.pop();
+            }
+            let slot = to_slot(records.len());
+            records.push(Record {
+                cidr,
+                parent: ancestors.last().copied().unwrap_or(NO_SLOT),
+                extra_start: to_slot(extras.len()),
+            });
+            heads.push(Head {
+                value,
+                len: cidr.prefix_len(),
+            });
+            ancestors.push(slot);
+        }
+        records.shrink_to_fit();
+        heads.shrink_to_fit();
+        extras.shrink_to_fit();
+
+        let mut v4 = Vec::new();
+        let mut v6 = Vec::new();
+        for (slot, record) in (0..).zip(&records) {
+            let len = record.cidr.prefix_len();
+            match record.cidr.network() {
+                IpAddr::V4(key) => v4.push(Prefix {
+                    key: u32::from(key),
+                    len,
+                    slot,
+                }),
+                IpAddr::V6(key) => v6.push(Prefix {
+                    key: u128::from(key),
+                    len,
+                    slot,
+                }),
+            }
+        }
+        PrefixTable {
+            v4: Poptrie::build(&v4),
+            v6: Poptrie::build(&v6),
+            records,
+            heads,
+            extras,
+        }
+    }
+}
+
+impl<V> Default for PrefixTableBuilder<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V> Extend<(Cidr, V)> for PrefixTableBuilder<V> {
+    fn extend<I: IntoIterator<Item = (Cidr, V)>>(&mut self, iter: I) {
+        self.entries.extend(iter);
+    }
+}
+
+impl<V> FromIterator<(Cidr, V)> for PrefixTableBuilder<V> {
+    fn from_iter<I: IntoIterator<Item = (Cidr, V)>>(iter: I) -> Self {
+        Self {
+            entries: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// One distinct network of a table.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    cidr: Cidr,
+    /// The slot of the most specific other network containing this one, or
+    /// `NO_SLOT`.
+    parent: u32,
+    /// The index in `extras` of the network's second value; its values there
+    /// run up to the next record's `extra_start`.
+    extra_start: u32,
+}
+
+/// What a longest-prefix lookup needs of a network, kept together so that
+/// it costs one memory access after the trie.
+#[derive(Clone, Copy, Debug)]
+struct Head<V> {
+    /// The first value inserted for the network.
+    value: V,
+    len: u8,
+}
+
+/// An immutable map from IPv4 and IPv6 networks to values, answering which
+/// networks contain an address or a network.
+///
+/// Each address family has its own [poptrie] giving the most specific
+/// network of an address in a few memory accesses; every network also links
+/// to the most specific network containing it, which yields all the
+/// covering networks in order. Build one with [`PrefixTableBuilder`].
+///
+/// Where a network was inserted more than once, the methods that return one
+/// value return the first one inserted, and those that return an iterator
+/// yield every value, in insertion order.
+///
+/// [poptrie]: https://doi.org/10.1145/2785956.2787474
+#[derive(Clone)]
+pub struct PrefixTable<V> {
+    /// Every distinct network, sorted; a network's index is its slot.
+    records: Vec<Record>,
+    /// The first value of each network, by slot.
+    heads: Vec<Head<V>>,
+    /// The other values of networks inserted more than once, grouped by slot.
+    extras: Vec<V>,
+    v4: Poptrie<u32>,
+    v6: Poptrie<u128>,
+}
+
+impl<V> PrefixTable<V> {
+    /// The most specific network containing `address`, with its first value.
+    #[inline]
+    pub fn longest_match(&self, address: IpAddr) -> Option<(Cidr, &V)> {
+        let head = self.heads.get(self.slot_of(address) as usize)?;
+        Some((Cidr::masked(address, head.len), &head.value))
+    }
+
+    /// The most specific network containing `address`, with all its values.
+    pub fn longest_match_values(&self, address: IpAddr) -> Option<(Cidr, Values<'_, V>)> {
+        let slot = self.slot_of(address);
+        let record = self.records.get(slot as usize)?;
+        Some((record.cidr, self.values_of(slot)))
+    }
+
+    /// Every network containing `address` with each of its values, most
+    /// specific network first.
+    pub fn all_matches(&self, address: IpAddr) -> impl Iterator<Item = (Cidr, &V)> {
+        self.chain(self.slot_of(address))
+    }
+
+    /// Every network containing `cidr`, including `cidr` itself when it is
+    /// in the table, with each of its values, most specific first.
+    pub fn covering<'a>(&'a self, cidr: &Cidr) -> impl Iterator<Item = (Cidr, &'a V)> + use<'a, V> {
+        let mut slot = self.slot_of(cidr.network());
+        while let Some(record) = self.records.get(slot as usize) {
+            if record.cidr.prefix_len() <= cidr.prefix_len() {
+                break;
+            }
+            slot = record.parent;
+        }
+        self.chain(slot)
+    }
+
+    /// Every network contained in `cidr`, including `cidr` itself when it is
+    /// in the table, with each of its values, in sorted order: by address,
+    /// then less specific first.
+    pub fn covered_by<'a>(
+        &'a self,
+        cidr: &Cidr,
+    ) -> impl Iterator<Item = (Cidr, &'a V)> + use<'a, V> {
+        let cidr = *cidr;
+        // The contained networks sort right after `cidr` and before any
+        // network that it does not contain.
+        let start = self.records.partition_point(|record| record.cidr < cidr);
+        (start..self.records.len())
+            .take_while(move |&slot| cidr.contains_cidr(&self.records[slot].cidr))
+            .flat_map(move |slot| self.entries_of(slot))
+    }
+
+    /// The values of exactly this network, in insertion order; empty when it
+    /// is not in the table.
+    pub fn get(&self, cidr: &Cidr) -> Values<'_, V> {
+        match self
+            .records
+            .binary_search_by(|record| record.cidr.cmp(cidr))
+        {
+            Ok(slot) => self.values_of(slot as u32),
+            Err(_) => Values {
+                first: None,
+                rest: [].iter(),
+            },
+        }
+    }
+
+    /// Every network with each of its values, sorted by family, address and
+    /// then prefix length.
+    pub fn iter(&self) -> impl Iterator<Item = (Cidr, &V)> {
+        (0..self.records.len()).flat_map(move |slot| self.entries_of(slot))
+    }
+
+    /// The number of distinct networks.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the table holds no network.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The number of values, counting each value of a repeated network.
+    pub fn value_count(&self) -> usize {
+        self.heads.len() + self.extras.len()
+    }
+
+    /// The approximate heap bytes used by the table, not counting heap memory
+    /// that the values themselves own.
+    pub fn memory_bytes(&self) -> usize {
+        self.records.capacity() * size_of::<Record>()
+            + self.heads.capacity() * size_of::<Head<V>>()
+            + self.extras.capacity() * size_of::<V>()
+            + self.v4.memory_bytes()
+            + self.v6.memory_bytes()
+    }
+
+    #[inline]
+    fn slot_of(&self, address: IpAddr) -> u32 {
+        match address {
+            IpAddr::V4(address) => self.v4.lookup(u32::from(address)),
+            IpAddr::V6(address) => self.v6.lookup(u128::from(address)),
+        }
+    }
+
+    /// The values of a slot that exists.
+    fn values_of(&self, slot: u32) -> Values<'_, V> {
+        let slot = slot as usize;
+        let start = self.records[slot].extra_start as usize;
+        let end = self
+            .records
+            .get(slot + 1)
+            .map_or(self.extras.len(), |next| next.extra_start as usize);
+        Values {
+            first: Some(&self.heads[slot].value),
+            rest: self.extras[start..end].iter(),
+        }
+    }
+
+    /// The network of a slot that exists paired with each of its values.
+    fn entries_of(&self, slot: usize) -> impl Iterator<Item = (Cidr, &V)> {
+        let cidr = self.records[slot].cidr;
+        self.values_of(slot as u32).map(move |value| (cidr, value))
+    }
+
+    /// The entries of `slot` and of each network containing it, most
+    /// specific first; nothing for `NO_SLOT`.
+    fn chain(&self, slot: u32) -> impl Iterator<Item = (Cidr, &V)> {
+        let first = (slot != NO_SLOT).then_some(slot);
+        std::iter::successors(first, move |&slot| {
+            let parent = self.records[slot as usize].parent;
+            (parent != NO_SLOT).then_some(parent)
+        })
+        .flat_map(move |slot| self.entries_of(slot as usize))
+    }
+}
+
+/// The values of one network, first inserted first.
+#[derive(Debug)]
+pub struct Values<'a, V> {
+    first: Option<&'a V>,
+    rest: slice::Iter<'a, V>,
+}
+
+impl<V> Clone for Values<'_, V> {
+    fn clone(&self) -> Self {
+        Self {
+            first: self.first,
+            rest: self.rest.clone(),
+        }
+    }
+}
+
+impl<'a, V> Iterator for Values<'a, V> {
+    type Item = &'a V;
+
+    fn next(&mut self) -> Option<&'a V> {
+        self.first.take().or_else(|| self.rest.next())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = usize::from(self.first.is_some()) + self.rest.len();
+        (len, Some(len))
+    }
+}
+
+impl<V> ExactSizeIterator for Values<'_, V> {}
+
+impl<V> FusedIterator for Values<'_, V> {}
+
+impl<V: fmt::Debug> fmt::Debug for PrefixTable<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<V> FromIterator<(Cidr, V)> for PrefixTable<V> {
+    fn from_iter<I: IntoIterator<Item = (Cidr, V)>>(iter: I) -> Self {
+        iter.into_iter().collect::<PrefixTableBuilder<V>>().build()
+    }
+}
+
+/// Converts a record or value index, which must stay below `NO_SLOT`.
+fn to_slot(index: usize) -> u32 {
+    u32::try_from(index)
+        .ok()
+        .filter(|&index| index < NO_SLOT)
+        .expect("a prefix table holds fewer than 2^31 - 1 networks and values")
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+
+    fn table(networks: &[(&str, &'static str)]) -> PrefixTable<&'static str> {
+        networks
+            .iter()
+            .map(|&(cidr, owner)| (cidr.parse().unwrap(), owner))
+            .collect()
+    }
+
+    fn sample() -> PrefixTable<&'static str> {
+        table(&[
+            ("0.0.0.0/0", "default"),
+            ("10.0.0.0/8", "big-isp"),
+            ("10.20.0.0/16", "university"),
+            ("10.20.30.0/24", "faculty"),
+            ("10.20.30.0/24", "lab"),
+            ("10.20.30.128/25", "cert"),
+            ("192.0.2.0/24", "doc"),
+            ("2001:db8::/32", "doc6"),
+            ("2001:db8:1::/48", "ministry"),
+            ("2001:db8:1:2::/64", "hospital"),
+        ])
+    }
+
+    #[track_caller]
+    fn check<'a>(entries: impl Iterator<Item = (Cidr, &'a &'static str)>, expect: Expect) {
+        let actual: Vec<String> = entries
+            .map(|(cidr, owner)| format!("{cidr} {owner}"))
+            .collect();
+        expect.assert_eq(&actual.join(", "));
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn net(text: &str) -> Cidr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn longest_match_picks_the_most_specific() {
+        let t = sample();
+        let longest = |address: &str| {
+            t.longest_match(ip(address))
+                .map(|(cidr, owner)| format!("{cidr} {owner}"))
+        };
+        expect![[r#"Some("10.20.30.128/25 cert")"#]]
+            .assert_eq(&format!("{:?}", longest("10.20.30.200")));
+        expect![[r#"Some("10.20.30.0/24 faculty")"#]]
+            .assert_eq(&format!("{:?}", longest("10.20.30.1")));
+        expect![[r#"Some("10.20.0.0/16 university")"#]]
+            .assert_eq(&format!("{:?}", longest("10.20.31.1")));
+        expect![[r#"Some("0.0.0.0/0 default")"#]].assert_eq(&format!("{:?}", longest("8.8.8.8")));
+        expect![[r#"Some("2001:db8:1:2::/64 hospital")"#]]
+            .assert_eq(&format!("{:?}", longest("2001:db8:1:2::99")));
+        expect!["None"].assert_eq(&format!("{:?}", longest("2001:db9::1")));
+        expect!["None"].assert_eq(&format!("{:?}", longest("::ffff:10.20.30.1")));
+        let (cidr, values) = t.longest_match_values(ip("10.20.30.1")).unwrap();
+        assert_eq!(values.len(), 2);
+        expect![[r#"10.20.30.0/24 ["faculty", "lab"]"#]]
+            .assert_eq(&format!("{cidr} {:?}", values.collect::<Vec<_>>()));
+    }
+
+    #[test]
+    fn all_matches_lists_every_owner() {
+        let t = sample();
+        check(
+            t.all_matches(ip("10.20.30.200")),
+            expect![
+                "10.20.30.128/25 cert, 10.20.30.0/24 faculty, 10.20.30.0/24 lab, 10.20.0.0/16 university, 10.0.0.0/8 big-isp, 0.0.0.0/0 default"
+            ],
+        );
+        check(
+            t.all_matches(ip("2001:db8:1:3::1")),
+            expect!["2001:db8:1::/48 ministry, 2001:db8::/32 doc6"],
+        );
+        check(t.all_matches(ip("2001:db9::1")), expect![""]);
+    }
+
+    #[test]
+    fn covering_and_covered_by_report_overlaps() {
+        let t = sample();
+        check(
+            t.covering(&net("10.20.30.0/24")),
+            expect![
+                "10.20.30.0/24 faculty, 10.20.30.0/24 lab, 10.20.0.0/16 university, 10.0.0.0/8 big-isp, 0.0.0.0/0 default"
+            ],
+        );
+        check(
+            t.covering(&net("10.20.30.0/23")),
+            expect!["10.20.0.0/16 university, 10.0.0.0/8 big-isp, 0.0.0.0/0 default"],
+        );
+        check(t.covering(&net("2001:db9::/32")), expect![""]);
+        check(
+            t.covered_by(&net("10.0.0.0/8")),
+            expect![
+                "10.0.0.0/8 big-isp, 10.20.0.0/16 university, 10.20.30.0/24 faculty, 10.20.30.0/24 lab, 10.20.30.128/25 cert"
+            ],
+        );
+        check(t.covered_by(&net("10.20.30.0/25")), expect![""]);
+        check(
+            t.covered_by(&net("2001:db8::/31")),
+            expect!["2001:db8::/32 doc6, 2001:db8:1::/48 ministry, 2001:db8:1:2::/64 hospital"],
+        );
+        check(
+            t.covered_by(&net("::/0")).take(1),
+            expect!["2001:db8::/32 doc6"],
+        );
+    }
+
+    #[test]
+    fn exact_get_len_and_debug() {
+        let t = sample();
+        let values: Vec<_> = t.get(&net("10.20.30.0/24")).copied().collect();
+        assert_eq!(values, ["faculty", "lab"]);
+        assert_eq!(t.get(&net("10.20.30.0/23")).len(), 0);
+        assert_eq!(t.len(), 9);
+        assert_eq!(t.value_count(), 10);
+        assert!(!t.is_empty());
+        assert!(t.memory_bytes() > 0);
+        let small = table(&[("192.0.2.0/24", "doc"), ("192.0.2.0/24", "doc-2")]);
+        expect![[r#"{192.0.2.0/24: "doc", 192.0.2.0/24: "doc-2"}"#]]
+            .assert_eq(&format!("{small:?}"));
+    }
+
+    #[test]
+    fn empty_table_matches_nothing() {
+        let t = PrefixTableBuilder::<u32>::new().build();
+        assert!(t.is_empty());
+        assert_eq!(t.longest_match(ip("192.0.2.1")), None);
+        assert_eq!(t.all_matches(ip("2001:db8::1")).count(), 0);
+        assert_eq!(t.covering(&net("0.0.0.0/0")).count(), 0);
+        assert_eq!(t.covered_by(&net("::/0")).count(), 0);
+    }
+}

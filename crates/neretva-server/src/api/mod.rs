@@ -1,0 +1,112 @@
+//! The REST API under `/api/v1`: one module per resource, each with its wire types (DTOs).
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod contacts;
+pub mod health;
+pub mod lookup;
+pub mod orgs;
+pub mod tokens;
+pub mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorCode};
+
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    let import_limit = state.config().max_import_bytes;
+    Router::new()
+        .route("/openapi.json", get(crate::openapi::document))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/organisations", get(orgs::list).post(orgs::create))
+        .route(
+            "/organisations/import",
+            post(orgs::import).layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route("/organisations/export", get(orgs::export))
+        .route("/organisations/{org}", get(orgs::get).put(orgs::update).delete(orgs::remove))
+        .route("/organisations/{org}/contacts", get(contacts::list_for_org).post(contacts::create))
+        .route("/organisations/{org}/assets", get(assets::list_for_org).post(assets::create))
+        .route("/contacts", get(contacts::list))
+        .route("/contacts/{id}", get(contacts::get).put(contacts::update).delete(contacts::remove))
+        .route("/assets", get(assets::list))
+        .route("/assets/{id}", get(assets::get).delete(assets::remove))
+        .route("/lookup", get(lookup::lookup))
+        .route("/lookup/overlaps", get(lookup::overlaps))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get).patch(users::update))
+        .route("/users/{id}/password", post(users::set_password))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such API endpoint")
+}
+
+/// Paging for listings: `limit` (1–1000, default 100) and an opaque `cursor`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    pub(crate) fn limit(&self) -> Result<usize, ApiError> {
+        match self.limit {
+            None => Ok(100),
+            Some(n @ 1..=1000) => Ok(n as usize),
+            Some(n) => Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
+        }
+    }
+
+    /// Applies offset paging over an already filtered, ordered list.
+    pub(crate) fn apply<T>(&self, items: Vec<T>) -> Result<Paged<T>, ApiError> {
+        let limit = self.limit()?;
+        let offset = match &self.cursor {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| ApiError::bad_request("cursor", "invalid cursor"))?,
+        };
+        let total = items.len();
+        let items: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+        let next = offset + items.len();
+        Ok(Paged { items, next_cursor: (next < total).then(|| next.to_string()) })
+    }
+}
+
+/// A page of results.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Parses an id path segment.
+pub(crate) fn parse_id(field: &str, text: &str) -> Result<neretva_model::Uuid, ApiError> {
+    neretva_model::Uuid::try_parse(text)
+        .map_err(|_| ApiError::bad_request(field, format!("{text:?} is not a valid id")))
+}
+
+/// Formats a timestamp as RFC 3339.
+pub(crate) fn rfc3339(at: neretva_model::Timestamp) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

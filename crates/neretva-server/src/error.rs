@@ -1,0 +1,273 @@
+//! The one API error type and its table of stable codes.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use neretva_model::FieldError;
+use neretva_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Stable error codes; clients match on these, never on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidJson,
+    ValidationFailed,
+    ImportRejected,
+    Unauthenticated,
+    InvalidCredentials,
+    AccountLocked,
+    AccountDisabled,
+    CsrfFailed,
+    Forbidden,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    /// The code's wire name and HTTP status: the single table of both.
+    pub fn describe(self) -> (&'static str, StatusCode) {
+        match self {
+            ErrorCode::InvalidRequest => ("invalid_request", StatusCode::BAD_REQUEST),
+            ErrorCode::InvalidJson => ("invalid_json", StatusCode::BAD_REQUEST),
+            ErrorCode::ValidationFailed => ("validation_failed", StatusCode::UNPROCESSABLE_ENTITY),
+            ErrorCode::ImportRejected => ("import_rejected", StatusCode::UNPROCESSABLE_ENTITY),
+            ErrorCode::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            ErrorCode::InvalidCredentials => ("invalid_credentials", StatusCode::UNAUTHORIZED),
+            ErrorCode::AccountLocked => ("account_locked", StatusCode::FORBIDDEN),
+            ErrorCode::AccountDisabled => ("account_disabled", StatusCode::FORBIDDEN),
+            ErrorCode::CsrfFailed => ("csrf_failed", StatusCode::FORBIDDEN),
+            ErrorCode::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
+            ErrorCode::NotFound => ("not_found", StatusCode::NOT_FOUND),
+            ErrorCode::Conflict => ("conflict", StatusCode::CONFLICT),
+            ErrorCode::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            ErrorCode::UnsupportedMediaType => {
+                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            }
+            ErrorCode::RateLimited => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
+            ErrorCode::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+            ErrorCode::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        }
+    }
+}
+
+/// One problem with one field (and, for imports, one line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub field: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine-readable code such as `validation_failed`.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+    /// The offending field, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every problem found, for validation and import errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+/// An error returned by a handler.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+    pub details: Vec<ErrorDetail>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into(), field: None, details: Vec::new(), retry_after: None }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn forbidden(why: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::Forbidden, why)
+    }
+
+    pub fn bad_request(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, message).with_field(field)
+    }
+
+    /// A validation failure listing every field error; the first one names `field`.
+    pub fn validation(errors: Vec<FieldError>) -> ApiError {
+        let first = errors.first().cloned();
+        let message = match &first {
+            Some(error) if errors.len() == 1 => error.to_string(),
+            Some(error) => format!("{error} (and {} more problems)", errors.len() - 1),
+            None => "invalid input".to_owned(),
+        };
+        ApiError {
+            code: ErrorCode::ValidationFailed,
+            message,
+            field: first.map(|error| error.field),
+            details: errors
+                .into_iter()
+                .map(|error| ErrorDetail { field: error.field, message: error.message, line: None })
+                .collect(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> ApiError {
+        ApiError::validation(vec![error])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound { kind, key } => {
+                ApiError::new(ErrorCode::NotFound, format!("{kind} {key} not found"))
+            }
+            StoreError::Conflict { field, message } => {
+                ApiError::new(ErrorCode::Conflict, format!("{field}: {message}")).with_field(field)
+            }
+            StoreError::Import(errors) => {
+                let count = errors.len();
+                let first = errors.first().map(ToString::to_string).unwrap_or_default();
+                ApiError {
+                    code: ErrorCode::ImportRejected,
+                    message: format!("import rejected, nothing was written: {count} errors, first: {first}"),
+                    field: errors.first().map(|error| error.field.clone()),
+                    details: errors
+                        .into_iter()
+                        .map(|error| ErrorDetail {
+                            field: error.field,
+                            message: error.message,
+                            line: Some(error.line),
+                        })
+                        .collect(),
+                    retry_after: None,
+                }
+            }
+            StoreError::SchemaTooNew { .. } | StoreError::SchemaTooOld { .. } => {
+                tracing::error!(error = %error, "Database schema mismatch.");
+                ApiError::new(ErrorCode::Unavailable, "database schema mismatch")
+            }
+            StoreError::Backend(message) => {
+                tracing::error!(error = %message, "Storage failed.");
+                ApiError::new(ErrorCode::Internal, "internal error")
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected a request with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(bytes) => {
+                if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than the limit")
+                } else {
+                    ApiError::new(ErrorCode::InvalidRequest, bytes.body_text())
+                }
+            }
+            JsonRejection::JsonDataError(error) => json_error(&error.body_text()),
+            JsonRejection::JsonSyntaxError(error) => {
+                ApiError::new(ErrorCode::InvalidJson, error.body_text())
+            }
+            other => ApiError::new(ErrorCode::InvalidJson, other.body_text()),
+        }
+    }
+}
+
+/// Turns serde's message into an error naming the field, e.g. `unknown field `foo``.
+fn json_error(text: &str) -> ApiError {
+    // Axum's text reads "Failed to deserialize the JSON body into the target type: PATH: MESSAGE".
+    let detail = text.split_once("target type: ").map_or(text, |(_, rest)| rest);
+    let field = detail
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned())
+        .or_else(|| {
+            detail
+                .split_once("missing field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(name, _)| name.to_owned())
+        })
+        .or_else(|| {
+            detail.split_once(": ").map(|(path, _)| path.to_owned()).filter(|path| {
+                !path.contains(' ') && path != "."
+            })
+        });
+    let mut error = ApiError::new(ErrorCode::InvalidJson, detail.to_owned());
+    error.field = field;
+    error
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code.describe();
+        let body = ErrorBody {
+            code: code.to_owned(),
+            message: self.message,
+            field: self.field,
+            details: self.details,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        let error = json_error(
+            "Failed to deserialize the JSON body into the target type: unknown field `colour`, expected one of `name`, `short_name` at line 1 column 10",
+        );
+        assert_eq!(error.field.as_deref(), Some("colour"));
+        let error = json_error(
+            "Failed to deserialize the JSON body into the target type: entity_type: unknown variant `big` at line 1 column 3",
+        );
+        assert_eq!(error.field.as_deref(), Some("entity_type"));
+    }
+}

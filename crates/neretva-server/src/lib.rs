@@ -1,0 +1,182 @@
+//! Neretva's HTTP server: the REST API under `/api/v1`, authentication, OpenAPI, metrics.
+//!
+//! **API Boundary.** The binary builds an [`AppState`] and calls [`app`] for the router.
+//!
+//! **Architecture Invariant:** this is the only crate that knows HTTP: status codes, headers,
+//! cookies and the JSON wire types (DTOs in `api::*`). Handlers hold no SQL; they call the
+//! `neretva_store::Store` trait and filter every read with `neretva_model::access::may_see`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod html;
+mod metrics_layer;
+pub mod openapi;
+pub mod registry;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use neretva_model::org::AuthorityLevels;
+use neretva_store::{Store, StoreError};
+
+pub use crate::extract::{Auth, MaybeAuth};
+use crate::auth::{LoginRateLimiter, PasswordParams, VerifiedCache};
+use crate::registry::RegistrySnapshot;
+
+/// Settings the server needs, compiled from the configuration file by the binary.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Short name of the organisation that operates this instance (the CERT itself).
+    pub operator_org: String,
+    pub authority_levels: AuthorityLevels,
+    pub password_params: PasswordParams,
+    /// How long a login session lasts.
+    pub session_ttl: Duration,
+    /// Whether session cookies carry the `Secure` attribute (turn off only for plain-HTTP tests).
+    pub cookie_secure: bool,
+    /// The largest request body accepted by ordinary endpoints.
+    pub max_body_bytes: usize,
+    /// The largest bulk import accepted.
+    pub max_import_bytes: usize,
+    /// Login attempts allowed per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Consecutive failed logins that lock an account.
+    pub lockout_threshold: u32,
+    pub lockout_duration: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            operator_org: "CERT-BIH".into(),
+            authority_levels: AuthorityLevels::default(),
+            password_params: PasswordParams::default(),
+            session_ttl: Duration::from_secs(8 * 3600),
+            cookie_secure: true,
+            max_body_bytes: 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
+            login_attempts_per_minute: 10,
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Everything handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: ServerConfig,
+    verified: VerifiedCache,
+    login_limiter: LoginRateLimiter,
+    registry: RwLock<Arc<RegistrySnapshot>>,
+    metrics: Option<PrometheusHandle>,
+    dummy_hash: String,
+}
+
+impl AppState {
+    /// Builds the state and loads the registry snapshot from the store.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+        metrics: Option<PrometheusHandle>,
+    ) -> Result<AppState, StoreError> {
+        let snapshot = RegistrySnapshot::load(store.as_ref(), &config.operator_org).await?;
+        let dummy_hash = auth::dummy_hash(config.password_params);
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                login_limiter: LoginRateLimiter::new(config.login_attempts_per_minute),
+                store,
+                config,
+                verified: VerifiedCache::default(),
+                registry: RwLock::new(Arc::new(snapshot)),
+                metrics,
+                dummy_hash,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn verified(&self) -> &VerifiedCache {
+        &self.inner.verified
+    }
+
+    pub(crate) fn login_limiter(&self) -> &LoginRateLimiter {
+        &self.inner.login_limiter
+    }
+
+    pub(crate) fn dummy_hash(&self) -> &str {
+        &self.inner.dummy_hash
+    }
+
+    /// The current registry snapshot (organisations, hierarchy, lookup index).
+    pub fn registry(&self) -> Arc<RegistrySnapshot> {
+        match self.inner.registry.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Reloads the registry snapshot after a change to organisations or assets.
+    pub async fn refresh_registry(&self) -> Result<(), StoreError> {
+        let snapshot =
+            RegistrySnapshot::load(self.store(), &self.inner.config.operator_org).await?;
+        match self.inner.registry.write() {
+            Ok(mut guard) => *guard = Arc::new(snapshot),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(snapshot),
+        }
+        Ok(())
+    }
+
+    /// Reloads the snapshot when it is older than `max_age` (other processes may have changed
+    /// the registry in a shared PostgreSQL database).
+    pub(crate) async fn registry_fresh(&self, max_age: Duration) -> Arc<RegistrySnapshot> {
+        let snapshot = self.registry();
+        if snapshot.loaded_at.elapsed() > max_age {
+            if let Err(error) = self.refresh_registry().await {
+                tracing::warn!(error = %error, "Registry refresh failed; serving the previous snapshot.");
+            }
+            return self.registry();
+        }
+        snapshot
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config().max_body_bytes;
+    Router::new()
+        .nest("/api/v1", api::router(&state))
+        .route("/healthz", get(api::health::healthz))
+        .route("/metrics", get(api::health::metrics))
+        .merge(html::router())
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(axum::middleware::from_fn(html::security_headers))
+        .with_state(state)
+}
+
+/// Handle of the Prometheus recorder, installed once per process.
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}

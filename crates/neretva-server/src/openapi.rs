@@ -1,0 +1,67 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Neretva API",
+        description = "The REST API of Neretva, the platform for national and sectoral CERTs. \
+            Authenticate with `Authorization: Bearer <token>` or a session cookie from \
+            `/api/v1/auth/login` (then send `X-CSRF-Token` on requests that change something). \
+            Errors are JSON objects with a stable `code`, a `message` and the offending `field`.",
+        license(name = "EUPL-1.2")
+    ),
+    paths(
+        api::health::healthz, api::health::metrics,
+        api::auth::login, api::auth::logout, api::auth::me,
+        api::orgs::list, api::orgs::get, api::orgs::create, api::orgs::update, api::orgs::remove,
+        api::orgs::import, api::orgs::export,
+        api::contacts::list, api::contacts::list_for_org, api::contacts::get, api::contacts::create,
+        api::contacts::update, api::contacts::remove,
+        api::assets::list, api::assets::list_for_org, api::assets::get, api::assets::create, api::assets::remove,
+        api::lookup::lookup, api::lookup::overlaps,
+        api::users::list, api::users::get, api::users::create, api::users::update, api::users::set_password,
+        api::users::disable, api::users::enable,
+        api::tokens::list, api::tokens::create, api::tokens::revoke,
+        api::audit::list, api::audit::verify,
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Login sessions"),
+        (name = "organisations", description = "The constituency registry"),
+        (name = "contacts", description = "Contacts of organisations"),
+        (name = "assets", description = "IP ranges, ASNs and domains of organisations"),
+        (name = "lookup", description = "Who owns an address, domain or AS"),
+        (name = "users", description = "User accounts"),
+        (name = "tokens", description = "API tokens"),
+        (name = "audit", description = "The hash-chained audit log"),
+        (name = "health", description = "Liveness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("nrt_…").build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::extract::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// Serves the OpenAPI document.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the HTTP API, driven in process with `oneshot`.
+
+mod access;
+mod auth;
+mod errors;
+mod registry;
+mod support;
+mod tokens_audit;

@@ -1,0 +1,145 @@
+//! A test instance: SQLite in memory, a small constituency and one user per role.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use neretva_model::org::{EntityType, OrganisationFields};
+use neretva_model::user::{Role, Scope};
+use neretva_server::auth::{PasswordParams, hash_secret, new_token};
+use neretva_server::{AppState, ServerConfig, app};
+use neretva_store::{Actor, NewUser, Store};
+use neretva_store_sqlite::SqliteStore;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub(crate) struct TestApp {
+    pub store: Arc<SqliteStore>,
+    pub router: axum::Router,
+    /// API tokens (write scope, admin scope for the admin) by username.
+    pub tokens: std::collections::HashMap<&'static str, String>,
+}
+
+pub(crate) const PASSWORD: &str = "correct-horse-battery";
+
+pub(crate) fn config() -> ServerConfig {
+    ServerConfig {
+        password_params: PasswordParams::insecure_fast(),
+        cookie_secure: false,
+        login_attempts_per_minute: 1000,
+        ..ServerConfig::default()
+    }
+}
+
+fn org(name: &str, short_name: &str, parent: Option<Uuid>) -> OrganisationFields {
+    OrganisationFields {
+        name: name.into(),
+        short_name: short_name.into(),
+        address: None,
+        country: "BA".into(),
+        sector: Some("energy".into()),
+        subsector: None,
+        entity_type: EntityType::Essential,
+        authority_level: "State".into(),
+        parent_id: parent,
+    }
+}
+
+/// Users: admin, analyst, auditor at the CERT; alice at EP-A, bob at EP-B, carol (community) at RES.
+pub(crate) async fn test_app() -> TestApp {
+    test_app_with(config()).await
+}
+
+pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    let actor = Actor("test".into());
+    let cert = store.create_org(&actor, &org("CERT BiH", "CERT-BIH", None)).await.unwrap();
+    let a = store.create_org(&actor, &org("Elektro A", "EP-A", Some(cert.id))).await.unwrap();
+    let b = store.create_org(&actor, &org("Elektro B", "EP-B", Some(cert.id))).await.unwrap();
+    let research = store.create_org(&actor, &org("Research Institute", "RES", None)).await.unwrap();
+    let params = config.password_params;
+    let mut tokens = std::collections::HashMap::new();
+    for (username, role, org_id) in [
+        ("admin", Role::Admin, cert.id),
+        ("analyst", Role::Analyst, cert.id),
+        ("auditor", Role::Auditor, cert.id),
+        ("alice", Role::Constituent, a.id),
+        ("bob", Role::Constituent, b.id),
+        ("carol", Role::Community, research.id),
+    ] {
+        let user = store
+            .create_user(
+                &actor,
+                &NewUser {
+                    org_id,
+                    username: username.into(),
+                    display_name: None,
+                    email: None,
+                    role,
+                    language: None,
+                    password_hash: Some(hash_secret(params, PASSWORD).unwrap()),
+                },
+            )
+            .await
+            .unwrap();
+        let scope = match role {
+            Role::Admin => Scope::Admin,
+            Role::Auditor => Scope::Read,
+            _ => Scope::Write,
+        };
+        let (token, secret) = new_token(params, user.id, "test", scope, None).unwrap();
+        store.create_token(&actor, &token).await.unwrap();
+        tokens.insert(username, secret);
+    }
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let state = AppState::new(dyn_store, config, None).await.unwrap();
+    let router = app(state);
+    TestApp { store, router, tokens }
+}
+
+/// A response's status, headers and JSON body (or `Value::Null` for an empty or non-JSON body).
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    /// A request with the user's bearer token (or anonymous for `None`).
+    pub(crate) async fn call(&self, user: Option<&str>, method: &str, uri: &str, body: Option<Value>) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(user) = user {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[user]));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    pub(crate) async fn get(&self, user: &str, uri: &str) -> Reply {
+        self.call(Some(user), "GET", uri, None).await
+    }
+}
+
+#[track_caller]
+pub(crate) fn assert_status(reply: &Reply, status: StatusCode) {
+    assert_eq!(reply.status, status, "body: {}", reply.text);
+}

@@ -1,0 +1,398 @@
+//! Neretva's scale-out storage backend: [`PostgresStore`] implements `neretva_store::Store` on
+//! PostgreSQL with `tokio-postgres` and a `deadpool-postgres` connection pool.
+//!
+//! Several `neretva serve` processes may share one database, so correctness never rests on
+//! process-local state: uniqueness is enforced by constraints, every change runs in a
+//! transaction, and every audited change first locks the single `audit_head` row
+//! (`SELECT ... FOR UPDATE`). That lock serialises writers across processes, so the audit chain
+//! stays linear and checks such as parent cycles see everything committed before them.
+//!
+//! The schema lives in numbered scripts under `migrations/`, embedded in the binary and tracked
+//! in `schema_migrations`; migrations run under an advisory lock, and [`PostgresStore::connect`]
+//! refuses a database migrated by a newer binary.
+//!
+//! **Architecture Invariant:** only store crates know SQL. This crate owns PostgreSQL's SQL and
+//! migrations; nothing outside `neretva-store-sqlite` and `neretva-store-postgres` writes a query.
+//!
+//! **Architecture Invariant:** every mutating method writes its change and its audit entry in one
+//! transaction.
+
+mod codec;
+mod migrations;
+mod ops;
+mod plan;
+mod registry;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use neretva_model::asset::{Asset, AssetValue};
+use neretva_model::audit::{AuditEntry, AuditEvent};
+use neretva_model::contact::{Contact, ContactFields};
+use neretva_model::org::{Organisation, OrganisationFields};
+use neretva_model::registry_io::RegistryDocument;
+use neretva_model::user::{Token, User};
+use neretva_model::{Timestamp, Uuid};
+use neretva_store::{
+    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
+    Session, Store, StoreError, UserPatch,
+};
+
+use crate::codec::{Error, Result, now};
+
+/// How many connections one process keeps.
+const POOL_SIZE: usize = 8;
+/// How long to wait for a new connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("status", &self.pool.status()).finish()
+    }
+}
+
+/// Runs one transaction on a pooled connection; `audited` transactions lock the audit head first.
+macro_rules! transaction {
+    ($store:expr, audited: $audited:expr, |$tx:ident| $body:expr) => {{
+        let result: Result<_> = async {
+            let mut client = $store.pool.get().await?;
+            let $tx = client.transaction().await?;
+            if $audited {
+                ops::lock_head(&$tx).await?;
+            }
+            let value = $body.await?;
+            $tx.commit().await?;
+            Ok(value)
+        }
+        .await;
+        result.map_err(|error: Error| error.0)
+    }};
+}
+
+/// Runs one statement or a read on a pooled connection, outside an explicit transaction.
+macro_rules! pooled {
+    ($store:expr, |$client:ident| $body:expr) => {{
+        let result: Result<_> = async {
+            let pooled = $store.pool.get().await?;
+            let $client = &pooled;
+            $body.await
+        }
+        .await;
+        result.map_err(|error: Error| error.0)
+    }};
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://` URL (with `?options=-csearch_path%3D<schema>` to use another
+    /// schema), and checks that the schema is not newer than this binary. It does not migrate.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|error| StoreError::Backend(format!("invalid PostgreSQL URL: {error}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("neretva");
+        }
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|error| StoreError::Backend(format!("connection pool: {error}")))?;
+        let store = PostgresStore { pool };
+        pooled!(store, |client| migrations::check_not_too_new(client))?;
+        Ok(store)
+    }
+
+    /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        pooled!(self, |client| async { Ok(client.batch_execute(sql).await?) })
+    }
+
+    async fn migrate_all(&self) -> Result<SchemaStatus> {
+        let mut client = self.pool.get().await?;
+        for migration in migrations::MIGRATIONS {
+            let tx = client.transaction().await?;
+            tx.batch_execute(migrations::LOCK).await?;
+            tx.batch_execute(migrations::CREATE_TRACKING).await?;
+            let current = migrations::check_not_too_new(&tx).await?.current;
+            if migration.version <= current {
+                tx.rollback().await?;
+                continue;
+            }
+            tx.batch_execute(migration.sql).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[&migration.version, &migration.name],
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        migrations::check_not_too_new(&client).await
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<SchemaStatus, StoreError> {
+        self.migrate_all().await.map_err(|error| error.0)
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        pooled!(self, |client| migrations::status(client))
+    }
+
+    async fn create_org(
+        &self,
+        actor: &Actor,
+        fields: &OrganisationFields,
+    ) -> Result<Organisation, StoreError> {
+        transaction!(self, audited: true, |tx| ops::create_org(&tx, now(), &actor.0, fields))
+    }
+
+    async fn update_org(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &OrganisationFields,
+    ) -> Result<Organisation, StoreError> {
+        transaction!(self, audited: true, |tx| ops::update_org(&tx, now(), &actor.0, id, fields))
+    }
+
+    async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| ops::delete_org(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
+        pooled!(self, |client| ops::get_org(client, id))
+    }
+
+    async fn find_org(&self, short_name: &str) -> Result<Option<Organisation>, StoreError> {
+        pooled!(self, |client| ops::find_org(client, short_name))
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        pooled!(self, |client| ops::list_orgs(client))
+    }
+
+    async fn create_contact(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            ops::create_contact(&tx, now(), &actor.0, org_id, fields, pgp_fingerprint)
+        })
+    }
+
+    async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            ops::update_contact(&tx, now(), &actor.0, id, fields, pgp_fingerprint)
+        })
+    }
+
+    async fn delete_contact(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| ops::delete_contact(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_contact(&self, id: Uuid) -> Result<Option<Contact>, StoreError> {
+        pooled!(self, |client| ops::get_contact(client, id))
+    }
+
+    async fn list_contacts(&self, org_id: Option<Uuid>) -> Result<Vec<Contact>, StoreError> {
+        pooled!(self, |client| ops::list_contacts(client, org_id))
+    }
+
+    async fn add_asset(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        value: &AssetValue,
+        description: Option<&str>,
+    ) -> Result<Asset, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            ops::add_asset(&tx, now(), &actor.0, org_id, value, description)
+        })
+    }
+
+    async fn delete_asset(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| ops::delete_asset(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_asset(&self, id: Uuid) -> Result<Option<Asset>, StoreError> {
+        pooled!(self, |client| ops::get_asset(client, id))
+    }
+
+    async fn list_assets(&self, org_id: Option<Uuid>) -> Result<Vec<Asset>, StoreError> {
+        pooled!(self, |client| ops::list_assets(client, org_id))
+    }
+
+    async fn import_registry(
+        &self,
+        actor: &Actor,
+        document: &RegistryDocument,
+        mode: ImportMode,
+    ) -> Result<ImportSummary, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            registry::import(&tx, now(), &actor.0, document, mode)
+        })
+    }
+
+    async fn export_registry(&self) -> Result<RegistryDocument, StoreError> {
+        let result: Result<_> = async {
+            let mut client = self.pool.get().await?;
+            // One snapshot for all the tables.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let document = registry::export(&tx).await?;
+            tx.commit().await?;
+            Ok(document)
+        }
+        .await;
+        result.map_err(|error: Error| error.0)
+    }
+
+    async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User, StoreError> {
+        transaction!(self, audited: true, |tx| ops::create_user(&tx, now(), &actor.0, user))
+    }
+
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: &UserPatch,
+    ) -> Result<User, StoreError> {
+        transaction!(self, audited: true, |tx| ops::update_user(&tx, now(), &actor.0, id, patch))
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        pooled!(self, |client| ops::get_user(client, id))
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        pooled!(self, |client| ops::find_user(client, username))
+    }
+
+    async fn list_users(&self, org_id: Option<Uuid>) -> Result<Vec<User>, StoreError> {
+        pooled!(self, |client| ops::list_users(client, org_id))
+    }
+
+    async fn password_hash(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        pooled!(self, |client| ops::password_hash(client, id))
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| {
+            ops::set_password(&tx, now(), &actor.0, id, password_hash)
+        })
+    }
+
+    async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        disabled: bool,
+    ) -> Result<User, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            ops::set_user_disabled(&tx, now(), &actor.0, id, disabled)
+        })
+    }
+
+    async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
+        // Plain failures are not audited and need not wait for the audit head.
+        let audited = !matches!(outcome, LoginOutcome::Failure { lock_until: None, .. });
+        transaction!(self, audited: audited, |tx| ops::record_login(&tx, id, outcome))
+    }
+
+    async fn create_token(&self, actor: &Actor, token: &NewToken) -> Result<Token, StoreError> {
+        transaction!(self, audited: true, |tx| ops::create_token(&tx, now(), &actor.0, token))
+    }
+
+    async fn get_token(&self, id: Uuid) -> Result<Option<(Token, String)>, StoreError> {
+        pooled!(self, |client| ops::get_token(client, id))
+    }
+
+    async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<Token>, StoreError> {
+        pooled!(self, |client| ops::list_tokens(client, user_id))
+    }
+
+    async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        at: Timestamp,
+    ) -> Result<Token, StoreError> {
+        transaction!(self, audited: true, |tx| ops::revoke_token(&tx, now(), &actor.0, id, at))
+    }
+
+    async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
+        pooled!(self, |client| ops::touch_token(client, id, at))
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        pooled!(self, |client| ops::create_session(client, session))
+    }
+
+    async fn get_session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        pooled!(self, |client| ops::get_session(client, id))
+    }
+
+    async fn delete_session(&self, id: Uuid) -> Result<(), StoreError> {
+        pooled!(self, |client| ops::delete_session(client, id))
+    }
+
+    async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        pooled!(self, |client| ops::delete_user_sessions(client, user_id))
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        pooled!(self, |client| ops::delete_expired_sessions(client, now))
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        transaction!(self, audited: true, |tx| ops::append_audit(&tx, now(), event.clone()))
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        pooled!(self, |client| ops::list_audit(client, query))
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        pooled!(self, |client| ops::audit_head(client))
+    }
+}

@@ -1,0 +1,64 @@
+//! The schema's migrations, embedded in the binary and tracked in `schema_migrations`.
+
+use deadpool_postgres::GenericClient;
+use neretva_store::{SchemaStatus, StoreError};
+
+use crate::codec::Result;
+
+/// A numbered SQL script.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+/// Every migration this binary knows, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// The newest migration this binary knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |migration| migration.version)
+}
+
+pub(crate) const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    bigint PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)";
+
+/// Serialises migrations of one schema across processes; released at the end of the
+/// transaction. The schema is part of the key, so databases shared by several schemas (as the
+/// tests do) migrate independently.
+pub(crate) const LOCK: &str =
+    "SELECT pg_advisory_xact_lock(1314159, hashtext(coalesce(current_schema(), '')))";
+
+/// The newest applied migration, 0 when nothing was applied.
+pub(crate) async fn current<C: GenericClient>(client: &C) -> Result<i64> {
+    let tracked = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .await?
+        .try_get::<_, bool>(0)?;
+    if !tracked {
+        return Ok(0);
+    }
+    let version: Option<i64> =
+        client.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.try_get(0)?;
+    Ok(version.unwrap_or(0))
+}
+
+pub(crate) async fn status<C: GenericClient>(client: &C) -> Result<SchemaStatus> {
+    Ok(SchemaStatus { current: current(client).await?, latest: latest() })
+}
+
+/// Refuses a database migrated by a newer binary.
+pub(crate) async fn check_not_too_new<C: GenericClient>(client: &C) -> Result<SchemaStatus> {
+    let status = status(client).await?;
+    if status.current > status.latest {
+        return Err(StoreError::SchemaTooNew { found: status.current, supported: status.latest }.into());
+    }
+    Ok(status)
+}

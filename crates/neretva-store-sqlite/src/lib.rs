@@ -1,0 +1,451 @@
+//! Neretva's embedded storage backend: [`SqliteStore`] implements `neretva_store::Store` on a
+//! bundled SQLite in WAL mode.
+//!
+//! One writer connection sits behind an async mutex, so writes (and the audit chain they extend)
+//! are serialised; a small pool of reader connections runs beside it, which WAL allows. Every
+//! rusqlite call runs on a blocking thread (`tokio::task::spawn_blocking`), never on the async
+//! runtime. Write transactions are `BEGIN IMMEDIATE`, so a second process on the same file waits
+//! for the write lock instead of failing half-way.
+//!
+//! The schema lives in numbered scripts under `migrations/`, embedded in the binary and tracked
+//! in `schema_migrations`; [`SqliteStore::open`] refuses a database migrated by a newer binary.
+//!
+//! **Architecture Invariant:** only store crates know SQL. This crate owns SQLite's SQL and
+//! migrations; nothing outside `neretva-store-sqlite` and `neretva-store-postgres` writes a query.
+//!
+//! **Architecture Invariant:** every mutating method writes its change and its audit entry in one
+//! transaction.
+
+mod codec;
+mod migrations;
+mod ops;
+mod plan;
+mod registry;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as SyncMutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use neretva_model::asset::{Asset, AssetValue};
+use neretva_model::audit::{AuditEntry, AuditEvent};
+use neretva_model::contact::{Contact, ContactFields};
+use neretva_model::org::{Organisation, OrganisationFields};
+use neretva_model::registry_io::RegistryDocument;
+use neretva_model::user::{Token, User};
+use neretva_model::{Timestamp, Uuid};
+use neretva_store::{
+    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
+    Session, Store, StoreError, UserPatch,
+};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::codec::{Error, now, truncate};
+
+/// How many reader connections run beside the writer.
+const READERS: usize = 4;
+/// How long a connection waits for a lock held by another connection or process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many prepared statements each connection keeps.
+const STATEMENT_CACHE: usize = 64;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: Arc<Mutex<Connection>>,
+    /// `None` for an in-memory database, whose only connection is the writer.
+    readers: Option<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Arc<SyncMutex<Vec<Connection>>>,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.readers.as_ref().map(|pool| pool.path.as_path());
+        f.debug_struct("SqliteStore").field("path", &path).finish_non_exhaustive()
+    }
+}
+
+fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    if writer {
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode stayed {mode:?} instead of WAL"
+            )));
+        }
+    } else {
+        conn.pragma_update(None, "query_only", "ON")?;
+    }
+    Ok(())
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    codec::store_error(error)
+}
+
+fn joined(error: tokio::task::JoinError) -> StoreError {
+    StoreError::Backend(format!("database task failed: {error}"))
+}
+
+impl SqliteStore {
+    /// Opens (and creates) a database file. It refuses a schema newer than this binary; an older
+    /// one opens, and [`Store::migrate`] brings it up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let writer = Connection::open_with_flags(path, flags).map_err(backend)?;
+        configure(&writer, true).map_err(backend)?;
+        migrations::check_not_too_new(&writer).map_err(|error| error.0)?;
+        let pool = ReaderPool {
+            path: path.to_owned(),
+            idle: Arc::new(SyncMutex::new(Vec::new())),
+            permits: Arc::new(Semaphore::new(READERS)),
+        };
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: Some(pool) })
+    }
+
+    /// A private in-memory database, for tests; reads and writes share one connection.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let writer = Connection::open_in_memory().map_err(backend)?;
+        configure(&writer, true).map_err(backend)?;
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: None })
+    }
+
+    /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
+    #[doc(hidden)]
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        let sql = sql.to_owned();
+        self.with_writer(move |conn| Ok(conn.execute_batch(&sql)?)).await
+    }
+
+    /// Runs `task` on the writer connection, outside any transaction.
+    async fn with_writer<T, F>(&self, task: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let mut conn = Arc::clone(&self.writer).lock_owned().await;
+        tokio::task::spawn_blocking(move || task(&mut conn).map_err(|error| error.0))
+            .await
+            .map_err(joined)?
+    }
+
+    /// Runs `task` in a write transaction; it commits when the task succeeds.
+    async fn write<T, F>(&self, task: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>, Timestamp) -> Result<T, Error> + Send + 'static,
+    {
+        self.with_writer(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = task(&tx, now())?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+
+    /// Runs `task` on a reader connection (or on the writer of an in-memory database).
+    async fn read<T, F>(&self, task: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let Some(pool) = &self.readers else {
+            return self.with_writer(move |conn| task(conn)).await;
+        };
+        let permit = Arc::clone(&pool.permits)
+            .acquire_owned()
+            .await
+            .map_err(|error| StoreError::Backend(format!("reader pool closed: {error}")))?;
+        let idle = Arc::clone(&pool.idle);
+        let path = pool.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let pooled = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_reader(&path)?,
+            };
+            let result = task(&conn).map_err(|error| error.0);
+            idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(conn);
+            result
+        })
+        .await
+        .map_err(joined)?
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    configure(&conn, false).map_err(backend)?;
+    Ok(conn)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<SchemaStatus, StoreError> {
+        self.with_writer(migrations::migrate).await
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        self.read(|conn| migrations::status(conn)).await
+    }
+
+    async fn create_org(
+        &self,
+        actor: &Actor,
+        fields: &OrganisationFields,
+    ) -> Result<Organisation, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        self.write(move |tx, at| ops::create_org(tx, at, &actor, &fields)).await
+    }
+
+    async fn update_org(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &OrganisationFields,
+    ) -> Result<Organisation, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        self.write(move |tx, at| ops::update_org(tx, at, &actor, id, &fields)).await
+    }
+
+    async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| ops::delete_org(tx, at, &actor, id)).await
+    }
+
+    async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
+        self.read(move |conn| ops::get_org(conn, id)).await
+    }
+
+    async fn find_org(&self, short_name: &str) -> Result<Option<Organisation>, StoreError> {
+        let short_name = short_name.to_owned();
+        self.read(move |conn| ops::find_org(conn, &short_name)).await
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
+        self.read(ops::list_orgs).await
+    }
+
+    async fn create_contact(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        let fingerprint = pgp_fingerprint.map(str::to_owned);
+        self.write(move |tx, at| {
+            ops::create_contact(tx, at, &actor, org_id, &fields, fingerprint.as_deref())
+        })
+        .await
+    }
+
+    async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        let fingerprint = pgp_fingerprint.map(str::to_owned);
+        self.write(move |tx, at| {
+            ops::update_contact(tx, at, &actor, id, &fields, fingerprint.as_deref())
+        })
+        .await
+    }
+
+    async fn delete_contact(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| ops::delete_contact(tx, at, &actor, id)).await
+    }
+
+    async fn get_contact(&self, id: Uuid) -> Result<Option<Contact>, StoreError> {
+        self.read(move |conn| ops::get_contact(conn, id)).await
+    }
+
+    async fn list_contacts(&self, org_id: Option<Uuid>) -> Result<Vec<Contact>, StoreError> {
+        self.read(move |conn| ops::list_contacts(conn, org_id)).await
+    }
+
+    async fn add_asset(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        value: &AssetValue,
+        description: Option<&str>,
+    ) -> Result<Asset, StoreError> {
+        let (actor, value) = (actor.0.clone(), value.clone());
+        let description = description.map(str::to_owned);
+        self.write(move |tx, at| {
+            ops::add_asset(tx, at, &actor, org_id, &value, description.as_deref())
+        })
+        .await
+    }
+
+    async fn delete_asset(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| ops::delete_asset(tx, at, &actor, id)).await
+    }
+
+    async fn get_asset(&self, id: Uuid) -> Result<Option<Asset>, StoreError> {
+        self.read(move |conn| ops::get_asset(conn, id)).await
+    }
+
+    async fn list_assets(&self, org_id: Option<Uuid>) -> Result<Vec<Asset>, StoreError> {
+        self.read(move |conn| ops::list_assets(conn, org_id)).await
+    }
+
+    async fn import_registry(
+        &self,
+        actor: &Actor,
+        document: &RegistryDocument,
+        mode: ImportMode,
+    ) -> Result<ImportSummary, StoreError> {
+        let (actor, document) = (actor.0.clone(), document.clone());
+        self.write(move |tx, at| registry::import(tx, at, &actor, &document, mode)).await
+    }
+
+    async fn export_registry(&self) -> Result<RegistryDocument, StoreError> {
+        self.read(registry::export).await
+    }
+
+    async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User, StoreError> {
+        let (actor, user) = (actor.0.clone(), user.clone());
+        self.write(move |tx, at| ops::create_user(tx, at, &actor, &user)).await
+    }
+
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        patch: &UserPatch,
+    ) -> Result<User, StoreError> {
+        let (actor, patch) = (actor.0.clone(), patch.clone());
+        self.write(move |tx, at| ops::update_user(tx, at, &actor, id, &patch)).await
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.read(move |conn| ops::get_user(conn, id)).await
+    }
+
+    async fn find_user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let username = username.to_owned();
+        self.read(move |conn| ops::find_user(conn, &username)).await
+    }
+
+    async fn list_users(&self, org_id: Option<Uuid>) -> Result<Vec<User>, StoreError> {
+        self.read(move |conn| ops::list_users(conn, org_id)).await
+    }
+
+    async fn password_hash(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        self.read(move |conn| ops::password_hash(conn, id)).await
+    }
+
+    async fn set_password(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let (actor, hash) = (actor.0.clone(), password_hash.to_owned());
+        self.write(move |tx, at| ops::set_password(tx, at, &actor, id, &hash)).await
+    }
+
+    async fn set_user_disabled(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        disabled: bool,
+    ) -> Result<User, StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled)).await
+    }
+
+    async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
+        self.write(move |tx, _| ops::record_login(tx, id, outcome)).await
+    }
+
+    async fn create_token(&self, actor: &Actor, token: &NewToken) -> Result<Token, StoreError> {
+        let (actor, token) = (actor.0.clone(), token.clone());
+        self.write(move |tx, at| ops::create_token(tx, at, &actor, &token)).await
+    }
+
+    async fn get_token(&self, id: Uuid) -> Result<Option<(Token, String)>, StoreError> {
+        self.read(move |conn| ops::get_token(conn, id)).await
+    }
+
+    async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<Token>, StoreError> {
+        self.read(move |conn| ops::list_tokens(conn, user_id)).await
+    }
+
+    async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        at: Timestamp,
+    ) -> Result<Token, StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, now| ops::revoke_token(tx, now, &actor, id, at)).await
+    }
+
+    async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
+        let at = truncate(at);
+        self.write(move |tx, _| ops::touch_token(tx, id, at)).await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |tx, _| ops::create_session(tx, &session)).await
+    }
+
+    async fn get_session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
+        self.read(move |conn| ops::get_session(conn, id)).await
+    }
+
+    async fn delete_session(&self, id: Uuid) -> Result<(), StoreError> {
+        self.write(move |tx, _| ops::delete_session(tx, id)).await
+    }
+
+    async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, StoreError> {
+        self.write(move |tx, _| ops::delete_user_sessions(tx, user_id)).await
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.write(move |tx, _| ops::delete_expired_sessions(tx, now)).await
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
+        let event = event.clone();
+        self.write(move |tx, at| ops::append_audit(tx, at, event)).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| ops::list_audit(conn, &query)).await
+    }
+
+    async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.read(ops::audit_head).await
+    }
+}

@@ -1,0 +1,80 @@
+//! The schema's migrations, embedded in the binary and tracked in `schema_migrations`.
+
+use neretva_store::{SchemaStatus, StoreError};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::codec::{Result, micros, now};
+
+/// A numbered SQL script.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) name: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+/// Every migration this binary knows, in order.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// The newest migration this binary knows.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |migration| migration.version)
+}
+
+const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY NOT NULL,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000000 AS INTEGER))
+) STRICT";
+
+/// The newest applied migration, 0 when nothing was applied.
+pub(crate) fn current(conn: &Connection) -> Result<i64> {
+    let tracked: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        )?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    if tracked.is_none() {
+        return Ok(0);
+    }
+    let version: Option<i64> = conn
+        .prepare_cached("SELECT max(version) FROM schema_migrations")?
+        .query_row([], |row| row.get(0))?;
+    Ok(version.unwrap_or(0))
+}
+
+pub(crate) fn status(conn: &Connection) -> Result<SchemaStatus> {
+    Ok(SchemaStatus { current: current(conn)?, latest: latest() })
+}
+
+/// Refuses a database migrated by a newer binary.
+pub(crate) fn check_not_too_new(conn: &Connection) -> Result<SchemaStatus> {
+    let status = status(conn)?;
+    if status.current > status.latest {
+        return Err(StoreError::SchemaTooNew { found: status.current, supported: status.latest }.into());
+    }
+    Ok(status)
+}
+
+/// Applies the pending migrations, each in its own immediate (write-locked) transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<SchemaStatus> {
+    for migration in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(CREATE_TRACKING)?;
+        let current = check_not_too_new(&tx)?.current;
+        if migration.version <= current {
+            continue;
+        }
+        tx.execute_batch(migration.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            (migration.version, migration.name, micros(now())),
+        )?;
+        tx.commit()?;
+    }
+    check_not_too_new(conn)
+}

@@ -1,0 +1,72 @@
+//! Runs every story of `neretva_store_tests` against SQLite and PostgreSQL.
+//!
+//! SQLite stories get a fresh database file each. PostgreSQL stories run only when
+//! `NERETVA_TEST_POSTGRES_URL` is set; each creates its own schema and drops it afterwards. When
+//! the variable is set and the server cannot be reached, the stories fail: they never skip.
+
+mod postgres;
+mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use neretva_store::Store;
+use neretva_store_tests::Harness;
+
+/// A story, taking the harness of a freshly migrated store.
+type Story = for<'a> fn(&'a dyn Harness) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Turns each story into a SQLite and a PostgreSQL test. `store` stories take the `Store`,
+/// `harness` stories the whole harness.
+macro_rules! stories {
+    ($($kind:ident $story:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            sqlite::run(stories!(@body $kind $story)).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            postgres::run(stories!(@body $kind $story)).await;
+        }
+    )*};
+    (@body store $story:ident) => {
+        |harness: &dyn Harness| Box::pin(neretva_store_tests::$story(harness.store()))
+    };
+    (@body harness $story:ident) => {
+        |harness: &dyn Harness| Box::pin(neretva_store_tests::$story(harness))
+    };
+}
+
+stories! {
+    store schema_is_current => sqlite_schema_is_current, postgres_schema_is_current;
+    harness schema_too_new_is_refused => sqlite_schema_too_new_is_refused, postgres_schema_too_new_is_refused;
+    store organisations => sqlite_organisations, postgres_organisations;
+    store contacts => sqlite_contacts, postgres_contacts;
+    store assets => sqlite_assets, postgres_assets;
+    store users_and_logins => sqlite_users_and_logins, postgres_users_and_logins;
+    store tokens => sqlite_tokens, postgres_tokens;
+    store sessions => sqlite_sessions, postgres_sessions;
+    store import_all_or_nothing => sqlite_import_all_or_nothing, postgres_import_all_or_nothing;
+    store export_import_round_trip => sqlite_export_import_round_trip, postgres_export_import_round_trip;
+    store import_large_constituency => sqlite_import_large_constituency, postgres_import_large_constituency;
+    store audit_records_every_change => sqlite_audit_records_every_change, postgres_audit_records_every_change;
+    store failed_changes_are_not_audited => sqlite_failed_changes_are_not_audited, postgres_failed_changes_are_not_audited;
+    harness concurrent_appends_keep_one_chain => sqlite_concurrent_appends_keep_one_chain, postgres_concurrent_appends_keep_one_chain;
+    harness tampering_alters_an_entry => sqlite_tampering_alters_an_entry, postgres_tampering_alters_an_entry;
+    harness tampering_removes_a_middle_entry => sqlite_tampering_removes_a_middle_entry, postgres_tampering_removes_a_middle_entry;
+    harness tampering_truncates_the_log => sqlite_tampering_truncates_the_log, postgres_tampering_truncates_the_log;
+}
+
+/// The in-memory database runs the stories that need no second connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_in_memory_runs_the_stories() {
+    async fn fresh() -> neretva_store_sqlite::SqliteStore {
+        let store = neretva_store_sqlite::SqliteStore::open_in_memory().expect("open in memory");
+        store.migrate().await.expect("migrate");
+        store
+    }
+    neretva_store_tests::organisations(&fresh().await).await;
+    neretva_store_tests::export_import_round_trip(&fresh().await).await;
+    neretva_store_tests::audit_records_every_change(&fresh().await).await;
+}

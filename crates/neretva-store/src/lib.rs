@@ -1,0 +1,307 @@
+//! Neretva's storage interface: the [`Store`] trait, its query types and [`StoreError`].
+//!
+//! **API Boundary.** Handlers, the CLI and the pipeline hold an `Arc<dyn Store>`.
+//!
+//! **Architecture Invariant:** this crate knows no SQL and no database driver. Each backend crate
+//! (`neretva-store-sqlite`, `neretva-store-postgres`) owns its SQL and its migrations, and the
+//! shared suite in `neretva-store-tests` runs against both.
+//!
+//! **Architecture Invariant:** every mutating method takes the [`Actor`] and appends its audit
+//! entry in the same transaction as the change, so a change without its audit entry cannot be
+//! committed.
+
+use async_trait::async_trait;
+use neretva_model::asset::{Asset, AssetValue};
+use neretva_model::audit::{AuditEntry, AuditEvent};
+use neretva_model::contact::{Contact, ContactFields, Language};
+use neretva_model::org::{Organisation, OrganisationFields};
+use neretva_model::registry_io::{ImportError, RegistryDocument};
+use neretva_model::user::{Role, Scope, Token, User};
+use neretva_model::{Timestamp, Uuid};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist.
+    #[error("{kind} {key} not found")]
+    NotFound { kind: &'static str, key: String },
+    /// A uniqueness or reference rule forbids the change; `field` names the offending field.
+    #[error("{field}: {message}")]
+    Conflict { field: String, message: String },
+    /// A bulk import found problems; nothing was written.
+    #[error("import rejected with {} errors", .0.len())]
+    Import(Vec<ImportError>),
+    /// The database was migrated by a newer Neretva.
+    #[error(
+        "database schema version {found} is newer than this binary supports ({supported}); upgrade Neretva"
+    )]
+    SchemaTooNew { found: i64, supported: i64 },
+    /// The database schema is older than this binary; run `neretva migrate`.
+    #[error("database schema version {found} is older than this binary needs ({supported}); run `neretva migrate`")]
+    SchemaTooOld { found: i64, supported: i64 },
+    /// The database failed; the message is for the log, not for API clients.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub fn not_found(kind: &'static str, key: impl ToString) -> StoreError {
+        StoreError::NotFound { kind, key: key.to_string() }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> StoreError {
+        StoreError::Conflict { field: field.into(), message: message.into() }
+    }
+}
+
+/// Who makes a change, as recorded in the audit log: `user:<name>`, `cli:<os user>`, `system`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor("system".into())
+    }
+}
+
+/// The state of the database schema against this binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The newest migration applied to the database; 0 for an empty database.
+    pub current: i64,
+    /// The newest migration this binary knows.
+    pub latest: i64,
+}
+
+/// A new user; the password hash is computed by the caller (argon2id PHC string).
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub org_id: Uuid,
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub role: Role,
+    pub language: Option<Language>,
+    pub password_hash: Option<String>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub display_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub role: Option<Role>,
+    pub language: Option<Option<Language>>,
+    pub org_id: Option<Uuid>,
+}
+
+/// The outcome of a password check, recorded on the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    Success { at: Timestamp },
+    /// A failure; `lock_until` is set when this failure locks the account.
+    Failure { at: Timestamp, lock_until: Option<Timestamp> },
+}
+
+/// A new API token; the secret is hashed by the caller and never stored in clear.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub scope: Scope,
+    pub expires_at: Option<Timestamp>,
+    pub secret_hash: String,
+}
+
+/// A login session; the cookie carries the id and a secret, the store keeps the secret's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// How a bulk import treats organisations that already exist (matched by short name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// An existing short name or name is an error.
+    CreateOnly,
+    /// Existing organisations are updated; their contacts and assets are replaced by the file's.
+    Upsert,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub organisations_created: u64,
+    pub organisations_updated: u64,
+    pub contacts: u64,
+    pub assets: u64,
+}
+
+/// A page of the audit log, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only entries with a larger sequence number.
+    pub after_seq: i64,
+    pub limit: u32,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub object_id: Option<String>,
+}
+
+/// Everything Neretva stores.
+///
+/// Methods that change data take an [`Actor`] and write their audit entry in the same
+/// transaction. Reads do no access control: callers filter with `neretva_model::access::may_see`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Applies pending migrations and returns the resulting status.
+    async fn migrate(&self) -> Result<SchemaStatus>;
+    /// Reports the schema version without changing anything.
+    async fn schema_status(&self) -> Result<SchemaStatus>;
+
+    // Organisations.
+    async fn create_org(&self, actor: &Actor, fields: &OrganisationFields) -> Result<Organisation>;
+    async fn update_org(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &OrganisationFields,
+    ) -> Result<Organisation>;
+    /// Deletes an organisation with its contacts and assets; refused while it has users or
+    /// child organisations.
+    async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>>;
+    async fn find_org(&self, short_name: &str) -> Result<Option<Organisation>>;
+    /// All organisations, ordered by name.
+    async fn list_orgs(&self) -> Result<Vec<Organisation>>;
+
+    // Contacts.
+    async fn create_contact(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact>;
+    async fn update_contact(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &ContactFields,
+        pgp_fingerprint: Option<&str>,
+    ) -> Result<Contact>;
+    async fn delete_contact(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_contact(&self, id: Uuid) -> Result<Option<Contact>>;
+    /// Contacts of one organisation, or of all, ordered by organisation and name.
+    async fn list_contacts(&self, org_id: Option<Uuid>) -> Result<Vec<Contact>>;
+
+    // Assets.
+    /// Adds an asset; the same value twice for one organisation is a conflict, while the same
+    /// value for two organisations is allowed (and reported as an overlap by lookups).
+    async fn add_asset(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        value: &AssetValue,
+        description: Option<&str>,
+    ) -> Result<Asset>;
+    async fn delete_asset(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_asset(&self, id: Uuid) -> Result<Option<Asset>>;
+    /// Assets of one organisation, or of all, ordered by organisation, kind and value.
+    async fn list_assets(&self, org_id: Option<Uuid>) -> Result<Vec<Asset>>;
+
+    // Bulk import and export.
+    /// Imports a whole document in one transaction: either everything is written or nothing.
+    /// Problems that need the database (duplicates against stored organisations, unknown
+    /// parents, parent cycles) are reported as `StoreError::Import` with the record's line.
+    async fn import_registry(
+        &self,
+        actor: &Actor,
+        document: &RegistryDocument,
+        mode: ImportMode,
+    ) -> Result<ImportSummary>;
+    /// The whole constituency as a document (the caller audits the export with its digest).
+    async fn export_registry(&self) -> Result<RegistryDocument>;
+
+    // Users.
+    async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User>;
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: &UserPatch) -> Result<User>;
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>>;
+    async fn find_user(&self, username: &str) -> Result<Option<User>>;
+    /// Users of one organisation, or all, ordered by username.
+    async fn list_users(&self, org_id: Option<Uuid>) -> Result<Vec<User>>;
+    /// The argon2id PHC string of the user's password, if one is set.
+    async fn password_hash(&self, id: Uuid) -> Result<Option<String>>;
+    async fn set_password(&self, actor: &Actor, id: Uuid, password_hash: &str) -> Result<()>;
+    /// Disables or enables a user; disabling also revokes the user's sessions.
+    async fn set_user_disabled(&self, actor: &Actor, id: Uuid, disabled: bool) -> Result<User>;
+    /// Records a login attempt: a success clears the failure count and lock, a failure counts.
+    /// Successes and lock-outs are audited; plain failures are counted, not audited.
+    async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User>;
+
+    // API tokens.
+    async fn create_token(&self, actor: &Actor, token: &NewToken) -> Result<Token>;
+    /// A token and its secret's hash.
+    async fn get_token(&self, id: Uuid) -> Result<Option<(Token, String)>>;
+    /// Tokens of one user, or all, newest first.
+    async fn list_tokens(&self, user_id: Option<Uuid>) -> Result<Vec<Token>>;
+    async fn revoke_token(&self, actor: &Actor, id: Uuid, at: Timestamp) -> Result<Token>;
+    /// Notes the token's use; not audited.
+    async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<()>;
+
+    // Sessions.
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    async fn get_session(&self, id: Uuid) -> Result<Option<Session>>;
+    async fn delete_session(&self, id: Uuid) -> Result<()>;
+    async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64>;
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64>;
+
+    // Audit log.
+    /// Appends an entry for something that is not a change made through this trait, such as
+    /// an export; serialised with concurrent appenders so the chain stays linear.
+    async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry>;
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+    /// The newest entry's sequence number and hash, from the head record.
+    async fn audit_head(&self) -> Result<Option<(i64, String)>>;
+}
+
+/// The outcome of checking the whole audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditVerification {
+    /// Entries checked before the first problem (or all of them).
+    pub checked: u64,
+    /// The first problem found, if any.
+    pub broken: Option<neretva_model::audit::ChainBreak>,
+}
+
+/// Re-computes the audit chain page by page and finds the first altered or removed entry.
+pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerification> {
+    let mut verifier = neretva_model::audit::ChainVerifier::default();
+    let mut checked = 0;
+    let mut after_seq = 0;
+    loop {
+        let page =
+            store.list_audit(&AuditQuery { after_seq, limit: 5000, ..AuditQuery::default() }).await?;
+        let Some(last) = page.last() else { break };
+        after_seq = last.seq;
+        for entry in &page {
+            if let Err(broken) = verifier.push(entry) {
+                return Ok(AuditVerification { checked, broken: Some(broken) });
+            }
+            checked += 1;
+        }
+    }
+    let head = store.audit_head().await?;
+    let broken = verifier.finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))).err();
+    Ok(AuditVerification { checked, broken })
+}

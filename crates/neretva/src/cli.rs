@@ -1,0 +1,216 @@
+//! The command line, as close to the flags as possible; `main` turns it into actions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Neretva: feeds, incidents, sharing and coordination for national and sectoral CERTs.
+#[derive(Debug, Parser)]
+#[command(name = "neretva", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML); NERETVA_* environment variables override it.
+    #[arg(long, short = 'c', global = true, env = "NERETVA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory of the embedded database and other files.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database: postgres://user@host/db for PostgreSQL, or sqlite://FILE; default SQLite in the data directory.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (API, web interface, metrics); applies pending migrations first.
+    Serve(ServeArgs),
+    /// Start a demonstration instance with a fictional constituency and one user per role.
+    Demo(DemoArgs),
+    /// Apply pending database migrations.
+    Migrate(JsonFlag),
+    /// Check the configuration and report every problem; starts nothing.
+    CheckConfig(JsonFlag),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage organisations of the constituency.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Find who owns an IP address, network, domain or ASN.
+    Lookup(LookupArgs),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Delete the demo database first and start afresh.
+    #[arg(long)]
+    pub reset: bool,
+    /// Load the demo data and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Analyst,
+    Constituent,
+    Community,
+    Auditor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        username: String,
+        /// The user's organisation (short name or id).
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Interface language: en, bs, hr, sr-Latn or sr-Cyrl.
+        #[arg(long)]
+        language: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List users.
+    List {
+        /// Only users of this organisation.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password (read from standard input, or generated and printed once).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user: sessions end and tokens stop working.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Read,
+    Write,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; its secret is printed once.
+    Create {
+        /// The token's owner.
+        #[arg(long)]
+        user: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "read")]
+        scope: ScopeArg,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90)]
+        expires_days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FileFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Import organisations with contacts and assets from JSON or CSV; all or nothing.
+    Import {
+        file: PathBuf,
+        /// Default: from the file name's extension.
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+        /// Update organisations that exist (matched by short name) instead of refusing them.
+        #[arg(long)]
+        upsert: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the constituency as JSON or CSV.
+    Export {
+        #[arg(long, value_enum, default_value = "json")]
+        format: FileFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List organisations.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// An IP address, CIDR network, ASN (AS64500), domain, URL or e-mail address.
+    pub query: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute the hash chain and name the first altered or removed entry (exit code 1 if any).
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,357 @@
+//! Configuration: a TOML file, then `NERETVA_*` environment variables, then command-line flags.
+//!
+//! Two stages: the raw file is read into [`RawConfig`] (unknown keys are errors), then compiled
+//! into [`Config`], checking every value and reporting all problems at once.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use neretva_model::org::{AuthorityLevels, check_short_name};
+use neretva_server::ServerConfig;
+use neretva_server::auth::PasswordParams;
+use serde::{Deserialize, Serialize};
+
+/// The configuration file as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// Where the embedded database and other files live.
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` for PostgreSQL; empty for SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// Address of the HTTP server.
+    pub listen: Option<String>,
+    /// Short name of the organisation operating this instance.
+    pub operator_org: Option<String>,
+    /// Levels of authority organisations belong to.
+    pub authority_levels: Option<Vec<String>>,
+    pub auth: RawAuth,
+    pub limits: RawLimits,
+    pub log: RawLog,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAuth {
+    pub session_hours: Option<u64>,
+    pub cookie_secure: Option<bool>,
+    pub login_attempts_per_minute: Option<u32>,
+    pub lockout_threshold: Option<u32>,
+    pub lockout_minutes: Option<u64>,
+    pub argon2_memory_kib: Option<u32>,
+    pub argon2_iterations: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    pub max_body_bytes: Option<usize>,
+    pub max_import_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    /// A tracing filter such as `info` or `neretva_server=debug,info`.
+    pub level: Option<String>,
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub listen: SocketAddr,
+    pub server: ServerConfig,
+    pub log_level: String,
+}
+
+/// Command-line values that override the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+}
+
+/// Environment variables with this prefix override the file: `NERETVA_LISTEN` sets `listen`,
+/// `NERETVA_AUTH__LOCKOUT_THRESHOLD` sets `auth.lockout_threshold`.
+const ENV_PREFIX: &str = "NERETVA_";
+
+/// Variables with the prefix that are not configuration keys.
+const ENV_IGNORED: &[&str] = &["NERETVA_CONFIG", "NERETVA_TEST_POSTGRES_URL"];
+
+/// Reads the file (if any), applies the environment, and returns the raw document.
+pub fn load_raw(path: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<toml::Table> {
+    let mut table = match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+            text.parse::<toml::Table>()
+                .with_context(|| format!("configuration file {} is not valid TOML", path.display()))?
+        }
+        None => toml::Table::new(),
+    };
+    for (name, value) in env {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+        if ENV_IGNORED.contains(&name.as_str()) || key.starts_with("TEST_") {
+            continue;
+        }
+        let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
+        let parsed = parse_env_value(value);
+        insert_path(&mut table, &path, parsed)
+            .with_context(|| format!("environment variable {name} does not fit the configuration"))?;
+    }
+    Ok(table)
+}
+
+/// Environment values are TOML values when they parse as one (numbers, booleans, arrays),
+/// and strings otherwise.
+fn parse_env_value(value: &str) -> toml::Value {
+    format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut table| table.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()))
+}
+
+fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> anyhow::Result<()> {
+    match path {
+        [] => bail!("empty key"),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => insert_path(inner, rest, value),
+                _ => bail!("{first} is not a section"),
+            }
+        }
+    }
+}
+
+/// Lists keys of `table` that the configuration does not know, as dotted paths.
+fn unknown_keys(table: &toml::Table) -> Vec<String> {
+    let known: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("data_dir", &[][..]),
+        ("database_url", &[][..]),
+        ("listen", &[][..]),
+        ("operator_org", &[][..]),
+        ("authority_levels", &[][..]),
+        (
+            "auth",
+            &[
+                "session_hours",
+                "cookie_secure",
+                "login_attempts_per_minute",
+                "lockout_threshold",
+                "lockout_minutes",
+                "argon2_memory_kib",
+                "argon2_iterations",
+            ][..],
+        ),
+        ("limits", &["max_body_bytes", "max_import_bytes"][..]),
+        ("log", &["level"][..]),
+    ]);
+    let mut unknown = Vec::new();
+    for (key, value) in table {
+        match known.get(key.as_str()) {
+            None => unknown.push(key.clone()),
+            Some(children) if !children.is_empty() => {
+                if let toml::Value::Table(inner) = value {
+                    unknown.extend(
+                        inner.keys().filter(|child| !children.contains(&child.as_str())).map(|child| format!("{key}.{child}")),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    unknown
+}
+
+/// Compiles the raw document and the overrides into a checked configuration, reporting every
+/// problem found.
+pub fn compile(table: toml::Table, overrides: &Overrides) -> Result<Config, Vec<String>> {
+    let mut errors: Vec<String> =
+        unknown_keys(&table).into_iter().map(|key| format!("{key}: unknown configuration key")).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let raw: RawConfig = match toml::Value::Table(table).try_into() {
+        Ok(raw) => raw,
+        Err(error) => return Err(vec![error.to_string().trim().to_owned()]),
+    };
+    let data_dir = overrides.data_dir.clone().or(raw.data_dir).unwrap_or_else(|| PathBuf::from("neretva-data"));
+    let database_url = overrides.database_url.clone().or(raw.database_url).unwrap_or_default();
+    let database = if database_url.is_empty() {
+        Database::Sqlite(data_dir.join("neretva.db"))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Database::Postgres(database_url)
+    } else if let Some(path) = database_url.strip_prefix("sqlite://") {
+        Database::Sqlite(PathBuf::from(path))
+    } else {
+        errors.push(format!(
+            "database_url: {:?} must start with postgres://, postgresql:// or sqlite://",
+            redact_url(&database_url)
+        ));
+        Database::Sqlite(data_dir.join("neretva.db"))
+    };
+    let listen_text = overrides.listen.clone().or(raw.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+        errors.push(format!("listen: {listen_text:?} is not an address such as 127.0.0.1:8080"));
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    });
+    let mut server = ServerConfig::default();
+    if let Some(operator) = raw.operator_org {
+        if let Err(error) = check_short_name(&operator) {
+            errors.push(format!("operator_org: {}", error.message));
+        }
+        server.operator_org = operator;
+    }
+    if let Some(levels) = raw.authority_levels {
+        if levels.is_empty() || levels.iter().any(|level| level.trim().is_empty()) {
+            errors.push("authority_levels: must list at least one non-empty level".into());
+        }
+        server.authority_levels = AuthorityLevels(levels);
+    }
+    let auth = raw.auth;
+    if let Some(hours) = auth.session_hours {
+        if !(1..=24 * 30).contains(&hours) {
+            errors.push(format!("auth.session_hours: {hours} must be 1 to 720"));
+        }
+        server.session_ttl = Duration::from_secs(hours * 3600);
+    }
+    if let Some(secure) = auth.cookie_secure {
+        server.cookie_secure = secure;
+    }
+    if let Some(n) = auth.login_attempts_per_minute {
+        if n == 0 {
+            errors.push("auth.login_attempts_per_minute: must be at least 1".into());
+        }
+        server.login_attempts_per_minute = n;
+    }
+    if let Some(n) = auth.lockout_threshold {
+        if n == 0 {
+            errors.push("auth.lockout_threshold: must be at least 1".into());
+        }
+        server.lockout_threshold = n;
+    }
+    if let Some(minutes) = auth.lockout_minutes {
+        server.lockout_duration = Duration::from_secs(minutes * 60);
+    }
+    let mut params = PasswordParams::default();
+    if let Some(memory) = auth.argon2_memory_kib {
+        if memory < 8 * 1024 {
+            errors.push(format!("auth.argon2_memory_kib: {memory} is below the safe minimum of 8192"));
+        }
+        params.memory_kib = memory;
+    }
+    if let Some(iterations) = auth.argon2_iterations {
+        if iterations == 0 {
+            errors.push("auth.argon2_iterations: must be at least 1".into());
+        }
+        params.iterations = iterations;
+    }
+    server.password_params = params;
+    if let Some(bytes) = raw.limits.max_body_bytes {
+        if bytes < 1024 {
+            errors.push("limits.max_body_bytes: must be at least 1024".into());
+        }
+        server.max_body_bytes = bytes;
+    }
+    if let Some(bytes) = raw.limits.max_import_bytes {
+        if bytes < 1024 {
+            errors.push("limits.max_import_bytes: must be at least 1024".into());
+        }
+        server.max_import_bytes = bytes;
+    }
+    let log_level = raw.log.level.unwrap_or_else(|| "info".into());
+    if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+        errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));
+    }
+    if errors.is_empty() {
+        Ok(Config { data_dir, database, listen, server, log_level })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Hides a password in a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// An example configuration with every key, for the README and `check-config` tests.
+pub const EXAMPLE: &str = include_str!("../neretva.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn example_compiles() {
+        let table: toml::Table = EXAMPLE.parse().unwrap();
+        let config = compile(table, &Overrides::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.server.operator_org, "CERT-BIH");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_flags_override_both() {
+        let table = load_raw(
+            None,
+            &env(&[
+                ("NERETVA_LISTEN", "0.0.0.0:9000"),
+                ("NERETVA_AUTH__LOCKOUT_THRESHOLD", "3"),
+                ("NERETVA_DATABASE_URL", "postgres://u:secret@db/neretva"),
+                ("NERETVA_TEST_POSTGRES_URL", "ignored"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        let overrides = Overrides { listen: Some("127.0.0.1:7000".into()), ..Overrides::default() };
+        let config = compile(table, &overrides).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
+        assert_eq!(config.server.lockout_threshold, 3);
+        assert_eq!(config.database, Database::Postgres("postgres://u:secret@db/neretva".into()));
+        assert_eq!(redact_url("postgres://u:secret@db/neretva"), "postgres://u:***@db/neretva");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let table: toml::Table = "listen = 'nowhere'\ndatabase_url = 'mysql://x'\noperator_org = 'has space'\n[auth]\nargon2_memory_kib = 16\nlockout_threshold = 0\n"
+            .parse()
+            .unwrap();
+        let errors = compile(table, &Overrides::default()).unwrap_err();
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        let table: toml::Table = "colour = 'red'\n[auth]\nsecret = 1\n".parse().unwrap();
+        let errors = compile(table, &Overrides::default()).unwrap_err();
+        assert_eq!(errors, ["auth.secret: unknown configuration key", "colour: unknown configuration key"]);
+    }
+}

@@ -1,0 +1,107 @@
+//! `neretva demo`: a demonstration instance with a fictional constituency.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use neretva_model::org::{EntityType, Organisation};
+use neretva_model::registry_io;
+use neretva_model::user::Role;
+use neretva_server::auth;
+use neretva_store::{Actor, ImportMode, NewUser, Store};
+
+use crate::commands::{migrate_quietly, serve};
+use crate::config::{Config, Database};
+use crate::{open_store, output};
+
+/// The fictional constituency: organisations, contacts, documentation-range networks.
+const CONSTITUENCY: &[u8] = include_bytes!("../demo/constituency.json");
+
+/// One demo user per role.
+struct DemoUser {
+    username: &'static str,
+    role: Role,
+    password: &'static str,
+}
+
+const USERS: &[DemoUser] = &[
+    DemoUser { username: "admin", role: Role::Admin, password: "demo-admin-password" },
+    DemoUser { username: "analyst", role: Role::Analyst, password: "demo-analyst-password" },
+    DemoUser { username: "auditor", role: Role::Auditor, password: "demo-auditor-password" },
+    DemoUser { username: "constituent", role: Role::Constituent, password: "demo-constituent-password" },
+    DemoUser { username: "community", role: Role::Community, password: "demo-community-password" },
+];
+
+pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
+    if reset {
+        if let Database::Sqlite(path) = &config.database {
+            for suffix in ["", "-wal", "-shm"] {
+                let file = format!("{}{suffix}", path.display());
+                if std::path::Path::new(&file).exists() {
+                    std::fs::remove_file(&file).with_context(|| format!("cannot remove {file}"))?;
+                }
+            }
+        }
+    }
+    let store = open_store(config).await?;
+    migrate_quietly(store.as_ref()).await?;
+    let fresh = store.list_orgs().await?.is_empty();
+    if fresh {
+        load(store.as_ref(), config).await?;
+    }
+    let url = format!("http://{}/", config.listen);
+    output::line(&format!("Neretva demo on {} ({})", url, store.backend()));
+    output::line("Log in with one of these users (demo passwords, never use them in production):");
+    for user in USERS {
+        output::line(&format!("  {:<12} {:<28} ({})", user.username, user.password, user.role));
+    }
+    if !fresh {
+        output::line("(the demo database already existed; pass --reset to start afresh)");
+    }
+    if no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve(store, config).await
+}
+
+async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    let actor = Actor("system:demo".into());
+    let document = registry_io::parse_json(CONSTITUENCY, &config.server.authority_levels, time::OffsetDateTime::now_utc()).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("the built-in demo constituency is invalid:\n  {}", lines.join("\n  "))
+    })?;
+    store.import_registry(&actor, &document, ImportMode::CreateOnly).await?;
+    let orgs = store.list_orgs().await?;
+    let find = |predicate: &dyn Fn(&Organisation) -> bool| orgs.iter().find(|org| predicate(org)).map(|org| org.id);
+    let operator = find(&|org| org.fields.short_name.eq_ignore_ascii_case(&config.server.operator_org))
+        .with_context(|| format!("the demo data has no operator organisation {}", config.server.operator_org))?;
+    let energy = find(&|org| {
+        org.fields.sector.as_deref() == Some("energy") && org.fields.entity_type == EntityType::Essential
+    })
+    .unwrap_or(operator);
+    let community = find(&|org| org.fields.sector.as_deref() == Some("research")).unwrap_or(operator);
+    for user in USERS {
+        let org_id = match user.role {
+            Role::Constituent => energy,
+            Role::Community => community,
+            _ => operator,
+        };
+        let params = config.server.password_params;
+        let password = user.password.to_owned();
+        let password_hash = tokio::task::spawn_blocking(move || auth::hash_secret(params, &password)).await??;
+        store
+            .create_user(
+                &actor,
+                &NewUser {
+                    org_id,
+                    username: user.username.into(),
+                    display_name: Some(format!("Demo {}", user.role)),
+                    email: None,
+                    role: user.role,
+                    language: None,
+                    password_hash: Some(password_hash),
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}
