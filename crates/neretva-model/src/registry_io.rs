@@ -895,12 +895,12 @@ impl<'a> JsonReader<'a, '_> {
     }
 }
 
-/// A JSON value for an error message, shortened.
+/// A JSON value for an error message, on one line and shortened.
 fn excerpt(raw: &RawValue) -> String {
-    let text = raw.get();
+    let text = raw.get().split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(40) {
         Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
+        None => text,
     }
 }
 

@@ -53,7 +53,9 @@ pub struct PostgresStore {
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore").field("status", &self.pool.status()).finish()
+        f.debug_struct("PostgresStore")
+            .field("status", &self.pool.status())
+            .finish()
     }
 }
 
@@ -104,7 +106,9 @@ impl PostgresStore {
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
@@ -120,7 +124,9 @@ impl PostgresStore {
     /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
-        pooled!(self, |client| async { Ok(client.batch_execute(sql).await?) })
+        pooled!(self, |client| async {
+            Ok(client.batch_execute(sql).await?)
+        })
     }
 
     async fn migrate_all(&self) -> Result<SchemaStatus> {
@@ -335,7 +341,13 @@ impl Store for PostgresStore {
 
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
         // Plain failures are not audited and need not wait for the audit head.
-        let audited = !matches!(outcome, LoginOutcome::Failure { lock_until: None, .. });
+        let audited = !matches!(
+            outcome,
+            LoginOutcome::Failure {
+                lock_until: None,
+                ..
+            }
+        );
         transaction!(self, audited: audited, |tx| ops::record_login(&tx, id, outcome))
     }
 

@@ -34,33 +34,48 @@ impl From<serde_json::Error> for Error {
 
 /// Unique constraints as SQLite names them in its messages, and the field each one protects.
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
-    ("organisations.name_key", "name", "an organisation with this name already exists"),
+    (
+        "organisations.name_key",
+        "name",
+        "an organisation with this name already exists",
+    ),
     (
         "organisations.short_name_key",
         "short_name",
         "an organisation with this short name already exists",
     ),
-    ("users.username", "username", "a user with this username already exists"),
-    ("assets.org_id, assets.kind, assets.value", "value", "the organisation already has this asset"),
+    (
+        "users.username",
+        "username",
+        "a user with this username already exists",
+    ),
+    (
+        "assets.org_id, assets.kind, assets.value",
+        "value",
+        "the organisation already has this asset",
+    ),
     (".id", "id", "an object with this id already exists"),
 ];
 
 /// Maps a driver error: constraint violations become conflicts naming the field.
 pub(crate) fn store_error(error: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(failure, message) = &error {
-        if failure.code == ErrorCode::ConstraintViolation {
-            let message = message.as_deref().unwrap_or_default();
-            if message.starts_with("UNIQUE") || message.starts_with("PRIMARY KEY") {
-                for (needle, field, text) in UNIQUE_FIELDS {
-                    if message.contains(needle) {
-                        return StoreError::conflict(*field, *text);
-                    }
-                }
-            }
-            if message.starts_with("FOREIGN KEY") {
-                return StoreError::conflict("id", "refers to an object that does not exist");
+    let message = match &error {
+        rusqlite::Error::SqliteFailure(failure, message)
+            if failure.code == ErrorCode::ConstraintViolation =>
+        {
+            message.as_deref().unwrap_or_default()
+        }
+        _ => return StoreError::Backend(error.to_string()),
+    };
+    if message.starts_with("UNIQUE") || message.starts_with("PRIMARY KEY") {
+        for (needle, field, text) in UNIQUE_FIELDS {
+            if message.contains(needle) {
+                return StoreError::conflict(*field, *text);
             }
         }
+    }
+    if message.starts_with("FOREIGN KEY") {
+        return StoreError::conflict("id", "refers to an object that does not exist");
     }
     StoreError::Backend(error.to_string())
 }
@@ -72,7 +87,8 @@ pub(crate) fn now() -> Timestamp {
 
 /// Drops the nanoseconds below a microsecond.
 pub(crate) fn truncate(at: Timestamp) -> Timestamp {
-    at.replace_nanosecond(at.nanosecond() / 1000 * 1000).unwrap_or(at)
+    at.replace_nanosecond(at.nanosecond() / 1000 * 1000)
+        .unwrap_or(at)
 }
 
 /// A timestamp as stored: unix microseconds.
@@ -85,7 +101,11 @@ pub(crate) fn opt_micros(at: Option<Timestamp>) -> Option<i64> {
     at.map(micros)
 }
 
-fn conversion(index: usize, kind: Type, error: impl StdError + Send + Sync + 'static) -> rusqlite::Error {
+fn conversion(
+    index: usize,
+    kind: Type,
+    error: impl StdError + Send + Sync + 'static,
+) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, kind, Box::new(error))
 }
 
@@ -99,7 +119,9 @@ pub(crate) fn time_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestam
 }
 
 pub(crate) fn opt_time_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Timestamp>> {
-    row.get::<_, Option<i64>>(index)?.map(|value| from_micros(index, value)).transpose()
+    row.get::<_, Option<i64>>(index)?
+        .map(|value| from_micros(index, value))
+        .transpose()
 }
 
 pub(crate) fn uuid_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
@@ -120,7 +142,8 @@ where
     T::Err: StdError + Send + Sync + 'static,
 {
     let text: String = row.get(index)?;
-    text.parse().map_err(|error| conversion(index, Type::Text, error))
+    text.parse()
+        .map_err(|error| conversion(index, Type::Text, error))
 }
 
 pub(crate) fn opt_parse_col<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>>
@@ -129,7 +152,10 @@ where
     T::Err: StdError + Send + Sync + 'static,
 {
     row.get::<_, Option<String>>(index)?
-        .map(|text| text.parse().map_err(|error| conversion(index, Type::Text, error)))
+        .map(|text| {
+            text.parse()
+                .map_err(|error| conversion(index, Type::Text, error))
+        })
         .transpose()
 }
 

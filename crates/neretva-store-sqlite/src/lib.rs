@@ -66,7 +66,9 @@ struct ReaderPool {
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let path = self.readers.as_ref().map(|pool| pool.path.as_path());
-        f.debug_struct("SqliteStore").field("path", &path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -112,21 +114,28 @@ impl SqliteStore {
             idle: Arc::new(SyncMutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(READERS)),
         };
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: Some(pool) })
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Some(pool),
+        })
     }
 
     /// A private in-memory database, for tests; reads and writes share one connection.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         configure(&writer, true).map_err(backend)?;
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: None })
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: None,
+        })
     }
 
     /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
         let sql = sql.to_owned();
-        self.with_writer(move |conn| Ok(conn.execute_batch(&sql)?)).await
+        self.with_writer(move |conn| Ok(conn.execute_batch(&sql)?))
+            .await
     }
 
     /// Runs `task` on the writer connection, outside any transaction.
@@ -173,13 +182,18 @@ impl SqliteStore {
         let path = pool.path.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let pooled = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            let pooled = idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .pop();
             let conn = match pooled {
                 Some(conn) => conn,
                 None => open_reader(&path)?,
             };
             let result = task(&conn).map_err(|error| error.0);
-            idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(conn);
+            idle.lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(conn);
             result
         })
         .await
@@ -205,7 +219,7 @@ impl Store for SqliteStore {
     }
 
     async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
-        self.read(|conn| migrations::status(conn)).await
+        self.read(migrations::status).await
     }
 
     async fn create_org(
@@ -214,7 +228,8 @@ impl Store for SqliteStore {
         fields: &OrganisationFields,
     ) -> Result<Organisation, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
-        self.write(move |tx, at| ops::create_org(tx, at, &actor, &fields)).await
+        self.write(move |tx, at| ops::create_org(tx, at, &actor, &fields))
+            .await
     }
 
     async fn update_org(
@@ -224,12 +239,14 @@ impl Store for SqliteStore {
         fields: &OrganisationFields,
     ) -> Result<Organisation, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
-        self.write(move |tx, at| ops::update_org(tx, at, &actor, id, &fields)).await
+        self.write(move |tx, at| ops::update_org(tx, at, &actor, id, &fields))
+            .await
     }
 
     async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_org(tx, at, &actor, id)).await
+        self.write(move |tx, at| ops::delete_org(tx, at, &actor, id))
+            .await
     }
 
     async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
@@ -238,7 +255,8 @@ impl Store for SqliteStore {
 
     async fn find_org(&self, short_name: &str) -> Result<Option<Organisation>, StoreError> {
         let short_name = short_name.to_owned();
-        self.read(move |conn| ops::find_org(conn, &short_name)).await
+        self.read(move |conn| ops::find_org(conn, &short_name))
+            .await
     }
 
     async fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
@@ -277,7 +295,8 @@ impl Store for SqliteStore {
 
     async fn delete_contact(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_contact(tx, at, &actor, id)).await
+        self.write(move |tx, at| ops::delete_contact(tx, at, &actor, id))
+            .await
     }
 
     async fn get_contact(&self, id: Uuid) -> Result<Option<Contact>, StoreError> {
@@ -285,7 +304,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_contacts(&self, org_id: Option<Uuid>) -> Result<Vec<Contact>, StoreError> {
-        self.read(move |conn| ops::list_contacts(conn, org_id)).await
+        self.read(move |conn| ops::list_contacts(conn, org_id))
+            .await
     }
 
     async fn add_asset(
@@ -305,7 +325,8 @@ impl Store for SqliteStore {
 
     async fn delete_asset(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_asset(tx, at, &actor, id)).await
+        self.write(move |tx, at| ops::delete_asset(tx, at, &actor, id))
+            .await
     }
 
     async fn get_asset(&self, id: Uuid) -> Result<Option<Asset>, StoreError> {
@@ -323,7 +344,8 @@ impl Store for SqliteStore {
         mode: ImportMode,
     ) -> Result<ImportSummary, StoreError> {
         let (actor, document) = (actor.0.clone(), document.clone());
-        self.write(move |tx, at| registry::import(tx, at, &actor, &document, mode)).await
+        self.write(move |tx, at| registry::import(tx, at, &actor, &document, mode))
+            .await
     }
 
     async fn export_registry(&self) -> Result<RegistryDocument, StoreError> {
@@ -332,7 +354,8 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User, StoreError> {
         let (actor, user) = (actor.0.clone(), user.clone());
-        self.write(move |tx, at| ops::create_user(tx, at, &actor, &user)).await
+        self.write(move |tx, at| ops::create_user(tx, at, &actor, &user))
+            .await
     }
 
     async fn update_user(
@@ -342,7 +365,8 @@ impl Store for SqliteStore {
         patch: &UserPatch,
     ) -> Result<User, StoreError> {
         let (actor, patch) = (actor.0.clone(), patch.clone());
-        self.write(move |tx, at| ops::update_user(tx, at, &actor, id, &patch)).await
+        self.write(move |tx, at| ops::update_user(tx, at, &actor, id, &patch))
+            .await
     }
 
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
@@ -369,7 +393,8 @@ impl Store for SqliteStore {
         password_hash: &str,
     ) -> Result<(), StoreError> {
         let (actor, hash) = (actor.0.clone(), password_hash.to_owned());
-        self.write(move |tx, at| ops::set_password(tx, at, &actor, id, &hash)).await
+        self.write(move |tx, at| ops::set_password(tx, at, &actor, id, &hash))
+            .await
     }
 
     async fn set_user_disabled(
@@ -379,16 +404,19 @@ impl Store for SqliteStore {
         disabled: bool,
     ) -> Result<User, StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled)).await
+        self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled))
+            .await
     }
 
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
-        self.write(move |tx, _| ops::record_login(tx, id, outcome)).await
+        self.write(move |tx, _| ops::record_login(tx, id, outcome))
+            .await
     }
 
     async fn create_token(&self, actor: &Actor, token: &NewToken) -> Result<Token, StoreError> {
         let (actor, token) = (actor.0.clone(), token.clone());
-        self.write(move |tx, at| ops::create_token(tx, at, &actor, &token)).await
+        self.write(move |tx, at| ops::create_token(tx, at, &actor, &token))
+            .await
     }
 
     async fn get_token(&self, id: Uuid) -> Result<Option<(Token, String)>, StoreError> {
@@ -406,7 +434,8 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<Token, StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, now| ops::revoke_token(tx, now, &actor, id, at)).await
+        self.write(move |tx, now| ops::revoke_token(tx, now, &actor, id, at))
+            .await
     }
 
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
@@ -416,7 +445,8 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
         let session = session.clone();
-        self.write(move |tx, _| ops::create_session(tx, &session)).await
+        self.write(move |tx, _| ops::create_session(tx, &session))
+            .await
     }
 
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
@@ -428,16 +458,19 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, StoreError> {
-        self.write(move |tx, _| ops::delete_user_sessions(tx, user_id)).await
+        self.write(move |tx, _| ops::delete_user_sessions(tx, user_id))
+            .await
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |tx, _| ops::delete_expired_sessions(tx, now)).await
+        self.write(move |tx, _| ops::delete_expired_sessions(tx, now))
+            .await
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
         let event = event.clone();
-        self.write(move |tx, at| ops::append_audit(tx, at, event)).await
+        self.write(move |tx, at| ops::append_audit(tx, at, event))
+            .await
     }
 
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {

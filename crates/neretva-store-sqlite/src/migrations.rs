@@ -48,14 +48,21 @@ pub(crate) fn current(conn: &Connection) -> Result<i64> {
 }
 
 pub(crate) fn status(conn: &Connection) -> Result<SchemaStatus> {
-    Ok(SchemaStatus { current: current(conn)?, latest: latest() })
+    Ok(SchemaStatus {
+        current: current(conn)?,
+        latest: latest(),
+    })
 }
 
 /// Refuses a database migrated by a newer binary.
 pub(crate) fn check_not_too_new(conn: &Connection) -> Result<SchemaStatus> {
     let status = status(conn)?;
     if status.current > status.latest {
-        return Err(StoreError::SchemaTooNew { found: status.current, supported: status.latest }.into());
+        return Err(StoreError::SchemaTooNew {
+            found: status.current,
+            supported: status.latest,
+        }
+        .into());
     }
     Ok(status)
 }

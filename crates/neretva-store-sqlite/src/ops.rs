@@ -107,7 +107,13 @@ pub(crate) fn list_audit(conn: &Connection, query: &AuditQuery) -> Result<Vec<Au
          LIMIT ?5",
     )?;
     let rows = statement.query_map(
-        params![query.after_seq, query.actor, query.action, query.object_id, i64::from(limit)],
+        params![
+            query.after_seq,
+            query.actor,
+            query.action,
+            query.object_id,
+            i64::from(limit)
+        ],
         audit_from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -146,12 +152,18 @@ pub(crate) fn org_from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
 
 pub(crate) fn get_org(conn: &Connection, id: Uuid) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], org_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], org_from_row)
+        .optional()?)
 }
 
 pub(crate) fn find_org(conn: &Connection, short_name: &str) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.short_name_key = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([fold(short_name)], org_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([fold(short_name)], org_from_row)
+        .optional()?)
 }
 
 pub(crate) fn list_orgs(conn: &Connection) -> Result<Vec<Organisation>> {
@@ -170,7 +182,11 @@ fn org_exists(conn: &Connection, id: Uuid) -> Result<bool> {
 }
 
 fn require_org(conn: &Connection, id: Uuid) -> Result<()> {
-    if org_exists(conn, id)? { Ok(()) } else { Err(StoreError::not_found("organisation", id).into()) }
+    if org_exists(conn, id)? {
+        Ok(())
+    } else {
+        Err(StoreError::not_found("organisation", id).into())
+    }
 }
 
 fn parent_of(conn: &Connection, id: Uuid) -> Result<Option<Option<Uuid>>> {
@@ -183,11 +199,17 @@ fn parent_of(conn: &Connection, id: Uuid) -> Result<Option<Option<Uuid>>> {
 /// Checks that `parent` exists and that making it the parent of `child` makes no cycle.
 fn check_parent(conn: &Connection, child: Option<Uuid>, parent: Option<Uuid>) -> Result<()> {
     let Some(parent) = parent else { return Ok(()) };
-    let unknown = || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
-    let Some(mut next) = parent_of(conn, parent)? else { return Err(unknown().into()) };
+    let unknown =
+        || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
+    let Some(mut next) = parent_of(conn, parent)? else {
+        return Err(unknown().into());
+    };
     let Some(child) = child else { return Ok(()) };
     let cycle = || {
-        StoreError::conflict("parent_id", "the parent would make the organisation its own ancestor")
+        StoreError::conflict(
+            "parent_id",
+            "the parent would make the organisation its own ancestor",
+        )
     };
     if parent == child {
         return Err(cycle().into());
@@ -264,8 +286,12 @@ pub(crate) fn create_org(
     fields: &OrganisationFields,
 ) -> Result<Organisation> {
     check_parent(conn, None, fields.parent_id)?;
-    let org =
-        Organisation { id: Uuid::now_v7(), fields: fields.clone(), created_at: at, updated_at: at };
+    let org = Organisation {
+        id: Uuid::now_v7(),
+        fields: fields.clone(),
+        created_at: at,
+        updated_at: at,
+    };
     insert_org(conn, &org)?;
     audit(conn, at, actor, "org.create", "organisation", org.id, &org)?;
     Ok(org)
@@ -280,7 +306,12 @@ pub(crate) fn update_org(
 ) -> Result<Organisation> {
     let existing = get_org(conn, id)?.ok_or_else(|| StoreError::not_found("organisation", id))?;
     check_parent(conn, Some(id), fields.parent_id)?;
-    let org = Organisation { id, fields: fields.clone(), created_at: existing.created_at, updated_at: at };
+    let org = Organisation {
+        id,
+        fields: fields.clone(),
+        created_at: existing.created_at,
+        updated_at: at,
+    };
     write_org(conn, &org)?;
     audit(conn, at, actor, "org.update", "organisation", id, &org)?;
     Ok(org)
@@ -302,7 +333,8 @@ pub(crate) fn delete_org(conn: &Connection, at: Timestamp, actor: &str, id: Uuid
         let message = format!("the organisation is the parent of {children} organisations");
         return Err(StoreError::conflict("children", message).into());
     }
-    conn.prepare_cached("DELETE FROM organisations WHERE id = ?1")?.execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM organisations WHERE id = ?1")?
+        .execute([id.to_string()])?;
     audit(conn, at, actor, "org.delete", "organisation", id, &org)?;
     Ok(())
 }
@@ -331,7 +363,10 @@ pub(crate) fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
 
 pub(crate) fn get_contact(conn: &Connection, id: Uuid) -> Result<Option<Contact>> {
     let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], contact_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], contact_from_row)
+        .optional()?)
 }
 
 pub(crate) fn list_contacts(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<Contact>> {
@@ -384,7 +419,15 @@ pub(crate) fn create_contact(
         created_at: at,
     };
     insert_contact(conn, &contact)?;
-    audit(conn, at, actor, "contact.create", "contact", contact.id, &contact)?;
+    audit(
+        conn,
+        at,
+        actor,
+        "contact.create",
+        "contact",
+        contact.id,
+        &contact,
+    )?;
     Ok(contact)
 }
 
@@ -421,9 +464,15 @@ pub(crate) fn update_contact(
     Ok(contact)
 }
 
-pub(crate) fn delete_contact(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
+pub(crate) fn delete_contact(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    id: Uuid,
+) -> Result<()> {
     let contact = get_contact(conn, id)?.ok_or_else(|| StoreError::not_found("contact", id))?;
-    conn.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+        .execute([id.to_string()])?;
     audit(conn, at, actor, "contact.delete", "contact", id, &contact)?;
     Ok(())
 }
@@ -472,18 +521,27 @@ pub(crate) fn asset_from_row(row: &Row<'_>) -> rusqlite::Result<Asset> {
 
 pub(crate) fn get_asset(conn: &Connection, id: Uuid) -> Result<Option<Asset>> {
     let sql = format!("SELECT {ASSET_COLUMNS} FROM assets a WHERE a.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], asset_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], asset_from_row)
+        .optional()?)
 }
 
 pub(crate) fn list_assets(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<Asset>> {
     let sql = format!(
-        "SELECT {ASSET_COLUMNS} FROM assets a JOIN organisations o ON o.id = a.org_id
-         WHERE ?1 IS NULL OR a.org_id = ?1
-         ORDER BY o.name_key, a.org_id, a.kind, a.value, a.id"
+        "SELECT {ASSET_COLUMNS}, o.name_key FROM assets a JOIN organisations o ON o.id = a.org_id
+         WHERE ?1 IS NULL OR a.org_id = ?1"
     );
     let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map([org_id.map(|id| id.to_string())], asset_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows = statement.query_map([org_id.map(|id| id.to_string())], |row| {
+        Ok((row.get::<_, String>(6)?, asset_from_row(row)?))
+    })?;
+    let mut assets = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    // The model's order (kind, then addresses numerically) is not the text's, so Rust sorts.
+    assets.sort_by(|(a_key, a), (b_key, b)| {
+        (a_key, a.org_id, &a.value, a.id).cmp(&(b_key, b.org_id, &b.value, b.id))
+    });
+    Ok(assets.into_iter().map(|(_, asset)| asset).collect())
 }
 
 pub(crate) fn insert_asset(conn: &Connection, asset: &Asset) -> Result<()> {
@@ -519,20 +577,38 @@ pub(crate) fn add_asset(
         created_at: at,
     };
     insert_asset(conn, &asset)?;
-    audit(conn, at, actor, "asset.add", "asset", asset.id, &asset_record(&asset))?;
+    audit(
+        conn,
+        at,
+        actor,
+        "asset.add",
+        "asset",
+        asset.id,
+        &asset_record(&asset),
+    )?;
     Ok(asset)
 }
 
 pub(crate) fn delete_asset(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
     let asset = get_asset(conn, id)?.ok_or_else(|| StoreError::not_found("asset", id))?;
-    conn.prepare_cached("DELETE FROM assets WHERE id = ?1")?.execute([id.to_string()])?;
-    audit(conn, at, actor, "asset.delete", "asset", id, &asset_record(&asset))?;
+    conn.prepare_cached("DELETE FROM assets WHERE id = ?1")?
+        .execute([id.to_string()])?;
+    audit(
+        conn,
+        at,
+        actor,
+        "asset.delete",
+        "asset",
+        id,
+        &asset_record(&asset),
+    )?;
     Ok(())
 }
 
 // Users.
 
-const USER_COLUMNS: &str = "u.id, u.org_id, u.username, u.display_name, u.email, u.role, u.language,
+const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.username, u.display_name, u.email, u.role, u.language,
     u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
@@ -554,7 +630,10 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 
 pub(crate) fn get_user(conn: &Connection, id: Uuid) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], user_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], user_from_row)
+        .optional()?)
 }
 
 fn require_user(conn: &Connection, id: Uuid) -> Result<User> {
@@ -563,7 +642,10 @@ fn require_user(conn: &Connection, id: Uuid) -> Result<User> {
 
 pub(crate) fn find_user(conn: &Connection, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([username], user_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([username], user_from_row)
+        .optional()?)
 }
 
 pub(crate) fn list_users(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<User>> {
@@ -692,7 +774,11 @@ pub(crate) fn set_user_disabled(
     if disabled {
         delete_user_sessions(conn, id)?;
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     audit(conn, at, actor, action, "user", id, &user)?;
     Ok(user)
 }
@@ -720,7 +806,11 @@ pub(crate) fn record_login(conn: &Connection, id: Uuid, outcome: LoginOutcome) -
             conn.prepare_cached(
                 "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
             )?
-            .execute(params![id.to_string(), user.failed_logins, opt_micros(user.locked_until)])?;
+            .execute(params![
+                id.to_string(),
+                user.failed_logins,
+                opt_micros(user.locked_until)
+            ])?;
             if lock_until.is_some() {
                 audit(conn, at, &actor, "user.lockout", "user", id, &user)?;
             }
@@ -750,7 +840,10 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<(Token, String)> {
 
 pub(crate) fn get_token(conn: &Connection, id: Uuid) -> Result<Option<(Token, String)>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], token_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], token_from_row)
+        .optional()?)
 }
 
 pub(crate) fn list_tokens(conn: &Connection, user_id: Option<Uuid>) -> Result<Vec<Token>> {
@@ -759,8 +852,9 @@ pub(crate) fn list_tokens(conn: &Connection, user_id: Option<Uuid>) -> Result<Ve
          ORDER BY t.created_at DESC, t.id DESC"
     );
     let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement
-        .query_map([user_id.map(|id| id.to_string())], |row| Ok(token_from_row(row)?.0))?;
+    let rows = statement.query_map([user_id.map(|id| id.to_string())], |row| {
+        Ok(token_from_row(row)?.0)
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -862,7 +956,8 @@ pub(crate) fn get_session(conn: &Connection, id: Uuid) -> Result<Option<Session>
 }
 
 pub(crate) fn delete_session(conn: &Connection, id: Uuid) -> Result<()> {
-    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+        .execute([id.to_string()])?;
     Ok(())
 }
 

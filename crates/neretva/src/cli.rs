@@ -7,22 +7,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Neretva: feeds, incidents, sharing and coordination for national and sectoral CERTs.
 #[derive(Debug, Parser)]
 #[command(name = "neretva", version, about, long_about = None, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Configuration file (TOML); NERETVA_* environment variables override it.
     #[arg(long, short = 'c', global = true, env = "NERETVA_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Directory of the embedded database and other files.
     #[arg(long, global = true, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// Database: postgres://user@host/db for PostgreSQL, or sqlite://FILE; default SQLite in the data directory.
     #[arg(long, global = true, value_name = "URL")]
-    pub database_url: Option<String>,
+    pub(crate) database_url: Option<String>,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the HTTP server (API, web interface, metrics); applies pending migrations first.
     Serve(ServeArgs),
     /// Start a demonstration instance with a fictional constituency and one user per role.
@@ -48,34 +48,34 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct JsonFlag {
+pub(crate) struct JsonFlag {
     /// Print machine-readable JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
+    pub(crate) listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
+    pub(crate) listen: Option<String>,
     /// Delete the demo database first and start afresh.
     #[arg(long)]
-    pub reset: bool,
+    pub(crate) reset: bool,
     /// Load the demo data and exit without serving.
     #[arg(long)]
-    pub no_serve: bool,
+    pub(crate) no_serve: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RoleArg {
+pub(crate) enum RoleArg {
     Admin,
     Analyst,
     Constituent,
@@ -84,7 +84,7 @@ pub enum RoleArg {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum UserCommand {
+pub(crate) enum UserCommand {
     /// Create a user.
     Add {
         username: String,
@@ -127,14 +127,14 @@ pub enum UserCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ScopeArg {
+pub(crate) enum ScopeArg {
     Read,
     Write,
     Admin,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Create an API token; its secret is printed once.
     Create {
         /// The token's owner.
@@ -164,13 +164,13 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum FileFormat {
+pub(crate) enum FileFormat {
     Json,
     Csv,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum OrgCommand {
+pub(crate) enum OrgCommand {
     /// Import organisations with contacts and assets from JSON or CSV; all or nothing.
     Import {
         file: PathBuf,
@@ -199,15 +199,15 @@ pub enum OrgCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct LookupArgs {
+pub(crate) struct LookupArgs {
     /// An IP address, CIDR network, ASN (AS64500), domain, URL or e-mail address.
-    pub query: String,
+    pub(crate) query: String,
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Re-compute the hash chain and name the first altered or removed entry (exit code 1 if any).
     Verify {
         #[arg(long)]

@@ -71,12 +71,14 @@ fn check_config(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         output::json(&serde_json::json!({
             "ok": true,
             "database": database,
+            "data_dir": config.data_dir.display().to_string(),
             "listen": config.listen.to_string(),
             "operator_org": config.server.operator_org,
             "authority_levels": config.server.authority_levels.0,
         }));
     } else {
         output::line("configuration is valid");
+        output::line(&format!("  data directory: {}", config.data_dir.display()));
         output::line(&format!("  database: {database}"));
         output::line(&format!("  listen: {}", config.listen));
         output::line(&format!("  operator organisation: {}", config.server.operator_org));

@@ -17,71 +17,71 @@ use serde::{Deserialize, Serialize};
 /// The configuration file as written.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawConfig {
+pub(crate) struct RawConfig {
     /// Where the embedded database and other files live.
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// `postgres://…` for PostgreSQL; empty for SQLite in the data directory.
-    pub database_url: Option<String>,
+    pub(crate) database_url: Option<String>,
     /// Address of the HTTP server.
-    pub listen: Option<String>,
+    pub(crate) listen: Option<String>,
     /// Short name of the organisation operating this instance.
-    pub operator_org: Option<String>,
+    pub(crate) operator_org: Option<String>,
     /// Levels of authority organisations belong to.
-    pub authority_levels: Option<Vec<String>>,
-    pub auth: RawAuth,
-    pub limits: RawLimits,
-    pub log: RawLog,
+    pub(crate) authority_levels: Option<Vec<String>>,
+    pub(crate) auth: RawAuth,
+    pub(crate) limits: RawLimits,
+    pub(crate) log: RawLog,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawAuth {
-    pub session_hours: Option<u64>,
-    pub cookie_secure: Option<bool>,
-    pub login_attempts_per_minute: Option<u32>,
-    pub lockout_threshold: Option<u32>,
-    pub lockout_minutes: Option<u64>,
-    pub argon2_memory_kib: Option<u32>,
-    pub argon2_iterations: Option<u32>,
+pub(crate) struct RawAuth {
+    pub(crate) session_hours: Option<u64>,
+    pub(crate) cookie_secure: Option<bool>,
+    pub(crate) login_attempts_per_minute: Option<u32>,
+    pub(crate) lockout_threshold: Option<u32>,
+    pub(crate) lockout_minutes: Option<u64>,
+    pub(crate) argon2_memory_kib: Option<u32>,
+    pub(crate) argon2_iterations: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLimits {
-    pub max_body_bytes: Option<usize>,
-    pub max_import_bytes: Option<usize>,
+pub(crate) struct RawLimits {
+    pub(crate) max_body_bytes: Option<usize>,
+    pub(crate) max_import_bytes: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawLog {
+pub(crate) struct RawLog {
     /// A tracing filter such as `info` or `neretva_server=debug,info`.
-    pub level: Option<String>,
+    pub(crate) level: Option<String>,
 }
 
 /// Where the database is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Database {
+pub(crate) enum Database {
     Sqlite(PathBuf),
     Postgres(String),
 }
 
 /// The checked configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub data_dir: PathBuf,
-    pub database: Database,
-    pub listen: SocketAddr,
-    pub server: ServerConfig,
-    pub log_level: String,
+pub(crate) struct Config {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database: Database,
+    pub(crate) listen: SocketAddr,
+    pub(crate) server: ServerConfig,
+    pub(crate) log_level: String,
 }
 
 /// Command-line values that override the file and the environment.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub data_dir: Option<PathBuf>,
-    pub database_url: Option<String>,
-    pub listen: Option<String>,
+pub(crate) struct Overrides {
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) database_url: Option<String>,
+    pub(crate) listen: Option<String>,
 }
 
 /// Environment variables with this prefix override the file: `NERETVA_LISTEN` sets `listen`,
@@ -92,7 +92,7 @@ const ENV_PREFIX: &str = "NERETVA_";
 const ENV_IGNORED: &[&str] = &["NERETVA_CONFIG", "NERETVA_TEST_POSTGRES_URL"];
 
 /// Reads the file (if any), applies the environment, and returns the raw document.
-pub fn load_raw(path: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<toml::Table> {
+pub(crate) fn load_raw(path: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<toml::Table> {
     let mut table = match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -184,7 +184,7 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
 
 /// Compiles the raw document and the overrides into a checked configuration, reporting every
 /// problem found.
-pub fn compile(table: toml::Table, overrides: &Overrides) -> Result<Config, Vec<String>> {
+pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Config, Vec<String>> {
     let mut errors: Vec<String> =
         unknown_keys(&table).into_iter().map(|key| format!("{key}: unknown configuration key")).collect();
     if !errors.is_empty() {
@@ -290,7 +290,7 @@ pub fn compile(table: toml::Table, overrides: &Overrides) -> Result<Config, Vec<
 }
 
 /// Hides a password in a database URL for messages and logs.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
             Some((credentials, host)) => match credentials.split_once(':') {
@@ -303,12 +303,12 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// An example configuration with every key, for the README and `check-config` tests.
-pub const EXAMPLE: &str = include_str!("../neretva.example.toml");
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented example configuration, with every key.
+    const EXAMPLE: &str = include_str!("../neretva.example.toml");
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

@@ -41,7 +41,7 @@ pub struct OrgDto {
 }
 
 impl OrgDto {
-    pub(crate) fn new(org: &Organisation, registry: &RegistrySnapshot) -> OrgDto {
+    pub fn new(org: &Organisation, registry: &RegistrySnapshot) -> OrgDto {
         let fields = &org.fields;
         OrgDto {
             id: org.id,

@@ -1,0 +1,228 @@
+//! The `neretva` command line, run as a real process against a temporary data directory.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A fresh data directory under the target directory, removed on drop.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn new(name: &str) -> DataDir {
+        let dir = std::env::temp_dir().join(format!("neretva-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn neretva(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("NERETVA_DATABASE_URL")
+        .env_remove("NERETVA_CONFIG")
+        .env("NERETVA_AUTH__ARGON2_MEMORY_KIB", "8192")
+        .env("NERETVA_AUTH__ARGON2_ITERATIONS", "1")
+        .env("NERETVA_LOG__LEVEL", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    neretva(dir).args(args).output().unwrap()
+}
+
+#[track_caller]
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[track_caller]
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&ok(output)).unwrap()
+}
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/constituency.json");
+
+#[test]
+fn check_config_reports_every_problem() {
+    let dir = DataDir::new("config");
+    let file = dir.0.join("bad.toml");
+    std::fs::write(&file, "listen = 'nowhere'\ncolour = 'blue'\n[auth]\nlockout_threshold = 0\n").unwrap();
+    let output = run(&dir.0, &["--config", file.to_str().unwrap(), "check-config", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["errors"], serde_json::json!(["colour: unknown configuration key"]));
+
+    std::fs::write(&file, "listen = 'nowhere'\n[auth]\nlockout_threshold = 0\n").unwrap();
+    let output = run(&dir.0, &["--config", file.to_str().unwrap(), "check-config", "--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["errors"].as_array().unwrap().len(), 2, "{report}");
+
+    let good = run(&dir.0, &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/neretva.example.toml"), "check-config", "--json"]);
+    assert_eq!(json(&good)["ok"], true);
+}
+
+#[test]
+fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
+    let dir = DataDir::new("registry");
+    let d = dir.0.as_path();
+    let migrated = json(&run(d, &["migrate", "--json"]));
+    assert_eq!(migrated["from"], 0);
+    assert!(migrated["to"].as_i64().unwrap() >= 1);
+
+    let imported = json(&run(d, &["org", "import", DEMO, "--json"]));
+    assert!(imported["organisations_created"].as_u64().unwrap() >= 25, "{imported}");
+    // Importing again refuses every duplicate and writes nothing.
+    let again = run(d, &["org", "import", DEMO, "--json"]);
+    assert_eq!(again.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert!(report["errors"][0]["line"].as_u64().unwrap() > 0, "{report}");
+
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "record,org,name,short_name,country,entity_type,authority_level,kind,value\n\
+         organisation,,Fine,FINE,BA,other,State,,\n\
+         asset,FINE,,,,,,cidr,192.0.2.999/24\n\
+         organisation,,Fine Too,FINE2,BA,other,Atlantis,,\n",
+    )
+    .unwrap();
+    let rejected = run(d, &["org", "import", bad.to_str().unwrap()]);
+    assert_eq!(rejected.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&rejected.stderr);
+    assert!(stderr.contains("line 3") && stderr.contains("line 4"), "{stderr}");
+
+    let orgs = json(&run(d, &["org", "list", "--json"]));
+    let cert = orgs.as_array().unwrap().iter().find(|o| o["short_name"] == "CERT-BIH").unwrap();
+    assert_eq!(cert["authority_level"], "State");
+    assert!(!orgs.to_string().contains("FINE"), "the bad import wrote nothing");
+
+    let created = json(&run(d, &["user", "add", "ana", "--org", "CERT-BIH", "--role", "analyst", "--json"]));
+    assert_eq!(created["user"]["role"], "analyst");
+    assert!(created["password"].as_str().unwrap().len() >= 32, "a generated password is printed once");
+    let mut passwd = neretva(d).args(["user", "passwd", "ana", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    passwd.stdin.take().unwrap().write_all(b"a-long-enough-password\n").unwrap();
+    ok(&passwd.wait_with_output().unwrap());
+    let users = json(&run(d, &["user", "list", "--json"]));
+    assert_eq!(users.as_array().unwrap().len(), 1);
+
+    let token = json(&run(d, &["token", "create", "--user", "ana", "--name", "feeds", "--scope", "write", "--json"]));
+    assert!(token["secret"].as_str().unwrap().starts_with("nrt_"));
+    let escalate = run(d, &["token", "create", "--user", "ana", "--name", "x", "--scope", "admin"]);
+    assert!(!escalate.status.success(), "an analyst may not hold an admin token");
+    let id = token["token"]["id"].as_str().unwrap();
+    ok(&run(d, &["token", "revoke", id]));
+    let tokens = json(&run(d, &["token", "list", "--json"]));
+    assert_eq!(tokens[0]["active"], false);
+    assert!(!tokens.to_string().contains(token["secret"].as_str().unwrap()));
+
+    // Demo data: ISPs hold /25s with customers' /28s inside them.
+    let lookup = json(&run(d, &["lookup", "192.0.2.1", "--json"]));
+    assert!(!lookup["owners"].as_array().unwrap().is_empty(), "{lookup}");
+    let nobody = run(d, &["lookup", "10.1.2.3"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    let malformed = run(d, &["lookup", "not an address!"]);
+    assert_eq!(malformed.status.code(), Some(2));
+
+    let verified = json(&run(d, &["audit", "verify", "--json"]));
+    assert_eq!(verified["ok"], true);
+    assert!(verified["checked"].as_u64().unwrap() >= 5);
+
+    // Tamper with one entry directly in the database: verify names it and fails.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        store.execute_raw("UPDATE audit_log SET object_id = 'forged' WHERE seq = 3").await.unwrap();
+    });
+    let tampered = run(d, &["audit", "verify", "--json"]);
+    assert_eq!(tampered.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&tampered.stdout).unwrap();
+    assert_eq!(report["first_bad_seq"], 3, "{report}");
+}
+
+/// Sends one HTTP/1.1 request and returns the status, the headers and the body.
+fn http(port: u16, request: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn demo_serves_on_a_real_socket() {
+    let dir = DataDir::new("demo");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = neretva(&dir.0)
+        .args(["demo", "--listen", &listen])
+        .env("NERETVA_AUTH__COOKIE_SECURE", "false")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let health = loop {
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+            drop(stream.write_all(b""));
+            break http(port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the demo did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(health.0, 200, "{health:?}");
+
+    let body = r#"{"username":"admin","password":"demo-admin-password"}"#;
+    let login = http(
+        port,
+        &format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(login.0, 200, "{login:?}");
+    let cookie = login
+        .1
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|value| value.split(';').next())
+        .unwrap()
+        .to_owned();
+    let orgs = http(
+        port,
+        &format!("GET /api/v1/organisations?limit=1000 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(orgs.0, 200);
+    let orgs: Value = serde_json::from_str(&orgs.2).unwrap();
+    assert!(orgs["items"].as_array().unwrap().len() >= 25);
+    let metrics = http(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert!(metrics.2.contains("neretva_http_requests_total"), "{}", metrics.2);
+
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("http://{listen}/")) && stdout.contains("demo-admin-password"), "{stdout}");
+}
