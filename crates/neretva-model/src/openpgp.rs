@@ -676,7 +676,7 @@ mod tests {
     }
 
     #[test]
-    fn test_armour_round_trips() {
+    fn armour_helper_round_trips() {
         let info = parse_public_key(&armour(&binary("rsa3072.asc")), NOW).unwrap();
         assert_eq!(info.fingerprint, gpg_fingerprints()["rsa3072.asc"]);
     }

@@ -36,6 +36,9 @@ pub(crate) const NO_SLOT: u32 = LEAF_FLAG - 1;
 /// The fewest leading bits resolved by the direct-pointing array.
 const MIN_DIRECT_BITS: u32 = 8;
 
+/// The number of lookups that `Poptrie::lookup_many` runs in lockstep.
+const LANES: usize = 16;
+
 /// The most bits a node can skip.
 const MAX_SKIP: u32 = 32;
 
@@ -115,6 +118,14 @@ struct Node {
     skip_bits: u32,
     /// The number of bits skipped, at most `MAX_SKIP`.
     skip: u8,
+}
+
+/// Where one step of a lookup leads.
+enum Step {
+    /// Continue at the node with this index.
+    Node(usize),
+    /// The lookup ends with this slot.
+    Leaf(u32),
 }
 
 /// An immutable longest-prefix-match structure over keys of type `K`.
@@ -235,31 +246,88 @@ impl<K: Key> Poptrie<K> {
     /// The slot of the most specific prefix matching `key`, or `NO_SLOT`.
     #[inline]
     pub(crate) fn lookup(&self, key: K) -> u32 {
-        let Some(&entry) = self.direct.get(key.extract(0, self.direct_bits)) else {
-            return NO_SLOT;
+        let mut node = match self.enter(key) {
+            Step::Node(index) => self.nodes[index],
+            Step::Leaf(slot) => return slot,
         };
-        if entry & LEAF_FLAG != 0 {
-            return entry & !LEAF_FLAG;
-        }
-        let mut node = self.nodes[entry as usize];
         let mut offset = self.direct_bits;
         loop {
-            if node.skip != 0 {
-                let skip = u32::from(node.skip);
-                if key.extract(offset, skip) as u32 != node.skip_bits {
-                    return self.leaves[node.leaf_base as usize - 1];
+            match self.descend(&node, key, &mut offset) {
+                Step::Node(index) => node = self.nodes[index],
+                Step::Leaf(slot) => return slot,
+            }
+        }
+    }
+
+    /// Looks up many keys at once, writing the slot of `keys[i]` to
+    /// `slots[i]`.
+    ///
+    /// The lookups advance in lockstep, one trie level per round, so the
+    /// processor fetches the nodes of several keys from memory at the same
+    /// time instead of waiting for each in turn; branches depend only on
+    /// nodes fetched a round earlier.
+    pub(crate) fn lookup_many(&self, keys: &[K], slots: &mut [u32]) {
+        for (keys, slots) in keys.chunks(LANES).zip(slots.chunks_mut(LANES)) {
+            let mut nodes = [Node::default(); LANES];
+            let mut offsets = [self.direct_bits; LANES];
+            let mut active = [0; LANES];
+            let mut count = 0;
+            for (lane, (&key, slot)) in keys.iter().zip(slots.iter_mut()).enumerate() {
+                match self.enter(key) {
+                    Step::Node(index) => {
+                        nodes[lane] = self.nodes[index];
+                        active[count] = lane;
+                        count += 1;
+                    }
+                    Step::Leaf(found) => *slot = found,
                 }
-                offset += skip;
             }
-            let bit = 1u64 << key.extract(offset, STRIDE);
-            if node.children & bit != 0 {
-                let below = (node.children & (bit - 1)).count_ones();
-                node = self.nodes[(node.child_base + below) as usize];
-                offset += STRIDE;
-            } else {
-                let up_to = (node.leaves & (bit | (bit - 1))).count_ones();
-                return self.leaves[(node.leaf_base + up_to - 1) as usize];
+            while count > 0 {
+                let mut still = 0;
+                for i in 0..count {
+                    let lane = active[i];
+                    match self.descend(&nodes[lane], keys[lane], &mut offsets[lane]) {
+                        Step::Node(index) => {
+                            nodes[lane] = self.nodes[index];
+                            active[still] = lane;
+                            still += 1;
+                        }
+                        Step::Leaf(found) => slots[lane] = found,
+                    }
+                }
+                count = still;
             }
+        }
+    }
+
+    /// The first step of a lookup: the direct-pointing array.
+    #[inline(always)]
+    fn enter(&self, key: K) -> Step {
+        match self.direct.get(key.extract(0, self.direct_bits)) {
+            Some(&entry) if entry & LEAF_FLAG == 0 => Step::Node(entry as usize),
+            Some(&entry) => Step::Leaf(entry & !LEAF_FLAG),
+            None => Step::Leaf(NO_SLOT),
+        }
+    }
+
+    /// One step down from `node`, which starts at bit `offset` of `key`.
+    #[inline(always)]
+    fn descend(&self, node: &Node, key: K, offset: &mut u32) -> Step {
+        if node.skip != 0 {
+            let skip = u32::from(node.skip);
+            if key.extract(*offset, skip) as u32 != node.skip_bits {
+                return Step::Leaf(self.leaves[node.leaf_base as usize - 1]);
+            }
+            *offset += skip;
+        }
+        let bit = 1u64 << key.extract(*offset, STRIDE);
+        if node.children & bit != 0 {
+            let below = (node.children & (bit - 1)).count_ones();
+            *offset += STRIDE;
+            Step::Node((node.child_base + below) as usize)
+        } else {
+            let up_to = (node.leaves & (bit | (bit - 1))).count_ones();
+            Step::Leaf(self.leaves[(node.leaf_base + up_to - 1) as usize])
         }
     }
 

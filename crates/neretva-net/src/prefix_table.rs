@@ -193,6 +193,54 @@ impl<V> PrefixTable<V> {
         Some((Cidr::masked(address, head.len), &head.value))
     }
 
+    /// Looks up many addresses at once: `results` is cleared and then holds
+    /// what [`PrefixTable::longest_match`] returns for each address, in order.
+    ///
+    /// This is several times faster per address than calling
+    /// `longest_match` in a loop on a table much larger than the processor
+    /// caches, because the lookups' memory accesses overlap.
+    pub fn longest_match_many<'a>(
+        &'a self,
+        addresses: &[IpAddr],
+        results: &mut Vec<Option<(Cidr, &'a V)>>,
+    ) {
+        const CHUNK: usize = 64;
+        results.clear();
+        results.reserve(addresses.len());
+        let mut v4_keys = [0; CHUNK];
+        let mut v6_keys = [0; CHUNK];
+        let mut v4_slots = [NO_SLOT; CHUNK];
+        let mut v6_slots = [NO_SLOT; CHUNK];
+        for chunk in addresses.chunks(CHUNK) {
+            let (mut v4_count, mut v6_count) = (0, 0);
+            for address in chunk {
+                match address {
+                    IpAddr::V4(address) => {
+                        v4_keys[v4_count] = u32::from(*address);
+                        v4_count += 1;
+                    }
+                    IpAddr::V6(address) => {
+                        v6_keys[v6_count] = u128::from(*address);
+                        v6_count += 1;
+                    }
+                }
+            }
+            self.v4
+                .lookup_many(&v4_keys[..v4_count], &mut v4_slots[..v4_count]);
+            self.v6
+                .lookup_many(&v6_keys[..v6_count], &mut v6_slots[..v6_count]);
+            let (mut v4_slots, mut v6_slots) = (v4_slots.iter(), v6_slots.iter());
+            results.extend(chunk.iter().map(|&address| {
+                let slot = match address {
+                    IpAddr::V4(_) => v4_slots.next(),
+                    IpAddr::V6(_) => v6_slots.next(),
+                };
+                let head = self.heads.get(*slot? as usize)?;
+                Some((Cidr::masked(address, head.len), &head.value))
+            }));
+        }
+    }
+
     /// The most specific network containing `address`, with all its values.
     pub fn longest_match_values(&self, address: IpAddr) -> Option<(Cidr, Values<'_, V>)> {
         let slot = self.slot_of(address);

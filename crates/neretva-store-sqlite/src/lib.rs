@@ -72,20 +72,28 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
+fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
+    configure_pragmas(conn, writer).map_err(backend)?;
+    if writer {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(backend)?;
+        // An in-memory database keeps its journal in memory; a file must be in WAL mode.
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            return Err(StoreError::Backend(format!(
+                "the journal mode stayed {mode:?} instead of WAL"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn configure_pragmas(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    if writer {
-        let mode: String =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(rusqlite::Error::InvalidParameterName(format!(
-                "journal_mode stayed {mode:?} instead of WAL"
-            )));
-        }
-    } else {
+    if !writer {
         conn.pragma_update(None, "query_only", "ON")?;
     }
     Ok(())
@@ -107,7 +115,7 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let writer = Connection::open_with_flags(path, flags).map_err(backend)?;
-        configure(&writer, true).map_err(backend)?;
+        configure(&writer, true)?;
         migrations::check_not_too_new(&writer).map_err(|error| error.0)?;
         let pool = ReaderPool {
             path: path.to_owned(),
@@ -123,7 +131,7 @@ impl SqliteStore {
     /// A private in-memory database, for tests; reads and writes share one connection.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Connection::open_in_memory().map_err(backend)?;
-        configure(&writer, true).map_err(backend)?;
+        configure(&writer, true)?;
         Ok(SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
             readers: None,
@@ -204,7 +212,7 @@ impl SqliteStore {
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
-    configure(&conn, false).map_err(backend)?;
+    configure(&conn, false)?;
     Ok(conn)
 }
 
@@ -480,5 +488,45 @@ impl Store for SqliteStore {
 
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
         self.read(ops::audit_head).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pragma(conn: &Connection, name: &str) -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| {
+            row.get::<_, rusqlite::types::Value>(0)
+        })
+        .map(|value| match value {
+            rusqlite::types::Value::Integer(number) => number.to_string(),
+            rusqlite::types::Value::Text(text) => text,
+            other => format!("{other:?}"),
+        })
+        .expect("pragma")
+    }
+
+    #[tokio::test]
+    async fn file_databases_use_wal_and_readers_only_read() {
+        let path = std::env::temp_dir().join(format!("neretva-sqlite-{}.db", Uuid::new_v4()));
+        let store = SqliteStore::open(&path).expect("open");
+        store.migrate().await.expect("migrate");
+        {
+            let writer = store.writer.lock().await;
+            assert_eq!(pragma(&writer, "journal_mode"), "wal");
+            assert_eq!(pragma(&writer, "foreign_keys"), "1");
+            assert_eq!(pragma(&writer, "synchronous"), "1", "NORMAL");
+            assert_eq!(pragma(&writer, "busy_timeout"), "10000");
+        }
+        let (query_only, foreign_keys) = store
+            .read(|conn| Ok((pragma(conn, "query_only"), pragma(conn, "foreign_keys"))))
+            .await
+            .expect("read");
+        assert_eq!((query_only.as_str(), foreign_keys.as_str()), ("1", "1"));
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }

@@ -1577,6 +1577,94 @@ pub async fn concurrent_appends_keep_one_chain(harness: &dyn Harness) {
     );
 }
 
+/// Stores on one database (as several processes) racing to create the same organisations:
+/// the database's constraints let exactly one of each through.
+pub async fn concurrent_creates_conflict(harness: &dyn Harness) {
+    const NAMES: usize = 5;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let store = harness.reopen().await.expect("open another store");
+        for attempt in 0..2 {
+            let store = Arc::clone(&store);
+            tasks.spawn(async move {
+                let mut created = Vec::new();
+                for index in 0..NAMES {
+                    let short_name = format!("RACE-{index}");
+                    let name = format!("Race {index} attempt {attempt}");
+                    match store
+                        .create_org(&admin(), &org_fields(&short_name, &name))
+                        .await
+                    {
+                        Ok(org) => created.push(org.fields.short_name),
+                        Err(StoreError::Conflict { field, .. }) => assert_eq!(field, "short_name"),
+                        Err(other) => panic!("unexpected error {other:?}"),
+                    }
+                }
+                created
+            });
+        }
+    }
+    let mut created = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        created.extend(joined.expect("task"));
+    }
+    created.sort();
+    let expected: Vec<String> = (0..NAMES).map(|index| format!("RACE-{index}")).collect();
+    assert_eq!(created, expected, "each short name created exactly once");
+    assert_eq!(
+        harness.store().list_orgs().await.expect("list").len(),
+        NAMES
+    );
+    assert_chain_intact(
+        &verify_audit(harness.store()).await.expect("verify"),
+        NAMES as u64,
+    );
+}
+
+/// An upsert may swap names between stored organisations, and move contacts of one of them.
+pub async fn import_upsert_swaps_names(store: &dyn Store) {
+    let alpha = store
+        .create_org(&admin(), &org_fields("A", "Alpha"))
+        .await
+        .expect("org");
+    let beta = store
+        .create_org(&admin(), &org_fields("B", "Beta"))
+        .await
+        .expect("org");
+    let swap = r#"{"organisations": [
+{"name": "Beta", "short_name": "a", "country": "BA", "authority_level": "State", "parent": "B"},
+{"name": "ALPHA", "short_name": "b", "country": "BA", "authority_level": "State"}
+]}"#;
+    let summary = store
+        .import_registry(&admin(), &parse(swap), ImportMode::Upsert)
+        .await
+        .expect("swap");
+    assert_eq!(
+        (summary.organisations_created, summary.organisations_updated),
+        (0, 2)
+    );
+    let alpha = store.get_org(alpha.id).await.expect("get").expect("kept");
+    let beta = store.get_org(beta.id).await.expect("get").expect("kept");
+    assert_eq!(
+        (alpha.fields.name.as_str(), beta.fields.name.as_str()),
+        ("Beta", "ALPHA")
+    );
+    assert_eq!(alpha.fields.parent_id, Some(beta.id));
+    assert_eq!(
+        store.find_org("A").await.expect("find").map(|org| org.id),
+        Some(alpha.id)
+    );
+    // The released names are really free again.
+    assert_conflict(
+        store.create_org(&admin(), &org_fields("C", "alpha")).await,
+        "name",
+    );
+    store
+        .create_org(&admin(), &org_fields("C", "Gamma"))
+        .await
+        .expect("org");
+}
+
 /// Writes a chain of five entries for the tamper stories.
 async fn five_entries(store: &dyn Store) {
     let org = store

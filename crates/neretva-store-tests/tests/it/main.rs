@@ -53,6 +53,8 @@ stories! {
     store audit_records_every_change => sqlite_audit_records_every_change, postgres_audit_records_every_change;
     store failed_changes_are_not_audited => sqlite_failed_changes_are_not_audited, postgres_failed_changes_are_not_audited;
     harness concurrent_appends_keep_one_chain => sqlite_concurrent_appends_keep_one_chain, postgres_concurrent_appends_keep_one_chain;
+    harness concurrent_creates_conflict => sqlite_concurrent_creates_conflict, postgres_concurrent_creates_conflict;
+    store import_upsert_swaps_names => sqlite_import_upsert_swaps_names, postgres_import_upsert_swaps_names;
     harness tampering_alters_an_entry => sqlite_tampering_alters_an_entry, postgres_tampering_alters_an_entry;
     harness tampering_removes_a_middle_entry => sqlite_tampering_removes_a_middle_entry, postgres_tampering_removes_a_middle_entry;
     harness tampering_truncates_the_log => sqlite_tampering_truncates_the_log, postgres_tampering_truncates_the_log;
