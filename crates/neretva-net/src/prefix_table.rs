@@ -60,7 +60,8 @@ impl<V> PrefixTableBuilder<V> {
         entries.sort_by_key(|&(cidr, _)| cidr);
 
         let mut records: Vec<Record> = Vec::new();
-        let mut heads = Vec::with_capacity(entries.len());
+        let mut lens = Vec::with_capacity(entries.len());
+        let mut firsts = Vec::with_capacity(entries.len());
         let mut extras = Vec::new();
         // The chain of networks containing the last record, least specific
         // first; sorted order visits a network right before those it holds.
@@ -82,14 +83,13 @@ impl<V> PrefixTableBuilder<V> {
                 parent: ancestors.last().copied().unwrap_or(NO_SLOT),
                 extra_start: to_slot(extras.len()),
             });
-            heads.push(Head {
-                value,
-                len: cidr.prefix_len(),
-            });
+            lens.push(cidr.prefix_len());
+            firsts.push(value);
             ancestors.push(slot);
         }
         records.shrink_to_fit();
-        heads.shrink_to_fit();
+        lens.shrink_to_fit();
+        firsts.shrink_to_fit();
         extras.shrink_to_fit();
 
         let mut v4 = Vec::new();
@@ -113,7 +113,8 @@ impl<V> PrefixTableBuilder<V> {
             v4: Poptrie::build(&v4),
             v6: Poptrie::build(&v6),
             records,
-            heads,
+            lens,
+            firsts,
             extras,
         }
     }
@@ -151,15 +152,6 @@ struct Record {
     extra_start: u32,
 }
 
-/// What a longest-prefix lookup needs of a network, kept together so that
-/// it costs one memory access after the trie.
-#[derive(Clone, Copy, Debug)]
-struct Head<V> {
-    /// The first value inserted for the network.
-    value: V,
-    len: u8,
-}
-
 /// An immutable map from IPv4 and IPv6 networks to values, answering which
 /// networks contain an address or a network.
 ///
@@ -177,8 +169,11 @@ struct Head<V> {
 pub struct PrefixTable<V> {
     /// Every distinct network, sorted; a network's index is its slot.
     records: Vec<Record>,
+    /// The prefix length of each network, by slot: a small array that stays
+    /// in cache, so a lookup needs no other memory access after the trie.
+    lens: Vec<u8>,
     /// The first value of each network, by slot.
-    heads: Vec<Head<V>>,
+    firsts: Vec<V>,
     /// The other values of networks inserted more than once, grouped by slot.
     extras: Vec<V>,
     v4: Poptrie<u32>,
@@ -189,8 +184,9 @@ impl<V> PrefixTable<V> {
     /// The most specific network containing `address`, with its first value.
     #[inline]
     pub fn longest_match(&self, address: IpAddr) -> Option<(Cidr, &V)> {
-        let head = self.heads.get(self.slot_of(address) as usize)?;
-        Some((Cidr::masked(address, head.len), &head.value))
+        let slot = self.slot_of(address) as usize;
+        let len = *self.lens.get(slot)?;
+        Some((Cidr::masked(address, len), &self.firsts[slot]))
     }
 
     /// Looks up many addresses at once: `results` is cleared and then holds
@@ -235,8 +231,9 @@ impl<V> PrefixTable<V> {
                     IpAddr::V4(_) => v4_slots.next(),
                     IpAddr::V6(_) => v6_slots.next(),
                 };
-                let head = self.heads.get(*slot? as usize)?;
-                Some((Cidr::masked(address, head.len), &head.value))
+                let slot = *slot? as usize;
+                let len = *self.lens.get(slot)?;
+                Some((Cidr::masked(address, len), &self.firsts[slot]))
             }));
         }
     }
@@ -316,14 +313,15 @@ impl<V> PrefixTable<V> {
 
     /// The number of values, counting each value of a repeated network.
     pub fn value_count(&self) -> usize {
-        self.heads.len() + self.extras.len()
+        self.firsts.len() + self.extras.len()
     }
 
     /// The approximate heap bytes used by the table, not counting heap memory
     /// that the values themselves own.
     pub fn memory_bytes(&self) -> usize {
         self.records.capacity() * size_of::<Record>()
-            + self.heads.capacity() * size_of::<Head<V>>()
+            + self.lens.capacity()
+            + self.firsts.capacity() * size_of::<V>()
             + self.extras.capacity() * size_of::<V>()
             + self.v4.memory_bytes()
             + self.v6.memory_bytes()
@@ -346,7 +344,7 @@ impl<V> PrefixTable<V> {
             .get(slot + 1)
             .map_or(self.extras.len(), |next| next.extra_start as usize);
         Values {
-            first: Some(&self.heads[slot].value),
+            first: Some(&self.firsts[slot]),
             rest: self.extras[start..end].iter(),
         }
     }

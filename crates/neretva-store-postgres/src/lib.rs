@@ -377,7 +377,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-        pooled!(self, |client| ops::create_session(client, session))
+        transaction!(self, audited: false, |tx| ops::create_session(&tx, session))
     }
 
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {

@@ -1159,14 +1159,26 @@ pub(crate) async fn touch_token<C: GenericClient>(
 
 // Sessions.
 
+/// Adds a session for an enabled user. The user's row is share-locked first: a concurrent
+/// `set_user_disabled` either waits for this session and then deletes it, or commits first and
+/// this refuses.
 pub(crate) async fn create_session<C: GenericClient>(client: &C, session: &Session) -> Result<()> {
+    let lock = client
+        .prepare_cached("SELECT disabled FROM users WHERE id = $1 FOR SHARE")
+        .await?;
+    let Some(row) = client.query_opt(&lock, &[&session.user_id]).await? else {
+        return Err(StoreError::not_found("user", session.user_id).into());
+    };
+    if row.try_get::<_, bool>(0)? {
+        return Err(StoreError::conflict("user_id", "the user is disabled").into());
+    }
     let statement = client
         .prepare_cached(
             "INSERT INTO sessions (id, user_id, secret_hash, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
         )
         .await?;
-    let inserted = client
+    client
         .execute(
             &statement,
             &[
@@ -1177,16 +1189,8 @@ pub(crate) async fn create_session<C: GenericClient>(client: &C, session: &Sessi
                 &session.expires_at,
             ],
         )
-        .await;
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(error) => match crate::codec::store_error(&error) {
-            StoreError::Conflict { field, .. } if field == "user_id" => {
-                Err(StoreError::not_found("user", session.user_id).into())
-            }
-            other => Err(other.into()),
-        },
-    }
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn get_session<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Session>> {

@@ -922,8 +922,11 @@ pub(crate) fn touch_token(conn: &Connection, id: Uuid, at: Timestamp) -> Result<
 
 // Sessions.
 
+/// Adds a session for an enabled user; the write transaction orders it against disabling.
 pub(crate) fn create_session(conn: &Connection, session: &Session) -> Result<()> {
-    require_user(conn, session.user_id)?;
+    if require_user(conn, session.user_id)?.disabled {
+        return Err(StoreError::conflict("user_id", "the user is disabled").into());
+    }
     conn.prepare_cached(
         "INSERT INTO sessions (id, user_id, secret_hash, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -861,6 +861,8 @@ pub async fn sessions(store: &dyn Store) {
     assert!(disabled.disabled);
     assert_eq!(store.get_session(bobs.id).await.expect("get"), None);
     assert_eq!(store.get_user(bob.id).await.expect("get"), Some(disabled));
+    let refused = store.create_session(&session(bob.id, 7200)).await;
+    assert_conflict(refused, "user_id");
     let enabled = store
         .set_user_disabled(&admin(), bob.id, false)
         .await
@@ -1582,7 +1584,7 @@ pub async fn concurrent_appends_keep_one_chain(harness: &dyn Harness) {
 pub async fn concurrent_creates_conflict(harness: &dyn Harness) {
     const NAMES: usize = 5;
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..2 {
+    for process in 0..2 {
         let store = harness.reopen().await.expect("open another store");
         for attempt in 0..2 {
             let store = Arc::clone(&store);
@@ -1590,7 +1592,7 @@ pub async fn concurrent_creates_conflict(harness: &dyn Harness) {
                 let mut created = Vec::new();
                 for index in 0..NAMES {
                     let short_name = format!("RACE-{index}");
-                    let name = format!("Race {index} attempt {attempt}");
+                    let name = format!("Race {index} by {process}.{attempt}");
                     match store
                         .create_org(&admin(), &org_fields(&short_name, &name))
                         .await
