@@ -20,7 +20,6 @@
 mod codec;
 mod migrations;
 mod ops;
-mod plan;
 mod registry;
 
 use std::time::Duration;

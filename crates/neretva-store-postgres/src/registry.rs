@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::codec::{Result, fold};
 use crate::ops;
-use crate::plan::{document, plan};
+use neretva_store::import_plan::{document, plan};
 
 /// Rows per statement: each statement passes one array per column and unnests them.
 const BATCH: usize = 10_000;

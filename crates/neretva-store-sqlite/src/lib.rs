@@ -19,7 +19,6 @@
 mod codec;
 mod migrations;
 mod ops;
-mod plan;
 mod registry;
 
 use std::path::{Path, PathBuf};

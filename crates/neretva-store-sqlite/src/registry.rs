@@ -8,7 +8,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::codec::Result;
 use crate::ops;
-use crate::plan::{document, plan};
+use neretva_store::import_plan::{document, plan};
 
 /// Imports a document inside the caller's write transaction: checks everything against the
 /// stored organisations, then writes with prepared statements, then audits once.

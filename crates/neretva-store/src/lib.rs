@@ -10,6 +10,8 @@
 //! entry in the same transaction as the change, so a change without its audit entry cannot be
 //! committed.
 
+pub mod import_plan;
+
 use async_trait::async_trait;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};

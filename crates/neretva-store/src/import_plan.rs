@@ -1,8 +1,7 @@
 //! The checks and decisions of a bulk import that need the stored organisations but no SQL:
 //! resolving parents, detecting duplicates and parent loops, and ordering the writes.
 //!
-//! This module is the same in both backend crates; it knows no SQL, so it could move to
-//! `neretva-store` if a third backend ever needs it.
+//! Both backends use it, so the rules of an import are the same on SQLite and PostgreSQL.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,24 +13,24 @@ use neretva_model::registry_io::{
     AssetRecord, ImportError, OrgRecord, OrgRecordFields, RegistryDocument,
 };
 use neretva_model::{Timestamp, Uuid};
-use neretva_store::{ImportMode, ImportSummary};
+use crate::{ImportMode, ImportSummary};
 
 /// What an import writes, in an order the foreign keys accept.
 #[derive(Debug, Default)]
-pub(crate) struct Plan {
+pub struct Plan {
     /// New organisations, each after its parent when the parent is new too.
-    pub(crate) creates: Vec<Organisation>,
+    pub creates: Vec<Organisation>,
     /// Stored organisations to overwrite; their contacts and assets are replaced.
-    pub(crate) updates: Vec<Organisation>,
+    pub updates: Vec<Organisation>,
     /// Updated organisations whose name changes; their old name is released first, so names
     /// can move between organisations within one import.
-    pub(crate) renamed: Vec<Uuid>,
-    pub(crate) contacts: Vec<Contact>,
-    pub(crate) assets: Vec<Asset>,
+    pub renamed: Vec<Uuid>,
+    pub contacts: Vec<Contact>,
+    pub assets: Vec<Asset>,
 }
 
 impl Plan {
-    pub(crate) fn summary(&self) -> ImportSummary {
+    pub fn summary(&self) -> ImportSummary {
         ImportSummary {
             organisations_created: self.creates.len() as u64,
             organisations_updated: self.updates.len() as u64,
@@ -42,7 +41,7 @@ impl Plan {
 }
 
 /// The key that makes names and short names unique regardless of case.
-pub(crate) fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
@@ -56,7 +55,7 @@ fn problem(line: u64, field: &str, message: String) -> ImportError {
 
 /// Checks a document against the stored organisations and decides what to write. Every
 /// problem is reported, each with its record's line; nothing is decided when there is one.
-pub(crate) fn plan(
+pub fn plan(
     document: &RegistryDocument,
     stored: &[Organisation],
     mode: ImportMode,
@@ -303,7 +302,7 @@ fn order_parents_first(creates: &mut [Organisation]) {
 
 /// Assembles the export: organisations by short name with their parents' short names,
 /// contacts in the order they were added (their ids are time-ordered), assets by value.
-pub(crate) fn document(
+pub fn document(
     organisations: Vec<Organisation>,
     mut contacts: Vec<Contact>,
     assets: Vec<Asset>,
