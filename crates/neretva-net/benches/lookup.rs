@@ -4,8 +4,9 @@
 //! holds 1,000,000 pseudo-random networks (700,000 IPv4, 300,000 IPv6, some
 //! nested); each benchmark looks up a fixed batch of addresses, half of them
 //! inside a stored network and half drawn at random, so divan's item
-//! throughput is lookups per second on one core. Build time and memory are
-//! printed once to standard error.
+//! throughput is lookups per second on one core: one `longest_match` call
+//! per address, or one `longest_match_many` call per batch. Build time and
+//! memory are printed once to standard error.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -57,13 +58,13 @@ impl XorShift {
 }
 
 /// A prefix length with roughly the shape of a global IPv4 routing table:
-/// mostly /24, then /16 to /23.
+/// mostly /24, then /16 to /23, and a few short prefixes.
 fn v4_len(rng: &mut XorShift) -> u8 {
-    match rng.below(100) {
-        0 => rng.between(8, 15),
-        1..20 => rng.between(16, 21),
-        20..40 => rng.between(22, 23),
-        40..90 => 24,
+    match rng.below(1000) {
+        0..2 => rng.between(8, 15),
+        2..200 => rng.between(16, 21),
+        200..400 => rng.between(22, 23),
+        400..900 => 24,
         _ => rng.between(25, 32),
     }
 }
@@ -257,6 +258,37 @@ fn prefix_longest_match_ipv4(bencher: Bencher<'_, '_>) {
 #[divan::bench]
 fn prefix_longest_match_ipv6(bencher: Bencher<'_, '_>) {
     longest_match_batch(bencher, |p| &p.v6);
+}
+
+fn longest_match_many_batch(bencher: Bencher<'_, '_>, batch: fn(&Prefixes) -> &[IpAddr]) {
+    let prefixes = &*PREFIXES;
+    let table = &prefixes.table;
+    let batch = batch(prefixes);
+    let mut results = Vec::with_capacity(batch.len());
+    bencher
+        .counter(ItemsCount::new(batch.len()))
+        .bench_local(|| {
+            table.longest_match_many(black_box(batch), &mut results);
+            results
+                .iter()
+                .flatten()
+                .fold(0u32, |sum, &(_, &owner)| sum.wrapping_add(owner))
+        });
+}
+
+#[divan::bench]
+fn prefix_longest_match_many_mixed(bencher: Bencher<'_, '_>) {
+    longest_match_many_batch(bencher, |p| &p.mixed);
+}
+
+#[divan::bench]
+fn prefix_longest_match_many_ipv4(bencher: Bencher<'_, '_>) {
+    longest_match_many_batch(bencher, |p| &p.v4);
+}
+
+#[divan::bench]
+fn prefix_longest_match_many_ipv6(bencher: Bencher<'_, '_>) {
+    longest_match_many_batch(bencher, |p| &p.v6);
 }
 
 #[divan::bench]

@@ -14,9 +14,9 @@
 //! that competing claims stay visible:
 //!
 //! - [`PrefixTable`], frozen from a [`PrefixTableBuilder`]: longest-prefix
-//!   match over IPv4 and IPv6 at once, plus every covering network of an
-//!   address and the networks covering or covered by a network, to report
-//!   overlapping constituencies.
+//!   match over IPv4 and IPv6 at once, one address at a time or a batch at
+//!   once, plus every covering network of an address and the networks
+//!   covering or covered by a network, to report overlapping constituencies.
 //! - [`DomainSuffixTable`]: the most specific registered ancestor of a name.
 //! - [`AsnTable`]: exact ASN lookup.
 //!

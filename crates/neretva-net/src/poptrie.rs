@@ -37,10 +37,10 @@ pub(crate) const NO_SLOT: u32 = LEAF_FLAG - 1;
 const MIN_DIRECT_BITS: u32 = 8;
 
 /// The number of lookups that `Poptrie::lookup_many` runs in lockstep.
-const LANES: usize = 16;
+const LANES: usize = 32;
 
 /// The most bits a node can skip.
-const MAX_SKIP: u32 = 32;
+const MAX_SKIP: u32 = 31;
 
 /// An unsigned integer holding an address, most significant bit first.
 pub(crate) trait Key: Copy {
@@ -56,6 +56,11 @@ pub(crate) trait Key: Copy {
     /// The number of leading bits from `offset` on that the keys share;
     /// `offset` must be below the key's bit count.
     fn common_bits(self, other: Self, offset: u32) -> u32;
+
+    /// The 32 bits that start `offset` bits from the most significant end,
+    /// padded with zero bits past the end of the key; `offset` must be below
+    /// the key's bit count.
+    fn window(self, offset: u32) -> u32;
 }
 
 impl Key for u32 {
@@ -68,6 +73,11 @@ impl Key for u32 {
 
     fn common_bits(self, other: Self, offset: u32) -> u32 {
         ((self ^ other) << offset).leading_zeros()
+    }
+
+    #[inline]
+    fn window(self, offset: u32) -> u32 {
+        self << offset
     }
 }
 
@@ -83,6 +93,11 @@ impl Key for u128 {
 
     fn common_bits(self, other: Self, offset: u32) -> u32 {
         ((self ^ other) << offset).leading_zeros()
+    }
+
+    #[inline]
+    fn window(self, offset: u32) -> u32 {
+        ((self << offset) >> 96) as u32
     }
 }
 
@@ -113,8 +128,8 @@ struct Node {
     /// The index in `leaves` of the first leaf. When the node skips bits,
     /// the leaf before it is the result for keys whose skipped bits differ.
     leaf_base: u32,
-    /// The bits to compare before reading the node's own six bits, stored
-    /// in the low `skip` bits.
+    /// The bits to compare before reading the node's own six bits, in the
+    /// high `skip` bits; the other bits are zero.
     skip_bits: u32,
     /// The number of bits skipped, at most `MAX_SKIP`.
     skip: u8,
@@ -311,22 +326,28 @@ impl<K: Key> Poptrie<K> {
     }
 
     /// One step down from `node`, which starts at bit `offset` of `key`.
+    ///
+    /// The only branch taken on the node's contents is whether the lookup
+    /// goes on, so that a lookup mispredicts at most once per level.
     #[inline(always)]
     fn descend(&self, node: &Node, key: K, offset: &mut u32) -> Step {
-        if node.skip != 0 {
-            let skip = u32::from(node.skip);
-            if key.extract(*offset, skip) as u32 != node.skip_bits {
-                return Step::Leaf(self.leaves[node.leaf_base as usize - 1]);
-            }
-            *offset += skip;
-        }
-        let bit = 1u64 << key.extract(*offset, STRIDE);
-        if node.children & bit != 0 {
+        let skip = u32::from(node.skip);
+        let skipped_mask = !(u32::MAX >> skip);
+        let mismatch = (key.window(*offset) ^ node.skip_bits) & skipped_mask != 0;
+        let start = *offset + skip;
+        let bit = 1u64 << key.extract(start, STRIDE);
+        if !mismatch && node.children & bit != 0 {
+            *offset = start + STRIDE;
             let below = (node.children & (bit - 1)).count_ones();
-            *offset += STRIDE;
             Step::Node((node.child_base + below) as usize)
         } else {
-            let up_to = (node.leaves & (bit | (bit - 1))).count_ones();
+            // A mismatch in the skipped bits selects the leaf stored before
+            // the node's own leaves.
+            let up_to = if mismatch {
+                0
+            } else {
+                (node.leaves & (bit | (bit - 1))).count_ones()
+            };
             Step::Leaf(self.leaves[(node.leaf_base + up_to - 1) as usize])
         }
     }
@@ -366,11 +387,7 @@ fn skippable<K: Key>(prefixes: &[Prefix<K>], offset: u32) -> (u32, u32) {
         .common_bits(last.key, offset)
         .min(shortest - offset - 1)
         .min(MAX_SKIP);
-    if skip == 0 {
-        (0, 0)
-    } else {
-        (skip, first.key.extract(offset, skip) as u32)
-    }
+    (skip, first.key.window(offset) & !(u32::MAX >> skip))
 }
 
 /// Writes the prefix's slot over every position of `targets` that it covers,

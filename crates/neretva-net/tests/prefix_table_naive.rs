@@ -122,10 +122,16 @@ proptest! {
         random in prop::collection::vec(blueprint(), 1..40),
     ) {
         let table = build(&entries);
-        for address in queries(&entries, &random) {
+        let queries = queries(&entries, &random);
+        let mut batch = Vec::new();
+        table.longest_match_many(&queries, &mut batch);
+        prop_assert_eq!(batch.len(), queries.len());
+        for (&address, &batched) in queries.iter().zip(&batch) {
             let expected = naive_all_matches(&entries, address);
             let longest = table.longest_match(address).map(|(cidr, &value)| (cidr, value));
             prop_assert_eq!(longest, expected.first().copied(), "longest match of {}", address);
+            let batched = batched.map(|(cidr, &value)| (cidr, value));
+            prop_assert_eq!(batched, longest, "batched longest match of {}", address);
             prop_assert_eq!(
                 owned(table.all_matches(address)),
                 expected,

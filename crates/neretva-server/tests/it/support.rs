@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use neretva_model::Uuid;
 use neretva_model::org::{EntityType, OrganisationFields};
 use neretva_model::user::{Role, Scope};
 use neretva_server::auth::{PasswordParams, hash_secret, new_token};
