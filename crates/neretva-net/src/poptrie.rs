@@ -3,12 +3,13 @@
 //! Count for Fast and Scalable Software IP Routing Table Lookup" (SIGCOMM
 //! 2015).
 //!
-//! The first bits of an address index a flat array ("direct pointing"),
+//! The first bits of an address index a flat array ("direct pointing"):
 //! one bit more than the bit length of the number of prefixes, between
-//! [`MIN_DIRECT_BITS`] and [`Key::MAX_DIRECT_BITS`]. Each entry is either a leaf or a node. A node covers
-//! the next six bits of the address: a 64-bit vector marks which of its 64
-//! positions continue in a child node, and a second vector marks where a new
-//! run of equal leaves begins among the remaining positions. Children and
+//! [`MIN_DIRECT_BITS`] and [`Key::MAX_DIRECT_BITS`]. Each entry is either a
+//! leaf or a node. A node covers the next six bits of the address: a 64-bit
+//! vector marks which of its 64 positions continue in a child node, and a
+//! second vector marks where a new run of equal leaves begins among the
+//! remaining positions. Children and
 //! leaves of a node are stored contiguously, so a population count of the
 //! bits below the position gives the index of the child or leaf. Prefixes
 //! whose length is not a multiple of the stride are expanded over the
