@@ -126,9 +126,7 @@ pub fn may_write(principal: &Principal) -> bool {
 pub fn may_administer(principal: &Principal) -> bool {
     match principal {
         Principal::Anonymous => false,
-        Principal::User(user) => {
-            user.role == Role::Admin && user.operator && user.scope >= Scope::Admin
-        }
+        Principal::User(user) => user.role == Role::Admin && user.operator && user.scope >= Scope::Admin,
     }
 }
 
@@ -136,9 +134,7 @@ pub fn may_administer(principal: &Principal) -> bool {
 pub fn may_read_audit(principal: &Principal) -> bool {
     match principal {
         Principal::Anonymous => false,
-        Principal::User(user) => {
-            user.operator && matches!(user.role, Role::Admin | Role::Auditor)
-        }
+        Principal::User(user) => user.operator && matches!(user.role, Role::Admin | Role::Auditor),
     }
 }
 

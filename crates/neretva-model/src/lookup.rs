@@ -51,10 +51,7 @@ impl FromStr for LookupQuery {
             return Ok(LookupQuery::Ip(ip));
         }
         host.parse::<DomainName>().map(LookupQuery::Domain).map_err(|error| {
-            FieldError::new(
-                "q",
-                format!("{input:?} is not an IP address, network, ASN or domain ({error})"),
-            )
+            FieldError::new("q", format!("{input:?} is not an IP address, network, ASN or domain ({error})"))
         })
     }
 }

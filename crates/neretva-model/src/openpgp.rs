@@ -82,19 +82,13 @@ fn dearmor(armored: &str) -> Result<Vec<u8>, FieldError> {
     }
     let mut dearmor = Dearmor::new(trimmed.as_bytes());
     if let Err(error) = dearmor.read_header() {
-        return Err(FieldError::new(
-            FIELD,
-            format!("has a malformed armour header: {error}"),
-        ));
+        return Err(FieldError::new(FIELD, format!("has a malformed armour header: {error}")));
     }
     match dearmor.typ {
         Some(BlockType::PublicKey) => {}
         Some(BlockType::PrivateKey) => return Err(secret_key_error()),
         Some(other) => {
-            return Err(FieldError::new(
-                FIELD,
-                format!("is a {other} block, not a PGP PUBLIC KEY BLOCK"),
-            ));
+            return Err(FieldError::new(FIELD, format!("is a {other} block, not a PGP PUBLIC KEY BLOCK")));
         }
         None => return Err(FieldError::new(FIELD, "has a malformed armour header")),
     }
@@ -154,10 +148,7 @@ fn single_key(bytes: &[u8]) -> Result<SignedPublicKey, FieldError> {
 }
 
 fn parse_error(error: &pgp::errors::Error) -> FieldError {
-    FieldError::new(
-        FIELD,
-        format!("cannot be parsed as an OpenPGP public key: {error}"),
-    )
+    FieldError::new(FIELD, format!("cannot be parsed as an OpenPGP public key: {error}"))
 }
 
 /// Checks the self-signatures, expiry and revocation of a parsed key.
@@ -168,17 +159,11 @@ fn check_key(key: &SignedPublicKey, now: OffsetDateTime) -> Result<KeyInfo, Fiel
     if created_at > now + CLOCK_SKEW {
         return Err(FieldError::new(
             FIELD,
-            format!(
-                "key {fingerprint} was created in the future, at {}",
-                date(created_at)
-            ),
+            format!("key {fingerprint} was created in the future, at {}", date(created_at)),
         ));
     }
     let bad_signature = |what: &str| {
-        FieldError::new(
-            FIELD,
-            format!("self-signature on {what} of key {fingerprint} does not verify"),
-        )
+        FieldError::new(FIELD, format!("self-signature on {what} of key {fingerprint} does not verify"))
     };
 
     // User IDs: every self-signature must verify; a user ID counts when its newest
@@ -189,15 +174,8 @@ fn check_key(key: &SignedPublicKey, now: OffsetDateTime) -> Result<KeyInfo, Fiel
     for user in &key.details.users {
         let id = String::from_utf8_lossy(user.id.id()).into_owned();
         let mut newest_for_user: Option<&Signature> = None;
-        for signature in user
-            .signatures
-            .iter()
-            .filter(|sig| is_self_issued(sig, key))
-        {
-            if signature
-                .verify_certification(primary, Tag::UserId, &user.id)
-                .is_err()
-            {
+        for signature in user.signatures.iter().filter(|sig| is_self_issued(sig, key)) {
+            if signature.verify_certification(primary, Tag::UserId, &user.id).is_err() {
                 return Err(bad_signature(&format!("user ID {id:?}")));
             }
             newest_for_user = newer(newest_for_user, signature);
@@ -210,45 +188,25 @@ fn check_key(key: &SignedPublicKey, now: OffsetDateTime) -> Result<KeyInfo, Fiel
         }
     }
     for attribute in &key.details.user_attributes {
-        for signature in attribute
-            .signatures
-            .iter()
-            .filter(|sig| is_self_issued(sig, key))
-        {
-            if signature
-                .verify_certification(primary, Tag::UserAttribute, &attribute.attr)
-                .is_err()
-            {
+        for signature in attribute.signatures.iter().filter(|sig| is_self_issued(sig, key)) {
+            if signature.verify_certification(primary, Tag::UserAttribute, &attribute.attr).is_err() {
                 return Err(bad_signature("a user attribute"));
             }
         }
     }
-    for signature in key
-        .details
-        .direct_signatures
-        .iter()
-        .filter(|sig| is_self_issued(sig, key))
-    {
+    for signature in key.details.direct_signatures.iter().filter(|sig| is_self_issued(sig, key)) {
         if signature.verify_key(primary).is_err() {
             return Err(bad_signature("the primary key (direct signature)"));
         }
         newest = newer(newest, signature);
     }
     let Some(newest) = newest else {
-        return Err(FieldError::new(
-            FIELD,
-            format!("key {fingerprint} has no valid self-signed user ID"),
-        ));
+        return Err(FieldError::new(FIELD, format!("key {fingerprint} has no valid self-signed user ID")));
     };
 
     // A key with a valid self-issued revocation signature is revoked, whatever the reason.
     let mut revocation = None;
-    for signature in key
-        .details
-        .revocation_signatures
-        .iter()
-        .filter(|sig| is_self_issued(sig, key))
-    {
+    for signature in key.details.revocation_signatures.iter().filter(|sig| is_self_issued(sig, key)) {
         if signature.verify_key(primary).is_err() {
             return Err(bad_signature("the revocation"));
         }
@@ -261,20 +219,14 @@ fn check_key(key: &SignedPublicKey, now: OffsetDateTime) -> Result<KeyInfo, Fiel
             .filter(|reason| !reason.is_empty())
             .map(|reason| format!(" ({reason})"))
             .unwrap_or_default();
-        return Err(FieldError::new(
-            FIELD,
-            format!("key {fingerprint} is revoked{reason}"),
-        ));
+        return Err(FieldError::new(FIELD, format!("key {fingerprint} is revoked{reason}")));
     }
 
     let expires_at = expiry(created_at, newest);
     if let Some(expires_at) = expires_at
         && expires_at <= now
     {
-        return Err(FieldError::new(
-            FIELD,
-            format!("key {fingerprint} expired on {}", date(expires_at)),
-        ));
+        return Err(FieldError::new(FIELD, format!("key {fingerprint} expired on {}", date(expires_at))));
     }
 
     let (mut can_encrypt, mut can_sign) = capabilities(newest.key_flags(), primary.algorithm());
@@ -338,10 +290,7 @@ fn live_subkey_capabilities(
     {
         return Ok(None);
     }
-    Ok(Some(capabilities(
-        newest.key_flags(),
-        subkey.key.algorithm(),
-    )))
+    Ok(Some(capabilities(newest.key_flags(), subkey.key.algorithm())))
 }
 
 /// Encryption and signing capability from key flags, or from the algorithm without flags.
@@ -356,10 +305,8 @@ fn capabilities(flags: KeyFlags, algorithm: PublicKeyAlgorithm) -> (bool, bool) 
         algorithm,
         A::RSA | A::RSAEncrypt | A::ECDH | A::Elgamal | A::ElgamalEncrypt | A::X25519 | A::X448
     );
-    let sign = matches!(
-        algorithm,
-        A::RSA | A::RSASign | A::DSA | A::ECDSA | A::EdDSALegacy | A::Ed25519 | A::Ed448
-    );
+    let sign =
+        matches!(algorithm, A::RSA | A::RSASign | A::DSA | A::ECDSA | A::EdDSALegacy | A::Ed25519 | A::Ed448);
     (encrypt, sign)
 }
 
@@ -379,12 +326,7 @@ fn to_time(timestamp: pgp::types::Timestamp) -> Result<OffsetDateTime, FieldErro
 /// A calendar date for messages, e.g. `2021-01-01`.
 fn date(instant: OffsetDateTime) -> String {
     let date = instant.date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
 /// A short human-readable name of a key's algorithm and size.
@@ -471,10 +413,7 @@ mod tests {
         assert_eq!(info.expires_at, None);
         let mut ids = info.user_ids.clone();
         ids.sort();
-        assert_eq!(
-            ids,
-            ["Test <abuse@example.ba>", "Test CSIRT <csirt@example.ba>"]
-        );
+        assert_eq!(ids, ["Test <abuse@example.ba>", "Test CSIRT <csirt@example.ba>"]);
         assert!(info.created_at < NOW);
     }
 
@@ -490,10 +429,7 @@ mod tests {
     #[test]
     fn third_party_certifications_are_ignored() {
         let info = parse_public_key(&key("third-party-certified.asc"), NOW).unwrap();
-        assert_eq!(
-            info.fingerprint,
-            gpg_fingerprints()["third-party-certified.asc"]
-        );
+        assert_eq!(info.fingerprint, gpg_fingerprints()["third-party-certified.asc"]);
     }
 
     #[test]
@@ -507,10 +443,7 @@ mod tests {
     #[test]
     fn expired_key() {
         let fpr = &gpg_fingerprints()["expired.asc"];
-        assert_eq!(
-            message("expired.asc"),
-            format!("key {fpr} expired on 2020-12-31")
-        );
+        assert_eq!(message("expired.asc"), format!("key {fpr} expired on 2020-12-31"));
         // The same key was fine while it was valid.
         let info = parse_public_key(&key("expired.asc"), datetime!(2020-06-01 0:00 UTC)).unwrap();
         assert_eq!(info.expires_at.map(date).as_deref(), Some("2020-12-31"));
@@ -525,19 +458,11 @@ mod tests {
 
     #[test]
     fn secret_key_is_rejected() {
-        assert!(
-            message("secret-key.asc").starts_with("is a secret key"),
-            "{}",
-            message("secret-key.asc")
-        );
+        assert!(message("secret-key.asc").starts_with("is a secret key"), "{}", message("secret-key.asc"));
         // Also when its armour claims it is a public key.
         let relabelled = key("secret-key.asc").replace("PRIVATE KEY", "PUBLIC KEY");
         let error = parse_public_key(&relabelled, NOW).unwrap_err();
-        assert!(
-            error.message.starts_with("is a secret key"),
-            "{}",
-            error.message
-        );
+        assert!(error.message.starts_with("is a secret key"), "{}", error.message);
     }
 
     #[test]
@@ -545,18 +470,13 @@ mod tests {
         let fpr = &gpg_fingerprints()["ed25519-cv25519.asc"];
         assert_eq!(
             message("bad-self-signature.asc"),
-            format!(
-                "self-signature on user ID \"Evil <abuse@example.ba>\" of key {fpr} does not verify"
-            ),
+            format!("self-signature on user ID \"Evil <abuse@example.ba>\" of key {fpr} does not verify"),
         );
     }
 
     #[test]
     fn two_keys_in_one_block() {
-        assert_eq!(
-            message("two-keys.asc"),
-            "contains 2 keys; give exactly one public key per contact"
-        );
+        assert_eq!(message("two-keys.asc"), "contains 2 keys; give exactly one public key per contact");
     }
 
     #[test]
@@ -565,32 +485,20 @@ mod tests {
         assert_eq!(error(""), "must not be empty");
         assert_eq!(error(" \n\t"), "must not be empty");
         let huge = "A".repeat(MAX_ARMORED_LEN + 1);
-        assert_eq!(
-            error(&huge),
-            "is 65537 bytes, larger than the limit of 64 KiB"
-        );
+        assert_eq!(error(&huge), "is 65537 bytes, larger than the limit of 64 KiB");
         assert!(error("mDMEZ0ZX0BYJKwYBBAHaRw8BAQdA").starts_with("is not ASCII-armoured"));
-        assert!(
-            error("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 user@host")
-                .starts_with("is not ASCII-armoured")
-        );
+        assert!(error("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 user@host").starts_with("is not ASCII-armoured"));
     }
 
     #[test]
     fn other_block_types_and_damaged_armour() {
         let error = |input: &str| parse_public_key(input, NOW).unwrap_err().message;
-        let signature = "-----BEGIN PGP SIGNATURE-----\n\nwnUEARYKAB0WIQQ=\n=AAAA\n-----END PGP SIGNATURE-----\n";
-        assert_eq!(
-            error(signature),
-            "is a PGP SIGNATURE block, not a PGP PUBLIC KEY BLOCK"
-        );
+        let signature =
+            "-----BEGIN PGP SIGNATURE-----\n\nwnUEARYKAB0WIQQ=\n=AAAA\n-----END PGP SIGNATURE-----\n";
+        assert_eq!(error(signature), "is a PGP SIGNATURE block, not a PGP PUBLIC KEY BLOCK");
         let good = key("ed25519-cv25519.asc");
         let truncated = &good[..good.len() / 2];
-        assert!(
-            error(truncated).starts_with("has damaged armour"),
-            "{}",
-            error(truncated)
-        );
+        assert!(error(truncated).starts_with("has damaged armour"), "{}", error(truncated));
         // RFC 9580 lets readers ignore the CRC-24 line, and rPGP does: a wrong checksum
         // over intact data is accepted, damaged data is caught by parsing or signatures.
         let (body, checksum) = good.trim_end().rsplit_once("\n=").unwrap();
@@ -598,11 +506,7 @@ mod tests {
         let bad_checksum = format!("{body}\n={wrong}{}", &checksum[1..]);
         assert!(parse_public_key(&bad_checksum, NOW).is_ok());
         let (head, tail) = good.split_at(good.len() / 2);
-        let swapped = tail
-            .chars()
-            .next()
-            .map(|c| if c == 'A' { 'B' } else { 'A' })
-            .unwrap();
+        let swapped = tail.chars().next().map(|c| if c == 'A' { 'B' } else { 'A' }).unwrap();
         let damaged = format!("{head}{swapped}{}", &tail[1..]);
         assert!(parse_public_key(&damaged, NOW).is_err());
         let empty = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n";
@@ -611,13 +515,8 @@ mod tests {
 
     #[test]
     fn key_from_the_future() {
-        let error =
-            parse_public_key(&key("rsa3072.asc"), datetime!(2000-01-01 0:00 UTC)).unwrap_err();
-        assert!(
-            error.message.contains("was created in the future"),
-            "{}",
-            error.message
-        );
+        let error = parse_public_key(&key("rsa3072.asc"), datetime!(2000-01-01 0:00 UTC)).unwrap_err();
+        assert!(error.message.contains("was created in the future"), "{}", error.message);
     }
 
     /// Decodes a test key to its binary packets.
@@ -632,15 +531,11 @@ mod tests {
     /// Armours packets as a public key block with a correct checksum, so that mutated
     /// packets get past the armour and reach the packet parser.
     fn armour(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let base64 = |bytes: &[u8]| {
             let mut out = String::new();
             for chunk in bytes.chunks(3) {
-                let n = chunk
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+                let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
                 for i in 0..4 {
                     if i <= chunk.len() {
                         out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
@@ -663,11 +558,7 @@ mod tests {
         }
         let crc = (crc & 0xFF_FFFF).to_be_bytes();
         let body = base64(bytes);
-        let lines: Vec<&str> = body
-            .as_bytes()
-            .chunks(64)
-            .map(|l| std::str::from_utf8(l).unwrap())
-            .collect();
+        let lines: Vec<&str> = body.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap()).collect();
         format!(
             "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{}\n={}\n-----END PGP PUBLIC KEY BLOCK-----\n",
             lines.join("\n"),

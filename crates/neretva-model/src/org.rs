@@ -199,9 +199,7 @@ impl Default for AuthorityLevels {
     /// The levels of Bosnia and Herzegovina.
     fn default() -> AuthorityLevels {
         AuthorityLevels(
-            ["State", "Federation of BiH", "Republika Srpska", "Brčko District"]
-                .map(String::from)
-                .to_vec(),
+            ["State", "Federation of BiH", "Republika Srpska", "Brčko District"].map(String::from).to_vec(),
         )
     }
 }
@@ -291,10 +289,7 @@ pub fn check_country(country: &str) -> Result<(), FieldError> {
     if country.len() == 2 && country.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(FieldError::new(
-            "country",
-            format!("{country:?} is not an ISO 3166-1 alpha-2 code such as BA"),
-        ))
+        Err(FieldError::new("country", format!("{country:?} is not an ISO 3166-1 alpha-2 code such as BA")))
     }
 }
 

@@ -118,16 +118,7 @@ const ORG_COLUMNS: &[&str] = &[
     "authority_level",
     "parent",
 ];
-const CONTACT_COLUMNS: &[&str] = &[
-    "record",
-    "org",
-    "name",
-    "role",
-    "email",
-    "phone",
-    "languages",
-    "pgp_key",
-];
+const CONTACT_COLUMNS: &[&str] = &["record", "org", "name", "role", "email", "phone", "languages", "pgp_key"];
 const ASSET_COLUMNS: &[&str] = &["record", "org", "kind", "value", "description"];
 
 /// A whole constituency, or the part of it in one import file.
@@ -190,24 +181,15 @@ pub struct AssetRecord {
 impl RegistryDocument {
     /// Organisations, contacts and assets together.
     pub fn record_count(&self) -> usize {
-        self.organisations
-            .iter()
-            .map(|org| 1 + org.contacts.len() + org.assets.len())
-            .sum()
+        self.organisations.iter().map(|org| 1 + org.contacts.len() + org.assets.len()).sum()
     }
 
     /// Organisations whose parent is not in this document: the store must find it.
     pub fn unresolved_parents(&self) -> impl Iterator<Item = &OrgRecord> {
-        let short_names: HashSet<&str> = self
-            .organisations
-            .iter()
-            .map(|org| org.fields.short_name.as_str())
-            .collect();
+        let short_names: HashSet<&str> =
+            self.organisations.iter().map(|org| org.fields.short_name.as_str()).collect();
         self.organisations.iter().filter(move |org| {
-            org.fields
-                .parent
-                .as_deref()
-                .is_some_and(|parent| !short_names.contains(parent))
+            org.fields.parent.as_deref().is_some_and(|parent| !short_names.contains(parent))
         })
     }
 }
@@ -226,11 +208,7 @@ pub struct ImportError {
 
 impl ImportError {
     fn new(line: u64, field: impl Into<String>, message: impl Into<String>) -> ImportError {
-        ImportError {
-            line,
-            field: field.into(),
-            message: message.into(),
-        }
+        ImportError { line, field: field.into(), message: message.into() }
     }
 }
 
@@ -246,31 +224,18 @@ pub fn parse_json(
         Ok(text) => text,
         Err(error) => {
             let line = line_at(input, error.valid_up_to());
-            return Err(vec![ImportError::new(
-                line,
-                "document",
-                "is not valid UTF-8",
-            )]);
+            return Err(vec![ImportError::new(line, "document", "is not valid UTF-8")]);
         }
     };
     let document: JsonDocument<'_> = match serde_json::from_str(text) {
         Ok(document) => document,
         Err(error) => {
             let line = u64::try_from(error.line()).unwrap_or(0);
-            return Err(vec![ImportError::new(
-                line,
-                "document",
-                serde_message(&error),
-            )]);
+            return Err(vec![ImportError::new(line, "document", serde_message(&error))]);
         }
     };
-    let mut json = JsonReader {
-        lines: LineCounter::new(text.as_bytes()),
-        errors: Vec::new(),
-        levels,
-        now,
-        records: 0,
-    };
+    let mut json =
+        JsonReader { lines: LineCounter::new(text.as_bytes()), errors: Vec::new(), levels, now, records: 0 };
     let mut drafts = Vec::new();
     for (index, raw) in document.organisations.into_iter().enumerate() {
         match json.organisation(raw, index) {
@@ -290,22 +255,15 @@ pub fn parse_csv(
 ) -> Result<RegistryDocument, Vec<ImportError>> {
     check_size(input)?;
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(input);
     let mut errors = Vec::new();
     let mut record = csv::ByteRecord::new();
 
     let header = match reader.read_byte_record(&mut record) {
         Ok(true) => record.clone(),
         Ok(false) => {
-            return Err(vec![ImportError::new(
-                1,
-                "header",
-                "the file is empty; a header row is required",
-            )]);
+            return Err(vec![ImportError::new(1, "header", "the file is empty; a header row is required")]);
         }
         Err(error) => return Err(vec![csv_error(&error)]),
     };
@@ -324,10 +282,7 @@ pub fn parse_csv(
             None => errors.push(ImportError::new(
                 header_line,
                 "header",
-                format!(
-                    "unknown column {name:?}; known columns: {}",
-                    CSV_COLUMNS.join(", ")
-                ),
+                format!("unknown column {name:?}; known columns: {}", CSV_COLUMNS.join(", ")),
             )),
             Some(column) if columns.contains(&Some(column)) => errors.push(ImportError::new(
                 header_line,
@@ -347,13 +302,7 @@ pub fn parse_csv(
         return Err(finish_errors(errors));
     }
 
-    let mut csv = CsvReader {
-        errors,
-        levels,
-        now,
-        drafts: Vec::new(),
-        pending: Vec::new(),
-    };
+    let mut csv = CsvReader { errors, levels, now, drafts: Vec::new(), pending: Vec::new() };
     let mut records = 0usize;
     loop {
         match reader.read_byte_record(&mut record) {
@@ -377,18 +326,11 @@ pub fn parse_csv(
             csv.errors.push(ImportError::new(
                 line,
                 "row",
-                format!(
-                    "has {} fields, the header has {}",
-                    record.len(),
-                    columns.len()
-                ),
+                format!("has {} fields, the header has {}", record.len(), columns.len()),
             ));
             continue;
         }
-        let mut row = CsvRow {
-            line,
-            values: HashMap::new(),
-        };
+        let mut row = CsvRow { line, values: HashMap::new() };
         for (column, value) in columns.iter().zip(record.iter()) {
             let Some(column) = column else { continue };
             match std::str::from_utf8(value) {
@@ -396,9 +338,7 @@ pub fn parse_csv(
                 Ok(value) => {
                     row.values.insert(column, value.replace("\r\n", "\n"));
                 }
-                Err(_) => csv
-                    .errors
-                    .push(ImportError::new(line, *column, "is not valid UTF-8")),
+                Err(_) => csv.errors.push(ImportError::new(line, *column, "is not valid UTF-8")),
             }
         }
         csv.row(row);
@@ -430,11 +370,7 @@ pub fn to_json(doc: &RegistryDocument) -> Vec<u8> {
                         role: contact.role.as_deref(),
                         email: &contact.email,
                         phone: contact.phone.as_deref(),
-                        languages: contact
-                            .languages
-                            .iter()
-                            .map(|language| language.tag())
-                            .collect(),
+                        languages: contact.languages.iter().map(|language| language.tag()).collect(),
                         pgp_key: contact.pgp_key.as_deref(),
                     })
                     .collect(),
@@ -449,27 +385,19 @@ pub fn to_json(doc: &RegistryDocument) -> Vec<u8> {
             })
             .collect(),
     };
-    let mut bytes =
-        serde_json::to_vec_pretty(&out).expect("serialising strings to memory cannot fail");
+    let mut bytes = serde_json::to_vec_pretty(&out).expect("serialising strings to memory cannot fail");
     bytes.push(b'\n');
     bytes
 }
 
 /// Writes the document as CSV in the import format, with every column.
 pub fn to_csv(doc: &RegistryDocument) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut writer =
+        csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
     let mut write = |pairs: &[(&str, &str)]| {
-        let row = CSV_COLUMNS.map(|column| {
-            pairs
-                .iter()
-                .find(|(name, _)| *name == column)
-                .map_or("", |(_, value)| *value)
-        });
-        writer
-            .write_record(row)
-            .expect("writing CSV to memory cannot fail");
+        let row = CSV_COLUMNS
+            .map(|column| pairs.iter().find(|(name, _)| *name == column).map_or("", |(_, value)| *value));
+        writer.write_record(row).expect("writing CSV to memory cannot fail");
     };
     write(&CSV_COLUMNS.map(|column| (column, column)));
     for org in sorted(doc) {
@@ -489,11 +417,7 @@ pub fn to_csv(doc: &RegistryDocument) -> Vec<u8> {
             ("parent", fields.parent.as_deref().unwrap_or("")),
         ]);
         for contact in &org.contacts {
-            let languages: Vec<&str> = contact
-                .languages
-                .iter()
-                .map(|language| language.tag())
-                .collect();
+            let languages: Vec<&str> = contact.languages.iter().map(|language| language.tag()).collect();
             write(&[
                 ("record", "contact"),
                 ("org", short_name),
@@ -515,9 +439,7 @@ pub fn to_csv(doc: &RegistryDocument) -> Vec<u8> {
             ]);
         }
     }
-    writer
-        .into_inner()
-        .expect("writing CSV to memory cannot fail")
+    writer.into_inner().expect("writing CSV to memory cannot fail")
 }
 
 fn sorted(doc: &RegistryDocument) -> Vec<&OrgRecord> {
@@ -623,11 +545,7 @@ struct Draft {
 
 /// Joins a path and a field name: `organisations[3].name`, or just `name` in CSV.
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
+    if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") }
 }
 
 /// The members of one JSON object, with where it starts.
@@ -639,10 +557,7 @@ struct Members<'a> {
 
 impl<'a> Members<'a> {
     fn get(&self, key: &str) -> Option<&'a RawValue> {
-        self.members
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| *value)
+        self.members.iter().find(|(name, _)| name == key).map(|(_, value)| *value)
     }
 }
 
@@ -673,11 +588,7 @@ impl<'a> JsonReader<'a, '_> {
     fn object(&mut self, raw: &'a RawValue, path: String, known: &[&str]) -> Option<Members<'a>> {
         let line = self.lines.line_of(raw);
         let Ok(JsonObject(members)) = serde_json::from_str::<JsonObject<'a>>(raw.get()) else {
-            self.error(
-                line,
-                path,
-                format!("expected an object, got {}", excerpt(raw)),
-            );
+            self.error(line, path, format!("expected an object, got {}", excerpt(raw)));
             return None;
         };
         let mut seen = HashSet::new();
@@ -690,11 +601,7 @@ impl<'a> JsonReader<'a, '_> {
                 self.error(key_line, join(&path, key), "is given more than once");
             }
         }
-        Some(Members {
-            path,
-            line,
-            members,
-        })
+        Some(Members { path, line, members })
     }
 
     /// A member of a type; `Err` when it has the wrong type (reported), `Ok(None)` when
@@ -723,12 +630,7 @@ impl<'a> JsonReader<'a, '_> {
     }
 
     /// An optional string; empty means absent.
-    fn optional(
-        &mut self,
-        members: &Members<'a>,
-        key: &str,
-        bad: &mut HashSet<String>,
-    ) -> Option<String> {
+    fn optional(&mut self, members: &Members<'a>, key: &str, bad: &mut HashSet<String>) -> Option<String> {
         match self.member::<String>(members, key, "a string") {
             Ok(value) => value.filter(|value| !value.is_empty()),
             Err(()) => {
@@ -786,28 +688,13 @@ impl<'a> JsonReader<'a, '_> {
         field_errors.extend(check_org(&fields, self.levels));
         for error in field_errors {
             if !bad.contains(error.field.as_str()) {
-                self.error(
-                    members.line,
-                    join(&members.path, &error.field),
-                    error.message,
-                );
+                self.error(members.line, join(&members.path, &error.field), error.message);
             }
         }
 
-        let mut record = OrgRecord {
-            line,
-            fields,
-            contacts: Vec::new(),
-            assets: Vec::new(),
-        };
+        let mut record = OrgRecord { line, fields, contacts: Vec::new(), assets: Vec::new() };
         let contacts = self.member::<Vec<&'a RawValue>>(&members, "contacts", "an array");
-        for (index, raw) in contacts
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        for (index, raw) in contacts.ok().flatten().unwrap_or_default().into_iter().enumerate() {
             let path = join(&members.path, &format!("contacts[{index}]"));
             let line = self.lines.line_of(raw);
             self.count(line)?;
@@ -817,13 +704,7 @@ impl<'a> JsonReader<'a, '_> {
         }
         let mut asset_paths = Vec::new();
         let assets = self.member::<Vec<&'a RawValue>>(&members, "assets", "an array");
-        for (index, raw) in assets
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
+        for (index, raw) in assets.ok().flatten().unwrap_or_default().into_iter().enumerate() {
             let path = join(&members.path, &format!("assets[{index}]"));
             let line = self.lines.line_of(raw);
             self.count(line)?;
@@ -832,11 +713,7 @@ impl<'a> JsonReader<'a, '_> {
                 asset_paths.push(path);
             }
         }
-        Ok(Some(Draft {
-            record,
-            path: members.path,
-            asset_paths,
-        }))
+        Ok(Some(Draft { record, path: members.path, asset_paths }))
     }
 
     fn contact(&mut self, raw: &'a RawValue, path: String) -> Option<ContactFields> {
@@ -856,15 +733,10 @@ impl<'a> JsonReader<'a, '_> {
             .flatten()
             .unwrap_or_default();
         let pgp_key = self.optional(&members, "pgp_key", &mut bad);
-        let (contact, errors) =
-            build_contact(name, role, email, phone, &languages, pgp_key, self.now);
+        let (contact, errors) = build_contact(name, role, email, phone, &languages, pgp_key, self.now);
         for error in errors {
             if !bad.contains(error.field.as_str()) {
-                self.error(
-                    members.line,
-                    join(&members.path, &error.field),
-                    error.message,
-                );
+                self.error(members.line, join(&members.path, &error.field), error.message);
             }
         }
         Some(contact)
@@ -883,11 +755,7 @@ impl<'a> JsonReader<'a, '_> {
             Ok(asset) => Some(asset),
             Err(errors) => {
                 for error in errors {
-                    self.error(
-                        members.line,
-                        join(&members.path, &error.field),
-                        error.message,
-                    );
+                    self.error(members.line, join(&members.path, &error.field), error.message);
                 }
                 None
             }
@@ -923,20 +791,12 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(input: &'a [u8]) -> LineCounter<'a> {
-        LineCounter {
-            input,
-            offset: 0,
-            line: 1,
-        }
+        LineCounter { input, offset: 0, line: 1 }
     }
 
     /// The line where a value borrowed from the input starts.
     fn line_of(&mut self, raw: &RawValue) -> u64 {
-        let start = raw
-            .get()
-            .as_ptr()
-            .addr()
-            .checked_sub(self.input.as_ptr().addr());
+        let start = raw.get().as_ptr().addr().checked_sub(self.input.as_ptr().addr());
         match start {
             Some(offset) if offset <= self.input.len() => self.line_at(offset),
             _ => 0,
@@ -950,9 +810,7 @@ impl<'a> LineCounter<'a> {
         let Some(position) = record.position() else {
             return 0;
         };
-        let mut offset = usize::try_from(position.byte())
-            .unwrap_or(usize::MAX)
-            .min(self.input.len());
+        let mut offset = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(self.input.len());
         while matches!(self.input.get(offset), Some(b'\r' | b'\n')) {
             offset += 1;
         }
@@ -1024,34 +882,21 @@ impl CsvReader<'_> {
             "contact" => ("contact", CONTACT_COLUMNS),
             "asset" => ("asset", ASSET_COLUMNS),
             "" => {
-                self.error(
-                    line,
-                    "record",
-                    "is required: organisation, contact or asset",
-                );
+                self.error(line, "record", "is required: organisation, contact or asset");
                 return;
             }
             other => {
-                let message = format!(
-                    "unknown record type {other:?}; expected organisation, contact or asset"
-                );
+                let message =
+                    format!("unknown record type {other:?}; expected organisation, contact or asset");
                 self.error(line, "record", message);
                 return;
             }
         };
-        let mut stray: Vec<&'static str> = row
-            .values
-            .keys()
-            .copied()
-            .filter(|column| !columns.contains(column))
-            .collect();
+        let mut stray: Vec<&'static str> =
+            row.values.keys().copied().filter(|column| !columns.contains(column)).collect();
         stray.sort_by_key(|column| CSV_COLUMNS.iter().position(|known| known == column));
         for column in stray {
-            self.error(
-                line,
-                column,
-                format!("does not apply to {kind} rows; leave it empty"),
-            );
+            self.error(line, column, format!("does not apply to {kind} rows; leave it empty"));
         }
         match kind {
             "organisation" => self.organisation(row),
@@ -1064,11 +909,7 @@ impl CsvReader<'_> {
     fn owner(&mut self, row: &mut CsvRow) -> Option<String> {
         let owner = row.take("org");
         if owner.is_none() {
-            self.error(
-                row.line,
-                "org",
-                "is required: the short name of the organisation",
-            );
+            self.error(row.line, "org", "is required: the short name of the organisation");
         }
         owner
     }
@@ -1109,24 +950,13 @@ impl CsvReader<'_> {
             parent: row.take("parent"),
         };
         errors.extend(
-            check_org(&fields, self.levels)
-                .into_iter()
-                .filter(|error| !missing.contains(&error.field)),
+            check_org(&fields, self.levels).into_iter().filter(|error| !missing.contains(&error.field)),
         );
         for error in errors {
             self.error(line, error.field, error.message);
         }
-        let record = OrgRecord {
-            line,
-            fields,
-            contacts: Vec::new(),
-            assets: Vec::new(),
-        };
-        self.drafts.push(Draft {
-            record,
-            path: String::new(),
-            asset_paths: Vec::new(),
-        });
+        let record = OrgRecord { line, fields, contacts: Vec::new(), assets: Vec::new() };
+        self.drafts.push(Draft { record, path: String::new(), asset_paths: Vec::new() });
     }
 
     fn contact(&mut self, mut row: CsvRow) {
@@ -1161,10 +991,7 @@ impl CsvReader<'_> {
             row.take("pgp_key"),
             self.now,
         );
-        for error in errors
-            .into_iter()
-            .filter(|error| !missing.contains(&error.field.as_str()))
-        {
+        for error in errors.into_iter().filter(|error| !missing.contains(&error.field.as_str())) {
             self.error(line, error.field, error.message);
         }
         if let Some(owner) = owner {
@@ -1196,9 +1023,7 @@ impl CsvReader<'_> {
     fn attach_pending(&mut self) {
         let mut index = HashMap::new();
         for (position, draft) in self.drafts.iter().enumerate() {
-            index
-                .entry(draft.record.fields.short_name.clone())
-                .or_insert(position);
+            index.entry(draft.record.fields.short_name.clone()).or_insert(position);
         }
         for (owner, line, item) in std::mem::take(&mut self.pending) {
             let Some(&position) = index.get(&owner) else {
@@ -1289,14 +1114,7 @@ fn build_contact(
         }
     }
     let pgp_key = pgp_key.map(|key| normalise_key(&key));
-    let contact = ContactFields {
-        name,
-        role,
-        email,
-        phone,
-        languages: parsed,
-        pgp_key,
-    };
+    let contact = ContactFields { name, role, email, phone, languages: parsed, pgp_key };
     let mut all = contact.validate();
     all.append(&mut errors);
     if let Some(key) = &contact.pgp_key
@@ -1334,20 +1152,13 @@ fn build_asset(
         errors.push(error);
     }
     match value {
-        Some(value) if errors.is_empty() => Ok(AssetRecord {
-            value,
-            description,
-            line,
-        }),
+        Some(value) if errors.is_empty() => Ok(AssetRecord { value, description, line }),
         _ => Err(errors),
     }
 }
 
 /// The checks across organisations, then the verdict.
-fn finish(
-    drafts: Vec<Draft>,
-    mut errors: Vec<ImportError>,
-) -> Result<RegistryDocument, Vec<ImportError>> {
+fn finish(drafts: Vec<Draft>, mut errors: Vec<ImportError>) -> Result<RegistryDocument, Vec<ImportError>> {
     let mut names: HashMap<String, u64> = HashMap::new();
     let mut short_names: HashMap<String, u64> = HashMap::new();
     for draft in &drafts {
@@ -1356,10 +1167,8 @@ fn finish(
         let name = fields.name.trim().to_lowercase();
         if !name.is_empty() {
             if let Some(first) = names.get(&name) {
-                let message = format!(
-                    "duplicate organisation name {:?}, first used on line {first}",
-                    fields.name
-                );
+                let message =
+                    format!("duplicate organisation name {:?}, first used on line {first}", fields.name);
                 errors.push(ImportError::new(line, join(&draft.path, "name"), message));
             } else {
                 names.insert(name, line);
@@ -1368,15 +1177,9 @@ fn finish(
         let short_name = fields.short_name.to_ascii_lowercase();
         if !short_name.is_empty() {
             if let Some(first) = short_names.get(&short_name) {
-                let message = format!(
-                    "duplicate short name {:?}, first used on line {first}",
-                    fields.short_name
-                );
-                errors.push(ImportError::new(
-                    line,
-                    join(&draft.path, "short_name"),
-                    message,
-                ));
+                let message =
+                    format!("duplicate short name {:?}, first used on line {first}", fields.short_name);
+                errors.push(ImportError::new(line, join(&draft.path, "short_name"), message));
             } else {
                 short_names.insert(short_name, line);
             }
@@ -1396,9 +1199,7 @@ fn finish(
     }
     check_parents(&drafts, &mut errors);
     if errors.is_empty() {
-        Ok(RegistryDocument {
-            organisations: drafts.into_iter().map(|draft| draft.record).collect(),
-        })
+        Ok(RegistryDocument { organisations: drafts.into_iter().map(|draft| draft.record).collect() })
     } else {
         Err(finish_errors(errors))
     }
@@ -1408,17 +1209,10 @@ fn finish(
 fn check_parents(drafts: &[Draft], errors: &mut Vec<ImportError>) {
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (position, draft) in drafts.iter().enumerate() {
-        index
-            .entry(draft.record.fields.short_name.as_str())
-            .or_insert(position);
+        index.entry(draft.record.fields.short_name.as_str()).or_insert(position);
     }
     let parent_of = |position: usize| {
-        drafts[position]
-            .record
-            .fields
-            .parent
-            .as_deref()
-            .and_then(|parent| index.get(parent).copied())
+        drafts[position].record.fields.parent.as_deref().and_then(|parent| index.get(parent).copied())
     };
     for (start, draft) in drafts.iter().enumerate() {
         let fields = &draft.record.fields;
@@ -1499,19 +1293,13 @@ mod tests {
 
     /// A compact rendering of a document for expectation files.
     fn render(doc: &RegistryDocument) -> String {
-        let short_names: HashSet<&str> = doc
-            .organisations
-            .iter()
-            .map(|org| org.fields.short_name.as_str())
-            .collect();
+        let short_names: HashSet<&str> =
+            doc.organisations.iter().map(|org| org.fields.short_name.as_str()).collect();
         let mut out = String::new();
         for org in &doc.organisations {
             let fields = &org.fields;
-            let _ = writeln!(
-                out,
-                "organisation {} (line {}): {:?}",
-                fields.short_name, org.line, fields.name
-            );
+            let _ =
+                writeln!(out, "organisation {} (line {}): {:?}", fields.short_name, org.line, fields.name);
             let sector = match (&fields.sector, &fields.subsector) {
                 (Some(sector), Some(subsector)) => format!("{sector}/{subsector}"),
                 (Some(sector), None) => sector.clone(),
@@ -1539,11 +1327,7 @@ mod tests {
                     let _ = write!(out, ", phone {phone:?}");
                 }
                 if !contact.languages.is_empty() {
-                    let tags: Vec<&str> = contact
-                        .languages
-                        .iter()
-                        .map(|language| language.tag())
-                        .collect();
+                    let tags: Vec<&str> = contact.languages.iter().map(|language| language.tag()).collect();
                     let _ = write!(out, ", languages {}", tags.join(" "));
                 }
                 if let Some(key) = &contact.pgp_key {
@@ -1553,13 +1337,8 @@ mod tests {
                 out.push('\n');
             }
             for asset in &org.assets {
-                let _ = write!(
-                    out,
-                    "  {} {} (line {})",
-                    asset.value.kind().as_str(),
-                    asset.value,
-                    asset.line
-                );
+                let _ =
+                    write!(out, "  {} {} (line {})", asset.value.kind().as_str(), asset.value, asset.line);
                 if let Some(description) = &asset.description {
                     let _ = write!(out, ": {description:?}");
                 }
@@ -1574,8 +1353,7 @@ mod tests {
     #[track_caller]
     fn check(name: &str) {
         let path = data_dir().join(name);
-        let input =
-            std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let input = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
         let result = parse(&path, &input);
         let actual = match &result {
             Ok(doc) => render(doc),
@@ -1628,9 +1406,9 @@ mod tests {
                 let name = entry.unwrap().file_name().into_string().unwrap();
                 if name.ends_with(".expected") {
                     let stem = name.trim_end_matches(".expected");
-                    let listed = CASES.iter().any(|case| {
-                        Path::new(case).file_stem().and_then(|stem| stem.to_str()) == Some(stem)
-                    });
+                    let listed = CASES
+                        .iter()
+                        .any(|case| Path::new(case).file_stem().and_then(|stem| stem.to_str()) == Some(stem));
                     assert!(listed, "{folder}/{name} has no case in cases!");
                 } else {
                     assert!(
@@ -1644,8 +1422,7 @@ mod tests {
 
     /// Lines are where records happened to be; a document's content is the rest.
     fn content(mut doc: RegistryDocument) -> RegistryDocument {
-        doc.organisations
-            .sort_by(|a, b| a.fields.short_name.cmp(&b.fields.short_name));
+        doc.organisations.sort_by(|a, b| a.fields.short_name.cmp(&b.fields.short_name));
         for org in &mut doc.organisations {
             org.line = 0;
             org.assets.sort_by(|a, b| a.value.cmp(&b.value));
@@ -1674,16 +1451,11 @@ mod tests {
     fn export_then_import_gives_the_same_document() {
         let path = data_dir().join("ok/0002_full.json");
         let doc = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
-        let keys = doc
-            .organisations
-            .iter()
-            .flat_map(|org| &org.contacts)
-            .filter(|c| c.pgp_key.is_some());
+        let keys = doc.organisations.iter().flat_map(|org| &org.contacts).filter(|c| c.pgp_key.is_some());
         assert!(keys.count() >= 1);
         let ipv6 = doc.organisations.iter().flat_map(|org| &org.assets);
         assert!(
-            ipv6.filter(|asset| matches!(&asset.value, AssetValue::Cidr(cidr) if cidr.is_ipv6()))
-                .count()
+            ipv6.filter(|asset| matches!(&asset.value, AssetValue::Cidr(cidr) if cidr.is_ipv6())).count()
                 >= 1
         );
         assert_round_trips(&doc);
@@ -1710,25 +1482,12 @@ mod tests {
                 panic!("the demo constituency has errors:\n{}", errors.join("\n"));
             }
         };
-        assert!(
-            doc.organisations.len() >= 25,
-            "only {} organisations",
-            doc.organisations.len()
-        );
+        assert!(doc.organisations.len() >= 25, "only {} organisations", doc.organisations.len());
         assert_eq!(doc.unresolved_parents().count(), 0);
-        let root = doc
-            .organisations
-            .iter()
-            .find(|org| org.fields.short_name == "CERT-BIH")
-            .unwrap();
+        let root = doc.organisations.iter().find(|org| org.fields.short_name == "CERT-BIH").unwrap();
         assert_eq!(root.fields.parent, None);
         for level in &AuthorityLevels::default().0 {
-            assert!(
-                doc.organisations
-                    .iter()
-                    .any(|org| &org.fields.authority_level == level),
-                "{level}"
-            );
+            assert!(doc.organisations.iter().any(|org| &org.fields.authority_level == level), "{level}");
         }
         assert_round_trips(&doc);
     }
@@ -1739,22 +1498,17 @@ mod tests {
         let huge = vec![b' '; MAX_INPUT_BYTES + 1];
         let expected = "line 0, document: the input is 67108865 bytes, larger than the limit of 64 MiB; \
                         split it into several files";
-        for errors in [
-            parse_json(&huge, &levels, NOW).unwrap_err(),
-            parse_csv(&huge, &levels, NOW).unwrap_err(),
-        ] {
-            assert_eq!(
-                errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                [expected]
-            );
+        for errors in
+            [parse_json(&huge, &levels, NOW).unwrap_err(), parse_csv(&huge, &levels, NOW).unwrap_err()]
+        {
+            assert_eq!(errors.iter().map(ToString::to_string).collect::<Vec<_>>(), [expected]);
         }
     }
 
     #[test]
     fn record_count_is_capped() {
         let levels = AuthorityLevels::default();
-        let mut csv =
-            String::from("record,org,name,short_name,country,authority_level,kind,value\n");
+        let mut csv = String::from("record,org,name,short_name,country,authority_level,kind,value\n");
         csv.push_str("organisation,,Big,BIG,BA,State,,\n");
         for _ in 0..MAX_RECORDS {
             csv.push_str("asset,BIG,,,,,domain,big.example.ba\n");
@@ -1803,24 +1557,16 @@ mod tests {
         let levels = AuthorityLevels::default();
         let json = b"{\"organisations\": [\n{\"name\": \"Caf\xE9\"}]}";
         let errors = parse_json(json, &levels, NOW).unwrap_err();
-        assert_eq!(
-            errors[0].to_string(),
-            "line 2, document: is not valid UTF-8"
-        );
-        let csv = b"record,org,name,short_name,country,authority_level\norganisation,,Caf\xE9,CAFE,BA,State\n";
+        assert_eq!(errors[0].to_string(), "line 2, document: is not valid UTF-8");
+        let csv =
+            b"record,org,name,short_name,country,authority_level\norganisation,,Caf\xE9,CAFE,BA,State\n";
         let errors = parse_csv(csv, &levels, NOW).unwrap_err();
         assert_eq!(errors[0].to_string(), "line 2, name: is not valid UTF-8");
         let errors = parse_csv(b"", &levels, NOW).unwrap_err();
-        assert_eq!(
-            errors[0].to_string(),
-            "line 1, header: the file is empty; a header row is required"
-        );
+        assert_eq!(errors[0].to_string(), "line 1, header: the file is empty; a header row is required");
         let errors = parse_json(b"", &levels, NOW).unwrap_err();
         assert_eq!(errors[0].line, 1);
-        assert_eq!(
-            parse_json(br#"{"organisations": []}"#, &levels, NOW),
-            Ok(RegistryDocument::default())
-        );
+        assert_eq!(parse_json(br#"{"organisations": []}"#, &levels, NOW), Ok(RegistryDocument::default()));
     }
 
     #[test]
@@ -1834,10 +1580,7 @@ mod tests {
         let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert_eq!(
             errors,
-            [
-                "line 4, org: is required: the short name of the organisation",
-                "line 4, value: is required"
-            ]
+            ["line 4, org: is required: the short name of the organisation", "line 4, value: is required"]
         );
         let json = "\u{FEFF}{\"organisations\": []}";
         assert!(parse_json(json.as_bytes(), &levels, NOW).is_ok());
@@ -1850,10 +1593,8 @@ mod tests {
             {"name": "Other", "short_name": "OTHER", "country": "BA", "authority_level": "State", "parent": "CHILD"}
         ]}"#;
         let doc = parse_json(input, &AuthorityLevels::default(), NOW).unwrap();
-        let unresolved: Vec<(&str, u64)> = doc
-            .unresolved_parents()
-            .map(|org| (org.fields.short_name.as_str(), org.line))
-            .collect();
+        let unresolved: Vec<(&str, u64)> =
+            doc.unresolved_parents().map(|org| (org.fields.short_name.as_str(), org.line)).collect();
         assert_eq!(unresolved, [("CHILD", 2)]);
         assert_eq!(doc.record_count(), 2);
         let fields = doc.organisations[0].fields.to_organisation_fields(None);

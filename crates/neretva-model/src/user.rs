@@ -62,9 +62,7 @@ impl FromStr for Role {
         Role::ALL.into_iter().find(|role| role.as_str() == input.trim()).ok_or_else(|| {
             FieldError::new(
                 "role",
-                format!(
-                    "unknown role {input:?}; expected admin, analyst, constituent, community or auditor"
-                ),
+                format!("unknown role {input:?}; expected admin, analyst, constituent, community or auditor"),
             )
         })
     }
@@ -134,9 +132,9 @@ pub struct User {
 /// Usernames: 2 to 64 of lower-case letters, digits, `.`, `-`, `_` and `@`.
 pub fn check_username(username: &str) -> Result<(), FieldError> {
     let valid = (2..=64).contains(&username.len())
-        && username.chars().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_' | '@')
-        });
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_' | '@'));
     if valid {
         Ok(())
     } else {

@@ -48,9 +48,7 @@ impl ErrorCode {
             ErrorCode::NotFound => ("not_found", StatusCode::NOT_FOUND),
             ErrorCode::Conflict => ("conflict", StatusCode::CONFLICT),
             ErrorCode::PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
-            ErrorCode::UnsupportedMediaType => {
-                ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE)
-            }
+            ErrorCode::UnsupportedMediaType => ("unsupported_media_type", StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ErrorCode::RateLimited => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             ErrorCode::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
             ErrorCode::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
@@ -198,9 +196,7 @@ impl From<JsonRejection> for ApiError {
                 }
             }
             JsonRejection::JsonDataError(error) => json_error(&error.body_text()),
-            JsonRejection::JsonSyntaxError(error) => {
-                ApiError::new(ErrorCode::InvalidJson, error.body_text())
-            }
+            JsonRejection::JsonSyntaxError(error) => ApiError::new(ErrorCode::InvalidJson, error.body_text()),
             other => ApiError::new(ErrorCode::InvalidJson, other.body_text()),
         }
     }
@@ -221,9 +217,10 @@ fn json_error(text: &str) -> ApiError {
                 .map(|(name, _)| name.to_owned())
         })
         .or_else(|| {
-            detail.split_once(": ").map(|(path, _)| path.to_owned()).filter(|path| {
-                !path.contains(' ') && path != "."
-            })
+            detail
+                .split_once(": ")
+                .map(|(path, _)| path.to_owned())
+                .filter(|path| !path.contains(' ') && path != ".")
         });
     let mut error = ApiError::new(ErrorCode::InvalidJson, detail.to_owned());
     error.field = field;

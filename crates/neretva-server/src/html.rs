@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::auth::{LoginAttempt, login_user, session_cookie, clear_session_cookie};
+use crate::api::auth::{LoginAttempt, clear_session_cookie, login_user, session_cookie};
 use crate::auth::{constant_time_eq, random_secret};
 use crate::extract::MaybeAuth;
 use neretva_model::access::Principal;
@@ -101,7 +101,8 @@ async fn start_page(MaybeAuth(principal): MaybeAuth) -> Response {
 }
 
 fn login_page(csrf: &str, error: Option<&str>) -> Html<String> {
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let error =
+        error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     page(
         "Sign in",
         &format!(
@@ -146,7 +147,11 @@ async fn login_submit(
 ) -> Response {
     let cookie_token = crate::extract::cookie(&headers, LOGIN_CSRF_COOKIE);
     if !cookie_token.is_some_and(|token| constant_time_eq(token, &form.csrf_token)) {
-        return (StatusCode::FORBIDDEN, login_page(&random_secret(), Some("The form expired; please try again."))).into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            login_page(&random_secret(), Some("The form expired; please try again.")),
+        )
+            .into_response();
     }
     match login_user(&state, &attempt, &form.username, &form.password).await {
         Ok(login) => {

@@ -25,8 +25,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use neretva_model::org::AuthorityLevels;
 use neretva_store::{Store, StoreError};
 
-pub use crate::extract::{Auth, MaybeAuth};
 use crate::auth::{LoginRateLimiter, PasswordParams, VerifiedCache};
+pub use crate::extract::{Auth, MaybeAuth};
 use crate::registry::RegistrySnapshot;
 
 /// Settings the server needs, compiled from the configuration file by the binary.
@@ -136,8 +136,7 @@ impl AppState {
 
     /// Reloads the registry snapshot after a change to organisations or assets.
     pub async fn refresh_registry(&self) -> Result<(), StoreError> {
-        let snapshot =
-            RegistrySnapshot::load(self.store(), &self.inner.config.operator_org).await?;
+        let snapshot = RegistrySnapshot::load(self.store(), &self.inner.config.operator_org).await?;
         match self.inner.registry.write() {
             Ok(mut guard) => *guard = Arc::new(snapshot),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(snapshot),

@@ -36,10 +36,8 @@ impl RegistrySnapshot {
         operator_short_name: &str,
     ) -> RegistrySnapshot {
         let orgs: HashMap<Uuid, Organisation> = orgs.into_iter().map(|org| (org.id, org)).collect();
-        let by_short_name: HashMap<String, Uuid> = orgs
-            .values()
-            .map(|org| (org.fields.short_name.to_lowercase(), org.id))
-            .collect();
+        let by_short_name: HashMap<String, Uuid> =
+            orgs.values().map(|org| (org.fields.short_name.to_lowercase(), org.id)).collect();
         let ancestors = orgs
             .keys()
             .map(|id| {

@@ -22,7 +22,9 @@ use neretva_store::{Actor, ImportMode, NewUser, Store, StoreError};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::cli::{AuditCommand, Command, FileFormat, OrgCommand, RoleArg, ScopeArg, TokenCommand, UserCommand};
+use crate::cli::{
+    AuditCommand, Command, FileFormat, OrgCommand, RoleArg, ScopeArg, TokenCommand, UserCommand,
+};
 use crate::config::Config;
 use crate::{demo, open_store, output};
 
@@ -46,7 +48,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
 
 /// The actor recorded for changes made from the command line.
 fn cli_actor() -> Actor {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+    let user =
+        std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     Actor(format!("cli:{user}"))
 }
 
@@ -91,7 +94,12 @@ pub(crate) async fn migrate_quietly(store: &dyn Store) -> anyhow::Result<()> {
     let before = store.schema_status().await?;
     let after = store.migrate().await?;
     if after.current != before.current {
-        tracing::info!(from = before.current, to = after.current, backend = store.backend(), "Migrated the database.");
+        tracing::info!(
+            from = before.current,
+            to = after.current,
+            backend = store.backend(),
+            "Migrated the database."
+        );
     }
     Ok(())
 }
@@ -105,7 +113,11 @@ async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             "backend": store.backend(), "from": before.current, "to": after.current, "latest": after.latest
         }));
     } else if before.current == after.current {
-        output::line(&format!("{} database is up to date (schema version {})", store.backend(), after.current));
+        output::line(&format!(
+            "{} database is up to date (schema version {})",
+            store.backend(),
+            after.current
+        ));
     } else {
         output::line(&format!(
             "{} database migrated from schema version {} to {}",
@@ -128,7 +140,8 @@ async fn ready_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<ExitCode> {
-    let state = AppState::new(Arc::clone(&store), config.server.clone(), neretva_server::install_metrics()).await?;
+    let state =
+        AppState::new(Arc::clone(&store), config.server.clone(), neretva_server::install_metrics()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -201,10 +214,7 @@ fn obtain_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 }
 
 async fn find_user(store: &dyn Store, username: &str) -> anyhow::Result<User> {
-    store
-        .find_user(&username.to_lowercase())
-        .await?
-        .with_context(|| format!("no user {username:?}"))
+    store.find_user(&username.to_lowercase()).await?.with_context(|| format!("no user {username:?}"))
 }
 
 async fn hash(config: &Config, secret: String) -> anyhow::Result<String> {
@@ -216,12 +226,28 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
     let store = ready_store(config).await?;
     let actor = cli_actor();
     match command {
-        UserCommand::Add { username, org, role: role_arg, email, display_name, language, password_stdin, json } => {
+        UserCommand::Add {
+            username,
+            org,
+            role: role_arg,
+            email,
+            display_name,
+            language,
+            password_stdin,
+            json,
+        } => {
             let username = username.trim().to_lowercase();
             check_username(&username).map_err(|error| anyhow::anyhow!("{error}"))?;
             let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
-            let org_id = registry.resolve(&org).map(|org| org.id).with_context(|| format!("no organisation {org:?}"))?;
-            let language = language.as_deref().map(str::parse::<Language>).transpose().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let org_id = registry
+                .resolve(&org)
+                .map(|org| org.id)
+                .with_context(|| format!("no organisation {org:?}"))?;
+            let language = language
+                .as_deref()
+                .map(str::parse::<Language>)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let Some(email) = &email {
                 neretva_model::contact::check_email(email).map_err(|error| anyhow::anyhow!("{error}"))?;
             }
@@ -230,7 +256,15 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             let user = store
                 .create_user(
                     &actor,
-                    &NewUser { org_id, username, display_name, email, role: role(role_arg), language, password_hash },
+                    &NewUser {
+                        org_id,
+                        username,
+                        display_name,
+                        email,
+                        role: role(role_arg),
+                        language,
+                        password_hash,
+                    },
                 )
                 .await?;
             if json {
@@ -251,7 +285,12 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         UserCommand::List { org, json } => {
             let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
             let org_id = match org {
-                Some(key) => Some(registry.resolve(&key).map(|org| org.id).with_context(|| format!("no organisation {key:?}"))?),
+                Some(key) => Some(
+                    registry
+                        .resolve(&key)
+                        .map(|org| org.id)
+                        .with_context(|| format!("no organisation {key:?}"))?,
+                ),
                 None => None,
             };
             let users = store.list_users(org_id).await?;
@@ -264,7 +303,11 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                         vec![
                             user.username.clone(),
                             user.role.to_string(),
-                            registry.orgs.get(&user.org_id).map(|o| o.fields.short_name.clone()).unwrap_or_default(),
+                            registry
+                                .orgs
+                                .get(&user.org_id)
+                                .map(|o| o.fields.short_name.clone())
+                                .unwrap_or_default(),
                             if user.disabled { "disabled".into() } else { "active".into() },
                             user.email.clone().unwrap_or_default(),
                         ]
@@ -286,7 +329,10 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
         UserCommand::Disable { username } => {
             let user = find_user(store.as_ref(), &username).await?;
             store.set_user_disabled(&actor, user.id, true).await?;
-            output::line(&format!("user {} disabled; its sessions ended and its tokens stopped working", user.username));
+            output::line(&format!(
+                "user {} disabled; its sessions ended and its tokens stopped working",
+                user.username
+            ));
         }
         UserCommand::Enable { username } => {
             let user = find_user(store.as_ref(), &username).await?;
@@ -316,13 +362,19 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
             let operator = registry.operator_id == Some(user.org_id);
             let allowed = neretva_server::api::tokens::max_scope(user.role, operator);
             if scope > allowed {
-                bail!("a {} {} may hold tokens up to scope {allowed}", if operator { "operator" } else { "non-operator" }, user.role);
+                bail!(
+                    "a {} {} may hold tokens up to scope {allowed}",
+                    if operator { "operator" } else { "non-operator" },
+                    user.role
+                );
             }
             let expires_at = OffsetDateTime::now_utc() + time::Duration::days(i64::from(expires_days));
             let params = config.server.password_params;
             let user_id = user.id;
-            let (new, secret) =
-                tokio::task::spawn_blocking(move || auth::new_token(params, user_id, &name, scope, Some(expires_at))).await??;
+            let (new, secret) = tokio::task::spawn_blocking(move || {
+                auth::new_token(params, user_id, &name, scope, Some(expires_at))
+            })
+            .await??;
             let token = store.create_token(&actor, &new).await?;
             if json {
                 output::json(&serde_json::json!({ "token": TokenDto::from(token), "secret": secret }));
@@ -366,7 +418,8 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<ExitCod
             }
         }
         TokenCommand::Revoke { id } => {
-            let id = neretva_model::Uuid::try_parse(&id).with_context(|| format!("{id:?} is not a token id"))?;
+            let id =
+                neretva_model::Uuid::try_parse(&id).with_context(|| format!("{id:?} is not a token id"))?;
             let token = store.revoke_token(&actor, id, OffsetDateTime::now_utc()).await?;
             output::line(&format!("token {} ({}) revoked", token.id, token.name));
         }
@@ -441,7 +494,11 @@ async fn org(config: &Config, command: OrgCommand) -> anyhow::Result<ExitCode> {
                             .collect();
                         output::json(&serde_json::json!({ "ok": false, "errors": errors }));
                     } else {
-                        output::error(&format!("{}: import rejected, nothing was written; {} error(s):", file.display(), errors.len()));
+                        output::error(&format!(
+                            "{}: import rejected, nothing was written; {} error(s):",
+                            file.display(),
+                            errors.len()
+                        ));
                         for error in &errors {
                             output::error(&format!("  {}:{error}", file.display()));
                         }
@@ -472,8 +529,13 @@ async fn org(config: &Config, command: OrgCommand) -> anyhow::Result<ExitCode> {
                 .await?;
             match path {
                 Some(path) => {
-                    std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
-                    output::error(&format!("exported {} organisations to {}", document.organisations.len(), path.display()));
+                    std::fs::write(&path, &bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    output::error(&format!(
+                        "exported {} organisations to {}",
+                        document.organisations.len(),
+                        path.display()
+                    ));
                 }
                 None => output::bytes(&bytes),
             }
@@ -495,7 +557,10 @@ async fn org(config: &Config, command: OrgCommand) -> anyhow::Result<ExitCode> {
                             f.sector.clone().unwrap_or_default(),
                             f.entity_type.to_string(),
                             f.authority_level.clone(),
-                            f.parent_id.and_then(|id| registry.orgs.get(&id)).map(|p| p.fields.short_name.clone()).unwrap_or_default(),
+                            f.parent_id
+                                .and_then(|id| registry.orgs.get(&id))
+                                .map(|p| p.fields.short_name.clone())
+                                .unwrap_or_default(),
                         ]
                     })
                     .collect();
@@ -511,7 +576,9 @@ async fn lookup(config: &Config, query: &str, json: bool) -> anyhow::Result<Exit
     let store = ready_store(config).await?;
     let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
     let result = registry.index.lookup(&parsed);
-    let name = |id| registry.orgs.get(&id).map(|org| org.fields.short_name.clone()).unwrap_or_else(|| id.to_string());
+    let name = |id| {
+        registry.orgs.get(&id).map(|org| org.fields.short_name.clone()).unwrap_or_else(|| id.to_string())
+    };
     if json {
         let matches: Vec<_> = result
             .matches

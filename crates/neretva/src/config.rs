@@ -172,7 +172,10 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
             Some(children) if !children.is_empty() => {
                 if let toml::Value::Table(inner) = value {
                     unknown.extend(
-                        inner.keys().filter(|child| !children.contains(&child.as_str())).map(|child| format!("{key}.{child}")),
+                        inner
+                            .keys()
+                            .filter(|child| !children.contains(&child.as_str()))
+                            .map(|child| format!("{key}.{child}")),
                     );
                 }
             }
@@ -194,7 +197,8 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         Ok(raw) => raw,
         Err(error) => return Err(vec![error.to_string().trim().to_owned()]),
     };
-    let data_dir = overrides.data_dir.clone().or(raw.data_dir).unwrap_or_else(|| PathBuf::from("neretva-data"));
+    let data_dir =
+        overrides.data_dir.clone().or(raw.data_dir).unwrap_or_else(|| PathBuf::from("neretva-data"));
     let database_url = overrides.database_url.clone().or(raw.database_url).unwrap_or_default();
     let database = if database_url.is_empty() {
         Database::Sqlite(data_dir.join("neretva.db"))
@@ -282,11 +286,7 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
         errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));
     }
-    if errors.is_empty() {
-        Ok(Config { data_dir, database, listen, server, log_level })
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(Config { data_dir, database, listen, server, log_level }) } else { Err(errors) }
 }
 
 /// Hides a password in a database URL for messages and logs.

@@ -65,15 +65,23 @@ pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow:
 
 async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
     let actor = Actor("system:demo".into());
-    let document = registry_io::parse_json(CONSTITUENCY, &config.server.authority_levels, time::OffsetDateTime::now_utc()).map_err(|errors| {
+    let document = registry_io::parse_json(
+        CONSTITUENCY,
+        &config.server.authority_levels,
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("the built-in demo constituency is invalid:\n  {}", lines.join("\n  "))
     })?;
     store.import_registry(&actor, &document, ImportMode::CreateOnly).await?;
     let orgs = store.list_orgs().await?;
-    let find = |predicate: &dyn Fn(&Organisation) -> bool| orgs.iter().find(|org| predicate(org)).map(|org| org.id);
+    let find =
+        |predicate: &dyn Fn(&Organisation) -> bool| orgs.iter().find(|org| predicate(org)).map(|org| org.id);
     let operator = find(&|org| org.fields.short_name.eq_ignore_ascii_case(&config.server.operator_org))
-        .with_context(|| format!("the demo data has no operator organisation {}", config.server.operator_org))?;
+        .with_context(|| {
+            format!("the demo data has no operator organisation {}", config.server.operator_org)
+        })?;
     let energy = find(&|org| {
         org.fields.sector.as_deref() == Some("energy") && org.fields.entity_type == EntityType::Essential
     })
@@ -87,7 +95,8 @@ async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
         };
         let params = config.server.password_params;
         let password = user.password.to_owned();
-        let password_hash = tokio::task::spawn_blocking(move || auth::hash_secret(params, &password)).await??;
+        let password_hash =
+            tokio::task::spawn_blocking(move || auth::hash_secret(params, &password)).await??;
         store
             .create_user(
                 &actor,

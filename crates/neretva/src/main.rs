@@ -36,7 +36,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => args.listen.clone(),
         _ => None,
     };
-    let mut overrides = Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), listen };
+    let mut overrides =
+        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), listen };
     if let Command::Demo(_) = &cli.command {
         // The demo keeps its own database unless told otherwise.
         overrides.data_dir.get_or_insert_with(|| "neretva-demo".into());

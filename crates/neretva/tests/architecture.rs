@@ -21,7 +21,9 @@ fn dependencies() -> BTreeMap<String, Vec<(String, Option<String>)>> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|dep| (dep["name"].as_str().unwrap().to_owned(), dep["kind"].as_str().map(str::to_owned)))
+                .map(|dep| {
+                    (dep["name"].as_str().unwrap().to_owned(), dep["kind"].as_str().map(str::to_owned))
+                })
                 .collect();
             (package["name"].as_str().unwrap().to_owned(), deps)
         })
@@ -29,7 +31,11 @@ fn dependencies() -> BTreeMap<String, Vec<(String, Option<String>)>> {
 }
 
 #[track_caller]
-fn assert_only(dependencies: &BTreeMap<String, Vec<(String, Option<String>)>>, dependency: &str, allowed: &[&str]) {
+fn assert_only(
+    dependencies: &BTreeMap<String, Vec<(String, Option<String>)>>,
+    dependency: &str,
+    allowed: &[&str],
+) {
     for (krate, deps) in dependencies {
         let uses = deps.iter().any(|(name, kind)| name == dependency && kind.as_deref() != Some("dev"));
         assert!(!uses || allowed.contains(&krate.as_str()), "{krate} must not depend on {dependency}");
@@ -43,7 +49,10 @@ fn crate_boundaries_hold() {
     // Pure crates: no IO, no async runtime, no HTTP, no SQL.
     for pure in ["neretva-model", "neretva-net"] {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait"] {
-            assert!(!deps[pure].iter().any(|(name, _)| name == forbidden), "{pure} must not depend on {forbidden}");
+            assert!(
+                !deps[pure].iter().any(|(name, _)| name == forbidden),
+                "{pure} must not depend on {forbidden}"
+            );
         }
     }
     // Only the store backends know SQL, only the server knows HTTP, only the binary knows clap and anyhow.

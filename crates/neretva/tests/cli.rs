@@ -78,7 +78,10 @@ fn check_config_reports_every_problem() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["errors"].as_array().unwrap().len(), 2, "{report}");
 
-    let good = run(&dir.0, &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/neretva.example.toml"), "check-config", "--json"]);
+    let good = run(
+        &dir.0,
+        &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/neretva.example.toml"), "check-config", "--json"],
+    );
     assert_eq!(json(&good)["ok"], true);
 }
 
@@ -120,13 +123,20 @@ fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
     let created = json(&run(d, &["user", "add", "ana", "--org", "CERT-BIH", "--role", "analyst", "--json"]));
     assert_eq!(created["user"]["role"], "analyst");
     assert!(created["password"].as_str().unwrap().len() >= 32, "a generated password is printed once");
-    let mut passwd = neretva(d).args(["user", "passwd", "ana", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut passwd = neretva(d)
+        .args(["user", "passwd", "ana", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     passwd.stdin.take().unwrap().write_all(b"a-long-enough-password\n").unwrap();
     ok(&passwd.wait_with_output().unwrap());
     let users = json(&run(d, &["user", "list", "--json"]));
     assert_eq!(users.as_array().unwrap().len(), 1);
 
-    let token = json(&run(d, &["token", "create", "--user", "ana", "--name", "feeds", "--scope", "write", "--json"]));
+    let token =
+        json(&run(d, &["token", "create", "--user", "ana", "--name", "feeds", "--scope", "write", "--json"]));
     assert!(token["secret"].as_str().unwrap().starts_with("nrt_"));
     let escalate = run(d, &["token", "create", "--user", "ana", "--name", "x", "--scope", "admin"]);
     assert!(!escalate.status.success(), "an analyst may not hold an admin token");
@@ -213,7 +223,9 @@ fn demo_serves_on_a_real_socket() {
         .to_owned();
     let orgs = http(
         port,
-        &format!("GET /api/v1/organisations?limit=1000 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"),
+        &format!(
+            "GET /api/v1/organisations?limit=1000 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
     );
     assert_eq!(orgs.0, 200);
     let orgs: Value = serde_json::from_str(&orgs.2).unwrap();
@@ -224,5 +236,8 @@ fn demo_serves_on_a_real_socket() {
     child.kill().unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains(&format!("http://{listen}/")) && stdout.contains("demo-admin-password"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("http://{listen}/")) && stdout.contains("demo-admin-password"),
+        "{stdout}"
+    );
 }

@@ -133,7 +133,11 @@ async fn visible_asset(state: &AppState, auth: &Auth, id: &str) -> ApiResult<Ass
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = Uuid, Path)),
     responses((status = 200, body = AssetDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<AssetDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AssetDto>> {
     let asset = visible_asset(&state, &auth, &id).await?;
     Ok(Json(AssetDto::new(asset, &state.registry())))
 }
@@ -170,7 +174,11 @@ pub async fn create(
 /// Removes an asset.
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
-pub async fn remove(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let asset = visible_asset(&state, &auth, &id).await?;
     if !state.registry().may_edit_member_data(&auth.principal(), asset.org_id) {
         return Err(ApiError::forbidden("you may not change this organisation's contacts and assets"));

@@ -16,7 +16,9 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::rfc3339;
-use crate::auth::{csrf_token, format_session_cookie, hash_secret, parse_session_cookie, random_secret, verify_secret};
+use crate::auth::{
+    csrf_token, format_session_cookie, hash_secret, parse_session_cookie, random_secret, verify_secret,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, Auth, SESSION_COOKIE, cookie};
 
@@ -130,9 +132,8 @@ pub(crate) async fn login_user(
     // Spend the same argon2 time whether or not the user exists.
     let hash_to_check = hash.clone().unwrap_or_else(|| state.dummy_hash().to_owned());
     let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&hash_to_check, &password))
-        .await
-        .unwrap_or(false);
+    let matches =
+        tokio::task::spawn_blocking(move || verify_secret(&hash_to_check, &password)).await.unwrap_or(false);
     let Some(user) = user else { return Err(invalid_credentials()) };
     if user.disabled {
         return Err(ApiError::new(ErrorCode::AccountDisabled, "this account is disabled"));
@@ -146,8 +147,7 @@ pub(crate) async fn login_user(
     if !matches || hash.is_none() {
         let config = state.config();
         let failures = user.failed_logins + 1;
-        let lock_until = (failures >= config.lockout_threshold)
-            .then(|| now + config.lockout_duration);
+        let lock_until = (failures >= config.lockout_threshold).then(|| now + config.lockout_duration);
         store.record_login(user.id, LoginOutcome::Failure { at: now, lock_until }).await?;
         if lock_until.is_some() {
             tracing::warn!(username = %user.username, "Account locked after repeated failed logins.");
@@ -169,7 +169,13 @@ pub(crate) async fn login_user(
     let ttl = time::Duration::try_from(state.config().session_ttl).unwrap_or(time::Duration::hours(8));
     let expires_at = now + ttl;
     store
-        .create_session(&Session { id: session_id, user_id: user.id, secret_hash, created_at: now, expires_at })
+        .create_session(&Session {
+            id: session_id,
+            user_id: user.id,
+            secret_hash,
+            created_at: now,
+            expires_at,
+        })
         .await?;
     Ok(NewLogin {
         user,
@@ -246,11 +252,7 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
-    let user = state
-        .store()
-        .get_user(auth.0.user_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))?;
+    let user = state.store().get_user(auth.0.user_id).await?.ok_or_else(|| ApiError::not_found("user"))?;
     let registry = state.registry();
     Ok(Json(Me {
         organisation: registry.orgs.get(&user.org_id).map(|org| org.fields.short_name.clone()),

@@ -191,7 +191,11 @@ fn require_editor(registry: &RegistrySnapshot, auth: &Auth, org_id: Uuid) -> Api
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 200, body = ContactDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<ContactDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ContactDto>> {
     let contact = visible_contact(&state, &auth, &id).await?;
     Ok(Json(ContactDto::new(contact, &state.registry())))
 }
@@ -211,7 +215,8 @@ pub async fn create(
     let org = visible_org(&registry, &auth, &key)?;
     require_editor(&registry, &auth, org.id)?;
     let (fields, fingerprint) = input.into_fields()?;
-    let contact = state.store().create_contact(&auth.actor(), org.id, &fields, fingerprint.as_deref()).await?;
+    let contact =
+        state.store().create_contact(&auth.actor(), org.id, &fields, fingerprint.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(ContactDto::new(contact, &registry))).into_response())
 }
 
@@ -230,14 +235,19 @@ pub async fn update(
     let registry = state.registry();
     require_editor(&registry, &auth, existing.org_id)?;
     let (fields, fingerprint) = input.into_fields()?;
-    let contact = state.store().update_contact(&auth.actor(), existing.id, &fields, fingerprint.as_deref()).await?;
+    let contact =
+        state.store().update_contact(&auth.actor(), existing.id, &fields, fingerprint.as_deref()).await?;
     Ok(Json(ContactDto::new(contact, &registry)))
 }
 
 /// Removes a contact.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = []), ("session" = [])))]
-pub async fn remove(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let existing = visible_contact(&state, &auth, &id).await?;
     require_editor(&state.registry(), &auth, existing.org_id)?;
     state.store().delete_contact(&auth.actor(), existing.id).await?;

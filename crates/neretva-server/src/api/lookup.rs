@@ -81,11 +81,8 @@ pub async fn lookup(
 pub(crate) fn answer(registry: &RegistrySnapshot, auth: &Auth, text: &str, query: &LookupQuery) -> LookupDto {
     let principal = auth.principal();
     let result = registry.index.lookup(query);
-    let visible: Vec<_> = result
-        .matches
-        .into_iter()
-        .filter(|m| registry.may_see_member_data(&principal, m.org_id))
-        .collect();
+    let visible: Vec<_> =
+        result.matches.into_iter().filter(|m| registry.may_see_member_data(&principal, m.org_id)).collect();
     let most_specific = visible.iter().find(|m| m.relation == Relation::Covers).map(|m| m.value.clone());
     let mut owners: Vec<Uuid> = visible
         .iter()

@@ -27,10 +27,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/organisations", get(orgs::list).post(orgs::create))
-        .route(
-            "/organisations/import",
-            post(orgs::import).layer(DefaultBodyLimit::max(import_limit)),
-        )
+        .route("/organisations/import", post(orgs::import).layer(DefaultBodyLimit::max(import_limit)))
         .route("/organisations/export", get(orgs::export))
         .route("/organisations/{org}", get(orgs::get).put(orgs::update).delete(orgs::remove))
         .route("/organisations/{org}/contacts", get(contacts::list_for_org).post(contacts::create))
@@ -80,9 +77,9 @@ impl Page {
         let limit = self.limit()?;
         let offset = match &self.cursor {
             None => 0,
-            Some(cursor) => cursor
-                .parse::<usize>()
-                .map_err(|_| ApiError::bad_request("cursor", "invalid cursor"))?,
+            Some(cursor) => {
+                cursor.parse::<usize>().map_err(|_| ApiError::bad_request("cursor", "invalid cursor"))?
+            }
         };
         let total = items.len();
         let items: Vec<T> = items.into_iter().skip(offset).take(limit).collect();

@@ -105,10 +105,7 @@ impl OrgInput {
             Some(key) => match registry.resolve(key) {
                 Some(parent) => Some(parent.id),
                 None => {
-                    errors.push(neretva_model::FieldError::new(
-                        "parent",
-                        format!("no organisation {key:?}"),
-                    ));
+                    errors.push(neretva_model::FieldError::new("parent", format!("no organisation {key:?}")));
                     None
                 }
             },
@@ -146,7 +143,9 @@ pub(crate) fn require_admin(auth: &Auth) -> ApiResult<()> {
     if may_administer(&auth.principal()) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("this needs an administrator of the operating CERT with an admin-scoped credential"))
+        Err(ApiError::forbidden(
+            "this needs an administrator of the operating CERT with an admin-scoped credential",
+        ))
     }
 }
 
@@ -210,7 +209,11 @@ pub async fn list(
     params(("org" = String, Path, description = "id or short name")),
     responses((status = 200, body = OrgDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(key): Path<String>) -> ApiResult<Json<OrgDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(key): Path<String>,
+) -> ApiResult<Json<OrgDto>> {
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let org = visible_org(&registry, &auth, &key)?;
     Ok(Json(OrgDto::new(org, &registry)))
@@ -261,7 +264,11 @@ pub async fn update(
     params(("org" = String, Path, description = "id or short name")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn remove(State(state): State<AppState>, auth: Auth, Path(key): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
     require_registry_writer(&auth)?;
     let registry = state.registry();
     let id = visible_org(&registry, &auth, &key)?.id;
@@ -321,7 +328,10 @@ pub async fn import(
         None | Some("create") => ImportMode::CreateOnly,
         Some("upsert") => ImportMode::Upsert,
         Some(other) => {
-            return Err(ApiError::bad_request("mode", format!("unknown mode {other:?}; expected create or upsert")));
+            return Err(ApiError::bad_request(
+                "mode",
+                format!("unknown mode {other:?}; expected create or upsert"),
+            ));
         }
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -340,7 +350,12 @@ pub async fn import(
     let parsed = match format.as_str() {
         "json" => registry_io::parse_json(&body, levels, time::OffsetDateTime::now_utc()),
         "csv" => registry_io::parse_csv(&body, levels, time::OffsetDateTime::now_utc()),
-        other => return Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv"))),
+        other => {
+            return Err(ApiError::bad_request(
+                "format",
+                format!("unknown format {other:?}; expected json or csv"),
+            ));
+        }
     };
     let document = parsed.map_err(|errors| ApiError::from(neretva_store::StoreError::Import(errors)))?;
     let summary = state.store().import_registry(&auth.actor(), &document, mode).await?;
@@ -369,7 +384,10 @@ pub async fn export(
     let Query(options) = options?;
     let format = options.format.unwrap_or_else(|| "json".into());
     if format != "json" && format != "csv" {
-        return Err(ApiError::bad_request("format", format!("unknown format {format:?}; expected json or csv")));
+        return Err(ApiError::bad_request(
+            "format",
+            format!("unknown format {format:?}; expected json or csv"),
+        ));
     }
     let mut document = state.store().export_registry().await?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
@@ -401,9 +419,6 @@ pub async fn export(
         })
         .await?;
     let disposition = format!("attachment; filename=\"constituency.{format}\"");
-    Ok((
-        [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        bytes,
-    )
+    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
 }

@@ -100,15 +100,12 @@ pub async fn list(
 ) -> ApiResult<Json<Paged<TokenDto>>> {
     let Query(filter) = filter?;
     let admin = may_administer(&auth.principal());
-    let user = if filter.all == Some(true) {
-        None
-    } else {
-        Some(filter.user.unwrap_or(auth.0.user_id))
-    };
+    let user = if filter.all == Some(true) { None } else { Some(filter.user.unwrap_or(auth.0.user_id)) };
     if !admin && user != Some(auth.0.user_id) {
         return Err(ApiError::forbidden("only administrators may list other users' tokens"));
     }
-    let tokens: Vec<TokenDto> = state.store().list_tokens(user).await?.into_iter().map(TokenDto::from).collect();
+    let tokens: Vec<TokenDto> =
+        state.store().list_tokens(user).await?.into_iter().map(TokenDto::from).collect();
     Ok(Json(Page { limit: filter.limit, cursor: filter.cursor }.apply(tokens)?))
 }
 
@@ -154,7 +151,11 @@ pub async fn create(
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = Uuid, Path)),
     responses((status = 200, body = TokenDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn revoke(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<TokenDto>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenDto>> {
     let id = parse_id("id", &id)?;
     let admin = may_administer(&auth.principal());
     let Some((token, _)) = state.store().get_token(id).await? else {

@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use neretva_model::FieldError;
 use neretva_model::access::may_administer;
 use neretva_model::contact::Language;
 use neretva_model::user::{Role, User, check_password, check_username};
-use neretva_model::FieldError;
 use neretva_store::{NewUser, UserPatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -63,7 +63,11 @@ pub async fn list(
     let org_id = match filter.organisation.as_deref() {
         None => None,
         Some(key) => Some(
-            state.registry().resolve(key).map(|org| org.id).ok_or_else(|| ApiError::not_found("organisation"))?,
+            state
+                .registry()
+                .resolve(key)
+                .map(|org| org.id)
+                .ok_or_else(|| ApiError::not_found("organisation"))?,
         ),
     };
     let users: Vec<UserDto> = state
@@ -82,7 +86,11 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<UserDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserDto>> {
     Ok(Json(visible_user(&state, &auth, &id).await?.into()))
 }
 
@@ -144,7 +152,14 @@ pub async fn create(
         errors.push(error);
     }
     let role = input.role.parse::<Role>().map_err(|error| errors.push(error)).ok();
-    let language = input.language.as_deref().map(str::parse::<Language>).transpose().map_err(|e| errors.push(e)).ok().flatten();
+    let language = input
+        .language
+        .as_deref()
+        .map(str::parse::<Language>)
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let email = optional_email(input.email).map_err(|e| errors.push(e)).ok().flatten();
     if let Some(password) = &input.password {
         if let Err(error) = check_password(password) {
@@ -166,7 +181,15 @@ pub async fn create(
         .store()
         .create_user(
             &auth.actor(),
-            &NewUser { org_id, username, display_name: input.display_name, email, role, language, password_hash },
+            &NewUser {
+                org_id,
+                username,
+                display_name: input.display_name,
+                email,
+                role,
+                language,
+                password_hash,
+            },
         )
         .await?;
     Ok((StatusCode::CREATED, Json(UserDto::from(user))).into_response())
@@ -198,7 +221,9 @@ pub async fn update(
     let user = visible_user(&state, &auth, &id).await?;
     let admin = may_administer(&auth.principal());
     if !admin && (user.id != auth.0.user_id || input.role.is_some() || input.organisation.is_some()) {
-        return Err(ApiError::forbidden("only administrators may change other users, roles and organisations"));
+        return Err(ApiError::forbidden(
+            "only administrators may change other users, roles and organisations",
+        ));
     }
     if !neretva_model::access::may_write(&auth.principal()) {
         return Err(ApiError::forbidden("this credential may not change anything"));
@@ -262,9 +287,11 @@ pub async fn set_password(
     if own {
         let current = input.current_password.unwrap_or_default();
         let hash = state.store().password_hash(user.id).await?.unwrap_or_default();
-        let matches = tokio::task::spawn_blocking(move || verify_secret(&hash, &current)).await.unwrap_or(false);
+        let matches =
+            tokio::task::spawn_blocking(move || verify_secret(&hash, &current)).await.unwrap_or(false);
         if !matches {
-            return Err(ApiError::new(ErrorCode::InvalidCredentials, "current password is wrong").with_field("current_password"));
+            return Err(ApiError::new(ErrorCode::InvalidCredentials, "current password is wrong")
+                .with_field("current_password"));
         }
     }
     check_password(&input.new_password).map_err(|mut error| {
@@ -290,7 +317,11 @@ async fn set_disabled(state: AppState, auth: Auth, id: String, disabled: bool) -
 #[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn disable(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<UserDto>> {
+pub async fn disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserDto>> {
     set_disabled(state, auth, id, true).await
 }
 
@@ -298,6 +329,10 @@ pub async fn disable(State(state): State<AppState>, auth: Auth, Path(id): Path<S
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn enable(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<UserDto>> {
+pub async fn enable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserDto>> {
     set_disabled(state, auth, id, false).await
 }

@@ -8,20 +8,37 @@ use crate::support::{TestApp, assert_status, test_app};
 /// Gives EP-A and EP-B a contact and assets each; returns (contact of B, asset of B).
 async fn seed(app: &TestApp) -> (String, String) {
     let mut b_ids = (String::new(), String::new());
-    for (org, net, domain) in [("EP-A", "192.0.2.0/26", "ep-a.example.ba"), ("EP-B", "192.0.2.64/26", "ep-b.example.ba")] {
+    for (org, net, domain) in
+        [("EP-A", "192.0.2.0/26", "ep-a.example.ba"), ("EP-B", "192.0.2.64/26", "ep-b.example.ba")]
+    {
         let contact = app
-            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/contacts"), Some(json!({
-                "name": format!("Abuse desk {org}"), "role": "abuse", "email": format!("abuse@{domain}"),
-                "languages": ["bs", "en"]
-            })))
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/organisations/{org}/contacts"),
+                Some(json!({
+                    "name": format!("Abuse desk {org}"), "role": "abuse", "email": format!("abuse@{domain}"),
+                    "languages": ["bs", "en"]
+                })),
+            )
             .await;
         assert_status(&contact, StatusCode::CREATED);
         let asset = app
-            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/assets"), Some(json!({"value": net})))
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/organisations/{org}/assets"),
+                Some(json!({"value": net})),
+            )
             .await;
         assert_status(&asset, StatusCode::CREATED);
         let domain_asset = app
-            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/assets"), Some(json!({"kind": "domain", "value": domain})))
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/organisations/{org}/assets"),
+                Some(json!({"kind": "domain", "value": domain})),
+            )
             .await;
         assert_status(&domain_asset, StatusCode::CREATED);
         if org == "EP-B" {
@@ -35,8 +52,12 @@ async fn seed(app: &TestApp) -> (String, String) {
 }
 
 fn names(reply: &Value, key: &str) -> Vec<String> {
-    let mut names: Vec<String> =
-        reply["items"].as_array().unwrap().iter().map(|item| item[key].as_str().unwrap_or_default().to_owned()).collect();
+    let mut names: Vec<String> = reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[key].as_str().unwrap_or_default().to_owned())
+        .collect();
     names.sort();
     names
 }
@@ -67,7 +88,12 @@ async fn constituent_cannot_read_another_organisations_contacts_or_assets() {
 
     // Writes to EP-B are refused.
     let write = app
-        .call(Some("alice"), "POST", "/api/v1/organisations/EP-B/assets", Some(json!({"value": "198.51.100.0/24"})))
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/organisations/EP-B/assets",
+            Some(json!({"value": "198.51.100.0/24"})),
+        )
         .await;
     assert_status(&write, StatusCode::NOT_FOUND);
     let delete = app.call(Some("alice"), "DELETE", &format!("/api/v1/contacts/{b_contact}"), None).await;
@@ -126,7 +152,12 @@ async fn roles_are_enforced() {
     let users = app.get("alice", "/api/v1/users").await;
     assert_eq!(names(&users.body, "username"), ["alice"]);
     let reply = app
-        .call(Some("alice"), "POST", "/api/v1/users", Some(json!({"username": "x1", "organisation": "EP-A", "role": "admin"})))
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/users",
+            Some(json!({"username": "x1", "organisation": "EP-A", "role": "admin"})),
+        )
         .await;
     assert_status(&reply, StatusCode::FORBIDDEN);
     // Anonymous callers get nothing.

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::support::{PASSWORD, TestApp, assert_status, config, test_app, test_app_with};
 
 async fn login(app: &TestApp, username: &str, password: &str) -> crate::support::Reply {
-    app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": password}))).await
+    app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": password})))
+        .await
 }
 
 fn session_cookie(reply: &crate::support::Reply) -> String {
@@ -56,7 +57,9 @@ async fn session_login_requires_csrf_for_changes() {
     assert_status(&with, StatusCode::CREATED);
 
     let logout = app
-        .send(Request::post("/api/v1/auth/logout").header(header::COOKIE, &cookie).body(Body::empty()).unwrap())
+        .send(
+            Request::post("/api/v1/auth/logout").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+        )
         .await;
     assert_status(&logout, StatusCode::NO_CONTENT);
     let after = app
@@ -116,8 +119,10 @@ async fn html_login_form_uses_a_csrf_token() {
     assert_status(&form, StatusCode::OK);
     let csp = form.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
     assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
-    let cookie = form.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
-    let token = form.text.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let cookie =
+        form.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+    let token =
+        form.text.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
 
     let post = |csrf: String, cookie: String| {
         Request::post("/login")
@@ -130,7 +135,9 @@ async fn html_login_form_uses_a_csrf_token() {
     assert_status(&forged, StatusCode::FORBIDDEN);
     let ok = app.send(post(token, cookie)).await;
     assert_status(&ok, StatusCode::SEE_OTHER);
-    let session = ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
-    let start = app.send(Request::get("/").header(header::COOKIE, session).body(Body::empty()).unwrap()).await;
+    let session =
+        ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+    let start =
+        app.send(Request::get("/").header(header::COOKIE, session).body(Body::empty()).unwrap()).await;
     assert!(start.text.contains("Signed in as <strong>analyst</strong>"), "{}", start.text);
 }

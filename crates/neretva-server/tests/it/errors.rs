@@ -10,14 +10,62 @@ use crate::support::{assert_status, test_app};
 async fn invalid_fields_are_named() {
     let app = test_app().await;
     let cases = [
-        ("/api/v1/organisations/EP-A/assets", json!({"kind": "cidr", "value": "192.0.2.300/24"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "value"),
-        ("/api/v1/organisations/EP-A/assets", json!({"value": "192.0.2.1/24"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "value"),
-        ("/api/v1/organisations", json!({"name": "X", "short_name": "X", "authority_level": "State", "sector": "nuclear"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "sector"),
-        ("/api/v1/organisations", json!({"name": "X", "short_name": "X", "authority_level": "Canton"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "authority_level"),
-        ("/api/v1/organisations", json!({"name": "X", "short_name": "X", "authority_level": "State", "colour": "red"}), StatusCode::BAD_REQUEST, "invalid_json", "colour"),
-        ("/api/v1/organisations", json!({"name": "Elektro A", "short_name": "EPA2", "authority_level": "State"}), StatusCode::CONFLICT, "conflict", "name"),
-        ("/api/v1/organisations/EP-A/contacts", json!({"name": "X", "email": "x@ep-a.example.ba", "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "pgp_key"),
-        ("/api/v1/organisations/EP-A/contacts", json!({"name": "X", "email": "not-an-address"}), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "email"),
+        (
+            "/api/v1/organisations/EP-A/assets",
+            json!({"kind": "cidr", "value": "192.0.2.300/24"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "value",
+        ),
+        (
+            "/api/v1/organisations/EP-A/assets",
+            json!({"value": "192.0.2.1/24"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "value",
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"name": "X", "short_name": "X", "authority_level": "State", "sector": "nuclear"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "sector",
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"name": "X", "short_name": "X", "authority_level": "Canton"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "authority_level",
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"name": "X", "short_name": "X", "authority_level": "State", "colour": "red"}),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "colour",
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"name": "Elektro A", "short_name": "EPA2", "authority_level": "State"}),
+            StatusCode::CONFLICT,
+            "conflict",
+            "name",
+        ),
+        (
+            "/api/v1/organisations/EP-A/contacts",
+            json!({"name": "X", "email": "x@ep-a.example.ba", "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n-----END PGP PUBLIC KEY BLOCK-----\n"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "pgp_key",
+        ),
+        (
+            "/api/v1/organisations/EP-A/contacts",
+            json!({"name": "X", "email": "not-an-address"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "email",
+        ),
     ];
     for (uri, body, status, code, field) in cases {
         let reply = app.call(Some("analyst"), "POST", uri, Some(body.clone())).await;
@@ -63,7 +111,8 @@ async fn a_bad_import_writes_nothing_and_reports_every_line() {
         .await;
     assert_status(&reply, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reply.body["code"], "import_rejected");
-    let lines: Vec<u64> = reply.body["details"].as_array().unwrap().iter().map(|d| d["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> =
+        reply.body["details"].as_array().unwrap().iter().map(|d| d["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [3, 4], "{}", reply.text);
     let after = app.get("analyst", "/api/v1/organisations").await.body["items"].as_array().unwrap().len();
     assert_eq!(before, after, "nothing was written");
@@ -109,7 +158,13 @@ async fn service_endpoints_answer() {
     let openapi = app.send(Request::get("/api/v1/openapi.json").body(Body::empty()).unwrap()).await;
     assert_status(&openapi, StatusCode::OK);
     assert!(openapi.body["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/organisations", "/api/v1/lookup", "/api/v1/tokens", "/api/v1/audit/verify", "/api/v1/auth/login"] {
+    for path in [
+        "/api/v1/organisations",
+        "/api/v1/lookup",
+        "/api/v1/tokens",
+        "/api/v1/audit/verify",
+        "/api/v1/auth/login",
+    ] {
         assert!(openapi.body["paths"].get(path).is_some(), "{path} missing from OpenAPI");
     }
     let unknown = app.get("analyst", "/api/v1/nothing-here").await;

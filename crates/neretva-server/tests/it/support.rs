@@ -120,7 +120,13 @@ impl TestApp {
     }
 
     /// A request with the user's bearer token (or anonymous for `None`).
-    pub(crate) async fn call(&self, user: Option<&str>, method: &str, uri: &str, body: Option<Value>) -> Reply {
+    pub(crate) async fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(user) = user {
             request = request.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[user]));

@@ -9,7 +9,12 @@ use crate::support::{assert_status, test_app};
 async fn tokens_are_shown_once_scoped_and_revocable() {
     let mut app = test_app().await;
     let created = app
-        .call(Some("alice"), "POST", "/api/v1/tokens", Some(json!({"name": "reader", "scope": "read", "expires_in_days": 7})))
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/tokens",
+            Some(json!({"name": "reader", "scope": "read", "expires_in_days": 7})),
+        )
         .await;
     assert_status(&created, StatusCode::CREATED);
     let secret = created.body["secret"].as_str().unwrap().to_owned();
@@ -23,11 +28,18 @@ async fn tokens_are_shown_once_scoped_and_revocable() {
     app.tokens.insert("alice-read", secret);
     assert_status(&app.get("alice-read", "/api/v1/contacts").await, StatusCode::OK);
     let write = app
-        .call(Some("alice-read"), "POST", "/api/v1/organisations/EP-A/assets", Some(json!({"value": "198.51.100.0/28"})))
+        .call(
+            Some("alice-read"),
+            "POST",
+            "/api/v1/organisations/EP-A/assets",
+            Some(json!({"value": "198.51.100.0/28"})),
+        )
         .await;
     assert_status(&write, StatusCode::FORBIDDEN);
 
-    let escalate = app.call(Some("alice"), "POST", "/api/v1/tokens", Some(json!({"name": "root", "scope": "admin"}))).await;
+    let escalate = app
+        .call(Some("alice"), "POST", "/api/v1/tokens", Some(json!({"name": "root", "scope": "admin"})))
+        .await;
     assert_status(&escalate, StatusCode::FORBIDDEN);
 
     let other = app.call(Some("bob"), "DELETE", &format!("/api/v1/tokens/{id}"), None).await;
@@ -42,15 +54,22 @@ async fn tokens_are_shown_once_scoped_and_revocable() {
 async fn changes_and_exports_are_audited_and_tampering_is_found() {
     let app = test_app().await;
     let reply = app
-        .call(Some("analyst"), "POST", "/api/v1/organisations/EP-A/assets", Some(json!({"value": "203.0.113.0/28"})))
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/organisations/EP-A/assets",
+            Some(json!({"value": "203.0.113.0/28"})),
+        )
         .await;
     assert_status(&reply, StatusCode::CREATED);
     assert_status(&app.get("analyst", "/api/v1/organisations/export").await, StatusCode::OK);
 
     let audit = app.get("auditor", "/api/v1/audit?limit=1000").await;
-    let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"asset.add") && actions.contains(&"registry.export"), "{actions:?}");
-    let asset_entry = audit.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "asset.add").unwrap();
+    let asset_entry =
+        audit.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "asset.add").unwrap();
     assert_eq!(asset_entry["actor"], "user:analyst");
 
     let verify = app.get("auditor", "/api/v1/audit/verify").await;
