@@ -108,9 +108,7 @@ fn networks(
 
 /// A random unicast IPv4 address, 1.0.0.0 to 223.255.255.255.
 fn random_v4(rng: &mut XorShift) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::from(
-        (0x0100_0000 + rng.below(0xdf00_0000)) as u32,
-    ))
+    IpAddr::V4(Ipv4Addr::from((0x0100_0000 + rng.below(0xdf00_0000)) as u32))
 }
 
 /// A random global unicast IPv6 address, in 2000::/3.
@@ -128,9 +126,7 @@ fn inside(rng: &mut XorShift, network: &Cidr) -> IpAddr {
             IpAddr::V4(Ipv4Addr::from(u32::from(base) | (host & mask)))
         }
         IpAddr::V6(base) => {
-            let mask = u128::MAX
-                .checked_shr(128 - u32::from(host_bits))
-                .unwrap_or(0);
+            let mask = u128::MAX.checked_shr(128 - u32::from(host_bits)).unwrap_or(0);
             IpAddr::V6(Ipv6Addr::from(u128::from(base) | (rng.wide() & mask)))
         }
     }
@@ -168,32 +164,19 @@ static PREFIXES: LazyLock<Prefixes> = LazyLock::new(|| {
     let mut rng = XorShift(0x6e65_7265_7476_6121);
     let v4_networks = networks(&mut rng, V4_PREFIXES, random_v4, v4_len);
     let v6_networks = networks(&mut rng, V6_PREFIXES, random_v6, v6_len);
-    let entries: Vec<(Cidr, u32)> = v4_networks
-        .iter()
-        .chain(&v6_networks)
-        .zip(0..)
-        .map(|(&network, owner)| (network, owner))
-        .collect();
+    let entries: Vec<(Cidr, u32)> =
+        v4_networks.iter().chain(&v6_networks).zip(0..).map(|(&network, owner)| (network, owner)).collect();
 
     let started = Instant::now();
-    let table = entries
-        .iter()
-        .copied()
-        .collect::<PrefixTableBuilder<u32>>()
-        .build();
+    let table = entries.iter().copied().collect::<PrefixTableBuilder<u32>>().build();
     let build_time = started.elapsed();
 
     let v4 = addresses(&mut rng, BATCH, &v4_networks, random_v4);
     let v6 = addresses(&mut rng, BATCH, &v6_networks, random_v6);
-    let mixed: Vec<IpAddr> = (0..BATCH)
-        .map(|i| if rng.chance(70) { v4[i] } else { v6[i] })
-        .collect();
+    let mixed: Vec<IpAddr> = (0..BATCH).map(|i| if rng.chance(70) { v4[i] } else { v6[i] }).collect();
 
     let hit_rate = |batch: &[IpAddr]| {
-        let hits = batch
-            .iter()
-            .filter(|&&a| table.longest_match(a).is_some())
-            .count();
+        let hits = batch.iter().filter(|&&a| table.longest_match(a).is_some()).count();
         100.0 * hits as f64 / batch.len() as f64
     };
     let depth = |batch: &[IpAddr]| {
@@ -221,13 +204,7 @@ static PREFIXES: LazyLock<Prefixes> = LazyLock::new(|| {
         hit_rate(&v6),
         depth(&mixed),
     );
-    Prefixes {
-        entries,
-        table,
-        mixed,
-        v4,
-        v6,
-    }
+    Prefixes { entries, table, mixed, v4, v6 }
 });
 
 fn longest_match_batch(bencher: Bencher<'_, '_>, batch: fn(&Prefixes) -> &[IpAddr]) {
@@ -265,15 +242,10 @@ fn longest_match_many_batch(bencher: Bencher<'_, '_>, batch: fn(&Prefixes) -> &[
     let table = &prefixes.table;
     let batch = batch(prefixes);
     let mut results = Vec::with_capacity(batch.len());
-    bencher
-        .counter(ItemsCount::new(batch.len()))
-        .bench_local(|| {
-            table.longest_match_many(black_box(batch), &mut results);
-            results
-                .iter()
-                .flatten()
-                .fold(0u32, |sum, &(_, &owner)| sum.wrapping_add(owner))
-        });
+    bencher.counter(ItemsCount::new(batch.len())).bench_local(|| {
+        table.longest_match_many(black_box(batch), &mut results);
+        results.iter().flatten().fold(0u32, |sum, &(_, &owner)| sum.wrapping_add(owner))
+    });
 }
 
 #[divan::bench]
@@ -295,17 +267,15 @@ fn prefix_longest_match_many_ipv6(bencher: Bencher<'_, '_>) {
 fn prefix_all_matches_mixed(bencher: Bencher<'_, '_>) {
     let prefixes = &*PREFIXES;
     let table = &prefixes.table;
-    bencher
-        .counter(ItemsCount::new(prefixes.mixed.len()))
-        .bench(|| {
-            let mut sum = 0u32;
-            for &address in &prefixes.mixed {
-                for (_, &owner) in table.all_matches(black_box(address)) {
-                    sum = sum.wrapping_add(owner);
-                }
+    bencher.counter(ItemsCount::new(prefixes.mixed.len())).bench(|| {
+        let mut sum = 0u32;
+        for &address in &prefixes.mixed {
+            for (_, &owner) in table.all_matches(black_box(address)) {
+                sum = sum.wrapping_add(owner);
             }
-            sum
-        });
+        }
+        sum
+    });
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
@@ -325,9 +295,7 @@ struct Domains {
 
 fn label(rng: &mut XorShift) -> String {
     let len = rng.between(3, 12);
-    (0..len)
-        .map(|_| char::from(b'a' + rng.below(26) as u8))
-        .collect()
+    (0..len).map(|_| char::from(b'a' + rng.below(26) as u8)).collect()
 }
 
 fn registered_name(rng: &mut XorShift) -> String {
@@ -363,14 +331,9 @@ static DOMAINS_FIXTURE: LazyLock<Domains> = LazyLock::new(|| {
             }
         })
         .collect();
-    let names: Vec<DomainName> = texts
-        .iter()
-        .map(|text| text.parse().expect("generated names are valid"))
-        .collect();
-    let hits = names
-        .iter()
-        .filter(|name| table.longest_match(name).is_some())
-        .count();
+    let names: Vec<DomainName> =
+        texts.iter().map(|text| text.parse().expect("generated names are valid")).collect();
+    let hits = names.iter().filter(|name| table.longest_match(name).is_some()).count();
     eprintln!(
         "domain table: {} names, build {:.3} s (parsing included), memory {:.1} MiB, {:.1} bytes per name, hit rate {:.1}%",
         table.len(),
@@ -379,42 +342,34 @@ static DOMAINS_FIXTURE: LazyLock<Domains> = LazyLock::new(|| {
         table.memory_bytes() as f64 / table.len() as f64,
         100.0 * hits as f64 / names.len() as f64,
     );
-    Domains {
-        table,
-        names,
-        texts,
-    }
+    Domains { table, names, texts }
 });
 
 #[divan::bench]
 fn domain_longest_match(bencher: Bencher<'_, '_>) {
     let domains = &*DOMAINS_FIXTURE;
-    bencher
-        .counter(ItemsCount::new(domains.names.len()))
-        .bench(|| {
-            let mut sum = 0u32;
-            for name in &domains.names {
-                if let Some((_, &owner)) = domains.table.longest_match(black_box(name)) {
-                    sum = sum.wrapping_add(owner);
-                }
+    bencher.counter(ItemsCount::new(domains.names.len())).bench(|| {
+        let mut sum = 0u32;
+        for name in &domains.names {
+            if let Some((_, &owner)) = domains.table.longest_match(black_box(name)) {
+                sum = sum.wrapping_add(owner);
             }
-            sum
-        });
+        }
+        sum
+    });
 }
 
 #[divan::bench]
 fn domain_parse_and_longest_match(bencher: Bencher<'_, '_>) {
     let domains = &*DOMAINS_FIXTURE;
-    bencher
-        .counter(ItemsCount::new(domains.texts.len()))
-        .bench(|| {
-            let mut sum = 0u32;
-            for text in &domains.texts {
-                let name: DomainName = black_box(text).parse().expect("valid name");
-                if let Some((_, &owner)) = domains.table.longest_match(&name) {
-                    sum = sum.wrapping_add(owner);
-                }
+    bencher.counter(ItemsCount::new(domains.texts.len())).bench(|| {
+        let mut sum = 0u32;
+        for text in &domains.texts {
+            let name: DomainName = black_box(text).parse().expect("valid name");
+            if let Some((_, &owner)) = domains.table.longest_match(&name) {
+                sum = sum.wrapping_add(owner);
             }
-            sum
-        });
+        }
+        sum
+    });
 }

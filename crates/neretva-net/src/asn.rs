@@ -16,11 +16,7 @@ pub struct Asn(NonZeroU32);
 impl Asn {
     /// Makes an ASN from its number; fails for the reserved AS 0.
     pub fn new(number: u32) -> Result<Self, NetError> {
-        NonZeroU32::new(number)
-            .map(Self)
-            .ok_or_else(|| NetError::AsnZero {
-                input: number.to_string(),
-            })
+        NonZeroU32::new(number).map(Self).ok_or_else(|| NetError::AsnZero { input: number.to_string() })
     }
 
     /// The number as a plain integer.
@@ -51,26 +47,18 @@ impl FromStr for Asn {
     type Err = NetError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let invalid = || NetError::InvalidAsn {
-            input: input.to_owned(),
-        };
-        let out_of_range = || NetError::AsnOutOfRange {
-            input: input.to_owned(),
-        };
+        let invalid = || NetError::InvalidAsn { input: input.to_owned() };
+        let out_of_range = || NetError::AsnOutOfRange { input: input.to_owned() };
         let body = match input.as_bytes() {
-            [a, s, ..] if a.eq_ignore_ascii_case(&b'a') && s.eq_ignore_ascii_case(&b's') => {
-                &input[2..]
-            }
+            [a, s, ..] if a.eq_ignore_ascii_case(&b'a') && s.eq_ignore_ascii_case(&b's') => &input[2..],
             _ => input,
         };
         let number = match body.split_once('.') {
             Some((high, low)) => {
                 let high = parse_decimal(high).ok_or_else(invalid)?;
                 let low = parse_decimal(low).ok_or_else(invalid)?;
-                let (high, low) = u16::try_from(high)
-                    .ok()
-                    .zip(u16::try_from(low).ok())
-                    .ok_or_else(out_of_range)?;
+                let (high, low) =
+                    u16::try_from(high).ok().zip(u16::try_from(low).ok()).ok_or_else(out_of_range)?;
                 (u32::from(high) << 16) | u32::from(low)
             }
             None => {
@@ -78,11 +66,7 @@ impl FromStr for Asn {
                 u32::try_from(number).map_err(|_| out_of_range())?
             }
         };
-        NonZeroU32::new(number)
-            .map(Self)
-            .ok_or_else(|| NetError::AsnZero {
-                input: input.to_owned(),
-            })
+        NonZeroU32::new(number).map(Self).ok_or_else(|| NetError::AsnZero { input: input.to_owned() })
     }
 }
 
@@ -92,11 +76,10 @@ fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(text.bytes().fold(0u64, |number, digit| {
-        number
-            .saturating_mul(10)
-            .saturating_add(u64::from(digit - b'0'))
-    }))
+    Some(
+        text.bytes()
+            .fold(0u64, |number, digit| number.saturating_mul(10).saturating_add(u64::from(digit - b'0'))),
+    )
 }
 
 impl fmt::Display for Asn {
@@ -147,59 +130,24 @@ mod tests {
 
     #[test]
     fn parses_every_notation() {
-        check(
-            "64496",
-            expect!["ok AS64496 private=false documentation=true reserved=false"],
-        );
-        check(
-            "AS64496",
-            expect!["ok AS64496 private=false documentation=true reserved=false"],
-        );
-        check(
-            "as64496",
-            expect!["ok AS64496 private=false documentation=true reserved=false"],
-        );
-        check(
-            "As3356",
-            expect!["ok AS3356 private=false documentation=false reserved=false"],
-        );
-        check(
-            "1.10",
-            expect!["ok AS65546 private=false documentation=true reserved=false"],
-        );
-        check(
-            "AS0.64512",
-            expect!["ok AS64512 private=true documentation=false reserved=false"],
-        );
-        check(
-            "4294967295",
-            expect!["ok AS4294967295 private=false documentation=false reserved=true"],
-        );
-        check(
-            "65535.65535",
-            expect!["ok AS4294967295 private=false documentation=false reserved=true"],
-        );
-        check(
-            "4200000000",
-            expect!["ok AS4200000000 private=true documentation=false reserved=false"],
-        );
-        check(
-            "23456",
-            expect!["ok AS23456 private=false documentation=false reserved=true"],
-        );
+        check("64496", expect!["ok AS64496 private=false documentation=true reserved=false"]);
+        check("AS64496", expect!["ok AS64496 private=false documentation=true reserved=false"]);
+        check("as64496", expect!["ok AS64496 private=false documentation=true reserved=false"]);
+        check("As3356", expect!["ok AS3356 private=false documentation=false reserved=false"]);
+        check("1.10", expect!["ok AS65546 private=false documentation=true reserved=false"]);
+        check("AS0.64512", expect!["ok AS64512 private=true documentation=false reserved=false"]);
+        check("4294967295", expect!["ok AS4294967295 private=false documentation=false reserved=true"]);
+        check("65535.65535", expect!["ok AS4294967295 private=false documentation=false reserved=true"]);
+        check("4200000000", expect!["ok AS4200000000 private=true documentation=false reserved=false"]);
+        check("23456", expect!["ok AS23456 private=false documentation=false reserved=true"]);
     }
 
     #[test]
     fn rejects_zero_and_out_of_range() {
-        check(
-            "0",
-            expect![[r#"error: asn "0" is reserved by rfc 7607 and cannot identify a network"#]],
-        );
+        check("0", expect![[r#"error: asn "0" is reserved by rfc 7607 and cannot identify a network"#]]);
         check(
             "AS0.0",
-            expect![[
-                r#"error: asn "AS0.0" is reserved by rfc 7607 and cannot identify a network"#
-            ]],
+            expect![[r#"error: asn "AS0.0" is reserved by rfc 7607 and cannot identify a network"#]],
         );
         check(
             "4294967296",
@@ -226,15 +174,13 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for input in [
-            "", "AS", "ASN64496", "AS 64496", "-1", "+1", "64496 ", "1.", ".1", "1.2.3", "AS1..2",
-            "0x10", "６４",
+            "", "AS", "ASN64496", "AS 64496", "-1", "+1", "64496 ", "1.", ".1", "1.2.3", "AS1..2", "0x10",
+            "６４",
         ] {
             let error = input.parse::<Asn>().unwrap_err();
             assert_eq!(
                 error.to_string(),
-                format!(
-                    "invalid asn {input:?}: expected a number such as 64496, AS64496 or asdot 1.10"
-                ),
+                format!("invalid asn {input:?}: expected a number such as 64496, AS64496 or asdot 1.10"),
             );
         }
     }

@@ -16,9 +16,7 @@ pub struct AsnTable<V> {
 impl<V> AsnTable<V> {
     /// Makes an empty table.
     pub fn new() -> Self {
-        Self {
-            numbers: HashMap::default(),
-        }
+        Self { numbers: HashMap::default() }
     }
 
     /// Adds an ASN and its value.
@@ -41,9 +39,7 @@ impl<V> AsnTable<V> {
     pub fn iter(&self) -> impl Iterator<Item = (Asn, &V)> {
         let mut numbers: Vec<_> = self.numbers.iter().collect();
         numbers.sort_unstable_by_key(|&(asn, _)| *asn);
-        numbers
-            .into_iter()
-            .flat_map(|(&asn, values)| values.iter().map(move |value| (asn, value)))
+        numbers.into_iter().flat_map(|(&asn, values)| values.iter().map(move |value| (asn, value)))
     }
 
     /// The number of distinct ASNs.
@@ -97,13 +93,10 @@ mod tests {
 
     #[test]
     fn keeps_every_owner() {
-        let table: AsnTable<&str> = [
-            (asn("AS64500"), "isp"),
-            (asn("64496"), "cert"),
-            (asn("as64500"), "university"),
-        ]
-        .into_iter()
-        .collect();
+        let table: AsnTable<&str> =
+            [(asn("AS64500"), "isp"), (asn("64496"), "cert"), (asn("as64500"), "university")]
+                .into_iter()
+                .collect();
         assert_eq!(table.get(asn("AS64500")), ["isp", "university"]);
         assert_eq!(table.get(asn("AS64497")), [] as [&str; 0]);
         assert!(table.contains(asn("AS64496")));

@@ -28,10 +28,7 @@ impl Cidr {
         if cidr.network == address {
             Ok(cidr)
         } else {
-            Err(NetError::HostBitsSet {
-                input: format!("{address}/{prefix_len}"),
-                network: cidr,
-            })
+            Err(NetError::HostBitsSet { input: format!("{address}/{prefix_len}"), network: cidr })
         }
     }
 
@@ -42,10 +39,7 @@ impl Cidr {
     pub fn truncating(address: IpAddr, prefix_len: u8) -> Result<Self, NetError> {
         let max = max_len(address);
         if prefix_len > max {
-            return Err(NetError::InvalidPrefixLength {
-                input: format!("{address}/{prefix_len}"),
-                max,
-            });
+            return Err(NetError::InvalidPrefixLength { input: format!("{address}/{prefix_len}"), max });
         }
         Ok(Self::masked(address, prefix_len))
     }
@@ -53,18 +47,12 @@ impl Cidr {
     /// Like [`Cidr::truncating`] for a prefix length known to be in range.
     #[inline]
     pub(crate) fn masked(address: IpAddr, prefix_len: u8) -> Self {
-        Self {
-            network: truncate(address, prefix_len),
-            len: prefix_len,
-        }
+        Self { network: truncate(address, prefix_len), len: prefix_len }
     }
 
     /// Makes the network holding one address: a /32 or a /128.
     pub fn host(address: IpAddr) -> Self {
-        Self {
-            network: address,
-            len: max_len(address),
-        }
+        Self { network: address, len: max_len(address) }
     }
 
     /// The first address of the network.
@@ -137,28 +125,21 @@ impl FromStr for Cidr {
             Some((address, len)) => (address, Some(len)),
             None => (input, None),
         };
-        let address: IpAddr = address_text.parse().map_err(|_| NetError::InvalidAddress {
-            input: input.to_owned(),
-        })?;
+        let address: IpAddr =
+            address_text.parse().map_err(|_| NetError::InvalidAddress { input: input.to_owned() })?;
         let max = max_len(address);
         let len = match len_text {
             None => max,
             Some(text) => parse_prefix_len(text)
                 .filter(|&len| len <= max)
-                .ok_or_else(|| NetError::InvalidPrefixLength {
-                    input: input.to_owned(),
-                    max,
-                })?,
+                .ok_or_else(|| NetError::InvalidPrefixLength { input: input.to_owned(), max })?,
         };
         let network = truncate(address, len);
         let cidr = Self { network, len };
         if network == address {
             Ok(cidr)
         } else {
-            Err(NetError::HostBitsSet {
-                input: input.to_owned(),
-                network: cidr,
-            })
+            Err(NetError::HostBitsSet { input: input.to_owned(), network: cidr })
         }
     }
 }
@@ -239,12 +220,9 @@ mod tests {
     #[track_caller]
     fn check(input: &str, expect: Expect) {
         let actual = match input.parse::<Cidr>() {
-            Ok(cidr) => format!(
-                "ok {cidr} len={} v4={} last={}",
-                cidr.prefix_len(),
-                cidr.is_ipv4(),
-                cidr.last()
-            ),
+            Ok(cidr) => {
+                format!("ok {cidr} len={} v4={} last={}", cidr.prefix_len(), cidr.is_ipv4(), cidr.last())
+            }
             Err(error) => format!("error: {error}"),
         };
         expect.assert_eq(&actual);
@@ -252,10 +230,7 @@ mod tests {
 
     #[test]
     fn parses_networks() {
-        check(
-            "192.0.2.0/24",
-            expect!["ok 192.0.2.0/24 len=24 v4=true last=192.0.2.255"],
-        );
+        check("192.0.2.0/24", expect!["ok 192.0.2.0/24 len=24 v4=true last=192.0.2.255"]);
         check(
             "2001:db8::/32",
             expect!["ok 2001:db8::/32 len=32 v4=false last=2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"],
@@ -264,18 +239,9 @@ mod tests {
             "2001:DB8:0:0::/48",
             expect!["ok 2001:db8::/48 len=48 v4=false last=2001:db8:0:ffff:ffff:ffff:ffff:ffff"],
         );
-        check(
-            "0.0.0.0/0",
-            expect!["ok 0.0.0.0/0 len=0 v4=true last=255.255.255.255"],
-        );
-        check(
-            "::/0",
-            expect!["ok ::/0 len=0 v4=false last=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"],
-        );
-        check(
-            "10.1.2.3/32",
-            expect!["ok 10.1.2.3/32 len=32 v4=true last=10.1.2.3"],
-        );
+        check("0.0.0.0/0", expect!["ok 0.0.0.0/0 len=0 v4=true last=255.255.255.255"]);
+        check("::/0", expect!["ok ::/0 len=0 v4=false last=ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]);
+        check("10.1.2.3/32", expect!["ok 10.1.2.3/32 len=32 v4=true last=10.1.2.3"]);
         check(
             "::ffff:192.0.2.0/120",
             expect!["ok ::ffff:192.0.2.0/120 len=120 v4=false last=::ffff:192.0.2.255"],
@@ -284,30 +250,18 @@ mod tests {
 
     #[test]
     fn bare_addresses_are_host_networks() {
-        check(
-            "192.0.2.7",
-            expect!["ok 192.0.2.7/32 len=32 v4=true last=192.0.2.7"],
-        );
-        check(
-            "2001:db8::1",
-            expect!["ok 2001:db8::1/128 len=128 v4=false last=2001:db8::1"],
-        );
+        check("192.0.2.7", expect!["ok 192.0.2.7/32 len=32 v4=true last=192.0.2.7"]);
+        check("2001:db8::1", expect!["ok 2001:db8::1/128 len=128 v4=false last=2001:db8::1"]);
     }
 
     #[test]
     fn rejects_host_bits_naming_the_network() {
-        check(
-            "192.0.2.1/24",
-            expect!["error: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24"],
-        );
+        check("192.0.2.1/24", expect!["error: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24"]);
         check(
             "2001:db8::1/32",
             expect!["error: 2001:db8::1/32 has host bits set; did you mean 2001:db8::/32"],
         );
-        check(
-            "10.0.0.0/0",
-            expect!["error: 10.0.0.0/0 has host bits set; did you mean 0.0.0.0/0"],
-        );
+        check("10.0.0.0/0", expect!["error: 10.0.0.0/0 has host bits set; did you mean 0.0.0.0/0"]);
     }
 
     #[test]
@@ -332,39 +286,27 @@ mod tests {
         );
         check(
             "192.0.2.0/33",
-            expect![[
-                r#"error: invalid prefix length in "192.0.2.0/33": expected a number from 0 to 32"#
-            ]],
+            expect![[r#"error: invalid prefix length in "192.0.2.0/33": expected a number from 0 to 32"#]],
         );
         check(
             "2001:db8::/129",
-            expect![[
-                r#"error: invalid prefix length in "2001:db8::/129": expected a number from 0 to 128"#
-            ]],
+            expect![[r#"error: invalid prefix length in "2001:db8::/129": expected a number from 0 to 128"#]],
         );
         check(
             "192.0.2.0/",
-            expect![[
-                r#"error: invalid prefix length in "192.0.2.0/": expected a number from 0 to 32"#
-            ]],
+            expect![[r#"error: invalid prefix length in "192.0.2.0/": expected a number from 0 to 32"#]],
         );
         check(
             "192.0.2.0/+24",
-            expect![[
-                r#"error: invalid prefix length in "192.0.2.0/+24": expected a number from 0 to 32"#
-            ]],
+            expect![[r#"error: invalid prefix length in "192.0.2.0/+24": expected a number from 0 to 32"#]],
         );
         check(
             "192.0.2.0/24/8",
-            expect![[
-                r#"error: invalid prefix length in "192.0.2.0/24/8": expected a number from 0 to 32"#
-            ]],
+            expect![[r#"error: invalid prefix length in "192.0.2.0/24/8": expected a number from 0 to 32"#]],
         );
         check(
             "192.0.2.0/024",
-            expect![[
-                r#"error: invalid prefix length in "192.0.2.0/024": expected a number from 0 to 32"#
-            ]],
+            expect![[r#"error: invalid prefix length in "192.0.2.0/024": expected a number from 0 to 32"#]],
         );
         check(
             "fe80::1%eth0/64",
@@ -381,10 +323,7 @@ mod tests {
             .assert_eq(&Cidr::new(address, 24).unwrap_err().to_string());
         expect![[r#"invalid prefix length in "192.0.2.1/40": expected a number from 0 to 32"#]]
             .assert_eq(&Cidr::truncating(address, 40).unwrap_err().to_string());
-        assert_eq!(
-            Cidr::truncating(address, 24).unwrap(),
-            "192.0.2.0/24".parse().unwrap()
-        );
+        assert_eq!(Cidr::truncating(address, 24).unwrap(), "192.0.2.0/24".parse().unwrap());
         assert_eq!(Cidr::from(address), "192.0.2.1/32".parse().unwrap());
     }
 
@@ -416,18 +355,11 @@ mod tests {
 
     #[test]
     fn orders_family_then_address_then_length() {
-        let mut nets: Vec<Cidr> = [
-            "2001:db8::/32",
-            "10.0.0.0/16",
-            "10.0.0.0/8",
-            "9.0.0.0/8",
-            "::/0",
-        ]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+        let mut nets: Vec<Cidr> = ["2001:db8::/32", "10.0.0.0/16", "10.0.0.0/8", "9.0.0.0/8", "::/0"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
         nets.sort();
-        expect!["[9.0.0.0/8, 10.0.0.0/8, 10.0.0.0/16, ::/0, 2001:db8::/32]"]
-            .assert_eq(&format!("{nets:?}"));
+        expect!["[9.0.0.0/8, 10.0.0.0/8, 10.0.0.0/16, ::/0, 2001:db8::/32]"].assert_eq(&format!("{nets:?}"));
     }
 }

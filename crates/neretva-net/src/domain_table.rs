@@ -29,10 +29,7 @@ pub struct DomainSuffixTable<V> {
 impl<V> DomainSuffixTable<V> {
     /// Makes an empty table.
     pub fn new() -> Self {
-        Self {
-            names: HashMap::default(),
-            max_labels: 0,
-        }
+        Self { names: HashMap::default(), max_labels: 0 }
     }
 
     /// Adds a name and its value.
@@ -69,9 +66,7 @@ impl<V> DomainSuffixTable<V> {
 
     /// Every name with each of its values, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&DomainName, &V)> {
-        self.names
-            .iter()
-            .flat_map(|(name, values)| values.iter().map(move |value| (name, value)))
+        self.names.iter().flat_map(|(name, values)| values.iter().map(move |value| (name, value)))
     }
 
     /// The number of distinct names.
@@ -98,10 +93,7 @@ impl<V> DomainSuffixTable<V> {
 
     /// The registered names among `name` and its ancestors, most specific
     /// first.
-    fn ancestors<'a>(
-        &'a self,
-        name: &DomainName,
-    ) -> impl Iterator<Item = (&'a DomainName, &'a [V])> {
+    fn ancestors<'a>(&'a self, name: &DomainName) -> impl Iterator<Item = (&'a DomainName, &'a [V])> {
         let too_deep = name.label_count().saturating_sub(self.max_labels);
         name.suffixes()
             .skip(too_deep)
@@ -166,13 +158,9 @@ mod tests {
     fn check(input: &str, expect: Expect) {
         let table = sample();
         let input = name(input);
-        let longest = table
-            .longest_match(&input)
-            .map(|(registered, owner)| format!("{registered} {owner}"));
-        let all: Vec<String> = table
-            .all_matches(&input)
-            .map(|(registered, owner)| format!("{registered} {owner}"))
-            .collect();
+        let longest = table.longest_match(&input).map(|(registered, owner)| format!("{registered} {owner}"));
+        let all: Vec<String> =
+            table.all_matches(&input).map(|(registered, owner)| format!("{registered} {owner}")).collect();
         expect.assert_eq(&format!("{longest:?} | {}", all.join(", ")));
     }
 
@@ -196,20 +184,11 @@ mod tests {
                 r#"Some("cert.example.ba cert") | cert.example.ba cert, example.ba example, example.ba example-2, ba registry"#
             ]],
         );
-        check(
-            "sample.ba",
-            expect![[r#"Some("ba registry") | ba registry"#]],
-        );
-        check(
-            "www.ample.ba",
-            expect![[r#"Some("ample.ba ample") | ample.ba ample, ba registry"#]],
-        );
+        check("sample.ba", expect![[r#"Some("ba registry") | ba registry"#]]);
+        check("www.ample.ba", expect![[r#"Some("ample.ba ample") | ample.ba ample, ba registry"#]]);
         check("gov.rs", expect!["None | "]);
         check("hr", expect!["None | "]);
-        check(
-            "ministry.gov.hr",
-            expect![[r#"Some("gov.hr government") | gov.hr government"#]],
-        );
+        check("ministry.gov.hr", expect![[r#"Some("gov.hr government") | gov.hr government"#]]);
     }
 
     #[test]

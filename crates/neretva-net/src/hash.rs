@@ -80,18 +80,10 @@ mod tests {
     #[test]
     fn distinguishes_trailing_bytes() {
         let build = BuildFxHasher::default();
-        let hashes: Vec<u64> = [
-            "",
-            "a",
-            "a\0",
-            "ab",
-            "example.ba",
-            "example.bb",
-            "12345678a",
-        ]
-        .iter()
-        .map(|s| build.hash_one(s))
-        .collect();
+        let hashes: Vec<u64> = ["", "a", "a\0", "ab", "example.ba", "example.bb", "12345678a"]
+            .iter()
+            .map(|s| build.hash_one(s))
+            .collect();
         let mut unique = hashes.clone();
         unique.sort_unstable();
         unique.dedup();

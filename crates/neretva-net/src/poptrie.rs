@@ -4,8 +4,8 @@
 //! 2015).
 //!
 //! The first bits of an address index a flat array ("direct pointing"):
-//! one bit more than the bit length of the number of prefixes, between
-//! [`MIN_DIRECT_BITS`] and [`Key::MAX_DIRECT_BITS`]. Each entry is either a
+//! [`Key::EXTRA_DIRECT_BITS`] more than the bit length of the number of
+//! prefixes, between [`MIN_DIRECT_BITS`] and [`Key::MAX_DIRECT_BITS`]. Each entry is either a
 //! leaf or a node. A node covers the next six bits of the address: a 64-bit
 //! vector marks which of its 64 positions continue in a child node, and a
 //! second vector marks where a new run of equal leaves begins among the
@@ -19,8 +19,9 @@
 //! One addition to the published design is path compression, for sparse
 //! IPv6 tables: when every longer prefix below a node shares its next bits,
 //! the node skips them, comparing them at once with the bits it stores, and
-//! a mismatch ends the lookup with the leaf stored just before the node's
-//! own leaves.
+//! a mismatch ends the lookup with an extra leaf stored first among the
+//! node's leaves. Another is that a node fills one cache line and holds up
+//! to eight leaves itself, so most lookups read no separate leaf array.
 
 use std::marker::PhantomData;
 use std::mem::size_of;
@@ -40,11 +41,18 @@ const MIN_DIRECT_BITS: u32 = 8;
 /// The number of lookups that `Poptrie::lookup_many` runs in lockstep.
 const LANES: usize = 32;
 
+/// The most leaves a node holds inline.
+const INLINE_LEAVES: usize = 8;
+
 /// The most bits a node can skip.
 const MAX_SKIP: u32 = 31;
 
 /// An unsigned integer holding an address, most significant bit first.
 pub(crate) trait Key: Copy {
+    /// How many more bits than the bit length of the number of prefixes
+    /// the direct-pointing array resolves.
+    const EXTRA_DIRECT_BITS: u32;
+
     /// The most leading bits resolved by the direct-pointing array.
     const MAX_DIRECT_BITS: u32;
 
@@ -65,6 +73,7 @@ pub(crate) trait Key: Copy {
 }
 
 impl Key for u32 {
+    const EXTRA_DIRECT_BITS: u32 = 1;
     const MAX_DIRECT_BITS: u32 = 18;
 
     #[inline]
@@ -83,9 +92,10 @@ impl Key for u32 {
 }
 
 impl Key for u128 {
-    /// Global unicast space is only 2000::/3, so IPv6 uses two more bits
+    /// Global unicast space is only 2000::/3, so IPv6 uses three more bits
     /// than IPv4 to spread its prefixes as widely.
-    const MAX_DIRECT_BITS: u32 = 20;
+    const EXTRA_DIRECT_BITS: u32 = 3 + 1;
+    const MAX_DIRECT_BITS: u32 = 22;
 
     #[inline]
     fn extract(self, offset: u32, width: u32) -> usize {
@@ -117,7 +127,10 @@ impl<K: Key> Prefix<K> {
     }
 }
 
+/// A node fills one cache line, so that a lookup ending in it finds its
+/// leaf in the same line whenever the leaves fit inline.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(align(64))]
 struct Node {
     /// Bit `p` is set when position `p` continues in a child node.
     children: u64,
@@ -126,14 +139,21 @@ struct Node {
     leaves: u64,
     /// The index in `nodes` of the first child.
     child_base: u32,
-    /// The index in `leaves` of the first leaf. When the node skips bits,
-    /// the leaf before it is the result for keys whose skipped bits differ.
+    /// The index in the trie's `leaves` of the node's first leaf when they
+    /// do not fit inline, and zero otherwise.
     leaf_base: u32,
     /// The bits to compare before reading the node's own six bits, in the
     /// high `skip` bits; the other bits are zero.
     skip_bits: u32,
     /// The number of bits skipped, at most `MAX_SKIP`.
     skip: u8,
+    /// Whether the leaves are in `inline` rather than in the trie's `leaves`.
+    is_inline: bool,
+    /// The node's leaves when there are at most `INLINE_LEAVES` of them.
+    ///
+    /// A node's leaves start with the result for keys whose skipped bits
+    /// differ, if the node skips bits, followed by one leaf per run.
+    inline: [u32; INLINE_LEAVES],
 }
 
 /// Where one step of a lookup leads.
@@ -162,32 +182,26 @@ impl<K: Key> Poptrie<K> {
     /// length, each with a slot smaller than `NO_SLOT`.
     pub(crate) fn build(prefixes: &[Prefix<K>]) -> Self {
         let significant = usize::BITS - prefixes.len().leading_zeros();
-        let direct_bits = (significant + 1).clamp(MIN_DIRECT_BITS, K::MAX_DIRECT_BITS);
-        let mut trie = Self {
-            direct_bits,
-            direct: Vec::new(),
-            nodes: Vec::new(),
-            leaves: Vec::new(),
-            key: PhantomData,
-        };
+        let direct_bits = (significant + K::EXTRA_DIRECT_BITS).clamp(MIN_DIRECT_BITS, K::MAX_DIRECT_BITS);
+        let mut trie =
+            Self { direct_bits, direct: Vec::new(), nodes: Vec::new(), leaves: Vec::new(), key: PhantomData };
         if prefixes.is_empty() {
             return trie;
         }
+        // Lookups that end in a node with inline leaves also read the
+        // external leaf at the same rank, below `INLINE_LEAVES`, to avoid a
+        // branch; these leaves keep that read in bounds.
+        trie.leaves = vec![NO_SLOT; INLINE_LEAVES];
         let mut defaults = vec![NO_SLOT; 1 << direct_bits];
-        let mut short: Vec<Prefix<K>> = prefixes
-            .iter()
-            .filter(|p| p.len() <= direct_bits)
-            .copied()
-            .collect();
+        let mut short: Vec<Prefix<K>> = prefixes.iter().filter(|p| p.len() <= direct_bits).copied().collect();
         short.sort_by_key(|p| p.len);
         for prefix in &short {
             paint(&mut defaults, prefix, 0, direct_bits);
         }
         trie.direct = defaults.iter().map(|&slot| slot | LEAF_FLAG).collect();
 
-        let deeper = |a: &Prefix<K>, b: &Prefix<K>| {
-            a.key.extract(0, direct_bits) == b.key.extract(0, direct_bits)
-        };
+        let deeper =
+            |a: &Prefix<K>, b: &Prefix<K>| a.key.extract(0, direct_bits) == b.key.extract(0, direct_bits);
         for group in prefixes.chunk_by(deeper) {
             if group.iter().all(|p| p.len() <= direct_bits) {
                 continue;
@@ -209,9 +223,6 @@ impl<K: Key> Poptrie<K> {
     /// their best match being `default`.
     fn fill(&mut self, node: usize, prefixes: &[Prefix<K>], offset: u32, default: u32) {
         let (skip, skip_bits) = skippable(prefixes, offset);
-        if skip > 0 {
-            self.leaves.push(default);
-        }
         let offset = offset + skip;
         let end = offset + STRIDE;
         let mut leaf = [default; 64];
@@ -221,9 +232,8 @@ impl<K: Key> Poptrie<K> {
             }
         }
 
-        let same_position = |a: &Prefix<K>, b: &Prefix<K>| {
-            a.key.extract(offset, STRIDE) == b.key.extract(offset, STRIDE)
-        };
+        let same_position =
+            |a: &Prefix<K>, b: &Prefix<K>| a.key.extract(offset, STRIDE) == b.key.extract(offset, STRIDE);
         let has_deeper = |group: &[Prefix<K>]| group.iter().any(|p| p.len() > end);
         let mut children = 0u64;
         for group in prefixes.chunk_by(same_position).filter(|g| has_deeper(g)) {
@@ -233,16 +243,29 @@ impl<K: Key> Poptrie<K> {
         let child_count = children.count_ones() as usize;
         self.nodes.resize(child_base + child_count, Node::default());
 
-        let leaf_base = self.leaves.len();
+        let mut runs = Vec::with_capacity(INLINE_LEAVES);
+        if skip > 0 {
+            runs.push(default);
+        }
         let mut leaves = 0u64;
         let mut previous = None;
         for (position, &slot) in leaf.iter().enumerate() {
             if children & (1 << position) == 0 && previous != Some(slot) {
-                self.leaves.push(slot);
+                runs.push(slot);
                 leaves |= 1 << position;
                 previous = Some(slot);
             }
         }
+        let mut inline = [NO_SLOT; INLINE_LEAVES];
+        let is_inline = runs.len() <= INLINE_LEAVES;
+        let leaf_base = if is_inline {
+            inline[..runs.len()].copy_from_slice(&runs);
+            0
+        } else {
+            let base = self.leaves.len();
+            self.leaves.extend(&runs);
+            base
+        };
         self.nodes[node] = Node {
             children,
             leaves,
@@ -250,6 +273,8 @@ impl<K: Key> Poptrie<K> {
             leaf_base: to_u32(leaf_base),
             skip_bits,
             skip: skip as u8,
+            is_inline,
+            inline,
         };
 
         let groups = prefixes.chunk_by(same_position).filter(|g| has_deeper(g));
@@ -342,14 +367,16 @@ impl<K: Key> Poptrie<K> {
             let below = (node.children & (bit - 1)).count_ones();
             Step::Node((node.child_base + below) as usize)
         } else {
-            // A mismatch in the skipped bits selects the leaf stored before
-            // the node's own leaves.
-            let up_to = if mismatch {
+            // A mismatch in the skipped bits selects the first leaf; without
+            // one, the leaf of the run holding the position.
+            let rank = if mismatch {
                 0
             } else {
-                (node.leaves & (bit | (bit - 1))).count_ones()
+                u32::from(node.skip != 0) + (node.leaves & (bit | (bit - 1))).count_ones() - 1
             };
-            Step::Leaf(self.leaves[(node.leaf_base + up_to - 1) as usize])
+            let inline = node.inline[rank as usize % INLINE_LEAVES];
+            let external = self.leaves[(node.leaf_base + rank) as usize];
+            Step::Leaf(if node.is_inline { inline } else { external })
         }
     }
 
@@ -383,11 +410,7 @@ fn skippable<K: Key>(prefixes: &[Prefix<K>], offset: u32) -> (u32, u32) {
         shortest = shortest.min(prefix.len());
     }
     // The keys are sorted, so all of them share what the extremes share.
-    let skip = first
-        .key
-        .common_bits(last.key, offset)
-        .min(shortest - offset - 1)
-        .min(MAX_SKIP);
+    let skip = first.key.common_bits(last.key, offset).min(shortest - offset - 1).min(MAX_SKIP);
     (skip, first.key.window(offset) & !(u32::MAX >> skip))
 }
 
@@ -396,11 +419,7 @@ fn skippable<K: Key>(prefixes: &[Prefix<K>], offset: u32) -> (u32, u32) {
 /// `offset`. The prefix length must lie in `offset..=offset + width`.
 fn paint<K: Key>(targets: &mut [u32], prefix: &Prefix<K>, offset: u32, width: u32) {
     let fixed = prefix.len() - offset;
-    let start = if fixed == 0 {
-        0
-    } else {
-        prefix.key.extract(offset, fixed) << (width - fixed)
-    };
+    let start = if fixed == 0 { 0 } else { prefix.key.extract(offset, fixed) << (width - fixed) };
     targets[start..start + (1 << (width - fixed))].fill(prefix.slot);
 }
 
@@ -458,7 +477,8 @@ mod tests {
         // six; its leaves are the miss leaf, then runs of the /24 and of
         // nothing.
         assert_eq!(trie.node_count(), 1);
-        assert_eq!(trie.leaves, [NO_SLOT, 0, NO_SLOT]);
+        assert!(trie.nodes[0].is_inline);
+        assert_eq!(trie.nodes[0].inline[..3], [NO_SLOT, 0, NO_SLOT]);
         assert_eq!(trie.lookup(0x0a01_00ff), 0);
         assert_eq!(trie.lookup(0x0a01_0100), NO_SLOT);
         assert_eq!(trie.lookup(0x0a01_0800), NO_SLOT);
@@ -480,16 +500,8 @@ mod tests {
     fn sparse_ipv6_prefixes_need_few_nodes() {
         let base = 0x2001_0db8_0001_0002_u128 << 64;
         let trie = Poptrie::build(&[
-            Prefix {
-                key: base,
-                len: 64,
-                slot: 0,
-            },
-            Prefix {
-                key: base | (1 << 60),
-                len: 68,
-                slot: 1,
-            },
+            Prefix { key: base, len: 64, slot: 0 },
+            Prefix { key: base | (1 << 60), len: 68, slot: 1 },
         ]);
         assert_eq!(trie.node_count(), 2);
         assert_eq!(trie.lookup(base | 1), 0);

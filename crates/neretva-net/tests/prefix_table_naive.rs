@@ -16,32 +16,18 @@ const V6_BASES: [u128; 4] = [0x2001_0db8 << 96, 0x2a02_0000_1234 << 80, 0, u128:
 type Blueprint = (usize, u128, bool, u8, bool);
 
 fn blueprint() -> impl Strategy<Value = Blueprint> {
-    (
-        0..4usize,
-        any::<u128>(),
-        any::<bool>(),
-        any::<u8>(),
-        any::<bool>(),
-    )
+    (0..4usize, any::<u128>(), any::<bool>(), any::<u8>(), any::<bool>())
 }
 
 /// An address near one of the bases: the random bits flip the low bits of the
 /// base, or only a few of them when `sparse` is set.
 fn address((base, bits, sparse, _, v6): Blueprint) -> IpAddr {
     if v6 {
-        let noise = if sparse {
-            bits & 0xff00_0000_0000_0000_00ff
-        } else {
-            bits >> 8
-        };
+        let noise = if sparse { bits & 0xff00_0000_0000_0000_00ff } else { bits >> 8 };
         IpAddr::V6(Ipv6Addr::from(V6_BASES[base] ^ noise))
     } else {
         let bits = bits as u32;
-        let noise = if sparse {
-            bits & 0x00f0_000f
-        } else {
-            bits >> 8
-        };
+        let noise = if sparse { bits & 0x00f0_000f } else { bits >> 8 };
         IpAddr::V4(Ipv4Addr::from(V4_BASES[base] ^ noise))
     }
 }
@@ -55,10 +41,7 @@ fn network(blueprint: Blueprint) -> Cidr {
 /// The networks of the table: random ones, then repeats of some of them with
 /// other values.
 fn entries() -> impl Strategy<Value = Vec<(Cidr, u32)>> {
-    (
-        prop::collection::vec(blueprint(), 0..80),
-        prop::collection::vec(any::<prop::sample::Index>(), 0..10),
-    )
+    (prop::collection::vec(blueprint(), 0..80), prop::collection::vec(any::<prop::sample::Index>(), 0..10))
         .prop_map(|(blueprints, repeats)| {
             let mut networks: Vec<Cidr> = blueprints.into_iter().map(network).collect();
             if !networks.is_empty() {
@@ -76,9 +59,8 @@ fn queries(entries: &[(Cidr, u32)], random: &[Blueprint]) -> Vec<IpAddr> {
     for (i, (cidr, _)) in entries.iter().enumerate() {
         queries.push(cidr.network());
         queries.push(cidr.last());
-        let inside = Cidr::truncating(address(random[i % random.len()]), cidr.prefix_len())
-            .map(|c| c.last())
-            .ok();
+        let inside =
+            Cidr::truncating(address(random[i % random.len()]), cidr.prefix_len()).map(|c| c.last()).ok();
         queries.extend(inside.filter(|&a| cidr.contains(a)));
     }
     queries
@@ -100,13 +82,7 @@ fn most_specific_first(mut matches: Vec<(Cidr, u32)>) -> Vec<(Cidr, u32)> {
 }
 
 fn naive_all_matches(entries: &[(Cidr, u32)], address: IpAddr) -> Vec<(Cidr, u32)> {
-    most_specific_first(
-        entries
-            .iter()
-            .copied()
-            .filter(|(cidr, _)| cidr.contains(address))
-            .collect(),
-    )
+    most_specific_first(entries.iter().copied().filter(|(cidr, _)| cidr.contains(address)).collect())
 }
 
 fn owned<'a>(matches: impl Iterator<Item = (Cidr, &'a u32)>) -> Vec<(Cidr, u32)> {
