@@ -82,6 +82,7 @@ struct Inner {
     registry: RwLock<Arc<RegistrySnapshot>>,
     metrics: Option<PrometheusHandle>,
     dummy_hash: String,
+    pipeline: std::sync::OnceLock<Arc<neretva_pipeline::Pipeline>>,
 }
 
 impl AppState {
@@ -102,8 +103,19 @@ impl AppState {
                 registry: RwLock::new(Arc::new(snapshot)),
                 metrics,
                 dummy_hash,
+                pipeline: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Adds the feed pipeline that processes uploaded reports; a second call is ignored.
+    pub fn with_pipeline(self, pipeline: Arc<neretva_pipeline::Pipeline>) -> AppState {
+        let _ = self.inner.pipeline.set(pipeline);
+        self
+    }
+
+    pub(crate) fn pipeline(&self) -> Option<&neretva_pipeline::Pipeline> {
+        self.inner.pipeline.get().map(Arc::as_ref)
     }
 
     pub fn store(&self) -> &dyn Store {

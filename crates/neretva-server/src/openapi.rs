@@ -29,6 +29,8 @@ use crate::api;
         api::users::disable, api::users::enable,
         api::tokens::list, api::tokens::create, api::tokens::revoke,
         api::audit::list, api::audit::verify,
+        api::events::list, api::events::get, api::events::upload, api::events::list_reports,
+        api::events::get_report, api::events::report_errors,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -40,6 +42,8 @@ use crate::api;
         (name = "users", description = "User accounts"),
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "events", description = "Harmonised feed events (IntelMQ field names)"),
+        (name = "reports", description = "Raw feed reports, stored before parsing"),
         (name = "health", description = "Liveness and metrics"),
     )
 )]

@@ -18,6 +18,7 @@
 //! transaction.
 
 mod codec;
+mod feeds;
 mod migrations;
 mod ops;
 mod registry;
@@ -33,6 +34,10 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
+use neretva_store::feeds::{
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
+    StoredEvent,
+};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
     Session, Store, StoreError, UserPatch,
@@ -405,5 +410,106 @@ impl Store for PostgresStore {
 
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
         pooled!(self, |client| ops::audit_head(client))
+    }
+
+    async fn store_report(&self, report: &NewReport) -> Result<(ReportInfo, bool), StoreError> {
+        // Audited, but the head is locked only after the data went in (see `store_report`).
+        transaction!(self, audited: false, |tx| feeds::store_report(&tx, report))
+    }
+
+    async fn get_report(&self, id: Uuid) -> Result<Option<ReportInfo>, StoreError> {
+        pooled!(self, |client| feeds::get_report(client, id))
+    }
+
+    async fn report_data(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        pooled!(self, |client| feeds::report_data(client, id))
+    }
+
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>, StoreError> {
+        pooled!(self, |client| feeds::list_reports(client, query))
+    }
+
+    async fn finish_report(
+        &self,
+        id: Uuid,
+        counts: ReportCounts,
+        errors: &[ReportError],
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> Result<ReportInfo, StoreError> {
+        transaction!(self, audited: false, |tx| {
+            feeds::finish_report(&tx, id, counts, errors, failure, at)
+        })
+    }
+
+    async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>, StoreError> {
+        pooled!(self, |client| feeds::report_errors(client, id, limit))
+    }
+
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        transaction!(self, audited: false, |tx| feeds::insert_events(&tx, now(), events))
+    }
+
+    async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {
+        pooled!(self, |client| feeds::delete_report_events(client, report_id))
+    }
+
+    async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>, StoreError> {
+        pooled!(self, |client| feeds::get_event(client, id))
+    }
+
+    async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        pooled!(self, |client| feeds::query_events(client, query))
+    }
+
+    async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        // One statement, so one transaction, per batch.
+        let mut purged = 0;
+        loop {
+            let deleted = pooled!(self, |client| {
+                feeds::purge_events(client, before, feeds::PURGE_BATCH)
+            })?;
+            purged += deleted;
+            if deleted < feeds::PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn dedup_check(
+        &self,
+        keys: &[DedupKey],
+        window_start: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        transaction!(self, audited: false, |tx| {
+            feeds::dedup_check(&tx, keys, window_start)
+        })
+    }
+
+    async fn dedup_purge(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        loop {
+            let deleted = pooled!(self, |client| {
+                feeds::dedup_purge(client, before, feeds::PURGE_BATCH)
+            })?;
+            purged += deleted;
+            if deleted < feeds::PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn pending_notifications(
+        &self,
+        org_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        pooled!(self, |client| feeds::pending_notifications(client, org_id, limit))
     }
 }

@@ -13,11 +13,18 @@ pub(crate) struct Migration {
 }
 
 /// Every migration this binary knows, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "feeds",
+        sql: include_str!("../migrations/0002_feeds.sql"),
+    },
+];
 
 /// The newest migration this binary knows.
 pub(crate) fn latest() -> i64 {

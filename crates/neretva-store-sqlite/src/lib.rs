@@ -17,6 +17,7 @@
 //! transaction.
 
 mod codec;
+mod feeds;
 mod migrations;
 mod ops;
 mod registry;
@@ -33,6 +34,10 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
+use neretva_store::feeds::{
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
+    StoredEvent,
+};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
     Session, Store, StoreError, UserPatch,
@@ -487,6 +492,129 @@ impl Store for SqliteStore {
 
     async fn audit_head(&self) -> Result<Option<(i64, String)>, StoreError> {
         self.read(ops::audit_head).await
+    }
+
+    async fn store_report(&self, report: &NewReport) -> Result<(ReportInfo, bool), StoreError> {
+        // Content already stored is found without copying the data to the blocking thread.
+        let (feed, sha256) = (report.feed.clone(), report.sha256.clone());
+        if let Some(stored) = self
+            .read(move |conn| feeds::find_report(conn, &feed, &sha256))
+            .await?
+        {
+            return Ok((stored, false));
+        }
+        // The one copy: the blocking thread needs data it owns.
+        let report = report.clone();
+        self.write(move |tx, at| feeds::store_report(tx, at, &report))
+            .await
+    }
+
+    async fn get_report(&self, id: Uuid) -> Result<Option<ReportInfo>, StoreError> {
+        self.read(move |conn| feeds::get_report(conn, id)).await
+    }
+
+    async fn report_data(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(move |conn| feeds::report_data(conn, id)).await
+    }
+
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| feeds::list_reports(conn, &query))
+            .await
+    }
+
+    async fn finish_report(
+        &self,
+        id: Uuid,
+        counts: ReportCounts,
+        errors: &[ReportError],
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> Result<ReportInfo, StoreError> {
+        let errors = errors.to_vec();
+        let failure = failure.map(str::to_owned);
+        self.write(move |tx, _| {
+            feeds::finish_report(tx, id, counts, &errors, failure.as_deref(), at)
+        })
+        .await
+    }
+
+    async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>, StoreError> {
+        self.read(move |conn| feeds::report_errors(conn, id, limit))
+            .await
+    }
+
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<u64, StoreError> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let events = events.to_vec();
+        self.write(move |tx, at| feeds::insert_events(tx, at, &events))
+            .await
+    }
+
+    async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {
+        self.write(move |tx, _| feeds::delete_report_events(tx, report_id))
+            .await
+    }
+
+    async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>, StoreError> {
+        self.read(move |conn| feeds::get_event(conn, id)).await
+    }
+
+    async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| feeds::query_events(conn, &query))
+            .await
+    }
+
+    async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        // One transaction per batch: other writers take their turn in between.
+        let mut purged = 0;
+        loop {
+            let deleted = self
+                .write(move |tx, _| feeds::purge_events(tx, before, feeds::PURGE_BATCH))
+                .await?;
+            purged += deleted;
+            if deleted < feeds::PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn dedup_check(
+        &self,
+        keys: &[DedupKey],
+        window_start: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = keys.to_vec();
+        self.write(move |tx, _| feeds::dedup_check(tx, &keys, window_start))
+            .await
+    }
+
+    async fn dedup_purge(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        loop {
+            let deleted = self
+                .write(move |tx, _| feeds::dedup_purge(tx, before, feeds::PURGE_BATCH))
+                .await?;
+            purged += deleted;
+            if deleted < feeds::PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn pending_notifications(
+        &self,
+        org_id: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        self.read(move |conn| feeds::pending_notifications(conn, org_id, limit))
+            .await
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Each story is a `pub async fn` that drives a freshly migrated store through one area of the
 //! trait: organisations, contacts, assets, users and logins, tokens, sessions, bulk import and
-//! export, and the audit chain. Stories that need more than the trait (raw SQL to tamper with
+//! export, the audit chain, and the feed pipeline's reports, events, deduplication and
+//! notification queue (`feeds`). Stories that need more than the trait (raw SQL to tamper with
 //! the audit log, or a second store on the same database) take a [`Harness`] instead.
 //!
 //! `tests/it/main.rs` runs every story against SQLite (a fresh file per test) and, when
@@ -11,6 +12,8 @@
 //! **Architecture Invariant:** only store crates know SQL. The few SQL statements here are the
 //! tamper tests' attacks on the database, run through the backends' `execute_raw`; they use
 //! syntax both backends share.
+
+mod feeds;
 
 use std::sync::Arc;
 
@@ -29,6 +32,11 @@ use neretva_store::{
 use time::Duration;
 use time::macros::datetime;
 use uuid::Uuid;
+
+pub use feeds::{
+    feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports,
+    new_event, new_report, ordered_id,
+};
 
 /// What stories need from a backend beyond the `Store` trait.
 #[async_trait]

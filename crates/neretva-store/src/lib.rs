@@ -10,6 +10,7 @@
 //! entry in the same transaction as the change, so a change without its audit entry cannot be
 //! committed.
 
+pub mod feeds;
 pub mod import_plan;
 
 use async_trait::async_trait;
@@ -20,6 +21,11 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
+
+use crate::feeds::{
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
+    StoredEvent,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -275,6 +281,59 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
     /// The newest entry's sequence number and hash, from the head record.
     async fn audit_head(&self) -> Result<Option<(i64, String)>>;
+
+    // Feed reports.
+    /// Stores a raw report before it is parsed. A report with the same feed and SHA-256 as a
+    /// stored one is not stored twice: the stored one is returned with `false`. A stored report
+    /// is audited as `report.store` by [`NewReport::actor`], with its SHA-256 as the digest.
+    async fn store_report(&self, report: &NewReport) -> Result<(ReportInfo, bool)>;
+    async fn get_report(&self, id: Uuid) -> Result<Option<ReportInfo>>;
+    /// The report's raw bytes, for re-parsing.
+    async fn report_data(&self, id: Uuid) -> Result<Option<Vec<u8>>>;
+    async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>>;
+    /// Records the outcome of parsing: the counts and the records that failed. Replaces the
+    /// errors of an earlier run, so a re-parse leaves only its own. The status becomes `Failed`
+    /// with a `failure`, `Parsed` without.
+    async fn finish_report(
+        &self,
+        id: Uuid,
+        counts: ReportCounts,
+        errors: &[ReportError],
+        failure: Option<&str>,
+        at: Timestamp,
+    ) -> Result<ReportInfo>;
+    /// The records of a report that failed to parse, by line (then in the order given to
+    /// `finish_report`); `limit` 0 means 100, at most 10,000.
+    async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>>;
+
+    // Events.
+    /// Stores a batch of events in one transaction and queues a notification for each
+    /// organisation an event concerns. An id already stored is a conflict on `id`, and then
+    /// nothing of the batch is stored.
+    async fn insert_events(&self, events: &[NewEvent]) -> Result<u64>;
+    /// Deletes the events of a report (before re-parsing it); returns how many.
+    async fn delete_report_events(&self, report_id: Uuid) -> Result<u64>;
+    async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>>;
+    /// Events matching every filter, newest first (by id).
+    async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>>;
+    /// Deletes events observed before `before`, with their routing and queued notifications, in
+    /// batches of their own transactions; returns how many.
+    async fn purge_events(&self, before: Timestamp) -> Result<u64>;
+
+    // Deduplication state, persistent across restarts.
+    /// Checks keys against the ones seen since `window_start` and records them. Returns, in
+    /// order, whether each key is a duplicate (seen before, or earlier in the same batch).
+    /// A key that is not a duplicate (new, last seen before `window_start`, or recorded by the
+    /// same report) is recorded with its `seen_at` and report; a duplicate keeps the time it was
+    /// first seen, so the window does not slide.
+    async fn dedup_check(&self, keys: &[DedupKey], window_start: Timestamp) -> Result<Vec<bool>>;
+    /// Forgets keys seen before `before`.
+    async fn dedup_purge(&self, before: Timestamp) -> Result<u64>;
+
+    // Notification queue (consumed by constituent notifications).
+    /// Queued (organisation, event) pairs not yet taken, oldest first; `limit` 0 means 100, at
+    /// most 10,000.
+    async fn pending_notifications(&self, org_id: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, Uuid)>>;
 }
 
 /// The outcome of checking the whole audit chain.

@@ -45,6 +45,52 @@ pub(crate) enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Process report files once through a feed's pipeline, with a progress bar and a summary.
+    Ingest(IngestArgs),
+    /// Feeds and their parsers.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// Re-run the feed's parser on a stored report, replacing its events.
+    Reparse {
+        /// The report's id.
+        report: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// A feed configured in `[[pipeline.feeds]]`, or the name of a parser (`neretva feeds list`).
+    #[arg(long)]
+    pub(crate) feed: String,
+    /// Report files to process, one report each.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Store nothing; with --output, print the resulting events.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print the resulting events on standard output (progress and summary go to standard error).
+    #[arg(long, value_enum)]
+    pub(crate) output: Option<EventFormat>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum EventFormat {
+    /// IntelMQ JSON lines, one event per line.
+    IntelmqJsonl,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FeedsCommand {
+    /// List every feed parser, and the configured feeds.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -43,11 +43,14 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Org(command) => org(&config, command).await,
         Command::Lookup(args) => lookup(&config, &args.query, args.json).await,
         Command::Audit(AuditCommand::Verify { json }) => audit_verify(&config, json).await,
+        Command::Ingest(args) => crate::ingest::ingest(&config, args).await,
+        Command::Feeds(crate::cli::FeedsCommand::List { json }) => crate::ingest::list_feeds(&config, json),
+        Command::Reparse { report, json } => crate::ingest::reparse(&config, &report, json).await,
     }
 }
 
 /// The actor recorded for changes made from the command line.
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     let user =
         std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     Actor(format!("cli:{user}"))
@@ -130,7 +133,7 @@ async fn migrate(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens the store and checks it is at the binary's schema version.
-async fn ready_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn ready_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store = open_store(config).await?;
     let status = store.schema_status().await?;
     if status.current < status.latest {
@@ -431,7 +434,7 @@ fn date(at: OffsetDateTime) -> String {
     at.date().to_string()
 }
 
-fn spinner(message: &str) -> ProgressBar {
+pub(crate) fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
         bar.set_style(style);

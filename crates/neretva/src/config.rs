@@ -31,6 +31,8 @@ pub(crate) struct RawConfig {
     pub(crate) auth: RawAuth,
     pub(crate) limits: RawLimits,
     pub(crate) log: RawLog,
+    /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
+    pub(crate) pipeline: neretva_pipeline::PipelineConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -74,6 +76,7 @@ pub(crate) struct Config {
     pub(crate) listen: SocketAddr,
     pub(crate) server: ServerConfig,
     pub(crate) log_level: String,
+    pub(crate) pipeline: neretva_pipeline::PipelineConfig,
 }
 
 /// Command-line values that override the file and the environment.
@@ -164,6 +167,8 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
         ),
         ("limits", &["max_body_bytes", "max_import_bytes"][..]),
         ("log", &["level"][..]),
+        // Checked by the pipeline configuration's own strict deserialisation.
+        ("pipeline", &[][..]),
     ]);
     let mut unknown = Vec::new();
     for (key, value) in table {

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod ingest;
 mod output;
 
 use std::process::ExitCode;

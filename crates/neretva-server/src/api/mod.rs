@@ -4,6 +4,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod events;
 pub mod health;
 pub mod lookup;
 pub mod orgs;
@@ -45,6 +46,14 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/users/{id}/enable", post(users::enable))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/events", get(events::list))
+        .route("/events/{id}", get(events::get))
+        .route(
+            "/reports",
+            get(events::list_reports).post(events::upload).layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route("/reports/{id}", get(events::get_report))
+        .route("/reports/{id}/errors", get(events::report_errors))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

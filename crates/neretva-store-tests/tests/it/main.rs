@@ -58,6 +58,11 @@ stories! {
     harness tampering_alters_an_entry => sqlite_tampering_alters_an_entry, postgres_tampering_alters_an_entry;
     harness tampering_removes_a_middle_entry => sqlite_tampering_removes_a_middle_entry, postgres_tampering_removes_a_middle_entry;
     harness tampering_truncates_the_log => sqlite_tampering_truncates_the_log, postgres_tampering_truncates_the_log;
+    store feed_reports => sqlite_feed_reports, postgres_feed_reports;
+    store feed_events => sqlite_feed_events, postgres_feed_events;
+    store feed_events_in_bulk => sqlite_feed_events_in_bulk, postgres_feed_events_in_bulk;
+    store feed_dedup => sqlite_feed_dedup, postgres_feed_dedup;
+    harness feed_dedup_concurrent => sqlite_feed_dedup_concurrent, postgres_feed_dedup_concurrent;
 }
 
 /// The in-memory database runs the stories that need no second connection.
@@ -71,4 +76,7 @@ async fn sqlite_in_memory_runs_the_stories() {
     neretva_store_tests::organisations(&fresh().await).await;
     neretva_store_tests::export_import_round_trip(&fresh().await).await;
     neretva_store_tests::audit_records_every_change(&fresh().await).await;
+    neretva_store_tests::feed_reports(&fresh().await).await;
+    neretva_store_tests::feed_events(&fresh().await).await;
+    neretva_store_tests::feed_dedup(&fresh().await).await;
 }

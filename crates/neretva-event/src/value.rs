@@ -1,0 +1,253 @@
+//! Field values and their IntelMQ textual and JSON forms.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use neretva_net::Cidr;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::pyfmt;
+
+/// A harmonised field value.
+///
+/// Which variant a field holds follows from its [`crate::FieldType`]:
+/// `Int` for Integer and ASN, `Float` for Float and Accuracy, `Bool` for
+/// Boolean, `Ip` for IPAddress, `Network` for IPNetwork, `Time` for DateTime
+/// (always UTC, whole microseconds) and `Str` for every string type,
+/// including Base64 (`raw`, the base64 text) and JSON (`output`, the JSON
+/// text). `extra.*` members hold `Str`, `Int`, `Float` or `Bool` for JSON
+/// scalars and `Json` for `null`, arrays, objects and integers beyond `i64`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Text.
+    Str(Box<str>),
+    /// An integer.
+    Int(i64),
+    /// A finite float.
+    Float(f64),
+    /// A boolean.
+    Bool(bool),
+    /// An IP address.
+    Ip(IpAddr),
+    /// An IP network.
+    Network(Cidr),
+    /// A point in time (UTC).
+    Time(OffsetDateTime),
+    /// Any other JSON value (only in `extra.*`).
+    Json(serde_json::Value),
+}
+
+impl Value {
+    /// Makes a `Str` value.
+    pub fn str(text: &str) -> Self {
+        Self::Str(text.into())
+    }
+
+    /// The text of a `Str` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The integer of an `Int` value.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The number of a `Float` value, or of an `Int` value as a float.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Float(f) => Some(*f),
+            #[allow(clippy::cast_precision_loss)]
+            Self::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// The boolean of a `Bool` value.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The address of an `Ip` value.
+    pub fn as_ip(&self) -> Option<IpAddr> {
+        match self {
+            Self::Ip(ip) => Some(*ip),
+            _ => None,
+        }
+    }
+
+    /// The network of a `Network` value.
+    pub fn as_network(&self) -> Option<Cidr> {
+        match self {
+            Self::Network(cidr) => Some(*cidr),
+            _ => None,
+        }
+    }
+
+    /// The time of a `Time` value.
+    pub fn as_time(&self) -> Option<OffsetDateTime> {
+        match self {
+            Self::Time(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// IntelMQ's JSON form: numbers for `Int` and `Float`, booleans for
+    /// `Bool`, the JSON value itself for `Json`, strings otherwise.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Str(text) => serde_json::Value::String(text.to_string()),
+            Self::Int(i) => serde_json::Value::from(*i),
+            Self::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+            }
+            Self::Bool(b) => serde_json::Value::Bool(*b),
+            Self::Json(json) => json.clone(),
+            other => serde_json::Value::String(other.to_string()),
+        }
+    }
+
+    /// Appends the value as IntelMQ writes it in a JSON line (Python's
+    /// `json.dumps`).
+    pub(crate) fn write_json(&self, out: &mut String) {
+        match self {
+            Self::Str(text) => pyfmt::write_json_str(out, text),
+            Self::Int(i) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{i}");
+            }
+            Self::Float(f) => pyfmt::write_float_repr(out, *f),
+            Self::Bool(true) => out.push_str("true"),
+            Self::Bool(false) => out.push_str("false"),
+            Self::Json(json) => pyfmt::write_json(out, json),
+            Self::Ip(_) | Self::Network(_) | Self::Time(_) => {
+                // None of these texts needs escaping.
+                out.push('"');
+                {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "{self}");
+                }
+                out.push('"');
+            }
+        }
+    }
+
+    /// Appends Python's `repr()` of the value as IntelMQ holds it, the input
+    /// of [`crate::Event::event_hash`].
+    pub(crate) fn write_repr(&self, out: &mut String) {
+        match self {
+            Self::Str(text) => pyfmt::write_str_repr(out, text),
+            Self::Bool(true) => out.push_str("True"),
+            Self::Bool(false) => out.push_str("False"),
+            Self::Json(json) => pyfmt::write_json_repr(out, json),
+            Self::Int(_) | Self::Float(_) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+            Self::Ip(_) | Self::Network(_) | Self::Time(_) => {
+                pyfmt::write_str_repr(out, &self.to_string());
+            }
+        }
+    }
+}
+
+/// IntelMQ's textual form: the string itself, Python's `repr` of a float
+/// (`52.0`, `1e+16`), `true`/`false` (as in JSON), the canonical address or
+/// network, the time as `2016-11-10T00:00:00+00:00` (with `.ffffff` when there
+/// are microseconds), and JSON text (Python's layout) for `Json`.
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Str(text) => f.write_str(text),
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => f.write_str(&pyfmt::float_repr(*x)),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Ip(ip) => write!(f, "{ip}"),
+            Self::Network(cidr) => write!(f, "{cidr}"),
+            Self::Time(t) => write_time(f, *t),
+            Self::Json(json) => f.write_str(&pyfmt::json_to_string(json)),
+        }
+    }
+}
+
+/// Writes a time as Python's `datetime.isoformat()` of the UTC time.
+fn write_time(f: &mut fmt::Formatter<'_>, t: OffsetDateTime) -> fmt::Result {
+    let t = t.to_offset(UtcOffset::UTC);
+    write!(
+        f,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )?;
+    let micros = t.microsecond();
+    if micros != 0 {
+        write!(f, ".{micros:06}")?;
+    }
+    f.write_str("+00:00")
+}
+
+/// Formats a time as IntelMQ does: `2016-11-10T00:00:00+00:00`.
+pub fn format_time(t: OffsetDateTime) -> String {
+    Value::Time(t).to_string()
+}
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Self::Str(text.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Self::Str(text.into_boxed_str())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Self::Int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Self::Float(f)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Self::Bool(b)
+    }
+}
+
+impl From<IpAddr> for Value {
+    fn from(ip: IpAddr) -> Self {
+        Self::Ip(ip)
+    }
+}
+
+impl From<Cidr> for Value {
+    fn from(cidr: Cidr) -> Self {
+        Self::Network(cidr)
+    }
+}
+
+impl From<OffsetDateTime> for Value {
+    fn from(t: OffsetDateTime) -> Self {
+        Self::Time(t)
+    }
+}

@@ -1,0 +1,47 @@
+//! CINS Army (IntelMQ's `CIArmyParserBot`).
+//!
+//! One IP address per line, `#` comments; every event is `classification.type`
+//! `blacklist` with `source.ip`. `raw` is the line as it stands in the list (IntelMQ does
+//! not strip it), the address itself is read without surrounding white space.
+
+use neretva_event::FieldId;
+
+use crate::parsers::lists::support::{LineError, Lines, invalid_utf8, new_event, push, set_id};
+use crate::{Event, FeedParser, Parsed, Report};
+
+/// The CINS Army list.
+pub struct CiArmy;
+
+impl FeedParser for CiArmy {
+    fn name(&self) -> &'static str {
+        "ci-army"
+    }
+
+    fn description(&self) -> &'static str {
+        "CINS Army list of IP addresses with a poor reputation"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        let mut parsed = Parsed::default();
+        for (number, bytes) in Lines::new(&report.raw) {
+            let Ok(line) = std::str::from_utf8(bytes) else {
+                invalid_utf8(&mut parsed, number, bytes);
+                continue;
+            };
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            parsed.records += 1;
+            let outcome = event(report, line);
+            push(&mut parsed, number, line, line, outcome);
+        }
+        parsed
+    }
+}
+
+fn event(report: &Report, line: &str) -> Result<Event, LineError> {
+    let mut event = new_event(report);
+    set_id(&mut event, FieldId::SOURCE_IP, line)?;
+    set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "blacklist")?;
+    Ok(event)
+}

@@ -1,0 +1,55 @@
+//! The parsers, grouped by kind; each group registers its parsers in its `all()`.
+
+pub mod abusech;
+pub mod generic;
+pub mod lists;
+pub mod misp_feed;
+pub mod phishtank;
+pub mod shadowserver;
+pub mod stix_indicators;
+
+use crate::FeedParser;
+
+/// Every built-in parser, in no particular order.
+pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
+    let mut all = Vec::new();
+    all.extend(abusech::all());
+    all.extend(generic::all());
+    all.extend(lists::all());
+    all.extend(misp_feed::all());
+    all.extend(phishtank::all());
+    all.extend(shadowserver::all());
+    all.extend(stix_indicators::all());
+    all
+}
+
+/// Builds a configurable parser from options; `None` when the parser takes no options.
+pub(crate) fn configured(
+    name: &str,
+    options: &serde_json::Value,
+) -> Option<Result<Box<dyn FeedParser>, Vec<String>>> {
+    match name {
+        "shadowserver" => Some(shadowserver_options(options)),
+        _ => None,
+    }
+}
+
+/// Shadowserver options: `report_type` (a schema key, file name or feed name) and `overwrite`.
+fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    let mut parser = shadowserver::ShadowserverParser::new();
+    let mut errors = Vec::new();
+    for (key, value) in options.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            ("report_type", serde_json::Value::String(report_type)) => {
+                if parser.schema().find(report_type).is_none() {
+                    errors.push(format!("report_type: unknown Shadowserver report type {report_type:?}"));
+                }
+                parser = parser.with_report_type(report_type.clone());
+            }
+            ("overwrite", serde_json::Value::Bool(overwrite)) => parser = parser.with_overwrite(*overwrite),
+            ("report_type" | "overwrite", other) => errors.push(format!("{key}: unexpected value {other}")),
+            (other, _) => errors.push(format!("unknown option {other:?}; expected report_type or overwrite")),
+        }
+    }
+    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+}

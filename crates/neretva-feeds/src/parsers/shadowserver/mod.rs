@@ -1,0 +1,563 @@
+//! Shadowserver reports, driven by Shadowserver's IntelMQ schema.
+//!
+//! The schema (`data/shadowserver-intelmq.json`, a copy of `intelmq.json` of
+//! The-Shadowserver-Foundation/report_schema) is embedded as the default and compiled once into a
+//! table per report type; [`ShadowserverParser::from_schema_json`] loads a newer one. Each report
+//! maps its CSV header to that table once; each line then only runs the conversions.
+//!
+//! The semantics are those of IntelMQ 3.5.0's `ShadowserverParserBot`:
+//!
+//! - The report type comes from the configured report type (IntelMQ's `feedname` parameter: a
+//!   feed name, file name or schema key), else from the report's file name
+//!   (`2019-01-01-scan_dns-country-geo.csv` → `scan_dns`), else (Neretva) from `feed.code` when it
+//!   names a report type.
+//! - A required column missing from the header fails every line; a required value that a
+//!   conversion rejects or the field does not accept fails its line; an empty required value
+//!   that the conversion maps to nothing leaves the field out.
+//! - An optional column missing from the header is skipped. An optional value the field does not
+//!   accept goes to `extra.<column>` as text. A conversion that fails (e.g. `convert_int` on `x`)
+//!   fails the line.
+//! - Columns not used by the schema go to `extra.<column>` as text when not empty.
+//! - The constant fields are set last and override; `feed.name` is the report's, or the schema's
+//!   when the report has none or `overwrite` is set.
+//! - `raw` is the header (every name quoted) and the line, as IntelMQ's `recover_line_csv_dict`.
+//!
+//! Deliberate differences from IntelMQ:
+//!
+//! - A report whose type cannot be determined yields one [`crate::ParseError`] (IntelMQ logs an
+//!   exception and drops the report).
+//! - A schema field that the IntelMQ 3.5.0 data format does not define is left out and the column
+//!   counts as used (IntelMQ 3.5.0 behaves the same, see fixture `test_field_not_in_idf`); the
+//!   schema loader reports it in [`ShadowserverParser::schema_warnings`].
+//! - Times are parsed by Neretva's parser of the usual ISO 8601, RFC 2822 and epoch forms instead
+//!   of dateutil's fuzzy parser; a naive time is UTC (IntelMQ uses the host's zone, UTC in
+//!   practice).
+
+pub(crate) mod convert;
+mod schema;
+pub(crate) mod timestamp;
+
+use std::sync::{Arc, OnceLock};
+
+use neretva_event::{FieldId, Value};
+
+pub use convert::Conversion;
+pub use schema::{ReportType, Schema};
+
+use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
+use convert::{Row, RowColumns, Val};
+use schema::Target;
+
+/// The embedded schema, Shadowserver's as of the date in its `_meta.date_created`.
+pub const EMBEDDED_SCHEMA: &str = include_str!("../../../data/shadowserver-intelmq.json");
+
+fn embedded() -> &'static Arc<Schema> {
+    static SCHEMA: OnceLock<Arc<Schema>> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        // The embedded schema is tested to compile; were it broken, the parser would know no
+        // report type and say why in its warnings.
+        Arc::new(Schema::from_json(EMBEDDED_SCHEMA.as_bytes()).unwrap_or_else(Schema::empty))
+    })
+}
+
+/// The file names of the embedded schema's report types (`scan_dns`, `event4_sinkhole`, …), in
+/// schema order, for `neretva feeds list`.
+pub fn shadowserver_report_types() -> Vec<&'static str> {
+    embedded().types.iter().map(|t| t.file_name.as_str()).collect()
+}
+
+/// The embedded schema's report types with their feed names and documentation.
+pub fn shadowserver_report_type_info() -> &'static [ReportType] {
+    &embedded().types
+}
+
+/// Extracts the report name from a Shadowserver file name as IntelMQ does
+/// (`^(?:\d{4}-\d{2}-\d{2}-)?(\w+)(-\w+)*\.csv$`, group 1).
+pub fn report_name_from_file_name(file_name: &str) -> Option<&str> {
+    fn is_word(part: &str) -> bool {
+        !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+    }
+    fn first_part(stem: &str) -> Option<&str> {
+        let mut parts = stem.split('-');
+        let first = parts.next()?;
+        (is_word(first) && parts.all(is_word)).then_some(first)
+    }
+    let stem = file_name.strip_suffix(".csv")?;
+    let b = stem.as_bytes();
+    let has_date = b.len() > 11
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+        && b[10] == b'-';
+    if has_date && let Some(name) = first_part(&stem[11..]) {
+        return Some(name);
+    }
+    first_part(stem)
+}
+
+/// The Shadowserver parser (`shadowserver`).
+#[derive(Debug, Clone)]
+pub struct ShadowserverParser {
+    schema: Arc<Schema>,
+    report_type: Option<String>,
+    overwrite: bool,
+}
+
+impl Default for ShadowserverParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ShadowserverParser {
+    /// A parser with the embedded schema that detects the report type of each report.
+    pub fn new() -> Self {
+        Self { schema: Arc::clone(embedded()), report_type: None, overwrite: false }
+    }
+
+    /// A parser with a schema in Shadowserver's IntelMQ format, e.g. a newer download; every
+    /// problem of the schema is reported.
+    pub fn from_schema_json(bytes: &[u8]) -> Result<Self, Vec<String>> {
+        Ok(Self { schema: Arc::new(Schema::from_json(bytes)?), report_type: None, overwrite: false })
+    }
+
+    /// Parses every report as this report type (a schema key, file name or feed name), as
+    /// IntelMQ's `feedname` parameter. An unknown name falls back to detection, as IntelMQ does.
+    pub fn with_report_type(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.report_type = (!name.is_empty()).then_some(name);
+        self
+    }
+
+    /// Whether the schema's feed name replaces the report's `feed.name` (IntelMQ's `overwrite`).
+    pub fn with_overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Applies IntelMQ bot parameters: `feedname` and `overwrite` (others are ignored).
+    pub fn with_intelmq_parameters(mut self, parameters: &serde_json::Value) -> Self {
+        if let Some(name) = parameters.get("feedname").and_then(|v| v.as_str()) {
+            self = self.with_report_type(name);
+        }
+        if let Some(overwrite) = parameters.get("overwrite").and_then(|v| v.as_bool()) {
+            self.overwrite = overwrite;
+        }
+        self
+    }
+
+    /// The compiled schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The schema's report types.
+    pub fn report_types(&self) -> &[ReportType] {
+        &self.schema.types
+    }
+
+    /// The schema's `_meta.date_created`.
+    pub fn schema_date(&self) -> Option<&str> {
+        self.schema.date_created.as_deref()
+    }
+
+    /// What the schema loader noticed without rejecting the schema.
+    pub fn schema_warnings(&self) -> &[String] {
+        &self.schema.warnings
+    }
+
+    /// Resolves the report type of a report.
+    pub fn detect(&self, report: &Report) -> Result<&ReportType, String> {
+        if let Some(name) = &self.report_type
+            && let Some(found) = self.schema.find(name)
+        {
+            return Ok(found);
+        }
+        if let Some(file_name) = report_file_name(report) {
+            let Some(name) = report_name_from_file_name(file_name) else {
+                return Err(format!(
+                    "the report's file name {file_name:?} is not a Shadowserver report name"
+                ));
+            };
+            return self.schema.by_file_name(name).ok_or_else(|| {
+                format!("no Shadowserver report type {name:?} (from file name {file_name:?})")
+            });
+        }
+        if let Some(code) = report.feed_code.as_deref()
+            && let Some(found) = self.schema.find(code)
+        {
+            return Ok(found);
+        }
+        Err("no report type configured and the report has no file name (extra.file_name)".to_owned())
+    }
+
+    /// Parses a report as a given report type.
+    pub fn parse_as(&self, report: &Report, report_type: &ReportType) -> Parsed {
+        let mut parsed = Parsed::default();
+        let mut input: &[u8] = &report.raw;
+        let without_nul;
+        if input.contains(&0) {
+            without_nul = input.iter().copied().filter(|&b| b != 0).collect::<Vec<u8>>();
+            input = &without_nul;
+        }
+        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+        let lossy;
+        let input = match std::str::from_utf8(input) {
+            Ok(_) => input,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(input).into_owned();
+                lossy.as_bytes()
+            }
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .double_quote(true)
+            .quoting(true)
+            .from_reader(input);
+        let mut record = csv::ByteRecord::new();
+        // The header.
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {
+                    if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+                        continue;
+                    }
+                    break;
+                }
+                Ok(false) => return parsed,
+                Err(e) => {
+                    let line = e.position().map_or(1, |p| p.line());
+                    parsed.error(line, None, format!("unreadable header: {e}"), &lossy_prefix(input));
+                    return parsed;
+                }
+            }
+        }
+        let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let plan = Plan::new(report_type, &header, self.overwrite);
+        let mut consumed = vec![false; header.len()];
+        loop {
+            let start = reader.position().byte() as usize;
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    let end = (reader.position().byte() as usize).min(input.len());
+                    let raw = String::from_utf8_lossy(&input[start.min(end)..end]);
+                    parsed.records += 1;
+                    parsed.error(line, None, format!("unreadable CSV: {e}"), raw.trim_end());
+                    continue;
+                }
+            }
+            let (line, record_start) =
+                record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
+            if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+                continue; // a blank line
+            }
+            parsed.records += 1;
+            let end = (reader.position().byte() as usize).min(input.len());
+            let line_bytes = &input[record_start.min(end)..end];
+            plan.line(report, &record, line, line_bytes, &mut consumed, &mut parsed);
+        }
+        parsed
+    }
+}
+
+fn lossy_prefix(input: &[u8]) -> String {
+    let end = input.iter().position(|&b| b == b'\n').unwrap_or(input.len()).min(4096);
+    String::from_utf8_lossy(&input[..end]).trim_end().to_owned()
+}
+
+/// The report's file name (IntelMQ's `extra.file_name`).
+fn report_file_name(report: &Report) -> Option<&str> {
+    report.extra("file_name").and_then(serde_json::Value::as_str).filter(|name| !name.is_empty())
+}
+
+impl FeedParser for ShadowserverParser {
+    fn name(&self) -> &'static str {
+        "shadowserver"
+    }
+
+    fn description(&self) -> &'static str {
+        "Shadowserver reports (CSV), every report type of Shadowserver's IntelMQ schema"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        match self.detect(report) {
+            Ok(report_type) => self.parse_as(report, report_type),
+            Err(message) => {
+                let mut parsed = Parsed::default();
+                let raw = lossy_prefix(&report.raw);
+                parsed.error(1, Some("extra.file_name"), message, &raw);
+                parsed
+            }
+        }
+    }
+}
+
+/// One mapping resolved against the report's header.
+struct Step {
+    column: usize,
+    conversion: Option<convert::Conversion>,
+    target: Resolved,
+}
+
+enum Resolved {
+    Field(neretva_event::FieldId),
+    Extra(String),
+    Ignore,
+    Drop,
+}
+
+impl Step {
+    /// The field the step fills, for messages.
+    fn target_name(&self) -> &str {
+        match &self.target {
+            Resolved::Field(id) => id.name(),
+            Resolved::Extra(name) => name,
+            Resolved::Ignore | Resolved::Drop => "(ignored)",
+        }
+    }
+}
+
+/// The report type's tables resolved against one report's header.
+struct Plan<'a> {
+    report_type: &'a ReportType,
+    required: Vec<Step>,
+    optional: Vec<Step>,
+    missing_required: Option<String>,
+    columns: RowColumns,
+    /// The header's column names.
+    header: Vec<String>,
+    /// `extra.<column>` for every column.
+    extra_names: Vec<String>,
+    /// The header as IntelMQ writes it in `raw`: every name quoted, then a line feed.
+    raw_header: String,
+    overwrite: bool,
+}
+
+impl<'a> Plan<'a> {
+    fn new(report_type: &'a ReportType, header: &[String], overwrite: bool) -> Self {
+        // Python's DictReader keeps the last of duplicate names.
+        let index = |name: &str| header.iter().rposition(|h| h == name);
+        let resolve = |m: &schema::Mapping, column: usize| Step {
+            column,
+            conversion: m.conversion,
+            target: match &m.target {
+                Target::Field(id) => Resolved::Field(*id),
+                Target::ExtraColumn => Resolved::Extra(format!("extra.{}", m.column)),
+                Target::Extra(name) => Resolved::Extra(name.clone()),
+                Target::Ignore => Resolved::Ignore,
+                Target::Unknown(_) => Resolved::Drop,
+            },
+        };
+        let mut missing_required = None;
+        let mut required = Vec::new();
+        for m in &report_type.required {
+            match index(&m.column) {
+                Some(column) => required.push(resolve(m, column)),
+                None => {
+                    if missing_required.is_none() {
+                        missing_required = Some(m.column.clone());
+                    }
+                }
+            }
+        }
+        let optional = report_type
+            .optional
+            .iter()
+            .filter_map(|m| index(&m.column).map(|column| resolve(m, column)))
+            .collect();
+        let mut raw_header = String::new();
+        for (i, name) in header.iter().enumerate() {
+            if i > 0 {
+                raw_header.push(',');
+            }
+            raw_header.push('"');
+            raw_header.push_str(&name.replace('"', "\"\""));
+            raw_header.push('"');
+        }
+        raw_header.push('\n');
+        Plan {
+            report_type,
+            required,
+            optional,
+            missing_required,
+            columns: RowColumns::from_header(header),
+            extra_names: header.iter().map(|h| format!("extra.{h}")).collect(),
+            header: header.to_vec(),
+            raw_header,
+            overwrite,
+        }
+    }
+
+    fn line(
+        &self,
+        report: &Report,
+        record: &csv::ByteRecord,
+        line: u64,
+        line_bytes: &[u8],
+        consumed: &mut [bool],
+        parsed: &mut Parsed,
+    ) {
+        let mut raw = String::with_capacity(self.raw_header.len() + line_bytes.len());
+        raw.push_str(&self.raw_header);
+        raw.push_str(&String::from_utf8_lossy(line_bytes));
+        let raw_len = raw.trim_end().len();
+        raw.truncate(raw_len);
+        let line_text = || raw[self.raw_header.len().min(raw.len())..].to_owned();
+        if let Some(column) = &self.missing_required {
+            parsed.error(
+                line,
+                Some(column),
+                format!(
+                    "required column {column:?} not found in the header of report type {} ({})",
+                    self.report_type.file_name, self.report_type.feed_name
+                ),
+                &line_text(),
+            );
+            return;
+        }
+        let row = Fields { record };
+        consumed.fill(false);
+        let mut event = Event::with_capacity(24);
+        report.stamp(&mut event);
+        if self.overwrite || event.get_id(FieldId::FEED_NAME).is_none() {
+            let _ = event.set_id(FieldId::FEED_NAME, &self.report_type.feed_name);
+        }
+        // Required fields: any failure fails the line.
+        for step in &self.required {
+            let Some(value) = row.get(step.column) else { continue };
+            let converted = match step.conversion {
+                Some(c) => match convert::apply(c, value, &row, &self.columns) {
+                    Ok(v) => v,
+                    Err(message) => {
+                        parsed.error(line, Some(&self.header[step.column]), message, &line_text());
+                        return;
+                    }
+                },
+                None => Some(Val::Str(value.into())),
+            };
+            // IntelMQ silently leaves a required field out when its conversion rejects the
+            // value (an invalid `ip`, say); Neretva reports the line instead, so the event is
+            // not lost without a trace. An empty value is still skipped as in IntelMQ, and so is
+            // a value another step reads (the `ip` column of blocklist reports holds addresses
+            // for `source.ip` or networks for `source.network`).
+            let Some(converted) = converted else {
+                let read_elsewhere = self.optional.iter().any(|other| other.column == step.column);
+                if !value.trim().is_empty() && !read_elsewhere {
+                    parsed.error(
+                        line,
+                        Some(&self.header[step.column]),
+                        format!("invalid value {value:?} for required field {}", step.target_name()),
+                        &line_text(),
+                    );
+                    return;
+                }
+                continue;
+            };
+            let result = match &step.target {
+                Resolved::Field(id) => put_field(&mut event, *id, converted),
+                Resolved::Extra(name) => put_extra(&mut event, name, converted),
+                Resolved::Ignore | Resolved::Drop => Ok(()),
+            };
+            if let Err(e) = result {
+                parsed.error(line, Some(&self.header[step.column]), e.to_string(), &line_text());
+                return;
+            }
+            consumed[step.column] = true;
+        }
+        // Optional fields.
+        for step in &self.optional {
+            let Some(value) = row.get(step.column) else {
+                consumed[step.column] = true;
+                continue;
+            };
+            let converted = match step.conversion {
+                Some(c) => match convert::apply(c, value, &row, &self.columns) {
+                    Ok(v) => v,
+                    Err(message) => {
+                        parsed.error(line, Some(&self.header[step.column]), message, &line_text());
+                        return;
+                    }
+                },
+                None => Some(Val::Str(value.into())),
+            };
+            let Some(converted) = converted else {
+                consumed[step.column] = true;
+                continue;
+            };
+            consumed[step.column] = match &step.target {
+                Resolved::Field(id) => put_field(&mut event, *id, converted).is_ok(),
+                Resolved::Extra(name) => {
+                    let _ = put_extra(&mut event, name, converted);
+                    true
+                }
+                Resolved::Ignore | Resolved::Drop => true,
+            };
+        }
+        for (id, value) in &self.report_type.constants {
+            if let Err(e) = event.set_id(*id, value) {
+                parsed.error(line, Some(id.name()), e.to_string(), &line_text());
+                return;
+            }
+        }
+        // Everything else goes to extra.
+        for (column, used) in consumed.iter().enumerate() {
+            if *used {
+                continue;
+            }
+            if let Some(value) = row.get(column)
+                && !value.is_empty()
+            {
+                let _ = event.set_value(&self.extra_names[column], Value::str(value));
+            }
+        }
+        event.set_raw(raw.as_bytes());
+        parsed.events.push(ParsedEvent { event, line, raw });
+    }
+}
+
+struct Fields<'r> {
+    record: &'r csv::ByteRecord,
+}
+
+impl Row for Fields<'_> {
+    fn get(&self, index: usize) -> Option<&str> {
+        // The input was made valid UTF-8 and fields split at ASCII bytes, so this cannot fail.
+        self.record.get(index).map(|bytes| std::str::from_utf8(bytes).unwrap_or_default())
+    }
+}
+
+/// Puts a converted value into a field of the data format.
+fn put_field(event: &mut Event, id: FieldId, value: Val<'_>) -> Result<(), crate::ValueError> {
+    match value {
+        Val::Str(text) => event.set_id(id, &text),
+        Val::Int(i) => event.set_value_id(id, Value::Int(i)),
+        Val::Float(f) => event.set_value_id(id, Value::Float(f)),
+        Val::Bool(b) => event.set_value_id(id, Value::Bool(b)),
+        Val::Ip(ip, _) => event.set_value_id(id, Value::Ip(ip)),
+        Val::Time(t) => event.set_value_id(id, Value::Time(t)),
+    }
+}
+
+/// Puts a converted value into `extra.*`, as IntelMQ's extra dictionary holds it.
+fn put_extra(event: &mut Event, name: &str, value: Val<'_>) -> Result<(), crate::ValueError> {
+    let value = match value {
+        Val::Str(text) => Value::str(&text),
+        Val::Int(i) => Value::Int(i),
+        Val::Float(f) => Value::Float(f),
+        Val::Bool(b) => Value::Bool(b),
+        Val::Ip(_, text) => Value::str(text),
+        Val::Time(t) => Value::str(&neretva_event::format_time(t)),
+    };
+    event.set_value(name, value)
+}
+
+/// Every parser of this group.
+pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
+    vec![Box::new(ShadowserverParser::new())]
+}

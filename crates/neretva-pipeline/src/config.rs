@@ -1,0 +1,146 @@
+//! The pipeline's configuration: feeds, deduplication, rules, enrichment, sinks and limits.
+//!
+//! Two stages, like the rest of Neretva's configuration: [`PipelineConfig`] is what the TOML
+//! file says (unknown keys are errors); [`PipelineConfig::compile`] checks everything and
+//! reports every problem at once.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::transforms::rules::RuleConfig;
+
+/// The `[pipeline]` section and its `[[pipeline.feeds]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    pub feeds: Vec<FeedConfig>,
+    pub dedup: DedupConfig,
+    pub rules: Vec<RuleConfig>,
+    /// An iptoasn TSV (optionally gzipped is not supported; unpack it) or MaxMind ASN MMDB file.
+    pub asn_table: Option<PathBuf>,
+    pub sinks: Vec<SinkConfig>,
+    pub limits: LimitsConfig,
+    /// Events observed longer ago than this many days are purged; 0 keeps them forever.
+    pub retention_days: u32,
+}
+
+/// One feed: where reports come from and which parser reads them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// The feed's name, used on the command line and stored with every event (`feed.name`).
+    pub name: String,
+    /// A parser from `neretva feeds list`.
+    pub parser: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub documentation: Option<String>,
+    /// 0 to 100.
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+    /// Options of configurable parsers (generic CSV and JSON mappings, Shadowserver report type).
+    #[serde(default)]
+    pub parser_options: BTreeMap<String, serde_json::Value>,
+}
+
+/// Deduplication: events with equal key fields within the window are stored once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    pub enabled: bool,
+    /// Key fields; empty means every field except `time.observation` and `raw` (IntelMQ's
+    /// deduplicator default).
+    pub fields: Vec<String>,
+    pub window_hours: u32,
+}
+
+impl Default for DedupConfig {
+    fn default() -> DedupConfig {
+        DedupConfig { enabled: true, fields: Vec::new(), window_hours: 24 }
+    }
+}
+
+/// Where events go besides the event store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
+pub enum SinkConfig {
+    /// IntelMQ JSON lines appended to a file.
+    Jsonl { path: PathBuf },
+    /// CSV with a header, the given fields as columns, appended to a file.
+    Csv { path: PathBuf, fields: Vec<String> },
+}
+
+/// Limits against hostile reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// The largest report accepted, after decompression.
+    pub max_report_bytes: u64,
+    /// Lines longer than this are errors, not events.
+    pub max_line_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        LimitsConfig { max_report_bytes: 512 * 1024 * 1024, max_line_bytes: 1024 * 1024 }
+    }
+}
+
+impl PipelineConfig {
+    /// Checks everything that can be checked without IO; returns every problem.
+    pub fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        for (index, feed) in self.feeds.iter().enumerate() {
+            let at = format!("pipeline.feeds[{index}] ({})", feed.name);
+            if feed.name.trim().is_empty() {
+                errors.push(format!("{at}: name must not be empty"));
+            }
+            if !names.insert(feed.name.as_str()) {
+                errors.push(format!("{at}: another feed has the same name"));
+            }
+            if neretva_feeds::parser(&feed.parser).is_none() {
+                errors.push(format!("{at}: unknown parser {:?}; see `neretva feeds list`", feed.parser));
+            }
+            if let Some(accuracy) = feed.accuracy {
+                if !(0.0..=100.0).contains(&accuracy) {
+                    errors.push(format!("{at}: accuracy {accuracy} must be 0 to 100"));
+                }
+            }
+        }
+        for field in &self.dedup.fields {
+            if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
+                errors.push(format!("pipeline.dedup.fields: unknown field {field:?}"));
+            }
+        }
+        if self.dedup.enabled && self.dedup.window_hours == 0 {
+            errors.push("pipeline.dedup.window_hours: must be at least 1 when deduplication is enabled".into());
+        }
+        if let Err(rule_errors) = crate::transforms::rules::compile(&self.rules) {
+            errors.extend(rule_errors.into_iter().map(|e| format!("pipeline.{e}")));
+        }
+        for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::Csv { fields, .. } = sink {
+                if fields.is_empty() {
+                    errors.push(format!("pipeline.sinks[{index}]: a CSV sink needs fields"));
+                }
+                for field in fields {
+                    if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
+                        errors.push(format!("pipeline.sinks[{index}]: unknown field {field:?}"));
+                    }
+                }
+            }
+        }
+        if self.limits.max_line_bytes < 1024 {
+            errors.push("pipeline.limits.max_line_bytes: must be at least 1024".into());
+        }
+        errors
+    }
+}

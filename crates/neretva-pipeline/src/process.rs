@@ -1,0 +1,352 @@
+//! Processing one report from raw bytes to stored events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use neretva_event::{Event, Report};
+use neretva_feeds::{FeedParser, ParseError};
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_model::{Timestamp, Uuid};
+use neretva_store::feeds::{DedupKey, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportStatus};
+use neretva_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+
+use crate::config::{FeedConfig, PipelineConfig};
+use crate::sinks::FileSink;
+use crate::transforms::enrich_asn::AsnTable;
+use crate::transforms::rules::{self, Rule, Verdict};
+use crate::transforms::{dedupe, route};
+
+/// Events are processed and stored in batches of this size.
+const BATCH: usize = 10_000;
+
+/// What can stop a report as a whole (a bad record never does).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("unknown feed {0:?}; configured feeds: {1}")]
+    UnknownFeed(String, String),
+    #[error("report {0} not found")]
+    UnknownReport(Uuid),
+    #[error("report is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("sink failed: {0}")]
+    Sink(String),
+}
+
+/// How to run an ingestion.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    /// Store nothing: no report, no events, no deduplication state.
+    pub dry_run: bool,
+    /// Keep the resulting events in the outcome (for printing them).
+    pub keep_events: bool,
+}
+
+/// What processing a report did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The stored report, unless this was a dry run.
+    pub report: Option<ReportInfo>,
+    /// The same content had been stored before under this feed; nothing was processed again.
+    pub already_stored: bool,
+    pub counts: ReportCounts,
+    pub errors: Vec<ParseError>,
+    /// Events per organisation.
+    pub per_org: BTreeMap<Uuid, u64>,
+    /// The resulting events with their raw lines, when `keep_events` was asked for.
+    pub events: Vec<Event>,
+}
+
+struct Feed {
+    config: FeedConfig,
+    parser: Box<dyn FeedParser>,
+}
+
+/// A compiled pipeline.
+pub struct Pipeline {
+    feeds: HashMap<String, Feed>,
+    rules: Vec<Rule>,
+    dedup_fields: Option<(Vec<String>, time::Duration)>,
+    asn: Option<AsnTable>,
+    sinks: Vec<FileSink>,
+    max_report_bytes: u64,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").field("feeds", &self.feed_names()).finish_non_exhaustive()
+    }
+}
+
+/// What the pipeline needs from the running instance.
+pub struct Context<'a> {
+    pub store: &'a dyn Store,
+    pub index: &'a ConstituencyIndex,
+    pub now: Timestamp,
+}
+
+impl Pipeline {
+    /// Compiles the configuration; returns every problem. The ASN table is loaded by the caller.
+    pub fn build(config: &PipelineConfig, asn: Option<AsnTable>) -> Result<Pipeline, Vec<String>> {
+        let mut errors = config.check();
+        let rules = rules::compile(&config.rules).unwrap_or_default();
+        let mut feeds = HashMap::new();
+        for feed in &config.feeds {
+            match neretva_feeds::configured(&feed.parser, &feed.parser_options) {
+                Ok(parser) => {
+                    feeds.insert(feed.name.clone(), Feed { config: feed.clone(), parser });
+                }
+                Err(parser_errors) => errors.extend(
+                    parser_errors.into_iter().map(|e| format!("pipeline.feeds ({}).parser_options: {e}", feed.name)),
+                ),
+            }
+        }
+        let mut sinks = Vec::new();
+        for (index, sink) in config.sinks.iter().enumerate() {
+            match FileSink::open(sink) {
+                Ok(sink) => sinks.push(sink),
+                Err(error) => errors.push(format!("pipeline.sinks[{index}]: cannot open: {error}")),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let dedup_fields = config
+            .dedup
+            .enabled
+            .then(|| (config.dedup.fields.clone(), time::Duration::hours(i64::from(config.dedup.window_hours))));
+        Ok(Pipeline { feeds, rules, dedup_fields, asn, sinks, max_report_bytes: config.limits.max_report_bytes })
+    }
+
+    /// The configured feeds' names, sorted.
+    pub fn feed_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.feeds.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// A pipeline for one ad-hoc feed read by `parser` (for `neretva ingest --parser`).
+    pub fn has_feed(&self, name: &str) -> bool {
+        self.feeds.contains_key(name)
+    }
+
+    fn feed(&self, name: &str) -> Result<&Feed, PipelineError> {
+        self.feeds.get(name).ok_or_else(|| PipelineError::UnknownFeed(name.to_owned(), self.feed_names().join(", ")))
+    }
+
+    /// Stores a raw report and processes it. A report whose content was stored before for the
+    /// same feed is not processed again (see `reparse`).
+    pub async fn ingest(
+        &self,
+        context: &Context<'_>,
+        feed_name: &str,
+        source: &str,
+        data: Vec<u8>,
+        options: IngestOptions,
+    ) -> Result<Outcome, PipelineError> {
+        let feed = self.feed(feed_name)?;
+        let size = data.len() as u64;
+        if size > self.max_report_bytes {
+            return Err(PipelineError::TooLarge { size, limit: self.max_report_bytes });
+        }
+        if options.dry_run {
+            return self.process(context, feed, None, source, data, options).await;
+        }
+        let sha256 = hex::encode(Sha256::digest(&data));
+        let new = NewReport {
+            id: Uuid::now_v7(),
+            feed: feed_name.to_owned(),
+            parser: feed.config.parser.clone(),
+            source: source.to_owned(),
+            received_at: context.now,
+            sha256,
+            data,
+        };
+        let (info, stored) = context.store.store_report(&new).await?;
+        if !stored && info.status != ReportStatus::Received {
+            return Ok(Outcome { counts: info.counts, report: Some(info), already_stored: true, ..Outcome::default() });
+        }
+        // A report left half-processed by a restart is processed again from the start.
+        context.store.delete_report_events(info.id).await?;
+        self.process(context, feed, Some(info.id), source, new.data, options).await
+    }
+
+    /// Re-runs the feed's (possibly fixed) parser on a stored report, replacing its events.
+    pub async fn reparse(&self, context: &Context<'_>, report_id: Uuid) -> Result<Outcome, PipelineError> {
+        let info = context.store.get_report(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
+        let feed = self.feed(&info.feed)?;
+        let data = context.store.report_data(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
+        context.store.delete_report_events(report_id).await?;
+        self.process(context, feed, Some(report_id), &info.source, data, IngestOptions::default()).await
+    }
+
+    async fn process(
+        &self,
+        context: &Context<'_>,
+        feed: &Feed,
+        report_id: Option<Uuid>,
+        source: &str,
+        data: Vec<u8>,
+        options: IngestOptions,
+    ) -> Result<Outcome, PipelineError> {
+        let mut report = Report::new(&feed.config.name, Some(context.now), data);
+        // Like IntelMQ's file and mail collectors, tell parsers the file's name (Shadowserver
+        // detects its report type from it).
+        if let Some(path) = source.strip_prefix("file:").or_else(|| source.strip_prefix("upload-file:")) {
+            let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+            report.extra.push(("file_name".to_owned(), serde_json::Value::String(name.to_owned())));
+        }
+        report.feed_provider = feed.config.provider.clone();
+        report.feed_url = feed.config.url.clone();
+        report.feed_code = feed.config.code.clone();
+        report.feed_accuracy = feed.config.accuracy;
+        report.feed_documentation = feed.config.documentation.clone();
+        let parsed = feed.parser.parse(&report);
+        drop(report);
+
+        let mut outcome = Outcome { errors: parsed.errors, ..Outcome::default() };
+        outcome.counts.records = parsed.records;
+        outcome.counts.errors = outcome.errors.len() as u64;
+        let mut seen_in_dry_run: HashSet<String> = HashSet::new();
+        let mut parsed_events = parsed.events.into_iter().peekable();
+        while parsed_events.peek().is_some() {
+            let mut batch: Vec<(Event, u64, String, Vec<Uuid>)> = Vec::with_capacity(BATCH);
+            let mut raw_fields: Vec<Option<neretva_event::Value>> = Vec::new();
+            for parsed_event in parsed_events.by_ref().take(BATCH) {
+                let mut event = parsed_event.event;
+                // The raw line is stored in its own column; IntelMQ's `raw` field is only
+                // rebuilt for printed events.
+                let raw_field = event.remove("raw");
+                event.classify();
+                if let Some(asn) = &self.asn {
+                    enrich(asn, &mut event);
+                }
+                let orgs = route::route(context.index, &event);
+                if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
+                    outcome.counts.dropped += 1;
+                    continue;
+                }
+                batch.push((event, parsed_event.line, parsed_event.raw, orgs));
+                if options.keep_events {
+                    raw_fields.push(raw_field);
+                }
+            }
+            if let Some((fields, window)) = &self.dedup_fields {
+                let keys: Vec<DedupKey> = batch
+                    .iter()
+                    .map(|(event, ..)| DedupKey {
+                        key: dedupe::key(event, fields),
+                        seen_at: context.now,
+                        report_id: report_id.unwrap_or_else(Uuid::nil),
+                    })
+                    .collect();
+                let duplicates = if options.dry_run {
+                    keys.iter().map(|key| !seen_in_dry_run.insert(key.key.clone())).collect()
+                } else {
+                    context.store.dedup_check(&keys, context.now - *window).await?
+                };
+                let before = batch.len();
+                if options.keep_events {
+                    let mut flags = duplicates.iter();
+                    raw_fields.retain(|_| !flags.next().copied().unwrap_or(false));
+                }
+                let mut flags = duplicates.into_iter();
+                batch.retain(|_| !flags.next().unwrap_or(false));
+                outcome.counts.duplicates += (before - batch.len()) as u64;
+            }
+            for (_, _, _, orgs) in &batch {
+                for org in orgs {
+                    *outcome.per_org.entry(*org).or_default() += 1;
+                }
+            }
+            if let Some(report_id) = report_id {
+                let rows: Vec<NewEvent> = batch
+                    .iter()
+                    .map(|(event, line, raw, orgs)| new_event(event, report_id, &feed.config.name, *line, raw, orgs, context.now))
+                    .collect();
+                context.store.insert_events(&rows).await?;
+            }
+            outcome.counts.events += batch.len() as u64;
+            let events: Vec<&Event> = batch.iter().map(|(event, ..)| event).collect();
+            for sink in &self.sinks {
+                sink.write(&events).map_err(|error| PipelineError::Sink(error.to_string()))?;
+            }
+            if options.keep_events {
+                outcome.events.extend(batch.into_iter().zip(raw_fields).map(|((mut event, _, raw, _), raw_field)| {
+                    match raw_field {
+                        Some(value) => {
+                            let _ = event.set_value("raw", value);
+                        }
+                        None => event.set_raw(raw.as_bytes()),
+                    }
+                    event
+                }));
+            }
+        }
+        if let Some(report_id) = report_id {
+            let errors: Vec<ReportError> = outcome
+                .errors
+                .iter()
+                .map(|e| ReportError { line: e.line, field: e.field.clone(), message: e.message.clone(), raw: e.raw.clone() })
+                .collect();
+            outcome.report =
+                Some(context.store.finish_report(report_id, outcome.counts, &errors, None, context.now).await?);
+        }
+        Ok(outcome)
+    }
+}
+
+/// Adds AS number, AS name, network and country to the source and destination addresses,
+/// without overwriting what the feed said.
+fn enrich(table: &AsnTable, event: &mut Event) {
+    for side in ["source", "destination"] {
+        let Some(ip) = event.get(&format!("{side}.ip")).and_then(|value| value.as_ip()) else { continue };
+        let Some((network, info)) = table.lookup(ip) else { continue };
+        let mut set_missing = |field: String, value: String| {
+            if !event.contains(&field) {
+                let _ = event.set(&field, &value);
+            }
+        };
+        set_missing(format!("{side}.asn"), info.asn.to_string());
+        if let Some(network) = network {
+            set_missing(format!("{side}.network"), network.to_string());
+        }
+        if let Some(name) = info.as_name {
+            set_missing(format!("{side}.as_name"), name);
+        }
+        if let Some(country) = info.country {
+            set_missing(format!("{side}.geolocation.cc"), country);
+        }
+    }
+}
+
+/// The stored form of an event: indexed columns plus the IntelMQ JSON object without `raw`.
+fn new_event(
+    event: &Event,
+    report_id: Uuid,
+    feed: &str,
+    line: u64,
+    raw: &str,
+    orgs: &[Uuid],
+    now: Timestamp,
+) -> NewEvent {
+    let time = |name: &str| event.get(name).and_then(|value| value.as_time());
+    NewEvent {
+        id: Uuid::now_v7(),
+        report_id,
+        feed: feed.to_owned(),
+        line,
+        raw: raw.to_owned(),
+        time_observation: time("time.observation").unwrap_or(now),
+        time_source: time("time.source"),
+        taxonomy: event.get_str("classification.taxonomy").map(str::to_owned),
+        classification_type: event.get_str("classification.type").map(str::to_owned),
+        source_ip: event.get("source.ip").and_then(|value| value.as_ip()),
+        source_asn: event.get("source.asn").and_then(|value| value.as_int()).and_then(|asn| u32::try_from(asn).ok()),
+        source_fqdn: event.get_str("source.fqdn").map(str::to_owned),
+        destination_ip: event.get("destination.ip").and_then(|value| value.as_ip()),
+        org_ids: orgs.to_vec(),
+        json: neretva_event::intelmq_json::to_line(event),
+    }
+}

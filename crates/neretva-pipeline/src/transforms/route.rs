@@ -1,0 +1,92 @@
+//! `route`: which organisations of the constituency an event concerns, by the registry's
+//! longest-prefix, domain-suffix and ASN lookups on its source and destination.
+
+use neretva_event::Event;
+use neretva_model::Uuid;
+use neretva_model::lookup::{ConstituencyIndex, LookupQuery, Relation};
+
+/// The owners of every address, name and AS the event names, without repeats, in the order
+/// found (source before destination).
+pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
+    let mut orgs: Vec<Uuid> = Vec::new();
+    let mut add = |query: LookupQuery| {
+        let result = index.lookup(&query);
+        for owner in result.owners {
+            if !orgs.contains(&owner) {
+                orgs.push(owner);
+            }
+        }
+        // An AS or domain match does not name a most specific owner when the query is not
+        // covered; owners above are the covering assets only.
+        debug_assert!(result.matches.iter().all(|m| m.relation == Relation::Covers));
+    };
+    for side in ["source", "destination"] {
+        if let Some(ip) = event.get(&format!("{side}.ip")).and_then(|v| v.as_ip()) {
+            add(LookupQuery::Ip(ip));
+        }
+        for name_field in ["fqdn", "reverse_dns"] {
+            if let Some(name) = event.get_str(&format!("{side}.{name_field}")) {
+                if let Ok(domain) = name.parse() {
+                    add(LookupQuery::Domain(domain));
+                }
+            }
+        }
+        if let Some(host) = event.get_str(&format!("{side}.url")).and_then(url_host) {
+            if let Ok(query) = host.parse::<LookupQuery>() {
+                add(query);
+            }
+        }
+        if let Some(asn) = event.get(&format!("{side}.asn")).and_then(|v| v.as_int()) {
+            if let Ok(asn) = neretva_net::Asn::new(asn as u32) {
+                add(LookupQuery::Asn(asn));
+            }
+        }
+    }
+    orgs
+}
+
+/// The host of a URL, without user info and port.
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if let Some(bracketed) = host.strip_prefix('[') {
+        return bracketed.split_once(']').map(|(host, _)| host);
+    }
+    Some(host.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h))
+}
+
+#[cfg(test)]
+mod tests {
+    use neretva_model::asset::{Asset, AssetValue};
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn asset(org: u128, value: &str) -> Asset {
+        Asset {
+            id: Uuid::from_u128(org * 100),
+            org_id: Uuid::from_u128(org),
+            value: AssetValue::guess(value).unwrap(),
+            description: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn events_route_by_ip_domain_url_and_asn() {
+        let index = ConstituencyIndex::build(&[
+            asset(1, "192.0.2.0/25"),
+            asset(2, "192.0.2.16/28"),
+            asset(3, "example.ba"),
+            asset(4, "AS64500"),
+        ]);
+        let mut event = Event::new();
+        event.set("source.ip", "192.0.2.17").unwrap();
+        assert_eq!(route(&index, &event), [Uuid::from_u128(2)], "the most specific owner");
+        event.set("destination.url", "http://www.example.ba:8080/x").unwrap();
+        event.set("source.asn", "64500").unwrap();
+        assert_eq!(route(&index, &event), [Uuid::from_u128(2), Uuid::from_u128(4), Uuid::from_u128(3)]);
+        assert!(route(&index, &Event::new()).is_empty());
+    }
+}

@@ -1,0 +1,196 @@
+//! The pipeline end to end on a real SQLite store: store raw, parse, route, rules, dedup, store.
+
+use std::sync::Arc;
+
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_model::org::{EntityType, OrganisationFields};
+use neretva_model::{Timestamp, Uuid};
+use neretva_pipeline::process::Context;
+use neretva_pipeline::{IngestOptions, Pipeline, PipelineConfig};
+use neretva_store::feeds::{EventQuery, ReportStatus};
+use neretva_store::{Actor, Store};
+use neretva_store_sqlite::SqliteStore;
+
+/// A Shadowserver `scan_dns` report; line `bad_line` (1-based, counting the header) has a bad IP.
+fn scan_dns(ips: &[String], bad_line: Option<usize>) -> Vec<u8> {
+    let mut raw = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for (index, ip) in ips.iter().enumerate() {
+        let ip = if bad_line == Some(index + 2) { "300.1.2.3" } else { ip.as_str() };
+        raw.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"SARAJEVO\",\"SARAJEVO\",\"517311\",\"\",\"Communications\",\"9.11.4\",\"42.5\"\n"
+        ));
+    }
+    raw.into_bytes()
+}
+
+fn ips(network: u8, count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("192.0.2.{}", usize::from(network) + i)).collect()
+}
+
+fn org(name: &str, short_name: &str) -> OrganisationFields {
+    OrganisationFields {
+        name: name.into(),
+        short_name: short_name.into(),
+        address: None,
+        country: "BA".into(),
+        sector: Some("energy".into()),
+        subsector: None,
+        entity_type: EntityType::Essential,
+        authority_level: "State".into(),
+        parent_id: None,
+    }
+}
+
+struct Fixture {
+    store: Arc<SqliteStore>,
+    index: ConstituencyIndex,
+    a: Uuid,
+    b: Uuid,
+    dir: std::path::PathBuf,
+}
+
+async fn fixture(name: &str) -> Fixture {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    let actor = Actor("test".into());
+    let a = store.create_org(&actor, &org("Elektro A", "EP-A")).await.unwrap();
+    let b = store.create_org(&actor, &org("Elektro B", "EP-B")).await.unwrap();
+    for (org_id, net) in [(a.id, "192.0.2.0/26"), (b.id, "192.0.2.64/26")] {
+        let value = neretva_model::asset::AssetValue::guess(net).unwrap();
+        store.add_asset(&actor, org_id, &value, None).await.unwrap();
+    }
+    let index = ConstituencyIndex::build(&store.list_assets(None).await.unwrap());
+    let dir = std::env::temp_dir().join(format!("neretva-pipeline-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Fixture { store, index, a: a.id, b: b.id, dir }
+}
+
+fn config(dir: &std::path::Path) -> PipelineConfig {
+    let toml = serde_json::json!({
+        "feeds": [{"name": "shadowserver-dns", "parser": "shadowserver", "provider": "Shadowserver",
+                   "parser_options": {"report_type": "scan_dns"}}],
+        "rules": [{"name": "drop the lab", "when": [{"field": "source.ip", "in_cidr": ["192.0.2.250/31"]}], "action": "drop"}],
+        "sinks": [{"kind": "jsonl", "path": dir.join("events.jsonl")}],
+    });
+    serde_json::from_value(toml).unwrap()
+}
+
+fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc()
+}
+
+#[tokio::test]
+async fn reports_become_routed_deduplicated_stored_events() {
+    let f = fixture("main").await;
+    let pipeline = Pipeline::build(&config(&f.dir), None).unwrap();
+    let context = Context { store: f.store.as_ref(), index: &f.index, now: now() };
+
+    // 10 addresses of A, 10 of B, 2 in the lab range the rules drop, one bad line.
+    let mut addresses = ips(0, 10);
+    addresses.extend(ips(64, 10));
+    addresses.extend(["192.0.2.250".to_owned(), "192.0.2.251".to_owned()]);
+    let data = scan_dns(&addresses, Some(5));
+    let outcome = pipeline
+        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-27-scan_dns-bih-geo.csv", data.clone(), IngestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcome.counts.records, 22);
+    assert_eq!(outcome.counts.errors, 1);
+    assert_eq!(outcome.errors[0].line, 5, "{:?}", outcome.errors);
+    assert_eq!(outcome.counts.dropped, 2);
+    assert_eq!(outcome.counts.events, 19);
+    assert_eq!(outcome.per_org.get(&f.a), Some(&9));
+    assert_eq!(outcome.per_org.get(&f.b), Some(&10));
+    let report = outcome.report.unwrap();
+    assert_eq!(report.status, ReportStatus::Parsed);
+    let errors = f.store.report_errors(report.id, 100).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].raw.contains("300.1.2.3"));
+
+    // Stored events carry report, line, raw line and routing; a constituent filter finds its own.
+    let for_b = f.store.query_events(&EventQuery { org_ids: Some(vec![f.b]), limit: 100, ..EventQuery::default() }).await.unwrap();
+    assert_eq!(for_b.len(), 10);
+    let one = &for_b[0].event;
+    assert_eq!(one.report_id, report.id);
+    assert!(one.raw.contains("openresolver") && one.line >= 2);
+    assert_eq!(one.taxonomy.as_deref(), Some("vulnerable"));
+    assert!(one.json.contains("\"feed.name\": \"shadowserver-dns\"") && !one.json.contains("\"raw\""), "{}", one.json);
+
+    // The same bytes again: stored once, not processed again.
+    let again = pipeline
+        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-27-scan_dns-bih-geo.csv", data, IngestOptions::default())
+        .await
+        .unwrap();
+    assert!(again.already_stored);
+
+    // A new report repeating five of A's events: those are duplicates within the window.
+    let mut next = ips(0, 5);
+    next.extend(ips(100, 3));
+    let outcome = pipeline
+        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-28-scan_dns-bih-geo.csv", scan_dns(&next, None), IngestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcome.counts.duplicates, 5);
+    assert_eq!(outcome.counts.events, 3);
+
+    // Re-parsing the first report replaces its events and does not call them duplicates.
+    let reparsed = pipeline.reparse(&context, report.id).await.unwrap();
+    assert_eq!((reparsed.counts.events, reparsed.counts.duplicates, reparsed.counts.errors), (19, 0, 1));
+    let all = f.store.query_events(&EventQuery { limit: 1000, ..EventQuery::default() }).await.unwrap();
+    assert_eq!(all.len(), 22);
+
+    // The JSON-lines sink got every stored event as IntelMQ JSON.
+    let lines = std::fs::read_to_string(f.dir.join("events.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 19 + 3 + 19);
+    for line in lines.lines() {
+        neretva_event::intelmq_json::from_line(line).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&f.dir);
+}
+
+#[tokio::test]
+async fn dry_runs_store_nothing_and_return_events() {
+    let f = fixture("dry").await;
+    let pipeline = Pipeline::build(&config(&f.dir), None).unwrap();
+    let context = Context { store: f.store.as_ref(), index: &f.index, now: now() };
+    let mut addresses = ips(0, 3);
+    addresses.push("192.0.2.1".to_owned());
+    let outcome = pipeline
+        .ingest(
+            &context,
+            "shadowserver-dns",
+            "file:x-scan_dns.csv",
+            scan_dns(&addresses, None),
+            IngestOptions { dry_run: true, keep_events: true },
+        )
+        .await
+        .unwrap();
+    assert!(outcome.report.is_none());
+    assert_eq!((outcome.counts.events, outcome.counts.duplicates), (3, 1));
+    assert_eq!(outcome.events.len(), 3);
+    assert!(outcome.events[0].raw().is_some(), "printed events carry IntelMQ's raw field");
+    let stored = f.store.query_events(&EventQuery { limit: 10, ..EventQuery::default() }).await.unwrap();
+    assert!(stored.is_empty());
+    assert!(f.store.list_reports(&neretva_store::feeds::ReportQuery { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&f.dir);
+}
+
+#[test]
+fn configuration_errors_are_all_reported() {
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [
+            {"name": "x", "parser": "no-such-parser"},
+            {"name": "x", "parser": "shadowserver", "parser_options": {"report_type": "nope", "colour": 1}},
+        ],
+        "dedup": {"fields": ["source.nothing"]},
+    }))
+    .unwrap();
+    let errors = Pipeline::build(&config, None).unwrap_err();
+    let text = errors.join("\n");
+    for expected in ["unknown parser \"no-such-parser\"", "another feed has the same name", "unknown field \"source.nothing\"", "unknown Shadowserver report type \"nope\"", "unknown option \"colour\""] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}

@@ -1,0 +1,448 @@
+//! Harmonised events and the raw reports they came from.
+
+use std::net::IpAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use neretva_model::Uuid;
+use neretva_model::access::{Principal, Visibility, may_see};
+use neretva_model::tlp::Tlp;
+use neretva_store::feeds::{EventQuery, ReportInfo, ReportQuery, StoredEvent};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::{parse_id, rfc3339};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::Auth;
+use crate::registry::RegistrySnapshot;
+
+/// Filters of the event search; every filter narrows the result.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventFilter {
+    /// RFC 3339; events whose source time (or observation time) is at or after it.
+    pub since: Option<String>,
+    /// RFC 3339; … and before it.
+    pub until: Option<String>,
+    /// RSIT taxonomy, e.g. `vulnerable`.
+    pub taxonomy: Option<String>,
+    /// RSIT type, e.g. `ddos-amplifier`.
+    #[serde(rename = "type")]
+    pub classification_type: Option<String>,
+    /// An organisation's id or short name.
+    pub organisation: Option<String>,
+    /// An IP address or CIDR network matched against source and destination.
+    pub ip: Option<String>,
+    /// An AS number, with or without `AS`.
+    pub asn: Option<String>,
+    pub feed: Option<String>,
+    pub report: Option<Uuid>,
+    /// Text contained anywhere in the event (case-insensitive).
+    pub q: Option<String>,
+    /// 1–1000, default 100.
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// An event as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub feed: String,
+    pub line: u64,
+    /// The organisations the event concerns (those the caller may see).
+    pub organisations: Vec<String>,
+    /// The harmonised event, IntelMQ field names.
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    /// The raw line of the report.
+    pub raw: String,
+    pub stored_at: String,
+}
+
+/// A page of events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    pub items: Vec<EventDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// The organisations whose events the principal may see, or `None` for all (operator staff).
+fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
+    if auth.0.is_operator_staff() {
+        return None;
+    }
+    // Its own organisation and every organisation below it (a CERT sees its constituents').
+    let mine = auth.0.org_id;
+    Some(registry.orgs.keys().copied().filter(|id| *id == mine || registry.ancestors(*id).contains(&mine)).collect())
+}
+
+/// Whether the principal may see one stored event: routed to an organisation it may see,
+/// within the event's TLP (`TLP:AMBER+STRICT` when the feed set none).
+pub(crate) fn may_see_event(registry: &RegistrySnapshot, principal: &Principal, stored: &StoredEvent) -> bool {
+    let tlp = serde_json::from_str::<serde_json::Value>(&stored.event.json)
+        .ok()
+        .and_then(|json| json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()))
+        .unwrap_or(Tlp::AmberStrict);
+    if let Principal::User(user) = principal {
+        if user.is_operator_staff() && tlp != Tlp::Red {
+            return true;
+        }
+    }
+    stored.event.org_ids.iter().any(|org| {
+        may_see(principal, &Visibility { recipient_orgs: &[], ..Visibility::owned(*org, registry.ancestors(*org), tlp) })
+    })
+}
+
+fn parse_time(field: &str, text: &str) -> ApiResult<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| ApiError::bad_request(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")))
+}
+
+fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -> ApiResult<EventQuery> {
+    let limit = match filter.limit {
+        None => 100,
+        Some(n @ 1..=1000) => n,
+        Some(n) => return Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
+    };
+    let network = match filter.ip.as_deref() {
+        None => None,
+        Some(text) => Some(match text.parse::<IpAddr>() {
+            Ok(ip) => neretva_net::Cidr::host(ip),
+            Err(_) => text.parse().map_err(|e: neretva_net::NetError| ApiError::bad_request("ip", e.to_string()))?,
+        }),
+    };
+    let asn = match filter.asn.as_deref() {
+        None => None,
+        Some(text) => Some(
+            text.parse::<neretva_net::Asn>().map_err(|e| ApiError::bad_request("asn", e.to_string()))?.get(),
+        ),
+    };
+    let scope = event_scope(registry, auth);
+    let org_ids = match filter.organisation.as_deref() {
+        None => scope,
+        Some(key) => {
+            let org = registry
+                .resolve(key)
+                .filter(|org| scope.as_ref().is_none_or(|scope| scope.contains(&org.id)))
+                .ok_or_else(|| ApiError::not_found("organisation"))?;
+            Some(vec![org.id])
+        }
+    };
+    let before = match filter.cursor.as_deref() {
+        None => None,
+        Some(cursor) => Some(parse_id("cursor", cursor)?),
+    };
+    Ok(EventQuery {
+        since: filter.since.as_deref().map(|t| parse_time("since", t)).transpose()?,
+        until: filter.until.as_deref().map(|t| parse_time("until", t)).transpose()?,
+        taxonomy: filter.taxonomy.clone(),
+        classification_type: filter.classification_type.clone(),
+        org_ids,
+        network,
+        asn,
+        feed: filter.feed.clone(),
+        report_id: filter.report,
+        text: filter.q.clone().filter(|q| !q.is_empty()),
+        before,
+        limit,
+    })
+}
+
+fn dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> EventDto {
+    let organisations = stored
+        .event
+        .org_ids
+        .iter()
+        .filter(|org| registry.may_see_org(principal, **org))
+        .filter_map(|org| registry.orgs.get(org).map(|o| o.fields.short_name.clone()))
+        .collect();
+    EventDto {
+        id: stored.event.id,
+        report_id: stored.event.report_id,
+        feed: stored.event.feed,
+        line: stored.event.line,
+        organisations,
+        event: serde_json::from_str(&stored.event.json).unwrap_or(serde_json::Value::Null),
+        raw: stored.event.raw,
+        stored_at: rfc3339(stored.stored_at),
+    }
+}
+
+/// Searches events. A constituent sees only events routed to its own organisation (and to the
+/// organisations below it); `format=csv` exports the page as CSV.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventFilter),
+    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    filter: Result<Query<EventFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(filter) = filter?;
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
+    let query = build_query(&filter, &registry, &auth)?;
+    let limit = query.limit as usize;
+    let principal = auth.principal();
+    let found = state.store().query_events(&query).await?;
+    let next_cursor = (found.len() == limit).then(|| found.last().map(|e| e.event.id.to_string())).flatten();
+    let items: Vec<EventDto> = found
+        .into_iter()
+        .filter(|stored| may_see_event(&registry, &principal, stored))
+        .map(|stored| dto(stored, &registry, &principal))
+        .collect();
+    match filter.format.as_deref() {
+        None | Some("json") => Ok(Json(EventPage { items, next_cursor }).into_response()),
+        Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
+        Some(other) => Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv"))),
+    }
+}
+
+/// The columns of the CSV export.
+const CSV_FIELDS: &[&str] = &[
+    "time.source", "time.observation", "classification.taxonomy", "classification.type", "classification.identifier",
+    "source.ip", "source.port", "source.asn", "source.network", "source.fqdn", "source.url", "source.geolocation.cc",
+    "destination.ip", "destination.port", "destination.fqdn", "protocol.transport", "protocol.application",
+    "malware.name", "event_description.text", "feed.name", "tlp",
+];
+
+fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
+    let mut text = String::new();
+    let header: Vec<&str> = ["id", "organisations"].into_iter().chain(CSV_FIELDS.iter().copied()).collect();
+    text.push_str(&csv_row(header.iter().map(|h| (*h).to_owned())));
+    for item in items {
+        let mut row = vec![item.id.to_string(), item.organisations.join(";")];
+        for field in CSV_FIELDS {
+            row.push(match item.event.get(*field) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            });
+        }
+        text.push_str(&csv_row(row.into_iter()));
+    }
+    let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
+    if let Some(cursor) = next_cursor.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert("x-next-cursor", cursor);
+    }
+    response
+}
+
+fn csv_row(cells: impl Iterator<Item = String>) -> String {
+    let mut line = String::new();
+    for (index, cell) in cells.enumerate() {
+        if index > 0 {
+            line.push(',');
+        }
+        // Cells that a spreadsheet would run as formulas are prefixed with an apostrophe.
+        let cell = if cell.starts_with(['=', '+', '-', '@']) { format!("'{cell}") } else { cell };
+        if cell.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&cell.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(&cell);
+        }
+    }
+    line.push_str("\r\n");
+    line
+}
+
+/// Shows one event.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = Uuid, Path)),
+    responses((status = 200, body = EventDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<EventDto>> {
+    let id = parse_id("id", &id)?;
+    let registry = state.registry();
+    let principal = auth.principal();
+    let stored = state
+        .store()
+        .get_event(id)
+        .await?
+        .filter(|stored| may_see_event(&registry, &principal, stored))
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    Ok(Json(dto(stored, &registry, &principal)))
+}
+
+/// A stored report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDto {
+    pub id: Uuid,
+    pub feed: String,
+    pub parser: String,
+    pub source: String,
+    pub received_at: String,
+    pub sha256: String,
+    pub size: u64,
+    /// `received`, `parsed` or `failed`.
+    pub status: String,
+    pub records: u64,
+    pub events: u64,
+    pub errors: u64,
+    pub duplicates: u64,
+    pub dropped: u64,
+    pub parsed_at: Option<String>,
+    pub failure: Option<String>,
+}
+
+impl From<ReportInfo> for ReportDto {
+    fn from(info: ReportInfo) -> ReportDto {
+        ReportDto {
+            id: info.id,
+            feed: info.feed,
+            parser: info.parser,
+            source: info.source,
+            received_at: rfc3339(info.received_at),
+            sha256: info.sha256,
+            size: info.size,
+            status: info.status.as_str().to_owned(),
+            records: info.counts.records,
+            events: info.counts.events,
+            errors: info.counts.errors,
+            duplicates: info.counts.duplicates,
+            dropped: info.counts.dropped,
+            parsed_at: info.parsed_at.map(rfc3339),
+            failure: info.failure,
+        }
+    }
+}
+
+fn require_feed_staff(auth: &Auth) -> ApiResult<()> {
+    if auth.0.is_operator_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only the operating CERT's staff may see and upload feed reports"))
+    }
+}
+
+/// Options of a report upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadOptions {
+    /// A configured feed, or a parser name from `neretva feeds list`.
+    pub feed: String,
+}
+
+/// Uploads a raw report (the request body) for a feed; it is stored, then processed.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports", params(UploadOptions),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 201, body = ReportDto), (status = 200, body = ReportDto, description = "the same content was stored before"),
+        (status = 404, body = ErrorBody, description = "unknown feed"), (status = 413, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: Auth,
+    options: Result<Query<UploadOptions>, axum::extract::rejection::QueryRejection>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let Query(options) = options?;
+    require_feed_staff(&auth)?;
+    if !neretva_model::access::may_write(&auth.principal()) {
+        return Err(ApiError::forbidden("this credential may not upload"));
+    }
+    let Some(pipeline) = state.pipeline() else {
+        return Err(ApiError::new(ErrorCode::Unavailable, "the feed pipeline is not configured on this server"));
+    };
+    if !pipeline.has_feed(&options.feed) {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("unknown feed {:?}", options.feed)).with_field("feed"));
+    }
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
+    let context = neretva_pipeline::process::Context {
+        store: state.store(),
+        index: &registry.index,
+        now: OffsetDateTime::now_utc(),
+    };
+    let source = format!("upload:{}", auth.0.username);
+    let outcome = pipeline
+        .ingest(&context, &options.feed, &source, body.to_vec(), neretva_pipeline::IngestOptions::default())
+        .await
+        .map_err(|error| match error {
+            neretva_pipeline::PipelineError::TooLarge { .. } => {
+                ApiError::new(ErrorCode::PayloadTooLarge, error.to_string())
+            }
+            neretva_pipeline::PipelineError::Store(store) => store.into(),
+            other => {
+                tracing::error!(error = %other, "Report processing failed.");
+                ApiError::new(ErrorCode::Internal, "internal error")
+            }
+        })?;
+    let status = if outcome.already_stored { StatusCode::OK } else { StatusCode::CREATED };
+    let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
+    Ok((status, Json(ReportDto::from(report))).into_response())
+}
+
+/// Filters of the report list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFilter {
+    pub feed: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<Uuid>,
+}
+
+/// Lists stored reports, newest first, with their counts.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(ReportFilter),
+    responses((status = 200, body = Vec<ReportDto>)), security(("bearer" = []), ("session" = [])))]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    auth: Auth,
+    filter: Result<Query<ReportFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<ReportDto>>> {
+    let Query(filter) = filter?;
+    require_feed_staff(&auth)?;
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    let reports =
+        state.store().list_reports(&ReportQuery { feed: filter.feed, before: filter.cursor, limit }).await?;
+    Ok(Json(reports.into_iter().map(ReportDto::from).collect()))
+}
+
+/// Shows one report.
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReportDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get_report(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<ReportDto>> {
+    require_feed_staff(&auth)?;
+    let id = parse_id("id", &id)?;
+    let report = state.store().get_report(id).await?.ok_or_else(|| ApiError::not_found("report"))?;
+    Ok(Json(report.into()))
+}
+
+/// A record of a report that could not be parsed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportErrorDto {
+    pub line: u64,
+    pub field: Option<String>,
+    pub message: String,
+    pub raw: String,
+}
+
+/// The records of a report that could not be parsed, with their lines.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/errors", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<ReportErrorDto>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn report_errors(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ReportErrorDto>>> {
+    require_feed_staff(&auth)?;
+    let id = parse_id("id", &id)?;
+    state.store().get_report(id).await?.ok_or_else(|| ApiError::not_found("report"))?;
+    let errors = state.store().report_errors(id, 10_000).await?;
+    Ok(Json(
+        errors
+            .into_iter()
+            .map(|e| ReportErrorDto { line: e.line, field: e.field, message: e.message, raw: e.raw })
+            .collect(),
+    ))
+}

@@ -1,0 +1,103 @@
+-- The feed pipeline: raw reports and the records that failed to parse, harmonised events with
+-- the organisations they concern, the notification queue and the deduplication state.
+--
+-- Events, their routing (event_orgs) and their notifications are the high-volume tables: they
+-- carry no foreign keys, so inserting costs only the rows and their indexes; the store deletes
+-- an event's rows in all three together. IP addresses are 16-byte BLOBs (an IPv4 address as
+-- IPv4-mapped IPv6), so a network is a BETWEEN range on an index.
+
+CREATE TABLE reports (
+    id          TEXT PRIMARY KEY NOT NULL,
+    feed        TEXT NOT NULL,
+    parser      TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    records     INTEGER NOT NULL DEFAULT 0,
+    events      INTEGER NOT NULL DEFAULT 0,
+    errors      INTEGER NOT NULL DEFAULT 0,
+    duplicates  INTEGER NOT NULL DEFAULT 0,
+    dropped     INTEGER NOT NULL DEFAULT 0,
+    parsed_at   INTEGER,
+    failure     TEXT,
+    -- Last, so reading the other columns does not walk the data's overflow pages.
+    data        BLOB NOT NULL,
+    CONSTRAINT reports_feed_sha256_key UNIQUE (feed, sha256)
+) STRICT;
+
+CREATE INDEX reports_feed_idx ON reports (feed, id);
+
+CREATE TABLE report_errors (
+    report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    line      INTEGER NOT NULL,
+    -- The error's place in the list given to finish_report, which orders errors of one line.
+    position  INTEGER NOT NULL,
+    field     TEXT,
+    message   TEXT NOT NULL,
+    raw       TEXT NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX report_errors_report_idx ON report_errors (report_id, line, position);
+
+CREATE TABLE events (
+    id                  TEXT PRIMARY KEY NOT NULL,
+    report_id           TEXT NOT NULL,
+    feed                TEXT NOT NULL,
+    line                INTEGER NOT NULL,
+    time_observation    INTEGER NOT NULL,
+    time_source         INTEGER,
+    taxonomy            TEXT,
+    classification_type TEXT,
+    source_ip           BLOB,
+    source_asn          INTEGER,
+    source_fqdn         TEXT,
+    destination_ip      BLOB,
+    stored_at           INTEGER NOT NULL,
+    raw                 TEXT NOT NULL,
+    json                TEXT NOT NULL
+) STRICT;
+
+-- Equality filters end in the id, so a filtered page newest first reads the index in order.
+CREATE INDEX events_time_idx ON events (coalesce(time_source, time_observation));
+CREATE INDEX events_observation_idx ON events (time_observation);
+CREATE INDEX events_taxonomy_idx ON events (taxonomy, id);
+CREATE INDEX events_type_idx ON events (classification_type, id);
+CREATE INDEX events_feed_idx ON events (feed, id);
+CREATE INDEX events_report_idx ON events (report_id, id);
+CREATE INDEX events_asn_idx ON events (source_asn, id) WHERE source_asn IS NOT NULL;
+CREATE INDEX events_source_ip_idx ON events (source_ip) WHERE source_ip IS NOT NULL;
+CREATE INDEX events_destination_ip_idx ON events (destination_ip)
+    WHERE destination_ip IS NOT NULL;
+
+CREATE TABLE event_orgs (
+    event_id TEXT NOT NULL,
+    org_id   TEXT NOT NULL,
+    PRIMARY KEY (event_id, org_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX event_orgs_org_idx ON event_orgs (org_id, event_id);
+
+CREATE TABLE notification_queue (
+    id        INTEGER PRIMARY KEY NOT NULL,
+    org_id    TEXT NOT NULL,
+    event_id  TEXT NOT NULL,
+    queued_at INTEGER NOT NULL,
+    taken_at  INTEGER
+) STRICT;
+
+CREATE INDEX notification_queue_pending_idx ON notification_queue (queued_at)
+    WHERE taken_at IS NULL;
+CREATE INDEX notification_queue_org_idx ON notification_queue (org_id, queued_at)
+    WHERE taken_at IS NULL;
+CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
+
+-- A key with the time and the report that recorded it: the same report may see it again.
+CREATE TABLE dedup_keys (
+    key       TEXT PRIMARY KEY NOT NULL,
+    seen_at   INTEGER NOT NULL,
+    report_id TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX dedup_keys_seen_idx ON dedup_keys (seen_at);

@@ -1,0 +1,635 @@
+//! The feed pipeline's operations: raw reports and their parse errors, events with their
+//! routing and notifications, and the deduplication keys.
+//!
+//! Events are the hot path: a batch is inserted with cached prepared statements in the
+//! caller's one write transaction, ids formatted into stack buffers, nothing else allocated
+//! per row.
+
+use std::collections::HashSet;
+
+use neretva_model::Timestamp;
+use neretva_model::audit::AuditEvent;
+use neretva_store::StoreError;
+use neretva_store::feeds::{
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
+    ReportQuery, ReportStatus, StoredEvent,
+};
+use rusqlite::blob::ZeroBlob;
+use rusqlite::types::{Type, Value};
+use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_iter};
+use uuid::Uuid;
+use uuid::fmt::Hyphenated;
+
+use crate::codec::{
+    Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
+    to_i64, truncate, u64_col, uuid_col, without_nul,
+};
+use crate::ops;
+
+/// The default and the largest page of a listing.
+const PAGE: (u32, u32) = (100, 10_000);
+/// Rows a purge deletes per transaction, so other writers get their turn in between.
+pub(crate) const PURGE_BATCH: u64 = 5_000;
+/// The longest text filter; SQLite refuses much longer LIKE patterns.
+const MAX_TEXT_FILTER: usize = 10_000;
+
+fn page(limit: u32) -> i64 {
+    i64::from(match limit {
+        0 => PAGE.0,
+        limit => limit.min(PAGE.1),
+    })
+}
+
+fn invalid(index: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, Type::Text, message.into())
+}
+
+// Reports.
+
+const REPORT_COLUMNS: &str = "r.id, r.feed, r.parser, r.source, r.received_at, r.sha256, r.size,
+    r.status, r.records, r.events, r.errors, r.duplicates, r.dropped, r.parsed_at, r.failure";
+
+fn report_from_row(row: &Row<'_>) -> rusqlite::Result<ReportInfo> {
+    let status: String = row.get(7)?;
+    Ok(ReportInfo {
+        id: uuid_col(row, 0)?,
+        feed: row.get(1)?,
+        parser: row.get(2)?,
+        source: row.get(3)?,
+        received_at: time_col(row, 4)?,
+        sha256: row.get(5)?,
+        size: u64_col(row, 6)?,
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| invalid(7, format!("unknown report status {status:?}")))?,
+        counts: ReportCounts {
+            records: u64_col(row, 8)?,
+            events: u64_col(row, 9)?,
+            errors: u64_col(row, 10)?,
+            duplicates: u64_col(row, 11)?,
+            dropped: u64_col(row, 12)?,
+        },
+        parsed_at: opt_time_col(row, 13)?,
+        failure: row.get(14)?,
+    })
+}
+
+pub(crate) fn get_report(conn: &Connection, id: Uuid) -> Result<Option<ReportInfo>> {
+    let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], report_from_row)
+        .optional()?)
+}
+
+/// The report stored with this feed and content, if any.
+pub(crate) fn find_report(
+    conn: &Connection,
+    feed: &str,
+    sha256: &str,
+) -> Result<Option<ReportInfo>> {
+    let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.feed = ?1 AND r.sha256 = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([feed, sha256], report_from_row)
+        .optional()?)
+}
+
+/// Stores a report unless its content is already stored for the feed. The data goes straight
+/// from the caller's buffer into the database pages through incremental BLOB I/O.
+pub(crate) fn store_report(
+    conn: &Connection,
+    at: Timestamp,
+    report: &NewReport,
+) -> Result<(ReportInfo, bool)> {
+    if let Some(stored) = find_report(conn, &report.feed, &report.sha256)? {
+        return Ok((stored, false));
+    }
+    for (field, text) in [
+        ("feed", &report.feed),
+        ("parser", &report.parser),
+        ("source", &report.source),
+        ("sha256", &report.sha256),
+    ] {
+        check_text(field, text)?;
+    }
+    let size = report.data.len() as u64;
+    let info = ReportInfo {
+        id: report.id,
+        feed: report.feed.clone(),
+        parser: report.parser.clone(),
+        source: report.source.clone(),
+        received_at: truncate(report.received_at),
+        sha256: report.sha256.clone(),
+        size,
+        status: ReportStatus::Received,
+        counts: ReportCounts::default(),
+        parsed_at: None,
+        failure: None,
+    };
+    conn.prepare_cached(
+        "INSERT INTO reports (id, feed, parser, source, received_at, sha256, size, status, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        info.id.to_string(),
+        info.feed,
+        info.parser,
+        info.source,
+        micros(info.received_at),
+        info.sha256,
+        to_i64(size, "data")?,
+        info.status.as_str(),
+        ZeroBlob(size),
+    ])?;
+    if !report.data.is_empty() {
+        let rowid = conn.last_insert_rowid();
+        let mut blob = conn.blob_open(MAIN_DB, "reports", "data", rowid, false)?;
+        blob.write_at(&report.data, 0)?;
+        blob.close()?;
+    }
+    let event = AuditEvent {
+        actor: report.actor().0,
+        action: "report.store".to_owned(),
+        object_type: "report".to_owned(),
+        object_id: info.id.to_string(),
+        digest: info.sha256.clone(),
+    };
+    ops::append_audit(conn, at, event)?;
+    Ok((info, true))
+}
+
+/// The data, read straight into one buffer of its size.
+pub(crate) fn report_data(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
+    let rowid: Option<i64> = conn
+        .prepare_cached("SELECT rowid FROM reports WHERE id = ?1")?
+        .query_row([id.to_string()], |row| row.get(0))
+        .optional()?;
+    let Some(rowid) = rowid else { return Ok(None) };
+    let blob = conn.blob_open(MAIN_DB, "reports", "data", rowid, true)?;
+    let mut data = vec![0; blob.len()];
+    blob.read_at_exact(&mut data, 0)?;
+    blob.close()?;
+    Ok(Some(data))
+}
+
+pub(crate) fn list_reports(conn: &Connection, query: &ReportQuery) -> Result<Vec<ReportInfo>> {
+    let sql = format!(
+        "SELECT {REPORT_COLUMNS} FROM reports r
+         WHERE (?1 IS NULL OR r.feed = ?1) AND (?2 IS NULL OR r.id < ?2)
+         ORDER BY r.id DESC
+         LIMIT ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(
+        params![
+            query.feed,
+            query.before.map(|id| id.to_string()),
+            page(query.limit)
+        ],
+        report_from_row,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn require_report(conn: &Connection, id: Uuid) -> Result<()> {
+    let found = conn
+        .prepare_cached("SELECT 1 FROM reports WHERE id = ?1")?
+        .query_row([id.to_string()], |_| Ok(()))
+        .optional()?;
+    found.ok_or_else(|| StoreError::not_found("report", id).into())
+}
+
+/// Records the counts and replaces the errors, in the caller's transaction.
+pub(crate) fn finish_report(
+    conn: &Connection,
+    id: Uuid,
+    counts: ReportCounts,
+    errors: &[ReportError],
+    failure: Option<&str>,
+    at: Timestamp,
+) -> Result<ReportInfo> {
+    let status = match failure {
+        Some(_) => ReportStatus::Failed,
+        None => ReportStatus::Parsed,
+    };
+    let id_text = id.to_string();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE reports SET status = ?2, records = ?3, events = ?4, errors = ?5,
+                 duplicates = ?6, dropped = ?7, parsed_at = ?8, failure = ?9
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id_text,
+            status.as_str(),
+            to_i64(counts.records, "records")?,
+            to_i64(counts.events, "events")?,
+            to_i64(counts.errors, "errors")?,
+            to_i64(counts.duplicates, "duplicates")?,
+            to_i64(counts.dropped, "dropped")?,
+            micros(truncate(at)),
+            failure.map(without_nul),
+        ])?;
+    if changed == 0 {
+        return Err(StoreError::not_found("report", id).into());
+    }
+    conn.prepare_cached("DELETE FROM report_errors WHERE report_id = ?1")?
+        .execute([&id_text])?;
+    // One prepared statement for the whole batch, in this one transaction.
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO report_errors (report_id, line, position, field, message, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (position, error) in errors.iter().enumerate() {
+        insert.execute(params![
+            id_text,
+            to_i64(error.line, "line")?,
+            i64::try_from(position).unwrap_or(i64::MAX),
+            error.field.as_deref().map(without_nul),
+            without_nul(&error.message),
+            without_nul(&error.raw),
+        ])?;
+    }
+    get_report(conn, id)?.ok_or_else(|| StoreError::not_found("report", id).into())
+}
+
+pub(crate) fn report_errors(conn: &Connection, id: Uuid, limit: u32) -> Result<Vec<ReportError>> {
+    require_report(conn, id)?;
+    let mut statement = conn.prepare_cached(
+        "SELECT line, field, message, raw FROM report_errors WHERE report_id = ?1
+         ORDER BY line, position
+         LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![id.to_string(), page(limit)], |row| {
+        Ok(ReportError {
+            line: u64_col(row, 0)?,
+            field: row.get(1)?,
+            message: row.get(2)?,
+            raw: row.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// Events.
+
+const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
+    e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
+    e.destination_ip, e.json, e.stored_at,
+    (SELECT group_concat(o.org_id, ',' ORDER BY o.org_id) FROM event_orgs o
+     WHERE o.event_id = e.id)";
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let source_asn = row
+        .get::<_, Option<i64>>(10)?
+        .map(|asn| u32::try_from(asn).map_err(|_| invalid(10, format!("AS number {asn}"))))
+        .transpose()?;
+    let org_ids = match row.get::<_, Option<String>>(15)? {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|id| Uuid::parse_str(id).map_err(|_| invalid(15, format!("org id {id:?}"))))
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(StoredEvent {
+        event: NewEvent {
+            id: uuid_col(row, 0)?,
+            report_id: uuid_col(row, 1)?,
+            feed: row.get(2)?,
+            line: u64_col(row, 3)?,
+            raw: row.get(4)?,
+            time_observation: time_col(row, 5)?,
+            time_source: opt_time_col(row, 6)?,
+            taxonomy: row.get(7)?,
+            classification_type: row.get(8)?,
+            source_ip: opt_ip_col(row, 9)?,
+            source_asn,
+            source_fqdn: row.get(11)?,
+            destination_ip: opt_ip_col(row, 12)?,
+            org_ids,
+            json: row.get(13)?,
+        },
+        stored_at: time_col(row, 14)?,
+    })
+}
+
+/// Refuses what the database would refuse halfway through a batch.
+fn check_event(event: &NewEvent) -> Result<()> {
+    to_i64(event.line, "line")?;
+    check_text("feed", &event.feed)?;
+    check_text("raw", &event.raw)?;
+    check_text("json", &event.json)?;
+    for (field, text) in [
+        ("taxonomy", &event.taxonomy),
+        ("classification_type", &event.classification_type),
+        ("source_fqdn", &event.source_fqdn),
+    ] {
+        if let Some(text) = text {
+            check_text(field, text)?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a batch with its routing and notifications, in the caller's transaction.
+pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent]) -> Result<u64> {
+    for event in events {
+        check_event(event)?;
+    }
+    let stored_at = micros(at);
+    let mut insert_event = conn.prepare_cached(
+        "INSERT INTO events (id, report_id, feed, line, time_observation, time_source, taxonomy,
+             classification_type, source_ip, source_asn, source_fqdn, destination_ip, stored_at,
+             raw, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    let mut insert_org =
+        conn.prepare_cached("INSERT INTO event_orgs (event_id, org_id) VALUES (?1, ?2)")?;
+    let mut queue = conn.prepare_cached(
+        "INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut id_buffer = [0; Hyphenated::LENGTH];
+    let mut report_buffer = [0; Hyphenated::LENGTH];
+    let mut org_buffer = [0; Hyphenated::LENGTH];
+    let mut orgs: Vec<Uuid> = Vec::new();
+    for event in events {
+        let id: &str = event.id.hyphenated().encode_lower(&mut id_buffer);
+        let report_id: &str = event.report_id.hyphenated().encode_lower(&mut report_buffer);
+        let source_ip = event.source_ip.map(ip_key);
+        let destination_ip = event.destination_ip.map(ip_key);
+        insert_event.execute(params![
+            id,
+            report_id,
+            event.feed,
+            to_i64(event.line, "line")?,
+            micros(truncate(event.time_observation)),
+            opt_micros(event.time_source.map(truncate)),
+            event.taxonomy,
+            event.classification_type,
+            source_ip.as_ref().map(|key| &key[..]),
+            event.source_asn,
+            event.source_fqdn,
+            destination_ip.as_ref().map(|key| &key[..]),
+            stored_at,
+            event.raw,
+            event.json,
+        ])?;
+        orgs.clear();
+        orgs.extend_from_slice(&event.org_ids);
+        orgs.sort_unstable();
+        orgs.dedup();
+        for org in &orgs {
+            let org: &str = org.hyphenated().encode_lower(&mut org_buffer);
+            insert_org.execute((id, org))?;
+            queue.execute((org, id, stored_at))?;
+        }
+    }
+    Ok(events.len() as u64)
+}
+
+pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], event_from_row)
+        .optional()?)
+}
+
+/// A query's SQL and its parameters, built filter by filter, so that each query names only
+/// the columns it filters on and SQLite can pick an index for them.
+#[derive(Default)]
+struct Filters {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Filters {
+    /// Adds a parameter and returns its placeholder.
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("?{}", self.values.len())
+    }
+
+    fn and(&mut self, condition: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(condition);
+    }
+}
+
+/// A LIKE pattern finding `text` anywhere, its wildcards and escape character escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<StoredEvent>> {
+    let mut filters = Filters::default();
+    if let Some(since) = query.since {
+        let since = filters.bind(micros(truncate(since)));
+        filters.and(&format!(
+            "coalesce(e.time_source, e.time_observation) >= {since}"
+        ));
+    }
+    if let Some(until) = query.until {
+        let until = filters.bind(micros(truncate(until)));
+        filters.and(&format!(
+            "coalesce(e.time_source, e.time_observation) < {until}"
+        ));
+    }
+    if let Some(taxonomy) = &query.taxonomy {
+        let taxonomy = filters.bind(taxonomy.clone());
+        filters.and(&format!("e.taxonomy = {taxonomy}"));
+    }
+    if let Some(kind) = &query.classification_type {
+        let kind = filters.bind(kind.clone());
+        filters.and(&format!("e.classification_type = {kind}"));
+    }
+    if let Some(org_ids) = &query.org_ids {
+        if org_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = org_ids.iter().map(Uuid::to_string).collect();
+        let ids = filters.bind(serde_json::to_string(&ids)?);
+        filters.and(&format!(
+            "e.id IN (SELECT o.event_id FROM event_orgs o
+                      WHERE o.org_id IN (SELECT value FROM json_each({ids})))"
+        ));
+    }
+    if let Some(network) = &query.network {
+        let range = ip_range(network);
+        let first = filters.bind(range.first.to_vec());
+        let last = filters.bind(range.last.to_vec());
+        let except = range.except.map(|(from, to)| {
+            let (from, to) = (filters.bind(from.to_vec()), filters.bind(to.to_vec()));
+            (from, to)
+        });
+        let within = |column: &str| match &except {
+            None => format!("e.{column} BETWEEN {first} AND {last}"),
+            Some((from, to)) => format!(
+                "e.{column} BETWEEN {first} AND {last} AND e.{column} NOT BETWEEN {from} AND {to}"
+            ),
+        };
+        let condition = format!(
+            "(({}) OR ({}))",
+            within("source_ip"),
+            within("destination_ip")
+        );
+        filters.and(&condition);
+    }
+    if let Some(asn) = query.asn {
+        let asn = filters.bind(i64::from(asn));
+        filters.and(&format!("e.source_asn = {asn}"));
+    }
+    if let Some(feed) = &query.feed {
+        let feed = filters.bind(feed.clone());
+        filters.and(&format!("e.feed = {feed}"));
+    }
+    if let Some(report_id) = query.report_id {
+        let report_id = filters.bind(report_id.to_string());
+        filters.and(&format!("e.report_id = {report_id}"));
+    }
+    if let Some(text) = &query.text {
+        if text.len() > MAX_TEXT_FILTER {
+            let message = format!("at most {MAX_TEXT_FILTER} bytes");
+            return Err(StoreError::conflict("text", message).into());
+        }
+        check_text("text", text)?;
+        let pattern = filters.bind(contains_pattern(text));
+        filters.and(&format!("e.json LIKE {pattern} ESCAPE '\\'"));
+    }
+    if let Some(before) = query.before {
+        let before = filters.bind(before.to_string());
+        filters.and(&format!("e.id < {before}"));
+    }
+    let limit = filters.bind(page(query.limit));
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events e WHERE true{} ORDER BY e.id DESC LIMIT {limit}",
+        filters.sql
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params_from_iter(&filters.values), event_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Deletes a report's events with their routing and notifications.
+pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result<u64> {
+    let report_id = report_id.to_string();
+    conn.prepare_cached(
+        "DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
+    )?
+    .execute([&report_id])?;
+    conn.prepare_cached(
+        "DELETE FROM notification_queue
+         WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
+    )?
+    .execute([&report_id])?;
+    let deleted = conn
+        .prepare_cached("DELETE FROM events WHERE report_id = ?1")?
+        .execute([&report_id])?;
+    Ok(deleted as u64)
+}
+
+/// Deletes up to `batch` events observed before `before`, with their routing and
+/// notifications; returns how many.
+pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
+    let doomed: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT rowid, id FROM events WHERE time_observation < ?1 LIMIT ?2")?
+        .query_map(
+            params![micros(truncate(before)), to_i64(batch, "batch")?],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut orgs = conn.prepare_cached("DELETE FROM event_orgs WHERE event_id = ?1")?;
+    let mut queue = conn.prepare_cached("DELETE FROM notification_queue WHERE event_id = ?1")?;
+    let mut events = conn.prepare_cached("DELETE FROM events WHERE rowid = ?1")?;
+    for (rowid, id) in &doomed {
+        orgs.execute([id])?;
+        queue.execute([id])?;
+        events.execute([rowid])?;
+    }
+    Ok(doomed.len() as u64)
+}
+
+// Deduplication.
+
+/// Checks and records keys in the caller's write transaction, which serialises checkers.
+pub(crate) fn dedup_check(
+    conn: &Connection,
+    keys: &[DedupKey],
+    window_start: Timestamp,
+) -> Result<Vec<bool>> {
+    for key in keys {
+        check_text("key", &key.key)?;
+    }
+    let window_start = micros(truncate(window_start));
+    // A new key is inserted; an expired one, or one its own report recorded, is recorded
+    // again; a live one of another report is left alone, and then the statement changes
+    // nothing.
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO dedup_keys (key, seen_at, report_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at, report_id = excluded.report_id
+         WHERE dedup_keys.seen_at < ?4 OR dedup_keys.report_id = excluded.report_id",
+    )?;
+    let mut batch = HashSet::with_capacity(keys.len());
+    let mut report_buffer = [0; Hyphenated::LENGTH];
+    keys.iter()
+        .map(|key| {
+            if !batch.insert(key.key.as_str()) {
+                return Ok(true);
+            }
+            let seen_at = micros(truncate(key.seen_at));
+            let report_id: &str = key.report_id.hyphenated().encode_lower(&mut report_buffer);
+            Ok(upsert.execute(params![key.key, seen_at, report_id, window_start])? == 0)
+        })
+        .collect()
+}
+
+/// Forgets up to `batch` keys seen before `before`; returns how many.
+pub(crate) fn dedup_purge(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
+    let deleted = conn
+        .prepare_cached(
+            "DELETE FROM dedup_keys
+             WHERE key IN (SELECT key FROM dedup_keys WHERE seen_at < ?1 LIMIT ?2)",
+        )?
+        .execute(params![micros(truncate(before)), to_i64(batch, "batch")?])?;
+    Ok(deleted as u64)
+}
+
+// Notifications.
+
+pub(crate) fn pending_notifications(
+    conn: &Connection,
+    org_id: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<(Uuid, Uuid)>> {
+    let pair = |row: &Row<'_>| Ok((uuid_col(row, 0)?, uuid_col(row, 1)?));
+    let rows = match org_id {
+        Some(org_id) => conn
+            .prepare_cached(
+                "SELECT org_id, event_id FROM notification_queue
+                 WHERE taken_at IS NULL AND org_id = ?1
+                 ORDER BY queued_at, id
+                 LIMIT ?2",
+            )?
+            .query_map(params![org_id.to_string(), page(limit)], pair)?
+            .collect::<rusqlite::Result<_>>()?,
+        None => conn
+            .prepare_cached(
+                "SELECT org_id, event_id FROM notification_queue
+                 WHERE taken_at IS NULL
+                 ORDER BY queued_at, id
+                 LIMIT ?1",
+            )?
+            .query_map([page(limit)], pair)?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    Ok(rows)
+}

@@ -1,0 +1,895 @@
+//! Stories of the feed pipeline's storage: raw reports and their errors, events and their
+//! filters, deduplication and the notification queue.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use neretva_model::Timestamp;
+use neretva_model::audit::digest_hex;
+use neretva_net::Cidr;
+use neretva_store::feeds::{
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportQuery,
+    ReportStatus,
+};
+use neretva_store::{AuditQuery, Store, verify_audit};
+use uuid::Uuid;
+
+use crate::{Harness, assert_chain_intact, assert_conflict, assert_not_found, at};
+
+// Fixtures.
+
+/// The stories' epoch for ids, in unix milliseconds.
+const ID_EPOCH: u64 = 1_796_000_000_000;
+
+/// A UUID v7 of a fixed instant `n` milliseconds after the stories' epoch: ids made with a
+/// larger `n` sort after.
+pub fn ordered_id(n: u64) -> Uuid {
+    uuid::Builder::from_unix_timestamp_millis(ID_EPOCH + n, &[0x5a; 10]).into_uuid()
+}
+
+/// The `n` of an event id made by `new_event(n, ...)`.
+fn event_number(id: Uuid) -> u64 {
+    let millis = u64::try_from(id.as_u128() >> 80).unwrap_or(0);
+    let n = millis.saturating_sub(ID_EPOCH + 1_000);
+    assert_eq!(ordered_id(1_000 + n), id, "not an event id of the stories");
+    n
+}
+
+/// A raw report of a feed, with its SHA-256.
+pub fn new_report(n: u64, feed: &str, data: &[u8]) -> NewReport {
+    NewReport {
+        id: ordered_id(n),
+        feed: feed.into(),
+        parser: "generic_csv".into(),
+        source: format!("https://feeds.example.org/{feed}.csv"),
+        received_at: at(0),
+        sha256: digest_hex(data),
+        data: data.to_vec(),
+    }
+}
+
+/// A plain event of a report; stories set the fields they filter on.
+pub fn new_event(n: u64, report_id: Uuid, feed: &str) -> NewEvent {
+    NewEvent {
+        id: ordered_id(1_000 + n),
+        report_id,
+        feed: feed.into(),
+        line: n + 1,
+        raw: format!("line {n},192.0.2.1,scan"),
+        time_observation: at(0),
+        time_source: None,
+        taxonomy: None,
+        classification_type: None,
+        source_ip: None,
+        source_asn: None,
+        source_fqdn: None,
+        destination_ip: None,
+        org_ids: Vec::new(),
+        json: format!(r#"{{"feed.name": "{feed}", "raw": "line {n}"}}"#),
+    }
+}
+
+fn ip(text: &str) -> IpAddr {
+    text.parse()
+        .unwrap_or_else(|error| panic!("bad address {text:?}: {error}"))
+}
+
+fn cidr(text: &str) -> Cidr {
+    text.parse()
+        .unwrap_or_else(|error| panic!("bad network {text:?}: {error}"))
+}
+
+/// The organisations of the event stories, in ascending order.
+fn org(n: u128) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + n)
+}
+
+/// A deduplication key named `name`, seen by the report `ordered_id(report)`.
+fn key(name: &str, seen_at: Timestamp, report: u64) -> DedupKey {
+    DedupKey {
+        key: digest_hex(name.as_bytes()),
+        seen_at,
+        report_id: ordered_id(report),
+    }
+}
+
+fn report_error(line: u64, field: Option<&str>, message: &str) -> ReportError {
+    ReportError {
+        line,
+        field: field.map(str::to_owned),
+        message: message.into(),
+        raw: format!("raw line {line}"),
+    }
+}
+
+/// The ids of events, newest first as queries return them, as their `ordered_id` numbers.
+async fn query(store: &dyn Store, query: EventQuery) -> Vec<u64> {
+    let events = store.query_events(&query).await.expect("query events");
+    events
+        .iter()
+        .map(|stored| event_number(stored.event.id))
+        .collect()
+}
+
+async fn actions(store: &dyn Store) -> Vec<(String, String, String, String)> {
+    store
+        .list_audit(&AuditQuery {
+            limit: 1000,
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.event.actor,
+                entry.event.action,
+                entry.event.object_id,
+                entry.event.digest,
+            )
+        })
+        .collect()
+}
+
+// Stories.
+
+/// Reports: stored once per feed and content, listed newest first, finished with their errors,
+/// re-finished with new ones; storing is audited.
+pub async fn feed_reports(store: &dyn Store) {
+    let mut first = new_report(1, "shadowserver-scan", b"ip,port\n192.0.2.1,53\n");
+    first.source = "upload:ana".into();
+    let (info, stored) = store.store_report(&first).await.expect("store");
+    assert!(stored);
+    assert_eq!(
+        (info.id, info.feed.as_str(), info.parser.as_str()),
+        (first.id, "shadowserver-scan", "generic_csv")
+    );
+    assert_eq!(
+        (info.source.as_str(), info.received_at, info.size),
+        ("upload:ana", at(0), 21)
+    );
+    assert_eq!(info.sha256, first.sha256);
+    assert_eq!(info.status, ReportStatus::Received);
+    assert_eq!(info.counts, ReportCounts::default());
+    assert_eq!((info.parsed_at, info.failure.as_deref()), (None, None));
+    assert_eq!(store.get_report(first.id).await.expect("get"), Some(info.clone()));
+    assert_eq!(
+        store.report_data(first.id).await.expect("data").as_deref(),
+        Some(&first.data[..])
+    );
+
+    // The same content of the same feed is stored once; another feed stores its own copy.
+    let again = new_report(2, "shadowserver-scan", &first.data);
+    assert_eq!(
+        store.store_report(&again).await.expect("store again"),
+        (info.clone(), false)
+    );
+    assert_eq!(store.get_report(again.id).await.expect("get"), None);
+    let other_feed = new_report(3, "other-scan", &first.data);
+    let (other_info, stored) = store.store_report(&other_feed).await.expect("store");
+    assert!(stored);
+    assert_eq!(other_info.sha256, info.sha256);
+
+    // Large binary data comes back byte for byte; empty data too.
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
+        .map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let big_report = new_report(4, "big", &big);
+    assert!(store.store_report(&big_report).await.expect("store big").1);
+    let read = store.report_data(big_report.id).await.expect("data");
+    assert!(read.as_deref() == Some(&big[..]), "big data round trip");
+    let empty = new_report(5, "empty", b"");
+    assert!(store.store_report(&empty).await.expect("store empty").1);
+    assert_eq!(store.report_data(empty.id).await.expect("data"), Some(Vec::new()));
+    assert_eq!(store.report_data(Uuid::new_v4()).await.expect("data"), None);
+
+    // A stored id with other content is a conflict.
+    let mut clash = new_report(1, "shadowserver-scan", b"different");
+    clash.id = first.id;
+    assert_conflict(store.store_report(&clash).await, "id");
+
+    // Newest first, by feed, paged.
+    let ids = |reports: Vec<neretva_store::feeds::ReportInfo>| {
+        reports.into_iter().map(|report| report.id).collect::<Vec<_>>()
+    };
+    let list = |query: ReportQuery| async move { store.list_reports(&query).await.expect("list") };
+    assert_eq!(
+        ids(list(ReportQuery::default()).await),
+        [empty.id, big_report.id, other_feed.id, first.id]
+    );
+    let by_feed = list(ReportQuery {
+        feed: Some("shadowserver-scan".into()),
+        ..ReportQuery::default()
+    })
+    .await;
+    assert_eq!(by_feed, [info.clone()]);
+    assert_eq!(
+        ids(list(ReportQuery {
+            before: Some(big_report.id),
+            ..ReportQuery::default()
+        })
+        .await),
+        [other_feed.id, first.id]
+    );
+    assert_eq!(
+        ids(list(ReportQuery {
+            limit: 2,
+            ..ReportQuery::default()
+        })
+        .await),
+        [empty.id, big_report.id]
+    );
+
+    // Finishing records the counts and the errors, ordered by line and then as given.
+    let counts = ReportCounts {
+        records: 10,
+        events: 4,
+        errors: 4,
+        duplicates: 1,
+        dropped: 1,
+    };
+    let mut garbled = report_error(3, None, "not UTF-8");
+    garbled.raw = "a\0b".into();
+    let errors = vec![
+        report_error(7, Some("source.ip"), "not an address"),
+        report_error(3, Some("time.source"), "not a time"),
+        garbled,
+        report_error(2, None, "too few columns"),
+    ];
+    let finished = store
+        .finish_report(first.id, counts, &errors, None, at(60))
+        .await
+        .expect("finish");
+    assert_eq!(finished.status, ReportStatus::Parsed);
+    assert_eq!(finished.counts, counts);
+    assert_eq!((finished.parsed_at, finished.failure.as_deref()), (Some(at(60)), None));
+    assert_eq!(store.get_report(first.id).await.expect("get"), Some(finished.clone()));
+    let stored_errors = store.report_errors(first.id, 0).await.expect("errors");
+    let mut expected = vec![
+        errors[3].clone(),
+        errors[1].clone(),
+        errors[2].clone(),
+        errors[0].clone(),
+    ];
+    expected[2].raw = "a\u{fffd}b".into();
+    assert_eq!(stored_errors, expected);
+    assert_eq!(
+        store.report_errors(first.id, 2).await.expect("errors"),
+        expected[..2]
+    );
+    assert_eq!(
+        store.report_errors(other_feed.id, 0).await.expect("errors"),
+        []
+    );
+
+    // Finishing again replaces the errors; a failure fails the report.
+    let refinished = store
+        .finish_report(
+            first.id,
+            ReportCounts {
+                records: 1,
+                errors: 1,
+                ..ReportCounts::default()
+            },
+            &[report_error(9, None, "again")],
+            Some("too many errors"),
+            at(120),
+        )
+        .await
+        .expect("finish again");
+    assert_eq!(refinished.status, ReportStatus::Failed);
+    assert_eq!(refinished.failure.as_deref(), Some("too many errors"));
+    assert_eq!(refinished.parsed_at, Some(at(120)));
+    assert_eq!(
+        store.report_errors(first.id, 0).await.expect("errors"),
+        [report_error(9, None, "again")]
+    );
+
+    // Many errors go in batches; pages are capped at 10,000.
+    let many: Vec<ReportError> = (0..25_000u64)
+        .map(|index| report_error(25_000 - index, None, "bad"))
+        .collect();
+    store
+        .finish_report(other_feed.id, counts, &many, None, at(61))
+        .await
+        .expect("finish with many errors");
+    let page = store.report_errors(other_feed.id, 50_000).await.expect("errors");
+    assert_eq!(page.len(), 10_000);
+    assert_eq!(
+        page.iter().map(|error| error.line).collect::<Vec<_>>(),
+        (1..=10_000).collect::<Vec<_>>()
+    );
+    assert_eq!(store.report_errors(other_feed.id, 0).await.expect("errors").len(), 100);
+
+    // Unknown reports.
+    assert_not_found(
+        store
+            .finish_report(Uuid::new_v4(), counts, &[], None, at(1))
+            .await,
+        "report",
+    );
+    assert_not_found(store.report_errors(Uuid::new_v4(), 0).await, "report");
+    assert_eq!(store.get_report(Uuid::new_v4()).await.expect("get"), None);
+
+    // Storing is audited, by the uploader or the system; nothing else is.
+    assert_eq!(
+        actions(store).await,
+        [
+            (
+                "user:ana".to_owned(),
+                "report.store".to_owned(),
+                first.id.to_string(),
+                first.sha256.clone()
+            ),
+            (
+                "system".to_owned(),
+                "report.store".to_owned(),
+                other_feed.id.to_string(),
+                other_feed.sha256.clone()
+            ),
+            (
+                "system".to_owned(),
+                "report.store".to_owned(),
+                big_report.id.to_string(),
+                big_report.sha256.clone()
+            ),
+            (
+                "system".to_owned(),
+                "report.store".to_owned(),
+                empty.id.to_string(),
+                empty.sha256.clone()
+            ),
+        ]
+    );
+    assert_chain_intact(&verify_audit(store).await.expect("verify"), 4);
+}
+
+/// The events of the query story; see the table in `feed_events`.
+fn story_events(report_a: Uuid, report_b: Uuid) -> Vec<NewEvent> {
+    let mut e1 = new_event(1, report_a, "scan");
+    e1.taxonomy = Some("vulnerable".into());
+    e1.classification_type = Some("vulnerable-system".into());
+    e1.source_ip = Some(ip("192.0.2.10"));
+    e1.source_asn = Some(64500);
+    e1.source_fqdn = Some("ns1.example.ba".into());
+    e1.time_source = Some(at(-3600));
+    e1.time_observation = at(0);
+    e1.org_ids = vec![org(2), org(1), org(2)];
+    e1.json = r#"{"classification.identifier": "Open-Resolver", "extra": "100% sure"}"#.into();
+
+    let mut e2 = new_event(2, report_a, "scan");
+    e2.taxonomy = Some("vulnerable".into());
+    e2.classification_type = Some("vulnerable-system".into());
+    e2.source_ip = Some(ip("192.0.2.255"));
+    e2.source_asn = Some(64500);
+    e2.time_observation = at(10);
+    e2.org_ids = vec![org(1)];
+    e2.json = r#"{"comment": "under_score"}"#.into();
+
+    let mut e3 = new_event(3, report_a, "scan");
+    e3.taxonomy = Some("malicious-code".into());
+    e3.classification_type = Some("infected-system".into());
+    e3.source_ip = Some(ip("198.51.100.7"));
+    e3.destination_ip = Some(ip("192.0.2.0"));
+    e3.source_asn = Some(64501);
+    e3.time_source = Some(at(20));
+    e3.time_observation = at(30);
+    e3.org_ids = vec![org(2)];
+    e3.json = r#"{"source.port": 1000}"#.into();
+
+    let mut e4 = new_event(4, report_b, "botnet");
+    e4.taxonomy = Some("malicious-code".into());
+    e4.classification_type = Some("c2-server".into());
+    e4.source_ip = Some(ip("2001:db8::1"));
+    e4.source_asn = Some(64502);
+    e4.time_observation = at(40);
+    e4.org_ids = vec![org(3)];
+    e4.json = r#"{"source.geolocation.city": "Šipovo"}"#.into();
+
+    let mut e5 = new_event(5, report_b, "botnet");
+    e5.taxonomy = Some("intrusion-attempts".into());
+    e5.classification_type = Some("brute-force".into());
+    e5.destination_ip = Some(ip("2001:db8:1::5"));
+    e5.time_observation = at(50);
+
+    let mut e6 = new_event(6, report_b, "botnet");
+    e6.source_ip = Some(ip("::ffff:192.0.2.77"));
+    e6.time_observation = at(60);
+    e6.org_ids = vec![org(3), org(1)];
+
+    let mut e7 = new_event(7, report_b, "botnet");
+    e7.source_ip = Some(ip("192.0.3.0"));
+    e7.time_observation = at(70);
+
+    vec![e1, e2, e3, e4, e5, e6, e7]
+}
+
+/// Events: stored in a batch with their routing and notifications, read back, found by every
+/// filter and paged; a report's events deleted; old events purged with what hangs on them.
+///
+/// | event | report | feed   | taxonomy / type                       | addresses                   | ASN   | time (source, observation) | organisations |
+/// |-------|--------|--------|---------------------------------------|-----------------------------|-------|----------------------------|---------------|
+/// | 1     | A      | scan   | vulnerable / vulnerable-system        | src 192.0.2.10              | 64500 | -3600, 0                   | 2, 1, 2       |
+/// | 2     | A      | scan   | vulnerable / vulnerable-system        | src 192.0.2.255             | 64500 | -, 10                      | 1             |
+/// | 3     | A      | scan   | malicious-code / infected-system      | src 198.51.100.7, dst 192.0.2.0 | 64501 | 20, 30              | 2             |
+/// | 4     | B      | botnet | malicious-code / c2-server            | src 2001:db8::1             | 64502 | -, 40                      | 3             |
+/// | 5     | B      | botnet | intrusion-attempts / brute-force      | dst 2001:db8:1::5           |       | -, 50                      |               |
+/// | 6     | B      | botnet |                                       | src ::ffff:192.0.2.77       |       | -, 60                      | 3, 1          |
+/// | 7     | B      | botnet |                                       | src 192.0.3.0               |       | -, 70                      |               |
+pub async fn feed_events(store: &dyn Store) {
+    let report_a = new_report(1, "scan", b"a");
+    let report_b = new_report(2, "botnet", b"b");
+    store.store_report(&report_a).await.expect("report");
+    store.store_report(&report_b).await.expect("report");
+    let events = story_events(report_a.id, report_b.id);
+    assert_eq!(store.insert_events(&events).await.expect("insert"), 7);
+    assert_eq!(store.insert_events(&[]).await.expect("insert nothing"), 0);
+
+    // Read back as given, organisations once each in order, a mapped address as IPv4.
+    let first = store
+        .get_event(events[0].id)
+        .await
+        .expect("get")
+        .expect("stored");
+    let mut expected = events[0].clone();
+    expected.org_ids = vec![org(1), org(2)];
+    assert_eq!(first.event, expected);
+    let sixth = store
+        .get_event(events[5].id)
+        .await
+        .expect("get")
+        .expect("stored");
+    let mut expected = events[5].clone();
+    expected.source_ip = Some(ip("192.0.2.77"));
+    expected.org_ids = vec![org(1), org(3)];
+    assert_eq!(sixth.event, expected);
+    assert_eq!(sixth.stored_at, first.stored_at, "one batch, one time");
+    assert_eq!(store.get_event(Uuid::new_v4()).await.expect("get"), None);
+    let all = store
+        .query_events(&EventQuery::default())
+        .await
+        .expect("all");
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[6], first);
+
+    // Every filter.
+    let q = EventQuery::default;
+    assert_eq!(query(store, q()).await, [7, 6, 5, 4, 3, 2, 1]);
+    let times = EventQuery {
+        since: Some(at(0)),
+        until: Some(at(40)),
+        ..q()
+    };
+    assert_eq!(query(store, times).await, [3, 2], "source time first, until excluded");
+    let since = EventQuery {
+        since: Some(at(-3600)),
+        until: Some(at(10)),
+        ..q()
+    };
+    assert_eq!(query(store, since).await, [1], "since included");
+    let taxonomy = EventQuery {
+        taxonomy: Some("vulnerable".into()),
+        ..q()
+    };
+    assert_eq!(query(store, taxonomy).await, [2, 1]);
+    let kind = EventQuery {
+        classification_type: Some("c2-server".into()),
+        ..q()
+    };
+    assert_eq!(query(store, kind).await, [4]);
+    let both = EventQuery {
+        taxonomy: Some("malicious-code".into()),
+        classification_type: Some("infected-system".into()),
+        ..q()
+    };
+    assert_eq!(query(store, both).await, [3]);
+    for (orgs, expected) in [
+        (vec![org(1)], vec![6, 2, 1]),
+        (vec![org(3)], vec![6, 4]),
+        (vec![org(1), org(3)], vec![6, 4, 2, 1]),
+        (vec![org(9)], vec![]),
+        (vec![], vec![]),
+    ] {
+        let by_org = EventQuery {
+            org_ids: Some(orgs.clone()),
+            ..q()
+        };
+        assert_eq!(query(store, by_org).await, expected, "organisations {orgs:?}");
+    }
+    for (network, expected) in [
+        ("192.0.2.0/24", vec![6, 3, 2, 1]),
+        ("192.0.2.10", vec![1]),
+        ("192.0.2.254/31", vec![2]),
+        ("192.0.3.0/24", vec![7]),
+        ("0.0.0.0/0", vec![7, 6, 3, 2, 1]),
+        ("2001:db8::/32", vec![5, 4]),
+        ("2001:db8::1", vec![4]),
+        ("2001:db8:1::/48", vec![5]),
+        ("::/0", vec![5, 4]),
+        ("::ffff:0:0/96", vec![]),
+        ("203.0.113.0/24", vec![]),
+    ] {
+        let by_network = EventQuery {
+            network: Some(cidr(network)),
+            ..q()
+        };
+        assert_eq!(query(store, by_network).await, expected, "network {network}");
+    }
+    let asn = EventQuery {
+        asn: Some(64500),
+        ..q()
+    };
+    assert_eq!(query(store, asn).await, [2, 1]);
+    let feed = EventQuery {
+        feed: Some("botnet".into()),
+        ..q()
+    };
+    assert_eq!(query(store, feed).await, [7, 6, 5, 4]);
+    let report = EventQuery {
+        report_id: Some(report_a.id),
+        ..q()
+    };
+    assert_eq!(query(store, report).await, [3, 2, 1]);
+    for (text, expected) in [
+        ("open-RESOLVER", vec![1]),
+        ("100%", vec![1]),
+        ("e_tra", vec![]),
+        ("under_score", vec![2]),
+        ("under%score", vec![]),
+        ("\\", vec![]),
+        ("Šipovo", vec![4]),
+        ("ŠIPOVO", vec![4]),
+        ("šipovo", vec![]),
+        ("nowhere", vec![]),
+    ] {
+        let by_text = EventQuery {
+            text: Some(text.into()),
+            ..q()
+        };
+        assert_eq!(query(store, by_text).await, expected, "text {text:?}");
+    }
+    let combined = EventQuery {
+        feed: Some("scan".into()),
+        network: Some(cidr("192.0.2.0/24")),
+        org_ids: Some(vec![org(2)]),
+        ..q()
+    };
+    assert_eq!(query(store, combined).await, [3, 1]);
+
+    // Pages, newest first.
+    let page = |before: Option<u64>| EventQuery {
+        before: before.map(|n| ordered_id(1_000 + n)),
+        limit: 3,
+        ..q()
+    };
+    assert_eq!(query(store, page(None)).await, [7, 6, 5]);
+    assert_eq!(query(store, page(Some(5))).await, [4, 3, 2]);
+    assert_eq!(query(store, page(Some(2))).await, [1]);
+    assert_eq!(query(store, page(Some(1))).await, Vec::<u64>::new());
+
+    // A notification is queued per event and organisation, oldest first.
+    let e = |n: usize| events[n - 1].id;
+    let queued = vec![
+        (org(1), e(1)),
+        (org(2), e(1)),
+        (org(1), e(2)),
+        (org(2), e(3)),
+        (org(3), e(4)),
+        (org(1), e(6)),
+        (org(3), e(6)),
+    ];
+    assert_eq!(store.pending_notifications(None, 0).await.expect("queue"), queued);
+    assert_eq!(
+        store.pending_notifications(Some(org(1)), 0).await.expect("queue"),
+        [(org(1), e(1)), (org(1), e(2)), (org(1), e(6))]
+    );
+    assert_eq!(
+        store.pending_notifications(None, 2).await.expect("queue"),
+        queued[..2]
+    );
+    assert_eq!(
+        store.pending_notifications(Some(org(9)), 0).await.expect("queue"),
+        []
+    );
+
+    // A batch with a stored id is refused whole; so is text PostgreSQL cannot hold.
+    let mut fresh = new_event(8, report_b.id, "botnet");
+    fresh.org_ids = vec![org(1)];
+    assert_conflict(
+        store
+            .insert_events(&[fresh.clone(), events[0].clone()])
+            .await,
+        "id",
+    );
+    assert_eq!(store.get_event(fresh.id).await.expect("get"), None);
+    let mut nul = fresh.clone();
+    nul.raw = "a\0b".into();
+    assert_conflict(store.insert_events(&[nul]).await, "raw");
+    assert_eq!(
+        store.pending_notifications(None, 0).await.expect("queue"),
+        queued,
+        "nothing of a refused batch is queued"
+    );
+
+    // Deleting a report's events takes their routing and notifications along.
+    assert_eq!(
+        store
+            .delete_report_events(report_a.id)
+            .await
+            .expect("delete"),
+        3
+    );
+    assert_eq!(
+        store
+            .delete_report_events(report_a.id)
+            .await
+            .expect("delete"),
+        0
+    );
+    assert_eq!(query(store, q()).await, [7, 6, 5, 4]);
+    let by_org = EventQuery {
+        org_ids: Some(vec![org(2)]),
+        ..q()
+    };
+    assert_eq!(query(store, by_org).await, Vec::<u64>::new());
+    assert_eq!(
+        store.pending_notifications(None, 0).await.expect("queue"),
+        queued[4..]
+    );
+    // A re-parse stores the events again.
+    assert_eq!(
+        store.insert_events(&events[..3]).await.expect("insert again"),
+        3
+    );
+    assert_eq!(query(store, q()).await, [7, 6, 5, 4, 3, 2, 1]);
+
+    // Purging by observation time, with what hangs on the events.
+    assert_eq!(store.purge_events(at(55)).await.expect("purge"), 5);
+    assert_eq!(store.purge_events(at(55)).await.expect("purge"), 0);
+    assert_eq!(query(store, q()).await, [7, 6]);
+    assert_eq!(
+        store.pending_notifications(None, 0).await.expect("queue"),
+        [(org(1), e(6)), (org(3), e(6))]
+    );
+    let by_org = EventQuery {
+        org_ids: Some(vec![org(1), org(2), org(3)]),
+        ..q()
+    };
+    assert_eq!(query(store, by_org).await, [6]);
+
+    // Events are not audited; only the two reports are.
+    assert_eq!(actions(store).await.len(), 2);
+}
+
+/// Events in bulk: one large batch, capped and default pages, a cursor through all of them,
+/// and a purge that takes several batches.
+pub async fn feed_events_in_bulk(store: &dyn Store) {
+    const EVENTS: u64 = 12_500;
+    let report = new_report(1, "bulk", b"bulk");
+    store.store_report(&report).await.expect("report");
+    let events: Vec<NewEvent> = (1..=EVENTS)
+        .map(|n| {
+            let mut event = new_event(n, report.id, "bulk");
+            event.time_observation = at(i64::try_from(n).unwrap_or(0));
+            event.source_ip = Some(IpAddr::from([10, 0, (n >> 8) as u8, n as u8]));
+            event.org_ids = vec![org(u128::from(n % 3))];
+            event
+        })
+        .collect();
+    assert_eq!(
+        store.insert_events(&events[..10_000]).await.expect("insert"),
+        10_000
+    );
+    assert_eq!(
+        store.insert_events(&events[10_000..]).await.expect("insert"),
+        EVENTS - 10_000
+    );
+    let capped = store
+        .query_events(&EventQuery {
+            limit: 50_000,
+            ..EventQuery::default()
+        })
+        .await
+        .expect("query");
+    assert_eq!(capped.len(), 10_000);
+    assert_eq!(
+        store
+            .query_events(&EventQuery::default())
+            .await
+            .expect("query")
+            .len(),
+        100
+    );
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .query_events(&EventQuery {
+                before,
+                limit: 4_000,
+                network: Some(cidr("10.0.0.0/8")),
+                ..EventQuery::default()
+            })
+            .await
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        before = Some(last.event.id);
+        seen.extend(page.into_iter().map(|stored| stored.event.id));
+    }
+    let expected: Vec<Uuid> = events.iter().rev().map(|event| event.id).collect();
+    assert!(seen == expected, "the cursor visits every event once, newest first");
+    assert_eq!(
+        store
+            .pending_notifications(Some(org(0)), 10_000)
+            .await
+            .expect("queue")
+            .len(),
+        usize::try_from(EVENTS / 3).unwrap_or(0)
+    );
+
+    assert_eq!(store.purge_events(at(12_001)).await.expect("purge"), 12_000);
+    let rest = EventQuery {
+        limit: 1_000,
+        ..EventQuery::default()
+    };
+    assert_eq!(
+        query(store, rest).await,
+        (12_001..=EVENTS).rev().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        store
+            .pending_notifications(None, 10_000)
+            .await
+            .expect("queue")
+            .len(),
+        500
+    );
+}
+
+/// Deduplication: a key repeats within a batch, across batches and reports, and after the
+/// window; the report that recorded a key may see it again; a duplicate does not move the
+/// window; old keys are purged.
+pub async fn feed_dedup(store: &dyn Store) {
+    let check = |keys: Vec<DedupKey>, window_start: Timestamp| async move {
+        store
+            .dedup_check(&keys, window_start)
+            .await
+            .expect("dedup check")
+    };
+    assert_eq!(check(vec![], at(0)).await, Vec::<bool>::new());
+    let batch = |names: &[&str], seen_at: i64, report: u64| -> Vec<DedupKey> {
+        names
+            .iter()
+            .map(|name| key(name, at(seen_at), report))
+            .collect()
+    };
+    // Keys as (seen at, report) after each check in the comments.
+    assert_eq!(
+        check(batch(&["a", "b", "a", "c"], 0, 1), at(-100)).await,
+        [false, false, true, false],
+        "a (0, 1), b (0, 1), c (0, 1)"
+    );
+    assert_eq!(
+        check(batch(&["b", "d", "d"], 10, 2), at(-100)).await,
+        [true, false, true],
+        "d (10, 2)"
+    );
+    assert_eq!(
+        check(batch(&["a", "d", "a"], 5, 1), at(-100)).await,
+        [false, true, true],
+        "the same report sees a again, a (5, 1); a repeat within the batch is a duplicate"
+    );
+    assert_eq!(
+        check(batch(&["a"], 1000, 2), at(500)).await,
+        [false],
+        "a was seen before the window: a (1000, 2)"
+    );
+    assert_eq!(check(batch(&["a"], 1001, 1), at(900)).await, [true]);
+    assert_eq!(
+        check(batch(&["b"], 400, 2), at(-100)).await,
+        [true],
+        "b stays (0, 1)"
+    );
+    assert_eq!(
+        check(batch(&["b"], 450, 2), at(300)).await,
+        [false],
+        "b (450, 2): the repeat at 400 did not move the window"
+    );
+    // a (1000, 2), b (450, 2), c (0, 1), d (10, 2): purging before 500 forgets b, c and d.
+    assert_eq!(store.dedup_purge(at(500)).await.expect("purge"), 3);
+    assert_eq!(store.dedup_purge(at(500)).await.expect("purge"), 0);
+    assert_eq!(
+        check(batch(&["a", "c", "c"], 1100, 3), at(-100)).await,
+        [true, false, true]
+    );
+
+    // A large batch: 10,000 new keys, then again with a fresh one mixed in.
+    let many: Vec<DedupKey> = (0..10_000)
+        .map(|index| key(&format!("bulk-{index}"), at(2000), 4))
+        .collect();
+    assert!(check(many.clone(), at(0)).await.iter().all(|dup| !dup));
+    let mut mixed: Vec<DedupKey> = many[..5_000]
+        .iter()
+        .map(|key| DedupKey {
+            report_id: ordered_id(5),
+            ..key.clone()
+        })
+        .collect();
+    mixed.push(key("fresh", at(2001), 5));
+    let outcome = check(mixed, at(0)).await;
+    assert!(outcome[..5_000].iter().all(|dup| *dup));
+    assert!(!outcome[5_000]);
+}
+
+/// Checkers in several tasks and on several stores (as several pipeline workers, each check
+/// of another report) share the dedup state: exactly one of them sees each key as new.
+pub async fn feed_dedup_concurrent(harness: &dyn Harness) {
+    const KEYS: usize = 400;
+    const STORES: usize = 3;
+    const TASKS_PER_STORE: usize = 2;
+    const ROUNDS: usize = 4;
+    const BATCH: usize = 150;
+    let name = |index: usize| format!("concurrent-{index}");
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..STORES {
+        stores.push(harness.reopen().await.expect("open another store"));
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (store_index, store) in stores.iter().enumerate() {
+        for task in 0..TASKS_PER_STORE {
+            let store = Arc::clone(store);
+            let worker = store_index * TASKS_PER_STORE + task;
+            tasks.spawn(async move {
+                let mut new = Vec::new();
+                for round in 0..ROUNDS {
+                    let mut indexes: Vec<usize> = (0..BATCH)
+                        .map(|i| (i * 7 + worker * 13 + round * 31) % KEYS)
+                        .collect();
+                    if worker % 2 == 1 {
+                        indexes.reverse();
+                    }
+                    indexes.push(indexes[0]);
+                    // Every check is of another report.
+                    let report = u64::try_from(worker * ROUNDS + round).unwrap_or(0);
+                    let keys: Vec<DedupKey> = indexes
+                        .iter()
+                        .map(|index| key(&name(*index), at(0), report))
+                        .collect();
+                    let outcome = store.dedup_check(&keys, at(-10)).await.expect("check");
+                    assert_eq!(outcome.len(), keys.len());
+                    assert!(outcome[BATCH], "the repeat within the batch is a duplicate");
+                    new.extend(
+                        indexes
+                            .iter()
+                            .zip(outcome)
+                            .filter(|(_, duplicate)| !duplicate)
+                            .map(|(index, _)| *index),
+                    );
+                }
+                new
+            });
+        }
+    }
+    let mut times_new = vec![0; KEYS];
+    while let Some(joined) = tasks.join_next().await {
+        for index in joined.expect("dedup task") {
+            times_new[index] += 1;
+        }
+    }
+    assert!(
+        times_new.iter().all(|times| *times <= 1),
+        "no key is new twice: {times_new:?}"
+    );
+    // Every key seen is a duplicate now, and the rest are new once.
+    let all: Vec<DedupKey> = (0..KEYS)
+        .map(|index| key(&name(index), at(1), 99))
+        .collect();
+    let outcome = harness
+        .store()
+        .dedup_check(&all, at(-10))
+        .await
+        .expect("check all");
+    for (index, duplicate) in outcome.into_iter().enumerate() {
+        assert_eq!(duplicate, times_new[index] == 1, "key {index}");
+    }
+}

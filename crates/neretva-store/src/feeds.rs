@@ -1,0 +1,193 @@
+//! Storage types of the feed pipeline: raw reports, harmonised events, deduplication state
+//! and the notification queue.
+//!
+//! Stores keep timestamps to the microsecond (the nanoseconds below are dropped).
+
+use std::net::IpAddr;
+
+use neretva_model::{Timestamp, Uuid};
+
+use crate::Actor;
+
+/// A raw report as received, stored before it is parsed.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: Uuid,
+    /// The configured feed's name.
+    pub feed: String,
+    /// The parser that will read it.
+    pub parser: String,
+    /// Where it came from: a file path, a URL, `upload:<user>`.
+    pub source: String,
+    pub received_at: Timestamp,
+    /// SHA-256 of `data`, lower-case hex.
+    pub sha256: String,
+    pub data: Vec<u8>,
+}
+
+impl NewReport {
+    /// Who stores the report, as the audit log records it: `user:<name>` for a `source` of
+    /// `upload:<name>`, otherwise `system` (fetched and watched feeds).
+    pub fn actor(&self) -> Actor {
+        match self.source.strip_prefix("upload:") {
+            Some(user) if !user.is_empty() => Actor(format!("user:{user}")),
+            _ => Actor::system(),
+        }
+    }
+}
+
+/// The processing state of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportStatus {
+    /// Stored, not parsed yet.
+    Received,
+    /// Parsed; the counts are final.
+    Parsed,
+    /// Could not be parsed at all (e.g. over a size limit); see `failure`.
+    Failed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Received => "received",
+            ReportStatus::Parsed => "parsed",
+            ReportStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReportStatus> {
+        match text {
+            "received" => Some(ReportStatus::Received),
+            "parsed" => Some(ReportStatus::Parsed),
+            "failed" => Some(ReportStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// What processing a report produced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportCounts {
+    /// Data records seen.
+    pub records: u64,
+    /// Events stored.
+    pub events: u64,
+    /// Records that could not be parsed.
+    pub errors: u64,
+    /// Events dropped as duplicates.
+    pub duplicates: u64,
+    /// Events dropped by filter rules.
+    pub dropped: u64,
+}
+
+/// A stored report, without its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportInfo {
+    pub id: Uuid,
+    pub feed: String,
+    pub parser: String,
+    pub source: String,
+    pub received_at: Timestamp,
+    pub sha256: String,
+    pub size: u64,
+    pub status: ReportStatus,
+    pub counts: ReportCounts,
+    pub parsed_at: Option<Timestamp>,
+    /// Why the report failed as a whole.
+    pub failure: Option<String>,
+}
+
+/// A record of a report that could not be parsed, kept for inspection. Stores replace NUL
+/// characters in its text by U+FFFD, so a garbled record can always be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportError {
+    pub line: u64,
+    pub field: Option<String>,
+    pub message: String,
+    pub raw: String,
+}
+
+/// Filters for listing reports, newest first (by id).
+#[derive(Debug, Clone, Default)]
+pub struct ReportQuery {
+    pub feed: Option<String>,
+    /// Only reports received before this one (by id order), for paging.
+    pub before: Option<Uuid>,
+    /// 0 means 100; at most 10,000.
+    pub limit: u32,
+}
+
+/// A harmonised event ready to store: the indexed columns and the full IntelMQ JSON object.
+///
+/// Stores refuse text holding a NUL character (`StoreError::Conflict` naming the field), as
+/// PostgreSQL cannot keep one. An IPv4-mapped IPv6 address is stored, and read back, as its
+/// IPv4 address; `org_ids` are stored once each and read back in ascending order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// UUID v7, so ids sort by insertion time.
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub feed: String,
+    /// The line of the report the event came from.
+    pub line: u64,
+    /// The raw line or record.
+    pub raw: String,
+    pub time_observation: Timestamp,
+    pub time_source: Option<Timestamp>,
+    pub taxonomy: Option<String>,
+    pub classification_type: Option<String>,
+    pub source_ip: Option<IpAddr>,
+    pub source_asn: Option<u32>,
+    pub source_fqdn: Option<String>,
+    pub destination_ip: Option<IpAddr>,
+    /// The organisations the event concerns (constituency routing).
+    pub org_ids: Vec<Uuid>,
+    /// The event as one IntelMQ JSON object.
+    pub json: String,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub event: NewEvent,
+    pub stored_at: Timestamp,
+}
+
+/// Filters for events; every filter narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// `time.source`, or `time.observation` when the source time is missing, at or after.
+    pub since: Option<Timestamp>,
+    /// … and before.
+    pub until: Option<Timestamp>,
+    pub taxonomy: Option<String>,
+    pub classification_type: Option<String>,
+    /// Only events routed to one of these organisations; `None` for all.
+    pub org_ids: Option<Vec<Uuid>>,
+    /// `source.ip` or `destination.ip` inside this network (an address is a /32 or /128); as
+    /// with `Cidr::contains`, an IPv6 network never contains an IPv4 address.
+    pub network: Option<neretva_net::Cidr>,
+    pub asn: Option<u32>,
+    pub feed: Option<String>,
+    pub report_id: Option<Uuid>,
+    /// Text contained in the event's JSON, ignoring the case of ASCII letters (other
+    /// characters match exactly, the same on every backend).
+    pub text: Option<String>,
+    /// Only events with a smaller id (paging, newest first).
+    pub before: Option<Uuid>,
+    /// 0 means 100; at most 10,000.
+    pub limit: u32,
+}
+
+/// A deduplication key and the time it was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupKey {
+    /// A hash of the configured key fields, lower-case hex.
+    pub key: String,
+    pub seen_at: Timestamp,
+    /// The report the event came from. A key recorded earlier by the *same* report is not a
+    /// duplicate, so a report processed again after a restart (or re-parsed) keeps its events;
+    /// repeats within one `dedup_check` batch are still duplicates.
+    pub report_id: Uuid,
+}

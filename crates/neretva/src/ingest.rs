@@ -1,0 +1,241 @@
+//! `neretva ingest`, `neretva feeds list` and `neretva reparse`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use neretva_model::Uuid;
+use neretva_pipeline::config::FeedConfig;
+use neretva_pipeline::process::Context;
+use neretva_pipeline::transforms::enrich_asn::AsnTable;
+use neretva_pipeline::{IngestOptions, Outcome, Pipeline, PipelineConfig};
+use neretva_server::registry::RegistrySnapshot;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::{EventFormat, IngestArgs};
+use crate::commands::ready_store;
+use crate::config::Config;
+use crate::output;
+
+/// The pipeline of the configuration, plus an ad-hoc feed named after the parser when `feed`
+/// is not configured but names a parser.
+pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Result<Pipeline> {
+    let mut pipeline_config: PipelineConfig = config.pipeline.clone();
+    if let Some(feed) = feed {
+        let configured = pipeline_config.feeds.iter().any(|f| f.name == feed);
+        if !configured && neretva_feeds::parser(feed).is_some() {
+            pipeline_config.feeds.push(FeedConfig {
+                name: feed.to_owned(),
+                parser: feed.to_owned(),
+                provider: None,
+                url: None,
+                code: None,
+                documentation: None,
+                accuracy: None,
+                parser_options: BTreeMap::new(),
+            });
+        }
+    }
+    let asn = match &pipeline_config.asn_table {
+        None => None,
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read ASN table {}", path.display()))?;
+            let (table, errors) = AsnTable::load(bytes).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+            if !errors.is_empty() {
+                tracing::warn!(path = %path.display(), bad_lines = errors.len(), first = %errors[0], "ASN table has bad lines.");
+            }
+            Some(table)
+        }
+    };
+    Pipeline::build(&pipeline_config, asn)
+        .map_err(|errors| anyhow::anyhow!("invalid pipeline configuration:\n  {}", errors.join("\n  ")))
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    files: u64,
+    reports_already_stored: u64,
+    records: u64,
+    events: u64,
+    duplicates: u64,
+    dropped: u64,
+    errors: u64,
+    per_organisation: BTreeMap<String, u64>,
+    error_lines: Vec<ErrorLine>,
+    reports: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorLine {
+    file: String,
+    line: u64,
+    field: Option<String>,
+    message: String,
+}
+
+/// At most this many error lines are listed in the summary.
+const LISTED_ERRORS: usize = 50;
+
+pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let pipeline = build_pipeline(config, Some(&args.feed))?;
+    if !pipeline.has_feed(&args.feed) {
+        anyhow::bail!(
+            "unknown feed {:?}: configure it under [[pipeline.feeds]] or name a parser from `neretva feeds list`",
+            args.feed
+        );
+    }
+    let store = ready_store(config).await?;
+    let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
+    let options = IngestOptions { dry_run: args.dry_run, keep_events: args.output.is_some() };
+    let bar = ProgressBar::new(args.files.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} reports {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    let mut summary = Summary::default();
+    for file in &args.files {
+        bar.set_message(file.display().to_string());
+        let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let context = Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
+        let source = format!("file:{}", file.display());
+        let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
+        if let Some(EventFormat::IntelmqJsonl) = args.output {
+            let mut text = String::new();
+            for event in &outcome.events {
+                text.push_str(&neretva_event::intelmq_json::to_line(event));
+                text.push('\n');
+            }
+            bar.suspend(|| output::bytes(text.as_bytes()));
+        }
+        add(&mut summary, file, outcome, &registry);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let print = |text: &str| if args.output.is_some() { output::error(text) } else { output::line(text) };
+    if args.json {
+        let text = serde_json::to_string_pretty(&summary)?;
+        print(&text);
+    } else {
+        print(&format!(
+            "{} report(s): {} records, {} events stored{}, {} duplicates, {} dropped by rules, {} errors",
+            summary.files,
+            summary.records,
+            summary.events,
+            if args.dry_run { " (dry run: nothing stored)" } else { "" },
+            summary.duplicates,
+            summary.dropped,
+            summary.errors
+        ));
+        if summary.reports_already_stored > 0 {
+            print(&format!("{} report(s) had been stored before and were not processed again", summary.reports_already_stored));
+        }
+        for (org, count) in &summary.per_organisation {
+            print(&format!("  {org:<20} {count} events"));
+        }
+        for error in &summary.error_lines {
+            let field = error.field.as_deref().map(|f| format!(" {f}:")).unwrap_or_default();
+            print(&format!("  {}:{}:{field} {}", error.file, error.line, error.message));
+        }
+        if summary.errors as usize > summary.error_lines.len() {
+            print(&format!("  … and {} more errors", summary.errors as usize - summary.error_lines.len()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn add(summary: &mut Summary, file: &Path, outcome: Outcome, registry: &RegistrySnapshot) {
+    summary.files += 1;
+    summary.already(outcome.already_stored);
+    summary.records += outcome.counts.records;
+    summary.events += outcome.counts.events;
+    summary.duplicates += outcome.counts.duplicates;
+    summary.dropped += outcome.counts.dropped;
+    summary.errors += outcome.counts.errors;
+    for (org, count) in outcome.per_org {
+        let name = registry.orgs.get(&org).map_or_else(|| org.to_string(), |o| o.fields.short_name.clone());
+        *summary.per_organisation.entry(name).or_default() += count;
+    }
+    for error in outcome.errors {
+        if summary.error_lines.len() >= LISTED_ERRORS {
+            break;
+        }
+        summary.error_lines.push(ErrorLine {
+            file: file.display().to_string(),
+            line: error.line,
+            field: error.field,
+            message: error.message,
+        });
+    }
+    if let Some(report) = outcome.report {
+        summary.reports.push(report.id.to_string());
+    }
+}
+
+impl Summary {
+    fn already(&mut self, stored: bool) {
+        if stored {
+            self.reports_already_stored += 1;
+        }
+    }
+}
+
+pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let parsers = neretva_feeds::parsers();
+    if json {
+        let parsers: Vec<_> = parsers
+            .iter()
+            .map(|p| serde_json::json!({ "name": p.name(), "description": p.description() }))
+            .collect();
+        let feeds: Vec<_> = config
+            .pipeline
+            .feeds
+            .iter()
+            .map(|f| serde_json::json!({ "name": f.name, "parser": f.parser, "provider": f.provider, "url": f.url }))
+            .collect();
+        output::json(&serde_json::json!({ "parsers": parsers, "feeds": feeds }));
+    } else {
+        output::line("Parsers:");
+        let rows: Vec<Vec<String>> =
+            parsers.iter().map(|p| vec![p.name().to_owned(), p.description().to_owned()]).collect();
+        output::table(&["NAME", "DESCRIPTION"], &rows);
+        if !config.pipeline.feeds.is_empty() {
+            output::line("");
+            output::line("Configured feeds:");
+            let rows: Vec<Vec<String>> = config
+                .pipeline
+                .feeds
+                .iter()
+                .map(|f| vec![f.name.clone(), f.parser.clone(), f.provider.clone().unwrap_or_default()])
+                .collect();
+            output::table(&["FEED", "PARSER", "PROVIDER"], &rows);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let id = Uuid::try_parse(report).with_context(|| format!("{report:?} is not a report id"))?;
+    let store = ready_store(config).await?;
+    let info = store.get_report(id).await?.with_context(|| format!("no report {id}"))?;
+    let pipeline = build_pipeline(config, Some(&info.feed))?;
+    let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
+    let context = Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
+    let bar = crate::commands::spinner(&format!("re-parsing report {id} of feed {}", info.feed));
+    let outcome = pipeline.reparse(&context, id).await?;
+    bar.finish_and_clear();
+    let counts = outcome.counts;
+    if json {
+        output::json(&serde_json::json!({
+            "report": id, "feed": info.feed, "records": counts.records, "events": counts.events,
+            "duplicates": counts.duplicates, "dropped": counts.dropped, "errors": counts.errors,
+        }));
+    } else {
+        output::line(&format!(
+            "report {id} ({}) re-parsed: {} records, {} events, {} duplicates, {} dropped, {} errors",
+            info.feed, counts.records, counts.events, counts.duplicates, counts.dropped, counts.errors
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
