@@ -7,6 +7,12 @@ use neretva_store::Store;
 use neretva_store::feeds::{NewEvent, NewReport, EventQuery};
 use uuid::Uuid;
 
+fn cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
+}
+
 fn events(report: Uuid, n: usize, seed: u64) -> Vec<NewEvent> {
     let mut x = seed | 1;
     let mut rnd = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
@@ -44,6 +50,7 @@ async fn main() {
     let reports: usize = args.get(2).map(|a| a.parse().unwrap()).unwrap_or(5);
     let path = std::env::temp_dir().join(format!("neretva-bench-{}.db", Uuid::new_v4()));
     let store = neretva_store_sqlite::SqliteStore::open(&path).unwrap();
+    if let Ok(sql) = std::env::var("BENCH_PRE") { store.execute_raw(&sql).await.unwrap(); }
     store.migrate().await.unwrap();
     if let Ok(sql) = std::env::var("BENCH_SQL") { store.execute_raw(&sql).await.unwrap(); }
     let mut total = 0usize;
@@ -56,10 +63,13 @@ async fn main() {
         let evs = events(report.id, 100_000, r as u64 + 7);
         let bytes: usize = evs.iter().map(|e| e.json.len() + e.raw.len()).sum();
         let t = Instant::now();
+        let c = cpu();
         for chunk in evs.chunks(batch) {
             store.insert_events(chunk).await.unwrap();
         }
         let s = t.elapsed().as_secs_f64();
+        let c = cpu() - c;
+        println!("  cpu {c:.2}s = {:.0}/s of cpu", evs.len() as f64 / c);
         total += evs.len();
         elapsed += s;
         println!("report {r}: store_report 10MB {store_s:.3}s; 100k events ({} MB) in batches of {batch}: {s:.3}s = {:.0}/s", bytes / 1_000_000, evs.len() as f64 / s);
@@ -74,6 +84,7 @@ async fn main() {
     let t = Instant::now();
     let q = store.query_events(&EventQuery { text: Some("host-99999.".into()), limit: 100, ..Default::default() }).await.unwrap();
     println!("text query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
+    if std::env::var("BENCH_NO_PURGE").is_ok() { return; }
     let t = Instant::now();
     let n = store.purge_events(time::OffsetDateTime::now_utc() + time::Duration::hours(1)).await.unwrap();
     println!("purge {n} {:.3}s", t.elapsed().as_secs_f64());

@@ -151,6 +151,7 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend(), "Neretva is listening.");
     spawn_session_purge(Arc::clone(&store));
+    spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
     let app = neretva_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
     tracing::info!("Neretva stopped.");
@@ -167,6 +168,27 @@ fn spawn_session_purge(store: Arc<dyn Store>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sessions = n, "Purged expired sessions."),
                 Err(error) => tracing::warn!(error = %error, "Purging expired sessions failed."),
+            }
+        }
+    });
+}
+
+/// Purges events older than the retention period, and expired deduplication keys, every hour.
+fn spawn_retention(store: Arc<dyn Store>, retention_days: u32, dedup_window_hours: u32) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            interval.tick().await;
+            let now = OffsetDateTime::now_utc();
+            if retention_days > 0 {
+                match store.purge_events(now - time::Duration::days(i64::from(retention_days))).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, retention_days, "Purged events past retention."),
+                    Err(error) => tracing::warn!(error = %error, "Purging old events failed."),
+                }
+            }
+            if let Err(error) = store.dedup_purge(now - time::Duration::hours(i64::from(dedup_window_hours))).await {
+                tracing::warn!(error = %error, "Purging deduplication keys failed.");
             }
         }
     });

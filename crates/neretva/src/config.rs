@@ -12,10 +12,10 @@ use anyhow::{Context, bail};
 use neretva_model::org::{AuthorityLevels, check_short_name};
 use neretva_server::ServerConfig;
 use neretva_server::auth::PasswordParams;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// The configuration file as written.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawConfig {
     /// Where the embedded database and other files live.
@@ -35,7 +35,7 @@ pub(crate) struct RawConfig {
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawAuth {
     pub(crate) session_hours: Option<u64>,
@@ -47,14 +47,14 @@ pub(crate) struct RawAuth {
     pub(crate) argon2_iterations: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawLimits {
     pub(crate) max_body_bytes: Option<usize>,
     pub(crate) max_import_bytes: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawLog {
     /// A tracing filter such as `info` or `neretva_server=debug,info`.
@@ -291,7 +291,12 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
         errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));
     }
-    if errors.is_empty() { Ok(Config { data_dir, database, listen, server, log_level }) } else { Err(errors) }
+    errors.extend(raw.pipeline.check());
+    if errors.is_empty() {
+        Ok(Config { data_dir, database, listen, server, log_level, pipeline: raw.pipeline })
+    } else {
+        Err(errors)
+    }
 }
 
 /// Hides a password in a database URL for messages and logs.

@@ -241,3 +241,52 @@ fn demo_serves_on_a_real_socket() {
         "{stdout}"
     );
 }
+
+#[test]
+fn ingest_stores_reports_and_prints_intelmq_json() {
+    let dir = DataDir::new("ingest");
+    let d = dir.0.as_path();
+    ok(&run(d, &["demo", "--no-serve"]));
+    let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ["192.0.2.1", "192.0.2.1", "300.0.0.1", "198.51.100.77", "203.0.113.250"] {
+        csv.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    std::fs::write(&report, csv).unwrap();
+    let path = report.to_str().unwrap();
+
+    // A dry run prints IntelMQ JSON lines on standard output and the summary on standard error.
+    let dry = run(d, &["ingest", "--feed", "shadowserver", "--dry-run", "--output", "intelmq-jsonl", path]);
+    let stdout = ok(&dry);
+    assert_eq!(stdout.lines().count(), 3);
+    for line in stdout.lines() {
+        let event = neretva_event::intelmq_json::from_line(line).unwrap();
+        assert!(event.get("raw").is_some() && event.get("classification.taxonomy").is_some());
+    }
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    assert!(stderr.contains("1 duplicates") && stderr.contains(":4: ip:"), "{stderr}");
+
+    let summary = json(&run(d, &["ingest", "--feed", "shadowserver", path, "--json"]));
+    assert_eq!(summary["events"], 3);
+    assert_eq!(summary["errors"], 1);
+    assert_eq!(summary["error_lines"][0]["line"], 4);
+    assert_eq!(summary["duplicates"], 1);
+    let routed: u64 = summary["per_organisation"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(routed >= 2, "demo networks own the documentation ranges: {summary}");
+    let id = summary["reports"][0].as_str().unwrap().to_owned();
+
+    // The same file again is recognised; a re-parse replaces the report's events.
+    let again = json(&run(d, &["ingest", "--feed", "shadowserver", path, "--json"]));
+    assert_eq!(again["reports_already_stored"], 1);
+    let reparsed = json(&run(d, &["reparse", &id, "--json"]));
+    assert_eq!((reparsed["events"].as_u64(), reparsed["duplicates"].as_u64()), (Some(3), Some(1)));
+
+    let unknown = run(d, &["ingest", "--feed", "no-such-feed", path]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let feeds = json(&run(d, &["feeds", "list", "--json"]));
+    assert!(feeds["parsers"].as_array().unwrap().len() >= 20);
+}

@@ -5,40 +5,45 @@ use neretva_event::Event;
 use neretva_model::Uuid;
 use neretva_model::lookup::{ConstituencyIndex, LookupQuery, Relation};
 
-/// The owners of every address, name and AS the event names, without repeats, in the order
-/// found (source before destination).
+/// The organisations an event concerns. For the source and the destination alike: the
+/// owners of the most specific network holding the IP address and of the longest registered
+/// domain of its names and URL; the owner of its AS only when neither its address nor its names
+/// belong to anyone (an AS is the weakest evidence). Without repeats, source before destination.
 pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
     let mut orgs: Vec<Uuid> = Vec::new();
-    let mut add = |query: LookupQuery| {
+    let mut add = |query: LookupQuery, orgs: &mut Vec<Uuid>| -> bool {
         let result = index.lookup(&query);
+        let found = !result.owners.is_empty();
         for owner in result.owners {
             if !orgs.contains(&owner) {
                 orgs.push(owner);
             }
         }
-        // An AS or domain match does not name a most specific owner when the query is not
-        // covered; owners above are the covering assets only.
         debug_assert!(result.matches.iter().all(|m| m.relation == Relation::Covers));
+        found
     };
     for side in ["source", "destination"] {
+        let mut found = false;
         if let Some(ip) = event.get(&format!("{side}.ip")).and_then(|v| v.as_ip()) {
-            add(LookupQuery::Ip(ip));
+            found |= add(LookupQuery::Ip(ip), &mut orgs);
         }
         for name_field in ["fqdn", "reverse_dns"] {
             if let Some(name) = event.get_str(&format!("{side}.{name_field}")) {
                 if let Ok(domain) = name.parse() {
-                    add(LookupQuery::Domain(domain));
+                    found |= add(LookupQuery::Domain(domain), &mut orgs);
                 }
             }
         }
         if let Some(host) = event.get_str(&format!("{side}.url")).and_then(url_host) {
             if let Ok(query) = host.parse::<LookupQuery>() {
-                add(query);
+                found |= add(query, &mut orgs);
             }
         }
-        if let Some(asn) = event.get(&format!("{side}.asn")).and_then(|v| v.as_int()) {
-            if let Ok(asn) = neretva_net::Asn::new(asn as u32) {
-                add(LookupQuery::Asn(asn));
+        if !found {
+            if let Some(asn) = event.get(&format!("{side}.asn")).and_then(|v| v.as_int()) {
+                if let Ok(asn) = neretva_net::Asn::new(asn as u32) {
+                    add(LookupQuery::Asn(asn), &mut orgs);
+                }
             }
         }
     }
@@ -86,7 +91,9 @@ mod tests {
         assert_eq!(route(&index, &event), [Uuid::from_u128(2)], "the most specific owner");
         event.set("destination.url", "http://www.example.ba:8080/x").unwrap();
         event.set("source.asn", "64500").unwrap();
-        assert_eq!(route(&index, &event), [Uuid::from_u128(2), Uuid::from_u128(4), Uuid::from_u128(3)]);
+        assert_eq!(route(&index, &event), [Uuid::from_u128(2), Uuid::from_u128(3)], "the AS is weaker than the address");
+        event.set("source.ip", "198.51.100.1").unwrap();
+        assert_eq!(route(&index, &event), [Uuid::from_u128(4), Uuid::from_u128(3)], "an unowned address falls back to its AS");
         assert!(route(&index, &Event::new()).is_empty());
     }
 }

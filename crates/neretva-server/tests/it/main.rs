@@ -3,6 +3,7 @@
 mod access;
 mod auth;
 mod errors;
+mod events;
 mod registry;
 mod support;
 mod tokens_audit;

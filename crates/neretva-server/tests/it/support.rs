@@ -95,7 +95,12 @@ pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
         tokens.insert(username, secret);
     }
     let dyn_store: Arc<dyn Store> = store.clone();
-    let state = AppState::new(dyn_store, config, None).await.unwrap();
+    let pipeline_config: neretva_pipeline::PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "shadowserver-dns", "parser": "shadowserver", "parser_options": {"report_type": "scan_dns"}}]
+    }))
+    .unwrap();
+    let pipeline = neretva_pipeline::Pipeline::build(&pipeline_config, None).unwrap();
+    let state = AppState::new(dyn_store, config, None).await.unwrap().with_pipeline(Arc::new(pipeline));
     let router = app(state);
     TestApp { store, router, tokens }
 }

@@ -158,9 +158,7 @@ struct Column {
 #[derive(Debug, Clone)]
 pub struct GenericCsv {
     columns: Vec<Column>,
-    regex_search: BTreeMap<String, regex::Regex>,
     compose: Vec<(String, Vec<Piece>)>,
-    json_fields: Vec<String>,
     default_url_protocol: String,
     delimiter: char,
     filter: Option<(String, Filter)>,
@@ -215,9 +213,7 @@ impl GenericCsv {
     pub fn unconfigured() -> Self {
         Self {
             columns: Vec::new(),
-            regex_search: BTreeMap::new(),
             compose: Vec::new(),
-            json_fields: Vec::new(),
             default_url_protocol: "http://".to_owned(),
             delimiter: ',',
             filter: None,
@@ -420,9 +416,7 @@ impl GenericCsv {
         }
         Ok(Self {
             columns,
-            regex_search,
             compose,
-            json_fields,
             default_url_protocol: config.default_url_protocol.clone().unwrap_or_else(|| "http://".to_owned()),
             delimiter,
             filter,
@@ -688,26 +682,29 @@ impl GenericCsv {
         let mut last_error: Option<LineError> = None;
         let mut last_name = "";
         for target in &column.targets {
-            let Target::Field { name, id } = target else {
+            let Target::Field(field) = target else {
                 return Ok(());
             };
+            let (name, id) = (field.name.as_str(), field.id);
             last_name = name;
-            let mut value: Option<&str> = Some(value);
-            if let Some(regex) = self.regex_search.get(name) {
-                value = value.and_then(|v| regex.find(v)).map(|m| m.as_str());
-            }
-            if event.contains(name) {
+            let value = match &field.regex {
+                Some(regex) => regex.find(value).map(|m| m.as_str()),
+                None => Some(value),
+            };
+            let already = match id {
+                Some(id) => event.get_id(id).is_some(),
+                None => event.contains(name),
+            };
+            if already {
                 return Err(LineError::field(name, format!("{name} is already set by an earlier column")));
             }
             let Some(text) = value else {
                 // No match: IntelMQ skips a URL name and tries the next one; a time or JSON
                 // conversion of nothing fails the line; any other field ignores it.
-                if name.ends_with(".url") {
+                if field.conversion == Conversion::Url {
                     continue;
                 }
-                if self.json_fields.iter().any(|f| f == name)
-                    || matches!(name.as_str(), "time.source" | "time.destination")
-                {
+                if field.json || field.conversion == Conversion::Time {
                     return Err(LineError::field(
                         name,
                         format!("the regular expression of {name} does not match {value_text:?}"),
@@ -715,41 +712,40 @@ impl GenericCsv {
                 }
                 return Ok(());
             };
-            let outcome = if self.json_fields.iter().any(|f| f == name) {
+            let outcome = if field.json {
                 let json: serde_json::Value = serde_json::from_str(text)
                     .map_err(|error| LineError::field(name, format!("{text:?} is not JSON: {error}")))?;
-                if matches!(name.as_str(), "time.source" | "time.destination") {
+                if field.conversion == Conversion::Time {
                     let text = json.as_str().map(str::to_owned).unwrap_or_else(|| json.to_string());
-                    self.set_time(event, name, *id, &text)?;
+                    self.set_time(event, name, id, &text)?;
                     return Ok(());
                 }
                 event.set_json(name, json)
-            } else if matches!(name.as_str(), "time.source" | "time.destination") {
-                // IntelMQ converts the time before trying the field: a bad time fails the
-                // line even in an optional column.
-                self.set_time(event, name, *id, text)?;
-                return Ok(());
-            } else if name.ends_with(".url") {
-                if text.contains("://") {
-                    set_field(event, name, *id, text)
-                } else {
-                    scratch.value.clear();
-                    scratch.value.push_str(&self.default_url_protocol);
-                    scratch.value.push_str(text);
-                    set_field(event, name, *id, &scratch.value)
-                }
-            } else if name == "classification.type" && !self.type_translation.is_empty() {
-                match self.type_translation.get(text) {
-                    Some(translated) => set_field(event, name, *id, translated),
-                    None if self.classification_type.is_none() => {
-                        last_error =
-                            Some(LineError::field(name, format!("{text:?} is not in type_translation")));
-                        continue;
-                    }
-                    None => set_field(event, name, *id, text),
-                }
             } else {
-                set_field(event, name, *id, text)
+                match field.conversion {
+                    Conversion::Time => {
+                        // IntelMQ converts the time before trying the field: a bad time fails
+                        // the line even in an optional column.
+                        self.set_time(event, name, id, text)?;
+                        return Ok(());
+                    }
+                    Conversion::Url if !text.contains("://") => {
+                        scratch.value.clear();
+                        scratch.value.push_str(&self.default_url_protocol);
+                        scratch.value.push_str(text);
+                        set_field(event, name, id, &scratch.value)
+                    }
+                    Conversion::Type => match self.type_translation.get(text) {
+                        Some(translated) => set_field(event, name, id, translated),
+                        None if self.classification_type.is_none() => {
+                            last_error =
+                                Some(LineError::field(name, format!("{text:?} is not in type_translation")));
+                            continue;
+                        }
+                        None => set_field(event, name, id, text),
+                    },
+                    Conversion::Url | Conversion::Plain => set_field(event, name, id, text),
+                }
             };
             match outcome {
                 Ok(()) => return Ok(()),

@@ -315,7 +315,7 @@ fn number(tokens: &[Token<'_>], index: usize, digits: &str, f: &mut Fields) -> O
         if f.year.is_none() && f.month.is_none() && f.day.is_none() {
             match (second, third_sep, third) {
                 (Some(Token::Num(b)), Some(Token::Sep(s2)), Some(Token::Num(c))) if s2 == sep => {
-                    let (year, month, day) = if digits.len() == 4 {
+                    let (year, month, day) = if digits.len() >= 3 {
                         (year_of(digits)?, num(b)?, num(c)?)
                     } else if sep == '.' {
                         (year_of(c)?, num(b)?, num(digits)?)
@@ -338,7 +338,16 @@ fn number(tokens: &[Token<'_>], index: usize, digits: &str, f: &mut Fields) -> O
             }
         }
     }
+    let full_date = f.year.is_some() && f.month.is_some() && f.day.is_some();
     match digits.len() {
+        // After a whole date, `1802` is 18:02 and `180203` is 18:02:03, as in dateutil.
+        4 | 6 if full_date && f.hour.is_none() => {
+            f.hour = Some(u8::try_from(num(&digits[..2])?).ok()?);
+            f.minute = Some(u8::try_from(num(&digits[2..4])?).ok()?);
+            if digits.len() == 6 {
+                f.second = Some(u8::try_from(num(&digits[4..])?).ok()?);
+            }
+        }
         8 if f.year.is_none() && f.month.is_none() => {
             f.year = year_of(&digits[..4]);
             f.month = Some(u8::try_from(num(&digits[4..6])?).ok()?);
@@ -609,6 +618,10 @@ mod tests {
         assert_eq!(f("22.03.2022"), "2022-03-22T00:00:00+00:00");
         assert_eq!(f("03/22/2022 5:06 PM"), "2022-03-22T17:06:00+00:00");
         assert_eq!(f("20190326"), "2019-03-26T00:00:00+00:00");
+        assert_eq!(f("2024-05-09 1802 UTC"), "2024-05-09T18:02:00+00:00");
+        assert_eq!(f("2024-05-09 180203"), "2024-05-09T18:02:03+00:00");
+        assert_eq!(f("204-05-09 16:00:00"), "0204-05-09T16:00:00+00:00");
+        assert_eq!(f("24-05-09"), "2009-05-24T00:00:00+00:00");
         assert_eq!(f("yesterday"), "-");
         assert_eq!(f("2015-13-01"), "-");
         assert_eq!(f(""), "-");

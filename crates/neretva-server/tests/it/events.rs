@@ -1,0 +1,126 @@
+//! Feed reports and events through the API: a constituent sees only its own events.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::json;
+
+use crate::support::{TestApp, assert_status, test_app};
+
+/// EP-A owns 192.0.2.0/26 and EP-B 192.0.2.64/26; the report names four of A's addresses,
+/// three of B's, one nobody's, and has one bad line (line 4).
+async fn upload(app: &TestApp) -> serde_json::Value {
+    for (org, net) in [("EP-A", "192.0.2.0/26"), ("EP-B", "192.0.2.64/26")] {
+        let reply = app
+            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/assets"), Some(json!({"value": net})))
+            .await;
+        assert_status(&reply, StatusCode::CREATED);
+    }
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ["192.0.2.1", "192.0.2.2", "not-an-ip", "192.0.2.3", "192.0.2.4", "192.0.2.65", "192.0.2.66", "192.0.2.67", "198.51.100.9"] {
+        csv.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    let reply = app
+        .send(
+            Request::post("/api/v1/reports?feed=shadowserver-dns")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+                .body(Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_status(&reply, StatusCode::CREATED);
+    reply.body
+}
+
+fn ips(reply: &crate::support::Reply) -> Vec<String> {
+    let mut ips: Vec<String> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["event"]["source.ip"].as_str().unwrap().to_owned())
+        .collect();
+    ips.sort();
+    ips
+}
+
+#[tokio::test]
+async fn constituents_see_only_their_own_events() {
+    let app = test_app().await;
+    let report = upload(&app).await;
+    assert_eq!((report["records"].as_u64(), report["events"].as_u64(), report["errors"].as_u64()), (Some(9), Some(8), Some(1)));
+
+    let alice = app.get("alice", "/api/v1/events").await;
+    assert_status(&alice, StatusCode::OK);
+    assert_eq!(ips(&alice), ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]);
+    assert!(alice.body["items"].as_array().unwrap().iter().all(|item| item["organisations"] == json!(["EP-A"])));
+    let bob = app.get("bob", "/api/v1/events?limit=1000").await;
+    assert_eq!(ips(&bob), ["192.0.2.65", "192.0.2.66", "192.0.2.67"]);
+    let carol = app.get("carol", "/api/v1/events").await;
+    assert_eq!(ips(&carol), Vec::<String>::new());
+    let analyst = app.get("analyst", "/api/v1/events?limit=1000").await;
+    assert_eq!(ips(&analyst).len(), 8, "the CERT sees unrouted events too");
+
+    // Filters never widen a constituent's view.
+    let forbidden = app.get("alice", "/api/v1/events?organisation=EP-B").await;
+    assert_status(&forbidden, StatusCode::NOT_FOUND);
+    let by_ip = app.get("alice", "/api/v1/events?ip=192.0.2.64/26").await;
+    assert_eq!(ips(&by_ip), Vec::<String>::new());
+    let one_b_event = bob.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_status(&app.get("alice", &format!("/api/v1/events/{one_b_event}")).await, StatusCode::NOT_FOUND);
+    assert_status(&app.get("bob", &format!("/api/v1/events/{one_b_event}")).await, StatusCode::OK);
+    let csv = app.get("alice", "/api/v1/events?format=csv").await;
+    assert!(csv.text.starts_with("id,organisations,time.source"), "{}", csv.text);
+    assert_eq!(csv.text.lines().count(), 5);
+    assert!(!csv.text.contains("192.0.2.65"));
+
+    // Reports and their errors are for the CERT's staff.
+    let id = report["id"].as_str().unwrap();
+    assert_status(&app.get("alice", "/api/v1/reports").await, StatusCode::FORBIDDEN);
+    let errors = app.get("analyst", &format!("/api/v1/reports/{id}/errors")).await;
+    assert_eq!(errors.body[0]["line"], 4, "{}", errors.text);
+    assert!(errors.body[0]["raw"].as_str().unwrap().contains("not-an-ip"));
+}
+
+#[tokio::test]
+async fn event_filters_and_paging() {
+    let app = test_app().await;
+    upload(&app).await;
+    let page = app.get("analyst", "/api/v1/events?limit=3").await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 3);
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let next = app.get("analyst", &format!("/api/v1/events?limit=3&cursor={cursor}")).await;
+    assert_eq!(next.body["items"].as_array().unwrap().len(), 3);
+    assert_ne!(page.body["items"][0]["id"], next.body["items"][0]["id"]);
+    for (query, count) in [
+        ("ip=192.0.2.64/26", 3),
+        ("ip=192.0.2.1", 1),
+        ("type=vulnerable-system", 8),
+        ("taxonomy=vulnerable", 8),
+        ("taxonomy=fraud", 0),
+        ("feed=shadowserver-dns", 8),
+        ("q=198.51.100", 1),
+        ("organisation=EP-B", 3),
+        ("since=2026-11-27T00:00:00Z&until=2026-11-28T00:00:00Z", 8),
+        ("since=2026-11-28T00:00:00Z", 0),
+    ] {
+        let reply = app.get("analyst", &format!("/api/v1/events?limit=1000&{query}")).await;
+        assert_status(&reply, StatusCode::OK);
+        assert_eq!(reply.body["items"].as_array().unwrap().len(), count, "{query}: {}", reply.text);
+    }
+    let bad = app.get("analyst", "/api/v1/events?since=yesterday").await;
+    assert_status(&bad, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["field"], "since");
+    let unknown_feed = app
+        .send(
+            Request::post("/api/v1/reports?feed=nothing")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+                .body(Body::from("x"))
+                .unwrap(),
+        )
+        .await;
+    assert_status(&unknown_feed, StatusCode::NOT_FOUND);
+    assert_eq!(unknown_feed.body["field"], "feed");
+}
