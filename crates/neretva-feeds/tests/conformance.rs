@@ -9,8 +9,9 @@
 //! [`neretva_event::compare`] (`raw` included when `compare_raw`, and then also
 //! `ParsedEvent::raw`). IntelMQ's `observed_output` (everything the bot emitted, asserted or
 //! not) is compared too, and so is the number of events. Every difference is printed; the
-//! test fails on any difference that [`EXCEPTIONS`] does not list with its reason, and on a
-//! listed exception that no longer occurs.
+//! test fails on any difference that [`EXCEPTIONS`] does not list with its reason, on any
+//! parse error of a fixture line that [`PARSE_ERRORS`] does not list, and on a listed
+//! exception or parse error that no longer occurs.
 //!
 //! Provenance: `alienvault`, `bambenek`, `generic` and `json` are copies of the shared
 //! reference `fixtures/parsers/`. The reference lacks the modules of the other providers
@@ -24,8 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use neretva_feeds::parsers::generic::{GenericCsv, GenericCsvConfig, IntelMqJson, IntelMqJsonConfig};
-use neretva_feeds::parsers::lists;
+use neretva_feeds::parsers::{generic, lists};
 use neretva_feeds::{FeedParser, Parsed, Report};
 
 /// The providers whose fixtures this test runs.
@@ -52,7 +52,33 @@ const NOT_OURS: &[(&str, &str)] = &[
 
 /// Deliberate differences from IntelMQ: (test name suffix, queue position or `None` for
 /// any, the difference's start, reason). Each is also documented in the parser's module.
+/// Empty: no fixture shows a deliberate difference in its events. The differences are
+/// documented in the parser modules and shown by the cases in `test_data/{lists,generic}`.
 const EXCEPTIONS: &[(&str, Option<usize>, &str, &str)] = &[];
+
+/// Every line of a fixture Neretva reports as bad: (test name suffix, line, reason). An
+/// unlisted parse error fails the test, so no fixture line is dropped unnoticed.
+const PARSE_ERRORS: &[(&str, u64, &str)] = &[
+    (
+        "dataplane.test_parser.TestDataplaneParserBot.test_ssh_client",
+        68,
+        "a line with one `  |  ` separator; IntelMQ fails it too (the test allows one error)",
+    ),
+    (
+        "generic.test_parser_csv_invalid_values.TestGenericCsvParserBot.test_invalid_value",
+        4,
+        "`.` in the required column source.fqdn; IntelMQ fails it too (the test's point)",
+    ),
+    (
+        "dshield.test_parser_asn.TestDShieldASNParserBot.test_event",
+        1,
+        "deliberate: the test file's HTML licence comment has fewer than six columns; \
+         IntelMQ skips such lines silently, Neretva reports them",
+    ),
+    ("dshield.test_parser_asn.TestDShieldASNParserBot.test_event", 2, "as line 1"),
+    ("dshield.test_parser_asn.TestDShieldASNParserBot.test_event", 4, "as line 1"),
+    ("dshield.test_parser_asn.TestDShieldASNParserBot.test_event", 5, "as line 1"),
+];
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/intelmq")
@@ -85,19 +111,13 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
         "AlienVaultParserBot" => Box::new(lists::AlienVault),
         "CymruCAPProgramParserBot" => Box::new(lists::CymruCap),
         "CymruFullBogonsParserBot" => Box::new(lists::CymruFullBogons),
-        "GenericCsvParserBot" => {
-            let config: GenericCsvConfig = serde_json::from_value(parameters.clone())
-                .map_err(|e| format!("generic-csv parameters {parameters}: {e}"))?;
-            let parser = GenericCsv::from_config(config)
-                .map_err(|errors| format!("generic-csv configuration: {errors:?}"))?;
-            return Ok(Mapped::Ours(Box::new(parser)));
-        }
-        "JSONParserBot" => {
-            let config: IntelMqJsonConfig = serde_json::from_value(parameters.clone())
-                .map_err(|e| format!("intelmq-json parameters {parameters}: {e}"))?;
-            let parser = IntelMqJson::from_config(config)
-                .map_err(|errors| format!("intelmq-json configuration: {errors:?}"))?;
-            return Ok(Mapped::Ours(Box::new(parser)));
+        "GenericCsvParserBot" | "JSONParserBot" => {
+            let name = if class == "JSONParserBot" { "intelmq-json" } else { "generic-csv" };
+            return match generic::configured(name, parameters) {
+                Some(Ok(parser)) => Ok(Mapped::Ours(parser)),
+                Some(Err(errors)) => Err(format!("{name} parameters {parameters}: {errors:?}")),
+                None => Err(format!("{name} is not configurable")),
+            };
         }
         other => {
             return match NOT_OURS.iter().find(|(name, _)| *name == other) {
@@ -127,8 +147,12 @@ fn fixture_files() -> Vec<PathBuf> {
     files
 }
 
-/// The differences of one run, each prefixed with the queue position it concerns.
-fn check_run(parser: &dyn FeedParser, run: &serde_json::Value) -> Vec<(Option<usize>, String)> {
+/// The differences of one run, each prefixed with the queue position it concerns, and
+/// its parse errors.
+fn check_run(
+    parser: &dyn FeedParser,
+    run: &serde_json::Value,
+) -> (Vec<(Option<usize>, String)>, Vec<neretva_feeds::ParseError>) {
     let mut differences = Vec::new();
     let mut events = Vec::new();
     let mut errors = Vec::new();
@@ -143,11 +167,6 @@ fn check_run(parser: &dyn FeedParser, run: &serde_json::Value) -> Vec<(Option<us
         let Parsed { events: parsed_events, errors: parsed_errors, .. } = parser.parse(&report);
         events.extend(parsed_events);
         errors.extend(parsed_errors);
-    }
-    // Lines IntelMQ fails too leave no trace in a fixture; lines it parses and Neretva does
-    // not show up below as missing events.
-    for error in &errors {
-        eprintln!("  parse error: {}", shorten(&error.to_string()));
     }
     for asserted in run["asserted_messages"].as_array().into_iter().flatten() {
         let position = asserted["queue_pos"].as_u64().unwrap_or(0) as usize;
@@ -190,7 +209,7 @@ fn check_run(parser: &dyn FeedParser, run: &serde_json::Value) -> Vec<(Option<us
             differences.push((Some(position), format!("observed: {difference}")));
         }
     }
-    differences
+    (differences, errors)
 }
 
 /// A difference cut to a readable length.
@@ -214,6 +233,7 @@ fn intelmq_fixtures() {
     assert!(!files.is_empty(), "no fixtures under {}", data_dir().display());
     let mut failures = Vec::new();
     let mut used_exceptions = vec![false; EXCEPTIONS.len()];
+    let mut used_parse_errors = vec![false; PARSE_ERRORS.len()];
     let (mut passed, mut failed, mut not_ours, mut messages) = (0, 0, 0, 0);
     for file in &files {
         let name = file.strip_prefix(data_dir()).unwrap_or(file).display().to_string();
@@ -244,7 +264,27 @@ fn intelmq_fixtures() {
                 };
                 messages += run["asserted_messages"].as_array().map_or(0, Vec::len);
                 let mut run_failed = false;
-                for (position, difference) in check_run(parser.as_ref(), run) {
+                let (differences, errors) = check_run(parser.as_ref(), run);
+                for error in errors {
+                    let listed = PARSE_ERRORS
+                        .iter()
+                        .position(|(name, line, _)| test.ends_with(name) && *line == error.line);
+                    match listed {
+                        Some(listed) => {
+                            used_parse_errors[listed] = true;
+                            eprintln!(
+                                "listed parse error: {name} {test}: {error} ({})",
+                                PARSE_ERRORS[listed].2
+                            );
+                        }
+                        None => {
+                            run_failed = true;
+                            failures
+                                .push(format!("{name} {test} run {index}: unlisted parse error: {error}"));
+                        }
+                    }
+                }
+                for (position, difference) in differences {
                     let at = position.map_or_else(String::new, |p| format!(" #{p}"));
                     match exception(test, position, &difference) {
                         Some(listed) => {
@@ -275,6 +315,12 @@ fn intelmq_fixtures() {
     for (listed, used) in used_exceptions.iter().enumerate() {
         if !used {
             failures.push(format!("stale exception (no longer differs): {:?}", EXCEPTIONS[listed]));
+        }
+    }
+    for (listed, used) in used_parse_errors.iter().enumerate() {
+        if !used {
+            failures
+                .push(format!("stale parse error entry (no longer reported): {:?}", PARSE_ERRORS[listed]));
         }
     }
     eprintln!(

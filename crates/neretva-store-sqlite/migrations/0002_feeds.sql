@@ -87,10 +87,9 @@ CREATE TABLE notification_queue (
     taken_at  INTEGER
 ) STRICT;
 
-CREATE INDEX notification_queue_pending_idx ON notification_queue (queued_at)
-    WHERE taken_at IS NULL;
-CREATE INDEX notification_queue_org_idx ON notification_queue (org_id, queued_at)
-    WHERE taken_at IS NULL;
+-- The queue's order is its rowid (the order rows were queued in); pending rows of one
+-- organisation are found through this index, in that order.
+CREATE INDEX notification_queue_org_idx ON notification_queue (org_id) WHERE taken_at IS NULL;
 CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
 
 -- A key with the time and the report that recorded it: the same report may see it again.

@@ -616,7 +616,7 @@ pub(crate) fn pending_notifications(
             .prepare_cached(
                 "SELECT org_id, event_id FROM notification_queue
                  WHERE taken_at IS NULL AND org_id = ?1
-                 ORDER BY queued_at, id
+                 ORDER BY id
                  LIMIT ?2",
             )?
             .query_map(params![org_id.to_string(), page(limit)], pair)?
@@ -625,7 +625,7 @@ pub(crate) fn pending_notifications(
             .prepare_cached(
                 "SELECT org_id, event_id FROM notification_queue
                  WHERE taken_at IS NULL
-                 ORDER BY queued_at, id
+                 ORDER BY id
                  LIMIT ?1",
             )?
             .query_map([page(limit)], pair)?

@@ -325,6 +325,18 @@ mod tests {
     }
 
     #[test]
+    fn readme_pipeline_example_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let section = readme.split("## Feed pipeline").nth(1).unwrap();
+        let toml_text = section.split("```toml").nth(1).unwrap().split("```").next().unwrap();
+        let table: toml::Table = toml_text.parse().unwrap();
+        let mut config = compile(table, &Overrides::default()).unwrap();
+        assert_eq!(config.pipeline.feeds.len(), 3);
+        config.pipeline.sinks.clear();
+        neretva_pipeline::Pipeline::build(&config.pipeline, None).unwrap();
+    }
+
+    #[test]
     fn example_compiles() {
         let table: toml::Table = EXAMPLE.parse().unwrap();
         let config = compile(table, &Overrides::default()).unwrap();

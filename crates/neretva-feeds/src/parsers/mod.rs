@@ -30,7 +30,7 @@ pub(crate) fn configured(
 ) -> Option<Result<Box<dyn FeedParser>, Vec<String>>> {
     match name {
         "shadowserver" => Some(shadowserver_options(options)),
-        _ => None,
+        _ => generic::configured(name, options),
     }
 }
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: EUPL-1.2
+#
 # Records IntelMQ parser test cases in the fixture format of the shared reference
 # (fixtures/parsers/<provider>/<module>.json): for every bot run of a test module, the
 # input reports, the bot parameters, every asserted message and everything the bot emitted.

@@ -18,13 +18,15 @@
 //! - A bad message is an error of its own, with every bad field named; IntelMQ's bot fails
 //!   the whole report on the first.
 //! - Blank lines are skipped in the lines layout; IntelMQ fails on them.
+//! - A line that is not valid UTF-8 is an error of its own, and a whole report or array
+//!   that is not valid UTF-8 is one error; IntelMQ drops the undecodable bytes.
 //! - Field values are checked as `neretva_event` checks JSON messages (see its crate
 //!   documentation): e.g. `raw` must be valid base64.
 
 use serde::Deserialize;
 
 use crate::parsers::generic::pyfmt;
-use crate::parsers::lists::support::{Lines, py_strip};
+use crate::parsers::lists::support::{Lines, py_strip, whole_text};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// How the report holds its messages.
@@ -146,12 +148,14 @@ impl FeedParser for IntelMqJson {
                 }
             }
             Layout::Whole => {
-                let text = String::from_utf8_lossy(&report.raw);
-                if py_strip(&text).is_empty() {
+                let Some(text) = whole_text(&report.raw, &mut parsed) else {
+                    return parsed;
+                };
+                if py_strip(text).is_empty() {
                     return parsed;
                 }
                 parsed.records += 1;
-                self.message(report, &mut parsed, 1, &text);
+                self.message(report, &mut parsed, 1, text);
             }
             Layout::Array => array(report, &mut parsed),
         }
@@ -175,15 +179,17 @@ impl IntelMqJson {
 }
 
 fn array(report: &Report, parsed: &mut Parsed) {
-    let text = String::from_utf8_lossy(&report.raw);
-    let items: Vec<serde_json::Value> = match serde_json::from_str(&text) {
+    let Some(text) = whole_text(&report.raw, parsed) else {
+        return;
+    };
+    let items: Vec<serde_json::Value> = match serde_json::from_str(text) {
         Ok(serde_json::Value::Array(items)) => items,
         Ok(_) => {
-            parsed.error(1, None, "expected a JSON array of messages", &text);
+            parsed.error(1, None, "expected a JSON array of messages", text);
             return;
         }
         Err(error) => {
-            parsed.error(1, None, format!("invalid JSON: {error}"), &text);
+            parsed.error(error.line() as u64, None, format!("invalid JSON: {error}"), text);
             return;
         }
     };

@@ -8,7 +8,8 @@
 //! `time.source` and `time.destination`, `default_url_protocol` for URLs without a
 //! scheme. Numbers, booleans and lists go into fields as JSON values (so `extra.*` keeps
 //! them typed). `raw` is the line, or for an array each object as Python's
-//! `json.dumps(object, sort_keys=True)` writes it, as IntelMQ's JSON parser does.
+//! `json.dumps(object, sort_keys=True)` writes it, as IntelMQ's JSON parser does. A line
+//! that is not valid UTF-8 is an error of its own; an array that is not is one error.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use serde::Deserialize;
 
 use crate::parsers::generic::csv::{GenericCsv, GenericCsvConfig, ListOrString};
 use crate::parsers::generic::pyfmt;
-use crate::parsers::lists::support::{LineError, Lines, py_strip};
+use crate::parsers::lists::support::{LineError, Lines, py_strip, whole_text};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// How the report holds its objects.
@@ -238,15 +239,17 @@ impl FeedParser for GenericJson {
 
 impl GenericJson {
     fn parse_array(&self, report: &Report, parsed: &mut Parsed) {
-        let text = String::from_utf8_lossy(&report.raw);
-        let items = match serde_json::from_str::<serde_json::Value>(&text) {
+        let Some(text) = whole_text(&report.raw, parsed) else {
+            return;
+        };
+        let items = match serde_json::from_str::<serde_json::Value>(text) {
             Ok(serde_json::Value::Array(items)) => items,
             Ok(_) => {
-                parsed.error(1, None, "expected a JSON array of objects", &text);
+                parsed.error(1, None, "expected a JSON array of objects", text);
                 return;
             }
             Err(error) => {
-                parsed.error(1, None, format!("invalid JSON: {error}"), &text);
+                parsed.error(error.line() as u64, None, format!("invalid JSON: {error}"), text);
                 return;
             }
         };

@@ -19,6 +19,34 @@ pub use self::json::{GenericJson, GenericJsonConfig, JsonLayout};
 
 use crate::FeedParser;
 
+/// Builds a configurable parser of this group from its configuration as JSON (for
+/// `intelmq-json`, IntelMQ's parameters); None for a name that is not one of them. Unknown
+/// options and every bad value are reported at once.
+pub fn configured(
+    name: &str,
+    config: &serde_json::Value,
+) -> Option<Result<Box<dyn FeedParser>, Vec<String>>> {
+    fn boxed<P: FeedParser + 'static>(parser: P) -> Box<dyn FeedParser> {
+        Box::new(parser)
+    }
+    let options = |error: serde_json::Error| vec![format!("{name} configuration: {error}")];
+    Some(match name {
+        "generic-csv" => serde_json::from_value(config.clone())
+            .map_err(options)
+            .and_then(GenericCsv::from_config)
+            .map(boxed),
+        "generic-json" => serde_json::from_value(config.clone())
+            .map_err(options)
+            .and_then(GenericJson::from_config)
+            .map(boxed),
+        "intelmq-json" => serde_json::from_value(config.clone())
+            .map_err(options)
+            .and_then(IntelMqJson::from_config)
+            .map(boxed),
+        _ => return None,
+    })
+}
+
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     vec![
         Box::new(GenericCsv::unconfigured()),
@@ -46,21 +74,7 @@ mod tests {
         };
         let json: serde_json::Value =
             serde_json::from_str(config).unwrap_or_else(|e| panic!("@config of {parser}: {e}"));
-        let built: Result<Box<dyn FeedParser>, Vec<String>> = match parser {
-            "generic-csv" => serde_json::from_value(json)
-                .map_err(|e| vec![e.to_string()])
-                .and_then(GenericCsv::from_config)
-                .map(|p| Box::new(p) as Box<dyn FeedParser>),
-            "generic-json" => serde_json::from_value(json)
-                .map_err(|e| vec![e.to_string()])
-                .and_then(GenericJson::from_config)
-                .map(|p| Box::new(p) as Box<dyn FeedParser>),
-            "intelmq-json" => serde_json::from_value(json)
-                .map_err(|e| vec![e.to_string()])
-                .and_then(IntelMqJson::from_config)
-                .map(|p| Box::new(p) as Box<dyn FeedParser>),
-            other => panic!("no configurable parser {other}"),
-        };
+        let built = configured(parser, &json).unwrap_or_else(|| panic!("no configurable parser {parser}"));
         built.unwrap_or_else(|errors| panic!("@config of {parser}: {errors:?}"))
     }
 
@@ -197,63 +211,6 @@ mod tests {
                     prop_assert_eq!(raw.as_deref(), Some(event.raw.as_bytes()));
                 }
             }
-        }
-    }
-}
-
-// TEMPORARY differential harness (removed before hand-off).
-#[cfg(test)]
-mod diff_tmp {
-    #[test]
-    fn render_dir() {
-        let Ok(dir) = std::env::var("NERETVA_DIFF_DIR") else { return };
-        let mut stack = vec![std::path::PathBuf::from(dir)];
-        while let Some(path) = stack.pop() {
-            if path.is_dir() {
-                for entry in std::fs::read_dir(&path).into_iter().flatten().flatten() {
-                    stack.push(entry.path());
-                }
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "txt") {
-                continue;
-            }
-            let parser_name = path.parent().and_then(|p| p.parent()).and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let bytes = std::fs::read(&path).unwrap_or_default();
-            let mut rest: &[u8] = &bytes;
-            let mut url = None;
-            let mut config = None;
-            while rest.first() == Some(&b'@') {
-                let end = rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1);
-                let line = String::from_utf8_lossy(&rest[1..end]).trim_end().to_owned();
-                let (k, v) = line.split_once(' ').unwrap_or((&line, ""));
-                if k == "feed.url" { url = Some(v.to_owned()); }
-                if k == "config" { config = Some(v.to_owned()); }
-                rest = &rest[end..];
-            }
-            let mut report = crate::Report::new(&parser_name, neretva_event::parse_time("2024-05-10T00:00:00+00:00"), rest.to_vec());
-            report.feed_url = url;
-            let parser: Box<dyn crate::FeedParser> = match (parser_name.as_str(), config) {
-                ("generic-csv", Some(c)) => match serde_json::from_str(&c).map_err(|e| vec![e.to_string()]).and_then(super::GenericCsv::from_config) { Ok(p) => Box::new(p), Err(_) => continue },
-                ("intelmq-json", Some(c)) => match serde_json::from_str(&c).map_err(|e| vec![e.to_string()]).and_then(super::IntelMqJson::from_config) { Ok(p) => Box::new(p), Err(_) => continue },
-                (name, _) => match crate::parser(name) { Some(p) => p, None => continue },
-            };
-            let parsed = parser.parse(&report);
-            let mut out = String::new();
-            for event in &parsed.events {
-                out.push_str(&neretva_event::intelmq_json::to_line(&event.event));
-                out.push('\n');
-            }
-            let mut target = path.clone().into_os_string();
-            target.push(".ours");
-            let _ = std::fs::write(target, out);
-            let mut errors = String::new();
-            for error in &parsed.errors {
-                errors.push_str(&format!("{error} [raw {:?}]\n", error.raw));
-            }
-            let mut target = path.clone().into_os_string();
-            target.push(".ours_err");
-            let _ = std::fs::write(target, errors);
         }
     }
 }

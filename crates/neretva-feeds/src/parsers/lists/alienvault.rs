@@ -11,7 +11,9 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::lists::support::{LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id};
+use crate::parsers::lists::support::{
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator,
+};
 use crate::{Event, FeedParser, Parsed, Report};
 
 /// The AlienVault IP reputation list.
@@ -86,7 +88,7 @@ impl FeedParser for AlienVault {
 fn event(report: &Report, values: &[&str; 7], kind: &str) -> Result<Event, LineError> {
     let mut event = new_event(report);
     set_id(&mut event, FieldId::CLASSIFICATION_TYPE, classification(kind))?;
-    set_id(&mut event, FieldId::SOURCE_IP, py_strip(values[0]))?;
+    set_indicator(&mut event, FieldId::SOURCE_IP, py_strip(values[0]))?;
     let cc = py_strip(values[4]);
     if !cc.is_empty() {
         set_id(&mut event, FieldId::SOURCE_GEOLOCATION_CC, cc)?;

@@ -16,7 +16,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_time, url_file_name,
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator, set_time, url_file_name,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -118,19 +118,19 @@ fn event(report: &Report, kind: Kind, line: &str) -> Result<Event, LineError> {
         time.ok_or_else(|| LineError::field("time.source", format!("cannot parse the date {date:?}")))?;
     match kind {
         Kind::C2Ip => {
-            set_id(&mut event, FieldId::SOURCE_IP, indicator)?;
+            set_indicator(&mut event, FieldId::SOURCE_IP, indicator)?;
             set_time(&mut event, FieldId::TIME_SOURCE, time)?;
             set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "c2-server")?;
             set_id(&mut event, FieldId::STATUS, "online")?;
         }
         Kind::C2Domain => {
-            set_id(&mut event, FieldId::SOURCE_FQDN, indicator)?;
+            set_indicator(&mut event, FieldId::SOURCE_FQDN, indicator)?;
             set_time(&mut event, FieldId::TIME_SOURCE, time)?;
             set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "c2-server")?;
             set_id(&mut event, FieldId::STATUS, "online")?;
         }
         Kind::Dga => {
-            set_id(&mut event, FieldId::SOURCE_FQDN, indicator)?;
+            set_indicator(&mut event, FieldId::SOURCE_FQDN, indicator)?;
             set_time(&mut event, FieldId::TIME_SOURCE, time)?;
             set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "dga-domain")?;
         }

@@ -11,7 +11,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, url_file_name,
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator, url_file_name,
 };
 use crate::{Event, FeedParser, Parsed, Report};
 
@@ -119,7 +119,7 @@ impl FeedParser for BlocklistDe {
 
 fn event(report: &Report, mapping: &Mapping, line: &str) -> Result<Event, LineError> {
     let mut event = new_event(report);
-    set_id(&mut event, FieldId::SOURCE_IP, line)?;
+    set_indicator(&mut event, FieldId::SOURCE_IP, line)?;
     set_id(&mut event, FieldId::CLASSIFICATION_TYPE, mapping.classification)?;
     if let Some(application) = mapping.application {
         set_id(&mut event, FieldId::PROTOCOL_APPLICATION, application)?;

@@ -6,7 +6,9 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::lists::support::{LineError, Lines, invalid_utf8, new_event, push, set_id};
+use crate::parsers::lists::support::{
+    LineError, Lines, invalid_utf8, new_event, push, set_id, set_indicator,
+};
 use crate::{Event, FeedParser, Parsed, Report};
 
 /// The CINS Army list.
@@ -41,7 +43,7 @@ impl FeedParser for CiArmy {
 
 fn event(report: &Report, line: &str) -> Result<Event, LineError> {
     let mut event = new_event(report);
-    set_id(&mut event, FieldId::SOURCE_IP, line)?;
+    set_indicator(&mut event, FieldId::SOURCE_IP, line)?;
     set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "blacklist")?;
     Ok(event)
 }

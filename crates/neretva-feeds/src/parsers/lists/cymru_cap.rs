@@ -19,7 +19,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_json, set_time,
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator, set_json, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
@@ -113,7 +113,7 @@ fn columns(line: &str) -> Result<[&str; 6], LineError> {
 
 fn common(report: &Report, ip: &str, asn: &str, timestamp: &str) -> Result<Event, LineError> {
     let mut event = new_event(report);
-    set_id(&mut event, FieldId::SOURCE_IP, ip)?;
+    set_indicator(&mut event, FieldId::SOURCE_IP, ip)?;
     if asn != "0" {
         set_id(&mut event, FieldId::SOURCE_ASN, asn)?;
     }

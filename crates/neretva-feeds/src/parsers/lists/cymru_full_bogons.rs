@@ -10,13 +10,13 @@
 //! report.
 
 use neretva_event::FieldId;
+use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
     LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
-use time::OffsetDateTime;
 
 /// The Team Cymru full bogons lists.
 pub struct CymruFullBogons;

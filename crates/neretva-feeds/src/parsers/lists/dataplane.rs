@@ -7,13 +7,13 @@
 //! the first word of the AS name is kept, as IntelMQ does. `raw` is the stripped line.
 
 use neretva_event::FieldId;
+use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_time,
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
-use time::OffsetDateTime;
 
 /// The Dataplane.org reports.
 pub struct Dataplane;
@@ -207,7 +207,7 @@ fn event(report: &Report, line: &str) -> Result<Event, LineError> {
             .ok_or_else(|| LineError::field("source.as_name", "the AS name is empty"))?;
         set_id(&mut event, FieldId::SOURCE_AS_NAME, first_word)?;
     }
-    set_id(&mut event, FieldId::SOURCE_IP, py_strip(fields[2]))?;
+    set_indicator(&mut event, FieldId::SOURCE_IP, py_strip(fields[2]))?;
     if expected == 6 {
         // Kept as IntelMQ writes it: the first space becomes `T`, `+00:00` is appended.
         let first_seen = py_strip(fields[3]);

@@ -16,13 +16,13 @@
 //! - An empty network name is left out instead of being kept as an empty `extra` value.
 
 use neretva_event::FieldId;
+use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
     LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_json, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
-use time::OffsetDateTime;
 
 /// The DShield block list.
 pub struct DshieldBlock;

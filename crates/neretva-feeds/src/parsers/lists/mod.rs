@@ -8,6 +8,8 @@
 //!   `raw` is byte for byte what IntelMQ puts into its `raw` field.
 //! - A line that is not valid UTF-8 is an error of its own (IntelMQ silently drops the
 //!   undecodable bytes and parses what is left).
+//! - A line whose indicator (address, network, AS, URL or domain) is empty, `-` or `N/A`
+//!   is an error; IntelMQ ignores such a value and emits an event without an indicator.
 //! - A value IntelMQ ignores (`-`, `N/A`) where a list's indicator belongs is an error,
 //!   not an event without an indicator.
 //! - A bad line is a [`crate::ParseError`] and never stops the report; IntelMQ's bots that

@@ -5,7 +5,9 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::lists::support::{LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id};
+use crate::parsers::lists::support::{
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator,
+};
 use crate::{Event, FeedParser, Parsed, Report};
 
 /// The OpenPhish community feed.
@@ -42,6 +44,6 @@ impl FeedParser for OpenPhish {
 fn event(report: &Report, line: &str) -> Result<Event, LineError> {
     let mut event = new_event(report);
     set_id(&mut event, FieldId::CLASSIFICATION_TYPE, "phishing")?;
-    set_id(&mut event, FieldId::SOURCE_URL, line)?;
+    set_indicator(&mut event, FieldId::SOURCE_URL, line)?;
     Ok(event)
 }

@@ -16,15 +16,15 @@
 //!   `asn`/`cc`/`asname`/`rir`/`domain`, and `time.source` from the closing
 //!   `{"type": "metadata", "timestamp": …}` line.
 //! - An unparsable `Last-Modified` date is an error on its line, and the lines after it
-//!   carry no `time.source`; IntelMQ dropped the comment line the same way.
-
-use time::OffsetDateTime;
+//!   carry no `time.source`; IntelMQ keeps the unparsed text as the time and so fails
+//!   every later line.
 
 use neretva_event::FieldId;
+use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, py_strip_chars, set, set_id, set_time,
-    url_file_name,
+    LineError, Lines, invalid_utf8, new_event, push, py_strip, py_strip_chars, set, set_id, set_indicator,
+    set_time, url_file_name,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -139,7 +139,7 @@ fn text_line(
                 return Err(LineError::line("expected `<network> ; <SBL id>`, found no `;`"));
             };
             let blocklist = blocklist.split(';').next().unwrap_or("");
-            set_id(&mut event, FieldId::SOURCE_NETWORK, py_strip(network))?;
+            set_indicator(&mut event, FieldId::SOURCE_NETWORK, py_strip(network))?;
             set(&mut event, "extra.blocklist", py_strip(blocklist))?;
         }
         Kind::Asn => {
@@ -151,7 +151,7 @@ fn text_line(
                     "expected `AS<number> ; <CC> | <AS name>`, found fewer than 3 columns",
                 ));
             };
-            set_id(&mut event, FieldId::SOURCE_ASN, py_strip(py_strip_chars(asn, "AS")))?;
+            set_indicator(&mut event, FieldId::SOURCE_ASN, py_strip(py_strip_chars(asn, "AS")))?;
             set_id(&mut event, FieldId::SOURCE_AS_NAME, py_strip(name))?;
             let cc = py_strip(cc);
             if !cc.is_empty() {
@@ -171,7 +171,13 @@ fn is_metadata(line: &str) -> bool {
 
 /// The `timestamp` of the metadata line the JSON lists end with, looked for from the end.
 fn json_metadata_time(raw: &[u8]) -> Option<OffsetDateTime> {
-    let text = std::str::from_utf8(raw.get(raw.len().saturating_sub(4096)..)?).ok()?;
+    // The last 4 KiB, from a line start so no character is cut.
+    let window = raw.get(raw.len().saturating_sub(4096)..)?;
+    let window = match window.iter().position(|&b| b == b'\n') {
+        Some(index) if window.len() < raw.len() => &window[index + 1..],
+        _ => window,
+    };
+    let text = std::str::from_utf8(window).ok()?;
     let line = text.lines().rev().map(py_strip).find(|line| !line.is_empty())?;
     if !line.starts_with('{') || !is_metadata(line) {
         return None;
@@ -188,7 +194,7 @@ fn json_line(report: &Report, line: &str, time_source: Option<OffsetDateTime>) -
     let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(py_strip);
     let mut event = start(report, time_source)?;
     if let Some(cidr) = text("cidr") {
-        set_id(&mut event, FieldId::SOURCE_NETWORK, cidr)?;
+        set_indicator(&mut event, FieldId::SOURCE_NETWORK, cidr)?;
         if let Some(sbl) = text("sblid") {
             set(&mut event, "extra.blocklist", sbl)?;
         }
@@ -198,7 +204,7 @@ fn json_line(report: &Report, line: &str, time_source: Option<OffsetDateTime>) -
             serde_json::Value::String(s) => py_strip(py_strip_chars(s, "AS")).to_owned(),
             _ => return Err(LineError::field("source.asn", "`asn` is not a number")),
         };
-        set_id(&mut event, FieldId::SOURCE_ASN, &asn)?;
+        set_indicator(&mut event, FieldId::SOURCE_ASN, &asn)?;
         if let Some(name) = text("asname").filter(|s| !s.is_empty()) {
             set_id(&mut event, FieldId::SOURCE_AS_NAME, name)?;
         }

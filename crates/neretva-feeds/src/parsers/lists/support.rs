@@ -128,6 +128,17 @@ pub(crate) fn set_id(event: &mut Event, id: FieldId, value: &str) -> Result<(), 
     event.set_id(id, value).map_err(LineError::from)
 }
 
+/// Sets the field a list is about (its address, network, URL…): unlike [`set_id`], a
+/// value IntelMQ would ignore (`""`, `"-"`, `"N/A"`) is an error, since an event without
+/// its indicator says nothing.
+#[inline]
+pub(crate) fn set_indicator(event: &mut Event, id: FieldId, value: &str) -> Result<(), LineError> {
+    if neretva_event::IGNORED_VALUES.contains(&value) {
+        return Err(LineError::field(id.spec().name, format!("{value:?} is no value")));
+    }
+    set_id(event, id, value)
+}
+
 /// Sets a date-time field.
 #[inline]
 pub(crate) fn set_time(event: &mut Event, id: FieldId, time: OffsetDateTime) -> Result<(), LineError> {
@@ -177,6 +188,23 @@ pub(crate) fn invalid_utf8(parsed: &mut Parsed, line: u64, bytes: &[u8]) {
     parsed.records += 1;
     let lossy = String::from_utf8_lossy(bytes);
     parsed.error(line, None, "line is not valid UTF-8", &lossy);
+}
+
+/// The whole report as text, for formats parsed as one document; a report that is not
+/// valid UTF-8 is one error (at the line of the first bad byte) and nothing is parsed.
+pub(crate) fn whole_text<'a>(raw: &'a [u8], parsed: &mut Parsed) -> Option<&'a str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            let at = error.valid_up_to();
+            let line = 1 + raw[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+            let start = raw[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let end = raw[at..].iter().position(|&b| b == b'\n').map_or(raw.len(), |i| at + i);
+            let lossy = String::from_utf8_lossy(&raw[start..end]);
+            parsed.error(line, None, format!("the report is not valid UTF-8 (byte {at})"), &lossy);
+            None
+        }
+    }
 }
 
 /// The file name at the end of a URL's path (`posixpath.basename(urlparse(url).path)`).

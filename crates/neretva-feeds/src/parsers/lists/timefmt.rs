@@ -452,12 +452,12 @@ pub(crate) fn strptime(text: &str, format: &str) -> Option<OffsetDateTime> {
             let directive = chars.next()?;
             match directive {
                 'Y' => {
-                    let (value, rest) = take_digits(input, 1, 4)?;
+                    let (value, rest) = take_digits(input, 4, 4)?;
                     f.year = Some(i32::try_from(value).ok()?);
                     input = rest;
                 }
                 'y' => {
-                    let (value, rest) = take_digits(input, 1, 2)?;
+                    let (value, rest) = take_digits(input, 2, 2)?;
                     let value = i32::try_from(value).ok()?;
                     f.year = Some(if value < 69 { 2000 + value } else { 1900 + value });
                     input = rest;
@@ -647,5 +647,8 @@ mod tests {
             "2019-03-26T12:02:03+00:00"
         );
         assert_eq!(t("2019-03-26x", "%Y-%m-%d"), "-");
+        // Python's `%Y` takes exactly four digits and `%y` two.
+        assert_eq!(t("4.5.204 23:05", "%d.%m.%Y %H:%M"), "-");
+        assert_eq!(t("4.5.4", "%d.%m.%y"), "-");
     }
 }

@@ -1,0 +1,50 @@
+//! Parses one report file with one parser and prints a JSON line of throughput figures; used by
+//! `bench/feeds.sh` to time Neretva's parsers on exactly the files IntelMQ is timed on.
+//!
+//! `cargo run --release -p neretva-feeds --example parse_file -- PARSER FILE [RUNS]`
+
+use std::time::Instant;
+
+use neretva_feeds::Report;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(parser_name), Some(path)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: parse_file PARSER FILE [RUNS]");
+        std::process::exit(2);
+    };
+    let runs: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let Some(parser) = neretva_feeds::parser(parser_name) else {
+        eprintln!("unknown parser {parser_name:?}");
+        std::process::exit(2);
+    };
+    let data = std::fs::read(path).unwrap_or_else(|error| {
+        eprintln!("cannot read {path}: {error}");
+        std::process::exit(2);
+    });
+    let file_name = std::path::Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+    let mut best = f64::MAX;
+    let mut counts = (0, 0, 0);
+    for _ in 0..runs {
+        let mut report = Report::new(parser_name, Some(time::OffsetDateTime::now_utc()), data.clone());
+        report.extra.push(("file_name".to_owned(), serde_json::Value::String(file_name.clone())));
+        let started = Instant::now();
+        let parsed = parser.parse(&report);
+        let seconds = started.elapsed().as_secs_f64();
+        best = best.min(seconds);
+        counts = (parsed.records, parsed.events.len(), parsed.errors.len());
+        drop(parsed);
+    }
+    let peak_rss_kb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| status.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|line| line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        .unwrap_or(0);
+    println!(
+        "{{\"parser\":\"{parser_name}\",\"records\":{},\"events\":{},\"errors\":{},\"seconds\":{best:.6},\"rate_per_s\":{:.0},\"peak_rss_kb\":{peak_rss_kb}}}",
+        counts.0,
+        counts.1,
+        counts.2,
+        counts.1 as f64 / best
+    );
+}
