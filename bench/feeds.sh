@@ -26,7 +26,7 @@ cp "$HERE/../../reference/shadowserver/intelmq.json" "$INTELMQ_ROOT_DIR/var/lib/
 SCAN="$IN/2026-03-01-scan_dns-at-geo-$N.csv"
 BIG="$IN/2026-03-01-scan_dns-at-geo-1000000.csv"
 
-(cd "$ROOT" && cargo build --release -q -p neretva -p neretva-feeds --example parse_file)
+(cd "$ROOT" && cargo build --release -q -p neretva && cargo build --release -q -p neretva-feeds --example parse_file)
 NERETVA="$ROOT/target/release/neretva"
 PARSE="$ROOT/target/release/examples/parse_file"
 

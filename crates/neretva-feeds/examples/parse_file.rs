@@ -7,6 +7,9 @@ use std::time::Instant;
 
 use neretva_feeds::Report;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(parser_name), Some(path)) = (args.get(1), args.get(2)) else {

@@ -48,6 +48,10 @@ pub struct FeedConfig {
     /// Options of configurable parsers (generic CSV and JSON mappings, Shadowserver report type).
     #[serde(default)]
     pub parser_options: BTreeMap<String, serde_json::Value>,
+    /// Where `neretva serve` gets the feed's reports from (a directory, a URL or a file); none
+    /// means only `neretva ingest` and uploads bring them in.
+    #[serde(default)]
+    pub source: Option<crate::sources::SourceConfig>,
 }
 
 /// Deduplication: events with equal key fields within the window are stored once.
@@ -113,6 +117,9 @@ impl PipelineConfig {
                 if !(0.0..=100.0).contains(&accuracy) {
                     errors.push(format!("{at}: accuracy {accuracy} must be 0 to 100"));
                 }
+            }
+            if let Some(source) = &feed.source {
+                errors.extend(source.check().into_iter().map(|e| format!("{at}: {e}")));
             }
         }
         for field in &self.dedup.fields {

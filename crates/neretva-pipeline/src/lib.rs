@@ -14,6 +14,7 @@
 pub mod config;
 pub mod process;
 pub mod sinks;
+pub mod sources;
 pub mod transforms;
 
 pub use crate::config::PipelineConfig;

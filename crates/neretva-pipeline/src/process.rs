@@ -208,7 +208,7 @@ impl Pipeline {
         let mut outcome = Outcome { errors: parsed.errors, ..Outcome::default() };
         outcome.counts.records = parsed.records;
         outcome.counts.errors = outcome.errors.len() as u64;
-        let mut seen_in_dry_run: HashSet<String> = HashSet::new();
+        let mut seen_in_run: HashSet<u128> = HashSet::new();
         let mut parsed_events = parsed.events.into_iter().peekable();
         while parsed_events.peek().is_some() {
             let mut batch: Vec<(Event, u64, String, Vec<Uuid>)> = Vec::with_capacity(BATCH);
@@ -233,6 +233,8 @@ impl Pipeline {
                 }
             }
             if let Some((fields, window)) = &self.dedup_fields {
+                // Repeats within this run of the report are found here; the store finds
+                // repeats of other reports within the window.
                 let keys: Vec<DedupKey> = batch
                     .iter()
                     .map(|(event, ..)| DedupKey {
@@ -241,11 +243,16 @@ impl Pipeline {
                         report_id: report_id.unwrap_or_else(Uuid::nil),
                     })
                     .collect();
-                let duplicates = if options.dry_run {
-                    keys.iter().map(|key| !seen_in_dry_run.insert(key.key.clone())).collect()
-                } else {
-                    context.store.dedup_check(&keys, context.now - *window).await?
-                };
+                let mut duplicates: Vec<bool> = keys.iter().map(|key| !seen_in_run.insert(key_prefix(&key.key))).collect();
+                if !options.dry_run {
+                    let fresh: Vec<DedupKey> =
+                        keys.into_iter().zip(&duplicates).filter(|(_, dup)| !**dup).map(|(key, _)| key).collect();
+                    let stored = context.store.dedup_check(&fresh, context.now - *window).await?;
+                    let mut stored = stored.into_iter();
+                    for duplicate in duplicates.iter_mut().filter(|dup| !**dup) {
+                        *duplicate = stored.next().unwrap_or(false);
+                    }
+                }
                 let before = batch.len();
                 if options.keep_events {
                     let mut flags = duplicates.iter();
@@ -284,6 +291,7 @@ impl Pipeline {
                 }));
             }
         }
+        record_metrics(&feed.config.name, &outcome.counts);
         if let Some(report_id) = report_id {
             let errors: Vec<ReportError> = outcome
                 .errors
@@ -295,6 +303,28 @@ impl Pipeline {
         }
         Ok(outcome)
     }
+}
+
+/// The first 128 bits of a hex key: enough to tell keys of one report apart.
+fn key_prefix(key: &str) -> u128 {
+    u128::from_str_radix(key.get(..32).unwrap_or(key), 16).unwrap_or_default()
+}
+
+/// Counts what each component of the pipeline received, sent, dropped and failed on, by feed:
+/// the parser (records in, events out, errors), the rules (dropped), deduplication (dropped as
+/// duplicates) and the store (events sent).
+fn record_metrics(feed: &str, counts: &ReportCounts) {
+    let feed = feed.to_owned();
+    let counter = |name: &'static str, component: &'static str, value: u64| {
+        metrics::counter!(name, "feed" => feed.clone(), "component" => component).increment(value);
+    };
+    counter("neretva_pipeline_received_total", "parser", counts.records);
+    counter("neretva_pipeline_errors_total", "parser", counts.errors);
+    counter("neretva_pipeline_sent_total", "parser", counts.records - counts.errors.min(counts.records));
+    counter("neretva_pipeline_dropped_total", "rules", counts.dropped);
+    counter("neretva_pipeline_dropped_total", "dedupe", counts.duplicates);
+    counter("neretva_pipeline_sent_total", "store", counts.events);
+    metrics::counter!("neretva_pipeline_reports_total", "feed" => feed).increment(1);
 }
 
 /// Adds AS number, AS name, network and country to the source and destination addresses,

@@ -53,6 +53,11 @@ const READERS: usize = 4;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many prepared statements each connection keeps.
 const STATEMENT_CACHE: usize = 64;
+/// The page cache of the writer and of each reader, in KiB (SQLite's negative `cache_size`).
+const WRITER_CACHE_KIB: i64 = 65_536;
+const READER_CACHE_KIB: i64 = 16_384;
+/// The size a checkpointed WAL file is truncated to, so one large batch does not leave it large.
+const WAL_SIZE_LIMIT: i64 = 128 * 1024 * 1024;
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -97,7 +102,11 @@ fn configure_pragmas(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    if !writer {
+    if writer {
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+    } else {
+        conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
         conn.pragma_update(None, "query_only", "ON")?;
     }
     Ok(())

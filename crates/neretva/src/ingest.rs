@@ -36,6 +36,7 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
                 documentation: None,
                 accuracy: None,
                 parser_options: BTreeMap::new(),
+                source: None,
             });
         }
     }

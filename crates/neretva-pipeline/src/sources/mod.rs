@@ -1,0 +1,396 @@
+//! Sources: what brings reports into the pipeline while `neretva serve` runs.
+//!
+//! A feed with a `source` gets one task from [`run`]:
+//!
+//! - `directory`: every `poll_seconds`, files matching `pattern` are read once their size and
+//!   modification time are the same as at the previous poll (so files still being written are
+//!   left alone), then moved to `done_dir` if there is one, or else remembered in memory by
+//!   name, size and modification time (the store keeps a report's content once anyway).
+//! - `http`: every `interval_minutes`, a conditional GET (`If-None-Match`,
+//!   `If-Modified-Since`); `304 Not Modified` means nothing new.
+//! - `file`: read once at start.
+//!
+//! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip) and
+//! each resulting report goes to [`Pipeline::ingest`]. A failing poll is logged and retried at
+//! the next interval; it never stops another feed.
+//!
+//! The source stored with each report says where it came from: `file:<path>` for a file read
+//! as it is; `file:<path>/<name>` for report `<name>` decompressed from the file at `<path>`
+//! (a gzip or bzip2 file, or a member of a zip archive), so the parser sees `<name>` as the
+//! report's file name (Shadowserver detects its report type from it); and `url:<url>#<name>`
+//! for a download, where `<url>` has neither its query nor credentials, which may hold keys.
+//!
+//! Metrics (through the `metrics` facade): `neretva_source_reports_total{feed,source}` counts
+//! reports ingested, `neretva_source_errors_total{feed,source}` failed polls, reads and
+//! ingestions, and `neretva_source_bytes_total{feed}` the bytes read or downloaded, before
+//! decompression; `source` is the source's kind (`directory`, `http` or `file`).
+
+mod decompress;
+mod directory;
+mod http;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_store::Store;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use crate::sources::decompress::{
+    DecompressLimits, MAX_COMPRESSION_RATIO, MAX_ZIP_ENTRIES, ZIP_TOTAL_FACTOR, decompress,
+};
+pub use crate::sources::directory::{matches_pattern, report_source};
+pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
+
+use crate::config::FeedConfig;
+use crate::process::{Context, IngestOptions, Outcome, Pipeline, PipelineError};
+
+/// Where a feed's reports come from while `neretva serve` runs (`[pipeline.feeds.source]`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// A directory polled for new files.
+    Directory(DirectorySourceConfig),
+    /// A URL polled with conditional GET requests.
+    Http(HttpSourceConfig),
+    /// A file read once at start.
+    File(FileSourceConfig),
+}
+
+/// `kind = "directory"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySourceConfig {
+    pub path: PathBuf,
+    /// A file name pattern where `*` matches any characters and `?` one, e.g. `"*.csv"`; every
+    /// file by default. Names starting with a dot are never read.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u64,
+    /// Processed files are moved here; without it they stay and are remembered in memory.
+    #[serde(default)]
+    pub done_dir: Option<PathBuf>,
+}
+
+/// `kind = "http"`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSourceConfig {
+    /// An `http` or `https` URL.
+    pub url: String,
+    #[serde(default = "default_interval_minutes")]
+    pub interval_minutes: u64,
+    /// For the whole request, body included.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+    /// Request headers, e.g. an API key. Their values are never logged.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The report's file name (Shadowserver detects its report type from it); by default the
+    /// name of the response's `Content-Disposition`, or else the URL's last path segment.
+    #[serde(default)]
+    pub file_name: Option<String>,
+}
+
+/// `kind = "file"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSourceConfig {
+    pub path: PathBuf,
+}
+
+fn default_poll_seconds() -> u64 {
+    30
+}
+
+fn default_interval_minutes() -> u64 {
+    60
+}
+
+fn default_timeout_seconds() -> u64 {
+    60
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceConfig::Directory(config) => f.debug_tuple("Directory").field(config).finish(),
+            SourceConfig::Http(config) => f.debug_tuple("Http").field(config).finish(),
+            SourceConfig::File(config) => f.debug_tuple("File").field(config).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpSourceConfig {
+    // Header values may be keys: only their names are shown, and the URL without its query.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url =
+            reqwest::Url::parse(&self.url).map_or_else(|_| "<invalid>".to_owned(), |url| redact_url(&url));
+        f.debug_struct("HttpSourceConfig")
+            .field("url", &url)
+            .field("interval_minutes", &self.interval_minutes)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("file_name", &self.file_name)
+            .finish()
+    }
+}
+
+impl SourceConfig {
+    /// The source's kind as configured, also the `source` label of its metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceConfig::Directory(_) => "directory",
+            SourceConfig::Http(_) => "http",
+            SourceConfig::File(_) => "file",
+        }
+    }
+
+    /// Checks what can be checked without IO; returns every problem, each starting with the
+    /// key it is about (`source.url: ...`).
+    pub fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        match self {
+            SourceConfig::Directory(config) => {
+                if config.path.as_os_str().is_empty() {
+                    errors.push("source.path: must not be empty".to_owned());
+                }
+                if let Some(pattern) = &config.pattern
+                    && (pattern.is_empty() || pattern.contains(['/', '\\']))
+                {
+                    errors.push(format!(
+                        "source.pattern: {pattern:?} must be a file name pattern such as \"*.csv\""
+                    ));
+                }
+                if config.poll_seconds == 0 {
+                    errors.push("source.poll_seconds: must be at least 1".to_owned());
+                }
+                if let Some(done_dir) = &config.done_dir {
+                    if done_dir.as_os_str().is_empty() {
+                        errors.push("source.done_dir: must not be empty".to_owned());
+                    } else if *done_dir == config.path {
+                        errors.push("source.done_dir: must not be the watched directory".to_owned());
+                    }
+                }
+            }
+            SourceConfig::Http(config) => {
+                match reqwest::Url::parse(&config.url) {
+                    Err(error) => errors.push(format!("source.url: not a valid URL: {error}")),
+                    Ok(url) => {
+                        if !matches!(url.scheme(), "http" | "https") {
+                            errors.push(format!(
+                                "source.url: the scheme must be http or https, not {:?}",
+                                url.scheme()
+                            ));
+                        } else if url.host_str().is_none_or(str::is_empty) {
+                            errors.push("source.url: has no host".to_owned());
+                        }
+                    }
+                }
+                if config.interval_minutes == 0 {
+                    errors.push("source.interval_minutes: must be at least 1".to_owned());
+                }
+                if config.timeout_seconds == 0 {
+                    errors.push("source.timeout_seconds: must be at least 1".to_owned());
+                }
+                for (name, value) in &config.headers {
+                    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                        errors.push(format!("source.headers: {name:?} is not a valid header name"));
+                    }
+                    // The value may be a key: it is not repeated in the message.
+                    if reqwest::header::HeaderValue::from_str(value).is_err() {
+                        errors.push(format!(
+                            "source.headers: the value of {name:?} is not a valid header value"
+                        ));
+                    }
+                }
+                if let Some(file_name) = &config.file_name
+                    && (file_name.trim().is_empty() || file_name.contains(['/', '\\']))
+                {
+                    errors.push(format!("source.file_name: {file_name:?} must be a file name, without '/'"));
+                }
+            }
+            SourceConfig::File(config) => {
+                if config.path.as_os_str().is_empty() {
+                    errors.push("source.path: must not be empty".to_owned());
+                }
+            }
+        }
+        errors
+    }
+}
+
+/// Why a source could not bring a report in.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{name}: more than {limit} bytes, over the report size limit (pipeline.limits.max_report_bytes)")]
+    TooLarge { name: String, limit: u64 },
+    #[error("{name}: the archive's members hold more than {limit} bytes in total, over its limit")]
+    ArchiveTooLarge { name: String, limit: u64 },
+    #[error("{name}: the archive has {entries} entries, over the limit of {limit}")]
+    TooManyEntries { name: String, entries: u64, limit: usize },
+    #[error(
+        "{name}: member {member:?} is compressed more than {limit} to 1, refused as a decompression bomb"
+    )]
+    CompressionRatio { name: String, member: String, limit: u64 },
+    #[error("{name}: cannot decompress {format} data: {detail}")]
+    Corrupt { name: String, format: &'static str, detail: String },
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("cannot move {from} to {to}: {source}")]
+    Move { from: String, to: String, source: std::io::Error },
+    #[error(
+        "{url}: download aborted after {limit} bytes, over the report size limit (pipeline.limits.max_report_bytes)"
+    )]
+    DownloadTooLarge { url: String, limit: u64 },
+    #[error("{url}: {detail}")]
+    Http { url: String, detail: String },
+    #[error("{url}: the server answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: cannot set up the HTTP client: {detail}")]
+    Client { url: String, detail: String },
+    #[error("{name}: {detail}")]
+    Task { name: String, detail: String },
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+impl SourceError {
+    /// Whether trying again later may succeed (an IO, network or store failure), as opposed
+    /// to a report that will fail the same way every time (too large, corrupt).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SourceError::Read { .. }
+            | SourceError::Move { .. }
+            | SourceError::Http { .. }
+            | SourceError::Status { .. }
+            | SourceError::Client { .. }
+            | SourceError::Task { .. } => true,
+            SourceError::Pipeline(error) => matches!(error, PipelineError::Store(_) | PipelineError::Sink(_)),
+            SourceError::TooLarge { .. }
+            | SourceError::ArchiveTooLarge { .. }
+            | SourceError::TooManyEntries { .. }
+            | SourceError::CompressionRatio { .. }
+            | SourceError::Corrupt { .. }
+            | SourceError::DownloadTooLarge { .. } => false,
+        }
+    }
+}
+
+/// The current constituency index, asked for at every ingestion so registry changes apply.
+pub type IndexFn = Arc<dyn Fn() -> Arc<ConstituencyIndex> + Send + Sync>;
+
+/// Starts one task per feed with a source and returns their handles. The tasks stop promptly
+/// when `shutdown` turns true (or its sender is dropped); an ingestion interrupted that way
+/// is processed again from the start next time, as the pipeline does after a restart.
+///
+/// Must be called within a Tokio runtime.
+pub fn run(
+    pipeline: Arc<Pipeline>,
+    feeds: Vec<FeedConfig>,
+    limits: DecompressLimits,
+    store: Arc<dyn Store>,
+    index: IndexFn,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    for feed in feeds {
+        let Some(source) = feed.source else { continue };
+        let ingester = Ingester {
+            pipeline: Arc::clone(&pipeline),
+            store: Arc::clone(&store),
+            index: Arc::clone(&index),
+            feed: feed.name,
+            kind: source.kind(),
+        };
+        tracing::info!(feed = %ingester.feed, source = ingester.kind, "Feed source started.");
+        let shutdown = shutdown.clone();
+        handles.push(match source {
+            SourceConfig::Directory(config) => {
+                tokio::spawn(directory::watch_directory(ingester, config, limits, shutdown))
+            }
+            SourceConfig::Http(config) => tokio::spawn(http::poll_url(ingester, config, limits, shutdown)),
+            SourceConfig::File(config) => {
+                tokio::spawn(directory::read_file_once(ingester, config, limits, shutdown))
+            }
+        });
+    }
+    handles
+}
+
+/// Completes once `shutdown` is true or its sender is gone.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// What every source task needs to ingest a report and account for it.
+#[derive(Clone)]
+pub(crate) struct Ingester {
+    pipeline: Arc<Pipeline>,
+    store: Arc<dyn Store>,
+    index: IndexFn,
+    feed: String,
+    kind: &'static str,
+}
+
+impl Ingester {
+    /// Ingests one report and logs and counts the outcome.
+    async fn ingest(&self, source: &str, data: Vec<u8>) -> Result<Outcome, SourceError> {
+        let index = (self.index)();
+        let context =
+            Context { store: self.store.as_ref(), index: &index, now: time::OffsetDateTime::now_utc() };
+        match self.pipeline.ingest(&context, &self.feed, source, data, IngestOptions::default()).await {
+            Ok(outcome) => {
+                metrics::counter!("neretva_source_reports_total", "feed" => self.feed.clone(), "source" => self.kind)
+                    .increment(1);
+                let report = outcome.report.as_ref().map(|report| report.id.to_string()).unwrap_or_default();
+                if outcome.already_stored {
+                    tracing::info!(feed = %self.feed, source, report, "Report already stored; not processed again.");
+                } else {
+                    tracing::info!(
+                        feed = %self.feed,
+                        source,
+                        report,
+                        records = outcome.counts.records,
+                        events = outcome.counts.events,
+                        errors = outcome.counts.errors,
+                        duplicates = outcome.counts.duplicates,
+                        dropped = outcome.counts.dropped,
+                        "Report ingested."
+                    );
+                }
+                Ok(outcome)
+            }
+            Err(error) => Err(SourceError::Pipeline(error)),
+        }
+    }
+
+    /// Counts bytes read or downloaded, before decompression.
+    fn received(&self, bytes: usize) {
+        metrics::counter!("neretva_source_bytes_total", "feed" => self.feed.clone()).increment(bytes as u64);
+    }
+
+    /// Logs and counts a failure.
+    fn failed(&self, error: &SourceError) {
+        metrics::counter!("neretva_source_errors_total", "feed" => self.feed.clone(), "source" => self.kind)
+            .increment(1);
+        tracing::warn!(feed = %self.feed, source = self.kind, error = %error, "Feed source failed.");
+    }
+}
+
+/// Runs blocking work (file IO, decompression) off the async threads.
+async fn blocking<T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(error) => {
+            Err(SourceError::Task { name: name.to_owned(), detail: format!("the worker failed: {error}") })
+        }
+    }
+}

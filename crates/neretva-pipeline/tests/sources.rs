@@ -1,0 +1,680 @@
+//! Sources end to end, hermetically: decompression with limits, an HTTP server on 127.0.0.1
+//! written by hand, and a polled directory, ingesting into a real SQLite store.
+
+// The helpers fail their test loudly, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_pipeline::sources::{self, DecompressLimits, HttpSource, HttpSourceConfig, SourceError};
+use neretva_pipeline::{Pipeline, PipelineConfig};
+use neretva_store::Store;
+use neretva_store::feeds::{ReportInfo, ReportQuery};
+use neretva_store_sqlite::SqliteStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const MIB: u64 = 1024 * 1024;
+
+/// A Shadowserver `scan_dns` report with one line per address.
+fn scan_dns(ips: &[String]) -> Vec<u8> {
+    let mut raw = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ips {
+        raw.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"SARAJEVO\",\"SARAJEVO\",\"517311\",\"\",\"Communications\",\"9.11.4\",\"42.5\"\n"
+        ));
+    }
+    raw.into_bytes()
+}
+
+fn ips(first: u8, count: u8) -> Vec<String> {
+    (first..first + count).map(|i| format!("192.0.2.{i}")).collect()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn bzip2(data: &[u8]) -> Vec<u8> {
+    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A zip archive of the given members (deflated); names ending in `/` are directories.
+fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in members {
+        if name.ends_with('/') {
+            writer.add_directory(*name, options).unwrap();
+        } else {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(data).unwrap();
+        }
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+/// A single gzip member inflating to `mib` MiB of zeros, built without materialising them: one
+/// deflated MiB of zeros ending in a full flush (which makes it independent of what came before)
+/// repeated, then the final block. Its CRC and size are wrong on purpose: a decompressor reading
+/// to the end would fail on them rather than on the size limit.
+fn gzip_bomb(mib: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let zeros = vec![0u8; 1 << 20];
+    let mut compress = Compress::new(Compression::best(), false);
+    let mut block = Vec::with_capacity(1 << 16);
+    compress.compress_vec(&zeros, &mut block, FlushCompress::Full).unwrap();
+    assert_eq!(compress.total_in(), 1 << 20, "the whole MiB went into one block");
+    let mut end = Vec::with_capacity(64);
+    compress.compress_vec(&[], &mut end, FlushCompress::Finish).unwrap();
+    let mut stream = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    for _ in 0..mib {
+        stream.extend_from_slice(&block);
+    }
+    stream.extend_from_slice(&end);
+    stream.extend_from_slice(&[0; 8]);
+    stream
+}
+
+fn error_text<T: std::fmt::Debug>(result: Result<T, SourceError>) -> String {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn gzip_bzip2_and_zip_are_unpacked_and_plain_data_passes() {
+    let limits = DecompressLimits::new(MIB);
+    let csv = scan_dns(&ips(1, 3));
+
+    let out = sources::decompress("2026-11-27-scan_dns-bih-geo.csv.gz", gzip(&csv), &limits).unwrap();
+    assert_eq!(out, vec![("2026-11-27-scan_dns-bih-geo.csv".to_owned(), csv.clone())]);
+    // Detected by its magic bytes whatever its name says.
+    let out = sources::decompress("download", gzip(&csv), &limits).unwrap();
+    assert_eq!(out, vec![("download".to_owned(), csv.clone())]);
+
+    let out = sources::decompress("x.csv.bz2", bzip2(&csv), &limits).unwrap();
+    assert_eq!(out, vec![("x.csv".to_owned(), csv.clone())]);
+
+    let archive = zip(&[("a.csv", &csv), ("sub/", b""), ("sub/b.csv", b"b\n"), ("empty.csv", b"")]);
+    let out = sources::decompress("reports.zip", archive, &limits).unwrap();
+    let names: Vec<&str> = out.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["a.csv", "sub/b.csv", "empty.csv"]);
+    assert_eq!(out[0].1, csv);
+    assert_eq!(out[1].1, b"b\n");
+
+    let out = sources::decompress("x.csv", csv.clone(), &limits).unwrap();
+    assert_eq!(out, vec![("x.csv".to_owned(), csv)]);
+
+    // A file named like an archive that is not one is an error naming it.
+    let text = error_text(sources::decompress("x.csv.gz", b"a,b\n".to_vec(), &limits));
+    assert!(text.starts_with("x.csv.gz: cannot decompress gzip data"), "{text}");
+    let text = error_text(sources::decompress("x.zip", b"a,b\n".to_vec(), &limits));
+    assert!(text.starts_with("x.zip: cannot decompress zip data"), "{text}");
+}
+
+#[test]
+fn a_gzip_bomb_is_stopped_at_the_limit() {
+    // 1 GiB of zeros in about a megabyte.
+    let bomb = gzip_bomb(1024);
+    assert!(bomb.len() < 8 * MIB as usize, "{}", bomb.len());
+    let started = std::time::Instant::now();
+    let text = error_text(sources::decompress("bomb.csv.gz", bomb, &DecompressLimits::new(MIB)));
+    assert_eq!(
+        text,
+        "bomb.csv.gz: more than 1048576 bytes, over the report size limit (pipeline.limits.max_report_bytes)"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    // Within the limit, the same construction inflates (up to its wrong checksum), which shows
+    // that the limit, not the end of the stream, stopped the bomb above.
+    let text = error_text(sources::decompress("small.gz", gzip_bomb(2), &DecompressLimits::new(4 * MIB)));
+    assert!(text.starts_with("small.gz: cannot decompress gzip data"), "{text}");
+}
+
+#[test]
+fn zip_archives_with_too_many_entries_bombs_or_too_much_in_total_are_refused() {
+    let limits = DecompressLimits::new(MIB);
+    let names: Vec<String> = (0..1001).map(|i| format!("{i}.csv")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|name| (name.as_str(), &b"x\n"[..])).collect();
+    let text = error_text(sources::decompress("many.zip", zip(&members), &limits));
+    assert_eq!(text, "many.zip: the archive has 1001 entries, over the limit of 1000");
+    // 1000 is fine.
+    assert_eq!(sources::decompress("many.zip", zip(&members[..1000]), &limits).unwrap().len(), 1000);
+
+    // 16 MiB of zeros deflate about 1000 to 1.
+    let zeros = vec![0u8; 16 * MIB as usize];
+    let bomb = zip(&[("ok.csv", b"a\n"), ("zeros.csv", &zeros)]);
+    let text = error_text(sources::decompress("bomb.zip", bomb, &DecompressLimits::new(64 * MIB)));
+    assert_eq!(
+        text,
+        "bomb.zip: member \"zeros.csv\" is compressed more than 200 to 1, refused as a decompression bomb"
+    );
+
+    // Each member within the report limit, but more than the archive's total.
+    let text_member: Vec<u8> =
+        (0..600_000u32).map(|i| b'a' + (i.wrapping_mul(2_654_435_761) >> 27) as u8).collect();
+    let archive = zip(&[("a.csv", &text_member), ("b.csv", &text_member)]);
+    let limits = DecompressLimits { max_total_bytes: MIB, ..DecompressLimits::new(MIB) };
+    let text = error_text(sources::decompress("total.zip", archive.clone(), &limits));
+    assert_eq!(
+        text,
+        "total.zip: the archive's members hold more than 1048576 bytes in total, over its limit"
+    );
+    // A member over the report limit names the member.
+    let text = error_text(sources::decompress("total.zip", archive, &DecompressLimits::new(500_000)));
+    assert!(text.starts_with("total.zip/a.csv: more than 500000 bytes"), "{text}");
+}
+
+#[test]
+fn source_configuration_is_checked() {
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [
+            {"name": "a", "parser": "shadowserver", "source": {"kind": "http", "url": "ftp://example.org/x", "interval_minutes": 0, "timeout_seconds": 0, "headers": {"Bad Name": "v", "X-Key": "line\nbreak"}, "file_name": "../x.csv"}},
+            {"name": "b", "parser": "shadowserver", "source": {"kind": "http", "url": "not a url"}},
+            {"name": "c", "parser": "shadowserver", "source": {"kind": "directory", "path": "", "pattern": "a/*.csv", "poll_seconds": 0, "done_dir": ""}},
+            {"name": "d", "parser": "shadowserver", "source": {"kind": "directory", "path": "/in", "done_dir": "/in"}},
+            {"name": "e", "parser": "shadowserver", "source": {"kind": "file", "path": ""}},
+            {"name": "f", "parser": "shadowserver", "source": {"kind": "http", "url": "https://dl.example.org/x.csv?key=1", "headers": {"X-Key": "secret"}}},
+            {"name": "g", "parser": "shadowserver", "source": {"kind": "directory", "path": "/in", "pattern": "*.csv"}},
+        ],
+    }))
+    .unwrap();
+    let errors = config.check();
+    let expected = [
+        "pipeline.feeds[0] (a): source.url: the scheme must be http or https, not \"ftp\"",
+        "pipeline.feeds[0] (a): source.interval_minutes: must be at least 1",
+        "pipeline.feeds[0] (a): source.timeout_seconds: must be at least 1",
+        "pipeline.feeds[0] (a): source.headers: \"Bad Name\" is not a valid header name",
+        "pipeline.feeds[0] (a): source.headers: the value of \"X-Key\" is not a valid header value",
+        "pipeline.feeds[0] (a): source.file_name: \"../x.csv\" must be a file name, without '/'",
+        "pipeline.feeds[1] (b): source.url: not a valid URL: relative URL without a base",
+        "pipeline.feeds[2] (c): source.path: must not be empty",
+        "pipeline.feeds[2] (c): source.pattern: \"a/*.csv\" must be a file name pattern such as \"*.csv\"",
+        "pipeline.feeds[2] (c): source.poll_seconds: must be at least 1",
+        "pipeline.feeds[2] (c): source.done_dir: must not be empty",
+        "pipeline.feeds[3] (d): source.done_dir: must not be the watched directory",
+        "pipeline.feeds[4] (e): source.path: must not be empty",
+    ];
+    assert_eq!(errors, expected);
+    // Defaults, and header values kept out of debug output.
+    let Some(sources::SourceConfig::Http(http)) = &config.feeds[5].source else { panic!() };
+    assert_eq!((http.interval_minutes, http.timeout_seconds), (60, 60));
+    let debug = format!("{:?}", config.feeds[5]);
+    assert!(!debug.contains("secret") && !debug.contains("key=1") && debug.contains("X-Key"), "{debug}");
+    let Some(sources::SourceConfig::Directory(directory)) = &config.feeds[6].source else { panic!() };
+    assert_eq!((directory.poll_seconds, directory.done_dir.as_ref()), (30, None));
+
+    for (source, message) in [
+        (serde_json::json!({"kind": "ftp", "url": "x"}), "unknown variant `ftp`"),
+        (serde_json::json!({"kind": "file", "path": "/x", "colour": 1}), "unknown field `colour`"),
+        (serde_json::json!({"kind": "http"}), "missing field `url`"),
+    ] {
+        let result: Result<PipelineConfig, _> = serde_json::from_value(serde_json::json!({
+            "feeds": [{"name": "a", "parser": "shadowserver", "source": source}],
+        }));
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains(message), "{error}");
+    }
+}
+
+/// One canned HTTP/1.1 response.
+#[derive(Clone)]
+struct Reply {
+    status: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    /// Instead of the body: this many zeros without a `Content-Length`, until the client hangs up.
+    stream: Option<u64>,
+    /// Instead of answering: wait this long.
+    stall: Option<Duration>,
+}
+
+impl Reply {
+    fn new(status: &'static str, body: Vec<u8>) -> Reply {
+        Reply { status, headers: Vec::new(), body, stream: None, stall: None }
+    }
+
+    fn header(mut self, name: &'static str, value: &str) -> Reply {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+/// A server on 127.0.0.1 answering one connection at a time with the next reply (404 when
+/// none is left), recording each request's head and, for streamed replies, the bytes written
+/// before the client hung up.
+struct Server {
+    address: SocketAddr,
+    requests: Arc<Mutex<Vec<String>>>,
+    streamed: Arc<AtomicU64>,
+    stream_done: Arc<AtomicBool>,
+}
+
+impl Server {
+    async fn start(replies: Vec<Reply>) -> Server {
+        Server::start_with(|_| replies).await
+    }
+
+    /// Starts a server whose replies may refer to its own address.
+    async fn start_with(replies: impl FnOnce(SocketAddr) -> Vec<Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let replies = replies(address);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let streamed = Arc::new(AtomicU64::new(0));
+        let stream_done = Arc::new(AtomicBool::new(false));
+        let server = Server {
+            address,
+            requests: Arc::clone(&requests),
+            streamed: Arc::clone(&streamed),
+            stream_done: Arc::clone(&stream_done),
+        };
+        tokio::spawn(async move {
+            let mut replies = replies.into_iter();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                requests.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                let reply = replies.next().unwrap_or_else(|| Reply::new("404 Not Found", Vec::new()));
+                if let Some(stall) = reply.stall {
+                    tokio::time::sleep(stall).await;
+                    continue;
+                }
+                let mut response = format!("HTTP/1.1 {}\r\nConnection: close\r\n", reply.status);
+                for (name, value) in &reply.headers {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                if reply.stream.is_none() {
+                    response.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+                }
+                response.push_str("\r\n");
+                let _ = socket.write_all(response.as_bytes()).await;
+                match reply.stream {
+                    None => {
+                        let _ = socket.write_all(&reply.body).await;
+                    }
+                    Some(total) => {
+                        let chunk = vec![0u8; 64 * 1024];
+                        while streamed.load(Ordering::SeqCst) < total {
+                            if socket.write_all(&chunk).await.is_err() {
+                                break;
+                            }
+                            streamed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                        }
+                        stream_done.store(true, Ordering::SeqCst);
+                    }
+                }
+                let _ = socket.shutdown().await;
+            }
+        });
+        server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn http_config(url: String) -> HttpSourceConfig {
+    HttpSourceConfig {
+        url,
+        interval_minutes: 1,
+        timeout_seconds: 5,
+        headers: Default::default(),
+        file_name: None,
+    }
+}
+
+/// Waits (in real time) until `condition` holds, for up to ten seconds.
+async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+async fn reports(store: &SqliteStore) -> Vec<ReportInfo> {
+    let mut reports =
+        store.list_reports(&ReportQuery { limit: 100, ..ReportQuery::default() }).await.unwrap();
+    reports.reverse();
+    reports
+}
+
+async fn store() -> Arc<SqliteStore> {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    store
+}
+
+async fn index_of(store: &SqliteStore) -> sources::IndexFn {
+    let index = Arc::new(ConstituencyIndex::build(&store.list_assets(None).await.unwrap()));
+    Arc::new(move || Arc::clone(&index))
+}
+
+/// Lets the paused clock jump over a polling interval, then runs in real time again.
+async fn skip_interval() {
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(61)).await;
+    tokio::time::resume();
+}
+
+#[tokio::test]
+async fn http_sources_poll_with_conditional_requests_and_decompress() {
+    let first = scan_dns(&ips(1, 3));
+    let second = scan_dns(&ips(10, 2));
+    let server = Server::start(vec![
+        Reply::new("200 OK", first)
+            .header("ETag", "\"v1\"")
+            .header("Last-Modified", "Fri, 27 Nov 2026 10:00:00 GMT")
+            .header("Content-Disposition", "attachment; filename=\"2026-11-27-scan_dns-bih-geo.csv\""),
+        Reply::new("304 Not Modified", Vec::new()).header("ETag", "\"v1\""),
+        Reply::new("200 OK", gzip(&second)).header("ETag", "\"v2\""),
+    ])
+    .await;
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "shadowserver-dns", "parser": "shadowserver", "parser_options": {"report_type": "scan_dns"},
+                   "source": {"kind": "http", "url": server.url("/reports/download?key=secret"), "interval_minutes": 1,
+                              "headers": {"X-Api-Key": "k-123"}}}],
+    }))
+    .unwrap();
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = store().await;
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        pipeline,
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        index_of(&store).await,
+        shutdown,
+    );
+    assert_eq!(handles.len(), 1);
+
+    // The first poll runs at once.
+    eventually("the first report is processed", || async { reports(&store).await.len() == 1 }).await;
+    let first_report = &reports(&store).await[0];
+    let base = server.url("/reports/download");
+    assert_eq!(first_report.source, format!("url:{base}?…#2026-11-27-scan_dns-bih-geo.csv"));
+    assert_eq!(first_report.counts.events, 3);
+    let request = server.requests()[0].to_ascii_lowercase();
+    assert!(request.starts_with("get /reports/download?key=secret http/1.1"), "{request}");
+    assert!(request.contains("x-api-key: k-123") && !request.contains("if-none-match"), "{request}");
+    assert!(!request.contains("accept-encoding"), "{request}");
+
+    // A minute later: a conditional request, answered 304; nothing new.
+    skip_interval().await;
+    eventually("the second request", || async { server.requests().len() == 2 }).await;
+    let request = server.requests()[1].to_ascii_lowercase();
+    assert!(request.contains("if-none-match: \"v1\""), "{request}");
+    assert!(request.contains("if-modified-since: fri, 27 nov 2026 10:00:00 gmt"), "{request}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(reports(&store).await.len(), 1);
+
+    // Another minute: a gzipped body, named after the URL's last segment.
+    skip_interval().await;
+    eventually("the second report is processed", || async { reports(&store).await.len() == 2 }).await;
+    let second_report = &reports(&store).await[1];
+    assert_eq!(second_report.source, format!("url:{base}?…#download"));
+    assert_eq!(second_report.counts.events, 2);
+    assert_eq!(store.report_data(second_report.id).await.unwrap(), Some(second));
+
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn downloads_over_the_limit_are_aborted() {
+    let limit = 256 * 1024;
+    // Announced too large: refused before reading the body.
+    let server = Server::start(vec![Reply::new("200 OK", vec![b'x'; limit as usize + 1])]).await;
+    let source = HttpSource::new(&http_config(server.url("/big.csv")), limit).unwrap();
+    let text = error_text(source.poll().await);
+    let url = server.url("/big.csv");
+    assert_eq!(
+        text,
+        format!(
+            "{url}: download aborted after 262144 bytes, over the report size limit (pipeline.limits.max_report_bytes)"
+        )
+    );
+
+    // Streamed without a length: aborted while reading, long before the server is done.
+    let total = 256 * MIB;
+    let mut reply = Reply::new("200 OK", Vec::new());
+    reply.stream = Some(total);
+    let server = Server::start(vec![reply]).await;
+    let source = HttpSource::new(&http_config(server.url("/stream.csv")), limit).unwrap();
+    let text = error_text(source.poll().await);
+    assert!(text.ends_with("download aborted after 262144 bytes, over the report size limit (pipeline.limits.max_report_bytes)"), "{text}");
+    eventually("the server notices", || async { server.stream_done.load(Ordering::SeqCst) }).await;
+    let streamed = server.streamed.load(Ordering::SeqCst);
+    assert!(streamed < total / 4, "the server wrote {streamed} bytes");
+
+    // Errors name the URL (without its query) and say what went wrong.
+    let server = Server::start(vec![Reply::new("500 Internal Server Error", Vec::new())]).await;
+    let source = HttpSource::new(&http_config(server.url("/x?key=secret")), limit).unwrap();
+    assert_eq!(error_text(source.poll().await), format!("{}: the server answered 500", server.url("/x?…")));
+
+    let mut stall = Reply::new("200 OK", Vec::new());
+    stall.stall = Some(Duration::from_secs(30));
+    let server = Server::start(vec![stall]).await;
+    let source =
+        HttpSource::new(&HttpSourceConfig { timeout_seconds: 1, ..http_config(server.url("/slow")) }, limit)
+            .unwrap();
+    assert_eq!(error_text(source.poll().await), format!("{}: timed out after 1 second", server.url("/slow")));
+}
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_five() {
+    let csv = scan_dns(&ips(1, 1));
+    // Five redirects, then the report; then six redirects.
+    let server = Server::start_with(|address| {
+        let redirect = |to: &str| {
+            Reply::new("302 Found", Vec::new()).header("Location", &format!("http://{address}{to}"))
+        };
+        let mut replies: Vec<Reply> = (1..=5).map(|i| redirect(&format!("/hop/{i}"))).collect();
+        replies.push(Reply::new("200 OK", csv.clone()));
+        replies.extend((1..=6).map(|i| redirect(&format!("/again/{i}"))));
+        replies
+    })
+    .await;
+
+    let source = HttpSource::new(&http_config(server.url("/start")), MIB).unwrap();
+    let download = source.poll().await.unwrap().unwrap();
+    assert_eq!((download.name.as_str(), download.data), ("5", csv));
+    let text = error_text(source.poll().await);
+    assert!(
+        text.starts_with(&format!("{}: ", server.url("/start"))) && text.contains("too many redirects"),
+        "{text}"
+    );
+    assert_eq!(server.requests().len(), 12);
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("neretva-sources-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn directories_are_polled_and_files_read_once() {
+    let dir = temp_dir("directory");
+    let (inbox, done) = (dir.join("inbox"), dir.join("done"));
+    std::fs::create_dir_all(&inbox).unwrap();
+    let partner = dir.join("2026-11-26-scan_dns-bih-geo.csv.bz2");
+    std::fs::write(&partner, bzip2(&scan_dns(&ips(100, 4)))).unwrap();
+
+    std::fs::write(inbox.join("2026-11-27-scan_dns-bih-geo.csv"), scan_dns(&ips(1, 3))).unwrap();
+    std::fs::write(inbox.join("2026-11-28-scan_dns-bih-geo.csv.gz"), gzip(&scan_dns(&ips(10, 2)))).unwrap();
+    let member_a = scan_dns(&ips(20, 1));
+    let member_b = scan_dns(&ips(30, 2));
+    std::fs::write(
+        inbox.join("2026-11-29-scan_dns.zip"),
+        zip(&[
+            ("2026-11-29-scan_dns-bih-geo.csv", &member_a),
+            ("sub/2026-11-30-scan_dns-bih-geo.csv", &member_b),
+        ]),
+    )
+    .unwrap();
+    std::fs::write(inbox.join("2026-12-01-scan_dns-bih-geo.csv.gz"), gzip_bomb(64)).unwrap();
+    std::fs::write(inbox.join("notes.txt"), "not a report").unwrap();
+    std::fs::write(inbox.join(".2026-12-02-scan_dns-bih-geo.csv"), "being uploaded").unwrap();
+
+    // No report type: Shadowserver's parser reads it from each report's file name.
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [
+            {"name": "shadowserver", "parser": "shadowserver",
+             "source": {"kind": "directory", "path": inbox, "pattern": "*scan_*", "poll_seconds": 1, "done_dir": done}},
+            {"name": "partner", "parser": "shadowserver", "source": {"kind": "file", "path": partner}},
+            {"name": "manual", "parser": "shadowserver"},
+        ],
+        "limits": {"max_report_bytes": MIB},
+    }))
+    .unwrap();
+    assert!(config.check().is_empty(), "{:?}", config.check());
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = store().await;
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        pipeline,
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        index_of(&store).await,
+        shutdown,
+    );
+    assert_eq!(handles.len(), 2, "feeds without a source get no task");
+
+    eventually("five reports are processed", || async { reports(&store).await.len() == 5 }).await;
+    eventually("the processed files are moved", || async { names_in(&done).len() == 3 }).await;
+    let mut seen: Vec<(String, String, u64)> = reports(&store)
+        .await
+        .into_iter()
+        .map(|report| (report.feed, report.source, report.counts.events))
+        .collect();
+    seen.sort();
+    let at = |name: &str| inbox.join(name).display().to_string();
+    let mut expected = vec![
+        ("partner".to_owned(), format!("file:{}/2026-11-26-scan_dns-bih-geo.csv", partner.display()), 4),
+        ("shadowserver".to_owned(), format!("file:{}", at("2026-11-27-scan_dns-bih-geo.csv")), 3),
+        (
+            "shadowserver".to_owned(),
+            format!("file:{}/2026-11-28-scan_dns-bih-geo.csv", at("2026-11-28-scan_dns-bih-geo.csv.gz")),
+            2,
+        ),
+        (
+            "shadowserver".to_owned(),
+            format!("file:{}/2026-11-29-scan_dns-bih-geo.csv", at("2026-11-29-scan_dns.zip")),
+            1,
+        ),
+        (
+            "shadowserver".to_owned(),
+            format!("file:{}/sub/2026-11-30-scan_dns-bih-geo.csv", at("2026-11-29-scan_dns.zip")),
+            2,
+        ),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(
+        names_in(&done),
+        ["2026-11-27-scan_dns-bih-geo.csv", "2026-11-28-scan_dns-bih-geo.csv.gz", "2026-11-29-scan_dns.zip"]
+    );
+    // The bomb was refused and stays, like the files not matching or hidden.
+    assert_eq!(
+        names_in(&inbox),
+        [".2026-12-02-scan_dns-bih-geo.csv", "2026-12-01-scan_dns-bih-geo.csv.gz", "notes.txt"]
+    );
+    // The file source read its file once and left it.
+    assert!(partner.exists());
+
+    // A file dropped while running is picked up; its name may repeat a processed one.
+    std::fs::write(inbox.join("2026-11-27-scan_dns-bih-geo.csv"), scan_dns(&ips(40, 5))).unwrap();
+    eventually("the new file is processed", || async { reports(&store).await.len() == 6 }).await;
+    eventually("the new file is moved", || async { names_in(&done).len() == 4 }).await;
+    assert!(done.join("2026-11-27-scan_dns-bih-geo.csv.1").exists());
+    assert_eq!(reports(&store).await[5].counts.events, 5);
+
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn directories_without_done_dir_leave_files_and_read_them_again_when_changed() {
+    let dir = temp_dir("remember");
+    let path = dir.join("2026-11-27-scan_dns-bih-geo.csv");
+    std::fs::write(&path, scan_dns(&ips(1, 2))).unwrap();
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "shadowserver", "parser": "shadowserver",
+                   "source": {"kind": "directory", "path": dir, "poll_seconds": 1}}],
+    }))
+    .unwrap();
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = store().await;
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        pipeline,
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        index_of(&store).await,
+        shutdown,
+    );
+    eventually("the file is processed", || async { reports(&store).await.len() == 1 }).await;
+    assert!(path.exists());
+    // Rewritten in place (another size): read again once it is stable.
+    std::fs::write(&path, scan_dns(&ips(10, 3))).unwrap();
+    eventually("the changed file is processed", || async { reports(&store).await.len() == 2 }).await;
+    assert_eq!(reports(&store).await[1].counts.events, 3);
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
