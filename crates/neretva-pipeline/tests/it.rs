@@ -1,5 +1,7 @@
 //! The pipeline end to end on a real SQLite store: store raw, parse, route, rules, dedup, store.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use neretva_model::lookup::ConstituencyIndex;

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use neretva_store::Store;
-use neretva_store::feeds::{NewEvent, NewReport, EventQuery};
+use neretva_store::feeds::{EventQuery, NewEvent, NewReport};
 use uuid::Uuid;
 
 fn cpu() -> f64 {
@@ -15,7 +15,12 @@ fn cpu() -> f64 {
 
 fn events(report: Uuid, n: usize, seed: u64) -> Vec<NewEvent> {
     let mut x = seed | 1;
-    let mut rnd = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
     let orgs: Vec<Uuid> = (0..500).map(|i| Uuid::from_u128(0x1000 + i)).collect();
     let now = time::OffsetDateTime::now_utc();
     (0..n).map(|i| {
@@ -49,18 +54,33 @@ async fn main() {
     let batch: usize = args.get(1).map(|a| a.parse().unwrap()).unwrap_or(100_000);
     let reports: usize = args.get(2).map(|a| a.parse().unwrap()).unwrap_or(5);
     let schema = format!("bench_{}", Uuid::new_v4().simple());
-    let (admin, conn) = tokio_postgres::connect("postgres://postgres@127.0.0.1:5432/test", tokio_postgres::NoTls).await.unwrap();
+    let (admin, conn) =
+        tokio_postgres::connect("postgres://postgres@127.0.0.1:5432/test", tokio_postgres::NoTls)
+            .await
+            .unwrap();
     tokio::spawn(conn);
     admin.batch_execute(&format!("CREATE SCHEMA {schema}")).await.unwrap();
     let url = format!("postgres://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}");
     let store = neretva_store_postgres::PostgresStore::connect(&url).await.unwrap();
-    if let Ok(sql) = std::env::var("BENCH_PRE") { store.execute_raw(&sql).await.unwrap(); }
+    if let Ok(sql) = std::env::var("BENCH_PRE") {
+        store.execute_raw(&sql).await.unwrap();
+    }
     store.migrate().await.unwrap();
-    if let Ok(sql) = std::env::var("BENCH_SQL") { store.execute_raw(&sql).await.unwrap(); }
+    if let Ok(sql) = std::env::var("BENCH_SQL") {
+        store.execute_raw(&sql).await.unwrap();
+    }
     let mut total = 0usize;
     let mut elapsed = 0.0;
     for r in 0..reports {
-        let report = NewReport { id: Uuid::now_v7(), feed: "x".into(), parser: "p".into(), source: "s".into(), received_at: time::OffsetDateTime::now_utc(), sha256: format!("{r:064}"), data: vec![b'x'; 10_000_000] };
+        let report = NewReport {
+            id: Uuid::now_v7(),
+            feed: "x".into(),
+            parser: "p".into(),
+            source: "s".into(),
+            received_at: time::OffsetDateTime::now_utc(),
+            sha256: format!("{r:064}"),
+            data: vec![b'x'; 10_000_000],
+        };
         let t = Instant::now();
         store.store_report(&report).await.unwrap();
         let store_s = t.elapsed().as_secs_f64();
@@ -76,24 +96,48 @@ async fn main() {
         println!("  cpu {c:.2}s = {:.0}/s of cpu", evs.len() as f64 / c);
         total += evs.len();
         elapsed += s;
-        println!("report {r}: store_report 10MB {store_s:.3}s; 100k events ({} MB) in batches of {batch}: {s:.3}s = {:.0}/s", bytes / 1_000_000, evs.len() as f64 / s);
+        println!(
+            "report {r}: store_report 10MB {store_s:.3}s; 100k events ({} MB) in batches of {batch}: {s:.3}s = {:.0}/s",
+            bytes / 1_000_000,
+            evs.len() as f64 / s
+        );
     }
     println!("total {total} events, {:.0}/s", total as f64 / elapsed);
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { network: Some("10.0.0.0/8".parse().unwrap()), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery {
+            network: Some("10.0.0.0/8".parse().unwrap()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     println!("network query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { org_ids: Some(vec![Uuid::from_u128(0x1000 + 7)]), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery {
+            org_ids: Some(vec![Uuid::from_u128(0x1000 + 7)]),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     println!("org query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { text: Some("host-99999.".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery { text: Some("host-99999.".into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
     println!("text query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
     if std::env::var("BENCH_NO_PURGE").is_err() {
-    let t = Instant::now();
-    let n = store.purge_events(time::OffsetDateTime::now_utc() + time::Duration::hours(1)).await.unwrap();
-    println!("purge {n} {:.3}s", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let n = store.purge_events(time::OffsetDateTime::now_utc() + time::Duration::hours(1)).await.unwrap();
+        println!("purge {n} {:.3}s", t.elapsed().as_secs_f64());
     }
     drop(store);
-    if std::env::var("BENCH_KEEP").is_ok() { println!("kept {schema}"); } else {
-    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap(); }
+    if std::env::var("BENCH_KEEP").is_ok() {
+        println!("kept {schema}");
+    } else {
+        admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+    }
 }

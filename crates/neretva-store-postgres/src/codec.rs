@@ -29,59 +29,24 @@ impl From<tokio_postgres::Error> for Error {
 
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(error: deadpool_postgres::PoolError) -> Error {
-        Error(StoreError::Backend(format!(
-            "connection pool: {}",
-            describe(&error)
-        )))
+        Error(StoreError::Backend(format!("connection pool: {}", describe(&error))))
     }
 }
 
 /// Unique constraints by name, and the field each one protects.
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
-    (
-        "organisations_name_key",
-        "name",
-        "an organisation with this name already exists",
-    ),
-    (
-        "organisations_short_name_key",
-        "short_name",
-        "an organisation with this short name already exists",
-    ),
-    (
-        "users_username_key",
-        "username",
-        "a user with this username already exists",
-    ),
-    (
-        "assets_org_kind_value_key",
-        "value",
-        "the organisation already has this asset",
-    ),
+    ("organisations_name_key", "name", "an organisation with this name already exists"),
+    ("organisations_short_name_key", "short_name", "an organisation with this short name already exists"),
+    ("users_username_key", "username", "a user with this username already exists"),
+    ("assets_org_kind_value_key", "value", "the organisation already has this asset"),
 ];
 
 /// Foreign keys by name, and the field that refers through each one.
 const FOREIGN_FIELDS: &[(&str, &str, &str)] = &[
-    (
-        "organisations_parent_fkey",
-        "parent_id",
-        "the parent organisation does not exist",
-    ),
-    (
-        "contacts_org_fkey",
-        "org_id",
-        "the organisation does not exist",
-    ),
-    (
-        "assets_org_fkey",
-        "org_id",
-        "the organisation does not exist",
-    ),
-    (
-        "users_org_fkey",
-        "org_id",
-        "the organisation does not exist or still has users",
-    ),
+    ("organisations_parent_fkey", "parent_id", "the parent organisation does not exist"),
+    ("contacts_org_fkey", "org_id", "the organisation does not exist"),
+    ("assets_org_fkey", "org_id", "the organisation does not exist"),
+    ("users_org_fkey", "org_id", "the organisation does not exist or still has users"),
     ("tokens_user_fkey", "user_id", "the user does not exist"),
     ("sessions_user_fkey", "user_id", "the user does not exist"),
 ];
@@ -127,8 +92,7 @@ pub(crate) fn now() -> Timestamp {
 
 /// Drops the nanoseconds below a microsecond.
 pub(crate) fn truncate(at: Timestamp) -> Timestamp {
-    at.replace_nanosecond(at.nanosecond() / 1000 * 1000)
-        .unwrap_or(at)
+    at.replace_nanosecond(at.nanosecond() / 1000 * 1000).unwrap_or(at)
 }
 
 /// Parses the text form of a model enum read from the database.
@@ -137,11 +101,8 @@ where
     T: FromStr,
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|error| {
-        Error(StoreError::Backend(format!(
-            "column {column} holds {text:?}: {error}"
-        )))
-    })
+    text.parse()
+        .map_err(|error| Error(StoreError::Backend(format!("column {column} holds {text:?}: {error}"))))
 }
 
 /// The key that makes names and short names unique regardless of case.
@@ -157,11 +118,7 @@ pub(crate) fn to_i64(value: u64, field: &str) -> Result<i64> {
 
 /// A stored count or line number, never negative.
 pub(crate) fn to_u64(column: &str, value: i64) -> Result<u64> {
-    u64::try_from(value).map_err(|_| {
-        Error(StoreError::Backend(format!(
-            "column {column} holds {value}"
-        )))
-    })
+    u64::try_from(value).map_err(|_| Error(StoreError::Backend(format!("column {column} holds {value}"))))
 }
 
 /// An address as stored: 16 bytes, an IPv4 address (or an IPv4-mapped IPv6 one) as
@@ -177,10 +134,7 @@ pub(crate) fn ip_key(address: IpAddr) -> [u8; 16] {
 pub(crate) fn ip_from_key(column: &str, bytes: Option<&[u8]>) -> Result<Option<IpAddr>> {
     let Some(bytes) = bytes else { return Ok(None) };
     let octets: [u8; 16] = bytes.try_into().map_err(|_| {
-        Error(StoreError::Backend(format!(
-            "column {column} holds {} bytes, not an address",
-            bytes.len()
-        )))
+        Error(StoreError::Backend(format!("column {column} holds {} bytes, not an address", bytes.len())))
     })?;
     Ok(Some(IpAddr::V6(Ipv6Addr::from(octets)).to_canonical()))
 }
@@ -211,11 +165,7 @@ pub(crate) fn ip_range(network: &Cidr) -> IpRange {
         }
         IpAddr::V4(_) => None,
     };
-    IpRange {
-        first,
-        last,
-        except,
-    }
+    IpRange { first, last, except }
 }
 
 /// Text PostgreSQL cannot store (a NUL character) is refused, naming the field.
@@ -228,9 +178,5 @@ pub(crate) fn check_text(field: &str, text: &str) -> Result<()> {
 
 /// Text kept for inspection, with NUL characters replaced.
 pub(crate) fn without_nul(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') {
-        Cow::Owned(text.replace('\0', "\u{fffd}"))
-    } else {
-        Cow::Borrowed(text)
-    }
+    if text.contains('\0') { Cow::Owned(text.replace('\0', "\u{fffd}")) } else { Cow::Borrowed(text) }
 }

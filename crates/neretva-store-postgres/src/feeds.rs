@@ -12,8 +12,8 @@ use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
-    ReportQuery, ReportStatus, StoredEvent,
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
+    ReportStatus, StoredEvent,
 };
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -21,8 +21,7 @@ use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
 
 use crate::codec::{
-    Error, Result, check_text, ip_from_key, ip_key, ip_range, now, to_i64, to_u64, truncate,
-    without_nul,
+    Error, Result, check_text, ip_from_key, ip_key, ip_range, now, to_i64, to_u64, truncate, without_nul,
 };
 use crate::ops;
 
@@ -58,11 +57,8 @@ fn report_from_row(row: &Row) -> Result<ReportInfo> {
         received_at: row.try_get(4)?,
         sha256: row.try_get(5)?,
         size: count(6, "size")?,
-        status: ReportStatus::parse(&status).ok_or_else(|| {
-            Error(StoreError::Backend(format!(
-                "column status holds {status:?}"
-            )))
-        })?,
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| Error(StoreError::Backend(format!("column status holds {status:?}"))))?,
         counts: ReportCounts {
             records: count(8, "records")?,
             events: count(9, "events")?,
@@ -75,34 +71,17 @@ fn report_from_row(row: &Row) -> Result<ReportInfo> {
     })
 }
 
-pub(crate) async fn get_report<C: GenericClient>(
-    client: &C,
-    id: Uuid,
-) -> Result<Option<ReportInfo>> {
+pub(crate) async fn get_report<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<ReportInfo>> {
     let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(report_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(report_from_row).transpose()
 }
 
 /// The report stored with this feed and content, if any.
-async fn find_report<C: GenericClient>(
-    client: &C,
-    feed: &str,
-    sha256: &str,
-) -> Result<Option<ReportInfo>> {
+async fn find_report<C: GenericClient>(client: &C, feed: &str, sha256: &str) -> Result<Option<ReportInfo>> {
     let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.feed = $1 AND r.sha256 = $2");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&feed, &sha256])
-        .await?
-        .as_ref()
-        .map(report_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&feed, &sha256]).await?.as_ref().map(report_from_row).transpose()
 }
 
 /// Stores a report unless its content is already stored for the feed. Content already stored
@@ -163,11 +142,8 @@ pub(crate) async fn store_report<C: GenericClient>(
         .await?;
     if inserted == 0 {
         let stored = find_report(client, &report.feed, &report.sha256).await?;
-        let stored = stored.ok_or_else(|| {
-            Error(StoreError::Backend(
-                "a report with the same content vanished".into(),
-            ))
-        })?;
+        let stored = stored
+            .ok_or_else(|| Error(StoreError::Backend("a report with the same content vanished".into())))?;
         return Ok((stored, false));
     }
     let event = AuditEvent {
@@ -184,9 +160,7 @@ pub(crate) async fn store_report<C: GenericClient>(
 }
 
 pub(crate) async fn report_data<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Vec<u8>>> {
-    let statement = client
-        .prepare_cached("SELECT data FROM reports WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("SELECT data FROM reports WHERE id = $1").await?;
     let row = client.query_opt(&statement, &[&id]).await?;
     Ok(row.map(|row| row.try_get(0)).transpose()?)
 }
@@ -202,16 +176,12 @@ pub(crate) async fn list_reports<C: GenericClient>(
          LIMIT $3"
     );
     let statement = client.prepare_cached(&sql).await?;
-    let rows = client
-        .query(&statement, &[&query.feed, &query.before, &page(query.limit)])
-        .await?;
+    let rows = client.query(&statement, &[&query.feed, &query.before, &page(query.limit)]).await?;
     rows.iter().map(report_from_row).collect()
 }
 
 async fn require_report<C: GenericClient>(client: &C, id: Uuid) -> Result<()> {
-    let statement = client
-        .prepare_cached("SELECT 1 FROM reports WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("SELECT 1 FROM reports WHERE id = $1").await?;
     match client.query_opt(&statement, &[&id]).await? {
         Some(_) => Ok(()),
         None => Err(StoreError::not_found("report", id).into()),
@@ -258,9 +228,7 @@ pub(crate) async fn finish_report<C: GenericClient>(
     if changed == 0 {
         return Err(StoreError::not_found("report", id).into());
     }
-    let delete = client
-        .prepare_cached("DELETE FROM report_errors WHERE report_id = $1")
-        .await?;
+    let delete = client.prepare_cached("DELETE FROM report_errors WHERE report_id = $1").await?;
     client.execute(&delete, &[&id]).await?;
     let insert = client
         .prepare_cached(
@@ -285,16 +253,9 @@ pub(crate) async fn finish_report<C: GenericClient>(
         let raws: Vec<_> = chunk.iter().map(|error| without_nul(&error.raw)).collect();
         let messages: Vec<&str> = messages.iter().map(|text| &**text).collect();
         let raws: Vec<&str> = raws.iter().map(|text| &**text).collect();
-        client
-            .execute(
-                &insert,
-                &[&id, &lines, &positions, &fields, &messages, &raws],
-            )
-            .await?;
+        client.execute(&insert, &[&id, &lines, &positions, &fields, &messages, &raws]).await?;
     }
-    get_report(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("report", id).into())
+    get_report(client, id).await?.ok_or_else(|| StoreError::not_found("report", id).into())
 }
 
 pub(crate) async fn report_errors<C: GenericClient>(
@@ -334,11 +295,8 @@ fn event_from_row(row: &Row) -> Result<StoredEvent> {
     let source_asn = row
         .try_get::<_, Option<i64>>(10)?
         .map(|asn| {
-            u32::try_from(asn).map_err(|_| {
-                Error(StoreError::Backend(format!(
-                    "column source_asn holds {asn}"
-                )))
-            })
+            u32::try_from(asn)
+                .map_err(|_| Error(StoreError::Backend(format!("column source_asn holds {asn}"))))
         })
         .transpose()?;
     Ok(StoredEvent {
@@ -404,11 +362,7 @@ const EVENT_TYPES: &[Type] = &[
 ];
 
 /// Inserts a batch with its routing and notifications, in the caller's transaction.
-pub(crate) async fn insert_events(
-    tx: &Transaction<'_>,
-    at: Timestamp,
-    events: &[NewEvent],
-) -> Result<u64> {
+pub(crate) async fn insert_events(tx: &Transaction<'_>, at: Timestamp, events: &[NewEvent]) -> Result<u64> {
     for event in events {
         check_event(event)?;
     }
@@ -454,23 +408,16 @@ pub(crate) async fn insert_events(
     if routes.is_empty() {
         return Ok(events.len() as u64);
     }
-    let sink = tx
-        .copy_in("COPY event_orgs (event_id, org_id) FROM STDIN (FORMAT binary)")
-        .await?;
+    let sink = tx.copy_in("COPY event_orgs (event_id, org_id) FROM STDIN (FORMAT binary)").await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &[Type::UUID, Type::UUID]));
     for (event_id, org_id) in &routes {
         writer.as_mut().write(&[event_id, org_id]).await?;
     }
     writer.as_mut().finish().await?;
     let sink = tx
-        .copy_in(
-            "COPY notification_queue (org_id, event_id, queued_at) FROM STDIN (FORMAT binary)",
-        )
+        .copy_in("COPY notification_queue (org_id, event_id, queued_at) FROM STDIN (FORMAT binary)")
         .await?;
-    let mut writer = pin!(BinaryCopyInWriter::new(
-        sink,
-        &[Type::UUID, Type::UUID, Type::TIMESTAMPTZ],
-    ));
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &[Type::UUID, Type::UUID, Type::TIMESTAMPTZ],));
     for (event_id, org_id) in &routes {
         writer.as_mut().write(&[org_id, event_id, &at]).await?;
     }
@@ -481,12 +428,7 @@ pub(crate) async fn insert_events(
 pub(crate) async fn get_event<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<StoredEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(event_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(event_from_row).transpose()
 }
 
 /// A query's SQL and its parameters, built filter by filter, so that each query names only
@@ -531,15 +473,11 @@ pub(crate) async fn query_events<C: GenericClient>(
     let mut filters = Filters::default();
     if let Some(since) = query.since {
         let since = filters.bind(truncate(since));
-        filters.and(&format!(
-            "coalesce(e.time_source, e.time_observation) >= {since}"
-        ));
+        filters.and(&format!("coalesce(e.time_source, e.time_observation) >= {since}"));
     }
     if let Some(until) = query.until {
         let until = filters.bind(truncate(until));
-        filters.and(&format!(
-            "coalesce(e.time_source, e.time_observation) < {until}"
-        ));
+        filters.and(&format!("coalesce(e.time_source, e.time_observation) < {until}"));
     }
     if let Some(taxonomy) = &query.taxonomy {
         let taxonomy = filters.bind(taxonomy.clone());
@@ -554,9 +492,7 @@ pub(crate) async fn query_events<C: GenericClient>(
             return Ok(Vec::new());
         }
         let ids = filters.bind(org_ids.clone());
-        filters.and(&format!(
-            "e.id IN (SELECT o.event_id FROM event_orgs o WHERE o.org_id = ANY({ids}))"
-        ));
+        filters.and(&format!("e.id IN (SELECT o.event_id FROM event_orgs o WHERE o.org_id = ANY({ids}))"));
     }
     if let Some(network) = &query.network {
         let range = ip_range(network);
@@ -568,15 +504,11 @@ pub(crate) async fn query_events<C: GenericClient>(
         });
         let within = |column: &str| match &except {
             None => format!("e.{column} BETWEEN {first} AND {last}"),
-            Some((from, to)) => format!(
-                "e.{column} BETWEEN {first} AND {last} AND e.{column} NOT BETWEEN {from} AND {to}"
-            ),
+            Some((from, to)) => {
+                format!("e.{column} BETWEEN {first} AND {last} AND e.{column} NOT BETWEEN {from} AND {to}")
+            }
         };
-        let condition = format!(
-            "(({}) OR ({}))",
-            within("source_ip"),
-            within("destination_ip")
-        );
+        let condition = format!("(({}) OR ({}))", within("source_ip"), within("destination_ip"));
         filters.and(&condition);
     }
     if let Some(asn) = query.asn {
@@ -599,9 +531,7 @@ pub(crate) async fn query_events<C: GenericClient>(
         check_text("text", text)?;
         let pattern = filters.bind(contains_pattern(text));
         // The "C" collation folds ASCII letters only, as SQLite's LIKE does.
-        filters.and(&format!(
-            "e.json COLLATE \"C\" ILIKE {pattern} ESCAPE '\\'"
-        ));
+        filters.and(&format!("e.json COLLATE \"C\" ILIKE {pattern} ESCAPE '\\'"));
     }
     if let Some(before) = query.before {
         let before = filters.bind(before);
@@ -613,20 +543,14 @@ pub(crate) async fn query_events<C: GenericClient>(
         filters.sql
     );
     let statement = client.prepare_cached(&sql).await?;
-    let params: Vec<&(dyn ToSql + Sync)> = filters
-        .values
-        .iter()
-        .map(|value| &**value as &(dyn ToSql + Sync))
-        .collect();
+    let params: Vec<&(dyn ToSql + Sync)> =
+        filters.values.iter().map(|value| &**value as &(dyn ToSql + Sync)).collect();
     let rows = client.query(&statement, &params).await?;
     rows.iter().map(event_from_row).collect()
 }
 
 /// Deletes a report's events with their routing and notifications, in one statement.
-pub(crate) async fn delete_report_events<C: GenericClient>(
-    client: &C,
-    report_id: Uuid,
-) -> Result<u64> {
+pub(crate) async fn delete_report_events<C: GenericClient>(client: &C, report_id: Uuid) -> Result<u64> {
     let statement = client
         .prepare_cached(
             "WITH doomed AS MATERIALIZED (SELECT id FROM events WHERE report_id = $1),
@@ -641,11 +565,7 @@ pub(crate) async fn delete_report_events<C: GenericClient>(
 
 /// Deletes up to `batch` events observed before `before`, with their routing and
 /// notifications, in one statement; returns how many.
-pub(crate) async fn purge_events<C: GenericClient>(
-    client: &C,
-    before: Timestamp,
-    batch: u64,
-) -> Result<u64> {
+pub(crate) async fn purge_events<C: GenericClient>(client: &C, before: Timestamp, batch: u64) -> Result<u64> {
     let statement = client
         .prepare_cached(
             "WITH doomed AS MATERIALIZED (
@@ -656,9 +576,7 @@ pub(crate) async fn purge_events<C: GenericClient>(
              DELETE FROM events WHERE id IN (SELECT id FROM doomed)",
         )
         .await?;
-    Ok(client
-        .execute(&statement, &[&truncate(before), &to_i64(batch, "batch")?])
-        .await?)
+    Ok(client.execute(&statement, &[&truncate(before), &to_i64(batch, "batch")?]).await?)
 }
 
 // Deduplication.
@@ -679,9 +597,8 @@ pub(crate) async fn dedup_check<C: GenericClient>(
     }
     let mut duplicate = vec![true; keys.len()];
     let mut batch = HashSet::with_capacity(keys.len());
-    let mut first: Vec<usize> = (0..keys.len())
-        .filter(|index| batch.insert(keys[*index].key.as_str()))
-        .collect();
+    let mut first: Vec<usize> =
+        (0..keys.len()).filter(|index| batch.insert(keys[*index].key.as_str())).collect();
     first.sort_unstable_by(|a, b| keys[*a].key.cmp(&keys[*b].key));
     let statement = client
         .prepare_cached(
@@ -696,19 +613,10 @@ pub(crate) async fn dedup_check<C: GenericClient>(
     let window_start = truncate(window_start);
     let mut new: HashSet<String> = HashSet::new();
     for chunk in first.chunks(BATCH) {
-        let names: Vec<&str> = chunk
-            .iter()
-            .map(|index| keys[*index].key.as_str())
-            .collect();
-        let times: Vec<Timestamp> = chunk
-            .iter()
-            .map(|index| truncate(keys[*index].seen_at))
-            .collect();
+        let names: Vec<&str> = chunk.iter().map(|index| keys[*index].key.as_str()).collect();
+        let times: Vec<Timestamp> = chunk.iter().map(|index| truncate(keys[*index].seen_at)).collect();
         let reports: Vec<Uuid> = chunk.iter().map(|index| keys[*index].report_id).collect();
-        for row in client
-            .query(&statement, &[&names, &times, &reports, &window_start])
-            .await?
-        {
+        for row in client.query(&statement, &[&names, &times, &reports, &window_start]).await? {
             new.insert(row.try_get(0)?);
         }
     }
@@ -719,20 +627,14 @@ pub(crate) async fn dedup_check<C: GenericClient>(
 }
 
 /// Forgets up to `batch` keys seen before `before`; returns how many.
-pub(crate) async fn dedup_purge<C: GenericClient>(
-    client: &C,
-    before: Timestamp,
-    batch: u64,
-) -> Result<u64> {
+pub(crate) async fn dedup_purge<C: GenericClient>(client: &C, before: Timestamp, batch: u64) -> Result<u64> {
     let statement = client
         .prepare_cached(
             "DELETE FROM dedup_keys
              WHERE key IN (SELECT key FROM dedup_keys WHERE seen_at < $1 LIMIT $2)",
         )
         .await?;
-    Ok(client
-        .execute(&statement, &[&truncate(before), &to_i64(batch, "batch")?])
-        .await?)
+    Ok(client.execute(&statement, &[&truncate(before), &to_i64(batch, "batch")?]).await?)
 }
 
 // Notifications.
@@ -766,7 +668,5 @@ pub(crate) async fn pending_notifications<C: GenericClient>(
             client.query(&statement, &[&page(limit)]).await?
         }
     };
-    rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect()
+    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }

@@ -39,8 +39,8 @@ use neretva_store::feeds::{
     StoredEvent,
 };
 use neretva_store::{
-    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
-    Session, Store, StoreError, UserPatch,
+    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
+    Store, StoreError, UserPatch,
 };
 
 use crate::codec::{Error, Result, now};
@@ -57,9 +57,7 @@ pub struct PostgresStore {
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("status", &self.pool.status())
-            .finish()
+        f.debug_struct("PostgresStore").field("status", &self.pool.status()).finish()
     }
 }
 
@@ -98,9 +96,8 @@ impl PostgresStore {
     /// Connects to a `postgres://` URL (with `?options=-csearch_path%3D<schema>` to use another
     /// schema), and checks that the schema is not newer than this binary. It does not migrate.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|error| StoreError::Backend(format!("invalid PostgreSQL URL: {error}")))?;
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|error| StoreError::Backend(format!("invalid PostgreSQL URL: {error}")))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -110,9 +107,7 @@ impl PostgresStore {
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
@@ -128,9 +123,7 @@ impl PostgresStore {
     /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
-        pooled!(self, |client| async {
-            Ok(client.batch_execute(sql).await?)
-        })
+        pooled!(self, |client| async { Ok(client.batch_execute(sql).await?) })
     }
 
     async fn migrate_all(&self) -> Result<SchemaStatus> {
@@ -296,12 +289,7 @@ impl Store for PostgresStore {
         transaction!(self, audited: true, |tx| ops::create_user(&tx, now(), &actor.0, user))
     }
 
-    async fn update_user(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        patch: &UserPatch,
-    ) -> Result<User, StoreError> {
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: &UserPatch) -> Result<User, StoreError> {
         transaction!(self, audited: true, |tx| ops::update_user(&tx, now(), &actor.0, id, patch))
     }
 
@@ -321,23 +309,13 @@ impl Store for PostgresStore {
         pooled!(self, |client| ops::password_hash(client, id))
     }
 
-    async fn set_password(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        password_hash: &str,
-    ) -> Result<(), StoreError> {
+    async fn set_password(&self, actor: &Actor, id: Uuid, password_hash: &str) -> Result<(), StoreError> {
         transaction!(self, audited: true, |tx| {
             ops::set_password(&tx, now(), &actor.0, id, password_hash)
         })
     }
 
-    async fn set_user_disabled(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        disabled: bool,
-    ) -> Result<User, StoreError> {
+    async fn set_user_disabled(&self, actor: &Actor, id: Uuid, disabled: bool) -> Result<User, StoreError> {
         transaction!(self, audited: true, |tx| {
             ops::set_user_disabled(&tx, now(), &actor.0, id, disabled)
         })
@@ -345,13 +323,7 @@ impl Store for PostgresStore {
 
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
         // Plain failures are not audited and need not wait for the audit head.
-        let audited = !matches!(
-            outcome,
-            LoginOutcome::Failure {
-                lock_until: None,
-                ..
-            }
-        );
+        let audited = !matches!(outcome, LoginOutcome::Failure { lock_until: None, .. });
         transaction!(self, audited: audited, |tx| ops::record_login(&tx, id, outcome))
     }
 
@@ -367,12 +339,7 @@ impl Store for PostgresStore {
         pooled!(self, |client| ops::list_tokens(client, user_id))
     }
 
-    async fn revoke_token(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        at: Timestamp,
-    ) -> Result<Token, StoreError> {
+    async fn revoke_token(&self, actor: &Actor, id: Uuid, at: Timestamp) -> Result<Token, StoreError> {
         transaction!(self, audited: true, |tx| ops::revoke_token(&tx, now(), &actor.0, id, at))
     }
 
@@ -469,9 +436,8 @@ impl Store for PostgresStore {
         // One statement, so one transaction, per batch.
         let mut purged = 0;
         loop {
-            let deleted = pooled!(self, |client| {
-                feeds::purge_events(client, before, feeds::PURGE_BATCH)
-            })?;
+            let deleted =
+                pooled!(self, |client| { feeds::purge_events(client, before, feeds::PURGE_BATCH) })?;
             purged += deleted;
             if deleted < feeds::PURGE_BATCH {
                 return Ok(purged);
@@ -479,11 +445,7 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn dedup_check(
-        &self,
-        keys: &[DedupKey],
-        window_start: Timestamp,
-    ) -> Result<Vec<bool>, StoreError> {
+    async fn dedup_check(&self, keys: &[DedupKey], window_start: Timestamp) -> Result<Vec<bool>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -495,9 +457,7 @@ impl Store for PostgresStore {
     async fn dedup_purge(&self, before: Timestamp) -> Result<u64, StoreError> {
         let mut purged = 0;
         loop {
-            let deleted = pooled!(self, |client| {
-                feeds::dedup_purge(client, before, feeds::PURGE_BATCH)
-            })?;
+            let deleted = pooled!(self, |client| { feeds::dedup_purge(client, before, feeds::PURGE_BATCH) })?;
             purged += deleted;
             if deleted < feeds::PURGE_BATCH {
                 return Ok(purged);

@@ -14,16 +14,8 @@ pub(crate) struct Migration {
 
 /// Every migration this binary knows, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "feeds",
-        sql: include_str!("../migrations/0002_feeds.sql"),
-    },
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "feeds", sql: include_str!("../migrations/0002_feeds.sql") },
 ];
 
 /// The newest migration this binary knows.
@@ -52,29 +44,20 @@ pub(crate) async fn current<C: GenericClient>(client: &C) -> Result<i64> {
     if !tracked {
         return Ok(0);
     }
-    let version: Option<i64> = client
-        .query_one("SELECT max(version) FROM schema_migrations", &[])
-        .await?
-        .try_get(0)?;
+    let version: Option<i64> =
+        client.query_one("SELECT max(version) FROM schema_migrations", &[]).await?.try_get(0)?;
     Ok(version.unwrap_or(0))
 }
 
 pub(crate) async fn status<C: GenericClient>(client: &C) -> Result<SchemaStatus> {
-    Ok(SchemaStatus {
-        current: current(client).await?,
-        latest: latest(),
-    })
+    Ok(SchemaStatus { current: current(client).await?, latest: latest() })
 }
 
 /// Refuses a database migrated by a newer binary.
 pub(crate) async fn check_not_too_new<C: GenericClient>(client: &C) -> Result<SchemaStatus> {
     let status = status(client).await?;
     if status.current > status.latest {
-        return Err(StoreError::SchemaTooNew {
-            found: status.current,
-            supported: status.latest,
-        }
-        .into());
+        return Err(StoreError::SchemaTooNew { found: status.current, supported: status.latest }.into());
     }
     Ok(status)
 }

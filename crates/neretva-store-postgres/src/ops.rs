@@ -22,9 +22,7 @@ use crate::codec::{Error, Result, fold, parse, truncate};
 /// Locks the audit head for the rest of the transaction and returns it. Every audited write
 /// takes this lock first, so writers from all processes are serialised and keep one chain.
 pub(crate) async fn lock_head<C: GenericClient>(client: &C) -> Result<(i64, String)> {
-    let statement = client
-        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-        .await?;
+    let statement = client.prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").await?;
     let row = client.query_one(&statement, &[]).await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -61,9 +59,7 @@ pub(crate) async fn append_audit<C: GenericClient>(
             ],
         )
         .await?;
-    let update = client
-        .prepare_cached("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .await?;
+    let update = client.prepare_cached("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").await?;
     client.execute(&update, &[&entry.seq, &entry.hash]).await?;
     Ok(entry)
 }
@@ -107,10 +103,7 @@ fn audit_from_row(row: &Row) -> Result<AuditEntry> {
 /// The default and the largest page of the audit log.
 const AUDIT_PAGE: (u32, u32) = (100, 10_000);
 
-pub(crate) async fn list_audit<C: GenericClient>(
-    client: &C,
-    query: &AuditQuery,
-) -> Result<Vec<AuditEntry>> {
+pub(crate) async fn list_audit<C: GenericClient>(client: &C, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let limit = match query.limit {
         0 => AUDIT_PAGE.0,
         limit => limit.min(AUDIT_PAGE.1),
@@ -130,22 +123,14 @@ pub(crate) async fn list_audit<C: GenericClient>(
     let rows = client
         .query(
             &statement,
-            &[
-                &query.after_seq,
-                &query.actor,
-                &query.action,
-                &query.object_id,
-                &i64::from(limit),
-            ],
+            &[&query.after_seq, &query.actor, &query.action, &query.object_id, &i64::from(limit)],
         )
         .await?;
     rows.iter().map(audit_from_row).collect()
 }
 
 pub(crate) async fn audit_head<C: GenericClient>(client: &C) -> Result<Option<(i64, String)>> {
-    let statement = client
-        .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .await?;
+    let statement = client.prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1").await?;
     let row = client.query_one(&statement, &[]).await?;
     let (seq, hash): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
     Ok((seq > 0).then_some((seq, hash)))
@@ -176,66 +161,35 @@ pub(crate) fn org_from_row(row: &Row) -> Result<Organisation> {
     })
 }
 
-pub(crate) async fn get_org<C: GenericClient>(
-    client: &C,
-    id: Uuid,
-) -> Result<Option<Organisation>> {
+pub(crate) async fn get_org<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(org_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(org_from_row).transpose()
 }
 
-pub(crate) async fn find_org<C: GenericClient>(
-    client: &C,
-    short_name: &str,
-) -> Result<Option<Organisation>> {
+pub(crate) async fn find_org<C: GenericClient>(client: &C, short_name: &str) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.short_name_key = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&fold(short_name)])
-        .await?
-        .as_ref()
-        .map(org_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&fold(short_name)]).await?.as_ref().map(org_from_row).transpose()
 }
 
 pub(crate) async fn list_orgs<C: GenericClient>(client: &C) -> Result<Vec<Organisation>> {
-    let sql = format!(
-        "SELECT {ORG_COLUMNS} FROM organisations o ORDER BY o.name_key COLLATE \"C\", o.id"
-    );
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o ORDER BY o.name_key COLLATE \"C\", o.id");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query(&statement, &[])
-        .await?
-        .iter()
-        .map(org_from_row)
-        .collect()
+    client.query(&statement, &[]).await?.iter().map(org_from_row).collect()
 }
 
 async fn org_exists<C: GenericClient>(client: &C, id: Uuid) -> Result<bool> {
-    let statement = client
-        .prepare_cached("SELECT 1 FROM organisations WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("SELECT 1 FROM organisations WHERE id = $1").await?;
     Ok(client.query_opt(&statement, &[&id]).await?.is_some())
 }
 
 async fn require_org<C: GenericClient>(client: &C, id: Uuid) -> Result<()> {
-    if org_exists(client, id).await? {
-        Ok(())
-    } else {
-        Err(StoreError::not_found("organisation", id).into())
-    }
+    if org_exists(client, id).await? { Ok(()) } else { Err(StoreError::not_found("organisation", id).into()) }
 }
 
 async fn parent_of<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Option<Uuid>>> {
-    let statement = client
-        .prepare_cached("SELECT parent_id FROM organisations WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("SELECT parent_id FROM organisations WHERE id = $1").await?;
     match client.query_opt(&statement, &[&id]).await? {
         Some(row) => Ok(Some(row.try_get(0)?)),
         None => Ok(None),
@@ -243,24 +197,15 @@ async fn parent_of<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Opti
 }
 
 /// Checks that `parent` exists and that making it the parent of `child` makes no cycle.
-async fn check_parent<C: GenericClient>(
-    client: &C,
-    child: Option<Uuid>,
-    parent: Option<Uuid>,
-) -> Result<()> {
+async fn check_parent<C: GenericClient>(client: &C, child: Option<Uuid>, parent: Option<Uuid>) -> Result<()> {
     let Some(parent) = parent else { return Ok(()) };
-    let unknown =
-        || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
+    let unknown = || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
     let Some(mut next) = parent_of(client, parent).await? else {
         return Err(unknown().into());
     };
     let Some(child) = child else { return Ok(()) };
-    let cycle = || {
-        StoreError::conflict(
-            "parent_id",
-            "the parent would make the organisation its own ancestor",
-        )
-    };
+    let cycle =
+        || StoreError::conflict("parent_id", "the parent would make the organisation its own ancestor");
     if parent == child {
         return Err(cycle().into());
     }
@@ -351,23 +296,9 @@ pub(crate) async fn create_org<C: GenericClient>(
     fields: &OrganisationFields,
 ) -> Result<Organisation> {
     check_parent(client, None, fields.parent_id).await?;
-    let org = Organisation {
-        id: Uuid::now_v7(),
-        fields: fields.clone(),
-        created_at: at,
-        updated_at: at,
-    };
+    let org = Organisation { id: Uuid::now_v7(), fields: fields.clone(), created_at: at, updated_at: at };
     insert_org(client, &org).await?;
-    audit(
-        client,
-        at,
-        actor,
-        "org.create",
-        "organisation",
-        org.id,
-        &org,
-    )
-    .await?;
+    audit(client, at, actor, "org.create", "organisation", org.id, &org).await?;
     Ok(org)
 }
 
@@ -378,16 +309,9 @@ pub(crate) async fn update_org<C: GenericClient>(
     id: Uuid,
     fields: &OrganisationFields,
 ) -> Result<Organisation> {
-    let existing = get_org(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("organisation", id))?;
+    let existing = get_org(client, id).await?.ok_or_else(|| StoreError::not_found("organisation", id))?;
     check_parent(client, Some(id), fields.parent_id).await?;
-    let org = Organisation {
-        id,
-        fields: fields.clone(),
-        created_at: existing.created_at,
-        updated_at: at,
-    };
+    let org = Organisation { id, fields: fields.clone(), created_at: existing.created_at, updated_at: at };
     write_org(client, &org).await?;
     audit(client, at, actor, "org.update", "organisation", id, &org).await?;
     Ok(org)
@@ -404,27 +328,18 @@ pub(crate) async fn delete_org<C: GenericClient>(
     actor: &str,
     id: Uuid,
 ) -> Result<()> {
-    let org = get_org(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("organisation", id))?;
+    let org = get_org(client, id).await?.ok_or_else(|| StoreError::not_found("organisation", id))?;
     let users = count(client, "SELECT count(*) FROM users WHERE org_id = $1", id).await?;
     if users > 0 {
         let message = format!("the organisation still has {users} users");
         return Err(StoreError::conflict("users", message).into());
     }
-    let children = count(
-        client,
-        "SELECT count(*) FROM organisations WHERE parent_id = $1",
-        id,
-    )
-    .await?;
+    let children = count(client, "SELECT count(*) FROM organisations WHERE parent_id = $1", id).await?;
     if children > 0 {
         let message = format!("the organisation is the parent of {children} organisations");
         return Err(StoreError::conflict("children", message).into());
     }
-    let statement = client
-        .prepare_cached("DELETE FROM organisations WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("DELETE FROM organisations WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
     audit(client, at, actor, "org.delete", "organisation", id, &org).await?;
     Ok(())
@@ -440,10 +355,7 @@ pub(crate) fn languages_from_tags(tags: &[String]) -> Result<Vec<Language>> {
 }
 
 pub(crate) fn language_tags(languages: &[Language]) -> Vec<String> {
-    languages
-        .iter()
-        .map(|language| language.tag().to_owned())
-        .collect()
+    languages.iter().map(|language| language.tag().to_owned()).collect()
 }
 
 pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
@@ -467,12 +379,7 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
 pub(crate) async fn get_contact<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Contact>> {
     let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(contact_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(contact_from_row).transpose()
 }
 
 pub(crate) async fn list_contacts<C: GenericClient>(
@@ -485,12 +392,7 @@ pub(crate) async fn list_contacts<C: GenericClient>(
          ORDER BY o.name_key COLLATE \"C\", c.org_id, c.name COLLATE \"C\", c.id"
     );
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query(&statement, &[&org_id])
-        .await?
-        .iter()
-        .map(contact_from_row)
-        .collect()
+    client.query(&statement, &[&org_id]).await?.iter().map(contact_from_row).collect()
 }
 
 pub(crate) async fn create_contact<C: GenericClient>(
@@ -533,16 +435,7 @@ pub(crate) async fn create_contact<C: GenericClient>(
             ],
         )
         .await?;
-    audit(
-        client,
-        at,
-        actor,
-        "contact.create",
-        "contact",
-        contact.id,
-        &contact,
-    )
-    .await?;
+    audit(client, at, actor, "contact.create", "contact", contact.id, &contact).await?;
     Ok(contact)
 }
 
@@ -554,14 +447,9 @@ pub(crate) async fn update_contact<C: GenericClient>(
     fields: &ContactFields,
     pgp_fingerprint: Option<&str>,
 ) -> Result<Contact> {
-    let existing = get_contact(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("contact", id))?;
-    let contact = Contact {
-        fields: fields.clone(),
-        pgp_fingerprint: pgp_fingerprint.map(str::to_owned),
-        ..existing
-    };
+    let existing = get_contact(client, id).await?.ok_or_else(|| StoreError::not_found("contact", id))?;
+    let contact =
+        Contact { fields: fields.clone(), pgp_fingerprint: pgp_fingerprint.map(str::to_owned), ..existing };
     let statement = client
         .prepare_cached(
             "UPDATE contacts SET name = $2, role = $3, email = $4, phone = $5, languages = $6,
@@ -594,12 +482,8 @@ pub(crate) async fn delete_contact<C: GenericClient>(
     actor: &str,
     id: Uuid,
 ) -> Result<()> {
-    let contact = get_contact(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("contact", id))?;
-    let statement = client
-        .prepare_cached("DELETE FROM contacts WHERE id = $1")
-        .await?;
+    let contact = get_contact(client, id).await?.ok_or_else(|| StoreError::not_found("contact", id))?;
+    let statement = client.prepare_cached("DELETE FROM contacts WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
     audit(client, at, actor, "contact.delete", "contact", id, &contact).await?;
     Ok(())
@@ -634,11 +518,8 @@ const ASSET_COLUMNS: &str = "a.id, a.org_id, a.kind, a.value, a.description, a.c
 
 pub(crate) fn asset_value(kind: &str, value: &str) -> Result<AssetValue> {
     let kind: AssetKind = parse("kind", kind)?;
-    AssetValue::parse(kind, value).map_err(|error| {
-        Error(StoreError::Backend(format!(
-            "column value holds {value:?}: {error}"
-        )))
-    })
+    AssetValue::parse(kind, value)
+        .map_err(|error| Error(StoreError::Backend(format!("column value holds {value:?}: {error}"))))
 }
 
 pub(crate) fn asset_from_row(row: &Row) -> Result<Asset> {
@@ -656,18 +537,10 @@ pub(crate) fn asset_from_row(row: &Row) -> Result<Asset> {
 pub(crate) async fn get_asset<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Asset>> {
     let sql = format!("SELECT {ASSET_COLUMNS} FROM assets a WHERE a.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(asset_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(asset_from_row).transpose()
 }
 
-pub(crate) async fn list_assets<C: GenericClient>(
-    client: &C,
-    org_id: Option<Uuid>,
-) -> Result<Vec<Asset>> {
+pub(crate) async fn list_assets<C: GenericClient>(client: &C, org_id: Option<Uuid>) -> Result<Vec<Asset>> {
     let sql = format!(
         "SELECT {ASSET_COLUMNS}, o.name_key FROM assets a JOIN organisations o ON o.id = a.org_id
          WHERE $1::uuid IS NULL OR a.org_id = $1"
@@ -720,16 +593,7 @@ pub(crate) async fn add_asset<C: GenericClient>(
             ],
         )
         .await?;
-    audit(
-        client,
-        at,
-        actor,
-        "asset.add",
-        "asset",
-        asset.id,
-        &asset_record(&asset),
-    )
-    .await?;
+    audit(client, at, actor, "asset.add", "asset", asset.id, &asset_record(&asset)).await?;
     Ok(asset)
 }
 
@@ -739,23 +603,10 @@ pub(crate) async fn delete_asset<C: GenericClient>(
     actor: &str,
     id: Uuid,
 ) -> Result<()> {
-    let asset = get_asset(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("asset", id))?;
-    let statement = client
-        .prepare_cached("DELETE FROM assets WHERE id = $1")
-        .await?;
+    let asset = get_asset(client, id).await?.ok_or_else(|| StoreError::not_found("asset", id))?;
+    let statement = client.prepare_cached("DELETE FROM assets WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
-    audit(
-        client,
-        at,
-        actor,
-        "asset.delete",
-        "asset",
-        id,
-        &asset_record(&asset),
-    )
-    .await?;
+    audit(client, at, actor, "asset.delete", "asset", id, &asset_record(&asset)).await?;
     Ok(())
 }
 
@@ -775,10 +626,7 @@ fn user_from_row(row: &Row) -> Result<User> {
         display_name: row.try_get(3)?,
         email: row.try_get(4)?,
         role: parse("role", &role)?,
-        language: language
-            .as_deref()
-            .map(|tag| parse("language", tag))
-            .transpose()?,
+        language: language.as_deref().map(|tag| parse("language", tag)).transpose()?,
         disabled: row.try_get(7)?,
         failed_logins: u32::try_from(failed_logins).unwrap_or(0),
         locked_until: row.try_get(9)?,
@@ -790,49 +638,26 @@ fn user_from_row(row: &Row) -> Result<User> {
 pub(crate) async fn get_user<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(user_from_row).transpose()
 }
 
 async fn require_user<C: GenericClient>(client: &C, id: Uuid) -> Result<User> {
-    Ok(get_user(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("user", id))?)
+    Ok(get_user(client, id).await?.ok_or_else(|| StoreError::not_found("user", id))?)
 }
 
-pub(crate) async fn find_user<C: GenericClient>(
-    client: &C,
-    username: &str,
-) -> Result<Option<User>> {
+pub(crate) async fn find_user<C: GenericClient>(client: &C, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&username])
-        .await?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&username]).await?.as_ref().map(user_from_row).transpose()
 }
 
-pub(crate) async fn list_users<C: GenericClient>(
-    client: &C,
-    org_id: Option<Uuid>,
-) -> Result<Vec<User>> {
+pub(crate) async fn list_users<C: GenericClient>(client: &C, org_id: Option<Uuid>) -> Result<Vec<User>> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE $1::uuid IS NULL OR u.org_id = $1
          ORDER BY u.username COLLATE \"C\""
     );
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query(&statement, &[&org_id])
-        .await?
-        .iter()
-        .map(user_from_row)
-        .collect()
+    client.query(&statement, &[&org_id]).await?.iter().map(user_from_row).collect()
 }
 
 pub(crate) async fn create_user<C: GenericClient>(
@@ -930,13 +755,8 @@ pub(crate) async fn update_user<C: GenericClient>(
     Ok(user)
 }
 
-pub(crate) async fn password_hash<C: GenericClient>(
-    client: &C,
-    id: Uuid,
-) -> Result<Option<String>> {
-    let statement = client
-        .prepare_cached("SELECT password_hash FROM users WHERE id = $1")
-        .await?;
+pub(crate) async fn password_hash<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<String>> {
+    let statement = client.prepare_cached("SELECT password_hash FROM users WHERE id = $1").await?;
     match client.query_opt(&statement, &[&id]).await? {
         Some(row) => Ok(row.try_get(0)?),
         None => Err(StoreError::not_found("user", id).into()),
@@ -951,9 +771,7 @@ pub(crate) async fn set_password<C: GenericClient>(
     password_hash: &str,
 ) -> Result<()> {
     let user = require_user(client, id).await?;
-    let statement = client
-        .prepare_cached("UPDATE users SET password_hash = $2 WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("UPDATE users SET password_hash = $2 WHERE id = $1").await?;
     client.execute(&statement, &[&id, &password_hash]).await?;
     audit(client, at, actor, "user.password", "user", id, &user).await?;
     Ok(())
@@ -968,18 +786,12 @@ pub(crate) async fn set_user_disabled<C: GenericClient>(
 ) -> Result<User> {
     let mut user = require_user(client, id).await?;
     user.disabled = disabled;
-    let statement = client
-        .prepare_cached("UPDATE users SET disabled = $2 WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("UPDATE users SET disabled = $2 WHERE id = $1").await?;
     client.execute(&statement, &[&id, &disabled]).await?;
     if disabled {
         delete_user_sessions(client, id).await?;
     }
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
+    let action = if disabled { "user.disable" } else { "user.enable" };
     audit(client, at, actor, action, "user", id, &user).await?;
     Ok(user)
 }
@@ -1002,9 +814,7 @@ pub(crate) async fn record_login<C: GenericClient>(
                      WHERE id = $1",
                 )
                 .await?;
-            client
-                .execute(&statement, &[&id, &user.last_login_at])
-                .await?;
+            client.execute(&statement, &[&id, &user.last_login_at]).await?;
             audit(client, at, &actor, "user.login", "user", id, &user).await?;
         }
         LoginOutcome::Failure { at, lock_until } => {
@@ -1017,9 +827,7 @@ pub(crate) async fn record_login<C: GenericClient>(
                      RETURNING failed_logins, locked_until",
                 )
                 .await?;
-            let row = client
-                .query_one(&statement, &[&id, &lock_until.map(truncate)])
-                .await?;
+            let row = client.query_one(&statement, &[&id, &lock_until.map(truncate)]).await?;
             let failed_logins: i32 = row.try_get(0)?;
             user.failed_logins = u32::try_from(failed_logins).unwrap_or(0);
             user.locked_until = row.try_get(1)?;
@@ -1051,24 +859,13 @@ fn token_from_row(row: &Row) -> Result<(Token, String)> {
     Ok((token, row.try_get(8)?))
 }
 
-pub(crate) async fn get_token<C: GenericClient>(
-    client: &C,
-    id: Uuid,
-) -> Result<Option<(Token, String)>> {
+pub(crate) async fn get_token<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<(Token, String)>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.id = $1");
     let statement = client.prepare_cached(&sql).await?;
-    client
-        .query_opt(&statement, &[&id])
-        .await?
-        .as_ref()
-        .map(token_from_row)
-        .transpose()
+    client.query_opt(&statement, &[&id]).await?.as_ref().map(token_from_row).transpose()
 }
 
-pub(crate) async fn list_tokens<C: GenericClient>(
-    client: &C,
-    user_id: Option<Uuid>,
-) -> Result<Vec<Token>> {
+pub(crate) async fn list_tokens<C: GenericClient>(client: &C, user_id: Option<Uuid>) -> Result<Vec<Token>> {
     let sql = format!(
         "SELECT {TOKEN_COLUMNS} FROM tokens t WHERE $1::uuid IS NULL OR t.user_id = $1
          ORDER BY t.created_at DESC, t.id DESC"
@@ -1126,31 +923,19 @@ pub(crate) async fn revoke_token<C: GenericClient>(
     id: Uuid,
     at: Timestamp,
 ) -> Result<Token> {
-    let (mut token, _) = get_token(client, id)
-        .await?
-        .ok_or_else(|| StoreError::not_found("token", id))?;
+    let (mut token, _) = get_token(client, id).await?.ok_or_else(|| StoreError::not_found("token", id))?;
     // A second revocation keeps the first one's time.
     if token.revoked_at.is_none() {
         token.revoked_at = Some(truncate(at));
-        let statement = client
-            .prepare_cached("UPDATE tokens SET revoked_at = $2 WHERE id = $1")
-            .await?;
-        client
-            .execute(&statement, &[&id, &token.revoked_at])
-            .await?;
+        let statement = client.prepare_cached("UPDATE tokens SET revoked_at = $2 WHERE id = $1").await?;
+        client.execute(&statement, &[&id, &token.revoked_at]).await?;
     }
     audit(client, now, actor, "token.revoke", "token", id, &token).await?;
     Ok(token)
 }
 
-pub(crate) async fn touch_token<C: GenericClient>(
-    client: &C,
-    id: Uuid,
-    at: Timestamp,
-) -> Result<()> {
-    let statement = client
-        .prepare_cached("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
-        .await?;
+pub(crate) async fn touch_token<C: GenericClient>(client: &C, id: Uuid, at: Timestamp) -> Result<()> {
+    let statement = client.prepare_cached("UPDATE tokens SET last_used_at = $2 WHERE id = $1").await?;
     if client.execute(&statement, &[&id, &truncate(at)]).await? == 0 {
         return Err(StoreError::not_found("token", id).into());
     }
@@ -1163,9 +948,7 @@ pub(crate) async fn touch_token<C: GenericClient>(
 /// `set_user_disabled` either waits for this session and then deletes it, or commits first and
 /// this refuses.
 pub(crate) async fn create_session<C: GenericClient>(client: &C, session: &Session) -> Result<()> {
-    let lock = client
-        .prepare_cached("SELECT disabled FROM users WHERE id = $1 FOR SHARE")
-        .await?;
+    let lock = client.prepare_cached("SELECT disabled FROM users WHERE id = $1 FOR SHARE").await?;
     let Some(row) = client.query_opt(&lock, &[&session.user_id]).await? else {
         return Err(StoreError::not_found("user", session.user_id).into());
     };
@@ -1181,13 +964,7 @@ pub(crate) async fn create_session<C: GenericClient>(client: &C, session: &Sessi
     client
         .execute(
             &statement,
-            &[
-                &session.id,
-                &session.user_id,
-                &session.secret_hash,
-                &session.created_at,
-                &session.expires_at,
-            ],
+            &[&session.id, &session.user_id, &session.secret_hash, &session.created_at, &session.expires_at],
         )
         .await?;
     Ok(())
@@ -1195,9 +972,7 @@ pub(crate) async fn create_session<C: GenericClient>(client: &C, session: &Sessi
 
 pub(crate) async fn get_session<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Session>> {
     let statement = client
-        .prepare_cached(
-            "SELECT id, user_id, secret_hash, created_at, expires_at FROM sessions WHERE id = $1",
-        )
+        .prepare_cached("SELECT id, user_id, secret_hash, created_at, expires_at FROM sessions WHERE id = $1")
         .await?;
     let Some(row) = client.query_opt(&statement, &[&id]).await? else {
         return Ok(None);
@@ -1212,29 +987,17 @@ pub(crate) async fn get_session<C: GenericClient>(client: &C, id: Uuid) -> Resul
 }
 
 pub(crate) async fn delete_session<C: GenericClient>(client: &C, id: Uuid) -> Result<()> {
-    let statement = client
-        .prepare_cached("DELETE FROM sessions WHERE id = $1")
-        .await?;
+    let statement = client.prepare_cached("DELETE FROM sessions WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
     Ok(())
 }
 
-pub(crate) async fn delete_user_sessions<C: GenericClient>(
-    client: &C,
-    user_id: Uuid,
-) -> Result<u64> {
-    let statement = client
-        .prepare_cached("DELETE FROM sessions WHERE user_id = $1")
-        .await?;
+pub(crate) async fn delete_user_sessions<C: GenericClient>(client: &C, user_id: Uuid) -> Result<u64> {
+    let statement = client.prepare_cached("DELETE FROM sessions WHERE user_id = $1").await?;
     Ok(client.execute(&statement, &[&user_id]).await?)
 }
 
-pub(crate) async fn delete_expired_sessions<C: GenericClient>(
-    client: &C,
-    now: Timestamp,
-) -> Result<u64> {
-    let statement = client
-        .prepare_cached("DELETE FROM sessions WHERE expires_at <= $1")
-        .await?;
+pub(crate) async fn delete_expired_sessions<C: GenericClient>(client: &C, now: Timestamp) -> Result<u64> {
+    let statement = client.prepare_cached("DELETE FROM sessions WHERE expires_at <= $1").await?;
     Ok(client.execute(&statement, &[&now]).await?)
 }

@@ -31,9 +31,7 @@ pub(crate) async fn import<C: GenericClient>(
     if !plan.renamed.is_empty() {
         // Names cannot hold control characters, so the placeholder never meets a real name.
         let statement = client
-            .prepare_cached(
-                "UPDATE organisations SET name_key = chr(1) || id::text WHERE id = ANY($1)",
-            )
+            .prepare_cached("UPDATE organisations SET name_key = chr(1) || id::text WHERE id = ANY($1)")
             .await?;
         client.execute(&statement, &[&plan.renamed]).await?;
     }
@@ -46,10 +44,9 @@ pub(crate) async fn import<C: GenericClient>(
     }
     let updated: Vec<Uuid> = plan.updates.iter().map(|org| org.id).collect();
     if !updated.is_empty() {
-        for sql in [
-            "DELETE FROM contacts WHERE org_id = ANY($1)",
-            "DELETE FROM assets WHERE org_id = ANY($1)",
-        ] {
+        for sql in
+            ["DELETE FROM contacts WHERE org_id = ANY($1)", "DELETE FROM assets WHERE org_id = ANY($1)"]
+        {
             let statement = client.prepare_cached(sql).await?;
             client.execute(&statement, &[&updated]).await?;
         }
@@ -94,29 +91,14 @@ impl OrgColumns {
             id: batch.iter().map(|org| org.id).collect(),
             name: batch.iter().map(|org| org.fields.name.clone()).collect(),
             name_key: batch.iter().map(|org| fold(&org.fields.name)).collect(),
-            short_name: batch
-                .iter()
-                .map(|org| org.fields.short_name.clone())
-                .collect(),
-            short_name_key: batch
-                .iter()
-                .map(|org| fold(&org.fields.short_name))
-                .collect(),
+            short_name: batch.iter().map(|org| org.fields.short_name.clone()).collect(),
+            short_name_key: batch.iter().map(|org| fold(&org.fields.short_name)).collect(),
             address: batch.iter().map(|org| org.fields.address.clone()).collect(),
             country: batch.iter().map(|org| org.fields.country.clone()).collect(),
             sector: batch.iter().map(|org| org.fields.sector.clone()).collect(),
-            subsector: batch
-                .iter()
-                .map(|org| org.fields.subsector.clone())
-                .collect(),
-            entity_type: batch
-                .iter()
-                .map(|org| org.fields.entity_type.as_str())
-                .collect(),
-            authority_level: batch
-                .iter()
-                .map(|org| org.fields.authority_level.clone())
-                .collect(),
+            subsector: batch.iter().map(|org| org.fields.subsector.clone()).collect(),
+            entity_type: batch.iter().map(|org| org.fields.entity_type.as_str()).collect(),
+            authority_level: batch.iter().map(|org| org.fields.authority_level.clone()).collect(),
             parent_id: batch.iter().map(|org| org.fields.parent_id).collect(),
         }
     }
@@ -160,11 +142,7 @@ async fn insert_orgs<C: GenericClient>(client: &C, batch: &[Organisation]) -> Re
     Ok(())
 }
 
-async fn update_orgs<C: GenericClient>(
-    client: &C,
-    batch: &[Organisation],
-    at: Timestamp,
-) -> Result<()> {
+async fn update_orgs<C: GenericClient>(client: &C, batch: &[Organisation], at: Timestamp) -> Result<()> {
     let columns = OrgColumns::new(batch);
     let statement = client
         .prepare_cached(
@@ -210,35 +188,16 @@ async fn insert_contacts<C: GenericClient>(
 ) -> Result<()> {
     let id: Vec<Uuid> = batch.iter().map(|contact| contact.id).collect();
     let org_id: Vec<Uuid> = batch.iter().map(|contact| contact.org_id).collect();
-    let name: Vec<&str> = batch
-        .iter()
-        .map(|contact| contact.fields.name.as_str())
-        .collect();
-    let role: Vec<Option<&str>> = batch
-        .iter()
-        .map(|contact| contact.fields.role.as_deref())
-        .collect();
-    let email: Vec<&str> = batch
-        .iter()
-        .map(|contact| contact.fields.email.as_str())
-        .collect();
-    let phone: Vec<Option<&str>> = batch
-        .iter()
-        .map(|contact| contact.fields.phone.as_deref())
-        .collect();
+    let name: Vec<&str> = batch.iter().map(|contact| contact.fields.name.as_str()).collect();
+    let role: Vec<Option<&str>> = batch.iter().map(|contact| contact.fields.role.as_deref()).collect();
+    let email: Vec<&str> = batch.iter().map(|contact| contact.fields.email.as_str()).collect();
+    let phone: Vec<Option<&str>> = batch.iter().map(|contact| contact.fields.phone.as_deref()).collect();
     // Arrays of arrays do not unnest row by row, so the tags travel comma-separated.
-    let languages: Vec<String> = batch
-        .iter()
-        .map(|contact| ops::language_tags(&contact.fields.languages).join(","))
-        .collect();
-    let pgp_key: Vec<Option<&str>> = batch
-        .iter()
-        .map(|contact| contact.fields.pgp_key.as_deref())
-        .collect();
-    let fingerprint: Vec<Option<&str>> = batch
-        .iter()
-        .map(|contact| contact.pgp_fingerprint.as_deref())
-        .collect();
+    let languages: Vec<String> =
+        batch.iter().map(|contact| ops::language_tags(&contact.fields.languages).join(",")).collect();
+    let pgp_key: Vec<Option<&str>> = batch.iter().map(|contact| contact.fields.pgp_key.as_deref()).collect();
+    let fingerprint: Vec<Option<&str>> =
+        batch.iter().map(|contact| contact.pgp_fingerprint.as_deref()).collect();
     let statement = client
         .prepare_cached(
             "INSERT INTO contacts (id, org_id, name, role, email, phone, languages, pgp_key,
@@ -253,18 +212,7 @@ async fn insert_contacts<C: GenericClient>(
     client
         .execute(
             &statement,
-            &[
-                &id,
-                &org_id,
-                &name,
-                &role,
-                &email,
-                &phone,
-                &languages,
-                &pgp_key,
-                &fingerprint,
-                &at,
-            ],
+            &[&id, &org_id, &name, &role, &email, &phone, &languages, &pgp_key, &fingerprint, &at],
         )
         .await?;
     Ok(())
@@ -277,15 +225,9 @@ async fn insert_assets<C: GenericClient>(
 ) -> Result<()> {
     let id: Vec<Uuid> = batch.iter().map(|asset| asset.id).collect();
     let org_id: Vec<Uuid> = batch.iter().map(|asset| asset.org_id).collect();
-    let kind: Vec<&str> = batch
-        .iter()
-        .map(|asset| asset.value.kind().as_str())
-        .collect();
+    let kind: Vec<&str> = batch.iter().map(|asset| asset.value.kind().as_str()).collect();
     let value: Vec<String> = batch.iter().map(|asset| asset.value.to_string()).collect();
-    let description: Vec<Option<&str>> = batch
-        .iter()
-        .map(|asset| asset.description.as_deref())
-        .collect();
+    let description: Vec<Option<&str>> = batch.iter().map(|asset| asset.description.as_deref()).collect();
     let statement = client
         .prepare_cached(
             "INSERT INTO assets (id, org_id, kind, value, description, created_at)
@@ -293,12 +235,7 @@ async fn insert_assets<C: GenericClient>(
              FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS u",
         )
         .await?;
-    client
-        .execute(
-            &statement,
-            &[&id, &org_id, &kind, &value, &description, &at],
-        )
-        .await?;
+    client.execute(&statement, &[&id, &org_id, &kind, &value, &description, &at]).await?;
     Ok(())
 }
 

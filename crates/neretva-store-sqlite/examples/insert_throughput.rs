@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use neretva_store::Store;
-use neretva_store::feeds::{NewEvent, NewReport, EventQuery};
+use neretva_store::feeds::{EventQuery, NewEvent, NewReport};
 use uuid::Uuid;
 
 fn cpu() -> f64 {
@@ -15,7 +15,12 @@ fn cpu() -> f64 {
 
 fn events(report: Uuid, n: usize, seed: u64) -> Vec<NewEvent> {
     let mut x = seed | 1;
-    let mut rnd = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
     let orgs: Vec<Uuid> = (0..500).map(|i| Uuid::from_u128(0x1000 + i)).collect();
     let now = time::OffsetDateTime::now_utc();
     (0..n).map(|i| {
@@ -50,13 +55,25 @@ async fn main() {
     let reports: usize = args.get(2).map(|a| a.parse().unwrap()).unwrap_or(5);
     let path = std::env::temp_dir().join(format!("neretva-bench-{}.db", Uuid::new_v4()));
     let store = neretva_store_sqlite::SqliteStore::open(&path).unwrap();
-    if let Ok(sql) = std::env::var("BENCH_PRE") { store.execute_raw(&sql).await.unwrap(); }
+    if let Ok(sql) = std::env::var("BENCH_PRE") {
+        store.execute_raw(&sql).await.unwrap();
+    }
     store.migrate().await.unwrap();
-    if let Ok(sql) = std::env::var("BENCH_SQL") { store.execute_raw(&sql).await.unwrap(); }
+    if let Ok(sql) = std::env::var("BENCH_SQL") {
+        store.execute_raw(&sql).await.unwrap();
+    }
     let mut total = 0usize;
     let mut elapsed = 0.0;
     for r in 0..reports {
-        let report = NewReport { id: Uuid::now_v7(), feed: "x".into(), parser: "p".into(), source: "s".into(), received_at: time::OffsetDateTime::now_utc(), sha256: format!("{r:064}"), data: vec![b'x'; 10_000_000] };
+        let report = NewReport {
+            id: Uuid::now_v7(),
+            feed: "x".into(),
+            parser: "p".into(),
+            source: "s".into(),
+            received_at: time::OffsetDateTime::now_utc(),
+            sha256: format!("{r:064}"),
+            data: vec![b'x'; 10_000_000],
+        };
         let t = Instant::now();
         store.store_report(&report).await.unwrap();
         let store_s = t.elapsed().as_secs_f64();
@@ -72,22 +89,73 @@ async fn main() {
         println!("  cpu {c:.2}s = {:.0}/s of cpu", evs.len() as f64 / c);
         total += evs.len();
         elapsed += s;
-        println!("report {r}: store_report 10MB {store_s:.3}s; 100k events ({} MB) in batches of {batch}: {s:.3}s = {:.0}/s", bytes / 1_000_000, evs.len() as f64 / s);
+        println!(
+            "report {r}: store_report 10MB {store_s:.3}s; 100k events ({} MB) in batches of {batch}: {s:.3}s = {:.0}/s",
+            bytes / 1_000_000,
+            evs.len() as f64 / s
+        );
     }
     println!("total {total} events, {:.0}/s", total as f64 / elapsed);
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { network: Some("10.0.0.0/8".parse().unwrap()), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery {
+            network: Some("10.0.0.0/8".parse().unwrap()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     println!("network query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { org_ids: Some(vec![Uuid::from_u128(0x1000 + 7)]), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery {
+            org_ids: Some(vec![Uuid::from_u128(0x1000 + 7)]),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     println!("org query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let q = store.query_events(&EventQuery { text: Some("host-99999.".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let q = store
+        .query_events(&EventQuery { text: Some("host-99999.".into()), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
     println!("text query {} rows {:.3}s", q.len(), t.elapsed().as_secs_f64());
-    if std::env::var("BENCH_NO_PURGE").is_ok() { return; }
+    if std::env::var("BENCH_PLANS").is_ok() {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let ip = "x'00000000000000000000ffff0a000000' AND x'00000000000000000000ffff0affffff'";
+        for sql in [
+            format!("SELECT e.id FROM events e WHERE true AND ((e.source_ip BETWEEN {ip}) OR (e.destination_ip BETWEEN {ip})) ORDER BY e.id DESC LIMIT 100"),
+            "SELECT e.id FROM events e WHERE true AND e.feed = 'x' ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND e.taxonomy = 'x' AND e.classification_type = 'y' ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND e.report_id = 'x' ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND e.source_asn = 64501 ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND coalesce(e.time_source, e.time_observation) >= 5 AND coalesce(e.time_source, e.time_observation) < 10 ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND e.id IN (SELECT o.event_id FROM event_orgs o WHERE o.org_id IN (SELECT value FROM json_each('[\"a\",\"b\"]'))) ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id FROM events e WHERE true AND e.id < 'x' ORDER BY e.id DESC LIMIT 100".to_string(),
+            "SELECT e.id, (SELECT group_concat(o.org_id, ',' ORDER BY o.org_id) FROM event_orgs o WHERE o.event_id = e.id) FROM events e WHERE e.id = 'x'".to_string(),
+            "SELECT rowid, id FROM events WHERE time_observation < 5 LIMIT 10".to_string(),
+            "DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM events WHERE report_id = 'x')".to_string(),
+            "DELETE FROM notification_queue WHERE event_id IN (SELECT id FROM events WHERE report_id = 'x')".to_string(),
+            "SELECT org_id, event_id FROM notification_queue WHERE taken_at IS NULL AND org_id = 'x' ORDER BY id LIMIT 10".to_string(),
+            "SELECT org_id, event_id FROM notification_queue WHERE taken_at IS NULL ORDER BY id LIMIT 10".to_string(),
+            "DELETE FROM dedup_keys WHERE key IN (SELECT key FROM dedup_keys WHERE seen_at < 5 LIMIT 10)".to_string(),
+        ] {
+            println!("{sql}");
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows: Vec<String> = st.query_map([], |r| r.get::<_, String>(3)).unwrap().map(|r| r.unwrap()).collect();
+            for r in rows { println!("    {r}"); }
+        }
+    }
+    if std::env::var("BENCH_NO_PURGE").is_ok() {
+        return;
+    }
     let t = Instant::now();
     let n = store.purge_events(time::OffsetDateTime::now_utc() + time::Duration::hours(1)).await.unwrap();
     println!("purge {n} {:.3}s", t.elapsed().as_secs_f64());
     drop(store);
-    for suffix in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }

@@ -37,26 +37,10 @@ impl From<serde_json::Error> for Error {
 
 /// Unique constraints as SQLite names them in its messages, and the field each one protects.
 const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
-    (
-        "organisations.name_key",
-        "name",
-        "an organisation with this name already exists",
-    ),
-    (
-        "organisations.short_name_key",
-        "short_name",
-        "an organisation with this short name already exists",
-    ),
-    (
-        "users.username",
-        "username",
-        "a user with this username already exists",
-    ),
-    (
-        "assets.org_id, assets.kind, assets.value",
-        "value",
-        "the organisation already has this asset",
-    ),
+    ("organisations.name_key", "name", "an organisation with this name already exists"),
+    ("organisations.short_name_key", "short_name", "an organisation with this short name already exists"),
+    ("users.username", "username", "a user with this username already exists"),
+    ("assets.org_id, assets.kind, assets.value", "value", "the organisation already has this asset"),
     (".id", "id", "an object with this id already exists"),
 ];
 
@@ -90,8 +74,7 @@ pub(crate) fn now() -> Timestamp {
 
 /// Drops the nanoseconds below a microsecond.
 pub(crate) fn truncate(at: Timestamp) -> Timestamp {
-    at.replace_nanosecond(at.nanosecond() / 1000 * 1000)
-        .unwrap_or(at)
+    at.replace_nanosecond(at.nanosecond() / 1000 * 1000).unwrap_or(at)
 }
 
 /// A timestamp as stored: unix microseconds.
@@ -104,11 +87,7 @@ pub(crate) fn opt_micros(at: Option<Timestamp>) -> Option<i64> {
     at.map(micros)
 }
 
-fn conversion(
-    index: usize,
-    kind: Type,
-    error: impl StdError + Send + Sync + 'static,
-) -> rusqlite::Error {
+fn conversion(index: usize, kind: Type, error: impl StdError + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, kind, Box::new(error))
 }
 
@@ -122,9 +101,7 @@ pub(crate) fn time_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestam
 }
 
 pub(crate) fn opt_time_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Timestamp>> {
-    row.get::<_, Option<i64>>(index)?
-        .map(|value| from_micros(index, value))
-        .transpose()
+    row.get::<_, Option<i64>>(index)?.map(|value| from_micros(index, value)).transpose()
 }
 
 pub(crate) fn uuid_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
@@ -145,8 +122,7 @@ where
     T::Err: StdError + Send + Sync + 'static,
 {
     let text: String = row.get(index)?;
-    text.parse()
-        .map_err(|error| conversion(index, Type::Text, error))
+    text.parse().map_err(|error| conversion(index, Type::Text, error))
 }
 
 pub(crate) fn opt_parse_col<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>>
@@ -155,18 +131,12 @@ where
     T::Err: StdError + Send + Sync + 'static,
 {
     row.get::<_, Option<String>>(index)?
-        .map(|text| {
-            text.parse()
-                .map_err(|error| conversion(index, Type::Text, error))
-        })
+        .map(|text| text.parse().map_err(|error| conversion(index, Type::Text, error)))
         .transpose()
 }
 
 /// A column holding a JSON document.
-pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
-    row: &Row<'_>,
-    index: usize,
-) -> rusqlite::Result<T> {
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
     let text: String = row.get(index)?;
     serde_json::from_str(&text).map_err(|error| conversion(index, Type::Text, error))
 }
@@ -199,9 +169,7 @@ pub(crate) fn ip_key(address: IpAddr) -> [u8; 16] {
 
 pub(crate) fn opt_ip_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<IpAddr>> {
     let value = row.get_ref(index)?;
-    let bytes = value
-        .as_blob_or_null()
-        .map_err(|error| conversion(index, Type::Blob, error))?;
+    let bytes = value.as_blob_or_null().map_err(|error| conversion(index, Type::Blob, error))?;
     let Some(bytes) = bytes else {
         return Ok(None);
     };
@@ -235,11 +203,7 @@ pub(crate) fn ip_range(network: &Cidr) -> IpRange {
         }
         IpAddr::V4(_) => None,
     };
-    IpRange {
-        first,
-        last,
-        except,
-    }
+    IpRange { first, last, except }
 }
 
 /// Text that PostgreSQL could not store either is refused, so both backends agree.
@@ -252,9 +216,5 @@ pub(crate) fn check_text(field: &str, text: &str) -> Result<()> {
 
 /// Text kept for inspection, with NUL characters replaced.
 pub(crate) fn without_nul(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') {
-        Cow::Owned(text.replace('\0', "\u{fffd}"))
-    } else {
-        Cow::Borrowed(text)
-    }
+    if text.contains('\0') { Cow::Owned(text.replace('\0', "\u{fffd}")) } else { Cow::Borrowed(text) }
 }

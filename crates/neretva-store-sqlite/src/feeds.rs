@@ -11,8 +11,8 @@ use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
-    ReportQuery, ReportStatus, StoredEvent,
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
+    ReportStatus, StoredEvent,
 };
 use rusqlite::blob::ZeroBlob;
 use rusqlite::types::{Type, Value};
@@ -21,8 +21,8 @@ use uuid::Uuid;
 use uuid::fmt::Hyphenated;
 
 use crate::codec::{
-    Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
-    to_i64, truncate, u64_col, uuid_col, without_nul,
+    Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col, to_i64,
+    truncate, u64_col, uuid_col, without_nul,
 };
 use crate::ops;
 
@@ -75,23 +75,13 @@ fn report_from_row(row: &Row<'_>) -> rusqlite::Result<ReportInfo> {
 
 pub(crate) fn get_report(conn: &Connection, id: Uuid) -> Result<Option<ReportInfo>> {
     let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], report_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], report_from_row).optional()?)
 }
 
 /// The report stored with this feed and content, if any.
-pub(crate) fn find_report(
-    conn: &Connection,
-    feed: &str,
-    sha256: &str,
-) -> Result<Option<ReportInfo>> {
+pub(crate) fn find_report(conn: &Connection, feed: &str, sha256: &str) -> Result<Option<ReportInfo>> {
     let sql = format!("SELECT {REPORT_COLUMNS} FROM reports r WHERE r.feed = ?1 AND r.sha256 = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([feed, sha256], report_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([feed, sha256], report_from_row).optional()?)
 }
 
 /// Stores a report unless its content is already stored for the feed. The data goes straight
@@ -181,11 +171,7 @@ pub(crate) fn list_reports(conn: &Connection, query: &ReportQuery) -> Result<Vec
     );
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(
-        params![
-            query.feed,
-            query.before.map(|id| id.to_string()),
-            page(query.limit)
-        ],
+        params![query.feed, query.before.map(|id| id.to_string()), page(query.limit)],
         report_from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -233,8 +219,7 @@ pub(crate) fn finish_report(
     if changed == 0 {
         return Err(StoreError::not_found("report", id).into());
     }
-    conn.prepare_cached("DELETE FROM report_errors WHERE report_id = ?1")?
-        .execute([&id_text])?;
+    conn.prepare_cached("DELETE FROM report_errors WHERE report_id = ?1")?.execute([&id_text])?;
     // One prepared statement for the whole batch, in this one transaction.
     let mut insert = conn.prepare_cached(
         "INSERT INTO report_errors (report_id, line, position, field, message, raw)
@@ -261,12 +246,7 @@ pub(crate) fn report_errors(conn: &Connection, id: Uuid, limit: u32) -> Result<V
          LIMIT ?2",
     )?;
     let rows = statement.query_map(params![id.to_string(), page(limit)], |row| {
-        Ok(ReportError {
-            line: u64_col(row, 0)?,
-            field: row.get(1)?,
-            message: row.get(2)?,
-            raw: row.get(3)?,
-        })
+        Ok(ReportError { line: u64_col(row, 0)?, field: row.get(1)?, message: row.get(2)?, raw: row.get(3)? })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -343,11 +323,9 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
              raw, json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
-    let mut insert_org =
-        conn.prepare_cached("INSERT INTO event_orgs (event_id, org_id) VALUES (?1, ?2)")?;
-    let mut queue = conn.prepare_cached(
-        "INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)",
-    )?;
+    let mut insert_org = conn.prepare_cached("INSERT INTO event_orgs (event_id, org_id) VALUES (?1, ?2)")?;
+    let mut queue = conn
+        .prepare_cached("INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)")?;
     let mut id_buffer = [0; Hyphenated::LENGTH];
     let mut report_buffer = [0; Hyphenated::LENGTH];
     let mut org_buffer = [0; Hyphenated::LENGTH];
@@ -389,10 +367,7 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
 
 pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], event_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], event_from_row).optional()?)
 }
 
 /// A query's SQL and its parameters, built filter by filter, so that each query names only
@@ -434,15 +409,11 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
     let mut filters = Filters::default();
     if let Some(since) = query.since {
         let since = filters.bind(micros(truncate(since)));
-        filters.and(&format!(
-            "coalesce(e.time_source, e.time_observation) >= {since}"
-        ));
+        filters.and(&format!("coalesce(e.time_source, e.time_observation) >= {since}"));
     }
     if let Some(until) = query.until {
         let until = filters.bind(micros(truncate(until)));
-        filters.and(&format!(
-            "coalesce(e.time_source, e.time_observation) < {until}"
-        ));
+        filters.and(&format!("coalesce(e.time_source, e.time_observation) < {until}"));
     }
     if let Some(taxonomy) = &query.taxonomy {
         let taxonomy = filters.bind(taxonomy.clone());
@@ -473,15 +444,11 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         });
         let within = |column: &str| match &except {
             None => format!("e.{column} BETWEEN {first} AND {last}"),
-            Some((from, to)) => format!(
-                "e.{column} BETWEEN {first} AND {last} AND e.{column} NOT BETWEEN {from} AND {to}"
-            ),
+            Some((from, to)) => {
+                format!("e.{column} BETWEEN {first} AND {last} AND e.{column} NOT BETWEEN {from} AND {to}")
+            }
         };
-        let condition = format!(
-            "(({}) OR ({}))",
-            within("source_ip"),
-            within("destination_ip")
-        );
+        let condition = format!("(({}) OR ({}))", within("source_ip"), within("destination_ip"));
         filters.and(&condition);
     }
     if let Some(asn) = query.asn {
@@ -531,9 +498,7 @@ pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result
          WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
     )?
     .execute([&report_id])?;
-    let deleted = conn
-        .prepare_cached("DELETE FROM events WHERE report_id = ?1")?
-        .execute([&report_id])?;
+    let deleted = conn.prepare_cached("DELETE FROM events WHERE report_id = ?1")?.execute([&report_id])?;
     Ok(deleted as u64)
 }
 
@@ -542,10 +507,9 @@ pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result
 pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
     let doomed: Vec<(i64, String)> = conn
         .prepare_cached("SELECT rowid, id FROM events WHERE time_observation < ?1 LIMIT ?2")?
-        .query_map(
-            params![micros(truncate(before)), to_i64(batch, "batch")?],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )?
+        .query_map(params![micros(truncate(before)), to_i64(batch, "batch")?], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut orgs = conn.prepare_cached("DELETE FROM event_orgs WHERE event_id = ?1")?;
     let mut queue = conn.prepare_cached("DELETE FROM notification_queue WHERE event_id = ?1")?;

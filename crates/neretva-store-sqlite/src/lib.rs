@@ -39,8 +39,8 @@ use neretva_store::feeds::{
     StoredEvent,
 };
 use neretva_store::{
-    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus,
-    Session, Store, StoreError, UserPatch,
+    Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
+    Store, StoreError, UserPatch,
 };
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::{Mutex, Semaphore};
@@ -75,23 +75,18 @@ struct ReaderPool {
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let path = self.readers.as_ref().map(|pool| pool.path.as_path());
-        f.debug_struct("SqliteStore")
-            .field("path", &path)
-            .finish_non_exhaustive()
+        f.debug_struct("SqliteStore").field("path", &path).finish_non_exhaustive()
     }
 }
 
 fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
     configure_pragmas(conn, writer).map_err(backend)?;
     if writer {
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(backend)?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(backend)?;
         // An in-memory database keeps its journal in memory; a file must be in WAL mode.
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            return Err(StoreError::Backend(format!(
-                "the journal mode stayed {mode:?} instead of WAL"
-            )));
+            return Err(StoreError::Backend(format!("the journal mode stayed {mode:?} instead of WAL")));
         }
     }
     Ok(())
@@ -135,28 +130,21 @@ impl SqliteStore {
             idle: Arc::new(SyncMutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(READERS)),
         };
-        Ok(SqliteStore {
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Some(pool),
-        })
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: Some(pool) })
     }
 
     /// A private in-memory database, for tests; reads and writes share one connection.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         configure(&writer, true)?;
-        Ok(SqliteStore {
-            writer: Arc::new(Mutex::new(writer)),
-            readers: None,
-        })
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: None })
     }
 
     /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
         let sql = sql.to_owned();
-        self.with_writer(move |conn| Ok(conn.execute_batch(&sql)?))
-            .await
+        self.with_writer(move |conn| Ok(conn.execute_batch(&sql)?)).await
     }
 
     /// Runs `task` on the writer connection, outside any transaction.
@@ -166,9 +154,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
     {
         let mut conn = Arc::clone(&self.writer).lock_owned().await;
-        tokio::task::spawn_blocking(move || task(&mut conn).map_err(|error| error.0))
-            .await
-            .map_err(joined)?
+        tokio::task::spawn_blocking(move || task(&mut conn).map_err(|error| error.0)).await.map_err(joined)?
     }
 
     /// Runs `task` in a write transaction; it commits when the task succeeds.
@@ -203,18 +189,13 @@ impl SqliteStore {
         let path = pool.path.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let pooled = idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .pop();
+            let pooled = idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
             let conn = match pooled {
                 Some(conn) => conn,
                 None => open_reader(&path)?,
             };
             let result = task(&conn).map_err(|error| error.0);
-            idle.lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(conn);
+            idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(conn);
             result
         })
         .await
@@ -249,8 +230,7 @@ impl Store for SqliteStore {
         fields: &OrganisationFields,
     ) -> Result<Organisation, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
-        self.write(move |tx, at| ops::create_org(tx, at, &actor, &fields))
-            .await
+        self.write(move |tx, at| ops::create_org(tx, at, &actor, &fields)).await
     }
 
     async fn update_org(
@@ -260,14 +240,12 @@ impl Store for SqliteStore {
         fields: &OrganisationFields,
     ) -> Result<Organisation, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
-        self.write(move |tx, at| ops::update_org(tx, at, &actor, id, &fields))
-            .await
+        self.write(move |tx, at| ops::update_org(tx, at, &actor, id, &fields)).await
     }
 
     async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_org(tx, at, &actor, id))
-            .await
+        self.write(move |tx, at| ops::delete_org(tx, at, &actor, id)).await
     }
 
     async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
@@ -276,8 +254,7 @@ impl Store for SqliteStore {
 
     async fn find_org(&self, short_name: &str) -> Result<Option<Organisation>, StoreError> {
         let short_name = short_name.to_owned();
-        self.read(move |conn| ops::find_org(conn, &short_name))
-            .await
+        self.read(move |conn| ops::find_org(conn, &short_name)).await
     }
 
     async fn list_orgs(&self) -> Result<Vec<Organisation>, StoreError> {
@@ -293,10 +270,8 @@ impl Store for SqliteStore {
     ) -> Result<Contact, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
         let fingerprint = pgp_fingerprint.map(str::to_owned);
-        self.write(move |tx, at| {
-            ops::create_contact(tx, at, &actor, org_id, &fields, fingerprint.as_deref())
-        })
-        .await
+        self.write(move |tx, at| ops::create_contact(tx, at, &actor, org_id, &fields, fingerprint.as_deref()))
+            .await
     }
 
     async fn update_contact(
@@ -308,16 +283,13 @@ impl Store for SqliteStore {
     ) -> Result<Contact, StoreError> {
         let (actor, fields) = (actor.0.clone(), fields.clone());
         let fingerprint = pgp_fingerprint.map(str::to_owned);
-        self.write(move |tx, at| {
-            ops::update_contact(tx, at, &actor, id, &fields, fingerprint.as_deref())
-        })
-        .await
+        self.write(move |tx, at| ops::update_contact(tx, at, &actor, id, &fields, fingerprint.as_deref()))
+            .await
     }
 
     async fn delete_contact(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_contact(tx, at, &actor, id))
-            .await
+        self.write(move |tx, at| ops::delete_contact(tx, at, &actor, id)).await
     }
 
     async fn get_contact(&self, id: Uuid) -> Result<Option<Contact>, StoreError> {
@@ -325,8 +297,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_contacts(&self, org_id: Option<Uuid>) -> Result<Vec<Contact>, StoreError> {
-        self.read(move |conn| ops::list_contacts(conn, org_id))
-            .await
+        self.read(move |conn| ops::list_contacts(conn, org_id)).await
     }
 
     async fn add_asset(
@@ -338,16 +309,12 @@ impl Store for SqliteStore {
     ) -> Result<Asset, StoreError> {
         let (actor, value) = (actor.0.clone(), value.clone());
         let description = description.map(str::to_owned);
-        self.write(move |tx, at| {
-            ops::add_asset(tx, at, &actor, org_id, &value, description.as_deref())
-        })
-        .await
+        self.write(move |tx, at| ops::add_asset(tx, at, &actor, org_id, &value, description.as_deref())).await
     }
 
     async fn delete_asset(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::delete_asset(tx, at, &actor, id))
-            .await
+        self.write(move |tx, at| ops::delete_asset(tx, at, &actor, id)).await
     }
 
     async fn get_asset(&self, id: Uuid) -> Result<Option<Asset>, StoreError> {
@@ -365,8 +332,7 @@ impl Store for SqliteStore {
         mode: ImportMode,
     ) -> Result<ImportSummary, StoreError> {
         let (actor, document) = (actor.0.clone(), document.clone());
-        self.write(move |tx, at| registry::import(tx, at, &actor, &document, mode))
-            .await
+        self.write(move |tx, at| registry::import(tx, at, &actor, &document, mode)).await
     }
 
     async fn export_registry(&self) -> Result<RegistryDocument, StoreError> {
@@ -375,19 +341,12 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User, StoreError> {
         let (actor, user) = (actor.0.clone(), user.clone());
-        self.write(move |tx, at| ops::create_user(tx, at, &actor, &user))
-            .await
+        self.write(move |tx, at| ops::create_user(tx, at, &actor, &user)).await
     }
 
-    async fn update_user(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        patch: &UserPatch,
-    ) -> Result<User, StoreError> {
+    async fn update_user(&self, actor: &Actor, id: Uuid, patch: &UserPatch) -> Result<User, StoreError> {
         let (actor, patch) = (actor.0.clone(), patch.clone());
-        self.write(move |tx, at| ops::update_user(tx, at, &actor, id, &patch))
-            .await
+        self.write(move |tx, at| ops::update_user(tx, at, &actor, id, &patch)).await
     }
 
     async fn get_user(&self, id: Uuid) -> Result<Option<User>, StoreError> {
@@ -407,37 +366,23 @@ impl Store for SqliteStore {
         self.read(move |conn| ops::password_hash(conn, id)).await
     }
 
-    async fn set_password(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        password_hash: &str,
-    ) -> Result<(), StoreError> {
+    async fn set_password(&self, actor: &Actor, id: Uuid, password_hash: &str) -> Result<(), StoreError> {
         let (actor, hash) = (actor.0.clone(), password_hash.to_owned());
-        self.write(move |tx, at| ops::set_password(tx, at, &actor, id, &hash))
-            .await
+        self.write(move |tx, at| ops::set_password(tx, at, &actor, id, &hash)).await
     }
 
-    async fn set_user_disabled(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        disabled: bool,
-    ) -> Result<User, StoreError> {
+    async fn set_user_disabled(&self, actor: &Actor, id: Uuid, disabled: bool) -> Result<User, StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled))
-            .await
+        self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled)).await
     }
 
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
-        self.write(move |tx, _| ops::record_login(tx, id, outcome))
-            .await
+        self.write(move |tx, _| ops::record_login(tx, id, outcome)).await
     }
 
     async fn create_token(&self, actor: &Actor, token: &NewToken) -> Result<Token, StoreError> {
         let (actor, token) = (actor.0.clone(), token.clone());
-        self.write(move |tx, at| ops::create_token(tx, at, &actor, &token))
-            .await
+        self.write(move |tx, at| ops::create_token(tx, at, &actor, &token)).await
     }
 
     async fn get_token(&self, id: Uuid) -> Result<Option<(Token, String)>, StoreError> {
@@ -448,15 +393,9 @@ impl Store for SqliteStore {
         self.read(move |conn| ops::list_tokens(conn, user_id)).await
     }
 
-    async fn revoke_token(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        at: Timestamp,
-    ) -> Result<Token, StoreError> {
+    async fn revoke_token(&self, actor: &Actor, id: Uuid, at: Timestamp) -> Result<Token, StoreError> {
         let actor = actor.0.clone();
-        self.write(move |tx, now| ops::revoke_token(tx, now, &actor, id, at))
-            .await
+        self.write(move |tx, now| ops::revoke_token(tx, now, &actor, id, at)).await
     }
 
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
@@ -466,8 +405,7 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
         let session = session.clone();
-        self.write(move |tx, _| ops::create_session(tx, &session))
-            .await
+        self.write(move |tx, _| ops::create_session(tx, &session)).await
     }
 
     async fn get_session(&self, id: Uuid) -> Result<Option<Session>, StoreError> {
@@ -479,19 +417,16 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user_sessions(&self, user_id: Uuid) -> Result<u64, StoreError> {
-        self.write(move |tx, _| ops::delete_user_sessions(tx, user_id))
-            .await
+        self.write(move |tx, _| ops::delete_user_sessions(tx, user_id)).await
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.write(move |tx, _| ops::delete_expired_sessions(tx, now))
-            .await
+        self.write(move |tx, _| ops::delete_expired_sessions(tx, now)).await
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditEntry, StoreError> {
         let event = event.clone();
-        self.write(move |tx, at| ops::append_audit(tx, at, event))
-            .await
+        self.write(move |tx, at| ops::append_audit(tx, at, event)).await
     }
 
     async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
@@ -506,16 +441,12 @@ impl Store for SqliteStore {
     async fn store_report(&self, report: &NewReport) -> Result<(ReportInfo, bool), StoreError> {
         // Content already stored is found without copying the data to the blocking thread.
         let (feed, sha256) = (report.feed.clone(), report.sha256.clone());
-        if let Some(stored) = self
-            .read(move |conn| feeds::find_report(conn, &feed, &sha256))
-            .await?
-        {
+        if let Some(stored) = self.read(move |conn| feeds::find_report(conn, &feed, &sha256)).await? {
             return Ok((stored, false));
         }
         // The one copy: the blocking thread needs data it owns.
         let report = report.clone();
-        self.write(move |tx, at| feeds::store_report(tx, at, &report))
-            .await
+        self.write(move |tx, at| feeds::store_report(tx, at, &report)).await
     }
 
     async fn get_report(&self, id: Uuid) -> Result<Option<ReportInfo>, StoreError> {
@@ -528,8 +459,7 @@ impl Store for SqliteStore {
 
     async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>, StoreError> {
         let query = query.clone();
-        self.read(move |conn| feeds::list_reports(conn, &query))
-            .await
+        self.read(move |conn| feeds::list_reports(conn, &query)).await
     }
 
     async fn finish_report(
@@ -542,15 +472,11 @@ impl Store for SqliteStore {
     ) -> Result<ReportInfo, StoreError> {
         let errors = errors.to_vec();
         let failure = failure.map(str::to_owned);
-        self.write(move |tx, _| {
-            feeds::finish_report(tx, id, counts, &errors, failure.as_deref(), at)
-        })
-        .await
+        self.write(move |tx, _| feeds::finish_report(tx, id, counts, &errors, failure.as_deref(), at)).await
     }
 
     async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>, StoreError> {
-        self.read(move |conn| feeds::report_errors(conn, id, limit))
-            .await
+        self.read(move |conn| feeds::report_errors(conn, id, limit)).await
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<u64, StoreError> {
@@ -558,13 +484,11 @@ impl Store for SqliteStore {
             return Ok(0);
         }
         let events = events.to_vec();
-        self.write(move |tx, at| feeds::insert_events(tx, at, &events))
-            .await
+        self.write(move |tx, at| feeds::insert_events(tx, at, &events)).await
     }
 
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {
-        self.write(move |tx, _| feeds::delete_report_events(tx, report_id))
-            .await
+        self.write(move |tx, _| feeds::delete_report_events(tx, report_id)).await
     }
 
     async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>, StoreError> {
@@ -573,17 +497,15 @@ impl Store for SqliteStore {
 
     async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let query = query.clone();
-        self.read(move |conn| feeds::query_events(conn, &query))
-            .await
+        self.read(move |conn| feeds::query_events(conn, &query)).await
     }
 
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
         // One transaction per batch: other writers take their turn in between.
         let mut purged = 0;
         loop {
-            let deleted = self
-                .write(move |tx, _| feeds::purge_events(tx, before, feeds::PURGE_BATCH))
-                .await?;
+            let deleted =
+                self.write(move |tx, _| feeds::purge_events(tx, before, feeds::PURGE_BATCH)).await?;
             purged += deleted;
             if deleted < feeds::PURGE_BATCH {
                 return Ok(purged);
@@ -591,25 +513,18 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn dedup_check(
-        &self,
-        keys: &[DedupKey],
-        window_start: Timestamp,
-    ) -> Result<Vec<bool>, StoreError> {
+    async fn dedup_check(&self, keys: &[DedupKey], window_start: Timestamp) -> Result<Vec<bool>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let keys = keys.to_vec();
-        self.write(move |tx, _| feeds::dedup_check(tx, &keys, window_start))
-            .await
+        self.write(move |tx, _| feeds::dedup_check(tx, &keys, window_start)).await
     }
 
     async fn dedup_purge(&self, before: Timestamp) -> Result<u64, StoreError> {
         let mut purged = 0;
         loop {
-            let deleted = self
-                .write(move |tx, _| feeds::dedup_purge(tx, before, feeds::PURGE_BATCH))
-                .await?;
+            let deleted = self.write(move |tx, _| feeds::dedup_purge(tx, before, feeds::PURGE_BATCH)).await?;
             purged += deleted;
             if deleted < feeds::PURGE_BATCH {
                 return Ok(purged);
@@ -622,8 +537,7 @@ impl Store for SqliteStore {
         org_id: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-        self.read(move |conn| feeds::pending_notifications(conn, org_id, limit))
-            .await
+        self.read(move |conn| feeds::pending_notifications(conn, org_id, limit)).await
     }
 }
 
@@ -632,15 +546,13 @@ mod tests {
     use super::*;
 
     fn pragma(conn: &Connection, name: &str) -> String {
-        conn.query_row(&format!("PRAGMA {name}"), [], |row| {
-            row.get::<_, rusqlite::types::Value>(0)
-        })
-        .map(|value| match value {
-            rusqlite::types::Value::Integer(number) => number.to_string(),
-            rusqlite::types::Value::Text(text) => text,
-            other => format!("{other:?}"),
-        })
-        .expect("pragma")
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, rusqlite::types::Value>(0))
+            .map(|value| match value {
+                rusqlite::types::Value::Integer(number) => number.to_string(),
+                rusqlite::types::Value::Text(text) => text,
+                other => format!("{other:?}"),
+            })
+            .expect("pragma")
     }
 
     #[tokio::test]

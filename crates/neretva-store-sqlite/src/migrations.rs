@@ -14,16 +14,8 @@ pub(crate) struct Migration {
 
 /// Every migration this binary knows, in order.
 pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sql: include_str!("../migrations/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "feeds",
-        sql: include_str!("../migrations/0002_feeds.sql"),
-    },
+    Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
+    Migration { version: 2, name: "feeds", sql: include_str!("../migrations/0002_feeds.sql") },
 ];
 
 /// The newest migration this binary knows.
@@ -40,36 +32,26 @@ const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 /// The newest applied migration, 0 when nothing was applied.
 pub(crate) fn current(conn: &Connection) -> Result<i64> {
     let tracked: Option<i64> = conn
-        .prepare_cached(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-        )?
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")?
         .query_row([], |row| row.get(0))
         .optional()?;
     if tracked.is_none() {
         return Ok(0);
     }
-    let version: Option<i64> = conn
-        .prepare_cached("SELECT max(version) FROM schema_migrations")?
-        .query_row([], |row| row.get(0))?;
+    let version: Option<i64> =
+        conn.prepare_cached("SELECT max(version) FROM schema_migrations")?.query_row([], |row| row.get(0))?;
     Ok(version.unwrap_or(0))
 }
 
 pub(crate) fn status(conn: &Connection) -> Result<SchemaStatus> {
-    Ok(SchemaStatus {
-        current: current(conn)?,
-        latest: latest(),
-    })
+    Ok(SchemaStatus { current: current(conn)?, latest: latest() })
 }
 
 /// Refuses a database migrated by a newer binary.
 pub(crate) fn check_not_too_new(conn: &Connection) -> Result<SchemaStatus> {
     let status = status(conn)?;
     if status.current > status.latest {
-        return Err(StoreError::SchemaTooNew {
-            found: status.current,
-            supported: status.latest,
-        }
-        .into());
+        return Err(StoreError::SchemaTooNew { found: status.current, supported: status.latest }.into());
     }
     Ok(status)
 }

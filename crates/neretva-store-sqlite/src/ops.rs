@@ -15,18 +15,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::codec::{
-    Result, fold, json_col, micros, opt_micros, opt_parse_col, opt_time_col, opt_uuid_col,
-    parse_col, time_col, uuid_col,
+    Result, fold, json_col, micros, opt_micros, opt_parse_col, opt_time_col, opt_uuid_col, parse_col,
+    time_col, uuid_col,
 };
 
 // Audit.
 
 /// Appends an entry after the head read in this transaction, and moves the head.
-pub(crate) fn append_audit(
-    conn: &Connection,
-    at: Timestamp,
-    event: AuditEvent,
-) -> Result<AuditEntry> {
+pub(crate) fn append_audit(conn: &Connection, at: Timestamp, event: AuditEvent) -> Result<AuditEntry> {
     let (seq, hash): (i64, String) = conn
         .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")?
         .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
@@ -107,13 +103,7 @@ pub(crate) fn list_audit(conn: &Connection, query: &AuditQuery) -> Result<Vec<Au
          LIMIT ?5",
     )?;
     let rows = statement.query_map(
-        params![
-            query.after_seq,
-            query.actor,
-            query.action,
-            query.object_id,
-            i64::from(limit)
-        ],
+        params![query.after_seq, query.actor, query.action, query.object_id, i64::from(limit)],
         audit_from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -152,18 +142,12 @@ pub(crate) fn org_from_row(row: &Row<'_>) -> rusqlite::Result<Organisation> {
 
 pub(crate) fn get_org(conn: &Connection, id: Uuid) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], org_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], org_from_row).optional()?)
 }
 
 pub(crate) fn find_org(conn: &Connection, short_name: &str) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations o WHERE o.short_name_key = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([fold(short_name)], org_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([fold(short_name)], org_from_row).optional()?)
 }
 
 pub(crate) fn list_orgs(conn: &Connection) -> Result<Vec<Organisation>> {
@@ -182,11 +166,7 @@ fn org_exists(conn: &Connection, id: Uuid) -> Result<bool> {
 }
 
 fn require_org(conn: &Connection, id: Uuid) -> Result<()> {
-    if org_exists(conn, id)? {
-        Ok(())
-    } else {
-        Err(StoreError::not_found("organisation", id).into())
-    }
+    if org_exists(conn, id)? { Ok(()) } else { Err(StoreError::not_found("organisation", id).into()) }
 }
 
 fn parent_of(conn: &Connection, id: Uuid) -> Result<Option<Option<Uuid>>> {
@@ -199,18 +179,13 @@ fn parent_of(conn: &Connection, id: Uuid) -> Result<Option<Option<Uuid>>> {
 /// Checks that `parent` exists and that making it the parent of `child` makes no cycle.
 fn check_parent(conn: &Connection, child: Option<Uuid>, parent: Option<Uuid>) -> Result<()> {
     let Some(parent) = parent else { return Ok(()) };
-    let unknown =
-        || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
+    let unknown = || StoreError::conflict("parent_id", format!("unknown parent organisation {parent}"));
     let Some(mut next) = parent_of(conn, parent)? else {
         return Err(unknown().into());
     };
     let Some(child) = child else { return Ok(()) };
-    let cycle = || {
-        StoreError::conflict(
-            "parent_id",
-            "the parent would make the organisation its own ancestor",
-        )
-    };
+    let cycle =
+        || StoreError::conflict("parent_id", "the parent would make the organisation its own ancestor");
     if parent == child {
         return Err(cycle().into());
     }
@@ -286,12 +261,7 @@ pub(crate) fn create_org(
     fields: &OrganisationFields,
 ) -> Result<Organisation> {
     check_parent(conn, None, fields.parent_id)?;
-    let org = Organisation {
-        id: Uuid::now_v7(),
-        fields: fields.clone(),
-        created_at: at,
-        updated_at: at,
-    };
+    let org = Organisation { id: Uuid::now_v7(), fields: fields.clone(), created_at: at, updated_at: at };
     insert_org(conn, &org)?;
     audit(conn, at, actor, "org.create", "organisation", org.id, &org)?;
     Ok(org)
@@ -306,12 +276,7 @@ pub(crate) fn update_org(
 ) -> Result<Organisation> {
     let existing = get_org(conn, id)?.ok_or_else(|| StoreError::not_found("organisation", id))?;
     check_parent(conn, Some(id), fields.parent_id)?;
-    let org = Organisation {
-        id,
-        fields: fields.clone(),
-        created_at: existing.created_at,
-        updated_at: at,
-    };
+    let org = Organisation { id, fields: fields.clone(), created_at: existing.created_at, updated_at: at };
     write_org(conn, &org)?;
     audit(conn, at, actor, "org.update", "organisation", id, &org)?;
     Ok(org)
@@ -333,8 +298,7 @@ pub(crate) fn delete_org(conn: &Connection, at: Timestamp, actor: &str, id: Uuid
         let message = format!("the organisation is the parent of {children} organisations");
         return Err(StoreError::conflict("children", message).into());
     }
-    conn.prepare_cached("DELETE FROM organisations WHERE id = ?1")?
-        .execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM organisations WHERE id = ?1")?.execute([id.to_string()])?;
     audit(conn, at, actor, "org.delete", "organisation", id, &org)?;
     Ok(())
 }
@@ -363,10 +327,7 @@ pub(crate) fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
 
 pub(crate) fn get_contact(conn: &Connection, id: Uuid) -> Result<Option<Contact>> {
     let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts c WHERE c.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], contact_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], contact_from_row).optional()?)
 }
 
 pub(crate) fn list_contacts(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<Contact>> {
@@ -419,15 +380,7 @@ pub(crate) fn create_contact(
         created_at: at,
     };
     insert_contact(conn, &contact)?;
-    audit(
-        conn,
-        at,
-        actor,
-        "contact.create",
-        "contact",
-        contact.id,
-        &contact,
-    )?;
+    audit(conn, at, actor, "contact.create", "contact", contact.id, &contact)?;
     Ok(contact)
 }
 
@@ -440,11 +393,8 @@ pub(crate) fn update_contact(
     pgp_fingerprint: Option<&str>,
 ) -> Result<Contact> {
     let existing = get_contact(conn, id)?.ok_or_else(|| StoreError::not_found("contact", id))?;
-    let contact = Contact {
-        fields: fields.clone(),
-        pgp_fingerprint: pgp_fingerprint.map(str::to_owned),
-        ..existing
-    };
+    let contact =
+        Contact { fields: fields.clone(), pgp_fingerprint: pgp_fingerprint.map(str::to_owned), ..existing };
     conn.prepare_cached(
         "UPDATE contacts SET name = ?2, role = ?3, email = ?4, phone = ?5, languages = ?6,
              pgp_key = ?7, pgp_fingerprint = ?8
@@ -464,15 +414,9 @@ pub(crate) fn update_contact(
     Ok(contact)
 }
 
-pub(crate) fn delete_contact(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    id: Uuid,
-) -> Result<()> {
+pub(crate) fn delete_contact(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
     let contact = get_contact(conn, id)?.ok_or_else(|| StoreError::not_found("contact", id))?;
-    conn.prepare_cached("DELETE FROM contacts WHERE id = ?1")?
-        .execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM contacts WHERE id = ?1")?.execute([id.to_string()])?;
     audit(conn, at, actor, "contact.delete", "contact", id, &contact)?;
     Ok(())
 }
@@ -521,10 +465,7 @@ pub(crate) fn asset_from_row(row: &Row<'_>) -> rusqlite::Result<Asset> {
 
 pub(crate) fn get_asset(conn: &Connection, id: Uuid) -> Result<Option<Asset>> {
     let sql = format!("SELECT {ASSET_COLUMNS} FROM assets a WHERE a.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], asset_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], asset_from_row).optional()?)
 }
 
 pub(crate) fn list_assets(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<Asset>> {
@@ -577,38 +518,20 @@ pub(crate) fn add_asset(
         created_at: at,
     };
     insert_asset(conn, &asset)?;
-    audit(
-        conn,
-        at,
-        actor,
-        "asset.add",
-        "asset",
-        asset.id,
-        &asset_record(&asset),
-    )?;
+    audit(conn, at, actor, "asset.add", "asset", asset.id, &asset_record(&asset))?;
     Ok(asset)
 }
 
 pub(crate) fn delete_asset(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
     let asset = get_asset(conn, id)?.ok_or_else(|| StoreError::not_found("asset", id))?;
-    conn.prepare_cached("DELETE FROM assets WHERE id = ?1")?
-        .execute([id.to_string()])?;
-    audit(
-        conn,
-        at,
-        actor,
-        "asset.delete",
-        "asset",
-        id,
-        &asset_record(&asset),
-    )?;
+    conn.prepare_cached("DELETE FROM assets WHERE id = ?1")?.execute([id.to_string()])?;
+    audit(conn, at, actor, "asset.delete", "asset", id, &asset_record(&asset))?;
     Ok(())
 }
 
 // Users.
 
-const USER_COLUMNS: &str =
-    "u.id, u.org_id, u.username, u.display_name, u.email, u.role, u.language,
+const USER_COLUMNS: &str = "u.id, u.org_id, u.username, u.display_name, u.email, u.role, u.language,
     u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
@@ -630,10 +553,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 
 pub(crate) fn get_user(conn: &Connection, id: Uuid) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], user_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], user_from_row).optional()?)
 }
 
 fn require_user(conn: &Connection, id: Uuid) -> Result<User> {
@@ -642,27 +562,18 @@ fn require_user(conn: &Connection, id: Uuid) -> Result<User> {
 
 pub(crate) fn find_user(conn: &Connection, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([username], user_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([username], user_from_row).optional()?)
 }
 
 pub(crate) fn list_users(conn: &Connection, org_id: Option<Uuid>) -> Result<Vec<User>> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE ?1 IS NULL OR u.org_id = ?1 ORDER BY u.username"
-    );
+    let sql =
+        format!("SELECT {USER_COLUMNS} FROM users u WHERE ?1 IS NULL OR u.org_id = ?1 ORDER BY u.username");
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map([org_id.map(|id| id.to_string())], user_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn create_user(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    new: &NewUser,
-) -> Result<User> {
+pub(crate) fn create_user(conn: &Connection, at: Timestamp, actor: &str, new: &NewUser) -> Result<User> {
     require_org(conn, new.org_id)?;
     let user = User {
         id: Uuid::now_v7(),
@@ -774,11 +685,7 @@ pub(crate) fn set_user_disabled(
     if disabled {
         delete_user_sessions(conn, id)?;
     }
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
+    let action = if disabled { "user.disable" } else { "user.enable" };
     audit(conn, at, actor, action, "user", id, &user)?;
     Ok(user)
 }
@@ -803,14 +710,8 @@ pub(crate) fn record_login(conn: &Connection, id: Uuid, outcome: LoginOutcome) -
             if let Some(until) = lock_until {
                 user.locked_until = Some(crate::codec::truncate(until));
             }
-            conn.prepare_cached(
-                "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
-            )?
-            .execute(params![
-                id.to_string(),
-                user.failed_logins,
-                opt_micros(user.locked_until)
-            ])?;
+            conn.prepare_cached("UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1")?
+                .execute(params![id.to_string(), user.failed_logins, opt_micros(user.locked_until)])?;
             if lock_until.is_some() {
                 audit(conn, at, &actor, "user.lockout", "user", id, &user)?;
             }
@@ -840,10 +741,7 @@ fn token_from_row(row: &Row<'_>) -> rusqlite::Result<(Token, String)> {
 
 pub(crate) fn get_token(conn: &Connection, id: Uuid) -> Result<Option<(Token, String)>> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t WHERE t.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id.to_string()], token_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], token_from_row).optional()?)
 }
 
 pub(crate) fn list_tokens(conn: &Connection, user_id: Option<Uuid>) -> Result<Vec<Token>> {
@@ -852,18 +750,11 @@ pub(crate) fn list_tokens(conn: &Connection, user_id: Option<Uuid>) -> Result<Ve
          ORDER BY t.created_at DESC, t.id DESC"
     );
     let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map([user_id.map(|id| id.to_string())], |row| {
-        Ok(token_from_row(row)?.0)
-    })?;
+    let rows = statement.query_map([user_id.map(|id| id.to_string())], |row| Ok(token_from_row(row)?.0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn create_token(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    new: &NewToken,
-) -> Result<Token> {
+pub(crate) fn create_token(conn: &Connection, at: Timestamp, actor: &str, new: &NewToken) -> Result<Token> {
     require_user(conn, new.user_id)?;
     let token = Token {
         id: new.id,
@@ -959,21 +850,18 @@ pub(crate) fn get_session(conn: &Connection, id: Uuid) -> Result<Option<Session>
 }
 
 pub(crate) fn delete_session(conn: &Connection, id: Uuid) -> Result<()> {
-    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
-        .execute([id.to_string()])?;
+    conn.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([id.to_string()])?;
     Ok(())
 }
 
 pub(crate) fn delete_user_sessions(conn: &Connection, user_id: Uuid) -> Result<u64> {
-    let deleted = conn
-        .prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
-        .execute([user_id.to_string()])?;
+    let deleted =
+        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id.to_string()])?;
     Ok(deleted as u64)
 }
 
 pub(crate) fn delete_expired_sessions(conn: &Connection, now: Timestamp) -> Result<u64> {
-    let deleted = conn
-        .prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
-        .execute([micros(now)])?;
+    let deleted =
+        conn.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?.execute([micros(now)])?;
     Ok(deleted as u64)
 }

@@ -22,8 +22,7 @@ pub(crate) fn import(
     let stored = ops::list_orgs(conn)?;
     let plan = plan(document, &stored, mode, at).map_err(StoreError::Import)?;
 
-    let mut release =
-        conn.prepare_cached("UPDATE organisations SET name_key = ?2 WHERE id = ?1")?;
+    let mut release = conn.prepare_cached("UPDATE organisations SET name_key = ?2 WHERE id = ?1")?;
     for id in &plan.renamed {
         // Names cannot hold control characters, so the placeholder never meets a real name.
         release.execute((id.to_string(), format!("\u{1}{id}")))?;

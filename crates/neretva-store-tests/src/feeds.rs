@@ -8,8 +8,7 @@ use neretva_model::Timestamp;
 use neretva_model::audit::digest_hex;
 use neretva_net::Cidr;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportQuery,
-    ReportStatus,
+    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportQuery, ReportStatus,
 };
 use neretva_store::{AuditQuery, Store, verify_audit};
 use uuid::Uuid;
@@ -70,13 +69,11 @@ pub fn new_event(n: u64, report_id: Uuid, feed: &str) -> NewEvent {
 }
 
 fn ip(text: &str) -> IpAddr {
-    text.parse()
-        .unwrap_or_else(|error| panic!("bad address {text:?}: {error}"))
+    text.parse().unwrap_or_else(|error| panic!("bad address {text:?}: {error}"))
 }
 
 fn cidr(text: &str) -> Cidr {
-    text.parse()
-        .unwrap_or_else(|error| panic!("bad network {text:?}: {error}"))
+    text.parse().unwrap_or_else(|error| panic!("bad network {text:?}: {error}"))
 }
 
 /// The organisations of the event stories, in ascending order.
@@ -86,11 +83,7 @@ fn org(n: u128) -> Uuid {
 
 /// A deduplication key named `name`, seen by the report `ordered_id(report)`.
 fn key(name: &str, seen_at: Timestamp, report: u64) -> DedupKey {
-    DedupKey {
-        key: digest_hex(name.as_bytes()),
-        seen_at,
-        report_id: ordered_id(report),
-    }
+    DedupKey { key: digest_hex(name.as_bytes()), seen_at, report_id: ordered_id(report) }
 }
 
 fn report_error(line: u64, field: Option<&str>, message: &str) -> ReportError {
@@ -105,29 +98,16 @@ fn report_error(line: u64, field: Option<&str>, message: &str) -> ReportError {
 /// The ids of events, newest first as queries return them, as their `ordered_id` numbers.
 async fn query(store: &dyn Store, query: EventQuery) -> Vec<u64> {
     let events = store.query_events(&query).await.expect("query events");
-    events
-        .iter()
-        .map(|stored| event_number(stored.event.id))
-        .collect()
+    events.iter().map(|stored| event_number(stored.event.id)).collect()
 }
 
 async fn actions(store: &dyn Store) -> Vec<(String, String, String, String)> {
     store
-        .list_audit(&AuditQuery {
-            limit: 1000,
-            ..AuditQuery::default()
-        })
+        .list_audit(&AuditQuery { limit: 1000, ..AuditQuery::default() })
         .await
         .expect("audit")
         .into_iter()
-        .map(|entry| {
-            (
-                entry.event.actor,
-                entry.event.action,
-                entry.event.object_id,
-                entry.event.digest,
-            )
-        })
+        .map(|entry| (entry.event.actor, entry.event.action, entry.event.object_id, entry.event.digest))
         .collect()
 }
 
@@ -144,26 +124,17 @@ pub async fn feed_reports(store: &dyn Store) {
         (info.id, info.feed.as_str(), info.parser.as_str()),
         (first.id, "shadowserver-scan", "generic_csv")
     );
-    assert_eq!(
-        (info.source.as_str(), info.received_at, info.size),
-        ("upload:ana", at(0), 21)
-    );
+    assert_eq!((info.source.as_str(), info.received_at, info.size), ("upload:ana", at(0), 21));
     assert_eq!(info.sha256, first.sha256);
     assert_eq!(info.status, ReportStatus::Received);
     assert_eq!(info.counts, ReportCounts::default());
     assert_eq!((info.parsed_at, info.failure.as_deref()), (None, None));
     assert_eq!(store.get_report(first.id).await.expect("get"), Some(info.clone()));
-    assert_eq!(
-        store.report_data(first.id).await.expect("data").as_deref(),
-        Some(&first.data[..])
-    );
+    assert_eq!(store.report_data(first.id).await.expect("data").as_deref(), Some(&first.data[..]));
 
     // The same content of the same feed is stored once; another feed stores its own copy.
     let again = new_report(2, "shadowserver-scan", &first.data);
-    assert_eq!(
-        store.store_report(&again).await.expect("store again"),
-        (info.clone(), false)
-    );
+    assert_eq!(store.store_report(&again).await.expect("store again"), (info.clone(), false));
     assert_eq!(store.get_report(again.id).await.expect("get"), None);
     let other_feed = new_report(3, "other-scan", &first.data);
     let (other_info, stored) = store.store_report(&other_feed).await.expect("store");
@@ -171,9 +142,8 @@ pub async fn feed_reports(store: &dyn Store) {
     assert_eq!(other_info.sha256, info.sha256);
 
     // Large binary data comes back byte for byte; empty data too.
-    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
-        .map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let big: Vec<u8> =
+        (0..3 * 1024 * 1024 + 17).map(|index: u32| (index.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let big_report = new_report(4, "big", &big);
     assert!(store.store_report(&big_report).await.expect("store big").1);
     let read = store.report_data(big_report.id).await.expect("data");
@@ -193,41 +163,21 @@ pub async fn feed_reports(store: &dyn Store) {
         reports.into_iter().map(|report| report.id).collect::<Vec<_>>()
     };
     let list = |query: ReportQuery| async move { store.list_reports(&query).await.expect("list") };
-    assert_eq!(
-        ids(list(ReportQuery::default()).await),
-        [empty.id, big_report.id, other_feed.id, first.id]
-    );
-    let by_feed = list(ReportQuery {
-        feed: Some("shadowserver-scan".into()),
-        ..ReportQuery::default()
-    })
-    .await;
+    assert_eq!(ids(list(ReportQuery::default()).await), [empty.id, big_report.id, other_feed.id, first.id]);
+    let by_feed =
+        list(ReportQuery { feed: Some("shadowserver-scan".into()), ..ReportQuery::default() }).await;
     assert_eq!(by_feed, [info.clone()]);
     assert_eq!(
-        ids(list(ReportQuery {
-            before: Some(big_report.id),
-            ..ReportQuery::default()
-        })
-        .await),
+        ids(list(ReportQuery { before: Some(big_report.id), ..ReportQuery::default() }).await),
         [other_feed.id, first.id]
     );
     assert_eq!(
-        ids(list(ReportQuery {
-            limit: 2,
-            ..ReportQuery::default()
-        })
-        .await),
+        ids(list(ReportQuery { limit: 2, ..ReportQuery::default() }).await),
         [empty.id, big_report.id]
     );
 
     // Finishing records the counts and the errors, ordered by line and then as given.
-    let counts = ReportCounts {
-        records: 10,
-        events: 4,
-        errors: 4,
-        duplicates: 1,
-        dropped: 1,
-    };
+    let counts = ReportCounts { records: 10, events: 4, errors: 4, duplicates: 1, dropped: 1 };
     let mut garbled = report_error(3, None, "not UTF-8");
     garbled.raw = "a\0b".into();
     let errors = vec![
@@ -236,41 +186,23 @@ pub async fn feed_reports(store: &dyn Store) {
         garbled,
         report_error(2, None, "too few columns"),
     ];
-    let finished = store
-        .finish_report(first.id, counts, &errors, None, at(60))
-        .await
-        .expect("finish");
+    let finished = store.finish_report(first.id, counts, &errors, None, at(60)).await.expect("finish");
     assert_eq!(finished.status, ReportStatus::Parsed);
     assert_eq!(finished.counts, counts);
     assert_eq!((finished.parsed_at, finished.failure.as_deref()), (Some(at(60)), None));
     assert_eq!(store.get_report(first.id).await.expect("get"), Some(finished.clone()));
     let stored_errors = store.report_errors(first.id, 0).await.expect("errors");
-    let mut expected = vec![
-        errors[3].clone(),
-        errors[1].clone(),
-        errors[2].clone(),
-        errors[0].clone(),
-    ];
+    let mut expected = vec![errors[3].clone(), errors[1].clone(), errors[2].clone(), errors[0].clone()];
     expected[2].raw = "a\u{fffd}b".into();
     assert_eq!(stored_errors, expected);
-    assert_eq!(
-        store.report_errors(first.id, 2).await.expect("errors"),
-        expected[..2]
-    );
-    assert_eq!(
-        store.report_errors(other_feed.id, 0).await.expect("errors"),
-        []
-    );
+    assert_eq!(store.report_errors(first.id, 2).await.expect("errors"), expected[..2]);
+    assert_eq!(store.report_errors(other_feed.id, 0).await.expect("errors"), []);
 
     // Finishing again replaces the errors; a failure fails the report.
     let refinished = store
         .finish_report(
             first.id,
-            ReportCounts {
-                records: 1,
-                errors: 1,
-                ..ReportCounts::default()
-            },
+            ReportCounts { records: 1, errors: 1, ..ReportCounts::default() },
             &[report_error(9, None, "again")],
             Some("too many errors"),
             at(120),
@@ -280,34 +212,19 @@ pub async fn feed_reports(store: &dyn Store) {
     assert_eq!(refinished.status, ReportStatus::Failed);
     assert_eq!(refinished.failure.as_deref(), Some("too many errors"));
     assert_eq!(refinished.parsed_at, Some(at(120)));
-    assert_eq!(
-        store.report_errors(first.id, 0).await.expect("errors"),
-        [report_error(9, None, "again")]
-    );
+    assert_eq!(store.report_errors(first.id, 0).await.expect("errors"), [report_error(9, None, "again")]);
 
     // Many errors go in batches; pages are capped at 10,000.
-    let many: Vec<ReportError> = (0..25_000u64)
-        .map(|index| report_error(25_000 - index, None, "bad"))
-        .collect();
-    store
-        .finish_report(other_feed.id, counts, &many, None, at(61))
-        .await
-        .expect("finish with many errors");
+    let many: Vec<ReportError> =
+        (0..25_000u64).map(|index| report_error(25_000 - index, None, "bad")).collect();
+    store.finish_report(other_feed.id, counts, &many, None, at(61)).await.expect("finish with many errors");
     let page = store.report_errors(other_feed.id, 50_000).await.expect("errors");
     assert_eq!(page.len(), 10_000);
-    assert_eq!(
-        page.iter().map(|error| error.line).collect::<Vec<_>>(),
-        (1..=10_000).collect::<Vec<_>>()
-    );
+    assert_eq!(page.iter().map(|error| error.line).collect::<Vec<_>>(), (1..=10_000).collect::<Vec<_>>());
     assert_eq!(store.report_errors(other_feed.id, 0).await.expect("errors").len(), 100);
 
     // Unknown reports.
-    assert_not_found(
-        store
-            .finish_report(Uuid::new_v4(), counts, &[], None, at(1))
-            .await,
-        "report",
-    );
+    assert_not_found(store.finish_report(Uuid::new_v4(), counts, &[], None, at(1)).await, "report");
     assert_not_found(store.report_errors(Uuid::new_v4(), 0).await, "report");
     assert_eq!(store.get_report(Uuid::new_v4()).await.expect("get"), None);
 
@@ -315,12 +232,7 @@ pub async fn feed_reports(store: &dyn Store) {
     assert_eq!(
         actions(store).await,
         [
-            (
-                "user:ana".to_owned(),
-                "report.store".to_owned(),
-                first.id.to_string(),
-                first.sha256.clone()
-            ),
+            ("user:ana".to_owned(), "report.store".to_owned(), first.id.to_string(), first.sha256.clone()),
             (
                 "system".to_owned(),
                 "report.store".to_owned(),
@@ -333,12 +245,7 @@ pub async fn feed_reports(store: &dyn Store) {
                 big_report.id.to_string(),
                 big_report.sha256.clone()
             ),
-            (
-                "system".to_owned(),
-                "report.store".to_owned(),
-                empty.id.to_string(),
-                empty.sha256.clone()
-            ),
+            ("system".to_owned(), "report.store".to_owned(), empty.id.to_string(), empty.sha256.clone()),
         ]
     );
     assert_chain_intact(&verify_audit(store).await.expect("verify"), 4);
@@ -426,56 +333,31 @@ pub async fn feed_events(store: &dyn Store) {
     assert_eq!(store.insert_events(&[]).await.expect("insert nothing"), 0);
 
     // Read back as given, organisations once each in order, a mapped address as IPv4.
-    let first = store
-        .get_event(events[0].id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let first = store.get_event(events[0].id).await.expect("get").expect("stored");
     let mut expected = events[0].clone();
     expected.org_ids = vec![org(1), org(2)];
     assert_eq!(first.event, expected);
-    let sixth = store
-        .get_event(events[5].id)
-        .await
-        .expect("get")
-        .expect("stored");
+    let sixth = store.get_event(events[5].id).await.expect("get").expect("stored");
     let mut expected = events[5].clone();
     expected.source_ip = Some(ip("192.0.2.77"));
     expected.org_ids = vec![org(1), org(3)];
     assert_eq!(sixth.event, expected);
     assert_eq!(sixth.stored_at, first.stored_at, "one batch, one time");
     assert_eq!(store.get_event(Uuid::new_v4()).await.expect("get"), None);
-    let all = store
-        .query_events(&EventQuery::default())
-        .await
-        .expect("all");
+    let all = store.query_events(&EventQuery::default()).await.expect("all");
     assert_eq!(all.len(), 7);
     assert_eq!(all[6], first);
 
     // Every filter.
     let q = EventQuery::default;
     assert_eq!(query(store, q()).await, [7, 6, 5, 4, 3, 2, 1]);
-    let times = EventQuery {
-        since: Some(at(0)),
-        until: Some(at(40)),
-        ..q()
-    };
+    let times = EventQuery { since: Some(at(0)), until: Some(at(40)), ..q() };
     assert_eq!(query(store, times).await, [3, 2], "source time first, until excluded");
-    let since = EventQuery {
-        since: Some(at(-3600)),
-        until: Some(at(10)),
-        ..q()
-    };
+    let since = EventQuery { since: Some(at(-3600)), until: Some(at(10)), ..q() };
     assert_eq!(query(store, since).await, [1], "since included");
-    let taxonomy = EventQuery {
-        taxonomy: Some("vulnerable".into()),
-        ..q()
-    };
+    let taxonomy = EventQuery { taxonomy: Some("vulnerable".into()), ..q() };
     assert_eq!(query(store, taxonomy).await, [2, 1]);
-    let kind = EventQuery {
-        classification_type: Some("c2-server".into()),
-        ..q()
-    };
+    let kind = EventQuery { classification_type: Some("c2-server".into()), ..q() };
     assert_eq!(query(store, kind).await, [4]);
     let both = EventQuery {
         taxonomy: Some("malicious-code".into()),
@@ -490,10 +372,7 @@ pub async fn feed_events(store: &dyn Store) {
         (vec![org(9)], vec![]),
         (vec![], vec![]),
     ] {
-        let by_org = EventQuery {
-            org_ids: Some(orgs.clone()),
-            ..q()
-        };
+        let by_org = EventQuery { org_ids: Some(orgs.clone()), ..q() };
         assert_eq!(query(store, by_org).await, expected, "organisations {orgs:?}");
     }
     for (network, expected) in [
@@ -509,26 +388,14 @@ pub async fn feed_events(store: &dyn Store) {
         ("::ffff:0:0/96", vec![]),
         ("203.0.113.0/24", vec![]),
     ] {
-        let by_network = EventQuery {
-            network: Some(cidr(network)),
-            ..q()
-        };
+        let by_network = EventQuery { network: Some(cidr(network)), ..q() };
         assert_eq!(query(store, by_network).await, expected, "network {network}");
     }
-    let asn = EventQuery {
-        asn: Some(64500),
-        ..q()
-    };
+    let asn = EventQuery { asn: Some(64500), ..q() };
     assert_eq!(query(store, asn).await, [2, 1]);
-    let feed = EventQuery {
-        feed: Some("botnet".into()),
-        ..q()
-    };
+    let feed = EventQuery { feed: Some("botnet".into()), ..q() };
     assert_eq!(query(store, feed).await, [7, 6, 5, 4]);
-    let report = EventQuery {
-        report_id: Some(report_a.id),
-        ..q()
-    };
+    let report = EventQuery { report_id: Some(report_a.id), ..q() };
     assert_eq!(query(store, report).await, [3, 2, 1]);
     for (text, expected) in [
         ("open-RESOLVER", vec![1]),
@@ -542,10 +409,7 @@ pub async fn feed_events(store: &dyn Store) {
         ("šipovo", vec![]),
         ("nowhere", vec![]),
     ] {
-        let by_text = EventQuery {
-            text: Some(text.into()),
-            ..q()
-        };
+        let by_text = EventQuery { text: Some(text.into()), ..q() };
         assert_eq!(query(store, by_text).await, expected, "text {text:?}");
     }
     let combined = EventQuery {
@@ -557,11 +421,8 @@ pub async fn feed_events(store: &dyn Store) {
     assert_eq!(query(store, combined).await, [3, 1]);
 
     // Pages, newest first.
-    let page = |before: Option<u64>| EventQuery {
-        before: before.map(|n| ordered_id(1_000 + n)),
-        limit: 3,
-        ..q()
-    };
+    let page =
+        |before: Option<u64>| EventQuery { before: before.map(|n| ordered_id(1_000 + n)), limit: 3, ..q() };
     assert_eq!(query(store, page(None)).await, [7, 6, 5]);
     assert_eq!(query(store, page(Some(5))).await, [4, 3, 2]);
     assert_eq!(query(store, page(Some(2))).await, [1]);
@@ -583,24 +444,13 @@ pub async fn feed_events(store: &dyn Store) {
         store.pending_notifications(Some(org(1)), 0).await.expect("queue"),
         [(org(1), e(1)), (org(1), e(2)), (org(1), e(6))]
     );
-    assert_eq!(
-        store.pending_notifications(None, 2).await.expect("queue"),
-        queued[..2]
-    );
-    assert_eq!(
-        store.pending_notifications(Some(org(9)), 0).await.expect("queue"),
-        []
-    );
+    assert_eq!(store.pending_notifications(None, 2).await.expect("queue"), queued[..2]);
+    assert_eq!(store.pending_notifications(Some(org(9)), 0).await.expect("queue"), []);
 
     // A batch with a stored id is refused whole; so is text PostgreSQL cannot hold.
     let mut fresh = new_event(8, report_b.id, "botnet");
     fresh.org_ids = vec![org(1)];
-    assert_conflict(
-        store
-            .insert_events(&[fresh.clone(), events[0].clone()])
-            .await,
-        "id",
-    );
+    assert_conflict(store.insert_events(&[fresh.clone(), events[0].clone()]).await, "id");
     assert_eq!(store.get_event(fresh.id).await.expect("get"), None);
     let mut nul = fresh.clone();
     nul.raw = "a\0b".into();
@@ -612,49 +462,22 @@ pub async fn feed_events(store: &dyn Store) {
     );
 
     // Deleting a report's events takes their routing and notifications along.
-    assert_eq!(
-        store
-            .delete_report_events(report_a.id)
-            .await
-            .expect("delete"),
-        3
-    );
-    assert_eq!(
-        store
-            .delete_report_events(report_a.id)
-            .await
-            .expect("delete"),
-        0
-    );
+    assert_eq!(store.delete_report_events(report_a.id).await.expect("delete"), 3);
+    assert_eq!(store.delete_report_events(report_a.id).await.expect("delete"), 0);
     assert_eq!(query(store, q()).await, [7, 6, 5, 4]);
-    let by_org = EventQuery {
-        org_ids: Some(vec![org(2)]),
-        ..q()
-    };
+    let by_org = EventQuery { org_ids: Some(vec![org(2)]), ..q() };
     assert_eq!(query(store, by_org).await, Vec::<u64>::new());
-    assert_eq!(
-        store.pending_notifications(None, 0).await.expect("queue"),
-        queued[4..]
-    );
+    assert_eq!(store.pending_notifications(None, 0).await.expect("queue"), queued[4..]);
     // A re-parse stores the events again.
-    assert_eq!(
-        store.insert_events(&events[..3]).await.expect("insert again"),
-        3
-    );
+    assert_eq!(store.insert_events(&events[..3]).await.expect("insert again"), 3);
     assert_eq!(query(store, q()).await, [7, 6, 5, 4, 3, 2, 1]);
 
     // Purging by observation time, with what hangs on the events.
     assert_eq!(store.purge_events(at(55)).await.expect("purge"), 5);
     assert_eq!(store.purge_events(at(55)).await.expect("purge"), 0);
     assert_eq!(query(store, q()).await, [7, 6]);
-    assert_eq!(
-        store.pending_notifications(None, 0).await.expect("queue"),
-        [(org(1), e(6)), (org(3), e(6))]
-    );
-    let by_org = EventQuery {
-        org_ids: Some(vec![org(1), org(2), org(3)]),
-        ..q()
-    };
+    assert_eq!(store.pending_notifications(None, 0).await.expect("queue"), [(org(1), e(6)), (org(3), e(6))]);
+    let by_org = EventQuery { org_ids: Some(vec![org(1), org(2), org(3)]), ..q() };
     assert_eq!(query(store, by_org).await, [6]);
 
     // Events are not audited; only the two reports are.
@@ -676,30 +499,12 @@ pub async fn feed_events_in_bulk(store: &dyn Store) {
             event
         })
         .collect();
-    assert_eq!(
-        store.insert_events(&events[..10_000]).await.expect("insert"),
-        10_000
-    );
-    assert_eq!(
-        store.insert_events(&events[10_000..]).await.expect("insert"),
-        EVENTS - 10_000
-    );
-    let capped = store
-        .query_events(&EventQuery {
-            limit: 50_000,
-            ..EventQuery::default()
-        })
-        .await
-        .expect("query");
+    assert_eq!(store.insert_events(&events[..10_000]).await.expect("insert"), 10_000);
+    assert_eq!(store.insert_events(&events[10_000..]).await.expect("insert"), EVENTS - 10_000);
+    let capped =
+        store.query_events(&EventQuery { limit: 50_000, ..EventQuery::default() }).await.expect("query");
     assert_eq!(capped.len(), 10_000);
-    assert_eq!(
-        store
-            .query_events(&EventQuery::default())
-            .await
-            .expect("query")
-            .len(),
-        100
-    );
+    assert_eq!(store.query_events(&EventQuery::default()).await.expect("query").len(), 100);
     let mut seen = Vec::new();
     let mut before = None;
     loop {
@@ -719,31 +524,14 @@ pub async fn feed_events_in_bulk(store: &dyn Store) {
     let expected: Vec<Uuid> = events.iter().rev().map(|event| event.id).collect();
     assert!(seen == expected, "the cursor visits every event once, newest first");
     assert_eq!(
-        store
-            .pending_notifications(Some(org(0)), 10_000)
-            .await
-            .expect("queue")
-            .len(),
+        store.pending_notifications(Some(org(0)), 10_000).await.expect("queue").len(),
         usize::try_from(EVENTS / 3).unwrap_or(0)
     );
 
     assert_eq!(store.purge_events(at(12_001)).await.expect("purge"), 12_000);
-    let rest = EventQuery {
-        limit: 1_000,
-        ..EventQuery::default()
-    };
-    assert_eq!(
-        query(store, rest).await,
-        (12_001..=EVENTS).rev().collect::<Vec<_>>()
-    );
-    assert_eq!(
-        store
-            .pending_notifications(None, 10_000)
-            .await
-            .expect("queue")
-            .len(),
-        500
-    );
+    let rest = EventQuery { limit: 1_000, ..EventQuery::default() };
+    assert_eq!(query(store, rest).await, (12_001..=EVENTS).rev().collect::<Vec<_>>());
+    assert_eq!(store.pending_notifications(None, 10_000).await.expect("queue").len(), 500);
 }
 
 /// Deduplication: a key repeats within a batch, across batches and reports, and after the
@@ -751,17 +539,11 @@ pub async fn feed_events_in_bulk(store: &dyn Store) {
 /// window; old keys are purged.
 pub async fn feed_dedup(store: &dyn Store) {
     let check = |keys: Vec<DedupKey>, window_start: Timestamp| async move {
-        store
-            .dedup_check(&keys, window_start)
-            .await
-            .expect("dedup check")
+        store.dedup_check(&keys, window_start).await.expect("dedup check")
     };
     assert_eq!(check(vec![], at(0)).await, Vec::<bool>::new());
     let batch = |names: &[&str], seen_at: i64, report: u64| -> Vec<DedupKey> {
-        names
-            .iter()
-            .map(|name| key(name, at(seen_at), report))
-            .collect()
+        names.iter().map(|name| key(name, at(seen_at), report)).collect()
     };
     // Keys as (seen at, report) after each check in the comments.
     assert_eq!(
@@ -769,11 +551,7 @@ pub async fn feed_dedup(store: &dyn Store) {
         [false, false, true, false],
         "a (0, 1), b (0, 1), c (0, 1)"
     );
-    assert_eq!(
-        check(batch(&["b", "d", "d"], 10, 2), at(-100)).await,
-        [true, false, true],
-        "d (10, 2)"
-    );
+    assert_eq!(check(batch(&["b", "d", "d"], 10, 2), at(-100)).await, [true, false, true], "d (10, 2)");
     assert_eq!(
         check(batch(&["a", "d", "a"], 5, 1), at(-100)).await,
         [false, true, true],
@@ -785,11 +563,7 @@ pub async fn feed_dedup(store: &dyn Store) {
         "a was seen before the window: a (1000, 2)"
     );
     assert_eq!(check(batch(&["a"], 1001, 1), at(900)).await, [true]);
-    assert_eq!(
-        check(batch(&["b"], 400, 2), at(-100)).await,
-        [true],
-        "b stays (0, 1)"
-    );
+    assert_eq!(check(batch(&["b"], 400, 2), at(-100)).await, [true], "b stays (0, 1)");
     assert_eq!(
         check(batch(&["b"], 450, 2), at(300)).await,
         [false],
@@ -798,23 +572,13 @@ pub async fn feed_dedup(store: &dyn Store) {
     // a (1000, 2), b (450, 2), c (0, 1), d (10, 2): purging before 500 forgets b, c and d.
     assert_eq!(store.dedup_purge(at(500)).await.expect("purge"), 3);
     assert_eq!(store.dedup_purge(at(500)).await.expect("purge"), 0);
-    assert_eq!(
-        check(batch(&["a", "c", "c"], 1100, 3), at(-100)).await,
-        [true, false, true]
-    );
+    assert_eq!(check(batch(&["a", "c", "c"], 1100, 3), at(-100)).await, [true, false, true]);
 
     // A large batch: 10,000 new keys, then again with a fresh one mixed in.
-    let many: Vec<DedupKey> = (0..10_000)
-        .map(|index| key(&format!("bulk-{index}"), at(2000), 4))
-        .collect();
+    let many: Vec<DedupKey> = (0..10_000).map(|index| key(&format!("bulk-{index}"), at(2000), 4)).collect();
     assert!(check(many.clone(), at(0)).await.iter().all(|dup| !dup));
-    let mut mixed: Vec<DedupKey> = many[..5_000]
-        .iter()
-        .map(|key| DedupKey {
-            report_id: ordered_id(5),
-            ..key.clone()
-        })
-        .collect();
+    let mut mixed: Vec<DedupKey> =
+        many[..5_000].iter().map(|key| DedupKey { report_id: ordered_id(5), ..key.clone() }).collect();
     mixed.push(key("fresh", at(2001), 5));
     let outcome = check(mixed, at(0)).await;
     assert!(outcome[..5_000].iter().all(|dup| *dup));
@@ -842,19 +606,16 @@ pub async fn feed_dedup_concurrent(harness: &dyn Harness) {
             tasks.spawn(async move {
                 let mut new = Vec::new();
                 for round in 0..ROUNDS {
-                    let mut indexes: Vec<usize> = (0..BATCH)
-                        .map(|i| (i * 7 + worker * 13 + round * 31) % KEYS)
-                        .collect();
+                    let mut indexes: Vec<usize> =
+                        (0..BATCH).map(|i| (i * 7 + worker * 13 + round * 31) % KEYS).collect();
                     if worker % 2 == 1 {
                         indexes.reverse();
                     }
                     indexes.push(indexes[0]);
                     // Every check is of another report.
                     let report = u64::try_from(worker * ROUNDS + round).unwrap_or(0);
-                    let keys: Vec<DedupKey> = indexes
-                        .iter()
-                        .map(|index| key(&name(*index), at(0), report))
-                        .collect();
+                    let keys: Vec<DedupKey> =
+                        indexes.iter().map(|index| key(&name(*index), at(0), report)).collect();
                     let outcome = store.dedup_check(&keys, at(-10)).await.expect("check");
                     assert_eq!(outcome.len(), keys.len());
                     assert!(outcome[BATCH], "the repeat within the batch is a duplicate");
@@ -876,19 +637,10 @@ pub async fn feed_dedup_concurrent(harness: &dyn Harness) {
             times_new[index] += 1;
         }
     }
-    assert!(
-        times_new.iter().all(|times| *times <= 1),
-        "no key is new twice: {times_new:?}"
-    );
+    assert!(times_new.iter().all(|times| *times <= 1), "no key is new twice: {times_new:?}");
     // Every key seen is a duplicate now, and the rest are new once.
-    let all: Vec<DedupKey> = (0..KEYS)
-        .map(|index| key(&name(index), at(1), 99))
-        .collect();
-    let outcome = harness
-        .store()
-        .dedup_check(&all, at(-10))
-        .await
-        .expect("check all");
+    let all: Vec<DedupKey> = (0..KEYS).map(|index| key(&name(index), at(1), 99)).collect();
+    let outcome = harness.store().dedup_check(&all, at(-10)).await.expect("check all");
     for (index, duplicate) in outcome.into_iter().enumerate() {
         assert_eq!(duplicate, times_new[index] == 1, "key {index}");
     }

@@ -1,5 +1,7 @@
 //! The `neretva` command line, run as a real process against a temporary data directory.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! Integration tests of the HTTP API, driven in process with `oneshot`.
 
+#![allow(clippy::unwrap_used)]
+
 mod access;
 mod auth;
 mod errors;

@@ -45,15 +45,13 @@ pub(crate) async fn run(story: Story) {
     let Ok(url) = std::env::var(URL_VARIABLE) else {
         return;
     };
-    let (admin, connection) = tokio_postgres::connect(&url, NoTls)
-        .await
-        .unwrap_or_else(|error| {
-            let cause = std::error::Error::source(&error).map(|cause| format!(": {cause}"));
-            panic!(
-                "{URL_VARIABLE} is set to {url:?}, but PostgreSQL cannot be reached: {error}{}",
-                cause.unwrap_or_default()
-            )
-        });
+    let (admin, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap_or_else(|error| {
+        let cause = std::error::Error::source(&error).map(|cause| format!(": {cause}"));
+        panic!(
+            "{URL_VARIABLE} is set to {url:?}, but PostgreSQL cannot be reached: {error}{}",
+            cause.unwrap_or_default()
+        )
+    });
     let connection = tokio::spawn(connection);
     let schema = format!("neretva_test_{}", Uuid::new_v4().simple());
     admin
@@ -71,15 +69,11 @@ pub(crate) async fn run(story: Story) {
     .await;
 
     // The schema goes whether the story passed or not; the story's connections closed with it.
-    let dropped = admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await;
+    let dropped = admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await;
     drop(admin);
     let _ = connection.await;
     match outcome {
-        Ok(()) => {
-            dropped.unwrap_or_else(|error| panic!("cannot drop the schema {schema}: {error}"))
-        }
+        Ok(()) => dropped.unwrap_or_else(|error| panic!("cannot drop the schema {schema}: {error}")),
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(error) => panic!("the story did not finish: {error}"),
     }

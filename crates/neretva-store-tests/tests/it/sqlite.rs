@@ -54,10 +54,6 @@ pub(crate) async fn run(story: Story) {
     let path = dir.0.join("neretva.db");
     let store = SqliteStore::open(&path).expect("open a new database file");
     store.migrate().await.expect("migrate");
-    let harness = SqliteHarness {
-        store,
-        path,
-        _dir: dir,
-    };
+    let harness = SqliteHarness { store, path, _dir: dir };
     story(&harness).await;
 }
