@@ -41,11 +41,10 @@ impl FromStr for LookupQuery {
                 .map_err(|error| FieldError::new("q", error.to_string()));
         }
         let lower = text.to_ascii_lowercase();
-        if lower.starts_with("as") && lower.len() > 2 || text.chars().all(|c| c.is_ascii_digit()) {
-            if let Ok(asn) = text.parse::<Asn>() {
+        if (lower.starts_with("as") && lower.len() > 2 || text.chars().all(|c| c.is_ascii_digit()))
+            && let Ok(asn) = text.parse::<Asn>() {
                 return Ok(LookupQuery::Asn(asn));
             }
-        }
         let host = host_of(text);
         if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
             return Ok(LookupQuery::Ip(ip));

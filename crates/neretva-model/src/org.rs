@@ -137,8 +137,8 @@ pub fn check_sector(sector_slug: Option<&str>, subsector: Option<&str>) -> Resul
             format!("unknown NIS2 sector {slug:?}; known sectors: {}", known.join(", ")),
         ));
     };
-    if let Some(sub) = subsector {
-        if !found.subsectors.iter().any(|(known, _)| *known == sub) {
+    if let Some(sub) = subsector
+        && !found.subsectors.iter().any(|(known, _)| *known == sub) {
             let known: Vec<&str> = found.subsectors.iter().map(|(slug, _)| *slug).collect();
             let message = if known.is_empty() {
                 format!("sector {slug:?} has no subsectors, got {sub:?}")
@@ -147,7 +147,6 @@ pub fn check_sector(sector_slug: Option<&str>, subsector: Option<&str>) -> Resul
             };
             return Err(FieldError::new("subsector", message));
         }
-    }
     Ok(())
 }
 

@@ -193,7 +193,12 @@ impl Pipeline {
         let mut report = Report::new(&feed.config.name, Some(context.now), data);
         // Like IntelMQ's file and mail collectors, tell parsers the file's name (Shadowserver
         // detects its report type from it).
-        if let Some(path) = source.strip_prefix("file:").or_else(|| source.strip_prefix("upload-file:")) {
+        // Files carry their path; downloads and uploads the report's name after `#`.
+        let file_name = match source.strip_prefix("file:") {
+            Some(path) => Some(path),
+            None => source.rsplit_once('#').map(|(_, name)| name),
+        };
+        if let Some(path) = file_name {
             let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
             report.extra.push(("file_name".to_owned(), serde_json::Value::String(name.to_owned())));
         }

@@ -159,13 +159,11 @@ impl VerifiedCache {
     /// Verifies `secret` against `phc`, using and filling the cache.
     pub fn verify(&self, id: Uuid, phc: &str, secret: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-        if let Ok(entries) = self.entries.lock() {
-            if let Some((known, at)) = entries.get(&id) {
-                if *known == digest && at.elapsed() < VERIFIED_TTL {
+        if let Ok(entries) = self.entries.lock()
+            && let Some((known, at)) = entries.get(&id)
+                && *known == digest && at.elapsed() < VERIFIED_TTL {
                     return true;
                 }
-            }
-        }
         if !verify_secret(phc, secret) {
             return false;
         }

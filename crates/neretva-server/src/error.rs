@@ -243,11 +243,10 @@ impl IntoResponse for ApiError {
             details: self.details,
         };
         let mut response = (status, Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
-        }
         response
     }
 }

@@ -20,7 +20,7 @@ pub struct RegistrySnapshot {
     /// Each organisation's parents, nearest first.
     ancestors: HashMap<Uuid, Vec<Uuid>>,
     pub operator_id: Option<Uuid>,
-    pub index: ConstituencyIndex,
+    pub index: std::sync::Arc<ConstituencyIndex>,
 }
 
 impl RegistrySnapshot {
@@ -57,7 +57,7 @@ impl RegistrySnapshot {
         let operator_id = by_short_name.get(&operator_short_name.to_lowercase()).copied();
         RegistrySnapshot {
             loaded_at: Instant::now(),
-            index: ConstituencyIndex::build(assets),
+            index: std::sync::Arc::new(ConstituencyIndex::build(assets)),
             orgs,
             by_short_name,
             ancestors,

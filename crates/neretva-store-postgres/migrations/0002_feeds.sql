@@ -92,10 +92,9 @@ CREATE TABLE notification_queue (
     taken_at  timestamptz
 );
 
-CREATE INDEX notification_queue_pending_idx ON notification_queue (queued_at, id)
-    WHERE taken_at IS NULL;
-CREATE INDEX notification_queue_org_idx ON notification_queue (org_id, queued_at, id)
-    WHERE taken_at IS NULL;
+-- The queue's order is its id (the order rows were queued in); pending rows of one
+-- organisation are found through this index, in that order.
+CREATE INDEX notification_queue_org_idx ON notification_queue (org_id, id) WHERE taken_at IS NULL;
 CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
 
 -- A key with the time and the report that recorded it: the same report may see it again.

@@ -650,7 +650,7 @@ pub(crate) async fn pending_notifications<C: GenericClient>(
                 .prepare_cached(
                     "SELECT org_id, event_id FROM notification_queue
                      WHERE taken_at IS NULL AND org_id = $1
-                     ORDER BY queued_at, id
+                     ORDER BY id
                      LIMIT $2",
                 )
                 .await?;
@@ -661,7 +661,7 @@ pub(crate) async fn pending_notifications<C: GenericClient>(
                 .prepare_cached(
                     "SELECT org_id, event_id FROM notification_queue
                      WHERE taken_at IS NULL
-                     ORDER BY queued_at, id
+                     ORDER BY id
                      LIMIT $1",
                 )
                 .await?;

@@ -7,6 +7,11 @@
 //! runtime. Write transactions are `BEGIN IMMEDIATE`, so a second process on the same file waits
 //! for the write lock instead of failing half-way.
 //!
+//! Committed pages are copied from the WAL into the database file by a checkpointer thread of
+//! the store's own, woken after each write, so a writer does not wait for that copy (and its
+//! `fsync`) on the hot path of feed inserts; should it fall behind, the writer checkpoints too
+//! once the WAL passes `WRITER_CHECKPOINT_PAGES`.
+//!
 //! The schema lives in numbered scripts under `migrations/`, embedded in the binary and tracked
 //! in `schema_migrations`; [`SqliteStore::open`] refuses a database migrated by a newer binary.
 //!
@@ -23,6 +28,7 @@ mod ops;
 mod registry;
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
@@ -58,12 +64,61 @@ const WRITER_CACHE_KIB: i64 = 65_536;
 const READER_CACHE_KIB: i64 = 16_384;
 /// The size a checkpointed WAL file is truncated to, so one large batch does not leave it large.
 const WAL_SIZE_LIMIT: i64 = 128 * 1024 * 1024;
+/// The WAL size, in pages, from which the writer checkpoints after a commit itself, in case
+/// the checkpointer thread falls behind (SQLite's `wal_autocheckpoint`; its default is 1000).
+const WRITER_CHECKPOINT_PAGES: i64 = 50_000;
 
 /// The SQLite store.
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     /// `None` for an in-memory database, whose only connection is the writer.
     readers: Option<ReaderPool>,
+    /// `None` for an in-memory database, which has no WAL.
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with its own connection that checkpoints the WAL when a write commits.
+struct Checkpointer {
+    /// Dropped first when the store goes, which ends the thread.
+    wake: Option<SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        // One pending wake-up is enough: a checkpoint copies everything committed before it.
+        let (wake, woken) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    // A passive checkpoint never blocks readers or the writer; when it cannot
+                    // finish (a reader still needs old frames), the next wake-up goes on.
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+                }
+            })
+            .map_err(|error| StoreError::Backend(format!("cannot start the checkpointer: {error}")))?;
+        Ok(Checkpointer { wake: Some(wake), thread: Some(thread) })
+    }
+
+    fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            // Full means a wake-up is pending already.
+            let _ = wake.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 struct ReaderPool {
@@ -125,19 +180,25 @@ impl SqliteStore {
         let writer = Connection::open_with_flags(path, flags).map_err(backend)?;
         configure(&writer, true)?;
         migrations::check_not_too_new(&writer).map_err(|error| error.0)?;
+        writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES).map_err(backend)?;
+        let checkpointer = Checkpointer::start(path)?;
         let pool = ReaderPool {
             path: path.to_owned(),
             idle: Arc::new(SyncMutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(READERS)),
         };
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: Some(pool) })
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Some(pool),
+            checkpointer: Some(checkpointer),
+        })
     }
 
     /// A private in-memory database, for tests; reads and writes share one connection.
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         configure(&writer, true)?;
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: None })
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: None, checkpointer: None })
     }
 
     /// Runs SQL directly, bypassing the audit; only tests use this, to tamper with the data.
@@ -163,13 +224,18 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>, Timestamp) -> Result<T, Error> + Send + 'static,
     {
-        self.with_writer(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = task(&tx, now())?;
-            tx.commit()?;
-            Ok(value)
-        })
-        .await
+        let value = self
+            .with_writer(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = task(&tx, now())?;
+                tx.commit()?;
+                Ok(value)
+            })
+            .await?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wake();
+        }
+        Ok(value)
     }
 
     /// Runs `task` on a reader connection (or on the writer of an in-memory database).

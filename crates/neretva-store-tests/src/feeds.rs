@@ -166,7 +166,7 @@ pub async fn feed_reports(store: &dyn Store) {
     assert_eq!(ids(list(ReportQuery::default()).await), [empty.id, big_report.id, other_feed.id, first.id]);
     let by_feed =
         list(ReportQuery { feed: Some("shadowserver-scan".into()), ..ReportQuery::default() }).await;
-    assert_eq!(by_feed, [info.clone()]);
+    assert_eq!(by_feed, std::slice::from_ref(&info));
     assert_eq!(
         ids(list(ReportQuery { before: Some(big_report.id), ..ReportQuery::default() }).await),
         [other_feed.id, first.id]

@@ -143,8 +143,21 @@ pub(crate) async fn ready_store(config: &Config) -> anyhow::Result<Arc<dyn Store
 }
 
 pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<ExitCode> {
-    let state =
-        AppState::new(Arc::clone(&store), config.server.clone(), neretva_server::install_metrics()).await?;
+    let pipeline = Arc::new(crate::ingest::build_pipeline(config, None)?);
+    let state = AppState::new(Arc::clone(&store), config.server.clone(), neretva_server::install_metrics())
+        .await?
+        .with_pipeline(Arc::clone(&pipeline));
+    let (stop_sources, sources_shutdown) = tokio::sync::watch::channel(false);
+    let index_state = state.clone();
+    let index: neretva_pipeline::sources::IndexFn = Arc::new(move || index_state.registry().index.clone());
+    let sources = neretva_pipeline::sources::run(
+        pipeline,
+        config.pipeline.feeds.clone(),
+        neretva_pipeline::sources::DecompressLimits::from(&config.pipeline.limits),
+        Arc::clone(&store),
+        index,
+        sources_shutdown,
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -154,6 +167,10 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
     let app = neretva_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
+    let _ = stop_sources.send(true);
+    for source in sources {
+        let _ = source.await;
+    }
     tracing::info!("Neretva stopped.");
     Ok(ExitCode::SUCCESS)
 }

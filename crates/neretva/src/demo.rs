@@ -32,8 +32,8 @@ const USERS: &[DemoUser] = &[
 ];
 
 pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
-    if reset {
-        if let Database::Sqlite(path) = &config.database {
+    if reset
+        && let Database::Sqlite(path) = &config.database {
             for suffix in ["", "-wal", "-shm"] {
                 let file = format!("{}{suffix}", path.display());
                 if std::path::Path::new(&file).exists() {
@@ -41,7 +41,6 @@ pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow:
                 }
             }
         }
-    }
     let store = open_store(config).await?;
     migrate_quietly(store.as_ref()).await?;
     let fresh = store.list_orgs().await?.is_empty();

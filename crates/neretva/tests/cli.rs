@@ -292,3 +292,71 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     let feeds = json(&run(d, &["feeds", "list", "--json"]));
     assert!(feeds["parsers"].as_array().unwrap().len() >= 20);
 }
+
+#[test]
+fn serve_watches_a_directory_and_accepts_uploads() {
+    let dir = DataDir::new("serve-feeds");
+    let d = dir.0.as_path();
+    ok(&run(d, &["demo", "--no-serve"]));
+    let drop_dir = d.join("drop");
+    std::fs::create_dir_all(&drop_dir).unwrap();
+    let config = d.join("neretva.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[pipeline.feeds]]\nname = \"shadowserver\"\nparser = \"shadowserver\"\n\
+             source = {{ kind = \"directory\", path = \"{}\", pattern = \"*.csv\", poll_seconds = 1, done_dir = \"{}\" }}\n",
+            drop_dir.display(),
+            d.join("done").display()
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = neretva(d)
+        .args(["--config", config.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("NERETVA_AUTH__COOKIE_SECURE", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    csv.push_str("\"2026-11-27 10:00:00\",\"medium\",\"192.0.2.1\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n");
+    std::fs::write(drop_dir.join("2026-11-27-scan_dns-bih-geo.csv"), &csv).unwrap();
+
+    let token = json(&run(d, &["token", "create", "--user", "analyst", "--name", "t", "--scope", "write", "--json"]));
+    let secret = token["secret"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let events = loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            let reply = http(
+                port,
+                &format!("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"),
+            );
+            let body: Value = serde_json::from_str(&reply.2).unwrap_or(Value::Null);
+            if body["items"].as_array().is_some_and(|items| !items.is_empty()) {
+                break body;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the dropped report was not ingested");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(events["items"][0]["event"]["source.ip"], "192.0.2.1");
+    assert!(d.join("done/2026-11-27-scan_dns-bih-geo.csv").exists(), "processed files move to done_dir");
+
+    let upload = csv.replace("192.0.2.1", "198.51.100.5");
+    let reply = http(
+        port,
+        &format!(
+            "POST /api/v1/reports?feed=shadowserver&file_name=2026-11-28-scan_dns-bih-geo.csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{upload}",
+            upload.len()
+        ),
+    );
+    assert_eq!(reply.0, 201, "{reply:?}");
+    let report: Value = serde_json::from_str(&reply.2).unwrap();
+    assert_eq!(report["events"], 1, "{report}");
+    assert_eq!(report["source"], "upload:analyst#2026-11-28-scan_dns-bih-geo.csv");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -93,11 +93,10 @@ pub(crate) fn may_see_event(registry: &RegistrySnapshot, principal: &Principal, 
         .ok()
         .and_then(|json| json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()))
         .unwrap_or(Tlp::AmberStrict);
-    if let Principal::User(user) = principal {
-        if user.is_operator_staff() && tlp != Tlp::Red {
+    if let Principal::User(user) = principal
+        && user.is_operator_staff() && tlp != Tlp::Red {
             return true;
         }
-    }
     stored.event.org_ids.iter().any(|org| {
         may_see(principal, &Visibility { recipient_orgs: &[], ..Visibility::owned(*org, registry.ancestors(*org), tlp) })
     })
@@ -331,6 +330,9 @@ fn require_feed_staff(auth: &Auth) -> ApiResult<()> {
 pub struct UploadOptions {
     /// A configured feed, or a parser name from `neretva feeds list`.
     pub feed: String,
+    /// The report's file name, for parsers that read it (Shadowserver detects the report type
+    /// from names such as `2026-11-27-scan_dns-ba-geo.csv`).
+    pub file_name: Option<String>,
 }
 
 /// Uploads a raw report (the request body) for a feed; it is stored, then processed.
@@ -362,7 +364,13 @@ pub async fn upload(
         index: &registry.index,
         now: OffsetDateTime::now_utc(),
     };
-    let source = format!("upload:{}", auth.0.username);
+    let source = match options.file_name.as_deref().filter(|name| !name.is_empty()) {
+        Some(name) if name.contains(['/', '\\', '#']) || name.len() > 255 => {
+            return Err(ApiError::bad_request("file_name", "a file name without '/', '\\' or '#', at most 255 bytes"));
+        }
+        Some(name) => format!("upload:{}#{name}", auth.0.username),
+        None => format!("upload:{}", auth.0.username),
+    };
     let outcome = pipeline
         .ingest(&context, &options.feed, &source, body.to_vec(), neretva_pipeline::IngestOptions::default())
         .await
