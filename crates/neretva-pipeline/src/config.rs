@@ -79,6 +79,18 @@ pub enum SinkConfig {
     Jsonl { path: PathBuf },
     /// CSV with a header, the given fields as columns, appended to a file.
     Csv { path: PathBuf, fields: Vec<String> },
+    /// Batches of events POSTed as a JSON array of IntelMQ JSON objects.
+    Webhook {
+        url: String,
+        /// Extra request headers, e.g. an API key.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+        /// Events per request (default 1000).
+        #[serde(default)]
+        batch: Option<usize>,
+        #[serde(default)]
+        timeout_seconds: Option<u64>,
+    },
 }
 
 /// Limits against hostile reports.
@@ -134,6 +146,14 @@ impl PipelineConfig {
             errors.extend(rule_errors.into_iter().map(|e| format!("pipeline.{e}")));
         }
         for (index, sink) in self.sinks.iter().enumerate() {
+            if let SinkConfig::Webhook { url, batch, .. } = sink {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    errors.push(format!("pipeline.sinks[{index}]: webhook url {url:?} must start with http:// or https://"));
+                }
+                if batch.is_some_and(|batch| !(1..=100_000).contains(&batch)) {
+                    errors.push(format!("pipeline.sinks[{index}]: batch must be 1 to 100000"));
+                }
+            }
             if let SinkConfig::Csv { fields, .. } = sink {
                 if fields.is_empty() {
                     errors.push(format!("pipeline.sinks[{index}]: a CSV sink needs fields"));

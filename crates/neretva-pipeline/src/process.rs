@@ -11,7 +11,7 @@ use neretva_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::config::{FeedConfig, PipelineConfig};
-use crate::sinks::FileSink;
+use crate::sinks::Sink;
 use crate::transforms::enrich_asn::AsnTable;
 use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
@@ -69,7 +69,7 @@ pub struct Pipeline {
     rules: Vec<Rule>,
     dedup_fields: Option<(Vec<String>, time::Duration)>,
     asn: Option<AsnTable>,
-    sinks: Vec<FileSink>,
+    sinks: Vec<Sink>,
     max_report_bytes: u64,
 }
 
@@ -104,9 +104,9 @@ impl Pipeline {
         }
         let mut sinks = Vec::new();
         for (index, sink) in config.sinks.iter().enumerate() {
-            match FileSink::open(sink) {
+            match Sink::open(sink) {
                 Ok(sink) => sinks.push(sink),
-                Err(error) => errors.push(format!("pipeline.sinks[{index}]: cannot open: {error}")),
+                Err(error) => errors.push(format!("pipeline.sinks[{index}]: {error}")),
             }
         }
         if !errors.is_empty() {
@@ -282,7 +282,7 @@ impl Pipeline {
             outcome.counts.events += batch.len() as u64;
             let events: Vec<&Event> = batch.iter().map(|(event, ..)| event).collect();
             for sink in &self.sinks {
-                sink.write(&events).map_err(|error| PipelineError::Sink(error.to_string()))?;
+                sink.write(&feed.config.name, &events).await.map_err(|error| PipelineError::Sink(error.to_string()))?;
             }
             if options.keep_events {
                 outcome.events.extend(batch.into_iter().zip(raw_fields).map(|((mut event, _, raw, _), raw_field)| {

@@ -197,3 +197,68 @@ fn configuration_errors_are_all_reported() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
+
+/// A webhook receiver on 127.0.0.1 that answers 500 once, then 200, and keeps every body.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 65536];
+            loop {
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request);
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        if !first {
+                            seen.lock().unwrap().push(body.to_owned());
+                        }
+                        break;
+                    }
+                }
+            }
+            let status = if first { "500 Internal Server Error" } else { "200 OK" };
+            first = false;
+            let _ = stream.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await;
+        }
+    });
+    (url, bodies)
+}
+
+#[tokio::test]
+async fn webhook_sinks_receive_batches_and_retry() {
+    let f = fixture("webhook").await;
+    let (url, bodies) = receiver().await;
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "dns", "parser": "shadowserver", "parser_options": {"report_type": "scan_dns"}}],
+        "sinks": [{"kind": "webhook", "url": url, "batch": 2, "headers": {"Authorization": "Bearer x"}}],
+    }))
+    .unwrap();
+    let pipeline = Pipeline::build(&config, None).unwrap();
+    let context = Context { store: f.store.as_ref(), index: &f.index, now: now() };
+    let outcome = pipeline
+        .ingest(&context, "dns", "file:x-scan_dns.csv", scan_dns(&ips(0, 3), None), IngestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(outcome.counts.events, 3);
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2, "two batches, the first after one retry: {bodies:?}");
+    let first: Vec<serde_json::Value> = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0]["classification.type"], "vulnerable-system");
+    let _ = std::fs::remove_dir_all(&f.dir);
+}

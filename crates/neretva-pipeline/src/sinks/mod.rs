@@ -1,4 +1,4 @@
-//! Sinks besides the event store: files of IntelMQ JSON lines or CSV.
+//! Sinks besides the event store: files of IntelMQ JSON lines or CSV, and webhooks.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -8,6 +8,114 @@ use std::sync::Mutex;
 use neretva_event::Event;
 
 use crate::config::SinkConfig;
+
+/// A configured sink.
+#[derive(Debug)]
+pub enum Sink {
+    File(FileSink),
+    Webhook(WebhookSink),
+}
+
+impl Sink {
+    pub fn open(config: &SinkConfig) -> Result<Sink, String> {
+        match config {
+            SinkConfig::Webhook { .. } => WebhookSink::new(config).map(Sink::Webhook),
+            _ => FileSink::open(config).map(Sink::File).map_err(|error| format!("cannot open: {error}")),
+        }
+    }
+
+    /// Writes a batch; a file error is returned, a webhook failure is logged and counted (the
+    /// events are stored already, and a receiver being down must not stop the feeds).
+    pub async fn write(&self, feed: &str, events: &[&Event]) -> std::io::Result<()> {
+        match self {
+            Sink::File(sink) => sink.write(events),
+            Sink::Webhook(sink) => {
+                sink.send(feed, events).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// POSTs events as a JSON array, in batches, retrying twice with back-off.
+#[derive(Debug)]
+pub struct WebhookSink {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    batch: usize,
+}
+
+impl WebhookSink {
+    fn new(config: &SinkConfig) -> Result<WebhookSink, String> {
+        let SinkConfig::Webhook { url, headers, batch, timeout_seconds } = config else {
+            return Err("not a webhook".into());
+        };
+        let url = reqwest::Url::parse(url).map_err(|error| format!("webhook url {url:?}: {error}"))?;
+        let mut header_map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("{name:?} is not a valid header name"))?;
+            let mut value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| format!("the value of {name:?} is not a valid header value"))?;
+            value.set_sensitive(true);
+            header_map.insert(name, value);
+        }
+        let tls = crate::sources::http::tls_config(&url)?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(timeout_seconds.unwrap_or(30).max(1)))
+            .user_agent(concat!("neretva/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| format!("webhook client: {error}"))?;
+        Ok(WebhookSink { client, url, headers: header_map, batch: batch.unwrap_or(1000).max(1) })
+    }
+
+    async fn send(&self, feed: &str, events: &[&Event]) {
+        for chunk in events.chunks(self.batch) {
+            let mut body = String::from("[");
+            for (index, event) in chunk.iter().enumerate() {
+                if index > 0 {
+                    body.push(',');
+                }
+                body.push_str(&neretva_event::intelmq_json::to_line(event));
+            }
+            body.push(']');
+            let mut delay = std::time::Duration::from_millis(500);
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let result = self
+                    .client
+                    .post(self.url.clone())
+                    .headers(self.headers.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                let failure = match result {
+                    Ok(response) if response.status().is_success() => None,
+                    Ok(response) => Some(format!("HTTP {}", response.status())),
+                    Err(error) => Some(error.without_url().to_string()),
+                };
+                let Some(failure) = failure else {
+                    metrics::counter!("neretva_pipeline_sent_total", "feed" => feed.to_owned(), "component" => "webhook")
+                        .increment(chunk.len() as u64);
+                    break;
+                };
+                if attempt >= 3 {
+                    tracing::warn!(feed, url = %self.url.origin().ascii_serialization(), error = %failure, events = chunk.len(), "Webhook delivery failed.");
+                    metrics::counter!("neretva_pipeline_errors_total", "feed" => feed.to_owned(), "component" => "webhook")
+                        .increment(chunk.len() as u64);
+                    break;
+                }
+                tokio::time::sleep(delay).await;
+                delay *= 4;
+            }
+        }
+    }
+}
 
 /// A file sink; writes are serialised by a mutex.
 #[derive(Debug)]
@@ -28,6 +136,9 @@ impl FileSink {
         let (path, kind): (&Path, FileKind) = match config {
             SinkConfig::Jsonl { path } => (path, FileKind::Jsonl),
             SinkConfig::Csv { path, fields } => (path, FileKind::Csv(fields.clone())),
+            SinkConfig::Webhook { .. } => {
+                return Err(std::io::Error::other("a webhook is not a file sink"));
+            }
         };
         let fresh = !path.exists() || std::fs::metadata(path)?.len() == 0;
         let file = OpenOptions::new().create(true).append(true).open(path)?;

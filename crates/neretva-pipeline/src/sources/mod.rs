@@ -27,7 +27,7 @@
 
 mod decompress;
 mod directory;
-mod http;
+pub(crate) mod http;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

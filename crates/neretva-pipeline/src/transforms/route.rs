@@ -11,7 +11,7 @@ use neretva_model::lookup::{ConstituencyIndex, LookupQuery, Relation};
 /// belong to anyone (an AS is the weakest evidence). Without repeats, source before destination.
 pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
     let mut orgs: Vec<Uuid> = Vec::new();
-    let mut add = |query: LookupQuery, orgs: &mut Vec<Uuid>| -> bool {
+    let add = |query: LookupQuery, orgs: &mut Vec<Uuid>| -> bool {
         let result = index.lookup(&query);
         let found = !result.owners.is_empty();
         for owner in result.owners {
