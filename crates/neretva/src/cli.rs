@@ -91,7 +91,25 @@ pub(crate) enum FeedsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show the Shadowserver report schema in use, or install a newer one (from Shadowserver
+    /// with --update, or from a file); an installed schema replaces the built-in one.
+    ShadowserverSchema {
+        /// Download the newest schema from Shadowserver.
+        #[arg(long, conflicts_with = "file")]
+        update: bool,
+        /// Install this schema file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Where --update downloads from.
+        #[arg(long, default_value = SHADOWSERVER_SCHEMA_URL)]
+        url: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+/// Where Shadowserver publishes its report schema for IntelMQ.
+pub(crate) const SHADOWSERVER_SCHEMA_URL: &str = "https://interchange.shadowserver.org/intelmq/v1/schema";
 
 #[derive(Debug, Args)]
 pub(crate) struct JsonFlag {

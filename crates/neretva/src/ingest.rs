@@ -40,6 +40,11 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
             });
         }
     }
+    if let Some(schema) = installed_schema(config)? {
+        for feed in pipeline_config.feeds.iter_mut().filter(|feed| feed.parser == "shadowserver") {
+            feed.parser_options.entry("schema".to_owned()).or_insert_with(|| schema.clone());
+        }
+    }
     let asn = match &pipeline_config.asn_table {
         None => None,
         Some(path) => {
@@ -88,7 +93,17 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
             args.feed
         );
     }
-    let store = ready_store(config).await?;
+    let store: std::sync::Arc<dyn neretva_store::Store> = match ready_store(config).await {
+        Ok(store) => store,
+        // A dry run stores nothing: without a database it runs with an empty constituency.
+        Err(error) if args.dry_run => {
+            tracing::warn!(error = %error, "No usable database; the dry run routes events to no organisation.");
+            let memory = neretva_store_sqlite::SqliteStore::open_in_memory()?;
+            neretva_store::Store::migrate(&memory).await?;
+            std::sync::Arc::new(memory)
+        }
+        Err(error) => return Err(error),
+    };
     let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
     let options = IngestOptions { dry_run: args.dry_run, keep_events: args.output.is_some() };
     let bar = ProgressBar::new(args.files.len() as u64);
@@ -236,6 +251,86 @@ pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow
         output::line(&format!(
             "report {id} ({}) re-parsed: {} records, {} events, {} duplicates, {} dropped, {} errors",
             info.feed, counts.records, counts.events, counts.duplicates, counts.dropped, counts.errors
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The installed Shadowserver schema's path in the data directory.
+fn schema_path(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("shadowserver-schema.json")
+}
+
+/// The installed Shadowserver schema, if any, as JSON.
+fn installed_schema(config: &Config) -> anyhow::Result<Option<serde_json::Value>> {
+    let path = schema_path(config);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value = serde_json::from_slice(&bytes).with_context(|| format!("{} is not JSON", path.display()))?;
+    Ok(Some(value))
+}
+
+pub(crate) async fn shadowserver_schema(
+    config: &Config,
+    update: bool,
+    file: Option<&Path>,
+    url: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use neretva_feeds::parsers::shadowserver::ShadowserverParser;
+    let path = schema_path(config);
+    let new_bytes = if update {
+        let source = neretva_pipeline::sources::HttpSource::new(
+            &neretva_pipeline::sources::HttpSourceConfig {
+                url: url.to_owned(),
+                interval_minutes: 60,
+                timeout_seconds: 120,
+                headers: BTreeMap::new(),
+                file_name: None,
+            },
+            64 * 1024 * 1024,
+        )?;
+        let bar = crate::commands::spinner(&format!("downloading {}", source.url()));
+        let download = source.poll().await;
+        bar.finish_and_clear();
+        Some(download?.context("the server answered 304 Not Modified to an unconditional request")?.data)
+    } else if let Some(file) = file {
+        Some(std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?)
+    } else {
+        None
+    };
+    if let Some(bytes) = new_bytes {
+        let parser = ShadowserverParser::from_schema_json(&bytes).map_err(|errors| {
+            anyhow::anyhow!("the schema is invalid and was not installed:\n  {}", errors.join("\n  "))
+        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        let temporary = path.with_extension("json.new");
+        std::fs::write(&temporary, &bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::rename(&temporary, &path).with_context(|| format!("cannot install {}", path.display()))?;
+        output::error(&format!("installed a schema with {} report types in {}", parser.report_types().len(), path.display()));
+    }
+    let (parser, origin) = match installed_schema(config)? {
+        Some(value) => {
+            let bytes = serde_json::to_vec(&value)?;
+            let parser = ShadowserverParser::from_schema_json(&bytes)
+                .map_err(|errors| anyhow::anyhow!("the installed schema {} is invalid: {}", path.display(), errors.join("; ")))?;
+            (parser, path.display().to_string())
+        }
+        None => (ShadowserverParser::new(), "built in".to_owned()),
+    };
+    let types: Vec<&str> = parser.report_types().iter().map(|t| t.file_name.as_str()).collect();
+    if json {
+        output::json(&serde_json::json!({
+            "origin": origin, "date": parser.schema_date(), "report_types": types,
+        }));
+    } else {
+        output::line(&format!(
+            "Shadowserver schema: {origin}, dated {}, {} report types",
+            parser.schema_date().unwrap_or("unknown"),
+            types.len()
         ));
     }
     Ok(ExitCode::SUCCESS)

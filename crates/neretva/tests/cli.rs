@@ -360,3 +360,41 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
+    let dir = DataDir::new("schema");
+    let d = dir.0.as_path();
+    let builtin = json(&run(d, &["feeds", "shadowserver-schema", "--json"]));
+    assert_eq!(builtin["origin"], "built in");
+    let count = builtin["report_types"].as_array().unwrap().len();
+    assert!(count >= 170, "{count}");
+
+    let bad = d.join("bad.json");
+    std::fs::write(&bad, "{\"scan_x\": {\"required_fields\": 7}}").unwrap();
+    let refused = run(d, &["feeds", "shadowserver-schema", "--file", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not installed"));
+
+    // A tiny server on 127.0.0.1 stands in for Shadowserver.
+    let schema = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../neretva-feeds/data/shadowserver-intelmq.json")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/intelmq/v1/schema", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).unwrap();
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", schema.len());
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(&schema).unwrap();
+    });
+    let updated = json(&run(d, &["feeds", "shadowserver-schema", "--update", "--url", &url, "--json"]));
+    server.join().unwrap();
+    assert!(updated["origin"].as_str().unwrap().ends_with("shadowserver-schema.json"));
+    assert_eq!(updated["report_types"].as_array().unwrap().len(), count);
+    // The installed schema is what ingestion uses.
+    let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
+    std::fs::write(&report, "\"timestamp\",\"ip\",\"port\"\n\"2026-11-27 10:00:00\",\"192.0.2.1\",\"53\"\n").unwrap();
+    let summary = json(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", report.to_str().unwrap(), "--json"]));
+    assert_eq!(summary["events"], 1, "{summary}");
+}

@@ -34,12 +34,25 @@ pub(crate) fn configured(
     }
 }
 
-/// Shadowserver options: `report_type` (a schema key, file name or feed name) and `overwrite`.
+/// Shadowserver options: `report_type` (a schema key, file name or feed name), `overwrite`, and
+/// `schema` (a newer schema, as installed by `neretva feeds shadowserver-schema`).
 fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
-    let mut parser = shadowserver::ShadowserverParser::new();
     let mut errors = Vec::new();
+    let mut parser = match options.get("schema") {
+        None => shadowserver::ShadowserverParser::new(),
+        Some(schema) => match serde_json::to_vec(schema).map_err(|e| vec![e.to_string()]).and_then(|bytes| {
+            shadowserver::ShadowserverParser::from_schema_json(&bytes)
+        }) {
+            Ok(parser) => parser,
+            Err(schema_errors) => {
+                errors.extend(schema_errors.into_iter().map(|e| format!("schema: {e}")));
+                shadowserver::ShadowserverParser::new()
+            }
+        },
+    };
     for (key, value) in options.as_object().into_iter().flatten() {
         match (key.as_str(), value) {
+            ("schema", _) => {}
             ("report_type", serde_json::Value::String(report_type)) => {
                 if parser.schema().find(report_type).is_none() {
                     errors.push(format!("report_type: unknown Shadowserver report type {report_type:?}"));
@@ -48,7 +61,7 @@ fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParse
             }
             ("overwrite", serde_json::Value::Bool(overwrite)) => parser = parser.with_overwrite(*overwrite),
             ("report_type" | "overwrite", other) => errors.push(format!("{key}: unexpected value {other}")),
-            (other, _) => errors.push(format!("unknown option {other:?}; expected report_type or overwrite")),
+            (other, _) => errors.push(format!("unknown option {other:?}; expected report_type, overwrite or schema")),
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
