@@ -29,7 +29,8 @@ impl NewReport {
     /// Who stores the report, as the audit log records it: `user:<name>` for a `source` of
     /// `upload:<name>`, otherwise `system` (fetched and watched feeds).
     pub fn actor(&self) -> Actor {
-        match self.source.strip_prefix("upload:") {
+        // An upload's source is `upload:<user>` or `upload:<user>#<file name>`.
+        match self.source.strip_prefix("upload:").map(|rest| rest.split('#').next().unwrap_or(rest)) {
             Some(user) if !user.is_empty() => Actor(format!("user:{user}")),
             _ => Actor::system(),
         }
