@@ -77,6 +77,17 @@ pub trait FeedParser: Send + Sync {
     fn description(&self) -> &'static str;
     /// Parses a whole report. Never panics, whatever the input.
     fn parse(&self, report: &Report) -> Parsed;
+
+    /// Parses a report in chunks of about `records` records each, so a large report never sits
+    /// in memory as events: the pipeline stores one chunk before it asks for the next.
+    ///
+    /// Events from chunks may lack IntelMQ's `raw` field (the pipeline keeps the raw line in
+    /// [`ParsedEvent::raw`] instead); everything else is as [`FeedParser::parse`] makes it. The
+    /// default is one chunk holding all of `parse`.
+    fn parse_chunks<'a>(&'a self, report: &'a Report, records: usize) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
+        let _ = records;
+        Box::new(std::iter::once(self.parse(report)))
+    }
 }
 
 /// Every built-in parser, sorted by name.

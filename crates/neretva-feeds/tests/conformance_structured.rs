@@ -445,3 +445,36 @@ mod no_panic {
         }
     }
 }
+
+/// Chunked parsing gives the same events and errors as whole-report parsing, whatever the chunk
+/// size; only IntelMQ's `raw` field is left to the caller.
+#[test]
+fn shadowserver_chunks_match_the_whole_report() {
+    let mut raw = String::from("\"timestamp\",\"ip\",\"port\",\"tag\"\n");
+    for i in 0..23 {
+        let ip = if i == 7 { "bad-ip".to_owned() } else { format!("192.0.2.{i}") };
+        raw.push_str(&format!("\"2026-11-27 10:00:{i:02}\",\"{ip}\",\"53\",\"openresolver\"\n"));
+    }
+    let mut report = Report::new("", Some(observation_time()), raw.into_bytes());
+    report.extra.push(("file_name".to_owned(), serde_json::Value::String("2026-11-27-scan_dns-ba-geo.csv".into())));
+    let parser = ShadowserverParser::new();
+    let whole = parser.parse(&report);
+    assert_eq!((whole.records, whole.events.len(), whole.errors.len()), (23, 22, 1));
+    for size in [1, 3, 22, 1000] {
+        let chunks: Vec<_> = parser.parse_chunks(&report, size).collect();
+        assert_eq!(chunks.len(), 23usize.div_ceil(size), "chunk size {size}");
+        let events: Vec<_> = chunks.iter().flat_map(|chunk| chunk.events.iter()).collect();
+        let errors: Vec<_> = chunks.iter().flat_map(|chunk| chunk.errors.iter()).collect();
+        assert_eq!(chunks.iter().map(|c| c.records).sum::<u64>(), 23);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, whole.errors[0].line);
+        assert_eq!(events.len(), whole.events.len());
+        for (chunked, complete) in events.iter().zip(&whole.events) {
+            let mut expected = complete.event.clone();
+            expected.remove("raw");
+            assert_eq!(neretva_event::intelmq_json::to_line(&chunked.event), neretva_event::intelmq_json::to_line(&expected));
+            assert_eq!(chunked.line, complete.line);
+            assert!(complete.raw.ends_with(&chunked.raw), "{:?} / {:?}", chunked.raw, complete.raw);
+        }
+    }
+}

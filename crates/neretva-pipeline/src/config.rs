@@ -140,7 +140,8 @@ impl PipelineConfig {
             }
         }
         if self.dedup.enabled && self.dedup.window_hours == 0 {
-            errors.push("pipeline.dedup.window_hours: must be at least 1 when deduplication is enabled".into());
+            errors
+                .push("pipeline.dedup.window_hours: must be at least 1 when deduplication is enabled".into());
         }
         if let Err(rule_errors) = crate::transforms::rules::compile(&self.rules) {
             errors.extend(rule_errors.into_iter().map(|e| format!("pipeline.{e}")));
@@ -148,7 +149,9 @@ impl PipelineConfig {
         for (index, sink) in self.sinks.iter().enumerate() {
             if let SinkConfig::Webhook { url, batch, .. } = sink {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    errors.push(format!("pipeline.sinks[{index}]: webhook url {url:?} must start with http:// or https://"));
+                    errors.push(format!(
+                        "pipeline.sinks[{index}]: webhook url {url:?} must start with http:// or https://"
+                    ));
                 }
                 if batch.is_some_and(|batch| !(1..=100_000).contains(&batch)) {
                     errors.push(format!("pipeline.sinks[{index}]: batch must be 1 to 100000"));

@@ -6,7 +6,9 @@ use neretva_event::{Event, Report};
 use neretva_feeds::{FeedParser, ParseError};
 use neretva_model::lookup::ConstituencyIndex;
 use neretva_model::{Timestamp, Uuid};
-use neretva_store::feeds::{DedupKey, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportStatus};
+use neretva_store::feeds::{
+    DedupKey, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportStatus,
+};
 use neretva_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 
@@ -98,7 +100,9 @@ impl Pipeline {
                     feeds.insert(feed.name.clone(), Feed { config: feed.clone(), parser });
                 }
                 Err(parser_errors) => errors.extend(
-                    parser_errors.into_iter().map(|e| format!("pipeline.feeds ({}).parser_options: {e}", feed.name)),
+                    parser_errors
+                        .into_iter()
+                        .map(|e| format!("pipeline.feeds ({}).parser_options: {e}", feed.name)),
                 ),
             }
         }
@@ -112,11 +116,17 @@ impl Pipeline {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let dedup_fields = config
-            .dedup
-            .enabled
-            .then(|| (config.dedup.fields.clone(), time::Duration::hours(i64::from(config.dedup.window_hours))));
-        Ok(Pipeline { feeds, rules, dedup_fields, asn, sinks, max_report_bytes: config.limits.max_report_bytes })
+        let dedup_fields = config.dedup.enabled.then(|| {
+            (config.dedup.fields.clone(), time::Duration::hours(i64::from(config.dedup.window_hours)))
+        });
+        Ok(Pipeline {
+            feeds,
+            rules,
+            dedup_fields,
+            asn,
+            sinks,
+            max_report_bytes: config.limits.max_report_bytes,
+        })
     }
 
     /// The configured feeds' names, sorted.
@@ -132,7 +142,9 @@ impl Pipeline {
     }
 
     fn feed(&self, name: &str) -> Result<&Feed, PipelineError> {
-        self.feeds.get(name).ok_or_else(|| PipelineError::UnknownFeed(name.to_owned(), self.feed_names().join(", ")))
+        self.feeds
+            .get(name)
+            .ok_or_else(|| PipelineError::UnknownFeed(name.to_owned(), self.feed_names().join(", ")))
     }
 
     /// Stores a raw report and processes it. A report whose content was stored before for the
@@ -165,7 +177,12 @@ impl Pipeline {
         };
         let (info, stored) = context.store.store_report(&new).await?;
         if !stored && info.status != ReportStatus::Received {
-            return Ok(Outcome { counts: info.counts, report: Some(info), already_stored: true, ..Outcome::default() });
+            return Ok(Outcome {
+                counts: info.counts,
+                report: Some(info),
+                already_stored: true,
+                ..Outcome::default()
+            });
         }
         // A report left half-processed by a restart is processed again from the start.
         context.store.delete_report_events(info.id).await?;
@@ -174,9 +191,11 @@ impl Pipeline {
 
     /// Re-runs the feed's (possibly fixed) parser on a stored report, replacing its events.
     pub async fn reparse(&self, context: &Context<'_>, report_id: Uuid) -> Result<Outcome, PipelineError> {
-        let info = context.store.get_report(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
+        let info =
+            context.store.get_report(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
         let feed = self.feed(&info.feed)?;
-        let data = context.store.report_data(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
+        let data =
+            context.store.report_data(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
         context.store.delete_report_events(report_id).await?;
         self.process(context, feed, Some(report_id), &info.source, data, IngestOptions::default()).await
     }
@@ -207,104 +226,123 @@ impl Pipeline {
         report.feed_code = feed.config.code.clone();
         report.feed_accuracy = feed.config.accuracy;
         report.feed_documentation = feed.config.documentation.clone();
-        let parsed = feed.parser.parse(&report);
-        drop(report);
-
-        let mut outcome = Outcome { errors: parsed.errors, ..Outcome::default() };
-        outcome.counts.records = parsed.records;
-        outcome.counts.errors = outcome.errors.len() as u64;
+        let mut outcome = Outcome::default();
         let mut seen_in_run: HashSet<u128> = HashSet::new();
-        let mut parsed_events = parsed.events.into_iter().peekable();
-        while parsed_events.peek().is_some() {
-            let mut batch: Vec<(Event, u64, String, Vec<Uuid>)> = Vec::with_capacity(BATCH);
-            let mut raw_fields: Vec<Option<neretva_event::Value>> = Vec::new();
-            for parsed_event in parsed_events.by_ref().take(BATCH) {
-                let mut event = parsed_event.event;
-                // The raw line is stored in its own column; IntelMQ's `raw` field is only
-                // rebuilt for printed events.
-                let raw_field = event.remove("raw");
-                event.classify();
-                if let Some(asn) = &self.asn {
-                    enrich(asn, &mut event);
-                }
-                let orgs = route::route(context.index, &event);
-                if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
-                    outcome.counts.dropped += 1;
-                    continue;
-                }
-                batch.push((event, parsed_event.line, parsed_event.raw, orgs));
-                if options.keep_events {
-                    raw_fields.push(raw_field);
-                }
-            }
-            if let Some((fields, window)) = &self.dedup_fields {
-                // Repeats within this run of the report are found here; the store finds
-                // repeats of other reports within the window.
-                let keys: Vec<DedupKey> = batch
-                    .iter()
-                    .map(|(event, ..)| DedupKey {
-                        key: dedupe::key(event, fields),
-                        seen_at: context.now,
-                        report_id: report_id.unwrap_or_else(Uuid::nil),
-                    })
-                    .collect();
-                let mut duplicates: Vec<bool> = keys.iter().map(|key| !seen_in_run.insert(key_prefix(&key.key))).collect();
-                if !options.dry_run {
-                    let fresh: Vec<DedupKey> =
-                        keys.into_iter().zip(&duplicates).filter(|(_, dup)| !**dup).map(|(key, _)| key).collect();
-                    let stored = context.store.dedup_check(&fresh, context.now - *window).await?;
-                    let mut stored = stored.into_iter();
-                    for duplicate in duplicates.iter_mut().filter(|dup| !**dup) {
-                        *duplicate = stored.next().unwrap_or(false);
+        // Large reports are parsed a chunk at a time, so they never sit in memory as events.
+        for parsed in feed.parser.parse_chunks(&report, BATCH) {
+            outcome.counts.records += parsed.records;
+            outcome.counts.errors += parsed.errors.len() as u64;
+            outcome.errors.extend(parsed.errors);
+            let mut parsed_events = parsed.events.into_iter().peekable();
+            while parsed_events.peek().is_some() {
+                let mut batch: Vec<(Event, u64, String, Vec<Uuid>)> = Vec::with_capacity(BATCH);
+                let mut raw_fields: Vec<Option<neretva_event::Value>> = Vec::new();
+                for parsed_event in parsed_events.by_ref().take(BATCH) {
+                    let mut event = parsed_event.event;
+                    // The raw line is stored in its own column; IntelMQ's `raw` field is only
+                    // rebuilt for printed events.
+                    let raw_field = event.remove("raw");
+                    event.classify();
+                    if let Some(asn) = &self.asn {
+                        enrich(asn, &mut event);
+                    }
+                    let orgs = route::route(context.index, &event);
+                    if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
+                        outcome.counts.dropped += 1;
+                        continue;
+                    }
+                    batch.push((event, parsed_event.line, parsed_event.raw, orgs));
+                    if options.keep_events {
+                        raw_fields.push(raw_field);
                     }
                 }
-                let before = batch.len();
-                if options.keep_events {
-                    let mut flags = duplicates.iter();
-                    raw_fields.retain(|_| !flags.next().copied().unwrap_or(false));
-                }
-                let mut flags = duplicates.into_iter();
-                batch.retain(|_| !flags.next().unwrap_or(false));
-                outcome.counts.duplicates += (before - batch.len()) as u64;
-            }
-            for (_, _, _, orgs) in &batch {
-                for org in orgs {
-                    *outcome.per_org.entry(*org).or_default() += 1;
-                }
-            }
-            if let Some(report_id) = report_id {
-                let rows: Vec<NewEvent> = batch
-                    .iter()
-                    .map(|(event, line, raw, orgs)| new_event(event, report_id, &feed.config.name, *line, raw, orgs, context.now))
-                    .collect();
-                context.store.insert_events(&rows).await?;
-            }
-            outcome.counts.events += batch.len() as u64;
-            let events: Vec<&Event> = batch.iter().map(|(event, ..)| event).collect();
-            for sink in &self.sinks {
-                sink.write(&feed.config.name, &events).await.map_err(|error| PipelineError::Sink(error.to_string()))?;
-            }
-            if options.keep_events {
-                outcome.events.extend(batch.into_iter().zip(raw_fields).map(|((mut event, _, raw, _), raw_field)| {
-                    match raw_field {
-                        Some(value) => {
-                            let _ = event.set_value("raw", value);
+                if let Some((fields, window)) = &self.dedup_fields {
+                    // Repeats within this run of the report are found here; the store finds
+                    // repeats of other reports within the window.
+                    let keys: Vec<DedupKey> = batch
+                        .iter()
+                        .map(|(event, ..)| DedupKey {
+                            key: dedupe::key(event, fields),
+                            seen_at: context.now,
+                            report_id: report_id.unwrap_or_else(Uuid::nil),
+                        })
+                        .collect();
+                    let mut duplicates: Vec<bool> =
+                        keys.iter().map(|key| !seen_in_run.insert(key_prefix(&key.key))).collect();
+                    if !options.dry_run {
+                        let fresh: Vec<DedupKey> = keys
+                            .into_iter()
+                            .zip(&duplicates)
+                            .filter(|(_, dup)| !**dup)
+                            .map(|(key, _)| key)
+                            .collect();
+                        let stored = context.store.dedup_check(&fresh, context.now - *window).await?;
+                        let mut stored = stored.into_iter();
+                        for duplicate in duplicates.iter_mut().filter(|dup| !**dup) {
+                            *duplicate = stored.next().unwrap_or(false);
                         }
-                        None => event.set_raw(raw.as_bytes()),
                     }
-                    event
-                }));
+                    let before = batch.len();
+                    if options.keep_events {
+                        let mut flags = duplicates.iter();
+                        raw_fields.retain(|_| !flags.next().copied().unwrap_or(false));
+                    }
+                    let mut flags = duplicates.into_iter();
+                    batch.retain(|_| !flags.next().unwrap_or(false));
+                    outcome.counts.duplicates += (before - batch.len()) as u64;
+                }
+                for (_, _, _, orgs) in &batch {
+                    for org in orgs {
+                        *outcome.per_org.entry(*org).or_default() += 1;
+                    }
+                }
+                if let Some(report_id) = report_id {
+                    let rows: Vec<NewEvent> = batch
+                        .iter()
+                        .map(|(event, line, raw, orgs)| {
+                            new_event(event, report_id, &feed.config.name, *line, raw, orgs, context.now)
+                        })
+                        .collect();
+                    context.store.insert_events(&rows).await?;
+                }
+                outcome.counts.events += batch.len() as u64;
+                let events: Vec<&Event> = batch.iter().map(|(event, ..)| event).collect();
+                for sink in &self.sinks {
+                    sink.write(&feed.config.name, &events)
+                        .await
+                        .map_err(|error| PipelineError::Sink(error.to_string()))?;
+                }
+                if options.keep_events {
+                    outcome.events.extend(batch.into_iter().zip(raw_fields).map(
+                        |((mut event, _, raw, _), raw_field)| {
+                            match raw_field {
+                                Some(value) => {
+                                    let _ = event.set_value("raw", value);
+                                }
+                                None => event.set_raw(raw.as_bytes()),
+                            }
+                            event
+                        },
+                    ));
+                }
             }
         }
+        drop(report);
         record_metrics(&feed.config.name, &outcome.counts);
         if let Some(report_id) = report_id {
             let errors: Vec<ReportError> = outcome
                 .errors
                 .iter()
-                .map(|e| ReportError { line: e.line, field: e.field.clone(), message: e.message.clone(), raw: e.raw.clone() })
+                .map(|e| ReportError {
+                    line: e.line,
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                    raw: e.raw.clone(),
+                })
                 .collect();
-            outcome.report =
-                Some(context.store.finish_report(report_id, outcome.counts, &errors, None, context.now).await?);
+            outcome.report = Some(
+                context.store.finish_report(report_id, outcome.counts, &errors, None, context.now).await?,
+            );
         }
         Ok(outcome)
     }
@@ -378,7 +416,10 @@ fn new_event(
         taxonomy: event.get_str("classification.taxonomy").map(str::to_owned),
         classification_type: event.get_str("classification.type").map(str::to_owned),
         source_ip: event.get("source.ip").and_then(|value| value.as_ip()),
-        source_asn: event.get("source.asn").and_then(|value| value.as_int()).and_then(|asn| u32::try_from(asn).ok()),
+        source_asn: event
+            .get("source.asn")
+            .and_then(|value| value.as_int())
+            .and_then(|asn| u32::try_from(asn).ok()),
         source_fqdn: event.get_str("source.fqdn").map(str::to_owned),
         destination_ip: event.get("destination.ip").and_then(|value| value.as_ip()),
         org_ids: orgs.to_vec(),

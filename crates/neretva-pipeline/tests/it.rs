@@ -96,7 +96,13 @@ async fn reports_become_routed_deduplicated_stored_events() {
     addresses.extend(["192.0.2.250".to_owned(), "192.0.2.251".to_owned()]);
     let data = scan_dns(&addresses, Some(5));
     let outcome = pipeline
-        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-27-scan_dns-bih-geo.csv", data.clone(), IngestOptions::default())
+        .ingest(
+            &context,
+            "shadowserver-dns",
+            "file:/drop/2026-11-27-scan_dns-bih-geo.csv",
+            data.clone(),
+            IngestOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.counts.records, 22);
@@ -113,17 +119,31 @@ async fn reports_become_routed_deduplicated_stored_events() {
     assert!(errors[0].raw.contains("300.1.2.3"));
 
     // Stored events carry report, line, raw line and routing; a constituent filter finds its own.
-    let for_b = f.store.query_events(&EventQuery { org_ids: Some(vec![f.b]), limit: 100, ..EventQuery::default() }).await.unwrap();
+    let for_b = f
+        .store
+        .query_events(&EventQuery { org_ids: Some(vec![f.b]), limit: 100, ..EventQuery::default() })
+        .await
+        .unwrap();
     assert_eq!(for_b.len(), 10);
     let one = &for_b[0].event;
     assert_eq!(one.report_id, report.id);
     assert!(one.raw.contains("openresolver") && one.line >= 2);
     assert_eq!(one.taxonomy.as_deref(), Some("vulnerable"));
-    assert!(one.json.contains("\"feed.name\": \"shadowserver-dns\"") && !one.json.contains("\"raw\""), "{}", one.json);
+    assert!(
+        one.json.contains("\"feed.name\": \"shadowserver-dns\"") && !one.json.contains("\"raw\""),
+        "{}",
+        one.json
+    );
 
     // The same bytes again: stored once, not processed again.
     let again = pipeline
-        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-27-scan_dns-bih-geo.csv", data, IngestOptions::default())
+        .ingest(
+            &context,
+            "shadowserver-dns",
+            "file:/drop/2026-11-27-scan_dns-bih-geo.csv",
+            data,
+            IngestOptions::default(),
+        )
         .await
         .unwrap();
     assert!(again.already_stored);
@@ -133,7 +153,13 @@ async fn reports_become_routed_deduplicated_stored_events() {
     let mut next = ips(0, 5);
     next.extend(ips(100, 3));
     let outcome = pipeline
-        .ingest(&context, "shadowserver-dns", "file:/drop/2026-11-28-scan_dns-bih-geo.csv", scan_dns(&next, None), IngestOptions::default())
+        .ingest(
+            &context,
+            "shadowserver-dns",
+            "file:/drop/2026-11-28-scan_dns-bih-geo.csv",
+            scan_dns(&next, None),
+            IngestOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.counts.duplicates, 4);
@@ -177,7 +203,13 @@ async fn dry_runs_store_nothing_and_return_events() {
     assert!(outcome.events[0].raw().is_some(), "printed events carry IntelMQ's raw field");
     let stored = f.store.query_events(&EventQuery { limit: 10, ..EventQuery::default() }).await.unwrap();
     assert!(stored.is_empty());
-    assert!(f.store.list_reports(&neretva_store::feeds::ReportQuery { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .list_reports(&neretva_store::feeds::ReportQuery { limit: 10, ..Default::default() })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let _ = std::fs::remove_dir_all(&f.dir);
 }
 
@@ -193,7 +225,13 @@ fn configuration_errors_are_all_reported() {
     .unwrap();
     let errors = Pipeline::build(&config, None).unwrap_err();
     let text = errors.join("\n");
-    for expected in ["unknown parser \"no-such-parser\"", "another feed has the same name", "unknown field \"source.nothing\"", "unknown Shadowserver report type \"nope\"", "unknown option \"colour\""] {
+    for expected in [
+        "unknown parser \"no-such-parser\"",
+        "another feed has the same name",
+        "unknown field \"source.nothing\"",
+        "unknown Shadowserver report type \"nope\"",
+        "unknown option \"colour\"",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
@@ -221,7 +259,11 @@ async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
                 if let Some((head, body)) = text.split_once("\r\n\r\n") {
                     let length = head
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
                         .unwrap_or(0);
                     if body.len() >= length {
                         if !first {
@@ -233,7 +275,11 @@ async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             }
             let status = if first { "500 Internal Server Error" } else { "200 OK" };
             first = false;
-            let _ = stream.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes()).await;
+            let _ = stream
+                .write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+                )
+                .await;
         }
     });
     (url, bodies)

@@ -162,8 +162,10 @@ impl FileSink {
                     line
                 }
                 FileKind::Csv(fields) => {
-                    let values: Vec<String> =
-                        fields.iter().map(|f| event.get(f).map(ToString::to_string).unwrap_or_default()).collect();
+                    let values: Vec<String> = fields
+                        .iter()
+                        .map(|f| event.get(f).map(ToString::to_string).unwrap_or_default())
+                        .collect();
                     csv_line(values.iter().map(String::as_str))
                 }
             };

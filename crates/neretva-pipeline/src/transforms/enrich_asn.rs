@@ -61,15 +61,22 @@ impl AsnTable {
     /// Looks up an address: the most specific prefix and what is known about it.
     pub fn lookup(&self, ip: IpAddr) -> Option<(Option<Cidr>, AsnInfo)> {
         match self {
-            AsnTable::Prefixes(table) => table.longest_match(ip).map(|(cidr, info)| (Some(cidr), info.clone())),
+            AsnTable::Prefixes(table) => {
+                table.longest_match(ip).map(|(cidr, info)| (Some(cidr), info.clone()))
+            }
             AsnTable::Mmdb(reader) => {
                 let result = reader.lookup(ip).ok()?;
-                let network = result.network().ok().and_then(|net| Cidr::new(net.network(), net.prefix()).ok());
+                let network =
+                    result.network().ok().and_then(|net| Cidr::new(net.network(), net.prefix()).ok());
                 let record: MmdbAsn<'_> = result.decode().ok()??;
                 let asn = record.autonomous_system_number.filter(|asn| *asn != 0)?;
                 Some((
                     network,
-                    AsnInfo { asn, as_name: record.autonomous_system_organization.map(str::to_owned), country: None },
+                    AsnInfo {
+                        asn,
+                        as_name: record.autonomous_system_organization.map(str::to_owned),
+                        country: None,
+                    },
                 ))
             }
         }
@@ -90,18 +97,27 @@ pub fn parse_iptoasn(bytes: &[u8]) -> (PrefixTable<AsnInfo>, Vec<TableError>) {
         }
         let mut columns = line.split('\t');
         let (Some(start), Some(end), Some(asn)) = (columns.next(), columns.next(), columns.next()) else {
-            errors.push(TableError { line: line_number, message: "expected at least three tab-separated columns".into() });
+            errors.push(TableError {
+                line: line_number,
+                message: "expected at least three tab-separated columns".into(),
+            });
             continue;
         };
-        let (Ok(start), Ok(end), Ok(asn)) = (start.parse::<IpAddr>(), end.parse::<IpAddr>(), asn.parse::<u32>()) else {
-            errors.push(TableError { line: line_number, message: format!("invalid range or AS number in {line:?}") });
+        let (Ok(start), Ok(end), Ok(asn)) =
+            (start.parse::<IpAddr>(), end.parse::<IpAddr>(), asn.parse::<u32>())
+        else {
+            errors.push(TableError {
+                line: line_number,
+                message: format!("invalid range or AS number in {line:?}"),
+            });
             continue;
         };
         if asn == 0 {
             continue;
         }
         let country = columns.next().filter(|cc| cc.len() == 2 && *cc != "None").map(str::to_ascii_uppercase);
-        let as_name = columns.next().filter(|name| !name.is_empty() && *name != "Not routed").map(str::to_owned);
+        let as_name =
+            columns.next().filter(|name| !name.is_empty() && *name != "Not routed").map(str::to_owned);
         let info = AsnInfo { asn, as_name, country };
         match range_to_cidrs(start, end) {
             Some(cidrs) => {
@@ -109,7 +125,10 @@ pub fn parse_iptoasn(bytes: &[u8]) -> (PrefixTable<AsnInfo>, Vec<TableError>) {
                     builder.insert(cidr, info.clone());
                 }
             }
-            None => errors.push(TableError { line: line_number, message: "range start is after its end or mixes IPv4 and IPv6".into() }),
+            None => errors.push(TableError {
+                line: line_number,
+                message: "range start is after its end or mixes IPv4 and IPv6".into(),
+            }),
         }
     }
     (builder.build(), errors)
@@ -158,13 +177,20 @@ mod tests {
     use super::*;
 
     fn cidrs(start: &str, end: &str) -> Vec<String> {
-        range_to_cidrs(start.parse().unwrap(), end.parse().unwrap()).unwrap().iter().map(ToString::to_string).collect()
+        range_to_cidrs(start.parse().unwrap(), end.parse().unwrap())
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
     fn ranges_become_minimal_cidr_lists() {
         assert_eq!(cidrs("192.0.2.0", "192.0.2.255"), ["192.0.2.0/24"]);
-        assert_eq!(cidrs("192.0.2.1", "192.0.2.6"), ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/31", "192.0.2.6/32"]);
+        assert_eq!(
+            cidrs("192.0.2.1", "192.0.2.6"),
+            ["192.0.2.1/32", "192.0.2.2/31", "192.0.2.4/31", "192.0.2.6/32"]
+        );
         assert_eq!(cidrs("0.0.0.0", "255.255.255.255"), ["0.0.0.0/0"]);
         assert_eq!(cidrs("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"), ["2001:db8::/32"]);
         assert!(range_to_cidrs("192.0.2.9".parse().unwrap(), "192.0.2.1".parse().unwrap()).is_none());
@@ -177,10 +203,16 @@ mod tests {
                     garbage line\n\
                     2001:db8::\t2001:db8:0:ffff:ffff:ffff:ffff:ffff\t64501\tHR\tEXAMPLE-NET\n";
         let (table, errors) = parse_iptoasn(tsv);
-        assert_eq!(errors, [TableError { line: 3, message: "expected at least three tab-separated columns".into() }]);
+        assert_eq!(
+            errors,
+            [TableError { line: 3, message: "expected at least three tab-separated columns".into() }]
+        );
         let (cidr, info) = table.longest_match("192.0.2.5".parse().unwrap()).unwrap();
         assert_eq!(cidr.to_string(), "192.0.2.0/25");
-        assert_eq!(info, &AsnInfo { asn: 64500, as_name: Some("EXAMPLE-TELEKOM".into()), country: Some("BA".into()) });
+        assert_eq!(
+            info,
+            &AsnInfo { asn: 64500, as_name: Some("EXAMPLE-TELEKOM".into()), country: Some("BA".into()) }
+        );
         assert!(table.longest_match("192.0.2.200".parse().unwrap()).is_none());
         assert_eq!(table.longest_match("2001:db8::1".parse().unwrap()).unwrap().1.asn, 64501);
     }

@@ -58,7 +58,11 @@ fn url_host(url: &str) -> Option<&str> {
     if let Some(bracketed) = host.strip_prefix('[') {
         return bracketed.split_once(']').map(|(host, _)| host);
     }
-    Some(host.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h))
+    Some(
+        host.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h),
+    )
 }
 
 #[cfg(test)]
@@ -91,9 +95,17 @@ mod tests {
         assert_eq!(route(&index, &event), [Uuid::from_u128(2)], "the most specific owner");
         event.set("destination.url", "http://www.example.ba:8080/x").unwrap();
         event.set("source.asn", "64500").unwrap();
-        assert_eq!(route(&index, &event), [Uuid::from_u128(2), Uuid::from_u128(3)], "the AS is weaker than the address");
+        assert_eq!(
+            route(&index, &event),
+            [Uuid::from_u128(2), Uuid::from_u128(3)],
+            "the AS is weaker than the address"
+        );
         event.set("source.ip", "198.51.100.1").unwrap();
-        assert_eq!(route(&index, &event), [Uuid::from_u128(4), Uuid::from_u128(3)], "an unowned address falls back to its AS");
+        assert_eq!(
+            route(&index, &event),
+            [Uuid::from_u128(4), Uuid::from_u128(3)],
+            "an unowned address falls back to its AS"
+        );
         assert!(route(&index, &Event::new()).is_empty());
     }
 }

@@ -146,7 +146,8 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
             match (given, tests.pop()) {
                 (1, Some(test)) => conditions.push(Condition { field: condition.field.clone(), test }),
                 (1, None) => {}
-                (0, _) => errors.push(format!("{at}: give one of equals, not_equals, regex, in_list, in_cidr, exists")),
+                (0, _) => errors
+                    .push(format!("{at}: give one of equals, not_equals, regex, in_list, in_cidr, exists")),
                 _ => errors.push(format!("{at}: give only one test per condition")),
             }
         }
@@ -154,7 +155,9 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
             None => false,
             Some("drop") => true,
             Some(other) => {
-                errors.push(format!("{at}: unknown action {other:?}; the only action is \"drop\" (use set or tag to modify)"));
+                errors.push(format!(
+                    "{at}: unknown action {other:?}; the only action is \"drop\" (use set or tag to modify)"
+                ));
                 false
             }
         };
@@ -299,7 +302,11 @@ mod tests {
             Some(serde_json::json!(["energy", "noisy", "no-name"]))
         );
 
-        let mut outside = event(&[("classification.type", "spam"), ("source.ip", "192.0.2.200"), ("source.fqdn", "x.example.ba")]);
+        let mut outside = event(&[
+            ("classification.type", "spam"),
+            ("source.ip", "192.0.2.200"),
+            ("source.fqdn", "x.example.ba"),
+        ]);
         assert_eq!(apply(&rules, &mut outside), Verdict::Keep);
         assert!(outside.get("extra.tags").is_none());
     }

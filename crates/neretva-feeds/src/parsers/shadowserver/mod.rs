@@ -260,7 +260,7 @@ impl ShadowserverParser {
             parsed.records += 1;
             let end = (reader.position().byte() as usize).min(input.len());
             let line_bytes = &input[record_start.min(end)..end];
-            plan.line(report, &record, line, line_bytes, &mut consumed, &mut parsed);
+            plan.line(report, &record, line, line_bytes, &mut consumed, &mut parsed, true);
         }
         parsed
     }
@@ -276,6 +276,95 @@ fn report_file_name(report: &Report) -> Option<&str> {
     report.extra("file_name").and_then(serde_json::Value::as_str).filter(|name| !name.is_empty())
 }
 
+/// A report parsed chunk by chunk (see [`FeedParser::parse_chunks`]).
+struct Chunks<'a> {
+    report: &'a Report,
+    input: &'a [u8],
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::ByteRecord,
+    plan: Plan<'a>,
+    consumed: Vec<bool>,
+    records: usize,
+    done: bool,
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Parsed;
+
+    fn next(&mut self) -> Option<Parsed> {
+        if self.done {
+            return None;
+        }
+        let mut parsed = Parsed::default();
+        while (parsed.records as usize) < self.records {
+            let start = self.reader.position().byte() as usize;
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    let end = (self.reader.position().byte() as usize).min(self.input.len());
+                    let raw = String::from_utf8_lossy(&self.input[start.min(end)..end]);
+                    parsed.records += 1;
+                    parsed.error(line, None, format!("unreadable CSV: {e}"), raw.trim_end());
+                    continue;
+                }
+            }
+            let (line, record_start) = self.record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
+            if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+                continue;
+            }
+            parsed.records += 1;
+            let end = (self.reader.position().byte() as usize).min(self.input.len());
+            let line_bytes = &self.input[record_start.min(end)..end];
+            self.plan.line(self.report, &self.record, line, line_bytes, &mut self.consumed, &mut parsed, false);
+        }
+        (parsed.records > 0 || !parsed.errors.is_empty()).then_some(parsed)
+    }
+}
+
+impl ShadowserverParser {
+    /// Streams a clean report (valid UTF-8, no NUL bytes) chunk by chunk; `None` when the
+    /// report needs the whole-report path (cleaning, an unreadable or missing header).
+    fn chunks<'a>(&'a self, report: &'a Report, records: usize) -> Option<Chunks<'a>> {
+        let report_type = self.detect(report).ok()?;
+        let input: &[u8] = &report.raw;
+        if input.contains(&0) || std::str::from_utf8(input).is_err() {
+            return None;
+        }
+        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .double_quote(true)
+            .quoting(true)
+            .from_reader(input);
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) => continue,
+                Ok(true) => break,
+                Ok(false) | Err(_) => return None,
+            }
+        }
+        let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let plan = Plan::new(report_type, &header, self.overwrite);
+        Some(Chunks {
+            report,
+            input,
+            reader,
+            record,
+            consumed: vec![false; header.len()],
+            plan,
+            records: records.max(1),
+            done: false,
+        })
+    }
+}
+
 impl FeedParser for ShadowserverParser {
     fn name(&self) -> &'static str {
         "shadowserver"
@@ -283,6 +372,13 @@ impl FeedParser for ShadowserverParser {
 
     fn description(&self) -> &'static str {
         "Shadowserver reports (CSV), every report type of Shadowserver's IntelMQ schema"
+    }
+
+    fn parse_chunks<'a>(&'a self, report: &'a Report, records: usize) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
+        match self.chunks(report, records) {
+            Some(chunks) => Box::new(chunks),
+            None => Box::new(std::iter::once(self.parse(report))),
+        }
     }
 
     fn parse(&self, report: &Report) -> Parsed {
@@ -394,6 +490,10 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// Turns one record into an event or an error. With `intelmq_raw`, the event's `raw` field
+    /// and [`ParsedEvent::raw`] are the header and the line, as IntelMQ writes them; without,
+    /// the event has no `raw` field and `ParsedEvent::raw` is the line alone.
+    #[allow(clippy::too_many_arguments)]
     fn line(
         &self,
         report: &Report,
@@ -402,13 +502,15 @@ impl<'a> Plan<'a> {
         line_bytes: &[u8],
         consumed: &mut [bool],
         parsed: &mut Parsed,
+        intelmq_raw: bool,
     ) {
-        let mut raw = String::with_capacity(self.raw_header.len() + line_bytes.len());
-        raw.push_str(&self.raw_header);
+        let header = if intelmq_raw { self.raw_header.as_str() } else { "" };
+        let mut raw = String::with_capacity(header.len() + line_bytes.len());
+        raw.push_str(header);
         raw.push_str(&String::from_utf8_lossy(line_bytes));
         let raw_len = raw.trim_end().len();
         raw.truncate(raw_len);
-        let line_text = || raw[self.raw_header.len().min(raw.len())..].to_owned();
+        let line_text = || raw[header.len().min(raw.len())..].to_owned();
         if let Some(column) = &self.missing_required {
             parsed.error(
                 line,
@@ -516,7 +618,9 @@ impl<'a> Plan<'a> {
                 let _ = event.set_value(&self.extra_names[column], Value::str(value));
             }
         }
-        event.set_raw(raw.as_bytes());
+        if intelmq_raw {
+            event.set_raw(raw.as_bytes());
+        }
         parsed.events.push(ParsedEvent { event, line, raw });
     }
 }
