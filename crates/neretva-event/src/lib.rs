@@ -117,6 +117,7 @@ pub use crate::event::{Event, IGNORED_VALUES};
 pub use crate::fields::{
     Check, FieldId, FieldSpec, FieldType, Section, field_spec, fields, report_field_spec, report_fields,
 };
+pub use crate::pyfmt::{py_strip, write_float_repr};
 pub use crate::report::Report;
 pub use crate::sanitize::{MAX_ASN, REGISTRIES, TLP_LABELS};
 pub use crate::value::{Value, format_time};

@@ -13,7 +13,7 @@ pub(crate) fn is_py_space(c: char) -> bool {
 
 /// Python's `str.strip()`.
 #[inline]
-pub(crate) fn py_strip(text: &str) -> &str {
+pub fn py_strip(text: &str) -> &str {
     let bytes = text.as_bytes();
     // Fast path: ASCII without surrounding white space.
     match (bytes.first(), bytes.last()) {
@@ -31,8 +31,9 @@ pub(crate) fn float_repr(x: f64) -> String {
     out
 }
 
-/// Appends Python's `repr(float)` of `x`; see [`float_repr`].
-pub(crate) fn write_float_repr(out: &mut String, x: f64) {
+/// Appends Python's `repr(float)` of `x` (see `float_repr`). Non-finite values come out as
+/// `json.dumps` writes them: `NaN`, `Infinity`, `-Infinity`.
+pub fn write_float_repr(out: &mut String, x: f64) {
     if x.is_nan() {
         out.push_str("NaN");
         return;

@@ -42,8 +42,11 @@ CREATE TABLE report_errors (
 CREATE UNIQUE INDEX report_errors_report_idx ON report_errors (report_id, line, position);
 
 CREATE TABLE events (
-    id                  TEXT PRIMARY KEY NOT NULL,
-    report_id           TEXT NOT NULL,
+    -- The row's key: every index refers to a row by this small integer, not by the id.
+    seq                 INTEGER PRIMARY KEY NOT NULL,
+    -- The event's UUID (v7, so ids order by time) as 16 bytes.
+    id                  BLOB NOT NULL UNIQUE,
+    report_id           BLOB NOT NULL,
     feed                TEXT NOT NULL,
     line                INTEGER NOT NULL,
     time_observation    INTEGER NOT NULL,
@@ -73,9 +76,10 @@ CREATE INDEX events_source_ip_idx ON events (source_ip) WHERE source_ip IS NOT N
 CREATE INDEX events_destination_ip_idx ON events (destination_ip)
     WHERE destination_ip IS NOT NULL;
 
+-- Ids here are 16-byte BLOBs too.
 CREATE TABLE event_orgs (
-    event_id TEXT NOT NULL,
-    org_id   TEXT NOT NULL,
+    event_id BLOB NOT NULL,
+    org_id   BLOB NOT NULL,
     PRIMARY KEY (event_id, org_id)
 ) STRICT, WITHOUT ROWID;
 
@@ -83,8 +87,8 @@ CREATE INDEX event_orgs_org_idx ON event_orgs (org_id, event_id);
 
 CREATE TABLE notification_queue (
     id        INTEGER PRIMARY KEY NOT NULL,
-    org_id    TEXT NOT NULL,
-    event_id  TEXT NOT NULL,
+    org_id    BLOB NOT NULL,
+    event_id  BLOB NOT NULL,
     queued_at INTEGER NOT NULL,
     taken_at  INTEGER
 ) STRICT;
@@ -95,10 +99,12 @@ CREATE INDEX notification_queue_org_idx ON notification_queue (org_id) WHERE tak
 CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
 
 -- A key with the time and the report that recorded it: the same report may see it again.
+-- A key of 64 hex digits (a SHA-256) is kept as its first 16 bytes; any other key as its
+-- UTF-8 bytes and a NUL, so the two never meet.
 CREATE TABLE dedup_keys (
-    key       TEXT PRIMARY KEY NOT NULL,
+    key       BLOB PRIMARY KEY NOT NULL,
     seen_at   INTEGER NOT NULL,
-    report_id TEXT NOT NULL
+    report_id BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX dedup_keys_seen_idx ON dedup_keys (seen_at);

@@ -18,11 +18,10 @@ use rusqlite::blob::ZeroBlob;
 use rusqlite::types::{Type, Value};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
-use uuid::fmt::Hyphenated;
 
 use crate::codec::{
-    Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col, to_i64,
-    truncate, u64_col, uuid_col, without_nul,
+    Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
+    to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
 use crate::ops;
 
@@ -256,7 +255,7 @@ pub(crate) fn report_errors(conn: &Connection, id: Uuid, limit: u32) -> Result<V
 const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
     e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
     e.destination_ip, e.json, e.stored_at,
-    (SELECT group_concat(o.org_id, ',' ORDER BY o.org_id) FROM event_orgs o
+    (SELECT group_concat(hex(o.org_id), '' ORDER BY o.org_id) FROM event_orgs o
      WHERE o.event_id = e.id)";
 
 fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
@@ -264,17 +263,26 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         .get::<_, Option<i64>>(10)?
         .map(|asn| u32::try_from(asn).map_err(|_| invalid(10, format!("AS number {asn}"))))
         .transpose()?;
-    let org_ids = match row.get::<_, Option<String>>(15)? {
+    // The organisations' ids as one run of 32 hex digits each.
+    let org_ids = match row.get_ref(15)?.as_str_or_null().map_err(|error| invalid(15, error.to_string()))? {
         None => Vec::new(),
         Some(list) => list
-            .split(',')
-            .map(|id| Uuid::parse_str(id).map_err(|_| invalid(15, format!("org id {id:?}"))))
+            .as_bytes()
+            .chunks(32)
+            .map(|hex| {
+                std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|hex| u128::from_str_radix(hex, 16).ok())
+                    .filter(|_| hex.len() == 32)
+                    .map(Uuid::from_u128)
+                    .ok_or_else(|| invalid(15, format!("org ids {list:?}")))
+            })
             .collect::<rusqlite::Result<_>>()?,
     };
     Ok(StoredEvent {
         event: NewEvent {
-            id: uuid_col(row, 0)?,
-            report_id: uuid_col(row, 1)?,
+            id: uuid_blob_col(row, 0)?,
+            report_id: uuid_blob_col(row, 1)?,
             feed: row.get(2)?,
             line: u64_col(row, 3)?,
             raw: row.get(4)?,
@@ -326,18 +334,14 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
     let mut insert_org = conn.prepare_cached("INSERT INTO event_orgs (event_id, org_id) VALUES (?1, ?2)")?;
     let mut queue = conn
         .prepare_cached("INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)")?;
-    let mut id_buffer = [0; Hyphenated::LENGTH];
-    let mut report_buffer = [0; Hyphenated::LENGTH];
-    let mut org_buffer = [0; Hyphenated::LENGTH];
     let mut orgs: Vec<Uuid> = Vec::new();
     for event in events {
-        let id: &str = event.id.hyphenated().encode_lower(&mut id_buffer);
-        let report_id: &str = event.report_id.hyphenated().encode_lower(&mut report_buffer);
+        let id = event.id.as_bytes();
         let source_ip = event.source_ip.map(ip_key);
         let destination_ip = event.destination_ip.map(ip_key);
         insert_event.execute(params![
-            id,
-            report_id,
+            &id[..],
+            &event.report_id.as_bytes()[..],
             event.feed,
             to_i64(event.line, "line")?,
             micros(truncate(event.time_observation)),
@@ -352,14 +356,17 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             event.raw,
             event.json,
         ])?;
+        if event.org_ids.is_empty() {
+            continue;
+        }
         orgs.clear();
         orgs.extend_from_slice(&event.org_ids);
         orgs.sort_unstable();
         orgs.dedup();
         for org in &orgs {
-            let org: &str = org.hyphenated().encode_lower(&mut org_buffer);
-            insert_org.execute((id, org))?;
-            queue.execute((org, id, stored_at))?;
+            let org = &org.as_bytes()[..];
+            insert_org.execute((&id[..], org))?;
+            queue.execute((org, &id[..], stored_at))?;
         }
     }
     Ok(events.len() as u64)
@@ -367,7 +374,7 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
 
 pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id.to_string()], event_from_row).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([&id.as_bytes()[..]], event_from_row).optional()?)
 }
 
 /// A query's SQL and its parameters, built filter by filter, so that each query names only
@@ -427,11 +434,11 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         if org_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<String> = org_ids.iter().map(Uuid::to_string).collect();
+        let ids: Vec<String> = org_ids.iter().map(|id| id.simple().to_string()).collect();
         let ids = filters.bind(serde_json::to_string(&ids)?);
         filters.and(&format!(
             "e.id IN (SELECT o.event_id FROM event_orgs o
-                      WHERE o.org_id IN (SELECT value FROM json_each({ids})))"
+                      WHERE o.org_id IN (SELECT unhex(value) FROM json_each({ids})))"
         ));
     }
     if let Some(network) = &query.network {
@@ -460,7 +467,7 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         filters.and(&format!("e.feed = {feed}"));
     }
     if let Some(report_id) = query.report_id {
-        let report_id = filters.bind(report_id.to_string());
+        let report_id = filters.bind(report_id.as_bytes().to_vec());
         filters.and(&format!("e.report_id = {report_id}"));
     }
     if let Some(text) = &query.text {
@@ -473,7 +480,7 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         filters.and(&format!("e.json LIKE {pattern} ESCAPE '\\'"));
     }
     if let Some(before) = query.before {
-        let before = filters.bind(before.to_string());
+        let before = filters.bind(before.as_bytes().to_vec());
         filters.and(&format!("e.id < {before}"));
     }
     let limit = filters.bind(page(query.limit));
@@ -488,32 +495,32 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
 
 /// Deletes a report's events with their routing and notifications.
 pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result<u64> {
-    let report_id = report_id.to_string();
+    let report_id = &report_id.as_bytes()[..];
     conn.prepare_cached(
         "DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
     )?
-    .execute([&report_id])?;
+    .execute([report_id])?;
     conn.prepare_cached(
         "DELETE FROM notification_queue
          WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
     )?
-    .execute([&report_id])?;
-    let deleted = conn.prepare_cached("DELETE FROM events WHERE report_id = ?1")?.execute([&report_id])?;
+    .execute([report_id])?;
+    let deleted = conn.prepare_cached("DELETE FROM events WHERE report_id = ?1")?.execute([report_id])?;
     Ok(deleted as u64)
 }
 
 /// Deletes up to `batch` events observed before `before`, with their routing and
 /// notifications; returns how many.
 pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
-    let doomed: Vec<(i64, String)> = conn
-        .prepare_cached("SELECT rowid, id FROM events WHERE time_observation < ?1 LIMIT ?2")?
+    let doomed: Vec<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, id FROM events WHERE time_observation < ?1 LIMIT ?2")?
         .query_map(params![micros(truncate(before)), to_i64(batch, "batch")?], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut orgs = conn.prepare_cached("DELETE FROM event_orgs WHERE event_id = ?1")?;
     let mut queue = conn.prepare_cached("DELETE FROM notification_queue WHERE event_id = ?1")?;
-    let mut events = conn.prepare_cached("DELETE FROM events WHERE rowid = ?1")?;
+    let mut events = conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
     for (rowid, id) in &doomed {
         orgs.execute([id])?;
         queue.execute([id])?;
@@ -543,15 +550,15 @@ pub(crate) fn dedup_check(
          WHERE dedup_keys.seen_at < ?4 OR dedup_keys.report_id = excluded.report_id",
     )?;
     let mut batch = HashSet::with_capacity(keys.len());
-    let mut report_buffer = [0; Hyphenated::LENGTH];
     keys.iter()
         .map(|key| {
             if !batch.insert(key.key.as_str()) {
                 return Ok(true);
             }
             let seen_at = micros(truncate(key.seen_at));
-            let report_id: &str = key.report_id.hyphenated().encode_lower(&mut report_buffer);
-            Ok(upsert.execute(params![key.key, seen_at, report_id, window_start])? == 0)
+            let bytes = dedup_key(&key.key);
+            let report_id = &key.report_id.as_bytes()[..];
+            Ok(upsert.execute(params![bytes.as_bytes(), seen_at, report_id, window_start])? == 0)
         })
         .collect()
 }
@@ -574,7 +581,7 @@ pub(crate) fn pending_notifications(
     org_id: Option<Uuid>,
     limit: u32,
 ) -> Result<Vec<(Uuid, Uuid)>> {
-    let pair = |row: &Row<'_>| Ok((uuid_col(row, 0)?, uuid_col(row, 1)?));
+    let pair = |row: &Row<'_>| Ok((uuid_blob_col(row, 0)?, uuid_blob_col(row, 1)?));
     let rows = match org_id {
         Some(org_id) => conn
             .prepare_cached(
@@ -583,7 +590,7 @@ pub(crate) fn pending_notifications(
                  ORDER BY id
                  LIMIT ?2",
             )?
-            .query_map(params![org_id.to_string(), page(limit)], pair)?
+            .query_map(params![&org_id.as_bytes()[..], page(limit)], pair)?
             .collect::<rusqlite::Result<_>>()?,
         None => conn
             .prepare_cached(

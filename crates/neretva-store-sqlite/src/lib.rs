@@ -137,6 +137,10 @@ impl std::fmt::Debug for SqliteStore {
 fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
     configure_pragmas(conn, writer).map_err(backend)?;
     if writer {
+        // Only takes effect on a new database, before its first page is written.
+        if let Ok(size) = std::env::var("NERETVA_EXP_PAGE_SIZE") {
+            conn.pragma_update(None, "page_size", size.parse::<i64>().unwrap_or(4096)).map_err(backend)?;
+        }
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(backend)?;
         // An in-memory database keeps its journal in memory; a file must be in WAL mode.

@@ -1,6 +1,7 @@
 //! The parsers, grouped by kind; each group registers its parsers in its `all()`.
 
 pub mod abusech;
+pub(crate) mod common;
 pub mod generic;
 pub mod lists;
 pub mod misp_feed;
@@ -40,9 +41,10 @@ fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParse
     let mut errors = Vec::new();
     let mut parser = match options.get("schema") {
         None => shadowserver::ShadowserverParser::new(),
-        Some(schema) => match serde_json::to_vec(schema).map_err(|e| vec![e.to_string()]).and_then(|bytes| {
-            shadowserver::ShadowserverParser::from_schema_json(&bytes)
-        }) {
+        Some(schema) => match serde_json::to_vec(schema)
+            .map_err(|e| vec![e.to_string()])
+            .and_then(|bytes| shadowserver::ShadowserverParser::from_schema_json(&bytes))
+        {
             Ok(parser) => parser,
             Err(schema_errors) => {
                 errors.extend(schema_errors.into_iter().map(|e| format!("schema: {e}")));
@@ -61,7 +63,9 @@ fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParse
             }
             ("overwrite", serde_json::Value::Bool(overwrite)) => parser = parser.with_overwrite(*overwrite),
             ("report_type" | "overwrite", other) => errors.push(format!("{key}: unexpected value {other}")),
-            (other, _) => errors.push(format!("unknown option {other:?}; expected report_type, overwrite or schema")),
+            (other, _) => {
+                errors.push(format!("unknown option {other:?}; expected report_type, overwrite or schema"))
+            }
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }

@@ -19,12 +19,11 @@
 //! Neither IntelMQ parser sets `classification.taxonomy`; these do not either (the taxonomy
 //! follows from the type downstream).
 
-pub(crate) mod util;
-
-use crate::parsers::misp_feed::pyjson;
+use crate::parsers::common::feed_csv::{CsvLine, column, field, read_csv, readable};
+use crate::parsers::common::json::{self, set_json_value};
+use crate::parsers::common::pyjson;
 use crate::parsers::shadowserver::timestamp;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
-use util::{CsvLine, column, field, read_csv, set_json_value};
 
 /// Every parser of this group.
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
@@ -64,29 +63,16 @@ impl FeedParser for FeodoTrackerParser {
 
 fn parse_feodo_json(report: &Report, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
-    let Some(elements) = pyjson::array_elements(text) else {
-        parsed.error(1, None, "not a JSON list", crate::truncate(text, 4096));
-        return parsed;
-    };
-    for element in elements {
-        parsed.records += 1;
-        let (start, end, line) = match element {
-            Ok(span) => span,
-            Err((at, line)) => {
-                parsed.error(line, None, "malformed JSON", crate::truncate(&text[at..], 4096));
-                break;
-            }
-        };
-        let item_text = &text[start..end];
+    json::for_each_element(text, &mut parsed, |parsed, line, item_text| {
         let Ok(item) = serde_json::from_str::<serde_json::Value>(item_text) else {
             parsed.error(line, None, "malformed JSON", item_text);
-            continue;
+            return;
         };
         let Some(object) = item.as_object() else {
             parsed.error(line, None, "not a JSON object", item_text);
-            continue;
+            return;
         };
-        let raw = format!("[{}]", pyjson::reformat(item_text).unwrap_or_else(|| item_text.to_owned()));
+        let raw = json::recover_line_json(item_text);
         let mut event = new_event(report);
         let get = |key: &str| object.get(key).filter(|v| !v.is_null());
         let first_seen = get("first_seen").and_then(|v| v.as_str()).filter(|s| !s.is_empty());
@@ -106,7 +92,7 @@ fn parse_feodo_json(report: &Report, text: &str) -> Parsed {
         }
         if let Some((key, message)) = failed {
             parsed.error(line, Some(key), message, &raw);
-            continue;
+            return;
         }
         for (name, key) in [
             ("source.asn", "as_number"),
@@ -123,7 +109,7 @@ fn parse_feodo_json(report: &Report, text: &str) -> Parsed {
         }
         event.set_raw(raw.as_bytes());
         parsed.events.push(ParsedEvent { event, line, raw });
-    }
+    });
     parsed
 }
 
@@ -134,14 +120,7 @@ fn parse_feodo_csv(report: &Report) -> Parsed {
             .map(String::from)
             .to_vec();
     for line in read_csv(&report.raw, b',') {
-        let line = match line {
-            Ok(line) => line,
-            Err((number, raw, message)) => {
-                parsed.records += 1;
-                parsed.error(number, None, message, &raw);
-                continue;
-            }
-        };
+        let Some(line) = readable(line, &mut parsed) else { continue };
         if line.comment {
             let names = line.header_names();
             if names.len() > 1 && names.iter().any(|n| n == "dst_ip") {
@@ -209,14 +188,7 @@ impl FeedParser for UrlhausParser {
         let mut parsed = Parsed::default();
         let mut layout = None;
         for line in read_csv(&report.raw, b',') {
-            let line = match line {
-                Ok(line) => line,
-                Err((number, raw, message)) => {
-                    parsed.records += 1;
-                    parsed.error(number, None, message, &raw);
-                    continue;
-                }
-            };
+            let Some(line) = readable(line, &mut parsed) else { continue };
             if line.comment {
                 let names = line.header_names();
                 if names.first().is_some_and(|n| n == "id") && names.iter().any(|n| n == "url") {
@@ -340,12 +312,8 @@ struct Ioc<'a> {
 
 fn threatfox_json(report: &Report, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
-    let root: serde_json::Value = match serde_json::from_str(text) {
-        Ok(root) => root,
-        Err(e) => {
-            parsed.error(e.line() as u64, None, format!("malformed JSON: {e}"), crate::truncate(text, 4096));
-            return parsed;
-        }
+    let Some(root) = json::parse_document(text, &mut parsed) else {
+        return parsed;
     };
     // (id, object) pairs in document order of the three shapes.
     let mut items: Vec<(Option<String>, &serde_json::Value)> = Vec::new();
@@ -447,14 +415,7 @@ fn threatfox_csv(report: &Report) -> Parsed {
     .map(String::from)
     .to_vec();
     for line in read_csv(&report.raw, b',') {
-        let line = match line {
-            Ok(line) => line,
-            Err((number, raw, message)) => {
-                parsed.records += 1;
-                parsed.error(number, None, message, &raw);
-                continue;
-            }
-        };
+        let Some(line) = readable(line, &mut parsed) else { continue };
         if line.comment {
             let names = line.header_names();
             if names.iter().any(|n| n == "ioc_value") {

@@ -25,7 +25,7 @@
 
 use serde::Deserialize;
 
-use crate::parsers::generic::pyfmt;
+use crate::parsers::common::pyjson;
 use crate::parsers::lists::support::{Lines, py_strip, whole_text};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
@@ -179,26 +179,15 @@ impl IntelMqJson {
 }
 
 fn array(report: &Report, parsed: &mut Parsed) {
-    let Some(text) = whole_text(&report.raw, parsed) else {
+    let Some(items) = super::json_array(report, parsed, "messages") else {
         return;
-    };
-    let items: Vec<serde_json::Value> = match serde_json::from_str(text) {
-        Ok(serde_json::Value::Array(items)) => items,
-        Ok(_) => {
-            parsed.error(1, None, "expected a JSON array of messages", text);
-            return;
-        }
-        Err(error) => {
-            parsed.error(error.line() as u64, None, format!("invalid JSON: {error}"), text);
-            return;
-        }
     };
     let mut raw = String::new();
     for (index, item) in items.into_iter().enumerate() {
         let number = index as u64 + 1;
         parsed.records += 1;
         raw.clear();
-        pyfmt::json_dumps(&mut raw, &item);
+        pyjson::json_dumps(&mut raw, &item);
         let serde_json::Value::Object(map) = item else {
             parsed.error(number, None, "message is not a JSON object", &raw);
             continue;

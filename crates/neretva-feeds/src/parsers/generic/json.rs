@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use neretva_event::{FieldId, Value};
 use serde::Deserialize;
 
+use crate::parsers::common::pyjson;
 use crate::parsers::generic::csv::{GenericCsv, GenericCsvConfig, ListOrString};
-use crate::parsers::generic::pyfmt;
-use crate::parsers::lists::support::{LineError, Lines, py_strip, whole_text};
+use crate::parsers::lists::support::{LineError, Lines, py_strip};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// How the report holds its objects.
@@ -239,26 +239,15 @@ impl FeedParser for GenericJson {
 
 impl GenericJson {
     fn parse_array(&self, report: &Report, parsed: &mut Parsed) {
-        let Some(text) = whole_text(&report.raw, parsed) else {
+        let Some(items) = super::json_array(report, parsed, "objects") else {
             return;
-        };
-        let items = match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Array(items)) => items,
-            Ok(_) => {
-                parsed.error(1, None, "expected a JSON array of objects", text);
-                return;
-            }
-            Err(error) => {
-                parsed.error(error.line() as u64, None, format!("invalid JSON: {error}"), text);
-                return;
-            }
         };
         let mut raw = String::new();
         for (index, item) in items.iter().enumerate() {
             let number = index as u64 + 1;
             parsed.records += 1;
             raw.clear();
-            pyfmt::json_dumps(&mut raw, item);
+            pyjson::json_dumps(&mut raw, item);
             match self.event(report, item) {
                 Ok(mut event) => {
                     event.set_raw(raw.as_bytes());

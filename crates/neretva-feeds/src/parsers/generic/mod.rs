@@ -17,7 +17,8 @@ pub use self::csv::{GenericCsv, GenericCsvConfig, ListOrString, MapOrJson, SkipH
 pub use self::intelmq_json::{IntelMqJson, IntelMqJsonConfig, Layout};
 pub use self::json::{GenericJson, GenericJsonConfig, JsonLayout};
 
-use crate::FeedParser;
+use crate::parsers::lists::support::whole_text;
+use crate::{FeedParser, Parsed, Report};
 
 /// Builds a configurable parser of this group from its configuration as JSON (for
 /// `intelmq-json`, IntelMQ's parameters); None for a name that is not one of them. Unknown
@@ -53,6 +54,24 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(GenericJson::unconfigured()),
         Box::new(IntelMqJson::default()),
     ]
+}
+
+/// The items of a report that is one JSON array (IntelMQ's `json.loads` of the whole report);
+/// `None` after recording why not: invalid UTF-8, invalid JSON, or `expected a JSON array of
+/// {what}`.
+fn json_array(report: &Report, parsed: &mut Parsed, what: &str) -> Option<Vec<serde_json::Value>> {
+    let text = whole_text(&report.raw, parsed)?;
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Array(items)) => Some(items),
+        Ok(_) => {
+            parsed.error(1, None, format!("expected a JSON array of {what}"), text);
+            None
+        }
+        Err(error) => {
+            parsed.error(error.line() as u64, None, format!("invalid JSON: {error}"), text);
+            None
+        }
+    }
 }
 
 #[cfg(test)]

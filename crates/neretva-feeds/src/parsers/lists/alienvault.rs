@@ -12,7 +12,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator,
+    LineError, for_each_line, new_event, push, py_strip, set_id, set_indicator,
 };
 use crate::{Event, FeedParser, Parsed, Report};
 
@@ -41,16 +41,7 @@ impl FeedParser for AlienVault {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line(&report.raw, &mut parsed, None, |parsed, number, line| {
             let mut values = [""; 7];
             let mut count = 0;
             for value in line.split('#') {
@@ -66,7 +57,7 @@ impl FeedParser for AlienVault {
                     format!("expected at least 7 `#`-separated columns, found {count}"),
                     line,
                 );
-                continue;
+                return;
             }
             // IntelMQ splits at `;` only when it is not the first character.
             let kinds = values[3];
@@ -74,13 +65,13 @@ impl FeedParser for AlienVault {
             if split {
                 for kind in kinds.split(';') {
                     let outcome = event(report, &values, kind);
-                    push(&mut parsed, number, line, line, outcome);
+                    push(parsed, number, line, line, outcome);
                 }
             } else {
                 let outcome = event(report, &values, kinds);
-                push(&mut parsed, number, line, line, outcome);
+                push(parsed, number, line, line, outcome);
             }
-        }
+        });
         parsed
     }
 }

@@ -16,7 +16,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator, set_time, url_file_name,
+    LineError, for_each_line, new_event, push, py_strip, set_id, set_indicator, set_time, url_file_name,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -56,16 +56,7 @@ impl FeedParser for Bambenek {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         let kind = kind_of(report.feed_url.as_deref());
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line(&report.raw, &mut parsed, Some('#'), |parsed, number, line| {
             let outcome = match kind {
                 Some(kind) => event(report, kind, line),
                 None => Err(LineError::new(
@@ -77,8 +68,8 @@ impl FeedParser for Bambenek {
                     ),
                 )),
             };
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

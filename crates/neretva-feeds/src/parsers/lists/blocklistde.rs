@@ -11,7 +11,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator, url_file_name,
+    LineError, for_each_line, new_event, push, set_id, set_indicator, url_file_name,
 };
 use crate::{Event, FeedParser, Parsed, Report};
 
@@ -100,19 +100,10 @@ impl FeedParser for BlocklistDe {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         let mapping = mapping(report.feed_url.as_deref().map_or("", url_file_name));
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line(&report.raw, &mut parsed, Some('#'), |parsed, number, line| {
             let outcome = event(report, &mapping, line);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

@@ -25,6 +25,9 @@ impl FeedParser for CiArmy {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
+        // Not `support::for_each_line`: this parser does not strip its lines (a line with white
+        // space around the address is not the bare address), and changing that would change its
+        // output.
         for (number, bytes) in Lines::new(&report.raw) {
             let Ok(line) = std::str::from_utf8(bytes) else {
                 invalid_utf8(&mut parsed, number, bytes);

@@ -10,7 +10,7 @@ use neretva_event::FieldId;
 use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator, set_time,
+    LineError, for_each_line, new_event, push, py_strip, set, set_id, set_indicator, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -148,19 +148,10 @@ impl FeedParser for Dataplane {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line(&report.raw, &mut parsed, Some('#'), |parsed, number, line| {
             let outcome = event(report, line);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

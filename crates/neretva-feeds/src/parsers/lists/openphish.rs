@@ -5,9 +5,7 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set_id, set_indicator,
-};
+use crate::parsers::lists::support::{LineError, for_each_line, new_event, push, set_id, set_indicator};
 use crate::{Event, FeedParser, Parsed, Report};
 
 /// The OpenPhish community feed.
@@ -24,19 +22,10 @@ impl FeedParser for OpenPhish {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line(&report.raw, &mut parsed, None, |parsed, number, line| {
             let outcome = event(report, line);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

@@ -7,18 +7,8 @@ use time::OffsetDateTime;
 
 use crate::{Event, Parsed, ParsedEvent, Report};
 
-/// Python's `str.isspace` for one character: Unicode white space plus the ASCII
-/// information separators U+001C to U+001F, which Rust's `char::is_whitespace` omits.
-#[inline]
-pub(crate) fn is_py_space(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// Python's `str.strip()` without arguments.
-#[inline]
-pub(crate) fn py_strip(text: &str) -> &str {
-    text.trim_matches(is_py_space)
-}
+/// Python's `str.strip()` without arguments, from neretva-event (which sanitizes values with it).
+pub(crate) use neretva_event::py_strip;
 
 /// Python's `str.strip(chars)`: removes any of `chars` from both ends.
 #[inline]
@@ -188,6 +178,29 @@ pub(crate) fn invalid_utf8(parsed: &mut Parsed, line: u64, bytes: &[u8]) {
     parsed.records += 1;
     let lossy = String::from_utf8_lossy(bytes);
     parsed.error(line, None, "line is not valid UTF-8", &lossy);
+}
+
+/// IntelMQ's loop over the lines of a list: every line, stripped as Python's `str.strip()`;
+/// blank lines, and with `comment` the lines that start with it, are skipped; a line that is not
+/// UTF-8 is an error; every other line is a record, handed to `record` with its 1-based number.
+pub(crate) fn for_each_line(
+    raw: &[u8],
+    parsed: &mut Parsed,
+    comment: Option<char>,
+    mut record: impl FnMut(&mut Parsed, u64, &str),
+) {
+    for (number, bytes) in Lines::new(raw) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            invalid_utf8(parsed, number, bytes);
+            continue;
+        };
+        let line = py_strip(text);
+        if line.is_empty() || comment.is_some_and(|c| line.starts_with(c)) {
+            continue;
+        }
+        parsed.records += 1;
+        record(parsed, number, line);
+    }
 }
 
 /// The whole report as text, for formats parsed as one document; a report that is not

@@ -6,38 +6,13 @@
 //! Every function returns UTC; a time without a zone is taken to be UTC, as IntelMQ does.
 //! A date part that is missing is an error (dateutil would take it from today's date,
 //! which a pure parser cannot know).
+//!
+//! This is not `neretva_event::parse_time` on purpose: that one is what `Event::set` accepts
+//! for a time field (strict: unknown words are errors; `11.10.2016` is month first), while
+//! the list parsers need IntelMQ's `dateutil.parser.parse(fuzzy=True)` (other words skipped;
+//! `DD.MM.YYYY` day first), `strptime` and the numeric epochs.
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
-
-#[cfg(test)]
-/// Formats a UTC time as IntelMQ writes it: `2016-11-10T00:00:00+00:00`, with
-/// `.ffffff` when there are microseconds.
-pub(crate) fn format_utc(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let mut out = String::with_capacity(32);
-    push_utc(&mut out, t);
-    out
-}
-
-#[cfg(test)]
-fn push_utc(out: &mut String, t: OffsetDateTime) {
-    use std::fmt::Write;
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    let micros = t.microsecond();
-    if micros != 0 {
-        let _ = write!(out, ".{micros:06}");
-    }
-    out.push_str("+00:00");
-}
 
 fn utc(date: Date, time: Time) -> OffsetDateTime {
     PrimitiveDateTime::new(date, time).assume_utc()
@@ -596,6 +571,9 @@ fn take_offset(input: &str) -> Option<(i32, &str)> {
 
 #[cfg(test)]
 mod tests {
+    // IntelMQ's text form of a UTC time (`2016-11-10T00:00:00+00:00`).
+    use neretva_event::format_time as format_utc;
+
     use super::*;
 
     fn f(text: &str) -> String {

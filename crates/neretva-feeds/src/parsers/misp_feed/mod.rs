@@ -27,11 +27,10 @@
 //! timestamp…`, header required or the default order), with the same type mapping, `to_ids`
 //! filter and category classification.
 
-pub(crate) mod pyjson;
-
 use neretva_event::FieldId;
 
-use crate::parsers::abusech::util::{column, field, read_csv};
+use crate::parsers::common::feed_csv::{column, field, read_csv, readable};
+use crate::parsers::common::{json, pyjson};
 use crate::parsers::shadowserver::timestamp;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
@@ -170,17 +169,8 @@ impl FeedParser for MispFeedParser {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         let text = String::from_utf8_lossy(&report.raw);
-        let root: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(root) => root,
-            Err(e) => {
-                parsed.error(
-                    e.line() as u64,
-                    None,
-                    format!("malformed JSON: {e}"),
-                    crate::truncate(&text, 4096),
-                );
-                return parsed;
-            }
+        let Some(root) = json::parse_document(&text, &mut parsed) else {
+            return parsed;
         };
         let mut events = Vec::new();
         collect_events(&root, &mut events);
@@ -329,14 +319,8 @@ impl MispFeedParser {
                 );
                 continue;
             }
-            let mut failed = None;
-            for (target, part) in targets.iter().zip(&parts) {
-                if let Err(e) = event.set(target, part) {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            if let Some(e) = failed {
+            if let Err(e) = targets.iter().zip(&parts).try_for_each(|(target, part)| event.set(target, part))
+            {
                 parsed.error(
                     *record,
                     Some("value"),
@@ -399,14 +383,7 @@ impl FeedParser for MispCsvParser {
                 .map(String::from)
                 .to_vec();
         for line in read_csv(&report.raw, b',') {
-            let line = match line {
-                Ok(line) => line,
-                Err((number, raw, message)) => {
-                    parsed.records += 1;
-                    parsed.error(number, None, message, &raw);
-                    continue;
-                }
-            };
+            let Some(line) = readable(line, &mut parsed) else { continue };
             if line.comment {
                 continue;
             }
@@ -440,14 +417,8 @@ impl FeedParser for MispCsvParser {
                 continue;
             }
             let mut event = report.new_event();
-            let mut failed = None;
-            for (target, part) in targets.iter().zip(&parts) {
-                if let Err(e) = event.set(target, part) {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            if let Some(e) = failed {
+            if let Err(e) = targets.iter().zip(&parts).try_for_each(|(target, part)| event.set(target, part))
+            {
                 parsed.error(line.line, Some("value"), e.to_string(), &line.raw);
                 continue;
             }

@@ -15,8 +15,8 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::abusech::util::{column, field, read_csv, set_json_value};
-use crate::parsers::misp_feed::pyjson;
+use crate::parsers::common::feed_csv::{column, field, read_csv, readable};
+use crate::parsers::common::json::{self, set_json_value};
 use crate::parsers::shadowserver::timestamp;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
@@ -53,37 +53,24 @@ fn set_time(event: &mut Event, id: FieldId, text: &str) -> bool {
 
 fn parse_json(report: &Report, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
-    let Some(elements) = pyjson::array_elements(text) else {
-        parsed.error(1, None, "not a JSON list", crate::truncate(text, 4096));
-        return parsed;
-    };
-    for element in elements {
-        parsed.records += 1;
-        let (start, end, line) = match element {
-            Ok(span) => span,
-            Err((at, line)) => {
-                parsed.error(line, None, "malformed JSON", crate::truncate(&text[at..], 4096));
-                break;
-            }
-        };
-        let item_text = &text[start..end];
+    json::for_each_element(text, &mut parsed, |parsed, line, item_text| {
         let Some(object) =
             serde_json::from_str::<serde_json::Value>(item_text).ok().filter(|v| v.is_object())
         else {
             parsed.error(line, None, "not a JSON object", item_text);
-            continue;
+            return;
         };
-        let raw = format!("[{}]", pyjson::reformat(item_text).unwrap_or_else(|| item_text.to_owned()));
+        let raw = json::recover_line_json(item_text);
         let mut event = report.new_event();
         let get = |key: &str| object.get(key).filter(|v| !v.is_null());
         let url = get("url").and_then(|v| v.as_str()).unwrap_or("");
         if let Err(e) = event.set_id(FieldId::SOURCE_URL, url) {
             parsed.error(line, Some("url"), e.to_string(), &raw);
-            continue;
+            return;
         }
         if url.is_empty() {
             parsed.error(line, Some("url"), "the record has no URL", &raw);
-            continue;
+            return;
         }
         let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "phishing");
         for (name, key) in [
@@ -120,7 +107,7 @@ fn parse_json(report: &Report, text: &str) -> Parsed {
         }
         event.set_raw(raw.as_bytes());
         parsed.events.push(ParsedEvent { event, line, raw });
-    }
+    });
     parsed
 }
 
@@ -139,14 +126,7 @@ fn parse_csv(report: &Report) -> Parsed {
     .map(String::from)
     .to_vec();
     for line in read_csv(&report.raw, b',') {
-        let line = match line {
-            Ok(line) => line,
-            Err((number, raw, message)) => {
-                parsed.records += 1;
-                parsed.error(number, None, message, &raw);
-                continue;
-            }
-        };
+        let Some(line) = readable(line, &mut parsed) else { continue };
         if line.comment {
             continue;
         }

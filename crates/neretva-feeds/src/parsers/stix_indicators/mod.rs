@@ -32,7 +32,7 @@
 
 use neretva_event::FieldId;
 
-use crate::parsers::misp_feed::pyjson;
+use crate::parsers::common::{json, pyjson};
 use crate::parsers::shadowserver::timestamp;
 use crate::{FeedParser, Parsed, ParsedEvent, Report};
 
@@ -73,17 +73,8 @@ impl FeedParser for StixIndicatorsParser {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         let text = String::from_utf8_lossy(&report.raw);
-        let root: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(root) => root,
-            Err(e) => {
-                parsed.error(
-                    e.line() as u64,
-                    None,
-                    format!("malformed JSON: {e}"),
-                    crate::truncate(&text, 4096),
-                );
-                return parsed;
-            }
+        let Some(root) = json::parse_document(&text, &mut parsed) else {
+            return parsed;
         };
         let (objects, prefix): (Vec<&serde_json::Value>, &str) = match &root {
             serde_json::Value::Array(list) => (list.iter().collect(), ""),

@@ -1,21 +1,7 @@
-//! Helpers shared by the structured-feed parsers: setting JSON values on events, and reading
-//! CSV feeds whose header is a `#` comment line.
+//! Reading the CSV feeds of the structured-feed parsers (abuse.ch, PhishTank, MISP CSV), whose
+//! header may be a `#` comment line.
 
-use crate::{Event, ValueError};
-
-/// Sets a field from a JSON value: text through [`Event::set`], numbers and booleans through
-/// [`Event::set_json`]; `null` is left out.
-pub(crate) fn set_json_value(
-    event: &mut Event,
-    name: &str,
-    value: &serde_json::Value,
-) -> Result<(), ValueError> {
-    match value {
-        serde_json::Value::Null => Ok(()),
-        serde_json::Value::String(text) => event.set(name, text),
-        other => event.set_json(name, other.clone()),
-    }
-}
+use crate::Parsed;
 
 /// One CSV line of a feed.
 #[derive(Debug, Clone)]
@@ -96,6 +82,19 @@ pub(crate) fn read_csv(input: &[u8], delimiter: u8) -> Vec<Result<CsvLine, (u64,
         out.push(Ok(CsvLine { line, fields, raw, comment }));
     }
     out
+}
+
+/// A line of [`read_csv`], or `None` after recording a line the CSV reader could not read as an
+/// error (it counts as a record).
+pub(crate) fn readable(line: Result<CsvLine, (u64, String, String)>, parsed: &mut Parsed) -> Option<CsvLine> {
+    match line {
+        Ok(line) => Some(line),
+        Err((number, raw, message)) => {
+            parsed.records += 1;
+            parsed.error(number, None, message, &raw);
+            None
+        }
+    }
 }
 
 /// Splits one CSV line, allowing white space before a field's opening quote.

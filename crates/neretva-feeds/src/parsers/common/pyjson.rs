@@ -1,7 +1,8 @@
 //! JSON text helpers shared by the JSON feed parsers of this crate: splitting a top-level array
-//! into its elements' text, and writing JSON as Python's `json.dumps` does (which is how IntelMQ
-//! writes the `raw` of JSON records), either from a parsed value (sorted keys) or by re-spacing
-//! the original text (original key order).
+//! into its elements' text, and writing JSON as Python's `json.dumps` does with its defaults
+//! (`ensure_ascii`, `", "` and `": "` separators), which is how IntelMQ writes the `raw` of JSON
+//! records: either from a parsed value (`sort_keys=True`: [`json_dumps`], [`dumps`]) or by
+//! re-spacing the original text (original key order: [`reformat`]).
 
 use std::fmt::Write as _;
 
@@ -149,7 +150,7 @@ pub(crate) fn reformat(text: &str) -> Option<String> {
             b'"' => {
                 let stop = skip_string(b, i)?;
                 let decoded: String = serde_json::from_str(&text[i..stop]).ok()?;
-                write_str(&mut out, &decoded);
+                json_str(&mut out, &decoded);
                 i = stop;
             }
             b'-' | b'0'..=b'9' => {
@@ -159,7 +160,7 @@ pub(crate) fn reformat(text: &str) -> Option<String> {
                 }
                 let number = &text[start..i];
                 if number.contains(['.', 'e', 'E']) {
-                    write_float(&mut out, number.parse().ok()?);
+                    legacy_float(&mut out, number.parse().ok()?);
                 } else {
                     out.push_str(number);
                 }
@@ -173,56 +174,68 @@ pub(crate) fn reformat(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Python's `json.dumps(value)` (ensure_ascii, `, `/`: `); object keys come out sorted because
-/// `serde_json` keeps them sorted, which is `json.dumps(value, sort_keys=True)`.
+/// Python's `json.dumps(value, sort_keys=True)` as a new string, as the structured JSON
+/// parsers (abuse.ch, MISP feed, STIX) write `raw`; floats as [`legacy_float`].
 pub(crate) fn dumps(value: &serde_json::Value) -> String {
     let mut out = String::new();
-    write_value(&mut out, value);
+    write_value(&mut out, value, legacy_float);
     out
 }
 
-fn write_value(out: &mut String, value: &serde_json::Value) {
+/// Appends a value as Python's `json.dumps(value, sort_keys=True)` writes it with its defaults
+/// (`ensure_ascii`, `", "` and `": "` separators; floats as Python's `repr`), as the generic JSON
+/// parsers write `raw`.
+pub(crate) fn json_dumps(out: &mut String, value: &serde_json::Value) {
+    write_value(out, value, neretva_event::write_float_repr);
+}
+
+fn write_value(out: &mut String, value: &serde_json::Value, float: fn(&mut String, f64)) {
+    use serde_json::Value as J;
     match value {
-        serde_json::Value::Null => out.push_str("null"),
-        serde_json::Value::Bool(true) => out.push_str("true"),
-        serde_json::Value::Bool(false) => out.push_str("false"),
-        serde_json::Value::Number(n) => {
-            if n.is_f64() {
-                write_float(out, n.as_f64().unwrap_or(0.0));
+        J::Null => out.push_str("null"),
+        J::Bool(true) => out.push_str("true"),
+        J::Bool(false) => out.push_str("false"),
+        J::Number(number) => {
+            if number.is_i64() || number.is_u64() {
+                let _ = write!(out, "{number}");
             } else {
-                let _ = write!(out, "{n}");
+                float(out, number.as_f64().unwrap_or(0.0));
             }
         }
-        serde_json::Value::String(s) => write_str(out, s),
-        serde_json::Value::Array(items) => {
+        J::String(text) => json_str(out, text),
+        J::Array(items) => {
             out.push('[');
-            for (k, item) in items.iter().enumerate() {
-                if k > 0 {
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
                     out.push_str(", ");
                 }
-                write_value(out, item);
+                write_value(out, item, float);
             }
             out.push(']');
         }
-        serde_json::Value::Object(map) => {
+        J::Object(map) => {
+            // Sorted by code point, which is the byte order of UTF-8.
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
             out.push('{');
-            for (k, (key, item)) in map.iter().enumerate() {
-                if k > 0 {
+            for (index, key) in keys.into_iter().enumerate() {
+                if index > 0 {
                     out.push_str(", ");
                 }
-                write_str(out, key);
+                json_str(out, key);
                 out.push_str(": ");
-                write_value(out, item);
+                write_value(out, &map[key], float);
             }
             out.push('}');
         }
     }
 }
 
-/// A JSON string as Python writes it with `ensure_ascii=True`.
-fn write_str(out: &mut String, s: &str) {
+/// A string as Python's `json.dumps` writes it with `ensure_ascii=True`. (neretva-event's
+/// `pyfmt` writes `ensure_ascii=False`, which is what IntelMQ's output uses, so it is not this.)
+pub(crate) fn json_str(out: &mut String, text: &str) {
     out.push('"');
-    for c in s.chars() {
+    for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -232,7 +245,7 @@ fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
-            _ => {
+            c => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
                     let _ = write!(out, "\\u{unit:04x}");
@@ -243,37 +256,66 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Python's `repr(float)`: shortest round-trip digits, positional for exponents -5..16,
-/// scientific (`1e+16`) otherwise, `.0` for whole numbers.
-fn write_float(out: &mut String, x: f64) {
-    if !x.is_finite() {
-        out.push_str(if x.is_nan() {
-            "NaN"
-        } else if x > 0.0 {
-            "Infinity"
-        } else {
-            "-Infinity"
-        });
-        return;
-    }
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    if (-5..16).contains(&exponent) {
-        let plain = format!("{x}");
-        out.push_str(&plain);
-        if !plain.contains('.') {
-            out.push_str(".0");
-        }
+/// A float as the structured JSON parsers ([`reformat`], [`dumps`]) have always written it:
+/// Python's `repr(float)` except for numbers with the decimal exponent -5 (1e-5 up to, not
+/// including, 1e-4), which come out positional (`0.000015`) where Python writes `1.5e-05`.
+/// Kept apart from [`json_dumps`] (the generic parsers, exactly Python) so that no parser's
+/// `raw` changes; whether the structured parsers should follow Python here is an open question.
+fn legacy_float(out: &mut String, x: f64) {
+    let scientific = format!("{x:e}");
+    if x.is_finite() && scientific.ends_with("e-5") {
+        let _ = write!(out, "{x}");
     } else {
-        out.push_str(mantissa);
-        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+        neretva_event::write_float_repr(out, x);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn repr(x: f64) -> String {
+        let mut out = String::new();
+        neretva_event::write_float_repr(&mut out, x);
+        out
+    }
+
+    #[test]
+    fn floats_like_python() {
+        assert_eq!(repr(52.0), "52.0");
+        assert_eq!(repr(0.1), "0.1");
+        assert_eq!(repr(1e16), "1e+16");
+        assert_eq!(repr(1e15), "1000000000000000.0");
+        assert_eq!(repr(1.5e-5), "1.5e-05");
+        assert_eq!(repr(0.0001), "0.0001");
+        assert_eq!(repr(-123.456), "-123.456");
+        assert_eq!(repr(1.2345e20), "1.2345e+20");
+        assert_eq!(repr(-0.0), "-0.0");
+    }
+
+    #[test]
+    fn json_like_python() {
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{"b": [1, 2.50, "é\u0001"], "a": null, "c": {"y": true, "x": "\"/"}}"#)
+                .unwrap_or_default();
+        let mut out = String::new();
+        json_dumps(&mut out, &value);
+        assert_eq!(out, r#"{"a": null, "b": [1, 2.5, "\u00e9\u0001"], "c": {"x": "\"/", "y": true}}"#);
+    }
+
+    #[test]
+    fn legacy_float_differs_from_python_only_at_exponent_minus_5() {
+        let legacy = |x: f64| {
+            let mut out = String::new();
+            legacy_float(&mut out, x);
+            out
+        };
+        assert_eq!(legacy(1.5e-5), "0.000015");
+        assert_eq!(legacy(-1e-5), "-0.00001");
+        for x in [52.0, 0.1, 1e16, 1e15, 0.0001, 9.5e-6, -123.456, 1.2345e20, -0.0, 0.0] {
+            assert_eq!(legacy(x), repr(x));
+        }
+    }
 
     #[test]
     fn reformat_keeps_order_and_spaces_like_python() {

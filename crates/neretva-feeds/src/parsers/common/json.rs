@@ -1,0 +1,63 @@
+//! Reading JSON reports: the whole report as one document, or a top-level array element by
+//! element, with the errors the structured JSON parsers report; and setting JSON values on events.
+
+use crate::parsers::common::pyjson;
+use crate::{Event, Parsed, ValueError};
+
+/// The report text as one JSON document; `None` after recording a `malformed JSON` error at the
+/// line where parsing failed.
+pub(crate) fn parse_document(text: &str, parsed: &mut Parsed) -> Option<serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(root) => Some(root),
+        Err(e) => {
+            parsed.error(e.line() as u64, None, format!("malformed JSON: {e}"), crate::truncate(text, 4096));
+            None
+        }
+    }
+}
+
+/// Calls `record(parsed, line, element_text)` for every element of a top-level JSON array, in
+/// order, with the 1-based line the element starts on. Every element counts as a record; a
+/// malformed one is a `malformed JSON` error and ends the list, and text that is not an array
+/// is a single `not a JSON list` error.
+pub(crate) fn for_each_element(
+    text: &str,
+    parsed: &mut Parsed,
+    mut record: impl FnMut(&mut Parsed, u64, &str),
+) {
+    let Some(elements) = pyjson::array_elements(text) else {
+        parsed.error(1, None, "not a JSON list", crate::truncate(text, 4096));
+        return;
+    };
+    for element in elements {
+        parsed.records += 1;
+        let (start, end, line) = match element {
+            Ok(span) => span,
+            Err((at, line)) => {
+                parsed.error(line, None, "malformed JSON", crate::truncate(&text[at..], 4096));
+                break;
+            }
+        };
+        record(parsed, line, &text[start..end]);
+    }
+}
+
+/// IntelMQ's `recover_line_json` for an element of a JSON list: `json.dumps([element])` with
+/// the element's key order kept (its own text when it cannot be re-spaced).
+pub(crate) fn recover_line_json(element_text: &str) -> String {
+    format!("[{}]", pyjson::reformat(element_text).unwrap_or_else(|| element_text.to_owned()))
+}
+
+/// Sets a field from a JSON value: text through [`Event::set`], numbers and booleans through
+/// [`Event::set_json`]; `null` is left out.
+pub(crate) fn set_json_value(
+    event: &mut Event,
+    name: &str,
+    value: &serde_json::Value,
+) -> Result<(), ValueError> {
+    match value {
+        serde_json::Value::Null => Ok(()),
+        serde_json::Value::String(text) => event.set(name, text),
+        other => event.set_json(name, other.clone()),
+    }
+}

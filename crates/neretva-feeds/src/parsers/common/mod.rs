@@ -1,0 +1,5 @@
+//! Helpers shared by several parser groups.
+
+pub(crate) mod feed_csv;
+pub(crate) mod json;
+pub(crate) mod pyjson;
