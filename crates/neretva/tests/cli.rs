@@ -28,6 +28,16 @@ impl Drop for DataDir {
     }
 }
 
+/// A server process, stopped when dropped, also when a test fails half-way.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn neretva(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
     command
@@ -189,13 +199,15 @@ fn demo_serves_on_a_real_socket() {
     let dir = DataDir::new("demo");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = neretva(&dir.0)
-        .args(["demo", "--listen", &listen])
-        .env("NERETVA_AUTH__COOKIE_SECURE", "false")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Running(
+        neretva(&dir.0)
+            .args(["demo", "--listen", &listen])
+            .env("NERETVA_AUTH__COOKIE_SECURE", "false")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let started = Instant::now();
     let health = loop {
         if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
@@ -235,9 +247,9 @@ fn demo_serves_on_a_real_socket() {
     let metrics = http(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     assert!(metrics.2.contains("neretva_http_requests_total"), "{}", metrics.2);
 
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let _ = child.0.kill();
+    let mut stdout = String::new();
+    child.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(
         stdout.contains(&format!("http://{listen}/")) && stdout.contains("demo-admin-password"),
         "{stdout}"
@@ -312,13 +324,15 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     )
     .unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = neretva(d)
-        .args(["--config", config.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("NERETVA_AUTH__COOKIE_SECURE", "false")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let _server = Running(
+        neretva(d)
+            .args(["--config", config.to_str().unwrap(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("NERETVA_AUTH__COOKIE_SECURE", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut csv = String::from(
         "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
     );
@@ -357,8 +371,6 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     let report: Value = serde_json::from_str(&reply.2).unwrap();
     assert_eq!(report["events"], 1, "{report}");
     assert_eq!(report["source"], "upload:analyst#2026-11-28-scan_dns-bih-geo.csv");
-    child.kill().unwrap();
-    let _ = child.wait();
 }
 
 #[test]
