@@ -28,9 +28,12 @@ fn scan_dns(lines: usize) -> Report {
             i & 255
         ));
     }
-    let observed = time::OffsetDateTime::from_unix_timestamp(1_714_521_600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let observed =
+        time::OffsetDateTime::from_unix_timestamp(1_714_521_600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let mut report = Report::new("", Some(observed), raw.into_bytes());
-    report.extra.push(("file_name".to_owned(), serde_json::Value::String("2024-05-01-scan_dns-bih-geo.csv".into())));
+    report
+        .extra
+        .push(("file_name".to_owned(), serde_json::Value::String("2024-05-01-scan_dns-bih-geo.csv".into())));
     report
 }
 

@@ -84,7 +84,11 @@ pub trait FeedParser: Send + Sync {
     /// Events from chunks may lack IntelMQ's `raw` field (the pipeline keeps the raw line in
     /// [`ParsedEvent::raw`] instead); everything else is as [`FeedParser::parse`] makes it. The
     /// default is one chunk holding all of `parse`.
-    fn parse_chunks<'a>(&'a self, report: &'a Report, records: usize) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
+    fn parse_chunks<'a>(
+        &'a self,
+        report: &'a Report,
+        records: usize,
+    ) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
         let _ = records;
         Box::new(std::iter::once(self.parse(report)))
     }
@@ -112,5 +116,6 @@ pub fn configured(
         return parser(name).ok_or_else(|| vec![format!("unknown parser {name:?}")]);
     }
     let options = serde_json::Value::Object(options.clone().into_iter().collect());
-    parsers::configured(name, &options).unwrap_or_else(|| Err(vec![format!("parser {name:?} takes no options")]))
+    parsers::configured(name, &options)
+        .unwrap_or_else(|| Err(vec![format!("parser {name:?} takes no options")]))
 }

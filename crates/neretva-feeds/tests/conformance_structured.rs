@@ -456,7 +456,9 @@ fn shadowserver_chunks_match_the_whole_report() {
         raw.push_str(&format!("\"2026-11-27 10:00:{i:02}\",\"{ip}\",\"53\",\"openresolver\"\n"));
     }
     let mut report = Report::new("", Some(observation_time()), raw.into_bytes());
-    report.extra.push(("file_name".to_owned(), serde_json::Value::String("2026-11-27-scan_dns-ba-geo.csv".into())));
+    report
+        .extra
+        .push(("file_name".to_owned(), serde_json::Value::String("2026-11-27-scan_dns-ba-geo.csv".into())));
     let parser = ShadowserverParser::new();
     let whole = parser.parse(&report);
     assert_eq!((whole.records, whole.events.len(), whole.errors.len()), (23, 22, 1));
@@ -472,7 +474,10 @@ fn shadowserver_chunks_match_the_whole_report() {
         for (chunked, complete) in events.iter().zip(&whole.events) {
             let mut expected = complete.event.clone();
             expected.remove("raw");
-            assert_eq!(neretva_event::intelmq_json::to_line(&chunked.event), neretva_event::intelmq_json::to_line(&expected));
+            assert_eq!(
+                neretva_event::intelmq_json::to_line(&chunked.event),
+                neretva_event::intelmq_json::to_line(&expected)
+            );
             assert_eq!(chunked.line, complete.line);
             assert!(complete.raw.ends_with(&chunked.raw), "{:?} / {:?}", chunked.raw, complete.raw);
         }

@@ -42,9 +42,10 @@ impl FromStr for LookupQuery {
         }
         let lower = text.to_ascii_lowercase();
         if (lower.starts_with("as") && lower.len() > 2 || text.chars().all(|c| c.is_ascii_digit()))
-            && let Ok(asn) = text.parse::<Asn>() {
-                return Ok(LookupQuery::Asn(asn));
-            }
+            && let Ok(asn) = text.parse::<Asn>()
+        {
+            return Ok(LookupQuery::Asn(asn));
+        }
         let host = host_of(text);
         if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
             return Ok(LookupQuery::Ip(ip));

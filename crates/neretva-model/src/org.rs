@@ -138,15 +138,16 @@ pub fn check_sector(sector_slug: Option<&str>, subsector: Option<&str>) -> Resul
         ));
     };
     if let Some(sub) = subsector
-        && !found.subsectors.iter().any(|(known, _)| *known == sub) {
-            let known: Vec<&str> = found.subsectors.iter().map(|(slug, _)| *slug).collect();
-            let message = if known.is_empty() {
-                format!("sector {slug:?} has no subsectors, got {sub:?}")
-            } else {
-                format!("unknown subsector {sub:?} of {slug:?}; known: {}", known.join(", "))
-            };
-            return Err(FieldError::new("subsector", message));
-        }
+        && !found.subsectors.iter().any(|(known, _)| *known == sub)
+    {
+        let known: Vec<&str> = found.subsectors.iter().map(|(slug, _)| *slug).collect();
+        let message = if known.is_empty() {
+            format!("sector {slug:?} has no subsectors, got {sub:?}")
+        } else {
+            format!("unknown subsector {sub:?} of {slug:?}; known: {}", known.join(", "))
+        };
+        return Err(FieldError::new("subsector", message));
+    }
     Ok(())
 }
 

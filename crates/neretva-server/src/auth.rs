@@ -161,9 +161,11 @@ impl VerifiedCache {
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         if let Ok(entries) = self.entries.lock()
             && let Some((known, at)) = entries.get(&id)
-                && *known == digest && at.elapsed() < VERIFIED_TTL {
-                    return true;
-                }
+            && *known == digest
+            && at.elapsed() < VERIFIED_TTL
+        {
+            return true;
+        }
         if !verify_secret(phc, secret) {
             return false;
         }

@@ -5,15 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::{ImportMode, ImportSummary};
 use neretva_model::asset::Asset;
 use neretva_model::contact::Contact;
 use neretva_model::openpgp::parse_public_key;
 use neretva_model::org::Organisation;
-use neretva_model::registry_io::{
-    AssetRecord, ImportError, OrgRecord, OrgRecordFields, RegistryDocument,
-};
+use neretva_model::registry_io::{AssetRecord, ImportError, OrgRecord, OrgRecordFields, RegistryDocument};
 use neretva_model::{Timestamp, Uuid};
-use crate::{ImportMode, ImportSummary};
 
 /// What an import writes, in an order the foreign keys accept.
 #[derive(Debug, Default)]
@@ -46,11 +44,7 @@ pub fn fold(text: &str) -> String {
 }
 
 fn problem(line: u64, field: &str, message: String) -> ImportError {
-    ImportError {
-        line,
-        field: field.to_owned(),
-        message,
-    }
+    ImportError { line, field: field.to_owned(), message }
 }
 
 /// Checks a document against the stored organisations and decides what to write. Every
@@ -62,14 +56,10 @@ pub fn plan(
     at: Timestamp,
 ) -> Result<Plan, Vec<ImportError>> {
     let mut errors = Vec::new();
-    let stored_by_short: HashMap<String, &Organisation> = stored
-        .iter()
-        .map(|org| (fold(&org.fields.short_name), org))
-        .collect();
-    let stored_by_name: HashMap<String, &Organisation> = stored
-        .iter()
-        .map(|org| (fold(&org.fields.name), org))
-        .collect();
+    let stored_by_short: HashMap<String, &Organisation> =
+        stored.iter().map(|org| (fold(&org.fields.short_name), org)).collect();
+    let stored_by_name: HashMap<String, &Organisation> =
+        stored.iter().map(|org| (fold(&org.fields.name), org)).collect();
 
     // Which record becomes which organisation, and duplicates within the file.
     let records = &document.organisations;
@@ -99,10 +89,8 @@ pub fn plan(
         }
         let found = stored_by_short.get(&short_key).copied();
         if let (Some(org), ImportMode::CreateOnly) = (found, mode) {
-            let message = format!(
-                "an organisation with short name {:?} already exists",
-                org.fields.short_name
-            );
+            let message =
+                format!("an organisation with short name {:?} already exists", org.fields.short_name);
             errors.push(problem(record.line, "short_name", message));
         }
         existing.push(found);
@@ -125,14 +113,10 @@ pub fn plan(
     }
 
     // Parents: in the file first, then among the stored organisations.
-    let mut parents: HashMap<Uuid, Option<Uuid>> = stored
-        .iter()
-        .map(|org| (org.id, org.fields.parent_id))
-        .collect();
-    let mut short_names: HashMap<Uuid, &str> = stored
-        .iter()
-        .map(|org| (org.id, org.fields.short_name.as_str()))
-        .collect();
+    let mut parents: HashMap<Uuid, Option<Uuid>> =
+        stored.iter().map(|org| (org.id, org.fields.parent_id)).collect();
+    let mut short_names: HashMap<Uuid, &str> =
+        stored.iter().map(|org| (org.id, org.fields.short_name.as_str())).collect();
     for (index, record) in records.iter().enumerate() {
         short_names.insert(ids[index], &record.fields.short_name);
         let parent = match record.fields.parent.as_deref() {
@@ -143,8 +127,7 @@ pub fn plan(
                     (Some(position), _) => Some(ids[*position]),
                     (None, Some(org)) => Some(org.id),
                     (None, None) => {
-                        let message =
-                            format!("unknown parent {parent:?}: neither in the file nor stored");
+                        let message = format!("unknown parent {parent:?}: neither in the file nor stored");
                         errors.push(problem(record.line, "parent", message));
                         None
                     }
@@ -153,16 +136,11 @@ pub fn plan(
         };
         parents.insert(ids[index], parent);
     }
-    let file_lines: HashMap<Uuid, u64> = ids
-        .iter()
-        .zip(records)
-        .map(|(id, record)| (*id, record.line))
-        .collect();
+    let file_lines: HashMap<Uuid, u64> =
+        ids.iter().zip(records).map(|(id, record)| (*id, record.line)).collect();
     for cycle in cycles(&ids, &parents) {
-        let mut names: Vec<&str> = cycle
-            .iter()
-            .map(|id| short_names.get(id).copied().unwrap_or("?"))
-            .collect();
+        let mut names: Vec<&str> =
+            cycle.iter().map(|id| short_names.get(id).copied().unwrap_or("?")).collect();
         names.push(names[0]);
         let message = format!("the parents form a loop: {}", names.join(" -> "));
         for id in &cycle {
@@ -203,19 +181,9 @@ pub fn plan(
                 if fold(&stored.fields.name) != fold(&fields.name) {
                     plan.renamed.push(id);
                 }
-                plan.updates.push(Organisation {
-                    id,
-                    fields,
-                    created_at: stored.created_at,
-                    updated_at: at,
-                });
+                plan.updates.push(Organisation { id, fields, created_at: stored.created_at, updated_at: at });
             }
-            None => plan.creates.push(Organisation {
-                id,
-                fields,
-                created_at: at,
-                updated_at: at,
-            }),
+            None => plan.creates.push(Organisation { id, fields, created_at: at, updated_at: at }),
         }
         for contact in &record.contacts {
             let fingerprint = contact
@@ -272,10 +240,7 @@ fn cycles(starts: &[Uuid], parents: &HashMap<Uuid, Option<Uuid>>) -> Vec<Vec<Uui
 
 /// Sorts new organisations so that a new parent comes before its children.
 fn order_parents_first(creates: &mut [Organisation]) {
-    let new: HashMap<Uuid, Option<Uuid>> = creates
-        .iter()
-        .map(|org| (org.id, org.fields.parent_id))
-        .collect();
+    let new: HashMap<Uuid, Option<Uuid>> = creates.iter().map(|org| (org.id, org.fields.parent_id)).collect();
     let mut depths: HashMap<Uuid, usize> = HashMap::new();
     for org in creates.iter() {
         // The loop check ran before, so every chain of new parents ends.
@@ -307,10 +272,8 @@ pub fn document(
     mut contacts: Vec<Contact>,
     assets: Vec<Asset>,
 ) -> RegistryDocument {
-    let short_names: HashMap<Uuid, String> = organisations
-        .iter()
-        .map(|org| (org.id, org.fields.short_name.clone()))
-        .collect();
+    let short_names: HashMap<Uuid, String> =
+        organisations.iter().map(|org| (org.id, org.fields.short_name.clone())).collect();
     let mut records: Vec<OrgRecord> = Vec::with_capacity(organisations.len());
     let mut index: HashMap<Uuid, usize> = HashMap::new();
     for org in organisations {
@@ -327,9 +290,7 @@ pub fn document(
                 subsector: fields.subsector.clone(),
                 entity_type: fields.entity_type,
                 authority_level: fields.authority_level.clone(),
-                parent: fields
-                    .parent_id
-                    .and_then(|parent| short_names.get(&parent).cloned()),
+                parent: fields.parent_id.and_then(|parent| short_names.get(&parent).cloned()),
             },
             contacts: Vec::new(),
             assets: Vec::new(),
@@ -354,7 +315,5 @@ pub fn document(
         record.assets.sort_by(|a, b| a.value.cmp(&b.value));
     }
     records.sort_by(|a, b| a.fields.short_name.cmp(&b.fields.short_name));
-    RegistryDocument {
-        organisations: records,
-    }
+    RegistryDocument { organisations: records }
 }

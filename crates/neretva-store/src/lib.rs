@@ -47,7 +47,9 @@ pub enum StoreError {
     )]
     SchemaTooNew { found: i64, supported: i64 },
     /// The database schema is older than this binary; run `neretva migrate`.
-    #[error("database schema version {found} is older than this binary needs ({supported}); run `neretva migrate`")]
+    #[error(
+        "database schema version {found} is older than this binary needs ({supported}); run `neretva migrate`"
+    )]
     SchemaTooOld { found: i64, supported: i64 },
     /// The database failed; the message is for the log, not for API clients.
     #[error("database error: {0}")]
@@ -108,9 +110,14 @@ pub struct UserPatch {
 /// The outcome of a password check, recorded on the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginOutcome {
-    Success { at: Timestamp },
+    Success {
+        at: Timestamp,
+    },
     /// A failure; `lock_until` is set when this failure locks the account.
-    Failure { at: Timestamp, lock_until: Option<Timestamp> },
+    Failure {
+        at: Timestamp,
+        lock_until: Option<Timestamp>,
+    },
 }
 
 /// A new API token; the secret is hashed by the caller and never stored in clear.
@@ -179,12 +186,7 @@ pub trait Store: Send + Sync + 'static {
 
     // Organisations.
     async fn create_org(&self, actor: &Actor, fields: &OrganisationFields) -> Result<Organisation>;
-    async fn update_org(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        fields: &OrganisationFields,
-    ) -> Result<Organisation>;
+    async fn update_org(&self, actor: &Actor, id: Uuid, fields: &OrganisationFields) -> Result<Organisation>;
     /// Deletes an organisation with its contacts and assets; refused while it has users or
     /// child organisations.
     async fn delete_org(&self, actor: &Actor, id: Uuid) -> Result<()>;
@@ -351,8 +353,7 @@ pub async fn verify_audit(store: &dyn Store) -> Result<AuditVerification> {
     let mut checked = 0;
     let mut after_seq = 0;
     loop {
-        let page =
-            store.list_audit(&AuditQuery { after_seq, limit: 5000, ..AuditQuery::default() }).await?;
+        let page = store.list_audit(&AuditQuery { after_seq, limit: 5000, ..AuditQuery::default() }).await?;
         let Some(last) = page.last() else { break };
         after_seq = last.seq;
         for entry in &page {

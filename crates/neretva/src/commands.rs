@@ -207,7 +207,9 @@ fn spawn_retention(store: Arc<dyn Store>, retention_days: u32, dedup_window_hour
                     Err(error) => tracing::warn!(error = %error, "Purging old events failed."),
                 }
             }
-            if let Err(error) = store.dedup_purge(now - time::Duration::hours(i64::from(dedup_window_hours))).await {
+            if let Err(error) =
+                store.dedup_purge(now - time::Duration::hours(i64::from(dedup_window_hours))).await
+            {
                 tracing::warn!(error = %error, "Purging deduplication keys failed.");
             }
         }

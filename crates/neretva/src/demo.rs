@@ -32,15 +32,14 @@ const USERS: &[DemoUser] = &[
 ];
 
 pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
-    if reset
-        && let Database::Sqlite(path) = &config.database {
-            for suffix in ["", "-wal", "-shm"] {
-                let file = format!("{}{suffix}", path.display());
-                if std::path::Path::new(&file).exists() {
-                    std::fs::remove_file(&file).with_context(|| format!("cannot remove {file}"))?;
-                }
+    if reset && let Database::Sqlite(path) = &config.database {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = format!("{}{suffix}", path.display());
+            if std::path::Path::new(&file).exists() {
+                std::fs::remove_file(&file).with_context(|| format!("cannot remove {file}"))?;
             }
         }
+    }
     let store = open_store(config).await?;
     migrate_quietly(store.as_ref()).await?;
     let fresh = store.list_orgs().await?.is_empty();

@@ -48,8 +48,10 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
     let asn = match &pipeline_config.asn_table {
         None => None,
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read ASN table {}", path.display()))?;
-            let (table, errors) = AsnTable::load(bytes).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read ASN table {}", path.display()))?;
+            let (table, errors) =
+                AsnTable::load(bytes).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
             if !errors.is_empty() {
                 tracing::warn!(path = %path.display(), bad_lines = errors.len(), first = %errors[0], "ASN table has bad lines.");
             }
@@ -114,7 +116,8 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
     for file in &args.files {
         bar.set_message(file.display().to_string());
         let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let context = Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
+        let context =
+            Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
         let source = format!("file:{}", file.display());
         let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
         if let Some(EventFormat::IntelmqJsonl) = args.output {
@@ -145,7 +148,10 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
             summary.errors
         ));
         if summary.reports_already_stored > 0 {
-            print(&format!("{} report(s) had been stored before and were not processed again", summary.reports_already_stored));
+            print(&format!(
+                "{} report(s) had been stored before and were not processed again",
+                summary.reports_already_stored
+            ));
         }
         for (org, count) in &summary.per_organisation {
             print(&format!("  {org:<20} {count} events"));
@@ -308,15 +314,21 @@ pub(crate) async fn shadowserver_schema(
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let temporary = path.with_extension("json.new");
-        std::fs::write(&temporary, &bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+        std::fs::write(&temporary, &bytes)
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
         std::fs::rename(&temporary, &path).with_context(|| format!("cannot install {}", path.display()))?;
-        output::error(&format!("installed a schema with {} report types in {}", parser.report_types().len(), path.display()));
+        output::error(&format!(
+            "installed a schema with {} report types in {}",
+            parser.report_types().len(),
+            path.display()
+        ));
     }
     let (parser, origin) = match installed_schema(config)? {
         Some(value) => {
             let bytes = serde_json::to_vec(&value)?;
-            let parser = ShadowserverParser::from_schema_json(&bytes)
-                .map_err(|errors| anyhow::anyhow!("the installed schema {} is invalid: {}", path.display(), errors.join("; ")))?;
+            let parser = ShadowserverParser::from_schema_json(&bytes).map_err(|errors| {
+                anyhow::anyhow!("the installed schema {} is invalid: {}", path.display(), errors.join("; "))
+            })?;
             (parser, path.display().to_string())
         }
         None => (ShadowserverParser::new(), "built in".to_owned()),

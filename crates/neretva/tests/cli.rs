@@ -289,7 +289,8 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     assert_eq!(summary["errors"], 1);
     assert_eq!(summary["error_lines"][0]["line"], 4);
     assert_eq!(summary["duplicates"], 1);
-    let routed: u64 = summary["per_organisation"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let routed: u64 =
+        summary["per_organisation"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
     assert!(routed >= 2, "demo networks own the documentation ranges: {summary}");
     let id = summary["reports"][0].as_str().unwrap().to_owned();
 
@@ -339,14 +340,17 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     csv.push_str("\"2026-11-27 10:00:00\",\"medium\",\"192.0.2.1\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n");
     std::fs::write(drop_dir.join("2026-11-27-scan_dns-bih-geo.csv"), &csv).unwrap();
 
-    let token = json(&run(d, &["token", "create", "--user", "analyst", "--name", "t", "--scope", "write", "--json"]));
+    let token =
+        json(&run(d, &["token", "create", "--user", "analyst", "--name", "t", "--scope", "write", "--json"]));
     let secret = token["secret"].as_str().unwrap().to_owned();
     let started = Instant::now();
     let events = loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             let reply = http(
                 port,
-                &format!("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"),
+                &format!(
+                    "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nConnection: close\r\n\r\n"
+                ),
             );
             let body: Value = serde_json::from_str(&reply.2).unwrap_or(Value::Null);
             if body["items"].as_array().is_some_and(|items| !items.is_empty()) {
@@ -389,14 +393,21 @@ fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not installed"));
 
     // A tiny server on 127.0.0.1 stands in for Shadowserver.
-    let schema = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../neretva-feeds/data/shadowserver-intelmq.json")).unwrap();
+    let schema = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../neretva-feeds/data/shadowserver-intelmq.json"
+    ))
+    .unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/intelmq/v1/schema", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         let mut request = [0u8; 4096];
         let _ = stream.read(&mut request).unwrap();
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", schema.len());
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            schema.len()
+        );
         stream.write_all(head.as_bytes()).unwrap();
         stream.write_all(&schema).unwrap();
     });
@@ -406,7 +417,9 @@ fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
     assert_eq!(updated["report_types"].as_array().unwrap().len(), count);
     // The installed schema is what ingestion uses.
     let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
-    std::fs::write(&report, "\"timestamp\",\"ip\",\"port\"\n\"2026-11-27 10:00:00\",\"192.0.2.1\",\"53\"\n").unwrap();
-    let summary = json(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", report.to_str().unwrap(), "--json"]));
+    std::fs::write(&report, "\"timestamp\",\"ip\",\"port\"\n\"2026-11-27 10:00:00\",\"192.0.2.1\",\"53\"\n")
+        .unwrap();
+    let summary =
+        json(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", report.to_str().unwrap(), "--json"]));
     assert_eq!(summary["events"], 1, "{summary}");
 }

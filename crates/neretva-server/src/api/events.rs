@@ -83,28 +83,45 @@ fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
     }
     // Its own organisation and every organisation below it (a CERT sees its constituents').
     let mine = auth.0.org_id;
-    Some(registry.orgs.keys().copied().filter(|id| *id == mine || registry.ancestors(*id).contains(&mine)).collect())
+    Some(
+        registry
+            .orgs
+            .keys()
+            .copied()
+            .filter(|id| *id == mine || registry.ancestors(*id).contains(&mine))
+            .collect(),
+    )
 }
 
 /// Whether the principal may see one stored event: routed to an organisation it may see,
 /// within the event's TLP (`TLP:AMBER+STRICT` when the feed set none).
-pub(crate) fn may_see_event(registry: &RegistrySnapshot, principal: &Principal, stored: &StoredEvent) -> bool {
+pub(crate) fn may_see_event(
+    registry: &RegistrySnapshot,
+    principal: &Principal,
+    stored: &StoredEvent,
+) -> bool {
     let tlp = serde_json::from_str::<serde_json::Value>(&stored.event.json)
         .ok()
         .and_then(|json| json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()))
         .unwrap_or(Tlp::AmberStrict);
     if let Principal::User(user) = principal
-        && user.is_operator_staff() && tlp != Tlp::Red {
-            return true;
-        }
+        && user.is_operator_staff()
+        && tlp != Tlp::Red
+    {
+        return true;
+    }
     stored.event.org_ids.iter().any(|org| {
-        may_see(principal, &Visibility { recipient_orgs: &[], ..Visibility::owned(*org, registry.ancestors(*org), tlp) })
+        may_see(
+            principal,
+            &Visibility { recipient_orgs: &[], ..Visibility::owned(*org, registry.ancestors(*org), tlp) },
+        )
     })
 }
 
 fn parse_time(field: &str, text: &str) -> ApiResult<OffsetDateTime> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| ApiError::bad_request(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")))
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
+        ApiError::bad_request(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))
+    })
 }
 
 fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -> ApiResult<EventQuery> {
@@ -117,7 +134,9 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
         None => None,
         Some(text) => Some(match text.parse::<IpAddr>() {
             Ok(ip) => neretva_net::Cidr::host(ip),
-            Err(_) => text.parse().map_err(|e: neretva_net::NetError| ApiError::bad_request("ip", e.to_string()))?,
+            Err(_) => {
+                text.parse().map_err(|e: neretva_net::NetError| ApiError::bad_request("ip", e.to_string()))?
+            }
         }),
     };
     let asn = match filter.asn.as_deref() {
@@ -202,16 +221,35 @@ pub async fn list(
     match filter.format.as_deref() {
         None | Some("json") => Ok(Json(EventPage { items, next_cursor }).into_response()),
         Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
-        Some(other) => Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv"))),
+        Some(other) => {
+            Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv")))
+        }
     }
 }
 
 /// The columns of the CSV export.
 const CSV_FIELDS: &[&str] = &[
-    "time.source", "time.observation", "classification.taxonomy", "classification.type", "classification.identifier",
-    "source.ip", "source.port", "source.asn", "source.network", "source.fqdn", "source.url", "source.geolocation.cc",
-    "destination.ip", "destination.port", "destination.fqdn", "protocol.transport", "protocol.application",
-    "malware.name", "event_description.text", "feed.name", "tlp",
+    "time.source",
+    "time.observation",
+    "classification.taxonomy",
+    "classification.type",
+    "classification.identifier",
+    "source.ip",
+    "source.port",
+    "source.asn",
+    "source.network",
+    "source.fqdn",
+    "source.url",
+    "source.geolocation.cc",
+    "destination.ip",
+    "destination.port",
+    "destination.fqdn",
+    "protocol.transport",
+    "protocol.application",
+    "malware.name",
+    "event_description.text",
+    "feed.name",
+    "tlp",
 ];
 
 fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
@@ -260,7 +298,11 @@ fn csv_row(cells: impl Iterator<Item = String>) -> String {
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events", params(("id" = Uuid, Path)),
     responses((status = 200, body = EventDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<EventDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventDto>> {
     let id = parse_id("id", &id)?;
     let registry = state.registry();
     let principal = auth.principal();
@@ -353,10 +395,15 @@ pub async fn upload(
         return Err(ApiError::forbidden("this credential may not upload"));
     }
     let Some(pipeline) = state.pipeline() else {
-        return Err(ApiError::new(ErrorCode::Unavailable, "the feed pipeline is not configured on this server"));
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the feed pipeline is not configured on this server",
+        ));
     };
     if !pipeline.has_feed(&options.feed) {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("unknown feed {:?}", options.feed)).with_field("feed"));
+        return Err(
+            ApiError::new(ErrorCode::NotFound, format!("unknown feed {:?}", options.feed)).with_field("feed")
+        );
     }
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let context = neretva_pipeline::process::Context {
@@ -366,7 +413,10 @@ pub async fn upload(
     };
     let source = match options.file_name.as_deref().filter(|name| !name.is_empty()) {
         Some(name) if name.contains(['/', '\\', '#']) || name.len() > 255 => {
-            return Err(ApiError::bad_request("file_name", "a file name without '/', '\\' or '#', at most 255 bytes"));
+            return Err(ApiError::bad_request(
+                "file_name",
+                "a file name without '/', '\\' or '#', at most 255 bytes",
+            ));
         }
         Some(name) => format!("upload:{}#{name}", auth.0.username),
         None => format!("upload:{}", auth.0.username),
@@ -418,7 +468,11 @@ pub async fn list_reports(
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports", params(("id" = Uuid, Path)),
     responses((status = 200, body = ReportDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get_report(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<ReportDto>> {
+pub async fn get_report(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReportDto>> {
     require_feed_staff(&auth)?;
     let id = parse_id("id", &id)?;
     let report = state.store().get_report(id).await?.ok_or_else(|| ApiError::not_found("report"))?;

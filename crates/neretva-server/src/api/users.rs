@@ -162,9 +162,10 @@ pub async fn create(
         .flatten();
     let email = optional_email(input.email).map_err(|e| errors.push(e)).ok().flatten();
     if let Some(password) = &input.password
-        && let Err(error) = check_password(password) {
-            errors.push(error);
-        }
+        && let Err(error) = check_password(password)
+    {
+        errors.push(error);
+    }
     let org = state.registry().resolve(&input.organisation).map(|org| org.id);
     if org.is_none() {
         errors.push(FieldError::new("organisation", format!("no organisation {:?}", input.organisation)));

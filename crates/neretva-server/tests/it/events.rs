@@ -11,14 +11,29 @@ use crate::support::{TestApp, assert_status, test_app};
 async fn upload(app: &TestApp) -> serde_json::Value {
     for (org, net) in [("EP-A", "192.0.2.0/26"), ("EP-B", "192.0.2.64/26")] {
         let reply = app
-            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/assets"), Some(json!({"value": net})))
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/organisations/{org}/assets"),
+                Some(json!({"value": net})),
+            )
             .await;
         assert_status(&reply, StatusCode::CREATED);
     }
     let mut csv = String::from(
         "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
     );
-    for ip in ["192.0.2.1", "192.0.2.2", "not-an-ip", "192.0.2.3", "192.0.2.4", "192.0.2.65", "192.0.2.66", "192.0.2.67", "198.51.100.9"] {
+    for ip in [
+        "192.0.2.1",
+        "192.0.2.2",
+        "not-an-ip",
+        "192.0.2.3",
+        "192.0.2.4",
+        "192.0.2.65",
+        "192.0.2.66",
+        "192.0.2.67",
+        "198.51.100.9",
+    ] {
         csv.push_str(&format!(
             "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
         ));
@@ -50,12 +65,17 @@ fn ips(reply: &crate::support::Reply) -> Vec<String> {
 async fn constituents_see_only_their_own_events() {
     let app = test_app().await;
     let report = upload(&app).await;
-    assert_eq!((report["records"].as_u64(), report["events"].as_u64(), report["errors"].as_u64()), (Some(9), Some(8), Some(1)));
+    assert_eq!(
+        (report["records"].as_u64(), report["events"].as_u64(), report["errors"].as_u64()),
+        (Some(9), Some(8), Some(1))
+    );
 
     let alice = app.get("alice", "/api/v1/events").await;
     assert_status(&alice, StatusCode::OK);
     assert_eq!(ips(&alice), ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]);
-    assert!(alice.body["items"].as_array().unwrap().iter().all(|item| item["organisations"] == json!(["EP-A"])));
+    assert!(
+        alice.body["items"].as_array().unwrap().iter().all(|item| item["organisations"] == json!(["EP-A"]))
+    );
     let bob = app.get("bob", "/api/v1/events?limit=1000").await;
     assert_eq!(ips(&bob), ["192.0.2.65", "192.0.2.66", "192.0.2.67"]);
     let carol = app.get("carol", "/api/v1/events").await;

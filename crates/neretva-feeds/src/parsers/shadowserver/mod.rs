@@ -313,14 +313,23 @@ impl Iterator for Chunks<'_> {
                     continue;
                 }
             }
-            let (line, record_start) = self.record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
+            let (line, record_start) =
+                self.record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
             if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
                 continue;
             }
             parsed.records += 1;
             let end = (self.reader.position().byte() as usize).min(self.input.len());
             let line_bytes = &self.input[record_start.min(end)..end];
-            self.plan.line(self.report, &self.record, line, line_bytes, &mut self.consumed, &mut parsed, false);
+            self.plan.line(
+                self.report,
+                &self.record,
+                line,
+                line_bytes,
+                &mut self.consumed,
+                &mut parsed,
+                false,
+            );
         }
         (parsed.records > 0 || !parsed.errors.is_empty()).then_some(parsed)
     }
@@ -374,7 +383,11 @@ impl FeedParser for ShadowserverParser {
         "Shadowserver reports (CSV), every report type of Shadowserver's IntelMQ schema"
     }
 
-    fn parse_chunks<'a>(&'a self, report: &'a Report, records: usize) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
+    fn parse_chunks<'a>(
+        &'a self,
+        report: &'a Report,
+        records: usize,
+    ) -> Box<dyn Iterator<Item = Parsed> + Send + 'a> {
         match self.chunks(report, records) {
             Some(chunks) => Box::new(chunks),
             None => Box::new(std::iter::once(self.parse(report))),
