@@ -180,3 +180,33 @@ pub(crate) fn check_text(field: &str, text: &str) -> Result<()> {
 pub(crate) fn without_nul(text: &str) -> Cow<'_, str> {
     if text.contains('\0') { Cow::Owned(text.replace('\0', "\u{fffd}")) } else { Cow::Borrowed(text) }
 }
+
+/// A deduplication key as stored: a key of 64 lower-case hex digits (a SHA-256) as its first
+/// 16 bytes, any other key as its UTF-8 bytes followed by one NUL, or two when that would make
+/// 16 bytes. Keys hold no NUL (`check_text`), so the forms never meet and distinct keys stay
+/// distinct. The SQLite backend stores them alike.
+pub(crate) fn dedup_key(key: &str) -> Vec<u8> {
+    let bytes = key.as_bytes();
+    if bytes.len() == 64 && bytes.iter().all(|byte| hex_digit(*byte).is_some()) {
+        return bytes[..32]
+            .chunks_exact(2)
+            .map(|pair| hex_digit(pair[0]).unwrap_or(0) << 4 | hex_digit(pair[1]).unwrap_or(0))
+            .collect();
+    }
+    let mut other = Vec::with_capacity(bytes.len() + 2);
+    other.extend_from_slice(bytes);
+    other.push(0);
+    if other.len() == 16 {
+        other.push(0);
+    }
+    other
+}
+
+/// Lower-case hex digits only: an upper-case key is another key.
+fn hex_digit(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        _ => None,
+    }
+}

@@ -21,7 +21,8 @@ use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
 
 use crate::codec::{
-    Error, Result, check_text, ip_from_key, ip_key, ip_range, now, to_i64, to_u64, truncate, without_nul,
+    Error, Result, check_text, dedup_key, ip_from_key, ip_key, ip_range, now, to_i64, to_u64, truncate,
+    without_nul,
 };
 use crate::ops;
 
@@ -597,13 +598,17 @@ pub(crate) async fn dedup_check<C: GenericClient>(
     }
     let mut duplicate = vec![true; keys.len()];
     let mut batch = HashSet::with_capacity(keys.len());
-    let mut first: Vec<usize> =
-        (0..keys.len()).filter(|index| batch.insert(keys[*index].key.as_str())).collect();
-    first.sort_unstable_by(|a, b| keys[*a].key.cmp(&keys[*b].key));
+    // The first occurrence of each key, in the order of the stored keys, so concurrent checkers
+    // lock rows in the same order.
+    let mut first: Vec<(Vec<u8>, usize)> = (0..keys.len())
+        .filter(|index| batch.insert(keys[*index].key.as_str()))
+        .map(|index| (dedup_key(&keys[index].key), index))
+        .collect();
+    first.sort_unstable();
     let statement = client
         .prepare_cached(
             "INSERT INTO dedup_keys AS d (key, seen_at, report_id)
-             SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::uuid[])
+             SELECT * FROM unnest($1::bytea[], $2::timestamptz[], $3::uuid[])
              ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at,
                  report_id = excluded.report_id
              WHERE d.seen_at < $4 OR d.report_id = excluded.report_id
@@ -611,17 +616,17 @@ pub(crate) async fn dedup_check<C: GenericClient>(
         )
         .await?;
     let window_start = truncate(window_start);
-    let mut new: HashSet<String> = HashSet::new();
+    let mut new: HashSet<Vec<u8>> = HashSet::new();
     for chunk in first.chunks(BATCH) {
-        let names: Vec<&str> = chunk.iter().map(|index| keys[*index].key.as_str()).collect();
-        let times: Vec<Timestamp> = chunk.iter().map(|index| truncate(keys[*index].seen_at)).collect();
-        let reports: Vec<Uuid> = chunk.iter().map(|index| keys[*index].report_id).collect();
+        let names: Vec<&[u8]> = chunk.iter().map(|(key, _)| key.as_slice()).collect();
+        let times: Vec<Timestamp> = chunk.iter().map(|(_, index)| truncate(keys[*index].seen_at)).collect();
+        let reports: Vec<Uuid> = chunk.iter().map(|(_, index)| keys[*index].report_id).collect();
         for row in client.query(&statement, &[&names, &times, &reports, &window_start]).await? {
             new.insert(row.try_get(0)?);
         }
     }
-    for index in first {
-        duplicate[index] = !new.contains(&keys[index].key);
+    for (key, index) in first {
+        duplicate[index] = !new.contains(&key);
     }
     Ok(duplicate)
 }

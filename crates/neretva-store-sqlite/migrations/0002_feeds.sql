@@ -3,8 +3,10 @@
 --
 -- Events, their routing (event_orgs) and their notifications are the high-volume tables: they
 -- carry no foreign keys, so inserting costs only the rows and their indexes; the store deletes
--- an event's rows in all three together. IP addresses are 16-byte BLOBs (an IPv4 address as
--- IPv4-mapped IPv6), so a network is a BETWEEN range on an index.
+-- an event's rows in all three together. Every index entry costs each insert, so the events
+-- table keeps few, small ones: ids are UUIDs as 16-byte BLOBs (v7, so they order by time),
+-- indexes refer to rows by an integer key, and IP addresses are 16-byte BLOBs (an IPv4 address
+-- as IPv4-mapped IPv6), so a network is a BETWEEN range on an index.
 
 CREATE TABLE reports (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -42,9 +44,8 @@ CREATE TABLE report_errors (
 CREATE UNIQUE INDEX report_errors_report_idx ON report_errors (report_id, line, position);
 
 CREATE TABLE events (
-    -- The row's key: every index refers to a row by this small integer, not by the id.
+    -- The row's key, in insertion order; indexes refer to rows by it.
     seq                 INTEGER PRIMARY KEY NOT NULL,
-    -- The event's UUID (v7, so ids order by time) as 16 bytes.
     id                  BLOB NOT NULL UNIQUE,
     report_id           BLOB NOT NULL,
     feed                TEXT NOT NULL,
@@ -62,21 +63,35 @@ CREATE TABLE events (
     json                TEXT NOT NULL
 ) STRICT;
 
--- Every index costs each insert. The broad filters (feed, taxonomy, type) end in the id, so a
--- page of a large feed or class reads the index newest first and stops at the limit; the
--- narrow ones (report, AS, addresses, time ranges) find few enough rows to sort.
+-- The broad filters (feed, taxonomy, type) end in the id, so a page of a large feed or class
+-- reads the index newest first and stops at the limit; the narrow ones (AS, addresses, time
+-- ranges) find few enough rows to sort. Reports and observation times have no index: see
+-- event_ranges.
 CREATE INDEX events_time_idx ON events (coalesce(time_source, time_observation));
-CREATE INDEX events_observation_idx ON events (time_observation);
 CREATE INDEX events_taxonomy_idx ON events (taxonomy, id);
 CREATE INDEX events_type_idx ON events (classification_type, id);
 CREATE INDEX events_feed_idx ON events (feed, id);
-CREATE INDEX events_report_idx ON events (report_id);
 CREATE INDEX events_asn_idx ON events (source_asn) WHERE source_asn IS NOT NULL;
 CREATE INDEX events_source_ip_idx ON events (source_ip) WHERE source_ip IS NOT NULL;
 CREATE INDEX events_destination_ip_idx ON events (destination_ip)
     WHERE destination_ip IS NOT NULL;
 
--- Ids here are 16-byte BLOBs too.
+-- Where each report's events are, instead of an index entry per event: one row per stored batch
+-- and report, with the smallest and largest seq of the report's events in that batch and their
+-- earliest observation time. A new batch's seqs come after every stored event, and both ends of
+-- a range are events of its report (the store shrinks or deletes a range when it deletes
+-- events), so a report's ranges never overlap. Listing or deleting a report's events reads its
+-- ranges; purging by observation time reads the ranges that hold old events.
+CREATE TABLE event_ranges (
+    first_seq    INTEGER PRIMARY KEY NOT NULL,
+    last_seq     INTEGER NOT NULL,
+    report_id    BLOB NOT NULL,
+    min_observed INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX event_ranges_report_idx ON event_ranges (report_id);
+CREATE INDEX event_ranges_observed_idx ON event_ranges (min_observed);
+
 CREATE TABLE event_orgs (
     event_id BLOB NOT NULL,
     org_id   BLOB NOT NULL,
@@ -100,11 +115,10 @@ CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
 
 -- A key with the time and the report that recorded it: the same report may see it again.
 -- A key of 64 hex digits (a SHA-256) is kept as its first 16 bytes; any other key as its
--- UTF-8 bytes and a NUL, so the two never meet.
+-- UTF-8 bytes and a NUL, so the two never meet. No index on seen_at: keys are random, so each
+-- batch would touch most of its pages; a purge walks the keys in order instead.
 CREATE TABLE dedup_keys (
     key       BLOB PRIMARY KEY NOT NULL,
     seen_at   INTEGER NOT NULL,
     report_id BLOB NOT NULL
 ) STRICT, WITHOUT ROWID;
-
-CREATE INDEX dedup_keys_seen_idx ON dedup_keys (seen_at);

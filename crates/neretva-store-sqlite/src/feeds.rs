@@ -20,7 +20,7 @@ use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_
 use uuid::Uuid;
 
 use crate::codec::{
-    Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
+    DedupBytes, Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
     to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
 use crate::ops;
@@ -335,8 +335,10 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
     let mut queue = conn
         .prepare_cached("INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)")?;
     let mut orgs: Vec<Uuid> = Vec::new();
+    let mut ranges: Vec<Range> = Vec::new();
     for event in events {
         let id = event.id.as_bytes();
+        let observed = micros(truncate(event.time_observation));
         let source_ip = event.source_ip.map(ip_key);
         let destination_ip = event.destination_ip.map(ip_key);
         insert_event.execute(params![
@@ -344,7 +346,7 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             &event.report_id.as_bytes()[..],
             event.feed,
             to_i64(event.line, "line")?,
-            micros(truncate(event.time_observation)),
+            observed,
             opt_micros(event.time_source.map(truncate)),
             event.taxonomy,
             event.classification_type,
@@ -356,6 +358,11 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             event.raw,
             event.json,
         ])?;
+        let seq = conn.last_insert_rowid();
+        match ranges.iter_mut().find(|range| range.report_id == event.report_id) {
+            Some(range) => range.extend(seq, observed),
+            None => ranges.push(Range { report_id: event.report_id, first: seq, last: seq, min_observed: observed }),
+        }
         if event.org_ids.is_empty() {
             continue;
         }
@@ -369,8 +376,36 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             queue.execute((org, &id[..], stored_at))?;
         }
     }
+    let mut insert_range = conn.prepare_cached(
+        "INSERT INTO event_ranges (first_seq, last_seq, report_id, min_observed) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for range in &ranges {
+        insert_range.execute(params![range.first, range.last, &range.report_id.as_bytes()[..], range.min_observed])?;
+    }
     Ok(events.len() as u64)
 }
+
+/// A report's events in one batch: the smallest and the largest seq among them, and their
+/// earliest observation time (a row of `event_ranges`).
+struct Range {
+    report_id: Uuid,
+    first: i64,
+    last: i64,
+    min_observed: i64,
+}
+
+impl Range {
+    fn extend(&mut self, seq: i64, observed: i64) {
+        self.first = self.first.min(seq);
+        self.last = self.last.max(seq);
+        self.min_observed = self.min_observed.min(observed);
+    }
+}
+
+/// The events of the report `?1`, through its ranges: `r` is the range, `e` the event.
+const REPORT_EVENTS: &str = "event_ranges r CROSS JOIN events e
+    ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
+    WHERE r.report_id = ?1";
 
 pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?1");
@@ -414,6 +449,14 @@ fn contains_pattern(text: &str) -> String {
 
 pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<StoredEvent>> {
     let mut filters = Filters::default();
+    // A report's events are read through its ranges (`REPORT_EVENTS`, whose `?1` is the report).
+    let from = match query.report_id {
+        Some(report_id) => {
+            filters.bind(report_id.as_bytes().to_vec());
+            REPORT_EVENTS
+        }
+        None => "events e WHERE true",
+    };
     if let Some(since) = query.since {
         let since = filters.bind(micros(truncate(since)));
         filters.and(&format!("coalesce(e.time_source, e.time_observation) >= {since}"));
@@ -466,10 +509,6 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         let feed = filters.bind(feed.clone());
         filters.and(&format!("e.feed = {feed}"));
     }
-    if let Some(report_id) = query.report_id {
-        let report_id = filters.bind(report_id.as_bytes().to_vec());
-        filters.and(&format!("e.report_id = {report_id}"));
-    }
     if let Some(text) = &query.text {
         if text.len() > MAX_TEXT_FILTER {
             let message = format!("at most {MAX_TEXT_FILTER} bytes");
@@ -484,49 +523,79 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         filters.and(&format!("e.id < {before}"));
     }
     let limit = filters.bind(page(query.limit));
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events e WHERE true{} ORDER BY e.id DESC LIMIT {limit}",
-        filters.sql
-    );
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM {from}{} ORDER BY e.id DESC LIMIT {limit}", filters.sql);
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(&filters.values), event_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Deletes a report's events with their routing and notifications.
+/// Deletes a report's events with their routing and notifications, and the report's ranges.
 pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result<u64> {
     let report_id = &report_id.as_bytes()[..];
-    conn.prepare_cached(
-        "DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
-    )?
+    conn.prepare_cached(&format!("DELETE FROM event_orgs WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"))?
+        .execute([report_id])?;
+    conn.prepare_cached(&format!(
+        "DELETE FROM notification_queue WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"
+    ))?
     .execute([report_id])?;
-    conn.prepare_cached(
-        "DELETE FROM notification_queue
-         WHERE event_id IN (SELECT id FROM events WHERE report_id = ?1)",
-    )?
-    .execute([report_id])?;
-    let deleted = conn.prepare_cached("DELETE FROM events WHERE report_id = ?1")?.execute([report_id])?;
+    let deleted = conn
+        .prepare_cached(&format!("DELETE FROM events WHERE seq IN (SELECT e.seq FROM {REPORT_EVENTS})"))?
+        .execute([report_id])?;
+    conn.prepare_cached("DELETE FROM event_ranges WHERE report_id = ?1")?.execute([report_id])?;
     Ok(deleted as u64)
 }
 
 /// Deletes up to `batch` events observed before `before`, with their routing and
-/// notifications; returns how many.
+/// notifications; returns how many. The events are found through the ranges holding events
+/// that old; a range is shrunk to the events of its report left in it, or deleted with the last.
 pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
-    let doomed: Vec<(i64, Vec<u8>)> = conn
-        .prepare_cached("SELECT seq, id FROM events WHERE time_observation < ?1 LIMIT ?2")?
-        .query_map(params![micros(truncate(before)), to_i64(batch, "batch")?], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?
+    let before = micros(truncate(before));
+    let ranges: Vec<(i64, i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT first_seq, last_seq, report_id FROM event_ranges WHERE min_observed < ?1
+             ORDER BY min_observed",
+        )?
+        .query_map([before], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    let mut find = conn.prepare_cached(
+        "SELECT seq, id FROM events
+         WHERE seq BETWEEN ?1 AND ?2 AND report_id = ?3 AND time_observation < ?4
+         LIMIT ?5",
+    )?;
     let mut orgs = conn.prepare_cached("DELETE FROM event_orgs WHERE event_id = ?1")?;
     let mut queue = conn.prepare_cached("DELETE FROM notification_queue WHERE event_id = ?1")?;
     let mut events = conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
-    for (rowid, id) in &doomed {
-        orgs.execute([id])?;
-        queue.execute([id])?;
-        events.execute([rowid])?;
+    let mut rest = conn.prepare_cached(
+        "SELECT min(seq), max(seq), min(time_observation) FROM events
+         WHERE seq BETWEEN ?1 AND ?2 AND report_id = ?3",
+    )?;
+    let mut drop_range = conn.prepare_cached("DELETE FROM event_ranges WHERE first_seq = ?1")?;
+    let mut keep_range = conn.prepare_cached(
+        "INSERT INTO event_ranges (first_seq, last_seq, report_id, min_observed) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut deleted = 0;
+    for (first, last, report_id) in &ranges {
+        if deleted >= batch {
+            break;
+        }
+        let limit = to_i64(batch - deleted, "batch")?;
+        let doomed: Vec<(i64, Vec<u8>)> = find
+            .query_map(params![first, last, report_id, before, limit], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (seq, id) in &doomed {
+            orgs.execute([id])?;
+            queue.execute([id])?;
+            events.execute([seq])?;
+        }
+        deleted += doomed.len() as u64;
+        let (low, high, min_observed): (Option<i64>, Option<i64>, Option<i64>) =
+            rest.query_row(params![first, last, report_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        drop_range.execute([first])?;
+        if let (Some(low), Some(high), Some(min_observed)) = (low, high, min_observed) {
+            keep_range.execute(params![low, high, report_id, min_observed])?;
+        }
     }
-    Ok(doomed.len() as u64)
+    Ok(deleted)
 }
 
 // Deduplication.
@@ -541,6 +610,15 @@ pub(crate) fn dedup_check(
         check_text("key", &key.key)?;
     }
     let window_start = micros(truncate(window_start));
+    // The first occurrence of each key; later ones are duplicates.
+    let mut duplicate = vec![true; keys.len()];
+    let mut batch = HashSet::with_capacity(keys.len());
+    let first: Vec<(DedupBytes, usize)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, key)| batch.insert(key.key.as_str()))
+        .map(|(index, key)| (dedup_key(&key.key), index))
+        .collect();
     // A new key is inserted; an expired one, or one its own report recorded, is recorded
     // again; a live one of another report is left alone, and then the statement changes
     // nothing.
@@ -549,29 +627,39 @@ pub(crate) fn dedup_check(
          ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at, report_id = excluded.report_id
          WHERE dedup_keys.seen_at < ?4 OR dedup_keys.report_id = excluded.report_id",
     )?;
-    let mut batch = HashSet::with_capacity(keys.len());
-    keys.iter()
-        .map(|key| {
-            if !batch.insert(key.key.as_str()) {
-                return Ok(true);
-            }
-            let seen_at = micros(truncate(key.seen_at));
-            let bytes = dedup_key(&key.key);
-            let report_id = &key.report_id.as_bytes()[..];
-            Ok(upsert.execute(params![bytes.as_bytes(), seen_at, report_id, window_start])? == 0)
-        })
-        .collect()
+    for (bytes, index) in &first {
+        let key = &keys[*index];
+        let seen_at = micros(truncate(key.seen_at));
+        let report_id = &key.report_id.as_bytes()[..];
+        duplicate[*index] = upsert.execute(params![bytes.as_bytes(), seen_at, report_id, window_start])? == 0;
+    }
+    Ok(duplicate)
 }
 
-/// Forgets up to `batch` keys seen before `before`; returns how many.
-pub(crate) fn dedup_purge(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
-    let deleted = conn
-        .prepare_cached(
-            "DELETE FROM dedup_keys
-             WHERE key IN (SELECT key FROM dedup_keys WHERE seen_at < ?1 LIMIT ?2)",
-        )?
-        .execute(params![micros(truncate(before)), to_i64(batch, "batch")?])?;
-    Ok(deleted as u64)
+/// Keys a purge reads per transaction.
+pub(crate) const DEDUP_PURGE_SCAN: i64 = 20_000;
+
+/// Forgets the keys seen before `before` among the next keys after `after` (in key order, from
+/// the first key when `None`); returns how many it forgot and where to go on, `None` at the end.
+pub(crate) fn dedup_purge(
+    conn: &Connection,
+    before: Timestamp,
+    after: Option<&[u8]>,
+) -> Result<(u64, Option<Vec<u8>>)> {
+    let before = micros(truncate(before));
+    let mut keys: Vec<(Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT key, seen_at FROM dedup_keys WHERE key > ?1 ORDER BY key LIMIT ?2")?
+        .query_map(params![after.unwrap_or_default(), DEDUP_PURGE_SCAN], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut delete = conn.prepare_cached("DELETE FROM dedup_keys WHERE key = ?1")?;
+    let mut deleted = 0;
+    for (key, seen_at) in &keys {
+        if *seen_at < before {
+            deleted += delete.execute([key])? as u64;
+        }
+    }
+    let next = if keys.len() < DEDUP_PURGE_SCAN as usize { None } else { keys.pop().map(|(key, _)| key) };
+    Ok((deleted, next))
 }
 
 // Notifications.
