@@ -108,7 +108,8 @@ fn options() -> Options {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage());
-        let number = |text: String| -> u64 { text.replace(['_', ','], "").parse().unwrap_or_else(|_| usage()) };
+        let number =
+            |text: String| -> u64 { text.replace(['_', ','], "").parse().unwrap_or_else(|_| usage()) };
         match arg.as_str() {
             "--sqlite" => options.sqlite = PathBuf::from(value()),
             "--database-url" => options.database_url = Some(value()),
@@ -248,15 +249,31 @@ struct Constituency {
     sensors: Vec<IpAddr>,
 }
 
-const CITIES: &[&str] = &["Sarajevo", "Banja Luka", "Tuzla", "Zenica", "Mostar", "Bihać", "Brčko", "Doboj", "Bijeljina"];
-const COUNTRIES: &[&str] = &["DE", "NL", "US", "RU", "CN", "FR", "GB", "RS", "HR", "BR", "IN", "VN", "TR", "UA", "PL", "RO"];
+const CITIES: &[&str] =
+    &["Sarajevo", "Banja Luka", "Tuzla", "Zenica", "Mostar", "Bihać", "Brčko", "Doboj", "Bijeljina"];
+const COUNTRIES: &[&str] =
+    &["DE", "NL", "US", "RU", "CN", "FR", "GB", "RS", "HR", "BR", "IN", "VN", "TR", "UA", "PL", "RO"];
 const SECTORS: &[&str] = &[
-    "energy", "transport", "banking", "health", "drinking-water", "digital-infrastructure",
-    "ict-service-management", "public-administration", "postal-courier", "manufacturing",
-    "digital-providers", "research", "financial-market-infrastructures", "waste-management",
+    "energy",
+    "transport",
+    "banking",
+    "health",
+    "drinking-water",
+    "digital-infrastructure",
+    "ict-service-management",
+    "public-administration",
+    "postal-courier",
+    "manufacturing",
+    "digital-providers",
+    "research",
+    "financial-market-infrastructures",
+    "waste-management",
 ];
 /// First octets the constituency's IPv4 networks are taken from (public unicast space).
-const FIRST_OCTETS: &[u32] = &[31, 37, 46, 62, 77, 78, 79, 80, 81, 82, 85, 86, 89, 91, 92, 93, 94, 95, 109, 141, 151, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217];
+const FIRST_OCTETS: &[u32] = &[
+    31, 37, 46, 62, 77, 78, 79, 80, 81, 82, 85, 86, 89, 91, 92, 93, 94, 95, 109, 141, 151, 176, 178, 185,
+    188, 193, 194, 195, 212, 213, 217,
+];
 
 fn bogon4(ip: u32) -> bool {
     let [a, b, c, _] = ip.to_be_bytes();
@@ -330,7 +347,10 @@ impl Constituency {
                 0..4 => (
                     "Telekom",
                     vec![allocate4(&mut rng, 16), allocate4(&mut rng, 18)],
-                    vec![Net6 { base: u128::from(0x2a02_0000_u32 + rng.below(0xffff) as u32) << 96, len: 32 }],
+                    vec![Net6 {
+                        base: u128::from(0x2a02_0000_u32 + rng.below(0xffff) as u32) << 96,
+                        len: 32,
+                    }],
                     Some(new_asn(&mut rng)),
                 ),
                 4..14 => {
@@ -338,7 +358,10 @@ impl Constituency {
                     if k % 3 == 0 {
                         v4.push(allocate4(&mut rng, 22));
                     }
-                    let v6 = vec![Net6 { base: (0x2a03_0000_0000_u128 + rng.below(1 << 32) as u128) << 80, len: 48 }];
+                    let v6 = vec![Net6 {
+                        base: (0x2a03_0000_0000_u128 + rng.below(1 << 32) as u128) << 80,
+                        len: 48,
+                    }];
                     let asn = (k < 10).then(|| new_asn(&mut rng));
                     ("Operator", v4, v6, asn)
                 }
@@ -348,7 +371,10 @@ impl Constituency {
                         v4.push(allocate4(&mut rng, 24));
                     }
                     let v6 = if k % 3 == 0 {
-                        vec![Net6 { base: (0x2a03_0000_0000_u128 + rng.below(1 << 32) as u128) << 80, len: 48 }]
+                        vec![Net6 {
+                            base: (0x2a03_0000_0000_u128 + rng.below(1 << 32) as u128) << 80,
+                            len: 48,
+                        }]
                     } else {
                         Vec::new()
                     };
@@ -376,8 +402,8 @@ impl Constituency {
         for (index, org) in orgs.iter_mut().enumerate() {
             org.announced_by = org.asn.unwrap_or(telecom_asns[index % telecom_asns.len()]);
             // Events grow with the square root of the address space.
-            org.weight = org.v4.iter().map(|n| (n.size() as f64).sqrt()).sum::<f64>()
-                + 16.0 * org.v6.len() as f64;
+            org.weight =
+                org.v4.iter().map(|n| (n.size() as f64).sqrt()).sum::<f64>() + 16.0 * org.v6.len() as f64;
         }
         let org_weights = cumulative(orgs.iter().map(|o| o.weight));
         let mut v4_index: Vec<(Net4, usize)> =
@@ -388,7 +414,8 @@ impl Constituency {
             outside_asns.push(new_asn(&mut rng));
         }
         let mut sensors = Vec::new();
-        let mut constituency = Constituency { orgs, org_weights, v4_index, outside_asns, sensors: Vec::new() };
+        let mut constituency =
+            Constituency { orgs, org_weights, v4_index, outside_asns, sensors: Vec::new() };
         for _ in 0..24 {
             sensors.push(IpAddr::V4(Ipv4Addr::from(constituency.outside_v4(&mut rng))));
         }
@@ -490,8 +517,10 @@ const fn profile(
     }
 }
 
-const SINKHOLE_MALWARE: &[&str] = &["mirai", "andromeda", "qsnatch", "necurs", "ramnit", "conficker", "avalanche-dropper", "emotet"];
+const SINKHOLE_MALWARE: &[&str] =
+    &["mirai", "andromeda", "qsnatch", "necurs", "ramnit", "conficker", "avalanche-dropper", "emotet"];
 
+#[rustfmt::skip]
 fn profiles() -> Vec<Profile> {
     let ss = "Shadowserver";
     vec![
@@ -588,7 +617,13 @@ impl Generator {
                 }
             };
             lines[feed_index] += 1;
-            events.push(self.event(&mut rng, profile, observed_ms, placeholder(feed_index), lines[feed_index]));
+            events.push(self.event(
+                &mut rng,
+                profile,
+                observed_ms,
+                placeholder(feed_index),
+                lines[feed_index],
+            ));
         }
         Batch { index, events, feeds }
     }
@@ -621,7 +656,9 @@ impl Generator {
             Some(org) => format!("www{}.{}", rng.below(20), c.orgs[org].domain),
             None => format!("login-{:x}.secure-{:x}.example.com", rng.below(1 << 24), rng.below(1 << 16)),
         });
-        let url = fqdn.as_ref().map(|host| format!("http://{host}/{:x}/index.php?id={}", rng.below(1 << 32), rng.below(100_000)));
+        let url = fqdn.as_ref().map(|host| {
+            format!("http://{host}/{:x}/index.php?id={}", rng.below(1 << 32), rng.below(100_000))
+        });
         let (cc, city) = match org {
             Some(_) => ("BA", Some(*rng.pick(CITIES))),
             None => (*rng.pick(COUNTRIES), None),
@@ -649,10 +686,20 @@ impl Generator {
             ("time.observation", json_str(&intelmq_time(observed))),
         ];
         if p.feed == "shadowserver" {
-            fields.push(("feed.documentation", json_str("https://www.shadowserver.org/what-we-do/network-reporting/")));
+            fields.push((
+                "feed.documentation",
+                json_str("https://www.shadowserver.org/what-we-do/network-reporting/"),
+            ));
             fields.push(("extra.tag", json_str(p.identifier)));
             fields.push(("extra.naics", (517_311 + rng.below(8)).to_string()));
-            fields.push(("extra.sector", json_str(if org.is_some() { "Communications, Service Provider, and Hosting Service" } else { "" })));
+            fields.push((
+                "extra.sector",
+                json_str(if org.is_some() {
+                    "Communications, Service Provider, and Hosting Service"
+                } else {
+                    ""
+                }),
+            ));
         }
         if let Some(at) = source_time {
             fields.push(("time.source", json_str(&intelmq_time(at))));
@@ -779,7 +826,8 @@ async fn loaded_batches(store: &dyn Store) -> Result<BTreeMap<u64, (bool, u64, V
         let Some(last) = page.last() else { break };
         before = Some(last.id);
         for report in &page {
-            let Some(batch) = report.source.strip_prefix(SOURCE_PREFIX).and_then(|b| b.parse::<u64>().ok()) else {
+            let Some(batch) = report.source.strip_prefix(SOURCE_PREFIX).and_then(|b| b.parse::<u64>().ok())
+            else {
                 continue;
             };
             let entry = batches.entry(batch).or_insert((true, 0, Vec::new()));
@@ -795,7 +843,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -925,7 +973,13 @@ fn hex_sha256(data: &[u8]) -> String {
 // Users and requests.
 
 /// Finds or creates the user and gives it a new API token; returns the bearer secret.
-async fn user_token(store: &dyn Store, params: PasswordParams, username: &str, role: Role, org_id: Uuid) -> Result<String> {
+async fn user_token(
+    store: &dyn Store,
+    params: PasswordParams,
+    username: &str,
+    role: Role,
+    org_id: Uuid,
+) -> Result<String> {
     let actor = Actor("bench:events_latency".into());
     let user = match store.find_user(username).await? {
         Some(user) => user,
@@ -955,15 +1009,15 @@ struct Reply {
 }
 
 async fn get(router: &axum::Router, token: &str, uri: &str) -> Result<Reply> {
-    let request = Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())?;
+    let request =
+        Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())?;
     let response = router.clone().oneshot(request).await?;
     let status = response.status();
     let bytes = response.into_body().collect().await?.to_bytes();
     let (items, next_cursor) = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(body) => (
-            body["items"].as_array().map_or(0, Vec::len),
-            body["next_cursor"].as_str().map(str::to_owned),
-        ),
+        Ok(body) => {
+            (body["items"].as_array().map_or(0, Vec::len), body["next_cursor"].as_str().map(str::to_owned))
+        }
         Err(_) => (0, None),
     };
     Ok(Reply { status, items, next_cursor, body_bytes: bytes.len() })
@@ -1032,7 +1086,11 @@ fn scenarios(plan: &Constituency) -> Vec<Scenario> {
     let telecom_asn = telecom.asn.unwrap_or(telecom.announced_by);
     let mine = &plan.orgs[4 + CONSTITUENT_ORG];
     let my24 = Net4 { base: mine.v4[0].base, len: 24 };
-    let one = |name: &str, user: &'static str, uri: String| Scenario { name: name.to_owned(), user, walk: Walk::One(uri) };
+    let one = |name: &str, user: &'static str, uri: String| Scenario {
+        name: name.to_owned(),
+        user,
+        walk: Walk::One(uri),
+    };
     vec![
         one("newest 100 (analyst)", "analyst", "/api/v1/events".into()),
         one("newest 100 (constituent, own organisation)", "constituent", "/api/v1/events".into()),
@@ -1045,10 +1103,22 @@ fn scenarios(plan: &Constituency) -> Vec<Scenario> {
         one(
             "taxonomy=malicious-code, 7 days ending 14 days ago",
             "analyst",
-            format!("/api/v1/events?taxonomy=malicious-code&since={}&until={}", rfc(older_from), rfc(older_to)),
+            format!(
+                "/api/v1/events?taxonomy=malicious-code&since={}&until={}",
+                rfc(older_from),
+                rfc(older_to)
+            ),
         ),
-        one(&format!("ip= a /16 ({})", slash16.cidr()), "analyst", format!("/api/v1/events?ip={}", slash16.cidr())),
-        one(&format!("asn=AS{telecom_asn} (a telecom)"), "analyst", format!("/api/v1/events?asn=AS{telecom_asn}")),
+        one(
+            &format!("ip= a /16 ({})", slash16.cidr()),
+            "analyst",
+            format!("/api/v1/events?ip={}", slash16.cidr()),
+        ),
+        one(
+            &format!("asn=AS{telecom_asn} (a telecom)"),
+            "analyst",
+            format!("/api/v1/events?asn=AS{telecom_asn}"),
+        ),
         one("feed=blocklistde", "analyst", "/api/v1/events?feed=blocklistde".into()),
         one("q=mirai (free text)", "analyst", "/api/v1/events?q=mirai".into()),
         one(
@@ -1056,8 +1126,16 @@ fn scenarios(plan: &Constituency) -> Vec<Scenario> {
             "analyst",
             "/api/v1/events?q=no-such-host.example".into(),
         ),
-        one(&format!("ip= a /24 (constituent, {})", my24.cidr()), "constituent", format!("/api/v1/events?ip={}", my24.cidr())),
-        Scenario { name: "3 pages with the cursor (analyst, total of 3 requests)".into(), user: "analyst", walk: Walk::Pages("/api/v1/events".into(), 3) },
+        one(
+            &format!("ip= a /24 (constituent, {})", my24.cidr()),
+            "constituent",
+            format!("/api/v1/events?ip={}", my24.cidr()),
+        ),
+        Scenario {
+            name: "3 pages with the cursor (analyst, total of 3 requests)".into(),
+            user: "analyst",
+            walk: Walk::Pages("/api/v1/events".into(), 3),
+        },
     ]
 }
 
@@ -1097,11 +1175,18 @@ async fn main() -> Result<()> {
     }
 
     let params = PasswordParams::insecure_fast();
-    let config = ServerConfig { password_params: params, operator_org: OPERATOR.into(), ..ServerConfig::default() };
+    let config =
+        ServerConfig { password_params: params, operator_org: OPERATOR.into(), ..ServerConfig::default() };
     let mut tokens = HashMap::new();
-    tokens.insert("analyst", user_token(store.as_ref(), params, "bench-analyst", Role::Analyst, org_ids[0]).await?);
+    tokens.insert(
+        "analyst",
+        user_token(store.as_ref(), params, "bench-analyst", Role::Analyst, org_ids[0]).await?,
+    );
     let constituent_org = org_ids[4 + CONSTITUENT_ORG];
-    tokens.insert("constituent", user_token(store.as_ref(), params, "bench-constituent", Role::Constituent, constituent_org).await?);
+    tokens.insert(
+        "constituent",
+        user_token(store.as_ref(), params, "bench-constituent", Role::Constituent, constituent_org).await?,
+    );
     let state = AppState::new(Arc::clone(&store), config, None).await?;
     let router = app(state);
 

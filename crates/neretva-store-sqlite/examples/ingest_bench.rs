@@ -72,7 +72,9 @@ async fn main() {
                 time_source: v["ts"].as_i64(),
                 taxonomy: text("tax"),
                 classification_type: text("typ"),
-                source_ip: text("sip").filter(|s| !s.is_empty()).map(|hex| u128::from_str_radix(&hex, 16).unwrap()),
+                source_ip: text("sip")
+                    .filter(|s| !s.is_empty())
+                    .map(|hex| u128::from_str_radix(&hex, 16).unwrap()),
                 source_asn: v["asn"].as_u64().map(|asn| u32::try_from(asn).unwrap()),
                 source_fqdn: text("fqdn"),
             }
@@ -104,9 +106,7 @@ async fn main() {
                 time_source: f.time_source.map(ts),
                 taxonomy: f.taxonomy.clone(),
                 classification_type: f.classification_type.clone(),
-                source_ip: f.source_ip.map(|ip| {
-                    IpAddr::V6(Ipv6Addr::from(ip ^ shift)).to_canonical()
-                }),
+                source_ip: f.source_ip.map(|ip| IpAddr::V6(Ipv6Addr::from(ip ^ shift)).to_canonical()),
                 source_asn: f.source_asn,
                 source_fqdn: f.source_fqdn.clone(),
                 destination_ip: None,
@@ -142,7 +142,8 @@ async fn main() {
                 insert += t.elapsed();
             }
         }
-        let counts = ReportCounts { records: 100_000, events: events.len() as u64, ..ReportCounts::default() };
+        let counts =
+            ReportCounts { records: 100_000, events: events.len() as u64, ..ReportCounts::default() };
         store.finish_report(report_id, counts, &[], None, now).await.unwrap();
         sizes.push(events.len());
         if rounds > 1 {

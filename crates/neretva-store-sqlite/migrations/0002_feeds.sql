@@ -24,12 +24,17 @@ CREATE TABLE reports (
     dropped     INTEGER NOT NULL DEFAULT 0,
     parsed_at   INTEGER,
     failure     TEXT,
-    -- Last, so reading the other columns does not walk the data's overflow pages.
-    data        BLOB NOT NULL,
     CONSTRAINT reports_feed_sha256_key UNIQUE (feed, sha256)
 ) STRICT;
 
 CREATE INDEX reports_feed_idx ON reports (feed, id);
+
+-- A report's data, apart from its row: SQLite rewrites a whole row when one of its columns
+-- changes, so finishing a report would otherwise copy all its data again.
+CREATE TABLE report_data (
+    report_id TEXT PRIMARY KEY NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    data      BLOB NOT NULL
+) STRICT;
 
 CREATE TABLE report_errors (
     report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,

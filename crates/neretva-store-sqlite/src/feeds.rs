@@ -20,8 +20,8 @@ use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_
 use uuid::Uuid;
 
 use crate::codec::{
-    DedupBytes, Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
-    to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
+    DedupBytes, Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros,
+    opt_time_col, time_col, to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
 use crate::ops;
 
@@ -115,12 +115,13 @@ pub(crate) fn store_report(
         parsed_at: None,
         failure: None,
     };
+    let id = info.id.to_string();
     conn.prepare_cached(
-        "INSERT INTO reports (id, feed, parser, source, received_at, sha256, size, status, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO reports (id, feed, parser, source, received_at, sha256, size, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
-        info.id.to_string(),
+        id,
         info.feed,
         info.parser,
         info.source,
@@ -128,11 +129,12 @@ pub(crate) fn store_report(
         info.sha256,
         to_i64(size, "data")?,
         info.status.as_str(),
-        ZeroBlob(size),
     ])?;
+    conn.prepare_cached("INSERT INTO report_data (report_id, data) VALUES (?1, ?2)")?
+        .execute(params![id, ZeroBlob(size)])?;
     if !report.data.is_empty() {
         let rowid = conn.last_insert_rowid();
-        let mut blob = conn.blob_open(MAIN_DB, "reports", "data", rowid, false)?;
+        let mut blob = conn.blob_open(MAIN_DB, "report_data", "data", rowid, false)?;
         blob.write_at(&report.data, 0)?;
         blob.close()?;
     }
@@ -150,11 +152,11 @@ pub(crate) fn store_report(
 /// The data, read straight into one buffer of its size.
 pub(crate) fn report_data(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
     let rowid: Option<i64> = conn
-        .prepare_cached("SELECT rowid FROM reports WHERE id = ?1")?
+        .prepare_cached("SELECT rowid FROM report_data WHERE report_id = ?1")?
         .query_row([id.to_string()], |row| row.get(0))
         .optional()?;
     let Some(rowid) = rowid else { return Ok(None) };
-    let blob = conn.blob_open(MAIN_DB, "reports", "data", rowid, true)?;
+    let blob = conn.blob_open(MAIN_DB, "report_data", "data", rowid, true)?;
     let mut data = vec![0; blob.len()];
     blob.read_at_exact(&mut data, 0)?;
     blob.close()?;
@@ -361,7 +363,12 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
         let seq = conn.last_insert_rowid();
         match ranges.iter_mut().find(|range| range.report_id == event.report_id) {
             Some(range) => range.extend(seq, observed),
-            None => ranges.push(Range { report_id: event.report_id, first: seq, last: seq, min_observed: observed }),
+            None => ranges.push(Range {
+                report_id: event.report_id,
+                first: seq,
+                last: seq,
+                min_observed: observed,
+            }),
         }
         if event.org_ids.is_empty() {
             continue;
@@ -380,7 +387,12 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
         "INSERT INTO event_ranges (first_seq, last_seq, report_id, min_observed) VALUES (?1, ?2, ?3, ?4)",
     )?;
     for range in &ranges {
-        insert_range.execute(params![range.first, range.last, &range.report_id.as_bytes()[..], range.min_observed])?;
+        insert_range.execute(params![
+            range.first,
+            range.last,
+            &range.report_id.as_bytes()[..],
+            range.min_observed
+        ])?;
     }
     Ok(events.len() as u64)
 }
@@ -532,8 +544,10 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
 /// Deletes a report's events with their routing and notifications, and the report's ranges.
 pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result<u64> {
     let report_id = &report_id.as_bytes()[..];
-    conn.prepare_cached(&format!("DELETE FROM event_orgs WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"))?
-        .execute([report_id])?;
+    conn.prepare_cached(&format!(
+        "DELETE FROM event_orgs WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"
+    ))?
+    .execute([report_id])?;
     conn.prepare_cached(&format!(
         "DELETE FROM notification_queue WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"
     ))?
@@ -588,8 +602,8 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
             events.execute([seq])?;
         }
         deleted += doomed.len() as u64;
-        let (low, high, min_observed): (Option<i64>, Option<i64>, Option<i64>) =
-            rest.query_row(params![first, last, report_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let (low, high, min_observed): (Option<i64>, Option<i64>, Option<i64>) = rest
+            .query_row(params![first, last, report_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         drop_range.execute([first])?;
         if let (Some(low), Some(high), Some(min_observed)) = (low, high, min_observed) {
             keep_range.execute(params![low, high, report_id, min_observed])?;
@@ -649,7 +663,9 @@ pub(crate) fn dedup_purge(
     let before = micros(truncate(before));
     let mut keys: Vec<(Vec<u8>, i64)> = conn
         .prepare_cached("SELECT key, seen_at FROM dedup_keys WHERE key > ?1 ORDER BY key LIMIT ?2")?
-        .query_map(params![after.unwrap_or_default(), DEDUP_PURGE_SCAN], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .query_map(params![after.unwrap_or_default(), DEDUP_PURGE_SCAN], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut delete = conn.prepare_cached("DELETE FROM dedup_keys WHERE key = ?1")?;
     let mut deleted = 0;

@@ -143,7 +143,8 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
     configure_pragmas(conn, writer).map_err(backend)?;
     if writer {
         // Only takes effect on a new database, before its first page is written.
-        let page_size = std::env::var("XP_PAGE_SIZE").ok().and_then(|size| size.parse().ok()).unwrap_or(PAGE_SIZE);
+        let page_size =
+            std::env::var("XP_PAGE_SIZE").ok().and_then(|size| size.parse().ok()).unwrap_or(PAGE_SIZE);
         conn.pragma_update(None, "page_size", page_size).map_err(backend)?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(backend)?;
@@ -192,17 +193,14 @@ impl SqliteStore {
         if let Ok(sql) = std::env::var("XP_WRITER_SQL") {
             writer.execute_batch(&sql).map_err(backend)?;
         }
-        let checkpointer = if std::env::var("XP_NO_CKPT_THREAD").is_ok() { None } else { Some(Checkpointer::start(path)?) };
+        let checkpointer =
+            if std::env::var("XP_NO_CKPT_THREAD").is_ok() { None } else { Some(Checkpointer::start(path)?) };
         let pool = ReaderPool {
             path: path.to_owned(),
             idle: Arc::new(SyncMutex::new(Vec::new())),
             permits: Arc::new(Semaphore::new(READERS)),
         };
-        Ok(SqliteStore {
-            writer: Arc::new(Mutex::new(writer)),
-            readers: Some(pool),
-            checkpointer,
-        })
+        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), readers: Some(pool), checkpointer })
     }
 
     /// A private in-memory database, for tests; reads and writes share one connection.
