@@ -8,7 +8,7 @@
 #   REQUESTS=200 WARMUP=20 (per scenario)
 #   MAX_SECONDS=120                 a slow scenario stops after 120 s once it has 20 samples (default: no limit)
 # The first run with a given N loads the events through the Store trait (progress and load rate on
-# standard error; about 1.5 kB of disk per event in SQLite); later runs reuse the database
+# standard error; about 1.7 kB of disk per event in SQLite); later runs reuse the database
 # (events-N.sqlite), and an interrupted load resumes. The table goes to standard output.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +28,7 @@ else
   DB="$DATA_DIR/events-$N.sqlite"
   STORE=(--sqlite "$DB")
   if [ ! -f "$DB" ]; then
-    need_kib=$(( N * 3 / 2 ))   # about 1.5 kB per event
+    need_kib=$(( N * 7 / 4 ))   # about 1.7 kB per event
     avail_kib=$(df -Pk "$DATA_DIR" | awk 'NR == 2 { print $4 }')
     if [ "$avail_kib" -lt "$need_kib" ]; then
       echo "warning: $DATA_DIR has $((avail_kib / 1048576)) GiB free; $N events need about $((need_kib / 1048576)) GiB" >&2

@@ -11,12 +11,13 @@
 //!    organisations with IPv4 and IPv6 networks, ASNs and domains) and loads synthetic events
 //!    through `Store::insert_events` in batches of 50,000, each batch with one stored report
 //!    per feed. The data is deterministic (fixed xorshift seed): a mix of RSIT taxonomies and
-//!    types from 14 feed profiles, 30 days of observation and source times ending
+//!    types from 21 feed profiles of 11 feeds, 30 days of observation and source times ending
 //!    2026-11-28T00:00Z, about 70 % of the events inside the constituency's networks (routed
 //!    to their owner), IPv6 for about 8 %, ASNs, an IntelMQ JSON object as the pipeline
 //!    stores it and a raw CSV line. A load interrupted half-way resumes at the first batch
 //!    whose reports are not all marked parsed (that batch's events are deleted and loaded
-//!    again).
+//!    again). The times depend on `--events`, so reuse a database only with the same count
+//!    (`bench/events_query.sh` names the file by it).
 //! 2. Builds the real HTTP application in process with an analyst of the operator and a
 //!    constituent user, each with an API token.
 //! 3. Sends each scenario's request through `tower::ServiceExt::oneshot`, after a warm-up,
