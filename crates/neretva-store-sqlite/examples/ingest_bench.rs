@@ -1,16 +1,18 @@
 //! Times the store side of an ingestion: `dedup_check` and `insert_events` in the pipeline's
-//! batches (about 9,000 events each, as a 10,000-line batch gives after filtering), on a fresh
-//! database file, with events read from a JSON-lines fixture.
+//! batches (9,040 events each, as a batch of 10,000 lines gives after the end-to-end benchmark's
+//! filter), on a fresh database file, with the events and the report of a database that
+//! `neretva ingest` filled.
 //!
 //! ```sh
-//! cargo run --release -p neretva-store-sqlite --example ingest_bench -- EVENTS.jsonl REPORT DB [ROUNDS]
+//! # the end-to-end benchmark of BENCHMARKS.md leaves its database in /tmp/e2e
+//! cargo run --release -p neretva-store-sqlite --example ingest_bench -- /tmp/e2e/neretva.db /tmp/bench.db [ROUNDS]
 //! ```
 //!
-//! Each line of `EVENTS.jsonl` is an object with `line`, `raw`, `json`, `to` and `ts` (unix
-//! microseconds of observation and source time), `tax`, `typ`, `sip` (32 hex digits of the
-//! IPv4-mapped address), `asn` and `fqdn`. Every round stores the report `REPORT` again under a
-//! new id and all events again with new ids, new deduplication keys and other source addresses,
-//! so later rounds show how the costs grow with the database.
+//! Every round stores the source's first report again under a new id and all its events again
+//! with new ids, new deduplication keys and other source addresses, so later rounds show how the
+//! costs grow with the database (`ROUNDS`, 1 by default). For experiments, `BENCH_SQL` runs
+//! SQL after the migration (e.g. `DROP INDEX ...`) and `BENCH_ONLY=insert` or `dedup` times one
+//! of the two.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::net::{IpAddr, Ipv6Addr};
@@ -41,9 +43,43 @@ struct Fixture {
     time_source: Option<i64>,
     taxonomy: Option<String>,
     classification_type: Option<String>,
-    source_ip: Option<u128>,
+    source_ip: Option<Vec<u8>>,
     source_asn: Option<u32>,
     source_fqdn: Option<String>,
+}
+
+/// The events of the source database, in the order they were stored, and its first report.
+fn load(path: &Path) -> (Vec<Fixture>, Vec<u8>) {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut statement = conn
+        .prepare(
+            "SELECT line, raw, json, time_observation, time_source, taxonomy, classification_type,
+                 source_ip, source_asn, source_fqdn
+             FROM events ORDER BY seq",
+        )
+        .unwrap();
+    let events = statement
+        .query_map([], |row| {
+            Ok(Fixture {
+                line: row.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                raw: row.get(1)?,
+                json: row.get(2)?,
+                time_observation: row.get(3)?,
+                time_source: row.get(4)?,
+                taxonomy: row.get(5)?,
+                classification_type: row.get(6)?,
+                source_ip: row.get(7)?,
+                source_asn: row.get(8)?,
+                source_fqdn: row.get(9)?,
+            })
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap();
+    let data =
+        conn.query_row("SELECT data FROM report_data ORDER BY rowid LIMIT 1", [], |row| row.get(0)).unwrap();
+    (events, data)
 }
 
 fn hex_id() -> String {
@@ -53,34 +89,12 @@ fn hex_id() -> String {
 #[tokio::main(worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (events_path, report_path, db) = (&args[1], &args[2], Path::new(&args[3]));
-    let rounds: u32 = args.get(4).map_or(1, |n| n.parse().unwrap());
+    let (source, db) = (Path::new(&args[1]), Path::new(&args[2]));
+    let rounds: u32 = args.get(3).map_or(1, |n| n.parse().unwrap());
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let fixture: Vec<Fixture> = std::fs::read_to_string(events_path)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let text = |name: &str| v[name].as_str().map(str::to_owned);
-            Fixture {
-                line: v["line"].as_u64().unwrap(),
-                raw: text("raw").unwrap(),
-                json: text("json").unwrap(),
-                time_observation: v["to"].as_i64().unwrap(),
-                time_source: v["ts"].as_i64(),
-                taxonomy: text("tax"),
-                classification_type: text("typ"),
-                source_ip: text("sip")
-                    .filter(|s| !s.is_empty())
-                    .map(|hex| u128::from_str_radix(&hex, 16).unwrap()),
-                source_asn: v["asn"].as_u64().map(|asn| u32::try_from(asn).unwrap()),
-                source_fqdn: text("fqdn"),
-            }
-        })
-        .collect();
-    let data = std::fs::read(report_path).unwrap();
+    let (fixture, data) = load(source);
     let now = time::OffsetDateTime::now_utc();
     let start = Instant::now();
     let store = SqliteStore::open(db).unwrap();
@@ -106,7 +120,10 @@ async fn main() {
                 time_source: f.time_source.map(ts),
                 taxonomy: f.taxonomy.clone(),
                 classification_type: f.classification_type.clone(),
-                source_ip: f.source_ip.map(|ip| IpAddr::V6(Ipv6Addr::from(ip ^ shift)).to_canonical()),
+                source_ip: f.source_ip.as_deref().map(|ip| {
+                    let ip = u128::from_be_bytes(ip.try_into().unwrap());
+                    IpAddr::V6(Ipv6Addr::from(ip ^ shift)).to_canonical()
+                }),
                 source_asn: f.source_asn,
                 source_fqdn: f.source_fqdn.clone(),
                 destination_ip: None,
@@ -121,7 +138,7 @@ async fn main() {
             id: report_id,
             feed: "shadowserver".into(),
             parser: "shadowserver".into(),
-            source: report_path.clone(),
+            source: "ingest_bench".into(),
             received_at: now,
             sha256: hex_id(),
             data: data.clone(),

@@ -118,12 +118,26 @@ CREATE TABLE notification_queue (
 CREATE INDEX notification_queue_org_idx ON notification_queue (org_id) WHERE taken_at IS NULL;
 CREATE INDEX notification_queue_event_idx ON notification_queue (event_id);
 
--- A key with the time and the report that recorded it: the same report may see it again.
--- A key of 64 hex digits (a SHA-256) is kept as its first 16 bytes; any other key as its
--- UTF-8 bytes and a NUL, so the two never meet. No index on seen_at: keys are random, so each
--- batch would touch most of its pages; a purge walks the keys in order instead.
+-- Deduplication keys as a log (see src/dedup.rs): one row per recording of a key, with the
+-- time and the report that recorded it (the same report may see it again); a key's row with the
+-- largest seq is its state. Keys are hashes, so a table keyed by them would take each new key on
+-- a random page; the log is written in order and each store looks keys up in an index of it in
+-- memory. A key of 64 hex digits (a SHA-256) is kept as its first 16 bytes; any other key as its
+-- UTF-8 bytes and a NUL (and a second one when that would make 16 bytes), so the two never meet.
 CREATE TABLE dedup_keys (
-    key       BLOB PRIMARY KEY NOT NULL,
+    seq       INTEGER PRIMARY KEY NOT NULL,
+    key       BLOB NOT NULL,
     seen_at   INTEGER NOT NULL,
     report_id BLOB NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
+
+-- The log's next seq (never reused, so a store reading the rows after the last it read misses
+-- none) and its generation, which a purge that forgets keys increases: then stores read the
+-- whole log again.
+CREATE TABLE dedup_state (
+    id         INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    next_seq   INTEGER NOT NULL,
+    generation INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO dedup_state (id, next_seq, generation) VALUES (1, 1, 0);

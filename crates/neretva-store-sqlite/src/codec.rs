@@ -116,56 +116,6 @@ pub(crate) fn uuid_blob_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Uui
     Uuid::from_slice(bytes).map_err(|error| conversion(index, Type::Blob, error))
 }
 
-/// A deduplication key as stored: a key of 64 hex digits (a SHA-256) as its first 16 bytes,
-/// any other key as its UTF-8 bytes followed by one NUL, or two when that would make 16 bytes.
-/// Keys hold no NUL (`check_text`), so the forms never meet and distinct keys stay distinct.
-pub(crate) fn dedup_key(key: &str) -> DedupBytes {
-    let bytes = key.as_bytes();
-    if bytes.len() == 64 {
-        let mut out = [0u8; 16];
-        let mut ok = true;
-        for (index, pair) in bytes[..32].chunks_exact(2).enumerate() {
-            match (hex_digit(pair[0]), hex_digit(pair[1])) {
-                (Some(high), Some(low)) => out[index] = high << 4 | low,
-                _ => ok = false,
-            }
-        }
-        if ok && bytes[32..].iter().all(|byte| hex_digit(*byte).is_some()) {
-            return DedupBytes::Hash(out);
-        }
-    }
-    let mut other = Vec::with_capacity(bytes.len() + 2);
-    other.extend_from_slice(bytes);
-    other.push(0);
-    if other.len() == 16 {
-        other.push(0);
-    }
-    DedupBytes::Other(other)
-}
-
-/// Lower-case hex digits only: an upper-case key is another key.
-fn hex_digit(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        _ => None,
-    }
-}
-
-pub(crate) enum DedupBytes {
-    Hash([u8; 16]),
-    Other(Vec<u8>),
-}
-
-impl DedupBytes {
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        match self {
-            DedupBytes::Hash(bytes) => bytes,
-            DedupBytes::Other(bytes) => bytes,
-        }
-    }
-}
-
 pub(crate) fn opt_uuid_col(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Uuid>> {
     row.get::<_, Option<String>>(index)?
         .map(|text| Uuid::parse_str(&text).map_err(|error| conversion(index, Type::Text, error)))

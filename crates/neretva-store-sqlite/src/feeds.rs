@@ -2,17 +2,16 @@
 //! routing and notifications, and the deduplication keys.
 //!
 //! Events are the hot path: a batch is inserted with cached prepared statements in the
-//! caller's one write transaction, ids formatted into stack buffers, nothing else allocated
-//! per row.
-
-use std::collections::HashSet;
+//! caller's one write transaction, its strings and ids bound straight from the caller's events
+//! (ids as their 16 bytes), and one `event_ranges` row per report instead of an index entry per
+//! event for the report and the observation time. Deduplication is in `dedup.rs`.
 
 use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
-    ReportStatus, StoredEvent,
+    EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery, ReportStatus,
+    StoredEvent,
 };
 use rusqlite::blob::ZeroBlob;
 use rusqlite::types::{Type, Value};
@@ -20,8 +19,8 @@ use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_
 use uuid::Uuid;
 
 use crate::codec::{
-    DedupBytes, Result, check_text, dedup_key, ip_key, ip_range, micros, opt_ip_col, opt_micros,
-    opt_time_col, time_col, to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
+    Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col, to_i64,
+    truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
 use crate::ops;
 
@@ -414,8 +413,10 @@ impl Range {
     }
 }
 
-/// The events of the report `?1`, through its ranges: `r` is the range, `e` the event.
-const REPORT_EVENTS: &str = "event_ranges r CROSS JOIN events e
+/// The events of the report `?1`, through its ranges: `r` is the range, `e` the event. The
+/// ranges drive (`CROSS JOIN` keeps them the outer loop) and the events are read by `seq`
+/// (`NOT INDEXED` leaves the planner only the rowid, not an index of another filter).
+const REPORT_EVENTS: &str = "event_ranges r CROSS JOIN events e NOT INDEXED
     ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
     WHERE r.report_id = ?1";
 
@@ -610,72 +611,6 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
         }
     }
     Ok(deleted)
-}
-
-// Deduplication.
-
-/// Checks and records keys in the caller's write transaction, which serialises checkers.
-pub(crate) fn dedup_check(
-    conn: &Connection,
-    keys: &[DedupKey],
-    window_start: Timestamp,
-) -> Result<Vec<bool>> {
-    for key in keys {
-        check_text("key", &key.key)?;
-    }
-    let window_start = micros(truncate(window_start));
-    // The first occurrence of each key; later ones are duplicates.
-    let mut duplicate = vec![true; keys.len()];
-    let mut batch = HashSet::with_capacity(keys.len());
-    let first: Vec<(DedupBytes, usize)> = keys
-        .iter()
-        .enumerate()
-        .filter(|(_, key)| batch.insert(key.key.as_str()))
-        .map(|(index, key)| (dedup_key(&key.key), index))
-        .collect();
-    // A new key is inserted; an expired one, or one its own report recorded, is recorded
-    // again; a live one of another report is left alone, and then the statement changes
-    // nothing.
-    let mut upsert = conn.prepare_cached(
-        "INSERT INTO dedup_keys (key, seen_at, report_id) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at, report_id = excluded.report_id
-         WHERE dedup_keys.seen_at < ?4 OR dedup_keys.report_id = excluded.report_id",
-    )?;
-    for (bytes, index) in &first {
-        let key = &keys[*index];
-        let seen_at = micros(truncate(key.seen_at));
-        let report_id = &key.report_id.as_bytes()[..];
-        duplicate[*index] = upsert.execute(params![bytes.as_bytes(), seen_at, report_id, window_start])? == 0;
-    }
-    Ok(duplicate)
-}
-
-/// Keys a purge reads per transaction.
-pub(crate) const DEDUP_PURGE_SCAN: i64 = 20_000;
-
-/// Forgets the keys seen before `before` among the next keys after `after` (in key order, from
-/// the first key when `None`); returns how many it forgot and where to go on, `None` at the end.
-pub(crate) fn dedup_purge(
-    conn: &Connection,
-    before: Timestamp,
-    after: Option<&[u8]>,
-) -> Result<(u64, Option<Vec<u8>>)> {
-    let before = micros(truncate(before));
-    let mut keys: Vec<(Vec<u8>, i64)> = conn
-        .prepare_cached("SELECT key, seen_at FROM dedup_keys WHERE key > ?1 ORDER BY key LIMIT ?2")?
-        .query_map(params![after.unwrap_or_default(), DEDUP_PURGE_SCAN], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut delete = conn.prepare_cached("DELETE FROM dedup_keys WHERE key = ?1")?;
-    let mut deleted = 0;
-    for (key, seen_at) in &keys {
-        if *seen_at < before {
-            deleted += delete.execute([key])? as u64;
-        }
-    }
-    let next = if keys.len() < DEDUP_PURGE_SCAN as usize { None } else { keys.pop().map(|(key, _)| key) };
-    Ok((deleted, next))
 }
 
 // Notifications.
