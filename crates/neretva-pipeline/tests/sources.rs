@@ -15,7 +15,7 @@ use neretva_model::lookup::ConstituencyIndex;
 use neretva_pipeline::sources::{self, DecompressLimits, HttpSource, HttpSourceConfig, SourceError};
 use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
-use neretva_store::feeds::{ReportInfo, ReportQuery};
+use neretva_store::feeds::{ReportInfo, ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -366,6 +366,13 @@ where
     panic!("timed out waiting until {what}");
 }
 
+/// Whether exactly `count` reports are stored and all of them are processed
+/// (a report is stored before it is parsed; its counts are final afterwards).
+async fn processed(store: &SqliteStore, count: usize) -> bool {
+    let all = reports(store).await;
+    all.len() == count && all.iter().all(|report| report.status != ReportStatus::Received)
+}
+
 async fn reports(store: &SqliteStore) -> Vec<ReportInfo> {
     let mut reports =
         store.list_reports(&ReportQuery { limit: 100, ..ReportQuery::default() }).await.unwrap();
@@ -424,7 +431,7 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     assert_eq!(handles.len(), 1);
 
     // The first poll runs at once.
-    eventually("the first report is processed", || async { reports(&store).await.len() == 1 }).await;
+    eventually("the first report is processed", || processed(&store, 1)).await;
     let first_report = &reports(&store).await[0];
     let base = server.url("/reports/download");
     assert_eq!(first_report.source, format!("url:{base}?…#2026-11-27-scan_dns-bih-geo.csv"));
@@ -445,7 +452,7 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
 
     // Another minute: a gzipped body, named after the URL's last segment.
     skip_interval().await;
-    eventually("the second report is processed", || async { reports(&store).await.len() == 2 }).await;
+    eventually("the second report is processed", || processed(&store, 2)).await;
     let second_report = &reports(&store).await[1];
     assert_eq!(second_report.source, format!("url:{base}?…#download"));
     assert_eq!(second_report.counts.events, 2);
@@ -589,7 +596,7 @@ async fn directories_are_polled_and_files_read_once() {
     );
     assert_eq!(handles.len(), 2, "feeds without a source get no task");
 
-    eventually("five reports are processed", || async { reports(&store).await.len() == 5 }).await;
+    eventually("five reports are processed", || processed(&store, 5)).await;
     eventually("the processed files are moved", || async { names_in(&done).len() == 3 }).await;
     let mut seen: Vec<(String, String, u64)> = reports(&store)
         .await
@@ -633,7 +640,7 @@ async fn directories_are_polled_and_files_read_once() {
 
     // A file dropped while running is picked up; its name may repeat a processed one.
     std::fs::write(inbox.join("2026-11-27-scan_dns-bih-geo.csv"), scan_dns(&ips(40, 5))).unwrap();
-    eventually("the new file is processed", || async { reports(&store).await.len() == 6 }).await;
+    eventually("the new file is processed", || processed(&store, 6)).await;
     eventually("the new file is moved", || async { names_in(&done).len() == 4 }).await;
     assert!(done.join("2026-11-27-scan_dns-bih-geo.csv.1").exists());
     assert_eq!(reports(&store).await[5].counts.events, 5);
@@ -666,11 +673,11 @@ async fn directories_without_done_dir_leave_files_and_read_them_again_when_chang
         index_of(&store).await,
         shutdown,
     );
-    eventually("the file is processed", || async { reports(&store).await.len() == 1 }).await;
+    eventually("the file is processed", || processed(&store, 1)).await;
     assert!(path.exists());
     // Rewritten in place (another size): read again once it is stable.
     std::fs::write(&path, scan_dns(&ips(10, 3))).unwrap();
-    eventually("the changed file is processed", || async { reports(&store).await.len() == 2 }).await;
+    eventually("the changed file is processed", || processed(&store, 2)).await;
     assert_eq!(reports(&store).await[1].counts.events, 3);
     stop.send(true).unwrap();
     for handle in handles {

@@ -1,11 +1,12 @@
 //! Conversions between PostgreSQL rows and model types, and the mapping of driver errors.
 
-use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
-use neretva_model::Timestamp;
-use neretva_net::Cidr;
+pub(crate) use neretva_store::encode::{
+    check_text, fold, ip_key, ip_range, now, to_i64, truncate, without_nul,
+};
+
 use neretva_store::StoreError;
 use tokio_postgres::error::SqlState;
 
@@ -85,16 +86,6 @@ pub(crate) fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The current time, truncated to the microseconds the database keeps.
-pub(crate) fn now() -> Timestamp {
-    truncate(Timestamp::now_utc())
-}
-
-/// Drops the nanoseconds below a microsecond.
-pub(crate) fn truncate(at: Timestamp) -> Timestamp {
-    at.replace_nanosecond(at.nanosecond() / 1000 * 1000).unwrap_or(at)
-}
-
 /// Parses the text form of a model enum read from the database.
 pub(crate) fn parse<T>(column: &str, text: &str) -> Result<T>
 where
@@ -105,29 +96,9 @@ where
         .map_err(|error| Error(StoreError::Backend(format!("column {column} holds {text:?}: {error}"))))
 }
 
-/// The key that makes names and short names unique regardless of case.
-pub(crate) fn fold(text: &str) -> String {
-    text.to_lowercase()
-}
-
-/// A count or line number as stored; one beyond `bigint` is refused, naming the field.
-pub(crate) fn to_i64(value: u64, field: &str) -> Result<i64> {
-    i64::try_from(value)
-        .map_err(|_| StoreError::conflict(field, format!("{value} is too large to store")).into())
-}
-
 /// A stored count or line number, never negative.
 pub(crate) fn to_u64(column: &str, value: i64) -> Result<u64> {
     u64::try_from(value).map_err(|_| Error(StoreError::Backend(format!("column {column} holds {value}"))))
-}
-
-/// An address as stored: 16 bytes, an IPv4 address (or an IPv4-mapped IPv6 one) as
-/// `::ffff:a.b.c.d`, so that the bytes order as the addresses do.
-pub(crate) fn ip_key(address: IpAddr) -> [u8; 16] {
-    match address.to_canonical() {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        IpAddr::V6(v6) => v6.octets(),
-    }
 }
 
 /// A stored address.
@@ -137,48 +108,6 @@ pub(crate) fn ip_from_key(column: &str, bytes: Option<&[u8]>) -> Result<Option<I
         Error(StoreError::Backend(format!("column {column} holds {} bytes, not an address", bytes.len())))
     })?;
     Ok(Some(IpAddr::V6(Ipv6Addr::from(octets)).to_canonical()))
-}
-
-/// The stored addresses a network holds: an inclusive range, and a range inside it to leave
-/// out. An IPv6 network around `::ffff:0:0/96` leaves out the IPv4 addresses stored there, as
-/// `Cidr::contains` never finds an IPv4 address in an IPv6 network.
-pub(crate) struct IpRange {
-    pub(crate) first: [u8; 16],
-    pub(crate) last: [u8; 16],
-    pub(crate) except: Option<([u8; 16], [u8; 16])>,
-}
-
-/// The IPv4-mapped addresses, where stored IPv4 addresses live.
-const MAPPED: u128 = 0xffff_0000_0000;
-
-pub(crate) fn ip_range(network: &Cidr) -> IpRange {
-    let (first, last) = (ip_key(network.network()), ip_key(network.last()));
-    let except = match network.network() {
-        IpAddr::V6(start) => {
-            let mapped = (Ipv6Addr::from(MAPPED), Ipv6Addr::from(MAPPED | 0xffff_ffff));
-            let start = u128::from(start);
-            let end = u128::from_be_bytes(last);
-            // Networks nest or are apart, so overlapping the mapped block means holding it or
-            // lying inside it; either way nothing of the overlap is an IPv6 address stored.
-            (start <= u128::from(mapped.1) && end >= u128::from(mapped.0))
-                .then(|| (mapped.0.octets(), mapped.1.octets()))
-        }
-        IpAddr::V4(_) => None,
-    };
-    IpRange { first, last, except }
-}
-
-/// Text PostgreSQL cannot store (a NUL character) is refused, naming the field.
-pub(crate) fn check_text(field: &str, text: &str) -> Result<()> {
-    if text.contains('\0') {
-        return Err(StoreError::conflict(field, "text must not contain NUL characters").into());
-    }
-    Ok(())
-}
-
-/// Text kept for inspection, with NUL characters replaced.
-pub(crate) fn without_nul(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') { Cow::Owned(text.replace('\0', "\u{fffd}")) } else { Cow::Borrowed(text) }
 }
 
 /// A deduplication key as stored: a key of 64 lower-case hex digits (a SHA-256) as its first

@@ -4,6 +4,7 @@
 //! Events are the hot path: a batch goes in with three binary `COPY`s (events, routing,
 //! notifications) in the caller's one transaction.
 
+use neretva_store::encode::{check_event, page};
 use std::collections::HashSet;
 use std::pin::pin;
 
@@ -26,21 +27,12 @@ use crate::codec::{
 };
 use crate::ops;
 
-/// The default and the largest page of a listing.
-const PAGE: (u32, u32) = (100, 10_000);
 /// Rows a purge deletes per transaction, so no transaction grows without bound.
 pub(crate) const PURGE_BATCH: u64 = 10_000;
 /// Rows per statement when a batch goes in as arrays.
 const BATCH: usize = 10_000;
 /// The longest text filter, as in the SQLite backend (which cannot take much longer ones).
 const MAX_TEXT_FILTER: usize = 10_000;
-
-fn page(limit: u32) -> i64 {
-    i64::from(match limit {
-        0 => PAGE.0,
-        limit => limit.min(PAGE.1),
-    })
-}
 
 // Reports.
 
@@ -320,24 +312,6 @@ fn event_from_row(row: &Row) -> Result<StoredEvent> {
         },
         stored_at: row.try_get(14)?,
     })
-}
-
-/// Refuses what the database would refuse halfway through a batch.
-fn check_event(event: &NewEvent) -> Result<()> {
-    to_i64(event.line, "line")?;
-    check_text("feed", &event.feed)?;
-    check_text("raw", &event.raw)?;
-    check_text("json", &event.json)?;
-    for (field, text) in [
-        ("taxonomy", &event.taxonomy),
-        ("classification_type", &event.classification_type),
-        ("source_fqdn", &event.source_fqdn),
-    ] {
-        if let Some(text) = text {
-            check_text(field, text)?;
-        }
-    }
-    Ok(())
 }
 
 const EVENT_COPY: &str = "COPY events (id, report_id, feed, line, time_observation, time_source,

@@ -1,6 +1,7 @@
 //! The operations behind the `Store` methods; the mutating ones run inside the caller's
 //! transaction, after it has locked the audit head.
 
+use neretva_store::encode::AssetRecord;
 use std::collections::HashSet;
 
 use deadpool_postgres::GenericClient;
@@ -491,29 +492,6 @@ pub(crate) async fn delete_contact<C: GenericClient>(
 
 // Assets.
 
-/// The audited form of an asset (the model's asset is not serialisable).
-#[derive(Serialize)]
-struct AssetRecord<'a> {
-    id: Uuid,
-    org_id: Uuid,
-    kind: AssetKind,
-    value: String,
-    description: Option<&'a str>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: Timestamp,
-}
-
-fn asset_record(asset: &Asset) -> AssetRecord<'_> {
-    AssetRecord {
-        id: asset.id,
-        org_id: asset.org_id,
-        kind: asset.value.kind(),
-        value: asset.value.to_string(),
-        description: asset.description.as_deref(),
-        created_at: asset.created_at,
-    }
-}
-
 const ASSET_COLUMNS: &str = "a.id, a.org_id, a.kind, a.value, a.description, a.created_at";
 
 pub(crate) fn asset_value(kind: &str, value: &str) -> Result<AssetValue> {
@@ -593,7 +571,7 @@ pub(crate) async fn add_asset<C: GenericClient>(
             ],
         )
         .await?;
-    audit(client, at, actor, "asset.add", "asset", asset.id, &asset_record(&asset)).await?;
+    audit(client, at, actor, "asset.add", "asset", asset.id, &AssetRecord::from(&asset)).await?;
     Ok(asset)
 }
 
@@ -606,7 +584,7 @@ pub(crate) async fn delete_asset<C: GenericClient>(
     let asset = get_asset(client, id).await?.ok_or_else(|| StoreError::not_found("asset", id))?;
     let statement = client.prepare_cached("DELETE FROM assets WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
-    audit(client, at, actor, "asset.delete", "asset", id, &asset_record(&asset)).await?;
+    audit(client, at, actor, "asset.delete", "asset", id, &AssetRecord::from(&asset)).await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
+use neretva_store::encode::{check_event, page};
 use neretva_store::feeds::{
     EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery, ReportStatus,
     StoredEvent,
@@ -24,19 +25,10 @@ use crate::codec::{
 };
 use crate::ops;
 
-/// The default and the largest page of a listing.
-const PAGE: (u32, u32) = (100, 10_000);
 /// Rows a purge deletes per transaction, so other writers get their turn in between.
 pub(crate) const PURGE_BATCH: u64 = 5_000;
 /// The longest text filter; SQLite refuses much longer LIKE patterns.
 const MAX_TEXT_FILTER: usize = 10_000;
-
-fn page(limit: u32) -> i64 {
-    i64::from(match limit {
-        0 => PAGE.0,
-        limit => limit.min(PAGE.1),
-    })
-}
 
 fn invalid(index: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, message.into())
@@ -300,24 +292,6 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         },
         stored_at: time_col(row, 14)?,
     })
-}
-
-/// Refuses what the database would refuse halfway through a batch.
-fn check_event(event: &NewEvent) -> Result<()> {
-    to_i64(event.line, "line")?;
-    check_text("feed", &event.feed)?;
-    check_text("raw", &event.raw)?;
-    check_text("json", &event.json)?;
-    for (field, text) in [
-        ("taxonomy", &event.taxonomy),
-        ("classification_type", &event.classification_type),
-        ("source_fqdn", &event.source_fqdn),
-    ] {
-        if let Some(text) = text {
-            check_text(field, text)?;
-        }
-    }
-    Ok(())
 }
 
 /// Inserts a batch with its routing and notifications, in the caller's transaction.

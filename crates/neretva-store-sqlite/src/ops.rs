@@ -1,6 +1,7 @@
 //! The synchronous operations behind the `Store` methods; each runs on one connection, and the
 //! mutating ones inside the caller's write transaction.
 
+use neretva_store::encode::AssetRecord;
 use std::collections::HashSet;
 
 use neretva_model::Timestamp;
@@ -423,29 +424,6 @@ pub(crate) fn delete_contact(conn: &Connection, at: Timestamp, actor: &str, id: 
 
 // Assets.
 
-/// The audited form of an asset (the model's asset is not serialisable).
-#[derive(Serialize)]
-struct AssetRecord<'a> {
-    id: Uuid,
-    org_id: Uuid,
-    kind: AssetKind,
-    value: String,
-    description: Option<&'a str>,
-    #[serde(with = "time::serde::rfc3339")]
-    created_at: Timestamp,
-}
-
-fn asset_record(asset: &Asset) -> AssetRecord<'_> {
-    AssetRecord {
-        id: asset.id,
-        org_id: asset.org_id,
-        kind: asset.value.kind(),
-        value: asset.value.to_string(),
-        description: asset.description.as_deref(),
-        created_at: asset.created_at,
-    }
-}
-
 const ASSET_COLUMNS: &str = "a.id, a.org_id, a.kind, a.value, a.description, a.created_at";
 
 pub(crate) fn asset_from_row(row: &Row<'_>) -> rusqlite::Result<Asset> {
@@ -518,14 +496,14 @@ pub(crate) fn add_asset(
         created_at: at,
     };
     insert_asset(conn, &asset)?;
-    audit(conn, at, actor, "asset.add", "asset", asset.id, &asset_record(&asset))?;
+    audit(conn, at, actor, "asset.add", "asset", asset.id, &AssetRecord::from(&asset))?;
     Ok(asset)
 }
 
 pub(crate) fn delete_asset(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
     let asset = get_asset(conn, id)?.ok_or_else(|| StoreError::not_found("asset", id))?;
     conn.prepare_cached("DELETE FROM assets WHERE id = ?1")?.execute([id.to_string()])?;
-    audit(conn, at, actor, "asset.delete", "asset", id, &asset_record(&asset))?;
+    audit(conn, at, actor, "asset.delete", "asset", id, &AssetRecord::from(&asset))?;
     Ok(())
 }
 

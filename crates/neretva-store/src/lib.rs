@@ -10,6 +10,7 @@
 //! entry in the same transaction as the change, so a change without its audit entry cannot be
 //! committed.
 
+pub mod encode;
 pub mod feeds;
 pub mod import_plan;
 

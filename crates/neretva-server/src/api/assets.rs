@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::orgs::visible_org;
+use crate::api::orgs::{member_data_org, require_member_data_editor, visible_org};
 use crate::api::{Page, Paged, parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -110,10 +110,7 @@ pub async fn list_for_org(
 ) -> ApiResult<Json<Paged<AssetDto>>> {
     let Query(filter) = filter?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
-    let org = visible_org(&registry, &auth, &key)?;
-    if !registry.may_see_member_data(&auth.principal(), org.id) {
-        return Err(ApiError::not_found("organisation"));
-    }
+    let org = member_data_org(&registry, &auth, &key)?;
     let assets = state.store().list_assets(Some(org.id)).await?;
     respond(assets, filter, &registry, &auth)
 }
@@ -155,9 +152,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let registry = state.registry();
     let org = visible_org(&registry, &auth, &key)?;
-    if !registry.may_edit_member_data(&auth.principal(), org.id) {
-        return Err(ApiError::forbidden("you may not change this organisation's contacts and assets"));
-    }
+    require_member_data_editor(&registry, &auth, org.id)?;
     let value = match input.kind.as_deref() {
         Some(kind) => AssetValue::parse(kind.parse()?, &input.value)?,
         None => AssetValue::guess(&input.value)?,
@@ -180,9 +175,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let asset = visible_asset(&state, &auth, &id).await?;
-    if !state.registry().may_edit_member_data(&auth.principal(), asset.org_id) {
-        return Err(ApiError::forbidden("you may not change this organisation's contacts and assets"));
-    }
+    require_member_data_editor(&state.registry(), &auth, asset.org_id)?;
     state.store().delete_asset(&auth.actor(), asset.id).await?;
     state.refresh_registry().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::orgs::visible_org;
+use crate::api::orgs::{member_data_org, require_member_data_editor, visible_org};
 use crate::api::{Page, Paged, parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -160,10 +160,7 @@ pub async fn list_for_org(
 ) -> ApiResult<Json<Paged<ContactDto>>> {
     let Query(filter) = filter?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
-    let org = visible_org(&registry, &auth, &key)?;
-    if !registry.may_see_member_data(&auth.principal(), org.id) {
-        return Err(ApiError::not_found("organisation"));
-    }
+    let org = member_data_org(&registry, &auth, &key)?;
     let contacts = state.store().list_contacts(Some(org.id)).await?;
     respond(contacts, filter, &registry, &auth)
 }
@@ -177,14 +174,6 @@ async fn visible_contact(state: &AppState, auth: &Auth, id: &str) -> ApiResult<C
         .await?
         .filter(|contact| registry.may_see_member_data(&auth.principal(), contact.org_id))
         .ok_or_else(|| ApiError::not_found("contact"))
-}
-
-fn require_editor(registry: &RegistrySnapshot, auth: &Auth, org_id: Uuid) -> ApiResult<()> {
-    if registry.may_edit_member_data(&auth.principal(), org_id) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("you may not change this organisation's contacts and assets"))
-    }
 }
 
 /// Shows one contact.
@@ -213,7 +202,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let registry = state.registry();
     let org = visible_org(&registry, &auth, &key)?;
-    require_editor(&registry, &auth, org.id)?;
+    require_member_data_editor(&registry, &auth, org.id)?;
     let (fields, fingerprint) = input.into_fields()?;
     let contact =
         state.store().create_contact(&auth.actor(), org.id, &fields, fingerprint.as_deref()).await?;
@@ -233,7 +222,7 @@ pub async fn update(
 ) -> ApiResult<Json<ContactDto>> {
     let existing = visible_contact(&state, &auth, &id).await?;
     let registry = state.registry();
-    require_editor(&registry, &auth, existing.org_id)?;
+    require_member_data_editor(&registry, &auth, existing.org_id)?;
     let (fields, fingerprint) = input.into_fields()?;
     let contact =
         state.store().update_contact(&auth.actor(), existing.id, &fields, fingerprint.as_deref()).await?;
@@ -249,7 +238,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let existing = visible_contact(&state, &auth, &id).await?;
-    require_editor(&state.registry(), &auth, existing.org_id)?;
+    require_member_data_editor(&state.registry(), &auth, existing.org_id)?;
     state.store().delete_contact(&auth.actor(), existing.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

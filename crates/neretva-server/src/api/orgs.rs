@@ -171,6 +171,33 @@ pub(crate) fn visible_org<'a>(
         .ok_or_else(|| ApiError::not_found("organisation"))
 }
 
+/// Resolves an organisation whose contacts and assets the caller may see, or answers 404.
+pub(crate) fn member_data_org<'a>(
+    registry: &'a RegistrySnapshot,
+    auth: &Auth,
+    key: &str,
+) -> ApiResult<&'a Organisation> {
+    let org = visible_org(registry, auth, key)?;
+    if registry.may_see_member_data(&auth.principal(), org.id) {
+        Ok(org)
+    } else {
+        Err(ApiError::not_found("organisation"))
+    }
+}
+
+/// Refuses changes to an organisation's contacts and assets the caller may not make.
+pub(crate) fn require_member_data_editor(
+    registry: &RegistrySnapshot,
+    auth: &Auth,
+    org_id: Uuid,
+) -> ApiResult<()> {
+    if registry.may_edit_member_data(&auth.principal(), org_id) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("you may not change this organisation's contacts and assets"))
+    }
+}
+
 /// Lists the organisations the caller may see.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(OrgFilter),
     responses((status = 200, body = Paged<OrgDto>), (status = 401, body = ErrorBody)),
