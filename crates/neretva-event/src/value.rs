@@ -116,15 +116,26 @@ impl Value {
         }
     }
 
+    /// Appends the value's text (its `Display` form) without formatting machinery for the
+    /// common kinds: the hot path of deduplication keys and JSON lines.
+    pub fn write_text(&self, out: &mut String) {
+        match self {
+            Self::Str(text) => out.push_str(text),
+            Self::Int(i) => push_int(out, *i),
+            Self::Time(t) => push_time(out, *t),
+            other => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+
     /// Appends the value as IntelMQ writes it in a JSON line (Python's
     /// `json.dumps`).
     pub(crate) fn write_json(&self, out: &mut String) {
         match self {
             Self::Str(text) => pyfmt::write_json_str(out, text),
-            Self::Int(i) => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "{i}");
-            }
+            Self::Int(i) => push_int(out, *i),
             Self::Float(f) => pyfmt::write_float_repr(out, *f),
             Self::Bool(true) => out.push_str("true"),
             Self::Bool(false) => out.push_str("false"),
@@ -132,10 +143,7 @@ impl Value {
             Self::Ip(_) | Self::Network(_) | Self::Time(_) => {
                 // None of these texts needs escaping.
                 out.push('"');
-                {
-                    use std::fmt::Write as _;
-                    let _ = write!(out, "{self}");
-                }
+                self.write_text(out);
                 out.push('"');
             }
         }
@@ -177,6 +185,62 @@ impl fmt::Display for Value {
             Self::Json(json) => f.write_str(&pyfmt::json_to_string(json)),
         }
     }
+}
+
+/// Appends an integer in decimal.
+fn push_int(out: &mut String, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = i.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// Appends `value` as `width` decimal digits (it must fit).
+fn push_padded(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
+}
+
+/// Appends a time as [`write_time`] writes it.
+fn push_time(out: &mut String, t: OffsetDateTime) {
+    let t = t.to_offset(UtcOffset::UTC);
+    match u32::try_from(t.year()) {
+        Ok(year) if year <= 9999 => push_padded(out, year, 4),
+        _ => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{:04}", t.year());
+        }
+    }
+    out.push('-');
+    push_padded(out, u32::from(u8::from(t.month())), 2);
+    out.push('-');
+    push_padded(out, u32::from(t.day()), 2);
+    out.push('T');
+    push_padded(out, u32::from(t.hour()), 2);
+    out.push(':');
+    push_padded(out, u32::from(t.minute()), 2);
+    out.push(':');
+    push_padded(out, u32::from(t.second()), 2);
+    let micros = t.microsecond();
+    if micros != 0 {
+        out.push('.');
+        push_padded(out, micros, 6);
+    }
+    out.push_str("+00:00");
 }
 
 /// Writes a time as Python's `datetime.isoformat()` of the UTC time.
@@ -249,5 +313,39 @@ impl From<Cidr> for Value {
 impl From<OffsetDateTime> for Value {
     fn from(t: OffsetDateTime) -> Self {
         Self::Time(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn write_text_is_the_display_form() {
+        let values = [
+            Value::Int(0),
+            Value::Int(7),
+            Value::Int(-42),
+            Value::Int(i64::MAX),
+            Value::Int(i64::MIN),
+            Value::Time(datetime!(2026-03-01 16:55:42 UTC)),
+            Value::Time(datetime!(2026-03-01 16:55:42.000_001 UTC)),
+            Value::Time(datetime!(0987-12-31 23:59:59.123_456 +02:00)),
+            Value::Float(8.67),
+            Value::Str("dnsmasq-2.80".into()),
+            Value::Ip("2001:db8::1".parse().unwrap()),
+            Value::Bool(true),
+        ];
+        for value in values {
+            let mut text = String::from(">");
+            value.write_text(&mut text);
+            assert_eq!(text, format!(">{value}"));
+        }
+        assert_eq!(
+            format_time(datetime!(0987-12-31 23:59:59.123_456 +02:00)),
+            "0987-12-31T21:59:59.123456+00:00"
+        );
     }
 }

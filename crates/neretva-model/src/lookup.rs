@@ -155,6 +155,45 @@ impl ConstituencyIndex {
         ConstituencyIndex { prefixes: prefixes.build(), domains, asns, cidr_assets, domain_assets }
     }
 
+    /// Whether the index holds no asset at all.
+    pub fn is_empty(&self) -> bool {
+        self.prefixes.is_empty() && self.domains.is_empty() && self.asns.is_empty()
+    }
+
+    /// Whether the index holds domain assets (when not, names need not be parsed to route).
+    pub fn has_domains(&self) -> bool {
+        !self.domains.is_empty()
+    }
+
+    /// Appends to `out`, without repeats, the owners of the most specific asset covering the
+    /// query (the `owners` of [`ConstituencyIndex::lookup`]); returns whether there are any.
+    /// The hot path of routing events: no match list is built.
+    pub fn add_owners(&self, query: &LookupQuery, out: &mut Vec<Uuid>) -> bool {
+        fn most_specific<'a, K: PartialEq + 'a>(
+            covering: impl Iterator<Item = (K, &'a Slot)>,
+            out: &mut Vec<Uuid>,
+        ) -> bool {
+            let mut first: Option<K> = None;
+            for (key, slot) in covering {
+                match &first {
+                    None => first = Some(key),
+                    Some(first) if *first != key => break,
+                    Some(_) => {}
+                }
+                if !out.contains(&slot.org_id) {
+                    out.push(slot.org_id);
+                }
+            }
+            first.is_some()
+        }
+        match query {
+            LookupQuery::Ip(ip) => most_specific(self.prefixes.all_matches(*ip), out),
+            LookupQuery::Cidr(network) => most_specific(self.prefixes.covering(network), out),
+            LookupQuery::Domain(domain) => most_specific(self.domains.all_matches(domain), out),
+            LookupQuery::Asn(asn) => most_specific(self.asns.get(*asn).iter().map(|slot| ((), slot)), out),
+        }
+    }
+
     /// Answers a lookup.
     pub fn lookup(&self, query: &LookupQuery) -> LookupResult {
         let mut matches = Vec::new();
@@ -317,6 +356,33 @@ mod tests {
         assert!(result.matches.is_empty());
         let result = index().lookup(&"AS64500".parse().unwrap());
         assert_eq!(result.owners, vec![Uuid::from_u128(1)]);
+    }
+
+    #[test]
+    fn add_owners_gives_the_owners_of_lookup() {
+        let index = index();
+        assert!(!index.is_empty() && index.has_domains());
+        assert!(ConstituencyIndex::default().is_empty());
+        for query in [
+            "192.0.2.17",
+            "192.0.2.1",
+            "198.51.100.1",
+            "192.0.2.0/24",
+            "192.0.2.16/29",
+            "2001:db8:1::5",
+            "www.customer.example.ba",
+            "example.ba",
+            "notexample.ba",
+            "AS64500",
+            "AS64501",
+        ] {
+            let query: LookupQuery = query.parse().unwrap();
+            let mut owners = vec![Uuid::from_u128(9)];
+            let found = index.add_owners(&query, &mut owners);
+            let expected = index.lookup(&query).owners;
+            assert_eq!(found, !expected.is_empty(), "{query:?}");
+            assert_eq!(owners[1..], expected[..], "{query:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@ use neretva_feeds::{FeedParser, ParseError};
 use neretva_model::lookup::ConstituencyIndex;
 use neretva_model::{Timestamp, Uuid};
 use neretva_store::feeds::{
-    DedupKey, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportStatus,
+    BatchDedup, DedupKey, EventBatch, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
+    ReportStatus,
 };
 use neretva_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -226,107 +227,134 @@ impl Pipeline {
         report.feed_code = feed.config.code.clone();
         report.feed_accuracy = feed.config.accuracy;
         report.feed_documentation = feed.config.documentation.clone();
-        let mut outcome = Outcome::default();
-        let mut seen_in_run: HashSet<u128> = HashSet::new();
-        // Large reports are parsed a chunk at a time, so they never sit in memory as events.
-        for parsed in feed.parser.parse_chunks(&report, BATCH) {
-            outcome.counts.records += parsed.records;
-            outcome.counts.errors += parsed.errors.len() as u64;
-            outcome.errors.extend(parsed.errors);
-            let mut parsed_events = parsed.events.into_iter().peekable();
-            while parsed_events.peek().is_some() {
-                let mut batch: Vec<(Event, u64, String, Vec<Uuid>)> = Vec::with_capacity(BATCH);
-                let mut raw_fields: Vec<Option<neretva_event::Value>> = Vec::new();
-                for parsed_event in parsed_events.by_ref().take(BATCH) {
-                    let mut event = parsed_event.event;
-                    // The raw line is stored in its own column; IntelMQ's `raw` field is only
-                    // rebuilt for printed events.
-                    let raw_field = event.remove("raw");
-                    event.classify();
-                    if let Some(asn) = &self.asn {
-                        enrich(asn, &mut event);
-                    }
-                    let orgs = route::route(context.index, &event);
-                    if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
-                        outcome.counts.dropped += 1;
-                        continue;
-                    }
-                    batch.push((event, parsed_event.line, parsed_event.raw, orgs));
-                    if options.keep_events {
-                        raw_fields.push(raw_field);
-                    }
-                }
-                if let Some((fields, window)) = &self.dedup_fields {
-                    // Repeats within this run of the report are found here; the store finds
-                    // repeats of other reports within the window.
-                    let keys: Vec<DedupKey> = batch
-                        .iter()
-                        .map(|(event, ..)| DedupKey {
-                            key: dedupe::key(event, fields),
-                            seen_at: context.now,
-                            report_id: report_id.unwrap_or_else(Uuid::nil),
-                        })
-                        .collect();
-                    let mut duplicates: Vec<bool> =
-                        keys.iter().map(|key| !seen_in_run.insert(key_prefix(&key.key))).collect();
-                    if !options.dry_run {
-                        let fresh: Vec<DedupKey> = keys
-                            .into_iter()
-                            .zip(&duplicates)
-                            .filter(|(_, dup)| !**dup)
-                            .map(|(key, _)| key)
-                            .collect();
-                        let stored = context.store.dedup_check(&fresh, context.now - *window).await?;
-                        let mut stored = stored.into_iter();
-                        for duplicate in duplicates.iter_mut().filter(|dup| !**dup) {
-                            *duplicate = stored.next().unwrap_or(false);
+        // Two stages overlap: this task parses and transforms a batch while the store writes
+        // the one before on a thread of its own.
+        let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
+        let prepare = async {
+            let mut prepared = Prepared::default();
+            let mut seen_in_run: HashSet<u128> = HashSet::new();
+            let mut ids = EventIds::new(context.now);
+            // Large reports are parsed a chunk at a time, so they never sit in memory as events.
+            for parsed in feed.parser.parse_chunks(&report, BATCH) {
+                prepared.counts.records += parsed.records;
+                prepared.counts.errors += parsed.errors.len() as u64;
+                prepared.errors.extend(parsed.errors);
+                let mut parsed_events = parsed.events.into_iter().peekable();
+                while parsed_events.peek().is_some() {
+                    for parsed_event in parsed_events.by_ref().take(BATCH) {
+                        let mut event = parsed_event.event;
+                        // The raw line is stored in its own column; IntelMQ's `raw` field is
+                        // only rebuilt for printed events.
+                        let raw_field = event.remove("raw");
+                        event.classify();
+                        if let Some(asn) = &self.asn {
+                            enrich(asn, &mut event);
                         }
+                        let orgs = route::route(context.index, &event);
+                        if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
+                            prepared.counts.dropped += 1;
+                            continue;
+                        }
+                        if let Some((fields, _)) = &self.dedup_fields {
+                            // Repeats within this run of the report are found here; the store
+                            // finds repeats of other reports within the window.
+                            let key = dedupe::key(&event, fields);
+                            if !seen_in_run.insert(key_prefix(&key)) {
+                                prepared.counts.duplicates += 1;
+                                continue;
+                            }
+                            prepared.keys.push(DedupKey {
+                                key,
+                                seen_at: context.now,
+                                report_id: report_id.unwrap_or_else(Uuid::nil),
+                            });
+                        }
+                        if let Some(report_id) = report_id {
+                            prepared.rows.push(new_event(
+                                ids.next(),
+                                &event,
+                                report_id,
+                                &feed.config.name,
+                                parsed_event.line,
+                                &parsed_event.raw,
+                                &orgs,
+                                context.now,
+                            ));
+                        }
+                        prepared.items.push(Item {
+                            event,
+                            raw: parsed_event.raw,
+                            raw_field: if options.keep_events { raw_field } else { None },
+                            orgs,
+                        });
                     }
-                    let before = batch.len();
-                    if options.keep_events {
-                        let mut flags = duplicates.iter();
-                        raw_fields.retain(|_| !flags.next().copied().unwrap_or(false));
+                    let full = std::mem::take(&mut prepared);
+                    prepared.counts = full.counts;
+                    if to_store.send(full).await.is_err() {
+                        // The store stage failed; its error ends the report.
+                        return prepared;
                     }
-                    let mut flags = duplicates.into_iter();
-                    batch.retain(|_| !flags.next().unwrap_or(false));
-                    outcome.counts.duplicates += (before - batch.len()) as u64;
+                    // Let the store stage take the batch before preparing the next one.
+                    tokio::task::yield_now().await;
                 }
-                for (_, _, _, orgs) in &batch {
-                    for org in orgs {
+                // Errors of a chunk without events travel with the next batch.
+            }
+            // Closes the channel, so the store stage ends after the last batch.
+            drop(to_store);
+            prepared
+        };
+        let store = async {
+            let mut outcome = Outcome::default();
+            while let Some(batch) = batches.recv().await {
+                let Prepared { items, rows, keys, errors, counts: _ } = batch;
+                outcome.errors.extend(errors);
+                let duplicates = if report_id.is_some() {
+                    let dedup = self
+                        .dedup_fields
+                        .as_ref()
+                        .map(|(_, window)| BatchDedup { keys, window_start: context.now - *window });
+                    context.store.store_events(EventBatch { events: rows, dedup }).await?
+                } else {
+                    vec![false; items.len()]
+                };
+                let mut flags = duplicates.iter();
+                let items: Vec<Item> =
+                    items.into_iter().filter(|_| !flags.next().copied().unwrap_or(false)).collect();
+                outcome.counts.duplicates += (duplicates.len() - items.len()) as u64;
+                outcome.counts.events += items.len() as u64;
+                for item in &items {
+                    for org in &item.orgs {
                         *outcome.per_org.entry(*org).or_default() += 1;
                     }
                 }
-                if let Some(report_id) = report_id {
-                    let rows: Vec<NewEvent> = batch
-                        .iter()
-                        .map(|(event, line, raw, orgs)| {
-                            new_event(event, report_id, &feed.config.name, *line, raw, orgs, context.now)
-                        })
-                        .collect();
-                    context.store.insert_events(&rows).await?;
-                }
-                outcome.counts.events += batch.len() as u64;
-                let events: Vec<&Event> = batch.iter().map(|(event, ..)| event).collect();
+                let events: Vec<&Event> = items.iter().map(|item| &item.event).collect();
                 for sink in &self.sinks {
                     sink.write(&feed.config.name, &events)
                         .await
                         .map_err(|error| PipelineError::Sink(error.to_string()))?;
                 }
                 if options.keep_events {
-                    outcome.events.extend(batch.into_iter().zip(raw_fields).map(
-                        |((mut event, _, raw, _), raw_field)| {
-                            match raw_field {
-                                Some(value) => {
-                                    let _ = event.set_value("raw", value);
-                                }
-                                None => event.set_raw(raw.as_bytes()),
+                    outcome.events.extend(items.into_iter().map(|mut item| {
+                        match item.raw_field {
+                            Some(value) => {
+                                let _ = item.event.set_value("raw", value);
                             }
-                            event
-                        },
-                    ));
+                            None => item.event.set_raw(item.raw.as_bytes()),
+                        }
+                        item.event
+                    }));
                 }
             }
-        }
+            Ok::<_, PipelineError>(outcome)
+        };
+        let (rest, stored) = tokio::join!(prepare, store);
+        let mut outcome = stored?;
+        // What the preparing stage counted, and the errors of chunks after the last batch.
+        outcome.counts.records = rest.counts.records;
+        outcome.counts.errors = rest.counts.errors;
+        outcome.counts.dropped = rest.counts.dropped;
+        outcome.counts.duplicates += rest.counts.duplicates;
+        outcome.errors.extend(rest.errors);
         drop(report);
         record_metrics(&feed.config.name, &outcome.counts);
         if let Some(report_id) = report_id {
@@ -346,6 +374,70 @@ impl Pipeline {
         }
         Ok(outcome)
     }
+}
+
+/// Ids for a report's events: UUIDv7 with the processing time's milliseconds, a counter that
+/// keeps them in increasing order, and random bits from one seed per report (a system call for
+/// every id cost more than the rest of making the id).
+struct EventIds {
+    millis: u64,
+    counter: u16,
+    state: u64,
+}
+
+impl EventIds {
+    fn new(now: Timestamp) -> EventIds {
+        let millis = u64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+        let mut seed = [0u8; 10];
+        // Without the system's randomness the ids stay unique by time and counter within this
+        // process; the random bits only keep processes apart.
+        let _ = getrandom::fill(&mut seed);
+        let state = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
+        EventIds { millis, counter: u16::from_le_bytes([seed[8], seed[9] & 0x07]), state }
+    }
+
+    fn next(&mut self) -> Uuid {
+        // The 12-bit counter runs over into the millisecond, which stays close to the real time
+        // (4,096 ids per millisecond).
+        self.counter += 1;
+        if self.counter > 0x0fff {
+            self.counter = 0;
+            self.millis += 1;
+        }
+        // SplitMix64.
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let mut random = [0u8; 10];
+        random[..2].copy_from_slice(&self.counter.to_be_bytes());
+        random[2..].copy_from_slice(&z.to_be_bytes());
+        uuid::Builder::from_unix_timestamp_millis(self.millis, &random).into_uuid()
+    }
+}
+
+/// A batch of parsed and transformed events on its way from the preparing stage to the store.
+#[derive(Default)]
+struct Prepared {
+    items: Vec<Item>,
+    /// The stored form of `items` (none in a dry run).
+    rows: Vec<NewEvent>,
+    /// The deduplication key of each item, when deduplication is on.
+    keys: Vec<DedupKey>,
+    /// Records that failed to parse since the last batch, in line order.
+    errors: Vec<ParseError>,
+    /// The preparing stage's running totals: records, errors, dropped, duplicates in the run.
+    counts: ReportCounts,
+}
+
+/// One event of a [`Prepared`] batch.
+struct Item {
+    event: Event,
+    raw: String,
+    /// The event's IntelMQ `raw` field, kept for printing when asked.
+    raw_field: Option<neretva_event::Value>,
+    orgs: Vec<Uuid>,
 }
 
 /// The first 128 bits of a hex key: enough to tell keys of one report apart.
@@ -396,6 +488,7 @@ fn enrich(table: &AsnTable, event: &mut Event) {
 
 /// The stored form of an event: indexed columns plus the IntelMQ JSON object without `raw`.
 fn new_event(
+    id: Uuid,
     event: &Event,
     report_id: Uuid,
     feed: &str,
@@ -406,7 +499,7 @@ fn new_event(
 ) -> NewEvent {
     let time = |name: &str| event.get(name).and_then(|value| value.as_time());
     NewEvent {
-        id: Uuid::now_v7(),
+        id,
         report_id,
         feed: feed.to_owned(),
         line,
@@ -424,5 +517,24 @@ fn new_event(
         destination_ip: event.get("destination.ip").and_then(|value| value.as_ip()),
         org_ids: orgs.to_vec(),
         json: neretva_event::intelmq_json::to_line(event),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_unique_increasing_version_7() {
+        let now = time::macros::datetime!(2026-11-28 12:00:00 UTC);
+        let mut ids = EventIds::new(now);
+        let all: Vec<Uuid> = (0..10_000).map(|_| ids.next()).collect();
+        assert!(all.windows(2).all(|pair| pair[0] < pair[1]), "ids must increase");
+        assert!(all.iter().all(|id| id.get_version_num() == 7));
+        let (seconds, _) = all[9_999].get_timestamp().unwrap().to_unix();
+        // 10,000 ids run at most a few milliseconds ahead of the processing time.
+        assert_eq!(seconds, now.unix_timestamp() as u64);
+        let mut other = EventIds::new(now);
+        assert_ne!(other.next(), all[0], "two reports in one millisecond get different ids");
     }
 }

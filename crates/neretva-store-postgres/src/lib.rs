@@ -35,12 +35,12 @@ use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
-    StoredEvent,
+    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
+    ReportQuery, StoredEvent,
 };
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
-    Store, StoreError, UserPatch,
+    Store, StoreError, UserPatch, encode,
 };
 
 use crate::codec::{Error, Result, now};
@@ -418,6 +418,29 @@ impl Store for PostgresStore {
             return Ok(0);
         }
         transaction!(self, audited: false, |tx| feeds::insert_events(&tx, now(), events))
+    }
+
+    async fn store_events(&self, batch: EventBatch) -> Result<Vec<bool>, StoreError> {
+        encode::check_batch(&batch)?;
+        let EventBatch { events, dedup } = batch;
+        // One transaction: keys are recorded exactly when their events are stored.
+        transaction!(self, audited: false, |tx| async {
+            let duplicates = match &dedup {
+                Some(dedup) if !dedup.keys.is_empty() => {
+                    feeds::dedup_check(&tx, &dedup.keys, dedup.window_start).await?
+                }
+                _ => vec![false; events.len()],
+            };
+            let fresh: Vec<NewEvent> = events
+                .into_iter()
+                .zip(&duplicates)
+                .filter_map(|(event, duplicate)| (!duplicate).then_some(event))
+                .collect();
+            if !fresh.is_empty() {
+                feeds::insert_events(&tx, now(), &fresh).await?;
+            }
+            Ok::<_, Error>(duplicates)
+        })
     }
 
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {

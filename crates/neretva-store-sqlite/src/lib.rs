@@ -42,12 +42,12 @@ use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
-    StoredEvent,
+    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
+    ReportQuery, StoredEvent,
 };
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
-    Store, StoreError, UserPatch,
+    Store, StoreError, UserPatch, encode,
 };
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::{Mutex, Semaphore};
@@ -613,6 +613,46 @@ impl Store for SqliteStore {
         }
         let events = events.to_vec();
         self.write(move |tx, at| feeds::insert_events(tx, at, &events)).await
+    }
+
+    async fn store_events(&self, batch: EventBatch) -> Result<Vec<bool>, StoreError> {
+        encode::check_batch(&batch)?;
+        let EventBatch { events, dedup } = batch;
+        // On a blocking thread of its own (not `write_in_place`), so the caller can prepare the
+        // next batch meanwhile. The batch comes back to be freed here, on the thread that
+        // allocated it, where the allocator reuses its memory soonest.
+        let index = Arc::clone(&self.dedup);
+        let checked = dedup.is_some();
+        let result = self
+            .write(move |tx, at| {
+                let duplicates = match &dedup {
+                    Some(dedup) => dedup::check(tx, &mut lock(&index), &dedup.keys, dedup.window_start)?,
+                    None => vec![false; events.len()],
+                };
+                if duplicates.contains(&true) {
+                    let fresh: Vec<NewEvent> = events
+                        .into_iter()
+                        .zip(&duplicates)
+                        .filter_map(|(event, duplicate)| (!duplicate).then_some(event))
+                        .collect();
+                    feeds::insert_events(tx, at, &fresh)?;
+                    Ok((duplicates, fresh, dedup))
+                } else {
+                    feeds::insert_events(tx, at, &events)?;
+                    Ok((duplicates, events, dedup))
+                }
+            })
+            .await;
+        match result {
+            Ok((duplicates, _events, _keys)) => Ok(duplicates),
+            Err(error) => {
+                if checked {
+                    // The index may hold rows the failed transaction did not keep.
+                    lock(&self.dedup).invalidate();
+                }
+                Err(error)
+            }
+        }
     }
 
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {

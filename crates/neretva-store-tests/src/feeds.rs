@@ -8,7 +8,8 @@ use neretva_model::Timestamp;
 use neretva_model::audit::digest_hex;
 use neretva_net::Cidr;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportQuery, ReportStatus,
+    BatchDedup, DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError,
+    ReportQuery, ReportStatus,
 };
 use neretva_store::{AuditQuery, Store, verify_audit};
 use uuid::Uuid;
@@ -583,6 +584,41 @@ pub async fn feed_dedup(store: &dyn Store) {
     let outcome = check(mixed, at(0)).await;
     assert!(outcome[..5_000].iter().all(|dup| *dup));
     assert!(!outcome[5_000]);
+}
+
+/// Storing a batch with its deduplication keys: duplicates (of other reports, or within the
+/// batch) are not stored, the rest are, and their keys count for later batches; a batch without
+/// keys stores everything; keys that do not match the events are refused and store nothing.
+pub async fn feed_store_events(store: &dyn Store) {
+    let report = new_report(1, "dedup-feed", b"batch report");
+    let (info, _) = store.store_report(&report).await.expect("store report");
+    let events: Vec<NewEvent> = (0..4).map(|n| new_event(n, info.id, "dedup-feed")).collect();
+    let keys = |names: &[&str], report: u64| -> Vec<DedupKey> {
+        names.iter().map(|name| key(name, at(0), report)).collect()
+    };
+    store.dedup_check(&keys(&["seen"], 90), at(-100)).await.expect("dedup check");
+    let batch = EventBatch {
+        events: events.clone(),
+        dedup: Some(BatchDedup { keys: keys(&["new", "seen", "other", "new"], 1), window_start: at(-100) }),
+    };
+    assert_eq!(store.store_events(batch).await.expect("store events"), [false, true, false, true]);
+    let stored = query(store, EventQuery { feed: Some("dedup-feed".into()), ..EventQuery::default() }).await;
+    assert_eq!(stored, [2, 0], "events 0 and 2 are stored, newest first");
+    // The keys of stored events count now; without keys every event is stored.
+    let later: Vec<NewEvent> = (4..6).map(|n| new_event(n, info.id, "dedup-feed")).collect();
+    assert_eq!(store.dedup_check(&keys(&["other"], 2), at(-100)).await.expect("dedup check"), [true]);
+    let batch = EventBatch { events: later.clone(), dedup: None };
+    assert_eq!(store.store_events(batch).await.expect("store events"), [false, false]);
+    // One key too few: refused, nothing stored, no key recorded.
+    let wrong = EventBatch {
+        events: (6..8).map(|n| new_event(n, info.id, "dedup-feed")).collect(),
+        dedup: Some(BatchDedup { keys: keys(&["lonely"], 1), window_start: at(-100) }),
+    };
+    let error = store.store_events(wrong).await.expect_err("keys must match events");
+    assert!(error.to_string().contains("one per event"), "{error}");
+    assert_eq!(store.dedup_check(&keys(&["lonely"], 3), at(-100)).await.expect("dedup check"), [false]);
+    let stored = query(store, EventQuery { feed: Some("dedup-feed".into()), ..EventQuery::default() }).await;
+    assert_eq!(stored, [5, 4, 2, 0]);
 }
 
 /// Checkers in several tasks and on several stores (as several pipeline workers, each check

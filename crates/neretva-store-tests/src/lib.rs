@@ -34,8 +34,8 @@ use time::macros::datetime;
 use uuid::Uuid;
 
 pub use feeds::{
-    feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports, new_event, new_report,
-    ordered_id,
+    feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports, feed_store_events,
+    new_event, new_report, ordered_id,
 };
 
 /// What stories need from a backend beyond the `Store` trait.

@@ -12,7 +12,7 @@ use neretva_net::Cidr;
 use serde::Serialize;
 
 use crate::StoreError;
-use crate::feeds::NewEvent;
+use crate::feeds::{EventBatch, NewEvent};
 
 /// The current time, truncated to the microseconds the database keeps.
 pub fn now() -> Timestamp {
@@ -113,6 +113,17 @@ pub fn check_event(event: &NewEvent) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Checks that a batch has one deduplication key per event, if it has keys.
+pub fn check_batch(batch: &EventBatch) -> Result<(), StoreError> {
+    match &batch.dedup {
+        Some(dedup) if dedup.keys.len() != batch.events.len() => Err(StoreError::conflict(
+            "dedup.keys",
+            format!("{} keys for {} events; must be one per event", dedup.keys.len(), batch.events.len()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The audited form of an asset (the model's asset is not serialisable).

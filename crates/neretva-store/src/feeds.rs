@@ -181,6 +181,21 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
+/// Events on their way into the store with, when deduplication is on, one key per event.
+#[derive(Debug, Clone, Default)]
+pub struct EventBatch {
+    pub events: Vec<NewEvent>,
+    pub dedup: Option<BatchDedup>,
+}
+
+/// The deduplication keys of an [`EventBatch`]: `keys[i]` belongs to `events[i]`.
+#[derive(Debug, Clone)]
+pub struct BatchDedup {
+    pub keys: Vec<DedupKey>,
+    /// Keys seen before this time no longer count.
+    pub window_start: Timestamp,
+}
+
 /// A deduplication key and the time it was seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DedupKey {

@@ -24,8 +24,8 @@ use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
 
 use crate::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
-    StoredEvent,
+    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
+    ReportQuery, StoredEvent,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -314,6 +314,28 @@ pub trait Store: Send + Sync + 'static {
     /// organisation an event concerns. An id already stored is a conflict on `id`, and then
     /// nothing of the batch is stored.
     async fn insert_events(&self, events: &[NewEvent]) -> Result<u64>;
+    /// Checks a batch's deduplication keys ([`Store::dedup_check`]) and stores the events that
+    /// are not duplicates ([`Store::insert_events`]); a backend that can does both in one
+    /// transaction, so keys are recorded exactly when their events are stored. The batch is
+    /// given, not lent, so a backend can hand it to another thread without copying it. Returns,
+    /// for each event, whether it was a duplicate (and so not stored).
+    async fn store_events(&self, batch: EventBatch) -> Result<Vec<bool>> {
+        let duplicates = match &batch.dedup {
+            Some(dedup) => {
+                encode::check_batch(&batch)?;
+                self.dedup_check(&dedup.keys, dedup.window_start).await?
+            }
+            None => vec![false; batch.events.len()],
+        };
+        let fresh: Vec<NewEvent> = batch
+            .events
+            .into_iter()
+            .zip(&duplicates)
+            .filter_map(|(event, duplicate)| (!duplicate).then_some(event))
+            .collect();
+        self.insert_events(&fresh).await?;
+        Ok(duplicates)
+    }
     /// Deletes the events of a report (before re-parsing it); returns how many.
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64>;
     async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>>;

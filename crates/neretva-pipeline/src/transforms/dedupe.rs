@@ -1,30 +1,33 @@
 //! `dedupe`: the key that identifies an event for deduplication.
 
-use neretva_event::Event;
+use neretva_event::{Event, Value};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 (hex) of the key fields' names and values. With no fields configured, every field
 /// except `time.observation` and `raw` is part of the key, as in IntelMQ's deduplicator.
 pub fn key(event: &Event, fields: &[String]) -> String {
     let mut hasher = Sha256::new();
-    let mut feed = |name: &str, value: &str| {
+    let mut text = String::new();
+    let mut feed = |name: &str, value: Option<&Value>| {
+        text.clear();
+        match value {
+            Some(value) => value.write_text(&mut text),
+            None => text.push_str("\u{0}absent"),
+        }
         hasher.update((name.len() as u32).to_be_bytes());
         hasher.update(name.as_bytes());
-        hasher.update((value.len() as u32).to_be_bytes());
-        hasher.update(value.as_bytes());
+        hasher.update((text.len() as u32).to_be_bytes());
+        hasher.update(text.as_bytes());
     };
     if fields.is_empty() {
         for (name, value) in event.iter() {
             if name != "time.observation" && name != "raw" {
-                feed(name, &value.to_string());
+                feed(name, Some(value));
             }
         }
     } else {
         for name in fields {
-            match event.get(name) {
-                Some(value) => feed(name, &value.to_string()),
-                None => feed(name, "\u{0}absent"),
-            }
+            feed(name, event.get(name));
         }
     }
     hex::encode(hasher.finalize())

@@ -3,7 +3,7 @@
 
 use neretva_event::Event;
 use neretva_model::Uuid;
-use neretva_model::lookup::{ConstituencyIndex, LookupQuery, Relation};
+use neretva_model::lookup::{ConstituencyIndex, LookupQuery};
 
 /// The organisations an event concerns. For the source and the destination alike: the
 /// owners of the most specific network holding the IP address and of the longest registered
@@ -11,38 +11,30 @@ use neretva_model::lookup::{ConstituencyIndex, LookupQuery, Relation};
 /// belong to anyone (an AS is the weakest evidence). Without repeats, source before destination.
 pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
     let mut orgs: Vec<Uuid> = Vec::new();
-    let add = |query: LookupQuery, orgs: &mut Vec<Uuid>| -> bool {
-        let result = index.lookup(&query);
-        let found = !result.owners.is_empty();
-        for owner in result.owners {
-            if !orgs.contains(&owner) {
-                orgs.push(owner);
-            }
-        }
-        debug_assert!(result.matches.iter().all(|m| m.relation == Relation::Covers));
-        found
-    };
-    for side in ["source", "destination"] {
+    if index.is_empty() {
+        return orgs;
+    }
+    for side in SIDES {
         let mut found = false;
-        if let Some(ip) = event.get(&format!("{side}.ip")).and_then(|v| v.as_ip()) {
-            found |= add(LookupQuery::Ip(ip), &mut orgs);
+        if let Some(ip) = event.get(side.ip).and_then(|v| v.as_ip()) {
+            found |= index.add_owners(&LookupQuery::Ip(ip), &mut orgs);
         }
-        for name_field in ["fqdn", "reverse_dns"] {
-            if let Some(name) = event.get_str(&format!("{side}.{name_field}")) {
-                if let Ok(domain) = name.parse() {
-                    found |= add(LookupQuery::Domain(domain), &mut orgs);
+        if index.has_domains() {
+            for name_field in side.names {
+                if let Some(Ok(domain)) = event.get_str(name_field).map(str::parse) {
+                    found |= index.add_owners(&LookupQuery::Domain(domain), &mut orgs);
                 }
             }
         }
-        if let Some(host) = event.get_str(&format!("{side}.url")).and_then(url_host) {
+        if let Some(host) = event.get_str(side.url).and_then(url_host) {
             if let Ok(query) = host.parse::<LookupQuery>() {
-                found |= add(query, &mut orgs);
+                found |= index.add_owners(&query, &mut orgs);
             }
         }
         if !found {
-            if let Some(asn) = event.get(&format!("{side}.asn")).and_then(|v| v.as_int()) {
+            if let Some(asn) = event.get(side.asn).and_then(|v| v.as_int()) {
                 if let Ok(asn) = neretva_net::Asn::new(asn as u32) {
-                    add(LookupQuery::Asn(asn), &mut orgs);
+                    index.add_owners(&LookupQuery::Asn(asn), &mut orgs);
                 }
             }
         }
@@ -50,7 +42,29 @@ pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
     orgs
 }
 
-/// The host of a URL, without user info and port.
+/// The fields of one side of an event that routing reads.
+struct Side {
+    ip: &'static str,
+    names: [&'static str; 2],
+    url: &'static str,
+    asn: &'static str,
+}
+
+const SIDES: [Side; 2] = [
+    Side {
+        ip: "source.ip",
+        names: ["source.fqdn", "source.reverse_dns"],
+        url: "source.url",
+        asn: "source.asn",
+    },
+    Side {
+        ip: "destination.ip",
+        names: ["destination.fqdn", "destination.reverse_dns"],
+        url: "destination.url",
+        asn: "destination.asn",
+    },
+];
+
 fn url_host(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
