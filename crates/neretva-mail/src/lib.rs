@@ -208,7 +208,9 @@ pub fn parse(raw: &[u8], limits: &MailLimits) -> Result<Mail, MailError> {
         .as_text_list()
         .and_then(|list| list.first())
         .map(|id| header_text(id, "in-reply-to id", &mut warnings))
-        .or_else(|| message.in_reply_to().as_text().map(|id| header_text(id, "in-reply-to id", &mut warnings)));
+        .or_else(|| {
+            message.in_reply_to().as_text().map(|id| header_text(id, "in-reply-to id", &mut warnings))
+        });
 
     let count = message.attachment_count();
     if count > limits.max_attachments {
