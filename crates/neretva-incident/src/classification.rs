@@ -91,7 +91,16 @@ impl FromStr for RsitClass {
 
     /// Accepts RSIT and IntelMQ spellings, IntelMQ's legacy aliases, any case, spaces or
     /// underscores for hyphens; refuses IntelMQ's types outside RSIT.
+    ///
+    /// One alias differs from IntelMQ's: an incident of `ransomware` is RSIT's
+    /// `unauthorised-information-modification` ("includes ransomware encryption"), where IntelMQ
+    /// files a feed event of that name as an `infected-system` ([`RsitClass::from_event_type`]).
     fn from_str(input: &str) -> Result<RsitClass, UnknownClass> {
+        let input = if input.trim().eq_ignore_ascii_case("ransomware") {
+            "unauthorised-information-modification"
+        } else {
+            input
+        };
         taxonomy::canonical_type(input)
             .and_then(Self::from_canonical)
             .ok_or_else(|| UnknownClass { input: input.to_owned() })
@@ -133,6 +142,7 @@ mod tests {
         for class in RsitClass::all() {
             assert_eq!(class.slug().parse::<RsitClass>(), Ok(class));
             assert_eq!(class.intelmq_type().parse::<RsitClass>(), Ok(class));
+            assert_eq!(class.label().parse::<RsitClass>().ok().filter(|c| *c != class), None);
             assert_eq!(RsitClass::from_event_type(class.intelmq_type()), Some(class));
         }
     }
@@ -146,6 +156,11 @@ mod tests {
         assert_eq!("Botnet Drone".parse::<RsitClass>().map(RsitClass::slug), Ok("infected-system"));
         assert_eq!("DDoS".parse::<RsitClass>().map(RsitClass::taxonomy), Ok("availability"));
         assert_eq!(RsitClass::undetermined().slug(), "undetermined");
+        assert_eq!(
+            "Ransomware".parse::<RsitClass>().map(RsitClass::slug),
+            Ok("unauthorised-information-modification")
+        );
+        assert_eq!(RsitClass::from_event_type("ransomware").map(RsitClass::slug), Some("infected-system"));
     }
 
     #[test]

@@ -149,25 +149,25 @@ impl Default for DeadlineConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
     pub stage: StageKind,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub at: Timestamp,
 }
 
 /// A request for an intermediate report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntermediateRequest {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub requested_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub due_at: Timestamp,
 }
 
 /// The GDPR clock of a personal-data breach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GdprClock {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub aware_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub notified_at: Option<Timestamp>,
 }
 
@@ -175,16 +175,16 @@ pub struct GdprClock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlineInput {
     /// When the entity became aware of the significant incident.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub aware_at: Timestamp,
     /// Reports submitted so far, in any order.
     pub submissions: Vec<Submission>,
     /// The CSIRT's first feedback on the early warning.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub feedback_at: Option<Timestamp>,
     pub intermediate_requests: Vec<IntermediateRequest>,
     /// When handling of the incident ended (it was resolved), if it has.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub handling_ended_at: Option<Timestamp>,
     /// Trust service providers notify within 24 hours (Art. 23(4)(b)).
     pub trust_service_provider: bool,
@@ -299,9 +299,9 @@ impl fmt::Display for ObligationState {
 pub struct Obligation {
     pub kind: ObligationKind,
     pub owed_by: Party,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub due_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub met_at: Option<Timestamp>,
     pub state: ObligationState,
 }
@@ -384,7 +384,7 @@ pub fn obligations(input: &DeadlineInput, config: &DeadlineConfig, now: Timestam
 pub struct QueueKey {
     /// The state of the most urgent open obligation; `Met` when none is open.
     pub urgency: ObligationState,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub next_due: Option<Timestamp>,
 }
 
@@ -640,7 +640,7 @@ mod tests {
         done_input.submissions = vec![Submission { stage: StageKind::Final, at: aware - Duration::days(99) }];
         done_input.feedback_at = Some(aware);
         let done = obligations(&done_input, &config(), now);
-        let mut queue = vec![
+        let mut queue = [
             ("done", queue_key(&done)),
             ("fresh", queue_key(&fresh)),
             ("overdue", queue_key(&overdue)),

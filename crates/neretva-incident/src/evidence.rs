@@ -162,7 +162,7 @@ pub struct Evidence {
     pub description: Option<String>,
     pub source: EvidenceSource,
     pub added_by: Option<Uuid>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub added_at: Timestamp,
 }
 
@@ -292,7 +292,7 @@ pub struct CustodyEvent {
     pub action: CustodyAction,
     /// `None` for the system (e-mail intake).
     pub actor: Option<Uuid>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub at: Timestamp,
     /// For exports: to whom or where, and why.
     pub detail: Option<String>,

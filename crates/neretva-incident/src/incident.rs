@@ -97,7 +97,7 @@ pub struct IncidentDraft {
     #[serde(default)]
     pub cross_border: bool,
     /// When the affected entity became aware of it: the start of the NIS2 deadlines.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::utc::option")]
     pub aware_at: Option<Timestamp>,
 }
 
@@ -173,20 +173,20 @@ pub struct Incident {
     /// Whether it affects (or may affect) other countries: NIS2 Art. 23 and the summaries.
     pub cross_border: bool,
     pub source: IncidentSource,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub aware_at: Option<Timestamp>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub created_at: Timestamp,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub updated_at: Timestamp,
     /// When triage ended: the first move out of `triage` (to `in_progress`, `resolved` or `closed`).
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub triaged_at: Option<Timestamp>,
     /// The latest move to `resolved`; cleared when the incident is reopened.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub resolved_at: Option<Timestamp>,
     /// The latest move to `closed`; cleared when the incident is reopened.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub closed_at: Option<Timestamp>,
     /// The incident this one was merged into; it is then closed for good.
     pub merged_into: Option<Uuid>,
@@ -227,7 +227,7 @@ pub enum Change {
         cross_border: bool,
     },
     AwareAt {
-        #[serde(with = "time::serde::rfc3339")]
+        #[serde(with = "crate::utc")]
         aware_at: Timestamp,
     },
 }

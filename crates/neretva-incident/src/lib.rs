@@ -62,6 +62,52 @@ pub mod limits {
     pub const LIST_ITEM: usize = 500;
 }
 
+/// Serde for timestamps as RFC 3339, always in UTC: a time read with another offset is converted,
+/// so every stored instant is written the same way (`2025-01-14T06:40:00Z`).
+pub(crate) mod utc {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::UtcOffset;
+    use time::format_description::well_known::Rfc3339;
+
+    use crate::Timestamp;
+
+    pub(crate) fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = at.to_offset(UtcOffset::UTC).format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Timestamp::parse(&text, &Rfc3339)
+            .map(|at| at.to_offset(UtcOffset::UTC))
+            .map_err(|error| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time: {error}")))
+    }
+
+    pub(crate) mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use crate::Timestamp;
+
+        pub(crate) fn serialize<S: Serializer>(
+            at: &Option<Timestamp>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => super::serialize(at, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<Timestamp>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrapper(#[serde(with = "super")] Timestamp);
+            Ok(Option::<Wrapper>::deserialize(deserializer)?.map(|Wrapper(at)| at))
+        }
+    }
+}
+
 /// Collects validation errors.
 #[derive(Debug, Default)]
 pub(crate) struct Errors(pub(crate) Vec<FieldError>);

@@ -468,7 +468,7 @@ pub struct ObservableEntry {
     pub ioc: bool,
     pub note: Option<String>,
     pub added_by: Option<uuid::Uuid>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub added_at: crate::Timestamp,
 }
 
@@ -579,10 +579,8 @@ fn canonical_url(text: &str) -> Result<String, String> {
         out.push(':');
         out.push_str(port);
     }
-    if tail.is_empty() || tail.starts_with(['?', '#']) {
-        if matches!(scheme.as_str(), "http" | "https") {
-            out.push('/');
-        }
+    if (tail.is_empty() || tail.starts_with(['?', '#'])) && matches!(scheme.as_str(), "http" | "https") {
+        out.push('/');
     }
     out.push_str(tail);
     Ok(out)

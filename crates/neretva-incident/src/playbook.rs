@@ -152,12 +152,12 @@ pub struct Task {
     pub assignee: Option<Uuid>,
     /// The playbook template's key, for tasks made from one.
     pub template: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub due_at: Option<Timestamp>,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub created_at: Timestamp,
     /// When it was last done or skipped; cleared when reopened.
-    #[serde(with = "time::serde::rfc3339::option")]
+    #[serde(with = "crate::utc::option")]
     pub finished_at: Option<Timestamp>,
 }
 
@@ -170,7 +170,7 @@ pub struct TaskDraft {
     pub description: String,
     #[serde(default)]
     pub assignee: Option<Uuid>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::utc::option")]
     pub due_at: Option<Timestamp>,
 }
 

@@ -169,7 +169,7 @@ pub struct ProgressReport {
     #[serde(default)]
     pub ongoing_mitigations: Option<String>,
     /// When handling is expected to end.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::utc::option")]
     pub expected_end: Option<Timestamp>,
 }
 
@@ -223,7 +223,7 @@ pub struct Nis1Impact {
 #[serde(deny_unknown_fields)]
 pub struct PersonalDataBreach {
     /// When the controller became aware of the breach: the start of the 72 hours.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub aware_at: Timestamp,
     /// (a) the nature of the breach.
     pub nature: String,
@@ -254,9 +254,9 @@ pub struct IncidentReport {
     #[serde(default)]
     pub incident_id: Option<Uuid>,
     /// When the entity became aware of the incident.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub aware_at: Timestamp,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::utc::option")]
     pub occurred_at: Option<Timestamp>,
     #[serde(default)]
     pub classification: Option<RsitClass>,

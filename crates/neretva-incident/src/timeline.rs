@@ -17,7 +17,7 @@ use crate::{FieldError, Timestamp, limits};
 /// One entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::utc")]
     pub at: Timestamp,
     /// The user who did it; `None` for the system (intake, deadlines, merges by rule).
     pub actor: Option<Uuid>,
@@ -98,9 +98,9 @@ pub enum TimelineKind {
         cross_border: bool,
     },
     AwareAtChanged {
-        #[serde(with = "time::serde::rfc3339::option")]
+        #[serde(with = "crate::utc::option")]
         from: Option<Timestamp>,
-        #[serde(with = "time::serde::rfc3339")]
+        #[serde(with = "crate::utc")]
         to: Timestamp,
     },
     ObservableAdded {

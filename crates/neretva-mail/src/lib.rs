@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 
 use mail_parser::{Address, MessageParser, MessagePart, MimeHeaders, PartType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -67,7 +67,7 @@ pub const MAX_HEADER_CHARS: usize = 998;
 pub const MAX_FILENAME_CHARS: usize = 255;
 
 /// Why a message could not be taken in.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MailError {
     /// The raw message exceeds [`MailLimits::max_message_bytes`].
@@ -94,17 +94,17 @@ pub enum MailError {
 }
 
 /// A name and address from an address header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mailbox {
     /// The display name, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The address as written (`local@domain`), trimmed.
     pub address: String,
 }
 
 /// Where the body text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyFormat {
     /// One or more `text/plain` parts.
@@ -116,10 +116,10 @@ pub enum BodyFormat {
 }
 
 /// One attachment (or inline part that is not the body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     /// The file name from `Content-Disposition` or `Content-Type`, without any directory part.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filename: Option<String>,
     /// The lower-case media type, e.g. `application/pdf`; `message/rfc822` for attached messages.
     pub content_type: String,
@@ -128,18 +128,18 @@ pub struct Attachment {
     /// SHA-256 of the decoded bytes, lower-case hex.
     pub sha256: String,
     /// The decoded bytes. Not serialised: they belong in the evidence store, addressed by `sha256`.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub bytes: Vec<u8>,
 }
 
 /// A message taken in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
     pub from: Mailbox,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<Mailbox>,
     pub to: Vec<Mailbox>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cc: Vec<Mailbox>,
     /// The decoded subject; empty when the message has none.
     pub subject: String,
@@ -147,17 +147,17 @@ pub struct Mail {
     #[serde(with = "time::serde::rfc3339::option")]
     pub date: Option<OffsetDateTime>,
     /// The `Message-ID` without angle brackets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// The `In-Reply-To` message id, for threading follow-ups onto a report.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
     pub body_format: BodyFormat,
     /// The body text, lines ending in `\n`.
     pub body: String,
     pub attachments: Vec<Attachment>,
     /// Problems that did not stop the intake, lower-case sentences without a full stop.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
