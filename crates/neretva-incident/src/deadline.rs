@@ -277,6 +277,7 @@ pub enum ObligationState {
 }
 
 impl ObligationState {
+    /// Overdue, due soon or due.
     pub fn is_open(self) -> bool {
         matches!(self, ObligationState::Overdue | ObligationState::DueSoon | ObligationState::Due)
     }
@@ -650,5 +651,59 @@ mod tests {
         let order: Vec<&str> = queue.iter().map(|(name, _)| *name).collect();
         assert_eq!(order, ["overdue", "due_soon", "fresh", "done"]);
         assert_eq!(queue_key(&done), QueueKey { urgency: ObligationState::Met, next_due: None });
+    }
+
+    fn stage_strategy() -> impl proptest::strategy::Strategy<Value = StageKind> {
+        proptest::sample::select(vec![
+            StageKind::EarlyWarning,
+            StageKind::Notification,
+            StageKind::Intermediate,
+            StageKind::Final,
+            StageKind::Progress,
+        ])
+    }
+
+    proptest::proptest! {
+        /// Whatever was submitted when, the list is ordered, the statutory periods hold and each
+        /// state agrees with its times.
+        #[test]
+        fn obligations_are_consistent(
+            aware_minutes in 0i64..1_000_000,
+            submissions in proptest::collection::vec((stage_strategy(), 0i64..100_000), 0..6),
+            feedback in proptest::option::of(0i64..10_000),
+            ended in proptest::option::of(0i64..200_000),
+            now_minutes in 0i64..200_000,
+        ) {
+            let aware = datetime!(2024-01-01 0:00 UTC) + Duration::minutes(aware_minutes);
+            let mut input = DeadlineInput::aware_at(aware);
+            input.submissions = submissions.iter().map(|(stage, m)| Submission { stage: *stage, at: aware + Duration::minutes(*m) }).collect();
+            input.feedback_at = feedback.map(|m| aware + Duration::minutes(m));
+            input.handling_ended_at = ended.map(|m| aware + Duration::minutes(m));
+            let now = aware + Duration::minutes(now_minutes);
+            let config = config();
+            let list = obligations(&input, &config, now);
+            proptest::prop_assert!(list.windows(2).all(|pair| pair[0].due_at <= pair[1].due_at));
+            let find = |kind| list.iter().find(|o| o.kind == kind);
+            proptest::prop_assert_eq!(find(ObligationKind::EarlyWarning).map(|o| o.due_at), Some(aware + Duration::hours(24)));
+            proptest::prop_assert_eq!(find(ObligationKind::Notification).map(|o| o.due_at), Some(aware + Duration::hours(72)));
+            proptest::prop_assert!(find(ObligationKind::FinalReport).is_some() || find(ObligationKind::ProgressReport).is_some());
+            for o in &list {
+                let expected = match o.met_at {
+                    Some(met) if met <= o.due_at => ObligationState::Met,
+                    Some(_) => ObligationState::MetLate,
+                    None if now > o.due_at => ObligationState::Overdue,
+                    None if o.due_at - now <= Duration::minutes(i64::from(config.due_soon_minutes)) => ObligationState::DueSoon,
+                    None => ObligationState::Due,
+                };
+                proptest::prop_assert_eq!(o.state, expected, "{:?}", o.kind);
+                // A final report is never due less than 28 days after the notification's due time or submission.
+                if o.kind == ObligationKind::FinalReport {
+                    proptest::prop_assert!(o.due_at - aware >= Duration::days(28));
+                }
+            }
+            let key = queue_key(&list);
+            let overdue = list.iter().any(|o| o.state == ObligationState::Overdue);
+            proptest::prop_assert_eq!(key.urgency == ObligationState::Overdue, overdue);
+        }
     }
 }

@@ -27,6 +27,7 @@ impl Sha256 {
         Sha256(sha2::Sha256::digest(bytes).into())
     }
 
+    /// The 32 bytes of the digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -118,6 +119,7 @@ pub struct BoundedHasher {
 }
 
 impl BoundedHasher {
+    /// A hasher bounded by the item size limit.
     pub fn new(limits: &EvidenceLimits) -> BoundedHasher {
         BoundedHasher { hasher: sha2::Sha256::new(), size: 0, limit: limits.max_bytes }
     }
@@ -274,6 +276,7 @@ pub enum CustodyAction {
 }
 
 impl CustodyAction {
+    /// The stored spelling, e.g. `downloaded`.
     pub fn as_str(self) -> &'static str {
         match self {
             CustodyAction::Added => "added",

@@ -28,8 +28,10 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, lowest first.
     pub const ALL: [Severity; 4] = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
+    /// The stored spelling, e.g. `critical`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",

@@ -54,6 +54,7 @@ pub enum ObservableKind {
 }
 
 impl ObservableKind {
+    /// Every kind.
     pub const ALL: [ObservableKind; 13] = [
         ObservableKind::Ipv4,
         ObservableKind::Ipv6,
@@ -70,6 +71,7 @@ impl ObservableKind {
         ObservableKind::Cve,
     ];
 
+    /// The stored spelling, e.g. `sha256`.
     pub fn as_str(self) -> &'static str {
         match self {
             ObservableKind::Ipv4 => "ipv4",
@@ -398,6 +400,7 @@ impl Observable {
         Observable::parse(kind, text)
     }
 
+    /// The kind.
     pub fn kind(&self) -> ObservableKind {
         self.kind
     }

@@ -175,6 +175,7 @@ pub struct TaskDraft {
 }
 
 impl TaskDraft {
+    /// Checks every field.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Errors::default();
         errors.text("title", &self.title, limits::TITLE);

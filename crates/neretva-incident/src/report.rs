@@ -41,6 +41,7 @@ pub enum StageKind {
 }
 
 impl StageKind {
+    /// The stored spelling, e.g. `early_warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             StageKind::EarlyWarning => "early_warning",
@@ -185,6 +186,7 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Which stage this is.
     pub fn kind(&self) -> StageKind {
         match self {
             Stage::EarlyWarning(_) => StageKind::EarlyWarning,
@@ -430,6 +432,7 @@ impl Nis1Impact {
 }
 
 impl PersonalDataBreach {
+    /// Checks the section; `now` bounds `aware_at`.
     pub fn validate(&self, now: Timestamp) -> Vec<FieldError> {
         let mut errors = Errors::default();
         if self.aware_at > now {

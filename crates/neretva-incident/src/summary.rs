@@ -31,6 +31,7 @@ pub struct Quarter {
 }
 
 impl Quarter {
+    /// Quarter 1 to 4 of a year from 1 to 9998.
     pub fn new(year: i32, quarter: u8) -> Result<Quarter, FieldError> {
         if (1..=4).contains(&quarter) && (1..=9998).contains(&year) {
             Ok(Quarter { year, quarter })

@@ -29,6 +29,7 @@ pub struct TimelineEntry {
 }
 
 impl TimelineEntry {
+    /// An entry not copied from another incident.
     pub fn new(at: Timestamp, actor: Option<Uuid>, kind: TimelineKind) -> TimelineEntry {
         TimelineEntry { at, actor, kind, merged_from: None }
     }
