@@ -475,6 +475,30 @@ pub struct ObservableEntry {
     pub added_at: crate::Timestamp,
 }
 
+impl ObservableEntry {
+    /// An observable added to an incident, with its timeline entry; the note is checked.
+    pub fn new(
+        observable: Observable,
+        ioc: bool,
+        note: Option<String>,
+        actor: Option<uuid::Uuid>,
+        now: crate::Timestamp,
+    ) -> Result<(ObservableEntry, crate::timeline::TimelineEntry), FieldError> {
+        if let Some(note) = &note {
+            neretva_model::check_optional_text("note", note, crate::limits::SHORT_TEXT)?;
+        }
+        let entry = crate::timeline::TimelineEntry::new(
+            now,
+            actor,
+            crate::timeline::TimelineKind::ObservableAdded {
+                observable_kind: observable.kind,
+                value: observable.value.clone(),
+            },
+        );
+        Ok((ObservableEntry { observable, ioc, note, added_by: actor, added_at: now }, entry))
+    }
+}
+
 /// The observables in a feed event: its addresses, names, URLs, accounts that are e-mail
 /// addresses and malware hashes, each once.
 pub fn from_event(event: &Event) -> Vec<Observable> {
@@ -824,6 +848,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn entries_record_their_addition() {
+        let now = time::macros::datetime!(2025-02-03 10:00 UTC);
+        let observable = Observable::parse(ObservableKind::Ipv4, "203.0.113.7").unwrap();
+        let (entry, timeline) = ObservableEntry::new(observable.clone(), true, None, None, now).unwrap();
+        assert!(entry.ioc);
+        assert_eq!(
+            timeline.kind,
+            crate::timeline::TimelineKind::ObservableAdded {
+                observable_kind: ObservableKind::Ipv4,
+                value: "203.0.113.7".into()
+            }
+        );
+        let long = Some("x".repeat(crate::limits::SHORT_TEXT + 1));
+        assert_eq!(ObservableEntry::new(observable, false, long, None, now).unwrap_err().field, "note");
     }
 
     #[test]
