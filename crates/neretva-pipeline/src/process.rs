@@ -20,7 +20,7 @@ use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
 
 /// Events are processed and stored in batches of this size.
-const BATCH: usize = 10_000;
+const BATCH: usize = 4_096;
 
 /// What can stop a report as a whole (a bad record never does).
 #[derive(Debug, thiserror::Error)]
