@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use neretva_event::{Event, Report};
+use neretva_event::{Event, FieldId, Report, Value};
 use neretva_feeds::{FeedParser, ParseError};
 use neretva_model::lookup::ConstituencyIndex;
 use neretva_model::{Timestamp, Uuid};
@@ -245,7 +245,7 @@ impl Pipeline {
                         let mut event = parsed_event.event;
                         // The raw line is stored in its own column; IntelMQ's `raw` field is
                         // only rebuilt for printed events.
-                        let raw_field = event.remove("raw");
+                        let raw_field = event.remove_id(FieldId::RAW);
                         event.classify();
                         if let Some(asn) = &self.asn {
                             enrich(asn, &mut event);
@@ -436,7 +436,7 @@ struct Item {
     event: Event,
     raw: String,
     /// The event's IntelMQ `raw` field, kept for printing when asked.
-    raw_field: Option<neretva_event::Value>,
+    raw_field: Option<Value>,
     orgs: Vec<Uuid>,
 }
 
@@ -497,24 +497,25 @@ fn new_event(
     orgs: &[Uuid],
     now: Timestamp,
 ) -> NewEvent {
-    let time = |name: &str| event.get(name).and_then(|value| value.as_time());
+    let time = |id: FieldId| event.get_id(id).and_then(|value| value.as_time());
+    let text = |id: FieldId| event.get_id(id).and_then(Value::as_str).map(str::to_owned);
     NewEvent {
         id,
         report_id,
         feed: feed.to_owned(),
         line,
         raw: raw.to_owned(),
-        time_observation: time("time.observation").unwrap_or(now),
-        time_source: time("time.source"),
-        taxonomy: event.get_str("classification.taxonomy").map(str::to_owned),
-        classification_type: event.get_str("classification.type").map(str::to_owned),
-        source_ip: event.get("source.ip").and_then(|value| value.as_ip()),
+        time_observation: time(FieldId::TIME_OBSERVATION).unwrap_or(now),
+        time_source: time(FieldId::TIME_SOURCE),
+        taxonomy: text(FieldId::CLASSIFICATION_TAXONOMY),
+        classification_type: text(FieldId::CLASSIFICATION_TYPE),
+        source_ip: event.get_id(FieldId::SOURCE_IP).and_then(Value::as_ip),
         source_asn: event
-            .get("source.asn")
-            .and_then(|value| value.as_int())
+            .get_id(FieldId::SOURCE_ASN)
+            .and_then(Value::as_int)
             .and_then(|asn| u32::try_from(asn).ok()),
-        source_fqdn: event.get_str("source.fqdn").map(str::to_owned),
-        destination_ip: event.get("destination.ip").and_then(|value| value.as_ip()),
+        source_fqdn: text(FieldId::SOURCE_FQDN),
+        destination_ip: event.get_id(FieldId::DESTINATION_IP).and_then(Value::as_ip),
         org_ids: orgs.to_vec(),
         json: neretva_event::intelmq_json::to_line(event),
     }

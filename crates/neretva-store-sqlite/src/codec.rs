@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::str::FromStr;
 
 pub(crate) use neretva_store::encode::{
-    check_text, fold, ip_key, ip_range, now, to_i64, truncate, without_nul,
+    IpRange, check_text, fold, ip_key, ip_range, now, to_i64, truncate, without_nul,
 };
 
 use neretva_model::{Timestamp, Uuid};

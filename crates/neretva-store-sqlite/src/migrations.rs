@@ -16,6 +16,7 @@ pub(crate) struct Migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "foundation", sql: include_str!("../migrations/0001_foundation.sql") },
     Migration { version: 2, name: "feeds", sql: include_str!("../migrations/0002_feeds.sql") },
+    Migration { version: 3, name: "event_search", sql: include_str!("../migrations/0003_event_search.sql") },
 ];
 
 /// The newest migration this binary knows.
