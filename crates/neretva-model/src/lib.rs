@@ -8,6 +8,7 @@
 //! - [`audit`]: the hash chain of the audit log.
 //! - [`registry_io`]: bulk import and export of the constituency as CSV and JSON.
 //! - [`openpgp`]: validation of contacts' OpenPGP public keys.
+//! - [`csv_text`]: CSV lines for exports, guarded against spreadsheet formulas where people read them.
 //!
 //! **Architecture Invariant:** this crate does no IO and uses no async runtime.
 //! Everything here is a pure function of its inputs, the clock included.
@@ -16,6 +17,7 @@ pub mod access;
 pub mod asset;
 pub mod audit;
 pub mod contact;
+pub mod csv_text;
 pub mod lookup;
 pub mod openpgp;
 pub mod org;

@@ -137,7 +137,7 @@ impl Pipeline {
         names
     }
 
-    /// A pipeline for one ad-hoc feed read by `parser` (for `neretva ingest --parser`).
+    /// Whether a feed of that name is configured.
     pub fn has_feed(&self, name: &str) -> bool {
         self.feeds.contains_key(name)
     }

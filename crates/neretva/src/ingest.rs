@@ -169,7 +169,7 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
 
 fn add(summary: &mut Summary, file: &Path, outcome: Outcome, registry: &RegistrySnapshot) {
     summary.files += 1;
-    summary.already(outcome.already_stored);
+    summary.reports_already_stored += u64::from(outcome.already_stored);
     summary.records += outcome.counts.records;
     summary.events += outcome.counts.events;
     summary.duplicates += outcome.counts.duplicates;
@@ -192,14 +192,6 @@ fn add(summary: &mut Summary, file: &Path, outcome: Outcome, registry: &Registry
     }
     if let Some(report) = outcome.report {
         summary.reports.push(report.id.to_string());
-    }
-}
-
-impl Summary {
-    fn already(&mut self, stored: bool) {
-        if stored {
-            self.reports_already_stored += 1;
-        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use neretva_event::Event;
+use neretva_model::csv_text::{CsvStyle, csv_line};
 
 use crate::config::SinkConfig;
 
@@ -144,7 +145,7 @@ impl FileSink {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let mut writer = BufWriter::new(file);
         if let (true, FileKind::Csv(fields)) = (fresh, &kind) {
-            writer.write_all(csv_line(fields.iter().map(String::as_str)).as_bytes())?;
+            writer.write_all(csv_line(fields, CsvStyle::Data).as_bytes())?;
         }
         Ok(FileSink { kind, writer: Mutex::new(writer) })
     }
@@ -166,30 +167,11 @@ impl FileSink {
                         .iter()
                         .map(|f| event.get(f).map(ToString::to_string).unwrap_or_default())
                         .collect();
-                    csv_line(values.iter().map(String::as_str))
+                    csv_line(values, CsvStyle::Data)
                 }
             };
             writer.write_all(line.as_bytes())?;
         }
         writer.flush()
     }
-}
-
-/// One CSV line with RFC 4180 quoting, ending in CRLF-free `\n`.
-pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
-    let mut line = String::new();
-    for (index, cell) in cells.enumerate() {
-        if index > 0 {
-            line.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
-    }
-    line.push('\n');
-    line
 }

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use neretva_model::Uuid;
 use neretva_model::access::{Principal, Visibility, may_see};
+use neretva_model::csv_text::{CsvStyle, csv_line};
 use neretva_model::tlp::Tlp;
 use neretva_store::feeds::{EventQuery, ReportInfo, ReportQuery, StoredEvent};
 use serde::{Deserialize, Serialize};
@@ -93,17 +94,19 @@ fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
     )
 }
 
-/// Whether the principal may see one stored event: routed to an organisation it may see,
-/// within the event's TLP (`TLP:AMBER+STRICT` when the feed set none).
-pub(crate) fn may_see_event(
+/// The TLP of an event's IntelMQ object, `TLP:AMBER+STRICT` when it has none.
+fn event_tlp(json: &serde_json::Value) -> Tlp {
+    json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()).unwrap_or(Tlp::AmberStrict)
+}
+
+/// Whether the principal may see one stored event of TLP `tlp`: routed to an organisation it may
+/// see, within that TLP; CERT staff see every event below RED.
+fn may_see_labelled(
     registry: &RegistrySnapshot,
     principal: &Principal,
     stored: &StoredEvent,
+    tlp: Tlp,
 ) -> bool {
-    let tlp = serde_json::from_str::<serde_json::Value>(&stored.event.json)
-        .ok()
-        .and_then(|json| json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()))
-        .unwrap_or(Tlp::AmberStrict);
     if let Principal::User(user) = principal
         && user.is_operator_staff()
         && tlp != Tlp::Red
@@ -176,7 +179,13 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
     })
 }
 
-fn dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> EventDto {
+/// The event as the principal may see it, or `None` when it may not (its IntelMQ object is
+/// parsed once, for its TLP and for the answer).
+fn visible_dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> Option<EventDto> {
+    let event = serde_json::from_str::<serde_json::Value>(&stored.event.json).unwrap_or_default();
+    if !may_see_labelled(registry, principal, &stored, event_tlp(&event)) {
+        return None;
+    }
     let organisations = stored
         .event
         .org_ids
@@ -184,16 +193,16 @@ fn dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) 
         .filter(|org| registry.may_see_org(principal, **org))
         .filter_map(|org| registry.orgs.get(org).map(|o| o.fields.short_name.clone()))
         .collect();
-    EventDto {
+    Some(EventDto {
         id: stored.event.id,
         report_id: stored.event.report_id,
         feed: stored.event.feed,
         line: stored.event.line,
         organisations,
-        event: serde_json::from_str(&stored.event.json).unwrap_or(serde_json::Value::Null),
+        event,
         raw: stored.event.raw,
         stored_at: rfc3339(stored.stored_at),
-    }
+    })
 }
 
 /// Searches events. A constituent sees only events routed to its own organisation (and to the
@@ -213,11 +222,8 @@ pub async fn list(
     let principal = auth.principal();
     let found = state.store().query_events(&query).await?;
     let next_cursor = (found.len() == limit).then(|| found.last().map(|e| e.event.id.to_string())).flatten();
-    let items: Vec<EventDto> = found
-        .into_iter()
-        .filter(|stored| may_see_event(&registry, &principal, stored))
-        .map(|stored| dto(stored, &registry, &principal))
-        .collect();
+    let items: Vec<EventDto> =
+        found.into_iter().filter_map(|stored| visible_dto(stored, &registry, &principal)).collect();
     match filter.format.as_deref() {
         None | Some("json") => Ok(Json(EventPage { items, next_cursor }).into_response()),
         Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
@@ -255,7 +261,7 @@ const CSV_FIELDS: &[&str] = &[
 fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
     let mut text = String::new();
     let header: Vec<&str> = ["id", "organisations"].into_iter().chain(CSV_FIELDS.iter().copied()).collect();
-    text.push_str(&csv_row(header.iter().map(|h| (*h).to_owned())));
+    text.push_str(&csv_line(&header, CsvStyle::Spreadsheet));
     for item in items {
         let mut row = vec![item.id.to_string(), item.organisations.join(";")];
         for field in CSV_FIELDS {
@@ -265,33 +271,13 @@ fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
                 Some(other) => other.to_string(),
             });
         }
-        text.push_str(&csv_row(row.into_iter()));
+        text.push_str(&csv_line(&row, CsvStyle::Spreadsheet));
     }
     let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
     if let Some(cursor) = next_cursor.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
         response.headers_mut().insert("x-next-cursor", cursor);
     }
     response
-}
-
-fn csv_row(cells: impl Iterator<Item = String>) -> String {
-    let mut line = String::new();
-    for (index, cell) in cells.enumerate() {
-        if index > 0 {
-            line.push(',');
-        }
-        // Cells that a spreadsheet would run as formulas are prefixed with an apostrophe.
-        let cell = if cell.starts_with(['=', '+', '-', '@']) { format!("'{cell}") } else { cell };
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(&cell);
-        }
-    }
-    line.push_str("\r\n");
-    line
 }
 
 /// Shows one event.
@@ -306,13 +292,11 @@ pub async fn get(
     let id = parse_id("id", &id)?;
     let registry = state.registry();
     let principal = auth.principal();
-    let stored = state
-        .store()
-        .get_event(id)
-        .await?
-        .filter(|stored| may_see_event(&registry, &principal, stored))
-        .ok_or_else(|| ApiError::not_found("event"))?;
-    Ok(Json(dto(stored, &registry, &principal)))
+    let stored = state.store().get_event(id).await?;
+    stored
+        .and_then(|stored| visible_dto(stored, &registry, &principal))
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("event"))
 }
 
 /// A stored report.
