@@ -376,6 +376,16 @@ pub async fn feed_events(store: &dyn Store) {
         let by_org = EventQuery { org_ids: Some(orgs.clone()), ..q() };
         assert_eq!(query(store, by_org).await, expected, "organisations {orgs:?}");
     }
+    // Pages of several organisations' events (event 6 concerns both), newest first.
+    let org_page = |before: Option<u64>| EventQuery {
+        org_ids: Some(vec![org(3), org(1)]),
+        before: before.map(|n| ordered_id(1_000 + n)),
+        limit: 2,
+        ..q()
+    };
+    assert_eq!(query(store, org_page(None)).await, [6, 4]);
+    assert_eq!(query(store, org_page(Some(4))).await, [2, 1]);
+    assert_eq!(query(store, org_page(Some(1))).await, Vec::<u64>::new());
     for (network, expected) in [
         ("192.0.2.0/24", vec![6, 3, 2, 1]),
         ("192.0.2.10", vec![1]),
