@@ -7,6 +7,7 @@
 #   DATABASE_URL=postgres://user:pw@host/db bench/events_query.sh   PostgreSQL instead of SQLite
 #   REQUESTS=200 WARMUP=20 (per scenario)
 #   MAX_SECONDS=120                 a slow scenario stops after 120 s once it has 20 samples (default: no limit)
+#   ONLY=constituent                only the scenarios whose name contains this text
 # The first run with a given N loads the events through the Store trait (progress and load rate on
 # standard error; about 1.7 kB of disk per event in SQLite); later runs reuse the database
 # (events-N.sqlite), and an interrupted load resumes. The table goes to standard output.
@@ -42,4 +43,5 @@ fi
   echo "build: $(rustc -V), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes')"
 } >&2
 
-exec "$BIN" "${STORE[@]}" --events "$N" --requests "$REQUESTS" --warmup "$WARMUP" --max-seconds "$MAX_SECONDS"
+exec "$BIN" "${STORE[@]}" --events "$N" --requests "$REQUESTS" --warmup "$WARMUP" --max-seconds "$MAX_SECONDS" \
+  ${ONLY:+--only "$ONLY"}

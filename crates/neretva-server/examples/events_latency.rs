@@ -81,6 +81,8 @@ struct Options {
     /// `MIN_SAMPLES` samples (and its warm-up after a tenth of it, once it has one).
     max_seconds: f64,
     load_only: bool,
+    /// Only the scenarios whose name contains this text.
+    only: Option<String>,
 }
 
 /// The fewest samples a scenario takes under `--max-seconds`.
@@ -89,7 +91,7 @@ const MIN_SAMPLES: usize = 20;
 fn usage() -> ! {
     eprintln!(
         "usage: events_latency [--sqlite PATH | --database-url URL] [--events N] [--requests N] \
-         [--warmup N] [--max-seconds S] [--load-only]\n\
+         [--warmup N] [--max-seconds S] [--load-only] [--only TEXT]\n\
          defaults: --sqlite /tmp/neretva-events-bench/events.sqlite --events 10000000 \
          --requests 200 --warmup 20 --max-seconds 0 (no limit)"
     );
@@ -105,6 +107,7 @@ fn options() -> Options {
         warmup: 20,
         max_seconds: 0.0,
         load_only: false,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -119,6 +122,7 @@ fn options() -> Options {
             "--warmup" => options.warmup = number(value()) as usize,
             "--max-seconds" => options.max_seconds = value().parse().unwrap_or_else(|_| usage()),
             "--load-only" => options.load_only = true,
+            "--only" => options.only = Some(value()),
             _ => usage(),
         }
     }
@@ -1207,7 +1211,9 @@ async fn main() -> Result<()> {
     );
     let _ = writeln!(out, "| scenario | p50 ms | p95 ms | max ms | events returned | requests | request |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
-    for scenario in scenarios(&plan) {
+    let chosen =
+        |scenario: &Scenario| options.only.as_ref().is_none_or(|only| scenario.name.contains(only.as_str()));
+    for scenario in scenarios(&plan).into_iter().filter(chosen) {
         let token = &tokens[scenario.user];
         let budget = (options.max_seconds > 0.0).then(|| Duration::from_secs_f64(options.max_seconds));
         let started = Instant::now();
