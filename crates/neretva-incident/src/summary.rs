@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use neretva_model::csv_text::spreadsheet_safe;
 use neretva_model::org::SECTORS;
+use neretva_model::text::{html_escape, spreadsheet_safe};
 use serde::{Deserialize, Serialize};
 use time::PrimitiveDateTime;
 
@@ -242,22 +242,6 @@ fn rfc3339(at: Timestamp) -> String {
     at.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// Text for HTML content and attribute values.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 impl QuarterlySummary {

@@ -8,7 +8,8 @@
 //! - [`audit`]: the hash chain of the audit log.
 //! - [`registry_io`]: bulk import and export of the constituency as CSV and JSON.
 //! - [`openpgp`]: validation of contacts' OpenPGP public keys.
-//! - [`csv_text`]: CSV lines for exports, guarded against spreadsheet formulas where people read them.
+//! - [`text`]: text for exports: CSV lines (guarded against spreadsheet formulas where people
+//!   read them) and HTML escaping.
 //!
 //! **Architecture Invariant:** this crate does no IO and uses no async runtime.
 //! Everything here is a pure function of its inputs, the clock included.
@@ -17,11 +18,11 @@ pub mod access;
 pub mod asset;
 pub mod audit;
 pub mod contact;
-pub mod csv_text;
 pub mod lookup;
 pub mod openpgp;
 pub mod org;
 pub mod registry_io;
+pub mod text;
 pub mod tlp;
 pub mod user;
 

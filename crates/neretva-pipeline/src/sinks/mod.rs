@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use neretva_event::Event;
-use neretva_model::csv_text::{CsvStyle, csv_line};
+use neretva_model::text::{CsvStyle, csv_line};
 
 use crate::config::SinkConfig;
 

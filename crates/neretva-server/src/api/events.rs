@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use neretva_model::Uuid;
 use neretva_model::access::{Principal, Visibility, may_see};
-use neretva_model::csv_text::{CsvStyle, csv_line};
+use neretva_model::text::{CsvStyle, csv_line};
 use neretva_model::tlp::Tlp;
 use neretva_store::feeds::{EventQuery, ReportInfo, ReportQuery, StoredEvent};
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
-//! CSV lines for exports: RFC 4180 quoting, and for files people open in spreadsheets, cells
-//! that a spreadsheet would run as formulas made inert.
+//! Text for exports: CSV lines (RFC 4180 quoting; for files people open in spreadsheets, cells
+//! that a spreadsheet would run as formulas made inert) and HTML escaping.
 
 use std::borrow::Cow;
 
@@ -49,6 +49,22 @@ pub fn csv_line<S: AsRef<str>>(cells: impl IntoIterator<Item = S>, style: CsvSty
     line
 }
 
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +82,13 @@ mod tests {
         );
         assert_eq!(spreadsheet_safe("\tx"), "'\tx");
         assert_eq!(spreadsheet_safe("energy"), "energy");
+    }
+
+    #[test]
+    fn html_escapes_markup_and_quotes() {
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }
