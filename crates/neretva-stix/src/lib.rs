@@ -1,0 +1,5 @@
+//! STIX 2.1 for Neretva: the patterning language (parser, validator, inspector, matcher).
+//!
+//! The crate is pure: no IO, no async runtime, no clock (times are arguments).
+
+pub mod pattern;

@@ -1,0 +1,6 @@
+//! Integration tests of neretva-stix, one binary with a module per area.
+
+#![allow(clippy::unwrap_used)]
+
+mod pattern_conformance;
+mod pattern_syntax;
