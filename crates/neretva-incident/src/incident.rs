@@ -412,6 +412,7 @@ impl Incident {
             recipient_orgs: &self.affected_orgs,
             recipient_users: self.assignee.as_slice(),
             sharing_group: None,
+            sectors: &[],
         }
     }
 }
@@ -511,6 +512,7 @@ mod tests {
                 org_ancestors: vec![],
                 operator: false,
                 scope: Scope::Admin,
+                sectors: Vec::new(),
             })
         };
         let ancestors = [];

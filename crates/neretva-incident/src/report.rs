@@ -245,6 +245,10 @@ pub struct PersonalDataBreach {
     /// Art. 33(1): reasons for notifying after 72 hours.
     #[serde(default)]
     pub delay_reasons: Option<String>,
+    /// When the controller notified the data protection authority, once it has: meets the
+    /// Art. 33(1) obligation in the deadlines.
+    #[serde(default, with = "crate::utc::option")]
+    pub notified_at: Option<Timestamp>,
 }
 
 /// A report as a constituent submits it.
@@ -451,6 +455,13 @@ impl PersonalDataBreach {
         errors.text("likely_consequences", &self.likely_consequences, limits::TEXT);
         errors.text("measures", &self.measures, limits::TEXT);
         errors.optional("delay_reasons", self.delay_reasons.as_deref(), limits::SHORT_TEXT);
+        if let Some(notified_at) = self.notified_at {
+            if notified_at > now {
+                errors.push("notified_at", "is in the future");
+            } else if notified_at < self.aware_at {
+                errors.push("notified_at", "is before aware_at");
+            }
+        }
         errors.into_vec()
     }
 }

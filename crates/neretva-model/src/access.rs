@@ -13,7 +13,13 @@
 //!
 //! The *audience* of an object is its owning organisation, the organisations it was addressed to,
 //! and the organisations above the owner (a CERT sees what its constituents own), plus the staff
-//! of the CERT operating the instance (admins, analysts and auditors of the operator organisation).
+//! of the CERT operating the instance (admins, analysts and auditors of the operator organisation),
+//! plus the competent authorities (role `authority`) supervising one of the object's sectors. An
+//! object names sectors only when a regulator is entitled to it (incident reports and incidents);
+//! registry records and feed events name none, so authorities are never in their audience.
+//!
+//! PAP (what may be done with information) governs taking it out of the platform: see
+//! [`may_export`].
 
 use uuid::Uuid;
 
@@ -40,12 +46,19 @@ pub struct UserPrincipal {
     pub operator: bool,
     /// The scope of the credential used; sessions carry `Scope::Admin`, limited by the role.
     pub scope: Scope,
+    /// The NIS2 sectors a competent authority supervises; empty for every other role.
+    pub sectors: Vec<String>,
 }
 
 impl UserPrincipal {
     /// Staff of the CERT that operates the instance.
     pub fn is_operator_staff(&self) -> bool {
         self.operator && self.role.is_staff()
+    }
+
+    /// Whether the principal is a competent authority supervising one of `sectors`.
+    pub fn supervises(&self, sectors: &[&str]) -> bool {
+        self.role == Role::Authority && sectors.iter().any(|sector| self.sectors.iter().any(|s| s == sector))
     }
 
     /// Whether the principal belongs to `org` or to one of its clients.
@@ -68,6 +81,9 @@ pub struct Visibility<'a> {
     pub recipient_users: &'a [Uuid],
     /// Members of the sharing group the object is restricted to, if any.
     pub sharing_group: Option<&'a [Uuid]>,
+    /// The NIS2 sectors the object concerns, when competent authorities supervising them are in
+    /// its audience; empty otherwise.
+    pub sectors: &'a [&'a str],
 }
 
 impl<'a> Visibility<'a> {
@@ -80,6 +96,7 @@ impl<'a> Visibility<'a> {
             recipient_orgs: &[],
             recipient_users: &[],
             sharing_group: None,
+            sectors: &[],
         }
     }
 }
@@ -97,7 +114,8 @@ pub fn may_see(principal: &Principal, visibility: &Visibility<'_>) -> bool {
         || visibility.recipient_users.contains(&user.user_id)
         || visibility.owner_org.is_some_and(|owner| owner == user.org_id)
         || visibility.owner_ancestors.contains(&user.org_id)
-        || visibility.recipient_orgs.contains(&user.org_id);
+        || visibility.recipient_orgs.contains(&user.org_id)
+        || user.supervises(visibility.sectors);
     match visibility.tlp {
         Tlp::Clear => true,
         Tlp::Green => match visibility.sharing_group {
@@ -119,6 +137,18 @@ pub fn may_write(principal: &Principal) -> bool {
     match principal {
         Principal::Anonymous => false,
         Principal::User(user) => user.role.may_write() && user.scope >= Scope::Write,
+    }
+}
+
+/// Whether the principal may take information labelled `pap` out of the platform (exports,
+/// downloads, indicator lists), once it may see it. PAP:CLEAR and PAP:GREEN allow active use,
+/// so everyone who may see the information may export it; PAP:AMBER (passive cross-checks) and
+/// PAP:RED (non-detectable use only) keep it inside the platform for everyone but the operator's
+/// staff, who set the label and stay bound by it.
+pub fn may_export(principal: &Principal, pap: crate::tlp::Pap) -> bool {
+    match principal {
+        Principal::Anonymous => pap == crate::tlp::Pap::Clear,
+        Principal::User(user) => user.is_operator_staff() || pap <= crate::tlp::Pap::Green,
     }
 }
 
@@ -157,6 +187,20 @@ mod tests {
             org_ancestors: ancestors.iter().copied().map(id).collect(),
             operator,
             scope: Scope::Admin,
+            sectors: Vec::new(),
+        })
+    }
+
+    fn authority(org: u128, sectors: &[&str]) -> Principal {
+        Principal::User(UserPrincipal {
+            user_id: id(2000 + org),
+            username: format!("authority{org}"),
+            org_id: id(org),
+            role: Role::Authority,
+            org_ancestors: Vec::new(),
+            operator: false,
+            scope: Scope::Admin,
+            sectors: sectors.iter().map(|s| (*s).to_owned()).collect(),
         })
     }
 
@@ -217,6 +261,41 @@ mod tests {
         assert!(may_administer(&user(1, &[], Role::Admin, true)));
     }
 
+    #[test]
+    fn authorities_see_their_sectors_up_to_amber_strict_and_never_write() {
+        let energy = authority(9, &["energy"]);
+        let health = authority(9, &["health"]);
+        let sectors = ["energy"];
+        for tlp in Tlp::ALL {
+            let object = Visibility { sectors: &sectors, ..Visibility::owned(id(2), &[], tlp) };
+            assert_eq!(may_see(&energy, &object), tlp != Tlp::Red, "{tlp}");
+            assert_eq!(may_see(&health, &object), tlp <= Tlp::Green, "{tlp}");
+            // Objects that name no sector (registry records, events) are not the authority's.
+            let unlabelled = Visibility::owned(id(2), &[], tlp);
+            assert_eq!(may_see(&energy, &unlabelled), tlp <= Tlp::Green, "{tlp}");
+        }
+        assert!(!may_write(&energy));
+        assert!(!may_administer(&energy));
+        assert!(!may_read_audit(&energy));
+        // A sector list on another role grants nothing.
+        let Principal::User(mut analyst) = user(3, &[], Role::Constituent, false) else { unreachable!() };
+        analyst.sectors = vec!["energy".into()];
+        let object = Visibility { sectors: &sectors, ..Visibility::owned(id(2), &[], Tlp::AmberStrict) };
+        assert!(!may_see(&Principal::User(analyst), &object));
+    }
+
+    #[test]
+    fn pap_limits_exports_to_staff_above_green() {
+        use crate::tlp::Pap;
+        let staff = user(1, &[], Role::Analyst, true);
+        let owner = user(2, &[1], Role::Constituent, false);
+        for pap in [Pap::Clear, Pap::Green, Pap::Amber, Pap::Red] {
+            assert!(may_export(&staff, pap));
+            assert_eq!(may_export(&owner, pap), pap <= Pap::Green);
+            assert_eq!(may_export(&Principal::Anonymous, pap), pap == Pap::Clear);
+        }
+    }
+
     fn tlp_strategy() -> impl Strategy<Value = Tlp> {
         prop::sample::select(Tlp::ALL.to_vec())
     }
@@ -273,6 +352,34 @@ mod tests {
             prop_assert_eq!(may_see(&principal, &object), allowed);
             let red = Visibility::owned(id(owner), &[], Tlp::Red);
             prop_assert!(!may_see(&principal, &red), "RED without recipients is seen by nobody");
+        }
+
+        /// An authority is in the audience exactly of the objects naming one of its sectors, and
+        /// adding sectors to an object never hides it from anyone.
+        #[test]
+        fn sectors_only_ever_add_authorities(
+            principal in principal_strategy(),
+            tlp in tlp_strategy(),
+            owner in 0u128..6,
+            sector_picks in prop::collection::vec(0usize..3, 0..3),
+            supervised in prop::collection::vec(0usize..3, 0..3),
+        ) {
+            const NAMES: [&str; 3] = ["energy", "health", "banking"];
+            let sectors: Vec<&str> = sector_picks.iter().map(|i| NAMES[*i]).collect();
+            let plain = Visibility::owned(id(owner), &[], tlp);
+            let labelled = Visibility { sectors: &sectors, ..plain };
+            if may_see(&principal, &plain) {
+                prop_assert!(may_see(&principal, &labelled));
+            }
+            let supervised: Vec<&str> = supervised.iter().map(|i| NAMES[*i]).collect();
+            let regulator = authority(7, &supervised);
+            let overlap = sectors.iter().any(|s| supervised.contains(s));
+            let expected = match tlp {
+                Tlp::Clear | Tlp::Green => true,
+                Tlp::Amber | Tlp::AmberStrict => overlap,
+                Tlp::Red => false,
+            };
+            prop_assert_eq!(may_see(&regulator, &labelled), expected);
         }
 
         #[test]

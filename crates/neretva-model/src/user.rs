@@ -23,11 +23,14 @@ pub enum Role {
     Community,
     /// Read-only access for oversight, including the audit log.
     Auditor,
+    /// A competent authority (NIS2 Art. 8): reads, and never changes, the incident reports and
+    /// incidents of the sectors assigned to it ([`User::sectors`]).
+    Authority,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Admin, Role::Analyst, Role::Constituent, Role::Community, Role::Auditor];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::Analyst, Role::Constituent, Role::Community, Role::Auditor, Role::Authority];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,6 +39,7 @@ impl Role {
             Role::Constituent => "constituent",
             Role::Community => "community",
             Role::Auditor => "auditor",
+            Role::Authority => "authority",
         }
     }
 
@@ -46,7 +50,7 @@ impl Role {
 
     /// Whether the role may change anything at all.
     pub fn may_write(self) -> bool {
-        !matches!(self, Role::Auditor)
+        !matches!(self, Role::Auditor | Role::Authority)
     }
 }
 
@@ -62,7 +66,7 @@ impl FromStr for Role {
         Role::ALL.into_iter().find(|role| role.as_str() == input.trim()).ok_or_else(|| {
             FieldError::new(
                 "role",
-                format!("unknown role {input:?}; expected admin, analyst, constituent, community or auditor"),
+                format!("unknown role {input:?}; expected admin, analyst, constituent, community, auditor or authority"),
             )
         })
     }
@@ -117,6 +121,9 @@ pub struct User {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub role: Role,
+    /// The NIS2 sectors (slugs of `org::SECTORS`) a competent authority supervises; empty for
+    /// every other role.
+    pub sectors: Vec<String>,
     pub language: Option<Language>,
     pub disabled: bool,
     /// Consecutive failed logins since the last success.
@@ -127,6 +134,33 @@ pub struct User {
     pub last_login_at: Option<Timestamp>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: Timestamp,
+}
+
+/// The most sectors one user may supervise: every sector of NIS2 Annexes I and II.
+pub const MAX_SECTORS: usize = 32;
+
+/// A user's supervised sectors: only a competent authority has them; each must be a sector slug
+/// of NIS2 Annexes I or II, listed once.
+pub fn check_sectors(role: Role, sectors: &[String]) -> Result<(), FieldError> {
+    if role != Role::Authority && !sectors.is_empty() {
+        return Err(FieldError::new("sectors", "only a competent authority (role authority) has sectors"));
+    }
+    if sectors.len() > MAX_SECTORS {
+        return Err(FieldError::new("sectors", format!("more than {MAX_SECTORS} sectors")));
+    }
+    for (index, sector) in sectors.iter().enumerate() {
+        if crate::org::sector(sector).is_none() {
+            let known: Vec<&str> = crate::org::SECTORS.iter().map(|s| s.slug).collect();
+            return Err(FieldError::new(
+                format!("sectors[{index}]"),
+                format!("unknown sector {sector:?}; expected one of {}", known.join(", ")),
+            ));
+        }
+        if sectors[..index].contains(sector) {
+            return Err(FieldError::new(format!("sectors[{index}]"), format!("{sector} is listed twice")));
+        }
+    }
+    Ok(())
 }
 
 /// Usernames: 2 to 64 of lower-case letters, digits, `.`, `-`, `_` and `@`.

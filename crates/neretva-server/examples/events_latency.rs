@@ -995,6 +995,7 @@ async fn user_token(
                 display_name: None,
                 email: None,
                 role,
+                sectors: Vec::new(),
                 language: None,
                 password_hash: None,
             };

@@ -87,6 +87,11 @@ impl RegistrySnapshot {
             org_ancestors: self.ancestors(user.org_id).to_vec(),
             operator: self.operator_id == Some(user.org_id),
             scope,
+            sectors: if user.role == neretva_model::user::Role::Authority {
+                user.sectors.clone()
+            } else {
+                Vec::new()
+            },
         }
     }
 

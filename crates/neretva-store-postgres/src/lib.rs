@@ -19,6 +19,7 @@
 
 mod codec;
 mod feeds;
+mod incidents;
 mod migrations;
 mod ops;
 mod registry;
@@ -41,6 +42,16 @@ use neretva_store::feeds::{
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
     Store, StoreError, UserPatch, encode,
+};
+
+use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
+use neretva_incident::link::Link;
+use neretva_incident::observable::Observable;
+use neretva_incident::playbook::Task;
+use neretva_incident::timeline::TimelineEntry;
+use neretva_store::incidents::{
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
+    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 
 use crate::codec::{Error, Result, now};
@@ -132,8 +143,8 @@ impl PostgresStore {
             let tx = client.transaction().await?;
             tx.batch_execute(migrations::LOCK).await?;
             tx.batch_execute(migrations::CREATE_TRACKING).await?;
-            let current = migrations::check_not_too_new(&tx).await?.current;
-            if migration.version <= current {
+            migrations::check_not_too_new(&tx).await?;
+            if migrations::applied(&tx, migration.version).await? {
                 tx.rollback().await?;
                 continue;
             }
@@ -494,5 +505,99 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         pooled!(self, |client| feeds::pending_notifications(client, org_id, limit))
+    }
+
+    async fn write_incidents(
+        &self,
+        actor: &Actor,
+        writes: &[IncidentWrite],
+    ) -> Result<Vec<StoredIncident>, StoreError> {
+        transaction!(self, audited: true, |tx| incidents::write_incidents(&tx, now(), &actor.0, writes))
+    }
+
+    async fn get_incident(&self, id: Uuid) -> Result<Option<StoredIncident>, StoreError> {
+        pooled!(self, |client| incidents::get_incident(client, id))
+    }
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>, StoreError> {
+        pooled!(self, |client| incidents::list_incidents(client, query))
+    }
+
+    async fn incident_timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, StoreError> {
+        pooled!(self, |client| incidents::incident_timeline(client, id))
+    }
+
+    async fn incident_tasks(&self, id: Uuid) -> Result<Vec<Task>, StoreError> {
+        pooled!(self, |client| incidents::incident_tasks(client, id))
+    }
+
+    async fn incident_observables(&self, id: Uuid) -> Result<Vec<StoredObservable>, StoreError> {
+        pooled!(self, |client| incidents::incident_observables(client, id))
+    }
+
+    async fn observable_matches(
+        &self,
+        observable: &Observable,
+    ) -> Result<Option<ObservableMatches>, StoreError> {
+        pooled!(self, |client| incidents::observable_matches(client, observable))
+    }
+
+    async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>, StoreError> {
+        pooled!(self, |client| incidents::incident_links(client, id))
+    }
+
+    async fn incident_evidence(&self, id: Uuid) -> Result<Vec<Evidence>, StoreError> {
+        pooled!(self, |client| incidents::incident_evidence(client, id))
+    }
+
+    async fn record_custody(&self, actor: &Actor, event: &CustodyEvent) -> Result<CustodyRecord, StoreError> {
+        transaction!(self, audited: true, |tx| incidents::record_custody(&tx, now(), &actor.0, event))
+    }
+
+    async fn custody(&self, incident_id: Uuid, sha256: &Sha256) -> Result<Vec<CustodyRecord>, StoreError> {
+        pooled!(self, |client| incidents::custody(client, incident_id, sha256))
+    }
+
+    async fn blobs(&self) -> Result<Vec<BlobRef>, StoreError> {
+        pooled!(self, |client| incidents::blobs(client))
+    }
+
+    async fn submit_incident_report(
+        &self,
+        actor: &Actor,
+        report: &StoredIncidentReport,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIncidentReport, StoreError> {
+        transaction!(self, audited: true, |tx| {
+            incidents::submit_incident_report(&tx, now(), &actor.0, report, writes)
+        })
+    }
+
+    async fn get_incident_report(&self, id: Uuid) -> Result<Option<StoredIncidentReport>, StoreError> {
+        pooled!(self, |client| incidents::get_incident_report(client, id))
+    }
+
+    async fn list_incident_reports(
+        &self,
+        query: &IncidentReportQuery,
+    ) -> Result<Vec<StoredIncidentReport>, StoreError> {
+        pooled!(self, |client| incidents::list_incident_reports(client, query))
+    }
+
+    async fn record_intake(
+        &self,
+        actor: &Actor,
+        intake: &StoredIntake,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIntake, StoreError> {
+        transaction!(self, audited: true, |tx| incidents::record_intake(&tx, now(), &actor.0, intake, writes))
+    }
+
+    async fn get_intake(&self, id: Uuid) -> Result<Option<StoredIntake>, StoreError> {
+        pooled!(self, |client| incidents::get_intake(client, id))
+    }
+
+    async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>, StoreError> {
+        pooled!(self, |client| incidents::list_intakes(client, query))
     }
 }

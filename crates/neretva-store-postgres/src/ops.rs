@@ -591,7 +591,7 @@ pub(crate) async fn delete_asset<C: GenericClient>(
 // Users.
 
 const USER_COLUMNS: &str = "u.id, u.org_id, u.username, u.display_name, u.email, u.role,
-    u.language, u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at";
+    u.language, u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at, u.sectors";
 
 fn user_from_row(row: &Row) -> Result<User> {
     let role: String = row.try_get(5)?;
@@ -610,6 +610,7 @@ fn user_from_row(row: &Row) -> Result<User> {
         locked_until: row.try_get(9)?,
         last_login_at: row.try_get(10)?,
         created_at: row.try_get(11)?,
+        sectors: row.try_get(12)?,
     })
 }
 
@@ -652,6 +653,7 @@ pub(crate) async fn create_user<C: GenericClient>(
         display_name: new.display_name.clone(),
         email: new.email.clone(),
         role: new.role,
+        sectors: new.sectors.clone(),
         language: new.language,
         disabled: false,
         failed_logins: 0,
@@ -662,8 +664,8 @@ pub(crate) async fn create_user<C: GenericClient>(
     let statement = client
         .prepare_cached(
             "INSERT INTO users (id, org_id, username, display_name, email, role, language,
-                 password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 password_hash, created_at, sectors)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .await?;
     client
@@ -679,6 +681,7 @@ pub(crate) async fn create_user<C: GenericClient>(
                 &user.language.map(|language| language.tag()),
                 &new.password_hash,
                 &at,
+                &user.sectors,
             ],
         )
         .await?;
@@ -703,6 +706,9 @@ pub(crate) async fn update_user<C: GenericClient>(
     if let Some(role) = patch.role {
         user.role = role;
     }
+    if let Some(sectors) = &patch.sectors {
+        user.sectors.clone_from(sectors);
+    }
     if let Some(language) = patch.language {
         user.language = language;
     }
@@ -712,7 +718,8 @@ pub(crate) async fn update_user<C: GenericClient>(
     }
     let statement = client
         .prepare_cached(
-            "UPDATE users SET display_name = $2, email = $3, role = $4, language = $5, org_id = $6
+            "UPDATE users SET display_name = $2, email = $3, role = $4, language = $5, org_id = $6,
+                 sectors = $7
              WHERE id = $1",
         )
         .await?;
@@ -726,6 +733,7 @@ pub(crate) async fn update_user<C: GenericClient>(
                 &user.role.as_str(),
                 &user.language.map(|language| language.tag()),
                 &user.org_id,
+                &user.sectors,
             ],
         )
         .await?;

@@ -24,6 +24,7 @@
 mod codec;
 mod dedup;
 mod feeds;
+mod incidents;
 mod migrations;
 mod ops;
 mod registry;
@@ -34,6 +35,11 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
+use neretva_incident::link::Link;
+use neretva_incident::observable::Observable;
+use neretva_incident::playbook::Task;
+use neretva_incident::timeline::TimelineEntry;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -44,6 +50,10 @@ use neretva_model::{Timestamp, Uuid};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
+};
+use neretva_store::incidents::{
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
+    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
@@ -731,6 +741,107 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         self.read(move |conn| feeds::pending_notifications(conn, org_id, limit)).await
+    }
+
+    async fn write_incidents(
+        &self,
+        actor: &Actor,
+        writes: &[IncidentWrite],
+    ) -> Result<Vec<StoredIncident>, StoreError> {
+        let (actor, writes) = (actor.0.clone(), writes.to_vec());
+        self.write(move |tx, at| incidents::write_incidents(tx, at, &actor, &writes)).await
+    }
+
+    async fn get_incident(&self, id: Uuid) -> Result<Option<StoredIncident>, StoreError> {
+        self.read(move |conn| incidents::get_incident(conn, id)).await
+    }
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| incidents::list_incidents(conn, &query)).await
+    }
+
+    async fn incident_timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.read(move |conn| incidents::incident_timeline(conn, id)).await
+    }
+
+    async fn incident_tasks(&self, id: Uuid) -> Result<Vec<Task>, StoreError> {
+        self.read(move |conn| incidents::incident_tasks(conn, id)).await
+    }
+
+    async fn incident_observables(&self, id: Uuid) -> Result<Vec<StoredObservable>, StoreError> {
+        self.read(move |conn| incidents::incident_observables(conn, id)).await
+    }
+
+    async fn observable_matches(
+        &self,
+        observable: &Observable,
+    ) -> Result<Option<ObservableMatches>, StoreError> {
+        let observable = observable.clone();
+        self.read(move |conn| incidents::observable_matches(conn, &observable)).await
+    }
+
+    async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>, StoreError> {
+        self.read(move |conn| incidents::incident_links(conn, id)).await
+    }
+
+    async fn incident_evidence(&self, id: Uuid) -> Result<Vec<Evidence>, StoreError> {
+        self.read(move |conn| incidents::incident_evidence(conn, id)).await
+    }
+
+    async fn record_custody(&self, actor: &Actor, event: &CustodyEvent) -> Result<CustodyRecord, StoreError> {
+        let (actor, event) = (actor.0.clone(), event.clone());
+        self.write(move |tx, at| incidents::record_custody(tx, at, &actor, &event)).await
+    }
+
+    async fn custody(&self, incident_id: Uuid, sha256: &Sha256) -> Result<Vec<CustodyRecord>, StoreError> {
+        let sha256 = *sha256;
+        self.read(move |conn| incidents::custody(conn, incident_id, &sha256)).await
+    }
+
+    async fn blobs(&self) -> Result<Vec<BlobRef>, StoreError> {
+        self.read(incidents::blobs).await
+    }
+
+    async fn submit_incident_report(
+        &self,
+        actor: &Actor,
+        report: &StoredIncidentReport,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIncidentReport, StoreError> {
+        let (actor, report, writes) = (actor.0.clone(), report.clone(), writes.to_vec());
+        self.write(move |tx, at| incidents::submit_incident_report(tx, at, &actor, &report, &writes)).await
+    }
+
+    async fn get_incident_report(&self, id: Uuid) -> Result<Option<StoredIncidentReport>, StoreError> {
+        self.read(move |conn| incidents::get_incident_report(conn, id)).await
+    }
+
+    async fn list_incident_reports(
+        &self,
+        query: &IncidentReportQuery,
+    ) -> Result<Vec<StoredIncidentReport>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| incidents::list_incident_reports(conn, &query)).await
+    }
+
+    async fn record_intake(
+        &self,
+        actor: &Actor,
+        intake: &StoredIntake,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIntake, StoreError> {
+        let (actor, intake, writes) = (actor.0.clone(), intake.clone(), writes.to_vec());
+        self.write(move |tx, at| incidents::record_intake(tx, at, &actor, &intake, &writes)).await
+    }
+
+    async fn get_intake(&self, id: Uuid) -> Result<Option<StoredIntake>, StoreError> {
+        self.read(move |conn| incidents::get_intake(conn, id)).await
+    }
+
+    async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| incidents::list_intakes(conn, &query)).await
     }
 }
 

@@ -510,7 +510,7 @@ pub(crate) fn delete_asset(conn: &Connection, at: Timestamp, actor: &str, id: Uu
 // Users.
 
 const USER_COLUMNS: &str = "u.id, u.org_id, u.username, u.display_name, u.email, u.role, u.language,
-    u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at";
+    u.disabled, u.failed_logins, u.locked_until, u.last_login_at, u.created_at, u.sectors";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -526,6 +526,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         locked_until: opt_time_col(row, 9)?,
         last_login_at: opt_time_col(row, 10)?,
         created_at: time_col(row, 11)?,
+        sectors: json_col(row, 12)?,
     })
 }
 
@@ -560,6 +561,7 @@ pub(crate) fn create_user(conn: &Connection, at: Timestamp, actor: &str, new: &N
         display_name: new.display_name.clone(),
         email: new.email.clone(),
         role: new.role,
+        sectors: new.sectors.clone(),
         language: new.language,
         disabled: false,
         failed_logins: 0,
@@ -569,8 +571,8 @@ pub(crate) fn create_user(conn: &Connection, at: Timestamp, actor: &str, new: &N
     };
     conn.prepare_cached(
         "INSERT INTO users (id, org_id, username, display_name, email, role, language,
-             password_hash, disabled, failed_logins, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9)",
+             password_hash, disabled, failed_logins, created_at, sectors)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10)",
     )?
     .execute(params![
         user.id.to_string(),
@@ -582,6 +584,7 @@ pub(crate) fn create_user(conn: &Connection, at: Timestamp, actor: &str, new: &N
         user.language.map(|language| language.tag()),
         new.password_hash,
         micros(at),
+        serde_json::to_string(&user.sectors)?,
     ])?;
     audit(conn, at, actor, "user.create", "user", user.id, &user)?;
     Ok(user)
@@ -604,6 +607,9 @@ pub(crate) fn update_user(
     if let Some(role) = patch.role {
         user.role = role;
     }
+    if let Some(sectors) = &patch.sectors {
+        user.sectors.clone_from(sectors);
+    }
     if let Some(language) = patch.language {
         user.language = language;
     }
@@ -612,7 +618,7 @@ pub(crate) fn update_user(
         user.org_id = org_id;
     }
     conn.prepare_cached(
-        "UPDATE users SET display_name = ?2, email = ?3, role = ?4, language = ?5, org_id = ?6
+        "UPDATE users SET display_name = ?2, email = ?3, role = ?4, language = ?5, org_id = ?6, sectors = ?7
          WHERE id = ?1",
     )?
     .execute(params![
@@ -622,6 +628,7 @@ pub(crate) fn update_user(
         user.role.as_str(),
         user.language.map(|language| language.tag()),
         user.org_id.to_string(),
+        serde_json::to_string(&user.sectors)?,
     ])?;
     audit(conn, at, actor, "user.update", "user", id, &user)?;
     Ok(user)

@@ -2,8 +2,8 @@
 //!
 //! Each story is a `pub async fn` that drives a freshly migrated store through one area of the
 //! trait: organisations, contacts, assets, users and logins, tokens, sessions, bulk import and
-//! export, the audit chain, and the feed pipeline's reports, events, deduplication and
-//! notification queue (`feeds`). Stories that need more than the trait (raw SQL to tamper with
+//! export, the audit chain, the feed pipeline's reports, events, deduplication and
+//! notification queue (`feeds`), and incident handling (`incidents`). Stories that need more than the trait (raw SQL to tamper with
 //! the audit log, or a second store on the same database) take a [`Harness`] instead.
 //!
 //! `tests/it/main.rs` runs every story against SQLite (a fresh file per test) and, when
@@ -14,6 +14,7 @@
 //! syntax both backends share.
 
 mod feeds;
+mod incidents;
 
 use std::sync::Arc;
 
@@ -32,6 +33,12 @@ use neretva_store::{
 use time::Duration;
 use time::macros::datetime;
 use uuid::Uuid;
+
+pub use incidents::{
+    authority_users, incident_concurrent_transitions, incident_evidence_and_custody, incident_links,
+    incident_listing_and_queue, incident_merge, incident_observables, incident_reports,
+    incident_writes_and_versions, mail_intake,
+};
 
 pub use feeds::{
     feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports, feed_store_events,
@@ -91,6 +98,7 @@ pub fn new_user(org_id: Uuid, username: &str) -> NewUser {
         display_name: Some(format!("User {username}")),
         email: Some(format!("{username}@cert.example.ba")),
         role: Role::Analyst,
+        sectors: Vec::new(),
         language: Some(Language::SrLatn),
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
     }

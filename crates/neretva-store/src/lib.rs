@@ -10,9 +10,11 @@
 //! entry in the same transaction as the change, so a change without its audit entry cannot be
 //! committed.
 
+pub mod blobs;
 pub mod encode;
 pub mod feeds;
 pub mod import_plan;
+pub mod incidents;
 
 use async_trait::async_trait;
 use neretva_model::asset::{Asset, AssetValue};
@@ -23,9 +25,19 @@ use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
 
+use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
+use neretva_incident::link::Link;
+use neretva_incident::observable::Observable;
+use neretva_incident::playbook::Task;
+use neretva_incident::timeline::TimelineEntry;
+
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
+};
+use crate::incidents::{
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
+    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -94,6 +106,8 @@ pub struct NewUser {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub role: Role,
+    /// The sectors a competent authority supervises (`user::check_sectors`).
+    pub sectors: Vec<String>,
     pub language: Option<Language>,
     pub password_hash: Option<String>,
 }
@@ -104,6 +118,7 @@ pub struct UserPatch {
     pub display_name: Option<Option<String>>,
     pub email: Option<Option<String>>,
     pub role: Option<Role>,
+    pub sectors: Option<Vec<String>>,
     pub language: Option<Option<Language>>,
     pub org_id: Option<Uuid>,
 }
@@ -359,6 +374,58 @@ pub trait Store: Send + Sync + 'static {
     /// Queued (organisation, event) pairs not yet taken, oldest first; `limit` 0 means 100, at
     /// most 10,000.
     async fn pending_notifications(&self, org_id: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, Uuid)>>;
+
+    // Incidents (see `incidents`).
+    /// Applies writes to incidents in one transaction with one audit entry each (the write's
+    /// `action`, the incident's digest). When an incident changed since it was read (its
+    /// version is no longer `expected_version`), or a created one exists, nothing is written:
+    /// `Conflict` on `version` (or `id`). Returns the incidents as stored.
+    async fn write_incidents(&self, actor: &Actor, writes: &[IncidentWrite]) -> Result<Vec<StoredIncident>>;
+    async fn get_incident(&self, id: Uuid) -> Result<Option<StoredIncident>>;
+    /// Incidents matching every filter, in the query's order.
+    async fn list_incidents(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>>;
+    /// The incident's timeline, oldest first (entries at the same instant in the order written).
+    async fn incident_timeline(&self, id: Uuid) -> Result<Vec<TimelineEntry>>;
+    /// The incident's tasks, in the order they were created.
+    async fn incident_tasks(&self, id: Uuid) -> Result<Vec<Task>>;
+    /// The incident's observables, in the order they were added, with their match counts.
+    async fn incident_observables(&self, id: Uuid) -> Result<Vec<StoredObservable>>;
+    /// The stored feed events an observable matched when it was last matched.
+    async fn observable_matches(&self, observable: &Observable) -> Result<Option<ObservableMatches>>;
+    /// Links touching the incident, as seen from it (`from` is the incident).
+    async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>>;
+    /// The incident's evidence, in the order it was added.
+    async fn incident_evidence(&self, id: Uuid) -> Result<Vec<Evidence>>;
+    /// Appends a custody record to an evidence item's chain (chained here, after the stored
+    /// records), audited as `evidence.<action>`; `NotFound` when the incident lacks the item.
+    async fn record_custody(&self, actor: &Actor, event: &CustodyEvent) -> Result<CustodyRecord>;
+    /// An item's custody chain, in sequence order.
+    async fn custody(&self, incident_id: Uuid, sha256: &Sha256) -> Result<Vec<CustodyRecord>>;
+    /// Every blob the evidence store should hold (evidence items and raw e-mails), once each, in
+    /// digest order.
+    async fn blobs(&self) -> Result<Vec<BlobRef>>;
+
+    // Incident reports and e-mail intake.
+    /// Stores a report and, in the same transaction, the writes to the incident it opens or
+    /// follows up; audited as `incident_report.submit`.
+    async fn submit_incident_report(
+        &self,
+        actor: &Actor,
+        report: &StoredIncidentReport,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIncidentReport>;
+    async fn get_incident_report(&self, id: Uuid) -> Result<Option<StoredIncidentReport>>;
+    async fn list_incident_reports(&self, query: &IncidentReportQuery) -> Result<Vec<StoredIncidentReport>>;
+    /// Stores an e-mail intake (parsed or failed) and, in the same transaction, the writes to the
+    /// incident it opens; audited as `mail_intake.record`.
+    async fn record_intake(
+        &self,
+        actor: &Actor,
+        intake: &StoredIntake,
+        writes: &[IncidentWrite],
+    ) -> Result<StoredIntake>;
+    async fn get_intake(&self, id: Uuid) -> Result<Option<StoredIntake>>;
+    async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>>;
 }
 
 /// The outcome of checking the whole audit chain.

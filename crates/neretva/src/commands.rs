@@ -309,6 +309,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                         display_name,
                         email,
                         role: role(role_arg),
+                        sectors: Vec::new(),
                         language,
                         password_hash,
                     },

@@ -104,6 +104,7 @@ async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
                     display_name: Some(format!("Demo {}", user.role)),
                     email: None,
                     role: user.role,
+                    sectors: Vec::new(),
                     language: None,
                     password_hash: Some(password_hash),
                 },

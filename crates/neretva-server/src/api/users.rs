@@ -187,6 +187,7 @@ pub async fn create(
                 display_name: input.display_name,
                 email,
                 role,
+                sectors: Vec::new(),
                 language,
                 password_hash,
             },

@@ -79,6 +79,7 @@ pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
                     display_name: None,
                     email: None,
                     role,
+                    sectors: Vec::new(),
                     language: None,
                     password_hash: Some(hash_secret(params, PASSWORD).unwrap()),
                 },

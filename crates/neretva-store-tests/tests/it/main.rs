@@ -64,6 +64,16 @@ stories! {
     store feed_dedup => sqlite_feed_dedup, postgres_feed_dedup;
     store feed_store_events => sqlite_feed_store_events, postgres_feed_store_events;
     harness feed_dedup_concurrent => sqlite_feed_dedup_concurrent, postgres_feed_dedup_concurrent;
+    store incident_writes_and_versions => sqlite_incident_writes_and_versions, postgres_incident_writes_and_versions;
+    store incident_observables => sqlite_incident_observables, postgres_incident_observables;
+    store incident_evidence_and_custody => sqlite_incident_evidence_and_custody, postgres_incident_evidence_and_custody;
+    store incident_links => sqlite_incident_links, postgres_incident_links;
+    store incident_listing_and_queue => sqlite_incident_listing_and_queue, postgres_incident_listing_and_queue;
+    store incident_reports => sqlite_incident_reports, postgres_incident_reports;
+    store mail_intake => sqlite_mail_intake, postgres_mail_intake;
+    store incident_merge => sqlite_incident_merge, postgres_incident_merge;
+    harness incident_concurrent_transitions => sqlite_incident_concurrent_transitions, postgres_incident_concurrent_transitions;
+    store authority_users => sqlite_authority_users, postgres_authority_users;
 }
 
 /// The in-memory database runs the stories that need no second connection.
@@ -80,4 +90,6 @@ async fn sqlite_in_memory_runs_the_stories() {
     neretva_store_tests::feed_reports(&fresh().await).await;
     neretva_store_tests::feed_events(&fresh().await).await;
     neretva_store_tests::feed_dedup(&fresh().await).await;
+    neretva_store_tests::incident_writes_and_versions(&fresh().await).await;
+    neretva_store_tests::incident_listing_and_queue(&fresh().await).await;
 }
