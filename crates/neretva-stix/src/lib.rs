@@ -2,4 +2,6 @@
 //!
 //! The crate is pure: no IO, no async runtime, no clock (times are arguments).
 
+pub mod matcher;
 pub mod pattern;
+pub mod timestamp;

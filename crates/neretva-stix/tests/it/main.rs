@@ -2,5 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod matcher_cases;
+mod matcher_event;
 mod pattern_conformance;
 mod pattern_syntax;
