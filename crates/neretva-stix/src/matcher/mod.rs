@@ -142,7 +142,7 @@ enum Node {
 struct Leaf {
     condition: Condition,
     /// The object types the condition tests.
-    types: BTreeSet<String>,
+    types: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +194,7 @@ fn compile_node(expr: &ObservationExpr, leaves: &mut Vec<Leaf>) -> Result<Node, 
         ObservationExpr::Observation(comparison) => {
             let mut types = BTreeSet::new();
             let condition = compile_condition(comparison, &mut types)?;
+            let types = types.into_iter().collect();
             leaves.push(Leaf { condition, types });
             Node::Leaf(leaves.len() - 1)
         }
@@ -368,12 +369,12 @@ fn leaf_observations(leaf: &Leaf, observations: &Observations<'_>) -> Result<Vec
     let mut passing = Vec::new();
     for (index, observation) in observations.list.iter().enumerate() {
         let mut any = false;
-        for &(kind, object) in &observation.roots {
+        for &(kind, object) in observations.roots(observation) {
             let Some(kind) = kind else { continue };
-            if !leaf.types.contains(kind) {
+            if !leaf.types.iter().any(|t| t == kind) {
                 continue;
             }
-            if condition(&leaf.condition, kind, object, observation)? {
+            if condition(&leaf.condition, kind, object, observation, observations)? {
                 any = true;
             }
         }
@@ -384,28 +385,29 @@ fn leaf_observations(leaf: &Leaf, observations: &Observations<'_>) -> Result<Vec
     Ok(passing)
 }
 
-fn condition(
+fn condition<'a>(
     condition_: &Condition,
     kind: &str,
-    object: &Value,
-    observation: &observations::Observation<'_>,
+    object: &'a Value,
+    observation: &observations::Observation<'a>,
+    observations: &Observations<'a>,
 ) -> Result<bool, MatchError> {
     match condition_ {
         Condition::And(items) => {
             let mut all = true;
             for item in items {
-                all &= condition(item, kind, object, observation)?;
+                all &= condition(item, kind, object, observation, observations)?;
             }
             Ok(all)
         }
         Condition::Or(items) => {
             let mut any = false;
             for item in items {
-                any |= condition(item, kind, object, observation)?;
+                any |= condition(item, kind, object, observation, observations)?;
             }
             Ok(any)
         }
-        Condition::Test(test) => test.evaluate(kind, object, observation),
+        Condition::Test(test) => test.evaluate(kind, object, observation, observations),
     }
 }
 

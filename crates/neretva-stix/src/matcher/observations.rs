@@ -2,6 +2,8 @@
 //! count and the cyber-observable objects it refers to.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 use serde_json::Value;
 
@@ -18,6 +20,12 @@ use crate::timestamp::Timestamp;
 #[derive(Debug, Clone, Default)]
 pub struct Observations<'a> {
     pub(crate) list: Vec<Observation<'a>>,
+    /// What references resolve against, per observation, with the identifier (or key) each
+    /// object is known by.
+    targets: Vec<(&'a str, &'a Value)>,
+    /// The objects an object type selects from, per observation: the targets without repeated
+    /// identifiers, each with its `type`.
+    roots: Vec<(Option<&'a str>, &'a Value)>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,24 +34,80 @@ pub(crate) struct Observation<'a> {
     pub(crate) first: Timestamp,
     pub(crate) last: Timestamp,
     pub(crate) number: u64,
-    /// What references resolve against, with the identifier (or key) each is known by.
-    pub(crate) targets: Vec<(&'a str, &'a Value)>,
-    /// The objects an object type selects from: the targets without repeated identifiers, each
-    /// with its `type`.
-    pub(crate) roots: Vec<(Option<&'a str>, &'a Value)>,
+    targets: Range<usize>,
+    roots: Range<usize>,
+}
+
+/// Where an object came from, for error messages: its index in the input list (if the input
+/// is a list) and in its bundle's `objects` (if it came from a bundle).
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    item: Option<usize>,
+    object: Option<usize>,
+}
+
+impl Origin {
+    fn path(self) -> String {
+        let mut path = String::new();
+        if let Some(item) = self.item {
+            path.push_str(&format!("[{item}]"));
+        }
+        if let Some(object) = self.object {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&format!("objects[{object}]"));
+        }
+        path
+    }
+}
+
+/// FNV-1a: identifiers are short and come from the caller's own data.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// The values of several properties, found in one pass over the object's properties.
+fn fields<'a, const N: usize>(
+    map: &'a serde_json::Map<String, Value>,
+    names: [&str; N],
+) -> [Option<&'a Value>; N] {
+    let mut found = [None; N];
+    for (key, value) in map {
+        if let Some(at) = names.iter().position(|name| *name == key) {
+            found[at] = Some(value);
+        }
+    }
+    found
 }
 
 impl<'a> Observations<'a> {
     /// Reads observations from a bundle, a list of bundles, a list of objects or one object.
     pub fn from_json(input: &'a Value) -> Result<Observations<'a>, MatchError> {
-        let mut objects: Vec<(String, &'a Value)> = Vec::new();
+        let mut objects: Vec<(Origin, &'a Value)> = Vec::new();
         match input {
             Value::Array(items) => {
                 for (n, item) in items.iter().enumerate() {
-                    collect(item, &format!("[{n}]"), &mut objects)?;
+                    collect(item, Some(n), &mut objects)?;
                 }
             }
-            Value::Object(_) => collect(input, "", &mut objects)?,
+            Value::Object(_) => collect(input, None, &mut objects)?,
             _ => {
                 return Err(MatchError::observation(
                     "",
@@ -69,133 +133,175 @@ impl<'a> Observations<'a> {
         self.list.get(index).map(|o| o.id)
     }
 
-    fn from_objects(objects: &[(String, &'a Value)]) -> Result<Observations<'a>, MatchError> {
-        let mut pool: HashMap<&'a str, &'a Value> = HashMap::with_capacity(objects.len());
-        let mut observed: Vec<(&str, &'a Value)> = Vec::new();
-        for (path, object) in objects {
+    pub(crate) fn targets(&self, observation: &Observation<'a>) -> &[(&'a str, &'a Value)] {
+        &self.targets[observation.targets.clone()]
+    }
+
+    pub(crate) fn roots(&self, observation: &Observation<'a>) -> &[(Option<&'a str>, &'a Value)] {
+        &self.roots[observation.roots.clone()]
+    }
+
+    fn from_objects(objects: &[(Origin, &'a Value)]) -> Result<Observations<'a>, MatchError> {
+        let mut pool: FastMap<&'a str, &'a Value> = FastMap::default();
+        pool.reserve(objects.len());
+        let mut observed: Vec<(Origin, &'a Value)> = Vec::new();
+        for &(origin, object) in objects {
             let Some(map) = object.as_object() else {
-                return Err(MatchError::observation(path, "not a JSON object"));
+                return Err(MatchError::observation(&origin.path(), "not a JSON object"));
             };
-            let Some(kind) = map.get("type").and_then(Value::as_str) else {
-                return Err(MatchError::observation(path, "no type"));
+            let [kind, id] = fields(map, ["type", "id"]);
+            let Some(kind) = kind.and_then(Value::as_str) else {
+                return Err(MatchError::observation(&origin.path(), "no type"));
             };
             if kind == "observed-data" {
-                observed.push((path, object));
+                observed.push((origin, object));
                 continue;
             }
-            let Some(id) = map.get("id").and_then(Value::as_str) else {
-                return Err(MatchError::observation(path, "no id"));
+            let Some(id) = id.and_then(Value::as_str) else {
+                return Err(MatchError::observation(&origin.path(), "no id"));
             };
             pool.insert(id, object);
         }
-        let mut list = Vec::with_capacity(observed.len());
-        for (path, object) in observed {
-            list.push(observation(path, object, &pool)?);
+        let mut observations = Observations {
+            list: Vec::with_capacity(observed.len()),
+            targets: Vec::with_capacity(objects.len()),
+            roots: Vec::with_capacity(objects.len()),
+        };
+        for (origin, object) in observed {
+            observations.add(origin, object, &pool)?;
         }
-        Ok(Observations { list })
+        Ok(observations)
     }
-}
 
-fn collect<'a>(item: &'a Value, path: &str, out: &mut Vec<(String, &'a Value)>) -> Result<(), MatchError> {
-    if item.get("type").and_then(Value::as_str) == Some("bundle") {
-        match item.get("objects") {
-            Some(Value::Array(objects)) => {
-                for (n, object) in objects.iter().enumerate() {
-                    out.push((format!("{path}.objects[{n}]").trim_start_matches('.').to_owned(), object));
-                }
-                Ok(())
+    fn add(
+        &mut self,
+        origin: Origin,
+        object: &'a Value,
+        pool: &FastMap<&'a str, &'a Value>,
+    ) -> Result<(), MatchError> {
+        let error = |suffix: &str, reason: &str| {
+            let path = origin.path();
+            MatchError::observation(
+                &if suffix.is_empty() { path } else { format!("{path}.{suffix}") },
+                reason,
+            )
+        };
+        let Some(map) = object.as_object() else { return Err(error("", "not a JSON object")) };
+        let [id, first, last, number, object_refs, embedded] = fields(
+            map,
+            ["id", "first_observed", "last_observed", "number_observed", "object_refs", "objects"],
+        );
+        let id = id.and_then(Value::as_str).ok_or_else(|| error("", "no id"))?;
+        let (Some(first), Some(last), Some(number)) = (first, last, number) else {
+            return Err(error(
+                "",
+                "observed-data must have all of number_observed, first_observed, last_observed",
+            ));
+        };
+        let time = |value: &Value, name: &str| {
+            value
+                .as_str()
+                .and_then(Timestamp::parse_lenient)
+                .ok_or_else(|| error(name, &format!("invalid timestamp {value}")))
+        };
+        let first = time(first, "first_observed")?;
+        let last = time(last, "last_observed")?;
+        let number = match number.as_u64() {
+            Some(n) if n >= 1 => n,
+            _ => {
+                return Err(error(
+                    "number_observed",
+                    &format!("invalid number_observed (must be an integer >= 1): {number}"),
+                ));
             }
-            None => Ok(()),
-            Some(_) => Err(MatchError::observation(&format!("{path}.objects"), "not a list")),
+        };
+        let targets_start = self.targets.len();
+        match (object_refs, embedded) {
+            (Some(Value::Array(refs)), _) => {
+                self.targets.push((id, object));
+                for reference in refs {
+                    if let Some((&key, &value)) = reference.as_str().and_then(|r| pool.get_key_value(r)) {
+                        self.targets.push((key, value));
+                    }
+                }
+            }
+            (Some(_), _) => return Err(error("object_refs", "not a list")),
+            (None, Some(Value::Object(embedded))) => {
+                for (key, value) in embedded {
+                    if !value.is_object() {
+                        return Err(error(&format!("objects.{key}"), "not a JSON object"));
+                    }
+                    self.targets.push((key.as_str(), value));
+                }
+            }
+            (None, _) => return Err(error("", "observed-data must have object_refs (or embedded objects)")),
         }
-    } else {
-        out.push((path.to_owned(), item));
+        let roots_start = self.roots.len();
+        dedupe(&self.targets[targets_start..], &mut self.roots);
+        self.list.push(Observation {
+            id,
+            first,
+            last,
+            number,
+            targets: targets_start..self.targets.len(),
+            roots: roots_start..self.roots.len(),
+        });
         Ok(())
     }
 }
 
-fn observation<'a>(
-    path: &str,
-    object: &'a Value,
-    pool: &HashMap<&'a str, &'a Value>,
-) -> Result<Observation<'a>, MatchError> {
-    let field = |name: &str| object.get(name);
-    let id = field("id").and_then(Value::as_str).ok_or_else(|| MatchError::observation(path, "no id"))?;
-    let (Some(first), Some(last), Some(number)) =
-        (field("first_observed"), field("last_observed"), field("number_observed"))
-    else {
-        return Err(MatchError::observation(
-            path,
-            "observed-data must have all of number_observed, first_observed, last_observed",
-        ));
+fn collect<'a>(
+    item: &'a Value,
+    index: Option<usize>,
+    out: &mut Vec<(Origin, &'a Value)>,
+) -> Result<(), MatchError> {
+    let [kind, objects] = match item.as_object() {
+        Some(map) => fields(map, ["type", "objects"]),
+        None => [None, None],
     };
-    let time = |value: &Value, name: &str| {
-        value.as_str().and_then(Timestamp::parse_lenient).ok_or_else(|| {
-            MatchError::observation(&format!("{path}.{name}"), &format!("invalid timestamp {value}"))
-        })
-    };
-    let first = time(first, "first_observed")?;
-    let last = time(last, "last_observed")?;
-    let number = match number.as_u64() {
-        Some(n) if n >= 1 => n,
-        _ => {
-            return Err(MatchError::observation(
-                &format!("{path}.number_observed"),
-                &format!("invalid number_observed (must be an integer >= 1): {number}"),
-            ));
-        }
-    };
-    let mut targets: Vec<(&'a str, &'a Value)> = Vec::new();
-    match (field("object_refs"), field("objects")) {
-        (Some(Value::Array(refs)), _) => {
-            targets.push((id, object));
-            for reference in refs {
-                if let Some(target) = reference.as_str().and_then(|r| pool.get_key_value(r)) {
-                    targets.push((target.0, target.1));
-                }
+    if kind.and_then(Value::as_str) == Some("bundle") {
+        match objects {
+            Some(Value::Array(objects)) => {
+                out.extend(
+                    objects
+                        .iter()
+                        .enumerate()
+                        .map(|(n, object)| (Origin { item: index, object: Some(n) }, object)),
+                );
+                Ok(())
+            }
+            None => Ok(()),
+            Some(_) => {
+                let path = Origin { item: index, object: None }.path();
+                Err(MatchError::observation(&format!("{path}.objects").replace("..", "."), "not a list"))
             }
         }
-        (Some(_), _) => return Err(MatchError::observation(&format!("{path}.object_refs"), "not a list")),
-        (None, Some(Value::Object(embedded))) => {
-            for (key, value) in embedded {
-                if !value.is_object() {
-                    return Err(MatchError::observation(
-                        &format!("{path}.objects.{key}"),
-                        "not a JSON object",
-                    ));
-                }
-                targets.push((key.as_str(), value));
-            }
-        }
-        (None, _) => {
-            return Err(MatchError::observation(
-                path,
-                "observed-data must have object_refs (or embedded objects)",
-            ));
-        }
+    } else {
+        out.push((Origin { item: index, object: None }, item));
+        Ok(())
     }
-    let roots = dedupe(&targets);
-    Ok(Observation { id, first, last, number, targets, roots })
 }
 
 /// The targets keyed by identifier: first position, last object (a Python dictionary's order).
-fn dedupe<'a>(targets: &[(&'a str, &'a Value)]) -> Vec<(Option<&'a str>, &'a Value)> {
+fn dedupe<'a>(targets: &[(&'a str, &'a Value)], roots: &mut Vec<(Option<&'a str>, &'a Value)>) {
     let kind = |v: &'a Value| v.get("type").and_then(Value::as_str);
-    let mut roots: Vec<(Option<&'a str>, &'a Value)> = Vec::with_capacity(targets.len());
-    let mut ids: Vec<&'a str> = Vec::with_capacity(targets.len());
+    let start = roots.len();
     if targets.len() <= 16 {
-        for (id, value) in targets {
-            match ids.iter().position(|known| known == id) {
-                Some(at) => roots[at] = (kind(value), value),
+        let mut ids: [&str; 16] = [""; 16];
+        let mut count = 0;
+        for &(id, value) in targets {
+            match ids[..count].iter().position(|known| *known == id) {
+                Some(at) => roots[start + at] = (kind(value), value),
                 None => {
-                    ids.push(id);
+                    ids[count] = id;
+                    count += 1;
                     roots.push((kind(value), value));
                 }
             }
         }
     } else {
-        let mut index: HashMap<&str, usize> = HashMap::with_capacity(targets.len());
-        for (id, value) in targets {
+        let mut index: FastMap<&str, usize> = FastMap::default();
+        for &(id, value) in targets {
             match index.get(id) {
                 Some(&at) => roots[at] = (kind(value), value),
                 None => {
@@ -205,5 +311,4 @@ fn dedupe<'a>(targets: &[(&'a str, &'a Value)]) -> Vec<(Option<&'a str>, &'a Val
             }
         }
     }
-    roots
 }

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
-use crate::matcher::observations::Observation;
+use crate::matcher::observations::{Observation, Observations};
 use crate::matcher::{MatchError, ip, python_regex};
 use crate::pattern::ast::Operator;
 use crate::timestamp::Timestamp;
@@ -162,11 +162,12 @@ impl CompiledTest {
     }
 
     /// Whether the test holds for `object` (of type `kind`) in `observation`.
-    pub(crate) fn evaluate(
+    pub(crate) fn evaluate<'a>(
         &self,
         kind: &str,
-        object: &Value,
-        observation: &Observation<'_>,
+        object: &'a Value,
+        observation: &Observation<'a>,
+        observations: &Observations<'a>,
     ) -> Result<bool, MatchError> {
         if self.never || kind != self.object_type {
             return Ok(false);
@@ -188,7 +189,7 @@ impl CompiledTest {
                 }
             };
         }
-        let values = self.select(object, observation)?;
+        let values = self.select(object, observation, observations)?;
         if matches!(self.op, TestOp::Exists) {
             return Ok(values.is_empty() == self.negated);
         }
@@ -206,6 +207,7 @@ impl CompiledTest {
         &self,
         object: &'a Value,
         observation: &Observation<'a>,
+        observations: &Observations<'a>,
     ) -> Result<Vec<Selected<'a>>, MatchError> {
         let mut values = vec![Selected::Json(object)];
         for step in &self.steps {
@@ -231,8 +233,12 @@ impl CompiledTest {
                     }
                     match reference {
                         Reference::No => {}
-                        Reference::One => next = self.dereference_one(&next, name, object, observation)?,
-                        Reference::Many => next = self.dereference_many(&next, name, object, observation)?,
+                        Reference::One => {
+                            next = self.dereference_one(&next, name, object, observation, observations)?
+                        }
+                        Reference::Many => {
+                            next = self.dereference_many(&next, name, object, observation, observations)?
+                        }
                     }
                 }
                 Step::Index(index) => {
@@ -281,6 +287,7 @@ impl CompiledTest {
         name: &str,
         object: &Value,
         observation: &Observation<'a>,
+        observations: &Observations<'a>,
     ) -> Result<Vec<Selected<'a>>, MatchError> {
         let mut out = Vec::new();
         for value in values {
@@ -291,7 +298,11 @@ impl CompiledTest {
                 ));
             };
             out.extend(
-                observation.targets.iter().filter(|(key, _)| key == id).map(|(_, v)| Selected::Json(v)),
+                observations
+                    .targets(observation)
+                    .iter()
+                    .filter(|(key, _)| key == id)
+                    .map(|(_, v)| Selected::Json(v)),
             );
         }
         Ok(out)
@@ -303,6 +314,7 @@ impl CompiledTest {
         name: &str,
         object: &Value,
         observation: &Observation<'a>,
+        observations: &Observations<'a>,
     ) -> Result<Vec<Selected<'a>>, MatchError> {
         let mut out = Vec::new();
         for value in values {
@@ -320,7 +332,9 @@ impl CompiledTest {
                         format!("a value of reference property '{name}' is not a string"),
                     ));
                 };
-                objects.extend(observation.targets.iter().filter(|(key, _)| *key == id).map(|(_, v)| *v));
+                objects.extend(
+                    observations.targets(observation).iter().filter(|(key, _)| *key == id).map(|(_, v)| *v),
+                );
             }
             if !objects.is_empty() {
                 out.push(Selected::Objects(objects));
