@@ -14,6 +14,10 @@ use std::time::Instant;
 use neretva_stix::matcher::{Matcher, Observations};
 use neretva_stix::pattern::Pattern;
 
+/// The allocator the `neretva` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {

@@ -4,5 +4,6 @@
 
 mod matcher_cases;
 mod matcher_event;
+mod objects;
 mod pattern_conformance;
 mod pattern_syntax;
