@@ -7,3 +7,4 @@ mod matcher_event;
 mod objects;
 mod pattern_conformance;
 mod pattern_syntax;
+mod robustness;
