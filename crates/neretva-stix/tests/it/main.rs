@@ -2,5 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod matcher_cases;
+mod matcher_event;
+mod objects;
 mod pattern_conformance;
 mod pattern_syntax;
+mod robustness;
