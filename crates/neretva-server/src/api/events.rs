@@ -176,7 +176,7 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
     })
 }
 
-fn dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> EventDto {
+pub(crate) fn event_dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> EventDto {
     let organisations = stored
         .event
         .org_ids
@@ -216,7 +216,7 @@ pub async fn list(
     let items: Vec<EventDto> = found
         .into_iter()
         .filter(|stored| may_see_event(&registry, &principal, stored))
-        .map(|stored| dto(stored, &registry, &principal))
+        .map(|stored| event_dto(stored, &registry, &principal))
         .collect();
     match filter.format.as_deref() {
         None | Some("json") => Ok(Json(EventPage { items, next_cursor }).into_response()),
@@ -312,7 +312,7 @@ pub async fn get(
         .await?
         .filter(|stored| may_see_event(&registry, &principal, stored))
         .ok_or_else(|| ApiError::not_found("event"))?;
-    Ok(Json(dto(stored, &registry, &principal)))
+    Ok(Json(event_dto(stored, &registry, &principal)))
 }
 
 /// A stored report.
