@@ -683,6 +683,17 @@ pub fn new_evidence(
     NewEvidence { sha256, size, filename, content_type, description, source: EvidenceSource::Upload }
 }
 
+/// The organisation owning the domain of a message's sender, by the constituency's assets, when
+/// exactly one does.
+pub fn sender_org(registry: &crate::registry::RegistrySnapshot, raw: &[u8]) -> Option<Uuid> {
+    let mail = neretva_mail::parse(raw, &MailLimits::default()).ok()?;
+    let domain = mail.from.address.rsplit_once('@')?.1;
+    let query: neretva_model::lookup::LookupQuery = domain.parse().ok()?;
+    let mut owners = Vec::new();
+    registry.index.add_owners(&query, &mut owners);
+    (owners.len() == 1).then(|| owners[0])
+}
+
 /// The classification an incident opened from feed events gets: the events' RSIT type when
 /// they agree, else undetermined.
 pub fn class_of_events(types: &[&str]) -> RsitClass {

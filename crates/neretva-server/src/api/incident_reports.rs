@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use neretva_incident::intake::IntakeOutcome;
 use neretva_incident::report::IncidentReport;
 use neretva_model::access::{Principal, Visibility, may_see, may_write};
-use neretva_model::lookup::LookupQuery;
 use neretva_model::{FieldError, Uuid};
 use neretva_store::incidents::{
     IncidentReportQuery, IntakeQuery, ReportChannel, StoredIncidentReport, StoredIntake,
@@ -254,7 +253,13 @@ pub async fn submit(
         StatusCode::CREATED,
         Json(SubmittedReport {
             report: report_dto(&stored, &registry, &principal),
-            incident: crate::api::incidents::incident_dto(&incident, &registry, &principal, &state, now),
+            incident: crate::api::incidents::incident_dto(
+                &incident,
+                &registry,
+                Some(&principal),
+                &state.config().deadlines,
+                now,
+            ),
         }),
     ))
 }
@@ -340,7 +345,7 @@ pub async fn intake(
     let (mut org_id, _) = reporter(&registry, &auth, options.organisation.as_deref())?;
     if auth.0.is_operator_staff() && options.organisation.is_none() {
         // Forwarded by the CERT's mailbox: the sender's organisation, if its domain is known.
-        org_id = sender_org(&registry, &body).unwrap_or(org_id);
+        org_id = crate::incidents::sender_org(&registry, &body).unwrap_or(org_id);
         if Some(org_id) == registry.operator_id {
             org_id = Uuid::nil();
         }
@@ -353,16 +358,6 @@ pub async fn intake(
         .intake_mail(&blobs, &body, &origin, reporter_org, &limits, &evidence_limits)
         .await?;
     Ok((StatusCode::CREATED, Json(IntakeDto::from(&stored))))
-}
-
-/// The organisation owning the domain of a message's sender, by the constituency's assets.
-fn sender_org(registry: &RegistrySnapshot, raw: &[u8]) -> Option<Uuid> {
-    let mail = neretva_mail::parse(raw, &neretva_mail::MailLimits::default()).ok()?;
-    let domain = mail.from.address.rsplit_once('@')?.1;
-    let query: LookupQuery = domain.parse().ok()?;
-    let mut owners = Vec::new();
-    registry.index.add_owners(&query, &mut owners);
-    (owners.len() == 1).then(|| owners[0])
 }
 
 /// Filters of the intake list.

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use neretva_incident::classification::RsitClass;
-use neretva_incident::deadline::{Obligation, obligations, queue_key};
+use neretva_incident::deadline::{DeadlineConfig, Obligation, obligations, queue_key};
 use neretva_incident::incident::{Change, Incident, IncidentDraft, IncidentSource, Severity};
 use neretva_incident::link::LinkKind;
 use neretva_incident::observable::{Observable, ObservableKind};
@@ -208,23 +208,23 @@ pub struct IncidentDto {
     pub next_due: Option<String>,
 }
 
-fn org_ref(registry: &RegistrySnapshot, principal: &Principal, org: Uuid) -> Option<OrgRef> {
-    registry.may_see_org(principal, org).then(|| OrgRef { id: org, short_name: registry.short_name(org) })
+fn org_ref(registry: &RegistrySnapshot, principal: Option<&Principal>, org: Uuid) -> Option<OrgRef> {
+    principal
+        .is_none_or(|principal| registry.may_see_org(principal, org))
+        .then(|| OrgRef { id: org, short_name: registry.short_name(org) })
 }
 
-pub(crate) fn incident_dto(
+/// The wire form of an incident with its deadlines at `now`; organisations are named when
+/// `principal` may see them (all of them for `None`, the command line's view).
+pub fn incident_dto(
     stored: &StoredIncident,
     registry: &RegistrySnapshot,
-    principal: &Principal,
-    state: &AppState,
+    principal: Option<&Principal>,
+    deadlines: &DeadlineConfig,
     now: Timestamp,
 ) -> IncidentDto {
     let incident = &stored.incident;
-    let list = stored
-        .deadlines
-        .as_ref()
-        .map(|input| obligations(input, &state.config().deadlines, now))
-        .unwrap_or_default();
+    let list = stored.deadlines.as_ref().map(|input| obligations(input, deadlines, now)).unwrap_or_default();
     let key = queue_key(&list);
     IncidentDto {
         id: incident.id,
@@ -530,8 +530,12 @@ pub async fn list(
     let next_cursor = next.map(|cursor| cursor.id.to_string());
     match filter.format.as_deref() {
         None | Some("json") => {
-            let items =
-                found.iter().map(|stored| incident_dto(stored, &registry, &principal, &state, now)).collect();
+            let items = found
+                .iter()
+                .map(|stored| {
+                    incident_dto(stored, &registry, Some(&principal), &state.config().deadlines, now)
+                })
+                .collect();
             Ok(Json(IncidentPage { items, next_cursor }).into_response())
         }
         Some("csv") => {
@@ -566,12 +570,14 @@ fn incidents_csv(items: &[&StoredIncident], registry: &RegistrySnapshot, princip
     );
     for stored in items {
         let incident = &stored.incident;
-        let reporter =
-            incident.reporter_org.and_then(|org| org_ref(registry, principal, org)).map(|o| o.short_name);
+        let reporter = incident
+            .reporter_org
+            .and_then(|org| org_ref(registry, Some(principal), org))
+            .map(|o| o.short_name);
         let affected: Vec<String> = incident
             .affected_orgs
             .iter()
-            .filter_map(|org| org_ref(registry, principal, *org))
+            .filter_map(|org| org_ref(registry, Some(principal), *org))
             .map(|o| o.short_name)
             .collect();
         let cells = [
@@ -645,8 +651,10 @@ pub async fn queue(
     let principal = auth.principal();
     let (found, next) = visible_page(&state, &registry, &principal, query, limit).await?;
     let now = neretva_store::encode::now();
-    let mut items: Vec<IncidentDto> =
-        found.iter().map(|stored| incident_dto(stored, &registry, &principal, &state, now)).collect();
+    let mut items: Vec<IncidentDto> = found
+        .iter()
+        .map(|stored| incident_dto(stored, &registry, Some(&principal), &state.config().deadlines, now))
+        .collect();
     // The stored order is as of each incident's last change; states are as of now.
     items.sort_by_key(|item| (urgency_rank(&item.urgency), item.next_due.is_none(), item.next_due.clone()));
     Ok(Json(IncidentPage { items, next_cursor: next.map(encode_cursor) }))
@@ -1021,7 +1029,10 @@ pub async fn create(
         state.store().get_incident(stored.incident.id).await?.unwrap_or(stored)
     };
     let now = neretva_store::encode::now();
-    Ok((StatusCode::CREATED, Json(incident_dto(&stored, &registry, &auth.principal(), &state, now))))
+    Ok((
+        StatusCode::CREATED,
+        Json(incident_dto(&stored, &registry, Some(&auth.principal()), &state.config().deadlines, now)),
+    ))
 }
 
 /// Shows an incident with its deadlines.
@@ -1035,7 +1046,13 @@ pub async fn get(
 ) -> ApiResult<Json<IncidentDto>> {
     let stored = visible(&state, &auth, &id).await?;
     let registry = state.registry();
-    Ok(Json(incident_dto(&stored, &registry, &auth.principal(), &state, neretva_store::encode::now())))
+    Ok(Json(incident_dto(
+        &stored,
+        &registry,
+        Some(&auth.principal()),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    )))
 }
 
 /// Changes to an incident's fields; absent fields stay as they are.
@@ -1129,7 +1146,13 @@ pub async fn update(
     let updated = ops(&state, &auth, &actor)
         .change(stored.incident.id, changes, patch.version, "incident.update")
         .await?;
-    Ok(Json(incident_dto(&updated, &registry, &auth.principal(), &state, neretva_store::encode::now())))
+    Ok(Json(incident_dto(
+        &updated,
+        &registry,
+        Some(&auth.principal()),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    )))
 }
 
 /// A move along the workflow.
@@ -1163,8 +1186,8 @@ pub async fn transition(
     Ok(Json(incident_dto(
         &updated,
         &state.registry(),
-        &auth.principal(),
-        &state,
+        Some(&auth.principal()),
+        &state.config().deadlines,
         neretva_store::encode::now(),
     )))
 }
@@ -1200,7 +1223,13 @@ pub async fn assign(
     let updated = ops(&state, &auth, &actor)
         .change(stored.incident.id, vec![Change::Assign { assignee }], request.version, "incident.assign")
         .await?;
-    Ok(Json(incident_dto(&updated, &registry, &auth.principal(), &state, neretva_store::encode::now())))
+    Ok(Json(incident_dto(
+        &updated,
+        &registry,
+        Some(&auth.principal()),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    )))
 }
 
 /// An analyst or admin of the operating CERT, named by username or id (or `me`).
@@ -1277,8 +1306,13 @@ pub async fn comment(
     };
     let actor = auth.actor();
     let updated = ops(&state, &auth, &actor).note(stored.incident.id, kind, &request.text).await?;
-    let dto =
-        incident_dto(&updated, &state.registry(), &auth.principal(), &state, neretva_store::encode::now());
+    let dto = incident_dto(
+        &updated,
+        &state.registry(),
+        Some(&auth.principal()),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    );
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
@@ -1306,8 +1340,13 @@ pub async fn feedback(
     let actor = auth.actor();
     let updated =
         ops(&state, &auth, &actor).note(stored.incident.id, NoteKind::Feedback, &request.text).await?;
-    let dto =
-        incident_dto(&updated, &state.registry(), &auth.principal(), &state, neretva_store::encode::now());
+    let dto = incident_dto(
+        &updated,
+        &state.registry(),
+        Some(&auth.principal()),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    );
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
@@ -1779,8 +1818,8 @@ pub async fn merge_into(
     Ok(Json(incident_dto(
         &merged,
         &state.registry(),
-        &auth.principal(),
-        &state,
+        Some(&auth.principal()),
+        &state.config().deadlines,
         neretva_store::encode::now(),
     )))
 }
