@@ -316,8 +316,11 @@ fn generate(rng: &mut Rng, index: usize, orgs: &[Uuid], per_incident: usize) -> 
     write.timeline = timeline;
     write.tasks = tasks;
     let mut seen = Vec::new();
-    for serial in 0..per_incident {
-        let observable = observable(rng, (index * per_incident + serial) as u64);
+    let mut serial = 0;
+    while seen.len() < per_incident {
+        // Fresh values are numbered apart per incident, so every incident gets `per_incident`.
+        let observable = observable(rng, (index * per_incident * 4 + serial) as u64);
+        serial += 1;
         if seen.contains(&observable) {
             continue;
         }
