@@ -354,7 +354,7 @@ async fn load(
             (index..end).map(|i| generate(&mut rng, i, orgs, per_incident)).collect();
         store.write_incidents(&actor, &writes).await?;
         index = end;
-        if index % 2_000 == 0 || index == total {
+        if index.is_multiple_of(2_000) || index == total {
             eprintln!(
                 "loaded {index} incidents ({:.0} incidents/s)",
                 (index - from) as f64 / started.elapsed().as_secs_f64().max(1e-9)

@@ -427,15 +427,15 @@ impl Ops<'_> {
     /// Adds a comment, an action taken, or the CSIRT's feedback to the timeline.
     pub async fn note(&self, id: Uuid, kind: NoteKind, text: &str) -> Result<StoredIncident> {
         let stored = self.load(id).await?;
-        let actor = self.user.unwrap_or_default();
-        let entry = match kind {
-            NoteKind::Comment => TimelineEntry::comment(self.now, actor, text)?,
-            NoteKind::Action => TimelineEntry::action(self.now, actor, text)?,
-            NoteKind::Feedback => {
-                neretva_model::check_text("text", text, neretva_incident::limits::TEXT)?;
-                TimelineEntry::new(self.now, self.user, TimelineKind::FeedbackSent { text: text.to_owned() })
-            }
+        neretva_model::check_text("text", text, neretva_incident::limits::TEXT)?;
+        let text = text.to_owned();
+        let kind_of_entry = match kind {
+            NoteKind::Comment => TimelineKind::Comment { text },
+            NoteKind::Action => TimelineKind::Action { text },
+            NoteKind::Feedback => TimelineKind::FeedbackSent { text },
         };
+        // The command line acts as nobody in particular: its entries have no actor.
+        let entry = TimelineEntry::new(self.now, self.user, kind_of_entry);
         let mut incident = stored.incident.clone();
         incident.updated_at = self.now;
         let action = match kind {
