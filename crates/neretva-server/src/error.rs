@@ -78,6 +78,12 @@ pub struct ErrorBody {
     /// Every problem found, for validation and import errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
+    /// For a refused status transition: the statuses the incident may move to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// For a body over a limit: the limit, in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
 }
 
 /// An error returned by a handler.
@@ -89,13 +95,31 @@ pub struct ApiError {
     pub details: Vec<ErrorDetail>,
     /// Seconds for a `Retry-After` header.
     pub retry_after: Option<u64>,
+    /// What some errors add to the body; boxed, as few errors have it.
+    pub extra: Option<Box<ErrorExtra>>,
+}
+
+/// Fields of the error body that only some errors have.
+#[derive(Debug, Default)]
+pub struct ErrorExtra {
+    /// For a refused status transition: the statuses allowed instead.
+    pub allowed: Option<Vec<String>>,
+    /// For a body over a limit: the limit, in bytes.
+    pub limit: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), field: None, details: Vec::new(), retry_after: None }
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+            details: Vec::new(),
+            retry_after: None,
+            extra: None,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -132,7 +156,15 @@ impl ApiError {
                 .map(|error| ErrorDetail { field: error.field, message: error.message, line: None })
                 .collect(),
             retry_after: None,
+            extra: None,
         }
+    }
+
+    /// A body over a limit: 413 naming the limit.
+    pub fn too_large(message: impl Into<String>, limit: u64) -> ApiError {
+        let mut error = ApiError::new(ErrorCode::PayloadTooLarge, message);
+        error.extra = Some(Box::new(ErrorExtra { limit: Some(limit), ..ErrorExtra::default() }));
+        error
     }
 }
 
@@ -167,6 +199,7 @@ impl From<StoreError> for ApiError {
                         })
                         .collect(),
                     retry_after: None,
+                    extra: None,
                 }
             }
             StoreError::SchemaTooNew { .. } | StoreError::SchemaTooOld { .. } => {
@@ -177,6 +210,59 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %message, "Storage failed.");
                 ApiError::new(ErrorCode::Internal, "internal error")
             }
+        }
+    }
+}
+
+impl From<crate::incidents::IncidentError> for ApiError {
+    fn from(error: crate::incidents::IncidentError) -> ApiError {
+        use neretva_incident::evidence::EvidenceError;
+        use neretva_incident::link::LinkError;
+
+        use crate::incidents::IncidentError;
+        match error {
+            IncidentError::Invalid(errors) => ApiError::validation(errors),
+            IncidentError::Transition(error) => {
+                let mut api = ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("to");
+                let allowed = error.allowed.iter().map(|status| status.as_str().to_owned()).collect();
+                api.extra = Some(Box::new(ErrorExtra { allowed: Some(allowed), ..ErrorExtra::default() }));
+                api
+            }
+            IncidentError::Evidence(EvidenceError::TooLarge { limit, .. }) => {
+                ApiError::too_large(error.to_string(), limit)
+            }
+            IncidentError::Evidence(EvidenceError::Invalid { field, message }) => {
+                ApiError::validation(vec![FieldError::new(field, message)])
+            }
+            IncidentError::Evidence(EvidenceError::Empty) => {
+                ApiError::validation(vec![FieldError::new("body", "the attachment is empty")])
+            }
+            IncidentError::Evidence(EvidenceError::Duplicate { .. }) => {
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("sha256")
+            }
+            IncidentError::Evidence(EvidenceError::TooMany { .. }) => {
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("evidence")
+            }
+            IncidentError::Link(LinkError::SelfLink) => {
+                ApiError::validation(vec![FieldError::new("other", LinkError::SelfLink.to_string())])
+            }
+            IncidentError::Link(error) => {
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("other")
+            }
+            IncidentError::Merge(error) => {
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("source")
+            }
+            IncidentError::Stale { .. } => {
+                ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("version")
+            }
+            IncidentError::Blob(neretva_store::blobs::BlobError::TooLarge { limit }) => {
+                ApiError::too_large(format!("the attachment is more than the limit of {limit} bytes"), limit)
+            }
+            IncidentError::Blob(error) => {
+                tracing::error!(error = %error, "Evidence store failed.");
+                ApiError::new(ErrorCode::Internal, "internal error")
+            }
+            IncidentError::Store(error) => error.into(),
         }
     }
 }
@@ -236,11 +322,14 @@ impl From<QueryRejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (code, status) = self.code.describe();
+        let extra = self.extra.map(|extra| *extra).unwrap_or_default();
         let body = ErrorBody {
             code: code.to_owned(),
             message: self.message,
             field: self.field,
             details: self.details,
+            allowed: extra.allowed,
+            limit: extra.limit,
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after

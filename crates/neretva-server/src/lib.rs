@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod html;
+pub mod incidents;
 mod metrics_layer;
 pub mod openapi;
 pub mod registry;
@@ -49,6 +50,13 @@ pub struct ServerConfig {
     /// Consecutive failed logins that lock an account.
     pub lockout_threshold: u32,
     pub lockout_duration: Duration,
+    /// Where evidence and raw e-mails are kept, content-addressed; `None` turns evidence
+    /// uploads and e-mail intake off.
+    pub evidence_dir: Option<std::path::PathBuf>,
+    pub evidence_limits: neretva_incident::evidence::EvidenceLimits,
+    pub mail_limits: neretva_mail::MailLimits,
+    /// The civil time zone of calendar-month deadlines and how near a due time is "due soon".
+    pub deadlines: neretva_incident::deadline::DeadlineConfig,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +72,10 @@ impl Default for ServerConfig {
             login_attempts_per_minute: 10,
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(15 * 60),
+            evidence_dir: None,
+            evidence_limits: neretva_incident::evidence::EvidenceLimits::default(),
+            mail_limits: neretva_mail::MailLimits::default(),
+            deadlines: neretva_incident::deadline::DeadlineConfig::default(),
         }
     }
 }
@@ -132,6 +144,11 @@ impl AppState {
 
     pub(crate) fn login_limiter(&self) -> &LoginRateLimiter {
         &self.inner.login_limiter
+    }
+
+    /// The evidence store, when one is configured.
+    pub fn blobs(&self) -> Option<neretva_store::blobs::BlobStore> {
+        self.inner.config.evidence_dir.as_ref().map(neretva_store::blobs::BlobStore::new)
     }
 
     pub(crate) fn dummy_hash(&self) -> &str {

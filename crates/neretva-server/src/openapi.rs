@@ -31,6 +31,17 @@ use crate::api;
         api::audit::list, api::audit::verify,
         api::events::list, api::events::get, api::events::upload, api::events::list_reports,
         api::events::get_report, api::events::report_errors,
+        api::incident_reports::list, api::incident_reports::get, api::incident_reports::submit,
+        api::incident_reports::intake, api::incident_reports::intakes,
+        api::incidents::list, api::incidents::queue, api::incidents::deadlines, api::incidents::stats,
+        api::incidents::summary, api::incidents::significance, api::incidents::create, api::incidents::get,
+        api::incidents::update, api::incidents::transition, api::incidents::assign, api::incidents::timeline,
+        api::incidents::comment, api::incidents::feedback, api::incidents::tasks, api::incidents::add_task,
+        api::incidents::update_task, api::incidents::observables, api::incidents::add_observable,
+        api::incidents::remove_observable, api::incidents::observable_events, api::incidents::links,
+        api::incidents::add_link, api::incidents::remove_link, api::incidents::merge_into,
+        api::evidence::list, api::evidence::upload, api::evidence::get, api::evidence::download,
+        api::evidence::export,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -44,6 +55,9 @@ use crate::api;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "events", description = "Harmonised feed events (IntelMQ field names)"),
         (name = "reports", description = "Raw feed reports, stored before parsing"),
+        (name = "incident reports", description = "Constituents' NIS2 incident reports and e-mails taken in"),
+        (name = "incidents", description = "Incident handling: workflow, tasks, observables, timeline, deadlines, summaries"),
+        (name = "evidence", description = "Evidence of incidents and its chain of custody"),
         (name = "health", description = "Liveness and metrics"),
     )
 )]

@@ -77,6 +77,26 @@ impl RegistrySnapshot {
         self.ancestors.get(&org_id).map_or(&[], Vec::as_slice)
     }
 
+    /// An organisation's NIS2 sector slug, if it has one.
+    pub fn sector_of(&self, org_id: Uuid) -> Option<&str> {
+        self.orgs.get(&org_id).and_then(|org| org.fields.sector.as_deref())
+    }
+
+    /// An organisation's level of authority.
+    pub fn authority_level_of(&self, org_id: Uuid) -> Option<&str> {
+        self.orgs.get(&org_id).map(|org| org.fields.authority_level.as_str())
+    }
+
+    /// The organisations below one (its clients, their clients, ...).
+    pub fn descendants(&self, org_id: Uuid) -> impl Iterator<Item = Uuid> + '_ {
+        self.ancestors.iter().filter(move |(_, chain)| chain.contains(&org_id)).map(|(id, _)| *id)
+    }
+
+    /// The short name of an organisation, or its id when it is unknown.
+    pub fn short_name(&self, org_id: Uuid) -> String {
+        self.orgs.get(&org_id).map_or_else(|| org_id.to_string(), |org| org.fields.short_name.clone())
+    }
+
     /// The principal for a user authenticated with a credential of `scope`.
     pub fn principal(&self, user: &User, scope: Scope) -> UserPrincipal {
         UserPrincipal {

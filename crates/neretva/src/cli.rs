@@ -50,6 +50,13 @@ pub(crate) enum Command {
     /// Feeds and their parsers.
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Incident handling: list, show, create and change incidents, take in e-mails, and the
+    /// queue, summary and statistics.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Evidence of incidents.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
@@ -145,6 +152,8 @@ pub(crate) enum RoleArg {
     Constituent,
     Community,
     Auditor,
+    /// A competent authority: reads the incident reports of its sectors (`--sector`).
+    Authority,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +166,9 @@ pub(crate) enum UserCommand {
         org: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// A NIS2 sector a competent authority supervises (repeat for several).
+        #[arg(long = "sector", value_name = "SECTOR")]
+        sectors: Vec<String>,
         #[arg(long)]
         email: Option<String>,
         #[arg(long)]
@@ -273,6 +285,170 @@ pub(crate) struct LookupArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum AuditCommand {
     /// Re-compute the hash chain and name the first altered or removed entry (exit code 1 if any).
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IncidentCommand {
+    /// List or search incidents, newest first.
+    List {
+        /// Text in the title, description or an observable.
+        #[arg(long, short)]
+        query: Option<String>,
+        /// Only these statuses (comma-separated).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an incident with its deadlines, tasks, observables and timeline.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open an incident.
+    Create {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// An RSIT type, e.g. phishing.
+        #[arg(long)]
+        classification: Option<String>,
+        /// low, medium, high or critical.
+        #[arg(long)]
+        severity: Option<String>,
+        /// e.g. AMBER+STRICT (the default).
+        #[arg(long)]
+        tlp: Option<String>,
+        /// e.g. AMBER (the default).
+        #[arg(long)]
+        pap: Option<String>,
+        /// The reporting organisation (short name or id).
+        #[arg(long)]
+        reporter: Option<String>,
+        /// An affected organisation (repeat for several).
+        #[arg(long = "affected")]
+        affected: Vec<String>,
+        /// When the affected entity became aware (RFC 3339): starts the NIS2 deadlines.
+        #[arg(long)]
+        aware_at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move an incident along the workflow (triage, in_progress, resolved, closed).
+    Transition {
+        id: String,
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign an incident to an analyst or admin of the operating CERT (or --none).
+    Assign {
+        id: String,
+        /// A username.
+        user: Option<String>,
+        #[arg(long, conflicts_with = "user")]
+        none: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a comment to an incident's timeline.
+    Comment {
+        id: String,
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Observables of an incident.
+    #[command(subcommand)]
+    Observable(ObservableCommand),
+    /// Merge the incident SOURCE into TARGET.
+    Merge {
+        target: String,
+        source: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The analyst queue: open incidents, the most urgent deadline first.
+    Queue {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The anonymised quarterly summary for the regulator.
+    Summary {
+        /// e.g. 2026-Q4.
+        #[arg(long)]
+        quarter: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: SummaryFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Statistics: counts by RSIT type, sector, level of authority and month; times to triage
+    /// and to resolve.
+    Stats {
+        /// RFC 3339: incidents created at or after.
+        #[arg(long)]
+        since: Option<String>,
+        /// RFC 3339: … and before.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take in e-mails (.eml files, or directories of them) as incident reports, with a progress
+    /// bar and a summary; malformed messages are kept as failed intakes with the reason.
+    Intake {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The reporting organisation; default: the owner of the sender's domain, if any.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ObservableCommand {
+    /// Add an observable (the kind is guessed unless given) and match it against stored events.
+    Add {
+        id: String,
+        value: String,
+        #[arg(long)]
+        kind: Option<String>,
+        /// Not an indicator of compromise (e.g. a victim's address).
+        #[arg(long)]
+        not_ioc: bool,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum SummaryFormat {
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EvidenceCommand {
+    /// Re-hash every stored evidence file and raw e-mail and report missing or altered ones
+    /// (exit code 1 if any).
     Verify {
         #[arg(long)]
         json: bool,

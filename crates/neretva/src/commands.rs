@@ -49,6 +49,10 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }
         Command::Reparse { report, json } => crate::ingest::reparse(&config, &report, json).await,
+        Command::Incident(command) => crate::incidents::incident(&config, command).await,
+        Command::Evidence(crate::cli::EvidenceCommand::Verify { json }) => {
+            crate::incidents::evidence_verify(&config, json).await
+        }
     }
 }
 
@@ -244,6 +248,7 @@ fn role(arg: RoleArg) -> Role {
         RoleArg::Constituent => Role::Constituent,
         RoleArg::Community => Role::Community,
         RoleArg::Auditor => Role::Auditor,
+        RoleArg::Authority => Role::Authority,
     }
 }
 
@@ -277,6 +282,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             username,
             org,
             role: role_arg,
+            sectors,
             email,
             display_name,
             language,
@@ -298,6 +304,8 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             if let Some(email) = &email {
                 neretva_model::contact::check_email(email).map_err(|error| anyhow::anyhow!("{error}"))?;
             }
+            neretva_model::user::check_sectors(role(role_arg), &sectors)
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
             let (password, generated) = obtain_password(password_stdin)?;
             let password_hash = Some(hash(config, password.clone()).await?);
             let user = store
@@ -309,7 +317,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
                         display_name,
                         email,
                         role: role(role_arg),
-                        sectors: Vec::new(),
+                        sectors,
                         language,
                         password_hash,
                     },

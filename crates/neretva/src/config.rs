@@ -30,6 +30,7 @@ pub(crate) struct RawConfig {
     pub(crate) authority_levels: Option<Vec<String>>,
     pub(crate) auth: RawAuth,
     pub(crate) limits: RawLimits,
+    pub(crate) incidents: RawIncidents,
     pub(crate) log: RawLog,
     /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
@@ -52,6 +53,22 @@ pub(crate) struct RawAuth {
 pub(crate) struct RawLimits {
     pub(crate) max_body_bytes: Option<usize>,
     pub(crate) max_import_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawIncidents {
+    /// Where evidence and raw e-mails are kept; default `<data_dir>/evidence`. Servers sharing
+    /// PostgreSQL need a shared directory.
+    pub(crate) evidence_dir: Option<PathBuf>,
+    /// The largest evidence item, in bytes.
+    pub(crate) max_evidence_bytes: Option<u64>,
+    /// Evidence items per incident.
+    pub(crate) max_evidence_items: Option<usize>,
+    /// The largest e-mail taken in, in bytes.
+    pub(crate) max_mail_bytes: Option<usize>,
+    /// An open obligation due within this many hours is `due_soon`.
+    pub(crate) due_soon_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -166,6 +183,11 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
             ][..],
         ),
         ("limits", &["max_body_bytes", "max_import_bytes"][..]),
+        (
+            "incidents",
+            &["evidence_dir", "max_evidence_bytes", "max_evidence_items", "max_mail_bytes", "due_soon_hours"]
+                [..],
+        ),
         ("log", &["level"][..]),
         // Checked by the pipeline configuration's own strict deserialisation.
         ("pipeline", &[][..]),
@@ -286,6 +308,32 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
             errors.push("limits.max_import_bytes: must be at least 1024".into());
         }
         server.max_import_bytes = bytes;
+    }
+    let incidents = raw.incidents;
+    server.evidence_dir = Some(incidents.evidence_dir.unwrap_or_else(|| data_dir.join("evidence")));
+    if let Some(bytes) = incidents.max_evidence_bytes {
+        if bytes == 0 {
+            errors.push("incidents.max_evidence_bytes: must be at least 1".into());
+        }
+        server.evidence_limits.max_bytes = bytes;
+    }
+    if let Some(items) = incidents.max_evidence_items {
+        if items == 0 {
+            errors.push("incidents.max_evidence_items: must be at least 1".into());
+        }
+        server.evidence_limits.max_items = items;
+    }
+    if let Some(bytes) = incidents.max_mail_bytes {
+        if bytes < 1024 {
+            errors.push("incidents.max_mail_bytes: must be at least 1024".into());
+        }
+        server.mail_limits.max_message_bytes = bytes;
+    }
+    if let Some(hours) = incidents.due_soon_hours {
+        if hours > 24 * 31 {
+            errors.push(format!("incidents.due_soon_hours: {hours} must be 0 to 744"));
+        }
+        server.deadlines.due_soon_minutes = hours.saturating_mul(60);
     }
     let log_level = raw.log.level.unwrap_or_else(|| "info".into());
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {

@@ -423,3 +423,145 @@ fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
         json(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", report.to_str().unwrap(), "--json"]));
     assert_eq!(summary["events"], 1, "{summary}");
 }
+
+#[test]
+fn incidents_and_evidence_from_the_command_line() {
+    let dir = DataDir::new("incidents");
+    let d = dir.0.as_path();
+    ok(&run(d, &["demo", "--no-serve"]));
+    // A feed event the observable will match.
+    let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
+    std::fs::write(
+        &report,
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n\
+         \"2026-11-27 10:00:00\",\"medium\",\"192.0.2.1\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
+    )
+    .unwrap();
+    ok(&run(d, &["ingest", "--feed", "shadowserver", report.to_str().unwrap()]));
+
+    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let args = [
+        "incident",
+        "create",
+        "--title",
+        "Open resolver abused",
+        "--classification",
+        "ddos-amplifier",
+        "--reporter",
+        "EP-NERETVA",
+        "--aware-at",
+        &aware,
+        "--json",
+    ];
+    let created = json(&run(d, &args));
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["deadlines"][0]["state"], "overdue", "{created}");
+
+    // The workflow refuses what it does not allow, naming what it does.
+    let refused = run(d, &["incident", "transition", &id, "closed"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("allowed from new: triage"));
+    assert_eq!(json(&run(d, &["incident", "transition", &id, "triage", "--json"]))["status"], "triage");
+    assert!(json(&run(d, &["incident", "assign", &id, "analyst", "--json"]))["assignee"].is_string());
+    assert!(!run(d, &["incident", "assign", &id, "constituent"]).status.success(), "not the CERT's staff");
+    ok(&run(d, &["incident", "comment", &id, "Called the operator."]));
+    let added = json(&run(d, &["incident", "observable", "add", &id, "192.0.2.1", "--json"]));
+    assert_eq!(
+        (added["kind"].as_str(), added["matched_events"].as_u64()),
+        (Some("ipv4"), Some(1)),
+        "{added}"
+    );
+
+    let second = json(&run(d, &["incident", "create", "--title", "Same resolver", "--json"]));
+    let second = second["id"].as_str().unwrap().to_owned();
+    let listed = json(&run(d, &["incident", "list", "--query", "resolver", "--json"]));
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let queue = json(&run(d, &["incident", "queue", "--json"]));
+    assert_eq!(queue[0]["id"], id.as_str(), "the overdue incident heads the queue");
+    let merged = json(&run(d, &["incident", "merge", &id, &second, "--json"]));
+    assert_eq!(merged["id"], id.as_str());
+    let shown = json(&run(d, &["incident", "show", &second, "--json"]));
+    assert_eq!(shown["incident"]["merged_into"], id.as_str());
+    let shown = json(&run(d, &["incident", "show", &id, "--json"]));
+    assert!(shown["tasks"].as_array().unwrap().len() >= 5, "seeded from the playbook");
+    let stats = json(&run(d, &["incident", "stats", "--json"]));
+    assert_eq!(stats["total"], 1, "the merged incident is not counted twice");
+    let quarter = neretva_incident::summary::Quarter::of(
+        time::OffsetDateTime::now_utc(),
+        neretva_incident::deadline::CivilZone::default(),
+    )
+    .to_string();
+    let summary_file = d.join("summary.csv");
+    ok(&run(
+        d,
+        &[
+            "incident",
+            "summary",
+            "--quarter",
+            &quarter,
+            "--format",
+            "csv",
+            "-o",
+            summary_file.to_str().unwrap(),
+        ],
+    ));
+    let summary = std::fs::read_to_string(&summary_file).unwrap();
+    assert!(summary.contains("ddos-amplifier") && !summary.contains("EP-NERETVA"), "{summary}");
+
+    // E-mail intake: a directory with a good and a malformed message.
+    let mails = d.join("mails");
+    std::fs::create_dir_all(&mails).unwrap();
+    std::fs::write(
+        mails.join("1-good.eml"),
+        "From: soc@example.org\nTo: cert@example.ba\nSubject: Suspicious login\nContent-Type: text/plain\n\nSee the attached log.\n",
+    )
+    .unwrap();
+    std::fs::write(mails.join("2-bad.eml"), "no headers here, just text\n").unwrap();
+    std::fs::write(mails.join("notes.txt"), "not a message file").unwrap();
+    let intake = json(&run(d, &["incident", "intake", mails.to_str().unwrap(), "--json"]));
+    assert_eq!(
+        (intake["files"].as_u64(), intake["accepted"].as_u64(), intake["failed"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(intake["failures"][0]["kept"], true);
+
+    // Evidence: the raw messages are stored; verify finds them intact, then an altered and a
+    // missing file.
+    let verified = json(&run(d, &["evidence", "verify", "--json"]));
+    assert_eq!((verified["checked"].as_u64(), verified["ok"].as_u64()), (Some(2), Some(2)), "{verified}");
+    let evidence = d.join("evidence");
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![evidence.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert_eq!(files.len(), 2);
+    std::fs::write(&files[0], "tampered").unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    let broken = run(d, &["evidence", "verify", "--json"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(
+        (report["mismatched"].as_array().unwrap().len(), report["missing"].as_array().unwrap().len()),
+        (1, 1)
+    );
+
+    // Competent authorities are users with sectors.
+    ok(&run(
+        d,
+        &["user", "add", "regulator", "--org", "CERT-BIH", "--role", "authority", "--sector", "energy"],
+    ));
+    let wrong =
+        run(d, &["user", "add", "other", "--org", "CERT-BIH", "--role", "analyst", "--sector", "energy"]);
+    assert!(!wrong.status.success());
+}

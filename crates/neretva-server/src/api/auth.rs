@@ -67,6 +67,8 @@ pub struct UserDto {
     pub email: Option<String>,
     #[schema(value_type = String, example = "analyst")]
     pub role: Role,
+    /// The NIS2 sectors a competent authority supervises.
+    pub sectors: Vec<String>,
     pub language: Option<String>,
     pub disabled: bool,
     pub locked_until: Option<String>,
@@ -83,6 +85,7 @@ impl From<User> for UserDto {
             display_name: user.display_name,
             email: user.email,
             role: user.role,
+            sectors: user.sectors,
             language: user.language.map(|language| language.tag().to_owned()),
             disabled: user.disabled,
             locked_until: user.locked_until.map(rfc3339),

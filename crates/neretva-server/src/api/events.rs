@@ -94,6 +94,17 @@ fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
     )
 }
 
+/// Whether the principal may see one stored event: routed to an organisation it may see,
+/// within the event's TLP (`TLP:AMBER+STRICT` when the feed set none).
+pub(crate) fn may_see_event(
+    registry: &RegistrySnapshot,
+    principal: &Principal,
+    stored: &StoredEvent,
+) -> bool {
+    let json = serde_json::from_str::<serde_json::Value>(&stored.event.json).unwrap_or_default();
+    may_see_labelled(registry, principal, stored, event_tlp(&json))
+}
+
 /// The TLP of an event's IntelMQ object, `TLP:AMBER+STRICT` when it has none.
 fn event_tlp(json: &serde_json::Value) -> Tlp {
     json.get("tlp").and_then(|t| t.as_str()).and_then(|t| t.parse::<Tlp>().ok()).unwrap_or(Tlp::AmberStrict)
@@ -181,7 +192,11 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
 
 /// The event as the principal may see it, or `None` when it may not (its IntelMQ object is
 /// parsed once, for its TLP and for the answer).
-fn visible_dto(stored: StoredEvent, registry: &RegistrySnapshot, principal: &Principal) -> Option<EventDto> {
+pub(crate) fn visible_dto(
+    stored: StoredEvent,
+    registry: &RegistrySnapshot,
+    principal: &Principal,
+) -> Option<EventDto> {
     let event = serde_json::from_str::<serde_json::Value>(&stored.event.json).unwrap_or_default();
     if !may_see_labelled(registry, principal, &stored, event_tlp(&event)) {
         return None;

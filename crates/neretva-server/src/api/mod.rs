@@ -5,7 +5,10 @@ pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod events;
+pub mod evidence;
 pub mod health;
+pub mod incident_reports;
+pub mod incidents;
 pub mod lookup;
 pub mod orgs;
 pub mod tokens;
@@ -13,7 +16,7 @@ pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -22,6 +25,8 @@ use crate::error::{ApiError, ErrorCode};
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let import_limit = state.config().max_import_bytes;
+    // One more byte than the limit reaches the handler, which answers 413 naming the limit.
+    let mail_limit = state.config().mail_limits.max_message_bytes.saturating_add(1);
     Router::new()
         .route("/openapi.json", get(crate::openapi::document))
         .route("/auth/login", post(auth::login))
@@ -54,6 +59,45 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/reports/{id}", get(events::get_report))
         .route("/reports/{id}/errors", get(events::report_errors))
+        // Static segments take priority over `{id}`: these never reach the feed reports.
+        .route("/reports/incidents", get(incident_reports::list).post(incident_reports::submit))
+        .route(
+            "/reports/incidents/email",
+            get(incident_reports::intakes)
+                .post(incident_reports::intake)
+                .layer(DefaultBodyLimit::max(mail_limit)),
+        )
+        .route("/reports/incidents/{id}", get(incident_reports::get))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/queue", get(incidents::queue))
+        .route("/incidents/deadlines", get(incidents::deadlines))
+        .route("/incidents/stats", get(incidents::stats))
+        .route("/incidents/summary", get(incidents::summary))
+        .route("/incidents/significance", post(incidents::significance))
+        .route("/incidents/{id}", get(incidents::get).patch(incidents::update))
+        .route("/incidents/{id}/transition", post(incidents::transition))
+        .route("/incidents/{id}/assign", post(incidents::assign))
+        .route("/incidents/{id}/timeline", get(incidents::timeline))
+        .route("/incidents/{id}/comments", post(incidents::comment))
+        .route("/incidents/{id}/feedback", post(incidents::feedback))
+        .route("/incidents/{id}/tasks", get(incidents::tasks).post(incidents::add_task))
+        .route("/incidents/{id}/tasks/{task}", patch(incidents::update_task))
+        .route(
+            "/incidents/{id}/observables",
+            get(incidents::observables).post(incidents::add_observable).delete(incidents::remove_observable),
+        )
+        .route("/incidents/{id}/observables/events", get(incidents::observable_events))
+        .route("/incidents/{id}/links", get(incidents::links).post(incidents::add_link))
+        .route("/incidents/{id}/links/{other}", delete(incidents::remove_link))
+        .route("/incidents/{id}/merge", post(incidents::merge_into))
+        .route(
+            "/incidents/{id}/evidence",
+            // The upload enforces the evidence size limit itself while it streams.
+            get(evidence::list).post(evidence::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/incidents/{id}/evidence/{sha256}", get(evidence::get))
+        .route("/incidents/{id}/evidence/{sha256}/content", get(evidence::download))
+        .route("/incidents/{id}/evidence/{sha256}/export", post(evidence::export))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

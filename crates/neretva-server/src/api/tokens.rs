@@ -73,7 +73,7 @@ pub struct CreatedToken {
 pub fn max_scope(role: Role, operator: bool) -> Scope {
     match role {
         Role::Admin if operator => Scope::Admin,
-        Role::Auditor => Scope::Read,
+        Role::Auditor | Role::Authority => Scope::Read,
         _ => Scope::Write,
     }
 }

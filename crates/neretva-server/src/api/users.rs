@@ -101,8 +101,11 @@ pub struct UserInput {
     pub username: String,
     /// The organisation's id or short name.
     pub organisation: String,
-    /// `admin`, `analyst`, `constituent`, `community` or `auditor`.
+    /// `admin`, `analyst`, `constituent`, `community`, `auditor` or `authority`.
     pub role: String,
+    /// For a competent authority (`authority`): the NIS2 sectors it supervises.
+    #[serde(default)]
+    pub sectors: Vec<String>,
     #[serde(default)]
     pub display_name: Option<String>,
     #[serde(default)]
@@ -170,6 +173,11 @@ pub async fn create(
     if org.is_none() {
         errors.push(FieldError::new("organisation", format!("no organisation {:?}", input.organisation)));
     }
+    if let Some(role) = role
+        && let Err(error) = neretva_model::user::check_sectors(role, &input.sectors)
+    {
+        errors.push(error);
+    }
     let (Some(role), Some(org_id), true) = (role, org, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
@@ -187,7 +195,7 @@ pub async fn create(
                 display_name: input.display_name,
                 email,
                 role,
-                sectors: Vec::new(),
+                sectors: input.sectors,
                 language,
                 password_hash,
             },
@@ -203,6 +211,8 @@ pub struct UserUpdate {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub role: Option<String>,
+    /// The sectors of a competent authority; a role other than `authority` has none.
+    pub sectors: Option<Vec<String>>,
     pub language: Option<String>,
     pub organisation: Option<String>,
 }
@@ -221,7 +231,12 @@ pub async fn update(
 ) -> ApiResult<Json<UserDto>> {
     let user = visible_user(&state, &auth, &id).await?;
     let admin = may_administer(&auth.principal());
-    if !admin && (user.id != auth.0.user_id || input.role.is_some() || input.organisation.is_some()) {
+    if !admin
+        && (user.id != auth.0.user_id
+            || input.role.is_some()
+            || input.sectors.is_some()
+            || input.organisation.is_some())
+    {
         return Err(ApiError::forbidden(
             "only administrators may change other users, roles and organisations",
         ));
@@ -252,6 +267,19 @@ pub async fn update(
             Some(org) => patch.org_id = Some(org.id),
             None => errors.push(FieldError::new("organisation", format!("no organisation {key:?}"))),
         }
+    }
+    // The role and sectors after the change must agree: leaving `authority` drops the sectors.
+    let role = patch.role.unwrap_or(user.role);
+    let sectors = match (input.sectors, role) {
+        (Some(sectors), _) => sectors,
+        (None, Role::Authority) => user.sectors.clone(),
+        (None, _) => Vec::new(),
+    };
+    if let Err(error) = neretva_model::user::check_sectors(role, &sectors) {
+        errors.push(error);
+    }
+    if sectors != user.sectors {
+        patch.sectors = Some(sectors);
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));

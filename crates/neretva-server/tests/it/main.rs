@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod errors;
 mod events;
+mod incidents;
 mod registry;
 mod support;
 mod tokens_audit;

@@ -19,7 +19,7 @@ pub(crate) struct TestApp {
     pub store: Arc<SqliteStore>,
     pub router: axum::Router,
     /// API tokens (write scope, admin scope for the admin) by username.
-    pub tokens: std::collections::HashMap<&'static str, String>,
+    pub tokens: std::collections::HashMap<String, String>,
 }
 
 pub(crate) const PASSWORD: &str = "correct-horse-battery";
@@ -53,6 +53,14 @@ pub(crate) async fn test_app() -> TestApp {
 }
 
 pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
+    test_app_extended(config, &[]).await
+}
+
+/// A user beyond the standard ones: username, role, organisation short name, sectors.
+pub(crate) type ExtraUser = (&'static str, Role, &'static str, &'static [&'static str]);
+
+/// The standard instance plus a regulatory agency (`REG`, no parent) and `extra` users.
+pub(crate) async fn test_app_extended(config: ServerConfig, extra: &[ExtraUser]) -> TestApp {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     store.migrate().await.unwrap();
     let actor = Actor("test".into());
@@ -60,16 +68,31 @@ pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
     let a = store.create_org(&actor, &org("Elektro A", "EP-A", Some(cert.id))).await.unwrap();
     let b = store.create_org(&actor, &org("Elektro B", "EP-B", Some(cert.id))).await.unwrap();
     let research = store.create_org(&actor, &org("Research Institute", "RES", None)).await.unwrap();
+    let mut orgs = std::collections::HashMap::from([("EP-A", a.id), ("EP-B", b.id), ("RES", research.id)]);
+    orgs.insert("CERT-BIH", cert.id);
+    if !extra.is_empty() {
+        let mut agency = org("Regulatory Agency", "REG", None);
+        agency.sector = Some("public-administration".into());
+        let agency = store.create_org(&actor, &agency).await.unwrap();
+        orgs.insert("REG", agency.id);
+    }
     let params = config.password_params;
     let mut tokens = std::collections::HashMap::new();
-    for (username, role, org_id) in [
+    let standard: Vec<(&str, Role, Uuid, Vec<String>)> = [
         ("admin", Role::Admin, cert.id),
         ("analyst", Role::Analyst, cert.id),
         ("auditor", Role::Auditor, cert.id),
         ("alice", Role::Constituent, a.id),
         ("bob", Role::Constituent, b.id),
         ("carol", Role::Community, research.id),
-    ] {
+    ]
+    .into_iter()
+    .map(|(username, role, org)| (username, role, org, Vec::new()))
+    .chain(extra.iter().map(|(username, role, org, sectors)| {
+        (*username, *role, orgs[org], sectors.iter().map(|s| (*s).to_owned()).collect())
+    }))
+    .collect();
+    for (username, role, org_id, sectors) in standard {
         let user = store
             .create_user(
                 &actor,
@@ -79,7 +102,7 @@ pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
                     display_name: None,
                     email: None,
                     role,
-                    sectors: Vec::new(),
+                    sectors,
                     language: None,
                     password_hash: Some(hash_secret(params, PASSWORD).unwrap()),
                 },
@@ -88,12 +111,12 @@ pub(crate) async fn test_app_with(config: ServerConfig) -> TestApp {
             .unwrap();
         let scope = match role {
             Role::Admin => Scope::Admin,
-            Role::Auditor => Scope::Read,
+            Role::Auditor | Role::Authority => Scope::Read,
             _ => Scope::Write,
         };
         let (token, secret) = new_token(params, user.id, "test", scope, None).unwrap();
         store.create_token(&actor, &token).await.unwrap();
-        tokens.insert(username, secret);
+        tokens.insert(username.to_owned(), secret);
     }
     let dyn_store: Arc<dyn Store> = store.clone();
     let pipeline_config: neretva_pipeline::PipelineConfig = serde_json::from_value(serde_json::json!({

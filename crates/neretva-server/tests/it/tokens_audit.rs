@@ -25,7 +25,7 @@ async fn tokens_are_shown_once_scoped_and_revocable() {
     assert!(!listed.text.contains(&secret[20..]), "secrets are never listed");
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
 
-    app.tokens.insert("alice-read", secret);
+    app.tokens.insert("alice-read".to_owned(), secret);
     assert_status(&app.get("alice-read", "/api/v1/contacts").await, StatusCode::OK);
     let write = app
         .call(

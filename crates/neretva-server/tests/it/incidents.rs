@@ -1,0 +1,753 @@
+//! Incident handling over HTTP: the access matrix (roles × own and other organisation × TLP)
+//! through every read path, the workflow's 409, evidence limits and custody, e-mail intake,
+//! and the routes shared with feed reports.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use neretva_incident::deadline::CivilZone;
+use neretva_incident::summary::Quarter;
+use neretva_model::user::Role;
+use serde_json::{Value, json};
+
+use crate::support::{ExtraUser, Reply, TestApp, assert_status, config, test_app_extended};
+
+/// Beyond the standard users: an admin and a community member of EP-A, an analyst of EP-B, and
+/// two competent authorities, one for energy (EP-A's sector) and one for health.
+const EXTRA: &[ExtraUser] = &[
+    ("epadmin", Role::Admin, "EP-A", &[]),
+    ("dave", Role::Community, "EP-A", &[]),
+    ("ebanalyst", Role::Analyst, "EP-B", &[]),
+    ("regulator", Role::Authority, "REG", &["energy"]),
+    ("healthreg", Role::Authority, "REG", &["health"]),
+];
+
+/// A temporary evidence directory, removed at the end.
+struct EvidenceDir(std::path::PathBuf);
+
+impl EvidenceDir {
+    fn new() -> EvidenceDir {
+        EvidenceDir(std::env::temp_dir().join(format!("neretva-evidence-{}", uuid::Uuid::new_v4())))
+    }
+}
+
+impl Drop for EvidenceDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn app(max_evidence_bytes: u64) -> (TestApp, EvidenceDir) {
+    let dir = EvidenceDir::new();
+    let mut config = config();
+    config.evidence_dir = Some(dir.0.clone());
+    config.evidence_limits.max_bytes = max_evidence_bytes;
+    (test_app_extended(config, EXTRA).await, dir)
+}
+
+const TLPS: [&str; 5] = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
+/// Opens one incident per TLP, reported by and affecting EP-A, aware 30 hours ago (so its early
+/// warning is overdue), PAP:GREEN; the RED one is assigned to its creator, the analyst.
+async fn seed_incidents(app: &TestApp) -> Vec<(String, String)> {
+    let aware = rfc3339(time::OffsetDateTime::now_utc() - time::Duration::hours(30));
+    let mut ids = Vec::new();
+    for tlp in TLPS {
+        let reply = app
+            .call(
+                Some("analyst"),
+                "POST",
+                "/api/v1/incidents",
+                Some(json!({
+                    "title": format!("Incident {tlp}"), "classification": "phishing", "tlp": tlp, "pap": "GREEN",
+                    "reporter_org": "EP-A", "affected_orgs": ["EP-A"], "aware_at": aware,
+                })),
+            )
+            .await;
+        assert_status(&reply, StatusCode::CREATED);
+        ids.push((tlp.to_owned(), reply.body["id"].as_str().unwrap().to_owned()));
+    }
+    ids
+}
+
+/// Submits one report per TLP for EP-A, by alice.
+async fn seed_reports(app: &TestApp) -> Vec<(String, String)> {
+    let mut ids = Vec::new();
+    for tlp in TLPS {
+        let reply = app
+            .call(
+                Some("alice"),
+                "POST",
+                "/api/v1/reports/incidents",
+                Some(json!({
+                    "title": format!("Report {tlp}"), "tlp": tlp,
+                    "aware_at": rfc3339(time::OffsetDateTime::now_utc() - time::Duration::hours(2)),
+                    "stage": {"kind": "early_warning", "suspected_malicious": "yes", "summary": "Fake login page."}
+                })),
+            )
+            .await;
+        assert_status(&reply, StatusCode::CREATED);
+        ids.push((tlp.to_owned(), reply.body["report"]["id"].as_str().unwrap().to_owned()));
+    }
+    ids
+}
+
+fn titles(reply: &Reply) -> BTreeSet<String> {
+    reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Which TLPs each user sees of incidents reported by EP-A (RED assigned to the analyst).
+fn incident_expectations() -> Vec<(&'static str, &'static [&'static str])> {
+    const UP_TO_STRICT: &[&str] = &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT"];
+    const SHARED: &[&str] = &["CLEAR", "GREEN"];
+    vec![
+        // Operator staff: everything but RED, which only its assignee sees.
+        ("admin", UP_TO_STRICT),
+        ("analyst", &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]),
+        ("auditor", UP_TO_STRICT),
+        // Own organisation, any role.
+        ("epadmin", UP_TO_STRICT),
+        ("alice", UP_TO_STRICT),
+        ("dave", UP_TO_STRICT),
+        // Another organisation (a client of the same CERT, or outside it), any role.
+        ("ebanalyst", SHARED),
+        ("bob", SHARED),
+        ("carol", SHARED),
+        // A competent authority of the incident's sector, and one of another sector.
+        ("regulator", UP_TO_STRICT),
+        ("healthreg", SHARED),
+    ]
+}
+
+#[tokio::test]
+async fn access_matrix_nothing_leaks_through_any_read_path() {
+    let (app, _dir) = app(1024 * 1024).await;
+    let incidents = seed_incidents(&app).await;
+    let reports = seed_reports(&app).await;
+    let quarter = Quarter::of(time::OffsetDateTime::now_utc(), CivilZone::default());
+
+    for (user, seen) in incident_expectations() {
+        let expected: BTreeSet<String> = seen.iter().map(|tlp| format!("Incident {tlp}")).collect();
+        let context = format!("user {user}");
+
+        // Lists and searches: the analysts' incidents, among the reports' own incidents.
+        let list = app.get(user, "/api/v1/incidents?q=incident%20&limit=100").await;
+        assert_status(&list, StatusCode::OK);
+        assert_eq!(titles(&list), expected, "{context}: list");
+        let queue = app.get(user, "/api/v1/incidents/queue?limit=1000").await;
+        let queued: BTreeSet<String> =
+            titles(&queue).into_iter().filter(|t| t.starts_with("Incident ")).collect();
+        assert_eq!(queued, expected, "{context}: queue");
+
+        // Single reads and their parts answer 404 for what the user may not see.
+        for (tlp, id) in &incidents {
+            let visible = seen.contains(&tlp.as_str());
+            let status = if visible { StatusCode::OK } else { StatusCode::NOT_FOUND };
+            for path in ["", "/timeline", "/tasks", "/observables", "/links", "/evidence"] {
+                let reply = app.get(user, &format!("/api/v1/incidents/{id}{path}")).await;
+                assert_eq!(reply.status, status, "{context}: {tlp} {path}: {}", reply.text);
+            }
+            let reports_of = app.get(user, &format!("/api/v1/reports/incidents?incident={id}")).await;
+            assert_status(&reports_of, StatusCode::OK);
+        }
+
+        // Exports: the CSV holds exactly the visible incidents (PAP:GREEN allows exporting).
+        let csv = app.get(user, "/api/v1/incidents?q=incident%20&format=csv").await;
+        assert_status(&csv, StatusCode::OK);
+        let exported: BTreeSet<String> =
+            csv.text.lines().skip(1).map(|line| line.split(',').nth(1).unwrap().to_owned()).collect();
+        assert_eq!(exported, expected, "{context}: csv export");
+
+        // The deadline feed: the overdue early warnings of the visible incidents only.
+        let feed = app.get(user, "/api/v1/incidents/deadlines").await;
+        assert_status(&feed, StatusCode::OK);
+        let due: BTreeSet<String> = feed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["kind"] == "early_warning" && item["state"] == "overdue")
+            .map(|item| item["title"].as_str().unwrap().to_owned())
+            .filter(|title| title.starts_with("Incident "))
+            .collect();
+        assert_eq!(due, expected, "{context}: deadline feed");
+
+        // Aggregates count only what the user may see (reports' incidents included).
+        let stats = app.get(user, "/api/v1/incidents/stats").await;
+        assert_status(&stats, StatusCode::OK);
+        let summary =
+            app.get(user, &format!("/api/v1/incidents/summary?quarter={quarter}&format=json")).await;
+        assert_status(&summary, StatusCode::OK);
+        let all_visible = app.get(user, "/api/v1/incidents?limit=1000").await;
+        let count = all_visible.body["items"].as_array().unwrap().len() as u64;
+        assert_eq!(stats.body["total"].as_u64(), Some(count), "{context}: stats");
+        assert_eq!(summary.body["total"].as_u64(), Some(count), "{context}: summary");
+        for format in ["csv", "html"] {
+            let exported =
+                app.get(user, &format!("/api/v1/incidents/summary?quarter={quarter}&format={format}")).await;
+            assert_status(&exported, StatusCode::OK);
+            for leak in ["Incident CLEAR", "Incident GREEN", "EP-A", "Elektro"] {
+                assert!(!exported.text.contains(leak), "{context}: the summary is anonymised");
+            }
+        }
+    }
+
+    // Reports: owned by EP-A; RED only to its submitter.
+    let report_expectations: Vec<(&str, &[&str])> = vec![
+        ("admin", &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT"]),
+        ("alice", &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]),
+        ("dave", &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT"]),
+        ("bob", &["CLEAR", "GREEN"]),
+        ("carol", &["CLEAR", "GREEN"]),
+        ("regulator", &["CLEAR", "GREEN", "AMBER", "AMBER+STRICT"]),
+        ("healthreg", &["CLEAR", "GREEN"]),
+    ];
+    for (user, seen) in report_expectations {
+        let list = app.get(user, "/api/v1/reports/incidents").await;
+        assert_status(&list, StatusCode::OK);
+        let listed: BTreeSet<String> = list.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["report"]["title"].as_str().unwrap().to_owned())
+            .collect();
+        let expected: BTreeSet<String> = seen.iter().map(|tlp| format!("Report {tlp}")).collect();
+        assert_eq!(listed, expected, "user {user}: reports");
+        for (tlp, id) in &reports {
+            let reply = app.get(user, &format!("/api/v1/reports/incidents/{id}")).await;
+            let status = if seen.contains(&tlp.as_str()) { StatusCode::OK } else { StatusCode::NOT_FOUND };
+            assert_eq!(reply.status, status, "user {user}: report {tlp}");
+        }
+    }
+    // The exports were audited.
+    let audit = app.get("admin", "/api/v1/audit?action=incident.summary.export&limit=1000").await;
+    assert!(audit.body["items"].as_array().map_or(0, Vec::len) >= 33, "{}", audit.text);
+}
+
+#[tokio::test]
+async fn pap_keeps_exports_to_the_operating_cert() {
+    let (app, _dir) = app(1024 * 1024).await;
+    let reply = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Quiet one", "tlp": "AMBER", "pap": "RED", "reporter_org": "EP-A"})),
+        )
+        .await;
+    assert_status(&reply, StatusCode::CREATED);
+    let id = reply.body["id"].as_str().unwrap().to_owned();
+    let observable = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{id}/observables"),
+            Some(json!({"value": "198.51.100.7"})),
+        )
+        .await;
+    assert_status(&observable, StatusCode::CREATED);
+    let upload = upload(&app, "analyst", &id, b"pcap bytes", Some("10")).await;
+    assert_status(&upload, StatusCode::CREATED);
+    let sha256 = upload.body["sha256"].as_str().unwrap().to_owned();
+
+    // Alice sees it (TLP:AMBER, her organisation) but may not take it out.
+    assert_status(&app.get("alice", &format!("/api/v1/incidents/{id}")).await, StatusCode::OK);
+    let csv = app.get("alice", "/api/v1/incidents?format=csv").await;
+    assert!(!csv.text.contains("Quiet one"), "{}", csv.text);
+    assert_status(
+        &app.get("alice", &format!("/api/v1/incidents/{id}/observables?format=csv")).await,
+        StatusCode::FORBIDDEN,
+    );
+    let download = app.get("alice", &format!("/api/v1/incidents/{id}/evidence/{sha256}/content")).await;
+    assert_status(&download, StatusCode::FORBIDDEN);
+    // The analyst may.
+    let csv = app.get("analyst", "/api/v1/incidents?format=csv").await;
+    assert!(csv.text.contains("Quiet one"));
+    let observables = app.get("analyst", &format!("/api/v1/incidents/{id}/observables?format=csv")).await;
+    assert!(observables.text.contains("198.51.100.7"));
+    let download = app.get("analyst", &format!("/api/v1/incidents/{id}/evidence/{sha256}/content")).await;
+    assert_status(&download, StatusCode::OK);
+    assert_eq!(download.text, "pcap bytes");
+}
+
+async fn upload(app: &TestApp, user: &str, id: &str, bytes: &[u8], length: Option<&str>) -> Reply {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(format!("/api/v1/incidents/{id}/evidence?filename=capture.pcap"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens[user]))
+        .header(header::CONTENT_TYPE, "application/vnd.tcpdump.pcap");
+    if let Some(length) = length {
+        request = request.header(header::CONTENT_LENGTH, length);
+    }
+    app.send(request.body(Body::from(bytes.to_vec())).unwrap()).await
+}
+
+#[tokio::test]
+async fn invalid_transitions_answer_409_with_the_allowed_ones() {
+    let (app, _dir) = app(1024).await;
+    let created =
+        app.call(Some("analyst"), "POST", "/api/v1/incidents", Some(json!({"title": "Scan"}))).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["allowed_transitions"], json!(["triage"]));
+    let uri = format!("/api/v1/incidents/{id}/transition");
+    let refused = app.call(Some("analyst"), "POST", &uri, Some(json!({"to": "closed"}))).await;
+    assert_status(&refused, StatusCode::CONFLICT);
+    assert_eq!(refused.body["code"], "conflict");
+    assert_eq!(refused.body["allowed"], json!(["triage"]));
+    assert_eq!(refused.body["field"], "to");
+    let moved = app.call(Some("analyst"), "POST", &uri, Some(json!({"to": "triage", "version": 1}))).await;
+    assert_status(&moved, StatusCode::OK);
+    assert_eq!(moved.body["allowed_transitions"], json!(["in_progress", "resolved", "closed"]));
+    // A stale version is refused, naming the field.
+    let stale =
+        app.call(Some("analyst"), "POST", &uri, Some(json!({"to": "in_progress", "version": 1}))).await;
+    assert_status(&stale, StatusCode::CONFLICT);
+    assert_eq!(stale.body["field"], "version");
+    let unknown = app.call(Some("analyst"), "POST", &uri, Some(json!({"to": "done"}))).await;
+    assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.body["field"], "to");
+    // Constituents and auditors see it only if allowed and never move it.
+    let by_auditor = app.call(Some("auditor"), "POST", &uri, Some(json!({"to": "in_progress"}))).await;
+    assert_status(&by_auditor, StatusCode::FORBIDDEN);
+    let by_bob = app.call(Some("bob"), "POST", &uri, Some(json!({"to": "in_progress"}))).await;
+    assert_status(&by_bob, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn oversized_evidence_answers_413_with_the_limit_and_stores_nothing() {
+    let (app, dir) = app(1024).await;
+    let created = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Leak", "reporter_org": "EP-A"})),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let big = vec![b'x'; 4000];
+    // Refused from the declared length, and while streaming when no length is declared.
+    for length in [Some("4000"), None] {
+        let reply = upload(&app, "analyst", &id, &big, length).await;
+        assert_status(&reply, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.body["code"], "payload_too_large");
+        assert_eq!(reply.body["limit"], 1024);
+    }
+    assert_eq!(app.get("analyst", &format!("/api/v1/incidents/{id}/evidence")).await.body, json!([]));
+    let stored: Vec<_> =
+        walk(&dir.0).into_iter().filter(|path| !path.starts_with(dir.0.join("tmp"))).collect();
+    assert!(stored.is_empty(), "{stored:?}");
+
+    // Within the limit: stored, listed, and its custody grows with every access.
+    let added = upload(&app, "alice", &id, b"firewall log", None).await;
+    assert_status(&added, StatusCode::CREATED);
+    let sha256 = added.body["sha256"].as_str().unwrap().to_owned();
+    assert_status(&upload(&app, "alice", &id, b"firewall log", None).await, StatusCode::CONFLICT);
+    assert_status(&upload(&app, "bob", &id, b"other", None).await, StatusCode::NOT_FOUND);
+    let download = app.get("analyst", &format!("/api/v1/incidents/{id}/evidence/{sha256}/content")).await;
+    assert_eq!(download.text, "firewall log");
+    let exported = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{id}/evidence/{sha256}/export"),
+            Some(json!({"detail": "to the police, case 12/26"})),
+        )
+        .await;
+    assert_status(&exported, StatusCode::OK);
+    let detail = app.get("analyst", &format!("/api/v1/incidents/{id}/evidence/{sha256}")).await;
+    let actions: Vec<&str> = detail.body["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["added", "downloaded", "exported", "viewed"]);
+    assert_eq!(detail.body["custody_intact"], true);
+    assert!(walk(&dir.0).iter().any(|path| path.ends_with(&sha256)));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+async fn post_mail(app: &TestApp, user: &str, raw: &[u8]) -> Reply {
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v1/reports/incidents/email")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens[user]))
+        .header(header::CONTENT_TYPE, "message/rfc822")
+        .body(Body::from(raw.to_vec()))
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn e_mail_intake_keeps_malformed_messages_with_their_reason() {
+    let (app, _dir) = app(1024 * 1024).await;
+    let failed = post_mail(&app, "analyst", b"this is not an e-mail at all").await;
+    assert_status(&failed, StatusCode::CREATED);
+    assert_eq!(failed.body["outcome"], "failed");
+    assert!(!failed.body["reason"].as_str().unwrap().is_empty());
+    assert_eq!(failed.body["incident_id"], Value::Null);
+
+    let raw =
+        b"From: soc@ep-a.example.ba\r\nTo: incident@cert.example.ba\r\nSubject: Ransomware note found\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+Our file server shows a ransom note.\r\n--b\r\nContent-Type: text/plain; name=note.txt\r\n\
+Content-Disposition: attachment; filename=note.txt\r\n\r\nPAY US\r\n--b--\r\n";
+    let parsed = post_mail(&app, "alice", raw).await;
+    assert_status(&parsed, StatusCode::CREATED);
+    assert_eq!(parsed.body["outcome"], "parsed");
+    assert_eq!(parsed.body["attachments"], 1);
+    let incident = parsed.body["incident_id"].as_str().unwrap().to_owned();
+    let shown = app.get("alice", &format!("/api/v1/incidents/{incident}")).await;
+    assert_status(&shown, StatusCode::OK);
+    assert_eq!(shown.body["title"], "Ransomware note found");
+    assert_eq!(shown.body["reporter"]["short_name"], "EP-A");
+    let evidence = app.get("alice", &format!("/api/v1/incidents/{incident}/evidence")).await;
+    let types: Vec<&str> =
+        evidence.body.as_array().unwrap().iter().map(|item| item["content_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["message/rfc822", "text/plain"]);
+
+    let intakes = app.get("analyst", "/api/v1/reports/incidents/email?outcome=failed").await;
+    assert_status(&intakes, StatusCode::OK);
+    assert_eq!(intakes.body.as_array().unwrap().len(), 1);
+    assert_eq!(intakes.body[0]["id"], failed.body["id"]);
+    assert_status(&app.get("alice", "/api/v1/reports/incidents/email").await, StatusCode::FORBIDDEN);
+    // A competent authority changes nothing.
+    assert_status(&post_mail(&app, "regulator", raw).await, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn feed_reports_and_incident_reports_share_the_reports_path() {
+    let (app, _dir) = app(1024).await;
+    let submitted = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({
+                "title": "DDoS on the customer portal", "aware_at": rfc3339(time::OffsetDateTime::now_utc()),
+                "stage": {"kind": "notification", "initial_assessment": "Volumetric attack.", "severity": "high",
+                          "impact": "Portal down for 2 hours.", "indicators": [{"value": "203.0.113.9"}]}
+            })),
+        )
+        .await;
+    assert_status(&submitted, StatusCode::CREATED);
+    let report = submitted.body["report"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(submitted.body["incident"]["severity"], "high");
+    // Incident reports: the static segment wins over the feed report's `{id}`.
+    let listed = app.get("analyst", "/api/v1/reports/incidents").await;
+    assert_status(&listed, StatusCode::OK);
+    assert_eq!(listed.body["items"][0]["id"], report.as_str());
+    let one = app.get("analyst", &format!("/api/v1/reports/incidents/{report}")).await;
+    assert_eq!(one.body["stage"], "notification");
+    // Feed reports keep their routes and shapes.
+    let feeds = app.get("analyst", "/api/v1/reports").await;
+    assert_status(&feeds, StatusCode::OK);
+    assert!(feeds.body.is_array());
+    let missing = app.get("analyst", &format!("/api/v1/reports/{report}")).await;
+    assert_status(&missing, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["message"], "report not found");
+    assert_status(
+        &app.get("analyst", &format!("/api/v1/reports/{report}/errors")).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_status(&app.get("alice", "/api/v1/reports").await, StatusCode::FORBIDDEN);
+    // Both kinds are in the OpenAPI document.
+    let doc = app.call(None, "GET", "/api/v1/openapi.json", None).await;
+    for path in [
+        "/api/v1/reports",
+        "/api/v1/reports/incidents",
+        "/api/v1/reports/incidents/email",
+        "/api/v1/incidents/queue",
+    ] {
+        assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
+    }
+}
+
+#[tokio::test]
+async fn an_incident_from_report_to_merge() {
+    let (app, _dir) = app(1024 * 1024).await;
+    // A feed event the indicator will match.
+    let event = store_event(&app, "198.51.100.23").await;
+    let submitted = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({
+                "title": "Botnet traffic from our network", "classification": "infected-system",
+                "aware_at": rfc3339(time::OffsetDateTime::now_utc() - time::Duration::hours(3)),
+                "stage": {"kind": "notification", "initial_assessment": "One host beacons out.", "severity": "medium",
+                          "impact": "None yet.", "indicators": [{"value": "198.51.100.23"}, {"kind": "domain", "value": "c2[.]example"}]}
+            })),
+        )
+        .await;
+    assert_status(&submitted, StatusCode::CREATED);
+    let id = submitted.body["incident"]["id"].as_str().unwrap().to_owned();
+    let deadlines: Vec<&str> = submitted.body["incident"]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert!(deadlines.contains(&"csirt_feedback") && deadlines.contains(&"final_report"), "{deadlines:?}");
+
+    // The indicator became an observable that matched the stored event.
+    let observables = app.get("analyst", &format!("/api/v1/incidents/{id}/observables")).await;
+    let address = observables.body.as_array().unwrap().iter().find(|o| o["kind"] == "ipv4").unwrap().clone();
+    assert_eq!(address["matched_events"], 1);
+    let events = app
+        .get("analyst", &format!("/api/v1/incidents/{id}/observables/events?kind=ipv4&value=198.51.100.23"))
+        .await;
+    assert_eq!(events.body[0]["id"], event.to_string());
+    assert_eq!(
+        app.get("alice", &format!("/api/v1/incidents/{id}/observables")).await.body[0]["matched_events"],
+        Value::Null
+    );
+
+    // Handling: assign, triage, tasks from the playbook, feedback, comments.
+    let base = format!("/api/v1/incidents/{id}");
+    assert_status(
+        &app.call(Some("analyst"), "POST", &format!("{base}/assign"), Some(json!({"assignee": "me"}))).await,
+        StatusCode::OK,
+    );
+    assert_status(
+        &app.call(Some("alice"), "POST", &format!("{base}/assign"), Some(json!({"assignee": "me"}))).await,
+        StatusCode::FORBIDDEN,
+    );
+    let assigned = app
+        .call(Some("analyst"), "POST", &format!("{base}/assign"), Some(json!({"assignee": "alice"})))
+        .await;
+    assert_status(&assigned, StatusCode::UNPROCESSABLE_ENTITY);
+    app.call(Some("analyst"), "POST", &format!("{base}/transition"), Some(json!({"to": "triage"}))).await;
+    let tasks = app.get("analyst", &format!("{base}/tasks")).await;
+    let task = tasks.body[0]["id"].as_str().unwrap().to_owned();
+    let done = app
+        .call(Some("analyst"), "PATCH", &format!("{base}/tasks/{task}"), Some(json!({"status": "done"})))
+        .await;
+    assert_eq!(done.body["status"], "done");
+    let feedback = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("{base}/feedback"),
+            Some(json!({"text": "Isolate the host."})),
+        )
+        .await;
+    assert_status(&feedback, StatusCode::CREATED);
+    let met = feedback.body["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "csirt_feedback")
+        .unwrap()
+        .clone();
+    assert_eq!(met["state"], "met");
+    assert_status(
+        &app.call(
+            Some("alice"),
+            "POST",
+            &format!("{base}/comments"),
+            Some(json!({"text": "Host isolated."})),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    assert_status(
+        &app.call(Some("bob"), "POST", &format!("{base}/comments"), Some(json!({"text": "Hi"}))).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_status(
+        &app.call(Some("regulator"), "POST", &format!("{base}/comments"), Some(json!({"text": "Hi"}))).await,
+        StatusCode::FORBIDDEN,
+    );
+    let patched = app
+        .call(
+            Some("analyst"),
+            "PATCH",
+            &base,
+            Some(json!({"severity": "high", "add_orgs": ["EP-B"], "tlp": "AMBER"})),
+        )
+        .await;
+    assert_status(&patched, StatusCode::OK);
+    assert_eq!(patched.body["severity"], "high");
+    assert_eq!(app.get("bob", &base).await.status, StatusCode::OK, "EP-B is affected now");
+
+    // A duplicate, linked and then merged.
+    let duplicate = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Same botnet host", "reporter_org": "EP-A"})),
+        )
+        .await;
+    let other = duplicate.body["id"].as_str().unwrap().to_owned();
+    let linked = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("{base}/links"),
+            Some(json!({"other": other, "kind": "has_duplicate"})),
+        )
+        .await;
+    assert_status(&linked, StatusCode::CREATED);
+    let again = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("{base}/links"),
+            Some(json!({"other": other, "kind": "related"})),
+        )
+        .await;
+    assert_status(&again, StatusCode::CONFLICT);
+    assert_eq!(
+        app.get("analyst", &format!("/api/v1/incidents/{other}/links")).await.body[0]["kind"],
+        "duplicate_of"
+    );
+    let merged =
+        app.call(Some("analyst"), "POST", &format!("{base}/merge"), Some(json!({"source": other}))).await;
+    assert_status(&merged, StatusCode::OK);
+    let source = app.get("analyst", &format!("/api/v1/incidents/{other}")).await;
+    assert_eq!(
+        (source.body["status"].as_str(), source.body["merged_into"].as_str()),
+        (Some("closed"), Some(id.as_str()))
+    );
+    let timeline = app.get("analyst", &format!("{base}/timeline")).await;
+    let kinds: Vec<&str> =
+        timeline.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "created",
+        "report_received",
+        "observable_added",
+        "assigned",
+        "status_changed",
+        "task_status_changed",
+        "feedback_sent",
+        "comment",
+        "severity_changed",
+        "linked",
+        "merged",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    // Searching finds it by observable and by text; statistics count it.
+    let found = app.get("analyst", "/api/v1/incidents?observable=c2.example").await;
+    assert_eq!(found.body["items"][0]["id"], id.as_str());
+    let found = app.get("analyst", "/api/v1/incidents?q=BOTNET").await;
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1, "the merged duplicate is left out");
+    let stats = app.get("analyst", "/api/v1/incidents/stats").await;
+    assert_eq!(stats.body["total"], 1);
+    let significance = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/incidents/significance",
+            Some(json!({"facts": {"occurred_at": "2026-01-10T10:00:00Z", "planned": false, "severe_disruption_or_loss": true,
+                "considerable_damage_to_others": false, "trade_secrets_exfiltrated": false, "death": false,
+                "health_damage": false, "malicious_access": false}})),
+        )
+        .await;
+    assert_status(&significance, StatusCode::OK);
+    assert_eq!(significance.body["significant"], true, "{}", significance.text);
+}
+
+/// Stores a feed event with a source address, routed to EP-A.
+async fn store_event(app: &TestApp, ip: &str) -> uuid::Uuid {
+    use neretva_store::Store;
+    use neretva_store::feeds::NewEvent;
+    let org = app.store.find_org("EP-A").await.unwrap().unwrap();
+    let id = uuid::Uuid::now_v7();
+    let now = time::OffsetDateTime::now_utc();
+    let json = json!({"source.ip": ip, "classification.type": "infected-system", "classification.taxonomy": "malicious-code",
+        "feed.name": "test", "time.observation": rfc3339(now)})
+    .to_string();
+    let event = NewEvent {
+        id,
+        report_id: uuid::Uuid::now_v7(),
+        feed: "test".into(),
+        line: 1,
+        raw: "raw".into(),
+        time_observation: now,
+        time_source: None,
+        taxonomy: Some("malicious-code".into()),
+        classification_type: Some("infected-system".into()),
+        source_ip: Some(ip.parse().unwrap()),
+        source_asn: None,
+        source_fqdn: None,
+        destination_ip: None,
+        org_ids: vec![org.id],
+        json,
+    };
+    app.store.insert_events(&[event]).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn competent_authorities_are_users_with_sectors() {
+    let (app, _dir) = app(1024).await;
+    let created = app
+        .call(
+            Some("admin"),
+            "POST",
+            "/api/v1/users",
+            Some(json!({"username": "agency", "organisation": "REG", "role": "authority", "sectors": ["energy", "health"]})),
+        )
+        .await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["sectors"], json!(["energy", "health"]));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let wrong = app
+        .call(
+            Some("admin"),
+            "POST",
+            "/api/v1/users",
+            Some(
+                json!({"username": "other", "organisation": "REG", "role": "analyst", "sectors": ["energy"]}),
+            ),
+        )
+        .await;
+    assert_status(&wrong, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.body["field"], "sectors");
+    let unknown = app
+        .call(
+            Some("admin"),
+            "PATCH",
+            &format!("/api/v1/users/{id}"),
+            Some(json!({"sectors": ["shipbuilding"]})),
+        )
+        .await;
+    assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.body["field"], "sectors[0]");
+    // Leaving the role drops the sectors.
+    let demoted = app
+        .call(Some("admin"), "PATCH", &format!("/api/v1/users/{id}"), Some(json!({"role": "community"})))
+        .await;
+    assert_status(&demoted, StatusCode::OK);
+    assert_eq!(demoted.body["sectors"], json!([]));
+    // The authority's token is read-only.
+    let token = app.call(Some("regulator"), "POST", "/api/v1/incidents", Some(json!({"title": "x"}))).await;
+    assert_status(&token, StatusCode::FORBIDDEN);
+}
