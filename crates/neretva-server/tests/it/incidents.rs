@@ -751,3 +751,39 @@ async fn competent_authorities_are_users_with_sectors() {
     let token = app.call(Some("regulator"), "POST", "/api/v1/incidents", Some(json!({"title": "x"}))).await;
     assert_status(&token, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_incident_from_feed_events() {
+    let (app, _dir) = app(1024).await;
+    let event = store_event(&app, "192.0.2.45").await;
+    let created = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Infected host at EP-A", "event_ids": [event]})),
+        )
+        .await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["classification"], "infected-system", "from the events' type");
+    assert_eq!(created.body["source"], json!({"type": "events", "event_ids": [event]}));
+    assert_eq!(created.body["affected"][0]["short_name"], "EP-A", "the events' organisation");
+    let id = created.body["id"].as_str().unwrap();
+    let observables = app.get("analyst", &format!("/api/v1/incidents/{id}/observables")).await;
+    let address =
+        observables.body.as_array().unwrap().iter().find(|o| o["value"] == "192.0.2.45").unwrap().clone();
+    assert_eq!(address["matched_events"], 1);
+    // EP-A's constituent sees it (TLP:AMBER+STRICT, affected), EP-B's does not.
+    assert_status(&app.get("alice", &format!("/api/v1/incidents/{id}")).await, StatusCode::OK);
+    assert_status(&app.get("bob", &format!("/api/v1/incidents/{id}")).await, StatusCode::NOT_FOUND);
+    let unknown = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "x", "event_ids": [uuid::Uuid::nil()]})),
+        )
+        .await;
+    assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.body["field"], "event_ids[0]");
+}
