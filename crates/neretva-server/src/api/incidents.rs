@@ -651,22 +651,22 @@ pub async fn queue(
     let principal = auth.principal();
     let (found, next) = visible_page(&state, &registry, &principal, query, limit).await?;
     let now = neretva_store::encode::now();
-    let mut items: Vec<IncidentDto> = found
+    let config = state.config().deadlines;
+    // The stored order is as of each incident's last change; the states are as of now.
+    let mut keyed: Vec<(neretva_incident::deadline::QueueKey, &StoredIncident)> = found
         .iter()
-        .map(|stored| incident_dto(stored, &registry, Some(&principal), &state.config().deadlines, now))
+        .map(|stored| {
+            let list =
+                stored.deadlines.as_ref().map(|input| obligations(input, &config, now)).unwrap_or_default();
+            (queue_key(&list), stored)
+        })
         .collect();
-    // The stored order is as of each incident's last change; states are as of now.
-    items.sort_by_key(|item| (urgency_rank(&item.urgency), item.next_due.is_none(), item.next_due.clone()));
+    keyed.sort_by_key(|(key, _)| *key);
+    let items: Vec<IncidentDto> = keyed
+        .into_iter()
+        .map(|(_, stored)| incident_dto(stored, &registry, Some(&principal), &config, now))
+        .collect();
     Ok(Json(IncidentPage { items, next_cursor: next.map(encode_cursor) }))
-}
-
-fn urgency_rank(urgency: &str) -> u8 {
-    match urgency {
-        "overdue" => 0,
-        "due_soon" => 1,
-        "due" => 2,
-        _ => 3,
-    }
 }
 
 /// One open obligation that is overdue or due soon.

@@ -787,3 +787,69 @@ async fn an_incident_from_feed_events() {
     assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.body["field"], "event_ids[0]");
 }
+
+#[tokio::test]
+async fn overdue_and_due_soon_incidents_head_the_queue_and_the_deadline_feed() {
+    let (app, _dir) = app(1024).await;
+    let now = time::OffsetDateTime::now_utc();
+    let mut ids = Vec::new();
+    // Created in an order unlike the queue's: no deadline, due in a day, overdue, due soon.
+    for (title, aware_hours_ago) in
+        [("none", None), ("due", Some(1)), ("overdue", Some(30)), ("soon", Some(20))]
+    {
+        let mut body = json!({"title": title, "reporter_org": "EP-A"});
+        if let Some(hours) = aware_hours_ago {
+            body["aware_at"] = json!(rfc3339(now - time::Duration::hours(hours)));
+        }
+        let reply = app.call(Some("analyst"), "POST", "/api/v1/incidents", Some(body)).await;
+        assert_status(&reply, StatusCode::CREATED);
+        ids.push(reply.body["id"].as_str().unwrap().to_owned());
+    }
+    let queue = app.get("analyst", "/api/v1/incidents/queue").await;
+    let order: Vec<(&str, &str)> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (item["title"].as_str().unwrap(), item["urgency"].as_str().unwrap()))
+        .collect();
+    assert_eq!(order, [("overdue", "overdue"), ("soon", "due_soon"), ("due", "due"), ("none", "met")]);
+    // Paging with the cursor keeps the order.
+    let first = app.get("analyst", "/api/v1/incidents/queue?limit=2").await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = app.get("analyst", &format!("/api/v1/incidents/queue?limit=2&cursor={cursor}")).await;
+    let titles: Vec<&str> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["items"].as_array().unwrap())
+        .map(|item| item["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["overdue", "soon", "due", "none"]);
+    // The feed: only what is overdue or due soon, the earliest first.
+    let feed = app.get("analyst", "/api/v1/incidents/deadlines").await;
+    let items: Vec<(&str, &str, &str)> = feed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (item["title"].as_str().unwrap(), item["kind"].as_str().unwrap(), item["state"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(items, [("overdue", "early_warning", "overdue"), ("soon", "early_warning", "due_soon")]);
+    let csirt = app.get("analyst", "/api/v1/incidents/deadlines?owed_by=csirt").await;
+    assert_eq!(csirt.body, json!([]));
+    // Resolving an incident takes it out of the queue.
+    let overdue = &ids[2];
+    for to in ["triage", "resolved"] {
+        app.call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{overdue}/transition"),
+            Some(json!({"to": to})),
+        )
+        .await;
+    }
+    let queue = app.get("analyst", "/api/v1/incidents/queue").await;
+    assert_eq!(queue.body["items"].as_array().unwrap().len(), 3);
+}
