@@ -23,6 +23,7 @@ use neretva_incident::playbook::{Task, TaskDraft, TaskStatus};
 use neretva_incident::significance::{Facts, PastIncident, assess};
 use neretva_incident::stats::{StatsRecord, statistics};
 use neretva_incident::summary::{Quarter, SummaryRecord, summarise};
+use neretva_incident::timeline::TimelineKind;
 use neretva_incident::workflow::Status;
 use neretva_model::access::{Principal, UserPrincipal, Visibility, may_export, may_see, may_write};
 use neretva_model::audit::{AuditEvent, digest_hex};
@@ -1266,7 +1267,38 @@ pub async fn timeline(
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let stored = visible(&state, &auth, &id).await?;
     let entries = state.store().incident_timeline(stored.incident.id).await?;
-    Ok(Json(entries.iter().map(|entry| serde_json::to_value(entry).unwrap_or_default()).collect()))
+    let registry = state.registry();
+    let principal = auth.principal();
+    let mut shown = Vec::with_capacity(entries.len());
+    let mut seen: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
+    for entry in &entries {
+        // Links and merges name other incidents: only those the caller may see are shown.
+        let other = match &entry.kind {
+            TimelineKind::Linked { other, .. } | TimelineKind::Unlinked { other, .. } => Some(*other),
+            TimelineKind::Merged { from } => Some(*from),
+            TimelineKind::MergedInto { into } => Some(*into),
+            _ => None,
+        };
+        if let Some(other) = other {
+            let visible = match seen.get(&other) {
+                Some(visible) => *visible,
+                None => {
+                    let visible = state
+                        .store()
+                        .get_incident(other)
+                        .await?
+                        .is_some_and(|other| may_see_incident(&registry, &principal, &other.incident));
+                    seen.insert(other, visible);
+                    visible
+                }
+            };
+            if !visible {
+                continue;
+            }
+        }
+        shown.push(serde_json::to_value(entry).unwrap_or_default());
+    }
+    Ok(Json(shown))
 }
 
 /// A comment or an action taken outside the platform.

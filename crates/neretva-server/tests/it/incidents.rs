@@ -853,3 +853,43 @@ async fn overdue_and_due_soon_incidents_head_the_queue_and_the_deadline_feed() {
     let queue = app.get("analyst", "/api/v1/incidents/queue").await;
     assert_eq!(queue.body["items"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn timelines_name_only_incidents_the_caller_may_see() {
+    let (app, _dir) = app(1024).await;
+    let create = |title: &'static str, tlp: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .call(
+                    Some("analyst"),
+                    "POST",
+                    "/api/v1/incidents",
+                    Some(json!({"title": title, "tlp": tlp, "reporter_org": "EP-A"})),
+                )
+                .await;
+            reply.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let shared = create("Shared", "GREEN").await;
+    let hidden = create("Hidden", "AMBER+STRICT").await;
+    let linked = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{shared}/links"),
+            Some(json!({"other": hidden, "kind": "related"})),
+        )
+        .await;
+    assert_status(&linked, StatusCode::CREATED);
+    let kinds = |reply: &Reply| -> Vec<String> {
+        reply.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    let for_analyst = app.get("analyst", &format!("/api/v1/incidents/{shared}/timeline")).await;
+    assert!(kinds(&for_analyst).contains(&"linked".to_owned()));
+    let for_bob = app.get("bob", &format!("/api/v1/incidents/{shared}/timeline")).await;
+    assert_status(&for_bob, StatusCode::OK);
+    assert!(!kinds(&for_bob).contains(&"linked".to_owned()), "{}", for_bob.text);
+    assert!(!for_bob.text.contains(&hidden));
+    assert_eq!(app.get("bob", &format!("/api/v1/incidents/{shared}/links")).await.body, json!([]));
+}
