@@ -893,3 +893,66 @@ async fn timelines_name_only_incidents_the_caller_may_see() {
     assert!(!for_bob.text.contains(&hidden));
     assert_eq!(app.get("bob", &format!("/api/v1/incidents/{shared}/links")).await.body, json!([]));
 }
+
+#[tokio::test]
+async fn a_personal_data_breach_runs_the_gdpr_clock() {
+    let (app, _dir) = app(1024).await;
+    let now = time::OffsetDateTime::now_utc();
+    let gdpr = |notified: Option<String>| {
+        json!({"aware_at": rfc3339(now - time::Duration::hours(80)), "nature": "Customer records copied.",
+               "data_subject_categories": ["customers"], "record_categories": ["contact details"],
+               "likely_consequences": "Phishing of customers.", "measures": "Passwords reset.", "notified_at": notified})
+    };
+    let early = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "Customer database copied", "aware_at": rfc3339(now - time::Duration::hours(80)),
+                "stage": {"kind": "early_warning", "suspected_malicious": "yes"}, "gdpr": gdpr(None)})),
+        )
+        .await;
+    assert_status(&early, StatusCode::CREATED);
+    let state = |reply: &Value, kind: &str| -> String {
+        reply["deadlines"].as_array().unwrap().iter().find(|o| o["kind"] == kind).unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let incident = early.body["incident"].clone();
+    assert_eq!(state(&incident, "gdpr_notification"), "overdue", "72 hours after awareness");
+    assert_eq!(state(&incident, "early_warning"), "met_late", "24 hours after awareness");
+    assert_eq!(state(&incident, "notification"), "overdue");
+    let id = incident["id"].as_str().unwrap();
+    let notified = rfc3339(now - time::Duration::hours(10));
+    let follow_up = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "Customer database copied", "incident_id": id, "aware_at": rfc3339(now - time::Duration::hours(80)),
+                "stage": {"kind": "notification", "initial_assessment": "One database.", "severity": "high", "impact": "40,000 customers."},
+                "gdpr": gdpr(Some(notified))})),
+        )
+        .await;
+    assert_status(&follow_up, StatusCode::CREATED);
+    let incident = follow_up.body["incident"].clone();
+    assert_eq!(incident["id"], id, "the follow-up joins the incident");
+    assert_eq!(
+        state(&incident, "gdpr_notification"),
+        "met",
+        "the authority was notified before the 72 hours ran out"
+    );
+    assert_eq!(state(&incident, "notification"), "met_late");
+    // Another organisation cannot follow it up.
+    let foreign = app
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "x", "incident_id": id, "aware_at": rfc3339(now),
+                "stage": {"kind": "intermediate", "status_update": "?"}})),
+        )
+        .await;
+    assert_status(&foreign, StatusCode::NOT_FOUND);
+}
