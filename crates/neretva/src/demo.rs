@@ -29,7 +29,11 @@ const USERS: &[DemoUser] = &[
     DemoUser { username: "auditor", role: Role::Auditor, password: "demo-auditor-password" },
     DemoUser { username: "constituent", role: Role::Constituent, password: "demo-constituent-password" },
     DemoUser { username: "community", role: Role::Community, password: "demo-community-password" },
+    DemoUser { username: "authority", role: Role::Authority, password: "demo-authority-password" },
 ];
+
+/// The sectors the demo's competent authority supervises.
+const AUTHORITY_SECTORS: &[&str] = &["energy"];
 
 pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
     if reset && let Database::Sqlite(path) = &config.database {
@@ -104,7 +108,11 @@ async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
                     display_name: Some(format!("Demo {}", user.role)),
                     email: None,
                     role: user.role,
-                    sectors: Vec::new(),
+                    sectors: if user.role == Role::Authority {
+                        AUTHORITY_SECTORS.iter().map(|s| (*s).to_owned()).collect()
+                    } else {
+                        Vec::new()
+                    },
                     language: None,
                     password_hash: Some(password_hash),
                 },

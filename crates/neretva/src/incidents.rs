@@ -44,13 +44,14 @@ fn parse_id(text: &str) -> anyhow::Result<Uuid> {
     Uuid::try_parse(text.trim()).with_context(|| format!("{text:?} is not an incident id"))
 }
 
-struct Cli<'a> {
+/// What every incident command works with.
+struct Desk<'a> {
     store: &'a dyn Store,
     registry: RegistrySnapshot,
     config: &'a Config,
 }
 
-impl Cli<'_> {
+impl Desk<'_> {
     fn dto(&self, stored: &StoredIncident) -> IncidentDto {
         incident_dto(
             stored,
@@ -99,7 +100,7 @@ const HEADER: [&str; 8] =
 pub(crate) async fn incident(config: &Config, command: IncidentCommand) -> anyhow::Result<ExitCode> {
     let store = ready_store(config).await?;
     let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
-    let context = Cli { store: store.as_ref(), registry, config };
+    let context = Desk { store: store.as_ref(), registry, config };
     let actor = cli_actor();
     let ops = Ops {
         store: store.as_ref(),
@@ -315,7 +316,7 @@ async fn all(store: &dyn Store, mut query: IncidentQuery) -> anyhow::Result<Vec<
     }
 }
 
-async fn list(context: &Cli<'_>, query: &IncidentQuery, json: bool) -> anyhow::Result<ExitCode> {
+async fn list(context: &Desk<'_>, query: &IncidentQuery, json: bool) -> anyhow::Result<ExitCode> {
     let found = context.store.list_incidents(query).await?;
     let dtos: Vec<IncidentDto> = found.iter().map(|stored| context.dto(stored)).collect();
     if json {
@@ -326,7 +327,7 @@ async fn list(context: &Cli<'_>, query: &IncidentQuery, json: bool) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-async fn show(context: &Cli<'_>, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+async fn show(context: &Desk<'_>, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let stored = context.load(id).await?;
     let id = stored.incident.id;
     let store = context.store;
@@ -386,7 +387,7 @@ async fn show(context: &Cli<'_>, id: &str, json: bool) -> anyhow::Result<ExitCod
 }
 
 async fn summary(
-    context: &Cli<'_>,
+    context: &Desk<'_>,
     actor: &neretva_store::Actor,
     quarter: Quarter,
     format: SummaryFormat,
@@ -473,7 +474,7 @@ struct IntakeFailure {
 }
 
 async fn intake(
-    context: &Cli<'_>,
+    context: &Desk<'_>,
     ops: &Ops<'_>,
     paths: &[PathBuf],
     org: Option<&str>,

@@ -23,6 +23,7 @@ use neretva_incident::playbook::{Task, TaskDraft, TaskStatus};
 use neretva_incident::significance::{Facts, PastIncident, assess};
 use neretva_incident::stats::{StatsRecord, statistics};
 use neretva_incident::summary::{Quarter, SummaryRecord, summarise};
+use neretva_incident::timeline::TimelineKind;
 use neretva_incident::workflow::Status;
 use neretva_model::access::{Principal, UserPrincipal, Visibility, may_export, may_see, may_write};
 use neretva_model::audit::{AuditEvent, digest_hex};
@@ -640,22 +641,22 @@ pub async fn queue(
     let principal = auth.principal();
     let (found, next) = visible_page(&state, &registry, &principal, query, limit).await?;
     let now = neretva_store::encode::now();
-    let mut items: Vec<IncidentDto> = found
+    let config = state.config().deadlines;
+    // The stored order is as of each incident's last change; the states are as of now.
+    let mut keyed: Vec<(neretva_incident::deadline::QueueKey, &StoredIncident)> = found
         .iter()
-        .map(|stored| incident_dto(stored, &registry, Some(&principal), &state.config().deadlines, now))
+        .map(|stored| {
+            let list =
+                stored.deadlines.as_ref().map(|input| obligations(input, &config, now)).unwrap_or_default();
+            (queue_key(&list), stored)
+        })
         .collect();
-    // The stored order is as of each incident's last change; states are as of now.
-    items.sort_by_key(|item| (urgency_rank(&item.urgency), item.next_due.is_none(), item.next_due.clone()));
+    keyed.sort_by_key(|(key, _)| *key);
+    let items: Vec<IncidentDto> = keyed
+        .into_iter()
+        .map(|(_, stored)| incident_dto(stored, &registry, Some(&principal), &config, now))
+        .collect();
     Ok(Json(IncidentPage { items, next_cursor: next.map(encode_cursor) }))
-}
-
-fn urgency_rank(urgency: &str) -> u8 {
-    match urgency {
-        "overdue" => 0,
-        "due_soon" => 1,
-        "due" => 2,
-        _ => 3,
-    }
 }
 
 /// One open obligation that is overdue or due soon.
@@ -1255,7 +1256,38 @@ pub async fn timeline(
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let stored = visible(&state, &auth, &id).await?;
     let entries = state.store().incident_timeline(stored.incident.id).await?;
-    Ok(Json(entries.iter().map(|entry| serde_json::to_value(entry).unwrap_or_default()).collect()))
+    let registry = state.registry();
+    let principal = auth.principal();
+    let mut shown = Vec::with_capacity(entries.len());
+    let mut seen: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
+    for entry in &entries {
+        // Links and merges name other incidents: only those the caller may see are shown.
+        let other = match &entry.kind {
+            TimelineKind::Linked { other, .. } | TimelineKind::Unlinked { other, .. } => Some(*other),
+            TimelineKind::Merged { from } => Some(*from),
+            TimelineKind::MergedInto { into } => Some(*into),
+            _ => None,
+        };
+        if let Some(other) = other {
+            let visible = match seen.get(&other) {
+                Some(visible) => *visible,
+                None => {
+                    let visible = state
+                        .store()
+                        .get_incident(other)
+                        .await?
+                        .is_some_and(|other| may_see_incident(&registry, &principal, &other.incident));
+                    seen.insert(other, visible);
+                    visible
+                }
+            };
+            if !visible {
+                continue;
+            }
+        }
+        shown.push(serde_json::to_value(entry).unwrap_or_default());
+    }
+    Ok(Json(shown))
 }
 
 /// A comment or an action taken outside the platform.

@@ -751,3 +751,208 @@ async fn competent_authorities_are_users_with_sectors() {
     let token = app.call(Some("regulator"), "POST", "/api/v1/incidents", Some(json!({"title": "x"}))).await;
     assert_status(&token, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_incident_from_feed_events() {
+    let (app, _dir) = app(1024).await;
+    let event = store_event(&app, "192.0.2.45").await;
+    let created = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Infected host at EP-A", "event_ids": [event]})),
+        )
+        .await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["classification"], "infected-system", "from the events' type");
+    assert_eq!(created.body["source"], json!({"type": "events", "event_ids": [event]}));
+    assert_eq!(created.body["affected"][0]["short_name"], "EP-A", "the events' organisation");
+    let id = created.body["id"].as_str().unwrap();
+    let observables = app.get("analyst", &format!("/api/v1/incidents/{id}/observables")).await;
+    let address =
+        observables.body.as_array().unwrap().iter().find(|o| o["value"] == "192.0.2.45").unwrap().clone();
+    assert_eq!(address["matched_events"], 1);
+    // EP-A's constituent sees it (TLP:AMBER+STRICT, affected), EP-B's does not.
+    assert_status(&app.get("alice", &format!("/api/v1/incidents/{id}")).await, StatusCode::OK);
+    assert_status(&app.get("bob", &format!("/api/v1/incidents/{id}")).await, StatusCode::NOT_FOUND);
+    let unknown = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "x", "event_ids": [uuid::Uuid::nil()]})),
+        )
+        .await;
+    assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.body["field"], "event_ids[0]");
+}
+
+#[tokio::test]
+async fn overdue_and_due_soon_incidents_head_the_queue_and_the_deadline_feed() {
+    let (app, _dir) = app(1024).await;
+    let now = time::OffsetDateTime::now_utc();
+    let mut ids = Vec::new();
+    // Created in an order unlike the queue's: no deadline, due in a day, overdue, due soon.
+    for (title, aware_hours_ago) in
+        [("none", None), ("due", Some(1)), ("overdue", Some(30)), ("soon", Some(20))]
+    {
+        let mut body = json!({"title": title, "reporter_org": "EP-A"});
+        if let Some(hours) = aware_hours_ago {
+            body["aware_at"] = json!(rfc3339(now - time::Duration::hours(hours)));
+        }
+        let reply = app.call(Some("analyst"), "POST", "/api/v1/incidents", Some(body)).await;
+        assert_status(&reply, StatusCode::CREATED);
+        ids.push(reply.body["id"].as_str().unwrap().to_owned());
+    }
+    let queue = app.get("analyst", "/api/v1/incidents/queue").await;
+    let order: Vec<(&str, &str)> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| (item["title"].as_str().unwrap(), item["urgency"].as_str().unwrap()))
+        .collect();
+    assert_eq!(order, [("overdue", "overdue"), ("soon", "due_soon"), ("due", "due"), ("none", "met")]);
+    // Paging with the cursor keeps the order.
+    let first = app.get("analyst", "/api/v1/incidents/queue?limit=2").await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second = app.get("analyst", &format!("/api/v1/incidents/queue?limit=2&cursor={cursor}")).await;
+    let titles: Vec<&str> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.body["items"].as_array().unwrap())
+        .map(|item| item["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["overdue", "soon", "due", "none"]);
+    // The feed: only what is overdue or due soon, the earliest first.
+    let feed = app.get("analyst", "/api/v1/incidents/deadlines").await;
+    let items: Vec<(&str, &str, &str)> = feed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (item["title"].as_str().unwrap(), item["kind"].as_str().unwrap(), item["state"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(items, [("overdue", "early_warning", "overdue"), ("soon", "early_warning", "due_soon")]);
+    let csirt = app.get("analyst", "/api/v1/incidents/deadlines?owed_by=csirt").await;
+    assert_eq!(csirt.body, json!([]));
+    // Resolving an incident takes it out of the queue.
+    let overdue = &ids[2];
+    for to in ["triage", "resolved"] {
+        app.call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{overdue}/transition"),
+            Some(json!({"to": to})),
+        )
+        .await;
+    }
+    let queue = app.get("analyst", "/api/v1/incidents/queue").await;
+    assert_eq!(queue.body["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn timelines_name_only_incidents_the_caller_may_see() {
+    let (app, _dir) = app(1024).await;
+    let create = |title: &'static str, tlp: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .call(
+                    Some("analyst"),
+                    "POST",
+                    "/api/v1/incidents",
+                    Some(json!({"title": title, "tlp": tlp, "reporter_org": "EP-A"})),
+                )
+                .await;
+            reply.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let shared = create("Shared", "GREEN").await;
+    let hidden = create("Hidden", "AMBER+STRICT").await;
+    let linked = app
+        .call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{shared}/links"),
+            Some(json!({"other": hidden, "kind": "related"})),
+        )
+        .await;
+    assert_status(&linked, StatusCode::CREATED);
+    let kinds = |reply: &Reply| -> Vec<String> {
+        reply.body.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    let for_analyst = app.get("analyst", &format!("/api/v1/incidents/{shared}/timeline")).await;
+    assert!(kinds(&for_analyst).contains(&"linked".to_owned()));
+    let for_bob = app.get("bob", &format!("/api/v1/incidents/{shared}/timeline")).await;
+    assert_status(&for_bob, StatusCode::OK);
+    assert!(!kinds(&for_bob).contains(&"linked".to_owned()), "{}", for_bob.text);
+    assert!(!for_bob.text.contains(&hidden));
+    assert_eq!(app.get("bob", &format!("/api/v1/incidents/{shared}/links")).await.body, json!([]));
+}
+
+#[tokio::test]
+async fn a_personal_data_breach_runs_the_gdpr_clock() {
+    let (app, _dir) = app(1024).await;
+    let now = time::OffsetDateTime::now_utc();
+    let gdpr = |notified: Option<String>| {
+        json!({"aware_at": rfc3339(now - time::Duration::hours(80)), "nature": "Customer records copied.",
+               "data_subject_categories": ["customers"], "record_categories": ["contact details"],
+               "likely_consequences": "Phishing of customers.", "measures": "Passwords reset.", "notified_at": notified})
+    };
+    let early = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "Customer database copied", "aware_at": rfc3339(now - time::Duration::hours(80)),
+                "stage": {"kind": "early_warning", "suspected_malicious": "yes"}, "gdpr": gdpr(None)})),
+        )
+        .await;
+    assert_status(&early, StatusCode::CREATED);
+    let state = |reply: &Value, kind: &str| -> String {
+        reply["deadlines"].as_array().unwrap().iter().find(|o| o["kind"] == kind).unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let incident = early.body["incident"].clone();
+    assert_eq!(state(&incident, "gdpr_notification"), "overdue", "72 hours after awareness");
+    assert_eq!(state(&incident, "early_warning"), "met_late", "24 hours after awareness");
+    assert_eq!(state(&incident, "notification"), "overdue");
+    let id = incident["id"].as_str().unwrap();
+    let notified = rfc3339(now - time::Duration::hours(10));
+    let follow_up = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "Customer database copied", "incident_id": id, "aware_at": rfc3339(now - time::Duration::hours(80)),
+                "stage": {"kind": "notification", "initial_assessment": "One database.", "severity": "high", "impact": "40,000 customers."},
+                "gdpr": gdpr(Some(notified))})),
+        )
+        .await;
+    assert_status(&follow_up, StatusCode::CREATED);
+    let incident = follow_up.body["incident"].clone();
+    assert_eq!(incident["id"], id, "the follow-up joins the incident");
+    assert_eq!(
+        state(&incident, "gdpr_notification"),
+        "met",
+        "the authority was notified before the 72 hours ran out"
+    );
+    assert_eq!(state(&incident, "notification"), "met_late");
+    // Another organisation cannot follow it up.
+    let foreign = app
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({"title": "x", "incident_id": id, "aware_at": rfc3339(now),
+                "stage": {"kind": "intermediate", "status_update": "?"}})),
+        )
+        .await;
+    assert_status(&foreign, StatusCode::NOT_FOUND);
+}
