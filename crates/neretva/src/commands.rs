@@ -49,6 +49,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }
         Command::Reparse { report, json } => crate::ingest::reparse(&config, &report, json).await,
+        Command::Intel(crate::cli::IntelCommand::Match { pattern_file, observations, json }) => {
+            crate::intel::match_pattern(&pattern_file, &observations, json)
+        }
     }
 }
 

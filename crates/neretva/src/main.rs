@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod demo;
 mod ingest;
+mod intel;
 mod output;
 
 use std::process::ExitCode;
