@@ -57,10 +57,32 @@ pub(crate) enum Command {
     /// Evidence of incidents.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Threat intelligence: STIX patterns.
+    #[command(subcommand)]
+    Intel(IntelCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
         report: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IntelCommand {
+    /// Evaluate one STIX pattern against observed data and print `match` or `nomatch`.
+    ///
+    /// Exits with 0 on a match, 1 on no match and 2 when the pattern does not parse or cannot be
+    /// evaluated on the observations.
+    Match {
+        /// A file holding the pattern.
+        #[arg(long, value_name = "FILE")]
+        pattern_file: PathBuf,
+        /// Observed data as JSON: a STIX bundle, a list of bundles or a list of STIX objects.
+        #[arg(long, value_name = "FILE")]
+        observations: PathBuf,
+        /// Print the result as JSON, with the observed-data objects of the match.
         #[arg(long)]
         json: bool,
     },

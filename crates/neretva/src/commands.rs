@@ -53,6 +53,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Evidence(crate::cli::EvidenceCommand::Verify { json }) => {
             crate::incidents::evidence_verify(&config, json).await
         }
+        Command::Intel(crate::cli::IntelCommand::Match { pattern_file, observations, json }) => {
+            crate::intel::match_pattern(&pattern_file, &observations, json)
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod incidents;
 mod ingest;
+mod intel;
 mod output;
 
 use std::process::ExitCode;

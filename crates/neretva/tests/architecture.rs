@@ -49,7 +49,7 @@ fn crate_boundaries_hold() {
     let deps = dependencies();
     assert!(deps.contains_key("neretva-model") && deps.contains_key("neretva-server"));
     // Pure crates: no IO, no async runtime, no HTTP, no SQL.
-    for pure in ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail"] {
+    for pure in ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix"] {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait"] {
             assert!(
                 !deps[pure].iter().any(|(name, _)| name == forbidden),
@@ -66,6 +66,13 @@ fn crate_boundaries_hold() {
     assert_only(&deps, "anyhow", &["neretva"]);
     // E-mail is parsed in one place.
     assert_only(&deps, "mail-parser", &["neretva-mail"]);
+    // STIX is read and written in one place; it stays free of storage and HTTP.
+    for forbidden in ["neretva-store", "neretva-server", "neretva-pipeline", "neretva-feeds"] {
+        assert!(
+            !deps["neretva-stix"].iter().any(|(name, _)| name == forbidden),
+            "neretva-stix must not depend on {forbidden}"
+        );
+    }
     // Only the binary names concrete backends.
     assert_only(&deps, "neretva-store-sqlite", &["neretva", "neretva-store-tests"]);
     assert_only(&deps, "neretva-store-postgres", &["neretva", "neretva-store-tests"]);

@@ -565,3 +565,39 @@ fn incidents_and_evidence_from_the_command_line() {
         run(d, &["user", "add", "other", "--org", "CERT-BIH", "--role", "analyst", "--sector", "energy"]);
     assert!(!wrong.status.success());
 }
+
+#[test]
+fn intel_match_evaluates_a_pattern_against_observed_data() {
+    let dir = DataDir::new("intel");
+    let observations = dir.0.join("observations.json");
+    std::fs::write(
+        &observations,
+        r#"[{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+          {"type": "observed-data", "id": "observed-data--0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+           "first_observed": "2024-01-01T00:00:00Z", "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1,
+           "object_refs": ["ipv4-addr--1c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"]},
+          {"type": "ipv4-addr", "id": "ipv4-addr--1c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "value": "198.51.100.7"}]}]"#,
+    )
+    .unwrap();
+    let pattern = dir.0.join("pattern.txt");
+    let intel = |text: &str, extra: &[&str]| {
+        std::fs::write(&pattern, text).unwrap();
+        let mut args = vec!["intel", "match", "--pattern-file", pattern.to_str().unwrap()];
+        args.extend(["--observations", observations.to_str().unwrap()]);
+        args.extend(extra);
+        run(&dir.0, &args)
+    };
+    let hit = intel("[ipv4-addr:value ISSUBSET '198.51.100.0/24']\n", &[]);
+    assert_eq!((hit.status.code(), String::from_utf8_lossy(&hit.stdout).trim()), (Some(0), "match"));
+    let miss = intel("[ipv4-addr:value = '10.0.0.1']", &[]);
+    assert_eq!((miss.status.code(), String::from_utf8_lossy(&miss.stdout).trim()), (Some(1), "nomatch"));
+    let detail = json(&intel("[ipv4-addr:value = '198.51.100.7']", &["--json"]));
+    assert_eq!(detail["observed_data"][0], "observed-data--0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f");
+    let bad = intel("[ipv4-addr:value = ]", &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("does not parse") && stderr.contains("column 19"), "{stderr}");
+    let unusable = intel("[ipv4-addr:value MATCHES '(?=x)']", &[]);
+    assert_eq!(unusable.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unusable.stderr).contains("cannot be evaluated"));
+}
