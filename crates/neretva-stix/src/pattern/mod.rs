@@ -118,7 +118,7 @@ pub fn validate(text: &str) -> Vec<PatternError> {
                     kind: PatternErrorKind::DuplicateQualifier { qualifier },
                 });
             }
-            errors.extend(hash_errors(&pattern.inspect()));
+            errors.extend(hash_errors(&pattern.root));
         }
     }
     errors
@@ -163,32 +163,71 @@ fn duplicate_qualifier(expr: &ObservationExpr) -> Option<&'static str> {
 }
 
 /// The reference's hash check: a comparison whose path has a `hashes` step and ends in a key
-/// naming a known algorithm must compare with a value of that algorithm's form.
-fn hash_errors(inspection: &Inspection) -> Vec<PatternError> {
+/// naming a known algorithm must compare with a value of that algorithm's form. Errors come in
+/// the reference's order (comparisons grouped by object type, types in order of first use); the
+/// tree is walked by reference, without building an [`Inspection`].
+fn hash_errors(root: &ObservationExpr) -> Vec<PatternError> {
+    let mut by_type: Vec<(&str, Vec<&Comparison>)> = Vec::new();
+    collect_hash_comparisons(root, &mut by_type);
     let mut errors = Vec::new();
-    for (_, comparisons) in &inspection.comparisons {
-        for comparison in comparisons {
-            let has_hashes =
-                comparison.path.iter().any(|step| matches!(step, InspectedStep::Key(k) if k == "hashes"));
-            let Some(InspectedStep::Key(selector)) = comparison.path.last() else { continue };
-            if !has_hashes {
-                continue;
-            }
-            let algorithm: String =
-                selector.chars().flat_map(char::to_uppercase).filter(|c| *c != '-' && *c != '\'').collect();
-            let value = comparison.value.replace('\'', "");
-            if let Some(valid) = hash_format_ok(&algorithm, &value)
-                && !valid
-            {
-                errors.push(PatternError {
-                    line: 1,
-                    column: 0,
-                    kind: PatternErrorKind::InvalidHash { value, algorithm: selector.clone() },
-                });
-            }
+    for comparison in by_type.into_iter().flat_map(|(_, list)| list) {
+        let Some(PathStep::Key(selector)) = comparison.path.steps.last() else { continue };
+        let algorithm: String =
+            selector.chars().flat_map(char::to_uppercase).filter(|c| *c != '-' && *c != '\'').collect();
+        let value = comparison.operand.text().replace('\'', "");
+        if let Some(valid) = hash_format_ok(&algorithm, &value)
+            && !valid
+        {
+            errors.push(PatternError {
+                line: 1,
+                column: 0,
+                kind: PatternErrorKind::InvalidHash { value, algorithm: selector.clone() },
+            });
         }
     }
     errors
+}
+
+/// The comparisons with a `hashes` step, grouped by object type in order of first use of the
+/// type by any comparison (as the reference inspector orders them).
+fn collect_hash_comparisons<'a>(expr: &'a ObservationExpr, out: &mut Vec<(&'a str, Vec<&'a Comparison>)>) {
+    match expr {
+        ObservationExpr::Observation(comparison) => collect_hash_in_comparison(comparison, out),
+        ObservationExpr::Group(inner) | ObservationExpr::Qualified { expr: inner, .. } => {
+            collect_hash_comparisons(inner, out)
+        }
+        ObservationExpr::And(items) | ObservationExpr::Or(items) | ObservationExpr::FollowedBy(items) => {
+            for item in items {
+                collect_hash_comparisons(item, out);
+            }
+        }
+    }
+}
+
+fn collect_hash_in_comparison<'a>(expr: &'a ComparisonExpr, out: &mut Vec<(&'a str, Vec<&'a Comparison>)>) {
+    match expr {
+        ComparisonExpr::And(items) | ComparisonExpr::Or(items) => {
+            for item in items {
+                collect_hash_in_comparison(item, out);
+            }
+        }
+        ComparisonExpr::Comparison(comparison) => {
+            if comparison.operator == Operator::Exists {
+                return;
+            }
+            let object_type = comparison.path.object_type.as_str();
+            let slot = match out.iter().position(|(t, _)| *t == object_type) {
+                Some(index) => index,
+                None => {
+                    out.push((object_type, Vec::new()));
+                    out.len() - 1
+                }
+            };
+            if comparison.path.steps.iter().any(|step| matches!(step, PathStep::Key(k) if k == "hashes")) {
+                out[slot].1.push(comparison);
+            }
+        }
+    }
 }
 
 /// Whether `value` has the form the reference requires for `algorithm` (already upper-cased,
