@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The largest bulk import accepted.
     pub max_import_bytes: usize,
+    /// How many events one page of a free-text event search reads at most; the page then ends
+    /// early, marked partial, and its cursor continues below what was read.
+    pub text_search_scan: u32,
     /// Login attempts allowed per client address per minute.
     pub login_attempts_per_minute: u32,
     /// Consecutive failed logins that lock an account.
@@ -69,6 +72,7 @@ impl Default for ServerConfig {
             cookie_secure: true,
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
+            text_search_scan: 100_000,
             login_attempts_per_minute: 10,
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(15 * 60),

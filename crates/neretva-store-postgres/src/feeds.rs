@@ -512,6 +512,10 @@ pub(crate) async fn query_events<C: GenericClient>(
         let before = filters.bind(before);
         filters.and(&format!("e.id < {before}"));
     }
+    if let Some(floor) = query.floor {
+        let floor = filters.bind(floor);
+        filters.and(&format!("e.id >= {floor}"));
+    }
     let limit = filters.bind(page(query.limit));
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events e WHERE true{} ORDER BY e.id DESC LIMIT {limit}",
@@ -522,6 +526,32 @@ pub(crate) async fn query_events<C: GenericClient>(
         filters.values.iter().map(|value| &**value as &(dyn ToSql + Sync)).collect();
     let rows = client.query(&statement, &params).await?;
     rows.iter().map(event_from_row).collect()
+}
+
+/// The id `depth` events below `before`, newest first, read from the primary key alone.
+pub(crate) async fn event_scan_floor<C: GenericClient>(
+    client: &C,
+    before: Option<Uuid>,
+    depth: u32,
+) -> Result<Option<Uuid>> {
+    if depth == 0 {
+        return Ok(None);
+    }
+    let offset = i64::from(depth) - 1;
+    let row = match before {
+        Some(before) => {
+            let statement = client
+                .prepare_cached("SELECT id FROM events WHERE id < $1 ORDER BY id DESC OFFSET $2 LIMIT 1")
+                .await?;
+            client.query_opt(&statement, &[&before, &offset]).await?
+        }
+        None => {
+            let statement =
+                client.prepare_cached("SELECT id FROM events ORDER BY id DESC OFFSET $1 LIMIT 1").await?;
+            client.query_opt(&statement, &[&offset]).await?
+        }
+    };
+    Ok(row.map(|row| row.get(0)))
 }
 
 /// Deletes a report's events with their routing and notifications, in one statement.

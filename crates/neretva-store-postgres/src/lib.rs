@@ -466,6 +466,10 @@ impl Store for PostgresStore {
         pooled!(self, |client| feeds::query_events(client, query))
     }
 
+    async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>, StoreError> {
+        pooled!(self, |client| feeds::event_scan_floor(client, before, depth))
+    }
+
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
         // One statement, so one transaction, per batch.
         let mut purged = 0;

@@ -543,11 +543,34 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         let before = filters.bind(before.as_bytes().to_vec());
         filters.and(&format!("e.id < {before}"));
     }
+    if let Some(floor) = query.floor {
+        let floor = filters.bind(floor.as_bytes().to_vec());
+        filters.and(&format!("e.id >= {floor}"));
+    }
     let limit = filters.bind(page(query.limit));
     let sql = format!("SELECT {EVENT_COLUMNS} FROM {from}{} ORDER BY e.id DESC LIMIT {limit}", filters.sql);
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(&filters.values), event_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The id `depth` events below `before`, newest first, read from the id index alone.
+pub(crate) fn event_scan_floor(conn: &Connection, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>> {
+    if depth == 0 {
+        return Ok(None);
+    }
+    let offset = i64::from(depth) - 1;
+    let floor = match before {
+        Some(before) => conn
+            .prepare_cached("SELECT id FROM events WHERE id < ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2")?
+            .query_row(params![before.as_bytes().to_vec(), offset], |row| uuid_blob_col(row, 0))
+            .optional()?,
+        None => conn
+            .prepare_cached("SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1")?
+            .query_row(params![offset], |row| uuid_blob_col(row, 0))
+            .optional()?,
+    };
+    Ok(floor)
 }
 
 /// A filter on at most this many organisations alone merges their newest events.

@@ -678,6 +678,10 @@ impl Store for SqliteStore {
         self.read(move |conn| feeds::query_events(conn, &query)).await
     }
 
+    async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>, StoreError> {
+        self.read(move |conn| feeds::event_scan_floor(conn, before, depth)).await
+    }
+
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
         // One transaction per batch: other writers take their turn in between.
         let mut purged = 0;

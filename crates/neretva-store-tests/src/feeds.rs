@@ -439,6 +439,23 @@ pub async fn feed_events(store: &dyn Store) {
     assert_eq!(query(store, page(Some(2))).await, [1]);
     assert_eq!(query(store, page(Some(1))).await, Vec::<u64>::new());
 
+    // A bounded scan: the floor `depth` events below a cursor, and searches from it.
+    let floor = |before: Option<u64>, depth: u32| async move {
+        let before = before.map(|n| ordered_id(1_000 + n));
+        store.event_scan_floor(before, depth).await.expect("scan floor").map(event_number)
+    };
+    assert_eq!(floor(None, 1).await, Some(7));
+    assert_eq!(floor(None, 3).await, Some(5));
+    assert_eq!(floor(Some(5), 2).await, Some(3));
+    assert_eq!(floor(Some(5), 4).await, Some(1));
+    assert_eq!(floor(Some(5), 5).await, None);
+    assert_eq!(floor(None, 0).await, None);
+    let from = |n: u64| Some(ordered_id(1_000 + n));
+    assert_eq!(query(store, EventQuery { floor: from(5), ..q() }).await, [7, 6, 5]);
+    assert_eq!(query(store, EventQuery { floor: from(2), before: from(5), ..q() }).await, [4, 3, 2]);
+    let scanned_text = EventQuery { text: Some("open-resolver".into()), floor: from(2), ..q() };
+    assert_eq!(query(store, scanned_text).await, Vec::<u64>::new());
+
     // A notification is queued per event and organisation, oldest first.
     let e = |n: usize| events[n - 1].id;
     let queued = vec![

@@ -177,6 +177,9 @@ pub struct EventQuery {
     pub text: Option<String>,
     /// Only events with a smaller id (paging, newest first).
     pub before: Option<Uuid>,
+    /// Only events with this id or a greater one: the floor of a bounded scan
+    /// ([`crate::Store::event_scan_floor`]).
+    pub floor: Option<Uuid>,
     /// 0 means 100; at most 10,000.
     pub limit: u32,
 }

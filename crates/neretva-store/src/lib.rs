@@ -356,6 +356,10 @@ pub trait Store: Send + Sync + 'static {
     async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>>;
     /// Events matching every filter, newest first (by id).
     async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>>;
+    /// The id of the `depth`-th newest event below `before` (below none: of all events), or
+    /// `None` when fewer remain. A search for events from this floor up to `before`
+    /// ([`EventQuery::floor`]) reads at most `depth` events, whatever its filters.
+    async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>>;
     /// Deletes events observed before `before`, with their routing and queued notifications, in
     /// batches of their own transactions; returns how many.
     async fn purge_events(&self, before: Timestamp) -> Result<u64>;

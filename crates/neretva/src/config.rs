@@ -53,6 +53,7 @@ pub(crate) struct RawAuth {
 pub(crate) struct RawLimits {
     pub(crate) max_body_bytes: Option<usize>,
     pub(crate) max_import_bytes: Option<usize>,
+    pub(crate) text_search_scan: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -182,7 +183,7 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
                 "argon2_iterations",
             ][..],
         ),
-        ("limits", &["max_body_bytes", "max_import_bytes"][..]),
+        ("limits", &["max_body_bytes", "max_import_bytes", "text_search_scan"][..]),
         (
             "incidents",
             &["evidence_dir", "max_evidence_bytes", "max_evidence_items", "max_mail_bytes", "due_soon_hours"]
@@ -308,6 +309,12 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
             errors.push("limits.max_import_bytes: must be at least 1024".into());
         }
         server.max_import_bytes = bytes;
+    }
+    if let Some(events) = raw.limits.text_search_scan {
+        if events < 1000 {
+            errors.push("limits.text_search_scan: must be at least 1000".into());
+        }
+        server.text_search_scan = events;
     }
     let incidents = raw.incidents;
     server.evidence_dir = Some(incidents.evidence_dir.unwrap_or_else(|| data_dir.join("evidence")));

@@ -75,6 +75,10 @@ pub struct EventDto {
 pub struct EventPage {
     pub items: Vec<EventDto>,
     pub next_cursor: Option<String>,
+    /// True when a free-text search (`q`) stopped after reading its share of events
+    /// (`limits.text_search_scan`) before filling the page: older events are searched by
+    /// following `next_cursor`.
+    pub partial: bool,
 }
 
 /// The organisations whose events the principal may see, or `None` for all (operator staff).
@@ -186,6 +190,7 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
         report_id: filter.report,
         text: filter.q.clone().filter(|q| !q.is_empty()),
         before,
+        floor: None,
         limit,
     })
 }
@@ -232,15 +237,24 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let Query(filter) = filter?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
-    let query = build_query(&filter, &registry, &auth)?;
+    let mut query = build_query(&filter, &registry, &auth)?;
     let limit = query.limit as usize;
     let principal = auth.principal();
+    if query.text.is_some() {
+        // Text is found by reading events: bound how many one page reads.
+        query.floor = state.store().event_scan_floor(query.before, state.config().text_search_scan).await?;
+    }
     let found = state.store().query_events(&query).await?;
-    let next_cursor = (found.len() == limit).then(|| found.last().map(|e| e.event.id.to_string())).flatten();
+    let partial = found.len() < limit && query.floor.is_some();
+    let next_cursor = if found.len() == limit {
+        found.last().map(|e| e.event.id.to_string())
+    } else {
+        query.floor.map(|floor| floor.to_string())
+    };
     let items: Vec<EventDto> =
         found.into_iter().filter_map(|stored| visible_dto(stored, &registry, &principal)).collect();
     match filter.format.as_deref() {
-        None | Some("json") => Ok(Json(EventPage { items, next_cursor }).into_response()),
+        None | Some("json") => Ok(Json(EventPage { items, next_cursor, partial }).into_response()),
         Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
         Some(other) => {
             Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv")))

@@ -144,3 +144,44 @@ async fn event_filters_and_paging() {
     assert_status(&unknown_feed, StatusCode::NOT_FOUND);
     assert_eq!(unknown_feed.body["field"], "feed");
 }
+
+#[tokio::test]
+async fn a_text_search_reads_a_bounded_share_of_events_per_page() {
+    let app = crate::support::test_app_with(neretva_server::ServerConfig {
+        text_search_scan: 3,
+        ..crate::support::config()
+    })
+    .await;
+    upload(&app).await;
+    // Newest first the events are 198.51.100.9, .67, .66, .65, .4, .3, .2, .1; three per page are read.
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => "/api/v1/events?q=192.0.2.6".to_owned(),
+            Some(cursor) => format!("/api/v1/events?q=192.0.2.6&cursor={cursor}"),
+        };
+        let reply = app.get("analyst", &url).await;
+        assert_status(&reply, StatusCode::OK);
+        pages.push((ips(&reply), reply.body["partial"].as_bool().unwrap()));
+        match reply.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+        assert!(pages.len() < 10, "the search does not end: {pages:?}");
+    }
+    assert_eq!(
+        pages,
+        [
+            (vec!["192.0.2.66".to_owned(), "192.0.2.67".to_owned()], true),
+            (vec!["192.0.2.65".to_owned()], true),
+            (vec![], false),
+        ]
+    );
+    // A constituent's search is bounded the same way and still sees only its own events.
+    let bob = app.get("bob", "/api/v1/events?q=192.0.2").await;
+    assert_eq!(
+        (ips(&bob), bob.body["partial"].as_bool()),
+        (vec!["192.0.2.66".to_owned(), "192.0.2.67".to_owned()], Some(true))
+    );
+}
