@@ -125,6 +125,18 @@ impl CollectionInput {
             .unwrap_or("TLP:GREEN")
             .parse::<Tlp>()
             .map_err(|error| FieldError::new("default_tlp", error.to_string()));
+        // The text fields, checked whatever else is wrong.
+        let probe = CollectionFields {
+            title: self.title.clone(),
+            description: self.description.clone().filter(|text| !text.trim().is_empty()),
+            alias: self.alias.clone().filter(|text| !text.is_empty()),
+            media_types: vec![STIX_MEDIA_TYPE.to_owned()],
+            owner_org: Uuid::nil(),
+            sharing: Sharing::Public,
+            writers: neretva_model::taxii::Writers::Owner,
+            default_tlp: Tlp::Green,
+        };
+        problems.extend(probe.check().err().unwrap_or_default());
         let (owner, sharing, writers, default_tlp) = match (owner, sharing, writers, default_tlp) {
             (Ok(owner), Ok(sharing), Ok(writers), Ok(tlp)) => (owner, sharing, writers, tlp),
             (owner, sharing, writers, tlp) => {
@@ -135,19 +147,7 @@ impl CollectionInput {
                 return Err(problems);
             }
         };
-        let fields = CollectionFields {
-            title: self.title.clone(),
-            description: self.description.clone().filter(|text| !text.trim().is_empty()),
-            alias: self.alias.clone().filter(|text| !text.is_empty()),
-            media_types: vec![STIX_MEDIA_TYPE.to_owned()],
-            owner_org: owner,
-            sharing,
-            writers,
-            default_tlp,
-        };
-        if let Err(more) = fields.check() {
-            problems.extend(more);
-        }
+        let fields = CollectionFields { owner_org: owner, sharing, writers, default_tlp, ..probe };
         if problems.is_empty() { Ok(fields) } else { Err(problems) }
     }
 }

@@ -582,7 +582,7 @@ async fn administrators_manage_collections() {
         .iter()
         .map(|d| d["field"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(fields, set(&["sharing_orgs[0]", "sharing", "default_tlp"]), "{}", invalid.text);
+    assert_eq!(fields, set(&["title", "sharing_orgs[0]", "sharing_orgs", "default_tlp"]), "{}", invalid.text);
     let id = collection(
         &app,
         json!({"title": "Shared", "sharing": "groups", "sharing_orgs": ["EP-A"], "alias": "shared"}),
