@@ -340,13 +340,22 @@ pub(crate) fn query_objects(conn: &Connection, query: &ObjectQuery) -> Result<Ve
          FROM taxii_objects WHERE collection_id = ?"
     );
     let mut args: Vec<Value> = vec![Value::Text(query.collection_id.to_string())];
+    // With `match[id]`, the (collection, id, version) index finds the few rows; the unary `+`
+    // keeps SQLite (without statistics) from walking the whole collection in date_added order
+    // instead.
+    let by_id = !query.ids.is_empty();
+    let (added, row, order) = if by_id {
+        ("+date_added", "+row", "+date_added, +row")
+    } else {
+        ("date_added", "row", "date_added, row")
+    };
     if let Some(cursor) = query.after {
-        sql.push_str(" AND (date_added, row) > (?, ?)");
+        sql.push_str(&format!(" AND ({added}, {row}) > (?, ?)"));
         args.push(Value::Integer(cursor.date_added));
         args.push(Value::Integer(cursor.row));
     }
     if let Some(after) = query.added_after {
-        sql.push_str(" AND date_added > ?");
+        sql.push_str(&format!(" AND {added} > ?"));
         args.push(Value::Integer(after));
     }
     if !query.ids.is_empty() {
@@ -394,7 +403,7 @@ pub(crate) fn query_objects(conn: &Connection, query: &ObjectQuery) -> Result<Ve
         }
         in_list(&mut sql, &mut args, "tlp", query.tlps.iter().map(|tlp| Value::Text(tlp.slug().to_owned())));
     }
-    sql.push_str(" ORDER BY date_added, row LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {order} LIMIT ?"));
     args.push(Value::Integer(i64::from(query.page_limit())));
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(args), object_from_row)?;
