@@ -5,6 +5,7 @@
 //!   levels of authority; [`contact`] and [`asset`] hang off an organisation.
 //! - [`user`]: users, roles, API-token scopes and the authenticated [`access::Principal`].
 //! - [`access`]: `may_see`, the one function that decides visibility.
+//! - [`taxii`]: TAXII collections' sharing scopes and writers, mapped onto `may_see`.
 //! - [`audit`]: the hash chain of the audit log.
 //! - [`registry_io`]: bulk import and export of the constituency as CSV and JSON.
 //! - [`openpgp`]: validation of contacts' OpenPGP public keys.
@@ -22,6 +23,7 @@ pub mod lookup;
 pub mod openpgp;
 pub mod org;
 pub mod registry_io;
+pub mod taxii;
 pub mod text;
 pub mod tlp;
 pub mod user;

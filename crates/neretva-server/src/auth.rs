@@ -57,7 +57,7 @@ impl PasswordParams {
 pub struct AuthError(String);
 
 /// Fills a buffer from the operating system's random source.
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The OS random source failing is not recoverable and must not yield a weak secret.
     #[allow(clippy::expect_used)]
@@ -145,6 +145,11 @@ pub fn csrf_token(session_secret: &str) -> String {
 /// Compares two strings in time independent of where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Remembers recently verified credential secrets (by SHA-256) to avoid re-running argon2.

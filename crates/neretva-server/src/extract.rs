@@ -3,6 +3,7 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
+use neretva_model::Uuid;
 use neretva_model::access::{Principal, UserPrincipal};
 use neretva_model::user::Scope;
 use serde::de::DeserializeOwned;
@@ -86,23 +87,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<UserPrin
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
     let (user_id, scope) = if let Some(text) = bearer {
-        let Some((token_id, secret)) = parse_token(text.trim()) else {
-            return Err(unauthenticated("malformed API token"));
-        };
-        let Some((token, hash)) = state.store().get_token(token_id).await? else {
-            return Err(unauthenticated("unknown or revoked API token"));
-        };
-        if !token.is_active(now) {
-            return Err(unauthenticated("API token expired or revoked"));
-        }
-        if !state.verified().verify(token_id, &hash, secret) {
-            return Err(unauthenticated("unknown or revoked API token"));
-        }
-        let touch_due = token.last_used_at.is_none_or(|at| now - at > time::Duration::minutes(1));
-        if touch_due {
-            state.store().touch_token(token_id, now).await?;
-        }
-        (token.user_id, token.scope)
+        token_user(state, text, now).await?
     } else if let Some(value) = cookie(&parts.headers, SESSION_COOKIE) {
         let Some((session_id, secret)) = parse_session_cookie(value) else {
             return Err(unauthenticated("malformed session cookie; log in again"));
@@ -126,6 +111,42 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<UserPrin
     } else {
         return Ok(None);
     };
+    user_principal(state, user_id, scope).await.map(Some)
+}
+
+/// Checks an API token's text (`nrt_…`): known, active, the secret right; notes its use.
+/// Returns its user and scope.
+pub(crate) async fn token_user(
+    state: &AppState,
+    text: &str,
+    now: OffsetDateTime,
+) -> Result<(Uuid, Scope), ApiError> {
+    let Some((token_id, secret)) = parse_token(text.trim()) else {
+        return Err(unauthenticated("malformed API token"));
+    };
+    let Some((token, hash)) = state.store().get_token(token_id).await? else {
+        return Err(unauthenticated("unknown or revoked API token"));
+    };
+    if !token.is_active(now) {
+        return Err(unauthenticated("API token expired or revoked"));
+    }
+    if !state.verified().verify(token_id, &hash, secret) {
+        return Err(unauthenticated("unknown or revoked API token"));
+    }
+    let touch_due = token.last_used_at.is_none_or(|at| now - at > time::Duration::minutes(1));
+    if touch_due {
+        state.store().touch_token(token_id, now).await?;
+    }
+    Ok((token.user_id, token.scope))
+}
+
+/// The principal of a user holding a credential of `scope`; a removed or disabled user is
+/// refused.
+pub(crate) async fn user_principal(
+    state: &AppState,
+    user_id: Uuid,
+    scope: Scope,
+) -> Result<UserPrincipal, ApiError> {
     let Some(user) = state.store().get_user(user_id).await? else {
         return Err(unauthenticated("the credential's user no longer exists"));
     };
@@ -133,7 +154,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<UserPrin
         return Err(ApiError::new(ErrorCode::AccountDisabled, "this account is disabled"));
     }
     let registry = state.registry_fresh(std::time::Duration::from_secs(30)).await;
-    Ok(Some(registry.principal(&user, scope)))
+    Ok(registry.principal(&user, scope))
 }
 
 /// A JSON body whose errors use the API's error format and name the offending field.

@@ -1,4 +1,5 @@
-//! Neretva's HTTP server: the REST API under `/api/v1`, authentication, OpenAPI, metrics.
+//! Neretva's HTTP server: the REST API under `/api/v1`, the TAXII 2.1 server under `/taxii2/`,
+//! authentication, OpenAPI, metrics.
 //!
 //! **API Boundary.** The binary builds an [`AppState`] and calls [`app`] for the router.
 //!
@@ -15,6 +16,7 @@ pub mod incidents;
 mod metrics_layer;
 pub mod openapi;
 pub mod registry;
+pub mod taxii;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -60,6 +62,8 @@ pub struct ServerConfig {
     pub mail_limits: neretva_mail::MailLimits,
     /// The civil time zone of calendar-month deadlines and how near a due time is "due soon".
     pub deadlines: neretva_incident::deadline::DeadlineConfig,
+    /// The TAXII 2.1 server under `/taxii2/`.
+    pub taxii: taxii::TaxiiConfig,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +84,7 @@ impl Default for ServerConfig {
             evidence_limits: neretva_incident::evidence::EvidenceLimits::default(),
             mail_limits: neretva_mail::MailLimits::default(),
             deadlines: neretva_incident::deadline::DeadlineConfig::default(),
+            taxii: taxii::TaxiiConfig::default(),
         }
     }
 }
@@ -99,6 +104,7 @@ struct Inner {
     metrics: Option<PrometheusHandle>,
     dummy_hash: String,
     pipeline: std::sync::OnceLock<Arc<neretva_pipeline::Pipeline>>,
+    taxii: taxii::TaxiiState,
 }
 
 impl AppState {
@@ -120,6 +126,7 @@ impl AppState {
                 metrics,
                 dummy_hash,
                 pipeline: std::sync::OnceLock::new(),
+                taxii: taxii::TaxiiState::default(),
             }),
         })
     }
@@ -196,6 +203,7 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     Router::new()
         .nest("/api/v1", api::router(&state))
+        .merge(taxii::router())
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(api::health::metrics))
         .merge(html::router())

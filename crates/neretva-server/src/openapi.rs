@@ -42,6 +42,7 @@ use crate::api;
         api::incidents::add_link, api::incidents::remove_link, api::incidents::merge_into,
         api::evidence::list, api::evidence::upload, api::evidence::get, api::evidence::download,
         api::evidence::export,
+        api::taxii::list, api::taxii::get, api::taxii::create, api::taxii::update, api::taxii::remove,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -58,6 +59,7 @@ use crate::api;
         (name = "incident reports", description = "Constituents' NIS2 incident reports and e-mails taken in"),
         (name = "incidents", description = "Incident handling: workflow, tasks, observables, timeline, deadlines, summaries"),
         (name = "evidence", description = "Evidence of incidents and its chain of custody"),
+        (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "health", description = "Liveness and metrics"),
     )
 )]

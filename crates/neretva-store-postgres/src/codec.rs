@@ -40,6 +40,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("organisations_short_name_key", "short_name", "an organisation with this short name already exists"),
     ("users_username_key", "username", "a user with this username already exists"),
     ("assets_org_kind_value_key", "value", "the organisation already has this asset"),
+    ("taxii_collections_alias_key", "alias", "a collection with this alias already exists"),
 ];
 
 /// Foreign keys by name, and the field that refers through each one.
@@ -50,6 +51,8 @@ const FOREIGN_FIELDS: &[(&str, &str, &str)] = &[
     ("users_org_fkey", "org_id", "the organisation does not exist or still has users"),
     ("tokens_user_fkey", "user_id", "the user does not exist"),
     ("sessions_user_fkey", "user_id", "the user does not exist"),
+    ("taxii_collections_owner_fkey", "owner_org", "the organisation does not exist"),
+    ("taxii_objects_collection_fkey", "collection_id", "the collection does not exist"),
 ];
 
 /// Maps a driver error: constraint violations become conflicts naming the field.

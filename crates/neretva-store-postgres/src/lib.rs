@@ -23,6 +23,7 @@ mod incidents;
 mod migrations;
 mod ops;
 mod registry;
+mod taxii;
 
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
+use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
     Store, StoreError, UserPatch, encode,
@@ -603,5 +605,65 @@ impl Store for PostgresStore {
 
     async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>, StoreError> {
         pooled!(self, |client| incidents::list_intakes(client, query))
+    }
+
+    async fn create_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection, StoreError> {
+        transaction!(self, audited: true, |tx| taxii::create_collection(&tx, now(), &actor.0, id, fields))
+    }
+
+    async fn update_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection, StoreError> {
+        transaction!(self, audited: true, |tx| taxii::update_collection(&tx, now(), &actor.0, id, fields))
+    }
+
+    async fn delete_collection(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| taxii::delete_collection(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_collection(&self, id: Uuid) -> Result<Option<Collection>, StoreError> {
+        pooled!(self, |client| taxii::get_collection(client, id))
+    }
+
+    async fn find_collection(&self, alias: &str) -> Result<Option<Collection>, StoreError> {
+        pooled!(self, |client| taxii::find_collection(client, alias))
+    }
+
+    async fn list_collections(&self) -> Result<Vec<Collection>, StoreError> {
+        pooled!(self, |client| taxii::list_collections(client))
+    }
+
+    async fn add_objects(&self, actor: &Actor, request: &AddObjects) -> Result<Status, StoreError> {
+        transaction!(self, audited: true, |tx| taxii::add_objects(&tx, now(), &actor.0, request))
+    }
+
+    async fn query_objects(&self, query: &ObjectQuery) -> Result<Vec<StoredObject>, StoreError> {
+        pooled!(self, |client| taxii::query_objects(client, query))
+    }
+
+    async fn delete_objects(
+        &self,
+        actor: &Actor,
+        collection_id: Uuid,
+        stix_id: &str,
+        rows: &[i64],
+    ) -> Result<u64, StoreError> {
+        transaction!(self, audited: true, |tx| taxii::delete_objects(&tx, now(), &actor.0, collection_id, stix_id, rows))
+    }
+
+    async fn get_status(&self, id: Uuid) -> Result<Option<Status>, StoreError> {
+        pooled!(self, |client| taxii::get_status(client, id))
+    }
+
+    async fn taxii_paging_key(&self) -> Result<Vec<u8>, StoreError> {
+        pooled!(self, |client| taxii::paging_key(client))
     }
 }

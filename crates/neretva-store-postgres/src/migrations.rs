@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "feeds", sql: include_str!("../migrations/0002_feeds.sql") },
     // Version 3 changed only the SQLite event indexes (PostgreSQL had its AS index from version 2).
     Migration { version: 4, name: "incidents", sql: include_str!("../migrations/0004_incidents.sql") },
+    Migration { version: 5, name: "taxii", sql: include_str!("../migrations/0005_taxii.sql") },
 ];
 
 /// The newest migration this binary knows.

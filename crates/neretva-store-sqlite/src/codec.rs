@@ -43,6 +43,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("organisations.short_name_key", "short_name", "an organisation with this short name already exists"),
     ("users.username", "username", "a user with this username already exists"),
     ("assets.org_id, assets.kind, assets.value", "value", "the organisation already has this asset"),
+    ("taxii_collections.alias", "alias", "a collection with this alias already exists"),
     (".id", "id", "an object with this id already exists"),
 ];
 

@@ -28,6 +28,7 @@ mod incidents;
 mod migrations;
 mod ops;
 mod registry;
+mod taxii;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -55,6 +56,7 @@ use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
     StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
+use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
     Store, StoreError, UserPatch, encode,
@@ -846,6 +848,73 @@ impl Store for SqliteStore {
     async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>, StoreError> {
         let query = query.clone();
         self.read(move |conn| incidents::list_intakes(conn, &query)).await
+    }
+
+    async fn create_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        self.write(move |tx, at| taxii::create_collection(tx, at, &actor, id, &fields)).await
+    }
+
+    async fn update_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection, StoreError> {
+        let (actor, fields) = (actor.0.clone(), fields.clone());
+        self.write(move |tx, at| taxii::update_collection(tx, at, &actor, id, &fields)).await
+    }
+
+    async fn delete_collection(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| taxii::delete_collection(tx, at, &actor, id)).await
+    }
+
+    async fn get_collection(&self, id: Uuid) -> Result<Option<Collection>, StoreError> {
+        self.read(move |conn| taxii::get_collection(conn, id)).await
+    }
+
+    async fn find_collection(&self, alias: &str) -> Result<Option<Collection>, StoreError> {
+        let alias = alias.to_owned();
+        self.read(move |conn| taxii::find_collection(conn, &alias)).await
+    }
+
+    async fn list_collections(&self) -> Result<Vec<Collection>, StoreError> {
+        self.read(taxii::list_collections).await
+    }
+
+    async fn add_objects(&self, actor: &Actor, request: &AddObjects) -> Result<Status, StoreError> {
+        let (actor, request) = (actor.0.clone(), request.clone());
+        self.write(move |tx, at| taxii::add_objects(tx, at, &actor, &request)).await
+    }
+
+    async fn query_objects(&self, query: &ObjectQuery) -> Result<Vec<StoredObject>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| taxii::query_objects(conn, &query)).await
+    }
+
+    async fn delete_objects(
+        &self,
+        actor: &Actor,
+        collection_id: Uuid,
+        stix_id: &str,
+        rows: &[i64],
+    ) -> Result<u64, StoreError> {
+        let (actor, stix_id, rows) = (actor.0.clone(), stix_id.to_owned(), rows.to_vec());
+        self.write(move |tx, at| taxii::delete_objects(tx, at, &actor, collection_id, &stix_id, &rows)).await
+    }
+
+    async fn get_status(&self, id: Uuid) -> Result<Option<Status>, StoreError> {
+        self.read(move |conn| taxii::get_status(conn, id)).await
+    }
+
+    async fn taxii_paging_key(&self) -> Result<Vec<u8>, StoreError> {
+        self.read(taxii::paging_key).await
     }
 }
 

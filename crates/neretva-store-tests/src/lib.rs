@@ -15,6 +15,7 @@
 
 mod feeds;
 mod incidents;
+mod taxii;
 
 use std::sync::Arc;
 
@@ -38,6 +39,10 @@ pub use incidents::{
     authority_users, incident_concurrent_transitions, incident_evidence_and_custody, incident_links,
     incident_listing_and_queue, incident_merge, incident_observables, incident_reports,
     incident_writes_and_versions, mail_intake,
+};
+
+pub use taxii::{
+    collection_fields, indicator, taxii_collections, taxii_concurrent_adds, taxii_objects_and_paging,
 };
 
 pub use feeds::{

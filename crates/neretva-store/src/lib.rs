@@ -15,6 +15,7 @@ pub mod encode;
 pub mod feeds;
 pub mod import_plan;
 pub mod incidents;
+pub mod taxii;
 
 use async_trait::async_trait;
 use neretva_model::asset::{Asset, AssetValue};
@@ -39,6 +40,7 @@ use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
     StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
+use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -430,6 +432,49 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<StoredIntake>;
     async fn get_intake(&self, id: Uuid) -> Result<Option<StoredIntake>>;
     async fn list_intakes(&self, query: &IntakeQuery) -> Result<Vec<StoredIntake>>;
+
+    // TAXII 2.1 (see `taxii`).
+    /// Creates a collection, audited as `taxii.collection.create`; an alias in use is a
+    /// conflict on `alias`.
+    async fn create_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection>;
+    /// Replaces a collection's settings, audited as `taxii.collection.update`.
+    async fn update_collection(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        fields: &CollectionFields,
+    ) -> Result<Collection>;
+    /// Deletes a collection with its objects, audited as `taxii.collection.delete`.
+    async fn delete_collection(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_collection(&self, id: Uuid) -> Result<Option<Collection>>;
+    async fn find_collection(&self, alias: &str) -> Result<Option<Collection>>;
+    /// Every collection, ordered by title.
+    async fn list_collections(&self) -> Result<Vec<Collection>>;
+    /// Stores the objects of an add-objects request in one transaction, each with the next
+    /// `date_added` of the collection; an object whose id and version the collection holds
+    /// already is a failure ("already present"), not stored again. Stores and returns the
+    /// status (with the request's validation failures), audited as `taxii.objects.add`.
+    async fn add_objects(&self, actor: &Actor, request: &AddObjects) -> Result<Status>;
+    /// A page of objects matching the query, in `(date_added, row)` order.
+    async fn query_objects(&self, query: &ObjectQuery) -> Result<Vec<StoredObject>>;
+    /// Deletes object versions of one id by row, audited as `taxii.objects.delete`; returns how
+    /// many went. The first and last versions of the id are recomputed.
+    async fn delete_objects(
+        &self,
+        actor: &Actor,
+        collection_id: Uuid,
+        stix_id: &str,
+        rows: &[i64],
+    ) -> Result<u64>;
+    async fn get_status(&self, id: Uuid) -> Result<Option<Status>>;
+    /// The secret that signs TAXII paging tokens, made when the schema was created, so every
+    /// server sharing the database accepts the others' tokens.
+    async fn taxii_paging_key(&self) -> Result<Vec<u8>>;
 }
 
 /// The outcome of checking the whole audit chain.

@@ -60,6 +60,9 @@ pub(crate) enum Command {
     /// Threat intelligence: STIX patterns.
     #[command(subcommand)]
     Intel(IntelCommand),
+    /// The TAXII 2.1 server: its collections and their sharing scopes.
+    #[command(subcommand)]
+    Taxii(TaxiiCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
@@ -83,6 +86,56 @@ pub(crate) enum IntelCommand {
         #[arg(long, value_name = "FILE")]
         observations: PathBuf,
         /// Print the result as JSON, with the observed-data objects of the match.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TaxiiCommand {
+    /// TAXII collections.
+    #[command(subcommand)]
+    Collections(CollectionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CollectionsCommand {
+    /// List every collection with its sharing scope, writers and TAXII URL.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a collection.
+    Add {
+        /// The collection's title, shown to TAXII clients.
+        title: String,
+        /// Who may read it: organisation (the owner only), groups (the owner and --share-with),
+        /// community (every signed-in member) or public (also anonymous callers, TLP:CLEAR only).
+        #[arg(long, value_parser = ["organisation", "groups", "community", "public"])]
+        sharing: String,
+        /// The organisations of a `groups` collection (short names or ids; repeat the flag).
+        #[arg(long = "share-with", value_name = "ORG")]
+        share_with: Vec<String>,
+        /// The owning organisation; default: the operator.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Who may add objects: nobody, owner (its users and the operator's staff) or readers.
+        #[arg(long, default_value = "owner", value_parser = ["nobody", "owner", "readers"])]
+        writers: String,
+        /// The TLP of posted objects that carry no TLP marking.
+        #[arg(long, default_value = "TLP:GREEN")]
+        default_tlp: String,
+        /// A unique short name usable in TAXII URLs in place of the id.
+        #[arg(long)]
+        alias: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a collection (by id or alias) with every object in it.
+    Remove {
+        collection: String,
         #[arg(long)]
         json: bool,
     },

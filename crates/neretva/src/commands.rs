@@ -56,6 +56,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Intel(crate::cli::IntelCommand::Match { pattern_file, observations, json }) => {
             crate::intel::match_pattern(&pattern_file, &observations, json)
         }
+        Command::Taxii(crate::cli::TaxiiCommand::Collections(command)) => {
+            crate::taxii::collections(&config, command).await
+        }
     }
 }
 

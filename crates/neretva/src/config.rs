@@ -31,6 +31,7 @@ pub(crate) struct RawConfig {
     pub(crate) auth: RawAuth,
     pub(crate) limits: RawLimits,
     pub(crate) incidents: RawIncidents,
+    pub(crate) taxii: RawTaxii,
     pub(crate) log: RawLog,
     /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
@@ -70,6 +71,24 @@ pub(crate) struct RawIncidents {
     pub(crate) max_mail_bytes: Option<usize>,
     /// An open obligation due within this many hours is `due_soon`.
     pub(crate) due_soon_hours: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawTaxii {
+    /// The name of the API root: `/taxii2/<api_root>/`.
+    pub(crate) api_root: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) contact: Option<String>,
+    /// The largest page; a larger `limit` is lowered to it.
+    pub(crate) max_page_size: Option<u32>,
+    pub(crate) default_page_size: Option<u32>,
+    /// The largest add-objects request, in bytes.
+    pub(crate) max_content_length: Option<usize>,
+    pub(crate) max_objects_per_request: Option<usize>,
+    /// Whether anonymous callers read public collections' TLP:CLEAR objects.
+    pub(crate) anonymous: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -188,6 +207,20 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
             "incidents",
             &["evidence_dir", "max_evidence_bytes", "max_evidence_items", "max_mail_bytes", "due_soon_hours"]
                 [..],
+        ),
+        (
+            "taxii",
+            &[
+                "api_root",
+                "title",
+                "description",
+                "contact",
+                "max_page_size",
+                "default_page_size",
+                "max_content_length",
+                "max_objects_per_request",
+                "anonymous",
+            ][..],
         ),
         ("log", &["level"][..]),
         // Checked by the pipeline configuration's own strict deserialisation.
@@ -342,6 +375,7 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         }
         server.deadlines.due_soon_minutes = hours.saturating_mul(60);
     }
+    compile_taxii(raw.taxii, &mut server.taxii, &mut errors);
     let log_level = raw.log.level.unwrap_or_else(|| "info".into());
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
         errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));
@@ -351,6 +385,57 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         Ok(Config { data_dir, database, listen, server, log_level, pipeline: raw.pipeline })
     } else {
         Err(errors)
+    }
+}
+
+/// The `[taxii]` section.
+fn compile_taxii(raw: RawTaxii, taxii: &mut neretva_server::taxii::TaxiiConfig, errors: &mut Vec<String>) {
+    if let Some(root) = raw.api_root {
+        let ok = !root.is_empty()
+            && root.len() <= 64
+            && root.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !ok {
+            errors.push(format!("taxii.api_root: {root:?} must be 1 to 64 of a-z, 0-9, - and _"));
+        }
+        taxii.api_root = root;
+    }
+    if let Some(title) = raw.title {
+        taxii.title = title;
+    }
+    taxii.description = raw.description.or(taxii.description.take());
+    taxii.contact = raw.contact.or(taxii.contact.take());
+    if let Some(size) = raw.max_page_size {
+        if !(1..=10_000).contains(&size) {
+            errors.push(format!("taxii.max_page_size: {size} must be 1 to 10000"));
+        }
+        taxii.max_page_size = size;
+    }
+    if let Some(size) = raw.default_page_size {
+        if size == 0 {
+            errors.push("taxii.default_page_size: must be at least 1".into());
+        }
+        taxii.default_page_size = size;
+    }
+    if taxii.default_page_size > taxii.max_page_size {
+        errors.push(format!(
+            "taxii.default_page_size: {} is more than max_page_size {}",
+            taxii.default_page_size, taxii.max_page_size
+        ));
+    }
+    if let Some(bytes) = raw.max_content_length {
+        if bytes < 1024 {
+            errors.push("taxii.max_content_length: must be at least 1024".into());
+        }
+        taxii.max_content_length = bytes;
+    }
+    if let Some(count) = raw.max_objects_per_request {
+        if count == 0 {
+            errors.push("taxii.max_objects_per_request: must be at least 1".into());
+        }
+        taxii.max_objects_per_request = count;
+    }
+    if let Some(anonymous) = raw.anonymous {
+        taxii.anonymous = anonymous;
     }
 }
 

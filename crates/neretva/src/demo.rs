@@ -3,10 +3,14 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use neretva_model::Uuid;
 use neretva_model::org::{EntityType, Organisation};
 use neretva_model::registry_io;
+use neretva_model::taxii::{Sharing, Writers};
+use neretva_model::tlp::Tlp;
 use neretva_model::user::Role;
 use neretva_server::auth;
+use neretva_store::taxii::{AddObjects, CollectionFields, STIX_MEDIA_TYPE};
 use neretva_store::{Actor, ImportMode, NewUser, Store};
 
 use crate::commands::{migrate_quietly, serve};
@@ -118,6 +122,85 @@ async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
                 },
             )
             .await?;
+    }
+    load_taxii(store, &actor, operator, energy, community).await
+}
+
+/// TAXII collections, one per sharing scope, each with a few indicators.
+async fn load_taxii(
+    store: &dyn Store,
+    actor: &Actor,
+    operator: Uuid,
+    energy: Uuid,
+    community: Uuid,
+) -> anyhow::Result<()> {
+    let collections = [
+        (
+            "Public blocklist",
+            Sharing::Public,
+            Tlp::Clear,
+            "public",
+            &["185.220.101.1", "evil-update.example"][..],
+        ),
+        (
+            "Community indicators",
+            Sharing::Community,
+            Tlp::Green,
+            "community",
+            &["198.51.100.23", "login-banka.example", "203.0.113.66"][..],
+        ),
+        (
+            "Energy sector group",
+            Sharing::Groups(vec![energy, community]),
+            Tlp::Amber,
+            "energy",
+            &["192.0.2.200", "scada-update.example"][..],
+        ),
+        ("CERT internal", Sharing::Organisation, Tlp::AmberStrict, "internal", &["198.51.100.99"][..]),
+    ];
+    for (title, sharing, tlp, alias, values) in collections {
+        let fields = CollectionFields {
+            title: title.into(),
+            description: Some(format!("Demo collection shared with scope {}", sharing.kind())),
+            alias: Some(alias.into()),
+            media_types: vec![STIX_MEDIA_TYPE.into()],
+            owner_org: operator,
+            sharing,
+            writers: Writers::Owner,
+            default_tlp: tlp,
+        };
+        let collection = store.create_collection(actor, Uuid::new_v4(), &fields).await?;
+        let items: Vec<serde_json::Value> = values
+            .iter()
+            .map(|value| {
+                let kind =
+                    if value.parse::<std::net::Ipv4Addr>().is_ok() { "ipv4-addr" } else { "domain-name" };
+                serde_json::json!({
+                    "type": "indicator",
+                    "spec_version": "2.1",
+                    "id": format!("indicator--{}", Uuid::new_v4()),
+                    "created": "2026-11-01T08:00:00.000Z",
+                    "modified": "2026-11-01T08:00:00.000Z",
+                    "name": format!("Demo indicator {value}"),
+                    "indicator_types": ["malicious-activity"],
+                    "pattern": format!("[{kind}:value = '{value}']"),
+                    "pattern_type": "stix",
+                    "valid_from": "2026-11-01T08:00:00Z",
+                    "object_marking_refs": [neretva_stix::object::marking::tlp_id(tlp)],
+                })
+            })
+            .collect();
+        let (objects, failures) = neretva_server::taxii::prepare_objects(&items, tlp);
+        anyhow::ensure!(failures.is_empty(), "the demo indicators are invalid: {failures:?}");
+        let request = AddObjects {
+            status_id: Uuid::now_v7(),
+            collection_id: collection.id,
+            org_id: operator,
+            user_id: None,
+            objects,
+            failures,
+        };
+        store.add_objects(actor, &request).await?;
     }
     Ok(())
 }

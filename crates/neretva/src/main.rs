@@ -11,6 +11,7 @@ mod incidents;
 mod ingest;
 mod intel;
 mod output;
+mod taxii;
 
 use std::process::ExitCode;
 use std::sync::Arc;

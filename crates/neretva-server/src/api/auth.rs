@@ -107,13 +107,15 @@ fn invalid_credentials() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "invalid username or password")
 }
 
-/// Checks a password login with rate limiting and lock-out, and opens a session.
-pub(crate) async fn login_user(
+/// Checks a user's password with the login rules: the per-address rate limit, the same argon2
+/// time for unknown users, disabled and locked accounts refused, failures counted (and the
+/// account locked after `lockout_threshold` of them), a success recorded. Returns the user.
+pub(crate) async fn check_password(
     state: &AppState,
     attempt: &LoginAttempt,
     username: &str,
     password: &str,
-) -> ApiResult<NewLogin> {
+) -> ApiResult<User> {
     if let Err(wait) = state.login_limiter().check(attempt.client) {
         let mut error = ApiError::new(
             ErrorCode::RateLimited,
@@ -157,7 +159,19 @@ pub(crate) async fn login_user(
         }
         return Err(invalid_credentials());
     }
-    let user = store.record_login(user.id, LoginOutcome::Success { at: now }).await?;
+    Ok(store.record_login(user.id, LoginOutcome::Success { at: now }).await?)
+}
+
+/// Checks a password login with rate limiting and lock-out, and opens a session.
+pub(crate) async fn login_user(
+    state: &AppState,
+    attempt: &LoginAttempt,
+    username: &str,
+    password: &str,
+) -> ApiResult<NewLogin> {
+    let user = check_password(state, attempt, username, password).await?;
+    let now = OffsetDateTime::now_utc();
+    let store = state.store();
     let session_id = Uuid::now_v7();
     let secret = random_secret();
     let params = state.config().password_params;

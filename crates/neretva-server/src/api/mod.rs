@@ -11,6 +11,7 @@ pub mod incident_reports;
 pub mod incidents;
 pub mod lookup;
 pub mod orgs;
+pub mod taxii;
 pub mod tokens;
 pub mod users;
 
@@ -98,6 +99,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/incidents/{id}/evidence/{sha256}", get(evidence::get))
         .route("/incidents/{id}/evidence/{sha256}/content", get(evidence::download))
         .route("/incidents/{id}/evidence/{sha256}/export", post(evidence::export))
+        .route("/taxii/collections", get(taxii::list).post(taxii::create))
+        .route("/taxii/collections/{id}", get(taxii::get).put(taxii::update).delete(taxii::remove))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

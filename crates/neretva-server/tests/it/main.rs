@@ -9,4 +9,5 @@ mod events;
 mod incidents;
 mod registry;
 mod support;
+mod taxii;
 mod tokens_audit;

@@ -74,6 +74,9 @@ stories! {
     store incident_merge => sqlite_incident_merge, postgres_incident_merge;
     harness incident_concurrent_transitions => sqlite_incident_concurrent_transitions, postgres_incident_concurrent_transitions;
     store authority_users => sqlite_authority_users, postgres_authority_users;
+    store taxii_collections => sqlite_taxii_collections, postgres_taxii_collections;
+    store taxii_objects_and_paging => sqlite_taxii_objects_and_paging, postgres_taxii_objects_and_paging;
+    harness taxii_concurrent_adds => sqlite_taxii_concurrent_adds, postgres_taxii_concurrent_adds;
 }
 
 /// The in-memory database runs the stories that need no second connection.
@@ -92,4 +95,5 @@ async fn sqlite_in_memory_runs_the_stories() {
     neretva_store_tests::feed_dedup(&fresh().await).await;
     neretva_store_tests::incident_writes_and_versions(&fresh().await).await;
     neretva_store_tests::incident_listing_and_queue(&fresh().await).await;
+    neretva_store_tests::taxii_objects_and_paging(&fresh().await).await;
 }
