@@ -4,6 +4,7 @@
 
 mod matcher_cases;
 mod matcher_event;
+mod oasis_validator;
 mod objects;
 mod pattern_conformance;
 mod pattern_syntax;
