@@ -74,6 +74,8 @@ stories! {
     store incident_merge => sqlite_incident_merge, postgres_incident_merge;
     harness incident_concurrent_transitions => sqlite_incident_concurrent_transitions, postgres_incident_concurrent_transitions;
     store authority_users => sqlite_authority_users, postgres_authority_users;
+    store incident_batch_writes => sqlite_incident_batch_writes, postgres_incident_batch_writes;
+    store incident_rematch_storage => sqlite_incident_rematch_storage, postgres_incident_rematch_storage;
 }
 
 /// The in-memory database runs the stories that need no second connection.
