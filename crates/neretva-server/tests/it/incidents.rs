@@ -153,7 +153,7 @@ async fn access_matrix_nothing_leaks_through_any_read_path() {
         for (tlp, id) in &incidents {
             let visible = seen.contains(&tlp.as_str());
             let status = if visible { StatusCode::OK } else { StatusCode::NOT_FOUND };
-            for path in ["", "/timeline", "/tasks", "/observables", "/links", "/evidence"] {
+            for path in ["", "/timeline", "/tasks", "/observables", "/links", "/evidence", "/requests"] {
                 let reply = app.get(user, &format!("/api/v1/incidents/{id}{path}")).await;
                 assert_eq!(reply.status, status, "{context}: {tlp} {path}: {}", reply.text);
             }
@@ -181,6 +181,18 @@ async fn access_matrix_nothing_leaks_through_any_read_path() {
             .filter(|title| title.starts_with("Incident "))
             .collect();
         assert_eq!(due, expected, "{context}: deadline feed");
+        // The same feed as iCalendar and CSV names the same incidents and no others.
+        for format in ["ics", "csv"] {
+            let other = app.get(user, &format!("/api/v1/incidents/deadlines?format={format}")).await;
+            assert_status(&other, StatusCode::OK);
+            let text = other.text.replace("\r\n ", "");
+            for (tlp, _) in &incidents {
+                let title = format!("Incident {tlp}");
+                // "Incident AMBER" is a prefix of "Incident AMBER+STRICT": match the whole title.
+                let named = text.contains(&format!(": {title}\r\n")) || text.contains(&format!(",{title},"));
+                assert_eq!(named, expected.contains(&title), "{context}: {format} feed names {title}");
+            }
+        }
 
         // Aggregates count only what the user may see (reports' incidents included).
         let stats = app.get(user, "/api/v1/incidents/stats").await;
