@@ -35,6 +35,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset, Weekday};
 
+use uuid::Uuid;
+
 use crate::Timestamp;
 use crate::report::StageKind;
 
@@ -153,13 +155,62 @@ pub struct Submission {
     pub at: Timestamp,
 }
 
-/// A request for an intermediate report.
+/// A request for an intermediate report (NIS2 Art. 23(4)(c)): the CSIRT or the competent
+/// authority asks the entity for a status update by a date of its choosing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntermediateRequest {
     #[serde(with = "crate::utc")]
     pub requested_at: Timestamp,
     #[serde(with = "crate::utc")]
     pub due_at: Timestamp,
+    /// The user who asked; `None` for the command line.
+    #[serde(default)]
+    pub requested_by: Option<Uuid>,
+    /// The organisation that asked: the CSIRT operating the instance or a competent authority.
+    #[serde(default)]
+    pub requester_org: Option<Uuid>,
+}
+
+/// The most intermediate reports one incident may be asked for.
+pub const MAX_INTERMEDIATE_REQUESTS: usize = 100;
+
+/// The longest time an entity may be given for an intermediate report.
+pub const MAX_INTERMEDIATE_DAYS: i64 = 366;
+
+impl IntermediateRequest {
+    /// A request made at `now`, due at `due_at`, checked: the due time is after `now` and at
+    /// most [`MAX_INTERMEDIATE_DAYS`] later, and the incident has room for another request.
+    pub fn new(
+        input: &DeadlineInput,
+        due_at: Timestamp,
+        requested_by: Option<Uuid>,
+        requester_org: Option<Uuid>,
+        now: Timestamp,
+    ) -> Result<IntermediateRequest, crate::FieldError> {
+        if due_at <= now {
+            return Err(crate::FieldError::new("due_at", "is not in the future"));
+        }
+        if due_at - now > Duration::days(MAX_INTERMEDIATE_DAYS) {
+            return Err(crate::FieldError::new(
+                "due_at",
+                format!("is more than {MAX_INTERMEDIATE_DAYS} days away"),
+            ));
+        }
+        if input.intermediate_requests.len() >= MAX_INTERMEDIATE_REQUESTS {
+            return Err(crate::FieldError::new(
+                "due_at",
+                format!("the incident has {MAX_INTERMEDIATE_REQUESTS} requests already"),
+            ));
+        }
+        Ok(IntermediateRequest { requested_at: now, due_at, requested_by, requester_org })
+    }
+
+    /// The report that answers the request, if one came: the first intermediate, progress or
+    /// final report submitted at or after the request.
+    pub fn met_at(&self, input: &DeadlineInput) -> Option<Timestamp> {
+        use StageKind as S;
+        input.first(&[S::Intermediate, S::Progress, S::Final], Some(self.requested_at))
+    }
 }
 
 /// The GDPR clock of a personal-data breach.
@@ -346,8 +397,7 @@ pub fn obligations(input: &DeadlineInput, config: &DeadlineConfig, now: Timestam
     }
 
     for request in &input.intermediate_requests {
-        let met = input.first(&[S::Intermediate, S::Progress, S::Final], Some(request.requested_at));
-        list.push(obligation(IntermediateReport, request.due_at, met, now, config));
+        list.push(obligation(IntermediateReport, request.due_at, request.met_at(input), now, config));
     }
 
     let final_due = config.zone.add_months(notification_met.unwrap_or(notification_due), 1);
@@ -621,13 +671,34 @@ mod tests {
         let aware = datetime!(2025-01-14 8:00 UTC);
         let mut input = DeadlineInput::aware_at(aware);
         let requested_at = aware + Duration::days(5);
-        input.intermediate_requests =
-            vec![IntermediateRequest { requested_at, due_at: requested_at + Duration::days(2) }];
+        let request =
+            IntermediateRequest::new(&input, requested_at + Duration::days(2), None, None, requested_at)
+                .unwrap();
+        input.intermediate_requests = vec![request];
         input.submissions =
             vec![Submission { stage: StageKind::Intermediate, at: aware + Duration::days(1) }];
         let list = obligations(&input, &config(), requested_at + Duration::days(3));
-        let request = list.iter().find(|o| o.kind == ObligationKind::IntermediateReport).unwrap();
-        assert_eq!(request.state, ObligationState::Overdue, "a report before the request does not answer it");
+        let found = list.iter().find(|o| o.kind == ObligationKind::IntermediateReport).unwrap();
+        assert_eq!(found.state, ObligationState::Overdue, "a report before the request does not answer it");
+        input
+            .submissions
+            .push(Submission { stage: StageKind::Intermediate, at: requested_at + Duration::days(1) });
+        let list = obligations(&input, &config(), requested_at + Duration::days(3));
+        let found = list.iter().find(|o| o.kind == ObligationKind::IntermediateReport).unwrap();
+        assert_eq!(found.state, ObligationState::Met, "an intermediate report after the request answers it");
+        assert_eq!(found.owed_by, Party::Entity);
+        // Requests are checked: a due time in the past, too far away, or one request too many.
+        let error = IntermediateRequest::new(&input, requested_at, None, None, requested_at).unwrap_err();
+        assert_eq!((error.field.as_str(), error.message.as_str()), ("due_at", "is not in the future"));
+        assert!(
+            IntermediateRequest::new(&input, requested_at + Duration::days(400), None, None, requested_at)
+                .is_err()
+        );
+        input.intermediate_requests = vec![request; MAX_INTERMEDIATE_REQUESTS];
+        assert!(
+            IntermediateRequest::new(&input, requested_at + Duration::days(1), None, None, requested_at)
+                .is_err()
+        );
     }
 
     #[test]

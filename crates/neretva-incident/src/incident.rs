@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::classification::RsitClass;
+use crate::significance::Recorded;
 use crate::timeline::{TimelineEntry, TimelineKind};
 use crate::workflow::{Status, TransitionError, check_transition};
 use crate::{Errors, FieldError, Timestamp, limits};
@@ -192,6 +193,10 @@ pub struct Incident {
     pub closed_at: Option<Timestamp>,
     /// The incident this one was merged into; it is then closed for good.
     pub merged_into: Option<Uuid>,
+    /// The latest significance assessment (NIS2 Art. 23(3), Implementing Regulation
+    /// 2024/2690), if one was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub significance: Option<Box<Recorded>>,
 }
 
 /// A change to an incident other than its status.
@@ -232,6 +237,10 @@ pub enum Change {
         #[serde(with = "crate::utc")]
         aware_at: Timestamp,
     },
+    /// Records a significance assessment, replacing an earlier one.
+    Significance {
+        record: Box<Recorded>,
+    },
 }
 
 impl Incident {
@@ -269,6 +278,7 @@ impl Incident {
             resolved_at: None,
             closed_at: None,
             merged_into: None,
+            significance: None,
         };
         Ok((incident, entry))
     }
@@ -395,6 +405,14 @@ impl Incident {
                     return Ok(None);
                 }
                 TimelineKind::AwareAtChanged { from, to: aware_at }
+            }
+            Change::Significance { record } => {
+                let kind = TimelineKind::SignificanceAssessed {
+                    significant: record.significant,
+                    criteria: record.criteria.clone(),
+                };
+                self.significance = Some(record);
+                kind
             }
         };
         self.updated_at = now;

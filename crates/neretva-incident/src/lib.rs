@@ -13,7 +13,8 @@
 //!   merging one incident into another does.
 //! - [`evidence`]: content-addressed attachments (SHA-256, size limits) and the hash-chained
 //!   chain-of-custody record.
-//! - [`deadline`]: the NIS2 and GDPR obligations with due times and states, and the queue order.
+//! - [`deadline`]: the NIS2 and GDPR obligations with due times and states, and the queue order;
+//!   [`calendar`]: open obligations as an iCalendar feed.
 //! - [`significance`]: NIS2 Art. 23(3) and Implementing Regulation (EU) 2024/2690 criteria as
 //!   data, evaluated, with the recurring-incident rule.
 //! - [`summary`]: the anonymised quarterly summary for the regulator as JSON, CSV and HTML;
@@ -30,6 +31,7 @@
 //! field's path (`stage.initial_assessment`, `gdpr.data_subject_categories[2]`), never just the
 //! first.
 
+pub mod calendar;
 pub mod classification;
 pub mod deadline;
 pub mod evidence;

@@ -682,6 +682,163 @@ fn cve(text: &str) -> Result<String, String> {
     if valid { Ok(upper) } else { Err("is not of the form CVE-YYYY-NNNN".into()) }
 }
 
+/// Observables indexed for matching many feed events at once (new events against the
+/// observables of open incidents). Each event looks up only the observables that could match it
+/// (by address and the networks around it, network, name and its parent domains, URL and its
+/// host, account, hash, AS number, CVE) and confirms each with [`Observable::matches`], so the
+/// result is exactly that of trying every observable on every event.
+#[derive(Debug, Default)]
+pub struct ObservableIndex {
+    observables: Vec<Observable>,
+    /// Lower-cased value (an AS by its number) to observables of that kind.
+    exact: std::collections::HashMap<(ObservableKind, String), Vec<usize>>,
+    /// IP observables by address, for events that carry a network.
+    addresses: std::collections::BTreeMap<IpAddr, Vec<usize>>,
+    /// CIDR observables, for events that carry an address.
+    networks: Vec<(Cidr, usize)>,
+    /// Domain observables by name.
+    domains: std::collections::HashMap<String, Vec<usize>>,
+}
+
+fn exact_key(kind: ObservableKind, text: &str) -> (ObservableKind, String) {
+    let text = text.trim();
+    match kind {
+        ObservableKind::Asn => (
+            kind,
+            text.parse::<Asn>().map_or_else(|_| text.to_ascii_lowercase(), |asn| asn.get().to_string()),
+        ),
+        _ => (kind, text.to_ascii_lowercase()),
+    }
+}
+
+impl ObservableIndex {
+    /// Indexes observables; those with no event fields (`sha512`, `filename`) never match.
+    pub fn new(observables: Vec<Observable>) -> ObservableIndex {
+        let mut index = ObservableIndex::default();
+        for (position, observable) in observables.iter().enumerate() {
+            let kind = observable.kind();
+            match kind {
+                ObservableKind::Ipv4 | ObservableKind::Ipv6 => {
+                    if let Ok(address) = observable.value().parse::<IpAddr>() {
+                        index.addresses.entry(address).or_default().push(position);
+                    }
+                    index.exact.entry(exact_key(kind, observable.value())).or_default().push(position);
+                }
+                ObservableKind::Cidr => {
+                    if let Ok(network) = observable.value().parse::<Cidr>() {
+                        index.networks.push((network, position));
+                    }
+                    index.exact.entry(exact_key(kind, observable.value())).or_default().push(position);
+                }
+                ObservableKind::Domain => {
+                    index.domains.entry(observable.value().to_ascii_lowercase()).or_default().push(position);
+                }
+                ObservableKind::Sha512 | ObservableKind::Filename => {}
+                _ => index.exact.entry(exact_key(kind, observable.value())).or_default().push(position),
+            }
+        }
+        index.observables = observables;
+        index
+    }
+
+    /// The observables indexed.
+    pub fn observables(&self) -> &[Observable] {
+        &self.observables
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.observables.is_empty()
+    }
+
+    fn exact(&self, kind: ObservableKind, text: &str, found: &mut Vec<usize>) {
+        if let Some(positions) = self.exact.get(&exact_key(kind, text)) {
+            found.extend(positions);
+        }
+    }
+
+    fn names(&self, name: &str, found: &mut Vec<usize>) {
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        let mut rest = name.as_str();
+        loop {
+            if let Some(positions) = self.domains.get(rest) {
+                found.extend(positions);
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if !parent.is_empty() => rest = parent,
+                _ => break,
+            }
+        }
+    }
+
+    /// The observables matching an event, each with the fields that matched, in the order the
+    /// observables were given.
+    pub fn matching<'a>(&'a self, event: &Event) -> Vec<(&'a Observable, Vec<&'static str>)> {
+        let mut found = Vec::new();
+        for field in ["source.ip", "destination.ip"] {
+            if let Some(address) = event.get(field).and_then(Value::as_ip) {
+                let kind = if address.is_ipv4() { ObservableKind::Ipv4 } else { ObservableKind::Ipv6 };
+                self.exact(kind, &address.to_string(), &mut found);
+                found.extend(self.networks.iter().filter(|(n, _)| n.contains(address)).map(|(_, p)| *p));
+            }
+        }
+        for field in ["source.network", "destination.network"] {
+            if let Some(network) = event.get(field).and_then(Value::as_network) {
+                self.exact(ObservableKind::Cidr, &network.to_string(), &mut found);
+                for (_, positions) in self.addresses.range(network.network()..=network.last()) {
+                    found.extend(positions);
+                }
+            }
+        }
+        for field in ["source.fqdn", "destination.fqdn", "source.reverse_dns", "destination.reverse_dns"] {
+            if let Some(name) = event.get(field).and_then(Value::as_str) {
+                self.names(name, &mut found);
+            }
+        }
+        for field in ["source.url", "destination.url"] {
+            if let Some(url) = event.get(field).and_then(Value::as_str).and_then(|u| canonical_url(u).ok()) {
+                self.exact(ObservableKind::Url, &url, &mut found);
+                if let Some(host) = url_host(&url) {
+                    self.names(host, &mut found);
+                }
+            }
+        }
+        for field in ["source.account", "destination.account"] {
+            if let Some(account) = event.get(field).and_then(Value::as_str) {
+                self.exact(ObservableKind::Email, account, &mut found);
+            }
+        }
+        for (field, kind) in [
+            ("malware.hash.md5", ObservableKind::Md5),
+            ("malware.hash.sha1", ObservableKind::Sha1),
+            ("malware.hash.sha256", ObservableKind::Sha256),
+        ] {
+            if let Some(hash) = event.get(field).and_then(Value::as_str) {
+                self.exact(kind, hash, &mut found);
+            }
+        }
+        for field in ["source.asn", "destination.asn"] {
+            if let Some(Value::Int(number)) = event.get(field) {
+                self.exact(ObservableKind::Asn, &number.to_string(), &mut found);
+            }
+        }
+        if let Some(list) = event.get("product.vulnerabilities").and_then(Value::as_str) {
+            for item in list.split([',', ';', ' ']).filter(|item| !item.trim().is_empty()) {
+                self.exact(ObservableKind::Cve, item, &mut found);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter_map(|position| {
+                let observable = &self.observables[position];
+                let fields = observable.matches(event);
+                (!fields.is_empty()).then_some((observable, fields))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -883,6 +1040,86 @@ mod tests {
         );
     }
 
+    /// Event fields and values, and observables, for the index's property test.
+    const INDEX_FIELDS: [&str; 14] = [
+        "source.ip",
+        "destination.ip",
+        "source.network",
+        "source.fqdn",
+        "destination.reverse_dns",
+        "source.url",
+        "destination.url",
+        "source.account",
+        "malware.hash.md5",
+        "malware.hash.sha256",
+        "source.asn",
+        "destination.asn",
+        "product.vulnerabilities",
+        "destination.fqdn",
+    ];
+    const INDEX_POOL: [&str; 16] = [
+        "192.0.2.7",
+        "192.0.2.200",
+        "2001:db8::1",
+        "192.0.2.0/24",
+        "198.51.100.0/25",
+        "evil.example",
+        "www.login.evil.example",
+        "EVIL.example.net",
+        "http://www.login.evil.example:8080/a?b=c",
+        "https://evil.example/",
+        "Alice@Example.org",
+        "d41d8cd98f00b204e9800998ecf8427e",
+        "64500",
+        "65001",
+        "CVE-2024-3094, cve-2021-44228",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    ];
+    const INDEX_OBSERVABLES: [&str; 16] = [
+        "192.0.2.7",
+        "192.0.2.200",
+        "2001:db8::1",
+        "192.0.2.0/24",
+        "192.0.2.0/26",
+        "198.51.100.0/25",
+        "evil.example",
+        "login.evil.example",
+        "example.net",
+        "https://evil.example/",
+        "alice@example.org",
+        "D41D8CD98F00B204E9800998ECF8427E",
+        "AS64500",
+        "CVE-2021-44228",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "http://www.login.evil.example:8080/a?b=c",
+    ];
+
+    #[test]
+    fn the_index_finds_observables_around_an_event() {
+        let observables: Vec<Observable> =
+            INDEX_OBSERVABLES.iter().map(|text| Observable::guess(text).unwrap()).collect();
+        let index = ObservableIndex::new(observables);
+        let event = event(&[
+            ("source.ip", "192.0.2.7"),
+            ("source.url", "http://www.login.evil.example:8080/a?b=c"),
+            ("source.asn", "64500"),
+        ]);
+        let found: Vec<String> =
+            index.matching(&event).iter().map(|(o, fields)| format!("{o} {}", fields.join(","))).collect();
+        assert_eq!(
+            found,
+            [
+                "ipv4:192.0.2.7 source.ip",
+                "cidr:192.0.2.0/24 source.ip",
+                "cidr:192.0.2.0/26 source.ip",
+                "domain:evil.example source.url",
+                "domain:login.evil.example source.url",
+                "asn:AS64500 source.asn",
+                "url:http://www.login.evil.example:8080/a?b=c source.url",
+            ]
+        );
+    }
+
     proptest::proptest! {
         /// Canonical forms are fixed points: parsing a canonical value gives it back.
         #[test]
@@ -894,6 +1131,37 @@ mod tests {
                 let second = Observable::parse(kind, first.value());
                 proptest::prop_assert_eq!(second.as_ref(), Ok(&first));
             }
+        }
+
+        /// The index finds exactly what trying every observable on the event finds.
+        #[test]
+        fn the_index_agrees_with_trying_every_observable(
+            picks in proptest::collection::vec((0usize..INDEX_POOL.len(), 0usize..INDEX_FIELDS.len()), 1..8),
+            observables in proptest::collection::vec(0usize..INDEX_OBSERVABLES.len(), 0..20),
+        ) {
+            let mut event = Event::new();
+            for (value, field) in picks {
+                let _ = event.set(INDEX_FIELDS[field], INDEX_POOL[value]);
+            }
+            let observables: Vec<Observable> = observables
+                .into_iter()
+                .filter_map(|n| Observable::guess(INDEX_OBSERVABLES[n]).ok())
+                .collect();
+            let index = ObservableIndex::new(observables.clone());
+            let mut expected: Vec<(Observable, Vec<&str>)> = Vec::new();
+            for observable in &observables {
+                let fields = observable.matches(&event);
+                if !fields.is_empty() && !expected.iter().any(|(known, _)| known == observable) {
+                    expected.push((observable.clone(), fields));
+                }
+            }
+            let mut found: Vec<(Observable, Vec<&str>)> =
+                index.matching(&event).into_iter().map(|(o, f)| (o.clone(), f)).collect();
+            // The same observable given twice is found twice.
+            expected.sort_by_key(|a| a.0.to_string());
+            found.sort_by_key(|a| a.0.to_string());
+            found.dedup_by(|a, b| a.0 == b.0);
+            proptest::prop_assert_eq!(found, expected);
         }
 
         /// Guessing never contradicts an explicit parse, and never panics.

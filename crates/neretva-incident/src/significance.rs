@@ -45,6 +45,30 @@ pub enum ProviderKind {
     TrustServiceProvider,
 }
 
+impl ProviderKind {
+    /// The entity type of an organisation registered under a NIS2 sector and subsector (the
+    /// slugs of `neretva_model::org::SECTORS`), when the Implementing Regulation covers it:
+    /// `digital-infrastructure` with `dns`, `tld`, `cloud`, `data-centre`, `cdn` or
+    /// `trust-service`; `ict-service-management` with `msp` or `mssp`; `digital-providers` with
+    /// `online-marketplace`, `search-engine` or `social-network`.
+    pub fn of_sector(sector: Option<&str>, subsector: Option<&str>) -> Option<ProviderKind> {
+        Some(match (sector?, subsector?) {
+            ("digital-infrastructure", "dns") => P::DnsServiceProvider,
+            ("digital-infrastructure", "tld") => P::TldNameRegistry,
+            ("digital-infrastructure", "cloud") => P::CloudComputing,
+            ("digital-infrastructure", "data-centre") => P::DataCentre,
+            ("digital-infrastructure", "cdn") => P::ContentDeliveryNetwork,
+            ("digital-infrastructure", "trust-service") => P::TrustServiceProvider,
+            ("ict-service-management", "msp") => P::ManagedServiceProvider,
+            ("ict-service-management", "mssp") => P::ManagedSecurityServiceProvider,
+            ("digital-providers", "online-marketplace") => P::OnlineMarketplace,
+            ("digital-providers", "search-engine") => P::OnlineSearchEngine,
+            ("digital-providers", "social-network") => P::SocialNetworkingPlatform,
+            _ => return None,
+        })
+    }
+}
+
 /// Who a criterion applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -378,6 +402,74 @@ pub struct Assessment {
     pub recurrence: Option<Recurrence>,
 }
 
+impl Facts {
+    /// Checks the free text: the root cause is at most `limits::SHORT_TEXT` characters without
+    /// control characters; the incident did not occur after `now`.
+    pub fn validate(&self, now: Timestamp) -> Vec<crate::FieldError> {
+        let mut errors = crate::Errors::default();
+        errors.optional("root_cause", self.root_cause.as_deref(), crate::limits::SHORT_TEXT);
+        if self.occurred_at > now {
+            errors.push("occurred_at", "is in the future");
+        }
+        errors.into_vec()
+    }
+}
+
+/// An assessment recorded on an incident: the facts, the outcome, who assessed and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub facts: Facts,
+    pub significant: bool,
+    /// The identifiers of the criteria met (`ir2690-art4` for the recurring-incident rule).
+    pub criteria: Vec<String>,
+    /// The earlier incidents counted with this one under the recurring-incident rule.
+    #[serde(default)]
+    pub recurring_with: Vec<Uuid>,
+    pub excluded_as_planned: bool,
+    #[serde(with = "crate::utc")]
+    pub assessed_at: Timestamp,
+    pub assessed_by: Option<Uuid>,
+}
+
+impl Recorded {
+    /// Assesses the facts (with the entity's earlier incidents) and records the outcome.
+    pub fn assess(
+        facts: Facts,
+        past: &[PastIncident],
+        assessed_by: Option<Uuid>,
+        now: Timestamp,
+    ) -> Result<(Recorded, Assessment), Vec<crate::FieldError>> {
+        let errors = facts.validate(now);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let assessment = assess(&facts, past);
+        let recorded = Recorded {
+            significant: assessment.significant,
+            criteria: assessment.met.iter().map(|met| met.id.to_owned()).collect(),
+            recurring_with: assessment.recurrence.as_ref().map(|r| r.incidents.clone()).unwrap_or_default(),
+            excluded_as_planned: assessment.excluded_as_planned,
+            facts,
+            assessed_at: now,
+            assessed_by,
+        };
+        Ok((recorded, assessment))
+    }
+
+    /// This incident as an earlier one of its entity, for a later incident's recurring-incident
+    /// rule; `None` without a root cause.
+    pub fn as_past(&self, id: Uuid) -> Option<PastIncident> {
+        let root_cause = self.facts.root_cause.clone().filter(|cause| !cause.trim().is_empty())?;
+        Some(PastIncident {
+            id,
+            occurred_at: self.facts.occurred_at,
+            root_cause,
+            direct_financial_loss_eur: self.facts.direct_financial_loss_eur,
+            significant: self.significant,
+        })
+    }
+}
+
 /// The financial-loss threshold of Art. 3(1)(a): EUR 500,000 or 5 % of the turnover, the lower.
 pub fn loss_threshold(annual_turnover_eur: Option<u64>) -> u64 {
     let cap = 500_000;
@@ -533,6 +625,60 @@ mod tests {
 
     fn met(facts: &Facts) -> Vec<&'static str> {
         assess(facts, &[]).met.into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn registry_sectors_name_the_entity_type() {
+        assert_eq!(
+            ProviderKind::of_sector(Some("digital-infrastructure"), Some("trust-service")),
+            Some(P::TrustServiceProvider)
+        );
+        assert_eq!(
+            ProviderKind::of_sector(Some("ict-service-management"), Some("mssp")),
+            Some(P::ManagedSecurityServiceProvider)
+        );
+        assert_eq!(ProviderKind::of_sector(Some("digital-infrastructure"), Some("ixp")), None);
+        assert_eq!(ProviderKind::of_sector(Some("energy"), Some("electricity")), None);
+        assert_eq!(ProviderKind::of_sector(Some("digital-infrastructure"), None), None);
+        // Every subsector named exists in the registry's catalogue.
+        for (sector, subsectors) in [
+            ("digital-infrastructure", &["dns", "tld", "cloud", "data-centre", "cdn", "trust-service"][..]),
+            ("ict-service-management", &["msp", "mssp"][..]),
+            ("digital-providers", &["online-marketplace", "search-engine", "social-network"][..]),
+        ] {
+            for subsector in subsectors {
+                assert!(
+                    neretva_model::org::check_sector(Some(sector), Some(subsector)).is_ok(),
+                    "{sector}/{subsector}"
+                );
+                assert!(ProviderKind::of_sector(Some(sector), Some(subsector)).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn assessments_are_recorded_and_count_as_past_incidents() {
+        let mut first = facts(Some(P::CloudComputing));
+        first.root_cause = Some("Expired  certificate".into());
+        first.direct_financial_loss_eur = Some(300_000);
+        let now = datetime!(2025-06-16 0:00 UTC);
+        let (recorded, _) = Recorded::assess(first.clone(), &[], None, now).unwrap();
+        assert!(!recorded.significant);
+        let past = recorded.as_past(Uuid::from_u128(1)).unwrap();
+        let mut second = first.clone();
+        second.occurred_at = datetime!(2025-08-01 0:00 UTC);
+        let (again, assessment) =
+            Recorded::assess(second, &[past], Some(Uuid::from_u128(9)), datetime!(2025-08-02 0:00 UTC))
+                .unwrap();
+        assert!(again.significant && assessment.recurrence.is_some());
+        assert_eq!(again.criteria, ["ir2690-art4"]);
+        assert_eq!(again.recurring_with, [Uuid::from_u128(1)]);
+        let mut bad = first;
+        bad.root_cause = Some("x".repeat(crate::limits::SHORT_TEXT + 1));
+        bad.occurred_at = now + time::Duration::days(1);
+        let fields: Vec<String> =
+            Recorded::assess(bad, &[], None, now).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["root_cause", "occurred_at"]);
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub struct SummaryRecord {
     pub classification: RsitClass,
     pub severity: Severity,
     pub cross_border: bool,
+    /// The recorded significance assessment's outcome; `None` when none was recorded.
+    #[serde(default)]
+    pub significant: Option<bool>,
     /// The instant that places it in a quarter, normally when it was reported.
     #[serde(with = "crate::utc")]
     pub at: Timestamp,
@@ -110,6 +113,7 @@ impl SummaryRecord {
             classification: incident.classification,
             severity: incident.severity,
             cross_border: incident.cross_border,
+            significant: incident.significance.as_ref().map(|record| record.significant),
             at: incident.created_at,
         }
     }
@@ -118,7 +122,44 @@ impl SummaryRecord {
 /// The sector bucket of incidents with no or an unknown sector.
 pub const UNSPECIFIED_SECTOR: &str = "unspecified";
 
-/// One combination of the four dimensions and its count.
+/// Whether incidents were assessed significant (NIS2 Art. 23(3), Implementing Regulation
+/// 2024/2690): the summary separates significant incidents from the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Significance {
+    Significant,
+    NotSignificant,
+    NotAssessed,
+}
+
+impl Significance {
+    fn of(significant: Option<bool>) -> Significance {
+        match significant {
+            Some(true) => Significance::Significant,
+            Some(false) => Significance::NotSignificant,
+            None => Significance::NotAssessed,
+        }
+    }
+
+    /// The spelling in the CSV, e.g. `not_assessed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Significance::Significant => "significant",
+            Significance::NotSignificant => "not_significant",
+            Significance::NotAssessed => "not_assessed",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Significance::Significant => "significant",
+            Significance::NotSignificant => "not significant",
+            Significance::NotAssessed => "not assessed",
+        }
+    }
+}
+
+/// One combination of the five dimensions and its count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SummaryRow {
     pub sector: &'static str,
@@ -126,6 +167,7 @@ pub struct SummaryRow {
     pub rsit_type: &'static str,
     pub severity: Severity,
     pub cross_border: bool,
+    pub significance: Significance,
     pub count: u64,
 }
 
@@ -147,11 +189,15 @@ pub struct QuarterlySummary {
     pub until: Timestamp,
     pub total: u64,
     pub cross_border: u64,
+    /// Incidents assessed significant.
+    pub significant: u64,
     pub by_sector: Vec<Count>,
     pub by_rsit_type: Vec<Count>,
     pub by_severity: Vec<Count>,
+    /// Significant, not significant and not assessed.
+    pub by_significance: Vec<Count>,
     /// Every non-empty combination, ordered by sector (catalogue order), RSIT type (RSIT order),
-    /// severity (highest first) and cross-border (yes first).
+    /// severity (highest first), cross-border (yes first) and significance (significant first).
     pub rows: Vec<SummaryRow>,
 }
 
@@ -171,7 +217,7 @@ fn sector_label(slug: &str) -> &'static str {
 pub fn summarise(quarter: Quarter, zone: CivilZone, records: &[SummaryRecord]) -> QuarterlySummary {
     let (from, until) = quarter.bounds(zone);
     // Keyed for the output order: sector rank, RSIT order, severity descending, cross-border first.
-    type Key = (usize, RsitClass, std::cmp::Reverse<Severity>, bool);
+    type Key = (usize, RsitClass, std::cmp::Reverse<Severity>, bool, Significance);
     let mut rows: BTreeMap<Key, (&'static str, u64)> = BTreeMap::new();
     for record in records.iter().filter(|r| r.at >= from && r.at < until) {
         let sector = sector_slug(record.sector.as_deref());
@@ -180,17 +226,19 @@ pub fn summarise(quarter: Quarter, zone: CivilZone, records: &[SummaryRecord]) -
             record.classification,
             std::cmp::Reverse(record.severity),
             !record.cross_border,
+            Significance::of(record.significant),
         );
         rows.entry(key).or_insert((sector, 0)).1 += 1;
     }
     let rows: Vec<SummaryRow> = rows
         .into_iter()
-        .map(|((_, class, severity, not_cross_border), (sector, count))| SummaryRow {
+        .map(|((_, class, severity, not_cross_border, significance), (sector, count))| SummaryRow {
             sector,
             rsit_taxonomy: class.taxonomy(),
             rsit_type: class.slug(),
             severity: severity.0,
             cross_border: !not_cross_border,
+            significance,
             count,
         })
         .collect();
@@ -198,7 +246,9 @@ pub fn summarise(quarter: Quarter, zone: CivilZone, records: &[SummaryRecord]) -
     let mut by_sector: Vec<Count> = Vec::new();
     let mut by_type: Vec<(RsitClass, u64)> = Vec::new();
     let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, u64> = BTreeMap::new();
+    let mut by_significance: BTreeMap<Significance, u64> = BTreeMap::new();
     for row in &rows {
+        *by_significance.entry(row.significance).or_default() += row.count;
         match by_sector.iter_mut().find(|c| c.key == row.sector) {
             Some(count) => count.count += row.count,
             None => by_sector.push(Count {
@@ -221,6 +271,7 @@ pub fn summarise(quarter: Quarter, zone: CivilZone, records: &[SummaryRecord]) -
         until,
         total: rows.iter().map(|r| r.count).sum(),
         cross_border: rows.iter().filter(|r| r.cross_border).map(|r| r.count).sum(),
+        significant: by_significance.get(&Significance::Significant).copied().unwrap_or_default(),
         by_sector,
         by_rsit_type: by_type
             .into_iter()
@@ -231,6 +282,14 @@ pub fn summarise(quarter: Quarter, zone: CivilZone, records: &[SummaryRecord]) -
             .map(|(severity, count)| Count {
                 key: severity.0.as_str().into(),
                 label: severity.0.as_str().into(),
+                count,
+            })
+            .collect(),
+        by_significance: by_significance
+            .into_iter()
+            .map(|(significance, count)| Count {
+                key: significance.as_str().into(),
+                label: significance.label().into(),
                 count,
             })
             .collect(),
@@ -251,7 +310,7 @@ impl QuarterlySummary {
         serde_json::to_string_pretty(self).map(|json| json + "\n").unwrap_or_default()
     }
 
-    /// One line per row: `quarter,sector,rsit_taxonomy,rsit_type,severity,cross_border,count`.
+    /// One line per row: `quarter,sector,rsit_taxonomy,rsit_type,severity,cross_border,significance,count`.
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let mut write = |cells: &[String]| {
@@ -260,8 +319,17 @@ impl QuarterlySummary {
             let _ = writer.write_record(cells.iter().map(|cell| cell.as_bytes()));
         };
         write(
-            &["quarter", "sector", "rsit_taxonomy", "rsit_type", "severity", "cross_border", "count"]
-                .map(String::from),
+            &[
+                "quarter",
+                "sector",
+                "rsit_taxonomy",
+                "rsit_type",
+                "severity",
+                "cross_border",
+                "significance",
+                "count",
+            ]
+            .map(String::from),
         );
         for row in &self.rows {
             write(&[
@@ -271,6 +339,7 @@ impl QuarterlySummary {
                 row.rsit_type.to_owned(),
                 row.severity.to_string(),
                 row.cross_border.to_string(),
+                row.significance.as_str().to_owned(),
                 row.count.to_string(),
             ]);
         }
@@ -288,11 +357,12 @@ impl QuarterlySummary {
         html.push_str("</head>\n<body>\n");
         html.push_str(&format!("<h1>{title}</h1>\n"));
         html.push_str(&format!(
-            "<p>{} to {} (exclusive). Incidents: {}; with cross-border impact: {}. Anonymised and aggregated.</p>\n",
+            "<p>{} to {} (exclusive). Incidents: {}; with cross-border impact: {}; significant: {}. Anonymised and aggregated.</p>\n",
             html_escape(&rfc3339(self.from)),
             html_escape(&rfc3339(self.until)),
             self.total,
-            self.cross_border
+            self.cross_border,
+            self.significant
         ));
         let table = |html: &mut String, caption: &str, counts: &[Count]| {
             html.push_str(&format!(
@@ -312,15 +382,17 @@ impl QuarterlySummary {
         table(&mut html, "Sector", &self.by_sector);
         table(&mut html, "RSIT type", &self.by_rsit_type);
         table(&mut html, "Severity", &self.by_severity);
-        html.push_str("<table>\n<caption>All combinations</caption>\n<tr><th>Sector</th><th>RSIT classification</th><th>RSIT type</th><th>Severity</th><th>Cross-border</th><th>Incidents</th></tr>\n");
+        table(&mut html, "Significance", &self.by_significance);
+        html.push_str("<table>\n<caption>All combinations</caption>\n<tr><th>Sector</th><th>RSIT classification</th><th>RSIT type</th><th>Severity</th><th>Cross-border</th><th>Significance</th><th>Incidents</th></tr>\n");
         for row in &self.rows {
             html.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>\n",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>\n",
                 html_escape(sector_label(row.sector)),
                 html_escape(row.rsit_taxonomy),
                 html_escape(row.rsit_type),
                 html_escape(row.severity.as_str()),
                 if row.cross_border { "yes" } else { "no" },
+                html_escape(row.significance.label()),
                 row.count
             ));
         }

@@ -142,6 +142,28 @@ pub enum TimelineKind {
         other: Uuid,
         link: LinkKind,
     },
+    /// The CSIRT or a competent authority asked for an intermediate report (NIS2 Art. 23(4)(c)).
+    IntermediateRequested {
+        #[serde(with = "crate::utc")]
+        due_at: Timestamp,
+        /// The organisation that asked.
+        requester_org: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// A significance assessment was recorded.
+    SignificanceAssessed {
+        significant: bool,
+        /// The identifiers of the criteria met.
+        criteria: Vec<String>,
+    },
+    /// Feed events stored after an observable was added matched it.
+    EventsMatched {
+        observable_kind: ObservableKind,
+        value: String,
+        /// Events newly linked.
+        events: u64,
+    },
     /// Another incident was merged into this one.
     Merged {
         from: Uuid,

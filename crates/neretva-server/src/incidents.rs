@@ -8,7 +8,9 @@
 //! change them (reports, feedback, awareness, resolution), so the queue needs no extra reads.
 
 use neretva_incident::classification::RsitClass;
-use neretva_incident::deadline::{DeadlineConfig, DeadlineInput, GdprClock, Submission, obligations};
+use neretva_incident::deadline::{
+    DeadlineConfig, DeadlineInput, GdprClock, IntermediateRequest, Submission, obligations,
+};
 use neretva_incident::evidence::{
     CustodyAction, CustodyEvent, EvidenceError, EvidenceLimits, EvidenceSource, NewEvidence, Sha256,
 };
@@ -16,9 +18,10 @@ use neretva_incident::incident::{Change, Incident, IncidentDraft, IncidentSource
 use neretva_incident::intake::IntakeRecord;
 use neretva_incident::link::{Link, LinkError, LinkKind, check_link};
 use neretva_incident::merge::{IncidentCase, MergeError, merge};
-use neretva_incident::observable::{Observable, ObservableEntry, ObservableKind};
+use neretva_incident::observable::{Observable, ObservableEntry, ObservableIndex, ObservableKind};
 use neretva_incident::playbook::{Task, TaskDraft, TaskStatus, seed_tasks};
 use neretva_incident::report::IncidentReport;
+use neretva_incident::significance::{Assessment, Facts, PastIncident, ProviderKind, Recorded};
 use neretva_incident::timeline::{TimelineEntry, TimelineKind};
 use neretva_incident::workflow::{Status, TransitionError};
 use neretva_mail::MailLimits;
@@ -26,10 +29,12 @@ use neretva_model::{FieldError, Timestamp, Uuid};
 use neretva_store::blobs::{BlobError, BlobStore};
 use neretva_store::feeds::EventQuery;
 use neretva_store::incidents::{
-    Children, IncidentWrite, MAX_MATCHES, MatchSummary, MatchedEvent, ObservableMatches, ObservableWrite,
-    ReportChannel, StoredIncident, StoredIncidentReport, StoredIntake,
+    Children, IncidentQuery, IncidentWrite, MAX_MATCHES, MatchAddition, MatchSummary, MatchedEvent,
+    ObservableMatches, ObservableWrite, ReportChannel, StoredIncident, StoredIncidentReport, StoredIntake,
 };
 use neretva_store::{Actor, Store, StoreError};
+
+use crate::registry::RegistrySnapshot;
 
 /// Feed events examined at most when matching one observable; past it the count is a lower
 /// bound (`MatchSummary::complete` is false).
@@ -77,15 +82,40 @@ pub struct Ops<'a> {
     pub user: Option<Uuid>,
     pub now: Timestamp,
     pub deadlines: DeadlineConfig,
+    /// The constituency: the sector and subsector of the entity an incident concerns decide
+    /// sector-specific rules (trust service providers notify within 24 hours; the entity type
+    /// of Implementing Regulation 2024/2690 in significance assessments).
+    pub registry: &'a RegistrySnapshot,
+}
+
+/// The organisation that owes an incident's reports: the reporting one, else the first affected
+/// one (as the statistics and the summary place an incident).
+pub fn entity_of(incident: &Incident) -> Option<Uuid> {
+    incident.reporter_org.or_else(|| incident.affected_orgs.first().copied())
+}
+
+/// The entity type of the organisation that owes an incident's reports under Implementing
+/// Regulation 2024/2690, from its sector and subsector in the registry.
+pub fn provider_of(registry: &RegistrySnapshot, incident: &Incident) -> Option<ProviderKind> {
+    let org = registry.orgs.get(&entity_of(incident)?)?;
+    ProviderKind::of_sector(org.fields.sector.as_deref(), org.fields.subsector.as_deref())
 }
 
 /// The deadline input of an incident after a change: the awareness time and the end of handling
-/// follow the incident; submissions, feedback and the GDPR clock are kept.
-pub fn refresh_deadlines(kept: Option<&DeadlineInput>, incident: &Incident) -> Option<DeadlineInput> {
+/// follow the incident, the 24-hour notification of trust service providers (NIS2 Art.
+/// 23(4)(b)) follows the registry's subsector of the entity; submissions, feedback, requests
+/// and the GDPR clock are kept.
+pub fn refresh_deadlines(
+    kept: Option<&DeadlineInput>,
+    incident: &Incident,
+    registry: &RegistrySnapshot,
+) -> Option<DeadlineInput> {
     let aware_at = incident.aware_at?;
     let mut input = kept.cloned().unwrap_or_else(|| DeadlineInput::aware_at(aware_at));
     input.aware_at = aware_at;
     input.handling_ended_at = incident.resolved_at.or(incident.closed_at);
+    input.trust_service_provider =
+        provider_of(registry, incident) == Some(ProviderKind::TrustServiceProvider);
     Some(input)
 }
 
@@ -216,7 +246,7 @@ impl Ops<'_> {
 
     /// A write of a changed incident under the version read, with its deadlines refreshed.
     fn write(&self, stored: &StoredIncident, incident: Incident, action: &str) -> IncidentWrite {
-        let deadlines = refresh_deadlines(stored.deadlines.as_ref(), &incident);
+        let deadlines = refresh_deadlines(stored.deadlines.as_ref(), &incident, self.registry);
         let mut write = IncidentWrite::new(incident, Some(stored.version), action);
         write.next_due = next_due(deadlines.as_ref(), &self.deadlines, self.now);
         write.deadlines = deadlines;
@@ -244,7 +274,7 @@ impl Ops<'_> {
             None => None,
         };
         let tasks = seed_tasks(incident.id, incident.classification, self.now, Uuid::now_v7);
-        let deadlines = refresh_deadlines(None, &incident);
+        let deadlines = refresh_deadlines(None, &incident, self.registry);
         let mut write = IncidentWrite::new(incident, None, "incident.create");
         write.next_due = next_due(deadlines.as_ref(), &self.deadlines, self.now);
         write.deadlines = deadlines;
@@ -314,6 +344,10 @@ impl Ops<'_> {
             let (entry, added) = ObservableEntry::new(observable, true, None, self.user, self.now)?;
             write.timeline.push(added);
             write.observables.push(ObservableWrite { entry, matches });
+        }
+        if write.deadlines.is_none() {
+            write.deadlines = refresh_deadlines(None, &write.incident, self.registry)
+                .or_else(|| Some(DeadlineInput::aware_at(report.aware_at)));
         }
         let deadlines = write.deadlines.get_or_insert_with(|| DeadlineInput::aware_at(report.aware_at));
         add_submission(deadlines, &report, self.now);
@@ -628,6 +662,203 @@ impl Ops<'_> {
         written.pop().ok_or_else(|| StoreError::Backend("no incident written".into()).into())
     }
 
+    /// Asks the entity for an intermediate report (NIS2 Art. 23(4)(c)) by `due_at`, on behalf of
+    /// `requester_org` (the CSIRT or a competent authority): recorded in the deadlines (an
+    /// obligation of the entity until an intermediate, progress or final report arrives) and the
+    /// timeline.
+    pub async fn request_intermediate(
+        &self,
+        id: Uuid,
+        due_at: Timestamp,
+        requester_org: Option<Uuid>,
+        note: Option<String>,
+    ) -> Result<(IntermediateRequest, StoredIncident)> {
+        let stored = self.load(id).await?;
+        if stored.incident.merged_into.is_some() {
+            return Err(StoreError::conflict("id", "the incident was merged into another").into());
+        }
+        if let Some(note) = &note {
+            neretva_model::check_optional_text("note", note, neretva_incident::limits::SHORT_TEXT)?;
+        }
+        let mut incident = stored.incident.clone();
+        incident.updated_at = self.now;
+        let mut write = self.write(&stored, incident, "incident.intermediate.request");
+        let Some(deadlines) = write.deadlines.as_mut() else {
+            return Err(IncidentError::Invalid(vec![FieldError::new(
+                "aware_at",
+                "the incident has no awareness time, so no reporting obligations to add to",
+            )]));
+        };
+        let request = IntermediateRequest::new(deadlines, due_at, self.user, requester_org, self.now)?;
+        deadlines.intermediate_requests.push(request);
+        write.next_due = next_due(write.deadlines.as_ref(), &self.deadlines, self.now);
+        write.timeline.push(TimelineEntry::new(
+            self.now,
+            self.user,
+            TimelineKind::IntermediateRequested { due_at, requester_org, note },
+        ));
+        Ok((request, self.commit(write).await?))
+    }
+
+    /// Records a significance assessment on an incident. The entity type of the Implementing
+    /// Regulation is the registry's (from the entity's sector and subsector) unless the facts
+    /// name one; the recurring-incident rule counts the entity's earlier incidents assessed with
+    /// a root cause.
+    pub async fn assess_significance(
+        &self,
+        id: Uuid,
+        mut facts: Facts,
+        expected: Option<i64>,
+    ) -> Result<(StoredIncident, Assessment)> {
+        let stored = self.load_at(id, expected).await?;
+        if facts.provider.is_none() {
+            facts.provider = provider_of(self.registry, &stored.incident);
+        }
+        let past = self.past_incidents(&stored.incident, facts.occurred_at).await?;
+        let (record, assessment) =
+            Recorded::assess(facts, &past, self.user, self.now).map_err(IncidentError::Invalid)?;
+        let mut incident = stored.incident.clone();
+        let entry = incident.apply(Change::Significance { record: Box::new(record) }, self.user, self.now)?;
+        let mut write = self.write(&stored, incident, "incident.significance");
+        write.timeline.extend(entry);
+        Ok((self.commit(write).await?, assessment))
+    }
+
+    /// The entity's earlier incidents with a recorded root cause, up to seven months before
+    /// `occurred_at` (the rule looks six calendar months back), at most 1,000.
+    async fn past_incidents(&self, incident: &Incident, occurred_at: Timestamp) -> Result<Vec<PastIncident>> {
+        let Some(org_id) = entity_of(incident) else { return Ok(Vec::new()) };
+        let query = IncidentQuery {
+            org_id: Some(org_id),
+            created_since: Some(occurred_at - time::Duration::days(215)),
+            exclude_merged: true,
+            limit: 1_000,
+            ..IncidentQuery::default()
+        };
+        Ok(self
+            .store
+            .list_incidents(&query)
+            .await?
+            .iter()
+            .filter(|other| other.incident.id != incident.id && entity_of(&other.incident) == Some(org_id))
+            .filter_map(|other| other.incident.significance.as_ref()?.as_past(other.incident.id))
+            .collect())
+    }
+
+    /// Links feed events stored after the observables of open incidents were matched: the
+    /// events of `scope` are matched against every observable of an open incident at once
+    /// (`ObservableIndex`), new matches are added to the observables' links (events linked
+    /// already are skipped, so running it again changes nothing), and each open incident holding
+    /// a newly matched observable records it in its timeline. At most [`MAX_OPEN_OBSERVABLES`]
+    /// observables and [`MAX_REMATCH_EVENTS`] events are examined.
+    pub async fn rematch(&self, scope: RematchScope) -> Result<RematchOutcome> {
+        let observables: Vec<Observable> = self
+            .store
+            .open_observables(MAX_OPEN_OBSERVABLES)
+            .await?
+            .into_iter()
+            .filter(|observable| !observable.event_fields().is_empty())
+            .collect();
+        let mut outcome =
+            RematchOutcome { observables: observables.len(), complete: true, ..RematchOutcome::default() };
+        if observables.is_empty() {
+            return Ok(outcome);
+        }
+        let index = ObservableIndex::new(observables);
+        let mut query = EventQuery { limit: 10_000, ..EventQuery::default() };
+        match scope {
+            RematchScope::Report(report) => query.report_id = Some(report),
+            RematchScope::Since(since) => query.since = Some(since),
+        }
+        let mut found: Vec<(Observable, Vec<MatchedEvent>)> = Vec::new();
+        loop {
+            let page = self.store.query_events(&query).await?;
+            let full = page.len() == query.limit as usize;
+            for stored in &page {
+                outcome.events_examined += 1;
+                let Ok(event) = neretva_event::intelmq_json::from_line(&stored.event.json) else { continue };
+                for (observable, fields) in index.matching(&event) {
+                    let position = match found.iter().position(|(known, _)| known == observable) {
+                        Some(position) => position,
+                        None => {
+                            found.push((observable.clone(), Vec::new()));
+                            found.len() - 1
+                        }
+                    };
+                    let events = &mut found[position].1;
+                    // Past twice the links kept, more would only be counted as over the limit.
+                    if events.len() < 2 * MAX_MATCHES {
+                        let fields = fields.into_iter().map(str::to_owned).collect();
+                        events.push(MatchedEvent { event_id: stored.event.id, fields });
+                    }
+                }
+            }
+            match page.last() {
+                Some(last) if full => {
+                    if outcome.events_examined >= MAX_REMATCH_EVENTS {
+                        outcome.complete = false;
+                        break;
+                    }
+                    query.before = Some(last.event.id);
+                }
+                _ => break,
+            }
+        }
+        if found.is_empty() {
+            return Ok(outcome);
+        }
+        let additions: Vec<MatchAddition> =
+            found.into_iter().map(|(observable, events)| MatchAddition { observable, events }).collect();
+        let added = self.store.add_observable_matches(self.actor, &additions, self.now).await?;
+        let mut entries: Vec<(Uuid, Vec<TimelineEntry>)> = Vec::new();
+        for (addition, added) in additions.iter().zip(&added) {
+            if added.linked == 0 {
+                continue;
+            }
+            outcome.linked += added.linked;
+            outcome.matched_observables += 1;
+            let holders = IncidentQuery {
+                observable: Some(addition.observable.clone()),
+                statuses: vec![Status::New, Status::Triage, Status::InProgress],
+                exclude_merged: true,
+                limit: 1_000,
+                ..IncidentQuery::default()
+            };
+            for holder in self.store.list_incidents(&holders).await? {
+                let entry = TimelineEntry::new(
+                    self.now,
+                    self.user,
+                    TimelineKind::EventsMatched {
+                        observable_kind: addition.observable.kind(),
+                        value: addition.observable.value().to_owned(),
+                        events: added.linked,
+                    },
+                );
+                match entries.iter_mut().find(|(id, _)| *id == holder.incident.id) {
+                    Some((_, list)) => list.push(entry),
+                    None => entries.push((holder.incident.id, vec![entry])),
+                }
+            }
+        }
+        outcome.incidents = entries.len();
+        // Each incident records its new matches; one changed meanwhile is read again once.
+        for (id, timeline) in entries {
+            for attempt in 0..2 {
+                let stored = self.load(id).await?;
+                let mut incident = stored.incident.clone();
+                incident.updated_at = self.now;
+                let mut write = self.write(&stored, incident, "incident.events_matched");
+                write.timeline = timeline.clone();
+                match self.store.write_incidents(self.actor, &[write]).await {
+                    Ok(_) => break,
+                    Err(StoreError::Conflict { .. }) if attempt == 0 => continue,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
     /// Adds an evidence item whose bytes are in the blob store already.
     pub async fn add_evidence(
         &self,
@@ -660,6 +891,62 @@ impl Ops<'_> {
         self.store.record_custody(self.actor, &event).await?;
         Ok(())
     }
+}
+
+/// Observables of open incidents examined at most by one re-match.
+pub const MAX_OPEN_OBSERVABLES: u32 = 100_000;
+
+/// Feed events examined at most by one re-match; past it the outcome is not complete.
+pub const MAX_REMATCH_EVENTS: u64 = 1_000_000;
+
+/// Which stored feed events a re-match examines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RematchScope {
+    /// The events of one feed report (after it was ingested or re-parsed).
+    Report(Uuid),
+    /// Events whose time (source, else observation) is at or after this instant.
+    Since(Timestamp),
+}
+
+/// What a re-match did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RematchOutcome {
+    /// Observables of open incidents matched against.
+    pub observables: usize,
+    pub events_examined: u64,
+    /// False when the examination stopped at its bound.
+    pub complete: bool,
+    /// Observables with newly linked events.
+    pub matched_observables: usize,
+    /// Links added (event to observable).
+    pub linked: u64,
+    /// Incidents that recorded new matches in their timelines.
+    pub incidents: usize,
+}
+
+/// Links the events of a report just ingested (or re-parsed) to the observables of open
+/// incidents they match, as the system; the pipeline's hook after every stored report. Reports
+/// that stored no events cost one listing of open observables at most.
+pub async fn rematch_report(
+    store: &dyn Store,
+    registry: &RegistrySnapshot,
+    deadlines: DeadlineConfig,
+    report: Uuid,
+) -> Result<RematchOutcome> {
+    let actor = Actor::system();
+    let ops =
+        Ops { store, actor: &actor, user: None, now: neretva_store::encode::now(), deadlines, registry };
+    let outcome = ops.rematch(RematchScope::Report(report)).await?;
+    if outcome.linked > 0 {
+        tracing::info!(
+            %report,
+            linked = outcome.linked,
+            observables = outcome.matched_observables,
+            incidents = outcome.incidents,
+            "New feed events matched observables of open incidents."
+        );
+    }
+    Ok(outcome)
 }
 
 /// What a note on the timeline is.

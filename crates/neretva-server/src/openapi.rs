@@ -40,6 +40,8 @@ use crate::api;
         api::incidents::update_task, api::incidents::observables, api::incidents::add_observable,
         api::incidents::remove_observable, api::incidents::observable_events, api::incidents::links,
         api::incidents::add_link, api::incidents::remove_link, api::incidents::merge_into,
+        api::incidents::rematch, api::incidents::requests, api::incidents::request_intermediate,
+        api::incidents::record_significance,
         api::evidence::list, api::evidence::upload, api::evidence::get, api::evidence::download,
         api::evidence::export,
         api::taxii::list, api::taxii::get, api::taxii::create, api::taxii::update, api::taxii::remove,

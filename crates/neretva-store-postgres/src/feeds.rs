@@ -406,6 +406,22 @@ pub(crate) async fn get_event<C: GenericClient>(client: &C, id: Uuid) -> Result<
     client.query_opt(&statement, &[&id]).await?.as_ref().map(event_from_row).transpose()
 }
 
+/// Events by id in one query, in the order of `ids`.
+pub(crate) async fn get_events<C: GenericClient>(client: &C, ids: &[Uuid]) -> Result<Vec<StoredEvent>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ANY($1)");
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&ids]).await?;
+    let mut found: std::collections::HashMap<Uuid, StoredEvent> = std::collections::HashMap::new();
+    for row in &rows {
+        let event = event_from_row(row)?;
+        found.insert(event.event.id, event);
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// A query's SQL and its parameters, built filter by filter, so that each query names only
 /// the columns it filters on and the planner can pick an index for them.
 #[derive(Default)]

@@ -52,8 +52,8 @@ use neretva_incident::observable::Observable;
 use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
 use neretva_store::incidents::{
-    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
-    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
+    ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 
 use crate::codec::{Error, Result, now};
@@ -464,6 +464,10 @@ impl Store for PostgresStore {
         pooled!(self, |client| feeds::get_event(client, id))
     }
 
+    async fn get_events(&self, ids: &[Uuid]) -> Result<Vec<StoredEvent>, StoreError> {
+        pooled!(self, |client| feeds::get_events(client, ids))
+    }
+
     async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         pooled!(self, |client| feeds::query_events(client, query))
     }
@@ -546,6 +550,19 @@ impl Store for PostgresStore {
         observable: &Observable,
     ) -> Result<Option<ObservableMatches>, StoreError> {
         pooled!(self, |client| incidents::observable_matches(client, observable))
+    }
+
+    async fn open_observables(&self, limit: u32) -> Result<Vec<Observable>, StoreError> {
+        pooled!(self, |client| incidents::open_observables(client, limit))
+    }
+
+    async fn add_observable_matches(
+        &self,
+        actor: &Actor,
+        additions: &[MatchAddition],
+        at: Timestamp,
+    ) -> Result<Vec<MatchesAdded>, StoreError> {
+        transaction!(self, audited: true, |tx| incidents::add_observable_matches(&tx, now(), at, &actor.0, additions))
     }
 
     async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>, StoreError> {

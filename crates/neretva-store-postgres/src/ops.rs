@@ -65,6 +65,55 @@ pub(crate) async fn append_audit<C: GenericClient>(
     Ok(entry)
 }
 
+/// Appends entries after the head (locked in this transaction) in one insert, and moves the
+/// head once.
+pub(crate) async fn append_audits<C: GenericClient>(
+    client: &C,
+    at: Timestamp,
+    events: Vec<AuditEvent>,
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut hash) = lock_head(client).await?;
+    let mut entries = Vec::with_capacity(events.len());
+    for event in events {
+        let entry = next_entry((seq > 0).then_some((seq, hash.as_str())), at, event);
+        seq = entry.seq;
+        hash = entry.hash.clone();
+        entries.push(entry);
+    }
+    let column = |f: fn(&AuditEntry) -> &str| entries.iter().map(f).collect::<Vec<&str>>();
+    let seqs: Vec<i64> = entries.iter().map(|entry| entry.seq).collect();
+    let times: Vec<Timestamp> = entries.iter().map(|entry| entry.at).collect();
+    let insert = client
+        .prepare_cached(
+            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, digest, prev_hash, hash)
+             SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                 $6::text[], $7::text[], $8::text[], $9::text[])",
+        )
+        .await?;
+    client
+        .execute(
+            &insert,
+            &[
+                &seqs,
+                &times,
+                &column(|e| &e.event.actor),
+                &column(|e| &e.event.action),
+                &column(|e| &e.event.object_type),
+                &column(|e| &e.event.object_id),
+                &column(|e| &e.event.digest),
+                &column(|e| &e.prev_hash),
+                &column(|e| &e.hash),
+            ],
+        )
+        .await?;
+    let update = client.prepare_cached("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").await?;
+    client.execute(&update, &[&seq, &hash]).await?;
+    Ok(())
+}
+
 /// Records a change made by `actor` to an object.
 async fn audit<C: GenericClient, T: Serialize + Sync>(
     client: &C,

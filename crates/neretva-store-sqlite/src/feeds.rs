@@ -399,6 +399,23 @@ pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEven
     Ok(conn.prepare_cached(&sql)?.query_row([&id.as_bytes()[..]], event_from_row).optional()?)
 }
 
+/// Events by id in one query per 500 ids, in the order of `ids`.
+pub(crate) fn get_events(conn: &Connection, ids: &[Uuid]) -> Result<Vec<StoredEvent>> {
+    let mut found: std::collections::HashMap<Uuid, StoredEvent> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let placeholders = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({placeholders})");
+        let mut statement = conn.prepare_cached(&sql)?;
+        let keys: Vec<Vec<u8>> = chunk.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let rows = statement.query_map(rusqlite::params_from_iter(keys), event_from_row)?;
+        for event in rows {
+            let event = event?;
+            found.insert(event.event.id, event);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// A query's SQL and its parameters, built filter by filter, so that each query names only
 /// the columns it filters on and SQLite can pick an index for them.
 #[derive(Default)]

@@ -15,8 +15,9 @@ use neretva_model::audit::{AuditEvent, digest_json};
 use neretva_store::StoreError;
 use neretva_store::incidents::{
     BlobRef, Children, IncidentOrder, IncidentQuery, IncidentReportQuery, IncidentScope, IncidentWrite,
-    IntakeQuery, MAX_MATCHES, MatchSummary, MatchedEvent, ObservableMatches, ReportChannel, StoredIncident,
-    StoredIncidentReport, StoredIntake, StoredObservable, like_pattern, page_limit, search_text,
+    IntakeQuery, MAX_MATCHES, MatchAddition, MatchSummary, MatchedEvent, MatchesAdded, ObservableMatches,
+    ReportChannel, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable, like_pattern,
+    page_limit, search_text,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -519,6 +520,86 @@ pub(crate) fn observable_matches(
     })?;
     let events = rows.collect::<rusqlite::Result<_>>()?;
     Ok(Some(ObservableMatches { events, summary }))
+}
+
+pub(crate) fn open_observables(conn: &Connection, limit: u32) -> Result<Vec<Observable>> {
+    let limit = if limit == 0 { 100_000 } else { limit };
+    let sql = format!(
+        "SELECT o.body FROM incident_observables o JOIN incidents i ON i.id = o.incident_id
+         WHERE i.status IN {OPEN_STATUSES} AND i.merged = 0
+         GROUP BY o.kind, o.value ORDER BY min(o.seq) LIMIT ?1"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map([i64::from(limit)], |row| json_col::<ObservableEntry>(row, 0))?;
+    Ok(rows.map(|entry| entry.map(|entry| entry.observable)).collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn add_observable_matches(
+    conn: &Connection,
+    now: Timestamp,
+    at: Timestamp,
+    actor: &str,
+    additions: &[MatchAddition],
+) -> Result<Vec<MatchesAdded>> {
+    let mut outcome = Vec::with_capacity(additions.len());
+    for addition in additions {
+        let (kind, value) = (addition.observable.kind().as_str(), addition.observable.value());
+        let linked: i64 = conn
+            .prepare_cached("SELECT count(*) FROM observable_events WHERE kind = ?1 AND value = ?2")?
+            .query_row(params![kind, value], |row| row.get(0))?;
+        let mut room = MAX_MATCHES.saturating_sub(usize::try_from(linked).unwrap_or(MAX_MATCHES));
+        let mut added = MatchesAdded::default();
+        for matched in &addition.events {
+            let known = conn
+                .prepare_cached(
+                    "SELECT 1 FROM observable_events WHERE kind = ?1 AND value = ?2 AND event_id = ?3",
+                )?
+                .query_row(params![kind, value, matched.event_id.to_string()], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if known {
+                continue;
+            }
+            if room == 0 {
+                added.over_limit += 1;
+                continue;
+            }
+            conn.prepare_cached(
+                "INSERT INTO observable_events (kind, value, event_id, fields) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                kind,
+                value,
+                matched.event_id.to_string(),
+                json(&matched.fields)?
+            ])?;
+            room -= 1;
+            added.linked += 1;
+        }
+        if added.linked > 0 || added.over_limit > 0 {
+            conn.prepare_cached(
+                "INSERT INTO observable_matches (kind, value, total, complete, matched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (kind, value) DO UPDATE SET total = total + excluded.total,
+                     complete = complete AND excluded.complete, matched_at = excluded.matched_at",
+            )?
+            .execute(params![
+                kind,
+                value,
+                crate::codec::to_i64(added.linked + added.over_limit, "total")?,
+                added.over_limit == 0,
+                micros(truncate(at))
+            ])?;
+        }
+        outcome.push(added);
+    }
+    let linked: u64 = outcome.iter().map(|added| added.linked).sum();
+    if linked > 0 {
+        let object = format!("{linked} events to {} observables", additions.len());
+        let digest = neretva_model::audit::digest_hex(object.as_bytes());
+        audit(conn, now, actor, "incident.observables.rematch", "observable", &object, digest)?;
+    }
+    Ok(outcome)
 }
 
 pub(crate) fn incident_links(conn: &Connection, id: Uuid) -> Result<Vec<Link>> {

@@ -53,8 +53,8 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::incidents::{
-    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
-    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
+    ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
@@ -675,6 +675,11 @@ impl Store for SqliteStore {
         self.read(move |conn| feeds::get_event(conn, id)).await
     }
 
+    async fn get_events(&self, ids: &[Uuid]) -> Result<Vec<StoredEvent>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |conn| feeds::get_events(conn, &ids)).await
+    }
+
     async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let query = query.clone();
         self.read(move |conn| feeds::query_events(conn, &query)).await
@@ -785,6 +790,20 @@ impl Store for SqliteStore {
     ) -> Result<Option<ObservableMatches>, StoreError> {
         let observable = observable.clone();
         self.read(move |conn| incidents::observable_matches(conn, &observable)).await
+    }
+
+    async fn open_observables(&self, limit: u32) -> Result<Vec<Observable>, StoreError> {
+        self.read(move |conn| incidents::open_observables(conn, limit)).await
+    }
+
+    async fn add_observable_matches(
+        &self,
+        actor: &Actor,
+        additions: &[MatchAddition],
+        at: Timestamp,
+    ) -> Result<Vec<MatchesAdded>, StoreError> {
+        let (actor, additions) = (actor.0.clone(), additions.to_vec());
+        self.write(move |tx, now| incidents::add_observable_matches(tx, now, at, &actor, &additions)).await
     }
 
     async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>, StoreError> {

@@ -593,3 +593,156 @@ pub async fn authority_users(store: &dyn Store) {
     assert_eq!(store.find_user("regulator").await.expect("find").expect("stored").sectors, ["banking"]);
     assert_eq!(user.role, Role::Authority);
 }
+
+/// A batch of writes to many incidents with many children is stored whole, in order, under each
+/// incident's version; a batch naming one incident twice applies its writes one after the other;
+/// a stale version anywhere refuses the whole batch.
+pub async fn incident_batch_writes(store: &dyn Store) {
+    let org = store.create_org(&admin(), &org_fields("BT", "Batch telecom")).await.expect("org");
+    let writes: Vec<IncidentWrite> = (0..30)
+        .map(|n| {
+            let mut write = create(draft(&format!("Batch {n}"), Some(org.id)), n, Some(at(3_600 + n)));
+            write.observables = (0..12)
+                .map(|k| ObservableWrite {
+                    entry: entry(observable(ObservableKind::Ipv4, &format!("198.51.{n}.{k}")), n),
+                    matches: (k == 0).then(|| ObservableMatches {
+                        events: vec![MatchedEvent {
+                            event_id: Uuid::from_u128(5_000 + n as u128),
+                            fields: vec!["source.ip".into()],
+                        }],
+                        summary: MatchSummary { total: 1, complete: true, matched_at: at(n) },
+                    }),
+                })
+                .collect();
+            for k in 0..5 {
+                write.timeline.push(
+                    TimelineEntry::comment(at(n), Uuid::from_u128(1), &format!("note {k}")).expect("comment"),
+                );
+            }
+            write
+        })
+        .collect();
+    let stored = store.write_incidents(&admin(), &writes).await.expect("batch");
+    assert_eq!(stored.len(), 30);
+    for (write, stored) in writes.iter().zip(&stored) {
+        assert_eq!(stored.version, 1);
+        assert_eq!(store.get_incident(write.incident.id).await.expect("get"), Some(stored.clone()));
+        let observables = store.incident_observables(write.incident.id).await.expect("observables");
+        let values: Vec<&str> = observables.iter().map(|o| o.entry.observable.value()).collect();
+        let expected: Vec<String> =
+            write.observables.iter().map(|o| o.entry.observable.value().to_owned()).collect();
+        assert_eq!(values, expected, "in the order given");
+        assert_eq!(observables[0].matches.map(|m| m.total), Some(1));
+        let timeline = store.incident_timeline(write.incident.id).await.expect("timeline");
+        assert_eq!(timeline, write.timeline, "in the order given");
+        assert_eq!(store.incident_tasks(write.incident.id).await.expect("tasks"), write.tasks);
+    }
+    let by_text = IncidentQuery { text: Some("198.51.29.11".into()), ..IncidentQuery::default() };
+    assert_eq!(list(store, by_text).await, [stored[29].incident.id], "search text of a batch");
+    let by_org = IncidentQuery { org_id: Some(org.id), limit: 100, ..IncidentQuery::default() };
+    assert_eq!(list(store, by_org).await.len(), 30);
+
+    // One incident twice in a batch: the second write follows the first.
+    let first = stored[0].incident.clone();
+    let mut one = IncidentWrite::new(first.clone(), Some(1), "incident.comment");
+    one.timeline = vec![TimelineEntry::comment(at(100), Uuid::from_u128(1), "first").expect("comment")];
+    let mut two = IncidentWrite::new(first.clone(), Some(2), "incident.comment");
+    two.timeline = vec![TimelineEntry::comment(at(101), Uuid::from_u128(1), "second").expect("comment")];
+    let twice = store.write_incidents(&admin(), &[one, two]).await.expect("twice");
+    assert_eq!(twice.iter().map(|s| s.version).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(
+        store.incident_timeline(first.id).await.expect("timeline").len(),
+        8,
+        "created, five notes and two more"
+    );
+
+    // A stale version refuses the whole batch, including the good writes before it.
+    let before = store.audit_head().await.expect("head");
+    let good = IncidentWrite::new(stored[1].incident.clone(), Some(1), "incident.update");
+    let stale = IncidentWrite::new(stored[2].incident.clone(), Some(7), "incident.update");
+    assert_conflict(store.write_incidents(&admin(), &[good, stale]).await, "version");
+    assert_eq!(store.get_incident(stored[1].incident.id).await.expect("get").map(|s| s.version), Some(1));
+    assert_eq!(store.audit_head().await.expect("head"), before, "nothing audited");
+    let verification = verify_audit(store).await.expect("verify");
+    assert_eq!(verification.broken, None, "the chain is intact");
+}
+
+/// Feed events that match observables of open incidents after they were matched: the events
+/// are read in one query, the open incidents' observables listed, and new links added once.
+pub async fn incident_rematch_storage(store: &dyn Store) {
+    use neretva_store::incidents::{MAX_MATCHES, MatchAddition};
+
+    // Events, read back in one query in the order asked; unknown ids are left out.
+    let (report, _) = store.store_report(&crate::new_report(1, "rematch", b"lines")).await.expect("report");
+    let events: Vec<_> = (0..3).map(|n| crate::new_event(n, report.id, "rematch")).collect();
+    store.insert_events(&events).await.expect("events");
+    let ids = [events[2].id, Uuid::from_u128(1), events[0].id];
+    let read: Vec<Uuid> =
+        store.get_events(&ids).await.expect("get_events").iter().map(|e| e.event.id).collect();
+    assert_eq!(read, [events[2].id, events[0].id]);
+    assert!(store.get_events(&[]).await.expect("none").is_empty());
+
+    // Observables of open incidents only, each once.
+    let open = created(store, create(draft("Open", None), 0, None)).await.incident;
+    let other = created(store, create(draft("Also open", None), 1, None)).await.incident;
+    let mut closed_write = create(draft("Closed", None), 2, None);
+    for to in [Status::Triage, Status::Resolved] {
+        closed_write.incident.transition(to, None, at(3)).expect("transition");
+    }
+    let closed = created(store, closed_write).await.incident;
+    let shared = observable(ObservableKind::Domain, "login-banka.example.net");
+    let only_open = observable(ObservableKind::Ipv4, "192.0.2.7");
+    let only_closed = observable(ObservableKind::Ipv4, "203.0.113.9");
+    for (incident, list) in [
+        (&open, vec![shared.clone(), only_open.clone()]),
+        (&other, vec![shared.clone()]),
+        (&closed, vec![only_closed.clone()]),
+    ] {
+        let mut write = IncidentWrite::new(incident.clone(), Some(1), "incident.observable.add");
+        write.observables =
+            list.into_iter().map(|o| ObservableWrite { entry: entry(o, 4), matches: None }).collect();
+        store.write_incidents(&admin(), &[write]).await.expect("observables");
+    }
+    let listed = store.open_observables(0).await.expect("open observables");
+    assert_eq!(listed, [shared.clone(), only_open.clone()]);
+    assert_eq!(store.open_observables(1).await.expect("limited"), std::slice::from_ref(&shared));
+
+    // New links are added once: the same events again change nothing.
+    let matched = |n: u128| MatchedEvent { event_id: Uuid::from_u128(n), fields: vec!["source.fqdn".into()] };
+    let addition = MatchAddition { observable: shared.clone(), events: vec![matched(10), matched(11)] };
+    let added =
+        store.add_observable_matches(&admin(), std::slice::from_ref(&addition), at(20)).await.expect("add");
+    assert_eq!((added[0].linked, added[0].over_limit), (2, 0));
+    let summary = store.observable_matches(&shared).await.expect("matches").expect("matched").summary;
+    assert_eq!(summary, MatchSummary { total: 2, complete: true, matched_at: at(20) });
+    let again = MatchAddition { observable: shared.clone(), events: vec![matched(11), matched(12)] };
+    let added = store.add_observable_matches(&admin(), &[addition, again], at(30)).await.expect("again");
+    assert_eq!(added.iter().map(|a| a.linked).collect::<Vec<_>>(), [0, 1]);
+    let matches = store.observable_matches(&shared).await.expect("matches").expect("matched");
+    assert_eq!(matches.summary.total, 3);
+    assert_eq!(
+        matches.events.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+        [Uuid::from_u128(12), Uuid::from_u128(11), Uuid::from_u128(10)]
+    );
+    let audit = store.list_audit(&AuditQuery::default()).await.expect("audit");
+    assert_eq!(audit.iter().filter(|e| e.event.action == "incident.observables.rematch").count(), 2);
+
+    // Past the links kept, the count goes on but becomes a lower bound.
+    let many: Vec<MatchedEvent> = (0..MAX_MATCHES as u128 + 5).map(|n| matched(100_000 + n)).collect();
+    let added = store
+        .add_observable_matches(
+            &admin(),
+            &[MatchAddition { observable: only_open.clone(), events: many }],
+            at(40),
+        )
+        .await
+        .expect("many");
+    assert_eq!((added[0].linked, added[0].over_limit), (MAX_MATCHES as u64, 5));
+    let matches = store.observable_matches(&only_open).await.expect("matches").expect("matched");
+    assert_eq!(
+        (matches.events.len(), matches.summary.total, matches.summary.complete),
+        (MAX_MATCHES, MAX_MATCHES as u64 + 5, false)
+    );
+    let verification = verify_audit(store).await.expect("verify");
+    assert_eq!(verification.broken, None, "the chain is intact");
+}

@@ -36,9 +36,9 @@ use time::macros::datetime;
 use uuid::Uuid;
 
 pub use incidents::{
-    authority_users, incident_concurrent_transitions, incident_evidence_and_custody, incident_links,
-    incident_listing_and_queue, incident_merge, incident_observables, incident_reports,
-    incident_writes_and_versions, mail_intake,
+    authority_users, incident_batch_writes, incident_concurrent_transitions, incident_evidence_and_custody,
+    incident_links, incident_listing_and_queue, incident_merge, incident_observables,
+    incident_rematch_storage, incident_reports, incident_writes_and_versions, mail_intake,
 };
 
 pub use taxii::{

@@ -73,6 +73,24 @@ pub struct MatchedEvent {
     pub fields: Vec<String>,
 }
 
+/// Feed events found to match an observable after it was matched (stored later, or examined by
+/// a re-match), to be added to its links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchAddition {
+    pub observable: Observable,
+    pub events: Vec<MatchedEvent>,
+}
+
+/// What adding matches did to one observable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MatchesAdded {
+    /// Events linked now that were not linked before.
+    pub linked: u64,
+    /// Events that matched but found the links full ([`MAX_MATCHES`]): the count became a lower
+    /// bound.
+    pub over_limit: u64,
+}
+
 /// An observable added to an incident, with the feed events it matched (computed by the caller).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservableWrite {

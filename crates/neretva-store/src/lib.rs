@@ -37,8 +37,8 @@ use crate::feeds::{
     ReportQuery, StoredEvent,
 };
 use crate::incidents::{
-    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, ObservableMatches,
-    StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
+    BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
+    ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 
@@ -356,6 +356,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the events of a report (before re-parsing it); returns how many.
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64>;
     async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>>;
+    /// The stored events among `ids`, in one query (at most 10,000 ids), in the order of `ids`;
+    /// ids not stored are left out.
+    async fn get_events(&self, ids: &[Uuid]) -> Result<Vec<StoredEvent>>;
     /// Events matching every filter, newest first (by id).
     async fn query_events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>>;
     /// The id of the `depth`-th newest event below `before` (below none: of all events), or
@@ -398,6 +401,20 @@ pub trait Store: Send + Sync + 'static {
     async fn incident_observables(&self, id: Uuid) -> Result<Vec<StoredObservable>>;
     /// The stored feed events an observable matched when it was last matched.
     async fn observable_matches(&self, observable: &Observable) -> Result<Option<ObservableMatches>>;
+    /// The distinct observables of open incidents (new, in triage or in progress, not merged),
+    /// oldest first, at most `limit` (0 means 100,000).
+    async fn open_observables(&self, limit: u32) -> Result<Vec<Observable>>;
+    /// Adds events to the links of observables matched before, in one transaction: an event
+    /// linked already is left as it is (so adding the same events again changes nothing), the
+    /// count grows by the events newly linked, and events past [`incidents::MAX_MATCHES`] links
+    /// make the count a lower bound (`complete` false). An observable never matched gets its
+    /// first summary. Audited once as `incident.observables.rematch` when anything was linked.
+    async fn add_observable_matches(
+        &self,
+        actor: &Actor,
+        additions: &[MatchAddition],
+        at: Timestamp,
+    ) -> Result<Vec<MatchesAdded>>;
     /// Links touching the incident, as seen from it (`from` is the incident).
     async fn incident_links(&self, id: Uuid) -> Result<Vec<Link>>;
     /// The incident's evidence, in the order it was added.

@@ -481,6 +481,51 @@ pub(crate) enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the entity for an intermediate report on the incident (NIS2 Art. 23(4)(c)) by a due
+    /// time, on behalf of the operating CERT; it becomes an obligation in the deadlines, met by
+    /// the entity's next intermediate (or progress or final) report.
+    Request {
+        id: String,
+        /// RFC 3339: when the report is due.
+        #[arg(long)]
+        due: String,
+        /// What the CERT wants to know (recorded in the timeline).
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a significance assessment (NIS2 Art. 23(3), Implementing Regulation 2024/2690) on
+    /// an incident from a JSON file of facts; prints whether it is significant and why.
+    Significance {
+        id: String,
+        /// A JSON file with the facts (`occurred_at`, `provider`, losses, impacts, `root_cause`,
+        /// ...); without `provider`, the entity type follows the registry's subsector.
+        #[arg(long)]
+        facts: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Match stored feed events against the observables of every open incident and link the
+    /// new matches (the pipeline does this for each report it ingests).
+    Rematch {
+        /// The events of this feed report.
+        #[arg(long, conflicts_with = "since", required_unless_present = "since")]
+        report: Option<String>,
+        /// RFC 3339: events whose time is at or after it.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The overdue and due-soon obligations of open incidents, as the deadline feed.
+    Deadlines {
+        /// Also list obligations due within this many hours (default: the due-soon window).
+        #[arg(long)]
+        within_hours: Option<u32>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: DeadlineFormat,
+    },
     /// Take in e-mails (.eml files, or directories of them) as incident reports, with a progress
     /// bar and a summary; malformed messages are kept as failed intakes with the reason.
     Intake {
@@ -493,6 +538,16 @@ pub(crate) enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How `incident deadlines` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DeadlineFormat {
+    Text,
+    Json,
+    /// iCalendar: one VTODO per obligation.
+    Ics,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

@@ -163,12 +163,27 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     let (stop_sources, sources_shutdown) = tokio::sync::watch::channel(false);
     let index_state = state.clone();
     let index: neretva_pipeline::sources::IndexFn = Arc::new(move || index_state.registry().index.clone());
-    let sources = neretva_pipeline::sources::run(
+    // Every report a source stores is matched against the observables of open incidents.
+    let hook_state = state.clone();
+    let after: neretva_pipeline::sources::AfterReportFn = Arc::new(move |report| {
+        let state = hook_state.clone();
+        Box::pin(async move {
+            let registry = state.registry();
+            let deadlines = state.config().deadlines;
+            if let Err(error) =
+                neretva_server::incidents::rematch_report(state.store(), &registry, deadlines, report).await
+            {
+                tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
+            }
+        })
+    });
+    let sources = neretva_pipeline::sources::run_with(
         pipeline,
         config.pipeline.feeds.clone(),
         neretva_pipeline::sources::DecompressLimits::from(&config.pipeline.limits),
         Arc::clone(&store),
         index,
+        Some(after),
         sources_shutdown,
     );
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -25,7 +25,7 @@ use neretva_store::blobs::{BlobCheck, BlobStore};
 use neretva_store::incidents::{IncidentOrder, IncidentQuery, StoredIncident};
 use serde::Serialize;
 
-use crate::cli::{IncidentCommand, ObservableCommand, SummaryFormat};
+use crate::cli::{DeadlineFormat, IncidentCommand, ObservableCommand, SummaryFormat};
 use crate::commands::{cli_actor, ready_store};
 use crate::config::Config;
 use crate::output;
@@ -108,6 +108,7 @@ pub(crate) async fn incident(config: &Config, command: IncidentCommand) -> anyho
         user: None,
         now: neretva_store::encode::now(),
         deadlines: config.server.deadlines,
+        registry: &context.registry,
     };
     match command {
         IncidentCommand::List { query, status, limit, json } => {
@@ -288,6 +289,117 @@ pub(crate) async fn incident(config: &Config, command: IncidentCommand) -> anyho
                         output::line(&format!(
                             "{name}: median {} s, max {} s over {}",
                             d.median_seconds, d.max_seconds, d.count
+                        ));
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Request { id, due, note, json } => {
+            let stored = context.load(&id).await?;
+            let due_at = parse_time("due", &due)?;
+            let (request, stored) = ops
+                .request_intermediate(stored.incident.id, due_at, context.registry.operator_id, note)
+                .await
+                .map_err(field_error)?;
+            if json {
+                output::json(&context.dto(&stored));
+            } else {
+                output::line(&format!(
+                    "asked for an intermediate report on {} by {}",
+                    stored.incident.id,
+                    neretva_server::api::incidents::IncidentDto::time(request.due_at)
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Significance { id, facts, json } => {
+            let stored = context.load(&id).await?;
+            let text = std::fs::read_to_string(&facts)
+                .with_context(|| format!("cannot read {}", facts.display()))?;
+            let facts: neretva_incident::significance::Facts = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a valid set of facts", facts.display()))?;
+            let (stored, assessment) =
+                ops.assess_significance(stored.incident.id, facts, None).await.map_err(field_error)?;
+            if json {
+                output::json(
+                    &serde_json::json!({ "incident": context.dto(&stored), "assessment": assessment }),
+                );
+            } else {
+                let verdict = if assessment.significant { "significant" } else { "not significant" };
+                output::line(&format!("{}: {verdict}", stored.incident.id));
+                for met in &assessment.met {
+                    output::line(&format!("  {} ({}): {}", met.id, met.basis, met.text));
+                }
+                if assessment.excluded_as_planned {
+                    output::line("  excluded: a planned interruption (Art. 3(2))");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Rematch { report, since, json } => {
+            let scope = match (report, since) {
+                (Some(report), None) => neretva_server::incidents::RematchScope::Report(
+                    Uuid::try_parse(report.trim())
+                        .with_context(|| format!("{report:?} is not a report id"))?,
+                ),
+                (None, Some(since)) => {
+                    neretva_server::incidents::RematchScope::Since(parse_time("since", &since)?)
+                }
+                _ => bail!("name --report or --since"),
+            };
+            let bar = crate::commands::spinner("matching stored events against open incidents");
+            let outcome = ops.rematch(scope).await.map_err(field_error)?;
+            bar.finish_and_clear();
+            if json {
+                output::json(&outcome);
+            } else {
+                output::line(&format!(
+                    "{} events examined{} against {} observables: {} new links to {} observables, in {} incidents",
+                    outcome.events_examined,
+                    if outcome.complete { "" } else { " (stopped at the limit)" },
+                    outcome.observables,
+                    outcome.linked,
+                    outcome.matched_observables,
+                    outcome.incidents
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Deadlines { within_hours, format } => {
+            let now = neretva_store::encode::now();
+            let deadlines = config.server.deadlines;
+            let minutes =
+                within_hours.map_or(i64::from(deadlines.due_soon_minutes), |h| i64::from(h.min(8760)) * 60);
+            let horizon = now + time::Duration::minutes(minutes);
+            let query = IncidentQuery {
+                order: IncidentOrder::Queue,
+                due_before: Some(horizon),
+                ..IncidentQuery::default()
+            };
+            let found = all(store.as_ref(), query).await?;
+            let due = neretva_server::api::incidents::due_items(&found, &deadlines, now, horizon, None);
+            match format {
+                DeadlineFormat::Json => {
+                    output::json(&due.iter().map(|due| &due.item).collect::<Vec<_>>());
+                }
+                DeadlineFormat::Ics => {
+                    output::bytes(neretva_server::api::incidents::deadlines_ics(&due, now).as_bytes());
+                }
+                DeadlineFormat::Csv => {
+                    output::bytes(neretva_server::api::incidents::deadlines_csv(&due).as_bytes());
+                }
+                DeadlineFormat::Text => {
+                    for due in &due {
+                        let item = &due.item;
+                        output::line(&format!(
+                            "{}  {:<9} {:<20} {:<7} {}  {}",
+                            item.obligation.due_at,
+                            item.obligation.state,
+                            item.obligation.kind,
+                            item.obligation.owed_by,
+                            item.incident_id,
+                            item.title
                         ));
                     }
                 }

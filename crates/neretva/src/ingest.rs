@@ -120,6 +120,7 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
             Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
         let source = format!("file:{}", file.display());
         let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
+        rematch(store.as_ref(), &registry, config, &outcome).await;
         if let Some(EventFormat::IntelmqJsonl) = args.output {
             let mut text = String::new();
             for event in &outcome.events {
@@ -229,6 +230,26 @@ pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// Links a stored report's new events to the observables of open incidents they match; a
+/// failure is logged and keeps the report.
+async fn rematch(
+    store: &dyn neretva_store::Store,
+    registry: &RegistrySnapshot,
+    config: &Config,
+    outcome: &neretva_pipeline::Outcome,
+) {
+    let Some(report) =
+        outcome.report.as_ref().filter(|_| !outcome.already_stored && outcome.counts.events > 0)
+    else {
+        return;
+    };
+    let deadlines = config.server.deadlines;
+    if let Err(error) = neretva_server::incidents::rematch_report(store, registry, deadlines, report.id).await
+    {
+        tracing::warn!(error = %error, report = %report.id, "Matching the report's events to incidents failed.");
+    }
+}
+
 pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow::Result<ExitCode> {
     let id = Uuid::try_parse(report).with_context(|| format!("{report:?} is not a report id"))?;
     let store = ready_store(config).await?;
@@ -238,6 +259,7 @@ pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow
     let context = Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
     let bar = crate::commands::spinner(&format!("re-parsing report {id} of feed {}", info.feed));
     let outcome = pipeline.reparse(&context, id).await?;
+    rematch(store.as_ref(), &registry, config, &outcome).await;
     bar.finish_and_clear();
     let counts = outcome.counts;
     if json {

@@ -510,6 +510,48 @@ fn incidents_and_evidence_from_the_command_line() {
     let summary = std::fs::read_to_string(&summary_file).unwrap();
     assert!(summary.contains("ddos-amplifier") && !summary.contains("EP-NERETVA"), "{summary}");
 
+    // An intermediate report asked for, a significance assessment recorded, the deadline feed.
+    let in_two_days = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let asked = json(&run(
+        d,
+        &["incident", "request", &id, "--due", &in_two_days, "--note", "Restored yet?", "--json"],
+    ));
+    assert_eq!(asked["intermediate_requests"][0]["state"], "due", "{asked}");
+    assert!(!run(d, &["incident", "request", &id, "--due", &aware]).status.success(), "due in the past");
+    let facts = d.join("facts.json");
+    std::fs::write(&facts, format!(r#"{{"occurred_at": "{aware}", "severe_disruption_or_loss": true}}"#))
+        .unwrap();
+    let assessed =
+        json(&run(d, &["incident", "significance", &id, "--facts", facts.to_str().unwrap(), "--json"]));
+    assert_eq!(assessed["assessment"]["significant"], true, "{assessed}");
+    assert_eq!(assessed["incident"]["significance"]["criteria"], serde_json::json!(["nis2-art23-3-a"]));
+    let ics = run(d, &["incident", "deadlines", "--within-hours", "72", "--format", "ics"]);
+    ok(&ics);
+    let ics = String::from_utf8_lossy(&ics.stdout).replace("\r\n ", "");
+    assert!(ics.contains(&format!("UID:{id}-intermediate_report-")), "{ics}");
+    let csv = run(d, &["incident", "deadlines", "--within-hours", "72", "--format", "csv"]);
+    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("incident_id,title,severity,assignee,kind,"));
+
+    // A later feed report with the same address is linked as it is ingested; matching again
+    // finds nothing new.
+    let later = d.join("2026-11-28-scan_dns-bih-geo.csv");
+    std::fs::write(
+        &later,
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n\
+         \"2026-11-28 10:00:00\",\"medium\",\"192.0.2.1\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
+    )
+    .unwrap();
+    ok(&run(d, &["ingest", "--feed", "shadowserver", later.to_str().unwrap()]));
+    let shown = json(&run(d, &["incident", "show", &id, "--json"]));
+    let address =
+        shown["observables"].as_array().unwrap().iter().find(|o| o["value"] == "192.0.2.1").unwrap().clone();
+    assert_eq!(address["matched_events"], 2, "{shown}");
+    let rematched = json(&run(d, &["incident", "rematch", "--since", "2026-01-01T00:00:00Z", "--json"]));
+    assert_eq!((rematched["events_examined"].as_u64(), rematched["linked"].as_u64()), (Some(2), Some(0)));
+    assert!(!run(d, &["incident", "rematch"]).status.success(), "--report or --since");
+
     // E-mail intake: a directory with a good and a malformed message.
     let mails = d.join("mails");
     std::fs::create_dir_all(&mails).unwrap();

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use neretva_model::Uuid;
 use neretva_model::lookup::ConstituencyIndex;
 use neretva_store::Store;
 use serde::Deserialize;
@@ -284,6 +285,11 @@ impl SourceError {
 /// The current constituency index, asked for at every ingestion so registry changes apply.
 pub type IndexFn = Arc<dyn Fn() -> Arc<ConstituencyIndex> + Send + Sync>;
 
+/// Called with the id of every report a source stored with new events, after it was processed:
+/// the place for work that follows ingestion (matching the events to open incidents).
+pub type AfterReportFn =
+    Arc<dyn Fn(Uuid) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Starts one task per feed with a source and returns their handles. The tasks stop promptly
 /// when `shutdown` turns true (or its sender is dropped); an ingestion interrupted that way
 /// is processed again from the start next time, as the pipeline does after a restart.
@@ -297,6 +303,19 @@ pub fn run(
     index: IndexFn,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
+    run_with(pipeline, feeds, limits, store, index, None, shutdown)
+}
+
+/// [`run`], calling `after` with every report stored with new events.
+pub fn run_with(
+    pipeline: Arc<Pipeline>,
+    feeds: Vec<FeedConfig>,
+    limits: DecompressLimits,
+    store: Arc<dyn Store>,
+    index: IndexFn,
+    after: Option<AfterReportFn>,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
     for feed in feeds {
         let Some(source) = feed.source else { continue };
@@ -304,6 +323,7 @@ pub fn run(
             pipeline: Arc::clone(&pipeline),
             store: Arc::clone(&store),
             index: Arc::clone(&index),
+            after: after.clone(),
             feed: feed.name,
             kind: source.kind(),
         };
@@ -333,6 +353,7 @@ pub(crate) struct Ingester {
     pipeline: Arc<Pipeline>,
     store: Arc<dyn Store>,
     index: IndexFn,
+    after: Option<AfterReportFn>,
     feed: String,
     kind: &'static str,
 }
@@ -362,6 +383,11 @@ impl Ingester {
                         dropped = outcome.counts.dropped,
                         "Report ingested."
                     );
+                    if let (Some(after), Some(report)) = (&self.after, &outcome.report)
+                        && outcome.counts.events > 0
+                    {
+                        after(report.id).await;
+                    }
                 }
                 Ok(outcome)
             }

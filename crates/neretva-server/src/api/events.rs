@@ -449,6 +449,15 @@ pub async fn upload(
         })?;
     let status = if outcome.already_stored { StatusCode::OK } else { StatusCode::CREATED };
     let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
+    // New events may match observables of open incidents; a failure there keeps the report.
+    if !outcome.already_stored && outcome.counts.events > 0 {
+        let deadlines = state.config().deadlines;
+        if let Err(error) =
+            crate::incidents::rematch_report(state.store(), &registry, deadlines, report.id).await
+        {
+            tracing::warn!(error = %error, report = %report.id, "Matching the report's events to incidents failed.");
+        }
+    }
     Ok((status, Json(ReportDto::from(report))).into_response())
 }
 

@@ -197,7 +197,8 @@ pub async fn upload(
     };
     let item = new_evidence(sha256, size, options.filename, content_type, options.description);
     let actor = auth.actor();
-    let evidence = ops(&state, &auth, &actor).add_evidence(stored.incident.id, item, &limits).await?;
+    let evidence =
+        ops(&state, &auth, &actor, &state.registry()).add_evidence(stored.incident.id, item, &limits).await?;
     Ok((StatusCode::CREATED, Json(EvidenceDto::from(&evidence))))
 }
 
@@ -226,7 +227,9 @@ pub async fn get(
     let stored = visible(&state, &auth, &id).await?;
     let item = item_of(&state, stored.incident.id, &sha256).await?;
     let actor = auth.actor();
-    ops(&state, &auth, &actor).custody(stored.incident.id, item.sha256, CustodyAction::Viewed, None).await?;
+    ops(&state, &auth, &actor, &state.registry())
+        .custody(stored.incident.id, item.sha256, CustodyAction::Viewed, None)
+        .await?;
     let chain = state.store().custody(stored.incident.id, &item.sha256).await?;
     Ok(Json(EvidenceDetail {
         evidence: EvidenceDto::from(&item),
@@ -291,7 +294,7 @@ pub async fn download(
     }
     let response = content(&state, &item).await?;
     let actor = auth.actor();
-    ops(&state, &auth, &actor)
+    ops(&state, &auth, &actor, &state.registry())
         .custody(stored.incident.id, item.sha256, CustodyAction::Downloaded, None)
         .await?;
     Ok(response)
@@ -323,7 +326,7 @@ pub async fn export(
     neretva_model::check_text("detail", &request.detail, neretva_incident::limits::SHORT_TEXT)?;
     let response = content(&state, &item).await?;
     let actor = auth.actor();
-    ops(&state, &auth, &actor)
+    ops(&state, &auth, &actor, &state.registry())
         .custody(stored.incident.id, item.sha256, CustodyAction::Exported, Some(request.detail))
         .await?;
     Ok(response)

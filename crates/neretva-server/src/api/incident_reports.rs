@@ -66,6 +66,10 @@ pub struct IncidentReportDto {
     /// The report as submitted.
     #[schema(value_type = Object)]
     pub report: serde_json::Value,
+    /// Shown with one report: the intermediate reports the CSIRT or a competent authority asked
+    /// of the entity about the incident (NIS2 Art. 23(4)(c)), and how each stands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intermediate_requests: Option<Vec<crate::api::incidents::IntermediateRequestDto>>,
 }
 
 fn report_dto(
@@ -86,6 +90,7 @@ fn report_dto(
         tlp: report.report.tlp.label().to_owned(),
         received_at: rfc3339(report.received_at),
         report: serde_json::to_value(&report.report).unwrap_or_default(),
+        intermediate_requests: None,
     }
 }
 
@@ -173,7 +178,18 @@ pub async fn get(
         .await?
         .filter(|report| may_see_report(&registry, &principal, report))
         .ok_or_else(|| ApiError::not_found("incident report"))?;
-    Ok(Json(report_dto(&report, &registry, &principal)))
+    let mut dto = report_dto(&report, &registry, &principal);
+    // What the entity is asked for follows the report it sent, even where the incident itself
+    // is not visible to it.
+    let incident = state.store().get_incident(report.incident_id).await?;
+    dto.intermediate_requests = Some(crate::api::incidents::intermediate_requests(
+        incident.as_ref().and_then(|stored| stored.deadlines.as_ref()),
+        &registry,
+        Some(&principal),
+        &state.config().deadlines,
+        neretva_store::encode::now(),
+    ));
+    Ok(Json(dto))
 }
 
 /// On whose behalf a report or e-mail comes in.
@@ -246,7 +262,8 @@ pub async fn submit(
         }
     }
     let actor = auth.actor();
-    let (stored, incident) = ops(&state, &auth, &actor).submit_report(report, Some(org_id), channel).await?;
+    let (stored, incident) =
+        ops(&state, &auth, &actor, &state.registry()).submit_report(report, Some(org_id), channel).await?;
     let principal = auth.principal();
     let now = neretva_store::encode::now();
     Ok((
@@ -354,7 +371,7 @@ pub async fn intake(
     let actor = auth.actor();
     let origin = format!("upload:{}", auth.0.username);
     let evidence_limits = state.config().evidence_limits;
-    let stored = ops(&state, &auth, &actor)
+    let stored = ops(&state, &auth, &actor, &state.registry())
         .intake_mail(&blobs, &body, &origin, reporter_org, &limits, &evidence_limits)
         .await?;
     Ok((StatusCode::CREATED, Json(IntakeDto::from(&stored))))

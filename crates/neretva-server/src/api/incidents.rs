@@ -14,8 +14,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use neretva_incident::calendar::CalendarItem;
 use neretva_incident::classification::RsitClass;
-use neretva_incident::deadline::{DeadlineConfig, Obligation, obligations, queue_key};
+use neretva_incident::deadline::{
+    DeadlineConfig, DeadlineInput, Obligation, ObligationKind, obligations, queue_key,
+};
 use neretva_incident::incident::{Change, Incident, IncidentDraft, IncidentSource, Severity};
 use neretva_incident::link::LinkKind;
 use neretva_incident::observable::{Observable, ObservableKind};
@@ -29,7 +32,7 @@ use neretva_model::access::{Principal, UserPrincipal, Visibility, may_export, ma
 use neretva_model::audit::{AuditEvent, digest_hex};
 use neretva_model::text::{CsvStyle, csv_line};
 use neretva_model::tlp::{Pap, Tlp};
-use neretva_model::user::Role;
+use neretva_model::user::{Role, Scope};
 use neretva_model::{FieldError, Timestamp, Uuid};
 use neretva_store::incidents::{
     IncidentCursor, IncidentOrder, IncidentQuery, IncidentScope, StoredIncident, StoredObservable,
@@ -116,13 +119,74 @@ pub(crate) async fn visible(state: &AppState, auth: &Auth, id: &str) -> ApiResul
         .ok_or_else(|| ApiError::not_found("incident"))
 }
 
-pub(crate) fn ops<'a>(state: &'a AppState, auth: &'a Auth, actor: &'a neretva_store::Actor) -> Ops<'a> {
+pub(crate) fn ops<'a>(
+    state: &'a AppState,
+    auth: &'a Auth,
+    actor: &'a neretva_store::Actor,
+    registry: &'a RegistrySnapshot,
+) -> Ops<'a> {
     Ops {
         store: state.store(),
         actor,
         user: Some(auth.0.user_id),
         now: neretva_store::encode::now(),
         deadlines: state.config().deadlines,
+        registry,
+    }
+}
+
+/// What a handler does with the incident it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads it: the caller may see it.
+    Read,
+    /// Adds to it (comments, evidence): handlers, and writers of an organisation it concerns.
+    Contribute,
+    /// Handles it: the operating CERT's staff with a credential that may write.
+    Handle,
+}
+
+/// The incident a handler acts on, loaded and checked once: visible to the caller (else 404),
+/// and open to the kind of access asked for (else 403); with the registry and the audit actor
+/// the operations need.
+pub(crate) struct Target {
+    pub stored: StoredIncident,
+    pub registry: std::sync::Arc<RegistrySnapshot>,
+    pub actor: neretva_store::Actor,
+}
+
+impl Target {
+    pub(crate) async fn load(state: &AppState, auth: &Auth, id: &str, access: Access) -> ApiResult<Target> {
+        let stored = visible(state, auth, id).await?;
+        match access {
+            Access::Read => {}
+            Access::Contribute if may_contribute(auth, &stored.incident) => {}
+            Access::Contribute => {
+                return Err(ApiError::forbidden("this credential may not add to this incident"));
+            }
+            Access::Handle => require_handler(auth)?,
+        }
+        Ok(Target { stored, registry: state.registry(), actor: auth.actor() })
+    }
+
+    pub(crate) fn id(&self) -> Uuid {
+        self.stored.incident.id
+    }
+
+    /// The operations, acting as the caller.
+    pub(crate) fn ops<'a>(&'a self, state: &'a AppState, auth: &'a Auth) -> Ops<'a> {
+        ops(state, auth, &self.actor, &self.registry)
+    }
+
+    /// An incident as the caller sees it now.
+    pub(crate) fn dto(&self, state: &AppState, auth: &Auth, stored: &StoredIncident) -> IncidentDto {
+        incident_dto(
+            stored,
+            &self.registry,
+            Some(&auth.principal()),
+            &state.config().deadlines,
+            neretva_store::encode::now(),
+        )
     }
 }
 
@@ -208,6 +272,67 @@ pub struct IncidentDto {
     /// The state of the most urgent open obligation (`overdue`, `due_soon`, `due`), or `met`.
     pub urgency: String,
     pub next_due: Option<String>,
+    /// Intermediate reports asked of the entity (NIS2 Art. 23(4)(c)), oldest first.
+    pub intermediate_requests: Vec<IntermediateRequestDto>,
+    /// The recorded significance assessment, if any: `facts`, `significant`, `criteria` (the
+    /// identifiers met), `recurring_with`, `excluded_as_planned`, `assessed_at`, `assessed_by`.
+    #[schema(value_type = Option<Object>)]
+    pub significance: Option<serde_json::Value>,
+}
+
+impl IncidentDto {
+    /// A time as the API writes it (RFC 3339 in UTC).
+    pub fn time(at: Timestamp) -> String {
+        rfc3339(at)
+    }
+}
+
+/// A request for an intermediate report and how it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntermediateRequestDto {
+    pub requested_at: String,
+    pub due_at: String,
+    /// The organisation that asked (the CSIRT or a competent authority), when the caller may
+    /// see it.
+    pub requester: Option<OrgRef>,
+    /// The intermediate, progress or final report that answered it.
+    pub met_at: Option<String>,
+    /// `overdue`, `due_soon`, `due`, `met_late` or `met`.
+    pub state: String,
+}
+
+/// The intermediate report requests of an incident's deadlines, with their states at `now`.
+pub fn intermediate_requests(
+    input: Option<&DeadlineInput>,
+    registry: &RegistrySnapshot,
+    principal: Option<&Principal>,
+    deadlines: &DeadlineConfig,
+    now: Timestamp,
+) -> Vec<IntermediateRequestDto> {
+    let Some(input) = input else { return Vec::new() };
+    let list = obligations(input, deadlines, now);
+    input
+        .intermediate_requests
+        .iter()
+        .map(|request| {
+            let met_at = request.met_at(input);
+            let state = list
+                .iter()
+                .find(|o| {
+                    o.kind == ObligationKind::IntermediateReport
+                        && o.due_at == request.due_at
+                        && o.met_at == met_at
+                })
+                .map_or_else(|| "due".to_owned(), |o| o.state.to_string());
+            IntermediateRequestDto {
+                requested_at: rfc3339(request.requested_at),
+                due_at: rfc3339(request.due_at),
+                requester: request.requester_org.and_then(|org| org_ref(registry, principal, org)),
+                met_at: met_at.map(rfc3339),
+                state,
+            }
+        })
+        .collect()
 }
 
 fn org_ref(registry: &RegistrySnapshot, principal: Option<&Principal>, org: Uuid) -> Option<OrgRef> {
@@ -263,6 +388,14 @@ pub fn incident_dto(
         deadlines: list.iter().map(ObligationDto::from).collect(),
         urgency: key.urgency.to_string(),
         next_due: key.next_due.map(rfc3339),
+        intermediate_requests: intermediate_requests(
+            stored.deadlines.as_ref(),
+            registry,
+            principal,
+            deadlines,
+            now,
+        ),
+        significance: incident.significance.as_ref().and_then(|record| serde_json::to_value(record).ok()),
     }
 }
 
@@ -678,18 +811,87 @@ pub struct DeadlineFilter {
     pub within_hours: Option<u32>,
     /// `csirt` for what the CERT owes, `entity` for what reporting entities owe.
     pub owed_by: Option<String>,
+    /// `json` (default), `ics` (iCalendar, one `VTODO` per item) or `csv`; without it, an
+    /// `Accept` of `text/calendar` or `text/csv` chooses.
+    pub format: Option<String>,
+}
+
+/// The format of the deadline feed: `?format=` first, then the `Accept` header.
+fn feed_format(format: Option<&str>, headers: &axum::http::HeaderMap) -> ApiResult<&'static str> {
+    match format {
+        Some("json") => Ok("json"),
+        Some("ics" | "ical" | "icalendar") => Ok("ics"),
+        Some("csv") => Ok("csv"),
+        Some(other) => Err(ApiError::bad_request(
+            "format",
+            format!("unknown format {other:?}; expected json, ics or csv"),
+        )),
+        None => {
+            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let accept = accept.to_ascii_lowercase();
+            Ok(if accept.contains("text/calendar") {
+                "ics"
+            } else if accept.contains("text/csv") {
+                "csv"
+            } else {
+                "json"
+            })
+        }
+    }
+}
+
+/// A stable identifier of an obligation for calendars: the incident, the kind, and for an
+/// intermediate report the time it was asked for.
+fn obligation_uid(stored: &StoredIncident, item: &DeadlineItem) -> String {
+    let mut uid = format!("{}-{}", stored.incident.id, item.obligation.kind);
+    if item.obligation.kind == "intermediate_report"
+        && let Some(request) = stored.deadlines.as_ref().and_then(|input| {
+            input.intermediate_requests.iter().find(|r| rfc3339(r.due_at) == item.obligation.due_at)
+        })
+    {
+        uid.push_str(&format!("-{}", request.requested_at.unix_timestamp()));
+    }
+    uid.push_str("@neretva");
+    uid
+}
+
+/// The deadline feed as CSV (through the shared CSV writer, formula-like cells made inert).
+pub fn deadlines_csv(due: &[DueItem<'_>]) -> String {
+    let mut out =
+        String::from("incident_id,title,severity,assignee,kind,basis,owed_by,due_at,met_at,state\r\n");
+    for item in due.iter().map(|due| &due.item) {
+        let cells = [
+            item.incident_id.to_string(),
+            item.title.clone(),
+            item.severity.clone(),
+            item.assignee.map(|a| a.to_string()).unwrap_or_default(),
+            item.obligation.kind.clone(),
+            item.obligation.basis.clone(),
+            item.obligation.owed_by.clone(),
+            item.obligation.due_at.clone(),
+            item.obligation.met_at.clone().unwrap_or_default(),
+            item.obligation.state.clone(),
+        ];
+        out.push_str(&csv_line(&cells, CsvStyle::Spreadsheet));
+    }
+    out
 }
 
 /// The deadline feed for notifications: every open obligation of a visible, open incident that
-/// is overdue or due soon, the earliest first.
+/// is overdue or due soon, the earliest first; as JSON, iCalendar (`VTODO`s with stable UIDs) or
+/// CSV.
 #[utoipa::path(get, path = "/api/v1/incidents/deadlines", tag = "incidents", params(DeadlineFilter),
-    responses((status = 200, body = Vec<DeadlineItem>)), security(("bearer" = []), ("session" = [])))]
+    responses((status = 200, body = Vec<DeadlineItem>, description = "JSON, or text/calendar, or text/csv"),
+        (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn deadlines(
     State(state): State<AppState>,
     auth: Auth,
+    headers: axum::http::HeaderMap,
     filter: Result<Query<DeadlineFilter>, QueryRejection>,
-) -> ApiResult<Json<Vec<DeadlineItem>>> {
+) -> ApiResult<Response> {
     let Query(filter) = filter?;
+    let format = feed_format(filter.format.as_deref(), &headers)?;
     let config = state.config().deadlines;
     let within_minutes = match filter.within_hours {
         None => i64::from(config.due_soon_minutes),
@@ -716,28 +918,102 @@ pub async fn deadlines(
         ..IncidentQuery::default()
     };
     let found = all_visible(&state, &registry, &auth.principal(), query).await?;
-    let mut items = Vec::new();
-    for stored in &found {
+    let due = due_items(&found, &config, now, horizon, filter.owed_by.as_deref());
+    match format {
+        "ics" => {
+            let body = deadlines_ics(&due, now);
+            Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], body).into_response())
+        }
+        "csv" => {
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], deadlines_csv(&due)).into_response())
+        }
+        _ => Ok(Json(due.into_iter().map(|due| due.item).collect::<Vec<_>>()).into_response()),
+    }
+}
+
+/// One open obligation of the deadline feed, with the incident it belongs to.
+pub struct DueItem<'a> {
+    pub item: DeadlineItem,
+    pub stored: &'a StoredIncident,
+    pub obligation: Obligation,
+}
+
+/// The open obligations of `found` due before `horizon` (owed by `owed_by`, `csirt` or
+/// `entity`, if given), the earliest first.
+pub fn due_items<'a>(
+    found: &'a [StoredIncident],
+    config: &DeadlineConfig,
+    now: Timestamp,
+    horizon: Timestamp,
+    owed_by: Option<&str>,
+) -> Vec<DueItem<'a>> {
+    let mut due = Vec::new();
+    for stored in found {
         let Some(input) = &stored.deadlines else { continue };
-        for obligation in obligations(input, &config, now) {
+        for obligation in obligations(input, config, now) {
             if !obligation.state.is_open() || obligation.due_at > horizon {
                 continue;
             }
             let dto = ObligationDto::from(&obligation);
-            if filter.owed_by.as_deref().is_some_and(|party| party != dto.owed_by) {
+            if owed_by.is_some_and(|party| party != dto.owed_by) {
                 continue;
             }
-            items.push(DeadlineItem {
+            let item = DeadlineItem {
                 incident_id: stored.incident.id,
                 title: stored.incident.title.clone(),
                 severity: stored.incident.severity.as_str().to_owned(),
                 assignee: stored.incident.assignee,
                 obligation: dto,
-            });
+            };
+            due.push(DueItem { item, stored, obligation });
         }
     }
-    items.sort_by(|a, b| a.obligation.due_at.cmp(&b.obligation.due_at));
-    Ok(Json(items))
+    due.sort_by_key(|due| (due.obligation.due_at, due.item.incident_id));
+    due
+}
+
+/// The deadline feed as iCalendar: one `VTODO` per obligation with a stable `UID`.
+pub fn deadlines_ics(due: &[DueItem<'_>], now: Timestamp) -> String {
+    let calendar: Vec<CalendarItem> = due
+        .iter()
+        .map(|due| {
+            let item = &due.item;
+            CalendarItem {
+                uid: obligation_uid(due.stored, item),
+                due_at: due.obligation.due_at,
+                summary: format!(
+                    "{} ({}): {}",
+                    kind_label(due.obligation.kind),
+                    item.obligation.basis,
+                    item.title
+                ),
+                description: format!(
+                    "Incident {}, severity {}. Owed by the {}. State: {}.",
+                    item.incident_id, item.severity, item.obligation.owed_by, item.obligation.state
+                ),
+                state: due.obligation.state,
+                categories: vec![
+                    item.obligation.owed_by.clone(),
+                    due.stored.incident.classification.slug().to_owned(),
+                    item.severity.clone(),
+                ],
+            }
+        })
+        .collect();
+    neretva_incident::calendar::to_ics("Incident deadlines", &calendar, now)
+}
+
+/// An obligation's name in words.
+fn kind_label(kind: ObligationKind) -> &'static str {
+    match kind {
+        ObligationKind::EarlyWarning => "Early warning",
+        ObligationKind::Notification => "Incident notification",
+        ObligationKind::CsirtFeedback => "CSIRT feedback",
+        ObligationKind::IntermediateReport => "Intermediate report",
+        ObligationKind::FinalReport => "Final report",
+        ObligationKind::ProgressReport => "Progress report",
+        ObligationKind::GdprNotification => "GDPR notification",
+    }
 }
 
 /// The time range of statistics.
@@ -890,6 +1166,50 @@ pub async fn significance(
     Ok(Json(serde_json::to_value(assessment).unwrap_or_default()))
 }
 
+/// Which stored feed events to match again.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RematchRequest {
+    /// The events of one feed report.
+    pub report: Option<Uuid>,
+    /// RFC 3339: events whose time (source, else observation) is at or after it.
+    pub since: Option<String>,
+}
+
+/// Matches stored feed events against the observables of every open incident and links the new
+/// matches (events linked already are skipped, so it can run again); incidents holding a newly
+/// matched observable record it in their timelines. The pipeline does this by itself for every
+/// report it ingests; this is for events stored before an observable was added elsewhere, or by
+/// another process. The operating CERT's analysts and admins; audited.
+#[utoipa::path(post, path = "/api/v1/incidents/rematch", tag = "incidents", request_body = RematchRequest,
+    responses((status = 200, body = crate::incidents::RematchOutcome), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn rematch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<RematchRequest>,
+) -> ApiResult<Json<crate::incidents::RematchOutcome>> {
+    require_handler(&auth)?;
+    let scope = match (request.report, request.since.as_deref()) {
+        (Some(report), None) => {
+            state.store().get_report(report).await?.ok_or_else(|| ApiError::not_found("report"))?;
+            crate::incidents::RematchScope::Report(report)
+        }
+        (None, Some(since)) => crate::incidents::RematchScope::Since(parse_time("since", since)?),
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "report",
+                "name exactly one of report and since",
+            )]));
+        }
+    };
+    let registry = state.registry();
+    let actor = auth.actor();
+    let outcome = ops(&state, &auth, &actor, &registry).rematch(scope).await?;
+    Ok(Json(outcome))
+}
+
 // One incident.
 
 /// A new incident.
@@ -975,19 +1295,20 @@ pub async fn create(
         Some(key) => Some(staff_user(&state, &registry, &auth, key).await?),
     };
     let actor = auth.actor();
-    let ops = ops(&state, &auth, &actor);
+    let ops = ops(&state, &auth, &actor, &registry);
     let stored = if request.event_ids.is_empty() {
         ops.create(draft, IncidentSource::Analyst, assignee).await?
     } else {
-        let mut events = Vec::new();
-        for (index, id) in request.event_ids.iter().enumerate() {
-            let event = state.store().get_event(*id).await?.ok_or_else(|| {
-                ApiError::validation(vec![FieldError::new(
-                    format!("event_ids[{index}]"),
-                    format!("unknown event {id}"),
-                )])
-            })?;
-            events.push(event);
+        let events = state.store().get_events(&request.event_ids).await?;
+        let unknown: Vec<FieldError> = request
+            .event_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !events.iter().any(|event| event.event.id == **id))
+            .map(|(index, id)| FieldError::new(format!("event_ids[{index}]"), format!("unknown event {id}")))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(ApiError::validation(unknown));
         }
         if request.classification.is_none() {
             let types: Vec<&str> =
@@ -1034,15 +1355,8 @@ pub async fn get(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let stored = visible(&state, &auth, &id).await?;
-    let registry = state.registry();
-    Ok(Json(incident_dto(
-        &stored,
-        &registry,
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    )))
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    Ok(Json(target.dto(&state, &auth, &target.stored)))
 }
 
 /// Changes to an incident's fields; absent fields stay as they are.
@@ -1079,9 +1393,8 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson<PatchIncident>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
-    let registry = state.registry();
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
+    let registry = &target.registry;
     let mut errors = Vec::new();
     let mut changes = Vec::new();
     if let Some(title) = patch.title {
@@ -1119,30 +1432,22 @@ pub async fn update(
     }
     for (index, key) in patch.add_orgs.iter().enumerate() {
         changes.extend(
-            collect(&mut errors, resolve_org(&registry, &format!("add_orgs[{index}]"), key))
+            collect(&mut errors, resolve_org(registry, &format!("add_orgs[{index}]"), key))
                 .map(|org| Change::AddOrg { org }),
         );
     }
     for (index, key) in patch.remove_orgs.iter().enumerate() {
         changes.extend(
-            collect(&mut errors, resolve_org(&registry, &format!("remove_orgs[{index}]"), key))
+            collect(&mut errors, resolve_org(registry, &format!("remove_orgs[{index}]"), key))
                 .map(|org| Change::RemoveOrg { org }),
         );
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let actor = auth.actor();
-    let updated = ops(&state, &auth, &actor)
-        .change(stored.incident.id, changes, patch.version, "incident.update")
-        .await?;
-    Ok(Json(incident_dto(
-        &updated,
-        &registry,
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    )))
+    let updated =
+        target.ops(&state, &auth).change(target.id(), changes, patch.version, "incident.update").await?;
+    Ok(Json(target.dto(&state, &auth, &updated)))
 }
 
 /// A move along the workflow.
@@ -1168,18 +1473,10 @@ pub async fn transition(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let to = parse_status("to", &request.to)?;
-    let actor = auth.actor();
-    let updated = ops(&state, &auth, &actor).transition(stored.incident.id, to, request.version).await?;
-    Ok(Json(incident_dto(
-        &updated,
-        &state.registry(),
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    )))
+    let updated = target.ops(&state, &auth).transition(target.id(), to, request.version).await?;
+    Ok(Json(target.dto(&state, &auth, &updated)))
 }
 
 /// Who handles an incident.
@@ -1202,24 +1499,16 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
-    let registry = state.registry();
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let assignee = match request.assignee.as_deref() {
         None => None,
-        Some(key) => Some(staff_user(&state, &registry, &auth, key).await?),
+        Some(key) => Some(staff_user(&state, &target.registry, &auth, key).await?),
     };
-    let actor = auth.actor();
-    let updated = ops(&state, &auth, &actor)
-        .change(stored.incident.id, vec![Change::Assign { assignee }], request.version, "incident.assign")
+    let updated = target
+        .ops(&state, &auth)
+        .change(target.id(), vec![Change::Assign { assignee }], request.version, "incident.assign")
         .await?;
-    Ok(Json(incident_dto(
-        &updated,
-        &registry,
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    )))
+    Ok(Json(target.dto(&state, &auth, &updated)))
 }
 
 /// An analyst or admin of the operating CERT, named by username or id (or `me`).
@@ -1254,9 +1543,9 @@ pub async fn timeline(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let stored = visible(&state, &auth, &id).await?;
-    let entries = state.store().incident_timeline(stored.incident.id).await?;
-    let registry = state.registry();
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    let entries = state.store().incident_timeline(target.id()).await?;
+    let registry = &target.registry;
     let principal = auth.principal();
     let mut shown = Vec::with_capacity(entries.len());
     let mut seen: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
@@ -1276,7 +1565,7 @@ pub async fn timeline(
                         .store()
                         .get_incident(other)
                         .await?
-                        .is_some_and(|other| may_see_incident(&registry, &principal, &other.incident));
+                        .is_some_and(|other| may_see_incident(registry, &principal, &other.incident));
                     seen.insert(other, visible);
                     visible
                 }
@@ -1311,10 +1600,7 @@ pub async fn comment(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CommentRequest>,
 ) -> ApiResult<(StatusCode, Json<IncidentDto>)> {
-    let stored = visible(&state, &auth, &id).await?;
-    if !may_contribute(&auth, &stored.incident) {
-        return Err(ApiError::forbidden("this credential may not add to this incident"));
-    }
+    let target = Target::load(&state, &auth, &id, Access::Contribute).await?;
     let kind = match request.kind.as_deref() {
         None | Some("comment") => NoteKind::Comment,
         Some("action") if auth.0.is_operator_staff() => NoteKind::Action,
@@ -1325,16 +1611,8 @@ pub async fn comment(
             ));
         }
     };
-    let actor = auth.actor();
-    let updated = ops(&state, &auth, &actor).note(stored.incident.id, kind, &request.text).await?;
-    let dto = incident_dto(
-        &updated,
-        &state.registry(),
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    );
-    Ok((StatusCode::CREATED, Json(dto)))
+    let updated = target.ops(&state, &auth).note(target.id(), kind, &request.text).await?;
+    Ok((StatusCode::CREATED, Json(target.dto(&state, &auth, &updated))))
 }
 
 /// The CSIRT's feedback to the reporting entity.
@@ -1356,19 +1634,9 @@ pub async fn feedback(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<FeedbackRequest>,
 ) -> ApiResult<(StatusCode, Json<IncidentDto>)> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
-    let actor = auth.actor();
-    let updated =
-        ops(&state, &auth, &actor).note(stored.incident.id, NoteKind::Feedback, &request.text).await?;
-    let dto = incident_dto(
-        &updated,
-        &state.registry(),
-        Some(&auth.principal()),
-        &state.config().deadlines,
-        neretva_store::encode::now(),
-    );
-    Ok((StatusCode::CREATED, Json(dto)))
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
+    let updated = target.ops(&state, &auth).note(target.id(), NoteKind::Feedback, &request.text).await?;
+    Ok((StatusCode::CREATED, Json(target.dto(&state, &auth, &updated))))
 }
 
 /// A task of an incident.
@@ -1415,8 +1683,8 @@ pub async fn tasks(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TaskDto>>> {
-    let stored = visible(&state, &auth, &id).await?;
-    let tasks = state.store().incident_tasks(stored.incident.id).await?;
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    let tasks = state.store().incident_tasks(target.id()).await?;
     Ok(Json(tasks.iter().map(TaskDto::from).collect()))
 }
 
@@ -1443,8 +1711,7 @@ pub async fn add_task(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CreateTask>,
 ) -> ApiResult<(StatusCode, Json<TaskDto>)> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let due_at = request.due_at.as_deref().map(|t| parse_time("due_at", t)).transpose()?;
     let draft = TaskDraft {
         title: request.title,
@@ -1452,8 +1719,7 @@ pub async fn add_task(
         assignee: request.assignee,
         due_at,
     };
-    let actor = auth.actor();
-    let (task, _) = ops(&state, &auth, &actor).add_task(stored.incident.id, draft).await?;
+    let (task, _) = target.ops(&state, &auth).add_task(target.id(), draft).await?;
     Ok((StatusCode::CREATED, Json(TaskDto::from(&task))))
 }
 
@@ -1476,8 +1742,7 @@ pub async fn update_task(
     Path((id, task)): Path<(String, String)>,
     ApiJson(request): ApiJson<PatchTask>,
 ) -> ApiResult<Json<TaskDto>> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let task_id = parse_id("task", &task)?;
     let status: TaskStatus = serde_json::from_value(serde_json::Value::String(request.status.clone()))
         .map_err(|_| {
@@ -1489,8 +1754,7 @@ pub async fn update_task(
                 ),
             )])
         })?;
-    let actor = auth.actor();
-    let task = ops(&state, &auth, &actor).set_task_status(stored.incident.id, task_id, status).await?;
+    let task = target.ops(&state, &auth).set_task_status(target.id(), task_id, status).await?;
     Ok(Json(TaskDto::from(&task)))
 }
 
@@ -1551,8 +1815,9 @@ pub async fn observables(
     format: Result<Query<ObservableFormat>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(format) = format?;
-    let stored = visible(&state, &auth, &id).await?;
-    let observables = state.store().incident_observables(stored.incident.id).await?;
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    let stored = &target.stored;
+    let observables = state.store().incident_observables(target.id()).await?;
     let staff = auth.0.is_operator_staff();
     match format.format.as_deref() {
         None | Some("json") => {
@@ -1630,8 +1895,7 @@ pub async fn add_observable(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CreateObservable>,
 ) -> ApiResult<(StatusCode, Json<AddedObservable>)> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let observable = match &request.kind {
         Some(kind) => {
             let kind: ObservableKind = kind.parse()?;
@@ -1639,22 +1903,22 @@ pub async fn add_observable(
         }
         None => Observable::guess(&request.value).map_err(|error| error.at("value"))?,
     };
-    let actor = auth.actor();
-    let (entry, matches) = ops(&state, &auth, &actor)
-        .add_observable(stored.incident.id, observable, request.ioc.unwrap_or(true), request.note)
+    let (entry, matches) = target
+        .ops(&state, &auth)
+        .add_observable(target.id(), observable, request.ioc.unwrap_or(true), request.note)
         .await?;
-    let registry = state.registry();
     let principal = auth.principal();
-    let mut events = Vec::new();
-    for matched in matches.iter().flat_map(|m| m.events.iter()).take(100) {
-        if let Some(event) = state.store().get_event(matched.event_id).await?
-            && crate::api::events::may_see_event(&registry, &principal, &event)
-        {
-            events.push(matched.event_id);
-        }
-    }
+    let ids: Vec<Uuid> = matches.iter().flat_map(|m| m.events.iter()).take(100).map(|m| m.event_id).collect();
+    let events = state
+        .store()
+        .get_events(&ids)
+        .await?
+        .iter()
+        .filter(|event| crate::api::events::may_see_event(&target.registry, &principal, event))
+        .map(|event| event.event.id)
+        .collect();
     let stored_observable =
-        StoredObservable { incident_id: stored.incident.id, entry, matches: matches.map(|m| m.summary) };
+        StoredObservable { incident_id: target.id(), entry, matches: matches.map(|m| m.summary) };
     let observable = observable_dto(&stored_observable, auth.0.is_operator_staff());
     Ok((StatusCode::CREATED, Json(AddedObservable { observable, events })))
 }
@@ -1683,10 +1947,8 @@ pub async fn remove_observable(
     key: Result<Query<ObservableKey>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
     let Query(key) = key?;
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
-    let actor = auth.actor();
-    ops(&state, &auth, &actor).remove_observable(stored.incident.id, observable_of(&key)?).await?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
+    target.ops(&state, &auth).remove_observable(target.id(), observable_of(&key)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1702,28 +1964,28 @@ pub async fn observable_events(
     key: Result<Query<ObservableKey>, QueryRejection>,
 ) -> ApiResult<Json<Vec<crate::api::events::EventDto>>> {
     let Query(key) = key?;
-    let stored = visible(&state, &auth, &id).await?;
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
     let observable = observable_of(&key)?;
     let held = state
         .store()
-        .incident_observables(stored.incident.id)
+        .incident_observables(target.id())
         .await?
         .iter()
         .any(|o| o.entry.observable == observable);
     if !held {
         return Err(ApiError::not_found("observable"));
     }
-    let registry = state.registry();
     let principal = auth.principal();
-    let mut events = Vec::new();
-    for matched in state.store().observable_matches(&observable).await?.map(|m| m.events).unwrap_or_default()
-    {
-        if let Some(event) = state.store().get_event(matched.event_id).await?
-            && let Some(dto) = crate::api::events::visible_dto(event, &registry, &principal)
-        {
-            events.push(dto);
-        }
-    }
+    let matched = state.store().observable_matches(&observable).await?.map(|m| m.events).unwrap_or_default();
+    let ids: Vec<Uuid> = matched.iter().map(|m| m.event_id).collect();
+    // The linked events in one query, newest first as linked.
+    let events = state
+        .store()
+        .get_events(&ids)
+        .await?
+        .into_iter()
+        .filter_map(|event| crate::api::events::visible_dto(event, &target.registry, &principal))
+        .collect();
     Ok(Json(events))
 }
 
@@ -1744,13 +2006,12 @@ pub async fn links(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<LinkDto>>> {
-    let stored = visible(&state, &auth, &id).await?;
-    let registry = state.registry();
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
     let principal = auth.principal();
     let mut out = Vec::new();
-    for link in state.store().incident_links(stored.incident.id).await? {
+    for link in state.store().incident_links(target.id()).await? {
         let other = state.store().get_incident(link.to).await?;
-        if other.is_some_and(|other| may_see_incident(&registry, &principal, &other.incident)) {
+        if other.is_some_and(|other| may_see_incident(&target.registry, &principal, &other.incident)) {
             let kind = serde_json::to_value(link.kind)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -1782,8 +2043,7 @@ pub async fn add_link(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CreateLink>,
 ) -> ApiResult<(StatusCode, Json<LinkDto>)> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     visible(&state, &auth, &request.other.to_string()).await?;
     let kind: LinkKind = serde_json::from_value(serde_json::Value::String(request.kind.clone())).map_err(|_| {
         ApiError::validation(vec![FieldError::new(
@@ -1791,8 +2051,7 @@ pub async fn add_link(
             format!("unknown link kind {:?}; expected related, duplicate_of, has_duplicate, parent_of or child_of", request.kind),
         )])
     })?;
-    let actor = auth.actor();
-    ops(&state, &auth, &actor).link(stored.incident.id, request.other, kind).await?;
+    target.ops(&state, &auth).link(target.id(), request.other, kind).await?;
     Ok((StatusCode::CREATED, Json(LinkDto { other: request.other, kind: request.kind })))
 }
 
@@ -1805,11 +2064,9 @@ pub async fn remove_link(
     auth: Auth,
     Path((id, other)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let stored = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let other = visible(&state, &auth, &other).await?;
-    let actor = auth.actor();
-    ops(&state, &auth, &actor).unlink(stored.incident.id, other.incident.id).await?;
+    target.ops(&state, &auth).unlink(target.id(), other.incident.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1832,16 +2089,115 @@ pub async fn merge_into(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<MergeRequest>,
 ) -> ApiResult<Json<IncidentDto>> {
-    let target = visible(&state, &auth, &id).await?;
-    require_handler(&auth)?;
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
     let source = visible(&state, &auth, &request.source.to_string()).await?;
-    let actor = auth.actor();
-    let merged = ops(&state, &auth, &actor).merge(target.incident.id, source.incident.id).await?;
-    Ok(Json(incident_dto(
-        &merged,
-        &state.registry(),
+    let merged = target.ops(&state, &auth).merge(target.id(), source.incident.id).await?;
+    Ok(Json(target.dto(&state, &auth, &merged)))
+}
+
+/// A request for an intermediate report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntermediateRequestBody {
+    /// RFC 3339: when the report is due, at most a year ahead.
+    pub due_at: String,
+    /// What the requester wants to know, recorded in the timeline.
+    pub note: Option<String>,
+}
+
+/// The intermediate reports asked of the entity, with how each stands.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/requests", tag = "incidents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<IntermediateRequestDto>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn requests(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<IntermediateRequestDto>>> {
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    Ok(Json(intermediate_requests(
+        target.stored.deadlines.as_ref(),
+        &target.registry,
         Some(&auth.principal()),
         &state.config().deadlines,
         neretva_store::encode::now(),
     )))
+}
+
+/// Asks the entity for an intermediate report on the status of the incident (NIS2 Art.
+/// 23(4)(c)) by `due_at`: the operating CERT's analysts and admins, or a competent authority
+/// supervising the incident's sector (with a credential that may write). The request becomes
+/// an obligation of the entity in the incident's deadlines, the queue and the deadline feed,
+/// met by the next intermediate (or progress or final) report; it is recorded in the timeline
+/// with the requesting organisation, and audited.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/requests", tag = "incidents", params(("id" = Uuid, Path)),
+    request_body = IntermediateRequestBody,
+    responses((status = 201, body = IncidentDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn request_intermediate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<IntermediateRequestBody>,
+) -> ApiResult<(StatusCode, Json<IncidentDto>)> {
+    let target = Target::load(&state, &auth, &id, Access::Read).await?;
+    // A competent authority that may see the incident supervises its sector.
+    let authority = auth.0.role == Role::Authority && auth.0.scope >= Scope::Write;
+    if !authority {
+        require_handler(&auth)?;
+    }
+    let due_at = parse_time("due_at", &request.due_at)?;
+    let (_, updated) = target
+        .ops(&state, &auth)
+        .request_intermediate(target.id(), due_at, Some(auth.0.org_id), request.note)
+        .await?;
+    Ok((StatusCode::CREATED, Json(target.dto(&state, &auth, &updated))))
+}
+
+/// A significance assessment to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignificanceRecordBody {
+    /// `neretva_incident::significance::Facts`; without `provider`, the entity type follows the
+    /// registry's sector and subsector of the reporting organisation.
+    #[schema(value_type = Object)]
+    pub facts: Facts,
+    /// The version read; refused (409) when the incident changed since.
+    pub version: Option<i64>,
+}
+
+/// An incident with the assessment just recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignificanceRecorded {
+    pub incident: IncidentDto,
+    /// The full assessment: `significant`, `met` (with legal bases), `loss_threshold_eur`,
+    /// `recurrence`.
+    #[schema(value_type = Object)]
+    pub assessment: serde_json::Value,
+}
+
+/// Records a significance assessment (NIS2 Art. 23(3), Implementing Regulation 2024/2690) on an
+/// incident, replacing an earlier one: the entity's earlier incidents with a recorded root
+/// cause count for the recurring-incident rule. Shown in the incident, counted in the
+/// quarterly summary, recorded in the timeline and audited. The operating CERT's analysts and
+/// admins.
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/significance", tag = "incidents", params(("id" = Uuid, Path)),
+    request_body = SignificanceRecordBody,
+    responses((status = 200, body = SignificanceRecorded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn record_significance(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<SignificanceRecordBody>,
+) -> ApiResult<Json<SignificanceRecorded>> {
+    let target = Target::load(&state, &auth, &id, Access::Handle).await?;
+    let (updated, assessment) =
+        target.ops(&state, &auth).assess_significance(target.id(), request.facts, request.version).await?;
+    Ok(Json(SignificanceRecorded {
+        incident: target.dto(&state, &auth, &updated),
+        assessment: serde_json::to_value(assessment).unwrap_or_default(),
+    }))
 }

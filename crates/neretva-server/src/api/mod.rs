@@ -17,7 +17,7 @@ pub mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -75,12 +75,15 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/incidents/stats", get(incidents::stats))
         .route("/incidents/summary", get(incidents::summary))
         .route("/incidents/significance", post(incidents::significance))
+        .route("/incidents/rematch", post(incidents::rematch))
         .route("/incidents/{id}", get(incidents::get).patch(incidents::update))
         .route("/incidents/{id}/transition", post(incidents::transition))
         .route("/incidents/{id}/assign", post(incidents::assign))
         .route("/incidents/{id}/timeline", get(incidents::timeline))
         .route("/incidents/{id}/comments", post(incidents::comment))
         .route("/incidents/{id}/feedback", post(incidents::feedback))
+        .route("/incidents/{id}/requests", get(incidents::requests).post(incidents::request_intermediate))
+        .route("/incidents/{id}/significance", put(incidents::record_significance))
         .route("/incidents/{id}/tasks", get(incidents::tasks).post(incidents::add_task))
         .route("/incidents/{id}/tasks/{task}", patch(incidents::update_task))
         .route(

@@ -153,7 +153,7 @@ async fn access_matrix_nothing_leaks_through_any_read_path() {
         for (tlp, id) in &incidents {
             let visible = seen.contains(&tlp.as_str());
             let status = if visible { StatusCode::OK } else { StatusCode::NOT_FOUND };
-            for path in ["", "/timeline", "/tasks", "/observables", "/links", "/evidence"] {
+            for path in ["", "/timeline", "/tasks", "/observables", "/links", "/evidence", "/requests"] {
                 let reply = app.get(user, &format!("/api/v1/incidents/{id}{path}")).await;
                 assert_eq!(reply.status, status, "{context}: {tlp} {path}: {}", reply.text);
             }
@@ -181,6 +181,18 @@ async fn access_matrix_nothing_leaks_through_any_read_path() {
             .filter(|title| title.starts_with("Incident "))
             .collect();
         assert_eq!(due, expected, "{context}: deadline feed");
+        // The same feed as iCalendar and CSV names the same incidents and no others.
+        for format in ["ics", "csv"] {
+            let other = app.get(user, &format!("/api/v1/incidents/deadlines?format={format}")).await;
+            assert_status(&other, StatusCode::OK);
+            let text = other.text.replace("\r\n ", "");
+            for (tlp, _) in &incidents {
+                let title = format!("Incident {tlp}");
+                // "Incident AMBER" is a prefix of "Incident AMBER+STRICT": match the whole title.
+                let named = text.contains(&format!(": {title}\r\n")) || text.contains(&format!(",{title},"));
+                assert_eq!(named, expected.contains(&title), "{context}: {format} feed names {title}");
+            }
+        }
 
         // Aggregates count only what the user may see (reports' incidents included).
         let stats = app.get(user, "/api/v1/incidents/stats").await;
@@ -955,4 +967,435 @@ async fn a_personal_data_breach_runs_the_gdpr_clock() {
         )
         .await;
     assert_status(&foreign, StatusCode::NOT_FOUND);
+}
+
+/// An API token of `scope` for an existing user, under a new name.
+async fn token_for(app: &mut TestApp, username: &str, scope: neretva_model::user::Scope, name: &str) {
+    use neretva_store::Store;
+    let user = app.store.find_user(username).await.unwrap().unwrap();
+    let params = config().password_params;
+    let (token, secret) = neretva_server::auth::new_token(params, user.id, "test", scope, None).unwrap();
+    app.store.create_token(&neretva_store::Actor("test".into()), &token).await.unwrap();
+    app.tokens.insert(name.to_owned(), secret);
+}
+
+#[tokio::test]
+async fn intermediate_reports_are_asked_for_tracked_and_met() {
+    let (mut app, _dir) = app(1024).await;
+    token_for(&mut app, "regulator", neretva_model::user::Scope::Write, "regulator-w").await;
+    let now = time::OffsetDateTime::now_utc();
+    let submitted = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({
+                "title": "Outage of the SCADA gateway", "aware_at": rfc3339(now - time::Duration::hours(3)),
+                "stage": {"kind": "notification", "initial_assessment": "Gateway unreachable.", "severity": "high",
+                          "impact": "Remote control lost."}
+            })),
+        )
+        .await;
+    assert_status(&submitted, StatusCode::CREATED);
+    let report = submitted.body["report"]["id"].as_str().unwrap().to_owned();
+    let id = submitted.body["incident"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/incidents/{id}/requests");
+    let ask =
+        |due: time::OffsetDateTime| json!({"due_at": rfc3339(due), "note": "Status of the restoration?"});
+
+    // Who may ask: not the entity, not another organisation, not a read-only credential.
+    assert_status(
+        &app.call(Some("alice"), "POST", &path, Some(ask(now + time::Duration::days(2)))).await,
+        StatusCode::FORBIDDEN,
+    );
+    assert_status(
+        &app.call(Some("bob"), "POST", &path, Some(ask(now + time::Duration::days(2)))).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_status(
+        &app.call(Some("regulator"), "POST", &path, Some(ask(now + time::Duration::days(2)))).await,
+        StatusCode::FORBIDDEN,
+    );
+    let past = app.call(Some("analyst"), "POST", &path, Some(ask(now - time::Duration::hours(1)))).await;
+    assert_status(&past, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(past.body["field"], "due_at");
+
+    // The CSIRT asks for one in two days, the energy regulator for one within the hour.
+    let by_cert = app.call(Some("analyst"), "POST", &path, Some(ask(now + time::Duration::days(2)))).await;
+    assert_status(&by_cert, StatusCode::CREATED);
+    let by_regulator =
+        app.call(Some("regulator-w"), "POST", &path, Some(ask(now + time::Duration::minutes(50)))).await;
+    assert_status(&by_regulator, StatusCode::CREATED);
+    // The CSIRT's staff see who asked (the regulator may not see the CSIRT's own record).
+    let seen_by_cert = app.get("analyst", &format!("/api/v1/incidents/{id}")).await;
+    let requests = seen_by_cert.body["intermediate_requests"].as_array().unwrap().clone();
+    let seen: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r["requester"]["short_name"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [("CERT-BIH", "due"), ("REG", "due_soon")]);
+    let kinds: Vec<&str> = by_regulator.body["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "intermediate_report").count(), 2);
+    assert_eq!(
+        by_regulator.body["urgency"], "due_soon",
+        "the regulator's request heads the incident's deadlines"
+    );
+
+    // The feed for notifications lists the one due soon, owed by the entity.
+    let feed = app.get("analyst", "/api/v1/incidents/deadlines?owed_by=entity").await;
+    let due: Vec<&str> =
+        feed.body.as_array().unwrap().iter().map(|item| item["kind"].as_str().unwrap()).collect();
+    assert_eq!(due, ["intermediate_report"]);
+
+    // The entity sees what it is asked for, on the incident and on its report.
+    let own = app.get("alice", &path).await;
+    assert_status(&own, StatusCode::OK);
+    assert_eq!(own.body.as_array().unwrap().len(), 2);
+    let on_report = app.get("alice", &format!("/api/v1/reports/incidents/{report}")).await;
+    assert_eq!(on_report.body["intermediate_requests"].as_array().unwrap().len(), 2);
+    assert_status(&app.get("bob", &path).await, StatusCode::NOT_FOUND);
+
+    // An intermediate report answers both.
+    let answered = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(json!({
+                "title": "Outage of the SCADA gateway", "aware_at": rfc3339(now - time::Duration::hours(3)),
+                "incident_id": id, "stage": {"kind": "intermediate", "status_update": "Restored on the backup link."}
+            })),
+        )
+        .await;
+    assert_status(&answered, StatusCode::CREATED);
+    let states: Vec<String> = app
+        .get("alice", &path)
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states, ["met", "met"]);
+
+    // Recorded in the timeline with who asked, and audited.
+    let timeline = app.get("analyst", &format!("/api/v1/incidents/{id}/timeline")).await;
+    let asked =
+        timeline.body.as_array().unwrap().iter().filter(|e| e["kind"] == "intermediate_requested").count();
+    assert_eq!(asked, 2);
+    let audit = app.get("admin", "/api/v1/audit?limit=200").await;
+    let audited = audit.body["items"]
+        .as_array()
+        .or(audit.body.as_array())
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "incident.intermediate.request")
+        .count();
+    assert_eq!(audited, 2);
+}
+
+async fn trust_service_provider(app: &TestApp) {
+    let reply = app
+        .call(
+            Some("admin"),
+            "POST",
+            "/api/v1/organisations",
+            Some(json!({"name": "Trust Services BiH", "short_name": "TSP", "country": "BA",
+                "sector": "digital-infrastructure", "subsector": "trust-service", "entity_type": "essential",
+                "authority_level": "State"})),
+        )
+        .await;
+    assert_status(&reply, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn trust_service_providers_notify_within_24_hours_and_significance_is_recorded() {
+    let (app, _dir) = app(1024).await;
+    trust_service_provider(&app).await;
+    let now = time::OffsetDateTime::now_utc();
+    let aware = (now - time::Duration::hours(2)).replace_nanosecond(0).unwrap();
+    let open = |title: &'static str, org: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .call(
+                    Some("analyst"),
+                    "POST",
+                    "/api/v1/incidents",
+                    Some(json!({"title": title, "reporter_org": org, "aware_at": rfc3339(aware), "classification": "dos"})),
+                )
+                .await;
+            assert_status(&reply, StatusCode::CREATED);
+            reply.body
+        }
+    };
+    let notification_due = |body: &Value| {
+        body["deadlines"].as_array().unwrap().iter().find(|d| d["kind"] == "notification").unwrap()["due_at"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // The registry's subsector decides: 24 hours for the trust service provider, 72 for EP-A.
+    let tsp = open("Signing service down", "TSP").await;
+    assert_eq!(notification_due(&tsp), rfc3339(aware + time::Duration::hours(24)));
+    let energy = open("Portal down", "EP-A").await;
+    assert_eq!(notification_due(&energy), rfc3339(aware + time::Duration::hours(72)));
+
+    // Significance: the entity type comes from the registry (a trust service provider, whose
+    // service was completely unavailable for more than 20 minutes).
+    let id = tsp["id"].as_str().unwrap();
+    let path = format!("/api/v1/incidents/{id}/significance");
+    let facts = json!({"occurred_at": rfc3339(aware), "root_cause": "Expired HSM certificate",
+        "direct_financial_loss_eur": 300000, "service": {"complete_unavailability_minutes": 45}});
+    assert_status(
+        &app.call(Some("alice"), "PUT", &path, Some(json!({"facts": facts}))).await,
+        StatusCode::NOT_FOUND,
+    );
+    let stale = app.call(Some("analyst"), "PUT", &path, Some(json!({"facts": facts, "version": 99}))).await;
+    assert_status(&stale, StatusCode::CONFLICT);
+    let recorded = app.call(Some("analyst"), "PUT", &path, Some(json!({"facts": facts}))).await;
+    assert_status(&recorded, StatusCode::OK);
+    assert_eq!(recorded.body["assessment"]["significant"], true);
+    let met: Vec<&str> = recorded.body["assessment"]["met"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(met, ["ir2690-art14-a"]);
+    let shown = app.get("analyst", &format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(shown.body["significance"]["significant"], true);
+    assert_eq!(shown.body["significance"]["facts"]["provider"], "trust_service_provider");
+    assert_eq!(shown.body["significance"]["criteria"], json!(["ir2690-art14-a"]));
+    let timeline = app.get("analyst", &format!("/api/v1/incidents/{id}/timeline")).await;
+    assert!(timeline.body.as_array().unwrap().iter().any(|e| e["kind"] == "significance_assessed"));
+    let bad = app
+        .call(
+            Some("analyst"),
+            "PUT",
+            &path,
+            Some(json!({"facts": {"occurred_at": rfc3339(now + time::Duration::days(1))}})),
+        )
+        .await;
+    assert_status(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["field"], "occurred_at");
+
+    // Two more incidents of the entity with another root cause, neither significant alone
+    // (the first, significant on its own, does not count): together over EUR 500,000, the
+    // recurring-incident rule makes the later one significant.
+    let mut recurring = Value::Null;
+    let mut earlier = String::new();
+    for (title, loss) in [("Signing service slow", 300_000), ("Signing service slow again", 250_000)] {
+        let incident = open(title, "TSP").await;
+        let incident_id = incident["id"].as_str().unwrap().to_owned();
+        let facts = json!({"facts": {"occurred_at": rfc3339(now - time::Duration::hours(1)),
+            "root_cause": "Expired HSM  certificate", "direct_financial_loss_eur": loss}});
+        let path = format!("/api/v1/incidents/{incident_id}/significance");
+        let reply = app.call(Some("analyst"), "PUT", &path, Some(facts)).await;
+        assert_status(&reply, StatusCode::OK);
+        recurring = reply.body;
+        if earlier.is_empty() {
+            assert_eq!(recurring["assessment"]["significant"], false);
+            earlier = incident_id;
+        }
+    }
+    assert_eq!(recurring["assessment"]["recurrence"]["incidents"], json!([earlier]));
+    assert_eq!(recurring["incident"]["significance"]["criteria"], json!(["ir2690-art4"]));
+
+    // The quarterly summary counts significant incidents, and says nothing of the others.
+    let quarter = Quarter::of(now, CivilZone::default());
+    let summary = app.get("analyst", &format!("/api/v1/incidents/summary?quarter={quarter}")).await;
+    assert_eq!(summary.body["significant"], 2);
+    let by: Vec<(&str, u64)> = summary.body["by_significance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(by, [("significant", 2), ("not_significant", 1), ("not_assessed", 1)]);
+    let csv = app.get("analyst", &format!("/api/v1/incidents/summary?quarter={quarter}&format=csv")).await;
+    assert!(
+        csv.text
+            .starts_with("quarter,sector,rsit_taxonomy,rsit_type,severity,cross_border,significance,count")
+    );
+}
+
+#[tokio::test]
+async fn feed_events_stored_later_link_to_open_incidents() {
+    let (app, _dir) = app(1024).await;
+    let created = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Resolver abused", "reporter_org": "EP-A"})),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let closed = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Old case", "reporter_org": "EP-A"})),
+        )
+        .await;
+    let closed_id = closed.body["id"].as_str().unwrap().to_owned();
+    for (incident, value) in [(&id, "192.0.2.77"), (&id, "192.0.2.0/30"), (&closed_id, "192.0.2.78")] {
+        let added = app
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/incidents/{incident}/observables"),
+                Some(json!({"value": value})),
+            )
+            .await;
+        assert_status(&added, StatusCode::CREATED);
+        assert_eq!(added.body["matched_events"], 0);
+    }
+    for to in ["triage", "resolved"] {
+        app.call(
+            Some("analyst"),
+            "POST",
+            &format!("/api/v1/incidents/{closed_id}/transition"),
+            Some(json!({"to": to})),
+        )
+        .await;
+    }
+
+    // A feed report arrives later: its events are matched as it is ingested.
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ["192.0.2.77", "192.0.2.78", "198.51.100.1"] {
+        csv.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    let uploaded = app
+        .send(
+            Request::post("/api/v1/reports?feed=shadowserver-dns")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+                .body(Body::from(csv))
+                .unwrap(),
+        )
+        .await;
+    assert_status(&uploaded, StatusCode::CREATED);
+    let report = uploaded.body["id"].as_str().unwrap().to_owned();
+    let observables = app.get("analyst", &format!("/api/v1/incidents/{id}/observables")).await;
+    let counts: Vec<(&str, u64)> = observables
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["value"].as_str().unwrap(), o["matched_events"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("192.0.2.77", 1), ("192.0.2.0/30", 0)], "the address, not outside the network");
+    let events = app
+        .get("analyst", &format!("/api/v1/incidents/{id}/observables/events?kind=ipv4&value=192.0.2.77"))
+        .await;
+    assert_eq!(events.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        events.body[0]["source.ip"].as_str().or(events.body[0]["event"]["source.ip"].as_str()),
+        Some("192.0.2.77")
+    );
+    let timeline = app.get("analyst", &format!("/api/v1/incidents/{id}/timeline")).await;
+    let matched: Vec<&Value> =
+        timeline.body.as_array().unwrap().iter().filter(|e| e["kind"] == "events_matched").collect();
+    assert_eq!(matched.len(), 1);
+    assert_eq!((matched[0]["value"].as_str(), matched[0]["events"].as_u64()), (Some("192.0.2.77"), Some(1)));
+    // The resolved incident's observable is not matched again.
+    let old = app.get("analyst", &format!("/api/v1/incidents/{closed_id}/observables")).await;
+    assert_eq!(old.body[0]["matched_events"], 0);
+
+    // Matching the same report again changes nothing; only handlers may ask.
+    let again =
+        app.call(Some("analyst"), "POST", "/api/v1/incidents/rematch", Some(json!({"report": report}))).await;
+    assert_status(&again, StatusCode::OK);
+    assert_eq!((again.body["events_examined"].as_u64(), again.body["linked"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(again.body["observables"], 2);
+    let forbidden =
+        app.call(Some("alice"), "POST", "/api/v1/incidents/rematch", Some(json!({"report": report}))).await;
+    assert_status(&forbidden, StatusCode::FORBIDDEN);
+    let both = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents/rematch",
+            Some(json!({"report": report, "since": "2026-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_status(&both, StatusCode::UNPROCESSABLE_ENTITY);
+    let timeline = app.get("analyst", &format!("/api/v1/incidents/{id}/timeline")).await;
+    assert_eq!(timeline.body.as_array().unwrap().iter().filter(|e| e["kind"] == "events_matched").count(), 1);
+}
+
+#[tokio::test]
+async fn the_deadline_feed_as_icalendar_and_csv() {
+    let (app, _dir) = app(1024).await;
+    let now = time::OffsetDateTime::now_utc();
+    let created = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({"title": "Ransomware; at the clinic, ward 3", "reporter_org": "EP-A",
+                "aware_at": rfc3339(now - time::Duration::hours(30))})),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let ics = app.get("analyst", "/api/v1/incidents/deadlines?format=ics").await;
+    assert_status(&ics, StatusCode::OK);
+    assert_eq!(ics.headers[header::CONTENT_TYPE], "text/calendar; charset=utf-8");
+    let unfolded = ics.text.replace("\r\n ", "");
+    assert!(unfolded.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
+    assert!(unfolded.contains(&format!("UID:{id}-early_warning@neretva\r\n")));
+    assert!(unfolded.contains("Ransomware\\; at the clinic\\, ward 3"), "{unfolded}");
+    assert!(ics.text.split("\r\n").all(|line| line.len() <= 75));
+    // The UID stays when the awareness time is corrected.
+    app.call(
+        Some("analyst"),
+        "PATCH",
+        &format!("/api/v1/incidents/{id}"),
+        Some(json!({"aware_at": rfc3339(now - time::Duration::hours(29))})),
+    )
+    .await;
+    let again = app.get("analyst", "/api/v1/incidents/deadlines?format=ics").await;
+    assert!(again.text.replace("\r\n ", "").contains(&format!("UID:{id}-early_warning@neretva\r\n")));
+    // Accept chooses when there is no format; CSV through the shared writer.
+    let accepted = app
+        .send(
+            Request::get("/api/v1/incidents/deadlines")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+                .header(header::ACCEPT, "text/csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(accepted.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let mut lines = accepted.text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("incident_id,title,severity,assignee,kind,basis,owed_by,due_at,met_at,state")
+    );
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with(&format!("{id},\"Ransomware; at the clinic, ward 3\",medium,,early_warning,"))
+    );
+    // Access is checked as for JSON: another organisation's constituent sees nothing.
+    let other = app.get("bob", "/api/v1/incidents/deadlines?format=ics").await;
+    assert!(!other.text.contains("VTODO"));
+    let own = app.get("alice", "/api/v1/incidents/deadlines?format=csv").await;
+    assert_eq!(own.text.lines().count(), 2);
+    let unknown = app.get("analyst", "/api/v1/incidents/deadlines?format=pdf").await;
+    assert_status(&unknown, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown.body["field"], "format");
 }

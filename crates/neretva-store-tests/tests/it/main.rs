@@ -77,6 +77,8 @@ stories! {
     store taxii_collections => sqlite_taxii_collections, postgres_taxii_collections;
     store taxii_objects_and_paging => sqlite_taxii_objects_and_paging, postgres_taxii_objects_and_paging;
     harness taxii_concurrent_adds => sqlite_taxii_concurrent_adds, postgres_taxii_concurrent_adds;
+    store incident_batch_writes => sqlite_incident_batch_writes, postgres_incident_batch_writes;
+    store incident_rematch_storage => sqlite_incident_rematch_storage, postgres_incident_rematch_storage;
 }
 
 /// The in-memory database runs the stories that need no second connection.
