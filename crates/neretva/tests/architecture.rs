@@ -49,7 +49,9 @@ fn crate_boundaries_hold() {
     let deps = dependencies();
     assert!(deps.contains_key("neretva-model") && deps.contains_key("neretva-server"));
     // Pure crates: no IO, no async runtime, no HTTP, no SQL.
-    for pure in ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix"] {
+    for pure in
+        ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix", "neretva-intel"]
+    {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait"] {
             assert!(
                 !deps[pure].iter().any(|(name, _)| name == forbidden),
