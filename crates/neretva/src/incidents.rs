@@ -472,6 +472,17 @@ async fn show(context: &Desk<'_>, id: &str, json: bool) -> anyhow::Result<ExitCo
     for obligation in &dto.deadlines {
         output::line(&format!("  {:<20} due {}  {}", obligation.kind, obligation.due_at, obligation.state));
     }
+    for request in &dto.intermediate_requests {
+        let by = request.requester.as_ref().map_or("", |org| org.short_name.as_str());
+        output::line(&format!(
+            "intermediate report asked {} by {by}, due {}: {}",
+            request.requested_at, request.due_at, request.state
+        ));
+    }
+    if let Some(record) = &stored.incident.significance {
+        let verdict = if record.significant { "significant" } else { "not significant" };
+        output::line(&format!("significance: {verdict} ({})", record.criteria.join(", ")));
+    }
     output::line(&format!("tasks ({}):", tasks.len()));
     for task in &tasks {
         output::line(&format!(
