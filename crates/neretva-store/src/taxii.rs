@@ -287,34 +287,6 @@ pub fn check_objects(objects: &[NewObject]) -> Result<(), StoreError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_added_always_moves_forward() {
-        assert_eq!(next_date_added(10, 5), 11);
-        assert_eq!(next_date_added(10, 50), 50);
-        assert_eq!(next_date_added(i64::MAX, 0), i64::MAX);
-    }
-
-    #[test]
-    fn collection_fields_report_every_problem() {
-        let fields = CollectionFields {
-            title: " ".into(),
-            description: None,
-            alias: Some("Bad Alias".into()),
-            media_types: vec!["application/json".into()],
-            owner_org: Uuid::nil(),
-            sharing: Sharing::Public,
-            writers: Writers::Owner,
-            default_tlp: Tlp::Green,
-        };
-        let fields: Vec<String> = fields.check().unwrap_err().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["title", "alias", "media_types"]);
-    }
-}
-
 /// The digest of a collection recorded in the audit log.
 pub fn collection_digest(collection: &Collection) -> String {
     #[derive(serde::Serialize)]
@@ -377,5 +349,33 @@ pub fn format_micros(micros: i64) -> String {
         format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{:03}Z", micro / 1000)
     } else {
         format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micro:06}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_added_always_moves_forward() {
+        assert_eq!(next_date_added(10, 5), 11);
+        assert_eq!(next_date_added(10, 50), 50);
+        assert_eq!(next_date_added(i64::MAX, 0), i64::MAX);
+    }
+
+    #[test]
+    fn collection_fields_report_every_problem() {
+        let fields = CollectionFields {
+            title: " ".into(),
+            description: None,
+            alias: Some("Bad Alias".into()),
+            media_types: vec!["application/json".into()],
+            owner_org: Uuid::nil(),
+            sharing: Sharing::Public,
+            writers: Writers::Owner,
+            default_tlp: Tlp::Green,
+        };
+        let fields: Vec<String> = fields.check().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "alias", "media_types"]);
     }
 }

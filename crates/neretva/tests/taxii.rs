@@ -86,7 +86,7 @@ const PASSWORD: &str = "taxii-client-password";
 const OBJECTS: usize = 250;
 
 fn indicator(n: usize, modified: &str) -> Value {
-    let tlp = if n % 2 == 0 {
+    let tlp = if n.is_multiple_of(2) {
         "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
     } else {
         "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"

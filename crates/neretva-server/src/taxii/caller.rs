@@ -32,12 +32,15 @@ use crate::taxii::wire::TaxiiError;
 /// How long a verified Basic password is remembered.
 const REMEMBER: Duration = Duration::from_secs(300);
 
+/// A remembered password: its salted digest, the stored hash it matched, when.
+type Remembered = ([u8; 32], String, Instant);
+
 /// Verified Basic credentials by user: a salted digest of the password and the stored hash it
 /// was checked against.
 #[derive(Debug)]
 pub struct BasicCache {
     salt: [u8; 32],
-    entries: Mutex<HashMap<Uuid, ([u8; 32], String, Instant)>>,
+    entries: Mutex<HashMap<Uuid, Remembered>>,
 }
 
 impl Default for BasicCache {
