@@ -58,7 +58,7 @@ echo "bench-password-0123" | "$NERETVA" "${ARGS[@]}" user add bench --org CERT-B
 COLL=$("$NERETVA" "${ARGS[@]}" taxii collections add "indicators-$N" --sharing community --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 NERETVA_TAXII__MAX_CONTENT_LENGTH=$((64 * 1024 * 1024)) "$NERETVA" "${ARGS[@]}" serve --listen "127.0.0.1:$PORT" &
 SPID=$!
-trap 'kill $SPID 2>/dev/null; [ -n "${MPID:-}" ] && kill $MPID 2>/dev/null; true' EXIT
+trap 'kill ${SPID:-} ${MPID:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
 URL="http://127.0.0.1:$PORT/taxii2/neretva/collections/$COLL/objects/"
 echo "== Neretva ($( [ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo SQLite ))"
