@@ -197,7 +197,7 @@ impl HttpSource {
 }
 
 /// A reqwest error and its causes, without its URL (which may hold keys).
-fn describe(error: reqwest::Error) -> String {
+pub(crate) fn describe(error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);

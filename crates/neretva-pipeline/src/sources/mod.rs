@@ -9,6 +9,8 @@
 //! - `http`: every `interval_minutes`, a conditional GET (`If-None-Match`,
 //!   `If-Modified-Since`); `304 Not Modified` means nothing new.
 //! - `file`: read once at start.
+//! - `taxii`: every `interval_minutes`, the objects added to a TAXII 2.1 collection since the
+//!   last page processed, page by page ([`taxii`]).
 //!
 //! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip) and
 //! each resulting report goes to [`Pipeline::ingest`]. A failing poll is logged and retried at
@@ -18,16 +20,18 @@
 //! as it is; `file:<path>/<name>` for report `<name>` decompressed from the file at `<path>`
 //! (a gzip or bzip2 file, or a member of a zip archive), so the parser sees `<name>` as the
 //! report's file name (Shadowserver detects its report type from it); and `url:<url>#<name>`
-//! for a download, where `<url>` has neither its query nor credentials, which may hold keys.
+//! for a download, where `<url>` has neither its query nor credentials, which may hold keys;
+//! `taxii:<collection>#added_after=<time>` for a page of a TAXII collection.
 //!
 //! Metrics (through the `metrics` facade): `neretva_source_reports_total{feed,source}` counts
 //! reports ingested, `neretva_source_errors_total{feed,source}` failed polls, reads and
 //! ingestions, and `neretva_source_bytes_total{feed}` the bytes read or downloaded, before
-//! decompression; `source` is the source's kind (`directory`, `http` or `file`).
+//! decompression; `source` is the source's kind (`directory`, `http`, `file` or `taxii`).
 
 mod decompress;
 mod directory;
 pub(crate) mod http;
+pub mod taxii;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +49,7 @@ pub use crate::sources::decompress::{
 };
 pub use crate::sources::directory::{matches_pattern, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
+pub use crate::sources::taxii::TaxiiSourceConfig;
 
 use crate::config::FeedConfig;
 use crate::process::{Context, IngestOptions, Outcome, Pipeline, PipelineError};
@@ -59,6 +64,8 @@ pub enum SourceConfig {
     Http(HttpSourceConfig),
     /// A file read once at start.
     File(FileSourceConfig),
+    /// A TAXII 2.1 collection polled for objects added since the last poll.
+    Taxii(TaxiiSourceConfig),
 }
 
 /// `kind = "directory"`.
@@ -122,6 +129,7 @@ impl std::fmt::Debug for SourceConfig {
             SourceConfig::Directory(config) => f.debug_tuple("Directory").field(config).finish(),
             SourceConfig::Http(config) => f.debug_tuple("Http").field(config).finish(),
             SourceConfig::File(config) => f.debug_tuple("File").field(config).finish(),
+            SourceConfig::Taxii(config) => f.debug_tuple("Taxii").field(config).finish(),
         }
     }
 }
@@ -148,6 +156,7 @@ impl SourceConfig {
             SourceConfig::Directory(_) => "directory",
             SourceConfig::Http(_) => "http",
             SourceConfig::File(_) => "file",
+            SourceConfig::Taxii(_) => "taxii",
         }
     }
 
@@ -220,6 +229,7 @@ impl SourceConfig {
                     errors.push("source.path: must not be empty".to_owned());
                 }
             }
+            SourceConfig::Taxii(config) => errors.extend(config.check()),
         }
         errors
     }
@@ -336,6 +346,9 @@ pub fn run_with(
             SourceConfig::Http(config) => tokio::spawn(http::poll_url(ingester, config, limits, shutdown)),
             SourceConfig::File(config) => {
                 tokio::spawn(directory::read_file_once(ingester, config, limits, shutdown))
+            }
+            SourceConfig::Taxii(config) => {
+                tokio::spawn(taxii::poll_taxii(ingester, config, limits.max_report_bytes, shutdown))
             }
         });
     }
