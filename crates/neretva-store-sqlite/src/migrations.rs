@@ -18,6 +18,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "feeds", sql: include_str!("../migrations/0002_feeds.sql") },
     Migration { version: 3, name: "event_search", sql: include_str!("../migrations/0003_event_search.sql") },
     Migration { version: 4, name: "incidents", sql: include_str!("../migrations/0004_incidents.sql") },
+    Migration {
+        version: 7,
+        name: "notifications",
+        sql: include_str!("../migrations/0007_notifications.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

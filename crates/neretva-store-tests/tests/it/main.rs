@@ -74,6 +74,8 @@ stories! {
     store incident_merge => sqlite_incident_merge, postgres_incident_merge;
     harness incident_concurrent_transitions => sqlite_incident_concurrent_transitions, postgres_incident_concurrent_transitions;
     store authority_users => sqlite_authority_users, postgres_authority_users;
+    store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
+    store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
 }
 
 /// The in-memory database runs the stories that need no second connection.
