@@ -56,7 +56,7 @@ impl Signer {
                 MAX_SECRET_KEY_LEN / 1024
             )));
         }
-        let (key, _) = SignedSecretKey::from_armor_single(armored.as_bytes())
+        let (mut key, _) = SignedSecretKey::from_armor_single(armored.as_bytes())
             .map_err(|error| key_error(format!("the signing key cannot be read: {error}")))?;
         key.verify_bindings().map_err(|error| {
             key_error(format!("the signing key's self-signatures do not verify: {error}"))
@@ -74,7 +74,15 @@ impl Signer {
             Some(index)
         };
         let fingerprint = hex::encode_upper(key.primary_key.fingerprint().as_bytes());
-        let signer = Signer { key, password: Password::from(passphrase), subkey, fingerprint };
+        // Unlock the key once: a key protected by GnuPG's iterated S2K costs tens of megabytes
+        // of hashing to unlock, which would otherwise be paid for every signature.
+        let password = Password::from(passphrase);
+        let wrong = |_| key_error("the signing key cannot be unlocked: wrong passphrase");
+        key.primary_key.remove_password(&password).map_err(wrong)?;
+        if let Some(subkey) = subkey.and_then(|index| key.secret_subkeys.get_mut(index)) {
+            subkey.key.remove_password(&password).map_err(wrong)?;
+        }
+        let signer = Signer { key, password: Password::empty(), subkey, fingerprint };
         // Version 4 signatures need no randomness; a fixed seed serves the check.
         let rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
         signer
