@@ -53,7 +53,7 @@ fn template_error(name: &str, error: &minijinja::Error) -> NotifyError {
     NotifyError::Template { name: format!("{name}{line}"), message: error.to_string() }
 }
 
-const PHRASES: [&str; 14] = [
+const PHRASES: [&str; 10] = [
     "subject",
     "greeting",
     "intro",
@@ -64,10 +64,6 @@ const PHRASES: [&str; 14] = [
     "suppressed",
     "attachments",
     "closing",
-    "incident_subject",
-    "incident_intro",
-    "deadline_subject",
-    "deadline_intro",
 ];
 
 fn phrase<'a>(texts: &'a Texts, name: &str) -> &'a str {
@@ -82,11 +78,7 @@ fn phrase<'a>(texts: &'a Texts, name: &str) -> &'a str {
         "more" => &p.more,
         "suppressed" => &p.suppressed,
         "attachments" => &p.attachments,
-        "closing" => &p.closing,
-        "incident_subject" => &p.incident_subject,
-        "incident_intro" => &p.incident_intro,
-        "deadline_subject" => &p.deadline_subject,
-        _ => &p.deadline_intro,
+        _ => &p.closing,
     }
 }
 

@@ -31,7 +31,7 @@ pub struct Texts {
     pub types: BTreeMap<String, TypeText>,
 }
 
-/// The phrases of a digest and of incident messages; each is a minijinja template.
+/// The phrases of a digest; each is a minijinja template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phrases {
@@ -45,10 +45,6 @@ pub struct Phrases {
     pub suppressed: String,
     pub attachments: String,
     pub closing: String,
-    pub incident_subject: String,
-    pub incident_intro: String,
-    pub deadline_subject: String,
-    pub deadline_intro: String,
 }
 
 /// What the message says about one kind of event.
