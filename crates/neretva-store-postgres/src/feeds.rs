@@ -279,12 +279,12 @@ pub(crate) async fn report_errors<C: GenericClient>(
 
 // Events.
 
-const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
     e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
     e.destination_ip, e.json, e.stored_at,
     ARRAY(SELECT o.org_id FROM event_orgs o WHERE o.event_id = e.id ORDER BY o.org_id)";
 
-fn event_from_row(row: &Row) -> Result<StoredEvent> {
+pub(crate) fn event_from_row(row: &Row) -> Result<StoredEvent> {
     let source_asn = row
         .try_get::<_, Option<i64>>(10)?
         .map(|asn| {

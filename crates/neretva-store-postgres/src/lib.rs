@@ -21,6 +21,7 @@ mod codec;
 mod feeds;
 mod incidents;
 mod migrations;
+mod notifications;
 mod ops;
 mod registry;
 mod taxii;
@@ -41,6 +42,9 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
+use neretva_store::notifications::{
+    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
     Store, StoreError, UserPatch, encode,
@@ -515,6 +519,71 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         pooled!(self, |client| feeds::pending_notifications(client, org_id, limit))
+    }
+
+    async fn notification_orgs(&self) -> Result<Vec<Uuid>, StoreError> {
+        pooled!(self, |client| notifications::notification_orgs(client))
+    }
+
+    async fn queued_notifications(
+        &self,
+        org_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<QueuedNotification>, StoreError> {
+        pooled!(self, |client| notifications::queued_notifications(client, org_id, limit))
+    }
+
+    async fn suppression_state(
+        &self,
+        org_id: Uuid,
+        keys: &[String],
+    ) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        pooled!(self, |client| notifications::suppression_state(client, org_id, keys))
+    }
+
+    async fn record_notifications(
+        &self,
+        actor: &Actor,
+        write: &NotificationWrite,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        transaction!(self, audited: true, |tx| notifications::record_notifications(&tx, now(), &actor.0, write))
+    }
+
+    async fn due_messages(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(StoredMessage, Vec<u8>)>, StoreError> {
+        pooled!(self, |client| notifications::due_messages(client, now, limit))
+    }
+
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+        outcome: &Attempt,
+    ) -> Result<StoredMessage, StoreError> {
+        transaction!(self, audited: true, |tx| notifications::record_attempt(&tx, id, at, outcome))
+    }
+
+    async fn get_message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {
+        pooled!(self, |client| notifications::get_message(client, id))
+    }
+
+    async fn message_events(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        pooled!(self, |client| notifications::message_events(client, id))
+    }
+
+    async fn list_messages(&self, query: &MessageQuery) -> Result<Vec<StoredMessage>, StoreError> {
+        pooled!(self, |client| notifications::list_messages(client, query))
+    }
+
+    async fn schedule_state(&self, org_id: Uuid) -> Result<Vec<ScheduleState>, StoreError> {
+        pooled!(self, |client| notifications::schedule_state(client, org_id))
+    }
+
+    async fn suppressed_count(&self, org_id: Uuid) -> Result<u64, StoreError> {
+        pooled!(self, |client| notifications::suppressed_count(client, org_id))
     }
 
     async fn write_incidents(

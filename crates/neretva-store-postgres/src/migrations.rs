@@ -19,6 +19,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Version 3 changed only the SQLite event indexes (PostgreSQL had its AS index from version 2).
     Migration { version: 4, name: "incidents", sql: include_str!("../migrations/0004_incidents.sql") },
     Migration { version: 5, name: "taxii", sql: include_str!("../migrations/0005_taxii.sql") },
+    Migration {
+        version: 7,
+        name: "notifications",
+        sql: include_str!("../migrations/0007_notifications.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

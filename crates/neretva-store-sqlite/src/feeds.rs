@@ -245,13 +245,13 @@ pub(crate) fn report_errors(conn: &Connection, id: Uuid, limit: u32) -> Result<V
 
 // Events.
 
-const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
     e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
     e.destination_ip, e.json, e.stored_at,
     (SELECT group_concat(hex(o.org_id), '' ORDER BY o.org_id) FROM event_orgs o
      WHERE o.event_id = e.id)";
 
-fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+pub(crate) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     let source_asn = row
         .get::<_, Option<i64>>(10)?
         .map(|asn| u32::try_from(asn).map_err(|_| invalid(10, format!("AS number {asn}"))))

@@ -26,6 +26,7 @@ mod dedup;
 mod feeds;
 mod incidents;
 mod migrations;
+mod notifications;
 mod ops;
 mod registry;
 mod taxii;
@@ -57,6 +58,9 @@ use neretva_store::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
+use neretva_store::notifications::{
+    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
     Store, StoreError, UserPatch, encode,
@@ -752,6 +756,75 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
         self.read(move |conn| feeds::pending_notifications(conn, org_id, limit)).await
+    }
+
+    async fn notification_orgs(&self) -> Result<Vec<Uuid>, StoreError> {
+        self.read(notifications::notification_orgs).await
+    }
+
+    async fn queued_notifications(
+        &self,
+        org_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<QueuedNotification>, StoreError> {
+        self.read(move |conn| notifications::queued_notifications(conn, org_id, limit)).await
+    }
+
+    async fn suppression_state(
+        &self,
+        org_id: Uuid,
+        keys: &[String],
+    ) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        let keys = keys.to_vec();
+        self.read(move |conn| notifications::suppression_state(conn, org_id, &keys)).await
+    }
+
+    async fn record_notifications(
+        &self,
+        actor: &Actor,
+        write: &NotificationWrite,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let (actor, write) = (actor.0.clone(), write.clone());
+        self.write(move |tx, at| notifications::record_notifications(tx, at, &actor, &write)).await
+    }
+
+    async fn due_messages(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(StoredMessage, Vec<u8>)>, StoreError> {
+        self.read(move |conn| notifications::due_messages(conn, now, limit)).await
+    }
+
+    async fn record_attempt(
+        &self,
+        id: Uuid,
+        at: Timestamp,
+        outcome: &Attempt,
+    ) -> Result<StoredMessage, StoreError> {
+        let outcome = outcome.clone();
+        self.write(move |tx, _| notifications::record_attempt(tx, id, at, &outcome)).await
+    }
+
+    async fn get_message(&self, id: Uuid) -> Result<Option<StoredMessage>, StoreError> {
+        self.read(move |conn| notifications::get_message(conn, id)).await
+    }
+
+    async fn message_events(&self, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        self.read(move |conn| notifications::message_events(conn, id)).await
+    }
+
+    async fn list_messages(&self, query: &MessageQuery) -> Result<Vec<StoredMessage>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| notifications::list_messages(conn, &query)).await
+    }
+
+    async fn schedule_state(&self, org_id: Uuid) -> Result<Vec<ScheduleState>, StoreError> {
+        self.read(move |conn| notifications::schedule_state(conn, org_id)).await
+    }
+
+    async fn suppressed_count(&self, org_id: Uuid) -> Result<u64, StoreError> {
+        self.read(move |conn| notifications::suppressed_count(conn, org_id)).await
     }
 
     async fn write_incidents(

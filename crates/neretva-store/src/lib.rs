@@ -16,6 +16,7 @@ pub mod feeds;
 pub mod import_plan;
 pub mod incidents;
 pub mod taxii;
+pub mod notifications;
 
 use async_trait::async_trait;
 use neretva_model::asset::{Asset, AssetValue};
@@ -41,6 +42,9 @@ use crate::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
+use crate::notifications::{
+    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -383,6 +387,35 @@ pub trait Store: Send + Sync + 'static {
     /// Queued (organisation, event) pairs not yet taken, oldest first; `limit` 0 means 100, at
     /// most 10,000.
     async fn pending_notifications(&self, org_id: Option<Uuid>, limit: u32) -> Result<Vec<(Uuid, Uuid)>>;
+    /// The organisations with pending queue entries, in id order.
+    async fn notification_orgs(&self) -> Result<Vec<Uuid>>;
+    /// An organisation's pending queue entries with their events, oldest first; `limit` 0
+    /// means 100, at most 100,000.
+    async fn queued_notifications(&self, org_id: Uuid, limit: u32) -> Result<Vec<QueuedNotification>>;
+    /// When each of `keys` was last told to the organisation (keys never told are absent).
+    async fn suppression_state(&self, org_id: Uuid, keys: &[String]) -> Result<Vec<(String, Timestamp)>>;
+    /// Records one pass over an organisation in one transaction: the messages (pending, or
+    /// failed with their `failure`) with the events each tells about, the queue entries
+    /// taken, the suppression keys told (now) and counted, and the schedules delivered. Each
+    /// message is audited as `notification.create` with the SHA-256 of its bytes.
+    async fn record_notifications(
+        &self,
+        actor: &Actor,
+        write: &NotificationWrite,
+    ) -> Result<Vec<StoredMessage>>;
+    /// Pending messages whose next attempt is due at `now`, oldest first, with their bytes.
+    async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<(StoredMessage, Vec<u8>)>>;
+    /// Records a delivery attempt; `Sent` and `Failed` are audited as `notification.sent` and
+    /// `notification.failed`.
+    async fn record_attempt(&self, id: Uuid, at: Timestamp, outcome: &Attempt) -> Result<StoredMessage>;
+    async fn get_message(&self, id: Uuid) -> Result<Option<StoredMessage>>;
+    /// The events a message told about, in the order recorded.
+    async fn message_events(&self, id: Uuid) -> Result<Vec<Uuid>>;
+    async fn list_messages(&self, query: &MessageQuery) -> Result<Vec<StoredMessage>>;
+    /// The organisation's schedules' last deliveries.
+    async fn schedule_state(&self, org_id: Uuid) -> Result<Vec<ScheduleState>>;
+    /// How many repeats of the organisation's events were counted instead of told.
+    async fn suppressed_count(&self, org_id: Uuid) -> Result<u64>;
 
     // Incidents (see `incidents`).
     /// Applies writes to incidents in one transaction with one audit entry each (the write's

@@ -63,10 +63,58 @@ pub(crate) enum Command {
     /// The TAXII 2.1 server: its collections and their sharing scopes.
     #[command(subcommand)]
     Taxii(TaxiiCommand),
+    /// Constituent notifications: signed (and encrypted) e-mail digests of the events that
+    /// concern each organisation, with the delivery record.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
         report: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotifyCommand {
+    /// One pass now: build the digests that are due, record them, and send what is due.
+    Run {
+        /// Record the digests but leave sending to `serve` or a later run.
+        #[arg(long)]
+        no_deliver: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render what an organisation's contacts would receive about its queued events (subject,
+    /// body, attachments), without recording or sending anything.
+    Preview {
+        /// The organisation's short name.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send the events of an earlier message again, to the organisation's current contacts.
+    Resend {
+        /// The notification's id (from `neretva notify list`).
+        message: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The delivery record, newest first: who was told, when, by which message, and failures.
+    List {
+        /// Only messages to this organisation (short name).
+        #[arg(long)]
+        org: Option<String>,
+        /// pending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only messages that told about this event (its id).
+        #[arg(long)]
+        event: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
         #[arg(long)]
         json: bool,
     },

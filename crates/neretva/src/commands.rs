@@ -59,6 +59,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Taxii(crate::cli::TaxiiCommand::Collections(command)) => {
             crate::taxii::collections(&config, command).await
         }
+        Command::Notify(command) => crate::notify::command(&config, command).await,
     }
 }
 
@@ -193,6 +194,11 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     tracing::info!(%address, backend = store.backend(), "Neretva is listening.");
     spawn_session_purge(Arc::clone(&store));
     spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
+    if let Some(settings) = config.notify.as_ref().filter(|settings| settings.enabled) {
+        let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
+        crate::notify::spawn(notifier, settings.interval);
+        tracing::info!(interval_seconds = settings.interval.as_secs(), "Constituent notifications are on.");
+    }
     let app = neretva_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
     let _ = stop_sources.send(true);

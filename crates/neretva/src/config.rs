@@ -35,6 +35,72 @@ pub(crate) struct RawConfig {
     pub(crate) log: RawLog,
     /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
+    /// Constituent notifications by e-mail.
+    pub(crate) notify: Option<RawNotify>,
+}
+
+/// The `[notify]` section: constituent notifications (checked strictly by serde).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawNotify {
+    /// Whether `serve` runs the notifier.
+    pub(crate) enabled: Option<bool>,
+    /// The CERT's name in messages; default the operator organisation's short name.
+    pub(crate) cert_name: Option<String>,
+    /// `Name <address>` or an address.
+    pub(crate) from: Option<String>,
+    /// The CERT's ASCII-armoured OpenPGP secret key.
+    pub(crate) signing_key: Option<PathBuf>,
+    /// The environment variable holding the key's passphrase.
+    pub(crate) passphrase_env: Option<String>,
+    pub(crate) interval_seconds: Option<u64>,
+    pub(crate) suppression_hours: Option<u32>,
+    pub(crate) clearance: Option<String>,
+    pub(crate) contact_roles: Vec<String>,
+    pub(crate) daily_hour: Option<u8>,
+    pub(crate) max_attempts: Option<u32>,
+    pub(crate) retry_minutes: Option<u32>,
+    /// A directory of template overrides: `subject.txt`, `body.txt`, `body.hr.txt`, ...
+    pub(crate) templates_dir: Option<PathBuf>,
+    pub(crate) smtp: RawSmtp,
+    /// Schedules by classification type: `immediate`, `hourly`, `daily` or `weekly`.
+    pub(crate) schedules: BTreeMap<String, String>,
+    pub(crate) default_schedule: Option<String>,
+    pub(crate) organisations: Vec<RawNotifyOrg>,
+    pub(crate) contacts: Vec<RawNotifyContact>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawSmtp {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    /// `starttls`, `tls` or `plain` (loopback only).
+    pub(crate) tls: Option<String>,
+    pub(crate) username: Option<String>,
+    /// The environment variable holding the password.
+    pub(crate) password_env: Option<String>,
+    pub(crate) timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotifyOrg {
+    /// The organisation's short name.
+    pub(crate) org: String,
+    #[serde(default)]
+    pub(crate) language: Option<String>,
+    #[serde(default)]
+    pub(crate) schedule: Option<String>,
+    #[serde(default)]
+    pub(crate) schedules: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotifyContact {
+    pub(crate) email: String,
+    pub(crate) clearance: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,6 +180,8 @@ pub(crate) struct Config {
     pub(crate) server: ServerConfig,
     pub(crate) log_level: String,
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
+    /// The `[notify]` section, checked; `None` when absent.
+    pub(crate) notify: Option<crate::notify::NotifySettings>,
 }
 
 /// Command-line values that override the file and the environment.
@@ -131,6 +199,10 @@ const ENV_PREFIX: &str = "NERETVA_";
 /// Variables with the prefix that are not configuration keys.
 const ENV_IGNORED: &[&str] = &["NERETVA_CONFIG", "NERETVA_TEST_POSTGRES_URL"];
 
+/// Variables with this prefix hold secrets named by the configuration (`passphrase_env`,
+/// `password_env`); they are not configuration keys.
+const ENV_SECRET_PREFIX: &str = "NERETVA_SECRET_";
+
 /// Reads the file (if any), applies the environment, and returns the raw document.
 pub(crate) fn load_raw(path: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<toml::Table> {
     let mut table = match path {
@@ -144,7 +216,10 @@ pub(crate) fn load_raw(path: Option<&Path>, env: &[(String, String)]) -> anyhow:
     };
     for (name, value) in env {
         let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
-        if ENV_IGNORED.contains(&name.as_str()) || key.starts_with("TEST_") {
+        if ENV_IGNORED.contains(&name.as_str())
+            || key.starts_with("TEST_")
+            || name.starts_with(ENV_SECRET_PREFIX)
+        {
             continue;
         }
         let path: Vec<String> = key.split("__").map(str::to_lowercase).collect();
@@ -225,6 +300,8 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
         ("log", &["level"][..]),
         // Checked by the pipeline configuration's own strict deserialisation.
         ("pipeline", &[][..]),
+        // Checked by its own strict deserialisation.
+        ("notify", &[][..]),
     ]);
     let mut unknown = Vec::new();
     for (key, value) in table {
@@ -381,8 +458,16 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));
     }
     errors.extend(raw.pipeline.check());
+    let notify = match raw.notify.as_ref().map(|notify| crate::notify::check(notify, &server.operator_org)) {
+        None => None,
+        Some(Ok(settings)) => Some(settings),
+        Some(Err(problems)) => {
+            errors.extend(problems);
+            None
+        }
+    };
     if errors.is_empty() {
-        Ok(Config { data_dir, database, listen, server, log_level, pipeline: raw.pipeline })
+        Ok(Config { data_dir, database, listen, server, log_level, pipeline: raw.pipeline, notify })
     } else {
         Err(errors)
     }
@@ -515,5 +600,39 @@ mod tests {
         let table: toml::Table = "colour = 'red'\n[auth]\nsecret = 1\n".parse().unwrap();
         let errors = compile(table, &Overrides::default()).unwrap_err();
         assert_eq!(errors, ["auth.secret: unknown configuration key", "colour: unknown configuration key"]);
+    }
+
+    #[test]
+    fn notification_problems_are_reported_at_once() {
+        let table: toml::Table = "listen = 'nowhere'\n[notify]\nfrom = 'not an address'\nclearance = 'TLP:ORANGE'\n\
+             default_schedule = 'monthly'\ndaily_hour = 25\n[notify.smtp]\nhost = 'smtp.example.ba'\ntls = 'plain'\n\
+             [notify.schedules]\nno-such-type = 'daily'\n[[notify.contacts]]\nemail = 'a@b.ba'\nclearance = 'pink'\n"
+            .parse()
+            .unwrap();
+        let errors = compile(table, &Overrides::default()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.split(':').next().unwrap()).collect();
+        assert_eq!(
+            fields,
+            [
+                "listen",
+                "notify.from",
+                "notify.smtp.tls",
+                "notify.default_schedule",
+                "notify.schedules.no-such-type",
+                "notify.daily_hour",
+                "notify.clearance",
+                "notify.contacts[0].clearance",
+                "notify.signing_key",
+            ],
+            "{errors:#?}"
+        );
+        let table: toml::Table =
+            "[notify]\nfrom = 'x@y.ba'\nsigning_key = 'k.asc'\nsurprise = 1\n".parse().unwrap();
+        let errors = compile(table, &Overrides::default()).unwrap_err();
+        assert!(errors[0].contains("unknown field `surprise`"), "{errors:?}");
+        // Secrets named by the configuration are not configuration keys.
+        let env = [("NERETVA_SECRET_NOTIFY_KEY".to_owned(), "passphrase".to_owned())];
+        let table = load_raw(None, &env).unwrap();
+        assert!(table.is_empty());
     }
 }

@@ -10,6 +10,7 @@ mod demo;
 mod incidents;
 mod ingest;
 mod intel;
+mod notify;
 mod output;
 mod taxii;
 

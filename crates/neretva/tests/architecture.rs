@@ -50,9 +50,9 @@ fn crate_boundaries_hold() {
     assert!(deps.contains_key("neretva-model") && deps.contains_key("neretva-server"));
     // Pure crates: no IO, no async runtime, no HTTP, no SQL.
     for pure in
-        ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix", "neretva-intel"]
+        ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix", "neretva-intel", "neretva-notify"]
     {
-        for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait"] {
+        for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait", "lettre"] {
             assert!(
                 !deps[pure].iter().any(|(name, _)| name == forbidden),
                 "{pure} must not depend on {forbidden}"
@@ -66,6 +66,16 @@ fn crate_boundaries_hold() {
     assert_only(&deps, "axum", &["neretva-server", "neretva"]);
     assert_only(&deps, "clap", &["neretva"]);
     assert_only(&deps, "anyhow", &["neretva"]);
+    // E-mail is sent from one place, and notifications know no HTTP and no SQL.
+    assert_only(&deps, "lettre", &["neretva-notifier"]);
+    for forbidden in ["neretva-server", "axum", "rusqlite", "tokio-postgres"] {
+        assert!(
+            !deps["neretva-notifier"]
+                .iter()
+                .any(|(name, kind)| name == forbidden && kind.as_deref() != Some("dev")),
+            "neretva-notifier must not depend on {forbidden}"
+        );
+    }
     // E-mail is parsed in one place.
     assert_only(&deps, "mail-parser", &["neretva-mail"]);
     // STIX is read and written in one place; it stays free of storage and HTTP.

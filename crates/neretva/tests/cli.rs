@@ -643,3 +643,77 @@ fn intel_match_evaluates_a_pattern_against_observed_data() {
     assert_eq!(unusable.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unusable.stderr).contains("cannot be evaluated"));
 }
+
+#[test]
+fn notify_preview_run_and_list() {
+    let dir = DataDir::new("notify");
+    let d = dir.0.as_path();
+    ok(&run(d, &["demo", "--no-serve"]));
+    let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ["192.0.2.1", "198.51.100.77"] {
+        csv.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    std::fs::write(&report, csv).unwrap();
+    let summary = json(&run(d, &["ingest", "--feed", "shadowserver", report.to_str().unwrap(), "--json"]));
+    let org = summary["per_organisation"].as_object().unwrap().keys().next().unwrap().clone();
+
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../neretva-notify/test_data/keys");
+    let config = d.join("notify.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[notify]\nfrom = 'CERT <cert@cert.example.ba>'\nsigning_key = '{keys}/cert-secret.asc'\n\
+             default_schedule = 'immediate'\n[notify.schedules]\nscanner = 'immediate'\n\
+             [notify.smtp]\nhost = '127.0.0.1'\nport = 9\ntls = 'plain'\n"
+        ),
+    )
+    .unwrap();
+    let notify = |args: &[&str]| {
+        neretva(d)
+            .arg("--config")
+            .arg(&config)
+            .env("NERETVA_SECRET_NOTIFY_KEY", "correct horse battery staple")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // A preview renders without recording anything.
+    let previews = json(&notify(&["notify", "preview", "--org", &org, "--json"]));
+    let first =
+        previews.as_array().unwrap().iter().find(|p| p["subject"].is_string()).expect("a rendered preview");
+    assert!(first["subject"].as_str().unwrap().starts_with("[TLP:AMBER+STRICT]"), "{first}");
+    assert!(first["body"].as_str().unwrap().starts_with("TLP:AMBER+STRICT\n"));
+    let attachments = first["attachments"].as_array().unwrap();
+    assert_eq!(attachments[0]["name"], "events.csv");
+    let listed = json(&notify(&["notify", "list", "--json"]));
+    assert_eq!(listed.as_array().unwrap().len(), 0);
+
+    // A run records the digests; nobody listens on port 9, so delivery is retried later.
+    let outcome = json(&notify(&["notify", "run", "--json"]));
+    assert!(outcome["messages"].as_u64().unwrap() >= 1, "{outcome}");
+    assert_eq!(outcome["sent"], 0);
+    assert_eq!(
+        outcome["retrying"].as_u64(),
+        outcome["messages"].as_u64().map(|m| m - outcome["unsendable"].as_u64().unwrap())
+    );
+    let listed = json(&notify(&["notify", "list", "--org", &org, "--json"]));
+    let message = &listed.as_array().unwrap()[0];
+    assert_eq!(message["organisation"], org.as_str());
+    assert!(["pending", "failed"].contains(&message["status"].as_str().unwrap()), "{message}");
+    // The wrong passphrase is refused, naming the variable.
+    let wrong = neretva(d)
+        .arg("--config")
+        .arg(&config)
+        .env("NERETVA_SECRET_NOTIFY_KEY", "wrong")
+        .args(["notify", "run"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("NERETVA_SECRET_NOTIFY_KEY"));
+    assert!(ok(&notify(&["notify", "--help"])).contains("preview"));
+}

@@ -79,6 +79,8 @@ stories! {
     harness taxii_concurrent_adds => sqlite_taxii_concurrent_adds, postgres_taxii_concurrent_adds;
     store incident_batch_writes => sqlite_incident_batch_writes, postgres_incident_batch_writes;
     store incident_rematch_storage => sqlite_incident_rematch_storage, postgres_incident_rematch_storage;
+    store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
+    store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
 }
 
 /// The in-memory database runs the stories that need no second connection.

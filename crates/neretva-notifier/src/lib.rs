@@ -1,0 +1,630 @@
+//! Constituent notifications at work: one pass over the notification queue builds each
+//! organisation's digests (`neretva-notify`) and records them with the events they tell about
+//! ([`Notifier::run_once`]); delivery sends the recorded messages over SMTP with retries and
+//! back-off ([`Notifier::deliver_due`]); previews render without recording
+//! ([`Notifier::preview`]); [`Notifier::resend`] sends an earlier message's events again.
+//!
+//! **Architecture Invariant:** a message is recorded, with its exact bytes and its events,
+//! before it is sent, so a crash between the two sends it later instead of losing it, and a
+//! retry sends the very bytes (Message-ID and signature) of the first attempt.
+//!
+//! **Architecture Invariant:** one organisation's problems (no contact, a bad address, a key that
+//! cannot encrypt, a refusing or silent server) are recorded on its messages and never stop
+//! other organisations' notifications.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use lettre::address::{Address, Envelope};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use neretva_event::{Event, intelmq_json};
+use neretva_model::contact::{Contact, Language, check_email};
+use neretva_model::org::Organisation;
+use neretva_model::tlp::Tlp;
+use neretva_model::{Timestamp, Uuid};
+use neretva_notify::digest::{Queued, digest_tlp, select_due, suppress, within_clearance};
+use neretva_notify::mime::Mailbox;
+use neretva_notify::openpgp::{RecipientKey, Signer};
+use neretva_notify::render::{DigestInput, Overrides, Renderer};
+use neretva_notify::schedule::Schedules;
+use neretva_notify::texts::choose_language;
+use neretva_notify::{Content, Envelope as MailEnvelope, NotifyError, compose, digest_content};
+use neretva_store::notifications::{Attempt, NewMessage, NotificationWrite, StoredMessage};
+use neretva_store::{Actor, Store, StoreError};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use time::Duration;
+
+/// What can go wrong running notifications.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifierError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error("{field}: {message}")]
+    Config { field: String, message: String },
+    #[error("{kind} {key} not found")]
+    NotFound { kind: &'static str, key: String },
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// STARTTLS, required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS: allowed only for a loopback server (a local relay, tests).
+    Plain,
+}
+
+/// The SMTP server to submit messages to.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// How long one delivery attempt (connection and conversation) may take.
+    pub timeout: StdDuration,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Everything the notifier needs besides the store and the signing key.
+#[derive(Debug, Clone)]
+pub struct NotifierConfig {
+    /// The CERT's name in messages.
+    pub cert_name: String,
+    pub from: Mailbox,
+    pub smtp: SmtpConfig,
+    pub schedules: Schedules,
+    /// Repeats of an event told within this window are counted, not told again; zero turns
+    /// suppression of earlier notifications off.
+    pub suppression_window: Duration,
+    /// The highest TLP a contact receives unless configured otherwise.
+    pub default_clearance: Tlp,
+    /// Clearances of contacts by e-mail address (lower case).
+    pub contact_clearance: BTreeMap<String, Tlp>,
+    /// Languages of organisations by id, for contacts that name none.
+    pub org_language: BTreeMap<Uuid, Language>,
+    /// Only contacts with one of these roles are written to; empty means every contact.
+    pub contact_roles: Vec<String>,
+    /// Attempts before a message counts as failed.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; each further one waits twice as long.
+    pub retry_after: Duration,
+    pub overrides: Overrides,
+}
+
+/// The outcome of one pass over the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub organisations: u64,
+    pub messages: u64,
+    /// Messages recorded as failed because they could not be made (no contact, a bad address,
+    /// a key that cannot encrypt).
+    pub unsendable: u64,
+    pub events: u64,
+    pub suppressed: u64,
+    /// Events that wait for their schedule.
+    pub waiting: u64,
+    /// Organisations whose pass failed (logged; their entries stay queued).
+    pub errors: u64,
+}
+
+/// The outcome of one delivery pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliverySummary {
+    pub sent: u64,
+    pub retrying: u64,
+    pub failed: u64,
+}
+
+/// One rendered message of a preview.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub contact_id: Option<Uuid>,
+    pub email: String,
+    pub language: Language,
+    pub tlp: Tlp,
+    pub encrypted: bool,
+    /// Why no message would go to this contact.
+    pub problem: Option<String>,
+    pub content: Option<Content>,
+    pub events: u64,
+    pub withheld: u64,
+}
+
+/// A contact the organisation's digests go to, checked.
+struct Recipient {
+    contact: Contact,
+    mailbox: Mailbox,
+    language: Language,
+    clearance: Tlp,
+    key: Option<RecipientKey>,
+    problem: Option<String>,
+}
+
+/// Runs constituent notifications over a store.
+pub struct Notifier {
+    store: Arc<dyn Store>,
+    config: NotifierConfig,
+    renderer: Renderer,
+    signer: Signer,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier").field("config", &self.config).field("signer", &self.signer).finish()
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn transport(smtp: &SmtpConfig, from: &Mailbox) -> Result<AsyncSmtpTransport<Tokio1Executor>, NotifierError> {
+    let config_error = |message: String| NotifierError::Config { field: "notify.smtp".into(), message };
+    let builder = match smtp.tls {
+        TlsMode::Plain if !is_loopback(&smtp.host) => {
+            return Err(config_error(format!(
+                "plain SMTP without TLS is allowed only to a loopback address, not to {:?}",
+                smtp.host
+            )));
+        }
+        TlsMode::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone()),
+        TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|error| config_error(format!("cannot use {:?}: {error}", smtp.host)))?,
+        TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+            .map_err(|error| config_error(format!("cannot use {:?}: {error}", smtp.host)))?,
+    };
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(smtp.timeout))
+        .hello_name(ClientId::Domain(from.domain().to_owned()));
+    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// An event from its stored IntelMQ JSON.
+fn parse_event(json: &str) -> Option<Event> {
+    intelmq_json::from_line(json).ok()
+}
+
+impl Notifier {
+    /// Checks the configuration and compiles the templates.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: NotifierConfig,
+        signer: Signer,
+    ) -> Result<Notifier, NotifierError> {
+        check_email(&config.from.address)
+            .map_err(|error| NotifierError::Config { field: "notify.from".into(), message: error.message })?;
+        let renderer = Renderer::new(&config.overrides)?;
+        let transport = transport(&config.smtp, &config.from)?;
+        Ok(Notifier { store, config, renderer, signer, transport })
+    }
+
+    pub fn config(&self) -> &NotifierConfig {
+        &self.config
+    }
+
+    /// The CERT's public signing key, ASCII-armoured.
+    pub fn public_key(&self) -> Result<String, NotifierError> {
+        Ok(self.signer.public_key_armored()?)
+    }
+
+    async fn recipients(&self, org: &Organisation, now: Timestamp) -> Result<Vec<Recipient>, NotifierError> {
+        let contacts = self.store.list_contacts(Some(org.id)).await?;
+        let roles = &self.config.contact_roles;
+        let mut recipients = Vec::new();
+        for contact in contacts {
+            if !roles.is_empty()
+                && !contact
+                    .fields
+                    .role
+                    .as_deref()
+                    .is_some_and(|role| roles.iter().any(|r| r.eq_ignore_ascii_case(role)))
+            {
+                continue;
+            }
+            let email = contact.fields.email.trim().to_owned();
+            let mut problem =
+                check_email(&email).err().map(|error| format!("invalid address: {}", error.message));
+            let key = match contact.fields.pgp_key.as_deref() {
+                Some(armored) if problem.is_none() => match RecipientKey::parse(armored, now) {
+                    Ok(key) => Some(key),
+                    Err(error) => {
+                        problem = Some(format!("the contact's OpenPGP key cannot be used: {error}"));
+                        None
+                    }
+                },
+                _ => None,
+            };
+            let clearance = self
+                .config
+                .contact_clearance
+                .get(&email.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(self.config.default_clearance);
+            recipients.push(Recipient {
+                language: choose_language(
+                    &contact.fields.languages,
+                    self.config.org_language.get(&org.id).copied(),
+                ),
+                mailbox: Mailbox { name: Some(contact.fields.name.clone()), address: email },
+                contact,
+                clearance,
+                key,
+                problem,
+            });
+        }
+        Ok(recipients)
+    }
+
+    fn message_id(&self) -> (Uuid, String) {
+        let id = Uuid::now_v7();
+        (id, format!("{id}@{}", self.config.from.domain()))
+    }
+
+    /// Builds the messages of one organisation about `events`; `kind` is `digest` or `resend`.
+    #[allow(clippy::too_many_arguments)]
+    fn build_messages(
+        &self,
+        org: &Organisation,
+        recipients: &[Recipient],
+        events: &[(&Queued, Uuid)],
+        suppressed: u64,
+        kind: &str,
+        resend_of: Option<Uuid>,
+        now: Timestamp,
+    ) -> Result<Vec<NewMessage>, NotifierError> {
+        let all_ids: Vec<Uuid> = events.iter().map(|(_, id)| *id).collect();
+        let base = |id: Uuid, message_id: String, contact: Option<&Contact>, email: &str| NewMessage {
+            id,
+            message_id,
+            org_id: org.id,
+            contact_id: contact.map(|c| c.id),
+            email: email.to_owned(),
+            kind: kind.to_owned(),
+            resend_of,
+            subject: String::new(),
+            tlp: String::new(),
+            language: String::new(),
+            encrypted: false,
+            raw: Vec::new(),
+            event_ids: all_ids.clone(),
+            failure: None,
+        };
+        if recipients.is_empty() {
+            let (id, _) = self.message_id();
+            return Ok(vec![NewMessage {
+                failure: Some("organisation has no contact with an e-mail address to notify".into()),
+                ..base(id, String::new(), None, "")
+            }]);
+        }
+        let queued: Vec<&Queued> = events.iter().map(|(q, _)| *q).collect();
+        let mut messages = Vec::new();
+        for recipient in recipients {
+            let (id, message_id) = self.message_id();
+            if let Some(problem) = &recipient.problem {
+                messages.push(NewMessage {
+                    failure: Some(problem.clone()),
+                    language: recipient.language.tag().to_owned(),
+                    ..base(id, String::new(), Some(&recipient.contact), &recipient.mailbox.address)
+                });
+                continue;
+            }
+            let (allowed, _withheld) = within_clearance(&queued, recipient.clearance);
+            if allowed.is_empty() {
+                continue;
+            }
+            let event_refs: Vec<&Event> = allowed.iter().map(|q| &q.event).collect();
+            let tlp = digest_tlp(event_refs.iter().copied());
+            let input = DigestInput {
+                cert: &self.config.cert_name,
+                org: &org.fields.name,
+                org_short: &org.fields.short_name,
+                language: recipient.language,
+                tlp,
+                events: &event_refs,
+                suppressed,
+            };
+            let content = digest_content(&self.renderer, &input)?;
+            let envelope = MailEnvelope {
+                from: &self.config.from,
+                to: &recipient.mailbox,
+                message_id: &message_id,
+                date: now,
+            };
+            let raw =
+                compose(StdRng::from_entropy(), &content, &envelope, &self.signer, recipient.key.as_ref())?;
+            let told: Vec<Uuid> = events
+                .iter()
+                .filter(|(q, _)| allowed.iter().any(|a| std::ptr::eq(*a, *q)))
+                .map(|(_, id)| *id)
+                .collect();
+            messages.push(NewMessage {
+                subject: content.subject,
+                tlp: tlp.label().to_owned(),
+                language: recipient.language.tag().to_owned(),
+                encrypted: recipient.key.is_some(),
+                raw,
+                event_ids: told,
+                ..base(id, message_id, Some(&recipient.contact), &recipient.mailbox.address)
+            });
+        }
+        Ok(messages)
+    }
+
+    /// One pass over the queue at `now`: every organisation with queued events gets the
+    /// digests that are due, recorded for delivery. An organisation whose pass fails is logged
+    /// and counted; the others go on.
+    pub async fn run_once(&self, now: Timestamp) -> Result<RunSummary, NotifierError> {
+        let mut summary = RunSummary::default();
+        for org_id in self.store.notification_orgs().await? {
+            match self.run_org(org_id, now, &mut summary).await {
+                Ok(()) => {}
+                Err(error) => {
+                    summary.errors += 1;
+                    tracing::warn!(org = %org_id, error = %error, "Notifying an organisation failed; its events stay queued.");
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn run_org(
+        &self,
+        org_id: Uuid,
+        now: Timestamp,
+        summary: &mut RunSummary,
+    ) -> Result<(), NotifierError> {
+        let Some(org) = self.store.get_org(org_id).await? else {
+            return Err(NotifierError::NotFound { kind: "organisation", key: org_id.to_string() });
+        };
+        let stored = self.store.queued_notifications(org_id, 100_000).await?;
+        let mut queued = Vec::with_capacity(stored.len());
+        let mut unreadable = Vec::new();
+        for entry in &stored {
+            match parse_event(&entry.event.event.json) {
+                Some(event) => queued.push(Queued {
+                    queue_id: entry.queue_id,
+                    event_id: entry.event.event.id,
+                    queued_at: entry.queued_at,
+                    event,
+                }),
+                None => {
+                    tracing::warn!(org = %org_id, event = %entry.event.event.id, "A queued event cannot be read; it is not notified.");
+                    unreadable.push(entry.queue_id);
+                }
+            }
+        }
+        let (due, waiting) = select_due(org_id, &queued, &self.config.schedules, now);
+        summary.waiting += waiting as u64;
+        if due.is_empty() && unreadable.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> =
+            due.iter().map(|q| neretva_notify::digest::suppression_key(org_id, &q.event)).collect();
+        let state: HashMap<String, Timestamp> =
+            self.store.suppression_state(org_id, &keys).await?.into_iter().collect();
+        let filtered = suppress(org_id, &due, &state, self.config.suppression_window, now);
+        let schedules: BTreeSet<String> = due
+            .iter()
+            .map(|q| self.config.schedules.of(org_id, q.classification_type()).as_str().to_owned())
+            .collect();
+        let send: Vec<(&Queued, Uuid)> = filtered.send.iter().map(|(q, _)| (*q, q.event_id)).collect();
+        let messages = if send.is_empty() {
+            Vec::new()
+        } else {
+            let recipients = self.recipients(&org, now).await?;
+            self.build_messages(
+                &org,
+                &recipients,
+                &send,
+                filtered.suppressed.len() as u64,
+                "digest",
+                None,
+                now,
+            )?
+        };
+        let write = NotificationWrite {
+            org_id,
+            taken: due.iter().map(|q| q.queue_id).chain(unreadable).collect(),
+            notified_keys: filtered.send.iter().map(|(_, key)| key.clone()).collect(),
+            suppressed_keys: filtered.suppressed.iter().map(|(_, key)| key.clone()).collect(),
+            schedules: schedules.into_iter().collect(),
+            messages,
+        };
+        let stored = self.store.record_notifications(&Actor::system(), &write).await?;
+        summary.organisations += 1;
+        summary.events += send.len() as u64;
+        summary.suppressed += filtered.suppressed.len() as u64;
+        summary.messages += stored.len() as u64;
+        summary.unsendable += stored
+            .iter()
+            .filter(|m| m.status == neretva_store::notifications::DeliveryStatus::Failed)
+            .count() as u64;
+        Ok(())
+    }
+
+    /// Renders what the organisation's contacts would receive about every event now queued for
+    /// it (whatever its schedule), after suppression, without recording or sending anything.
+    pub async fn preview(&self, org: &Organisation, now: Timestamp) -> Result<Vec<Preview>, NotifierError> {
+        let stored = self.store.queued_notifications(org.id, 100_000).await?;
+        let queued: Vec<Queued> = stored
+            .iter()
+            .filter_map(|entry| {
+                Some(Queued {
+                    queue_id: entry.queue_id,
+                    event_id: entry.event.event.id,
+                    queued_at: entry.queued_at,
+                    event: parse_event(&entry.event.event.json)?,
+                })
+            })
+            .collect();
+        let all: Vec<&Queued> = queued.iter().collect();
+        let keys: Vec<String> =
+            all.iter().map(|q| neretva_notify::digest::suppression_key(org.id, &q.event)).collect();
+        let state: HashMap<String, Timestamp> =
+            self.store.suppression_state(org.id, &keys).await?.into_iter().collect();
+        let filtered = suppress(org.id, &all, &state, self.config.suppression_window, now);
+        let send: Vec<&Queued> = filtered.send.iter().map(|(q, _)| *q).collect();
+        let mut previews = Vec::new();
+        for recipient in self.recipients(org, now).await? {
+            let (allowed, withheld) = within_clearance(&send, recipient.clearance);
+            let event_refs: Vec<&Event> = allowed.iter().map(|q| &q.event).collect();
+            let tlp = digest_tlp(event_refs.iter().copied());
+            let content = if recipient.problem.is_none() && !event_refs.is_empty() {
+                let input = DigestInput {
+                    cert: &self.config.cert_name,
+                    org: &org.fields.name,
+                    org_short: &org.fields.short_name,
+                    language: recipient.language,
+                    tlp,
+                    events: &event_refs,
+                    suppressed: filtered.suppressed.len() as u64,
+                };
+                Some(digest_content(&self.renderer, &input)?)
+            } else {
+                None
+            };
+            previews.push(Preview {
+                contact_id: Some(recipient.contact.id),
+                email: recipient.mailbox.address.clone(),
+                language: recipient.language,
+                tlp,
+                encrypted: recipient.key.is_some(),
+                problem: recipient.problem.clone(),
+                content,
+                events: event_refs.len() as u64,
+                withheld: withheld as u64,
+            });
+        }
+        Ok(previews)
+    }
+
+    /// Sends the events of an earlier message again, to the organisation's current contacts
+    /// (new messages, recorded as `resend` of it, delivered by the next delivery pass).
+    pub async fn resend(&self, message: Uuid, now: Timestamp) -> Result<Vec<StoredMessage>, NotifierError> {
+        let Some(original) = self.store.get_message(message).await? else {
+            return Err(NotifierError::NotFound { kind: "notification", key: message.to_string() });
+        };
+        let Some(org) = self.store.get_org(original.org_id).await? else {
+            return Err(NotifierError::NotFound { kind: "organisation", key: original.org_id.to_string() });
+        };
+        let mut queued = Vec::new();
+        for (index, event_id) in self.store.message_events(message).await?.into_iter().enumerate() {
+            if let Some(stored) = self.store.get_event(event_id).await?
+                && let Some(event) = parse_event(&stored.event.json)
+            {
+                queued.push(Queued { queue_id: index as i64, event_id, queued_at: stored.stored_at, event });
+            }
+        }
+        if queued.is_empty() {
+            return Err(NotifierError::NotFound { kind: "events of notification", key: message.to_string() });
+        }
+        let events: Vec<(&Queued, Uuid)> = queued.iter().map(|q| (q, q.event_id)).collect();
+        let recipients = self.recipients(&org, now).await?;
+        let messages = self.build_messages(&org, &recipients, &events, 0, "resend", Some(message), now)?;
+        let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
+        Ok(self.store.record_notifications(&Actor::system(), &write).await?)
+    }
+
+    /// Sends every pending message whose attempt is due: a temporary failure (a 4xx reply, a
+    /// refused connection, a timeout) is retried with back-off, a permanent one (5xx) or the
+    /// last attempt is recorded as failed.
+    pub async fn deliver_due(&self, now: Timestamp) -> Result<DeliverySummary, NotifierError> {
+        let mut summary = DeliverySummary::default();
+        loop {
+            let due = self.store.due_messages(now, 100).await?;
+            if due.is_empty() {
+                return Ok(summary);
+            }
+            for (message, raw) in due {
+                let outcome = self.send(&message, &raw, now).await;
+                match &outcome {
+                    Attempt::Sent => summary.sent += 1,
+                    Attempt::Retry { error, .. } => {
+                        summary.retrying += 1;
+                        tracing::warn!(message = %message.id, to = %message.email, error = %error, "Sending a notification failed; it will be retried.");
+                    }
+                    Attempt::Failed { error } => {
+                        summary.failed += 1;
+                        tracing::warn!(message = %message.id, to = %message.email, error = %error, "Sending a notification failed for good.");
+                    }
+                }
+                self.store.record_attempt(message.id, now, &outcome).await?;
+            }
+        }
+    }
+
+    async fn send(&self, message: &StoredMessage, raw: &[u8], now: Timestamp) -> Attempt {
+        let addresses = (self.config.from.address.parse::<Address>(), message.email.parse::<Address>());
+        let envelope = match addresses {
+            (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]),
+            (Err(error), _) | (_, Err(error)) => {
+                return Attempt::Failed { error: format!("invalid address: {error}") };
+            }
+        };
+        let envelope = match envelope {
+            Ok(envelope) => envelope,
+            Err(error) => return Attempt::Failed { error: format!("invalid envelope: {error}") },
+        };
+        // lettre bounds only the connection by its timeout; the whole conversation is bounded
+        // here, so a server that stops answering cannot hold the notifier.
+        let limit = self.config.smtp.timeout;
+        let (text, permanent) =
+            match tokio::time::timeout(limit, self.transport.send_raw(&envelope, raw)).await {
+                Ok(Ok(_)) => return Attempt::Sent,
+                Ok(Err(error)) => (describe(&error), error.is_permanent()),
+                Err(_) => (
+                    format!("the SMTP server did not answer within {} s (timed out)", limit.as_secs_f64()),
+                    false,
+                ),
+            };
+        let attempts = message.attempts + 1;
+        if permanent || attempts >= self.config.max_attempts {
+            Attempt::Failed { error: text }
+        } else {
+            let factor = 1i32 << message.attempts.min(16);
+            Attempt::Retry { error: text, next_at: now + self.config.retry_after * factor }
+        }
+    }
+}
+
+/// An SMTP error with its causes, on one line.
+fn describe(error: &lettre::transport::smtp::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    neretva_notify::mime::one_line(&text)
+}

@@ -1,0 +1,223 @@
+//! Stories of constituent notifications: the queue read with its events, a pass over an
+//! organisation recorded in one transaction (messages, the events each told about, taken queue
+//! entries, suppression and schedule state), delivery attempts, and the listings.
+
+use neretva_store::feeds::NewReport;
+use neretva_store::notifications::{Attempt, DeliveryStatus, MessageQuery, NewMessage, NotificationWrite};
+use neretva_store::{Actor, AuditQuery, Store, StoreError, verify_audit};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::{new_event, new_report, ordered_id};
+
+fn org(n: u128) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0a00 + n)
+}
+
+fn message(
+    n: u64,
+    org_id: Uuid,
+    contact: Option<Uuid>,
+    events: &[Uuid],
+    failure: Option<&str>,
+) -> NewMessage {
+    NewMessage {
+        id: ordered_id(5_000 + n),
+        message_id: if failure.is_some() {
+            String::new()
+        } else {
+            format!("{}@cert.example.ba", ordered_id(5_000 + n))
+        },
+        org_id,
+        contact_id: contact,
+        email: if contact.is_some() { "abuse@ep.example.ba".into() } else { String::new() },
+        kind: "digest".into(),
+        resend_of: None,
+        subject: "[TLP:AMBER+STRICT] CERT: događaji (2)".into(),
+        tlp: "TLP:AMBER+STRICT".into(),
+        language: "bs".into(),
+        encrypted: contact.is_some(),
+        raw: if failure.is_some() {
+            Vec::new()
+        } else {
+            b"From: cert@cert.example.ba\r\n\r\nbody\r\n".to_vec()
+        },
+        event_ids: events.to_vec(),
+        failure: failure.map(str::to_owned),
+    }
+}
+
+/// The queue, a recorded pass, attempts and listings.
+pub async fn notification_delivery_record(store: &dyn Store) {
+    let report: NewReport = new_report(1, "scan", b"notify");
+    store.store_report(&report).await.expect("report");
+    let (a, b) = (org(1), org(2));
+    let mut e1 = new_event(1, report.id, "scan");
+    e1.org_ids = vec![a];
+    let mut e2 = new_event(2, report.id, "scan");
+    e2.org_ids = vec![a, b];
+    let mut e3 = new_event(3, report.id, "scan");
+    e3.org_ids = vec![b];
+    store.insert_events(&[e1.clone(), e2.clone(), e3.clone()]).await.expect("events");
+
+    // The organisations with pending entries, and one's entries with their events.
+    assert_eq!(store.notification_orgs().await.expect("orgs"), [a, b]);
+    let queued = store.queued_notifications(a, 0).await.expect("queued");
+    assert_eq!(queued.iter().map(|q| q.event.event.id).collect::<Vec<_>>(), [e1.id, e2.id]);
+    assert!(queued.iter().all(|q| q.org_id == a));
+    assert_eq!(queued[0].event.event.json, e1.json);
+    assert_eq!(queued[1].event.event.org_ids, [a, b]);
+    assert!(queued[0].queue_id < queued[1].queue_id);
+    assert_eq!(store.queued_notifications(a, 1).await.expect("queued").len(), 1);
+
+    // One pass over organisation A: a message to its contact and a record of a message that
+    // could not be made (an organisation without contacts), both about the two events.
+    let contact = Uuid::from_u128(77);
+    let write = NotificationWrite {
+        org_id: a,
+        messages: vec![
+            message(1, a, Some(contact), &[e1.id, e2.id], None),
+            message(2, a, None, &[e1.id, e2.id], Some("organisation has no contact with an e-mail address")),
+        ],
+        taken: queued.iter().map(|q| q.queue_id).collect(),
+        notified_keys: vec!["k1".into()],
+        suppressed_keys: vec!["k2".into(), "k2".into()],
+        schedules: vec!["daily".into()],
+    };
+    let actor = Actor("system".into());
+    let stored = store.record_notifications(&actor, &write).await.expect("record");
+    assert_eq!(stored.len(), 2);
+    let (m1, m2) = (&stored[0], &stored[1]);
+    assert_eq!((m1.status, m1.attempts, m1.event_count), (DeliveryStatus::Pending, 0, 2));
+    assert_eq!(m1.contact_id, Some(contact));
+    assert!(m1.encrypted);
+    assert_eq!(m1.subject, "[TLP:AMBER+STRICT] CERT: događaji (2)");
+    assert_eq!(m2.status, DeliveryStatus::Failed);
+    assert_eq!(m2.last_error.as_deref(), Some("organisation has no contact with an e-mail address"));
+    assert_eq!(m2.contact_id, None);
+
+    // A's entries are taken; B's are still pending.
+    assert_eq!(store.notification_orgs().await.expect("orgs"), [b]);
+    assert!(store.queued_notifications(a, 0).await.expect("queued").is_empty());
+    assert_eq!(store.queued_notifications(b, 0).await.expect("queued").len(), 2);
+    assert_eq!(store.pending_notifications(Some(a), 0).await.expect("pending"), []);
+
+    // Suppression and schedule state.
+    let keys = ["k1".to_owned(), "k2".to_owned(), "k3".to_owned()];
+    let state = store.suppression_state(a, &keys).await.expect("suppression");
+    assert_eq!(state.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["k1"]);
+    assert_eq!(state[0].1, m1.created_at);
+    assert!(store.suppression_state(b, &keys).await.expect("suppression").is_empty());
+    assert_eq!(store.suppressed_count(a).await.expect("count"), 2);
+    assert_eq!(store.suppressed_count(b).await.expect("count"), 0);
+    let schedules = store.schedule_state(a).await.expect("schedules");
+    assert_eq!(schedules.len(), 1);
+    assert_eq!((schedules[0].schedule.as_str(), schedules[0].last_sent_at), ("daily", m1.created_at));
+
+    // Only the pending message is due, with its bytes.
+    let now = OffsetDateTime::now_utc() + Duration::seconds(1);
+    let due = store.due_messages(now, 0).await.expect("due");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].0.id, m1.id);
+    assert_eq!(due[0].1, write.messages[0].raw);
+    // A temporary failure postpones it.
+    let retry_at = now + Duration::minutes(5);
+    let retried = store
+        .record_attempt(
+            m1.id,
+            now,
+            &Attempt::Retry { error: "451 4.3.0 try again".into(), next_at: retry_at },
+        )
+        .await
+        .expect("attempt");
+    assert_eq!((retried.status, retried.attempts), (DeliveryStatus::Pending, 1));
+    assert_eq!(retried.last_error.as_deref(), Some("451 4.3.0 try again"));
+    assert!(store.due_messages(now, 0).await.expect("due").is_empty());
+    assert_eq!(store.due_messages(retry_at, 0).await.expect("due").len(), 1);
+    let sent = store.record_attempt(m1.id, retry_at, &Attempt::Sent).await.expect("attempt");
+    assert_eq!((sent.status, sent.attempts), (DeliveryStatus::Sent, 2));
+    assert!(sent.sent_at.is_some() && sent.next_attempt_at.is_none());
+    assert!(store.due_messages(retry_at + Duration::days(1), 0).await.expect("due").is_empty());
+    assert!(matches!(
+        store.record_attempt(Uuid::from_u128(9), now, &Attempt::Sent).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The delivery record, by organisation, event and status.
+    assert_eq!(store.message_events(m1.id).await.expect("events"), [e1.id, e2.id]);
+    assert_eq!(store.get_message(m2.id).await.expect("get").as_ref(), Some(m2));
+    let list = |query: MessageQuery| async move {
+        store.list_messages(&query).await.expect("list").iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list(MessageQuery { org_ids: Some(vec![a]), ..MessageQuery::default() }).await,
+        [m2.id, m1.id]
+    );
+    assert_eq!(
+        list(MessageQuery { org_ids: Some(vec![b]), ..MessageQuery::default() }).await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        list(MessageQuery { org_ids: Some(vec![]), ..MessageQuery::default() }).await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(list(MessageQuery { event_id: Some(e2.id), ..MessageQuery::default() }).await, [m2.id, m1.id]);
+    assert_eq!(
+        list(MessageQuery { event_id: Some(e3.id), ..MessageQuery::default() }).await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        list(MessageQuery { status: Some(DeliveryStatus::Sent), ..MessageQuery::default() }).await,
+        [m1.id]
+    );
+    assert_eq!(list(MessageQuery { before: Some(m2.id), ..MessageQuery::default() }).await, [m1.id]);
+    assert_eq!(list(MessageQuery { limit: 1, ..MessageQuery::default() }).await, [m2.id]);
+
+    // Every message made and every delivery is audited, and the chain holds.
+    let audit = store.list_audit(&AuditQuery { limit: 1000, ..AuditQuery::default() }).await.expect("audit");
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|entry| entry.event.object_type == "notification")
+        .map(|entry| (entry.event.action.as_str(), entry.event.object_id.as_str()))
+        .collect();
+    let (id1, id2) = (m1.id.to_string(), m2.id.to_string());
+    assert_eq!(
+        actions,
+        [
+            ("notification.create", id1.as_str()),
+            ("notification.create", id2.as_str()),
+            ("notification.sent", id1.as_str())
+        ]
+    );
+    assert!(verify_audit(store).await.expect("verify").broken.is_none());
+}
+
+/// A permanent failure ends the message's attempts.
+pub async fn notification_permanent_failure(store: &dyn Store) {
+    let report = new_report(1, "scan", b"notify-fail");
+    store.store_report(&report).await.expect("report");
+    let mut event = new_event(1, report.id, "scan");
+    event.org_ids = vec![org(1)];
+    store.insert_events(std::slice::from_ref(&event)).await.expect("events");
+    let queued = store.queued_notifications(org(1), 0).await.expect("queued");
+    let write = NotificationWrite {
+        org_id: org(1),
+        messages: vec![message(1, org(1), Some(Uuid::from_u128(5)), &[event.id], None)],
+        taken: vec![queued[0].queue_id],
+        ..NotificationWrite::default()
+    };
+    let stored = store.record_notifications(&Actor::system(), &write).await.expect("record");
+    let now = OffsetDateTime::now_utc() + Duration::seconds(1);
+    let failed = store
+        .record_attempt(stored[0].id, now, &Attempt::Failed { error: "550 5.1.1 no such user\0".into() })
+        .await
+        .expect("attempt");
+    assert_eq!((failed.status, failed.attempts), (DeliveryStatus::Failed, 1));
+    assert_eq!(failed.last_error.as_deref(), Some("550 5.1.1 no such user\u{fffd}"));
+    assert!(store.due_messages(now + Duration::days(1), 0).await.expect("due").is_empty());
+    let listed = store
+        .list_messages(&MessageQuery { status: Some(DeliveryStatus::Failed), ..MessageQuery::default() })
+        .await
+        .expect("list");
+    assert_eq!(listed, [failed]);
+}
