@@ -522,9 +522,9 @@ pub async fn attributes(
     let mut out = Vec::new();
     let mut events: HashMap<Uuid, Option<StoredIntelEvent>> = HashMap::new();
     for attribute in found {
-        if !events.contains_key(&attribute.event) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = events.entry(attribute.event) {
             let stored = state.store().get_intel_event(attribute.event).await?;
-            events.insert(attribute.event, stored.filter(|stored| gate.may_see(stored)));
+            entry.insert(stored.filter(|stored| gate.may_see(stored)));
         }
         let Some(Some(stored)) = events.get(&attribute.event) else { continue };
         // The attribute's own distribution and TLP tag may narrow the event's.
