@@ -208,6 +208,17 @@ pub(crate) async fn export(
         }
         _ => unreachable!("formats checked above"),
     }
+    let digest =
+        neretva_model::audit::digest_json(&events.iter().map(|event| event.uuid).collect::<Vec<_>>());
+    store
+        .append_audit(&neretva_model::audit::AuditEvent {
+            actor: cli_actor().0,
+            action: "intel.export".into(),
+            object_type: "intel_event".into(),
+            object_id: format!("{} events as {format}", events.len()),
+            digest,
+        })
+        .await?;
     if let Some(dir) = out {
         if json {
             output::json(&serde_json::json!({ "events": events.len(), "files": written, "out": dir }));

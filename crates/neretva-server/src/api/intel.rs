@@ -20,6 +20,7 @@ use neretva_intel::access::{EventAudience, SharingGroup, view_sharing_group};
 use neretva_intel::misp::{self, ImportContext, Limits};
 use neretva_intel::model::{IntelEvent, OrgRef, Sighting, SightingKind};
 use neretva_model::access::{Principal, may_export, may_write};
+use neretva_model::audit::AuditEvent;
 use neretva_model::tlp::Pap;
 use neretva_model::{FieldError, Uuid};
 use neretva_store::intel::{AttributeQuery, DEFAULT_TLP, IntelEventQuery, StoredIntelEvent};
@@ -473,18 +474,28 @@ pub async fn export(
     if !may_export(&gate.principal, stored.event.pap(DEFAULT_PAP)) {
         return Err(ApiError::forbidden("the event's PAP keeps it inside the platform"));
     }
-    match format.format.as_deref().unwrap_or("misp") {
-        "misp" => Ok(Json(misp::export_event(&stored.event)).into_response()),
-        "stix" => {
-            let exported = neretva_intel::stix::to_bundle(&stored.event, DEFAULT_TLP, DEFAULT_PAP);
-            Ok((
-                [(header::CONTENT_TYPE, neretva_store::taxii::STIX_MEDIA_TYPE)],
-                exported.bundle.to_json_string(),
-            )
-                .into_response())
+    let format = format.format.unwrap_or_else(|| "misp".to_owned());
+    let (content_type, body) = match format.as_str() {
+        "misp" => ("application/json", misp::export_event(&stored.event).to_string()),
+        "stix" => (
+            neretva_store::taxii::STIX_MEDIA_TYPE,
+            neretva_intel::stix::to_bundle(&stored.event, DEFAULT_TLP, DEFAULT_PAP).bundle.to_json_string(),
+        ),
+        other => {
+            return Err(ApiError::bad_request("format", format!("format is misp or stix, got {other:?}")));
         }
-        other => Err(ApiError::bad_request("format", format!("format is misp or stix, got {other:?}"))),
-    }
+    };
+    state
+        .store()
+        .append_audit(&AuditEvent {
+            actor: auth.actor().0,
+            action: "intel.event.export".into(),
+            object_type: "intel_event".into(),
+            object_id: format!("{} as {format}", stored.event.uuid),
+            digest: neretva_model::audit::digest_json(&body),
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
 /// Finds attributes by value, type, category or `to_ids`, in events the caller may see.

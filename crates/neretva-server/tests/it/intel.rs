@@ -213,6 +213,7 @@ async fn intel_leak_matrix() {
     assert_status(&deleted, StatusCode::NO_CONTENT);
     let audit = app.get("auditor", "/api/v1/audit?limit=200").await;
     for action in [
+        "intel.event.export",
         "intel.event.create",
         "intel.event.update",
         "intel.sighting.add",
