@@ -47,7 +47,7 @@ use crate::api;
         api::taxii::list, api::taxii::get, api::taxii::create, api::taxii::update, api::taxii::remove,
         api::intel::list, api::intel::get, api::intel::create, api::intel::update, api::intel::remove,
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
-        api::intel::create_group,
+        api::intel::create_group, api::intel::import,
     ),
     modifiers(&SecuritySchemes),
     tags(

@@ -633,3 +633,149 @@ pub async fn create_group(
     };
     Ok((StatusCode::CREATED, Json(dto)).into_response())
 }
+
+/// One event stored by an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedEventDto {
+    pub uuid: Uuid,
+    pub info: String,
+    pub attributes: usize,
+    pub correlations: usize,
+}
+
+/// A part of an import that was left out, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportProblemDto {
+    /// Where, as a JSON path (`Event.Attribute[3].type`, `objects[2]`) or an event's uuid.
+    pub path: String,
+    pub message: String,
+}
+
+/// What an import stored and what it left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReportDto {
+    pub stored: Vec<ImportedEventDto>,
+    pub problems: Vec<ImportProblemDto>,
+    /// Problems past the reporting limit, counted only.
+    pub problems_not_shown: usize,
+}
+
+/// Import formats.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFormat {
+    /// `misp` or `stix`; guessed from the document when absent (a STIX bundle has
+    /// `"type": "bundle"`).
+    pub format: Option<String>,
+}
+
+/// Imports a MISP JSON document (one or many events) or a STIX 2.1 bundle: the good events are
+/// stored (an event of the caller's organisation with a known uuid is replaced) and everything
+/// left out is reported with its JSON path.
+#[utoipa::path(post, path = "/api/v1/intel/import", tag = "intel", params(ImportFormat),
+    request_body(content = Object, description = "MISP JSON or a STIX 2.1 bundle"),
+    responses((status = 200, body = ImportReportDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    format: Result<Query<ImportFormat>, axum::extract::rejection::QueryRejection>,
+    body: String,
+) -> ApiResult<Json<ImportReportDto>> {
+    let Query(format) = format?;
+    require_writer(&auth)?;
+    let gate = Gate::load(&state, &auth).await?;
+    let org_name = gate
+        .registry
+        .orgs
+        .get(&auth.0.org_id)
+        .map_or_else(|| auth.0.org_id.to_string(), |org| org.fields.name.clone());
+    let org = OrgRef { uuid: auth.0.org_id, name: org_name };
+    let now = time::OffsetDateTime::now_utc();
+    let format = match format.format.as_deref() {
+        Some(format @ ("misp" | "stix")) => format.to_owned(),
+        Some(other) => {
+            return Err(ApiError::bad_request("format", format!("format is misp or stix, got {other:?}")));
+        }
+        None if body.contains("\"bundle\"")
+            && body.trim_start().starts_with('{')
+            && !body.contains("\"Event\"") =>
+        {
+            "stix".to_owned()
+        }
+        None => "misp".to_owned(),
+    };
+    let to_dto = |problem: neretva_intel::misp::Problem| ImportProblemDto {
+        path: problem.path,
+        message: problem.message,
+    };
+    let (events, mut problems, problems_not_shown) = if format == "misp" {
+        let context = ImportContext { now, default_org: Some(org.clone()) };
+        let limits = Limits { max_bytes: MAX_DOCUMENT, ..Limits::default() };
+        let imported = misp::parse(&body, &context, &limits)
+            .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+        let problems: Vec<ImportProblemDto> = imported.problems.into_iter().map(to_dto).collect();
+        (imported.events, problems, imported.problems_not_shown)
+    } else {
+        let limits = neretva_stix::bundle::Limits {
+            max_bytes: MAX_DOCUMENT,
+            ..neretva_stix::bundle::Limits::default()
+        };
+        let bundle = neretva_stix::bundle::parse_bundle(&body, &limits)
+            .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+        let context = neretva_intel::stix::StixContext { now, default_org: org.clone() };
+        let (events, found) = neretva_intel::stix::from_objects(
+            &bundle,
+            &context,
+            neretva_intel::model::Distribution::Community,
+        );
+        let mut problems: Vec<ImportProblemDto> = bundle
+            .rejected
+            .iter()
+            .flat_map(|rejected| &rejected.problems)
+            .map(|problem| ImportProblemDto { path: problem.path.clone(), message: problem.reason.clone() })
+            .collect();
+        problems.extend(found.into_iter().map(to_dto));
+        (events, problems, 0)
+    };
+    let mut stored = Vec::new();
+    for event in events {
+        let path = format!("event {}", event.uuid);
+        if let Some(group) = event.sharing_group
+            && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
+        {
+            problems.push(ImportProblemDto {
+                path,
+                message: "no such sharing group; the event is left out".into(),
+            });
+            continue;
+        }
+        let result = match state.store().get_intel_event(event.uuid).await? {
+            Some(existing) if auth.0.is_operator_staff() || existing.owner_org == auth.0.org_id => {
+                state.store().update_intel_event(&auth.actor(), &event).await
+            }
+            Some(_) => {
+                problems.push(ImportProblemDto {
+                    path,
+                    message: "an event with this uuid exists and may not be changed by the caller; the event is left out"
+                        .into(),
+                });
+                continue;
+            }
+            None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await,
+        };
+        match result {
+            Ok(saved) => stored.push(ImportedEventDto {
+                uuid: saved.event.uuid,
+                info: saved.event.info.clone(),
+                attributes: saved.event.attribute_count(),
+                correlations: saved.correlations.len(),
+            }),
+            Err(neretva_store::StoreError::Conflict { field, message }) => {
+                problems.push(ImportProblemDto { path: format!("{path}: {field}"), message });
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(Json(ImportReportDto { stored, problems, problems_not_shown }))
+}

@@ -20,6 +20,8 @@ fn misp_event(
         "uuid": uuid,
         "info": info,
         "date": "2026-11-20",
+        // The creator named in the document; the owner is always the caller's organisation.
+        "Orgc": { "uuid": "c0000000-0000-4000-8000-000000000001", "name": "Creator" },
         "distribution": distribution.to_string(),
         "Tag": tags,
         "Attribute": [
@@ -223,6 +225,48 @@ async fn intel_leak_matrix() {
         assert!(audit.text.contains(action), "{action} audited");
     }
 
+    // An import stores the good events and reports the rest with their JSON paths; an event of
+    // another organisation is not replaced.
+    let document = json!([
+        misp_event("10000000-0000-4000-8000-000000000011", "Imported", 1, None, &["tlp:green"], "45.9.148.40"),
+        { "Event": { "uuid": "10000000-0000-4000-8000-000000000012", "info": "Half bad", "Attribute": [
+            { "uuid": "30000000-0000-4000-8000-000000000012", "type": "ip-dst", "value": "45.9.148.40" },
+            { "uuid": "30000000-0000-4000-8000-000000000013", "type": "ip-dst", "value": "nonsense" },
+        ] } },
+        misp_event(COMMUNITY, "Taken over", 1, None, &[], "45.9.148.41"),
+    ]);
+    let imported = app.call(Some("carol"), "POST", "/api/v1/intel/import", Some(document)).await;
+    assert_status(&imported, StatusCode::OK);
+    let stored: Vec<&str> =
+        imported.body["stored"].as_array().unwrap().iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    assert_eq!(stored, ["10000000-0000-4000-8000-000000000011", "10000000-0000-4000-8000-000000000012"]);
+    assert_eq!(imported.body["stored"][1]["correlations"], json!(1));
+    let paths: Vec<&str> =
+        imported.body["problems"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{}", imported.text);
+    assert!(paths[0].starts_with("[1].Event.Attribute[1]"), "{paths:?}");
+    assert_eq!(paths[1], format!("event {COMMUNITY}"));
+    let kept = app.get("bob", &format!("/api/v1/intel/events/{COMMUNITY}")).await;
+    assert_eq!(kept.body["misp"]["Event"]["info"], json!("Seen here too"));
+    let bundle = app
+        .get("carol", "/api/v1/intel/events/10000000-0000-4000-8000-000000000011/export?format=stix")
+        .await;
+    let restored = app
+        .call(Some("carol"), "DELETE", "/api/v1/intel/events/10000000-0000-4000-8000-000000000011", None)
+        .await;
+    assert_status(&restored, StatusCode::NO_CONTENT);
+    let from_stix = app
+        .call(
+            Some("carol"),
+            "POST",
+            "/api/v1/intel/import",
+            Some(serde_json::from_str(&bundle.text).unwrap()),
+        )
+        .await;
+    assert_status(&from_stix, StatusCode::OK);
+    assert_eq!(from_stix.body["stored"].as_array().unwrap().len(), 1, "{}\n{}", from_stix.text, bundle.text);
+    assert_eq!(from_stix.body["stored"][0]["attributes"], json!(1), "{}", from_stix.text);
+
     let doc = app.get("admin", "/api/v1/openapi.json").await;
     for path in [
         "/api/v1/intel/events",
@@ -231,6 +275,7 @@ async fn intel_leak_matrix() {
         "/api/v1/intel/events/{id}/export",
         "/api/v1/intel/attributes",
         "/api/v1/intel/sharing-groups",
+        "/api/v1/intel/import",
     ] {
         assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
     }
