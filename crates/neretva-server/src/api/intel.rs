@@ -287,6 +287,19 @@ fn require_owner(auth: &Auth, stored: &StoredIntelEvent) -> ApiResult<()> {
     }
 }
 
+/// An event may name only a sharing group the caller belongs to (or manages).
+fn check_group(gate: &Gate, event: &IntelEvent) -> ApiResult<()> {
+    if let Some(group) = event.sharing_group
+        && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "Event.sharing_group_id",
+            "no such sharing group",
+        )]));
+    }
+    Ok(())
+}
+
 /// Reads exactly one event from a MISP JSON body; every problem with its JSON path.
 fn read_event(state: &AppState, auth: &Auth, body: &str) -> ApiResult<IntelEvent> {
     let registry = state.registry();
@@ -370,14 +383,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> 
     require_writer(&auth)?;
     let event = read_event(&state, &auth, &body)?;
     let gate = Gate::load(&state, &auth).await?;
-    if let Some(group) = event.sharing_group
-        && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
-    {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "Event.sharing_group_id",
-            "no such sharing group",
-        )]));
-    }
+    check_group(&gate, &event)?;
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
     Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
 }
@@ -401,6 +407,7 @@ pub async fn update(
     if event.uuid != stored.event.uuid {
         return Err(ApiError::validation(vec![FieldError::new("Event.uuid", "differs from the event's id")]));
     }
+    check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
     Ok(Json(dto(&state, &gate, updated).await?))

@@ -161,6 +161,18 @@ async fn intel_leak_matrix() {
     assert_eq!(owner_view.body[0]["members"], json!([ep_a, ep_b]));
     assert!(!app.get("carol", "/api/v1/intel/sharing-groups").await.text.contains(&res.to_string()));
 
+    // Carol may not restrict an event to a group she is not in.
+    let foreign = misp_event(
+        "10000000-0000-4000-8000-000000000007",
+        "Foreign group",
+        4,
+        Some(&group_id),
+        &[],
+        "45.9.148.22",
+    );
+    let refused = app.call(Some("carol"), "POST", "/api/v1/intel/events", Some(foreign)).await;
+    assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Bob may see the grouped event but not change it; Carol may not even find it.
     let edit = misp_event(GROUPED, "Changed", 4, Some(&group_id), &["tlp:amber"], "45.9.148.21");
     let refused =
