@@ -1,6 +1,5 @@
 -- Constituent notifications: the delivery record (every message with its attempts, and the
--- events each told about), and the schedule and suppression state. Versions 5 and 6 belong to
--- other lines of work; migrations apply every version not yet recorded.
+-- events each told about), and the schedule and suppression state.
 
 CREATE TABLE notify_messages (
     id              uuid PRIMARY KEY,

@@ -20,6 +20,7 @@
 mod codec;
 mod feeds;
 mod incidents;
+mod intel;
 mod migrations;
 mod notifications;
 mod ops;
@@ -30,6 +31,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use neretva_intel::access::SharingGroup;
+use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -41,6 +44,7 @@ use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
+use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
@@ -751,5 +755,71 @@ impl Store for PostgresStore {
 
     async fn taxii_paging_key(&self) -> Result<Vec<u8>, StoreError> {
         pooled!(self, |client| taxii::paging_key(client))
+    }
+
+    async fn create_intel_event(
+        &self,
+        actor: &Actor,
+        owner_org: Uuid,
+        event: &IntelEvent,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        transaction!(self, audited: true, |tx| intel::create_event(&tx, now(), &actor.0, owner_org, event))
+    }
+
+    async fn update_intel_event(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        transaction!(self, audited: true, |tx| intel::update_event(&tx, now(), &actor.0, event))
+    }
+
+    async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| intel::delete_event(&tx, now(), &actor.0, uuid))
+    }
+
+    async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>, StoreError> {
+        pooled!(self, |client| intel::get_event(client, uuid))
+    }
+
+    async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
+        pooled!(self, |client| intel::list_events(client, query))
+    }
+
+    async fn add_intel_sighting(
+        &self,
+        actor: &Actor,
+        event: Uuid,
+        attribute: Uuid,
+        sighting: &Sighting,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        transaction!(self, audited: true, |tx| intel::add_event_sighting(&tx, now(), &actor.0, event, attribute, sighting))
+    }
+
+    async fn search_intel_attributes(
+        &self,
+        query: &AttributeQuery,
+    ) -> Result<Vec<StoredAttribute>, StoreError> {
+        pooled!(self, |client| intel::search_attributes(client, query))
+    }
+
+    async fn put_sharing_group(
+        &self,
+        actor: &Actor,
+        group: &SharingGroup,
+    ) -> Result<SharingGroup, StoreError> {
+        transaction!(self, audited: true, |tx| intel::put_group(&tx, now(), &actor.0, group))
+    }
+
+    async fn get_sharing_group(&self, uuid: Uuid) -> Result<Option<SharingGroup>, StoreError> {
+        pooled!(self, |client| intel::get_group(client, uuid))
+    }
+
+    async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>, StoreError> {
+        pooled!(self, |client| intel::list_groups(client))
+    }
+
+    async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| intel::delete_group(&tx, now(), &actor.0, uuid))
     }
 }

@@ -25,6 +25,7 @@ mod codec;
 mod dedup;
 mod feeds;
 mod incidents;
+mod intel;
 mod migrations;
 mod notifications;
 mod ops;
@@ -42,6 +43,8 @@ use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
 use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
+use neretva_intel::access::SharingGroup;
+use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -57,6 +60,7 @@ use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
+use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
@@ -1007,6 +1011,80 @@ impl Store for SqliteStore {
 
     async fn taxii_paging_key(&self) -> Result<Vec<u8>, StoreError> {
         self.read(taxii::paging_key).await
+    }
+
+    async fn create_intel_event(
+        &self,
+        actor: &Actor,
+        owner_org: Uuid,
+        event: &IntelEvent,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        let (actor, event) = (actor.0.clone(), event.clone());
+        self.write(move |tx, at| intel::create_event(tx, at, &actor, owner_org, &event)).await
+    }
+
+    async fn update_intel_event(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        let (actor, event) = (actor.0.clone(), event.clone());
+        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event)).await
+    }
+
+    async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| intel::delete_event(tx, at, &actor, uuid)).await
+    }
+
+    async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>, StoreError> {
+        self.read(move |conn| intel::get_event(conn, uuid)).await
+    }
+
+    async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| intel::list_events(conn, &query)).await
+    }
+
+    async fn add_intel_sighting(
+        &self,
+        actor: &Actor,
+        event: Uuid,
+        attribute: Uuid,
+        sighting: &Sighting,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        let (actor, sighting) = (actor.0.clone(), sighting.clone());
+        self.write(move |tx, at| intel::add_event_sighting(tx, at, &actor, event, attribute, &sighting)).await
+    }
+
+    async fn search_intel_attributes(
+        &self,
+        query: &AttributeQuery,
+    ) -> Result<Vec<StoredAttribute>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| intel::search_attributes(conn, &query)).await
+    }
+
+    async fn put_sharing_group(
+        &self,
+        actor: &Actor,
+        group: &SharingGroup,
+    ) -> Result<SharingGroup, StoreError> {
+        let (actor, group) = (actor.0.clone(), group.clone());
+        self.write(move |tx, at| intel::put_group(tx, at, &actor, &group)).await
+    }
+
+    async fn get_sharing_group(&self, uuid: Uuid) -> Result<Option<SharingGroup>, StoreError> {
+        self.read(move |conn| intel::get_group(conn, uuid)).await
+    }
+
+    async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>, StoreError> {
+        self.read(intel::list_groups).await
+    }
+
+    async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| intel::delete_group(tx, at, &actor, uuid)).await
     }
 }
 

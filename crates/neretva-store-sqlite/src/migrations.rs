@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "event_search", sql: include_str!("../migrations/0003_event_search.sql") },
     Migration { version: 4, name: "incidents", sql: include_str!("../migrations/0004_incidents.sql") },
     Migration { version: 5, name: "taxii", sql: include_str!("../migrations/0005_taxii.sql") },
+    Migration { version: 6, name: "intel", sql: include_str!("../migrations/0006_intel.sql") },
     Migration {
         version: 7,
         name: "notifications",

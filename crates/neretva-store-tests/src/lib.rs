@@ -15,6 +15,7 @@
 
 mod feeds;
 mod incidents;
+mod intel;
 mod taxii;
 mod notifications;
 
@@ -41,6 +42,8 @@ pub use incidents::{
     incident_links, incident_listing_and_queue, incident_merge, incident_observables,
     incident_rematch_storage, incident_reports, incident_writes_and_versions, mail_intake,
 };
+
+pub use intel::{intel_events, intel_sharing_groups};
 
 pub use taxii::{
     collection_fields, indicator, taxii_collections, taxii_concurrent_adds, taxii_objects_and_paging,

@@ -15,6 +15,7 @@ pub mod encode;
 pub mod feeds;
 pub mod import_plan;
 pub mod incidents;
+pub mod intel;
 pub mod taxii;
 pub mod notifications;
 
@@ -32,6 +33,8 @@ use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
 use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
+use neretva_intel::access::SharingGroup;
+use neretva_intel::model::{IntelEvent, Sighting};
 
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
@@ -41,6 +44,7 @@ use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
+use crate::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use crate::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
@@ -525,6 +529,42 @@ pub trait Store: Send + Sync + 'static {
     /// The secret that signs TAXII paging tokens, made when the schema was created, so every
     /// server sharing the database accepts the others' tokens.
     async fn taxii_paging_key(&self) -> Result<Vec<u8>>;
+
+    // Threat intelligence (see `intel`).
+    /// Stores a new intel event owned by `owner_org`, correlates it on write and stores the
+    /// links, audited as `intel.event.create`; an event uuid in use is a conflict on `uuid`.
+    async fn create_intel_event(
+        &self,
+        actor: &Actor,
+        owner_org: Uuid,
+        event: &IntelEvent,
+    ) -> Result<StoredIntelEvent>;
+    /// Replaces an event (its attributes, objects and tags with it) and correlates it again,
+    /// audited as `intel.event.update`; the owner stays.
+    async fn update_intel_event(&self, actor: &Actor, event: &IntelEvent) -> Result<StoredIntelEvent>;
+    /// Deletes an event with its attributes, sightings and links, audited as `intel.event.delete`.
+    async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
+    async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>>;
+    /// A page of events, newest first (by `seq`).
+    async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>>;
+    /// Adds a sighting to an attribute of an event, audited as `intel.sighting.add`.
+    async fn add_intel_sighting(
+        &self,
+        actor: &Actor,
+        event: Uuid,
+        attribute: Uuid,
+        sighting: &Sighting,
+    ) -> Result<StoredIntelEvent>;
+    /// Attributes matching the query, with their events' sharing, newest events first.
+    async fn search_intel_attributes(&self, query: &AttributeQuery) -> Result<Vec<StoredAttribute>>;
+    /// Creates or replaces a sharing group, audited as `intel.sharing_group.put`.
+    async fn put_sharing_group(&self, actor: &Actor, group: &SharingGroup) -> Result<SharingGroup>;
+    async fn get_sharing_group(&self, uuid: Uuid) -> Result<Option<SharingGroup>>;
+    /// Every sharing group, by name.
+    async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>>;
+    /// Deletes a sharing group, audited as `intel.sharing_group.delete`; a group events are
+    /// restricted to is a conflict on `sharing_group`.
+    async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
 }
 
 /// The outcome of checking the whole audit chain.

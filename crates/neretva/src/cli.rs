@@ -137,6 +137,46 @@ pub(crate) enum IntelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Store intel events from MISP JSON or STIX 2.1 bundle files, correlating each on write.
+    ///
+    /// The good events are stored; every problem is reported with its file and JSON path. An
+    /// event whose uuid is stored already is replaced.
+    Import {
+        /// The files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// `misp` (the default) or `stix`.
+        #[arg(long, default_value = "misp")]
+        format: String,
+        /// The owner organisation (short name); the operator's organisation by default.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every stored intel event: as one MISP JSON list (`misp`), one STIX bundle per event
+    /// (`stix`), or the files of a MISP feed of the published events (`misp-feed`, needs --out).
+    Export {
+        /// `misp` (the default), `stix` or `misp-feed`.
+        #[arg(long, default_value = "misp")]
+        format: String,
+        /// A directory to write one file per event (or the feed's files) into; standard output
+        /// otherwise.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print a summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find stored attributes by value (canonicalised with --type when given).
+    Search {
+        value: String,
+        /// The MISP attribute type, e.g. `ip-dst`, `domain`, `sha256`.
+        #[arg(long = "type")]
+        attr_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,6 +56,15 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Intel(crate::cli::IntelCommand::Match { pattern_file, observations, json }) => {
             crate::intel::match_pattern(&pattern_file, &observations, json)
         }
+        Command::Intel(crate::cli::IntelCommand::Import { files, format, org, json }) => {
+            crate::intel::import(&config, &files, &format, org.as_deref(), json).await
+        }
+        Command::Intel(crate::cli::IntelCommand::Export { format, out, json }) => {
+            crate::intel::export(&config, &format, out.as_deref(), json).await
+        }
+        Command::Intel(crate::cli::IntelCommand::Search { value, attr_type, json }) => {
+            crate::intel::search(&config, &value, attr_type.as_deref(), json).await
+        }
         Command::Taxii(crate::cli::TaxiiCommand::Collections(command)) => {
             crate::taxii::collections(&config, command).await
         }

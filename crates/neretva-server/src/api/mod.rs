@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod health;
 pub mod incident_reports;
 pub mod incidents;
+pub mod intel;
 pub mod lookup;
 pub mod orgs;
 pub mod taxii;
@@ -69,6 +70,22 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(mail_limit)),
         )
         .route("/reports/incidents/{id}", get(incident_reports::get))
+        .route(
+            "/intel/events",
+            get(intel::list).post(intel::create).layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)),
+        )
+        .route(
+            "/intel/events/{id}",
+            get(intel::get)
+                .put(intel::update)
+                .delete(intel::remove)
+                .layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)),
+        )
+        .route("/intel/events/{id}/sightings", post(intel::add_sighting))
+        .route("/intel/events/{id}/export", get(intel::export))
+        .route("/intel/import", post(intel::import).layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)))
+        .route("/intel/attributes", get(intel::attributes))
+        .route("/intel/sharing-groups", get(intel::list_groups).post(intel::create_group))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/queue", get(incidents::queue))
         .route("/incidents/deadlines", get(incidents::deadlines))

@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod events;
 mod incidents;
+mod intel;
 mod registry;
 mod support;
 mod taxii;

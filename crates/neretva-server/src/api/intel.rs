@@ -1,0 +1,788 @@
+//! Threat intelligence: intel events (MISP's model), their attributes, sightings and sharing
+//! groups.
+//!
+//! **Access.** Every read passes each event through `EventAudience::may_see`, which turns the
+//! event's TLP, distribution and sharing group into the inputs of
+//! `neretva_model::access::may_see`; an event the caller may not see is "not found". Correlation
+//! links are shown only to events the caller may see too. Sharing groups are shown through
+//! `view_sharing_group`: a member of a confidential group sees only itself among the members.
+//! Writes need `may_write`; changing or deleting an event needs its owner organisation or the
+//! operator's staff. Every write is audited by the store in the same transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use neretva_intel::access::{EventAudience, SharingGroup, view_sharing_group};
+use neretva_intel::misp::{self, ImportContext, Limits};
+use neretva_intel::model::{IntelEvent, OrgRef, Sighting, SightingKind};
+use neretva_model::access::{Principal, may_export, may_write};
+use neretva_model::audit::AuditEvent;
+use neretva_model::tlp::Pap;
+use neretva_model::{FieldError, Uuid};
+use neretva_store::intel::{AttributeQuery, DEFAULT_TLP, IntelEventQuery, StoredIntelEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::{parse_id, rfc3339};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, Auth};
+use crate::registry::RegistrySnapshot;
+
+/// The PAP of events that carry no PAP tag: active use allowed.
+pub const DEFAULT_PAP: Pap = Pap::Green;
+
+/// The largest MISP JSON document the API takes, in bytes.
+pub const MAX_DOCUMENT: usize = 16 << 20;
+
+/// A correlation link to another event's attribute.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CorrelationDto {
+    pub attribute: Uuid,
+    pub other_event: Uuid,
+    pub other_attribute: Uuid,
+    /// `exact`, `network` or `host`.
+    pub relation: String,
+}
+
+/// A value of the event met too many stored values to link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverCorrelatingDto {
+    pub attribute: Uuid,
+    pub key: String,
+    pub count: u32,
+}
+
+/// A stored intel event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntelEventDto {
+    pub uuid: Uuid,
+    /// The paging position: pass as `before` for older events.
+    pub seq: i64,
+    pub owner_org: Uuid,
+    /// The effective TLP (the event's TLP tag, else the instance's default).
+    pub tlp: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The event as MISP JSON (`{"Event": {…}}`).
+    #[schema(value_type = Object)]
+    pub misp: Value,
+    /// Links to attributes of other events the caller may see.
+    pub correlations: Vec<CorrelationDto>,
+    pub over_correlating: Vec<OverCorrelatingDto>,
+}
+
+/// A page of intel events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntelEventPage {
+    pub items: Vec<IntelEventDto>,
+    /// Pass as `before` to get older events; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}
+
+/// Filters for intel event listings.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IntelEventFilter {
+    /// A case-insensitive part of the title (`info`).
+    pub text: Option<String>,
+    /// An exact tag name, e.g. `tlp:green`.
+    pub tag: Option<String>,
+    pub published: Option<bool>,
+    /// The owner or creator organisation.
+    pub org: Option<Uuid>,
+    /// 1 to 1000, default 100.
+    pub limit: Option<u32>,
+    /// The `next_before` of the previous page.
+    pub before: Option<i64>,
+}
+
+/// A sighting to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SightingInput {
+    pub attribute: Uuid,
+    /// `sighting` (default), `false_positive` or `expiration`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Where it was seen.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Filters for attribute searches.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeFilter {
+    /// The value, canonicalised with `type` when given.
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub attr_type: Option<String>,
+    pub category: Option<String>,
+    pub to_ids: Option<bool>,
+    /// 1 to 1000, default 100.
+    pub limit: Option<u32>,
+}
+
+/// An attribute found by a search, with its event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttributeDto {
+    pub event: Uuid,
+    pub event_info: String,
+    pub uuid: Uuid,
+    #[serde(rename = "type")]
+    pub attr_type: String,
+    pub category: String,
+    pub value: String,
+    pub to_ids: bool,
+    pub tlp: String,
+}
+
+/// What the caller may see of a sharing group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharingGroupDto {
+    pub uuid: Uuid,
+    pub name: String,
+    pub description: String,
+    pub confidential: bool,
+    /// The owner, when the caller may see the membership.
+    pub owner_org: Option<Uuid>,
+    /// All members, or only the caller's organisation in a confidential group.
+    pub members: Vec<Uuid>,
+    /// Whether `members` is the whole membership.
+    pub complete: bool,
+}
+
+/// A new sharing group, owned by the caller's organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharingGroupInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub members: Vec<Uuid>,
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportFormat {
+    /// `misp` (default) or `stix`.
+    pub format: Option<String>,
+}
+
+fn limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(100),
+        Some(n @ 1..=1000) => Ok(n),
+        Some(n) => Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
+    }
+}
+
+/// Who may see what: the sharing groups and the registry, loaded once per request.
+struct Gate {
+    principal: Principal,
+    registry: Arc<RegistrySnapshot>,
+    groups: HashMap<Uuid, SharingGroup>,
+}
+
+impl Gate {
+    async fn load(state: &AppState, auth: &Auth) -> ApiResult<Gate> {
+        let groups = state.store().list_sharing_groups().await?;
+        Ok(Gate {
+            principal: auth.principal(),
+            registry: state.registry(),
+            groups: groups.into_iter().map(|group| (group.uuid, group)).collect(),
+        })
+    }
+
+    fn audience(&self, event: &IntelEvent, owner_org: Uuid) -> EventAudience {
+        let group = event.sharing_group.and_then(|uuid| self.groups.get(&uuid));
+        EventAudience::of_event(
+            event,
+            owner_org,
+            self.registry.ancestors(owner_org).to_vec(),
+            DEFAULT_TLP,
+            group,
+        )
+    }
+
+    fn may_see(&self, stored: &StoredIntelEvent) -> bool {
+        self.audience(&stored.event, stored.owner_org).may_see(&self.principal)
+    }
+}
+
+/// The DTO of an event the caller may see; links to events it may not see are left out.
+async fn dto(state: &AppState, gate: &Gate, stored: StoredIntelEvent) -> ApiResult<IntelEventDto> {
+    let mut correlations = Vec::new();
+    let mut visible: HashMap<Uuid, bool> = HashMap::new();
+    for link in stored.correlations {
+        let shown = match visible.get(&link.other_event) {
+            Some(shown) => *shown,
+            None => {
+                let other = state.store().get_intel_event(link.other_event).await?;
+                let shown = other.is_some_and(|other| gate.may_see(&other));
+                visible.insert(link.other_event, shown);
+                shown
+            }
+        };
+        if shown {
+            correlations.push(CorrelationDto {
+                attribute: link.attribute,
+                other_event: link.other_event,
+                other_attribute: link.other_attribute,
+                relation: link.relation,
+            });
+        }
+    }
+    Ok(IntelEventDto {
+        uuid: stored.event.uuid,
+        seq: stored.seq,
+        owner_org: stored.owner_org,
+        tlp: stored.event.tlp(DEFAULT_TLP).slug().to_owned(),
+        created_at: rfc3339(stored.created_at),
+        updated_at: rfc3339(stored.updated_at),
+        misp: misp::export_event(&stored.event),
+        correlations,
+        over_correlating: stored
+            .over_correlating
+            .into_iter()
+            .map(|over| OverCorrelatingDto { attribute: over.attribute, key: over.key, count: over.count })
+            .collect(),
+    })
+}
+
+async fn visible_event(state: &AppState, gate: &Gate, id: &str) -> ApiResult<StoredIntelEvent> {
+    let uuid = parse_id("id", id)?;
+    state
+        .store()
+        .get_intel_event(uuid)
+        .await?
+        .filter(|stored| gate.may_see(stored))
+        .ok_or_else(|| ApiError::not_found("intel event"))
+}
+
+fn require_writer(auth: &Auth) -> ApiResult<()> {
+    if may_write(&auth.principal()) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("writing intel needs a write credential and a role that may write"))
+    }
+}
+
+fn require_owner(auth: &Auth, stored: &StoredIntelEvent) -> ApiResult<()> {
+    require_writer(auth)?;
+    if auth.0.is_operator_staff() || auth.0.org_id == stored.owner_org {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only the owner organisation or the operator's staff may change this event"))
+    }
+}
+
+/// An event may name only a sharing group the caller belongs to (or manages).
+fn check_group(gate: &Gate, event: &IntelEvent) -> ApiResult<()> {
+    if let Some(group) = event.sharing_group
+        && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "Event.sharing_group_id",
+            "no such sharing group",
+        )]));
+    }
+    Ok(())
+}
+
+/// Reads exactly one event from a MISP JSON body; every problem with its JSON path.
+fn read_event(state: &AppState, auth: &Auth, body: &str) -> ApiResult<IntelEvent> {
+    let registry = state.registry();
+    let org_name = registry
+        .orgs
+        .get(&auth.0.org_id)
+        .map_or_else(|| auth.0.org_id.to_string(), |org| org.fields.name.clone());
+    let context = ImportContext {
+        now: time::OffsetDateTime::now_utc(),
+        default_org: Some(OrgRef { uuid: auth.0.org_id, name: org_name }),
+    };
+    let limits = Limits { max_bytes: MAX_DOCUMENT, max_events: 1, ..Limits::default() };
+    let imported = misp::parse(body, &context, &limits)
+        .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+    if !imported.problems.is_empty() {
+        return Err(ApiError::validation(
+            imported
+                .problems
+                .into_iter()
+                .map(|problem| FieldError::new(problem.path, problem.message))
+                .collect(),
+        ));
+    }
+    let mut events = imported.events.into_iter();
+    match (events.next(), events.next()) {
+        (Some(event), None) => Ok(event),
+        _ => Err(ApiError::validation(vec![FieldError::new("body", "expected exactly one event")])),
+    }
+}
+
+/// Lists the intel events the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/intel/events", tag = "intel", params(IntelEventFilter),
+    responses((status = 200, body = IntelEventPage)), security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    filter: Result<Query<IntelEventFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<IntelEventPage>> {
+    let Query(filter) = filter?;
+    let limit = limit(filter.limit)?;
+    let gate = Gate::load(&state, &auth).await?;
+    let query = IntelEventQuery {
+        text: filter.text,
+        tag: filter.tag,
+        published: filter.published,
+        org: filter.org,
+        before: filter.before,
+        limit,
+        ..IntelEventQuery::default()
+    };
+    let page = state.store().list_intel_events(&query).await?;
+    let next_before = (page.len() == limit as usize).then(|| page.last().map(|stored| stored.seq)).flatten();
+    let mut items = Vec::new();
+    for stored in page.into_iter().filter(|stored| gate.may_see(stored)) {
+        items.push(dto(&state, &gate, stored).await?);
+    }
+    Ok(Json(IntelEventPage { items, next_before }))
+}
+
+/// Shows one intel event.
+#[utoipa::path(get, path = "/api/v1/intel/events/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    responses((status = 200, body = IntelEventDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<IntelEventDto>> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    Ok(Json(dto(&state, &gate, stored).await?))
+}
+
+/// Stores an intel event from MISP JSON (`{"Event": {…}}` or the event itself), owned by the
+/// caller's organisation, and correlates it.
+#[utoipa::path(post, path = "/api/v1/intel/events", tag = "intel", request_body(content = Object,
+    description = "one event as MISP JSON"),
+    responses((status = 201, body = IntelEventDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> ApiResult<Response> {
+    require_writer(&auth)?;
+    let event = read_event(&state, &auth, &body)?;
+    let gate = Gate::load(&state, &auth).await?;
+    check_group(&gate, &event)?;
+    let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
+    Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
+}
+
+/// Replaces an intel event (its attributes, objects and tags) from MISP JSON.
+#[utoipa::path(put, path = "/api/v1/intel/events/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    request_body(content = Object, description = "the event as MISP JSON"),
+    responses((status = 200, body = IntelEventDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: String,
+) -> ApiResult<Json<IntelEventDto>> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    require_owner(&auth, &stored)?;
+    let mut event = read_event(&state, &auth, &body)?;
+    if event.uuid != stored.event.uuid {
+        return Err(ApiError::validation(vec![FieldError::new("Event.uuid", "differs from the event's id")]));
+    }
+    check_group(&gate, &event)?;
+    event.org = stored.event.org.clone().or(event.org);
+    let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    Ok(Json(dto(&state, &gate, updated).await?))
+}
+
+/// Deletes an intel event with its attributes, sightings and links.
+#[utoipa::path(delete, path = "/api/v1/intel/events/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    require_owner(&auth, &stored)?;
+    state.store().delete_intel_event(&auth.actor(), stored.event.uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records a sighting of an attribute, reported by the caller's organisation.
+#[utoipa::path(post, path = "/api/v1/intel/events/{id}/sightings", tag = "intel", params(("id" = Uuid, Path)),
+    request_body = SightingInput,
+    responses((status = 201, body = IntelEventDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn add_sighting(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SightingInput>,
+) -> ApiResult<Response> {
+    require_writer(&auth)?;
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    let kind = match input.kind.as_deref() {
+        None => SightingKind::Sighting,
+        Some(text) => SightingKind::parse(text)
+            .ok_or_else(|| ApiError::bad_request("kind", "kind is sighting, false_positive or expiration"))?,
+    };
+    neretva_model::check_optional_text("source", &input.source, 255)?;
+    let org_name =
+        gate.registry.orgs.get(&auth.0.org_id).map(|org| org.fields.name.clone()).unwrap_or_default();
+    let sighting = Sighting {
+        uuid: Uuid::new_v4(),
+        kind,
+        source: input.source,
+        time: time::OffsetDateTime::now_utc(),
+        org: Some(OrgRef { uuid: auth.0.org_id, name: org_name }),
+    };
+    let updated = state
+        .store()
+        .add_intel_sighting(&auth.actor(), stored.event.uuid, input.attribute, &sighting)
+        .await?;
+    Ok((StatusCode::CREATED, Json(dto(&state, &gate, updated).await?)).into_response())
+}
+
+/// Exports an event as MISP JSON or as a STIX 2.1 bundle.
+#[utoipa::path(get, path = "/api/v1/intel/events/{id}/export", tag = "intel", params(("id" = Uuid, Path), ExportFormat),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    format: Result<Query<ExportFormat>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(format) = format?;
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    if !may_export(&gate.principal, stored.event.pap(DEFAULT_PAP)) {
+        return Err(ApiError::forbidden("the event's PAP keeps it inside the platform"));
+    }
+    let format = format.format.unwrap_or_else(|| "misp".to_owned());
+    let (content_type, body) = match format.as_str() {
+        "misp" => ("application/json", misp::export_event(&stored.event).to_string()),
+        "stix" => (
+            neretva_store::taxii::STIX_MEDIA_TYPE,
+            neretva_intel::stix::to_bundle(&stored.event, DEFAULT_TLP, DEFAULT_PAP).bundle.to_json_string(),
+        ),
+        other => {
+            return Err(ApiError::bad_request("format", format!("format is misp or stix, got {other:?}")));
+        }
+    };
+    state
+        .store()
+        .append_audit(&AuditEvent {
+            actor: auth.actor().0,
+            action: "intel.event.export".into(),
+            object_type: "intel_event".into(),
+            object_id: format!("{} as {format}", stored.event.uuid),
+            digest: neretva_model::audit::digest_json(&body),
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// Finds attributes by value, type, category or `to_ids`, in events the caller may see.
+#[utoipa::path(get, path = "/api/v1/intel/attributes", tag = "intel", params(AttributeFilter),
+    responses((status = 200, body = Vec<AttributeDto>), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn attributes(
+    State(state): State<AppState>,
+    auth: Auth,
+    filter: Result<Query<AttributeFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<AttributeDto>>> {
+    let Query(filter) = filter?;
+    let limit = limit(filter.limit)?;
+    let value = match (&filter.value, &filter.attr_type) {
+        (Some(value), Some(attr_type)) => Some(
+            neretva_intel::value::canonicalise(attr_type, value)
+                .map_err(|reason| ApiError::bad_request("value", reason))?,
+        ),
+        (Some(value), None) => Some(value.trim().to_owned()),
+        (None, _) => None,
+    };
+    if value.is_none() && filter.attr_type.is_none() && filter.category.is_none() {
+        return Err(ApiError::bad_request("value", "give a value, a type or a category"));
+    }
+    let gate = Gate::load(&state, &auth).await?;
+    let query = AttributeQuery {
+        value,
+        attr_type: filter.attr_type,
+        category: filter.category,
+        to_ids: filter.to_ids,
+        include_deleted: false,
+        limit,
+    };
+    let found = state.store().search_intel_attributes(&query).await?;
+    let mut out = Vec::new();
+    let mut events: HashMap<Uuid, Option<StoredIntelEvent>> = HashMap::new();
+    for attribute in found {
+        if let std::collections::hash_map::Entry::Vacant(entry) = events.entry(attribute.event) {
+            let stored = state.store().get_intel_event(attribute.event).await?;
+            entry.insert(stored.filter(|stored| gate.may_see(stored)));
+        }
+        let Some(Some(stored)) = events.get(&attribute.event) else { continue };
+        // The attribute's own distribution and TLP tag may narrow the event's.
+        let Some((_, full)) = stored.event.all_attributes().find(|(_, a)| a.uuid == attribute.uuid) else {
+            continue;
+        };
+        let event_tlp = stored.event.tlp(DEFAULT_TLP);
+        let level = full.distribution.effective(stored.event.distribution);
+        let group = full.sharing_group.or(stored.event.sharing_group).and_then(|uuid| gate.groups.get(&uuid));
+        let audience = EventAudience::new(
+            stored.owner_org,
+            gate.registry.ancestors(stored.owner_org).to_vec(),
+            full.tlp(event_tlp),
+            level,
+            group,
+        );
+        if !audience.may_see(&gate.principal) {
+            continue;
+        }
+        out.push(AttributeDto {
+            event: attribute.event,
+            event_info: attribute.event_info,
+            uuid: attribute.uuid,
+            attr_type: attribute.attr_type,
+            category: attribute.category,
+            value: attribute.value,
+            to_ids: attribute.to_ids,
+            tlp: full.tlp(event_tlp).slug().to_owned(),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// Lists the sharing groups the caller belongs to (or manages), as it may see them.
+#[utoipa::path(get, path = "/api/v1/intel/sharing-groups", tag = "intel",
+    responses((status = 200, body = Vec<SharingGroupDto>)), security(("bearer" = []), ("session" = [])))]
+pub async fn list_groups(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<SharingGroupDto>>> {
+    let principal = auth.principal();
+    let groups = state.store().list_sharing_groups().await?;
+    Ok(Json(
+        groups
+            .iter()
+            .filter_map(|group| view_sharing_group(&principal, group))
+            .map(|view| SharingGroupDto {
+                uuid: view.uuid,
+                name: view.name,
+                description: view.description,
+                confidential: view.confidential,
+                owner_org: view.owner_org,
+                members: view.members,
+                complete: view.complete,
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a sharing group owned by the caller's organisation.
+#[utoipa::path(post, path = "/api/v1/intel/sharing-groups", tag = "intel", request_body = SharingGroupInput,
+    responses((status = 201, body = SharingGroupDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(input): ApiJson<SharingGroupInput>,
+) -> ApiResult<Response> {
+    require_writer(&auth)?;
+    let registry = state.registry();
+    for member in &input.members {
+        if !registry.orgs.contains_key(member) {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "members",
+                format!("no organisation {member}"),
+            )]));
+        }
+    }
+    let group = SharingGroup {
+        uuid: Uuid::new_v4(),
+        name: input.name,
+        description: input.description,
+        owner_org: auth.0.org_id,
+        members: input.members,
+        confidential: input.confidential,
+    };
+    let stored = state.store().put_sharing_group(&auth.actor(), &group).await?;
+    let view =
+        view_sharing_group(&auth.principal(), &stored).ok_or_else(|| ApiError::not_found("sharing group"))?;
+    let dto = SharingGroupDto {
+        uuid: view.uuid,
+        name: view.name,
+        description: view.description,
+        confidential: view.confidential,
+        owner_org: view.owner_org,
+        members: view.members,
+        complete: view.complete,
+    };
+    Ok((StatusCode::CREATED, Json(dto)).into_response())
+}
+
+/// One event stored by an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedEventDto {
+    pub uuid: Uuid,
+    pub info: String,
+    pub attributes: usize,
+    pub correlations: usize,
+}
+
+/// A part of an import that was left out, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportProblemDto {
+    /// Where, as a JSON path (`Event.Attribute[3].type`, `objects[2]`) or an event's uuid.
+    pub path: String,
+    pub message: String,
+}
+
+/// What an import stored and what it left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReportDto {
+    pub stored: Vec<ImportedEventDto>,
+    pub problems: Vec<ImportProblemDto>,
+    /// Problems past the reporting limit, counted only.
+    pub problems_not_shown: usize,
+}
+
+/// Import formats.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFormat {
+    /// `misp` or `stix`; guessed from the document when absent (a STIX bundle has
+    /// `"type": "bundle"`).
+    pub format: Option<String>,
+}
+
+/// Imports a MISP JSON document (one or many events) or a STIX 2.1 bundle: the good events are
+/// stored (an event of the caller's organisation with a known uuid is replaced) and everything
+/// left out is reported with its JSON path.
+#[utoipa::path(post, path = "/api/v1/intel/import", tag = "intel", params(ImportFormat),
+    request_body(content = Object, description = "MISP JSON or a STIX 2.1 bundle"),
+    responses((status = 200, body = ImportReportDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    auth: Auth,
+    format: Result<Query<ImportFormat>, axum::extract::rejection::QueryRejection>,
+    body: String,
+) -> ApiResult<Json<ImportReportDto>> {
+    let Query(format) = format?;
+    require_writer(&auth)?;
+    let gate = Gate::load(&state, &auth).await?;
+    let org_name = gate
+        .registry
+        .orgs
+        .get(&auth.0.org_id)
+        .map_or_else(|| auth.0.org_id.to_string(), |org| org.fields.name.clone());
+    let org = OrgRef { uuid: auth.0.org_id, name: org_name };
+    let now = time::OffsetDateTime::now_utc();
+    let format = match format.format.as_deref() {
+        Some(format @ ("misp" | "stix")) => format.to_owned(),
+        Some(other) => {
+            return Err(ApiError::bad_request("format", format!("format is misp or stix, got {other:?}")));
+        }
+        None if body.contains("\"bundle\"")
+            && body.trim_start().starts_with('{')
+            && !body.contains("\"Event\"") =>
+        {
+            "stix".to_owned()
+        }
+        None => "misp".to_owned(),
+    };
+    let to_dto = |problem: neretva_intel::misp::Problem| ImportProblemDto {
+        path: problem.path,
+        message: problem.message,
+    };
+    let (events, mut problems, problems_not_shown) = if format == "misp" {
+        let context = ImportContext { now, default_org: Some(org.clone()) };
+        let limits = Limits { max_bytes: MAX_DOCUMENT, ..Limits::default() };
+        let imported = misp::parse(&body, &context, &limits)
+            .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+        let problems: Vec<ImportProblemDto> = imported.problems.into_iter().map(to_dto).collect();
+        (imported.events, problems, imported.problems_not_shown)
+    } else {
+        let limits = neretva_stix::bundle::Limits {
+            max_bytes: MAX_DOCUMENT,
+            ..neretva_stix::bundle::Limits::default()
+        };
+        let bundle = neretva_stix::bundle::parse_bundle(&body, &limits)
+            .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+        let context = neretva_intel::stix::StixContext { now, default_org: org.clone() };
+        let (events, found) = neretva_intel::stix::from_objects(
+            &bundle,
+            &context,
+            neretva_intel::model::Distribution::Community,
+        );
+        let mut problems: Vec<ImportProblemDto> = bundle
+            .rejected
+            .iter()
+            .flat_map(|rejected| &rejected.problems)
+            .map(|problem| ImportProblemDto { path: problem.path.clone(), message: problem.reason.clone() })
+            .collect();
+        problems.extend(found.into_iter().map(to_dto));
+        (events, problems, 0)
+    };
+    let mut stored = Vec::new();
+    for event in events {
+        let path = format!("event {}", event.uuid);
+        if let Some(group) = event.sharing_group
+            && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
+        {
+            problems.push(ImportProblemDto {
+                path,
+                message: "no such sharing group; the event is left out".into(),
+            });
+            continue;
+        }
+        let result = match state.store().get_intel_event(event.uuid).await? {
+            Some(existing) if auth.0.is_operator_staff() || existing.owner_org == auth.0.org_id => {
+                state.store().update_intel_event(&auth.actor(), &event).await
+            }
+            Some(_) => {
+                problems.push(ImportProblemDto {
+                    path,
+                    message: "an event with this uuid exists and may not be changed by the caller; the event is left out"
+                        .into(),
+                });
+                continue;
+            }
+            None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await,
+        };
+        match result {
+            Ok(saved) => stored.push(ImportedEventDto {
+                uuid: saved.event.uuid,
+                info: saved.event.info.clone(),
+                attributes: saved.event.attribute_count(),
+                correlations: saved.correlations.len(),
+            }),
+            Err(neretva_store::StoreError::Conflict { field, message }) => {
+                problems.push(ImportProblemDto { path: format!("{path}: {field}"), message });
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(Json(ImportReportDto { stored, problems, problems_not_shown }))
+}

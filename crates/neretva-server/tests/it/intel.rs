@@ -1,0 +1,294 @@
+//! The intel API in process: who sees which event, attribute, correlation link and sharing
+//! group member, who may change events, and that writes are audited and routes documented.
+
+use axum::http::StatusCode;
+use neretva_store::Store;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, assert_status, test_app};
+
+fn misp_event(
+    uuid: &str,
+    info: &str,
+    distribution: u8,
+    group: Option<&str>,
+    tags: &[&str],
+    ip: &str,
+) -> Value {
+    let tags: Vec<Value> = tags.iter().map(|name| json!({ "name": name })).collect();
+    let mut event = json!({
+        "uuid": uuid,
+        "info": info,
+        "date": "2026-11-20",
+        // The creator named in the document; the owner is always the caller's organisation.
+        "Orgc": { "uuid": "c0000000-0000-4000-8000-000000000001", "name": "Creator" },
+        "distribution": distribution.to_string(),
+        "Tag": tags,
+        "Attribute": [
+            { "uuid": uuid.replacen("10000000", "20000000", 1), "type": "ip-dst", "category": "Network activity", "value": ip, "to_ids": true },
+        ],
+    });
+    if let Some(group) = group {
+        event["sharing_group_id"] = json!(group);
+        event["SharingGroup"] = json!({ "uuid": group });
+    }
+    json!({ "Event": event })
+}
+
+const ORG_ONLY: &str = "10000000-0000-4000-8000-000000000001";
+const GROUPED: &str = "10000000-0000-4000-8000-000000000002";
+const COMMUNITY: &str = "10000000-0000-4000-8000-000000000003";
+
+async fn visible(app: &TestApp, user: &str, uuid: &str) -> bool {
+    let reply = app.get(user, &format!("/api/v1/intel/events/{uuid}")).await;
+    match reply.status {
+        StatusCode::OK => true,
+        StatusCode::NOT_FOUND => false,
+        other => panic!("{user} GET {uuid}: {other} {}", reply.text),
+    }
+}
+
+async fn listed(app: &TestApp, user: &str) -> Vec<String> {
+    let reply = app.get(user, "/api/v1/intel/events").await;
+    assert_status(&reply, StatusCode::OK);
+    reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["uuid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn found_by_value(app: &TestApp, user: &str, ip: &str) -> Vec<String> {
+    let reply = app.get(user, &format!("/api/v1/intel/attributes?value={ip}&type=ip-dst")).await;
+    assert_status(&reply, StatusCode::OK);
+    reply.body.as_array().unwrap().iter().map(|item| item["event"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn intel_leak_matrix() {
+    let app = test_app().await;
+    let ep_b = app.store.find_org("EP-B").await.unwrap().unwrap().id;
+    let ep_a = app.store.find_org("EP-A").await.unwrap().unwrap().id;
+    let res = app.store.find_org("RES").await.unwrap().unwrap().id;
+
+    // Alice (EP-A) keeps one event to her organisation.
+    let created = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event(ORG_ONLY, "Our own", 0, None, &["tlp:green"], "45.9.148.10")),
+        )
+        .await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["owner_org"], json!(ep_a));
+
+    // A confidential sharing group of EP-A with EP-B; an event restricted to it.
+    let group = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/sharing-groups",
+            Some(json!({ "name": "Energy pair", "members": [ep_b], "confidential": true })),
+        )
+        .await;
+    assert_status(&group, StatusCode::CREATED);
+    let group_id = group.body["uuid"].as_str().unwrap().to_owned();
+    let grouped = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event(GROUPED, "For the pair", 4, Some(&group_id), &["tlp:amber"], "45.9.148.20")),
+        )
+        .await;
+    assert_status(&grouped, StatusCode::CREATED);
+
+    // Bob (EP-B) shares with the community the address Alice keeps to herself.
+    let community = app
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event(COMMUNITY, "Seen here too", 1, None, &["tlp:green"], "45.9.148.10")),
+        )
+        .await;
+    assert_status(&community, StatusCode::CREATED);
+
+    for (user, org_only, in_group, shared) in [
+        ("alice", true, true, true),
+        ("bob", false, true, true),
+        ("carol", false, false, true),
+        ("analyst", true, true, true),
+    ] {
+        assert_eq!(visible(&app, user, ORG_ONLY).await, org_only, "{user} and the organisation-only event");
+        assert_eq!(visible(&app, user, GROUPED).await, in_group, "{user} and the sharing-group event");
+        assert_eq!(visible(&app, user, COMMUNITY).await, shared, "{user} and the community event");
+        let list = listed(&app, user).await;
+        assert_eq!(list.contains(&ORG_ONLY.to_owned()), org_only, "{user} lists {list:?}");
+        assert_eq!(list.contains(&GROUPED.to_owned()), in_group, "{user} lists {list:?}");
+        let found = found_by_value(&app, user, "45.9.148.10").await;
+        assert_eq!(found.contains(&ORG_ONLY.to_owned()), org_only, "{user} finds {found:?}");
+        let found = found_by_value(&app, user, "45.9.148.20").await;
+        assert_eq!(found.contains(&GROUPED.to_owned()), in_group, "{user} finds {found:?}");
+    }
+
+    // The link between the community event and the organisation-only one shows only to those
+    // who may see both.
+    let links = |reply: &crate::support::Reply| -> Vec<String> {
+        reply.body["correlations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|link| link["other_event"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let as_bob = app.get("bob", &format!("/api/v1/intel/events/{COMMUNITY}")).await;
+    assert!(links(&as_bob).is_empty(), "{}", as_bob.text);
+    let as_alice = app.get("alice", &format!("/api/v1/intel/events/{COMMUNITY}")).await;
+    assert_eq!(links(&as_alice), [ORG_ONLY]);
+
+    // Confidential membership: Bob sees the group and himself only; Carol sees nothing; the
+    // owner sees every member.
+    let groups = app.get("bob", "/api/v1/intel/sharing-groups").await;
+    assert_eq!(groups.body[0]["members"], json!([ep_b]));
+    assert_eq!(groups.body[0]["owner_org"], Value::Null);
+    assert_eq!(groups.body[0]["complete"], json!(false));
+    assert!(!groups.text.contains(&ep_a.to_string()), "{}", groups.text);
+    assert_eq!(app.get("carol", "/api/v1/intel/sharing-groups").await.body, json!([]));
+    let owner_view = app.get("alice", "/api/v1/intel/sharing-groups").await;
+    assert_eq!(owner_view.body[0]["members"], json!([ep_a, ep_b]));
+    assert!(!app.get("carol", "/api/v1/intel/sharing-groups").await.text.contains(&res.to_string()));
+
+    // Carol may not restrict an event to a group she is not in.
+    let foreign = misp_event(
+        "10000000-0000-4000-8000-000000000007",
+        "Foreign group",
+        4,
+        Some(&group_id),
+        &[],
+        "45.9.148.22",
+    );
+    let refused = app.call(Some("carol"), "POST", "/api/v1/intel/events", Some(foreign)).await;
+    assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Bob may see the grouped event but not change it; Carol may not even find it.
+    let edit = misp_event(GROUPED, "Changed", 4, Some(&group_id), &["tlp:amber"], "45.9.148.21");
+    let refused =
+        app.call(Some("bob"), "PUT", &format!("/api/v1/intel/events/{GROUPED}"), Some(edit.clone())).await;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    let hidden = app.call(Some("carol"), "DELETE", &format!("/api/v1/intel/events/{GROUPED}"), None).await;
+    assert_status(&hidden, StatusCode::NOT_FOUND);
+    let changed =
+        app.call(Some("alice"), "PUT", &format!("/api/v1/intel/events/{GROUPED}"), Some(edit)).await;
+    assert_status(&changed, StatusCode::OK);
+    assert_eq!(changed.body["misp"]["Event"]["info"], json!("Changed"));
+
+    // A sighting by Bob on the community event, then its export.
+    let attribute = community.body["misp"]["Event"]["Attribute"][0]["uuid"].as_str().unwrap().to_owned();
+    let sighted = app
+        .call(
+            Some("bob"),
+            "POST",
+            &format!("/api/v1/intel/events/{COMMUNITY}/sightings"),
+            Some(json!({ "attribute": attribute, "source": "ids-1" })),
+        )
+        .await;
+    assert_status(&sighted, StatusCode::CREATED);
+    let exported = app.get("carol", &format!("/api/v1/intel/events/{COMMUNITY}/export?format=misp")).await;
+    assert_status(&exported, StatusCode::OK);
+    assert_eq!(exported.body["Event"]["Attribute"][0]["Sighting"].as_array().map(Vec::len), Some(1));
+    let stix = app.get("carol", &format!("/api/v1/intel/events/{COMMUNITY}/export?format=stix")).await;
+    assert_status(&stix, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&stix.text).unwrap()["type"], json!("bundle"));
+    assert_status(
+        &app.get("carol", &format!("/api/v1/intel/events/{ORG_ONLY}/export")).await,
+        StatusCode::NOT_FOUND,
+    );
+
+    // Bad MISP JSON is refused with its JSON path; an auditor may not write.
+    let bad = app
+        .call(Some("alice"), "POST", "/api/v1/intel/events", Some(json!({ "Event": { "uuid": "10000000-0000-4000-8000-000000000008", "info": "x", "Attribute": [{ "uuid": "30000000-0000-4000-8000-000000000001", "type": "ip-dst", "value": "not an address" }] } })))
+        .await;
+    assert_status(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("Attribute[0]"), "{}", bad.text);
+    let auditor = app
+        .call(
+            Some("auditor"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event("10000000-0000-4000-8000-000000000009", "No", 1, None, &[], "45.9.148.30")),
+        )
+        .await;
+    assert_status(&auditor, StatusCode::FORBIDDEN);
+
+    let deleted = app.call(Some("alice"), "DELETE", &format!("/api/v1/intel/events/{ORG_ONLY}"), None).await;
+    assert_status(&deleted, StatusCode::NO_CONTENT);
+    let audit = app.get("auditor", "/api/v1/audit?limit=200").await;
+    for action in [
+        "intel.event.export",
+        "intel.event.create",
+        "intel.event.update",
+        "intel.sighting.add",
+        "intel.event.delete",
+        "intel.sharing_group.put",
+    ] {
+        assert!(audit.text.contains(action), "{action} audited");
+    }
+
+    // An import stores the good events and reports the rest with their JSON paths; an event of
+    // another organisation is not replaced.
+    let document = json!([
+        misp_event("10000000-0000-4000-8000-000000000011", "Imported", 1, None, &["tlp:green"], "45.9.148.40"),
+        { "Event": { "uuid": "10000000-0000-4000-8000-000000000012", "info": "Half bad", "Attribute": [
+            { "uuid": "30000000-0000-4000-8000-000000000012", "type": "ip-dst", "value": "45.9.148.40" },
+            { "uuid": "30000000-0000-4000-8000-000000000013", "type": "ip-dst", "value": "nonsense" },
+        ] } },
+        misp_event(COMMUNITY, "Taken over", 1, None, &[], "45.9.148.41"),
+    ]);
+    let imported = app.call(Some("carol"), "POST", "/api/v1/intel/import", Some(document)).await;
+    assert_status(&imported, StatusCode::OK);
+    let stored: Vec<&str> =
+        imported.body["stored"].as_array().unwrap().iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    assert_eq!(stored, ["10000000-0000-4000-8000-000000000011", "10000000-0000-4000-8000-000000000012"]);
+    assert_eq!(imported.body["stored"][1]["correlations"], json!(1));
+    let paths: Vec<&str> =
+        imported.body["problems"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{}", imported.text);
+    assert!(paths[0].starts_with("[1].Event.Attribute[1]"), "{paths:?}");
+    assert_eq!(paths[1], format!("event {COMMUNITY}"));
+    let kept = app.get("bob", &format!("/api/v1/intel/events/{COMMUNITY}")).await;
+    assert_eq!(kept.body["misp"]["Event"]["info"], json!("Seen here too"));
+    let bundle = app
+        .get("carol", "/api/v1/intel/events/10000000-0000-4000-8000-000000000011/export?format=stix")
+        .await;
+    let restored = app
+        .call(Some("carol"), "DELETE", "/api/v1/intel/events/10000000-0000-4000-8000-000000000011", None)
+        .await;
+    assert_status(&restored, StatusCode::NO_CONTENT);
+    let from_stix = app
+        .call(
+            Some("carol"),
+            "POST",
+            "/api/v1/intel/import",
+            Some(serde_json::from_str(&bundle.text).unwrap()),
+        )
+        .await;
+    assert_status(&from_stix, StatusCode::OK);
+    assert_eq!(from_stix.body["stored"].as_array().unwrap().len(), 1, "{}\n{}", from_stix.text, bundle.text);
+    assert_eq!(from_stix.body["stored"][0]["attributes"], json!(1), "{}", from_stix.text);
+
+    let doc = app.get("admin", "/api/v1/openapi.json").await;
+    for path in [
+        "/api/v1/intel/events",
+        "/api/v1/intel/events/{id}",
+        "/api/v1/intel/events/{id}/sightings",
+        "/api/v1/intel/events/{id}/export",
+        "/api/v1/intel/attributes",
+        "/api/v1/intel/sharing-groups",
+        "/api/v1/intel/import",
+    ] {
+        assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
+    }
+}
