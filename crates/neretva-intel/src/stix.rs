@@ -188,11 +188,22 @@ fn object(value: Value) -> Option<Object> {
     Object::from_json(value, "", neretva_stix::object::DEFAULT_MAX_DEPTH).ok()
 }
 
+/// The UUID a STIX identifier is made of: STIX asks for version 4 (or 5), so another version
+/// (Neretva's own ids are time-ordered version 7) keeps its bits but for the version and variant
+/// fields, which become version 4's. For version 7 ids those fields are constant, so the mapping
+/// is one to one and stable across exports.
+pub fn stix_uuid(uuid: Uuid) -> Uuid {
+    match uuid.get_version_num() {
+        4 | 5 => uuid,
+        _ => uuid::Builder::from_random_bytes(*uuid.as_bytes()).into_uuid(),
+    }
+}
+
 /// An event as a STIX bundle; `default_tlp` and `default_pap` apply when it has no such tag.
 pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Exported {
     let tlp = event.tlp(default_tlp);
     let pap = event.pap(default_pap);
-    let identity_id = format!("identity--{}", event.orgc.uuid);
+    let identity_id = format!("identity--{}", stix_uuid(event.orgc.uuid));
     let event_time = stix_time(event.timestamp);
     let mut objects: Vec<Object> = Vec::new();
     let mut refs: Vec<String> = Vec::new();
@@ -227,7 +238,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
         let built = if let Some(pattern) = pattern {
             let valid_from = attribute.first_seen.unwrap_or(attribute.timestamp);
             let mut body = json!({
-                "type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", attribute.uuid),
+                "type": "indicator", "spec_version": "2.1", "id": format!("indicator--{}", stix_uuid(attribute.uuid)),
                 "created_by_ref": identity_id, "created": time, "modified": time,
                 "name": attribute.value, "indicator_types": ["malicious-activity"],
                 "pattern": pattern, "pattern_type": "stix", "pattern_version": "2.1",
@@ -243,7 +254,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
             }
             object(body).map(|indicator| vec![indicator])
         } else if let Some((kind, mut properties)) = observable_of(&attribute.attr_type, &attribute.value) {
-            let sco_id = format!("{kind}--{}", attribute.uuid);
+            let sco_id = format!("{kind}--{}", stix_uuid(attribute.uuid));
             properties.insert("type".into(), json!(kind));
             properties.insert("spec_version".into(), json!("2.1"));
             properties.insert("id".into(), json!(sco_id));
@@ -251,7 +262,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
             let last = attribute.last_seen.filter(|last| *last >= first).unwrap_or(first);
             let mut body = json!({
                 "type": "observed-data", "spec_version": "2.1",
-                "id": format!("observed-data--{}", attribute.uuid),
+                "id": format!("observed-data--{}", stix_uuid(attribute.uuid)),
                 "created_by_ref": identity_id, "created": time, "modified": time,
                 "first_observed": stix_time(first), "last_observed": stix_time(last),
                 "number_observed": 1, "object_refs": [sco_id],
@@ -283,7 +294,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
     let labels = free_labels(&event.tags);
     let mut body = if event.published {
         json!({
-            "type": "report", "spec_version": "2.1", "id": format!("report--{}", event.uuid),
+            "type": "report", "spec_version": "2.1", "id": format!("report--{}", stix_uuid(event.uuid)),
             "created_by_ref": identity_id, "created": event_time, "modified": event_time,
             "name": event.info, "report_types": ["threat-report"],
             "published": stix_time(event.publish_timestamp.unwrap_or(event.timestamp)),
@@ -291,7 +302,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
         })
     } else {
         json!({
-            "type": "grouping", "spec_version": "2.1", "id": format!("grouping--{}", event.uuid),
+            "type": "grouping", "spec_version": "2.1", "id": format!("grouping--{}", stix_uuid(event.uuid)),
             "created_by_ref": identity_id, "created": event_time, "modified": event_time,
             "name": event.info, "context": "suspicious-activity", "object_refs": refs,
         })
@@ -308,7 +319,7 @@ pub fn to_bundle(event: &IntelEvent, default_tlp: Tlp, default_pap: Pap) -> Expo
         objects.push(container);
     }
     let mut bundle = Bundle {
-        id: neretva_stix::object::property::Identifier::parse(&format!("bundle--{}", event.uuid))
+        id: neretva_stix::object::property::Identifier::parse(&format!("bundle--{}", stix_uuid(event.uuid)))
             .unwrap_or_else(|_| unreachable_identifier()),
         objects,
     };

@@ -16,8 +16,8 @@
 mod feeds;
 mod incidents;
 mod intel;
-mod taxii;
 mod notifications;
+mod taxii;
 
 use std::sync::Arc;
 

@@ -16,8 +16,8 @@ pub mod feeds;
 pub mod import_plan;
 pub mod incidents;
 pub mod intel;
-pub mod taxii;
 pub mod notifications;
+pub mod taxii;
 
 use async_trait::async_trait;
 use neretva_model::asset::{Asset, AssetValue};
@@ -45,10 +45,10 @@ use crate::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use crate::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
-use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use crate::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
 };
+use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -49,9 +49,15 @@ fn crate_boundaries_hold() {
     let deps = dependencies();
     assert!(deps.contains_key("neretva-model") && deps.contains_key("neretva-server"));
     // Pure crates: no IO, no async runtime, no HTTP, no SQL.
-    for pure in
-        ["neretva-model", "neretva-net", "neretva-incident", "neretva-mail", "neretva-stix", "neretva-intel", "neretva-notify"]
-    {
+    for pure in [
+        "neretva-model",
+        "neretva-net",
+        "neretva-incident",
+        "neretva-mail",
+        "neretva-stix",
+        "neretva-intel",
+        "neretva-notify",
+    ] {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait", "lettre"] {
             assert!(
                 !deps[pure].iter().any(|(name, _)| name == forbidden),
