@@ -48,6 +48,7 @@ use crate::api;
         api::intel::list, api::intel::get, api::intel::create, api::intel::update, api::intel::remove,
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
         api::intel::create_group, api::intel::import,
+        api::notifications::list, api::notifications::get,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -65,6 +66,7 @@ use crate::api;
         (name = "incidents", description = "Incident handling: workflow, tasks, observables, timeline, deadlines, summaries"),
         (name = "evidence", description = "Evidence of incidents and its chain of custody"),
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
+        (name = "notifications", description = "The delivery record of constituent notifications"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -82,7 +82,7 @@ pub struct EventPage {
 }
 
 /// The organisations whose events the principal may see, or `None` for all (operator staff).
-fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
+pub(crate) fn event_scope(registry: &RegistrySnapshot, auth: &Auth) -> Option<Vec<Uuid>> {
     if auth.0.is_operator_staff() {
         return None;
     }

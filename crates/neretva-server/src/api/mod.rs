@@ -11,6 +11,7 @@ pub mod incident_reports;
 pub mod incidents;
 pub mod intel;
 pub mod lookup;
+pub mod notifications;
 pub mod orgs;
 pub mod taxii;
 pub mod tokens;
@@ -54,6 +55,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/events", get(events::list))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/{id}", get(notifications::get))
         .route("/events/{id}", get(events::get))
         .route(
             "/reports",

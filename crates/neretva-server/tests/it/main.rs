@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod incidents;
 mod intel;
+mod notifications;
 mod registry;
 mod support;
 mod taxii;
