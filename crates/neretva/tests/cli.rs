@@ -4,76 +4,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// A fresh data directory under the target directory, removed on drop.
-struct DataDir(PathBuf);
+mod support;
 
-impl DataDir {
-    fn new(name: &str) -> DataDir {
-        let dir = std::env::temp_dir().join(format!("neretva-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        DataDir(dir)
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A server process, stopped when dropped, also when a test fails half-way.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn neretva(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("NERETVA_DATABASE_URL")
-        .env_remove("NERETVA_CONFIG")
-        .env("NERETVA_AUTH__ARGON2_MEMORY_KIB", "8192")
-        .env("NERETVA_AUTH__ARGON2_ITERATIONS", "1")
-        .env("NERETVA_LOG__LEVEL", "warn")
-        .stdin(Stdio::null());
-    command
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    neretva(dir).args(args).output().unwrap()
-}
-
-#[track_caller]
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-#[track_caller]
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&ok(output)).unwrap()
-}
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/constituency.json");
+use support::{DEMO, DataDir, Running, json, neretva, ok, run};
 
 #[test]
 fn check_config_reports_every_problem() {

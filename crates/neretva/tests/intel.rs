@@ -2,51 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
 use serde_json::{Value, json};
 
-struct DataDir(PathBuf);
+mod support;
 
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn neretva(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("NERETVA_DATABASE_URL")
-        .env_remove("NERETVA_CONFIG")
-        .env("NERETVA_LOG__LEVEL", "warn")
-        .stdin(Stdio::null());
-    command
-}
-
-#[track_caller]
-fn json_of(output: &Output, success: bool) -> Value {
-    assert_eq!(
-        output.status.success(),
-        success,
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/constituency.json");
+use support::{DEMO, DataDir, json_exited as json_of, neretva};
 
 #[test]
 fn intel_import_search_and_export() {
-    let dir = DataDir(std::env::temp_dir().join(format!("neretva-intel-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = DataDir::new("intel-commands");
     let d = dir.0.as_path();
     let run = |args: &[&str]| neretva(d).args(args).output().unwrap();
     assert!(run(&["migrate"]).status.success());

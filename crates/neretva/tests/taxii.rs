@@ -7,60 +7,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-struct DataDir(PathBuf);
+mod support;
 
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn neretva(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .env_remove("NERETVA_DATABASE_URL")
-        .env_remove("NERETVA_CONFIG")
-        .env("NERETVA_AUTH__ARGON2_MEMORY_KIB", "8192")
-        .env("NERETVA_AUTH__ARGON2_ITERATIONS", "1")
-        .env("NERETVA_LOG__LEVEL", "warn")
-        .stdin(Stdio::null());
-    command
-}
-
-#[track_caller]
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-#[track_caller]
-fn json_of(output: &Output) -> Value {
-    serde_json::from_str(&ok(output)).unwrap()
-}
+use support::{DEMO, DataDir, Running, json as json_of, neretva, ok};
 
 /// One HTTP/1.1 request; returns the status, the head and the body.
 fn http(port: u16, method: &str, path: &str, authorization: &str, body: &str) -> (u16, String, String) {
@@ -80,7 +35,6 @@ fn http(port: u16, method: &str, path: &str, authorization: &str, body: &str) ->
     (status, head.to_owned(), body.to_owned())
 }
 
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/constituency.json");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/taxii/client_check.py");
 const PASSWORD: &str = "taxii-client-password";
 const OBJECTS: usize = 250;
@@ -104,9 +58,7 @@ fn indicator(n: usize, modified: &str) -> Value {
 
 #[test]
 fn taxii_server_serves_the_oasis_client() {
-    let dir = DataDir(std::env::temp_dir().join(format!("neretva-taxii-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
+    let dir = DataDir::new("taxii");
     let d = dir.0.as_path();
     let run = |args: &[&str]| neretva(d).args(args).output().unwrap();
     ok(&run(&["migrate"]));

@@ -648,6 +648,26 @@ async fn get_objects(
     objects_response(&state, &caller, &resolved, page, None).await
 }
 
+/// A page of one object's versions; 404 when the first page is empty because the caller may
+/// see no version of the object at all (rather than because the filters leave none).
+async fn object_page(
+    state: &AppState,
+    caller: &Caller,
+    resolved: &Resolved,
+    filters: &Filters,
+    endpoint: Endpoint,
+    object: &str,
+) -> TaxiiResult<Page> {
+    let page = visible_page(state, caller, resolved, filters, endpoint, Some(object)).await?;
+    if page.objects.is_empty()
+        && filters.next.is_none()
+        && !object_exists(state, caller, resolved, object).await?
+    {
+        return Err(TaxiiError::not_found("object"));
+    }
+    Ok(page)
+}
+
 /// Whether the caller may see any version of an object, for telling an empty page from an
 /// unknown object.
 async fn object_exists(
@@ -674,13 +694,7 @@ async fn get_object(
     check_accept(&headers)?;
     let resolved = resolve(&state, &caller, &root, &key).await?;
     let filters = Filters::parse(pairs(query)?, Endpoint::Object)?;
-    let page = visible_page(&state, &caller, &resolved, &filters, Endpoint::Object, Some(&object)).await?;
-    if page.objects.is_empty()
-        && filters.next.is_none()
-        && !object_exists(&state, &caller, &resolved, &object).await?
-    {
-        return Err(TaxiiError::not_found("object"));
-    }
+    let page = object_page(&state, &caller, &resolved, &filters, Endpoint::Object, &object).await?;
     objects_response(&state, &caller, &resolved, page, Some(&object)).await
 }
 
@@ -694,13 +708,7 @@ async fn object_versions(
     check_accept(&headers)?;
     let resolved = resolve(&state, &caller, &root, &key).await?;
     let filters = Filters::parse(pairs(query)?, Endpoint::Versions)?;
-    let page = visible_page(&state, &caller, &resolved, &filters, Endpoint::Versions, Some(&object)).await?;
-    if page.objects.is_empty()
-        && filters.next.is_none()
-        && !object_exists(&state, &caller, &resolved, &object).await?
-    {
-        return Err(TaxiiError::not_found("object"));
-    }
+    let page = object_page(&state, &caller, &resolved, &filters, Endpoint::Versions, &object).await?;
     let versions = page.objects.iter().map(|row| format_micros(row.version)).collect();
     let mut response =
         taxii_json(StatusCode::OK, &Versions { more: page.more, next: page.next.clone(), versions });

@@ -1,0 +1,92 @@
+//! What the command-line test binaries share: the `neretva` binary as a real process against a
+//! temporary data directory.
+
+// Each test binary uses part of it.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The demo constituency file.
+pub(crate) const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/constituency.json");
+
+/// A fresh data directory under the system's temporary directory, removed on drop.
+pub(crate) struct DataDir(pub(crate) PathBuf);
+
+impl DataDir {
+    pub(crate) fn new(name: &str) -> DataDir {
+        let dir = std::env::temp_dir().join(format!("neretva-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        DataDir(dir)
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server process, stopped when dropped, also when a test fails half-way.
+pub(crate) struct Running(pub(crate) std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The binary on `dir`, with fast password hashing and no configuration from the environment.
+pub(crate) fn neretva(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("NERETVA_DATABASE_URL")
+        .env_remove("NERETVA_CONFIG")
+        .env("NERETVA_AUTH__ARGON2_MEMORY_KIB", "8192")
+        .env("NERETVA_AUTH__ARGON2_ITERATIONS", "1")
+        .env("NERETVA_LOG__LEVEL", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {
+    neretva(dir).args(args).output().unwrap()
+}
+
+/// The standard output of a command that must succeed.
+#[track_caller]
+pub(crate) fn ok(output: &Output) -> String {
+    exited(output, true);
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// The JSON a successful command printed.
+#[track_caller]
+pub(crate) fn json(output: &Output) -> Value {
+    serde_json::from_str(&ok(output)).unwrap()
+}
+
+/// The JSON a command printed, checking whether it succeeded.
+#[track_caller]
+pub(crate) fn json_exited(output: &Output, success: bool) -> Value {
+    exited(output, success);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[track_caller]
+fn exited(output: &Output, success: bool) {
+    assert_eq!(
+        output.status.success(),
+        success,
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
