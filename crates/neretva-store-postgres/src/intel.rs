@@ -101,6 +101,16 @@ async fn load<C: GenericClient>(client: &C, row: &Row) -> Result<StoredIntelEven
             count: u32::try_from(over.try_get::<_, i64>(2)?).unwrap_or(u32::MAX),
         });
     }
+    let statement = client
+        .prepare_cached(
+            "SELECT i.uuid, i.id FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+             WHERE a.event_uuid = $1 ORDER BY i.id",
+        )
+        .await?;
+    let mut attribute_ids = Vec::new();
+    for found in client.query(&statement, &[&uuid]).await? {
+        attribute_ids.push((uuid_of("uuid", found.try_get(0)?)?, found.try_get::<_, i64>(1)?));
+    }
     Ok(StoredIntelEvent {
         seq: row.try_get(0)?,
         event,
@@ -109,6 +119,7 @@ async fn load<C: GenericClient>(client: &C, row: &Row) -> Result<StoredIntelEven
         updated_at: from_micros("updated_at", row.try_get(3)?)?,
         correlations,
         over_correlating,
+        attribute_ids,
     })
 }
 
@@ -117,6 +128,31 @@ pub(crate) async fn get_event<C: GenericClient>(client: &C, uuid: Uuid) -> Resul
     let statement = client.prepare_cached(&sql).await?;
     match client.query_opt(&statement, &[&uuid.to_string()]).await? {
         Some(row) => Ok(Some(load(client, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn get_event_by_seq<C: GenericClient>(
+    client: &C,
+    seq: i64,
+) -> Result<Option<StoredIntelEvent>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM intel_events WHERE seq = $1");
+    let statement = client.prepare_cached(&sql).await?;
+    match client.query_opt(&statement, &[&seq]).await? {
+        Some(row) => Ok(Some(load(client, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn find_attribute<C: GenericClient>(client: &C, id: i64) -> Result<Option<(Uuid, Uuid)>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT a.event_uuid, a.uuid FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+             WHERE i.id = $1",
+        )
+        .await?;
+    match client.query_opt(&statement, &[&id]).await? {
+        Some(row) => Ok(Some((uuid_of("event_uuid", row.try_get(0)?)?, uuid_of("uuid", row.try_get(1)?)?))),
         None => Ok(None),
     }
 }
@@ -146,6 +182,9 @@ async fn write_rows<C: GenericClient>(client: &C, event: &IntelEvent) -> Result<
                  distribution, sharing_group)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
+        .await?;
+    let insert_id = client
+        .prepare_cached("INSERT INTO intel_attribute_ids (uuid) VALUES ($1) ON CONFLICT DO NOTHING")
         .await?;
     let insert_key = client
         .prepare_cached(
@@ -178,6 +217,7 @@ async fn write_rows<C: GenericClient>(client: &C, event: &IntelEvent) -> Result<
                 ],
             )
             .await?;
+        client.execute(&insert_id, &[&attribute_uuid]).await?;
         if !attribute.deleted {
             for key in stored_keys(&attribute.attr_type, &attribute.value) {
                 client.execute(&insert_key, &[&attribute_uuid, &key]).await?;

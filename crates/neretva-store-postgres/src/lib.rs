@@ -782,6 +782,14 @@ impl Store for PostgresStore {
         pooled!(self, |client| intel::get_event(client, uuid))
     }
 
+    async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>, StoreError> {
+        pooled!(self, |client| intel::get_event_by_seq(client, seq))
+    }
+
+    async fn find_intel_attribute(&self, id: i64) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+        pooled!(self, |client| intel::find_attribute(client, id))
+    }
+
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
         pooled!(self, |client| intel::list_events(client, query))
     }

@@ -25,6 +25,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0007_notifications.sql"),
     },
+    Migration { version: 9, name: "intel_ids", sql: include_str!("../migrations/0009_intel_ids.sql") },
 ];
 
 /// The newest migration this binary knows.

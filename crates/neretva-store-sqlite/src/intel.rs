@@ -91,6 +91,13 @@ fn load(conn: &Connection, row: EventRow) -> Result<StoredIntelEvent> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut statement = conn.prepare_cached(
+        "SELECT i.uuid, i.id FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+         WHERE a.event_uuid = ?1 ORDER BY i.id",
+    )?;
+    let attribute_ids = statement
+        .query_map([&uuid], |row| Ok((uuid_col(row, 0)?, row.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(StoredIntelEvent {
         seq: row.seq,
         event,
@@ -99,6 +106,7 @@ fn load(conn: &Connection, row: EventRow) -> Result<StoredIntelEvent> {
         updated_at: row.updated_at,
         correlations,
         over_correlating,
+        attribute_ids,
     })
 }
 
@@ -106,6 +114,22 @@ pub(crate) fn get_event(conn: &Connection, uuid: Uuid) -> Result<Option<StoredIn
     let sql = format!("SELECT {EVENT_COLUMNS} FROM intel_events WHERE uuid = ?1");
     let found = conn.prepare_cached(&sql)?.query_row([uuid.to_string()], event_row).optional()?;
     found.map(|row| load(conn, row)).transpose()
+}
+
+pub(crate) fn get_event_by_seq(conn: &Connection, seq: i64) -> Result<Option<StoredIntelEvent>> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM intel_events WHERE seq = ?1");
+    let found = conn.prepare_cached(&sql)?.query_row([seq], event_row).optional()?;
+    found.map(|row| load(conn, row)).transpose()
+}
+
+pub(crate) fn find_attribute(conn: &Connection, id: i64) -> Result<Option<(Uuid, Uuid)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT a.event_uuid, a.uuid FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+             WHERE i.id = ?1",
+        )?
+        .query_row([id], |row| Ok((uuid_col(row, 0)?, uuid_col(row, 1)?)))
+        .optional()?)
 }
 
 /// Removes an event's attribute rows, tags, sightings and links (both directions).
@@ -155,6 +179,8 @@ fn write_rows(conn: &Connection, event: &IntelEvent) -> Result<()> {
             attribute.distribution.number(),
             attribute.sharing_group.map(|group| group.to_string()),
         ])?;
+        conn.prepare_cached("INSERT OR IGNORE INTO intel_attribute_ids (uuid) VALUES (?1)")?
+            .execute([attribute.uuid.to_string()])?;
         if !attribute.deleted {
             for key in stored_keys(&attribute.attr_type, &attribute.value) {
                 conn.prepare_cached(

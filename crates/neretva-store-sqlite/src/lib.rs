@@ -1041,6 +1041,14 @@ impl Store for SqliteStore {
         self.read(move |conn| intel::get_event(conn, uuid)).await
     }
 
+    async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>, StoreError> {
+        self.read(move |conn| intel::get_event_by_seq(conn, seq)).await
+    }
+
+    async fn find_intel_attribute(&self, id: i64) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+        self.read(move |conn| intel::find_attribute(conn, id)).await
+    }
+
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
         let query = query.clone();
         self.read(move |conn| intel::list_events(conn, &query)).await

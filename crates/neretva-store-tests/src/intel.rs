@@ -105,6 +105,27 @@ pub async fn intel_events(store: &dyn Store) {
     let updated = store.update_intel_event(&admin(), &b2_only).await.expect("update");
     assert_eq!(updated.event, b2_only);
     assert_eq!(updated.created_at, stored_b.created_at);
+    // Numeric ids (MISP's `id`): an event's is its `seq`; an attribute keeps its id across
+    // rewrites, and a removed attribute's id leads nowhere.
+    assert_eq!(updated.seq, stored_b.seq);
+    assert_eq!(updated.attribute_ids.len(), 3);
+    for (attribute, id) in &updated.attribute_ids {
+        assert_eq!(stored_b.attribute_id(*attribute), Some(*id));
+        assert_eq!(store.find_intel_attribute(*id).await.expect("find"), Some((b.uuid, *attribute)));
+    }
+    let removed = stored_b.attribute_id(b1).expect("b1 had an id");
+    assert_eq!(updated.attribute_id(b1), None);
+    assert_eq!(store.find_intel_attribute(removed).await.expect("find removed"), None);
+    assert!(
+        stored
+            .attribute_ids
+            .iter()
+            .all(|(_, id)| stored_b.attribute_ids.iter().all(|(_, other)| other != id))
+    );
+    let by_seq = store.get_intel_event_by_seq(updated.seq).await.expect("by seq").expect("found");
+    assert_eq!(by_seq, updated);
+    assert_eq!(store.get_intel_event_by_seq(updated.seq + 1000).await.expect("by seq"), None);
+    assert_eq!(store.find_intel_attribute(-1).await.expect("find"), None);
     assert_eq!(links(&updated), [(b2, a2, "host".to_owned())]);
     let stored_a = store.get_intel_event(a.uuid).await.expect("get a").expect("a");
     assert_eq!(links(&stored_a), [(a2, b2, "host".to_owned())]);

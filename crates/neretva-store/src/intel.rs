@@ -60,6 +60,16 @@ pub struct StoredIntelEvent {
     pub correlations: Vec<IntelCorrelation>,
     /// This event's values that meet too many stored values to link.
     pub over_correlating: Vec<OverCorrelatingValue>,
+    /// The numeric ids of the event's attributes (MISP's `id`), by attribute uuid: given once
+    /// per uuid, kept across rewrites of the event, never reused.
+    pub attribute_ids: Vec<(Uuid, i64)>,
+}
+
+impl StoredIntelEvent {
+    /// The numeric id of an attribute of the event.
+    pub fn attribute_id(&self, attribute: Uuid) -> Option<i64> {
+        self.attribute_ids.iter().find(|(uuid, _)| *uuid == attribute).map(|(_, id)| *id)
+    }
 }
 
 /// A link between an attribute of an event and an attribute of another event.

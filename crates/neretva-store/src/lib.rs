@@ -545,6 +545,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an event with its attributes, sightings and links, audited as `intel.event.delete`.
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>>;
+    /// The event whose `seq` (its numeric id, as MISP clients use it) is `seq`.
+    async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>>;
+    /// The event uuid and attribute uuid of the attribute with numeric id `id`.
+    async fn find_intel_attribute(&self, id: i64) -> Result<Option<(Uuid, Uuid)>>;
     /// A page of events, newest first (by `seq`).
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>>;
     /// Adds a sighting to an attribute of an event, audited as `intel.sighting.add`.
