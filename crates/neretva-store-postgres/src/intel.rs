@@ -103,7 +103,7 @@ async fn load<C: GenericClient>(client: &C, row: &Row) -> Result<StoredIntelEven
     }
     let statement = client
         .prepare_cached(
-            "SELECT i.uuid, i.id FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+            "SELECT i.uuid, i.id FROM intel_numeric_ids i JOIN intel_attributes a ON a.uuid = i.uuid
              WHERE a.event_uuid = $1 ORDER BY i.id",
         )
         .await?;
@@ -147,7 +147,7 @@ pub(crate) async fn get_event_by_seq<C: GenericClient>(
 pub(crate) async fn find_attribute<C: GenericClient>(client: &C, id: i64) -> Result<Option<(Uuid, Uuid)>> {
     let statement = client
         .prepare_cached(
-            "SELECT a.event_uuid, a.uuid FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+            "SELECT a.event_uuid, a.uuid FROM intel_numeric_ids i JOIN intel_attributes a ON a.uuid = i.uuid
              WHERE i.id = $1",
         )
         .await?;
@@ -184,7 +184,7 @@ async fn write_rows<C: GenericClient>(client: &C, event: &IntelEvent) -> Result<
         )
         .await?;
     let insert_id = client
-        .prepare_cached("INSERT INTO intel_attribute_ids (uuid) VALUES ($1) ON CONFLICT DO NOTHING")
+        .prepare_cached("INSERT INTO intel_numeric_ids (uuid) VALUES ($1) ON CONFLICT DO NOTHING")
         .await?;
     let insert_key = client
         .prepare_cached(
@@ -591,6 +591,10 @@ pub(crate) async fn put_group<C: GenericClient>(
             ],
         )
         .await?;
+    let statement = client
+        .prepare_cached("INSERT INTO intel_numeric_ids (uuid) VALUES ($1) ON CONFLICT DO NOTHING")
+        .await?;
+    client.execute(&statement, &[&uuid]).await?;
     let statement =
         client.prepare_cached("DELETE FROM intel_sharing_group_members WHERE group_uuid = $1").await?;
     client.execute(&statement, &[&uuid]).await?;
@@ -652,6 +656,19 @@ pub(crate) async fn get_group<C: GenericClient>(client: &C, uuid: Uuid) -> Resul
         Some(row) => Ok(Some(group_from_row(client, &row).await?)),
         None => Ok(None),
     }
+}
+
+pub(crate) async fn sharing_group_ids<C: GenericClient>(client: &C) -> Result<Vec<(Uuid, i64)>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT i.uuid, i.id FROM intel_numeric_ids i JOIN intel_sharing_groups g ON g.uuid = i.uuid ORDER BY i.id",
+        )
+        .await?;
+    let mut out = Vec::new();
+    for row in client.query(&statement, &[]).await? {
+        out.push((uuid_of("uuid", row.try_get(0)?)?, row.try_get::<_, i64>(1)?));
+    }
+    Ok(out)
 }
 
 pub(crate) async fn list_groups<C: GenericClient>(client: &C) -> Result<Vec<SharingGroup>> {

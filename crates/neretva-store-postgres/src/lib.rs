@@ -790,6 +790,10 @@ impl Store for PostgresStore {
         pooled!(self, |client| intel::find_attribute(client, id))
     }
 
+    async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        pooled!(self, |client| intel::sharing_group_ids(client))
+    }
+
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
         pooled!(self, |client| intel::list_events(client, query))
     }

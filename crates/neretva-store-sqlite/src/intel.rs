@@ -92,7 +92,7 @@ fn load(conn: &Connection, row: EventRow) -> Result<StoredIntelEvent> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut statement = conn.prepare_cached(
-        "SELECT i.uuid, i.id FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+        "SELECT i.uuid, i.id FROM intel_numeric_ids i JOIN intel_attributes a ON a.uuid = i.uuid
          WHERE a.event_uuid = ?1 ORDER BY i.id",
     )?;
     let attribute_ids = statement
@@ -125,7 +125,7 @@ pub(crate) fn get_event_by_seq(conn: &Connection, seq: i64) -> Result<Option<Sto
 pub(crate) fn find_attribute(conn: &Connection, id: i64) -> Result<Option<(Uuid, Uuid)>> {
     Ok(conn
         .prepare_cached(
-            "SELECT a.event_uuid, a.uuid FROM intel_attribute_ids i JOIN intel_attributes a ON a.uuid = i.uuid
+            "SELECT a.event_uuid, a.uuid FROM intel_numeric_ids i JOIN intel_attributes a ON a.uuid = i.uuid
              WHERE i.id = ?1",
         )?
         .query_row([id], |row| Ok((uuid_col(row, 0)?, uuid_col(row, 1)?)))
@@ -179,7 +179,7 @@ fn write_rows(conn: &Connection, event: &IntelEvent) -> Result<()> {
             attribute.distribution.number(),
             attribute.sharing_group.map(|group| group.to_string()),
         ])?;
-        conn.prepare_cached("INSERT OR IGNORE INTO intel_attribute_ids (uuid) VALUES (?1)")?
+        conn.prepare_cached("INSERT OR IGNORE INTO intel_numeric_ids (uuid) VALUES (?1)")?
             .execute([attribute.uuid.to_string()])?;
         if !attribute.deleted {
             for key in stored_keys(&attribute.attr_type, &attribute.value) {
@@ -500,6 +500,7 @@ pub(crate) fn put_group(
              owner_org = excluded.owner_org, confidential = excluded.confidential, updated_at = excluded.updated_at",
     )?
     .execute(params![uuid, group.name, group.description, group.owner_org.to_string(), group.confidential, micros(at)])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO intel_numeric_ids (uuid) VALUES (?1)")?.execute([&uuid])?;
     conn.prepare_cached("DELETE FROM intel_sharing_group_members WHERE group_uuid = ?1")?.execute([&uuid])?;
     let members = group.all_members();
     for (position, member) in members.iter().enumerate() {
@@ -553,6 +554,15 @@ fn with_members(conn: &Connection, mut group: SharingGroup) -> Result<SharingGro
         .collect::<rusqlite::Result<Vec<_>>>()?;
     group.members = members.into_iter().filter(|member| *member != group.owner_org).collect();
     Ok(group)
+}
+
+pub(crate) fn sharing_group_ids(conn: &Connection) -> Result<Vec<(Uuid, i64)>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT i.uuid, i.id FROM intel_numeric_ids i JOIN intel_sharing_groups g ON g.uuid = i.uuid ORDER BY i.id",
+    )?;
+    Ok(statement
+        .query_map([], |row| Ok((uuid_col(row, 0)?, row.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(crate) fn list_groups(conn: &Connection) -> Result<Vec<SharingGroup>> {

@@ -1049,6 +1049,10 @@ impl Store for SqliteStore {
         self.read(move |conn| intel::find_attribute(conn, id)).await
     }
 
+    async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        self.read(intel::sharing_group_ids).await
+    }
+
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>, StoreError> {
         let query = query.clone();
         self.read(move |conn| intel::list_events(conn, &query)).await

@@ -281,9 +281,18 @@ pub async fn intel_sharing_groups(store: &dyn Store) {
         store.list_sharing_groups().await.expect("list").into_iter().map(|group| group.name).collect();
     assert_eq!(names, ["Energy", "Financial sector"]);
 
+    let ids_before = store.sharing_group_ids().await.expect("ids");
     let replaced = SharingGroup { members: vec![m2], confidential: false, ..group.clone() };
     let stored = store.put_sharing_group(&admin(), &replaced).await.expect("replace");
     assert_eq!(store.get_sharing_group(group.uuid).await.expect("get"), Some(stored));
+    // Each group has one numeric id (MISP's `id`), kept when the group is replaced.
+    let ids = store.sharing_group_ids().await.expect("ids");
+    assert_eq!(ids, ids_before);
+    assert_eq!(ids.len(), 2);
+    assert!(
+        ids.iter().any(|(uuid, _)| *uuid == group.uuid) && ids.iter().any(|(uuid, _)| *uuid == other.uuid)
+    );
+    assert_ne!(ids[0].1, ids[1].1);
     let unnamed = SharingGroup { name: " ".into(), ..other.clone() };
     let refused = store.put_sharing_group(&admin(), &unnamed).await;
     assert!(matches!(refused, Err(StoreError::Conflict { ref field, .. }) if field == "name"), "{refused:?}");

@@ -549,6 +549,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>>;
     /// The event uuid and attribute uuid of the attribute with numeric id `id`.
     async fn find_intel_attribute(&self, id: i64) -> Result<Option<(Uuid, Uuid)>>;
+    /// The numeric ids of the sharing groups (MISP's `id`), given once per group, never reused.
+    async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>>;
     /// A page of events, newest first (by `seq`).
     async fn list_intel_events(&self, query: &IntelEventQuery) -> Result<Vec<StoredIntelEvent>>;
     /// Adds a sighting to an attribute of an event, audited as `intel.sighting.add`.
