@@ -7,7 +7,8 @@
 //! - [`describe`]: MISP's attribute types and categories; [`value`]: each type's canonical form.
 //! - [`tag`]: TLP, PAP and RSIT machine tags; [`access`]: sharing groups and who may see an event.
 //! - [`misp`]: MISP JSON import (every problem with its JSON path) and export; [`feed`]: the
-//!   files of a MISP feed; [`sync`]: distribution rules when events travel between instances.
+//!   files of a MISP feed; [`sync`]: distribution rules when events travel between instances;
+//!   [`search`]: MISP's `restSearch` filters.
 //! - [`stix`]: intel events as STIX 2.1 reports or groupings with indicators and observed data.
 //! - [`warninglist`]: known-benign values; [`correlate`]: the correlation index.
 //!
@@ -19,6 +20,7 @@ pub mod describe;
 pub mod feed;
 pub mod misp;
 pub mod model;
+pub mod search;
 pub mod stix;
 pub mod sync;
 pub mod tag;
