@@ -1,4 +1,5 @@
 //! Neretva's HTTP server: the REST API under `/api/v1`, the TAXII 2.1 server under `/taxii2/`,
+//! the MISP-compatible API at MISP's paths (`misp`),
 //! authentication, OpenAPI, metrics.
 //!
 //! **API Boundary.** The binary builds an [`AppState`] and calls [`app`] for the router.
@@ -14,6 +15,7 @@ pub mod extract;
 mod html;
 pub mod incidents;
 mod metrics_layer;
+pub mod misp;
 pub mod openapi;
 pub mod registry;
 pub mod taxii;
@@ -204,6 +206,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api::router(&state))
         .merge(taxii::router())
+        .merge(misp::router(&state))
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(api::health::metrics))
         .merge(html::router())

@@ -144,6 +144,14 @@ pub(crate) async fn get_event_by_seq<C: GenericClient>(
     }
 }
 
+pub(crate) async fn attribute_event<C: GenericClient>(client: &C, attribute: Uuid) -> Result<Option<Uuid>> {
+    let statement = client.prepare_cached("SELECT event_uuid FROM intel_attributes WHERE uuid = $1").await?;
+    match client.query_opt(&statement, &[&attribute.to_string()]).await? {
+        Some(row) => Ok(Some(uuid_of("event_uuid", row.try_get(0)?)?)),
+        None => Ok(None),
+    }
+}
+
 pub(crate) async fn find_attribute<C: GenericClient>(client: &C, id: i64) -> Result<Option<(Uuid, Uuid)>> {
     let statement = client
         .prepare_cached(

@@ -790,6 +790,10 @@ impl Store for PostgresStore {
         pooled!(self, |client| intel::find_attribute(client, id))
     }
 
+    async fn intel_attribute_event(&self, attribute: Uuid) -> Result<Option<Uuid>, StoreError> {
+        pooled!(self, |client| intel::attribute_event(client, attribute))
+    }
+
     async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
         pooled!(self, |client| intel::sharing_group_ids(client))
     }

@@ -122,6 +122,13 @@ pub(crate) fn get_event_by_seq(conn: &Connection, seq: i64) -> Result<Option<Sto
     found.map(|row| load(conn, row)).transpose()
 }
 
+pub(crate) fn attribute_event(conn: &Connection, attribute: Uuid) -> Result<Option<Uuid>> {
+    Ok(conn
+        .prepare_cached("SELECT event_uuid FROM intel_attributes WHERE uuid = ?1")?
+        .query_row([attribute.to_string()], |row| uuid_col(row, 0))
+        .optional()?)
+}
+
 pub(crate) fn find_attribute(conn: &Connection, id: i64) -> Result<Option<(Uuid, Uuid)>> {
     Ok(conn
         .prepare_cached(

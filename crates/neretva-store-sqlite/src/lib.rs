@@ -1049,6 +1049,10 @@ impl Store for SqliteStore {
         self.read(move |conn| intel::find_attribute(conn, id)).await
     }
 
+    async fn intel_attribute_event(&self, attribute: Uuid) -> Result<Option<Uuid>, StoreError> {
+        self.read(move |conn| intel::attribute_event(conn, attribute)).await
+    }
+
     async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
         self.read(intel::sharing_group_ids).await
     }

@@ -126,6 +126,8 @@ pub async fn intel_events(store: &dyn Store) {
     assert_eq!(by_seq, updated);
     assert_eq!(store.get_intel_event_by_seq(updated.seq + 1000).await.expect("by seq"), None);
     assert_eq!(store.find_intel_attribute(-1).await.expect("find"), None);
+    assert_eq!(store.intel_attribute_event(b2).await.expect("event of b2"), Some(b.uuid));
+    assert_eq!(store.intel_attribute_event(b1).await.expect("event of b1"), None);
     assert_eq!(links(&updated), [(b2, a2, "host".to_owned())]);
     let stored_a = store.get_intel_event(a.uuid).await.expect("get a").expect("a");
     assert_eq!(links(&stored_a), [(a2, b2, "host".to_owned())]);

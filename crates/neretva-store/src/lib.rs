@@ -549,6 +549,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>>;
     /// The event uuid and attribute uuid of the attribute with numeric id `id`.
     async fn find_intel_attribute(&self, id: i64) -> Result<Option<(Uuid, Uuid)>>;
+    /// The uuid of the event holding the attribute `attribute`.
+    async fn intel_attribute_event(&self, attribute: Uuid) -> Result<Option<Uuid>>;
     /// The numeric ids of the sharing groups (MISP's `id`), given once per group, never reused.
     async fn sharing_group_ids(&self) -> Result<Vec<(Uuid, i64)>>;
     /// A page of events, newest first (by `seq`).

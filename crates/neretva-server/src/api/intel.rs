@@ -18,7 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use neretva_intel::access::{EventAudience, SharingGroup, view_sharing_group};
 use neretva_intel::misp::{self, ImportContext, Limits};
-use neretva_intel::model::{IntelEvent, OrgRef, Sighting, SightingKind};
+use neretva_intel::model::{Attribute, IntelEvent, OrgRef, Sighting, SightingKind};
 use neretva_model::access::{Principal, may_export, may_write};
 use neretva_model::audit::AuditEvent;
 use neretva_model::tlp::Pap;
@@ -187,15 +187,16 @@ fn limit(limit: Option<u32>) -> ApiResult<u32> {
     }
 }
 
-/// Who may see what: the sharing groups and the registry, loaded once per request.
-struct Gate {
-    principal: Principal,
-    registry: Arc<RegistrySnapshot>,
-    groups: HashMap<Uuid, SharingGroup>,
+/// Who may see what: the sharing groups and the registry, loaded once per request. Shared by
+/// this API and the MISP-compatible one (`crate::misp`).
+pub(crate) struct Gate {
+    pub(crate) principal: Principal,
+    pub(crate) registry: Arc<RegistrySnapshot>,
+    pub(crate) groups: HashMap<Uuid, SharingGroup>,
 }
 
 impl Gate {
-    async fn load(state: &AppState, auth: &Auth) -> ApiResult<Gate> {
+    pub(crate) async fn load(state: &AppState, auth: &Auth) -> ApiResult<Gate> {
         let groups = state.store().list_sharing_groups().await?;
         Ok(Gate {
             principal: auth.principal(),
@@ -215,8 +216,25 @@ impl Gate {
         )
     }
 
-    fn may_see(&self, stored: &StoredIntelEvent) -> bool {
+    pub(crate) fn may_see(&self, stored: &StoredIntelEvent) -> bool {
         self.audience(&stored.event, stored.owner_org).may_see(&self.principal)
+    }
+
+    /// Whether the caller may see an attribute of an event it may see: the attribute's own
+    /// distribution and TLP tag may narrow the event's.
+    pub(crate) fn may_see_attribute(&self, stored: &StoredIntelEvent, attribute: &Attribute) -> bool {
+        let event_tlp = stored.event.tlp(DEFAULT_TLP);
+        let level = attribute.distribution.effective(stored.event.distribution);
+        let group =
+            attribute.sharing_group.or(stored.event.sharing_group).and_then(|uuid| self.groups.get(&uuid));
+        EventAudience::new(
+            stored.owner_org,
+            self.registry.ancestors(stored.owner_org).to_vec(),
+            attribute.tlp(event_tlp),
+            level,
+            group,
+        )
+        .may_see(&self.principal)
     }
 }
 
@@ -260,7 +278,7 @@ async fn dto(state: &AppState, gate: &Gate, stored: StoredIntelEvent) -> ApiResu
     })
 }
 
-async fn visible_event(state: &AppState, gate: &Gate, id: &str) -> ApiResult<StoredIntelEvent> {
+pub(crate) async fn visible_event(state: &AppState, gate: &Gate, id: &str) -> ApiResult<StoredIntelEvent> {
     let uuid = parse_id("id", id)?;
     state
         .store()
@@ -270,7 +288,7 @@ async fn visible_event(state: &AppState, gate: &Gate, id: &str) -> ApiResult<Sto
         .ok_or_else(|| ApiError::not_found("intel event"))
 }
 
-fn require_writer(auth: &Auth) -> ApiResult<()> {
+pub(crate) fn require_writer(auth: &Auth) -> ApiResult<()> {
     if may_write(&auth.principal()) {
         Ok(())
     } else {
@@ -278,7 +296,7 @@ fn require_writer(auth: &Auth) -> ApiResult<()> {
     }
 }
 
-fn require_owner(auth: &Auth, stored: &StoredIntelEvent) -> ApiResult<()> {
+pub(crate) fn require_owner(auth: &Auth, stored: &StoredIntelEvent) -> ApiResult<()> {
     require_writer(auth)?;
     if auth.0.is_operator_staff() || auth.0.org_id == stored.owner_org {
         Ok(())
@@ -288,7 +306,7 @@ fn require_owner(auth: &Auth, stored: &StoredIntelEvent) -> ApiResult<()> {
 }
 
 /// An event may name only a sharing group the caller belongs to (or manages).
-fn check_group(gate: &Gate, event: &IntelEvent) -> ApiResult<()> {
+pub(crate) fn check_group(gate: &Gate, event: &IntelEvent) -> ApiResult<()> {
     if let Some(group) = event.sharing_group
         && gate.groups.get(&group).and_then(|group| view_sharing_group(&gate.principal, group)).is_none()
     {
@@ -301,7 +319,7 @@ fn check_group(gate: &Gate, event: &IntelEvent) -> ApiResult<()> {
 }
 
 /// Reads exactly one event from a MISP JSON body; every problem with its JSON path.
-fn read_event(state: &AppState, auth: &Auth, body: &str) -> ApiResult<IntelEvent> {
+pub(crate) fn read_event(state: &AppState, auth: &Auth, body: &str) -> ApiResult<IntelEvent> {
     let registry = state.registry();
     let org_name = registry
         .orgs
@@ -549,19 +567,10 @@ pub async fn attributes(
         let Some((_, full)) = stored.event.all_attributes().find(|(_, a)| a.uuid == attribute.uuid) else {
             continue;
         };
-        let event_tlp = stored.event.tlp(DEFAULT_TLP);
-        let level = full.distribution.effective(stored.event.distribution);
-        let group = full.sharing_group.or(stored.event.sharing_group).and_then(|uuid| gate.groups.get(&uuid));
-        let audience = EventAudience::new(
-            stored.owner_org,
-            gate.registry.ancestors(stored.owner_org).to_vec(),
-            full.tlp(event_tlp),
-            level,
-            group,
-        );
-        if !audience.may_see(&gate.principal) {
+        if !gate.may_see_attribute(stored, full) {
             continue;
         }
+        let event_tlp = stored.event.tlp(DEFAULT_TLP);
         out.push(AttributeDto {
             event: attribute.event,
             event_info: attribute.event_info,

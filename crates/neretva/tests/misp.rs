@@ -1,0 +1,190 @@
+//! The MISP-compatible API as a real process: events written and searched over MISP's paths
+//! with raw `Authorization` keys, what another organisation may not see, and, when
+//! `NERETVA_TEST_PYTHON` names a Python with `pymisp` 2.5.34.4 installed, PyMISP driven through
+//! connect, event and attribute CRUD, tags, publishing, searches, sharing groups and sightings
+//! (`tests/misp/pymisp_check.py`). With the variable set, any problem fails the test.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+mod support;
+
+use support::{DEMO, DataDir, Running, json as json_of, neretva, ok};
+
+/// One HTTP/1.1 request with MISP's headers; returns the status and the body.
+fn http(port: u16, method: &str, path: &str, authorization: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let auth = authorization.map(|key| format!("Authorization: {key}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
+         Content-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, body.to_owned())
+}
+
+#[track_caller]
+fn json_body(status: u16, expected: u16, body: &str) -> Value {
+    assert_eq!(status, expected, "{body}");
+    serde_json::from_str(body).unwrap()
+}
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/misp/pymisp_check.py");
+const GROUP: &str = "Energy sector";
+
+fn add_user(dir: &std::path::Path, name: &str, org: &str, role: &str) -> String {
+    let mut add = neretva(dir)
+        .args(["user", "add", name, "--org", org, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"misp-test-password-long\n").unwrap();
+    ok(&add.wait_with_output().unwrap());
+    let token = json_of(
+        &neretva(dir)
+            .args(["token", "create", "--user", name, "--name", name, "--scope", "write", "--json"])
+            .output()
+            .unwrap(),
+    );
+    token["secret"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn misp_api_serves_pymisp() {
+    let dir = DataDir::new("misp");
+    let d = dir.0.as_path();
+    let run = |args: &[&str]| neretva(d).args(args).output().unwrap();
+    ok(&run(&["migrate"]));
+    ok(&run(&["org", "import", DEMO]));
+    let key = add_user(d, "analyst", "CERT-BIH", "analyst");
+    let other_key = add_user(d, "outsider", "EP-NERETVA", "community");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _server = Running(
+        neretva(d)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Keys: raw, Bearer, X-MISP-AUTH-style raw; none or a wrong one is refused with MISP's 403.
+    let (status, body) = http(port, "GET", "/servers/getVersion", Some(&key), "");
+    let version = json_body(status, 200, &body);
+    assert_eq!(version["version"], "2.5.2");
+    let (status, _) = http(port, "GET", "/servers/getVersion", Some(&format!("Bearer {key}")), "");
+    assert_eq!(status, 200);
+    let (status, body) = http(port, "GET", "/servers/getVersion", None, "");
+    assert!(json_body(status, 403, &body)["message"].as_str().unwrap().starts_with("Authentication failed"));
+    let (status, _) =
+        http(port, "GET", "/users/view/me.json", Some("nrt_00000000000000000000000000000000_x"), "");
+    assert_eq!(status, 403);
+    let (status, body) = http(port, "GET", "/users/view/me.json", Some(&key), "");
+    let me = json_body(status, 200, &body);
+    assert!(me["User"].is_object() && me["Role"].is_object() && me["UserSetting"].is_object(), "{me}");
+    let (status, body) = http(port, "GET", "/attributes/describeTypes.json", Some(&key), "");
+    let types = json_body(status, 200, &body);
+    assert_eq!(types["result"]["sane_defaults"]["ip-dst"]["default_category"], "Network activity");
+
+    // A sharing group both organisations belong to, made through /api/v1.
+    let (status, body) = http(port, "GET", "/api/v1/organisations?limit=1000", Some(&format!("Bearer {key}")), "");
+    let orgs = json_body(status, 200, &body);
+    let orgs = orgs.get("items").unwrap_or(&orgs).as_array().unwrap().clone();
+    let outsider_org = orgs.iter().find(|org| org["short_name"] == "EP-NERETVA").unwrap()["id"].clone();
+    let group = json!({ "name": GROUP, "members": [outsider_org] }).to_string();
+    let (status, body) =
+        http(port, "POST", "/api/v1/intel/sharing-groups", Some(&format!("Bearer {key}")), &group);
+    assert_eq!(status, 201, "{body}");
+
+    // A community event, added as PyMISP adds (flat, enums as strings).
+    let community = json!({
+        "info": "Community phishing notes", "distribution": "1", "threat_level_id": "3", "analysis": "0",
+        "uuid": "5c000000-0000-4000-8000-000000000001",
+        "Tag": [{"name": "tlp:green"}],
+        "Attribute": [{"type": "domain", "value": "shared.example", "uuid": "5c000000-0000-4000-8000-0000000000a1"}]
+    });
+    let (status, body) = http(port, "POST", "/events/add", Some(&key), &community.to_string());
+    let added = json_body(status, 200, &body);
+    let id = added["Event"]["id"].as_str().unwrap().to_owned();
+    assert!(id.parse::<i64>().unwrap() > 0);
+    assert!(added["Event"]["Attribute"][0]["id"].as_str().unwrap().parse::<i64>().unwrap() > 0);
+    let (status, _) = http(port, "POST", "/events/add", Some(&key), &community.to_string());
+    assert_eq!(status, 403, "a second event with the same uuid is refused");
+    // An organisation-only event.
+    let private = json!({ "Event": {
+        "info": "Private lead", "distribution": "0", "uuid": "5c000000-0000-4000-8000-000000000002",
+        "Attribute": [{"type": "ip-dst", "value": "203.0.113.77", "uuid": "5c000000-0000-4000-8000-0000000000b1"}]
+    }});
+    let (status, body) = http(port, "POST", "/events/add", Some(&key), &private.to_string());
+    let private_id = json_body(status, 200, &body)["Event"]["id"].as_str().unwrap().to_owned();
+
+    // The other organisation sees the community event, never the private one.
+    for path in
+        [format!("/events/view/{id}"), "/events/view/5c000000-0000-4000-8000-000000000001.json".to_owned()]
+    {
+        let (status, body) = http(port, "GET", &path, Some(&other_key), "");
+        assert_eq!(json_body(status, 200, &body)["Event"]["info"], "Community phishing notes");
+    }
+    for path in [
+        format!("/events/view/{private_id}"),
+        "/events/view/5c000000-0000-4000-8000-000000000002/deleted[]:0/excludeLocalTags:1".to_owned(),
+    ] {
+        let (status, body) = http(port, "GET", &path, Some(&other_key), "");
+        assert_eq!(status, 404, "{body}");
+        assert!(!body.contains("Private lead") && !body.contains("203.0.113.77"), "{body}");
+        assert_eq!(http(port, "HEAD", &path, Some(&other_key), "").0, 404);
+        assert_eq!(http(port, "HEAD", &path, Some(&key), "").0, 200);
+    }
+    let search = json!({"returnFormat": "json", "value": "203.0.113.%"}).to_string();
+    let (status, body) = http(port, "POST", "/events/restSearch", Some(&key), &search);
+    assert_eq!(json_body(status, 200, &body)["response"].as_array().unwrap().len(), 1);
+    let (status, body) = http(port, "POST", "/events/restSearch", Some(&other_key), &search);
+    assert_eq!(json_body(status, 200, &body)["response"], json!([]));
+    let (status, body) = http(port, "POST", "/attributes/restSearch", Some(&other_key), &search);
+    assert_eq!(json_body(status, 200, &body)["response"]["Attribute"], json!([]));
+    let (status, body) = http(port, "POST", "/attributes/restSearch", Some(&key), &search);
+    assert_eq!(json_body(status, 200, &body)["response"]["Attribute"][0]["value"], "203.0.113.77");
+    let (status, body) = http(port, "POST", &format!("/events/delete/{private_id}"), Some(&other_key), "");
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = http(port, "POST", "/events/restSearch", Some(&key), r#"{"returnFormat":"csv"}"#);
+    assert!(json_body(status, 400, &body)["message"].as_str().unwrap().contains("returnFormat"));
+    let (status, _) = http(port, "GET", "/events/frobnicate", Some(&key), "");
+    assert_eq!(status, 404);
+
+    match std::env::var_os("NERETVA_TEST_PYTHON") {
+        Some(python) => {
+            let output = Command::new(python)
+                .args([SCRIPT, &format!("http://127.0.0.1:{port}"), &key, &other_key, GROUP])
+                .output()
+                .unwrap();
+            let stdout = ok(&output);
+            let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+            assert_eq!(report["failures"], json!([]), "{report}");
+            assert!(report["checks"].as_u64().unwrap() >= 15, "{report}");
+        }
+        None => eprintln!("NERETVA_TEST_PYTHON is not set: the PyMISP run was left out"),
+    }
+
+    let audit = json_of(&run(&["audit", "verify", "--json"]));
+    assert_eq!(audit["ok"], true);
+}
