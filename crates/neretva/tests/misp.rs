@@ -107,7 +107,8 @@ fn misp_api_serves_pymisp() {
     assert_eq!(types["result"]["sane_defaults"]["ip-dst"]["default_category"], "Network activity");
 
     // A sharing group both organisations belong to, made through /api/v1.
-    let (status, body) = http(port, "GET", "/api/v1/organisations?limit=1000", Some(&format!("Bearer {key}")), "");
+    let (status, body) =
+        http(port, "GET", "/api/v1/organisations?limit=1000", Some(&format!("Bearer {key}")), "");
     let orgs = json_body(status, 200, &body);
     let orgs = orgs.get("items").unwrap_or(&orgs).as_array().unwrap().clone();
     let outsider_org = orgs.iter().find(|org| org["short_name"] == "EP-NERETVA").unwrap()["id"].clone();

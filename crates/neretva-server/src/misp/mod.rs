@@ -371,7 +371,7 @@ impl Scope {
 
     fn attribute_json(&self, stored: &StoredIntelEvent, attribute: Uuid) -> Value {
         let fields = self.event_json(stored);
-        let found = fields
+        fields
             .get("Attribute")
             .and_then(Value::as_array)
             .into_iter()
@@ -387,8 +387,7 @@ impl Scope {
             )
             .find(|item| item.get("uuid").and_then(Value::as_str) == Some(attribute.to_string().as_str()))
             .cloned()
-            .unwrap_or(Value::Null);
-        found
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -782,6 +781,7 @@ async fn index(state: &AppState, auth: &Auth, body: &[u8], route: &Route) -> Mis
         out.len() < limit
     })
     .await?;
+    audit_search(state, auth, "misp.events.index", &query, out.len()).await?;
     ok(Value::Array(out))
 }
 
