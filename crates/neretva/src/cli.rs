@@ -168,12 +168,39 @@ pub(crate) enum IntelCommand {
         #[arg(long)]
         json: bool,
     },
+    /// MISP server synchronisation.
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Find stored attributes by value (canonicalised with --type when given).
     Search {
         value: String,
         /// The MISP attribute type, e.g. `ip-dst`, `domain`, `sha256`.
         #[arg(long = "type")]
         attr_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SyncCommand {
+    /// Pull the published events a remote MISP (or Neretva) server shows this instance's key.
+    ///
+    /// Asks the remote's version, its minimal event index of published events, and fetches each
+    /// event that is new or newer than the local copy (its `timestamp`); so a second pull fetches
+    /// only what changed. Pulled events follow MISP's pull rules: distribution narrowed one step
+    /// (this community becomes organisation only, connected communities this community), local
+    /// tags removed. They are owned by --org. Exits 1 when some events were left out.
+    Pull {
+        /// The remote's base URL, e.g. `https://misp.example.org`.
+        #[arg(long)]
+        url: String,
+        /// A file holding the remote's API key (sent as `Authorization: <key>`).
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// The local owner organisation (short name); the operator's organisation by default.
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -62,6 +62,12 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Intel(crate::cli::IntelCommand::Export { format, out, json }) => {
             crate::intel::export(&config, &format, out.as_deref(), json).await
         }
+        Command::Intel(crate::cli::IntelCommand::Sync(crate::cli::SyncCommand::Pull {
+            url,
+            key_file,
+            org,
+            json,
+        })) => crate::intel::sync_pull(&config, &url, &key_file, org.as_deref(), json).await,
         Command::Intel(crate::cli::IntelCommand::Search { value, attr_type, json }) => {
             crate::intel::search(&config, &value, attr_type.as_deref(), json).await
         }

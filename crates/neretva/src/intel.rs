@@ -283,3 +283,228 @@ pub(crate) async fn search(
     }
     Ok(if found.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
+
+/// The largest answer read from a remote MISP server, in bytes.
+const SYNC_MAX_ANSWER: usize = 64 << 20;
+
+/// A MISP client for pulling: the base URL and the key.
+struct MispRemote {
+    client: reqwest::Client,
+    base: reqwest::Url,
+    key: String,
+}
+
+impl MispRemote {
+    fn new(url: &str, key: String) -> anyhow::Result<MispRemote> {
+        let mut base = reqwest::Url::parse(url).with_context(|| format!("--url {url:?} is not a URL"))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            bail!("--url must be http or https, not {}", base.scheme());
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let tls = neretva_pipeline::sources::tls_config(&base).map_err(anyhow::Error::msg)?;
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(std::time::Duration::from_secs(120))
+            .user_agent(concat!("neretva/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(MispRemote { client, base, key })
+    }
+
+    /// One JSON request; a non-2xx answer is an error naming the path and the status.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let url = self.base.join(path).with_context(|| format!("bad path {path}"))?;
+        let mut request = self
+            .client
+            .request(method, url)
+            .header("Authorization", &self.key)
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json");
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let mut response =
+            request.send().await.with_context(|| format!("{path}: the remote did not answer"))?;
+        let status = response.status();
+        let mut bytes = Vec::new();
+        while let Some(chunk) =
+            response.chunk().await.with_context(|| format!("{path}: reading the answer"))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > SYNC_MAX_ANSWER {
+                bail!("{path}: the answer is larger than {SYNC_MAX_ANSWER} bytes");
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if !status.is_success() {
+            let short: String = text.chars().take(300).collect();
+            bail!("{path}: the remote answered {status}: {short}");
+        }
+        serde_json::from_str(&text).with_context(|| format!("{path}: the answer is not JSON"))
+    }
+}
+
+/// `neretva intel sync pull`: MISP's pull (getVersion, the minimal index, then each new or
+/// changed published event), with MISP's pull rules.
+pub(crate) async fn sync_pull(
+    config: &Config,
+    url: &str,
+    key_file: &Path,
+    org: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let key = std::fs::read_to_string(key_file)
+        .with_context(|| format!("cannot read {}", key_file.display()))?
+        .trim()
+        .to_owned();
+    if key.is_empty() {
+        bail!("{} holds no key", key_file.display());
+    }
+    let store = ready_store(config).await?;
+    let short_name = org.unwrap_or(&config.server.operator_org);
+    let owner =
+        store.find_org(short_name).await?.with_context(|| format!("no organisation {short_name:?}"))?;
+    let remote = MispRemote::new(url, key)?;
+    let version = remote.call(reqwest::Method::GET, "servers/getVersion", None).await?;
+    let remote_version = version["version"].as_str().context("servers/getVersion: no version")?.to_owned();
+    let index = remote
+        .call(
+            reqwest::Method::POST,
+            "events/index",
+            Some(serde_json::json!({ "minimal": 1, "published": 1 })),
+        )
+        .await?;
+    let rows = match index {
+        serde_json::Value::Array(rows) => rows,
+        single @ serde_json::Value::Object(_) => vec![single],
+        _ => bail!("events/index: expected a list of events"),
+    };
+    let (mut created, mut updated, mut unchanged, mut kept_home) = (Vec::new(), Vec::new(), 0usize, 0usize);
+    let mut problems: Vec<String> = Vec::new();
+    let context = ImportContext { now: time::OffsetDateTime::now_utc(), default_org: None };
+    for row in &rows {
+        let published = row["published"].as_bool().unwrap_or(false) || row["published"] == "1";
+        let Some(uuid) = row["uuid"].as_str().and_then(|text| uuid::Uuid::try_parse(text).ok()) else {
+            problems.push(format!("events/index: a row without a uuid: {row}"));
+            continue;
+        };
+        if !published {
+            continue;
+        }
+        let remote_time = row["timestamp"]
+            .as_str()
+            .and_then(|text| text.parse::<i64>().ok())
+            .or_else(|| row["timestamp"].as_i64());
+        let local = store.get_intel_event(uuid).await?;
+        if let (Some(local), Some(remote_time)) = (&local, remote_time)
+            && local.event.timestamp.unix_timestamp() >= remote_time
+        {
+            unchanged += 1;
+            continue;
+        }
+        let path = format!(
+            "events/view/{uuid}/deleted[]:0/deleted[]:1/excludeGalaxy:1/includeEventCorrelations:0/includeFeedCorrelations:0/includeWarninglistHits:0/excludeLocalTags:1"
+        );
+        let answer = match remote.call(reqwest::Method::GET, &path, None).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                problems.push(format!("event {uuid}: {error:#}"));
+                continue;
+            }
+        };
+        let limits = Limits { max_events: 1, ..Limits::default() };
+        let imported = match misp::parse(&answer.to_string(), &context, &limits) {
+            Ok(imported) => imported,
+            Err(error) => {
+                problems.push(format!("event {uuid}: {error}"));
+                continue;
+            }
+        };
+        problems.extend(imported.problems.iter().map(|problem| format!("event {uuid}: {problem}")));
+        let Some(event) = imported.events.into_iter().find(|event| event.uuid == uuid) else {
+            problems.push(format!("event {uuid}: the remote answered with another event"));
+            continue;
+        };
+        if event.distribution == Distribution::Organisation {
+            // Organisation only never leaves its instance, whatever the remote showed.
+            kept_home += 1;
+            continue;
+        }
+        let mut event = neretva_intel::sync::after_pull(&event, false);
+        event.org = Some(OrgRef { uuid: owner.id, name: owner.fields.name.clone() });
+        let groups = event
+            .sharing_group
+            .into_iter()
+            .chain(event.all_attributes().filter_map(|(_, attribute)| attribute.sharing_group));
+        let mut unknown = None;
+        for group in groups {
+            if store.get_sharing_group(group).await?.is_none() {
+                unknown = Some(group);
+                break;
+            }
+        }
+        if let Some(group) = unknown {
+            problems.push(format!(
+                "event {uuid}: sharing group {group} is not known here; the event is left out"
+            ));
+            continue;
+        }
+        let result = match &local {
+            Some(local) if local.owner_org != owner.id => {
+                problems.push(format!("event {uuid}: stored here with another owner; the event is left out"));
+                continue;
+            }
+            Some(_) => store.update_intel_event(&cli_actor(), &event).await.map(|saved| (false, saved)),
+            None => store.create_intel_event(&cli_actor(), owner.id, &event).await.map(|saved| (true, saved)),
+        };
+        match result {
+            Ok((true, saved)) => created.push(saved),
+            Ok((false, saved)) => updated.push(saved),
+            Err(error) => problems.push(format!("event {uuid}: {error}")),
+        }
+    }
+    let summary = |list: &[neretva_store::intel::StoredIntelEvent]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|saved| {
+                serde_json::json!({
+                    "uuid": saved.event.uuid,
+                    "info": saved.event.info,
+                    "distribution": saved.event.distribution.number(),
+                    "attributes": saved.event.attribute_count(),
+                })
+            })
+            .collect()
+    };
+    if json {
+        output::json(&serde_json::json!({
+            "remote_version": remote_version,
+            "listed": rows.len(),
+            "created": summary(&created),
+            "updated": summary(&updated),
+            "unchanged": unchanged,
+            "organisation_only": kept_home,
+            "problems": problems,
+        }));
+    } else {
+        output::line(&format!(
+            "remote MISP {remote_version}: {} listed, {} new, {} updated, {unchanged} unchanged, {kept_home} organisation only (not pulled)",
+            rows.len(),
+            created.len(),
+            updated.len()
+        ));
+        for saved in created.iter().chain(&updated) {
+            output::line(&format!("{}  {}", saved.event.uuid, saved.event.info));
+        }
+        for problem in &problems {
+            output::error(problem);
+        }
+    }
+    Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

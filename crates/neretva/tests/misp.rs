@@ -186,6 +186,102 @@ fn misp_api_serves_pymisp() {
         None => eprintln!("NERETVA_TEST_PYTHON is not set: the PyMISP run was left out"),
     }
 
-    let audit = json_of(&run(&["audit", "verify", "--json"]));
-    assert_eq!(audit["ok"], true);
+    // Pull into a second instance, as a MISP server pulls: published events only, distribution
+    // narrowed one step, local tags removed, organisation-only events left home, incremental.
+    let (status, body) = http(port, "POST", &format!("/events/publish/{id}"), Some(&key), "");
+    assert_eq!(status, 200, "{body}");
+    let connected = json!({
+        "info": "Connected botnet C2", "distribution": "2", "published": true, "timestamp": "1700000000",
+        "uuid": "5c000000-0000-4000-8000-000000000003",
+        "Tag": [{"name": "tlp:green"}, {"name": "internal:triage", "local": true}],
+        "Attribute": [{"type": "ip-dst", "value": "198.51.100.23", "uuid": "5c000000-0000-4000-8000-0000000000c1"}]
+    });
+    let (status, body) = http(port, "POST", "/events/add", Some(&key), &connected.to_string());
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        http(port, "POST", "/events/publish/5c000000-0000-4000-8000-000000000003", Some(&key), "");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(port, "POST", &format!("/events/publish/{private_id}"), Some(&key), "");
+    assert_eq!(status, 200, "{body}");
+
+    let puller = DataDir::new("misp-pull");
+    let p = puller.0.as_path();
+    ok(&neretva(p).arg("migrate").output().unwrap());
+    ok(&neretva(p).args(["org", "import", DEMO]).output().unwrap());
+    let key_file = p.join("remote.key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let remote = format!("http://127.0.0.1:{port}");
+    let pull = || {
+        json_of(
+            &neretva(p)
+                .args(["intel", "sync", "pull", "--url", &remote, "--key-file"])
+                .arg(&key_file)
+                .arg("--json")
+                .output()
+                .unwrap(),
+        )
+    };
+    let first = pull();
+    assert_eq!(first["remote_version"], "2.5.2", "{first}");
+    assert_eq!(first["problems"], json!([]), "{first}");
+    assert_eq!(first["organisation_only"], 1, "{first}");
+    let mut pulled: Vec<(String, u64)> = first["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| (event["info"].as_str().unwrap().to_owned(), event["distribution"].as_u64().unwrap()))
+        .collect();
+    pulled.sort();
+    assert_eq!(
+        pulled,
+        [("Community phishing notes".to_owned(), 0), ("Connected botnet C2".to_owned(), 1)],
+        "{first}"
+    );
+    let exported = json_of(&neretva(p).args(["intel", "export"]).output().unwrap());
+    let text = exported.to_string();
+    assert!(text.contains("198.51.100.23") && !text.contains("internal:triage"), "{text}");
+    assert!(!text.contains("Private lead") && !text.contains("203.0.113.77"), "{text}");
+
+    let again = pull();
+    assert_eq!(
+        (again["created"].as_array().unwrap().len(), again["unchanged"].as_u64()),
+        (0, Some(2)),
+        "{again}"
+    );
+    // A change on the remote (an edit, then publishing again) is pulled as an update.
+    let edit = json!({ "info": "Connected botnet C2, second wave" }).to_string();
+    let (status, body) =
+        http(port, "POST", "/events/edit/5c000000-0000-4000-8000-000000000003", Some(&key), &edit);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        http(port, "POST", "/events/publish/5c000000-0000-4000-8000-000000000003", Some(&key), "");
+    assert_eq!(status, 200, "{body}");
+    let third = pull();
+    assert_eq!(third["updated"][0]["info"], "Connected botnet C2, second wave", "{third}");
+    assert_eq!(third["unchanged"], 1, "{third}");
+
+    let refused = neretva(p)
+        .args(["intel", "sync", "pull", "--url", &remote, "--key-file"])
+        .arg(p.join("missing.key"))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let wrong_key = p.join("wrong.key");
+    std::fs::write(&wrong_key, "nrt_00000000000000000000000000000000_x").unwrap();
+    let refused = neretva(p)
+        .args(["intel", "sync", "pull", "--url", &remote, "--key-file"])
+        .arg(&wrong_key)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("403"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    for d in [d, p] {
+        let audit = json_of(&neretva(d).args(["audit", "verify", "--json"]).output().unwrap());
+        assert_eq!(audit["ok"], true);
+    }
 }

@@ -214,7 +214,7 @@ pub(crate) fn describe(error: reqwest::Error) -> String {
 
 /// rustls with the ring provider and the system's CA certificates. Without any (a minimal
 /// container), plain HTTP URLs still work and a redirect to HTTPS fails verification.
-pub(crate) fn tls_config(url: &Url) -> Result<rustls::ClientConfig, String> {
+pub fn tls_config(url: &Url) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = || {
         rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))

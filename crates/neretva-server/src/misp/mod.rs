@@ -479,12 +479,27 @@ async fn edit_event(state: &AppState, auth: &Auth, id: &str, body: &[u8]) -> Mis
         Some(Value::Object(inner)) => inner,
         _ => document,
     };
-    let mut inner = inner;
-    inner.insert("uuid".into(), Value::String(stored.event.uuid.to_string()));
-    if !inner.contains_key("info") {
-        inner.insert("info".into(), Value::String(stored.event.info.clone()));
+    // The stored event with the sent fields over it.
+    let mut merged = neretva_intel::misp::event_fields(&stored.event);
+    for (key, value) in inner {
+        if !matches!(
+            key.as_str(),
+            "id" | "uuid"
+                | "org_id"
+                | "orgc_id"
+                | "Org"
+                | "Orgc"
+                | "timestamp"
+                | "attribute_count"
+                | "locked"
+        ) {
+            if key == "sharing_group_id" {
+                merged.remove("SharingGroup");
+            }
+            merged.insert(key, value);
+        }
     }
-    let mut event = incoming_event(state, auth, &scope, Value::Object(inner).to_string().as_bytes())?;
+    let mut event = incoming_event(state, auth, &scope, Value::Object(merged).to_string().as_bytes())?;
     for attribute in &stored.event.attributes {
         if !event.all_attributes().any(|(_, sent)| sent.uuid == attribute.uuid) {
             event.attributes.push(attribute.clone());
