@@ -280,6 +280,53 @@ fn misp_api_serves_pymisp() {
         String::from_utf8_lossy(&refused.stderr)
     );
 
+    // The remote side of a MISP push: which events it wants, then the events, refused when
+    // not newer than the stored copy.
+    let offer = json!([
+        {"Event": {"uuid": "5c000000-0000-4000-8000-000000000003", "timestamp": "1"}},
+        {"Event": {"uuid": "5c000000-0000-4000-8000-000000000009", "timestamp": "1800000000"}}
+    ]);
+    let (status, body) = http(port, "POST", "/events/filterEventIdsForPush", Some(&key), &offer.to_string());
+    assert_eq!(json_body(status, 200, &body), json!(["5c000000-0000-4000-8000-000000000009"]));
+    let pushed = json!({"Event": {
+        "uuid": "5c000000-0000-4000-8000-000000000009", "info": "Pushed from a partner", "distribution": "1",
+        "published": true, "timestamp": "1800000000", "date": "2027-01-15",
+        "Orgc": {"uuid": "9a000000-0000-4000-8000-000000000001", "name": "Partner CERT"},
+        "Tag": [{"name": "tlp:green"}, {"name": "partner:local", "local": true}],
+        "Attribute": [{"type": "domain", "value": "pushed.example", "uuid": "5c000000-0000-4000-8000-0000000000d1"}]
+    }});
+    assert_eq!(
+        http(port, "HEAD", "/events/view/5c000000-0000-4000-8000-000000000009", Some(&key), "").0,
+        404
+    );
+    let (status, body) = http(port, "POST", "/events/add/metadata:1", Some(&key), &pushed.to_string());
+    let stored = json_body(status, 200, &body);
+    assert_eq!(stored["Event"]["Orgc"]["name"], "Partner CERT");
+    assert_eq!(stored["Event"]["distribution"], "1");
+    assert!(!body.contains("partner:local"), "{body}");
+    let (status, body) = http(
+        port,
+        "POST",
+        "/events/edit/5c000000-0000-4000-8000-000000000009/metadata:1",
+        Some(&key),
+        &pushed.to_string(),
+    );
+    assert_eq!(
+        json_body(status, 403, &body)["message"],
+        "Event in the request not newer than the local copy."
+    );
+    let mut newer = pushed.clone();
+    newer["Event"]["timestamp"] = json!("1800000100");
+    newer["Event"]["info"] = json!("Pushed from a partner, updated");
+    let (status, body) = http(
+        port,
+        "POST",
+        "/events/edit/5c000000-0000-4000-8000-000000000009/metadata:1",
+        Some(&key),
+        &newer.to_string(),
+    );
+    assert_eq!(json_body(status, 200, &body)["Event"]["info"], "Pushed from a partner, updated");
+
     for d in [d, p] {
         let audit = json_of(&neretva(d).args(["audit", "verify", "--json"]).output().unwrap());
         assert_eq!(audit["ok"], true);

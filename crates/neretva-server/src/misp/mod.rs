@@ -124,6 +124,13 @@ struct Route {
     named: HashMap<String, Vec<String>>,
 }
 
+impl Route {
+    /// Whether a pushing MISP server sent it (`/metadata:1`).
+    fn is_sync(&self) -> bool {
+        self.named.get("metadata").is_some_and(|values| values.iter().any(|value| value == "1"))
+    }
+}
+
 fn strip_json(text: &str) -> &str {
     text.strip_suffix(".json").unwrap_or(text)
 }
@@ -250,6 +257,11 @@ async fn dispatch(
         ("users", "view", Some("me")) if get => ok(me(state, auth)),
         ("attributes", "describeTypes", None) if get => ok(wire::describe_types()),
         ("events", "view", Some(id)) if get || post => view_event(state, auth, id).await,
+        ("events", "add", None) if post && route.is_sync() => receive_pushed(state, auth, None, body).await,
+        ("events", "edit", Some(id)) if post && route.is_sync() => {
+            receive_pushed(state, auth, Some(id), body).await
+        }
+        ("events", "filterEventIdsForPush", None) if post => filter_for_push(state, auth, body).await,
         ("events", "add", None) if post => add_event(state, auth, body).await,
         ("events", "edit", Some(id)) if post => edit_event(state, auth, id, body).await,
         ("events", "delete", Some(id)) if post || *method == Method::DELETE => {
@@ -289,7 +301,7 @@ fn version(auth: &Auth) -> Value {
     json!({
         "version": MISP_VERSION,
         "pymisp_recommended_version": PYMISP_VERSION,
-        "perm_sync": false,
+        "perm_sync": writer,
         "perm_sighting": writer,
         "perm_galaxy_editor": false,
         "perm_analyst_data": false,
@@ -530,6 +542,95 @@ fn keep_sightings(stored: &IntelEvent, event: &mut IntelEvent) {
     };
     event.attributes.iter_mut().for_each(apply);
     event.objects.iter_mut().flat_map(|object| object.attributes.iter_mut()).for_each(apply);
+}
+
+/// `events/filterEventIdsForPush`: of the events a pushing server offers (`[{"Event": {"uuid",
+/// "timestamp"}}]`), the uuids this instance wants: those it does not hold, and those the caller
+/// may see whose stored copy is older.
+async fn filter_for_push(state: &AppState, auth: &Auth, body: &[u8]) -> MispResult<Response> {
+    require_writer(auth)?;
+    let offered: Vec<Value> = match serde_json::from_slice(body) {
+        Ok(Value::Array(items)) => items,
+        _ => return Err(MispError::bad_request("expected a list of {\"Event\": {\"uuid\", \"timestamp\"}}")),
+    };
+    if offered.len() > 10_000 {
+        return Err(MispError::bad_request("at most 10000 events per request"));
+    }
+    let gate = Gate::load(state, auth).await?;
+    let mut wanted = Vec::new();
+    for item in &offered {
+        let event = item.get("Event").unwrap_or(item);
+        let Some(uuid) =
+            event.get("uuid").and_then(Value::as_str).and_then(|text| Uuid::try_parse(text).ok())
+        else {
+            continue;
+        };
+        let timestamp = match event.get("timestamp") {
+            Some(Value::String(text)) => text.parse::<i64>().ok(),
+            Some(Value::Number(number)) => number.as_i64(),
+            _ => None,
+        };
+        match state.store().get_intel_event(uuid).await? {
+            None => wanted.push(Value::String(uuid.to_string())),
+            Some(stored)
+                if gate.may_see(&stored)
+                    && timestamp.is_some_and(|time| time > stored.event.timestamp.unix_timestamp()) =>
+            {
+                wanted.push(Value::String(uuid.to_string()));
+            }
+            Some(_) => {}
+        }
+    }
+    ok(Value::Array(wanted))
+}
+
+/// `events/add/metadata:1` and `events/edit/{uuid}/metadata:1`: an event pushed by a MISP
+/// server. The levels are kept as the sender downgraded them, local tags are removed, the
+/// creator (`Orgc`) is kept and the caller's organisation owns the copy; a copy that is not
+/// newer than the stored one is refused with MISP's 403.
+async fn receive_pushed(
+    state: &AppState,
+    auth: &Auth,
+    id: Option<&str>,
+    body: &[u8],
+) -> MispResult<Response> {
+    require_writer(auth)?;
+    let scope = Scope::load(state, auth).await?;
+    let document = body_object(body)?;
+    if !document.contains_key("Event") {
+        return Err(MispError::bad_request("a pushed event comes as {\"Event\": {…}}"));
+    }
+    let mut event = incoming_event(state, auth, &scope, Value::Object(document).to_string().as_bytes())?;
+    if let Some(id) = id
+        && Uuid::try_parse(id).ok() != Some(event.uuid)
+        && id.parse::<i64>().is_err()
+    {
+        return Err(MispError::bad_request("the event's uuid differs from the one in the path"));
+    }
+    event.tags.retain(|tag| !tag.local);
+    for attribute in
+        event.attributes.iter_mut().chain(event.objects.iter_mut().flat_map(|o| o.attributes.iter_mut()))
+    {
+        attribute.tags.retain(|tag| !tag.local);
+    }
+    event.org = Some(own_org(state, auth));
+    let stored = match state.store().get_intel_event(event.uuid).await? {
+        None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?,
+        Some(existing) => {
+            if !scope.gate.may_see(&existing) {
+                return Err(MispError::not_found("event"));
+            }
+            require_owner(auth, &existing)?;
+            if event.timestamp <= existing.event.timestamp {
+                return Err(MispError::new(
+                    StatusCode::FORBIDDEN,
+                    "Event in the request not newer than the local copy.",
+                ));
+            }
+            state.store().update_intel_event(&auth.actor(), &event).await?
+        }
+    };
+    ok(scope.wrapped(&stored))
 }
 
 async fn delete_event(state: &AppState, auth: &Auth, id: &str) -> MispResult<Response> {
