@@ -601,11 +601,14 @@ async fn receive_pushed(
         return Err(MispError::bad_request("a pushed event comes as {\"Event\": {…}}"));
     }
     let mut event = incoming_event(state, auth, &scope, Value::Object(document).to_string().as_bytes())?;
-    if let Some(id) = id
-        && Uuid::try_parse(id).ok() != Some(event.uuid)
-        && id.parse::<i64>().is_err()
-    {
-        return Err(MispError::bad_request("the event's uuid differs from the one in the path"));
+    if let Some(id) = id {
+        let named = match id.parse::<i64>() {
+            Ok(seq) => state.store().get_intel_event_by_seq(seq).await?.map(|stored| stored.event.uuid),
+            Err(_) => Uuid::try_parse(id).ok(),
+        };
+        if named != Some(event.uuid) {
+            return Err(MispError::bad_request("the event's uuid differs from the event in the path"));
+        }
     }
     event.tags.retain(|tag| !tag.local);
     for attribute in
@@ -1202,6 +1205,26 @@ async fn sharing_groups(state: &AppState, auth: &Auth, id: Option<&str>) -> Misp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_sharing_group_ids_become_uuids() {
+        let group = Uuid::from_u128(7);
+        let groups = GroupIds::new(vec![(group, 3)]);
+        let mut event = json!({
+            "distribution": "4", "sharing_group_id": "3", "SharingGroup": {"id": "3"},
+            "Attribute": [{"sharing_group_id": 3}, {"sharing_group_id": "0"}, {"sharing_group_id": "99"}],
+            "Object": [{"sharing_group_id": "3", "Attribute": [{"sharing_group_id": "3"}]}]
+        });
+        wire::groups_to_uuids(&mut event, &groups);
+        let text = group.to_string();
+        assert_eq!(event["sharing_group_id"], text.as_str());
+        assert!(event.get("SharingGroup").is_none());
+        assert_eq!(event["Attribute"][0]["sharing_group_id"], text.as_str());
+        assert!(event["Attribute"][1].get("sharing_group_id").is_none());
+        // An unknown number stays, so the import refuses it.
+        assert_eq!(event["Attribute"][2]["sharing_group_id"], "99");
+        assert_eq!(event["Object"][0]["Attribute"][0]["sharing_group_id"], text.as_str());
+    }
 
     #[test]
     fn cakephp_paths() {
