@@ -25,6 +25,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0007_notifications.sql"),
     },
+    Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
 ];
 
 /// The newest migration this binary knows.
