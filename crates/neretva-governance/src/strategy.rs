@@ -737,3 +737,25 @@ pub fn assign_ids(document: &mut StrategyDocument, mut new_id: impl FnMut() -> U
         }
     }
 }
+
+/// Sets `updated_at` of the actions of `new` that are new or differ from `old` (apart from
+/// `updated_at`) to `now`, and keeps `old`'s for the others: a document replaced whole stamps
+/// exactly what changed.
+pub fn stamp_changes(old: &StrategyDocument, new: &mut StrategyDocument, now: Timestamp) {
+    let before: std::collections::HashMap<Uuid, &Action> =
+        actions_with_paths(old).map(|(_, _, _, action)| (action.id, action)).collect();
+    for objective in &mut new.objectives {
+        for measure in &mut objective.measures {
+            for action in &mut measure.actions {
+                action.updated_at = match before.get(&action.id) {
+                    Some(previous)
+                        if Action { updated_at: previous.updated_at, ..action.clone() } == **previous =>
+                    {
+                        previous.updated_at
+                    }
+                    _ => now,
+                };
+            }
+        }
+    }
+}

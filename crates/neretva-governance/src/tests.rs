@@ -12,7 +12,7 @@ use crate::report;
 use crate::strategy::{
     Action, ActionPatch, ActionStatus, EvidenceLink, Kpi, Measure, MeasureDraft, Measurement, add_action,
     add_measure, changed_since, overdue, progress_by_level, progress_by_objective, record_measurement,
-    update_action, validate,
+    stamp_changes, update_action, validate,
 };
 
 fn id(n: u128) -> Uuid {
@@ -327,4 +327,18 @@ fn documents_round_trip_as_json_and_reject_unknown_fields() {
     let bad = text.replacen("\"title\"", "\"titel\":\"x\",\"title\"", 1);
     let error = serde_json::from_str::<crate::strategy::StrategyDocument>(&bad).unwrap_err();
     assert!(error.to_string().contains("unknown field `titel`"), "{error}");
+}
+
+#[test]
+fn replacing_a_document_stamps_only_what_changed() {
+    let old = sample();
+    let mut new = old.clone();
+    let now = datetime!(2026-05-01 8:00 UTC);
+    new.objectives[0].measures[0].actions[1].progress = 40;
+    new.objectives[0].measures[0].actions.push(action(12, "State"));
+    // A caller cannot back-date a change: the stamp is the server's.
+    new.objectives[0].measures[0].actions[0].updated_at = datetime!(2030-01-01 0:00 UTC);
+    stamp_changes(&old, &mut new, now);
+    let stamps: Vec<_> = new.objectives[0].measures[0].actions.iter().map(|a| a.updated_at).collect();
+    assert_eq!(stamps, [datetime!(2026-01-01 0:00 UTC), now, now]);
 }
