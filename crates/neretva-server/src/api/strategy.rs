@@ -69,13 +69,17 @@ async fn visible(state: &AppState, auth: &Auth, id: &str) -> ApiResult<StoredStr
         .ok_or_else(|| ApiError::not_found("strategic document"))
 }
 
-/// Validates a document: its fields, and the organisations it names (contacts are checked by
-/// the store, in the transaction that writes).
-fn check(state: &AppState, document: &StrategyDocument) -> ApiResult<()> {
+/// Validates a document: its fields, and the organisations it names (an organisation missing
+/// from the registry snapshot is looked up in the store before it is called unknown; contacts
+/// are checked by the store, in the transaction that writes).
+async fn check(state: &AppState, document: &StrategyDocument) -> ApiResult<()> {
     let mut problems = strategy::validate(document, &state.config().authority_levels);
-    let registry = state.registry();
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     for reference in strategy::references(document) {
-        if reference.kind == ReferenceKind::Organisation && !registry.orgs.contains_key(&reference.id) {
+        if reference.kind == ReferenceKind::Organisation
+            && !registry.orgs.contains_key(&reference.id)
+            && state.store().get_org(reference.id).await?.is_none()
+        {
             problems.push(FieldError::new(reference.field, format!("no organisation {}", reference.id)));
         }
     }
@@ -95,7 +99,7 @@ async fn change(
     require_coordinator(auth)?;
     let mut document = stored.document.clone();
     apply(&mut document, OffsetDateTime::now_utc())?;
-    check(state, &document)?;
+    check(state, &document).await?;
     Ok(state.store().update_strategy(&auth.actor(), &document, stored.version, action).await?)
 }
 
@@ -250,7 +254,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     require_coordinator(&auth)?;
     let document = document_from(body, Uuid::new_v4(), OffsetDateTime::now_utc())?;
-    check(&state, &document)?;
+    check(&state, &document).await?;
     let stored = state.store().create_strategy(&auth.actor(), &document).await?;
     Ok((StatusCode::CREATED, Json(dto(&stored))).into_response())
 }
@@ -279,7 +283,7 @@ pub async fn load_defaults(
     } else {
         serde_json::from_slice(&body).map_err(|error| ApiError::bad_request("owner", error.to_string()))?
     };
-    let registry = state.registry();
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let owner = match request.owner.as_deref() {
         Some(key) => resolve_org(&registry, "owner", key)?.0,
         None => {
@@ -287,7 +291,7 @@ pub async fn load_defaults(
         }
     };
     let document = defaults::guidelines(Uuid::new_v4(), owner);
-    check(&state, &document)?;
+    check(&state, &document).await?;
     let stored = state.store().create_strategy(&auth.actor(), &document).await?;
     Ok((StatusCode::CREATED, Json(dto(&stored))).into_response())
 }
@@ -331,7 +335,7 @@ pub async fn replace(
     let now = OffsetDateTime::now_utc();
     let mut document = document_from(body.document, stored.document.id, now)?;
     strategy::stamp_changes(&stored.document, &mut document, now);
-    check(&state, &document)?;
+    check(&state, &document).await?;
     let written =
         state.store().update_strategy(&auth.actor(), &document, body.version, "strategy.update").await?;
     Ok(Json(dto(&written)))
@@ -471,7 +475,7 @@ pub async fn add_action(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewAction>,
 ) -> ApiResult<Response> {
-    let registry = state.registry();
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let mut problems = Vec::new();
     let owner = resolve_org(&registry, "owner_org", &body.owner_org).map_err(|e| problems.push(e)).ok();
     let start = parse_date("start", &body.start).map_err(|e| problems.push(e)).ok();
@@ -543,7 +547,7 @@ pub async fn update_action(
     ApiJson(body): ApiJson<ActionChanges>,
 ) -> ApiResult<Json<StrategyDto>> {
     let action_id = parse_id("action", &action)?;
-    let registry = state.registry();
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let mut problems = Vec::new();
     let owner_org = body
         .owner_org
