@@ -49,6 +49,10 @@ use crate::api;
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
         api::intel::create_group, api::intel::import,
         api::notifications::list, api::notifications::get,
+        api::strategy::list, api::strategy::create, api::strategy::load_defaults, api::strategy::get,
+        api::strategy::replace, api::strategy::remove, api::strategy::add_measure, api::strategy::add_action,
+        api::strategy::update_action, api::strategy::add_measurement, api::strategy::progress,
+        api::strategy::overdue, api::strategy::changes, api::strategy::implementation_report,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -67,6 +71,7 @@ use crate::api;
         (name = "evidence", description = "Evidence of incidents and its chain of custody"),
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "notifications", description = "The delivery record of constituent notifications"),
+        (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -19,6 +19,7 @@
 
 mod codec;
 mod feeds;
+mod governance;
 mod incidents;
 mod intel;
 mod migrations;
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use neretva_governance::strategy::StrategyDocument;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_model::asset::{Asset, AssetValue};
@@ -44,6 +46,7 @@ use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
+use neretva_store::governance::StoredStrategy;
 use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use neretva_store::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
@@ -837,5 +840,46 @@ impl Store for PostgresStore {
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
         transaction!(self, audited: true, |tx| intel::delete_group(&tx, now(), &actor.0, uuid))
+    }
+
+    async fn create_strategy(
+        &self,
+        actor: &Actor,
+        document: &StrategyDocument,
+    ) -> Result<StoredStrategy, StoreError> {
+        transaction!(self, audited: true, |tx| governance::create_strategy(&tx, now(), &actor.0, document))
+    }
+
+    async fn update_strategy(
+        &self,
+        actor: &Actor,
+        document: &StrategyDocument,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredStrategy, StoreError> {
+        transaction!(self, audited: true, |tx| governance::update_strategy(
+            &tx,
+            now(),
+            &actor.0,
+            document,
+            expected_version,
+            action
+        ))
+    }
+
+    async fn delete_strategy(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| governance::delete_strategy(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_strategy(&self, id: Uuid) -> Result<Option<StoredStrategy>, StoreError> {
+        pooled!(self, |client| governance::get_strategy(client, id))
+    }
+
+    async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>, StoreError> {
+        pooled!(self, |client| governance::find_strategy(client, code))
+    }
+
+    async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
+        pooled!(self, |client| governance::list_strategies(client))
     }
 }

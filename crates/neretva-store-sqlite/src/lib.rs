@@ -24,6 +24,7 @@
 mod codec;
 mod dedup;
 mod feeds;
+mod governance;
 mod incidents;
 mod intel;
 mod migrations;
@@ -38,6 +39,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
@@ -56,6 +58,7 @@ use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
+use neretva_store::governance::StoredStrategy;
 use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -1101,6 +1104,47 @@ impl Store for SqliteStore {
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
         let actor = actor.0.clone();
         self.write(move |tx, at| intel::delete_group(tx, at, &actor, uuid)).await
+    }
+
+    async fn create_strategy(
+        &self,
+        actor: &Actor,
+        document: &StrategyDocument,
+    ) -> Result<StoredStrategy, StoreError> {
+        let (actor, document) = (actor.0.clone(), document.clone());
+        self.write(move |tx, at| governance::create_strategy(tx, at, &actor, &document)).await
+    }
+
+    async fn update_strategy(
+        &self,
+        actor: &Actor,
+        document: &StrategyDocument,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredStrategy, StoreError> {
+        let (actor, document, action) = (actor.0.clone(), document.clone(), action.to_owned());
+        self.write(move |tx, at| {
+            governance::update_strategy(tx, at, &actor, &document, expected_version, &action)
+        })
+        .await
+    }
+
+    async fn delete_strategy(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| governance::delete_strategy(tx, at, &actor, id)).await
+    }
+
+    async fn get_strategy(&self, id: Uuid) -> Result<Option<StoredStrategy>, StoreError> {
+        self.read(move |conn| governance::get_strategy(conn, id)).await
+    }
+
+    async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>, StoreError> {
+        let code = code.to_owned();
+        self.read(move |conn| governance::find_strategy(conn, &code)).await
+    }
+
+    async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
+        self.read(governance::list_strategies).await
     }
 }
 

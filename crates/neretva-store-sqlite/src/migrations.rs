@@ -26,6 +26,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0007_notifications.sql"),
     },
     Migration { version: 9, name: "intel_ids", sql: include_str!("../migrations/0009_intel_ids.sql") },
+    Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
 ];
 
 /// The newest migration this binary knows.

@@ -14,6 +14,7 @@
 //! syntax both backends share.
 
 mod feeds;
+mod governance;
 mod incidents;
 mod intel;
 mod notifications;
@@ -42,6 +43,8 @@ pub use incidents::{
     incident_links, incident_listing_and_queue, incident_merge, incident_observables,
     incident_rematch_storage, incident_reports, incident_writes_and_versions, mail_intake,
 };
+
+pub use governance::strategy_documents;
 
 pub use intel::{intel_events, intel_sharing_groups};
 

@@ -13,6 +13,7 @@
 pub mod blobs;
 pub mod encode;
 pub mod feeds;
+pub mod governance;
 pub mod import_plan;
 pub mod incidents;
 pub mod intel;
@@ -28,6 +29,7 @@ use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
 
+use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
@@ -40,6 +42,7 @@ use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
+use crate::governance::StoredStrategy;
 use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -573,6 +576,27 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a sharing group, audited as `intel.sharing_group.delete`; a group events are
     /// restricted to is a conflict on `sharing_group`.
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
+
+    // Strategy tracker (see `governance`).
+    /// Stores a new strategic document (version 1), audited as `strategy.create`; a code or id in
+    /// use is a conflict on `code` or `id`, an organisation or contact the document names that
+    /// does not exist a conflict on the field naming it, and then nothing is written.
+    async fn create_strategy(&self, actor: &Actor, document: &StrategyDocument) -> Result<StoredStrategy>;
+    /// Replaces a document when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `action` (`strategy.<what>`), with the same reference checks.
+    async fn update_strategy(
+        &self,
+        actor: &Actor,
+        document: &StrategyDocument,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredStrategy>;
+    /// Deletes a document, audited as `strategy.delete`.
+    async fn delete_strategy(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_strategy(&self, id: Uuid) -> Result<Option<StoredStrategy>>;
+    async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>>;
+    /// Every document, by code.
+    async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
 }
 
 /// The outcome of checking the whole audit chain.

@@ -67,10 +67,87 @@ pub(crate) enum Command {
     /// concern each organisation, with the delivery record.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// The strategy and action-plan tracker: load the Guidelines' objectives, show documents,
+    /// progress, overdue actions and changes, and print the implementation report.
+    #[command(subcommand)]
+    Strategy(StrategyCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
         report: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StrategyCommand {
+    /// Load the BiH Guidelines for a Strategic Cybersecurity Framework (objectives A–I) as a
+    /// document; loading them twice is refused (the code BIH-SCF-2019 is taken).
+    LoadDefaults {
+        /// The owning organisation's short name; the operator organisation when left out.
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the strategic documents with their actions, overdue actions and progress today.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a document's objectives, measures and actions.
+    Show {
+        /// The document's code or id.
+        document: String,
+        /// Print the whole document as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Progress by objective and by level of authority.
+    Progress {
+        /// The document's code or id.
+        document: String,
+        /// The day (YYYY-MM-DD) overdue is counted on; today when left out.
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The actions overdue on a day (not done or cancelled, due before it), earliest due first.
+    Overdue {
+        /// The document's code or id.
+        document: String,
+        /// YYYY-MM-DD; today when left out.
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The actions changed at or after a time, latest first.
+    Changes {
+        /// The document's code or id.
+        document: String,
+        /// RFC 3339 time or YYYY-MM-DD (midnight UTC).
+        #[arg(long)]
+        since: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print or write the implementation report (audited as an export).
+    Report {
+        /// The document's code or id.
+        document: String,
+        /// json, csv or html.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// YYYY-MM-DD; today when left out.
+        #[arg(long)]
+        on: Option<String>,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// With --out: print what was written as JSON.
         #[arg(long)]
         json: bool,
     },

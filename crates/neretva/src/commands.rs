@@ -75,6 +75,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             crate::taxii::collections(&config, command).await
         }
         Command::Notify(command) => crate::notify::command(&config, command).await,
+        Command::Strategy(command) => crate::strategy::command(&config, command).await,
     }
 }
 

@@ -12,6 +12,7 @@ mod ingest;
 mod intel;
 mod notify;
 mod output;
+mod strategy;
 mod taxii;
 
 use std::process::ExitCode;

@@ -57,6 +57,7 @@ fn crate_boundaries_hold() {
         "neretva-stix",
         "neretva-intel",
         "neretva-notify",
+        "neretva-governance",
     ] {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait", "lettre"] {
             assert!(

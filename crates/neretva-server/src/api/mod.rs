@@ -13,6 +13,7 @@ pub mod intel;
 pub mod lookup;
 pub mod notifications;
 pub mod orgs;
+pub mod strategy;
 pub mod taxii;
 pub mod tokens;
 pub mod users;
@@ -124,6 +125,17 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/incidents/{id}/evidence/{sha256}/export", post(evidence::export))
         .route("/taxii/collections", get(taxii::list).post(taxii::create))
         .route("/taxii/collections/{id}", get(taxii::get).put(taxii::update).delete(taxii::remove))
+        .route("/strategy", get(strategy::list).post(strategy::create))
+        .route("/strategy/defaults", post(strategy::load_defaults))
+        .route("/strategy/{id}", get(strategy::get).put(strategy::replace).delete(strategy::remove))
+        .route("/strategy/{id}/measures", post(strategy::add_measure))
+        .route("/strategy/{id}/actions", post(strategy::add_action))
+        .route("/strategy/{id}/actions/{action}", patch(strategy::update_action))
+        .route("/strategy/{id}/actions/{action}/kpis/{kpi}/measurements", post(strategy::add_measurement))
+        .route("/strategy/{id}/progress", get(strategy::progress))
+        .route("/strategy/{id}/overdue", get(strategy::overdue))
+        .route("/strategy/{id}/changes", get(strategy::changes))
+        .route("/strategy/{id}/report", get(strategy::implementation_report))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

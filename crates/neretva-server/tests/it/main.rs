@@ -10,6 +10,7 @@ mod incidents;
 mod intel;
 mod notifications;
 mod registry;
+mod strategy;
 mod support;
 mod taxii;
 mod tokens_audit;

@@ -170,6 +170,11 @@ impl TestApp {
         self.send(request.body(body).unwrap()).await
     }
 
+    /// An organisation's id by short name.
+    pub(crate) async fn store_org(&self, short_name: &str) -> String {
+        self.store.find_org(short_name).await.unwrap().unwrap().id.to_string()
+    }
+
     pub(crate) async fn get(&self, user: &str, uri: &str) -> Reply {
         self.call(Some(user), "GET", uri, None).await
     }

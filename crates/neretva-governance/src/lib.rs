@@ -1,0 +1,25 @@
+//! Co-ordination and governance, the pure layer: the strategy and action-plan tracker.
+//!
+//! - [`crosswalk`]: the catalogues strategy items are tagged with (NIS2 Art. 21(2) measure
+//!   areas and Art. 7(1) strategy contents, GDPR and Budapest Convention articles, the OSCE
+//!   confidence-building measures 1–16, ENISA's 15 strategy objectives).
+//! - [`strategy`]: strategic documents → objectives → measures → actions with KPIs, their
+//!   validation, changes, and the views (progress by objective and by level of authority,
+//!   overdue actions, changes since a date).
+//! - [`report`]: the implementation report as JSON, CSV and HTML.
+//! - [`defaults`]: the objectives A–I of the BiH Guidelines for a Strategic Cybersecurity
+//!   Framework, as default data.
+//!
+//! **Architecture Invariant:** pure: no IO, no clock, no randomness; `today`, `now` and new ids
+//! are arguments.
+//!
+//! **Architecture Invariant:** validation returns every problem with the field's path
+//! (`objectives[2].measures[0].actions[1].due`).
+
+pub mod crosswalk;
+pub mod defaults;
+pub mod report;
+pub mod strategy;
+
+#[cfg(test)]
+mod tests;
