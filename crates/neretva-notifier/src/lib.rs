@@ -29,7 +29,7 @@ use neretva_notify::digest::{Queued, digest_tlp, select_due, suppress, within_cl
 use neretva_notify::mime::Mailbox;
 use neretva_notify::openpgp::{RecipientKey, Signer};
 use neretva_notify::render::{DigestInput, Overrides, Renderer};
-use neretva_notify::schedule::Schedules;
+use neretva_notify::schedule::{Schedule, Schedules};
 use neretva_notify::texts::choose_language;
 use neretva_notify::{Content, Envelope as MailEnvelope, NotifyError, compose, digest_content};
 use neretva_store::notifications::{Attempt, NewMessage, NotificationWrite, StoredMessage};
@@ -144,12 +144,37 @@ pub struct Preview {
     pub email: String,
     pub language: Language,
     pub tlp: Tlp,
+    /// The highest TLP the contact receives.
+    pub clearance: Tlp,
     pub encrypted: bool,
     /// Why no message would go to this contact.
     pub problem: Option<String>,
     pub content: Option<Content>,
     pub events: u64,
     pub withheld: u64,
+}
+
+/// What a run at a given time would send, and what waits for later.
+#[derive(Debug, Clone)]
+pub struct PreviewReport {
+    /// One entry per contact: the digest of the events due now.
+    pub due: Vec<Preview>,
+    /// Events due now that would be told (after suppression).
+    pub due_events: u64,
+    /// Events due now that repeat within the suppression window: counted, not told.
+    pub suppressed: u64,
+    /// Events waiting for their schedule, by the time their digest is due (earliest first).
+    pub later: Vec<Waiting>,
+}
+
+/// Queued events that a later digest of one schedule will tell about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub schedule: Schedule,
+    pub due_at: Timestamp,
+    pub events: u64,
+    /// Events per classification type.
+    pub types: BTreeMap<String, u64>,
 }
 
 /// A contact the organisation's digests go to, checked.
@@ -469,12 +494,20 @@ impl Notifier {
         Ok(())
     }
 
-    /// Renders what the organisation's contacts would receive about every event now queued for
-    /// it (whatever its schedule), after suppression, without recording or sending anything.
-    pub async fn preview(&self, org: &Organisation, now: Timestamp) -> Result<Vec<Preview>, NotifierError> {
+    /// Renders what the organisation's contacts would receive from a run at `now`, without
+    /// recording or sending anything: the events due by their schedule (after suppression), per
+    /// contact, and, apart, what waits in the queue for a later digest and when it is due.
+    /// Only queued events for which `visible` holds are considered (the caller's view).
+    pub async fn preview(
+        &self,
+        org: &Organisation,
+        now: Timestamp,
+        visible: &(dyn Fn(&neretva_store::feeds::StoredEvent) -> bool + Send + Sync),
+    ) -> Result<PreviewReport, NotifierError> {
         let stored = self.store.queued_notifications(org.id, 100_000).await?;
         let queued: Vec<Queued> = stored
             .iter()
+            .filter(|entry| visible(&entry.event))
             .filter_map(|entry| {
                 Some(Queued {
                     queue_id: entry.queue_id,
@@ -484,12 +517,30 @@ impl Notifier {
                 })
             })
             .collect();
-        let all: Vec<&Queued> = queued.iter().collect();
+        let schedules = &self.config.schedules;
+        let mut later: BTreeMap<(Timestamp, Schedule), Waiting> = BTreeMap::new();
+        let mut due = Vec::new();
+        for entry in &queued {
+            let schedule = schedules.of(org.id, entry.classification_type());
+            if schedule.is_due(entry.queued_at, now, schedules.hour) {
+                due.push(entry);
+            } else {
+                let due_at = schedule.next_due(entry.queued_at, schedules.hour);
+                let waiting = later.entry((due_at, schedule)).or_insert_with(|| Waiting {
+                    schedule,
+                    due_at,
+                    events: 0,
+                    types: BTreeMap::new(),
+                });
+                waiting.events += 1;
+                *waiting.types.entry(entry.classification_type().to_owned()).or_default() += 1;
+            }
+        }
         let keys: Vec<String> =
-            all.iter().map(|q| neretva_notify::digest::suppression_key(org.id, &q.event)).collect();
+            due.iter().map(|q| neretva_notify::digest::suppression_key(org.id, &q.event)).collect();
         let state: HashMap<String, Timestamp> =
             self.store.suppression_state(org.id, &keys).await?.into_iter().collect();
-        let filtered = suppress(org.id, &all, &state, self.config.suppression_window, now);
+        let filtered = suppress(org.id, &due, &state, self.config.suppression_window, now);
         let send: Vec<&Queued> = filtered.send.iter().map(|(q, _)| *q).collect();
         let mut previews = Vec::new();
         for recipient in self.recipients(org, now).await? {
@@ -515,6 +566,7 @@ impl Notifier {
                 email: recipient.mailbox.address.clone(),
                 language: recipient.language,
                 tlp,
+                clearance: recipient.clearance,
                 encrypted: recipient.key.is_some(),
                 problem: recipient.problem.clone(),
                 content,
@@ -522,12 +574,23 @@ impl Notifier {
                 withheld: withheld as u64,
             });
         }
-        Ok(previews)
+        Ok(PreviewReport {
+            due: previews,
+            due_events: send.len() as u64,
+            suppressed: filtered.suppressed.len() as u64,
+            later: later.into_values().collect(),
+        })
     }
 
     /// Sends the events of an earlier message again, to the organisation's current contacts
     /// (new messages, recorded as `resend` of it, delivered by the next delivery pass).
-    pub async fn resend(&self, message: Uuid, now: Timestamp) -> Result<Vec<StoredMessage>, NotifierError> {
+    /// The new messages are audited as `notification.create` by `actor`.
+    pub async fn resend(
+        &self,
+        actor: &Actor,
+        message: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<StoredMessage>, NotifierError> {
         let Some(original) = self.store.get_message(message).await? else {
             return Err(NotifierError::NotFound { kind: "notification", key: message.to_string() });
         };
@@ -549,7 +612,7 @@ impl Notifier {
         let recipients = self.recipients(&org, now).await?;
         let messages = self.build_messages(&org, &recipients, &events, 0, "resend", Some(message), now)?;
         let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
-        Ok(self.store.record_notifications(&Actor::system(), &write).await?)
+        Ok(self.store.record_notifications(actor, &write).await?)
     }
 
     /// Sends every pending message whose attempt is due: a temporary failure (a 4xx reply, a

@@ -48,7 +48,8 @@ use crate::api;
         api::intel::list, api::intel::get, api::intel::create, api::intel::update, api::intel::remove,
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
         api::intel::create_group, api::intel::import,
-        api::notifications::list, api::notifications::get,
+        api::notifications::list, api::notifications::get, api::notifications::preview,
+        api::notifications::resend,
     ),
     modifiers(&SecuritySchemes),
     tags(

@@ -86,8 +86,9 @@ pub(crate) enum NotifyCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Render what an organisation's contacts would receive about its queued events (subject,
-    /// body, attachments), without recording or sending anything.
+    /// Render what an organisation's contacts would receive from a run now (subject, body,
+    /// attachments of the events due by their schedule), and list what waits in the queue for a
+    /// later digest and when it is due, without recording or sending anything.
     Preview {
         /// The organisation's short name.
         #[arg(long)]

@@ -622,9 +622,15 @@ fn notify_preview_run_and_list() {
             .unwrap()
     };
     // A preview renders without recording anything.
-    let previews = json(&notify(&["notify", "preview", "--org", &org, "--json"]));
-    let first =
-        previews.as_array().unwrap().iter().find(|p| p["subject"].is_string()).expect("a rendered preview");
+    let preview = json(&notify(&["notify", "preview", "--org", &org, "--json"]));
+    assert_eq!(preview["later"].as_array().unwrap().len(), 0, "{preview}");
+    assert!(preview["due_events"].as_u64().unwrap() >= 1, "{preview}");
+    let first = preview["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["subject"].is_string())
+        .expect("a rendered preview");
     assert!(first["subject"].as_str().unwrap().starts_with("[TLP:AMBER+STRICT]"), "{first}");
     assert!(first["body"].as_str().unwrap().starts_with("TLP:AMBER+STRICT\n"));
     let attachments = first["attachments"].as_array().unwrap();

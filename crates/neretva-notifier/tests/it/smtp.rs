@@ -299,7 +299,7 @@ async fn digests_delivered_signed_and_encrypted_through_a_real_smtp_server() {
     assert_eq!(notifier.deliver_due(tomorrow).await.unwrap().sent, 1);
 
     // A resend sends the events of an earlier message again, as a new message.
-    let resent = notifier.resend(ep_messages[0].id, tomorrow).await.unwrap();
+    let resent = notifier.resend(&neretva_store::Actor::system(), ep_messages[0].id, tomorrow).await.unwrap();
     assert_eq!(resent.len(), 1);
     assert_eq!(resent[0].resend_of, Some(ep_messages[0].id));
     assert_ne!(resent[0].message_id, ep_messages[0].message_id);

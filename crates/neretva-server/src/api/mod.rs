@@ -56,7 +56,9 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/events", get(events::list))
         .route("/notifications", get(notifications::list))
+        .route("/notifications/preview", get(notifications::preview))
         .route("/notifications/{id}", get(notifications::get))
+        .route("/notifications/{id}/resend", post(notifications::resend))
         .route("/events/{id}", get(events::get))
         .route(
             "/reports",
