@@ -53,7 +53,9 @@ pub use feeds::{
     feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports, feed_store_events,
     new_event, new_report, ordered_id,
 };
-pub use notifications::{notification_delivery_record, notification_permanent_failure};
+pub use notifications::{
+    notification_contact_deliveries, notification_delivery_record, notification_permanent_failure,
+};
 
 /// What stories need from a backend beyond the `Store` trait.
 #[async_trait]

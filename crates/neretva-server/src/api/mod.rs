@@ -40,6 +40,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/organisations/export", get(orgs::export))
         .route("/organisations/{org}", get(orgs::get).put(orgs::update).delete(orgs::remove))
         .route("/organisations/{org}/contacts", get(contacts::list_for_org).post(contacts::create))
+        .route("/organisations/{org}/notifications", get(notifications::for_org))
         .route("/organisations/{org}/assets", get(assets::list_for_org).post(assets::create))
         .route("/contacts", get(contacts::list))
         .route("/contacts/{id}", get(contacts::get).put(contacts::update).delete(contacts::remove))

@@ -364,3 +364,82 @@ fn notify_error(error: neretva_notifier::NotifierError) -> ApiError {
         }
     }
 }
+
+/// How notifications to one address of an organisation fared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactDeliveryDto {
+    /// The address; empty for messages recorded because the organisation had no contact.
+    pub email: String,
+    pub contact_id: Option<Uuid>,
+    /// Whether the newest outcome is a failure (nothing sent since).
+    pub failing: bool,
+    pub messages: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub pending: u64,
+    pub last_sent_at: Option<String>,
+    pub last_failed_at: Option<String>,
+    /// The error of the newest failed message.
+    pub last_error: Option<String>,
+}
+
+impl From<neretva_store::notifications::ContactDelivery> for ContactDeliveryDto {
+    fn from(delivery: neretva_store::notifications::ContactDelivery) -> ContactDeliveryDto {
+        ContactDeliveryDto {
+            failing: delivery.failing(),
+            email: delivery.email,
+            contact_id: delivery.contact_id,
+            messages: delivery.messages,
+            sent: delivery.sent,
+            failed: delivery.failed,
+            pending: delivery.pending,
+            last_sent_at: delivery.last_sent_at.map(rfc3339),
+            last_failed_at: delivery.last_failed_at.map(rfc3339),
+            last_error: delivery.last_error,
+        }
+    }
+}
+
+/// An organisation's notification deliveries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgNotificationsDto {
+    /// The organisation's short name.
+    pub organisation: String,
+    /// Addresses whose newest message failed for good, newest failure first.
+    pub failing: Vec<ContactDeliveryDto>,
+    /// Every address written to, by address.
+    pub contacts: Vec<ContactDeliveryDto>,
+    /// Repeats counted instead of told (suppression).
+    pub suppressed: u64,
+}
+
+/// How an organisation's notifications fared per address: which contacts fail, with the last
+/// error and when, and what was sent. Visible to those who may see the organisation's
+/// contacts; 404 to everyone else.
+#[utoipa::path(get, path = "/api/v1/organisations/{org}/notifications", tag = "notifications",
+    params(("org" = String, Path, description = "id or short name")),
+    responses((status = 200, body = OrgNotificationsDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn for_org(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(key): Path<String>,
+) -> ApiResult<Json<OrgNotificationsDto>> {
+    let registry = state.registry();
+    let org = crate::api::orgs::member_data_org(&registry, &auth, &key)?;
+    let deliveries = state.store().contact_deliveries(org.id).await?;
+    let suppressed = state.store().suppressed_count(org.id).await?;
+    let mut failing: Vec<ContactDeliveryDto> = deliveries
+        .iter()
+        .filter(|delivery| delivery.failing())
+        .cloned()
+        .map(ContactDeliveryDto::from)
+        .collect();
+    failing.sort_by(|a, b| b.last_failed_at.cmp(&a.last_failed_at));
+    Ok(Json(OrgNotificationsDto {
+        organisation: org.fields.short_name.clone(),
+        failing,
+        contacts: deliveries.into_iter().map(ContactDeliveryDto::from).collect(),
+        suppressed,
+    }))
+}

@@ -277,3 +277,58 @@ async fn only_staff_with_write_credentials_resend_and_it_is_audited() {
         "{audit:?}"
     );
 }
+
+#[tokio::test]
+async fn permanent_failures_show_on_the_organisation_to_those_who_may_see_its_contacts() {
+    let app = test_app().await;
+    // Message 2 to EP-B fails at once ("no valid address"); one to EP-A fails on delivery.
+    let to_a = record(&app, "EP-A", 1).await;
+    record(&app, "EP-B", 2).await;
+    let failed_at = time::OffsetDateTime::now_utc();
+    app.store
+        .record_attempt(
+            to_a,
+            failed_at,
+            &neretva_store::notifications::Attempt::Failed { error: "550 5.1.1 mailbox unknown".into() },
+        )
+        .await
+        .unwrap();
+
+    for user in ["analyst", "alice"] {
+        let summary = app.get(user, "/api/v1/organisations/EP-A/notifications").await;
+        assert_status(&summary, StatusCode::OK);
+        assert_eq!(summary.body["organisation"], "EP-A");
+        let failing = summary.body["failing"].as_array().unwrap();
+        assert_eq!(failing.len(), 1, "{}", summary.text);
+        assert_eq!(failing[0]["email"], "soc-1@example.ba");
+        assert_eq!(failing[0]["last_error"], "550 5.1.1 mailbox unknown");
+        let at = failing[0]["last_failed_at"].as_str().unwrap();
+        let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).unwrap();
+        assert!((at - failed_at).abs() < time::Duration::seconds(1));
+        assert_eq!(summary.body["contacts"].as_array().unwrap().len(), 1);
+
+        let org = app.get(user, "/api/v1/organisations/EP-A").await;
+        assert_status(&org, StatusCode::OK);
+        let failures = org.body["notification_failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1, "{}", org.text);
+        assert_eq!(failures[0]["email"], "soc-1@example.ba");
+        assert!(!org.text.contains("soc-2@example.ba"));
+    }
+    let b = app.get("bob", "/api/v1/organisations/EP-B/notifications").await;
+    assert_eq!(b.body["failing"][0]["last_error"], "no valid address");
+    // Another constituent and a community member see nothing of EP-A's deliveries.
+    for user in ["bob", "carol"] {
+        let summary = app.get(user, "/api/v1/organisations/EP-A/notifications").await;
+        assert_status(&summary, StatusCode::NOT_FOUND);
+        let org = app.get(user, "/api/v1/organisations/EP-A").await;
+        assert!(
+            !org.text.contains("soc-1@example.ba") && !org.text.contains("mailbox unknown"),
+            "{}",
+            org.text
+        );
+    }
+    // A list of organisations carries no delivery details.
+    let list = app.get("analyst", "/api/v1/organisations").await;
+    assert_status(&list, StatusCode::OK);
+    assert!(!list.text.contains("notification_failures"));
+}

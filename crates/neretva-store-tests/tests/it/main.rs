@@ -83,6 +83,7 @@ stories! {
     store incident_rematch_storage => sqlite_incident_rematch_storage, postgres_incident_rematch_storage;
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
+    store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
 }
 
 /// The in-memory database runs the stories that need no second connection.
