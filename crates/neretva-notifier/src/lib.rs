@@ -49,6 +49,9 @@ pub enum NotifierError {
     Config { field: String, message: String },
     #[error("{kind} {key} not found")]
     NotFound { kind: &'static str, key: String },
+    /// Bad input from the caller, naming the field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
 }
 
 /// How the SMTP connection is protected.
@@ -98,9 +101,11 @@ pub struct NotifierConfig {
     /// Repeats of an event told within this window are counted, not told again; zero turns
     /// suppression of earlier notifications off.
     pub suppression_window: Duration,
-    /// The highest TLP a contact receives unless configured otherwise.
+    /// The highest TLP a contact receives when neither the configuration nor the contact names
+    /// one.
     pub default_clearance: Tlp,
-    /// Clearances of contacts by e-mail address (lower case).
+    /// Clearances of contacts by e-mail address (lower case); they override the contacts' own
+    /// (stored) clearances.
     pub contact_clearance: BTreeMap<String, Tlp>,
     /// Languages of organisations by id, for contacts that name none.
     pub org_language: BTreeMap<Uuid, Language>,
@@ -152,6 +157,58 @@ pub struct Preview {
     pub content: Option<Content>,
     pub events: u64,
     pub withheld: u64,
+}
+
+/// A CERT advisory: a subject and a plain-text body under a TLP label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advisory {
+    pub subject: String,
+    pub body: String,
+    pub tlp: Tlp,
+}
+
+/// The longest advisory subject, in characters.
+pub const MAX_ADVISORY_SUBJECT: usize = 200;
+/// The longest advisory body, in bytes.
+pub const MAX_ADVISORY_BODY: usize = 256 * 1024;
+
+impl Advisory {
+    /// Checks the subject (one line, 1 to 200 characters) and the body (not empty, at most
+    /// 256 KiB, no control characters but line breaks and tabs).
+    pub fn check(&self) -> Result<(), NotifierError> {
+        let invalid = |field: &str, message: String| NotifierError::Invalid { field: field.into(), message };
+        let subject = self.subject.trim();
+        if subject.is_empty() {
+            return Err(invalid("subject", "is required".into()));
+        }
+        if subject.chars().count() > MAX_ADVISORY_SUBJECT {
+            return Err(invalid("subject", format!("is longer than {MAX_ADVISORY_SUBJECT} characters")));
+        }
+        if subject.chars().any(char::is_control) {
+            return Err(invalid("subject", "must be one line without control characters".into()));
+        }
+        if self.body.trim().is_empty() {
+            return Err(invalid("body", "is required".into()));
+        }
+        if self.body.len() > MAX_ADVISORY_BODY {
+            return Err(invalid("body", format!("is larger than {MAX_ADVISORY_BODY} bytes")));
+        }
+        if self.body.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(invalid("body", "contains control characters".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of recording an advisory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdvisorySummary {
+    /// The recorded messages (pending, or failed when they could not be made).
+    pub messages: Vec<StoredMessage>,
+    /// Contacts not cleared for the advisory's TLP.
+    pub withheld: u64,
+    /// Organisations whose pass failed (logged).
+    pub errors: u64,
 }
 
 /// What a run at a given time would send, and what waits for later.
@@ -286,11 +343,14 @@ impl Notifier {
                 },
                 _ => None,
             };
+            // The configuration's entry for the address overrides the contact's own clearance,
+            // which overrides the configured default.
             let clearance = self
                 .config
                 .contact_clearance
                 .get(&email.to_ascii_lowercase())
                 .copied()
+                .or(contact.fields.clearance)
                 .unwrap_or(self.config.default_clearance);
             recipients.push(Recipient {
                 language: choose_language(
@@ -613,6 +673,110 @@ impl Notifier {
         let messages = self.build_messages(&org, &recipients, &events, 0, "resend", Some(message), now)?;
         let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
         Ok(self.store.record_notifications(actor, &write).await?)
+    }
+
+    /// Records a CERT advisory to every contact of `orgs` cleared for its TLP: one signed (and,
+    /// where the contact has a key, encrypted) message each, `kind` `advisory`, audited under
+    /// `actor` and sent by the next delivery pass. A contact that cannot be written to is
+    /// recorded as a failed message; an organisation whose pass fails is counted and the others
+    /// go on.
+    pub async fn advisory(
+        &self,
+        actor: &Actor,
+        orgs: &[Organisation],
+        advisory: &Advisory,
+        now: Timestamp,
+    ) -> Result<AdvisorySummary, NotifierError> {
+        advisory.check()?;
+        let mut summary = AdvisorySummary::default();
+        for org in orgs {
+            match self.advisory_to(actor, org, advisory, now).await {
+                Ok((messages, withheld)) => {
+                    summary.withheld += withheld;
+                    summary.messages.extend(messages);
+                }
+                Err(error) => {
+                    summary.errors += 1;
+                    tracing::warn!(org = %org.id, error = %error, "Recording an advisory for an organisation failed.");
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn advisory_to(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        advisory: &Advisory,
+        now: Timestamp,
+    ) -> Result<(Vec<StoredMessage>, u64), NotifierError> {
+        let recipients = self.recipients(org, now).await?;
+        let label = advisory.tlp.label();
+        let content = Content {
+            subject: format!("[{label}] {}", advisory.subject.trim()),
+            body: format!(
+                "{label}\n\n{}\n\n-- \n{}\n",
+                advisory.body.replace("\r\n", "\n").replace('\r', "\n").trim_end(),
+                self.config.cert_name
+            ),
+            attachments: Vec::new(),
+        };
+        let base = |contact: Option<&Contact>, email: &str, language: &str| {
+            let (id, message_id) = self.message_id();
+            NewMessage {
+                id,
+                message_id,
+                org_id: org.id,
+                contact_id: contact.map(|c| c.id),
+                email: email.to_owned(),
+                kind: "advisory".into(),
+                resend_of: None,
+                subject: content.subject.clone(),
+                tlp: label.to_owned(),
+                language: language.to_owned(),
+                encrypted: false,
+                raw: Vec::new(),
+                event_ids: Vec::new(),
+                failure: None,
+            }
+        };
+        let mut messages = Vec::new();
+        let mut withheld = 0;
+        if recipients.is_empty() {
+            messages.push(NewMessage {
+                message_id: String::new(),
+                failure: Some("organisation has no contact with an e-mail address to notify".into()),
+                ..base(None, "", "")
+            });
+        }
+        for recipient in &recipients {
+            let language = recipient.language.tag();
+            let message = base(Some(&recipient.contact), &recipient.mailbox.address, language);
+            if let Some(problem) = &recipient.problem {
+                messages.push(NewMessage {
+                    message_id: String::new(),
+                    failure: Some(problem.clone()),
+                    ..message
+                });
+                continue;
+            }
+            if advisory.tlp > recipient.clearance {
+                withheld += 1;
+                continue;
+            }
+            let envelope = MailEnvelope {
+                from: &self.config.from,
+                to: &recipient.mailbox,
+                message_id: &message.message_id,
+                date: now,
+            };
+            let raw =
+                compose(StdRng::from_entropy(), &content, &envelope, &self.signer, recipient.key.as_ref())?;
+            messages.push(NewMessage { encrypted: recipient.key.is_some(), raw, ..message });
+        }
+        let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
+        Ok((self.store.record_notifications(actor, &write).await?, withheld))
     }
 
     /// Sends every pending message whose attempt is due: a temporary failure (a 4xx reply, a

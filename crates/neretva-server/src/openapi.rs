@@ -49,7 +49,7 @@ use crate::api;
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
         api::intel::create_group, api::intel::import,
         api::notifications::list, api::notifications::get, api::notifications::preview,
-        api::notifications::resend, api::notifications::for_org,
+        api::notifications::resend, api::notifications::for_org, api::notifications::advisory,
     ),
     modifiers(&SecuritySchemes),
     tags(

@@ -103,6 +103,34 @@ pub(crate) enum NotifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a CERT advisory (a subject and a plain-text body under a TLP label) to the contacts
+    /// of the chosen organisations, signed (and encrypted to contacts with a key) through the
+    /// same delivery record and retries as digests; contacts not cleared for the TLP get none.
+    Advisory {
+        /// An organisation's short name; may be given more than once.
+        #[arg(long = "org", required_unless_present_any = ["sector", "all"])]
+        orgs: Vec<String>,
+        /// Every organisation of this sector (the registry's sector, e.g. `energy`).
+        #[arg(long, conflicts_with_all = ["orgs", "all"])]
+        sector: Option<String>,
+        /// Every organisation of the constituency.
+        #[arg(long, conflicts_with_all = ["orgs", "sector"])]
+        all: bool,
+        /// The subject, after the TLP label.
+        #[arg(long)]
+        subject: String,
+        /// A UTF-8 text file holding the body.
+        #[arg(long)]
+        body_file: std::path::PathBuf,
+        /// The advisory's TLP label.
+        #[arg(long, default_value = "TLP:GREEN")]
+        tlp: String,
+        /// Record the messages but leave sending to `serve` or a later run.
+        #[arg(long)]
+        no_deliver: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The delivery record, newest first: who was told, when, by which message, and failures.
     List {
         /// Only messages to this organisation (short name).

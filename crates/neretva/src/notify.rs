@@ -1,5 +1,5 @@
 //! Constituent notifications from the command line and in `serve`: the `[notify]`
-//! configuration, `neretva notify run|preview|resend|list`, and the notifier task.
+//! configuration, `neretva notify run|preview|resend|advisory|list`, and the notifier task.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -531,6 +531,71 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
             }
             print_messages(&out, json);
             Ok(if delivery.failed + delivery.retrying > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        NotifyCommand::Advisory { orgs, sector, all, subject, body_file, tlp, no_deliver, json } => {
+            let tlp: neretva_model::tlp::Tlp = tlp.parse().with_context(|| format!("--tlp {tlp:?}"))?;
+            let meta = std::fs::metadata(&body_file)
+                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            if meta.len() > neretva_notifier::MAX_ADVISORY_BODY as u64 {
+                bail!(
+                    "the body file {} is larger than {} bytes",
+                    body_file.display(),
+                    neretva_notifier::MAX_ADVISORY_BODY
+                );
+            }
+            let body = std::fs::read_to_string(&body_file)
+                .with_context(|| format!("cannot read the body file {} as UTF-8", body_file.display()))?;
+            let everyone = store.list_orgs().await?;
+            let chosen: Vec<_> = if all {
+                everyone
+            } else if let Some(sector) = &sector {
+                let chosen: Vec<_> =
+                    everyone.into_iter().filter(|org| org.fields.sector.as_deref() == Some(sector)).collect();
+                if chosen.is_empty() {
+                    bail!("no organisation of sector {sector:?}");
+                }
+                chosen
+            } else {
+                let mut chosen = Vec::new();
+                for short in &orgs {
+                    chosen.push(
+                        store.find_org(short).await?.with_context(|| format!("no organisation {short:?}"))?,
+                    );
+                }
+                chosen
+            };
+            let notifier = build(config, Arc::clone(&store)).await?;
+            let advisory = neretva_notifier::Advisory { subject, body, tlp };
+            let summary = notifier.advisory(&crate::commands::cli_actor(), &chosen, &advisory, now).await?;
+            let delivery = if no_deliver {
+                Default::default()
+            } else {
+                notifier.deliver_due(time::OffsetDateTime::now_utc()).await?
+            };
+            let names = org_names(store.as_ref()).await?;
+            let mut out = Vec::new();
+            for message in &summary.messages {
+                let current = store.get_message(message.id).await?.unwrap_or_else(|| message.clone());
+                out.push(message_out(&current, names.get(&current.org_id).cloned().unwrap_or_default()));
+            }
+            if json {
+                output::json(&serde_json::json!({
+                    "messages": out, "withheld": summary.withheld, "errors": summary.errors,
+                    "sent": delivery.sent, "retrying": delivery.retrying, "failed": delivery.failed,
+                }));
+            } else {
+                print_messages(&out, false);
+                output::line(&format!(
+                    "{} messages, {} contacts not cleared for {}; sent {}, retrying {}, failed {}",
+                    out.len(),
+                    summary.withheld,
+                    tlp,
+                    delivery.sent,
+                    delivery.retrying,
+                    delivery.failed
+                ));
+            }
+            Ok(if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         NotifyCommand::List { org, status, event, limit, json } => {
             let names = org_names(store.as_ref()).await?;

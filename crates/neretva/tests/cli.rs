@@ -661,4 +661,38 @@ fn notify_preview_run_and_list() {
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("NERETVA_SECRET_NOTIFY_KEY"));
     assert!(ok(&notify(&["notify", "--help"])).contains("preview"));
+
+    // An advisory is recorded for the organisation's contacts like a digest.
+    let body = d.join("advisory.txt");
+    std::fs::write(&body, "Patch the VPN appliances now.\n").unwrap();
+    let sent = json(&notify(&[
+        "notify",
+        "advisory",
+        "--org",
+        &org,
+        "--subject",
+        "VPN",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--no-deliver",
+        "--json",
+    ]));
+    let messages = sent["messages"].as_array().unwrap();
+    assert!(!messages.is_empty(), "{sent}");
+    assert!(messages.iter().all(|m| m["kind"] == "advisory"), "{sent}");
+    assert!(messages.iter().any(|m| m["subject"] == "[TLP:GREEN] VPN"), "{sent}");
+    let bad = notify(&[
+        "notify",
+        "advisory",
+        "--all",
+        "--subject",
+        "x",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--tlp",
+        "pink",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--tlp"));
+    assert!(ok(&notify(&["notify", "advisory", "--help"])).contains("--body-file"));
 }

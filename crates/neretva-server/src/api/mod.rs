@@ -58,6 +58,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/events", get(events::list))
         .route("/notifications", get(notifications::list))
         .route("/notifications/preview", get(notifications::preview))
+        .route("/notifications/advisories", post(notifications::advisory))
         .route("/notifications/{id}", get(notifications::get))
         .route("/notifications/{id}/resend", post(notifications::resend))
         .route("/events/{id}", get(events::get))

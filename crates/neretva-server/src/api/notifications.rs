@@ -358,6 +358,7 @@ fn notify_error(error: neretva_notifier::NotifierError) -> ApiError {
     match error {
         neretva_notifier::NotifierError::Store(error) => error.into(),
         neretva_notifier::NotifierError::NotFound { kind, .. } => ApiError::not_found(kind),
+        neretva_notifier::NotifierError::Invalid { field, message } => ApiError::bad_request(&field, message),
         other => {
             tracing::warn!(error = %other, "A notification request failed.");
             ApiError::new(ErrorCode::Internal, "the notification could not be made")
@@ -442,4 +443,108 @@ pub async fn for_org(
         contacts: deliveries.into_iter().map(ContactDeliveryDto::from).collect(),
         suppressed,
     }))
+}
+
+/// A CERT advisory and whom it goes to: exactly one of `organisations`, `sector` and `all`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryInput {
+    /// Organisations by id or short name.
+    #[serde(default)]
+    pub organisations: Vec<String>,
+    /// Every organisation of this sector.
+    #[serde(default)]
+    pub sector: Option<String>,
+    /// Every organisation of the constituency.
+    #[serde(default)]
+    pub all: bool,
+    /// The subject (one line, at most 200 characters), after the TLP label.
+    pub subject: String,
+    /// The plain-text body (at most 256 KiB).
+    pub body: String,
+    /// The advisory's TLP label; `TLP:GREEN` when absent.
+    #[serde(default)]
+    pub tlp: Option<String>,
+}
+
+/// The messages an advisory recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdvisoryDto {
+    /// One per contact cleared for the TLP: pending until the notifier's next delivery pass, or
+    /// failed at once when it cannot be sent (no valid address, an unusable key, no contact).
+    pub items: Vec<NotificationDto>,
+    /// Contacts not cleared for the advisory's TLP (no message).
+    pub withheld: u64,
+}
+
+/// Sends a CERT advisory to the contacts of the chosen organisations: signed (and encrypted to
+/// contacts with a key), recorded in the delivery record as `advisory` under the caller and
+/// sent by the notifier's delivery pass with its retries. The CERT's staff with a write
+/// credential only.
+#[utoipa::path(post, path = "/api/v1/notifications/advisories", tag = "notifications",
+    request_body = AdvisoryInput,
+    responses((status = 201, body = AdvisoryDto), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "notifications are not configured")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn advisory(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::extract::ApiJson(input): crate::extract::ApiJson<AdvisoryInput>,
+) -> ApiResult<(axum::http::StatusCode, Json<AdvisoryDto>)> {
+    if !(auth.0.is_operator_staff() && neretva_model::access::may_write(&auth.principal())) {
+        return Err(ApiError::forbidden("advisories are sent by the CERT's staff with a write credential"));
+    }
+    let registry = state.registry();
+    let chosen = usize::from(!input.organisations.is_empty())
+        + usize::from(input.sector.is_some())
+        + usize::from(input.all);
+    if chosen != 1 {
+        return Err(ApiError::bad_request(
+            "organisations",
+            "name the recipients with exactly one of organisations, sector and all",
+        ));
+    }
+    let orgs: Vec<neretva_model::org::Organisation> = if input.all {
+        registry.orgs.values().cloned().collect()
+    } else if let Some(sector) = &input.sector {
+        let orgs: Vec<_> = registry
+            .orgs
+            .values()
+            .filter(|org| org.fields.sector.as_deref() == Some(sector))
+            .cloned()
+            .collect();
+        if orgs.is_empty() {
+            return Err(ApiError::bad_request("sector", format!("no organisation of sector {sector:?}")));
+        }
+        orgs
+    } else {
+        let mut orgs = Vec::new();
+        for (index, key) in input.organisations.iter().enumerate() {
+            let org = registry.resolve(key).ok_or_else(|| {
+                ApiError::bad_request(&format!("organisations[{index}]"), format!("no organisation {key:?}"))
+            })?;
+            if !orgs.iter().any(|o: &neretva_model::org::Organisation| o.id == org.id) {
+                orgs.push(org.clone());
+            }
+        }
+        orgs
+    };
+    let tlp = match input.tlp.as_deref() {
+        None => neretva_model::tlp::Tlp::Green,
+        Some(text) => text.parse().map_err(|error: neretva_model::tlp::LabelError| {
+            ApiError::bad_request("tlp", error.to_string())
+        })?,
+    };
+    let advisory = neretva_notifier::Advisory { subject: input.subject, body: input.body, tlp };
+    if let Err(neretva_notifier::NotifierError::Invalid { field, message }) = advisory.check() {
+        return Err(ApiError::bad_request(&field, message));
+    }
+    let notifier = notifier(&state)?;
+    let summary = notifier
+        .advisory(&auth.actor(), &orgs, &advisory, time::OffsetDateTime::now_utc())
+        .await
+        .map_err(notify_error)?;
+    let items = summary.messages.into_iter().map(|message| dto(message, &registry)).collect();
+    Ok((axum::http::StatusCode::CREATED, Json(AdvisoryDto { items, withheld: summary.withheld })))
 }

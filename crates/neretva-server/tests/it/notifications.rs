@@ -122,6 +122,7 @@ async fn contact(app: &crate::support::TestApp, org: &str, email: &str) {
         phone: None,
         languages: vec![neretva_model::contact::Language::Bs],
         pgp_key: None,
+        clearance: None,
     };
     app.store.create_contact(&Actor::system(), org_id, &fields, None).await.unwrap();
 }
@@ -331,4 +332,92 @@ async fn permanent_failures_show_on_the_organisation_to_those_who_may_see_its_co
     let list = app.get("analyst", "/api/v1/organisations").await;
     assert_status(&list, StatusCode::OK);
     assert!(!list.text.contains("notification_failures"));
+}
+
+#[tokio::test]
+async fn contacts_carry_their_notification_clearance() {
+    let app = test_app().await;
+    let body = |clearance: serde_json::Value| serde_json::json!({"name": "CISO", "email": "ciso@ep-a.example.ba", "clearance": clearance});
+    let created = app
+        .call(Some("analyst"), "POST", "/api/v1/organisations/EP-A/contacts", Some(body("red".into())))
+        .await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["clearance"], "TLP:RED");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let stored = app.store.get_contact(id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.fields.clearance, Some(neretva_model::tlp::Tlp::Red));
+
+    let cleared = app
+        .call(Some("analyst"), "PUT", &format!("/api/v1/contacts/{id}"), Some(body(serde_json::Value::Null)))
+        .await;
+    assert_status(&cleared, StatusCode::OK);
+    assert_eq!(cleared.body["clearance"], serde_json::Value::Null);
+    let bad = app
+        .call(Some("analyst"), "POST", "/api/v1/organisations/EP-A/contacts", Some(body("TLP:PINK".into())))
+        .await;
+    assert_status(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["details"][0]["field"], "clearance", "{}", bad.text);
+}
+
+#[tokio::test]
+async fn only_staff_with_write_credentials_send_advisories() {
+    let app = test_app().await;
+    let advisory = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({"subject": "Patch the VPN", "body": "Patch now.\n"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let post = |user: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move { app.call(Some(user), "POST", "/api/v1/notifications/advisories", Some(body)).await }
+    };
+    let to_a = advisory(serde_json::json!({"organisations": ["EP-A"]}));
+    assert_status(&post("analyst", to_a.clone()).await, StatusCode::SERVICE_UNAVAILABLE);
+    attach_notifier(&app);
+    contact(&app, "EP-A", "soc@ep-a.example.ba").await;
+    contact(&app, "EP-B", "soc@ep-b.example.ba").await;
+    for user in ["alice", "auditor", "carol"] {
+        assert_status(&post(user, to_a.clone()).await, StatusCode::FORBIDDEN);
+    }
+    let sent = post("analyst", to_a).await;
+    assert_status(&sent, StatusCode::CREATED);
+    let items = sent.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", sent.text);
+    assert_eq!(items[0]["kind"], "advisory");
+    assert_eq!(items[0]["subject"], "[TLP:GREEN] Patch the VPN");
+    assert_eq!(items[0]["email"], "soc@ep-a.example.ba");
+    assert_eq!(items[0]["status"], "pending");
+    // The recipient organisation sees it in its delivery record; the other does not.
+    let id = items[0]["id"].as_str().unwrap();
+    assert_status(&app.get("alice", &format!("/api/v1/notifications/{id}")).await, StatusCode::OK);
+    assert_status(&app.get("bob", &format!("/api/v1/notifications/{id}")).await, StatusCode::NOT_FOUND);
+
+    // A sector (all four test organisations): TLP:RED is withheld from contacts with the default
+    // clearance; the two organisations without contacts are recorded as failed, not skipped.
+    let red = post("analyst", advisory(serde_json::json!({"sector": "energy", "tlp": "red"}))).await;
+    assert_status(&red, StatusCode::CREATED);
+    assert_eq!(red.body["withheld"], 2);
+    let failed = red.body["items"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{}", red.text);
+    assert!(failed.iter().all(|m| m["status"] == "failed" && m["email"] == ""), "{}", red.text);
+    for (body, field) in [
+        (advisory(serde_json::json!({"organisations": ["EP-A"], "all": true})), "organisations"),
+        (advisory(serde_json::json!({})), "organisations"),
+        (advisory(serde_json::json!({"organisations": ["NOPE"]})), "organisations[0]"),
+        (advisory(serde_json::json!({"all": true, "tlp": "pink"})), "tlp"),
+        (advisory(serde_json::json!({"all": true, "subject": "two\nlines"})), "subject"),
+        (advisory(serde_json::json!({"all": true, "body": "  "})), "body"),
+    ] {
+        let reply = post("analyst", body).await;
+        assert_status(&reply, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.body["field"], field, "{}", reply.text);
+    }
+    let audit = app
+        .store
+        .list_audit(&neretva_store::AuditQuery { actor: Some("user:analyst".into()), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|entry| entry.event.action == "notification.create" && entry.event.object_id == id)
+    );
 }

@@ -43,6 +43,7 @@ stories! {
     harness schema_too_new_is_refused => sqlite_schema_too_new_is_refused, postgres_schema_too_new_is_refused;
     store organisations => sqlite_organisations, postgres_organisations;
     store contacts => sqlite_contacts, postgres_contacts;
+    store contact_clearances => sqlite_contact_clearances, postgres_contact_clearances;
     store assets => sqlite_assets, postgres_assets;
     store users_and_logins => sqlite_users_and_logins, postgres_users_and_logins;
     store tokens => sqlite_tokens, postgres_tokens;
