@@ -104,6 +104,10 @@ pub struct ContactFields {
     /// An ASCII-armoured OpenPGP public key (transferable public key).
     #[serde(default)]
     pub pgp_key: Option<String>,
+    /// The highest TLP the contact may receive in notifications; `None` for the notifier's
+    /// configured default.
+    #[serde(default)]
+    pub clearance: Option<crate::tlp::Tlp>,
 }
 
 impl ContactFields {

@@ -15,7 +15,7 @@
 //!    "entity_type": "essential", "authority_level": "State", "parent": "CERT-BIH",
 //!    "contacts": [{"name": "...", "role": "abuse", "email": "abuse@ep-neretva.example.ba",
 //!                  "phone": "+387 36 000 000", "languages": ["bs", "en"],
-//!                  "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----..."}],
+//!                  "pgp_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----...", "clearance": "TLP:RED"}],
 //!    "assets": [{"kind": "cidr", "value": "192.0.2.0/26", "description": "..."}]}
 //! ]}
 //! ```
@@ -67,7 +67,7 @@ pub const MAX_ERRORS: usize = 1_000;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 
 /// The CSV columns, in the order [`to_csv`] writes them.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "record",
     "org",
     "name",
@@ -84,6 +84,7 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "phone",
     "languages",
     "pgp_key",
+    "clearance",
     "kind",
     "value",
     "description",
@@ -102,7 +103,7 @@ const ORG_KEYS: &[&str] = &[
     "contacts",
     "assets",
 ];
-const CONTACT_KEYS: &[&str] = &["name", "role", "email", "phone", "languages", "pgp_key"];
+const CONTACT_KEYS: &[&str] = &["name", "role", "email", "phone", "languages", "pgp_key", "clearance"];
 const ASSET_KEYS: &[&str] = &["kind", "value", "description"];
 
 const ORG_COLUMNS: &[&str] = &[
@@ -118,7 +119,8 @@ const ORG_COLUMNS: &[&str] = &[
     "authority_level",
     "parent",
 ];
-const CONTACT_COLUMNS: &[&str] = &["record", "org", "name", "role", "email", "phone", "languages", "pgp_key"];
+const CONTACT_COLUMNS: &[&str] =
+    &["record", "org", "name", "role", "email", "phone", "languages", "pgp_key", "clearance"];
 const ASSET_COLUMNS: &[&str] = &["record", "org", "kind", "value", "description"];
 
 /// A whole constituency, or the part of it in one import file.
@@ -372,6 +374,7 @@ pub fn to_json(doc: &RegistryDocument) -> Vec<u8> {
                         phone: contact.phone.as_deref(),
                         languages: contact.languages.iter().map(|language| language.tag()).collect(),
                         pgp_key: contact.pgp_key.as_deref(),
+                        clearance: contact.clearance.map(|tlp| tlp.label()),
                     })
                     .collect(),
                 assets: sorted_assets(org)
@@ -427,6 +430,7 @@ pub fn to_csv(doc: &RegistryDocument) -> Vec<u8> {
                 ("phone", contact.phone.as_deref().unwrap_or("")),
                 ("languages", &languages.join(";")),
                 ("pgp_key", contact.pgp_key.as_deref().unwrap_or("")),
+                ("clearance", contact.clearance.map_or("", |tlp| tlp.label())),
             ]);
         }
         for asset in sorted_assets(org) {
@@ -490,6 +494,8 @@ struct JsonContactOut<'a> {
     languages: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pgp_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clearance: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -733,7 +739,9 @@ impl<'a> JsonReader<'a, '_> {
             .flatten()
             .unwrap_or_default();
         let pgp_key = self.optional(&members, "pgp_key", &mut bad);
-        let (contact, errors) = build_contact(name, role, email, phone, &languages, pgp_key, self.now);
+        let clearance = self.optional(&members, "clearance", &mut bad);
+        let (contact, errors) =
+            build_contact(name, role, email, phone, &languages, pgp_key, clearance, self.now);
         for error in errors {
             if !bad.contains(error.field.as_str()) {
                 self.error(members.line, join(&members.path, &error.field), error.message);
@@ -989,6 +997,7 @@ impl CsvReader<'_> {
             row.take("phone"),
             &languages,
             row.take("pgp_key"),
+            row.take("clearance"),
             self.now,
         );
         for error in errors.into_iter().filter(|error| !missing.contains(&error.field.as_str())) {
@@ -1095,6 +1104,7 @@ fn check_org(fields: &OrgRecordFields, levels: &AuthorityLevels) -> Vec<FieldErr
 }
 
 /// Builds a contact from its fields and checks it, the OpenPGP key as of `now`.
+#[allow(clippy::too_many_arguments)]
 fn build_contact(
     name: String,
     role: Option<String>,
@@ -1102,6 +1112,7 @@ fn build_contact(
     phone: Option<String>,
     languages: &[String],
     pgp_key: Option<String>,
+    clearance: Option<String>,
     now: OffsetDateTime,
 ) -> (ContactFields, Vec<FieldError>) {
     let mut errors = Vec::new();
@@ -1114,7 +1125,15 @@ fn build_contact(
         }
     }
     let pgp_key = pgp_key.map(|key| normalise_key(&key));
-    let contact = ContactFields { name, role, email, phone, languages: parsed, pgp_key };
+    let clearance = match clearance.as_deref().map(str::parse::<crate::tlp::Tlp>) {
+        None => None,
+        Some(Ok(tlp)) => Some(tlp),
+        Some(Err(error)) => {
+            errors.push(FieldError::new("clearance", error.to_string()));
+            None
+        }
+    };
+    let contact = ContactFields { name, role, email, phone, languages: parsed, pgp_key, clearance };
     let mut all = contact.validate();
     all.append(&mut errors);
     if let Some(key) = &contact.pgp_key
@@ -1333,6 +1352,9 @@ mod tests {
                 if let Some(key) = &contact.pgp_key {
                     let info = parse_public_key(key, NOW).unwrap();
                     let _ = write!(out, ", pgp {}", info.fingerprint);
+                }
+                if let Some(clearance) = contact.clearance {
+                    let _ = write!(out, ", clearance {clearance}");
                 }
                 out.push('\n');
             }

@@ -29,7 +29,7 @@ use neretva_notify::digest::{Queued, digest_tlp, select_due, suppress, within_cl
 use neretva_notify::mime::Mailbox;
 use neretva_notify::openpgp::{RecipientKey, Signer};
 use neretva_notify::render::{DigestInput, Overrides, Renderer};
-use neretva_notify::schedule::Schedules;
+use neretva_notify::schedule::{Schedule, Schedules};
 use neretva_notify::texts::choose_language;
 use neretva_notify::{Content, Envelope as MailEnvelope, NotifyError, compose, digest_content};
 use neretva_store::notifications::{Attempt, NewMessage, NotificationWrite, StoredMessage};
@@ -49,6 +49,9 @@ pub enum NotifierError {
     Config { field: String, message: String },
     #[error("{kind} {key} not found")]
     NotFound { kind: &'static str, key: String },
+    /// Bad input from the caller, naming the field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
 }
 
 /// How the SMTP connection is protected.
@@ -98,9 +101,11 @@ pub struct NotifierConfig {
     /// Repeats of an event told within this window are counted, not told again; zero turns
     /// suppression of earlier notifications off.
     pub suppression_window: Duration,
-    /// The highest TLP a contact receives unless configured otherwise.
+    /// The highest TLP a contact receives when neither the configuration nor the contact names
+    /// one.
     pub default_clearance: Tlp,
-    /// Clearances of contacts by e-mail address (lower case).
+    /// Clearances of contacts by e-mail address (lower case); they override the contacts' own
+    /// (stored) clearances.
     pub contact_clearance: BTreeMap<String, Tlp>,
     /// Languages of organisations by id, for contacts that name none.
     pub org_language: BTreeMap<Uuid, Language>,
@@ -144,12 +149,89 @@ pub struct Preview {
     pub email: String,
     pub language: Language,
     pub tlp: Tlp,
+    /// The highest TLP the contact receives.
+    pub clearance: Tlp,
     pub encrypted: bool,
     /// Why no message would go to this contact.
     pub problem: Option<String>,
     pub content: Option<Content>,
     pub events: u64,
     pub withheld: u64,
+}
+
+/// A CERT advisory: a subject and a plain-text body under a TLP label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advisory {
+    pub subject: String,
+    pub body: String,
+    pub tlp: Tlp,
+}
+
+/// The longest advisory subject, in characters.
+pub const MAX_ADVISORY_SUBJECT: usize = 200;
+/// The longest advisory body, in bytes.
+pub const MAX_ADVISORY_BODY: usize = 256 * 1024;
+
+impl Advisory {
+    /// Checks the subject (one line, 1 to 200 characters) and the body (not empty, at most
+    /// 256 KiB, no control characters but line breaks and tabs).
+    pub fn check(&self) -> Result<(), NotifierError> {
+        let invalid = |field: &str, message: String| NotifierError::Invalid { field: field.into(), message };
+        let subject = self.subject.trim();
+        if subject.is_empty() {
+            return Err(invalid("subject", "is required".into()));
+        }
+        if subject.chars().count() > MAX_ADVISORY_SUBJECT {
+            return Err(invalid("subject", format!("is longer than {MAX_ADVISORY_SUBJECT} characters")));
+        }
+        if subject.chars().any(char::is_control) {
+            return Err(invalid("subject", "must be one line without control characters".into()));
+        }
+        if self.body.trim().is_empty() {
+            return Err(invalid("body", "is required".into()));
+        }
+        if self.body.len() > MAX_ADVISORY_BODY {
+            return Err(invalid("body", format!("is larger than {MAX_ADVISORY_BODY} bytes")));
+        }
+        if self.body.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(invalid("body", "contains control characters".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of recording an advisory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdvisorySummary {
+    /// The recorded messages (pending, or failed when they could not be made).
+    pub messages: Vec<StoredMessage>,
+    /// Contacts not cleared for the advisory's TLP.
+    pub withheld: u64,
+    /// Organisations whose pass failed (logged).
+    pub errors: u64,
+}
+
+/// What a run at a given time would send, and what waits for later.
+#[derive(Debug, Clone)]
+pub struct PreviewReport {
+    /// One entry per contact: the digest of the events due now.
+    pub due: Vec<Preview>,
+    /// Events due now that would be told (after suppression).
+    pub due_events: u64,
+    /// Events due now that repeat within the suppression window: counted, not told.
+    pub suppressed: u64,
+    /// Events waiting for their schedule, by the time their digest is due (earliest first).
+    pub later: Vec<Waiting>,
+}
+
+/// Queued events that a later digest of one schedule will tell about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub schedule: Schedule,
+    pub due_at: Timestamp,
+    pub events: u64,
+    /// Events per classification type.
+    pub types: BTreeMap<String, u64>,
 }
 
 /// A contact the organisation's digests go to, checked.
@@ -261,11 +343,14 @@ impl Notifier {
                 },
                 _ => None,
             };
+            // The configuration's entry for the address overrides the contact's own clearance,
+            // which overrides the configured default.
             let clearance = self
                 .config
                 .contact_clearance
                 .get(&email.to_ascii_lowercase())
                 .copied()
+                .or(contact.fields.clearance)
                 .unwrap_or(self.config.default_clearance);
             recipients.push(Recipient {
                 language: choose_language(
@@ -469,12 +554,20 @@ impl Notifier {
         Ok(())
     }
 
-    /// Renders what the organisation's contacts would receive about every event now queued for
-    /// it (whatever its schedule), after suppression, without recording or sending anything.
-    pub async fn preview(&self, org: &Organisation, now: Timestamp) -> Result<Vec<Preview>, NotifierError> {
+    /// Renders what the organisation's contacts would receive from a run at `now`, without
+    /// recording or sending anything: the events due by their schedule (after suppression), per
+    /// contact, and, apart, what waits in the queue for a later digest and when it is due.
+    /// Only queued events for which `visible` holds are considered (the caller's view).
+    pub async fn preview(
+        &self,
+        org: &Organisation,
+        now: Timestamp,
+        visible: &(dyn Fn(&neretva_store::feeds::StoredEvent) -> bool + Send + Sync),
+    ) -> Result<PreviewReport, NotifierError> {
         let stored = self.store.queued_notifications(org.id, 100_000).await?;
         let queued: Vec<Queued> = stored
             .iter()
+            .filter(|entry| visible(&entry.event))
             .filter_map(|entry| {
                 Some(Queued {
                     queue_id: entry.queue_id,
@@ -484,12 +577,30 @@ impl Notifier {
                 })
             })
             .collect();
-        let all: Vec<&Queued> = queued.iter().collect();
+        let schedules = &self.config.schedules;
+        let mut later: BTreeMap<(Timestamp, Schedule), Waiting> = BTreeMap::new();
+        let mut due = Vec::new();
+        for entry in &queued {
+            let schedule = schedules.of(org.id, entry.classification_type());
+            if schedule.is_due(entry.queued_at, now, schedules.hour) {
+                due.push(entry);
+            } else {
+                let due_at = schedule.next_due(entry.queued_at, schedules.hour);
+                let waiting = later.entry((due_at, schedule)).or_insert_with(|| Waiting {
+                    schedule,
+                    due_at,
+                    events: 0,
+                    types: BTreeMap::new(),
+                });
+                waiting.events += 1;
+                *waiting.types.entry(entry.classification_type().to_owned()).or_default() += 1;
+            }
+        }
         let keys: Vec<String> =
-            all.iter().map(|q| neretva_notify::digest::suppression_key(org.id, &q.event)).collect();
+            due.iter().map(|q| neretva_notify::digest::suppression_key(org.id, &q.event)).collect();
         let state: HashMap<String, Timestamp> =
             self.store.suppression_state(org.id, &keys).await?.into_iter().collect();
-        let filtered = suppress(org.id, &all, &state, self.config.suppression_window, now);
+        let filtered = suppress(org.id, &due, &state, self.config.suppression_window, now);
         let send: Vec<&Queued> = filtered.send.iter().map(|(q, _)| *q).collect();
         let mut previews = Vec::new();
         for recipient in self.recipients(org, now).await? {
@@ -515,6 +626,7 @@ impl Notifier {
                 email: recipient.mailbox.address.clone(),
                 language: recipient.language,
                 tlp,
+                clearance: recipient.clearance,
                 encrypted: recipient.key.is_some(),
                 problem: recipient.problem.clone(),
                 content,
@@ -522,12 +634,23 @@ impl Notifier {
                 withheld: withheld as u64,
             });
         }
-        Ok(previews)
+        Ok(PreviewReport {
+            due: previews,
+            due_events: send.len() as u64,
+            suppressed: filtered.suppressed.len() as u64,
+            later: later.into_values().collect(),
+        })
     }
 
     /// Sends the events of an earlier message again, to the organisation's current contacts
     /// (new messages, recorded as `resend` of it, delivered by the next delivery pass).
-    pub async fn resend(&self, message: Uuid, now: Timestamp) -> Result<Vec<StoredMessage>, NotifierError> {
+    /// The new messages are audited as `notification.create` by `actor`.
+    pub async fn resend(
+        &self,
+        actor: &Actor,
+        message: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<StoredMessage>, NotifierError> {
         let Some(original) = self.store.get_message(message).await? else {
             return Err(NotifierError::NotFound { kind: "notification", key: message.to_string() });
         };
@@ -549,7 +672,111 @@ impl Notifier {
         let recipients = self.recipients(&org, now).await?;
         let messages = self.build_messages(&org, &recipients, &events, 0, "resend", Some(message), now)?;
         let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
-        Ok(self.store.record_notifications(&Actor::system(), &write).await?)
+        Ok(self.store.record_notifications(actor, &write).await?)
+    }
+
+    /// Records a CERT advisory to every contact of `orgs` cleared for its TLP: one signed (and,
+    /// where the contact has a key, encrypted) message each, `kind` `advisory`, audited under
+    /// `actor` and sent by the next delivery pass. A contact that cannot be written to is
+    /// recorded as a failed message; an organisation whose pass fails is counted and the others
+    /// go on.
+    pub async fn advisory(
+        &self,
+        actor: &Actor,
+        orgs: &[Organisation],
+        advisory: &Advisory,
+        now: Timestamp,
+    ) -> Result<AdvisorySummary, NotifierError> {
+        advisory.check()?;
+        let mut summary = AdvisorySummary::default();
+        for org in orgs {
+            match self.advisory_to(actor, org, advisory, now).await {
+                Ok((messages, withheld)) => {
+                    summary.withheld += withheld;
+                    summary.messages.extend(messages);
+                }
+                Err(error) => {
+                    summary.errors += 1;
+                    tracing::warn!(org = %org.id, error = %error, "Recording an advisory for an organisation failed.");
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn advisory_to(
+        &self,
+        actor: &Actor,
+        org: &Organisation,
+        advisory: &Advisory,
+        now: Timestamp,
+    ) -> Result<(Vec<StoredMessage>, u64), NotifierError> {
+        let recipients = self.recipients(org, now).await?;
+        let label = advisory.tlp.label();
+        let content = Content {
+            subject: format!("[{label}] {}", advisory.subject.trim()),
+            body: format!(
+                "{label}\n\n{}\n\n-- \n{}\n",
+                advisory.body.replace("\r\n", "\n").replace('\r', "\n").trim_end(),
+                self.config.cert_name
+            ),
+            attachments: Vec::new(),
+        };
+        let base = |contact: Option<&Contact>, email: &str, language: &str| {
+            let (id, message_id) = self.message_id();
+            NewMessage {
+                id,
+                message_id,
+                org_id: org.id,
+                contact_id: contact.map(|c| c.id),
+                email: email.to_owned(),
+                kind: "advisory".into(),
+                resend_of: None,
+                subject: content.subject.clone(),
+                tlp: label.to_owned(),
+                language: language.to_owned(),
+                encrypted: false,
+                raw: Vec::new(),
+                event_ids: Vec::new(),
+                failure: None,
+            }
+        };
+        let mut messages = Vec::new();
+        let mut withheld = 0;
+        if recipients.is_empty() {
+            messages.push(NewMessage {
+                message_id: String::new(),
+                failure: Some("organisation has no contact with an e-mail address to notify".into()),
+                ..base(None, "", "")
+            });
+        }
+        for recipient in &recipients {
+            let language = recipient.language.tag();
+            let message = base(Some(&recipient.contact), &recipient.mailbox.address, language);
+            if let Some(problem) = &recipient.problem {
+                messages.push(NewMessage {
+                    message_id: String::new(),
+                    failure: Some(problem.clone()),
+                    ..message
+                });
+                continue;
+            }
+            if advisory.tlp > recipient.clearance {
+                withheld += 1;
+                continue;
+            }
+            let envelope = MailEnvelope {
+                from: &self.config.from,
+                to: &recipient.mailbox,
+                message_id: &message.message_id,
+                date: now,
+            };
+            let raw =
+                compose(StdRng::from_entropy(), &content, &envelope, &self.signer, recipient.key.as_ref())?;
+            messages.push(NewMessage { encrypted: recipient.key.is_some(), raw, ..message });
+        }
+        let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
+        Ok((self.store.record_notifications(actor, &write).await?, withheld))
     }
 
     /// Sends every pending message whose attempt is due: a temporary failure (a 4xx reply, a

@@ -65,6 +65,18 @@ impl Schedule {
             _ => queued_at < self.period_start(now, hour),
         }
     }
+
+    /// The earliest time at which an event queued at `queued_at` is due: `queued_at` itself for
+    /// [`Schedule::Immediate`], else the first boundary after it.
+    pub fn next_due(self, queued_at: OffsetDateTime, hour: u8) -> OffsetDateTime {
+        let period = match self {
+            Schedule::Immediate => return queued_at,
+            Schedule::Hourly => Duration::hours(1),
+            Schedule::Daily => Duration::days(1),
+            Schedule::Weekly => Duration::weeks(1),
+        };
+        self.period_start(queued_at, hour) + period
+    }
 }
 
 impl fmt::Display for Schedule {
@@ -163,6 +175,29 @@ mod tests {
         assert!(Schedule::Hourly.is_due(queued, datetime!(2026-11-25 8:00 UTC), hour));
         assert!(!Schedule::Weekly.is_due(queued, datetime!(2026-11-30 5:00 UTC), hour));
         assert!(Schedule::Weekly.is_due(queued, datetime!(2026-11-30 6:00 UTC), hour));
+    }
+
+    #[test]
+    fn next_due_is_the_first_moment_an_event_is_due() {
+        let hour = 6;
+        for queued in
+            [datetime!(2026-11-25 7:00 UTC), datetime!(2026-11-23 6:00 UTC), datetime!(2026-11-29 23:59 UTC)]
+        {
+            for schedule in Schedule::ALL {
+                let due = schedule.next_due(queued, hour);
+                assert!(schedule.is_due(queued, due, hour), "{schedule} {queued}");
+                if schedule != Schedule::Immediate {
+                    assert!(
+                        !schedule.is_due(queued, due - Duration::seconds(1), hour),
+                        "{schedule} {queued}"
+                    );
+                }
+            }
+        }
+        let queued = datetime!(2026-11-25 7:00 UTC);
+        assert_eq!(Schedule::Daily.next_due(queued, hour), datetime!(2026-11-26 6:00 UTC));
+        assert_eq!(Schedule::Weekly.next_due(queued, hour), datetime!(2026-11-30 6:00 UTC));
+        assert_eq!(Schedule::Hourly.next_due(queued, hour), datetime!(2026-11-25 8:00 UTC));
     }
 
     #[test]

@@ -106,6 +106,7 @@ struct Inner {
     metrics: Option<PrometheusHandle>,
     dummy_hash: String,
     pipeline: std::sync::OnceLock<Arc<neretva_pipeline::Pipeline>>,
+    notifier: std::sync::OnceLock<Arc<neretva_notifier::Notifier>>,
     taxii: taxii::TaxiiState,
 }
 
@@ -128,6 +129,7 @@ impl AppState {
                 metrics,
                 dummy_hash,
                 pipeline: std::sync::OnceLock::new(),
+                notifier: std::sync::OnceLock::new(),
                 taxii: taxii::TaxiiState::default(),
             }),
         })
@@ -137,6 +139,17 @@ impl AppState {
     pub fn with_pipeline(self, pipeline: Arc<neretva_pipeline::Pipeline>) -> AppState {
         let _ = self.inner.pipeline.set(pipeline);
         self
+    }
+
+    /// Adds the constituent notifier that previews, resends and sends advisories; a second call
+    /// is ignored.
+    pub fn with_notifier(self, notifier: Arc<neretva_notifier::Notifier>) -> AppState {
+        let _ = self.inner.notifier.set(notifier);
+        self
+    }
+
+    pub(crate) fn notifier(&self) -> Option<&neretva_notifier::Notifier> {
+        self.inner.notifier.get().map(Arc::as_ref)
     }
 
     pub(crate) fn pipeline(&self) -> Option<&neretva_pipeline::Pipeline> {

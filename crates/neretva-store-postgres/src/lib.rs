@@ -49,7 +49,8 @@ use neretva_store::feeds::{
 use neretva_store::governance::StoredStrategy;
 use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use neretva_store::notifications::{
-    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
+    StoredMessage,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
@@ -591,6 +592,10 @@ impl Store for PostgresStore {
 
     async fn suppressed_count(&self, org_id: Uuid) -> Result<u64, StoreError> {
         pooled!(self, |client| notifications::suppressed_count(client, org_id))
+    }
+
+    async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
+        pooled!(self, |client| notifications::contact_deliveries(client, org_id))
     }
 
     async fn write_incidents(

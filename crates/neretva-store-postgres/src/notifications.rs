@@ -7,8 +7,8 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::encode::page;
 use neretva_store::notifications::{
-    Attempt, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use sha2::{Digest as _, Sha256};
 use tokio_postgres::Row;
@@ -349,4 +349,40 @@ pub(crate) async fn suppressed_count<C: GenericClient>(client: &C, org_id: Uuid)
         .await?;
     let count: i64 = client.query_one(&statement, &[&org_id]).await?.try_get(0)?;
     to_u64("suppressed", count)
+}
+
+pub(crate) async fn contact_deliveries<C: GenericClient>(
+    client: &C,
+    org_id: Uuid,
+) -> Result<Vec<ContactDelivery>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT m.email, count(*)::bigint, count(*) FILTER (WHERE m.status = 'sent')::bigint,
+                    count(*) FILTER (WHERE m.status = 'failed')::bigint,
+                    count(*) FILTER (WHERE m.status = 'pending')::bigint,
+                    max(m.sent_at) FILTER (WHERE m.status = 'sent'),
+                    max(coalesce(m.last_attempt_at, m.created_at)) FILTER (WHERE m.status = 'failed'),
+                    (SELECT f.last_error FROM notify_messages f
+                      WHERE f.org_id = m.org_id AND f.email = m.email AND f.status = 'failed'
+                      ORDER BY f.id DESC LIMIT 1),
+                    (SELECT c.contact_id FROM notify_messages c
+                      WHERE c.org_id = m.org_id AND c.email = m.email ORDER BY c.id DESC LIMIT 1)
+               FROM notify_messages m WHERE m.org_id = $1 GROUP BY m.org_id, m.email ORDER BY m.email",
+        )
+        .await?;
+    let mut out = Vec::new();
+    for row in client.query(&statement, &[&org_id]).await? {
+        out.push(ContactDelivery {
+            email: row.try_get(0)?,
+            messages: to_u64("messages", row.try_get(1)?)?,
+            sent: to_u64("sent", row.try_get(2)?)?,
+            failed: to_u64("failed", row.try_get(3)?)?,
+            pending: to_u64("pending", row.try_get(4)?)?,
+            last_sent_at: row.try_get(5)?,
+            last_failed_at: row.try_get(6)?,
+            last_error: row.try_get(7)?,
+            contact_id: row.try_get(8)?,
+        });
+    }
+    Ok(out)
 }

@@ -398,7 +398,7 @@ pub(crate) async fn delete_org<C: GenericClient>(
 // Contacts.
 
 const CONTACT_COLUMNS: &str = "c.id, c.org_id, c.name, c.role, c.email, c.phone, c.languages,
-    c.pgp_key, c.pgp_fingerprint, c.created_at";
+    c.pgp_key, c.pgp_fingerprint, c.created_at, c.clearance";
 
 pub(crate) fn languages_from_tags(tags: &[String]) -> Result<Vec<Language>> {
     tags.iter().map(|tag| parse("languages", tag)).collect()
@@ -420,6 +420,13 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
             phone: row.try_get(5)?,
             languages: languages_from_tags(&tags)?,
             pgp_key: row.try_get(7)?,
+            clearance: row
+                .try_get::<_, Option<String>>(10)?
+                .map(|text| {
+                    text.parse::<neretva_model::tlp::Tlp>()
+                        .map_err(|error| StoreError::Backend(format!("contact clearance: {error}")))
+                })
+                .transpose()?,
         },
         pgp_fingerprint: row.try_get(8)?,
         created_at: row.try_get(9)?,
@@ -464,8 +471,8 @@ pub(crate) async fn create_contact<C: GenericClient>(
     let statement = client
         .prepare_cached(
             "INSERT INTO contacts (id, org_id, name, role, email, phone, languages, pgp_key,
-                 pgp_fingerprint, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 pgp_fingerprint, created_at, clearance)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .await?;
     client
@@ -482,6 +489,7 @@ pub(crate) async fn create_contact<C: GenericClient>(
                 &fields.pgp_key,
                 &contact.pgp_fingerprint,
                 &contact.created_at,
+                &fields.clearance.map(|tlp| tlp.label()),
             ],
         )
         .await?;
@@ -503,7 +511,7 @@ pub(crate) async fn update_contact<C: GenericClient>(
     let statement = client
         .prepare_cached(
             "UPDATE contacts SET name = $2, role = $3, email = $4, phone = $5, languages = $6,
-                 pgp_key = $7, pgp_fingerprint = $8
+                 pgp_key = $7, pgp_fingerprint = $8, clearance = $9
              WHERE id = $1",
         )
         .await?;
@@ -519,6 +527,7 @@ pub(crate) async fn update_contact<C: GenericClient>(
                 &language_tags(&fields.languages),
                 &fields.pgp_key,
                 &contact.pgp_fingerprint,
+                &fields.clearance.map(|tlp| tlp.label()),
             ],
         )
         .await?;

@@ -198,21 +198,35 @@ async fn insert_contacts<C: GenericClient>(
     let pgp_key: Vec<Option<&str>> = batch.iter().map(|contact| contact.fields.pgp_key.as_deref()).collect();
     let fingerprint: Vec<Option<&str>> =
         batch.iter().map(|contact| contact.pgp_fingerprint.as_deref()).collect();
+    let clearance: Vec<Option<&str>> =
+        batch.iter().map(|contact| contact.fields.clearance.map(|tlp| tlp.label())).collect();
     let statement = client
         .prepare_cached(
             "INSERT INTO contacts (id, org_id, name, role, email, phone, languages, pgp_key,
-                 pgp_fingerprint, created_at)
+                 pgp_fingerprint, created_at, clearance)
              SELECT u.id, u.org_id, u.name, u.role, u.email, u.phone,
-                 string_to_array(u.languages, ','), u.pgp_key, u.fingerprint, $10
+                 string_to_array(u.languages, ','), u.pgp_key, u.fingerprint, $10, u.clearance
              FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::text[], $8::text[], $9::text[])
-                 AS u (id, org_id, name, role, email, phone, languages, pgp_key, fingerprint)",
+                 $7::text[], $8::text[], $9::text[], $11::text[])
+                 AS u (id, org_id, name, role, email, phone, languages, pgp_key, fingerprint, clearance)",
         )
         .await?;
     client
         .execute(
             &statement,
-            &[&id, &org_id, &name, &role, &email, &phone, &languages, &pgp_key, &fingerprint, &at],
+            &[
+                &id,
+                &org_id,
+                &name,
+                &role,
+                &email,
+                &phone,
+                &languages,
+                &pgp_key,
+                &fingerprint,
+                &at,
+                &clearance,
+            ],
         )
         .await?;
     Ok(())

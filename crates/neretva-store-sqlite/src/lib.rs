@@ -65,7 +65,8 @@ use neretva_store::incidents::{
 };
 use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use neretva_store::notifications::{
-    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
+    StoredMessage,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
@@ -832,6 +833,10 @@ impl Store for SqliteStore {
 
     async fn suppressed_count(&self, org_id: Uuid) -> Result<u64, StoreError> {
         self.read(move |conn| notifications::suppressed_count(conn, org_id)).await
+    }
+
+    async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
+        self.read(move |conn| notifications::contact_deliveries(conn, org_id)).await
     }
 
     async fn write_incidents(

@@ -25,6 +25,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0007_notifications.sql"),
     },
+    Migration {
+        version: 8,
+        name: "contact_clearance",
+        sql: include_str!("../migrations/0008_contact_clearance.sql"),
+    },
     Migration { version: 9, name: "intel_ids", sql: include_str!("../migrations/0009_intel_ids.sql") },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
 ];

@@ -6,8 +6,8 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::encode::{page, without_nul};
 use neretva_store::notifications::{
-    Attempt, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -320,4 +320,36 @@ pub(crate) fn suppressed_count(conn: &Connection, org_id: Uuid) -> Result<u64> {
         .prepare_cached("SELECT coalesce(sum(suppressed), 0) FROM notify_suppression WHERE org_id = ?1")?
         .query_row([blob(org_id)], |row| row.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+pub(crate) fn contact_deliveries(conn: &Connection, org_id: Uuid) -> Result<Vec<ContactDelivery>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT m.email, count(*), sum(m.status = 'sent'), sum(m.status = 'failed'),
+                sum(m.status = 'pending'),
+                max(CASE WHEN m.status = 'sent' THEN m.sent_at END),
+                max(CASE WHEN m.status = 'failed' THEN coalesce(m.last_attempt_at, m.created_at) END),
+                (SELECT f.last_error FROM notify_messages f
+                  WHERE f.org_id = m.org_id AND f.email = m.email AND f.status = 'failed'
+                  ORDER BY f.id DESC LIMIT 1),
+                (SELECT c.contact_id FROM notify_messages c
+                  WHERE c.org_id = m.org_id AND c.email = m.email ORDER BY c.id DESC LIMIT 1)
+           FROM notify_messages m WHERE m.org_id = ?1 GROUP BY m.org_id, m.email ORDER BY m.email",
+    )?;
+    let rows = statement.query_map([blob(org_id)], |row| {
+        Ok(ContactDelivery {
+            email: row.get(0)?,
+            messages: u64_col(row, 1)?,
+            sent: u64_col(row, 2)?,
+            failed: u64_col(row, 3)?,
+            pending: u64_col(row, 4)?,
+            last_sent_at: opt_time_col(row, 5)?,
+            last_failed_at: opt_time_col(row, 6)?,
+            last_error: row.get(7)?,
+            contact_id: match row.get::<_, Option<Vec<u8>>>(8)? {
+                None => None,
+                Some(_) => Some(uuid_blob_col(row, 8)?),
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

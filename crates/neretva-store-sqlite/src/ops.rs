@@ -307,7 +307,7 @@ pub(crate) fn delete_org(conn: &Connection, at: Timestamp, actor: &str, id: Uuid
 // Contacts.
 
 const CONTACT_COLUMNS: &str = "c.id, c.org_id, c.name, c.role, c.email, c.phone, c.languages,
-    c.pgp_key, c.pgp_fingerprint, c.created_at";
+    c.pgp_key, c.pgp_fingerprint, c.created_at, c.clearance";
 
 pub(crate) fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
@@ -320,6 +320,10 @@ pub(crate) fn contact_from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
             phone: row.get(5)?,
             languages: json_col(row, 6)?,
             pgp_key: row.get(7)?,
+            clearance: match row.get::<_, Option<String>>(10)? {
+                None => None,
+                Some(_) => Some(parse_col(row, 10)?),
+            },
         },
         pgp_fingerprint: row.get(8)?,
         created_at: time_col(row, 9)?,
@@ -346,8 +350,8 @@ pub(crate) fn insert_contact(conn: &Connection, contact: &Contact) -> Result<()>
     let fields = &contact.fields;
     conn.prepare_cached(
         "INSERT INTO contacts (id, org_id, name, role, email, phone, languages, pgp_key,
-             pgp_fingerprint, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             pgp_fingerprint, created_at, clearance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         contact.id.to_string(),
@@ -360,6 +364,7 @@ pub(crate) fn insert_contact(conn: &Connection, contact: &Contact) -> Result<()>
         fields.pgp_key,
         contact.pgp_fingerprint,
         micros(contact.created_at),
+        fields.clearance.map(|tlp| tlp.label()),
     ])?;
     Ok(())
 }
@@ -398,7 +403,7 @@ pub(crate) fn update_contact(
         Contact { fields: fields.clone(), pgp_fingerprint: pgp_fingerprint.map(str::to_owned), ..existing };
     conn.prepare_cached(
         "UPDATE contacts SET name = ?2, role = ?3, email = ?4, phone = ?5, languages = ?6,
-             pgp_key = ?7, pgp_fingerprint = ?8
+             pgp_key = ?7, pgp_fingerprint = ?8, clearance = ?9
          WHERE id = ?1",
     )?
     .execute(params![
@@ -410,6 +415,7 @@ pub(crate) fn update_contact(
         serde_json::to_string(&fields.languages)?,
         fields.pgp_key,
         contact.pgp_fingerprint,
+        fields.clearance.map(|tlp| tlp.label()),
     ])?;
     audit(conn, at, actor, "contact.update", "contact", id, &contact)?;
     Ok(contact)

@@ -56,7 +56,9 @@ pub use feeds::{
     feed_dedup, feed_dedup_concurrent, feed_events, feed_events_in_bulk, feed_reports, feed_store_events,
     new_event, new_report, ordered_id,
 };
-pub use notifications::{notification_delivery_record, notification_permanent_failure};
+pub use notifications::{
+    notification_contact_deliveries, notification_delivery_record, notification_permanent_failure,
+};
 
 /// What stories need from a backend beyond the `Store` trait.
 #[async_trait]
@@ -100,6 +102,7 @@ pub fn contact_fields(name: &str, email: &str) -> ContactFields {
         phone: Some("+387 36 000 000".into()),
         languages: vec![Language::Bs, Language::En],
         pgp_key: None,
+        clearance: None,
     }
 }
 
@@ -315,6 +318,61 @@ pub async fn contacts(store: &dyn Store) {
     store.delete_contact(&admin(), amra.id).await.expect("delete");
     assert_eq!(store.get_contact(amra.id).await.expect("get"), None);
     assert_not_found(store.delete_contact(&admin(), amra.id).await, "contact");
+}
+
+/// Contacts' notification clearances: stored per contact (none means the configured default),
+/// changed and cleared by an update, and carried through a registry export and import.
+pub async fn contact_clearances(store: &dyn Store) {
+    use neretva_model::tlp::Tlp;
+    let ep = store.create_org(&admin(), &org_fields("EP", "Elektroprenos")).await.expect("org");
+    let mut ciso = contact_fields("CISO", "ciso@ep.example.ba");
+    ciso.clearance = Some(Tlp::Red);
+    let ciso = store.create_contact(&admin(), ep.id, &ciso, None).await.expect("create");
+    let desk = store
+        .create_contact(&admin(), ep.id, &contact_fields("Desk", "desk@ep.example.ba"), None)
+        .await
+        .expect("create");
+    let read =
+        |id| async move { store.get_contact(id).await.expect("get").expect("contact").fields.clearance };
+    assert_eq!(read(ciso.id).await, Some(Tlp::Red));
+    assert_eq!(read(desk.id).await, None);
+
+    let mut lowered = ciso.fields.clone();
+    lowered.clearance = Some(Tlp::Green);
+    store.update_contact(&admin(), ciso.id, &lowered, None).await.expect("update");
+    assert_eq!(read(ciso.id).await, Some(Tlp::Green));
+    let mut raised = desk.fields.clone();
+    raised.clearance = Some(Tlp::Amber);
+    store.update_contact(&admin(), desk.id, &raised, None).await.expect("update");
+    let mut cleared = lowered.clone();
+    cleared.clearance = None;
+    store.update_contact(&admin(), ciso.id, &cleared, None).await.expect("update");
+    assert_eq!(read(ciso.id).await, None);
+    let listed: Vec<Option<Tlp>> =
+        store.list_contacts(Some(ep.id)).await.expect("list").iter().map(|c| c.fields.clearance).collect();
+    assert_eq!(listed, [None, Some(Tlp::Amber)]);
+
+    // Export, replace and import: the clearances come back.
+    let exported = store.export_registry().await.expect("export");
+    let clearances: Vec<Option<Tlp>> =
+        exported.organisations[0].contacts.iter().map(|contact| contact.clearance).collect();
+    assert_eq!(clearances, [None, Some(Tlp::Amber)]);
+    let csv = neretva_model::registry_io::to_csv(&exported);
+    assert!(String::from_utf8_lossy(&csv).contains(",TLP:AMBER,"));
+    store.delete_contact(&admin(), ciso.id).await.expect("delete");
+    store.delete_contact(&admin(), desk.id).await.expect("delete");
+    store.import_registry(&admin(), &exported, ImportMode::Upsert).await.expect("import");
+    let imported: Vec<(String, Option<Tlp>)> = store
+        .list_contacts(Some(ep.id))
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|contact| (contact.fields.email, contact.fields.clearance))
+        .collect();
+    assert_eq!(
+        imported,
+        [("ciso@ep.example.ba".to_owned(), None), ("desk@ep.example.ba".to_owned(), Some(Tlp::Amber))]
+    );
 }
 
 /// Assets: every kind including IPv6, duplicates per organisation, overlaps across them.

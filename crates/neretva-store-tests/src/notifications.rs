@@ -221,3 +221,77 @@ pub async fn notification_permanent_failure(store: &dyn Store) {
         .expect("list");
     assert_eq!(listed, [failed]);
 }
+
+/// Each address's deliveries, on the organisation: the newest failure with its error, and
+/// whether a later message got through; another organisation's never mixed in.
+pub async fn notification_contact_deliveries(store: &dyn Store) {
+    let (a, b) = (org(1), org(2));
+    let to = |n: u64, org_id: Uuid, email: &str, failure: Option<&str>| NewMessage {
+        email: email.to_owned(),
+        ..message(n, org_id, (!email.is_empty()).then(|| Uuid::from_u128(u128::from(n))), &[], failure)
+    };
+    let write = |org_id: Uuid, messages: Vec<NewMessage>| NotificationWrite {
+        org_id,
+        messages,
+        ..NotificationWrite::default()
+    };
+    let first = store
+        .record_notifications(
+            &Actor::system(),
+            &write(
+                a,
+                vec![
+                    to(1, a, "soc@a.example.ba", None),
+                    to(2, a, "ciso@a.example.ba", None),
+                    to(3, a, "", Some("organisation has no contact")),
+                ],
+            ),
+        )
+        .await
+        .expect("record");
+    let t0 = OffsetDateTime::now_utc() + Duration::seconds(1);
+    // soc@ fails for good; ciso@ fails at first, then a later message is sent.
+    store
+        .record_attempt(first[0].id, t0, &Attempt::Failed { error: "550 5.1.1 no such user".into() })
+        .await
+        .expect("attempt");
+    store
+        .record_attempt(first[1].id, t0, &Attempt::Failed { error: "554 refused".into() })
+        .await
+        .expect("attempt");
+    let second = store
+        .record_notifications(&Actor::system(), &write(a, vec![to(4, a, "ciso@a.example.ba", None)]))
+        .await
+        .expect("record");
+    store.record_attempt(second[0].id, t0 + Duration::seconds(5), &Attempt::Sent).await.expect("sent");
+    store
+        .record_notifications(
+            &Actor::system(),
+            &write(b, vec![to(5, b, "soc@b.example.ba", Some("invalid address: no domain"))]),
+        )
+        .await
+        .expect("record");
+
+    let deliveries = store.contact_deliveries(a).await.expect("deliveries");
+    let emails: Vec<&str> = deliveries.iter().map(|d| d.email.as_str()).collect();
+    assert_eq!(emails, ["", "ciso@a.example.ba", "soc@a.example.ba"]);
+    let (none, ciso, soc) = (&deliveries[0], &deliveries[1], &deliveries[2]);
+    assert!(none.failing());
+    assert_eq!((none.failed, none.contact_id), (1, None));
+    assert_eq!(none.last_error.as_deref(), Some("organisation has no contact"));
+    assert!(none.last_failed_at.is_some());
+    assert!(!ciso.failing(), "{ciso:?}");
+    assert_eq!((ciso.messages, ciso.sent, ciso.failed, ciso.pending), (2, 1, 1, 0));
+    assert_eq!(ciso.contact_id, Some(Uuid::from_u128(4)));
+    assert_eq!(ciso.last_error.as_deref(), Some("554 refused"));
+    assert!(soc.failing());
+    assert_eq!((soc.messages, soc.sent, soc.failed), (1, 0, 1));
+    assert_eq!(soc.last_error.as_deref(), Some("550 5.1.1 no such user"));
+    let at = soc.last_failed_at.expect("failed at");
+    assert!((at - t0).abs() < Duration::milliseconds(1), "{at} {t0}");
+
+    let other = store.contact_deliveries(b).await.expect("deliveries");
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].email, "soc@b.example.ba");
+    assert!(store.contact_deliveries(org(9)).await.expect("deliveries").is_empty());
+}

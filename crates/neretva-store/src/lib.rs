@@ -49,7 +49,8 @@ use crate::incidents::{
 };
 use crate::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
 use crate::notifications::{
-    Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
+    StoredMessage,
 };
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 
@@ -423,6 +424,9 @@ pub trait Store: Send + Sync + 'static {
     async fn schedule_state(&self, org_id: Uuid) -> Result<Vec<ScheduleState>>;
     /// How many repeats of the organisation's events were counted instead of told.
     async fn suppressed_count(&self, org_id: Uuid) -> Result<u64>;
+    /// How the messages to each address of an organisation fared (sent, failed, pending, the
+    /// newest failure and its error), ordered by address.
+    async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>>;
 
     // Incidents (see `incidents`).
     /// Applies writes to incidents in one transaction with one audit entry each (the write's

@@ -149,3 +149,35 @@ pub struct ScheduleState {
     pub schedule: String,
     pub last_sent_at: Timestamp,
 }
+
+/// How messages to one address of an organisation fared: the organisation's view of its
+/// contacts' deliveries, failures first to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDelivery {
+    /// The address written to; empty for messages recorded because the organisation had no
+    /// contact to write to.
+    pub email: String,
+    /// The contact of the newest message to the address.
+    pub contact_id: Option<Uuid>,
+    pub messages: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub pending: u64,
+    pub last_sent_at: Option<Timestamp>,
+    /// When the newest failure was recorded (its last attempt, or its creation for a message
+    /// that could never be sent).
+    pub last_failed_at: Option<Timestamp>,
+    /// The error of the newest failed message.
+    pub last_error: Option<String>,
+}
+
+impl ContactDelivery {
+    /// Whether the newest outcome for this address is a failure (nothing sent since).
+    pub fn failing(&self) -> bool {
+        match (self.last_failed_at, self.last_sent_at) {
+            (Some(failed), Some(sent)) => failed > sent,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+}

@@ -163,8 +163,9 @@ pub(crate) enum NotifyCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Render what an organisation's contacts would receive about its queued events (subject,
-    /// body, attachments), without recording or sending anything.
+    /// Render what an organisation's contacts would receive from a run now (subject, body,
+    /// attachments of the events due by their schedule), and list what waits in the queue for a
+    /// later digest and when it is due, without recording or sending anything.
     Preview {
         /// The organisation's short name.
         #[arg(long)]
@@ -176,6 +177,34 @@ pub(crate) enum NotifyCommand {
     Resend {
         /// The notification's id (from `neretva notify list`).
         message: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a CERT advisory (a subject and a plain-text body under a TLP label) to the contacts
+    /// of the chosen organisations, signed (and encrypted to contacts with a key) through the
+    /// same delivery record and retries as digests; contacts not cleared for the TLP get none.
+    Advisory {
+        /// An organisation's short name; may be given more than once.
+        #[arg(long = "org", required_unless_present_any = ["sector", "all"])]
+        orgs: Vec<String>,
+        /// Every organisation of this sector (the registry's sector, e.g. `energy`).
+        #[arg(long, conflicts_with_all = ["orgs", "all"])]
+        sector: Option<String>,
+        /// Every organisation of the constituency.
+        #[arg(long, conflicts_with_all = ["orgs", "sector"])]
+        all: bool,
+        /// The subject, after the TLP label.
+        #[arg(long)]
+        subject: String,
+        /// A UTF-8 text file holding the body.
+        #[arg(long)]
+        body_file: std::path::PathBuf,
+        /// The advisory's TLP label.
+        #[arg(long, default_value = "TLP:GREEN")]
+        tlp: String,
+        /// Record the messages but leave sending to `serve` or a later run.
+        #[arg(long)]
+        no_deliver: bool,
         #[arg(long)]
         json: bool,
     },

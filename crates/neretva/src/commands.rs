@@ -210,8 +210,10 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     tracing::info!(%address, backend = store.backend(), "Neretva is listening.");
     spawn_session_purge(Arc::clone(&store));
     spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
+    let mut state = state;
     if let Some(settings) = config.notify.as_ref().filter(|settings| settings.enabled) {
         let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
+        state = state.with_notifier(Arc::clone(&notifier));
         crate::notify::spawn(notifier, settings.interval);
         tracing::info!(interval_seconds = settings.interval.as_secs(), "Constituent notifications are on.");
     }

@@ -1,5 +1,5 @@
 //! Constituent notifications from the command line and in `serve`: the `[notify]`
-//! configuration, `neretva notify run|preview|resend|list`, and the notifier task.
+//! configuration, `neretva notify run|preview|resend|advisory|list`, and the notifier task.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -339,6 +339,40 @@ struct MessageOut {
     events: u64,
 }
 
+/// A preview as JSON, the same shape as the API's.
+fn preview_json(report: &neretva_notifier::PreviewReport) -> serde_json::Value {
+    let due: Vec<_> = report
+        .due
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "email": p.email, "language": p.language.tag(), "tlp": p.tlp.label(),
+                "clearance": p.clearance.label(), "encrypted": p.encrypted, "problem": p.problem,
+                "events": p.events, "withheld": p.withheld,
+                "subject": p.content.as_ref().map(|c| c.subject.clone()),
+                "body": p.content.as_ref().map(|c| c.body.clone()),
+                "attachments": p.content.as_ref().map(|c| c.attachments.iter().map(|a| serde_json::json!({
+                    "name": a.name, "content_type": a.content_type,
+                    "content": String::from_utf8_lossy(&a.data),
+                })).collect::<Vec<_>>()),
+            })
+        })
+        .collect();
+    let later: Vec<_> = report
+        .later
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "schedule": w.schedule.as_str(), "due_at": rfc3339(w.due_at), "events": w.events,
+                "types": w.types,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "due_events": report.due_events, "suppressed": report.suppressed, "due": due, "later": later,
+    })
+}
+
 fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
@@ -431,37 +465,27 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
             let notifier = build(config, Arc::clone(&store)).await?;
             let organisation =
                 store.find_org(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
-            let previews = notifier.preview(&organisation, now).await?;
+            let report = notifier.preview(&organisation, now, &|_| true).await?;
             if json {
-                let out: Vec<_> = previews
-                    .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "email": p.email, "language": p.language.tag(), "tlp": p.tlp.label(),
-                            "encrypted": p.encrypted, "problem": p.problem, "events": p.events,
-                            "withheld": p.withheld,
-                            "subject": p.content.as_ref().map(|c| c.subject.clone()),
-                            "body": p.content.as_ref().map(|c| c.body.clone()),
-                            "attachments": p.content.as_ref().map(|c| c.attachments.iter().map(|a| serde_json::json!({
-                                "name": a.name, "content_type": a.content_type,
-                                "content": String::from_utf8_lossy(&a.data),
-                            })).collect::<Vec<_>>()),
-                        })
-                    })
-                    .collect();
-                output::json(&out);
-            } else if previews.is_empty() {
-                output::line(&format!("{org} has no contact to notify"));
+                output::json(&preview_json(&report));
             } else {
-                for preview in &previews {
+                if report.due.is_empty() {
+                    output::line(&format!("{org} has no contact to notify"));
+                }
+                output::line(&format!(
+                    "Due now: {} events ({} repeats suppressed)\n",
+                    report.due_events, report.suppressed
+                ));
+                for preview in &report.due {
                     output::line(&format!(
-                        "To: {} ({}, {}{}; {} events, {} withheld above the contact's clearance)",
+                        "To: {} ({}, {}{}; {} events, {} withheld above the contact's clearance {})",
                         preview.email,
                         preview.language,
                         preview.tlp,
                         if preview.encrypted { ", encrypted" } else { ", signed only" },
                         preview.events,
-                        preview.withheld
+                        preview.withheld,
+                        preview.clearance
                     ));
                     match (&preview.problem, &preview.content) {
                         (Some(problem), _) => output::line(&format!("Not sendable: {problem}\n")),
@@ -479,6 +503,17 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
                         }
                     }
                 }
+                for waiting in &report.later {
+                    let types: Vec<String> =
+                        waiting.types.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+                    output::line(&format!(
+                        "Queued for later: {} events in the {} digest due {} ({})",
+                        waiting.events,
+                        waiting.schedule,
+                        rfc3339(waiting.due_at),
+                        types.join(", ")
+                    ));
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -486,7 +521,7 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
             let notifier = build(config, Arc::clone(&store)).await?;
             let id: uuid::Uuid =
                 message.parse().with_context(|| format!("{message:?} is not a notification id"))?;
-            let created = notifier.resend(id, now).await?;
+            let created = notifier.resend(&crate::commands::cli_actor(), id, now).await?;
             let delivery = notifier.deliver_due(time::OffsetDateTime::now_utc()).await?;
             let names = org_names(store.as_ref()).await?;
             let mut out = Vec::new();
@@ -496,6 +531,71 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
             }
             print_messages(&out, json);
             Ok(if delivery.failed + delivery.retrying > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        NotifyCommand::Advisory { orgs, sector, all, subject, body_file, tlp, no_deliver, json } => {
+            let tlp: neretva_model::tlp::Tlp = tlp.parse().with_context(|| format!("--tlp {tlp:?}"))?;
+            let meta = std::fs::metadata(&body_file)
+                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            if meta.len() > neretva_notifier::MAX_ADVISORY_BODY as u64 {
+                bail!(
+                    "the body file {} is larger than {} bytes",
+                    body_file.display(),
+                    neretva_notifier::MAX_ADVISORY_BODY
+                );
+            }
+            let body = std::fs::read_to_string(&body_file)
+                .with_context(|| format!("cannot read the body file {} as UTF-8", body_file.display()))?;
+            let everyone = store.list_orgs().await?;
+            let chosen: Vec<_> = if all {
+                everyone
+            } else if let Some(sector) = &sector {
+                let chosen: Vec<_> =
+                    everyone.into_iter().filter(|org| org.fields.sector.as_deref() == Some(sector)).collect();
+                if chosen.is_empty() {
+                    bail!("no organisation of sector {sector:?}");
+                }
+                chosen
+            } else {
+                let mut chosen = Vec::new();
+                for short in &orgs {
+                    chosen.push(
+                        store.find_org(short).await?.with_context(|| format!("no organisation {short:?}"))?,
+                    );
+                }
+                chosen
+            };
+            let notifier = build(config, Arc::clone(&store)).await?;
+            let advisory = neretva_notifier::Advisory { subject, body, tlp };
+            let summary = notifier.advisory(&crate::commands::cli_actor(), &chosen, &advisory, now).await?;
+            let delivery = if no_deliver {
+                Default::default()
+            } else {
+                notifier.deliver_due(time::OffsetDateTime::now_utc()).await?
+            };
+            let names = org_names(store.as_ref()).await?;
+            let mut out = Vec::new();
+            for message in &summary.messages {
+                let current = store.get_message(message.id).await?.unwrap_or_else(|| message.clone());
+                out.push(message_out(&current, names.get(&current.org_id).cloned().unwrap_or_default()));
+            }
+            if json {
+                output::json(&serde_json::json!({
+                    "messages": out, "withheld": summary.withheld, "errors": summary.errors,
+                    "sent": delivery.sent, "retrying": delivery.retrying, "failed": delivery.failed,
+                }));
+            } else {
+                print_messages(&out, false);
+                output::line(&format!(
+                    "{} messages, {} contacts not cleared for {}; sent {}, retrying {}, failed {}",
+                    out.len(),
+                    summary.withheld,
+                    tlp,
+                    delivery.sent,
+                    delivery.retrying,
+                    delivery.failed
+                ));
+            }
+            Ok(if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         NotifyCommand::List { org, status, event, limit, json } => {
             let names = org_names(store.as_ref()).await?;

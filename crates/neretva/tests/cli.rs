@@ -622,9 +622,15 @@ fn notify_preview_run_and_list() {
             .unwrap()
     };
     // A preview renders without recording anything.
-    let previews = json(&notify(&["notify", "preview", "--org", &org, "--json"]));
-    let first =
-        previews.as_array().unwrap().iter().find(|p| p["subject"].is_string()).expect("a rendered preview");
+    let preview = json(&notify(&["notify", "preview", "--org", &org, "--json"]));
+    assert_eq!(preview["later"].as_array().unwrap().len(), 0, "{preview}");
+    assert!(preview["due_events"].as_u64().unwrap() >= 1, "{preview}");
+    let first = preview["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["subject"].is_string())
+        .expect("a rendered preview");
     assert!(first["subject"].as_str().unwrap().starts_with("[TLP:AMBER+STRICT]"), "{first}");
     assert!(first["body"].as_str().unwrap().starts_with("TLP:AMBER+STRICT\n"));
     let attachments = first["attachments"].as_array().unwrap();
@@ -655,4 +661,38 @@ fn notify_preview_run_and_list() {
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("NERETVA_SECRET_NOTIFY_KEY"));
     assert!(ok(&notify(&["notify", "--help"])).contains("preview"));
+
+    // An advisory is recorded for the organisation's contacts like a digest.
+    let body = d.join("advisory.txt");
+    std::fs::write(&body, "Patch the VPN appliances now.\n").unwrap();
+    let sent = json(&notify(&[
+        "notify",
+        "advisory",
+        "--org",
+        &org,
+        "--subject",
+        "VPN",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--no-deliver",
+        "--json",
+    ]));
+    let messages = sent["messages"].as_array().unwrap();
+    assert!(!messages.is_empty(), "{sent}");
+    assert!(messages.iter().all(|m| m["kind"] == "advisory"), "{sent}");
+    assert!(messages.iter().any(|m| m["subject"] == "[TLP:GREEN] VPN"), "{sent}");
+    let bad = notify(&[
+        "notify",
+        "advisory",
+        "--all",
+        "--subject",
+        "x",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--tlp",
+        "pink",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--tlp"));
+    assert!(ok(&notify(&["notify", "advisory", "--help"])).contains("--body-file"));
 }

@@ -93,6 +93,7 @@ pub(crate) async fn contact(
         phone: None,
         languages: languages.to_vec(),
         pgp_key,
+        clearance: None,
     };
     store.create_contact(&Actor("test".into()), org_id, &fields, fingerprint.as_deref()).await.unwrap().id
 }
@@ -219,4 +220,40 @@ async fn plain_smtp_is_refused_to_other_hosts() {
     let error =
         Notifier::new(store, config("smtp.example.ba", 25, StdDuration::from_secs(5)), signer).unwrap_err();
     assert!(error.to_string().contains("only to a loopback address"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clearance_comes_from_the_configuration_then_the_contact_then_the_default() {
+    let dir = TempDir::new("clearance");
+    let store = store(&dir.0).await;
+    let ep = org(store.as_ref(), "EP").await;
+    let stored = contact(store.as_ref(), ep, "ciso@ep.example.ba", &[], None).await;
+    let overridden = contact(store.as_ref(), ep, "noc@ep.example.ba", &[], None).await;
+    contact(store.as_ref(), ep, "desk@ep.example.ba", &[], None).await;
+    for (id, tlp) in [(stored, Tlp::Red), (overridden, Tlp::Red)] {
+        let mut fields = store.get_contact(id).await.unwrap().unwrap().fields;
+        fields.clearance = Some(tlp);
+        store.update_contact(&Actor("test".into()), id, &fields, None).await.unwrap();
+    }
+    // One event, due now.
+    events(store.as_ref(), &[(ep, "infected-system", "192.0.2.1")]).await;
+    let mut config = config("127.0.0.1", 9, StdDuration::from_secs(1));
+    config.default_clearance = Tlp::Green;
+    config.contact_clearance.insert("noc@ep.example.ba".into(), Tlp::Amber);
+    let notifier = notifier(Arc::clone(&store), config);
+    let organisation = store.get_org(ep).await.unwrap().unwrap();
+    let report = notifier.preview(&organisation, now(), &|_| true).await.unwrap();
+    let mut seen: Vec<(String, Tlp, u64, u64)> =
+        report.due.iter().map(|p| (p.email.clone(), p.clearance, p.events, p.withheld)).collect();
+    seen.sort();
+    // The event is TLP:AMBER+STRICT (no tlp of its own): only the stored TLP:RED clearance
+    // receives it; the configured TLP:AMBER for noc@ overrides its stored TLP:RED.
+    assert_eq!(
+        seen,
+        [
+            ("ciso@ep.example.ba".to_owned(), Tlp::Red, 1, 0),
+            ("desk@ep.example.ba".to_owned(), Tlp::Green, 0, 1),
+            ("noc@ep.example.ba".to_owned(), Tlp::Amber, 0, 1),
+        ]
+    );
 }

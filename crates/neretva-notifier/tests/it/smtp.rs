@@ -299,7 +299,7 @@ async fn digests_delivered_signed_and_encrypted_through_a_real_smtp_server() {
     assert_eq!(notifier.deliver_due(tomorrow).await.unwrap().sent, 1);
 
     // A resend sends the events of an earlier message again, as a new message.
-    let resent = notifier.resend(ep_messages[0].id, tomorrow).await.unwrap();
+    let resent = notifier.resend(&neretva_store::Actor::system(), ep_messages[0].id, tomorrow).await.unwrap();
     assert_eq!(resent.len(), 1);
     assert_eq!(resent[0].resend_of, Some(ep_messages[0].id));
     assert_ne!(resent[0].message_id, ep_messages[0].message_id);
@@ -400,4 +400,77 @@ async fn a_refused_connection_is_retried() {
     let message = messages_of(store.as_ref(), a).await.remove(0);
     assert_eq!(message.status, DeliveryStatus::Pending);
     assert!(message.last_error.unwrap().to_lowercase().contains("connection"), "connection refused is named");
+}
+
+/// A CERT advisory goes the same way as digests: recorded as `advisory`, signed, encrypted to a
+/// contact with a key, delivered through a real SMTP server and verified with GnuPG; a contact
+/// not cleared for its TLP gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advisories_delivered_signed_and_encrypted_through_a_real_smtp_server() {
+    let Some(python) = python() else { return };
+    let dir = TempDir::new("advisory");
+    let sink = dir.0.join("sink");
+    std::fs::create_dir_all(&sink).unwrap();
+    let (_server, port) = start_smtp(&python, &sink);
+    let gpg = Gpg::new();
+    let store = store(&dir.0).await;
+    let ep = org(store.as_ref(), "EP").await;
+    contact(store.as_ref(), ep, "abuse@ep.example.ba", &[Language::SrCyrl], Some("contact-public.asc")).await;
+    let uni = org(store.as_ref(), "UNI").await;
+    contact(store.as_ref(), uni, "cert@uni.example.ba", &[Language::Bs], None).await;
+    let cleared = contact(store.as_ref(), uni, "ciso@uni.example.ba", &[], None).await;
+    let mut fields = store.get_contact(cleared).await.unwrap().unwrap().fields;
+    fields.clearance = Some(neretva_model::tlp::Tlp::Red);
+    store.update_contact(&neretva_store::Actor("test".into()), cleared, &fields, None).await.unwrap();
+
+    let notifier = notifier(store.clone(), config("127.0.0.1", port, StdDuration::from_secs(10)));
+    let orgs = [store.get_org(ep).await.unwrap().unwrap(), store.get_org(uni).await.unwrap().unwrap()];
+    let advisory = neretva_notifier::Advisory {
+        subject: "Kritična ranjivost u VPN uređajima".into(),
+        body: "Zakrpite uređaje odmah.\r\nДетаљи су у прилогу.\n".into(),
+        tlp: neretva_model::tlp::Tlp::Green,
+    };
+    let actor = neretva_store::Actor("user:analyst".into());
+    let summary = notifier.advisory(&actor, &orgs, &advisory, now()).await.unwrap();
+    assert_eq!((summary.messages.len(), summary.withheld, summary.errors), (3, 0, 0));
+    assert!(
+        summary.messages.iter().all(|m| m.kind == "advisory" && m.event_count == 0 && m.tlp == "TLP:GREEN")
+    );
+    let delivery = notifier.deliver_due(now()).await.unwrap();
+    assert_eq!((delivery.sent, delivery.retrying, delivery.failed), (3, 0, 0), "{delivery:?}");
+
+    let inbox = received(&sink);
+    let cert = cert_fingerprint();
+    let check_text = |entity: &[u8]| {
+        let (headers, body) = split(entity);
+        let content_type = header(&headers, "Content-Type");
+        assert!(content_type.starts_with("multipart/signed;"), "{content_type}");
+        let signed = parts(body, &boundary(content_type));
+        assert_eq!(gpg.verify(signed[0], split(signed[1]).1), cert);
+        let (mixed_headers, mixed) = split(signed[0]);
+        let mixed_parts = parts(mixed, &boundary(header(&mixed_headers, "Content-Type")));
+        assert_eq!(mixed_parts.len(), 1, "the body alone, no attachments");
+        let text =
+            decode_quoted_printable(&String::from_utf8_lossy(split(mixed_parts[0]).1).replace("=\r\n", ""));
+        assert!(text.starts_with("TLP:GREEN\r\n"), "{text}");
+        assert!(text.contains("Zakrpite uređaje odmah.\r\nДетаљи су у прилогу."), "{text}");
+    };
+    let (headers, body) = split(&inbox["abuse@ep.example.ba"][0]);
+    let content_type = header(&headers, "Content-Type");
+    assert!(content_type.starts_with("multipart/encrypted;"), "{content_type}");
+    let encrypted = parts(body, &boundary(content_type));
+    check_text(&gpg.decrypt(split(encrypted[1]).1));
+    check_text(&top_entity(&inbox["cert@uni.example.ba"][0]));
+    assert_eq!(inbox["ciso@uni.example.ba"].len(), 1);
+
+    // A TLP:RED advisory reaches only the contact cleared for it.
+    let red = neretva_notifier::Advisory { tlp: neretva_model::tlp::Tlp::Red, ..advisory };
+    let summary = notifier.advisory(&actor, &orgs, &red, now()).await.unwrap();
+    assert_eq!(summary.withheld, 2);
+    let to: Vec<&str> = summary.messages.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(to, ["ciso@uni.example.ba"]);
+    // Bad input is refused, naming the field.
+    let empty = neretva_notifier::Advisory { subject: " ".into(), ..red.clone() };
+    let error = notifier.advisory(&actor, &orgs, &empty, now()).await.unwrap_err();
+    assert_eq!(error.to_string(), "subject: is required");
 }

@@ -33,6 +33,9 @@ pub struct ContactDto {
     pub languages: Vec<String>,
     pub pgp_key: Option<String>,
     pub pgp_fingerprint: Option<String>,
+    /// The highest TLP the contact receives in notifications (`TLP:RED`); `null` for the
+    /// notifier's configured default.
+    pub clearance: Option<String>,
     pub created_at: String,
 }
 
@@ -49,6 +52,7 @@ impl ContactDto {
             languages: contact.fields.languages.iter().map(|l| l.tag().to_owned()).collect(),
             pgp_key: contact.fields.pgp_key,
             pgp_fingerprint: contact.pgp_fingerprint,
+            clearance: contact.fields.clearance.map(|tlp| tlp.label().to_owned()),
             created_at: rfc3339(contact.created_at),
         }
     }
@@ -69,6 +73,10 @@ pub struct ContactInput {
     /// An ASCII-armoured OpenPGP public key; checked and rejected if invalid.
     #[serde(default)]
     pub pgp_key: Option<String>,
+    /// The highest TLP the contact receives in notifications (`TLP:AMBER`, `red`, ...); absent
+    /// or empty for the notifier's configured default.
+    #[serde(default)]
+    pub clearance: Option<String>,
 }
 
 impl ContactInput {
@@ -94,7 +102,18 @@ impl ContactInput {
                 }
             },
         };
+        let clearance = match self.clearance.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            None => None,
+            Some(text) => match text.parse::<neretva_model::tlp::Tlp>() {
+                Ok(tlp) => Some(tlp),
+                Err(error) => {
+                    errors.push(neretva_model::FieldError::new("clearance", error.to_string()));
+                    None
+                }
+            },
+        };
         let fields = ContactFields {
+            clearance,
             name: self.name,
             role: self.role.filter(|role| !role.is_empty()),
             email: self.email.trim().to_owned(),

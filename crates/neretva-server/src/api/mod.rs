@@ -41,6 +41,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/organisations/export", get(orgs::export))
         .route("/organisations/{org}", get(orgs::get).put(orgs::update).delete(orgs::remove))
         .route("/organisations/{org}/contacts", get(contacts::list_for_org).post(contacts::create))
+        .route("/organisations/{org}/notifications", get(notifications::for_org))
         .route("/organisations/{org}/assets", get(assets::list_for_org).post(assets::create))
         .route("/contacts", get(contacts::list))
         .route("/contacts/{id}", get(contacts::get).put(contacts::update).delete(contacts::remove))
@@ -57,7 +58,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/events", get(events::list))
         .route("/notifications", get(notifications::list))
+        .route("/notifications/preview", get(notifications::preview))
+        .route("/notifications/advisories", post(notifications::advisory))
         .route("/notifications/{id}", get(notifications::get))
+        .route("/notifications/{id}/resend", post(notifications::resend))
         .route("/events/{id}", get(events::get))
         .route(
             "/reports",

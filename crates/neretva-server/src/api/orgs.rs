@@ -38,6 +38,10 @@ pub struct OrgDto {
     pub parent: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Addresses whose newest notification failed for good (one organisation shown, to those
+    /// who may see its contacts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_failures: Option<Vec<crate::api::notifications::ContactDeliveryDto>>,
 }
 
 impl OrgDto {
@@ -60,6 +64,7 @@ impl OrgDto {
                 .map(|parent| parent.fields.short_name.clone()),
             created_at: rfc3339(org.created_at),
             updated_at: rfc3339(org.updated_at),
+            notification_failures: None,
         }
     }
 }
@@ -243,7 +248,18 @@ pub async fn get(
 ) -> ApiResult<Json<OrgDto>> {
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let org = visible_org(&registry, &auth, &key)?;
-    Ok(Json(OrgDto::new(org, &registry)))
+    let mut dto = OrgDto::new(org, &registry);
+    if registry.may_see_member_data(&auth.principal(), org.id) {
+        let deliveries = state.store().contact_deliveries(org.id).await?;
+        dto.notification_failures = Some(
+            deliveries
+                .into_iter()
+                .filter(|delivery| delivery.failing())
+                .map(crate::api::notifications::ContactDeliveryDto::from)
+                .collect(),
+        );
+    }
+    Ok(Json(dto))
 }
 
 /// Creates an organisation.

@@ -20,6 +20,8 @@ pub(crate) struct TestApp {
     pub router: axum::Router,
     /// API tokens (write scope, admin scope for the admin) by username.
     pub tokens: std::collections::HashMap<String, String>,
+    /// The router's state (shared), for adding parts such as the notifier.
+    pub state: AppState,
 }
 
 pub(crate) const PASSWORD: &str = "correct-horse-battery";
@@ -125,8 +127,8 @@ pub(crate) async fn test_app_extended(config: ServerConfig, extra: &[ExtraUser])
     .unwrap();
     let pipeline = neretva_pipeline::Pipeline::build(&pipeline_config, None).unwrap();
     let state = AppState::new(dyn_store, config, None).await.unwrap().with_pipeline(Arc::new(pipeline));
-    let router = app(state);
-    TestApp { store, router, tokens }
+    let router = app(state.clone());
+    TestApp { store, router, tokens, state }
 }
 
 /// A response's status, headers and JSON body (or `Value::Null` for an empty or non-JSON body).

@@ -43,6 +43,7 @@ stories! {
     harness schema_too_new_is_refused => sqlite_schema_too_new_is_refused, postgres_schema_too_new_is_refused;
     store organisations => sqlite_organisations, postgres_organisations;
     store contacts => sqlite_contacts, postgres_contacts;
+    store contact_clearances => sqlite_contact_clearances, postgres_contact_clearances;
     store assets => sqlite_assets, postgres_assets;
     store users_and_logins => sqlite_users_and_logins, postgres_users_and_logins;
     store tokens => sqlite_tokens, postgres_tokens;
@@ -84,6 +85,7 @@ stories! {
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
+    store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
 }
 
 /// The in-memory database runs the stories that need no second connection.
