@@ -14,7 +14,7 @@ use neretva_store::StoreError;
 use neretva_store::intel::{
     AttributeQuery, CORRELATION_LIMIT, Candidate, IntelCorrelation, IntelEventQuery, OverCorrelatingValue,
     StoredAttribute, StoredIntelEvent, add_sighting, check_event, correlate_event, decode_event,
-    encode_event, event_digest, event_lookup_keys, event_tlp, stored_keys,
+    encode_event, event_digest, event_lookup_keys, event_tlp, group_in_use, stored_keys,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -330,12 +330,22 @@ pub(crate) async fn update_event<C: GenericClient>(
     at: Timestamp,
     actor: &str,
     event: &IntelEvent,
+    expected: Option<Timestamp>,
 ) -> Result<StoredIntelEvent> {
     check_event(event)?;
     let uuid = event.uuid.to_string();
-    let lock = client.prepare_cached("SELECT seq FROM intel_events WHERE uuid = $1 FOR UPDATE").await?;
-    if client.query_opt(&lock, &[&uuid]).await?.is_none() {
+    let lock =
+        client.prepare_cached("SELECT updated_at FROM intel_events WHERE uuid = $1 FOR UPDATE").await?;
+    let Some(row) = client.query_opt(&lock, &[&uuid]).await? else {
         return Err(StoreError::not_found("intel event", event.uuid).into());
+    };
+    let updated_at: i64 = row.try_get(0)?;
+    if expected.is_some_and(|expected| micros(expected) != updated_at) {
+        return Err(StoreError::conflict(
+            "updated_at",
+            "the event was changed since it was read; read it again",
+        )
+        .into());
     }
     clear_rows(client, &uuid).await?;
     let body = encode_event(event);
@@ -639,16 +649,15 @@ pub(crate) async fn delete_group<C: GenericClient>(
     }
     let used = client
         .prepare_cached(
-            "SELECT 1 FROM intel_events WHERE sharing_group = $1
-             UNION ALL SELECT 1 FROM intel_attributes WHERE sharing_group = $1 LIMIT 1",
+            "SELECT COUNT(*) FROM intel_events WHERE sharing_group = $1
+                 OR uuid IN (SELECT event_uuid FROM intel_attributes WHERE sharing_group = $1)",
         )
         .await?;
-    if client.query_opt(&used, &[&text]).await?.is_some() {
-        return Err(StoreError::conflict(
-            "sharing_group",
-            "intel events are restricted to this sharing group",
-        )
-        .into());
+    let used: i64 = client.query_one(&used, &[&text]).await?.try_get(0)?;
+    if used > 0 {
+        return Err(
+            StoreError::conflict("sharing_group", group_in_use(u64::try_from(used).unwrap_or(0))).into()
+        );
     }
     for sql in [
         "DELETE FROM intel_sharing_group_members WHERE group_uuid = $1",

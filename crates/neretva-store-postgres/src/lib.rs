@@ -771,7 +771,22 @@ impl Store for PostgresStore {
         actor: &Actor,
         event: &IntelEvent,
     ) -> Result<StoredIntelEvent, StoreError> {
-        transaction!(self, audited: true, |tx| intel::update_event(&tx, now(), &actor.0, event))
+        transaction!(self, audited: true, |tx| intel::update_event(&tx, now(), &actor.0, event, None))
+    }
+
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        transaction!(self, audited: true, |tx| intel::update_event(
+            &tx,
+            now(),
+            &actor.0,
+            event,
+            Some(expected_updated_at)
+        ))
     }
 
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

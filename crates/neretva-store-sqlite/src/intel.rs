@@ -12,7 +12,7 @@ use neretva_store::StoreError;
 use neretva_store::intel::{
     AttributeQuery, CORRELATION_LIMIT, Candidate, IntelCorrelation, IntelEventQuery, OverCorrelatingValue,
     StoredAttribute, StoredIntelEvent, add_sighting, check_event, correlate_event, decode_event,
-    encode_event, event_digest, event_lookup_keys, event_tlp, stored_keys,
+    encode_event, event_digest, event_lookup_keys, event_tlp, group_in_use, stored_keys,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -40,6 +40,9 @@ fn audit(
     append_audit(conn, at, event)?;
     Ok(())
 }
+
+/// The conflict of a write under a version that is no longer the stored one.
+const UPDATED_SINCE: &str = "the event was changed since it was read; read it again";
 
 const EVENT_COLUMNS: &str = "seq, owner_org, created_at, updated_at, body";
 
@@ -297,11 +300,19 @@ pub(crate) fn update_event(
     at: Timestamp,
     actor: &str,
     event: &IntelEvent,
+    expected: Option<Timestamp>,
 ) -> Result<StoredIntelEvent> {
     check_event(event)?;
     let uuid = event.uuid.to_string();
-    if get_event(conn, event.uuid)?.is_none() {
+    let updated_at: Option<i64> = conn
+        .prepare_cached("SELECT updated_at FROM intel_events WHERE uuid = ?1")?
+        .query_row([&uuid], |row| row.get(0))
+        .optional()?;
+    let Some(updated_at) = updated_at else {
         return Err(StoreError::not_found("intel event", event.uuid).into());
+    };
+    if expected.is_some_and(|expected| micros(expected) != updated_at) {
+        return Err(StoreError::conflict("updated_at", UPDATED_SINCE).into());
     }
     clear_rows(conn, &uuid)?;
     let body = encode_event(event);
@@ -544,19 +555,16 @@ pub(crate) fn delete_group(conn: &Connection, at: Timestamp, actor: &str, uuid: 
     if get_group(conn, uuid)?.is_none() {
         return Err(StoreError::not_found("sharing group", uuid).into());
     }
-    let used: Option<i64> = conn
+    let used: i64 = conn
         .prepare_cached(
-            "SELECT 1 FROM intel_events WHERE sharing_group = ?1
-             UNION ALL SELECT 1 FROM intel_attributes WHERE sharing_group = ?1 LIMIT 1",
+            "SELECT COUNT(*) FROM intel_events WHERE sharing_group = ?1
+                 OR uuid IN (SELECT event_uuid FROM intel_attributes WHERE sharing_group = ?1)",
         )?
-        .query_row([&text], |row| row.get(0))
-        .optional()?;
-    if used.is_some() {
-        return Err(StoreError::conflict(
-            "sharing_group",
-            "intel events are restricted to this sharing group",
-        )
-        .into());
+        .query_row([&text], |row| row.get(0))?;
+    if used > 0 {
+        return Err(
+            StoreError::conflict("sharing_group", group_in_use(u64::try_from(used).unwrap_or(0))).into()
+        );
     }
     conn.prepare_cached("DELETE FROM intel_sharing_group_members WHERE group_uuid = ?1")?.execute([&text])?;
     conn.prepare_cached("DELETE FROM intel_sharing_groups WHERE uuid = ?1")?.execute([&text])?;

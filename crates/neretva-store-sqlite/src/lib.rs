@@ -1029,7 +1029,17 @@ impl Store for SqliteStore {
         event: &IntelEvent,
     ) -> Result<StoredIntelEvent, StoreError> {
         let (actor, event) = (actor.0.clone(), event.clone());
-        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event)).await
+        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event, None)).await
+    }
+
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        let (actor, event) = (actor.0.clone(), event.clone());
+        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event, Some(expected_updated_at))).await
     }
 
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

@@ -183,6 +183,15 @@ pub fn check_event(event: &IntelEvent) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The conflict message of deleting a sharing group `events` intel events use.
+pub fn group_in_use(events: u64) -> String {
+    if events == 1 {
+        "1 intel event uses this sharing group".to_owned()
+    } else {
+        format!("{events} intel events use this sharing group")
+    }
+}
+
 /// The stored MISP JSON of an event.
 pub fn encode_event(event: &IntelEvent) -> String {
     misp::export_event(event).to_string()

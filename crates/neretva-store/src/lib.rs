@@ -542,6 +542,15 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces an event (its attributes, objects and tags with it) and correlates it again,
     /// audited as `intel.event.update`; the owner stays.
     async fn update_intel_event(&self, actor: &Actor, event: &IntelEvent) -> Result<StoredIntelEvent>;
+    /// Replaces an event as `update_intel_event` does, but only while it is still the version
+    /// read: when its `updated_at` is no longer `expected_updated_at`, nothing is written and the
+    /// answer is `Conflict` on `updated_at`.
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent>;
     /// Deletes an event with its attributes, sightings and links, audited as `intel.event.delete`.
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>>;

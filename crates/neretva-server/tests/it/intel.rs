@@ -292,3 +292,255 @@ async fn intel_leak_matrix() {
         assert!(doc.body["paths"].get(path).is_some(), "{path} documented");
     }
 }
+
+fn attribute_values(reply: &crate::support::Reply) -> Vec<String> {
+    let mut values: Vec<String> = reply.body["misp"]["Event"]["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|attribute| attribute["value"].as_str().unwrap().to_owned())
+        .collect();
+    values.sort();
+    values
+}
+
+#[tokio::test]
+async fn intel_patch_and_sharing_group_changes() {
+    let app = test_app().await;
+    let ep_a = app.store.find_org("EP-A").await.unwrap().unwrap().id;
+    let ep_b = app.store.find_org("EP-B").await.unwrap().unwrap().id;
+    let res = app.store.find_org("RES").await.unwrap().unwrap().id;
+    const EVENT: &str = "10000000-0000-4000-8000-000000000101";
+    const FIRST: &str = "20000000-0000-4000-8000-000000000101";
+    const BOBS: &str = "10000000-0000-4000-8000-000000000102";
+    const HIDDEN: &str = "10000000-0000-4000-8000-000000000103";
+
+    // Bob shares an address with the community; Alice's event does not meet it yet.
+    let bobs = misp_event(BOBS, "Bob's scanner", 1, None, &["tlp:green"], "45.9.148.51");
+    assert_status(
+        &app.call(Some("bob"), "POST", "/api/v1/intel/events", Some(bobs)).await,
+        StatusCode::CREATED,
+    );
+    let mut event = misp_event(EVENT, "Alice's", 1, None, &["tlp:green"], "45.9.148.50");
+    event["Event"]["Attribute"].as_array_mut().unwrap().push(json!({
+        "uuid": "20000000-0000-4000-8000-000000000201", "type": "domain", "value": "old.example.net"
+    }));
+    let created = app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(event)).await;
+    assert_status(&created, StatusCode::CREATED);
+    assert_eq!(created.body["correlations"], json!([]));
+    let hidden = misp_event(HIDDEN, "Alice's own", 0, None, &["tlp:green"], "45.9.148.52");
+    assert_status(
+        &app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(hidden)).await,
+        StatusCode::CREATED,
+    );
+
+    // One patch: title, tags, publication, threat level, analysis, an attribute changed, one
+    // removed and one added. The changed address now meets Bob's.
+    let uri = format!("/api/v1/intel/events/{EVENT}");
+    let patch = json!({
+        "updated_at": created.body["updated_at"],
+        "info": "Alice's, revised",
+        "tags": ["tlp:amber", "PAP:GREEN"],
+        "published": true,
+        "threat_level": 1,
+        "analysis": 2,
+        "attributes": {
+            "change": [{ "uuid": FIRST, "value": "45.9.148.51", "comment": "moved" }],
+            "remove": ["20000000-0000-4000-8000-000000000201"],
+            "add": [{ "type": "hostname", "value": "WWW.New.Example.NET", "to_ids": true }],
+        },
+    });
+    let patched = app.call(Some("alice"), "PATCH", &uri, Some(patch)).await;
+    assert_status(&patched, StatusCode::OK);
+    let misp = &patched.body["misp"]["Event"];
+    assert_eq!(misp["info"], json!("Alice's, revised"));
+    assert_eq!(misp["published"], json!(true));
+    assert_eq!(misp["threat_level_id"], json!("1"));
+    assert_eq!(misp["analysis"], json!("2"));
+    assert_eq!(patched.body["tlp"], json!("amber"));
+    assert_eq!(attribute_values(&patched), ["45.9.148.51", "www.new.example.net"]);
+    assert_eq!(misp["Attribute"][0]["comment"], json!("moved"));
+    assert_eq!(patched.body["correlations"][0]["other_event"], json!(BOBS), "{}", patched.text);
+    // Alice's event is TLP:AMBER now: Bob may not see it, nor the link to it from his event.
+    let as_bob = app.get("bob", &format!("/api/v1/intel/events/{BOBS}")).await;
+    assert_eq!(as_bob.body["correlations"], json!([]), "{}", as_bob.text);
+    let as_analyst = app.get("analyst", &format!("/api/v1/intel/events/{BOBS}")).await;
+    assert_eq!(as_analyst.body["correlations"][0]["other_event"], json!(EVENT), "{}", as_analyst.text);
+
+    // The version read is the version written: an old `updated_at` is refused.
+    let stale = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &uri,
+            Some(json!({ "updated_at": created.body["updated_at"], "info": "x" })),
+        )
+        .await;
+    assert_status(&stale, StatusCode::CONFLICT);
+    let current = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &uri,
+            Some(json!({ "updated_at": patched.body["updated_at"], "analysis": 1 })),
+        )
+        .await;
+    assert_status(&current, StatusCode::OK);
+    assert_eq!(current.body["misp"]["Event"]["info"], json!("Alice's, revised"));
+
+    // Problems name the patch's own entries.
+    let bad = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &uri,
+            Some(json!({ "attributes": {
+                "add": [{ "type": "ip-dst", "value": "not an address" }],
+            } })),
+        )
+        .await;
+    assert_status(&bad, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("attributes.add[0]"), "{}", bad.text);
+    let unknown = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &uri,
+            Some(json!({ "attributes": { "change": [{ "uuid": "20000000-0000-4000-8000-000000000999", "value": "x" }] } })),
+        )
+        .await;
+    assert_status(&unknown, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text.contains("attributes.change[0].uuid"), "{}", unknown.text);
+    let level = app.call(Some("alice"), "PATCH", &uri, Some(json!({ "distribution": 9 }))).await;
+    assert_status(&level, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Who may patch: Bob sees the event but may not change it; Carol may not even find
+    // Alice's own event; the operator's analyst may.
+    assert_eq!(app.get("bob", &uri).await.status, StatusCode::NOT_FOUND);
+    let refused = app.call(Some("bob"), "PATCH", &uri, Some(json!({ "info": "Bob's now" }))).await;
+    assert_status(&refused, StatusCode::NOT_FOUND);
+    let green = app.call(Some("alice"), "PATCH", &uri, Some(json!({ "tags": ["tlp:green"] }))).await;
+    assert_status(&green, StatusCode::OK);
+    assert_eq!(green.body["tlp"], json!("green"));
+    let refused = app.call(Some("bob"), "PATCH", &uri, Some(json!({ "info": "Bob's now" }))).await;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    let hidden_uri = format!("/api/v1/intel/events/{HIDDEN}");
+    let refused = app.call(Some("carol"), "PATCH", &hidden_uri, Some(json!({ "info": "mine" }))).await;
+    assert_status(&refused, StatusCode::NOT_FOUND);
+    let refused = app.call(Some("auditor"), "PATCH", &uri, Some(json!({ "info": "audited" }))).await;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    let staff = app.call(Some("analyst"), "PATCH", &hidden_uri, Some(json!({ "info": "Reviewed" }))).await;
+    assert_status(&staff, StatusCode::OK);
+
+    // A confidential group of Alice's with Bob; an event restricted to it.
+    let group = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/sharing-groups",
+            Some(json!({ "name": "Pair", "members": [ep_b], "confidential": true })),
+        )
+        .await;
+    assert_status(&group, StatusCode::CREATED);
+    let group_id = group.body["uuid"].as_str().unwrap().to_owned();
+    let group_uri = format!("/api/v1/intel/sharing-groups/{group_id}");
+    let restricted = app
+        .call(Some("alice"), "PATCH", &uri, Some(json!({ "distribution": 4, "sharing_group": group_id })))
+        .await;
+    assert_status(&restricted, StatusCode::OK);
+    assert_eq!(restricted.body["misp"]["Event"]["distribution"], json!("4"));
+    assert_eq!(app.get("carol", &uri).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("bob", &uri).await.status, StatusCode::OK);
+
+    // Bob, a member, may not change the group and learns nothing of its members by trying;
+    // Carol, not a member, may not learn it exists.
+    for (user, status) in [("bob", StatusCode::FORBIDDEN), ("carol", StatusCode::NOT_FOUND)] {
+        for (method, body) in [
+            ("PATCH", Some(json!({ "add_members": [res] }))),
+            ("PUT", Some(json!({ "name": "Mine", "members": [res] }))),
+            ("DELETE", None),
+        ] {
+            let reply = app.call(Some(user), method, &group_uri, body).await;
+            assert_status(&reply, status);
+            assert!(!reply.text.contains(&ep_a.to_string()), "{user} {method}: {}", reply.text);
+            assert!(
+                !reply.text.contains(&ep_b.to_string()) || user == "bob",
+                "{user} {method}: {}",
+                reply.text
+            );
+        }
+    }
+    let missing = app
+        .call(
+            Some("alice"),
+            "DELETE",
+            "/api/v1/intel/sharing-groups/30000000-0000-4000-8000-000000000999",
+            None,
+        )
+        .await;
+    assert_status(&missing, StatusCode::NOT_FOUND);
+
+    // Alice adds Carol's organisation, renames the group and opens its membership.
+    let changed = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &group_uri,
+            Some(json!({ "name": "Trio", "add_members": [res], "confidential": false })),
+        )
+        .await;
+    assert_status(&changed, StatusCode::OK);
+    assert_eq!(changed.body["members"], json!([ep_a, ep_b, res]));
+    assert_eq!(changed.body["name"], json!("Trio"));
+    assert_eq!(app.get("carol", &uri).await.status, StatusCode::OK);
+    let carols = app.get("carol", "/api/v1/intel/sharing-groups").await;
+    assert_eq!(carols.body[0]["members"], json!([ep_a, ep_b, res]));
+    let owner_out =
+        app.call(Some("alice"), "PATCH", &group_uri, Some(json!({ "remove_members": [ep_a] }))).await;
+    assert_status(&owner_out, StatusCode::UNPROCESSABLE_ENTITY);
+    let nobody = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &group_uri,
+            Some(json!({ "add_members": ["30000000-0000-4000-8000-000000000998"] })),
+        )
+        .await;
+    assert_status(&nobody, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Confidential again with Bob removed: Carol sees herself only; Bob no longer sees the event.
+    let replaced = app
+        .call(
+            Some("alice"),
+            "PUT",
+            &group_uri,
+            Some(json!({ "name": "Trio", "members": [res], "confidential": true })),
+        )
+        .await;
+    assert_status(&replaced, StatusCode::OK);
+    assert_eq!(replaced.body["members"], json!([ep_a, res]));
+    let carols = app.get("carol", "/api/v1/intel/sharing-groups").await;
+    assert_eq!(carols.body[0]["members"], json!([res]));
+    assert!(!carols.text.contains(&ep_a.to_string()), "{}", carols.text);
+    assert_eq!(app.get("bob", &uri).await.status, StatusCode::NOT_FOUND);
+
+    // A group in use stays, and says by how many events.
+    let in_use = app.call(Some("alice"), "DELETE", &group_uri, None).await;
+    assert_status(&in_use, StatusCode::CONFLICT);
+    assert!(in_use.text.contains("1 intel event uses this sharing group"), "{}", in_use.text);
+    let opened = app.call(Some("alice"), "PATCH", &uri, Some(json!({ "distribution": 1 }))).await;
+    assert_status(&opened, StatusCode::OK);
+    assert_eq!(opened.body["misp"]["Event"]["sharing_group_id"], json!("0"));
+    let deleted = app.call(Some("alice"), "DELETE", &group_uri, None).await;
+    assert_status(&deleted, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("alice", "/api/v1/intel/sharing-groups").await.body, json!([]));
+
+    let audit = app.get("auditor", "/api/v1/audit?limit=500").await;
+    assert!(audit.text.contains("intel.event.update"));
+    assert!(audit.text.contains("intel.sharing_group.delete"));
+    let doc = app.get("admin", "/api/v1/openapi.json").await;
+    assert!(doc.body["paths"]["/api/v1/intel/events/{id}"].get("patch").is_some());
+    for method in ["patch", "put", "delete"] {
+        assert!(doc.body["paths"]["/api/v1/intel/sharing-groups/{id}"].get(method).is_some(), "{method}");
+    }
+}
