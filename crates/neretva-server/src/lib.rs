@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 mod html;
 pub mod incidents;
+pub mod intel_links;
 mod metrics_layer;
 pub mod openapi;
 pub mod registry;

@@ -44,7 +44,10 @@ use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
-use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
+use neretva_store::intel::{
+    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
+    StoredIntelEvent,
+};
 use neretva_store::notifications::{
     Attempt, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState, StoredMessage,
 };
@@ -832,6 +835,26 @@ impl Store for PostgresStore {
 
     async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>, StoreError> {
         pooled!(self, |client| intel::list_groups(client))
+    }
+
+    async fn find_observables(
+        &self,
+        probes: &[ObservableProbe],
+        per_probe: u32,
+    ) -> Result<Vec<ObservableHit>, StoreError> {
+        pooled!(self, |client| intel::find_observables(client, probes, per_probe))
+    }
+
+    async fn put_intel_external_correlations(
+        &self,
+        event: Uuid,
+        correlations: &ExternalCorrelations,
+    ) -> Result<(), StoreError> {
+        transaction!(self, audited: false, |tx| intel::put_external(&tx, event, correlations))
+    }
+
+    async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations, StoreError> {
+        pooled!(self, |client| intel::get_external(client, event))
     }
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

@@ -25,6 +25,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0007_notifications.sql"),
     },
+    Migration {
+        version: 10,
+        name: "intel_sharing",
+        sql: include_str!("../migrations/0010_intel_sharing.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

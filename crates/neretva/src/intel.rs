@@ -101,7 +101,10 @@ pub(crate) async fn import(
                 None => store.create_intel_event(&cli_actor(), owner.id, &event).await,
             };
             match result {
-                Ok(saved) => stored.push(saved),
+                Ok(saved) => {
+                    neretva_server::intel_links::refresh(store.as_ref(), &saved.event).await?;
+                    stored.push(saved);
+                }
                 Err(error) => problems.push(format!("{}: event {}: {error}", file.display(), event.uuid)),
             }
         }

@@ -385,6 +385,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> 
     let gate = Gate::load(&state, &auth).await?;
     check_group(&gate, &event)?;
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
+    crate::intel_links::refresh_after_write(state.store(), &stored.event).await;
     Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
 }
 
@@ -410,6 +411,7 @@ pub async fn update(
     check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -771,6 +773,9 @@ pub async fn import(
             }
             None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await,
         };
+        if let Ok(saved) = &result {
+            crate::intel_links::refresh_after_write(state.store(), &saved.event).await;
+        }
         match result {
             Ok(saved) => stored.push(ImportedEventDto {
                 uuid: saved.event.uuid,
@@ -1119,6 +1124,7 @@ pub async fn patch(
     check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event_at(&auth.actor(), &event, stored.updated_at).await?;
+    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -1269,4 +1275,146 @@ pub async fn delete_group(
     let group = managed_group(&state, &auth, &id).await?;
     state.store().delete_sharing_group(&auth.actor(), group.uuid).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A link from an attribute to an incident the caller may see, through one of its observables.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentCorrelationDto {
+    pub attribute: Uuid,
+    pub incident: Uuid,
+    pub incident_title: String,
+    /// The observable met, as `kind:value`.
+    pub observable: String,
+    /// `exact`, `network` or `host`.
+    pub relation: String,
+}
+
+/// A link from an attribute to a stored feed event the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEventCorrelationDto {
+    pub attribute: Uuid,
+    pub event: Uuid,
+    /// The event's value met.
+    pub value: String,
+    pub relation: String,
+}
+
+/// A value of the event that meets too many values of one kind to link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverCorrelatingKindDto {
+    pub attribute: Uuid,
+    /// `intel_attribute`, `incident_observable` or `feed_event`.
+    pub kind: String,
+    pub key: String,
+    pub count: u32,
+}
+
+/// Where an event's values meet intel attributes, incidents' observables and stored feed events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventCorrelationsDto {
+    /// Links to attributes of other intel events the caller may see.
+    pub intel: Vec<CorrelationDto>,
+    /// Links to incidents the caller may see.
+    pub incidents: Vec<IncidentCorrelationDto>,
+    /// Links to feed events the caller may see.
+    pub feed_events: Vec<FeedEventCorrelationDto>,
+    /// Values too common to link: among intel attributes for everyone who sees the event; among
+    /// incidents and feed events for the operator's staff only, as the count would tell others
+    /// about incidents and events they may not see.
+    pub over_correlating: Vec<OverCorrelatingKindDto>,
+}
+
+/// Where an event's values meet other intel events, incidents' observables and stored feed
+/// events (exact values, addresses and networks both ways, host names and URL hosts, names
+/// above and below), as found when the event was last written. Only what the caller may see is
+/// listed: links to an incident or a feed event it may not see are left out without a trace.
+#[utoipa::path(get, path = "/api/v1/intel/events/{id}/correlations", tag = "intel", params(("id" = Uuid, Path)),
+    responses((status = 200, body = EventCorrelationsDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn correlations(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventCorrelationsDto>> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    let external = state.store().intel_external_correlations(stored.event.uuid).await?;
+    let shown = dto(&state, &gate, stored).await?;
+    let mut over_correlating: Vec<OverCorrelatingKindDto> = shown
+        .over_correlating
+        .into_iter()
+        .map(|over| OverCorrelatingKindDto {
+            attribute: over.attribute,
+            kind: "intel_attribute".into(),
+            key: over.key,
+            count: over.count,
+        })
+        .collect();
+    if auth.0.is_operator_staff() {
+        over_correlating.extend(external.over_correlating.into_iter().map(|over| OverCorrelatingKindDto {
+            attribute: over.attribute,
+            kind: over.kind,
+            key: over.key,
+            count: over.count,
+        }));
+    }
+    let mut incidents = Vec::new();
+    let mut seen_incidents: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut event_ids = Vec::new();
+    for link in &external.links {
+        if link.kind == "feed_event" {
+            event_ids.push(link.target);
+            continue;
+        }
+        let title = match seen_incidents.get(&link.target) {
+            Some(title) => title.clone(),
+            None => {
+                let title = state
+                    .store()
+                    .get_incident(link.target)
+                    .await?
+                    .filter(|found| {
+                        crate::api::incidents::may_see_incident(
+                            &gate.registry,
+                            &gate.principal,
+                            &found.incident,
+                        )
+                    })
+                    .map(|found| found.incident.title.clone());
+                seen_incidents.insert(link.target, title.clone());
+                title
+            }
+        };
+        if let Some(incident_title) = title {
+            incidents.push(IncidentCorrelationDto {
+                attribute: link.attribute,
+                incident: link.target,
+                incident_title,
+                observable: link.detail.clone(),
+                relation: link.relation.clone(),
+            });
+        }
+    }
+    event_ids.sort();
+    event_ids.dedup();
+    let visible_events: std::collections::HashSet<Uuid> = state
+        .store()
+        .get_events(&event_ids)
+        .await?
+        .iter()
+        .filter(|event| crate::api::events::may_see_event(&gate.registry, &gate.principal, event))
+        .map(|event| event.event.id)
+        .collect();
+    let feed_events = external
+        .links
+        .iter()
+        .filter(|link| link.kind == "feed_event" && visible_events.contains(&link.target))
+        .map(|link| FeedEventCorrelationDto {
+            attribute: link.attribute,
+            event: link.target,
+            value: link.detail.clone(),
+            relation: link.relation.clone(),
+        })
+        .collect();
+    Ok(Json(EventCorrelationsDto { intel: shown.correlations, incidents, feed_events, over_correlating }))
 }

@@ -87,6 +87,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/intel/events/{id}/sightings", post(intel::add_sighting))
         .route("/intel/events/{id}/export", get(intel::export))
+        .route("/intel/events/{id}/correlations", get(intel::correlations))
         .route("/intel/import", post(intel::import).layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)))
         .route("/intel/attributes", get(intel::attributes))
         .route("/intel/sharing-groups", get(intel::list_groups).post(intel::create_group))

@@ -544,3 +544,141 @@ async fn intel_patch_and_sharing_group_changes() {
         assert!(doc.body["paths"]["/api/v1/intel/sharing-groups/{id}"].get(method).is_some(), "{method}");
     }
 }
+
+/// Stores a feed event with a source address, routed to EP-A (so `TLP:AMBER+STRICT` to it).
+async fn store_feed_event(app: &TestApp, ip: &str) -> uuid::Uuid {
+    use neretva_store::feeds::NewEvent;
+    let org = app.store.find_org("EP-A").await.unwrap().unwrap();
+    let id = uuid::Uuid::now_v7();
+    let now = time::OffsetDateTime::now_utc();
+    let observed = now.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let json = json!({"source.ip": ip, "classification.type": "infected-system", "classification.taxonomy": "malicious-code",
+        "feed.name": "test", "time.observation": observed})
+    .to_string();
+    let event = NewEvent {
+        id,
+        report_id: uuid::Uuid::now_v7(),
+        feed: "test".into(),
+        line: 1,
+        raw: "raw".into(),
+        time_observation: now,
+        time_source: None,
+        taxonomy: Some("malicious-code".into()),
+        classification_type: Some("infected-system".into()),
+        source_ip: Some(ip.parse().unwrap()),
+        source_asn: None,
+        source_fqdn: None,
+        destination_ip: None,
+        org_ids: vec![org.id],
+        json,
+    };
+    app.store.insert_events(&[event]).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn intel_correlations_with_incidents_and_feed_events_show_only_what_the_caller_may_see() {
+    let app = test_app().await;
+    // An incident of EP-A's (TLP:AMBER) with a network and a domain; a feed event routed to EP-A.
+    let incident = app
+        .call(
+            Some("analyst"),
+            "POST",
+            "/api/v1/incidents",
+            Some(json!({ "title": "Bank intrusion", "tlp": "AMBER", "reporter_org": "EP-A", "affected_orgs": ["EP-A"] })),
+        )
+        .await;
+    assert_status(&incident, StatusCode::CREATED);
+    let incident_id = incident.body["id"].as_str().unwrap().to_owned();
+    for value in ["45.9.148.0/24", "mail.evil-cdn.top"] {
+        let added = app
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/incidents/{incident_id}/observables"),
+                Some(json!({ "value": value })),
+            )
+            .await;
+        assert_status(&added, StatusCode::CREATED);
+    }
+    let feed_event = store_feed_event(&app, "45.9.148.99").await.to_string();
+
+    // Bob shares an address inside the incident's network, seen in the feed event, and the
+    // domain above the incident's host name.
+    const SHARED: &str = "10000000-0000-4000-8000-000000000301";
+    let mut event = misp_event(SHARED, "Scanner", 1, None, &["tlp:green"], "45.9.148.99");
+    event["Event"]["Attribute"].as_array_mut().unwrap().push(json!({
+        "uuid": "20000000-0000-4000-8000-000000000302", "type": "domain", "value": "evil-cdn.top"
+    }));
+    // A documentation address is on a warning list and meets nothing.
+    event["Event"]["Attribute"].as_array_mut().unwrap().push(json!({
+        "uuid": "20000000-0000-4000-8000-000000000303", "type": "ip-dst", "value": "192.0.2.1"
+    }));
+    let created = app.call(Some("bob"), "POST", "/api/v1/intel/events", Some(event)).await;
+    assert_status(&created, StatusCode::CREATED);
+    let uri = format!("/api/v1/intel/events/{SHARED}/correlations");
+
+    let seen = |reply: &crate::support::Reply, list: &str| -> Vec<(String, String)> {
+        reply.body[list]
+            .as_array()
+            .unwrap_or_else(|| panic!("{list} in {}", reply.text))
+            .iter()
+            .map(|link| {
+                let target = link.get("incident").or_else(|| link.get("event")).unwrap();
+                (target.as_str().unwrap().to_owned(), link["relation"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    // Alice (EP-A) and the operator's analyst see the incident and the feed event.
+    for user in ["alice", "analyst"] {
+        let reply = app.get(user, &uri).await;
+        assert_status(&reply, StatusCode::OK);
+        assert_eq!(
+            seen(&reply, "incidents"),
+            [(incident_id.clone(), "network".to_owned()), (incident_id.clone(), "host".to_owned())],
+            "{user}: {}",
+            reply.text
+        );
+        assert_eq!(seen(&reply, "feed_events"), [(feed_event.clone(), "exact".to_owned())], "{user}");
+        assert!(reply.text.contains("Bank intrusion"), "{}", reply.text);
+    }
+    // Bob and Carol may see the intel event but neither the incident nor the feed event: not
+    // even a trace of them.
+    for user in ["bob", "carol"] {
+        let reply = app.get(user, &uri).await;
+        assert_status(&reply, StatusCode::OK);
+        assert_eq!(reply.body["incidents"], json!([]), "{user}");
+        assert_eq!(reply.body["feed_events"], json!([]), "{user}");
+        assert_eq!(reply.body["over_correlating"], json!([]), "{user}");
+        for secret in
+            [&incident_id, &feed_event, &"Bank intrusion".to_owned(), &"mail.evil-cdn.top".to_owned()]
+        {
+            assert!(!reply.text.contains(secret.as_str()), "{user} learns {secret}: {}", reply.text);
+        }
+    }
+
+    // A change to the event correlates it again: without the domain, only the address links.
+    let patched = app
+        .call(
+            Some("bob"),
+            "PATCH",
+            &format!("/api/v1/intel/events/{SHARED}"),
+            Some(json!({ "attributes": { "remove": ["20000000-0000-4000-8000-000000000302"] } })),
+        )
+        .await;
+    assert_status(&patched, StatusCode::OK);
+    let reply = app.get("analyst", &uri).await;
+    assert_eq!(seen(&reply, "incidents"), [(incident_id.clone(), "network".to_owned())], "{}", reply.text);
+
+    // An intel event the caller may not see has no correlations to show either.
+    let hidden = misp_event("10000000-0000-4000-8000-000000000304", "Mine", 0, None, &[], "45.9.148.98");
+    assert_status(
+        &app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(hidden)).await,
+        StatusCode::CREATED,
+    );
+    let reply =
+        app.get("bob", "/api/v1/intel/events/10000000-0000-4000-8000-000000000304/correlations").await;
+    assert_status(&reply, StatusCode::NOT_FOUND);
+    let doc = app.get("admin", "/api/v1/openapi.json").await;
+    assert!(doc.body["paths"].get("/api/v1/intel/events/{id}/correlations").is_some());
+}
