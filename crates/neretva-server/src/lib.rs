@@ -14,6 +14,7 @@ pub mod extract;
 mod html;
 pub mod incidents;
 pub mod intel_links;
+pub mod intel_taxii;
 mod metrics_layer;
 pub mod openapi;
 pub mod registry;

@@ -386,6 +386,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> 
     check_group(&gate, &event)?;
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
     crate::intel_links::refresh_after_write(state.store(), &stored.event).await;
+    publish(&state, &gate, &auth, None, Some(&stored)).await;
     Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
 }
 
@@ -412,6 +413,7 @@ pub async fn update(
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
     crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
+    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -428,6 +430,7 @@ pub async fn remove(
     let stored = visible_event(&state, &gate, &id).await?;
     require_owner(&auth, &stored)?;
     state.store().delete_intel_event(&auth.actor(), stored.event.uuid).await?;
+    publish(&state, &gate, &auth, Some(&stored), None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -759,8 +762,10 @@ pub async fn import(
             });
             continue;
         }
+        let mut before = None;
         let result = match state.store().get_intel_event(event.uuid).await? {
             Some(existing) if auth.0.is_operator_staff() || existing.owner_org == auth.0.org_id => {
+                before = Some(existing);
                 state.store().update_intel_event(&auth.actor(), &event).await
             }
             Some(_) => {
@@ -775,6 +780,7 @@ pub async fn import(
         };
         if let Ok(saved) = &result {
             crate::intel_links::refresh_after_write(state.store(), &saved.event).await;
+            publish(&state, &gate, &auth, before.as_ref(), Some(saved)).await;
         }
         match result {
             Ok(saved) => stored.push(ImportedEventDto {
@@ -1125,6 +1131,7 @@ pub async fn patch(
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event_at(&auth.actor(), &event, stored.updated_at).await?;
     crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
+    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -1196,6 +1203,9 @@ async fn store_group(
     group: &SharingGroup,
 ) -> ApiResult<Json<SharingGroupDto>> {
     let stored = state.store().put_sharing_group(&auth.actor(), group).await?;
+    if let Err(error) = crate::intel_taxii::sync_group(state.store(), &auth.actor(), &stored).await {
+        tracing::warn!(group = %stored.uuid, %error, "Updating a sharing group's TAXII collection failed.");
+    }
     let view =
         view_sharing_group(&auth.principal(), &stored).ok_or_else(|| ApiError::not_found("sharing group"))?;
     Ok(Json(group_dto(view)))
@@ -1274,6 +1284,9 @@ pub async fn delete_group(
 ) -> ApiResult<StatusCode> {
     let group = managed_group(&state, &auth, &id).await?;
     state.store().delete_sharing_group(&auth.actor(), group.uuid).await?;
+    if let Err(error) = crate::intel_taxii::remove_group(state.store(), &auth.actor(), group.uuid).await {
+        tracing::warn!(group = %group.uuid, %error, "Removing a sharing group's TAXII collection failed.");
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1417,4 +1430,34 @@ pub async fn correlations(
         })
         .collect();
     Ok(Json(EventCorrelationsDto { intel: shown.correlations, incidents, feed_events, over_correlating }))
+}
+
+/// Brings the TAXII collections of published intel events up to date after a write that
+/// succeeded (see `intel_taxii`); a failure is logged, since the event is stored.
+async fn publish(
+    state: &AppState,
+    gate: &Gate,
+    auth: &Auth,
+    before: Option<&StoredIntelEvent>,
+    after: Option<&StoredIntelEvent>,
+) {
+    fn published<'a>(gate: &'a Gate, stored: &'a StoredIntelEvent) -> crate::intel_taxii::Published<'a> {
+        crate::intel_taxii::Published {
+            event: &stored.event,
+            owner_org: stored.owner_org,
+            group: stored.event.sharing_group.and_then(|uuid| gate.groups.get(&uuid)),
+        }
+    }
+    let event = after.or(before).map(|stored| stored.event.uuid);
+    let result = crate::intel_taxii::sync(
+        state.store(),
+        &auth.actor(),
+        gate.registry.operator_id,
+        before.map(|stored| published(gate, stored)),
+        after.map(|stored| published(gate, stored)),
+    )
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(event = ?event, %error, "Updating the TAXII collections of an intel event failed.");
+    }
 }

@@ -682,3 +682,177 @@ async fn intel_correlations_with_incidents_and_feed_events_show_only_what_the_ca
     let doc = app.get("admin", "/api/v1/openapi.json").await;
     assert!(doc.body["paths"].get("/api/v1/intel/events/{id}/correlations").is_some());
 }
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+
+async fn taxii_get(app: &TestApp, user: &str, uri: &str) -> crate::support::Reply {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let request = Request::builder()
+        .uri(uri)
+        .header(header::ACCEPT, TAXII)
+        .header(header::AUTHORIZATION, format!("Token {}", app.tokens[user]))
+        .body(Body::empty())
+        .unwrap();
+    app.send(request).await
+}
+
+/// The TAXII collections a user may read, by title, with their ids.
+async fn taxii_collections(app: &TestApp, user: &str) -> Vec<(String, String)> {
+    let reply = taxii_get(app, user, "/taxii2/neretva/collections/").await;
+    assert_status(&reply, StatusCode::OK);
+    reply.body["collections"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|c| (c["title"].as_str().unwrap().to_owned(), c["id"].as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn taxii_ids(app: &TestApp, user: &str, collection: &str) -> Vec<String> {
+    let reply = taxii_get(app, user, &format!("/taxii2/neretva/collections/{collection}/objects/")).await;
+    assert_status(&reply, StatusCode::OK);
+    let mut ids: Vec<String> = reply.body["objects"]
+        .as_array()
+        .map(|list| list.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn published_intel_events_are_served_by_taxii_in_the_collection_of_their_scope() {
+    let app = test_app().await;
+    let ep_a = app.store.find_org("EP-A").await.unwrap().unwrap().id;
+    let ep_b = app.store.find_org("EP-B").await.unwrap().unwrap().id;
+    let group = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/sharing-groups",
+            Some(json!({ "name": "Pair", "members": [ep_b], "confidential": true })),
+        )
+        .await;
+    let group_id = group.body["uuid"].as_str().unwrap().to_owned();
+
+    // A published event for the pair (TLP:AMBER, PAP:RED), a published community event and an
+    // unpublished one.
+    const PAIR: &str = "10000000-0000-4000-8000-000000000401";
+    const COMMUNITY: &str = "10000000-0000-4000-8000-000000000402";
+    const DRAFT: &str = "10000000-0000-4000-8000-000000000403";
+    let mut pair =
+        misp_event(PAIR, "For the pair", 4, Some(&group_id), &["tlp:amber", "PAP:RED"], "45.9.148.60");
+    pair["Event"]["published"] = json!(true);
+    let mut community =
+        misp_event(COMMUNITY, "For everyone signed in", 1, None, &["tlp:green"], "45.9.148.61");
+    community["Event"]["published"] = json!(true);
+    community["Event"]["Attribute"].as_array_mut().unwrap().push(json!({
+        "uuid": "20000000-0000-4000-8000-000000000499", "type": "domain", "value": "c2.evil-cdn.top", "to_ids": true
+    }));
+    let draft = misp_event(DRAFT, "Not yet", 1, None, &["tlp:green"], "45.9.148.62");
+    for event in [pair, community, draft] {
+        assert_status(
+            &app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(event)).await,
+            StatusCode::CREATED,
+        );
+    }
+
+    // The pair's collection is listed to its members only, and says nothing of them.
+    let titles = |list: &[(String, String)]| list.iter().map(|(title, _)| title.clone()).collect::<Vec<_>>();
+    let bobs = taxii_collections(&app, "bob").await;
+    assert!(titles(&bobs).contains(&"Intel events of Pair".to_owned()), "{bobs:?}");
+    assert!(!titles(&taxii_collections(&app, "carol").await).contains(&"Intel events of Pair".to_owned()));
+    let (_, pair_collection) =
+        bobs.iter().find(|(title, _)| title == "Intel events of Pair").unwrap().clone();
+    let resource = taxii_get(&app, "bob", &format!("/taxii2/neretva/collections/{pair_collection}/")).await;
+    assert_status(&resource, StatusCode::OK);
+    assert!(!resource.text.contains(&ep_a.to_string()) && !resource.text.contains(&ep_b.to_string()));
+    let hidden =
+        taxii_get(&app, "carol", &format!("/taxii2/neretva/collections/{pair_collection}/objects/")).await;
+    assert_status(&hidden, StatusCode::NOT_FOUND);
+
+    // Bob reads the pair's event as STIX with its TLP and PAP markings.
+    let objects =
+        taxii_get(&app, "bob", &format!("/taxii2/neretva/collections/{pair_collection}/objects/")).await;
+    assert_status(&objects, StatusCode::OK);
+    let indicator = objects.body["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["type"] == "indicator")
+        .unwrap_or_else(|| panic!("{}", objects.text))
+        .clone();
+    assert_eq!(indicator["pattern"], json!("[ipv4-addr:value = '45.9.148.60']"));
+    let markings = indicator["object_marking_refs"].to_string();
+    assert!(markings.contains("marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"), "{markings}");
+    assert_eq!(indicator["object_marking_refs"].as_array().unwrap().len(), 2, "TLP and PAP: {markings}");
+    assert!(objects.text.contains("\"report\""), "{}", objects.text);
+
+    // Carol reads the community event; the unpublished one is nowhere.
+    let carols = taxii_collections(&app, "carol").await;
+    let (_, community_collection) =
+        carols.iter().find(|(title, _)| title == "Intel events for the community").unwrap().clone();
+    let ids = taxii_ids(&app, "carol", &community_collection).await;
+    let all_text =
+        taxii_get(&app, "analyst", &format!("/taxii2/neretva/collections/{community_collection}/objects/"))
+            .await
+            .text;
+    assert!(!all_text.contains("45.9.148.62") && !all_text.contains("Not yet"), "{all_text}");
+    assert!(all_text.contains("c2.evil-cdn.top"), "{all_text}");
+    let indicators: Vec<&String> = ids.iter().filter(|id| id.starts_with("indicator--")).collect();
+    assert_eq!(indicators.len(), 2, "{ids:?}");
+
+    // A changed attribute is a new version; a removed one leaves the collection.
+    let uri = format!("/api/v1/intel/events/{COMMUNITY}");
+    let changed = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &uri,
+            Some(json!({ "attributes": {
+                "change": [{ "uuid": "20000000-0000-4000-8000-000000000402", "value": "45.9.148.63" }],
+                "remove": ["20000000-0000-4000-8000-000000000499"],
+            } })),
+        )
+        .await;
+    assert_status(&changed, StatusCode::OK);
+    let text =
+        taxii_get(&app, "carol", &format!("/taxii2/neretva/collections/{community_collection}/objects/"))
+            .await
+            .text;
+    assert!(text.contains("45.9.148.63") && !text.contains("45.9.148.61"), "{text}");
+    assert!(!text.contains("c2.evil-cdn.top"), "{text}");
+
+    // Unpublishing takes the event out; deleting the pair's event empties its collection.
+    let unpublished = app.call(Some("alice"), "PATCH", &uri, Some(json!({ "published": false }))).await;
+    assert_status(&unpublished, StatusCode::OK);
+    let ids = taxii_ids(&app, "carol", &community_collection).await;
+    assert!(
+        ids.iter().all(|id| id.starts_with("identity--") || id.starts_with("marking-definition--")),
+        "{ids:?}"
+    );
+    let deleted = app.call(Some("alice"), "DELETE", &format!("/api/v1/intel/events/{PAIR}"), None).await;
+    assert_status(&deleted, StatusCode::NO_CONTENT);
+    let ids = taxii_ids(&app, "bob", &pair_collection).await;
+    assert!(!ids.iter().any(|id| id.starts_with("indicator--") || id.starts_with("report--")), "{ids:?}");
+
+    // The group's membership is the collection's: without Bob, Bob no longer reads it; with the
+    // group gone, so is its collection.
+    let without_bob = app
+        .call(
+            Some("alice"),
+            "PATCH",
+            &format!("/api/v1/intel/sharing-groups/{group_id}"),
+            Some(json!({ "remove_members": [ep_b] })),
+        )
+        .await;
+    assert_status(&without_bob, StatusCode::OK);
+    assert!(!titles(&taxii_collections(&app, "bob").await).contains(&"Intel events of Pair".to_owned()));
+    assert!(titles(&taxii_collections(&app, "alice").await).contains(&"Intel events of Pair".to_owned()));
+    let gone =
+        app.call(Some("alice"), "DELETE", &format!("/api/v1/intel/sharing-groups/{group_id}"), None).await;
+    assert_status(&gone, StatusCode::NO_CONTENT);
+    assert!(!titles(&taxii_collections(&app, "alice").await).contains(&"Intel events of Pair".to_owned()));
+}
