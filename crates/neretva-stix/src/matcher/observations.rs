@@ -105,10 +105,10 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// The values of several properties, found in one pass over the object's properties that
 /// stops once all are found; `pick` says which of them a property name is.
-fn fields<'a, const N: usize>(
-    map: &'a serde_json::Map<String, Value>,
+fn fields<const N: usize>(
+    map: &serde_json::Map<String, Value>,
     pick: impl Fn(&str) -> Option<usize>,
-) -> [Option<&'a Value>; N] {
+) -> [Option<&Value>; N] {
     let mut found = [None; N];
     let mut left = N;
     for (key, value) in map {
