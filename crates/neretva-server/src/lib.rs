@@ -14,6 +14,8 @@ pub mod error;
 pub mod extract;
 mod html;
 pub mod incidents;
+pub mod intel_links;
+pub mod intel_taxii;
 mod metrics_layer;
 pub mod misp;
 pub mod openapi;

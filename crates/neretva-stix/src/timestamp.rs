@@ -101,9 +101,7 @@ impl Timestamp {
 
     /// Parses a timestamp as the reference matcher does.
     pub fn parse_lenient(text: &str) -> Option<Timestamp> {
-        if text.chars().any(char::is_lowercase) {
-            return None;
-        }
+        // Only digits and the upper-case `T` and `Z` are read: lower-case letters fail below.
         let mut cursor = Cursor { b: text.as_bytes(), pos: 0 };
         let year = cursor.digits(4, 4)?;
         cursor.literal(b'-')?;

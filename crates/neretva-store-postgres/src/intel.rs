@@ -5,6 +5,7 @@
 //! as text and times as unix microseconds, as in the SQLite schema.
 
 use deadpool_postgres::GenericClient;
+use neretva_incident::observable::ObservableKind;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_intel::warninglist::WarningLists;
@@ -12,9 +13,11 @@ use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::intel::{
-    AttributeQuery, CORRELATION_LIMIT, Candidate, IntelCorrelation, IntelEventQuery, OverCorrelatingValue,
-    StoredAttribute, StoredIntelEvent, add_sighting, check_event, correlate_event, decode_event,
-    encode_event, event_digest, event_lookup_keys, event_tlp, stored_keys,
+    AttributeQuery, CORRELATION_LIMIT, Candidate, ExternalCorrelation, ExternalCorrelations,
+    ExternalOverCorrelating, IntelCorrelation, IntelEventQuery, MAX_PROBE_HITS, MAX_PROBES, ObservableHit,
+    ObservableProbe, OverCorrelatingValue, StoredAttribute, StoredIntelEvent, add_sighting, check_event,
+    correlate_event, decode_event, encode_event, event_digest, event_lookup_keys, event_tlp, group_in_use,
+    stored_keys,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -174,6 +177,8 @@ async fn clear_rows<C: GenericClient>(client: &C, uuid: &str) -> Result<()> {
         "DELETE FROM intel_sightings WHERE event_uuid = $1",
         "DELETE FROM intel_correlations WHERE event_uuid = $1 OR other_event = $1",
         "DELETE FROM intel_over_correlating WHERE event_uuid = $1",
+        "DELETE FROM intel_external_links WHERE event_uuid = $1",
+        "DELETE FROM intel_external_over WHERE event_uuid = $1",
     ] {
         let statement = client.prepare_cached(sql).await?;
         client.execute(&statement, &[&uuid]).await?;
@@ -378,12 +383,22 @@ pub(crate) async fn update_event<C: GenericClient>(
     at: Timestamp,
     actor: &str,
     event: &IntelEvent,
+    expected: Option<Timestamp>,
 ) -> Result<StoredIntelEvent> {
     check_event(event)?;
     let uuid = event.uuid.to_string();
-    let lock = client.prepare_cached("SELECT seq FROM intel_events WHERE uuid = $1 FOR UPDATE").await?;
-    if client.query_opt(&lock, &[&uuid]).await?.is_none() {
+    let lock =
+        client.prepare_cached("SELECT updated_at FROM intel_events WHERE uuid = $1 FOR UPDATE").await?;
+    let Some(row) = client.query_opt(&lock, &[&uuid]).await? else {
         return Err(StoreError::not_found("intel event", event.uuid).into());
+    };
+    let updated_at: i64 = row.try_get(0)?;
+    if expected.is_some_and(|expected| micros(expected) != updated_at) {
+        return Err(StoreError::conflict(
+            "updated_at",
+            "the event was changed since it was read; read it again",
+        )
+        .into());
     }
     clear_rows(client, &uuid).await?;
     let body = encode_event(event);
@@ -704,16 +719,15 @@ pub(crate) async fn delete_group<C: GenericClient>(
     }
     let used = client
         .prepare_cached(
-            "SELECT 1 FROM intel_events WHERE sharing_group = $1
-             UNION ALL SELECT 1 FROM intel_attributes WHERE sharing_group = $1 LIMIT 1",
+            "SELECT COUNT(*) FROM intel_events WHERE sharing_group = $1
+                 OR uuid IN (SELECT event_uuid FROM intel_attributes WHERE sharing_group = $1)",
         )
         .await?;
-    if client.query_opt(&used, &[&text]).await?.is_some() {
-        return Err(StoreError::conflict(
-            "sharing_group",
-            "intel events are restricted to this sharing group",
-        )
-        .into());
+    let used: i64 = client.query_one(&used, &[&text]).await?.try_get(0)?;
+    if used > 0 {
+        return Err(
+            StoreError::conflict("sharing_group", group_in_use(u64::try_from(used).unwrap_or(0))).into()
+        );
     }
     for sql in [
         "DELETE FROM intel_sharing_group_members WHERE group_uuid = $1",
@@ -725,4 +739,131 @@ pub(crate) async fn delete_group<C: GenericClient>(
     let digest = neretva_model::audit::digest_json(&text);
     audit(client, at, actor, "intel.sharing_group.delete", "intel_sharing_group", uuid, digest).await?;
     Ok(())
+}
+
+pub(crate) async fn find_observables<C: GenericClient>(
+    client: &C,
+    probes: &[ObservableProbe],
+    per_probe: u32,
+) -> Result<Vec<ObservableHit>> {
+    let limit = i64::from(per_probe.min(MAX_PROBE_HITS));
+    let probes = &probes[..probes.len().min(MAX_PROBES)];
+    let mut out = Vec::new();
+    // One statement for the exact probes (an index lookup each), one for the patterns.
+    for like in [false, true] {
+        let (kinds, values): (Vec<Option<&str>>, Vec<String>) = probes
+            .iter()
+            .filter(|probe| probe.value.like_pattern().is_some() == like)
+            .map(|probe| (probe.kind.map(ObservableKind::as_str), probe.value.sql_value()))
+            .unzip();
+        if values.is_empty() {
+            continue;
+        }
+        let comparison = if like { "o.value LIKE p.value ESCAPE '\\'" } else { "o.value = p.value" };
+        let sql = format!(
+            "SELECT o.incident_id, o.kind, o.value
+             FROM unnest($1::text[], $2::text[]) AS p (kind, value)
+             CROSS JOIN LATERAL (
+                 SELECT o.incident_id, o.kind, o.value FROM incident_observables o
+                 WHERE (p.kind IS NULL OR o.kind = p.kind) AND {comparison}
+                 ORDER BY o.seq LIMIT $3
+             ) o"
+        );
+        let statement = client.prepare_cached(&sql).await?;
+        for row in client.query(&statement, &[&kinds, &values, &limit]).await? {
+            let kind: String = row.try_get(1)?;
+            if let Some(kind) = ObservableKind::ALL.into_iter().find(|known| known.as_str() == kind) {
+                out.push(ObservableHit { incident_id: row.try_get(0)?, kind, value: row.try_get(2)? });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn put_external<C: GenericClient>(
+    client: &C,
+    event: Uuid,
+    correlations: &ExternalCorrelations,
+) -> Result<()> {
+    let uuid = event.to_string();
+    let lock = client.prepare_cached("SELECT seq FROM intel_events WHERE uuid = $1 FOR UPDATE").await?;
+    if client.query_opt(&lock, &[&uuid]).await?.is_none() {
+        return Err(StoreError::not_found("intel event", event).into());
+    }
+    for sql in [
+        "DELETE FROM intel_external_links WHERE event_uuid = $1",
+        "DELETE FROM intel_external_over WHERE event_uuid = $1",
+    ] {
+        let statement = client.prepare_cached(sql).await?;
+        client.execute(&statement, &[&uuid]).await?;
+    }
+    let (mut attributes, mut kinds, mut targets, mut details, mut relations) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for link in &correlations.links {
+        attributes.push(link.attribute.to_string());
+        kinds.push(link.kind.as_str());
+        targets.push(link.target.to_string());
+        details.push(link.detail.as_str());
+        relations.push(link.relation.as_str());
+    }
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO intel_external_links (event_uuid, attribute_uuid, kind, target, detail, relation)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    client.execute(&statement, &[&uuid, &attributes, &kinds, &targets, &details, &relations]).await?;
+    let (mut attributes, mut kinds, mut keys, mut counts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for over in &correlations.over_correlating {
+        attributes.push(over.attribute.to_string());
+        kinds.push(over.kind.as_str());
+        keys.push(over.key.as_str());
+        counts.push(i64::from(over.count));
+    }
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO intel_external_over (event_uuid, attribute_uuid, kind, key, count)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    client.execute(&statement, &[&uuid, &attributes, &kinds, &keys, &counts]).await?;
+    Ok(())
+}
+
+pub(crate) async fn get_external<C: GenericClient>(client: &C, event: Uuid) -> Result<ExternalCorrelations> {
+    let uuid = event.to_string();
+    let statement = client
+        .prepare_cached(
+            "SELECT attribute_uuid, kind, target, detail, relation FROM intel_external_links WHERE event_uuid = $1
+             ORDER BY kind, attribute_uuid, target, detail",
+        )
+        .await?;
+    let mut links = Vec::new();
+    for row in client.query(&statement, &[&uuid]).await? {
+        links.push(ExternalCorrelation {
+            attribute: uuid_of("attribute_uuid", row.try_get(0)?)?,
+            kind: row.try_get(1)?,
+            target: uuid_of("target", row.try_get(2)?)?,
+            detail: row.try_get(3)?,
+            relation: row.try_get(4)?,
+        });
+    }
+    let statement = client
+        .prepare_cached(
+            "SELECT attribute_uuid, kind, key, count FROM intel_external_over WHERE event_uuid = $1
+             ORDER BY kind, attribute_uuid, key",
+        )
+        .await?;
+    let mut over_correlating = Vec::new();
+    for row in client.query(&statement, &[&uuid]).await? {
+        over_correlating.push(ExternalOverCorrelating {
+            attribute: uuid_of("attribute_uuid", row.try_get(0)?)?,
+            kind: row.try_get(1)?,
+            key: row.try_get(2)?,
+            count: u32::try_from(row.try_get::<_, i64>(3)?).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(ExternalCorrelations { links, over_correlating })
 }

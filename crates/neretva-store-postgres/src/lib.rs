@@ -47,7 +47,10 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
-use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
+use neretva_store::intel::{
+    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
+    StoredIntelEvent,
+};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -779,7 +782,22 @@ impl Store for PostgresStore {
         actor: &Actor,
         event: &IntelEvent,
     ) -> Result<StoredIntelEvent, StoreError> {
-        transaction!(self, audited: true, |tx| intel::update_event(&tx, now(), &actor.0, event))
+        transaction!(self, audited: true, |tx| intel::update_event(&tx, now(), &actor.0, event, None))
+    }
+
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        transaction!(self, audited: true, |tx| intel::update_event(
+            &tx,
+            now(),
+            &actor.0,
+            event,
+            Some(expected_updated_at)
+        ))
     }
 
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
@@ -841,6 +859,26 @@ impl Store for PostgresStore {
 
     async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>, StoreError> {
         pooled!(self, |client| intel::list_groups(client))
+    }
+
+    async fn find_observables(
+        &self,
+        probes: &[ObservableProbe],
+        per_probe: u32,
+    ) -> Result<Vec<ObservableHit>, StoreError> {
+        pooled!(self, |client| intel::find_observables(client, probes, per_probe))
+    }
+
+    async fn put_intel_external_correlations(
+        &self,
+        event: Uuid,
+        correlations: &ExternalCorrelations,
+    ) -> Result<(), StoreError> {
+        transaction!(self, audited: false, |tx| intel::put_external(&tx, event, correlations))
+    }
+
+    async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations, StoreError> {
+        pooled!(self, |client| intel::get_external(client, event))
     }
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

@@ -31,6 +31,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_contact_clearance.sql"),
     },
     Migration { version: 9, name: "intel_ids", sql: include_str!("../migrations/0009_intel_ids.sql") },
+    Migration {
+        version: 10,
+        name: "intel_sharing",
+        sql: include_str!("../migrations/0010_intel_sharing.sql"),
+    },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
 ];
 

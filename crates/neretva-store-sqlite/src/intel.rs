@@ -3,6 +3,7 @@
 //! Writes run in the caller's write transaction: storing an event, its attribute rows, its
 //! correlation links and its audit entry commit together or not at all.
 
+use neretva_incident::observable::ObservableKind;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_intel::warninglist::WarningLists;
@@ -10,9 +11,11 @@ use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::intel::{
-    AttributeQuery, CORRELATION_LIMIT, Candidate, IntelCorrelation, IntelEventQuery, OverCorrelatingValue,
-    StoredAttribute, StoredIntelEvent, add_sighting, check_event, correlate_event, decode_event,
-    encode_event, event_digest, event_lookup_keys, event_tlp, stored_keys,
+    AttributeQuery, CORRELATION_LIMIT, Candidate, ExternalCorrelation, ExternalCorrelations,
+    ExternalOverCorrelating, IntelCorrelation, IntelEventQuery, MAX_PROBE_HITS, MAX_PROBES, ObservableHit,
+    ObservableProbe, OverCorrelatingValue, StoredAttribute, StoredIntelEvent, add_sighting, check_event,
+    correlate_event, decode_event, encode_event, event_digest, event_lookup_keys, event_tlp, group_in_use,
+    stored_keys,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -40,6 +43,9 @@ fn audit(
     append_audit(conn, at, event)?;
     Ok(())
 }
+
+/// The conflict of a write under a version that is no longer the stored one.
+const UPDATED_SINCE: &str = "the event was changed since it was read; read it again";
 
 const EVENT_COLUMNS: &str = "seq, owner_org, created_at, updated_at, body";
 
@@ -148,6 +154,8 @@ fn clear_rows(conn: &Connection, uuid: &str) -> Result<()> {
         "DELETE FROM intel_sightings WHERE event_uuid = ?1",
         "DELETE FROM intel_correlations WHERE event_uuid = ?1 OR other_event = ?1",
         "DELETE FROM intel_over_correlating WHERE event_uuid = ?1",
+        "DELETE FROM intel_external_links WHERE event_uuid = ?1",
+        "DELETE FROM intel_external_over WHERE event_uuid = ?1",
     ] {
         conn.prepare_cached(sql)?.execute([uuid])?;
     }
@@ -330,11 +338,19 @@ pub(crate) fn update_event(
     at: Timestamp,
     actor: &str,
     event: &IntelEvent,
+    expected: Option<Timestamp>,
 ) -> Result<StoredIntelEvent> {
     check_event(event)?;
     let uuid = event.uuid.to_string();
-    if get_event(conn, event.uuid)?.is_none() {
+    let updated_at: Option<i64> = conn
+        .prepare_cached("SELECT updated_at FROM intel_events WHERE uuid = ?1")?
+        .query_row([&uuid], |row| row.get(0))
+        .optional()?;
+    let Some(updated_at) = updated_at else {
         return Err(StoreError::not_found("intel event", event.uuid).into());
+    };
+    if expected.is_some_and(|expected| micros(expected) != updated_at) {
+        return Err(StoreError::conflict("updated_at", UPDATED_SINCE).into());
     }
     clear_rows(conn, &uuid)?;
     let body = encode_event(event);
@@ -587,19 +603,16 @@ pub(crate) fn delete_group(conn: &Connection, at: Timestamp, actor: &str, uuid: 
     if get_group(conn, uuid)?.is_none() {
         return Err(StoreError::not_found("sharing group", uuid).into());
     }
-    let used: Option<i64> = conn
+    let used: i64 = conn
         .prepare_cached(
-            "SELECT 1 FROM intel_events WHERE sharing_group = ?1
-             UNION ALL SELECT 1 FROM intel_attributes WHERE sharing_group = ?1 LIMIT 1",
+            "SELECT COUNT(*) FROM intel_events WHERE sharing_group = ?1
+                 OR uuid IN (SELECT event_uuid FROM intel_attributes WHERE sharing_group = ?1)",
         )?
-        .query_row([&text], |row| row.get(0))
-        .optional()?;
-    if used.is_some() {
-        return Err(StoreError::conflict(
-            "sharing_group",
-            "intel events are restricted to this sharing group",
-        )
-        .into());
+        .query_row([&text], |row| row.get(0))?;
+    if used > 0 {
+        return Err(
+            StoreError::conflict("sharing_group", group_in_use(u64::try_from(used).unwrap_or(0))).into()
+        );
     }
     conn.prepare_cached("DELETE FROM intel_sharing_group_members WHERE group_uuid = ?1")?.execute([&text])?;
     conn.prepare_cached("DELETE FROM intel_sharing_groups WHERE uuid = ?1")?.execute([&text])?;
@@ -613,4 +626,102 @@ pub(crate) fn delete_group(conn: &Connection, at: Timestamp, actor: &str, uuid: 
         neretva_model::audit::digest_json(&text),
     )?;
     Ok(())
+}
+
+pub(crate) fn find_observables(
+    conn: &Connection,
+    probes: &[ObservableProbe],
+    per_probe: u32,
+) -> Result<Vec<ObservableHit>> {
+    let limit = i64::from(per_probe.min(MAX_PROBE_HITS));
+    let mut out = Vec::new();
+    for probe in probes.iter().take(MAX_PROBES) {
+        let comparison = if probe.value.like_pattern().is_some() { "LIKE ?2 ESCAPE '\\'" } else { "= ?2" };
+        let sql = format!(
+            "SELECT incident_id, kind, value FROM incident_observables
+             WHERE (?1 IS NULL OR kind = ?1) AND value {comparison} ORDER BY seq LIMIT ?3"
+        );
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(
+            params![probe.kind.map(ObservableKind::as_str), probe.value.sql_value(), limit],
+            |row| Ok((uuid_col(row, 0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)),
+        )?;
+        for row in rows {
+            let (incident_id, kind, value) = row?;
+            if let Some(kind) = ObservableKind::ALL.into_iter().find(|known| known.as_str() == kind) {
+                out.push(ObservableHit { incident_id, kind, value });
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn put_external(
+    conn: &Connection,
+    event: Uuid,
+    correlations: &ExternalCorrelations,
+) -> Result<()> {
+    let uuid = event.to_string();
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM intel_events WHERE uuid = ?1")?
+        .query_row([&uuid], |row| row.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::not_found("intel event", event).into());
+    }
+    for sql in [
+        "DELETE FROM intel_external_links WHERE event_uuid = ?1",
+        "DELETE FROM intel_external_over WHERE event_uuid = ?1",
+    ] {
+        conn.prepare_cached(sql)?.execute([&uuid])?;
+    }
+    for link in &correlations.links {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO intel_external_links (event_uuid, attribute_uuid, kind, target, detail, relation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![uuid, link.attribute.to_string(), link.kind, link.target.to_string(), link.detail, link.relation])?;
+    }
+    for over in &correlations.over_correlating {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO intel_external_over (event_uuid, attribute_uuid, kind, key, count)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![uuid, over.attribute.to_string(), over.kind, over.key, over.count])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn get_external(conn: &Connection, event: Uuid) -> Result<ExternalCorrelations> {
+    let uuid = event.to_string();
+    let links = conn
+        .prepare_cached(
+            "SELECT attribute_uuid, kind, target, detail, relation FROM intel_external_links WHERE event_uuid = ?1
+             ORDER BY kind, attribute_uuid, target, detail",
+        )?
+        .query_map([&uuid], |row| {
+            Ok(ExternalCorrelation {
+                attribute: uuid_col(row, 0)?,
+                kind: row.get(1)?,
+                target: uuid_col(row, 2)?,
+                detail: row.get(3)?,
+                relation: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let over_correlating = conn
+        .prepare_cached(
+            "SELECT attribute_uuid, kind, key, count FROM intel_external_over WHERE event_uuid = ?1
+             ORDER BY kind, attribute_uuid, key",
+        )?
+        .query_map([&uuid], |row| {
+            Ok(ExternalOverCorrelating {
+                attribute: uuid_col(row, 0)?,
+                kind: row.get(1)?,
+                key: row.get(2)?,
+                count: u32::try_from(row.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ExternalCorrelations { links, over_correlating })
 }

@@ -63,7 +63,10 @@ use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
-use neretva_store::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
+use neretva_store::intel::{
+    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
+    StoredIntelEvent,
+};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -1037,7 +1040,17 @@ impl Store for SqliteStore {
         event: &IntelEvent,
     ) -> Result<StoredIntelEvent, StoreError> {
         let (actor, event) = (actor.0.clone(), event.clone());
-        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event)).await
+        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event, None)).await
+    }
+
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent, StoreError> {
+        let (actor, event) = (actor.0.clone(), event.clone());
+        self.write(move |tx, at| intel::update_event(tx, at, &actor, &event, Some(expected_updated_at))).await
     }
 
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {
@@ -1104,6 +1117,28 @@ impl Store for SqliteStore {
 
     async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>, StoreError> {
         self.read(intel::list_groups).await
+    }
+
+    async fn find_observables(
+        &self,
+        probes: &[ObservableProbe],
+        per_probe: u32,
+    ) -> Result<Vec<ObservableHit>, StoreError> {
+        let probes = probes.to_vec();
+        self.read(move |conn| intel::find_observables(conn, &probes, per_probe)).await
+    }
+
+    async fn put_intel_external_correlations(
+        &self,
+        event: Uuid,
+        correlations: &ExternalCorrelations,
+    ) -> Result<(), StoreError> {
+        let correlations = correlations.clone();
+        self.write(move |tx, _| intel::put_external(tx, event, &correlations)).await
+    }
+
+    async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations, StoreError> {
+        self.read(move |conn| intel::get_external(conn, event)).await
     }
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

@@ -746,3 +746,112 @@ pub async fn incident_rematch_storage(store: &dyn Store) {
     let verification = verify_audit(store).await.expect("verify");
     assert_eq!(verification.broken, None, "the chain is intact");
 }
+
+/// An intel event's correlations with incident observables: the probes find the candidates in
+/// the stored observables (an address inside a stored network, a stored address inside a new
+/// network, a stored name below a new one and a URL's host, equal hashes), the engine confirms
+/// them, and the links are kept with the event until it is written again or deleted.
+pub async fn intel_external_correlations(store: &dyn Store) {
+    use neretva_intel::model::IntelEvent;
+    use neretva_store::intel::{ExternalCorrelations, FeedValue, correlate_external, observable_probes};
+
+    let incident = created(store, create(draft("Intrusion at a bank", None), 0, None)).await.incident;
+    let unrelated = created(store, create(draft("Lost laptop", None), 1, None)).await.incident;
+    let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    let mut write = IncidentWrite::new(incident.clone(), Some(1), "incident.observable.add");
+    write.observables = [
+        (ObservableKind::Cidr, "45.9.148.0/24"),
+        (ObservableKind::Ipv4, "91.200.12.7"),
+        (ObservableKind::Domain, "mail.evil-cdn.top"),
+        (ObservableKind::Url, "http://www.bad-host.top/login"),
+        (ObservableKind::Sha256, hash),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(n, (kind, value))| ObservableWrite {
+        entry: entry(observable(kind, value), 2 + n as i64),
+        matches: None,
+    })
+    .collect();
+    store.write_incidents(&admin(), &[write]).await.expect("observables");
+    let mut write = IncidentWrite::new(unrelated.clone(), Some(1), "incident.observable.add");
+    write.observables = vec![ObservableWrite {
+        entry: entry(observable(ObservableKind::Ipv4, "45.10.0.1"), 9),
+        matches: None,
+    }];
+    store.write_incidents(&admin(), &[write]).await.expect("observables");
+
+    let owner = store.create_org(&admin(), &org_fields("XCO", "Correlating")).await.expect("org");
+    let document = serde_json::json!({ "Event": {
+        "uuid": "e1000000-0000-4000-8000-000000000001",
+        "info": "Bank intrusion infrastructure",
+        "Orgc": { "uuid": "c0000000-0000-4000-8000-000000000001", "name": "CERT" },
+        "Attribute": [
+            { "uuid": "e1000000-0000-4000-8000-0000000000a1", "type": "ip-dst", "value": "45.9.148.10" },
+            { "uuid": "e1000000-0000-4000-8000-0000000000a2", "type": "ip-dst", "value": "91.200.12.0/24" },
+            { "uuid": "e1000000-0000-4000-8000-0000000000a3", "type": "domain", "value": "evil-cdn.top" },
+            { "uuid": "e1000000-0000-4000-8000-0000000000a4", "type": "domain", "value": "bad-host.top" },
+            { "uuid": "e1000000-0000-4000-8000-0000000000a5", "type": "sha256", "value": hash },
+            { "uuid": "e1000000-0000-4000-8000-0000000000a6", "type": "ip-dst", "value": "45.10.0.2" },
+        ],
+    }});
+    let context = neretva_intel::misp::ImportContext { now: at(0), default_org: None };
+    let imported =
+        neretva_intel::misp::parse(&document.to_string(), &context, &neretva_intel::misp::Limits::default())
+            .expect("MISP JSON");
+    let event: IntelEvent = imported.events.into_iter().next().expect("event");
+    store.create_intel_event(&admin(), owner.id, &event).await.expect("intel event");
+
+    let hits = store.find_observables(&observable_probes(&event), 100).await.expect("probes");
+    assert!(hits.iter().all(|hit| hit.incident_id == incident.id), "{hits:?}");
+    let feed = [FeedValue { event: Uuid::from_u128(77), attr_type: "ip-src", value: "45.9.148.10".into() }];
+    let found = correlate_external(&event, &hits, &feed, &Default::default());
+    let links: Vec<(String, String, Uuid, &str)> = found
+        .links
+        .iter()
+        .map(|link| {
+            (
+                link.attribute.to_string()[34..].to_owned(),
+                link.detail.clone(),
+                link.target,
+                link.relation.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            ("a1".to_owned(), "cidr:45.9.148.0/24".to_owned(), incident.id, "network"),
+            ("a2".to_owned(), "ipv4:91.200.12.7".to_owned(), incident.id, "network"),
+            ("a3".to_owned(), "domain:mail.evil-cdn.top".to_owned(), incident.id, "host"),
+            ("a4".to_owned(), "url:http://www.bad-host.top/login".to_owned(), incident.id, "host"),
+            ("a5".to_owned(), format!("sha256:{hash}"), incident.id, "exact"),
+            ("a1".to_owned(), "45.9.148.10".to_owned(), Uuid::from_u128(77), "exact"),
+        ],
+        "{found:?}"
+    );
+
+    store.put_intel_external_correlations(event.uuid, &found).await.expect("put");
+    let stored = store.intel_external_correlations(event.uuid).await.expect("get");
+    let mut expected = found.clone();
+    expected.links.sort_by(|a, b| {
+        (&a.kind, a.attribute, a.target, &a.detail).cmp(&(&b.kind, b.attribute, b.target, &b.detail))
+    });
+    assert_eq!(stored, expected);
+    let missing = store.put_intel_external_correlations(Uuid::from_u128(5), &found).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+
+    // Writing the event again drops them (they are computed again by the writer); so does
+    // deleting it.
+    store.update_intel_event(&admin(), &event).await.expect("update");
+    assert_eq!(
+        store.intel_external_correlations(event.uuid).await.expect("get"),
+        ExternalCorrelations::default()
+    );
+    store.put_intel_external_correlations(event.uuid, &found).await.expect("put");
+    store.delete_intel_event(&admin(), event.uuid).await.expect("delete");
+    assert_eq!(
+        store.intel_external_correlations(event.uuid).await.expect("get"),
+        ExternalCorrelations::default()
+    );
+}

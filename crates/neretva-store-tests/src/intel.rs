@@ -131,6 +131,17 @@ pub async fn intel_events(store: &dyn Store) {
     assert_eq!(links(&updated), [(b2, a2, "host".to_owned())]);
     let stored_a = store.get_intel_event(a.uuid).await.expect("get a").expect("a");
     assert_eq!(links(&stored_a), [(a2, b2, "host".to_owned())]);
+    // A write under the version read is refused once another write came between, and
+    // writes nothing.
+    let stale = store.update_intel_event_at(&admin(), &b, Timestamp::UNIX_EPOCH).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { ref field, .. }) if field == "updated_at"),
+        "{stale:?}"
+    );
+    assert_eq!(store.get_intel_event(b.uuid).await.expect("get b").expect("b"), updated);
+    let current = store.update_intel_event_at(&admin(), &b2_only, updated.updated_at).await.expect("at");
+    assert_eq!(current.event, b2_only);
+    assert_eq!(links(&current), [(b2, a2, "host".to_owned())]);
     let missing = store
         .update_intel_event(
             &admin(),
@@ -250,6 +261,7 @@ pub async fn intel_events(store: &dyn Store) {
             "intel.event.create",
             "intel.event.create",
             "intel.event.update",
+            "intel.event.update",
             "intel.sighting.add",
             "intel.event.delete"
         ]
@@ -306,7 +318,8 @@ pub async fn intel_sharing_groups(store: &dyn Store) {
     store.create_intel_event(&admin(), owner.id, &restricted).await.expect("event");
     let in_use = store.delete_sharing_group(&admin(), group.uuid).await;
     assert!(
-        matches!(in_use, Err(StoreError::Conflict { ref field, .. }) if field == "sharing_group"),
+        matches!(in_use, Err(StoreError::Conflict { ref field, ref message })
+            if field == "sharing_group" && message == "1 intel event uses this sharing group"),
         "{in_use:?}"
     );
     let stored = store.get_intel_event(restricted.uuid).await.expect("get").expect("event");

@@ -41,7 +41,8 @@ use uuid::Uuid;
 pub use incidents::{
     authority_users, incident_batch_writes, incident_concurrent_transitions, incident_evidence_and_custody,
     incident_links, incident_listing_and_queue, incident_merge, incident_observables,
-    incident_rematch_storage, incident_reports, incident_writes_and_versions, mail_intake,
+    incident_rematch_storage, incident_reports, incident_writes_and_versions, intel_external_correlations,
+    mail_intake,
 };
 
 pub use governance::strategy_documents;

@@ -21,6 +21,7 @@
 
 use std::collections::BTreeSet;
 
+use neretva_incident::observable::ObservableKind;
 use neretva_intel::correlate::{self, CorrelationIndex, Item, Source, SourceKind};
 use neretva_intel::misp::{self, ImportContext, Limits};
 use neretva_intel::model::{Attribute, IntelEvent, Sighting};
@@ -191,6 +192,15 @@ pub fn check_event(event: &IntelEvent) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// The conflict message of deleting a sharing group `events` intel events use.
+pub fn group_in_use(events: u64) -> String {
+    if events == 1 {
+        "1 intel event uses this sharing group".to_owned()
+    } else {
+        format!("{events} intel events use this sharing group")
+    }
 }
 
 /// The stored MISP JSON of an event.
@@ -386,4 +396,273 @@ mod tests {
         let query = IntelEventQuery { text: Some("100%_A\\b".into()), ..IntelEventQuery::default() };
         assert_eq!(query.like_pattern().as_deref(), Some("%100\\%\\_a\\\\b%"));
     }
+}
+
+/// How a probe compares an incident observable's value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ValueMatch {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+}
+
+impl ValueMatch {
+    /// The `LIKE` pattern (with `\` escaping), `None` for an exact value.
+    pub fn like_pattern(&self) -> Option<String> {
+        match self {
+            ValueMatch::Exact(_) => None,
+            ValueMatch::Prefix(text) => Some(format!("{}%", escape_like(text))),
+            ValueMatch::Suffix(text) => Some(format!("%{}", escape_like(text))),
+            ValueMatch::Contains(text) => Some(format!("%{}%", escape_like(text))),
+        }
+    }
+
+    /// The exact value, or the `LIKE` pattern.
+    pub fn sql_value(&self) -> String {
+        match self {
+            ValueMatch::Exact(text) => text.clone(),
+            _ => self.like_pattern().unwrap_or_default(),
+        }
+    }
+}
+
+/// A lookup of incident observables: of one kind (any kind when `None`) with a value that is,
+/// starts with, ends with or contains a text. A probe finds a superset of what correlates; the
+/// correlation engine confirms each candidate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObservableProbe {
+    pub kind: Option<ObservableKind>,
+    pub value: ValueMatch,
+}
+
+/// An incident's observable found by a probe.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObservableHit {
+    pub incident_id: Uuid,
+    pub kind: ObservableKind,
+    pub value: String,
+}
+
+/// The most observables one probe returns.
+pub const MAX_PROBE_HITS: u32 = 1_000;
+
+/// The most probes one lookup takes.
+pub const MAX_PROBES: usize = 100_000;
+
+/// A link from an intel attribute to an incident (through one of its observables) or to a
+/// stored feed event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExternalCorrelation {
+    pub attribute: Uuid,
+    /// `incident_observable` or `feed_event`.
+    pub kind: String,
+    /// The incident or the feed event.
+    pub target: Uuid,
+    /// The observable (`kind:value`) for an incident; the value met for a feed event.
+    pub detail: String,
+    /// `exact`, `network` or `host`.
+    pub relation: String,
+}
+
+/// An attribute's value part that meets too many incident observables or feed events to link.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExternalOverCorrelating {
+    pub attribute: Uuid,
+    /// `incident_observable` or `feed_event`.
+    pub kind: String,
+    pub key: String,
+    pub count: u32,
+}
+
+/// An event's correlations with incident observables and feed events, as last computed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExternalCorrelations {
+    pub links: Vec<ExternalCorrelation>,
+    pub over_correlating: Vec<ExternalOverCorrelating>,
+}
+
+/// The probes that find the incident observables an event's live attributes may meet: equal
+/// values; for an address, the networks holding it; for a network, the networks holding it and
+/// the addresses and networks that may lie inside it (by the text they start with); for a host
+/// name, the name and the names above it, names below it, and URLs naming any of them.
+pub fn observable_probes(event: &IntelEvent) -> Vec<ObservableProbe> {
+    let mut probes = BTreeSet::new();
+    let mut add = |kind: Option<ObservableKind>, value: ValueMatch| {
+        probes.insert(ObservableProbe { kind, value });
+    };
+    for (_, attribute) in event.all_attributes().filter(|(_, attribute)| !attribute.deleted) {
+        for part in value::parts(&attribute.attr_type, &attribute.value) {
+            match part {
+                Part::Exact(text) => add(None, ValueMatch::Exact(text.to_owned())),
+                Part::Network(network) => {
+                    let address = network.network();
+                    let (kind, max) = if network.is_ipv4() {
+                        (ObservableKind::Ipv4, 32)
+                    } else {
+                        (ObservableKind::Ipv6, 128)
+                    };
+                    if network.prefix_len() == max {
+                        add(Some(kind), ValueMatch::Exact(address.to_string()));
+                    } else {
+                        let prefix = text_prefix(&network);
+                        add(Some(kind), ValueMatch::Prefix(prefix.clone()));
+                        add(Some(ObservableKind::Cidr), ValueMatch::Prefix(prefix));
+                    }
+                    for len in 0..=network.prefix_len() {
+                        if let Ok(covering) = neretva_net::Cidr::truncating(address, len) {
+                            add(Some(ObservableKind::Cidr), ValueMatch::Exact(covering.to_string()));
+                        }
+                    }
+                    add(Some(ObservableKind::Url), ValueMatch::Contains(format!("://{address}")));
+                }
+                Part::Host(name) => {
+                    add(Some(ObservableKind::Domain), ValueMatch::Suffix(format!(".{name}")));
+                    add(Some(ObservableKind::Url), ValueMatch::Contains(format!(".{name}")));
+                    let mut rest = name;
+                    loop {
+                        add(Some(ObservableKind::Domain), ValueMatch::Exact(rest.to_owned()));
+                        add(Some(ObservableKind::Url), ValueMatch::Contains(format!("://{rest}")));
+                        match rest.split_once('.') {
+                            Some((_, parent)) if parent.contains('.') => rest = parent,
+                            _ => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    probes.into_iter().collect()
+}
+
+/// The text every address inside `network` starts with in canonical form: the whole octets of
+/// an IPv4 network (`198.51.` for a /16), the leading non-zero groups of an IPv6 one (a zero
+/// group may be written `::`).
+fn text_prefix(network: &neretva_net::Cidr) -> String {
+    match network.network() {
+        std::net::IpAddr::V4(address) => {
+            let octets = address.octets();
+            let whole = usize::from(network.prefix_len() / 8);
+            octets[..whole].iter().map(|octet| format!("{octet}.")).collect()
+        }
+        std::net::IpAddr::V6(address) => {
+            let whole = usize::from(network.prefix_len() / 16);
+            address.segments()[..whole]
+                .iter()
+                .take_while(|group| **group != 0)
+                .map(|group| format!("{group:x}:"))
+                .collect()
+        }
+    }
+}
+
+/// The (MISP type, canonical value) an observable correlates as, `None` for kinds that never
+/// correlate.
+pub fn observable_item(kind: ObservableKind, value: &str) -> Option<(&'static str, String)> {
+    let attr_type = value::misp_type_of_observable(kind);
+    let canonical = value::canonicalise(attr_type, value).ok()?;
+    (!value::parts(attr_type, &canonical).is_empty()).then_some((attr_type, canonical))
+}
+
+/// A value of a stored feed event to correlate with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedValue {
+    pub event: Uuid,
+    /// Its MISP type (see [`neretva_intel::value::FEED_EVENT_FIELDS`]).
+    pub attr_type: &'static str,
+    pub value: String,
+}
+
+/// Correlates an event's live attributes with incident observables and feed-event values found
+/// for it, bounded and honouring the warning lists as intel correlation is.
+pub fn correlate_external(
+    event: &IntelEvent,
+    observables: &[ObservableHit],
+    feed_values: &[FeedValue],
+    warninglists: &WarningLists,
+) -> ExternalCorrelations {
+    let mut out = ExternalCorrelations::default();
+    // Candidates get synthetic ids: their position, to find them again.
+    let observable_items: Vec<(usize, &'static str, String)> = observables
+        .iter()
+        .enumerate()
+        .filter_map(|(at, hit)| observable_item(hit.kind, &hit.value).map(|(t, v)| (at, t, v)))
+        .collect();
+    let items: Vec<Item<'_>> = event
+        .all_attributes()
+        .filter(|(_, attribute)| !attribute.deleted)
+        .map(|(_, attribute)| Item {
+            source: Source { kind: SourceKind::IntelAttribute, parent: event.uuid, id: attribute.uuid },
+            attr_type: &attribute.attr_type,
+            value: &attribute.value,
+        })
+        .collect();
+    for kind in [SourceKind::IncidentObservable, SourceKind::FeedEvent] {
+        let mut index = CorrelationIndex::new(CORRELATION_LIMIT);
+        let mut details: Vec<String> = Vec::new();
+        match kind {
+            SourceKind::IncidentObservable => {
+                let mut seen = BTreeSet::new();
+                for (at, attr_type, value) in &observable_items {
+                    let hit = &observables[*at];
+                    if !seen.insert((hit.incident_id, hit.kind, &hit.value)) {
+                        continue;
+                    }
+                    let id = Uuid::from_u128(details.len() as u128);
+                    details.push(format!("{}:{}", hit.kind.as_str(), hit.value));
+                    index.insert(Item {
+                        source: Source { kind, parent: hit.incident_id, id },
+                        attr_type,
+                        value,
+                    });
+                }
+            }
+            _ => {
+                let mut seen = BTreeSet::new();
+                for value in feed_values {
+                    if !seen.insert((value.event, value.attr_type, &value.value)) {
+                        continue;
+                    }
+                    let id = Uuid::from_u128(details.len() as u128);
+                    details.push(value.value.clone());
+                    index.insert(Item {
+                        source: Source { kind, parent: value.event, id },
+                        attr_type: value.attr_type,
+                        value: &value.value,
+                    });
+                }
+            }
+        }
+        let correlation = index.correlate(&items, warninglists);
+        let mut links = BTreeSet::new();
+        for link in &correlation.links {
+            let detail = usize::try_from(link.to.id.as_u128())
+                .ok()
+                .and_then(|at| details.get(at))
+                .cloned()
+                .unwrap_or_default();
+            links.insert(ExternalCorrelation {
+                attribute: link.from.id,
+                kind: kind.as_str().to_owned(),
+                target: link.to.parent,
+                detail,
+                relation: link.relation.as_str().to_owned(),
+            });
+        }
+        out.links.extend(links);
+        let mut over: Vec<ExternalOverCorrelating> = correlation
+            .over_correlating
+            .iter()
+            .map(|over| ExternalOverCorrelating {
+                attribute: over.source.id,
+                kind: kind.as_str().to_owned(),
+                key: over.key.clone(),
+                count: u32::try_from(over.count).unwrap_or(u32::MAX),
+            })
+            .collect();
+        over.sort();
+        over.dedup();
+        out.over_correlating.extend(over);
+    }
+    out
 }

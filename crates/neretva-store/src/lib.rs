@@ -47,7 +47,10 @@ use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
-use crate::intel::{AttributeQuery, IntelEventQuery, StoredAttribute, StoredIntelEvent};
+use crate::intel::{
+    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
+    StoredIntelEvent,
+};
 use crate::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -549,6 +552,15 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces an event (its attributes, objects and tags with it) and correlates it again,
     /// audited as `intel.event.update`; the owner stays.
     async fn update_intel_event(&self, actor: &Actor, event: &IntelEvent) -> Result<StoredIntelEvent>;
+    /// Replaces an event as `update_intel_event` does, but only while it is still the version
+    /// read: when its `updated_at` is no longer `expected_updated_at`, nothing is written and the
+    /// answer is `Conflict` on `updated_at`.
+    async fn update_intel_event_at(
+        &self,
+        actor: &Actor,
+        event: &IntelEvent,
+        expected_updated_at: Timestamp,
+    ) -> Result<StoredIntelEvent>;
     /// Deletes an event with its attributes, sightings and links, audited as `intel.event.delete`.
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>>;
@@ -577,6 +589,23 @@ pub trait Store: Send + Sync + 'static {
     async fn get_sharing_group(&self, uuid: Uuid) -> Result<Option<SharingGroup>>;
     /// Every sharing group, by name.
     async fn list_sharing_groups(&self) -> Result<Vec<SharingGroup>>;
+    /// The incidents' observables each probe finds, at most `per_probe` (and at most
+    /// [`intel::MAX_PROBE_HITS`]) per probe, at most [`intel::MAX_PROBES`] probes.
+    async fn find_observables(
+        &self,
+        probes: &[ObservableProbe],
+        per_probe: u32,
+    ) -> Result<Vec<ObservableHit>>;
+    /// Replaces an intel event's correlations with incident observables and feed events (derived
+    /// data, not audited); `NotFound` when the event is not stored. Replacing or deleting the
+    /// event removes them.
+    async fn put_intel_external_correlations(
+        &self,
+        event: Uuid,
+        correlations: &ExternalCorrelations,
+    ) -> Result<()>;
+    /// An intel event's correlations with incident observables and feed events, as last put.
+    async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations>;
     /// Deletes a sharing group, audited as `intel.sharing_group.delete`; a group events are
     /// restricted to is a conflict on `sharing_group`.
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<()>;

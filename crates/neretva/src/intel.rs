@@ -66,6 +66,7 @@ pub(crate) async fn import(
     let owner =
         store.find_org(short_name).await?.with_context(|| format!("no organisation {short_name:?}"))?;
     let org_ref = OrgRef { uuid: owner.id, name: owner.fields.name.clone() };
+    let operator = store.find_org(&config.server.operator_org).await?.map(|org| org.id);
     let now = time::OffsetDateTime::now_utc();
     let mut stored = Vec::new();
     let mut problems: Vec<String> = Vec::new();
@@ -96,12 +97,33 @@ pub(crate) async fn import(
         };
         problems.extend(file_problems.into_iter().map(|problem| format!("{}: {problem}", file.display())));
         for event in events {
-            let result = match store.get_intel_event(event.uuid).await? {
+            let before = store.get_intel_event(event.uuid).await?;
+            let result = match &before {
                 Some(_) => store.update_intel_event(&cli_actor(), &event).await,
                 None => store.create_intel_event(&cli_actor(), owner.id, &event).await,
             };
             match result {
-                Ok(saved) => stored.push(saved),
+                Ok(saved) => {
+                    neretva_server::intel_links::refresh(store.as_ref(), &saved.event).await?;
+                    // Published events go to the TAXII collection of their distribution.
+                    let groups = store.list_sharing_groups().await?;
+                    let group_of = |event: &IntelEvent| {
+                        event.sharing_group.and_then(|uuid| groups.iter().find(|group| group.uuid == uuid))
+                    };
+                    let old = before.as_ref().map(|old| neretva_server::intel_taxii::Published {
+                        event: &old.event,
+                        owner_org: old.owner_org,
+                        group: group_of(&old.event),
+                    });
+                    let new = neretva_server::intel_taxii::Published {
+                        event: &saved.event,
+                        owner_org: saved.owner_org,
+                        group: group_of(&saved.event),
+                    };
+                    neretva_server::intel_taxii::sync(store.as_ref(), &cli_actor(), operator, old, Some(new))
+                        .await?;
+                    stored.push(saved);
+                }
                 Err(error) => problems.push(format!("{}: event {}: {error}", file.display(), event.uuid)),
             }
         }

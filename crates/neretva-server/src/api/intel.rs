@@ -403,6 +403,8 @@ pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> 
     let gate = Gate::load(&state, &auth).await?;
     check_group(&gate, &event)?;
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
+    crate::intel_links::refresh_after_write(state.store(), &stored.event).await;
+    publish(&state, &gate, &auth, None, Some(&stored)).await;
     Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
 }
 
@@ -428,6 +430,8 @@ pub async fn update(
     check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
+    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -444,6 +448,7 @@ pub async fn remove(
     let stored = visible_event(&state, &gate, &id).await?;
     require_owner(&auth, &stored)?;
     state.store().delete_intel_event(&auth.actor(), stored.event.uuid).await?;
+    publish(&state, &gate, &auth, Some(&stored), None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -766,8 +771,10 @@ pub async fn import(
             });
             continue;
         }
+        let mut before = None;
         let result = match state.store().get_intel_event(event.uuid).await? {
             Some(existing) if auth.0.is_operator_staff() || existing.owner_org == auth.0.org_id => {
+                before = Some(existing);
                 state.store().update_intel_event(&auth.actor(), &event).await
             }
             Some(_) => {
@@ -780,6 +787,10 @@ pub async fn import(
             }
             None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await,
         };
+        if let Ok(saved) = &result {
+            crate::intel_links::refresh_after_write(state.store(), &saved.event).await;
+            publish(&state, &gate, &auth, before.as_ref(), Some(saved)).await;
+        }
         match result {
             Ok(saved) => stored.push(ImportedEventDto {
                 uuid: saved.event.uuid,
@@ -794,4 +805,668 @@ pub async fn import(
         }
     }
     Ok(Json(ImportReportDto { stored, problems, problems_not_shown }))
+}
+
+/// Changes to an event's attributes, each by uuid.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeChanges {
+    /// New attributes as MISP JSON (`type`, `value`, optionally `uuid`, `category`, `to_ids`,
+    /// `comment`, `distribution`, `Tag`, ...).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub add: Vec<Value>,
+    /// Attributes to remove, the event's own or its objects'.
+    #[serde(default)]
+    pub remove: Vec<Uuid>,
+    /// Changed fields of attributes, each with the `uuid` of the attribute it changes and the
+    /// MISP JSON fields to replace (`value`, `type`, `category`, `to_ids`, `comment`, `Tag`, ...).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub change: Vec<Value>,
+}
+
+/// A partial change of an intel event: absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntelEventPatch {
+    /// The event's `updated_at` as read: when given, the change is refused with 409 if the
+    /// event changed since. Without it, the change applies to the event as it is stored now.
+    pub updated_at: Option<String>,
+    /// The title (MISP's `info`).
+    pub info: Option<String>,
+    /// MISP's distribution: 0 organisation only, 1 this community, 2 connected communities,
+    /// 3 all communities, 4 a sharing group. Any level but 4 drops the sharing group.
+    pub distribution: Option<u8>,
+    /// The sharing group (with `distribution` 4, which it implies when `distribution` is absent).
+    pub sharing_group: Option<Uuid>,
+    /// The event's tags, replacing the old ones (`tlp:amber`, `PAP:GREEN`, free tags).
+    pub tags: Option<Vec<String>>,
+    pub published: Option<bool>,
+    /// 1 high, 2 medium, 3 low, 4 undefined.
+    pub threat_level: Option<u8>,
+    /// 0 initial, 1 ongoing, 2 completed.
+    pub analysis: Option<u8>,
+    #[serde(default)]
+    pub attributes: AttributeChanges,
+}
+
+fn misp_number(value: u8) -> Value {
+    Value::String(value.to_string())
+}
+
+/// Where each attribute of a MISP event object sits (`Event.Attribute[3]`,
+/// `Event.Object[1].Attribute[0]`), by uuid.
+fn attribute_places(event: &serde_json::Map<String, Value>) -> HashMap<String, (Option<usize>, usize)> {
+    let mut places = HashMap::new();
+    let uuid_of = |attribute: &Value| attribute.get("uuid").and_then(Value::as_str).map(str::to_owned);
+    if let Some(Value::Array(attributes)) = event.get("Attribute") {
+        for (index, attribute) in attributes.iter().enumerate() {
+            if let Some(uuid) = uuid_of(attribute) {
+                places.insert(uuid, (None, index));
+            }
+        }
+    }
+    if let Some(Value::Array(objects)) = event.get("Object") {
+        for (object_index, object) in objects.iter().enumerate() {
+            if let Some(Value::Array(attributes)) = object.get("Attribute") {
+                for (index, attribute) in attributes.iter().enumerate() {
+                    if let Some(uuid) = uuid_of(attribute) {
+                        places.insert(uuid, (Some(object_index), index));
+                    }
+                }
+            }
+        }
+    }
+    places
+}
+
+fn place_path(place: (Option<usize>, usize)) -> String {
+    match place {
+        (None, index) => format!("Event.Attribute[{index}]"),
+        (Some(object), index) => format!("Event.Object[{object}].Attribute[{index}]"),
+    }
+}
+
+fn attributes_at(
+    event: &mut serde_json::Map<String, Value>,
+    object: Option<usize>,
+) -> Option<&mut Vec<Value>> {
+    let holder = match object {
+        None => event,
+        Some(index) => event.get_mut("Object")?.get_mut(index)?.as_object_mut()?,
+    };
+    holder.get_mut("Attribute")?.as_array_mut()
+}
+
+/// Applies a patch to an event's MISP JSON. Returns the new document and, for each attribute
+/// the patch added or changed, the path of the patch entry by the path the attribute has in the
+/// new document, so problems found reading it back name the patch's own entries.
+fn apply_patch(
+    stored: &IntelEvent,
+    patch: &IntelEventPatch,
+    now: time::OffsetDateTime,
+) -> ApiResult<(Value, Vec<(String, String)>)> {
+    let mut errors = Vec::new();
+    let mut document = misp::export_event(stored);
+    let Some(event) = document.get_mut("Event").and_then(Value::as_object_mut) else {
+        return Err(ApiError::validation(vec![FieldError::new("Event", "the stored event has no body")]));
+    };
+    let stamp = Value::String(now.unix_timestamp().to_string());
+    if let Some(info) = &patch.info {
+        event.insert("info".into(), Value::String(info.clone()));
+    }
+    if let Some(level) = patch.threat_level {
+        if !(1..=4).contains(&level) {
+            errors.push(FieldError::new("threat_level", format!("1 to 4, got {level}")));
+        }
+        event.insert("threat_level_id".into(), misp_number(level));
+    }
+    if let Some(analysis) = patch.analysis {
+        if analysis > 2 {
+            errors.push(FieldError::new("analysis", format!("0 to 2, got {analysis}")));
+        }
+        event.insert("analysis".into(), misp_number(analysis));
+    }
+    let distribution = match (patch.distribution, patch.sharing_group) {
+        (Some(level), Some(_)) if level != 4 => {
+            errors.push(FieldError::new("sharing_group", "a sharing group needs distribution 4"));
+            None
+        }
+        (Some(level), _) if level > 4 => {
+            errors.push(FieldError::new("distribution", format!("0 to 4, got {level}")));
+            None
+        }
+        (Some(level), _) => Some(level),
+        (None, Some(_)) => Some(4),
+        (None, None) => None,
+    };
+    if let Some(level) = distribution {
+        event.insert("distribution".into(), misp_number(level));
+        let group = patch.sharing_group.or(stored.sharing_group).filter(|_| level == 4);
+        match group {
+            Some(group) => {
+                event.insert("sharing_group_id".into(), Value::String(group.to_string()));
+                event.insert("SharingGroup".into(), serde_json::json!({ "uuid": group.to_string() }));
+            }
+            None if level == 4 => {
+                errors.push(FieldError::new("sharing_group", "distribution 4 needs a sharing group"));
+            }
+            None => {
+                event.insert("sharing_group_id".into(), Value::String("0".into()));
+                event.remove("SharingGroup");
+            }
+        }
+    }
+    if let Some(tags) = &patch.tags {
+        // Tags kept keep their flags (local, exportable, colour).
+        let old: HashMap<String, Value> = event
+            .get("Tag")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|tag| Some((tag.get("name")?.as_str()?.to_owned(), tag.clone())))
+            .collect();
+        let new: Vec<Value> = tags
+            .iter()
+            .map(|name| old.get(name).cloned().unwrap_or_else(|| serde_json::json!({ "name": name })))
+            .collect();
+        event.insert("Tag".into(), Value::Array(new));
+    }
+    if let Some(published) = patch.published {
+        if published && !stored.published {
+            event.insert("publish_timestamp".into(), stamp.clone());
+        }
+        event.insert("published".into(), Value::Bool(published));
+    }
+    let changes = &patch.attributes;
+    let places = attribute_places(event);
+    let mut origin: HashMap<String, String> = HashMap::new();
+    for (index, change) in changes.change.iter().enumerate() {
+        let path = format!("attributes.change[{index}]");
+        let Some(fields) = change.as_object() else {
+            errors.push(FieldError::new(path, "expected an object with the attribute's uuid"));
+            continue;
+        };
+        let Some(uuid) = fields.get("uuid").and_then(Value::as_str) else {
+            errors.push(FieldError::new(format!("{path}.uuid"), "the attribute's uuid is missing"));
+            continue;
+        };
+        let Some(&(object, position)) = places.get(&uuid.to_lowercase()).or_else(|| places.get(uuid)) else {
+            errors
+                .push(FieldError::new(format!("{path}.uuid"), format!("the event has no attribute {uuid}")));
+            continue;
+        };
+        if let Some(target) = attributes_at(event, object)
+            .and_then(|attributes| attributes.get_mut(position))
+            .and_then(Value::as_object_mut)
+        {
+            for (key, value) in fields.iter().filter(|(key, _)| *key != "uuid") {
+                target.insert(key.clone(), value.clone());
+            }
+            target.insert("timestamp".into(), stamp.clone());
+        }
+        origin.insert(place_path((object, position)), path);
+    }
+    let mut removed = Vec::new();
+    for (index, uuid) in changes.remove.iter().enumerate() {
+        match places.get(&uuid.to_string()) {
+            Some(&place) => removed.push(place),
+            None => errors.push(FieldError::new(
+                format!("attributes.remove[{index}]"),
+                format!("the event has no attribute {uuid}"),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    // Remove from the end so the positions left are still right; changed entries' paths are
+    // recomputed after removal.
+    removed.sort_by(|a, b| b.cmp(a));
+    removed.dedup();
+    for (object, position) in &removed {
+        if let Some(attributes) = attributes_at(event, *object)
+            && *position < attributes.len()
+        {
+            attributes.remove(*position);
+        }
+    }
+    if !removed.is_empty() {
+        let old = std::mem::take(&mut origin);
+        let moved = attribute_places(event);
+        let by_path: HashMap<String, String> =
+            places.iter().map(|(uuid, place)| (place_path(*place), uuid.clone())).collect();
+        for (path, patch_path) in old {
+            if let Some(place) = by_path.get(&path).and_then(|uuid| moved.get(uuid)) {
+                origin.insert(place_path(*place), patch_path);
+            }
+        }
+    }
+    if !changes.add.is_empty() {
+        let attributes = match event.get_mut("Attribute").and_then(Value::as_array_mut) {
+            Some(attributes) => attributes,
+            None => {
+                event.insert("Attribute".into(), Value::Array(Vec::new()));
+                event.get_mut("Attribute").and_then(Value::as_array_mut).ok_or_else(|| {
+                    ApiError::validation(vec![FieldError::new("Event.Attribute", "not a list")])
+                })?
+            }
+        };
+        for (index, added) in changes.add.iter().enumerate() {
+            let path = format!("attributes.add[{index}]");
+            let Some(fields) = added.as_object() else {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    path,
+                    "expected a MISP attribute object",
+                )]));
+            };
+            let mut fields = fields.clone();
+            fields.entry("uuid").or_insert_with(|| Value::String(Uuid::new_v4().to_string()));
+            fields.entry("timestamp").or_insert_with(|| stamp.clone());
+            origin.insert(format!("Event.Attribute[{}]", attributes.len()), path);
+            attributes.push(Value::Object(fields));
+        }
+    }
+    event.insert("timestamp".into(), stamp);
+    event.remove("attribute_count");
+    Ok((document, origin.into_iter().collect()))
+}
+
+/// Changes part of an intel event (its title, distribution, sharing group, tags, publication,
+/// threat level, analysis, and attributes added, removed or changed by uuid). Who may change it
+/// is as for `PUT`; with `updated_at` the change applies only to the version read (409 if the
+/// event changed since), without it to the version stored now. Correlations are computed again.
+#[utoipa::path(patch, path = "/api/v1/intel/events/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    request_body = IntelEventPatch,
+    responses((status = 200, body = IntelEventDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn patch(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<IntelEventPatch>,
+) -> ApiResult<Json<IntelEventDto>> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    require_owner(&auth, &stored)?;
+    if let Some(read) = &patch.updated_at {
+        let read = time::OffsetDateTime::parse(read, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ApiError::bad_request("updated_at", "an RFC 3339 time, as the event's updated_at")
+            })?;
+        if read != stored.updated_at {
+            return Err(ApiError::from(neretva_store::StoreError::conflict(
+                "updated_at",
+                "the event was changed since it was read; read it again",
+            )));
+        }
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let (document, origin) = apply_patch(&stored.event, &patch, now)?;
+    let registry = state.registry();
+    let org_name = registry
+        .orgs
+        .get(&auth.0.org_id)
+        .map_or_else(|| auth.0.org_id.to_string(), |org| org.fields.name.clone());
+    let context = ImportContext { now, default_org: Some(OrgRef { uuid: auth.0.org_id, name: org_name }) };
+    let limits = Limits { max_bytes: usize::MAX, max_events: 1, ..Limits::default() };
+    let imported = misp::parse(&document.to_string(), &context, &limits)
+        .map_err(|error| ApiError::validation(vec![FieldError::new("body", error.to_string())]))?;
+    if !imported.problems.is_empty() {
+        // Name the patch's entries where the problem is in one of them.
+        let rename = |path: String| {
+            origin
+                .iter()
+                .find(|(at, _)| path == *at || path.starts_with(&format!("{at}.")))
+                .map_or_else(|| path.clone(), |(at, entry)| format!("{entry}{}", &path[at.len()..]))
+        };
+        return Err(ApiError::validation(
+            imported
+                .problems
+                .into_iter()
+                .map(|problem| FieldError::new(rename(problem.path), problem.message))
+                .collect(),
+        ));
+    }
+    let Some(mut event) = imported.events.into_iter().next() else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "the patched event did not read back",
+        )]));
+    };
+    check_group(&gate, &event)?;
+    event.org = stored.event.org.clone().or(event.org);
+    let updated = state.store().update_intel_event_at(&auth.actor(), &event, stored.updated_at).await?;
+    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
+    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
+    Ok(Json(dto(&state, &gate, updated).await?))
+}
+
+fn group_dto(view: neretva_intel::access::SharingGroupView) -> SharingGroupDto {
+    SharingGroupDto {
+        uuid: view.uuid,
+        name: view.name,
+        description: view.description,
+        confidential: view.confidential,
+        owner_org: view.owner_org,
+        members: view.members,
+        complete: view.complete,
+    }
+}
+
+/// A change to a sharing group: absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharingGroupPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub confidential: Option<bool>,
+    /// Organisations to add as members.
+    #[serde(default)]
+    pub add_members: Vec<Uuid>,
+    /// Members to remove (never the owner organisation).
+    #[serde(default)]
+    pub remove_members: Vec<Uuid>,
+}
+
+/// A sharing group the caller may manage (its owner organisation or the operator's staff): 404
+/// when the caller may not know the group, 403 when it is a member that may not change it.
+async fn managed_group(state: &AppState, auth: &Auth, id: &str) -> ApiResult<SharingGroup> {
+    let uuid = parse_id("id", id)?;
+    let principal = auth.principal();
+    let group = state
+        .store()
+        .get_sharing_group(uuid)
+        .await?
+        .filter(|group| view_sharing_group(&principal, group).is_some())
+        .ok_or_else(|| ApiError::not_found("sharing group"))?;
+    require_writer(auth)?;
+    if auth.0.is_operator_staff() || auth.0.org_id == group.owner_org {
+        Ok(group)
+    } else {
+        Err(ApiError::forbidden("only the group's owner organisation or the operator's staff may change it"))
+    }
+}
+
+fn check_members(state: &AppState, group: &SharingGroup, field: &str, members: &[Uuid]) -> ApiResult<()> {
+    let registry = state.registry();
+    let errors: Vec<FieldError> = members
+        .iter()
+        .enumerate()
+        .filter(|(_, member)| !registry.orgs.contains_key(member))
+        .map(|(index, member)| {
+            FieldError::new(format!("{field}[{index}]"), format!("no organisation {member}"))
+        })
+        .chain(members.iter().position(|member| *member == group.owner_org && field == "remove_members").map(
+            |index| FieldError::new(format!("{field}[{index}]"), "the owner organisation is always a member"),
+        ))
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+}
+
+async fn store_group(
+    state: &AppState,
+    auth: &Auth,
+    group: &SharingGroup,
+) -> ApiResult<Json<SharingGroupDto>> {
+    let stored = state.store().put_sharing_group(&auth.actor(), group).await?;
+    if let Err(error) = crate::intel_taxii::sync_group(state.store(), &auth.actor(), &stored).await {
+        tracing::warn!(group = %stored.uuid, %error, "Updating a sharing group's TAXII collection failed.");
+    }
+    let view =
+        view_sharing_group(&auth.principal(), &stored).ok_or_else(|| ApiError::not_found("sharing group"))?;
+    Ok(Json(group_dto(view)))
+}
+
+/// Changes a sharing group's name, description, confidentiality or members (added and removed).
+/// Only its owner organisation and the operator's staff may; a member gets 403 and learns
+/// nothing of the other members, and anyone else 404.
+#[utoipa::path(patch, path = "/api/v1/intel/sharing-groups/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    request_body = SharingGroupPatch,
+    responses((status = 200, body = SharingGroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn patch_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<SharingGroupPatch>,
+) -> ApiResult<Json<SharingGroupDto>> {
+    let mut group = managed_group(&state, &auth, &id).await?;
+    check_members(&state, &group, "add_members", &patch.add_members)?;
+    check_members(&state, &group, "remove_members", &patch.remove_members)?;
+    if let Some(name) = patch.name {
+        group.name = name;
+    }
+    if let Some(description) = patch.description {
+        group.description = description;
+    }
+    if let Some(confidential) = patch.confidential {
+        group.confidential = confidential;
+    }
+    group.members.retain(|member| !patch.remove_members.contains(member));
+    for member in patch.add_members {
+        if !group.has_member(member) {
+            group.members.push(member);
+        }
+    }
+    store_group(&state, &auth, &group).await
+}
+
+/// Replaces a sharing group's name, description, members and confidentiality; access as for
+/// `PATCH`.
+#[utoipa::path(put, path = "/api/v1/intel/sharing-groups/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    request_body = SharingGroupInput,
+    responses((status = 200, body = SharingGroupDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn replace_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SharingGroupInput>,
+) -> ApiResult<Json<SharingGroupDto>> {
+    let group = managed_group(&state, &auth, &id).await?;
+    check_members(&state, &group, "members", &input.members)?;
+    let replaced = SharingGroup {
+        name: input.name,
+        description: input.description,
+        members: input.members,
+        confidential: input.confidential,
+        ..group
+    };
+    store_group(&state, &auth, &replaced).await
+}
+
+/// Deletes a sharing group; access as for `PATCH`. A group events are restricted to is kept:
+/// 409, saying how many events use it.
+#[utoipa::path(delete, path = "/api/v1/intel/sharing-groups/{id}", tag = "intel", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn delete_group(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let group = managed_group(&state, &auth, &id).await?;
+    state.store().delete_sharing_group(&auth.actor(), group.uuid).await?;
+    if let Err(error) = crate::intel_taxii::remove_group(state.store(), &auth.actor(), group.uuid).await {
+        tracing::warn!(group = %group.uuid, %error, "Removing a sharing group's TAXII collection failed.");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A link from an attribute to an incident the caller may see, through one of its observables.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentCorrelationDto {
+    pub attribute: Uuid,
+    pub incident: Uuid,
+    pub incident_title: String,
+    /// The observable met, as `kind:value`.
+    pub observable: String,
+    /// `exact`, `network` or `host`.
+    pub relation: String,
+}
+
+/// A link from an attribute to a stored feed event the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEventCorrelationDto {
+    pub attribute: Uuid,
+    pub event: Uuid,
+    /// The event's value met.
+    pub value: String,
+    pub relation: String,
+}
+
+/// A value of the event that meets too many values of one kind to link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverCorrelatingKindDto {
+    pub attribute: Uuid,
+    /// `intel_attribute`, `incident_observable` or `feed_event`.
+    pub kind: String,
+    pub key: String,
+    pub count: u32,
+}
+
+/// Where an event's values meet intel attributes, incidents' observables and stored feed events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventCorrelationsDto {
+    /// Links to attributes of other intel events the caller may see.
+    pub intel: Vec<CorrelationDto>,
+    /// Links to incidents the caller may see.
+    pub incidents: Vec<IncidentCorrelationDto>,
+    /// Links to feed events the caller may see.
+    pub feed_events: Vec<FeedEventCorrelationDto>,
+    /// Values too common to link: among intel attributes for everyone who sees the event; among
+    /// incidents and feed events for the operator's staff only, as the count would tell others
+    /// about incidents and events they may not see.
+    pub over_correlating: Vec<OverCorrelatingKindDto>,
+}
+
+/// Where an event's values meet other intel events, incidents' observables and stored feed
+/// events (exact values, addresses and networks both ways, host names and URL hosts, names
+/// above and below), as found when the event was last written. Only what the caller may see is
+/// listed: links to an incident or a feed event it may not see are left out without a trace.
+#[utoipa::path(get, path = "/api/v1/intel/events/{id}/correlations", tag = "intel", params(("id" = Uuid, Path)),
+    responses((status = 200, body = EventCorrelationsDto), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn correlations(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EventCorrelationsDto>> {
+    let gate = Gate::load(&state, &auth).await?;
+    let stored = visible_event(&state, &gate, &id).await?;
+    let external = state.store().intel_external_correlations(stored.event.uuid).await?;
+    let shown = dto(&state, &gate, stored).await?;
+    let mut over_correlating: Vec<OverCorrelatingKindDto> = shown
+        .over_correlating
+        .into_iter()
+        .map(|over| OverCorrelatingKindDto {
+            attribute: over.attribute,
+            kind: "intel_attribute".into(),
+            key: over.key,
+            count: over.count,
+        })
+        .collect();
+    if auth.0.is_operator_staff() {
+        over_correlating.extend(external.over_correlating.into_iter().map(|over| OverCorrelatingKindDto {
+            attribute: over.attribute,
+            kind: over.kind,
+            key: over.key,
+            count: over.count,
+        }));
+    }
+    let mut incidents = Vec::new();
+    let mut seen_incidents: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut event_ids = Vec::new();
+    for link in &external.links {
+        if link.kind == "feed_event" {
+            event_ids.push(link.target);
+            continue;
+        }
+        let title = match seen_incidents.get(&link.target) {
+            Some(title) => title.clone(),
+            None => {
+                let title = state
+                    .store()
+                    .get_incident(link.target)
+                    .await?
+                    .filter(|found| {
+                        crate::api::incidents::may_see_incident(
+                            &gate.registry,
+                            &gate.principal,
+                            &found.incident,
+                        )
+                    })
+                    .map(|found| found.incident.title.clone());
+                seen_incidents.insert(link.target, title.clone());
+                title
+            }
+        };
+        if let Some(incident_title) = title {
+            incidents.push(IncidentCorrelationDto {
+                attribute: link.attribute,
+                incident: link.target,
+                incident_title,
+                observable: link.detail.clone(),
+                relation: link.relation.clone(),
+            });
+        }
+    }
+    event_ids.sort();
+    event_ids.dedup();
+    let visible_events: std::collections::HashSet<Uuid> = state
+        .store()
+        .get_events(&event_ids)
+        .await?
+        .iter()
+        .filter(|event| crate::api::events::may_see_event(&gate.registry, &gate.principal, event))
+        .map(|event| event.event.id)
+        .collect();
+    let feed_events = external
+        .links
+        .iter()
+        .filter(|link| link.kind == "feed_event" && visible_events.contains(&link.target))
+        .map(|link| FeedEventCorrelationDto {
+            attribute: link.attribute,
+            event: link.target,
+            value: link.detail.clone(),
+            relation: link.relation.clone(),
+        })
+        .collect();
+    Ok(Json(EventCorrelationsDto { intel: shown.correlations, incidents, feed_events, over_correlating }))
+}
+
+/// Brings the TAXII collections of published intel events up to date after a write that
+/// succeeded (see `intel_taxii`); a failure is logged, since the event is stored.
+async fn publish(
+    state: &AppState,
+    gate: &Gate,
+    auth: &Auth,
+    before: Option<&StoredIntelEvent>,
+    after: Option<&StoredIntelEvent>,
+) {
+    fn published<'a>(gate: &'a Gate, stored: &'a StoredIntelEvent) -> crate::intel_taxii::Published<'a> {
+        crate::intel_taxii::Published {
+            event: &stored.event,
+            owner_org: stored.owner_org,
+            group: stored.event.sharing_group.and_then(|uuid| gate.groups.get(&uuid)),
+        }
+    }
+    let event = after.or(before).map(|stored| stored.event.uuid);
+    let result = crate::intel_taxii::sync(
+        state.store(),
+        &auth.actor(),
+        gate.registry.operator_id,
+        before.map(|stored| published(gate, stored)),
+        after.map(|stored| published(gate, stored)),
+    )
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(event = ?event, %error, "Updating the TAXII collections of an intel event failed.");
+    }
 }

@@ -86,14 +86,20 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             "/intel/events/{id}",
             get(intel::get)
                 .put(intel::update)
+                .patch(intel::patch)
                 .delete(intel::remove)
                 .layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)),
         )
         .route("/intel/events/{id}/sightings", post(intel::add_sighting))
         .route("/intel/events/{id}/export", get(intel::export))
+        .route("/intel/events/{id}/correlations", get(intel::correlations))
         .route("/intel/import", post(intel::import).layer(DefaultBodyLimit::max(intel::MAX_DOCUMENT)))
         .route("/intel/attributes", get(intel::attributes))
         .route("/intel/sharing-groups", get(intel::list_groups).post(intel::create_group))
+        .route(
+            "/intel/sharing-groups/{id}",
+            patch(intel::patch_group).put(intel::replace_group).delete(intel::delete_group),
+        )
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/queue", get(incidents::queue))
         .route("/incidents/deadlines", get(incidents::deadlines))

@@ -62,36 +62,62 @@ impl Origin {
     }
 }
 
-/// FNV-1a: identifiers are short and come from the caller's own data.
+/// A multiply-rotate hash over eight bytes at a time (as rustc's FxHash): identifiers are
+/// `type--uuid` strings from the caller's own data, hashed once when pooled and once per
+/// reference, so the hash is on the hot path of preparing observations.
 #[derive(Default)]
-struct Fnv(u64);
+struct Fx(u64);
 
-impl Hasher for Fnv {
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for Fx {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
-        self.0 = hash;
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
-/// The values of several properties, found in one pass over the object's properties.
-fn fields<'a, const N: usize>(
-    map: &'a serde_json::Map<String, Value>,
-    names: [&str; N],
-) -> [Option<&'a Value>; N] {
+/// The values of several properties, found in one pass over the object's properties that
+/// stops once all are found; `pick` says which of them a property name is.
+fn fields<const N: usize>(
+    map: &serde_json::Map<String, Value>,
+    pick: impl Fn(&str) -> Option<usize>,
+) -> [Option<&Value>; N] {
     let mut found = [None; N];
+    let mut left = N;
     for (key, value) in map {
-        if let Some(at) = names.iter().position(|name| *name == key) {
+        if let Some(at) = pick(key) {
             found[at] = Some(value);
+            left -= 1;
+            if left == 0 {
+                break;
+            }
         }
     }
     found
@@ -142,14 +168,19 @@ impl<'a> Observations<'a> {
     }
 
     fn from_objects(objects: &[(Origin, &'a Value)]) -> Result<Observations<'a>, MatchError> {
-        let mut pool: FastMap<&'a str, &'a Value> = FastMap::default();
+        // The pool keeps each object's type, read once here.
+        let mut pool: FastMap<&'a str, (&'a str, &'a Value)> = FastMap::default();
         pool.reserve(objects.len());
         let mut observed: Vec<(Origin, &'a Value)> = Vec::new();
         for &(origin, object) in objects {
             let Some(map) = object.as_object() else {
                 return Err(MatchError::observation(&origin.path(), "not a JSON object"));
             };
-            let [kind, id] = fields(map, ["type", "id"]);
+            let [kind, id] = fields(map, |key| match key {
+                "type" => Some(0),
+                "id" => Some(1),
+                _ => None,
+            });
             let Some(kind) = kind.and_then(Value::as_str) else {
                 return Err(MatchError::observation(&origin.path(), "no type"));
             };
@@ -160,15 +191,16 @@ impl<'a> Observations<'a> {
             let Some(id) = id.and_then(Value::as_str) else {
                 return Err(MatchError::observation(&origin.path(), "no id"));
             };
-            pool.insert(id, object);
+            pool.insert(id, (kind, object));
         }
         let mut observations = Observations {
             list: Vec::with_capacity(observed.len()),
             targets: Vec::with_capacity(objects.len()),
             roots: Vec::with_capacity(objects.len()),
         };
+        let mut kinds = Vec::new();
         for (origin, object) in observed {
-            observations.add(origin, object, &pool)?;
+            observations.add(origin, object, &pool, &mut kinds)?;
         }
         Ok(observations)
     }
@@ -177,7 +209,8 @@ impl<'a> Observations<'a> {
         &mut self,
         origin: Origin,
         object: &'a Value,
-        pool: &FastMap<&'a str, &'a Value>,
+        pool: &FastMap<&'a str, (&'a str, &'a Value)>,
+        kinds: &mut Vec<Option<&'a str>>,
     ) -> Result<(), MatchError> {
         let error = |suffix: &str, reason: &str| {
             let path = origin.path();
@@ -187,10 +220,15 @@ impl<'a> Observations<'a> {
             )
         };
         let Some(map) = object.as_object() else { return Err(error("", "not a JSON object")) };
-        let [id, first, last, number, object_refs, embedded] = fields(
-            map,
-            ["id", "first_observed", "last_observed", "number_observed", "object_refs", "objects"],
-        );
+        let [id, first, last, number, object_refs, embedded] = fields(map, |key| match key {
+            "id" => Some(0),
+            "first_observed" => Some(1),
+            "last_observed" => Some(2),
+            "number_observed" => Some(3),
+            "object_refs" => Some(4),
+            "objects" => Some(5),
+            _ => None,
+        });
         let id = id.and_then(Value::as_str).ok_or_else(|| error("", "no id"))?;
         let (Some(first), Some(last), Some(number)) = (first, last, number) else {
             return Err(error(
@@ -204,8 +242,13 @@ impl<'a> Observations<'a> {
                 .and_then(Timestamp::parse_lenient)
                 .ok_or_else(|| error(name, &format!("invalid timestamp {value}")))
         };
+        let first_text = first.as_str();
         let first = time(first, "first_observed")?;
-        let last = time(last, "last_observed")?;
+        // Most observations are of one instant: the same text is not parsed twice.
+        let last = match (first_text, last.as_str()) {
+            (Some(a), Some(b)) if a == b => first,
+            _ => time(last, "last_observed")?,
+        };
         let number = match number.as_u64() {
             Some(n) if n >= 1 => n,
             _ => {
@@ -216,12 +259,17 @@ impl<'a> Observations<'a> {
             }
         };
         let targets_start = self.targets.len();
+        kinds.clear();
         match (object_refs, embedded) {
             (Some(Value::Array(refs)), _) => {
                 self.targets.push((id, object));
+                kinds.push(Some("observed-data"));
                 for reference in refs {
-                    if let Some((&key, &value)) = reference.as_str().and_then(|r| pool.get_key_value(r)) {
+                    if let Some((&key, &(kind, value))) =
+                        reference.as_str().and_then(|r| pool.get_key_value(r))
+                    {
                         self.targets.push((key, value));
+                        kinds.push(Some(kind));
                     }
                 }
             }
@@ -232,12 +280,13 @@ impl<'a> Observations<'a> {
                         return Err(error(&format!("objects.{key}"), "not a JSON object"));
                     }
                     self.targets.push((key.as_str(), value));
+                    kinds.push(value.get("type").and_then(Value::as_str));
                 }
             }
             (None, _) => return Err(error("", "observed-data must have object_refs (or embedded objects)")),
         }
         let roots_start = self.roots.len();
-        dedupe(&self.targets[targets_start..], &mut self.roots);
+        dedupe(&self.targets[targets_start..], kinds, &mut self.roots);
         self.list.push(Observation {
             id,
             first,
@@ -256,7 +305,11 @@ fn collect<'a>(
     out: &mut Vec<(Origin, &'a Value)>,
 ) -> Result<(), MatchError> {
     let [kind, objects] = match item.as_object() {
-        Some(map) => fields(map, ["type", "objects"]),
+        Some(map) => fields(map, |key| match key {
+            "type" => Some(0),
+            "objects" => Some(1),
+            _ => None,
+        }),
         None => [None, None],
     };
     if kind.and_then(Value::as_str) == Some("bundle") {
@@ -283,30 +336,35 @@ fn collect<'a>(
 }
 
 /// The targets keyed by identifier: first position, last object (a Python dictionary's order).
-fn dedupe<'a>(targets: &[(&'a str, &'a Value)], roots: &mut Vec<(Option<&'a str>, &'a Value)>) {
-    let kind = |v: &'a Value| v.get("type").and_then(Value::as_str);
+/// `kinds[i]` is the type of `targets[i]`.
+fn dedupe<'a>(
+    targets: &[(&'a str, &'a Value)],
+    kinds: &[Option<&'a str>],
+    roots: &mut Vec<(Option<&'a str>, &'a Value)>,
+) {
     let start = roots.len();
+    let typed = targets.iter().zip(kinds).map(|(&(id, value), &kind)| (id, kind, value));
     if targets.len() <= 16 {
         let mut ids: [&str; 16] = [""; 16];
         let mut count = 0;
-        for &(id, value) in targets {
+        for (id, kind, value) in typed {
             match ids[..count].iter().position(|known| *known == id) {
-                Some(at) => roots[start + at] = (kind(value), value),
+                Some(at) => roots[start + at] = (kind, value),
                 None => {
                     ids[count] = id;
                     count += 1;
-                    roots.push((kind(value), value));
+                    roots.push((kind, value));
                 }
             }
         }
     } else {
         let mut index: FastMap<&str, usize> = FastMap::default();
-        for &(id, value) in targets {
+        for (id, kind, value) in typed {
             match index.get(id) {
-                Some(&at) => roots[at] = (kind(value), value),
+                Some(&at) => roots[at] = (kind, value),
                 None => {
                     index.insert(id, roots.len());
-                    roots.push((kind(value), value));
+                    roots.push((kind, value));
                 }
             }
         }

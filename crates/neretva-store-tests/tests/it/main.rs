@@ -81,6 +81,7 @@ stories! {
     store incident_batch_writes => sqlite_incident_batch_writes, postgres_incident_batch_writes;
     store intel_events => sqlite_intel_events, postgres_intel_events;
     store intel_sharing_groups => sqlite_intel_sharing_groups, postgres_intel_sharing_groups;
+    store intel_external_correlations => sqlite_intel_external_correlations, postgres_intel_external_correlations;
     store incident_rematch_storage => sqlite_incident_rematch_storage, postgres_incident_rematch_storage;
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
