@@ -12,7 +12,7 @@ use neretva_model::tlp::Pap;
 use neretva_stix::matcher::{Matcher, Observations};
 use neretva_stix::pattern::Pattern;
 use neretva_store::Store;
-use neretva_store::intel::{AttributeQuery, DEFAULT_TLP, IntelEventQuery};
+use neretva_store::intel::{AttributeQuery, DEFAULT_TLP, IntelEventQuery, StoredIntelEvent};
 
 use crate::commands::{cli_actor, ready_store};
 use crate::config::Config;
@@ -104,24 +104,7 @@ pub(crate) async fn import(
             };
             match result {
                 Ok(saved) => {
-                    neretva_server::intel_links::refresh(store.as_ref(), &saved.event).await?;
-                    // Published events go to the TAXII collection of their distribution.
-                    let groups = store.list_sharing_groups().await?;
-                    let group_of = |event: &IntelEvent| {
-                        event.sharing_group.and_then(|uuid| groups.iter().find(|group| group.uuid == uuid))
-                    };
-                    let old = before.as_ref().map(|old| neretva_server::intel_taxii::Published {
-                        event: &old.event,
-                        owner_org: old.owner_org,
-                        group: group_of(&old.event),
-                    });
-                    let new = neretva_server::intel_taxii::Published {
-                        event: &saved.event,
-                        owner_org: saved.owner_org,
-                        group: group_of(&saved.event),
-                    };
-                    neretva_server::intel_taxii::sync(store.as_ref(), &cli_actor(), operator, old, Some(new))
-                        .await?;
+                    after_write(store.as_ref(), operator, before.as_ref(), &saved).await?;
                     stored.push(saved);
                 }
                 Err(error) => problems.push(format!("{}: event {}: {error}", file.display(), event.uuid)),
@@ -173,6 +156,33 @@ async fn all_events(store: &dyn Store) -> anyhow::Result<Vec<IntelEvent>> {
         }
     }
     Ok(events)
+}
+
+/// What follows every stored intel event, as over the API: its links to incidents and feed
+/// events are found again, and published events go to the TAXII collection of their
+/// distribution.
+async fn after_write(
+    store: &dyn Store,
+    operator: Option<uuid::Uuid>,
+    before: Option<&StoredIntelEvent>,
+    saved: &StoredIntelEvent,
+) -> anyhow::Result<()> {
+    neretva_server::intel_links::refresh(store, &saved.event).await?;
+    let groups = store.list_sharing_groups().await?;
+    fn published<'a>(
+        stored: &'a StoredIntelEvent,
+        groups: &'a [neretva_intel::access::SharingGroup],
+    ) -> neretva_server::intel_taxii::Published<'a> {
+        neretva_server::intel_taxii::Published {
+            event: &stored.event,
+            owner_org: stored.owner_org,
+            group: stored.event.sharing_group.and_then(|uuid| groups.iter().find(|group| group.uuid == uuid)),
+        }
+    }
+    let old = before.map(|stored| published(stored, &groups));
+    neretva_server::intel_taxii::sync(store, &cli_actor(), operator, old, Some(published(saved, &groups)))
+        .await?;
+    Ok(())
 }
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
@@ -390,6 +400,7 @@ pub(crate) async fn sync_pull(
         bail!("{} holds no key", key_file.display());
     }
     let store = ready_store(config).await?;
+    let operator = store.find_org(&config.server.operator_org).await?.map(|org| org.id);
     let short_name = org.unwrap_or(&config.server.operator_org);
     let owner =
         store.find_org(short_name).await?.with_context(|| format!("no organisation {short_name:?}"))?;
@@ -486,6 +497,9 @@ pub(crate) async fn sync_pull(
             Some(_) => store.update_intel_event(&cli_actor(), &event).await.map(|saved| (false, saved)),
             None => store.create_intel_event(&cli_actor(), owner.id, &event).await.map(|saved| (true, saved)),
         };
+        if let Ok((_, saved)) = &result {
+            after_write(store.as_ref(), operator, local.as_ref(), saved).await?;
+        }
         match result {
             Ok((true, saved)) => created.push(saved),
             Ok((false, saved)) => updated.push(saved),

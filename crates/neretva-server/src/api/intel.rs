@@ -403,8 +403,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, body: String) -> 
     let gate = Gate::load(&state, &auth).await?;
     check_group(&gate, &event)?;
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
-    crate::intel_links::refresh_after_write(state.store(), &stored.event).await;
-    publish(&state, &gate, &auth, None, Some(&stored)).await;
+    after_write(&state, &gate, &auth, None, Some(&stored)).await;
     Ok((StatusCode::CREATED, Json(dto(&state, &gate, stored).await?)).into_response())
 }
 
@@ -430,8 +429,7 @@ pub async fn update(
     check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
-    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
-    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
+    after_write(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -448,7 +446,7 @@ pub async fn remove(
     let stored = visible_event(&state, &gate, &id).await?;
     require_owner(&auth, &stored)?;
     state.store().delete_intel_event(&auth.actor(), stored.event.uuid).await?;
-    publish(&state, &gate, &auth, Some(&stored), None).await;
+    after_write(&state, &gate, &auth, Some(&stored), None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -788,8 +786,7 @@ pub async fn import(
             None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await,
         };
         if let Ok(saved) = &result {
-            crate::intel_links::refresh_after_write(state.store(), &saved.event).await;
-            publish(&state, &gate, &auth, before.as_ref(), Some(saved)).await;
+            after_write(&state, &gate, &auth, before.as_ref(), Some(saved)).await;
         }
         match result {
             Ok(saved) => stored.push(ImportedEventDto {
@@ -1139,8 +1136,7 @@ pub async fn patch(
     check_group(&gate, &event)?;
     event.org = stored.event.org.clone().or(event.org);
     let updated = state.store().update_intel_event_at(&auth.actor(), &event, stored.updated_at).await?;
-    crate::intel_links::refresh_after_write(state.store(), &updated.event).await;
-    publish(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
+    after_write(&state, &gate, &auth, Some(&stored), Some(&updated)).await;
     Ok(Json(dto(&state, &gate, updated).await?))
 }
 
@@ -1439,6 +1435,23 @@ pub async fn correlations(
         })
         .collect();
     Ok(Json(EventCorrelationsDto { intel: shown.correlations, incidents, feed_events, over_correlating }))
+}
+
+/// What follows every write of an intel event, through this API or the MISP one: its links to
+/// incidents and feed events are found again (`intel_links`) and the TAXII collections of
+/// published events brought up to date. `before` is the event as it was, `after` as it is now
+/// (`None` once deleted).
+pub(crate) async fn after_write(
+    state: &AppState,
+    gate: &Gate,
+    auth: &Auth,
+    before: Option<&StoredIntelEvent>,
+    after: Option<&StoredIntelEvent>,
+) {
+    if let Some(stored) = after {
+        crate::intel_links::refresh_after_write(state.store(), &stored.event).await;
+    }
+    publish(state, gate, auth, before, after).await;
 }
 
 /// Brings the TAXII collections of published intel events up to date after a write that

@@ -41,7 +41,9 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::api::intel::{Gate, MAX_DOCUMENT, check_group, read_event, require_owner, require_writer};
+use crate::api::intel::{
+    Gate, MAX_DOCUMENT, after_write, check_group, read_event, require_owner, require_writer,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{Auth, token_user, user_principal};
 use crate::misp::wire::{Context, GroupIds};
@@ -468,6 +470,7 @@ async fn add_event(state: &AppState, auth: &Auth, body: &[u8]) -> MispResult<Res
     }
     event.org = Some(own_org(state, auth));
     let stored = state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?;
+    after_write(state, &scope.gate, auth, None, Some(&stored)).await;
     ok(scope.wrapped(&stored))
 }
 
@@ -530,6 +533,7 @@ async fn edit_event(state: &AppState, auth: &Auth, id: &str, body: &[u8]) -> Mis
     event.publish_timestamp = stored.event.publish_timestamp;
     keep_sightings(&stored.event, &mut event);
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &scope.gate, auth, Some(&stored), Some(&updated)).await;
     ok(scope.wrapped(&updated))
 }
 
@@ -617,13 +621,14 @@ async fn receive_pushed(
         attribute.tags.retain(|tag| !tag.local);
     }
     event.org = Some(own_org(state, auth));
-    let stored = match state.store().get_intel_event(event.uuid).await? {
+    let before = state.store().get_intel_event(event.uuid).await?;
+    let stored = match &before {
         None => state.store().create_intel_event(&auth.actor(), auth.0.org_id, &event).await?,
         Some(existing) => {
-            if !scope.gate.may_see(&existing) {
+            if !scope.gate.may_see(existing) {
                 return Err(MispError::not_found("event"));
             }
-            require_owner(auth, &existing)?;
+            require_owner(auth, existing)?;
             if event.timestamp <= existing.event.timestamp {
                 return Err(MispError::new(
                     StatusCode::FORBIDDEN,
@@ -633,6 +638,7 @@ async fn receive_pushed(
             state.store().update_intel_event(&auth.actor(), &event).await?
         }
     };
+    after_write(state, &scope.gate, auth, before.as_ref(), Some(&stored)).await;
     ok(scope.wrapped(&stored))
 }
 
@@ -641,6 +647,7 @@ async fn delete_event(state: &AppState, auth: &Auth, id: &str) -> MispResult<Res
     let stored = visible_event(state, &gate, id).await?;
     require_owner(auth, &stored)?;
     state.store().delete_intel_event(&auth.actor(), stored.event.uuid).await?;
+    after_write(state, &gate, auth, Some(&stored), None).await;
     ok(json!({
         "saved": true,
         "success": true,
@@ -660,7 +667,8 @@ async fn publish(state: &AppState, auth: &Auth, id: &str, published: bool) -> Mi
     if published {
         event.publish_timestamp = Some(OffsetDateTime::now_utc());
     }
-    state.store().update_intel_event(&auth.actor(), &event).await?;
+    let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &gate, auth, Some(&stored), Some(&updated)).await;
     let message = if published { "Event published without alerts" } else { "Event unpublished." };
     ok(json!({
         "saved": true,
@@ -949,6 +957,7 @@ async fn add_attribute(state: &AppState, auth: &Auth, event: &str, body: &[u8]) 
     event.timestamp = now;
     event.published = false;
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &scope.gate, auth, Some(&stored), Some(&updated)).await;
     ok(json!({ "Attribute": scope.attribute_json(&updated, uuid) }))
 }
 
@@ -992,6 +1001,7 @@ async fn edit_attribute(state: &AppState, auth: &Auth, id: &str, body: &[u8]) ->
     event.timestamp = now;
     event.published = false;
     let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &scope.gate, auth, Some(&stored), Some(&updated)).await;
     ok(json!({ "Attribute": scope.attribute_json(&updated, uuid) }))
 }
 
@@ -1023,7 +1033,8 @@ async fn delete_attribute(state: &AppState, auth: &Auth, id: &str, hard: bool) -
     }
     event.timestamp = now;
     event.published = false;
-    state.store().update_intel_event(&auth.actor(), &event).await?;
+    let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &gate, auth, Some(&stored), Some(&updated)).await;
     ok(json!({ "message": "Attribute deleted." }))
 }
 
@@ -1078,7 +1089,8 @@ async fn tag(state: &AppState, auth: &Auth, body: &[u8], attach: bool) -> MispRe
         tags.retain(|tag| tag.name != name);
     }
     event.timestamp = OffsetDateTime::now_utc();
-    state.store().update_intel_event(&auth.actor(), &event).await?;
+    let updated = state.store().update_intel_event(&auth.actor(), &event).await?;
+    after_write(state, &gate, auth, Some(&stored), Some(&updated)).await;
     let message = if attach { "Tag attached." } else { "Tag removed." };
     ok(json!({ "saved": true, "success": message, "check_publish": true }))
 }
