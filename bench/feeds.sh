@@ -2,6 +2,7 @@
 # Feed pipeline benchmarks, run side by side with IntelMQ 3.5.0 on the same generated inputs.
 #   bench/feeds.sh                 N=100000 events, 3 runs of each Neretva scenario, 1 of IntelMQ's Redis chain
 #   N=10000 RUNS=1 bench/feeds.sh  quicker
+#   INTELMQ=reuse bench/feeds.sh   Neretva only, IntelMQ's figures from the last run with the same N
 # Needs the IntelMQ anchor (../shared/anchors/intelmq, or NERETVA_ANCHORS), Python 3 with venv,
 # network access to PyPI once, and redis-server for IntelMQ's deployed (Redis) pipeline.
 set -euo pipefail
@@ -27,16 +28,25 @@ SCAN="$IN/2026-03-01-scan_dns-at-geo-$N.csv"
 BIG="$IN/2026-03-01-scan_dns-at-geo-1000000.csv"
 
 (cd "$ROOT" && cargo build --release -q -p neretva && cargo build --release -q -p neretva-feeds --example parse_file)
-NERETVA="$ROOT/target/release/neretva"
-PARSE="$ROOT/target/release/examples/parse_file"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+NERETVA="$TARGET/release/neretva"
+PARSE="$TARGET/release/examples/parse_file"
 
 field() { "$PY" -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 
-echo "== IntelMQ 3.5.0: Shadowserver scan_dns parser, $N lines (in process)"
-INTELMQ_PARSE=$("$PY" "$HERE/bench_intelmq.py" parse --feed shadowserver --input "$SCAN" | tail -1); echo "$INTELMQ_PARSE"
-echo "== IntelMQ 3.5.0: parser + taxonomy + deduplicator + filter + format_field + file, Redis, one process per bot"
-INTELMQ_E2E=$("$PY" "$HERE/bench_redis.py" --mode e2e --feed shadowserver --input "$SCAN" \
-  --chain taxonomy,deduplicator,filter,format_field --output-file "$OUTD/redis-e2e.jsonl" | tail -1); echo "$INTELMQ_E2E"
+# IntelMQ takes minutes; its figures are kept per N, so INTELMQ=reuse can time Neretva alone.
+SAVED="$SCRATCH/intelmq-figures-$N"
+if [ "${INTELMQ:-run}" = reuse ] && [ -f "$SAVED.parse" ] && [ -f "$SAVED.e2e" ]; then
+  echo "== IntelMQ 3.5.0: figures of the last run with $N lines (INTELMQ=reuse)"
+  INTELMQ_PARSE=$(cat "$SAVED.parse"); INTELMQ_E2E=$(cat "$SAVED.e2e"); echo "$INTELMQ_PARSE"; echo "$INTELMQ_E2E"
+else
+  echo "== IntelMQ 3.5.0: Shadowserver scan_dns parser, $N lines (in process)"
+  INTELMQ_PARSE=$("$PY" "$HERE/bench_intelmq.py" parse --feed shadowserver --input "$SCAN" | tail -1); echo "$INTELMQ_PARSE"
+  echo "== IntelMQ 3.5.0: parser + taxonomy + deduplicator + filter + format_field + file, Redis, one process per bot"
+  INTELMQ_E2E=$("$PY" "$HERE/bench_redis.py" --mode e2e --feed shadowserver --input "$SCAN" \
+    --chain taxonomy,deduplicator,filter,format_field --output-file "$OUTD/redis-e2e.jsonl" | tail -1); echo "$INTELMQ_E2E"
+  echo "$INTELMQ_PARSE" >"$SAVED.parse"; echo "$INTELMQ_E2E" >"$SAVED.e2e"
+fi
 
 echo "== Neretva: Shadowserver scan_dns parser, $N lines (best of $RUNS)"
 NERETVA_PARSE=$("$PARSE" shadowserver "$SCAN" "$RUNS"); echo "$NERETVA_PARSE"

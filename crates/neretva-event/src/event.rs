@@ -8,6 +8,7 @@ use crate::error::ValueError;
 use crate::fields::{FieldId, FieldType};
 use crate::sanitize;
 use crate::taxonomy;
+use crate::text::Text;
 use crate::value::Value;
 
 /// The values IntelMQ's `Message.add` ignores (and which remove an existing
@@ -22,7 +23,7 @@ pub const IGNORED_VALUES: [&str; 3] = ["", "-", "N/A"];
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     fields: Vec<(FieldId, Value)>,
-    extra: Vec<(Box<str>, Value)>,
+    extra: Vec<(Text, Value)>,
 }
 
 /// What a field name refers to.
@@ -70,7 +71,7 @@ fn json_error_text(value: &serde_json::Value) -> String {
 /// or `Bool`, everything else as `Json`.
 pub(crate) fn extra_value(value: serde_json::Value) -> Value {
     match value {
-        serde_json::Value::String(text) => Value::Str(text.into_boxed_str()),
+        serde_json::Value::String(text) => Value::Str(text.into()),
         serde_json::Value::Bool(b) => Value::Bool(b),
         serde_json::Value::Number(number) => {
             if let Some(i) = number.as_i64() {
@@ -283,7 +284,7 @@ impl Event {
     pub fn set_raw(&mut self, data: &[u8]) {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(data);
-        self.insert(FieldId::RAW, Value::Str(encoded.into_boxed_str()));
+        self.insert(FieldId::RAW, Value::Str(encoded.into()));
     }
 
     /// The decoded `raw` data, if there is any.

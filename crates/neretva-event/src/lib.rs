@@ -109,6 +109,7 @@ mod pyfmt;
 mod report;
 mod sanitize;
 pub mod taxonomy;
+mod text;
 mod value;
 
 pub use crate::compare::compare;
@@ -120,6 +121,7 @@ pub use crate::fields::{
 pub use crate::pyfmt::{py_strip, write_float_repr};
 pub use crate::report::Report;
 pub use crate::sanitize::{MAX_ASN, REGISTRIES, TLP_LABELS};
+pub use crate::text::Text;
 pub use crate::value::{Value, format_time};
 
 /// Parses date-time text as [`Event::set`] does for DateTime fields,
