@@ -26,6 +26,19 @@ pub struct Event {
     extra: Vec<(Text, Value)>,
 }
 
+/// A field's value sanitised once, to be set on many events: a parser's constant fields.
+#[derive(Clone, Debug)]
+pub struct PreparedField(Prepared);
+
+#[derive(Clone, Debug)]
+enum Prepared {
+    Set(FieldId, Value),
+    /// A value IntelMQ ignores: setting it removes the field.
+    Remove(FieldId),
+    /// `extra` as a whole, set from its text each time.
+    Text(FieldId, Box<str>),
+}
+
 /// What a field name refers to.
 enum Target<'a> {
     Field(FieldId),
@@ -157,6 +170,40 @@ impl Event {
         let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
         self.insert_or_ignore(id, value);
         Ok(())
+    }
+
+    /// Sanitises a value for a field once, as [`Event::set_id`] would, to set it on many events
+    /// with [`Event::set_prepared`].
+    pub fn prepare(id: FieldId, text: &str) -> Result<PreparedField, ValueError> {
+        if IGNORED_VALUES.contains(&text) {
+            return Ok(PreparedField(Prepared::Remove(id)));
+        }
+        let spec = id.spec();
+        if spec.ty == FieldType::JSONDict {
+            return Ok(PreparedField(Prepared::Text(id, text.into())));
+        }
+        let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
+        Ok(PreparedField(if is_ignored_value(&value) {
+            Prepared::Remove(id)
+        } else {
+            Prepared::Set(id, value)
+        }))
+    }
+
+    /// Sets a field prepared by [`Event::prepare`]: the same as [`Event::set_id`] with the
+    /// prepared text, without sanitising it again.
+    pub fn set_prepared(&mut self, field: &PreparedField) -> Result<(), ValueError> {
+        match &field.0 {
+            Prepared::Set(id, value) => {
+                self.insert(*id, value.clone());
+                Ok(())
+            }
+            Prepared::Remove(id) => {
+                self.remove_id(*id);
+                Ok(())
+            }
+            Prepared::Text(id, text) => self.set_id(*id, text),
+        }
     }
 
     /// Sets a field from a JSON value as found in an IntelMQ JSON message:
@@ -314,15 +361,15 @@ impl Event {
     }
 
     fn insert_extra(&mut self, name: &str, value: Value) {
-        match self.extra.binary_search_by(|(k, _)| (**k).cmp(name)) {
+        match self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())) {
             Ok(i) => self.extra[i].1 = value,
-            Err(i) => self.extra.insert(i, (name.into(), value)),
+            Err(i) => self.extra.insert(i, (Text::new(name), value)),
         }
     }
 
     /// Removes a member by its full name `extra.<key>`.
     fn remove_extra(&mut self, name: &str) -> Option<Value> {
-        let i = self.extra.binary_search_by(|(k, _)| (**k).cmp(name)).ok()?;
+        let i = self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())).ok()?;
         Some(self.extra.remove(i).1)
     }
 
@@ -350,7 +397,7 @@ impl Event {
     /// single value here; use [`Event::extra`] or [`Event::extra_json`].
     pub fn get(&self, name: &str) -> Option<&Value> {
         if name.starts_with("extra.") {
-            let i = self.extra.binary_search_by(|(k, _)| (**k).cmp(name)).ok()?;
+            let i = self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())).ok()?;
             return Some(&self.extra[i].1);
         }
         self.get_id(FieldId::from_name(name)?)

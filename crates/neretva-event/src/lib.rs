@@ -114,7 +114,7 @@ mod value;
 
 pub use crate::compare::compare;
 pub use crate::error::{MAX_ERROR_VALUE_CHARS, ValueError};
-pub use crate::event::{Event, IGNORED_VALUES};
+pub use crate::event::{Event, IGNORED_VALUES, PreparedField};
 pub use crate::fields::{
     Check, FieldId, FieldSpec, FieldType, Section, field_spec, fields, report_field_spec, report_fields,
 };

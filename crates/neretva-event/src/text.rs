@@ -77,6 +77,17 @@ impl Text {
         }
     }
 
+    /// The text's bytes, without the UTF-8 check [`Text::as_str`] makes of an inline text:
+    /// comparing and hashing need only these.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Static(text) => text.as_bytes(),
+            Repr::Heap(text) => text.as_bytes(),
+        }
+    }
+
     /// The text as an owned `String`.
     pub fn into_string(self) -> String {
         match self.0 {
@@ -115,7 +126,7 @@ impl Borrow<str> for Text {
 
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -123,13 +134,13 @@ impl Eq for Text {}
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -141,7 +152,8 @@ impl PartialOrd for Text {
 
 impl Ord for Text {
     fn cmp(&self, other: &Text) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        // Strings order as their bytes.
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 

@@ -5,17 +5,28 @@
 //! appended to the field, an unterminated quote running to the end of the input.
 //!
 //! It is the hot path of the Shadowserver parser: fields are found by scanning for the few bytes
-//! that matter, the record's text is copied once into a buffer that is reused for every record,
-//! and, because the input is `str` and every split falls on an ASCII byte, no field is checked
-//! for UTF-8 again. Positions (byte offset and line of a record's start) are those the `csv`
+//! that matter (`memchr`), a field is a range of the input unless it must be unquoted (then it is
+//! copied into a buffer reused for every record), and, because the input is `str` and every
+//! split falls on an ASCII byte, no field is checked for UTF-8 again. Positions (byte offset and line of a record's start) are those the `csv`
 //! crate reports, so error messages and `raw` texts stay as they were; a property test holds the
 //! two readers to the same records and positions.
 
-/// The fields of one record, kept in one buffer.
-#[derive(Debug, Default)]
-pub(crate) struct Record {
-    text: String,
-    ends: Vec<usize>,
+/// Where a field's text is.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    /// A range of the input: the field as it stands (unquoted, or quoted without doubled quotes).
+    Input(usize, usize),
+    /// A range of the record's buffer: a field that needed unquoting.
+    Buffer(usize, usize),
+}
+
+/// The fields of one record: ranges of the input where a field can be read as it stands, and a
+/// buffer, reused for every record, for the fields that had to be unquoted.
+#[derive(Debug)]
+pub(crate) struct Record<'a> {
+    input: &'a str,
+    buffer: String,
+    spans: Vec<Span>,
     /// The 1-based line where reading of the record began (before blank lines it skipped).
     pub line: u64,
     /// The byte offset where reading of the record began.
@@ -24,23 +35,28 @@ pub(crate) struct Record {
     pub end: usize,
 }
 
-impl Record {
+impl<'a> Record<'a> {
+    pub(crate) fn new(input: &'a str) -> Self {
+        Record { input, buffer: String::new(), spans: Vec::new(), line: 0, start: 0, end: 0 }
+    }
+
     /// The text of field `index`.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&str> {
-        let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        self.text.get(start..end)
+        match *self.spans.get(index)? {
+            Span::Input(start, end) => self.input.get(start..end),
+            Span::Buffer(start, end) => self.buffer.get(start..end),
+        }
     }
 
     /// Whether the record is one empty field (a line holding only `""`).
     pub(crate) fn is_blank(&self) -> bool {
-        self.ends.len() == 1 && self.ends[0] == 0
+        self.spans.len() == 1 && self.get(0).is_some_and(str::is_empty)
     }
 
     /// Every field in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.ends.len()).map(|i| self.get(i).unwrap_or_default())
+        (0..self.spans.len()).map(|i| self.get(i).unwrap_or_default())
     }
 }
 
@@ -57,13 +73,15 @@ impl<'a> Splitter<'a> {
         Splitter { input, at: 0, line: 1 }
     }
 
-    /// Reads the next record into `record`; false at the end of the input.
-    pub(crate) fn next_record(&mut self, record: &mut Record) -> bool {
+    /// Reads the next record into `record` (made with the same input); false at the end of the
+    /// input.
+    pub(crate) fn next_record(&mut self, record: &mut Record<'a>) -> bool {
         let input = self.input;
         let bytes = input.as_bytes();
         let len = bytes.len();
-        record.text.clear();
-        record.ends.clear();
+        record.input = input;
+        record.buffer.clear();
+        record.spans.clear();
         record.start = self.at;
         record.line = self.line;
         let mut i = self.at;
@@ -78,72 +96,98 @@ impl<'a> Splitter<'a> {
         'fields: loop {
             // At the start of a field.
             if i == len {
-                record.ends.push(record.text.len());
+                record.spans.push(Span::Input(i, i));
                 break 'fields;
             }
-            match bytes[i] {
-                b'"' => {
+            if bytes[i] != b'"' {
+                let stop = unquoted_end(bytes, i);
+                record.spans.push(Span::Input(i, stop));
+                i = stop;
+                if i == len {
+                    break 'fields;
+                }
+                let terminator = bytes[i] != b',';
+                i += 1;
+                if terminator {
+                    break 'fields;
+                }
+                continue 'fields;
+            }
+            i += 1;
+            let field_start = i;
+            // Inside quotes. The common case: the closing quote ends the field, which is then a
+            // range of the input.
+            let Some(quote) = memchr::memchr(b'"', &bytes[i..]) else {
+                record.spans.push(Span::Input(i, len));
+                i = len;
+                break 'fields;
+            };
+            i += quote + 1;
+            match bytes.get(i) {
+                None => {
+                    record.spans.push(Span::Input(field_start, i - 1));
+                    break 'fields;
+                }
+                Some(b',') => {
+                    record.spans.push(Span::Input(field_start, i - 1));
                     i += 1;
-                    // Inside quotes: copy up to the next quote.
-                    loop {
-                        let Some(quote) = find_byte(&bytes[i..], b'"') else {
-                            record.text.push_str(&input[i..]);
+                    continue 'fields;
+                }
+                Some(b'\r' | b'\n') => {
+                    record.spans.push(Span::Input(field_start, i - 1));
+                    i += 1;
+                    break 'fields;
+                }
+                Some(_) => {}
+            }
+            // A doubled quote or text after the closing quote: unquote into the buffer.
+            let buffer_start = record.buffer.len();
+            record.buffer.push_str(&input[field_start..i - 1]);
+            loop {
+                match bytes.get(i) {
+                    None => {
+                        record.spans.push(Span::Buffer(buffer_start, record.buffer.len()));
+                        break 'fields;
+                    }
+                    Some(b'"') => {
+                        // A doubled quote: one quote, and the field goes on inside quotes.
+                        record.buffer.push('"');
+                        i += 1;
+                        let Some(quote) = memchr::memchr(b'"', &bytes[i..]) else {
+                            record.buffer.push_str(&input[i..]);
                             i = len;
-                            record.ends.push(record.text.len());
+                            record.spans.push(Span::Buffer(buffer_start, record.buffer.len()));
                             break 'fields;
                         };
-                        record.text.push_str(&input[i..i + quote]);
+                        record.buffer.push_str(&input[i..i + quote]);
                         i += quote + 1;
-                        match bytes.get(i) {
-                            None => {
-                                record.ends.push(record.text.len());
-                                break 'fields;
-                            }
-                            Some(b'"') => {
-                                record.text.push('"');
-                                i += 1;
-                            }
-                            Some(b',') => {
-                                record.ends.push(record.text.len());
-                                i += 1;
-                                continue 'fields;
-                            }
-                            Some(b'\r' | b'\n') => {
-                                record.ends.push(record.text.len());
-                                i += 1;
-                                break 'fields;
-                            }
-                            Some(_) => {
-                                // Text after the closing quote joins the field.
-                                let stop = unquoted_end(bytes, i);
-                                record.text.push_str(&input[i..stop]);
-                                i = stop;
-                                record.ends.push(record.text.len());
-                                if i == len {
-                                    break 'fields;
-                                }
-                                let terminator = bytes[i] != b',';
-                                i += 1;
-                                if terminator {
-                                    break 'fields;
-                                }
-                                continue 'fields;
-                            }
+                    }
+                    Some(b',') => {
+                        record.spans.push(Span::Buffer(buffer_start, record.buffer.len()));
+                        i += 1;
+                        continue 'fields;
+                    }
+                    Some(b'\r' | b'\n') => {
+                        record.spans.push(Span::Buffer(buffer_start, record.buffer.len()));
+                        i += 1;
+                        break 'fields;
+                    }
+                    Some(_) => {
+                        // Text after the closing quote joins the field, up to the next comma or
+                        // line end; quotes there are kept as they are.
+                        let stop = unquoted_end(bytes, i);
+                        record.buffer.push_str(&input[i..stop]);
+                        i = stop;
+                        record.spans.push(Span::Buffer(buffer_start, record.buffer.len()));
+                        if i == len {
+                            break 'fields;
                         }
-                    }
-                }
-                _ => {
-                    let stop = unquoted_end(bytes, i);
-                    record.text.push_str(&input[i..stop]);
-                    i = stop;
-                    record.ends.push(record.text.len());
-                    if i == len {
-                        break 'fields;
-                    }
-                    let terminator = bytes[i] != b',';
-                    i += 1;
-                    if terminator {
-                        break 'fields;
+                        let terminator = bytes[i] != b',';
+                        i += 1;
+                        if terminator {
+                            break 'fields;
+                        }
+                        continue 'fields;
                     }
                 }
             }
@@ -152,8 +196,8 @@ impl<'a> Splitter<'a> {
         true
     }
 
-    fn finish(&mut self, record: &mut Record, end: usize) {
-        self.line += count_line_feeds(&self.input.as_bytes()[self.at..end]);
+    fn finish(&mut self, record: &mut Record<'a>, end: usize) {
+        self.line += memchr::memchr_iter(b'\n', &self.input.as_bytes()[self.at..end]).count() as u64;
         self.at = end;
         record.end = end;
     }
@@ -162,16 +206,7 @@ impl<'a> Splitter<'a> {
 /// The end of an unquoted field starting at `from`: the next comma, CR or LF, or the end.
 #[inline]
 fn unquoted_end(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| matches!(b, b',' | b'\r' | b'\n')).map_or(bytes.len(), |n| from + n)
-}
-
-#[inline]
-fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
-    bytes.iter().position(|&b| b == byte)
-}
-
-fn count_line_feeds(bytes: &[u8]) -> u64 {
-    bytes.iter().map(|&b| u64::from(b == b'\n')).sum()
+    memchr::memchr3(b',', b'\r', b'\n', &bytes[from..]).map_or(bytes.len(), |n| from + n)
 }
 
 #[cfg(test)]
@@ -201,7 +236,7 @@ mod tests {
 
     fn by_splitter(input: &str) -> Vec<(Vec<String>, u64, usize, usize)> {
         let mut splitter = Splitter::new(input);
-        let mut record = Record::default();
+        let mut record = Record::new(input);
         let mut all = Vec::new();
         while splitter.next_record(&mut record) {
             let fields = record.iter().map(str::to_owned).collect();

@@ -39,7 +39,7 @@ pub(crate) mod timestamp;
 
 use std::sync::{Arc, OnceLock};
 
-use neretva_event::{FieldId, Value};
+use neretva_event::{FieldId, PreparedField, Value};
 
 pub use convert::Conversion;
 pub use schema::{ReportType, Schema};
@@ -206,7 +206,7 @@ impl ShadowserverParser {
         let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
         let text = String::from_utf8_lossy(input);
         let mut splitter = Splitter::new(&text);
-        let mut record = Record::default();
+        let mut record = Record::new(&text);
         // The header.
         loop {
             if !splitter.next_record(&mut record) {
@@ -246,7 +246,7 @@ struct Chunks<'a> {
     report: &'a Report,
     input: &'a str,
     splitter: Splitter<'a>,
-    record: Record,
+    record: Record<'a>,
     plan: Plan<'a>,
     consumed: Vec<bool>,
     records: usize,
@@ -290,7 +290,7 @@ impl ShadowserverParser {
         let input = std::str::from_utf8(input).ok()?;
         let input = input.strip_prefix('\u{feff}').unwrap_or(input);
         let mut splitter = Splitter::new(input);
-        let mut record = Record::default();
+        let mut record = Record::new(input);
         loop {
             if !splitter.next_record(&mut record) {
                 return None;
@@ -385,6 +385,9 @@ struct Plan<'a> {
     extra_names: Vec<String>,
     /// The header as IntelMQ writes it in `raw`: every name quoted, then a line feed.
     raw_header: String,
+    /// The report type's feed name and constant fields, sanitised once for every line.
+    feed_name: Result<PreparedField, crate::ValueError>,
+    constants: Vec<(FieldId, Result<PreparedField, crate::ValueError>)>,
     overwrite: bool,
 }
 
@@ -439,6 +442,12 @@ impl<'a> Plan<'a> {
             extra_names: header.iter().map(|h| format!("extra.{h}")).collect(),
             header: header.to_vec(),
             raw_header,
+            feed_name: Event::prepare(FieldId::FEED_NAME, &report_type.feed_name),
+            constants: report_type
+                .constants
+                .iter()
+                .map(|(id, value)| (*id, Event::prepare(*id, value)))
+                .collect(),
             overwrite,
         }
     }
@@ -449,7 +458,7 @@ impl<'a> Plan<'a> {
     fn line(
         &self,
         report: &Report,
-        record: &Record,
+        record: &Record<'_>,
         line_text: &str,
         consumed: &mut [bool],
         parsed: &mut Parsed,
@@ -479,8 +488,10 @@ impl<'a> Plan<'a> {
         consumed.fill(false);
         let mut event = Event::with_capacity(24);
         report.stamp(&mut event);
-        if self.overwrite || event.get_id(FieldId::FEED_NAME).is_none() {
-            let _ = event.set_id(FieldId::FEED_NAME, &self.report_type.feed_name);
+        if (self.overwrite || event.get_id(FieldId::FEED_NAME).is_none())
+            && let Ok(feed_name) = &self.feed_name
+        {
+            let _ = event.set_prepared(feed_name);
         }
         // Required fields: any failure fails the line.
         for step in &self.required {
@@ -553,8 +564,12 @@ impl<'a> Plan<'a> {
                 Resolved::Ignore | Resolved::Drop => true,
             };
         }
-        for (id, value) in &self.report_type.constants {
-            if let Err(e) = event.set_id(*id, value) {
+        for (id, value) in &self.constants {
+            let result = match value {
+                Ok(value) => event.set_prepared(value),
+                Err(e) => Err(e.clone()),
+            };
+            if let Err(e) = result {
                 parsed.error(line, Some(id.name()), e.to_string(), &line_text());
                 return;
             }
@@ -577,7 +592,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-impl Row for Record {
+impl Row for Record<'_> {
     fn get(&self, index: usize) -> Option<&str> {
         Record::get(self, index)
     }
