@@ -377,13 +377,12 @@ pub(crate) fn check_constraints(spec: &FieldSpec, value: &Value) -> Result<(), R
 }
 
 fn is_transport(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let b = lower.as_bytes();
+    let b = text.as_bytes();
     // "ax.25" is a regular expression: the dot matches any character.
-    if b.len() == 5 && b.starts_with(b"ax") && b.ends_with(b"25") {
+    if b.len() == 5 && b[..2].eq_ignore_ascii_case(b"ax") && b.ends_with(b"25") {
         return true;
     }
-    TRANSPORTS.contains(&lower.as_str())
+    TRANSPORTS.iter().any(|transport| transport.eq_ignore_ascii_case(text))
 }
 
 fn non_empty(text: &str) -> Result<&str, Reason> {
