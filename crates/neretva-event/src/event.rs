@@ -122,6 +122,11 @@ impl Event {
         Self { fields: Vec::with_capacity(fields), extra: Vec::new() }
     }
 
+    /// An empty event with room for `fields` fields and `extra` members of `extra.*`.
+    pub fn with_capacities(fields: usize, extra: usize) -> Self {
+        Self { fields: Vec::with_capacity(fields), extra: Vec::with_capacity(extra) }
+    }
+
     /// Sets a field from text, sanitising and validating it per the field's
     /// type, replacing any earlier value.
     ///

@@ -385,6 +385,10 @@ struct Plan<'a> {
     extra_names: Vec<String>,
     /// The header as IntelMQ writes it in `raw`: every name quoted, then a line feed.
     raw_header: String,
+    /// Room for the fields and `extra.*` members an event of this report may get, so they are
+    /// allocated once.
+    field_room: usize,
+    extra_room: usize,
     /// The report type's feed name and constant fields, sanitised once for every line.
     feed_name: Result<PreparedField, crate::ValueError>,
     constants: Vec<(FieldId, Result<PreparedField, crate::ValueError>)>,
@@ -418,11 +422,18 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        let optional = report_type
+        let optional: Vec<Step> = report_type
             .optional
             .iter()
             .filter_map(|m| index(&m.column).map(|column| resolve(m, column)))
             .collect();
+        let steps = required.iter().chain(&optional);
+        let extra_steps =
+            steps.clone().filter(|step: &&Step| matches!(step.target, Resolved::Extra(_))).count();
+        // The report's metadata (feed, observation time, `raw`) and the constant fields come on
+        // top of the columns' fields; columns no step reads may go to `extra.*`.
+        let field_room = steps.count() - extra_steps + report_type.constants.len() + 8;
+        let extra_room = extra_steps + header.len().saturating_sub(required.len() + optional.len());
         let mut raw_header = String::new();
         for (i, name) in header.iter().enumerate() {
             if i > 0 {
@@ -442,6 +453,8 @@ impl<'a> Plan<'a> {
             extra_names: header.iter().map(|h| format!("extra.{h}")).collect(),
             header: header.to_vec(),
             raw_header,
+            field_room,
+            extra_room,
             feed_name: Event::prepare(FieldId::FEED_NAME, &report_type.feed_name),
             constants: report_type
                 .constants
@@ -486,7 +499,7 @@ impl<'a> Plan<'a> {
         }
         let row = record;
         consumed.fill(false);
-        let mut event = Event::with_capacity(24);
+        let mut event = Event::with_capacities(self.field_room, self.extra_room);
         report.stamp(&mut event);
         if (self.overwrite || event.get_id(FieldId::FEED_NAME).is_none())
             && let Ok(feed_name) = &self.feed_name
