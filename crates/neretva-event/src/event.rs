@@ -8,6 +8,7 @@ use crate::error::ValueError;
 use crate::fields::{FieldId, FieldType};
 use crate::sanitize;
 use crate::taxonomy;
+use crate::text::Text;
 use crate::value::Value;
 
 /// The values IntelMQ's `Message.add` ignores (and which remove an existing
@@ -22,7 +23,20 @@ pub const IGNORED_VALUES: [&str; 3] = ["", "-", "N/A"];
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     fields: Vec<(FieldId, Value)>,
-    extra: Vec<(Box<str>, Value)>,
+    extra: Vec<(Text, Value)>,
+}
+
+/// A field's value sanitised once, to be set on many events: a parser's constant fields.
+#[derive(Clone, Debug)]
+pub struct PreparedField(Prepared);
+
+#[derive(Clone, Debug)]
+enum Prepared {
+    Set(FieldId, Value),
+    /// A value IntelMQ ignores: setting it removes the field.
+    Remove(FieldId),
+    /// `extra` as a whole, set from its text each time.
+    Text(FieldId, Box<str>),
 }
 
 /// What a field name refers to.
@@ -70,7 +84,7 @@ fn json_error_text(value: &serde_json::Value) -> String {
 /// or `Bool`, everything else as `Json`.
 pub(crate) fn extra_value(value: serde_json::Value) -> Value {
     match value {
-        serde_json::Value::String(text) => Value::Str(text.into_boxed_str()),
+        serde_json::Value::String(text) => Value::Str(text.into()),
         serde_json::Value::Bool(b) => Value::Bool(b),
         serde_json::Value::Number(number) => {
             if let Some(i) = number.as_i64() {
@@ -106,6 +120,11 @@ impl Event {
     /// An empty event with room for `fields` fields.
     pub fn with_capacity(fields: usize) -> Self {
         Self { fields: Vec::with_capacity(fields), extra: Vec::new() }
+    }
+
+    /// An empty event with room for `fields` fields and `extra` members of `extra.*`.
+    pub fn with_capacities(fields: usize, extra: usize) -> Self {
+        Self { fields: Vec::with_capacity(fields), extra: Vec::with_capacity(extra) }
     }
 
     /// Sets a field from text, sanitising and validating it per the field's
@@ -156,6 +175,40 @@ impl Event {
         let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
         self.insert_or_ignore(id, value);
         Ok(())
+    }
+
+    /// Sanitises a value for a field once, as [`Event::set_id`] would, to set it on many events
+    /// with [`Event::set_prepared`].
+    pub fn prepare(id: FieldId, text: &str) -> Result<PreparedField, ValueError> {
+        if IGNORED_VALUES.contains(&text) {
+            return Ok(PreparedField(Prepared::Remove(id)));
+        }
+        let spec = id.spec();
+        if spec.ty == FieldType::JSONDict {
+            return Ok(PreparedField(Prepared::Text(id, text.into())));
+        }
+        let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
+        Ok(PreparedField(if is_ignored_value(&value) {
+            Prepared::Remove(id)
+        } else {
+            Prepared::Set(id, value)
+        }))
+    }
+
+    /// Sets a field prepared by [`Event::prepare`]: the same as [`Event::set_id`] with the
+    /// prepared text, without sanitising it again.
+    pub fn set_prepared(&mut self, field: &PreparedField) -> Result<(), ValueError> {
+        match &field.0 {
+            Prepared::Set(id, value) => {
+                self.insert(*id, value.clone());
+                Ok(())
+            }
+            Prepared::Remove(id) => {
+                self.remove_id(*id);
+                Ok(())
+            }
+            Prepared::Text(id, text) => self.set_id(*id, text),
+        }
     }
 
     /// Sets a field from a JSON value as found in an IntelMQ JSON message:
@@ -283,7 +336,7 @@ impl Event {
     pub fn set_raw(&mut self, data: &[u8]) {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(data);
-        self.insert(FieldId::RAW, Value::Str(encoded.into_boxed_str()));
+        self.insert(FieldId::RAW, Value::Str(encoded.into()));
     }
 
     /// The decoded `raw` data, if there is any.
@@ -313,15 +366,15 @@ impl Event {
     }
 
     fn insert_extra(&mut self, name: &str, value: Value) {
-        match self.extra.binary_search_by(|(k, _)| (**k).cmp(name)) {
+        match self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())) {
             Ok(i) => self.extra[i].1 = value,
-            Err(i) => self.extra.insert(i, (name.into(), value)),
+            Err(i) => self.extra.insert(i, (Text::new(name), value)),
         }
     }
 
     /// Removes a member by its full name `extra.<key>`.
     fn remove_extra(&mut self, name: &str) -> Option<Value> {
-        let i = self.extra.binary_search_by(|(k, _)| (**k).cmp(name)).ok()?;
+        let i = self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())).ok()?;
         Some(self.extra.remove(i).1)
     }
 
@@ -349,7 +402,7 @@ impl Event {
     /// single value here; use [`Event::extra`] or [`Event::extra_json`].
     pub fn get(&self, name: &str) -> Option<&Value> {
         if name.starts_with("extra.") {
-            let i = self.extra.binary_search_by(|(k, _)| (**k).cmp(name)).ok()?;
+            let i = self.extra.binary_search_by(|(k, _)| k.as_bytes().cmp(name.as_bytes())).ok()?;
             return Some(&self.extra[i].1);
         }
         self.get_id(FieldId::from_name(name)?)

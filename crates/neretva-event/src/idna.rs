@@ -5,19 +5,26 @@
 //! the Latin ligatures); there is no general NFKC normalisation and no
 //! prohibited-character check.
 
+/// Checks the labels of an ASCII name as [`to_ascii`] does: none empty (but the last) or
+/// longer than 63 bytes.
+pub(crate) fn check_ascii_labels(domain: &str) -> Result<(), &'static str> {
+    let mut labels = domain.split('.').peekable();
+    while let Some(label) = labels.next() {
+        let last = labels.peek().is_none();
+        if label.len() >= 64 || (label.is_empty() && !last) {
+            return Err("has an empty or too long label");
+        }
+    }
+    Ok(())
+}
+
 /// The ASCII form of a domain name: non-ASCII labels become `xn--` punycode.
 ///
 /// Fails as Python does on an empty label (other than a final one) and on a
 /// label of 64 or more characters.
 pub(crate) fn to_ascii(domain: &str) -> Result<String, &'static str> {
     if domain.is_ascii() {
-        let mut labels = domain.split('.').peekable();
-        while let Some(label) = labels.next() {
-            let last = labels.peek().is_none();
-            if label.len() >= 64 || (label.is_empty() && !last) {
-                return Err("has an empty or too long label");
-            }
-        }
+        check_ascii_labels(domain)?;
         return Ok(domain.to_owned());
     }
     let labels: Vec<&str> = domain.split(['.', '\u{3002}', '\u{ff0e}', '\u{ff61}']).collect();

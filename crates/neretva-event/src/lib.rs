@@ -109,17 +109,19 @@ mod pyfmt;
 mod report;
 mod sanitize;
 pub mod taxonomy;
+mod text;
 mod value;
 
 pub use crate::compare::compare;
 pub use crate::error::{MAX_ERROR_VALUE_CHARS, ValueError};
-pub use crate::event::{Event, IGNORED_VALUES};
+pub use crate::event::{Event, IGNORED_VALUES, PreparedField};
 pub use crate::fields::{
     Check, FieldId, FieldSpec, FieldType, Section, field_spec, fields, report_field_spec, report_fields,
 };
 pub use crate::pyfmt::{py_strip, write_float_repr};
 pub use crate::report::Report;
 pub use crate::sanitize::{MAX_ASN, REGISTRIES, TLP_LABELS};
+pub use crate::text::Text;
 pub use crate::value::{Value, format_time};
 
 /// Parses date-time text as [`Event::set`] does for DateTime fields,

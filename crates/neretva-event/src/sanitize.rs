@@ -12,6 +12,7 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::fields::{Check, FieldSpec, FieldType};
 use crate::pyfmt::{self, py_strip};
 use crate::taxonomy;
+use crate::text::Text;
 use crate::value::Value;
 
 /// Why a value was rejected.
@@ -166,7 +167,7 @@ pub(crate) fn from_text(spec: &FieldSpec, text: &str) -> Result<Value, Reason> {
         FieldType::String => Value::Str(non_empty(py_strip(text))?.into()),
         FieldType::LowercaseString => Value::Str(lowercase(text)?),
         FieldType::UppercaseString => Value::Str(uppercase(text)?),
-        FieldType::FQDN => Value::Str(fqdn(text)?.into()),
+        FieldType::FQDN => Value::Str(fqdn(text)?),
         FieldType::URL => Value::Str(url(text)?.into()),
         FieldType::DateTime => {
             Value::Time(crate::datetime::parse(text).ok_or(Cow::Borrowed("is not a date and time"))?)
@@ -180,16 +181,14 @@ pub(crate) fn from_text(spec: &FieldSpec, text: &str) -> Result<Value, Reason> {
         FieldType::IPAddress => Value::Ip(ip(text)?),
         FieldType::IPNetwork => Value::Network(network(text)?),
         FieldType::Boolean => Value::Bool(boolean(text)?),
-        FieldType::Registry => Value::Str(registry(text)?.into()),
-        FieldType::TLP => Value::Str(tlp(text)?.into()),
-        FieldType::ClassificationType => Value::Str(
-            taxonomy::canonical_type(text).ok_or(Cow::Borrowed("is not a classification type"))?.into(),
-        ),
-        FieldType::ClassificationTaxonomy => Value::Str(
-            taxonomy::canonical_taxonomy(text)
-                .ok_or(Cow::Borrowed("is not a classification taxonomy"))?
-                .into(),
-        ),
+        FieldType::Registry => Value::Str(Text::from_static(registry(text)?)),
+        FieldType::TLP => Value::Str(Text::from_static(tlp(text)?)),
+        FieldType::ClassificationType => Value::Str(Text::from_static(
+            taxonomy::canonical_type(text).ok_or(Cow::Borrowed("is not a classification type"))?,
+        )),
+        FieldType::ClassificationTaxonomy => Value::Str(Text::from_static(
+            taxonomy::canonical_taxonomy(text).ok_or(Cow::Borrowed("is not a classification taxonomy"))?,
+        )),
         FieldType::Base64 => {
             Value::Str(base64::engine::general_purpose::STANDARD.encode(text.as_bytes()).into())
         }
@@ -378,36 +377,31 @@ pub(crate) fn check_constraints(spec: &FieldSpec, value: &Value) -> Result<(), R
 }
 
 fn is_transport(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let b = lower.as_bytes();
+    let b = text.as_bytes();
     // "ax.25" is a regular expression: the dot matches any character.
-    if b.len() == 5 && b.starts_with(b"ax") && b.ends_with(b"25") {
+    if b.len() == 5 && b[..2].eq_ignore_ascii_case(b"ax") && b.ends_with(b"25") {
         return true;
     }
-    TRANSPORTS.contains(&lower.as_str())
+    TRANSPORTS.iter().any(|transport| transport.eq_ignore_ascii_case(text))
 }
 
 fn non_empty(text: &str) -> Result<&str, Reason> {
     if text.is_empty() { Err(Cow::Borrowed("is empty")) } else { Ok(text) }
 }
 
-fn lowercase(text: &str) -> Result<Box<str>, Reason> {
+fn lowercase(text: &str) -> Result<Text, Reason> {
     let text = non_empty(py_strip(text))?;
     if text.is_ascii() {
-        if text.bytes().any(|b| b.is_ascii_uppercase()) {
-            Ok(text.to_ascii_lowercase().into())
-        } else {
-            Ok(text.into())
-        }
+        Ok(Text::ascii_case(text, false))
     } else {
         Ok(non_empty(py_strip(&text.to_lowercase()))?.into())
     }
 }
 
-fn uppercase(text: &str) -> Result<Box<str>, Reason> {
+fn uppercase(text: &str) -> Result<Text, Reason> {
     let text = non_empty(py_strip(text))?;
     if text.is_ascii() {
-        Ok(text.to_ascii_uppercase().into())
+        Ok(Text::ascii_case(text, true))
     } else {
         Ok(non_empty(py_strip(&text.to_uppercase()))?.into())
     }
@@ -415,16 +409,23 @@ fn uppercase(text: &str) -> Result<Box<str>, Reason> {
 
 /// IntelMQ's `FQDN`: strip, remove trailing dots, IDNA to ASCII, lower case;
 /// then not an IP address, not a URL, no leading dot.
-pub(crate) fn fqdn(text: &str) -> Result<String, Reason> {
+pub(crate) fn fqdn(text: &str) -> Result<Text, Reason> {
     // White space before a trailing dot is removed too, so that the result
     // is stable (IntelMQ would keep "a ." as "a ").
     let stripped = py_strip(text).trim_end_matches(|c| c == '.' || pyfmt::is_py_space(c));
     if stripped.is_empty() {
         return Err(Cow::Borrowed("is not a domain name"));
     }
-    let mut ascii = crate::idna::to_ascii(stripped)
-        .map_err(|reason| Cow::Owned(format!("is not a domain name: {reason}")))?;
-    ascii.make_ascii_lowercase();
+    let invalid = |reason| Cow::Owned(format!("is not a domain name: {reason}"));
+    let ascii = if stripped.is_ascii() {
+        // The common case, without building a new string first.
+        crate::idna::check_ascii_labels(stripped).map_err(invalid)?;
+        Text::ascii_case(stripped, false)
+    } else {
+        let mut ascii = crate::idna::to_ascii(stripped).map_err(invalid)?;
+        ascii.make_ascii_lowercase();
+        Text::from(ascii)
+    };
     if ascii.starts_with('.') {
         return Err(Cow::Borrowed("is not a domain name: starts with a dot"));
     }

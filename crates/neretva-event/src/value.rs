@@ -7,6 +7,7 @@ use neretva_net::Cidr;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::pyfmt;
+use crate::text::Text;
 
 /// A harmonised field value.
 ///
@@ -20,7 +21,7 @@ use crate::pyfmt;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// Text.
-    Str(Box<str>),
+    Str(Text),
     /// An integer.
     Int(i64),
     /// A finite float.
@@ -276,7 +277,7 @@ impl From<&str> for Value {
 
 impl From<String> for Value {
     fn from(text: String) -> Self {
-        Self::Str(text.into_boxed_str())
+        Self::Str(text.into())
     }
 }
 

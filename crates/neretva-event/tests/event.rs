@@ -333,3 +333,28 @@ fn every_field_accepts_a_typical_value() {
     let line = to_line(&event);
     assert_eq!(neretva_event::intelmq_json::from_line(&line).expect("line"), event);
 }
+
+#[test]
+fn a_prepared_field_sets_what_set_id_sets() {
+    let cases = [
+        (FieldId::CLASSIFICATION_TYPE, "vulnerable-system"),
+        (FieldId::FEED_NAME, "  DNS-Open-Resolvers "),
+        (FieldId::PROTOCOL_APPLICATION, "DNS"),
+        (FieldId::SOURCE_FQDN, "Host.Example.AT."),
+        (FieldId::FEED_NAME, "N/A"),
+        (FieldId::EXTRA, r#"{"a": 1}"#),
+    ];
+    for (id, text) in cases {
+        let mut by_set = Event::new();
+        by_set.set("feed.name", "before").unwrap();
+        let mut by_prepared = by_set.clone();
+        by_set.set_id(id, text).unwrap();
+        by_prepared.set_prepared(&Event::prepare(id, text).unwrap()).unwrap();
+        assert_eq!(by_prepared, by_set, "{} = {text:?}", id.name());
+    }
+    let error = Event::prepare(FieldId::CLASSIFICATION_TYPE, "no-such-type").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        Event::new().set_id(FieldId::CLASSIFICATION_TYPE, "no-such-type").unwrap_err().to_string()
+    );
+}

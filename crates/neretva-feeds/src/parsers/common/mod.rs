@@ -1,5 +1,6 @@
 //! Helpers shared by several parser groups.
 
+pub(crate) mod csv_split;
 pub(crate) mod feed_csv;
 pub(crate) mod json;
 pub(crate) mod pyjson;

@@ -39,11 +39,12 @@ pub(crate) mod timestamp;
 
 use std::sync::{Arc, OnceLock};
 
-use neretva_event::{FieldId, Value};
+use neretva_event::{FieldId, PreparedField, Value};
 
 pub use convert::Conversion;
 pub use schema::{ReportType, Schema};
 
+use crate::parsers::common::csv_split::{Record, Splitter};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 use convert::{Row, RowColumns, Val};
 use schema::Target;
@@ -203,64 +204,28 @@ impl ShadowserverParser {
             input = &without_nul;
         }
         let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-        let lossy;
-        let input = match std::str::from_utf8(input) {
-            Ok(_) => input,
-            Err(_) => {
-                lossy = String::from_utf8_lossy(input).into_owned();
-                lossy.as_bytes()
-            }
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .double_quote(true)
-            .quoting(true)
-            .from_reader(input);
-        let mut record = csv::ByteRecord::new();
+        let text = String::from_utf8_lossy(input);
+        let mut splitter = Splitter::new(&text);
+        let mut record = Record::new(&text);
         // The header.
         loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {
-                    if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
-                        continue;
-                    }
-                    break;
-                }
-                Ok(false) => return parsed,
-                Err(e) => {
-                    let line = e.position().map_or(1, |p| p.line());
-                    parsed.error(line, None, format!("unreadable header: {e}"), &lossy_prefix(input));
-                    return parsed;
-                }
+            if !splitter.next_record(&mut record) {
+                return parsed;
+            }
+            if !record.is_blank() {
+                break;
             }
         }
-        let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let header: Vec<String> = record.iter().map(str::to_owned).collect();
         let plan = Plan::new(report_type, &header, self.overwrite);
         let mut consumed = vec![false; header.len()];
-        loop {
-            let start = reader.position().byte() as usize;
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    let end = (reader.position().byte() as usize).min(input.len());
-                    let raw = String::from_utf8_lossy(&input[start.min(end)..end]);
-                    parsed.records += 1;
-                    parsed.error(line, None, format!("unreadable CSV: {e}"), raw.trim_end());
-                    continue;
-                }
-            }
-            let (line, record_start) =
-                record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
-            if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+        while splitter.next_record(&mut record) {
+            if record.is_blank() {
                 continue; // a blank line
             }
             parsed.records += 1;
-            let end = (reader.position().byte() as usize).min(input.len());
-            let line_bytes = &input[record_start.min(end)..end];
-            plan.line(report, &record, line, line_bytes, &mut consumed, &mut parsed, true);
+            let line_text = &text[record.start..record.end];
+            plan.line(report, &record, line_text, &mut consumed, &mut parsed, true);
         }
         parsed
     }
@@ -279,9 +244,9 @@ fn report_file_name(report: &Report) -> Option<&str> {
 /// A report parsed chunk by chunk (see [`FeedParser::parse_chunks`]).
 struct Chunks<'a> {
     report: &'a Report,
-    input: &'a [u8],
-    reader: csv::Reader<&'a [u8]>,
-    record: csv::ByteRecord,
+    input: &'a str,
+    splitter: Splitter<'a>,
+    record: Record<'a>,
     plan: Plan<'a>,
     consumed: Vec<bool>,
     records: usize,
@@ -296,40 +261,18 @@ impl Iterator for Chunks<'_> {
             return None;
         }
         let mut parsed = Parsed::default();
+        parsed.events.reserve(self.records.min(16_384));
         while (parsed.records as usize) < self.records {
-            let start = self.reader.position().byte() as usize;
-            match self.reader.read_byte_record(&mut self.record) {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.done = true;
-                    break;
-                }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    let end = (self.reader.position().byte() as usize).min(self.input.len());
-                    let raw = String::from_utf8_lossy(&self.input[start.min(end)..end]);
-                    parsed.records += 1;
-                    parsed.error(line, None, format!("unreadable CSV: {e}"), raw.trim_end());
-                    continue;
-                }
+            if !self.splitter.next_record(&mut self.record) {
+                self.done = true;
+                break;
             }
-            let (line, record_start) =
-                self.record.position().map_or((0, start), |p| (p.line(), p.byte() as usize));
-            if self.record.len() == 1 && self.record.get(0).is_some_and(<[u8]>::is_empty) {
+            if self.record.is_blank() {
                 continue;
             }
             parsed.records += 1;
-            let end = (self.reader.position().byte() as usize).min(self.input.len());
-            let line_bytes = &self.input[record_start.min(end)..end];
-            self.plan.line(
-                self.report,
-                &self.record,
-                line,
-                line_bytes,
-                &mut self.consumed,
-                &mut parsed,
-                false,
-            );
+            let line_text = &self.input[self.record.start..self.record.end];
+            self.plan.line(self.report, &self.record, line_text, &mut self.consumed, &mut parsed, false);
         }
         (parsed.records > 0 || !parsed.errors.is_empty()).then_some(parsed)
     }
@@ -337,34 +280,31 @@ impl Iterator for Chunks<'_> {
 
 impl ShadowserverParser {
     /// Streams a clean report (valid UTF-8, no NUL bytes) chunk by chunk; `None` when the
-    /// report needs the whole-report path (cleaning, an unreadable or missing header).
+    /// report needs the whole-report path (cleaning, a missing header).
     fn chunks<'a>(&'a self, report: &'a Report, records: usize) -> Option<Chunks<'a>> {
         let report_type = self.detect(report).ok()?;
         let input: &[u8] = &report.raw;
-        if input.contains(&0) || std::str::from_utf8(input).is_err() {
+        if input.contains(&0) {
             return None;
         }
-        let input = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .double_quote(true)
-            .quoting(true)
-            .from_reader(input);
-        let mut record = csv::ByteRecord::new();
+        let input = std::str::from_utf8(input).ok()?;
+        let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+        let mut splitter = Splitter::new(input);
+        let mut record = Record::new(input);
         loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) => continue,
-                Ok(true) => break,
-                Ok(false) | Err(_) => return None,
+            if !splitter.next_record(&mut record) {
+                return None;
+            }
+            if !record.is_blank() {
+                break;
             }
         }
-        let header: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let header: Vec<String> = record.iter().map(str::to_owned).collect();
         let plan = Plan::new(report_type, &header, self.overwrite);
         Some(Chunks {
             report,
             input,
-            reader,
+            splitter,
             record,
             consumed: vec![false; header.len()],
             plan,
@@ -445,6 +385,13 @@ struct Plan<'a> {
     extra_names: Vec<String>,
     /// The header as IntelMQ writes it in `raw`: every name quoted, then a line feed.
     raw_header: String,
+    /// Room for the fields and `extra.*` members an event of this report may get, so they are
+    /// allocated once.
+    field_room: usize,
+    extra_room: usize,
+    /// The report type's feed name and constant fields, sanitised once for every line.
+    feed_name: Result<PreparedField, crate::ValueError>,
+    constants: Vec<(FieldId, Result<PreparedField, crate::ValueError>)>,
     overwrite: bool,
 }
 
@@ -475,11 +422,18 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        let optional = report_type
+        let optional: Vec<Step> = report_type
             .optional
             .iter()
             .filter_map(|m| index(&m.column).map(|column| resolve(m, column)))
             .collect();
+        let steps = required.iter().chain(&optional);
+        let extra_steps =
+            steps.clone().filter(|step: &&Step| matches!(step.target, Resolved::Extra(_))).count();
+        // The report's metadata (feed, observation time, `raw`) and the constant fields come on
+        // top of the columns' fields; columns no step reads may go to `extra.*`.
+        let field_room = steps.count() - extra_steps + report_type.constants.len() + 8;
+        let extra_room = extra_steps + header.len().saturating_sub(required.len() + optional.len());
         let mut raw_header = String::new();
         for (i, name) in header.iter().enumerate() {
             if i > 0 {
@@ -499,6 +453,14 @@ impl<'a> Plan<'a> {
             extra_names: header.iter().map(|h| format!("extra.{h}")).collect(),
             header: header.to_vec(),
             raw_header,
+            field_room,
+            extra_room,
+            feed_name: Event::prepare(FieldId::FEED_NAME, &report_type.feed_name),
+            constants: report_type
+                .constants
+                .iter()
+                .map(|(id, value)| (*id, Event::prepare(*id, value)))
+                .collect(),
             overwrite,
         }
     }
@@ -506,21 +468,20 @@ impl<'a> Plan<'a> {
     /// Turns one record into an event or an error. With `intelmq_raw`, the event's `raw` field
     /// and [`ParsedEvent::raw`] are the header and the line, as IntelMQ writes them; without,
     /// the event has no `raw` field and `ParsedEvent::raw` is the line alone.
-    #[allow(clippy::too_many_arguments)]
     fn line(
         &self,
         report: &Report,
-        record: &csv::ByteRecord,
-        line: u64,
-        line_bytes: &[u8],
+        record: &Record<'_>,
+        line_text: &str,
         consumed: &mut [bool],
         parsed: &mut Parsed,
         intelmq_raw: bool,
     ) {
+        let line = record.line;
         let header = if intelmq_raw { self.raw_header.as_str() } else { "" };
-        let mut raw = String::with_capacity(header.len() + line_bytes.len());
+        let mut raw = String::with_capacity(header.len() + line_text.len());
         raw.push_str(header);
-        raw.push_str(&String::from_utf8_lossy(line_bytes));
+        raw.push_str(line_text);
         let raw_len = raw.trim_end().len();
         raw.truncate(raw_len);
         let line_text = || raw[header.len().min(raw.len())..].to_owned();
@@ -536,18 +497,20 @@ impl<'a> Plan<'a> {
             );
             return;
         }
-        let row = Fields { record };
+        let row = record;
         consumed.fill(false);
-        let mut event = Event::with_capacity(24);
+        let mut event = Event::with_capacities(self.field_room, self.extra_room);
         report.stamp(&mut event);
-        if self.overwrite || event.get_id(FieldId::FEED_NAME).is_none() {
-            let _ = event.set_id(FieldId::FEED_NAME, &self.report_type.feed_name);
+        if (self.overwrite || event.get_id(FieldId::FEED_NAME).is_none())
+            && let Ok(feed_name) = &self.feed_name
+        {
+            let _ = event.set_prepared(feed_name);
         }
         // Required fields: any failure fails the line.
         for step in &self.required {
             let Some(value) = row.get(step.column) else { continue };
             let converted = match step.conversion {
-                Some(c) => match convert::apply(c, value, &row, &self.columns) {
+                Some(c) => match convert::apply(c, value, row, &self.columns) {
                     Ok(v) => v,
                     Err(message) => {
                         parsed.error(line, Some(&self.header[step.column]), message, &line_text());
@@ -592,7 +555,7 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let converted = match step.conversion {
-                Some(c) => match convert::apply(c, value, &row, &self.columns) {
+                Some(c) => match convert::apply(c, value, row, &self.columns) {
                     Ok(v) => v,
                     Err(message) => {
                         parsed.error(line, Some(&self.header[step.column]), message, &line_text());
@@ -614,8 +577,12 @@ impl<'a> Plan<'a> {
                 Resolved::Ignore | Resolved::Drop => true,
             };
         }
-        for (id, value) in &self.report_type.constants {
-            if let Err(e) = event.set_id(*id, value) {
+        for (id, value) in &self.constants {
+            let result = match value {
+                Ok(value) => event.set_prepared(value),
+                Err(e) => Err(e.clone()),
+            };
+            if let Err(e) = result {
                 parsed.error(line, Some(id.name()), e.to_string(), &line_text());
                 return;
             }
@@ -638,14 +605,9 @@ impl<'a> Plan<'a> {
     }
 }
 
-struct Fields<'r> {
-    record: &'r csv::ByteRecord,
-}
-
-impl Row for Fields<'_> {
+impl Row for Record<'_> {
     fn get(&self, index: usize) -> Option<&str> {
-        // The input was made valid UTF-8 and fields split at ASCII bytes, so this cannot fail.
-        self.record.get(index).map(|bytes| std::str::from_utf8(bytes).unwrap_or_default())
+        Record::get(self, index)
     }
 }
 
