@@ -9,21 +9,32 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 mod support;
 
-use support::{DEMO, DataDir, Running, json as json_of, neretva, ok};
+use support::{DEMO, DataDir, json as json_of, neretva, ok};
 
 /// One HTTP/1.1 request with MISP's headers; returns the status and the body.
 fn http(port: u16, method: &str, path: &str, authorization: Option<&str>, body: &str) -> (u16, String) {
+    http_accepting(port, method, path, authorization, "application/json", body)
+}
+
+fn http_accepting(
+    port: u16,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    accept: &str,
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let auth = authorization.map(|key| format!("Authorization: {key}\r\n")).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAccept: {accept}\r\n\
          Content-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -73,20 +84,7 @@ fn misp_api_serves_pymisp() {
     let key = add_user(d, "analyst", "CERT-BIH", "analyst");
     let other_key = add_user(d, "outsider", "EP-NERETVA", "community");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _server = Running(
-        neretva(d)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (_server, port) = support::serve(d);
 
     // Keys: raw, Bearer, X-MISP-AUTH-style raw; none or a wrong one is refused with MISP's 403.
     let (status, body) = http(port, "GET", "/servers/getVersion", Some(&key), "");
@@ -201,6 +199,25 @@ fn misp_api_serves_pymisp() {
     let (status, body) =
         http(port, "POST", "/events/publish/5c000000-0000-4000-8000-000000000003", Some(&key), "");
     assert_eq!(status, 200, "{body}");
+    // Published through the MISP API, the event is in the community's TAXII collection too.
+    let taxii = |path: &str| {
+        let bearer = format!("Bearer {key}");
+        let (status, body) =
+            http_accepting(port, "GET", path, Some(&bearer), "application/taxii+json;version=2.1", "");
+        json_body(status, 200, &body)
+    };
+    let collections = taxii("/taxii2/neretva/collections/");
+    let community = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|collection| collection["title"] == "Intel events for the community")
+        .unwrap_or_else(|| panic!("{collections}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let objects = taxii(&format!("/taxii2/neretva/collections/{community}/objects/")).to_string();
+    assert!(objects.contains("198.51.100.23"), "{objects}");
     let (status, body) = http(port, "POST", &format!("/events/publish/{private_id}"), Some(&key), "");
     assert_eq!(status, 200, "{body}");
 

@@ -8,14 +8,14 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
 mod support;
 
-use support::{DEMO, DataDir, Running, json as json_of, neretva, ok};
+use support::{DEMO, DataDir, json as json_of, neretva, ok};
 
 /// One HTTP/1.1 request; returns the status, the head and the body.
 fn http(port: u16, method: &str, path: &str, authorization: &str, body: &str) -> (u16, String, String) {
@@ -101,20 +101,7 @@ fn taxii_server_serves_the_oasis_client() {
     let table = ok(&run(&["taxii", "collections", "list"]));
     assert!(table.contains("empty-writable") && table.contains("/taxii2/neretva/collections/"), "{table}");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _server = Running(
-        neretva(d)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap(),
-    );
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (_server, port) = support::serve(d);
     let basic =
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("taxii:{PASSWORD}")));
 

@@ -40,6 +40,26 @@ impl Drop for Running {
     }
 }
 
+/// `neretva serve` on `dir` at a free loopback port, once it accepts connections.
+#[allow(dead_code)]
+pub(crate) fn serve(dir: &Path) -> (Running, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = Running(
+        neretva(dir)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    (server, port)
+}
+
 /// The binary on `dir`, with fast password hashing and no configuration from the environment.
 pub(crate) fn neretva(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_neretva"));
