@@ -48,7 +48,7 @@ use crate::api;
         api::intel::list, api::intel::get, api::intel::create, api::intel::update, api::intel::remove,
         api::intel::add_sighting, api::intel::export, api::intel::attributes, api::intel::list_groups,
         api::intel::create_group, api::intel::import, api::intel::patch, api::intel::patch_group,
-        api::intel::replace_group, api::intel::delete_group, api::intel::correlations,
+        api::intel::replace_group, api::intel::delete_group, api::intel::correlations, api::intel::incident_intel,
         api::notifications::list, api::notifications::get, api::notifications::preview,
         api::notifications::resend, api::notifications::for_org, api::notifications::advisory,
         api::strategy::list, api::strategy::create, api::strategy::load_defaults, api::strategy::get,

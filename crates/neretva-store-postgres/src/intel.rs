@@ -867,3 +867,31 @@ pub(crate) async fn get_external<C: GenericClient>(client: &C, event: Uuid) -> R
     }
     Ok(ExternalCorrelations { links, over_correlating })
 }
+
+pub(crate) async fn links_to<C: GenericClient>(
+    client: &C,
+    kind: &str,
+    target: Uuid,
+    limit: u32,
+) -> Result<Vec<(Uuid, ExternalCorrelation)>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT event_uuid, attribute_uuid, kind, target, detail, relation FROM intel_external_links
+             WHERE kind = $1 AND target = $2 ORDER BY event_uuid, attribute_uuid, detail LIMIT $3",
+        )
+        .await?;
+    let mut links = Vec::new();
+    for row in client.query(&statement, &[&kind, &target.to_string(), &i64::from(limit)]).await? {
+        links.push((
+            uuid_of("event_uuid", row.try_get(0)?)?,
+            ExternalCorrelation {
+                attribute: uuid_of("attribute_uuid", row.try_get(1)?)?,
+                kind: row.try_get(2)?,
+                target: uuid_of("target", row.try_get(3)?)?,
+                detail: row.try_get(4)?,
+                relation: row.try_get(5)?,
+            },
+        ));
+    }
+    Ok(links)
+}

@@ -48,8 +48,8 @@ use neretva_store::feeds::{
 };
 use neretva_store::governance::StoredStrategy;
 use neretva_store::intel::{
-    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
-    StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
+    ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
@@ -879,6 +879,15 @@ impl Store for PostgresStore {
 
     async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations, StoreError> {
         pooled!(self, |client| intel::get_external(client, event))
+    }
+
+    async fn intel_links_to(
+        &self,
+        kind: &str,
+        target: Uuid,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ExternalCorrelation)>, StoreError> {
+        pooled!(self, |client| intel::links_to(client, kind, target, limit))
     }
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

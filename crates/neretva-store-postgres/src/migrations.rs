@@ -36,6 +36,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "intel_sharing",
         sql: include_str!("../migrations/0010_intel_sharing.sql"),
     },
+    Migration {
+        version: 11,
+        name: "intel_links_target",
+        sql: include_str!("../migrations/0011_intel_links_target.sql"),
+    },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
 ];
 

@@ -725,3 +725,30 @@ pub(crate) fn get_external(conn: &Connection, event: Uuid) -> Result<ExternalCor
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ExternalCorrelations { links, over_correlating })
 }
+
+pub(crate) fn links_to(
+    conn: &Connection,
+    kind: &str,
+    target: Uuid,
+    limit: u32,
+) -> Result<Vec<(Uuid, ExternalCorrelation)>> {
+    let links = conn
+        .prepare_cached(
+            "SELECT event_uuid, attribute_uuid, kind, target, detail, relation FROM intel_external_links
+             WHERE kind = ?1 AND target = ?2 ORDER BY event_uuid, attribute_uuid, detail LIMIT ?3",
+        )?
+        .query_map(rusqlite::params![kind, target.to_string(), i64::from(limit)], |row| {
+            Ok((
+                uuid_col(row, 0)?,
+                ExternalCorrelation {
+                    attribute: uuid_col(row, 1)?,
+                    kind: row.get(2)?,
+                    target: uuid_col(row, 3)?,
+                    detail: row.get(4)?,
+                    relation: row.get(5)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(links)
+}

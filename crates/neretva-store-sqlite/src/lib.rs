@@ -64,8 +64,8 @@ use neretva_store::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use neretva_store::intel::{
-    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
-    StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
+    ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
@@ -1139,6 +1139,16 @@ impl Store for SqliteStore {
 
     async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations, StoreError> {
         self.read(move |conn| intel::get_external(conn, event)).await
+    }
+
+    async fn intel_links_to(
+        &self,
+        kind: &str,
+        target: Uuid,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ExternalCorrelation)>, StoreError> {
+        let kind = kind.to_owned();
+        self.read(move |conn| intel::links_to(conn, &kind, target, limit)).await
     }
 
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<(), StoreError> {

@@ -841,6 +841,16 @@ pub async fn intel_external_correlations(store: &dyn Store) {
     let missing = store.put_intel_external_correlations(Uuid::from_u128(5), &found).await;
     assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
 
+    // From the other side: the incident's links, each with its intel event, bounded.
+    let to_incident = store.intel_links_to("incident_observable", incident.id, 100).await.expect("links to");
+    assert_eq!(to_incident.len(), 5, "{to_incident:?}");
+    assert!(to_incident.iter().all(|(owner, link)| *owner == event.uuid && link.target == incident.id));
+    let first_two = store.intel_links_to("incident_observable", incident.id, 2).await.expect("links to");
+    assert_eq!(first_two, to_incident[..2]);
+    let to_feed = store.intel_links_to("feed_event", Uuid::from_u128(77), 100).await.expect("links to");
+    assert_eq!(to_feed.iter().map(|(_, link)| link.detail.as_str()).collect::<Vec<_>>(), ["45.9.148.10"]);
+    assert!(store.intel_links_to("feed_event", incident.id, 100).await.expect("links to").is_empty());
+
     // Writing the event again drops them (they are computed again by the writer); so does
     // deleting it.
     store.update_intel_event(&admin(), &event).await.expect("update");

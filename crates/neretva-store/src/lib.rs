@@ -48,8 +48,8 @@ use crate::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use crate::intel::{
-    AttributeQuery, ExternalCorrelations, IntelEventQuery, ObservableHit, ObservableProbe, StoredAttribute,
-    StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
+    ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use crate::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
@@ -606,6 +606,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// An intel event's correlations with incident observables and feed events, as last put.
     async fn intel_external_correlations(&self, event: Uuid) -> Result<ExternalCorrelations>;
+    /// The links of `kind` (`incident_observable` or `feed_event`) to `target`, with the intel
+    /// event each belongs to, at most `limit`, ordered by event and attribute.
+    async fn intel_links_to(
+        &self,
+        kind: &str,
+        target: Uuid,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, ExternalCorrelation)>>;
     /// Deletes a sharing group, audited as `intel.sharing_group.delete`; a group events are
     /// restricted to is a conflict on `sharing_group`.
     async fn delete_sharing_group(&self, actor: &Actor, uuid: Uuid) -> Result<()>;

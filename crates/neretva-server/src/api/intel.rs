@@ -1327,6 +1327,68 @@ pub struct OverCorrelatingKindDto {
     pub count: u32,
 }
 
+/// An intel attribute that meets one of an incident's observables.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncidentIntelDto {
+    /// The intel event.
+    pub event: Uuid,
+    pub event_info: String,
+    pub attribute: Uuid,
+    /// The observable met, as `kind:value`.
+    pub observable: String,
+    /// `exact`, `network` or `host`.
+    pub relation: String,
+}
+
+/// The most links an incident's intel page lists.
+const INCIDENT_INTEL_LIMIT: u32 = 1000;
+
+/// The intel events whose attributes meet the incident's observables (as found when each intel
+/// event was last written), those the caller may see; links from intel events the caller may
+/// not see are left out without a trace. At most 1,000 links.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/observables/intel", tag = "incidents",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<IncidentIntelDto>), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn incident_intel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<IncidentIntelDto>>> {
+    let target =
+        crate::api::incidents::Target::load(&state, &auth, &id, crate::api::incidents::Access::Read).await?;
+    let gate = Gate::load(&state, &auth).await?;
+    let links =
+        state.store().intel_links_to("incident_observable", target.id(), INCIDENT_INTEL_LIMIT).await?;
+    let mut shown = Vec::new();
+    let mut events: HashMap<Uuid, Option<String>> = HashMap::new();
+    for (event, link) in links {
+        let info = match events.get(&event) {
+            Some(info) => info.clone(),
+            None => {
+                let info = state
+                    .store()
+                    .get_intel_event(event)
+                    .await?
+                    .filter(|stored| gate.may_see(stored))
+                    .map(|stored| stored.event.info.clone());
+                events.insert(event, info.clone());
+                info
+            }
+        };
+        if let Some(event_info) = info {
+            shown.push(IncidentIntelDto {
+                event,
+                event_info,
+                attribute: link.attribute,
+                observable: link.detail,
+                relation: link.relation,
+            });
+        }
+    }
+    Ok(Json(shown))
+}
+
 /// Where an event's values meet intel attributes, incidents' observables and stored feed events.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventCorrelationsDto {

@@ -122,6 +122,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             get(incidents::observables).post(incidents::add_observable).delete(incidents::remove_observable),
         )
         .route("/incidents/{id}/observables/events", get(incidents::observable_events))
+        .route("/incidents/{id}/observables/intel", get(intel::incident_intel))
         .route("/incidents/{id}/links", get(incidents::links).post(incidents::add_link))
         .route("/incidents/{id}/links/{other}", delete(incidents::remove_link))
         .route("/incidents/{id}/merge", post(incidents::merge_into))

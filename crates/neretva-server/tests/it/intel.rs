@@ -679,8 +679,38 @@ async fn intel_correlations_with_incidents_and_feed_events_show_only_what_the_ca
     let reply =
         app.get("bob", "/api/v1/intel/events/10000000-0000-4000-8000-000000000304/correlations").await;
     assert_status(&reply, StatusCode::NOT_FOUND);
+
+    // From the incident's side: the intel events meeting its observables that the caller may
+    // see. Carol's own event meets the incident's network too, but Alice may not see it.
+    let carols =
+        misp_event("10000000-0000-4000-8000-000000000305", "Carol's own", 0, None, &[], "45.9.148.97");
+    assert_status(
+        &app.call(Some("carol"), "POST", "/api/v1/intel/events", Some(carols)).await,
+        StatusCode::CREATED,
+    );
+    let incident_intel = format!("/api/v1/incidents/{incident_id}/observables/intel");
+    let reply = app.get("alice", &incident_intel).await;
+    assert_status(&reply, StatusCode::OK);
+    let events: Vec<(&str, &str)> = reply
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|link| (link["event"].as_str().unwrap(), link["event_info"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [(SHARED, "Scanner"), ("10000000-0000-4000-8000-000000000304", "Mine")],
+        "{}",
+        reply.text
+    );
+    assert!(!reply.text.contains("000000000305") && !reply.text.contains("Carol"), "{}", reply.text);
+    // Bob may not see the incident: 404, as for any incident he may not see.
+    assert_status(&app.get("bob", &incident_intel).await, StatusCode::NOT_FOUND);
+
     let doc = app.get("admin", "/api/v1/openapi.json").await;
     assert!(doc.body["paths"].get("/api/v1/intel/events/{id}/correlations").is_some());
+    assert!(doc.body["paths"].get("/api/v1/incidents/{id}/observables/intel").is_some());
 }
 
 const TAXII: &str = "application/taxii+json;version=2.1";
