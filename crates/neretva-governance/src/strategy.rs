@@ -725,6 +725,38 @@ pub fn changed_since(document: &StrategyDocument, since: Timestamp, today: Date)
     views
 }
 
+/// A new document from its JSON, as posted to the API or read from a file: its id is `id`,
+/// actions without an id get one from `new_id`, and every action's `updated_at` is `now`.
+/// The error names what does not fit the document's shape.
+pub fn document_from_json(
+    mut value: serde_json::Value,
+    id: Uuid,
+    now: Timestamp,
+    mut new_id: impl FnMut() -> Uuid,
+) -> Result<StrategyDocument, String> {
+    let Some(object) = value.as_object_mut() else {
+        return Err("must be a JSON object".into());
+    };
+    object.insert("id".into(), serde_json::Value::String(id.to_string()));
+    let stamp = time::serde::rfc3339::serialize(&now, serde_json::value::Serializer)
+        .map_err(|error| error.to_string())?;
+    if let Some(serde_json::Value::Array(objectives)) = object.get_mut("objectives") {
+        for objective in objectives {
+            let Some(serde_json::Value::Array(measures)) = objective.get_mut("measures") else { continue };
+            for measure in measures {
+                let Some(serde_json::Value::Array(actions)) = measure.get_mut("actions") else { continue };
+                for action in actions {
+                    if let Some(action) = action.as_object_mut() {
+                        action.entry("id").or_insert_with(|| serde_json::Value::String(new_id().to_string()));
+                        action.insert("updated_at".into(), stamp.clone());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|error| error.to_string())
+}
+
 /// Gives every action with the nil id a new one from `new_id` (documents posted without ids).
 pub fn assign_ids(document: &mut StrategyDocument, mut new_id: impl FnMut() -> Uuid) {
     for objective in &mut document.objectives {

@@ -91,6 +91,15 @@ pub(crate) enum StrategyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a strategic document from a JSON file (the shape `POST /api/v1/strategy` takes:
+    /// code, title, owner_org, tlp, objectives → measures → actions); every problem is reported
+    /// with its path and nothing is stored unless the whole document is valid.
+    Import {
+        /// The document as JSON (at most 4 MiB).
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// List the strategic documents with their actions, overdue actions and progress today.
     List {
         #[arg(long)]

@@ -24,6 +24,7 @@ pub(crate) async fn command(config: &Config, command: StrategyCommand) -> anyhow
         StrategyCommand::LoadDefaults { owner, json } => {
             load_defaults(config, store, owner.as_deref(), json).await
         }
+        StrategyCommand::Import { file, json } => import(config, store, &file, json).await,
         StrategyCommand::List { json } => list(store, json).await,
         StrategyCommand::Show { document, json } => {
             let stored = find(store, &document).await?;
@@ -132,6 +133,59 @@ async fn load_defaults(
             stored.document.id,
             stored.document.objectives.len()
         ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The largest document file `strategy import` reads.
+const MAX_IMPORT: u64 = 4 * 1024 * 1024;
+
+async fn import(
+    config: &Config,
+    store: &dyn Store,
+    file: &std::path::Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+    if size > MAX_IMPORT {
+        bail!("{}: {size} bytes, more than the {MAX_IMPORT} a document may have", file.display());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
+    let now = OffsetDateTime::now_utc();
+    let document =
+        strategy::document_from_json(value, neretva_model::Uuid::new_v4(), now, neretva_model::Uuid::new_v4)
+            .map_err(|message| anyhow::anyhow!("{}: {message}", file.display()))?;
+    let mut problems: Vec<String> = strategy::validate(&document, &config.server.authority_levels)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for reference in strategy::references(&document) {
+        if reference.kind == strategy::ReferenceKind::Organisation
+            && store.get_org(reference.id).await?.is_none()
+        {
+            problems.push(format!("{}: no organisation {}", reference.field, reference.id));
+        }
+    }
+    if !problems.is_empty() {
+        if json {
+            output::json(&serde_json::json!({ "stored": false, "problems": problems }));
+        } else {
+            for problem in &problems {
+                output::line(&format!("{}: {problem}", file.display()));
+            }
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let stored = store.create_strategy(&cli_actor(), &document).await?;
+    if json {
+        output::json(&serde_json::json!({
+            "stored": true, "id": stored.document.id, "code": stored.document.code,
+            "objectives": stored.document.objectives.len(),
+        }));
+    } else {
+        output::line(&format!("stored {} ({})", stored.document.code, stored.document.id));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -69,4 +69,43 @@ fn strategy_load_defaults_list_show_and_report() {
     assert!(String::from_utf8_lossy(&html.stdout).contains("<h2>Progress by level of authority</h2>"));
     assert!(!run(&["strategy", "report", "BIH-SCF-2019", "--format", "pdf"]).status.success());
     assert!(!run(&["strategy", "show", "UNKNOWN"]).status.success());
+
+    // A document from a file: every problem with its path and nothing stored; then stored.
+    let owner = shown["document"]["owner_org"].as_str().unwrap().to_owned();
+    let action = |start: &str, due: &str, owner: &str| {
+        serde_json::json!({
+            "title": "Open the State CERT", "owner_org": owner, "authority_level": "State",
+            "start": start, "due": due, "status": "planned", "progress": 0
+        })
+    };
+    let document = |action: serde_json::Value| {
+        serde_json::json!({
+            "code": "STATE-PLAN-2027", "title": "State action plan", "owner_org": owner, "tlp": "GREEN",
+            "objectives": [{ "code": "A", "title": "Capacity", "measures": [
+                { "code": "A.1", "title": "A State CERT", "actions": [action] }
+            ] }]
+        })
+    };
+    let file = d.join("plan.json");
+    std::fs::write(
+        &file,
+        document(action("2027-06-30", "2027-01-01", "00000000-0000-4000-8000-00000000dead")).to_string(),
+    )
+    .unwrap();
+    let refused = json_of(&run(&["strategy", "import", file.to_str().unwrap(), "--json"]), false);
+    assert_eq!(refused["stored"], false);
+    let problems = refused["problems"].to_string();
+    assert!(problems.contains("objectives[0].measures[0].actions[0].due"), "{problems}");
+    assert!(problems.contains("objectives[0].measures[0].actions[0].owner_org"), "{problems}");
+    assert!(!run(&["strategy", "show", "STATE-PLAN-2027"]).status.success());
+    std::fs::write(&file, document(action("2027-01-01", "2027-06-30", &owner)).to_string()).unwrap();
+    let stored = json_of(&run(&["strategy", "import", file.to_str().unwrap(), "--json"]), true);
+    assert_eq!(stored["code"], "STATE-PLAN-2027");
+    let shown = json_of(&run(&["strategy", "show", "STATE-PLAN-2027", "--json"]), true);
+    assert_eq!(
+        shown["document"]["objectives"][0]["measures"][0]["actions"][0]["title"],
+        "Open the State CERT"
+    );
+    std::fs::write(&file, "[1, 2").unwrap();
+    assert!(!run(&["strategy", "import", file.to_str().unwrap()]).status.success());
 }

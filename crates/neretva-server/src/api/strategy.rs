@@ -184,27 +184,9 @@ fn resolve_org(registry: &RegistrySnapshot, field: &str, key: &str) -> Result<(U
 
 /// Makes a document from posted JSON: ids for the actions without one, the server's time
 /// on every action.
-fn document_from(mut value: Value, id: Uuid, now: Timestamp) -> ApiResult<StrategyDocument> {
-    let Some(object) = value.as_object_mut() else {
-        return Err(ApiError::bad_request("document", "must be a JSON object"));
-    };
-    object.insert("id".into(), Value::String(id.to_string()));
-    let stamp = Value::String(rfc3339(now));
-    if let Some(Value::Array(objectives)) = object.get_mut("objectives") {
-        for objective in objectives {
-            let Some(Value::Array(measures)) = objective.get_mut("measures") else { continue };
-            for measure in measures {
-                let Some(Value::Array(actions)) = measure.get_mut("actions") else { continue };
-                for action in actions {
-                    if let Some(action) = action.as_object_mut() {
-                        action.entry("id").or_insert_with(|| Value::String(Uuid::new_v4().to_string()));
-                        action.insert("updated_at".into(), stamp.clone());
-                    }
-                }
-            }
-        }
-    }
-    serde_json::from_value(value).map_err(|error| ApiError::bad_request("document", error.to_string()))
+fn document_from(value: Value, id: Uuid, now: Timestamp) -> ApiResult<StrategyDocument> {
+    strategy::document_from_json(value, id, now, Uuid::new_v4)
+        .map_err(|message| ApiError::bad_request("document", message))
 }
 
 // Documents.
