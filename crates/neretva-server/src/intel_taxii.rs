@@ -155,6 +155,20 @@ pub struct Published<'a> {
     pub group: Option<&'a SharingGroup>,
 }
 
+impl<'a> Published<'a> {
+    /// A stored event, with its sharing group found by `group` (from the caller's cache or list).
+    pub fn of(
+        stored: &'a neretva_store::intel::StoredIntelEvent,
+        group: impl FnOnce(Uuid) -> Option<&'a SharingGroup>,
+    ) -> Published<'a> {
+        Published {
+            event: &stored.event,
+            owner_org: stored.owner_org,
+            group: stored.event.sharing_group.and_then(group),
+        }
+    }
+}
+
 /// Brings the TAXII collections up to date after an event was written (`before` is the event as
 /// it was, `after` as it is; `None` when it did not or no longer exists).
 pub async fn sync(

@@ -173,11 +173,9 @@ async fn after_write(
         stored: &'a StoredIntelEvent,
         groups: &'a [neretva_intel::access::SharingGroup],
     ) -> neretva_server::intel_taxii::Published<'a> {
-        neretva_server::intel_taxii::Published {
-            event: &stored.event,
-            owner_org: stored.owner_org,
-            group: stored.event.sharing_group.and_then(|uuid| groups.iter().find(|group| group.uuid == uuid)),
-        }
+        neretva_server::intel_taxii::Published::of(stored, |uuid| {
+            groups.iter().find(|group| group.uuid == uuid)
+        })
     }
     let old = before.map(|stored| published(stored, &groups));
     neretva_server::intel_taxii::sync(store, &cli_actor(), operator, old, Some(published(saved, &groups)))

@@ -123,14 +123,7 @@ fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
 
 /// Sends one HTTP/1.1 request and returns the status, the headers and the body.
 fn http(port: u16, request: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
+    support::exchange(port, request)
 }
 
 #[test]

@@ -5,10 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -19,20 +17,9 @@ use support::{DEMO, DataDir, json as json_of, neretva, ok};
 
 /// One HTTP/1.1 request; returns the status, the head and the body.
 fn http(port: u16, method: &str, path: &str, authorization: &str, body: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAccept: application/taxii+json;version=2.1\r\n\
-         Content-Type: application/taxii+json;version=2.1\r\nAuthorization: {authorization}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
+    const TAXII: &str = "application/taxii+json;version=2.1";
+    let headers = [("Accept", TAXII), ("Content-Type", TAXII), ("Authorization", authorization)];
+    support::request(port, method, path, &headers, body)
 }
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/taxii/client_check.py");

@@ -1525,20 +1525,14 @@ async fn publish(
     before: Option<&StoredIntelEvent>,
     after: Option<&StoredIntelEvent>,
 ) {
-    fn published<'a>(gate: &'a Gate, stored: &'a StoredIntelEvent) -> crate::intel_taxii::Published<'a> {
-        crate::intel_taxii::Published {
-            event: &stored.event,
-            owner_org: stored.owner_org,
-            group: stored.event.sharing_group.and_then(|uuid| gate.groups.get(&uuid)),
-        }
-    }
+    let published = |stored| crate::intel_taxii::Published::of(stored, |uuid| gate.groups.get(&uuid));
     let event = after.or(before).map(|stored| stored.event.uuid);
     let result = crate::intel_taxii::sync(
         state.store(),
         &auth.actor(),
         gate.registry.operator_id,
-        before.map(|stored| published(gate, stored)),
-        after.map(|stored| published(gate, stored)),
+        before.map(published),
+        after.map(published),
     )
     .await;
     if let Err(error) = result {
