@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use expect_test::{Expect, expect};
 use neretva_model::Uuid;
+use neretva_model::contact::Language;
 use neretva_model::org::AuthorityLevels;
 use time::macros::{date, datetime};
 
@@ -302,7 +303,7 @@ fn the_report_in_three_formats() {
     "#]]
     .assert_eq(&csv.replace("\r\n", "\n"));
 
-    let html = report::to_html(&built);
+    let html = report::to_html(&built, Language::En);
     assert!(html.contains("=HYPERLINK(&quot;x&quot;) &lt;b&gt;"), "{html}");
     assert!(!html.contains("<b>"), "{html}");
     assert!(html.contains("<a href=\"https://example.org/law?a=1&amp;b=2\">"), "{html}");
@@ -314,6 +315,45 @@ fn the_report_in_three_formats() {
     assert_eq!(json["by_objective"].as_array().unwrap().len(), 9);
     assert_eq!(json["actions"][0]["overdue"], true);
     assert_eq!(json["total"]["by_status"]["planned"], 2);
+}
+
+#[test]
+fn the_html_report_speaks_every_language() {
+    let mut document = sample();
+    record_measurement(
+        &mut document,
+        id(10),
+        "laws",
+        Measurement { date: date!(2026 - 02 - 27), value: 1.0, note: None },
+        datetime!(2026-03-01 10:00 UTC),
+    )
+    .unwrap();
+    let names = BTreeMap::from([(id(900), "Ministry of Security".to_owned())]);
+    let built = report::build(&document, &AuthorityLevels::default(), &names, date!(2026 - 07 - 01));
+    for language in Language::ALL {
+        let html = report::to_html(&built, language);
+        assert!(html.contains(&format!("<html lang=\"{}\">", language.tag())), "{html}");
+        if language != Language::En {
+            for english in
+                ["Implementation report", "Progress by", "<th>Owner</th>", "(overdue)", "no measurement"]
+            {
+                assert!(!html.contains(english), "{language}: {english:?} left in English:\n{html}");
+            }
+        }
+    }
+    let cyrillic = report::to_html(&built, Language::SrCyrl);
+    let actions = cyrillic.split("<h2>Активности</h2>").nth(1).unwrap();
+    expect![[r#"
+
+        <table>
+        <tr><th>Циљ</th><th>Мера</th><th>Активност</th><th>Носилац</th><th>Ниво</th><th>Почетак</th><th>Рок</th><th>Статус</th><th>Напредак</th><th>Показатељи</th><th>Докази</th><th>Ознаке</th></tr>
+        <tr class="overdue"><td>A</td><td>A.1</td><td>Action 10</td><td>Ministry of Security</td><td>State</td><td>2026-01-01</td><td>2026-06-30</td><td>планирано (рок прекорачен)</td><td>0%</td><td>laws: 1 laws на дан 2026-02-27, циљна вредност 4 laws</td><td></td><td>NIS2 Art. 7(1)(a) objectives and priorities</td></tr>
+        <tr class="overdue"><td>A</td><td>A.1</td><td>Action 11</td><td>Ministry of Security</td><td>Republika Srpska</td><td>2026-01-01</td><td>2026-06-30</td><td>планирано (рок прекорачен)</td><td>0%</td><td>laws: без мерења, циљна вредност 4 laws</td><td></td><td>NIS2 Art. 7(1)(a) objectives and priorities</td></tr>
+        </table>
+        </body>
+        </html>
+    "#]]
+    .assert_eq(actions);
 }
 
 #[test]

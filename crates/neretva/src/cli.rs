@@ -153,6 +153,9 @@ pub(crate) enum StrategyCommand {
         /// YYYY-MM-DD; today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// The language of the HTML report: en, bs, hr, sr-Latn or sr-Cyrl.
+        #[arg(long, default_value = "en")]
+        lang: String,
         /// Write the report to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use neretva_governance::{defaults, report, strategy};
 use neretva_model::audit::{AuditEvent, digest_hex};
+use neretva_model::contact::Language;
 use neretva_store::Store;
 use neretva_store::governance::StoredStrategy;
 use time::{Date, OffsetDateTime};
@@ -83,9 +84,17 @@ pub(crate) async fn command(config: &Config, command: StrategyCommand) -> anyhow
             print_actions(&strategy::changed_since(&stored.document, since, today), json);
             Ok(ExitCode::SUCCESS)
         }
-        StrategyCommand::Report { document, format, on, out, json } => {
-            implementation_report(config, store, &document, &format, on.as_deref(), out.as_deref(), json)
-                .await
+        StrategyCommand::Report { document, format, on, lang, out, json } => {
+            let language = lang
+                .parse::<Language>()
+                .map_err(|_| anyhow::anyhow!("--lang is en, bs, hr, sr-Latn or sr-Cyrl, not {lang:?}"))?;
+            let format = match format.as_str() {
+                "json" => ReportFormat::Json,
+                "csv" => ReportFormat::Csv,
+                "html" => ReportFormat::Html(language),
+                other => bail!("--format is json, csv or html, not {other:?}"),
+            };
+            implementation_report(config, store, &document, format, on.as_deref(), out.as_deref(), json).await
         }
     }
 }
@@ -272,27 +281,31 @@ fn print_actions(views: &[strategy::ActionView<'_>], json: bool) {
     output::table(&["MEASURE", "STATUS", "DUE", "PROGRESS", "LEVEL", "ACTION"], &rows);
 }
 
+/// The format of `neretva strategy report`.
+enum ReportFormat {
+    Json,
+    Csv,
+    Html(Language),
+}
+
 async fn implementation_report(
     config: &Config,
     store: &dyn Store,
     key: &str,
-    format: &str,
+    format: ReportFormat,
     on: Option<&str>,
     out: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    if !matches!(format, "json" | "csv" | "html") {
-        bail!("--format is json, csv or html, not {format:?}");
-    }
     let stored = find(store, key).await?;
     let day = day(on)?;
     let names: BTreeMap<_, _> =
         store.list_orgs().await?.into_iter().map(|org| (org.id, org.fields.name)).collect();
     let built = report::build(&stored.document, &config.server.authority_levels, &names, day);
     let body = match format {
-        "csv" => report::to_csv(&built),
-        "html" => report::to_html(&built),
-        _ => report::to_json(&built),
+        ReportFormat::Csv => report::to_csv(&built),
+        ReportFormat::Html(language) => report::to_html(&built, language),
+        ReportFormat::Json => report::to_json(&built),
     };
     let digest = digest_hex(body.as_bytes());
     store

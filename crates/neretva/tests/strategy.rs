@@ -68,6 +68,9 @@ fn strategy_load_defaults_list_show_and_report() {
     let html = run(&["strategy", "report", "BIH-SCF-2019"]);
     assert!(String::from_utf8_lossy(&html.stdout).contains("<h2>Progress by level of authority</h2>"));
     assert!(!run(&["strategy", "report", "BIH-SCF-2019", "--format", "pdf"]).status.success());
+    let croatian = run(&["strategy", "report", "BIH-SCF-2019", "--lang", "hr"]);
+    assert!(String::from_utf8_lossy(&croatian.stdout).contains("<h2>Napredak po razinama vlasti</h2>"));
+    assert!(!run(&["strategy", "report", "BIH-SCF-2019", "--lang", "de"]).status.success());
     assert!(!run(&["strategy", "show", "UNKNOWN"]).status.success());
 
     // A document from a file: every problem with its path and nothing stored; then stored.

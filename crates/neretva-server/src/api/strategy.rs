@@ -27,6 +27,7 @@ use neretva_governance::strategy::{
 };
 use neretva_model::access::{Visibility, may_see, may_write};
 use neretva_model::audit::{AuditEvent, digest_hex};
+use neretva_model::contact::Language;
 use neretva_model::{FieldError, Timestamp, Uuid};
 use neretva_store::governance::StoredStrategy;
 use serde::{Deserialize, Serialize};
@@ -680,6 +681,8 @@ pub struct ReportQuery {
     pub format: Option<String>,
     /// YYYY-MM-DD; today (UTC) when left out.
     pub on: Option<String>,
+    /// The language of the HTML report: `en` (default), `bs`, `hr`, `sr-Latn` or `sr-Cyrl`.
+    pub lang: Option<String>,
 }
 
 /// The implementation report of a document as JSON, CSV or HTML; every export is audited.
@@ -707,6 +710,15 @@ pub async fn implementation_report(
         }
     };
     let day = on_date("on", query.on.as_deref())?;
+    let language = match query.lang.as_deref() {
+        None => Language::En,
+        Some(tag) => tag.parse::<Language>().map_err(|_| {
+            ApiError::bad_request(
+                "lang",
+                format!("unknown language {tag:?}; expected en, bs, hr, sr-Latn or sr-Cyrl"),
+            )
+        })?,
+    };
     let stored = visible(&state, &auth, &id).await?;
     let registry = state.registry();
     let names: BTreeMap<Uuid, String> =
@@ -714,7 +726,7 @@ pub async fn implementation_report(
     let built = report::build(&stored.document, &state.config().authority_levels, &names, day);
     let body = match format {
         "csv" => report::to_csv(&built),
-        "html" => report::to_html(&built),
+        "html" => report::to_html(&built, language),
         _ => report::to_json(&built),
     };
     state

@@ -163,6 +163,14 @@ async fn a_coordinator_tracks_the_guidelines_to_the_report() {
         "{}",
         html.text
     );
+    let html = app.get("analyst", &format!("{base}/report?format=html&on=2026-07-01&lang=sr-Cyrl")).await;
+    assert!(html.text.contains("<html lang=\"sr-Cyrl\">"), "{}", html.text);
+    assert!(html.text.contains("<h1>Извештај о спровођењу: "), "{}", html.text);
+    assert!(html.text.contains("<td>у току (рок прекорачен)</td>"), "{}", html.text);
+    assert_status(
+        &app.get("analyst", &format!("{base}/report?format=html&lang=klingon")).await,
+        StatusCode::BAD_REQUEST,
+    );
     let report = app.get("alice", &format!("{base}/report?on=2026-07-01")).await;
     assert_eq!(report.body["actions"][1]["owner"], "Elektro A");
     assert_eq!(report.body["actions"][0]["kpis"][0]["attainment"], 50.0);
