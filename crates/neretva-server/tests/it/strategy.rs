@@ -194,6 +194,7 @@ async fn a_coordinator_tracks_the_guidelines_to_the_report() {
             "strategy.action.update",
             "strategy.report.export",
             "strategy.report.export",
+            "strategy.report.export",
             "strategy.report.export"
         ]
     );
