@@ -76,6 +76,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         }
         Command::Notify(command) => crate::notify::command(&config, command).await,
         Command::Strategy(command) => crate::strategy::command(&config, command).await,
+        Command::Preservation(command) => crate::records::preservation(&config, command).await,
+        Command::Assessment(command) => crate::records::assessment(&config, command).await,
     }
 }
 
@@ -294,6 +296,7 @@ fn role(arg: RoleArg) -> Role {
         RoleArg::Community => Role::Community,
         RoleArg::Auditor => Role::Auditor,
         RoleArg::Authority => Role::Authority,
+        RoleArg::LawEnforcement => Role::LawEnforcement,
     }
 }
 
