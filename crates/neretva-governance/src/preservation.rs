@@ -410,11 +410,12 @@ pub fn due_reminders<'a>(
         .into_iter()
         .filter_map(|request| {
             let days_left = request.days_left(today)?;
+            let expires_on = request.expires_on?;
             let lead = leads.iter().copied().filter(|lead| i64::from(*lead) >= days_left).min()?;
             (days_left >= 0).then(|| Reminder {
                 id: request.id,
                 reference: request.reference.clone(),
-                expires_on: request.expires_on?,
+                expires_on,
                 days_left,
                 lead,
             })
