@@ -2,6 +2,7 @@
 
 use expect_test::{expect, expect_file};
 use neretva_model::Uuid;
+use neretva_model::contact::Language;
 use time::macros::date;
 
 use crate::maturity::{
@@ -166,8 +167,10 @@ fn charts_match_their_expected_files() {
     let after = sim3(2, date!(2026 - 06 - 01), 2, &[("O-1", 4), ("T-4", 3), ("H-7", 1)]);
     let radar = svg::assessment_radar("CERT <BiH> & \"friends\"", Framework::Sim3, &[&before, &after]);
     expect_file!["../test_data/svg/sim3_radar.svg"].assert_eq(&radar);
-    let trend = svg::assessment_trend("SIM3 trend", Framework::Sim3, &[&before, &after]);
+    let trend = svg::assessment_trend("SIM3 trend", Framework::Sim3, &[&before, &after], Language::En);
     expect_file!["../test_data/svg/sim3_trend.svg"].assert_eq(&trend);
+    let trend = svg::assessment_trend("SIM3 <тренд>", Framework::Sim3, &[&before, &after], Language::SrCyrl);
+    expect_file!["../test_data/svg/sim3_trend_sr_cyrl.svg"].assert_eq(&trend);
 
     let mut nis2 = Assessment::new(id(3), id(100), Framework::Nis2, "Art. 21 'self' check".into(), date!(2026 - 02 - 01));
     for (area, level) in [("a", 2), ("b", 3), ("c", 1), ("g", 4), ("j", 0)] {
@@ -189,4 +192,13 @@ fn chart_text_is_escaped() {
     let radar = svg::radar("<script>", &["<b>", "c", "d"], &[]);
     assert!(!radar.contains("<script>") && !radar.contains("<b>"));
     assert!(radar.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn trend_words_exist_in_every_language() {
+    for language in Language::ALL {
+        let words = svg::trend_words(language);
+        assert!(!words.mean.is_empty() && words.categories.iter().all(|word| !word.is_empty()), "{language}");
+    }
+    assert_eq!(svg::trend_words(Language::Hr).mean, "prosjek");
 }

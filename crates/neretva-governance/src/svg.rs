@@ -7,6 +7,8 @@
 use std::f64::consts::PI;
 use std::fmt::Write as _;
 
+use neretva_model::contact::Language;
+
 use crate::maturity::{Assessment, Framework, MAX_LEVEL};
 
 /// The series colours, in order; a chart shows at most this many series.
@@ -228,16 +230,50 @@ pub fn assessment_radar(title: &str, framework: Framework, assessments: &[&Asses
     radar(title, &axes, &series)
 }
 
+/// The words a trend chart shows, in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrendWords {
+    pub trend: &'static str,
+    pub mean: &'static str,
+    /// The SIM3 categories O, H, T and P.
+    pub categories: [&'static str; 4],
+}
+
+/// The trend chart's words in English, Bosnian, Croatian and Serbian (Latin and Cyrillic).
+pub fn trend_words(language: Language) -> TrendWords {
+    match language {
+        Language::En => {
+            TrendWords { trend: "trend", mean: "mean", categories: ["organisation", "human", "tools", "processes"] }
+        }
+        Language::Bs | Language::Hr => TrendWords {
+            trend: "trend",
+            mean: "prosjek",
+            categories: ["organizacija", "ljudi", "alati", "procesi"],
+        },
+        Language::SrLatn => TrendWords {
+            trend: "trend",
+            mean: "prosek",
+            categories: ["organizacija", "ljudi", "alati", "procesi"],
+        },
+        Language::SrCyrl => TrendWords {
+            trend: "тренд",
+            mean: "просек",
+            categories: ["организација", "људи", "алати", "процеси"],
+        },
+    }
+}
+
 /// The trend of an organisation's history (oldest first): the mean level of each assessment,
-/// and for SIM3 the mean of each category (O, H, T, P).
-pub fn assessment_trend(title: &str, framework: Framework, history: &[&Assessment]) -> String {
+/// and for SIM3 the mean of each category (O, H, T, P); the legend in `language`.
+pub fn assessment_trend(title: &str, framework: Framework, history: &[&Assessment], language: Language) -> String {
+    let words = trend_words(language);
     let labels: Vec<String> = history.iter().map(|assessment| assessment.assessed_on.to_string()).collect();
     let mut series = vec![TrendSeries {
-        name: "mean".into(),
+        name: words.mean.into(),
         values: history.iter().map(|assessment| assessment.mean()).collect(),
     }];
     if framework == Framework::Sim3 {
-        for (category, name) in [("O", "organisation"), ("H", "human"), ("T", "tools"), ("P", "processes")] {
+        for (category, name) in ["O", "H", "T", "P"].into_iter().zip(words.categories) {
             series.push(TrendSeries {
                 name: name.into(),
                 values: history.iter().map(|assessment| category_mean(assessment, category)).collect(),

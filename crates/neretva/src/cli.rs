@@ -247,6 +247,9 @@ pub(crate) enum AssessmentCommand {
     /// Draw the organisation's history of the assessment's framework as an SVG trend chart.
     Trend {
         assessment: String,
+        /// The language of the chart's words: en, bs, hr, sr-Latn or sr-Cyrl.
+        #[arg(long, default_value = "en")]
+        lang: String,
         #[arg(short, long)]
         out: Option<std::path::PathBuf>,
     },

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use neretva_governance::maturity::{self, Assessment, Framework, enisa_tier};
 use neretva_governance::preservation::{self, NewRequest, PreservationRequest};
 use neretva_governance::svg;
+use neretva_model::contact::Language;
 use neretva_model::{FieldError, Uuid};
 use neretva_store::Store;
 use neretva_store::records::{StoredAssessment, StoredPreservation};
@@ -374,7 +375,9 @@ pub(crate) async fn assessment(config: &Config, command: AssessmentCommand) -> a
             let refs: Vec<&Assessment> = shown.iter().collect();
             write_svg(&svg::assessment_radar(&title, shown[0].framework, &refs), out.as_deref())
         }
-        AssessmentCommand::Trend { assessment, out } => {
+        AssessmentCommand::Trend { assessment, lang, out } => {
+            let language: Language =
+                lang.parse().map_err(|_| anyhow::anyhow!("--lang {lang:?}: expected en, bs, hr, sr-Latn or sr-Cyrl"))?;
             let stored = find_assessment(store, &assessment).await?.record;
             let all: Vec<Assessment> = store
                 .list_assessments(Some(stored.org_id))
@@ -383,8 +386,8 @@ pub(crate) async fn assessment(config: &Config, command: AssessmentCommand) -> a
                 .map(|stored| stored.record)
                 .collect();
             let history = maturity::history(&all, stored.org_id, stored.framework);
-            let title = chart_title(store, &stored, " trend").await?;
-            write_svg(&svg::assessment_trend(&title, stored.framework, &history), out.as_deref())
+            let title = chart_title(store, &stored, &format!(" {}", svg::trend_words(language).trend)).await?;
+            write_svg(&svg::assessment_trend(&title, stored.framework, &history, language), out.as_deref())
         }
         AssessmentCommand::Sectors { json } => {
             let assessments: Vec<Assessment> =

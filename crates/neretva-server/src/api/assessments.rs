@@ -22,6 +22,7 @@ use neretva_governance::maturity::{
     self, Assessment, Comparison, Framework, Parameter, SectorAggregate, Tier, enisa_tier,
 };
 use neretva_governance::svg;
+use neretva_model::contact::Language;
 use neretva_model::user::Role;
 use neretva_model::{FieldError, Uuid};
 use neretva_store::records::StoredAssessment;
@@ -400,17 +401,44 @@ pub async fn radar(
     Ok(svg_response(svg::assessment_radar(&title, shown[0].framework, &refs)))
 }
 
+/// The language of a chart's words.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TrendQuery {
+    /// `en` (default), `bs`, `hr`, `sr-Latn` or `sr-Cyrl`.
+    pub lang: Option<String>,
+}
+
 /// The organisation's history of the assessment's framework as an SVG trend chart: the mean
-/// level of each assessment by day (and, for SIM3, of each category).
-#[utoipa::path(get, path = "/api/v1/assessments/{id}/trend.svg", tag = "assessments", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody)),
+/// level of each assessment by day (and, for SIM3, of each category), the legend in `lang`.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/trend.svg", tag = "assessments",
+    params(("id" = Uuid, Path), TrendQuery),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn trend(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn trend(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    query: Result<Query<TrendQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(query) = query?;
+    let language = match query.lang.as_deref() {
+        None => Language::En,
+        Some(tag) => tag.parse::<Language>().map_err(|_| {
+            FieldError::new("lang", format!("unknown language {tag:?}; expected en, bs, hr, sr-Latn or sr-Cyrl"))
+        })?,
+    };
     let stored = visible(&state, &auth, &id).await?;
     let (org, framework) = (stored.record.org_id, stored.record.framework);
     let all: Vec<Assessment> =
         state.store().list_assessments(Some(org)).await?.into_iter().map(|stored| stored.record).collect();
     let history = maturity::history(&all, org, framework);
-    let title = format!("{} — {} trend", state.registry().short_name(org), framework.as_str().to_uppercase());
-    Ok(svg_response(svg::assessment_trend(&title, framework, &history)))
+    let title = format!(
+        "{} — {} {}",
+        state.registry().short_name(org),
+        framework.as_str().to_uppercase(),
+        svg::trend_words(language).trend
+    );
+    Ok(svg_response(svg::assessment_trend(&title, framework, &history, language)))
 }
