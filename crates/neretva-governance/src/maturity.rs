@@ -123,7 +123,12 @@ pub const SIM3_PARAMETERS: &[Parameter] = &[
     p("O-7", "O", "Service Level Description", "The levels of service promised, e.g. response times"),
     p("O-8", "O", "Incident Classification", "The scheme incidents are classified by"),
     p("O-9", "O", "Integration in existing CSIRT systems", "Participation in CSIRT networks and frameworks"),
-    p("O-10", "O", "Organisational Framework", "How mandate, constituency, services and policies fit together"),
+    p(
+        "O-10",
+        "O",
+        "Organisational Framework",
+        "How mandate, constituency, services and policies fit together",
+    ),
     p("O-11", "O", "Security Policy", "The security policy the CSIRT itself follows"),
     p("H-1", "H", "Code of Conduct/Practice/Ethics", "The rules of conduct staff follow"),
     p("H-2", "H", "Personnel Resilience", "Enough staff to keep services up through absence"),
@@ -347,7 +352,8 @@ pub fn enisa_tier(assessment: &Assessment) -> Option<Tier> {
     if assessment.framework != Framework::Sim3 {
         return None;
     }
-    let weakest = SIM3_PARAMETERS.iter().map(|parameter| assessment.level(parameter.id).unwrap_or(0)).min()?;
+    let weakest =
+        SIM3_PARAMETERS.iter().map(|parameter| assessment.level(parameter.id).unwrap_or(0)).min()?;
     match weakest {
         0 => None,
         1 => Some(Tier::Basic),
@@ -420,7 +426,14 @@ pub fn compare(before: &Assessment, after: &Assessment) -> Result<Comparison, Fi
                 Some(d) if d < 0 => Change::Regressed,
                 Some(_) => Change::Unchanged,
             };
-            ParameterDelta { parameter: parameter.id, name: parameter.name, before: old, after: new, delta, change }
+            ParameterDelta {
+                parameter: parameter.id,
+                name: parameter.name,
+                before: old,
+                after: new,
+                delta,
+                change,
+            }
         })
         .collect();
     let count = |change: Change| rows.iter().filter(|row| row.change == change).count();

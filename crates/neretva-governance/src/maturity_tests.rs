@@ -40,7 +40,8 @@ fn the_catalogues_are_complete() {
 
 #[test]
 fn scores_keep_catalogue_order_and_refuse_bad_input() {
-    let mut assessment = Assessment::new(id(1), id(100), Framework::Sim3, "first".into(), date!(2026 - 01 - 10));
+    let mut assessment =
+        Assessment::new(id(1), id(100), Framework::Sim3, "first".into(), date!(2026 - 01 - 10));
     set_score(&mut assessment, "P-17", 2, None).unwrap();
     set_score(&mut assessment, "O-1", 3, Some("mandate signed by the minister".into())).unwrap();
     set_score(&mut assessment, "H-2", 1, None).unwrap();
@@ -75,7 +76,9 @@ fn validation_names_every_problem() {
         scores[1].parameter: O-1 is listed twice or out of catalogue order
         scores[3].level: 9 is not on the 0–4 scale
         scores[45].parameter: "Z-9" is not a sim3 parameter"#]]
-    .assert_eq(&problems.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("\n"));
+    .assert_eq(
+        &problems.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("\n"),
+    );
     assert!(maturity::validate(&sim3(2, date!(2026 - 01 - 10), 4, &[])).is_empty());
 }
 
@@ -150,7 +153,9 @@ fn history_and_sector_aggregates() {
                 .areas
                 .iter()
                 .filter(|area| area.scored > 0)
-                .map(|area| format!("{}: n={} mean={:?} median={:?}", area.area, area.scored, area.mean, area.median))
+                .map(|area| {
+                    format!("{}: n={} mean={:?} median={:?}", area.area, area.scored, area.mean, area.median)
+                })
                 .collect();
             format!("{} ({}): {}", aggregate.sector, aggregate.organisations, areas.join("; "))
         })
@@ -172,7 +177,13 @@ fn charts_match_their_expected_files() {
     let trend = svg::assessment_trend("SIM3 <тренд>", Framework::Sim3, &[&before, &after], Language::SrCyrl);
     expect_file!["../test_data/svg/sim3_trend_sr_cyrl.svg"].assert_eq(&trend);
 
-    let mut nis2 = Assessment::new(id(3), id(100), Framework::Nis2, "Art. 21 'self' check".into(), date!(2026 - 02 - 01));
+    let mut nis2 = Assessment::new(
+        id(3),
+        id(100),
+        Framework::Nis2,
+        "Art. 21 'self' check".into(),
+        date!(2026 - 02 - 01),
+    );
     for (area, level) in [("a", 2), ("b", 3), ("c", 1), ("g", 4), ("j", 0)] {
         set_score(&mut nis2, area, level, None).unwrap();
     }

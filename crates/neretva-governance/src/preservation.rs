@@ -209,7 +209,9 @@ impl PreservationRequest {
     /// Days from `today` to the expiry (negative once past), while the data is held under a term.
     pub fn days_left(&self, today: Date) -> Option<i64> {
         match self.status {
-            Status::Preserved | Status::Extended => self.expires_on.map(|expires| (expires - today).whole_days()),
+            Status::Preserved | Status::Extended => {
+                self.expires_on.map(|expires| (expires - today).whole_days())
+            }
             _ => None,
         }
     }
@@ -236,7 +238,9 @@ pub fn preserve(request: &mut PreservationRequest, on: Date, until: Option<Date>
     if until < minimum {
         return Err(FieldError::new(
             "until",
-            format!("{until} is less than {MIN_TERM_DAYS} days after preservation (at least {minimum}; Art. 29(7))"),
+            format!(
+                "{until} is less than {MIN_TERM_DAYS} days after preservation (at least {minimum}; Art. 29(7))"
+            ),
         ));
     }
     request.preserved_on = Some(on);
@@ -261,7 +265,9 @@ pub fn extend(
     if requested_on > expires {
         return Err(FieldError::new(
             "requested_on",
-            format!("{requested_on} is after the expiry ({expires}); an expired preservation cannot be extended"),
+            format!(
+                "{requested_on} is after the expiry ({expires}); an expired preservation cannot be extended"
+            ),
         ));
     }
     if request.preserved_on.is_some_and(|preserved| requested_on < preserved) {
@@ -287,7 +293,10 @@ pub fn follow_up(request: &mut PreservationRequest, reference: String, on: Date)
     };
     check_reference("mla_reference", &reference)?;
     if on < preserved {
-        return Err(FieldError::new("mla_received_on", format!("{on} is before the preservation ({preserved})")));
+        return Err(FieldError::new(
+            "mla_received_on",
+            format!("{on} is before the preservation ({preserved})"),
+        ));
     }
     if on > expires {
         return Err(FieldError::new(
@@ -308,7 +317,10 @@ pub fn release(request: &mut PreservationRequest, on: Date) -> Result<(), FieldE
     }
     let since = request.mla_received_on.or(request.preserved_on).unwrap_or(request.received_on);
     if on < since {
-        return Err(FieldError::new("released_on", format!("{on} is before {since}, the request's last step")));
+        return Err(FieldError::new(
+            "released_on",
+            format!("{on} is before {since}, the request's last step"),
+        ));
     }
     request.released_on = Some(on);
     request.status = Status::Released;
@@ -376,7 +388,9 @@ pub fn validate(request: &PreservationRequest) -> Vec<FieldError> {
     {
         keep(Err(FieldError::new(
             "expires_on",
-            format!("{expires} is less than {MIN_TERM_DAYS} days after preservation ({preserved}; Art. 29(7))"),
+            format!(
+                "{expires} is less than {MIN_TERM_DAYS} days after preservation ({preserved}; Art. 29(7))"
+            ),
         )));
     }
     if let (Some(released), Some((_, last))) = (request.released_on, previous)

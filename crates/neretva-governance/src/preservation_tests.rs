@@ -5,7 +5,8 @@ use neretva_model::{FieldError, Uuid};
 use time::macros::date;
 
 use crate::preservation::{
-    self, Direction, NewRequest, PreservationRequest, Status, due_reminders, extend, follow_up, preserve, release,
+    self, Direction, NewRequest, PreservationRequest, Status, due_reminders, extend, follow_up, preserve,
+    release,
 };
 
 fn request(n: u128, reference: &str) -> PreservationRequest {
@@ -84,8 +85,12 @@ fn the_life_of_a_request() {
         mla_received_on: 2026-04-06 is after the preservation expired (2026-04-05)"#]]
     .assert_eq(&render(&wrong));
 
-    extend(&mut r, date!(2026 - 03 - 20), date!(2026 - 06 - 04), Some("MLA request being drafted".into())).unwrap();
-    assert_eq!((r.status, r.expires_on, r.extensions.len()), (Status::Extended, Some(date!(2026 - 06 - 04)), 1));
+    extend(&mut r, date!(2026 - 03 - 20), date!(2026 - 06 - 04), Some("MLA request being drafted".into()))
+        .unwrap();
+    assert_eq!(
+        (r.status, r.expires_on, r.extensions.len()),
+        (Status::Extended, Some(date!(2026 - 06 - 04)), 1)
+    );
     follow_up(&mut r, "MLA-DE-2026-4".into(), date!(2026 - 05 - 02)).unwrap();
     assert_eq!(r.status, Status::FollowedUp);
     assert_eq!(r.status_on(date!(2027 - 01 - 01)), Status::FollowedUp, "held until the MLA decision");

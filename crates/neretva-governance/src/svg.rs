@@ -157,9 +157,14 @@ pub fn trend(title: &str, labels: &[String], series: &[TrendSeries]) -> String {
     let labels = &labels[..labels.len().min(MAX_POINTS)];
     let count = labels.len();
     let x_of = |index: usize| {
-        if count <= 1 { (left + right) / 2.0 } else { left + (right - left) * index as f64 / (count - 1) as f64 }
+        if count <= 1 {
+            (left + right) / 2.0
+        } else {
+            left + (right - left) * index as f64 / (count - 1) as f64
+        }
     };
-    let y_of = |value: f64| bottom - (bottom - top) * value.clamp(0.0, f64::from(MAX_LEVEL)) / f64::from(MAX_LEVEL);
+    let y_of =
+        |value: f64| bottom - (bottom - top) * value.clamp(0.0, f64::from(MAX_LEVEL)) / f64::from(MAX_LEVEL);
     let mut out = String::new();
     header(&mut out, width, height, title);
     for level in 0..=MAX_LEVEL {
@@ -205,7 +210,8 @@ pub fn trend(title: &str, labels: &[String], series: &[TrendSeries]) -> String {
                 points.join(" ")
             );
             for (x, y) in segment {
-                let _ = writeln!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{colour}\"/>", c(*x), c(*y));
+                let _ =
+                    writeln!(out, "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{colour}\"/>", c(*x), c(*y));
             }
         }
     }
@@ -242,9 +248,11 @@ pub struct TrendWords {
 /// The trend chart's words in English, Bosnian, Croatian and Serbian (Latin and Cyrillic).
 pub fn trend_words(language: Language) -> TrendWords {
     match language {
-        Language::En => {
-            TrendWords { trend: "trend", mean: "mean", categories: ["organisation", "human", "tools", "processes"] }
-        }
+        Language::En => TrendWords {
+            trend: "trend",
+            mean: "mean",
+            categories: ["organisation", "human", "tools", "processes"],
+        },
         Language::Bs | Language::Hr => TrendWords {
             trend: "trend",
             mean: "prosjek",
@@ -265,7 +273,12 @@ pub fn trend_words(language: Language) -> TrendWords {
 
 /// The trend of an organisation's history (oldest first): the mean level of each assessment,
 /// and for SIM3 the mean of each category (O, H, T, P); the legend in `language`.
-pub fn assessment_trend(title: &str, framework: Framework, history: &[&Assessment], language: Language) -> String {
+pub fn assessment_trend(
+    title: &str,
+    framework: Framework,
+    history: &[&Assessment],
+    language: Language,
+) -> String {
     let words = trend_words(language);
     let labels: Vec<String> = history.iter().map(|assessment| assessment.assessed_on.to_string()).collect();
     let mut series = vec![TrendSeries {

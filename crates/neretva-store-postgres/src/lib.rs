@@ -20,12 +20,12 @@
 mod codec;
 mod feeds;
 mod governance;
-mod records;
 mod incidents;
 mod intel;
 mod migrations;
 mod notifications;
 mod ops;
+mod records;
 mod registry;
 mod taxii;
 
@@ -50,7 +50,6 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
-use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
@@ -59,6 +58,7 @@ use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
 };
+use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,

@@ -56,7 +56,8 @@ async fn check<C: GenericClient, T: Record>(client: &C, record: &T) -> Result<()
         }
     }
     if let Some(code) = record.code() {
-        let statement = client.prepare_cached(&format!("SELECT id FROM {} WHERE code = $1", T::TABLE)).await?;
+        let statement =
+            client.prepare_cached(&format!("SELECT id FROM {} WHERE code = $1", T::TABLE)).await?;
         if let Some(row) = client.query_opt(&statement, &[&code]).await? {
             let holder: Uuid = row.try_get(0)?;
             if holder != record.id() {
@@ -132,7 +133,8 @@ pub(crate) async fn delete<C: GenericClient, T: Record>(
 }
 
 pub(crate) async fn get<C: GenericClient, T: Record>(client: &C, id: Uuid) -> Result<Option<Stored<T>>> {
-    let statement = client.prepare_cached(&format!("SELECT {COLUMNS} FROM {} WHERE id = $1", T::TABLE)).await?;
+    let statement =
+        client.prepare_cached(&format!("SELECT {COLUMNS} FROM {} WHERE id = $1", T::TABLE)).await?;
     client.query_opt(&statement, &[&id]).await?.as_ref().map(from_row).transpose()
 }
 
@@ -143,7 +145,10 @@ pub(crate) async fn find<C: GenericClient, T: Record>(client: &C, code: &str) ->
 }
 
 /// The records of one organisation, or all; by code, then creation.
-pub(crate) async fn list<C: GenericClient, T: Record>(client: &C, org: Option<Uuid>) -> Result<Vec<Stored<T>>> {
+pub(crate) async fn list<C: GenericClient, T: Record>(
+    client: &C,
+    org: Option<Uuid>,
+) -> Result<Vec<Stored<T>>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM {} WHERE $1::uuid IS NULL OR org_id = $1 ORDER BY code, created_at, id",
         T::TABLE

@@ -25,12 +25,12 @@ mod codec;
 mod dedup;
 mod feeds;
 mod governance;
-mod records;
 mod incidents;
 mod intel;
 mod migrations;
 mod notifications;
 mod ops;
+mod records;
 mod registry;
 mod taxii;
 
@@ -62,7 +62,6 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
-use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -75,6 +74,7 @@ use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
 };
+use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
@@ -1251,7 +1251,8 @@ impl Store for SqliteStore {
         action: &str,
     ) -> Result<StoredAssessment, StoreError> {
         let (actor, assessment, action) = (actor.0.clone(), assessment.clone(), action.to_owned());
-        self.write(move |tx, at| records::update(tx, at, &actor, &assessment, expected_version, &action)).await
+        self.write(move |tx, at| records::update(tx, at, &actor, &assessment, expected_version, &action))
+            .await
     }
 
     async fn delete_assessment(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {

@@ -50,7 +50,8 @@ fn check<T: Record>(conn: &Connection, record: &T) -> Result<()> {
     }
     if let Some(code) = record.code() {
         let sql = format!("SELECT id FROM {} WHERE code = ?1", T::TABLE);
-        let holder: Option<String> = conn.prepare_cached(&sql)?.query_row([code], |row| row.get(0)).optional()?;
+        let holder: Option<String> =
+            conn.prepare_cached(&sql)?.query_row([code], |row| row.get(0)).optional()?;
         if holder.is_some_and(|holder| holder != record.id().to_string()) {
             return Err(code_taken::<T>(code).into());
         }
@@ -58,7 +59,12 @@ fn check<T: Record>(conn: &Connection, record: &T) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn create<T: Record>(conn: &Connection, at: Timestamp, actor: &str, record: &T) -> Result<Stored<T>> {
+pub(crate) fn create<T: Record>(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    record: &T,
+) -> Result<Stored<T>> {
     let body = encode_record(record)?;
     if get::<T>(conn, record.id())?.is_some() {
         return Err(StoreError::conflict("id", format!("a {} with this id already exists", T::NOUN)).into());

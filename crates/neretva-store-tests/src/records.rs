@@ -50,7 +50,8 @@ pub async fn preservation_requests(store: &dyn Store) {
 
     let mut held = new.clone();
     preservation::preserve(&mut held, date!(2026 - 04 - 02), None).expect("preserve");
-    let preserved = store.update_preservation(&admin(), &held, 1, "preservation.preserve").await.expect("update");
+    let preserved =
+        store.update_preservation(&admin(), &held, 1, "preservation.preserve").await.expect("update");
     assert_eq!(preserved.version, 2);
     assert_eq!(preserved.created_at, created.created_at);
     assert_conflict(store.update_preservation(&admin(), &held, 1, "preservation.preserve").await, "version");
@@ -65,7 +66,10 @@ pub async fn preservation_requests(store: &dyn Store) {
     store.create_preservation(&admin(), &second).await.expect("second");
     let mut renamed = second.clone();
     renamed.reference = "HR-2026/41".into();
-    assert_conflict(store.update_preservation(&admin(), &renamed, 1, "preservation.update").await, "reference");
+    assert_conflict(
+        store.update_preservation(&admin(), &renamed, 1, "preservation.update").await,
+        "reference",
+    );
     let references: Vec<String> =
         store.list_preservations().await.expect("list").into_iter().map(|s| s.record.reference).collect();
     assert_eq!(references, ["AA-1", "HR-2026/41"]);
@@ -88,7 +92,8 @@ pub async fn preservation_requests(store: &dyn Store) {
 }
 
 fn sim3(n: u128, org: Uuid, day: time::Date, level: u8) -> Assessment {
-    let mut assessment = Assessment::new(Uuid::from_u128(n), org, Framework::Sim3, format!("SIM3 {day}"), day);
+    let mut assessment =
+        Assessment::new(Uuid::from_u128(n), org, Framework::Sim3, format!("SIM3 {day}"), day);
     for parameter in SIM3_PARAMETERS {
         set_score(&mut assessment, parameter.id, level, None).expect("score");
     }
@@ -104,7 +109,8 @@ pub async fn maturity_assessments(store: &dyn Store) {
     store.create_assessment(&admin(), &first).await.expect("first");
     let mut second = sim3(2, cert.id, date!(2026 - 06 - 01), 1);
     let created = store.create_assessment(&admin(), &second).await.expect("second");
-    set_score(&mut second, "O-1", 3, Some("mandate published in the Official Gazette".into())).expect("score");
+    set_score(&mut second, "O-1", 3, Some("mandate published in the Official Gazette".into()))
+        .expect("score");
     let updated = store.update_assessment(&admin(), &second, 1, "assessment.score").await.expect("update");
     assert_eq!((updated.version, updated.created_at), (2, created.created_at));
     assert_conflict(store.update_assessment(&admin(), &second, 1, "assessment.score").await, "version");
@@ -139,6 +145,12 @@ pub async fn maturity_assessments(store: &dyn Store) {
         .collect();
     assert_eq!(
         actions,
-        ["assessment.create", "assessment.create", "assessment.score", "assessment.create", "assessment.delete"]
+        [
+            "assessment.create",
+            "assessment.create",
+            "assessment.score",
+            "assessment.create",
+            "assessment.delete"
+        ]
     );
 }

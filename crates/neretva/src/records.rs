@@ -78,7 +78,8 @@ pub(crate) async fn preservation(config: &Config, command: PreservationCommand) 
             let today = day(on.as_deref())?;
             let all = store.list_preservations().await?;
             if json {
-                let items: Vec<serde_json::Value> = all.iter().map(|stored| request_json(stored, today)).collect();
+                let items: Vec<serde_json::Value> =
+                    all.iter().map(|stored| request_json(stored, today)).collect();
                 output::json(&items);
             } else {
                 let rows: Vec<Vec<String>> = all
@@ -90,7 +91,10 @@ pub(crate) async fn preservation(config: &Config, command: PreservationCommand) 
                             request.requesting_party.clone(),
                             request.status_on(today).as_str().to_owned(),
                             request.expires_on.map(|day| day.to_string()).unwrap_or_else(|| "-".into()),
-                            request.days_left(today).map(|days| days.to_string()).unwrap_or_else(|| "-".into()),
+                            request
+                                .days_left(today)
+                                .map(|days| days.to_string())
+                                .unwrap_or_else(|| "-".into()),
                         ]
                     })
                     .collect();
@@ -105,16 +109,20 @@ pub(crate) async fn preservation(config: &Config, command: PreservationCommand) 
         PreservationCommand::Preserve { request, on, until, json } => {
             let on = parse_date(&on)?;
             let until = until.as_deref().map(parse_date).transpose()?;
-            step(store, &request, "preservation.preserve", json, |r| preservation::preserve(r, on, until)).await
+            step(store, &request, "preservation.preserve", json, |r| preservation::preserve(r, on, until))
+                .await
         }
         PreservationCommand::Extend { request, requested_on, until, note, json } => {
             let (requested_on, until) = (parse_date(&requested_on)?, parse_date(&until)?);
-            step(store, &request, "preservation.extend", json, |r| preservation::extend(r, requested_on, until, note))
-                .await
+            step(store, &request, "preservation.extend", json, |r| {
+                preservation::extend(r, requested_on, until, note)
+            })
+            .await
         }
         PreservationCommand::FollowUp { request, mla, received_on, json } => {
             let on = parse_date(&received_on)?;
-            step(store, &request, "preservation.follow_up", json, |r| preservation::follow_up(r, mla, on)).await
+            step(store, &request, "preservation.follow_up", json, |r| preservation::follow_up(r, mla, on))
+                .await
         }
         PreservationCommand::Release { request, on, json } => {
             let on = parse_date(&on)?;
@@ -124,13 +132,21 @@ pub(crate) async fn preservation(config: &Config, command: PreservationCommand) 
             let today = day(on.as_deref())?;
             let requests: Vec<PreservationRequest> =
                 store.list_preservations().await?.into_iter().map(|stored| stored.record).collect();
-            let due = preservation::due_reminders(&requests, today, &config.server.preservation.reminder_days);
+            let due =
+                preservation::due_reminders(&requests, today, &config.server.preservation.reminder_days);
             if json {
                 output::json(&due);
             } else {
                 let rows: Vec<Vec<String>> = due
                     .iter()
-                    .map(|r| vec![r.reference.clone(), r.expires_on.to_string(), r.days_left.to_string(), r.lead.to_string()])
+                    .map(|r| {
+                        vec![
+                            r.reference.clone(),
+                            r.expires_on.to_string(),
+                            r.days_left.to_string(),
+                            r.lead.to_string(),
+                        ]
+                    })
                     .collect();
                 output::table(&["REFERENCE", "EXPIRES", "DAYS LEFT", "LEAD"], &rows);
             }
@@ -251,7 +267,9 @@ async fn write_scores(
     let mut assessment = stored.record.clone();
     let mut problems = Vec::new();
     for (index, score) in scores.into_iter().enumerate() {
-        if let Err(mut error) = maturity::set_score(&mut assessment, &score.parameter, score.level, score.evidence) {
+        if let Err(mut error) =
+            maturity::set_score(&mut assessment, &score.parameter, score.level, score.evidence)
+        {
             error.field = format!("[{index}].{}", error.field);
             problems.push(error);
         }
@@ -260,7 +278,8 @@ async fn write_scores(
     if let Some(code) = report(&problems, json) {
         return Ok(code);
     }
-    let written = store.update_assessment(&cli_actor(), &assessment, stored.version, "assessment.score").await?;
+    let written =
+        store.update_assessment(&cli_actor(), &assessment, stored.version, "assessment.score").await?;
     print_assessment(store, &written, json).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -376,8 +395,9 @@ pub(crate) async fn assessment(config: &Config, command: AssessmentCommand) -> a
             write_svg(&svg::assessment_radar(&title, shown[0].framework, &refs), out.as_deref())
         }
         AssessmentCommand::Trend { assessment, lang, out } => {
-            let language: Language =
-                lang.parse().map_err(|_| anyhow::anyhow!("--lang {lang:?}: expected en, bs, hr, sr-Latn or sr-Cyrl"))?;
+            let language: Language = lang
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--lang {lang:?}: expected en, bs, hr, sr-Latn or sr-Cyrl"))?;
             let stored = find_assessment(store, &assessment).await?.record;
             let all: Vec<Assessment> = store
                 .list_assessments(Some(stored.org_id))
@@ -386,7 +406,8 @@ pub(crate) async fn assessment(config: &Config, command: AssessmentCommand) -> a
                 .map(|stored| stored.record)
                 .collect();
             let history = maturity::history(&all, stored.org_id, stored.framework);
-            let title = chart_title(store, &stored, &format!(" {}", svg::trend_words(language).trend)).await?;
+            let title =
+                chart_title(store, &stored, &format!(" {}", svg::trend_words(language).trend)).await?;
             write_svg(&svg::assessment_trend(&title, stored.framework, &history, language), out.as_deref())
         }
         AssessmentCommand::Sectors { json } => {
@@ -396,11 +417,13 @@ pub(crate) async fn assessment(config: &Config, command: AssessmentCommand) -> a
             for org in store.list_orgs().await? {
                 sectors.insert(org.id, org.fields.sector);
             }
-            let aggregates = maturity::sector_aggregates(&assessments, |org| sectors.get(&org).cloned().flatten());
+            let aggregates =
+                maturity::sector_aggregates(&assessments, |org| sectors.get(&org).cloned().flatten());
             if json {
                 output::json(&aggregates);
             } else {
-                let number = |value: Option<f64>| value.map_or_else(|| "-".into(), |value| format!("{value:.2}"));
+                let number =
+                    |value: Option<f64>| value.map_or_else(|| "-".into(), |value| format!("{value:.2}"));
                 let rows: Vec<Vec<String>> = aggregates
                     .iter()
                     .flat_map(|aggregate| {
@@ -436,7 +459,9 @@ async fn chart_title(store: &dyn Store, assessment: &Assessment, suffix: &str) -
 
 fn write_svg(body: &str, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     match out {
-        Some(path) => std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, body).with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => output::bytes(body.as_bytes()),
     }
     Ok(ExitCode::SUCCESS)

@@ -25,7 +25,10 @@ fn add_user(dir: &std::path::Path, name: &str, org: &str, role: &[&str], scope: 
     add.stdin.take().unwrap().write_all(b"records-test-password-long\n").unwrap();
     ok(&add.wait_with_output().unwrap());
     let token = json_of(
-        &neretva(dir).args(["token", "create", "--user", name, "--name", name, "--scope", scope, "--json"]).output().unwrap(),
+        &neretva(dir)
+            .args(["token", "create", "--user", name, "--name", name, "--scope", scope, "--json"])
+            .output()
+            .unwrap(),
         true,
     );
     token["secret"].as_str().unwrap().to_owned()
@@ -77,17 +80,28 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
     // SIM3 taken twice through the command line: every parameter at 1, a year later at 2 with
     // a formalised mandate.
     let catalogue: Vec<&str> = vec![
-        "O-1", "O-2", "O-3", "O-4", "O-5", "O-6", "O-7", "O-8", "O-9", "O-10", "O-11", "H-1", "H-2", "H-3", "H-4",
-        "H-5", "H-6", "H-7", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-9", "T-10", "P-1", "P-2",
-        "P-3", "P-4", "P-5", "P-6", "P-7", "P-8", "P-9", "P-10", "P-11", "P-12", "P-13", "P-14", "P-15", "P-16",
-        "P-17",
+        "O-1", "O-2", "O-3", "O-4", "O-5", "O-6", "O-7", "O-8", "O-9", "O-10", "O-11", "H-1", "H-2", "H-3",
+        "H-4", "H-5", "H-6", "H-7", "T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8", "T-9", "T-10",
+        "P-1", "P-2", "P-3", "P-4", "P-5", "P-6", "P-7", "P-8", "P-9", "P-10", "P-11", "P-12", "P-13",
+        "P-14", "P-15", "P-16", "P-17",
     ];
     let scores = |level: u8| -> Value {
         Value::Array(catalogue.iter().map(|p| json!({"parameter": p, "level": level})).collect())
     };
     let mut ids = Vec::new();
     for (day, level) in [("2025-06-01", 1u8), ("2026-06-01", 2)] {
-        let started = run(&["assessment", "start", "--org", "CERT-BIH", "--framework", "sim3", "--title", "SIM3", "--on", day]);
+        let started = run(&[
+            "assessment",
+            "start",
+            "--org",
+            "CERT-BIH",
+            "--framework",
+            "sim3",
+            "--title",
+            "SIM3",
+            "--on",
+            day,
+        ]);
         let id = ok(&started).trim().to_owned();
         let file = d.join(format!("scores-{level}.json"));
         std::fs::write(&file, scores(level).to_string()).unwrap();
@@ -96,7 +110,16 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
         ids.push(id);
     }
     let set = json_of(
-        &run(&["assessment", "set", &ids[1], "O-1", "3", "--evidence", "mandate in the Official Gazette", "--json"]),
+        &run(&[
+            "assessment",
+            "set",
+            &ids[1],
+            "O-1",
+            "3",
+            "--evidence",
+            "mandate in the Official Gazette",
+            "--json",
+        ]),
         true,
     );
     assert_eq!((set["enisa_tier"].as_str(), set["version"].as_i64()), (Some("intermediate"), Some(3)));
@@ -106,18 +129,26 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
     let bad = json_of(&run(&["assessment", "import", &ids[1], bad_file.to_str().unwrap(), "--json"]), false);
     assert_eq!(bad["problems"].as_array().unwrap().len(), 2, "{bad}");
     let shown = json_of(&run(&["assessment", "show", &ids[1], "--json"]), true);
-    assert_eq!((shown["version"].as_i64(), shown["assessment"]["scores"][1]["level"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (shown["version"].as_i64(), shown["assessment"]["scores"][1]["level"].as_u64()),
+        (Some(3), Some(2))
+    );
     let unknown = run(&["assessment", "start", "--org", "NOPE", "--framework", "nis2", "--title", "x"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no organisation \"NOPE\""));
 
     let comparison = json_of(&run(&["assessment", "compare", &ids[0], &ids[1], "--json"]), true);
     assert_eq!((comparison["improved"].as_u64(), comparison["regressed"].as_u64()), (Some(45), Some(0)));
-    assert_eq!((comparison["tier_before"].as_str(), comparison["tier_after"].as_str()), (Some("basic"), Some("intermediate")));
+    assert_eq!(
+        (comparison["tier_before"].as_str(), comparison["tier_after"].as_str()),
+        (Some("basic"), Some("intermediate"))
+    );
     assert_eq!(comparison["rows"][0]["delta"], 2);
     let radar = d.join("radar.svg");
     ok(&run(&["assessment", "radar", &ids[0], "--with", &ids[1], "-o", radar.to_str().unwrap()]));
     let radar = std::fs::read_to_string(&radar).unwrap();
-    assert!(radar.starts_with("<svg ") && radar.contains(">O-6</text>") && radar.matches("<polygon").count() == 6);
+    assert!(
+        radar.starts_with("<svg ") && radar.contains(">O-6</text>") && radar.matches("<polygon").count() == 6
+    );
     let trend = ok(&run(&["assessment", "trend", &ids[1]]));
     assert!(trend.contains(">2025-06-01</text>") && trend.contains(">2026-06-01</text>"));
 
@@ -145,14 +176,25 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
     let (_server, port) = serve(d);
 
     // Assessments through the API: the radar as SVG, the comparison; others get 404.
-    let (status, head, svg) = call(port, &cert_admin, "GET", &format!("/api/v1/assessments/{}/radar.svg?with={}", ids[1], ids[0]), None);
+    let (status, head, svg) = call(
+        port,
+        &cert_admin,
+        "GET",
+        &format!("/api/v1/assessments/{}/radar.svg?with={}", ids[1], ids[0]),
+        None,
+    );
     assert_eq!(status, 200, "{svg}");
     assert!(head.to_lowercase().contains("content-type: image/svg+xml"), "{head}");
     assert!(svg.starts_with("<svg ") && svg.contains("CERT-BIH — SIM3"));
-    let (status, _, body) = call(port, &cert_admin, "GET", &format!("/api/v1/assessments/{}/compare/{}", ids[0], ids[1]), None);
+    let (status, _, body) =
+        call(port, &cert_admin, "GET", &format!("/api/v1/assessments/{}/compare/{}", ids[0], ids[1]), None);
     assert_eq!((status, body_json(&body)["improved"].as_u64()), (200, Some(45)));
-    for (who, token) in [("constituent", &constituent), ("authority", &regulator), ("police", &police), ("fbih", &fbih_admin)] {
-        for path in [format!("/api/v1/assessments/{}", ids[0]), format!("/api/v1/assessments/{}/radar.svg", ids[0])] {
+    for (who, token) in
+        [("constituent", &constituent), ("authority", &regulator), ("police", &police), ("fbih", &fbih_admin)]
+    {
+        for path in
+            [format!("/api/v1/assessments/{}", ids[0]), format!("/api/v1/assessments/{}/radar.svg", ids[0])]
+        {
             assert_eq!(call(port, token, "GET", &path, None).0, 404, "{who} {path}");
         }
         let (status, _, body) = call(port, token, "GET", "/api/v1/assessments", None);
@@ -172,7 +214,10 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
     let (status, _, body) = call(port, &regulator, "GET", "/api/v1/assessments/sectors", None);
     assert_eq!(status, 200, "{body}");
     let sectors = body_json(&body);
-    assert_eq!((sectors[0]["sector"].as_str(), sectors[0]["organisations"].as_u64()), (Some("energy"), Some(1)));
+    assert_eq!(
+        (sectors[0]["sector"].as_str(), sectors[0]["organisations"].as_u64()),
+        (Some("energy"), Some(1))
+    );
     assert_eq!(sectors[0]["areas"][1]["mean"], 3.0);
     assert_eq!(call(port, &constituent, "GET", "/api/v1/assessments/sectors", None).0, 403);
 
@@ -190,43 +235,85 @@ fn sim3_twice_compared_and_preservation_seen_only_by_its_handlers() {
         ("authority", &regulator, false),
     ] {
         let expected = if visible { 200 } else { 404 };
-        for path in ["/api/v1/preservation".to_owned(), format!("/api/v1/preservation/{id}"), "/api/v1/preservation/reminders".into()] {
+        for path in [
+            "/api/v1/preservation".to_owned(),
+            format!("/api/v1/preservation/{id}"),
+            "/api/v1/preservation/reminders".into(),
+        ] {
             let (status, _, body) = call(port, token, "GET", &path, None);
             assert_eq!(status, expected, "{who} {path}: {body}");
             assert!(visible || !body.contains("HR-2026"), "{who} {path}: {body}");
         }
         let preserve = json!({"on": "2026-04-02"});
-        let (status, _, _) = call(port, token, "POST", &format!("/api/v1/preservation/{id}/preserve"), Some(&json!({"on": "2025-01-01"})));
+        let (status, _, _) = call(
+            port,
+            token,
+            "POST",
+            &format!("/api/v1/preservation/{id}/preserve"),
+            Some(&json!({"on": "2025-01-01"})),
+        );
         assert_eq!(status, if visible { 422 } else { 404 }, "{who}");
         if !visible {
-            assert_eq!(call(port, token, "POST", &format!("/api/v1/preservation/{id}/preserve"), Some(&preserve)).0, 404);
+            assert_eq!(
+                call(port, token, "POST", &format!("/api/v1/preservation/{id}/preserve"), Some(&preserve)).0,
+                404
+            );
         }
     }
     // Dates out of order were refused with nothing written; the 24/7 point preserves it for the
     // minimum 60 days, and it comes up for a reminder.
     let (_, _, body) = call(port, &point, "GET", &format!("/api/v1/preservation/{id}"), None);
-    assert_eq!((body_json(&body)["version"].as_i64(), body_json(&body)["status"].as_str()), (Some(1), Some("received")));
-    let (status, _, body) =
-        call(port, &point, "POST", &format!("/api/v1/preservation/{id}/preserve"), Some(&json!({"on": "2026-04-02", "until": "2026-05-01"})));
+    assert_eq!(
+        (body_json(&body)["version"].as_i64(), body_json(&body)["status"].as_str()),
+        (Some(1), Some("received"))
+    );
+    let (status, _, body) = call(
+        port,
+        &point,
+        "POST",
+        &format!("/api/v1/preservation/{id}/preserve"),
+        Some(&json!({"on": "2026-04-02", "until": "2026-05-01"})),
+    );
     assert_eq!(status, 422);
     assert_eq!(body_json(&body)["field"], "until");
-    let (status, _, body) = call(port, &point, "POST", &format!("/api/v1/preservation/{id}/preserve"), Some(&json!({"on": "2026-04-02"})));
+    let (status, _, body) = call(
+        port,
+        &point,
+        "POST",
+        &format!("/api/v1/preservation/{id}/preserve"),
+        Some(&json!({"on": "2026-04-02"})),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body_json(&body)["request"]["expires_on"], "2026-06-01");
     let (_, _, body) = call(port, &police, "GET", "/api/v1/preservation/reminders?on=2026-05-20", None);
-    assert_eq!(body_json(&body), json!([{"id": id, "reference": "HR-2026/41", "expires_on": "2026-06-01", "days_left": 12, "lead": 14}]));
+    assert_eq!(
+        body_json(&body),
+        json!([{"id": id, "reference": "HR-2026/41", "expires_on": "2026-06-01", "days_left": 12, "lead": 14}])
+    );
     let (status, _, _) = call(port, &police, "POST", "/api/v1/preservation", Some(&new_request));
     assert_eq!(status, 409, "the reference is taken");
-    let (status, _, body) =
-        call(port, &police, "POST", &format!("/api/v1/preservation/{id}/follow-up"), Some(&json!({"reference": "MLA-HR-7", "received_on": "2026-05-15"})));
+    let (status, _, body) = call(
+        port,
+        &police,
+        "POST",
+        &format!("/api/v1/preservation/{id}/follow-up"),
+        Some(&json!({"reference": "MLA-HR-7", "received_on": "2026-05-15"})),
+    );
     assert_eq!((status, body_json(&body)["status"].as_str()), (200, Some("followed_up")), "{body}");
 
     // Everything audited.
     let (status, _, body) = call(port, &cert_admin, "GET", "/api/v1/audit?limit=1000", None);
     assert_eq!(status, 200, "{body}");
     let audit = body_json(&body);
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|entry| entry["action"].as_str()).collect();
-    for action in ["assessment.create", "assessment.score", "preservation.create", "preservation.preserve", "preservation.follow_up"] {
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().filter_map(|entry| entry["action"].as_str()).collect();
+    for action in [
+        "assessment.create",
+        "assessment.score",
+        "preservation.create",
+        "preservation.preserve",
+        "preservation.follow_up",
+    ] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
 }

@@ -71,11 +71,15 @@ fn parse_framework(field: &str, text: &str) -> Result<Framework, FieldError> {
 /// Scores as posted, each checked against the framework's catalogue; every problem by index.
 fn apply_scores(assessment: &mut Assessment, scores: Vec<ScoreInput>) -> ApiResult<()> {
     if scores.len() > MAX_SCORES_PER_REQUEST {
-        return Err(ApiError::bad_request("scores", format!("at most {MAX_SCORES_PER_REQUEST} scores at once")));
+        return Err(ApiError::bad_request(
+            "scores",
+            format!("at most {MAX_SCORES_PER_REQUEST} scores at once"),
+        ));
     }
     let mut problems = Vec::new();
     for (index, score) in scores.into_iter().enumerate() {
-        if let Err(mut error) = maturity::set_score(assessment, &score.parameter, score.level, score.evidence) {
+        if let Err(mut error) = maturity::set_score(assessment, &score.parameter, score.level, score.evidence)
+        {
             error.field = format!("scores[{index}].{}", error.field);
             problems.push(error);
         }
@@ -278,7 +282,9 @@ pub async fn sectors(State(state): State<AppState>, auth: Auth) -> ApiResult<Jso
     } else if user.role == Role::Authority {
         Some(user.sectors.clone())
     } else {
-        return Err(ApiError::forbidden("only competent authorities and the operating CERT's staff see sector aggregates"));
+        return Err(ApiError::forbidden(
+            "only competent authorities and the operating CERT's staff see sector aggregates",
+        ));
     };
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let assessments: Vec<Assessment> =
@@ -296,7 +302,11 @@ pub async fn sectors(State(state): State<AppState>, auth: Auth) -> ApiResult<Jso
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = Uuid, Path)),
     responses((status = 200, body = AssessmentDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<AssessmentDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AssessmentDto>> {
     let stored = visible(&state, &auth, &id).await?;
     Ok(Json(dto(&state.registry(), &stored)))
 }
@@ -329,7 +339,8 @@ pub async fn set_scores(
     apply_scores(&mut assessment, body.scores)?;
     check(&assessment)?;
     let version = body.version.unwrap_or(stored.version);
-    let written = state.store().update_assessment(&auth.actor(), &assessment, version, "assessment.score").await?;
+    let written =
+        state.store().update_assessment(&auth.actor(), &assessment, version, "assessment.score").await?;
     Ok(Json(dto(&registry, &written)))
 }
 
@@ -337,7 +348,11 @@ pub async fn set_scores(
 #[utoipa::path(delete, path = "/api/v1/assessments/{id}", tag = "assessments", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn remove(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let stored = visible(&state, &auth, &id).await?;
     require_assessor(&state.registry(), &auth, stored.record.org_id)?;
     state.store().delete_assessment(&auth.actor(), stored.record.id).await?;
@@ -396,7 +411,8 @@ pub async fn radar(
         shown.push(other.record);
     }
     let registry = state.registry();
-    let title = format!("{} — {}", registry.short_name(shown[0].org_id), shown[0].framework.as_str().to_uppercase());
+    let title =
+        format!("{} — {}", registry.short_name(shown[0].org_id), shown[0].framework.as_str().to_uppercase());
     let refs: Vec<&Assessment> = shown.iter().collect();
     Ok(svg_response(svg::assessment_radar(&title, shown[0].framework, &refs)))
 }
@@ -426,7 +442,10 @@ pub async fn trend(
     let language = match query.lang.as_deref() {
         None => Language::En,
         Some(tag) => tag.parse::<Language>().map_err(|_| {
-            FieldError::new("lang", format!("unknown language {tag:?}; expected en, bs, hr, sr-Latn or sr-Cyrl"))
+            FieldError::new(
+                "lang",
+                format!("unknown language {tag:?}; expected en, bs, hr, sr-Latn or sr-Cyrl"),
+            )
         })?,
     };
     let stored = visible(&state, &auth, &id).await?;

@@ -317,6 +317,8 @@ pub async fn release(
     ApiJson(body): ApiJson<ReleaseInput>,
 ) -> ApiResult<Json<PreservationDto>> {
     let on = parse_date("on", &body.on)?;
-    change(&state, &auth, &id, body.version, "preservation.release", |request| preservation::release(request, on))
-        .await
+    change(&state, &auth, &id, body.version, "preservation.release", |request| {
+        preservation::release(request, on)
+    })
+    .await
 }
