@@ -7,6 +7,11 @@
 //!   validation, changes, and the views (progress by objective and by level of authority,
 //!   overdue actions, changes since a date).
 //! - [`report`]: the implementation report as JSON, CSV and HTML.
+//! - [`preservation`]: expedited preservation requests (Budapest Convention Art. 29): the
+//!   fields of Art. 29(2), the 60-day minimum term, extensions, the follow-up MLA request,
+//!   reminders before expiry.
+//! - [`maturity`]: SIM3 and NIS2 Art. 21 self-assessments: catalogues, scores with evidence,
+//!   history, comparison, ENISA tiers, sector aggregates; [`svg`] draws them (radar, trend).
 //! - [`defaults`]: the objectives A–I of the BiH Guidelines for a Strategic Cybersecurity
 //!   Framework, as default data.
 //!
@@ -18,8 +23,15 @@
 
 pub mod crosswalk;
 pub mod defaults;
+pub mod maturity;
+pub mod preservation;
 pub mod report;
 pub mod strategy;
+pub mod svg;
 
+#[cfg(test)]
+mod maturity_tests;
+#[cfg(test)]
+mod preservation_tests;
 #[cfg(test)]
 mod tests;

@@ -26,11 +26,23 @@ pub enum Role {
     /// A competent authority (NIS2 Art. 8): reads, and never changes, the incident reports and
     /// incidents of the sectors assigned to it ([`User::sectors`]).
     Authority,
+    /// A law-enforcement officer (police or prosecution cybercrime unit): handles preservation
+    /// requests under Budapest Convention Art. 29, and otherwise sees what its own organisation
+    /// may see, like a constituent.
+    #[serde(rename = "law_enforcement")]
+    LawEnforcement,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Admin, Role::Analyst, Role::Constituent, Role::Community, Role::Auditor, Role::Authority];
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::Constituent,
+        Role::Community,
+        Role::Auditor,
+        Role::Authority,
+        Role::LawEnforcement,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,6 +52,7 @@ impl Role {
             Role::Community => "community",
             Role::Auditor => "auditor",
             Role::Authority => "authority",
+            Role::LawEnforcement => "law_enforcement",
         }
     }
 
@@ -66,7 +79,7 @@ impl FromStr for Role {
         Role::ALL.into_iter().find(|role| role.as_str() == input.trim()).ok_or_else(|| {
             FieldError::new(
                 "role",
-                format!("unknown role {input:?}; expected admin, analyst, constituent, community, auditor or authority"),
+                format!("unknown role {input:?}; expected admin, analyst, constituent, community, auditor, authority or law_enforcement"),
             )
         })
     }

@@ -68,6 +68,28 @@ pub struct ServerConfig {
     pub deadlines: neretva_incident::deadline::DeadlineConfig,
     /// The TAXII 2.1 server under `/taxii2/`.
     pub taxii: taxii::TaxiiConfig,
+    /// Preservation requests (Budapest Convention Art. 29).
+    pub preservation: PreservationConfig,
+}
+
+/// Who handles preservation requests beside law enforcement, and when they are reminded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreservationConfig {
+    /// The organisation (short name or id) designated as the 24/7 point of contact
+    /// (Budapest Convention Art. 35): its admins and analysts see and handle the requests.
+    /// `None`: only law enforcement does.
+    pub point_of_contact: Option<String>,
+    /// Days before expiry at which a request is due for a reminder, largest first.
+    pub reminder_days: Vec<u32>,
+}
+
+impl Default for PreservationConfig {
+    fn default() -> PreservationConfig {
+        PreservationConfig {
+            point_of_contact: None,
+            reminder_days: neretva_governance::preservation::DEFAULT_REMINDER_DAYS.to_vec(),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -89,6 +111,7 @@ impl Default for ServerConfig {
             mail_limits: neretva_mail::MailLimits::default(),
             deadlines: neretva_incident::deadline::DeadlineConfig::default(),
             taxii: taxii::TaxiiConfig::default(),
+            preservation: PreservationConfig::default(),
         }
     }
 }

@@ -55,6 +55,12 @@ use crate::api;
         api::strategy::replace, api::strategy::remove, api::strategy::add_measure, api::strategy::add_action,
         api::strategy::update_action, api::strategy::add_measurement, api::strategy::progress,
         api::strategy::overdue, api::strategy::changes, api::strategy::implementation_report,
+        api::preservation::list, api::preservation::create, api::preservation::reminders, api::preservation::get,
+        api::preservation::preserve, api::preservation::extend, api::preservation::follow_up,
+        api::preservation::release,
+        api::assessments::list, api::assessments::create, api::assessments::catalogue, api::assessments::sectors,
+        api::assessments::get, api::assessments::set_scores, api::assessments::remove, api::assessments::compare,
+        api::assessments::radar, api::assessments::trend,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -74,6 +80,8 @@ use crate::api;
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "notifications", description = "The delivery record of constituent notifications"),
         (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
+        (name = "preservation", description = "Budapest Convention Art. 29 preservation requests (law enforcement and the 24/7 point of contact only)"),
+        (name = "assessments", description = "Maturity self-assessments: SIM3 with ENISA tiers, NIS2 Art. 21; comparison, SVG charts, sector aggregates"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

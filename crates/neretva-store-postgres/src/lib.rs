@@ -25,6 +25,7 @@ mod intel;
 mod migrations;
 mod notifications;
 mod ops;
+mod records;
 mod registry;
 mod taxii;
 
@@ -32,6 +33,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use neretva_governance::maturity::Assessment;
+use neretva_governance::preservation::PreservationRequest;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
@@ -55,6 +58,7 @@ use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
 };
+use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
@@ -933,5 +937,79 @@ impl Store for PostgresStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         pooled!(self, |client| governance::list_strategies(client))
+    }
+
+    async fn create_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+    ) -> Result<StoredPreservation, StoreError> {
+        transaction!(self, audited: true, |tx| records::create(&tx, now(), &actor.0, request))
+    }
+
+    async fn update_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredPreservation, StoreError> {
+        transaction!(self, audited: true, |tx| records::update(
+            &tx,
+            now(),
+            &actor.0,
+            request,
+            expected_version,
+            action
+        ))
+    }
+
+    async fn get_preservation(&self, id: Uuid) -> Result<Option<StoredPreservation>, StoreError> {
+        pooled!(self, |client| records::get(client, id))
+    }
+
+    async fn find_preservation(&self, reference: &str) -> Result<Option<StoredPreservation>, StoreError> {
+        pooled!(self, |client| records::find(client, reference))
+    }
+
+    async fn list_preservations(&self) -> Result<Vec<StoredPreservation>, StoreError> {
+        pooled!(self, |client| records::list(client, None))
+    }
+
+    async fn create_assessment(
+        &self,
+        actor: &Actor,
+        assessment: &Assessment,
+    ) -> Result<StoredAssessment, StoreError> {
+        transaction!(self, audited: true, |tx| records::create(&tx, now(), &actor.0, assessment))
+    }
+
+    async fn update_assessment(
+        &self,
+        actor: &Actor,
+        assessment: &Assessment,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredAssessment, StoreError> {
+        transaction!(self, audited: true, |tx| records::update(
+            &tx,
+            now(),
+            &actor.0,
+            assessment,
+            expected_version,
+            action
+        ))
+    }
+
+    async fn delete_assessment(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| records::delete::<_, Assessment>(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_assessment(&self, id: Uuid) -> Result<Option<StoredAssessment>, StoreError> {
+        pooled!(self, |client| records::get(client, id))
+    }
+
+    async fn list_assessments(&self, org: Option<Uuid>) -> Result<Vec<StoredAssessment>, StoreError> {
+        pooled!(self, |client| records::list(client, org))
     }
 }

@@ -30,6 +30,7 @@ mod intel;
 mod migrations;
 mod notifications;
 mod ops;
+mod records;
 mod registry;
 mod taxii;
 
@@ -39,6 +40,8 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use neretva_governance::maturity::Assessment;
+use neretva_governance::preservation::PreservationRequest;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
@@ -71,6 +74,7 @@ use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
 };
+use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
     Actor, AuditQuery, ImportMode, ImportSummary, LoginOutcome, NewToken, NewUser, SchemaStatus, Session,
@@ -1195,6 +1199,73 @@ impl Store for SqliteStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         self.read(governance::list_strategies).await
+    }
+
+    async fn create_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+    ) -> Result<StoredPreservation, StoreError> {
+        let (actor, request) = (actor.0.clone(), request.clone());
+        self.write(move |tx, at| records::create(tx, at, &actor, &request)).await
+    }
+
+    async fn update_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredPreservation, StoreError> {
+        let (actor, request, action) = (actor.0.clone(), request.clone(), action.to_owned());
+        self.write(move |tx, at| records::update(tx, at, &actor, &request, expected_version, &action)).await
+    }
+
+    async fn get_preservation(&self, id: Uuid) -> Result<Option<StoredPreservation>, StoreError> {
+        self.read(move |conn| records::get(conn, id)).await
+    }
+
+    async fn find_preservation(&self, reference: &str) -> Result<Option<StoredPreservation>, StoreError> {
+        let reference = reference.to_owned();
+        self.read(move |conn| records::find(conn, &reference)).await
+    }
+
+    async fn list_preservations(&self) -> Result<Vec<StoredPreservation>, StoreError> {
+        self.read(|conn| records::list(conn, None)).await
+    }
+
+    async fn create_assessment(
+        &self,
+        actor: &Actor,
+        assessment: &Assessment,
+    ) -> Result<StoredAssessment, StoreError> {
+        let (actor, assessment) = (actor.0.clone(), assessment.clone());
+        self.write(move |tx, at| records::create(tx, at, &actor, &assessment)).await
+    }
+
+    async fn update_assessment(
+        &self,
+        actor: &Actor,
+        assessment: &Assessment,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredAssessment, StoreError> {
+        let (actor, assessment, action) = (actor.0.clone(), assessment.clone(), action.to_owned());
+        self.write(move |tx, at| records::update(tx, at, &actor, &assessment, expected_version, &action))
+            .await
+    }
+
+    async fn delete_assessment(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| records::delete::<Assessment>(tx, at, &actor, id)).await
+    }
+
+    async fn get_assessment(&self, id: Uuid) -> Result<Option<StoredAssessment>, StoreError> {
+        self.read(move |conn| records::get(conn, id)).await
+    }
+
+    async fn list_assessments(&self, org: Option<Uuid>) -> Result<Vec<StoredAssessment>, StoreError> {
+        self.read(move |conn| records::list(conn, org)).await
     }
 }
 

@@ -18,6 +18,7 @@ mod governance;
 mod incidents;
 mod intel;
 mod notifications;
+mod records;
 mod taxii;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub use incidents::{
 };
 
 pub use governance::strategy_documents;
+
+pub use records::{maturity_assessments, preservation_requests};
 
 pub use intel::{intel_events, intel_sharing_groups};
 

@@ -18,6 +18,7 @@ pub mod import_plan;
 pub mod incidents;
 pub mod intel;
 pub mod notifications;
+pub mod records;
 pub mod taxii;
 
 use async_trait::async_trait;
@@ -29,6 +30,8 @@ use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
 
+use neretva_governance::maturity::Assessment;
+use neretva_governance::preservation::PreservationRequest;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
@@ -55,6 +58,7 @@ use crate::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
 };
+use crate::records::{StoredAssessment, StoredPreservation};
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -638,6 +642,48 @@ pub trait Store: Send + Sync + 'static {
     async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>>;
     /// Every document, by code.
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
+
+    // Preservation requests (see `records`).
+    /// Stores a new preservation request (version 1), audited as `preservation.create`; an id or
+    /// reference in use is a conflict on `id` or `reference`, a custodian organisation that does
+    /// not exist a conflict on `custodian_org`, and then nothing is written.
+    async fn create_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+    ) -> Result<StoredPreservation>;
+    /// Replaces a request when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `action` (`preservation.<what>`), with the same checks.
+    async fn update_preservation(
+        &self,
+        actor: &Actor,
+        request: &PreservationRequest,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredPreservation>;
+    async fn get_preservation(&self, id: Uuid) -> Result<Option<StoredPreservation>>;
+    async fn find_preservation(&self, reference: &str) -> Result<Option<StoredPreservation>>;
+    /// Every request, by reference.
+    async fn list_preservations(&self) -> Result<Vec<StoredPreservation>>;
+
+    // Maturity self-assessments (see `records`).
+    /// Stores a new assessment (version 1), audited as `assessment.create`; an organisation that
+    /// does not exist is a conflict on `org_id`, and then nothing is written.
+    async fn create_assessment(&self, actor: &Actor, assessment: &Assessment) -> Result<StoredAssessment>;
+    /// Replaces an assessment when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `action` (`assessment.<what>`).
+    async fn update_assessment(
+        &self,
+        actor: &Actor,
+        assessment: &Assessment,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredAssessment>;
+    /// Deletes an assessment, audited as `assessment.delete`.
+    async fn delete_assessment(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_assessment(&self, id: Uuid) -> Result<Option<StoredAssessment>>;
+    /// The assessments of one organisation, or all, by creation.
+    async fn list_assessments(&self, org: Option<Uuid>) -> Result<Vec<StoredAssessment>>;
 }
 
 /// The outcome of checking the whole audit chain.

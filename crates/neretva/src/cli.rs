@@ -71,6 +71,13 @@ pub(crate) enum Command {
     /// progress, overdue actions and changes, and print the implementation report.
     #[command(subcommand)]
     Strategy(StrategyCommand),
+    /// Preservation requests under Budapest Convention Art. 29: record, preserve (60 days at
+    /// least), extend, link the follow-up MLA request, release; reminders before expiry.
+    #[command(subcommand)]
+    Preservation(PreservationCommand),
+    /// Maturity self-assessments: SIM3 (with ENISA tiers) and NIS2 Art. 21; compare, chart.
+    #[command(subcommand)]
+    Assessment(AssessmentCommand),
     /// Re-run the feed's parser on a stored report, replacing its events.
     Reparse {
         /// The report's id.
@@ -78,6 +85,181 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PreservationCommand {
+    /// Record a request from a JSON file with the fields of Art. 29(2): reference, direction
+    /// (received or sent), requesting_authority, requesting_party, offence, facts, data_sought,
+    /// relation_to_offence, custodian, custodian_org (id), necessity, mla_intended (true),
+    /// received_on (YYYY-MM-DD), notes. Every problem is reported; nothing is stored unless valid.
+    Add {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the requests with their status and days to expiry.
+    List {
+        /// The day statuses are read on (YYYY-MM-DD); today when left out.
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a request (by reference or id).
+    Show {
+        request: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that the data was preserved: the term runs at least 60 days (Art. 29(7)).
+    Preserve {
+        request: String,
+        /// The day of preservation (YYYY-MM-DD).
+        #[arg(long)]
+        on: String,
+        /// The expiry; 60 days after --on when left out, never less.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Extend the term, on the requesting Party's request, before it expires.
+    Extend {
+        request: String,
+        #[arg(long)]
+        requested_on: String,
+        /// The new expiry, after the current one.
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link the follow-up mutual-legal-assistance request: the data stays preserved until a
+    /// decision on it.
+    FollowUp {
+        request: String,
+        /// The MLA request's reference.
+        #[arg(long)]
+        mla: String,
+        #[arg(long)]
+        received_on: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record that the preserved data was released.
+    Release {
+        request: String,
+        #[arg(long)]
+        on: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The requests due for a reminder: held under a term ending within the configured leads
+    /// (`[preservation] reminder_days`, default 14 and 3 days).
+    Reminders {
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum FrameworkArg {
+    /// SIM3 for CSIRTs: 45 parameters (O, H, T, P) on the 0–4 scale.
+    Sim3,
+    /// The ten NIS2 Art. 21(2) measure areas (a)–(j).
+    Nis2,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AssessmentCommand {
+    /// Start an assessment of an organisation; prints its id.
+    Start {
+        /// The organisation's short name or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_enum)]
+        framework: FrameworkArg,
+        #[arg(long)]
+        title: String,
+        /// The day it speaks for (YYYY-MM-DD); today when left out.
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set (or replace) one parameter's level, with its evidence.
+    Set {
+        /// The assessment's id.
+        assessment: String,
+        /// `O-1` … `P-17` (SIM3) or `a` … `j` (NIS2).
+        parameter: String,
+        /// 0–4.
+        level: u8,
+        #[arg(long)]
+        evidence: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set many scores from a JSON file: `[{"parameter", "level", "evidence"}]`; one bad score
+    /// and none is set.
+    Import {
+        assessment: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an assessment: its scores, mean and ENISA tier.
+    Show {
+        assessment: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List assessments, by organisation and day.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, value_enum)]
+        framework: Option<FrameworkArg>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare two assessments of one framework, parameter by parameter (before, after).
+    Compare {
+        before: String,
+        after: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw an assessment (and optionally another over it) as an SVG radar chart.
+    Radar {
+        assessment: String,
+        #[arg(long)]
+        with: Option<String>,
+        /// Where to write the SVG; standard output when left out.
+        #[arg(short, long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Draw the organisation's history of the assessment's framework as an SVG trend chart.
+    Trend {
+        assessment: String,
+        /// The language of the chart's words: en, bs, hr, sr-Latn or sr-Cyrl.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(short, long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// The NIS2 self-assessments by sector: per area, organisations, mean and median.
+    Sectors {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an assessment.
+    Delete { assessment: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -462,6 +644,9 @@ pub(crate) enum RoleArg {
     Auditor,
     /// A competent authority: reads the incident reports of its sectors (`--sector`).
     Authority,
+    /// Law enforcement: handles preservation requests (Budapest Convention Art. 29).
+    #[value(name = "law_enforcement")]
+    LawEnforcement,
 }
 
 #[derive(Debug, Subcommand)]

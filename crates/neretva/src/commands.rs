@@ -76,6 +76,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         }
         Command::Notify(command) => crate::notify::command(&config, command).await,
         Command::Strategy(command) => crate::strategy::command(&config, command).await,
+        Command::Preservation(command) => crate::records::preservation(&config, command).await,
+        Command::Assessment(command) => crate::records::assessment(&config, command).await,
     }
 }
 
@@ -210,6 +212,7 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     tracing::info!(%address, backend = store.backend(), "Neretva is listening.");
     spawn_session_purge(Arc::clone(&store));
     spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
+    spawn_preservation_reminders(Arc::clone(&store), config.server.preservation.reminder_days.clone());
     let mut state = state;
     if let Some(settings) = config.notify.as_ref().filter(|settings| settings.enabled) {
         let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
@@ -265,6 +268,39 @@ fn spawn_retention(store: Arc<dyn Store>, retention_days: u32, dedup_window_hour
     });
 }
 
+/// Once a day, logs and audits (`preservation.reminder`, by the system) each preservation request
+/// that reaches one of the reminder leads that day; the log names the request by id only.
+fn spawn_preservation_reminders(store: Arc<dyn Store>, leads: Vec<u32>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            interval.tick().await;
+            let today = OffsetDateTime::now_utc().date();
+            let requests = match store.list_preservations().await {
+                Ok(stored) => stored.into_iter().map(|stored| stored.record).collect::<Vec<_>>(),
+                Err(error) => {
+                    tracing::warn!(error = %error, "Reading preservation requests for reminders failed.");
+                    continue;
+                }
+            };
+            let due = neretva_governance::preservation::due_reminders(&requests, today, &leads);
+            for reminder in due.iter().filter(|reminder| reminder.days_left == i64::from(reminder.lead)) {
+                tracing::warn!(id = %reminder.id, days_left = reminder.days_left, "A preservation request expires soon.");
+                let event = AuditEvent {
+                    actor: "system".into(),
+                    action: "preservation.reminder".into(),
+                    object_type: "preservation".into(),
+                    object_id: reminder.id.to_string(),
+                    digest: digest_hex(reminder.expires_on.to_string().as_bytes()),
+                };
+                if let Err(error) = store.append_audit(&event).await {
+                    tracing::warn!(error = %error, "Auditing a preservation reminder failed.");
+                }
+            }
+        }
+    });
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -294,6 +330,7 @@ fn role(arg: RoleArg) -> Role {
         RoleArg::Community => Role::Community,
         RoleArg::Auditor => Role::Auditor,
         RoleArg::Authority => Role::Authority,
+        RoleArg::LawEnforcement => Role::LawEnforcement,
     }
 }
 

@@ -32,6 +32,7 @@ pub(crate) struct RawConfig {
     pub(crate) limits: RawLimits,
     pub(crate) incidents: RawIncidents,
     pub(crate) taxii: RawTaxii,
+    pub(crate) preservation: RawPreservation,
     pub(crate) log: RawLog,
     /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
@@ -137,6 +138,17 @@ pub(crate) struct RawIncidents {
     pub(crate) max_mail_bytes: Option<usize>,
     /// An open obligation due within this many hours is `due_soon`.
     pub(crate) due_soon_hours: Option<u32>,
+}
+
+/// The `[preservation]` section: Budapest Convention Art. 29 preservation requests.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawPreservation {
+    /// The organisation (short name or id) designated as the 24/7 point of contact (Art. 35);
+    /// its admins and analysts handle preservation requests beside law enforcement.
+    pub(crate) point_of_contact: Option<String>,
+    /// Days before expiry at which a request is due for a reminder.
+    pub(crate) reminder_days: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -297,6 +309,7 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
                 "anonymous",
             ][..],
         ),
+        ("preservation", &["point_of_contact", "reminder_days"][..]),
         ("log", &["level"][..]),
         // Checked by the pipeline configuration's own strict deserialisation.
         ("pipeline", &[][..]),
@@ -453,6 +466,20 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         server.deadlines.due_soon_minutes = hours.saturating_mul(60);
     }
     compile_taxii(raw.taxii, &mut server.taxii, &mut errors);
+    if let Some(point) = raw.preservation.point_of_contact {
+        if point.trim().is_empty() {
+            errors.push("preservation.point_of_contact: must name an organisation (short name or id)".into());
+        }
+        server.preservation.point_of_contact = Some(point);
+    }
+    if let Some(mut days) = raw.preservation.reminder_days {
+        if days.is_empty() || days.len() > 10 || days.iter().any(|day| !(1..=60).contains(day)) {
+            errors.push("preservation.reminder_days: must list 1 to 10 leads of 1 to 60 days".into());
+        }
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        server.preservation.reminder_days = days;
+    }
     let log_level = raw.log.level.unwrap_or_else(|| "info".into());
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
         errors.push(format!("log.level: {log_level:?} is not a valid filter such as info or neretva=debug"));

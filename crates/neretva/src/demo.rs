@@ -34,6 +34,7 @@ const USERS: &[DemoUser] = &[
     DemoUser { username: "constituent", role: Role::Constituent, password: "demo-constituent-password" },
     DemoUser { username: "community", role: Role::Community, password: "demo-community-password" },
     DemoUser { username: "authority", role: Role::Authority, password: "demo-authority-password" },
+    DemoUser { username: "police", role: Role::LawEnforcement, password: "demo-police-password" },
 ];
 
 /// The sectors the demo's competent authority supervises.
@@ -93,10 +94,12 @@ async fn load(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
     })
     .unwrap_or(operator);
     let community = find(&|org| org.fields.sector.as_deref() == Some("research")).unwrap_or(operator);
+    let police = find(&|org| org.fields.short_name == "ADI-BIH").unwrap_or(operator);
     for user in USERS {
         let org_id = match user.role {
             Role::Constituent => energy,
             Role::Community => community,
+            Role::LawEnforcement => police,
             _ => operator,
         };
         let params = config.server.password_params;

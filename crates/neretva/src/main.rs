@@ -12,6 +12,7 @@ mod ingest;
 mod intel;
 mod notify;
 mod output;
+mod records;
 mod strategy;
 mod taxii;
 

@@ -99,12 +99,12 @@ pub(crate) async fn command(config: &Config, command: StrategyCommand) -> anyhow
     }
 }
 
-fn parse_date(text: &str) -> anyhow::Result<Date> {
+pub(crate) fn parse_date(text: &str) -> anyhow::Result<Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format).with_context(|| format!("{text:?} is not a date (YYYY-MM-DD)"))
 }
 
-fn day(on: Option<&str>) -> anyhow::Result<Date> {
+pub(crate) fn day(on: Option<&str>) -> anyhow::Result<Date> {
     on.map_or_else(|| Ok(OffsetDateTime::now_utc().date()), parse_date)
 }
 

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: one module per resource, each with its wire types (DTOs).
 
+pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod intel;
 pub mod lookup;
 pub mod notifications;
 pub mod orgs;
+pub mod preservation;
 pub mod strategy;
 pub mod taxii;
 pub mod tokens;
@@ -147,6 +149,21 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/strategy/{id}/overdue", get(strategy::overdue))
         .route("/strategy/{id}/changes", get(strategy::changes))
         .route("/strategy/{id}/report", get(strategy::implementation_report))
+        .route("/preservation", get(preservation::list).post(preservation::create))
+        .route("/preservation/reminders", get(preservation::reminders))
+        .route("/preservation/{id}", get(preservation::get))
+        .route("/preservation/{id}/preserve", post(preservation::preserve))
+        .route("/preservation/{id}/extend", post(preservation::extend))
+        .route("/preservation/{id}/follow-up", post(preservation::follow_up))
+        .route("/preservation/{id}/release", post(preservation::release))
+        .route("/assessments", get(assessments::list).post(assessments::create))
+        .route("/assessments/catalogue", get(assessments::catalogue))
+        .route("/assessments/sectors", get(assessments::sectors))
+        .route("/assessments/{id}", get(assessments::get).delete(assessments::remove))
+        .route("/assessments/{id}/scores", post(assessments::set_scores))
+        .route("/assessments/{id}/compare/{other}", get(assessments::compare))
+        .route("/assessments/{id}/radar.svg", get(assessments::radar))
+        .route("/assessments/{id}/trend.svg", get(assessments::trend))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

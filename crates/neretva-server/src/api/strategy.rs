@@ -147,17 +147,17 @@ pub struct StrategySummary {
     pub overdue: u32,
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-fn parse_date(field: &str, text: &str) -> Result<Date, FieldError> {
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, FieldError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format)
         .map_err(|_| FieldError::new(field, format!("{text:?} is not a date (YYYY-MM-DD)")))
 }
 
-fn on_date(field: &str, text: Option<&str>) -> Result<Date, FieldError> {
+pub(crate) fn on_date(field: &str, text: Option<&str>) -> Result<Date, FieldError> {
     text.map_or(Ok(today()), |text| parse_date(field, text))
 }
 

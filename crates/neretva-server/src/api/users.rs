@@ -101,7 +101,7 @@ pub struct UserInput {
     pub username: String,
     /// The organisation's id or short name.
     pub organisation: String,
-    /// `admin`, `analyst`, `constituent`, `community`, `auditor` or `authority`.
+    /// `admin`, `analyst`, `constituent`, `community`, `auditor`, `authority` or `law_enforcement`.
     pub role: String,
     /// For a competent authority (`authority`): the NIS2 sectors it supervises.
     #[serde(default)]

@@ -9,6 +9,7 @@ mod events;
 mod incidents;
 mod intel;
 mod notifications;
+mod records;
 mod registry;
 mod strategy;
 mod support;
