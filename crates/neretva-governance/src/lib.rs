@@ -6,6 +6,8 @@
 //! - [`strategy`]: strategic documents → objectives → measures → actions with KPIs, their
 //!   validation, changes, and the views (progress by objective and by level of authority,
 //!   overdue actions, changes since a date).
+//! - [`groups`]: working groups and sector sub-groups: members, meetings, action items
+//!   linked to strategy actions, documents under TLP, announcements, diversity aggregates.
 //! - [`report`]: the implementation report as JSON, CSV and HTML.
 //! - [`defaults`]: the objectives A–I of the BiH Guidelines for a Strategic Cybersecurity
 //!   Framework, as default data.
@@ -18,6 +20,7 @@
 
 pub mod crosswalk;
 pub mod defaults;
+pub mod groups;
 pub mod report;
 pub mod strategy;
 

@@ -25,6 +25,7 @@ mod codec;
 mod dedup;
 mod feeds;
 mod governance;
+mod groups;
 mod incidents;
 mod intel;
 mod migrations;
@@ -39,6 +40,7 @@ use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use neretva_governance::groups::WorkingGroup;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
@@ -59,6 +61,7 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
+use neretva_store::groups::StoredGroup;
 use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -1195,6 +1198,52 @@ impl Store for SqliteStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         self.read(governance::list_strategies).await
+    }
+
+    async fn create_group(&self, actor: &Actor, group: &WorkingGroup) -> Result<StoredGroup, StoreError> {
+        let (actor, group) = (actor.0.clone(), group.clone());
+        self.write(move |tx, at| groups::create_group(tx, at, &actor, &group)).await
+    }
+
+    async fn update_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredGroup, StoreError> {
+        let (actor, group, action) = (actor.0.clone(), group.clone(), action.to_owned());
+        self.write(move |tx, at| groups::update_group(tx, at, &actor, &group, expected_version, &action)).await
+    }
+
+    async fn announce_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        messages: &[NotificationWrite],
+    ) -> Result<(StoredGroup, Vec<StoredMessage>), StoreError> {
+        let (actor, group, messages) = (actor.0.clone(), group.clone(), messages.to_vec());
+        self.write(move |tx, at| groups::announce_group(tx, at, &actor, &group, expected_version, &messages))
+            .await
+    }
+
+    async fn delete_group(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| groups::delete_group(tx, at, &actor, id)).await
+    }
+
+    async fn get_group(&self, id: Uuid) -> Result<Option<StoredGroup>, StoreError> {
+        self.read(move |conn| groups::get_group(conn, id)).await
+    }
+
+    async fn find_group(&self, code: &str) -> Result<Option<StoredGroup>, StoreError> {
+        let code = code.to_owned();
+        self.read(move |conn| groups::find_group(conn, &code)).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        self.read(groups::list_groups).await
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod feeds;
 mod governance;
+mod groups;
 mod incidents;
 mod intel;
 mod notifications;
@@ -46,6 +47,7 @@ pub use incidents::{
 };
 
 pub use governance::strategy_documents;
+pub use groups::working_groups;
 
 pub use intel::{intel_events, intel_sharing_groups};
 
