@@ -484,10 +484,7 @@ pub fn validate(group: &WorkingGroup) -> Vec<FieldError> {
         }
         problems.push(check_text(&format!("{path}title"), &meeting.title, 300));
         if meeting.ends_at < meeting.starts_at {
-            problems.add(
-                format!("{path}ends_at"),
-                format!("ends before it starts ({} < {})", meeting.ends_at, meeting.starts_at),
-            );
+            problems.add(format!("{path}ends_at"), "the meeting ends before it starts");
         }
         if meeting.place.is_none() && meeting.online_url.is_none() {
             problems.add(format!("{path}place"), "a meeting needs a place, an online_url or both");
@@ -509,7 +506,8 @@ pub fn validate(group: &WorkingGroup) -> Vec<FieldError> {
         let mut decision_ids = HashSet::new();
         for (d, decision) in meeting.decisions.iter().enumerate() {
             if !decision_ids.insert(decision.id) {
-                problems.add(format!("{path}decisions[{d}].id"), format!("duplicate decision {}", decision.id));
+                problems
+                    .add(format!("{path}decisions[{d}].id"), format!("duplicate decision {}", decision.id));
             }
             problems.push(check_text(&format!("{path}decisions[{d}].text"), &decision.text, 5000));
         }
@@ -587,7 +585,9 @@ pub fn strategy_references(group: &WorkingGroup) -> Vec<(String, StrategyLink)> 
         .action_items
         .iter()
         .enumerate()
-        .filter_map(|(index, item)| item.strategy.map(|link| (format!("action_items[{index}].strategy"), link)))
+        .filter_map(|(index, item)| {
+            item.strategy.map(|link| (format!("action_items[{index}].strategy"), link))
+        })
         .collect()
 }
 
@@ -639,7 +639,9 @@ pub fn remove_member(group: &mut WorkingGroup, member: Uuid) -> Result<(), Field
     let open = group
         .action_items
         .iter()
-        .filter(|item| item.owner == member && matches!(item.status, ItemStatus::Open | ItemStatus::InProgress))
+        .filter(|item| {
+            item.owner == member && matches!(item.status, ItemStatus::Open | ItemStatus::InProgress)
+        })
         .count();
     if open > 0 {
         return Err(FieldError::new(
@@ -662,7 +664,11 @@ pub struct SelfDeclaration {
 }
 
 /// Records what a member declares about themself.
-pub fn declare(group: &mut WorkingGroup, member: Uuid, declaration: SelfDeclaration) -> Result<(), FieldError> {
+pub fn declare(
+    group: &mut WorkingGroup,
+    member: Uuid,
+    declaration: SelfDeclaration,
+) -> Result<(), FieldError> {
     let found = group
         .members
         .iter_mut()
@@ -760,8 +766,10 @@ pub fn diversity(group: &WorkingGroup) -> Diversity {
     let mut genders: Vec<(String, u32)> =
         Gender::ALL.into_iter().map(|g| (g.as_str().to_owned(), count(&|m| m.gender == Some(g)))).collect();
     genders.push(("not_declared".into(), count(&|m| m.gender.is_none())));
-    let mut ages: Vec<(String, u32)> =
-        AgeBand::ALL.into_iter().map(|a| (a.as_str().to_owned(), count(&|m| m.age_band == Some(a)))).collect();
+    let mut ages: Vec<(String, u32)> = AgeBand::ALL
+        .into_iter()
+        .map(|a| (a.as_str().to_owned(), count(&|m| m.age_band == Some(a))))
+        .collect();
     ages.push(("not_declared".into(), count(&|m| m.age_band.is_none())));
     Diversity {
         members: group.members.len() as u32,
@@ -836,7 +844,9 @@ pub fn announcement_text(
     sender: &str,
 ) -> (String, String) {
     let frame = framing(language);
-    let fill = |text: &str| text.replace("{group}", &group.name).replace("{code}", &group.code).replace("{sender}", sender);
+    let fill = |text: &str| {
+        text.replace("{group}", &group.name).replace("{code}", &group.code).replace("{sender}", sender)
+    };
     let label = tlp.label();
     let subject = format!("[{label}] [{}] {}: {}", group.code, frame.label, subject.trim());
     let body = format!(

@@ -55,6 +55,11 @@ use crate::api;
         api::strategy::replace, api::strategy::remove, api::strategy::add_measure, api::strategy::add_action,
         api::strategy::update_action, api::strategy::add_measurement, api::strategy::progress,
         api::strategy::overdue, api::strategy::changes, api::strategy::implementation_report,
+        api::groups::list, api::groups::create, api::groups::get, api::groups::update, api::groups::remove,
+        api::groups::add_member, api::groups::remove_member, api::groups::get_self, api::groups::put_self,
+        api::groups::diversity, api::groups::add_meeting, api::groups::update_meeting, api::groups::add_item,
+        api::groups::update_item, api::groups::add_document, api::groups::get_document,
+        api::groups::remove_document, api::groups::announce, api::groups::get_announcement,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -74,6 +79,7 @@ use crate::api;
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "notifications", description = "The delivery record of constituent notifications"),
         (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
+        (name = "groups", description = "Working groups and sector sub-groups: members, meetings, action items, documents under TLP, announcements, diversity aggregates"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

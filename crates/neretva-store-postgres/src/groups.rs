@@ -27,7 +27,12 @@ fn from_row(row: &Row) -> Result<StoredGroup> {
     let body: String = row.try_get(0)?;
     let group = serde_json::from_str(&body)
         .map_err(|error| Error(StoreError::Backend(format!("working group: {error}"))))?;
-    Ok(StoredGroup { group, version: row.try_get(1)?, created_at: row.try_get(2)?, updated_at: row.try_get(3)? })
+    Ok(StoredGroup {
+        group,
+        version: row.try_get(1)?,
+        created_at: row.try_get(2)?,
+        updated_at: row.try_get(3)?,
+    })
 }
 
 async fn audit<C: GenericClient>(
@@ -49,7 +54,8 @@ async fn audit<C: GenericClient>(
 }
 
 async fn has_subgroups<C: GenericClient>(client: &C, id: Uuid) -> Result<bool> {
-    let statement = client.prepare_cached("SELECT 1 FROM working_groups WHERE parent_id = $1 LIMIT 1").await?;
+    let statement =
+        client.prepare_cached("SELECT 1 FROM working_groups WHERE parent_id = $1 LIMIT 1").await?;
     Ok(client.query_opt(&statement, &[&id]).await?.is_some())
 }
 
@@ -58,7 +64,11 @@ async fn check<C: GenericClient>(client: &C, group: &WorkingGroup) -> Result<()>
     if let Some(other) = find_group(client, &group.code).await?
         && other.group.id != group.id
     {
-        return Err(StoreError::conflict("code", format!("a working group with code {:?} exists", group.code)).into());
+        return Err(StoreError::conflict(
+            "code",
+            format!("a working group with code {:?} exists", group.code),
+        )
+        .into());
     }
     if let Some(parent) = group.parent {
         let state = match get_group(client, parent).await? {
@@ -70,7 +80,9 @@ async fn check<C: GenericClient>(client: &C, group: &WorkingGroup) -> Result<()>
             return Err(problem.into());
         }
         if has_subgroups(client, group.id).await? {
-            return Err(StoreError::conflict("parent", "a group with sub-groups cannot become a sub-group").into());
+            return Err(
+                StoreError::conflict("parent", "a group with sub-groups cannot become a sub-group").into()
+            );
         }
     }
     let statement = client.prepare_cached("SELECT 1 FROM organisations WHERE id = $1").await?;
@@ -81,7 +93,9 @@ async fn check<C: GenericClient>(client: &C, group: &WorkingGroup) -> Result<()>
     }
     for (field, link) in strategy_references(group) {
         let Some(document) = get_strategy(client, link.document).await? else {
-            return Err(StoreError::conflict(field, format!("no strategic document {}", link.document)).into());
+            return Err(
+                StoreError::conflict(field, format!("no strategic document {}", link.document)).into()
+            );
         };
         if !has_action(&document.document, link.action) {
             return Err(StoreError::conflict(
@@ -134,7 +148,10 @@ pub(crate) async fn update_group<C: GenericClient>(
     if old.version != expected_version {
         return Err(StoreError::conflict(
             "version",
-            format!("the group changed (version {} now, {expected_version} read); read it again", old.version),
+            format!(
+                "the group changed (version {} now, {expected_version} read); read it again",
+                old.version
+            ),
         )
         .into());
     }
@@ -173,7 +190,12 @@ pub(crate) async fn announce_group<C: GenericClient>(
     Ok((stored, messages))
 }
 
-pub(crate) async fn delete_group<C: GenericClient>(client: &C, at: Timestamp, actor: &str, id: Uuid) -> Result<()> {
+pub(crate) async fn delete_group<C: GenericClient>(
+    client: &C,
+    at: Timestamp,
+    actor: &str,
+    id: Uuid,
+) -> Result<()> {
     let Some(old) = get_group(client, id).await? else {
         return Err(StoreError::not_found("working group", id).into());
     };

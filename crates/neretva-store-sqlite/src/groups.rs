@@ -53,7 +53,11 @@ fn check(conn: &Connection, group: &WorkingGroup) -> Result<()> {
     if let Some(other) = find_group(conn, &group.code)?
         && other.group.id != group.id
     {
-        return Err(StoreError::conflict("code", format!("a working group with code {:?} exists", group.code)).into());
+        return Err(StoreError::conflict(
+            "code",
+            format!("a working group with code {:?} exists", group.code),
+        )
+        .into());
     }
     if let Some(parent) = group.parent {
         let state = match get_group(conn, parent)? {
@@ -65,7 +69,9 @@ fn check(conn: &Connection, group: &WorkingGroup) -> Result<()> {
             return Err(problem.into());
         }
         if has_subgroups(conn, group.id)? {
-            return Err(StoreError::conflict("parent", "a group with sub-groups cannot become a sub-group").into());
+            return Err(
+                StoreError::conflict("parent", "a group with sub-groups cannot become a sub-group").into()
+            );
         }
     }
     for (field, org) in distinct_orgs(group) {
@@ -79,7 +85,9 @@ fn check(conn: &Connection, group: &WorkingGroup) -> Result<()> {
     }
     for (field, link) in strategy_references(group) {
         let Some(document) = get_strategy(conn, link.document)? else {
-            return Err(StoreError::conflict(field, format!("no strategic document {}", link.document)).into());
+            return Err(
+                StoreError::conflict(field, format!("no strategic document {}", link.document)).into()
+            );
         };
         if !has_action(&document.document, link.action) {
             return Err(StoreError::conflict(
@@ -135,7 +143,10 @@ pub(crate) fn update_group(
     if old.version != expected_version {
         return Err(StoreError::conflict(
             "version",
-            format!("the group changed (version {} now, {expected_version} read); read it again", old.version),
+            format!(
+                "the group changed (version {} now, {expected_version} read); read it again",
+                old.version
+            ),
         )
         .into());
     }

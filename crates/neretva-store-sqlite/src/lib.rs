@@ -1213,7 +1213,8 @@ impl Store for SqliteStore {
         action: &str,
     ) -> Result<StoredGroup, StoreError> {
         let (actor, group, action) = (actor.0.clone(), group.clone(), action.to_owned());
-        self.write(move |tx, at| groups::update_group(tx, at, &actor, &group, expected_version, &action)).await
+        self.write(move |tx, at| groups::update_group(tx, at, &actor, &group, expected_version, &action))
+            .await
     }
 
     async fn announce_group(

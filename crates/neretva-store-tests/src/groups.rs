@@ -86,13 +86,19 @@ pub async fn working_groups(store: &dyn Store) {
     let energy = group(2, "NWG-ENERGY", Some(main.id), cert.id);
     store.create_group(&admin(), &energy).await.expect("sub-group");
     // A sub-group of a sub-group, an unknown parent, a taken code, an unknown convener.
-    assert_conflict(store.create_group(&admin(), &group(3, "DEEP", Some(energy.id), cert.id)).await, "parent");
+    assert_conflict(
+        store.create_group(&admin(), &group(3, "DEEP", Some(energy.id), cert.id)).await,
+        "parent",
+    );
     assert_conflict(
         store.create_group(&admin(), &group(3, "LOST", Some(Uuid::from_u128(99)), cert.id)).await,
         "parent",
     );
     assert_conflict(store.create_group(&admin(), &group(3, "NWG", None, cert.id)).await, "code");
-    assert_conflict(store.create_group(&admin(), &group(3, "NOBODY", None, Uuid::from_u128(98))).await, "convener_org");
+    assert_conflict(
+        store.create_group(&admin(), &group(3, "NOBODY", None, Uuid::from_u128(98))).await,
+        "convener_org",
+    );
     assert!(store.get_group(Uuid::from_u128(3)).await.expect("get").is_none());
     // The main group has a sub-group, so it cannot become one.
     let mut demoted = main.clone();
@@ -113,12 +119,16 @@ pub async fn working_groups(store: &dyn Store) {
     // An action item linked to an action of the strategy tracker; a missing document or action
     // is refused by the item's field.
     let mut document = guidelines(Uuid::from_u128(50), cert.id);
-    add_measure(&mut document, "I", MeasureDraft {
-        code: "I.1".into(),
-        title: "Public-private partnership".into(),
-        description: None,
-        tags: vec![],
-    })
+    add_measure(
+        &mut document,
+        "I",
+        MeasureDraft {
+            code: "I.1".into(),
+            title: "Public-private partnership".into(),
+            description: None,
+            tags: vec![],
+        },
+    )
     .expect("measure");
     let strategy_action = Action {
         id: Uuid::from_u128(51),
@@ -149,9 +159,15 @@ pub async fn working_groups(store: &dyn Store) {
     };
     let mut linked = changed.clone();
     linked.action_items.push(item(52, 50));
-    assert_conflict(store.update_group(&admin(), &linked, 2, "group.item.add").await, "action_items[0].strategy");
+    assert_conflict(
+        store.update_group(&admin(), &linked, 2, "group.item.add").await,
+        "action_items[0].strategy",
+    );
     linked.action_items[0] = item(51, 60);
-    assert_conflict(store.update_group(&admin(), &linked, 2, "group.item.add").await, "action_items[0].strategy");
+    assert_conflict(
+        store.update_group(&admin(), &linked, 2, "group.item.add").await,
+        "action_items[0].strategy",
+    );
     linked.action_items[0] = item(51, 50);
     let updated = store.update_group(&admin(), &linked, 2, "group.item.add").await.expect("item");
     assert_eq!(updated.version, 3);
@@ -197,7 +213,8 @@ pub async fn working_groups(store: &dyn Store) {
     assert_eq!(to_ep.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(), ["group_announcement"]);
 
     // Listing by code; deleting a main group with a sub-group is refused.
-    let codes: Vec<String> = store.list_groups().await.expect("list").into_iter().map(|g| g.group.code).collect();
+    let codes: Vec<String> =
+        store.list_groups().await.expect("list").into_iter().map(|g| g.group.code).collect();
     assert_eq!(codes, ["NWG", "NWG-ENERGY"]);
     assert_conflict(store.delete_group(&admin(), main.id).await, "id");
     store.delete_group(&admin(), energy.id).await.expect("delete sub-group");
@@ -228,7 +245,9 @@ pub async fn working_groups(store: &dyn Store) {
     assert_eq!(audited[4].1, group_digest(&announced));
     let notifications = entries
         .iter()
-        .filter(|entry| entry.event.object_type == "notification" && entry.event.action == "notification.create")
+        .filter(|entry| {
+            entry.event.object_type == "notification" && entry.event.action == "notification.create"
+        })
         .count();
     assert_eq!(notifications, 2);
 }

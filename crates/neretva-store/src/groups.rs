@@ -35,8 +35,7 @@ pub fn group_digest(group: &WorkingGroup) -> String {
 
 /// The group as stored, refused when larger than [`MAX_GROUP_BYTES`].
 pub fn encode_group(group: &WorkingGroup) -> Result<String, StoreError> {
-    let text =
-        serde_json::to_string(group).map_err(|error| StoreError::Backend(format!("json: {error}")))?;
+    let text = serde_json::to_string(group).map_err(|error| StoreError::Backend(format!("json: {error}")))?;
     if text.len() > MAX_GROUP_BYTES {
         return Err(StoreError::conflict(
             "group",

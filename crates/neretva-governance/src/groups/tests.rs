@@ -1,6 +1,6 @@
+use neretva_model::Uuid;
 use neretva_model::contact::Language;
 use neretva_model::tlp::Tlp;
-use neretva_model::Uuid;
 use time::macros::{date, datetime};
 
 use crate::groups::*;
@@ -76,10 +76,10 @@ fn a_valid_group_has_no_problems() {
         strategy: Some(StrategyLink { document: id(400), action: id(401) }),
     });
     assert_eq!(fields(&validate(&group)), Vec::<String>::new());
-    assert_eq!(strategy_references(&group), vec![(
-        "action_items[0].strategy".to_owned(),
-        StrategyLink { document: id(400), action: id(401) }
-    )]);
+    assert_eq!(
+        strategy_references(&group),
+        vec![("action_items[0].strategy".to_owned(), StrategyLink { document: id(400), action: id(401) })]
+    );
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn every_problem_is_reported_with_its_path() {
         "members[2].org_id: the member's organisation is required: org_id (registry) or outside_org (free text)",
         "members[2].email: \"A@EP.example.ba\" is already a member (members[0])",
         "members[3].outside_org: give either org_id or outside_org, not both",
-        "meetings[0].ends_at: ends before it starts (2026-03-02 9:00:00.0 +00:00:00 < 2026-03-02 10:00:00.0 +00:00:00)",
+        "meetings[0].ends_at: the meeting ends before it starts",
         "meetings[0].place: a meeting needs a place, an online_url or both",
         "action_items[0].owner: no member 00000000-0000-0000-0000-0000000003e7 in the group",
         "action_items[0].due: 2026-03-01 is before the meeting that decided it (2026-03-02)",
@@ -202,21 +202,28 @@ fn diversity_never_shows_a_count_below_three() {
     group.members.push(other);
     let result = diversity(&group);
     assert_eq!(result.members, 7);
-    assert_eq!(counts(&result.by_gender), vec![
-        ("female".into(), None),
-        ("male".into(), Some(3)),
-        ("other".into(), None),
-        ("not_declared".into(), Some(0)),
-    ]);
-    assert_eq!(counts(&result.by_age_band), vec![
-        ("under_25".into(), Some(0)),
-        ("25_34".into(), Some(0)),
-        ("35_44".into(), Some(6)),
-        ("45_54".into(), Some(0)),
-        ("55_64".into(), Some(0)),
-        ("65_plus".into(), Some(0)),
-        ("not_declared".into(), None),
-    ]);
+    assert_eq!(
+        counts(&result.by_gender),
+        vec![
+            ("female".into(), None),
+            ("male".into(), Some(3)),
+            ("other".into(), None),
+            ("not_declared".into(), Some(0)),
+        ]
+    );
+    assert_eq!(
+        counts(&result.by_age_band),
+        vec![
+            ("under_25".into(), Some(0)),
+            ("25_34".into(), Some(0)),
+            // Hidden too: with the total of 7 known, 6 would give the one undeclared member away.
+        ("35_44".into(), None),
+            ("45_54".into(), Some(0)),
+            ("55_64".into(), Some(0)),
+            ("65_plus".into(), Some(0)),
+            ("not_declared".into(), None),
+        ]
+    );
     assert_eq!(counts(&result.by_kind)[2], ("academia".into(), Some(1)));
     assert_eq!(counts(&result.by_sector), vec![("energy".into(), Some(7))]);
 }
@@ -245,7 +252,7 @@ fn announcements_are_framed_in_every_language() {
         assert!(body.contains("See you\non Monday."), "{body}");
         assert!(body.contains("Energy sub-group") && body.contains("(NWG-ENERGY)") && body.contains("CERT"));
         assert!(!body.contains('{'), "{body}");
-        assert!(seen.insert(framing(language).footer), "{language} repeats another language's text");
+        assert!(seen.insert(framing(language).label), "{language} repeats another language's label");
     }
     let (_, cyrillic) = announcement_text(&group, Language::SrCyrl, Tlp::Green, "s", "b", "CERT");
     assert!(cyrillic.contains("Члановима радне групе"), "{cyrillic}");

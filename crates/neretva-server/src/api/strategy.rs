@@ -43,7 +43,11 @@ use crate::registry::RegistrySnapshot;
 // Access.
 
 /// Whether the principal may see a document.
-fn may_see_document(registry: &RegistrySnapshot, auth: &Auth, document: &StrategyDocument) -> bool {
+pub(crate) fn may_see_document(
+    registry: &RegistrySnapshot,
+    auth: &Auth,
+    document: &StrategyDocument,
+) -> bool {
     let ancestors = registry.ancestors(document.owner_org);
     may_see(&auth.principal(), &Visibility::owned(document.owner_org, ancestors, document.tlp))
 }
