@@ -217,7 +217,7 @@ fn diversity_never_shows_a_count_below_three() {
             ("under_25".into(), Some(0)),
             ("25_34".into(), Some(0)),
             // Hidden too: with the total of 7 known, 6 would give the one undeclared member away.
-        ("35_44".into(), None),
+            ("35_44".into(), None),
             ("45_54".into(), Some(0)),
             ("55_64".into(), Some(0)),
             ("65_plus".into(), Some(0)),

@@ -33,11 +33,12 @@ use neretva_model::{FieldError, Timestamp, Uuid};
 use neretva_store::groups::{StoredGroup, has_action};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::notifications::{notifier, notify_error};
+use crate::api::strategy::{keep, parse_date};
 use crate::api::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth};
@@ -149,16 +150,6 @@ async fn change(
 }
 
 // Parsing.
-
-fn keep<T>(problems: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
-    result.map_err(|error| problems.push(error)).ok()
-}
-
-fn parse_date(field: &str, text: &str) -> Result<Date, FieldError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format)
-        .map_err(|_| FieldError::new(field, format!("{text:?} is not a date (YYYY-MM-DD)")))
-}
 
 fn parse_time(field: &str, text: &str) -> Result<Timestamp, FieldError> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)

@@ -154,7 +154,7 @@ fn today() -> Date {
     OffsetDateTime::now_utc().date()
 }
 
-fn parse_date(field: &str, text: &str) -> Result<Date, FieldError> {
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<Date, FieldError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format)
         .map_err(|_| FieldError::new(field, format!("{text:?} is not a date (YYYY-MM-DD)")))
@@ -174,7 +174,7 @@ fn parse_status(field: &str, text: &str) -> Result<ActionStatus, FieldError> {
 }
 
 /// The value, or `None` with the problem kept.
-fn keep<T>(problems: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+pub(crate) fn keep<T>(problems: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
     result.map_err(|error| problems.push(error)).ok()
 }
 
