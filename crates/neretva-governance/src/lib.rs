@@ -6,6 +6,8 @@
 //! - [`strategy`]: strategic documents → objectives → measures → actions with KPIs, their
 //!   validation, changes, and the views (progress by objective and by level of authority,
 //!   overdue actions, changes since a date).
+//! - [`groups`]: working groups and sector sub-groups: members, meetings, action items
+//!   linked to strategy actions, documents under TLP, announcements, diversity aggregates.
 //! - [`report`]: the implementation report as JSON, CSV and HTML.
 //! - [`preservation`]: expedited preservation requests (Budapest Convention Art. 29): the
 //!   fields of Art. 29(2), the 60-day minimum term, extensions, the follow-up MLA request,
@@ -18,6 +20,7 @@
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `today`, `now` and new ids
 //! are arguments.
 //!
+pub mod groups;
 //! **Architecture Invariant:** validation returns every problem with the field's path
 //! (`objectives[2].measures[0].actions[1].due`).
 

@@ -2,7 +2,8 @@
 //! organisation's digests (`neretva-notify`) and records them with the events they tell about
 //! ([`Notifier::run_once`]); delivery sends the recorded messages over SMTP with retries and
 //! back-off ([`Notifier::deliver_due`]); previews render without recording
-//! ([`Notifier::preview`]); [`Notifier::resend`] sends an earlier message's events again.
+//! ([`Notifier::preview`]); [`Notifier::resend`] sends an earlier message's events again;
+//! [`Notifier::announcement_messages`] builds a working group's announcement to its members.
 //!
 //! **Architecture Invariant:** a message is recorded, with its exact bytes and its events,
 //! before it is sent, so a crash between the two sends it later instead of losing it, and a
@@ -232,6 +233,17 @@ pub struct Waiting {
     pub events: u64,
     /// Events per classification type.
     pub types: BTreeMap<String, u64>,
+}
+
+/// A member of a working group an announcement goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncementRecipient {
+    /// The organisation the delivery record files the message under (the member's, or the
+    /// group's convener for a member from outside the registry).
+    pub org_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub language: Language,
 }
 
 /// A contact the organisation's digests go to, checked.
@@ -777,6 +789,56 @@ impl Notifier {
         }
         let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
         Ok((self.store.record_notifications(actor, &write).await?, withheld))
+    }
+
+    /// Builds one signed message per recipient of a working group's announcement (`kind`
+    /// `group_announcement`), for [`Store::announce_group`] to record with the group; `text`
+    /// gives the subject and body in a recipient's language. A recipient whose address is not
+    /// valid gets a message recorded as failed at once; the others are built as usual and sent by
+    /// the next delivery pass, where a refusing server fails only its own recipient's message.
+    pub fn announcement_messages(
+        &self,
+        recipients: &[AnnouncementRecipient],
+        tlp: Tlp,
+        text: impl Fn(Language) -> (String, String),
+        now: Timestamp,
+    ) -> Result<Vec<NewMessage>, NotifierError> {
+        let mut messages = Vec::with_capacity(recipients.len());
+        for recipient in recipients {
+            let (id, message_id) = self.message_id();
+            let (subject, body) = text(recipient.language);
+            let email = recipient.email.trim().to_owned();
+            let message = NewMessage {
+                id,
+                message_id: String::new(),
+                org_id: recipient.org_id,
+                contact_id: None,
+                email: email.clone(),
+                kind: "group_announcement".into(),
+                resend_of: None,
+                subject: subject.clone(),
+                tlp: tlp.label().to_owned(),
+                language: recipient.language.tag().to_owned(),
+                encrypted: false,
+                raw: Vec::new(),
+                event_ids: Vec::new(),
+                failure: None,
+            };
+            if let Err(error) = check_email(&email) {
+                messages.push(NewMessage {
+                    failure: Some(format!("invalid address: {}", error.message)),
+                    ..message
+                });
+                continue;
+            }
+            let mailbox = Mailbox { name: Some(recipient.name.clone()), address: email };
+            let envelope =
+                MailEnvelope { from: &self.config.from, to: &mailbox, message_id: &message_id, date: now };
+            let content = Content { subject, body, attachments: Vec::new() };
+            let raw = compose(StdRng::from_entropy(), &content, &envelope, &self.signer, None)?;
+            messages.push(NewMessage { message_id, raw, ..message });
+        }
+        Ok(messages)
     }
 
     /// Sends every pending message whose attempt is due: a temporary failure (a 4xx reply, a

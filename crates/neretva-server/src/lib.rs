@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod groups;
 mod html;
 pub mod incidents;
 pub mod intel_links;

@@ -20,6 +20,7 @@
 mod codec;
 mod feeds;
 mod governance;
+mod groups;
 mod incidents;
 mod intel;
 mod migrations;
@@ -32,6 +33,7 @@ mod taxii;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use neretva_governance::groups::WorkingGroup;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
@@ -50,6 +52,7 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
+use neretva_store::groups::StoredGroup;
 use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
@@ -1011,5 +1014,59 @@ impl Store for PostgresStore {
 
     async fn list_assessments(&self, org: Option<Uuid>) -> Result<Vec<StoredAssessment>, StoreError> {
         pooled!(self, |client| records::list(client, org))
+    }
+
+    async fn create_group(&self, actor: &Actor, group: &WorkingGroup) -> Result<StoredGroup, StoreError> {
+        transaction!(self, audited: true, |tx| groups::create_group(&tx, now(), &actor.0, group))
+    }
+
+    async fn update_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredGroup, StoreError> {
+        transaction!(self, audited: true, |tx| groups::update_group(
+            &tx,
+            now(),
+            &actor.0,
+            group,
+            expected_version,
+            action
+        ))
+    }
+
+    async fn announce_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        messages: &[NotificationWrite],
+    ) -> Result<(StoredGroup, Vec<StoredMessage>), StoreError> {
+        transaction!(self, audited: true, |tx| groups::announce_group(
+            &tx,
+            now(),
+            &actor.0,
+            group,
+            expected_version,
+            messages
+        ))
+    }
+
+    async fn delete_group(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| groups::delete_group(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_group(&self, id: Uuid) -> Result<Option<StoredGroup>, StoreError> {
+        pooled!(self, |client| groups::get_group(client, id))
+    }
+
+    async fn find_group(&self, code: &str) -> Result<Option<StoredGroup>, StoreError> {
+        pooled!(self, |client| groups::find_group(client, code))
+    }
+
+    async fn list_groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        pooled!(self, |client| groups::list_groups(client))
     }
 }

@@ -25,6 +25,7 @@ mod codec;
 mod dedup;
 mod feeds;
 mod governance;
+mod groups;
 mod incidents;
 mod intel;
 mod migrations;
@@ -39,6 +40,7 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
+use neretva_governance::groups::WorkingGroup;
 use async_trait::async_trait;
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
@@ -62,6 +64,7 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
+use neretva_store::groups::StoredGroup;
 use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -1266,6 +1269,53 @@ impl Store for SqliteStore {
 
     async fn list_assessments(&self, org: Option<Uuid>) -> Result<Vec<StoredAssessment>, StoreError> {
         self.read(move |conn| records::list(conn, org)).await
+    }
+
+    async fn create_group(&self, actor: &Actor, group: &WorkingGroup) -> Result<StoredGroup, StoreError> {
+        let (actor, group) = (actor.0.clone(), group.clone());
+        self.write(move |tx, at| groups::create_group(tx, at, &actor, &group)).await
+    }
+
+    async fn update_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredGroup, StoreError> {
+        let (actor, group, action) = (actor.0.clone(), group.clone(), action.to_owned());
+        self.write(move |tx, at| groups::update_group(tx, at, &actor, &group, expected_version, &action))
+            .await
+    }
+
+    async fn announce_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        messages: &[NotificationWrite],
+    ) -> Result<(StoredGroup, Vec<StoredMessage>), StoreError> {
+        let (actor, group, messages) = (actor.0.clone(), group.clone(), messages.to_vec());
+        self.write(move |tx, at| groups::announce_group(tx, at, &actor, &group, expected_version, &messages))
+            .await
+    }
+
+    async fn delete_group(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| groups::delete_group(tx, at, &actor, id)).await
+    }
+
+    async fn get_group(&self, id: Uuid) -> Result<Option<StoredGroup>, StoreError> {
+        self.read(move |conn| groups::get_group(conn, id)).await
+    }
+
+    async fn find_group(&self, code: &str) -> Result<Option<StoredGroup>, StoreError> {
+        let code = code.to_owned();
+        self.read(move |conn| groups::find_group(conn, &code)).await
+    }
+
+    async fn list_groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        self.read(groups::list_groups).await
     }
 }
 

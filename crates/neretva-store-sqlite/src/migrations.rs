@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
     Migration { version: 15, name: "records", sql: include_str!("../migrations/0015_records.sql") },
+    Migration {
+        version: 16,
+        name: "working_groups",
+        sql: include_str!("../migrations/0016_working_groups.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -15,6 +15,7 @@
 
 mod feeds;
 mod governance;
+mod groups;
 mod incidents;
 mod intel;
 mod notifications;
@@ -47,6 +48,7 @@ pub use incidents::{
 };
 
 pub use governance::strategy_documents;
+pub use groups::working_groups;
 
 pub use records::{maturity_assessments, preservation_requests};
 

@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod encode;
 pub mod feeds;
 pub mod governance;
+pub mod groups;
 pub mod import_plan;
 pub mod incidents;
 pub mod intel;
@@ -29,6 +30,7 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
+use neretva_governance::groups::WorkingGroup;
 
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
@@ -46,6 +48,7 @@ use crate::feeds::{
     ReportQuery, StoredEvent,
 };
 use crate::governance::StoredStrategy;
+use crate::groups::StoredGroup;
 use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -641,6 +644,40 @@ pub trait Store: Send + Sync + 'static {
     async fn get_strategy(&self, id: Uuid) -> Result<Option<StoredStrategy>>;
     async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>>;
     /// Every document, by code.
+
+    // Working groups (see `groups`).
+    /// Stores a new working group (version 1), audited as `group.create`; a code or id in use is
+    /// a conflict on `code` or `id`; a parent that does not exist or is itself a sub-group, an
+    /// organisation the group names that does not exist, or a strategy action an item links to
+    /// that does not exist is a conflict on the field naming it, and then nothing is written.
+    async fn create_group(&self, actor: &Actor, group: &WorkingGroup) -> Result<StoredGroup>;
+    /// Replaces a group when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `action` (`group.<what>`), with the same checks; a group with
+    /// sub-groups cannot get a parent.
+    async fn update_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredGroup>;
+    /// Replaces a group as [`Store::update_group`] does (audited as `group.announce`) and records
+    /// the announcement's messages (one write per organisation, each message audited as
+    /// `notification.create`) in the same transaction.
+    async fn announce_group(
+        &self,
+        actor: &Actor,
+        group: &WorkingGroup,
+        expected_version: i64,
+        messages: &[NotificationWrite],
+    ) -> Result<(StoredGroup, Vec<StoredMessage>)>;
+    /// Deletes a group, audited as `group.delete`; a group with sub-groups is a conflict on
+    /// `id`.
+    async fn delete_group(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_group(&self, id: Uuid) -> Result<Option<StoredGroup>>;
+    async fn find_group(&self, code: &str) -> Result<Option<StoredGroup>>;
+    /// Every group, by code.
+    async fn list_groups(&self) -> Result<Vec<StoredGroup>>;
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
 
     // Preservation requests (see `records`).

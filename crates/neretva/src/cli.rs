@@ -71,6 +71,10 @@ pub(crate) enum Command {
     /// progress, overdue actions and changes, and print the implementation report.
     #[command(subcommand)]
     Strategy(StrategyCommand),
+    /// Working groups and sector sub-groups: members, meetings, action items linked to strategy
+    /// actions, documents under TLP, announcements by e-mail, diversity aggregates.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
     /// Preservation requests under Budapest Convention Art. 29: record, preserve (60 days at
     /// least), extend, link the follow-up MLA request, release; reminders before expiry.
     #[command(subcommand)]
@@ -998,6 +1002,174 @@ pub(crate) enum EvidenceCommand {
     /// Re-hash every stored evidence file and raw e-mail and report missing or altered ones
     /// (exit code 1 if any).
     Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GroupsCommand {
+    /// List the working groups with their members, meetings and open action items.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a group: members (without self-declared gender or age), meetings, action items,
+    /// documents (titles and TLP) and announcements.
+    Show {
+        /// The group's code or id.
+        group: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a main group, or a sub-group with --parent.
+    Create {
+        /// A unique code: letters, digits, '-', '_', '.' (e.g. NWG-ENERGY).
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// The main group's code or id.
+        #[arg(long)]
+        parent: Option<String>,
+        /// The convening organisation's short name; the operator organisation when left out.
+        #[arg(long)]
+        convener: Option<String>,
+        /// The NIS2 sector of a sector sub-group (energy, banking, ...).
+        #[arg(long)]
+        sector: Option<String>,
+        #[arg(long)]
+        diversity_goals: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a member: a person from an organisation of the registry (--org) or from outside
+    /// (--outside-org).
+    AddMember {
+        /// The group's code or id.
+        group: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// The organisation's short name or id in the registry.
+        #[arg(long, conflicts_with = "outside_org")]
+        org: Option<String>,
+        /// The name of an organisation outside the registry.
+        #[arg(long)]
+        outside_org: Option<String>,
+        /// public, private, academia or civil_society.
+        #[arg(long)]
+        kind: String,
+        /// A NIS2 sector slug the member represents.
+        #[arg(long)]
+        sector: Option<String>,
+        /// chair, secretary, member or observer.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The language of announcements: en, bs, hr, sr-Latn or sr-Cyrl.
+        #[arg(long, default_value = "en")]
+        language: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a member (by id or e-mail address).
+    RemoveMember {
+        group: String,
+        member: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Schedule a meeting.
+    AddMeeting {
+        group: String,
+        #[arg(long)]
+        title: String,
+        /// RFC 3339, e.g. 2026-12-01T10:00:00Z.
+        #[arg(long)]
+        starts_at: String,
+        /// RFC 3339, not before --starts-at.
+        #[arg(long)]
+        ends_at: String,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        online_url: Option<String>,
+        /// An agenda item; repeat for more.
+        #[arg(long)]
+        agenda: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an action item, optionally linked to an action of the strategy tracker.
+    AddItem {
+        group: String,
+        #[arg(long)]
+        title: String,
+        /// The owning member's id or e-mail address.
+        #[arg(long)]
+        owner: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        due: String,
+        /// The id of the meeting that decided it.
+        #[arg(long)]
+        meeting: Option<String>,
+        /// The strategic document's code or id (with --action).
+        #[arg(long, requires = "action")]
+        strategy: Option<String>,
+        /// The strategy action's id.
+        #[arg(long, requires = "strategy")]
+        action: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set an action item's status: open, in_progress, done or cancelled.
+    SetItem {
+        group: String,
+        item: String,
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Share a Markdown or text file with the group under a TLP label.
+    AddDocument {
+        group: String,
+        /// The file (at most 512 KiB); `.md` is Markdown, anything else text.
+        file: std::path::PathBuf,
+        #[arg(long)]
+        title: String,
+        /// CLEAR, GREEN, AMBER, AMBER+STRICT or RED.
+        #[arg(long)]
+        tlp: String,
+        /// For TLP:RED: a member (id or e-mail) who may read it; repeat for more.
+        #[arg(long)]
+        recipient: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The group's composition by kind, sector, self-declared gender and age band (counts below
+    /// 3 suppressed).
+    Diversity {
+        group: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Announce to every member by e-mail (signed, in each member's language) through the
+    /// [notify] configuration, and deliver at once.
+    Announce {
+        group: String,
+        #[arg(long)]
+        subject: String,
+        /// A plain-text file with the announcement's text.
+        #[arg(long)]
+        body_file: std::path::PathBuf,
+        /// The TLP label; GREEN when left out.
+        #[arg(long, default_value = "GREEN")]
+        tlp: String,
         #[arg(long)]
         json: bool,
     },

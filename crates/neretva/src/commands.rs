@@ -76,6 +76,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         }
         Command::Notify(command) => crate::notify::command(&config, command).await,
         Command::Strategy(command) => crate::strategy::command(&config, command).await,
+        Command::Groups(command) => crate::groups::command(&config, command).await,
         Command::Preservation(command) => crate::records::preservation(&config, command).await,
         Command::Assessment(command) => crate::records::assessment(&config, command).await,
     }

@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod groups;
 mod incidents;
 mod ingest;
 mod intel;

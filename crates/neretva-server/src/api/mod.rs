@@ -7,6 +7,7 @@ pub mod auth;
 pub mod contacts;
 pub mod events;
 pub mod evidence;
+pub mod groups;
 pub mod health;
 pub mod incident_reports;
 pub mod incidents;
@@ -148,6 +149,20 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/strategy/{id}/progress", get(strategy::progress))
         .route("/strategy/{id}/overdue", get(strategy::overdue))
         .route("/strategy/{id}/changes", get(strategy::changes))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route("/groups/{id}", get(groups::get).patch(groups::update).delete(groups::remove))
+        .route("/groups/{id}/members", post(groups::add_member))
+        .route("/groups/{id}/members/{member}", delete(groups::remove_member))
+        .route("/groups/{id}/members/{member}/self", get(groups::get_self).put(groups::put_self))
+        .route("/groups/{id}/diversity", get(groups::diversity))
+        .route("/groups/{id}/meetings", post(groups::add_meeting))
+        .route("/groups/{id}/meetings/{meeting}", patch(groups::update_meeting))
+        .route("/groups/{id}/items", post(groups::add_item))
+        .route("/groups/{id}/items/{item}", patch(groups::update_item))
+        .route("/groups/{id}/documents", post(groups::add_document))
+        .route("/groups/{id}/documents/{document}", get(groups::get_document).delete(groups::remove_document))
+        .route("/groups/{id}/announcements", post(groups::announce))
+        .route("/groups/{id}/announcements/{announcement}", get(groups::get_announcement))
         .route("/strategy/{id}/report", get(strategy::implementation_report))
         .route("/preservation", get(preservation::list).post(preservation::create))
         .route("/preservation/reminders", get(preservation::reminders))

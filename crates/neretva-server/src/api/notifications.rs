@@ -167,7 +167,7 @@ pub async fn get(
 }
 
 /// The notifier, or 503 when this server does not run notifications.
-fn notifier(state: &AppState) -> ApiResult<&neretva_notifier::Notifier> {
+pub(crate) fn notifier(state: &AppState) -> ApiResult<&neretva_notifier::Notifier> {
     state.notifier().ok_or_else(|| {
         ApiError::new(ErrorCode::Unavailable, "constituent notifications are not configured on this server")
     })
@@ -354,7 +354,7 @@ pub async fn resend(
 }
 
 /// A notifier error as an API error: what was not found is 404, the rest internal.
-fn notify_error(error: neretva_notifier::NotifierError) -> ApiError {
+pub(crate) fn notify_error(error: neretva_notifier::NotifierError) -> ApiError {
     match error {
         neretva_notifier::NotifierError::Store(error) => error.into(),
         neretva_notifier::NotifierError::NotFound { kind, .. } => ApiError::not_found(kind),

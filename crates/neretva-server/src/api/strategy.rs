@@ -44,7 +44,11 @@ use crate::registry::RegistrySnapshot;
 // Access.
 
 /// Whether the principal may see a document.
-fn may_see_document(registry: &RegistrySnapshot, auth: &Auth, document: &StrategyDocument) -> bool {
+pub(crate) fn may_see_document(
+    registry: &RegistrySnapshot,
+    auth: &Auth,
+    document: &StrategyDocument,
+) -> bool {
     let ancestors = registry.ancestors(document.owner_org);
     may_see(&auth.principal(), &Visibility::owned(document.owner_org, ancestors, document.tlp))
 }
@@ -171,7 +175,7 @@ fn parse_status(field: &str, text: &str) -> Result<ActionStatus, FieldError> {
 }
 
 /// The value, or `None` with the problem kept.
-fn keep<T>(problems: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
+pub(crate) fn keep<T>(problems: &mut Vec<FieldError>, result: Result<T, FieldError>) -> Option<T> {
     result.map_err(|error| problems.push(error)).ok()
 }
 

@@ -86,6 +86,7 @@ stories! {
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
+    store working_groups => sqlite_working_groups, postgres_working_groups;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
     store preservation_requests => sqlite_preservation_requests, postgres_preservation_requests;
     store maturity_assessments => sqlite_maturity_assessments, postgres_maturity_assessments;

@@ -77,9 +77,15 @@ pub(crate) fn request(
 /// `neretva serve` on `dir` at a free loopback port, once it accepts connections.
 #[allow(dead_code)]
 pub(crate) fn serve(dir: &Path) -> (Running, u16) {
+    serve_with(neretva(dir))
+}
+
+/// `serve` with a prepared command (a configuration file, secrets in the environment).
+#[allow(dead_code)]
+pub(crate) fn serve_with(mut command: Command) -> (Running, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let server = Running(
-        neretva(dir)
+        command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
