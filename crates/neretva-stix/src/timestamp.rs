@@ -49,8 +49,8 @@ impl Timestamp {
         second: u32,
         micro: u32,
     ) -> Option<Self> {
-        if !(1..=9999).contains(&year)
-            || !(1..=12).contains(&month)
+        if !matches!(year, 1..=9999)
+            || !matches!(month, 1..=12)
             || day == 0
             || day > days_in_month(year, month)
         {

@@ -299,7 +299,8 @@ impl<'a> Reader<'a> {
     /// Turns the references of the current bundle's observed-data objects into slots: those
     /// naming an object of the same bundle (usually all) without hashing them again.
     fn resolve_local(&mut self) {
-        for n in std::mem::take(&mut self.unresolved) {
+        for at in 0..self.unresolved.len() {
+            let n = self.unresolved[at];
             let Refs::List(list) = self.observed[n].refs else { continue };
             let start = self.refs.len();
             for reference in list {
@@ -317,6 +318,7 @@ impl<'a> Reader<'a> {
             }
             self.observed[n].refs = Refs::Pool(start..self.refs.len());
         }
+        self.unresolved.clear();
         self.local.clear();
     }
 
