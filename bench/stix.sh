@@ -4,9 +4,11 @@
 #                                              1,000×100, 1,000×1,000 and 10,000×100; 3 runs each
 #   REPS=1 SIZES=10000 MATCH="1000 100" bench/stix.sh     quicker
 #   VALIDATE=1 bench/stix.sh                   also time stix2-validator (minutes per 10,000)
+#   IMPORT=0 MATCH="1000 100" bench/stix.sh    the matcher only
 # Needs the STIX anchor (../shared/anchors/stix, or NERETVA_ANCHORS/stix), Python 3 with venv and,
 # once, network access to PyPI for stix2, stix2-validator, stix2-patterns and stix2-matcher.
-# The Python figures come from the anchor's own scripts (run_bench.sh, run_matcher.sh); the
+# The Python figures come from the anchor's own scripts (run_bench.sh; bench_matcher.py run as its
+# run_matcher.sh runs it, for the MATCH sizes); the
 # Neretva figures from examples/bench_bundle and examples/bench_matcher on the same files.
 # Compare CPU seconds (the *_cpu_s figures): the machine may be shared.
 set -euo pipefail
@@ -28,19 +30,21 @@ fi
 "$VENV/bin/python" -c "import stix2, stix2validator, stix2patterns, stix2matcher" 2>/dev/null || PYTHON_OK=0
 
 (cd "$ROOT" && cargo build --release -q -p neretva-stix --example bench_bundle --example bench_matcher)
-IMPORT="$TARGET/release/examples/bench_bundle"
+BUNDLE="$TARGET/release/examples/bench_bundle"
 MATCHER="$TARGET/release/examples/bench_matcher"
 PY="$VENV/bin/python"
 [ -x "$PY" ] || PY=python3
 RESULTS="$WORK/neretva_results.jsonl"; : > "$RESULTS"
 PY_LOG="$WORK/reference_results.log"; : > "$PY_LOG"
 
+IMPORT="${IMPORT:-1}"
+[ "$IMPORT" = 1 ] || SIZES=""
 for n in $SIZES; do
   [ -f "$WORK/bundle_$n.json" ] || "$PY" "$ANCHOR/gen_bundle.py" "$n" "$WORK/bundle_$n.json"
 done
 
 echo "== Reference: stix2.parse and the pattern check (anchor run_bench.sh, $REPS fresh processes each)"
-if [ "$PYTHON_OK" = 1 ]; then
+if [ "$PYTHON_OK" = 1 ] && [ -n "$SIZES" ]; then
   MODES="parse patterns" SIZES="$SIZES" bash "$ANCHOR/run_bench.sh" "$VENV" "$WORK" "$REPS" | tee -a "$PY_LOG"
   if [ "${VALIDATE:-0}" = 1 ]; then
     MODES="validate" SIZES="10000" bash "$ANCHOR/run_bench.sh" "$VENV" "$WORK" 1 | tee -a "$PY_LOG"
@@ -48,8 +52,8 @@ if [ "$PYTHON_OK" = 1 ]; then
 fi
 
 echo "== Neretva: bundle import (read, check, validate every pattern), median of $REPS"
-for n in $SIZES; do "$IMPORT" "$WORK/bundle_$n.json" "$REPS" | tee -a "$RESULTS"; done
-"$IMPORT" "$WORK/bundle_${SIZES##* }.json" 1 --export "$WORK/neretva_export.json" >/dev/null
+for n in $SIZES; do "$BUNDLE" "$WORK/bundle_$n.json" "$REPS" | tee -a "$RESULTS"; done
+[ -z "$SIZES" ] || "$BUNDLE" "$WORK/bundle_${SIZES##* }.json" 1 --export "$WORK/neretva_export.json" >/dev/null
 if [ "$PYTHON_OK" = 1 ] && [ "${VALIDATE:-0}" = 1 ]; then
   echo "== Reference: stix2-validator on Neretva's export of the largest bundle"
   "$PY" - "$WORK/neretva_export.json" <<'PYEOF' | tee -a "$PY_LOG"
@@ -61,13 +65,25 @@ print("EXPORT_VALIDATION errors=%d warnings=%d" % (sum(len(r.errors or []) for r
 PYEOF
 fi
 
-echo "== Reference: stix2-matcher (anchor run_matcher.sh, $REPS fresh processes each)"
+echo "== Reference: stix2-matcher (the anchor's bench_matcher.py, as run_matcher.sh runs it: $REPS fresh processes each, median)"
+IFS=',' read -ra CONFIGS <<< "$MATCH"
 if [ "$PYTHON_OK" = 1 ]; then
-  bash "$ANCHOR/run_matcher.sh" "$VENV" "$REPS" | tee -a "$PY_LOG"
+  for cfg in "${CONFIGS[@]}"; do
+    read -r nobs mpat <<< "$cfg"
+    for _ in $(seq 1 "$REPS"); do "$PY" "$ANCHOR/bench_matcher.py" "$nobs" "$mpat"; done > "$WORK/matcher_raw.jsonl"
+    "$PY" - "$WORK/matcher_raw.jsonl" <<'PYEOF2' | tee -a "$PY_LOG"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+med = lambda k: statistics.median(r[k] for r in rows)
+print("MEDIAN N_obs=%d M_pat=%d evals/s(wall)=%.0f evals/cpu_s=%.0f compile patterns/s(wall)=%.0f positives=%d peak_rss_mb=%.1f loadavg=%s" % (
+  rows[0]["n_observed_data"], rows[0]["m_patterns"], med("evaluations_per_s"), med("evaluations_per_cpu_s"),
+  med("patterns_compiled_per_s"), rows[0]["positives"], max(r["peak_rss_mb"] for r in rows),
+  "/".join(str(r["loadavg_1m_at_end"]) for r in rows)))
+PYEOF2
+  done
 fi
 
 echo "== Neretva: matcher on the same patterns and observations, median of $REPS"
-IFS=',' read -ra CONFIGS <<< "$MATCH"
 for cfg in "${CONFIGS[@]}"; do
   read -r nobs mpat <<< "$cfg"
   "$PY" "$ROOT/bench/stix/matcher_inputs.py" "$ANCHOR" "$nobs" "$mpat" "$WORK"

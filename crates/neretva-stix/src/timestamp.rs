@@ -49,8 +49,8 @@ impl Timestamp {
         second: u32,
         micro: u32,
     ) -> Option<Self> {
-        if !(1..=9999).contains(&year)
-            || !(1..=12).contains(&month)
+        if !matches!(year, 1..=9999)
+            || !matches!(month, 1..=12)
             || day == 0
             || day > days_in_month(year, month)
         {
@@ -101,6 +101,11 @@ impl Timestamp {
 
     /// Parses a timestamp as the reference matcher does.
     pub fn parse_lenient(text: &str) -> Option<Timestamp> {
+        // The usual form, two digits to every field at fixed places, read directly;
+        // `from_parts` checks the ranges as the field-by-field reading below would.
+        if let Some(parsed) = Timestamp::parse_fixed(text.as_bytes()) {
+            return parsed;
+        }
         // Only digits and the upper-case `T` and `Z` are read: lower-case letters fail below.
         let mut cursor = Cursor { b: text.as_bytes(), pos: 0 };
         let year = cursor.digits(4, 4)?;
@@ -133,6 +138,39 @@ impl Timestamp {
             return None;
         }
         Timestamp::from_parts(i64::from(year), month, day, hour, minute, second, micro)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with every field of two digits (four for the year):
+    /// `Some` of what [`Timestamp::parse_lenient`] gives, or `None` if the text is of another form.
+    #[allow(clippy::cast_possible_truncation)]
+    fn parse_fixed(b: &[u8]) -> Option<Option<Timestamp>> {
+        let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+        let mut digits = [0u32; 14];
+        let mut bad = 0u8;
+        for (n, &at) in [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18].iter().enumerate() {
+            let d = head[at].wrapping_sub(b'0');
+            bad |= u8::from(d > 9);
+            digits[n] = u32::from(d);
+        }
+        let separators =
+            head[4] == b'-' && head[7] == b'-' && head[10] == b'T' && head[13] == b':' && head[16] == b':';
+        if bad != 0 || !separators {
+            return None;
+        }
+        let micro = match &b[19..] {
+            [b'Z'] => 0,
+            [b'.', fraction @ .., b'Z']
+                if !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit) =>
+            {
+                let kept = &fraction[..fraction.len().min(6)];
+                kept.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+                    * 10u32.pow(6 - kept.len() as u32)
+            }
+            _ => return None,
+        };
+        let pair = |n: usize| digits[n] * 10 + digits[n + 1];
+        let year = i64::from(pair(0) * 100 + pair(2));
+        Some(Timestamp::from_parts(year, pair(4), pair(6), pair(8), pair(10), pair(12), micro))
     }
 
     /// The civil date and time: year, month, day, hour, minute, second, microsecond.

@@ -125,15 +125,27 @@ fn fields<const N: usize>(
 
 impl<'a> Observations<'a> {
     /// Reads observations from a bundle, a list of bundles, a list of objects or one object.
+    ///
+    /// One pass reads every object while it is at hand: the pool gives each identifier a slot
+    /// (an object pooled later under the same identifier takes the slot over, as in a
+    /// dictionary), and every observed-data object is checked and keeps its references as
+    /// slots. A second pass, over those slots, builds the observations. The error reported is
+    /// the first (in input order) of reading the objects, else the first of the observed-data
+    /// objects.
     pub fn from_json(input: &'a Value) -> Result<Observations<'a>, MatchError> {
-        let mut objects: Vec<(Origin, &'a Value)> = Vec::new();
+        let mut reader = Reader::default();
         match input {
             Value::Array(items) => {
+                // Most items are bundles of an observed-data object and one or two others.
+                reader.index.reserve(items.len() * 2);
+                reader.slots.reserve(items.len() * 2);
+                reader.refs.reserve(items.len() * 2);
+                reader.observed.reserve(items.len());
                 for (n, item) in items.iter().enumerate() {
-                    collect(item, Some(n), &mut objects)?;
+                    reader.item(item, Some(n))?;
                 }
             }
-            Value::Object(_) => collect(input, None, &mut objects)?,
+            Value::Object(_) => reader.item(input, None)?,
             _ => {
                 return Err(MatchError::observation(
                     "",
@@ -141,7 +153,7 @@ impl<'a> Observations<'a> {
                 ));
             }
         }
-        Observations::from_objects(&objects)
+        reader.finish()
     }
 
     /// The number of observations (observed-data objects).
@@ -166,51 +178,157 @@ impl<'a> Observations<'a> {
     pub(crate) fn roots(&self, observation: &Observation<'a>) -> &[(Option<&'a str>, &'a Value)] {
         &self.roots[observation.roots.clone()]
     }
+}
 
-    fn from_objects(objects: &[(Origin, &'a Value)]) -> Result<Observations<'a>, MatchError> {
-        // The pool keeps each object's type, read once here.
-        let mut pool: FastMap<&'a str, (&'a str, &'a Value)> = FastMap::default();
-        pool.reserve(objects.len());
-        let mut observed: Vec<(Origin, &'a Value)> = Vec::new();
-        for &(origin, object) in objects {
-            let Some(map) = object.as_object() else {
-                return Err(MatchError::observation(&origin.path(), "not a JSON object"));
-            };
-            let [kind, id] = fields(map, |key| match key {
-                "type" => Some(0),
-                "id" => Some(1),
-                _ => None,
-            });
-            let Some(kind) = kind.and_then(Value::as_str) else {
-                return Err(MatchError::observation(&origin.path(), "no type"));
-            };
-            if kind == "observed-data" {
-                observed.push((origin, object));
-                continue;
-            }
-            let Some(id) = id.and_then(Value::as_str) else {
-                return Err(MatchError::observation(&origin.path(), "no id"));
-            };
-            pool.insert(id, (kind, object));
-        }
-        let mut observations = Observations {
-            list: Vec::with_capacity(observed.len()),
-            targets: Vec::with_capacity(objects.len()),
-            roots: Vec::with_capacity(objects.len()),
-        };
-        let mut kinds = Vec::new();
-        for (origin, object) in observed {
-            observations.add(origin, object, &pool, &mut kinds)?;
-        }
-        Ok(observations)
+/// An identifier of the pool, with the object (and its type) last pooled under it, if any.
+struct Slot<'a> {
+    key: &'a str,
+    object: Option<(&'a str, &'a Value)>,
+}
+
+/// An observed-data object as read: checked, its references not yet resolved.
+struct Observed<'a> {
+    id: &'a str,
+    object: &'a Value,
+    first: Timestamp,
+    last: Timestamp,
+    number: u64,
+    refs: Refs<'a>,
+}
+
+enum Refs<'a> {
+    /// The `object_refs` list, until the end of the bundle it is in.
+    List(&'a [Value]),
+    /// Slots of the pool, a range of [`Reader::refs`].
+    Pool(Range<usize>),
+    /// The deprecated `objects` dictionary.
+    Embedded(&'a serde_json::Map<String, Value>),
+}
+
+#[derive(Default)]
+struct Reader<'a> {
+    index: FastMap<&'a str, u32>,
+    slots: Vec<Slot<'a>>,
+    refs: Vec<u32>,
+    observed: Vec<Observed<'a>>,
+    /// The identifiers (and slots) of the objects pooled from the current bundle, and the
+    /// observed-data objects (indexes into `observed`) whose references are still a list.
+    local: Vec<(&'a str, u32)>,
+    unresolved: Vec<usize>,
+    /// The first error of an observed-data object: reported if reading all objects succeeds.
+    deferred: Option<MatchError>,
+}
+
+impl<'a> Reader<'a> {
+    fn slot(&mut self, key: &'a str) -> u32 {
+        let slots = &mut self.slots;
+        *self.index.entry(key).or_insert_with(|| {
+            slots.push(Slot { key, object: None });
+            u32::try_from(slots.len() - 1).unwrap_or(u32::MAX)
+        })
     }
 
-    fn add(
+    /// One item of the input: a bundle (its objects) or an object.
+    fn item(&mut self, item: &'a Value, index: Option<usize>) -> Result<(), MatchError> {
+        let [kind, objects] = match item.as_object() {
+            Some(map) => fields(map, |key| match key {
+                "type" => Some(0),
+                "objects" => Some(1),
+                _ => None,
+            }),
+            None => [None, None],
+        };
+        if kind.and_then(Value::as_str) != Some("bundle") {
+            self.object(Origin { item: index, object: None }, item)?;
+            self.resolve_local();
+            return Ok(());
+        }
+        match objects {
+            Some(Value::Array(objects)) => {
+                for (n, object) in objects.iter().enumerate() {
+                    self.object(Origin { item: index, object: Some(n) }, object)?;
+                }
+                self.resolve_local();
+                Ok(())
+            }
+            None => Ok(()),
+            Some(_) => {
+                let path = Origin { item: index, object: None }.path();
+                Err(MatchError::observation(&format!("{path}.objects").replace("..", "."), "not a list"))
+            }
+        }
+    }
+
+    fn object(&mut self, origin: Origin, object: &'a Value) -> Result<(), MatchError> {
+        let Some(map) = object.as_object() else {
+            return Err(MatchError::observation(&origin.path(), "not a JSON object"));
+        };
+        // One pass for the properties of every kind of object: an observed-data object's are
+        // found on the way to its `type`, and other objects have few properties after it.
+        let [kind, id, first, last, number, object_refs, embedded] = fields(map, |key| match key {
+            "type" => Some(0),
+            "id" => Some(1),
+            "first_observed" => Some(2),
+            "last_observed" => Some(3),
+            "number_observed" => Some(4),
+            "object_refs" => Some(5),
+            "objects" => Some(6),
+            _ => None,
+        });
+        let Some(kind) = kind.and_then(Value::as_str) else {
+            return Err(MatchError::observation(&origin.path(), "no type"));
+        };
+        if kind == "observed-data" {
+            if self.deferred.is_none()
+                && let Err(error) =
+                    self.observed(origin, object, id, [first, last, number, object_refs, embedded])
+            {
+                self.deferred = Some(error);
+            }
+            return Ok(());
+        }
+        let Some(id) = id.and_then(Value::as_str) else {
+            return Err(MatchError::observation(&origin.path(), "no id"));
+        };
+        let slot = self.slot(id);
+        self.slots[slot as usize].object = Some((kind, object));
+        self.local.push((id, slot));
+        Ok(())
+    }
+
+    /// Turns the references of the current bundle's observed-data objects into slots: those
+    /// naming an object of the same bundle (usually all) without hashing them again.
+    fn resolve_local(&mut self) {
+        for at in 0..self.unresolved.len() {
+            let n = self.unresolved[at];
+            let Refs::List(list) = self.observed[n].refs else { continue };
+            let start = self.refs.len();
+            for reference in list {
+                let Some(reference) = reference.as_str() else { continue };
+                let local = if self.local.len() <= 16 {
+                    self.local.iter().find(|(id, _)| *id == reference).map(|&(_, slot)| slot)
+                } else {
+                    None
+                };
+                let slot = match local {
+                    Some(slot) => slot,
+                    None => self.slot(reference),
+                };
+                self.refs.push(slot);
+            }
+            self.observed[n].refs = Refs::Pool(start..self.refs.len());
+        }
+        self.unresolved.clear();
+        self.local.clear();
+    }
+
+    /// Checks an observed-data object, as the reference does, and keeps it.
+    fn observed(
         &mut self,
         origin: Origin,
         object: &'a Value,
-        pool: &FastMap<&'a str, (&'a str, &'a Value)>,
-        kinds: &mut Vec<Option<&'a str>>,
+        id: Option<&'a Value>,
+        [first, last, number, object_refs, embedded]: [Option<&'a Value>; 5],
     ) -> Result<(), MatchError> {
         let error = |suffix: &str, reason: &str| {
             let path = origin.path();
@@ -219,16 +337,6 @@ impl<'a> Observations<'a> {
                 reason,
             )
         };
-        let Some(map) = object.as_object() else { return Err(error("", "not a JSON object")) };
-        let [id, first, last, number, object_refs, embedded] = fields(map, |key| match key {
-            "id" => Some(0),
-            "first_observed" => Some(1),
-            "last_observed" => Some(2),
-            "number_observed" => Some(3),
-            "object_refs" => Some(4),
-            "objects" => Some(5),
-            _ => None,
-        });
         let id = id.and_then(Value::as_str).ok_or_else(|| error("", "no id"))?;
         let (Some(first), Some(last), Some(number)) = (first, last, number) else {
             return Err(error(
@@ -258,115 +366,81 @@ impl<'a> Observations<'a> {
                 ));
             }
         };
-        let targets_start = self.targets.len();
-        kinds.clear();
-        match (object_refs, embedded) {
+        let refs = match (object_refs, embedded) {
             (Some(Value::Array(refs)), _) => {
-                self.targets.push((id, object));
-                kinds.push(Some("observed-data"));
-                for reference in refs {
-                    if let Some((&key, &(kind, value))) =
-                        reference.as_str().and_then(|r| pool.get_key_value(r))
-                    {
-                        self.targets.push((key, value));
-                        kinds.push(Some(kind));
-                    }
-                }
+                self.unresolved.push(self.observed.len());
+                Refs::List(refs)
             }
             (Some(_), _) => return Err(error("object_refs", "not a list")),
             (None, Some(Value::Object(embedded))) => {
-                for (key, value) in embedded {
-                    if !value.is_object() {
-                        return Err(error(&format!("objects.{key}"), "not a JSON object"));
-                    }
-                    self.targets.push((key.as_str(), value));
-                    kinds.push(value.get("type").and_then(Value::as_str));
+                if let Some((key, _)) = embedded.iter().find(|(_, value)| !value.is_object()) {
+                    return Err(error(&format!("objects.{key}"), "not a JSON object"));
                 }
+                Refs::Embedded(embedded)
             }
             (None, _) => return Err(error("", "observed-data must have object_refs (or embedded objects)")),
-        }
-        let roots_start = self.roots.len();
-        dedupe(&self.targets[targets_start..], kinds, &mut self.roots);
-        self.list.push(Observation {
-            id,
-            first,
-            last,
-            number,
-            targets: targets_start..self.targets.len(),
-            roots: roots_start..self.roots.len(),
-        });
+        };
+        self.observed.push(Observed { id, object, first, last, number, refs });
         Ok(())
     }
-}
 
-fn collect<'a>(
-    item: &'a Value,
-    index: Option<usize>,
-    out: &mut Vec<(Origin, &'a Value)>,
-) -> Result<(), MatchError> {
-    let [kind, objects] = match item.as_object() {
-        Some(map) => fields(map, |key| match key {
-            "type" => Some(0),
-            "objects" => Some(1),
-            _ => None,
-        }),
-        None => [None, None],
-    };
-    if kind.and_then(Value::as_str) == Some("bundle") {
-        match objects {
-            Some(Value::Array(objects)) => {
-                out.extend(
-                    objects
-                        .iter()
-                        .enumerate()
-                        .map(|(n, object)| (Origin { item: index, object: Some(n) }, object)),
-                );
-                Ok(())
-            }
-            None => Ok(()),
-            Some(_) => {
-                let path = Origin { item: index, object: None }.path();
-                Err(MatchError::observation(&format!("{path}.objects").replace("..", "."), "not a list"))
-            }
+    /// Resolves the references of every observed-data object against the complete pool.
+    fn finish(self) -> Result<Observations<'a>, MatchError> {
+        if let Some(error) = self.deferred {
+            return Err(error);
         }
-    } else {
-        out.push((Origin { item: index, object: None }, item));
-        Ok(())
-    }
-}
-
-/// The targets keyed by identifier: first position, last object (a Python dictionary's order).
-/// `kinds[i]` is the type of `targets[i]`.
-fn dedupe<'a>(
-    targets: &[(&'a str, &'a Value)],
-    kinds: &[Option<&'a str>],
-    roots: &mut Vec<(Option<&'a str>, &'a Value)>,
-) {
-    let start = roots.len();
-    let typed = targets.iter().zip(kinds).map(|(&(id, value), &kind)| (id, kind, value));
-    if targets.len() <= 16 {
-        let mut ids: [&str; 16] = [""; 16];
-        let mut count = 0;
-        for (id, kind, value) in typed {
-            match ids[..count].iter().position(|known| *known == id) {
-                Some(at) => roots[start + at] = (kind, value),
-                None => {
-                    ids[count] = id;
-                    count += 1;
-                    roots.push((kind, value));
+        let mut observations = Observations {
+            list: Vec::with_capacity(self.observed.len()),
+            targets: Vec::with_capacity(self.observed.len() + self.refs.len()),
+            roots: Vec::with_capacity(self.observed.len() + self.refs.len()),
+        };
+        // Per slot, the observation that last met it (plus one) and the position of its root.
+        let mut seen: Vec<(u32, u32)> = vec![(0, 0); self.slots.len()];
+        for (n, observed) in self.observed.iter().enumerate() {
+            let stamp = u32::try_from(n + 1).unwrap_or(u32::MAX);
+            let targets_start = observations.targets.len();
+            let roots_start = observations.roots.len();
+            match &observed.refs {
+                Refs::Pool(range) => {
+                    observations.targets.push((observed.id, observed.object));
+                    observations.roots.push((Some("observed-data"), observed.object));
+                    for &slot in &self.refs[range.clone()] {
+                        let Slot { key, object: Some((kind, value)) } = self.slots[slot as usize] else {
+                            continue;
+                        };
+                        observations.targets.push((key, value));
+                        // Keyed by identifier: the first position, the last object.
+                        let mark = &mut seen[slot as usize];
+                        if mark.0 == stamp {
+                            observations.roots[mark.1 as usize] = (Some(kind), value);
+                        } else if key == observed.id {
+                            observations.roots[roots_start] = (Some(kind), value);
+                            *mark = (stamp, u32::try_from(roots_start).unwrap_or(u32::MAX));
+                        } else {
+                            *mark = (stamp, u32::try_from(observations.roots.len()).unwrap_or(u32::MAX));
+                            observations.roots.push((Some(kind), value));
+                        }
+                    }
+                }
+                // Resolved at the end of every bundle.
+                Refs::List(_) => {}
+                Refs::Embedded(embedded) => {
+                    // Dictionary keys are distinct: every object is a root.
+                    for (key, value) in *embedded {
+                        observations.targets.push((key.as_str(), value));
+                        observations.roots.push((value.get("type").and_then(Value::as_str), value));
+                    }
                 }
             }
+            observations.list.push(Observation {
+                id: observed.id,
+                first: observed.first,
+                last: observed.last,
+                number: observed.number,
+                targets: targets_start..observations.targets.len(),
+                roots: roots_start..observations.roots.len(),
+            });
         }
-    } else {
-        let mut index: FastMap<&str, usize> = FastMap::default();
-        for (id, kind, value) in typed {
-            match index.get(id) {
-                Some(&at) => roots[at] = (kind, value),
-                None => {
-                    index.insert(id, roots.len());
-                    roots.push((kind, value));
-                }
-            }
-        }
+        Ok(observations)
     }
 }

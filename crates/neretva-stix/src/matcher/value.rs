@@ -176,7 +176,7 @@ impl CompiledTest {
             let mut current = Some(object);
             for step in &self.steps {
                 if let Step::Key { name, .. } = step {
-                    current = current.and_then(|v| v.as_object()).and_then(|m| m.get(name.as_str()));
+                    current = current.and_then(|v| v.as_object()).and_then(|m| property(m, name));
                 }
             }
             return match current {
@@ -216,7 +216,7 @@ impl CompiledTest {
                 Step::Key { name, binary, reference } => {
                     for value in &values {
                         let Selected::Json(Value::Object(map)) = value else { continue };
-                        let Some(found) = map.get(name.as_str()) else { continue };
+                        let Some(found) = property(map, name) else { continue };
                         next.push(match binary {
                             Binary::No => Selected::Json(found),
                             Binary::Hex => {
@@ -411,6 +411,16 @@ impl CompiledTest {
         };
         Ok(result != self.negated)
     }
+}
+
+/// A property of an object. Objects are small: a scan that compares a name's bytes only when
+/// its length is right reads less memory than the ordered search, which compares every name it
+/// passes.
+fn property<'v>(map: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if map.len() > 11 {
+        return map.get(name);
+    }
+    map.iter().find(|(key, _)| key.as_str() == name).map(|(_, value)| value)
 }
 
 fn python_value<'v>(value: &'v Selected<'_>) -> Py<'v> {

@@ -63,5 +63,5 @@ fn the_reference_test_suite_agrees() {
 
 #[test]
 fn our_cases_agree() {
-    run("cases.json", 89);
+    run("cases.json", 97);
 }
