@@ -20,12 +20,12 @@
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `today`, `now` and new ids
 //! are arguments.
 //!
-pub mod groups;
 //! **Architecture Invariant:** validation returns every problem with the field's path
 //! (`objectives[2].measures[0].actions[1].due`).
 
 pub mod crosswalk;
 pub mod defaults;
+pub mod groups;
 pub mod maturity;
 pub mod preservation;
 pub mod report;
