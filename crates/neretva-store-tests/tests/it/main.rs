@@ -86,6 +86,8 @@ stories! {
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
+    store contact_point_directory => sqlite_contact_point_directory, postgres_contact_point_directory;
+    store communication_checks => sqlite_communication_checks, postgres_communication_checks;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
 }
 
