@@ -55,6 +55,11 @@ use crate::api;
         api::strategy::replace, api::strategy::remove, api::strategy::add_measure, api::strategy::add_action,
         api::strategy::update_action, api::strategy::add_measurement, api::strategy::progress,
         api::strategy::overdue, api::strategy::changes, api::strategy::implementation_report,
+        api::contact_points::list, api::contact_points::create, api::contact_points::get,
+        api::contact_points::replace, api::contact_points::remove, api::contact_points::get_profile,
+        api::contact_points::put_profile, api::contact_points::export_rfc2350,
+        api::checks::list, api::checks::create, api::checks::get, api::checks::run, api::checks::acknowledge,
+        api::checks::report,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -74,6 +79,8 @@ use crate::api;
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "notifications", description = "The delivery record of constituent notifications"),
         (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
+        (name = "contact-points", description = "The contact-point directory (OSCE CBM 8, Budapest Convention 24/7, sector and CERT contact points) and CERT teams' RFC 2350 profiles"),
+        (name = "communication-checks", description = "Communication checks: one-time links to every contact point in a scope, acknowledgments, reminders, escalations, reachability reports"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod contact_points;
 mod config;
 mod demo;
 mod incidents;
