@@ -84,7 +84,7 @@ fn every_problem_of_a_point_is_named_by_its_field() {
         expect![[r#"
             name: must not be empty
             email: "nobody" has no '@'
-            phone: "call me" is not a phone number (digits, spaces and +()-/.)
+            phone: "call me" is not a phone number such as +387 33 123 456
             sector: a sector contact point names its NIS2 sector
         "#]],
     );
@@ -116,7 +116,7 @@ fn every_problem_of_a_point_is_named_by_its_field() {
     check_point(
         |p| p.pgp_key = Some("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n".into()),
         expect![[r#"
-            pgp_key: is not ASCII-armoured OpenPGP data: base64 decode error
+            pgp_key: has damaged armour: the base64 is invalid or the end line is missing
         "#]],
     );
 }

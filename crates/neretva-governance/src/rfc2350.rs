@@ -244,25 +244,29 @@ const NONE: &str = "None.";
 /// Appends `text` wrapped to [`WIDTH`] and indented; blank lines separate paragraphs, and a
 /// line that starts with white space (a list, an address) is kept as it is.
 fn paragraph(out: &mut String, text: &str) {
+    wrap(out, text, INDENT);
+}
+
+fn wrap(out: &mut String, text: &str, indent: &str) {
     for line in text.replace("\r\n", "\n").lines() {
         if line.trim().is_empty() {
             out.push('\n');
             continue;
         }
         if line.starts_with(char::is_whitespace) {
-            out.push_str(INDENT);
-            out.push_str(line.trim_end());
+            out.push_str(indent);
+            out.push_str(line.strip_prefix(' ').unwrap_or(line).trim_end());
             out.push('\n');
             continue;
         }
-        let mut current = String::from(INDENT);
+        let mut current = String::from(indent);
         for word in line.split_whitespace() {
-            if current.len() > INDENT.len() && current.chars().count() + 1 + word.chars().count() > WIDTH {
+            if current.len() > indent.len() && current.chars().count() + 1 + word.chars().count() > WIDTH {
                 out.push_str(&current);
                 out.push('\n');
-                current = String::from(INDENT);
+                current = String::from(indent);
             }
-            if current.len() > INDENT.len() {
+            if current.len() > indent.len() {
                 current.push(' ');
             }
             current.push_str(word);
@@ -298,7 +302,8 @@ fn grouped(fingerprint: &str) -> String {
 pub fn render(profile: &TeamProfile) -> String {
     let mut out = String::new();
     let contact = &profile.contact;
-    out.push_str(&format!("RFC 2350 description of {}\n\n", contact.team_name));
+    wrap(&mut out, &format!("RFC 2350 description of {}", contact.team_name), "");
+    out.push('\n');
     section(&mut out, "1", "Document Information");
     let document = &profile.document;
     paragraph(

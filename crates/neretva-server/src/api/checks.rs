@@ -233,11 +233,22 @@ pub fn campaign_from(
         escalate_at,
         escalate_to: input.escalate_to,
     };
-    problems.extend(checks::validate(&campaign, now));
+    // The input names the scope's lists at the top level.
+    let top_level = |errors: Vec<FieldError>| -> Vec<FieldError> {
+        errors
+            .into_iter()
+            .map(|error| match error.field.strip_prefix("scope.") {
+                Some(field) => FieldError::new(field, error.message),
+                None => error,
+            })
+            .collect()
+    };
+    problems.extend(top_level(checks::validate(&campaign, now)));
     if !problems.is_empty() {
         return Err(problems);
     }
-    let chosen = checks::select(&campaign.scope, points, |org| registry.orgs.contains_key(&org))?;
+    let chosen =
+        checks::select(&campaign.scope, points, |org| registry.orgs.contains_key(&org)).map_err(top_level)?;
     let targets = chosen.into_iter().cloned().collect();
     Ok((campaign, targets))
 }
@@ -329,7 +340,7 @@ pub async fn run(State(state): State<AppState>, auth: Auth, Path(id): Path<Strin
         ));
     };
     let summary = crate::checks::run_campaign(
-        state.store().as_ref(),
+        state.store(),
         notifier,
         public_url,
         &auth.actor(),
