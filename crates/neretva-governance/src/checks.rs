@@ -154,7 +154,8 @@ pub fn select<'a>(
     let mut problems = Vec::new();
     for (index, id) in scope.points.iter().enumerate() {
         if !points.iter().any(|point| point.id == *id) {
-            problems.push(FieldError::new(format!("scope.points[{index}]"), format!("no contact point {id}")));
+            problems
+                .push(FieldError::new(format!("scope.points[{index}]"), format!("no contact point {id}")));
         }
     }
     for (index, id) in scope.orgs.iter().enumerate() {

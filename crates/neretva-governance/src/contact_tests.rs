@@ -284,15 +284,24 @@ fn a_scope_takes_what_every_list_allows_plus_the_named_points() {
         select(scope, &points, |_| true).unwrap().iter().map(|p| p.org_id.as_u128()).collect()
     };
     assert_eq!(ids(&CheckScope::default()), [1, 2, 3, 4]);
-    let cbm8 = CheckScope { kinds: vec![PointKind::Cbm8Policy, PointKind::Cbm8Technical], ..Default::default() };
+    let cbm8 =
+        CheckScope { kinds: vec![PointKind::Cbm8Policy, PointKind::Cbm8Technical], ..Default::default() };
     assert_eq!(ids(&cbm8), [1, 2]);
     let energy = CheckScope { sectors: vec!["energy".into()], ..Default::default() };
     assert_eq!(ids(&energy), [3]);
-    let org_two = CheckScope { kinds: vec![PointKind::Cbm8Policy], orgs: vec![Uuid::from_u128(2)], ..Default::default() };
+    let org_two = CheckScope {
+        kinds: vec![PointKind::Cbm8Policy],
+        orgs: vec![Uuid::from_u128(2)],
+        ..Default::default()
+    };
     assert!(select(&org_two, &points, |_| true).is_err(), "no policy point of organisation 2");
     let named = CheckScope { points: vec![Uuid::from_u128(1004)], ..Default::default() };
     assert_eq!(ids(&named), [4]);
-    let plus = CheckScope { kinds: vec![PointKind::Cbm8Policy], points: vec![Uuid::from_u128(1004)], ..Default::default() };
+    let plus = CheckScope {
+        kinds: vec![PointKind::Cbm8Policy],
+        points: vec![Uuid::from_u128(1004)],
+        ..Default::default()
+    };
     assert_eq!(ids(&plus), [1, 4]);
 
     let unknown =
@@ -432,7 +441,13 @@ fn challenges_in_every_language() {
         out.push_str(&format!("== {language} escalation\nSubject: {subject}\n\n{body}\n"));
         let page = check_texts::page(
             language,
-            &PageInput { cert: "CERT-BIH", campaign: "Q4", name: "Ana", org: "EP", expires: "2026-12-01 09:00" },
+            &PageInput {
+                cert: "CERT-BIH",
+                campaign: "Q4",
+                name: "Ana",
+                org: "EP",
+                expires: "2026-12-01 09:00",
+            },
         );
         out.push_str(&format!("== {language} page\n{page:#?}\n"));
     }
@@ -442,5 +457,8 @@ fn challenges_in_every_language() {
 #[test]
 fn serbian_cyrillic_keeps_acronyms_and_placeholders() {
     assert_eq!(to_cyrillic("Ljubo i Njegoš, džep, Džemal"), "Љубо и Његош, џеп, Џемал");
-    assert_eq!(to_cyrillic("rok je {deadline} (UTC), kontakt CERT-a"), "рок је {deadline} (UTC), контакт CERT-а");
+    assert_eq!(
+        to_cyrillic("rok je {deadline} (UTC), kontakt CERT-a"),
+        "рок је {deadline} (UTC), контакт CERT-а"
+    );
 }

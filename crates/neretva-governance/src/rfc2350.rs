@@ -193,7 +193,10 @@ pub fn normalise(profile: &mut TeamProfile, now: Timestamp) -> Vec<FieldError> {
     match contact.pgp_key.as_deref() {
         None => {
             if given.is_some() {
-                keep(Err(FieldError::new("contact.pgp_fingerprint", "given without a key (contact.pgp_key)")));
+                keep(Err(FieldError::new(
+                    "contact.pgp_fingerprint",
+                    "given without a key (contact.pgp_key)",
+                )));
             }
             contact.pgp_fingerprint = None;
         }
@@ -314,12 +317,16 @@ pub fn render(profile: &TeamProfile) -> String {
     );
     out.push('\n');
     let date = document.last_updated.to_string();
-    subsection(&mut out, "1.1", "Date of Last Update", Some(&format!("This version was published on {date}.")));
+    subsection(
+        &mut out,
+        "1.1",
+        "Date of Last Update",
+        Some(&format!("This version was published on {date}.")),
+    );
     subsection(&mut out, "1.2", "Distribution List for Notifications", document.distribution_list.as_deref());
     let locations = document.locations.iter().map(|location| format!(" {location}")).collect::<Vec<_>>();
-    let locations = (!locations.is_empty()).then(|| {
-        format!("The current version of this document can be found at:\n{}", locations.join("\n"))
-    });
+    let locations = (!locations.is_empty())
+        .then(|| format!("The current version of this document can be found at:\n{}", locations.join("\n")));
     subsection(&mut out, "1.3", "Locations where this Document May Be Found", locations.as_deref());
     subsection(&mut out, "1.4", "Authenticating this Document", document.authentication.as_deref());
 
@@ -353,7 +360,12 @@ pub fn render(profile: &TeamProfile) -> String {
 
     section(&mut out, "4", "Policies");
     let policies = &profile.policies;
-    subsection(&mut out, "4.1", "Types of Incidents and Level of Support", policies.incident_types.as_deref());
+    subsection(
+        &mut out,
+        "4.1",
+        "Types of Incidents and Level of Support",
+        policies.incident_types.as_deref(),
+    );
     subsection(
         &mut out,
         "4.2",
@@ -374,6 +386,9 @@ pub fn render(profile: &TeamProfile) -> String {
     paragraph(&mut out, profile.forms.as_deref().filter(|text| !text.trim().is_empty()).unwrap_or(NONE));
     out.push('\n');
     section(&mut out, "7", "Disclaimers");
-    paragraph(&mut out, profile.disclaimers.as_deref().filter(|text| !text.trim().is_empty()).unwrap_or(NONE));
+    paragraph(
+        &mut out,
+        profile.disclaimers.as_deref().filter(|text| !text.trim().is_empty()).unwrap_or(NONE),
+    );
     out
 }

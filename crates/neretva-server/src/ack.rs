@@ -38,7 +38,8 @@ fn page(language: Language, title: &str, body: &str) -> Html<String> {
 }
 
 fn message(status: StatusCode, language: Language, texts: &PageTexts, text: &str) -> Response {
-    let mut response = (status, page(language, &texts.title, &format!("<p>{}</p>", escape(text)))).into_response();
+    let mut response =
+        (status, page(language, &texts.title, &format!("<p>{}</p>", escape(text)))).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     response
 }

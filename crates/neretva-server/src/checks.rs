@@ -76,7 +76,9 @@ pub async fn run_campaign(
             silent.push(target);
             continue;
         }
-        let record = challenge(store, notifier, public_url, &stored, target, step, &cert, &orgs, &deadline, now).await?;
+        let record =
+            challenge(store, notifier, public_url, &stored, target, step, &cert, &orgs, &deadline, now)
+                .await?;
         match (&record.error, step) {
             (Some(_), _) => summary.failed += 1,
             (None, Step::Remind) => summary.reminded += 1,
@@ -119,7 +121,13 @@ async fn challenge(
     deadline: &str,
     now: Timestamp,
 ) -> Result<StepRecord, StoreError> {
-    let failed = |error: String| StepRecord { point_id: target.point_id, step, at: now, token: None, error: Some(error) };
+    let failed = |error: String| StepRecord {
+        point_id: target.point_id,
+        step,
+        at: now,
+        token: None,
+        error: Some(error),
+    };
     // The point as it is now: its address, language or key may have changed since the
     // campaign was created.
     let Some(current) = store.get_contact_point(target.point_id).await? else {
@@ -182,7 +190,8 @@ async fn escalate(
             format!("{} <{}> ({org}, {})", target.name, target.email, target.kind.tag())
         })
         .collect();
-    let (subject, body) = check_texts::escalation(Language::En, cert, &stored.campaign.name, deadline, &lines);
+    let (subject, body) =
+        check_texts::escalation(Language::En, cert, &stored.campaign.name, deadline, &lines);
     let to = Mailbox { name: None, address: address.to_owned() };
     let content = Content { subject, body, attachments: Vec::new() };
     notifier.send_direct(&to, None, &content, now).await
@@ -190,7 +199,12 @@ async fn escalate(
 
 /// Runs every campaign that is still open at `now`; a campaign whose pass fails is logged and
 /// the others go on.
-pub async fn run_due(store: &dyn Store, notifier: &Notifier, public_url: &str, now: Timestamp) -> PassSummary {
+pub async fn run_due(
+    store: &dyn Store,
+    notifier: &Notifier,
+    public_url: &str,
+    now: Timestamp,
+) -> PassSummary {
     let mut total = PassSummary::default();
     let campaigns = match store.list_checks().await {
         Ok(campaigns) => campaigns,

@@ -94,8 +94,16 @@ pub(crate) async fn create_contact_point<C: GenericClient>(
     client
         .execute(&statement, &[&point.id, &point.org_id, &point.kind.tag(), &point.email, &body, &at])
         .await?;
-    audit(client, at, actor, "contact_point.create", "contact_point", point.id.to_string(), point_digest(point))
-        .await?;
+    audit(
+        client,
+        at,
+        actor,
+        "contact_point.create",
+        "contact_point",
+        point.id.to_string(),
+        point_digest(point),
+    )
+    .await?;
     Ok(StoredPoint { point: point.clone(), version: 1, created_at: at, updated_at: at })
 }
 
@@ -126,8 +134,16 @@ pub(crate) async fn update_contact_point<C: GenericClient>(
         )
         .await?;
     client.execute(&statement, &[&point.id, &point.kind.tag(), &point.email, &version, &body, &at]).await?;
-    audit(client, at, actor, "contact_point.update", "contact_point", point.id.to_string(), point_digest(point))
-        .await?;
+    audit(
+        client,
+        at,
+        actor,
+        "contact_point.update",
+        "contact_point",
+        point.id.to_string(),
+        point_digest(point),
+    )
+    .await?;
     Ok(StoredPoint { point: point.clone(), version, created_at: old.created_at, updated_at: at })
 }
 
@@ -142,8 +158,16 @@ pub(crate) async fn delete_contact_point<C: GenericClient>(
     };
     let statement = client.prepare_cached("DELETE FROM contact_points WHERE id = $1").await?;
     client.execute(&statement, &[&id]).await?;
-    audit(client, at, actor, "contact_point.delete", "contact_point", id.to_string(), point_digest(&old.point))
-        .await
+    audit(
+        client,
+        at,
+        actor,
+        "contact_point.delete",
+        "contact_point",
+        id.to_string(),
+        point_digest(&old.point),
+    )
+    .await
 }
 
 pub(crate) async fn get_contact_point<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<StoredPoint>> {
@@ -194,8 +218,12 @@ pub(crate) async fn put_team_profile<C: GenericClient>(
     Ok(StoredProfile { profile: profile.clone(), updated_at: at })
 }
 
-pub(crate) async fn get_team_profile<C: GenericClient>(client: &C, org: Uuid) -> Result<Option<StoredProfile>> {
-    let statement = client.prepare_cached("SELECT body, updated_at FROM team_profiles WHERE org_id = $1").await?;
+pub(crate) async fn get_team_profile<C: GenericClient>(
+    client: &C,
+    org: Uuid,
+) -> Result<Option<StoredProfile>> {
+    let statement =
+        client.prepare_cached("SELECT body, updated_at FROM team_profiles WHERE org_id = $1").await?;
     let Some(row) = client.query_opt(&statement, &[&org]).await? else {
         return Ok(None);
     };
@@ -269,7 +297,9 @@ pub(crate) async fn create_check<C: GenericClient>(
             "INSERT INTO check_campaigns (id, body, created_by, created_at, deadline) VALUES ($1, $2, $3, $4, $5)",
         )
         .await?;
-    client.execute(&statement, &[&campaign.id, &body, &actor, &campaign.created_at, &campaign.deadline]).await?;
+    client
+        .execute(&statement, &[&campaign.id, &body, &actor, &campaign.created_at, &campaign.deadline])
+        .await?;
     let insert = client
         .prepare_cached(
             "INSERT INTO check_targets (campaign_id, point_id, org_id, kind, name, email, language)
@@ -299,7 +329,8 @@ pub(crate) async fn create_check<C: GenericClient>(
             )
             .await?;
     }
-    audit(client, at, actor, "check.create", "check", campaign.id.to_string(), campaign_digest(campaign)).await?;
+    audit(client, at, actor, "check.create", "check", campaign.id.to_string(), campaign_digest(campaign))
+        .await?;
     Ok(StoredCampaign {
         campaign: campaign.clone(),
         created_by: actor.to_owned(),
@@ -355,7 +386,10 @@ pub(crate) async fn record_check_steps<C: GenericClient>(
                 )
                 .await?;
             client
-                .execute(&statement, &[&token.token_hash, &campaign, &step.point_id, &step.at, &token.expires_at])
+                .execute(
+                    &statement,
+                    &[&token.token_hash, &campaign, &step.point_id, &step.at, &token.expires_at],
+                )
                 .await?;
         }
     }
@@ -368,7 +402,9 @@ pub(crate) async fn record_check_steps<C: GenericClient>(
 
 pub(crate) async fn check_token<C: GenericClient>(client: &C, token_hash: &str) -> Result<Option<TokenInfo>> {
     let statement = client
-        .prepare_cached("SELECT campaign_id, point_id, expires_at, used_at FROM check_tokens WHERE token_hash = $1")
+        .prepare_cached(
+            "SELECT campaign_id, point_id, expires_at, used_at FROM check_tokens WHERE token_hash = $1",
+        )
         .await?;
     let Some(row) = client.query_opt(&statement, &[&token_hash]).await? else {
         return Ok(None);
@@ -436,8 +472,16 @@ pub(crate) async fn acknowledge_check<C: GenericClient>(
     acknowledge(client, info.campaign_id, info.target.point_id, at, ack).await?;
     let actor = format!("link:{}", info.campaign_id);
     let object = format!("{}/{}", info.campaign_id, info.target.point_id);
-    audit(client, now, &actor, "check.acknowledge", "check_target", object, digest_hex(token_hash.as_bytes()))
-        .await?;
+    audit(
+        client,
+        now,
+        &actor,
+        "check.acknowledge",
+        "check_target",
+        object,
+        digest_hex(token_hash.as_bytes()),
+    )
+    .await?;
     let target = target(client, info.campaign_id, info.target.point_id)
         .await?
         .ok_or_else(|| backend("acknowledged target vanished"))?;
@@ -470,12 +514,14 @@ pub(crate) async fn acknowledge_check_target<C: GenericClient>(
     }
     acknowledge(client, campaign, point, at, ack).await?;
     let object = format!("{campaign}/{point}");
-    audit(client, now, actor, "check.acknowledge", "check_target", object, digest_hex(ack.by.as_bytes())).await?;
+    audit(client, now, actor, "check.acknowledge", "check_target", object, digest_hex(ack.by.as_bytes()))
+        .await?;
     target(client, campaign, point).await?.ok_or_else(|| backend("acknowledged target vanished"))
 }
 
 pub(crate) async fn get_check<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<StoredCampaign>> {
-    let statement = client.prepare_cached("SELECT body, created_by FROM check_campaigns WHERE id = $1").await?;
+    let statement =
+        client.prepare_cached("SELECT body, created_by FROM check_campaigns WHERE id = $1").await?;
     match client.query_opt(&statement, &[&id]).await? {
         Some(row) => Ok(Some(campaign_row(client, &row).await?)),
         None => Ok(None),

@@ -47,7 +47,8 @@ use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
 use neretva_store::contact_points::{
-    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget, TokenInfo,
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
 };
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
@@ -942,7 +943,11 @@ impl Store for PostgresStore {
         pooled!(self, |client| governance::list_strategies(client))
     }
 
-    async fn create_contact_point(&self, actor: &Actor, point: &ContactPoint) -> Result<StoredPoint, StoreError> {
+    async fn create_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+    ) -> Result<StoredPoint, StoreError> {
         transaction!(self, audited: true, |tx| contact_points::create_contact_point(&tx, now(), &actor.0, point))
     }
 
@@ -973,7 +978,11 @@ impl Store for PostgresStore {
         pooled!(self, |client| contact_points::list_contact_points(client, org))
     }
 
-    async fn put_team_profile(&self, actor: &Actor, profile: &TeamProfile) -> Result<StoredProfile, StoreError> {
+    async fn put_team_profile(
+        &self,
+        actor: &Actor,
+        profile: &TeamProfile,
+    ) -> Result<StoredProfile, StoreError> {
         transaction!(self, audited: true, |tx| contact_points::put_team_profile(&tx, now(), &actor.0, profile))
     }
 
@@ -990,7 +999,12 @@ impl Store for PostgresStore {
         transaction!(self, audited: true, |tx| contact_points::create_check(&tx, now(), &actor.0, campaign, targets))
     }
 
-    async fn record_check_steps(&self, actor: &Actor, campaign: Uuid, steps: &[StepRecord]) -> Result<(), StoreError> {
+    async fn record_check_steps(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        steps: &[StepRecord],
+    ) -> Result<(), StoreError> {
         transaction!(self, audited: true, |tx| contact_points::record_check_steps(
             &tx,
             now(),

@@ -17,7 +17,15 @@ use uuid::Uuid;
 use crate::codec::{Result, json_col, micros, opt_time_col, parse_col, time_col, uuid_col};
 use crate::ops::append_audit;
 
-fn audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, kind: &str, id: String, digest: String) -> Result<()> {
+fn audit(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    kind: &str,
+    id: String,
+    digest: String,
+) -> Result<()> {
     let event = AuditEvent {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -83,7 +91,15 @@ pub(crate) fn create_contact_point(
         body,
         micros(at)
     ])?;
-    audit(conn, at, actor, "contact_point.create", "contact_point", point.id.to_string(), point_digest(point))?;
+    audit(
+        conn,
+        at,
+        actor,
+        "contact_point.create",
+        "contact_point",
+        point.id.to_string(),
+        point_digest(point),
+    )?;
     Ok(StoredPoint { point: point.clone(), version: 1, created_at: at, updated_at: at })
 }
 
@@ -102,14 +118,24 @@ pub(crate) fn update_contact_point(
         return Err(version_conflict(old.version, expected_version).into());
     }
     if old.point.org_id != point.org_id {
-        return Err(StoreError::conflict("org_id", "a contact point does not move to another organisation").into());
+        return Err(
+            StoreError::conflict("org_id", "a contact point does not move to another organisation").into()
+        );
     }
     let version = old.version + 1;
     conn.prepare_cached(
         "UPDATE contact_points SET kind = ?2, email = ?3, version = ?4, body = ?5, updated_at = ?6 WHERE id = ?1",
     )?
     .execute(params![point.id.to_string(), point.kind.tag(), point.email, version, body, micros(at)])?;
-    audit(conn, at, actor, "contact_point.update", "contact_point", point.id.to_string(), point_digest(point))?;
+    audit(
+        conn,
+        at,
+        actor,
+        "contact_point.update",
+        "contact_point",
+        point.id.to_string(),
+        point_digest(point),
+    )?;
     Ok(StoredPoint { point: point.clone(), version, created_at: old.created_at, updated_at: at })
 }
 
@@ -150,14 +176,24 @@ pub(crate) fn put_team_profile(
          ON CONFLICT (org_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
     )?
     .execute(params![profile.org_id.to_string(), body, micros(at)])?;
-    audit(conn, at, actor, "team_profile.put", "team_profile", profile.org_id.to_string(), profile_digest(profile))?;
+    audit(
+        conn,
+        at,
+        actor,
+        "team_profile.put",
+        "team_profile",
+        profile.org_id.to_string(),
+        profile_digest(profile),
+    )?;
     Ok(StoredProfile { profile: profile.clone(), updated_at: at })
 }
 
 pub(crate) fn get_team_profile(conn: &Connection, org: Uuid) -> Result<Option<StoredProfile>> {
     Ok(conn
         .prepare_cached("SELECT body, updated_at FROM team_profiles WHERE org_id = ?1")?
-        .query_row([org.to_string()], |row| Ok(StoredProfile { profile: json_col(row, 0)?, updated_at: time_col(row, 1)? }))
+        .query_row([org.to_string()], |row| {
+            Ok(StoredProfile { profile: json_col(row, 0)?, updated_at: time_col(row, 1)? })
+        })
         .optional()?)
 }
 
@@ -197,7 +233,10 @@ fn targets(conn: &Connection, campaign: Uuid) -> Result<Vec<StoredTarget>> {
 
 fn target(conn: &Connection, campaign: Uuid, point: Uuid) -> Result<Option<StoredTarget>> {
     let sql = format!("SELECT {TARGET_COLUMNS} FROM check_targets WHERE campaign_id = ?1 AND point_id = ?2");
-    Ok(conn.prepare_cached(&sql)?.query_row([campaign.to_string(), point.to_string()], target_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([campaign.to_string(), point.to_string()], target_row)
+        .optional()?)
 }
 
 fn campaign_row(conn: &Connection, row: &Row<'_>) -> Result<StoredCampaign> {
@@ -235,7 +274,11 @@ pub(crate) fn create_check(
     )?;
     for (index, point) in points.iter().enumerate() {
         if get_contact_point(conn, point.id)?.is_none() {
-            return Err(StoreError::conflict(format!("targets[{index}]"), format!("no contact point {}", point.id)).into());
+            return Err(StoreError::conflict(
+                format!("targets[{index}]"),
+                format!("no contact point {}", point.id),
+            )
+            .into());
         }
         insert.execute(params![
             campaign.id.to_string(),
@@ -248,7 +291,11 @@ pub(crate) fn create_check(
         ])?;
     }
     audit(conn, at, actor, "check.create", "check", campaign.id.to_string(), campaign_digest(campaign))?;
-    Ok(StoredCampaign { campaign: campaign.clone(), created_by: actor.to_owned(), targets: targets(conn, campaign.id)? })
+    Ok(StoredCampaign {
+        campaign: campaign.clone(),
+        created_by: actor.to_owned(),
+        targets: targets(conn, campaign.id)?,
+    })
 }
 
 pub(crate) fn record_check_steps(
@@ -294,7 +341,13 @@ pub(crate) fn record_check_steps(
                 "INSERT INTO check_tokens (token_hash, campaign_id, point_id, issued_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![token.token_hash, id, point, micros(step.at), micros(token.expires_at)])?;
+            .execute(params![
+                token.token_hash,
+                id,
+                point,
+                micros(step.at),
+                micros(token.expires_at)
+            ])?;
         }
     }
     let summary: Vec<String> = steps
@@ -306,7 +359,9 @@ pub(crate) fn record_check_steps(
 
 pub(crate) fn check_token(conn: &Connection, token_hash: &str) -> Result<Option<TokenInfo>> {
     let found = conn
-        .prepare_cached("SELECT campaign_id, point_id, expires_at, used_at FROM check_tokens WHERE token_hash = ?1")?
+        .prepare_cached(
+            "SELECT campaign_id, point_id, expires_at, used_at FROM check_tokens WHERE token_hash = ?1",
+        )?
         .query_row([token_hash], |row| {
             Ok((uuid_col(row, 0)?, uuid_col(row, 1)?, time_col(row, 2)?, opt_time_col(row, 3)?))
         })
@@ -393,7 +448,9 @@ pub(crate) fn acknowledge_check_target(
         return Err(StoreError::not_found("check target", point).into());
     };
     if found.state.acknowledged_at.is_some() {
-        return Err(StoreError::conflict("point", "the contact point has already acknowledged this check").into());
+        return Err(
+            StoreError::conflict("point", "the contact point has already acknowledged this check").into()
+        );
     }
     if at >= stored.campaign.deadline {
         return Err(StoreError::conflict("campaign", "the check's deadline has passed").into());
@@ -401,7 +458,8 @@ pub(crate) fn acknowledge_check_target(
     acknowledge(conn, campaign, point, at, ack)?;
     let object = format!("{campaign}/{point}");
     audit(conn, now, actor, "check.acknowledge", "check_target", object, digest_hex(ack.by.as_bytes()))?;
-    Ok(target(conn, campaign, point)?.ok_or_else(|| StoreError::Backend("acknowledged target vanished".into()))?)
+    Ok(target(conn, campaign, point)?
+        .ok_or_else(|| StoreError::Backend("acknowledged target vanished".into()))?)
 }
 
 pub(crate) fn get_check(conn: &Connection, id: Uuid) -> Result<Option<StoredCampaign>> {

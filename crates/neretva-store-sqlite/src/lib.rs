@@ -59,7 +59,8 @@ use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
 use neretva_store::contact_points::{
-    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget, TokenInfo,
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
 };
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
@@ -1204,7 +1205,11 @@ impl Store for SqliteStore {
         self.read(governance::list_strategies).await
     }
 
-    async fn create_contact_point(&self, actor: &Actor, point: &ContactPoint) -> Result<StoredPoint, StoreError> {
+    async fn create_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+    ) -> Result<StoredPoint, StoreError> {
         let (actor, point) = (actor.0.clone(), point.clone());
         self.write(move |tx, at| contact_points::create_contact_point(tx, at, &actor, &point)).await
     }
@@ -1216,8 +1221,10 @@ impl Store for SqliteStore {
         expected_version: i64,
     ) -> Result<StoredPoint, StoreError> {
         let (actor, point) = (actor.0.clone(), point.clone());
-        self.write(move |tx, at| contact_points::update_contact_point(tx, at, &actor, &point, expected_version))
-            .await
+        self.write(move |tx, at| {
+            contact_points::update_contact_point(tx, at, &actor, &point, expected_version)
+        })
+        .await
     }
 
     async fn delete_contact_point(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
@@ -1233,7 +1240,11 @@ impl Store for SqliteStore {
         self.read(move |conn| contact_points::list_contact_points(conn, org)).await
     }
 
-    async fn put_team_profile(&self, actor: &Actor, profile: &TeamProfile) -> Result<StoredProfile, StoreError> {
+    async fn put_team_profile(
+        &self,
+        actor: &Actor,
+        profile: &TeamProfile,
+    ) -> Result<StoredProfile, StoreError> {
         let (actor, profile) = (actor.0.clone(), profile.clone());
         self.write(move |tx, at| contact_points::put_team_profile(tx, at, &actor, &profile)).await
     }
@@ -1252,7 +1263,12 @@ impl Store for SqliteStore {
         self.write(move |tx, at| contact_points::create_check(tx, at, &actor, &campaign, &targets)).await
     }
 
-    async fn record_check_steps(&self, actor: &Actor, campaign: Uuid, steps: &[StepRecord]) -> Result<(), StoreError> {
+    async fn record_check_steps(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        steps: &[StepRecord],
+    ) -> Result<(), StoreError> {
         let (actor, steps) = (actor.0.clone(), steps.to_vec());
         self.write(move |tx, at| contact_points::record_check_steps(tx, at, &actor, campaign, &steps)).await
     }
@@ -1281,8 +1297,10 @@ impl Store for SqliteStore {
         ack: &Acknowledgment,
     ) -> Result<StoredTarget, StoreError> {
         let (actor, ack) = (actor.0.clone(), ack.clone());
-        self.write(move |tx, now| contact_points::acknowledge_check_target(tx, now, at, &actor, campaign, point, &ack))
-            .await
+        self.write(move |tx, now| {
+            contact_points::acknowledge_check_target(tx, now, at, &actor, campaign, point, &ack)
+        })
+        .await
     }
 
     async fn get_check(&self, id: Uuid) -> Result<Option<StoredCampaign>, StoreError> {

@@ -184,8 +184,14 @@ pub async fn communication_checks(store: &dyn Store) {
         store.record_check_steps(&admin(), campaign.id, &[sent(11, 1), stranger]).await,
         "steps[1].point_id",
     );
-    assert!(store.check_token(&token_hash(&token(1))).await.expect("token").is_none(), "nothing half-written");
-    store.record_check_steps(&admin(), campaign.id, &[sent(11, 1), sent(12, 2), failed]).await.expect("steps");
+    assert!(
+        store.check_token(&token_hash(&token(1))).await.expect("token").is_none(),
+        "nothing half-written"
+    );
+    store
+        .record_check_steps(&admin(), campaign.id, &[sent(11, 1), sent(12, 2), failed])
+        .await
+        .expect("steps");
 
     let read = store.get_check(campaign.id).await.expect("get").expect("stored");
     let by_point = |id: Uuid| read.targets.iter().find(|t| t.point_id == id).expect("target").clone();
@@ -229,9 +235,20 @@ pub async fn communication_checks(store: &dyn Store) {
         .await
         .expect("api ack");
     assert_eq!(done.state.acknowledged_at, Some(at(90)));
-    assert_conflict(store.acknowledge_check_target(&actor, campaign.id, points[1].id, at(91), &api).await, "point");
     assert_conflict(
-        store.acknowledge_check_target(&actor, campaign.id, points[2].id, at(3600) + Duration::seconds(1), &api).await,
+        store.acknowledge_check_target(&actor, campaign.id, points[1].id, at(91), &api).await,
+        "point",
+    );
+    assert_conflict(
+        store
+            .acknowledge_check_target(
+                &actor,
+                campaign.id,
+                points[2].id,
+                at(3600) + Duration::seconds(1),
+                &api,
+            )
+            .await,
         "campaign",
     );
     assert_not_found(
@@ -254,5 +271,8 @@ pub async fn communication_checks(store: &dyn Store) {
 
     let audited: Vec<String> =
         actions(store).await.into_iter().filter(|action| action.starts_with("check.")).collect();
-    assert_eq!(audited, ["check.create", "check.step", "check.acknowledge", "check.acknowledge", "check.step"]);
+    assert_eq!(
+        audited,
+        ["check.create", "check.step", "check.acknowledge", "check.acknowledge", "check.step"]
+    );
 }

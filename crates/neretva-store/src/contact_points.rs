@@ -178,7 +178,5 @@ pub fn version_conflict(found: i64, expected: i64) -> StoreError {
 
 /// A user agent cut to [`MAX_USER_AGENT`] characters, without control characters.
 pub fn clean_user_agent(agent: Option<&str>) -> Option<String> {
-    agent.map(|text| {
-        text.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect::<String>()
-    })
+    agent.map(|text| text.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect::<String>())
 }

@@ -43,7 +43,8 @@ use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
 
 use crate::contact_points::{
-    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget, TokenInfo,
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
 };
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
@@ -685,7 +686,12 @@ pub trait Store: Send + Sync + 'static {
     /// Acknowledges through a link at `at`: recorded (token marked used, target acknowledged
     /// unless it already was, audited as `check.acknowledge` by `link:<campaign>`) or refused as
     /// unknown, used or expired, writing nothing.
-    async fn acknowledge_check(&self, token_hash: &str, at: Timestamp, ack: &Acknowledgment) -> Result<AckOutcome>;
+    async fn acknowledge_check(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<AckOutcome>;
     /// Acknowledges one target through the API at `at`, audited as `check.acknowledge`; a
     /// target already acknowledged or a campaign past its deadline is a conflict.
     async fn acknowledge_check_target(

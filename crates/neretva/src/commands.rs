@@ -217,7 +217,12 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
         let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
         state = state.with_notifier(Arc::clone(&notifier));
         if let Some(public_url) = config.server.public_url.clone() {
-            crate::notify::spawn_checks(Arc::clone(&store), Arc::clone(&notifier), public_url, settings.interval);
+            crate::notify::spawn_checks(
+                Arc::clone(&store),
+                Arc::clone(&notifier),
+                public_url,
+                settings.interval,
+            );
         }
         crate::notify::spawn(notifier, settings.interval);
         tracing::info!(interval_seconds = settings.interval.as_secs(), "Constituent notifications are on.");

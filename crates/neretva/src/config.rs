@@ -460,7 +460,9 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         let url = url.trim().trim_end_matches('/').to_owned();
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         if !scheme_ok || url.len() > 500 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            errors.push(format!("public_url: {url:?} must be an http:// or https:// address such as https://cert.example.ba"));
+            errors.push(format!(
+                "public_url: {url:?} must be an http:// or https:// address such as https://cert.example.ba"
+            ));
         }
         server.public_url = Some(url);
     }

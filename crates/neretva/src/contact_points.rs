@@ -28,7 +28,8 @@ const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 
 /// Every problem, one per line, as an error.
 fn problems(errors: Vec<FieldError>) -> anyhow::Error {
-    let lines: Vec<String> = errors.iter().map(|error| format!("  {}: {}", error.field, error.message)).collect();
+    let lines: Vec<String> =
+        errors.iter().map(|error| format!("  {}: {}", error.field, error.message)).collect();
     anyhow::anyhow!("{} problem(s), nothing stored:\n{}", errors.len(), lines.join("\n"))
 }
 
@@ -44,14 +45,22 @@ fn read_small(path: &Path, limit: u64) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-pub(crate) async fn contact_points(config: &Config, command: ContactPointsCommand) -> anyhow::Result<ExitCode> {
+pub(crate) async fn contact_points(
+    config: &Config,
+    command: ContactPointsCommand,
+) -> anyhow::Result<ExitCode> {
     let store = ready_store(config).await?;
     let store = store.as_ref();
     let registry = registry(config, store).await?;
     match command {
         ContactPointsCommand::List { org, kind, json } => {
             let org = match org.as_deref() {
-                Some(key) => Some(registry.resolve(key).map(|org| org.id).with_context(|| format!("no organisation {key:?}"))?),
+                Some(key) => Some(
+                    registry
+                        .resolve(key)
+                        .map(|org| org.id)
+                        .with_context(|| format!("no organisation {key:?}"))?,
+                ),
                 None => None,
             };
             let kind = kind.as_deref().map(|text| checks_kind(text)).transpose()?;
@@ -115,12 +124,17 @@ pub(crate) async fn contact_points(config: &Config, command: ContactPointsComman
             if json {
                 output::json(&point_dto(&registry, &stored));
             } else {
-                output::line(&format!("Added contact point {} ({}).", stored.point.id, stored.point.kind.tag()));
+                output::line(&format!(
+                    "Added contact point {} ({}).",
+                    stored.point.id,
+                    stored.point.kind.tag()
+                ));
             }
         }
         ContactPointsCommand::Show { id, json } => {
             let id = Uuid::try_parse(&id).with_context(|| format!("{id:?} is not an id"))?;
-            let stored = store.get_contact_point(id).await?.with_context(|| format!("no contact point {id}"))?;
+            let stored =
+                store.get_contact_point(id).await?.with_context(|| format!("no contact point {id}"))?;
             let dto = point_dto(&registry, &stored);
             if json {
                 output::json(&dto);
@@ -148,21 +162,32 @@ pub(crate) async fn contact_points(config: &Config, command: ContactPointsComman
             output::line(&format!("Removed contact point {id}."));
         }
         ContactPointsCommand::SetProfile { org, file, json } => {
-            let org_id = registry.resolve(&org).map(|org| org.id).with_context(|| format!("no organisation {org:?}"))?;
+            let org_id = registry
+                .resolve(&org)
+                .map(|org| org.id)
+                .with_context(|| format!("no organisation {org:?}"))?;
             let text = read_small(&file, MAX_PROFILE_BYTES)?;
             let value: serde_json::Value =
                 serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
             let profile = profile_from(value, org_id).map_err(problems)?;
             let stored = store.put_team_profile(&cli_actor(), &profile).await?;
             if json {
-                output::json(&serde_json::json!({ "org_id": org_id, "updated_at": stored.updated_at.format(&Rfc3339)? }));
+                output::json(
+                    &serde_json::json!({ "org_id": org_id, "updated_at": stored.updated_at.format(&Rfc3339)? }),
+                );
             } else {
                 output::line(&format!("Stored the RFC 2350 profile of {org}."));
             }
         }
         ContactPointsCommand::ExportRfc2350 { org, out } => {
-            let org_id = registry.resolve(&org).map(|org| org.id).with_context(|| format!("no organisation {org:?}"))?;
-            let stored = store.get_team_profile(org_id).await?.with_context(|| format!("{org} has no RFC 2350 profile"))?;
+            let org_id = registry
+                .resolve(&org)
+                .map(|org| org.id)
+                .with_context(|| format!("no organisation {org:?}"))?;
+            let stored = store
+                .get_team_profile(org_id)
+                .await?
+                .with_context(|| format!("{org} has no RFC 2350 profile"))?;
             let text = rfc2350::render(&stored.profile);
             store
                 .append_audit(&AuditEvent {
@@ -174,7 +199,8 @@ pub(crate) async fn contact_points(config: &Config, command: ContactPointsComman
                 })
                 .await?;
             match out {
-                Some(path) => std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, &text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => output::bytes(text.as_bytes()),
             }
         }
@@ -183,14 +209,16 @@ pub(crate) async fn contact_points(config: &Config, command: ContactPointsComman
 }
 
 fn checks_kind(text: &str) -> anyhow::Result<neretva_governance::contact_points::PointKind> {
-    neretva_governance::contact_points::PointKind::parse("kind", text).map_err(|error| anyhow::anyhow!("{}", error.message))
+    neretva_governance::contact_points::PointKind::parse("kind", text)
+        .map_err(|error| anyhow::anyhow!("{}", error.message))
 }
 
 /// An RFC 3339 time, or a time from now: `+30m`, `+2h`, `+7d`, `+45s`.
 fn parse_when(option: &str, text: &str, now: Timestamp) -> anyhow::Result<String> {
     if let Some(relative) = text.strip_prefix('+') {
         let (number, unit) = relative.split_at(relative.len().saturating_sub(1));
-        let amount: i64 = number.parse().with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
+        let amount: i64 =
+            number.parse().with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
         let duration = match unit {
             "s" => time::Duration::seconds(amount),
             "m" => time::Duration::minutes(amount),
@@ -200,7 +228,8 @@ fn parse_when(option: &str, text: &str, now: Timestamp) -> anyhow::Result<String
         };
         return Ok((now + duration).format(&Rfc3339)?);
     }
-    OffsetDateTime::parse(text, &Rfc3339).with_context(|| format!("{option} {text:?} is not an RFC 3339 time or +N[smhd]"))?;
+    OffsetDateTime::parse(text, &Rfc3339)
+        .with_context(|| format!("{option} {text:?} is not an RFC 3339 time or +N[smhd]"))?;
     Ok(text.to_owned())
 }
 
@@ -213,7 +242,18 @@ pub(crate) async fn checks(config: &Config, command: ChecksCommand) -> anyhow::R
     let store = ready_store(config).await?;
     let registry = registry(config, store.as_ref()).await?;
     match command {
-        ChecksCommand::Create { name, kinds, sectors, orgs, points, deadline, remind_at, escalate_at, escalate_to, json } => {
+        ChecksCommand::Create {
+            name,
+            kinds,
+            sectors,
+            orgs,
+            points,
+            deadline,
+            remind_at,
+            escalate_at,
+            escalate_to,
+            json,
+        } => {
             let now = OffsetDateTime::now_utc();
             let input = CampaignInput {
                 name,
@@ -222,11 +262,19 @@ pub(crate) async fn checks(config: &Config, command: ChecksCommand) -> anyhow::R
                 orgs,
                 points: points
                     .iter()
-                    .map(|text| Uuid::try_parse(text).with_context(|| format!("--point {text:?} is not an id")))
+                    .map(|text| {
+                        Uuid::try_parse(text).with_context(|| format!("--point {text:?} is not an id"))
+                    })
                     .collect::<anyhow::Result<_>>()?,
                 deadline: parse_when("--deadline", &deadline, now)?,
-                remind_at: remind_at.as_deref().map(|text| parse_when("--remind-at", text, now)).transpose()?,
-                escalate_at: escalate_at.as_deref().map(|text| parse_when("--escalate-at", text, now)).transpose()?,
+                remind_at: remind_at
+                    .as_deref()
+                    .map(|text| parse_when("--remind-at", text, now))
+                    .transpose()?,
+                escalate_at: escalate_at
+                    .as_deref()
+                    .map(|text| parse_when("--escalate-at", text, now))
+                    .transpose()?,
                 escalate_to,
             };
             let directory: Vec<_> =
@@ -238,7 +286,9 @@ pub(crate) async fn checks(config: &Config, command: ChecksCommand) -> anyhow::R
         }
         ChecksCommand::Run { id, json } => {
             let Some(public_url) = config.server.public_url.clone() else {
-                bail!("communication checks need public_url (the address the links point to) in the configuration");
+                bail!(
+                    "communication checks need public_url (the address the links point to) in the configuration"
+                );
             };
             if config.notify.is_none() {
                 bail!("communication checks are sent by the notifier: configure the [notify] section");
@@ -307,7 +357,10 @@ pub(crate) async fn checks(config: &Config, command: ChecksCommand) -> anyhow::R
         ChecksCommand::Report { format, out } => {
             let campaigns = store.list_checks().await?;
             let series = checks::series(
-                campaigns.iter().map(|stored| series_point(stored, &stored.targets.iter().collect::<Vec<_>>())).collect(),
+                campaigns
+                    .iter()
+                    .map(|stored| series_point(stored, &stored.targets.iter().collect::<Vec<_>>()))
+                    .collect(),
             );
             let body = match format.as_str() {
                 "json" => {
@@ -338,7 +391,8 @@ pub(crate) async fn checks(config: &Config, command: ChecksCommand) -> anyhow::R
                 })
                 .await?;
             match out {
-                Some(path) => std::fs::write(&path, &body).with_context(|| format!("cannot write {}", path.display()))?,
+                Some(path) => std::fs::write(&path, &body)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
                 None => output::bytes(body.as_bytes()),
             }
         }
@@ -371,7 +425,14 @@ fn print_campaign(registry: &RegistrySnapshot, stored: &StoredCampaign, json: bo
         .iter()
         .map(|t| {
             let dash = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".into());
-            vec![t.org.clone(), t.kind.clone(), t.email.clone(), dash(&t.sent_at), dash(&t.acknowledged_at), dash(&t.last_error)]
+            vec![
+                t.org.clone(),
+                t.kind.clone(),
+                t.email.clone(),
+                dash(&t.sent_at),
+                dash(&t.acknowledged_at),
+                dash(&t.last_error),
+            ]
         })
         .collect();
     output::table(&["ORG", "KIND", "EMAIL", "SENT", "ACKNOWLEDGED", "ERROR"], &rows);

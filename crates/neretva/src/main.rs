@@ -5,8 +5,8 @@
 
 mod cli;
 mod commands;
-mod contact_points;
 mod config;
+mod contact_points;
 mod demo;
 mod incidents;
 mod ingest;

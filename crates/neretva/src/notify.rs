@@ -330,9 +330,13 @@ pub(crate) fn spawn_checks(
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         loop {
             ticker.tick().await;
-            let summary =
-                neretva_server::checks::run_due(store.as_ref(), &notifier, &public_url, time::OffsetDateTime::now_utc())
-                    .await;
+            let summary = neretva_server::checks::run_due(
+                store.as_ref(),
+                &notifier,
+                &public_url,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await;
             if summary != neretva_server::checks::PassSummary::default() {
                 tracing::info!(
                     sent = summary.sent,

@@ -111,12 +111,29 @@ fn directory_profiles_and_bad_input() {
     assert!(run(&["migrate"]).status.success());
     assert!(run(&["org", "import", DEMO]).status.success());
 
-    let key = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../neretva-model/test_data/openpgp/ed25519-cv25519.asc");
+    let key = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../neretva-model/test_data/openpgp/ed25519-cv25519.asc");
     let added = json_of(
         &run(&[
-            "contact-points", "add", "--org", "CERT-BIH", "--kind", "cbm8-technical", "--name", "Duty officer",
-            "--email", "duty@cert-bih.example.ba", "--language", "bs", "--hours", "24/7", "--key",
-            key.to_str().unwrap(), "--fingerprint", "0B36 F332 8DEC 9091 2DD8 28AE F476 7022 8E39 3F7D", "--json",
+            "contact-points",
+            "add",
+            "--org",
+            "CERT-BIH",
+            "--kind",
+            "cbm8-technical",
+            "--name",
+            "Duty officer",
+            "--email",
+            "duty@cert-bih.example.ba",
+            "--language",
+            "bs",
+            "--hours",
+            "24/7",
+            "--key",
+            key.to_str().unwrap(),
+            "--fingerprint",
+            "0B36 F332 8DEC 9091 2DD8 28AE F476 7022 8E39 3F7D",
+            "--json",
         ]),
         true,
     );
@@ -125,14 +142,39 @@ fn directory_profiles_and_bad_input() {
 
     // Every problem at once, nothing stored.
     let bad = run(&[
-        "contact-points", "add", "--org", "NOPE", "--kind", "cbm9", "--name", "X", "--email", "x", "--json",
+        "contact-points",
+        "add",
+        "--org",
+        "NOPE",
+        "--kind",
+        "cbm9",
+        "--name",
+        "X",
+        "--email",
+        "x",
+        "--json",
     ]);
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("org: no organisation \"NOPE\"") && stderr.contains("kind: unknown kind \"cbm9\""), "{stderr}");
+    assert!(
+        stderr.contains("org: no organisation \"NOPE\"") && stderr.contains("kind: unknown kind \"cbm9\""),
+        "{stderr}"
+    );
     let wrong_key = run(&[
-        "contact-points", "add", "--org", "CERT-BIH", "--kind", "cert", "--name", "X", "--email",
-        "x@cert-bih.example.ba", "--key", key.to_str().unwrap(), "--fingerprint", "FD428998A29FC859DBA435F66F65D36EB7ECEAA7",
+        "contact-points",
+        "add",
+        "--org",
+        "CERT-BIH",
+        "--kind",
+        "cert",
+        "--name",
+        "X",
+        "--email",
+        "x@cert-bih.example.ba",
+        "--key",
+        key.to_str().unwrap(),
+        "--fingerprint",
+        "FD428998A29FC859DBA435F66F65D36EB7ECEAA7",
     ]);
     assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("is not the key's fingerprint"));
     let listed = json_of(&run(&["contact-points", "list", "--json"]), true);
@@ -158,7 +200,10 @@ fn directory_profiles_and_bad_input() {
     std::fs::write(&profile, r#"{"document": {"last_updated": "2026-11-02"}, "contact": {"team_name": "", "address": "A", "time_zone": "CET", "email": "nope", "customer_contact": "x"}, "charter": {"mission_statement": "m", "constituency": "c"}}"#).unwrap();
     let refused = run(&["contact-points", "set-profile", "CERT-BIH", profile.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("contact.team_name: must not be empty") && stderr.contains("contact.email:"), "{stderr}");
+    assert!(
+        stderr.contains("contact.team_name: must not be empty") && stderr.contains("contact.email:"),
+        "{stderr}"
+    );
 
     // Campaigns: dates out of order, unknown organisations, duplicate members.
     let create = |extra: &[&str]| {
@@ -176,7 +221,11 @@ fn directory_profiles_and_bad_input() {
     assert!(String::from_utf8_lossy(&twice.stderr).contains("kinds[1]: cert is named twice"));
     let empty = create(&["--deadline", "+1h", "--kind", "budapest-24x7"]);
     assert!(String::from_utf8_lossy(&empty.stderr).contains("scope: takes no contact point"));
-    assert_eq!(json_of(&run(&["checks", "list", "--json"]), true), serde_json::json!([]), "nothing half-written");
+    assert_eq!(
+        json_of(&run(&["checks", "list", "--json"]), true),
+        serde_json::json!([]),
+        "nothing half-written"
+    );
     let run_without_notify = run(&["checks", "run"]);
     assert!(String::from_utf8_lossy(&run_without_notify.stderr).contains("public_url"));
 }
@@ -197,7 +246,13 @@ fn a_campaign_to_fifty_contact_points_through_smtp() {
     let http_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = write_config(d, smtp_port, http_port);
     let run = |args: &[&str]| {
-        neretva(d).arg("--config").arg(&config).env("NERETVA_SECRET_TEST_KEY", "correct horse battery staple").args(args).output().unwrap()
+        neretva(d)
+            .arg("--config")
+            .arg(&config)
+            .env("NERETVA_SECRET_TEST_KEY", "correct horse battery staple")
+            .args(args)
+            .output()
+            .unwrap()
     };
     assert!(run(&["migrate"]).status.success());
     assert!(run(&["org", "import", DEMO]).status.success());
@@ -208,24 +263,60 @@ fn a_campaign_to_fifty_contact_points_through_smtp() {
         let name = format!("Point {n:02}");
         let kind = if n % 2 == 0 { "cbm8-policy" } else { "cbm8-technical" };
         let added = run(&[
-            "contact-points", "add", "--org", orgs[n % 5], "--kind", kind, "--name", &name, "--email", &email,
-            "--language", languages[n % 5],
+            "contact-points",
+            "add",
+            "--org",
+            orgs[n % 5],
+            "--kind",
+            kind,
+            "--name",
+            &name,
+            "--email",
+            &email,
+            "--language",
+            languages[n % 5],
         ]);
         assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     }
-    let other = run(&["contact-points", "add", "--org", "CERT-BIH", "--kind", "budapest-24x7", "--name", "Police", "--email", "247@police.example.ba", "--json"]);
+    let other = run(&[
+        "contact-points",
+        "add",
+        "--org",
+        "CERT-BIH",
+        "--kind",
+        "budapest-24x7",
+        "--name",
+        "Police",
+        "--email",
+        "247@police.example.ba",
+        "--json",
+    ]);
     let police = json_of(&other, true)["id"].as_str().unwrap().to_owned();
 
     let campaign = json_of(
         &run(&[
-            "checks", "create", "--name", "Q4 reachability", "--kind", "cbm8-policy", "--kind", "cbm8-technical",
-            "--deadline", "+1h", "--remind-at", "+25s", "--json",
+            "checks",
+            "create",
+            "--name",
+            "Q4 reachability",
+            "--kind",
+            "cbm8-policy",
+            "--kind",
+            "cbm8-technical",
+            "--deadline",
+            "+1h",
+            "--remind-at",
+            "+90s",
+            "--json",
         ]),
         true,
     );
     let id = campaign["id"].as_str().unwrap().to_owned();
     assert_eq!(campaign["stats"]["targets"], 50);
-    let short = json_of(&run(&["checks", "create", "--name", "Short", "--point", &police, "--deadline", "+20s", "--json"]), true);
+    let short = json_of(
+        &run(&["checks", "create", "--name", "Short", "--point", &police, "--deadline", "+75s", "--json"]),
+        true,
+    );
     let short_id = short["id"].as_str().unwrap().to_owned();
 
     let (_server, port) = {
@@ -255,7 +346,11 @@ fn a_campaign_to_fifty_contact_points_through_smtp() {
     let first = wait_for(&mail, 51);
     assert_eq!(first.len(), 51, "one message per contact point");
     let again = json_of(&run(&["checks", "run", &id, "--json"]), true);
-    assert_eq!(again, serde_json::json!({ "sent": 0, "reminded": 0, "escalated": 0, "failed": 0 }), "nothing twice");
+    assert_eq!(
+        again,
+        serde_json::json!({ "sent": 0, "reminded": 0, "escalated": 0, "failed": 0 }),
+        "nothing twice"
+    );
 
     // Every message is signed and in the point's language, with its own link.
     let message = |n: usize| first[&format!("poc{n:02}@example.ba")][0].clone();
@@ -288,13 +383,19 @@ fn a_campaign_to_fifty_contact_points_through_smtp() {
     assert_eq!(status["stats"]["acknowledged"], 30);
     let acknowledged: Vec<&serde_json::Value> =
         status["targets"].as_array().unwrap().iter().filter(|t| !t["acknowledged_at"].is_null()).collect();
-    assert!(acknowledged.iter().all(|t| t["acknowledged_via"] == "link" && t["user_agent"] == "check-test/1.0"));
+    assert!(
+        acknowledged.iter().all(|t| t["acknowledged_via"] == "link" && t["user_agent"] == "check-test/1.0")
+    );
     assert!(acknowledged.iter().all(|t| t["acknowledged_by"] == t["email"]));
 
     // After the short campaign's deadline its link is refused; after remind_at the 20 silent
     // points get a reminder with a new link.
     let short_token = token_of(&first["247@police.example.ba"][0]);
-    let deadline = time::OffsetDateTime::parse(campaign["remind_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let deadline = time::OffsetDateTime::parse(
+        campaign["remind_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     while time::OffsetDateTime::now_utc() < deadline + time::Duration::milliseconds(200) {
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -320,12 +421,8 @@ fn a_campaign_to_fifty_contact_points_through_smtp() {
 
     // The report: 35 of 50 reached, and the median of the response times recorded.
     let status = json_of(&run(&["checks", "status", &id, "--json"]), true);
-    let mut times: Vec<f64> = status["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["response_seconds"].as_f64())
-        .collect();
+    let mut times: Vec<f64> =
+        status["targets"].as_array().unwrap().iter().filter_map(|t| t["response_seconds"].as_f64()).collect();
     assert_eq!(times.len(), 35);
     times.sort_by(f64::total_cmp);
     let report = json_of(&run(&["checks", "report", "--format", "json"]), true);

@@ -138,7 +138,11 @@ pub struct CampaignDto {
     pub targets: Vec<TargetDto>,
 }
 
-pub fn campaign_dto(registry: &RegistrySnapshot, stored: &StoredCampaign, targets: &[&StoredTarget]) -> CampaignDto {
+pub fn campaign_dto(
+    registry: &RegistrySnapshot,
+    stored: &StoredCampaign,
+    targets: &[&StoredTarget],
+) -> CampaignDto {
     let campaign = &stored.campaign;
     let states: Vec<_> = targets.iter().map(|target| target.state).collect();
     CampaignDto {
@@ -214,12 +218,15 @@ pub fn campaign_from(
     for (index, key) in input.orgs.iter().enumerate() {
         match registry.resolve(key) {
             Some(org) => orgs.push(org.id),
-            None => problems.push(FieldError::new(format!("orgs[{index}]"), format!("no organisation {key:?}"))),
+            None => {
+                problems.push(FieldError::new(format!("orgs[{index}]"), format!("no organisation {key:?}")))
+            }
         }
     }
     let deadline = parse_time(&mut problems, "deadline", &input.deadline);
     let remind_at = input.remind_at.as_deref().and_then(|text| parse_time(&mut problems, "remind_at", text));
-    let escalate_at = input.escalate_at.as_deref().and_then(|text| parse_time(&mut problems, "escalate_at", text));
+    let escalate_at =
+        input.escalate_at.as_deref().and_then(|text| parse_time(&mut problems, "escalate_at", text));
     let Some(deadline) = deadline else {
         return Err(problems);
     };
@@ -307,7 +314,11 @@ async fn visible(state: &AppState, auth: &Auth, id: &str) -> ApiResult<StoredCam
     params(("id" = Uuid, Path)),
     responses((status = 200, body = CampaignDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<CampaignDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CampaignDto>> {
     let stored = visible(&state, &auth, &id).await?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     Ok(Json(campaign_dto(&registry, &stored, &visible_targets(&auth, &stored))))
@@ -330,7 +341,11 @@ pub struct RunDto {
     responses((status = 200, body = RunDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn run(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<RunDto>> {
+pub async fn run(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunDto>> {
     let stored = visible(&state, &auth, &id).await?;
     require_keeper(&auth)?;
     let (Some(notifier), Some(public_url)) = (state.notifier(), state.config().public_url.as_deref()) else {
@@ -387,7 +402,13 @@ pub async fn acknowledge(
     let ack = Acknowledgment { by: auth.0.username.clone(), via: "api".into(), user_agent: None };
     let target = state
         .store()
-        .acknowledge_check_target(&auth.actor(), stored.campaign.id, input.point, OffsetDateTime::now_utc(), &ack)
+        .acknowledge_check_target(
+            &auth.actor(),
+            stored.campaign.id,
+            input.point,
+            OffsetDateTime::now_utc(),
+            &ack,
+        )
         .await?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     Ok(Json(target_dto(&registry, &target)))

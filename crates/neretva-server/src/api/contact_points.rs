@@ -44,7 +44,9 @@ pub fn require_keeper(auth: &Auth) -> ApiResult<()> {
     if auth.0.is_operator_staff() && may_write(&auth.principal()) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only the operating CERT's admins and analysts change the contact-point directory"))
+        Err(ApiError::forbidden(
+            "only the operating CERT's admins and analysts change the contact-point directory",
+        ))
     }
 }
 
@@ -123,7 +125,11 @@ pub struct PointInput {
 }
 
 /// Makes a checked point from input: every problem by field.
-pub fn point_from(registry: &RegistrySnapshot, input: PointInput, id: Uuid) -> Result<ContactPoint, Vec<FieldError>> {
+pub fn point_from(
+    registry: &RegistrySnapshot,
+    input: PointInput,
+    id: Uuid,
+) -> Result<ContactPoint, Vec<FieldError>> {
     let mut problems = Vec::new();
     let org = registry.resolve(&input.org).map(|org| org.id);
     if org.is_none() {
@@ -158,7 +164,11 @@ pub fn point_from(registry: &RegistrySnapshot, input: PointInput, id: Uuid) -> R
     if problems.is_empty() { Ok(point) } else { Err(problems) }
 }
 
-async fn visible(state: &AppState, auth: &Auth, id: &str) -> ApiResult<(StoredPoint, std::sync::Arc<RegistrySnapshot>)> {
+async fn visible(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> ApiResult<(StoredPoint, std::sync::Arc<RegistrySnapshot>)> {
     let id = parse_id("id", id)?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let stored = state
@@ -194,7 +204,10 @@ pub async fn list(
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let org = match filter.org.as_deref() {
         Some(key) => Some(
-            registry.resolve(key).map(|org| org.id).ok_or_else(|| ApiError::bad_request("org", format!("no organisation {key:?}")))?,
+            registry
+                .resolve(key)
+                .map(|org| org.id)
+                .ok_or_else(|| ApiError::bad_request("org", format!("no organisation {key:?}")))?,
         ),
         None => None,
     };
@@ -233,7 +246,11 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/contact-points/{id}", tag = "contact-points", params(("id" = Uuid, Path)),
     responses((status = 200, body = PointDto), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn get(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<PointDto>> {
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PointDto>> {
     let (stored, registry) = visible(&state, &auth, &id).await?;
     Ok(Json(point_dto(&registry, &stored)))
 }
@@ -269,7 +286,11 @@ pub async fn replace(
 #[utoipa::path(delete, path = "/api/v1/contact-points/{id}", tag = "contact-points", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
-pub async fn remove(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let (stored, _) = visible(&state, &auth, &id).await?;
     require_keeper(&auth)?;
     state.store().delete_contact_point(&auth.actor(), stored.point.id).await?;
@@ -303,8 +324,8 @@ pub fn profile_from(value: Value, org_id: Uuid) -> Result<TeamProfile, Vec<Field
     if let Value::Object(map) = &mut value {
         map.insert("org_id".into(), Value::String(org_id.to_string()));
     }
-    let mut profile: TeamProfile = serde_json::from_value(value)
-        .map_err(|error| vec![FieldError::new("profile", error.to_string())])?;
+    let mut profile: TeamProfile =
+        serde_json::from_value(value).map_err(|error| vec![FieldError::new("profile", error.to_string())])?;
     let problems = rfc2350::normalise(&mut profile, OffsetDateTime::now_utc());
     if problems.is_empty() { Ok(profile) } else { Err(problems) }
 }
@@ -320,7 +341,8 @@ async fn visible_profile(
         .map(|org| org.id)
         .filter(|id| registry.may_see_org(&auth.principal(), *id))
         .ok_or_else(|| ApiError::not_found("team profile"))?;
-    let stored = state.store().get_team_profile(org_id).await?.ok_or_else(|| ApiError::not_found("team profile"))?;
+    let stored =
+        state.store().get_team_profile(org_id).await?.ok_or_else(|| ApiError::not_found("team profile"))?;
     Ok((stored, registry))
 }
 

@@ -143,7 +143,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             "/contact-points/{id}",
             get(contact_points::get).put(contact_points::replace).delete(contact_points::remove),
         )
-        .route("/contact-points/profiles/{org}", get(contact_points::get_profile).put(contact_points::put_profile))
+        .route(
+            "/contact-points/profiles/{org}",
+            get(contact_points::get_profile).put(contact_points::put_profile),
+        )
         .route("/contact-points/profiles/{org}/rfc2350", get(contact_points::export_rfc2350))
         .route("/communication-checks", get(checks::list).post(checks::create))
         .route("/communication-checks/report", get(checks::report))

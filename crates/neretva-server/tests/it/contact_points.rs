@@ -13,14 +13,20 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, assert_status, test_app};
 
 fn ids(reply: &crate::support::Reply) -> Vec<String> {
-    let mut found: Vec<String> =
-        reply.body.as_array().unwrap().iter().map(|item| item["email"].as_str().unwrap().to_owned()).collect();
+    let mut found: Vec<String> = reply
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["email"].as_str().unwrap().to_owned())
+        .collect();
     found.sort();
     found
 }
 
 async fn add(app: &TestApp, org: &str, kind: &str, email: &str, extra: Value) -> String {
-    let mut body = json!({"org": org, "kind": kind, "name": "Duty officer", "email": email, "language": "hr"});
+    let mut body =
+        json!({"org": org, "kind": kind, "name": "Duty officer", "email": email, "language": "hr"});
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
         body.extend(extra);
     }
@@ -41,7 +47,10 @@ async fn each_caller_sees_only_the_points_it_may() {
     for user in ["admin", "analyst", "auditor"] {
         assert_eq!(ids(&app.get(user, "/api/v1/contact-points").await), all, "{user}");
     }
-    assert_eq!(ids(&app.get("alice", "/api/v1/contact-points").await), ["247@a.example.ba", "tech@a.example.ba"]);
+    assert_eq!(
+        ids(&app.get("alice", "/api/v1/contact-points").await),
+        ["247@a.example.ba", "tech@a.example.ba"]
+    );
     assert_eq!(ids(&app.get("bob", "/api/v1/contact-points").await), ["soc@b.example.ba"]);
     assert!(ids(&app.get("carol", "/api/v1/contact-points").await).is_empty());
     assert_eq!(
@@ -55,7 +64,10 @@ async fn each_caller_sees_only_the_points_it_may() {
 
     // Only the CERT's staff change the directory.
     let body = json!({"org": "EP-A", "kind": "cert", "name": "X", "email": "x@a.example.ba"});
-    assert_status(&app.call(Some("alice"), "POST", "/api/v1/contact-points", Some(body)).await, StatusCode::FORBIDDEN);
+    assert_status(
+        &app.call(Some("alice"), "POST", "/api/v1/contact-points", Some(body)).await,
+        StatusCode::FORBIDDEN,
+    );
     assert_status(
         &app.call(Some("bob"), "DELETE", &format!("/api/v1/contact-points/{a_technical}"), None).await,
         StatusCode::NOT_FOUND,
@@ -93,7 +105,12 @@ async fn each_caller_sees_only_the_points_it_may() {
     assert_status(&replaced, StatusCode::OK);
     assert_eq!(replaced.body["version"], 2);
     let stale = app
-        .call(Some("admin"), "PUT", &format!("/api/v1/contact-points/{a_technical}"), Some(json!({"version": 1, "point": point})))
+        .call(
+            Some("admin"),
+            "PUT",
+            &format!("/api/v1/contact-points/{a_technical}"),
+            Some(json!({"version": 1, "point": point})),
+        )
         .await;
     assert_status(&stale, StatusCode::CONFLICT);
 
@@ -116,7 +133,10 @@ async fn each_caller_sees_only_the_points_it_may() {
     assert_status(&text, StatusCode::OK);
     assert!(text.text.contains("3.1 Mission Statement\n\n   Protect the grid.\n"), "{}", text.text);
     assert_status(&app.get("bob", "/api/v1/contact-points/profiles/EP-A").await, StatusCode::NOT_FOUND);
-    assert_status(&app.get("bob", "/api/v1/contact-points/profiles/EP-A/rfc2350").await, StatusCode::NOT_FOUND);
+    assert_status(
+        &app.get("bob", "/api/v1/contact-points/profiles/EP-A/rfc2350").await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 #[tokio::test]
@@ -147,7 +167,12 @@ async fn campaigns_show_each_organisation_only_its_targets() {
     let id = created.body["id"].as_str().unwrap().to_owned();
 
     let targets = |reply: &crate::support::Reply| -> Vec<String> {
-        reply.body["targets"].as_array().unwrap().iter().map(|t| t["email"].as_str().unwrap().to_owned()).collect()
+        reply.body["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["email"].as_str().unwrap().to_owned())
+            .collect()
     };
     let url = format!("/api/v1/communication-checks/{id}");
     assert_eq!(targets(&app.get("analyst", &url).await).len(), 2);
@@ -159,18 +184,34 @@ async fn campaigns_show_each_organisation_only_its_targets() {
 
     // Acknowledging through the API: one's own points only, once.
     let ack = format!("{url}/acknowledge");
-    assert_status(&app.call(Some("alice"), "POST", &ack, Some(json!({"point": b_sector}))).await, StatusCode::NOT_FOUND);
+    assert_status(
+        &app.call(Some("alice"), "POST", &ack, Some(json!({"point": b_sector}))).await,
+        StatusCode::NOT_FOUND,
+    );
     let done = app.call(Some("alice"), "POST", &ack, Some(json!({"point": a_technical}))).await;
     assert_status(&done, StatusCode::OK);
-    assert_eq!((done.body["acknowledged_via"].as_str(), done.body["acknowledged_by"].as_str()), (Some("api"), Some("alice")));
-    assert_status(&app.call(Some("alice"), "POST", &ack, Some(json!({"point": a_technical}))).await, StatusCode::CONFLICT);
+    assert_eq!(
+        (done.body["acknowledged_via"].as_str(), done.body["acknowledged_by"].as_str()),
+        (Some("api"), Some("alice"))
+    );
+    assert_status(
+        &app.call(Some("alice"), "POST", &ack, Some(json!({"point": a_technical}))).await,
+        StatusCode::CONFLICT,
+    );
     let report = app.get("analyst", "/api/v1/communication-checks/report").await;
     assert_eq!(report.body[0]["stats"]["reachability_percent"], 50.0);
     let csv = app.get("bob", "/api/v1/communication-checks/report?format=csv").await;
-    assert!(csv.text.contains(",Q4,") && csv.text.contains(",1,0,0,0,0,0,0,"), "bob's figures only: {}", csv.text);
+    assert!(
+        csv.text.contains(",Q4,") && csv.text.contains(",1,0,0,0,0,0,0,"),
+        "bob's figures only: {}",
+        csv.text
+    );
 
     // Running needs the notifier.
-    assert_status(&app.call(Some("admin"), "POST", &format!("{url}/run"), None).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_status(
+        &app.call(Some("admin"), "POST", &format!("{url}/run"), None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    );
     assert_status(&app.call(Some("bob"), "POST", &format!("{url}/run"), None).await, StatusCode::FORBIDDEN);
 
     // The one-time link pages.
