@@ -142,28 +142,50 @@ pub fn normalise(point: &mut ContactPoint, now: Timestamp) -> Vec<FieldError> {
         ))),
         (_, None) => {}
     }
-    let given = point.pgp_fingerprint.as_deref().map(normal_fingerprint).filter(|text| !text.is_empty());
-    match point.pgp_key.as_deref() {
-        None => {
-            if given.is_some() {
-                keep(Err(FieldError::new("pgp_fingerprint", "given without a key (pgp_key)")));
-            }
-            point.pgp_fingerprint = None;
-        }
-        Some(armored) => match parse_public_key(armored, now) {
-            Ok(info) => {
-                if let Some(given) = given
-                    && given != info.fingerprint
-                {
-                    keep(Err(FieldError::new(
-                        "pgp_fingerprint",
-                        format!("{given} is not the key's fingerprint {}", info.fingerprint),
-                    )));
-                }
-                point.pgp_fingerprint = Some(info.fingerprint);
-            }
-            Err(error) => keep(Err(error)),
-        },
-    }
+    let (fingerprint, key_problems) = check_key(
+        point.pgp_key.as_deref(),
+        point.pgp_fingerprint.as_deref(),
+        now,
+        "pgp_key",
+        "pgp_fingerprint",
+    );
+    point.pgp_fingerprint = fingerprint;
+    problems.extend(key_problems);
     problems
+}
+
+/// Checks an optional armoured OpenPGP public key against `now` and a fingerprint given beside
+/// it; returns the key's fingerprint and the problems, named by `key_field` and
+/// `fingerprint_field`. A fingerprint without a key is refused.
+pub fn check_key(
+    key: Option<&str>,
+    given: Option<&str>,
+    now: Timestamp,
+    key_field: &str,
+    fingerprint_field: &str,
+) -> (Option<String>, Vec<FieldError>) {
+    let given = given.map(normal_fingerprint).filter(|text| !text.is_empty());
+    let Some(armored) = key else {
+        let problems = given
+            .map(|_| FieldError::new(fingerprint_field, format!("given without a key ({key_field})")))
+            .into_iter()
+            .collect();
+        return (None, problems);
+    };
+    match parse_public_key(armored, now) {
+        Ok(info) => {
+            let problems = given
+                .filter(|given| *given != info.fingerprint)
+                .map(|given| {
+                    FieldError::new(
+                        fingerprint_field,
+                        format!("{given} is not the key's fingerprint {}", info.fingerprint),
+                    )
+                })
+                .into_iter()
+                .collect();
+            (Some(info.fingerprint), problems)
+        }
+        Err(error) => (None, vec![FieldError::new(key_field, error.message)]),
+    }
 }

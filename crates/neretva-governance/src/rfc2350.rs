@@ -5,12 +5,11 @@
 //! The sections: 1 Document Information, 2 Contact Information, 3 Charter, 4 Policies,
 //! 5 Services, 6 Incident Reporting Forms, 7 Disclaimers.
 
-use neretva_model::openpgp::parse_public_key;
 use neretva_model::{FieldError, Timestamp, Uuid, check_optional_text, check_text};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::contact_points::normal_fingerprint;
+use crate::contact_points::check_key;
 use crate::strategy::iso_date;
 
 /// The longest free text of one subsection, in characters.
@@ -189,31 +188,16 @@ pub fn normalise(profile: &mut TeamProfile, now: Timestamp) -> Vec<FieldError> {
         keep(optional(field, value));
     }
     keep(check_text("contact.customer_contact", &contact.customer_contact, MAX_TEXT));
-    let given = contact.pgp_fingerprint.as_deref().map(normal_fingerprint).filter(|text| !text.is_empty());
-    match contact.pgp_key.as_deref() {
-        None => {
-            if given.is_some() {
-                keep(Err(FieldError::new(
-                    "contact.pgp_fingerprint",
-                    "given without a key (contact.pgp_key)",
-                )));
-            }
-            contact.pgp_fingerprint = None;
-        }
-        Some(armored) => match parse_public_key(armored, now) {
-            Ok(info) => {
-                if let Some(given) = given
-                    && given != info.fingerprint
-                {
-                    keep(Err(FieldError::new(
-                        "contact.pgp_fingerprint",
-                        format!("{given} is not the key's fingerprint {}", info.fingerprint),
-                    )));
-                }
-                contact.pgp_fingerprint = Some(info.fingerprint);
-            }
-            Err(error) => keep(Err(FieldError::new("contact.pgp_key", error.message))),
-        },
+    let (fingerprint, key_problems) = check_key(
+        contact.pgp_key.as_deref(),
+        contact.pgp_fingerprint.as_deref(),
+        now,
+        "contact.pgp_key",
+        "contact.pgp_fingerprint",
+    );
+    contact.pgp_fingerprint = fingerprint;
+    for problem in key_problems {
+        keep(Err(problem));
     }
     let charter = &profile.charter;
     keep(check_text("charter.mission_statement", &charter.mission_statement, MAX_TEXT));
