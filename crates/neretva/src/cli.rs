@@ -73,7 +73,7 @@ pub(crate) enum Command {
     Strategy(StrategyCommand),
     /// The contact-point directory (OSCE CBM 8 policy and technical, Budapest Convention 24/7,
     /// sector and CERT contact points, with OpenPGP keys) and CERT teams' RFC 2350 profiles.
-    #[command(subcommand, name = "contact-points")]
+    #[command(subcommand)]
     ContactPoints(ContactPointsCommand),
     /// Communication checks: campaigns that send every contact point in a scope a one-time
     /// link, record acknowledgments, remind and escalate the silent ones, and report

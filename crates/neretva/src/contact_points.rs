@@ -63,7 +63,7 @@ pub(crate) async fn contact_points(
                 ),
                 None => None,
             };
-            let kind = kind.as_deref().map(|text| checks_kind(text)).transpose()?;
+            let kind = kind.as_deref().map(checks_kind).transpose()?;
             let points: Vec<_> = store
                 .list_contact_points(org)
                 .await?
@@ -216,14 +216,19 @@ fn checks_kind(text: &str) -> anyhow::Result<neretva_governance::contact_points:
 /// An RFC 3339 time, or a time from now: `+30m`, `+2h`, `+7d`, `+45s`.
 fn parse_when(option: &str, text: &str, now: Timestamp) -> anyhow::Result<String> {
     if let Some(relative) = text.strip_prefix('+') {
-        let (number, unit) = relative.split_at(relative.len().saturating_sub(1));
+        let Some((split, unit)) = relative.char_indices().last() else {
+            bail!("{option} {text:?}: give an amount and a unit such as +2h");
+        };
         let amount: i64 =
-            number.parse().with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
+            relative[..split].parse().with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
+        if !(0..=100_000).contains(&amount) {
+            bail!("{option} {text:?}: the amount is out of range");
+        }
         let duration = match unit {
-            "s" => time::Duration::seconds(amount),
-            "m" => time::Duration::minutes(amount),
-            "h" => time::Duration::hours(amount),
-            "d" => time::Duration::days(amount),
+            's' => time::Duration::seconds(amount),
+            'm' => time::Duration::minutes(amount),
+            'h' => time::Duration::hours(amount),
+            'd' => time::Duration::days(amount),
             _ => bail!("{option} {text:?}: the unit is not s, m, h or d"),
         };
         return Ok((now + duration).format(&Rfc3339)?);

@@ -435,7 +435,7 @@ pub struct ReportRow {
 /// Reachability and median response time per campaign, oldest first (the time series), from
 /// the targets the caller sees; as JSON or CSV. Audited as an export.
 #[utoipa::path(get, path = "/api/v1/communication-checks/report", tag = "communication-checks", params(ReportQuery),
-    responses((status = 200, body = [ReportRow]), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "the report as JSON (an array of ReportRow) or CSV", body = [ReportRow]),
         (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn report(
