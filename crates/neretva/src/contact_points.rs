@@ -219,8 +219,9 @@ fn parse_when(option: &str, text: &str, now: Timestamp) -> anyhow::Result<String
         let Some((split, unit)) = relative.char_indices().last() else {
             bail!("{option} {text:?}: give an amount and a unit such as +2h");
         };
-        let amount: i64 =
-            relative[..split].parse().with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
+        let amount: i64 = relative[..split]
+            .parse()
+            .with_context(|| format!("{option} {text:?}: the amount is not a number"))?;
         if !(0..=100_000).contains(&amount) {
             bail!("{option} {text:?}: the amount is out of range");
         }
