@@ -16,6 +16,11 @@
 //!   history, comparison, ENISA tiers, sector aggregates; [`svg`] draws them (radar, trend).
 //! - [`defaults`]: the objectives A–I of the BiH Guidelines for a Strategic Cybersecurity
 //!   Framework, as default data.
+//! - [`contact_points`]: the contact-point directory (OSCE CBM 8 policy and technical points,
+//!   Budapest Convention Art. 35 24/7 points, sector and CERT contacts) with OpenPGP keys.
+//! - [`rfc2350`]: a CERT team's RFC 2350 profile and its plain-text rendering.
+//! - [`checks`]: communication-check campaigns: scope, schedule, token hashing, statistics;
+//!   [`check_texts`] the e-mails and the acknowledgment page in five languages.
 //!
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `today`, `now` and new ids
 //! are arguments.
@@ -23,15 +28,21 @@
 //! **Architecture Invariant:** validation returns every problem with the field's path
 //! (`objectives[2].measures[0].actions[1].due`).
 
+pub mod check_texts;
+pub mod checks;
+pub mod contact_points;
 pub mod crosswalk;
 pub mod defaults;
 pub mod groups;
 pub mod maturity;
 pub mod preservation;
 pub mod report;
+pub mod rfc2350;
 pub mod strategy;
 pub mod svg;
 
+#[cfg(test)]
+mod contact_tests;
 #[cfg(test)]
 mod maturity_tests;
 #[cfg(test)]

@@ -870,29 +870,10 @@ impl Notifier {
     }
 
     async fn send(&self, message: &StoredMessage, raw: &[u8], now: Timestamp) -> Attempt {
-        let addresses = (self.config.from.address.parse::<Address>(), message.email.parse::<Address>());
-        let envelope = match addresses {
-            (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]),
-            (Err(error), _) | (_, Err(error)) => {
-                return Attempt::Failed { error: format!("invalid address: {error}") };
-            }
+        let (text, permanent) = match self.submit(&message.email, raw).await {
+            Ok(()) => return Attempt::Sent,
+            Err(failure) => failure,
         };
-        let envelope = match envelope {
-            Ok(envelope) => envelope,
-            Err(error) => return Attempt::Failed { error: format!("invalid envelope: {error}") },
-        };
-        // lettre bounds only the connection by its timeout; the whole conversation is bounded
-        // here, so a server that stops answering cannot hold the notifier.
-        let limit = self.config.smtp.timeout;
-        let (text, permanent) =
-            match tokio::time::timeout(limit, self.transport.send_raw(&envelope, raw)).await {
-                Ok(Ok(_)) => return Attempt::Sent,
-                Ok(Err(error)) => (describe(&error), error.is_permanent()),
-                Err(_) => (
-                    format!("the SMTP server did not answer within {} s (timed out)", limit.as_secs_f64()),
-                    false,
-                ),
-            };
         let attempts = message.attempts + 1;
         if permanent || attempts >= self.config.max_attempts {
             Attempt::Failed { error: text }
@@ -900,6 +881,52 @@ impl Notifier {
             let factor = 1i32 << message.attempts.min(16);
             Attempt::Retry { error: text, next_at: now + self.config.retry_after * factor }
         }
+    }
+
+    /// Submits one message to the SMTP server; an error says what failed and whether it is
+    /// permanent.
+    async fn submit(&self, to: &str, raw: &[u8]) -> Result<(), (String, bool)> {
+        let addresses = (self.config.from.address.parse::<Address>(), to.parse::<Address>());
+        let envelope = match addresses {
+            (Ok(from), Ok(to)) => Envelope::new(Some(from), vec![to]),
+            (Err(error), _) | (_, Err(error)) => return Err((format!("invalid address: {error}"), true)),
+        };
+        let envelope = envelope.map_err(|error| (format!("invalid envelope: {error}"), true))?;
+        // lettre bounds only the connection by its timeout; the whole conversation is bounded
+        // here, so a server that stops answering cannot hold the notifier.
+        let limit = self.config.smtp.timeout;
+        match tokio::time::timeout(limit, self.transport.send_raw(&envelope, raw)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err((describe(&error), error.is_permanent())),
+            Err(_) => Err((
+                format!("the SMTP server did not answer within {} s (timed out)", limit.as_secs_f64()),
+                false,
+            )),
+        }
+    }
+
+    /// Composes a message signed with the CERT's key (encrypted too when `key`, the
+    /// recipient's armoured public key, is given) and sends it at once, without recording its
+    /// bytes: for messages that carry a secret meant for their recipient only, such as a
+    /// communication check's one-time link. The caller records the outcome; an error says why
+    /// the message could not be made or sent.
+    pub async fn send_direct(
+        &self,
+        to: &Mailbox,
+        key: Option<&str>,
+        content: &Content,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        check_email(&to.address).map_err(|error| format!("invalid address: {}", error.message))?;
+        let key = key
+            .map(|armored| RecipientKey::parse(armored, now))
+            .transpose()
+            .map_err(|error| format!("the recipient's OpenPGP key cannot be used: {error}"))?;
+        let (_, message_id) = self.message_id();
+        let envelope = MailEnvelope { from: &self.config.from, to, message_id: &message_id, date: now };
+        let raw = compose(StdRng::from_entropy(), content, &envelope, &self.signer, key.as_ref())
+            .map_err(|error| format!("the message cannot be made: {error}"))?;
+        self.submit(&to.address, &raw).await.map_err(|(text, _)| text)
     }
 }
 

@@ -8,8 +8,10 @@
 //! cookies and the JSON wire types (DTOs in `api::*`). Handlers hold no SQL; they call the
 //! `neretva_store::Store` trait and filter every read with `neretva_model::access::may_see`.
 
+mod ack;
 pub mod api;
 pub mod auth;
+pub mod checks;
 pub mod error;
 pub mod extract;
 pub mod groups;
@@ -69,6 +71,9 @@ pub struct ServerConfig {
     pub deadlines: neretva_incident::deadline::DeadlineConfig,
     /// The TAXII 2.1 server under `/taxii2/`.
     pub taxii: taxii::TaxiiConfig,
+    /// The address people reach this server at (`https://cert.example.ba`), for the links of
+    /// communication checks; none turns sending them off.
+    pub public_url: Option<String>,
     /// Preservation requests (Budapest Convention Art. 29).
     pub preservation: PreservationConfig,
 }
@@ -113,6 +118,7 @@ impl Default for ServerConfig {
             deadlines: neretva_incident::deadline::DeadlineConfig::default(),
             taxii: taxii::TaxiiConfig::default(),
             preservation: PreservationConfig::default(),
+            public_url: None,
         }
     }
 }
@@ -249,6 +255,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(api::health::metrics))
         .merge(html::router())
+        .merge(ack::router())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(axum::middleware::from_fn(html::security_headers))

@@ -66,6 +66,11 @@ use crate::api;
         api::assessments::list, api::assessments::create, api::assessments::catalogue, api::assessments::sectors,
         api::assessments::get, api::assessments::set_scores, api::assessments::remove, api::assessments::compare,
         api::assessments::radar, api::assessments::trend,
+        api::contact_points::list, api::contact_points::create, api::contact_points::get,
+        api::contact_points::replace, api::contact_points::remove, api::contact_points::get_profile,
+        api::contact_points::put_profile, api::contact_points::export_rfc2350,
+        api::checks::list, api::checks::create, api::checks::get, api::checks::run, api::checks::acknowledge,
+        api::checks::report,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -88,6 +93,8 @@ use crate::api;
         (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
         (name = "preservation", description = "Budapest Convention Art. 29 preservation requests (law enforcement and the 24/7 point of contact only)"),
         (name = "assessments", description = "Maturity self-assessments: SIM3 with ENISA tiers, NIS2 Art. 21; comparison, SVG charts, sector aggregates"),
+        (name = "contact-points", description = "The contact-point directory (OSCE CBM 8, Budapest Convention 24/7, sector and CERT contact points) and CERT teams' RFC 2350 profiles"),
+        (name = "communication-checks", description = "Communication checks: one-time links to every contact point in a scope, acknowledgments, reminders, escalations, reachability reports"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -18,6 +18,7 @@
 //! transaction.
 
 mod codec;
+mod contact_points;
 mod feeds;
 mod governance;
 mod groups;
@@ -33,10 +34,13 @@ mod taxii;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use neretva_governance::groups::WorkingGroup;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use neretva_governance::checks::Campaign;
+use neretva_governance::contact_points::ContactPoint;
+use neretva_governance::groups::WorkingGroup;
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
+use neretva_governance::rfc2350::TeamProfile;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
@@ -47,6 +51,10 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
+use neretva_store::contact_points::{
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
+};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -940,6 +948,117 @@ impl Store for PostgresStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         pooled!(self, |client| governance::list_strategies(client))
+    }
+
+    async fn create_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+    ) -> Result<StoredPoint, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::create_contact_point(&tx, now(), &actor.0, point))
+    }
+
+    async fn update_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+        expected_version: i64,
+    ) -> Result<StoredPoint, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::update_contact_point(
+            &tx,
+            now(),
+            &actor.0,
+            point,
+            expected_version
+        ))
+    }
+
+    async fn delete_contact_point(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::delete_contact_point(&tx, now(), &actor.0, id))
+    }
+
+    async fn get_contact_point(&self, id: Uuid) -> Result<Option<StoredPoint>, StoreError> {
+        pooled!(self, |client| contact_points::get_contact_point(client, id))
+    }
+
+    async fn list_contact_points(&self, org: Option<Uuid>) -> Result<Vec<StoredPoint>, StoreError> {
+        pooled!(self, |client| contact_points::list_contact_points(client, org))
+    }
+
+    async fn put_team_profile(
+        &self,
+        actor: &Actor,
+        profile: &TeamProfile,
+    ) -> Result<StoredProfile, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::put_team_profile(&tx, now(), &actor.0, profile))
+    }
+
+    async fn get_team_profile(&self, org: Uuid) -> Result<Option<StoredProfile>, StoreError> {
+        pooled!(self, |client| contact_points::get_team_profile(client, org))
+    }
+
+    async fn create_check(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        targets: &[ContactPoint],
+    ) -> Result<StoredCampaign, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::create_check(&tx, now(), &actor.0, campaign, targets))
+    }
+
+    async fn record_check_steps(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        steps: &[StepRecord],
+    ) -> Result<(), StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::record_check_steps(
+            &tx,
+            now(),
+            &actor.0,
+            campaign,
+            steps
+        ))
+    }
+
+    async fn check_token(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        pooled!(self, |client| contact_points::check_token(client, token_hash))
+    }
+
+    async fn acknowledge_check(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<AckOutcome, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::acknowledge_check(&tx, now(), token_hash, at, ack))
+    }
+
+    async fn acknowledge_check_target(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        point: Uuid,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<StoredTarget, StoreError> {
+        transaction!(self, audited: true, |tx| contact_points::acknowledge_check_target(
+            &tx,
+            now(),
+            at,
+            &actor.0,
+            campaign,
+            point,
+            ack
+        ))
+    }
+
+    async fn get_check(&self, id: Uuid) -> Result<Option<StoredCampaign>, StoreError> {
+        pooled!(self, |client| contact_points::get_check(client, id))
+    }
+
+    async fn list_checks(&self) -> Result<Vec<StoredCampaign>, StoreError> {
+        pooled!(self, |client| contact_points::list_checks(client))
     }
 
     async fn create_preservation(

@@ -22,6 +22,7 @@
 //! transaction.
 
 mod codec;
+mod contact_points;
 mod dedup;
 mod feeds;
 mod governance;
@@ -40,10 +41,13 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::Duration;
 
-use neretva_governance::groups::WorkingGroup;
 use async_trait::async_trait;
+use neretva_governance::checks::Campaign;
+use neretva_governance::contact_points::ContactPoint;
+use neretva_governance::groups::WorkingGroup;
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
+use neretva_governance::rfc2350::TeamProfile;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
@@ -59,6 +63,10 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::RegistryDocument;
 use neretva_model::user::{Token, User};
 use neretva_model::{Timestamp, Uuid};
+use neretva_store::contact_points::{
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
+};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -1202,6 +1210,112 @@ impl Store for SqliteStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         self.read(governance::list_strategies).await
+    }
+
+    async fn create_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+    ) -> Result<StoredPoint, StoreError> {
+        let (actor, point) = (actor.0.clone(), point.clone());
+        self.write(move |tx, at| contact_points::create_contact_point(tx, at, &actor, &point)).await
+    }
+
+    async fn update_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+        expected_version: i64,
+    ) -> Result<StoredPoint, StoreError> {
+        let (actor, point) = (actor.0.clone(), point.clone());
+        self.write(move |tx, at| {
+            contact_points::update_contact_point(tx, at, &actor, &point, expected_version)
+        })
+        .await
+    }
+
+    async fn delete_contact_point(&self, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| contact_points::delete_contact_point(tx, at, &actor, id)).await
+    }
+
+    async fn get_contact_point(&self, id: Uuid) -> Result<Option<StoredPoint>, StoreError> {
+        self.read(move |conn| contact_points::get_contact_point(conn, id)).await
+    }
+
+    async fn list_contact_points(&self, org: Option<Uuid>) -> Result<Vec<StoredPoint>, StoreError> {
+        self.read(move |conn| contact_points::list_contact_points(conn, org)).await
+    }
+
+    async fn put_team_profile(
+        &self,
+        actor: &Actor,
+        profile: &TeamProfile,
+    ) -> Result<StoredProfile, StoreError> {
+        let (actor, profile) = (actor.0.clone(), profile.clone());
+        self.write(move |tx, at| contact_points::put_team_profile(tx, at, &actor, &profile)).await
+    }
+
+    async fn get_team_profile(&self, org: Uuid) -> Result<Option<StoredProfile>, StoreError> {
+        self.read(move |conn| contact_points::get_team_profile(conn, org)).await
+    }
+
+    async fn create_check(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        targets: &[ContactPoint],
+    ) -> Result<StoredCampaign, StoreError> {
+        let (actor, campaign, targets) = (actor.0.clone(), campaign.clone(), targets.to_vec());
+        self.write(move |tx, at| contact_points::create_check(tx, at, &actor, &campaign, &targets)).await
+    }
+
+    async fn record_check_steps(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        steps: &[StepRecord],
+    ) -> Result<(), StoreError> {
+        let (actor, steps) = (actor.0.clone(), steps.to_vec());
+        self.write(move |tx, at| contact_points::record_check_steps(tx, at, &actor, campaign, &steps)).await
+    }
+
+    async fn check_token(&self, token_hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |conn| contact_points::check_token(conn, &token_hash)).await
+    }
+
+    async fn acknowledge_check(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<AckOutcome, StoreError> {
+        let (token_hash, ack) = (token_hash.to_owned(), ack.clone());
+        self.write(move |tx, now| contact_points::acknowledge_check(tx, now, &token_hash, at, &ack)).await
+    }
+
+    async fn acknowledge_check_target(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        point: Uuid,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<StoredTarget, StoreError> {
+        let (actor, ack) = (actor.0.clone(), ack.clone());
+        self.write(move |tx, now| {
+            contact_points::acknowledge_check_target(tx, now, at, &actor, campaign, point, &ack)
+        })
+        .await
+    }
+
+    async fn get_check(&self, id: Uuid) -> Result<Option<StoredCampaign>, StoreError> {
+        self.read(move |conn| contact_points::get_check(conn, id)).await
+    }
+
+    async fn list_checks(&self) -> Result<Vec<StoredCampaign>, StoreError> {
+        self.read(contact_points::list_checks).await
     }
 
     async fn create_preservation(

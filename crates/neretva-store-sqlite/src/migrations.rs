@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_intel_links_target.sql"),
     },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
+    Migration {
+        version: 14,
+        name: "contact_points",
+        sql: include_str!("../migrations/0014_contact_points.sql"),
+    },
     Migration { version: 15, name: "records", sql: include_str!("../migrations/0015_records.sql") },
     Migration {
         version: 16,

@@ -13,6 +13,7 @@
 //! tamper tests' attacks on the database, run through the backends' `execute_raw`; they use
 //! syntax both backends share.
 
+mod contact_points;
 mod feeds;
 mod governance;
 mod groups;
@@ -47,6 +48,7 @@ pub use incidents::{
     mail_intake,
 };
 
+pub use contact_points::{communication_checks, contact_point_directory};
 pub use governance::strategy_documents;
 pub use groups::working_groups;
 

@@ -11,6 +11,7 @@
 //! committed.
 
 pub mod blobs;
+pub mod contact_points;
 pub mod encode;
 pub mod feeds;
 pub mod governance;
@@ -23,6 +24,10 @@ pub mod records;
 pub mod taxii;
 
 use async_trait::async_trait;
+use neretva_governance::checks::Campaign;
+use neretva_governance::contact_points::ContactPoint;
+use neretva_governance::groups::WorkingGroup;
+use neretva_governance::rfc2350::TeamProfile;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields, Language};
@@ -30,7 +35,6 @@ use neretva_model::org::{Organisation, OrganisationFields};
 use neretva_model::registry_io::{ImportError, RegistryDocument};
 use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
-use neretva_governance::groups::WorkingGroup;
 
 use neretva_governance::maturity::Assessment;
 use neretva_governance::preservation::PreservationRequest;
@@ -43,6 +47,10 @@ use neretva_incident::timeline::TimelineEntry;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
 
+use crate::contact_points::{
+    AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
+    TokenInfo,
+};
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -679,6 +687,65 @@ pub trait Store: Send + Sync + 'static {
     /// Every group, by code.
     async fn list_groups(&self) -> Result<Vec<StoredGroup>>;
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
+
+    // Contact-point directory and communication checks (see `contact_points`).
+    /// Stores a new contact point (version 1), audited as `contact_point.create`; an unknown
+    /// organisation is a conflict on `org_id`, an id in use on `id`, and an organisation with
+    /// `MAX_POINTS_PER_ORG` points already a conflict on `org_id`.
+    async fn create_contact_point(&self, actor: &Actor, point: &ContactPoint) -> Result<StoredPoint>;
+    /// Replaces a point when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `contact_point.update`; its organisation does not change.
+    async fn update_contact_point(
+        &self,
+        actor: &Actor,
+        point: &ContactPoint,
+        expected_version: i64,
+    ) -> Result<StoredPoint>;
+    /// Deletes a point, audited as `contact_point.delete`; campaigns keep their targets.
+    async fn delete_contact_point(&self, actor: &Actor, id: Uuid) -> Result<()>;
+    async fn get_contact_point(&self, id: Uuid) -> Result<Option<StoredPoint>>;
+    /// The points of one organisation, or of all, by organisation, kind and address.
+    async fn list_contact_points(&self, org: Option<Uuid>) -> Result<Vec<StoredPoint>>;
+    /// Stores or replaces an organisation's RFC 2350 team profile, audited as
+    /// `team_profile.put`; an unknown organisation is a conflict on `org_id`.
+    async fn put_team_profile(&self, actor: &Actor, profile: &TeamProfile) -> Result<StoredProfile>;
+    async fn get_team_profile(&self, org: Uuid) -> Result<Option<StoredProfile>>;
+    /// Stores a campaign with one target per point (none twice, at least one, each existing),
+    /// audited as `check.create`; nothing is written when a point is refused.
+    async fn create_check(
+        &self,
+        actor: &Actor,
+        campaign: &Campaign,
+        targets: &[ContactPoint],
+    ) -> Result<StoredCampaign>;
+    /// Records the outcome of steps of a campaign (challenges, reminders, escalations), their
+    /// tokens' hashes, audited as `check.step` in one transaction; a point that is not a target
+    /// is a conflict on `point_id`.
+    async fn record_check_steps(&self, actor: &Actor, campaign: Uuid, steps: &[StepRecord]) -> Result<()>;
+    /// What a link's token (by its hash) leads to.
+    async fn check_token(&self, token_hash: &str) -> Result<Option<TokenInfo>>;
+    /// Acknowledges through a link at `at`: recorded (token marked used, target acknowledged
+    /// unless it already was, audited as `check.acknowledge` by `link:<campaign>`) or refused as
+    /// unknown, used or expired, writing nothing.
+    async fn acknowledge_check(
+        &self,
+        token_hash: &str,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<AckOutcome>;
+    /// Acknowledges one target through the API at `at`, audited as `check.acknowledge`; a
+    /// target already acknowledged or a campaign past its deadline is a conflict.
+    async fn acknowledge_check_target(
+        &self,
+        actor: &Actor,
+        campaign: Uuid,
+        point: Uuid,
+        at: Timestamp,
+        ack: &Acknowledgment,
+    ) -> Result<StoredTarget>;
+    async fn get_check(&self, id: Uuid) -> Result<Option<StoredCampaign>>;
+    /// Every campaign with its targets, newest first.
+    async fn list_checks(&self) -> Result<Vec<StoredCampaign>>;
 
     // Preservation requests (see `records`).
     /// Stores a new preservation request (version 1), audited as `preservation.create`; an id or

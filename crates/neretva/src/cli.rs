@@ -71,6 +71,15 @@ pub(crate) enum Command {
     /// progress, overdue actions and changes, and print the implementation report.
     #[command(subcommand)]
     Strategy(StrategyCommand),
+    /// The contact-point directory (OSCE CBM 8 policy and technical, Budapest Convention 24/7,
+    /// sector and CERT contact points, with OpenPGP keys) and CERT teams' RFC 2350 profiles.
+    #[command(subcommand)]
+    ContactPoints(ContactPointsCommand),
+    /// Communication checks: campaigns that send every contact point in a scope a one-time
+    /// link, record acknowledgments, remind and escalate the silent ones, and report
+    /// reachability and the median response time.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
     /// Working groups and sector sub-groups: members, meetings, action items linked to strategy
     /// actions, documents under TLP, announcements by e-mail, diversity aggregates.
     #[command(subcommand)]
@@ -264,6 +273,146 @@ pub(crate) enum AssessmentCommand {
     },
     /// Delete an assessment.
     Delete { assessment: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ContactPointsCommand {
+    /// List contact points by organisation, kind and address.
+    List {
+        /// An organisation's short name or id.
+        #[arg(long)]
+        org: Option<String>,
+        /// cbm8-policy, cbm8-technical, budapest-24x7, sector or cert.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a contact point; its OpenPGP key is checked and its fingerprint recorded.
+    Add {
+        /// The organisation's short name or id.
+        #[arg(long)]
+        org: String,
+        /// cbm8-policy, cbm8-technical, budapest-24x7, sector or cert.
+        #[arg(long)]
+        kind: String,
+        /// The NIS2 sector of a sector point, e.g. energy.
+        #[arg(long)]
+        sector: Option<String>,
+        /// A person or a function, e.g. "Duty officer".
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: Option<String>,
+        /// en, bs, hr, sr-Latn or sr-Cyrl (the language of the messages to the point); en when
+        /// left out.
+        #[arg(long)]
+        language: Option<String>,
+        /// When the point can be reached, e.g. 24/7.
+        #[arg(long)]
+        hours: Option<String>,
+        /// A file with the point's ASCII-armoured OpenPGP public key.
+        #[arg(long)]
+        key: Option<std::path::PathBuf>,
+        /// The key's fingerprint as read out of band; refused unless it is the key's.
+        #[arg(long)]
+        fingerprint: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one contact point.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a contact point (campaigns keep their record of it).
+    Remove { id: String },
+    /// Store an organisation's RFC 2350 team profile from a JSON file (sections document,
+    /// contact, charter, policies, services, forms, disclaimers); every problem is reported with
+    /// its path and nothing is stored unless the whole profile is valid.
+    SetProfile {
+        /// The organisation's short name or id.
+        org: String,
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print (or write) an organisation's team profile as the RFC 2350 text document.
+    #[command(name = "export-rfc2350")]
+    ExportRfc2350 {
+        /// The organisation's short name or id.
+        org: String,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChecksCommand {
+    /// Create a campaign: its targets are the contact points the scope takes now (all when no
+    /// --kind, --sector, --org or --point is given). Nothing is sent until it runs.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A kind of point to reach (repeatable).
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// A NIS2 sector of sector points to reach (repeatable).
+        #[arg(long = "sector")]
+        sectors: Vec<String>,
+        /// An organisation whose points to reach (repeatable).
+        #[arg(long = "org")]
+        orgs: Vec<String>,
+        /// A point to reach whatever the other options say (repeatable).
+        #[arg(long = "point")]
+        points: Vec<String>,
+        /// When the links expire: RFC 3339, or from now as +30m, +2h, +7d.
+        #[arg(long)]
+        deadline: String,
+        /// When the silent points are reminded (a new link each).
+        #[arg(long)]
+        remind_at: Option<String>,
+        /// When the points still silent are escalated to --escalate-to.
+        #[arg(long)]
+        escalate_at: Option<String>,
+        /// The address escalations go to (the CERT's coordinator).
+        #[arg(long)]
+        escalate_to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send what is due now (challenges, reminders, escalations) for one campaign, or for every
+    /// open one; needs [notify] and public_url. Exits 2 when a sending failed (it is retried by
+    /// the next run).
+    Run {
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A campaign's targets: sent, acknowledged (when, by whom), reminded, escalated, errors.
+    Status {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every campaign with its reachability.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reachability and median response time per campaign, oldest first.
+    Report {
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

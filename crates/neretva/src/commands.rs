@@ -79,6 +79,8 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Groups(command) => crate::groups::command(&config, command).await,
         Command::Preservation(command) => crate::records::preservation(&config, command).await,
         Command::Assessment(command) => crate::records::assessment(&config, command).await,
+        Command::ContactPoints(command) => crate::contact_points::contact_points(&config, command).await,
+        Command::Checks(command) => crate::contact_points::checks(&config, command).await,
     }
 }
 
@@ -218,6 +220,14 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     if let Some(settings) = config.notify.as_ref().filter(|settings| settings.enabled) {
         let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
         state = state.with_notifier(Arc::clone(&notifier));
+        if let Some(public_url) = config.server.public_url.clone() {
+            crate::notify::spawn_checks(
+                Arc::clone(&store),
+                Arc::clone(&notifier),
+                public_url,
+                settings.interval,
+            );
+        }
         crate::notify::spawn(notifier, settings.interval);
         tracing::info!(interval_seconds = settings.interval.as_secs(), "Constituent notifications are on.");
     }

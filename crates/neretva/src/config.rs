@@ -28,6 +28,8 @@ pub(crate) struct RawConfig {
     pub(crate) operator_org: Option<String>,
     /// Levels of authority organisations belong to.
     pub(crate) authority_levels: Option<Vec<String>>,
+    /// The address people reach the server at, for the links of communication checks.
+    pub(crate) public_url: Option<String>,
     pub(crate) auth: RawAuth,
     pub(crate) limits: RawLimits,
     pub(crate) incidents: RawIncidents,
@@ -277,6 +279,7 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
         ("listen", &[][..]),
         ("operator_org", &[][..]),
         ("authority_levels", &[][..]),
+        ("public_url", &[][..]),
         (
             "auth",
             &[
@@ -479,6 +482,16 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         days.sort_unstable_by(|a, b| b.cmp(a));
         days.dedup();
         server.preservation.reminder_days = days;
+    }
+    if let Some(url) = raw.public_url {
+        let url = url.trim().trim_end_matches('/').to_owned();
+        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+        if !scheme_ok || url.len() > 500 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            errors.push(format!(
+                "public_url: {url:?} must be an http:// or https:// address such as https://cert.example.ba"
+            ));
+        }
+        server.public_url = Some(url);
     }
     let log_level = raw.log.level.unwrap_or_else(|| "info".into());
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod config;
+mod contact_points;
 mod demo;
 mod groups;
 mod incidents;

@@ -318,6 +318,38 @@ pub(crate) fn spawn(notifier: Arc<Notifier>, interval: StdDuration) {
     });
 }
 
+/// Runs the communication checks' due steps every `interval`, the first pass one interval after
+/// the start.
+pub(crate) fn spawn_checks(
+    store: Arc<dyn Store>,
+    notifier: Arc<Notifier>,
+    public_url: String,
+    interval: StdDuration,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        loop {
+            ticker.tick().await;
+            let summary = neretva_server::checks::run_due(
+                store.as_ref(),
+                &notifier,
+                &public_url,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await;
+            if summary != neretva_server::checks::PassSummary::default() {
+                tracing::info!(
+                    sent = summary.sent,
+                    reminded = summary.reminded,
+                    escalated = summary.escalated,
+                    failed = summary.failed,
+                    "Communication checks sent."
+                );
+            }
+        }
+    });
+}
+
 #[derive(Serialize)]
 struct MessageOut {
     id: String,

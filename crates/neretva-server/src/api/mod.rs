@@ -4,6 +4,8 @@ pub mod assessments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod checks;
+pub mod contact_points;
 pub mod contacts;
 pub mod events;
 pub mod evidence;
@@ -139,6 +141,21 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/incidents/{id}/evidence/{sha256}/export", post(evidence::export))
         .route("/taxii/collections", get(taxii::list).post(taxii::create))
         .route("/taxii/collections/{id}", get(taxii::get).put(taxii::update).delete(taxii::remove))
+        .route("/contact-points", get(contact_points::list).post(contact_points::create))
+        .route(
+            "/contact-points/{id}",
+            get(contact_points::get).put(contact_points::replace).delete(contact_points::remove),
+        )
+        .route(
+            "/contact-points/profiles/{org}",
+            get(contact_points::get_profile).put(contact_points::put_profile),
+        )
+        .route("/contact-points/profiles/{org}/rfc2350", get(contact_points::export_rfc2350))
+        .route("/communication-checks", get(checks::list).post(checks::create))
+        .route("/communication-checks/report", get(checks::report))
+        .route("/communication-checks/{id}", get(checks::get))
+        .route("/communication-checks/{id}/run", post(checks::run))
+        .route("/communication-checks/{id}/acknowledge", post(checks::acknowledge))
         .route("/strategy", get(strategy::list).post(strategy::create))
         .route("/strategy/defaults", post(strategy::load_defaults))
         .route("/strategy/{id}", get(strategy::get).put(strategy::replace).delete(strategy::remove))

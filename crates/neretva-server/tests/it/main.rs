@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod contact_points;
 mod errors;
 mod events;
 mod incidents;

@@ -87,6 +87,8 @@ stories! {
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
     store working_groups => sqlite_working_groups, postgres_working_groups;
+    store contact_point_directory => sqlite_contact_point_directory, postgres_contact_point_directory;
+    store communication_checks => sqlite_communication_checks, postgres_communication_checks;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
     store preservation_requests => sqlite_preservation_requests, postgres_preservation_requests;
     store maturity_assessments => sqlite_maturity_assessments, postgres_maturity_assessments;
