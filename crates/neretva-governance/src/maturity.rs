@@ -308,7 +308,7 @@ pub fn validate(assessment: &Assessment) -> Vec<FieldError> {
 }
 
 /// An organisation's assessments of one framework, oldest first (by day, then id).
-pub fn history<'a>(assessments: &'a [Assessment], org_id: Uuid, framework: Framework) -> Vec<&'a Assessment> {
+pub fn history(assessments: &[Assessment], org_id: Uuid, framework: Framework) -> Vec<&Assessment> {
     let mut own: Vec<&Assessment> =
         assessments.iter().filter(|a| a.org_id == org_id && a.framework == framework).collect();
     own.sort_by_key(|a| (a.assessed_on, a.id));
