@@ -42,6 +42,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_intel_links_target.sql"),
     },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
+    Migration { version: 17, name: "learning", sql: include_str!("../migrations/0017_learning.sql") },
 ];
 
 /// The newest migration this binary knows.

@@ -17,6 +17,7 @@ mod feeds;
 mod governance;
 mod incidents;
 mod intel;
+mod learning;
 mod notifications;
 mod taxii;
 
@@ -46,6 +47,8 @@ pub use incidents::{
 };
 
 pub use governance::strategy_documents;
+
+pub use learning::{learning_records, small_course};
 
 pub use intel::{intel_events, intel_sharing_groups};
 

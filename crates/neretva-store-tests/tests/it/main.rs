@@ -86,6 +86,7 @@ stories! {
     store notification_delivery_record => sqlite_notification_delivery_record, postgres_notification_delivery_record;
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
+    store learning_records => sqlite_learning_records, postgres_learning_records;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
 }
 
