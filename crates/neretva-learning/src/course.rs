@@ -140,13 +140,21 @@ pub struct Question {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QuestionKind {
     /// One option is right.
-    Single { options: Vec<Choice> },
+    Single {
+        options: Vec<Choice>,
+    },
     /// Every right option and no other must be chosen.
-    Multiple { options: Vec<Choice> },
-    TrueFalse { answer: bool },
+    Multiple {
+        options: Vec<Choice>,
+    },
+    TrueFalse {
+        answer: bool,
+    },
     /// Any accepted answer of the learner's language (compared without case, with white space
     /// collapsed).
-    ShortAnswer { accept: BTreeMap<Language, Vec<String>> },
+    ShortAnswer {
+        accept: BTreeMap<Language, Vec<String>>,
+    },
 }
 
 impl QuestionKind {

@@ -44,7 +44,10 @@ pub struct Progress {
 
 pub fn progress(course: &Course, enrolment: &Enrolment) -> Progress {
     let total = course.lessons().count();
-    let done = course.lessons().filter(|(module, lesson)| enrolment.lessons_done.contains_key(&lesson.key(module))).count();
+    let done = course
+        .lessons()
+        .filter(|(module, lesson)| enrolment.lessons_done.contains_key(&lesson.key(module)))
+        .count();
     let has_quiz = course.quiz.is_some();
     let quiz_passed = enrolment.passed_at.is_some();
     Progress {
@@ -57,7 +60,12 @@ pub fn progress(course: &Course, enrolment: &Enrolment) -> Progress {
 }
 
 /// Marks a lesson read (again is no change); `Ok(true)` when this completes the course.
-pub fn mark_lesson(course: &Course, enrolment: &mut Enrolment, key: &str, now: Timestamp) -> Result<bool, FieldError> {
+pub fn mark_lesson(
+    course: &Course,
+    enrolment: &mut Enrolment,
+    key: &str,
+    now: Timestamp,
+) -> Result<bool, FieldError> {
     if course.lesson(key).is_none() {
         return Err(FieldError::new("lesson", format!("no lesson {key:?} in the course (module/lesson)")));
     }

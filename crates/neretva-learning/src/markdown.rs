@@ -23,7 +23,8 @@ pub fn render(markdown: &str, image_base: &str) -> String {
         Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
             Some(Event::Start(Tag::Link { link_type, dest_url: safe_link(dest_url), title, id }))
         }
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) => match dest_url.strip_prefix("images/") {
+        Event::Start(Tag::Image { link_type, dest_url, title, id }) => match dest_url.strip_prefix("images/")
+        {
             Some(name) if !name.is_empty() && !name.contains(['/', '?', '#', ':', '\\']) => {
                 let dest_url = CowStr::from(format!("{image_base}{name}"));
                 Some(Event::Start(Tag::Image { link_type, dest_url, title, id }))

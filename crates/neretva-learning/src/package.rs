@@ -135,7 +135,8 @@ impl Package {
             }
             let raw_name = entry.name().map_or_else(|_| format!("entry {index}"), |name| name.into_owned());
             let Some(path) = entry.enclosed_name().and_then(|path| {
-                let parts: Option<Vec<&str>> = path.components().map(|part| part.as_os_str().to_str()).collect();
+                let parts: Option<Vec<&str>> =
+                    path.components().map(|part| part.as_os_str().to_str()).collect();
                 parts.map(|parts| parts.join("/"))
             }) else {
                 errors.push(PackageError::new(&raw_name, None, "a path outside the package"));
@@ -164,7 +165,11 @@ impl Package {
             total += data.len() as u64;
             files.push((path, data));
             if files.len() > limits.max_files {
-                errors.push(PackageError::new(ARCHIVE, None, format!("more than {} files", limits.max_files)));
+                errors.push(PackageError::new(
+                    ARCHIVE,
+                    None,
+                    format!("more than {} files", limits.max_files),
+                ));
                 break;
             }
         }
@@ -480,14 +485,18 @@ fn course_head(node: &Node, errors: &mut Vec<PackageError>) -> Head {
         description: Texts::new(),
         modules: Vec::new(),
     };
-    let Some(fields) =
-        reader.fields(node, "the course", &["code", "version", "languages", "title", "description", "modules"])
-    else {
+    let Some(fields) = reader.fields(
+        node,
+        "the course",
+        &["code", "version", "languages", "title", "description", "modules"],
+    ) else {
         return head;
     };
     head.code = fields.required(&mut reader, "code").and_then(|n| reader.slug(n, "code")).unwrap_or_default();
-    head.version =
-        fields.required(&mut reader, "version").and_then(|n| reader.number(n, "version", 1, 1_000_000)).unwrap_or(0);
+    head.version = fields
+        .required(&mut reader, "version")
+        .and_then(|n| reader.number(n, "version", 1, 1_000_000))
+        .unwrap_or(0);
     head.title = fields.required(&mut reader, "title").map(|n| reader.texts(n, "title")).unwrap_or_default();
     head.description = fields.get("description").map(|n| reader.texts(n, "description")).unwrap_or_default();
     let mut module_ids = BTreeSet::new();
@@ -497,30 +506,43 @@ fn course_head(node: &Node, errors: &mut Vec<PackageError>) -> Head {
             reader.err(fields.line, "a course has at least one module");
         }
         for module_node in modules {
-            let Some(module) = reader.fields(module_node, "a module", &["id", "title", "lessons"]) else { continue };
+            let Some(module) = reader.fields(module_node, "a module", &["id", "title", "lessons"]) else {
+                continue;
+            };
             let id = module.required(&mut reader, "id").and_then(|n| reader.slug(n, "module id"));
             if let Some(id) = &id
                 && !module_ids.insert(id.clone())
             {
                 reader.err(module_node.line(), format!("module id {id:?} is used twice"));
             }
-            let title = module.required(&mut reader, "title").map(|n| reader.texts(n, "title")).unwrap_or_default();
+            let title =
+                module.required(&mut reader, "title").map(|n| reader.texts(n, "title")).unwrap_or_default();
             let mut lessons = Vec::new();
             let mut lesson_ids = BTreeSet::new();
-            if let Some(items) = module.required(&mut reader, "lessons").and_then(|n| reader.list(n, "lessons")) {
+            if let Some(items) =
+                module.required(&mut reader, "lessons").and_then(|n| reader.list(n, "lessons"))
+            {
                 if items.is_empty() {
                     reader.err(module_node.line(), "a module has at least one lesson");
                 }
                 for lesson_node in items {
-                    let Some(lesson) = reader.fields(lesson_node, "a lesson", &["id", "title"]) else { continue };
-                    let lesson_id = lesson.required(&mut reader, "id").and_then(|n| reader.slug(n, "lesson id"));
-                    let title =
-                        lesson.required(&mut reader, "title").map(|n| reader.texts(n, "title")).unwrap_or_default();
+                    let Some(lesson) = reader.fields(lesson_node, "a lesson", &["id", "title"]) else {
+                        continue;
+                    };
+                    let lesson_id =
+                        lesson.required(&mut reader, "id").and_then(|n| reader.slug(n, "lesson id"));
+                    let title = lesson
+                        .required(&mut reader, "title")
+                        .map(|n| reader.texts(n, "title"))
+                        .unwrap_or_default();
                     if let Some(lesson_id) = lesson_id {
                         if lesson_ids.insert(lesson_id.clone()) {
                             lessons.push(LessonHead { id: lesson_id, title, line: lesson_node.line() });
                         } else {
-                            reader.err(lesson_node.line(), format!("lesson id {lesson_id:?} is used twice in the module"));
+                            reader.err(
+                                lesson_node.line(),
+                                format!("lesson id {lesson_id:?} is used twice in the module"),
+                            );
                         }
                     }
                 }
@@ -548,7 +570,11 @@ struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(name, _, _)| name == key).map(|(_, _, node)| node).filter(|node| !node.is_null())
+        self.entries
+            .iter()
+            .find(|(name, _, _)| name == key)
+            .map(|(_, _, node)| node)
+            .filter(|node| !node.is_null())
     }
 
     fn required(&self, reader: &mut Reader<'_>, key: &str) -> Option<&'n Node> {
@@ -574,7 +600,10 @@ impl Reader<'_> {
         if !allowed.is_empty() {
             for (key, key_line, _) in entries {
                 if !allowed.contains(&key.as_str()) {
-                    self.err(*key_line, format!("unknown key `{key}` (expected one of {})", allowed.join(", ")));
+                    self.err(
+                        *key_line,
+                        format!("unknown key `{key}` (expected one of {})", allowed.join(", ")),
+                    );
                 }
             }
         }
@@ -615,7 +644,10 @@ impl Reader<'_> {
         if valid {
             Some(text)
         } else {
-            self.err(node.line(), format!("{what} {text:?} must be lower-case letters, digits and '-' (at most 64)"));
+            self.err(
+                node.line(),
+                format!("{what} {text:?} must be lower-case letters, digits and '-' (at most 64)"),
+            );
             None
         }
     }
@@ -683,9 +715,11 @@ impl Reader<'_> {
     }
 
     fn quiz(&mut self, node: &Node) -> Option<Quiz> {
-        let fields = self.fields(node, "the quiz", &["pass_mark", "max_attempts", "time_limit_minutes", "pools"])?;
+        let fields =
+            self.fields(node, "the quiz", &["pass_mark", "max_attempts", "time_limit_minutes", "pools"])?;
         let pass_mark = fields.required(self, "pass_mark").and_then(|n| self.number(n, "pass_mark", 1, 100));
-        let max_attempts = fields.required(self, "max_attempts").and_then(|n| self.number(n, "max_attempts", 1, 100));
+        let max_attempts =
+            fields.required(self, "max_attempts").and_then(|n| self.number(n, "max_attempts", 1, 100));
         let time_limit = fields
             .required(self, "time_limit_minutes")
             .and_then(|n| self.number(n, "time_limit_minutes", 1, 24 * 60));
@@ -705,20 +739,27 @@ impl Reader<'_> {
             let draw_node = pool.required(self, "draw");
             let draw = draw_node.and_then(|n| self.number(n, "draw", 1, 1_000));
             let mut questions = Vec::new();
-            for question_node in pool.required(self, "questions").and_then(|n| self.list(n, "questions")).unwrap_or_default()
+            for question_node in
+                pool.required(self, "questions").and_then(|n| self.list(n, "questions")).unwrap_or_default()
             {
                 if let Some(question) = self.question(question_node) {
                     if question_ids.insert(question.id.clone()) {
                         questions.push(question);
                     } else {
-                        self.err(question_node.line(), format!("question id {:?} is used twice", question.id));
+                        self.err(
+                            question_node.line(),
+                            format!("question id {:?} is used twice", question.id),
+                        );
                     }
                 }
             }
             if let (Some(draw), Some(draw_node)) = (draw, draw_node)
                 && draw as usize > questions.len()
             {
-                self.err(draw_node.line(), format!("draws {draw} questions from a pool of {}", questions.len()));
+                self.err(
+                    draw_node.line(),
+                    format!("draws {draw} questions from a pool of {}", questions.len()),
+                );
             }
             if let (Some(id), Some(draw)) = (id, draw) {
                 pools.push(Pool { id, draw, questions });
@@ -817,7 +858,10 @@ impl Reader<'_> {
         if options.len() < 2 {
             self.err(list_node.line(), "a choice question has at least two options");
         } else if kind == "single" && right != 1 {
-            self.err(list_node.line(), format!("a single-choice question has one correct option, not {right}"));
+            self.err(
+                list_node.line(),
+                format!("a single-choice question has one correct option, not {right}"),
+            );
         } else if kind == "multiple" && right == 0 {
             self.err(list_node.line(), "a multiple-choice question has at least one correct option");
         }
@@ -831,7 +875,9 @@ impl Reader<'_> {
         for (key, key_line, value) in map.entries {
             let Some(language) = self.language_key(key, *key_line) else { continue };
             let answers: Vec<String> = match value {
-                Node::Seq { items, .. } => items.iter().filter_map(|item| self.text(item, "an answer")).collect(),
+                Node::Seq { items, .. } => {
+                    items.iter().filter_map(|item| self.text(item, "an answer")).collect()
+                }
                 other => self.text(other, "an answer").into_iter().collect(),
             };
             if answers.is_empty() {

@@ -142,7 +142,9 @@ pub fn start(
     if previous.iter().any(|attempt| attempt.outcome.as_ref().is_some_and(|outcome| outcome.passed)) {
         return Err(Refusal::AlreadyPassed);
     }
-    if let Some(open) = previous.iter().find(|attempt| attempt.submitted_at.is_none() && now <= attempt.deadline) {
+    if let Some(open) =
+        previous.iter().find(|attempt| attempt.submitted_at.is_none() && now <= attempt.deadline)
+    {
         return Err(Refusal::AttemptOpen { number: open.number, deadline: rfc3339(open.deadline) });
     }
     let used = u32::try_from(previous.len()).unwrap_or(u32::MAX);
@@ -246,7 +248,9 @@ fn check_response(kind: &QuestionKind, response: &Response) -> Result<(), String
         }
         (QuestionKind::Multiple { options }, Response::Choices(choices)) => {
             match choices.iter().find(|choice| !options.iter().any(|option| option.id == **choice)) {
-                Some(choice) => Err(format!("{choice:?} is not an option ({})", option_ids(options).join(", "))),
+                Some(choice) => {
+                    Err(format!("{choice:?} is not an option ({})", option_ids(options).join(", ")))
+                }
                 None if choices.len() > options.len() => Err("an option is chosen twice".to_owned()),
                 None => Ok(()),
             }

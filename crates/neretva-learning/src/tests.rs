@@ -23,7 +23,8 @@ fn test_data() -> PathBuf {
 /// Reads a folder as the command line does.
 fn read_folder(root: &Path) -> Package {
     fn walk(root: &Path, dir: &Path, package: &mut Package) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -120,7 +121,10 @@ fn limits_are_enforced() {
     let errors = package::parse(&package, &limits).unwrap_err();
     assert!(errors.iter().any(|error| error.file == "images/cycle.png" && error.message.contains("larger")));
     assert!(
-        errors.iter().filter(|error| error.file.starts_with("lessons/") && error.message.contains("larger")).count()
+        errors
+            .iter()
+            .filter(|error| error.file.starts_with("lessons/") && error.message.contains("larger"))
+            .count()
             >= 3
     );
     let mut package = Package::default();
@@ -161,7 +165,8 @@ fn zip_packages_unpack_with_or_without_a_top_folder() {
     let course = export::export(&example()).unwrap();
     for (target, prefix) in [(&mut plain, ""), (&mut nested, "incident-basics/")] {
         let mut writer = zip::ZipWriter::new(std::io::Cursor::new(target));
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let options =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         for (path, data) in course.files() {
             writer.start_file(format!("{prefix}{path}"), options).unwrap();
             std::io::Write::write_all(&mut writer, data).unwrap();
@@ -206,9 +211,9 @@ fn right_answer(kind: &QuestionKind) -> Response {
         QuestionKind::Single { options } => {
             Response::Text(options.iter().find(|option| option.correct).unwrap().id.clone())
         }
-        QuestionKind::Multiple { options } => {
-            Response::Choices(options.iter().filter(|option| option.correct).map(|option| option.id.clone()).collect())
-        }
+        QuestionKind::Multiple { options } => Response::Choices(
+            options.iter().filter(|option| option.correct).map(|option| option.id.clone()).collect(),
+        ),
         QuestionKind::TrueFalse { answer } => Response::Bool(*answer),
         QuestionKind::ShortAnswer { .. } => Response::Text(" computer ".to_owned()),
     }
@@ -231,7 +236,10 @@ fn attempts_score_give_feedback_and_refuse_twice_late_and_too_many() {
     let bad = answers(&[("csirt", Response::Bool(true)), ("nope", Response::Text("x".into()))]);
     let errors = quiz::submit(quiz, &first, bad, Language::Bs, Language::En, t0).unwrap().unwrap_err();
     let fields: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    assert_eq!(fields, ["answers.csirt: a short_answer question takes text", "answers.nope: not a question of this attempt"]);
+    assert_eq!(
+        fields,
+        ["answers.csirt: a short_answer question takes text", "answers.nope: not a question of this attempt"]
+    );
 
     // One right (the short answer in Bosnian, case and spaces aside), one wrong, one unanswered.
     let wrong_first = match &quiz.question(&first.questions[0]).unwrap().kind {
@@ -240,23 +248,28 @@ fn attempts_score_give_feedback_and_refuse_twice_late_and_too_many() {
         QuestionKind::TrueFalse { answer } => Response::Bool(!answer),
         QuestionKind::ShortAnswer { .. } => Response::Text("wrong".into()),
     };
-    let given = answers(&[(&first.questions[0], wrong_first), ("csirt", Response::Text(" RAČUNARSKI  ".into()))]);
-    let failed = quiz::submit(quiz, &first, given, Language::Bs, Language::En, t0 + time::Duration::minutes(5))
-        .unwrap()
-        .unwrap();
+    let given =
+        answers(&[(&first.questions[0], wrong_first), ("csirt", Response::Text(" RAČUNARSKI  ".into()))]);
+    let failed =
+        quiz::submit(quiz, &first, given, Language::Bs, Language::En, t0 + time::Duration::minutes(5))
+            .unwrap()
+            .unwrap();
     let outcome = failed.outcome.as_ref().unwrap();
     assert_eq!((outcome.correct, outcome.total, outcome.score, outcome.passed), (1, 3, 33, false));
     assert!(!outcome.feedback[0].correct && outcome.feedback[0].answered);
     assert!(!outcome.feedback[1].answered);
     assert!(outcome.feedback[2].correct);
-    assert!(outcome.feedback.iter().flat_map(|item| &item.messages).all(|message| !message.contains("hours")));
+    assert!(
+        outcome.feedback.iter().flat_map(|item| &item.messages).all(|message| !message.contains("hours"))
+    );
     assert_eq!(
         quiz::submit(quiz, &failed, BTreeMap::new(), Language::En, Language::En, t0),
         Err(Refusal::AlreadySubmitted { number: 1 })
     );
 
     // The second attempt is submitted late: refused.
-    let second = quiz::start(Some(quiz), std::slice::from_ref(&failed), Uuid::from_u128(2), enrolment, 9, t0).unwrap();
+    let second =
+        quiz::start(Some(quiz), std::slice::from_ref(&failed), Uuid::from_u128(2), enrolment, 9, t0).unwrap();
     assert_eq!(second.number, 2);
     let late = second.deadline + time::Duration::seconds(1);
     assert_eq!(
@@ -276,7 +289,10 @@ fn attempts_score_give_feedback_and_refuse_twice_late_and_too_many() {
     let passed = quiz::submit(quiz, &third, all, Language::Bs, Language::En, later).unwrap().unwrap();
     assert_eq!(passed.outcome.as_ref().map(|outcome| (outcome.score, outcome.passed)), Some((100, true)));
     let previous = [failed, second, passed];
-    assert_eq!(quiz::start(Some(quiz), &previous, Uuid::from_u128(4), enrolment, 1, later), Err(Refusal::AlreadyPassed));
+    assert_eq!(
+        quiz::start(Some(quiz), &previous, Uuid::from_u128(4), enrolment, 1, later),
+        Err(Refusal::AlreadyPassed)
+    );
     let mut exhausted = previous.clone();
     exhausted[2].outcome.as_mut().unwrap().passed = false;
     assert_eq!(
@@ -295,10 +311,19 @@ fn feedback_is_in_the_learners_language() {
     let attempt = quiz::start(Some(quiz), &[], Uuid::from_u128(1), Uuid::from_u128(2), seed, t0).unwrap();
     let given = answers(&[("early-warning", Response::Text("h72".into()))]);
     let submitted = quiz::submit(quiz, &attempt, given, Language::Bs, Language::En, t0).unwrap().unwrap();
-    let item = submitted.outcome.unwrap().feedback.into_iter().find(|item| item.question == "early-warning").unwrap();
+    let item = submitted
+        .outcome
+        .unwrap()
+        .feedback
+        .into_iter()
+        .find(|item| item.question == "early-warning")
+        .unwrap();
     assert_eq!(
         item.messages,
-        ["72 sata je rok za obavijest o incidentu.", "NIS2 član 23(4)(a) traži rano upozorenje u roku od 24 sata."]
+        [
+            "72 sata je rok za obavijest o incidentu.",
+            "NIS2 član 23(4)(a) traži rano upozorenje u roku od 24 sata."
+        ]
     );
 }
 
@@ -325,11 +350,17 @@ fn completion_needs_every_lesson_and_a_pass() {
     assert!(!enrolment::mark_lesson(&course, &mut enrolment, "intro/what-is-an-incident", t).unwrap());
     assert!(!enrolment::record_pass(&course, &mut enrolment, t));
     let progress = enrolment::progress(&course, &enrolment);
-    assert_eq!((progress.lessons_done, progress.lessons_total, progress.quiz_passed, progress.complete), (1, 2, true, false));
+    assert_eq!(
+        (progress.lessons_done, progress.lessons_total, progress.quiz_passed, progress.complete),
+        (1, 2, true, false)
+    );
     assert!(enrolment::mark_lesson(&course, &mut enrolment, "reporting/deadlines", t).unwrap());
     assert_eq!(enrolment.completed_at, Some(t));
     // Marking again changes nothing.
-    assert!(!enrolment::mark_lesson(&course, &mut enrolment, "reporting/deadlines", t + time::Duration::hours(1)).unwrap());
+    assert!(
+        !enrolment::mark_lesson(&course, &mut enrolment, "reporting/deadlines", t + time::Duration::hours(1))
+            .unwrap()
+    );
     assert_eq!(enrolment.lessons_done["reporting/deadlines"], t);
 }
 
@@ -340,8 +371,11 @@ fn xapi_statements() {
     let mut enrolment = enrolment_at(Uuid::from_u128(0xc));
     let t = datetime!(2026-11-02 08:10 UTC);
     enrolment::mark_lesson(&course, &mut enrolment, "intro/what-is-an-incident", t).unwrap();
-    enrolment::mark_lesson(&course, &mut enrolment, "reporting/deadlines", t + time::Duration::minutes(5)).unwrap();
-    let attempt = quiz::start(Some(quiz), &[], Uuid::from_u128(1), enrolment.id, 3, t + time::Duration::minutes(6)).unwrap();
+    enrolment::mark_lesson(&course, &mut enrolment, "reporting/deadlines", t + time::Duration::minutes(5))
+        .unwrap();
+    let attempt =
+        quiz::start(Some(quiz), &[], Uuid::from_u128(1), enrolment.id, 3, t + time::Duration::minutes(6))
+            .unwrap();
     let all: BTreeMap<String, Response> = attempt
         .questions
         .iter()

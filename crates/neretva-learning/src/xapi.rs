@@ -44,28 +44,30 @@ pub fn statements(
     });
     let course_id = format!("{base}/learning/courses/{}/v{}", course.code, course.version);
     let course_activity = activity(&course_id, "course", &course.title);
-    let parent = json!({ "contextActivities": { "parent": [ { "id": course_id, "objectType": "Activity" } ] } });
+    let parent =
+        json!({ "contextActivities": { "parent": [ { "id": course_id, "objectType": "Activity" } ] } });
     let mut out = Vec::new();
-    let mut push = |verb: &str, object: Value, at: Timestamp, result: Option<Value>, context: Option<&Value>| {
-        let object_id = object["id"].as_str().unwrap_or_default().to_owned();
-        let mut statement = Map::new();
-        statement.insert("id".into(), json!(statement_id(enrolment.id, verb, &object_id, at)));
-        statement.insert("actor".into(), actor.clone());
-        statement.insert(
-            "verb".into(),
-            json!({ "id": format!("{VERBS}{verb}"), "display": { "en-US": verb } }),
-        );
-        statement.insert("object".into(), object);
-        if let Some(result) = result {
-            statement.insert("result".into(), result);
-        }
-        if let Some(context) = context {
-            statement.insert("context".into(), context.clone());
-        }
-        statement.insert("timestamp".into(), json!(rfc3339(at)));
-        statement.insert("version".into(), json!("1.0.3"));
-        out.push((at, Value::Object(statement)));
-    };
+    let mut push =
+        |verb: &str, object: Value, at: Timestamp, result: Option<Value>, context: Option<&Value>| {
+            let object_id = object["id"].as_str().unwrap_or_default().to_owned();
+            let mut statement = Map::new();
+            statement.insert("id".into(), json!(statement_id(enrolment.id, verb, &object_id, at)));
+            statement.insert("actor".into(), actor.clone());
+            statement.insert(
+                "verb".into(),
+                json!({ "id": format!("{VERBS}{verb}"), "display": { "en-US": verb } }),
+            );
+            statement.insert("object".into(), object);
+            if let Some(result) = result {
+                statement.insert("result".into(), result);
+            }
+            if let Some(context) = context {
+                statement.insert("context".into(), context.clone());
+            }
+            statement.insert("timestamp".into(), json!(rfc3339(at)));
+            statement.insert("version".into(), json!("1.0.3"));
+            out.push((at, Value::Object(statement)));
+        };
     push("registered", course_activity.clone(), enrolment.enrolled_at, None, None);
     for (module, lesson) in course.lessons() {
         if let Some(at) = enrolment.lessons_done.get(&lesson.key(module)) {
@@ -80,7 +82,8 @@ pub fn statements(
         for (language, title) in &course.title {
             names.insert(*language, format!("{title}: quiz"));
         }
-        let scaled = if outcome.total == 0 { 0.0 } else { f64::from(outcome.correct) / f64::from(outcome.total) };
+        let scaled =
+            if outcome.total == 0 { 0.0 } else { f64::from(outcome.correct) / f64::from(outcome.total) };
         let result = json!({
             "score": { "scaled": scaled, "raw": outcome.correct, "min": 0, "max": outcome.total },
             "success": outcome.passed,

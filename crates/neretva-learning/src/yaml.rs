@@ -17,10 +17,20 @@ const MAX_NODES: usize = 100_000;
 pub(crate) enum Node {
     /// A scalar; `plain` when written without quotes (only then `true`, `12` or `null` mean
     /// anything but text).
-    Scalar { text: String, plain: bool, line: u32 },
-    Seq { items: Vec<Node>, line: u32 },
+    Scalar {
+        text: String,
+        plain: bool,
+        line: u32,
+    },
+    Seq {
+        items: Vec<Node>,
+        line: u32,
+    },
     /// Entries with the line of their key.
-    Map { entries: Vec<(String, u32, Node)>, line: u32 },
+    Map {
+        entries: Vec<(String, u32, Node)>,
+        line: u32,
+    },
 }
 
 impl Node {

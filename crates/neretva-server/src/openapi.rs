@@ -55,6 +55,10 @@ use crate::api;
         api::strategy::replace, api::strategy::remove, api::strategy::add_measure, api::strategy::add_action,
         api::strategy::update_action, api::strategy::add_measurement, api::strategy::progress,
         api::strategy::overdue, api::strategy::changes, api::strategy::implementation_report,
+        api::learning::import, api::learning::list_courses, api::learning::get_course, api::learning::lesson,
+        api::learning::image, api::learning::export_course, api::learning::enrol, api::learning::list_enrolments,
+        api::learning::get_enrolment, api::learning::read_lesson, api::learning::start_attempt,
+        api::learning::get_attempt, api::learning::submit_attempt, api::learning::verify, api::learning::xapi,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -74,6 +78,7 @@ use crate::api;
         (name = "taxii", description = "TAXII 2.1 collections and their sharing scopes (the protocol is served under /taxii2/)"),
         (name = "notifications", description = "The delivery record of constituent notifications"),
         (name = "strategy", description = "The strategy and action-plan tracker: documents, objectives, measures, actions, KPIs, progress, implementation reports"),
+        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

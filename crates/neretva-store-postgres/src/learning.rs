@@ -64,7 +64,8 @@ pub(crate) async fn import_course<C: GenericClient>(
 ) -> Result<StoredCourse> {
     let text = encode_course(course)?;
     let version = i64::from(course.version);
-    let statement = client.prepare_cached("SELECT 1 FROM learning_courses WHERE code = $1 AND version = $2").await?;
+    let statement =
+        client.prepare_cached("SELECT 1 FROM learning_courses WHERE code = $1 AND version = $2").await?;
     if client.query_opt(&statement, &[&course.code, &version]).await?.is_some() {
         return Err(version_exists(course).into());
     }
@@ -79,13 +80,15 @@ pub(crate) async fn import_course<C: GenericClient>(
 }
 
 pub(crate) async fn get_course<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<StoredCourse>> {
-    let statement = client.prepare_cached("SELECT id, body, imported_at FROM learning_courses WHERE id = $1").await?;
+    let statement =
+        client.prepare_cached("SELECT id, body, imported_at FROM learning_courses WHERE id = $1").await?;
     client.query_opt(&statement, &[&id]).await?.as_ref().map(course_row).transpose()
 }
 
 pub(crate) async fn list_courses<C: GenericClient>(client: &C) -> Result<Vec<StoredCourse>> {
-    let statement =
-        client.prepare_cached("SELECT id, body, imported_at FROM learning_courses ORDER BY code, version").await?;
+    let statement = client
+        .prepare_cached("SELECT id, body, imported_at FROM learning_courses ORDER BY code, version")
+        .await?;
     client.query(&statement, &[]).await?.iter().map(course_row).collect()
 }
 
@@ -95,8 +98,9 @@ pub(crate) async fn enrol<C: GenericClient>(
     actor: &str,
     enrolment: &Enrolment,
 ) -> Result<StoredEnrolment> {
-    let statement =
-        client.prepare_cached("SELECT 1 FROM learning_enrolments WHERE course_id = $1 AND user_id = $2").await?;
+    let statement = client
+        .prepare_cached("SELECT 1 FROM learning_enrolments WHERE course_id = $1 AND user_id = $2")
+        .await?;
     if client.query_opt(&statement, &[&enrolment.course_id, &enrolment.user_id]).await?.is_some() {
         return Err(already_enrolled().into());
     }
@@ -111,9 +115,13 @@ pub(crate) async fn enrol<C: GenericClient>(
         .await?;
     let text = encode(enrolment)?;
     client
-        .execute(&statement, &[&enrolment.id, &enrolment.course_id, &enrolment.user_id, &enrolment.org_id, &text])
+        .execute(
+            &statement,
+            &[&enrolment.id, &enrolment.course_id, &enrolment.user_id, &enrolment.org_id, &text],
+        )
         .await?;
-    audit(client, at, actor, "learning.enrol", "enrolment", enrolment.id.to_string(), digest(enrolment)).await?;
+    audit(client, at, actor, "learning.enrol", "enrolment", enrolment.id.to_string(), digest(enrolment))
+        .await?;
     Ok(StoredEnrolment { enrolment: enrolment.clone(), version: 1 })
 }
 
@@ -133,9 +141,11 @@ pub(crate) async fn update_enrolment<C: GenericClient>(
         return Err(enrolment_changed(old.version, expected_version).into());
     }
     let version = old.version + 1;
-    let statement = client.prepare_cached("UPDATE learning_enrolments SET version = $2, body = $3 WHERE id = $1").await?;
+    let statement =
+        client.prepare_cached("UPDATE learning_enrolments SET version = $2, body = $3 WHERE id = $1").await?;
     client.execute(&statement, &[&enrolment.id, &version, &encode(enrolment)?]).await?;
-    audit(client, at, actor, "learning.progress", "enrolment", enrolment.id.to_string(), digest(enrolment)).await?;
+    audit(client, at, actor, "learning.progress", "enrolment", enrolment.id.to_string(), digest(enrolment))
+        .await?;
     if let Some(certificate) = certificate {
         check_certificate(certificate, enrolment)?;
         let statement = client
@@ -144,16 +154,21 @@ pub(crate) async fn update_enrolment<C: GenericClient>(
             )
             .await?;
         client
-            .execute(&statement, &[&certificate.code, &enrolment.id, &encode(certificate)?, &certificate.issued_at])
+            .execute(
+                &statement,
+                &[&certificate.code, &enrolment.id, &encode(certificate)?, &certificate.issued_at],
+            )
             .await?;
         let code = certificate.code.clone();
-        audit(client, at, actor, "learning.certificate.issue", "certificate", code, digest(certificate)).await?;
+        audit(client, at, actor, "learning.certificate.issue", "certificate", code, digest(certificate))
+            .await?;
     }
     Ok(StoredEnrolment { enrolment: enrolment.clone(), version })
 }
 
 pub(crate) async fn get_enrolment<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<StoredEnrolment>> {
-    let statement = client.prepare_cached("SELECT body, version FROM learning_enrolments WHERE id = $1").await?;
+    let statement =
+        client.prepare_cached("SELECT body, version FROM learning_enrolments WHERE id = $1").await?;
     client.query_opt(&statement, &[&id]).await?.as_ref().map(enrolment_row).transpose()
 }
 
@@ -187,8 +202,9 @@ pub(crate) async fn start_attempt<C: GenericClient>(
         return Err(StoreError::not_found("enrolment", attempt.enrolment_id).into());
     }
     let number = i64::from(attempt.number);
-    let statement =
-        client.prepare_cached("SELECT 1 FROM learning_attempts WHERE enrolment_id = $1 AND number = $2").await?;
+    let statement = client
+        .prepare_cached("SELECT 1 FROM learning_attempts WHERE enrolment_id = $1 AND number = $2")
+        .await?;
     if client.query_opt(&statement, &[&attempt.enrolment_id, &number]).await?.is_some() {
         return Err(attempt_taken(attempt.number).into());
     }
@@ -198,8 +214,11 @@ pub(crate) async fn start_attempt<C: GenericClient>(
         )
         .await?;
     let submitted = attempt.submitted_at.is_some();
-    client.execute(&statement, &[&attempt.id, &attempt.enrolment_id, &number, &submitted, &encode(attempt)?]).await?;
-    audit(client, at, actor, "learning.attempt.start", "attempt", attempt.id.to_string(), digest(attempt)).await?;
+    client
+        .execute(&statement, &[&attempt.id, &attempt.enrolment_id, &number, &submitted, &encode(attempt)?])
+        .await?;
+    audit(client, at, actor, "learning.attempt.start", "attempt", attempt.id.to_string(), digest(attempt))
+        .await?;
     Ok(attempt.clone())
 }
 
@@ -213,10 +232,14 @@ pub(crate) async fn submit_attempt<C: GenericClient>(
     certificate: Option<&Certificate>,
 ) -> Result<StoredEnrolment> {
     if attempt.enrolment_id != enrolment.id || attempt.submitted_at.is_none() {
-        return Err(StoreError::Backend("an attempt submitted without its submission or enrolment".into()).into());
+        return Err(
+            StoreError::Backend("an attempt submitted without its submission or enrolment".into()).into()
+        );
     }
     let statement = client
-        .prepare_cached("UPDATE learning_attempts SET submitted = true, body = $2 WHERE id = $1 AND NOT submitted")
+        .prepare_cached(
+            "UPDATE learning_attempts SET submitted = true, body = $2 WHERE id = $1 AND NOT submitted",
+        )
         .await?;
     if client.execute(&statement, &[&attempt.id, &encode(attempt)?]).await? == 0 {
         return match get_attempt(client, attempt.id).await? {
@@ -224,7 +247,8 @@ pub(crate) async fn submit_attempt<C: GenericClient>(
             Some(stored) => Err(attempt_submitted(stored.number).into()),
         };
     }
-    audit(client, at, actor, "learning.attempt.submit", "attempt", attempt.id.to_string(), digest(attempt)).await?;
+    audit(client, at, actor, "learning.attempt.submit", "attempt", attempt.id.to_string(), digest(attempt))
+        .await?;
     update_enrolment(client, at, actor, enrolment, expected_version, certificate).await
 }
 
@@ -234,8 +258,9 @@ pub(crate) async fn get_attempt<C: GenericClient>(client: &C, id: Uuid) -> Resul
 }
 
 pub(crate) async fn list_attempts<C: GenericClient>(client: &C, enrolment_id: Uuid) -> Result<Vec<Attempt>> {
-    let statement =
-        client.prepare_cached("SELECT body FROM learning_attempts WHERE enrolment_id = $1 ORDER BY number").await?;
+    let statement = client
+        .prepare_cached("SELECT body FROM learning_attempts WHERE enrolment_id = $1 ORDER BY number")
+        .await?;
     client.query(&statement, &[&enrolment_id]).await?.iter().map(|row| body(row, "attempt")).collect()
 }
 
@@ -248,6 +273,12 @@ pub(crate) async fn enrolment_certificate<C: GenericClient>(
     client: &C,
     enrolment_id: Uuid,
 ) -> Result<Option<Certificate>> {
-    let statement = client.prepare_cached("SELECT body FROM learning_certificates WHERE enrolment_id = $1").await?;
-    client.query_opt(&statement, &[&enrolment_id]).await?.as_ref().map(|row| body(row, "certificate")).transpose()
+    let statement =
+        client.prepare_cached("SELECT body FROM learning_certificates WHERE enrolment_id = $1").await?;
+    client
+        .query_opt(&statement, &[&enrolment_id])
+        .await?
+        .as_ref()
+        .map(|row| body(row, "certificate"))
+        .transpose()
 }

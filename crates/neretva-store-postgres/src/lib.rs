@@ -35,11 +35,11 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use neretva_governance::strategy::StrategyDocument;
 use neretva_intel::access::SharingGroup;
+use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_learning::certificate::Certificate;
 use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
 use neretva_learning::quiz::Attempt as QuizAttempt;
-use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -52,11 +52,11 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
-use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -941,7 +941,12 @@ impl Store for PostgresStore {
         pooled!(self, |client| governance::list_strategies(client))
     }
 
-    async fn import_course(&self, actor: &Actor, id: Uuid, course: &Course) -> Result<StoredCourse, StoreError> {
+    async fn import_course(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        course: &Course,
+    ) -> Result<StoredCourse, StoreError> {
         transaction!(self, audited: true, |tx| learning::import_course(&tx, now(), &actor.0, id, course))
     }
 

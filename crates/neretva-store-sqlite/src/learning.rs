@@ -9,7 +9,7 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::learning::{
     EnrolmentQuery, StoredCourse, StoredEnrolment, already_enrolled, attempt_submitted, attempt_taken,
-    check_certificate, digest, enrolment_changed, encode, encode_course, version_exists,
+    check_certificate, digest, encode, encode_course, enrolment_changed, version_exists,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -17,7 +17,15 @@ use uuid::Uuid;
 use crate::codec::{Result, json_col, micros, time_col, uuid_col};
 use crate::ops::append_audit;
 
-fn audit(conn: &Connection, at: Timestamp, actor: &str, action: &str, kind: &str, id: String, digest: String) -> Result<()> {
+fn audit(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    kind: &str,
+    id: String,
+    digest: String,
+) -> Result<()> {
     let event = AuditEvent {
         actor: actor.to_owned(),
         action: action.to_owned(),
@@ -37,7 +45,13 @@ fn enrolment_row(row: &Row<'_>) -> rusqlite::Result<StoredEnrolment> {
     Ok(StoredEnrolment { enrolment: json_col(row, 0)?, version: row.get(1)? })
 }
 
-pub(crate) fn import_course(conn: &Connection, at: Timestamp, actor: &str, id: Uuid, course: &Course) -> Result<StoredCourse> {
+pub(crate) fn import_course(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    id: Uuid,
+    course: &Course,
+) -> Result<StoredCourse> {
     let body = encode_course(course)?;
     let exists: Option<i64> = conn
         .prepare_cached("SELECT 1 FROM learning_courses WHERE code = ?1 AND version = ?2")?
@@ -68,7 +82,12 @@ pub(crate) fn list_courses(conn: &Connection) -> Result<Vec<StoredCourse>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn enrol(conn: &Connection, at: Timestamp, actor: &str, enrolment: &Enrolment) -> Result<StoredEnrolment> {
+pub(crate) fn enrol(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    enrolment: &Enrolment,
+) -> Result<StoredEnrolment> {
     let exists: Option<i64> = conn
         .prepare_cached("SELECT 1 FROM learning_enrolments WHERE course_id = ?1 AND user_id = ?2")?
         .query_row(params![enrolment.course_id.to_string(), enrolment.user_id.to_string()], |row| row.get(0))
@@ -110,11 +129,8 @@ pub(crate) fn update_enrolment(
         return Err(enrolment_changed(old.version, expected_version).into());
     }
     let version = old.version + 1;
-    conn.prepare_cached("UPDATE learning_enrolments SET version = ?2, body = ?3 WHERE id = ?1")?.execute(params![
-        enrolment.id.to_string(),
-        version,
-        encode(enrolment)?
-    ])?;
+    conn.prepare_cached("UPDATE learning_enrolments SET version = ?2, body = ?3 WHERE id = ?1")?
+        .execute(params![enrolment.id.to_string(), version, encode(enrolment)?])?;
     audit(conn, at, actor, "learning.progress", "enrolment", enrolment.id.to_string(), digest(enrolment))?;
     if let Some(certificate) = certificate {
         check_certificate(certificate, enrolment)?;
@@ -127,7 +143,15 @@ pub(crate) fn update_enrolment(
             encode(certificate)?,
             micros(certificate.issued_at)
         ])?;
-        audit(conn, at, actor, "learning.certificate.issue", "certificate", certificate.code.clone(), digest(certificate))?;
+        audit(
+            conn,
+            at,
+            actor,
+            "learning.certificate.issue",
+            "certificate",
+            certificate.code.clone(),
+            digest(certificate),
+        )?;
     }
     Ok(StoredEnrolment { enrolment: enrolment.clone(), version })
 }
@@ -146,14 +170,17 @@ pub(crate) fn list_enrolments(conn: &Connection, query: &EnrolmentQuery) -> Resu
          ORDER BY id",
     )?;
     let text = |id: Option<Uuid>| id.map(|id| id.to_string());
-    let rows = statement.query_map(
-        params![text(query.user_id), text(query.org_id), text(query.course_id)],
-        enrolment_row,
-    )?;
+    let rows = statement
+        .query_map(params![text(query.user_id), text(query.org_id), text(query.course_id)], enrolment_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn start_attempt(conn: &Connection, at: Timestamp, actor: &str, attempt: &Attempt) -> Result<Attempt> {
+pub(crate) fn start_attempt(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    attempt: &Attempt,
+) -> Result<Attempt> {
     if get_enrolment(conn, attempt.enrolment_id)?.is_none() {
         return Err(StoreError::not_found("enrolment", attempt.enrolment_id).into());
     }
@@ -188,10 +215,14 @@ pub(crate) fn submit_attempt(
     certificate: Option<&Certificate>,
 ) -> Result<StoredEnrolment> {
     if attempt.enrolment_id != enrolment.id || attempt.submitted_at.is_none() {
-        return Err(StoreError::Backend("an attempt submitted without its submission or enrolment".into()).into());
+        return Err(
+            StoreError::Backend("an attempt submitted without its submission or enrolment".into()).into()
+        );
     }
     let changed = conn
-        .prepare_cached("UPDATE learning_attempts SET submitted = 1, body = ?2 WHERE id = ?1 AND submitted = 0")?
+        .prepare_cached(
+            "UPDATE learning_attempts SET submitted = 1, body = ?2 WHERE id = ?1 AND submitted = 0",
+        )?
         .execute(params![attempt.id.to_string(), encode(attempt)?])?;
     if changed == 0 {
         return match get_attempt(conn, attempt.id)? {

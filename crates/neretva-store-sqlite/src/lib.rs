@@ -41,10 +41,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use neretva_governance::strategy::StrategyDocument;
-use neretva_learning::certificate::Certificate;
-use neretva_learning::course::Course;
-use neretva_learning::enrolment::Enrolment;
-use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
@@ -52,6 +48,10 @@ use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
+use neretva_learning::certificate::Certificate;
+use neretva_learning::course::Course;
+use neretva_learning::enrolment::Enrolment;
+use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -64,7 +64,6 @@ use neretva_store::feeds::{
     ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
-use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -73,6 +72,7 @@ use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -1203,7 +1203,12 @@ impl Store for SqliteStore {
         self.read(governance::list_strategies).await
     }
 
-    async fn import_course(&self, actor: &Actor, id: Uuid, course: &Course) -> Result<StoredCourse, StoreError> {
+    async fn import_course(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        course: &Course,
+    ) -> Result<StoredCourse, StoreError> {
         let (actor, course) = (actor.0.clone(), course.clone());
         self.write(move |tx, at| learning::import_course(tx, at, &actor, id, &course)).await
     }
@@ -1260,7 +1265,15 @@ impl Store for SqliteStore {
         let (actor, attempt, enrolment, certificate) =
             (actor.0.clone(), attempt.clone(), enrolment.clone(), certificate.cloned());
         self.write(move |tx, at| {
-            learning::submit_attempt(tx, at, &actor, &attempt, &enrolment, expected_version, certificate.as_ref())
+            learning::submit_attempt(
+                tx,
+                at,
+                &actor,
+                &attempt,
+                &enrolment,
+                expected_version,
+                certificate.as_ref(),
+            )
         })
         .await
     }

@@ -57,7 +57,8 @@ pub fn small_course(version: u32) -> Course {
 /// attempt (once per number) and submits it (once), earning a certificate in the same
 /// transaction; stale versions are refused with nothing written, and every change is audited.
 pub async fn learning_records(store: &dyn Store) {
-    let org = store.create_org(&admin(), &org_fields("MUP-RS", "Ministry of Interior RS")).await.expect("org");
+    let org =
+        store.create_org(&admin(), &org_fields("MUP-RS", "Ministry of Interior RS")).await.expect("org");
     let learner = store.create_user(&admin(), &new_user(org.id, "amra")).await.expect("user");
 
     let course = small_course(1);
@@ -107,8 +108,9 @@ pub async fn learning_records(store: &dyn Store) {
     let again = quiz::Attempt { id: Uuid::from_u128(21), ..attempt.clone() };
     assert_conflict(store.start_attempt(&admin(), &again).await, "attempt");
     let answers = BTreeMap::from([("urgent".to_owned(), Response::Bool(true))]);
-    let submitted =
-        quiz::submit(quiz, &attempt, answers, Language::Bs, Language::En, at(80)).expect("in time").expect("valid");
+    let submitted = quiz::submit(quiz, &attempt, answers, Language::Bs, Language::En, at(80))
+        .expect("in time")
+        .expect("valid");
     assert!(submitted.outcome.as_ref().expect("scored").passed);
     assert!(enrolment::record_pass(&course, &mut enrolment, at(80)));
     let certificate = Certificate {
@@ -121,10 +123,8 @@ pub async fn learning_records(store: &dyn Store) {
         course_title: course.title.clone(),
         issued_at: at(80),
     };
-    let completed = store
-        .submit_attempt(&admin(), &submitted, &enrolment, 2, Some(&certificate))
-        .await
-        .expect("submit");
+    let completed =
+        store.submit_attempt(&admin(), &submitted, &enrolment, 2, Some(&certificate)).await.expect("submit");
     assert_eq!((completed.version, completed.enrolment.completed_at), (3, Some(at(80))));
     assert_eq!(store.get_attempt(attempt.id).await.expect("get"), Some(submitted.clone()));
     assert_eq!(store.get_certificate(&certificate.code).await.expect("get"), Some(certificate.clone()));

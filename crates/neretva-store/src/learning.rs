@@ -87,12 +87,18 @@ pub fn already_enrolled() -> StoreError {
 
 /// The conflict for an enrolment changed since it was read.
 pub fn enrolment_changed(now: i64, read: i64) -> StoreError {
-    StoreError::conflict("version", format!("the enrolment changed (version {now} now, {read} read); try again"))
+    StoreError::conflict(
+        "version",
+        format!("the enrolment changed (version {now} now, {read} read); try again"),
+    )
 }
 
 /// The conflict for an attempt submitted already.
 pub fn attempt_submitted(number: u32) -> StoreError {
-    StoreError::conflict("attempt", format!("attempt {number} was submitted already; an attempt is submitted once"))
+    StoreError::conflict(
+        "attempt",
+        format!("attempt {number} was submitted already; an attempt is submitted once"),
+    )
 }
 
 /// The conflict for an attempt number taken (two starts at once).

@@ -31,10 +31,6 @@ use neretva_model::user::{Role, Scope, Token, User};
 use neretva_model::{Timestamp, Uuid};
 
 use neretva_governance::strategy::StrategyDocument;
-use neretva_learning::certificate::Certificate;
-use neretva_learning::course::Course;
-use neretva_learning::enrolment::Enrolment;
-use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_incident::evidence::{CustodyEvent, CustodyRecord, Evidence, Sha256};
 use neretva_incident::link::Link;
 use neretva_incident::observable::Observable;
@@ -42,13 +38,16 @@ use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
+use neretva_learning::certificate::Certificate;
+use neretva_learning::course::Course;
+use neretva_learning::enrolment::Enrolment;
+use neretva_learning::quiz::Attempt as QuizAttempt;
 
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
 };
 use crate::governance::StoredStrategy;
-use crate::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use crate::incidents::{
     BlobRef, IncidentQuery, IncidentReportQuery, IncidentWrite, IntakeQuery, MatchAddition, MatchesAdded,
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
@@ -57,6 +56,7 @@ use crate::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use crate::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use crate::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,

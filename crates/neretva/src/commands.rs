@@ -76,6 +76,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         }
         Command::Notify(command) => crate::notify::command(&config, command).await,
         Command::Strategy(command) => crate::strategy::command(&config, command).await,
+        Command::Learning(command) => crate::learning::command(&config, command).await,
     }
 }
 

@@ -10,6 +10,7 @@ mod demo;
 mod incidents;
 mod ingest;
 mod intel;
+mod learning;
 mod notify;
 mod output;
 mod strategy;
