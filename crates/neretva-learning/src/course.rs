@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub type Texts = BTreeMap<Language, String>;
 
 /// The text in `language`, else in the course's first language, else any.
-pub fn text_in<'a>(texts: &'a Texts, language: Language, fallback: Language) -> &'a str {
+pub fn text_in(texts: &Texts, language: Language, fallback: Language) -> &str {
     texts
         .get(&language)
         .or_else(|| texts.get(&fallback))

@@ -224,10 +224,10 @@ pub fn parse(package: &Package, limits: &Limits) -> Result<Course, Vec<PackageEr
     // Images first: lessons refer to them.
     let mut images = Vec::new();
     for (path, data) in &package.files {
-        if let Some(name) = path.strip_prefix("images/") {
-            if let Some(image) = check_image(path, name, data, limits, &mut errors) {
-                images.push(image);
-            }
+        if let Some(name) = path.strip_prefix("images/")
+            && let Some(image) = check_image(path, name, data, limits, &mut errors)
+        {
+            images.push(image);
         }
     }
     let image_names: BTreeSet<&str> = images.iter().map(|image| image.name.as_str()).collect();

@@ -228,7 +228,7 @@ pub fn submit(
     }
     let total = u32::try_from(feedback.len()).unwrap_or(u32::MAX);
     let correct = u32::try_from(feedback.iter().filter(|item| item.correct).count()).unwrap_or(0);
-    let score = if total == 0 { 0 } else { u8::try_from(correct * 100 / total).unwrap_or(100) };
+    let score = (correct * 100).checked_div(total).map_or(0, |score| u8::try_from(score).unwrap_or(100));
     let mut submitted = attempt.clone();
     submitted.submitted_at = Some(now);
     submitted.answers = answers;
