@@ -2,6 +2,7 @@
 //! share: issuing a certificate, and the xAPI statements of enrolments.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use neretva_learning::certificate::{Certificate, new_code};
 use neretva_learning::course::Course;
@@ -50,19 +51,19 @@ pub async fn statements_for(
     let mut statements = Vec::new();
     for stored in enrolments {
         let enrolment = &stored.enrolment;
-        if !courses.contains_key(&enrolment.course_id) {
-            let course = store
-                .get_course(enrolment.course_id)
-                .await?
-                .ok_or_else(|| StoreError::not_found("course", enrolment.course_id))?;
-            courses.insert(enrolment.course_id, course.course);
-        }
-        if !names.contains_key(&enrolment.user_id) {
-            names.insert(enrolment.user_id, holder_name(store, enrolment.user_id).await?);
-        }
-        let (Some(course), Some(name)) = (courses.get(&enrolment.course_id), names.get(&enrolment.user_id))
-        else {
-            continue;
+        let course = match courses.entry(enrolment.course_id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let stored = store
+                    .get_course(enrolment.course_id)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("course", enrolment.course_id))?;
+                entry.insert(stored.course)
+            }
+        };
+        let name = match names.entry(enrolment.user_id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(holder_name(store, enrolment.user_id).await?),
         };
         let attempts = store.list_attempts(enrolment.id).await?;
         let learner = Learner { user_id: enrolment.user_id, name };

@@ -15,6 +15,7 @@
 //! is written with its audit entry in one transaction; exports are audited.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -798,12 +799,11 @@ pub async fn list_enrolments(
     let mut items = Vec::new();
     for stored in visible_enrolments(&state, &auth, &filter).await? {
         let course_id = stored.enrolment.course_id;
-        if !courses.contains_key(&course_id) {
-            courses.insert(course_id, course(&state, course_id).await?);
-        }
-        if let Some(course) = courses.get(&course_id) {
-            items.push(enrolment_dto(&state, &stored, &course.course).await?);
-        }
+        let found = match courses.entry(course_id) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(course(&state, course_id).await?),
+        };
+        items.push(enrolment_dto(&state, &stored, &found.course).await?);
     }
     Ok(Json(items))
 }
