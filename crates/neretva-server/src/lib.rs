@@ -19,6 +19,7 @@ mod html;
 pub mod incidents;
 pub mod intel_links;
 pub mod intel_taxii;
+pub mod learning;
 mod metrics_layer;
 pub mod misp;
 pub mod openapi;

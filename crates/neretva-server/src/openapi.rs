@@ -71,6 +71,10 @@ use crate::api;
         api::contact_points::put_profile, api::contact_points::export_rfc2350,
         api::checks::list, api::checks::create, api::checks::get, api::checks::run, api::checks::acknowledge,
         api::checks::report,
+        api::learning::import, api::learning::list_courses, api::learning::get_course, api::learning::lesson,
+        api::learning::image, api::learning::export_course, api::learning::enrol, api::learning::list_enrolments,
+        api::learning::get_enrolment, api::learning::read_lesson, api::learning::start_attempt,
+        api::learning::get_attempt, api::learning::submit_attempt, api::learning::verify, api::learning::xapi,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -95,6 +99,7 @@ use crate::api;
         (name = "assessments", description = "Maturity self-assessments: SIM3 with ENISA tiers, NIS2 Art. 21; comparison, SVG charts, sector aggregates"),
         (name = "contact-points", description = "The contact-point directory (OSCE CBM 8, Budapest Convention 24/7, sector and CERT contact points) and CERT teams' RFC 2350 profiles"),
         (name = "communication-checks", description = "Communication checks: one-time links to every contact point in a scope, acknowledgments, reminders, escalations, reachability reports"),
+        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

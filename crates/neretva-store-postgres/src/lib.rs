@@ -24,6 +24,7 @@ mod governance;
 mod groups;
 mod incidents;
 mod intel;
+mod learning;
 mod migrations;
 mod notifications;
 mod ops;
@@ -44,6 +45,10 @@ use neretva_governance::rfc2350::TeamProfile;
 use neretva_governance::strategy::StrategyDocument;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
+use neretva_learning::certificate::Certificate;
+use neretva_learning::course::Course;
+use neretva_learning::enrolment::Enrolment;
+use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -65,6 +70,7 @@ use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -948,6 +954,91 @@ impl Store for PostgresStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         pooled!(self, |client| governance::list_strategies(client))
+    }
+
+    async fn import_course(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        course: &Course,
+    ) -> Result<StoredCourse, StoreError> {
+        transaction!(self, audited: true, |tx| learning::import_course(&tx, now(), &actor.0, id, course))
+    }
+
+    async fn get_course(&self, id: Uuid) -> Result<Option<StoredCourse>, StoreError> {
+        pooled!(self, |client| learning::get_course(client, id))
+    }
+
+    async fn list_courses(&self) -> Result<Vec<StoredCourse>, StoreError> {
+        pooled!(self, |client| learning::list_courses(client))
+    }
+
+    async fn enrol(&self, actor: &Actor, enrolment: &Enrolment) -> Result<StoredEnrolment, StoreError> {
+        transaction!(self, audited: true, |tx| learning::enrol(&tx, now(), &actor.0, enrolment))
+    }
+
+    async fn update_enrolment(
+        &self,
+        actor: &Actor,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment, StoreError> {
+        transaction!(self, audited: true, |tx| learning::update_enrolment(
+            &tx,
+            now(),
+            &actor.0,
+            enrolment,
+            expected_version,
+            certificate
+        ))
+    }
+
+    async fn get_enrolment(&self, id: Uuid) -> Result<Option<StoredEnrolment>, StoreError> {
+        pooled!(self, |client| learning::get_enrolment(client, id))
+    }
+
+    async fn list_enrolments(&self, query: &EnrolmentQuery) -> Result<Vec<StoredEnrolment>, StoreError> {
+        pooled!(self, |client| learning::list_enrolments(client, query))
+    }
+
+    async fn start_attempt(&self, actor: &Actor, attempt: &QuizAttempt) -> Result<QuizAttempt, StoreError> {
+        transaction!(self, audited: true, |tx| learning::start_attempt(&tx, now(), &actor.0, attempt))
+    }
+
+    async fn submit_attempt(
+        &self,
+        actor: &Actor,
+        attempt: &QuizAttempt,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment, StoreError> {
+        transaction!(self, audited: true, |tx| learning::submit_attempt(
+            &tx,
+            now(),
+            &actor.0,
+            attempt,
+            enrolment,
+            expected_version,
+            certificate
+        ))
+    }
+
+    async fn get_attempt(&self, id: Uuid) -> Result<Option<QuizAttempt>, StoreError> {
+        pooled!(self, |client| learning::get_attempt(client, id))
+    }
+
+    async fn list_attempts(&self, enrolment_id: Uuid) -> Result<Vec<QuizAttempt>, StoreError> {
+        pooled!(self, |client| learning::list_attempts(client, enrolment_id))
+    }
+
+    async fn get_certificate(&self, code: &str) -> Result<Option<Certificate>, StoreError> {
+        pooled!(self, |client| learning::get_certificate(client, code))
+    }
+
+    async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>, StoreError> {
+        pooled!(self, |client| learning::enrolment_certificate(client, enrolment_id))
     }
 
     async fn create_contact_point(

@@ -53,6 +53,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "working_groups",
         sql: include_str!("../migrations/0016_working_groups.sql"),
     },
+    Migration { version: 17, name: "learning", sql: include_str!("../migrations/0017_learning.sql") },
 ];
 
 /// The newest migration this binary knows.

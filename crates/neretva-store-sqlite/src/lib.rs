@@ -29,6 +29,7 @@ mod governance;
 mod groups;
 mod incidents;
 mod intel;
+mod learning;
 mod migrations;
 mod notifications;
 mod ops;
@@ -56,6 +57,10 @@ use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
+use neretva_learning::certificate::Certificate;
+use neretva_learning::course::Course;
+use neretva_learning::enrolment::Enrolment;
+use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
 use neretva_model::contact::{Contact, ContactFields};
@@ -81,6 +86,7 @@ use neretva_store::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -1210,6 +1216,98 @@ impl Store for SqliteStore {
 
     async fn list_strategies(&self) -> Result<Vec<StoredStrategy>, StoreError> {
         self.read(governance::list_strategies).await
+    }
+
+    async fn import_course(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        course: &Course,
+    ) -> Result<StoredCourse, StoreError> {
+        let (actor, course) = (actor.0.clone(), course.clone());
+        self.write(move |tx, at| learning::import_course(tx, at, &actor, id, &course)).await
+    }
+
+    async fn get_course(&self, id: Uuid) -> Result<Option<StoredCourse>, StoreError> {
+        self.read(move |conn| learning::get_course(conn, id)).await
+    }
+
+    async fn list_courses(&self) -> Result<Vec<StoredCourse>, StoreError> {
+        self.read(learning::list_courses).await
+    }
+
+    async fn enrol(&self, actor: &Actor, enrolment: &Enrolment) -> Result<StoredEnrolment, StoreError> {
+        let (actor, enrolment) = (actor.0.clone(), enrolment.clone());
+        self.write(move |tx, at| learning::enrol(tx, at, &actor, &enrolment)).await
+    }
+
+    async fn update_enrolment(
+        &self,
+        actor: &Actor,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment, StoreError> {
+        let (actor, enrolment, certificate) = (actor.0.clone(), enrolment.clone(), certificate.cloned());
+        self.write(move |tx, at| {
+            learning::update_enrolment(tx, at, &actor, &enrolment, expected_version, certificate.as_ref())
+        })
+        .await
+    }
+
+    async fn get_enrolment(&self, id: Uuid) -> Result<Option<StoredEnrolment>, StoreError> {
+        self.read(move |conn| learning::get_enrolment(conn, id)).await
+    }
+
+    async fn list_enrolments(&self, query: &EnrolmentQuery) -> Result<Vec<StoredEnrolment>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| learning::list_enrolments(conn, &query)).await
+    }
+
+    async fn start_attempt(&self, actor: &Actor, attempt: &QuizAttempt) -> Result<QuizAttempt, StoreError> {
+        let (actor, attempt) = (actor.0.clone(), attempt.clone());
+        self.write(move |tx, at| learning::start_attempt(tx, at, &actor, &attempt)).await
+    }
+
+    async fn submit_attempt(
+        &self,
+        actor: &Actor,
+        attempt: &QuizAttempt,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment, StoreError> {
+        let (actor, attempt, enrolment, certificate) =
+            (actor.0.clone(), attempt.clone(), enrolment.clone(), certificate.cloned());
+        self.write(move |tx, at| {
+            learning::submit_attempt(
+                tx,
+                at,
+                &actor,
+                &attempt,
+                &enrolment,
+                expected_version,
+                certificate.as_ref(),
+            )
+        })
+        .await
+    }
+
+    async fn get_attempt(&self, id: Uuid) -> Result<Option<QuizAttempt>, StoreError> {
+        self.read(move |conn| learning::get_attempt(conn, id)).await
+    }
+
+    async fn list_attempts(&self, enrolment_id: Uuid) -> Result<Vec<QuizAttempt>, StoreError> {
+        self.read(move |conn| learning::list_attempts(conn, enrolment_id)).await
+    }
+
+    async fn get_certificate(&self, code: &str) -> Result<Option<Certificate>, StoreError> {
+        let code = code.to_owned();
+        self.read(move |conn| learning::get_certificate(conn, &code)).await
+    }
+
+    async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>, StoreError> {
+        self.read(move |conn| learning::enrolment_certificate(conn, enrolment_id)).await
     }
 
     async fn create_contact_point(

@@ -19,6 +19,7 @@ mod governance;
 mod groups;
 mod incidents;
 mod intel;
+mod learning;
 mod notifications;
 mod records;
 mod taxii;
@@ -53,6 +54,8 @@ pub use governance::strategy_documents;
 pub use groups::working_groups;
 
 pub use records::{maturity_assessments, preservation_requests};
+
+pub use learning::{learning_records, small_course};
 
 pub use intel::{intel_events, intel_sharing_groups};
 

@@ -19,6 +19,7 @@ pub mod groups;
 pub mod import_plan;
 pub mod incidents;
 pub mod intel;
+pub mod learning;
 pub mod notifications;
 pub mod records;
 pub mod taxii;
@@ -46,6 +47,10 @@ use neretva_incident::playbook::Task;
 use neretva_incident::timeline::TimelineEntry;
 use neretva_intel::access::SharingGroup;
 use neretva_intel::model::{IntelEvent, Sighting};
+use neretva_learning::certificate::Certificate;
+use neretva_learning::course::Course;
+use neretva_learning::enrolment::Enrolment;
+use neretva_learning::quiz::Attempt as QuizAttempt;
 
 use crate::contact_points::{
     AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
@@ -65,6 +70,7 @@ use crate::intel::{
     AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
+use crate::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use crate::notifications::{
     Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
     StoredMessage,
@@ -652,6 +658,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_strategy(&self, id: Uuid) -> Result<Option<StoredStrategy>>;
     async fn find_strategy(&self, code: &str) -> Result<Option<StoredStrategy>>;
     /// Every document, by code.
+    async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
 
     // Working groups (see `groups`).
     /// Stores a new working group (version 1), audited as `group.create`; a code or id in use is
@@ -686,7 +693,50 @@ pub trait Store: Send + Sync + 'static {
     async fn find_group(&self, code: &str) -> Result<Option<StoredGroup>>;
     /// Every group, by code.
     async fn list_groups(&self) -> Result<Vec<StoredGroup>>;
-    async fn list_strategies(&self) -> Result<Vec<StoredStrategy>>;
+
+    // Capacity building (see `learning`).
+    /// Stores a course version under `id`, audited as `learning.course.import`; a code and
+    /// version stored already is a conflict on `version`, and then nothing is written.
+    async fn import_course(&self, actor: &Actor, id: Uuid, course: &Course) -> Result<StoredCourse>;
+    async fn get_course(&self, id: Uuid) -> Result<Option<StoredCourse>>;
+    /// Every course version, by code and version.
+    async fn list_courses(&self) -> Result<Vec<StoredCourse>>;
+    /// Stores a new enrolment (version 1), audited as `learning.enrol`; a second enrolment of a
+    /// user in a course is a conflict on `course_id`.
+    async fn enrol(&self, actor: &Actor, enrolment: &Enrolment) -> Result<StoredEnrolment>;
+    /// Replaces an enrolment when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `learning.progress`, with the certificate it earned (audited as
+    /// `learning.certificate.issue`) in the same transaction.
+    async fn update_enrolment(
+        &self,
+        actor: &Actor,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment>;
+    async fn get_enrolment(&self, id: Uuid) -> Result<Option<StoredEnrolment>>;
+    /// The enrolments matching the query, by id (ids are UUIDv7, so oldest first).
+    async fn list_enrolments(&self, query: &EnrolmentQuery) -> Result<Vec<StoredEnrolment>>;
+    /// Stores a started attempt, audited as `learning.attempt.start`; a number the enrolment
+    /// has already is a conflict on `attempt`.
+    async fn start_attempt(&self, actor: &Actor, attempt: &QuizAttempt) -> Result<QuizAttempt>;
+    /// Stores a submitted attempt, only while the stored one is unsubmitted (else a conflict on
+    /// `attempt`), with the enrolment under `expected_version` and the certificate it earned,
+    /// in one transaction, audited as `learning.attempt.submit`.
+    async fn submit_attempt(
+        &self,
+        actor: &Actor,
+        attempt: &QuizAttempt,
+        enrolment: &Enrolment,
+        expected_version: i64,
+        certificate: Option<&Certificate>,
+    ) -> Result<StoredEnrolment>;
+    async fn get_attempt(&self, id: Uuid) -> Result<Option<QuizAttempt>>;
+    /// An enrolment's attempts, by number.
+    async fn list_attempts(&self, enrolment_id: Uuid) -> Result<Vec<QuizAttempt>>;
+    /// The certificate with a code (in its canonical form).
+    async fn get_certificate(&self, code: &str) -> Result<Option<Certificate>>;
+    async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>>;
 
     // Contact-point directory and communication checks (see `contact_points`).
     /// Stores a new contact point (version 1), audited as `contact_point.create`; an unknown

@@ -71,6 +71,10 @@ pub(crate) enum Command {
     /// progress, overdue actions and changes, and print the implementation report.
     #[command(subcommand)]
     Strategy(StrategyCommand),
+    /// Capacity building: import and export courses (folders or zips of Markdown and YAML),
+    /// list them, export learning records as xAPI statements, verify certificates.
+    #[command(subcommand)]
+    Learning(LearningCommand),
     /// The contact-point directory (OSCE CBM 8 policy and technical, Budapest Convention 24/7,
     /// sector and CERT contact points, with OpenPGP keys) and CERT teams' RFC 2350 profiles.
     #[command(subcommand)]
@@ -412,6 +416,57 @@ pub(crate) enum ChecksCommand {
         format: String,
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LearningCommand {
+    /// Import a course package: a folder (course.yaml, quiz.yaml, lessons/<language>/<module>/
+    /// <lesson>.md, images/) or a zip of one. Every problem is reported with its file and line,
+    /// and nothing is imported unless the whole package is valid.
+    Import {
+        /// The package's folder or zip file.
+        path: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a course back to a package folder (to edit it and keep it in git).
+    Export {
+        /// The course's id, or its code (the newest version).
+        course: String,
+        /// The folder to write; it must not exist or be empty.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the course versions with their languages, lessons and enrolments.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Learning records: enrolments with progress, or xAPI statements with --xapi.
+    Records {
+        /// Only this course (id or code).
+        #[arg(long)]
+        course: Option<String>,
+        /// Only this learner (username).
+        #[arg(long)]
+        user: Option<String>,
+        /// Print xAPI 1.0.3 statements (JSON) instead.
+        #[arg(long)]
+        xapi: bool,
+        /// The instance's public URL the statements' ids are under (with --xapi).
+        #[arg(long, default_value = "https://neretva.invalid")]
+        base: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a certificate's verification code.
+    Verify {
+        code: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 

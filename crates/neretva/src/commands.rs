@@ -81,6 +81,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Assessment(command) => crate::records::assessment(&config, command).await,
         Command::ContactPoints(command) => crate::contact_points::contact_points(&config, command).await,
         Command::Checks(command) => crate::contact_points::checks(&config, command).await,
+        Command::Learning(command) => crate::learning::command(&config, command).await,
     }
 }
 

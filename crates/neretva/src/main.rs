@@ -12,6 +12,7 @@ mod groups;
 mod incidents;
 mod ingest;
 mod intel;
+mod learning;
 mod notify;
 mod output;
 mod records;

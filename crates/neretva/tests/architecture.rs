@@ -58,6 +58,7 @@ fn crate_boundaries_hold() {
         "neretva-intel",
         "neretva-notify",
         "neretva-governance",
+        "neretva-learning",
     ] {
         for forbidden in ["tokio", "axum", "rusqlite", "tokio-postgres", "reqwest", "async-trait", "lettre"] {
             assert!(

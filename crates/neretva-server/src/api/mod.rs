@@ -14,6 +14,7 @@ pub mod health;
 pub mod incident_reports;
 pub mod incidents;
 pub mod intel;
+pub mod learning;
 pub mod lookup;
 pub mod notifications;
 pub mod orgs;
@@ -196,6 +197,22 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/assessments/{id}/compare/{other}", get(assessments::compare))
         .route("/assessments/{id}/radar.svg", get(assessments::radar))
         .route("/assessments/{id}/trend.svg", get(assessments::trend))
+        .route(
+            "/learning/courses",
+            get(learning::list_courses).post(learning::import).layer(DefaultBodyLimit::max(import_limit)),
+        )
+        .route("/learning/courses/{id}", get(learning::get_course))
+        .route("/learning/courses/{id}/lessons/{module}/{lesson}", get(learning::lesson))
+        .route("/learning/courses/{id}/images/{name}", get(learning::image))
+        .route("/learning/courses/{id}/export", get(learning::export_course))
+        .route("/learning/enrolments", get(learning::list_enrolments).post(learning::enrol))
+        .route("/learning/enrolments/{id}", get(learning::get_enrolment))
+        .route("/learning/enrolments/{id}/lessons", post(learning::read_lesson))
+        .route("/learning/enrolments/{id}/attempts", post(learning::start_attempt))
+        .route("/learning/attempts/{id}", get(learning::get_attempt))
+        .route("/learning/attempts/{id}/submit", post(learning::submit_attempt))
+        .route("/learning/certificates/verify/{code}", get(learning::verify))
+        .route("/learning/records/xapi", get(learning::xapi))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

@@ -1,0 +1,31 @@
+//! Capacity building, the pure layer: courses, quizzes, progress, certificates, xAPI.
+//!
+//! - [`package`]: the course package format (a folder or zip of YAML and Markdown) and its
+//!   parser, which reports every problem with its file and line and yields nothing on error.
+//! - [`course`]: the course → modules → lessons model, with a quiz of question pools and images.
+//! - [`markdown`]: lesson Markdown to safe HTML (raw HTML shown as text, unsafe links dropped).
+//! - [`quiz`]: the seeded random draw, attempts (limit, deadline, submitted once), scoring with
+//!   feedback per answer.
+//! - [`enrolment`]: progress through the lessons and completion.
+//! - [`certificate`]: verification codes of certificates.
+//! - [`xapi`]: learning records as xAPI statements.
+//! - [`export`]: a course back to its package.
+//!
+//! **Architecture Invariant:** pure: no IO, no clock, no randomness; `now`, seeds, random bytes
+//! and new ids are arguments.
+//!
+//! **Architecture Invariant:** a package with any problem yields no course: [`package::parse`]
+//! returns every problem (file and line), never a part of the course.
+
+pub mod certificate;
+pub mod course;
+pub mod enrolment;
+pub mod export;
+pub mod markdown;
+pub mod package;
+pub mod quiz;
+pub mod xapi;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
