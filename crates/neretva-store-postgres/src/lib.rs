@@ -52,8 +52,8 @@ use neretva_store::intel::{
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, PendingStatus, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
@@ -599,6 +599,14 @@ impl Store for PostgresStore {
 
     async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
         pooled!(self, |client| notifications::contact_deliveries(client, org_id))
+    }
+
+    async fn pending_status_announcements(&self, limit: u32) -> Result<Vec<PendingStatus>, StoreError> {
+        pooled!(self, |client| notifications::pending_status_announcements(client, limit))
+    }
+
+    async fn announced(&self, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>, StoreError> {
+        pooled!(self, |client| notifications::announced(client, org_id, incident_id))
     }
 
     async fn write_incidents(

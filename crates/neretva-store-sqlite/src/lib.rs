@@ -68,8 +68,8 @@ use neretva_store::intel::{
     ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, PendingStatus, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
 use neretva_store::{
@@ -840,6 +840,14 @@ impl Store for SqliteStore {
 
     async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
         self.read(move |conn| notifications::contact_deliveries(conn, org_id)).await
+    }
+
+    async fn pending_status_announcements(&self, limit: u32) -> Result<Vec<PendingStatus>, StoreError> {
+        self.read(move |conn| notifications::pending_status_announcements(conn, limit)).await
+    }
+
+    async fn announced(&self, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>, StoreError> {
+        self.read(move |conn| notifications::announced(conn, org_id, incident_id)).await
     }
 
     async fn write_incidents(

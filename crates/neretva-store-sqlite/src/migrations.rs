@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0011_intel_links_target.sql"),
     },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
+    Migration {
+        version: 13,
+        name: "incident_updates",
+        sql: include_str!("../migrations/0013_incident_updates.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -20,6 +20,7 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
             email: format!("soc-{n}@example.ba"),
             kind: "digest".into(),
             resend_of: None,
+            incident_id: None,
             subject: format!("[TLP:AMBER] digest {n}"),
             tlp: "TLP:AMBER".into(),
             language: "en".into(),
@@ -32,6 +33,7 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
         notified_keys: vec![],
         suppressed_keys: vec![],
         schedules: vec![],
+        announcements: vec![],
     };
     app.store.record_notifications(&Actor::system(), &write).await.unwrap();
     id
@@ -107,6 +109,8 @@ fn attach_notifier(app: &crate::support::TestApp) {
         max_attempts: 3,
         retry_after: time::Duration::minutes(5),
         overrides: Default::default(),
+        reminder_before: vec![time::Duration::hours(6)],
+        deadlines: Default::default(),
     };
     let store: std::sync::Arc<dyn Store> = app.store.clone();
     let notifier = neretva_notifier::Notifier::new(store, config, signer).unwrap();
@@ -236,6 +240,7 @@ async fn only_staff_with_write_credentials_resend_and_it_is_audited() {
             email: "old@ep-a.example.ba".into(),
             kind: "digest".into(),
             resend_of: None,
+            incident_id: None,
             subject: "[TLP:AMBER+STRICT] told".into(),
             tlp: "TLP:AMBER+STRICT".into(),
             language: "en".into(),

@@ -87,6 +87,7 @@ stories! {
     store notification_permanent_failure => sqlite_notification_permanent_failure, postgres_notification_permanent_failure;
     store strategy_documents => sqlite_strategy_documents, postgres_strategy_documents;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
+    store notification_incident_announcements => sqlite_notification_incident_announcements, postgres_notification_incident_announcements;
 }
 
 /// The in-memory database runs the stories that need no second connection.
