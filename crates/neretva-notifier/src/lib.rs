@@ -578,6 +578,7 @@ impl Notifier {
             suppressed_keys: filtered.suppressed.iter().map(|(_, key)| key.clone()).collect(),
             schedules: schedules.into_iter().collect(),
             messages,
+            announcements: Vec::new(),
         };
         let stored = self.store.record_notifications(&Actor::system(), &write).await?;
         summary.organisations += 1;
