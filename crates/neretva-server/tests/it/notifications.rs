@@ -20,7 +20,7 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
             email: format!("soc-{n}@example.ba"),
             kind: "digest".into(),
             resend_of: None,
-            incident_id: None,
+            incident_id: (n == 1).then(incident),
             subject: format!("[TLP:AMBER] digest {n}"),
             tlp: "TLP:AMBER".into(),
             language: "en".into(),
@@ -37,6 +37,11 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
     };
     app.store.record_notifications(&Actor::system(), &write).await.unwrap();
     id
+}
+
+/// The incident the first recorded message is about.
+fn incident() -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_2001)
 }
 
 fn subjects(reply: &crate::support::Reply) -> Vec<String> {
@@ -73,6 +78,12 @@ async fn each_organisation_sees_its_own_deliveries() {
     assert_eq!(one.body["events"].as_array().unwrap().len(), 1);
     assert_status(&app.get("alice", &format!("/api/v1/notifications/{to_b}")).await, StatusCode::NOT_FOUND);
     assert_status(&app.get("alice", "/api/v1/notifications?organisation=EP-B").await, StatusCode::NOT_FOUND);
+    // Incident updates by incident, within what the caller may see.
+    let about = format!("/api/v1/notifications?incident={}", incident());
+    let analyst = app.get("analyst", &about).await;
+    assert_eq!(subjects(&analyst), ["[TLP:AMBER] digest 1"]);
+    assert_eq!(analyst.body["items"][0]["incident"], incident().to_string());
+    assert_eq!(subjects(&app.get("bob", &about).await), Vec::<String>::new());
     let bad = app.get("analyst", "/api/v1/notifications?status=lost").await;
     assert_status(&bad, StatusCode::BAD_REQUEST);
     assert_eq!(bad.body["field"], "status");
