@@ -853,9 +853,8 @@ impl Notifier {
     async fn incident_updates(&self, now: Timestamp, summary: &mut RunSummary) -> Result<(), NotifierError> {
         let mut incidents: HashMap<Uuid, Option<Incident>> = HashMap::new();
         for pending in self.store.pending_status_announcements(MAX_UPDATES).await? {
-            if !incidents.contains_key(&pending.incident_id) {
-                let stored = self.store.get_incident(pending.incident_id).await?;
-                incidents.insert(pending.incident_id, stored.map(|s| s.incident));
+            if let std::collections::hash_map::Entry::Vacant(slot) = incidents.entry(pending.incident_id) {
+                slot.insert(self.store.get_incident(pending.incident_id).await?.map(|s| s.incident));
             }
             let Some(Some(incident)) = incidents.get(&pending.incident_id) else { continue };
             let outcome = async {

@@ -373,7 +373,8 @@ mod tests {
         let topic = |lead: Option<i64>| {
             reminder_topic(ObligationKind::Notification, DUE, lead.map(Duration::minutes))
         };
-        let cases: Vec<(&str, Timestamp, Vec<String>, Vec<(i64, Vec<String>)>)> = vec![
+        type Case = (&'static str, Timestamp, Vec<String>, Vec<(i64, Vec<String>)>);
+        let cases: Vec<Case> = vec![
             ("too early", DUE - Duration::hours(7), vec![], vec![]),
             ("six hours before", DUE - Duration::hours(6), vec![], vec![(360, vec![topic(Some(360))])]),
             ("six hours told", DUE - Duration::hours(5), vec![topic(Some(360))], vec![]),
