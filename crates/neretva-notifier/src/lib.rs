@@ -4,6 +4,9 @@
 //! back-off ([`Notifier::deliver_due`]); previews render without recording
 //! ([`Notifier::preview`]); [`Notifier::resend`] sends an earlier message's events again;
 //! [`Notifier::announcement_messages`] builds a working group's announcement to its members.
+//! Incident updates (a status change, a reminder of a NIS2 report due or overdue) and CERT
+//! advisories take the same path: recorded per contact, signed, encrypted where the contact
+//! has a key, and delivered with the same retries.
 //!
 //! **Architecture Invariant:** a message is recorded, with its exact bytes and its events,
 //! before it is sent, so a crash between the two sends it later instead of losing it, and a
@@ -22,18 +25,24 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use neretva_event::{Event, intelmq_json};
+use neretva_incident::deadline::{DeadlineConfig, obligations};
+use neretva_incident::incident::Incident;
 use neretva_model::contact::{Contact, Language, check_email};
 use neretva_model::org::Organisation;
 use neretva_model::tlp::Tlp;
 use neretva_model::{Timestamp, Uuid};
 use neretva_notify::digest::{Queued, digest_tlp, select_due, suppress, within_clearance};
+use neretva_notify::incident::{
+    DueReminder, ReminderUpdate, StatusUpdate, due_reminders, reminder_content, status_content, status_topic,
+};
 use neretva_notify::mime::Mailbox;
 use neretva_notify::openpgp::{RecipientKey, Signer};
 use neretva_notify::render::{DigestInput, Overrides, Renderer};
 use neretva_notify::schedule::{Schedule, Schedules};
 use neretva_notify::texts::choose_language;
 use neretva_notify::{Content, Envelope as MailEnvelope, NotifyError, compose, digest_content};
-use neretva_store::notifications::{Attempt, NewMessage, NotificationWrite, StoredMessage};
+use neretva_store::incidents::{IncidentCursor, IncidentQuery};
+use neretva_store::notifications::{Announcement, Attempt, NewMessage, NotificationWrite, StoredMessage};
 use neretva_store::{Actor, Store, StoreError};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -117,6 +126,11 @@ pub struct NotifierConfig {
     /// The wait before the second attempt; each further one waits twice as long.
     pub retry_after: Duration,
     pub overrides: Overrides,
+    /// How long before a NIS2 report is due its reporting organisation is reminded (each lead
+    /// time once); an overdue report is reminded of once whatever the lead times.
+    pub reminder_before: Vec<Duration>,
+    /// How the incidents' deadlines are computed (the same as the server's).
+    pub deadlines: DeadlineConfig,
 }
 
 /// The outcome of one pass over the queue.
@@ -133,6 +147,10 @@ pub struct RunSummary {
     pub waiting: u64,
     /// Organisations whose pass failed (logged; their entries stay queued).
     pub errors: u64,
+    /// Incident status changes announced (per incident and organisation).
+    pub status_changes: u64,
+    /// Reminders of NIS2 reports made (per report, organisation and lead time or overdue).
+    pub reminders: u64,
 }
 
 /// The outcome of one delivery pass.
@@ -244,6 +262,19 @@ pub struct AnnouncementRecipient {
     pub name: String,
     pub email: String,
     pub language: Language,
+}
+
+/// The most pending status announcements one pass makes; the rest wait for the next pass.
+const MAX_UPDATES: u32 = 10_000;
+
+/// The most incidents with deadlines one pass examines for reminders.
+const MAX_REMINDER_SCAN: usize = 100_000;
+
+/// What a message that is not a digest is: its kind, the incident it is about, its TLP.
+struct About {
+    kind: &'static str,
+    incident_id: Option<Uuid>,
+    tlp: Tlp,
 }
 
 /// A contact the organisation's digests go to, checked.
@@ -412,6 +443,7 @@ impl Notifier {
             raw: Vec::new(),
             event_ids: all_ids.clone(),
             failure: None,
+            incident_id: None,
         };
         if recipients.is_empty() {
             let (id, _) = self.message_id();
@@ -475,8 +507,9 @@ impl Notifier {
     }
 
     /// One pass over the queue at `now`: every organisation with queued events gets the
-    /// digests that are due, recorded for delivery. An organisation whose pass fails is logged
-    /// and counted; the others go on.
+    /// digests that are due, recorded for delivery; then the incident updates (status changes
+    /// and reminders of NIS2 reports) not made yet are made. An organisation whose pass fails is
+    /// logged and counted; the others go on.
     pub async fn run_once(&self, now: Timestamp) -> Result<RunSummary, NotifierError> {
         let mut summary = RunSummary::default();
         for org_id in self.store.notification_orgs().await? {
@@ -487,6 +520,10 @@ impl Notifier {
                     tracing::warn!(org = %org_id, error = %error, "Notifying an organisation failed; its events stay queued.");
                 }
             }
+        }
+        if let Err(error) = self.incident_updates(now, &mut summary).await {
+            summary.errors += 1;
+            tracing::warn!(error = %error, "The pass over incident updates failed; the next pass tries again.");
         }
         Ok(summary)
     }
@@ -553,6 +590,7 @@ impl Notifier {
             suppressed_keys: filtered.suppressed.iter().map(|(_, key)| key.clone()).collect(),
             schedules: schedules.into_iter().collect(),
             messages,
+            announcements: Vec::new(),
         };
         let stored = self.store.record_notifications(&Actor::system(), &write).await?;
         summary.organisations += 1;
@@ -734,7 +772,27 @@ impl Notifier {
             ),
             attachments: Vec::new(),
         };
-        let base = |contact: Option<&Contact>, email: &str, language: &str| {
+        let about = About { kind: "advisory", incident_id: None, tlp: advisory.tlp };
+        let (messages, withheld) =
+            self.messages_to(org, &recipients, &about, now, &|_| Ok(content.clone()))?;
+        let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
+        Ok((self.store.record_notifications(actor, &write).await?, withheld))
+    }
+
+    /// One message per contact of `org` cleared for `about.tlp`, with the content `render`
+    /// makes in the contact's language: signed, and encrypted where the contact has a key. A
+    /// contact that cannot be written to (an invalid address, an unusable key), and an
+    /// organisation without a contact, are recorded as failed messages. Returns the messages
+    /// and the number of contacts not cleared.
+    fn messages_to(
+        &self,
+        org: &Organisation,
+        recipients: &[Recipient],
+        about: &About,
+        now: Timestamp,
+        render: &dyn Fn(Language) -> Result<Content, NotifyError>,
+    ) -> Result<(Vec<NewMessage>, u64), NotifierError> {
+        let base = |contact: Option<&Contact>, email: &str, language: Language, subject: String| {
             let (id, message_id) = self.message_id();
             NewMessage {
                 id,
@@ -742,11 +800,12 @@ impl Notifier {
                 org_id: org.id,
                 contact_id: contact.map(|c| c.id),
                 email: email.to_owned(),
-                kind: "advisory".into(),
+                kind: about.kind.to_owned(),
                 resend_of: None,
-                subject: content.subject.clone(),
-                tlp: label.to_owned(),
-                language: language.to_owned(),
+                incident_id: about.incident_id,
+                subject,
+                tlp: about.tlp.label().to_owned(),
+                language: language.tag().to_owned(),
                 encrypted: false,
                 raw: Vec::new(),
                 event_ids: Vec::new(),
@@ -756,15 +815,22 @@ impl Notifier {
         let mut messages = Vec::new();
         let mut withheld = 0;
         if recipients.is_empty() {
+            let language = self.config.org_language.get(&org.id).copied().unwrap_or(Language::En);
             messages.push(NewMessage {
                 message_id: String::new(),
+                language: String::new(),
                 failure: Some("organisation has no contact with an e-mail address to notify".into()),
-                ..base(None, "", "")
+                ..base(None, "", language, render(language)?.subject)
             });
         }
-        for recipient in &recipients {
-            let language = recipient.language.tag();
-            let message = base(Some(&recipient.contact), &recipient.mailbox.address, language);
+        for recipient in recipients {
+            let content = render(recipient.language)?;
+            let message = base(
+                Some(&recipient.contact),
+                &recipient.mailbox.address,
+                recipient.language,
+                content.subject.clone(),
+            );
             if let Some(problem) = &recipient.problem {
                 messages.push(NewMessage {
                     message_id: String::new(),
@@ -773,7 +839,7 @@ impl Notifier {
                 });
                 continue;
             }
-            if advisory.tlp > recipient.clearance {
+            if about.tlp > recipient.clearance {
                 withheld += 1;
                 continue;
             }
@@ -787,8 +853,208 @@ impl Notifier {
                 compose(StdRng::from_entropy(), &content, &envelope, &self.signer, recipient.key.as_ref())?;
             messages.push(NewMessage { encrypted: recipient.key.is_some(), raw, ..message });
         }
-        let write = NotificationWrite { org_id: org.id, messages, ..NotificationWrite::default() };
-        Ok((self.store.record_notifications(actor, &write).await?, withheld))
+        Ok((messages, withheld))
+    }
+
+    /// Incident updates at `now`: each incident status not yet announced to an organisation it
+    /// concerns (its reporter and the affected organisations), and the reminders due of the NIS2
+    /// reports the reporting organisation owes. Each update is recorded once (its topic, per
+    /// incident and organisation), with one message per contact cleared for the incident's
+    /// TLP; an update another process made first is skipped. A `TLP:RED` incident is for named
+    /// users only, so its updates are recorded without messages.
+    async fn incident_updates(&self, now: Timestamp, summary: &mut RunSummary) -> Result<(), NotifierError> {
+        let mut incidents: HashMap<Uuid, Option<Incident>> = HashMap::new();
+        for pending in self.store.pending_status_announcements(MAX_UPDATES).await? {
+            if let std::collections::hash_map::Entry::Vacant(slot) = incidents.entry(pending.incident_id) {
+                slot.insert(self.store.get_incident(pending.incident_id).await?.map(|s| s.incident));
+            }
+            let Some(Some(incident)) = incidents.get(&pending.incident_id) else { continue };
+            let outcome = async {
+                let org = self.org(pending.org_id).await?;
+                self.announce_status(incident, &org, now).await
+            };
+            self.count_update(outcome.await, incident, pending.org_id, summary, |s| &mut s.status_changes);
+        }
+        let furthest = self.config.reminder_before.iter().copied().max().unwrap_or(Duration::ZERO);
+        let mut query = IncidentQuery {
+            due_before: Some(now + furthest + Duration::seconds(1)),
+            exclude_merged: true,
+            limit: 500,
+            ..IncidentQuery::default()
+        };
+        let mut examined = 0;
+        loop {
+            let page = self.store.list_incidents(&query).await?;
+            for stored in &page {
+                let Some(input) = &stored.deadlines else { continue };
+                let owed = obligations(input, &self.config.deadlines, now);
+                if due_reminders(&owed, &self.config.reminder_before, &BTreeSet::new(), now).is_empty() {
+                    continue;
+                }
+                let incident = &stored.incident;
+                // The entity that reports owes the reports; an incident the CERT opened is owed
+                // by the organisations it affects.
+                let owing = match incident.reporter_org {
+                    Some(org) => vec![org],
+                    None => incident.affected_orgs.clone(),
+                };
+                for org_id in owing {
+                    let outcome = async {
+                        let done: BTreeSet<String> =
+                            self.store.announced(org_id, incident.id).await?.into_iter().collect();
+                        let due = due_reminders(&owed, &self.config.reminder_before, &done, now);
+                        if due.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        let org = self.org(org_id).await?;
+                        let recipients = self.recipients(&org, now).await?;
+                        let mut stored = Vec::new();
+                        for reminder in &due {
+                            stored.push(self.remind(incident, &org, &recipients, reminder, now).await?);
+                        }
+                        Ok::<_, NotifierError>(stored)
+                    };
+                    match outcome.await {
+                        Ok(made) => {
+                            for messages in made {
+                                self.count_update(Ok(messages), incident, org_id, summary, |s| {
+                                    &mut s.reminders
+                                });
+                            }
+                        }
+                        Err(error) => {
+                            self.count_update(Err(error), incident, org_id, summary, |s| &mut s.reminders)
+                        }
+                    }
+                }
+            }
+            examined += page.len();
+            match page.last() {
+                Some(last) if page.len() == query.limit as usize && examined < MAX_REMINDER_SCAN => {
+                    query.after = Some(IncidentCursor { id: last.incident.id, next_due: last.next_due });
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    async fn org(&self, org_id: Uuid) -> Result<Organisation, NotifierError> {
+        self.store
+            .get_org(org_id)
+            .await?
+            .ok_or_else(|| NotifierError::NotFound { kind: "organisation", key: org_id.to_string() })
+    }
+
+    /// Counts an incident update's outcome: made (with its messages), made before by another
+    /// pass (a conflict on its announcement: nothing to do), or failed (logged; it is tried
+    /// again by the next pass).
+    fn count_update(
+        &self,
+        outcome: Result<Vec<StoredMessage>, NotifierError>,
+        incident: &Incident,
+        org_id: Uuid,
+        summary: &mut RunSummary,
+        counter: fn(&mut RunSummary) -> &mut u64,
+    ) {
+        match outcome {
+            Ok(stored) => {
+                *counter(summary) += 1;
+                summary.messages += stored.len() as u64;
+                summary.unsendable += stored
+                    .iter()
+                    .filter(|m| m.status == neretva_store::notifications::DeliveryStatus::Failed)
+                    .count() as u64;
+            }
+            Err(NotifierError::Store(StoreError::Conflict { field, .. })) if field == "announcement" => {}
+            Err(error) => {
+                summary.errors += 1;
+                tracing::warn!(org = %org_id, incident = %incident.id, error = %error, "An incident update failed; the next pass tries again.");
+            }
+        }
+    }
+
+    /// Records the announcement of an incident's current status to one organisation.
+    async fn announce_status(
+        &self,
+        incident: &Incident,
+        org: &Organisation,
+        now: Timestamp,
+    ) -> Result<Vec<StoredMessage>, NotifierError> {
+        let messages = if incident.tlp == Tlp::Red {
+            Vec::new()
+        } else {
+            let recipients = self.recipients(org, now).await?;
+            let about = About { kind: "incident-status", incident_id: Some(incident.id), tlp: incident.tlp };
+            let render = |language: Language| {
+                let update = StatusUpdate {
+                    cert: &self.config.cert_name,
+                    org: &org.fields.name,
+                    language,
+                    tlp: incident.tlp,
+                    incident_id: incident.id,
+                    title: &incident.title,
+                    status: incident.status,
+                    changed_at: match incident.status {
+                        neretva_incident::workflow::Status::Resolved => incident.resolved_at,
+                        neretva_incident::workflow::Status::Closed => incident.closed_at,
+                        _ => None,
+                    }
+                    .unwrap_or(incident.updated_at),
+                };
+                status_content(&self.renderer, &update)
+            };
+            self.messages_to(org, &recipients, &about, now, &render)?.0
+        };
+        let write = NotificationWrite {
+            org_id: org.id,
+            messages,
+            announcements: vec![Announcement {
+                incident_id: incident.id,
+                topic: status_topic(incident.status),
+            }],
+            ..NotificationWrite::default()
+        };
+        Ok(self.store.record_notifications(&Actor::system(), &write).await?)
+    }
+
+    /// Records one reminder of a report the organisation owes.
+    async fn remind(
+        &self,
+        incident: &Incident,
+        org: &Organisation,
+        recipients: &[Recipient],
+        reminder: &DueReminder,
+        now: Timestamp,
+    ) -> Result<Vec<StoredMessage>, NotifierError> {
+        let messages = if incident.tlp == Tlp::Red {
+            Vec::new()
+        } else {
+            let about =
+                About { kind: "incident-reminder", incident_id: Some(incident.id), tlp: incident.tlp };
+            let render = |language: Language| {
+                let update = ReminderUpdate {
+                    cert: &self.config.cert_name,
+                    org: &org.fields.name,
+                    language,
+                    tlp: incident.tlp,
+                    incident_id: incident.id,
+                    title: &incident.title,
+                    kind: reminder.kind,
+                    due_at: reminder.due_at,
+                    now,
+                };
+                reminder_content(&self.renderer, &update)
+            };
+            self.messages_to(org, recipients, &about, now, &render)?.0
+        };
+        let announcements = reminder
+            .topics
+            .iter()
+            .map(|topic| Announcement { incident_id: incident.id, topic: topic.clone() })
+            .collect();
+        let write =
+            NotificationWrite { org_id: org.id, messages, announcements, ..NotificationWrite::default() };
+        Ok(self.store.record_notifications(&Actor::system(), &write).await?)
     }
 
     /// Builds one signed message per recipient of a working group's announcement (`kind`
@@ -815,6 +1081,7 @@ impl Notifier {
                 contact_id: None,
                 email: email.clone(),
                 kind: "group_announcement".into(),
+                incident_id: None,
                 resend_of: None,
                 subject: subject.clone(),
                 tlp: tlp.label().to_owned(),

@@ -2,13 +2,15 @@
 //! (`schedule`, `digest`: schedules, suppression of repeats, TLP clearance), what the message
 //! says in the contact's language (`texts`, `render`), its CSV and JSON attachments
 //! (`attachments`), and the message itself: MIME with PGP/MIME signing and encryption (`mime`,
-//! `openpgp`, [`compose`]).
+//! `openpgp`, [`compose`]). Incident updates (status changes, reminders of NIS2 reports) take
+//! the same texts, templates and message path (`incident`).
 //!
 //! **Architecture Invariant:** no IO, no clock, no hidden randomness: times, ids and the random
 //! number generator are arguments, so the same inputs give the same message.
 
 pub mod attachments;
 pub mod digest;
+pub mod incident;
 pub mod mime;
 pub mod openpgp;
 pub mod render;

@@ -27,13 +27,22 @@ const BODY: &str = include_str!("../texts/body.txt.j2");
 /// The built-in subject template: the language's `subject` phrase.
 const SUBJECT: &str = "{{ text.subject }}";
 
+/// The built-in bodies of incident updates.
+const STATUS_BODY: &str = include_str!("../texts/status.txt.j2");
+const REMINDER_BODY: &str = include_str!("../texts/reminder.txt.j2");
+
+/// The templates users may override, each for every language or for one (`body.hr`).
+pub const OVERRIDABLE: [&str; 6] =
+    ["subject", "body", "status_subject", "status_body", "reminder_subject", "reminder_body"];
+
 /// How many example events a group lists in the body; the attachments hold all.
 pub const EXAMPLES_PER_GROUP: usize = 10;
 
 /// The longest value shown in an example line, in characters.
 const MAX_SHOWN: usize = 120;
 
-/// Template overrides by name: `subject`, `body`, `subject.<language tag>`, `body.<language tag>`.
+/// Template overrides by name: one of [`OVERRIDABLE`] (`subject`, `body`, `status_subject`, ...),
+/// alone or with a language tag (`body.hr`, `status_subject.sr-Cyrl`).
 pub type Overrides = BTreeMap<String, String>;
 
 /// Compiled templates for every language.
@@ -104,21 +113,36 @@ impl Renderer {
                 env.add_template_owned(template.clone(), phrase(texts, name).to_owned())
                     .map_err(|error| template_error(&template, &error))?;
             }
+            for (name, source) in crate::incident::phrases(&texts.incident) {
+                let template = format!("{}/incident.{name}", language.tag());
+                env.add_template_owned(template.clone(), source.to_owned())
+                    .map_err(|error| template_error(&template, &error))?;
+            }
         }
-        env.add_template("body", BODY).map_err(|error| template_error("body", &error))?;
-        env.add_template("subject", SUBJECT).map_err(|error| template_error("subject", &error))?;
+        for (name, source) in [
+            ("body", BODY),
+            ("subject", SUBJECT),
+            ("status_body", STATUS_BODY),
+            ("status_subject", SUBJECT),
+            ("reminder_body", REMINDER_BODY),
+            ("reminder_subject", SUBJECT),
+        ] {
+            env.add_template(name, source).map_err(|error| template_error(name, &error))?;
+        }
         for (name, source) in overrides {
             let (kind, language) = match name.split_once('.') {
                 Some((kind, tag)) => (kind, Some(tag)),
                 None => (name.as_str(), None),
             };
             let known_language = language.is_none_or(|tag| Language::ALL.iter().any(|l| l.tag() == tag));
-            if !matches!(kind, "subject" | "body") || !known_language {
+            if !OVERRIDABLE.contains(&kind) || !known_language {
                 return Err(NotifyError::Template {
                     name: name.clone(),
-                    message: "unknown template; expected subject or body, optionally with a language \
-                              (body.hr, subject.sr-Cyrl)"
-                        .into(),
+                    message: format!(
+                        "unknown template; expected one of {}, optionally with a language (body.hr, \
+                         status_subject.sr-Cyrl)",
+                        OVERRIDABLE.join(", ")
+                    ),
                 });
             }
             env.add_template_owned(format!("override/{name}"), source.clone())
@@ -127,14 +151,14 @@ impl Renderer {
         Ok(Renderer { env })
     }
 
-    fn render_named(&self, name: &str, context: &impl Serialize) -> Result<String, NotifyError> {
+    pub(crate) fn render_named(&self, name: &str, context: &impl Serialize) -> Result<String, NotifyError> {
         let template = self.env.get_template(name).map_err(|error| template_error(name, &error))?;
         template.render(minijinja::value::Serde(context)).map_err(|error| template_error(name, &error))
     }
 
     /// The template to use for `kind` in `language`: the language's override, the override for
     /// every language, or the built-in one.
-    fn pick(&self, kind: &str, language: Language) -> String {
+    pub(crate) fn pick(&self, kind: &str, language: Language) -> String {
         let specific = format!("override/{kind}.{}", language.tag());
         if self.env.get_template(&specific).is_ok() {
             return specific;
@@ -154,7 +178,7 @@ impl Renderer {
         Ok((crate::mime::one_line(&subject), body))
     }
 
-    fn phrase(
+    pub(crate) fn phrase(
         &self,
         language: Language,
         name: &str,
@@ -274,7 +298,7 @@ fn event_time(event: &Event) -> Option<time::OffsetDateTime> {
     event.get("time.source").or_else(|| event.get("time.observation")).and_then(|v| v.as_time())
 }
 
-fn show_time(t: time::OffsetDateTime) -> String {
+pub(crate) fn show_time(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",

@@ -29,6 +29,47 @@ pub struct Texts {
     pub taxonomies: BTreeMap<String, TypeText>,
     /// Per classification type, IntelMQ's slugs.
     pub types: BTreeMap<String, TypeText>,
+    /// Incident updates: status changes and reporting reminders.
+    pub incident: IncidentTexts,
+}
+
+/// The texts of incident updates; the subjects and introductions are minijinja templates over
+/// the update (see `incident`), the rest plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentTexts {
+    pub status_subject: String,
+    pub status_intro: String,
+    pub reminder_subject: String,
+    pub reminder_intro: String,
+    pub overdue_subject: String,
+    pub overdue_intro: String,
+    pub submit: String,
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub changed: String,
+    pub report: String,
+    pub due: String,
+    pub remaining: String,
+    pub late: String,
+    pub closing: String,
+    /// Units of a shown duration (`2 d 5 h`, `45 min`).
+    pub day: String,
+    pub hour: String,
+    pub minute: String,
+    /// Per incident status (`triage`, `in_progress`, ...): its name and what it means.
+    pub statuses: BTreeMap<String, StatusText>,
+    /// Per NIS2 report owed (`early_warning`, `final_report`, ...): its name.
+    pub reports: BTreeMap<String, String>,
+}
+
+/// What an update says about one incident status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusText {
+    pub name: String,
+    pub text: String,
 }
 
 /// The phrases of a digest; each is a minijinja template.
@@ -125,6 +166,7 @@ pub fn choose_language(contact: &[Language], fallback: Option<Language>) -> Lang
 #[cfg(test)]
 mod tests {
     use neretva_event::taxonomy::{TAXONOMIES, intelmq_types};
+    use neretva_incident::deadline::ObligationKind;
 
     use super::*;
 
@@ -157,12 +199,36 @@ mod tests {
                     assert_eq!(part.trim(), part, "{language}: {slug} has surrounding white space");
                 }
             }
+            let incident = &texts.incident;
+            for status in neretva_incident::workflow::Status::ALL {
+                let text = &incident.statuses[status.as_str()];
+                assert!(!text.name.is_empty() && !text.text.is_empty(), "{language}: status {status}");
+            }
+            assert_eq!(incident.statuses.len(), neretva_incident::workflow::Status::ALL.len());
+            let reports: Vec<&str> = incident.reports.keys().map(String::as_str).collect();
+            let mut reminded: Vec<&str> = ALL_OBLIGATIONS
+                .into_iter()
+                .filter(|kind| crate::incident::reminded(*kind))
+                .map(crate::incident::obligation_slug)
+                .collect();
+            reminded.sort();
+            assert_eq!(reports, reminded, "{language}: reports");
         }
         // Each listed type is a real IntelMQ type.
         for slug in english.types.keys() {
             assert!(intelmq_types().iter().any(|t| t.slug == slug), "unknown type {slug}");
         }
     }
+
+    const ALL_OBLIGATIONS: [ObligationKind; 7] = [
+        ObligationKind::EarlyWarning,
+        ObligationKind::Notification,
+        ObligationKind::CsirtFeedback,
+        ObligationKind::IntermediateReport,
+        ObligationKind::FinalReport,
+        ObligationKind::ProgressReport,
+        ObligationKind::GdprNotification,
+    ];
 
     #[test]
     fn serbian_cyrillic_is_cyrillic() {
@@ -174,6 +240,12 @@ mod tests {
                 .filter(|c| c.is_alphabetic() && (('\u{400}'..='\u{4ff}').contains(c) == cyrillic))
                 .count()
         };
+        let incident = &texts.incident;
+        let statuses = incident.statuses.values().flat_map(|s| [&s.name, &s.text]);
+        for part in statuses.chain(incident.reports.values()).chain([&incident.closing, &incident.submit]) {
+            assert!(!part.contains(['č', 'ć', 'ž', 'š', 'đ']), "{part}");
+            assert!(letters(part, true) > 3 * letters(part, false), "{part}");
+        }
         for (slug, text) in texts.types.iter().chain(&texts.taxonomies) {
             for part in [&text.title, &text.explanation, &text.advice] {
                 assert!(!part.contains(['č', 'ć', 'ž', 'š', 'đ', 'Č', 'Ć', 'Ž', 'Š', 'Đ']), "{slug}: {part}");

@@ -72,8 +72,8 @@ use neretva_store::intel::{
 };
 use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, PendingStatus, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
@@ -620,6 +620,14 @@ impl Store for PostgresStore {
 
     async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
         pooled!(self, |client| notifications::contact_deliveries(client, org_id))
+    }
+
+    async fn pending_status_announcements(&self, limit: u32) -> Result<Vec<PendingStatus>, StoreError> {
+        pooled!(self, |client| notifications::pending_status_announcements(client, limit))
+    }
+
+    async fn announced(&self, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>, StoreError> {
+        pooled!(self, |client| notifications::announced(client, org_id, incident_id))
     }
 
     async fn write_incidents(

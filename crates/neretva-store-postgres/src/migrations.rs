@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 12, name: "governance", sql: include_str!("../migrations/0012_governance.sql") },
     Migration {
+        version: 13,
+        name: "incident_updates",
+        sql: include_str!("../migrations/0013_incident_updates.sql"),
+    },
+    Migration {
         version: 14,
         name: "contact_points",
         sql: include_str!("../migrations/0014_contact_points.sql"),

@@ -7,8 +7,8 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::encode::page;
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification,
-    ScheduleState, StoredMessage,
+    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, PendingStatus,
+    QueuedNotification, ScheduleState, StoredMessage, already_announced,
 };
 use sha2::{Digest as _, Sha256};
 use tokio_postgres::Row;
@@ -81,7 +81,7 @@ pub(crate) async fn suppression_state<C: GenericClient>(
 
 const MESSAGE_COLUMNS: &str = "id, message_id, org_id, contact_id, email, kind, resend_of, subject, tlp,
     language, encrypted, status, attempts, created_at, last_attempt_at, next_attempt_at, sent_at,
-    last_error, event_count";
+    last_error, event_count, incident_id";
 
 fn message_from_row(row: &Row) -> Result<StoredMessage> {
     let status: String = row.try_get(11)?;
@@ -107,6 +107,7 @@ fn message_from_row(row: &Row) -> Result<StoredMessage> {
         sent_at: row.try_get(16)?,
         last_error: row.try_get(17)?,
         event_count: to_u64("event_count", row.try_get(18)?)?,
+        incident_id: row.try_get(19)?,
     })
 }
 
@@ -143,12 +144,29 @@ pub(crate) async fn record_notifications<C: GenericClient>(
 ) -> Result<Vec<StoredMessage>> {
     let at = truncate(at);
     let org = write.org_id;
+    if !write.announcements.is_empty() {
+        // Two processes may make the same update at once: the second finds the key taken (after
+        // the first commits) and its whole write is refused.
+        let announce = client
+            .prepare_cached(
+                "INSERT INTO notify_announcements (org_id, incident_id, topic, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        for announcement in &write.announcements {
+            let topic = without_nul(&announcement.topic).into_owned();
+            let added = client.execute(&announce, &[&org, &announcement.incident_id, &topic, &at]).await?;
+            if added == 0 {
+                return Err(already_announced(org, announcement).into());
+            }
+        }
+    }
     let insert = client
         .prepare_cached(
             "INSERT INTO notify_messages (id, message_id, org_id, contact_id, email, kind, resend_of, subject,
                  tlp, language, encrypted, status, attempts, created_at, next_attempt_at, last_error,
-                 event_count, raw)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16, $17)",
+                 event_count, raw, incident_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16, $17, $18)",
         )
         .await?;
     let insert_events = client
@@ -163,7 +181,7 @@ pub(crate) async fn record_notifications<C: GenericClient>(
             Some(reason) => (DeliveryStatus::Failed, None, Some(without_nul(reason).into_owned())),
         };
         let count = i64::try_from(message.event_ids.len()).unwrap_or(i64::MAX);
-        let params: [&(dyn ToSql + Sync); 17] = [
+        let params: [&(dyn ToSql + Sync); 18] = [
             &message.id,
             &without_nul(&message.message_id).into_owned(),
             &org,
@@ -181,6 +199,7 @@ pub(crate) async fn record_notifications<C: GenericClient>(
             &error,
             &count,
             &message.raw,
+            &message.incident_id,
         ];
         client.execute(&insert, &params).await?;
         client.execute(&insert_events, &[&message.id, &message.event_ids]).await?;
@@ -243,7 +262,7 @@ pub(crate) async fn due_messages<C: GenericClient>(
         .query(&statement, &[&now, &page(limit)])
         .await?
         .iter()
-        .map(|row| Ok((message_from_row(row)?, row.try_get(19)?)))
+        .map(|row| Ok((message_from_row(row)?, row.try_get(20)?)))
         .collect()
 }
 
@@ -313,6 +332,10 @@ pub(crate) async fn list_messages<C: GenericClient>(
         sql.push_str(&format!(
             " AND m.id IN (SELECT message_id FROM notify_message_events WHERE event_id = {p})"
         ));
+    }
+    if let Some(incident) = query.incident_id {
+        let p = bind(Box::new(incident), &mut values);
+        sql.push_str(&format!(" AND m.incident_id = {p}"));
     }
     if let Some(status) = query.status {
         let p = bind(Box::new(status.as_str().to_owned()), &mut values);
@@ -385,4 +408,43 @@ pub(crate) async fn contact_deliveries<C: GenericClient>(
         });
     }
     Ok(out)
+}
+
+pub(crate) async fn pending_status_announcements<C: GenericClient>(
+    client: &C,
+    limit: u32,
+) -> Result<Vec<PendingStatus>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT i.id, o.org_id, i.status FROM incidents i JOIN incident_orgs o ON o.incident_id = i.id
+             WHERE i.status <> 'new' AND NOT i.merged
+               AND NOT EXISTS (SELECT 1 FROM notify_announcements a
+                                WHERE a.org_id = o.org_id AND a.incident_id = i.id
+                                  AND a.topic = 'status/' || i.status)
+             ORDER BY i.id, o.org_id LIMIT $1",
+        )
+        .await?;
+    let limit = page(limit);
+    let mut pending = Vec::new();
+    for row in client.query(&statement, &[&limit]).await? {
+        let status: String = row.try_get(2)?;
+        let status = status
+            .parse()
+            .map_err(|error| StoreError::Backend(format!("stored incident status: {error}")))?;
+        pending.push(PendingStatus { incident_id: row.try_get(0)?, org_id: row.try_get(1)?, status });
+    }
+    Ok(pending)
+}
+
+pub(crate) async fn announced<C: GenericClient>(
+    client: &C,
+    org_id: Uuid,
+    incident_id: Uuid,
+) -> Result<Vec<String>> {
+    let statement = client
+        .prepare_cached(
+            "SELECT topic FROM notify_announcements WHERE org_id = $1 AND incident_id = $2 ORDER BY topic",
+        )
+        .await?;
+    client.query(&statement, &[&org_id, &incident_id]).await?.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }

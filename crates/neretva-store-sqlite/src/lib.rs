@@ -88,8 +88,8 @@ use neretva_store::intel::{
 };
 use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, PendingStatus, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use neretva_store::records::{StoredAssessment, StoredPreservation};
 use neretva_store::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
@@ -861,6 +861,14 @@ impl Store for SqliteStore {
 
     async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>, StoreError> {
         self.read(move |conn| notifications::contact_deliveries(conn, org_id)).await
+    }
+
+    async fn pending_status_announcements(&self, limit: u32) -> Result<Vec<PendingStatus>, StoreError> {
+        self.read(move |conn| notifications::pending_status_announcements(conn, limit)).await
+    }
+
+    async fn announced(&self, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>, StoreError> {
+        self.read(move |conn| notifications::announced(conn, org_id, incident_id)).await
     }
 
     async fn write_incidents(

@@ -6,8 +6,8 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::encode::{page, without_nul};
 use neretva_store::notifications::{
-    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, QueuedNotification,
-    ScheduleState, StoredMessage,
+    Attempt, ContactDelivery, DeliveryStatus, MessageQuery, NotificationWrite, PendingStatus,
+    QueuedNotification, ScheduleState, StoredMessage, already_announced,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -76,7 +76,7 @@ pub(crate) fn suppression_state(
 
 const MESSAGE_COLUMNS: &str = "id, message_id, org_id, contact_id, email, kind, resend_of, subject, tlp,
     language, encrypted, status, attempts, created_at, last_attempt_at, next_attempt_at, sent_at,
-    last_error, event_count";
+    last_error, event_count, incident_id";
 
 fn message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     let opt_uuid = |index: usize| -> rusqlite::Result<Option<Uuid>> {
@@ -112,6 +112,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         sent_at: opt_time_col(row, 16)?,
         last_error: row.get(17)?,
         event_count: u64_col(row, 18)?,
+        incident_id: opt_uuid(19)?,
     })
 }
 
@@ -146,11 +147,26 @@ pub(crate) fn record_notifications(
     write: &NotificationWrite,
 ) -> Result<Vec<StoredMessage>> {
     let org = blob(write.org_id);
+    let mut announce = conn.prepare_cached(
+        "INSERT INTO notify_announcements (org_id, incident_id, topic, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING",
+    )?;
+    for announcement in &write.announcements {
+        let added = announce.execute(params![
+            write.org_id.to_string(),
+            announcement.incident_id.to_string(),
+            without_nul(&announcement.topic),
+            micros(at)
+        ])?;
+        if added == 0 {
+            return Err(already_announced(write.org_id, announcement).into());
+        }
+    }
     let mut insert = conn.prepare_cached(
         "INSERT INTO notify_messages (id, message_id, org_id, contact_id, email, kind, resend_of, subject,
              tlp, language, encrypted, status, attempts, created_at, next_attempt_at, last_error,
-             event_count, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?14, ?15, ?16, ?17)",
+             event_count, raw, incident_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     let mut insert_event = conn.prepare_cached(
         "INSERT INTO notify_message_events (message_id, event_id, position) VALUES (?1, ?2, ?3)",
@@ -178,6 +194,7 @@ pub(crate) fn record_notifications(
             error,
             i64::try_from(message.event_ids.len()).unwrap_or(i64::MAX),
             message.raw,
+            message.incident_id.map(blob),
         ])?;
         for (position, event_id) in message.event_ids.iter().enumerate() {
             insert_event.execute(params![blob(message.id), blob(*event_id), position as i64])?;
@@ -233,7 +250,7 @@ pub(crate) fn due_messages(
     );
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement
-        .query_map(params![micros(now), page(limit)], |row| Ok((message_from_row(row)?, row.get(19)?)))?;
+        .query_map(params![micros(now), page(limit)], |row| Ok((message_from_row(row)?, row.get(20)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -290,6 +307,10 @@ pub(crate) fn list_messages(conn: &Connection, query: &MessageQuery) -> Result<V
     if let Some(event) = query.event_id {
         sql.push_str(" AND m.id IN (SELECT message_id FROM notify_message_events WHERE event_id = ?)");
         values.push(Value::Blob(blob(event)));
+    }
+    if let Some(incident) = query.incident_id {
+        sql.push_str(" AND m.incident_id = ?");
+        values.push(Value::Blob(blob(incident)));
     }
     if let Some(status) = query.status {
         sql.push_str(" AND m.status = ?");
@@ -351,5 +372,39 @@ pub(crate) fn contact_deliveries(conn: &Connection, org_id: Uuid) -> Result<Vec<
             },
         })
     })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn pending_status_announcements(conn: &Connection, limit: u32) -> Result<Vec<PendingStatus>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT i.id, o.org_id, i.status FROM incidents i JOIN incident_orgs o ON o.incident_id = i.id
+         WHERE i.status <> 'new' AND i.merged = 0
+           AND NOT EXISTS (SELECT 1 FROM notify_announcements a
+                            WHERE a.org_id = o.org_id AND a.incident_id = i.id
+                              AND a.topic = 'status/' || i.status)
+         ORDER BY i.id, o.org_id LIMIT ?1",
+    )?;
+    let rows = statement.query_map([page(limit)], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+    })?;
+    let mut pending = Vec::new();
+    for row in rows {
+        let (incident, org, status) = row?;
+        let parse = |text: &str| {
+            Uuid::parse_str(text).map_err(|error| StoreError::Backend(format!("stored id {text:?}: {error}")))
+        };
+        let status = status
+            .parse()
+            .map_err(|error| StoreError::Backend(format!("stored incident status: {error}")))?;
+        pending.push(PendingStatus { incident_id: parse(&incident)?, org_id: parse(&org)?, status });
+    }
+    Ok(pending)
+}
+
+pub(crate) fn announced(conn: &Connection, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT topic FROM notify_announcements WHERE org_id = ?1 AND incident_id = ?2 ORDER BY topic",
+    )?;
+    let rows = statement.query_map(params![org_id.to_string(), incident_id.to_string()], |row| row.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

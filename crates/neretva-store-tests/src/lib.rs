@@ -68,7 +68,8 @@ pub use feeds::{
     new_event, new_report, ordered_id,
 };
 pub use notifications::{
-    notification_contact_deliveries, notification_delivery_record, notification_permanent_failure,
+    notification_contact_deliveries, notification_delivery_record, notification_incident_announcements,
+    notification_permanent_failure,
 };
 
 /// What stories need from a backend beyond the `Store` trait.

@@ -2,13 +2,18 @@
 //! organisation recorded in one transaction (messages, the events each told about, taken queue
 //! entries, suppression and schedule state), delivery attempts, and the listings.
 
+use neretva_incident::incident::{Incident, IncidentDraft, IncidentSource};
+use neretva_incident::workflow::Status;
 use neretva_store::feeds::NewReport;
-use neretva_store::notifications::{Attempt, DeliveryStatus, MessageQuery, NewMessage, NotificationWrite};
+use neretva_store::incidents::IncidentWrite;
+use neretva_store::notifications::{
+    Announcement, Attempt, DeliveryStatus, MessageQuery, NewMessage, NotificationWrite, PendingStatus,
+};
 use neretva_store::{Actor, AuditQuery, Store, StoreError, verify_audit};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{new_event, new_report, ordered_id};
+use crate::{admin, assert_conflict, at, new_event, new_report, ordered_id, org_fields};
 
 fn org(n: u128) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0a00 + n)
@@ -33,6 +38,7 @@ fn message(
         email: if contact.is_some() { "abuse@ep.example.ba".into() } else { String::new() },
         kind: "digest".into(),
         resend_of: None,
+        incident_id: None,
         subject: "[TLP:AMBER+STRICT] CERT: događaji (2)".into(),
         tlp: "TLP:AMBER+STRICT".into(),
         language: "bs".into(),
@@ -83,6 +89,7 @@ pub async fn notification_delivery_record(store: &dyn Store) {
         notified_keys: vec!["k1".into()],
         suppressed_keys: vec!["k2".into(), "k2".into()],
         schedules: vec!["daily".into()],
+        announcements: Vec::new(),
     };
     let actor = Actor("system".into());
     let stored = store.record_notifications(&actor, &write).await.expect("record");
@@ -294,4 +301,115 @@ pub async fn notification_contact_deliveries(store: &dyn Store) {
     assert_eq!(other.len(), 1);
     assert_eq!(other[0].email, "soc@b.example.ba");
     assert!(store.contact_deliveries(org(9)).await.expect("deliveries").is_empty());
+}
+
+/// Incident updates are recorded once per organisation, incident and topic: an incident past
+/// `new` whose status was not announced to an organisation it concerns is pending until a
+/// write records the announcement; the same announcement again refuses the whole write (no
+/// message is written twice), and a write with no message (no contact cleared) still settles it.
+pub async fn notification_incident_announcements(store: &dyn Store) {
+    let ep = store.create_org(&admin(), &org_fields("EP", "Elektroprenos")).await.expect("org").id;
+    let tel = store.create_org(&admin(), &org_fields("TEL", "Telekom")).await.expect("org").id;
+    let mut draft = IncidentDraft::titled("Ransomware at the billing servers");
+    draft.reporter_org = Some(ep);
+    draft.affected_orgs = vec![ep, tel];
+    draft.aware_at = Some(at(0));
+    let (mut incident, created) =
+        Incident::open(Uuid::now_v7(), draft, IncidentSource::Analyst, None, at(0)).expect("draft");
+    let mut write = IncidentWrite::new(incident.clone(), None, "incident.create");
+    write.timeline = vec![created];
+    store.write_incidents(&admin(), &[write]).await.expect("create");
+    let id = incident.id;
+    // A new incident has no status change to tell.
+    assert_eq!(store.pending_status_announcements(0).await.expect("pending"), []);
+
+    let moved = incident.transition(Status::Triage, None, at(60)).expect("transition");
+    let mut write = IncidentWrite::new(incident.clone(), Some(1), "incident.transition");
+    write.timeline = vec![moved];
+    store.write_incidents(&admin(), &[write]).await.expect("transition");
+    let pending = |status: Status, orgs: &[Uuid]| {
+        let mut orgs = orgs.to_vec();
+        orgs.sort();
+        orgs.into_iter().map(|org_id| PendingStatus { incident_id: id, org_id, status }).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        store.pending_status_announcements(0).await.expect("pending"),
+        pending(Status::Triage, &[ep, tel])
+    );
+    assert_eq!(store.pending_status_announcements(1).await.expect("pending").len(), 1);
+
+    // EP's announcement with its message, which names the incident.
+    let announce = |org_id: Uuid, topic: &str, messages: Vec<NewMessage>| NotificationWrite {
+        org_id,
+        messages,
+        announcements: vec![Announcement { incident_id: id, topic: topic.to_owned() }],
+        ..NotificationWrite::default()
+    };
+    let status_message = |n: u64| NewMessage {
+        kind: "incident-status".into(),
+        incident_id: Some(id),
+        ..message(n, ep, Some(Uuid::from_u128(7)), &[], None)
+    };
+    let stored = store
+        .record_notifications(&Actor::system(), &announce(ep, "status/triage", vec![status_message(1)]))
+        .await
+        .expect("record");
+    assert_eq!((stored[0].incident_id, stored[0].kind.as_str()), (Some(id), "incident-status"));
+    assert_eq!(
+        store.pending_status_announcements(0).await.expect("pending"),
+        pending(Status::Triage, &[tel])
+    );
+    // The same announcement again (another pass, another process) is refused whole.
+    assert_conflict(
+        store
+            .record_notifications(&Actor::system(), &announce(ep, "status/triage", vec![status_message(2)]))
+            .await,
+        "announcement",
+    );
+    let by_org = MessageQuery { org_ids: Some(vec![ep]), ..MessageQuery::default() };
+    assert_eq!(store.list_messages(&by_org).await.expect("list").len(), 1);
+    assert!(store.get_message(ordered_id(5_002)).await.expect("get").is_none());
+    // TEL's contacts are not cleared: nothing is sent, and the status is settled all the same.
+    assert_eq!(
+        store
+            .record_notifications(&Actor::system(), &announce(tel, "status/triage", Vec::new()))
+            .await
+            .expect("record"),
+        []
+    );
+    assert_eq!(store.pending_status_announcements(0).await.expect("pending"), []);
+
+    // Reminders: two topics recorded at once; each organisation's topics are its own.
+    let reminders = NotificationWrite {
+        org_id: ep,
+        announcements: ["reminder/notification/1796040000/360m", "reminder/notification/1796040000/60m"]
+            .into_iter()
+            .map(|topic| Announcement { incident_id: id, topic: topic.into() })
+            .collect(),
+        ..NotificationWrite::default()
+    };
+    store.record_notifications(&Actor::system(), &reminders).await.expect("reminders");
+    assert_eq!(
+        store.announced(ep, id).await.expect("announced"),
+        ["reminder/notification/1796040000/360m", "reminder/notification/1796040000/60m", "status/triage"]
+    );
+    assert_eq!(store.announced(tel, id).await.expect("announced"), ["status/triage"]);
+    assert_eq!(store.announced(ep, Uuid::now_v7()).await.expect("announced"), Vec::<String>::new());
+
+    // The next status is pending again for both; incident updates are listed by incident.
+    let moved = incident.transition(Status::InProgress, None, at(120)).expect("transition");
+    let mut write = IncidentWrite::new(incident.clone(), Some(2), "incident.transition");
+    write.timeline = vec![moved];
+    store.write_incidents(&admin(), &[write]).await.expect("transition");
+    assert_eq!(
+        store.pending_status_announcements(0).await.expect("pending"),
+        pending(Status::InProgress, &[ep, tel])
+    );
+    let by_incident = MessageQuery { incident_id: Some(id), ..MessageQuery::default() };
+    let listed: Vec<Uuid> =
+        store.list_messages(&by_incident).await.expect("list").iter().map(|m| m.id).collect();
+    assert_eq!(listed, [stored[0].id]);
+    let other = MessageQuery { incident_id: Some(Uuid::now_v7()), ..MessageQuery::default() };
+    assert!(store.list_messages(&other).await.expect("list").is_empty());
+    assert!(verify_audit(store).await.expect("verify").broken.is_none());
 }

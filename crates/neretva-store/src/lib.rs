@@ -72,8 +72,8 @@ use crate::intel::{
 };
 use crate::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use crate::notifications::{
-    Attempt, ContactDelivery, MessageQuery, NotificationWrite, QueuedNotification, ScheduleState,
-    StoredMessage,
+    Attempt, ContactDelivery, MessageQuery, NotificationWrite, PendingStatus, QueuedNotification,
+    ScheduleState, StoredMessage,
 };
 use crate::records::{StoredAssessment, StoredPreservation};
 use crate::taxii::{AddObjects, Collection, CollectionFields, ObjectQuery, Status, StoredObject};
@@ -451,6 +451,11 @@ pub trait Store: Send + Sync + 'static {
     /// How the messages to each address of an organisation fared (sent, failed, pending, the
     /// newest failure and its error), ordered by address.
     async fn contact_deliveries(&self, org_id: Uuid) -> Result<Vec<ContactDelivery>>;
+    /// Incidents (not merged, past `new`) whose current status has no `status/<status>`
+    /// announcement for one of the organisations they concern, oldest incident first.
+    async fn pending_status_announcements(&self, limit: u32) -> Result<Vec<PendingStatus>>;
+    /// The topics of the incident updates recorded for an organisation about an incident.
+    async fn announced(&self, org_id: Uuid, incident_id: Uuid) -> Result<Vec<String>>;
 
     // Incidents (see `incidents`).
     /// Applies writes to incidents in one transaction with one audit entry each (the write's

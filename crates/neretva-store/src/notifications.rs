@@ -1,8 +1,10 @@
 //! Storage types of constituent notifications: queued events with their stored event, the
 //! messages made from them (the delivery record: which contacts were told about which events,
-//! when, by which Message-ID, with every attempt and failure), and the schedule and
-//! suppression state.
+//! when, by which Message-ID, with every attempt and failure), the schedule and suppression
+//! state, and the topics of incident updates already made (a status change or a reminder is
+//! made once per incident, organisation and topic).
 
+use neretva_incident::workflow::Status;
 use neretva_model::{Timestamp, Uuid};
 
 use crate::feeds::StoredEvent;
@@ -57,10 +59,12 @@ pub struct NewMessage {
     /// The contact written to; `None` when the organisation has no contact.
     pub contact_id: Option<Uuid>,
     pub email: String,
-    /// `digest` or `resend`.
+    /// `digest`, `resend`, `advisory`, `incident-status` or `incident-reminder`.
     pub kind: String,
     /// The message this one sends again.
     pub resend_of: Option<Uuid>,
+    /// The incident an incident update is about.
+    pub incident_id: Option<Uuid>,
     pub subject: String,
     /// The TLP label of the message (`TLP:AMBER+STRICT`).
     pub tlp: String,
@@ -87,6 +91,38 @@ pub struct NotificationWrite {
     pub suppressed_keys: Vec<String>,
     /// The schedules (`immediate`, `daily`, ...) this pass delivered for.
     pub schedules: Vec<String>,
+    /// Incident updates this write makes, each at most once: when one of them was recorded
+    /// before (by another pass or another process), the whole write is refused with
+    /// `StoreError::Conflict` on `announcement` and nothing is written.
+    pub announcements: Vec<Announcement>,
+}
+
+/// An incident update made for the write's organisation: the incident and the topic
+/// (`status/resolved`, `reminder/final_report/<due>/60m`; see `neretva_notify::incident`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub incident_id: Uuid,
+    pub topic: String,
+}
+
+/// The refusal of a write whose incident update was recorded before.
+pub fn already_announced(org_id: Uuid, announcement: &Announcement) -> crate::StoreError {
+    crate::StoreError::conflict(
+        "announcement",
+        format!(
+            "the update {} of incident {} was already recorded for organisation {org_id}",
+            announcement.topic, announcement.incident_id
+        ),
+    )
+}
+
+/// An incident whose current status has not been announced to one of the organisations it
+/// concerns (its reporter or an affected organisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingStatus {
+    pub incident_id: Uuid,
+    pub org_id: Uuid,
+    pub status: Status,
 }
 
 /// A recorded message, without its bytes.
@@ -99,6 +135,7 @@ pub struct StoredMessage {
     pub email: String,
     pub kind: String,
     pub resend_of: Option<Uuid>,
+    pub incident_id: Option<Uuid>,
     pub subject: String,
     pub tlp: String,
     pub language: String,
@@ -135,6 +172,8 @@ pub struct MessageQuery {
     pub org_ids: Option<Vec<Uuid>>,
     /// Only messages that told about this event.
     pub event_id: Option<Uuid>,
+    /// Only incident updates about this incident.
+    pub incident_id: Option<Uuid>,
     pub status: Option<DeliveryStatus>,
     /// Only messages with a smaller id (paging).
     pub before: Option<Uuid>,

@@ -557,7 +557,9 @@ pub(crate) enum StrategyCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum NotifyCommand {
-    /// One pass now: build the digests that are due, record them, and send what is due.
+    /// One pass now: build the digests that are due and the incident updates not made yet
+    /// (status changes to the organisations an incident concerns, reminders of NIS2 reports
+    /// before they are due and once when overdue), record them, and send what is due.
     Run {
         /// Record the digests but leave sending to `serve` or a later run.
         #[arg(long)]
@@ -621,6 +623,9 @@ pub(crate) enum NotifyCommand {
         /// Only messages that told about this event (its id).
         #[arg(long)]
         event: Option<String>,
+        /// Only incident updates (status changes, reminders) about this incident (its id).
+        #[arg(long)]
+        incident: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
         #[arg(long)]

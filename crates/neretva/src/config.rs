@@ -63,6 +63,8 @@ pub(crate) struct RawNotify {
     pub(crate) daily_hour: Option<u8>,
     pub(crate) max_attempts: Option<u32>,
     pub(crate) retry_minutes: Option<u32>,
+    /// Lead times of reminders of NIS2 reports before they are due: `"6h"`, `"30m"`, `"2d"`.
+    pub(crate) reminder_before: Option<Vec<String>>,
     /// A directory of template overrides: `subject.txt`, `body.txt`, `body.hr.txt`, ...
     pub(crate) templates_dir: Option<PathBuf>,
     pub(crate) smtp: RawSmtp,
@@ -674,5 +676,29 @@ mod tests {
         let env = [("NERETVA_SECRET_NOTIFY_KEY".to_owned(), "passphrase".to_owned())];
         let table = load_raw(None, &env).unwrap();
         assert!(table.is_empty());
+    }
+
+    #[test]
+    fn reminder_lead_times_are_checked() {
+        let compiled = |leads: &str| {
+            let text =
+                format!("[notify]\nfrom = 'x@y.ba'\nsigning_key = 'k.asc'\nreminder_before = {leads}\n");
+            compile(text.parse().unwrap(), &Overrides::default())
+        };
+        let config = compiled("['1h', '2d', '90m']").unwrap();
+        let leads = config.notify.unwrap().reminder_before;
+        assert_eq!(leads, [time::Duration::days(2), time::Duration::minutes(90), time::Duration::hours(1)]);
+        assert!(compiled("[]").unwrap().notify.unwrap().reminder_before.is_empty());
+        let errors = compiled("['6h', 'soon', '0h', '31d', '6h', '5w']").unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                "notify.reminder_before[1]: \"soon\" is not a duration like 6h, 30m or 2d",
+                "notify.reminder_before[2]: \"0h\" must be more than 0 and at most 30 days",
+                "notify.reminder_before[3]: \"31d\" must be more than 0 and at most 30 days",
+                "notify.reminder_before[4]: \"6h\" is listed twice",
+                "notify.reminder_before[5]: \"5w\" is not a duration like 6h, 30m or 2d",
+            ]
+        );
     }
 }

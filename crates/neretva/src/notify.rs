@@ -46,6 +46,30 @@ pub(crate) struct NotifySettings {
     pub(crate) max_attempts: u32,
     pub(crate) retry_minutes: u32,
     pub(crate) templates_dir: Option<PathBuf>,
+    /// Lead times of reminders of NIS2 reports, longest first.
+    pub(crate) reminder_before: Vec<time::Duration>,
+}
+
+/// The most lead times of reminders.
+const MAX_REMINDERS: usize = 10;
+
+/// Parses a lead time: a whole number of days, hours or minutes (`2d`, `6h`, `30m`), at most
+/// 30 days.
+fn lead_time(text: &str) -> Result<time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 6h, 30m or 2d"))?;
+    let duration = match unit {
+        "d" => time::Duration::days(number),
+        "h" => time::Duration::hours(number),
+        "m" | "min" => time::Duration::minutes(number),
+        _ => return Err(format!("{text:?} is not a duration like 6h, 30m or 2d")),
+    };
+    if duration <= time::Duration::ZERO || duration > time::Duration::days(30) {
+        return Err(format!("{text:?} must be more than 0 and at most 30 days"));
+    }
+    Ok(duration)
 }
 
 /// Parses `Name <address>` or `address`.
@@ -172,6 +196,21 @@ pub(crate) fn check(raw: &RawNotify, operator: &str) -> Result<NotifySettings, V
     if max_attempts == 0 {
         errors.push("notify.max_attempts: must be at least 1".into());
     }
+    let mut reminder_before = Vec::new();
+    let leads = raw.reminder_before.clone().unwrap_or_else(|| vec!["6h".into(), "1h".into()]);
+    if leads.len() > MAX_REMINDERS {
+        errors.push(format!("notify.reminder_before: at most {MAX_REMINDERS} lead times"));
+    }
+    for (index, text) in leads.iter().enumerate() {
+        match lead_time(text) {
+            Ok(lead) if reminder_before.contains(&lead) => {
+                errors.push(format!("notify.reminder_before[{index}]: {text:?} is listed twice"));
+            }
+            Ok(lead) => reminder_before.push(lead),
+            Err(message) => errors.push(format!("notify.reminder_before[{index}]: {message}")),
+        }
+    }
+    reminder_before.sort_by(|a, b| b.cmp(a));
     let enabled = raw.enabled.unwrap_or(true);
     if enabled && raw.signing_key.is_none() {
         errors.push(
@@ -207,6 +246,7 @@ pub(crate) fn check(raw: &RawNotify, operator: &str) -> Result<NotifySettings, V
         max_attempts,
         retry_minutes: raw.retry_minutes.unwrap_or(5).max(1),
         templates_dir: raw.templates_dir.clone(),
+        reminder_before,
     })
 }
 
@@ -278,6 +318,8 @@ pub(crate) async fn build(config: &Config, store: Arc<dyn Store>) -> anyhow::Res
         max_attempts: settings.max_attempts,
         retry_after: time::Duration::minutes(i64::from(settings.retry_minutes)),
         overrides,
+        reminder_before: settings.reminder_before.clone(),
+        deadlines: config.server.deadlines,
     };
     Ok(Notifier::new(store, notifier_config, signer)?)
 }
@@ -295,6 +337,8 @@ pub(crate) fn spawn(notifier: Arc<Notifier>, interval: StdDuration) {
                         messages = summary.messages,
                         events = summary.events,
                         suppressed = summary.suppressed,
+                        status_changes = summary.status_changes,
+                        reminders = summary.reminders,
                         errors = summary.errors,
                         "Notifications made."
                     );
@@ -358,6 +402,7 @@ struct MessageOut {
     email: String,
     kind: String,
     resend_of: Option<String>,
+    incident: Option<String>,
     subject: String,
     tlp: String,
     language: String,
@@ -417,6 +462,7 @@ fn message_out(message: &StoredMessage, organisation: String) -> MessageOut {
         email: message.email.clone(),
         kind: message.kind.clone(),
         resend_of: message.resend_of.map(|id| id.to_string()),
+        incident: message.incident_id.map(|id| id.to_string()),
         subject: message.subject.clone(),
         tlp: message.tlp.clone(),
         language: message.language.clone(),
@@ -446,6 +492,7 @@ fn print_messages(messages: &[MessageOut], json: bool) {
             vec![
                 m.id.clone(),
                 m.organisation.clone(),
+                m.kind.clone(),
                 m.email.clone(),
                 m.status.to_owned(),
                 m.attempts.to_string(),
@@ -454,7 +501,7 @@ fn print_messages(messages: &[MessageOut], json: bool) {
             ]
         })
         .collect();
-    output::table(&["id", "organisation", "to", "status", "attempts", "events", "last error"], &rows);
+    output::table(&["id", "organisation", "kind", "to", "status", "attempts", "events", "last error"], &rows);
 }
 
 pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::Result<ExitCode> {
@@ -474,18 +521,20 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
                 output::json(&serde_json::json!({
                     "organisations": run.organisations, "messages": run.messages, "unsendable": run.unsendable,
                     "events": run.events, "suppressed": run.suppressed, "waiting": run.waiting,
-                    "errors": run.errors, "sent": delivery.sent, "retrying": delivery.retrying,
-                    "failed": delivery.failed,
+                    "errors": run.errors, "status_changes": run.status_changes, "reminders": run.reminders,
+                    "sent": delivery.sent, "retrying": delivery.retrying, "failed": delivery.failed,
                 }));
             } else {
                 output::line(&format!(
-                    "{} organisations: {} messages ({} unsendable) about {} events; {} repeats suppressed, {} events wait for their schedule; sent {}, retrying {}, failed {}",
+                    "{} organisations: {} messages ({} unsendable) about {} events; {} repeats suppressed, {} events wait for their schedule; {} incident status changes, {} reminders; sent {}, retrying {}, failed {}",
                     run.organisations,
                     run.messages,
                     run.unsendable,
                     run.events,
                     run.suppressed,
                     run.waiting,
+                    run.status_changes,
+                    run.reminders,
                     delivery.sent,
                     delivery.retrying,
                     delivery.failed
@@ -629,7 +678,7 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
             }
             Ok(if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        NotifyCommand::List { org, status, event, limit, json } => {
+        NotifyCommand::List { org, status, event, incident, limit, json } => {
             let names = org_names(store.as_ref()).await?;
             let org_ids = match org {
                 Some(short) => Some(vec![
@@ -648,8 +697,12 @@ pub(crate) async fn command(config: &Config, command: NotifyCommand) -> anyhow::
                 None => None,
                 Some(text) => Some(text.parse().with_context(|| format!("{text:?} is not an event id"))?),
             };
-            let messages =
-                store.list_messages(&MessageQuery { org_ids, event_id, status, before: None, limit }).await?;
+            let incident_id = match incident {
+                None => None,
+                Some(text) => Some(text.parse().with_context(|| format!("{text:?} is not an incident id"))?),
+            };
+            let query = MessageQuery { org_ids, event_id, incident_id, status, before: None, limit };
+            let messages = store.list_messages(&query).await?;
             let out: Vec<MessageOut> = messages
                 .iter()
                 .map(|m| message_out(m, names.get(&m.org_id).cloned().unwrap_or_default()))

@@ -164,6 +164,8 @@ pub(crate) fn config(host: &str, port: u16, timeout: StdDuration) -> NotifierCon
         max_attempts: 3,
         retry_after: Duration::minutes(5),
         overrides: Overrides::new(),
+        reminder_before: vec![Duration::hours(6), Duration::hours(1)],
+        deadlines: Default::default(),
     }
 }
 
@@ -256,4 +258,58 @@ async fn clearance_comes_from_the_configuration_then_the_contact_then_the_defaul
             ("noc@ep.example.ba".to_owned(), Tlp::Amber, 0, 1),
         ]
     );
+}
+
+/// Opens an incident reported by `reporter` at `tlp` and moves it to triage; returns its id.
+pub(crate) async fn triaged_incident(store: &dyn Store, reporter: Uuid, tlp: Tlp) -> Uuid {
+    use neretva_incident::incident::{Incident, IncidentDraft, IncidentSource};
+    use neretva_store::incidents::IncidentWrite;
+
+    let mut draft = IncidentDraft::titled("Phishing");
+    draft.reporter_org = Some(reporter);
+    draft.affected_orgs = vec![reporter];
+    draft.tlp = tlp;
+    let (mut incident, created) =
+        Incident::open(Uuid::now_v7(), draft, IncidentSource::Analyst, None, now()).unwrap();
+    let mut write = IncidentWrite::new(incident.clone(), None, "incident.create");
+    write.timeline = vec![created];
+    store.write_incidents(&Actor("test".into()), &[write]).await.unwrap();
+    let moved = incident.transition(neretva_incident::workflow::Status::Triage, None, now()).unwrap();
+    let mut write = IncidentWrite::new(incident.clone(), Some(1), "incident.transition");
+    write.timeline = vec![moved];
+    store.write_incidents(&Actor("test".into()), &[write]).await.unwrap();
+    incident.id
+}
+
+/// A `TLP:RED` incident's status is told to nobody by e-mail (only named users may see it); an
+/// organisation without a contact has its update recorded as a failed message, not lost; both
+/// are settled, so the next pass makes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_incidents_and_organisations_without_contacts() {
+    let dir = TempDir::new("incident-edges");
+    let store = store(&dir.0).await;
+    let secret = org(store.as_ref(), "SECRET").await;
+    let cleared = contact(store.as_ref(), secret, "ciso@secret.example.ba", &[], None).await;
+    let mut fields = store.get_contact(cleared).await.unwrap().unwrap().fields;
+    fields.clearance = Some(Tlp::Red);
+    store.update_contact(&Actor("test".into()), cleared, &fields, None).await.unwrap();
+    let lone = org(store.as_ref(), "LONE").await;
+    let red = triaged_incident(store.as_ref(), secret, Tlp::Red).await;
+    let amber = triaged_incident(store.as_ref(), lone, Tlp::Amber).await;
+
+    let notifier = notifier(Arc::clone(&store), config("127.0.0.1", 9, StdDuration::from_secs(1)));
+    let summary = notifier.run_once(now()).await.unwrap();
+    assert_eq!((summary.status_changes, summary.messages, summary.unsendable), (2, 1, 1), "{summary:?}");
+    let query = |incident| neretva_store::notifications::MessageQuery {
+        incident_id: Some(incident),
+        ..Default::default()
+    };
+    assert!(store.list_messages(&query(red)).await.unwrap().is_empty());
+    let failed = store.list_messages(&query(amber)).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, neretva_store::notifications::DeliveryStatus::Failed);
+    assert!(failed[0].last_error.as_deref().unwrap().contains("no contact"), "{failed:?}");
+    assert_eq!(store.announced(secret, red).await.unwrap(), ["status/triage"]);
+    let again = notifier.run_once(now()).await.unwrap();
+    assert_eq!((again.status_changes, again.messages), (0, 0), "{again:?}");
 }

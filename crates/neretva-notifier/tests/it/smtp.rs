@@ -474,3 +474,186 @@ async fn advisories_delivered_signed_and_encrypted_through_a_real_smtp_server() 
     let error = notifier.advisory(&actor, &orgs, &empty, now()).await.unwrap_err();
     assert_eq!(error.to_string(), "subject: is required");
 }
+
+/// Decodes a header that may hold RFC 2047 `B` words (as `mime` writes non-ASCII subjects).
+fn decode_header(value: &str) -> String {
+    let mut out = String::new();
+    for word in value.split_whitespace() {
+        match word.strip_prefix("=?UTF-8?B?").and_then(|w| w.strip_suffix("?=")) {
+            Some(encoded) => out.push_str(&String::from_utf8(base64(encoded.as_bytes())).unwrap()),
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
+    }
+    out
+}
+
+/// Verifies a `multipart/signed` incident update with GnuPG and returns its one text part,
+/// decoded.
+fn check_update(gpg: &Gpg, entity: &[u8], cert_fingerprint: &str) -> String {
+    let (headers, body) = split(entity);
+    let content_type = header(&headers, "Content-Type");
+    assert!(content_type.starts_with("multipart/signed;"), "{content_type}");
+    let signed = parts(body, &boundary(content_type));
+    assert_eq!(signed.len(), 2);
+    assert_eq!(gpg.verify(signed[0], split(signed[1]).1), cert_fingerprint);
+    let (mixed_headers, mixed) = split(signed[0]);
+    let mixed_type = header(&mixed_headers, "Content-Type");
+    assert!(mixed_type.starts_with("multipart/mixed;"), "{mixed_type}");
+    let mixed_parts = parts(mixed, &boundary(mixed_type));
+    assert_eq!(mixed_parts.len(), 1, "the text alone, no attachments");
+    let (text_headers, text) = split(mixed_parts[0]);
+    assert!(header(&text_headers, "Content-Type").starts_with("text/plain"));
+    decode_quoted_printable(&String::from_utf8_lossy(text).replace("=\r\n", ""))
+}
+
+/// An incident's status change and the reminders of its NIS2 notification go through the same
+/// record and delivery as digests: to the organisations the incident concerns (the reminder to
+/// the reporting one only), signed, encrypted to a contact with a key, verified and decrypted
+/// with GnuPG; a contact not cleared for the incident's TLP and an organisation the incident
+/// does not concern receive nothing; each update is made once however often the pass runs, and
+/// a report submitted is not reminded of.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_updates_delivered_signed_and_encrypted_through_a_real_smtp_server() {
+    use neretva_incident::deadline::{DeadlineInput, Submission};
+    use neretva_incident::incident::{Incident, IncidentDraft, IncidentSource};
+    use neretva_incident::report::StageKind;
+    use neretva_incident::workflow::Status;
+    use neretva_store::incidents::IncidentWrite;
+
+    let Some(python) = python() else { return };
+    let dir = TempDir::new("incident");
+    let sink = dir.0.join("sink");
+    std::fs::create_dir_all(&sink).unwrap();
+    let (_server, port) = start_smtp(&python, &sink);
+    let gpg = Gpg::new();
+    let store = store(&dir.0).await;
+    let actor = neretva_store::Actor("test".into());
+
+    // EP reports (its abuse desk has a key and reads Serbian Cyrillic; its service desk is
+    // cleared for TLP:GREEN only), TEL is affected, UNI is not concerned.
+    let ep = org(store.as_ref(), "EP").await;
+    contact(store.as_ref(), ep, "abuse@ep.example.ba", &[Language::SrCyrl], Some("contact-public.asc")).await;
+    let desk = contact(store.as_ref(), ep, "desk@ep.example.ba", &[], None).await;
+    let mut fields = store.get_contact(desk).await.unwrap().unwrap().fields;
+    fields.clearance = Some(neretva_model::tlp::Tlp::Green);
+    store.update_contact(&actor, desk, &fields, None).await.unwrap();
+    let tel = org(store.as_ref(), "TEL").await;
+    contact(store.as_ref(), tel, "soc@tel.example.ba", &[Language::Bs], None).await;
+    let uni = org(store.as_ref(), "UNI").await;
+    contact(store.as_ref(), uni, "cert@uni.example.ba", &[], None).await;
+
+    // Aware 67 hours ago, the early warning sent: the notification is due in 5 hours. (Whole
+    // seconds, as the store keeps times to the microsecond.)
+    let start = now().replace_nanosecond(0).unwrap();
+    let aware = start - Duration::hours(67);
+    let mut draft = IncidentDraft::titled("Ransomware na serverima za naplatu");
+    draft.reporter_org = Some(ep);
+    draft.affected_orgs = vec![ep, tel];
+    draft.aware_at = Some(aware);
+    let (mut incident, created) =
+        Incident::open(uuid::Uuid::now_v7(), draft, IncidentSource::Analyst, None, aware).unwrap();
+    let mut deadlines = DeadlineInput::aware_at(aware);
+    deadlines.submissions.push(Submission { stage: StageKind::EarlyWarning, at: aware + Duration::hours(2) });
+    let mut write = IncidentWrite::new(incident.clone(), None, "incident.create");
+    write.timeline = vec![created];
+    write.deadlines = Some(deadlines.clone());
+    write.next_due = Some(aware + Duration::hours(72));
+    store.write_incidents(&actor, &[write]).await.unwrap();
+    let moved = incident.transition(Status::Triage, None, start).unwrap();
+    let mut write = IncidentWrite::new(incident.clone(), Some(1), "incident.transition");
+    write.timeline = vec![moved];
+    write.deadlines = Some(deadlines.clone());
+    write.next_due = Some(aware + Duration::hours(72));
+    store.write_incidents(&actor, &[write]).await.unwrap();
+
+    let notifier = notifier(store.clone(), config("127.0.0.1", port, StdDuration::from_secs(10)));
+    let summary = notifier.run_once(start).await.unwrap();
+    assert_eq!((summary.status_changes, summary.reminders, summary.errors), (2, 1, 0), "{summary:?}");
+    assert_eq!(summary.messages, 3, "{summary:?}");
+    let delivery = notifier.deliver_due(now()).await.unwrap();
+    assert_eq!((delivery.sent, delivery.retrying, delivery.failed), (3, 0, 0), "{delivery:?}");
+
+    let inbox = received(&sink);
+    assert_eq!(
+        inbox.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["abuse@ep.example.ba", "soc@tel.example.ba"]
+    );
+    let cert = cert_fingerprint();
+    let mut texts = Vec::new();
+    for raw in &inbox["abuse@ep.example.ba"] {
+        let (headers, body) = split(raw);
+        let subject = decode_header(header(&headers, "Subject"));
+        assert!(subject.starts_with("[TLP:AMBER+STRICT] CERT-TEST: "), "{subject}");
+        let content_type = header(&headers, "Content-Type");
+        assert!(content_type.starts_with("multipart/encrypted;"), "{content_type}");
+        let encrypted = parts(body, &boundary(content_type));
+        let text = check_update(&gpg, &gpg.decrypt(split(encrypted[1]).1), &cert);
+        assert!(text.starts_with("TLP:AMBER+STRICT\r\n"), "{text}");
+        assert!(text.contains(&incident.id.to_string()), "{text}");
+        texts.push((subject, text));
+    }
+    texts.sort();
+    let (status_subject, status_text) = &texts.iter().find(|(s, _)| s.contains("статус")).unwrap();
+    assert!(status_subject.ends_with("статус: у процени"), "{status_subject}");
+    assert!(status_text.contains("Аналитичар процењује инцидент"), "{status_text}");
+    let (reminder_subject, reminder_text) = &texts.iter().find(|(s, _)| s.contains("подсетник")).unwrap();
+    assert!(reminder_subject.contains("обавештење о инциденту"), "{reminder_subject}");
+    assert!(
+        reminder_text.contains("NIS2 Art. 23(4)(b)") && reminder_text.contains("5 ч 0 мин"),
+        "{reminder_text}"
+    );
+    // The affected organisation hears of the status in Bosnian, signed in the clear, and gets no
+    // reminder: the reporting organisation owes the report.
+    assert_eq!(inbox["soc@tel.example.ba"].len(), 1);
+    let (headers, _) = split(&inbox["soc@tel.example.ba"][0]);
+    assert!(decode_header(header(&headers, "Subject")).ends_with("status: u procjeni"));
+    let text = check_update(&gpg, &top_entity(&inbox["soc@tel.example.ba"][0]), &cert);
+    assert!(text.contains("Analitičar procjenjuje incident"), "{text}");
+
+    // The delivery record names the incident; nothing went to UNI.
+    let by_incident = store
+        .list_messages(&MessageQuery { incident_id: Some(incident.id), ..MessageQuery::default() })
+        .await
+        .unwrap();
+    let mut kinds: Vec<(String, String)> =
+        by_incident.iter().map(|m| (m.email.clone(), m.kind.clone())).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("abuse@ep.example.ba".to_owned(), "incident-reminder".to_owned()),
+            ("abuse@ep.example.ba".to_owned(), "incident-status".to_owned()),
+            ("soc@tel.example.ba".to_owned(), "incident-status".to_owned()),
+        ]
+    );
+    assert!(by_incident.iter().all(|m| m.status == DeliveryStatus::Sent && m.tlp == "TLP:AMBER+STRICT"));
+    assert!(messages_of(store.as_ref(), uni).await.is_empty());
+
+    // Running again makes nothing twice.
+    let again = notifier.run_once(start + Duration::minutes(1)).await.unwrap();
+    assert_eq!((again.status_changes, again.reminders, again.messages), (0, 0, 0), "{again:?}");
+
+    // Within the last hour the one-hour reminder goes out, once.
+    let late = aware + Duration::hours(71) + Duration::minutes(30);
+    let hour = notifier.run_once(late).await.unwrap();
+    assert_eq!((hour.reminders, hour.messages), (1, 1), "{hour:?}");
+    assert_eq!(notifier.run_once(late + Duration::minutes(1)).await.unwrap().reminders, 0);
+
+    // The notification is submitted: no overdue reminder follows.
+    deadlines
+        .submissions
+        .push(Submission { stage: StageKind::Notification, at: late + Duration::minutes(5) });
+    let mut write = IncidentWrite::new(incident.clone(), Some(2), "incident.report");
+    write.deadlines = Some(deadlines);
+    write.next_due = Some(aware + Duration::days(33));
+    store.write_incidents(&actor, &[write]).await.unwrap();
+    let after = notifier.run_once(aware + Duration::hours(73)).await.unwrap();
+    assert_eq!((after.reminders, after.messages), (0, 0), "{after:?}");
+    assert_eq!(notifier.deliver_due(now()).await.unwrap().sent, 1);
+    assert_eq!(received(&sink)["abuse@ep.example.ba"].len(), 3);
+}

@@ -102,3 +102,82 @@ fn broken_overrides_are_refused_with_their_name() {
     let renderer = Renderer::new(&overrides).unwrap();
     assert!(digest_content(&renderer, &input(&refs, Language::En)).is_err());
 }
+
+/// A status change, a reminder before the due time and an overdue notice of one incident, in
+/// each language, compared with `test_data/render/incident.<language>.txt`.
+#[test]
+fn incident_updates_in_every_language() {
+    use neretva_incident::deadline::ObligationKind;
+    use neretva_incident::workflow::Status;
+    use neretva_notify::incident::{ReminderUpdate, StatusUpdate, reminder_content, status_content};
+    use time::macros::datetime;
+
+    let renderer = Renderer::new(&Overrides::new()).unwrap();
+    let incident_id: uuid::Uuid = "0193a5b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b".parse().unwrap();
+    let title = "Ransomware on the billing servers of Elektroprivreda (Šifrovanje podataka)";
+    for language in Language::ALL {
+        let status = StatusUpdate {
+            cert: "CERT-BIH",
+            org: "Elektroprivreda (test)",
+            language,
+            tlp: Tlp::AmberStrict,
+            incident_id,
+            title,
+            status: Status::InProgress,
+            changed_at: datetime!(2026-11-28 09:15 UTC),
+        };
+        let reminder = |now| ReminderUpdate {
+            cert: "CERT-BIH",
+            org: "Elektroprivreda (test)",
+            language,
+            tlp: Tlp::Amber,
+            incident_id,
+            title,
+            kind: ObligationKind::Notification,
+            due_at: datetime!(2026-11-30 12:00 UTC),
+            now,
+        };
+        let mut text = String::new();
+        for content in [
+            status_content(&renderer, &status).unwrap(),
+            reminder_content(&renderer, &reminder(datetime!(2026-11-30 06:00:30 UTC))).unwrap(),
+            reminder_content(&renderer, &reminder(datetime!(2026-12-01 14:42 UTC))).unwrap(),
+        ] {
+            assert!(content.subject.starts_with("[TLP:AMBER"), "the label comes first: {}", content.subject);
+            assert!(content.body.starts_with("TLP:AMBER"), "the label comes first: {}", content.body);
+            assert!(content.attachments.is_empty());
+            text.push_str(&format!("Subject: {}\n\n{}\n----\n", content.subject, content.body));
+        }
+        expect_file![format!("../../test_data/render/incident.{}.txt", language.tag())].assert_eq(&text);
+    }
+}
+
+#[test]
+fn incident_update_templates_are_overridable() {
+    use neretva_incident::workflow::Status;
+    use neretva_notify::incident::{StatusUpdate, status_content};
+
+    let mut overrides = Overrides::new();
+    overrides.insert("status_subject.bs".into(), "[{{ tlp }}] {{ status }}: {{ short_title }}".into());
+    overrides.insert("status_body".into(), "{{ tlp }} {{ incident }} {{ status_name }}\n".into());
+    let renderer = Renderer::new(&overrides).unwrap();
+    let update = |language| StatusUpdate {
+        cert: "CERT-BIH",
+        org: "EP",
+        language,
+        tlp: Tlp::Green,
+        incident_id: uuid::Uuid::nil(),
+        title: "Phishing",
+        status: Status::Resolved,
+        changed_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    let content = status_content(&renderer, &update(Language::Bs)).unwrap();
+    assert_eq!(content.subject, "[TLP:GREEN] resolved: Phishing");
+    assert_eq!(content.body, "TLP:GREEN 00000000-0000-0000-0000-000000000000 riješen\n");
+    let content = status_content(&renderer, &update(Language::En)).unwrap();
+    assert_eq!(content.subject, "[TLP:GREEN] CERT-BIH: incident \"Phishing\" – status: resolved");
+    // A reminder's template name is refused when misspelt.
+    let mut overrides = Overrides::new();
+    overrides.insert("reminder_text".into(), "x".into());
+    assert!(Renderer::new(&overrides).unwrap_err().to_string().contains("unknown template"));
+}

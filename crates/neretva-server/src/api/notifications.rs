@@ -23,6 +23,8 @@ pub struct NotificationFilter {
     pub organisation: Option<String>,
     /// Only messages that told about this event.
     pub event: Option<Uuid>,
+    /// Only incident updates (status changes, reminders) about this incident.
+    pub incident: Option<Uuid>,
     /// `pending`, `sent` or `failed`.
     pub status: Option<String>,
     /// 1–1000, default 100.
@@ -40,9 +42,11 @@ pub struct NotificationDto {
     /// The organisation's short name.
     pub organisation: String,
     pub email: String,
-    /// `digest` or `resend`.
+    /// `digest`, `resend`, `advisory`, `incident-status` or `incident-reminder`.
     pub kind: String,
     pub resend_of: Option<Uuid>,
+    /// The incident an incident update is about.
+    pub incident: Option<Uuid>,
     pub subject: String,
     pub tlp: String,
     pub language: String,
@@ -78,6 +82,7 @@ fn dto(message: StoredMessage, registry: &RegistrySnapshot) -> NotificationDto {
         email: message.email,
         kind: message.kind,
         resend_of: message.resend_of,
+        incident: message.incident_id,
         subject: message.subject,
         tlp: message.tlp,
         language: message.language,
@@ -134,7 +139,14 @@ pub async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("limit", "must be between 1 and 1000"));
     }
-    let query = MessageQuery { org_ids, event_id: filter.event, status, before: filter.cursor, limit };
+    let query = MessageQuery {
+        org_ids,
+        event_id: filter.event,
+        incident_id: filter.incident,
+        status,
+        before: filter.cursor,
+        limit,
+    };
     let found = state.store().list_messages(&query).await?;
     let next_cursor = (found.len() == limit as usize).then(|| found.last().map(|m| m.id)).flatten();
     let items = found.into_iter().map(|message| dto(message, &registry)).collect();

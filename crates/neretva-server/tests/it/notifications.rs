@@ -20,6 +20,7 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
             email: format!("soc-{n}@example.ba"),
             kind: "digest".into(),
             resend_of: None,
+            incident_id: (n == 1).then(incident),
             subject: format!("[TLP:AMBER] digest {n}"),
             tlp: "TLP:AMBER".into(),
             language: "en".into(),
@@ -32,9 +33,15 @@ async fn record(app: &crate::support::TestApp, org: &str, n: u8) -> uuid::Uuid {
         notified_keys: vec![],
         suppressed_keys: vec![],
         schedules: vec![],
+        announcements: vec![],
     };
     app.store.record_notifications(&Actor::system(), &write).await.unwrap();
     id
+}
+
+/// The incident the first recorded message is about.
+fn incident() -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_2001)
 }
 
 fn subjects(reply: &crate::support::Reply) -> Vec<String> {
@@ -71,6 +78,12 @@ async fn each_organisation_sees_its_own_deliveries() {
     assert_eq!(one.body["events"].as_array().unwrap().len(), 1);
     assert_status(&app.get("alice", &format!("/api/v1/notifications/{to_b}")).await, StatusCode::NOT_FOUND);
     assert_status(&app.get("alice", "/api/v1/notifications?organisation=EP-B").await, StatusCode::NOT_FOUND);
+    // Incident updates by incident, within what the caller may see.
+    let about = format!("/api/v1/notifications?incident={}", incident());
+    let analyst = app.get("analyst", &about).await;
+    assert_eq!(subjects(&analyst), ["[TLP:AMBER] digest 1"]);
+    assert_eq!(analyst.body["items"][0]["incident"], incident().to_string());
+    assert_eq!(subjects(&app.get("bob", &about).await), Vec::<String>::new());
     let bad = app.get("analyst", "/api/v1/notifications?status=lost").await;
     assert_status(&bad, StatusCode::BAD_REQUEST);
     assert_eq!(bad.body["field"], "status");
@@ -107,6 +120,8 @@ fn attach_notifier(app: &crate::support::TestApp) {
         max_attempts: 3,
         retry_after: time::Duration::minutes(5),
         overrides: Default::default(),
+        reminder_before: vec![time::Duration::hours(6)],
+        deadlines: Default::default(),
     };
     let store: std::sync::Arc<dyn Store> = app.store.clone();
     let notifier = neretva_notifier::Notifier::new(store, config, signer).unwrap();
@@ -236,6 +251,7 @@ async fn only_staff_with_write_credentials_resend_and_it_is_audited() {
             email: "old@ep-a.example.ba".into(),
             kind: "digest".into(),
             resend_of: None,
+            incident_id: None,
             subject: "[TLP:AMBER+STRICT] told".into(),
             tlp: "TLP:AMBER+STRICT".into(),
             language: "en".into(),

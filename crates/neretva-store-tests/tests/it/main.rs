@@ -93,6 +93,7 @@ stories! {
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
     store preservation_requests => sqlite_preservation_requests, postgres_preservation_requests;
     store maturity_assessments => sqlite_maturity_assessments, postgres_maturity_assessments;
+    store notification_incident_announcements => sqlite_notification_incident_announcements, postgres_notification_incident_announcements;
 }
 
 /// The in-memory database runs the stories that need no second connection.
