@@ -59,6 +59,7 @@ fn message(id: u128, org: Uuid, email: &str, failure: Option<&str>) -> NewMessag
         contact_id: None,
         email: email.into(),
         kind: "group_announcement".into(),
+        incident_id: None,
         resend_of: None,
         subject: "[TLP:GREEN] [NWG] Announcement: meeting".into(),
         tlp: "TLP:GREEN".into(),
