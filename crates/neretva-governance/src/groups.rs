@@ -24,7 +24,7 @@ use neretva_model::{FieldError, Timestamp, Uuid, check_optional_text, check_text
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::strategy::{check_code, iso_date};
+use crate::strategy::{check_code, check_url, iso_date};
 
 /// The most members of a group.
 pub const MAX_MEMBERS: usize = 1000;
@@ -405,18 +405,6 @@ fn check_sector(field: &str, slug: &str) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(field, format!("{slug:?} is not a sector of NIS2 Annex I or II")))
     }
-}
-
-fn check_url(field: &str, url: &str) -> Result<(), FieldError> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    if host.is_none_or(str::is_empty)
-        || url.len() > 2000
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(FieldError::new(field, format!("{url:?} is not an http or https URL")));
-    }
-    Ok(())
 }
 
 /// Checks a member on its own (not against the other members); `path` ends with `.`.

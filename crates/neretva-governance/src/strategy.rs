@@ -264,7 +264,8 @@ pub fn check_code(field: &str, code: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn check_url(field: &str, url: &str) -> Result<(), FieldError> {
+/// Checks an http or https URL with a host, at most 2,000 bytes, without spaces.
+pub(crate) fn check_url(field: &str, url: &str) -> Result<(), FieldError> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     let host_ok = rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
