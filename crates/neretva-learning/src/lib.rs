@@ -10,6 +10,8 @@
 //! - [`certificate`]: verification codes of certificates.
 //! - [`xapi`]: learning records as xAPI statements.
 //! - [`export`]: a course back to its package.
+//! - [`training`]: train-the-trainer programmes, sessions with attendance and feedback, trainer
+//!   qualification and statistics of people trained.
 //!
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `now`, seeds, random bytes
 //! and new ids are arguments.
@@ -24,8 +26,11 @@ pub mod export;
 pub mod markdown;
 pub mod package;
 pub mod quiz;
+pub mod training;
 pub mod xapi;
 mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod training_tests;
