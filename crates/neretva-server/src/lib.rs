@@ -25,6 +25,7 @@ pub mod misp;
 pub mod openapi;
 pub mod registry;
 pub mod taxii;
+pub mod training;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

@@ -75,6 +75,12 @@ use crate::api;
         api::learning::image, api::learning::export_course, api::learning::enrol, api::learning::list_enrolments,
         api::learning::get_enrolment, api::learning::read_lesson, api::learning::start_attempt,
         api::learning::get_attempt, api::learning::submit_attempt, api::learning::verify, api::learning::xapi,
+        api::training::create_programme, api::training::list_programmes, api::training::get_programme,
+        api::training::update_programme, api::training::create_session, api::training::list_sessions,
+        api::training::get_session, api::training::update_session, api::training::register,
+        api::training::attendance, api::training::submit_feedback, api::training::feedback_summary,
+        api::training::feedback_form, api::training::trainers, api::training::grant, api::training::get_profile,
+        api::training::put_profile, api::training::statistics,
     ),
     modifiers(&SecuritySchemes),
     tags(

@@ -31,6 +31,7 @@ mod ops;
 mod records;
 mod registry;
 mod taxii;
+mod training;
 
 use std::time::Duration;
 
@@ -1047,6 +1048,158 @@ impl Store for PostgresStore {
 
     async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>, StoreError> {
         pooled!(self, |client| learning::enrolment_certificate(client, enrolment_id))
+    }
+
+    async fn create_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+    ) -> Result<neretva_store::training::StoredProgramme, StoreError> {
+        transaction!(self, audited: true, |tx| training::create_programme(&tx, now(), &actor.0, programme))
+    }
+
+    async fn update_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+        expected_version: i64,
+    ) -> Result<neretva_store::training::StoredProgramme, StoreError> {
+        transaction!(self, audited: true, |tx| training::update_programme(
+            &tx,
+            now(),
+            &actor.0,
+            programme,
+            expected_version
+        ))
+    }
+
+    async fn get_programme(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<neretva_store::training::StoredProgramme>, StoreError> {
+        pooled!(self, |client| training::get_programme(client, id))
+    }
+
+    async fn list_programmes(&self) -> Result<Vec<neretva_store::training::StoredProgramme>, StoreError> {
+        pooled!(self, |client| training::list_programmes(client))
+    }
+
+    async fn create_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        transaction!(self, audited: true, |tx| training::create_session(&tx, now(), &actor.0, session))
+    }
+
+    async fn update_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        transaction!(self, audited: true, |tx| training::update_session(
+            &tx,
+            now(),
+            &actor.0,
+            session,
+            expected_version
+        ))
+    }
+
+    async fn get_training_session(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<neretva_store::training::StoredSession>, StoreError> {
+        pooled!(self, |client| training::get_session(client, id))
+    }
+
+    async fn list_training_sessions(
+        &self,
+        query: &neretva_store::training::SessionQuery,
+    ) -> Result<Vec<neretva_store::training::StoredSession>, StoreError> {
+        pooled!(self, |client| training::list_sessions(client, query))
+    }
+
+    async fn register_participant(
+        &self,
+        actor: &Actor,
+        participant: &neretva_learning::training::Participant,
+    ) -> Result<neretva_learning::training::Participant, StoreError> {
+        transaction!(self, audited: true, |tx| training::register_participant(&tx, now(), &actor.0, participant))
+    }
+
+    async fn list_participants(
+        &self,
+        query: &neretva_store::training::ParticipantQuery,
+    ) -> Result<Vec<neretva_learning::training::Participant>, StoreError> {
+        pooled!(self, |client| training::list_participants(client, query))
+    }
+
+    async fn record_attendance(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+        participants: &[neretva_learning::training::Participant],
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        transaction!(self, audited: true, |tx| training::record_attendance(
+            &tx,
+            now(),
+            &actor.0,
+            session,
+            expected_version,
+            participants
+        ))
+    }
+
+    async fn submit_feedback(
+        &self,
+        actor: &Actor,
+        feedback: &neretva_learning::training::Feedback,
+    ) -> Result<neretva_learning::training::Feedback, StoreError> {
+        transaction!(self, audited: true, |tx| training::submit_feedback(&tx, now(), &actor.0, feedback))
+    }
+
+    async fn list_feedback(
+        &self,
+        session_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::Feedback>, StoreError> {
+        pooled!(self, |client| training::list_feedback(client, session_id))
+    }
+
+    async fn grant_trainer(
+        &self,
+        actor: &Actor,
+        grant: &neretva_learning::training::TrainerGrant,
+    ) -> Result<neretva_learning::training::TrainerGrant, StoreError> {
+        transaction!(self, audited: true, |tx| training::grant_trainer(&tx, now(), &actor.0, grant))
+    }
+
+    async fn list_trainer_grants(
+        &self,
+        programme_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::TrainerGrant>, StoreError> {
+        pooled!(self, |client| training::list_trainer_grants(client, programme_id))
+    }
+
+    async fn put_profile(
+        &self,
+        actor: &Actor,
+        profile: &neretva_learning::training::Profile,
+    ) -> Result<neretva_learning::training::Profile, StoreError> {
+        transaction!(self, audited: true, |tx| training::put_profile(&tx, now(), &actor.0, profile))
+    }
+
+    async fn get_profile(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<neretva_learning::training::Profile>, StoreError> {
+        pooled!(self, |client| training::get_profile(client, user_id))
+    }
+
+    async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
+        pooled!(self, |client| training::list_profiles(client))
     }
 
     async fn create_contact_point(

@@ -59,6 +59,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0016_working_groups.sql"),
     },
     Migration { version: 17, name: "learning", sql: include_str!("../migrations/0017_learning.sql") },
+    Migration { version: 18, name: "training", sql: include_str!("../migrations/0018_training.sql") },
 ];
 
 /// The newest migration this binary knows.

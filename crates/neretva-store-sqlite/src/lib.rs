@@ -36,6 +36,7 @@ mod ops;
 mod records;
 mod registry;
 mod taxii;
+mod training;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -1316,6 +1317,154 @@ impl Store for SqliteStore {
 
     async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>, StoreError> {
         self.read(move |conn| learning::enrolment_certificate(conn, enrolment_id)).await
+    }
+
+    async fn create_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+    ) -> Result<neretva_store::training::StoredProgramme, StoreError> {
+        let (actor, programme) = (actor.0.clone(), programme.clone());
+        self.write(move |tx, at| training::create_programme(tx, at, &actor, &programme)).await
+    }
+
+    async fn update_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+        expected_version: i64,
+    ) -> Result<neretva_store::training::StoredProgramme, StoreError> {
+        let (actor, programme) = (actor.0.clone(), programme.clone());
+        self.write(move |tx, at| training::update_programme(tx, at, &actor, &programme, expected_version))
+            .await
+    }
+
+    async fn get_programme(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<neretva_store::training::StoredProgramme>, StoreError> {
+        self.read(move |conn| training::get_programme(conn, id)).await
+    }
+
+    async fn list_programmes(&self) -> Result<Vec<neretva_store::training::StoredProgramme>, StoreError> {
+        self.read(training::list_programmes).await
+    }
+
+    async fn create_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        let (actor, session) = (actor.0.clone(), session.clone());
+        self.write(move |tx, at| training::create_session(tx, at, &actor, &session)).await
+    }
+
+    async fn update_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        let (actor, session) = (actor.0.clone(), session.clone());
+        self.write(move |tx, at| training::update_session(tx, at, &actor, &session, expected_version)).await
+    }
+
+    async fn get_training_session(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<neretva_store::training::StoredSession>, StoreError> {
+        self.read(move |conn| training::get_session(conn, id)).await
+    }
+
+    async fn list_training_sessions(
+        &self,
+        query: &neretva_store::training::SessionQuery,
+    ) -> Result<Vec<neretva_store::training::StoredSession>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| training::list_sessions(conn, &query)).await
+    }
+
+    async fn register_participant(
+        &self,
+        actor: &Actor,
+        participant: &neretva_learning::training::Participant,
+    ) -> Result<neretva_learning::training::Participant, StoreError> {
+        let (actor, participant) = (actor.0.clone(), participant.clone());
+        self.write(move |tx, at| training::register_participant(tx, at, &actor, &participant)).await
+    }
+
+    async fn list_participants(
+        &self,
+        query: &neretva_store::training::ParticipantQuery,
+    ) -> Result<Vec<neretva_learning::training::Participant>, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| training::list_participants(conn, &query)).await
+    }
+
+    async fn record_attendance(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+        participants: &[neretva_learning::training::Participant],
+    ) -> Result<neretva_store::training::StoredSession, StoreError> {
+        let (actor, session, participants) = (actor.0.clone(), session.clone(), participants.to_vec());
+        self.write(move |tx, at| {
+            training::record_attendance(tx, at, &actor, &session, expected_version, &participants)
+        })
+        .await
+    }
+
+    async fn submit_feedback(
+        &self,
+        actor: &Actor,
+        feedback: &neretva_learning::training::Feedback,
+    ) -> Result<neretva_learning::training::Feedback, StoreError> {
+        let (actor, feedback) = (actor.0.clone(), feedback.clone());
+        self.write(move |tx, at| training::submit_feedback(tx, at, &actor, &feedback)).await
+    }
+
+    async fn list_feedback(
+        &self,
+        session_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::Feedback>, StoreError> {
+        self.read(move |conn| training::list_feedback(conn, session_id)).await
+    }
+
+    async fn grant_trainer(
+        &self,
+        actor: &Actor,
+        grant: &neretva_learning::training::TrainerGrant,
+    ) -> Result<neretva_learning::training::TrainerGrant, StoreError> {
+        let (actor, grant) = (actor.0.clone(), grant.clone());
+        self.write(move |tx, at| training::grant_trainer(tx, at, &actor, &grant)).await
+    }
+
+    async fn list_trainer_grants(
+        &self,
+        programme_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::TrainerGrant>, StoreError> {
+        self.read(move |conn| training::list_trainer_grants(conn, programme_id)).await
+    }
+
+    async fn put_profile(
+        &self,
+        actor: &Actor,
+        profile: &neretva_learning::training::Profile,
+    ) -> Result<neretva_learning::training::Profile, StoreError> {
+        let (actor, profile) = (actor.0.clone(), profile.clone());
+        self.write(move |tx, at| training::put_profile(tx, at, &actor, &profile)).await
+    }
+
+    async fn get_profile(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<neretva_learning::training::Profile>, StoreError> {
+        self.read(move |conn| training::get_profile(conn, user_id)).await
+    }
+
+    async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
+        self.read(training::list_profiles).await
     }
 
     async fn create_contact_point(

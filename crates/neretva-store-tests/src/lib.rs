@@ -23,6 +23,7 @@ mod learning;
 mod notifications;
 mod records;
 mod taxii;
+mod training;
 
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub use groups::working_groups;
 pub use records::{maturity_assessments, preservation_requests};
 
 pub use learning::{learning_records, small_course};
+pub use training::training_programmes;
 
 pub use intel::{intel_events, intel_sharing_groups};
 

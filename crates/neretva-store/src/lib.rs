@@ -23,6 +23,7 @@ pub mod learning;
 pub mod notifications;
 pub mod records;
 pub mod taxii;
+pub mod training;
 
 use async_trait::async_trait;
 use neretva_governance::checks::Campaign;
@@ -742,6 +743,98 @@ pub trait Store: Send + Sync + 'static {
     /// The certificate with a code (in its canonical form).
     async fn get_certificate(&self, code: &str) -> Result<Option<Certificate>>;
     async fn enrolment_certificate(&self, enrolment_id: Uuid) -> Result<Option<Certificate>>;
+
+    // Train-the-trainer programmes (see `training`).
+    /// Stores a new programme (version 1), audited as `learning.programme.create`; a code in use
+    /// is a conflict on `code`.
+    async fn create_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+    ) -> Result<training::StoredProgramme>;
+    /// Replaces a programme under `expected_version` (else a conflict on `version`), audited as
+    /// `learning.programme.update`; a code in use by another is a conflict on `code`.
+    async fn update_programme(
+        &self,
+        actor: &Actor,
+        programme: &neretva_learning::training::Programme,
+        expected_version: i64,
+    ) -> Result<training::StoredProgramme>;
+    async fn get_programme(&self, id: Uuid) -> Result<Option<training::StoredProgramme>>;
+    /// Every programme, by code.
+    async fn list_programmes(&self) -> Result<Vec<training::StoredProgramme>>;
+    /// Stores a new session (version 1), audited as `learning.session.create`; an unknown
+    /// programme is not found.
+    async fn create_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+    ) -> Result<training::StoredSession>;
+    /// Replaces a session under `expected_version`, audited as `learning.session.cancel` when it
+    /// cancels it and `learning.session.update` otherwise.
+    async fn update_training_session(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+    ) -> Result<training::StoredSession>;
+    async fn get_training_session(&self, id: Uuid) -> Result<Option<training::StoredSession>>;
+    /// The sessions matching the query, by start.
+    async fn list_training_sessions(&self, query: &training::SessionQuery) -> Result<Vec<training::StoredSession>>;
+    /// Registers a participant, audited as `learning.session.register`: a second registration is
+    /// a conflict on `user_id`, a cancelled session on `status`, a full one on `capacity`.
+    async fn register_participant(
+        &self,
+        actor: &Actor,
+        participant: &neretva_learning::training::Participant,
+    ) -> Result<neretva_learning::training::Participant>;
+    /// The participants matching the query, by session and registration.
+    async fn list_participants(
+        &self,
+        query: &training::ParticipantQuery,
+    ) -> Result<Vec<neretva_learning::training::Participant>>;
+    /// Writes the session (held) under `expected_version` and the participants' attendance in
+    /// one transaction, audited as `learning.attendance.record`; someone not registered is a
+    /// conflict on `attendance`, and then nothing is written.
+    async fn record_attendance(
+        &self,
+        actor: &Actor,
+        session: &neretva_learning::training::Session,
+        expected_version: i64,
+        participants: &[neretva_learning::training::Participant],
+    ) -> Result<training::StoredSession>;
+    /// Stores a feedback form, audited as `learning.feedback.submit`; a second form of a user
+    /// on a session is a conflict on `feedback`.
+    async fn submit_feedback(
+        &self,
+        actor: &Actor,
+        feedback: &neretva_learning::training::Feedback,
+    ) -> Result<neretva_learning::training::Feedback>;
+    /// The forms of a session, or of every session.
+    async fn list_feedback(
+        &self,
+        session_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::Feedback>>;
+    /// Stores a trainer qualification granted by staff, audited as `learning.trainer.grant`.
+    async fn grant_trainer(
+        &self,
+        actor: &Actor,
+        grant: &neretva_learning::training::TrainerGrant,
+    ) -> Result<neretva_learning::training::TrainerGrant>;
+    /// The grants of a programme, or of every programme, oldest first.
+    async fn list_trainer_grants(
+        &self,
+        programme_id: Option<Uuid>,
+    ) -> Result<Vec<neretva_learning::training::TrainerGrant>>;
+    /// Writes a learner's profile (created or replaced), audited as `learning.profile.update`.
+    async fn put_profile(
+        &self,
+        actor: &Actor,
+        profile: &neretva_learning::training::Profile,
+    ) -> Result<neretva_learning::training::Profile>;
+    async fn get_profile(&self, user_id: Uuid) -> Result<Option<neretva_learning::training::Profile>>;
+    /// Every learner profile.
+    async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>>;
 
     // Contact-point directory and communication checks (see `contact_points`).
     /// Stores a new contact point (version 1), audited as `contact_point.create`; an unknown

@@ -22,6 +22,7 @@ pub mod preservation;
 pub mod strategy;
 pub mod taxii;
 pub mod tokens;
+pub mod training;
 pub mod users;
 
 use axum::Router;
@@ -213,6 +214,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/learning/attempts/{id}/submit", post(learning::submit_attempt))
         .route("/learning/certificates/verify/{code}", get(learning::verify))
         .route("/learning/records/xapi", get(learning::xapi))
+        .merge(training::router())
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)
