@@ -780,7 +780,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<training::StoredSession>;
     async fn get_training_session(&self, id: Uuid) -> Result<Option<training::StoredSession>>;
     /// The sessions matching the query, by start.
-    async fn list_training_sessions(&self, query: &training::SessionQuery) -> Result<Vec<training::StoredSession>>;
+    async fn list_training_sessions(
+        &self,
+        query: &training::SessionQuery,
+    ) -> Result<Vec<training::StoredSession>>;
     /// Registers a participant, audited as `learning.session.register`: a second registration is
     /// a conflict on `user_id`, a cancelled session on `status`, a full one on `capacity`.
     async fn register_participant(

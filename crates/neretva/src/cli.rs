@@ -72,7 +72,8 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Strategy(StrategyCommand),
     /// Capacity building: import and export courses (folders or zips of Markdown and YAML),
-    /// list them, export learning records as xAPI statements, verify certificates.
+    /// list them, export learning records as xAPI statements, verify certificates; train-the-trainer
+    /// programmes, sessions, attendance, trainers and statistics.
     #[command(subcommand)]
     Learning(LearningCommand),
     /// The contact-point directory (OSCE CBM 8 policy and technical, Budapest Convention 24/7,
@@ -468,6 +469,8 @@ pub(crate) enum LearningCommand {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Training(crate::training::TrainingCommand),
 }
 
 #[derive(Debug, Subcommand)]

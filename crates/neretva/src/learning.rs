@@ -30,6 +30,9 @@ pub(crate) async fn command(config: &Config, command: LearningCommand) -> anyhow
             records(store, course.as_deref(), user.as_deref(), xapi.then_some(base.as_str()), json).await
         }
         LearningCommand::Verify { code, json } => verify(store, &code, json).await,
+        LearningCommand::Training(command) => {
+            crate::training::command(store, &config.server.operator_org, command).await
+        }
     }
 }
 

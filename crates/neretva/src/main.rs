@@ -18,6 +18,7 @@ mod output;
 mod records;
 mod strategy;
 mod taxii;
+mod training;
 
 use std::process::ExitCode;
 use std::sync::Arc;

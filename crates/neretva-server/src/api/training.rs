@@ -148,7 +148,8 @@ async fn visible_session(
     id: &str,
 ) -> ApiResult<(StoredSession, StoredProgramme, Vec<Participant>)> {
     let id = parse_id("id", id)?;
-    let stored = state.store().get_training_session(id).await?.ok_or_else(|| ApiError::not_found("session"))?;
+    let stored =
+        state.store().get_training_session(id).await?.ok_or_else(|| ApiError::not_found("session"))?;
     let programme = programme(state, stored.session.programme_id).await?;
     let participants = participants(state, id).await?;
     let registered = participants.iter().any(|participant| participant.user_id == auth.0.user_id);
