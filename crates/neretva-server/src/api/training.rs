@@ -1148,6 +1148,9 @@ pub struct NewGrant {
     pub user_id: Uuid,
     /// Why: recorded with who granted it.
     pub reason: String,
+    /// Qualified from this day or time (YYYY-MM-DD or RFC 3339), for trainers who delivered
+    /// the programme before it was kept here; now when left out, never in the future.
+    pub since: Option<String>,
 }
 
 /// A recorded grant.
@@ -1179,13 +1182,24 @@ pub async fn grant(
     if state.store().get_user(body.user_id).await?.is_none() {
         return Err(ApiError::not_found("user"));
     }
+    let now = OffsetDateTime::now_utc();
+    let granted_at = match &body.since {
+        None => now,
+        Some(text) => parse_time("since", text)?,
+    };
+    if granted_at > now {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "since",
+            "a qualification is granted from now or earlier",
+        )]));
+    }
     let grant = TrainerGrant {
         id: Uuid::now_v7(),
         programme_id: programme.programme.id,
         user_id: body.user_id,
         granted_by: auth.0.user_id,
         reason: body.reason,
-        granted_at: OffsetDateTime::now_utc(),
+        granted_at,
     };
     let errors = check_grant(&grant);
     if !errors.is_empty() {
