@@ -10,6 +10,8 @@
 //! - [`certificate`]: verification codes of certificates.
 //! - [`xapi`]: learning records as xAPI statements.
 //! - [`export`]: a course back to its package.
+//! - [`exercise`]: tabletop exercises: scenarios with timed injects, runs, responses and the
+//!   after-action report.
 //!
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `now`, seeds, random bytes
 //! and new ids are arguments.
@@ -20,6 +22,7 @@
 pub mod certificate;
 pub mod course;
 pub mod enrolment;
+pub mod exercise;
 pub mod export;
 pub mod markdown;
 pub mod package;

@@ -75,6 +75,11 @@ use crate::api;
         api::learning::image, api::learning::export_course, api::learning::enrol, api::learning::list_enrolments,
         api::learning::get_enrolment, api::learning::read_lesson, api::learning::start_attempt,
         api::learning::get_attempt, api::learning::submit_attempt, api::learning::verify, api::learning::xapi,
+        api::exercises::import_scenario, api::exercises::list_scenarios, api::exercises::get_scenario,
+        api::exercises::create_exercise, api::exercises::list_exercises, api::exercises::get_exercise,
+        api::exercises::start, api::exercises::pause, api::exercises::resume, api::exercises::end,
+        api::exercises::release, api::exercises::skip, api::exercises::respond, api::exercises::timeline,
+        api::exercises::assess, api::exercises::report,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -99,7 +104,7 @@ use crate::api;
         (name = "assessments", description = "Maturity self-assessments: SIM3 with ENISA tiers, NIS2 Art. 21; comparison, SVG charts, sector aggregates"),
         (name = "contact-points", description = "The contact-point directory (OSCE CBM 8, Budapest Convention 24/7, sector and CERT contact points) and CERT teams' RFC 2350 profiles"),
         (name = "communication-checks", description = "Communication checks: one-time links to every contact point in a scope, acknowledgments, reminders, escalations, reachability reports"),
-        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records"),
+        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records; tabletop exercises with timed injects, responses, a live timeline and after-action reports"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -59,6 +59,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0016_working_groups.sql"),
     },
     Migration { version: 17, name: "learning", sql: include_str!("../migrations/0017_learning.sql") },
+    Migration { version: 19, name: "exercises", sql: include_str!("../migrations/0019_exercises.sql") },
 ];
 
 /// The newest migration this binary knows.

@@ -14,6 +14,7 @@
 //! syntax both backends share.
 
 mod contact_points;
+mod exercises;
 mod feeds;
 mod governance;
 mod groups;
@@ -56,6 +57,8 @@ pub use groups::working_groups;
 pub use records::{maturity_assessments, preservation_requests};
 
 pub use learning::{learning_records, small_course};
+
+pub use exercises::{exercise_runs, small_scenario};
 
 pub use intel::{intel_events, intel_sharing_groups};
 
