@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use neretva_learning::course::text_in;
+use neretva_learning::course::{Texts, text_in};
 use neretva_learning::exercise::report;
 use neretva_learning::exercise::run::{
     self, Exercise, InjectStatus, ObjectiveAssessment, Participant, Rating, Refusal, State as RunState,
@@ -630,8 +630,8 @@ pub async fn get_scenario(
     let scenario = &stored.scenario;
     let fallback = scenario.default_language();
     let lang = language.unwrap_or(fallback);
-    let text = |texts| text_in(texts, lang, fallback).to_owned();
-    let optional = |texts: &neretva_learning::course::Texts| (!texts.is_empty()).then(|| text(texts));
+    let text = |texts: &Texts| -> String { text_in(texts, lang, fallback).to_owned() };
+    let optional = |texts: &Texts| (!texts.is_empty()).then(|| text(texts));
     Ok(Json(ScenarioDto {
         summary: scenario_summary(&stored, language),
         language: lang.tag().to_owned(),
@@ -1060,7 +1060,7 @@ pub fn timeline_dto(
     let run = &stored.exercise;
     let fallback = scenario.default_language();
     let lang = language.unwrap_or(fallback);
-    let text = |texts| text_in(texts, lang, fallback).to_owned();
+    let text = |texts: &Texts| -> String { text_in(texts, lang, fallback).to_owned() };
     let entries = run::timeline(scenario, run, &stored.deliveries, &stored.responses, at);
     let injects = entries
         .iter()
