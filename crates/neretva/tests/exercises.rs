@@ -436,6 +436,17 @@ fn an_exercise_runs_three_injects_on_schedule() {
     let (status, _, _) = respond(&duty, "press", "Too late.");
     assert_eq!(status, 409);
 
+    let (status, openapi, _) = call(port, "GET", "/api/v1/openapi.json", &facilitator, &Value::Null);
+    assert_eq!(status, 200);
+    for documented in [
+        "/api/v1/learning/scenarios",
+        "/api/v1/learning/exercises/{id}/injects/{inject}/responses",
+        "/api/v1/learning/exercises/{id}/timeline",
+        "/api/v1/learning/exercises/{id}/report",
+    ] {
+        assert!(openapi["paths"].get(documented).is_some(), "{documented} missing from OpenAPI");
+    }
+
     // The report, through the API and the command line.
     let (status, _, markdown) =
         call(port, "GET", &path("/report?lang=bs&format=md"), &facilitator, &Value::Null);
