@@ -151,6 +151,7 @@ pub(crate) fn update_exercise(
     get_exercise(conn, exercise.id)?.ok_or_else(|| StoreError::not_found("exercise", exercise.id).into())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn deliver_injects(
     conn: &Connection,
     at: Timestamp,

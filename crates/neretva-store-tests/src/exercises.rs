@@ -136,7 +136,14 @@ pub async fn exercise_runs(store: &dyn Store) {
     };
     assert_conflict(
         store
-            .deliver_injects(&admin(), exercise.id, 1, &due, "learning.inject.deliver", &[write.clone()])
+            .deliver_injects(
+                &admin(),
+                exercise.id,
+                1,
+                &due,
+                "learning.inject.deliver",
+                std::slice::from_ref(&write),
+            )
             .await,
         "version",
     );

@@ -291,7 +291,7 @@ fn an_exercise_runs_three_injects_on_schedule() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("\"pilot\" is not a role") && stderr.contains("no user \"nobody\""), "{stderr}");
 
-    let (_server, port) = serve_with(command());
+    let (server, port) = serve_with(command());
     let missed_timeline = wait_delivered(port, &missed_id, &facilitator, 3);
     check_schedule(&missed_timeline);
     assert_eq!(time_of(&missed_timeline["started_at"]), time_of(&Value::String(missed_start.clone())));
@@ -465,6 +465,43 @@ fn an_exercise_runs_three_injects_on_schedule() {
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let cli_timeline = json_of(&run(&["learning", "exercise", "timeline", &missed_id, "--json"]), true);
     assert_eq!(cli_timeline["injects"][0]["status"], "delivered");
+
+    // A restarted server delivers nothing twice: the missed exercise still has its three
+    // deliveries after passes of the new process.
+    drop(server);
+    let (_server, port) = serve_with(command());
+    let (status, again, _) = call(
+        port,
+        "GET",
+        &format!("/api/v1/learning/exercises/{missed_id}/timeline"),
+        &facilitator,
+        &Value::Null,
+    );
+    assert_eq!(status, 200);
+    let passes = Instant::now();
+    while passes.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, after, _) = call(
+        port,
+        "GET",
+        &format!("/api/v1/learning/exercises/{missed_id}/timeline"),
+        &facilitator,
+        &Value::Null,
+    );
+    let deliveries = |timeline: &Value| -> Vec<(Value, Value, Value)> {
+        timeline["injects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|inject| (inject["id"].clone(), inject["status"].clone(), inject["delivered_at"].clone()))
+            .collect()
+    };
+    assert_eq!(deliveries(&after), deliveries(&again));
+    assert_eq!(deliveries(&after), deliveries(&missed_timeline));
+    assert_eq!(after["version"], missed_timeline["version"], "nothing was written again");
+    let verified = json_of(&run(&["audit", "verify", "--json"]), true);
+    assert_eq!(verified["ok"], true, "{verified:#}");
 
     // Every inject was delivered once, and each delivery told its participants by e-mail.
     if let Some((_smtp, _, mail)) = &smtp {
