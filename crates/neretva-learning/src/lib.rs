@@ -12,6 +12,8 @@
 //! - [`export`]: a course back to its package.
 //! - [`training`]: train-the-trainer programmes, sessions with attendance and feedback, trainer
 //!   qualification and statistics of people trained.
+//! - [`exercise`]: tabletop exercises: scenarios with timed injects, runs, responses and the
+//!   after-action report.
 //!
 //! **Architecture Invariant:** pure: no IO, no clock, no randomness; `now`, seeds, random bytes
 //! and new ids are arguments.
@@ -22,6 +24,7 @@
 pub mod certificate;
 pub mod course;
 pub mod enrolment;
+pub mod exercise;
 pub mod export;
 pub mod markdown;
 pub mod package;

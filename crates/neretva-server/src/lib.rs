@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod checks;
 pub mod error;
+pub mod exercises;
 pub mod extract;
 pub mod groups;
 mod html;

@@ -81,6 +81,11 @@ use crate::api;
         api::training::attendance, api::training::submit_feedback, api::training::feedback_summary,
         api::training::feedback_form, api::training::trainers, api::training::grant, api::training::get_profile,
         api::training::put_profile, api::training::statistics,
+        api::exercises::import_scenario, api::exercises::list_scenarios, api::exercises::get_scenario,
+        api::exercises::create_exercise, api::exercises::list_exercises, api::exercises::get_exercise,
+        api::exercises::start, api::exercises::pause, api::exercises::resume, api::exercises::end,
+        api::exercises::release, api::exercises::skip, api::exercises::respond, api::exercises::timeline,
+        api::exercises::assess, api::exercises::report,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -105,7 +110,7 @@ use crate::api;
         (name = "assessments", description = "Maturity self-assessments: SIM3 with ENISA tiers, NIS2 Art. 21; comparison, SVG charts, sector aggregates"),
         (name = "contact-points", description = "The contact-point directory (OSCE CBM 8, Budapest Convention 24/7, sector and CERT contact points) and CERT teams' RFC 2350 profiles"),
         (name = "communication-checks", description = "Communication checks: one-time links to every contact point in a scope, acknowledgments, reminders, escalations, reachability reports"),
-        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records"),
+        (name = "learning", description = "Capacity building: courses (Markdown and YAML packages), enrolments, progress, quizzes, certificates, xAPI records; tabletop exercises with timed injects, responses, a live timeline and after-action reports"),
         (name = "intel", description = "Threat intelligence: intel events in MISP's model, attributes, sightings, sharing groups"),
         (name = "health", description = "Liveness and metrics"),
     )

@@ -19,6 +19,7 @@
 
 mod codec;
 mod contact_points;
+mod exercises;
 mod feeds;
 mod governance;
 mod groups;
@@ -49,6 +50,8 @@ use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_learning::certificate::Certificate;
 use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
+use neretva_learning::exercise::run::{Delivery, Exercise, Response as ExerciseResponse};
+use neretva_learning::exercise::scenario::Scenario;
 use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
@@ -61,6 +64,7 @@ use neretva_store::contact_points::{
     AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
     TokenInfo,
 };
+use neretva_store::exercises::{StoredExercise, StoredScenario};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -1200,6 +1204,83 @@ impl Store for PostgresStore {
 
     async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
         pooled!(self, |client| training::list_profiles(client))
+    async fn import_scenario(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        scenario: &Scenario,
+    ) -> Result<StoredScenario, StoreError> {
+        transaction!(self, audited: true, |tx| exercises::import_scenario(&tx, now(), &actor.0, id, scenario))
+    }
+
+    async fn get_scenario(&self, id: Uuid) -> Result<Option<StoredScenario>, StoreError> {
+        pooled!(self, |client| exercises::get_scenario(client, id))
+    }
+
+    async fn list_scenarios(&self) -> Result<Vec<StoredScenario>, StoreError> {
+        pooled!(self, |client| exercises::list_scenarios(client))
+    }
+
+    async fn create_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+    ) -> Result<StoredExercise, StoreError> {
+        transaction!(self, audited: true, |tx| exercises::create_exercise(&tx, now(), &actor.0, exercise))
+    }
+
+    async fn update_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredExercise, StoreError> {
+        transaction!(self, audited: true, |tx| exercises::update_exercise(
+            &tx,
+            now(),
+            &actor.0,
+            exercise,
+            expected_version,
+            action
+        ))
+    }
+
+    async fn deliver_injects(
+        &self,
+        actor: &Actor,
+        exercise_id: Uuid,
+        expected_version: i64,
+        deliveries: &[Delivery],
+        action: &str,
+        messages: &[NotificationWrite],
+    ) -> Result<StoredExercise, StoreError> {
+        transaction!(self, audited: true, |tx| exercises::deliver_injects(
+            &tx,
+            now(),
+            &actor.0,
+            exercise_id,
+            expected_version,
+            deliveries,
+            action,
+            messages
+        ))
+    }
+
+    async fn record_exercise_response(
+        &self,
+        actor: &Actor,
+        response: &ExerciseResponse,
+    ) -> Result<ExerciseResponse, StoreError> {
+        transaction!(self, audited: true, |tx| exercises::record_response(&tx, now(), &actor.0, response))
+    }
+
+    async fn get_exercise(&self, id: Uuid) -> Result<Option<StoredExercise>, StoreError> {
+        pooled!(self, |client| exercises::get_exercise(client, id))
+    }
+
+    async fn list_exercises(&self) -> Result<Vec<StoredExercise>, StoreError> {
+        pooled!(self, |client| exercises::list_exercises(client))
     }
 
     async fn create_contact_point(

@@ -24,6 +24,7 @@
 mod codec;
 mod contact_points;
 mod dedup;
+mod exercises;
 mod feeds;
 mod governance;
 mod groups;
@@ -61,6 +62,8 @@ use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_learning::certificate::Certificate;
 use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
+use neretva_learning::exercise::run::{Delivery, Exercise, Response as ExerciseResponse};
+use neretva_learning::exercise::scenario::Scenario;
 use neretva_learning::quiz::Attempt as QuizAttempt;
 use neretva_model::asset::{Asset, AssetValue};
 use neretva_model::audit::{AuditEntry, AuditEvent};
@@ -73,6 +76,7 @@ use neretva_store::contact_points::{
     AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
     TokenInfo,
 };
+use neretva_store::exercises::{StoredExercise, StoredScenario};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -1411,6 +1415,43 @@ impl Store for SqliteStore {
         let (actor, session, participants) = (actor.0.clone(), session.clone(), participants.to_vec());
         self.write(move |tx, at| {
             training::record_attendance(tx, at, &actor, &session, expected_version, &participants)
+    async fn import_scenario(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        scenario: &Scenario,
+    ) -> Result<StoredScenario, StoreError> {
+        let (actor, scenario) = (actor.0.clone(), scenario.clone());
+        self.write(move |tx, at| exercises::import_scenario(tx, at, &actor, id, &scenario)).await
+    }
+
+    async fn get_scenario(&self, id: Uuid) -> Result<Option<StoredScenario>, StoreError> {
+        self.read(move |conn| exercises::get_scenario(conn, id)).await
+    }
+
+    async fn list_scenarios(&self) -> Result<Vec<StoredScenario>, StoreError> {
+        self.read(exercises::list_scenarios).await
+    }
+
+    async fn create_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+    ) -> Result<StoredExercise, StoreError> {
+        let (actor, exercise) = (actor.0.clone(), exercise.clone());
+        self.write(move |tx, at| exercises::create_exercise(tx, at, &actor, &exercise)).await
+    }
+
+    async fn update_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredExercise, StoreError> {
+        let (actor, exercise, action) = (actor.0.clone(), exercise.clone(), action.to_owned());
+        self.write(move |tx, at| {
+            exercises::update_exercise(tx, at, &actor, &exercise, expected_version, &action)
         })
         .await
     }
@@ -1465,6 +1506,47 @@ impl Store for SqliteStore {
 
     async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
         self.read(training::list_profiles).await
+    async fn deliver_injects(
+        &self,
+        actor: &Actor,
+        exercise_id: Uuid,
+        expected_version: i64,
+        deliveries: &[Delivery],
+        action: &str,
+        messages: &[NotificationWrite],
+    ) -> Result<StoredExercise, StoreError> {
+        let (actor, deliveries, action, messages) =
+            (actor.0.clone(), deliveries.to_vec(), action.to_owned(), messages.to_vec());
+        self.write(move |tx, at| {
+            exercises::deliver_injects(
+                tx,
+                at,
+                &actor,
+                exercise_id,
+                expected_version,
+                &deliveries,
+                &action,
+                &messages,
+            )
+        })
+        .await
+    }
+
+    async fn record_exercise_response(
+        &self,
+        actor: &Actor,
+        response: &ExerciseResponse,
+    ) -> Result<ExerciseResponse, StoreError> {
+        let (actor, response) = (actor.0.clone(), response.clone());
+        self.write(move |tx, at| exercises::record_response(tx, at, &actor, &response)).await
+    }
+
+    async fn get_exercise(&self, id: Uuid) -> Result<Option<StoredExercise>, StoreError> {
+        self.read(move |conn| exercises::get_exercise(conn, id)).await
+    }
+
+    async fn list_exercises(&self) -> Result<Vec<StoredExercise>, StoreError> {
+        self.read(exercises::list_exercises).await
     }
 
     async fn create_contact_point(

@@ -14,6 +14,7 @@
 //! syntax both backends share.
 
 mod contact_points;
+mod exercises;
 mod feeds;
 mod governance;
 mod groups;
@@ -58,6 +59,8 @@ pub use records::{maturity_assessments, preservation_requests};
 
 pub use learning::{learning_records, small_course};
 pub use training::training_programmes;
+
+pub use exercises::{exercise_runs, small_scenario};
 
 pub use intel::{intel_events, intel_sharing_groups};
 

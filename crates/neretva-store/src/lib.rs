@@ -13,6 +13,7 @@
 pub mod blobs;
 pub mod contact_points;
 pub mod encode;
+pub mod exercises;
 pub mod feeds;
 pub mod governance;
 pub mod groups;
@@ -51,12 +52,15 @@ use neretva_intel::model::{IntelEvent, Sighting};
 use neretva_learning::certificate::Certificate;
 use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
+use neretva_learning::exercise::run::{Delivery, Exercise, Response as ExerciseResponse};
+use neretva_learning::exercise::scenario::Scenario;
 use neretva_learning::quiz::Attempt as QuizAttempt;
 
 use crate::contact_points::{
     AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
     TokenInfo,
 };
+use crate::exercises::{StoredExercise, StoredScenario};
 use crate::feeds::{
     DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
     ReportQuery, StoredEvent,
@@ -838,6 +842,50 @@ pub trait Store: Send + Sync + 'static {
     async fn get_profile(&self, user_id: Uuid) -> Result<Option<neretva_learning::training::Profile>>;
     /// Every learner profile.
     async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>>;
+    // Tabletop exercises (see `exercises`).
+    /// Stores a scenario version under `id`, audited as `learning.scenario.import`; a code and
+    /// version stored already is a conflict on `version`, and then nothing is written.
+    async fn import_scenario(&self, actor: &Actor, id: Uuid, scenario: &Scenario) -> Result<StoredScenario>;
+    async fn get_scenario(&self, id: Uuid) -> Result<Option<StoredScenario>>;
+    /// Every scenario version, by code and version.
+    async fn list_scenarios(&self) -> Result<Vec<StoredScenario>>;
+    /// Stores a new run (version 1), audited as `learning.exercise.create`; an unknown scenario
+    /// is a conflict on `scenario_id`, an id in use a conflict on `id`.
+    async fn create_exercise(&self, actor: &Actor, exercise: &Exercise) -> Result<StoredExercise>;
+    /// Replaces a run when its version is still `expected_version` (else a conflict on
+    /// `version`), audited as `action` (`learning.exercise.<what>`, `learning.inject.skip`).
+    async fn update_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredExercise>;
+    /// Records deliveries of injects of a run still at `expected_version` (else a conflict on
+    /// `version`), each audited as `action` (`learning.inject.deliver` or
+    /// `learning.inject.release`), with the messages telling the participants (each audited as
+    /// `notification.create`), and moves the run to its next version, in one transaction; an
+    /// inject delivered already is a conflict on `inject`, and then nothing is written.
+    async fn deliver_injects(
+        &self,
+        actor: &Actor,
+        exercise_id: Uuid,
+        expected_version: i64,
+        deliveries: &[Delivery],
+        action: &str,
+        messages: &[NotificationWrite],
+    ) -> Result<StoredExercise>;
+    /// Stores a participant's response, audited as `learning.exercise.respond`; a second
+    /// response of the participant to the inject is a conflict on `response`.
+    async fn record_exercise_response(
+        &self,
+        actor: &Actor,
+        response: &ExerciseResponse,
+    ) -> Result<ExerciseResponse>;
+    /// A run with its deliveries and responses.
+    async fn get_exercise(&self, id: Uuid) -> Result<Option<StoredExercise>>;
+    /// Every run, oldest first (ids are UUIDv7).
+    async fn list_exercises(&self) -> Result<Vec<StoredExercise>>;
 
     // Contact-point directory and communication checks (see `contact_points`).
     /// Stores a new contact point (version 1), audited as `contact_point.create`; an unknown

@@ -471,6 +471,17 @@ pub(crate) enum LearningCommand {
     },
     #[command(flatten)]
     Training(crate::training::TrainingCommand),
+    /// Tabletop exercise scenarios: import a package (scenario.yaml with timed injects), list.
+    #[command(subcommand)]
+    Scenario(crate::exercises::ScenarioCommand),
+    /// List the tabletop exercises with their state, deliveries and responses.
+    Exercises {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A tabletop exercise: create, start, pause, resume, end, the timeline, the report.
+    #[command(subcommand)]
+    Exercise(crate::exercises::ExerciseCommand),
 }
 
 #[derive(Debug, Subcommand)]

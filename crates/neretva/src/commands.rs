@@ -218,8 +218,10 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
     spawn_preservation_reminders(Arc::clone(&store), config.server.preservation.reminder_days.clone());
     let mut state = state;
+    let mut exercise_notifier = None;
     if let Some(settings) = config.notify.as_ref().filter(|settings| settings.enabled) {
         let notifier = Arc::new(crate::notify::build(config, Arc::clone(&store)).await?);
+        exercise_notifier = Some(Arc::clone(&notifier));
         state = state.with_notifier(Arc::clone(&notifier));
         if let Some(public_url) = config.server.public_url.clone() {
             crate::notify::spawn_checks(
@@ -232,6 +234,12 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
         crate::notify::spawn(notifier, settings.interval);
         tracing::info!(interval_seconds = settings.interval.as_secs(), "Constituent notifications are on.");
     }
+    crate::exercises::spawn(
+        Arc::clone(&store),
+        exercise_notifier,
+        config.server.public_url.clone(),
+        config.exercise_tick,
+    );
     let app = neretva_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
     let _ = stop_sources.send(true);

@@ -35,6 +35,7 @@ pub(crate) struct RawConfig {
     pub(crate) incidents: RawIncidents,
     pub(crate) taxii: RawTaxii,
     pub(crate) preservation: RawPreservation,
+    pub(crate) exercises: RawExercises,
     pub(crate) log: RawLog,
     /// Feeds, deduplication, rules, enrichment and sinks of the feed pipeline.
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
@@ -144,6 +145,14 @@ pub(crate) struct RawIncidents {
     pub(crate) due_soon_hours: Option<u32>,
 }
 
+/// The `[exercises]` section: tabletop exercises.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawExercises {
+    /// How often `serve` delivers the injects that are due, in seconds (1 to 3600; 5 by default).
+    pub(crate) tick_seconds: Option<u64>,
+}
+
 /// The `[preservation]` section: Budapest Convention Art. 29 preservation requests.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -198,6 +207,8 @@ pub(crate) struct Config {
     pub(crate) pipeline: neretva_pipeline::PipelineConfig,
     /// The `[notify]` section, checked; `None` when absent.
     pub(crate) notify: Option<crate::notify::NotifySettings>,
+    /// How often `serve` delivers the injects of tabletop exercises that are due.
+    pub(crate) exercise_tick: std::time::Duration,
 }
 
 /// Command-line values that override the file and the environment.
@@ -315,6 +326,7 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
             ][..],
         ),
         ("preservation", &["point_of_contact", "reminder_days"][..]),
+        ("exercises", &["tick_seconds"][..]),
         ("log", &["level"][..]),
         // Checked by the pipeline configuration's own strict deserialisation.
         ("pipeline", &[][..]),
@@ -471,6 +483,10 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         server.deadlines.due_soon_minutes = hours.saturating_mul(60);
     }
     compile_taxii(raw.taxii, &mut server.taxii, &mut errors);
+    let exercise_tick = raw.exercises.tick_seconds.unwrap_or(5);
+    if !(1..=3600).contains(&exercise_tick) {
+        errors.push("exercises.tick_seconds: must be 1 to 3600".into());
+    }
     if let Some(point) = raw.preservation.point_of_contact {
         if point.trim().is_empty() {
             errors.push("preservation.point_of_contact: must name an organisation (short name or id)".into());
@@ -509,7 +525,16 @@ pub(crate) fn compile(table: toml::Table, overrides: &Overrides) -> Result<Confi
         }
     };
     if errors.is_empty() {
-        Ok(Config { data_dir, database, listen, server, log_level, pipeline: raw.pipeline, notify })
+        Ok(Config {
+            data_dir,
+            database,
+            listen,
+            server,
+            log_level,
+            pipeline: raw.pipeline,
+            notify,
+            exercise_tick: std::time::Duration::from_secs(exercise_tick),
+        })
     } else {
         Err(errors)
     }

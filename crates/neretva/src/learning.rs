@@ -33,11 +33,14 @@ pub(crate) async fn command(config: &Config, command: LearningCommand) -> anyhow
         LearningCommand::Training(command) => {
             crate::training::command(store, &config.server.operator_org, command).await
         }
+        LearningCommand::Scenario(command) => crate::exercises::scenario_command(store, command).await,
+        LearningCommand::Exercises { json } => crate::exercises::list(store, json).await,
+        LearningCommand::Exercise(command) => crate::exercises::exercise_command(store, command).await,
     }
 }
 
 /// Reads a package folder: every file under it except hidden ones, within the limits.
-fn read_folder(root: &Path, limits: &Limits) -> anyhow::Result<Package> {
+pub(crate) fn read_folder(root: &Path, limits: &Limits) -> anyhow::Result<Package> {
     let mut package = Package::default();
     let mut total = 0u64;
     let mut pending = vec![root.to_path_buf()];

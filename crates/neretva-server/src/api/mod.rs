@@ -9,6 +9,7 @@ pub mod contact_points;
 pub mod contacts;
 pub mod events;
 pub mod evidence;
+pub mod exercises;
 pub mod groups;
 pub mod health;
 pub mod incident_reports;
@@ -215,6 +216,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/learning/certificates/verify/{code}", get(learning::verify))
         .route("/learning/records/xapi", get(learning::xapi))
         .merge(training::router())
+        .merge(exercises::router(import_limit))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .fallback(not_found)

@@ -91,6 +91,7 @@ stories! {
     store communication_checks => sqlite_communication_checks, postgres_communication_checks;
     store learning_records => sqlite_learning_records, postgres_learning_records;
     store training_programmes => sqlite_training_programmes, postgres_training_programmes;
+    store exercise_runs => sqlite_exercise_runs, postgres_exercise_runs;
     store notification_contact_deliveries => sqlite_notification_contact_deliveries, postgres_notification_contact_deliveries;
     store preservation_requests => sqlite_preservation_requests, postgres_preservation_requests;
     store maturity_assessments => sqlite_maturity_assessments, postgres_maturity_assessments;
