@@ -202,7 +202,7 @@ pub async fn training_programmes(store: &dyn Store) {
     assert_eq!(store.submit_feedback(&admin(), &form).await.expect("feedback"), form);
     let again = Feedback { id: Uuid::from_u128(31), ..form.clone() };
     assert_conflict(store.submit_feedback(&admin(), &again).await, "feedback");
-    assert_eq!(store.list_feedback(Some(early.id)).await.expect("list"), [form.clone()]);
+    assert_eq!(store.list_feedback(Some(early.id)).await.expect("list"), std::slice::from_ref(&form));
     assert!(store.list_feedback(Some(elsewhere.id)).await.expect("list").is_empty());
     assert_eq!(store.list_feedback(None).await.expect("list").len(), 1);
 
@@ -225,7 +225,7 @@ pub async fn training_programmes(store: &dyn Store) {
             .await,
         "programme",
     );
-    assert_eq!(store.list_trainer_grants(Some(first.id)).await.expect("list"), [grant.clone()]);
+    assert_eq!(store.list_trainer_grants(Some(first.id)).await.expect("list"), std::slice::from_ref(&grant));
     assert!(store.list_trainer_grants(Some(second.id)).await.expect("list").is_empty());
     let mut profile = Profile {
         user_id: amra.id,
