@@ -1204,6 +1204,8 @@ impl Store for PostgresStore {
 
     async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
         pooled!(self, |client| training::list_profiles(client))
+    }
+
     async fn import_scenario(
         &self,
         actor: &Actor,

@@ -1415,43 +1415,6 @@ impl Store for SqliteStore {
         let (actor, session, participants) = (actor.0.clone(), session.clone(), participants.to_vec());
         self.write(move |tx, at| {
             training::record_attendance(tx, at, &actor, &session, expected_version, &participants)
-    async fn import_scenario(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-        scenario: &Scenario,
-    ) -> Result<StoredScenario, StoreError> {
-        let (actor, scenario) = (actor.0.clone(), scenario.clone());
-        self.write(move |tx, at| exercises::import_scenario(tx, at, &actor, id, &scenario)).await
-    }
-
-    async fn get_scenario(&self, id: Uuid) -> Result<Option<StoredScenario>, StoreError> {
-        self.read(move |conn| exercises::get_scenario(conn, id)).await
-    }
-
-    async fn list_scenarios(&self) -> Result<Vec<StoredScenario>, StoreError> {
-        self.read(exercises::list_scenarios).await
-    }
-
-    async fn create_exercise(
-        &self,
-        actor: &Actor,
-        exercise: &Exercise,
-    ) -> Result<StoredExercise, StoreError> {
-        let (actor, exercise) = (actor.0.clone(), exercise.clone());
-        self.write(move |tx, at| exercises::create_exercise(tx, at, &actor, &exercise)).await
-    }
-
-    async fn update_exercise(
-        &self,
-        actor: &Actor,
-        exercise: &Exercise,
-        expected_version: i64,
-        action: &str,
-    ) -> Result<StoredExercise, StoreError> {
-        let (actor, exercise, action) = (actor.0.clone(), exercise.clone(), action.to_owned());
-        self.write(move |tx, at| {
-            exercises::update_exercise(tx, at, &actor, &exercise, expected_version, &action)
         })
         .await
     }
@@ -1506,6 +1469,49 @@ impl Store for SqliteStore {
 
     async fn list_profiles(&self) -> Result<Vec<neretva_learning::training::Profile>, StoreError> {
         self.read(training::list_profiles).await
+    }
+
+    async fn import_scenario(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        scenario: &Scenario,
+    ) -> Result<StoredScenario, StoreError> {
+        let (actor, scenario) = (actor.0.clone(), scenario.clone());
+        self.write(move |tx, at| exercises::import_scenario(tx, at, &actor, id, &scenario)).await
+    }
+
+    async fn get_scenario(&self, id: Uuid) -> Result<Option<StoredScenario>, StoreError> {
+        self.read(move |conn| exercises::get_scenario(conn, id)).await
+    }
+
+    async fn list_scenarios(&self) -> Result<Vec<StoredScenario>, StoreError> {
+        self.read(exercises::list_scenarios).await
+    }
+
+    async fn create_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+    ) -> Result<StoredExercise, StoreError> {
+        let (actor, exercise) = (actor.0.clone(), exercise.clone());
+        self.write(move |tx, at| exercises::create_exercise(tx, at, &actor, &exercise)).await
+    }
+
+    async fn update_exercise(
+        &self,
+        actor: &Actor,
+        exercise: &Exercise,
+        expected_version: i64,
+        action: &str,
+    ) -> Result<StoredExercise, StoreError> {
+        let (actor, exercise, action) = (actor.0.clone(), exercise.clone(), action.to_owned());
+        self.write(move |tx, at| {
+            exercises::update_exercise(tx, at, &actor, &exercise, expected_version, &action)
+        })
+        .await
+    }
+
     async fn deliver_injects(
         &self,
         actor: &Actor,

@@ -73,7 +73,8 @@ pub(crate) enum Command {
     Strategy(StrategyCommand),
     /// Capacity building: import and export courses (folders or zips of Markdown and YAML),
     /// list them, export learning records as xAPI statements, verify certificates; train-the-trainer
-    /// programmes, sessions, attendance, trainers and statistics.
+    /// programmes, sessions, attendance, trainers and statistics; tabletop exercises (scenarios with
+    /// timed injects, runs, timelines, after-action reports).
     #[command(subcommand)]
     Learning(LearningCommand),
     /// The contact-point directory (OSCE CBM 8 policy and technical, Budapest Convention 24/7,
