@@ -1,5 +1,5 @@
 //! Neretva's HTTP server: the REST API under `/api/v1`, the TAXII 2.1 server under `/taxii2/`,
-//! the MISP-compatible API at MISP's paths (`misp`),
+//! the MISP-compatible API at MISP's paths (`misp`), the web interface (`web`),
 //! authentication, OpenAPI, metrics.
 //!
 //! **API Boundary.** The binary builds an [`AppState`] and calls [`app`] for the router.
@@ -16,7 +16,6 @@ pub mod error;
 pub mod exercises;
 pub mod extract;
 pub mod groups;
-mod html;
 pub mod incidents;
 pub mod intel_links;
 pub mod intel_taxii;
@@ -27,6 +26,7 @@ pub mod openapi;
 pub mod registry;
 pub mod taxii;
 pub mod training;
+mod web;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -257,11 +257,11 @@ pub fn app(state: AppState) -> Router {
         .merge(misp::router(&state))
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(api::health::metrics))
-        .merge(html::router())
+        .merge(web::router())
         .merge(ack::router())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(metrics_layer::track))
-        .layer(axum::middleware::from_fn(html::security_headers))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
 }
 
