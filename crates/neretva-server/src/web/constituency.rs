@@ -158,8 +158,8 @@ async fn list(
     let shown = page.items.len();
     let context = context! {
         orgs => page.items,
-        from => offset + 1,
-        to => offset + shown,
+        start => offset + 1,
+        stop => offset + shown,
         next => next,
         first => first,
         sectors => sectors,
