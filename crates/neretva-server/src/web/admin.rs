@@ -28,7 +28,7 @@ use crate::api::audit::AuditDto;
 use crate::api::tokens::{TokenFilter, TokenInput};
 use crate::api::users::{PasswordChange, UserFilter, UserInput, UserUpdate};
 use crate::extract::ApiJson;
-use crate::web::constituency::{api_failure, given, is_input_problem, problems};
+use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
 use crate::web::{WebForm, WebUser, encode_query_value};
 
 /// Users and tokens per page.
@@ -188,7 +188,7 @@ async fn users_page(
     };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let context = context! {
-        users => rows,
+        users => data(&rows),
         next => next,
         first => query.cursor.is_some().then_some("/admin/users"),
         roles => Role::ALL.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
@@ -197,7 +197,7 @@ async fn users_page(
             organisation => query.organisation.as_deref().unwrap_or(""),
             role => query.role.as_deref().unwrap_or(""),
         },
-        form => form,
+        form => data(&form),
         problems => problems,
     };
     (status, web.render("web/admin/users.html", context)).into_response()
@@ -402,11 +402,11 @@ async fn tokens_page(
     };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let context = context! {
-        tokens => rows,
+        tokens => data(&rows),
         all => all,
         next => next,
         scopes => ["read", "write", "admin"],
-        form => form,
+        form => data(&form),
         problems => problems,
     };
     (status, web.render("web/admin/tokens.html", context)).into_response()
@@ -433,7 +433,7 @@ async fn create_token(State(state): State<AppState>, WebForm { web, form }: WebF
     };
     match crate::api::tokens::create_token(&state, &web.auth(), input).await {
         Ok(created) => {
-            let context = context! { token => created.token, secret => created.secret };
+            let context = context! { token => data(&created.token), secret => created.secret };
             (StatusCode::CREATED, web.render("web/admin/token_created.html", context)).into_response()
         }
         Err(error) if is_input_problem(&error) || error.code == crate::error::ErrorCode::Forbidden => {
@@ -590,11 +590,11 @@ async fn audit_page(
     // A full page may be followed by nothing; the next page then says so.
     let next = (!finished).then(|| query.link("/admin/audit", Some(after)));
     let context = context! {
-        entries => shown,
+        entries => data(&shown),
         next => next,
         from_start => query.after.is_some().then(|| query.link("/admin/audit", None)),
         verify_link => query.link("/admin/audit/verify", query.after),
-        verification => verification,
+        verification => data(&verification),
         query => context! {
             actor => query.actor.as_deref().unwrap_or(""),
             action => query.action.as_deref().unwrap_or(""),

@@ -62,6 +62,11 @@ pub(super) fn api_failure(web: &WebUser, error: ApiError) -> Response {
     }
 }
 
+/// A value for a template from anything serialisable (API DTOs, rows of a page).
+pub(super) fn data<T: Serialize>(value: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(value))
+}
+
 /// The problems of a refused form, one line each, each naming its field.
 pub(super) fn problems(error: &ApiError) -> Vec<String> {
     if error.details.is_empty() {
@@ -144,11 +149,11 @@ async fn list(
     // The sectors offered are those of the organisations the user may see.
     let registry = state.registry();
     let principal = web.principal();
-    let mut sectors: Vec<&str> = registry
+    let mut sectors: Vec<String> = registry
         .orgs
         .values()
         .filter(|org| registry.may_see_org(&principal, org.id))
-        .filter_map(|org| org.fields.sector.as_deref())
+        .filter_map(|org| org.fields.sector.clone())
         .collect();
     sectors.sort_unstable();
     sectors.dedup();
@@ -157,13 +162,13 @@ async fn list(
     let first = (offset > 0).then(|| list_link(&query, None));
     let shown = page.items.len();
     let context = context! {
-        orgs => page.items,
+        orgs => data(&page.items),
         start => offset + 1,
         stop => offset + shown,
         next => next,
         first => first,
         sectors => sectors,
-        levels => &state.config().authority_levels.0,
+        levels => data(&state.config().authority_levels.0),
         entity_types => ["essential", "important", "other"],
         query => context! {
             q => query.q.as_deref().unwrap_or(""),
@@ -288,17 +293,17 @@ async fn org_page(
     };
     let base = format!("/constituency/organisations/{}", org.id);
     let context = context! {
-        org => &org,
+        org => data(&org),
         member_data => member_data,
-        contacts => contacts,
-        assets => assets,
+        contacts => data(&contacts),
+        assets => data(&assets),
         contacts_next => contacts_next.map(|cursor| format!("{base}?contacts={}", encode_query_value(&cursor))),
         assets_next => assets_next.map(|cursor| format!("{base}?assets={}", encode_query_value(&cursor))),
         may_edit_member_data => registry.may_edit_member_data(&principal, org.id),
         may_edit_org => require_registry_writer(&auth).is_ok(),
         tlps => Tlp::ALL.iter().map(|tlp| tlp.label()).collect::<Vec<_>>(),
-        contact_form => forms.contact.unwrap_or_default(),
-        asset_form => forms.asset.unwrap_or_default(),
+        contact_form => data(&forms.contact.unwrap_or_default()),
+        asset_form => data(&forms.asset.unwrap_or_default()),
     };
     (status, web.render("web/constituency/organisation.html", context)).into_response()
 }
@@ -366,10 +371,10 @@ fn org_form_page(
     problems: &[String],
 ) -> Response {
     let context = context! {
-        org => org,
-        form => form,
-        problems => problems,
-        levels => &state.config().authority_levels.0,
+        org => data(&org),
+        form => data(&form),
+        problems => data(&problems),
+        levels => data(&state.config().authority_levels.0),
         entity_types => ["essential", "important", "other"],
         action => org.map_or_else(
             || "/constituency/organisations".to_owned(),
@@ -556,6 +561,6 @@ async fn lookup(
         }
     }
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let context = context! { q => q, answer => answer, problem => problem };
+    let context = context! { q => q, answer => data(&answer), problem => problem };
     (status, web.render("web/constituency/lookup.html", context)).into_response()
 }

@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::api::intel::{DEFAULT_PAP, Gate, visible_event};
 use crate::api::taxii::CollectionDto;
 use crate::registry::RegistrySnapshot;
-use crate::web::constituency::{api_failure, given};
+use crate::web::constituency::{api_failure, data, given};
 use crate::web::{WebUser, encode_query_value};
 
 /// Intel events per page of the list.
@@ -232,8 +232,8 @@ async fn events(
             .collect();
     }
     let context = context! {
-        events => context_rows,
-        value_hits => value_hits,
+        events => data(&context_rows),
+        value_hits => data(&value_hits),
         older => older,
         newest => query.before.is_some().then(|| query.link(None)),
         distributions => Distribution::ALL.iter().map(|d| distribution_key(*d)).collect::<Vec<_>>(),
@@ -335,7 +335,7 @@ async fn event(State(state): State<AppState>, web: WebUser, Path(id): Path<Strin
         .map(|link| {
             context! {
                 value => values.get(&link.attribute).copied().unwrap_or(""),
-                other_event => link.other_event,
+                other_event => link.other_event.to_string(),
                 other_info => titles.get(&link.other_event),
                 relation => &link.relation,
             }
@@ -343,15 +343,15 @@ async fn event(State(state): State<AppState>, web: WebUser, Path(id): Path<Strin
         .collect();
     let event = &stored.event;
     let context = context! {
-        event => event_row(&gate, &stored),
+        event => data(&event_row(&gate, &stored)),
         analysis => analysis_key(event.analysis),
         sharing_group => group_name(&gate, event),
-        sharing_group_id => event.sharing_group,
-        attributes => attributes,
+        sharing_group_id => data(&event.sharing_group),
+        attributes => data(&attributes),
         intel_links => intel_links,
-        incidents => correlations.incidents,
-        feed_events => correlations.feed_events,
-        over_correlating => correlations.over_correlating,
+        incidents => data(&correlations.incidents),
+        feed_events => data(&correlations.feed_events),
+        over_correlating => data(&correlations.over_correlating),
     };
     web.render("web/sharing/event.html", context)
 }
@@ -411,7 +411,7 @@ async fn indicators(
     }
     let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let context = context! {
-        indicators => rows,
+        indicators => data(&rows),
         problem => problem,
         limited => ATTRIBUTES_READ,
         query => context! {
@@ -475,7 +475,7 @@ async fn group_views(state: &AppState, web: &WebUser) -> Result<Vec<GroupView>, 
 
 async fn groups(State(state): State<AppState>, web: WebUser) -> Response {
     match group_views(&state, &web).await {
-        Ok(groups) => web.render("web/sharing/groups.html", context! { groups => groups }),
+        Ok(groups) => web.render("web/sharing/groups.html", context! { groups => data(&groups) }),
         Err(response) => response,
     }
 }
@@ -484,7 +484,7 @@ async fn group(State(state): State<AppState>, web: WebUser, Path(id): Path<Strin
     let Ok(uuid) = Uuid::try_parse(&id) else { return web.not_found() };
     match group_views(&state, &web).await {
         Ok(groups) => match groups.into_iter().find(|group| group.uuid == uuid) {
-            Some(group) => web.render("web/sharing/group.html", context! { group => group }),
+            Some(group) => web.render("web/sharing/group.html", context! { group => data(&group) }),
             None => web.not_found(),
         },
         Err(response) => response,
@@ -546,6 +546,6 @@ async fn taxii(State(state): State<AppState>, web: WebUser) -> Response {
             more,
         });
     }
-    let context = context! { collections => views, discovery => "/taxii2/" };
+    let context = context! { collections => data(&views), discovery => "/taxii2/" };
     web.render("web/sharing/taxii.html", context)
 }
