@@ -192,7 +192,7 @@ async fn users_page(
         next => next,
         first => query.cursor.is_some().then_some("/admin/users"),
         roles => Role::ALL.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
-        languages => neretva_model::contact::Language::ALL.iter().map(|l| l.tag()).collect::<Vec<_>>(),
+        language_tags => neretva_model::contact::Language::ALL.iter().map(|l| l.tag()).collect::<Vec<_>>(),
         query => context! {
             organisation => query.organisation.as_deref().unwrap_or(""),
             role => query.role.as_deref().unwrap_or(""),

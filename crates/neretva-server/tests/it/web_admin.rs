@@ -27,6 +27,19 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> Browser {
     }
 }
 
+/// Whether a page shows a text, as typed or as HTML-escaped by the templates (which escape `/`
+/// too).
+fn shows(page: &Reply, text: &str) -> bool {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;");
+    page.text.contains(text) || page.text.contains(&escaped)
+}
+
 fn encode(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
@@ -99,7 +112,7 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
 
     let own = alice.page(&app, &format!("/constituency/organisations/{ep_a}")).await;
     assert_status(&own, StatusCode::OK);
-    assert!(own.text.contains("abuse@ep-a.example.ba") && own.text.contains("192.0.2.0/26"), "{}", own.text);
+    assert!(own.text.contains("abuse@ep-a.example.ba") && shows(&own, "192.0.2.0/26"), "{}", own.text);
 
     // Another constituent's organisation does not exist for her, by id or by short name.
     for uri in [format!("/constituency/organisations/{ep_b}"), "/constituency/organisations/EP-B".to_owned()] {
@@ -113,7 +126,7 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
     let above = alice.page(&app, &format!("/constituency/organisations/{cert}")).await;
     assert_status(&above, StatusCode::OK);
     assert!(above.text.contains("CERT BiH"), "{}", above.text);
-    assert!(!above.text.contains("soc@cert.example.ba") && !above.text.contains("198.51.100.0/24"), "{}", above.text);
+    assert!(!above.text.contains("soc@cert.example.ba") && !shows(&above, "198.51.100.0/24"), "{}", above.text);
 
     // The list and the lookup never name the other constituent.
     let list = alice.page(&app, "/constituency/organisations").await;
@@ -121,7 +134,7 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
     assert!(list.text.contains("Elektro A") && !list.text.contains("Elektro B"), "{}", list.text);
     let lookup = alice.page(&app, "/constituency/lookup?q=192.0.2.70").await;
     assert_status(&lookup, StatusCode::OK);
-    assert!(!lookup.text.contains("Elektro B") && !lookup.text.contains("192.0.2.64/26"), "{}", lookup.text);
+    assert!(!lookup.text.contains("Elektro B") && !shows(&lookup, "192.0.2.64/26"), "{}", lookup.text);
 
     // She may not add to or remove from another organisation's contacts.
     let added = alice
@@ -140,7 +153,7 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
     assert_status(&other, StatusCode::OK);
     assert!(other.text.contains("abuse@ep-b.example.ba"), "{}", other.text);
     let lookup = analyst.page(&app, "/constituency/lookup?q=192.0.2.70").await;
-    assert!(lookup.text.contains("Elektro B") && lookup.text.contains("192.0.2.64/26"), "{}", lookup.text);
+    assert!(lookup.text.contains("Elektro B") && shows(&lookup, "192.0.2.64/26"), "{}", lookup.text);
 }
 
 #[tokio::test]
@@ -158,14 +171,14 @@ async fn staff_change_the_registry_through_forms_and_each_change_is_audited() {
         .await;
     assert_status(&added, StatusCode::SEE_OTHER);
     let page = analyst.page(&app, &format!("/constituency/organisations/{ep_a}")).await;
-    assert!(page.text.contains("203.0.113.0/25"), "{}", page.text);
+    assert!(shows(&page, "203.0.113.0/25"), "{}", page.text);
 
     // A bad value comes back on the form naming the field, and nothing is stored.
     let refused = analyst
         .submit(&app, &format!("/constituency/organisations/{ep_a}/assets"), &[("kind", "cidr"), ("value", "300.1.2.0/24")])
         .await;
     assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains("300.1.2.0/24"), "the typed value is kept: {}", refused.text);
+    assert!(shows(&refused, "300.1.2.0/24"), "the typed value is kept: {}", refused.text);
     assert_eq!(app.store.list_assets(Some(ep_a.parse().unwrap())).await.unwrap().len(), 1);
 
     let changed = analyst
@@ -376,7 +389,7 @@ async fn pages_escape_what_users_typed() {
     let list = analyst.page(&app, "/constituency/organisations?q=%3Cscript").await;
     assert_status(&list, StatusCode::OK);
     assert!(!list.text.contains("<script>alert(1)</script>"), "{}", list.text);
-    assert!(list.text.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;") || list.text.contains("&lt;script&gt;"), "{}", list.text);
+    assert!(list.text.contains("&lt;script&gt;alert(1)"), "{}", list.text);
     let lookup = analyst.page(&app, "/constituency/lookup?q=%22%3E%3Cimg%20src%3Dx%3E").await;
     assert!(!lookup.text.contains("<img src=x>") && !lookup.text.contains("\"><img"), "{}", lookup.text);
     let events = analyst.page(&app, "/sharing/events?text=%3Cb%3Ebold").await;
@@ -451,5 +464,5 @@ async fn sharing_pages_show_only_the_intel_and_members_each_user_may_see() {
     // TAXII collections: listed with what the user may do there.
     let collections = alice.page(&app, "/sharing/taxii").await;
     assert_status(&collections, StatusCode::OK);
-    assert!(collections.text.contains("/taxii2/"), "{}", collections.text);
+    assert!(shows(&collections, "/taxii2/"), "{}", collections.text);
 }
