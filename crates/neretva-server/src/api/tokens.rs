@@ -124,7 +124,11 @@ pub async fn create(
 
 /// Creates a token for the caller within the scope its role and credential allow; shared by
 /// this API and the web interface, which shows the secret once as this API does.
-pub(crate) async fn create_token(state: &AppState, auth: &Auth, input: TokenInput) -> ApiResult<CreatedToken> {
+pub(crate) async fn create_token(
+    state: &AppState,
+    auth: &Auth,
+    input: TokenInput,
+) -> ApiResult<CreatedToken> {
     neretva_model::check_text("name", &input.name, 100)?;
     let scope = input.scope.as_deref().unwrap_or("read").parse::<Scope>()?;
     let allowed = max_scope(auth.0.role, auth.0.operator).min(auth.0.scope);

@@ -309,7 +309,8 @@ async fn reset_password(
     let password = crate::auth::random_secret();
     let change = PasswordChange { current_password: None, new_password: password.clone() };
     match crate::api::users::set_password(State(state), web.auth(), Path(id), ApiJson(change)).await {
-        Ok(_) => web.render("web/admin/password.html", context! { username => user.username, password => password }),
+        Ok(_) => web
+            .render("web/admin/password.html", context! { username => user.username, password => password }),
         Err(error) => api_failure(&web, error),
     }
 }
@@ -366,7 +367,12 @@ async fn tokens_page(
     refused: Option<(&TokenForm, Vec<String>)>,
 ) -> Response {
     let all = query.all.as_deref() == Some("1");
-    let filter = TokenFilter { user: None, all: Some(all), limit: Some(PER_PAGE), cursor: given(query.cursor.clone()) };
+    let filter = TokenFilter {
+        user: None,
+        all: Some(all),
+        limit: Some(PER_PAGE),
+        cursor: given(query.cursor.clone()),
+    };
     let page = match crate::api::tokens::list(State(state.clone()), web.auth(), Ok(Query(filter))).await {
         Ok(axum::Json(page)) => page,
         Err(error) => return api_failure(web, error),
@@ -502,7 +508,9 @@ fn parse_bound(field: &str, text: Option<&str>) -> Result<Option<OffsetDateTime>
     let format = time::macros::format_description!("[year]-[month]-[day]");
     match time::Date::parse(text, &format) {
         Ok(date) => Ok(Some(date.midnight().assume_utc())),
-        Err(_) => Err(format!("{field}: expected a time such as 2026-11-01T00:00:00Z or a date such as 2026-11-01")),
+        Err(_) => {
+            Err(format!("{field}: expected a time such as 2026-11-01T00:00:00Z or a date such as 2026-11-01"))
+        }
     }
 }
 
@@ -574,7 +582,8 @@ async fn audit_page(
         let last_batch = entries.len() < AUDIT_BATCH as usize;
         for entry in entries {
             after = entry.seq;
-            let in_range = since.is_none_or(|since| entry.at >= since) && until.is_none_or(|until| entry.at < until);
+            let in_range =
+                since.is_none_or(|since| entry.at >= since) && until.is_none_or(|until| entry.at < until);
             if in_range {
                 shown.push(AuditDto::from(entry));
                 if shown.len() == AUDIT_PER_PAGE {
@@ -635,6 +644,9 @@ mod tests {
             query.link("/admin/audit", Some(250)),
             "/admin/audit?actor=user%3Aana%20maria&since=2026-11-01&after=250"
         );
-        assert_eq!(query.link("/admin/audit", None), "/admin/audit?actor=user%3Aana%20maria&since=2026-11-01");
+        assert_eq!(
+            query.link("/admin/audit", None),
+            "/admin/audit?actor=user%3Aana%20maria&since=2026-11-01"
+        );
     }
 }

@@ -83,7 +83,10 @@ pub(super) fn problems(error: &ApiError) -> Vec<String> {
 pub(super) fn is_input_problem(error: &ApiError) -> bool {
     matches!(
         error.code,
-        ErrorCode::InvalidRequest | ErrorCode::ValidationFailed | ErrorCode::Conflict | ErrorCode::InvalidJson
+        ErrorCode::InvalidRequest
+            | ErrorCode::ValidationFailed
+            | ErrorCode::Conflict
+            | ErrorCode::InvalidJson
     )
 }
 
@@ -251,10 +254,11 @@ async fn org_page(
     forms: PageForms,
 ) -> Response {
     let auth = web.auth();
-    let org: OrgDto = match crate::api::orgs::get(State(state.clone()), auth.clone(), Path(key.to_owned())).await {
-        Ok(axum::Json(org)) => org,
-        Err(error) => return api_failure(web, error),
-    };
+    let org: OrgDto =
+        match crate::api::orgs::get(State(state.clone()), auth.clone(), Path(key.to_owned())).await {
+            Ok(axum::Json(org)) => org,
+            Err(error) => return api_failure(web, error),
+        };
     let registry = state.registry();
     let principal = web.principal();
     let member_data = registry.may_see_member_data(&principal, org.id);
@@ -268,7 +272,8 @@ async fn org_page(
             cursor: given(query.contacts.clone()),
         };
         let path = Path(org.id.to_string());
-        match crate::api::contacts::list_for_org(State(state.clone()), auth.clone(), path, Ok(Query(filter))).await
+        match crate::api::contacts::list_for_org(State(state.clone()), auth.clone(), path, Ok(Query(filter)))
+            .await
         {
             Ok(axum::Json(page)) => {
                 contacts = page.items;
@@ -276,9 +281,15 @@ async fn org_page(
             }
             Err(error) => return api_failure(web, error),
         }
-        let filter = AssetFilter { kind: None, limit: Some(MEMBER_DATA_PER_PAGE), cursor: given(query.assets.clone()) };
+        let filter = AssetFilter {
+            kind: None,
+            limit: Some(MEMBER_DATA_PER_PAGE),
+            cursor: given(query.assets.clone()),
+        };
         let path = Path(org.id.to_string());
-        match crate::api::assets::list_for_org(State(state.clone()), auth.clone(), path, Ok(Query(filter))).await {
+        match crate::api::assets::list_for_org(State(state.clone()), auth.clone(), path, Ok(Query(filter)))
+            .await
+        {
             Ok(axum::Json(page)) => {
                 assets = page.items;
                 assets_next = page.next_cursor;
@@ -432,7 +443,9 @@ async fn update(
     };
     let path = Path(org.id.to_string());
     match crate::api::orgs::update(State(state.clone()), web.auth(), path, ApiJson(form.input())).await {
-        Ok(axum::Json(org)) => Redirect::to(&format!("/constituency/organisations/{}", org.id)).into_response(),
+        Ok(axum::Json(org)) => {
+            Redirect::to(&format!("/constituency/organisations/{}", org.id)).into_response()
+        }
         Err(error) if is_input_problem(&error) => {
             org_form_page(&state, &web, Some(&org), &form, &problems(&error))
         }
@@ -469,9 +482,14 @@ async fn add_contact(
 ) -> Response {
     let path = Path(key.clone());
     match crate::api::contacts::create(State(state.clone()), web.auth(), path, ApiJson(form.input())).await {
-        Ok(_) => Redirect::to(&format!("/constituency/organisations/{}", encode_query_value(&key))).into_response(),
+        Ok(_) => {
+            Redirect::to(&format!("/constituency/organisations/{}", encode_query_value(&key))).into_response()
+        }
         Err(error) if is_input_problem(&error) => {
-            let forms = PageForms { contact: Some(Refused { problems: problems(&error), values: form }), asset: None };
+            let forms = PageForms {
+                contact: Some(Refused { problems: problems(&error), values: form }),
+                asset: None,
+            };
             org_page(&state, &web, &key, &OrgPageQuery::default(), forms).await
         }
         Err(error) => api_failure(&web, error),
@@ -507,10 +525,17 @@ async fn add_asset(
         value: form.value.trim().to_owned(),
         description: given(Some(form.description.clone())),
     };
-    match crate::api::assets::create(State(state.clone()), web.auth(), Path(key.clone()), ApiJson(input)).await {
-        Ok(_) => Redirect::to(&format!("/constituency/organisations/{}", encode_query_value(&key))).into_response(),
+    match crate::api::assets::create(State(state.clone()), web.auth(), Path(key.clone()), ApiJson(input))
+        .await
+    {
+        Ok(_) => {
+            Redirect::to(&format!("/constituency/organisations/{}", encode_query_value(&key))).into_response()
+        }
         Err(error) if is_input_problem(&error) => {
-            let forms = PageForms { contact: None, asset: Some(Refused { problems: problems(&error), values: form }) };
+            let forms = PageForms {
+                contact: None,
+                asset: Some(Refused { problems: problems(&error), values: form }),
+            };
             org_page(&state, &web, &key, &OrgPageQuery::default(), forms).await
         }
         Err(error) => api_failure(&web, error),

@@ -143,7 +143,11 @@ impl EventsQuery {
         if let Some(before) = before {
             pairs.push(format!("before={before}"));
         }
-        if pairs.is_empty() { "/sharing/events".to_owned() } else { format!("/sharing/events?{}", pairs.join("&")) }
+        if pairs.is_empty() {
+            "/sharing/events".to_owned()
+        } else {
+            format!("/sharing/events?{}", pairs.join("&"))
+        }
     }
 }
 
@@ -173,7 +177,9 @@ async fn events(
         None | Some("") => None,
         Some(text) => match Distribution::ALL.into_iter().find(|d| distribution_key(*d) == text) {
             Some(distribution) => Some(distribution),
-            None => return web.bad_request("distribution", "expected org, community, connected, all or group"),
+            None => {
+                return web.bad_request("distribution", "expected org, community, connected, all or group");
+            }
         },
     };
     let gate = match Gate::load(&state, &web.auth()).await {

@@ -66,7 +66,8 @@ impl Browser {
 
     /// Posts exactly these fields (no CSRF token unless given).
     async fn post(&self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let body: Vec<String> = fields.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
+        let body: Vec<String> =
+            fields.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
         app.send(
             Request::post(uri)
                 .header(header::COOKIE, &self.cookie)
@@ -95,7 +96,12 @@ async fn seed_member_data(app: &TestApp) {
             .await;
         assert_status(&contact, StatusCode::CREATED);
         let asset = app
-            .call(Some("analyst"), "POST", &format!("/api/v1/organisations/{org}/assets"), Some(json!({"value": net})))
+            .call(
+                Some("analyst"),
+                "POST",
+                &format!("/api/v1/organisations/{org}/assets"),
+                Some(json!({"value": net})),
+            )
             .await;
         assert_status(&asset, StatusCode::CREATED);
     }
@@ -115,10 +121,15 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
     assert!(own.text.contains("abuse@ep-a.example.ba") && shows(&own, "192.0.2.0/26"), "{}", own.text);
 
     // Another constituent's organisation does not exist for her, by id or by short name.
-    for uri in [format!("/constituency/organisations/{ep_b}"), "/constituency/organisations/EP-B".to_owned()] {
+    for uri in [format!("/constituency/organisations/{ep_b}"), "/constituency/organisations/EP-B".to_owned()]
+    {
         let other = alice.page(&app, &uri).await;
         assert_status(&other, StatusCode::NOT_FOUND);
-        assert!(!other.text.contains("Elektro B") && !other.text.contains("ep-b.example.ba"), "{}", other.text);
+        assert!(
+            !other.text.contains("Elektro B") && !other.text.contains("ep-b.example.ba"),
+            "{}",
+            other.text
+        );
     }
 
     // The CERT above her is visible (TLP:AMBER), its contacts and assets are not
@@ -126,7 +137,11 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
     let above = alice.page(&app, &format!("/constituency/organisations/{cert}")).await;
     assert_status(&above, StatusCode::OK);
     assert!(above.text.contains("CERT BiH"), "{}", above.text);
-    assert!(!above.text.contains("soc@cert.example.ba") && !shows(&above, "198.51.100.0/24"), "{}", above.text);
+    assert!(
+        !above.text.contains("soc@cert.example.ba") && !shows(&above, "198.51.100.0/24"),
+        "{}",
+        above.text
+    );
 
     // The list and the lookup never name the other constituent.
     let list = alice.page(&app, "/constituency/organisations").await;
@@ -138,12 +153,17 @@ async fn a_constituent_sees_only_its_own_organisations_contacts_and_assets() {
 
     // She may not add to or remove from another organisation's contacts.
     let added = alice
-        .submit(&app, &format!("/constituency/organisations/{ep_b}/contacts"), &[("name", "X"), ("email", "x@example.ba")])
+        .submit(
+            &app,
+            &format!("/constituency/organisations/{ep_b}/contacts"),
+            &[("name", "X"), ("email", "x@example.ba")],
+        )
         .await;
     assert_status(&added, StatusCode::NOT_FOUND);
     let b_contacts = app.store.list_contacts(Some(ep_b.parse().unwrap())).await.unwrap();
     assert_eq!(b_contacts.len(), 1);
-    let removed = alice.submit(&app, &format!("/constituency/contacts/{}/delete", b_contacts[0].id), &[]).await;
+    let removed =
+        alice.submit(&app, &format!("/constituency/contacts/{}/delete", b_contacts[0].id), &[]).await;
     assert_status(&removed, StatusCode::NOT_FOUND);
     assert_eq!(app.store.list_contacts(Some(ep_b.parse().unwrap())).await.unwrap().len(), 1);
 
@@ -175,7 +195,11 @@ async fn staff_change_the_registry_through_forms_and_each_change_is_audited() {
 
     // A bad value comes back on the form naming the field, and nothing is stored.
     let refused = analyst
-        .submit(&app, &format!("/constituency/organisations/{ep_a}/assets"), &[("kind", "cidr"), ("value", "300.1.2.0/24")])
+        .submit(
+            &app,
+            &format!("/constituency/organisations/{ep_a}/assets"),
+            &[("kind", "cidr"), ("value", "300.1.2.0/24")],
+        )
         .await;
     assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(shows(&refused, "300.1.2.0/24"), "the typed value is kept: {}", refused.text);
@@ -200,7 +224,11 @@ async fn staff_change_the_registry_through_forms_and_each_change_is_audited() {
     assert_eq!(app.store.find_org("EP-A").await.unwrap().unwrap().fields.name, "Elektroprivreda A");
     let audit = app
         .store
-        .list_audit(&neretva_store::AuditQuery { actor: Some("user:analyst".into()), limit: 100, ..Default::default() })
+        .list_audit(&neretva_store::AuditQuery {
+            actor: Some("user:analyst".into()),
+            limit: 100,
+            ..Default::default()
+        })
         .await
         .unwrap();
     let actions: Vec<&str> = audit.iter().map(|entry| entry.event.action.as_str()).collect();
@@ -210,7 +238,8 @@ async fn staff_change_the_registry_through_forms_and_each_change_is_audited() {
     // A constituent may neither open nor send the organisation form.
     let alice = sign_in(&app, "alice", PASSWORD).await;
     assert_status(&alice.page(&app, "/constituency/organisations/new").await, StatusCode::NOT_FOUND);
-    let refused = alice.submit(&app, "/constituency/organisations", &[("name", "Mine"), ("short_name", "MINE")]).await;
+    let refused =
+        alice.submit(&app, "/constituency/organisations", &[("name", "Mine"), ("short_name", "MINE")]).await;
     assert_status(&refused, StatusCode::NOT_FOUND);
     assert!(app.store.find_org("MINE").await.unwrap().is_none());
 }
@@ -220,8 +249,14 @@ async fn administration_is_not_found_for_everyone_but_administrators() {
     let app = test_app().await;
     for user in ["alice", "carol", "analyst"] {
         let browser = sign_in(&app, user, PASSWORD).await;
-        for uri in ["/admin", "/admin/users", "/admin/tokens", "/admin/tokens?all=1", "/admin/audit", "/admin/audit/verify"]
-        {
+        for uri in [
+            "/admin",
+            "/admin/users",
+            "/admin/tokens",
+            "/admin/tokens?all=1",
+            "/admin/audit",
+            "/admin/audit/verify",
+        ] {
             let reply = browser.page(&app, uri).await;
             assert_status(&reply, StatusCode::NOT_FOUND);
             assert!(!reply.text.contains("admin@") && !reply.text.contains("user:admin"), "{user} {uri}");
@@ -254,12 +289,15 @@ async fn forms_without_the_sessions_csrf_token_change_nothing() {
     for fields in [vec![("name", "ci")], vec![("csrf_token", "forged"), ("name", "ci")]] {
         let reply = admin.post(&app, "/admin/tokens", &fields).await;
         assert_status(&reply, StatusCode::FORBIDDEN);
-        let reply = admin.post(&app, &format!("/constituency/organisations/{ep_a}/assets"), &[("value", "203.0.113.0/25")]).await;
+        let reply = admin
+            .post(&app, &format!("/constituency/organisations/{ep_a}/assets"), &[("value", "203.0.113.0/25")])
+            .await;
         assert_status(&reply, StatusCode::FORBIDDEN);
     }
     // Another session's token does not do either.
     let other = sign_in(&app, "admin", PASSWORD).await;
-    let reply = admin.post(&app, "/admin/tokens", &[("csrf_token", other.csrf.as_str()), ("name", "ci")]).await;
+    let reply =
+        admin.post(&app, "/admin/tokens", &[("csrf_token", other.csrf.as_str()), ("name", "ci")]).await;
     assert_status(&reply, StatusCode::FORBIDDEN);
     assert_eq!(app.store.list_tokens(None).await.unwrap().len(), tokens);
     assert!(app.store.list_assets(Some(ep_a.parse().unwrap())).await.unwrap().is_empty());
@@ -269,16 +307,30 @@ async fn forms_without_the_sessions_csrf_token_change_nothing() {
 async fn a_new_tokens_secret_is_shown_once_and_never_again() {
     let app = test_app().await;
     let admin = sign_in(&app, "admin", PASSWORD).await;
-    let created = admin.submit(&app, "/admin/tokens", &[("name", "ci pipeline"), ("scope", "read"), ("expires_in_days", "30")]).await;
+    let created = admin
+        .submit(
+            &app,
+            "/admin/tokens",
+            &[("name", "ci pipeline"), ("scope", "read"), ("expires_in_days", "30")],
+        )
+        .await;
     assert_status(&created, StatusCode::CREATED);
     let start = created.text.find("nrt_").expect("the secret is on the page");
-    let secret: String = created.text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let secret: String = created.text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
     assert!(secret.len() > 40, "{secret}");
     assert!(created.headers[header::CACHE_CONTROL].to_str().unwrap().contains("no-store"));
 
     // It works, with the scope asked for.
     let me = app
-        .send(Request::get("/api/v1/auth/me").header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/api/v1/auth/me")
+                .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_status(&me, StatusCode::OK);
     assert_eq!(me.body["scope"], "read");
@@ -295,11 +347,23 @@ async fn a_new_tokens_secret_is_shown_once_and_never_again() {
     assert!(list.text.contains("ci pipeline"), "{}", list.text);
 
     // Revoking it from the list ends it.
-    let token = app.store.list_tokens(None).await.unwrap().into_iter().find(|token| token.name == "ci pipeline").unwrap();
+    let token = app
+        .store
+        .list_tokens(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|token| token.name == "ci pipeline")
+        .unwrap();
     let revoked = admin.submit(&app, &format!("/admin/tokens/{}/revoke", token.id), &[]).await;
     assert_status(&revoked, StatusCode::SEE_OTHER);
     let me = app
-        .send(Request::get("/api/v1/auth/me").header(header::AUTHORIZATION, format!("Bearer {secret}")).body(Body::empty()).unwrap())
+        .send(
+            Request::get("/api/v1/auth/me")
+                .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_status(&me, StatusCode::UNAUTHORIZED);
 
@@ -319,7 +383,12 @@ async fn administrators_manage_users_and_verify_the_audit_chain() {
         .submit(
             &app,
             "/admin/users",
-            &[("username", "dino"), ("organisation", "EP-A"), ("role", "constituent"), ("email", "dino@ep-a.example.ba")],
+            &[
+                ("username", "dino"),
+                ("organisation", "EP-A"),
+                ("role", "constituent"),
+                ("email", "dino@ep-a.example.ba"),
+            ],
         )
         .await;
     assert_status(&created, StatusCode::SEE_OTHER);
@@ -329,16 +398,29 @@ async fn administrators_manage_users_and_verify_the_audit_chain() {
 
     // A refused user names the field and keeps what was typed, never the password.
     let refused = admin
-        .submit(&app, "/admin/users", &[("username", "eve"), ("organisation", "NOPE"), ("role", "admin"), ("password", "a-secret-password-1")])
+        .submit(
+            &app,
+            "/admin/users",
+            &[
+                ("username", "eve"),
+                ("organisation", "NOPE"),
+                ("role", "admin"),
+                ("password", "a-secret-password-1"),
+            ],
+        )
         .await;
     assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("organisation") && refused.text.contains("NOPE"), "{}", refused.text);
     assert!(!refused.text.contains("a-secret-password-1"));
 
     // The role changes; a password reset is shown once and works.
-    let changed = admin.submit(&app, &format!("/admin/users/{}/role", dino.id), &[("role", "community")]).await;
+    let changed =
+        admin.submit(&app, &format!("/admin/users/{}/role", dino.id), &[("role", "community")]).await;
     assert_status(&changed, StatusCode::SEE_OTHER);
-    assert_eq!(app.store.get_user(dino.id).await.unwrap().unwrap().role, neretva_model::user::Role::Community);
+    assert_eq!(
+        app.store.get_user(dino.id).await.unwrap().unwrap().role,
+        neretva_model::user::Role::Community
+    );
     let reset = admin.submit(&app, &format!("/admin/users/{}/password", dino.id), &[]).await;
     assert_status(&reset, StatusCode::OK);
     let marker = "id=\"new-secret\" class=\"mono secret\" readonly value=\"";
@@ -353,7 +435,9 @@ async fn administrators_manage_users_and_verify_the_audit_chain() {
     let locked = admin.submit(&app, &format!("/admin/users/{}/lock", dino.id), &[]).await;
     assert_status(&locked, StatusCode::SEE_OTHER);
     assert!(app.store.get_user(dino.id).await.unwrap().unwrap().disabled);
-    let login = app.call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "dino", "password": password}))).await;
+    let login = app
+        .call(None, "POST", "/api/v1/auth/login", Some(json!({"username": "dino", "password": password})))
+        .await;
     assert_ne!(login.status, StatusCode::OK);
     admin.submit(&app, &format!("/admin/users/{}/unlock", dino.id), &[]).await;
     assert!(!app.store.get_user(dino.id).await.unwrap().unwrap().disabled);
@@ -418,15 +502,32 @@ async fn sharing_pages_show_only_the_intel_and_members_each_user_may_see() {
     let ep_b = app.store.find_org("EP-B").await.unwrap().unwrap().id;
     let own = "10000000-0000-4000-8000-0000000000a1";
     let grouped = "10000000-0000-4000-8000-0000000000a2";
-    let reply = app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(misp_event(own, "Alice only", 0, None, "45.9.148.10"))).await;
+    let reply = app
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event(own, "Alice only", 0, None, "45.9.148.10")),
+        )
+        .await;
     assert_status(&reply, StatusCode::CREATED);
     let group = app
-        .call(Some("alice"), "POST", "/api/v1/intel/sharing-groups", Some(json!({"name": "Energy pair", "members": [ep_b], "confidential": true})))
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/sharing-groups",
+            Some(json!({"name": "Energy pair", "members": [ep_b], "confidential": true})),
+        )
         .await;
     assert_status(&group, StatusCode::CREATED);
     let group_id = group.body["uuid"].as_str().unwrap().to_owned();
     let reply = app
-        .call(Some("alice"), "POST", "/api/v1/intel/events", Some(misp_event(grouped, "For the pair", 4, Some(&group_id), "45.9.148.20")))
+        .call(
+            Some("alice"),
+            "POST",
+            "/api/v1/intel/events",
+            Some(misp_event(grouped, "For the pair", 4, Some(&group_id), "45.9.148.20")),
+        )
         .await;
     assert_status(&reply, StatusCode::CREATED);
 
@@ -446,9 +547,17 @@ async fn sharing_pages_show_only_the_intel_and_members_each_user_may_see() {
     let found = bob.page(&app, "/sharing/events?value=45.9.148.10").await;
     assert!(!found.text.contains("Alice only"), "{}", found.text);
     let indicators = bob.page(&app, "/sharing/indicators").await;
-    assert!(indicators.text.contains("45.9.148.20") && !indicators.text.contains("45.9.148.10"), "{}", indicators.text);
+    assert!(
+        indicators.text.contains("45.9.148.20") && !indicators.text.contains("45.9.148.10"),
+        "{}",
+        indicators.text
+    );
 
-    for path in [format!("/sharing/events/{grouped}"), format!("/sharing/groups/{group_id}"), "/sharing/events/not-a-uuid".to_owned()] {
+    for path in [
+        format!("/sharing/events/{grouped}"),
+        format!("/sharing/groups/{group_id}"),
+        "/sharing/events/not-a-uuid".to_owned(),
+    ] {
         assert_status(&carol.page(&app, &path).await, StatusCode::NOT_FOUND);
     }
     let carols = carol.page(&app, "/sharing/groups").await;
