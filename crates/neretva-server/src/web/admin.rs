@@ -57,13 +57,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/audit/verify", get(verify))
 }
 
-/// Administrators only; everyone else learns nothing, not even that the page exists.
-fn require_admin(web: &WebUser) -> Result<(), Response> {
-    if may_administer(&web.principal()) { Ok(()) } else { Err(web.not_found()) }
+/// The refusal of a page to anyone but administrators: "not found", so that nobody else learns
+/// even that the page exists.
+fn refuse_unless_admin(web: &WebUser) -> Option<Response> {
+    (!may_administer(&web.principal())).then(|| web.not_found())
 }
 
-fn require_auditor(web: &WebUser) -> Result<(), Response> {
-    if may_read_audit(&web.principal()) { Ok(()) } else { Err(web.not_found()) }
+/// The refusal of the audit pages to anyone who may not read the audit log.
+fn refuse_unless_auditor(web: &WebUser) -> Option<Response> {
+    (!may_read_audit(&web.principal())).then(|| web.not_found())
 }
 
 async fn index(web: WebUser) -> Response {
@@ -126,8 +128,8 @@ async fn users(
     web: WebUser,
     query: Result<Query<UsersQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let Ok(Query(query)) = query else {
         return web.bad_request("query", "unknown or malformed filter");
@@ -204,8 +206,8 @@ async fn users_page(
 }
 
 async fn create_user(State(state): State<AppState>, WebForm { web, form }: WebForm<NewUserForm>) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let input = UserInput {
         username: form.username.trim().to_owned(),
@@ -242,8 +244,8 @@ async fn change_role(
     Path(id): Path<String>,
     WebForm { web, form }: WebForm<RoleForm>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let update = UserUpdate {
         display_name: None,
@@ -267,8 +269,8 @@ async fn lock(
     Path(id): Path<String>,
     WebForm { web, .. }: WebForm<Confirm>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     match crate::api::users::disable(State(state), web.auth(), Path(id)).await {
         Ok(_) => Redirect::to("/admin/users").into_response(),
@@ -281,8 +283,8 @@ async fn unlock(
     Path(id): Path<String>,
     WebForm { web, .. }: WebForm<Confirm>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     match crate::api::users::enable(State(state), web.auth(), Path(id)).await {
         Ok(_) => Redirect::to("/admin/users").into_response(),
@@ -296,8 +298,8 @@ async fn reset_password(
     Path(id): Path<String>,
     WebForm { web, .. }: WebForm<Confirm>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let user = match crate::api::users::get(State(state.clone()), web.auth(), Path(id.clone())).await {
         Ok(axum::Json(user)) => user,
@@ -351,8 +353,8 @@ async fn tokens(
     web: WebUser,
     query: Result<Query<TokensQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let Ok(Query(query)) = query else {
         return web.bad_request("query", "unknown or malformed filter");
@@ -419,8 +421,8 @@ async fn tokens_page(
 }
 
 async fn create_token(State(state): State<AppState>, WebForm { web, form }: WebForm<TokenForm>) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     let days = match form.expires_in_days.trim() {
         "" => None,
@@ -454,8 +456,8 @@ async fn revoke_token(
     Path(id): Path<String>,
     WebForm { web, .. }: WebForm<Confirm>,
 ) -> Response {
-    if let Err(response) = require_admin(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
     }
     if Uuid::try_parse(&id).is_err() {
         return web.not_found();
@@ -519,8 +521,8 @@ async fn audit(
     web: WebUser,
     query: Result<Query<AuditPageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(response) = require_auditor(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_auditor(&web) {
+        return refusal;
     }
     let Ok(Query(query)) = query else {
         return web.bad_request("query", "unknown or malformed filter");
@@ -533,8 +535,8 @@ async fn verify(
     web: WebUser,
     query: Result<Query<AuditPageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    if let Err(response) = require_auditor(&web) {
-        return response;
+    if let Some(refusal) = refuse_unless_auditor(&web) {
+        return refusal;
     }
     let Ok(Query(query)) = query else {
         return web.bad_request("query", "unknown or malformed filter");
