@@ -21,7 +21,9 @@ await run(async (t) => {
         date: "2026-11-20",
         distribution: "1",
         Tag: [{ name: "tlp:green" }],
-        Attribute: [{ type: "ip-dst", category: "Network activity", value: address, to_ids: true }],
+        Attribute: [
+          { uuid: `5e000001-0000-4000-8000-${suffix}`, type: "ip-dst", category: "Network activity", value: address, to_ids: true },
+        ],
       },
     },
   });
