@@ -727,8 +727,8 @@ pub(crate) async fn event_counts<C: GenericClient>(
     }
     let statement = client
         .prepare_cached(
-            "SELECT o.org_id, count(*) FROM events e JOIN event_orgs o ON o.event_id = e.id
-             WHERE e.id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
+            "SELECT o.org_id, count(*) FROM event_orgs o JOIN events e ON e.id = o.event_id
+             WHERE o.event_id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
                AND ($3::uuid[] IS NULL OR o.org_id = ANY($3::uuid[]))
              GROUP BY o.org_id ORDER BY 2 DESC, 1",
         )

@@ -29,7 +29,7 @@ use crate::web::{WebUser, feeds, short_time, t};
 /// The days the event figures cover, today included.
 pub(crate) const WINDOW_DAYS: i64 = 30;
 /// The most events the event figures read (the newest ones).
-pub(crate) const EVENT_SCAN: u32 = 200_000;
+pub(crate) const EVENT_SCAN: u32 = 50_000;
 /// The most open incidents counted.
 pub(crate) const INCIDENT_SCAN: usize = 1_000;
 /// The most deadlines listed.

@@ -450,6 +450,8 @@ impl FromRequestParts<AppState> for WebUser {
 
 /// Checks a form's CSRF token against the session's; a mismatch answers a 403 page and the
 /// caller does nothing.
+// The error is the page the handler answers at once, as axum's own rejections are.
+#[allow(clippy::result_large_err)]
 pub(crate) fn check_csrf(web: &WebUser, sent: &str) -> Result<(), Response> {
     if constant_time_eq(sent, &web.csrf_token) {
         Ok(())
