@@ -558,6 +558,17 @@ pub async fn attributes(
         limit,
     };
     let found = state.store().search_intel_attributes(&query).await?;
+    Ok(Json(visible_attributes(&state, &gate, found).await?))
+}
+
+/// The attributes of a search that the caller may see: each event is read once and checked,
+/// then each attribute (its own distribution and TLP tag may narrow its event's). Shared by this
+/// API and the web interface's indicator pages.
+pub(crate) async fn visible_attributes(
+    state: &AppState,
+    gate: &Gate,
+    found: Vec<neretva_store::intel::StoredAttribute>,
+) -> ApiResult<Vec<AttributeDto>> {
     let mut out = Vec::new();
     let mut events: HashMap<Uuid, Option<StoredIntelEvent>> = HashMap::new();
     for attribute in found {
@@ -585,7 +596,7 @@ pub async fn attributes(
             tlp: full.tlp(event_tlp).slug().to_owned(),
         });
     }
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// Lists the sharing groups the caller belongs to (or manages), as it may see them.

@@ -118,6 +118,17 @@ pub async fn create(
     auth: Auth,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> ApiResult<Response> {
+    let created = create_token(&state, &auth, input).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Creates a token for the caller within the scope its role and credential allow; shared by
+/// this API and the web interface, which shows the secret once as this API does.
+pub(crate) async fn create_token(
+    state: &AppState,
+    auth: &Auth,
+    input: TokenInput,
+) -> ApiResult<CreatedToken> {
     neretva_model::check_text("name", &input.name, 100)?;
     let scope = input.scope.as_deref().unwrap_or("read").parse::<Scope>()?;
     let allowed = max_scope(auth.0.role, auth.0.operator).min(auth.0.scope);
@@ -144,7 +155,7 @@ pub async fn create(
                 ApiError::new(ErrorCode::Internal, "internal error")
             })?;
     let token = state.store().create_token(&auth.actor(), &new).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret })).into_response())
+    Ok(CreatedToken { token: token.into(), secret })
 }
 
 /// Revokes a token: one's own, or anyone's as administrator.

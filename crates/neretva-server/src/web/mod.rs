@@ -11,9 +11,12 @@
 //! **Architecture Invariant:** no page builds HTML by concatenating user data: templates escape
 //! every value, and the SVG charts are rendered by Rust code that escapes every text.
 
+mod admin;
+mod constituency;
 mod dashboard;
 mod events;
 mod feeds;
+mod sharing;
 pub(crate) mod svg;
 pub(crate) mod texts;
 
@@ -61,6 +64,32 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/events/detail.html", include_str!("../../templates/web/events/detail.html")),
     ("web/feeds/index.html", include_str!("../../templates/web/feeds/index.html")),
     ("web/feeds/report.html", include_str!("../../templates/web/feeds/report.html")),
+    (
+        "web/constituency/organisations.html",
+        include_str!("../../templates/web/constituency/organisations.html"),
+    ),
+    (
+        "web/constituency/organisation.html",
+        include_str!("../../templates/web/constituency/organisation.html"),
+    ),
+    (
+        "web/constituency/organisation_form.html",
+        include_str!("../../templates/web/constituency/organisation_form.html"),
+    ),
+    ("web/constituency/lookup.html", include_str!("../../templates/web/constituency/lookup.html")),
+    ("web/sharing/nav.html", include_str!("../../templates/web/sharing/nav.html")),
+    ("web/sharing/events.html", include_str!("../../templates/web/sharing/events.html")),
+    ("web/sharing/event.html", include_str!("../../templates/web/sharing/event.html")),
+    ("web/sharing/indicators.html", include_str!("../../templates/web/sharing/indicators.html")),
+    ("web/sharing/groups.html", include_str!("../../templates/web/sharing/groups.html")),
+    ("web/sharing/group.html", include_str!("../../templates/web/sharing/group.html")),
+    ("web/sharing/taxii.html", include_str!("../../templates/web/sharing/taxii.html")),
+    ("web/admin/nav.html", include_str!("../../templates/web/admin/nav.html")),
+    ("web/admin/users.html", include_str!("../../templates/web/admin/users.html")),
+    ("web/admin/password.html", include_str!("../../templates/web/admin/password.html")),
+    ("web/admin/tokens.html", include_str!("../../templates/web/admin/tokens.html")),
+    ("web/admin/token_created.html", include_str!("../../templates/web/admin/token_created.html")),
+    ("web/admin/audit.html", include_str!("../../templates/web/admin/audit.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -70,6 +99,9 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/dashboard.rs", include_str!("dashboard.rs")),
     ("web/events.rs", include_str!("events.rs")),
     ("web/feeds.rs", include_str!("feeds.rs")),
+    ("web/constituency.rs", include_str!("constituency.rs")),
+    ("web/sharing.rs", include_str!("sharing.rs")),
+    ("web/admin.rs", include_str!("admin.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -126,6 +158,9 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(events::router())
         .merge(feeds::router())
+        .merge(constituency::router())
+        .merge(sharing::router())
+        .merge(admin::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

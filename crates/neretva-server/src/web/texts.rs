@@ -18,6 +18,9 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("dashboard", include_str!("../../texts/dashboard.toml")),
     ("events", include_str!("../../texts/events.toml")),
     ("feeds", include_str!("../../texts/feeds.toml")),
+    ("constituency", include_str!("../../texts/constituency.toml")),
+    ("sharing", include_str!("../../texts/sharing.toml")),
+    ("admin", include_str!("../../texts/admin.toml")),
 ];
 
 /// The languages every text must have (Serbian Cyrillic may be derived).

@@ -17,3 +17,4 @@ mod support;
 mod taxii;
 mod tokens_audit;
 mod web;
+mod web_admin;
