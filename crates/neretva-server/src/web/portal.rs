@@ -464,7 +464,11 @@ async fn new_report(
         };
         return web.render("web/portal/new.html", context);
     };
-    let mut form = ReportForm { stage: stage.to_owned(), ..ReportForm::default() };
+    let mut form = ReportForm {
+        stage: stage.to_owned(),
+        tlp: Tlp::AmberStrict.label().to_owned(),
+        ..ReportForm::default()
+    };
     if let Some(id) = &incident {
         // A follow-up starts from what the incident says; one the user may not see is 404.
         let target = match Target::load(&state, &web.auth(), id, Access::Read).await {
