@@ -15,6 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use minijinja::value::Serde;
 use minijinja::{Value, context};
 use neretva_incident::classification::RsitClass;
 use neretva_incident::deadline::queue_key;
@@ -303,7 +304,7 @@ async fn queue(
         next_href = Some(href);
     }
     let context = context! {
-        rows => rows,
+        rows => Value::from(Serde(&rows)),
         count => found.len(),
         queue_order => queue_order,
         statuses => Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -455,7 +456,7 @@ pub(crate) fn deadline_rows(dto: &IncidentDto) -> Vec<DeadlineRow> {
 /// The incident as the page header shows it.
 pub(crate) fn incident_view(dto: &IncidentDto, staff: &Staff) -> Value {
     context! {
-        id => dto.id,
+        id => dto.id.to_string(),
         title => &dto.title,
         description => &dto.description,
         classification => &dto.classification,
@@ -465,7 +466,7 @@ pub(crate) fn incident_view(dto: &IncidentDto, staff: &Staff) -> Value {
         pap => &dto.pap,
         status => &dto.status,
         allowed => &dto.allowed_transitions,
-        assignee_id => dto.assignee,
+        assignee_id => dto.assignee.map(|id| id.to_string()),
         assignee => dto.assignee.map(|id| staff.names.get(&id).cloned().unwrap_or_else(|| "—".into())),
         reporter => dto.reporter.as_ref().map(|org| org.short_name.clone()),
         affected => dto.affected.iter().map(|org| org.short_name.clone()).collect::<Vec<_>>(),
@@ -473,7 +474,7 @@ pub(crate) fn incident_view(dto: &IncidentDto, staff: &Staff) -> Value {
         aware_at => dto.aware_at.as_deref().map(when_text),
         created_at => when_text(&dto.created_at),
         updated_at => when_text(&dto.updated_at),
-        merged_into => dto.merged_into,
+        merged_into => dto.merged_into.map(|id| id.to_string()),
         version => dto.version,
         urgency => &dto.urgency,
         next_due => dto.next_due.as_deref().map(when_text),
@@ -540,7 +541,7 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         .iter()
         .map(|task| {
             context! {
-                id => task.id,
+                id => task.id.to_string(),
                 title => &task.title,
                 description => &task.description,
                 status => serde_name(&task.status),
@@ -586,7 +587,7 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         .iter()
         .map(|link| {
             context! {
-                event => link.event,
+                event => link.event.to_string(),
                 info => &link.event_info,
                 observable => &link.observable,
                 relation => &link.relation,
@@ -596,15 +597,15 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
     let status = refusal.as_ref().map_or(StatusCode::OK, |refusal| refusal.status);
     let context = context! {
         incident => incident_view(&dto, &staff),
-        deadlines => deadline_rows(&dto),
-        timeline => timeline_rows,
+        deadlines => Value::from(Serde(deadline_rows(&dto))),
+        timeline => Value::from(Serde(&timeline_rows)),
         tasks => task_rows,
         observables => observable_rows,
         evidence => evidence_rows,
         intel => intel_rows,
         handler => handler,
         staff_view => staff_view,
-        assignable => staff.assignable.iter().map(|(id, name)| context! { id => id, name => name }).collect::<Vec<_>>(),
+        assignable => staff.assignable.iter().map(|(id, name)| context! { id => id.to_string(), name => name }).collect::<Vec<_>>(),
         severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         tlps => Tlp::ALL.iter().map(|t| t.label()).collect::<Vec<_>>(),
         paps => [Pap::Clear, Pap::Green, Pap::Amber, Pap::Red].iter().map(|p| p.label()).collect::<Vec<_>>(),
@@ -857,7 +858,7 @@ async fn observable_events(
                 .map(when_text)
                 .unwrap_or_default();
             context! {
-                id => event.id,
+                id => event.id.to_string(),
                 time => time,
                 kind => field("classification.type"),
                 source => [field("source.ip"), field("source.fqdn"), field("source.url")]
@@ -868,7 +869,7 @@ async fn observable_events(
         })
         .collect();
     let context = context! {
-        incident => context! { id => target.id(), title => &target.stored.incident.title },
+        incident => context! { id => target.id().to_string(), title => &target.stored.incident.title },
         observable => context! { kind => &params.kind, value => &params.value },
         events => rows,
     };
@@ -912,7 +913,7 @@ async fn evidence(
         .collect();
     let principal = web.principal();
     let context = context! {
-        incident => context! { id => target.id(), title => &target.stored.incident.title },
+        incident => context! { id => target.id().to_string(), title => &target.stored.incident.title },
         item => context! {
             sha256 => &item.sha256,
             filename => &item.filename,

@@ -14,13 +14,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use minijinja::value::Serde;
 use minijinja::{Value, context};
 use neretva_incident::classification::RsitClass;
 use neretva_incident::deadline::{Party, obligations};
 use neretva_incident::incident::Severity;
 use neretva_incident::report::{
     Answer, EarlyWarning, FinalReport, IncidentReport, IndicatorInput, Intermediate, Notification,
-    PersonalDataBreach, ProgressReport, RootCauseCategory, Stage, StageKind,
+    PersonalDataBreach, ProgressReport, RootCauseCategory, Stage,
 };
 use neretva_incident::timeline::TimelineKind;
 use neretva_incident::workflow::Status;
@@ -117,7 +118,7 @@ async fn home(
                 .filter(|o| o.owed_by == Party::Entity && o.state.is_open())
                 .min_by_key(|o| o.due_at);
             context! {
-                id => stored.incident.id,
+                id => stored.incident.id.to_string(),
                 title => &stored.incident.title,
                 status => stored.incident.status.as_str(),
                 opened => when(stored.incident.created_at),
@@ -423,7 +424,7 @@ struct NewParams {
 
 /// The stage choices with their help texts' keys.
 fn stage_choices(selected: &str) -> Vec<Value> {
-    STAGES.iter().map(|stage| context! { value => stage, selected => *stage == selected }).collect()
+    STAGES.iter().map(|stage| context! { value => *stage, selected => *stage == selected }).collect()
 }
 
 /// The organisation's open incidents a follow-up report may name.
@@ -434,7 +435,7 @@ async fn open_incidents(state: &AppState, web: &WebUser) -> Result<Vec<Value>, A
         .iter()
         .map(|stored| {
             context! {
-                id => stored.incident.id,
+                id => stored.incident.id.to_string(),
                 title => &stored.incident.title,
                 opened => when(stored.incident.created_at),
             }
@@ -491,14 +492,14 @@ fn details_page(web: &WebUser, form: &ReportForm, errors: &FormErrors, status: S
     let count = errors.values().map(Vec::len).sum::<usize>();
     let context = context! {
         step => 2,
-        form => Value::from_serialize(form),
-        errors => errors,
+        form => Value::from(Serde(form)),
+        errors => Value::from(Serde(errors)),
         error_count => count,
         classifications => classifications(),
         tlps => Tlp::ALL.iter().map(|t| t.label()).collect::<Vec<_>>(),
         severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        causes => ["system_failure", "natural_phenomenon", "human_error", "malicious_action", "third_party_failure"],
-        answers => ["unknown", "yes", "no"],
+        causes => vec!["system_failure", "natural_phenomenon", "human_error", "malicious_action", "third_party_failure"],
+        answers => vec!["unknown", "yes", "no"],
     };
     (status, web.render("web/portal/new.html", context)).into_response()
 }
@@ -557,7 +558,7 @@ async fn submit(State(state): State<AppState>, WebForm { web, form }: WebForm<Fo
     if step.step != "send" {
         let context = context! {
             step => 3,
-            form => Value::from_serialize(&form),
+            form => Value::from(Serde(&form)),
             fields => review_rows(&web, &form),
         };
         return web.render("web/portal/new.html", context);
@@ -675,7 +676,7 @@ async fn report_page(
         .iter()
         .map(|report| {
             context! {
-                id => report.id,
+                id => report.id.to_string(),
                 stage => &report.stage,
                 received => when_text(&report.received_at),
                 tlp => &report.tlp,
@@ -691,7 +692,7 @@ async fn report_page(
     };
     let context = context! {
         incident => incident_view(&dto, &no_staff),
-        owed => owed,
+        owed => Value::from(Serde(&owed)),
         reports => report_rows,
         messages => messages,
         sent => sent,
@@ -894,6 +895,7 @@ async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use neretva_incident::report::StageKind;
 
     fn now() -> Timestamp {
         parse_time("2026-11-29T10:00").unwrap_or(Timestamp::UNIX_EPOCH)

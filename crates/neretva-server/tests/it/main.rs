@@ -16,3 +16,4 @@ mod strategy;
 mod support;
 mod taxii;
 mod tokens_audit;
+mod web_incidents;
