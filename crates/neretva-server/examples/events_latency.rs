@@ -25,6 +25,10 @@
 //!    from the request to the whole response body: authentication, handler, store query,
 //!    JSON serialisation) and the number of events returned.
 //!
+//! With `--web` it measures the web interface's main pages instead (`bench/web.sh`): the
+//! dashboard, the event search and an event's page, the feeds, signed in with a session cookie
+//! as a browser is; the table counts the HTML table rows of each page.
+//!
 //! Progress goes to standard error, the table to standard output.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -83,6 +87,8 @@ struct Options {
     load_only: bool,
     /// Only the scenarios whose name contains this text.
     only: Option<String>,
+    /// The web interface's pages (signed in with a session cookie) instead of the API.
+    web: bool,
 }
 
 /// The fewest samples a scenario takes under `--max-seconds`.
@@ -91,7 +97,7 @@ const MIN_SAMPLES: usize = 20;
 fn usage() -> ! {
     eprintln!(
         "usage: events_latency [--sqlite PATH | --database-url URL] [--events N] [--requests N] \
-         [--warmup N] [--max-seconds S] [--load-only] [--only TEXT]\n\
+         [--warmup N] [--max-seconds S] [--load-only] [--only TEXT] [--web]\n\
          defaults: --sqlite /tmp/neretva-events-bench/events.sqlite --events 10000000 \
          --requests 200 --warmup 20 --max-seconds 0 (no limit)"
     );
@@ -108,6 +114,7 @@ fn options() -> Options {
         max_seconds: 0.0,
         load_only: false,
         only: None,
+        web: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -123,6 +130,7 @@ fn options() -> Options {
             "--max-seconds" => options.max_seconds = value().parse().unwrap_or_else(|_| usage()),
             "--load-only" => options.load_only = true,
             "--only" => options.only = Some(value()),
+            "--web" => options.web = true,
             _ => usage(),
         }
     }
@@ -1007,6 +1015,22 @@ async fn user_token(
     Ok(secret)
 }
 
+/// A login session of the user (made by `user_token`) for the web pages; returns the cookie.
+async fn user_session(store: &dyn Store, params: PasswordParams, username: &str) -> Result<String> {
+    let user = store.find_user(username).await?.ok_or("the benchmark user is missing")?;
+    let secret = neretva_server::auth::random_secret();
+    let now = OffsetDateTime::now_utc();
+    let session = neretva_store::Session {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        secret_hash: neretva_server::auth::hash_secret(params, &secret)?,
+        created_at: now,
+        expires_at: now + time::Duration::days(1),
+    };
+    store.create_session(&session).await?;
+    Ok(format!("neretva_session={}", neretva_server::auth::format_session_cookie(session.id, &secret)))
+}
+
 struct Reply {
     status: StatusCode,
     items: usize,
@@ -1014,9 +1038,12 @@ struct Reply {
     body_bytes: usize,
 }
 
-async fn get(router: &axum::Router, token: &str, uri: &str) -> Result<Reply> {
-    let request =
-        Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty())?;
+/// A request's credential: `Authorization: Bearer nrt_…`, or for web pages the session cookie
+/// (`Cookie: neretva_session=…`).
+type Credential = (header::HeaderName, String);
+
+async fn get(router: &axum::Router, credential: &Credential, uri: &str) -> Result<Reply> {
+    let request = Request::get(uri).header(credential.0.clone(), credential.1.as_str()).body(Body::empty())?;
     let response = router.clone().oneshot(request).await?;
     let status = response.status();
     let bytes = response.into_body().collect().await?.to_bytes();
@@ -1024,7 +1051,17 @@ async fn get(router: &axum::Router, token: &str, uri: &str) -> Result<Reply> {
         Ok(body) => {
             (body["items"].as_array().map_or(0, Vec::len), body["next_cursor"].as_str().map(str::to_owned))
         }
-        Err(_) => (0, None),
+        // A web page: its table rows (header rows included) and its next-page link.
+        Err(_) => {
+            let html = String::from_utf8_lossy(&bytes);
+            let next = html
+                .split("rel=\"next\"")
+                .next()
+                .filter(|_| html.contains("rel=\"next\""))
+                .and_then(|before| before.rsplit("cursor=").next())
+                .map(|cursor| cursor.split(['"', '&']).next().unwrap_or_default().to_owned());
+            (html.matches("<tr").count(), next)
+        }
     };
     Ok(Reply { status, items, next_cursor, body_bytes: bytes.len() })
 }
@@ -1042,7 +1079,7 @@ struct Scenario {
 }
 
 /// Runs one sample of a scenario; returns the events returned and the response bytes.
-async fn run(router: &axum::Router, token: &str, walk: &Walk) -> Result<(usize, usize)> {
+async fn run(router: &axum::Router, token: &Credential, walk: &Walk) -> Result<(usize, usize)> {
     match walk {
         Walk::One(uri) => {
             let reply = get(router, token, uri).await?;
@@ -1145,6 +1182,40 @@ fn scenarios(plan: &Constituency) -> Vec<Scenario> {
     ]
 }
 
+/// The web interface's main pages (the dashboard, the event search and an event, the feeds).
+fn web_scenarios(plan: &Constituency, event_id: Option<Uuid>) -> Vec<Scenario> {
+    let telecom = &plan.orgs[4];
+    let slash16 = telecom.v4.iter().find(|n| n.len == 16).copied().unwrap_or(telecom.v4[0]);
+    let one = |name: &str, user: &'static str, uri: String| Scenario {
+        name: name.to_owned(),
+        user,
+        walk: Walk::One(uri),
+    };
+    let mut scenarios = vec![
+        one("dashboard (analyst)", "analyst", "/".into()),
+        one("dashboard (constituent)", "constituent", "/".into()),
+        one("events, newest 50 (analyst)", "analyst", "/events".into()),
+        one("events, newest 50 (constituent)", "constituent", "/events".into()),
+        one("events, type=infected-system (analyst)", "analyst", "/events?type=infected-system".into()),
+        one(
+            "events, a /16 (analyst)",
+            "analyst",
+            format!("/events?ip={}%2F16", Ipv4Addr::from(slash16.base)),
+        ),
+        one("events, text search (analyst)", "analyst", "/events?q=mirai".into()),
+        one("feeds (analyst)", "analyst", "/feeds".into()),
+        Scenario {
+            name: "events, 3 pages with the cursor (analyst, total of 3 requests)".into(),
+            user: "analyst",
+            walk: Walk::Pages("/events".into(), 3),
+        },
+    ];
+    if let Some(id) = event_id {
+        scenarios.push(one("one event (analyst)", "analyst", format!("/events/{id}")));
+    }
+    scenarios
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let options = options();
@@ -1183,16 +1254,25 @@ async fn main() -> Result<()> {
     let params = PasswordParams::insecure_fast();
     let config =
         ServerConfig { password_params: params, operator_org: OPERATOR.into(), ..ServerConfig::default() };
-    let mut tokens = HashMap::new();
+    let mut tokens: HashMap<&str, Credential> = HashMap::new();
+    let bearer = |token: String| (header::AUTHORIZATION, format!("Bearer {token}"));
     tokens.insert(
         "analyst",
-        user_token(store.as_ref(), params, "bench-analyst", Role::Analyst, org_ids[0]).await?,
+        bearer(user_token(store.as_ref(), params, "bench-analyst", Role::Analyst, org_ids[0]).await?),
     );
     let constituent_org = org_ids[4 + CONSTITUENT_ORG];
     tokens.insert(
         "constituent",
-        user_token(store.as_ref(), params, "bench-constituent", Role::Constituent, constituent_org).await?,
+        bearer(
+            user_token(store.as_ref(), params, "bench-constituent", Role::Constituent, constituent_org)
+                .await?,
+        ),
     );
+    if options.web {
+        for (user, username) in [("analyst", "bench-analyst"), ("constituent", "bench-constituent")] {
+            tokens.insert(user, (header::COOKIE, user_session(store.as_ref(), params, username).await?));
+        }
+    }
     let state = AppState::new(Arc::clone(&store), config, None).await?;
     let router = app(state);
 
@@ -1210,11 +1290,19 @@ async fn main() -> Result<()> {
             String::new()
         }
     );
-    let _ = writeln!(out, "| scenario | p50 ms | p95 ms | max ms | events returned | requests | request |");
+    let returned_column = if options.web { "table rows" } else { "events returned" };
+    let _ = writeln!(out, "| scenario | p50 ms | p95 ms | max ms | {returned_column} | requests | request |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     let chosen =
         |scenario: &Scenario| options.only.as_ref().is_none_or(|only| scenario.name.contains(only.as_str()));
-    for scenario in scenarios(&plan).into_iter().filter(chosen) {
+    let all = if options.web {
+        let newest =
+            store.query_events(&neretva_store::feeds::EventQuery { limit: 1, ..Default::default() }).await?;
+        web_scenarios(&plan, newest.first().map(|stored| stored.event.id))
+    } else {
+        scenarios(&plan)
+    };
+    for scenario in all.into_iter().filter(chosen) {
         let token = &tokens[scenario.user];
         let budget = (options.max_seconds > 0.0).then(|| Duration::from_secs_f64(options.max_seconds));
         let started = Instant::now();

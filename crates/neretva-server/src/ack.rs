@@ -19,7 +19,7 @@ use neretva_store::contact_points::{AckOutcome, Acknowledgment, TokenInfo};
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::html::escape;
+use crate::web::escape;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/ack/{token}", get(show).post(confirm))

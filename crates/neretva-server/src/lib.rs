@@ -1,5 +1,5 @@
 //! Neretva's HTTP server: the REST API under `/api/v1`, the TAXII 2.1 server under `/taxii2/`,
-//! the MISP-compatible API at MISP's paths (`misp`),
+//! the MISP-compatible API at MISP's paths (`misp`), the web interface (`web`),
 //! authentication, OpenAPI, metrics.
 //!
 //! **API Boundary.** The binary builds an [`AppState`] and calls [`app`] for the router.
@@ -15,7 +15,6 @@ pub mod checks;
 pub mod error;
 pub mod extract;
 pub mod groups;
-mod html;
 pub mod incidents;
 pub mod intel_links;
 pub mod intel_taxii;
@@ -25,6 +24,7 @@ pub mod misp;
 pub mod openapi;
 pub mod registry;
 pub mod taxii;
+mod web;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -255,11 +255,11 @@ pub fn app(state: AppState) -> Router {
         .merge(misp::router(&state))
         .route("/healthz", get(api::health::healthz))
         .route("/metrics", get(api::health::metrics))
-        .merge(html::router())
+        .merge(web::router())
         .merge(ack::router())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn(metrics_layer::track))
-        .layer(axum::middleware::from_fn(html::security_headers))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .with_state(state)
 }
 

@@ -13,8 +13,8 @@ use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::feeds::{
-    DedupKey, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery,
-    ReportStatus, StoredEvent,
+    DayCount, DedupKey, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
+    ReportError, ReportInfo, ReportQuery, ReportStatus, StoredEvent,
 };
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
@@ -694,4 +694,49 @@ pub(crate) async fn pending_notifications<C: GenericClient>(
         }
     };
     rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+}
+
+/// Events by day and type, and by organisation, over the events at or above the floor.
+pub(crate) async fn event_counts<C: GenericClient>(
+    client: &C,
+    query: &EventCountQuery,
+) -> Result<EventCounts> {
+    let since = truncate(query.since);
+    // The nil UUID sorts before every id.
+    let floor = query.floor.unwrap_or(Uuid::nil());
+    let org_ids: Option<Vec<Uuid>> = query.org_ids.clone();
+    let statement = client
+        .prepare_cached(
+            "SELECT floor(extract(epoch FROM coalesce(e.time_source, e.time_observation)) / 86400)::bigint,
+                    e.classification_type, count(*)
+             FROM events e
+             WHERE e.id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
+               AND ($3::uuid[] IS NULL
+                    OR e.id IN (SELECT o.event_id FROM event_orgs o WHERE o.org_id = ANY($3::uuid[])))
+             GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&floor, &since, &org_ids]).await?;
+    let mut by_day = Vec::with_capacity(rows.len());
+    for row in rows {
+        by_day.push(DayCount {
+            day: row.get(0),
+            classification_type: row.get(1),
+            events: to_u64("count", row.get::<_, i64>(2))?,
+        });
+    }
+    let statement = client
+        .prepare_cached(
+            "SELECT o.org_id, count(*) FROM events e JOIN event_orgs o ON o.event_id = e.id
+             WHERE e.id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
+               AND ($3::uuid[] IS NULL OR o.org_id = ANY($3::uuid[]))
+             GROUP BY o.org_id ORDER BY 2 DESC, 1",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&floor, &since, &org_ids]).await?;
+    let mut by_org = Vec::with_capacity(rows.len());
+    for row in rows {
+        by_org.push((row.get(0), to_u64("count", row.get::<_, i64>(1))?));
+    }
+    Ok(EventCounts { by_day, by_org })
 }

@@ -61,8 +61,8 @@ use neretva_store::contact_points::{
     TokenInfo,
 };
 use neretva_store::feeds::{
-    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
-    ReportQuery, StoredEvent,
+    DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
+    ReportError, ReportInfo, ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
 use neretva_store::groups::StoredGroup;
@@ -510,6 +510,10 @@ impl Store for PostgresStore {
 
     async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>, StoreError> {
         pooled!(self, |client| feeds::event_scan_floor(client, before, depth))
+    }
+
+    async fn event_counts(&self, query: &EventCountQuery) -> Result<EventCounts, StoreError> {
+        pooled!(self, |client| feeds::event_counts(client, query))
     }
 
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -11,8 +11,8 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::encode::{check_event, page};
 use neretva_store::feeds::{
-    EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo, ReportQuery, ReportStatus,
-    StoredEvent,
+    DayCount, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts, ReportError,
+    ReportInfo, ReportQuery, ReportStatus, StoredEvent,
 };
 use rusqlite::blob::ZeroBlob;
 use rusqlite::types::{Type, Value};
@@ -713,4 +713,57 @@ pub(crate) fn pending_notifications(
             .collect::<rusqlite::Result<_>>()?,
     };
     Ok(rows)
+}
+
+/// Microseconds in a day, for grouping stored times by UTC day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Events by day and type, and by organisation, over the events at or above the floor.
+pub(crate) fn event_counts(conn: &Connection, query: &EventCountQuery) -> Result<EventCounts> {
+    let since = micros(truncate(query.since));
+    // An empty blob sorts before every id.
+    let floor = query.floor.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+    let org_filter = query.org_ids.as_ref().map(|ids| {
+        let ids: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+        serde_json::to_string(&ids)
+    });
+    let org_filter = org_filter.transpose()?;
+    let mut by_day = Vec::new();
+    let day_sql = format!(
+        "SELECT coalesce(e.time_source, e.time_observation) / {DAY_MICROS}, e.classification_type, count(*)
+         FROM events e WHERE e.id >= ?1 AND coalesce(e.time_source, e.time_observation) >= ?2 {}
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        if org_filter.is_some() {
+            "AND e.id IN (SELECT o.event_id FROM event_orgs o
+                          WHERE o.org_id IN (SELECT unhex(value) FROM json_each(?3)))"
+        } else {
+            "AND ?3 IS NULL"
+        }
+    );
+    let mut statement = conn.prepare_cached(&day_sql)?;
+    let mut rows = statement.query(params![floor, since, org_filter])?;
+    while let Some(row) = rows.next()? {
+        by_day.push(DayCount {
+            day: row.get(0)?,
+            classification_type: row.get(1)?,
+            events: u64_col(row, 2)?,
+        });
+    }
+    let org_sql = format!(
+        "SELECT o.org_id, count(*) FROM events e JOIN event_orgs o ON o.event_id = e.id
+         WHERE e.id >= ?1 AND coalesce(e.time_source, e.time_observation) >= ?2 {}
+         GROUP BY o.org_id ORDER BY 2 DESC, 1",
+        if org_filter.is_some() {
+            "AND o.org_id IN (SELECT unhex(value) FROM json_each(?3))"
+        } else {
+            "AND ?3 IS NULL"
+        }
+    );
+    let mut statement = conn.prepare_cached(&org_sql)?;
+    let mut rows = statement.query(params![floor, since, org_filter])?;
+    let mut by_org = Vec::new();
+    while let Some(row) = rows.next()? {
+        by_org.push((uuid_blob_col(row, 0)?, u64_col(row, 1)?));
+    }
+    Ok(EventCounts { by_day, by_org })
 }

@@ -73,8 +73,8 @@ use neretva_store::contact_points::{
     TokenInfo,
 };
 use neretva_store::feeds::{
-    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
-    ReportQuery, StoredEvent,
+    DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
+    ReportError, ReportInfo, ReportQuery, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
 use neretva_store::groups::StoredGroup;
@@ -723,6 +723,11 @@ impl Store for SqliteStore {
 
     async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>, StoreError> {
         self.read(move |conn| feeds::event_scan_floor(conn, before, depth)).await
+    }
+
+    async fn event_counts(&self, query: &EventCountQuery) -> Result<EventCounts, StoreError> {
+        let query = query.clone();
+        self.read(move |conn| feeds::event_counts(conn, &query)).await
     }
 
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -713,3 +713,78 @@ pub async fn feed_dedup_concurrent(harness: &dyn Harness) {
         assert_eq!(duplicate, times_new[index] == 1, "key {index}");
     }
 }
+
+/// Event counts for overviews: by UTC day (of the source time, else the observation time) and
+/// type, and by organisation; the time, the organisations and the scan floor narrow them.
+pub async fn feed_event_counts(store: &dyn Store) {
+    use neretva_store::feeds::{DayCount, EventCountQuery};
+
+    let report = new_report(70, "counts", b"counts");
+    store.store_report(&report).await.expect("report");
+    let day = 86_400;
+    let event = |n: u64, seconds: i64, kind: Option<&str>, orgs: &[Uuid]| {
+        let mut event = new_event(n, report.id, "counts");
+        event.time_observation = at(seconds);
+        event.classification_type = kind.map(str::to_owned);
+        event.org_ids = orgs.to_vec();
+        event
+    };
+    let mut old = event(5, -10 * day, Some("scanner"), &[org(1)]);
+    // The source time counts, not the (later) observation time.
+    old.time_source = Some(at(-10 * day));
+    old.time_observation = at(day);
+    let events = vec![
+        event(1, 0, Some("scanner"), &[org(1)]),
+        event(2, 3600, Some("scanner"), &[org(1), org(2)]),
+        event(3, 0, Some("ddos-amplifier"), &[org(2)]),
+        event(4, day, None, &[]),
+        old,
+    ];
+    assert_eq!(store.insert_events(&events).await.expect("insert"), 5);
+    let today = at(0).unix_timestamp().div_euclid(day);
+    let count = |day: i64, kind: Option<&str>, events: u64| DayCount {
+        day,
+        classification_type: kind.map(str::to_owned),
+        events,
+    };
+
+    let all = EventCountQuery { since: at(-day), floor: None, org_ids: None };
+    let counts = store.event_counts(&all).await.expect("counts");
+    assert_eq!(
+        counts.by_day,
+        [
+            count(today, Some("ddos-amplifier"), 1),
+            count(today, Some("scanner"), 2),
+            count(today + 1, None, 1)
+        ]
+    );
+    assert_eq!(counts.by_org, [(org(1), 2), (org(2), 2)]);
+
+    let everything = EventCountQuery { since: at(-20 * day), ..all.clone() };
+    let counts = store.event_counts(&everything).await.expect("counts");
+    assert_eq!(counts.by_day[0], count(today - 10, Some("scanner"), 1), "the source time's day");
+    assert_eq!(counts.by_org, [(org(1), 3), (org(2), 2)]);
+
+    let one_org = EventCountQuery { org_ids: Some(vec![org(2)]), ..all.clone() };
+    let counts = store.event_counts(&one_org).await.expect("counts");
+    assert_eq!(counts.by_day, [count(today, Some("ddos-amplifier"), 1), count(today, Some("scanner"), 1)]);
+    assert_eq!(counts.by_org, [(org(2), 2)]);
+
+    let no_org = EventCountQuery { org_ids: Some(Vec::new()), ..all.clone() };
+    assert_eq!(store.event_counts(&no_org).await.expect("counts"), Default::default());
+
+    // The floor: only the newest three events (3, 4 and 5) are read.
+    let floor = store.event_scan_floor(None, 3).await.expect("floor");
+    assert_eq!(floor, Some(events[2].id));
+    let bounded = EventCountQuery { floor, ..everything };
+    let counts = store.event_counts(&bounded).await.expect("counts");
+    assert_eq!(
+        counts.by_day,
+        [
+            count(today - 10, Some("scanner"), 1),
+            count(today, Some("ddos-amplifier"), 1),
+            count(today + 1, None, 1)
+        ]
+    );
+    assert_eq!(counts.by_org, [(org(1), 1), (org(2), 1)]);
+}

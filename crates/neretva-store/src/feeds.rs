@@ -210,3 +210,32 @@ pub struct DedupKey {
     /// repeats within one `dedup_check` batch are still duplicates.
     pub report_id: Uuid,
 }
+
+/// What [`crate::Store::event_counts`] counts: the events with an id at or above `floor` (all
+/// when `None`; a floor from [`crate::Store::event_scan_floor`] bounds the work) whose time
+/// (`time.source`, else `time.observation`) is at or after `since`, routed to one of `org_ids`
+/// (all events when `None`).
+#[derive(Debug, Clone)]
+pub struct EventCountQuery {
+    pub since: Timestamp,
+    pub floor: Option<Uuid>,
+    pub org_ids: Option<Vec<Uuid>>,
+}
+
+/// The events of one UTC day and classification type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    /// Days since 1970-01-01 (UTC) of the event's time.
+    pub day: i64,
+    pub classification_type: Option<String>,
+    pub events: u64,
+}
+
+/// Aggregates of events for overviews.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    /// By day, then type (no type first).
+    pub by_day: Vec<DayCount>,
+    /// Events per organisation they are routed to (among `org_ids`), most first, then by id.
+    pub by_org: Vec<(Uuid, u64)>,
+}

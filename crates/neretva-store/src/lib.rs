@@ -57,8 +57,8 @@ use crate::contact_points::{
     TokenInfo,
 };
 use crate::feeds::{
-    DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError, ReportInfo,
-    ReportQuery, StoredEvent,
+    DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
+    ReportError, ReportInfo, ReportQuery, StoredEvent,
 };
 use crate::governance::StoredStrategy;
 use crate::groups::StoredGroup;
@@ -401,6 +401,9 @@ pub trait Store: Send + Sync + 'static {
     /// `None` when fewer remain. A search for events from this floor up to `before`
     /// ([`EventQuery::floor`]) reads at most `depth` events, whatever its filters.
     async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>>;
+    /// Counts events by day and classification type, and by organisation, for overviews; the
+    /// query's floor bounds how many events are read.
+    async fn event_counts(&self, query: &EventCountQuery) -> Result<EventCounts>;
     /// Deletes events observed before `before`, with their routing and queued notifications, in
     /// batches of their own transactions; returns how many.
     async fn purge_events(&self, before: Timestamp) -> Result<u64>;

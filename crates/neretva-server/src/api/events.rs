@@ -225,19 +225,12 @@ pub(crate) fn visible_dto(
     })
 }
 
-/// Searches events. A constituent sees only events routed to its own organisation (and to the
-/// organisations below it); `format=csv` exports the page as CSV.
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventFilter),
-    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
-pub async fn list(
-    State(state): State<AppState>,
-    auth: Auth,
-    filter: Result<Query<EventFilter>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Response> {
-    let Query(filter) = filter?;
+/// One page of the event search as the caller may see it: the filters checked and turned into
+/// a store query, a free-text search bounded by `limits.text_search_scan`, every event checked
+/// with `may_see`. The API's list and export and the web interface's event pages share it.
+pub(crate) async fn search(state: &AppState, auth: &Auth, filter: &EventFilter) -> ApiResult<EventPage> {
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
-    let mut query = build_query(&filter, &registry, &auth)?;
+    let mut query = build_query(filter, &registry, auth)?;
     let limit = query.limit as usize;
     let principal = auth.principal();
     if query.text.is_some() {
@@ -253,6 +246,21 @@ pub async fn list(
     };
     let items: Vec<EventDto> =
         found.into_iter().filter_map(|stored| visible_dto(stored, &registry, &principal)).collect();
+    Ok(EventPage { items, next_cursor, partial })
+}
+
+/// Searches events. A constituent sees only events routed to its own organisation (and to the
+/// organisations below it); `format=csv` exports the page as CSV.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventFilter),
+    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    filter: Result<Query<EventFilter>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(filter) = filter?;
+    let EventPage { items, next_cursor, partial } = search(&state, &auth, &filter).await?;
     match filter.format.as_deref() {
         None | Some("json") => Ok(Json(EventPage { items, next_cursor, partial }).into_response()),
         Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
@@ -371,7 +379,7 @@ impl From<ReportInfo> for ReportDto {
     }
 }
 
-fn require_feed_staff(auth: &Auth) -> ApiResult<()> {
+pub(crate) fn require_feed_staff(auth: &Auth) -> ApiResult<()> {
     if auth.0.is_operator_staff() {
         Ok(())
     } else {
@@ -403,7 +411,23 @@ pub async fn upload(
     body: Bytes,
 ) -> ApiResult<Response> {
     let Query(options) = options?;
-    require_feed_staff(&auth)?;
+    let (report, already_stored) =
+        ingest_report(&state, &auth, &options.feed, options.file_name.as_deref(), body.to_vec()).await?;
+    let status = if already_stored { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(ReportDto::from(report))).into_response())
+}
+
+/// Stores and processes an uploaded report for the caller (the CERT's staff with a credential
+/// that may write); returns the report and whether the same content was stored before. The
+/// API's upload and the web interface's upload form share it.
+pub(crate) async fn ingest_report(
+    state: &AppState,
+    auth: &Auth,
+    feed: &str,
+    file_name: Option<&str>,
+    body: Vec<u8>,
+) -> ApiResult<(ReportInfo, bool)> {
+    require_feed_staff(auth)?;
     if !neretva_model::access::may_write(&auth.principal()) {
         return Err(ApiError::forbidden("this credential may not upload"));
     }
@@ -413,10 +437,8 @@ pub async fn upload(
             "the feed pipeline is not configured on this server",
         ));
     };
-    if !pipeline.has_feed(&options.feed) {
-        return Err(
-            ApiError::new(ErrorCode::NotFound, format!("unknown feed {:?}", options.feed)).with_field("feed")
-        );
+    if !pipeline.has_feed(feed) {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("unknown feed {feed:?}")).with_field("feed"));
     }
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let context = neretva_pipeline::process::Context {
@@ -424,7 +446,7 @@ pub async fn upload(
         index: &registry.index,
         now: OffsetDateTime::now_utc(),
     };
-    let source = match options.file_name.as_deref().filter(|name| !name.is_empty()) {
+    let source = match file_name.filter(|name| !name.is_empty()) {
         Some(name) if name.contains(['/', '\\', '#']) || name.len() > 255 => {
             return Err(ApiError::bad_request(
                 "file_name",
@@ -435,7 +457,7 @@ pub async fn upload(
         None => format!("upload:{}", auth.0.username),
     };
     let outcome = pipeline
-        .ingest(&context, &options.feed, &source, body.to_vec(), neretva_pipeline::IngestOptions::default())
+        .ingest(&context, feed, &source, body, neretva_pipeline::IngestOptions::default())
         .await
         .map_err(|error| match error {
             neretva_pipeline::PipelineError::TooLarge { .. } => {
@@ -447,7 +469,6 @@ pub async fn upload(
                 ApiError::new(ErrorCode::Internal, "internal error")
             }
         })?;
-    let status = if outcome.already_stored { StatusCode::OK } else { StatusCode::CREATED };
     let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
     // New events may match observables of open incidents; a failure there keeps the report.
     if !outcome.already_stored && outcome.counts.events > 0 {
@@ -458,7 +479,7 @@ pub async fn upload(
             tracing::warn!(error = %error, report = %report.id, "Matching the report's events to incidents failed.");
         }
     }
-    Ok((status, Json(ReportDto::from(report))).into_response())
+    Ok((report, outcome.already_stored))
 }
 
 /// Filters of the report list.

@@ -210,6 +210,10 @@ async fn entry(
     uri: Uri,
     body: Bytes,
 ) -> Response {
+    // A signed-in browser's `/events/{uuid}` is the web interface's event page.
+    if let Some(page) = crate::web::misp_path_page(&state, &method, &uri, &headers).await {
+        return page;
+    }
     let path = uri.path().to_owned();
     let result = match authenticate(&state, &headers).await {
         Ok(auth) => dispatch(&state, &auth, &method, &path, &body).await,

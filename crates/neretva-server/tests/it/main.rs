@@ -16,4 +16,5 @@ mod strategy;
 mod support;
 mod taxii;
 mod tokens_audit;
+mod web;
 mod web_incidents;

@@ -1,0 +1,248 @@
+//! Feeds (`/feeds`): each feed's last run, its counts and failures, the newest reports, each
+//! report's records that failed to parse with their line numbers (`/feeds/reports/{id}`), and
+//! an upload form that ingests a report through the API's upload path. The CERT's staff only;
+//! anyone else gets 404.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Value, context};
+use neretva_model::Uuid;
+use neretva_model::contact::Language;
+use neretva_store::feeds::{ReportInfo, ReportQuery, ReportStatus};
+use neretva_store::{Store, StoreError};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::events::ingest_report;
+use crate::web::{WebForm, WebUser, short_time, t};
+
+/// The newest reports read for the feeds' health.
+const HEALTH_REPORTS: u32 = 1_000;
+/// Reports listed per page.
+const PAGE: u32 = 50;
+/// Failed records shown for one report.
+const ERRORS_SHOWN: u32 = 1_000;
+/// The largest report pasted into the upload form (the body limit applies as well).
+const MAX_UPLOAD: usize = 1024 * 1024;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feeds", get(page))
+        .route("/feeds/upload", post(upload))
+        .route("/feeds/reports/{id}", get(report_page))
+}
+
+/// One feed's state from its newest reports.
+struct FeedState {
+    last: ReportInfo,
+    reports: u64,
+    events: u64,
+    errors: u64,
+    failed: u64,
+}
+
+fn status_text(language: Language, status: ReportStatus) -> String {
+    t(language, &format!("feeds.status.{}", status.as_str()))
+}
+
+/// The health of each feed with reports among the newest [`HEALTH_REPORTS`]: its last report,
+/// and the counts over those reports. For the dashboard and the feeds page.
+pub(crate) async fn health(store: &dyn Store, language: Language) -> Result<Vec<Value>, StoreError> {
+    let reports =
+        store.list_reports(&ReportQuery { feed: None, before: None, limit: HEALTH_REPORTS }).await?;
+    let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
+    for report in reports {
+        let failed = u64::from(report.status == ReportStatus::Failed);
+        let entry = feeds.entry(report.feed.clone()).or_insert_with(|| FeedState {
+            last: report.clone(),
+            reports: 0,
+            events: 0,
+            errors: 0,
+            failed: 0,
+        });
+        entry.reports += 1;
+        entry.events += report.counts.events;
+        entry.errors += report.counts.errors;
+        entry.failed += failed;
+    }
+    Ok(feeds
+        .into_iter()
+        .map(|(feed, state)| {
+            let last = &state.last;
+            let (health, class) = if last.status == ReportStatus::Failed {
+                (t(language, "dashboard.feeds.failing"), "bad")
+            } else if last.counts.errors > 0 {
+                (t(language, "dashboard.feeds.with_errors"), "soon")
+            } else {
+                (t(language, "dashboard.feeds.ok"), "good")
+            };
+            context! {
+                feed => feed,
+                last_id => last.id.to_string(),
+                last_at => short_time(last.received_at),
+                last_status => status_text(language, last.status),
+                last_events => last.counts.events,
+                last_errors => last.counts.errors,
+                last_failure => &last.failure,
+                health => health,
+                health_class => class,
+                reports => state.reports,
+                events => state.events,
+                errors => state.errors,
+                failed => state.failed,
+            }
+        })
+        .collect())
+}
+
+fn report_row(language: Language, report: &ReportInfo) -> Value {
+    context! {
+        id => report.id.to_string(),
+        feed => &report.feed,
+        source => &report.source,
+        received_at => short_time(report.received_at),
+        status => status_text(language, report.status),
+        failed => report.status == ReportStatus::Failed,
+        records => report.counts.records,
+        events => report.counts.events,
+        errors => report.counts.errors,
+        duplicates => report.counts.duplicates,
+        dropped => report.counts.dropped,
+        size => report.size,
+        failure => &report.failure,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FeedFilter {
+    feed: Option<String>,
+    cursor: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    web: WebUser,
+    filter: Result<Query<FeedFilter>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    let Ok(Query(filter)) = filter else {
+        return web.bad_request("query", "unknown or malformed parameter");
+    };
+    let feed = filter.feed.filter(|feed| !feed.is_empty());
+    let before = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(text) => match Uuid::try_parse(text) {
+            Ok(id) => Some(id),
+            Err(_) => return web.bad_request("cursor", "not a report id"),
+        },
+    };
+    let language = web.language;
+    let health = match health(state.store(), language).await {
+        Ok(health) => health,
+        Err(error) => return web.internal(&error),
+    };
+    let query = ReportQuery { feed: feed.clone(), before, limit: PAGE };
+    let reports = match state.store().list_reports(&query).await {
+        Ok(reports) => reports,
+        Err(error) => return web.internal(&error),
+    };
+    let next_cursor =
+        (reports.len() == PAGE as usize).then(|| reports.last().map(|r| r.id.to_string())).flatten();
+    let mut next_link = None;
+    if let Some(cursor) = next_cursor {
+        let mut link = format!("/feeds?cursor={cursor}");
+        if let Some(feed) = &feed {
+            link.push_str(&format!("&feed={}", crate::web::encode_query_value(feed)));
+        }
+        next_link = Some(link);
+    }
+    let configured: Vec<String> = state
+        .pipeline()
+        .map(|pipeline| pipeline.feed_names().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let context = context! {
+        health => health,
+        reports => reports.iter().map(|r| report_row(language, r)).collect::<Vec<_>>(),
+        feed => feed,
+        paged => before.is_some(),
+        next_link => next_link,
+        configured => configured,
+        may_upload => neretva_model::access::may_write(&web.principal()) && state.pipeline().is_some(),
+    };
+    web.render("web/feeds/index.html", context)
+}
+
+async fn report_page(State(state): State<AppState>, web: WebUser, Path(id): Path<String>) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    let Ok(id) = Uuid::try_parse(&id) else { return web.not_found() };
+    let report = match state.store().get_report(id).await {
+        Ok(Some(report)) => report,
+        Ok(None) => return web.not_found(),
+        Err(error) => return web.internal(&error),
+    };
+    let errors = match state.store().report_errors(id, ERRORS_SHOWN).await {
+        Ok(errors) => errors,
+        Err(error) => return web.internal(&error),
+    };
+    let language = web.language;
+    let context = context! {
+        report => report_row(language, &report),
+        sha256 => &report.sha256,
+        parser => &report.parser,
+        parsed_at => report.parsed_at.map(short_time),
+        errors => errors.iter().map(|e| context! {
+            line => e.line,
+            field => &e.field,
+            message => &e.message,
+            raw => &e.raw,
+        }).collect::<Vec<_>>(),
+        errors_capped => report.counts.errors > u64::from(ERRORS_SHOWN),
+        errors_shown => ERRORS_SHOWN,
+        events_link => format!("/events?report={}", report.id),
+    };
+    web.render("web/feeds/report.html", context)
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadForm {
+    feed: String,
+    #[serde(default)]
+    file_name: String,
+    content: String,
+}
+
+/// Ingests a pasted report through the API's upload path, then shows it.
+async fn upload(State(state): State<AppState>, WebForm { web, form }: WebForm<UploadForm>) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    if form.content.len() > MAX_UPLOAD {
+        return web.bad_request("content", "at most 1 MiB; upload larger reports through the API");
+    }
+    if form.content.trim().is_empty() {
+        return web.bad_request("content", "the report is empty");
+    }
+    let file_name = Some(form.file_name.trim()).filter(|name| !name.is_empty());
+    match ingest_report(&state, &web.auth(), form.feed.trim(), file_name, form.content.into_bytes()).await {
+        Ok((report, _)) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
+        Err(error) => {
+            let status = error.code.describe().1;
+            if status == StatusCode::FORBIDDEN {
+                return web.forbidden();
+            }
+            let field = error.field.clone().unwrap_or_else(|| "report".to_owned());
+            let mut response = web.bad_request(&field, &error.message);
+            *response.status_mut() = status;
+            response
+        }
+    }
+}

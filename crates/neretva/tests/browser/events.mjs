@@ -1,0 +1,58 @@
+// Ingest a report through the feeds page's upload form, find its events through the event
+// search, open one with its raw line, export CSV; axe-core on feeds, report, events and event.
+import { baseUrl, check, run } from "./harness.mjs";
+
+await run(async (t) => {
+  const page = await t.newPage();
+  await t.login(page, "analyst");
+
+  await t.goto(page, "/feeds");
+  check((await t.text(page, "h1")) === "Feeds", "the feeds page");
+  await t.axe(page, "feeds");
+  // A report with a unique address in the demo's documentation ranges and one bad line.
+  const octet = 1 + Math.floor(Math.random() * 250);
+  const address = `198.51.100.${octet}`;
+  const stamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const csv = [
+    "time,ip,type",
+    `${stamp},${address},scanner`,
+    `${stamp},203.0.113.${octet},brute-force`,
+    `${stamp},not-an-address,scanner`,
+  ].join("\n");
+  await page.selectOption("#upload-feed", "partner-csv");
+  await page.fill("#upload-file-name", `browser-${Date.now()}.csv`);
+  await page.fill("#upload-content", csv);
+  await Promise.all([page.waitForNavigation(), page.click("#upload-form button[type=submit]")]);
+  check(page.url().includes("/feeds/reports/"), `the report's page after upload (${page.url()})`);
+  check((await t.text(page, "#report-events")).trim() === "2", "two events stored");
+  check((await page.locator("#report-errors tbody tr").count()) === 1, "one record failed, with its line");
+  check((await t.text(page, "#report-errors tbody tr td")).trim() === "4", "the bad record's line number");
+  await t.axe(page, "report");
+  await t.screenshot(page, "feeds-report");
+  await t.goto(page, "/feeds");
+  await t.screenshot(page, "feeds");
+
+  // Find the events through the search form.
+  await t.goto(page, "/events");
+  await page.fill("#f-ip", address);
+  await Promise.all([page.waitForNavigation(), page.click("form.filters button[type=submit]")]);
+  const rows = page.locator("#events-table tbody tr");
+  check((await rows.count()) === 1, `one event of ${address} (${await rows.count()})`);
+  check((await rows.first().textContent()).includes(address), "the event's address in the table");
+  await t.axe(page, "events");
+  await t.screenshot(page, "events");
+
+  // The export link carries the same filters and the session.
+  const csvLink = await page.getAttribute("a[href*='format=csv']", "href");
+  const exported = await page.request.get(baseUrl + csvLink);
+  check(exported.ok(), `the CSV export answers (${exported.status()})`);
+  const body = await exported.text();
+  check(body.startsWith("id,organisations,") && body.includes(address), "the CSV export holds the event");
+
+  // The event's page with its raw line.
+  await Promise.all([page.waitForNavigation(), rows.first().locator("a").click()]);
+  check(page.url().includes("/events/"), `the event's page (${page.url()})`);
+  check((await t.text(page, "#raw-line")).includes(address), "the raw line");
+  await t.axe(page, "event");
+  await t.screenshot(page, "event");
+});
