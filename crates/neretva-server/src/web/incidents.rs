@@ -29,7 +29,7 @@ use neretva_model::contact::Language;
 use neretva_model::tlp::{Pap, Tlp};
 use neretva_model::user::Role;
 use neretva_model::{Timestamp, Uuid};
-use neretva_store::incidents::{IncidentCursor, IncidentOrder, IncidentQuery, StoredIncident};
+use neretva_store::incidents::{IncidentCursor, IncidentOrder, IncidentQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -332,9 +332,6 @@ pub(crate) struct TimelineRow {
     pub kind: String,
     pub detail: String,
     pub actor: Option<String>,
-    /// The user who made it, for the portal's "from you / from the CERT".
-    #[serde(skip)]
-    pub actor_id: Option<Uuid>,
 }
 
 /// A timeline entry in words, in the page's language.
@@ -346,7 +343,8 @@ pub(crate) fn timeline_row(
 ) -> TimelineRow {
     let language = web.language;
     let principal = web.principal();
-    let user = |id: &Option<Uuid>| id.and_then(|id| staff.names.get(&id).cloned()).unwrap_or_else(|| "—".into());
+    let user =
+        |id: &Option<Uuid>| id.and_then(|id| staff.names.get(&id).cloned()).unwrap_or_else(|| "—".into());
     let org = |id: &Uuid| {
         if registry.may_see_org(&principal, *id) { registry.short_name(*id) } else { "—".into() }
     };
@@ -357,9 +355,9 @@ pub(crate) fn timeline_row(
             .ok()
             .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
             .unwrap_or_default(),
-        TimelineKind::Comment { text } | TimelineKind::Action { text } | TimelineKind::FeedbackSent { text } => {
-            text.clone()
-        }
+        TimelineKind::Comment { text }
+        | TimelineKind::Action { text }
+        | TimelineKind::FeedbackSent { text } => text.clone(),
         TimelineKind::StatusChanged { from, to } => format!("{} → {}", status(from), status(to)),
         TimelineKind::TitleChanged { title } => title.clone(),
         TimelineKind::DescriptionChanged => String::new(),
@@ -384,7 +382,9 @@ pub(crate) fn timeline_row(
         TimelineKind::EvidenceAdded { sha256, filename } => {
             filename.clone().unwrap_or_else(|| sha256.to_string())
         }
-        TimelineKind::ReportReceived { stage, .. } => t(language, &format!("portal.stage.{}", stage.as_str())),
+        TimelineKind::ReportReceived { stage, .. } => {
+            t(language, &format!("portal.stage.{}", stage.as_str()))
+        }
         TimelineKind::Linked { other, link } | TimelineKind::Unlinked { other, link } => {
             format!("{} {other}", serde_name(link))
         }
@@ -412,7 +412,6 @@ pub(crate) fn timeline_row(
         kind,
         detail,
         actor: entry.actor.map(|id| staff.names.get(&id).cloned().unwrap_or_else(|| "—".into())),
-        actor_id: entry.actor,
     }
 }
 
@@ -528,8 +527,12 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         Ok(read) => read,
         Err(error) => return web.internal(&error),
     };
-    let intel = match crate::api::intel::incident_intel(State(state.clone()), auth.clone(), Path(id.to_owned()))
-        .await
+    let intel = match crate::api::intel::incident_intel(
+        State(state.clone()),
+        auth.clone(),
+        Path(id.to_owned()),
+    )
+    .await
     {
         Ok(axum::Json(links)) => links,
         Err(error) => return error_page(web, &error),
@@ -619,12 +622,7 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
 /// The answer to a triage form: back to the incident on success; the incident with the reason
 /// when the change was refused (a stale version, a transition the workflow does not allow,
 /// invalid input); 404 and 403 pages as the API answers them.
-async fn after_change<T>(
-    state: &AppState,
-    web: &WebUser,
-    id: &str,
-    result: Result<T, ApiError>,
-) -> Response {
+async fn after_change<T>(state: &AppState, web: &WebUser, id: &str, result: Result<T, ApiError>) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/incidents/{}", encode_query_value(id))).into_response(),
         Err(error) => match error.code {
@@ -656,9 +654,13 @@ async fn transition(
     WebForm { web, form }: WebForm<TransitionForm>,
 ) -> Response {
     let request = TransitionRequest { to: form.to, version: version_of(&form.version) };
-    let result =
-        crate::api::incidents::transition(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request))
-            .await;
+    let result = crate::api::incidents::transition(
+        State(state.clone()),
+        web.auth(),
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
     after_change(&state, &web, &id, result).await
 }
 
@@ -678,7 +680,8 @@ async fn assign(
         version: version_of(&form.version),
     };
     let result =
-        crate::api::incidents::assign(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request)).await;
+        crate::api::incidents::assign(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request))
+            .await;
     after_change(&state, &web, &id, result).await
 }
 
@@ -703,7 +706,8 @@ async fn labels(
         ..PatchIncident::default()
     };
     let result =
-        crate::api::incidents::update(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch)).await;
+        crate::api::incidents::update(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+            .await;
     after_change(&state, &web, &id, result).await
 }
 
@@ -849,7 +853,8 @@ async fn observable_events(
     let rows: Vec<Value> = events
         .iter()
         .map(|event| {
-            let field = |name: &str| event.event.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let field =
+                |name: &str| event.event.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let time = event
                 .event
                 .get("time.source")
@@ -887,7 +892,8 @@ async fn evidence(
         Ok(target) => target,
         Err(error) => return error_page(&web, &error),
     };
-    let detail = match crate::api::evidence::get(State(state.clone()), auth, Path((id.clone(), sha256))).await {
+    let detail = match crate::api::evidence::get(State(state.clone()), auth, Path((id.clone(), sha256))).await
+    {
         Ok(axum::Json(detail)) => detail,
         Err(error) if error.code == ErrorCode::InvalidRequest => return web.not_found(),
         Err(error) => return error_page(&web, &error),
@@ -935,14 +941,96 @@ pub(crate) fn classifications() -> Vec<&'static str> {
     RsitClass::all().map(RsitClass::slug).collect()
 }
 
-/// Whether an incident concerns the user's organisation.
-pub(crate) fn concerns(stored: &StoredIncident, org: Uuid) -> bool {
-    stored.incident.reporter_org == Some(org) || stored.incident.affected_orgs.contains(&org)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys the templates build from values (`t("incidents.status." ~ status)`) exist for every
+    /// value the pages can show.
+    #[test]
+    fn keys_built_from_values_exist() {
+        use neretva_incident::deadline::ObligationKind;
+        let texts = crate::web::texts::texts();
+        let mut keys = Vec::new();
+        for status in Status::ALL {
+            keys.push(key("status", status.as_str()));
+        }
+        for severity in Severity::ALL {
+            keys.push(key("severity", severity.as_str()));
+        }
+        for state in ["overdue", "due_soon", "due", "met", "met_late", "none"] {
+            keys.push(key("urgency", state));
+        }
+        for kind in [
+            ObligationKind::EarlyWarning,
+            ObligationKind::Notification,
+            ObligationKind::CsirtFeedback,
+            ObligationKind::IntermediateReport,
+            ObligationKind::FinalReport,
+            ObligationKind::ProgressReport,
+            ObligationKind::GdprNotification,
+        ] {
+            keys.push(key("kind", &serde_name(&kind)));
+        }
+        for party in ["entity", "csirt"] {
+            keys.push(key("owed", party));
+        }
+        for task in ["open", "in_progress", "done", "skipped"] {
+            keys.push(key("task", task));
+        }
+        for action in ["added", "viewed", "downloaded", "exported"] {
+            keys.push(key("custody", action));
+        }
+        for kind in [
+            "created",
+            "comment",
+            "action",
+            "status_changed",
+            "title_changed",
+            "description_changed",
+            "assigned",
+            "classified",
+            "severity_changed",
+            "tlp_changed",
+            "pap_changed",
+            "org_added",
+            "org_removed",
+            "cross_border_changed",
+            "aware_at_changed",
+            "observable_added",
+            "observable_removed",
+            "task_added",
+            "task_status_changed",
+            "evidence_added",
+            "report_received",
+            "feedback_sent",
+            "linked",
+            "unlinked",
+            "intermediate_requested",
+            "significance_assessed",
+            "events_matched",
+            "merged",
+            "merged_into",
+        ] {
+            keys.push(key("tl", kind));
+        }
+        let missing: Vec<&String> = keys.iter().filter(|key| !texts.contains(key)).collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
+    fn every_timeline_kind_has_a_label() {
+        use neretva_incident::incident::IncidentSource;
+        let texts = crate::web::texts::texts();
+        let entry = TimelineEntry::new(
+            Timestamp::UNIX_EPOCH,
+            None,
+            TimelineKind::Created { source: IncidentSource::Analyst },
+        );
+        let kind = serde_json::to_value(&entry.kind).unwrap_or_default();
+        let name = kind.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+        assert!(texts.contains(&key("tl", name)), "{name}");
+    }
 
     #[test]
     fn queue_cursors_round_trip() {

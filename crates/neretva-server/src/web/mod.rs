@@ -14,6 +14,8 @@
 mod dashboard;
 mod events;
 mod feeds;
+mod incidents;
+mod portal;
 pub(crate) mod svg;
 pub(crate) mod texts;
 
@@ -61,6 +63,15 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/events/detail.html", include_str!("../../templates/web/events/detail.html")),
     ("web/feeds/index.html", include_str!("../../templates/web/feeds/index.html")),
     ("web/feeds/report.html", include_str!("../../templates/web/feeds/report.html")),
+    ("web/incidents/queue.html", include_str!("../../templates/web/incidents/queue.html")),
+    ("web/incidents/incident.html", include_str!("../../templates/web/incidents/incident.html")),
+    ("web/incidents/observable.html", include_str!("../../templates/web/incidents/observable.html")),
+    ("web/incidents/evidence.html", include_str!("../../templates/web/incidents/evidence.html")),
+    ("web/portal/index.html", include_str!("../../templates/web/portal/index.html")),
+    ("web/portal/new.html", include_str!("../../templates/web/portal/new.html")),
+    ("web/portal/field.html", include_str!("../../templates/web/portal/field.html")),
+    ("web/portal/report.html", include_str!("../../templates/web/portal/report.html")),
+    ("web/portal/events.html", include_str!("../../templates/web/portal/events.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -70,6 +81,8 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/dashboard.rs", include_str!("dashboard.rs")),
     ("web/events.rs", include_str!("events.rs")),
     ("web/feeds.rs", include_str!("feeds.rs")),
+    ("web/incidents.rs", include_str!("incidents.rs")),
+    ("web/portal.rs", include_str!("portal.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -126,6 +139,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(events::router())
         .merge(feeds::router())
+        .merge(incidents::router())
+        .merge(portal::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

@@ -222,7 +222,14 @@ fn parse_time(text: &str) -> Result<Timestamp, String> {
 /// A time for a `datetime-local` field.
 fn local_time(at: Timestamp) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}", at.year(), u8::from(at.month()), at.day(), at.hour(), at.minute())
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 fn time_field(errors: &mut FormErrors, field: &str, text: &str, required: bool) -> Option<Timestamp> {
@@ -358,9 +365,13 @@ fn build_report(form: &ReportForm, now: Timestamp) -> Result<IncidentReport, For
             root_cause: form.root_cause.trim().to_owned(),
             root_cause_category: match form.root_cause_category.as_str() {
                 "" => None,
-                text => serde_json::from_value::<RootCauseCategory>(serde_json::Value::String(text.to_owned()))
-                    .map_err(|_| add(&mut errors, "root_cause_category", format!("unknown category {text:?}")))
-                    .ok(),
+                text => {
+                    serde_json::from_value::<RootCauseCategory>(serde_json::Value::String(text.to_owned()))
+                        .map_err(|_| {
+                            add(&mut errors, "root_cause_category", format!("unknown category {text:?}"))
+                        })
+                        .ok()
+                }
             },
             applied_mitigations: form.applied_mitigations.trim().to_owned(),
             ongoing_mitigations: optional(&form.ongoing_mitigations),
@@ -385,7 +396,11 @@ fn build_report(form: &ReportForm, now: Timestamp) -> Result<IncidentReport, For
             aware_at: aware.unwrap_or(now),
             nature: form.gdpr_nature.trim().to_owned(),
             data_subject_categories: lines(&form.gdpr_subjects),
-            approx_data_subjects: number_field(&mut errors, "gdpr_approx_subjects", &form.gdpr_approx_subjects),
+            approx_data_subjects: number_field(
+                &mut errors,
+                "gdpr_approx_subjects",
+                &form.gdpr_approx_subjects,
+            ),
             record_categories: lines(&form.gdpr_records),
             approx_records: number_field(&mut errors, "gdpr_approx_records", &form.gdpr_approx_records),
             dpo_contact: optional(&form.gdpr_dpo),
@@ -487,19 +502,178 @@ async fn new_report(
     details_page(&web, &form, &FormErrors::new(), StatusCode::OK)
 }
 
+/// How a field of the report form is entered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Text,
+    Time,
+    Area(u8),
+    Choice,
+}
+
+/// One field of the report form: its name, how it is entered, whether it is required.
+struct FieldSpec {
+    name: &'static str,
+    input: Input,
+    required: bool,
+}
+
+const fn spec(name: &'static str, input: Input, required: bool) -> FieldSpec {
+    FieldSpec { name, input, required }
+}
+
+/// The fields of a stage after the common ones, in the order NIS2 Art. 23(4) lists them.
+fn stage_fields(stage: &str) -> Vec<FieldSpec> {
+    use Input::{Area, Choice, Text, Time};
+    match stage {
+        "early_warning" => vec![
+            spec("suspected_malicious", Choice, false),
+            spec("cross_border", Choice, false),
+            spec("summary", Area(4), false),
+        ],
+        "notification" => vec![
+            spec("initial_assessment", Area(4), true),
+            spec("severity", Choice, true),
+            spec("impact", Area(3), true),
+            spec("indicators", Area(4), false),
+            spec("suspected_malicious", Choice, false),
+            spec("cross_border", Choice, false),
+        ],
+        "intermediate" => vec![spec("status_update", Area(5), true), spec("request_reference", Text, false)],
+        "final" => vec![
+            spec("detailed_description", Area(6), true),
+            spec("severity", Choice, true),
+            spec("impact", Area(3), true),
+            spec("root_cause", Area(2), true),
+            spec("root_cause_category", Choice, false),
+            spec("applied_mitigations", Area(3), true),
+            spec("ongoing_mitigations", Area(3), false),
+            spec("cross_border_impact", Area(2), false),
+        ],
+        "progress" => vec![
+            spec("status_update", Area(5), true),
+            spec("applied_mitigations", Area(3), true),
+            spec("ongoing_mitigations", Area(3), false),
+            spec("expected_end", Time, false),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The fields every stage has.
+fn common_fields() -> Vec<FieldSpec> {
+    use Input::{Choice, Text, Time};
+    vec![
+        spec("title", Text, true),
+        spec("aware_at", Time, true),
+        spec("occurred_at", Time, false),
+        spec("classification", Choice, false),
+        spec("tlp", Choice, false),
+    ]
+}
+
+/// The personal-data-breach section (GDPR Art. 33(3)).
+fn gdpr_fields() -> Vec<FieldSpec> {
+    use Input::{Area, Text, Time};
+    vec![
+        spec("gdpr_aware_at", Time, false),
+        spec("gdpr_nature", Area(3), false),
+        spec("gdpr_subjects", Area(2), false),
+        spec("gdpr_approx_subjects", Text, false),
+        spec("gdpr_records", Area(2), false),
+        spec("gdpr_approx_records", Text, false),
+        spec("gdpr_dpo", Text, false),
+        spec("gdpr_consequences", Area(3), false),
+        spec("gdpr_measures", Area(3), false),
+        spec("gdpr_delay", Area(2), false),
+        spec("gdpr_notified_at", Time, false),
+    ]
+}
+
+/// The choices of a select field: value and label.
+fn options(web: &WebUser, name: &str) -> Vec<(String, String)> {
+    let language = web.language;
+    let translated = |prefix: &str, values: &[&str]| -> Vec<(String, String)> {
+        values.iter().map(|v| ((*v).to_owned(), t(language, &format!("{prefix}{v}")))).collect()
+    };
+    match name {
+        "classification" => std::iter::once((String::new(), t(language, "portal.field.classification_none")))
+            .chain(classifications().into_iter().map(|slug| (slug.to_owned(), slug.to_owned())))
+            .collect(),
+        "tlp" => Tlp::ALL.iter().map(|tlp| (tlp.label().to_owned(), tlp.label().to_owned())).collect(),
+        "severity" => {
+            let values: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+            std::iter::once((String::new(), "—".to_owned()))
+                .chain(translated("incidents.severity.", &values))
+                .collect()
+        }
+        "suspected_malicious" | "cross_border" => translated("portal.answer.", &["unknown", "yes", "no"]),
+        "root_cause_category" => std::iter::once((String::new(), t(language, "portal.cause.none")))
+            .chain(translated(
+                "portal.cause.",
+                &[
+                    "system_failure",
+                    "natural_phenomenon",
+                    "human_error",
+                    "malicious_action",
+                    "third_party_failure",
+                ],
+            ))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The fields as the template draws them: label and help in the user's language, the value
+/// entered, the problems found.
+fn field_views(web: &WebUser, form: &ReportForm, errors: &FormErrors, specs: &[FieldSpec]) -> Vec<Value> {
+    let language = web.language;
+    let values = serde_json::to_value(form).unwrap_or_default();
+    specs
+        .iter()
+        .map(|spec| {
+            let value = values.get(spec.name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let label = field_label(spec.name);
+            let (kind, rows) = match spec.input {
+                Input::Text => ("text", 0),
+                Input::Time => ("datetime-local", 0),
+                Input::Area(rows) => ("textarea", rows),
+                Input::Choice => ("select", 0),
+            };
+            let choices: Vec<Value> = options(web, spec.name)
+                .into_iter()
+                .map(
+                    |(option, text)| context! { selected => option == value, value => option, label => text },
+                )
+                .collect();
+            context! {
+                name => spec.name,
+                kind => kind,
+                rows => rows,
+                required => spec.required,
+                label => t(language, &label),
+                help => t(language, &format!("{label}_help")),
+                value => value,
+                options => choices,
+                error => errors.get(spec.name).map(|problems| problems.join("; ")),
+            }
+        })
+        .collect()
+}
+
 /// Step 2: the details form, with the problems of an earlier attempt at their fields.
 fn details_page(web: &WebUser, form: &ReportForm, errors: &FormErrors, status: StatusCode) -> Response {
     let count = errors.values().map(Vec::len).sum::<usize>();
+    let mut fields = common_fields();
+    fields.extend(stage_fields(&form.stage));
     let context = context! {
         step => 2,
         form => Value::from(Serde(form)),
-        errors => Value::from(Serde(errors)),
+        fields => field_views(web, form, errors, &fields),
+        gdpr_fields => field_views(web, form, errors, &gdpr_fields()),
+        stage_error => errors.get("stage").map(|problems| problems.join("; ")),
+        incident_error => errors.get("incident").map(|problems| problems.join("; ")),
         error_count => count,
-        classifications => classifications(),
-        tlps => Tlp::ALL.iter().map(|t| t.label()).collect::<Vec<_>>(),
-        severities => Severity::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        causes => vec!["system_failure", "natural_phenomenon", "human_error", "malicious_action", "third_party_failure"],
-        answers => vec!["unknown", "yes", "no"],
     };
     (status, web.render("web/portal/new.html", context)).into_response()
 }
@@ -508,7 +682,9 @@ fn details_page(web: &WebUser, form: &ReportForm, errors: &FormErrors, status: S
 fn hidden_fields(form: &ReportForm) -> Vec<(String, String)> {
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(form) else { return Vec::new() };
     map.into_iter()
-        .filter_map(|(name, value)| value.as_str().filter(|v| !v.is_empty()).map(|v| (name.clone(), v.to_owned())))
+        .filter_map(|(name, value)| {
+            value.as_str().filter(|v| !v.is_empty()).map(|v| (name.clone(), v.to_owned()))
+        })
         .collect()
 }
 
@@ -577,7 +753,11 @@ async fn submit(State(state): State<AppState>, WebForm { web, form }: WebForm<Fo
         Err(error) if error.code == ErrorCode::ValidationFailed || error.field.is_some() => {
             let mut errors = FormErrors::new();
             if error.details.is_empty() {
-                add(&mut errors, &form_field(error.field.as_deref().unwrap_or("title")), error.message.clone());
+                add(
+                    &mut errors,
+                    &form_field(error.field.as_deref().unwrap_or("title")),
+                    error.message.clone(),
+                );
             }
             for detail in &error.details {
                 add(&mut errors, &form_field(&detail.field), detail.message.clone());
@@ -647,11 +827,12 @@ async fn report_page(
     let now = neretva_store::encode::now();
     let dto = incident_dto(&target.stored, &target.registry, Some(&principal), &config, now);
     let filter = ReportFilter { incident: Some(target.id()), limit: Some(100), cursor: None };
-    let reports = match crate::api::incident_reports::list(State(state.clone()), auth.clone(), Ok(Query(filter))).await
-    {
-        Ok(axum::Json(page)) => page.items,
-        Err(error) => return error_page(web, &error),
-    };
+    let reports =
+        match crate::api::incident_reports::list(State(state.clone()), auth.clone(), Ok(Query(filter))).await
+        {
+            Ok(axum::Json(page)) => page.items,
+            Err(error) => return error_page(web, &error),
+        };
     let timeline = match visible_timeline(state, web, target.id()).await {
         Ok(entries) => entries,
         Err(error) => return error_page(web, &error),
@@ -717,7 +898,8 @@ async fn message(
 ) -> Response {
     let request = CommentRequest { text: form.text, kind: None };
     let result =
-        crate::api::incidents::comment(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request)).await;
+        crate::api::incidents::comment(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request))
+            .await;
     match result {
         Ok(_) => Redirect::to(&format!("/portal/reports/{}", encode_query_value(&id))).into_response(),
         Err(error) => match error.code {
@@ -756,7 +938,11 @@ fn day_start(text: &str) -> String {
 /// The API's event filter for the portal: the organisation scope is the API's own (the user's
 /// organisation and those below it); the CERT's staff, who see every event there, are narrowed
 /// to their own organisation's.
-fn event_filter(web: &WebUser, params: &EventParams, format: Option<&str>) -> crate::api::events::EventFilter {
+fn event_filter(
+    web: &WebUser,
+    params: &EventParams,
+    format: Option<&str>,
+) -> crate::api::events::EventFilter {
     crate::api::events::EventFilter {
         since: value(&params.since).map(|t| day_start(&t)),
         until: value(&params.until).map(|t| day_start(&t)),
@@ -781,49 +967,35 @@ async fn events(
         Err(error) => return web.bad_request("query", &error.body_text()),
     };
     let filter = event_filter(&web, &params, None);
-    let response =
-        match crate::api::events::list(State(state.clone()), web.auth(), Ok(Query(filter))).await {
-            Ok(response) => response,
-            Err(error) if error.code == ErrorCode::InvalidRequest => {
-                return web.bad_request(error.field.as_deref().unwrap_or("query"), &error.message);
-            }
-            Err(error) => return error_page(&web, &error),
-        };
-    let bytes = match axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            tracing::error!(error = %error, "Reading an event page failed.");
-            return web.error(StatusCode::INTERNAL_SERVER_ERROR, "common.errors.internal");
+    let page = match crate::api::events::search(&state, &web.auth(), &filter).await {
+        Ok(page) => page,
+        Err(error) if error.code == ErrorCode::InvalidRequest => {
+            return web.bad_request(error.field.as_deref().unwrap_or("query"), &error.message);
         }
+        Err(error) => return error_page(&web, &error),
     };
-    let page: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let empty = Vec::new();
-    let items = page.get("items").and_then(|items| items.as_array()).unwrap_or(&empty);
-    let rows: Vec<Value> = items
+    let rows: Vec<Value> = page
+        .items
         .iter()
         .map(|item| {
-            let event = item.get("event").cloned().unwrap_or_default();
+            let event = &item.event;
             let field = |name: &str| event.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let port = event.get("source.port").map(|v| v.to_string()).unwrap_or_default();
             let time = event
                 .get("time.source")
                 .or_else(|| event.get("time.observation"))
                 .and_then(|v| v.as_str())
                 .map(when_text)
                 .unwrap_or_default();
-            let organisations: Vec<&str> = item
-                .get("organisations")
-                .and_then(|o| o.as_array())
-                .map(|list| list.iter().filter_map(|o| o.as_str()).collect())
-                .unwrap_or_default();
             context! {
-                id => item.get("id").and_then(|v| v.as_str()).unwrap_or_default(),
+                id => item.id.to_string(),
                 time => time,
                 kind => field("classification.type"),
-                source => [field("source.ip"), field("source.port"), field("source.fqdn"), field("source.url")]
+                source => [field("source.ip"), port, field("source.fqdn"), field("source.url")]
                     .into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" "),
                 description => field("event_description.text"),
-                feed => item.get("feed").and_then(|v| v.as_str()).unwrap_or_default(),
-                organisations => organisations.join(", "),
+                feed => &item.feed,
+                organisations => item.organisations.join(", "),
             }
         })
         .collect();
@@ -839,14 +1011,18 @@ async fn events(
         .filter_map(|(name, value)| value.map(|value| (name, value)))
         .collect();
         pairs.extend(extra.iter().cloned());
-        pairs.iter().map(|(name, value)| format!("{name}={}", encode_query_value(value))).collect::<Vec<_>>().join("&")
+        pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={}", encode_query_value(value)))
+            .collect::<Vec<_>>()
+            .join("&")
     };
-    let next_cursor = page.get("next_cursor").and_then(|c| c.as_str()).map(str::to_owned);
+    let next_cursor = page.next_cursor.clone();
     let cursor = value(&params.cursor);
     let with_cursor: Vec<(&str, String)> = cursor.iter().map(|c| ("cursor", c.clone())).collect();
     let context = context! {
         rows => rows,
-        partial => page.get("partial").and_then(|p| p.as_bool()).unwrap_or(false),
+        partial => page.partial,
         filter => context! {
             since => value(&params.since),
             until => value(&params.until),
@@ -874,7 +1050,9 @@ async fn export(
     let format = match params.format.as_deref() {
         Some("csv") => "csv",
         Some("json") | None => "json",
-        Some(other) => return web.bad_request("format", &format!("unknown format {other:?}; expected csv or json")),
+        Some(other) => {
+            return web.bad_request("format", &format!("unknown format {other:?}; expected csv or json"));
+        }
     };
     let filter = event_filter(&web, &params, Some(format));
     match crate::api::events::list(State(state.clone()), web.auth(), Ok(Query(filter))).await {
@@ -901,11 +1079,55 @@ mod tests {
         parse_time("2026-11-29T10:00").unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
+    /// Every label, help text and choice the report form builds from a field's name exists.
+    #[test]
+    fn every_form_field_has_a_label_and_a_help_text() {
+        let texts = crate::web::texts::texts();
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(ReportForm::default()) else {
+            panic!("the form does not serialise to an object");
+        };
+        let mut missing = Vec::new();
+        for name in fields.keys() {
+            let label = field_label(name);
+            let help =
+                if name == "gdpr" { "portal.gdpr.include_help".to_owned() } else { format!("{label}_help") };
+            for key in [label, help] {
+                if name != "stage" && name != "incident" && !texts.contains(&key) {
+                    missing.push(key);
+                }
+            }
+        }
+        for stage in STAGES {
+            missing.extend(
+                [format!("portal.stage.{stage}"), format!("portal.stage.{stage}_help")]
+                    .into_iter()
+                    .filter(|key| !texts.contains(key)),
+            );
+        }
+        for value in ["yes", "no", "unknown"] {
+            missing.extend(Some(format!("portal.answer.{value}")).filter(|key| !texts.contains(key)));
+        }
+        for cause in [
+            "none",
+            "system_failure",
+            "natural_phenomenon",
+            "human_error",
+            "malicious_action",
+            "third_party_failure",
+        ] {
+            missing.extend(Some(format!("portal.cause.{cause}")).filter(|key| !texts.contains(key)));
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
     #[test]
     fn form_times_are_read_as_utc() {
         assert_eq!(parse_time("2026-11-28T07:30").map(local_time), Ok("2026-11-28T07:30".to_owned()));
         assert_eq!(parse_time("2026-11-28T07:30:15").map(|at| at.second()), Ok(15));
-        assert_eq!(parse_time("2026-11-28T08:30:00+01:00").map(local_time), Ok("2026-11-28T07:30".to_owned()));
+        assert_eq!(
+            parse_time("2026-11-28T08:30:00+01:00").map(local_time),
+            Ok("2026-11-28T07:30".to_owned())
+        );
         assert!(parse_time("yesterday").is_err());
     }
 

@@ -18,6 +18,8 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("dashboard", include_str!("../../texts/dashboard.toml")),
     ("events", include_str!("../../texts/events.toml")),
     ("feeds", include_str!("../../texts/feeds.toml")),
+    ("incidents", include_str!("../../texts/incidents.toml")),
+    ("portal", include_str!("../../texts/portal.toml")),
 ];
 
 /// The languages every text must have (Serbian Cyrillic may be derived).

@@ -196,8 +196,9 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
     assert_status(&page, StatusCode::OK);
     assert!(page.text.contains(&format!("name=\"version\" value=\"{version}\"")));
 
-    let moved =
-        analyst.post(&app, &format!("/incidents/{id}/transition"), &[("to", "triage"), ("version", &version)]).await;
+    let moved = analyst
+        .post(&app, &format!("/incidents/{id}/transition"), &[("to", "triage"), ("version", &version)])
+        .await;
     assert_status(&moved, StatusCode::SEE_OTHER);
     assert_eq!(location(&moved), format!("/incidents/{id}"));
     // The version read before the change is stale now: refused, shown, nothing changed.
@@ -214,17 +215,27 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
     let assigned = analyst.post(&app, &format!("/incidents/{id}/assign"), &[("assignee", &analyst_id)]).await;
     assert_status(&assigned, StatusCode::SEE_OTHER);
     let labelled = analyst
-        .post(&app, &format!("/incidents/{id}/labels"), &[("severity", "critical"), ("tlp", "TLP:AMBER"), ("pap", "PAP:GREEN")])
+        .post(
+            &app,
+            &format!("/incidents/{id}/labels"),
+            &[("severity", "critical"), ("tlp", "TLP:AMBER"), ("pap", "PAP:GREEN")],
+        )
         .await;
     assert_status(&labelled, StatusCode::SEE_OTHER);
     let noted = analyst
-        .post(&app, &format!("/incidents/{id}/notes"), &[("kind", "feedback"), ("text", "Isolate the file server.")])
+        .post(
+            &app,
+            &format!("/incidents/{id}/notes"),
+            &[("kind", "feedback"), ("text", "Isolate the file server.")],
+        )
         .await;
     assert_status(&noted, StatusCode::SEE_OTHER);
-    let task = analyst.post(&app, &format!("/incidents/{id}/tasks"), &[("title", "Collect the ransom note")]).await;
+    let task =
+        analyst.post(&app, &format!("/incidents/{id}/tasks"), &[("title", "Collect the ransom note")]).await;
     assert_status(&task, StatusCode::SEE_OTHER);
-    let observable =
-        analyst.post(&app, &format!("/incidents/{id}/observables"), &[("value", "evil[.]example"), ("ioc", "on")]).await;
+    let observable = analyst
+        .post(&app, &format!("/incidents/{id}/observables"), &[("value", "evil[.]example"), ("ioc", "on")])
+        .await;
     assert_status(&observable, StatusCode::SEE_OTHER);
     let bad_observable = analyst.post(&app, &format!("/incidents/{id}/observables"), &[("value", "")]).await;
     assert_status(&bad_observable, StatusCode::UNPROCESSABLE_ENTITY);
@@ -235,7 +246,8 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
     assert_eq!(shown.body["severity"], "critical");
     assert_eq!(shown.body["tlp"], "TLP:AMBER");
     let tasks = app.get("analyst", &format!("/api/v1/incidents/{id}/tasks")).await;
-    let added = tasks.body.as_array().unwrap().iter().find(|t| t["title"] == "Collect the ransom note").unwrap();
+    let added =
+        tasks.body.as_array().unwrap().iter().find(|t| t["title"] == "Collect the ransom note").unwrap();
     let task_id = added["id"].as_str().unwrap();
     let done = analyst.post(&app, &format!("/incidents/{id}/tasks/{task_id}"), &[("status", "done")]).await;
     assert_status(&done, StatusCode::SEE_OTHER);
@@ -250,9 +262,15 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
 
     // Every change is in the audit log under the analyst.
     let audit = app.get("admin", "/api/v1/audit?limit=1000").await;
-    for action in ["incident.transition", "incident.assign", "incident.update", "incident.feedback", "incident.task.add",
-        "incident.task.status", "incident.observable.add"]
-    {
+    for action in [
+        "incident.transition",
+        "incident.assign",
+        "incident.update",
+        "incident.feedback",
+        "incident.task.add",
+        "incident.task.status",
+        "incident.observable.add",
+    ] {
         assert!(
             audit.text.contains(action) && audit.text.contains("user:analyst"),
             "{action} not audited: {}",
@@ -266,7 +284,10 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
     assert_status(&refused, StatusCode::FORBIDDEN);
     let page = bob.get(&app, &format!("/incidents/{id}")).await;
     assert_status(&page, StatusCode::OK);
-    assert!(!page.text.contains(&format!("action=\"/incidents/{id}/transition\"")), "triage forms shown to a constituent");
+    assert!(
+        !page.text.contains(&format!("action=\"/incidents/{id}/transition\"")),
+        "triage forms shown to a constituent"
+    );
 }
 
 #[tokio::test]
@@ -280,9 +301,8 @@ async fn a_report_through_the_portal_stages_is_triaged_and_followed() {
     assert_status(&step2, StatusCode::OK);
     assert!(step2.text.contains("name=\"aware_at\""));
 
-    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(3)).format(
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-    );
+    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(3))
+        .format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"));
     let aware = aware.unwrap();
     let early = [
         ("stage", "early_warning"),
@@ -319,10 +339,22 @@ async fn a_report_through_the_portal_stages_is_triaged_and_followed() {
     let analyst = sign_in(&app, "analyst").await;
     let queue = analyst.get(&app, "/incidents").await;
     assert!(queue.text.contains("Defaced web site of EP-A"));
-    assert_status(&analyst.post(&app, &format!("/incidents/{id}/transition"), &[("to", "triage")]).await, StatusCode::SEE_OTHER);
-    assert_status(&analyst.post(&app, &format!("/incidents/{id}/assign"), &[("assignee", "analyst")]).await, StatusCode::SEE_OTHER);
     assert_status(
-        &analyst.post(&app, &format!("/incidents/{id}/notes"), &[("kind", "feedback"), ("text", "Restore from backup.")]).await,
+        &analyst.post(&app, &format!("/incidents/{id}/transition"), &[("to", "triage")]).await,
+        StatusCode::SEE_OTHER,
+    );
+    assert_status(
+        &analyst.post(&app, &format!("/incidents/{id}/assign"), &[("assignee", "analyst")]).await,
+        StatusCode::SEE_OTHER,
+    );
+    assert_status(
+        &analyst
+            .post(
+                &app,
+                &format!("/incidents/{id}/notes"),
+                &[("kind", "feedback"), ("text", "Restore from backup.")],
+            )
+            .await,
         StatusCode::SEE_OTHER,
     );
     let mine = analyst.get(&app, "/incidents?assignee=me").await;
@@ -347,12 +379,12 @@ async fn a_report_through_the_portal_stages_is_triaged_and_followed() {
     assert_status(&sent, StatusCode::SEE_OTHER);
     let reports = app.get("alice", &format!("/api/v1/reports/incidents?incident={id}")).await;
     assert_eq!(reports.body["items"].as_array().unwrap().len(), 2);
-    let message = alice.post(&app, &format!("/portal/reports/{id}/messages"), &[("text", "Backup restored.")]).await;
+    let message =
+        alice.post(&app, &format!("/portal/reports/{id}/messages"), &[("text", "Backup restored.")]).await;
     assert_status(&message, StatusCode::SEE_OTHER);
     let page = analyst.get(&app, &format!("/incidents/{id}")).await;
     assert!(page.text.contains("Backup restored."));
     assert!(page.text.contains("203.0.113.9"));
-
 }
 
 /// EP-A owns 192.0.2.0/26 and EP-B 192.0.2.64/26; one feed report names two addresses of
@@ -395,7 +427,10 @@ async fn portal_events_are_the_organisations_own_and_download_as_csv_and_json() 
     assert_status(&json, StatusCode::OK);
     assert_eq!(json.body["items"].as_array().unwrap().len(), 2, "{}", json.text);
     for reply in [&page, &csv, &json] {
-        assert!(!reply.text.contains("192.0.2.65") && !reply.text.contains("192.0.2.66"), "EP-B's events leak");
+        assert!(
+            !reply.text.contains("192.0.2.65") && !reply.text.contains("192.0.2.66"),
+            "EP-B's events leak"
+        );
     }
     // Naming another organisation's network finds nothing of it.
     let probe = alice.get(&app, "/portal/events?ip=192.0.2.64%2F26").await;
