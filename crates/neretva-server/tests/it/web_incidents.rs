@@ -211,7 +211,8 @@ async fn triage_goes_through_the_domain_with_version_checks_and_audit() {
     let invalid = analyst.post(&app, &format!("/incidents/{id}/transition"), &[("to", "new")]).await;
     assert_status(&invalid, StatusCode::CONFLICT);
 
-    let analyst_id = app.get("analyst", "/api/v1/auth/me").await.body["user"]["id"].as_str().unwrap().to_owned();
+    let analyst_id =
+        app.get("analyst", "/api/v1/auth/me").await.body["user"]["id"].as_str().unwrap().to_owned();
     let assigned = analyst.post(&app, &format!("/incidents/{id}/assign"), &[("assignee", &analyst_id)]).await;
     assert_status(&assigned, StatusCode::SEE_OTHER);
     let labelled = analyst
