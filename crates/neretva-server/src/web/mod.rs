@@ -17,6 +17,8 @@ mod dashboard;
 mod events;
 mod feeds;
 mod sharing;
+mod incidents;
+mod portal;
 pub(crate) mod svg;
 pub(crate) mod texts;
 
@@ -90,6 +92,15 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/admin/tokens.html", include_str!("../../templates/web/admin/tokens.html")),
     ("web/admin/token_created.html", include_str!("../../templates/web/admin/token_created.html")),
     ("web/admin/audit.html", include_str!("../../templates/web/admin/audit.html")),
+    ("web/incidents/queue.html", include_str!("../../templates/web/incidents/queue.html")),
+    ("web/incidents/incident.html", include_str!("../../templates/web/incidents/incident.html")),
+    ("web/incidents/observable.html", include_str!("../../templates/web/incidents/observable.html")),
+    ("web/incidents/evidence.html", include_str!("../../templates/web/incidents/evidence.html")),
+    ("web/portal/index.html", include_str!("../../templates/web/portal/index.html")),
+    ("web/portal/new.html", include_str!("../../templates/web/portal/new.html")),
+    ("web/portal/field.html", include_str!("../../templates/web/portal/field.html")),
+    ("web/portal/report.html", include_str!("../../templates/web/portal/report.html")),
+    ("web/portal/events.html", include_str!("../../templates/web/portal/events.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -102,6 +113,8 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/constituency.rs", include_str!("constituency.rs")),
     ("web/sharing.rs", include_str!("sharing.rs")),
     ("web/admin.rs", include_str!("admin.rs")),
+    ("web/incidents.rs", include_str!("incidents.rs")),
+    ("web/portal.rs", include_str!("portal.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -161,6 +174,8 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(constituency::router())
         .merge(sharing::router())
         .merge(admin::router())
+        .merge(incidents::router())
+        .merge(portal::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

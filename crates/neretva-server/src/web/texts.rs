@@ -21,6 +21,8 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("constituency", include_str!("../../texts/constituency.toml")),
     ("sharing", include_str!("../../texts/sharing.toml")),
     ("admin", include_str!("../../texts/admin.toml")),
+    ("incidents", include_str!("../../texts/incidents.toml")),
+    ("portal", include_str!("../../texts/portal.toml")),
 ];
 
 /// The languages every text must have (Serbian Cyrillic may be derived).

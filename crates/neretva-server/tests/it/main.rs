@@ -18,3 +18,4 @@ mod taxii;
 mod tokens_audit;
 mod web;
 mod web_admin;
+mod web_incidents;
