@@ -24,8 +24,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use neretva_learning::course::{Texts, text_in};
 use neretva_learning::exercise::report;
 use neretva_learning::exercise::run::{
@@ -45,6 +43,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::api::learning::{PackageDto, package_rejected, read_package};
 use crate::api::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail};
 use crate::extract::{ApiJson, Auth};
@@ -172,22 +171,7 @@ async fn caller_language(state: &AppState, auth: &Auth, lang: Option<&str>) -> A
 }
 
 fn scenario_errors(errors: Vec<PackageError>) -> ApiError {
-    let count = errors.len();
-    let first = errors.first().map(ToString::to_string).unwrap_or_default();
-    let mut error = ApiError::new(
-        ErrorCode::ImportRejected,
-        format!("scenario package rejected, nothing was imported: {count} problems, first: {first}"),
-    );
-    error.field = errors.first().map(|error| error.file.clone());
-    error.details = errors
-        .into_iter()
-        .map(|error| ErrorDetail {
-            field: error.file,
-            message: error.message,
-            line: error.line.map(u64::from),
-        })
-        .collect();
-    error
+    package_rejected("scenario", errors)
 }
 
 fn now() -> Timestamp {
@@ -216,24 +200,6 @@ async fn names(state: &AppState, run: &Exercise) -> ApiResult<BTreeMap<Uuid, Str
 #[serde(deny_unknown_fields)]
 pub struct ExerciseLangQuery {
     pub lang: Option<String>,
-}
-
-/// A file of a scenario package: `text` (UTF-8) or `base64`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base64: Option<String>,
-}
-
-/// A scenario package as JSON.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScenarioPackageDto {
-    pub files: Vec<ScenarioFile>,
 }
 
 /// A scenario version in a listing.
@@ -521,7 +487,7 @@ fn response_dto(
 /// `scenario.yaml`, or its files as JSON. A package with any problem is rejected whole (422
 /// `import_rejected`, every problem in `details` with its file as `field` and its `line`).
 #[utoipa::path(post, path = "/api/v1/learning/scenarios", tag = "learning",
-    request_body(content = ScenarioPackageDto, description = "the package's files as JSON, or a zip (application/zip)"),
+    request_body(content = PackageDto, description = "the package's files as JSON, or a zip (application/zip)"),
     responses((status = 201, body = ScenarioSummary), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -533,55 +499,10 @@ pub async fn import_scenario(
 ) -> ApiResult<Response> {
     require_organiser(&auth)?;
     let limits = Limits::default();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let package = match media.as_str() {
-        "application/zip" | "application/x-zip-compressed" => {
-            Package::from_zip(&body, &limits).map_err(scenario_errors)?
-        }
-        "application/json" => {
-            let dto: ScenarioPackageDto = serde_json::from_slice(&body)
-                .map_err(|error| ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {error}")))?;
-            package_from_dto(dto)?
-        }
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the package as application/zip or as application/json",
-            ));
-        }
-    };
+    let package = read_package(&headers, &body, &limits, scenario_errors)?;
     let scenario = scenario::parse(&package, &limits).map_err(scenario_errors)?;
     let stored = state.store().import_scenario(&auth.actor(), Uuid::now_v7(), &scenario).await?;
     Ok((StatusCode::CREATED, Json(scenario_summary(&stored, None))).into_response())
-}
-
-fn package_from_dto(dto: ScenarioPackageDto) -> ApiResult<Package> {
-    let mut package = Package::default();
-    let mut errors = Vec::new();
-    for file in dto.files {
-        let problem = |message: String| PackageError { file: file.path.clone(), line: None, message };
-        let data = match (&file.text, &file.base64) {
-            (Some(text), None) => text.clone().into_bytes(),
-            (None, Some(encoded)) => match STANDARD.decode(encoded.as_bytes()) {
-                Ok(data) => data,
-                Err(error) => {
-                    errors.push(problem(format!("base64: {error}")));
-                    continue;
-                }
-            },
-            _ => {
-                errors.push(problem("give the file as `text` or as `base64`, not both".into()));
-                continue;
-            }
-        };
-        if package.files().contains_key(&file.path) {
-            errors.push(problem("the file is given twice".into()));
-        } else if let Err(error) = package.insert(&file.path, data) {
-            errors.push(error);
-        }
-    }
-    if errors.is_empty() { Ok(package) } else { Err(scenario_errors(errors)) }
 }
 
 /// The scenario versions the caller may read (the CERT's staff: all; a facilitator: those of

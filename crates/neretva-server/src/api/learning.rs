@@ -140,11 +140,17 @@ fn refusal(error: Refusal) -> ApiError {
 }
 
 fn package_errors(errors: Vec<PackageError>) -> ApiError {
+    package_rejected("course", errors)
+}
+
+/// The answer to a package with problems: 422 `import_rejected`, every problem in `details` with
+/// its file as `field` and its `line`; `what` names the package (`course`, `scenario`).
+pub(crate) fn package_rejected(what: &str, errors: Vec<PackageError>) -> ApiError {
     let count = errors.len();
     let first = errors.first().map(ToString::to_string).unwrap_or_default();
     let mut error = ApiError::new(
         ErrorCode::ImportRejected,
-        format!("course package rejected, nothing was imported: {count} problems, first: {first}"),
+        format!("{what} package rejected, nothing was imported: {count} problems, first: {first}"),
     );
     error.field = errors.first().map(|error| error.file.clone());
     error.details = errors
@@ -489,30 +495,39 @@ pub async fn import(
 ) -> ApiResult<Response> {
     require_course_editor(&auth)?;
     let limits = Limits::default();
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let package = match media.as_str() {
-        "application/zip" | "application/x-zip-compressed" => {
-            Package::from_zip(&body, &limits).map_err(package_errors)?
-        }
-        "application/json" => {
-            let dto: PackageDto = serde_json::from_slice(&body)
-                .map_err(|error| ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {error}")))?;
-            package_from_dto(dto)?
-        }
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the package as application/zip or as application/json",
-            ));
-        }
-    };
+    let package = read_package(&headers, &body, &limits, package_errors)?;
     let course = package::parse(&package, &limits).map_err(package_errors)?;
     let stored = state.store().import_course(&auth.actor(), Uuid::now_v7(), &course).await?;
     Ok((StatusCode::CREATED, Json(summary(&stored, stored.course.default_language()))).into_response())
 }
 
-fn package_from_dto(dto: PackageDto) -> ApiResult<Package> {
+/// Reads a package sent as a zip (`application/zip`) or as its files in JSON (`PackageDto`);
+/// `rejected` turns the package's problems into the answer.
+pub(crate) fn read_package(
+    headers: &HeaderMap,
+    body: &[u8],
+    limits: &Limits,
+    rejected: fn(Vec<PackageError>) -> ApiError,
+) -> ApiResult<Package> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "application/zip" | "application/x-zip-compressed" => {
+            Package::from_zip(body, limits).map_err(rejected)
+        }
+        "application/json" => {
+            let dto: PackageDto = serde_json::from_slice(body)
+                .map_err(|error| ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {error}")))?;
+            package_from_dto(dto).map_err(rejected)
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the package as application/zip or as application/json",
+        )),
+    }
+}
+
+fn package_from_dto(dto: PackageDto) -> Result<Package, Vec<PackageError>> {
     let mut package = Package::default();
     let mut errors = Vec::new();
     for file in dto.files {
@@ -548,7 +563,7 @@ fn package_from_dto(dto: PackageDto) -> ApiResult<Package> {
             errors.push(error);
         }
     }
-    if errors.is_empty() { Ok(package) } else { Err(package_errors(errors)) }
+    if errors.is_empty() { Ok(package) } else { Err(errors) }
 }
 
 /// Every course version, by code and version.

@@ -16,9 +16,9 @@ mod constituency;
 mod dashboard;
 mod events;
 mod feeds;
-mod sharing;
 mod incidents;
 mod portal;
+mod sharing;
 pub(crate) mod svg;
 pub(crate) mod texts;
 
