@@ -8,7 +8,7 @@ use neretva_governance::checks::{Campaign, Step, TargetState};
 use neretva_governance::contact_points::{ContactPoint, MAX_POINTS_PER_ORG, PointKind};
 use neretva_governance::rfc2350::TeamProfile;
 use neretva_model::Timestamp;
-use neretva_model::audit::{AuditEvent, digest_hex, digest_json};
+use neretva_model::audit::{digest_hex, digest_json};
 use neretva_model::contact::Language;
 use neretva_store::StoreError;
 use neretva_store::contact_points::{
@@ -20,27 +20,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::codec::{Error, Result};
-use crate::ops::append_audit;
-
-async fn audit<C: GenericClient>(
-    client: &C,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(client, at, event).await?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn backend(error: impl std::fmt::Display) -> Error {
     Error(StoreError::Backend(error.to_string()))

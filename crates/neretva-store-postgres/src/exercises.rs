@@ -7,7 +7,6 @@ use deadpool_postgres::GenericClient;
 use neretva_learning::exercise::run::{Delivery, Exercise, Response};
 use neretva_learning::exercise::scenario::Scenario;
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::exercises::{
     StoredExercise, StoredScenario, already_delivered, already_responded, encode_scenario, exercise_changed,
@@ -20,27 +19,7 @@ use uuid::Uuid;
 
 use crate::codec::Result;
 use crate::notifications::record_notifications;
-use crate::ops::append_audit;
-
-async fn audit<C: GenericClient>(
-    client: &C,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(client, at, event).await?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn scenario_row(row: &Row) -> Result<StoredScenario> {
     let text: String = row.try_get(1)?;

@@ -9,7 +9,6 @@ use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
 use neretva_learning::quiz::Attempt;
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::learning::{
     EnrolmentQuery, StoredCourse, StoredEnrolment, already_enrolled, attempt_submitted, attempt_taken,
@@ -19,27 +18,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::codec::Result;
-use crate::ops::append_audit;
-
-async fn audit<C: GenericClient>(
-    client: &C,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(client, at, event).await?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn body<T: serde::de::DeserializeOwned>(row: &Row, what: &str) -> Result<T> {
     let text: String = row.try_get(0)?;

@@ -1045,3 +1045,24 @@ pub(crate) async fn delete_expired_sessions<C: GenericClient>(client: &C, now: T
     let statement = client.prepare_cached("DELETE FROM sessions WHERE expires_at <= $1").await?;
     Ok(client.execute(&statement, &[&now]).await?)
 }
+
+/// Appends the audit entry of a change to one object (`kind`, `id`) in the caller's transaction.
+pub(crate) async fn audit_object<C: GenericClient>(
+    client: &C,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    kind: &str,
+    id: String,
+    digest: String,
+) -> Result<()> {
+    let event = AuditEvent {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object_type: kind.to_owned(),
+        object_id: id,
+        digest,
+    };
+    append_audit(client, at, event).await?;
+    Ok(())
+}

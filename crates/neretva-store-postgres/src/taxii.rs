@@ -6,7 +6,6 @@
 
 use deadpool_postgres::GenericClient;
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_model::taxii::Sharing;
 use neretva_store::StoreError;
 use neretva_store::taxii::{
@@ -18,7 +17,7 @@ use tokio_postgres::types::{Json, ToSql};
 use uuid::Uuid;
 
 use crate::codec::{Error, Result, parse};
-use crate::ops::append_audit;
+use crate::ops::audit_object as audit;
 
 const COLLECTION_COLUMNS: &str = "id, title, description, alias, media_types, owner_org, sharing, sharing_orgs, \
      writers, default_tlp, created_at, updated_at";
@@ -45,26 +44,6 @@ fn collection_from_row(row: &Row) -> Result<Collection> {
         created_at: row.try_get(10)?,
         updated_at: row.try_get(11)?,
     })
-}
-
-async fn audit<C: GenericClient>(
-    client: &C,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(client, at, event).await?;
-    Ok(())
 }
 
 fn check_fields(fields: &CollectionFields) -> Result<()> {

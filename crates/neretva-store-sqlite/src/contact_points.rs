@@ -4,7 +4,7 @@ use neretva_governance::checks::{Campaign, Step, TargetState};
 use neretva_governance::contact_points::{ContactPoint, MAX_POINTS_PER_ORG};
 use neretva_governance::rfc2350::TeamProfile;
 use neretva_model::Timestamp;
-use neretva_model::audit::{AuditEvent, digest_hex, digest_json};
+use neretva_model::audit::{digest_hex, digest_json};
 use neretva_store::StoreError;
 use neretva_store::contact_points::{
     AckOutcome, Acknowledgment, StepRecord, StoredCampaign, StoredPoint, StoredProfile, StoredTarget,
@@ -15,27 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use crate::codec::{Result, json_col, micros, opt_time_col, parse_col, time_col, uuid_col};
-use crate::ops::append_audit;
-
-fn audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(conn, at, event)?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 const POINT_COLUMNS: &str = "body, version, created_at, updated_at";
 

@@ -3,7 +3,6 @@
 use neretva_learning::exercise::run::{Delivery, Exercise, Response};
 use neretva_learning::exercise::scenario::Scenario;
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::exercises::{
     StoredExercise, StoredScenario, already_delivered, already_responded, encode_scenario, exercise_changed,
@@ -16,27 +15,7 @@ use uuid::Uuid;
 
 use crate::codec::{Result, json_col, micros, time_col, uuid_col};
 use crate::notifications::record_notifications;
-use crate::ops::append_audit;
-
-fn audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(conn, at, event)?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn scenario_row(row: &Row<'_>) -> rusqlite::Result<StoredScenario> {
     Ok(StoredScenario { id: uuid_col(row, 0)?, scenario: json_col(row, 1)?, imported_at: time_col(row, 2)? })

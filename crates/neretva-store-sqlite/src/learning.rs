@@ -5,7 +5,6 @@ use neretva_learning::course::Course;
 use neretva_learning::enrolment::Enrolment;
 use neretva_learning::quiz::Attempt;
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::learning::{
     EnrolmentQuery, StoredCourse, StoredEnrolment, already_enrolled, attempt_submitted, attempt_taken,
@@ -15,27 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use crate::codec::{Result, json_col, micros, time_col, uuid_col};
-use crate::ops::append_audit;
-
-fn audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(conn, at, event)?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn course_row(row: &Row<'_>) -> rusqlite::Result<StoredCourse> {
     Ok(StoredCourse { id: uuid_col(row, 0)?, course: json_col(row, 1)?, imported_at: time_col(row, 2)? })

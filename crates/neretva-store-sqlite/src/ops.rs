@@ -856,3 +856,24 @@ pub(crate) fn delete_expired_sessions(conn: &Connection, now: Timestamp) -> Resu
         conn.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?.execute([micros(now)])?;
     Ok(deleted as u64)
 }
+
+/// Appends the audit entry of a change to one object (`kind`, `id`) in the caller's transaction.
+pub(crate) fn audit_object(
+    conn: &Connection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    kind: &str,
+    id: String,
+    digest: String,
+) -> Result<()> {
+    let event = AuditEvent {
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        object_type: kind.to_owned(),
+        object_id: id,
+        digest,
+    };
+    append_audit(conn, at, event)?;
+    Ok(())
+}

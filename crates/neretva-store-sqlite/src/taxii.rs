@@ -5,7 +5,6 @@
 //! unique and increasing.
 
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_model::taxii::Sharing;
 use neretva_store::StoreError;
 use neretva_store::taxii::{
@@ -17,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
 use crate::codec::{Result, json_col, micros, opt_uuid_col, parse_col, time_col, uuid_col};
-use crate::ops::append_audit;
+use crate::ops::audit_object as audit;
 
 const COLLECTION_COLUMNS: &str = "id, title, description, alias, media_types, owner_org, sharing, sharing_orgs, \
      writers, default_tlp, created_at, updated_at";
@@ -43,26 +42,6 @@ fn collection_from_row(row: &Row<'_>) -> rusqlite::Result<Collection> {
         created_at: time_col(row, 10)?,
         updated_at: time_col(row, 11)?,
     })
-}
-
-fn audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(conn, at, event)?;
-    Ok(())
 }
 
 fn check_fields(fields: &CollectionFields) -> Result<()> {

@@ -3,7 +3,6 @@
 
 use neretva_learning::training::{Feedback, Participant, Profile, Programme, Session, TrainerGrant};
 use neretva_model::Timestamp;
-use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::learning::{digest, encode};
 use neretva_store::training::{
@@ -14,27 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use crate::codec::{Result, json_col, micros};
-use crate::ops::append_audit;
-
-fn audit(
-    conn: &Connection,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    kind: &str,
-    id: String,
-    digest: String,
-) -> Result<()> {
-    let event = AuditEvent {
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        object_type: kind.to_owned(),
-        object_id: id,
-        digest,
-    };
-    append_audit(conn, at, event)?;
-    Ok(())
-}
+use crate::ops::audit_object as audit;
 
 fn programme_row(row: &Row<'_>) -> rusqlite::Result<StoredProgramme> {
     Ok(StoredProgramme { programme: json_col(row, 0)?, version: row.get(1)? })
