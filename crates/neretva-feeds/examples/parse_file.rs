@@ -2,7 +2,11 @@
 //! line of throughput figures; used by
 //! `bench/feeds.sh` to time Neretva's parsers on exactly the files IntelMQ is timed on.
 //!
-//! `cargo run --release -p neretva-feeds --example parse_file -- PARSER FILE [RUNS]`
+//! `cargo run --release -p neretva-feeds --example parse_file -- PARSER FILE [RUNS] [JSONL]`
+//!
+//! With `JSONL`, it also writes what the parser makes of the whole report (`FeedParser::parse`,
+//! events with IntelMQ's `raw`) to that file: one IntelMQ JSON line per event, then one line per
+//! error, so two builds of the parsers can be compared byte for byte.
 
 // The JSON line on standard output is the example's result.
 #![allow(clippy::print_stdout)]
@@ -17,7 +21,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(parser_name), Some(path)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: parse_file PARSER FILE [RUNS]");
+        eprintln!("usage: parse_file PARSER FILE [RUNS] [JSONL]");
         std::process::exit(2);
     };
     let runs: usize = args.get(3).and_then(|r| r.parse().ok()).unwrap_or(3);
@@ -49,6 +53,23 @@ fn main() {
         best = best.min(seconds);
         if let (Some(from), Some(to)) = (cpu_started, thread_cpu_seconds()) {
             best_cpu = best_cpu.min(to - from);
+        }
+    }
+    if let Some(out) = args.get(4) {
+        let mut report = Report::new(parser_name, Some(time::OffsetDateTime::UNIX_EPOCH), data.clone());
+        report.extra.push(("file_name".to_owned(), serde_json::Value::String(file_name.clone())));
+        let parsed = parser.parse(&report);
+        let mut text = String::new();
+        for event in &parsed.events {
+            text.push_str(&neretva_event::intelmq_json::to_line(&event.event));
+            text.push('\n');
+        }
+        for error in &parsed.errors {
+            text.push_str(&format!("error: {error} | {}\n", error.raw));
+        }
+        if let Err(error) = std::fs::write(out, text) {
+            eprintln!("cannot write {out}: {error}");
+            std::process::exit(2);
         }
     }
     let peak_rss_kb = std::fs::read_to_string("/proc/self/status")
