@@ -28,10 +28,10 @@ pub struct Event {
 
 /// A field's value sanitised once, to be set on many events: a parser's constant fields.
 #[derive(Clone, Debug)]
-pub struct PreparedField(Prepared);
+pub struct PreparedField(pub(crate) Prepared);
 
 #[derive(Clone, Debug)]
-enum Prepared {
+pub(crate) enum Prepared {
     Set(FieldId, Value),
     /// A value IntelMQ ignores: setting it removes the field.
     Remove(FieldId),
@@ -40,7 +40,7 @@ enum Prepared {
 }
 
 /// What a field name refers to.
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     Field(FieldId),
     /// The whole `extra` dictionary.
     ExtraDict,
@@ -48,7 +48,7 @@ enum Target<'a> {
     Extra(&'a str),
 }
 
-fn resolve(name: &str) -> Result<Target<'_>, &'static str> {
+pub(crate) fn resolve(name: &str) -> Result<Target<'_>, &'static str> {
     if let Some(key) = name.strip_prefix("extra.") {
         if key.is_empty() {
             return Err("is not a valid field name: empty extra key");
@@ -64,6 +64,94 @@ fn resolve(name: &str) -> Result<Target<'_>, &'static str> {
 
 fn error(name: &str, value: &str, reason: Cow<'static, str>) -> ValueError {
     ValueError::new(name, value, reason)
+}
+
+/// What setting a field comes to, decided before anything is stored; [`Event`] and
+/// [`crate::EventBuilder`] both apply it, so both follow the same rules.
+pub(crate) enum Outcome {
+    /// Store the value.
+    Set(Value),
+    /// Remove the field (for `extra`, every member).
+    Remove,
+    /// Store these members (full names `extra.<key>`), sorted: `extra` set as a whole.
+    Members(Vec<(String, Value)>),
+}
+
+/// [`Event::set_id`]'s decision: sanitise text for a field.
+pub(crate) fn text_outcome(id: FieldId, text: &str) -> Result<Outcome, ValueError> {
+    if IGNORED_VALUES.contains(&text) {
+        return Ok(Outcome::Remove);
+    }
+    let spec = id.spec();
+    if spec.ty == FieldType::JSONDict {
+        return extra_text_outcome(spec.name, text);
+    }
+    let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
+    Ok(if is_ignored_value(&value) { Outcome::Remove } else { Outcome::Set(value) })
+}
+
+/// `extra` set as a whole from the text of a JSON object.
+fn extra_text_outcome(name: &str, text: &str) -> Result<Outcome, ValueError> {
+    if IGNORED_VALUES.contains(&text) {
+        return Ok(Outcome::Remove);
+    }
+    let parsed = crate::intelmq_json::parse_limited(text).map_err(|reason| error(name, text, reason))?;
+    dict_members(name, parsed, text).map(Outcome::Members)
+}
+
+/// [`Event::set_value_id`]'s decision: validate a typed value for a field.
+pub(crate) fn value_outcome(id: FieldId, value: Value) -> Result<Outcome, ValueError> {
+    let spec = id.spec();
+    if spec.ty == FieldType::JSONDict {
+        return match value {
+            Value::Json(json) => {
+                let text = json_error_text(&json);
+                dict_members(spec.name, json, &text).map(Outcome::Members)
+            }
+            Value::Str(text) => extra_text_outcome(spec.name, &text),
+            other => Err(error(spec.name, &other.to_string(), Cow::Borrowed("is not a JSON object"))),
+        };
+    }
+    let sanitized = sanitize::from_value(spec, &value).map_err(|reason| {
+        let shown = match &value {
+            Value::Str(text) => crate::error::truncate_chars(text, 200),
+            Value::Json(json) => json_error_text(json),
+            other => crate::error::truncate_chars(&other.to_string(), 200),
+        };
+        error(spec.name, &shown, reason)
+    })?;
+    Ok(if is_ignored_value(&sanitized) { Outcome::Remove } else { Outcome::Set(sanitized) })
+}
+
+/// The value an `extra.<key>` member stores for a typed value ([`Event::set_value`]).
+pub(crate) fn member_value(name: &str, value: Value) -> Result<Value, ValueError> {
+    Ok(match value {
+        Value::Float(f) if !f.is_finite() => {
+            return Err(error(name, &f.to_string(), Cow::Borrowed("is not a finite number")));
+        }
+        Value::Json(json) => extra_value(json),
+        Value::Ip(_) | Value::Network(_) | Value::Time(_) => Value::Str(value.to_string().into()),
+        other => other,
+    })
+}
+
+/// The members of `extra` set as a whole, sorted by name: as IntelMQ, stored as they are, even
+/// null and empty strings.
+fn dict_members(
+    name: &str,
+    value: serde_json::Value,
+    text: &str,
+) -> Result<Vec<(String, Value)>, ValueError> {
+    let serde_json::Value::Object(map) = value else {
+        return Err(error(name, text, Cow::Borrowed("is not a JSON object")));
+    };
+    if map.keys().any(String::is_empty) {
+        return Err(error(name, text, Cow::Borrowed("has an empty key")));
+    }
+    let mut members: Vec<(String, Value)> =
+        map.into_iter().map(|(key, member)| (format!("extra.{key}"), extra_value(member))).collect();
+    members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(members)
 }
 
 /// The text of a JSON value for an error message.
@@ -117,6 +205,14 @@ impl Event {
         Self::default()
     }
 
+    /// An event of fields sorted by id and members sorted by full name, both without repeats
+    /// (as [`crate::EventBuilder`] makes them).
+    pub(crate) fn from_parts(fields: Vec<(FieldId, Value)>, extra: Vec<(Text, Value)>) -> Self {
+        debug_assert!(fields.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        debug_assert!(extra.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        Self { fields, extra }
+    }
+
     /// An empty event with room for `fields` fields.
     pub fn with_capacity(fields: usize) -> Self {
         Self { fields: Vec::with_capacity(fields), extra: Vec::new() }
@@ -151,30 +247,34 @@ impl Event {
                 Ok(())
             }
             Target::ExtraDict => {
-                if IGNORED_VALUES.contains(&text) {
-                    self.extra.clear();
-                    return Ok(());
-                }
-                let parsed =
-                    crate::intelmq_json::parse_limited(text).map_err(|reason| error(name, text, reason))?;
-                self.set_extra_dict(name, parsed, text)
+                let outcome = extra_text_outcome(name, text)?;
+                self.apply(FieldId::EXTRA, outcome);
+                Ok(())
             }
         }
     }
 
     /// [`Event::set`] for a field known by id: the hot path of parsers.
     pub fn set_id(&mut self, id: FieldId, text: &str) -> Result<(), ValueError> {
-        if IGNORED_VALUES.contains(&text) {
-            self.remove_id(id);
-            return Ok(());
-        }
-        let spec = id.spec();
-        if spec.ty == FieldType::JSONDict {
-            return self.set("extra", text);
-        }
-        let value = sanitize::from_text(spec, text).map_err(|reason| error(spec.name, text, reason))?;
-        self.insert_or_ignore(id, value);
+        let outcome = text_outcome(id, text)?;
+        self.apply(id, outcome);
         Ok(())
+    }
+
+    /// Stores what setting a field came to.
+    fn apply(&mut self, id: FieldId, outcome: Outcome) {
+        match outcome {
+            Outcome::Set(value) => self.insert(id, value),
+            Outcome::Remove if id == FieldId::EXTRA => self.extra.clear(),
+            Outcome::Remove => {
+                self.remove_id(id);
+            }
+            Outcome::Members(members) => {
+                for (name, value) in members {
+                    self.insert_extra(&name, value);
+                }
+            }
+        }
     }
 
     /// Sanitises a value for a field once, as [`Event::set_id`] would, to set it on many events
@@ -265,19 +365,8 @@ impl Event {
     }
 
     fn set_extra_dict(&mut self, name: &str, value: serde_json::Value, text: &str) -> Result<(), ValueError> {
-        let serde_json::Value::Object(map) = value else {
-            return Err(error(name, text, Cow::Borrowed("is not a JSON object")));
-        };
-        if map.keys().any(String::is_empty) {
-            return Err(error(name, text, Cow::Borrowed("has an empty key")));
-        }
-        // As IntelMQ, the members of a whole dictionary are stored as they
-        // are, even null and empty strings.
-        let mut members: Vec<(String, serde_json::Value)> = map.into_iter().collect();
-        members.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (key, member) in members {
-            self.insert_extra(&format!("extra.{key}"), extra_value(member));
-        }
+        let members = dict_members(name, value, text)?;
+        self.apply(FieldId::EXTRA, Outcome::Members(members));
         Ok(())
     }
 
@@ -292,43 +381,18 @@ impl Event {
         match target {
             Target::Field(id) => self.set_value_id(id, value),
             Target::Extra(key) => {
-                let value = match value {
-                    Value::Float(f) if !f.is_finite() => {
-                        return Err(error(name, &f.to_string(), Cow::Borrowed("is not a finite number")));
-                    }
-                    Value::Json(json) => extra_value(json),
-                    Value::Ip(_) | Value::Network(_) | Value::Time(_) => Value::Str(value.to_string().into()),
-                    other => other,
-                };
+                let value = member_value(name, value)?;
                 self.insert_extra(key, value);
                 Ok(())
             }
-            Target::ExtraDict => match value {
-                Value::Json(json) => {
-                    let text = json_error_text(&json);
-                    self.set_extra_dict(name, json, &text)
-                }
-                Value::Str(text) => self.set(name, &text),
-                other => Err(error(name, &other.to_string(), Cow::Borrowed("is not a JSON object"))),
-            },
+            Target::ExtraDict => self.set_value_id(FieldId::EXTRA, value),
         }
     }
 
     /// [`Event::set_value`] for a field known by id.
     pub fn set_value_id(&mut self, id: FieldId, value: Value) -> Result<(), ValueError> {
-        let spec = id.spec();
-        if spec.ty == FieldType::JSONDict {
-            return self.set_value("extra", value);
-        }
-        let sanitized = sanitize::from_value(spec, &value).map_err(|reason| {
-            let shown = match &value {
-                Value::Str(text) => crate::error::truncate_chars(text, 200),
-                Value::Json(json) => json_error_text(json),
-                other => crate::error::truncate_chars(&other.to_string(), 200),
-            };
-            error(spec.name, &shown, reason)
-        })?;
-        self.insert_or_ignore(id, sanitized);
+        let outcome = value_outcome(id, value)?;
+        self.apply(id, outcome);
         Ok(())
     }
 

@@ -97,6 +97,7 @@
 //! - **[`compare`]** ignores `time.observation`, as IntelMQ's test harness
 //!   does (its fixtures hold stale observation times).
 
+mod builder;
 mod compare;
 mod datetime;
 mod error;
@@ -112,6 +113,7 @@ pub mod taxonomy;
 mod text;
 mod value;
 
+pub use crate::builder::{EventBuilder, MemberSlot};
 pub use crate::compare::compare;
 pub use crate::error::{MAX_ERROR_VALUE_CHARS, ValueError};
 pub use crate::event::{Event, IGNORED_VALUES, PreparedField};

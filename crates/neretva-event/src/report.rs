@@ -131,24 +131,29 @@ impl Report {
     /// `feed.documentation`, `feed.name`, `feed.provider`, `feed.url`,
     /// `rtir_id` and `time.observation`, where the report has them.
     pub fn stamp(&self, event: &mut Event) {
+        self.stamp_with(|id, value| event.insert(id, value));
+    }
+
+    /// [`Report::stamp`] for any store of fields: each field and its value in turn.
+    pub(crate) fn stamp_with(&self, mut put: impl FnMut(FieldId, Value)) {
         if let Some(accuracy) = self.feed_accuracy {
-            event.insert(FieldId::FEED_ACCURACY, Value::Float(accuracy));
+            put(FieldId::FEED_ACCURACY, Value::Float(accuracy));
         }
-        let text = |event: &mut Event, id: FieldId, value: Option<&str>| {
+        let mut text = |id: FieldId, value: Option<&str>| {
             if let Some(value) = value.filter(|v| !v.is_empty()) {
-                event.insert(id, Value::Str(value.into()));
+                put(id, Value::Str(value.into()));
             }
         };
-        text(event, FieldId::FEED_CODE, self.feed_code.as_deref());
-        text(event, FieldId::FEED_DOCUMENTATION, self.feed_documentation.as_deref());
-        text(event, FieldId::FEED_NAME, Some(&self.feed_name));
-        text(event, FieldId::FEED_PROVIDER, self.feed_provider.as_deref());
-        text(event, FieldId::FEED_URL, self.feed_url.as_deref());
+        text(FieldId::FEED_CODE, self.feed_code.as_deref());
+        text(FieldId::FEED_DOCUMENTATION, self.feed_documentation.as_deref());
+        text(FieldId::FEED_NAME, Some(&self.feed_name));
+        text(FieldId::FEED_PROVIDER, self.feed_provider.as_deref());
+        text(FieldId::FEED_URL, self.feed_url.as_deref());
         if let Some(rtir_id) = self.rtir_id {
-            event.insert(FieldId::RTIR_ID, Value::Int(rtir_id));
+            put(FieldId::RTIR_ID, Value::Int(rtir_id));
         }
         if let Some(t) = self.time_observation {
-            event.insert(FieldId::TIME_OBSERVATION, Value::Time(t));
+            put(FieldId::TIME_OBSERVATION, Value::Time(t));
         }
     }
 

@@ -287,8 +287,8 @@ pub(crate) fn py_float(text: &str) -> Option<f64> {
     }
     let cleaned: Cow<'_, str> =
         if t.contains('_') { Cow::Owned(t.replace('_', "")) } else { Cow::Borrowed(t) };
-    let lower = cleaned.to_ascii_lowercase();
-    if lower.contains("inf") || lower.contains("nan") {
+    let named = |word: &[u8]| cleaned.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(word));
+    if named(b"inf") || named(b"nan") {
         return None;
     }
     cleaned.parse::<f64>().ok().filter(|f| f.is_finite())

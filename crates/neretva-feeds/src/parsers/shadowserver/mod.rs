@@ -39,13 +39,14 @@ pub(crate) mod timestamp;
 
 use std::sync::{Arc, OnceLock};
 
-use neretva_event::{FieldId, PreparedField, Value};
+use neretva_event::{EventBuilder, FieldId, MemberSlot, PreparedField, Value};
 
 pub use convert::Conversion;
 pub use schema::{ReportType, Schema};
 
 use crate::parsers::common::csv_split::{Record, Splitter};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
+
 use convert::{Row, RowColumns, Val};
 use schema::Target;
 
@@ -217,7 +218,7 @@ impl ShadowserverParser {
             }
         }
         let header: Vec<String> = record.iter().map(str::to_owned).collect();
-        let plan = Plan::new(report_type, &header, self.overwrite);
+        let mut plan = Plan::new(report_type, &header, self.overwrite);
         let mut consumed = vec![false; header.len()];
         while splitter.next_record(&mut record) {
             if record.is_blank() {
@@ -356,7 +357,8 @@ struct Step {
 
 enum Resolved {
     Field(neretva_event::FieldId),
-    Extra(String),
+    /// A member by its full name, with its slot in the plan's builder when the name is valid.
+    Extra(String, Option<MemberSlot>),
     Ignore,
     Drop,
 }
@@ -366,7 +368,7 @@ impl Step {
     fn target_name(&self) -> &str {
         match &self.target {
             Resolved::Field(id) => id.name(),
-            Resolved::Extra(name) => name,
+            Resolved::Extra(name, _) => name,
             Resolved::Ignore | Resolved::Drop => "(ignored)",
         }
     }
@@ -381,14 +383,13 @@ struct Plan<'a> {
     columns: RowColumns,
     /// The header's column names.
     header: Vec<String>,
-    /// `extra.<column>` for every column.
-    extra_names: Vec<String>,
+    /// `extra.<column>` for every column, with its slot in `builder`.
+    extra_names: Vec<(String, Option<MemberSlot>)>,
     /// The header as IntelMQ writes it in `raw`: every name quoted, then a line feed.
     raw_header: String,
-    /// Room for the fields and `extra.*` members an event of this report may get, so they are
-    /// allocated once.
-    field_room: usize,
-    extra_room: usize,
+    /// The event being built: a slot for every field and for every member this report's events
+    /// may get, so a line's values go straight into place.
+    builder: EventBuilder,
     /// The report type's feed name and constant fields, sanitised once for every line.
     feed_name: Result<PreparedField, crate::ValueError>,
     constants: Vec<(FieldId, Result<PreparedField, crate::ValueError>)>,
@@ -404,8 +405,8 @@ impl<'a> Plan<'a> {
             conversion: m.conversion,
             target: match &m.target {
                 Target::Field(id) => Resolved::Field(*id),
-                Target::ExtraColumn => Resolved::Extra(format!("extra.{}", m.column)),
-                Target::Extra(name) => Resolved::Extra(name.clone()),
+                Target::ExtraColumn => Resolved::Extra(format!("extra.{}", m.column), None),
+                Target::Extra(name) => Resolved::Extra(name.clone(), None),
                 Target::Ignore => Resolved::Ignore,
                 Target::Unknown(_) => Resolved::Drop,
             },
@@ -422,18 +423,32 @@ impl<'a> Plan<'a> {
                 }
             }
         }
-        let optional: Vec<Step> = report_type
+        let mut optional: Vec<Step> = report_type
             .optional
             .iter()
             .filter_map(|m| index(&m.column).map(|column| resolve(m, column)))
             .collect();
-        let steps = required.iter().chain(&optional);
-        let extra_steps =
-            steps.clone().filter(|step: &&Step| matches!(step.target, Resolved::Extra(_))).count();
-        // The report's metadata (feed, observation time, `raw`) and the constant fields come on
-        // top of the columns' fields; columns no step reads may go to `extra.*`.
-        let field_room = steps.count() - extra_steps + report_type.constants.len() + 8;
-        let extra_room = extra_steps + header.len().saturating_sub(required.len() + optional.len());
+        // Every member an event may get: the steps' and `extra.<column>` for every column.
+        let mut extra_names: Vec<(String, Option<MemberSlot>)> =
+            header.iter().map(|h| (format!("extra.{h}"), None)).collect();
+        let builder = EventBuilder::new(
+            required
+                .iter()
+                .chain(&optional)
+                .filter_map(|step| match &step.target {
+                    Resolved::Extra(name, _) => Some(name.as_str()),
+                    _ => None,
+                })
+                .chain(extra_names.iter().map(|(name, _)| name.as_str())),
+        );
+        for step in required.iter_mut().chain(&mut optional) {
+            if let Resolved::Extra(name, slot) = &mut step.target {
+                *slot = builder.member_slot(name);
+            }
+        }
+        for (name, slot) in &mut extra_names {
+            *slot = builder.member_slot(name);
+        }
         let mut raw_header = String::new();
         for (i, name) in header.iter().enumerate() {
             if i > 0 {
@@ -450,11 +465,10 @@ impl<'a> Plan<'a> {
             optional,
             missing_required,
             columns: RowColumns::from_header(header),
-            extra_names: header.iter().map(|h| format!("extra.{h}")).collect(),
+            extra_names,
             header: header.to_vec(),
             raw_header,
-            field_room,
-            extra_room,
+            builder,
             feed_name: Event::prepare(FieldId::FEED_NAME, &report_type.feed_name),
             constants: report_type
                 .constants
@@ -469,7 +483,7 @@ impl<'a> Plan<'a> {
     /// and [`ParsedEvent::raw`] are the header and the line, as IntelMQ writes them; without,
     /// the event has no `raw` field and `ParsedEvent::raw` is the line alone.
     fn line(
-        &self,
+        &mut self,
         report: &Report,
         record: &Record<'_>,
         line_text: &str,
@@ -479,12 +493,13 @@ impl<'a> Plan<'a> {
     ) {
         let line = record.line;
         let header = if intelmq_raw { self.raw_header.as_str() } else { "" };
-        let mut raw = String::with_capacity(header.len() + line_text.len());
+        let header_len = header.len();
+        let mut raw = String::with_capacity(header_len + line_text.len());
         raw.push_str(header);
         raw.push_str(line_text);
         let raw_len = raw.trim_end().len();
         raw.truncate(raw_len);
-        let line_text = || raw[header.len().min(raw.len())..].to_owned();
+        let line_text = || raw[header_len.min(raw.len())..].to_owned();
         if let Some(column) = &self.missing_required {
             parsed.error(
                 line,
@@ -497,26 +512,45 @@ impl<'a> Plan<'a> {
             );
             return;
         }
-        let row = record;
+        match self.fill(report, record, consumed) {
+            Ok(()) => {
+                if intelmq_raw {
+                    self.builder.set_raw(raw.as_bytes());
+                }
+                let event = self.builder.build();
+                parsed.events.push(ParsedEvent { event, line, raw });
+            }
+            Err((field, message)) => {
+                self.builder.clear();
+                parsed.error(line, Some(&field), message, &line_text());
+            }
+        }
+    }
+
+    /// Sets the fields of one record in the builder; on failure the field or column concerned
+    /// and the message for the line's error.
+    fn fill(
+        &mut self,
+        report: &Report,
+        row: &Record<'_>,
+        consumed: &mut [bool],
+    ) -> Result<(), (String, String)> {
         consumed.fill(false);
-        let mut event = Event::with_capacities(self.field_room, self.extra_room);
-        report.stamp(&mut event);
-        if (self.overwrite || event.get_id(FieldId::FEED_NAME).is_none())
+        let builder = &mut self.builder;
+        builder.stamp(report);
+        if (self.overwrite || builder.get_id(FieldId::FEED_NAME).is_none())
             && let Ok(feed_name) = &self.feed_name
         {
-            let _ = event.set_prepared(feed_name);
+            let _ = builder.set_prepared(feed_name);
         }
         // Required fields: any failure fails the line.
         for step in &self.required {
             let Some(value) = row.get(step.column) else { continue };
+            let column = || self.header[step.column].clone();
             let converted = match step.conversion {
-                Some(c) => match convert::apply(c, value, row, &self.columns) {
-                    Ok(v) => v,
-                    Err(message) => {
-                        parsed.error(line, Some(&self.header[step.column]), message, &line_text());
-                        return;
-                    }
-                },
+                Some(c) => {
+                    convert::apply(c, value, row, &self.columns).map_err(|message| (column(), message))?
+                }
                 None => Some(Val::Str(value.into())),
             };
             // IntelMQ silently leaves a required field out when its conversion rejects the
@@ -527,25 +561,19 @@ impl<'a> Plan<'a> {
             let Some(converted) = converted else {
                 let read_elsewhere = self.optional.iter().any(|other| other.column == step.column);
                 if !value.trim().is_empty() && !read_elsewhere {
-                    parsed.error(
-                        line,
-                        Some(&self.header[step.column]),
+                    return Err((
+                        column(),
                         format!("invalid value {value:?} for required field {}", step.target_name()),
-                        &line_text(),
-                    );
-                    return;
+                    ));
                 }
                 continue;
             };
             let result = match &step.target {
-                Resolved::Field(id) => put_field(&mut event, *id, converted),
-                Resolved::Extra(name) => put_extra(&mut event, name, converted),
+                Resolved::Field(id) => put_field(builder, *id, converted),
+                Resolved::Extra(name, slot) => put_extra(builder, name, *slot, converted),
                 Resolved::Ignore | Resolved::Drop => Ok(()),
             };
-            if let Err(e) = result {
-                parsed.error(line, Some(&self.header[step.column]), e.to_string(), &line_text());
-                return;
-            }
+            result.map_err(|e| (column(), e.to_string()))?;
             consumed[step.column] = true;
         }
         // Optional fields.
@@ -555,13 +583,8 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let converted = match step.conversion {
-                Some(c) => match convert::apply(c, value, row, &self.columns) {
-                    Ok(v) => v,
-                    Err(message) => {
-                        parsed.error(line, Some(&self.header[step.column]), message, &line_text());
-                        return;
-                    }
-                },
+                Some(c) => convert::apply(c, value, row, &self.columns)
+                    .map_err(|message| (self.header[step.column].clone(), message))?,
                 None => Some(Val::Str(value.into())),
             };
             let Some(converted) = converted else {
@@ -569,9 +592,9 @@ impl<'a> Plan<'a> {
                 continue;
             };
             consumed[step.column] = match &step.target {
-                Resolved::Field(id) => put_field(&mut event, *id, converted).is_ok(),
-                Resolved::Extra(name) => {
-                    let _ = put_extra(&mut event, name, converted);
+                Resolved::Field(id) => put_field(builder, *id, converted).is_ok(),
+                Resolved::Extra(name, slot) => {
+                    let _ = put_extra(builder, name, *slot, converted);
                     true
                 }
                 Resolved::Ignore | Resolved::Drop => true,
@@ -579,13 +602,10 @@ impl<'a> Plan<'a> {
         }
         for (id, value) in &self.constants {
             let result = match value {
-                Ok(value) => event.set_prepared(value),
+                Ok(value) => builder.set_prepared(value),
                 Err(e) => Err(e.clone()),
             };
-            if let Err(e) = result {
-                parsed.error(line, Some(id.name()), e.to_string(), &line_text());
-                return;
-            }
+            result.map_err(|e| (id.name().to_owned(), e.to_string()))?;
         }
         // Everything else goes to extra.
         for (column, used) in consumed.iter().enumerate() {
@@ -595,13 +615,11 @@ impl<'a> Plan<'a> {
             if let Some(value) = row.get(column)
                 && !value.is_empty()
             {
-                let _ = event.set_value(&self.extra_names[column], Value::str(value));
+                let (name, slot) = &self.extra_names[column];
+                let _ = put_extra(builder, name, *slot, Val::Str(value.into()));
             }
         }
-        if intelmq_raw {
-            event.set_raw(raw.as_bytes());
-        }
-        parsed.events.push(ParsedEvent { event, line, raw });
+        Ok(())
     }
 }
 
@@ -612,19 +630,26 @@ impl Row for Record<'_> {
 }
 
 /// Puts a converted value into a field of the data format.
-fn put_field(event: &mut Event, id: FieldId, value: Val<'_>) -> Result<(), crate::ValueError> {
+fn put_field(builder: &mut EventBuilder, id: FieldId, value: Val<'_>) -> Result<(), crate::ValueError> {
     match value {
-        Val::Str(text) => event.set_id(id, &text),
-        Val::Int(i) => event.set_value_id(id, Value::Int(i)),
-        Val::Float(f) => event.set_value_id(id, Value::Float(f)),
-        Val::Bool(b) => event.set_value_id(id, Value::Bool(b)),
-        Val::Ip(ip, _) => event.set_value_id(id, Value::Ip(ip)),
-        Val::Time(t) => event.set_value_id(id, Value::Time(t)),
+        Val::Str(text) => builder.set_id(id, &text),
+        Val::Int(i) => builder.set_value_id(id, Value::Int(i)),
+        Val::Float(f) => builder.set_value_id(id, Value::Float(f)),
+        Val::Bool(b) => builder.set_value_id(id, Value::Bool(b)),
+        Val::Ip(ip, _) => builder.set_value_id(id, Value::Ip(ip)),
+        Val::Time(t) => builder.set_value_id(id, Value::Time(t)),
     }
 }
 
-/// Puts a converted value into `extra.*`, as IntelMQ's extra dictionary holds it.
-fn put_extra(event: &mut Event, name: &str, value: Val<'_>) -> Result<(), crate::ValueError> {
+/// Puts a converted value into `extra.*`, as IntelMQ's extra dictionary holds it: by its slot,
+/// or by name when the name has none (then it is not a valid member name, and the builder says
+/// so as an event would).
+fn put_extra(
+    builder: &mut EventBuilder,
+    name: &str,
+    slot: Option<MemberSlot>,
+    value: Val<'_>,
+) -> Result<(), crate::ValueError> {
     let value = match value {
         Val::Str(text) => Value::str(&text),
         Val::Int(i) => Value::Int(i),
@@ -633,7 +658,10 @@ fn put_extra(event: &mut Event, name: &str, value: Val<'_>) -> Result<(), crate:
         Val::Ip(_, text) => Value::str(text),
         Val::Time(t) => Value::str(&neretva_event::format_time(t)),
     };
-    event.set_value(name, value)
+    match slot {
+        Some(slot) => builder.set_member(slot, value),
+        None => builder.set_value(name, value),
+    }
 }
 
 /// Every parser of this group.
