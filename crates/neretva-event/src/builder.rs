@@ -12,6 +12,41 @@ use crate::value::Value;
 // Which fields are set is one bit each in a `u128`.
 const _: () = assert!(EVENT_FIELDS.len() <= 128);
 
+/// What the texts last set on one field came to, so a feed column that repeats a few values
+/// (country codes, protocols, cities) has each value sanitised once: see
+/// [`EventBuilder::set_id_memo`].
+///
+/// It keeps up to [`FieldMemo::ENTRIES`] distinct texts; once it has seen
+/// [`FieldMemo::TRIAL`] texts of which fewer than half were repeats, it stops remembering (a
+/// column of host names or addresses), and the field is sanitised each time as by
+/// [`EventBuilder::set_id`].
+#[derive(Clone, Debug)]
+pub struct FieldMemo {
+    id: FieldId,
+    /// Texts and the value each came to (`None`: the field is removed).
+    entries: Vec<(Text, Option<Value>)>,
+    lookups: u32,
+    hits: u32,
+    off: bool,
+}
+
+impl FieldMemo {
+    /// The most distinct texts kept.
+    pub const ENTRIES: usize = 16;
+    /// How many texts are looked up before the memo judges whether it helps.
+    pub const TRIAL: u32 = 256;
+
+    /// An empty memo for one field.
+    pub fn new(id: FieldId) -> Self {
+        Self { id, entries: Vec::new(), lookups: 0, hits: 0, off: false }
+    }
+
+    /// The field it is for.
+    pub fn field(&self) -> FieldId {
+        self.id
+    }
+}
+
 /// A member `extra.<key>` whose name an [`EventBuilder`] was given in advance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemberSlot(u32);
@@ -82,6 +117,39 @@ impl EventBuilder {
     /// [`Event::set_id`]: sets a field from text, sanitised and validated.
     pub fn set_id(&mut self, id: FieldId, text: &str) -> Result<(), ValueError> {
         let outcome = event::text_outcome(id, text)?;
+        self.apply(id, outcome);
+        Ok(())
+    }
+
+    /// [`EventBuilder::set_id`] for the memo's field, taking the value from the memo when the
+    /// same text came before: the same result, each distinct text sanitised once.
+    pub fn set_id_memo(&mut self, memo: &mut FieldMemo, text: &str) -> Result<(), ValueError> {
+        let id = memo.id;
+        if memo.off || event::IGNORED_VALUES.contains(&text) {
+            return self.set_id(id, text);
+        }
+        memo.lookups += 1;
+        if let Some((_, value)) = memo.entries.iter().find(|(known, _)| known.as_bytes() == text.as_bytes()) {
+            memo.hits += 1;
+            match value {
+                Some(value) => self.put(id, value.clone()),
+                None => self.apply(id, Outcome::Remove),
+            }
+            return Ok(());
+        }
+        if memo.lookups >= FieldMemo::TRIAL && memo.hits * 2 < memo.lookups {
+            memo.off = true;
+            memo.entries = Vec::new();
+            return self.set_id(id, text);
+        }
+        let outcome = event::text_outcome(id, text)?;
+        if memo.entries.len() < FieldMemo::ENTRIES {
+            match &outcome {
+                Outcome::Set(value) => memo.entries.push((Text::new(text), Some(value.clone()))),
+                Outcome::Remove => memo.entries.push((Text::new(text), None)),
+                Outcome::Members(_) => {}
+            }
+        }
         self.apply(id, outcome);
         Ok(())
     }

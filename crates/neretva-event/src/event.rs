@@ -106,7 +106,7 @@ pub(crate) fn value_outcome(id: FieldId, value: Value) -> Result<Outcome, ValueE
         return match value {
             Value::Json(json) => {
                 let text = json_error_text(&json);
-                dict_members(spec.name, json, &text).map(Outcome::Members)
+                dict_members(spec.name, *json, &text).map(Outcome::Members)
             }
             Value::Str(text) => extra_text_outcome(spec.name, &text),
             other => Err(error(spec.name, &other.to_string(), Cow::Borrowed("is not a JSON object"))),
@@ -129,7 +129,7 @@ pub(crate) fn member_value(name: &str, value: Value) -> Result<Value, ValueError
         Value::Float(f) if !f.is_finite() => {
             return Err(error(name, &f.to_string(), Cow::Borrowed("is not a finite number")));
         }
-        Value::Json(json) => extra_value(json),
+        Value::Json(json) => extra_value(*json),
         Value::Ip(_) | Value::Network(_) | Value::Time(_) => Value::Str(value.to_string().into()),
         other => other,
     })
@@ -178,12 +178,12 @@ pub(crate) fn extra_value(value: serde_json::Value) -> Value {
             if let Some(i) = number.as_i64() {
                 Value::Int(i)
             } else if number.is_f64() {
-                number.as_f64().map_or(Value::Json(serde_json::Value::Number(number)), Value::Float)
+                number.as_f64().map_or(Value::Json(Box::new(serde_json::Value::Number(number))), Value::Float)
             } else {
-                Value::Json(serde_json::Value::Number(number))
+                Value::Json(Box::new(serde_json::Value::Number(number)))
             }
         }
-        other => Value::Json(other),
+        other => Value::Json(Box::new(other)),
     }
 }
 
@@ -459,7 +459,7 @@ impl Event {
             .into_iter()
             .map(|(k, v)| (member_key(&k).to_owned(), v.to_json()))
             .collect();
-        Some(Value::Json(serde_json::Value::Object(map)))
+        Some(Value::Json(Box::new(serde_json::Value::Object(map))))
     }
 
     /// The value of a field or `extra.<key>` member. `extra` itself has no

@@ -113,7 +113,7 @@ pub mod taxonomy;
 mod text;
 mod value;
 
-pub use crate::builder::{EventBuilder, MemberSlot};
+pub use crate::builder::{EventBuilder, FieldMemo, MemberSlot};
 pub use crate::compare::compare;
 pub use crate::error::{MAX_ERROR_VALUE_CHARS, ValueError};
 pub use crate::event::{Event, IGNORED_VALUES, PreparedField};

@@ -55,8 +55,8 @@ fn value() -> impl Strategy<Value = Value> {
         prop_oneof![Just(f64::INFINITY), Just(8.67), Just(-0.5)].prop_map(Value::Float),
         any::<bool>().prop_map(Value::Bool),
         Just(Value::Ip("192.0.2.7".parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])))),
-        Just(Value::Json(serde_json::json!({"k": "v"}))),
-        Just(Value::Json(serde_json::json!([1]))),
+        Just(Value::Json(Box::new(serde_json::json!({"k": "v"})))),
+        Just(Value::Json(Box::new(serde_json::json!([1])))),
     ]
 }
 

@@ -39,7 +39,7 @@ pub(crate) mod timestamp;
 
 use std::sync::{Arc, OnceLock};
 
-use neretva_event::{EventBuilder, FieldId, MemberSlot, PreparedField, Value};
+use neretva_event::{EventBuilder, FieldId, FieldMemo, MemberSlot, PreparedField, Value};
 
 pub use convert::Conversion;
 pub use schema::{ReportType, Schema};
@@ -353,6 +353,8 @@ struct Step {
     column: usize,
     conversion: Option<convert::Conversion>,
     target: Resolved,
+    /// For a field: what the column's texts came to, so repeated values are sanitised once.
+    memo: Option<FieldMemo>,
 }
 
 enum Resolved {
@@ -403,6 +405,10 @@ impl<'a> Plan<'a> {
         let resolve = |m: &schema::Mapping, column: usize| Step {
             column,
             conversion: m.conversion,
+            memo: match &m.target {
+                Target::Field(id) => Some(FieldMemo::new(*id)),
+                _ => None,
+            },
             target: match &m.target {
                 Target::Field(id) => Resolved::Field(*id),
                 Target::ExtraColumn => Resolved::Extra(format!("extra.{}", m.column), None),
@@ -544,7 +550,7 @@ impl<'a> Plan<'a> {
             let _ = builder.set_prepared(feed_name);
         }
         // Required fields: any failure fails the line.
-        for step in &self.required {
+        for step in &mut self.required {
             let Some(value) = row.get(step.column) else { continue };
             let column = || self.header[step.column].clone();
             let converted = match step.conversion {
@@ -569,7 +575,7 @@ impl<'a> Plan<'a> {
                 continue;
             };
             let result = match &step.target {
-                Resolved::Field(id) => put_field(builder, *id, converted),
+                Resolved::Field(id) => put_field(builder, *id, step.memo.as_mut(), converted),
                 Resolved::Extra(name, slot) => put_extra(builder, name, *slot, converted),
                 Resolved::Ignore | Resolved::Drop => Ok(()),
             };
@@ -577,7 +583,7 @@ impl<'a> Plan<'a> {
             consumed[step.column] = true;
         }
         // Optional fields.
-        for step in &self.optional {
+        for step in &mut self.optional {
             let Some(value) = row.get(step.column) else {
                 consumed[step.column] = true;
                 continue;
@@ -592,7 +598,7 @@ impl<'a> Plan<'a> {
                 continue;
             };
             consumed[step.column] = match &step.target {
-                Resolved::Field(id) => put_field(builder, *id, converted).is_ok(),
+                Resolved::Field(id) => put_field(builder, *id, step.memo.as_mut(), converted).is_ok(),
                 Resolved::Extra(name, slot) => {
                     let _ = put_extra(builder, name, *slot, converted);
                     true
@@ -629,10 +635,18 @@ impl Row for Record<'_> {
     }
 }
 
-/// Puts a converted value into a field of the data format.
-fn put_field(builder: &mut EventBuilder, id: FieldId, value: Val<'_>) -> Result<(), crate::ValueError> {
+/// Puts a converted value into a field of the data format; text through the field's memo.
+fn put_field(
+    builder: &mut EventBuilder,
+    id: FieldId,
+    memo: Option<&mut FieldMemo>,
+    value: Val<'_>,
+) -> Result<(), crate::ValueError> {
     match value {
-        Val::Str(text) => builder.set_id(id, &text),
+        Val::Str(text) => match memo {
+            Some(memo) if memo.field() == id => builder.set_id_memo(memo, &text),
+            _ => builder.set_id(id, &text),
+        },
         Val::Int(i) => builder.set_value_id(id, Value::Int(i)),
         Val::Float(f) => builder.set_value_id(id, Value::Float(f)),
         Val::Bool(b) => builder.set_value_id(id, Value::Bool(b)),
