@@ -331,6 +331,16 @@ pub(crate) fn check_constraints(spec: &FieldSpec, value: &Value) -> Result<(), R
     if spec.max_len.is_none() && spec.check == Check::None {
         return Ok(());
     }
+    // An integer with only a length to keep (`source.port`): its digits are counted, not
+    // written out.
+    if let (Value::Int(i), Some(max), Check::None) = (value, spec.max_len, spec.check) {
+        let chars =
+            i.unsigned_abs().checked_ilog10().map_or(1, |digits| digits as usize + 1) + usize::from(*i < 0);
+        if chars > max {
+            return Err(Cow::Owned(format!("is too long ({chars} characters, at most {max})")));
+        }
+        return Ok(());
+    }
     let owned;
     let text: &str = match value {
         Value::Str(text) => text,
@@ -412,7 +422,13 @@ fn uppercase(text: &str) -> Result<Text, Reason> {
 pub(crate) fn fqdn(text: &str) -> Result<Text, Reason> {
     // White space before a trailing dot is removed too, so that the result
     // is stable (IntelMQ would keep "a ." as "a ").
-    let stripped = py_strip(text).trim_end_matches(|c| c == '.' || pyfmt::is_py_space(c));
+    let stripped = py_strip(text);
+    // Most names end in a letter or digit: nothing to trim then.
+    let stripped = if stripped.as_bytes().last().is_some_and(|&b| b > b' ' && b < 0x80 && b != b'.') {
+        stripped
+    } else {
+        stripped.trim_end_matches(|c| c == '.' || pyfmt::is_py_space(c))
+    };
     if stripped.is_empty() {
         return Err(Cow::Borrowed("is not a domain name"));
     }

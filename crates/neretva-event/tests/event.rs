@@ -358,3 +358,21 @@ fn a_prepared_field_sets_what_set_id_sets() {
         Event::new().set_id(FieldId::CLASSIFICATION_TYPE, "no-such-type").unwrap_err().to_string()
     );
 }
+
+#[test]
+fn an_integer_is_held_to_its_length_in_characters() {
+    let mut event = Event::new();
+    for (text, ok) in [
+        ("0", true),
+        ("99999", true),
+        ("100000", false),
+        ("-9999", true),
+        ("-10000", false),
+        ("+00053", true),
+    ] {
+        let result = event.set("source.port", text);
+        assert_eq!(result.is_ok(), ok, "{text}: {result:?}");
+    }
+    let error = event.set("source.port", "123456").expect_err("too long");
+    assert_eq!(error.to_string(), "source.port: \"123456\" is too long (6 characters, at most 5)");
+}
