@@ -16,9 +16,10 @@ use neretva_store::feeds::{
     DayCount, DedupKey, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
     ReportError, ReportInfo, ReportQuery, ReportStatus, StoredEvent,
 };
+use neretva_store::rollup::{EventRollup, OrgDayRow, event_day, scoped_day_counts, since_day};
+use tokio_postgres::Row;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Row, Transaction};
 use uuid::Uuid;
 
 use crate::codec::{
@@ -337,7 +338,11 @@ const EVENT_TYPES: &[Type] = &[
 ];
 
 /// Inserts a batch with its routing and notifications, in the caller's transaction.
-pub(crate) async fn insert_events(tx: &Transaction<'_>, at: Timestamp, events: &[NewEvent]) -> Result<u64> {
+pub(crate) async fn insert_events(
+    tx: &deadpool_postgres::Transaction<'_>,
+    at: Timestamp,
+    events: &[NewEvent],
+) -> Result<u64> {
     for event in events {
         check_event(event)?;
     }
@@ -373,13 +378,17 @@ pub(crate) async fn insert_events(tx: &Transaction<'_>, at: Timestamp, events: &
     // Each organisation once per event.
     let mut routes: Vec<(Uuid, Uuid)> = Vec::new();
     let mut orgs: Vec<Uuid> = Vec::new();
+    let mut rollup = EventRollup::new();
     for event in events {
         orgs.clear();
         orgs.extend_from_slice(&event.org_ids);
         orgs.sort_unstable();
         orgs.dedup();
         routes.extend(orgs.iter().map(|org| (event.id, *org)));
+        let day = event_day(event.time_source.unwrap_or(event.time_observation));
+        rollup.add(day, event.classification_type.as_deref(), &orgs, 1);
     }
+    apply_rollup(tx, &rollup).await?;
     if routes.is_empty() {
         return Ok(events.len() as u64);
     }
@@ -570,34 +579,118 @@ pub(crate) async fn event_scan_floor<C: GenericClient>(
     Ok(row.map(|row| row.get(0)))
 }
 
-/// Deletes a report's events with their routing and notifications, in one statement.
-pub(crate) async fn delete_report_events<C: GenericClient>(client: &C, report_id: Uuid) -> Result<u64> {
+/// Changes the rollups by a write's aggregated events, in the caller's transaction: one
+/// upsert per table for every key (in key order, so concurrent writers lock rows in the same
+/// order), then the rows brought to zero are deleted.
+async fn apply_rollup<C: GenericClient>(client: &C, rollup: &EventRollup) -> Result<()> {
+    let days = rollup.day_deltas();
+    if !days.is_empty() {
+        let day: Vec<i64> = days.iter().map(|delta| delta.day).collect();
+        let typed: Vec<bool> = days.iter().map(|delta| delta.classification_type.is_some()).collect();
+        let kind: Vec<&str> = days.iter().map(|delta| delta.classification_type.unwrap_or("")).collect();
+        let events: Vec<i64> = days.iter().map(|delta| delta.events).collect();
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO event_day_counts AS c (day, typed, classification_type, events)
+                 SELECT * FROM unnest($1::bigint[], $2::boolean[], $3::text[], $4::bigint[])
+                 ON CONFLICT (day, typed, classification_type) DO UPDATE SET events = c.events + excluded.events",
+            )
+            .await?;
+        client.execute(&statement, &[&day, &typed, &kind, &events]).await?;
+        if days.iter().any(|delta| delta.events < 0) {
+            let statement = client
+                .prepare_cached(
+                    "DELETE FROM event_day_counts c
+                     USING unnest($1::bigint[], $2::boolean[], $3::text[]) AS k (day, typed, kind)
+                     WHERE c.day = k.day AND c.typed = k.typed AND c.classification_type = k.kind
+                       AND c.events = 0",
+                )
+                .await?;
+            client.execute(&statement, &[&day, &typed, &kind]).await?;
+        }
+    }
+    let orgs = rollup.org_deltas();
+    if !orgs.is_empty() {
+        let org: Vec<Uuid> = orgs.iter().map(|delta| delta.org_id).collect();
+        let day: Vec<i64> = orgs.iter().map(|delta| delta.day).collect();
+        let typed: Vec<bool> = orgs.iter().map(|delta| delta.classification_type.is_some()).collect();
+        let kind: Vec<&str> = orgs.iter().map(|delta| delta.classification_type.unwrap_or("")).collect();
+        let shared: Vec<&str> = orgs.iter().map(|delta| delta.shared).collect();
+        let events: Vec<i64> = orgs.iter().map(|delta| delta.events).collect();
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO event_org_day_counts AS c (org_id, day, typed, classification_type, shared, events)
+                 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::boolean[], $4::text[], $5::text[],
+                                      $6::bigint[])
+                 ON CONFLICT (org_id, day, typed, classification_type, shared)
+                 DO UPDATE SET events = c.events + excluded.events",
+            )
+            .await?;
+        client.execute(&statement, &[&org, &day, &typed, &kind, &shared, &events]).await?;
+        if orgs.iter().any(|delta| delta.events < 0) {
+            let statement = client
+                .prepare_cached(
+                    "DELETE FROM event_org_day_counts c
+                     USING unnest($1::uuid[], $2::bigint[], $3::boolean[], $4::text[], $5::text[])
+                         AS k (org_id, day, typed, kind, shared)
+                     WHERE c.org_id = k.org_id AND c.day = k.day AND c.typed = k.typed
+                       AND c.classification_type = k.kind AND c.shared = k.shared AND c.events = 0",
+                )
+                .await?;
+            client.execute(&statement, &[&org, &day, &typed, &kind, &shared]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the events whose ids `doomed` selects, with their routing and notifications, in one
+/// statement, and takes the events it deleted out of the rollups; returns how many. Call it in
+/// a transaction.
+async fn delete_events<C: GenericClient>(
+    client: &C,
+    doomed: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64> {
     let statement = client
-        .prepare_cached(
-            "WITH doomed AS MATERIALIZED (SELECT id FROM events WHERE report_id = $1),
-                  orgs AS (DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM doomed)),
+        .prepare_cached(&format!(
+            "WITH doomed AS MATERIALIZED ({doomed}),
+                  orgs AS (DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM doomed)
+                           RETURNING event_id, org_id),
                   queue AS (DELETE FROM notification_queue
-                            WHERE event_id IN (SELECT id FROM doomed))
-             DELETE FROM events WHERE id IN (SELECT id FROM doomed)",
-        )
+                            WHERE event_id IN (SELECT id FROM doomed)),
+                  gone AS (DELETE FROM events WHERE id IN (SELECT id FROM doomed)
+                           RETURNING id, coalesce(time_source, time_observation) AS t, classification_type),
+                  routed AS (SELECT g.t, g.classification_type,
+                                    array_remove(array_agg(o.org_id ORDER BY o.org_id), NULL) AS orgs
+                             FROM gone g LEFT JOIN orgs o ON o.event_id = g.id
+                             GROUP BY g.id, g.t, g.classification_type)
+             SELECT floor(extract(epoch FROM t) / 86400)::bigint, classification_type, orgs, count(*)
+             FROM routed GROUP BY 1, 2, 3"
+        ))
         .await?;
-    Ok(client.execute(&statement, &[&report_id]).await?)
+    let mut rollup = EventRollup::new();
+    let mut deleted = 0;
+    for row in client.query(&statement, params).await? {
+        let count: i64 = row.try_get(3)?;
+        let orgs: Vec<Uuid> = row.try_get(2)?;
+        let kind: Option<&str> = row.try_get(1)?;
+        rollup.add(row.try_get(0)?, kind, &orgs, -count);
+        deleted += to_u64("count", count)?;
+    }
+    apply_rollup(client, &rollup).await?;
+    Ok(deleted)
+}
+
+/// Deletes a report's events with their routing and notifications, in the caller's transaction.
+pub(crate) async fn delete_report_events<C: GenericClient>(client: &C, report_id: Uuid) -> Result<u64> {
+    delete_events(client, "SELECT id FROM events WHERE report_id = $1", &[&report_id]).await
 }
 
 /// Deletes up to `batch` events observed before `before`, with their routing and
-/// notifications, in one statement; returns how many.
+/// notifications, in the caller's transaction; returns how many.
 pub(crate) async fn purge_events<C: GenericClient>(client: &C, before: Timestamp, batch: u64) -> Result<u64> {
-    let statement = client
-        .prepare_cached(
-            "WITH doomed AS MATERIALIZED (
-                      SELECT id FROM events WHERE time_observation < $1 LIMIT $2),
-                  orgs AS (DELETE FROM event_orgs WHERE event_id IN (SELECT id FROM doomed)),
-                  queue AS (DELETE FROM notification_queue
-                            WHERE event_id IN (SELECT id FROM doomed))
-             DELETE FROM events WHERE id IN (SELECT id FROM doomed)",
-        )
-        .await?;
-    Ok(client.execute(&statement, &[&truncate(before), &to_i64(batch, "batch")?]).await?)
+    let doomed = "SELECT id FROM events WHERE time_observation < $1 LIMIT $2";
+    delete_events(client, doomed, &[&truncate(before), &to_i64(batch, "batch")?]).await
 }
 
 // Deduplication.
@@ -696,47 +789,74 @@ pub(crate) async fn pending_notifications<C: GenericClient>(
     rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }
 
-/// Events by day and type, and by organisation, over the events at or above the floor.
+/// Events by day and type, and by organisation, from the rollups.
 pub(crate) async fn event_counts<C: GenericClient>(
     client: &C,
     query: &EventCountQuery,
 ) -> Result<EventCounts> {
-    let since = truncate(query.since);
-    // The nil UUID sorts before every id.
-    let floor = query.floor.unwrap_or(Uuid::nil());
-    let org_ids: Option<Vec<Uuid>> = query.org_ids.clone();
+    let since = since_day(query.since);
+    let kind_of = |row: &Row, typed: usize| -> Result<Option<String>> {
+        Ok(if row.try_get::<_, bool>(typed)? { Some(row.try_get(typed + 1)?) } else { None })
+    };
+    let Some(org_ids) = &query.org_ids else {
+        let statement = client
+            .prepare_cached(
+                "SELECT day, typed, classification_type, events FROM event_day_counts
+                 WHERE day >= $1 AND events <> 0
+                 ORDER BY day, typed, classification_type",
+            )
+            .await?;
+        let rows = client.query(&statement, &[&since]).await?;
+        let mut by_day = Vec::with_capacity(rows.len());
+        for row in &rows {
+            by_day.push(DayCount {
+                day: row.try_get(0)?,
+                classification_type: kind_of(row, 1)?,
+                events: to_u64("events", row.try_get(3)?)?,
+            });
+        }
+        let statement = client
+            .prepare_cached(
+                "SELECT org_id, sum(events)::bigint FROM event_org_day_counts WHERE day >= $1
+                 GROUP BY org_id HAVING sum(events) > 0 ORDER BY 2 DESC, 1",
+            )
+            .await?;
+        let rows = client.query(&statement, &[&since]).await?;
+        let mut by_org = Vec::with_capacity(rows.len());
+        for row in &rows {
+            by_org.push((row.try_get(0)?, to_u64("events", row.try_get(1)?)?));
+        }
+        return Ok(EventCounts { by_day, by_org });
+    };
+    if org_ids.is_empty() {
+        return Ok(EventCounts::default());
+    }
     let statement = client
         .prepare_cached(
-            "SELECT floor(extract(epoch FROM coalesce(e.time_source, e.time_observation)) / 86400)::bigint,
-                    e.classification_type, count(*)
-             FROM events e
-             WHERE e.id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
-               AND ($3::uuid[] IS NULL
-                    OR e.id IN (SELECT o.event_id FROM event_orgs o WHERE o.org_id = ANY($3::uuid[])))
-             GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST",
+            "SELECT org_id, day, typed, classification_type, shared, events FROM event_org_day_counts
+             WHERE org_id = ANY($1) AND day >= $2",
         )
         .await?;
-    let rows = client.query(&statement, &[&floor, &since, &org_ids]).await?;
-    let mut by_day = Vec::with_capacity(rows.len());
-    for row in rows {
-        by_day.push(DayCount {
-            day: row.get(0),
-            classification_type: row.get(1),
-            events: to_u64("count", row.get::<_, i64>(2))?,
+    let mut rows = Vec::new();
+    for row in &client.query(&statement, &[org_ids, &since]).await? {
+        rows.push(OrgDayRow {
+            org_id: row.try_get(0)?,
+            day: row.try_get(1)?,
+            classification_type: kind_of(row, 2)?,
+            shared: row.try_get(4)?,
+            events: row.try_get(5)?,
         });
     }
-    let statement = client
-        .prepare_cached(
-            "SELECT o.org_id, count(*) FROM event_orgs o JOIN events e ON e.id = o.event_id
-             WHERE o.event_id >= $1 AND coalesce(e.time_source, e.time_observation) >= $2
-               AND ($3::uuid[] IS NULL OR o.org_id = ANY($3::uuid[]))
-             GROUP BY o.org_id ORDER BY 2 DESC, 1",
-        )
-        .await?;
-    let rows = client.query(&statement, &[&floor, &since, &org_ids]).await?;
-    let mut by_org = Vec::with_capacity(rows.len());
-    for row in rows {
-        by_org.push((row.get(0), to_u64("count", row.get::<_, i64>(1))?));
+    let by_day = scoped_day_counts(&rows, org_ids);
+    let mut sums: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    for row in &rows {
+        *sums.entry(row.org_id).or_default() += row.events;
     }
+    let mut by_org: Vec<(Uuid, u64)> = sums
+        .into_iter()
+        .filter(|(_, events)| *events > 0)
+        .map(|(org, events)| (org, events as u64))
+        .collect();
+    by_org.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(EventCounts { by_day, by_org })
 }

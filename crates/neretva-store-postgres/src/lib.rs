@@ -498,7 +498,8 @@ impl Store for PostgresStore {
     }
 
     async fn delete_report_events(&self, report_id: Uuid) -> Result<u64, StoreError> {
-        pooled!(self, |client| feeds::delete_report_events(client, report_id))
+        // With the rollups' change, in one transaction.
+        transaction!(self, audited: false, |tx| feeds::delete_report_events(&tx, report_id))
     }
 
     async fn get_event(&self, id: Uuid) -> Result<Option<StoredEvent>, StoreError> {
@@ -522,11 +523,12 @@ impl Store for PostgresStore {
     }
 
     async fn purge_events(&self, before: Timestamp) -> Result<u64, StoreError> {
-        // One statement, so one transaction, per batch.
+        // One transaction per batch, with the rollups' change.
         let mut purged = 0;
         loop {
-            let deleted =
-                pooled!(self, |client| { feeds::purge_events(client, before, feeds::PURGE_BATCH) })?;
+            let deleted = transaction!(self, audited: false, |tx| {
+                feeds::purge_events(&tx, before, feeds::PURGE_BATCH)
+            })?;
             purged += deleted;
             if deleted < feeds::PURGE_BATCH {
                 return Ok(purged);

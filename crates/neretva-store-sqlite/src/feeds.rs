@@ -14,6 +14,9 @@ use neretva_store::feeds::{
     DayCount, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts, ReportError,
     ReportInfo, ReportQuery, ReportStatus, StoredEvent,
 };
+use neretva_store::rollup::{
+    EventRollup, OrgDayRow, event_day, parse_org_list, scoped_day_counts, since_day,
+};
 use rusqlite::blob::ZeroBlob;
 use rusqlite::types::{Type, Value};
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, Row, params, params_from_iter};
@@ -311,6 +314,7 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
         .prepare_cached("INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)")?;
     let mut orgs: Vec<Uuid> = Vec::new();
     let mut ranges: Vec<Range> = Vec::new();
+    let mut rollup = EventRollup::new();
     for event in events {
         let id = event.id.as_bytes();
         let observed = micros(truncate(event.time_observation));
@@ -343,6 +347,8 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
                 min_observed: observed,
             }),
         }
+        let day = event_day(event.time_source.unwrap_or(event.time_observation));
+        rollup.add(day, event.classification_type.as_deref(), &event.org_ids, 1);
         if event.org_ids.is_empty() {
             continue;
         }
@@ -367,7 +373,70 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             range.min_observed
         ])?;
     }
+    apply_rollup(conn, &rollup)?;
     Ok(events.len() as u64)
+}
+
+/// Changes the rollups by a write's aggregated events (each key once), in the caller's
+/// transaction; a row brought to zero is deleted.
+fn apply_rollup(conn: &Connection, rollup: &EventRollup) -> Result<()> {
+    let mut add_day = conn.prepare_cached(
+        "INSERT INTO event_day_counts (day, typed, classification_type, events) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (day, typed, classification_type) DO UPDATE SET events = events + excluded.events",
+    )?;
+    let mut clear_day = conn.prepare_cached(
+        "DELETE FROM event_day_counts
+         WHERE day = ?1 AND typed = ?2 AND classification_type = ?3 AND events = 0",
+    )?;
+    for delta in rollup.day_deltas() {
+        let (typed, kind) = (delta.classification_type.is_some(), delta.classification_type.unwrap_or(""));
+        add_day.execute(params![delta.day, typed, kind, delta.events])?;
+        if delta.events < 0 {
+            clear_day.execute(params![delta.day, typed, kind])?;
+        }
+    }
+    let mut add_org = conn.prepare_cached(
+        "INSERT INTO event_org_day_counts (org_id, day, typed, classification_type, shared, events)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (org_id, day, typed, classification_type, shared)
+         DO UPDATE SET events = events + excluded.events",
+    )?;
+    let mut clear_org = conn.prepare_cached(
+        "DELETE FROM event_org_day_counts
+         WHERE org_id = ?1 AND day = ?2 AND typed = ?3 AND classification_type = ?4 AND shared = ?5
+           AND events = 0",
+    )?;
+    for delta in rollup.org_deltas() {
+        let org = &delta.org_id.as_bytes()[..];
+        let (typed, kind) = (delta.classification_type.is_some(), delta.classification_type.unwrap_or(""));
+        add_org.execute(params![org, delta.day, typed, kind, delta.shared, delta.events])?;
+        if delta.events < 0 {
+            clear_org.execute(params![org, delta.day, typed, kind, delta.shared])?;
+        }
+    }
+    Ok(())
+}
+
+/// The routing of an event as `EVENT_COLUMNS` reads it (`o` is `event_orgs`), for rollups.
+const EVENT_ORG_LIST: &str = "(SELECT group_concat(hex(o.org_id), '' ORDER BY o.org_id) FROM event_orgs o
+     WHERE o.event_id = e.id)";
+
+/// Takes a removed event (or `count` of them) of a time in microseconds, a type and a routing
+/// as `EVENT_ORG_LIST` reads it out of the rollups.
+fn remove_from_rollup(
+    rollup: &mut EventRollup,
+    time: i64,
+    kind: Option<&str>,
+    orgs: Option<&str>,
+    count: i64,
+) -> Result<()> {
+    let orgs = match orgs {
+        None => Vec::new(),
+        Some(list) => parse_org_list(list)
+            .ok_or_else(|| StoreError::Backend(format!("event routing {list:?} is not a list of ids")))?,
+    };
+    rollup.add(time.div_euclid(DAY_MICROS), kind, &orgs, -count);
+    Ok(())
 }
 
 /// A report's events in one batch: the smallest and the largest seq among them, and their
@@ -616,6 +685,21 @@ fn network_is_dense(conn: &Connection, range: &IpRange, limit: i64) -> Result<bo
 /// Deletes a report's events with their routing and notifications, and the report's ranges.
 pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result<u64> {
     let report_id = &report_id.as_bytes()[..];
+    let mut rollup = EventRollup::new();
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT t, kind, orgs, count(*) FROM (
+             SELECT coalesce(e.time_source, e.time_observation) AS t, e.classification_type AS kind,
+                    {EVENT_ORG_LIST} AS orgs
+             FROM {REPORT_EVENTS})
+         GROUP BY 1, 2, 3"
+    ))?;
+    let mut rows = statement.query([report_id])?;
+    while let Some(row) = rows.next()? {
+        let (kind, orgs): (Option<String>, Option<String>) = (row.get(1)?, row.get(2)?);
+        remove_from_rollup(&mut rollup, row.get(0)?, kind.as_deref(), orgs.as_deref(), row.get(3)?)?;
+    }
+    drop(rows);
+    apply_rollup(conn, &rollup)?;
     conn.prepare_cached(&format!(
         "DELETE FROM event_orgs WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"
     ))?
@@ -643,11 +727,14 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
         )?
         .query_map([before], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut find = conn.prepare_cached(
-        "SELECT seq, id FROM events
-         WHERE seq BETWEEN ?1 AND ?2 AND report_id = ?3 AND time_observation < ?4
-         LIMIT ?5",
-    )?;
+    let mut find = conn.prepare_cached(&format!(
+        "SELECT e.seq, e.id, coalesce(e.time_source, e.time_observation), e.classification_type,
+                {EVENT_ORG_LIST}
+         FROM events e
+         WHERE e.seq BETWEEN ?1 AND ?2 AND e.report_id = ?3 AND e.time_observation < ?4
+         LIMIT ?5"
+    ))?;
+    let mut rollup = EventRollup::new();
     let mut orgs = conn.prepare_cached("DELETE FROM event_orgs WHERE event_id = ?1")?;
     let mut queue = conn.prepare_cached("DELETE FROM notification_queue WHERE event_id = ?1")?;
     let mut events = conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
@@ -665,10 +752,14 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
             break;
         }
         let limit = to_i64(batch - deleted, "batch")?;
-        let doomed: Vec<(i64, Vec<u8>)> = find
-            .query_map(params![first, last, report_id, before, limit], |row| Ok((row.get(0)?, row.get(1)?)))?
+        type Doomed = (i64, Vec<u8>, i64, Option<String>, Option<String>);
+        let doomed: Vec<Doomed> = find
+            .query_map(params![first, last, report_id, before, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
-        for (seq, id) in &doomed {
+        for (seq, id, time, kind, routing) in &doomed {
+            remove_from_rollup(&mut rollup, *time, kind.as_deref(), routing.as_deref(), 1)?;
             orgs.execute([id])?;
             queue.execute([id])?;
             events.execute([seq])?;
@@ -681,6 +772,7 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
             keep_range.execute(params![low, high, report_id, min_observed])?;
         }
     }
+    apply_rollup(conn, &rollup)?;
     Ok(deleted)
 }
 
@@ -718,54 +810,66 @@ pub(crate) fn pending_notifications(
 /// Microseconds in a day, for grouping stored times by UTC day.
 const DAY_MICROS: i64 = 86_400_000_000;
 
-/// Events by day and type, and by organisation, over the events at or above the floor.
+/// Events by day and type, and by organisation, from the rollups.
 pub(crate) fn event_counts(conn: &Connection, query: &EventCountQuery) -> Result<EventCounts> {
-    let since = micros(truncate(query.since));
-    // An empty blob sorts before every id.
-    let floor = query.floor.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
-    let org_filter = query.org_ids.as_ref().map(|ids| {
-        let ids: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-        serde_json::to_string(&ids)
-    });
-    let org_filter = org_filter.transpose()?;
-    let mut by_day = Vec::new();
-    let day_sql = format!(
-        // `+` keeps SQLite off the time index: the id range above the floor bounds the rows read.
-        "SELECT +coalesce(e.time_source, e.time_observation) / {DAY_MICROS}, e.classification_type, count(*)
-         FROM events e WHERE e.id >= ?1 AND +coalesce(e.time_source, e.time_observation) >= ?2 {}
-         GROUP BY 1, 2 ORDER BY 1, 2",
-        if org_filter.is_some() {
-            "AND e.id IN (SELECT o.event_id FROM event_orgs o
-                          WHERE o.org_id IN (SELECT unhex(value) FROM json_each(?3)))"
-        } else {
-            "AND ?3 IS NULL"
-        }
-    );
-    let mut statement = conn.prepare_cached(&day_sql)?;
-    let mut rows = statement.query(params![floor, since, org_filter])?;
-    while let Some(row) = rows.next()? {
-        by_day.push(DayCount {
-            day: row.get(0)?,
-            classification_type: row.get(1)?,
-            events: u64_col(row, 2)?,
-        });
+    let since = since_day(query.since);
+    let kind_of = |row: &Row<'_>, typed: usize| -> rusqlite::Result<Option<String>> {
+        Ok(if row.get::<_, bool>(typed)? { Some(row.get(typed + 1)?) } else { None })
+    };
+    let Some(org_ids) = &query.org_ids else {
+        let by_day = conn
+            .prepare_cached(
+                "SELECT day, typed, classification_type, events FROM event_day_counts
+                 WHERE day >= ?1 AND events <> 0
+                 ORDER BY day, typed, classification_type",
+            )?
+            .query_map([since], |row| {
+                Ok(DayCount {
+                    day: row.get(0)?,
+                    classification_type: kind_of(row, 1)?,
+                    events: u64_col(row, 3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let by_org = conn
+            .prepare_cached(
+                "SELECT org_id, sum(events) FROM event_org_day_counts WHERE day >= ?1
+                 GROUP BY org_id HAVING sum(events) > 0 ORDER BY 2 DESC, 1",
+            )?
+            .query_map([since], |row| Ok((uuid_blob_col(row, 0)?, u64_col(row, 1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        return Ok(EventCounts { by_day, by_org });
+    };
+    if org_ids.is_empty() {
+        return Ok(EventCounts::default());
     }
-    let org_sql = format!(
-        // The routing rows above the floor, read by their key (not the organisation index).
-        "SELECT o.org_id, count(*) FROM event_orgs o JOIN events e ON e.id = o.event_id
-         WHERE o.event_id >= ?1 AND +coalesce(e.time_source, e.time_observation) >= ?2 {}
-         GROUP BY +o.org_id ORDER BY 2 DESC, 1",
-        if org_filter.is_some() {
-            "AND o.org_id IN (SELECT unhex(value) FROM json_each(?3))"
-        } else {
-            "AND ?3 IS NULL"
-        }
-    );
-    let mut statement = conn.prepare_cached(&org_sql)?;
-    let mut rows = statement.query(params![floor, since, org_filter])?;
-    let mut by_org = Vec::new();
-    while let Some(row) = rows.next()? {
-        by_org.push((uuid_blob_col(row, 0)?, u64_col(row, 1)?));
+    let ids: Vec<String> = org_ids.iter().map(|id| id.simple().to_string()).collect();
+    let ids = serde_json::to_string(&ids)?;
+    let rows: Vec<OrgDayRow> = conn
+        .prepare_cached(
+            "SELECT org_id, day, typed, classification_type, shared, events FROM event_org_day_counts
+             WHERE org_id IN (SELECT unhex(value) FROM json_each(?1)) AND day >= ?2",
+        )?
+        .query_map(params![ids, since], |row| {
+            Ok(OrgDayRow {
+                org_id: uuid_blob_col(row, 0)?,
+                day: row.get(1)?,
+                classification_type: kind_of(row, 2)?,
+                shared: row.get(4)?,
+                events: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let by_day = scoped_day_counts(&rows, org_ids);
+    let mut sums: std::collections::BTreeMap<Uuid, i64> = std::collections::BTreeMap::new();
+    for row in &rows {
+        *sums.entry(row.org_id).or_default() += row.events;
     }
+    let mut by_org: Vec<(Uuid, u64)> = sums
+        .into_iter()
+        .filter(|(_, events)| *events > 0)
+        .map(|(org, events)| (org, events as u64))
+        .collect();
+    by_org.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(EventCounts { by_day, by_org })
 }

@@ -61,6 +61,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration { version: 17, name: "learning", sql: include_str!("../migrations/0017_learning.sql") },
     Migration { version: 18, name: "training", sql: include_str!("../migrations/0018_training.sql") },
     Migration { version: 19, name: "exercises", sql: include_str!("../migrations/0019_exercises.sql") },
+    Migration {
+        version: 20,
+        name: "event_rollups",
+        sql: include_str!("../migrations/0020_event_rollups.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

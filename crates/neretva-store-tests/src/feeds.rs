@@ -715,7 +715,7 @@ pub async fn feed_dedup_concurrent(harness: &dyn Harness) {
 }
 
 /// Event counts for overviews: by UTC day (of the source time, else the observation time) and
-/// type, and by organisation; the time, the organisations and the scan floor narrow them.
+/// type, and by organisation; the time and the organisations narrow them.
 pub async fn feed_event_counts(store: &dyn Store) {
     use neretva_store::feeds::{DayCount, EventCountQuery};
 
@@ -748,7 +748,7 @@ pub async fn feed_event_counts(store: &dyn Store) {
         events,
     };
 
-    let all = EventCountQuery { since: at(-day), floor: None, org_ids: None };
+    let all = EventCountQuery { since: at(-day), org_ids: None };
     let counts = store.event_counts(&all).await.expect("counts");
     assert_eq!(
         counts.by_day,
@@ -765,26 +765,264 @@ pub async fn feed_event_counts(store: &dyn Store) {
     assert_eq!(counts.by_day[0], count(today - 10, Some("scanner"), 1), "the source time's day");
     assert_eq!(counts.by_org, [(org(1), 3), (org(2), 2)]);
 
+    // Whole days: an event early on the day of `since` counts, though before `since` itself.
+    let late_since = EventCountQuery { since: at(-10 * day + 3600), ..all.clone() };
+    let counts = store.event_counts(&late_since).await.expect("counts");
+    assert_eq!(counts.by_day[0], count(today - 10, Some("scanner"), 1));
+
     let one_org = EventCountQuery { org_ids: Some(vec![org(2)]), ..all.clone() };
     let counts = store.event_counts(&one_org).await.expect("counts");
     assert_eq!(counts.by_day, [count(today, Some("ddos-amplifier"), 1), count(today, Some("scanner"), 1)]);
     assert_eq!(counts.by_org, [(org(2), 2)]);
 
+    // Both organisations: the event routed to both counts once by day, once for each by organisation.
+    let both = EventCountQuery { org_ids: Some(vec![org(2), org(1)]), ..all.clone() };
+    let counts = store.event_counts(&both).await.expect("counts");
+    assert_eq!(counts.by_day, [count(today, Some("ddos-amplifier"), 1), count(today, Some("scanner"), 2)]);
+    assert_eq!(counts.by_org, [(org(1), 2), (org(2), 2)]);
+
     let no_org = EventCountQuery { org_ids: Some(Vec::new()), ..all.clone() };
     assert_eq!(store.event_counts(&no_org).await.expect("counts"), Default::default());
+    let other_org = EventCountQuery { org_ids: Some(vec![org(9)]), ..all };
+    assert_eq!(store.event_counts(&other_org).await.expect("counts"), Default::default());
+}
 
-    // The floor: only the newest three events (3, 4 and 5) are read.
-    let floor = store.event_scan_floor(None, 3).await.expect("floor");
-    assert_eq!(floor, Some(events[2].id));
-    let bounded = EventCountQuery { floor, ..everything };
-    let counts = store.event_counts(&bounded).await.expect("counts");
-    assert_eq!(
-        counts.by_day,
-        [
-            count(today - 10, Some("scanner"), 1),
-            count(today, Some("ddos-amplifier"), 1),
-            count(today + 1, None, 1)
-        ]
+/// The counts of the stored events recounted from the events themselves (read back through
+/// `query_events`), as `event_counts` must give them.
+async fn recount(
+    store: &dyn Store,
+    since: Timestamp,
+    scope: Option<&[Uuid]>,
+) -> neretva_store::feeds::EventCounts {
+    use std::collections::BTreeMap;
+
+    use neretva_store::feeds::{DayCount, EventCounts};
+
+    let events =
+        store.query_events(&EventQuery { limit: 10_000, ..EventQuery::default() }).await.expect("events");
+    assert!(events.len() < 10_000, "the stories store fewer events than a page");
+    let day_of = |time: Timestamp| time.unix_timestamp().div_euclid(86_400);
+    let mut by_day: BTreeMap<(i64, Option<String>), u64> = BTreeMap::new();
+    let mut by_org: BTreeMap<Uuid, u64> = BTreeMap::new();
+    for stored in events {
+        let event = stored.event;
+        let day = day_of(event.time_source.unwrap_or(event.time_observation));
+        if day < day_of(since) {
+            continue;
+        }
+        let orgs: Vec<Uuid> = match scope {
+            None => event.org_ids.clone(),
+            Some(scope) => event.org_ids.iter().copied().filter(|org| scope.contains(org)).collect(),
+        };
+        if scope.is_some() && orgs.is_empty() {
+            continue;
+        }
+        *by_day.entry((day, event.classification_type.clone())).or_default() += 1;
+        for org in orgs {
+            *by_org.entry(org).or_default() += 1;
+        }
+    }
+    let by_day = by_day.into_iter().map(|((day, classification_type), events)| DayCount {
+        day,
+        classification_type,
+        events,
+    });
+    let mut by_org: Vec<(Uuid, u64)> = by_org.into_iter().collect();
+    by_org.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    EventCounts { by_day: by_day.collect(), by_org }
+}
+
+/// Every scope of the rollup stories: all events, each organisation alone, and groups of them.
+fn rollup_scopes() -> Vec<Option<Vec<Uuid>>> {
+    vec![
+        None,
+        Some(vec![org(1)]),
+        Some(vec![org(2)]),
+        Some(vec![org(3)]),
+        Some(vec![org(4)]),
+        Some(vec![org(1), org(2)]),
+        Some(vec![org(3), org(2)]),
+        Some(vec![org(1), org(2), org(3)]),
+        Some(vec![org(1), org(2), org(3), org(4)]),
+    ]
+}
+
+/// Asserts that the rollups answer exactly what a recount of the events gives, for every scope
+/// and two windows; returns the counts of all events over both windows.
+async fn assert_rollups_exact(store: &dyn Store, stage: &str) -> neretva_store::feeds::EventCounts {
+    use neretva_store::feeds::EventCountQuery;
+
+    for since in [at(-40 * 86_400), at(-2 * 86_400)] {
+        for scope in rollup_scopes() {
+            let query = EventCountQuery { since, org_ids: scope.clone() };
+            let counts = store.event_counts(&query).await.expect("counts");
+            let expected = recount(store, since, scope.as_deref()).await;
+            assert_eq!(counts, expected, "{stage}: since {since}, organisations {scope:?}");
+            if let Some(scope) = &scope {
+                assert!(
+                    counts.by_org.iter().all(|(org, _)| scope.contains(org)),
+                    "{stage}: another organisation counted for {scope:?}: {:?}",
+                    counts.by_org
+                );
+            }
+        }
+    }
+    let query = EventCountQuery { since: at(-40 * 86_400), org_ids: None };
+    store.event_counts(&query).await.expect("counts")
+}
+
+/// The events of a rollup story's report `report`: spread over days (source times, observation
+/// times and one before 1970), types and routings of none, one and several organisations.
+fn rollup_events(report: Uuid, first: u64, routing: &dyn Fn(u64) -> Vec<Uuid>) -> Vec<NewEvent> {
+    const KINDS: [Option<&str>; 4] = [Some("scanner"), None, Some("ddos-amplifier"), Some("phishing")];
+    (first..first + 40)
+        .map(|n| {
+            let mut event = new_event(n, report, "rollups");
+            let index = n as usize;
+            event.time_observation = at(-(i64::try_from(n % 9).expect("small") * 86_400) - 7_200);
+            if n % 5 == 0 {
+                event.time_source = Some(at(-30 * 86_400 + i64::try_from(n).expect("small") * 3_600));
+            }
+            event.classification_type = KINDS[index % KINDS.len()].map(str::to_owned);
+            event.org_ids = routing(n);
+            event
+        })
+        .collect()
+}
+
+/// The rollups stay equal to a recount of the events through inserts (plain and deduplicated),
+/// a report's deletion and re-parse with new routing, and purges; a scope of organisations never
+/// counts another organisation's events, and an event of several of them counts once.
+pub async fn feed_event_rollups(store: &dyn Store) {
+    use neretva_store::feeds::{DayCount, EventCountQuery};
+
+    let empty = EventCountQuery { since: at(-40 * 86_400), org_ids: None };
+    assert_eq!(store.event_counts(&empty).await.expect("counts"), Default::default());
+
+    let first = new_report(80, "rollups", b"first");
+    let second = new_report(81, "rollups", b"second");
+    for report in [&first, &second] {
+        store.store_report(report).await.expect("report");
+    }
+    let routing = |n: u64| -> Vec<Uuid> {
+        match n % 6 {
+            0 => Vec::new(),
+            1 => vec![org(1)],
+            2 => vec![org(2), org(1)],
+            3 => vec![org(3), org(1), org(2), org(3)],
+            4 => vec![org(2)],
+            _ => vec![org(3), org(2)],
+        }
+    };
+    let first_events = rollup_events(first.id, 0, &routing);
+    assert_eq!(store.insert_events(&first_events).await.expect("insert"), 40);
+    assert_rollups_exact(store, "after the first insert").await;
+
+    // Through the deduplicating write: the repeats within the batch are not stored, nor counted.
+    let mut second_events = rollup_events(second.id, 100, &routing);
+    let keys: Vec<DedupKey> =
+        (0..second_events.len()).map(|index| key(&format!("rollup {}", index % 30), at(0), 81)).collect();
+    second_events.iter_mut().for_each(|event| event.time_observation += time::Duration::hours(1));
+    let batch =
+        EventBatch { events: second_events, dedup: Some(BatchDedup { keys, window_start: at(-3600) }) };
+    let duplicates = store.store_events(batch).await.expect("store");
+    assert_eq!(duplicates.iter().filter(|duplicate| !**duplicate).count(), 30);
+    let counts = assert_rollups_exact(store, "after the deduplicated insert").await;
+    assert_eq!(counts.by_day.iter().map(|count| count.events).sum::<u64>(), 70);
+
+    // A constituent of organisation 2: its events only, and the events shared with 1 and 3 once.
+    let mine = EventCountQuery { since: at(-40 * 86_400), org_ids: Some(vec![org(2)]) };
+    let counts = store.event_counts(&mine).await.expect("counts");
+    let routed_to_2 = |events: &[u64]| events.iter().filter(|n| matches!(*n % 6, 2..=5)).count() as u64;
+    let stored_first: Vec<u64> = (0..40).collect();
+    let stored_second: Vec<u64> = (100..130).collect();
+    let expected = routed_to_2(&stored_first) + routed_to_2(&stored_second);
+    assert_eq!(counts.by_org, [(org(2), expected)]);
+    assert_eq!(counts.by_day.iter().map(|count| count.events).sum::<u64>(), expected);
+    let group = EventCountQuery { org_ids: Some(vec![org(1), org(2), org(3)]), ..mine.clone() };
+    let counts = store.event_counts(&group).await.expect("counts");
+    let routed = |events: &[u64]| events.iter().filter(|n| *n % 6 != 0).count() as u64;
+    let expected = routed(&stored_first) + routed(&stored_second);
+    assert_eq!(counts.by_day.iter().map(|count| count.events).sum::<u64>(), expected, "each event once");
+
+    // Re-parse with new routing: the report's events are deleted, then stored routed anew.
+    assert_eq!(store.delete_report_events(first.id).await.expect("delete"), 40);
+    assert_rollups_exact(store, "after deleting a report's events").await;
+    let rerouted = |n: u64| -> Vec<Uuid> {
+        match n % 4 {
+            0 => vec![org(4)],
+            1 => vec![org(1), org(4)],
+            2 => Vec::new(),
+            _ => vec![org(3)],
+        }
+    };
+    let again = rollup_events(first.id, 0, &rerouted);
+    assert_eq!(store.insert_events(&again).await.expect("insert"), 40);
+    assert_rollups_exact(store, "after re-parsing with new routing").await;
+    let org_4 = EventCountQuery { org_ids: Some(vec![org(4)]), ..mine.clone() };
+    let counts = store.event_counts(&org_4).await.expect("counts");
+    assert_eq!(counts.by_org, [(org(4), 20)], "organisation 4 has only the re-routed events");
+
+    // Retention: events observed before the cut-off go, those with an old source time but a
+    // recent observation stay counted on their source time's day.
+    let purged = store.purge_events(at(-4 * 86_400)).await.expect("purge");
+    assert!(purged > 0);
+    let counts = assert_rollups_exact(store, "after a purge").await;
+    assert!(
+        counts
+            .by_day
+            .first()
+            .is_some_and(|count: &DayCount| count.day < at(-20 * 86_400).unix_timestamp() / 86_400),
+        "old source times remain: {:?}",
+        counts.by_day
     );
-    assert_eq!(counts.by_org, [(org(1), 1), (org(2), 1)]);
+
+    // Deleting every event leaves nothing counted.
+    store.delete_report_events(first.id).await.expect("delete");
+    store.delete_report_events(second.id).await.expect("delete");
+    for scope in rollup_scopes() {
+        let query = EventCountQuery { since: at(-40 * 86_400), org_ids: scope };
+        assert_eq!(store.event_counts(&query).await.expect("counts"), Default::default());
+    }
+}
+
+/// Migration 20 fills the rollups from the events stored before it: the rollup tables are
+/// dropped and the migration forgotten, and migrating again counts what a recount gives.
+pub async fn feed_event_rollups_backfill(harness: &dyn Harness) {
+    let store = harness.store();
+    let report = new_report(90, "rollups", b"backfill");
+    store.store_report(&report).await.expect("report");
+    let routing = |n: u64| -> Vec<Uuid> {
+        match n % 4 {
+            0 => Vec::new(),
+            1 => vec![org(1)],
+            2 => vec![org(2), org(1), org(3)],
+            _ => vec![org(3), org(2)],
+        }
+    };
+    let mut events = rollup_events(report.id, 0, &routing);
+    // A time before 1970 falls on a negative day.
+    events[7].time_source = Some(time::macros::datetime!(1969-12-31 23:00 UTC));
+    store.insert_events(&events).await.expect("insert");
+    let before = assert_rollups_exact(store, "before the backfill").await;
+    harness
+        .execute_raw(
+            "DROP TABLE event_org_day_counts; DROP TABLE event_day_counts;
+             DELETE FROM schema_migrations WHERE version = 20;",
+        )
+        .await
+        .expect("forget the rollups");
+    let reopened = harness.reopen().await.expect("reopen");
+    reopened.migrate().await.expect("migrate");
+    let after = assert_rollups_exact(reopened.as_ref(), "after the backfill").await;
+    assert_eq!(after, before);
+    let everything = neretva_store::feeds::EventCountQuery {
+        since: time::macros::datetime!(1969-12-01 00:00 UTC),
+        org_ids: None,
+    };
+    let counts = reopened.event_counts(&everything).await.expect("counts");
+    assert_eq!(counts.by_day[0].day, -1, "{:?}", counts.by_day);
+    // Writes after the backfill keep it: deleting the events empties it.
+    reopened.delete_report_events(report.id).await.expect("delete");
+    assert_eq!(reopened.event_counts(&everything).await.expect("counts"), Default::default());
 }

@@ -211,14 +211,13 @@ pub struct DedupKey {
     pub report_id: Uuid,
 }
 
-/// What [`crate::Store::event_counts`] counts: the events with an id at or above `floor` (all
-/// when `None`; a floor from [`crate::Store::event_scan_floor`] bounds the work) whose time
-/// (`time.source`, else `time.observation`) is at or after `since`, routed to one of `org_ids`
-/// (all events when `None`).
+/// What [`crate::Store::event_counts`] counts: every event whose UTC day (of `time.source`,
+/// else `time.observation`) is the day of `since` or later, routed to one of `org_ids` (all
+/// events, routed or not, when `None`). The counts come from the rollups (`crate::rollup`), so
+/// they are exact whatever the number of events.
 #[derive(Debug, Clone)]
 pub struct EventCountQuery {
     pub since: Timestamp,
-    pub floor: Option<Uuid>,
     pub org_ids: Option<Vec<Uuid>>,
 }
 
@@ -236,6 +235,7 @@ pub struct DayCount {
 pub struct EventCounts {
     /// By day, then type (no type first).
     pub by_day: Vec<DayCount>,
-    /// Events per organisation they are routed to (among `org_ids`), most first, then by id.
+    /// Events per organisation they are routed to (among `org_ids`), most first, then by id; an
+    /// event of several organisations counts for each of them (and once in `by_day`).
     pub by_org: Vec<(Uuid, u64)>,
 }

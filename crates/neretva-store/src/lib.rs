@@ -23,6 +23,7 @@ pub mod intel;
 pub mod learning;
 pub mod notifications;
 pub mod records;
+pub mod rollup;
 pub mod taxii;
 pub mod training;
 
@@ -406,8 +407,9 @@ pub trait Store: Send + Sync + 'static {
     /// `None` when fewer remain. A search for events from this floor up to `before`
     /// ([`EventQuery::floor`]) reads at most `depth` events, whatever its filters.
     async fn event_scan_floor(&self, before: Option<Uuid>, depth: u32) -> Result<Option<Uuid>>;
-    /// Counts events by day and classification type, and by organisation, for overviews; the
-    /// query's floor bounds how many events are read.
+    /// Counts events by day and classification type, and by organisation, for overviews, from
+    /// the rollups every event write keeps (`rollup`): the work grows with days, types and
+    /// organisations, not with events.
     async fn event_counts(&self, query: &EventCountQuery) -> Result<EventCounts>;
     /// Deletes events observed before `before`, with their routing and queued notifications, in
     /// batches of their own transactions; returns how many.

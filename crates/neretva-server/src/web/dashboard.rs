@@ -2,9 +2,9 @@
 //! affected organisations and sectors, open incidents by status, NIS2 deadlines due and
 //! overdue, and feed health.
 //!
-//! Every figure is bounded: event counts cover the last [`WINDOW_DAYS`] days and at most the
-//! newest [`EVENT_SCAN`] events (the page says so when the bound cut the count), incidents at
-//! most [`INCIDENT_SCAN`] open ones, feed health the newest reports.
+//! Every figure is bounded: event counts cover the last [`WINDOW_DAYS`] days, exactly, from the
+//! store's rollups (a read of days × types × organisations rows, whatever the number of
+//! events), incidents at most [`INCIDENT_SCAN`] open ones, feed health the newest reports.
 
 use std::collections::BTreeMap;
 
@@ -28,8 +28,6 @@ use crate::web::{WebUser, feeds, short_time, t};
 
 /// The days the event figures cover, today included.
 pub(crate) const WINDOW_DAYS: i64 = 30;
-/// The most events the event figures read (the newest ones).
-pub(crate) const EVENT_SCAN: u32 = 50_000;
 /// The most open incidents counted.
 pub(crate) const INCIDENT_SCAN: usize = 1_000;
 /// The most deadlines listed.
@@ -68,10 +66,9 @@ async fn render(state: &AppState, web: &WebUser) -> Result<Response, StoreError>
     let auth = web.auth();
     let store = state.store();
 
-    // Events: one bounded aggregate over the newest events of the caller's organisations.
-    let floor = store.event_scan_floor(None, EVENT_SCAN).await?;
+    // Events: the rollups of the caller's organisations (all events for the CERT's staff).
     let org_ids = event_scope(&registry, &auth);
-    let counts = store.event_counts(&EventCountQuery { since, floor, org_ids }).await?;
+    let counts = store.event_counts(&EventCountQuery { since, org_ids }).await?;
     let days: Vec<i64> = (first_day..=today).collect();
     let mut per_type: BTreeMap<Option<String>, Vec<u64>> = BTreeMap::new();
     for count in &counts.by_day {
@@ -123,14 +120,6 @@ async fn render(state: &AppState, web: &WebUser) -> Result<Response, StoreError>
             context! { day => day_label(*day), total => values.iter().sum::<u64>(), values => values }
         })
         .collect();
-    // The bound cut the count when the oldest event read is inside the window.
-    let partial = match floor {
-        Some(id) => store
-            .get_event(id)
-            .await?
-            .is_some_and(|stored| stored.event.time_source.unwrap_or(stored.event.time_observation) > since),
-        None => false,
-    };
 
     // Organisations and sectors, among those the caller may see.
     let visible_orgs: Vec<(String, Option<String>, u64)> = counts
@@ -217,8 +206,6 @@ async fn render(state: &AppState, web: &WebUser) -> Result<Response, StoreError>
     let context = context! {
         window => t_window(language, since),
         restricted => !web.user.is_operator_staff(),
-        partial => partial,
-        event_scan => EVENT_SCAN,
         total_events => total_events,
         organisations_affected => visible_orgs.len(),
         chart => chart.map(Value::from_safe_string),

@@ -63,6 +63,8 @@ stories! {
     store feed_events => sqlite_feed_events, postgres_feed_events;
     store feed_events_in_bulk => sqlite_feed_events_in_bulk, postgres_feed_events_in_bulk;
     store feed_event_counts => sqlite_feed_event_counts, postgres_feed_event_counts;
+    store feed_event_rollups => sqlite_feed_event_rollups, postgres_feed_event_rollups;
+    harness feed_event_rollups_backfill => sqlite_feed_event_rollups_backfill, postgres_feed_event_rollups_backfill;
     store feed_dedup => sqlite_feed_dedup, postgres_feed_dedup;
     store feed_store_events => sqlite_feed_store_events, postgres_feed_store_events;
     harness feed_dedup_concurrent => sqlite_feed_dedup_concurrent, postgres_feed_dedup_concurrent;
