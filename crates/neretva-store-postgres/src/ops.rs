@@ -859,8 +859,9 @@ pub(crate) async fn unlock_user<C: GenericClient>(
     let mut user = require_user(client, id).await?;
     user.failed_logins = 0;
     user.locked_until = None;
-    let statement =
-        client.prepare_cached("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1").await?;
+    let statement = client
+        .prepare_cached("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .await?;
     client.execute(&statement, &[&id]).await?;
     audit(client, at, actor, "user.unlock", "user", id, &user).await?;
     Ok(user)

@@ -967,7 +967,8 @@ pub async fn audit_time_filter(store: &dyn Store) {
     let all = store.list_audit(&AuditQuery { limit: 100, ..AuditQuery::default() }).await.expect("all");
     assert_eq!(all.len(), 8);
     let page = |query: AuditQuery| async move { store.list_audit(&query).await.expect("page") };
-    let seqs = |entries: &[neretva_model::audit::AuditEntry]| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let seqs =
+        |entries: &[neretva_model::audit::AuditEntry]| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
     let expected = |since: Option<Timestamp>, until: Option<Timestamp>| {
         all.iter()
             .filter(|e| since.is_none_or(|since| e.at >= since) && until.is_none_or(|until| e.at < until))
@@ -975,7 +976,9 @@ pub async fn audit_time_filter(store: &dyn Store) {
             .collect::<Vec<_>>()
     };
     let (since, until) = (all[2].at, all[6].at);
-    let between = page(AuditQuery { since: Some(since), until: Some(until), limit: 100, ..AuditQuery::default() }).await;
+    let between =
+        page(AuditQuery { since: Some(since), until: Some(until), limit: 100, ..AuditQuery::default() })
+            .await;
     assert_eq!(seqs(&between), expected(Some(since), Some(until)));
     assert!(seqs(&between).contains(&all[2].seq), "since includes its instant");
     assert!(!seqs(&between).contains(&all[6].seq), "until excludes its instant");
@@ -983,7 +986,9 @@ pub async fn audit_time_filter(store: &dyn Store) {
     let before_first = page(AuditQuery { until: Some(all[0].at), limit: 100, ..AuditQuery::default() }).await;
     assert!(before_first.is_empty());
     let after_last = all[7].at + Duration::milliseconds(1);
-    assert!(page(AuditQuery { since: Some(after_last), limit: 100, ..AuditQuery::default() }).await.is_empty());
+    assert!(
+        page(AuditQuery { since: Some(after_last), limit: 100, ..AuditQuery::default() }).await.is_empty()
+    );
     // With an actor, paging and a limit, the time filter still applies in the store.
     let filtered = page(AuditQuery {
         actor: Some("user:a1".into()),
@@ -1001,10 +1006,7 @@ pub async fn audit_time_filter(store: &dyn Store) {
 pub async fn users_unlock(store: &dyn Store) {
     let cert = store.create_org(&admin(), &org_fields("CERT", "CERT")).await.expect("org");
     let ana = store.create_user(&admin(), &new_user(cert.id, "ana")).await.expect("create");
-    store
-        .record_login(ana.id, LoginOutcome::Failure { at: at(1), lock_until: None })
-        .await
-        .expect("failure");
+    store.record_login(ana.id, LoginOutcome::Failure { at: at(1), lock_until: None }).await.expect("failure");
     let locked = store
         .record_login(ana.id, LoginOutcome::Failure { at: at(2), lock_until: Some(at(900)) })
         .await
@@ -1020,7 +1022,10 @@ pub async fn users_unlock(store: &dyn Store) {
         .await
         .expect("audit");
     assert_eq!(audit.len(), 1);
-    assert_eq!((audit[0].event.actor.as_str(), audit[0].event.object_id.clone()), ("user:admin", ana.id.to_string()));
+    assert_eq!(
+        (audit[0].event.actor.as_str(), audit[0].event.object_id.clone()),
+        ("user:admin", ana.id.to_string())
+    );
     assert_eq!(actions(store).await.len(), before + 1);
     assert_not_found(store.unlock_user(&admin(), Uuid::new_v4()).await, "user");
     assert_eq!(actions(store).await.len(), before + 1, "a failed unlock is not audited");

@@ -93,7 +93,10 @@ fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
     runtime.block_on(async {
         let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
         let ana = store.find_user("ana").await.unwrap().unwrap();
-        let failure = neretva_store::LoginOutcome::Failure { at: time::OffsetDateTime::now_utc(), lock_until: Some(lock_until) };
+        let failure = neretva_store::LoginOutcome::Failure {
+            at: time::OffsetDateTime::now_utc(),
+            lock_until: Some(lock_until),
+        };
         let locked = store.record_login(ana.id, failure).await.unwrap();
         assert!(locked.locked_until.is_some());
     });
@@ -103,7 +106,10 @@ fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
         let ana = store.find_user("ana").await.unwrap().unwrap();
         assert_eq!((ana.failed_logins, ana.locked_until), (0, None));
         let unlocks = store
-            .list_audit(&neretva_store::AuditQuery { action: Some("user.unlock".into()), ..Default::default() })
+            .list_audit(&neretva_store::AuditQuery {
+                action: Some("user.unlock".into()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(unlocks.len(), 1);

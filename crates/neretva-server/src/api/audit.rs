@@ -64,7 +64,10 @@ pub struct AuditFilter {
 fn bound(field: &str, text: Option<&str>) -> ApiResult<Option<time::OffsetDateTime>> {
     text.map(|text| {
         time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
-            ApiError::bad_request(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))
+            ApiError::bad_request(
+                field,
+                format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"),
+            )
         })
     })
     .transpose()

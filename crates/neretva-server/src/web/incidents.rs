@@ -548,11 +548,11 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         Ok(axum::Json(links)) => links,
         Err(error) => return error_page(web, &error),
     };
-    let links = match crate::api::incidents::links(State(state.clone()), auth.clone(), Path(id.to_owned())).await
-    {
-        Ok(axum::Json(links)) => links,
-        Err(error) => return error_page(web, &error),
-    };
+    let links =
+        match crate::api::incidents::links(State(state.clone()), auth.clone(), Path(id.to_owned())).await {
+            Ok(axum::Json(links)) => links,
+            Err(error) => return error_page(web, &error),
+        };
     let mut link_rows = Vec::with_capacity(links.len());
     for link in &links {
         // The API lists only incidents the user may see.
@@ -645,12 +645,12 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         may_download => may_export(&principal, target.stored.incident.pap),
         errors => refusal.map(|refusal| refusal.lines),
         links => link_rows,
-        link_kinds => LINK_KINDS,
+        link_kinds => LINK_KINDS.to_vec(),
         may_upload => may_upload,
         max_evidence_bytes => state.config().evidence_limits.max_bytes,
         may_request => may_request,
         significance => significance_view(dto.significance.as_ref()),
-        providers => PROVIDERS,
+        providers => PROVIDERS.to_vec(),
     };
     (status, web.render("web/incidents/incident.html", context)).into_response()
 }
@@ -1058,8 +1058,13 @@ async fn other_incident(state: &AppState, web: &WebUser, id: &str, text: &str) -
                 return Err(error_page(web, &error));
             }
             let lines = vec![t(web.language, "incidents.links.not_an_id")];
-            Err(incident_page(state, web, id, Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }))
-                .await)
+            Err(incident_page(
+                state,
+                web,
+                id,
+                Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }),
+            )
+            .await)
         }
     }
 }
@@ -1235,13 +1240,15 @@ impl SignificanceForm {
         let mut problems = Vec::new();
         let provider = match filled(&self.provider) {
             None => None,
-            Some(text) => match serde_json::from_value::<ProviderKind>(serde_json::Value::String(text.to_owned())) {
-                Ok(kind) => Some(kind),
-                Err(_) => {
-                    problems.push(format!("provider: unknown entity type {text:?}"));
-                    None
+            Some(text) => {
+                match serde_json::from_value::<ProviderKind>(serde_json::Value::String(text.to_owned())) {
+                    Ok(kind) => Some(kind),
+                    Err(_) => {
+                        problems.push(format!("provider: unknown entity type {text:?}"));
+                        None
+                    }
                 }
-            },
+            }
         };
         let occurred_at = match crate::web::portal::parse_time(&self.occurred_at) {
             Ok(at) => Some(at),
@@ -1343,8 +1350,10 @@ async fn request_intermediate(
             if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
                 return error_page(&web, &error);
             }
-            let refusal =
-                Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines: vec![format!("due_at: {problem}")] };
+            let refusal = Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                lines: vec![format!("due_at: {problem}")],
+            };
             return incident_page(&state, &web, &id, Some(refusal)).await;
         }
     };
@@ -1388,7 +1397,8 @@ async fn upload_evidence(
         let (state, web, id) = (&state, &web, &id);
         async move { incident_page(state, web, id, Some(refusal)).await }
     };
-    let too_large = t(web.language, "incidents.evidence.too_large").replace("{limit}", &limits.max_bytes.to_string());
+    let too_large =
+        t(web.language, "incidents.evidence.too_large").replace("{limit}", &limits.max_bytes.to_string());
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|length| length > most) {
@@ -1424,7 +1434,8 @@ async fn upload_evidence(
     if let Err(refusal) = check_csrf(&web, &csrf) {
         return refusal;
     }
-    let Some(file) = file.filter(|file| file.filename.as_deref().is_some_and(|name| !base_name(name).is_empty()))
+    let Some(file) =
+        file.filter(|file| file.filename.as_deref().is_some_and(|name| !base_name(name).is_empty()))
     else {
         if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
             return error_page(&web, &error);
@@ -1435,8 +1446,10 @@ async fn upload_evidence(
     if let Some(value) = file.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
         upload_headers.insert(header::CONTENT_TYPE, value);
     }
-    let options =
-        UploadOptions { filename: file.filename.as_deref().map(|name| base_name(name).to_owned()), description };
+    let options = UploadOptions {
+        filename: file.filename.as_deref().map(|name| base_name(name).to_owned()),
+        description,
+    };
     let (sender, upload_body) = part_body();
     let upload = crate::api::evidence::upload(
         State(state.clone()),

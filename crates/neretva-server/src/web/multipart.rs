@@ -176,11 +176,6 @@ impl Multipart {
         Ok(Multipart { body, buffer: b"\r\n".to_vec(), delimiter, state: State::Preamble, parts: 0, read: 0 })
     }
 
-    /// Bytes read from the request so far.
-    pub(crate) fn bytes_read(&self) -> u64 {
-        self.read
-    }
-
     /// Reads one more frame into the buffer; `false` at the end of the body.
     async fn fill(&mut self) -> Result<bool, MultipartError> {
         loop {
@@ -412,9 +407,17 @@ mod tests {
         let quoted = "multipart/form-data; boundary=\"XyZ\"";
         let cases: [(&str, &[u8], MultipartError); 5] = [
             ("application/x-www-form-urlencoded", b"a=b", MultipartError::NotMultipart),
-            (quoted, b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nabc", MultipartError::Truncated),
+            (
+                quoted,
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nabc",
+                MultipartError::Truncated,
+            ),
             (quoted, b"--XyZ\r\nContent-Type: text/plain\r\n\r\nabc\r\n--XyZ--", MultipartError::NoName),
-            (quoted, b"--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n\r\n--XyZ--", MultipartError::NoName),
+            (
+                quoted,
+                b"--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n\r\n--XyZ--",
+                MultipartError::NoName,
+            ),
             (quoted, b"--XyZ\r\nX: y", MultipartError::Truncated),
         ];
         for (content_type, body, expected) in cases {
@@ -424,7 +427,9 @@ mod tests {
         assert_eq!(read_all(quoted, long.as_bytes(), 1000).await.err(), Some(MultipartError::HeadersTooLong));
         let mut many = String::new();
         for index in 0..=MAX_PARTS {
-            many.push_str(&format!("--XyZ\r\nContent-Disposition: form-data; name=\"f{index}\"\r\n\r\nx\r\n"));
+            many.push_str(&format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"f{index}\"\r\n\r\nx\r\n"
+            ));
         }
         many.push_str("--XyZ--");
         assert_eq!(read_all(quoted, many.as_bytes(), 64).await.err(), Some(MultipartError::TooManyParts));

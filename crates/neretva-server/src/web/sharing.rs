@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::api::intel::{DEFAULT_PAP, Gate, SharingGroupPatch, visible_event};
 use crate::api::taxii::{CollectionDto, CollectionInput};
-use crate::registry::RegistrySnapshot;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
+use crate::registry::RegistrySnapshot;
 use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
 use crate::web::{WebForm, WebUser, encode_query_value};
 
@@ -507,7 +507,8 @@ async fn group_page(state: &AppState, web: &WebUser, id: &str, problems: &[Strin
         Err(response) => return response,
     };
     let may_manage = neretva_model::access::may_write(&web.principal())
-        && (web.user.is_operator_staff() || group.owner.as_ref().is_some_and(|owner| owner.id == web.user.org_id));
+        && (web.user.is_operator_staff()
+            || group.owner.as_ref().is_some_and(|owner| owner.id == web.user.org_id));
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let context = context! { group => data(&group), may_manage => may_manage, problems => data(&problems) };
     (status, web.render("web/sharing/group.html", context)).into_response()
@@ -515,7 +516,12 @@ async fn group_page(state: &AppState, web: &WebUser, id: &str, problems: &[Strin
 
 /// The answer to a sharing group form: back to the group, or its page with the problems; 404
 /// and 403 as the API answers them.
-async fn after_group_change<T>(state: &AppState, web: &WebUser, id: &str, result: Result<T, ApiError>) -> Response {
+async fn after_group_change<T>(
+    state: &AppState,
+    web: &WebUser,
+    id: &str,
+    result: Result<T, ApiError>,
+) -> Response {
     match result {
         Ok(_) => Redirect::to(&format!("/sharing/groups/{}", encode_query_value(id))).into_response(),
         Err(error) if is_input_problem(&error) => group_page(state, web, id, &problems(&error)).await,
@@ -544,7 +550,8 @@ async fn edit_group(
         ..SharingGroupPatch::default()
     };
     let result =
-        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch)).await;
+        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+            .await;
     after_group_change(&state, &web, &id, result).await
 }
 
@@ -563,7 +570,10 @@ fn member_of(state: &AppState, web: &WebUser, key: &str) -> Result<Uuid, ApiErro
     let by_id = Uuid::try_parse(key).ok().filter(|id| registry.orgs.contains_key(id));
     by_id
         .or_else(|| {
-            registry.resolve(key).filter(|org| registry.may_see_org(&web.principal(), org.id)).map(|org| org.id)
+            registry
+                .resolve(key)
+                .filter(|org| registry.may_see_org(&web.principal(), org.id))
+                .map(|org| org.id)
         })
         .ok_or_else(|| {
             ApiError::validation(vec![neretva_model::FieldError::new(
@@ -606,7 +616,8 @@ async fn remove_member(
     let Ok(member) = Uuid::try_parse(&member) else { return web.not_found() };
     let patch = SharingGroupPatch { remove_members: vec![member], ..SharingGroupPatch::default() };
     let result =
-        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch)).await;
+        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+            .await;
     after_group_change(&state, &web, &id, result).await
 }
 
@@ -693,9 +704,15 @@ async fn removable(state: &AppState, web: &WebUser, key: &str) -> Result<Collect
     }
 }
 
-async fn remove_collection_form(State(state): State<AppState>, web: WebUser, Path(id): Path<String>) -> Response {
+async fn remove_collection_form(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+) -> Response {
     match removable(&state, &web, &id).await {
-        Ok(collection) => web.render("web/sharing/taxii_remove.html", context! { collection => data(&collection) }),
+        Ok(collection) => {
+            web.render("web/sharing/taxii_remove.html", context! { collection => data(&collection) })
+        }
         Err(response) => response,
     }
 }
@@ -715,7 +732,11 @@ async fn remove_collection(
     }
 }
 
-async fn taxii_page(state: &AppState, web: &WebUser, refused: Option<(&CollectionForm, Vec<String>)>) -> Response {
+async fn taxii_page(
+    state: &AppState,
+    web: &WebUser,
+    refused: Option<(&CollectionForm, Vec<String>)>,
+) -> Response {
     let registry = state.registry();
     let principal = web.principal();
     let api_root = state.config().taxii.api_root.clone();
@@ -763,7 +784,15 @@ async fn taxii_page(state: &AppState, web: &WebUser, refused: Option<(&Collectio
     let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let (form, problems) = match refused {
         Some((form, problems)) => (data(form), problems),
-        None => (data(&CollectionForm { sharing: "organisation".into(), writers: "owner".into(), default_tlp: "TLP:GREEN".into(), ..CollectionForm::default() }), Vec::new()),
+        None => (
+            data(&CollectionForm {
+                sharing: "organisation".into(),
+                writers: "owner".into(),
+                default_tlp: "TLP:GREEN".into(),
+                ..CollectionForm::default()
+            }),
+            Vec::new(),
+        ),
     };
     let context = context! {
         collections => data(&views),

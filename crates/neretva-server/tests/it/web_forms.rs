@@ -131,7 +131,8 @@ impl Drop for EvidenceDir {
 }
 
 async fn evidence_app(max_bytes: u64) -> (TestApp, EvidenceDir) {
-    let dir = EvidenceDir(std::env::temp_dir().join(format!("neretva-web-evidence-{}", uuid::Uuid::new_v4())));
+    let dir =
+        EvidenceDir(std::env::temp_dir().join(format!("neretva-web-evidence-{}", uuid::Uuid::new_v4())));
     let mut config = config();
     config.evidence_dir = Some(dir.0.clone());
     config.evidence_limits.max_bytes = max_bytes;
@@ -178,13 +179,21 @@ async fn evidence_is_uploaded_from_a_form_and_its_custody_shown() {
     assert!(custody.text.contains("note.txt") && custody.text.contains(sha256));
     assert!(custody.text.contains("Added") && custody.text.contains("analyst"), "{}", custody.text);
     let downloaded = app.get("analyst", &format!("/api/v1/incidents/{id}/evidence/{sha256}/content")).await;
-    assert_eq!(downloaded.text.as_bytes(), note, "the bytes are stored as sent, boundary-like lines included");
+    assert_eq!(
+        downloaded.text.as_bytes(),
+        note,
+        "the bytes are stored as sent, boundary-like lines included"
+    );
     let audit = app.get("admin", "/api/v1/audit?limit=1000").await;
     assert!(audit.text.contains("user:analyst") && audit.text.contains("evidence"), "{}", audit.text);
 
     // The same file again is refused by the API, shown on the incident's page.
     let again = analyst
-        .upload(&app, &uri, &[Part::Text("csrf_token", &analyst.csrf), Part::File("file", "again.txt", "text/plain", note)])
+        .upload(
+            &app,
+            &uri,
+            &[Part::Text("csrf_token", &analyst.csrf), Part::File("file", "again.txt", "text/plain", note)],
+        )
         .await;
     assert_status(&again, StatusCode::CONFLICT);
     assert!(again.text.contains("role=\"alert\""), "{}", again.text);
@@ -192,13 +201,27 @@ async fn evidence_is_uploaded_from_a_form_and_its_custody_shown() {
     // Over the limit: refused with the limit named, nothing stored.
     let large = vec![b'x'; 65];
     let over = analyst
-        .upload(&app, &uri, &[Part::Text("csrf_token", &analyst.csrf), Part::File("file", "big.bin", "application/octet-stream", &large)])
+        .upload(
+            &app,
+            &uri,
+            &[
+                Part::Text("csrf_token", &analyst.csrf),
+                Part::File("file", "big.bin", "application/octet-stream", &large),
+            ],
+        )
         .await;
     assert_status(&over, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(over.text.contains("64 bytes"), "{}", over.text);
     // No file chosen: said on the page.
     let empty = analyst
-        .upload(&app, &uri, &[Part::Text("csrf_token", &analyst.csrf), Part::File("file", "", "application/octet-stream", b"")])
+        .upload(
+            &app,
+            &uri,
+            &[
+                Part::Text("csrf_token", &analyst.csrf),
+                Part::File("file", "", "application/octet-stream", b""),
+            ],
+        )
         .await;
     assert_status(&empty, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.text.contains("Choose a file"), "{}", empty.text);
@@ -215,7 +238,11 @@ async fn evidence_is_uploaded_from_a_form_and_its_custody_shown() {
     // Another organisation's constituent learns nothing; nothing is stored.
     let alice = sign_in(&app, "alice").await;
     let refused = alice
-        .upload(&app, &uri, &[Part::Text("csrf_token", &alice.csrf), Part::File("file", "a.txt", "text/plain", b"a")])
+        .upload(
+            &app,
+            &uri,
+            &[Part::Text("csrf_token", &alice.csrf), Part::File("file", "a.txt", "text/plain", b"a")],
+        )
         .await;
     assert_status(&refused, StatusCode::NOT_FOUND);
     assert!(!refused.text.contains("Ransomware at EP-B"));
@@ -224,7 +251,9 @@ async fn evidence_is_uploaded_from_a_form_and_its_custody_shown() {
     let request = Request::post(&uri)
         .header(header::COOKIE, &analyst.cookie)
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(Body::from(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc")))
+        .body(Body::from(format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc"
+        )))
         .unwrap();
     let broken = app.send(request).await;
     assert_status(&broken, StatusCode::BAD_REQUEST);
@@ -240,14 +269,28 @@ async fn incidents_are_linked_and_unlinked_from_the_incident_page() {
     let uri = format!("/incidents/{first}/links");
 
     for token in ["", "forged"] {
-        let reply = analyst.post(&app, &uri, &[("csrf_token", token), ("other", &second), ("kind", "related")]).await;
+        let reply =
+            analyst.post(&app, &uri, &[("csrf_token", token), ("other", &second), ("kind", "related")]).await;
         assert_status(&reply, StatusCode::FORBIDDEN);
     }
     let bob = sign_in(&app, "bob").await;
-    assert_status(&bob.post(&app, &uri, &[("other", &second), ("kind", "related")]).await, StatusCode::FORBIDDEN);
+    assert_status(
+        &bob.post(&app, &uri, &[("other", &second), ("kind", "related")]).await,
+        StatusCode::FORBIDDEN,
+    );
     let alice = sign_in(&app, "alice").await;
-    assert_status(&alice.post(&app, &uri, &[("other", &second), ("kind", "related")]).await, StatusCode::NOT_FOUND);
-    assert!(app.get("analyst", &format!("/api/v1/incidents/{first}/links")).await.body.as_array().unwrap().is_empty());
+    assert_status(
+        &alice.post(&app, &uri, &[("other", &second), ("kind", "related")]).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert!(
+        app.get("analyst", &format!("/api/v1/incidents/{first}/links"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Problems are shown on the page: not an id, an unknown incident, an unknown kind.
     let not_an_id = analyst.post(&app, &uri, &[("other", "yesterday's"), ("kind", "related")]).await;
@@ -258,7 +301,11 @@ async fn incidents_are_linked_and_unlinked_from_the_incident_page() {
     assert_status(&missing, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.text.contains(&unknown), "{}", missing.text);
     let bad_kind = analyst.post(&app, &uri, &[("other", &second), ("kind", "cousin_of")]).await;
-    assert!(bad_kind.text.contains("role=\"alert\"") && bad_kind.text.contains("cousin_of"), "{}", bad_kind.text);
+    assert!(
+        bad_kind.text.contains("role=\"alert\"") && bad_kind.text.contains("cousin_of"),
+        "{}",
+        bad_kind.text
+    );
 
     let linked = analyst.post(&app, &uri, &[("other", &second), ("kind", "duplicate_of")]).await;
     assert_status(&linked, StatusCode::SEE_OTHER);
@@ -272,7 +319,14 @@ async fn incidents_are_linked_and_unlinked_from_the_incident_page() {
     assert_status(&analyst.post(&app, &remove, &[("csrf_token", "forged")]).await, StatusCode::FORBIDDEN);
     assert_status(&bob.post(&app, &remove, &[]).await, StatusCode::FORBIDDEN);
     assert_status(&analyst.post(&app, &remove, &[]).await, StatusCode::SEE_OTHER);
-    assert!(app.get("analyst", &format!("/api/v1/incidents/{first}/links")).await.body.as_array().unwrap().is_empty());
+    assert!(
+        app.get("analyst", &format!("/api/v1/incidents/{first}/links"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let audit = app.get("admin", "/api/v1/audit?limit=1000").await;
     assert!(audit.text.contains("incident.link") && audit.text.contains("incident.unlink"), "{}", audit.text);
 }
@@ -288,23 +342,35 @@ async fn an_incident_is_merged_into_another_after_confirmation() {
     assert!(confirm.text.contains("Duplicate report") && confirm.text.contains("Ransomware at EP-B"));
     assert!(confirm.text.contains(&format!("value=\"{target}\"")));
     // Asking changes nothing.
-    assert_eq!(app.get("analyst", &format!("/api/v1/incidents/{source}")).await.body["merged_into"], json!(null));
+    assert_eq!(
+        app.get("analyst", &format!("/api/v1/incidents/{source}")).await.body["merged_into"],
+        json!(null)
+    );
     let unknown = uuid::Uuid::new_v4().to_string();
     let missing = analyst.get(&app, &format!("/incidents/{source}/merge?into={unknown}")).await;
     assert_status(&missing, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.text.contains(&unknown));
 
     let uri = format!("/incidents/{source}/merge");
-    assert_status(&analyst.post(&app, &uri, &[("csrf_token", "forged"), ("into", &target)]).await, StatusCode::FORBIDDEN);
+    assert_status(
+        &analyst.post(&app, &uri, &[("csrf_token", "forged"), ("into", &target)]).await,
+        StatusCode::FORBIDDEN,
+    );
     let bob = sign_in(&app, "bob").await;
-    assert_status(&bob.get(&app, &format!("/incidents/{source}/merge?into={target}")).await, StatusCode::FORBIDDEN);
+    assert_status(
+        &bob.get(&app, &format!("/incidents/{source}/merge?into={target}")).await,
+        StatusCode::FORBIDDEN,
+    );
     assert_status(&bob.post(&app, &uri, &[("into", &target)]).await, StatusCode::FORBIDDEN);
     let alice = sign_in(&app, "alice").await;
     let hidden = alice.get(&app, &format!("/incidents/{source}/merge?into={target}")).await;
     assert_status(&hidden, StatusCode::NOT_FOUND);
     assert!(!hidden.text.contains("Duplicate report"));
     assert_status(&alice.post(&app, &uri, &[("into", &target)]).await, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("analyst", &format!("/api/v1/incidents/{source}")).await.body["merged_into"], json!(null));
+    assert_eq!(
+        app.get("analyst", &format!("/api/v1/incidents/{source}")).await.body["merged_into"],
+        json!(null)
+    );
 
     let merged = analyst.post(&app, &uri, &[("into", &target)]).await;
     assert_status(&merged, StatusCode::SEE_OTHER);
@@ -345,7 +411,10 @@ async fn significance_is_assessed_from_the_facts_form() {
     let refused = analyst.post(&app, &uri, &bad).await;
     assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("a lot") && refused.text.contains("bakery"), "{}", refused.text);
-    assert_eq!(app.get("analyst", &format!("/api/v1/incidents/{id}")).await.body["significance"], json!(null));
+    assert_eq!(
+        app.get("analyst", &format!("/api/v1/incidents/{id}")).await.body["significance"],
+        json!(null)
+    );
     // Wrong role, other organisation, forged token: refused, nothing recorded.
     let bob = sign_in(&app, "bob").await;
     assert_status(&bob.post(&app, &uri, &facts).await, StatusCode::FORBIDDEN);
@@ -354,7 +423,10 @@ async fn significance_is_assessed_from_the_facts_form() {
     let mut forged = facts.to_vec();
     forged.push(("csrf_token", "forged"));
     assert_status(&analyst.post(&app, &uri, &forged).await, StatusCode::FORBIDDEN);
-    assert_eq!(app.get("analyst", &format!("/api/v1/incidents/{id}")).await.body["significance"], json!(null));
+    assert_eq!(
+        app.get("analyst", &format!("/api/v1/incidents/{id}")).await.body["significance"],
+        json!(null)
+    );
 
     let recorded = analyst.post(&app, &uri, &facts).await;
     assert_status(&recorded, StatusCode::SEE_OTHER);
@@ -392,7 +464,14 @@ async fn an_intermediate_report_is_requested_from_the_incident_page() {
     let mut forged = fields.to_vec();
     forged.push(("csrf_token", "forged"));
     assert_status(&analyst.post(&app, &uri, &forged).await, StatusCode::FORBIDDEN);
-    assert!(app.get("analyst", &format!("/api/v1/incidents/{id}/requests")).await.body.as_array().unwrap().is_empty());
+    assert!(
+        app.get("analyst", &format!("/api/v1/incidents/{id}/requests"))
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     let asked = analyst.post(&app, &uri, &fields).await;
     assert_status(&asked, StatusCode::SEE_OTHER);
@@ -430,7 +509,10 @@ async fn an_administrator_deletes_an_organisation_after_confirmation() {
     // The analyst may change the registry over the API, but deleting is for administrators here.
     let analyst = sign_in(&app, "analyst").await;
     let analyst_page = analyst.get(&app, &format!("/constituency/organisations/{old}")).await;
-    assert!(!analyst_page.text.contains(&format!("organisations/{old}/delete")), "a delete link for the analyst");
+    assert!(
+        !analyst_page.text.contains(&format!("organisations/{old}/delete")),
+        "a delete link for the analyst"
+    );
     assert_status(&analyst.get(&app, &uri).await, StatusCode::FORBIDDEN);
     assert_status(&analyst.post(&app, &uri, &[]).await, StatusCode::FORBIDDEN);
     // A constituent learns nothing of another organisation.
@@ -446,7 +528,11 @@ async fn an_administrator_deletes_an_organisation_after_confirmation() {
     let res = app.store_org("RES").await;
     let refused = admin.post(&app, &format!("/constituency/organisations/{res}/delete"), &[]).await;
     assert_status(&refused, StatusCode::CONFLICT);
-    assert!(refused.text.contains("role=\"alert\"") && refused.text.contains("Research Institute"), "{}", refused.text);
+    assert!(
+        refused.text.contains("role=\"alert\"") && refused.text.contains("Research Institute"),
+        "{}",
+        refused.text
+    );
     assert!(app.store.find_org("RES").await.unwrap().is_some());
 
     let deleted = admin.post(&app, &uri, &[]).await;
@@ -476,7 +562,8 @@ async fn a_sharing_group_is_renamed_and_its_members_changed() {
     assert!(page.text.contains(&format!("action=\"/sharing/groups/{id}/members\"")), "{}", page.text);
 
     let edit = format!("/sharing/groups/{id}");
-    let renamed = alice.post(&app, &edit, &[("name", "Energy trio"), ("description", "Three operators")]).await;
+    let renamed =
+        alice.post(&app, &edit, &[("name", "Energy trio"), ("description", "Three operators")]).await;
     assert_status(&renamed, StatusCode::SEE_OTHER);
     let members = format!("/sharing/groups/{id}/members");
     // A short name the owner may not see is no organisation to it, as one that does not exist.
@@ -502,7 +589,12 @@ async fn a_sharing_group_is_renamed_and_its_members_changed() {
 
     // A member that does not own it may not change it; an outsider learns nothing; no token, no change.
     let bobs_group = app
-        .call(Some("bob"), "POST", "/api/v1/intel/sharing-groups", Some(json!({ "name": "Bob's", "members": [] })))
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/v1/intel/sharing-groups",
+            Some(json!({ "name": "Bob's", "members": [] })),
+        )
         .await;
     assert_status(&bobs_group, StatusCode::CREATED);
     let bobs = bobs_group.body["uuid"].as_str().unwrap().to_owned();
@@ -513,15 +605,27 @@ async fn a_sharing_group_is_renamed_and_its_members_changed() {
     assert_status(&outsider, StatusCode::NOT_FOUND);
     let bob = sign_in(&app, "bob").await;
     let bob_members = app
-        .call(Some("alice"), "PATCH", &format!("/api/v1/intel/sharing-groups/{id}"), Some(json!({"add_members": [ep_b]})))
+        .call(
+            Some("alice"),
+            "PATCH",
+            &format!("/api/v1/intel/sharing-groups/{id}"),
+            Some(json!({"add_members": [ep_b]})),
+        )
         .await;
     assert_status(&bob_members, StatusCode::OK);
     let not_owner = bob.post(&app, &edit, &[("name", "Bob's now")]).await;
     assert_status(&not_owner, StatusCode::FORBIDDEN);
     assert!(!bob.get(&app, &edit).await.text.contains("name=\"member\""), "edit forms shown to a member");
-    assert_status(&alice.post(&app, &edit, &[("name", "Forged"), ("csrf_token", "x")]).await, StatusCode::FORBIDDEN);
+    assert_status(
+        &alice.post(&app, &edit, &[("name", "Forged"), ("csrf_token", "x")]).await,
+        StatusCode::FORBIDDEN,
+    );
     let shown = app.get("alice", "/api/v1/intel/sharing-groups").await;
-    assert!(shown.text.contains("Energy trio") && !shown.text.contains("Forged") && !shown.text.contains("Bob's now"));
+    assert!(
+        shown.text.contains("Energy trio")
+            && !shown.text.contains("Forged")
+            && !shown.text.contains("Bob's now")
+    );
 }
 
 #[tokio::test]
@@ -540,7 +644,16 @@ async fn administrators_create_and_remove_taxii_collections() {
     ];
     // Problems come back on the page with what was typed.
     let refused = admin
-        .post(&app, "/sharing/taxii", &[("title", "Broken"), ("sharing", "groups"), ("sharing_orgs", "NOPE"), ("default_tlp", "TLP:BLUE")])
+        .post(
+            &app,
+            "/sharing/taxii",
+            &[
+                ("title", "Broken"),
+                ("sharing", "groups"),
+                ("sharing_orgs", "NOPE"),
+                ("default_tlp", "TLP:BLUE"),
+            ],
+        )
         .await;
     assert_status(&refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text.contains("NOPE") && refused.text.contains("value=\"Broken\""), "{}", refused.text);
@@ -596,7 +709,8 @@ async fn a_login_lock_out_is_lifted_by_an_administrator() {
     assert_status(&admin.post(&app, &uri, &[("csrf_token", "forged")]).await, StatusCode::FORBIDDEN);
     let analyst = sign_in(&app, "analyst").await;
     assert_status(&analyst.post(&app, &uri, &[]).await, StatusCode::NOT_FOUND);
-    let api_refused = app.call(Some("analyst"), "POST", &format!("/api/v1/users/{}/unlock", bob.id), None).await;
+    let api_refused =
+        app.call(Some("analyst"), "POST", &format!("/api/v1/users/{}/unlock", bob.id), None).await;
     assert_status(&api_refused, StatusCode::FORBIDDEN);
     assert!(app.store.get_user(bob.id).await.unwrap().unwrap().locked_until.is_some());
 
@@ -611,7 +725,9 @@ async fn a_login_lock_out_is_lifted_by_an_administrator() {
     assert_eq!(audit.body["items"][0]["actor"], "user:admin");
     assert_eq!(audit.body["items"][0]["object_id"], bob.id.to_string());
     // The API answers the same; an unknown user is not found.
-    let unknown = app.call(Some("admin"), "POST", &format!("/api/v1/users/{}/unlock", uuid::Uuid::new_v4()), None).await;
+    let unknown = app
+        .call(Some("admin"), "POST", &format!("/api/v1/users/{}/unlock", uuid::Uuid::new_v4()), None)
+        .await;
     assert_status(&unknown, StatusCode::NOT_FOUND);
 }
 
