@@ -26,7 +26,7 @@ use crate::api;
         api::assets::list, api::assets::list_for_org, api::assets::get, api::assets::create, api::assets::remove,
         api::lookup::lookup, api::lookup::overlaps,
         api::users::list, api::users::get, api::users::create, api::users::update, api::users::set_password,
-        api::users::disable, api::users::enable,
+        api::users::disable, api::users::enable, api::users::unlock,
         api::tokens::list, api::tokens::create, api::tokens::revoke,
         api::audit::list, api::audit::verify,
         api::events::list, api::events::get, api::events::upload, api::events::list_reports,

@@ -375,6 +375,10 @@ impl Store for PostgresStore {
         })
     }
 
+    async fn unlock_user(&self, actor: &Actor, id: Uuid) -> Result<User, StoreError> {
+        transaction!(self, audited: true, |tx| { ops::unlock_user(&tx, now(), &actor.0, id) })
+    }
+
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
         // Plain failures are not audited and need not wait for the audit head.
         let audited = !matches!(outcome, LoginOutcome::Failure { lock_until: None, .. });

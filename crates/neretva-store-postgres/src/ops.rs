@@ -166,14 +166,24 @@ pub(crate) async fn list_audit<C: GenericClient>(client: &C, query: &AuditQuery)
                AND ($2::text IS NULL OR actor = $2)
                AND ($3::text IS NULL OR action = $3)
                AND ($4::text IS NULL OR object_id = $4)
+               AND ($5::timestamptz IS NULL OR at >= $5)
+               AND ($6::timestamptz IS NULL OR at < $6)
              ORDER BY seq
-             LIMIT $5",
+             LIMIT $7",
         )
         .await?;
     let rows = client
         .query(
             &statement,
-            &[&query.after_seq, &query.actor, &query.action, &query.object_id, &i64::from(limit)],
+            &[
+                &query.after_seq,
+                &query.actor,
+                &query.action,
+                &query.object_id,
+                &query.since,
+                &query.until,
+                &i64::from(limit),
+            ],
         )
         .await?;
     rows.iter().map(audit_from_row).collect()
@@ -837,6 +847,23 @@ pub(crate) async fn set_user_disabled<C: GenericClient>(
     }
     let action = if disabled { "user.disable" } else { "user.enable" };
     audit(client, at, actor, action, "user", id, &user).await?;
+    Ok(user)
+}
+
+pub(crate) async fn unlock_user<C: GenericClient>(
+    client: &C,
+    at: Timestamp,
+    actor: &str,
+    id: Uuid,
+) -> Result<User> {
+    let mut user = require_user(client, id).await?;
+    user.failed_logins = 0;
+    user.locked_until = None;
+    let statement = client
+        .prepare_cached("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .await?;
+    client.execute(&statement, &[&id]).await?;
+    audit(client, at, actor, "user.unlock", "user", id, &user).await?;
     Ok(user)
 }
 

@@ -554,6 +554,11 @@ impl Store for SqliteStore {
         self.write(move |tx, at| ops::set_user_disabled(tx, at, &actor, id, disabled)).await
     }
 
+    async fn unlock_user(&self, actor: &Actor, id: Uuid) -> Result<User, StoreError> {
+        let actor = actor.0.clone();
+        self.write(move |tx, at| ops::unlock_user(tx, at, &actor, id)).await
+    }
+
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User, StoreError> {
         self.write(move |tx, _| ops::record_login(tx, id, outcome)).await
     }

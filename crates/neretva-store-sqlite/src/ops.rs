@@ -100,11 +100,21 @@ pub(crate) fn list_audit(conn: &Connection, query: &AuditQuery) -> Result<Vec<Au
            AND (?2 IS NULL OR actor = ?2)
            AND (?3 IS NULL OR action = ?3)
            AND (?4 IS NULL OR object_id = ?4)
+           AND (?5 IS NULL OR at >= ?5)
+           AND (?6 IS NULL OR at < ?6)
          ORDER BY seq
-         LIMIT ?5",
+         LIMIT ?7",
     )?;
     let rows = statement.query_map(
-        params![query.after_seq, query.actor, query.action, query.object_id, i64::from(limit)],
+        params![
+            query.after_seq,
+            query.actor,
+            query.action,
+            query.object_id,
+            opt_micros(query.since),
+            opt_micros(query.until),
+            i64::from(limit)
+        ],
         audit_from_row,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -678,6 +688,16 @@ pub(crate) fn set_user_disabled(
     }
     let action = if disabled { "user.disable" } else { "user.enable" };
     audit(conn, at, actor, action, "user", id, &user)?;
+    Ok(user)
+}
+
+pub(crate) fn unlock_user(conn: &Connection, at: Timestamp, actor: &str, id: Uuid) -> Result<User> {
+    let mut user = require_user(conn, id)?;
+    user.failed_logins = 0;
+    user.locked_until = None;
+    conn.prepare_cached("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1")?
+        .execute(params![id.to_string()])?;
+    audit(conn, at, actor, "user.unlock", "user", id, &user)?;
     Ok(user)
 }
 

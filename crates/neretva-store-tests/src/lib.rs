@@ -947,6 +947,90 @@ pub async fn audit_records_every_change(store: &dyn Store) {
     assert_chain_intact(&verify_audit(store).await.expect("verify"), 15);
 }
 
+/// The audit log's time filter is the store's: `since` includes its instant, `until` excludes
+/// its own, and both combine with the other filters and paging.
+pub async fn audit_time_filter(store: &dyn Store) {
+    let cert = store.create_org(&admin(), &org_fields("CERT", "CERT")).await.expect("org");
+    for index in 0..6 {
+        let event = AuditEvent {
+            actor: format!("user:a{}", index % 2),
+            action: "org.export".into(),
+            object_type: "registry".into(),
+            object_id: format!("export {index}"),
+            digest: neretva_model::audit::digest_hex(b"x"),
+        };
+        store.append_audit(&event).await.expect("append");
+        // Apart by a millisecond at least, so the bounds fall between entries.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    store.delete_org(&admin(), cert.id).await.expect("delete");
+    let all = store.list_audit(&AuditQuery { limit: 100, ..AuditQuery::default() }).await.expect("all");
+    assert_eq!(all.len(), 8);
+    let page = |query: AuditQuery| async move { store.list_audit(&query).await.expect("page") };
+    let seqs =
+        |entries: &[neretva_model::audit::AuditEntry]| entries.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let expected = |since: Option<Timestamp>, until: Option<Timestamp>| {
+        all.iter()
+            .filter(|e| since.is_none_or(|since| e.at >= since) && until.is_none_or(|until| e.at < until))
+            .map(|e| e.seq)
+            .collect::<Vec<_>>()
+    };
+    let (since, until) = (all[2].at, all[6].at);
+    let between =
+        page(AuditQuery { since: Some(since), until: Some(until), limit: 100, ..AuditQuery::default() })
+            .await;
+    assert_eq!(seqs(&between), expected(Some(since), Some(until)));
+    assert!(seqs(&between).contains(&all[2].seq), "since includes its instant");
+    assert!(!seqs(&between).contains(&all[6].seq), "until excludes its instant");
+    assert!(!seqs(&between).contains(&all[0].seq) && !seqs(&between).contains(&all[7].seq));
+    let before_first = page(AuditQuery { until: Some(all[0].at), limit: 100, ..AuditQuery::default() }).await;
+    assert!(before_first.is_empty());
+    let after_last = all[7].at + Duration::milliseconds(1);
+    assert!(
+        page(AuditQuery { since: Some(after_last), limit: 100, ..AuditQuery::default() }).await.is_empty()
+    );
+    // With an actor, paging and a limit, the time filter still applies in the store.
+    let filtered = page(AuditQuery {
+        actor: Some("user:a1".into()),
+        since: Some(since),
+        after_seq: all[2].seq,
+        limit: 1,
+        ..AuditQuery::default()
+    })
+    .await;
+    let first_a1 = all.iter().find(|e| e.seq > all[2].seq && e.event.actor == "user:a1" && e.at >= since);
+    assert_eq!(seqs(&filtered), first_a1.map(|e| e.seq).into_iter().collect::<Vec<_>>());
+}
+
+/// An administrator lifts a lock-out after failed logins: audited, the count back to zero.
+pub async fn users_unlock(store: &dyn Store) {
+    let cert = store.create_org(&admin(), &org_fields("CERT", "CERT")).await.expect("org");
+    let ana = store.create_user(&admin(), &new_user(cert.id, "ana")).await.expect("create");
+    store.record_login(ana.id, LoginOutcome::Failure { at: at(1), lock_until: None }).await.expect("failure");
+    let locked = store
+        .record_login(ana.id, LoginOutcome::Failure { at: at(2), lock_until: Some(at(900)) })
+        .await
+        .expect("lockout");
+    assert_eq!((locked.failed_logins, locked.locked_until), (2, Some(at(900))));
+    let before = actions(store).await.len();
+    let unlocked = store.unlock_user(&admin(), ana.id).await.expect("unlock");
+    assert_eq!((unlocked.failed_logins, unlocked.locked_until), (0, None));
+    assert_eq!(unlocked.last_login_at, None, "an unlock is not a login");
+    assert_eq!(store.get_user(ana.id).await.expect("get"), Some(unlocked));
+    let audit = store
+        .list_audit(&AuditQuery { action: Some("user.unlock".into()), limit: 10, ..AuditQuery::default() })
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].event.actor.as_str(), audit[0].event.object_id.clone()),
+        ("user:admin", ana.id.to_string())
+    );
+    assert_eq!(actions(store).await.len(), before + 1);
+    assert_not_found(store.unlock_user(&admin(), Uuid::new_v4()).await, "user");
+    assert_eq!(actions(store).await.len(), before + 1, "a failed unlock is not audited");
+}
+
 /// A failed change writes no audit entry.
 pub async fn failed_changes_are_not_audited(store: &dyn Store) {
     let org = store.create_org(&admin(), &org_fields("EP", "EP")).await.expect("org");

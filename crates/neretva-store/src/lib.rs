@@ -228,6 +228,10 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub object_id: Option<String>,
+    /// Only entries written at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only entries written before this time.
+    pub until: Option<Timestamp>,
 }
 
 /// Everything Neretva stores.
@@ -315,6 +319,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password(&self, actor: &Actor, id: Uuid, password_hash: &str) -> Result<()>;
     /// Disables or enables a user; disabling also revokes the user's sessions.
     async fn set_user_disabled(&self, actor: &Actor, id: Uuid, disabled: bool) -> Result<User>;
+    /// Lifts a lock-out after failed logins: the failure count goes back to zero (audited as
+    /// `user.unlock`).
+    async fn unlock_user(&self, actor: &Actor, id: Uuid) -> Result<User>;
     /// Records a login attempt: a success clears the failure count and lock, a failure counts.
     /// Successes and lock-outs are audited; plain failures are counted, not audited.
     async fn record_login(&self, id: Uuid, outcome: LoginOutcome) -> Result<User>;

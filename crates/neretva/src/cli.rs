@@ -921,6 +921,8 @@ pub(crate) enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user.
     Enable { username: String },
+    /// Lift a lock-out after repeated failed logins before it expires (audited as `user.unlock`).
+    Unlock { username: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -497,6 +497,11 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<ExitCode>
             store.set_user_disabled(&actor, user.id, false).await?;
             output::line(&format!("user {} enabled", user.username));
         }
+        UserCommand::Unlock { username } => {
+            let user = find_user(store.as_ref(), &username).await?;
+            store.unlock_user(&actor, user.id).await?;
+            output::line(&format!("user {} unlocked; the failed logins were forgotten", user.username));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

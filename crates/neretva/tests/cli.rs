@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use neretva_store::Store as _;
 use serde_json::Value;
 
 mod support;
@@ -85,6 +86,36 @@ fn registry_users_tokens_lookup_and_audit_from_the_command_line() {
     ok(&passwd.wait_with_output().unwrap());
     let users = json(&run(d, &["user", "list", "--json"]));
     assert_eq!(users.as_array().unwrap().len(), 1);
+
+    // A lock-out after failed logins is lifted from the command line, audited.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let lock_until = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        let ana = store.find_user("ana").await.unwrap().unwrap();
+        let failure = neretva_store::LoginOutcome::Failure {
+            at: time::OffsetDateTime::now_utc(),
+            lock_until: Some(lock_until),
+        };
+        let locked = store.record_login(ana.id, failure).await.unwrap();
+        assert!(locked.locked_until.is_some());
+    });
+    ok(&run(d, &["user", "unlock", "ana"]));
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        let ana = store.find_user("ana").await.unwrap().unwrap();
+        assert_eq!((ana.failed_logins, ana.locked_until), (0, None));
+        let unlocks = store
+            .list_audit(&neretva_store::AuditQuery {
+                action: Some("user.unlock".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(unlocks.len(), 1);
+        assert_eq!(unlocks[0].event.object_id, ana.id.to_string());
+    });
+    assert!(!run(d, &["user", "unlock", "nobody"]).status.success());
 
     let token =
         json(&run(d, &["token", "create", "--user", "ana", "--name", "feeds", "--scope", "write", "--json"]));

@@ -54,6 +54,23 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub object_id: Option<String>,
+    /// Only entries written at or after this time (RFC 3339).
+    pub since: Option<String>,
+    /// Only entries written before this time (RFC 3339).
+    pub until: Option<String>,
+}
+
+/// A time bound of the audit filter.
+fn bound(field: &str, text: Option<&str>) -> ApiResult<Option<time::OffsetDateTime>> {
+    text.map(|text| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
+            ApiError::bad_request(
+                field,
+                format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// A page of the audit log.
@@ -88,6 +105,8 @@ pub async fn list(
         Some(n @ 1..=1000) => n,
         Some(n) => return Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
     };
+    let since = bound("since", filter.since.as_deref())?;
+    let until = bound("until", filter.until.as_deref())?;
     let entries = state
         .store()
         .list_audit(&AuditQuery {
@@ -96,6 +115,8 @@ pub async fn list(
             actor: filter.actor,
             action: filter.action,
             object_id: filter.object_id,
+            since,
+            until,
         })
         .await?;
     let next_after = (entries.len() == limit as usize).then(|| entries.last().map(|e| e.seq)).flatten();

@@ -1180,7 +1180,7 @@ pub struct SharingGroupPatch {
 
 /// A sharing group the caller may manage (its owner organisation or the operator's staff): 404
 /// when the caller may not know the group, 403 when it is a member that may not change it.
-async fn managed_group(state: &AppState, auth: &Auth, id: &str) -> ApiResult<SharingGroup> {
+pub(crate) async fn managed_group(state: &AppState, auth: &Auth, id: &str) -> ApiResult<SharingGroup> {
     let uuid = parse_id("id", id)?;
     let principal = auth.principal();
     let group = state

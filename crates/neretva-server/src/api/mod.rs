@@ -62,6 +62,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/users/{id}/password", post(users::set_password))
         .route("/users/{id}/disable", post(users::disable))
         .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/unlock", post(users::unlock))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/events", get(events::list))

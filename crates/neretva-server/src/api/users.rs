@@ -354,6 +354,22 @@ pub async fn disable(
     set_disabled(state, auth, id, true).await
 }
 
+/// Lifts a lock-out after repeated failed logins before it expires: the count of failures goes
+/// back to zero and the user may sign in again at once. Audited as `user.unlock`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserDto>> {
+    require_admin(&auth)?;
+    let user = visible_user(&state, &auth, &id).await?;
+    let user = state.store().unlock_user(&auth.actor(), user.id).await?;
+    Ok(Json(user.into()))
+}
+
 /// Enables a disabled user.
 #[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody)),

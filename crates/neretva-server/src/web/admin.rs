@@ -35,11 +35,6 @@ use crate::web::{WebForm, WebUser, encode_query_value};
 const PER_PAGE: u32 = 100;
 /// Audit entries per page.
 const AUDIT_PER_PAGE: usize = 100;
-/// Audit entries read per store query while looking for entries in a time range.
-const AUDIT_BATCH: u32 = 1000;
-/// Store queries per audit page at most: a time range with few entries ends the page early,
-/// with a link to continue where the reading stopped.
-const AUDIT_BATCHES: usize = 10;
 /// The longest filter text taken.
 const MAX_FILTER: usize = 300;
 
@@ -50,6 +45,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin/users/{id}/role", post(change_role))
         .route("/admin/users/{id}/lock", post(lock))
         .route("/admin/users/{id}/unlock", post(unlock))
+        .route("/admin/users/{id}/release", post(release))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/tokens", get(tokens).post(create_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -287,6 +283,21 @@ async fn unlock(
         return refusal;
     }
     match crate::api::users::enable(State(state), web.auth(), Path(id)).await {
+        Ok(_) => Redirect::to("/admin/users").into_response(),
+        Err(error) => api_failure(&web, error),
+    }
+}
+
+/// Lifts a lock-out after failed logins (the API's `users/{id}/unlock`), before it expires.
+async fn release(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, .. }: WebForm<Confirm>,
+) -> Response {
+    if let Some(refusal) = refuse_unless_admin(&web) {
+        return refusal;
+    }
+    match crate::api::users::unlock(State(state), web.auth(), Path(id)).await {
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(error) => api_failure(&web, error),
     }
@@ -566,40 +577,25 @@ async fn audit_page(
         Ok(until) => until,
         Err(problem) => return web.bad_request("until", &problem),
     };
-    let mut after = query.after.unwrap_or(0).max(0);
-    let mut shown = Vec::new();
-    let mut finished = false;
-    'reading: for _ in 0..AUDIT_BATCHES {
-        let batch = AuditQuery {
-            after_seq: after,
-            limit: AUDIT_BATCH,
-            actor: given(query.actor.clone()),
-            action: given(query.action.clone()),
-            object_id: given(query.object.clone()),
-        };
-        let entries = match state.store().list_audit(&batch).await {
-            Ok(entries) => entries,
-            Err(error) => return web.internal(&error),
-        };
-        let last_batch = entries.len() < AUDIT_BATCH as usize;
-        for entry in entries {
-            after = entry.seq;
-            let in_range =
-                since.is_none_or(|since| entry.at >= since) && until.is_none_or(|until| entry.at < until);
-            if in_range {
-                shown.push(AuditDto::from(entry));
-                if shown.len() == AUDIT_PER_PAGE {
-                    break 'reading;
-                }
-            }
-        }
-        if last_batch {
-            finished = true;
-            break;
-        }
-    }
-    // A full page may be followed by nothing; the next page then says so.
-    let next = (!finished).then(|| query.link("/admin/audit", Some(after)));
+    // The store filters by time as by the rest; one more entry than shown tells whether there
+    // is a next page.
+    let page = AuditQuery {
+        after_seq: query.after.unwrap_or(0).max(0),
+        limit: AUDIT_PER_PAGE as u32 + 1,
+        actor: given(query.actor.clone()),
+        action: given(query.action.clone()),
+        object_id: given(query.object.clone()),
+        since,
+        until,
+    };
+    let mut entries = match state.store().list_audit(&page).await {
+        Ok(entries) => entries,
+        Err(error) => return web.internal(&error),
+    };
+    let more = entries.len() > AUDIT_PER_PAGE;
+    entries.truncate(AUDIT_PER_PAGE);
+    let next = more.then(|| query.link("/admin/audit", entries.last().map(|entry| entry.seq)));
+    let shown: Vec<AuditDto> = entries.into_iter().map(AuditDto::from).collect();
     let context = context! {
         entries => data(&shown),
         next => next,

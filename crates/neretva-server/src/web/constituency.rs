@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/constituency/organisations/new", get(new_form))
         .route("/constituency/organisations/{org}", get(show))
         .route("/constituency/organisations/{org}/edit", get(edit_form).post(update))
+        .route("/constituency/organisations/{org}/delete", get(delete_form).post(delete))
         .route("/constituency/organisations/{org}/contacts", post(add_contact))
         .route("/constituency/organisations/{org}/assets", post(add_asset))
         .route("/constituency/contacts/{id}/delete", post(remove_contact))
@@ -312,6 +313,7 @@ async fn org_page(
         assets_next => assets_next.map(|cursor| format!("{base}?assets={}", encode_query_value(&cursor))),
         may_edit_member_data => registry.may_edit_member_data(&principal, org.id),
         may_edit_org => require_registry_writer(&auth).is_ok(),
+        may_delete_org => neretva_model::access::may_administer(&web.principal()),
         tlps => Tlp::ALL.iter().map(|tlp| tlp.label()).collect::<Vec<_>>(),
         contact_form => data(&forms.contact.unwrap_or_default()),
         asset_form => data(&forms.asset.unwrap_or_default()),
@@ -394,6 +396,58 @@ fn org_form_page(
     };
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, web.render("web/constituency/organisation_form.html", context)).into_response()
+}
+
+// Deleting an organisation.
+
+/// The organisation to delete as the API shows it to the user, or the refusal: not found when
+/// the user may not see it (as the API), forbidden for anyone but the operating CERT's
+/// administrators, who alone may delete.
+async fn deletable(state: &AppState, web: &WebUser, key: &str) -> Result<OrgDto, Response> {
+    let org = match crate::api::orgs::get(State(state.clone()), web.auth(), Path(key.to_owned())).await {
+        Ok(axum::Json(org)) => org,
+        Err(error) => return Err(api_failure(web, error)),
+    };
+    if !neretva_model::access::may_administer(&web.principal()) {
+        return Err(web.forbidden());
+    }
+    Ok(org)
+}
+
+/// The confirmation page, with the API's refusal when there was one.
+fn delete_page(web: &WebUser, org: &OrgDto, status: StatusCode, problems: &[String]) -> Response {
+    let context = context! { org => data(org), problems => data(&problems) };
+    (status, web.render("web/constituency/organisation_delete.html", context)).into_response()
+}
+
+async fn delete_form(State(state): State<AppState>, web: WebUser, Path(key): Path<String>) -> Response {
+    match deletable(&state, &web, &key).await {
+        Ok(org) => delete_page(&web, &org, StatusCode::OK, &[]),
+        Err(response) => response,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteForm {}
+
+/// Deletes the organisation with its contacts and assets through the API; a refusal (it still
+/// has users or client organisations) is shown on the confirmation page.
+async fn delete(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    WebForm { web, .. }: WebForm<DeleteForm>,
+) -> Response {
+    let org = match deletable(&state, &web, &key).await {
+        Ok(org) => org,
+        Err(response) => return response,
+    };
+    match crate::api::orgs::remove(State(state.clone()), web.auth(), Path(org.id.to_string())).await {
+        Ok(_) => Redirect::to("/constituency/organisations").into_response(),
+        Err(error) if matches!(error.code, ErrorCode::Conflict | ErrorCode::ValidationFailed) => {
+            delete_page(&web, &org, error.code.describe().1, &problems(&error))
+        }
+        Err(error) => api_failure(&web, error),
+    }
 }
 
 async fn new_form(State(state): State<AppState>, web: WebUser) -> Response {

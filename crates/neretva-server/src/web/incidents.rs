@@ -11,8 +11,9 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::value::Serde;
@@ -33,13 +34,16 @@ use neretva_store::incidents::{IncidentCursor, IncidentOrder, IncidentQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::api::evidence::UploadOptions;
 use crate::api::incidents::{
-    Access, AssignRequest, CommentRequest, CreateObservable, CreateTask, FeedbackRequest, IncidentDto,
-    ObservableKey, PatchIncident, PatchTask, Target, TransitionRequest, incident_dto, scope, visible_page,
+    Access, AssignRequest, CommentRequest, CreateLink, CreateObservable, CreateTask, FeedbackRequest,
+    IncidentDto, IntermediateRequestBody, MergeRequest, ObservableKey, PatchIncident, PatchTask,
+    SignificanceRecordBody, Target, TransitionRequest, incident_dto, may_contribute, scope, visible_page,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::web::{WebForm, WebUser, encode_query_value, short_time, t};
+use crate::web::multipart::{Multipart, part_body};
+use crate::web::{WebForm, WebUser, check_csrf, encode_query_value, short_time, t};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -53,6 +57,13 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/incidents/{id}/tasks/{task}", post(set_task))
         .route("/incidents/{id}/observables", get(observable_events).post(add_observable))
         .route("/incidents/{id}/evidence/{sha256}", get(evidence))
+        // The upload enforces the evidence size limit itself while it streams.
+        .route("/incidents/{id}/evidence", post(upload_evidence).layer(DefaultBodyLimit::disable()))
+        .route("/incidents/{id}/links", post(add_link))
+        .route("/incidents/{id}/links/{other}/remove", post(remove_link))
+        .route("/incidents/{id}/merge", get(merge_confirm).post(merge))
+        .route("/incidents/{id}/significance", post(record_significance))
+        .route("/incidents/{id}/requests", post(request_intermediate))
 }
 
 /// Incidents per queue page.
@@ -537,6 +548,24 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         Ok(axum::Json(links)) => links,
         Err(error) => return error_page(web, &error),
     };
+    let links =
+        match crate::api::incidents::links(State(state.clone()), auth.clone(), Path(id.to_owned())).await {
+            Ok(axum::Json(links)) => links,
+            Err(error) => return error_page(web, &error),
+        };
+    let mut link_rows = Vec::with_capacity(links.len());
+    for link in &links {
+        // The API lists only incidents the user may see.
+        let title = match store.get_incident(link.other).await {
+            Ok(other) => other.map(|other| other.incident.title),
+            Err(error) => return web.internal(&error),
+        };
+        link_rows.push(context! { other => link.other.to_string(), kind => &link.kind, title => title });
+    }
+    let may_upload = may_contribute(&auth, &target.stored.incident) && state.blobs().is_some();
+    // A competent authority supervising the entity may ask for an intermediate report, as the
+    // operating CERT's handlers.
+    let may_request = handler || web.user.role == Role::Authority;
     let staff_view = web.user.is_operator_staff();
     let timeline_rows: Vec<TimelineRow> =
         timeline.iter().rev().map(|entry| timeline_row(web, registry, &staff, entry)).collect();
@@ -615,6 +644,13 @@ async fn incident_page(state: &AppState, web: &WebUser, id: &str, refusal: Optio
         observable_kinds => ObservableKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
         may_download => may_export(&principal, target.stored.incident.pap),
         errors => refusal.map(|refusal| refusal.lines),
+        links => link_rows,
+        link_kinds => LINK_KINDS.to_vec(),
+        may_upload => may_upload,
+        max_evidence_bytes => state.config().evidence_limits.max_bytes,
+        may_request => may_request,
+        significance => significance_view(dto.significance.as_ref()),
+        providers => PROVIDERS.to_vec(),
     };
     (status, web.render("web/incidents/incident.html", context)).into_response()
 }
@@ -934,6 +970,531 @@ async fn evidence(
         download_href => format!("/api/v1/incidents/{}/evidence/{}/content", target.id(), item.sha256),
     };
     web.render("web/incidents/evidence.html", context)
+}
+
+// Links, merges, significance, intermediate reports and evidence uploads.
+
+/// The kinds of link between incidents, as seen from the incident whose page it is.
+const LINK_KINDS: &[&str] = &["related", "duplicate_of", "has_duplicate", "parent_of", "child_of"];
+
+/// The entity types of Implementing Regulation (EU) 2024/2690 (the API's `provider`).
+const PROVIDERS: &[&str] = &[
+    "dns_service_provider",
+    "tld_name_registry",
+    "cloud_computing",
+    "data_centre",
+    "content_delivery_network",
+    "managed_service_provider",
+    "managed_security_service_provider",
+    "online_marketplace",
+    "online_search_engine",
+    "social_networking_platform",
+    "trust_service_provider",
+];
+
+/// The recorded significance assessment as the page shows it: the outcome, each criterion met
+/// with its legal basis, and the facts it was made from (to fill the form again).
+fn significance_view(recorded: Option<&serde_json::Value>) -> Option<Value> {
+    let recorded = recorded?;
+    let criteria: Vec<Value> = recorded
+        .get("criteria")
+        .and_then(|c| c.as_array())
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str())
+                .map(|id| {
+                    let known = neretva_incident::significance::CRITERIA.iter().find(|c| c.id == id);
+                    context! {
+                        id => id,
+                        basis => known.map(|c| c.basis),
+                        text => known.map(|c| c.text),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let flag = |name: &str| recorded.get(name).and_then(|v| v.as_bool()).unwrap_or(false);
+    Some(context! {
+        significant => flag("significant"),
+        excluded_as_planned => flag("excluded_as_planned"),
+        criteria => criteria,
+        assessed_at => recorded.get("assessed_at").and_then(|v| v.as_str()).map(when_text),
+        facts => Value::from(Serde(recorded.get("facts").cloned().unwrap_or_default())),
+    })
+}
+
+/// The answer to a form naming another incident (a link, a merge): as [`after_change`], except
+/// that the other incident being missing or invisible is shown on this incident's page, in the
+/// same words for both, so nothing leaks. This incident is checked first: missing or invisible,
+/// it answers the 404 page.
+async fn after_change_with_other<T>(
+    state: &AppState,
+    web: &WebUser,
+    id: &str,
+    other: &str,
+    result: Result<T, ApiError>,
+    success: String,
+) -> Response {
+    match result {
+        Ok(_) => Redirect::to(&success).into_response(),
+        Err(error) if error.code == ErrorCode::NotFound => {
+            if let Err(error) = Target::load(state, &web.auth(), id, Access::Read).await {
+                return error_page(web, &error);
+            }
+            let lines = vec![t(web.language, "incidents.links.unknown").replace("{id}", other)];
+            incident_page(state, web, id, Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }))
+                .await
+        }
+        Err(error) => after_change(state, web, id, Err::<(), _>(error)).await,
+    }
+}
+
+/// Another incident's id from a form, or the refusal shown on this incident's page.
+async fn other_incident(state: &AppState, web: &WebUser, id: &str, text: &str) -> Result<Uuid, Response> {
+    match Uuid::try_parse(text.trim()) {
+        Ok(other) => Ok(other),
+        Err(_) => {
+            if let Err(error) = Target::load(state, &web.auth(), id, Access::Read).await {
+                return Err(error_page(web, &error));
+            }
+            let lines = vec![t(web.language, "incidents.links.not_an_id")];
+            Err(incident_page(
+                state,
+                web,
+                id,
+                Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }),
+            )
+            .await)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    other: String,
+    #[serde(default)]
+    kind: String,
+}
+
+async fn add_link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<LinkForm>,
+) -> Response {
+    let other = match other_incident(&state, &web, &id, &form.other).await {
+        Ok(other) => other,
+        Err(response) => return response,
+    };
+    let request = CreateLink { other, kind: form.kind };
+    let result =
+        crate::api::incidents::add_link(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(request))
+            .await;
+    let back = format!("/incidents/{}", encode_query_value(&id));
+    after_change_with_other(&state, &web, &id, &other.to_string(), result, back).await
+}
+
+#[derive(Deserialize)]
+struct Confirm {}
+
+async fn remove_link(
+    State(state): State<AppState>,
+    Path((id, other)): Path<(String, String)>,
+    WebForm { web, .. }: WebForm<Confirm>,
+) -> Response {
+    let result = crate::api::incidents::remove_link(
+        State(state.clone()),
+        web.auth(),
+        Path((id.clone(), other.clone())),
+    )
+    .await;
+    let back = format!("/incidents/{}", encode_query_value(&id));
+    after_change_with_other(&state, &web, &id, &other, result, back).await
+}
+
+#[derive(Deserialize)]
+struct MergeParams {
+    #[serde(default)]
+    into: String,
+}
+
+/// The confirmation of a merge: both incidents, what moves, and the button that does it. Only
+/// those who may handle both reach it.
+async fn merge_confirm(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    params: Result<Query<MergeParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Query(params) = match params {
+        Ok(params) => params,
+        Err(error) => return web.bad_request("query", &error.body_text()),
+    };
+    let auth = web.auth();
+    let source = match Target::load(&state, &auth, &id, Access::Handle).await {
+        Ok(source) => source,
+        Err(error) => return error_page(&web, &error),
+    };
+    let into = match other_incident(&state, &web, &id, &params.into).await {
+        Ok(into) => into,
+        Err(response) => return response,
+    };
+    let target = match Target::load(&state, &auth, &into.to_string(), Access::Handle).await {
+        Ok(target) => target,
+        Err(error) if error.code == ErrorCode::NotFound => {
+            let lines = vec![t(web.language, "incidents.links.unknown").replace("{id}", &into.to_string())];
+            let refusal = Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines };
+            return incident_page(&state, &web, &id, Some(refusal)).await;
+        }
+        Err(error) => return error_page(&web, &error),
+    };
+    let view = |target: &Target| {
+        let incident = &target.stored.incident;
+        context! {
+            id => incident.id.to_string(),
+            title => &incident.title,
+            status => incident.status.as_str(),
+            created_at => when(incident.created_at),
+        }
+    };
+    let context = context! { source => view(&source), target => view(&target) };
+    web.render("web/incidents/merge.html", context)
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    #[serde(default)]
+    into: String,
+}
+
+/// Merges this incident into the one named in the form (the API's merge of `into`, with this one
+/// as its source), then shows the incident it was merged into.
+async fn merge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<MergeForm>,
+) -> Response {
+    let into = match other_incident(&state, &web, &id, &form.into).await {
+        Ok(into) => into,
+        Err(response) => return response,
+    };
+    let source = match Target::load(&state, &web.auth(), &id, Access::Handle).await {
+        Ok(source) => source.id(),
+        Err(error) => return error_page(&web, &error),
+    };
+    let result = crate::api::incidents::merge_into(
+        State(state.clone()),
+        web.auth(),
+        Path(into.to_string()),
+        ApiJson(MergeRequest { source }),
+    )
+    .await;
+    let success = format!("/incidents/{into}");
+    after_change_with_other(&state, &web, &id, &into.to_string(), result, success).await
+}
+
+/// The significance form: the facts of NIS2 Art. 23(3) and Implementing Regulation (EU)
+/// 2024/2690 that the assessment takes. Checkboxes are present when ticked.
+#[derive(Deserialize)]
+struct SignificanceForm {
+    version: Option<String>,
+    provider: Option<String>,
+    #[serde(default)]
+    occurred_at: String,
+    planned: Option<String>,
+    severe_disruption_or_loss: Option<String>,
+    considerable_damage_to_others: Option<String>,
+    trade_secrets_exfiltrated: Option<String>,
+    death: Option<String>,
+    health_damage: Option<String>,
+    malicious_access: Option<String>,
+    data_compromised: Option<String>,
+    data_compromise_malicious: Option<String>,
+    physical_access_compromised: Option<String>,
+    direct_financial_loss_eur: Option<String>,
+    annual_turnover_eur: Option<String>,
+    users_in_union: Option<String>,
+    users_unavailable: Option<String>,
+    complete_unavailability_minutes: Option<String>,
+    limited_availability_minutes: Option<String>,
+    users_limited: Option<String>,
+    root_cause: Option<String>,
+}
+
+/// A whole number from a form field: empty is none; anything else names the field.
+fn number<T: std::str::FromStr>(problems: &mut Vec<String>, field: &str, text: &Option<String>) -> Option<T> {
+    let text = filled(text)?;
+    match text.replace([' ', '_'], "").parse::<T>() {
+        Ok(value) => Some(value),
+        Err(_) => {
+            problems.push(format!("{field}: {text:?} is not a whole number"));
+            None
+        }
+    }
+}
+
+impl SignificanceForm {
+    /// The facts, or the problems of the fields, one line each.
+    fn facts(&self) -> Result<neretva_incident::significance::Facts, Vec<String>> {
+        use neretva_incident::significance::{Facts, ProviderKind, ServiceImpact};
+        let mut problems = Vec::new();
+        let provider = match filled(&self.provider) {
+            None => None,
+            Some(text) => {
+                match serde_json::from_value::<ProviderKind>(serde_json::Value::String(text.to_owned())) {
+                    Ok(kind) => Some(kind),
+                    Err(_) => {
+                        problems.push(format!("provider: unknown entity type {text:?}"));
+                        None
+                    }
+                }
+            }
+        };
+        let occurred_at = match crate::web::portal::parse_time(&self.occurred_at) {
+            Ok(at) => Some(at),
+            Err(problem) => {
+                problems.push(format!("occurred_at: {problem}"));
+                None
+            }
+        };
+        let ticked = |value: &Option<String>| value.is_some();
+        let service = ServiceImpact {
+            users_in_union: number(&mut problems, "users_in_union", &self.users_in_union),
+            users_unavailable: number(&mut problems, "users_unavailable", &self.users_unavailable),
+            complete_unavailability_minutes: number(
+                &mut problems,
+                "complete_unavailability_minutes",
+                &self.complete_unavailability_minutes,
+            ),
+            limited_availability_minutes: number(
+                &mut problems,
+                "limited_availability_minutes",
+                &self.limited_availability_minutes,
+            ),
+            users_limited: number(&mut problems, "users_limited", &self.users_limited),
+            data_compromised: ticked(&self.data_compromised),
+            data_compromise_malicious: ticked(&self.data_compromise_malicious),
+            physical_access_compromised: ticked(&self.physical_access_compromised),
+            ..ServiceImpact::default()
+        };
+        let direct_financial_loss_eur =
+            number(&mut problems, "direct_financial_loss_eur", &self.direct_financial_loss_eur);
+        let annual_turnover_eur = number(&mut problems, "annual_turnover_eur", &self.annual_turnover_eur);
+        match occurred_at {
+            Some(occurred_at) if problems.is_empty() => Ok(Facts {
+                provider,
+                occurred_at,
+                planned: ticked(&self.planned),
+                severe_disruption_or_loss: ticked(&self.severe_disruption_or_loss),
+                considerable_damage_to_others: ticked(&self.considerable_damage_to_others),
+                direct_financial_loss_eur,
+                annual_turnover_eur,
+                trade_secrets_exfiltrated: ticked(&self.trade_secrets_exfiltrated),
+                death: ticked(&self.death),
+                health_damage: ticked(&self.health_damage),
+                malicious_access: ticked(&self.malicious_access),
+                service,
+                root_cause: filled(&self.root_cause).map(str::to_owned),
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+/// Records a significance assessment; the incident page then shows whether the incident is
+/// significant and which criteria it meets.
+async fn record_significance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<SignificanceForm>,
+) -> Response {
+    let facts = match form.facts() {
+        Ok(facts) => facts,
+        Err(lines) => {
+            // The incident is checked first, as the API would: nothing is said of one the user
+            // may not handle.
+            if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Handle).await {
+                return error_page(&web, &error);
+            }
+            let refusal = Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines };
+            return incident_page(&state, &web, &id, Some(refusal)).await;
+        }
+    };
+    let request = SignificanceRecordBody { facts, version: version_of(&form.version) };
+    let result = crate::api::incidents::record_significance(
+        State(state.clone()),
+        web.auth(),
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after_change(&state, &web, &id, result).await
+}
+
+#[derive(Deserialize)]
+struct IntermediateForm {
+    #[serde(default)]
+    due_at: String,
+    note: Option<String>,
+}
+
+/// Asks the entity for an intermediate report (NIS2 Art. 23(4)(c)) by a date.
+async fn request_intermediate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<IntermediateForm>,
+) -> Response {
+    let due_at = match crate::web::portal::parse_time(&form.due_at) {
+        Ok(at) => at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        Err(problem) => {
+            if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
+                return error_page(&web, &error);
+            }
+            let refusal = Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                lines: vec![format!("due_at: {problem}")],
+            };
+            return incident_page(&state, &web, &id, Some(refusal)).await;
+        }
+    };
+    let request = IntermediateRequestBody { due_at, note: filled(&form.note).map(str::to_owned) };
+    let result = crate::api::incidents::request_intermediate(
+        State(state.clone()),
+        web.auth(),
+        Path(id.clone()),
+        ApiJson(request),
+    )
+    .await;
+    after_change(&state, &web, &id, result).await
+}
+
+/// Room for the form's other fields and the multipart framing around an uploaded file.
+const UPLOAD_OVERHEAD: u64 = 64 * 1024;
+/// The longest description of an uploaded file taken from the form (the API checks its own,
+/// shorter limit).
+const MAX_UPLOAD_DESCRIPTION: usize = 16 * 1024;
+
+/// The file name without the directories some browsers send.
+fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name).trim()
+}
+
+/// Uploads an evidence file from a `multipart/form-data` form: the CSRF token and description
+/// come first, then the file, which is streamed to the API's upload as it arrives (its size
+/// limit and checks apply, its audit and chain of custody record it). Then the item's page
+/// shows its chain of custody.
+async fn upload_evidence(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let limits = state.config().evidence_limits;
+    let most = limits.max_bytes.saturating_add(UPLOAD_OVERHEAD);
+    let refuse = |status: StatusCode, line: String| {
+        let refusal = Refusal { status, lines: vec![line] };
+        let (state, web, id) = (&state, &web, &id);
+        async move { incident_page(state, web, id, Some(refusal)).await }
+    };
+    let too_large =
+        t(web.language, "incidents.evidence.too_large").replace("{limit}", &limits.max_bytes.to_string());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > most) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, too_large).await;
+    }
+    let mut form = match Multipart::new(&headers, body) {
+        Ok(form) => form,
+        Err(error) => return web.bad_request("form", &error.to_string()),
+    };
+    let mut csrf = String::new();
+    let mut description = None;
+    let file = loop {
+        let part = match form.next_part().await {
+            Ok(part) => part,
+            Err(error) => return web.bad_request("form", &error.to_string()),
+        };
+        let Some(part) = part else { break None };
+        let text = match part.name.as_str() {
+            "csrf_token" => form.text("csrf_token", 256).await.map(|text| csrf = text),
+            "description" => form
+                .text("description", MAX_UPLOAD_DESCRIPTION)
+                .await
+                .map(|text| description = Some(text.trim().to_owned()).filter(|text| !text.is_empty())),
+            "file" => break Some(part),
+            // Other fields are skipped by `next_part`.
+            _ => Ok(()),
+        };
+        if let Err(error) = text {
+            return web.bad_request("form", &error.to_string());
+        }
+    };
+    // Nothing is stored before the token is checked: it precedes the file in the form.
+    if let Err(refusal) = check_csrf(&web, &csrf) {
+        return refusal;
+    }
+    let Some(file) =
+        file.filter(|file| file.filename.as_deref().is_some_and(|name| !base_name(name).is_empty()))
+    else {
+        if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
+            return error_page(&web, &error);
+        }
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, t(web.language, "incidents.evidence.no_file")).await;
+    };
+    let mut upload_headers = HeaderMap::new();
+    if let Some(value) = file.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        upload_headers.insert(header::CONTENT_TYPE, value);
+    }
+    let options = UploadOptions {
+        filename: file.filename.as_deref().map(|name| base_name(name).to_owned()),
+        description,
+    };
+    let (sender, upload_body) = part_body();
+    let upload = crate::api::evidence::upload(
+        State(state.clone()),
+        web.auth(),
+        Path(id.clone()),
+        Ok(Query(options)),
+        upload_headers,
+        upload_body,
+    );
+    let feed = {
+        let form = &mut form;
+        async move {
+            loop {
+                match form.chunk().await {
+                    Ok(Some(chunk)) => {
+                        // The upload stopped reading (refused, or over the limit): its answer says why.
+                        if sender.send(Ok(chunk)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        let _ = sender.send(Err(std::io::Error::other(error.to_string()))).await;
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(upload, feed);
+    // The browser gets the answer rather than a closed connection: the rest of the form is read,
+    // up to the limit.
+    form.drain(most).await;
+    match result {
+        Ok((_, axum::Json(item))) => Redirect::to(&format!(
+            "/incidents/{}/evidence/{}",
+            encode_query_value(&id),
+            encode_query_value(&item.sha256)
+        ))
+        .into_response(),
+        Err(error) if error.code == ErrorCode::PayloadTooLarge => {
+            refuse(StatusCode::PAYLOAD_TOO_LARGE, too_large).await
+        }
+        Err(error) => after_change(&state, &web, &id, Err::<(), _>(error)).await,
+    }
 }
 
 /// Every RSIT type, for select lists.

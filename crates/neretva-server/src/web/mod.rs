@@ -17,6 +17,7 @@ mod dashboard;
 mod events;
 mod feeds;
 mod incidents;
+mod multipart;
 mod portal;
 mod sharing;
 pub(crate) mod svg;
@@ -78,6 +79,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         "web/constituency/organisation_form.html",
         include_str!("../../templates/web/constituency/organisation_form.html"),
     ),
+    (
+        "web/constituency/organisation_delete.html",
+        include_str!("../../templates/web/constituency/organisation_delete.html"),
+    ),
     ("web/constituency/lookup.html", include_str!("../../templates/web/constituency/lookup.html")),
     ("web/sharing/nav.html", include_str!("../../templates/web/sharing/nav.html")),
     ("web/sharing/events.html", include_str!("../../templates/web/sharing/events.html")),
@@ -86,6 +91,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/sharing/groups.html", include_str!("../../templates/web/sharing/groups.html")),
     ("web/sharing/group.html", include_str!("../../templates/web/sharing/group.html")),
     ("web/sharing/taxii.html", include_str!("../../templates/web/sharing/taxii.html")),
+    ("web/sharing/taxii_remove.html", include_str!("../../templates/web/sharing/taxii_remove.html")),
     ("web/admin/nav.html", include_str!("../../templates/web/admin/nav.html")),
     ("web/admin/users.html", include_str!("../../templates/web/admin/users.html")),
     ("web/admin/password.html", include_str!("../../templates/web/admin/password.html")),
@@ -96,6 +102,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/incidents/incident.html", include_str!("../../templates/web/incidents/incident.html")),
     ("web/incidents/observable.html", include_str!("../../templates/web/incidents/observable.html")),
     ("web/incidents/evidence.html", include_str!("../../templates/web/incidents/evidence.html")),
+    ("web/incidents/merge.html", include_str!("../../templates/web/incidents/merge.html")),
     ("web/portal/index.html", include_str!("../../templates/web/portal/index.html")),
     ("web/portal/new.html", include_str!("../../templates/web/portal/new.html")),
     ("web/portal/field.html", include_str!("../../templates/web/portal/field.html")),

@@ -206,7 +206,7 @@ fn lines(text: &str) -> Vec<String> {
 
 /// A time from a `datetime-local` field (`2026-11-28T07:30`, seconds optional), read as UTC, or
 /// an RFC 3339 time.
-fn parse_time(text: &str) -> Result<Timestamp, String> {
+pub(crate) fn parse_time(text: &str) -> Result<Timestamp, String> {
     let text = text.trim();
     if let Ok(at) = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
         return Ok(neretva_store::encode::truncate(at));

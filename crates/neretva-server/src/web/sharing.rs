@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use minijinja::context;
 use neretva_intel::access::view_sharing_group;
 use neretva_intel::model::{Analysis, Distribution, IntelEvent, ThreatLevel};
@@ -22,11 +22,13 @@ use neretva_store::taxii::ObjectQuery;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::api::intel::{DEFAULT_PAP, Gate, visible_event};
-use crate::api::taxii::CollectionDto;
+use crate::api::intel::{DEFAULT_PAP, Gate, SharingGroupPatch, visible_event};
+use crate::api::taxii::{CollectionDto, CollectionInput};
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiJson;
 use crate::registry::RegistrySnapshot;
-use crate::web::constituency::{api_failure, data, given};
-use crate::web::{WebUser, encode_query_value};
+use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
+use crate::web::{WebForm, WebUser, encode_query_value};
 
 /// Intel events per page of the list.
 const EVENTS_PER_PAGE: u32 = 50;
@@ -42,8 +44,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/sharing/events/{id}", get(event))
         .route("/sharing/indicators", get(indicators))
         .route("/sharing/groups", get(groups))
-        .route("/sharing/groups/{id}", get(group))
-        .route("/sharing/taxii", get(taxii))
+        .route("/sharing/groups/{id}", get(group).post(edit_group))
+        .route("/sharing/groups/{id}/members", post(add_member))
+        .route("/sharing/groups/{id}/members/{member}/remove", post(remove_member))
+        .route("/sharing/taxii", get(taxii).post(create_collection))
+        .route("/sharing/taxii/{id}/remove", get(remove_collection_form).post(remove_collection))
 }
 
 fn threat_key(level: ThreatLevel) -> &'static str {
@@ -487,14 +492,133 @@ async fn groups(State(state): State<AppState>, web: WebUser) -> Response {
 }
 
 async fn group(State(state): State<AppState>, web: WebUser, Path(id): Path<String>) -> Response {
-    let Ok(uuid) = Uuid::try_parse(&id) else { return web.not_found() };
-    match group_views(&state, &web).await {
+    group_page(&state, &web, &id, &[]).await
+}
+
+/// A sharing group's page, with the edit forms for those who may change it (its owner
+/// organisation and the operator's staff, as the API's `PATCH`) and a refused change's problems.
+async fn group_page(state: &AppState, web: &WebUser, id: &str, problems: &[String]) -> Response {
+    let Ok(uuid) = Uuid::try_parse(id) else { return web.not_found() };
+    let group = match group_views(state, web).await {
         Ok(groups) => match groups.into_iter().find(|group| group.uuid == uuid) {
-            Some(group) => web.render("web/sharing/group.html", context! { group => data(&group) }),
-            None => web.not_found(),
+            Some(group) => group,
+            None => return web.not_found(),
         },
-        Err(response) => response,
+        Err(response) => return response,
+    };
+    let may_manage = neretva_model::access::may_write(&web.principal())
+        && (web.user.is_operator_staff()
+            || group.owner.as_ref().is_some_and(|owner| owner.id == web.user.org_id));
+    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let context = context! { group => data(&group), may_manage => may_manage, problems => data(&problems) };
+    (status, web.render("web/sharing/group.html", context)).into_response()
+}
+
+/// The answer to a sharing group form: back to the group, or its page with the problems; 404
+/// and 403 as the API answers them.
+async fn after_group_change<T>(
+    state: &AppState,
+    web: &WebUser,
+    id: &str,
+    result: Result<T, ApiError>,
+) -> Response {
+    match result {
+        Ok(_) => Redirect::to(&format!("/sharing/groups/{}", encode_query_value(id))).into_response(),
+        Err(error) if is_input_problem(&error) => group_page(state, web, id, &problems(&error)).await,
+        Err(error) => api_failure(web, error),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    confidential: Option<String>,
+}
+
+async fn edit_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<GroupForm>,
+) -> Response {
+    let patch = SharingGroupPatch {
+        name: Some(form.name.trim().to_owned()),
+        description: Some(form.description.trim().to_owned()),
+        confidential: Some(form.confidential.is_some()),
+        ..SharingGroupPatch::default()
+    };
+    let result =
+        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+            .await;
+    after_group_change(&state, &web, &id, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    member: String,
+}
+
+/// An organisation named in a form: a short name among the organisations the user may see
+/// (others are "no organisation", so a name typed does not reveal which exist), or an id, which
+/// the API takes for any organisation.
+fn member_of(state: &AppState, web: &WebUser, key: &str) -> Result<Uuid, ApiError> {
+    let registry = state.registry();
+    let key = key.trim();
+    let by_id = Uuid::try_parse(key).ok().filter(|id| registry.orgs.contains_key(id));
+    by_id
+        .or_else(|| {
+            registry
+                .resolve(key)
+                .filter(|org| registry.may_see_org(&web.principal(), org.id))
+                .map(|org| org.id)
+        })
+        .ok_or_else(|| {
+            ApiError::validation(vec![neretva_model::FieldError::new(
+                "member",
+                format!("no organisation {key:?}"),
+            )])
+        })
+}
+
+async fn add_member(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form }: WebForm<MemberForm>,
+) -> Response {
+    let result = match member_of(&state, &web, &form.member) {
+        Ok(member) => {
+            let patch = SharingGroupPatch { add_members: vec![member], ..SharingGroupPatch::default() };
+            crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+                .await
+                .map(|_| ())
+        }
+        // The group is checked first, as the API would: nothing is said of one the user may
+        // not change.
+        Err(error) => match crate::api::intel::managed_group(&state, &web.auth(), &id).await {
+            Ok(_) => Err(error),
+            Err(refusal) => Err(refusal),
+        },
+    };
+    after_group_change(&state, &web, &id, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct Confirm {}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    Path((id, member)): Path<(String, String)>,
+    WebForm { web, .. }: WebForm<Confirm>,
+) -> Response {
+    let Ok(member) = Uuid::try_parse(&member) else { return web.not_found() };
+    let patch = SharingGroupPatch { remove_members: vec![member], ..SharingGroupPatch::default() };
+    let result =
+        crate::api::intel::patch_group(State(state.clone()), web.auth(), Path(id.clone()), ApiJson(patch))
+            .await;
+    after_group_change(&state, &web, &id, result).await
 }
 
 /// A TAXII collection with the user's rights and the objects it may see in it.
@@ -508,6 +632,111 @@ struct CollectionView {
 }
 
 async fn taxii(State(state): State<AppState>, web: WebUser) -> Response {
+    taxii_page(&state, &web, None).await
+}
+
+/// A new collection as typed in the form.
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct CollectionForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    alias: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    sharing: String,
+    /// Short names, separated by commas or spaces.
+    #[serde(default)]
+    sharing_orgs: String,
+    #[serde(default)]
+    writers: String,
+    #[serde(default)]
+    default_tlp: String,
+}
+
+impl CollectionForm {
+    fn input(&self) -> CollectionInput {
+        CollectionInput {
+            title: self.title.trim().to_owned(),
+            description: given(Some(self.description.clone())),
+            alias: given(Some(self.alias.clone())),
+            owner: given(Some(self.owner.clone())),
+            sharing: self.sharing.trim().to_owned(),
+            sharing_orgs: self
+                .sharing_orgs
+                .split([',', ' ', '\n', '\r', '\t'])
+                .filter(|key| !key.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            writers: given(Some(self.writers.clone())),
+            default_tlp: given(Some(self.default_tlp.clone())),
+        }
+    }
+}
+
+/// Creates a TAXII collection through the API (administrators); a refused form comes back with
+/// what was typed and its problems.
+async fn create_collection(
+    State(state): State<AppState>,
+    WebForm { web, form }: WebForm<CollectionForm>,
+) -> Response {
+    match crate::api::taxii::create(State(state.clone()), web.auth(), ApiJson(form.input())).await {
+        Ok(_) => Redirect::to("/sharing/taxii").into_response(),
+        Err(error) if is_input_problem(&error) || error.code == ErrorCode::Conflict => {
+            let problems = problems(&error);
+            taxii_page(&state, &web, Some((&form, problems))).await
+        }
+        Err(error) => api_failure(&web, error),
+    }
+}
+
+/// A collection an administrator may remove, by id or alias; others get the API's answer.
+async fn removable(state: &AppState, web: &WebUser, key: &str) -> Result<CollectionDto, Response> {
+    if !neretva_model::access::may_administer(&web.principal()) {
+        return Err(web.not_found());
+    }
+    match crate::api::taxii::get(State(state.clone()), web.auth(), Path(key.to_owned())).await {
+        Ok(axum::Json(collection)) => Ok(collection),
+        Err(error) => Err(api_failure(web, error)),
+    }
+}
+
+async fn remove_collection_form(
+    State(state): State<AppState>,
+    web: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    match removable(&state, &web, &id).await {
+        Ok(collection) => {
+            web.render("web/sharing/taxii_remove.html", context! { collection => data(&collection) })
+        }
+        Err(response) => response,
+    }
+}
+
+async fn remove_collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, .. }: WebForm<Confirm>,
+) -> Response {
+    let collection = match removable(&state, &web, &id).await {
+        Ok(collection) => collection,
+        Err(response) => return response,
+    };
+    match crate::api::taxii::remove(State(state.clone()), web.auth(), Path(collection.id.to_string())).await {
+        Ok(_) => Redirect::to("/sharing/taxii").into_response(),
+        Err(error) => api_failure(&web, error),
+    }
+}
+
+async fn taxii_page(
+    state: &AppState,
+    web: &WebUser,
+    refused: Option<(&CollectionForm, Vec<String>)>,
+) -> Response {
     let registry = state.registry();
     let principal = web.principal();
     let api_root = state.config().taxii.api_root.clone();
@@ -552,6 +781,26 @@ async fn taxii(State(state): State<AppState>, web: WebUser) -> Response {
             more,
         });
     }
-    let context = context! { collections => data(&views), discovery => "/taxii2/" };
-    web.render("web/sharing/taxii.html", context)
+    let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let (form, problems) = match refused {
+        Some((form, problems)) => (data(form), problems),
+        None => (
+            data(&CollectionForm {
+                sharing: "organisation".into(),
+                writers: "owner".into(),
+                default_tlp: "TLP:GREEN".into(),
+                ..CollectionForm::default()
+            }),
+            Vec::new(),
+        ),
+    };
+    let context = context! {
+        collections => data(&views),
+        discovery => "/taxii2/",
+        may_administer => neretva_model::access::may_administer(&principal),
+        form => form,
+        problems => problems,
+        tlps => neretva_model::tlp::Tlp::ALL.iter().map(|tlp| tlp.label()).collect::<Vec<_>>(),
+    };
+    (status, web.render("web/sharing/taxii.html", context)).into_response()
 }

@@ -18,4 +18,5 @@ mod taxii;
 mod tokens_audit;
 mod web;
 mod web_admin;
+mod web_forms;
 mod web_incidents;

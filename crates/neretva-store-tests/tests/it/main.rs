@@ -53,6 +53,8 @@ stories! {
     store import_large_constituency => sqlite_import_large_constituency, postgres_import_large_constituency;
     store audit_records_every_change => sqlite_audit_records_every_change, postgres_audit_records_every_change;
     store failed_changes_are_not_audited => sqlite_failed_changes_are_not_audited, postgres_failed_changes_are_not_audited;
+    store audit_time_filter => sqlite_audit_time_filter, postgres_audit_time_filter;
+    store users_unlock => sqlite_users_unlock, postgres_users_unlock;
     harness concurrent_appends_keep_one_chain => sqlite_concurrent_appends_keep_one_chain, postgres_concurrent_appends_keep_one_chain;
     harness concurrent_creates_conflict => sqlite_concurrent_creates_conflict, postgres_concurrent_creates_conflict;
     store import_upsert_swaps_names => sqlite_import_upsert_swaps_names, postgres_import_upsert_swaps_names;

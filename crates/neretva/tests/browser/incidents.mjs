@@ -1,7 +1,8 @@
 // The analyst console: the queue (overdue first) with its filters, one incident with its
 // deadlines, tasks, observables, correlations and timeline, and the triage forms (a task done,
-// an observable added, a comment, the severity changed). axe-core on the queue, the incident
-// and the observable's events; screenshots of each.
+// an observable added, a comment, the severity changed), and evidence uploaded through its form
+// with its chain of custody. axe-core on the queue, the incident, the evidence and the
+// observable's events; screenshots of each.
 import { check, run } from "./harness.mjs";
 
 await run(async (t) => {
@@ -69,6 +70,20 @@ await run(async (t) => {
   check(text.includes("Asked the registrar"), "the action is in the timeline");
   check(text.includes("Critical"), "the severity changed");
   await t.screenshot(page, "incident-triaged");
+
+  // Evidence uploaded through the form: the item's page shows its chain of custody.
+  const mail = `From: "Bank" <security@login-bank.example>\r\nSubject: Verify your account ${Date.now()}\r\n\r\nhxxp://login-bank[.]example/\r\n`;
+  await page.fill("#ev-description", "The phishing e-mail as received");
+  await page.setInputFiles("#ev-file", { name: "phishing.eml", mimeType: "message/rfc822", buffer: Buffer.from(mail) });
+  await Promise.all([page.waitForNavigation(), page.click("form[action$='/evidence'] button[type=submit]")]);
+  check(/\/incidents\/[0-9a-f-]{36}\/evidence\/[0-9a-f]{64}$/.test(page.url()), `the item's page (at ${page.url()})`);
+  check((await t.text(page, "h1")) === "phishing.eml", "the uploaded file's name");
+  const custody = await t.text(page, "#h-custody + p + div table tbody");
+  check(custody.includes("Added") && custody.includes("analyst"), `the upload is in the chain of custody: ${custody}`);
+  await t.axe(page, "evidence");
+  await t.screenshot(page, "incident-evidence");
+  await t.goto(page, `/incidents/${id}`);
+  check((await page.content()).includes("phishing.eml"), "the incident lists the evidence");
 
   // The observable's matching feed events.
   await Promise.all([page.waitForNavigation(), page.click("a[href*='/observables?kind=ipv4']")]);
