@@ -72,6 +72,11 @@ async fn anonymous(app: &TestApp, uri: &str) -> Reply {
     app.send(Request::builder().uri(uri).body(Body::empty()).unwrap()).await
 }
 
+/// A value as the templates write it into an attribute (`/` escaped as `&#x2f;`).
+fn escaped(value: &str) -> String {
+    value.replace('/', "&#x2f;")
+}
+
 fn location(reply: &Reply) -> String {
     reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
@@ -116,7 +121,7 @@ fn right(question: &str) -> Vec<&'static str> {
         "early-warning" => vec!["h24"],
         "phishing-is-incident" => vec!["true"],
         "tlp-levels" => vec!["clear", "amber"],
-        "csirt" => vec![" Računarski "],
+        "csirt" => vec![" computer "],
         other => panic!("unknown question {other}"),
     }
 }
@@ -183,7 +188,7 @@ async fn a_learner_fails_then_passes_and_anyone_verifies_the_certificate_without
     assert_status(&catalogue, StatusCode::OK);
     assert!(catalogue.text.contains("Incident handling basics"), "{}", catalogue.text);
     assert!(catalogue.text.contains("English, Bosanski"));
-    assert!(catalogue.text.contains("href=\"/learning\" aria-current=\"page\""));
+    assert!(catalogue.text.contains("href=\"&#x2f;learning\" aria-current=\"page\""));
 
     let enrol = alice.post(&app, "/learning/enrol", &[("course_id", &course)]).await;
     assert_status(&enrol, StatusCode::SEE_OTHER);
@@ -201,9 +206,8 @@ async fn a_learner_fails_then_passes_and_anyone_verifies_the_certificate_without
     assert_status(&lesson, StatusCode::OK);
     let image = format!("/api/v1/learning/courses/{course}/images/cycle.png");
     assert!(lesson.text.contains(&format!("<img src=\"{image}\"")), "{}", lesson.text);
-    assert!(lesson.text.contains(&format!(
-        "href=\"/learning/courses/{course}/lessons/reporting/deadlines?lang=bs\" rel=\"next\""
-    )));
+    let next = escaped(&format!("/learning/courses/{course}/lessons/reporting/deadlines?lang=bs"));
+    assert!(lesson.text.contains(&format!("href=\"{next}\" rel=\"next\"")), "{}", lesson.text);
     let picture = alice.get(&app, &image).await;
     assert_status(&picture, StatusCode::OK);
     assert_eq!(picture.headers[header::CONTENT_TYPE], "image/png");
@@ -275,7 +279,11 @@ async fn a_learner_fails_then_passes_and_anyone_verifies_the_certificate_without
     assert!(refused.text.contains("You have passed the quiz already."));
 
     let mine = alice.get(&app, "/learning/certificates").await;
-    assert!(mine.text.contains(&format!("href=\"/verify/{code}\"")), "{}", mine.text);
+    assert!(
+        mine.text.contains(&format!("href=\"{}\"", escaped(&format!("/verify/{code}")))),
+        "{}",
+        mine.text
+    );
 
     // Anyone, without login, in their language; codes read leniently.
     let public = anonymous(&app, &format!("/verify/{code}")).await;

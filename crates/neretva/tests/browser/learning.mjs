@@ -37,7 +37,7 @@ const RIGHT = {
   "early-warning": ["h24"],
   "phishing-is-incident": ["true"],
   "tlp-levels": ["clear", "amber"],
-  csirt: "Računarski",
+  csirt: " Computer ",
 };
 const WRONG = {
   "early-warning": ["h72"],
