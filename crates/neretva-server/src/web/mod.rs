@@ -18,6 +18,7 @@ mod events;
 mod feeds;
 mod incidents;
 mod multipart;
+mod learning;
 mod portal;
 mod sharing;
 pub(crate) mod svg;
@@ -108,6 +109,15 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/portal/field.html", include_str!("../../templates/web/portal/field.html")),
     ("web/portal/report.html", include_str!("../../templates/web/portal/report.html")),
     ("web/portal/events.html", include_str!("../../templates/web/portal/events.html")),
+    ("web/learning/catalogue.html", include_str!("../../templates/web/learning/catalogue.html")),
+    ("web/learning/course.html", include_str!("../../templates/web/learning/course.html")),
+    ("web/learning/lesson.html", include_str!("../../templates/web/learning/lesson.html")),
+    ("web/learning/attempt.html", include_str!("../../templates/web/learning/attempt.html")),
+    ("web/learning/refused.html", include_str!("../../templates/web/learning/refused.html")),
+    ("web/learning/certificates.html", include_str!("../../templates/web/learning/certificates.html")),
+    ("web/learning/verify.html", include_str!("../../templates/web/learning/verify.html")),
+    ("web/learning/progress.html", include_str!("../../templates/web/learning/progress.html")),
+    ("web/learning/languages.html", include_str!("../../templates/web/learning/languages.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -122,6 +132,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/admin.rs", include_str!("admin.rs")),
     ("web/incidents.rs", include_str!("incidents.rs")),
     ("web/portal.rs", include_str!("portal.rs")),
+    ("web/learning.rs", include_str!("learning.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -165,6 +176,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/feeds", key: "common.nav.feeds", shown: operator_staff },
     NavItem { href: "/constituency", key: "common.nav.constituency", shown: operator_staff },
     NavItem { href: "/sharing", key: "common.nav.sharing", shown: shares },
+    NavItem { href: "/learning", key: "learning.nav", shown: everyone },
     NavItem { href: "/admin", key: "common.nav.admin", shown: administers },
 ];
 
@@ -183,6 +195,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(incidents::router())
         .merge(portal::router())
+        .merge(learning::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

@@ -20,3 +20,4 @@ mod web;
 mod web_admin;
 mod web_forms;
 mod web_incidents;
+mod web_learning;
