@@ -21,6 +21,7 @@ mod portal;
 mod sharing;
 pub(crate) mod svg;
 pub(crate) mod texts;
+mod training;
 
 use std::sync::OnceLock;
 
@@ -101,6 +102,19 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/portal/field.html", include_str!("../../templates/web/portal/field.html")),
     ("web/portal/report.html", include_str!("../../templates/web/portal/report.html")),
     ("web/portal/events.html", include_str!("../../templates/web/portal/events.html")),
+    ("web/training/nav.html", include_str!("../../templates/web/training/nav.html")),
+    ("web/training/session_rows.html", include_str!("../../templates/web/training/session_rows.html")),
+    ("web/training/programmes.html", include_str!("../../templates/web/training/programmes.html")),
+    ("web/training/programme.html", include_str!("../../templates/web/training/programme.html")),
+    ("web/training/sessions.html", include_str!("../../templates/web/training/sessions.html")),
+    ("web/training/session.html", include_str!("../../templates/web/training/session.html")),
+    ("web/training/profile.html", include_str!("../../templates/web/training/profile.html")),
+    ("web/training/trainers.html", include_str!("../../templates/web/training/trainers.html")),
+    ("web/training/statistics.html", include_str!("../../templates/web/training/statistics.html")),
+    ("web/training/exercises.html", include_str!("../../templates/web/training/exercises.html")),
+    ("web/training/exercise.html", include_str!("../../templates/web/training/exercise.html")),
+    ("web/training/facilitate.html", include_str!("../../templates/web/training/facilitate.html")),
+    ("web/training/report.html", include_str!("../../templates/web/training/report.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -115,6 +129,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/admin.rs", include_str!("admin.rs")),
     ("web/incidents.rs", include_str!("incidents.rs")),
     ("web/portal.rs", include_str!("portal.rs")),
+    ("web/training.rs", include_str!("training.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -158,6 +173,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/feeds", key: "common.nav.feeds", shown: operator_staff },
     NavItem { href: "/constituency", key: "common.nav.constituency", shown: operator_staff },
     NavItem { href: "/sharing", key: "common.nav.sharing", shown: shares },
+    NavItem { href: "/training", key: "training.nav.training", shown: everyone },
+    NavItem { href: "/exercises", key: "training.nav.exercises", shown: everyone },
     NavItem { href: "/admin", key: "common.nav.admin", shown: administers },
 ];
 
@@ -176,6 +193,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(incidents::router())
         .merge(portal::router())
+        .merge(training::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

@@ -23,6 +23,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("admin", include_str!("../../texts/admin.toml")),
     ("incidents", include_str!("../../texts/incidents.toml")),
     ("portal", include_str!("../../texts/portal.toml")),
+    ("training", include_str!("../../texts/training.toml")),
 ];
 
 /// The languages every text must have (Serbian Cyrillic may be derived).

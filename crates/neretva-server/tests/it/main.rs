@@ -19,3 +19,4 @@ mod tokens_audit;
 mod web;
 mod web_admin;
 mod web_incidents;
+mod web_training;
