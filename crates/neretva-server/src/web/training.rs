@@ -135,7 +135,7 @@ fn readable(value: &mut Json_) {
 fn view<T: Serialize>(value: &T) -> minijinja::Value {
     let mut json = serde_json::to_value(value).unwrap_or(Json_::Null);
     readable(&mut json);
-    minijinja::Value::from_serialize(&json)
+    data(&json)
 }
 
 /// The body of an API answer as JSON.
@@ -631,7 +631,7 @@ async fn statistics(
     let context = context! {
         section => "statistics",
         staff => web.user.is_operator_staff(),
-        rows => minijinja::Value::from_serialize(&rows),
+        rows => data(&rows),
         csv => csv,
         query => context! {
             by => by,
@@ -792,12 +792,12 @@ async fn exercise_page(
     };
     found.injects.sort_by_key(|inject| std::cmp::Reverse(parse_time(&inject.delivered_at)));
     let now = OffsetDateTime::now_utc();
-    let overdue: Vec<&str> = found
+    let overdue: Vec<String> = found
         .injects
         .iter()
         .filter(|inject| !inject.responded)
         .filter(|inject| inject.respond_by.as_deref().and_then(parse_time).is_some_and(|by| now > by))
-        .map(|inject| inject.id.as_str())
+        .map(|inject| inject.id.clone())
         .collect();
     let status = refused.as_ref().map_or(StatusCode::OK, |refused| refused.status);
     let context = context! {
@@ -1065,8 +1065,8 @@ async fn report(State(state): State<AppState>, web: WebUser, Path(id): Path<Stri
     };
     let lang = encode_query_value(web.language.tag());
     let context = context! {
-        id => id,
-        report => minijinja::Value::from_serialize(&report),
+        id => id.to_string(),
+        report => data(&report),
         report_md => format!("/api/v1/learning/exercises/{id}/report?format=md&lang={lang}"),
         report_json => format!("/api/v1/learning/exercises/{id}/report?format=json&lang={lang}"),
     };
