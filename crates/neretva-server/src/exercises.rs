@@ -40,9 +40,9 @@ pub struct PassSummary {
 /// not compute the same delivery twice (the store would refuse the second anyway).
 static PASS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The page of an exercise under the public address.
+/// The participant's web page of an exercise under the public address.
 pub fn exercise_link(public_url: Option<&str>, id: Uuid) -> String {
-    format!("{}/api/v1/learning/exercises/{id}", public_url.unwrap_or("").trim_end_matches('/'))
+    format!("{}/exercises/{id}", public_url.unwrap_or("").trim_end_matches('/'))
 }
 
 /// Starts the exercises whose scheduled start has come and delivers every inject due at `now`,

@@ -13,7 +13,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{DataDir, neretva, ok, request, serve_with};
+use support::{DataDir, json, neretva, ok, request, serve_with};
 
 /// The feeds the browser specs upload to.
 const CONFIG: &str = r#"
@@ -76,6 +76,32 @@ fn sign_in(port: u16, username: &str, password: &str) -> String {
     set_cookie(&head, "neretva_session")
 }
 
+/// What the exercises spec plays with: the energy-ransomware scenario, the first-responders
+/// programme and a session of it under way (led by the analyst, the constituent registered).
+fn training_and_exercise_data(with_config: &dyn Fn() -> Command) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../neretva-learning/test_data");
+    let scenario = data.join("exercises/energy-ransomware");
+    ok(&with_config().args(["learning", "scenario", "import"]).arg(&scenario).output().unwrap());
+    let programme = data.join("training/programmes/ok.yaml");
+    ok(&with_config().args(["learning", "programme", "create", "--file"]).arg(&programme).output().unwrap());
+    let now = time::OffsetDateTime::now_utc();
+    let text = |at: time::OffsetDateTime| at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let (starts, ends) = (text(now - time::Duration::minutes(30)), text(now + time::Duration::hours(3)));
+    let planned = json(
+        &with_config()
+            .args(["learning", "session", "create", "--programme", "ttt-first-responders", "--item", "1"])
+            .args(["--title", "Evidence handling, Mostar", "--starts", &starts, "--ends", &ends])
+            .args(["--location", "Mostar", "--lead", "analyst", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let session = planned["id"].as_str().unwrap();
+    ok(&with_config()
+        .args(["learning", "session", "register", session, "--users", "constituent"])
+        .output()
+        .unwrap());
+}
+
 #[test]
 fn web_interface_end_to_end() {
     let dir = DataDir::new("browser");
@@ -87,12 +113,13 @@ fn web_interface_end_to_end() {
         command
     };
     ok(&with_config().args(["demo", "--no-serve"]).output().unwrap());
+    training_and_exercise_data(&with_config);
     let (_server, port) = serve_with(with_config());
 
     // HTTP level: every main page of the areas here answers a signed-in analyst, and a
     // constituent gets 404 for the CERT's feed pages.
     let analyst = sign_in(port, "analyst", "demo-analyst-password");
-    for path in ["/", "/events", "/feeds"] {
+    for path in ["/", "/events", "/feeds", "/training", "/training/sessions", "/exercises"] {
         let (status, head, body) = request(port, "GET", path, &[("Cookie", &analyst)], "");
         assert_eq!(status, 200, "{path}: {head}");
         assert!(body.contains("<main id=\"main\""), "{path}");

@@ -520,9 +520,11 @@ fn an_exercise_runs_three_injects_on_schedule() {
         };
         assert_eq!(found["amra@example.ba"].len(), 4, "two injects of each exercise");
         assert_eq!(found["dario@example.ba"].len(), 4);
-        let link = format!("/api/v1/learning/exercises/{id}");
+        // The link goes to the participant's web page, not to the API.
+        let link = format!("/exercises/{id}");
         let to_amra =
             found["amra@example.ba"].iter().find(|m| m.contains(&link) && m.contains("Prvi alarm")).unwrap();
+        assert!(!to_amra.contains("/api/v1/learning/exercises"), "{to_amra}");
         assert!(to_amra.contains("multipart/signed"), "{to_amra}");
         assert!(to_amra.contains("Nije stvarni incident") && to_amra.contains("Prvi alarm"), "{to_amra}");
         assert!(!to_amra.contains("FACILITATOR-SECRET"), "{to_amra}");

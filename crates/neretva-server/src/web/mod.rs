@@ -23,6 +23,7 @@ mod portal;
 mod sharing;
 pub(crate) mod svg;
 pub(crate) mod texts;
+mod training;
 
 use std::sync::OnceLock;
 
@@ -118,6 +119,19 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("web/learning/verify.html", include_str!("../../templates/web/learning/verify.html")),
     ("web/learning/progress.html", include_str!("../../templates/web/learning/progress.html")),
     ("web/learning/languages.html", include_str!("../../templates/web/learning/languages.html")),
+    ("web/training/nav.html", include_str!("../../templates/web/training/nav.html")),
+    ("web/training/session_rows.html", include_str!("../../templates/web/training/session_rows.html")),
+    ("web/training/programmes.html", include_str!("../../templates/web/training/programmes.html")),
+    ("web/training/programme.html", include_str!("../../templates/web/training/programme.html")),
+    ("web/training/sessions.html", include_str!("../../templates/web/training/sessions.html")),
+    ("web/training/session.html", include_str!("../../templates/web/training/session.html")),
+    ("web/training/profile.html", include_str!("../../templates/web/training/profile.html")),
+    ("web/training/trainers.html", include_str!("../../templates/web/training/trainers.html")),
+    ("web/training/statistics.html", include_str!("../../templates/web/training/statistics.html")),
+    ("web/training/exercises.html", include_str!("../../templates/web/training/exercises.html")),
+    ("web/training/exercise.html", include_str!("../../templates/web/training/exercise.html")),
+    ("web/training/facilitate.html", include_str!("../../templates/web/training/facilitate.html")),
+    ("web/training/report.html", include_str!("../../templates/web/training/report.html")),
 ];
 
 /// The Rust sources that call `t(...)`, checked for unknown keys by the texts' tests.
@@ -133,6 +147,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("web/incidents.rs", include_str!("incidents.rs")),
     ("web/portal.rs", include_str!("portal.rs")),
     ("web/learning.rs", include_str!("learning.rs")),
+    ("web/training.rs", include_str!("training.rs")),
 ];
 
 /// One entry of the main navigation: where it goes, its text key, who sees it.
@@ -177,6 +192,8 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/constituency", key: "common.nav.constituency", shown: operator_staff },
     NavItem { href: "/sharing", key: "common.nav.sharing", shown: shares },
     NavItem { href: "/learning", key: "learning.nav", shown: everyone },
+    NavItem { href: "/training", key: "training.nav.training", shown: everyone },
+    NavItem { href: "/exercises", key: "training.nav.exercises", shown: everyone },
     NavItem { href: "/admin", key: "common.nav.admin", shown: administers },
 ];
 
@@ -196,6 +213,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(incidents::router())
         .merge(portal::router())
         .merge(learning::router())
+        .merge(training::router())
 }
 
 /// The Content-Security-Policy of every response: no inline scripts or styles.

@@ -24,6 +24,7 @@ pub(crate) const FILES: &[(&str, &str)] = &[
     ("incidents", include_str!("../../texts/incidents.toml")),
     ("portal", include_str!("../../texts/portal.toml")),
     ("learning", include_str!("../../texts/learning.toml")),
+    ("training", include_str!("../../texts/training.toml")),
 ];
 
 /// The languages every text must have (Serbian Cyrillic may be derived).

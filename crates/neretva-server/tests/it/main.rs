@@ -21,3 +21,4 @@ mod web_admin;
 mod web_forms;
 mod web_incidents;
 mod web_learning;
+mod web_training;
