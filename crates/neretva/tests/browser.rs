@@ -83,7 +83,8 @@ fn training_and_exercise_data(dir: &Path, with_config: &dyn Fn() -> Command) {
     // The example's folder also holds its expected reports; the package is its scenario.yaml.
     let scenario = dir.join("scenario");
     std::fs::create_dir_all(&scenario).unwrap();
-    std::fs::copy(data.join("exercises/energy-ransomware/scenario.yaml"), scenario.join("scenario.yaml")).unwrap();
+    std::fs::copy(data.join("exercises/energy-ransomware/scenario.yaml"), scenario.join("scenario.yaml"))
+        .unwrap();
     ok(&with_config().args(["learning", "scenario", "import"]).arg(&scenario).output().unwrap());
     let programme = data.join("training/programmes/ok.yaml");
     ok(&with_config().args(["learning", "programme", "create", "--file"]).arg(&programme).output().unwrap());
