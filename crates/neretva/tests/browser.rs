@@ -78,9 +78,13 @@ fn sign_in(port: u16, username: &str, password: &str) -> String {
 
 /// What the exercises spec plays with: the energy-ransomware scenario, the first-responders
 /// programme and a session of it under way (led by the analyst, the constituent registered).
-fn training_and_exercise_data(with_config: &dyn Fn() -> Command) {
+fn training_and_exercise_data(dir: &Path, with_config: &dyn Fn() -> Command) {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../neretva-learning/test_data");
-    let scenario = data.join("exercises/energy-ransomware");
+    // The example's folder also holds its expected reports; the package is its scenario.yaml.
+    let scenario = dir.join("scenario");
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::copy(data.join("exercises/energy-ransomware/scenario.yaml"), scenario.join("scenario.yaml"))
+        .unwrap();
     ok(&with_config().args(["learning", "scenario", "import"]).arg(&scenario).output().unwrap());
     let programme = data.join("training/programmes/ok.yaml");
     ok(&with_config().args(["learning", "programme", "create", "--file"]).arg(&programme).output().unwrap());
@@ -113,7 +117,7 @@ fn web_interface_end_to_end() {
         command
     };
     ok(&with_config().args(["demo", "--no-serve"]).output().unwrap());
-    training_and_exercise_data(&with_config);
+    training_and_exercise_data(&dir.0, &with_config);
     let (_server, port) = serve_with(with_config());
 
     // HTTP level: every main page of the areas here answers a signed-in analyst, and a

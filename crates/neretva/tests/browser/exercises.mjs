@@ -28,7 +28,13 @@ await run(async (t) => {
   await Promise.all([facilitator.waitForNavigation(), facilitator.click("#control-start")]);
   check((await t.text(facilitator, "#timeline .exercise-state")).includes("running"), "the exercise runs");
 
-  // Release the SCADA inject early (the first inject is delivered by the server's own pass).
+  // The first inject (at +00:00) is delivered by the server's own pass within seconds; then the
+  // SCADA inject is released early.
+  for (let tries = 0; (await facilitator.locator("#timeline tr.inject-delivered").count()) === 0; tries++) {
+    check(tries < 30, "the server's pass delivers the first inject");
+    await facilitator.waitForTimeout(1000);
+    await t.goto(facilitator, `/exercises/${id}/facilitate`);
+  }
   await Promise.all([
     facilitator.waitForNavigation(),
     facilitator.click(`form[action='/exercises/${id}/injects/scada-anomaly/release'] button`),
