@@ -31,7 +31,7 @@ use neretva_learning::exercise::run::{
 };
 use neretva_learning::exercise::scenario::{self, Scenario, format_offset};
 use neretva_learning::markdown;
-use neretva_learning::package::{Limits, Package, PackageError};
+use neretva_learning::package::{Limits, PackageError};
 use neretva_model::access::{Visibility, may_see, may_write};
 use neretva_model::audit::{AuditEvent, digest_hex};
 use neretva_model::contact::Language;
@@ -45,7 +45,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::api::learning::{PackageDto, package_rejected, read_package};
 use crate::api::{parse_id, rfc3339};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode, ErrorDetail};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, Auth};
 
 /// The routes, merged under `/api/v1`.
