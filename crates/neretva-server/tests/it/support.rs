@@ -186,3 +186,55 @@ impl TestApp {
 pub(crate) fn assert_status(reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "body: {}", reply.text);
 }
+
+/// A browser session of the web interface: the session cookie and the CSRF token of its forms.
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
+}
+
+/// Signs in through the login API as a browser does and keeps the session cookie.
+pub(crate) async fn sign_in(app: &TestApp, username: &str) -> Browser {
+    let reply = app
+        .call(
+            None,
+            "POST",
+            "/api/v1/auth/login",
+            Some(serde_json::json!({"username": username, "password": PASSWORD})),
+        )
+        .await;
+    assert_status(&reply, StatusCode::OK);
+    let set_cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    Browser { cookie, csrf: reply.body["csrf_token"].as_str().unwrap().to_owned() }
+}
+
+impl Browser {
+    pub(crate) async fn get(&self, app: &TestApp, uri: &str) -> Reply {
+        let request =
+            Request::builder().uri(uri).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap();
+        app.send(request).await
+    }
+
+    /// Posts a form; the session's CSRF token is added unless the fields name one.
+    pub(crate) async fn post(&self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> Reply {
+        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
+        if !fields.iter().any(|(name, _)| *name == "csrf_token") {
+            pairs.push(("csrf_token", &self.csrf));
+        }
+        let body = serde_urlencoded::to_string(&pairs).unwrap();
+        let request = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::COOKIE, &self.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        app.send(request).await
+    }
+}
+
+/// The `Location` header of a reply, empty when there is none.
+pub(crate) fn location(reply: &Reply) -> String {
+    reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}

@@ -11,25 +11,9 @@ use axum::http::{Request, StatusCode, header};
 use neretva_store::{LoginOutcome, Store};
 use serde_json::json;
 
-use crate::support::{PASSWORD, Reply, TestApp, assert_status, config, test_app, test_app_with};
-
-/// A browser session: the session cookie and the CSRF token of its forms.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> Browser {
-    let reply = app
-        .call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": PASSWORD})))
-        .await;
-    assert_status(&reply, StatusCode::OK);
-    let set_cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    Browser {
-        cookie: set_cookie.split(';').next().unwrap().to_owned(),
-        csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
-    }
-}
+use crate::support::{
+    Browser, PASSWORD, Reply, TestApp, assert_status, config, location, sign_in, test_app, test_app_with,
+};
 
 /// One part of a multipart form: a text field, or a file with its name, type and bytes.
 enum Part<'a> {
@@ -65,26 +49,12 @@ fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-impl Browser {
-    async fn get(&self, app: &TestApp, uri: &str) -> Reply {
-        app.send(Request::get(uri).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap()).await
-    }
+/// Multipart uploads, which only these forms need.
+trait Upload {
+    async fn upload(&self, app: &TestApp, uri: &str, parts: &[Part<'_>]) -> Reply;
+}
 
-    /// Posts a form; the session's CSRF token is added unless the fields name one.
-    async fn post(&self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-        if !fields.iter().any(|(name, _)| *name == "csrf_token") {
-            pairs.push(("csrf_token", &self.csrf));
-        }
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let request = Request::post(uri)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        app.send(request).await
-    }
-
+impl Upload for Browser {
     /// Posts a `multipart/form-data` form exactly as given.
     async fn upload(&self, app: &TestApp, uri: &str, parts: &[Part<'_>]) -> Reply {
         let request = Request::post(uri)
@@ -94,10 +64,6 @@ impl Browser {
             .unwrap();
         app.send(request).await
     }
-}
-
-fn location(reply: &Reply) -> String {
-    reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// An incident reported by EP-B (bob's organisation), aware 30 hours ago.

@@ -7,52 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::json;
 
-use crate::support::{PASSWORD, Reply, TestApp, assert_status, test_app};
-
-/// A browser session: the session cookie and the CSRF token of its forms.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> Browser {
-    let reply = app
-        .call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": PASSWORD})))
-        .await;
-    assert_status(&reply, StatusCode::OK);
-    let set_cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    Browser { cookie, csrf: reply.body["csrf_token"].as_str().unwrap().to_owned() }
-}
-
-impl Browser {
-    async fn get(&self, app: &TestApp, uri: &str) -> Reply {
-        let request =
-            Request::builder().uri(uri).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap();
-        app.send(request).await
-    }
-
-    /// Posts a form; the session's CSRF token is added unless the fields name one.
-    async fn post(&self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-        if !fields.iter().any(|(name, _)| *name == "csrf_token") {
-            pairs.push(("csrf_token", &self.csrf));
-        }
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let request = Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        app.send(request).await
-    }
-}
-
-fn location(reply: &Reply) -> String {
-    reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
-}
+use crate::support::{TestApp, assert_status, location, sign_in, test_app};
 
 const HOSTILE_TITLE: &str = "Ransomware at EP-B <script>alert('x')</script> & \"friends\"";
 

@@ -12,7 +12,9 @@ use base64::Engine;
 use neretva_store::Store;
 use serde_json::{Value, json};
 
-use crate::support::{ExtraUser, PASSWORD, Reply, TestApp, assert_status, config, test_app_extended};
+use crate::support::{
+    Browser, ExtraUser, Reply, TestApp, assert_status, config, location, sign_in, test_app_extended,
+};
 
 const COURSE: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../neretva-learning/test_data/courses/incident-basics");
@@ -27,47 +29,6 @@ async fn app() -> TestApp {
     test_app_extended(config(), EXTRA).await
 }
 
-/// A browser session: the session cookie and the CSRF token of its forms.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> Browser {
-    let reply = app
-        .call(None, "POST", "/api/v1/auth/login", Some(json!({"username": username, "password": PASSWORD})))
-        .await;
-    assert_status(&reply, StatusCode::OK);
-    let set_cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    Browser { cookie, csrf: reply.body["csrf_token"].as_str().unwrap().to_owned() }
-}
-
-impl Browser {
-    async fn get(&self, app: &TestApp, uri: &str) -> Reply {
-        let request =
-            Request::builder().uri(uri).header(header::COOKIE, &self.cookie).body(Body::empty()).unwrap();
-        app.send(request).await
-    }
-
-    /// Posts a form; the session's CSRF token is added unless the fields name one.
-    async fn post(&self, app: &TestApp, uri: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
-        if !fields.iter().any(|(name, _)| *name == "csrf_token") {
-            pairs.push(("csrf_token", &self.csrf));
-        }
-        let body = serde_urlencoded::to_string(&pairs).unwrap();
-        let request = Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header(header::COOKIE, &self.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        app.send(request).await
-    }
-}
-
 async fn anonymous(app: &TestApp, uri: &str) -> Reply {
     app.send(Request::builder().uri(uri).body(Body::empty()).unwrap()).await
 }
@@ -75,10 +36,6 @@ async fn anonymous(app: &TestApp, uri: &str) -> Reply {
 /// A value as the templates write it into an attribute (`/` escaped as `&#x2f;`).
 fn escaped(value: &str) -> String {
     value.replace('/', "&#x2f;")
-}
-
-fn location(reply: &Reply) -> String {
-    reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 /// The files of the example course folder, as the API's JSON package; `edit` changes a text
