@@ -238,3 +238,24 @@ impl Browser {
 pub(crate) fn location(reply: &Reply) -> String {
     reply.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
+
+/// An incident reported by EP-B (bob's organisation), aware 30 hours ago.
+pub(crate) async fn incident_of_ep_b(app: &TestApp, title: &str) -> String {
+    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let reply = app
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/v1/reports/incidents",
+            Some(serde_json::json!({
+                "title": title, "aware_at": aware,
+                "stage": {"kind": "notification", "initial_assessment": "Files encrypted.", "severity": "high",
+                          "impact": "Billing down.", "indicators": [{"value": "198.51.100.77"}]}
+            })),
+        )
+        .await;
+    assert_status(&reply, StatusCode::CREATED);
+    reply.body["incident"]["id"].as_str().unwrap().to_owned()
+}

@@ -12,7 +12,8 @@ use neretva_store::{LoginOutcome, Store};
 use serde_json::json;
 
 use crate::support::{
-    Browser, PASSWORD, Reply, TestApp, assert_status, config, location, sign_in, test_app, test_app_with,
+    Browser, PASSWORD, Reply, TestApp, assert_status, config, incident_of_ep_b, location, sign_in, test_app,
+    test_app_with,
 };
 
 /// One part of a multipart form: a text field, or a file with its name, type and bytes.
@@ -64,27 +65,6 @@ impl Upload for Browser {
             .unwrap();
         app.send(request).await
     }
-}
-
-/// An incident reported by EP-B (bob's organisation), aware 30 hours ago.
-async fn incident_of_ep_b(app: &TestApp, title: &str) -> String {
-    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(30))
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let reply = app
-        .call(
-            Some("bob"),
-            "POST",
-            "/api/v1/reports/incidents",
-            Some(json!({
-                "title": title, "aware_at": aware,
-                "stage": {"kind": "notification", "initial_assessment": "Files encrypted.", "severity": "high",
-                          "impact": "Billing down.", "indicators": [{"value": "198.51.100.77"}]}
-            })),
-        )
-        .await;
-    assert_status(&reply, StatusCode::CREATED);
-    reply.body["incident"]["id"].as_str().unwrap().to_owned()
 }
 
 /// A temporary evidence directory, removed at the end.

@@ -13,23 +13,7 @@ const HOSTILE_TITLE: &str = "Ransomware at EP-B <script>alert('x')</script> & \"
 
 /// An incident reported by EP-B (bob's organisation) through the API, with an observable.
 async fn incident_of_ep_b(app: &TestApp) -> String {
-    let aware = (time::OffsetDateTime::now_utc() - time::Duration::hours(30))
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let reply = app
-        .call(
-            Some("bob"),
-            "POST",
-            "/api/v1/reports/incidents",
-            Some(json!({
-                "title": HOSTILE_TITLE, "aware_at": aware,
-                "stage": {"kind": "notification", "initial_assessment": "Files encrypted.", "severity": "high",
-                          "impact": "Billing down.", "indicators": [{"value": "198.51.100.77"}]}
-            })),
-        )
-        .await;
-    assert_status(&reply, StatusCode::CREATED);
-    reply.body["incident"]["id"].as_str().unwrap().to_owned()
+    crate::support::incident_of_ep_b(app, HOSTILE_TITLE).await
 }
 
 #[tokio::test]
