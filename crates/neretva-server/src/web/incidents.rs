@@ -1038,34 +1038,29 @@ async fn after_change_with_other<T>(
     match result {
         Ok(_) => Redirect::to(&success).into_response(),
         Err(error) if error.code == ErrorCode::NotFound => {
-            if let Err(error) = Target::load(state, &web.auth(), id, Access::Read).await {
-                return error_page(web, &error);
-            }
-            let lines = vec![t(web.language, "incidents.links.unknown").replace("{id}", other)];
-            incident_page(state, web, id, Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }))
-                .await
+            form_refused(
+                state,
+                web,
+                id,
+                vec![t(web.language, "incidents.links.unknown").replace("{id}", other)],
+            )
+            .await
         }
         Err(error) => after_change(state, web, id, Err::<(), _>(error)).await,
     }
+}
+
+/// A form's mistakes shown on the incident's page (422). The page itself answers a user who may
+/// not read the incident as the API would, saying nothing of the form.
+async fn form_refused(state: &AppState, web: &WebUser, id: &str, lines: Vec<String>) -> Response {
+    incident_page(state, web, id, Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines })).await
 }
 
 /// Another incident's id from a form, or the refusal shown on this incident's page.
 async fn other_incident(state: &AppState, web: &WebUser, id: &str, text: &str) -> Result<Uuid, Response> {
     match Uuid::try_parse(text.trim()) {
         Ok(other) => Ok(other),
-        Err(_) => {
-            if let Err(error) = Target::load(state, &web.auth(), id, Access::Read).await {
-                return Err(error_page(web, &error));
-            }
-            let lines = vec![t(web.language, "incidents.links.not_an_id")];
-            Err(incident_page(
-                state,
-                web,
-                id,
-                Some(Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines }),
-            )
-            .await)
-        }
+        Err(_) => Err(form_refused(state, web, id, vec![t(web.language, "incidents.links.not_an_id")]).await),
     }
 }
 
@@ -1143,8 +1138,7 @@ async fn merge_confirm(
         Ok(target) => target,
         Err(error) if error.code == ErrorCode::NotFound => {
             let lines = vec![t(web.language, "incidents.links.unknown").replace("{id}", &into.to_string())];
-            let refusal = Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines };
-            return incident_page(&state, &web, &id, Some(refusal)).await;
+            return form_refused(&state, &web, &id, lines).await;
         }
         Err(error) => return error_page(&web, &error),
     };
@@ -1316,8 +1310,7 @@ async fn record_significance(
             if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Handle).await {
                 return error_page(&web, &error);
             }
-            let refusal = Refusal { status: StatusCode::UNPROCESSABLE_ENTITY, lines };
-            return incident_page(&state, &web, &id, Some(refusal)).await;
+            return form_refused(&state, &web, &id, lines).await;
         }
     };
     let request = SignificanceRecordBody { facts, version: version_of(&form.version) };
@@ -1346,16 +1339,7 @@ async fn request_intermediate(
 ) -> Response {
     let due_at = match crate::web::portal::parse_time(&form.due_at) {
         Ok(at) => at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        Err(problem) => {
-            if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
-                return error_page(&web, &error);
-            }
-            let refusal = Refusal {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                lines: vec![format!("due_at: {problem}")],
-            };
-            return incident_page(&state, &web, &id, Some(refusal)).await;
-        }
+        Err(problem) => return form_refused(&state, &web, &id, vec![format!("due_at: {problem}")]).await,
     };
     let request = IntermediateRequestBody { due_at, note: filled(&form.note).map(str::to_owned) };
     let result = crate::api::incidents::request_intermediate(
@@ -1437,10 +1421,7 @@ async fn upload_evidence(
     let Some(file) =
         file.filter(|file| file.filename.as_deref().is_some_and(|name| !base_name(name).is_empty()))
     else {
-        if let Err(error) = Target::load(&state, &web.auth(), &id, Access::Read).await {
-            return error_page(&web, &error);
-        }
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, t(web.language, "incidents.evidence.no_file")).await;
+        return form_refused(&state, &web, &id, vec![t(web.language, "incidents.evidence.no_file")]).await;
     };
     let mut upload_headers = HeaderMap::new();
     if let Some(value) = file.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {

@@ -20,7 +20,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use minijinja::context;
 use neretva_learning::course::Texts;
 use neretva_learning::training::{AuthorityLevel, FORM, Mode, Profession, form_text};
@@ -66,10 +66,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/exercises", get(exercises).post(create_exercise))
         .route("/exercises/{id}", get(exercise))
         .route("/exercises/{id}/facilitate", get(facilitate))
-        .route("/exercises/{id}/start", post(start))
-        .route("/exercises/{id}/pause", post(pause))
-        .route("/exercises/{id}/resume", post(resume))
-        .route("/exercises/{id}/end", post(end))
+        .route("/exercises/{id}/start", control_button(Control::Start))
+        .route("/exercises/{id}/pause", control_button(Control::Pause))
+        .route("/exercises/{id}/resume", control_button(Control::Resume))
+        .route("/exercises/{id}/end", control_button(Control::End))
         .route("/exercises/{id}/assessment", post(assess))
         .route("/exercises/{id}/report", get(report))
         .route("/exercises/{id}/injects/{inject}/respond", post(respond))
@@ -936,6 +936,15 @@ enum Control {
     End,
 }
 
+/// The POST route of one facilitator's button.
+fn control_button(button: Control) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              Path(id): Path<String>,
+              WebForm { web, .. }: WebForm<Confirm>| { control(state, web, id, button) },
+    )
+}
+
 async fn control(state: AppState, web: WebUser, id: String, control: Control) -> Response {
     let auth = web.auth();
     let path = Path(id.clone());
@@ -961,38 +970,6 @@ async fn after_change(state: &AppState, web: &WebUser, id: &str, outcome: Result
         }
         Err(error) => api_failure(web, error),
     }
-}
-
-async fn start(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    control(state, web, id, Control::Start).await
-}
-
-async fn pause(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    control(state, web, id, Control::Pause).await
-}
-
-async fn resume(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    control(state, web, id, Control::Resume).await
-}
-
-async fn end(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    control(state, web, id, Control::End).await
 }
 
 async fn release(
