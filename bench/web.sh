@@ -3,7 +3,9 @@
 # measured in process through the real HTTP application with a session cookie
 # (crates/neretva-server/examples/events_latency.rs --web; the same synthetic events and
 # constituency as bench/events_query.sh, so the two share their databases).
-#   bench/web.sh                               N=10000000 events in SQLite under /tmp
+#   bench/web.sh                               N=10000000 events, INCIDENTS=10000 incidents (10
+#                                              observables each) and INTEL=2000 shared events
+#                                              (50 attributes each) in SQLite under /tmp
 #   N=1000000 bench/web.sh                     a smaller data set
 #   DATABASE_URL=postgres://user:pw@host/db bench/web.sh   PostgreSQL instead of SQLite
 #   PROFILE=dev bench/web.sh                   the dev profile (no release build; slower figures)
@@ -11,6 +13,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${N:-10000000}"
+INCIDENTS="${INCIDENTS:-10000}"
+INTEL="${INTEL:-2000}"
 DATA_DIR="${DATA_DIR:-/tmp/neretva-events-bench}"
 REQUESTS="${REQUESTS:-100}"
 WARMUP="${WARMUP:-10}"
@@ -33,10 +37,11 @@ else
 fi
 
 {
-  echo "== web pages: N=$N, $REQUESTS requests per page after $WARMUP warm-up requests, profile $PROFILE, MAX_SECONDS=$MAX_SECONDS"
+  echo "== web pages: N=$N events, $INCIDENTS incidents, $INTEL intel events, $REQUESTS requests per page after $WARMUP warm-up requests, profile $PROFILE, MAX_SECONDS=$MAX_SECONDS"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/^Mem:/ { print $2 }') GiB memory, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "build: $(rustc -V), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes')"
 } >&2
 
 exec "$BIN" "${STORE[@]}" --web --events "$N" --requests "$REQUESTS" --warmup "$WARMUP" --max-seconds "$MAX_SECONDS" \
+  --incidents "$INCIDENTS" --intel "$INTEL" \
   ${ONLY:+--only "$ONLY"}

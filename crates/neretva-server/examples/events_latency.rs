@@ -26,8 +26,12 @@
 //!    JSON serialisation) and the number of events returned.
 //!
 //! With `--web` it measures the web interface's main pages instead (`bench/web.sh`): the
-//! dashboard, the event search and an event's page, the feeds, signed in with a session cookie
-//! as a browser is; the table counts the HTML table rows of each page.
+//! dashboard, the event search and an event's page, the incident queue and an incident, the
+//! constituent portal, the constituency, the feeds, sharing and administration, signed in with
+//! a session cookie as a browser is; the table counts the HTML table rows of each page. With
+//! `--incidents N` the store also holds N synthetic incidents reported by the 50 organisations
+//! (`support/incident_data.rs`, the data of `incidents_latency`), and with `--intel N` N
+//! shared MISP events of 50 attributes each (`support/intel_data.rs`).
 //!
 //! Progress goes to standard error, the table to standard output.
 
@@ -56,6 +60,15 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use tower::ServiceExt;
+
+use rng::Rng;
+
+#[path = "support/incident_data.rs"]
+mod incident_data;
+#[path = "support/intel_data.rs"]
+mod intel_data;
+#[path = "support/rng.rs"]
+mod rng;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -89,6 +102,10 @@ struct Options {
     only: Option<String>,
     /// The web interface's pages (signed in with a session cookie) instead of the API.
     web: bool,
+    /// Incidents to hold besides the events (`support/incident_data.rs`).
+    incidents: usize,
+    /// Shared intel events to hold (`support/intel_data.rs`).
+    intel: usize,
 }
 
 /// The fewest samples a scenario takes under `--max-seconds`.
@@ -97,9 +114,10 @@ const MIN_SAMPLES: usize = 20;
 fn usage() -> ! {
     eprintln!(
         "usage: events_latency [--sqlite PATH | --database-url URL] [--events N] [--requests N] \
-         [--warmup N] [--max-seconds S] [--load-only] [--only TEXT] [--web]\n\
+         [--warmup N] [--max-seconds S] [--load-only] [--only TEXT] [--web] [--incidents N] \
+         [--intel N]\n\
          defaults: --sqlite /tmp/neretva-events-bench/events.sqlite --events 10000000 \
-         --requests 200 --warmup 20 --max-seconds 0 (no limit)"
+         --requests 200 --warmup 20 --max-seconds 0 (no limit) --incidents 0 --intel 0"
     );
     std::process::exit(2)
 }
@@ -115,6 +133,8 @@ fn options() -> Options {
         load_only: false,
         only: None,
         web: false,
+        incidents: 0,
+        intel: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -131,6 +151,8 @@ fn options() -> Options {
             "--load-only" => options.load_only = true,
             "--only" => options.only = Some(value()),
             "--web" => options.web = true,
+            "--incidents" => options.incidents = number(value()) as usize,
+            "--intel" => options.intel = number(value()) as usize,
             _ => usage(),
         }
     }
@@ -138,53 +160,6 @@ fn options() -> Options {
 }
 
 // Deterministic randomness.
-
-/// xorshift64* (Marsaglia; Vigna's multiplier).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        // splitmix64 of the seed, so neighbouring seeds give unrelated streams.
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-
-    /// An index by cumulative weights (the last one is the total).
-    fn weighted(&mut self, cumulative: &[f64]) -> usize {
-        let total = cumulative.last().copied().unwrap_or(0.0);
-        let x = self.unit() * total;
-        cumulative.partition_point(|c| *c <= x).min(cumulative.len() - 1)
-    }
-}
 
 fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
     let mut sum = 0.0;
@@ -1182,8 +1157,23 @@ fn scenarios(plan: &Constituency) -> Vec<Scenario> {
     ]
 }
 
-/// The web interface's main pages (the dashboard, the event search and an event, the feeds).
-fn web_scenarios(plan: &Constituency, event_id: Option<Uuid>) -> Vec<Scenario> {
+/// What the web pages of the benchmark open: one of each kind of record.
+#[derive(Default)]
+struct WebIds {
+    event: Option<Uuid>,
+    report: Option<Uuid>,
+    /// The newest incident (the analyst opens it).
+    incident: Option<Uuid>,
+    /// An incident the constituent's organisation reported (its portal page).
+    own_report: Option<Uuid>,
+    intel_event: Option<Uuid>,
+    /// A telecom's organisation page.
+    telecom: Option<Uuid>,
+}
+
+/// The web interface's main pages: the dashboard, the events, the incidents, the constituent
+/// portal, the constituency, the feeds, sharing and administration.
+fn web_scenarios(plan: &Constituency, ids: &WebIds) -> Vec<Scenario> {
     let telecom = &plan.orgs[4];
     let slash16 = telecom.v4.iter().find(|n| n.len == 16).copied().unwrap_or(telecom.v4[0]);
     let one = |name: &str, user: &'static str, uri: String| Scenario {
@@ -1203,17 +1193,74 @@ fn web_scenarios(plan: &Constituency, event_id: Option<Uuid>) -> Vec<Scenario> {
             format!("/events?ip={}%2F16", Ipv4Addr::from(slash16.base)),
         ),
         one("events, text search (analyst)", "analyst", "/events?q=mirai".into()),
-        one("feeds (analyst)", "analyst", "/feeds".into()),
         Scenario {
             name: "events, 3 pages with the cursor (analyst, total of 3 requests)".into(),
             user: "analyst",
             walk: Walk::Pages("/events".into(), 3),
         },
+        one("incident queue (analyst)", "analyst", "/incidents".into()),
+        one("incident queue, in progress (analyst)", "analyst", "/incidents?status=in_progress".into()),
+        one("incident queue (constituent)", "constituent", "/incidents".into()),
+        one("portal (constituent)", "constituent", "/portal".into()),
+        one("portal, own events (constituent)", "constituent", "/portal/events".into()),
+        one("organisations (analyst)", "analyst", "/constituency/organisations".into()),
+        one(
+            "lookup of an address (analyst)",
+            "analyst",
+            format!("/constituency/lookup?q={}", Ipv4Addr::from(slash16.base + 4_242)),
+        ),
+        one("feeds (analyst)", "analyst", "/feeds".into()),
+        one("shared intel events (analyst)", "analyst", "/sharing/events".into()),
+        one("shared intel events (constituent)", "constituent", "/sharing/events".into()),
+        one("indicators (analyst)", "analyst", "/sharing/indicators".into()),
+        one("sharing groups (analyst)", "analyst", "/sharing/groups".into()),
+        one("TAXII collections (admin)", "admin", "/sharing/taxii".into()),
+        one("users (admin)", "admin", "/admin/users".into()),
+        one("tokens (admin)", "admin", "/admin/tokens".into()),
+        one("audit log (admin)", "admin", "/admin/audit".into()),
+        one("audit log verification (admin)", "admin", "/admin/audit/verify".into()),
     ];
-    if let Some(id) = event_id {
-        scenarios.push(one("one event (analyst)", "analyst", format!("/events/{id}")));
-    }
+    let mut add = |id: Option<Uuid>, name: &str, user: &'static str, path: &str| {
+        if let Some(id) = id {
+            scenarios.push(one(name, user, format!("{path}{id}")));
+        }
+    };
+    add(ids.event, "one event (analyst)", "analyst", "/events/");
+    add(ids.incident, "one incident (analyst)", "analyst", "/incidents/");
+    add(ids.own_report, "portal, own report (constituent)", "constituent", "/portal/reports/");
+    add(ids.telecom, "an organisation, a telecom (analyst)", "analyst", "/constituency/organisations/");
+    add(ids.report, "a feed report (analyst)", "analyst", "/feeds/reports/");
+    add(ids.intel_event, "one intel event (analyst)", "analyst", "/sharing/events/");
     scenarios
+}
+
+/// One record of each kind for the web pages to open.
+async fn web_ids(store: &dyn Store, org_ids: &[Uuid]) -> Result<WebIds> {
+    use neretva_store::incidents::IncidentQuery;
+    let constituent_org = org_ids[4 + CONSTITUENT_ORG];
+    let newest_event =
+        store.query_events(&neretva_store::feeds::EventQuery { limit: 1, ..Default::default() }).await?;
+    let reports = store.list_reports(&ReportQuery { feed: None, before: None, limit: 1 }).await?;
+    let newest_incident =
+        store.list_incidents(&IncidentQuery { limit: 1, ..IncidentQuery::default() }).await?;
+    let own = store
+        .list_incidents(&IncidentQuery {
+            org_id: Some(constituent_org),
+            limit: 1,
+            ..IncidentQuery::default()
+        })
+        .await?;
+    let intel = store
+        .list_intel_events(&neretva_store::intel::IntelEventQuery { limit: 1, ..Default::default() })
+        .await?;
+    Ok(WebIds {
+        event: newest_event.first().map(|stored| stored.event.id),
+        report: reports.first().map(|report| report.id),
+        incident: newest_incident.first().map(|stored| stored.incident.id),
+        own_report: own.first().map(|stored| stored.incident.id),
+        intel_event: intel.first().map(|stored| stored.event.uuid),
+        telecom: Some(org_ids[4]),
+    })
 }
 
 #[tokio::main]
@@ -1247,6 +1294,25 @@ async fn main() -> Result<()> {
             (db + wal) as f64 / held.max(1) as f64,
         );
     }
+    if options.incidents > 0 {
+        let held = incident_data::count_incidents(store.as_ref()).await?;
+        if held < options.incidents {
+            eprintln!("loading incidents {held} to {}", options.incidents);
+            incident_data::load(store.as_ref(), &org_ids[4..], held, options.incidents, 10).await?;
+        }
+    }
+    if options.intel > 0 {
+        let held = intel_data::count_intel(store.as_ref()).await?;
+        if held < options.intel {
+            eprintln!("loading intel events {held} to {}", options.intel);
+            let org_ref = |index: usize| neretva_intel::model::OrgRef {
+                uuid: org_ids[index],
+                name: plan.orgs[index].name.clone(),
+            };
+            let members: Vec<_> = (4..org_ids.len()).map(org_ref).collect();
+            intel_data::load(store.as_ref(), &org_ref(0), &members, held, options.intel).await?;
+        }
+    }
     if options.load_only {
         return Ok(());
     }
@@ -1269,7 +1335,10 @@ async fn main() -> Result<()> {
         ),
     );
     if options.web {
-        for (user, username) in [("analyst", "bench-analyst"), ("constituent", "bench-constituent")] {
+        user_token(store.as_ref(), params, "bench-admin", Role::Admin, org_ids[0]).await?;
+        for (user, username) in
+            [("analyst", "bench-analyst"), ("constituent", "bench-constituent"), ("admin", "bench-admin")]
+        {
             tokens.insert(user, (header::COOKIE, user_session(store.as_ref(), params, username).await?));
         }
     }
@@ -1277,9 +1346,18 @@ async fn main() -> Result<()> {
     let router = app(state);
 
     let mut out = String::new();
+    let others = if options.web {
+        format!(
+            ", {} incidents, {} intel events",
+            thousands(incident_data::count_incidents(store.as_ref()).await? as u64),
+            thousands(intel_data::count_intel(store.as_ref()).await? as u64)
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\n{} events ({}), up to {} requests per scenario after up to {} warm-up requests, one at a time{}\n",
+        "\n{} events{others} ({}), up to {} requests per scenario after up to {} warm-up requests, one at a time{}\n",
         thousands(held),
         store.backend(),
         options.requests,
@@ -1296,9 +1374,7 @@ async fn main() -> Result<()> {
     let chosen =
         |scenario: &Scenario| options.only.as_ref().is_none_or(|only| scenario.name.contains(only.as_str()));
     let all = if options.web {
-        let newest =
-            store.query_events(&neretva_store::feeds::EventQuery { limit: 1, ..Default::default() }).await?;
-        web_scenarios(&plan, newest.first().map(|stored| stored.event.id))
+        web_scenarios(&plan, &web_ids(store.as_ref(), &org_ids).await?)
     } else {
         scenarios(&plan)
     };
