@@ -72,8 +72,8 @@ use neretva_store::feeds::{
 use neretva_store::governance::StoredStrategy;
 use neretva_store::groups::StoredGroup;
 use neretva_store::intel::{
-    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
-    ObservableProbe, StoredAttribute, StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventHead, IntelEventQuery,
+    ObservableHit, ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
@@ -850,6 +850,10 @@ impl Store for PostgresStore {
 
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>, StoreError> {
         pooled!(self, |client| intel::get_event(client, uuid))
+    }
+
+    async fn intel_event_heads(&self, uuids: &[Uuid]) -> Result<Vec<IntelEventHead>, StoreError> {
+        pooled!(self, |client| intel::event_heads(client, uuids))
     }
 
     async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>, StoreError> {

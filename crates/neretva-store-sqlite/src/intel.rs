@@ -12,10 +12,10 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::intel::{
     AttributeQuery, CORRELATION_LIMIT, Candidate, ExternalCorrelation, ExternalCorrelations,
-    ExternalOverCorrelating, IntelCorrelation, IntelEventQuery, MAX_PROBE_HITS, MAX_PROBES, ObservableHit,
-    ObservableProbe, OverCorrelatingValue, StoredAttribute, StoredIntelEvent, add_sighting, check_event,
-    correlate_event, decode_event, encode_event, event_digest, event_lookup_keys, event_tlp, group_in_use,
-    stored_keys,
+    ExternalOverCorrelating, IntelCorrelation, IntelEventHead, IntelEventQuery, MAX_PROBE_HITS, MAX_PROBES,
+    ObservableHit, ObservableProbe, OverCorrelatingValue, StoredAttribute, StoredIntelEvent, add_sighting,
+    check_event, correlate_event, decode_event, encode_event, event_digest, event_lookup_keys, event_tlp,
+    group_in_use, stored_keys,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -120,6 +120,25 @@ pub(crate) fn get_event(conn: &Connection, uuid: Uuid) -> Result<Option<StoredIn
     let sql = format!("SELECT {EVENT_COLUMNS} FROM intel_events WHERE uuid = ?1");
     let found = conn.prepare_cached(&sql)?.query_row([uuid.to_string()], event_row).optional()?;
     found.map(|row| load(conn, row)).transpose()
+}
+
+pub(crate) fn event_heads(conn: &Connection, uuids: &[Uuid]) -> Result<Vec<IntelEventHead>> {
+    let uuids: Vec<String> = uuids.iter().map(Uuid::to_string).collect();
+    let mut statement = conn.prepare_cached(
+        "SELECT uuid, info, owner_org, distribution, sharing_group, tlp FROM intel_events
+         WHERE uuid IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = statement.query_map([serde_json::to_string(&uuids)?], |row| {
+        Ok(IntelEventHead {
+            uuid: uuid_col(row, 0)?,
+            info: row.get(1)?,
+            owner_org: uuid_col(row, 2)?,
+            distribution: row.get(3)?,
+            sharing_group: opt_uuid_col(row, 4)?,
+            tlp: parse_col(row, 5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn get_event_by_seq(conn: &Connection, seq: i64) -> Result<Option<StoredIntelEvent>> {
@@ -452,10 +471,18 @@ pub(crate) fn list_events(conn: &Connection, query: &IntelEventQuery) -> Result<
 }
 
 pub(crate) fn search_attributes(conn: &Connection, query: &AttributeQuery) -> Result<Vec<StoredAttribute>> {
-    let mut sql = String::from(
+    // A value is found through its index and the few rows sorted. Without one, the events are
+    // read newest first (`CROSS JOIN` keeps them the outer loop) and each one's attributes
+    // through their index, so a page stops at its limit instead of sorting every attribute.
+    let join = if query.value.is_some() {
+        "intel_attributes a JOIN intel_events e ON e.uuid = a.event_uuid"
+    } else {
+        "intel_events e CROSS JOIN intel_attributes a ON a.event_uuid = e.uuid"
+    };
+    let mut sql = format!(
         "SELECT a.event_uuid, a.uuid, a.type, a.category, a.value, a.to_ids, a.deleted, a.distribution,
              a.sharing_group, e.info, e.distribution, e.sharing_group, e.tlp, e.owner_org, e.creator_org
-         FROM intel_attributes a JOIN intel_events e ON e.uuid = a.event_uuid WHERE 1 = 1",
+         FROM {join} WHERE 1 = 1",
     );
     let mut args: Vec<Value> = Vec::new();
     for (column, value) in

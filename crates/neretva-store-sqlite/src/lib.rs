@@ -88,8 +88,8 @@ use neretva_store::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use neretva_store::intel::{
-    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
-    ObservableProbe, StoredAttribute, StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventHead, IntelEventQuery,
+    ObservableHit, ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use neretva_store::notifications::{
@@ -1104,6 +1104,11 @@ impl Store for SqliteStore {
 
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>, StoreError> {
         self.read(move |conn| intel::get_event(conn, uuid)).await
+    }
+
+    async fn intel_event_heads(&self, uuids: &[Uuid]) -> Result<Vec<IntelEventHead>, StoreError> {
+        let uuids = uuids.to_vec();
+        self.read(move |conn| intel::event_heads(conn, &uuids)).await
     }
 
     async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>, StoreError> {

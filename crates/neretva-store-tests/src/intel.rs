@@ -127,6 +127,27 @@ pub async fn intel_events(store: &dyn Store) {
     assert_eq!(store.get_intel_event_by_seq(updated.seq + 1000).await.expect("by seq"), None);
     assert_eq!(store.find_intel_attribute(-1).await.expect("find"), None);
     assert_eq!(store.intel_attribute_event(b2).await.expect("event of b2"), Some(b.uuid));
+
+    // Heads: what deciding visibility needs of each event, its title as last written; an
+    // unknown uuid is left out.
+    let unknown = uuid("d0000000-0000-4000-8000-00000000000d");
+    let mut heads = store.intel_event_heads(&[b.uuid, unknown, a.uuid]).await.expect("heads");
+    heads.sort_by_key(|head| head.uuid);
+    let head = |event: &IntelEvent, info: &str| neretva_store::intel::IntelEventHead {
+        uuid: event.uuid,
+        info: info.to_owned(),
+        owner_org: owner.id,
+        distribution: event.distribution.number(),
+        sharing_group: event.sharing_group,
+        tlp: neretva_store::intel::event_tlp(event),
+    };
+    assert_eq!(
+        heads,
+        [head(&a, "Phishing wave against banks"), head(&b2_only, "Banking trojan infrastructure, revised")]
+    );
+    assert_eq!(heads[0].tlp, neretva_model::tlp::Tlp::Green);
+    assert_eq!(heads[1].tlp, neretva_model::tlp::Tlp::Amber);
+    assert!(store.intel_event_heads(&[]).await.expect("no heads").is_empty());
     assert_eq!(store.intel_attribute_event(b1).await.expect("event of b1"), None);
     assert_eq!(links(&updated), [(b2, a2, "host".to_owned())]);
     let stored_a = store.get_intel_event(a.uuid).await.expect("get a").expect("a");

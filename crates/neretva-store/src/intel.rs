@@ -141,6 +141,21 @@ impl AttributeQuery {
     }
 }
 
+/// What deciding who may see a stored event needs of it, and its title: read from the event's
+/// row alone, without its MISP body, attributes or links, for pages that list many events'
+/// titles (the events an event correlates with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntelEventHead {
+    pub uuid: Uuid,
+    pub info: String,
+    pub owner_org: Uuid,
+    /// MISP's number.
+    pub distribution: u8,
+    pub sharing_group: Option<Uuid>,
+    /// The event's TLP as [`event_tlp`] gives it.
+    pub tlp: Tlp,
+}
+
 /// A stored attribute with what deciding who may see it needs of its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttribute {

@@ -73,8 +73,8 @@ use crate::incidents::{
     ObservableMatches, StoredIncident, StoredIncidentReport, StoredIntake, StoredObservable,
 };
 use crate::intel::{
-    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventQuery, ObservableHit,
-    ObservableProbe, StoredAttribute, StoredIntelEvent,
+    AttributeQuery, ExternalCorrelation, ExternalCorrelations, IntelEventHead, IntelEventQuery,
+    ObservableHit, ObservableProbe, StoredAttribute, StoredIntelEvent,
 };
 use crate::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use crate::notifications::{
@@ -607,6 +607,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an event with its attributes, sightings and links, audited as `intel.event.delete`.
     async fn delete_intel_event(&self, actor: &Actor, uuid: Uuid) -> Result<()>;
     async fn get_intel_event(&self, uuid: Uuid) -> Result<Option<StoredIntelEvent>>;
+    /// The heads of the stored events among `uuids` (unknown ones are left out), in no order.
+    async fn intel_event_heads(&self, uuids: &[Uuid]) -> Result<Vec<IntelEventHead>>;
     /// The event whose `seq` (its numeric id, as MISP clients use it) is `seq`.
     async fn get_intel_event_by_seq(&self, seq: i64) -> Result<Option<StoredIntelEvent>>;
     /// The event uuid and attribute uuid of the attribute with numeric id `id`.

@@ -220,6 +220,43 @@ impl Gate {
         self.audience(&stored.event, stored.owner_org).may_see(&self.principal)
     }
 
+    /// Whether the caller may see an event, decided on its head alone (the same decision as
+    /// [`Gate::may_see`] on the whole event).
+    pub(crate) fn may_see_head(&self, head: &neretva_store::intel::IntelEventHead) -> bool {
+        let Some(level) = neretva_intel::model::Distribution::from_number(head.distribution) else {
+            return false;
+        };
+        let group = head.sharing_group.and_then(|uuid| self.groups.get(&uuid));
+        EventAudience::new(
+            head.owner_org,
+            self.registry.ancestors(head.owner_org).to_vec(),
+            head.tlp,
+            level,
+            group,
+        )
+        .may_see(&self.principal)
+    }
+
+    /// The titles of the events among `uuids` the caller may see, each read once from its head.
+    pub(crate) async fn visible_titles(
+        &self,
+        state: &AppState,
+        uuids: impl IntoIterator<Item = Uuid>,
+    ) -> ApiResult<HashMap<Uuid, String>> {
+        let mut wanted: Vec<Uuid> = uuids.into_iter().collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let heads = state.store().intel_event_heads(&wanted).await?;
+        Ok(heads
+            .into_iter()
+            .filter(|head| self.may_see_head(head))
+            .map(|head| (head.uuid, head.info))
+            .collect())
+    }
+
     /// Whether the caller may see an attribute of an event it may see: the attribute's own
     /// distribution and TLP tag may narrow the event's.
     pub(crate) fn may_see_attribute(&self, stored: &StoredIntelEvent, attribute: &Attribute) -> bool {
@@ -241,18 +278,9 @@ impl Gate {
 /// The DTO of an event the caller may see; links to events it may not see are left out.
 async fn dto(state: &AppState, gate: &Gate, stored: StoredIntelEvent) -> ApiResult<IntelEventDto> {
     let mut correlations = Vec::new();
-    let mut visible: HashMap<Uuid, bool> = HashMap::new();
+    let visible = gate.visible_titles(state, stored.correlations.iter().map(|link| link.other_event)).await?;
     for link in stored.correlations {
-        let shown = match visible.get(&link.other_event) {
-            Some(shown) => *shown,
-            None => {
-                let other = state.store().get_intel_event(link.other_event).await?;
-                let shown = other.is_some_and(|other| gate.may_see(&other));
-                visible.insert(link.other_event, shown);
-                shown
-            }
-        };
-        if shown {
+        if visible.contains_key(&link.other_event) {
             correlations.push(CorrelationDto {
                 attribute: link.attribute,
                 other_event: link.other_event,

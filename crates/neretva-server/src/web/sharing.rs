@@ -321,21 +321,12 @@ async fn event(State(state): State<AppState>, web: WebUser, Path(id): Path<Strin
             Ok(axum::Json(correlations)) => correlations,
             Err(error) => return api_failure(&web, error),
         };
-    // The titles of the correlated events, each read once; all of them are visible (the
-    // handler keeps only those).
-    let mut titles = std::collections::HashMap::new();
-    for link in &correlations.intel {
-        if titles.contains_key(&link.other_event) {
-            continue;
-        }
-        match state.store().get_intel_event(link.other_event).await {
-            Ok(Some(other)) if gate.may_see(&other) => {
-                titles.insert(link.other_event, other.event.info.clone());
-            }
-            Ok(_) => {}
-            Err(error) => return web.internal(&error),
-        }
-    }
+    // The titles of the correlated events (the handler kept only the visible ones).
+    let titles =
+        match gate.visible_titles(&state, correlations.intel.iter().map(|link| link.other_event)).await {
+            Ok(titles) => titles,
+            Err(error) => return api_failure(&web, error),
+        };
     let attributes = attribute_rows(&gate, &stored);
     let values: std::collections::HashMap<Uuid, &str> =
         attributes.iter().map(|row| (row.uuid, row.value.as_str())).collect();

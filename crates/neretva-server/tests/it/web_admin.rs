@@ -563,6 +563,33 @@ async fn sharing_pages_show_only_the_intel_and_members_each_user_may_see() {
     let carols = carol.page(&app, "/sharing/groups").await;
     assert!(!carols.text.contains("Energy pair"), "{}", carols.text);
 
+    // Community events that correlate with the organisation-only event and the group's event:
+    // each one's page names a correlated event only to those who may see it.
+    for (uuid, info, ip) in [
+        ("10000000-0000-4000-8000-0000000000a3", "Community on ten", "45.9.148.10"),
+        ("10000000-0000-4000-8000-0000000000a4", "Community on twenty", "45.9.148.20"),
+    ] {
+        let mut event = misp_event(uuid, info, 3, None, ip);
+        event["Event"]["Tag"] = json!([{"name": "tlp:green"}]);
+        let reply = app.call(Some("alice"), "POST", "/api/v1/intel/events", Some(event)).await;
+        assert_status(&reply, StatusCode::CREATED);
+    }
+    let on_ten = "/sharing/events/10000000-0000-4000-8000-0000000000a3";
+    let on_twenty = "/sharing/events/10000000-0000-4000-8000-0000000000a4";
+    let alices = alice.page(&app, on_ten).await;
+    assert!(alices.text.contains("Alice only") && alices.text.contains(own), "{}", alices.text);
+    let alices = alice.page(&app, on_twenty).await;
+    assert!(alices.text.contains("For the pair") && alices.text.contains(grouped), "{}", alices.text);
+    let bobs = bob.page(&app, on_ten).await;
+    assert_status(&bobs, StatusCode::OK);
+    assert!(!bobs.text.contains("Alice only") && !bobs.text.contains(own), "{}", bobs.text);
+    let bobs = bob.page(&app, on_twenty).await;
+    assert!(bobs.text.contains("For the pair") && bobs.text.contains(grouped), "{}", bobs.text);
+    for path in [on_ten, on_twenty] {
+        let carols = carol.page(&app, path).await;
+        assert!(!carols.text.contains(own) && !carols.text.contains(grouped), "{}", carols.text);
+    }
+
     // A confidential group: its member sees itself only; the owner sees everyone.
     let bobs = bob.page(&app, &format!("/sharing/groups/{group_id}")).await;
     assert_status(&bobs, StatusCode::OK);
