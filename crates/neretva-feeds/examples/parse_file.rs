@@ -40,11 +40,11 @@ fn main() {
     for _ in 0..runs {
         let mut report = Report::new(parser_name, Some(time::OffsetDateTime::now_utc()), data.clone());
         report.extra.push(("file_name".to_owned(), serde_json::Value::String(file_name.clone())));
-        // As the pipeline does: chunks of 10,000 records, each dropped before the next.
+        // As the pipeline does: chunks of `CHUNK_RECORDS` records, each dropped before the next.
         let started = Instant::now();
         let cpu_started = thread_cpu_seconds();
         counts = (0, 0, 0);
-        for chunk in parser.parse_chunks(&report, 10_000) {
+        for chunk in parser.parse_chunks(&report, neretva_feeds::CHUNK_RECORDS) {
             counts.0 += chunk.records;
             counts.1 += chunk.events.len();
             counts.2 += chunk.errors.len();

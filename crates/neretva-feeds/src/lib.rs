@@ -94,6 +94,11 @@ pub trait FeedParser: Send + Sync {
     }
 }
 
+/// Records per chunk the pipeline asks a parser for ([`FeedParser::parse_chunks`]): a chunk of
+/// Shadowserver events is then about 5 MB, built, processed and dropped while it is still in
+/// the caches (10,000 records per chunk parsed about a sixth slower).
+pub const CHUNK_RECORDS: usize = 4_096;
+
 /// Every built-in parser, sorted by name.
 pub fn parsers() -> Vec<Box<dyn FeedParser>> {
     let mut all = parsers::all();

@@ -19,8 +19,8 @@ use crate::transforms::enrich_asn::AsnTable;
 use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
 
-/// Events are processed and stored in batches of this size.
-const BATCH: usize = 4_096;
+/// Events are parsed, processed and stored in batches of this size.
+const BATCH: usize = neretva_feeds::CHUNK_RECORDS;
 
 /// What can stop a report as a whole (a bad record never does).
 #[derive(Debug, thiserror::Error)]
