@@ -106,6 +106,9 @@ pub struct ErrorExtra {
     pub allowed: Option<Vec<String>>,
     /// For a body over a limit: the limit, in bytes.
     pub limit: Option<u64>,
+    /// Why a request was refused, as a word the web pages translate (`passed`, `deadline`);
+    /// not part of the body, whose `message` says it in English.
+    pub reason: Option<&'static str>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -125,6 +128,17 @@ impl ApiError {
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
         self
+    }
+
+    /// Names why the request was refused, for the web pages (see [`ErrorExtra::reason`]).
+    pub fn with_reason(mut self, reason: &'static str) -> ApiError {
+        self.extra.get_or_insert_with(Box::default).reason = Some(reason);
+        self
+    }
+
+    /// The reason [`ApiError::with_reason`] gave, if any.
+    pub fn reason(&self) -> Option<&'static str> {
+        self.extra.as_ref().and_then(|extra| extra.reason)
     }
 
     pub fn not_found(what: &str) -> ApiError {

@@ -37,6 +37,7 @@ use neretva_model::contact::Language;
 use neretva_model::tlp::Tlp;
 use neretva_model::user::Role;
 use neretva_model::{FieldError, Uuid};
+use neretva_store::StoreError;
 use neretva_store::learning::{EnrolmentQuery, StoredCourse, StoredEnrolment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -131,12 +132,24 @@ fn language(course: &Course, lang: Option<&str>) -> ApiResult<Language> {
 }
 
 fn refusal(error: Refusal) -> ApiError {
-    let field = match error {
-        Refusal::DeadlinePassed { .. } => "deadline",
-        Refusal::NoQuiz => "course",
-        _ => "attempt",
+    let (field, reason) = match error {
+        Refusal::NoQuiz => return ApiError::new(ErrorCode::Conflict, error.to_string()).with_field("course"),
+        Refusal::DeadlinePassed { .. } => ("deadline", "deadline"),
+        Refusal::AlreadyPassed => ("attempt", "passed"),
+        Refusal::NoAttemptsLeft { .. } => ("attempt", "no_attempts"),
+        Refusal::AttemptOpen { .. } => ("attempt", "open"),
+        Refusal::AlreadySubmitted { .. } => ("attempt", "submitted"),
     };
-    ApiError::new(ErrorCode::Conflict, error.to_string()).with_field(field)
+    ApiError::new(ErrorCode::Conflict, error.to_string()).with_field(field).with_reason(reason)
+}
+
+/// A store error, a conflict with the reason the web pages translate (see [`refusal`]).
+fn conflict_reason(reason: &'static str) -> impl FnOnce(StoreError) -> ApiError {
+    move |error| {
+        let conflict = matches!(error, StoreError::Conflict { .. });
+        let error = ApiError::from(error);
+        if conflict { error.with_reason(reason) } else { error }
+    }
 }
 
 fn package_errors(errors: Vec<PackageError>) -> ApiError {
@@ -763,7 +776,7 @@ pub async fn enrol(
         passed_at: None,
         completed_at: None,
     };
-    let stored = state.store().enrol(&auth.actor(), &enrolment).await?;
+    let stored = state.store().enrol(&auth.actor(), &enrolment).await.map_err(conflict_reason("enrolled"))?;
     Ok((StatusCode::CREATED, Json(enrolment_dto(&state, &stored, &stored_course.course).await?))
         .into_response())
 }
@@ -871,7 +884,8 @@ pub async fn read_lesson(
     let written = state
         .store()
         .update_enrolment(&auth.actor(), &enrolment, stored.version, certificate.as_ref())
-        .await?;
+        .await
+        .map_err(conflict_reason("changed"))?;
     Ok(Json(enrolment_dto(&state, &written, &course.course).await?))
 }
 
@@ -906,7 +920,9 @@ pub async fn start_attempt(
         OffsetDateTime::now_utc(),
     )
     .map_err(refusal)?;
-    let attempt = state.store().start_attempt(&auth.actor(), &attempt).await?;
+    // A conflict here is another attempt started at the same moment.
+    let attempt =
+        state.store().start_attempt(&auth.actor(), &attempt).await.map_err(conflict_reason("open"))?;
     Ok((StatusCode::CREATED, Json(attempt_dto(&course.course, &attempt, language, None))).into_response())
 }
 
@@ -990,7 +1006,12 @@ pub async fn submit_attempt(
     state
         .store()
         .submit_attempt(&auth.actor(), &submitted, &enrolment, stored.version, certificate.as_ref())
-        .await?;
+        .await
+        .map_err(|error| {
+            // Submitted twice at once (on `attempt`), or the enrolment changed meanwhile.
+            let changed = matches!(&error, StoreError::Conflict { field, .. } if field == "version");
+            conflict_reason(if changed { "changed" } else { "submitted" })(error)
+        })?;
     let code = certificate.map(|certificate| certificate.code);
     Ok(Json(attempt_dto(&course.course, &submitted, language, code)))
 }

@@ -175,29 +175,13 @@ fn progress(enrolment: &EnrolmentDto) -> Value {
     }
 }
 
-/// The text of a refused change (a conflict of the API), in the user's language.
+/// The text of a refused change (a conflict of the API), in the user's language when the API
+/// named its reason, else in the API's words.
 fn refusal_text(language: Language, error: &ApiError) -> String {
-    let message = error.message.as_str();
-    let key = if error.field.as_deref() == Some("deadline") {
-        "learning.refused.deadline"
-    } else if message.contains("submitted already") {
-        "learning.refused.submitted"
-    } else if message.contains("passed already") {
-        "learning.refused.passed"
-    } else if message.contains("attempts have been used") {
-        "learning.refused.no_attempts"
-    } else if message.contains("still open") {
-        "learning.refused.open"
-    } else if message.contains("enrolled in this course already") {
-        "learning.refused.enrolled"
-    } else if message.contains("enrol in the course first") {
-        "learning.refused.not_enrolled"
-    } else if message.contains("changed") {
-        "learning.refused.changed"
-    } else {
-        return message.to_owned();
-    };
-    t(language, key)
+    match error.reason() {
+        Some(reason) => t(language, &format!("learning.refused.{reason}")),
+        None => error.message.clone(),
+    }
 }
 
 /// The page of a refused change (409): what was refused, why, and the way back.
