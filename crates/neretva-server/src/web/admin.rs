@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use minijinja::context;
 use neretva_model::Uuid;
 use neretva_model::access::{may_administer, may_read_audit};
@@ -43,9 +43,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(index))
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/{id}/role", post(change_role))
-        .route("/admin/users/{id}/lock", post(lock))
-        .route("/admin/users/{id}/unlock", post(unlock))
-        .route("/admin/users/{id}/release", post(release))
+        .route("/admin/users/{id}/lock", user_button(UserAction::Lock))
+        .route("/admin/users/{id}/unlock", user_button(UserAction::Unlock))
+        .route("/admin/users/{id}/release", user_button(UserAction::Release))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/tokens", get(tokens).post(create_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -260,44 +260,37 @@ async fn change_role(
 #[derive(Debug, Deserialize)]
 struct Confirm {}
 
-async fn lock(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    if let Some(refusal) = refuse_unless_admin(&web) {
-        return refusal;
-    }
-    match crate::api::users::disable(State(state), web.auth(), Path(id)).await {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(error) => api_failure(&web, error),
-    }
+/// The buttons of a user's row on the users page, each one of the API's user handlers.
+#[derive(Clone, Copy)]
+enum UserAction {
+    /// Disables the account (`users/{id}/disable`).
+    Lock,
+    /// Enables it again (`users/{id}/enable`).
+    Unlock,
+    /// Lifts a lock-out after failed logins before it expires (`users/{id}/unlock`).
+    Release,
 }
 
-async fn unlock(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
-    if let Some(refusal) = refuse_unless_admin(&web) {
-        return refusal;
-    }
-    match crate::api::users::enable(State(state), web.auth(), Path(id)).await {
-        Ok(_) => Redirect::to("/admin/users").into_response(),
-        Err(error) => api_failure(&web, error),
-    }
+/// The POST route of one of a user's buttons: back to the users page, or the API's refusal.
+fn user_button(action: UserAction) -> MethodRouter<AppState> {
+    post(
+        move |State(state): State<AppState>,
+              Path(id): Path<String>,
+              WebForm { web, .. }: WebForm<Confirm>| { user_action(state, web, id, action) },
+    )
 }
 
-/// Lifts a lock-out after failed logins (the API's `users/{id}/unlock`), before it expires.
-async fn release(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, .. }: WebForm<Confirm>,
-) -> Response {
+async fn user_action(state: AppState, web: WebUser, id: String, action: UserAction) -> Response {
     if let Some(refusal) = refuse_unless_admin(&web) {
         return refusal;
     }
-    match crate::api::users::unlock(State(state), web.auth(), Path(id)).await {
+    let (state, auth, id) = (State(state), web.auth(), Path(id));
+    let outcome = match action {
+        UserAction::Lock => crate::api::users::disable(state, auth, id).await,
+        UserAction::Unlock => crate::api::users::enable(state, auth, id).await,
+        UserAction::Release => crate::api::users::unlock(state, auth, id).await,
+    };
+    match outcome {
         Ok(_) => Redirect::to("/admin/users").into_response(),
         Err(error) => api_failure(&web, error),
     }
