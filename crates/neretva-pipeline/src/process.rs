@@ -19,8 +19,11 @@ use crate::transforms::enrich_asn::AsnTable;
 use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
 
-/// Events are parsed, processed and stored in batches of this size.
-const BATCH: usize = neretva_feeds::CHUNK_RECORDS;
+/// Events are stored in batches of this size: each batch is one transaction, and the store
+/// writes one while the next is prepared. Parsers are asked for smaller chunks
+/// ([`neretva_feeds::CHUNK_RECORDS`]), so each event is transformed and turned into its stored
+/// form while its memory is still in the caches.
+const BATCH: usize = 4_096;
 
 /// What can stop a report as a whole (a bad record never does).
 #[derive(Debug, thiserror::Error)]
@@ -230,76 +233,80 @@ impl Pipeline {
         // Two stages overlap: this task parses and transforms a batch while the store writes
         // the one before on a thread of its own.
         let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
+        let keep_event = options.keep_events || !self.sinks.is_empty();
         let prepare = async {
             let mut prepared = Prepared::default();
             let mut seen_in_run: HashSet<u128> = HashSet::new();
             let mut ids = EventIds::new(context.now);
             // Large reports are parsed a chunk at a time, so they never sit in memory as events.
-            for parsed in feed.parser.parse_chunks(&report, BATCH) {
+            for parsed in feed.parser.parse_chunks(&report, neretva_feeds::CHUNK_RECORDS) {
                 prepared.counts.records += parsed.records;
                 prepared.counts.errors += parsed.errors.len() as u64;
                 prepared.errors.extend(parsed.errors);
-                let mut parsed_events = parsed.events.into_iter().peekable();
-                while parsed_events.peek().is_some() {
-                    for parsed_event in parsed_events.by_ref().take(BATCH) {
-                        let mut event = parsed_event.event;
-                        // The raw line is stored in its own column; IntelMQ's `raw` field is
-                        // only rebuilt for printed events.
-                        let raw_field = event.remove_id(FieldId::RAW);
-                        event.classify();
-                        if let Some(asn) = &self.asn {
-                            enrich(asn, &mut event);
-                        }
-                        let orgs = route::route(context.index, &event);
-                        if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
-                            prepared.counts.dropped += 1;
+                for parsed_event in parsed.events {
+                    let mut event = parsed_event.event;
+                    // The raw line is stored in its own column; IntelMQ's `raw` field is
+                    // only rebuilt for printed events.
+                    let raw_field = event.remove_id(FieldId::RAW);
+                    event.classify();
+                    if let Some(asn) = &self.asn {
+                        enrich(asn, &mut event);
+                    }
+                    let orgs = route::route(context.index, &event);
+                    if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
+                        prepared.counts.dropped += 1;
+                        continue;
+                    }
+                    if let Some((fields, _)) = &self.dedup_fields {
+                        // Repeats within this run of the report are found here; the store
+                        // finds repeats of other reports within the window.
+                        let key = dedupe::key(&event, fields);
+                        if !seen_in_run.insert(key_prefix(&key)) {
+                            prepared.counts.duplicates += 1;
                             continue;
                         }
-                        if let Some((fields, _)) = &self.dedup_fields {
-                            // Repeats within this run of the report are found here; the store
-                            // finds repeats of other reports within the window.
-                            let key = dedupe::key(&event, fields);
-                            if !seen_in_run.insert(key_prefix(&key)) {
-                                prepared.counts.duplicates += 1;
-                                continue;
-                            }
-                            prepared.keys.push(DedupKey {
-                                key,
-                                seen_at: context.now,
-                                report_id: report_id.unwrap_or_else(Uuid::nil),
-                            });
-                        }
-                        if let Some(report_id) = report_id {
-                            prepared.rows.push(new_event(
-                                ids.next(),
-                                &event,
-                                report_id,
-                                &feed.config.name,
-                                parsed_event.line,
-                                &parsed_event.raw,
-                                &orgs,
-                                context.now,
-                            ));
-                        }
-                        prepared.items.push(Item {
-                            event,
-                            raw: parsed_event.raw,
-                            raw_field: if options.keep_events { raw_field } else { None },
-                            orgs,
+                        prepared.keys.push(DedupKey {
+                            key,
+                            seen_at: context.now,
+                            report_id: report_id.unwrap_or_else(Uuid::nil),
                         });
                     }
-                    let full = std::mem::take(&mut prepared);
-                    prepared.counts = full.counts;
-                    if to_store.send(full).await.is_err() {
-                        // The store stage failed; its error ends the report.
+                    let mut raw = parsed_event.raw;
+                    if let Some(report_id) = report_id {
+                        // The raw line moves into the stored form unless the event is kept.
+                        let stored_raw =
+                            if options.keep_events { raw.clone() } else { std::mem::take(&mut raw) };
+                        prepared.rows.push(new_event(
+                            ids.next(),
+                            &event,
+                            report_id,
+                            &feed.config.name,
+                            parsed_event.line,
+                            stored_raw,
+                            &orgs,
+                            context.now,
+                        ));
+                    }
+                    prepared.items.push(Item {
+                        // Without sinks or kept events only the routing is needed after the
+                        // store: the event is dropped here, while its memory is still in the
+                        // caches.
+                        event: if keep_event { Some(event) } else { None },
+                        raw,
+                        raw_field: if options.keep_events { raw_field } else { None },
+                        orgs,
+                    });
+                    if prepared.items.len() >= BATCH && !hand_over(&to_store, &mut prepared).await {
                         return prepared;
                     }
-                    // Let the store stage take the batch before preparing the next one.
-                    tokio::task::yield_now().await;
                 }
-                // Errors of a chunk without events travel with the next batch.
+                // A chunk's errors travel with the batch of the events after them.
             }
-            // Closes the channel, so the store stage ends after the last batch.
+            if !prepared.items.is_empty() && !hand_over(&to_store, &mut prepared).await {
+                return prepared;
+            }
+            // Closes the channel, so the store stage ends after the last batch. Errors after the
+            // last event stay in what this stage returns.
             drop(to_store);
             prepared
         };
@@ -327,21 +334,22 @@ impl Pipeline {
                         *outcome.per_org.entry(*org).or_default() += 1;
                     }
                 }
-                let events: Vec<&Event> = items.iter().map(|item| &item.event).collect();
+                let events: Vec<&Event> = items.iter().filter_map(|item| item.event.as_ref()).collect();
                 for sink in &self.sinks {
                     sink.write(&feed.config.name, &events)
                         .await
                         .map_err(|error| PipelineError::Sink(error.to_string()))?;
                 }
                 if options.keep_events {
-                    outcome.events.extend(items.into_iter().map(|mut item| {
+                    outcome.events.extend(items.into_iter().filter_map(|item| {
+                        let mut event = item.event?;
                         match item.raw_field {
                             Some(value) => {
-                                let _ = item.event.set_value("raw", value);
+                                let _ = event.set_value("raw", value);
                             }
-                            None => item.event.set_raw(item.raw.as_bytes()),
+                            None => event.set_raw(item.raw.as_bytes()),
                         }
-                        item.event
+                        Some(event)
                     }));
                 }
             }
@@ -374,6 +382,17 @@ impl Pipeline {
         }
         Ok(outcome)
     }
+}
+
+/// Hands a prepared batch to the store stage and starts the next with the running counts; false
+/// when the store stage has failed (its error ends the report).
+async fn hand_over(to_store: &tokio::sync::mpsc::Sender<Prepared>, prepared: &mut Prepared) -> bool {
+    let full = std::mem::take(prepared);
+    prepared.counts = full.counts;
+    let sent = to_store.send(full).await.is_ok();
+    // Let the store stage take the batch before preparing the next one.
+    tokio::task::yield_now().await;
+    sent
 }
 
 /// Ids for a report's events: UUIDv7 with the processing time's milliseconds, a counter that
@@ -433,7 +452,9 @@ struct Prepared {
 
 /// One event of a [`Prepared`] batch.
 struct Item {
-    event: Event,
+    /// The event, when sinks or the caller need it after the store.
+    event: Option<Event>,
+    /// The raw line, when the event is kept (else it moved into the stored form).
     raw: String,
     /// The event's IntelMQ `raw` field, kept for printing when asked.
     raw_field: Option<Value>,
@@ -493,7 +514,7 @@ fn new_event(
     report_id: Uuid,
     feed: &str,
     line: u64,
-    raw: &str,
+    raw: String,
     orgs: &[Uuid],
     now: Timestamp,
 ) -> NewEvent {
@@ -504,7 +525,7 @@ fn new_event(
         report_id,
         feed: feed.to_owned(),
         line,
-        raw: raw.to_owned(),
+        raw,
         time_observation: time(FieldId::TIME_OBSERVATION).unwrap_or(now),
         time_source: time(FieldId::TIME_SOURCE),
         taxonomy: text(FieldId::CLASSIFICATION_TAXONOMY),
