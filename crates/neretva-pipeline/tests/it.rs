@@ -13,13 +13,14 @@ use neretva_store::feeds::{EventQuery, ReportStatus};
 use neretva_store::{Actor, Store};
 use neretva_store_sqlite::SqliteStore;
 
-/// A Shadowserver `scan_dns` report; line `bad_line` (1-based, counting the header) has a bad IP.
-fn scan_dns(ips: &[String], bad_line: Option<usize>) -> Vec<u8> {
+/// A Shadowserver `scan_dns` report; the lines in `bad_lines` (1-based, counting the header) have
+/// a bad IP.
+fn scan_dns(ips: &[String], bad_lines: &[usize]) -> Vec<u8> {
     let mut raw = String::from(
         "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
     );
     for (index, ip) in ips.iter().enumerate() {
-        let ip = if bad_line == Some(index + 2) { "300.1.2.3" } else { ip.as_str() };
+        let ip = if bad_lines.contains(&(index + 2)) { "300.1.2.3" } else { ip.as_str() };
         raw.push_str(&format!(
             "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"SARAJEVO\",\"SARAJEVO\",\"517311\",\"\",\"Communications\",\"9.11.4\",\"42.5\"\n"
         ));
@@ -94,7 +95,7 @@ async fn reports_become_routed_deduplicated_stored_events() {
     let mut addresses = ips(0, 10);
     addresses.extend(ips(64, 10));
     addresses.extend(["192.0.2.250".to_owned(), "192.0.2.251".to_owned()]);
-    let data = scan_dns(&addresses, Some(5));
+    let data = scan_dns(&addresses, &[5]);
     let outcome = pipeline
         .ingest(
             &context,
@@ -157,7 +158,7 @@ async fn reports_become_routed_deduplicated_stored_events() {
             &context,
             "shadowserver-dns",
             "file:/drop/2026-11-28-scan_dns-bih-geo.csv",
-            scan_dns(&next, None),
+            scan_dns(&next, &[]),
             IngestOptions::default(),
         )
         .await
@@ -180,6 +181,63 @@ async fn reports_become_routed_deduplicated_stored_events() {
     let _ = std::fs::remove_dir_all(&f.dir);
 }
 
+/// A report of several parser chunks and more than one stored batch, with bad lines in the first
+/// chunk, on chunk and batch boundaries and last: the same counts, errors (in line order) and
+/// stored events with a sink (events kept until stored) and without (events dropped early).
+#[tokio::test]
+async fn large_reports_cross_chunks_and_batches_without_losing_events_or_errors() {
+    // 9,000 addresses outside the constituency but the first 64 (A's network).
+    let addresses: Vec<String> = (0..9_000u32)
+        .map(|i| if i < 64 { format!("192.0.2.{i}") } else { format!("198.18.{}.{}", i / 256, i % 256) })
+        .collect();
+    let chunk = neretva_feeds::CHUNK_RECORDS;
+    // Line numbers count the header as line 1: record i is on line i + 2.
+    let bad = [3, chunk + 1, chunk + 2, 4_096 + 1, 4_096 + 2, 8_192 + 7, 9_000 + 1];
+    let data = scan_dns(&addresses, &bad);
+    for with_sink in [false, true] {
+        let f = fixture(if with_sink { "large-sink" } else { "large" }).await;
+        let mut config = config(&f.dir);
+        if !with_sink {
+            config.sinks.clear();
+        }
+        let pipeline = Pipeline::build(&config, None).unwrap();
+        let context = Context { store: f.store.as_ref(), index: &f.index, now: now() };
+        let outcome = pipeline
+            .ingest(
+                &context,
+                "shadowserver-dns",
+                "file:big-scan_dns.csv",
+                data.clone(),
+                IngestOptions::default(),
+            )
+            .await
+            .unwrap();
+        let good = 9_000 - bad.len() as u64;
+        assert_eq!(outcome.counts.records, 9_000);
+        assert_eq!((outcome.counts.events, outcome.counts.errors, outcome.counts.dropped), (good, 7, 0));
+        let lines: Vec<u64> = outcome.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, bad.iter().map(|&l| l as u64).collect::<Vec<_>>());
+        // A's 64 addresses, one of them on the bad line 3.
+        assert_eq!(outcome.per_org.get(&f.a), Some(&63));
+        let report = outcome.report.unwrap();
+        assert_eq!((report.counts.events, report.counts.errors), (good, 7));
+        let stored = f.store.report_errors(report.id, 100).await.unwrap();
+        assert_eq!(stored.iter().map(|e| e.line).collect::<Vec<_>>(), lines);
+        let events =
+            f.store.query_events(&EventQuery { limit: 10_000, ..EventQuery::default() }).await.unwrap();
+        assert_eq!(events.len() as u64, good);
+        let mut stored_lines: Vec<u64> = events.iter().map(|e| e.event.line).collect();
+        stored_lines.sort_unstable();
+        stored_lines.dedup();
+        assert_eq!(stored_lines.len() as u64, good);
+        assert!(stored_lines.iter().all(|line| !lines.contains(line)));
+        assert!(events.iter().all(|e| e.event.raw.contains("openresolver")));
+        let sunk = std::fs::read_to_string(f.dir.join("events.jsonl")).unwrap_or_default();
+        assert_eq!(sunk.lines().count() as u64, if with_sink { good } else { 0 });
+        let _ = std::fs::remove_dir_all(&f.dir);
+    }
+}
+
 #[tokio::test]
 async fn dry_runs_store_nothing_and_return_events() {
     let f = fixture("dry").await;
@@ -192,7 +250,7 @@ async fn dry_runs_store_nothing_and_return_events() {
             &context,
             "shadowserver-dns",
             "file:x-scan_dns.csv",
-            scan_dns(&addresses, None),
+            scan_dns(&addresses, &[]),
             IngestOptions { dry_run: true, keep_events: true },
         )
         .await
@@ -297,7 +355,7 @@ async fn webhook_sinks_receive_batches_and_retry() {
     let pipeline = Pipeline::build(&config, None).unwrap();
     let context = Context { store: f.store.as_ref(), index: &f.index, now: now() };
     let outcome = pipeline
-        .ingest(&context, "dns", "file:x-scan_dns.csv", scan_dns(&ips(0, 3), None), IngestOptions::default())
+        .ingest(&context, "dns", "file:x-scan_dns.csv", scan_dns(&ips(0, 3), &[]), IngestOptions::default())
         .await
         .unwrap();
     assert_eq!(outcome.counts.events, 3);
