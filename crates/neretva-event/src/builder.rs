@@ -223,25 +223,32 @@ impl EventBuilder {
 
     /// Moves everything set into a new event and leaves the builder empty.
     pub fn build(&mut self) -> Event {
-        let mut fields = Vec::with_capacity(self.set.count_ones() as usize);
+        // An exact count of items (`Range::map`) lets `collect` write each one straight into
+        // the list: with `push`, each value went through the stack on its way.
         let mut bits = self.set;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if let Some(value) = self.fields[i].take()
-                && let Ok(index) = u16::try_from(i)
-            {
-                fields.push((FieldId(index), value));
-            }
-        }
+        let slots = &mut self.fields;
+        let fields: Vec<(FieldId, Value)> = (0..self.set.count_ones())
+            .map(|_| {
+                let i = bits.trailing_zeros();
+                bits &= bits - 1;
+                // A bit is set exactly while its slot holds a value (`put`, `apply`).
+                debug_assert!(slots[i as usize].is_some());
+                let value = slots[i as usize].take().unwrap_or(Value::Bool(false));
+                (FieldId(i as u16), value)
+            })
+            .collect();
         self.set = 0;
-        let mut extra = Vec::with_capacity(self.member_count + self.others.len());
+        let mut extra = Vec::new();
         if self.member_count > 0 || !self.others.is_empty() {
-            for (name, slot) in self.names.iter().zip(self.members.iter_mut()) {
-                if let Some(value) = slot.take() {
-                    extra.push((name.clone(), value));
-                }
-            }
+            extra.reserve_exact(self.member_count + self.others.len());
+            let mut named = self.names.iter().zip(self.members.iter_mut());
+            // `member_count` slots hold a value; the same exact count as for the fields.
+            extra.extend((0..self.member_count).map(|_| {
+                named
+                    .by_ref()
+                    .find_map(|(name, slot)| Some((name.clone(), slot.take()?)))
+                    .unwrap_or_else(|| (Text::new(""), Value::Bool(false)))
+            }));
             self.member_count = 0;
             // Members not named in advance (no name is in both lists), merged in by name.
             if !self.others.is_empty() {
