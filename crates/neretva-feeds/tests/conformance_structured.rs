@@ -22,6 +22,10 @@ use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::shadowserver::ShadowserverParser;
 use neretva_feeds::{FeedParser, Report};
 
+mod support {
+    pub mod invariants;
+}
+
 /// Deliberate differences: (fixture file, test name suffix, field or `*`, reason).
 const EXCEPTIONS: &[(&str, &str, &str, &str)] = &[];
 
@@ -376,13 +380,7 @@ mod no_panic {
                 .extra
                 .push(("file_name".to_owned(), serde_json::Value::String("2024-05-01-scan_dns.csv".into())));
         }
-        let parsed = parser_impl.parse(&report);
-        for event in &parsed.events {
-            let _ = neretva_event::intelmq_json::to_line(&event.event);
-        }
-        for error in &parsed.errors {
-            assert!(error.raw.len() <= 4096);
-        }
+        support::invariants::check(parser_impl.as_ref(), &report);
     }
 
     /// A sample with some bytes replaced, inserted or removed.
