@@ -358,18 +358,34 @@ fn report_type_detection() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Property tests: no parser panics, whatever the input.
+// Property tests: every parser keeps `support::invariants` (no panic, errors within the report,
+// events that read back from IntelMQ JSON, chunks that add up to the whole), whatever the input.
 
 mod no_panic {
     use super::*;
     use proptest::prelude::*;
 
+    /// The data-driven cases of a parser, of this file's groups and of the list and generic
+    /// parsers (whose cases `conformance.rs` runs).
     fn samples(parser: &str) -> Vec<Vec<u8>> {
-        case_files()
-            .into_iter()
-            .filter(|(name, _, _)| name == parser)
-            .filter_map(|(_, path, _)| std::fs::read(path).ok())
-            .collect()
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
+        let mut samples = Vec::new();
+        for group in GROUPS.iter().chain(&["lists", "generic"]) {
+            for kind in ["ok", "err"] {
+                let Ok(entries) = std::fs::read_dir(root.join(group).join(parser).join(kind)) else {
+                    continue;
+                };
+                for path in entries.flatten().map(|entry| entry.path()) {
+                    if path.extension().is_some_and(|e| e != "expected")
+                        && let Ok(bytes) = std::fs::read(&path)
+                    {
+                        samples.push(bytes);
+                    }
+                }
+            }
+        }
+        samples.sort();
+        samples
     }
 
     fn run(parser: &str, input: Vec<u8>) {
@@ -430,6 +446,20 @@ mod no_panic {
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",
+        alienvault => "alienvault",
+        bambenek => "bambenek",
+        blocklistde => "blocklistde",
+        ci_army => "ci-army",
+        cymru_cap => "cymru-cap",
+        cymru_full_bogons => "cymru-full-bogons",
+        dataplane => "dataplane",
+        dshield_asn => "dshield-asn",
+        dshield_block => "dshield-block",
+        generic_csv => "generic-csv",
+        generic_json => "generic-json",
+        intelmq_json => "intelmq-json",
+        openphish => "openphish",
+        spamhaus_drop => "spamhaus-drop",
     }
 
     proptest! {
