@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use minijinja::context;
 use neretva_model::Uuid;
 use neretva_model::access::{may_administer, may_read_audit};
@@ -29,7 +29,7 @@ use crate::api::tokens::{TokenFilter, TokenInput};
 use crate::api::users::{PasswordChange, UserFilter, UserInput, UserUpdate};
 use crate::extract::ApiJson;
 use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
-use crate::web::{WebForm, WebUser, encode_query_value};
+use crate::web::{Confirm, WebForm, WebUser, button, encode_query_value};
 
 /// Users and tokens per page.
 const PER_PAGE: u32 = 100;
@@ -43,9 +43,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/admin", get(index))
         .route("/admin/users", get(users).post(create_user))
         .route("/admin/users/{id}/role", post(change_role))
-        .route("/admin/users/{id}/lock", user_button(UserAction::Lock))
-        .route("/admin/users/{id}/unlock", user_button(UserAction::Unlock))
-        .route("/admin/users/{id}/release", user_button(UserAction::Release))
+        .route("/admin/users/{id}/lock", button(UserAction::Lock, user_action))
+        .route("/admin/users/{id}/unlock", button(UserAction::Unlock, user_action))
+        .route("/admin/users/{id}/release", button(UserAction::Release, user_action))
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/tokens", get(tokens).post(create_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
@@ -257,9 +257,6 @@ async fn change_role(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Confirm {}
-
 /// The buttons of a user's row on the users page, each one of the API's user handlers.
 #[derive(Clone, Copy)]
 enum UserAction {
@@ -271,15 +268,7 @@ enum UserAction {
     Release,
 }
 
-/// The POST route of one of a user's buttons: back to the users page, or the API's refusal.
-fn user_button(action: UserAction) -> MethodRouter<AppState> {
-    post(
-        move |State(state): State<AppState>,
-              Path(id): Path<String>,
-              WebForm { web, .. }: WebForm<Confirm>| { user_action(state, web, id, action) },
-    )
-}
-
+/// One of a user's buttons: back to the users page, or the API's refusal.
 async fn user_action(state: AppState, web: WebUser, id: String, action: UserAction) -> Response {
     if let Some(refusal) = refuse_unless_admin(&web) {
         return refusal;

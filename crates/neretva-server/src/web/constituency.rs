@@ -23,7 +23,7 @@ use crate::api::lookup::LookupParams;
 use crate::api::orgs::{OrgDto, OrgFilter, OrgInput, require_registry_writer};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::web::{WebForm, WebUser, encode_query_value};
+use crate::web::{Confirm, WebForm, WebUser, encode_query_value};
 
 /// Organisations per page of the list.
 const ORGS_PER_PAGE: u32 = 50;
@@ -549,9 +549,6 @@ async fn add_contact(
         Err(error) => api_failure(&web, error),
     }
 }
-
-#[derive(Debug, Deserialize)]
-struct Confirm {}
 
 async fn remove_contact(
     State(state): State<AppState>,

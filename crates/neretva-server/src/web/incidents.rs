@@ -43,7 +43,7 @@ use crate::api::incidents::{
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
 use crate::web::multipart::{Multipart, part_body};
-use crate::web::{WebForm, WebUser, check_csrf, encode_query_value, short_time, t};
+use crate::web::{Confirm, WebForm, WebUser, check_csrf, encode_query_value, short_time, t};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -1088,9 +1088,6 @@ async fn add_link(
     let back = format!("/incidents/{}", encode_query_value(&id));
     after_change_with_other(&state, &web, &id, &other.to_string(), result, back).await
 }
-
-#[derive(Deserialize)]
-struct Confirm {}
 
 async fn remove_link(
     State(state): State<AppState>,

@@ -29,12 +29,12 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use minijinja::value::Kwargs;
 use minijinja::{Environment, State as TemplateState, Value, context};
 use neretva_model::access::{Principal, UserPrincipal};
@@ -542,6 +542,24 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
             Err(error) => Err(web.bad_request("form", &error.to_string())),
         }
     }
+}
+
+/// The form of a button that sends nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Confirm {}
+
+/// The POST route of one of a family of buttons at `…/{id}/…` that send nothing but their CSRF
+/// token (the lock buttons of a user's row, an exercise's controls): `handler` gets the
+/// signed-in user, the path's id and which of the buttons it was.
+pub(crate) fn button<A, H, F>(which: A, handler: H) -> MethodRouter<AppState>
+where
+    A: Copy + Send + Sync + 'static,
+    H: Fn(AppState, WebUser, String, A) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    post(move |State(state): State<AppState>, Path(id): Path<String>, form: WebForm<Confirm>| {
+        handler(state, form.web, id, which)
+    })
 }
 
 /// Formats a time for tables: `2026-11-29 09:24 UTC`.

@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
 use crate::registry::RegistrySnapshot;
 use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
-use crate::web::{WebForm, WebUser, encode_query_value};
+use crate::web::{Confirm, WebForm, WebUser, encode_query_value};
 
 /// Intel events per page of the list.
 const EVENTS_PER_PAGE: u32 = 50;
@@ -595,9 +595,6 @@ async fn add_member(
     };
     after_group_change(&state, &web, &id, result).await
 }
-
-#[derive(Debug, Deserialize)]
-struct Confirm {}
 
 async fn remove_member(
     State(state): State<AppState>,

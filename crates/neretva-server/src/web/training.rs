@@ -20,7 +20,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{get, post};
 use minijinja::context;
 use neretva_learning::course::Texts;
 use neretva_learning::training::{AuthorityLevel, FORM, Mode, Profession, form_text};
@@ -44,7 +44,7 @@ use crate::api::training::{
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::web::constituency::{api_failure, data, given, is_input_problem, problems};
-use crate::web::{WebForm, WebUser, encode_query_value, short_time, t};
+use crate::web::{Confirm, WebForm, WebUser, button, encode_query_value, short_time, t};
 
 /// The largest API answer a page reads back (a created exercise, a report as JSON).
 const MAX_ANSWER: usize = 16 * 1024 * 1024;
@@ -66,10 +66,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/exercises", get(exercises).post(create_exercise))
         .route("/exercises/{id}", get(exercise))
         .route("/exercises/{id}/facilitate", get(facilitate))
-        .route("/exercises/{id}/start", control_button(Control::Start))
-        .route("/exercises/{id}/pause", control_button(Control::Pause))
-        .route("/exercises/{id}/resume", control_button(Control::Resume))
-        .route("/exercises/{id}/end", control_button(Control::End))
+        .route("/exercises/{id}/start", button(Control::Start, control))
+        .route("/exercises/{id}/pause", button(Control::Pause, control))
+        .route("/exercises/{id}/resume", button(Control::Resume, control))
+        .route("/exercises/{id}/end", button(Control::End, control))
         .route("/exercises/{id}/assessment", post(assess))
         .route("/exercises/{id}/report", get(report))
         .route("/exercises/{id}/injects/{inject}/respond", post(respond))
@@ -152,9 +152,6 @@ fn lang_query(web: &WebUser) -> Result<Query<ExerciseLangQuery>, QueryRejection>
 fn refusal_status(error: &ApiError) -> StatusCode {
     error.code.describe().1
 }
-
-#[derive(Debug, Deserialize)]
-struct Confirm {}
 
 // Programmes.
 
@@ -936,15 +933,7 @@ enum Control {
     End,
 }
 
-/// The POST route of one facilitator's button.
-fn control_button(button: Control) -> MethodRouter<AppState> {
-    post(
-        move |State(state): State<AppState>,
-              Path(id): Path<String>,
-              WebForm { web, .. }: WebForm<Confirm>| { control(state, web, id, button) },
-    )
-}
-
+/// One of a facilitator's buttons: back to the facilitators' page, or the page with the refusal.
 async fn control(state: AppState, web: WebUser, id: String, control: Control) -> Response {
     let auth = web.auth();
     let path = Path(id.clone());
