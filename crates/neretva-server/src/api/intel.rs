@@ -45,6 +45,8 @@ pub const MAX_DOCUMENT: usize = 16 << 20;
 pub struct CorrelationDto {
     pub attribute: Uuid,
     pub other_event: Uuid,
+    /// The other event's title (`info`).
+    pub other_event_info: String,
     pub other_attribute: Uuid,
     /// `exact`, `network` or `host`.
     pub relation: String,
@@ -275,20 +277,32 @@ impl Gate {
     }
 }
 
-/// The DTO of an event the caller may see; links to events it may not see are left out.
-async fn dto(state: &AppState, gate: &Gate, stored: StoredIntelEvent) -> ApiResult<IntelEventDto> {
-    let mut correlations = Vec::new();
-    let visible = gate.visible_titles(state, stored.correlations.iter().map(|link| link.other_event)).await?;
-    for link in stored.correlations {
-        if visible.contains_key(&link.other_event) {
-            correlations.push(CorrelationDto {
+/// An event's links to other intel events the caller may see, with their titles; links to
+/// events it may not see are left out.
+async fn intel_links(
+    state: &AppState,
+    gate: &Gate,
+    stored: &StoredIntelEvent,
+) -> ApiResult<Vec<CorrelationDto>> {
+    let titles = gate.visible_titles(state, stored.correlations.iter().map(|link| link.other_event)).await?;
+    Ok(stored
+        .correlations
+        .iter()
+        .filter_map(|link| {
+            Some(CorrelationDto {
                 attribute: link.attribute,
                 other_event: link.other_event,
+                other_event_info: titles.get(&link.other_event)?.clone(),
                 other_attribute: link.other_attribute,
-                relation: link.relation,
-            });
-        }
-    }
+                relation: link.relation.clone(),
+            })
+        })
+        .collect())
+}
+
+/// The DTO of an event the caller may see; links to events it may not see are left out.
+async fn dto(state: &AppState, gate: &Gate, stored: StoredIntelEvent) -> ApiResult<IntelEventDto> {
+    let correlations = intel_links(state, gate, &stored).await?;
     Ok(IntelEventDto {
         uuid: stored.event.uuid,
         seq: stored.seq,
@@ -1457,15 +1471,26 @@ pub async fn correlations(
 ) -> ApiResult<Json<EventCorrelationsDto>> {
     let gate = Gate::load(&state, &auth).await?;
     let stored = visible_event(&state, &gate, &id).await?;
+    Ok(Json(event_correlations(&state, &gate, &auth, &stored).await?))
+}
+
+/// The correlations of an event the caller may see (see [`correlations`]), for the handler and
+/// the event's web page, which has the gate and the event already.
+pub(crate) async fn event_correlations(
+    state: &AppState,
+    gate: &Gate,
+    auth: &Auth,
+    stored: &StoredIntelEvent,
+) -> ApiResult<EventCorrelationsDto> {
     let external = state.store().intel_external_correlations(stored.event.uuid).await?;
-    let shown = dto(&state, &gate, stored).await?;
-    let mut over_correlating: Vec<OverCorrelatingKindDto> = shown
+    let intel = intel_links(state, gate, stored).await?;
+    let mut over_correlating: Vec<OverCorrelatingKindDto> = stored
         .over_correlating
-        .into_iter()
+        .iter()
         .map(|over| OverCorrelatingKindDto {
             attribute: over.attribute,
             kind: "intel_attribute".into(),
-            key: over.key,
+            key: over.key.clone(),
             count: over.count,
         })
         .collect();
@@ -1535,7 +1560,7 @@ pub async fn correlations(
             relation: link.relation.clone(),
         })
         .collect();
-    Ok(Json(EventCorrelationsDto { intel: shown.correlations, incidents, feed_events, over_correlating }))
+    Ok(EventCorrelationsDto { intel, incidents, feed_events, over_correlating })
 }
 
 /// What follows every write of an intel event, through this API or the MISP one: its links to

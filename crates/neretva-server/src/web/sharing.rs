@@ -316,29 +316,22 @@ async fn event(State(state): State<AppState>, web: WebUser, Path(id): Path<Strin
         Err(error) if error.code == crate::error::ErrorCode::InvalidRequest => return web.not_found(),
         Err(error) => return api_failure(&web, error),
     };
-    let correlations =
-        match crate::api::intel::correlations(State(state.clone()), web.auth(), Path(id.clone())).await {
-            Ok(axum::Json(correlations)) => correlations,
-            Err(error) => return api_failure(&web, error),
-        };
-    // The titles of the correlated events (the handler kept only the visible ones).
-    let titles =
-        match gate.visible_titles(&state, correlations.intel.iter().map(|link| link.other_event)).await {
-            Ok(titles) => titles,
-            Err(error) => return api_failure(&web, error),
-        };
+    let correlations = match crate::api::intel::event_correlations(&state, &gate, &web.auth(), &stored).await
+    {
+        Ok(correlations) => correlations,
+        Err(error) => return api_failure(&web, error),
+    };
     let attributes = attribute_rows(&gate, &stored);
     let values: std::collections::HashMap<Uuid, &str> =
         attributes.iter().map(|row| (row.uuid, row.value.as_str())).collect();
     let intel_links: Vec<_> = correlations
         .intel
         .iter()
-        .filter(|link| titles.contains_key(&link.other_event))
         .map(|link| {
             context! {
                 value => values.get(&link.attribute).copied().unwrap_or(""),
                 other_event => link.other_event.to_string(),
-                other_info => titles.get(&link.other_event),
+                other_info => &link.other_event_info,
                 relation => &link.relation,
             }
         })

@@ -366,6 +366,8 @@ async fn intel_patch_and_sharing_group_changes() {
     assert_eq!(as_bob.body["correlations"], json!([]), "{}", as_bob.text);
     let as_analyst = app.get("analyst", &format!("/api/v1/intel/events/{BOBS}")).await;
     assert_eq!(as_analyst.body["correlations"][0]["other_event"], json!(EVENT), "{}", as_analyst.text);
+    // With the other event's title as last written.
+    assert_eq!(as_analyst.body["correlations"][0]["other_event_info"], json!("Alice's, revised"));
 
     // The version read is the version written: an old `updated_at` is refused.
     let stale = app
