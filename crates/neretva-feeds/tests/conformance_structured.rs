@@ -23,7 +23,7 @@ use neretva_feeds::parsers::shadowserver::ShadowserverParser;
 use neretva_feeds::{FeedParser, Report};
 
 mod support {
-    pub mod invariants;
+    pub(crate) mod invariants;
 }
 
 /// Deliberate differences: (fixture file, test name suffix, field or `*`, reason).
@@ -218,9 +218,15 @@ fn render(parsed: &neretva_feeds::Parsed) -> String {
 }
 
 fn case_files() -> Vec<(String, PathBuf, bool)> {
+    case_files_of(GROUPS)
+}
+
+/// The data-driven cases of `groups`: (parser, input file, whether it is an `ok` case), sorted
+/// by file.
+fn case_files_of(groups: &[&str]) -> Vec<(String, PathBuf, bool)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
     let mut cases = Vec::new();
-    for group in GROUPS {
+    for group in groups {
         let Ok(parsers) = std::fs::read_dir(root.join(group)) else { continue };
         for parser_dir in parsers.flatten() {
             let parser = parser_dir.file_name().to_string_lossy().into_owned();
@@ -368,24 +374,12 @@ mod no_panic {
     /// The data-driven cases of a parser, of this file's groups and of the list and generic
     /// parsers (whose cases `conformance.rs` runs).
     fn samples(parser: &str) -> Vec<Vec<u8>> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data");
-        let mut samples = Vec::new();
-        for group in GROUPS.iter().chain(&["lists", "generic"]) {
-            for kind in ["ok", "err"] {
-                let Ok(entries) = std::fs::read_dir(root.join(group).join(parser).join(kind)) else {
-                    continue;
-                };
-                for path in entries.flatten().map(|entry| entry.path()) {
-                    if path.extension().is_some_and(|e| e != "expected")
-                        && let Ok(bytes) = std::fs::read(&path)
-                    {
-                        samples.push(bytes);
-                    }
-                }
-            }
-        }
-        samples.sort();
-        samples
+        let groups: Vec<&str> = GROUPS.iter().copied().chain(["lists", "generic"]).collect();
+        case_files_of(&groups)
+            .into_iter()
+            .filter(|(name, _, _)| name == parser)
+            .filter_map(|(_, path, _)| std::fs::read(path).ok())
+            .collect()
     }
 
     fn run(parser: &str, input: Vec<u8>) {

@@ -11,7 +11,7 @@ use neretva_feeds::{FeedParser, Parsed, Report};
 const CHUNK_SIZES: [usize; 2] = [1, 7];
 
 /// Checks one parser on one report; panics with what broke.
-pub fn check(parser: &dyn FeedParser, report: &Report) {
+pub(crate) fn check(parser: &dyn FeedParser, report: &Report) {
     let whole = parser.parse(report);
     let most_lines = report.raw.len() as u64 + 1;
     for error in &whole.errors {
