@@ -9,7 +9,7 @@
 # lacks. Usage, with IntelMQ 3.5.0 from PyPI in a scratch venv (IntelMQ refuses to run its
 # tests as root, so run as an unprivileged user):
 #
-#   python3 -m venv /tmp/imq && /tmp/imq/bin/pip install intelmq==3.5.0
+#   python3 -m venv /tmp/imq && /tmp/imq/bin/pip install intelmq==3.5.0 async_timeout
 #   mkdir -p /tmp/imq-root && INTELMQ_ROOT_DIR=/tmp/imq-root \
 #     setpriv --reuid=65534 --regid=65534 --clear-groups /tmp/imq/bin/python \
 #     intelmq_capture.py intelmq.tests.bots.parsers.cymru.test_full_bogons out.json

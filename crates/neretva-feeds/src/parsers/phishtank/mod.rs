@@ -6,12 +6,15 @@
 //! (`json.dumps([record])`, key order kept). CSV: the header
 //! `phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target`.
 //!
-//! Fields: `source.url`, `event_description.url` (the detail page), `event_description.target`,
-//! `time.source` (the submission time), `classification.type` `phishing`, `extra.phish_id`,
-//! `extra.verified`, `extra.verification_time`, `extra.online`, and from the first `details` entry
-//! `source.ip`, `source.network`, `source.asn`, `source.registry`, `source.geolocation.cc`.
-//! A record without a valid URL is an error; other invalid values are left out. IntelMQ's
-//! PhishTank fixture is not part of the reference copy, so there is no conformance run.
+//! Fields, as IntelMQ 3.5.0's `PhishTankParserBot` sets them: `source.url`,
+//! `event_description.url` (the detail page), `event_description.target`, `time.source` (the
+//! submission time), `classification.type` `phishing`, `status` `online` (the dump lists only
+//! phishing sites that are online), `extra.phishtank.phish_id`, `extra.phishtank.verified` and
+//! `extra.phishtank.verification_time` (values as the feed gives them), and from the first
+//! `details` entry `source.ip`, `source.network`, `source.asn` and `source.geolocation.cc` (the
+//! entry's `rir` is left to the enrichment that fills `source.registry`). A record without a
+//! valid URL is an error; other invalid values are left out. IntelMQ's own PhishTank test case
+//! runs in `tests/conformance_structured.rs`.
 
 use neretva_event::FieldId;
 
@@ -51,6 +54,12 @@ fn set_time(event: &mut Event, id: FieldId, text: &str) -> bool {
     }
 }
 
+/// The fields every PhishTank event has: the dump lists online phishing sites only.
+fn set_constants(event: &mut Event) {
+    let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "phishing");
+    let _ = event.set_id(FieldId::STATUS, "online");
+}
+
 fn parse_json(report: &Report, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     json::for_each_element(text, &mut parsed, |parsed, line, item_text| {
@@ -72,13 +81,13 @@ fn parse_json(report: &Report, text: &str) -> Parsed {
             parsed.error(line, Some("url"), "the record has no URL", &raw);
             return;
         }
-        let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "phishing");
+        set_constants(&mut event);
         for (name, key) in [
             ("event_description.url", "phish_detail_url"),
             ("event_description.target", "target"),
-            ("extra.phish_id", "phish_id"),
-            ("extra.verified", "verified"),
-            ("extra.online", "online"),
+            ("extra.phishtank.phish_id", "phish_id"),
+            ("extra.phishtank.verified", "verified"),
+            ("extra.phishtank.verification_time", "verification_time"),
         ] {
             if let Some(value) = get(key) {
                 let _ = set_json_value(&mut event, name, value);
@@ -87,17 +96,11 @@ fn parse_json(report: &Report, text: &str) -> Parsed {
         if let Some(submitted) = get("submission_time").and_then(|v| v.as_str()) {
             set_time(&mut event, FieldId::TIME_SOURCE, submitted);
         }
-        if let Some(verified) = get("verification_time").and_then(|v| v.as_str())
-            && let Some(t) = timestamp::parse(verified)
-        {
-            let _ = event.set("extra.verification_time", &t.to_intelmq());
-        }
         if let Some(detail) = get("details").and_then(|d| d.as_array()).and_then(|d| d.first()) {
             for (name, key) in [
                 ("source.ip", "ip_address"),
                 ("source.network", "cidr_block"),
                 ("source.asn", "announcing_network"),
-                ("source.registry", "rir"),
                 ("source.geolocation.cc", "country"),
             ] {
                 if let Some(value) = detail.get(key) {
@@ -146,16 +149,13 @@ fn parse_csv(report: &Report) -> Parsed {
             parsed.error(line.line, Some("url"), e.to_string(), &line.raw);
             continue;
         }
-        let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "phishing");
+        set_constants(&mut event);
         let _ = event.set("event_description.url", get("phish_detail_url"));
         let _ = event.set("event_description.target", get("target"));
-        let _ = event.set("extra.phish_id", get("phish_id"));
-        let _ = event.set("extra.verified", get("verified"));
-        let _ = event.set("extra.online", get("online"));
+        let _ = event.set("extra.phishtank.phish_id", get("phish_id"));
+        let _ = event.set("extra.phishtank.verified", get("verified"));
+        let _ = event.set("extra.phishtank.verification_time", get("verification_time"));
         set_time(&mut event, FieldId::TIME_SOURCE, get("submission_time"));
-        if let Some(t) = timestamp::parse(get("verification_time")) {
-            let _ = event.set("extra.verification_time", &t.to_intelmq());
-        }
         event.set_raw(line.raw.as_bytes());
         parsed.events.push(ParsedEvent { event, line: line.line, raw: line.raw });
     }
