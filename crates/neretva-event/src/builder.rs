@@ -225,16 +225,16 @@ impl EventBuilder {
     pub fn build(&mut self) -> Event {
         // An exact count of items (`Range::map`) lets `collect` write each one straight into
         // the list: with `push`, each value went through the stack on its way.
-        let mut bits = self.set;
+        let set = self.set;
+        let mut bits = set;
         let slots = &mut self.fields;
-        let fields: Vec<(FieldId, Value)> = (0..self.set.count_ones())
+        let values: Vec<Value> = (0..set.count_ones())
             .map(|_| {
                 let i = bits.trailing_zeros();
                 bits &= bits - 1;
                 // A bit is set exactly while its slot holds a value (`put`, `apply`).
                 debug_assert!(slots[i as usize].is_some());
-                let value = slots[i as usize].take().unwrap_or(Value::Bool(false));
-                (FieldId(i as u16), value)
+                slots[i as usize].take().unwrap_or(Value::Bool(false))
             })
             .collect();
         self.set = 0;
@@ -256,7 +256,7 @@ impl EventBuilder {
                 extra.sort_by(|a, b| a.0.cmp(&b.0));
             }
         }
-        Event::from_parts(fields, extra)
+        Event::from_parts(set, values, extra)
     }
 
     /// Empties the builder.

@@ -17,13 +17,45 @@ pub const IGNORED_VALUES: [&str; 3] = ["", "-", "N/A"];
 
 /// A harmonised event: IntelMQ's `Event` with validated, canonical values.
 ///
-/// Fields are kept in a small vector sorted by [`FieldId`] (so by name) and
-/// the `extra.*` members in a second vector sorted by key; lookups are
-/// binary searches and no hashing or map allocation happens per event.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Which fields are set is one bit per [`FieldId`] in a `u128`, and their values are kept in
+/// field order (so by name) in a small vector: the value of a set field is at the number of set
+/// fields before it, so a lookup is a mask and a population count. The `extra.*` members are a
+/// second vector sorted by key. No hashing or map allocation happens per event.
+#[derive(Clone, Default, PartialEq)]
 pub struct Event {
-    fields: Vec<(FieldId, Value)>,
+    /// Bit `i` is set when field `FieldId(i)` has a value.
+    set: u128,
+    /// The values of the set fields, in field order.
+    values: Vec<Value>,
     extra: Vec<(Text, Value)>,
+}
+
+// Every field has a bit.
+const _: () = assert!(crate::fields_table::EVENT_FIELDS.len() <= 128);
+
+/// The bit of a field.
+#[inline]
+fn bit(id: FieldId) -> u128 {
+    1u128 << id.index()
+}
+
+/// The fields of `set` with the values in `values` (as many as there are bits), in order.
+fn pairs(set: u128, values: &[Value]) -> impl Iterator<Item = (FieldId, &Value)> {
+    let mut bits = set;
+    values.iter().map(move |value| {
+        let i = bits.trailing_zeros();
+        bits &= bits.wrapping_sub(1);
+        (FieldId(i as u16), value)
+    })
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("fields", &pairs(self.set, &self.values).collect::<Vec<_>>())
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 /// A field's value sanitised once, to be set on many events: a parser's constant fields.
@@ -205,22 +237,28 @@ impl Event {
         Self::default()
     }
 
-    /// An event of fields sorted by id and members sorted by full name, both without repeats
-    /// (as [`crate::EventBuilder`] makes them).
-    pub(crate) fn from_parts(fields: Vec<(FieldId, Value)>, extra: Vec<(Text, Value)>) -> Self {
-        debug_assert!(fields.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    /// An event of the fields whose bits `set` has, with their values in field order, and of
+    /// members sorted by full name without repeats (as [`crate::EventBuilder`] makes them).
+    pub(crate) fn from_parts(set: u128, values: Vec<Value>, extra: Vec<(Text, Value)>) -> Self {
+        debug_assert_eq!(set.count_ones() as usize, values.len());
         debug_assert!(extra.windows(2).all(|pair| pair[0].0 < pair[1].0));
-        Self { fields, extra }
+        Self { set, values, extra }
     }
 
     /// An empty event with room for `fields` fields.
     pub fn with_capacity(fields: usize) -> Self {
-        Self { fields: Vec::with_capacity(fields), extra: Vec::new() }
+        Self { set: 0, values: Vec::with_capacity(fields), extra: Vec::new() }
     }
 
     /// An empty event with room for `fields` fields and `extra` members of `extra.*`.
     pub fn with_capacities(fields: usize, extra: usize) -> Self {
-        Self { fields: Vec::with_capacity(fields), extra: Vec::with_capacity(extra) }
+        Self { set: 0, values: Vec::with_capacity(fields), extra: Vec::with_capacity(extra) }
+    }
+
+    /// Where a field's value is (or goes) in `values`: the number of set fields before it.
+    #[inline]
+    fn rank(&self, id: FieldId) -> usize {
+        (self.set & (bit(id) - 1)).count_ones() as usize
     }
 
     /// Sets a field from text, sanitising and validating it per the field's
@@ -412,9 +450,12 @@ impl Event {
     /// Stores a value without validating it: for values that came out of
     /// another event or a [`crate::Report`], which are valid already.
     pub(crate) fn insert(&mut self, id: FieldId, value: Value) {
-        match self.fields.binary_search_by_key(&id, |(k, _)| *k) {
-            Ok(i) => self.fields[i].1 = value,
-            Err(i) => self.fields.insert(i, (id, value)),
+        let i = self.rank(id);
+        if self.set & bit(id) != 0 {
+            self.values[i] = value;
+        } else {
+            self.values.insert(i, value);
+            self.set |= bit(id);
         }
     }
 
@@ -447,8 +488,12 @@ impl Event {
         if id == FieldId::EXTRA {
             return self.take_extra_dict();
         }
-        let i = self.fields.binary_search_by_key(&id, |(k, _)| *k).ok()?;
-        Some(self.fields.remove(i).1)
+        if self.set & bit(id) == 0 {
+            return None;
+        }
+        let i = self.rank(id);
+        self.set &= !bit(id);
+        Some(self.values.remove(i))
     }
 
     fn take_extra_dict(&mut self) -> Option<Value> {
@@ -475,8 +520,10 @@ impl Event {
     /// The value of a field known by id.
     #[inline]
     pub fn get_id(&self, id: FieldId) -> Option<&Value> {
-        let i = self.fields.binary_search_by_key(&id, |(k, _)| *k).ok()?;
-        Some(&self.fields[i].1)
+        if self.set & bit(id) == 0 {
+            return None;
+        }
+        self.values.get(self.rank(id))
     }
 
     /// The text of a `Str` field or member.
@@ -504,43 +551,42 @@ impl Event {
     /// The number of keys as IntelMQ counts them: fields plus `extra.*`
     /// members.
     pub fn len(&self) -> usize {
-        self.fields.len() + self.extra.len()
+        self.values.len() + self.extra.len()
     }
 
     /// Whether nothing is set.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.extra.is_empty()
+        self.values.is_empty() && self.extra.is_empty()
     }
 
     /// Every field and member with its value, sorted by name (byte order,
     /// as Python sorts): the order of IntelMQ's JSON lines. Members appear
     /// as `extra.<key>`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        let split = self.fields.partition_point(|(id, _)| *id < FieldId::EXTRA);
-        let (before, after) = self.fields.split_at(split);
-        fn field((id, value): &(FieldId, Value)) -> (&str, &Value) {
-            (id.name(), value)
-        }
+        let (before, after) = self.fields_around_extra();
         before
-            .iter()
-            .map(field)
+            .map(|(id, value)| (id.name(), value))
             .chain(self.extra.iter().map(|(name, value)| (&**name, value)))
-            .chain(after.iter().map(field))
+            .chain(after.map(|(id, value)| (id.name(), value)))
+    }
+
+    /// The fields whose names sort before `extra.*`, and those after, in order.
+    fn fields_around_extra(
+        &self,
+    ) -> (impl Iterator<Item = (FieldId, &Value)>, impl Iterator<Item = (FieldId, &Value)>) {
+        let below = bit(FieldId::EXTRA) - 1;
+        let (before, after) = self.values.split_at((self.set & below).count_ones() as usize);
+        (pairs(self.set & below, before), pairs(self.set & !below, after))
     }
 
     /// Like [`Event::iter`], yielding the name in parts: the field, and the
     /// member key for `extra.*` (where the field is `extra`).
     pub fn iter_parts(&self) -> impl Iterator<Item = (FieldId, Option<&str>, &Value)> {
-        let split = self.fields.partition_point(|(id, _)| *id < FieldId::EXTRA);
-        let (before, after) = self.fields.split_at(split);
-        fn field((id, value): &(FieldId, Value)) -> (FieldId, Option<&str>, &Value) {
-            (*id, None, value)
-        }
+        let (before, after) = self.fields_around_extra();
         before
-            .iter()
-            .map(field)
+            .map(|(id, value)| (id, None, value))
             .chain(self.extra.iter().map(|(name, value)| (FieldId::EXTRA, Some(member_key(name)), value)))
-            .chain(after.iter().map(field))
+            .chain(after.map(|(id, value)| (id, None, value)))
     }
 
     /// The `extra.*` members: key (without `extra.`) and value, sorted by key.
