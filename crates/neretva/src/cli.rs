@@ -101,6 +101,7 @@ pub(crate) enum Command {
     Reparse {
         /// The report's id.
         report: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -113,7 +114,9 @@ pub(crate) enum PreservationCommand {
     /// relation_to_offence, custodian, custodian_org (id), necessity, mla_intended (true),
     /// received_on (YYYY-MM-DD), notes. Every problem is reported; nothing is stored unless valid.
     Add {
+        /// The request's JSON file.
         file: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -122,17 +125,21 @@ pub(crate) enum PreservationCommand {
         /// The day statuses are read on (YYYY-MM-DD); today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Show a request (by reference or id).
     Show {
+        /// The request's reference or id.
         request: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Record that the data was preserved: the term runs at least 60 days (Art. 29(7)).
     Preserve {
+        /// The request's reference or id.
         request: String,
         /// The day of preservation (YYYY-MM-DD).
         #[arg(long)]
@@ -140,47 +147,60 @@ pub(crate) enum PreservationCommand {
         /// The expiry; 60 days after --on when left out, never less.
         #[arg(long)]
         until: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Extend the term, on the requesting Party's request, before it expires.
     Extend {
+        /// The request's reference or id.
         request: String,
+        /// The day the requesting Party asked for the extension (YYYY-MM-DD).
         #[arg(long)]
         requested_on: String,
         /// The new expiry, after the current one.
         #[arg(long)]
         until: String,
+        /// A note for the record.
         #[arg(long)]
         note: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Link the follow-up mutual-legal-assistance request: the data stays preserved until a
     /// decision on it.
     FollowUp {
+        /// The request's reference or id.
         request: String,
         /// The MLA request's reference.
         #[arg(long)]
         mla: String,
+        /// The day the MLA request was received (YYYY-MM-DD).
         #[arg(long)]
         received_on: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Record that the preserved data was released.
     Release {
+        /// The request's reference or id.
         request: String,
+        /// The day of release (YYYY-MM-DD).
         #[arg(long)]
         on: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The requests due for a reminder: held under a term ending within the configured leads
     /// (`[preservation] reminder_days`, default 14 and 3 days).
     Reminders {
+        /// The day to look from (YYYY-MM-DD); today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -201,13 +221,16 @@ pub(crate) enum AssessmentCommand {
         /// The organisation's short name or id.
         #[arg(long)]
         org: String,
+        /// The framework assessed.
         #[arg(long, value_enum)]
         framework: FrameworkArg,
+        /// A title for the assessment.
         #[arg(long)]
         title: String,
         /// The day it speaks for (YYYY-MM-DD); today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -219,44 +242,59 @@ pub(crate) enum AssessmentCommand {
         parameter: String,
         /// 0–4.
         level: u8,
+        /// What shows the level: documents, findings, interviews.
         #[arg(long)]
         evidence: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Set many scores from a JSON file: `[{"parameter", "level", "evidence"}]`; one bad score
     /// and none is set.
     Import {
+        /// The assessment's id.
         assessment: String,
+        /// The JSON file of scores.
         file: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Show an assessment: its scores, mean and ENISA tier.
     Show {
+        /// The assessment's id.
         assessment: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// List assessments, by organisation and day.
     List {
+        /// Only this organisation (short name or id).
         #[arg(long)]
         org: Option<String>,
+        /// Only this framework.
         #[arg(long, value_enum)]
         framework: Option<FrameworkArg>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Compare two assessments of one framework, parameter by parameter (before, after).
     Compare {
+        /// The earlier assessment's id.
         before: String,
+        /// The later assessment's id.
         after: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Draw an assessment (and optionally another over it) as an SVG radar chart.
     Radar {
+        /// The assessment's id.
         assessment: String,
+        /// Another assessment's id, drawn over the first.
         #[arg(long)]
         with: Option<String>,
         /// Where to write the SVG; standard output when left out.
@@ -265,20 +303,26 @@ pub(crate) enum AssessmentCommand {
     },
     /// Draw the organisation's history of the assessment's framework as an SVG trend chart.
     Trend {
+        /// The assessment's id; its organisation and framework are charted.
         assessment: String,
         /// The language of the chart's words: en, bs, hr, sr-Latn or sr-Cyrl.
         #[arg(long, default_value = "en")]
         lang: String,
+        /// Where to write the SVG; standard output when left out.
         #[arg(short, long)]
         out: Option<std::path::PathBuf>,
     },
     /// The NIS2 self-assessments by sector: per area, organisations, mean and median.
     Sectors {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Delete an assessment.
-    Delete { assessment: String },
+    Delete {
+        /// The assessment's id.
+        assessment: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,6 +335,7 @@ pub(crate) enum ContactPointsCommand {
         /// cbm8-policy, cbm8-technical, budapest-24x7, sector or cert.
         #[arg(long)]
         kind: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -308,8 +353,10 @@ pub(crate) enum ContactPointsCommand {
         /// A person or a function, e.g. "Duty officer".
         #[arg(long)]
         name: String,
+        /// The contact point's e-mail address.
         #[arg(long)]
         email: String,
+        /// The contact point's phone number.
         #[arg(long)]
         phone: Option<String>,
         /// en, bs, hr, sr-Latn or sr-Cyrl (the language of the messages to the point); en when
@@ -325,26 +372,35 @@ pub(crate) enum ContactPointsCommand {
         /// The key's fingerprint as read out of band; refused unless it is the key's.
         #[arg(long)]
         fingerprint: Option<String>,
+        /// Notes for the record.
         #[arg(long)]
         notes: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Show one contact point.
     Show {
+        /// The contact point's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Remove a contact point (campaigns keep their record of it).
-    Remove { id: String },
+    Remove {
+        /// The contact point's id.
+        id: String,
+    },
     /// Store an organisation's RFC 2350 team profile from a JSON file (sections document,
     /// contact, charter, policies, services, forms, disclaimers); every problem is reported with
     /// its path and nothing is stored unless the whole profile is valid.
     SetProfile {
         /// The organisation's short name or id.
         org: String,
+        /// The profile's JSON file.
         file: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -353,6 +409,7 @@ pub(crate) enum ContactPointsCommand {
     ExportRfc2350 {
         /// The organisation's short name or id.
         org: String,
+        /// Where to write the RFC 2350 text; standard output when left out.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
@@ -363,6 +420,7 @@ pub(crate) enum ChecksCommand {
     /// Create a campaign: its targets are the contact points the scope takes now (all when no
     /// --kind, --sector, --org or --point is given). Nothing is sent until it runs.
     Create {
+        /// The campaign's name.
         #[arg(long)]
         name: String,
         /// A kind of point to reach (repeatable).
@@ -389,6 +447,7 @@ pub(crate) enum ChecksCommand {
         /// The address escalations go to (the CERT's coordinator).
         #[arg(long)]
         escalate_to: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -396,18 +455,23 @@ pub(crate) enum ChecksCommand {
     /// open one; needs [notify] and public_url. Exits 2 when a sending failed (it is retried by
     /// the next run).
     Run {
+        /// The campaign's id; every open campaign when left out.
         id: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// A campaign's targets: sent, acknowledged (when, by whom), reminded, escalated, errors.
     Status {
+        /// The campaign's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Every campaign with its reachability.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -416,6 +480,7 @@ pub(crate) enum ChecksCommand {
         /// json or csv.
         #[arg(long, default_value = "json")]
         format: String,
+        /// Where to write the report; standard output when left out.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
@@ -429,6 +494,7 @@ pub(crate) enum LearningCommand {
     Import {
         /// The package's folder or zip file.
         path: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -439,11 +505,13 @@ pub(crate) enum LearningCommand {
         /// The folder to write; it must not exist or be empty.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// List the course versions with their languages, lessons and enrolments.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -461,12 +529,15 @@ pub(crate) enum LearningCommand {
         /// The instance's public URL the statements' ids are under (with --xapi).
         #[arg(long, default_value = "https://neretva.invalid")]
         base: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Check a certificate's verification code.
     Verify {
+        /// The verification code printed on the certificate.
         code: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -477,6 +548,7 @@ pub(crate) enum LearningCommand {
     Scenario(crate::exercises::ScenarioCommand),
     /// List the tabletop exercises with their state, deliveries and responses.
     Exercises {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -493,6 +565,7 @@ pub(crate) enum StrategyCommand {
         /// The owning organisation's short name; the operator organisation when left out.
         #[arg(long)]
         owner: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -502,11 +575,13 @@ pub(crate) enum StrategyCommand {
     Import {
         /// The document as JSON (at most 4 MiB).
         file: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// List the strategic documents with their actions, overdue actions and progress today.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -525,6 +600,7 @@ pub(crate) enum StrategyCommand {
         /// The day (YYYY-MM-DD) overdue is counted on; today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -535,6 +611,7 @@ pub(crate) enum StrategyCommand {
         /// YYYY-MM-DD; today when left out.
         #[arg(long)]
         on: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -545,6 +622,7 @@ pub(crate) enum StrategyCommand {
         /// RFC 3339 time or YYYY-MM-DD (midnight UTC).
         #[arg(long)]
         since: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -579,6 +657,7 @@ pub(crate) enum NotifyCommand {
         /// Record the digests but leave sending to `serve` or a later run.
         #[arg(long)]
         no_deliver: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -589,6 +668,7 @@ pub(crate) enum NotifyCommand {
         /// The organisation's short name.
         #[arg(long)]
         org: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -596,6 +676,7 @@ pub(crate) enum NotifyCommand {
     Resend {
         /// The notification's id (from `neretva notify list`).
         message: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -624,6 +705,7 @@ pub(crate) enum NotifyCommand {
         /// Record the messages but leave sending to `serve` or a later run.
         #[arg(long)]
         no_deliver: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -641,8 +723,10 @@ pub(crate) enum NotifyCommand {
         /// Only incident updates (status changes, reminders) about this incident (its id).
         #[arg(long)]
         incident: Option<String>,
+        /// At most this many entries.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -679,6 +763,7 @@ pub(crate) enum IntelCommand {
         /// The owner organisation (short name); the operator's organisation by default.
         #[arg(long)]
         org: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -701,10 +786,12 @@ pub(crate) enum IntelCommand {
     Sync(SyncCommand),
     /// Find stored attributes by value (canonicalised with --type when given).
     Search {
+        /// The value to look for (an address, domain, URL, hash, ...).
         value: String,
         /// The MISP attribute type, e.g. `ip-dst`, `domain`, `sha256`.
         #[arg(long = "type")]
         attr_type: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -729,6 +816,7 @@ pub(crate) enum SyncCommand {
         /// The local owner organisation (short name); the operator's organisation by default.
         #[arg(long)]
         org: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -745,6 +833,7 @@ pub(crate) enum TaxiiCommand {
 pub(crate) enum CollectionsCommand {
     /// List every collection with its sharing scope, writers and TAXII URL.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -771,14 +860,18 @@ pub(crate) enum CollectionsCommand {
         /// A unique short name usable in TAXII URLs in place of the id.
         #[arg(long)]
         alias: Option<String>,
+        /// What the collection holds, shown to TAXII clients.
         #[arg(long)]
         description: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Remove a collection (by id or alias) with every object in it.
     Remove {
+        /// The collection's id or alias.
         collection: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -813,6 +906,7 @@ pub(crate) enum EventFormat {
 pub(crate) enum FeedsCommand {
     /// List every feed parser, and the configured feeds.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -828,6 +922,7 @@ pub(crate) enum FeedsCommand {
         /// Where --update downloads from.
         #[arg(long, default_value = SHADOWSERVER_SCHEMA_URL)]
         url: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -881,17 +976,21 @@ pub(crate) enum RoleArg {
 pub(crate) enum UserCommand {
     /// Create a user.
     Add {
+        /// The login name.
         username: String,
         /// The user's organisation (short name or id).
         #[arg(long)]
         org: String,
+        /// What the user may do.
         #[arg(long, value_enum)]
         role: RoleArg,
         /// A NIS2 sector a competent authority supervises (repeat for several).
         #[arg(long = "sector", value_name = "SECTOR")]
         sectors: Vec<String>,
+        /// The user's e-mail address.
         #[arg(long)]
         email: Option<String>,
+        /// The name shown in the interface.
         #[arg(long)]
         display_name: Option<String>,
         /// Interface language: en, bs, hr, sr-Latn or sr-Cyrl.
@@ -900,6 +999,7 @@ pub(crate) enum UserCommand {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -908,21 +1008,33 @@ pub(crate) enum UserCommand {
         /// Only users of this organisation.
         #[arg(long)]
         org: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Set a user's password (read from standard input, or generated and printed once).
     Passwd {
+        /// The user's login name.
         username: String,
+        /// Read the new password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
     },
     /// Disable a user: sessions end and tokens stop working.
-    Disable { username: String },
+    Disable {
+        /// The user's login name.
+        username: String,
+    },
     /// Enable a disabled user.
-    Enable { username: String },
+    Enable {
+        /// The user's login name.
+        username: String,
+    },
     /// Lift a lock-out after repeated failed logins before it expires (audited as `user.unlock`).
-    Unlock { username: String },
+    Unlock {
+        /// The user's login name.
+        username: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -942,11 +1054,13 @@ pub(crate) enum TokenCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
+        /// What the token may do: read, write (read and write) or admin.
         #[arg(long, value_enum, default_value = "read")]
         scope: ScopeArg,
         /// Days until the token expires.
         #[arg(long, default_value_t = 90)]
         expires_days: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -955,11 +1069,15 @@ pub(crate) enum TokenCommand {
         /// Only this user's tokens.
         #[arg(long)]
         user: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Revoke a token by id.
-    Revoke { id: String },
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -972,6 +1090,7 @@ pub(crate) enum FileFormat {
 pub(crate) enum OrgCommand {
     /// Import organisations with contacts and assets from JSON or CSV; all or nothing.
     Import {
+        /// The JSON or CSV file.
         file: PathBuf,
         /// Default: from the file name's extension.
         #[arg(long, value_enum)]
@@ -979,11 +1098,13 @@ pub(crate) enum OrgCommand {
         /// Update organisations that exist (matched by short name) instead of refusing them.
         #[arg(long)]
         upsert: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Export the constituency as JSON or CSV.
     Export {
+        /// The file format.
         #[arg(long, value_enum, default_value = "json")]
         format: FileFormat,
         /// Write to this file instead of standard output.
@@ -992,6 +1113,7 @@ pub(crate) enum OrgCommand {
     },
     /// List organisations.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1001,6 +1123,7 @@ pub(crate) enum OrgCommand {
 pub(crate) struct LookupArgs {
     /// An IP address, CIDR network, ASN (AS64500), domain, URL or e-mail address.
     pub(crate) query: String,
+    /// Print the result as JSON, for scripts.
     #[arg(long)]
     pub(crate) json: bool,
 }
@@ -1009,6 +1132,7 @@ pub(crate) struct LookupArgs {
 pub(crate) enum AuditCommand {
     /// Re-compute the hash chain and name the first altered or removed entry (exit code 1 if any).
     Verify {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1024,21 +1148,27 @@ pub(crate) enum IncidentCommand {
         /// Only these statuses (comma-separated).
         #[arg(long)]
         status: Option<String>,
+        /// At most this many incidents.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Show an incident with its deadlines, tasks, observables and timeline.
     Show {
+        /// The incident's id or reference.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Open an incident.
     Create {
+        /// A short title.
         #[arg(long)]
         title: String,
+        /// What happened, as known so far.
         #[arg(long, default_value = "")]
         description: String,
         /// An RSIT type, e.g. phishing.
@@ -1062,30 +1192,40 @@ pub(crate) enum IncidentCommand {
         /// When the affected entity became aware (RFC 3339): starts the NIS2 deadlines.
         #[arg(long)]
         aware_at: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Move an incident along the workflow (triage, in_progress, resolved, closed).
     Transition {
+        /// The incident's id or reference.
         id: String,
+        /// The new state: triage, in_progress, resolved or closed.
         to: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Assign an incident to an analyst or admin of the operating CERT (or --none).
     Assign {
+        /// The incident's id or reference.
         id: String,
         /// A username.
         user: Option<String>,
+        /// Remove the assignment.
         #[arg(long, conflicts_with = "user")]
         none: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Add a comment to an incident's timeline.
     Comment {
+        /// The incident's id or reference.
         id: String,
+        /// The comment.
         text: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1094,15 +1234,20 @@ pub(crate) enum IncidentCommand {
     Observable(ObservableCommand),
     /// Merge the incident SOURCE into TARGET.
     Merge {
+        /// The incident that remains (id or reference).
         target: String,
+        /// The incident merged into TARGET (id or reference).
         source: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The analyst queue: open incidents, the most urgent deadline first.
     Queue {
+        /// At most this many incidents.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1111,6 +1256,7 @@ pub(crate) enum IncidentCommand {
         /// e.g. 2026-Q4.
         #[arg(long)]
         quarter: String,
+        /// The output format.
         #[arg(long, value_enum, default_value = "json")]
         format: SummaryFormat,
         /// Write to this file instead of standard output.
@@ -1126,6 +1272,7 @@ pub(crate) enum IncidentCommand {
         /// RFC 3339: … and before.
         #[arg(long)]
         until: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1133,6 +1280,7 @@ pub(crate) enum IncidentCommand {
     /// time, on behalf of the operating CERT; it becomes an obligation in the deadlines, met by
     /// the entity's next intermediate (or progress or final) report.
     Request {
+        /// The incident's id or reference.
         id: String,
         /// RFC 3339: when the report is due.
         #[arg(long)]
@@ -1140,17 +1288,20 @@ pub(crate) enum IncidentCommand {
         /// What the CERT wants to know (recorded in the timeline).
         #[arg(long)]
         note: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Record a significance assessment (NIS2 Art. 23(3), Implementing Regulation 2024/2690) on
     /// an incident from a JSON file of facts; prints whether it is significant and why.
     Significance {
+        /// The incident's id or reference.
         id: String,
         /// A JSON file with the facts (`occurred_at`, `provider`, losses, impacts, `root_cause`,
         /// ...); without `provider`, the entity type follows the registry's subsector.
         #[arg(long)]
         facts: PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1163,6 +1314,7 @@ pub(crate) enum IncidentCommand {
         /// RFC 3339: events whose time is at or after it.
         #[arg(long)]
         since: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1171,6 +1323,7 @@ pub(crate) enum IncidentCommand {
         /// Also list obligations due within this many hours (default: the due-soon window).
         #[arg(long)]
         within_hours: Option<u32>,
+        /// The output format.
         #[arg(long, value_enum, default_value = "text")]
         format: DeadlineFormat,
     },
@@ -1183,6 +1336,7 @@ pub(crate) enum IncidentCommand {
         /// The reporting organisation; default: the owner of the sender's domain, if any.
         #[arg(long)]
         org: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1202,15 +1356,20 @@ pub(crate) enum DeadlineFormat {
 pub(crate) enum ObservableCommand {
     /// Add an observable (the kind is guessed unless given) and match it against stored events.
     Add {
+        /// The incident's id or reference.
         id: String,
+        /// The observable's value (an address, domain, URL, hash, e-mail address, ...).
         value: String,
+        /// The observable's kind; guessed from the value when left out.
         #[arg(long)]
         kind: Option<String>,
         /// Not an indicator of compromise (e.g. a victim's address).
         #[arg(long)]
         not_ioc: bool,
+        /// A note for the timeline.
         #[arg(long)]
         note: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1228,6 +1387,7 @@ pub(crate) enum EvidenceCommand {
     /// Re-hash every stored evidence file and raw e-mail and report missing or altered ones
     /// (exit code 1 if any).
     Verify {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1237,6 +1397,7 @@ pub(crate) enum EvidenceCommand {
 pub(crate) enum GroupsCommand {
     /// List the working groups with their members, meetings and open action items.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1245,6 +1406,7 @@ pub(crate) enum GroupsCommand {
     Show {
         /// The group's code or id.
         group: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1253,8 +1415,10 @@ pub(crate) enum GroupsCommand {
         /// A unique code: letters, digits, '-', '_', '.' (e.g. NWG-ENERGY).
         #[arg(long)]
         code: String,
+        /// The group's name.
         #[arg(long)]
         name: String,
+        /// What the group works on.
         #[arg(long)]
         description: Option<String>,
         /// The main group's code or id.
@@ -1266,8 +1430,10 @@ pub(crate) enum GroupsCommand {
         /// The NIS2 sector of a sector sub-group (energy, banking, ...).
         #[arg(long)]
         sector: Option<String>,
+        /// The group's diversity goals, in words (shown with its composition).
         #[arg(long)]
         diversity_goals: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1276,8 +1442,10 @@ pub(crate) enum GroupsCommand {
     AddMember {
         /// The group's code or id.
         group: String,
+        /// The member's name.
         #[arg(long)]
         name: String,
+        /// The member's e-mail address.
         #[arg(long)]
         email: String,
         /// The organisation's short name or id in the registry.
@@ -1298,19 +1466,25 @@ pub(crate) enum GroupsCommand {
         /// The language of announcements: en, bs, hr, sr-Latn or sr-Cyrl.
         #[arg(long, default_value = "en")]
         language: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Remove a member (by id or e-mail address).
     RemoveMember {
+        /// The group's code or id.
         group: String,
+        /// The member's id or e-mail address.
         member: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Schedule a meeting.
     AddMeeting {
+        /// The group's code or id.
         group: String,
+        /// The meeting's title.
         #[arg(long)]
         title: String,
         /// RFC 3339, e.g. 2026-12-01T10:00:00Z.
@@ -1319,19 +1493,24 @@ pub(crate) enum GroupsCommand {
         /// RFC 3339, not before --starts-at.
         #[arg(long)]
         ends_at: String,
+        /// Where the meeting is held.
         #[arg(long)]
         place: Option<String>,
+        /// The meeting's online address.
         #[arg(long)]
         online_url: Option<String>,
         /// An agenda item; repeat for more.
         #[arg(long)]
         agenda: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Add an action item, optionally linked to an action of the strategy tracker.
     AddItem {
+        /// The group's code or id.
         group: String,
+        /// The action item's title.
         #[arg(long)]
         title: String,
         /// The owning member's id or e-mail address.
@@ -1349,23 +1528,30 @@ pub(crate) enum GroupsCommand {
         /// The strategy action's id.
         #[arg(long, requires = "strategy")]
         action: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Set an action item's status: open, in_progress, done or cancelled.
     SetItem {
+        /// The group's code or id.
         group: String,
+        /// The action item's id.
         item: String,
+        /// The new status: open, in_progress, done or cancelled.
         #[arg(long)]
         status: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Share a Markdown or text file with the group under a TLP label.
     AddDocument {
+        /// The group's code or id.
         group: String,
         /// The file (at most 512 KiB); `.md` is Markdown, anything else text.
         file: std::path::PathBuf,
+        /// The document's title.
         #[arg(long)]
         title: String,
         /// CLEAR, GREEN, AMBER, AMBER+STRICT or RED.
@@ -1374,20 +1560,25 @@ pub(crate) enum GroupsCommand {
         /// For TLP:RED: a member (id or e-mail) who may read it; repeat for more.
         #[arg(long)]
         recipient: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The group's composition by kind, sector, self-declared gender and age band (counts below
     /// 3 suppressed).
     Diversity {
+        /// The group's code or id.
         group: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Announce to every member by e-mail (signed, in each member's language) through the
     /// [notify] configuration, and deliver at once.
     Announce {
+        /// The group's code or id.
         group: String,
+        /// The announcement's subject.
         #[arg(long)]
         subject: String,
         /// A plain-text file with the announcement's text.
@@ -1396,7 +1587,42 @@ pub(crate) enum GroupsCommand {
         /// The TLP label; GREEN when left out.
         #[arg(long, default_value = "GREEN")]
         tlp: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command, subcommand and argument says what it is for in `--help`.
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() && command.get_long_about().is_none() {
+                missing.push(format!("{path} (the command)"));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path}: {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "neretva", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+    }
 }

@@ -34,11 +34,13 @@ pub(crate) enum ScenarioCommand {
     Import {
         /// The package's folder or zip file.
         path: std::path::PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// List the scenario versions.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -65,45 +67,57 @@ pub(crate) enum ExerciseCommand {
         /// A participant and the role they play: `username:role`. At least one.
         #[arg(long = "participant", required = true)]
         participants: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Start an exercise now.
     Start {
+        /// The exercise's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Pause a running exercise: exercise time stands still.
     Pause {
+        /// The exercise's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Resume a paused exercise; the injects to come move on by the pause's length.
     Resume {
+        /// The exercise's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// End an exercise.
     End {
+        /// The exercise's id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The facilitators' timeline: every inject delivered, skipped or due (with the time left),
     /// its responses and who has not answered.
     Timeline {
+        /// The exercise's id.
         id: String,
         /// The language of the texts; the scenario's first when left out.
         #[arg(long)]
         lang: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The after-action report (audited as an export).
     Report {
+        /// The exercise's id.
         id: String,
         /// en, bs, hr, sr-Latn or sr-Cyrl; the scenario's first when left out.
         #[arg(long)]

@@ -28,6 +28,7 @@ use crate::output;
 pub(crate) enum TrainingCommand {
     /// List the train-the-trainer programmes with their owner, curriculum hours and sessions.
     Programmes {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +46,7 @@ pub(crate) enum TrainingCommand {
         /// Starting before (YYYY-MM-DD or RFC 3339).
         #[arg(long)]
         to: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -65,6 +67,7 @@ pub(crate) enum TrainingCommand {
         /// A username present for part of the session, with minutes: `amra:90`.
         #[arg(long, value_delimiter = ',')]
         partial: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -74,6 +77,7 @@ pub(crate) enum TrainingCommand {
         /// Only this programme (id or code); every programme when left out.
         #[arg(long)]
         programme: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -88,6 +92,7 @@ pub(crate) enum TrainingCommand {
         /// Why; recorded with the grant.
         #[arg(long)]
         reason: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -108,8 +113,10 @@ pub(crate) enum TrainingCommand {
         /// Only this programme (id or code).
         #[arg(long)]
         programme: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print the statistics as CSV.
         #[arg(long)]
         csv: bool,
     },
@@ -120,11 +127,13 @@ pub(crate) enum ProgrammeCommand {
     /// Create a programme from a YAML file (code, title, description, curriculum, professions,
     /// levels, trainer_course, co_deliveries_required); every problem is reported with its line.
     Create {
+        /// The programme's YAML file.
         #[arg(long)]
         file: PathBuf,
         /// The owning national institution's short name; the operator organisation when left out.
         #[arg(long)]
         owner: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -140,6 +149,7 @@ pub(crate) enum SessionCommand {
         /// The curriculum item (0-based).
         #[arg(long, default_value_t = 0)]
         item: u32,
+        /// The session's title.
         #[arg(long)]
         title: String,
         /// Start (RFC 3339).
@@ -163,8 +173,10 @@ pub(crate) enum SessionCommand {
         /// Co-trainers' usernames, comma-separated.
         #[arg(long, value_delimiter = ',')]
         co_trainers: Vec<String>,
+        /// The most participants that can register.
         #[arg(long, default_value_t = 25)]
         capacity: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -172,14 +184,18 @@ pub(crate) enum SessionCommand {
     Register {
         /// The session's id.
         session: String,
+        /// Usernames to register, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         users: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Cancel a planned session.
     Cancel {
+        /// The session's id.
         session: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
