@@ -253,7 +253,7 @@ impl Pipeline {
                         enrich(asn, &mut event);
                     }
                     let orgs = route::route(context.index, &event);
-                    if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event) {
+                    if let Verdict::Drop(_) = rules::apply(&self.rules, &mut event, context.now) {
                         prepared.counts.dropped += 1;
                         continue;
                     }

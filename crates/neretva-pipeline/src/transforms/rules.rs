@@ -17,14 +17,23 @@
 //! ```
 //!
 //! A rule matches when all of its conditions hold; the first matching `drop` ends the event,
-//! `set` and `tag` rules all apply in order. Rules are compiled once at configuration load,
-//! with every error reported.
+//! a `keep` rule ends every event it does not match, `set` and `tag` rules all apply in order.
+//! Rules are compiled once at configuration load, with every error reported.
+//!
+//! `before` and `after` compare a time field (`time.source`, say) with a point in time: RFC 3339
+//! (`2026-01-01T00:00:00Z`), a day (`2026-01-01`, midnight UTC), or an age as IntelMQ's filter
+//! expert writes it (`10 hours`, `7 days`, `1 month`; a month is 30 days, a year 365) meaning
+//! that long before the report is processed. IntelMQ's filter expert maps onto rules:
+//! `not_before = X` is a drop rule `{ field = "time.source", before = X }`, `not_after = X` one
+//! with `after = X`, and `filter_action = "keep"` is `action = "keep"`.
 
 use std::net::IpAddr;
 
 use neretva_event::Event;
 use neretva_net::Cidr;
 use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 /// A rule as written in the configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,7 +42,7 @@ pub struct RuleConfig {
     pub name: String,
     #[serde(default)]
     pub when: Vec<ConditionConfig>,
-    /// `"drop"` to discard matching events.
+    /// `"drop"` to discard matching events, `"keep"` to discard every other event.
     #[serde(default)]
     pub action: Option<String>,
     /// Fields to set on matching events.
@@ -55,6 +64,64 @@ pub struct ConditionConfig {
     pub in_list: Option<Vec<String>>,
     pub in_cidr: Option<Vec<String>>,
     pub exists: Option<bool>,
+    /// The field's time is before this point (RFC 3339, a day, or an age such as `7 days`).
+    pub before: Option<String>,
+    /// The field's time is after this point (RFC 3339, a day, or an age such as `7 days`).
+    pub after: Option<String>,
+}
+
+/// A point in time of a `before` or `after` condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeBound {
+    At(OffsetDateTime),
+    /// This long before the processing time.
+    Ago(Duration),
+}
+
+impl TimeBound {
+    /// RFC 3339, a day (midnight UTC), or an age as IntelMQ's `parse_relative` reads it: a
+    /// number, white space and a unit (second, minute, hour, day, week, month = 30 days,
+    /// year = 365 days), singular or plural.
+    fn parse(text: &str) -> Result<TimeBound, String> {
+        let text = text.trim();
+        if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
+            return Ok(TimeBound::At(at.to_offset(time::UtcOffset::UTC)));
+        }
+        let day = time::macros::format_description!("[year]-[month]-[day]");
+        if let Ok(date) = time::Date::parse(text, &day) {
+            return Ok(TimeBound::At(date.midnight().assume_utc()));
+        }
+        let age = || -> Option<Duration> {
+            let (count, unit) = text.split_once(char::is_whitespace)?;
+            let count = i64::from(count.parse::<u32>().ok()?);
+            let unit = unit.trim_start();
+            let unit = unit.strip_suffix('s').filter(|u| u.len() > 1).unwrap_or(unit);
+            let seconds: i64 = match unit {
+                "second" => 1,
+                "minute" => 60,
+                "hour" => 3_600,
+                "day" => 86_400,
+                "week" => 7 * 86_400,
+                "month" => 30 * 86_400,
+                "year" => 365 * 86_400,
+                _ => return None,
+            };
+            count.checked_mul(seconds).map(Duration::seconds)
+        };
+        age().map(TimeBound::Ago).ok_or_else(|| {
+            format!(
+                "{text:?} is not a time: give RFC 3339 (2026-01-01T00:00:00Z), a day (2026-01-01) or an \
+                 age such as \"10 hours\", \"7 days\" or \"1 month\""
+            )
+        })
+    }
+
+    fn at(self, now: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            TimeBound::At(at) => at,
+            TimeBound::Ago(age) => now.checked_sub(age).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +132,18 @@ enum Test {
     InList(Vec<String>),
     InCidr(Vec<Cidr>),
     Exists(bool),
+    Before(TimeBound),
+    After(TimeBound),
+}
+
+/// What a rule does with the events it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Set fields and tag.
+    Modify,
+    Drop,
+    /// Drop every event it does not match.
+    Keep,
 }
 
 #[derive(Debug, Clone)]
@@ -78,7 +157,7 @@ struct Condition {
 pub struct Rule {
     pub name: String,
     conditions: Vec<Condition>,
-    drop: bool,
+    action: Action,
     set: Vec<(String, String)>,
     tag: Option<String>,
 }
@@ -111,6 +190,8 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
                 condition.in_list.is_some(),
                 condition.in_cidr.is_some(),
                 condition.exists.is_some(),
+                condition.before.is_some(),
+                condition.after.is_some(),
             ]
             .into_iter()
             .filter(|given| *given)
@@ -143,29 +224,43 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
             if let Some(exists) = condition.exists {
                 tests.push(Test::Exists(exists));
             }
+            for (bound, test) in
+                [(&condition.before, Test::Before as fn(TimeBound) -> Test), (&condition.after, Test::After)]
+            {
+                if let Some(text) = bound {
+                    match TimeBound::parse(text) {
+                        Ok(bound) => tests.push(test(bound)),
+                        Err(error) => errors.push(format!("{at}: {error}")),
+                    }
+                }
+            }
             match (given, tests.pop()) {
                 (1, Some(test)) => conditions.push(Condition { field: condition.field.clone(), test }),
                 (1, None) => {}
-                (0, _) => errors
-                    .push(format!("{at}: give one of equals, not_equals, regex, in_list, in_cidr, exists")),
+                (0, _) => errors.push(format!(
+                    "{at}: give one of equals, not_equals, regex, in_list, in_cidr, exists, before, after"
+                )),
                 _ => errors.push(format!("{at}: give only one test per condition")),
             }
         }
-        let drop = match config.action.as_deref() {
-            None => false,
-            Some("drop") => true,
+        let action = match config.action.as_deref() {
+            None => Action::Modify,
+            Some("drop") => Action::Drop,
+            Some("keep") => Action::Keep,
             Some(other) => {
                 errors.push(format!(
-                    "{at}: unknown action {other:?}; the only action is \"drop\" (use set or tag to modify)"
+                    "{at}: unknown action {other:?}; the actions are \"drop\" and \"keep\" (use set or tag \
+                     to modify)"
                 ));
-                false
+                Action::Modify
             }
         };
-        if drop && (!config.set.is_empty() || config.tag.is_some()) {
-            errors.push(format!("{at}: a drop rule cannot also set fields or tag"));
+        if config.action.is_some() && (!config.set.is_empty() || config.tag.is_some()) {
+            errors.push(format!("{at}: a drop or keep rule cannot also set fields or tag"));
         }
         if config.action.is_none() && config.set.is_empty() && config.tag.is_none() {
-            errors.push(format!("{at}: the rule does nothing; give action = \"drop\", set or tag"));
+            errors
+                .push(format!("{at}: the rule does nothing; give action = \"drop\" or \"keep\", set or tag"));
         }
         for (field, value) in &config.set {
             let mut probe = Event::new();
@@ -176,7 +271,7 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
         rules.push(Rule {
             name: config.name.clone(),
             conditions,
-            drop,
+            action,
             set: config.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             tag: config.tag.clone(),
         });
@@ -189,7 +284,7 @@ fn known_field(name: &str) -> bool {
 }
 
 impl Condition {
-    fn holds(&self, event: &Event) -> bool {
+    fn holds(&self, event: &Event, now: OffsetDateTime) -> bool {
         let value = event.get(&self.field);
         match &self.test {
             Test::Exists(expected) => value.is_some() == *expected,
@@ -201,12 +296,14 @@ impl Condition {
                     Test::Regex(regex) => regex.is_match(&value.to_string()),
                     Test::InList(list) => {
                         let text = value.to_string();
-                        list.iter().any(|item| *item == text)
+                        list.contains(&text)
                     }
                     Test::InCidr(networks) => match value.to_string().parse::<IpAddr>() {
                         Ok(ip) => networks.iter().any(|network| network.contains(ip)),
                         Err(_) => false,
                     },
+                    Test::Before(bound) => time_of(value).is_some_and(|t| t < bound.at(now)),
+                    Test::After(bound) => time_of(value).is_some_and(|t| t > bound.at(now)),
                     Test::Exists(_) | Test::NotEquals(_) => false,
                 }
             }
@@ -214,14 +311,20 @@ impl Condition {
     }
 }
 
-/// Applies the rules to an event in order.
-pub fn apply(rules: &[Rule], event: &mut Event) -> Verdict {
+/// A field's time: a time field's value, or a text in RFC 3339 (an `extra.*` member).
+fn time_of(value: &neretva_event::Value) -> Option<OffsetDateTime> {
+    value.as_time().or_else(|| OffsetDateTime::parse(value.as_str()?, &Rfc3339).ok())
+}
+
+/// Applies the rules to an event in order; `now` is the processing time that ages in `before`
+/// and `after` count back from.
+pub fn apply(rules: &[Rule], event: &mut Event, now: OffsetDateTime) -> Verdict {
     for rule in rules {
-        if !rule.conditions.iter().all(|condition| condition.holds(event)) {
-            continue;
-        }
-        if rule.drop {
-            return Verdict::Drop(rule.name.clone());
+        let matches = rule.conditions.iter().all(|condition| condition.holds(event, now));
+        match (rule.action, matches) {
+            (Action::Drop, true) | (Action::Keep, false) => return Verdict::Drop(rule.name.clone()),
+            (Action::Modify, true) => {}
+            _ => continue,
         }
         for (field, value) in &rule.set {
             // Values were checked at compile time against an empty event.
@@ -250,6 +353,10 @@ mod tests {
         compile(&configs)
     }
 
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2026-11-29 12:00:00 UTC)
+    }
+
     fn event(pairs: &[(&str, &str)]) -> Event {
         let mut event = Event::new();
         for (field, value) in pairs {
@@ -265,19 +372,23 @@ mod tests {
             {"name": "b", "when": [{"field": "source.ip", "in_cidr": ["192.0.2.1/24"]}], "action": "explode"},
             {"name": "c", "when": [{"field": "source.ip", "regex": "("}], "set": {"source.port": "not a port"}},
             {"name": "d", "when": [{"field": "source.ip", "equals": "1", "exists": true}]},
+            {"name": "e", "when": [{"field": "time.source", "before": "3 fortnights"}], "action": "drop"},
+            {"name": "f", "when": [{"field": "source.asn", "equals": "1"}], "action": "keep", "tag": "x"},
         ]))
         .unwrap_err();
         let expected = expect_test::expect![[r#"
             rules[0] (a).when[0]: unknown field "no.such.field"
             rules[1] (b).when[0]: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24
-            rules[1] (b): unknown action "explode"; the only action is "drop" (use set or tag to modify)
+            rules[1] (b): unknown action "explode"; the actions are "drop" and "keep" (use set or tag to modify)
             rules[2] (c).when[0]: invalid regex: regex parse error:
                 (
                 ^
             error: unclosed group
             rules[2] (c).set: source.port: "not a port" is not an integer
             rules[3] (d).when[0]: give only one test per condition
-            rules[3] (d): the rule does nothing; give action = "drop", set or tag"#]];
+            rules[3] (d): the rule does nothing; give action = "drop" or "keep", set or tag
+            rules[4] (e).when[0]: "3 fortnights" is not a time: give RFC 3339 (2026-01-01T00:00:00Z), a day (2026-01-01) or an age such as "10 hours", "7 days" or "1 month"
+            rules[5] (f): a drop or keep rule cannot also set fields or tag"#]];
         expected.assert_eq(&errors.join("\n"));
     }
 
@@ -292,10 +403,10 @@ mod tests {
         ]))
         .unwrap();
         let mut test = event(&[("classification.type", "test"), ("source.ip", "192.0.2.1")]);
-        assert_eq!(apply(&rules, &mut test), Verdict::Drop("drop tests".into()));
+        assert_eq!(apply(&rules, &mut test, now()), Verdict::Drop("drop tests".into()));
 
         let mut scanner = event(&[("classification.type", "scanner"), ("source.ip", "192.0.2.1")]);
-        assert_eq!(apply(&rules, &mut scanner), Verdict::Keep);
+        assert_eq!(apply(&rules, &mut scanner, now()), Verdict::Keep);
         assert_eq!(scanner.get_str("extra.priority"), Some("high"));
         assert_eq!(
             scanner.get("extra.tags").map(|v| v.to_json()),
@@ -307,7 +418,73 @@ mod tests {
             ("source.ip", "192.0.2.200"),
             ("source.fqdn", "x.example.ba"),
         ]);
-        assert_eq!(apply(&rules, &mut outside), Verdict::Keep);
+        assert_eq!(apply(&rules, &mut outside, now()), Verdict::Keep);
         assert!(outside.get("extra.tags").is_none());
+    }
+
+    #[test]
+    fn keep_rules_drop_what_they_do_not_match() {
+        let rules = rules(serde_json::json!([
+            {"name": "constituency only", "when": [{"field": "source.geolocation.cc", "in_list": ["BA", "HR"]}],
+             "action": "keep"},
+            {"name": "mark", "when": [], "tag": "kept"},
+        ]))
+        .unwrap();
+        let mut inside = event(&[("source.geolocation.cc", "BA")]);
+        assert_eq!(apply(&rules, &mut inside, now()), Verdict::Keep);
+        assert_eq!(inside.get("extra.tags").map(|v| v.to_json()), Some(serde_json::json!(["kept"])));
+        let mut outside = event(&[("source.geolocation.cc", "AT")]);
+        assert_eq!(apply(&rules, &mut outside, now()), Verdict::Drop("constituency only".into()));
+        let mut unknown = event(&[("source.ip", "192.0.2.1")]);
+        assert_eq!(apply(&rules, &mut unknown, now()), Verdict::Drop("constituency only".into()));
+    }
+
+    #[test]
+    fn before_and_after_compare_times_absolute_and_relative() {
+        let rules = rules(serde_json::json!([
+            {"name": "stale", "when": [{"field": "time.source", "before": "7 days"}], "action": "drop"},
+            {"name": "future", "when": [{"field": "time.source", "after": "2026-11-30"}], "action": "drop"},
+            {"name": "this year", "when": [{"field": "time.source", "after": "2026-01-01T00:00:00+01:00"}],
+             "tag": "2026"},
+            {"name": "seen late", "when": [{"field": "extra.first_seen", "before": "1 year"}], "tag": "old"},
+        ]))
+        .unwrap();
+        let verdict = |time: &str| apply(&rules, &mut event(&[("time.source", time)]), now());
+        // Seven days before the processing time, to the second, is not before it.
+        assert_eq!(verdict("2026-11-22T12:00:00+00:00"), Verdict::Keep);
+        assert_eq!(verdict("2026-11-22T11:59:59+00:00"), Verdict::Drop("stale".into()));
+        assert_eq!(verdict("2026-11-30T00:00:00+00:00"), Verdict::Keep);
+        assert_eq!(verdict("2026-11-30T00:00:01+00:00"), Verdict::Drop("future".into()));
+        // An event without the field is neither before nor after anything.
+        assert_eq!(apply(&rules, &mut event(&[("source.ip", "192.0.2.1")]), now()), Verdict::Keep);
+        // 2026-01-01T00:00:00+01:00 is 2025-12-31T23:00:00Z.
+        let mut new_year = event(&[("time.source", "2025-12-31T23:30:00+00:00")]);
+        assert_eq!(apply(&rules, &mut new_year, now()), Verdict::Drop("stale".into()));
+        let rules_without_stale = &rules[2..];
+        let mut new_year = event(&[("time.source", "2025-12-31T23:30:00+00:00")]);
+        assert_eq!(apply(rules_without_stale, &mut new_year, now()), Verdict::Keep);
+        assert_eq!(new_year.get("extra.tags").map(|v| v.to_json()), Some(serde_json::json!(["2026"])));
+        // A member holding RFC 3339 text is compared as a time.
+        let mut member = event(&[("extra.first_seen", "2025-01-01T00:00:00Z")]);
+        apply(rules_without_stale, &mut member, now());
+        assert_eq!(member.get("extra.tags").map(|v| v.to_json()), Some(serde_json::json!(["old"])));
+    }
+
+    #[test]
+    fn ages_read_as_intelmq_reads_them() {
+        for (text, seconds) in [
+            ("10 hours", 36_000),
+            ("1 hour", 3_600),
+            ("30 years", 30 * 365 * 86_400),
+            ("1 month", 30 * 86_400),
+            ("2 weeks", 14 * 86_400),
+            ("90 seconds", 90),
+            ("5  minutes", 300),
+        ] {
+            assert_eq!(TimeBound::parse(text), Ok(TimeBound::Ago(Duration::seconds(seconds))), "{text}");
+        }
+        for bad in ["hours", "10", "ten hours", "10 fortnights", "-", "-5 hours"] {
+            assert!(TimeBound::parse(bad).is_err(), "{bad}");
+        }
     }
 }
