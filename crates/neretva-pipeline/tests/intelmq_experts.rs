@@ -1,6 +1,8 @@
-//! IntelMQ 3.5.0's own test cases for the taxonomy and filter experts (copies of the shared
-//! reference's `fixtures/experts/{taxonomy,filter}` in `test_data/intelmq/experts/`), run against
-//! Neretva's classification (`Event::classify`) and rules.
+//! IntelMQ 3.5.0's own test cases for the taxonomy, filter and format_field experts (copies of
+//! the shared reference's `fixtures/experts/{taxonomy,filter,format_field}` in
+//! `test_data/intelmq/experts/`), run against Neretva's classification (`Event::classify`) and
+//! rules. The format_field expert's parameters become one rule without conditions that strips,
+//! replaces and splits as they say (`replace_count` 1 when not given, as in IntelMQ).
 //!
 //! Each run's filter-expert parameters are written as rules the way the rules module documents it
 //! (`not_before`/`not_after` → drop rules with `before`/`after` on `time.source`,
@@ -18,7 +20,9 @@
 use std::path::{Path, PathBuf};
 
 use neretva_event::{Event, intelmq_json};
-use neretva_pipeline::transforms::rules::{self, ConditionConfig, RuleConfig, Verdict};
+use neretva_pipeline::transforms::rules::{
+    self, ConditionConfig, ReplaceConfig, RuleConfig, SplitConfig, Verdict,
+};
 
 /// Runs whose input is not an event: IntelMQ's filter expert filters reports too.
 const NOT_COMPARED: &[(&str, &str)] = &[(
@@ -44,13 +48,17 @@ fn condition(field: &str) -> ConditionConfig {
     }
 }
 
-fn rule(name: &str, when: Vec<ConditionConfig>, action: &str) -> RuleConfig {
+fn rule(name: &str, when: Vec<ConditionConfig>, action: Option<&str>) -> RuleConfig {
     RuleConfig {
         name: name.to_owned(),
         when,
-        action: Some(action.to_owned()),
+        action: action.map(str::to_owned),
         set: Default::default(),
         tag: None,
+        strip: Vec::new(),
+        strip_chars: None,
+        replace: Vec::new(),
+        split: Vec::new(),
     }
 }
 
@@ -70,12 +78,12 @@ fn filter_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
     if let Some(bound) = text(parameters, "not_before") {
         let mut when = condition("time.source");
         when.before = Some(bound);
-        configs.push(rule("not_before", vec![when], "drop"));
+        configs.push(rule("not_before", vec![when], Some("drop")));
     }
     if let Some(bound) = text(parameters, "not_after") {
         let mut when = condition("time.source");
         when.after = Some(bound);
-        configs.push(rule("not_after", vec![when], "drop"));
+        configs.push(rule("not_after", vec![when], Some("drop")));
     }
     if let Some(key) = text(parameters, "filter_key") {
         // IntelMQ compares with an empty filter_value too.
@@ -87,15 +95,37 @@ fn filter_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
             _ => when.equals = Some(value),
         }
         let action = text(parameters, "filter_action").unwrap_or_else(|| "drop".to_owned());
-        configs.push(rule("filter", vec![when], &action));
+        configs.push(rule("filter", vec![when], Some(&action)));
     }
     configs
+}
+
+/// The format_field expert's parameters as one rule.
+fn format_field_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
+    let mut config = rule("format_field", Vec::new(), None);
+    if let Some(columns) = text(parameters, "strip_columns") {
+        config.strip = columns.split(',').map(|column| column.trim().to_owned()).collect();
+        config.strip_chars = text(parameters, "strip_chars");
+    }
+    if let Some(field) = text(parameters, "replace_column") {
+        let count = parameters.get("replace_count").and_then(serde_json::Value::as_u64).unwrap_or(1);
+        config.replace.push(ReplaceConfig {
+            field,
+            old: text(parameters, "old_value").unwrap_or_default(),
+            new: text(parameters, "new_value").unwrap_or_default(),
+            count: usize::try_from(count).ok(),
+        });
+    }
+    if let Some(field) = text(parameters, "split_column") {
+        config.split.push(SplitConfig { field, separator: text(parameters, "split_separator") });
+    }
+    vec![config]
 }
 
 #[test]
 fn intelmq_expert_fixtures() {
     let mut files = Vec::new();
-    for expert in ["taxonomy", "filter"] {
+    for expert in ["taxonomy", "filter", "format_field"] {
         for entry in std::fs::read_dir(data_dir().join(expert)).expect("fixture folder").flatten() {
             if entry.path().extension().is_some_and(|e| e == "json") {
                 files.push((expert, entry.path()));
@@ -117,7 +147,10 @@ fn intelmq_expert_fixtures() {
             let test = case["test"].as_str().unwrap_or("?");
             for run in case["runs"].as_array().expect("runs") {
                 runs += 1;
-                let configs = filter_rules(&run["parameters"]);
+                let configs = match *expert {
+                    "format_field" => format_field_rules(&run["parameters"]),
+                    _ => filter_rules(&run["parameters"]),
+                };
                 let compiled = rules::compile(&configs)
                     .unwrap_or_else(|errors| panic!("{file} {test}: rules do not compile: {errors:?}"));
                 // Relative bounds count back from the processing time: now, as in IntelMQ's tests.
@@ -169,6 +202,6 @@ fn intelmq_expert_fixtures() {
         }
     }
     println!("{runs} runs, {compared} events compared");
-    assert!(runs >= 14, "the fixtures hold at least 14 runs, found {runs}");
+    assert!(runs >= 17, "the fixtures hold at least 17 runs, found {runs}");
     assert!(failures.is_empty(), "differences from IntelMQ:\n{}", failures.join("\n"));
 }

@@ -17,7 +17,11 @@
 //! ```
 //!
 //! A rule matches when all of its conditions hold; the first matching `drop` ends the event,
-//! a `keep` rule ends every event it does not match, `set` and `tag` rules all apply in order.
+//! a `keep` rule ends every event it does not match, and the modifying rules all apply in order:
+//! `set` fields, `strip` characters (`strip_chars`, a space by default) from both ends of fields,
+//! `replace` text in a field (`[{ field, old, new, count }]`, every occurrence unless `count`),
+//! `split` an `extra.*` member's text into a list (`[{ field, separator }]`, `,` by default),
+//! then `tag`. The last three are IntelMQ's format_field expert.
 //! Rules are compiled once at configuration load, with every error reported.
 //!
 //! `before` and `after` compare a time field (`time.source`, say) with a point in time: RFC 3339
@@ -51,6 +55,40 @@ pub struct RuleConfig {
     /// A tag appended to `extra.tags` of matching events.
     #[serde(default)]
     pub tag: Option<String>,
+    /// Fields whose text loses leading and trailing `strip_chars`.
+    #[serde(default)]
+    pub strip: Vec<String>,
+    /// The characters `strip` removes; a space when left out (as IntelMQ's format_field expert).
+    #[serde(default)]
+    pub strip_chars: Option<String>,
+    /// Text replacements in fields.
+    #[serde(default)]
+    pub replace: Vec<ReplaceConfig>,
+    /// `extra.*` members whose text becomes a list, split at a separator.
+    #[serde(default)]
+    pub split: Vec<SplitConfig>,
+}
+
+/// Replaces text in a field's value: `{ field = "feed.url", old = "localhost", new = "127.0.0.1" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceConfig {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    /// How many occurrences, from the start; every one when left out.
+    #[serde(default)]
+    pub count: Option<usize>,
+}
+
+/// Splits an `extra.*` member's text into a list: `{ field = "extra.tags", separator = "," }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitConfig {
+    pub field: String,
+    /// `,` when left out.
+    #[serde(default)]
+    pub separator: Option<String>,
 }
 
 /// One condition on one field; exactly one test must be given.
@@ -159,6 +197,11 @@ pub struct Rule {
     conditions: Vec<Condition>,
     action: Action,
     set: Vec<(String, String)>,
+    strip: Vec<String>,
+    strip_chars: Vec<char>,
+    replace: Vec<ReplaceConfig>,
+    /// Members and their separators.
+    split: Vec<(String, String)>,
     tag: Option<String>,
 }
 
@@ -255,12 +298,51 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
                 Action::Modify
             }
         };
-        if config.action.is_some() && (!config.set.is_empty() || config.tag.is_some()) {
-            errors.push(format!("{at}: a drop or keep rule cannot also set fields or tag"));
+        let modifies = !config.set.is_empty()
+            || config.tag.is_some()
+            || !config.strip.is_empty()
+            || !config.replace.is_empty()
+            || !config.split.is_empty();
+        if config.action.is_some() && modifies {
+            errors.push(format!("{at}: a drop or keep rule cannot also modify fields or tag"));
         }
-        if config.action.is_none() && config.set.is_empty() && config.tag.is_none() {
-            errors
-                .push(format!("{at}: the rule does nothing; give action = \"drop\" or \"keep\", set or tag"));
+        if config.action.is_none() && !modifies {
+            errors.push(format!(
+                "{at}: the rule does nothing; give action = \"drop\" or \"keep\", set, strip, replace, split \
+                 or tag"
+            ));
+        }
+        for field in config.strip.iter().chain(config.replace.iter().map(|r| &r.field)) {
+            if !known_field(field) {
+                errors.push(format!("{at}: unknown field {field:?}"));
+            }
+        }
+        if config.strip_chars.as_deref() == Some("") {
+            errors.push(format!("{at}.strip_chars: give at least one character"));
+        }
+        for (i, replace) in config.replace.iter().enumerate() {
+            if replace.old.is_empty() {
+                errors.push(format!("{at}.replace[{i}]: old must not be empty"));
+            }
+            if replace.count == Some(0) {
+                errors.push(format!(
+                    "{at}.replace[{i}]: count must be at least 1 (leave it out for every one)"
+                ));
+            }
+        }
+        let mut split = Vec::new();
+        for (i, config) in config.split.iter().enumerate() {
+            if !config.field.strip_prefix("extra.").is_some_and(|key| !key.is_empty()) {
+                errors.push(format!(
+                    "{at}.split[{i}]: {:?} is not an extra.* member; only a member can hold a list",
+                    config.field
+                ));
+            }
+            let separator = config.separator.clone().unwrap_or_else(|| ",".to_owned());
+            if separator.is_empty() {
+                errors.push(format!("{at}.split[{i}]: the separator must not be empty"));
+            }
+            split.push((config.field.clone(), separator));
         }
         for (field, value) in &config.set {
             let mut probe = Event::new();
@@ -273,6 +355,10 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
             conditions,
             action,
             set: config.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            strip: config.strip.clone(),
+            strip_chars: config.strip_chars.as_deref().unwrap_or(" ").chars().collect(),
+            replace: config.replace.clone(),
+            split,
             tag: config.tag.clone(),
         });
     }
@@ -330,6 +416,36 @@ pub fn apply(rules: &[Rule], event: &mut Event, now: OffsetDateTime) -> Verdict 
             // Values were checked at compile time against an empty event.
             let _ = event.set(field, value);
         }
+        // As IntelMQ's format_field expert: strip, replace, split. A text the field does not
+        // accept leaves the value as it was.
+        for field in &rule.strip {
+            if let Some(text) = event.get_str(field) {
+                let stripped = text.trim_matches(rule.strip_chars.as_slice());
+                if stripped.len() != text.len() {
+                    let stripped = stripped.to_owned();
+                    let _ = event.set(field, &stripped);
+                }
+            }
+        }
+        for replace in &rule.replace {
+            if let Some(text) = event.get_str(&replace.field)
+                && text.contains(&replace.old)
+            {
+                let replaced = match replace.count {
+                    Some(count) => text.replacen(&replace.old, &replace.new, count),
+                    None => text.replace(&replace.old, &replace.new),
+                };
+                let _ = event.set(&replace.field, &replaced);
+            }
+        }
+        for (field, separator) in &rule.split {
+            if let Some(text) = event.get_str(field) {
+                let parts =
+                    text.split(separator.as_str()).map(|part| serde_json::Value::String(part.to_owned()));
+                let list = serde_json::Value::Array(parts.collect());
+                let _ = event.set_json(field, list);
+            }
+        }
         if let Some(tag) = &rule.tag {
             let mut tags: Vec<serde_json::Value> = match event.get("extra.tags").map(|v| v.to_json()) {
                 Some(serde_json::Value::Array(tags)) => tags,
@@ -386,9 +502,9 @@ mod tests {
             error: unclosed group
             rules[2] (c).set: source.port: "not a port" is not an integer
             rules[3] (d).when[0]: give only one test per condition
-            rules[3] (d): the rule does nothing; give action = "drop" or "keep", set or tag
+            rules[3] (d): the rule does nothing; give action = "drop" or "keep", set, strip, replace, split or tag
             rules[4] (e).when[0]: "3 fortnights" is not a time: give RFC 3339 (2026-01-01T00:00:00Z), a day (2026-01-01) or an age such as "10 hours", "7 days" or "1 month"
-            rules[5] (f): a drop or keep rule cannot also set fields or tag"#]];
+            rules[5] (f): a drop or keep rule cannot also modify fields or tag"#]];
         expected.assert_eq(&errors.join("\n"));
     }
 
@@ -486,5 +602,67 @@ mod tests {
         for bad in ["hours", "10", "ten hours", "10 fortnights", "-", "-5 hours"] {
             assert!(TimeBound::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn strip_replace_and_split_modify_in_that_order() {
+        let tidy = rules(serde_json::json!([
+            {"name": "tidy", "when": [{"field": "feed.name", "equals": "partner"}],
+             "strip": ["extra.abuse", "extra.note"], "strip_chars": " *",
+             "replace": [{"field": "feed.url", "old": "localhost", "new": "127.0.0.1"},
+                         {"field": "extra.note", "old": "a", "new": "A", "count": 2}],
+             "split": [{"field": "extra.tags"}, {"field": "extra.path", "separator": "/"}]},
+        ]))
+        .unwrap();
+        let mut matching = event(&[
+            ("feed.name", "partner"),
+            ("feed.url", "http://localhost/a/localhost"),
+            ("extra.abuse", " *abuse@example.ba* "),
+            ("extra.note", "* banana *"),
+            ("extra.tags", "ddos,elf,,gafgyt"),
+            ("extra.path", "a/b"),
+        ]);
+        assert_eq!(apply(&tidy, &mut matching, now()), Verdict::Keep);
+        assert_eq!(matching.get_str("feed.url"), Some("http://127.0.0.1/a/127.0.0.1"));
+        assert_eq!(matching.get_str("extra.abuse"), Some("abuse@example.ba"));
+        // Stripped first, then the first two a's replaced.
+        assert_eq!(matching.get_str("extra.note"), Some("bAnAna"));
+        assert_eq!(
+            matching.get("extra.tags").map(|v| v.to_json()),
+            Some(serde_json::json!(["ddos", "elf", "", "gafgyt"]))
+        );
+        assert_eq!(matching.get("extra.path").map(|v| v.to_json()), Some(serde_json::json!(["a", "b"])));
+        // A replacement the field does not accept leaves it as it was.
+        let bad = rules(serde_json::json!([
+            {"name": "break", "when": [], "replace": [{"field": "source.port", "old": "53", "new": "port"}]},
+        ]))
+        .unwrap();
+        let mut port = event(&[("source.port", "53")]);
+        apply(&bad, &mut port, now());
+        assert_eq!(port.get("source.port").map(|v| v.to_json()), Some(serde_json::json!(53)));
+        // Other events are left alone.
+        let mut other = event(&[("feed.name", "other"), ("extra.tags", "a,b")]);
+        apply(&tidy, &mut other, now());
+        assert_eq!(other.get_str("extra.tags"), Some("a,b"));
+    }
+
+    #[test]
+    fn modification_errors_are_reported_at_once() {
+        let errors = rules(serde_json::json!([
+            {"name": "g", "strip": ["no.such.field"], "strip_chars": "",
+             "replace": [{"field": "feed.url", "old": "", "new": "x", "count": 0}],
+             "split": [{"field": "source.fqdn"}, {"field": "extra.tags", "separator": ""}]},
+            {"name": "h", "when": [], "action": "drop", "split": [{"field": "extra.tags"}]},
+        ]))
+        .unwrap_err();
+        let expected = expect_test::expect![[r#"
+            rules[0] (g): unknown field "no.such.field"
+            rules[0] (g).strip_chars: give at least one character
+            rules[0] (g).replace[0]: old must not be empty
+            rules[0] (g).replace[0]: count must be at least 1 (leave it out for every one)
+            rules[0] (g).split[0]: "source.fqdn" is not an extra.* member; only a member can hold a list
+            rules[0] (g).split[1]: the separator must not be empty
+            rules[1] (h): a drop or keep rule cannot also modify fields or tag"#]];
+        expected.assert_eq(&errors.join("\n"));
     }
 }
