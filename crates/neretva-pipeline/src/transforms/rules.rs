@@ -332,7 +332,7 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
         }
         let mut split = Vec::new();
         for (i, config) in config.split.iter().enumerate() {
-            if !config.field.strip_prefix("extra.").is_some_and(|key| !key.is_empty()) {
+            if config.field.strip_prefix("extra.").is_none_or(str::is_empty) {
                 errors.push(format!(
                     "{at}.split[{i}]: {:?} is not an extra.* member; only a member can hold a list",
                     config.field
