@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::transforms::dedupe::KeyFields;
 use crate::transforms::rules::RuleConfig;
 
 /// The `[pipeline]` section and its `[[pipeline.feeds]]`.
@@ -59,15 +60,29 @@ pub struct FeedConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
     pub enabled: bool,
-    /// Key fields; empty means every field except `time.observation` and `raw` (IntelMQ's
-    /// deduplicator default).
+    /// Key fields (IntelMQ's deduplicator `filter_type = "whitelist"`); when empty, the key is
+    /// every field but `ignore_fields`.
     pub fields: Vec<String>,
+    /// The fields left out of the key when `fields` is empty (IntelMQ's `filter_type =
+    /// "blacklist"`); `raw` and `time.observation` when not given, IntelMQ's default.
+    pub ignore_fields: Option<Vec<String>>,
     pub window_hours: u32,
 }
 
 impl Default for DedupConfig {
     fn default() -> DedupConfig {
-        DedupConfig { enabled: true, fields: Vec::new(), window_hours: 24 }
+        DedupConfig { enabled: true, fields: Vec::new(), ignore_fields: None, window_hours: 24 }
+    }
+}
+
+impl DedupConfig {
+    /// The fields that make an event's key.
+    pub fn key_fields(&self) -> KeyFields {
+        match (&self.ignore_fields, self.fields.is_empty()) {
+            (_, false) => KeyFields::Only(self.fields.clone()),
+            (Some(ignored), true) => KeyFields::AllBut(ignored.clone()),
+            (None, true) => KeyFields::default(),
+        }
     }
 }
 
@@ -134,10 +149,20 @@ impl PipelineConfig {
                 errors.extend(source.check().into_iter().map(|e| format!("{at}: {e}")));
             }
         }
-        for field in &self.dedup.fields {
-            if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
-                errors.push(format!("pipeline.dedup.fields: unknown field {field:?}"));
+        for (key, fields) in
+            [("fields", Some(&self.dedup.fields)), ("ignore_fields", self.dedup.ignore_fields.as_ref())]
+        {
+            for field in fields.into_iter().flatten() {
+                if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
+                    errors.push(format!("pipeline.dedup.{key}: unknown field {field:?}"));
+                }
             }
+        }
+        if !self.dedup.fields.is_empty() && self.dedup.ignore_fields.is_some() {
+            errors.push(
+                "pipeline.dedup: give fields (the key) or ignore_fields (everything else is the key), not both"
+                    .into(),
+            );
         }
         if self.dedup.enabled && self.dedup.window_hours == 0 {
             errors
@@ -172,5 +197,45 @@ impl PipelineConfig {
             errors.push("pipeline.limits.max_line_bytes: must be at least 1024".into());
         }
         errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dedup(fields: &[&str], ignore: Option<&[&str]>) -> PipelineConfig {
+        let owned = |list: &[&str]| list.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>();
+        PipelineConfig {
+            dedup: DedupConfig {
+                fields: owned(fields),
+                ignore_fields: ignore.map(owned),
+                ..DedupConfig::default()
+            },
+            ..PipelineConfig::default()
+        }
+    }
+
+    #[test]
+    fn deduplication_keys_as_intelmq_configures_them() {
+        let default = KeyFields::AllBut(vec!["raw".to_owned(), "time.observation".to_owned()]);
+        assert_eq!(dedup(&[], None).dedup.key_fields(), default);
+        assert_eq!(
+            dedup(&["source.ip"], None).dedup.key_fields(),
+            KeyFields::Only(vec!["source.ip".to_owned()])
+        );
+        assert_eq!(
+            dedup(&[], Some(&["raw", "time.observation", "extra.count"])).dedup.key_fields(),
+            KeyFields::AllBut(vec![
+                "raw".to_owned(),
+                "time.observation".to_owned(),
+                "extra.count".to_owned()
+            ])
+        );
+        expect_test::expect![[r#"
+            pipeline.dedup.fields: unknown field "source.nothing"
+            pipeline.dedup.ignore_fields: unknown field "no.field"
+            pipeline.dedup: give fields (the key) or ignore_fields (everything else is the key), not both"#]]
+        .assert_eq(&dedup(&["source.nothing"], Some(&["no.field"])).check().join("\n"));
     }
 }

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{FeedConfig, PipelineConfig};
 use crate::sinks::Sink;
+use crate::transforms::dedupe::KeyFields;
 use crate::transforms::enrich_asn::AsnTable;
 use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
@@ -73,7 +74,7 @@ struct Feed {
 pub struct Pipeline {
     feeds: HashMap<String, Feed>,
     rules: Vec<Rule>,
-    dedup_fields: Option<(Vec<String>, time::Duration)>,
+    dedup_fields: Option<(KeyFields, time::Duration)>,
     asn: Option<AsnTable>,
     sinks: Vec<Sink>,
     max_report_bytes: u64,
@@ -121,7 +122,7 @@ impl Pipeline {
             return Err(errors);
         }
         let dedup_fields = config.dedup.enabled.then(|| {
-            (config.dedup.fields.clone(), time::Duration::hours(i64::from(config.dedup.window_hours)))
+            (config.dedup.key_fields(), time::Duration::hours(i64::from(config.dedup.window_hours)))
         });
         Ok(Pipeline {
             feeds,

@@ -1,8 +1,12 @@
-//! IntelMQ 3.5.0's own test cases for the taxonomy, filter and format_field experts (copies of
-//! the shared reference's `fixtures/experts/{taxonomy,filter,format_field}` in
-//! `test_data/intelmq/experts/`), run against Neretva's classification (`Event::classify`) and
-//! rules. The format_field expert's parameters become one rule without conditions that strips,
-//! replaces and splits as they say (`replace_count` 1 when not given, as in IntelMQ).
+//! IntelMQ 3.5.0's own test cases for the taxonomy, filter, format_field and deduplicator experts
+//! (copies of the shared reference's `fixtures/experts/` in `test_data/intelmq/experts/`), run
+//! against Neretva's classification (`Event::classify`), rules and deduplication key. The
+//! format_field expert's parameters become one rule without conditions that strips, replaces and
+//! splits as they say (`replace_count` 1 when not given, as in IntelMQ). The deduplicator's
+//! `filter_type`/`filter_keys` become the key's fields (`dedupe::KeyFields`, configured as
+//! `[pipeline.dedup] fields` or `ignore_fields`), `bypass` turns deduplication off, and the
+//! events IntelMQ's tests put into the cache before the run (`DEDUP_SEEDS`; the fixtures record
+//! only the run) are seen first.
 //!
 //! Each run's filter-expert parameters are written as rules the way the rules module documents it
 //! (`not_before`/`not_after` → drop rules with `before`/`after` on `time.source`,
@@ -20,6 +24,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_event::{Event, intelmq_json};
+use neretva_pipeline::transforms::dedupe::{self, KeyFields};
 use neretva_pipeline::transforms::rules::{
     self, ConditionConfig, ReplaceConfig, RuleConfig, SplitConfig, Verdict,
 };
@@ -29,6 +34,17 @@ const NOT_COMPARED: &[(&str, &str)] = &[(
     "filter/test_report.json",
     "IntelMQ's filter expert filters reports as well as events; Neretva's rules apply to events",
 )];
+
+/// What IntelMQ's deduplicator tests put into the cache before the run, by test name: the event
+/// whose hash they store.
+const DEDUP_SEEDS: &[(&str, &str)] = &[
+    (
+        "test_suppress",
+        r#"{"classification.identifier": "zeus", "source.ip": "192.0.2.1", "time.observation": "2015-01-01T13:37:00+00:00"}"#,
+    ),
+    ("test_whitelist_suppress", r#"{"source.ip": "127.0.0.8"}"#),
+    ("test_bypass", r#"{"source.ip": "127.0.0.8"}"#),
+];
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/intelmq/experts")
@@ -100,6 +116,23 @@ fn filter_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
     configs
 }
 
+/// The deduplicator's key fields, or None with `bypass`.
+fn dedup_fields(parameters: &serde_json::Value) -> Option<KeyFields> {
+    if parameters.get("bypass").and_then(serde_json::Value::as_bool) == Some(true) {
+        return None;
+    }
+    let keys: Vec<String> = text(parameters, "filter_keys")
+        .unwrap_or_default()
+        .split(',')
+        .map(|key| key.trim().to_owned())
+        .filter(|key| !key.is_empty())
+        .collect();
+    Some(match text(parameters, "filter_type").as_deref() {
+        Some("whitelist") => KeyFields::Only(keys),
+        _ => KeyFields::AllBut(keys),
+    })
+}
+
 /// The format_field expert's parameters as one rule.
 fn format_field_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
     let mut config = rule("format_field", Vec::new(), None);
@@ -125,7 +158,7 @@ fn format_field_rules(parameters: &serde_json::Value) -> Vec<RuleConfig> {
 #[test]
 fn intelmq_expert_fixtures() {
     let mut files = Vec::new();
-    for expert in ["taxonomy", "filter", "format_field"] {
+    for expert in ["taxonomy", "filter", "format_field", "deduplicator"] {
         for entry in std::fs::read_dir(data_dir().join(expert)).expect("fixture folder").flatten() {
             if entry.path().extension().is_some_and(|e| e == "json") {
                 files.push((expert, entry.path()));
@@ -149,8 +182,18 @@ fn intelmq_expert_fixtures() {
                 runs += 1;
                 let configs = match *expert {
                     "format_field" => format_field_rules(&run["parameters"]),
-                    _ => filter_rules(&run["parameters"]),
+                    "filter" => filter_rules(&run["parameters"]),
+                    _ => Vec::new(),
                 };
+                let key_fields =
+                    (*expert == "deduplicator").then(|| dedup_fields(&run["parameters"])).flatten();
+                let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+                if let (Some(fields), Some((_, seed))) =
+                    (&key_fields, DEDUP_SEEDS.iter().find(|(name, _)| test.ends_with(name)))
+                {
+                    let seed = intelmq_json::from_line(seed).expect("seed event");
+                    seen.insert(dedupe::key(&seed, fields));
+                }
                 let compiled = rules::compile(&configs)
                     .unwrap_or_else(|errors| panic!("{file} {test}: rules do not compile: {errors:?}"));
                 // Relative bounds count back from the processing time: now, as in IntelMQ's tests.
@@ -163,9 +206,15 @@ fn intelmq_expert_fixtures() {
                     if *expert == "taxonomy" {
                         event.classify();
                     }
-                    if rules::apply(&compiled, &mut event, now) == Verdict::Keep {
-                        passed.push(event);
+                    if rules::apply(&compiled, &mut event, now) != Verdict::Keep {
+                        continue;
                     }
+                    if let Some(fields) = &key_fields
+                        && !seen.insert(dedupe::key(&event, fields))
+                    {
+                        continue;
+                    }
+                    passed.push(event);
                 }
                 let observed = run["observed_output"]["_default"].as_array().cloned().unwrap_or_default();
                 if observed.len() != passed.len() {
@@ -202,6 +251,6 @@ fn intelmq_expert_fixtures() {
         }
     }
     println!("{runs} runs, {compared} events compared");
-    assert!(runs >= 17, "the fixtures hold at least 17 runs, found {runs}");
+    assert!(runs >= 22, "the fixtures hold at least 22 runs, found {runs}");
     assert!(failures.is_empty(), "differences from IntelMQ:\n{}", failures.join("\n"));
 }
