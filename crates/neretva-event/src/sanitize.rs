@@ -1,6 +1,16 @@
 //! The sanitisers and validators of the harmonisation types: text or JSON in,
 //! a canonical [`Value`] out, as IntelMQ's `sanitize()` followed by
 //! `is_valid()` and the field's `length` and `regex` constraints.
+//!
+//! Checked against IntelMQ 3.5.0 with every text input of its own harmonisation
+//! tests (`intelmq/tests/lib/test_harmonization.py`), read into an event as
+//! IntelMQ reads a JSON message. Deliberate differences, where Neretva's value is
+//! canonical and IntelMQ keeps a valid text as it came: networks are written
+//! `address/length` in lower case (`192.0.2.1` is `192.0.2.1/32`), times with
+//! six digits of fraction when they have one, and defanged URL schemes (`hxxps`)
+//! are refanged. A time with an offset followed by ` UTC`
+//! (`2016-07-19 06:40:01+02:00 UTC`), which IntelMQ's date parser reads by
+//! ignoring the word, is rejected.
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
@@ -429,6 +439,8 @@ pub(crate) fn fqdn(text: &str) -> Result<Text, Reason> {
     } else {
         stripped.trim_end_matches(|c| c == '.' || pyfmt::is_py_space(c))
     };
+    // Leading dots go too, as in IntelMQ (".example.com" is example.com).
+    let stripped = stripped.trim_start_matches('.');
     if stripped.is_empty() {
         return Err(Cow::Borrowed("is not a domain name"));
     }
@@ -450,6 +462,10 @@ pub(crate) fn fqdn(text: &str) -> Result<Text, Reason> {
     }
     if ascii.contains(['/', '?', '#']) || url_scheme(&ascii).is_some() {
         return Err(Cow::Borrowed("is a URL, not a domain name"));
+    }
+    // As IntelMQ: no colon, so that "10.0.0.1:8080" is not taken for a name.
+    if ascii.contains(':') {
+        return Err(Cow::Borrowed("is not a domain name: has a colon (an address with a port?)"));
     }
     Ok(ascii)
 }
@@ -617,6 +633,17 @@ fn valid_ip(address: IpAddr) -> Result<IpAddr, Reason> {
 /// or /128 network accepted as its address; 0.0.0.0 is rejected.
 pub(crate) fn ip(text: &str) -> Result<IpAddr, Reason> {
     let mut text = py_strip(text);
+    // An address as an integer in decimal ("2130706433" is 127.0.0.1), as IntelMQ reads it:
+    // digits without a leading zero, IPv4 up to 2³² − 1 and IPv6 above.
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'))
+    {
+        let number: u128 = text.parse().map_err(|_| Cow::Borrowed("is not an IP address"))?;
+        let address = match u32::try_from(number) {
+            Ok(v4) => IpAddr::V4(v4.into()),
+            Err(_) => IpAddr::V6(number.into()),
+        };
+        return valid_ip(address);
+    }
     if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
         text = inner;
     }
@@ -709,6 +736,8 @@ fn tlp(text: &str) -> Result<&'static str, Reason> {
         rest = after.strip_prefix(':').unwrap_or(after);
     }
     let rest = py_strip(rest);
+    // IntelMQ reads the old name YELLOW as AMBER.
+    let rest = if rest == "YELLOW" { "AMBER" } else { rest };
     TLP_LABELS.iter().find(|l| **l == rest).copied().ok_or(Cow::Borrowed("is not a TLP label"))
 }
 
