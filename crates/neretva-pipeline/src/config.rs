@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::transforms::dedupe::KeyFields;
-use crate::transforms::rules::RuleConfig;
+use crate::transforms::rules::{RuleConfig, known_field};
 
 /// The `[pipeline]` section and its `[[pipeline.feeds]]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -153,7 +153,7 @@ impl PipelineConfig {
             [("fields", Some(&self.dedup.fields)), ("ignore_fields", self.dedup.ignore_fields.as_ref())]
         {
             for field in fields.into_iter().flatten() {
-                if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
+                if !known_field(field) {
                     errors.push(format!("pipeline.dedup.{key}: unknown field {field:?}"));
                 }
             }
@@ -187,7 +187,7 @@ impl PipelineConfig {
                     errors.push(format!("pipeline.sinks[{index}]: a CSV sink needs fields"));
                 }
                 for field in fields {
-                    if !field.starts_with("extra.") && neretva_event::field_spec(field).is_none() {
+                    if !known_field(field) {
                         errors.push(format!("pipeline.sinks[{index}]: unknown field {field:?}"));
                     }
                 }

@@ -51,31 +51,11 @@ fn data_dir() -> PathBuf {
 }
 
 fn condition(field: &str) -> ConditionConfig {
-    ConditionConfig {
-        field: field.to_owned(),
-        equals: None,
-        not_equals: None,
-        regex: None,
-        in_list: None,
-        in_cidr: None,
-        exists: None,
-        before: None,
-        after: None,
-    }
+    ConditionConfig { field: field.to_owned(), ..ConditionConfig::default() }
 }
 
 fn rule(name: &str, when: Vec<ConditionConfig>, action: Option<&str>) -> RuleConfig {
-    RuleConfig {
-        name: name.to_owned(),
-        when,
-        action: action.map(str::to_owned),
-        set: Default::default(),
-        tag: None,
-        strip: Vec::new(),
-        strip_chars: None,
-        replace: Vec::new(),
-        split: Vec::new(),
-    }
+    RuleConfig { name: name.to_owned(), when, action: action.map(str::to_owned), ..RuleConfig::default() }
 }
 
 /// A parameter's text, or None when it is absent or empty (IntelMQ ignores empty parameters).

@@ -40,7 +40,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 /// A rule as written in the configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     pub name: String,
@@ -92,7 +92,7 @@ pub struct SplitConfig {
 }
 
 /// One condition on one field; exactly one test must be given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionConfig {
     pub field: String,
@@ -292,8 +292,8 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
             Some("keep") => Action::Keep,
             Some(other) => {
                 errors.push(format!(
-                    "{at}: unknown action {other:?}; the actions are \"drop\" and \"keep\" (use set or tag \
-                     to modify)"
+                    "{at}: unknown action {other:?}; the actions are \"drop\" and \"keep\" (leave action \
+                     out to modify)"
                 ));
                 Action::Modify
             }
@@ -365,7 +365,8 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
     if errors.is_empty() { Ok(rules) } else { Err(errors) }
 }
 
-fn known_field(name: &str) -> bool {
+/// Whether a name is a field of the harmonisation or an `extra.*` member.
+pub(crate) fn known_field(name: &str) -> bool {
     name.starts_with("extra.") || neretva_event::field_spec(name).is_some()
 }
 
@@ -495,7 +496,7 @@ mod tests {
         let expected = expect_test::expect![[r#"
             rules[0] (a).when[0]: unknown field "no.such.field"
             rules[1] (b).when[0]: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24
-            rules[1] (b): unknown action "explode"; the actions are "drop" and "keep" (use set or tag to modify)
+            rules[1] (b): unknown action "explode"; the actions are "drop" and "keep" (leave action out to modify)
             rules[2] (c).when[0]: invalid regex: regex parse error:
                 (
                 ^
