@@ -439,8 +439,9 @@ pub(crate) fn fqdn(text: &str) -> Result<Text, Reason> {
     } else {
         stripped.trim_end_matches(|c| c == '.' || pyfmt::is_py_space(c))
     };
-    // Leading dots go too, as in IntelMQ (".example.com" is example.com).
-    let stripped = stripped.trim_start_matches('.');
+    // Leading dots go too, as in IntelMQ (".example.com" is example.com),
+    // and white space after them, so that the result is stable (". a" is a).
+    let stripped = stripped.trim_start_matches(|c| c == '.' || pyfmt::is_py_space(c));
     if stripped.is_empty() {
         return Err(Cow::Borrowed("is not a domain name"));
     }
