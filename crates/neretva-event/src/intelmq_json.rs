@@ -25,6 +25,35 @@ pub fn to_line_typed(event: &Event, type_name: &str) -> String {
     write_line(event, Some(type_name))
 }
 
+/// One IntelMQ JSON object as IntelMQ 3.5.0 itself accepts it, for what IntelMQ bots read
+/// (JSON-lines files, webhook batches, `--output intelmq-jsonl`).
+///
+/// IntelMQ's `tlp` type knows TLP 1.0 only (WHITE, GREEN, AMBER, RED) and rejects the whole
+/// message for another label, so TLP 2.0's two new labels are written in TLP 1.0 terms:
+/// `CLEAR` as `WHITE`, which FIRST's TLP 2.0 names as its replacement, and `AMBER+STRICT` as
+/// `RED`, the nearest label that allows no wider sharing (TLP 1.0's AMBER allows sharing with
+/// clients, which AMBER+STRICT forbids), with `extra.tlp` `"AMBER+STRICT"` keeping the
+/// original for a human reader (unless the event has an `extra.tlp` already). Reading the line
+/// back gives `RED`: a label is never loosened on the strength of an `extra` member. Every
+/// other value is written as [`to_line`] writes it.
+pub fn to_intelmq_line(event: &Event) -> String {
+    let label = match event.get_id(crate::FieldId::TLP) {
+        Some(crate::Value::Str(text)) => text.as_str(),
+        _ => return write_line(event, None),
+    };
+    let (replacement, keep) = match label {
+        "CLEAR" => ("WHITE", false),
+        "AMBER+STRICT" => ("RED", true),
+        _ => return write_line(event, None),
+    };
+    let mut event = event.clone();
+    if keep && event.get("extra.tlp").is_none() {
+        let _ = event.set_value("extra.tlp", crate::Value::str(label));
+    }
+    let _ = event.set_value_id(crate::FieldId::TLP, crate::Value::str(replacement));
+    write_line(&event, None)
+}
+
 fn write_line(event: &Event, type_name: Option<&str>) -> String {
     let mut out = String::with_capacity(64 * (event.len() + 1));
     out.push('{');

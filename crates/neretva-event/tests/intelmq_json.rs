@@ -3,7 +3,7 @@
 
 use expect_test::expect;
 use neretva_event::intelmq_json::{
-    MAX_LINE_BYTES, MAX_NESTING, from_line, read_lines, to_line, to_line_typed,
+    MAX_LINE_BYTES, MAX_NESTING, from_line, read_lines, to_intelmq_line, to_line, to_line_typed,
 };
 use neretva_event::{Event, FieldType, fields};
 use proptest::prelude::*;
@@ -13,6 +13,38 @@ fn errors_of(line: &str) -> String {
         Ok(event) => format!("accepted: {}", to_line(&event)),
         Err(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
     }
+}
+
+#[test]
+fn tlp_2_labels_are_written_as_intelmq_accepts_them() {
+    let line = |tlp: &str, extra: &str| {
+        let event =
+            from_line(&format!(r#"{{"source.ip": "192.0.2.1", {extra}"tlp": "{tlp}"}}"#)).expect("line");
+        format!("{}\n{}", to_line(&event), to_intelmq_line(&event))
+    };
+    expect![[r#"
+        {"source.ip": "192.0.2.1", "tlp": "CLEAR"}
+        {"source.ip": "192.0.2.1", "tlp": "WHITE"}"#]]
+    .assert_eq(&line("TLP:CLEAR", ""));
+    // Never looser than the source's label; the label itself is kept beside it.
+    expect![[r#"
+        {"source.ip": "192.0.2.1", "tlp": "AMBER+STRICT"}
+        {"extra.tlp": "AMBER+STRICT", "source.ip": "192.0.2.1", "tlp": "RED"}"#]]
+    .assert_eq(&line("amber+strict", ""));
+    expect![[r#"
+        {"extra.tlp": "x", "source.ip": "192.0.2.1", "tlp": "AMBER+STRICT"}
+        {"extra.tlp": "x", "source.ip": "192.0.2.1", "tlp": "RED"}"#]]
+    .assert_eq(&line("AMBER+STRICT", r#""extra.tlp": "x", "#));
+    for tlp in ["WHITE", "GREEN", "AMBER", "RED"] {
+        let event = from_line(&format!(r#"{{"tlp": "{tlp}"}}"#)).expect("line");
+        assert_eq!(to_intelmq_line(&event), to_line(&event));
+    }
+    // Read back, the strict label stays RED.
+    let written = to_intelmq_line(&from_line(r#"{"tlp": "AMBER+STRICT"}"#).expect("line"));
+    assert_eq!(
+        from_line(&written).expect("back").get("tlp").map(ToString::to_string).as_deref(),
+        Some("RED")
+    );
 }
 
 #[test]

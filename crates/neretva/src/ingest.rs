@@ -124,7 +124,7 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         if let Some(EventFormat::IntelmqJsonl) = args.output {
             let mut text = String::new();
             for event in &outcome.events {
-                text.push_str(&neretva_event::intelmq_json::to_line(event));
+                text.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
                 text.push('\n');
             }
             bar.suspend(|| output::bytes(text.as_bytes()));

@@ -80,7 +80,7 @@ impl WebhookSink {
                 if index > 0 {
                     body.push(',');
                 }
-                body.push_str(&neretva_event::intelmq_json::to_line(event));
+                body.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
             }
             body.push(']');
             let mut delay = std::time::Duration::from_millis(500);
@@ -158,7 +158,7 @@ impl FileSink {
         for event in events {
             let line = match &self.kind {
                 FileKind::Jsonl => {
-                    let mut line = neretva_event::intelmq_json::to_line(event);
+                    let mut line = neretva_event::intelmq_json::to_intelmq_line(event);
                     line.push('\n');
                     line
                 }
