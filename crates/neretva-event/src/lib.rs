@@ -73,7 +73,9 @@
 //!   (IntelMQ makes `true` a `1`).
 //! - **Floats** must be finite: `nan` and `inf` are refused (IntelMQ would
 //!   write invalid JSON).
-//! - **TLP** also accepts TLP 2.0's `CLEAR` and `AMBER+STRICT`.
+//! - **TLP** also accepts TLP 2.0's `CLEAR` and `AMBER+STRICT`, which
+//!   IntelMQ refuses; [`intelmq_json::to_intelmq_line`] writes them as
+//!   `WHITE` and `RED` for outputs IntelMQ reads.
 //! - **Classification types and taxonomies** also accept spaces or
 //!   underscores for hyphens, any letter case, RSIT's spelling
 //!   `unauthorised-use-of-resources` and `unauthorized-information-…`;
