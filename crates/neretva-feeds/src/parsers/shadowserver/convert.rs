@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::timestamp;
+use neretva_event::{Event, FieldId};
 
 /// A converted value, before it is put into an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +44,7 @@ pub enum Conversion {
     ValidateIp,
     /// `validate_network`: the network, none unless it is a valid `address/prefix`.
     ValidateNetwork,
-    /// `validate_fqdn`: the name, none unless it is a valid domain name.
+    /// `validate_fqdn`: the name, none unless the domain-name sanitiser accepts it.
     ValidateFqdn,
     /// `convert_date`: the time in IntelMQ's form, none when it cannot be parsed.
     ConvertDate,
@@ -51,11 +52,13 @@ pub enum Conversion {
     ConvertDateUtc,
     /// `force_base64`: base64 text is kept, anything else is base64-encoded; none when empty.
     ForceBase64,
-    /// `scan_exchange_taxonomy`: `intrusions` for `exchange;webshell`, else `vulnerable`.
+    /// `scan_exchange_taxonomy`: `intrusions` when the tag holds `webshell`, else `vulnerable`.
     ScanExchangeTaxonomy,
-    /// `scan_exchange_type`: `system-compromise` for `exchange;webshell`, else `infected-system`.
+    /// `scan_exchange_type`: `system-compromise` when the tag holds `webshell`, else
+    /// `vulnerable-system` (IntelMQ 3.5.0; older versions said `infected-system`).
     ScanExchangeType,
-    /// `scan_exchange_identifier`: `exchange-server-webshell` or `vulnerable-exchange-server`.
+    /// `scan_exchange_identifier`: `exchange-server-webshell` when the tag holds `webshell`, else
+    /// `vulnerable-exchange-server`.
     ScanExchangeIdentifier,
     /// `extract_cve_from_tag`: the sorted, `;`-separated CVE ids among the `;`-separated tags.
     ExtractCveFromTag,
@@ -130,6 +133,8 @@ impl Conversion {
 pub(crate) struct RowColumns {
     pub cc_dns: Option<usize>,
     pub http_host: Option<usize>,
+    pub hostname: Option<usize>,
+    pub ip: Option<usize>,
     pub url: Option<usize>,
     pub http_url: Option<usize>,
     pub application: Option<usize>,
@@ -142,6 +147,8 @@ impl RowColumns {
         Self {
             cc_dns: find("cc_dns"),
             http_host: find("http_host"),
+            hostname: find("hostname"),
+            ip: find("ip"),
             url: find("url"),
             http_url: find("http_url"),
             application: find("application"),
@@ -209,23 +216,21 @@ pub(crate) fn apply<'a>(
             }
         }
         Conversion::ForceBase64 => force_base64(value),
-        Conversion::ScanExchangeTaxonomy => Some(Val::Str(Cow::Borrowed(if value == "exchange;webshell" {
+        Conversion::ScanExchangeTaxonomy => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
             "intrusions"
         } else {
             "vulnerable"
         }))),
-        Conversion::ScanExchangeType => Some(Val::Str(Cow::Borrowed(if value == "exchange;webshell" {
+        Conversion::ScanExchangeType => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
             "system-compromise"
         } else {
-            "infected-system"
+            "vulnerable-system"
         }))),
-        Conversion::ScanExchangeIdentifier => {
-            Some(Val::Str(Cow::Borrowed(if value == "exchange;webshell" {
-                "exchange-server-webshell"
-            } else {
-                "vulnerable-exchange-server"
-            })))
-        }
+        Conversion::ScanExchangeIdentifier => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
+            "exchange-server-webshell"
+        } else {
+            "vulnerable-exchange-server"
+        }))),
         Conversion::ExtractCveFromTag => extract_cve_from_tag(value).map(|v| Val::Str(Cow::Owned(v))),
         Conversion::CategoryOrDetail => {
             if value.is_empty() {
@@ -318,16 +323,9 @@ pub(crate) fn validate_network(value: &str) -> bool {
 /// trailing dot, a name that is not an IP address, has no empty labels and only host-name
 /// characters (non-ASCII letters are allowed: IntelMQ converts them to punycode).
 pub(crate) fn validate_fqdn(value: &str) -> bool {
-    let name = value.trim();
-    let name = name.strip_suffix('.').unwrap_or(name);
-    if name.is_empty() || name.len() > 253 || name.parse::<IpAddr>().is_ok() {
-        return false;
-    }
-    name.split('.').all(|label| {
-        !label.is_empty()
-            && label.chars().count() <= 63
-            && label.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-    })
+    // As IntelMQ 3.5.0 (`FQDN.is_valid(value, sanitize=True)`): whatever the domain-name
+    // sanitiser accepts, which is also what setting the field then requires.
+    !value.is_empty() && Event::prepare(FieldId::SOURCE_FQDN, value).is_ok()
 }
 
 fn force_base64(value: &str) -> Option<Val<'_>> {
@@ -364,13 +362,13 @@ pub(crate) fn extract_cve_from_tag(tag: &str) -> Option<String> {
 }
 
 fn convert_http_host_and_url<'a>(value: &'a str, row: &'a dyn Row, columns: &RowColumns) -> Val<'a> {
-    let hostname = if let Some(i) = columns.cc_dns {
-        row.get(i).unwrap_or("")
-    } else if let Some(i) = columns.http_host {
-        row.get(i).unwrap_or("")
-    } else {
-        ""
-    };
+    // As IntelMQ 3.5.0: the first of these columns that is present and not empty.
+    let hostname = [columns.cc_dns, columns.http_host, columns.hostname, columns.ip]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| row.get(i))
+        .find(|host| !host.is_empty())
+        .unwrap_or("");
     let path = if let Some(i) = columns.url {
         row.get(i).unwrap_or("")
     } else if let Some(i) = columns.http_url {
@@ -444,6 +442,17 @@ mod tests {
         assert_eq!(run(Conversion::ValidateFqdn, "Example.COM."), Ok(Some(Val::Str("Example.COM.".into()))));
         assert_eq!(run(Conversion::ValidateFqdn, "1.2.3.4"), Ok(None));
         assert_eq!(run(Conversion::ValidateFqdn, "a..b"), Ok(None));
+        // IntelMQ's domain-name check is IDNA encoding, which takes this too.
+        assert_eq!(run(Conversion::ValidateFqdn, "not a host!"), Ok(Some(Val::Str("not a host!".into()))));
+        assert_eq!(run(Conversion::ValidateFqdn, "http://example.com"), Ok(None));
+        assert_eq!(
+            run(Conversion::ScanExchangeType, "exchange;cve-2021-26855"),
+            Ok(Some(Val::Str("vulnerable-system".into())))
+        );
+        assert_eq!(
+            run(Conversion::ScanExchangeIdentifier, "exchange;webshell;cve-2021-26855"),
+            Ok(Some(Val::Str("exchange-server-webshell".into())))
+        );
         assert_eq!(
             run(Conversion::ConvertDate, "Tue, 01 Aug 2018 00:00:00 GMT"),
             Ok(Some(Val::Str("2018-08-01T00:00:00+00:00".into())))
@@ -490,6 +499,24 @@ mod tests {
         assert_eq!(
             apply(Conversion::ConvertHttpHostAndUrl, "GET /a/b?c HTTP/1.1", &row, &columns),
             Ok(Some(Val::Str("https://example.com/a/b?c".into())))
+        );
+        // Without a host column, IntelMQ 3.5.0 takes `hostname`, then `ip`, and keeps what follows
+        // the URL's first slash (so a full URL keeps its `//host`).
+        let header: Vec<String> = ["ip", "hostname", "url"].map(String::from).to_vec();
+        let exchange = RowColumns::from_header(&header);
+        let url = "https://mail.example.ba/owa/auth/x.aspx";
+        assert_eq!(
+            apply(Conversion::ConvertHttpHostAndUrl, url, &Fields(vec!["198.51.100.20", "", url]), &exchange),
+            Ok(Some(Val::Str("http://198.51.100.20//mail.example.ba/owa/auth/x.aspx".into())))
+        );
+        assert_eq!(
+            apply(
+                Conversion::ConvertHttpHostAndUrl,
+                "/x",
+                &Fields(vec!["198.51.100.20", "h.example", "/x"]),
+                &exchange
+            ),
+            Ok(Some(Val::Str("http://h.example/x".into())))
         );
         assert_eq!(
             apply(Conversion::CategoryOrDetail, "", &row, &columns),

@@ -12,14 +12,15 @@
 //!   (`2019-01-01-scan_dns-country-geo.csv` → `scan_dns`), else (Neretva) from `feed.code` when it
 //!   names a report type.
 //! - A required column missing from the header fails every line; a required value that a
-//!   conversion rejects or the field does not accept fails its line; an empty required value
+//!   conversion fails on or the field does not accept fails its line; an empty required value
 //!   that the conversion maps to nothing leaves the field out.
 //! - An optional column missing from the header is skipped. An optional value the field does not
 //!   accept goes to `extra.<column>` as text. A conversion that fails (e.g. `convert_int` on `x`)
 //!   fails the line.
 //! - Columns not used by the schema go to `extra.<column>` as text when not empty.
 //! - The constant fields are set last and override; `feed.name` is the report's, or the schema's
-//!   when the report has none or `overwrite` is set.
+//!   when the report has none or `overwrite` is set. `feed.documentation` is the report type's
+//!   page (the schema's `url`) unless the report has one.
 //! - `raw` is the header (every name quoted) and the line, as IntelMQ's `recover_line_csv_dict`.
 //!
 //! Deliberate differences from IntelMQ:
@@ -29,6 +30,11 @@
 //! - A schema field that the IntelMQ 3.5.0 data format does not define is left out and the column
 //!   counts as used (IntelMQ 3.5.0 behaves the same, see fixture `test_field_not_in_idf`); the
 //!   schema loader reports it in [`ShadowserverParser::schema_warnings`].
+//! - A required value that a validating conversion maps to nothing although it is not empty (an
+//!   invalid address for `validate_ip`, say) fails its line; IntelMQ leaves the field out and
+//!   still emits the event, which then lacks e.g. `source.ip`.
+//! - A record whose quote is never closed fails; Python's CSV reader takes the rest of the report
+//!   into that field and IntelMQ emits an event of shifted columns.
 //! - Times are parsed by Neretva's parser of the usual ISO 8601, RFC 2822 and epoch forms instead
 //!   of dateutil's fuzzy parser; a naive time is UTC (IntelMQ uses the host's zone, UTC in
 //!   practice).
@@ -394,6 +400,9 @@ struct Plan<'a> {
     builder: EventBuilder,
     /// The report type's feed name and constant fields, sanitised once for every line.
     feed_name: Result<PreparedField, crate::ValueError>,
+    /// The report type's documentation page (the schema's `url`), IntelMQ's `feed.documentation`
+    /// when the report has none.
+    documentation: Option<PreparedField>,
     constants: Vec<(FieldId, Result<PreparedField, crate::ValueError>)>,
     overwrite: bool,
 }
@@ -476,6 +485,10 @@ impl<'a> Plan<'a> {
             raw_header,
             builder,
             feed_name: Event::prepare(FieldId::FEED_NAME, &report_type.feed_name),
+            documentation: report_type
+                .url
+                .as_deref()
+                .and_then(|url| Event::prepare(FieldId::FEED_DOCUMENTATION, url).ok()),
             constants: report_type
                 .constants
                 .iter()
@@ -548,6 +561,12 @@ impl<'a> Plan<'a> {
             && let Ok(feed_name) = &self.feed_name
         {
             let _ = builder.set_prepared(feed_name);
+        }
+        // As IntelMQ 3.5.0: the report type's documentation page unless the report names one.
+        if let Some(documentation) = &self.documentation
+            && builder.get_id(FieldId::FEED_DOCUMENTATION).is_none()
+        {
+            let _ = builder.set_prepared(documentation);
         }
         // Required fields: any failure fails the line.
         for step in &mut self.required {
