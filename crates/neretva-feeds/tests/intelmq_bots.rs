@@ -1,0 +1,190 @@
+//! Neretva's own parser cases give the events IntelMQ 3.5.0's own parser bots give.
+//!
+//! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
+//! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
+//! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
+//! Shadowserver, Feodo Tracker and PhishTank parsers (`test_data/<group>/<parser>/ok/*`) goes
+//! through the matching IntelMQ bot in IntelMQ's own bot test harness
+//! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
+//! field by field, in order (`time.observation` and `feed.name` aside: IntelMQ stamps the time
+//! of the run, and the case's report names its feed). [`EXTENSIONS`] lists the cases IntelMQ
+//! cannot parse at all, with the reason; each must still differ. `err` cases are not compared:
+//! there Neretva keeps the good lines of a report IntelMQ drops as a whole, as the parsers'
+//! module docs say.
+//!
+//! IntelMQ's harness refuses to run as root; the script answers that check itself (see there).
+
+// A test: a failed read or an unexpected answer is a failure; the summary line is its output.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Map, Value, json};
+
+/// Neretva's parser (the case directory) and the IntelMQ bot module it replaces.
+const BOTS: &[(&str, &str)] = &[
+    ("lists/alienvault", "alienvault.parser"),
+    ("lists/bambenek", "bambenek.parser"),
+    ("lists/blocklistde", "blocklistde.parser"),
+    ("lists/ci-army", "ci_army.parser"),
+    ("lists/cymru-cap", "cymru.parser_cap_program"),
+    ("lists/cymru-full-bogons", "cymru.parser_full_bogons"),
+    ("lists/dataplane", "dataplane.parser"),
+    ("lists/dshield-asn", "dshield.parser_asn"),
+    ("lists/dshield-block", "dshield.parser_block"),
+    ("lists/openphish", "openphish.parser"),
+    ("lists/spamhaus-drop", "spamhaus.parser_drop"),
+    ("shadowserver/shadowserver", "shadowserver.parser"),
+    ("abusech/abusech-feodotracker", "abusech.parser_feodotracker"),
+    ("phishtank/phishtank", "phishtank.parser"),
+];
+
+/// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
+const EXTENSIONS: &[(&str, &str)] = &[
+    ("lists/bambenek/ok/0003_c2_domains_high.txt", "IntelMQ knows only its nine exact feed URLs"),
+    ("lists/cymru-cap/ok/0002_old_format.txt", "IntelMQ fails old-format `spreaders` lines"),
+    ("lists/spamhaus-drop/ok/0003_drop_v4_json.txt", "Spamhaus's JSON lists of 2024 are unknown to IntelMQ"),
+    ("lists/spamhaus-drop/ok/0004_unknown_url_crlf.txt", "IntelMQ knows only its five exact feed URLs"),
+    ("abusech/abusech-feodotracker/ok/0002_ipblocklist.csv", "IntelMQ reads the JSON block list only"),
+    ("phishtank/phishtank/ok/0002_online_valid.csv", "IntelMQ reads PhishTank's JSON dump only"),
+];
+
+/// Fields left out of the comparison.
+const IGNORED: &[&str] = &["time.observation", "feed.name", "__type"];
+
+fn test_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test_data")
+}
+
+fn comparable(event: &Value) -> Value {
+    let mut fields: Map<String, Value> = event.as_object().unwrap().clone();
+    fields.retain(|name, _| !IGNORED.contains(&name.as_str()));
+    Value::Object(fields)
+}
+
+/// The events of a case's `.expected` file (before `--- errors`).
+fn expected_events(case: &Path) -> Vec<Value> {
+    let mut path = case.as_os_str().to_owned();
+    path.push(".expected");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .take_while(|line| !line.starts_with("--- "))
+        .filter(|line| line.starts_with('{'))
+        .map(|line| comparable(&serde_json::from_str(line).unwrap()))
+        .collect()
+}
+
+#[test]
+fn intelmq_bots_agree_with_the_parser_cases() {
+    let Some(python) = std::env::var_os("NERETVA_TEST_INTELMQ_PYTHON") else { return };
+    let work = std::env::temp_dir().join(format!("neretva-intelmq-bots-{}", std::process::id()));
+    let root = work.join("root");
+    std::fs::create_dir_all(work.join("reports")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/bots")).unwrap();
+    // The schema Neretva embeds, where IntelMQ's Shadowserver bot looks for it.
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json"),
+        root.join("var/lib/bots/shadowserver-schema.json"),
+    )
+    .unwrap();
+
+    let mut manifest = Vec::new();
+    let mut cases = Vec::new();
+    for (dir, bot) in BOTS {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(test_data().join(dir).join("ok"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext != "expected"))
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.strip_prefix(test_data()).unwrap().to_string_lossy().into_owned();
+            let mut data = std::fs::read(&file).unwrap();
+            let mut report = Map::new();
+            // Block-list cases start with `@key value` lines of report metadata.
+            while data.first() == Some(&b'@') {
+                let end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |i| i + 1);
+                let line = String::from_utf8(data[1..end].to_vec()).unwrap();
+                let (key, value) = line.trim_end().split_once(' ').unwrap_or((line.trim_end(), ""));
+                if key == "feed.url" {
+                    report.insert(key.to_owned(), json!(value));
+                }
+                data.drain(..end);
+            }
+            if dir.starts_with("shadowserver") {
+                // As the parser's own cases name the report: `0001_scan_dns.csv` is `scan_dns`.
+                let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+                let kind = stem.split_once('_').map_or(stem.as_str(), |(_, rest)| rest).to_owned();
+                report.insert("extra.file_name".to_owned(), json!(format!("2024-05-01-{kind}.csv")));
+            }
+            let raw = work.join("reports").join(cases.len().to_string());
+            std::fs::write(&raw, &data).unwrap();
+            manifest.push(json!({
+                "id": name,
+                "bot": format!("intelmq.bots.parsers.{bot}"),
+                "file": raw,
+                "report": report,
+            }));
+            cases.push((name, file));
+        }
+    }
+    assert!(cases.len() > 30, "the parser cases are missing: {}", cases.len());
+    let manifest_path = work.join("manifest.json");
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let output_path = work.join("output.json");
+
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/intelmq/run_parsers.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .arg(&manifest_path)
+        .arg(&output_path)
+        .env("INTELMQ_ROOT_DIR", &root)
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "run_parsers.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    let results: Value = serde_json::from_slice(&std::fs::read(&output_path).unwrap()).unwrap();
+    std::fs::remove_dir_all(&work).unwrap();
+
+    let mut problems = Vec::new();
+    let mut same = 0;
+    for (name, file) in &cases {
+        let result = &results[name];
+        let theirs: Vec<Value> = result["events"].as_array().unwrap().iter().map(comparable).collect();
+        let ours = expected_events(file);
+        let extension = EXTENSIONS.iter().find(|(case, _)| case == name);
+        match (ours == theirs, extension) {
+            (true, None) => same += 1,
+            (true, Some((_, reason))) => {
+                problems.push(format!("{name}: listed as an extension ({reason}), but IntelMQ agrees now"))
+            }
+            (false, Some(_)) => {}
+            (false, None) => {
+                let mut text = format!("{name}: {} events, IntelMQ {}", ours.len(), theirs.len());
+                for (index, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+                    for (field, value) in a.as_object().unwrap() {
+                        if b.get(field) != Some(value) {
+                            text.push_str(&format!(
+                                "\n  event {index}: {field}: {value} / IntelMQ {:?}",
+                                b.get(field)
+                            ));
+                        }
+                    }
+                    for (field, value) in b.as_object().unwrap() {
+                        if a.get(field).is_none() {
+                            text.push_str(&format!("\n  event {index}: {field}: only IntelMQ, {value}"));
+                        }
+                    }
+                }
+                for error in result["errors"].as_array().into_iter().flatten().take(3) {
+                    text.push_str(&format!("\n  IntelMQ: {error}"));
+                }
+                problems.push(text);
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    println!("{same} cases give IntelMQ 3.5.0's events; {} are Neretva's extensions", EXTENSIONS.len());
+}
