@@ -5,7 +5,8 @@ what each bot emitted.
 Usage: run_parsers.py MANIFEST OUTPUT
 
 MANIFEST is a JSON list of {"id": ..., "bot": "intelmq.bots.parsers.<module>", "file": path,
-"report": {field: value}}; each report's `raw` is the file's content. OUTPUT receives a JSON
+"report": {field: value}, "parameters": {...}}; each report's `raw` is the file's content and
+the parameters are the bot's. OUTPUT receives a JSON
 object {id: {"events": [...], "errors": [log lines]}}. INTELMQ_ROOT_DIR must name a writable
 directory (with var/lib/bots/shadowserver-schema.json for the Shadowserver bot).
 """
@@ -38,7 +39,7 @@ def case_class(entry):
         def set_bot(cls):
             cls.bot_reference = bot
             cls.default_input_message = report
-            cls.sysconfig = {}
+            cls.sysconfig = entry.get("parameters", {})
 
         def test_run(self):
             self.input_message = report

@@ -3,7 +3,8 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker and PhishTank parsers (`test_data/<group>/<parser>/ok/*`) goes
+//! Shadowserver, Feodo Tracker, PhishTank and IntelMQ JSON parsers
+//! (`test_data/<group>/<parser>/ok/*`) goes
 //! through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
 //! field by field, in order (`time.observation` and `feed.name` aside: IntelMQ stamps the time
@@ -38,6 +39,7 @@ const BOTS: &[(&str, &str)] = &[
     ("shadowserver/shadowserver", "shadowserver.parser"),
     ("abusech/abusech-feodotracker", "abusech.parser_feodotracker"),
     ("phishtank/phishtank", "phishtank.parser"),
+    ("generic/intelmq-json", "json.parser"),
 ];
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
@@ -103,13 +105,21 @@ fn intelmq_bots_agree_with_the_parser_cases() {
             let name = file.strip_prefix(test_data()).unwrap().to_string_lossy().into_owned();
             let mut data = std::fs::read(&file).unwrap();
             let mut report = Map::new();
-            // Block-list cases start with `@key value` lines of report metadata.
+            // The registered `intelmq-json` parser reads lines; `@config` gives IntelMQ's own
+            // parameters (`splitlines`, `multiple_events`).
+            let mut parameters =
+                if *dir == "generic/intelmq-json" { json!({"splitlines": true}) } else { json!({}) };
+            // Cases start with `@key value` lines of report metadata.
             while data.first() == Some(&b'@') {
                 let end = data.iter().position(|&b| b == b'\n').map_or(data.len(), |i| i + 1);
                 let line = String::from_utf8(data[1..end].to_vec()).unwrap();
                 let (key, value) = line.trim_end().split_once(' ').unwrap_or((line.trim_end(), ""));
-                if key == "feed.url" {
-                    report.insert(key.to_owned(), json!(value));
+                match key {
+                    "feed.url" => {
+                        report.insert(key.to_owned(), json!(value));
+                    }
+                    "config" => parameters = serde_json::from_str(value).unwrap(),
+                    _ => {}
                 }
                 data.drain(..end);
             }
@@ -126,6 +136,7 @@ fn intelmq_bots_agree_with_the_parser_cases() {
                 "bot": format!("intelmq.bots.parsers.{bot}"),
                 "file": raw,
                 "report": report,
+                "parameters": parameters,
             }));
             cases.push((name, file));
         }
