@@ -78,19 +78,81 @@ fn expected_events(case: &Path) -> Vec<Value> {
         .collect()
 }
 
+fn repository_file(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+/// A scratch directory for one IntelMQ run, with IntelMQ's root directory holding the
+/// Shadowserver schema Neretva embeds where IntelMQ's bot looks for it.
+struct Scratch {
+    dir: PathBuf,
+    python: std::ffi::OsString,
+}
+
+impl Scratch {
+    fn new(name: &str, python: std::ffi::OsString) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("neretva-intelmq-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("reports")).unwrap();
+        std::fs::create_dir_all(dir.join("root/var/lib/bots")).unwrap();
+        std::fs::copy(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json"),
+            dir.join("root/var/lib/bots/shadowserver-schema.json"),
+        )
+        .unwrap();
+        Scratch { dir, python }
+    }
+
+    /// Runs `tests/intelmq/run_parsers.py` on the manifest; what each bot emitted, by id.
+    fn run_bots(&self, manifest: &[Value]) -> Value {
+        let manifest_path = self.dir.join("manifest.json");
+        std::fs::write(&manifest_path, serde_json::to_vec(manifest).unwrap()).unwrap();
+        let output_path = self.dir.join("output.json");
+        let output = Command::new(&self.python)
+            .arg(repository_file("tests/intelmq/run_parsers.py"))
+            .arg(&manifest_path)
+            .arg(&output_path)
+            .env("INTELMQ_ROOT_DIR", self.dir.join("root"))
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "run_parsers.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&std::fs::read(&output_path).unwrap()).unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The differences between Neretva's events and IntelMQ's, field by field.
+fn differences(ours: &[Value], theirs: &[Value]) -> String {
+    let mut text = format!("{} events, IntelMQ {}", ours.len(), theirs.len());
+    for (index, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        for (field, value) in a.as_object().unwrap() {
+            if b.get(field) != Some(value) {
+                text.push_str(&format!("\n  event {index}: {field}: {value} / IntelMQ {:?}", b.get(field)));
+            }
+        }
+        for (field, value) in b.as_object().unwrap() {
+            if a.get(field).is_none() {
+                text.push_str(&format!("\n  event {index}: {field}: only IntelMQ, {value}"));
+            }
+        }
+    }
+    text
+}
+
 #[test]
 fn intelmq_bots_agree_with_the_parser_cases() {
     let Some(python) = std::env::var_os("NERETVA_TEST_INTELMQ_PYTHON") else { return };
-    let work = std::env::temp_dir().join(format!("neretva-intelmq-bots-{}", std::process::id()));
-    let root = work.join("root");
-    std::fs::create_dir_all(work.join("reports")).unwrap();
-    std::fs::create_dir_all(root.join("var/lib/bots")).unwrap();
-    // The schema Neretva embeds, where IntelMQ's Shadowserver bot looks for it.
-    std::fs::copy(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json"),
-        root.join("var/lib/bots/shadowserver-schema.json"),
-    )
-    .unwrap();
+    let scratch = Scratch::new("bots", python);
+    let work = &scratch.dir;
 
     let mut manifest = Vec::new();
     let mut cases = Vec::new();
@@ -142,22 +204,7 @@ fn intelmq_bots_agree_with_the_parser_cases() {
         }
     }
     assert!(cases.len() > 30, "the parser cases are missing: {}", cases.len());
-    let manifest_path = work.join("manifest.json");
-    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
-    let output_path = work.join("output.json");
-
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/intelmq/run_parsers.py");
-    let output = Command::new(&python)
-        .arg(script)
-        .arg(&manifest_path)
-        .arg(&output_path)
-        .env("INTELMQ_ROOT_DIR", &root)
-        .current_dir(&work)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "run_parsers.py failed: {}", String::from_utf8_lossy(&output.stderr));
-    let results: Value = serde_json::from_slice(&std::fs::read(&output_path).unwrap()).unwrap();
-    std::fs::remove_dir_all(&work).unwrap();
+    let results = scratch.run_bots(&manifest);
 
     let mut problems = Vec::new();
     let mut same = 0;
@@ -173,22 +220,7 @@ fn intelmq_bots_agree_with_the_parser_cases() {
             }
             (false, Some(_)) => {}
             (false, None) => {
-                let mut text = format!("{name}: {} events, IntelMQ {}", ours.len(), theirs.len());
-                for (index, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-                    for (field, value) in a.as_object().unwrap() {
-                        if b.get(field) != Some(value) {
-                            text.push_str(&format!(
-                                "\n  event {index}: {field}: {value} / IntelMQ {:?}",
-                                b.get(field)
-                            ));
-                        }
-                    }
-                    for (field, value) in b.as_object().unwrap() {
-                        if a.get(field).is_none() {
-                            text.push_str(&format!("\n  event {index}: {field}: only IntelMQ, {value}"));
-                        }
-                    }
-                }
+                let mut text = format!("{name}: {}", differences(&ours, &theirs));
                 for error in result["errors"].as_array().into_iter().flatten().take(3) {
                     text.push_str(&format!("\n  IntelMQ: {error}"));
                 }
@@ -198,4 +230,77 @@ fn intelmq_bots_agree_with_the_parser_cases() {
     }
     assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
     println!("{same} cases give IntelMQ 3.5.0's events; {} are Neretva's extensions", EXTENSIONS.len());
+}
+
+/// Every report type of the embedded Shadowserver schema, one synthetic row each
+/// (`tests/intelmq/shadowserver_rows.py`: plausible values by conversion, field type and column
+/// name), gives IntelMQ's event field by field.
+#[test]
+fn every_shadowserver_report_type_gives_intelmq_events() {
+    let Some(python) = std::env::var_os("NERETVA_TEST_INTELMQ_PYTHON") else { return };
+    let scratch = Scratch::new("shadowserver", python.clone());
+    let reports = scratch.dir.join("reports");
+    let output = Command::new(&python)
+        .arg(repository_file("tests/intelmq/shadowserver_rows.py"))
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json"))
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "shadowserver_rows.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&reports).unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 170, "one report per report type: {}", files.len());
+    let name_of = |file: &Path| file.file_name().unwrap().to_string_lossy().into_owned();
+    let manifest: Vec<Value> = files
+        .iter()
+        .map(|file| {
+            json!({
+                "id": name_of(file),
+                "bot": "intelmq.bots.parsers.shadowserver.parser",
+                "file": file,
+                "report": {"extra.file_name": name_of(file)},
+            })
+        })
+        .collect();
+    let results = scratch.run_bots(&manifest);
+    let parser = neretva_feeds::parser("shadowserver").unwrap();
+    let mut problems = Vec::new();
+    let mut with_events = 0;
+    for file in &files {
+        let name = name_of(file);
+        let mut report = neretva_feeds::Report::new("", None, std::fs::read(file).unwrap());
+        report.extra.push(("file_name".to_owned(), json!(name)));
+        let parsed = parser.parse(&report);
+        let ours: Vec<Value> = parsed
+            .events
+            .iter()
+            .map(|event| {
+                comparable(
+                    &serde_json::from_str(&neretva_event::intelmq_json::to_line(&event.event)).unwrap(),
+                )
+            })
+            .collect();
+        let theirs: Vec<Value> =
+            results[&name]["events"].as_array().unwrap().iter().map(comparable).collect();
+        if ours != theirs {
+            problems.push(format!("{name}: {}", differences(&ours, &theirs)));
+        }
+        with_events += usize::from(!ours.is_empty());
+    }
+    assert!(problems.is_empty(), "{} report types differ:\n{}", problems.len(), problems.join("\n"));
+    // The rows are plausible enough that (nearly) every type yields its event on both sides.
+    assert!(
+        with_events + 5 >= files.len(),
+        "only {with_events} of {} report types gave an event",
+        files.len()
+    );
+    println!(
+        "{} Shadowserver report types give IntelMQ 3.5.0's events ({with_events} with an event)",
+        files.len()
+    );
 }
