@@ -18,17 +18,11 @@ import json
 import sys
 import warnings
 
-from intelmq.lib import utils
+from importlib.resources import files
+
 from intelmq.lib.message import MessageFactory
 
-try:
-    from importlib.resources import files
-
-    HARMONIZATION = json.loads(files("intelmq").joinpath("etc/harmonization.conf").read_text())
-except Exception:  # pragma: no cover - older Pythons
-    from pkg_resources import resource_filename
-
-    HARMONIZATION = utils.load_configuration(resource_filename("intelmq", "etc/harmonization.conf"))
+HARMONIZATION = json.loads(files("intelmq").joinpath("etc/harmonization.conf").read_text())
 
 warnings.simplefilter("ignore")
 report = {"checked": 0, "rejected": [], "not_strict": [], "changed": [], "serialized": []}

@@ -102,24 +102,26 @@ impl Scratch {
         Scratch { dir, python }
     }
 
+    /// Runs a script of `tests/intelmq/` with IntelMQ's Python in the scratch directory; its
+    /// standard output.
+    fn python(&self, script: &str, args: &[&Path]) -> Vec<u8> {
+        let output = Command::new(&self.python)
+            .arg(repository_file(&format!("tests/intelmq/{script}")))
+            .args(args)
+            .env("INTELMQ_ROOT_DIR", self.dir.join("root"))
+            .current_dir(&self.dir)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{script} failed: {}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    }
+
     /// Runs `tests/intelmq/run_parsers.py` on the manifest; what each bot emitted, by id.
     fn run_bots(&self, manifest: &[Value]) -> Value {
         let manifest_path = self.dir.join("manifest.json");
         std::fs::write(&manifest_path, serde_json::to_vec(manifest).unwrap()).unwrap();
         let output_path = self.dir.join("output.json");
-        let output = Command::new(&self.python)
-            .arg(repository_file("tests/intelmq/run_parsers.py"))
-            .arg(&manifest_path)
-            .arg(&output_path)
-            .env("INTELMQ_ROOT_DIR", self.dir.join("root"))
-            .current_dir(&self.dir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "run_parsers.py failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        self.python("run_parsers.py", &[&manifest_path, &output_path]);
         serde_json::from_slice(&std::fs::read(&output_path).unwrap()).unwrap()
     }
 }
@@ -238,19 +240,10 @@ fn intelmq_bots_agree_with_the_parser_cases() {
 #[test]
 fn every_shadowserver_report_type_gives_intelmq_events() {
     let Some(python) = std::env::var_os("NERETVA_TEST_INTELMQ_PYTHON") else { return };
-    let scratch = Scratch::new("shadowserver", python.clone());
+    let scratch = Scratch::new("shadowserver", python);
     let reports = scratch.dir.join("reports");
-    let output = Command::new(&python)
-        .arg(repository_file("tests/intelmq/shadowserver_rows.py"))
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json"))
-        .arg(&reports)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "shadowserver_rows.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/shadowserver-intelmq.json");
+    scratch.python("shadowserver_rows.py", &[&schema, &reports]);
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(&reports).unwrap().map(|entry| entry.unwrap().path()).collect();
     files.sort();

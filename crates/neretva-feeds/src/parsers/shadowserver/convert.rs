@@ -216,21 +216,12 @@ pub(crate) fn apply<'a>(
             }
         }
         Conversion::ForceBase64 => force_base64(value),
-        Conversion::ScanExchangeTaxonomy => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
-            "intrusions"
-        } else {
-            "vulnerable"
-        }))),
-        Conversion::ScanExchangeType => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
-            "system-compromise"
-        } else {
-            "vulnerable-system"
-        }))),
-        Conversion::ScanExchangeIdentifier => Some(Val::Str(Cow::Borrowed(if value.contains("webshell") {
-            "exchange-server-webshell"
-        } else {
-            "vulnerable-exchange-server"
-        }))),
+        // IntelMQ 3.5.0's three `scan_exchange_*` functions: a webshell anywhere in the tag.
+        Conversion::ScanExchangeTaxonomy => by_webshell(value, "intrusions", "vulnerable"),
+        Conversion::ScanExchangeType => by_webshell(value, "system-compromise", "vulnerable-system"),
+        Conversion::ScanExchangeIdentifier => {
+            by_webshell(value, "exchange-server-webshell", "vulnerable-exchange-server")
+        }
         Conversion::ExtractCveFromTag => extract_cve_from_tag(value).map(|v| Val::Str(Cow::Owned(v))),
         Conversion::CategoryOrDetail => {
             if value.is_empty() {
@@ -319,13 +310,15 @@ pub(crate) fn validate_network(value: &str) -> bool {
     }
 }
 
-/// IntelMQ's `FQDN.is_valid(value, sanitize=True)`: after stripping, lower-casing and removing a
-/// trailing dot, a name that is not an IP address, has no empty labels and only host-name
-/// characters (non-ASCII letters are allowed: IntelMQ converts them to punycode).
+/// IntelMQ 3.5.0's `FQDN.is_valid(value, sanitize=True)`: whatever the domain-name sanitiser
+/// accepts (IntelMQ's check is IDNA encoding, so `not a host!` passes), which is also what
+/// setting the field then requires.
 pub(crate) fn validate_fqdn(value: &str) -> bool {
-    // As IntelMQ 3.5.0 (`FQDN.is_valid(value, sanitize=True)`): whatever the domain-name
-    // sanitiser accepts, which is also what setting the field then requires.
     !value.is_empty() && Event::prepare(FieldId::SOURCE_FQDN, value).is_ok()
+}
+
+fn by_webshell(tag: &str, webshell: &'static str, other: &'static str) -> Option<Val<'static>> {
+    Some(Val::Str(Cow::Borrowed(if tag.contains("webshell") { webshell } else { other })))
 }
 
 fn force_base64(value: &str) -> Option<Val<'_>> {
