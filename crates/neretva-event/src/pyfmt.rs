@@ -80,6 +80,19 @@ pub fn write_float_repr(out: &mut String, x: f64) {
     }
 }
 
+/// The bytes a JSON string literal escapes: control characters, `"` and `\`.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Appends a JSON string literal as Python's `json.dumps(..., ensure_ascii=False)`
 /// writes it (which is also how `serde_json` writes it).
 pub(crate) fn write_json_str(out: &mut String, text: &str) {
@@ -88,6 +101,10 @@ pub(crate) fn write_json_str(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
+        // Most bytes need no escape: one table lookup decides.
+        if !NEEDS_ESCAPE[usize::from(b)] {
+            continue;
+        }
         let escape: &str = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",

@@ -236,7 +236,7 @@ impl Pipeline {
         let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
         let keep_event = options.keep_events || !self.sinks.is_empty();
         let prepare = async {
-            let mut prepared = Prepared::default();
+            let mut prepared = Prepared::with_capacity();
             let mut seen_in_run: HashSet<u128> = HashSet::new();
             let mut ids = EventIds::new(context.now);
             // Large reports are parsed a chunk at a time, so they never sit in memory as events.
@@ -388,7 +388,7 @@ impl Pipeline {
 /// Hands a prepared batch to the store stage and starts the next with the running counts; false
 /// when the store stage has failed (its error ends the report).
 async fn hand_over(to_store: &tokio::sync::mpsc::Sender<Prepared>, prepared: &mut Prepared) -> bool {
-    let full = std::mem::take(prepared);
+    let full = std::mem::replace(prepared, Prepared::with_capacity());
     prepared.counts = full.counts;
     let sent = to_store.send(full).await.is_ok();
     // Let the store stage take the batch before preparing the next one.
@@ -449,6 +449,19 @@ struct Prepared {
     errors: Vec<ParseError>,
     /// The preparing stage's running totals: records, errors, dropped, duplicates in the run.
     counts: ReportCounts,
+}
+
+impl Prepared {
+    /// An empty batch with room for a whole batch of events, so its lists never grow (each
+    /// growth copies the list into fresh memory).
+    fn with_capacity() -> Prepared {
+        Prepared {
+            items: Vec::with_capacity(BATCH),
+            rows: Vec::with_capacity(BATCH),
+            keys: Vec::with_capacity(BATCH),
+            ..Prepared::default()
+        }
+    }
 }
 
 /// One event of a [`Prepared`] batch.
