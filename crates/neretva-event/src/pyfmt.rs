@@ -273,3 +273,21 @@ pub(crate) fn write_json_repr(out: &mut String, value: &serde_json::Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        // Every ASCII character alone and inside text, and text beyond ASCII, which stays as it is.
+        let mut texts: Vec<String> = (0u8..=0x7f).map(|b| char::from(b).to_string()).collect();
+        texts.extend((0u8..=0x7f).map(|b| format!("a{}b\\\"{}", char::from(b), char::from(b))));
+        texts.extend(["", "žđ\u{7f}\u{80}\u{2028}𝄞", "\"\\\"\\"].map(str::to_owned));
+        for text in &texts {
+            let mut out = String::new();
+            write_json_str(&mut out, text);
+            assert_eq!(out, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
+    }
+}
