@@ -882,7 +882,9 @@ pub(crate) struct IngestArgs {
     /// A feed configured in `[[pipeline.feeds]]`, or the name of a parser (`neretva feeds list`).
     #[arg(long)]
     pub(crate) feed: String,
-    /// Report files to process, one report each.
+    /// Report files to process: one report each, or, for a gzip or bzip2 file, the report it
+    /// holds and, for a zip archive, one report per member (unpacked within the configured
+    /// `pipeline.limits`). A file that cannot be read is listed and makes the exit status 1.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
     /// Store nothing; with --output, print the resulting events.

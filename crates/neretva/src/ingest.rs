@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use neretva_model::Uuid;
 use neretva_pipeline::config::FeedConfig;
 use neretva_pipeline::process::Context;
+use neretva_pipeline::sources::{DecompressLimits, read_reports};
 use neretva_pipeline::transforms::enrich_asn::AsnTable;
 use neretva_pipeline::{IngestOptions, Outcome, Pipeline, PipelineConfig};
 use neretva_server::registry::RegistrySnapshot;
@@ -74,6 +75,14 @@ struct Summary {
     per_organisation: BTreeMap<String, u64>,
     error_lines: Vec<ErrorLine>,
     reports: Vec<String>,
+    /// Files that could not be read: too large, a broken or oversized archive, unreadable.
+    failed_files: Vec<FailedFile>,
+}
+
+#[derive(Debug, Serialize)]
+struct FailedFile {
+    file: String,
+    error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,23 +122,41 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         bar.set_style(style);
     }
     let mut summary = Summary::default();
+    // As the pipeline's file sources read: within the size limit, gzip, bzip2 and zip unpacked
+    // with limits, each report stored with its source (`file:<path>` or `file:<path>/<name>`).
+    let limits = DecompressLimits::from(&config.pipeline.limits);
     for file in &args.files {
         bar.set_message(file.display().to_string());
-        let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let context =
-            Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
-        let source = format!("file:{}", file.display());
-        let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
-        rematch(store.as_ref(), &registry, config, &outcome).await;
-        if let Some(EventFormat::IntelmqJsonl) = args.output {
-            let mut text = String::new();
-            for event in &outcome.events {
-                text.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
-                text.push('\n');
+        summary.files += 1;
+        let path = file.clone();
+        let read = tokio::task::spawn_blocking(move || read_reports(&path, &limits))
+            .await
+            .context("the file reader failed")?;
+        let reports = match read {
+            Ok(read) => read.reports,
+            Err(error) => {
+                summary
+                    .failed_files
+                    .push(FailedFile { file: file.display().to_string(), error: error.to_string() });
+                bar.inc(1);
+                continue;
             }
-            bar.suspend(|| output::bytes(text.as_bytes()));
+        };
+        for (source, data) in reports {
+            let context =
+                Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
+            let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
+            rematch(store.as_ref(), &registry, config, &outcome).await;
+            if let Some(EventFormat::IntelmqJsonl) = args.output {
+                let mut text = String::new();
+                for event in &outcome.events {
+                    text.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
+                    text.push('\n');
+                }
+                bar.suspend(|| output::bytes(text.as_bytes()));
+            }
+            add(&mut summary, source.strip_prefix("file:").unwrap_or(&source), outcome, &registry);
         }
-        add(&mut summary, file, outcome, &registry);
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -139,7 +166,7 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         print(&text);
     } else {
         print(&format!(
-            "{} report(s): {} records, {} events stored{}, {} duplicates, {} dropped by rules, {} errors",
+            "{} file(s): {} records, {} events stored{}, {} duplicates, {} dropped by rules, {} errors",
             summary.files,
             summary.records,
             summary.events,
@@ -164,12 +191,16 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         if summary.errors as usize > summary.error_lines.len() {
             print(&format!("  … and {} more errors", summary.errors as usize - summary.error_lines.len()));
         }
+        for failed in &summary.failed_files {
+            print(&format!("  {}: not processed: {}", failed.file, failed.error));
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    // A file that could not be read fails the command, after the others were processed.
+    Ok(if summary.failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn add(summary: &mut Summary, file: &Path, outcome: Outcome, registry: &RegistrySnapshot) {
-    summary.files += 1;
+/// Adds the outcome of one report (`file`: its path, or `<path>/<name>` when decompressed).
+fn add(summary: &mut Summary, file: &str, outcome: Outcome, registry: &RegistrySnapshot) {
     summary.reports_already_stored += u64::from(outcome.already_stored);
     summary.records += outcome.counts.records;
     summary.events += outcome.counts.events;
@@ -185,7 +216,7 @@ fn add(summary: &mut Summary, file: &Path, outcome: Outcome, registry: &Registry
             break;
         }
         summary.error_lines.push(ErrorLine {
-            file: file.display().to_string(),
+            file: file.to_owned(),
             line: error.line,
             field: error.field,
             message: error.message,

@@ -233,7 +233,7 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
             "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
         ));
     }
-    std::fs::write(&report, csv).unwrap();
+    std::fs::write(&report, &csv).unwrap();
     let path = report.to_str().unwrap();
 
     // A dry run prints IntelMQ JSON lines on standard output and the summary on standard error.
@@ -262,6 +262,55 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     assert_eq!(again["reports_already_stored"], 1);
     let reparsed = json(&run(d, &["reparse", &id, "--json"]));
     assert_eq!((reparsed["events"].as_u64(), reparsed["duplicates"].as_u64()), (Some(3), Some(1)));
+
+    // Compressed files are unpacked as the pipeline's file sources unpack them: a gzip file is
+    // the report it holds, a zip archive one report per member, each named for the parser
+    // (Shadowserver reads the report type from it) and in the summary.
+    let gzipped = d.join("2026-11-27-scan_dns-bih-geo.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(csv.as_bytes()).unwrap();
+    std::fs::write(&gzipped, encoder.finish().unwrap()).unwrap();
+    let zipped = d.join("reports.zip");
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for name in ["2026-11-27-scan_dns-a.csv", "2026-11-28-scan_dns-b.csv"] {
+        writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(csv.as_bytes()).unwrap();
+    }
+    std::fs::write(&zipped, writer.finish().unwrap().into_inner()).unwrap();
+    let (gz_path, zip_path) = (gzipped.to_str().unwrap(), zipped.to_str().unwrap());
+    let unpacked =
+        json(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", "--json", gz_path, zip_path]));
+    assert_eq!((unpacked["files"].as_u64(), unpacked["events"].as_u64()), (Some(2), Some(9)), "{unpacked}");
+    let files: Vec<&str> =
+        unpacked["error_lines"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            format!("{gz_path}/2026-11-27-scan_dns-bih-geo.csv"),
+            format!("{zip_path}/2026-11-27-scan_dns-a.csv"),
+            format!("{zip_path}/2026-11-28-scan_dns-b.csv")
+        ]
+    );
+
+    // A file over the configured limit, or missing, is listed and fails the command; the other
+    // files are processed all the same.
+    let big = d.join("2026-11-27-scan_dns-big.csv");
+    std::fs::write(&big, format!("{csv}{}", "\n".repeat(1024))).unwrap();
+    let big_path = big.to_str().unwrap();
+    assert!(csv.len() < 1024);
+    let limited = neretva(d)
+        .env("NERETVA_PIPELINE__LIMITS__MAX_REPORT_BYTES", "1024")
+        .args(["ingest", "--feed", "shadowserver", "--dry-run", "--json", gz_path, big_path, "missing.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(limited.status.code(), Some(1));
+    let summary: Value = serde_json::from_slice(&limited.stdout).unwrap();
+    assert_eq!((summary["files"].as_u64(), summary["events"].as_u64()), (Some(3), Some(3)), "{summary}");
+    let failed = summary["failed_files"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{summary}");
+    assert_eq!(failed[0]["file"], big_path);
+    assert!(failed[0]["error"].as_str().unwrap().contains("1024"), "{summary}");
+    assert_eq!(failed[1]["file"], "missing.csv");
 
     let unknown = run(d, &["ingest", "--feed", "no-such-feed", path]);
     assert_eq!(unknown.status.code(), Some(2));
