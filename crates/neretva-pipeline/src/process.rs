@@ -146,6 +146,11 @@ impl Pipeline {
         self.feeds.contains_key(name)
     }
 
+    /// The largest report it takes (`pipeline.limits.max_report_bytes`), decompressed.
+    pub fn max_report_bytes(&self) -> u64 {
+        self.max_report_bytes
+    }
+
     fn feed(&self, name: &str) -> Result<&Feed, PipelineError> {
         self.feeds
             .get(name)

@@ -398,10 +398,14 @@ pub struct UploadOptions {
     pub file_name: Option<String>,
 }
 
-/// Uploads a raw report (the request body) for a feed; it is stored, then processed.
+/// Uploads a raw report (the request body) for a feed; it is stored, then processed. A gzip or
+/// bzip2 body is the report it holds and a zip archive of one file that file (unpacked within
+/// the report size limit; `file_name` then names the compressed file, and the report is stored
+/// under the unpacked name).
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", params(UploadOptions),
     request_body(content = String, content_type = "application/octet-stream"),
     responses((status = 201, body = ReportDto), (status = 200, body = ReportDto, description = "the same content was stored before"),
+        (status = 400, body = ErrorBody, description = "a file name with a path, broken compressed data, or a zip archive of more than one file"),
         (status = 404, body = ErrorBody, description = "unknown feed"), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(
@@ -446,15 +450,21 @@ pub(crate) async fn ingest_report(
         index: &registry.index,
         now: OffsetDateTime::now_utc(),
     };
-    let source = match file_name.filter(|name| !name.is_empty()) {
-        Some(name) if name.contains(['/', '\\', '#']) || name.len() > 255 => {
-            return Err(ApiError::bad_request(
-                "file_name",
-                "a file name without '/', '\\' or '#', at most 255 bytes",
-            ));
-        }
-        Some(name) => format!("upload:{}#{name}", auth.0.username),
-        None => format!("upload:{}", auth.0.username),
+    let file_name = file_name.filter(|name| !name.is_empty());
+    if let Some(name) = file_name
+        && (name.contains(['/', '\\', '#']) || name.len() > 255)
+    {
+        return Err(ApiError::bad_request(
+            "file_name",
+            "a file name without '/', '\\' or '#', at most 255 bytes",
+        ));
+    }
+    // A gzip or bzip2 upload is the report it holds, a zip archive of one member that member,
+    // unpacked with the pipeline's limits as its sources unpack files.
+    let (name, body) = unpack_upload(file_name, body, pipeline.max_report_bytes()).await?;
+    let source = match (file_name, name) {
+        (Some(_), name) => format!("upload:{}#{name}", auth.0.username),
+        (None, _) => format!("upload:{}", auth.0.username),
     };
     let outcome = pipeline
         .ingest(&context, feed, &source, body, neretva_pipeline::IngestOptions::default())
@@ -480,6 +490,38 @@ pub(crate) async fn ingest_report(
         }
     }
     Ok((report, outcome.already_stored))
+}
+
+/// The one report of an upload named `file_name` (a default name when it has none) and the
+/// name it is stored under (a gzip or bzip2 file's name without its extension, a zip member's
+/// name).
+async fn unpack_upload(
+    file_name: Option<&str>,
+    body: Vec<u8>,
+    max_report_bytes: u64,
+) -> ApiResult<(String, Vec<u8>)> {
+    use neretva_pipeline::sources::{DecompressLimits, SourceError, decompress};
+    let name = file_name.unwrap_or("upload").to_owned();
+    let limits = DecompressLimits::new(max_report_bytes);
+    let unpacked = tokio::task::spawn_blocking(move || decompress(&name, body, &limits))
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "internal error"))?;
+    let mut reports = unpacked.map_err(|error| match error {
+        SourceError::TooLarge { .. } | SourceError::ArchiveTooLarge { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge, error.to_string())
+        }
+        other => ApiError::bad_request("body", other.to_string()),
+    })?;
+    match reports.len() {
+        1 => Ok(reports.remove(0)),
+        0 => Err(ApiError::bad_request("body", "the zip archive holds no file")),
+        n => Err(ApiError::bad_request(
+            "body",
+            format!(
+                "the zip archive holds {n} files; upload each report alone (a feed source's directory unpacks archives)"
+            ),
+        )),
+    }
 }
 
 /// Filters of the report list.

@@ -105,6 +105,52 @@ async fn constituents_see_only_their_own_events() {
 }
 
 #[tokio::test]
+async fn compressed_uploads_are_unpacked_within_the_limits() {
+    use std::io::Write as _;
+    let app = test_app().await;
+    let csv = "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n\
+        \"2026-11-27 10:00:00\",\"medium\",\"192.0.2.9\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n";
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(csv.as_bytes()).unwrap();
+    let zip = |members: &[&str]| {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for name in members {
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            writer.write_all(csv.replace("192.0.2.9", "192.0.2.10").as_bytes()).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    };
+    let post = |query: &str, body: Vec<u8>| {
+        app.send(
+            Request::post(format!("/api/v1/reports?feed=shadowserver-dns{query}"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    };
+    // A gzip file is the report it holds, stored under its name without `.gz`.
+    let gzipped = post("&file_name=2026-11-27-scan_dns-ba.csv.gz", gzip.finish().unwrap()).await;
+    assert_status(&gzipped, StatusCode::CREATED);
+    assert_eq!(gzipped.body["events"], 1, "{}", gzipped.text);
+    assert_eq!(gzipped.body["source"], "upload:analyst#2026-11-27-scan_dns-ba.csv");
+    assert_eq!(gzipped.body["size"].as_u64(), Some(csv.len() as u64));
+    // A zip archive of one file is that file; of two, refused.
+    let one = post("&file_name=reports.zip", zip(&["2026-11-27-scan_dns-ba.csv"])).await;
+    assert_status(&one, StatusCode::CREATED);
+    assert_eq!(one.body["source"], "upload:analyst#2026-11-27-scan_dns-ba.csv");
+    let two = post("", zip(&["a.csv", "b.csv"])).await;
+    assert_status(&two, StatusCode::BAD_REQUEST);
+    assert_eq!(two.body["field"], "body");
+    assert!(two.text.contains("holds 2 files"), "{}", two.text);
+    // Broken compressed data is a clear error, not a report of garbage.
+    let broken = post("", b"\x1f\x8b\x08\x00broken".to_vec()).await;
+    assert_status(&broken, StatusCode::BAD_REQUEST);
+    assert!(broken.text.contains("cannot decompress gzip data"), "{}", broken.text);
+    let events = app.get("analyst", "/api/v1/events?limit=100").await;
+    assert_eq!(events.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn event_filters_and_paging() {
     let app = test_app().await;
     upload(&app).await;
