@@ -462,9 +462,9 @@ pub(crate) async fn ingest_report(
     // A gzip or bzip2 upload is the report it holds, a zip archive of one member that member,
     // unpacked with the pipeline's limits as its sources unpack files.
     let (name, body) = unpack_upload(file_name, body, pipeline.max_report_bytes()).await?;
-    let source = match (file_name, name) {
-        (Some(_), name) => format!("upload:{}#{name}", auth.0.username),
-        (None, _) => format!("upload:{}", auth.0.username),
+    let source = match name {
+        Some(name) => format!("upload:{}#{name}", auth.0.username),
+        None => format!("upload:{}", auth.0.username),
     };
     let outcome = pipeline
         .ingest(&context, feed, &source, body, neretva_pipeline::IngestOptions::default())
@@ -492,16 +492,18 @@ pub(crate) async fn ingest_report(
     Ok((report, outcome.already_stored))
 }
 
-/// The one report of an upload named `file_name` (a default name when it has none) and the
-/// name it is stored under (a gzip or bzip2 file's name without its extension, a zip member's
-/// name).
+/// The one report of an upload named `file_name` and the name it is stored under, if any:
+/// `file_name` itself, a gzip or bzip2 file's name without its extension, or a zip member's
+/// name (also when the upload was not named).
 async fn unpack_upload(
     file_name: Option<&str>,
     body: Vec<u8>,
     max_report_bytes: u64,
-) -> ApiResult<(String, Vec<u8>)> {
+) -> ApiResult<(Option<String>, Vec<u8>)> {
     use neretva_pipeline::sources::{DecompressLimits, SourceError, decompress};
-    let name = file_name.unwrap_or("upload").to_owned();
+    // An unnamed upload's name for `decompress`; a zip member's name replaces it.
+    const UNNAMED: &str = "upload";
+    let name = file_name.unwrap_or(UNNAMED).to_owned();
     let limits = DecompressLimits::new(max_report_bytes);
     let unpacked = tokio::task::spawn_blocking(move || decompress(&name, body, &limits))
         .await
@@ -513,7 +515,11 @@ async fn unpack_upload(
         other => ApiError::bad_request("body", other.to_string()),
     })?;
     match reports.len() {
-        1 => Ok(reports.remove(0)),
+        1 => {
+            let (name, report) = reports.remove(0);
+            let named = file_name.is_some() || name != UNNAMED;
+            Ok((named.then_some(name), report))
+        }
         0 => Err(ApiError::bad_request("body", "the zip archive holds no file")),
         n => Err(ApiError::bad_request(
             "body",

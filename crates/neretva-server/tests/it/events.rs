@@ -135,7 +135,7 @@ async fn compressed_uploads_are_unpacked_within_the_limits() {
     assert_eq!(gzipped.body["source"], "upload:analyst#2026-11-27-scan_dns-ba.csv");
     assert_eq!(gzipped.body["size"].as_u64(), Some(csv.len() as u64));
     // A zip archive of one file is that file; of two, refused.
-    let one = post("&file_name=reports.zip", zip(&["2026-11-27-scan_dns-ba.csv"])).await;
+    let one = post("", zip(&["2026-11-27-scan_dns-ba.csv"])).await;
     assert_status(&one, StatusCode::CREATED);
     assert_eq!(one.body["source"], "upload:analyst#2026-11-27-scan_dns-ba.csv");
     let two = post("", zip(&["a.csv", "b.csv"])).await;
