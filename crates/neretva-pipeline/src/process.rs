@@ -241,7 +241,7 @@ impl Pipeline {
         let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
         let keep_event = options.keep_events || !self.sinks.is_empty();
         let prepare = async {
-            let mut prepared = Prepared::with_capacity();
+            let mut prepared = Prepared::with_capacity(report_id.is_some(), self.dedup_fields.is_some());
             let mut seen_in_run: HashSet<u128> = HashSet::new();
             let mut ids = EventIds::new(context.now);
             // Large reports are parsed a chunk at a time, so they never sit in memory as events.
@@ -393,7 +393,8 @@ impl Pipeline {
 /// Hands a prepared batch to the store stage and starts the next with the running counts; false
 /// when the store stage has failed (its error ends the report).
 async fn hand_over(to_store: &tokio::sync::mpsc::Sender<Prepared>, prepared: &mut Prepared) -> bool {
-    let full = std::mem::replace(prepared, Prepared::with_capacity());
+    let next = Prepared::with_capacity(!prepared.rows.is_empty(), !prepared.keys.is_empty());
+    let full = std::mem::replace(prepared, next);
     prepared.counts = full.counts;
     let sent = to_store.send(full).await.is_ok();
     // Let the store stage take the batch before preparing the next one.
@@ -458,12 +459,14 @@ struct Prepared {
 
 impl Prepared {
     /// An empty batch with room for a whole batch of events, so its lists never grow (each
-    /// growth copies the list into fresh memory).
-    fn with_capacity() -> Prepared {
+    /// growth copies the list into fresh memory): the stored forms when the events are stored,
+    /// the keys when they are deduplicated.
+    fn with_capacity(stored: bool, deduplicated: bool) -> Prepared {
+        let room = |used: bool| if used { BATCH } else { 0 };
         Prepared {
             items: Vec::with_capacity(BATCH),
-            rows: Vec::with_capacity(BATCH),
-            keys: Vec::with_capacity(BATCH),
+            rows: Vec::with_capacity(room(stored)),
+            keys: Vec::with_capacity(room(deduplicated)),
             ..Prepared::default()
         }
     }

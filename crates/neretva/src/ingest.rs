@@ -133,7 +133,7 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
             .await
             .context("the file reader failed")?;
         let reports = match read {
-            Ok(read) => read.reports,
+            Ok(reports) => reports,
             Err(error) => {
                 summary
                     .failed_files

@@ -217,37 +217,38 @@ fn list_files(dir: &Path, pattern: Option<&str>) -> std::io::Result<Vec<(PathBuf
 async fn ingest_file(ingester: &Ingester, path: &Path, limits: DecompressLimits) -> Result<(), SourceError> {
     let display = path.display().to_string();
     let owned = path.to_owned();
-    let file = blocking(&display, move || read_reports(&owned, &limits)).await?;
-    ingester.received(file.bytes_read);
-    for (source, data) in file.reports {
+    let data = blocking(&display, move || read_file(&owned, limits.max_report_bytes)).await?;
+    // Counted before unpacking: bytes read, also of a file that then fails to unpack.
+    ingester.received(data.len());
+    let owned = path.to_owned();
+    let reports = blocking(&display, move || unpack(&owned, data, &limits)).await?;
+    for (source, data) in reports {
         ingester.ingest(&source, data).await?;
     }
     Ok(())
 }
 
-/// The reports of one file (see [`read_reports`]).
-#[derive(Debug)]
-pub struct FileReports {
-    /// The file's size as read, before decompression.
-    pub bytes_read: usize,
-    /// Each report's source (see [`report_source`]) and content.
-    pub reports: Vec<(String, Vec<u8>)>,
-}
-
 /// Reads a file as every source of files does: at most `limits.max_report_bytes` of it (a
 /// larger file is refused without being read), decompressed with the limits
-/// ([`decompress`]), each report with the source it is stored with.
-pub fn read_reports(path: &Path, limits: &DecompressLimits) -> Result<FileReports, SourceError> {
+/// ([`decompress`]); each report with the source it is stored with ([`report_source`]).
+pub fn read_reports(path: &Path, limits: &DecompressLimits) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
+    let data = read_file(path, limits.max_report_bytes)?;
+    unpack(path, data, limits)
+}
+
+/// The reports of the file at `path` that holds `data`, each with its source.
+fn unpack(
+    path: &Path,
+    data: Vec<u8>,
+    limits: &DecompressLimits,
+) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
     let file_name = path
         .file_name()
         .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned());
-    let data = read_file(path, limits.max_report_bytes)?;
-    let bytes_read = data.len();
-    let reports = decompress(&file_name, data, limits)?
+    Ok(decompress(&file_name, data, limits)?
         .into_iter()
         .map(|(name, data)| (report_source(path, &name), data))
-        .collect();
-    Ok(FileReports { bytes_read, reports })
+        .collect())
 }
 
 /// Reads a file of at most `limit` bytes, without reading more than one byte past it.

@@ -48,7 +48,7 @@ use tokio::task::JoinHandle;
 pub use crate::sources::decompress::{
     DecompressLimits, MAX_COMPRESSION_RATIO, MAX_ZIP_ENTRIES, ZIP_TOTAL_FACTOR, decompress,
 };
-pub use crate::sources::directory::{FileReports, matches_pattern, read_reports, report_source};
+pub use crate::sources::directory::{matches_pattern, read_reports, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
 pub use crate::sources::taxii::TaxiiSourceConfig;
 

@@ -413,74 +413,69 @@ mod tests {
 
     #[test]
     fn scalar_conversions() {
-        assert_eq!(run(Conversion::ConvertBool, "Y"), Ok(Some(Val::Bool(true))));
-        assert_eq!(run(Conversion::ConvertBool, "disabled"), Ok(Some(Val::Bool(false))));
-        assert_eq!(run(Conversion::ConvertBool, "maybe"), Ok(None));
-        assert_eq!(run(Conversion::ValidateToNone, "0"), Ok(None));
-        assert_eq!(run(Conversion::ValidateToNone, "unknown"), Ok(None));
-        assert_eq!(run(Conversion::ValidateToNone, "x"), Ok(Some(Val::Str("x".into()))));
-        assert_eq!(run(Conversion::ConvertInt, " 42 "), Ok(Some(Val::Int(42))));
-        assert_eq!(run(Conversion::ConvertInt, ""), Ok(None));
-        assert!(run(Conversion::ConvertInt, "4.2").is_err());
-        assert_eq!(run(Conversion::InvalidateZero, "0"), Ok(None));
-        assert_eq!(run(Conversion::InvalidateZero, "64512"), Ok(Some(Val::Int(64512))));
-        assert!(run(Conversion::InvalidateZero, "x").is_err());
-        assert_eq!(run(Conversion::ConvertFloat, "2.5"), Ok(Some(Val::Float(2.5))));
-        assert!(run(Conversion::ConvertFloat, "nan").is_err());
-        assert_eq!(run(Conversion::ValidateIp, "0.0.0.0"), Ok(None));
-        assert_eq!(run(Conversion::ValidateIp, "10.0.0.0/8"), Ok(None));
-        assert_eq!(run(Conversion::ValidateIp, "::1"), Ok(Some(Val::Ip("::1".parse().unwrap(), "::1"))));
-        assert_eq!(run(Conversion::ValidateNetwork, "10.0.0.0/8"), Ok(Some(Val::Str("10.0.0.0/8".into()))));
-        assert_eq!(run(Conversion::ValidateNetwork, "10.0.0.1"), Ok(None));
-        assert_eq!(run(Conversion::ValidateFqdn, "Example.COM."), Ok(Some(Val::Str("Example.COM.".into()))));
-        assert_eq!(run(Conversion::ValidateFqdn, "1.2.3.4"), Ok(None));
-        assert_eq!(run(Conversion::ValidateFqdn, "a..b"), Ok(None));
-        // IntelMQ's domain-name check is IDNA encoding, which takes this too.
-        assert_eq!(run(Conversion::ValidateFqdn, "not a host!"), Ok(Some(Val::Str("not a host!".into()))));
-        assert_eq!(run(Conversion::ValidateFqdn, "http://example.com"), Ok(None));
-        assert_eq!(
-            run(Conversion::ScanExchangeType, "exchange;cve-2021-26855"),
-            Ok(Some(Val::Str("vulnerable-system".into())))
-        );
-        assert_eq!(
-            run(Conversion::ScanExchangeIdentifier, "exchange;webshell;cve-2021-26855"),
-            Ok(Some(Val::Str("exchange-server-webshell".into())))
-        );
-        assert_eq!(
-            run(Conversion::ConvertDate, "Tue, 01 Aug 2018 00:00:00 GMT"),
-            Ok(Some(Val::Str("2018-08-01T00:00:00+00:00".into())))
-        );
-        assert_eq!(run(Conversion::ConvertDate, "garbage"), Ok(None));
-        assert_eq!(
-            run(Conversion::ConvertDateUtc, "2021-01-01 10:00:00"),
-            Ok(Some(Val::Str("2021-01-01T10:00:00+00:00".into())))
-        );
-        assert_eq!(run(Conversion::ForceBase64, "aGVsbG8="), Ok(Some(Val::Str("aGVsbG8=".into()))));
-        assert_eq!(run(Conversion::ForceBase64, "hello!"), Ok(Some(Val::Str("aGVsbG8h".into()))));
-        assert_eq!(run(Conversion::ForceBase64, ""), Ok(None));
-        assert_eq!(
-            run(Conversion::ScanExchangeType, "exchange;webshell"),
-            Ok(Some(Val::Str("system-compromise".into())))
-        );
-        assert_eq!(
-            run(Conversion::ScanExchangeTaxonomy, "exchange"),
-            Ok(Some(Val::Str("vulnerable".into())))
-        );
-        assert_eq!(
-            run(Conversion::ScanExchangeIdentifier, "exchange"),
-            Ok(Some(Val::Str("vulnerable-exchange-server".into())))
-        );
-        assert_eq!(
-            run(Conversion::ExtractCveFromTag, "ssh;cve-2023-38408;cve-2008-3844;cve-2023-38408"),
-            Ok(Some(Val::Str("cve-2008-3844;cve-2023-38408".into())))
-        );
-        assert_eq!(run(Conversion::ExtractCveFromTag, "ssh"), Ok(None));
-        assert_eq!(run(Conversion::SetTorNode, "x"), Ok(Some(Val::Bool(true))));
-        assert_eq!(run(Conversion::SetTorNode, ""), Ok(None));
-        assert_eq!(
-            run(Conversion::AddUtcToTimestamp, "2010-02-10 00:00:00"),
-            Ok(Some(Val::Time(time::macros::datetime!(2010-02-10 00:00:00 UTC))))
-        );
+        let t = |text: &'static str| Some(Val::Str(text.into()));
+        let cases: Vec<(Conversion, &str, Option<Val<'static>>)> = vec![
+            (Conversion::ConvertBool, "Y", Some(Val::Bool(true))),
+            (Conversion::ConvertBool, "disabled", Some(Val::Bool(false))),
+            (Conversion::ConvertBool, "maybe", None),
+            (Conversion::ValidateToNone, "0", None),
+            (Conversion::ValidateToNone, "unknown", None),
+            (Conversion::ValidateToNone, "x", t("x")),
+            (Conversion::ConvertInt, " 42 ", Some(Val::Int(42))),
+            (Conversion::ConvertInt, "", None),
+            (Conversion::InvalidateZero, "0", None),
+            (Conversion::InvalidateZero, "64512", Some(Val::Int(64512))),
+            (Conversion::ConvertFloat, "2.5", Some(Val::Float(2.5))),
+            (Conversion::ValidateIp, "0.0.0.0", None),
+            (Conversion::ValidateIp, "10.0.0.0/8", None),
+            (Conversion::ValidateIp, "::1", Some(Val::Ip("::1".parse().unwrap(), "::1"))),
+            (Conversion::ValidateNetwork, "10.0.0.0/8", t("10.0.0.0/8")),
+            (Conversion::ValidateNetwork, "10.0.0.1", None),
+            (Conversion::ValidateFqdn, "Example.COM.", t("Example.COM.")),
+            (Conversion::ValidateFqdn, "1.2.3.4", None),
+            (Conversion::ValidateFqdn, "a..b", None),
+            // IntelMQ's domain-name check is IDNA encoding, which takes this too.
+            (Conversion::ValidateFqdn, "not a host!", t("not a host!")),
+            (Conversion::ValidateFqdn, "http://example.com", None),
+            (Conversion::ScanExchangeType, "exchange;cve-2021-26855", t("vulnerable-system")),
+            (Conversion::ScanExchangeType, "exchange;webshell", t("system-compromise")),
+            (Conversion::ScanExchangeTaxonomy, "exchange", t("vulnerable")),
+            (Conversion::ScanExchangeIdentifier, "exchange", t("vulnerable-exchange-server")),
+            (
+                Conversion::ScanExchangeIdentifier,
+                "exchange;webshell;cve-2021-26855",
+                t("exchange-server-webshell"),
+            ),
+            (Conversion::ConvertDate, "Tue, 01 Aug 2018 00:00:00 GMT", t("2018-08-01T00:00:00+00:00")),
+            (Conversion::ConvertDate, "garbage", None),
+            (Conversion::ConvertDateUtc, "2021-01-01 10:00:00", t("2021-01-01T10:00:00+00:00")),
+            (Conversion::ForceBase64, "aGVsbG8=", t("aGVsbG8=")),
+            (Conversion::ForceBase64, "hello!", t("aGVsbG8h")),
+            (Conversion::ForceBase64, "", None),
+            (
+                Conversion::ExtractCveFromTag,
+                "ssh;cve-2023-38408;cve-2008-3844;cve-2023-38408",
+                t("cve-2008-3844;cve-2023-38408"),
+            ),
+            (Conversion::ExtractCveFromTag, "ssh", None),
+            (Conversion::SetTorNode, "x", Some(Val::Bool(true))),
+            (Conversion::SetTorNode, "", None),
+            (
+                Conversion::AddUtcToTimestamp,
+                "2010-02-10 00:00:00",
+                Some(Val::Time(time::macros::datetime!(2010-02-10 00:00:00 UTC))),
+            ),
+        ];
+        for (conversion, input, expected) in cases {
+            assert_eq!(run(conversion, input), Ok(expected), "{conversion:?} of {input:?}");
+        }
+        for (conversion, input) in [
+            (Conversion::ConvertInt, "4.2"),
+            (Conversion::InvalidateZero, "x"),
+            (Conversion::ConvertFloat, "nan"),
+        ] {
+            assert!(run(conversion, input).is_err(), "{conversion:?} of {input:?}");
+        }
     }
 
     #[test]
