@@ -1,15 +1,20 @@
 //! `neretva demo`: a demonstration instance with a fictional constituency.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use neretva_model::Uuid;
 use neretva_model::org::{EntityType, Organisation};
 use neretva_model::registry_io;
 use neretva_model::taxii::{Sharing, Writers};
 use neretva_model::tlp::Tlp;
 use neretva_model::user::Role;
+use neretva_pipeline::IngestOptions;
+use neretva_pipeline::config::FeedConfig;
+use neretva_pipeline::process::Context;
 use neretva_server::auth;
+use neretva_server::registry::RegistrySnapshot;
 use neretva_store::taxii::{AddObjects, CollectionFields, STIX_MEDIA_TYPE};
 use neretva_store::{Actor, ImportMode, NewUser, Store};
 
@@ -40,6 +45,68 @@ const USERS: &[DemoUser] = &[
 /// The sectors the demo's competent authority supervises.
 const AUTHORITY_SECTORS: &[&str] = &["energy"];
 
+/// The feeds the demo configures when the configuration names none: the parsers that need no
+/// options, each under its own name (as `neretva feeds list` names it), with its provider.
+/// They take uploads (`POST /api/v1/reports`, the feeds page) and `neretva ingest`; none polls.
+const DEMO_FEEDS: &[(&str, &str)] = &[
+    ("shadowserver", "Shadowserver"),
+    ("abusech-feodotracker", "abuse.ch"),
+    ("abusech-urlhaus", "abuse.ch"),
+    ("abusech-threatfox", "abuse.ch"),
+    ("spamhaus-drop", "Spamhaus"),
+    ("blocklistde", "Blocklist.de"),
+    ("ci-army", "CINS Army"),
+    ("dshield-block", "DShield"),
+    ("dataplane", "Dataplane.org"),
+    ("openphish", "OpenPhish"),
+    ("phishtank", "PhishTank"),
+    ("cymru-cap", "Team Cymru"),
+    ("cymru-full-bogons", "Team Cymru"),
+    ("bambenek", "Bambenek Consulting"),
+    ("alienvault", "AlienVault"),
+    ("intelmq-json", "IntelMQ"),
+    ("misp-feed", "MISP"),
+    ("stix-indicators", "STIX"),
+];
+
+/// Reports of yesterday (`@DAY@` is its date) about the demo constituency's networks, stored
+/// through the pipeline of the demo feeds: (feed, file name, report). Their rows name
+/// addresses, domains and ASes of demo organisations, and a few concern no one in the
+/// constituency.
+const DEMO_REPORTS: &[(&str, &str, &str)] = &[
+    ("shadowserver", "@DAY@-scan_dns-ba-geo.csv", include_str!("../demo/reports/scan_dns.csv")),
+    (
+        "shadowserver",
+        "@DAY@-event4_sinkhole_http-ba-geo.csv",
+        include_str!("../demo/reports/event4_sinkhole_http.csv"),
+    ),
+    ("abusech-feodotracker", "ipblocklist.json", include_str!("../demo/reports/feodo_ipblocklist.json")),
+    ("abusech-urlhaus", "country-ba.csv", include_str!("../demo/reports/urlhaus_country.csv")),
+];
+
+/// The configuration the demo runs with: the given one, plus [`DEMO_FEEDS`] when it configures
+/// no feed (a configured pipeline is the user's, and the demo then adds no feed and no report).
+pub(crate) fn with_demo_feeds(config: &Config) -> Config {
+    let mut config = config.clone();
+    if config.pipeline.feeds.is_empty() {
+        config.pipeline.feeds = DEMO_FEEDS
+            .iter()
+            .map(|(parser, provider)| FeedConfig {
+                name: (*parser).to_owned(),
+                parser: (*parser).to_owned(),
+                provider: Some((*provider).to_owned()),
+                url: None,
+                code: None,
+                documentation: None,
+                accuracy: None,
+                parser_options: BTreeMap::new(),
+                source: None,
+            })
+            .collect();
+    }
+    config
+}
+
 pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
     if reset && let Database::Sqlite(path) = &config.database {
         for suffix in ["", "-wal", "-shm"] {
@@ -49,11 +116,16 @@ pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow:
             }
         }
     }
+    let own_feeds = !config.pipeline.feeds.is_empty();
+    let config = &with_demo_feeds(config);
     let store = open_store(config).await?;
     migrate_quietly(store.as_ref()).await?;
     let fresh = store.list_orgs().await?.is_empty();
     if fresh {
         load(store.as_ref(), config).await?;
+        if !own_feeds {
+            load_reports(store.as_ref(), config).await?;
+        }
     }
     let url = format!("http://{}/", config.listen);
     output::line(&format!("Neretva demo on {} ({})", url, store.backend()));
@@ -204,6 +276,28 @@ async fn load_taxii(
             failures,
         };
         store.add_objects(actor, &request).await?;
+    }
+    Ok(())
+}
+
+/// Stores [`DEMO_REPORTS`] through the demo's pipeline, as uploads of yesterday's reports; each
+/// must parse without an error.
+async fn load_reports(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    let pipeline = crate::ingest::build_pipeline(config, None)?;
+    let registry = RegistrySnapshot::load(store, &config.server.operator_org).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let day = (now - time::Duration::days(1)).date().to_string();
+    for (feed, name, report) in DEMO_REPORTS {
+        let name = name.replace("@DAY@", &day);
+        let context = Context { store, index: &registry.index, now };
+        let data = report.replace("@DAY@", &day).into_bytes();
+        let outcome =
+            pipeline.ingest(&context, feed, &format!("demo#{name}"), data, IngestOptions::default()).await?;
+        anyhow::ensure!(
+            outcome.errors.is_empty() && outcome.counts.events > 0,
+            "the demo report {name} does not parse: {:?}",
+            outcome.errors
+        );
     }
     Ok(())
 }
