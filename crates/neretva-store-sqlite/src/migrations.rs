@@ -66,6 +66,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "event_rollups",
         sql: include_str!("../migrations/0020_event_rollups.sql"),
     },
+    Migration {
+        version: 21,
+        name: "event_window_indexes",
+        sql: include_str!("../migrations/0021_event_window_indexes.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.
