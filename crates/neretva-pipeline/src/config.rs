@@ -55,6 +55,24 @@ pub struct FeedConfig {
     pub source: Option<crate::sources::SourceConfig>,
 }
 
+impl FeedConfig {
+    /// A feed named after its parser, without options or a source: it takes uploads and
+    /// `neretva ingest` only.
+    pub fn for_parser(parser: &str) -> FeedConfig {
+        FeedConfig {
+            name: parser.to_owned(),
+            parser: parser.to_owned(),
+            provider: None,
+            url: None,
+            code: None,
+            documentation: None,
+            accuracy: None,
+            parser_options: BTreeMap::new(),
+            source: None,
+        }
+    }
+}
+
 /// Deduplication: events with equal key fields within the window are stored once.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

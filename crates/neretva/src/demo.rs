@@ -1,6 +1,5 @@
 //! `neretva demo`: a demonstration instance with a fictional constituency.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -92,15 +91,8 @@ pub(crate) fn with_demo_feeds(config: &Config) -> Config {
         config.pipeline.feeds = DEMO_FEEDS
             .iter()
             .map(|(parser, provider)| FeedConfig {
-                name: (*parser).to_owned(),
-                parser: (*parser).to_owned(),
                 provider: Some((*provider).to_owned()),
-                url: None,
-                code: None,
-                documentation: None,
-                accuracy: None,
-                parser_options: BTreeMap::new(),
-                source: None,
+                ..FeedConfig::for_parser(parser)
             })
             .collect();
     }

@@ -28,17 +28,7 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
     if let Some(feed) = feed {
         let configured = pipeline_config.feeds.iter().any(|f| f.name == feed);
         if !configured && neretva_feeds::parser(feed).is_some() {
-            pipeline_config.feeds.push(FeedConfig {
-                name: feed.to_owned(),
-                parser: feed.to_owned(),
-                provider: None,
-                url: None,
-                code: None,
-                documentation: None,
-                accuracy: None,
-                parser_options: BTreeMap::new(),
-                source: None,
-            });
+            pipeline_config.feeds.push(FeedConfig::for_parser(feed));
         }
     }
     if let Some(schema) = installed_schema(config)? {
