@@ -26,6 +26,10 @@ pub(crate) enum Command {
     /// Run the HTTP server (API, web interface, metrics); applies pending migrations first.
     Serve(ServeArgs),
     /// Start a demonstration instance with a fictional constituency and one user per role.
+    ///
+    /// Unless the configuration names feeds, the demo configures one feed per parser that needs
+    /// no options and, on a new database, stores a few reports of the day before about the
+    /// constituency's networks through the pipeline.
     Demo(DemoArgs),
     /// Apply pending database migrations.
     Migrate(JsonFlag),
