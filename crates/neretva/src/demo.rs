@@ -279,9 +279,9 @@ async fn load_reports(store: &dyn Store, config: &Config) -> anyhow::Result<()> 
     let registry = RegistrySnapshot::load(store, &config.server.operator_org).await?;
     let now = time::OffsetDateTime::now_utc();
     let day = (now - time::Duration::days(1)).date().to_string();
+    let context = Context { store, index: &registry.index, now };
     for (feed, name, report) in DEMO_REPORTS {
         let name = name.replace("@DAY@", &day);
-        let context = Context { store, index: &registry.index, now };
         let data = report.replace("@DAY@", &day).into_bytes();
         let outcome =
             pipeline.ingest(&context, feed, &format!("demo#{name}"), data, IngestOptions::default()).await?;

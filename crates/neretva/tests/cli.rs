@@ -13,7 +13,7 @@ use serde_json::Value;
 
 mod support;
 
-use support::{DEMO, DataDir, Running, json, neretva, ok, run};
+use support::{DEMO, DataDir, Running, json, neretva, ok, request, run};
 
 #[test]
 fn check_config_reports_every_problem() {
@@ -184,13 +184,8 @@ fn demo_serves_on_a_real_socket() {
 
     let sign_in = |username: &str| {
         let body = format!(r#"{{"username":"{username}","password":"demo-{username}-password"}}"#);
-        let login = http(
-            port,
-            &format!(
-                "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        );
+        let login =
+            request(port, "POST", "/api/v1/auth/login", &[("Content-Type", "application/json")], &body);
         assert_eq!(login.0, 200, "{login:?}");
         login
             .1
@@ -216,12 +211,7 @@ fn demo_serves_on_a_real_socket() {
     // The demo's reports of yesterday went through the pipeline of its feeds: every row is an
     // event, routed to the organisation whose network it names.
     let events = |cookie: &str| -> Vec<Value> {
-        let page = http(
-            port,
-            &format!(
-                "GET /api/v1/events?limit=100 HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-            ),
-        );
+        let page = request(port, "GET", "/api/v1/events?limit=100", &[("Cookie", cookie)], "");
         assert_eq!(page.0, 200, "{page:?}");
         let page: Value = serde_json::from_str(&page.2).unwrap();
         page["items"].as_array().unwrap().clone()
@@ -415,12 +405,13 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     assert!(d.join("done/2026-11-27-scan_dns-bih-geo.csv").exists(), "processed files move to done_dir");
 
     let upload = csv.replace("192.0.2.1", "198.51.100.5");
-    let reply = http(
+    let bearer = format!("Bearer {secret}");
+    let reply = request(
         port,
-        &format!(
-            "POST /api/v1/reports?feed=shadowserver&file_name=2026-11-28-scan_dns-bih-geo.csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{upload}",
-            upload.len()
-        ),
+        "POST",
+        "/api/v1/reports?feed=shadowserver&file_name=2026-11-28-scan_dns-bih-geo.csv",
+        &[("Authorization", &bearer)],
+        &upload,
     );
     assert_eq!(reply.0, 201, "{reply:?}");
     let report: Value = serde_json::from_str(&reply.2).unwrap();
