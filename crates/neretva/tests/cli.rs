@@ -402,7 +402,16 @@ fn serve_watches_a_directory_and_accepts_uploads() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(events["items"][0]["event"]["source.ip"], "192.0.2.1");
-    assert!(d.join("done/2026-11-27-scan_dns-bih-geo.csv").exists(), "processed files move to done_dir");
+    // The file is moved once its events are stored, so the move may follow the events shortly.
+    let done = d.join("done/2026-11-27-scan_dns-bih-geo.csv");
+    while !done.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "processed files move to done_dir");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !drop_dir.join("2026-11-27-scan_dns-bih-geo.csv").exists(),
+        "the processed file left the drop directory"
+    );
 
     let upload = csv.replace("192.0.2.1", "198.51.100.5");
     let bearer = format!("Bearer {secret}");
