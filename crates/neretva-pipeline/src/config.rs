@@ -19,7 +19,7 @@ pub struct PipelineConfig {
     pub feeds: Vec<FeedConfig>,
     pub dedup: DedupConfig,
     pub rules: Vec<RuleConfig>,
-    /// An iptoasn TSV (optionally gzipped is not supported; unpack it) or MaxMind ASN MMDB file.
+    /// An iptoasn TSV or MaxMind ASN MMDB file, also gzipped or in a zip or tar archive.
     pub asn_table: Option<PathBuf>,
     pub sinks: Vec<SinkConfig>,
     pub limits: LimitsConfig,

@@ -39,10 +39,10 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
     let asn = match &pipeline_config.asn_table {
         None => None,
         Some(path) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read ASN table {}", path.display()))?;
-            let (table, errors) =
-                AsnTable::load(bytes).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+            let (table, errors) = AsnTable::read(path, pipeline_config.limits.max_report_bytes)
+                .with_context(|| {
+                    format!("cannot load the ASN table (pipeline.asn_table) {}", path.display())
+                })?;
             if !errors.is_empty() {
                 tracing::warn!(path = %path.display(), bad_lines = errors.len(), first = %errors[0], "ASN table has bad lines.");
             }
@@ -189,9 +189,14 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
     Ok(if summary.failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Adds the outcome of one report (`file`: its path, or `<path>/<name>` when decompressed).
+/// Adds the outcome of one report (`file`: its path, or `<path>/<name>` when decompressed). A
+/// report stored before is listed but not counted again: the counts are of this run's work.
 fn add(summary: &mut Summary, file: &str, outcome: Outcome, registry: &RegistrySnapshot) {
     summary.reports_already_stored += u64::from(outcome.already_stored);
+    if outcome.already_stored {
+        summary.reports.extend(outcome.report.map(|report| report.id.to_string()));
+        return;
+    }
     summary.records += outcome.counts.records;
     summary.events += outcome.counts.events;
     summary.duplicates += outcome.counts.duplicates;

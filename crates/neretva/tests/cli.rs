@@ -289,6 +289,8 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     // The same file again is recognised; a re-parse replaces the report's events.
     let again = json(&run(d, &["ingest", "--feed", "shadowserver", path, "--json"]));
     assert_eq!(again["reports_already_stored"], 1);
+    assert_eq!((again["records"].as_u64(), again["events"].as_u64()), (Some(0), Some(0)), "{again}");
+    assert_eq!(again["reports"][0], id);
     let reparsed = json(&run(d, &["reparse", &id, "--json"]));
     assert_eq!((reparsed["events"].as_u64(), reparsed["duplicates"].as_u64()), (Some(3), Some(1)));
 

@@ -1,5 +1,6 @@
 //! Decompression with limits: gzip, bzip2 and zip, detected by their magic bytes or their
-//! file name's extension, everything else passed through as it is.
+//! file name's extension, and tar archives (also inside gzip or bzip2, as `.tar.gz`), detected
+//! by their header; everything else passed through as it is.
 //!
 //! Every output goes through a reader that stops one byte past the limit, so a decompression
 //! bomb is refused after inflating at most `max_report_bytes + 1` bytes, never in full. A zip
@@ -10,7 +11,7 @@
 use std::io::{Cursor, Read};
 
 use crate::config::LimitsConfig;
-use crate::sources::SourceError;
+use crate::sources::{SourceError, untar};
 
 /// The most entries a zip archive may have.
 pub const MAX_ZIP_ENTRIES: usize = 1000;
@@ -86,14 +87,45 @@ fn detect(name: &str, bytes: &[u8]) -> Format {
 
 /// Decompresses `bytes`, named `name` (a file name, used to detect the format, to name the
 /// outputs and in errors): a gzip or bzip2 file becomes one report named without its `.gz`
-/// or `.bz2`, a zip archive one report per member file named after the member, and anything
-/// else is returned as it is. Archives inside archives are not unpacked.
+/// or `.bz2`, a zip or tar archive (a tar also when gzipped or bzip2ed) one report per member
+/// file named after the member, and anything else is returned as it is. Archives inside
+/// archives are not unpacked.
 pub fn decompress(
     name: &str,
     bytes: Vec<u8>,
     limits: &DecompressLimits,
 ) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
-    match detect(name, &bytes) {
+    let format = detect(name, &bytes);
+    let unpacked = decompress_one(format, name, bytes, limits)?;
+    match unpacked.as_slice() {
+        [(_, data)] if format != Format::Zip && untar::is_tar(data) => untar(name, data, limits),
+        _ => Ok(unpacked),
+    }
+}
+
+/// The members of a tar archive (at most `max_entries`), named after their paths in it.
+fn untar(name: &str, data: &[u8], limits: &DecompressLimits) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
+    match untar::members(data, limits.max_entries) {
+        Ok(files) => {
+            Ok(files.into_iter().map(|(member, data)| (member_name(&member), data.to_vec())).collect())
+        }
+        Err(untar::TarError::TooManyEntries(entries)) => {
+            Err(SourceError::TooManyEntries { name: name.to_owned(), entries, limit: limits.max_entries })
+        }
+        Err(untar::TarError::Corrupt(detail)) => {
+            Err(SourceError::Corrupt { name: name.to_owned(), format: "tar", detail })
+        }
+    }
+}
+
+/// [`decompress`] of data in `format`, without looking into tar archives.
+fn decompress_one(
+    format: Format,
+    name: &str,
+    bytes: Vec<u8>,
+    limits: &DecompressLimits,
+) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
+    match format {
         Format::Plain => {
             if bytes.len() as u64 > limits.max_report_bytes {
                 return Err(SourceError::TooLarge { name: name.to_owned(), limit: limits.max_report_bytes });

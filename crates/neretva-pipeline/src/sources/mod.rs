@@ -31,6 +31,7 @@
 mod decompress;
 mod directory;
 pub(crate) mod http;
+pub(crate) mod untar;
 pub use http::tls_config;
 pub mod taxii;
 

@@ -1,10 +1,14 @@
 //! `enrich_asn`: the AS number, AS name, announced prefix and country of an IP address, from a
-//! user-supplied table: the iptoasn.com TSV (`ip2asn-combined.tsv`, optionally gzipped) or a
-//! MaxMind-format ASN database (`GeoLite2-ASN.mmdb` and compatible).
+//! user-supplied table: the iptoasn.com TSV (`ip2asn-combined.tsv`, also as published,
+//! gzipped) or a MaxMind-format ASN database (`GeoLite2-ASN.mmdb` and compatible, also in the
+//! `.tar.gz` MaxMind publishes it in).
 
 use std::net::IpAddr;
+use std::path::Path;
 
 use neretva_net::{Cidr, PrefixTable, PrefixTableBuilder};
+
+use crate::sources::{DecompressLimits, SourceError, read_reports};
 
 /// What the table knows about a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +42,19 @@ pub struct TableError {
     pub message: String,
 }
 
+/// Why a table file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum AsnFileError {
+    /// Unreadable, too large, or a broken archive.
+    #[error(transparent)]
+    Read(#[from] SourceError),
+    /// An archive without exactly one `.mmdb` or `.tsv` file.
+    #[error("{path}: the archive holds {members}, not exactly one .mmdb or .tsv file")]
+    NoTable { path: String, members: String },
+    #[error("{path}: {source}")]
+    Table { path: String, source: TableError },
+}
+
 #[derive(serde::Deserialize)]
 struct MmdbAsn<'a> {
     autonomous_system_number: Option<u32>,
@@ -56,6 +73,36 @@ impl AsnTable {
         }
         let (table, errors) = parse_iptoasn(&bytes);
         Ok((AsnTable::Prefixes(table), errors))
+    }
+
+    /// Loads the table file at `path` as it is published: plain, gzipped or bzip2ed, or the
+    /// one `.mmdb` or `.tsv` file of a zip or tar archive (`.tar.gz` too), at most `max_bytes`
+    /// after decompression. Bad TSV lines are returned, not fatal.
+    pub fn read(path: &Path, max_bytes: u64) -> Result<(AsnTable, Vec<TableError>), AsnFileError> {
+        let display = || path.display().to_string();
+        let mut files = read_reports(path, &DecompressLimits::new(max_bytes))?;
+        if files.len() != 1 {
+            let is_table = |name: &str| {
+                let name = name.to_ascii_lowercase();
+                name.ends_with(".mmdb") || name.ends_with(".tsv")
+            };
+            let tables: Vec<usize> = (0..files.len()).filter(|&at| is_table(&files[at].0)).collect();
+            let [only] = tables[..] else {
+                let inside = format!("file:{}/", display());
+                let names: Vec<&str> = files
+                    .iter()
+                    .map(|(source, _)| source.strip_prefix(inside.as_str()).unwrap_or(source))
+                    .collect();
+                let members = match names.len() {
+                    0 => "no file".to_owned(),
+                    _ => format!("{} files ({})", names.len(), names.join(", ")),
+                };
+                return Err(AsnFileError::NoTable { path: display(), members });
+            };
+            files.swap(0, only);
+        }
+        let (_, bytes) = files.swap_remove(0);
+        AsnTable::load(bytes).map_err(|source| AsnFileError::Table { path: display(), source })
     }
 
     /// Looks up an address: the most specific prefix and what is known about it.
@@ -174,7 +221,207 @@ pub fn range_to_cidrs(start: IpAddr, end: IpAddr) -> Option<Vec<Cidr>> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
+    use crate::sources::untar::tests::archive;
+
+    /// A MaxMind DB (format 2.0, an IPv6 tree of 24-bit records with IPv4 under `::/96`, as
+    /// GeoLite2-ASN) mapping each network to its AS number and organisation.
+    fn mmdb(networks: &[(&str, u32, &str)]) -> Vec<u8> {
+        enum Record {
+            Empty,
+            Node(usize),
+            Data(usize),
+        }
+        fn control(out: &mut Vec<u8>, kind: u8, size: usize) {
+            let small = if size < 29 { size as u8 } else { 29 };
+            if kind <= 7 {
+                out.push(kind << 5 | small);
+            } else {
+                out.extend([small, kind - 7]);
+            }
+            if size >= 29 {
+                out.push(u8::try_from(size - 29).unwrap());
+            }
+        }
+        fn string(out: &mut Vec<u8>, text: &str) {
+            control(out, 2, text.len());
+            out.extend_from_slice(text.as_bytes());
+        }
+        fn unsigned(out: &mut Vec<u8>, kind: u8, value: u64) {
+            let bytes = value.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            control(out, kind, 8 - skip);
+            out.extend_from_slice(&bytes[skip..]);
+        }
+        let mut nodes: Vec<[Record; 2]> = vec![[Record::Empty, Record::Empty]];
+        let mut data = Vec::new();
+        for (network, asn, organisation) in networks {
+            let cidr: Cidr = network.parse().unwrap();
+            let (bits, length) = match cidr.network() {
+                IpAddr::V4(v4) => (u128::from(u32::from(v4)), 96 + u32::from(cidr.prefix_len())),
+                IpAddr::V6(v6) => (u128::from(v6), u32::from(cidr.prefix_len())),
+            };
+            let offset = data.len();
+            control(&mut data, 7, 2);
+            string(&mut data, "autonomous_system_number");
+            unsigned(&mut data, 6, u64::from(*asn));
+            string(&mut data, "autonomous_system_organization");
+            string(&mut data, organisation);
+            let mut node = 0;
+            for depth in 0..length {
+                let side = usize::from(bits >> (127 - depth) & 1 == 1);
+                if depth + 1 == length {
+                    nodes[node][side] = Record::Data(offset);
+                } else if let Record::Node(next) = nodes[node][side] {
+                    node = next;
+                } else {
+                    nodes.push([Record::Empty, Record::Empty]);
+                    nodes[node][side] = Record::Node(nodes.len() - 1);
+                    node = nodes.len() - 1;
+                }
+            }
+        }
+        let count = nodes.len();
+        let mut out = Vec::new();
+        for node in &nodes {
+            for record in node {
+                let value = match record {
+                    Record::Empty => count,
+                    Record::Node(next) => *next,
+                    Record::Data(offset) => count + 16 + offset,
+                };
+                out.extend_from_slice(&u32::try_from(value).unwrap().to_be_bytes()[1..]);
+            }
+        }
+        out.extend([0u8; 16]);
+        out.extend(data);
+        out.extend_from_slice(b"\xab\xcd\xefMaxMind.com");
+        control(&mut out, 7, 9);
+        string(&mut out, "binary_format_major_version");
+        unsigned(&mut out, 5, 2);
+        string(&mut out, "binary_format_minor_version");
+        unsigned(&mut out, 5, 0);
+        string(&mut out, "build_epoch");
+        unsigned(&mut out, 9, 1_764_000_000);
+        string(&mut out, "database_type");
+        string(&mut out, "GeoLite2-ASN");
+        string(&mut out, "description");
+        control(&mut out, 7, 1);
+        string(&mut out, "en");
+        string(&mut out, "a test table");
+        string(&mut out, "ip_version");
+        unsigned(&mut out, 5, 6);
+        string(&mut out, "languages");
+        control(&mut out, 11, 1);
+        string(&mut out, "en");
+        string(&mut out, "node_count");
+        unsigned(&mut out, 6, count as u64);
+        string(&mut out, "record_size");
+        unsigned(&mut out, 5, 24);
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// A directory of its own under the system's temporary directory, removed on drop.
+    struct TempDir(std::path::PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            let dir = std::env::temp_dir().join(format!("neretva-asn-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn write(&self, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+            let path = self.0.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn lookup(table: &AsnTable, ip: &str) -> Option<(String, u32, Option<String>)> {
+        let (cidr, info) = table.lookup(ip.parse().unwrap())?;
+        Some((cidr.map(|cidr| cidr.to_string()).unwrap_or_default(), info.asn, info.as_name))
+    }
+
+    #[test]
+    fn mmdb_tables_give_the_network_and_the_as() {
+        let bytes = mmdb(&[
+            ("192.0.2.0/24", 64500, "EXAMPLE-TELEKOM d.d."),
+            ("198.51.100.128/25", 64501, "Example Energy"),
+            ("2001:db8::/32", 64502, "EXAMPLE-V6"),
+        ]);
+        let (table, errors) = AsnTable::load(bytes).unwrap();
+        assert!(matches!(table, AsnTable::Mmdb(_)) && errors.is_empty());
+        assert_eq!(
+            lookup(&table, "192.0.2.77"),
+            Some(("192.0.2.0/24".into(), 64500, Some("EXAMPLE-TELEKOM d.d.".into())))
+        );
+        assert_eq!(lookup(&table, "198.51.100.200").map(|found| found.1), Some(64501));
+        assert_eq!(lookup(&table, "198.51.100.5"), None);
+        assert_eq!(
+            lookup(&table, "2001:db8:1::9").map(|found| (found.0, found.1)),
+            Some(("2001:db8::/32".into(), 64502))
+        );
+        assert_eq!(lookup(&table, "203.0.113.1"), None);
+
+        let mut broken = mmdb(&[("192.0.2.0/24", 64500, "X")]);
+        broken.truncate(broken.len() - 3);
+        let error = AsnTable::load(broken).unwrap_err();
+        assert!(error.message.starts_with("invalid MMDB file"), "{error}");
+    }
+
+    #[test]
+    fn table_files_are_read_as_published() {
+        let dir = TempDir::new("published");
+        let tsv = b"192.0.2.0\t192.0.2.255\t64500\tBA\tEXAMPLE-TELEKOM\n";
+        let mmdb = mmdb(&[("198.51.100.0/24", 64501, "Example Energy")]);
+        let limit = 1024 * 1024;
+        let as_of =
+            |path: &Path, ip: &str| lookup(&AsnTable::read(path, limit).unwrap().0, ip).map(|found| found.1);
+
+        // iptoasn's ip2asn-combined.tsv.gz, and the same unpacked.
+        assert_eq!(as_of(&dir.write("ip2asn-combined.tsv.gz", &gzip(tsv)), "192.0.2.9"), Some(64500));
+        assert_eq!(as_of(&dir.write("ip2asn-combined.tsv", tsv), "192.0.2.9"), Some(64500));
+        // MaxMind's GeoLite2-ASN_<date>.tar.gz: a directory, the licence texts and the database.
+        let published = archive(&[
+            ("GeoLite2-ASN_20261128/", b'5', &b""[..]),
+            ("GeoLite2-ASN_20261128/COPYRIGHT.txt", b'0', b"Database and Contents Copyright (c)"),
+            ("GeoLite2-ASN_20261128/LICENSE.txt", b'0', b"This work is licensed"),
+            ("GeoLite2-ASN_20261128/GeoLite2-ASN.mmdb", b'0', &mmdb),
+        ]);
+        let path = dir.write("GeoLite2-ASN_20261128.tar.gz", &gzip(&published));
+        assert_eq!(as_of(&path, "198.51.100.1"), Some(64501));
+        assert_eq!(as_of(&dir.write("GeoLite2-ASN.mmdb", &mmdb), "198.51.100.1"), Some(64501));
+
+        let texts = archive(&[("a/COPYRIGHT.txt", b'0', &b"c"[..]), ("a/LICENSE.txt", b'0', b"l")]);
+        let path = dir.write("texts.tar.gz", &gzip(&texts));
+        let error = AsnTable::read(&path, limit).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{}: the archive holds 2 files (a/COPYRIGHT.txt, a/LICENSE.txt), not exactly one .mmdb or .tsv file",
+                path.display()
+            )
+        );
+        let error = AsnTable::read(&dir.0.join("missing.tsv"), limit).unwrap_err().to_string();
+        assert!(error.starts_with("cannot read "), "{error}");
+        let error = AsnTable::read(&path, 100).unwrap_err().to_string();
+        assert!(error.contains("more than 100 bytes"), "{error}");
+    }
 
     fn cidrs(start: &str, end: &str) -> Vec<String> {
         range_to_cidrs(start.parse().unwrap(), end.parse().unwrap())

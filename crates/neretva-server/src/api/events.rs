@@ -399,13 +399,13 @@ pub struct UploadOptions {
 }
 
 /// Uploads a raw report (the request body) for a feed; it is stored, then processed. A gzip or
-/// bzip2 body is the report it holds and a zip archive of one file that file (unpacked within
+/// bzip2 body is the report it holds and a zip or tar archive of one file that file (unpacked within
 /// the report size limit; `file_name` then names the compressed file, and the report is stored
 /// under the unpacked name).
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", params(UploadOptions),
     request_body(content = String, content_type = "application/octet-stream"),
     responses((status = 201, body = ReportDto), (status = 200, body = ReportDto, description = "the same content was stored before"),
-        (status = 400, body = ErrorBody, description = "a file name with a path, broken compressed data, or a zip archive of more than one file"),
+        (status = 400, body = ErrorBody, description = "a file name with a path, broken compressed data, or a zip or tar archive of more than one file"),
         (status = 404, body = ErrorBody, description = "unknown feed"), (status = 413, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(
@@ -459,7 +459,7 @@ pub(crate) async fn ingest_report(
             "a file name without '/', '\\' or '#', at most 255 bytes",
         ));
     }
-    // A gzip or bzip2 upload is the report it holds, a zip archive of one member that member,
+    // A gzip or bzip2 upload is the report it holds, a zip or tar archive of one member that member,
     // unpacked with the pipeline's limits as its sources unpack files.
     let (name, body) = unpack_upload(file_name, body, pipeline.max_report_bytes()).await?;
     let source = match name {
@@ -493,7 +493,7 @@ pub(crate) async fn ingest_report(
 }
 
 /// The one report of an upload named `file_name` and the name it is stored under, if any:
-/// `file_name` itself, a gzip or bzip2 file's name without its extension, or a zip member's
+/// `file_name` itself, a gzip or bzip2 file's name without its extension, or an archive member's
 /// name (also when the upload was not named).
 async fn unpack_upload(
     file_name: Option<&str>,
@@ -520,11 +520,11 @@ async fn unpack_upload(
             let named = file_name.is_some() || name != UNNAMED;
             Ok((named.then_some(name), report))
         }
-        0 => Err(ApiError::bad_request("body", "the zip archive holds no file")),
+        0 => Err(ApiError::bad_request("body", "the archive holds no file")),
         n => Err(ApiError::bad_request(
             "body",
             format!(
-                "the zip archive holds {n} files; upload each report alone (a feed source's directory unpacks archives)"
+                "the archive holds {n} files; upload each report alone (a feed source's directory unpacks archives)"
             ),
         )),
     }
