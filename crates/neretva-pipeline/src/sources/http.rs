@@ -102,15 +102,8 @@ impl HttpSource {
             headers.insert(name, value);
         }
         let timeout = Duration::from_secs(config.timeout_seconds.max(1));
-        let tls = tls_config(&url).map_err(client_error)?;
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(30)))
-            .user_agent(concat!("neretva/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| client_error(describe(error)))?;
+        let client =
+            client(&url, timeout, reqwest::redirect::Policy::limited(MAX_REDIRECTS)).map_err(client_error)?;
         Ok(HttpSource {
             client,
             url,
@@ -155,11 +148,6 @@ impl HttpSource {
         if !status.is_success() {
             return Err(SourceError::Status { url: self.display_url.clone(), status: status.as_u16() });
         }
-        let too_large =
-            || SourceError::DownloadTooLarge { url: self.display_url.clone(), limit: self.max_bytes };
-        if response.content_length().is_some_and(|length| length > self.max_bytes) {
-            return Err(too_large());
-        }
         let header = |name| {
             response
                 .headers()
@@ -174,14 +162,9 @@ impl HttpSource {
             .or_else(|| header(CONTENT_DISPOSITION).as_deref().and_then(content_disposition_name))
             .or_else(|| last_segment(response.url()))
             .unwrap_or_else(|| "download".to_owned());
-        let mut data = Vec::new();
-        // Dropping the response past the limit closes the connection: the rest is never read.
-        while let Some(chunk) = response.chunk().await.map_err(|error| self.http_error(error))? {
-            if (data.len() + chunk.len()) as u64 > self.max_bytes {
-                return Err(too_large());
-            }
-            data.extend_from_slice(&chunk);
-        }
+        let data =
+            read_body(&mut response, self.max_bytes, &self.display_url, |error| self.http_error(error))
+                .await?;
         Ok(Some(Download { name, data, validators }))
     }
 
@@ -194,6 +177,59 @@ impl HttpSource {
         };
         SourceError::Http { url: self.display_url.clone(), detail }
     }
+}
+
+/// A client for the sources' requests to `url`: rustls ([`tls_config`]), `timeout` for each
+/// request (body included), no decompression on the fly, Neretva's user agent.
+pub(crate) fn client(
+    url: &Url,
+    timeout: Duration,
+    redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(url)?)
+        .redirect(redirect)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(30)))
+        .user_agent(concat!("neretva/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(describe)
+}
+
+/// A response's body, refused once it is over `max_bytes` (announced or read): dropping the
+/// response then closes the connection, so the rest is never read.
+pub(crate) async fn read_body(
+    response: &mut reqwest::Response,
+    max_bytes: u64,
+    display_url: &str,
+    http_error: impl Fn(reqwest::Error) -> SourceError,
+) -> Result<Vec<u8>, SourceError> {
+    let too_large = || SourceError::DownloadTooLarge { url: display_url.to_owned(), limit: max_bytes };
+    if response.content_length().is_some_and(|length| length > max_bytes) {
+        return Err(too_large());
+    }
+    let mut data = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(&http_error)? {
+        if (data.len() + chunk.len()) as u64 > max_bytes {
+            return Err(too_large());
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(data)
+}
+
+/// Checks the configured URL under `key`: absolute, `http` or `https`, with a host; each
+/// problem is added to `errors`.
+pub(crate) fn check_url(key: &str, value: &str, errors: &mut Vec<String>) -> Option<Url> {
+    match Url::parse(value) {
+        Err(error) => errors.push(format!("{key}: not a valid URL: {error}")),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+            errors.push(format!("{key}: the scheme must be http or https, not {:?}", url.scheme()));
+        }
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => errors.push(format!("{key}: has no host")),
+        Ok(url) => return Some(url),
+    }
+    None
 }
 
 /// A reqwest error and its causes, without its URL (which may hold keys).

@@ -190,19 +190,7 @@ impl SourceConfig {
                 }
             }
             SourceConfig::Http(config) => {
-                match reqwest::Url::parse(&config.url) {
-                    Err(error) => errors.push(format!("source.url: not a valid URL: {error}")),
-                    Ok(url) => {
-                        if !matches!(url.scheme(), "http" | "https") {
-                            errors.push(format!(
-                                "source.url: the scheme must be http or https, not {:?}",
-                                url.scheme()
-                            ));
-                        } else if url.host_str().is_none_or(str::is_empty) {
-                            errors.push("source.url: has no host".to_owned());
-                        }
-                    }
-                }
+                http::check_url("source.url", &config.url, &mut errors);
                 if config.interval_minutes == 0 {
                     errors.push("source.interval_minutes: must be at least 1".to_owned());
                 }

@@ -24,7 +24,7 @@ use tokio::time::MissedTickBehavior;
 
 use neretva_store::feeds::ReportQuery;
 
-use crate::sources::http::{describe, redact_url, tls_config};
+use crate::sources::http::{check_url, client, describe, read_body, redact_url};
 use crate::sources::{Ingester, SourceError, stopped};
 
 /// The TAXII 2.1 media type asked for and expected.
@@ -102,21 +102,10 @@ impl TaxiiSourceConfig {
     /// Every problem found without IO, each starting with its key.
     pub(crate) fn check(&self) -> Vec<String> {
         let mut errors = Vec::new();
-        match Url::parse(&self.collection_url) {
-            Err(error) => errors.push(format!("source.collection_url: not a valid URL: {error}")),
-            Ok(url) => {
-                if !matches!(url.scheme(), "http" | "https") {
-                    errors.push(format!(
-                        "source.collection_url: the scheme must be http or https, not {:?}",
-                        url.scheme()
-                    ));
-                } else if url.host_str().is_none_or(str::is_empty) {
-                    errors.push("source.collection_url: has no host".to_owned());
-                }
-                if url.query().is_some() {
-                    errors.push("source.collection_url: must not have a query".to_owned());
-                }
-            }
+        let url = Url::parse(&self.collection_url);
+        check_url("source.collection_url", &self.collection_url, &mut errors);
+        if url.is_ok_and(|url| url.query().is_some()) {
+            errors.push("source.collection_url: must not have a query".to_owned());
         }
         if self.interval_minutes == 0 {
             errors.push("source.interval_minutes: must be at least 1".to_owned());
@@ -202,15 +191,7 @@ impl TaxiiSource {
         }
         headers.insert(ACCEPT, HeaderValue::from_static(TAXII_MEDIA_TYPE));
         let timeout = Duration::from_secs(config.timeout_seconds.max(1));
-        let tls = tls_config(&url).map_err(client_error)?;
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(30)))
-            .user_agent(concat!("neretva/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| client_error(describe(error)))?;
+        let client = client(&url, timeout, reqwest::redirect::Policy::none()).map_err(client_error)?;
         Ok(TaxiiSource {
             client,
             objects_url,
@@ -291,18 +272,9 @@ impl TaxiiSource {
             });
         }
         let added_last = header("x-taxii-date-added-last");
-        let too_large =
-            || SourceError::DownloadTooLarge { url: self.display_url.clone(), limit: self.max_bytes };
-        if response.content_length().is_some_and(|length| length > self.max_bytes) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|error| self.http_error(error))? {
-            if (body.len() + chunk.len()) as u64 > self.max_bytes {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body =
+            read_body(&mut response, self.max_bytes, &self.display_url, |error| self.http_error(error))
+                .await?;
         let envelope: Envelope = serde_json::from_slice(&body).map_err(|error| SourceError::Http {
             url: self.display_url.clone(),
             detail: format!("not a TAXII envelope: {error}"),
