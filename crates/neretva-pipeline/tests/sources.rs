@@ -257,8 +257,8 @@ impl Reply {
 }
 
 /// A server on 127.0.0.1 answering one connection at a time with the next reply (404 when
-/// none is left), recording each request's head and, for streamed replies, the bytes written
-/// before the client hung up.
+/// none is left), recording each request (head and body) and, for streamed replies, the bytes
+/// written before the client hung up.
 struct Server {
     address: SocketAddr,
     requests: Arc<Mutex<Vec<String>>>,
@@ -291,6 +291,21 @@ impl Server {
                 let mut head = Vec::new();
                 let mut buffer = [0u8; 4096];
                 while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                // The body, as long as the request's Content-Length says.
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                let length = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|value| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                let body_start =
+                    head.windows(4).position(|window| window == b"\r\n\r\n").map_or(head.len(), |at| at + 4);
+                while head.len() < body_start + length {
                     match socket.read(&mut buffer).await {
                         Ok(0) | Err(_) => break,
                         Ok(n) => head.extend_from_slice(&buffer[..n]),
@@ -529,6 +544,103 @@ async fn redirects_are_followed_up_to_five() {
         "{text}"
     );
     assert_eq!(server.requests().len(), 12);
+}
+
+#[tokio::test]
+async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_reports_downloaded() {
+    use hmac::Mac;
+    let listing = |entries: &[(&str, &str, &str)]| {
+        let entries: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(id, kind, file)| {
+                serde_json::json!({"report": "bih@shadowserver.org", "id": id, "type": kind, "file": file, "timestamp": "2026-11-29"})
+            })
+            .collect();
+        Reply::new("200 OK", serde_json::to_vec(&entries).unwrap()).header("Content-Type", "application/json")
+    };
+    let dns = ("dns1", "scan_dns", "2026-11-29-scan_dns-bih-geo.csv");
+    let smb = ("smb1", "scan_smb", "2026-11-29-scan_smb-bih-geo.csv");
+    let dns2 = ("dns2", "scan_dns", "2026-11-30-scan_dns-bih-geo.csv");
+    let server = Server::start(vec![
+        // First poll: two reports listed, one of a type not asked for.
+        listing(&[dns, smb]),
+        Reply::new("200 OK", scan_dns(&ips(1, 3))),
+        // Second poll: the first again and a new one, served gzipped.
+        listing(&[dns, dns2]),
+        Reply::new("200 OK", gzip(&scan_dns(&ips(20, 2)))),
+        // After a restart: nothing new.
+        listing(&[dns, dns2]),
+    ])
+    .await;
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "shadowserver", "parser": "shadowserver",
+                   "source": {"kind": "shadowserver-api", "api_key": "key-123", "secret": "s3cret", "reports": ["bosnia-herzegovina"],
+                              "types": ["scan_dns"], "days": 1, "interval_minutes": 1,
+                              "api_url": server.url("/api2"), "download_url": server.url("/dl/")}}],
+    }))
+    .unwrap();
+    assert!(config.check().is_empty(), "{:?}", config.check());
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = store().await;
+    let start = |shutdown| {
+        sources::run(
+            Arc::clone(&pipeline),
+            config.feeds.clone(),
+            DecompressLimits::from(&config.limits),
+            Arc::clone(&store) as Arc<dyn Store>,
+            Arc::new(|| Arc::new(ConstituencyIndex::default())),
+            shutdown,
+        )
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let handles = start(shutdown);
+
+    eventually("the first report is processed", || processed(&store, 1)).await;
+    let first = &reports(&store).await[0];
+    assert_eq!(first.source, "shadowserver-api:dns1#2026-11-29-scan_dns-bih-geo.csv");
+    assert_eq!(first.counts.events, 3, "the parser took the report type from the file name");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "the listing and one download: {requests:#?}");
+    let (head, body) = requests[0].split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("POST /api2/reports/list HTTP/1.1"), "{head}");
+    let today = time::OffsetDateTime::now_utc().date();
+    let expected = format!(
+        r#"{{"apikey":"key-123","date":"{}:{today}","reports":["bosnia-herzegovina"]}}"#,
+        today - time::Duration::days(1)
+    );
+    assert_eq!(body, expected);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+    mac.update(body.as_bytes());
+    let signature = hex::encode(mac.finalize().into_bytes());
+    assert!(head.to_ascii_lowercase().contains(&format!("\r\nhmac2: {signature}\r\n")), "{head}");
+    assert!(!head.contains("s3cret") && !body.contains("s3cret"), "the secret is never sent");
+    assert!(requests[1].starts_with("GET /dl/dns1 HTTP/1.1"), "{}", requests[1]);
+
+    // A minute later only the new report is downloaded.
+    skip_interval().await;
+    eventually("the second report is processed", || processed(&store, 2)).await;
+    let second = &reports(&store).await[1];
+    assert_eq!(second.source, "shadowserver-api:dns2#2026-11-30-scan_dns-bih-geo.csv");
+    assert_eq!(second.counts.events, 2);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "{requests:#?}");
+    assert!(requests[3].starts_with("GET /dl/dns2 HTTP/1.1"), "{}", requests[3]);
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
+
+    // After a restart the stored reports say what was processed: the listing, no download.
+    let (stop, shutdown) = watch::channel(false);
+    let handles = start(shutdown);
+    eventually("the listing after the restart", || async { server.requests().len() == 5 }).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.requests().len(), 5, "{:#?}", server.requests());
+    assert_eq!(reports(&store).await.len(), 2);
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
 }
 
 fn temp_dir(name: &str) -> PathBuf {

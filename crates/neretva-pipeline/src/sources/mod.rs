@@ -11,8 +11,10 @@
 //! - `file`: read once at start.
 //! - `taxii`: every `interval_minutes`, the objects added to a TAXII 2.1 collection since the
 //!   last page processed, page by page ([`taxii`]).
+//! - `shadowserver-api`: every `interval_minutes`, the Shadowserver Reports API's signed list
+//!   of the last days' reports, and a download of each new one ([`shadowserver_api`]).
 //!
-//! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip) and
+//! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip, tar) and
 //! each resulting report goes to [`Pipeline::ingest`]. A failing poll is logged and retried at
 //! the next interval; it never stops another feed.
 //!
@@ -21,16 +23,19 @@
 //! (a gzip or bzip2 file, or a member of a zip archive), so the parser sees `<name>` as the
 //! report's file name (Shadowserver detects its report type from it); and `url:<url>#<name>`
 //! for a download, where `<url>` has neither its query nor credentials, which may hold keys;
-//! `taxii:<collection>#added_after=<time>` for a page of a TAXII collection.
+//! `taxii:<collection>#added_after=<time>` for a page of a TAXII collection; and
+//! `shadowserver-api:<id>#<file>` for a report of the Shadowserver Reports API.
 //!
 //! Metrics (through the `metrics` facade): `neretva_source_reports_total{feed,source}` counts
 //! reports ingested, `neretva_source_errors_total{feed,source}` failed polls, reads and
 //! ingestions, and `neretva_source_bytes_total{feed}` the bytes read or downloaded, before
-//! decompression; `source` is the source's kind (`directory`, `http`, `file` or `taxii`).
+//! decompression; `source` is the source's kind (`directory`, `http`, `file`, `taxii` or
+//! `shadowserver-api`).
 
 mod decompress;
 mod directory;
 pub(crate) mod http;
+pub mod shadowserver_api;
 pub(crate) mod untar;
 pub use http::tls_config;
 pub mod taxii;
@@ -51,6 +56,7 @@ pub use crate::sources::decompress::{
 };
 pub use crate::sources::directory::{matches_pattern, read_reports, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
+pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
 pub use crate::sources::taxii::TaxiiSourceConfig;
 
 use crate::config::FeedConfig;
@@ -68,6 +74,9 @@ pub enum SourceConfig {
     File(FileSourceConfig),
     /// A TAXII 2.1 collection polled for objects added since the last poll.
     Taxii(TaxiiSourceConfig),
+    /// The Shadowserver Reports API polled for new reports.
+    #[serde(rename = "shadowserver-api")]
+    ShadowserverApi(ShadowserverApiConfig),
 }
 
 /// `kind = "directory"`.
@@ -132,6 +141,7 @@ impl std::fmt::Debug for SourceConfig {
             SourceConfig::Http(config) => f.debug_tuple("Http").field(config).finish(),
             SourceConfig::File(config) => f.debug_tuple("File").field(config).finish(),
             SourceConfig::Taxii(config) => f.debug_tuple("Taxii").field(config).finish(),
+            SourceConfig::ShadowserverApi(config) => f.debug_tuple("ShadowserverApi").field(config).finish(),
         }
     }
 }
@@ -159,6 +169,7 @@ impl SourceConfig {
             SourceConfig::Http(_) => "http",
             SourceConfig::File(_) => "file",
             SourceConfig::Taxii(_) => "taxii",
+            SourceConfig::ShadowserverApi(_) => "shadowserver-api",
         }
     }
 
@@ -220,6 +231,7 @@ impl SourceConfig {
                 }
             }
             SourceConfig::Taxii(config) => errors.extend(config.check()),
+            SourceConfig::ShadowserverApi(config) => errors.extend(config.check()),
         }
         errors
     }
@@ -339,6 +351,9 @@ pub fn run_with(
             }
             SourceConfig::Taxii(config) => {
                 tokio::spawn(taxii::poll_taxii(ingester, config, limits.max_report_bytes, shutdown))
+            }
+            SourceConfig::ShadowserverApi(config) => {
+                tokio::spawn(shadowserver_api::poll_shadowserver_api(ingester, config, limits, shutdown))
             }
         });
     }
