@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{FeedConfig, PipelineConfig};
 use crate::sinks::Sink;
+use crate::sources::SourceStatus;
 use crate::transforms::dedupe::KeyFields;
 use crate::transforms::enrich_asn::AsnTable;
 use crate::transforms::rules::{self, Rule, Verdict};
@@ -78,6 +79,8 @@ pub struct Pipeline {
     asn: Option<AsnTable>,
     sinks: Vec<Sink>,
     max_report_bytes: u64,
+    /// What the feeds' running sources last did.
+    source_status: SourceStatus,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -131,7 +134,24 @@ impl Pipeline {
             asn,
             sinks,
             max_report_bytes: config.limits.max_report_bytes,
+            source_status: SourceStatus::default(),
         })
+    }
+
+    /// What each feed's running source last did (empty unless `sources::run` runs them).
+    pub fn source_status(&self) -> &SourceStatus {
+        &self.source_status
+    }
+
+    /// The kind of the feed's configured source, if it has one.
+    pub fn source_kind(&self, feed: &str) -> Option<&'static str> {
+        self.feeds.get(feed)?.config.source.as_ref().map(crate::sources::SourceConfig::kind)
+    }
+
+    /// The feed's configured parser and provider, if the feed is configured.
+    pub fn feed_parser(&self, feed: &str) -> Option<(&str, Option<&str>)> {
+        let config = &self.feeds.get(feed)?.config;
+        Some((config.parser.as_str(), config.provider.as_deref()))
     }
 
     /// The configured feeds' names, sorted.

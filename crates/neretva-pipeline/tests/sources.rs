@@ -568,7 +568,8 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
         // Second poll: the first again and a new one, served gzipped.
         listing(&[dns, dns2]),
         Reply::new("200 OK", gzip(&scan_dns(&ips(20, 2)))),
-        // After a restart: nothing new.
+        // After a restart: a refusal, then nothing new.
+        Reply::new("200 OK", br#"{"error": "Invalid HMAC"}"#.to_vec()),
         listing(&[dns, dns2]),
     ])
     .await;
@@ -615,6 +616,9 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     assert!(head.to_ascii_lowercase().contains(&format!("\r\nhmac2: {signature}\r\n")), "{head}");
     assert!(!head.contains("s3cret") && !body.contains("s3cret"), "the secret is never sent");
     assert!(requests[1].starts_with("GET /dl/dns1 HTTP/1.1"), "{}", requests[1]);
+    let state = pipeline.source_status().get("shadowserver").unwrap();
+    assert_eq!((state.kind.as_str(), state.reports, state.errors), ("shadowserver-api", 1, 0));
+    assert!(state.last_success.is_some() && state.last_error.is_none(), "{state:?}");
 
     // A minute later only the new report is downloaded.
     skip_interval().await;
@@ -630,12 +634,27 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
         tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
     }
 
-    // After a restart the stored reports say what was processed: the listing, no download.
+    // After a restart a refused listing shows as the source's failure; at the next poll the
+    // stored reports say what was processed: the listing, no download.
     let (stop, shutdown) = watch::channel(false);
     let handles = start(shutdown);
-    eventually("the listing after the restart", || async { server.requests().len() == 5 }).await;
+    let failing =
+        || async { pipeline.source_status().get("shadowserver").is_some_and(|s| s.failing_polls == 1) };
+    eventually("the refused listing is recorded", failing).await;
+    let state = pipeline.source_status().get("shadowserver").unwrap();
+    let refused =
+        format!("{}: the API answered with an error: Invalid HMAC", server.url("/api2/reports/list"));
+    assert_eq!(
+        (state.last_error.as_deref(), state.last_success, state.reports),
+        (Some(refused.as_str()), None, 0)
+    );
+    skip_interval().await;
+    let recovered =
+        || async { pipeline.source_status().get("shadowserver").is_some_and(|s| s.last_success.is_some()) };
+    eventually("the next listing succeeds", recovered).await;
+    assert_eq!(pipeline.source_status().get("shadowserver").unwrap().failing_polls, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(server.requests().len(), 5, "{:#?}", server.requests());
+    assert_eq!(server.requests().len(), 6, "{:#?}", server.requests());
     assert_eq!(reports(&store).await.len(), 2);
     stop.send(true).unwrap();
     for handle in handles {

@@ -123,7 +123,7 @@ pub(crate) async fn watch_directory(
         tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            () = poll_directory(&ingester, &config, limits, &mut tracker) => {}
+            () = poll_directory(&ingester, &config, limits, &mut tracker) => ingester.polled(),
         }
     }
 }
@@ -142,6 +142,7 @@ pub(crate) async fn read_file_once(
             if let Err(error) = result {
                 ingester.failed(&error);
             }
+            ingester.polled();
         }
     }
 }

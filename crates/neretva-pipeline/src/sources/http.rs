@@ -335,6 +335,7 @@ pub(crate) async fn poll_url(
         Ok(source) => source,
         Err(error) => {
             ingester.failed(&error);
+            ingester.polled();
             return;
         }
     };
@@ -350,7 +351,7 @@ pub(crate) async fn poll_url(
         tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            () = poll_once(&ingester, &mut source, limits) => {}
+            () = poll_once(&ingester, &mut source, limits) => ingester.polled(),
         }
     }
 }

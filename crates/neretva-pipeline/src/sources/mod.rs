@@ -36,6 +36,7 @@ mod decompress;
 mod directory;
 pub(crate) mod http;
 pub mod shadowserver_api;
+mod status;
 pub(crate) mod untar;
 pub use http::tls_config;
 pub mod taxii;
@@ -57,6 +58,7 @@ pub use crate::sources::decompress::{
 pub use crate::sources::directory::{matches_pattern, read_reports, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
 pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
+pub use crate::sources::status::{SourceState, SourceStatus};
 pub use crate::sources::taxii::TaxiiSourceConfig;
 
 use crate::config::FeedConfig;
@@ -340,6 +342,7 @@ pub fn run_with(
             kind: source.kind(),
         };
         tracing::info!(feed = %ingester.feed, source = ingester.kind, "Feed source started.");
+        pipeline.source_status().started(&ingester.feed, ingester.kind, time::OffsetDateTime::now_utc());
         let shutdown = shutdown.clone();
         handles.push(match source {
             SourceConfig::Directory(config) => {
@@ -386,6 +389,7 @@ impl Ingester {
             Ok(outcome) => {
                 metrics::counter!("neretva_source_reports_total", "feed" => self.feed.clone(), "source" => self.kind)
                     .increment(1);
+                self.pipeline.source_status().report(&self.feed);
                 let report = outcome.report.as_ref().map(|report| report.id.to_string()).unwrap_or_default();
                 if outcome.already_stored {
                     tracing::info!(feed = %self.feed, source, report, "Report already stored; not processed again.");
@@ -423,6 +427,12 @@ impl Ingester {
         metrics::counter!("neretva_source_errors_total", "feed" => self.feed.clone(), "source" => self.kind)
             .increment(1);
         tracing::warn!(feed = %self.feed, source = self.kind, error = %error, "Feed source failed.");
+        self.pipeline.source_status().failed(&self.feed, error.to_string(), time::OffsetDateTime::now_utc());
+    }
+
+    /// Ends a poll of the source: failed if anything failed since the last poll ended.
+    fn polled(&self) {
+        self.pipeline.source_status().polled(&self.feed, time::OffsetDateTime::now_utc());
     }
 }
 

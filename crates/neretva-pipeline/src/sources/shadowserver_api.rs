@@ -385,6 +385,7 @@ pub(crate) async fn poll_shadowserver_api(
         Ok(api) => api,
         Err(error) => {
             ingester.failed(&error);
+            ingester.polled();
             return;
         }
     };
@@ -401,7 +402,7 @@ pub(crate) async fn poll_shadowserver_api(
         tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            () = poll_once(&ingester, &mut api) => {}
+            () = poll_once(&ingester, &mut api) => ingester.polled(),
         }
     }
 }

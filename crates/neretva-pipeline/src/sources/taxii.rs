@@ -315,6 +315,7 @@ pub(crate) async fn poll_taxii(
         Ok(source) => source,
         Err(error) => {
             ingester.failed(&error);
+            ingester.polled();
             return;
         }
     };
@@ -335,6 +336,7 @@ pub(crate) async fn poll_taxii(
                 if let Err(error) = result {
                     ingester.failed(&error);
                 }
+                ingester.polled();
             }
         }
     }
