@@ -15,7 +15,7 @@ use std::process::Command;
 
 use support::{DataDir, json, neretva, ok, request, serve_with};
 
-/// The feeds the browser specs upload to.
+/// The feeds the browser specs upload to, and one whose source fails.
 const CONFIG: &str = r#"
 [auth]
 cookie_secure = false
@@ -25,6 +25,13 @@ login_attempts_per_minute = 600
 name = "partner-csv"
 parser = "generic-csv"
 parser_options = { columns = ["time.source", "source.ip", "classification.type"], skip_header = true }
+
+# A source that fails: the feeds page shows it.
+[[pipeline.feeds]]
+name = "missing-file"
+parser = "generic-csv"
+parser_options = { columns = ["time.source", "source.ip"] }
+source = { kind = "file", path = "no-such-report.csv" }
 "#;
 
 fn browser_dir() -> PathBuf {

@@ -415,8 +415,29 @@ fn serve_watches_a_directory_and_accepts_uploads() {
         "the processed file left the drop directory"
     );
 
-    let upload = csv.replace("192.0.2.1", "198.51.100.5");
+    // The source's state says it brought the report in; the directory is polled every second.
     let bearer = format!("Bearer {secret}");
+    let feeds = loop {
+        let reply = request(port, "GET", "/api/v1/feeds", &[("Authorization", &bearer)], "");
+        let feeds: Value = serde_json::from_str(&reply.2).unwrap();
+        if feeds[0]["source_state"]["last_success"].is_string() {
+            break feeds;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no successful poll: {feeds}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let state = &feeds[0]["source_state"];
+    assert_eq!(
+        (feeds[0]["name"].as_str(), feeds[0]["source"].as_str()),
+        (Some("shadowserver"), Some("directory"))
+    );
+    assert_eq!((state["reports"].as_u64(), state["errors"].as_u64()), (Some(1), Some(0)), "{feeds}");
+    assert_eq!(
+        feeds[0]["last_report"]["source"],
+        format!("file:{}", d.join("drop/2026-11-27-scan_dns-bih-geo.csv").display())
+    );
+
+    let upload = csv.replace("192.0.2.1", "198.51.100.5");
     let reply = request(
         port,
         "POST",

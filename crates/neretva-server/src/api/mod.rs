@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod events;
 pub mod evidence;
 pub mod exercises;
+pub mod feeds;
 pub mod groups;
 pub mod health;
 pub mod incident_reports;
@@ -72,6 +73,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/notifications/{id}", get(notifications::get))
         .route("/notifications/{id}/resend", post(notifications::resend))
         .route("/events/{id}", get(events::get))
+        .route("/feeds", get(feeds::list))
         .route(
             "/reports",
             get(events::list_reports).post(events::upload).layer(DefaultBodyLimit::max(import_limit)),

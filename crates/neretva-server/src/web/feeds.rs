@@ -1,7 +1,8 @@
-//! Feeds (`/feeds`): each feed's last run, its counts and failures, the newest reports, each
-//! report's records that failed to parse with their line numbers (`/feeds/reports/{id}`), and
-//! an upload form that ingests a report through the API's upload path. The CERT's staff only;
-//! anyone else gets 404.
+//! Feeds (`/feeds`): each feed's last run, its counts and failures, what each feed's source
+//! last did (a failing download stores no report), the newest reports, each report's records
+//! that failed to parse with their line numbers (`/feeds/reports/{id}`), and an upload form
+//! that ingests a report through the API's upload path. The CERT's staff only; anyone else
+//! gets 404.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +101,38 @@ pub(crate) async fn health(store: &dyn Store, language: Language) -> Result<Vec<
         .collect())
 }
 
+/// Each configured feed with a source: its kind and what it did since the server started.
+fn sources(state: &AppState, language: Language) -> Vec<Value> {
+    let Some(pipeline) = state.pipeline() else { return Vec::new() };
+    pipeline
+        .feed_names()
+        .into_iter()
+        .filter_map(|feed| {
+            let kind = pipeline.source_kind(feed)?;
+            let source = pipeline.source_status().get(feed);
+            let (health, class) = match &source {
+                None => (t(language, "feeds.sources.not_running"), "muted"),
+                Some(source) if source.failing_polls > 0 => (t(language, "dashboard.feeds.failing"), "bad"),
+                Some(source) if source.last_poll.is_none() => (t(language, "feeds.sources.waiting"), "muted"),
+                Some(_) => (t(language, "dashboard.feeds.ok"), "good"),
+            };
+            let source = source.unwrap_or_default();
+            Some(context! {
+                feed => feed,
+                kind => kind,
+                health => health,
+                health_class => class,
+                failing_polls => source.failing_polls,
+                last_poll => source.last_poll.map(short_time),
+                last_success => source.last_success.map(short_time),
+                last_error => source.last_error,
+                last_error_at => source.last_error_at.map(short_time),
+                reports => source.reports,
+            })
+        })
+        .collect()
+}
+
 fn report_row(language: Language, report: &ReportInfo) -> Value {
     context! {
         id => report.id.to_string(),
@@ -169,6 +202,7 @@ async fn page(
         .unwrap_or_default();
     let context = context! {
         health => health,
+        sources => sources(&state, language),
         reports => reports.iter().map(|r| report_row(language, r)).collect::<Vec<_>>(),
         feed => feed,
         paged => before.is_some(),

@@ -102,6 +102,20 @@ async fn constituents_see_only_their_own_events() {
     let errors = app.get("analyst", &format!("/api/v1/reports/{id}/errors")).await;
     assert_eq!(errors.body[0]["line"], 4, "{}", errors.text);
     assert!(errors.body[0]["raw"].as_str().unwrap().contains("not-an-ip"));
+
+    // So are the configured feeds, each with its newest report (no source runs in this app).
+    assert_status(&app.get("alice", "/api/v1/feeds").await, StatusCode::FORBIDDEN);
+    let feeds = app.get("analyst", "/api/v1/feeds").await;
+    assert_status(&feeds, StatusCode::OK);
+    assert_eq!(feeds.body.as_array().unwrap().len(), 1, "{}", feeds.text);
+    let feed = &feeds.body[0];
+    assert_eq!(
+        (feed["name"].as_str(), feed["parser"].as_str()),
+        (Some("shadowserver-dns"), Some("shadowserver"))
+    );
+    assert!(feed["source"].is_null() && feed["source_state"].is_null(), "{feed}");
+    assert_eq!(feed["last_report"]["id"], id);
+    assert_eq!(feed["last_report"]["events"], 8);
 }
 
 #[tokio::test]

@@ -8,6 +8,10 @@ await run(async (t) => {
 
   await t.goto(page, "/feeds");
   check((await t.text(page, "h1")) === "Feeds", "the feeds page");
+  // The source that cannot read its file shows as failing, with the reason.
+  const source = await t.text(page, "#feed-sources tbody tr");
+  check(source.includes("missing-file") && source.includes("Failing") && source.includes("no-such-report.csv"),
+    `the failing source on the feeds page (${source})`);
   await t.axe(page, "feeds");
   // A report with a unique address in the demo's documentation ranges and one bad line.
   const octet = 1 + Math.floor(Math.random() * 250);
