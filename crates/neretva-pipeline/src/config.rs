@@ -13,7 +13,7 @@ use crate::transforms::dedupe::KeyFields;
 use crate::transforms::rules::{RuleConfig, known_field};
 
 /// The `[pipeline]` section and its `[[pipeline.feeds]]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
     pub feeds: Vec<FeedConfig>,
@@ -21,10 +21,28 @@ pub struct PipelineConfig {
     pub rules: Vec<RuleConfig>,
     /// An iptoasn TSV or MaxMind ASN MMDB file, also gzipped or in a zip or tar archive.
     pub asn_table: Option<PathBuf>,
+    /// How often `neretva serve` looks whether the ASN table's file changed, to load it
+    /// again; 0 never.
+    pub asn_table_check_seconds: u64,
     pub sinks: Vec<SinkConfig>,
     pub limits: LimitsConfig,
     /// Events observed longer ago than this many days are purged; 0 keeps them forever.
     pub retention_days: u32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> PipelineConfig {
+        PipelineConfig {
+            feeds: Vec::new(),
+            dedup: DedupConfig::default(),
+            rules: Vec::new(),
+            asn_table: None,
+            asn_table_check_seconds: 300,
+            sinks: Vec::new(),
+            limits: LimitsConfig::default(),
+            retention_days: 0,
+        }
+    }
 }
 
 /// One feed: where reports come from and which parser reads them.

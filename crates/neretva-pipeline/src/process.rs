@@ -1,6 +1,7 @@
 //! Processing one report from raw bytes to stored events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use neretva_event::{Event, FieldId, Report, Value};
 use neretva_feeds::{FeedParser, ParseError};
@@ -76,7 +77,9 @@ pub struct Pipeline {
     feeds: HashMap<String, Feed>,
     rules: Vec<Rule>,
     dedup_fields: Option<(KeyFields, time::Duration)>,
-    asn: Option<AsnTable>,
+    /// Replaced whole when its file changes ([`Pipeline::set_asn_table`]); each report takes
+    /// the table current when it starts.
+    asn: RwLock<Option<Arc<AsnTable>>>,
     sinks: Vec<Sink>,
     max_report_bytes: u64,
     /// What the feeds' running sources last did.
@@ -131,11 +134,21 @@ impl Pipeline {
             feeds,
             rules,
             dedup_fields,
-            asn,
+            asn: RwLock::new(asn.map(Arc::new)),
             sinks,
             max_report_bytes: config.limits.max_report_bytes,
             source_status: SourceStatus::default(),
         })
+    }
+
+    /// The ASN table the next report is enriched from.
+    pub fn asn_table(&self) -> Option<Arc<AsnTable>> {
+        self.asn.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the ASN table (a newer file) for the reports that start from now on.
+    pub fn set_asn_table(&self, table: Option<AsnTable>) {
+        *self.asn.write().unwrap_or_else(std::sync::PoisonError::into_inner) = table.map(Arc::new);
     }
 
     /// What each feed's running source last did (empty unless `sources::run` runs them).
@@ -260,6 +273,7 @@ impl Pipeline {
         // the one before on a thread of its own.
         let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
         let keep_event = options.keep_events || !self.sinks.is_empty();
+        let asn = self.asn_table();
         let prepare = async {
             let mut prepared = Prepared::with_capacity(report_id.is_some(), self.dedup_fields.is_some());
             let mut seen_in_run: HashSet<u128> = HashSet::new();
@@ -275,7 +289,7 @@ impl Pipeline {
                     // only rebuilt for printed events.
                     let raw_field = event.remove_id(FieldId::RAW);
                     event.classify();
-                    if let Some(asn) = &self.asn {
+                    if let Some(asn) = &asn {
                         enrich(asn, &mut event);
                     }
                     let orgs = route::route(context.index, &event);

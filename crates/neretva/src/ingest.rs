@@ -38,19 +38,60 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
     }
     let asn = match &pipeline_config.asn_table {
         None => None,
-        Some(path) => {
-            let (table, errors) = AsnTable::read(path, pipeline_config.limits.max_report_bytes)
-                .with_context(|| {
-                    format!("cannot load the ASN table (pipeline.asn_table) {}", path.display())
-                })?;
-            if !errors.is_empty() {
-                tracing::warn!(path = %path.display(), bad_lines = errors.len(), first = %errors[0], "ASN table has bad lines.");
-            }
-            Some(table)
-        }
+        Some(path) => Some(load_asn_table(path, pipeline_config.limits.max_report_bytes)?),
     };
     Pipeline::build(&pipeline_config, asn)
         .map_err(|errors| anyhow::anyhow!("invalid pipeline configuration:\n  {}", errors.join("\n  ")))
+}
+
+/// Loads the ASN table file (`pipeline.asn_table`); bad lines are logged, not fatal.
+fn load_asn_table(path: &Path, max_bytes: u64) -> anyhow::Result<AsnTable> {
+    let (table, errors) =
+        AsnTable::read(path, max_bytes).context("cannot load the ASN table (pipeline.asn_table)")?;
+    if let Some(first) = errors.first() {
+        tracing::warn!(path = %path.display(), bad_lines = errors.len(), first = %first, "ASN table has bad lines.");
+    }
+    Ok(table)
+}
+
+/// While `neretva serve` runs, loads the ASN table again when its file changed and then stayed
+/// the same for one more check (so a file still being written is not read half way); a file
+/// that cannot be loaded leaves the table in use as it is.
+pub(crate) fn spawn_asn_table_reload(pipeline: std::sync::Arc<Pipeline>, config: &PipelineConfig) {
+    let (Some(path), seconds) = (config.asn_table.clone(), config.asn_table_check_seconds) else { return };
+    if seconds == 0 {
+        return;
+    }
+    let max_bytes = config.limits.max_report_bytes;
+    let version = |path: &Path| std::fs::metadata(path).ok().map(|meta| (meta.len(), meta.modified().ok()));
+    tokio::spawn(async move {
+        let mut loaded = version(&path);
+        let mut seen = loaded;
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            let now = version(&path);
+            let settled = now == seen;
+            seen = now;
+            if now.is_none() || now == loaded || !settled {
+                continue;
+            }
+            loaded = now;
+            let file = path.clone();
+            match tokio::task::spawn_blocking(move || load_asn_table(&file, max_bytes)).await {
+                Ok(Ok(table)) => {
+                    pipeline.set_asn_table(Some(table));
+                    tracing::info!(path = %path.display(), "ASN table loaded again.");
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(path = %path.display(), error = format!("{error:#}"), "The changed ASN table cannot be loaded; the one loaded before stays in use.");
+                }
+                Err(error) => tracing::warn!(error = %error, "Loading the ASN table failed."),
+            }
+        }
+    });
 }
 
 #[derive(Debug, Default, Serialize)]

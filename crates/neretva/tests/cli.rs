@@ -356,12 +356,28 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     ok(&run(d, &["demo", "--no-serve"]));
     let drop_dir = d.join("drop");
     std::fs::create_dir_all(&drop_dir).unwrap();
+    // An iptoasn table, gzipped as published, looked at every second while serving.
+    let asn_table = d.join("ip2asn-combined.tsv.gz");
+    let write_asn_table = |asn: u32| {
+        let tsv = format!(
+            "192.0.2.0\t192.0.2.255\t{asn}\tBA\tEXAMPLE-{asn}\n198.51.100.0\t198.51.100.255\t{asn}\tBA\tEXAMPLE-{asn}\n"
+        );
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(tsv.as_bytes()).unwrap();
+        // Written beside it and renamed, as a download script should.
+        let partial = d.join("ip2asn-combined.tsv.gz.part");
+        std::fs::write(&partial, gzip.finish().unwrap()).unwrap();
+        std::fs::rename(&partial, &asn_table).unwrap();
+    };
+    write_asn_table(64500);
     let config = d.join("neretva.toml");
     std::fs::write(
         &config,
         format!(
-            "[[pipeline.feeds]]\nname = \"shadowserver\"\nparser = \"shadowserver\"\n\
+            "[pipeline]\nasn_table = \"{}\"\nasn_table_check_seconds = 1\n\n\
+             [[pipeline.feeds]]\nname = \"shadowserver\"\nparser = \"shadowserver\"\n\
              source = {{ kind = \"directory\", path = \"{}\", pattern = \"*.csv\", poll_seconds = 1, done_dir = \"{}\" }}\n",
+            asn_table.display(),
             drop_dir.display(),
             d.join("done").display()
         ),
@@ -404,6 +420,7 @@ fn serve_watches_a_directory_and_accepts_uploads() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(events["items"][0]["event"]["source.ip"], "192.0.2.1");
+    assert_eq!(events["items"][0]["event"]["source.asn"], 64500, "enriched from the ASN table");
     // The file is moved once its events are stored, so the move may follow the events shortly.
     let done = d.join("done/2026-11-27-scan_dns-bih-geo.csv");
     while !done.exists() {
@@ -449,6 +466,33 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     let report: Value = serde_json::from_str(&reply.2).unwrap();
     assert_eq!(report["events"], 1, "{report}");
     assert_eq!(report["source"], "upload:analyst#2026-11-28-scan_dns-bih-geo.csv");
+
+    // A newer ASN table is loaded without a restart: reports from then on are enriched from it.
+    write_asn_table(64511);
+    let mut last = 10;
+    loop {
+        last += 1;
+        let address = format!("198.51.100.{last}");
+        let reply = request(
+            port,
+            "POST",
+            &format!("/api/v1/reports?feed=shadowserver&file_name=2026-11-28-scan_dns-bih-geo-{last}.csv"),
+            &[("Authorization", &bearer)],
+            &csv.replace("192.0.2.1", &address),
+        );
+        assert_eq!(reply.0, 201, "{reply:?}");
+        let events =
+            request(port, "GET", &format!("/api/v1/events?ip={address}"), &[("Authorization", &bearer)], "");
+        let events: Value = serde_json::from_str(&events.2).unwrap();
+        match events["items"][0]["event"]["source.asn"].as_u64() {
+            Some(64511) => break,
+            Some(64500) => {}
+            other => panic!("AS {other:?} of {address}: {events}"),
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the changed ASN table was not loaded");
+        // At most 150 tries in the minute, so the addresses stay within 198.51.100.0/24.
+        std::thread::sleep(Duration::from_millis(400));
+    }
 }
 
 #[test]
