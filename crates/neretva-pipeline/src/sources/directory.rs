@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
-use crate::sources::{DirectorySourceConfig, FileSourceConfig, Ingester, SourceError, blocking, stopped};
+use crate::sources::{
+    DirectorySourceConfig, FileSourceConfig, Ingester, Polled, SourceError, blocking, poll_every, stopped,
+};
 
 /// Whether a file name matches a pattern where `*` matches any characters (none included)
 /// and `?` exactly one; everything else matches itself, case included.
@@ -109,22 +110,23 @@ pub(crate) async fn watch_directory(
     ingester: Ingester,
     config: DirectorySourceConfig,
     limits: DecompressLimits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut interval = tokio::time::interval(Duration::from_secs(config.poll_seconds.max(1)));
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut tracker = Tracker::default();
-    loop {
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => {}
-        }
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            () = poll_directory(&ingester, &config, limits, &mut tracker) => ingester.polled(),
-        }
+    let period = Duration::from_secs(config.poll_seconds.max(1));
+    let directory = Directory { config, limits, tracker: Tracker::default() };
+    poll_every(ingester, period, directory, shutdown).await;
+}
+
+/// A watched directory and what was seen in it.
+struct Directory {
+    config: DirectorySourceConfig,
+    limits: DecompressLimits,
+    tracker: Tracker,
+}
+
+impl Polled for Directory {
+    async fn poll(&mut self, ingester: &Ingester) {
+        poll_directory(ingester, &self.config, self.limits, &mut self.tracker).await;
     }
 }
 

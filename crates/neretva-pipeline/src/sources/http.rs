@@ -18,10 +18,11 @@ use reqwest::header::{
 use reqwest::{StatusCode, Url};
 use rustls_platform_verifier::BuilderVerifierExt;
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
-use crate::sources::{HttpSourceConfig, Ingester, SourceError, blocking, stopped};
+use crate::sources::{
+    HttpSourceConfig, Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up,
+};
 
 /// The most redirects followed.
 const MAX_REDIRECTS: usize = 5;
@@ -329,30 +330,21 @@ pub(crate) async fn poll_url(
     ingester: Ingester,
     config: HttpSourceConfig,
     limits: DecompressLimits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut source = match HttpSource::new(&config, limits.max_report_bytes) {
-        Ok(source) => source,
-        Err(error) => {
-            ingester.failed(&error);
-            ingester.polled();
-            return;
-        }
-    };
-    let period = Duration::from_secs(config.interval_minutes.max(1).saturating_mul(60));
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => {}
-        }
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            () = poll_once(&ingester, &mut source, limits) => ingester.polled(),
-        }
+    let Some(source) = set_up(&ingester, HttpSource::new(&config, limits.max_report_bytes)) else { return };
+    poll_every(ingester, minutes(config.interval_minutes), PolledUrl { source, limits }, shutdown).await;
+}
+
+/// A polled URL and the limits of what it sends.
+struct PolledUrl {
+    source: HttpSource,
+    limits: DecompressLimits,
+}
+
+impl Polled for PolledUrl {
+    async fn poll(&mut self, ingester: &Ingester) {
+        poll_once(ingester, &mut self.source, self.limits).await;
     }
 }
 

@@ -368,6 +368,53 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
+/// A source looked at on a schedule: each call is one poll, whose failures it reports to
+/// [`Ingester::failed`].
+trait Polled: Send {
+    fn poll(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// Polls `source` at once and then every `period` until shut down (a poll under way is
+/// dropped then); each poll ends with [`Ingester::polled`].
+async fn poll_every(
+    ingester: Ingester,
+    period: std::time::Duration,
+    mut source: impl Polled,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = stopped(&mut shutdown) => return,
+            _ = interval.tick() => {}
+        }
+        tokio::select! {
+            biased;
+            () = stopped(&mut shutdown) => return,
+            () = source.poll(&ingester) => ingester.polled(),
+        }
+    }
+}
+
+/// `minutes` as a polling period, at least one minute.
+fn minutes(minutes: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(minutes.max(1).saturating_mul(60))
+}
+
+/// A source that could be set up, or `None` after recording why not as a failed poll.
+fn set_up<T>(ingester: &Ingester, source: Result<T, SourceError>) -> Option<T> {
+    match source {
+        Ok(source) => Some(source),
+        Err(error) => {
+            ingester.failed(&error);
+            ingester.polled();
+            None
+        }
+    }
+}
+
 /// What every source task needs to ingest a report and account for it.
 #[derive(Clone)]
 pub(crate) struct Ingester {

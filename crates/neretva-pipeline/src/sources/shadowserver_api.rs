@@ -25,13 +25,12 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use neretva_store::feeds::ReportQuery;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
 use crate::sources::http::{check_url, client, describe, read_body, redact_url};
-use crate::sources::{Ingester, SourceError, blocking, stopped};
+use crate::sources::{Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up};
 
 /// Where the Shadowserver Reports API lists reports.
 pub const API_URL: &str = "https://transform.shadowserver.org/api2/";
@@ -379,31 +378,16 @@ pub(crate) async fn poll_shadowserver_api(
     ingester: Ingester,
     config: ShadowserverApiConfig,
     limits: DecompressLimits,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut api = match ShadowserverApi::new(&config, limits) {
-        Ok(api) => api,
-        Err(error) => {
-            ingester.failed(&error);
-            ingester.polled();
-            return;
-        }
-    };
+    let Some(mut api) = set_up(&ingester, ShadowserverApi::new(&config, limits)) else { return };
     api.resume(&ingester).await;
-    let period = Duration::from_secs(config.interval_minutes.max(1).saturating_mul(60));
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => {}
-        }
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            () = poll_once(&ingester, &mut api) => ingester.polled(),
-        }
+    poll_every(ingester, minutes(config.interval_minutes), api, shutdown).await;
+}
+
+impl Polled for ShadowserverApi {
+    async fn poll(&mut self, ingester: &Ingester) {
+        poll_once(ingester, self).await;
     }
 }
 

@@ -20,12 +20,11 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use neretva_store::feeds::ReportQuery;
 
 use crate::sources::http::{check_url, client, describe, read_body, redact_url};
-use crate::sources::{Ingester, SourceError, stopped};
+use crate::sources::{Ingester, Polled, SourceError, minutes, poll_every, set_up};
 
 /// The TAXII 2.1 media type asked for and expected.
 const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
@@ -309,35 +308,17 @@ pub(crate) async fn poll_taxii(
     ingester: Ingester,
     config: TaxiiSourceConfig,
     max_bytes: u64,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut source = match TaxiiSource::new(&config, max_bytes) {
-        Ok(source) => source,
-        Err(error) => {
-            ingester.failed(&error);
-            ingester.polled();
-            return;
-        }
-    };
+    let Some(mut source) = set_up(&ingester, TaxiiSource::new(&config, max_bytes)) else { return };
     source.resume(&ingester).await;
-    let period = Duration::from_secs(config.interval_minutes.max(1).saturating_mul(60));
-    let mut interval = tokio::time::interval(period);
-    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => {}
-        }
-        tokio::select! {
-            biased;
-            () = stopped(&mut shutdown) => return,
-            result = poll_once(&ingester, &mut source) => {
-                if let Err(error) = result {
-                    ingester.failed(&error);
-                }
-                ingester.polled();
-            }
+    poll_every(ingester, minutes(config.interval_minutes), source, shutdown).await;
+}
+
+impl Polled for TaxiiSource {
+    async fn poll(&mut self, ingester: &Ingester) {
+        if let Err(error) = poll_once(ingester, self).await {
+            ingester.failed(&error);
         }
     }
 }
