@@ -252,21 +252,28 @@ pub(crate) fn describe(error: reqwest::Error) -> String {
 /// rustls with the ring provider and the system's CA certificates. Without any (a minimal
 /// container), plain HTTP URLs still work and a redirect to HTTPS fails verification.
 pub fn tls_config(url: &Url) -> Result<rustls::ClientConfig, String> {
+    let mut config = verifying_tls_config(url.scheme() == "http")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// rustls with the ring provider, verifying servers against the system's CA certificates;
+/// with `tolerate_no_roots`, a system without any gets a configuration that trusts nobody
+/// instead of an error.
+pub(crate) fn verifying_tls_config(tolerate_no_roots: bool) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = || {
         rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|error| format!("TLS: {error}"))
     };
-    let mut config = match builder()?.with_platform_verifier() {
-        Ok(builder) => builder.with_no_client_auth(),
-        Err(_) if url.scheme() == "http" => {
-            builder()?.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth()
+    match builder()?.with_platform_verifier() {
+        Ok(builder) => Ok(builder.with_no_client_auth()),
+        Err(_) if tolerate_no_roots => {
+            Ok(builder()?.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth())
         }
-        Err(error) => return Err(format!("cannot load the system's CA certificates: {error}")),
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+        Err(error) => Err(format!("cannot load the system's CA certificates: {error}")),
+    }
 }
 
 /// The file name of a `Content-Disposition` header: `filename*` (RFC 5987) before `filename`.

@@ -35,6 +35,7 @@
 mod decompress;
 mod directory;
 pub(crate) mod http;
+pub mod imap;
 pub mod shadowserver_api;
 mod status;
 pub(crate) mod untar;
@@ -57,6 +58,7 @@ pub use crate::sources::decompress::{
 };
 pub use crate::sources::directory::{matches_pattern, read_reports, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
+pub use crate::sources::imap::{ImapSourceConfig, ImapTls};
 pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
 pub use crate::sources::status::{SourceState, SourceStatus};
 pub use crate::sources::taxii::TaxiiSourceConfig;
@@ -79,6 +81,8 @@ pub enum SourceConfig {
     /// The Shadowserver Reports API polled for new reports.
     #[serde(rename = "shadowserver-api")]
     ShadowserverApi(ShadowserverApiConfig),
+    /// A mailbox whose unseen messages carry reports as attachments.
+    Imap(ImapSourceConfig),
 }
 
 /// `kind = "directory"`.
@@ -144,6 +148,7 @@ impl std::fmt::Debug for SourceConfig {
             SourceConfig::File(config) => f.debug_tuple("File").field(config).finish(),
             SourceConfig::Taxii(config) => f.debug_tuple("Taxii").field(config).finish(),
             SourceConfig::ShadowserverApi(config) => f.debug_tuple("ShadowserverApi").field(config).finish(),
+            SourceConfig::Imap(config) => f.debug_tuple("Imap").field(config).finish(),
         }
     }
 }
@@ -172,6 +177,7 @@ impl SourceConfig {
             SourceConfig::File(_) => "file",
             SourceConfig::Taxii(_) => "taxii",
             SourceConfig::ShadowserverApi(_) => "shadowserver-api",
+            SourceConfig::Imap(_) => "imap",
         }
     }
 
@@ -234,6 +240,7 @@ impl SourceConfig {
             }
             SourceConfig::Taxii(config) => errors.extend(config.check()),
             SourceConfig::ShadowserverApi(config) => errors.extend(config.check()),
+            SourceConfig::Imap(config) => errors.extend(config.check()),
         }
         errors
     }
@@ -358,6 +365,7 @@ pub fn run_with(
             SourceConfig::ShadowserverApi(config) => {
                 tokio::spawn(shadowserver_api::poll_shadowserver_api(ingester, config, limits, shutdown))
             }
+            SourceConfig::Imap(config) => tokio::spawn(imap::poll_imap(ingester, config, limits, shutdown)),
         });
     }
     handles

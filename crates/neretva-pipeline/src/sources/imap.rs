@@ -1,0 +1,741 @@
+//! `kind = "imap"`: a mailbox whose messages carry reports as attachments, read as IntelMQ's
+//! mail attachment collector reads it.
+//!
+//! Every `interval_minutes` the source logs in (TLS from the start on port 993 by default,
+//! `STARTTLS`, or, to a loopback address only, no TLS), selects `folder`, and searches its
+//! unseen messages (`UNSEEN`, and `FROM`/`TO` when `sent_from`/`sent_to` are set). Each one, up
+//! to `max_messages` per poll, is fetched without marking it (`BODY.PEEK[]`) after its size was
+//! checked against the report limit, and parsed with `neretva-mail`. When its subject matches
+//! `subject_regex` (if set), its attachments whose names match `attachment_regex` (a regular
+//! expression searched in the name, as IntelMQ's `attach_regex`; every attachment when unset)
+//! are unpacked with limits like every file ([`decompress`]) and ingested, each report with the
+//! source `imap://<host>/<folder>;UIDVALIDITY=<v>/;UID=<uid>#<name>`, so the parser sees the
+//! file name. A message whose reports were all ingested is marked `\Seen`, or moved to
+//! `done_folder`; one that failed stays unseen and is tried again at the next poll. A message
+//! that matches nothing, or cannot be read, stays as it is (as IntelMQ leaves it) and is
+//! remembered so it is not fetched again while the source runs.
+//!
+//! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs, with `MOVE` (RFC 6851)
+//! when `done_folder` is set; responses are read with a cap on each line and on each literal.
+//! The password is never logged; folder names are ASCII (IMAP's modified UTF-7 is not written).
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::sources::decompress::{DecompressLimits, decompress};
+use crate::sources::http::verifying_tls_config;
+use crate::sources::{Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up};
+
+/// The longest response line read (a `SEARCH` answer lists every matching UID on one line).
+const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImapTls {
+    /// TLS from the first byte (IMAPS, port 993).
+    Implicit,
+    /// `STARTTLS` on a plain connection (port 143).
+    Starttls,
+    /// No TLS: only to a loopback address, as the password would cross the network in clear.
+    None,
+}
+
+/// `kind = "imap"`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSourceConfig {
+    pub host: String,
+    /// 993 with implicit TLS, 143 otherwise.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: ImapTls,
+    pub username: String,
+    /// Never logged.
+    pub password: String,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// Only attachments whose file names this regular expression matches (searched, as
+    /// IntelMQ's `attach_regex`, e.g. `"\\.csv(\\.zip)?$"`); every attachment when unset.
+    #[serde(default)]
+    pub attachment_regex: Option<String>,
+    /// Only messages whose subject this regular expression matches.
+    #[serde(default)]
+    pub subject_regex: Option<String>,
+    /// Only messages from this address (`SEARCH FROM`).
+    #[serde(default)]
+    pub sent_from: Option<String>,
+    /// Only messages to this address (`SEARCH TO`).
+    #[serde(default)]
+    pub sent_to: Option<String>,
+    /// Processed messages are moved here; without it they stay, marked as seen.
+    #[serde(default)]
+    pub done_folder: Option<String>,
+    #[serde(default = "default_interval_minutes")]
+    pub interval_minutes: u64,
+    /// For connecting and for each response.
+    #[serde(default = "default_timeout_seconds")]
+    pub timeout_seconds: u64,
+    /// Messages fetched per poll at most; the rest follow at the next poll.
+    #[serde(default = "default_max_messages")]
+    pub max_messages: u32,
+}
+
+fn default_tls() -> ImapTls {
+    ImapTls::Implicit
+}
+
+fn default_folder() -> String {
+    "INBOX".to_owned()
+}
+
+fn default_interval_minutes() -> u64 {
+    5
+}
+
+fn default_timeout_seconds() -> u64 {
+    60
+}
+
+fn default_max_messages() -> u32 {
+    100
+}
+
+impl std::fmt::Debug for ImapSourceConfig {
+    // The password stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapSourceConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &"…")
+            .field("folder", &self.folder)
+            .field("attachment_regex", &self.attachment_regex)
+            .field("subject_regex", &self.subject_regex)
+            .field("sent_from", &self.sent_from)
+            .field("sent_to", &self.sent_to)
+            .field("done_folder", &self.done_folder)
+            .field("interval_minutes", &self.interval_minutes)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("max_messages", &self.max_messages)
+            .finish()
+    }
+}
+
+impl ImapSourceConfig {
+    fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.tls == ImapTls::Implicit { 993 } else { 143 })
+    }
+
+    /// Every problem found without IO, each starting with its key.
+    pub(crate) fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        if self.host.trim().is_empty() || self.host.contains(['/', ' ', '@']) {
+            errors.push(format!("source.host: {:?} is not a host name or address", self.host));
+        }
+        if self.port == Some(0) {
+            errors.push("source.port: must not be 0".to_owned());
+        }
+        if self.tls == ImapTls::None && !is_loopback(&self.host) {
+            errors.push(
+                "source.tls: \"none\" is only allowed to a loopback address; use \"implicit\" or \"starttls\""
+                    .to_owned(),
+            );
+        }
+        // Sent as IMAP quoted strings, which cannot hold line breaks or NUL.
+        let texts = [
+            ("source.username", Some(&self.username)),
+            ("source.password", Some(&self.password)),
+            ("source.sent_from", self.sent_from.as_ref()),
+            ("source.sent_to", self.sent_to.as_ref()),
+        ];
+        for (key, value) in texts {
+            match value {
+                Some(value) if value.is_empty() => errors.push(format!("{key}: must not be empty")),
+                Some(value) if value.contains(['\r', '\n', '\0']) => {
+                    errors.push(format!("{key}: must not hold line breaks or NUL"));
+                }
+                _ => {}
+            }
+        }
+        for (key, folder) in
+            [("source.folder", Some(&self.folder)), ("source.done_folder", self.done_folder.as_ref())]
+        {
+            if let Some(folder) = folder
+                && (folder.is_empty() || !folder.bytes().all(|b| (0x20..0x7f).contains(&b)))
+            {
+                errors.push(format!("{key}: {folder:?} must be a folder name of printable ASCII characters"));
+            }
+        }
+        if self.done_folder.as_ref().is_some_and(|done| done.eq_ignore_ascii_case(&self.folder)) {
+            errors.push("source.done_folder: must not be the folder read".to_owned());
+        }
+        for (key, pattern) in [
+            ("source.attachment_regex", &self.attachment_regex),
+            ("source.subject_regex", &self.subject_regex),
+        ] {
+            if let Some(pattern) = pattern
+                && let Err(error) = regex::Regex::new(pattern)
+            {
+                errors.push(format!("{key}: {error}"));
+            }
+        }
+        if self.interval_minutes == 0 {
+            errors.push("source.interval_minutes: must be at least 1".to_owned());
+        }
+        if self.timeout_seconds == 0 {
+            errors.push("source.timeout_seconds: must be at least 1".to_owned());
+        }
+        if self.max_messages == 0 {
+            errors.push("source.max_messages: must be at least 1".to_owned());
+        }
+        errors
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An IMAP quoted string.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// One response: its lines joined, each literal replaced by `{}`, and the literals' bytes.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Response {
+    text: String,
+    literals: Vec<Vec<u8>>,
+}
+
+/// The size of the literal announced at the end of a line (`{123}`), if any.
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"}")?;
+    let open = line.iter().rposition(|&b| b == b'{')?;
+    let digits = &line[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The connection's stream: plain until TLS is set up.
+enum ImapStream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl ImapStream {
+    async fn read(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            ImapStream::Plain(stream) => stream.read(into).await,
+            ImapStream::Tls(stream) => stream.read(into).await,
+        }
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            ImapStream::Plain(stream) => stream.write_all(bytes).await,
+            ImapStream::Tls(stream) => {
+                stream.write_all(bytes).await?;
+                stream.flush().await
+            }
+        }
+    }
+}
+
+/// A connection with a read buffer and the next command tag.
+struct Connection {
+    stream: ImapStream,
+    buffer: Vec<u8>,
+    tag: u32,
+    timeout: Duration,
+    max_literal: usize,
+    server: String,
+}
+
+impl Connection {
+    fn error(&self, detail: impl Into<String>) -> SourceError {
+        SourceError::Http { url: self.server.clone(), detail: detail.into() }
+    }
+
+    /// Reads more bytes into the buffer, within the timeout.
+    async fn fill(&mut self) -> Result<(), SourceError> {
+        let mut chunk = [0u8; 16 * 1024];
+        let read = tokio::time::timeout(self.timeout, self.stream.read(&mut chunk))
+            .await
+            .map_err(|_| self.error(format!("no answer within {} seconds", self.timeout.as_secs())))?
+            .map_err(|error| self.error(format!("cannot read: {error}")))?;
+        if read == 0 {
+            return Err(self.error("the server closed the connection"));
+        }
+        self.buffer.extend_from_slice(&chunk[..read]);
+        Ok(())
+    }
+
+    /// One line without its CRLF.
+    async fn line(&mut self) -> Result<Vec<u8>, SourceError> {
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|pair| pair == b"\r\n") {
+                let line = self.buffer[..end].to_vec();
+                self.buffer.drain(..end + 2);
+                return Ok(line);
+            }
+            if self.buffer.len() > MAX_LINE_BYTES {
+                return Err(self.error(format!("a response line is longer than {MAX_LINE_BYTES} bytes")));
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Exactly `size` bytes.
+    async fn bytes(&mut self, size: usize) -> Result<Vec<u8>, SourceError> {
+        while self.buffer.len() < size {
+            self.fill().await?;
+        }
+        Ok(self.buffer.drain(..size).collect())
+    }
+
+    /// One response, its literals read in full (each at most `max_literal` bytes).
+    async fn response(&mut self) -> Result<Response, SourceError> {
+        let mut response = Response::default();
+        loop {
+            let line = self.line().await?;
+            match literal_size(&line) {
+                Some(size) => {
+                    if size > self.max_literal {
+                        return Err(self.error(format!(
+                            "the server sends {size} bytes at once, more than the limit of {}",
+                            self.max_literal
+                        )));
+                    }
+                    let open = line.iter().rposition(|&b| b == b'{').unwrap_or(line.len());
+                    response.text.push_str(&String::from_utf8_lossy(&line[..open]));
+                    response.text.push_str("{}");
+                    let literal = self.bytes(size).await?;
+                    response.literals.push(literal);
+                }
+                None => {
+                    response.text.push_str(&String::from_utf8_lossy(&line));
+                    return Ok(response);
+                }
+            }
+        }
+    }
+
+    async fn send(&mut self, text: &str) -> Result<(), SourceError> {
+        tokio::time::timeout(self.timeout, self.stream.write_all(text.as_bytes()))
+            .await
+            .map_err(|_| self.error(format!("cannot send within {} seconds", self.timeout.as_secs())))?
+            .map_err(|error| self.error(format!("cannot send: {error}")))
+    }
+
+    /// Sends a command; returns its untagged responses once it completed with `OK`. `shown`
+    /// is how the command appears in errors (a login's password is not repeated).
+    async fn command(&mut self, command: &str, shown: &str) -> Result<Vec<Response>, SourceError> {
+        let (untagged, refusal) = self.exchange(command, shown).await?;
+        match refusal {
+            None => Ok(untagged),
+            Some(status) => Err(self.error(format!("{shown}: the server answered {status}"))),
+        }
+    }
+
+    /// Sends a command; its untagged responses and, unless it completed with `OK`, the
+    /// server's answer (`NO …` or `BAD …`). An error is a broken connection.
+    async fn exchange(
+        &mut self,
+        command: &str,
+        shown: &str,
+    ) -> Result<(Vec<Response>, Option<String>), SourceError> {
+        self.tag += 1;
+        let tag = format!("n{}", self.tag);
+        self.send(&format!("{tag} {command}\r\n")).await?;
+        let mut untagged = Vec::new();
+        loop {
+            let response = self.response().await?;
+            let Some(status) = response.text.strip_prefix(&tag).and_then(|rest| rest.strip_prefix(' '))
+            else {
+                if response.text.starts_with("* BYE") {
+                    return Err(self.error(format!("{shown}: the server said {}", response.text)));
+                }
+                untagged.push(response);
+                continue;
+            };
+            if status.get(..2).is_some_and(|ok| ok.eq_ignore_ascii_case("OK")) {
+                return Ok((untagged, None));
+            }
+            return Ok((untagged, Some(status.chars().take(300).collect())));
+        }
+    }
+}
+
+/// Connects, protects and logs in; the selected folder's UIDVALIDITY and whether the server
+/// can `MOVE`.
+async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connection, u64, bool), SourceError> {
+    let server = format!("imap://{}:{}", config.host, config.port());
+    let timeout = Duration::from_secs(config.timeout_seconds.max(1));
+    let failed = |detail: String| SourceError::Http { url: server.clone(), detail };
+    let host = config.host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let tcp = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), config.port())))
+        .await
+        .map_err(|_| failed(format!("cannot connect within {} seconds", timeout.as_secs())))?
+        .map_err(|error| failed(format!("cannot connect: {error}")))?;
+    let stream = match config.tls {
+        ImapTls::Implicit => ImapStream::Tls(Box::new(tls_handshake(tcp, &host, timeout, &failed).await?)),
+        ImapTls::Starttls | ImapTls::None => ImapStream::Plain(tcp),
+    };
+    let mut connection =
+        Connection { stream, buffer: Vec::new(), tag: 0, timeout, max_literal, server: server.clone() };
+    let greeting = connection.response().await?;
+    if !greeting.text.starts_with("* OK") && !greeting.text.starts_with("* PREAUTH") {
+        let text: String = greeting.text.chars().take(300).collect();
+        return Err(connection.error(format!("the server greeted with {text}")));
+    }
+    if config.tls == ImapTls::Starttls {
+        connection.command("STARTTLS", "STARTTLS").await?;
+        // Anything the server sent after its answer would have come unprotected.
+        if !connection.buffer.is_empty() {
+            return Err(connection.error("the server sent data before the TLS handshake"));
+        }
+        let ImapStream::Plain(tcp) = connection.stream else {
+            return Err(connection.error("STARTTLS on a protected connection"));
+        };
+        connection.stream = ImapStream::Tls(Box::new(tls_handshake(tcp, &host, timeout, &failed).await?));
+    }
+    let login = format!("LOGIN {} {}", quoted(&config.username), quoted(&config.password));
+    connection.command(&login, &format!("LOGIN {}", quoted(&config.username))).await?;
+    let capabilities = connection.command("CAPABILITY", "CAPABILITY").await?;
+    let can_move = capabilities
+        .iter()
+        .any(|response| response.text.split_ascii_whitespace().any(|word| word.eq_ignore_ascii_case("MOVE")));
+    let selected = connection.command(&format!("SELECT {}", quoted(&config.folder)), "SELECT").await?;
+    let validity = selected
+        .iter()
+        .find_map(|response| {
+            let rest = response.text.split("[UIDVALIDITY ").nth(1)?;
+            rest.split(']').next()?.trim().parse::<u64>().ok()
+        })
+        .unwrap_or(0);
+    Ok((connection, validity, can_move))
+}
+
+/// TLS over `tcp` to `host`, verified against the system's CA certificates.
+async fn tls_handshake(
+    tcp: TcpStream,
+    host: &str,
+    timeout: Duration,
+    failed: &impl Fn(String) -> SourceError,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
+    let config = verifying_tls_config(false).map_err(failed)?;
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|error| failed(format!("not a name for TLS: {error}")))?;
+    tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp))
+        .await
+        .map_err(|_| failed(format!("TLS: no handshake within {} seconds", timeout.as_secs())))?
+        .map_err(|error| failed(format!("TLS: {error}")))
+}
+
+/// A mailbox, its filters, and the messages that matched nothing or could not be read.
+struct Mailbox {
+    config: ImapSourceConfig,
+    limits: DecompressLimits,
+    attachment: Option<regex::Regex>,
+    subject: Option<regex::Regex>,
+    /// (UIDVALIDITY, UID) of unseen messages left as they are.
+    skipped: HashSet<(u64, u32)>,
+}
+
+impl Mailbox {
+    fn new(config: &ImapSourceConfig, limits: DecompressLimits) -> Result<Mailbox, SourceError> {
+        let compile = |key: &str, pattern: &Option<String>| {
+            pattern
+                .as_deref()
+                .map(regex::Regex::new)
+                .transpose()
+                .map_err(|error| SourceError::Client { url: key.to_owned(), detail: error.to_string() })
+        };
+        Ok(Mailbox {
+            attachment: compile("source.attachment_regex", &config.attachment_regex)?,
+            subject: compile("source.subject_regex", &config.subject_regex)?,
+            config: config.clone(),
+            limits,
+            skipped: HashSet::new(),
+        })
+    }
+
+    fn max_bytes(&self) -> usize {
+        usize::try_from(self.limits.max_report_bytes).unwrap_or(usize::MAX)
+    }
+
+    /// Where a message is, for report sources and errors.
+    fn message_url(&self, validity: u64, uid: u32) -> String {
+        format!("imap://{}/{};UIDVALIDITY={validity}/;UID={uid}", self.config.host, self.config.folder)
+    }
+
+    async fn poll_mailbox(&mut self, ingester: &Ingester) -> Result<(), SourceError> {
+        let (mut connection, validity, can_move) = open(&self.config, self.max_bytes()).await?;
+        if let Some(folder) = &self.config.done_folder {
+            if !can_move {
+                return Err(
+                    connection.error("the server cannot MOVE messages (RFC 6851), which done_folder needs")
+                );
+            }
+            // Made on first use; a server that has it already refuses, which is fine.
+            let create = format!("CREATE {}", quoted(folder));
+            connection.exchange(&create, &create).await?;
+        }
+        let mut search = "UID SEARCH UNSEEN".to_owned();
+        if let Some(from) = &self.config.sent_from {
+            search.push_str(&format!(" FROM {}", quoted(from)));
+        }
+        if let Some(to) = &self.config.sent_to {
+            search.push_str(&format!(" TO {}", quoted(to)));
+        }
+        let found = connection.command(&search, "SEARCH").await?;
+        let mut uids: Vec<u32> = found
+            .iter()
+            .filter_map(|response| response.text.strip_prefix("* SEARCH"))
+            .flat_map(|rest| rest.split_ascii_whitespace().filter_map(|uid| uid.parse().ok()))
+            .collect();
+        uids.sort_unstable();
+        let unseen: HashSet<u32> = uids.iter().copied().collect();
+        self.skipped.retain(|(kept_validity, uid)| *kept_validity == validity && unseen.contains(uid));
+        let new: Vec<u32> = uids
+            .into_iter()
+            .filter(|uid| !self.skipped.contains(&(validity, *uid)))
+            .take(self.config.max_messages as usize)
+            .collect();
+        for uid in new {
+            let url = self.message_url(validity, uid);
+            match self.message(ingester, &mut connection, &url, uid).await? {
+                Handled::Ingested => {
+                    let done = match &self.config.done_folder {
+                        Some(folder) => format!("UID MOVE {uid} {}", quoted(folder)),
+                        None => format!("UID STORE {uid} +FLAGS.SILENT (\\Seen)"),
+                    };
+                    connection.command(&done, &done).await?;
+                }
+                Handled::Failed => {}
+                Handled::Skipped => {
+                    self.skipped.insert((validity, uid));
+                }
+            }
+        }
+        // The work is done; a server that does not say goodbye properly changes nothing.
+        let _ = connection.command("LOGOUT", "LOGOUT").await;
+        Ok(())
+    }
+
+    /// Fetches, reads and ingests one message; an error is a broken connection, a failure of
+    /// the message itself is reported to the ingester.
+    async fn message(
+        &self,
+        ingester: &Ingester,
+        connection: &mut Connection,
+        url: &str,
+        uid: u32,
+    ) -> Result<Handled, SourceError> {
+        let failed = |detail: String| SourceError::Http { url: url.to_owned(), detail };
+        let sized = connection.command(&format!("UID FETCH {uid} (RFC822.SIZE)"), "FETCH").await?;
+        let size = sized.iter().find_map(|response| {
+            let rest = response.text.split("RFC822.SIZE ").nth(1)?;
+            rest.split(|c: char| !c.is_ascii_digit()).next()?.parse::<u64>().ok()
+        });
+        if size.is_some_and(|size| size > self.limits.max_report_bytes) {
+            ingester
+                .failed(&SourceError::TooLarge { name: url.to_owned(), limit: self.limits.max_report_bytes });
+            return Ok(Handled::Skipped);
+        }
+        let fetched = connection.command(&format!("UID FETCH {uid} BODY.PEEK[]"), "FETCH").await?;
+        let Some(raw) = fetched.into_iter().find_map(|response| response.literals.into_iter().next()) else {
+            ingester.failed(&failed("the server sent no message".to_owned()));
+            return Ok(Handled::Skipped);
+        };
+        let max = self.max_bytes();
+        let limits = neretva_mail::MailLimits {
+            max_message_bytes: max,
+            max_attachment_bytes: max,
+            ..neretva_mail::MailLimits::default()
+        };
+        let mail = match blocking(url, move || Ok(neretva_mail::parse(&raw, &limits))).await? {
+            Ok(mail) => mail,
+            Err(error) => {
+                ingester.failed(&failed(format!("cannot read the message: {error}")));
+                return Ok(Handled::Skipped);
+            }
+        };
+        if self.subject.as_ref().is_some_and(|subject| !subject.is_match(&mail.subject)) {
+            tracing::debug!(feed = %ingester.feed, message = url, subject = %mail.subject, "Subject does not match; message left as it is.");
+            return Ok(Handled::Skipped);
+        }
+        let attachments: Vec<(String, Vec<u8>)> = mail
+            .attachments
+            .into_iter()
+            .enumerate()
+            .map(|(index, attachment)| {
+                (attachment_name(attachment.filename.as_deref(), index), attachment.bytes)
+            })
+            .filter(|(name, _)| self.attachment.as_ref().is_none_or(|pattern| pattern.is_match(name)))
+            .collect();
+        if attachments.is_empty() {
+            tracing::debug!(feed = %ingester.feed, message = url, "No matching attachment; message left as it is.");
+            return Ok(Handled::Skipped);
+        }
+        let mut handled = Handled::Ingested;
+        for (name, data) in attachments {
+            ingester.received(data.len());
+            let limits = self.limits;
+            let unpack_name = name.clone();
+            let reports = match blocking(url, move || decompress(&unpack_name, data, &limits)).await {
+                Ok(reports) => reports,
+                Err(error) => {
+                    ingester.failed(&failed(format!("attachment {name:?}: {error}")));
+                    handled = Handled::Failed;
+                    continue;
+                }
+            };
+            for (report_name, data) in reports {
+                let source = format!("{url}#{}", attachment_name(Some(&report_name), 0));
+                if let Err(error) = ingester.ingest(&source, data).await {
+                    ingester.failed(&error);
+                    handled = Handled::Failed;
+                }
+            }
+        }
+        Ok(handled)
+    }
+}
+
+/// What became of a message.
+enum Handled {
+    /// Every report it carries was ingested: it is marked seen or moved.
+    Ingested,
+    /// Something failed: it stays unseen for the next poll.
+    Failed,
+    /// Nothing in it is for this feed, or it cannot be read: left as it is, not fetched again.
+    Skipped,
+}
+
+/// An attachment's name as a report's file name: without `#`, `/` and control characters;
+/// `attachment-<n>` when it has none.
+fn attachment_name(name: Option<&str>, index: usize) -> String {
+    let cleaned: String = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && *c != '#')
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() { format!("attachment-{}", index + 1) } else { cleaned.to_owned() }
+}
+
+impl Polled for Mailbox {
+    async fn poll(&mut self, ingester: &Ingester) {
+        if let Err(error) = self.poll_mailbox(ingester).await {
+            ingester.failed(&error);
+        }
+    }
+}
+
+/// Polls the mailbox every `interval_minutes` until shut down, starting at once.
+pub(crate) async fn poll_imap(
+    ingester: Ingester,
+    config: ImapSourceConfig,
+    limits: DecompressLimits,
+    shutdown: watch::Receiver<bool>,
+) {
+    let Some(mailbox) = set_up(&ingester, Mailbox::new(&config, limits)) else { return };
+    poll_every(ingester, minutes(config.interval_minutes), mailbox, shutdown).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ImapSourceConfig {
+        serde_json::from_value(serde_json::json!({
+            "host": "mail.cert.example", "username": "feeds", "password": "p\"ss\\word"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn literals_are_announced_at_the_end_of_a_line() {
+        assert_eq!(literal_size(b"* 1 FETCH (UID 7 BODY[] {1234}"), Some(1234));
+        assert_eq!(literal_size(b"* 1 FETCH (BODY[] {12+}"), Some(12));
+        assert_eq!(literal_size(b"* OK {x}"), None);
+        assert_eq!(literal_size(b"* OK {}"), None);
+        assert_eq!(literal_size(b"* OK done"), None);
+        assert_eq!(literal_size(b"{99999999999999999999999}"), None);
+    }
+
+    #[test]
+    fn strings_are_quoted_and_names_cleaned() {
+        assert_eq!(quoted("p\"ss\\word"), "\"p\\\"ss\\\\word\"");
+        assert_eq!(quoted("INBOX"), "\"INBOX\"");
+        assert_eq!(
+            attachment_name(Some("../2026-11-27-scan_dns-ba-geo#1.csv"), 0),
+            "2026-11-27-scan_dns-ba-geo1.csv"
+        );
+        assert_eq!(attachment_name(None, 2), "attachment-3");
+        assert_eq!(attachment_name(Some(" \n"), 0), "attachment-1");
+    }
+
+    #[test]
+    fn configuration_problems_are_named_and_the_password_kept_out_of_debug_output() {
+        let config = config();
+        assert!(config.check().is_empty(), "{:?}", config.check());
+        assert_eq!((config.port(), config.folder.as_str(), config.interval_minutes), (993, "INBOX", 5));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("ss\\") && debug.contains("password: \"…\""), "{debug}");
+        let mut bad = config.clone();
+        bad.tls = ImapTls::None;
+        bad.username = "a\r\nb".into();
+        bad.folder = "Izvještaji".into();
+        bad.done_folder = Some("izvještaji".into());
+        bad.attachment_regex = Some("(".into());
+        bad.max_messages = 0;
+        let errors = bad.check();
+        assert_eq!(errors.len(), 7, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("source.tls: \"none\" is only allowed to a loopback address"),
+            "{errors:#?}"
+        );
+        assert_eq!(errors[1], "source.username: must not hold line breaks or NUL");
+        assert!(
+            errors[2].starts_with("source.folder: \"Izvještaji\" must be a folder name of printable ASCII")
+        );
+        assert_eq!(errors[4], "source.done_folder: must not be the folder read");
+        assert!(errors[5].starts_with("source.attachment_regex: "), "{errors:#?}");
+        bad.host = "127.0.0.1".into();
+        assert!(!bad.check().iter().any(|error| error.starts_with("source.tls")));
+        assert!(is_loopback("localhost") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
+    }
+}
