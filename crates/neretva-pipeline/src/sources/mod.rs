@@ -13,6 +13,8 @@
 //!   last page processed, page by page ([`taxii`]).
 //! - `shadowserver-api`: every `interval_minutes`, the Shadowserver Reports API's signed list
 //!   of the last days' reports, and a download of each new one ([`shadowserver_api`]).
+//! - `imap`: every `interval_minutes`, the attachments of a mailbox's unseen messages
+//!   ([`imap`]).
 //!
 //! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip, tar) and
 //! each resulting report goes to [`Pipeline::ingest`]. A failing poll is logged and retried at
@@ -24,13 +26,14 @@
 //! report's file name (Shadowserver detects its report type from it); and `url:<url>#<name>`
 //! for a download, where `<url>` has neither its query nor credentials, which may hold keys;
 //! `taxii:<collection>#added_after=<time>` for a page of a TAXII collection; and
-//! `shadowserver-api:<id>#<file>` for a report of the Shadowserver Reports API.
+//! `shadowserver-api:<id>#<file>` for a report of the Shadowserver Reports API; and
+//! `imap://<host>/<folder>;UIDVALIDITY=<v>/;UID=<uid>#<file>` for an e-mail attachment.
 //!
 //! Metrics (through the `metrics` facade): `neretva_source_reports_total{feed,source}` counts
 //! reports ingested, `neretva_source_errors_total{feed,source}` failed polls, reads and
 //! ingestions, and `neretva_source_bytes_total{feed}` the bytes read or downloaded, before
-//! decompression; `source` is the source's kind (`directory`, `http`, `file`, `taxii` or
-//! `shadowserver-api`).
+//! decompression; `source` is the source's kind (`directory`, `http`, `file`, `taxii`,
+//! `shadowserver-api` or `imap`).
 
 mod decompress;
 mod directory;

@@ -15,7 +15,7 @@ use serde::Serialize;
 /// The state of one feed's source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SourceState {
-    /// The source's kind (`directory`, `http`, `file`, `taxii`, `shadowserver-api`).
+    /// The source's kind (`directory`, `http`, `file`, `taxii`, `shadowserver-api`, `imap`).
     pub kind: String,
     /// When the source task started.
     #[serde(with = "time::serde::rfc3339::option")]

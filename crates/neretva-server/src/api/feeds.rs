@@ -21,7 +21,7 @@ pub struct FeedDto {
     /// The parser, as `neretva feeds list` names it.
     pub parser: String,
     pub provider: Option<String>,
-    /// The kind of the feed's source (`directory`, `http`, `file`, `taxii`, `shadowserver-api`);
+    /// The kind of the feed's source (`directory`, `http`, `file`, `taxii`, `shadowserver-api`, `imap`);
     /// none when its reports come only from uploads and `neretva ingest`.
     pub source: Option<String>,
     /// What the source did since this server started; none without a running source.

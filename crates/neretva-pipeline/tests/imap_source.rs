@@ -1,0 +1,366 @@
+//! The `imap` source against a real IMAP server: Dovecot, started on 127.0.0.1 with a
+//! configuration of its own in a temporary directory (`NERETVA_TEST_DOVECOT` names the binary;
+//! `.ci/run` installs Debian's `dovecot-imapd` and sets it). Messages are put into the mailbox
+//! with IMAP `APPEND`, as a mail server would deliver them.
+
+// The helpers fail their test loudly, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_pipeline::sources::{self, DecompressLimits};
+use neretva_pipeline::{Pipeline, PipelineConfig};
+use neretva_store::Store;
+use neretva_store::feeds::{ReportQuery, ReportStatus};
+use neretva_store_sqlite::SqliteStore;
+use tokio::sync::watch;
+
+const PASSWORD: &str = "Feeds-Pass-2026";
+
+/// A Dovecot serving maildirs under a temporary directory, stopped on drop.
+struct Dovecot {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Dovecot {
+    fn start(binary: &str) -> Dovecot {
+        let dir = std::env::temp_dir().join(format!("neretva-imap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mail = dir.join("mail");
+        std::fs::create_dir_all(&mail).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // As root, mail is accessed as Debian's `dovecot` user; otherwise as the user running
+        // the test, who then also runs the login and internal processes.
+        let id = |flag: &str| {
+            let output = Command::new("id").arg(flag).output().unwrap();
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        };
+        let (ids, users) = if id("-u") == "0" {
+            set_mode(&mail, 0o777);
+            ("uid=dovecot gid=dovecot".to_owned(), String::new())
+        } else {
+            let name = id("-un");
+            (
+                format!("uid={} gid={}", id("-u"), id("-g")),
+                format!("default_internal_user = {name}\ndefault_login_user = {name}\n"),
+            )
+        };
+        let config = format!(
+            "first_valid_uid = 1\n\
+             base_dir = {dir}/run\n\
+             state_dir = {dir}/state\n\
+             log_path = {dir}/dovecot.log\n\
+             protocols = imap\n\
+             listen = 127.0.0.1\n\
+             ssl = no\n\
+             disable_plaintext_auth = no\n\
+             auth_mechanisms = plain\n\
+             mail_location = maildir:{mail}/%u\n\
+             {users}\
+             passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
+             userdb {{\n  driver = static\n  args = {ids} home={mail}/%u\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n",
+            dir = dir.display(),
+            mail = mail.display(),
+        );
+        let config_path = dir.join("dovecot.conf");
+        std::fs::write(&config_path, config).unwrap();
+        let child = Command::new(binary)
+            .args(["-F", "-c"])
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let dovecot = Dovecot { child, dir, port };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "Dovecot did not start: {}", dovecot.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        dovecot
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// A logged-in client session for putting messages in and looking at the mailbox.
+    fn session(&self) -> Session {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut session = Session { reader: BufReader::new(stream.try_clone().unwrap()), stream, tag: 0 };
+        let mut greeting = String::new();
+        session.reader.read_line(&mut greeting).unwrap();
+        assert!(greeting.starts_with("* OK"), "{greeting}");
+        session.run(&format!("LOGIN feeds {PASSWORD}"));
+        session
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+struct Session {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+    tag: u32,
+}
+
+impl Session {
+    /// Runs a command (with an optional literal, sent as a non-synchronising `LITERAL+`);
+    /// returns the untagged lines once it completed with OK.
+    fn exchange(&mut self, command: &str, literal: Option<&[u8]>) -> Vec<String> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        match literal {
+            Some(bytes) => {
+                write!(self.stream, "{tag} {command} {{{}+}}\r\n", bytes.len()).unwrap();
+                self.stream.write_all(bytes).unwrap();
+                self.stream.write_all(b"\r\n").unwrap();
+            }
+            None => write!(self.stream, "{tag} {command}\r\n").unwrap(),
+        }
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).unwrap();
+            if let Some(status) = line.strip_prefix(&format!("{tag} ")) {
+                assert!(status.starts_with("OK"), "{command}: {status}");
+                return lines;
+            }
+            // A literal in an answer is read and dropped.
+            if let Some(size) = line.trim_end().strip_suffix('}').and_then(|l| l.rsplit('{').next()) {
+                let mut skip = vec![0u8; size.parse().unwrap()];
+                self.reader.read_exact(&mut skip).unwrap();
+            }
+            lines.push(line);
+        }
+    }
+
+    fn run(&mut self, command: &str) -> Vec<String> {
+        self.exchange(command, None)
+    }
+
+    fn append(&mut self, folder: &str, message: &str) {
+        self.exchange(&format!("APPEND {folder}"), Some(message.replace('\n', "\r\n").as_bytes()));
+    }
+
+    /// The UIDs a search finds in `folder`.
+    fn search(&mut self, folder: &str, criteria: &str) -> Vec<u32> {
+        self.run(&format!("SELECT {folder}"));
+        let lines = self.run(&format!("UID SEARCH {criteria}"));
+        lines
+            .iter()
+            .filter_map(|line| line.strip_prefix("* SEARCH"))
+            .flat_map(|rest| rest.split_whitespace().map(|uid| uid.parse().unwrap()).collect::<Vec<u32>>())
+            .collect()
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+        if out.len() % 77 == 76 {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A message with a text body and the given attachments.
+fn message(subject: &str, attachments: &[(&str, &str, &[u8])]) -> String {
+    let mut text = format!(
+        "From: Shadowserver <reports@shadowserver.example>\n\
+         To: feeds@cert.example\n\
+         Subject: {subject}\n\
+         Date: Fri, 27 Nov 2026 10:00:00 +0000\n\
+         Message-ID: <{}@shadowserver.example>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b0\"\n\n\
+         --b0\nContent-Type: text/plain; charset=utf-8\n\nYour daily report.\n",
+        subject.replace(' ', ".")
+    );
+    for (name, media_type, bytes) in attachments {
+        text.push_str(&format!(
+            "--b0\nContent-Type: {media_type}; name=\"{name}\"\nContent-Disposition: attachment; filename=\"{name}\"\nContent-Transfer-Encoding: base64\n\n{}\n",
+            base64(bytes)
+        ));
+    }
+    text.push_str("--b0--\n");
+    text
+}
+
+fn scan_dns(ips: &[&str]) -> Vec<u8> {
+    let mut raw = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ips {
+        raw.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    raw.into_bytes()
+}
+
+fn zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+    writer.write_all(data).unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
+async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_moved() {
+    let Ok(binary) = std::env::var("NERETVA_TEST_DOVECOT") else {
+        eprintln!("NERETVA_TEST_DOVECOT is not set; the IMAP source is not tested against Dovecot");
+        return;
+    };
+    let dovecot = Dovecot::start(&binary);
+    let mut client = dovecot.session();
+    let report = scan_dns(&["192.0.2.1", "192.0.2.2"]);
+    client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: scan_dns",
+            &[("2026-11-27-scan_dns-bih-geo.csv", "text/csv", &report)],
+        ),
+    );
+    let zipped = zip("2026-11-28-scan_dns-bih-geo.csv", &scan_dns(&["192.0.2.3"]));
+    client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: scan_dns (zipped)",
+            &[
+                ("2026-11-28-scan_dns-bih-geo.csv.zip", "application/zip", &zipped),
+                ("notes.txt", "text/plain", b"n"),
+            ],
+        ),
+    );
+    client
+        .append("INBOX", &message("Newsletter", &[("2026-11-29-scan_dns-bih-geo.csv", "text/csv", &report)]));
+    client.append("INBOX", &message("Shadowserver report: none", &[("notes.txt", "text/plain", b"nothing")]));
+    assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4]);
+
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [
+            {"name": "shadowserver-mail", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "subject_regex": "^Shadowserver report",
+                        "attachment_regex": "\\.csv(\\.zip)?$", "done_folder": "Processed", "interval_minutes": 1}},
+            {"name": "wrong-password", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": "not-the-password", "interval_minutes": 1}},
+        ],
+    }))
+    .unwrap();
+    assert!(config.check().is_empty(), "{:?}", config.check());
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        Arc::clone(&pipeline),
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        Arc::new(|| Arc::new(ConstituencyIndex::default())),
+        shutdown,
+    );
+    let status = pipeline.source_status();
+    eventually("both sources have polled once", || async {
+        ["shadowserver-mail", "wrong-password"]
+            .iter()
+            .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
+    })
+    .await;
+
+    let query = ReportQuery { feed: Some("shadowserver-mail".into()), before: None, limit: 10 };
+    let mut reports = store.list_reports(&query).await.unwrap();
+    reports.reverse();
+    let sources: Vec<&str> = reports.iter().map(|report| report.source.as_str()).collect();
+    assert_eq!(sources.len(), 2, "{sources:#?}\n{}", dovecot.log());
+    assert!(
+        sources[0].starts_with("imap://127.0.0.1/INBOX;UIDVALIDITY=")
+            && sources[0].ends_with("/;UID=1#2026-11-27-scan_dns-bih-geo.csv"),
+        "{sources:#?}"
+    );
+    assert!(sources[1].ends_with("/;UID=2#2026-11-28-scan_dns-bih-geo.csv"), "{sources:#?}");
+    let events: Vec<u64> = reports.iter().map(|report| report.counts.events).collect();
+    assert_eq!(events, [2, 1], "the parser read the report type from each attachment's name");
+    assert!(reports.iter().all(|report| report.status == ReportStatus::Parsed));
+    let state = status.get("shadowserver-mail").unwrap();
+    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 0, 0), "{state:?}");
+
+    // The two processed messages moved; the others are left unseen where they were.
+    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4]);
+    assert_eq!(client.search("Processed", "ALL").len(), 2);
+
+    // A wrong password is the source's failure, named without the password.
+    let state = status.get("wrong-password").unwrap();
+    let error = state.last_error.unwrap_or_default();
+    assert!(error.contains("LOGIN \"feeds\": the server answered NO"), "{error}");
+    assert!(!error.contains("not-the-password"), "{error}");
+    assert_eq!(state.failing_polls, 1);
+
+    // The next poll finds nothing new and leaves the other messages as they are.
+    let first_poll = status.get("shadowserver-mail").unwrap().last_poll;
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(61)).await;
+    tokio::time::resume();
+    eventually("the second poll", || async {
+        status.get("shadowserver-mail").is_some_and(|state| state.last_poll > first_poll)
+    })
+    .await;
+    let state = status.get("shadowserver-mail").unwrap();
+    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 0, 0), "{state:?}");
+    assert_eq!(store.list_reports(&query).await.unwrap().len(), 2);
+    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4]);
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    }
+}
