@@ -283,7 +283,14 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     client
         .append("INBOX", &message("Newsletter", &[("2026-11-29-scan_dns-bih-geo.csv", "text/csv", &report)]));
     client.append("INBOX", &message("Shadowserver report: none", &[("notes.txt", "text/plain", b"nothing")]));
-    assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4]);
+    client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: broken",
+            &[("2026-11-29-scan_dns-bih-geo.csv.zip", "application/zip", b"PK\x03\x04broken")],
+        ),
+    );
+    assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4, 5]);
 
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [
@@ -332,11 +339,14 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     let events: Vec<u64> = reports.iter().map(|report| report.counts.events).collect();
     assert_eq!(events, [2, 1], "the parser read the report type from each attachment's name");
     assert!(reports.iter().all(|report| report.status == ReportStatus::Parsed));
+    // The broken archive is the poll's failure, named with its message and attachment.
     let state = status.get("shadowserver-mail").unwrap();
-    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 0, 0), "{state:?}");
+    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 1, 1), "{state:?}");
+    let error = state.last_error.unwrap();
+    assert!(error.contains(";UID=5: attachment \"2026-11-29-scan_dns-bih-geo.csv.zip\": "), "{error}");
 
     // The two processed messages moved; the others are left unseen where they were.
-    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4]);
+    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     assert_eq!(client.search("Processed", "ALL").len(), 2);
 
     // A wrong password is the source's failure, named without the password.
@@ -355,10 +365,11 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
         status.get("shadowserver-mail").is_some_and(|state| state.last_poll > first_poll)
     })
     .await;
+    // The messages left are not fetched again: no new failure, and the source is well again.
     let state = status.get("shadowserver-mail").unwrap();
-    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 0, 0), "{state:?}");
+    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 1, 0), "{state:?}");
     assert_eq!(store.list_reports(&query).await.unwrap().len(), 2);
-    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4]);
+    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     stop.send(true).unwrap();
     for handle in handles {
         tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();

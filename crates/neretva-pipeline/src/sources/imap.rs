@@ -606,7 +606,12 @@ impl Mailbox {
             tracing::debug!(feed = %ingester.feed, message = url, "No matching attachment; message left as it is.");
             return Ok(Handled::Skipped);
         }
-        let mut handled = Handled::Ingested;
+        // A failure that may pass (the store) has the message tried again; one that will not
+        // (a broken archive, a report over the limit) leaves it as it is.
+        let (mut retry, mut broken) = (false, false);
+        let mut note = |error: &SourceError| {
+            if error.is_transient() { retry = true } else { broken = true }
+        };
         for (name, data) in attachments {
             ingester.received(data.len());
             let limits = self.limits;
@@ -614,20 +619,24 @@ impl Mailbox {
             let reports = match blocking(url, move || decompress(&unpack_name, data, &limits)).await {
                 Ok(reports) => reports,
                 Err(error) => {
+                    note(&error);
                     ingester.failed(&failed(format!("attachment {name:?}: {error}")));
-                    handled = Handled::Failed;
                     continue;
                 }
             };
             for (report_name, data) in reports {
                 let source = format!("{url}#{}", attachment_name(Some(&report_name), 0));
                 if let Err(error) = ingester.ingest(&source, data).await {
+                    note(&error);
                     ingester.failed(&error);
-                    handled = Handled::Failed;
                 }
             }
         }
-        Ok(handled)
+        Ok(match (retry, broken) {
+            (true, _) => Handled::Failed,
+            (false, true) => Handled::Skipped,
+            (false, false) => Handled::Ingested,
+        })
     }
 }
 
@@ -635,9 +644,10 @@ impl Mailbox {
 enum Handled {
     /// Every report it carries was ingested: it is marked seen or moved.
     Ingested,
-    /// Something failed: it stays unseen for the next poll.
+    /// Something failed that may pass: it stays unseen for the next poll.
     Failed,
-    /// Nothing in it is for this feed, or it cannot be read: left as it is, not fetched again.
+    /// Nothing in it is for this feed, or it cannot be read (or unpacked): left as it is and
+    /// not fetched again while the source runs.
     Skipped,
 }
 
