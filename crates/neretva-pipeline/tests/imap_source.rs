@@ -290,14 +290,41 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             &[("2026-11-29-scan_dns-bih-geo.csv.zip", "application/zip", b"PK\x03\x04broken")],
         ),
     );
-    assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4, 5]);
+    // A report behind a link in the text, served once by a web server on 127.0.0.1.
+    let web = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let web_port = web.local_addr().unwrap().port();
+    let linked = scan_dns(&["192.0.2.4", "192.0.2.5", "192.0.2.6"]);
+    let served = linked.clone();
+    std::thread::spawn(move || {
+        let (mut socket, _) = web.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"GET /reports/2026-11-30-scan_dns-bih-geo.csv HTTP/1.1"));
+        write!(socket, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", served.len())
+            .unwrap();
+        socket.write_all(&served).unwrap();
+    });
+    let mut with_link = message("Shadowserver report: link", &[]);
+    with_link = with_link.replace(
+        "Your daily report.\n",
+        &format!(
+            "Your daily report: <http://127.0.0.1:{web_port}/reports/2026-11-30-scan_dns-bih-geo.csv>.\n\
+             Not this one: http://127.0.0.2:{web_port}/reports/x.csv\n"
+        ),
+    );
+    client.append("INBOX", &with_link);
+    assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4, 5, 6]);
 
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [
             {"name": "shadowserver-mail", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
                         "username": "feeds", "password": PASSWORD, "subject_regex": "^Shadowserver report",
-                        "attachment_regex": "\\.csv(\\.zip)?$", "done_folder": "Processed", "interval_minutes": 1}},
+                        "attachment_regex": "\\.csv(\\.zip)?$", "link_regex": format!("^http://127\\.0\\.0\\.1:{web_port}/reports/"),
+                        "done_folder": "Processed", "interval_minutes": 1}},
             {"name": "wrong-password", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
                         "username": "feeds", "password": "not-the-password", "interval_minutes": 1}},
@@ -329,25 +356,27 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     let mut reports = store.list_reports(&query).await.unwrap();
     reports.reverse();
     let sources: Vec<&str> = reports.iter().map(|report| report.source.as_str()).collect();
-    assert_eq!(sources.len(), 2, "{sources:#?}\n{}", dovecot.log());
+    assert_eq!(sources.len(), 3, "{sources:#?}\n{}", dovecot.log());
     assert!(
         sources[0].starts_with("imap://127.0.0.1/INBOX;UIDVALIDITY=")
             && sources[0].ends_with("/;UID=1#2026-11-27-scan_dns-bih-geo.csv"),
         "{sources:#?}"
     );
     assert!(sources[1].ends_with("/;UID=2#2026-11-28-scan_dns-bih-geo.csv"), "{sources:#?}");
+    assert!(sources[2].ends_with("/;UID=6#2026-11-30-scan_dns-bih-geo.csv"), "{sources:#?}");
     let events: Vec<u64> = reports.iter().map(|report| report.counts.events).collect();
-    assert_eq!(events, [2, 1], "the parser read the report type from each attachment's name");
+    assert_eq!(events, [2, 1, 3], "the parser read the report type from each file's name");
+    assert_eq!(store.report_data(reports[2].id).await.unwrap(), Some(linked));
     assert!(reports.iter().all(|report| report.status == ReportStatus::Parsed));
     // The broken archive is the poll's failure, named with its message and attachment.
     let state = status.get("shadowserver-mail").unwrap();
-    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 1, 1), "{state:?}");
+    assert_eq!((state.reports, state.errors, state.failing_polls), (3, 1, 1), "{state:?}");
     let error = state.last_error.unwrap();
     assert!(error.contains(";UID=5: attachment \"2026-11-29-scan_dns-bih-geo.csv.zip\": "), "{error}");
 
-    // The two processed messages moved; the others are left unseen where they were.
+    // The three processed messages moved; the others are left unseen where they were.
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
-    assert_eq!(client.search("Processed", "ALL").len(), 2);
+    assert_eq!(client.search("Processed", "ALL").len(), 3);
 
     // A wrong password is the source's failure, named without the password.
     let state = status.get("wrong-password").unwrap();
@@ -367,8 +396,8 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     .await;
     // The messages left are not fetched again: no new failure, and the source is well again.
     let state = status.get("shadowserver-mail").unwrap();
-    assert_eq!((state.reports, state.errors, state.failing_polls), (2, 1, 0), "{state:?}");
-    assert_eq!(store.list_reports(&query).await.unwrap().len(), 2);
+    assert_eq!((state.reports, state.errors, state.failing_polls), (3, 1, 0), "{state:?}");
+    assert_eq!(store.list_reports(&query).await.unwrap().len(), 3);
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     stop.send(true).unwrap();
     for handle in handles {

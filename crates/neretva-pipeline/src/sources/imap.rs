@@ -10,7 +10,10 @@
 //! expression searched in the name, as IntelMQ's `attach_regex`; every attachment when unset)
 //! are unpacked with limits like every file ([`decompress`]) and ingested, each report with the
 //! source `imap://<host>/<folder>;UIDVALIDITY=<v>/;UID=<uid>#<name>`, so the parser sees the
-//! file name. A message whose reports were all ingested is marked `\Seen`, or moved to
+//! file name. With `link_regex`, the links in the message's text that it matches are
+//! downloaded as reports too (IntelMQ's mail URL collector), through the `http` source's
+//! client and limits; the expression must start at `^http` so that it names the hosts links
+//! may lead to, since anyone can send mail. A message whose reports were all ingested is marked `\Seen`, or moved to
 //! `done_folder`; one that failed stays unseen and is tried again at the next poll. A message
 //! that matches nothing, or cannot be read, stays as it is (as IntelMQ leaves it) and is
 //! remembered so it is not fetched again while the source runs.
@@ -30,8 +33,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
-use crate::sources::http::verifying_tls_config;
-use crate::sources::{Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up};
+use crate::sources::http::{HttpSource, verifying_tls_config};
+use crate::sources::{
+    HttpSourceConfig, Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up,
+};
 
 /// The longest response line read (a `SEARCH` answer lists every matching UID on one line).
 const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
@@ -67,6 +72,11 @@ pub struct ImapSourceConfig {
     /// IntelMQ's `attach_regex`, e.g. `"\\.csv(\\.zip)?$"`); every attachment when unset.
     #[serde(default)]
     pub attachment_regex: Option<String>,
+    /// Links in the message's text that this regular expression matches are downloaded as
+    /// reports; it must start with `^http` (e.g. `"^https://dl\\.example\\.org/"`). With it and
+    /// without `attachment_regex`, attachments are not taken.
+    #[serde(default)]
+    pub link_regex: Option<String>,
     /// Only messages whose subject this regular expression matches.
     #[serde(default)]
     pub subject_regex: Option<String>,
@@ -120,6 +130,7 @@ impl std::fmt::Debug for ImapSourceConfig {
             .field("password", &"…")
             .field("folder", &self.folder)
             .field("attachment_regex", &self.attachment_regex)
+            .field("link_regex", &self.link_regex)
             .field("subject_regex", &self.subject_regex)
             .field("sent_from", &self.sent_from)
             .field("sent_to", &self.sent_to)
@@ -181,6 +192,7 @@ impl ImapSourceConfig {
         }
         for (key, pattern) in [
             ("source.attachment_regex", &self.attachment_regex),
+            ("source.link_regex", &self.link_regex),
             ("source.subject_regex", &self.subject_regex),
         ] {
             if let Some(pattern) = pattern
@@ -188,6 +200,12 @@ impl ImapSourceConfig {
             {
                 errors.push(format!("{key}: {error}"));
             }
+        }
+        if self.link_regex.as_ref().is_some_and(|pattern| !pattern.starts_with("^http")) {
+            errors.push(
+                "source.link_regex: must start with ^http and name the hosts links may lead to, since anyone can send mail"
+                    .to_owned(),
+            );
         }
         if self.interval_minutes == 0 {
             errors.push("source.interval_minutes: must be at least 1".to_owned());
@@ -465,6 +483,7 @@ struct Mailbox {
     config: ImapSourceConfig,
     limits: DecompressLimits,
     attachment: Option<regex::Regex>,
+    link: Option<regex::Regex>,
     subject: Option<regex::Regex>,
     /// (UIDVALIDITY, UID) of unseen messages left as they are.
     skipped: HashSet<(u64, u32)>,
@@ -481,6 +500,7 @@ impl Mailbox {
         };
         Ok(Mailbox {
             attachment: compile("source.attachment_regex", &config.attachment_regex)?,
+            link: compile("source.link_regex", &config.link_regex)?,
             subject: compile("source.subject_regex", &config.subject_regex)?,
             config: config.clone(),
             limits,
@@ -593,17 +613,21 @@ impl Mailbox {
             tracing::debug!(feed = %ingester.feed, message = url, subject = %mail.subject, "Subject does not match; message left as it is.");
             return Ok(Handled::Skipped);
         }
-        let attachments: Vec<(String, Vec<u8>)> = mail
+        // Attachments are taken unless the source is only for links.
+        let take_attachments = self.attachment.is_some() || self.link.is_none();
+        let mut files: Vec<(String, Vec<u8>)> = mail
             .attachments
             .into_iter()
             .enumerate()
+            .filter(|_| take_attachments)
             .map(|(index, attachment)| {
                 (attachment_name(attachment.filename.as_deref(), index), attachment.bytes)
             })
             .filter(|(name, _)| self.attachment.as_ref().is_none_or(|pattern| pattern.is_match(name)))
             .collect();
-        if attachments.is_empty() {
-            tracing::debug!(feed = %ingester.feed, message = url, "No matching attachment; message left as it is.");
+        let links = self.link.as_ref().map(|pattern| links_in(&mail.body, pattern)).unwrap_or_default();
+        if files.is_empty() && links.is_empty() {
+            tracing::debug!(feed = %ingester.feed, message = url, "No matching attachment or link; message left as it is.");
             return Ok(Handled::Skipped);
         }
         // A failure that may pass (the store) has the message tried again; one that will not
@@ -612,7 +636,16 @@ impl Mailbox {
         let mut note = |error: &SourceError| {
             if error.is_transient() { retry = true } else { broken = true }
         };
-        for (name, data) in attachments {
+        for link in links {
+            match self.download(&link).await {
+                Ok(download) => files.push(download),
+                Err(error) => {
+                    note(&error);
+                    ingester.failed(&failed(format!("link: {error}")));
+                }
+            }
+        }
+        for (name, data) in files {
             ingester.received(data.len());
             let limits = self.limits;
             let unpack_name = name.clone();
@@ -638,6 +671,48 @@ impl Mailbox {
             (false, false) => Handled::Ingested,
         })
     }
+}
+
+impl Mailbox {
+    /// Downloads a link of a message with the `http` source's client: its name (from
+    /// `Content-Disposition` or the URL) and its body, within the report size limit.
+    async fn download(&self, link: &str) -> Result<(String, Vec<u8>), SourceError> {
+        let config = HttpSourceConfig {
+            url: link.to_owned(),
+            interval_minutes: 1,
+            timeout_seconds: self.config.timeout_seconds,
+            headers: std::collections::BTreeMap::new(),
+            file_name: None,
+        };
+        let source = HttpSource::new(&config, self.limits.max_report_bytes)?;
+        match source.poll().await? {
+            Some(download) => Ok((attachment_name(Some(&download.name), 0), download.data)),
+            // Without validators sent, a server cannot answer "not modified"; one that does
+            // sent nothing to ingest.
+            None => Err(SourceError::Http {
+                url: source.url().to_owned(),
+                detail: "answered 304 Not Modified".into(),
+            }),
+        }
+    }
+}
+
+/// The most links taken from one message.
+const MAX_LINKS: usize = 20;
+
+/// The `http` and `https` links in a text that `pattern` matches, each once, in order.
+fn links_in(text: &str, pattern: &regex::Regex) -> Vec<String> {
+    let mut links: Vec<String> = Vec::new();
+    for word in
+        text.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '(' | ')' | '[' | ']'))
+    {
+        let Some(start) = word.find("http://").or_else(|| word.find("https://")) else { continue };
+        let link = word[start..].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+        if pattern.is_match(link) && !links.iter().any(|known| known == link) && links.len() < MAX_LINKS {
+            links.push(link.to_owned());
+        }
+    }
+    links
 }
 
 /// What became of a message.
@@ -707,6 +782,22 @@ mod tests {
     }
 
     #[test]
+    fn links_are_found_in_the_text_and_kept_when_the_pattern_matches() {
+        let pattern = regex::Regex::new(r"^https://dl\.shadowserver\.example/").unwrap();
+        let body = "Your reports:\n<https://dl.shadowserver.example/abc123>, and\n\
+                    (https://dl.shadowserver.example/def456).\n\
+                    https://dl.shadowserver.example/abc123 again; http://evil.example/dl.shadowserver.example/x\n\
+                    see https://dl.shadowserver.example.evil.example/y";
+        assert_eq!(
+            links_in(body, &pattern),
+            ["https://dl.shadowserver.example/abc123", "https://dl.shadowserver.example/def456"]
+        );
+        let many = "https://dl.shadowserver.example/".repeat(1)
+            + &(0..30).map(|i| format!(" https://dl.shadowserver.example/{i}")).collect::<String>();
+        assert_eq!(links_in(&many, &pattern).len(), MAX_LINKS);
+    }
+
+    #[test]
     fn strings_are_quoted_and_names_cleaned() {
         assert_eq!(quoted("p\"ss\\word"), "\"p\\\"ss\\\\word\"");
         assert_eq!(quoted("INBOX"), "\"INBOX\"");
@@ -744,6 +835,11 @@ mod tests {
         );
         assert_eq!(errors[4], "source.done_folder: must not be the folder read");
         assert!(errors[5].starts_with("source.attachment_regex: "), "{errors:#?}");
+        bad.link_regex = Some(r"dl\.example\.org".into());
+        assert!(bad.check().contains(
+            &"source.link_regex: must start with ^http and name the hosts links may lead to, since anyone can send mail"
+                .to_owned()
+        ));
         bad.host = "127.0.0.1".into();
         assert!(!bad.check().iter().any(|error| error.starts_with("source.tls")));
         assert!(is_loopback("localhost") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
