@@ -6,6 +6,8 @@
 // The helpers fail their test loudly, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -19,6 +21,7 @@ use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
 use neretva_store::feeds::{ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
+use support::{eventually, scan_dns, zip};
 use tokio::sync::watch;
 
 const PASSWORD: &str = "Feeds-Pass-2026";
@@ -220,39 +223,6 @@ fn message(subject: &str, attachments: &[(&str, &str, &[u8])]) -> String {
     text
 }
 
-fn scan_dns(ips: &[&str]) -> Vec<u8> {
-    let mut raw = String::from(
-        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
-    );
-    for ip in ips {
-        raw.push_str(&format!(
-            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
-        ));
-    }
-    raw.into_bytes()
-}
-
-fn zip(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-    writer.write_all(data).unwrap();
-    writer.finish().unwrap().into_inner()
-}
-
-async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
 #[tokio::test]
 async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_moved() {
     let Ok(binary) = std::env::var("NERETVA_TEST_DOVECOT") else {
@@ -269,7 +239,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             &[("2026-11-27-scan_dns-bih-geo.csv", "text/csv", &report)],
         ),
     );
-    let zipped = zip("2026-11-28-scan_dns-bih-geo.csv", &scan_dns(&["192.0.2.3"]));
+    let zipped = zip(&[("2026-11-28-scan_dns-bih-geo.csv", &scan_dns(&["192.0.2.3"]))]);
     client.append(
         "INBOX",
         &message(

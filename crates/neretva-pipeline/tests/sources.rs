@@ -4,7 +4,8 @@
 // The helpers fail their test loudly, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,58 +16,13 @@ use neretva_model::lookup::ConstituencyIndex;
 use neretva_pipeline::sources::{self, DecompressLimits, HttpSource, HttpSourceConfig, SourceError};
 use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
-use neretva_store::feeds::{ReportInfo, ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
+use support::{bzip2, eventually, gzip, ips, processed, reports, scan_dns, skip_interval, zip};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 const MIB: u64 = 1024 * 1024;
-
-/// A Shadowserver `scan_dns` report with one line per address.
-fn scan_dns(ips: &[String]) -> Vec<u8> {
-    let mut raw = String::from(
-        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
-    );
-    for ip in ips {
-        raw.push_str(&format!(
-            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"SARAJEVO\",\"SARAJEVO\",\"517311\",\"\",\"Communications\",\"9.11.4\",\"42.5\"\n"
-        ));
-    }
-    raw.into_bytes()
-}
-
-fn ips(first: u8, count: u8) -> Vec<String> {
-    (first..first + count).map(|i| format!("192.0.2.{i}")).collect()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(data).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn bzip2(data: &[u8]) -> Vec<u8> {
-    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
-    encoder.write_all(data).unwrap();
-    encoder.finish().unwrap()
-}
-
-/// A zip archive of the given members (deflated); names ending in `/` are directories.
-fn zip(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in members {
-        if name.ends_with('/') {
-            writer.add_directory(*name, options).unwrap();
-        } else {
-            writer.start_file(*name, options).unwrap();
-            writer.write_all(data).unwrap();
-        }
-    }
-    writer.finish().unwrap().into_inner()
-}
 
 /// A single gzip member inflating to `mib` MiB of zeros, built without materialising them: one
 /// deflated MiB of zeros ending in a full flush (which makes it independent of what came before)
@@ -366,35 +322,6 @@ fn http_config(url: String) -> HttpSourceConfig {
     }
 }
 
-/// Waits (in real time) until `condition` holds, for up to ten seconds.
-async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..200 {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// Whether exactly `count` reports are stored and all of them are processed
-/// (a report is stored before it is parsed; its counts are final afterwards).
-async fn processed(store: &SqliteStore, count: usize) -> bool {
-    let all = reports(store).await;
-    all.len() == count && all.iter().all(|report| report.status != ReportStatus::Received)
-}
-
-async fn reports(store: &SqliteStore) -> Vec<ReportInfo> {
-    let mut reports =
-        store.list_reports(&ReportQuery { limit: 100, ..ReportQuery::default() }).await.unwrap();
-    reports.reverse();
-    reports
-}
-
 async fn store() -> Arc<SqliteStore> {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     store.migrate().await.unwrap();
@@ -404,13 +331,6 @@ async fn store() -> Arc<SqliteStore> {
 async fn index_of(store: &SqliteStore) -> sources::IndexFn {
     let index = Arc::new(ConstituencyIndex::build(&store.list_assets(None).await.unwrap()));
     Arc::new(move || Arc::clone(&index))
-}
-
-/// Lets the paused clock jump over a polling interval, then runs in real time again.
-async fn skip_interval() {
-    tokio::time::pause();
-    tokio::time::advance(Duration::from_secs(61)).await;
-    tokio::time::resume();
 }
 
 #[tokio::test]

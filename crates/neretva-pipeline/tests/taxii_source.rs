@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,9 +16,9 @@ use neretva_model::lookup::ConstituencyIndex;
 use neretva_pipeline::sources::{self, DecompressLimits};
 use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
-use neretva_store::feeds::{ReportInfo, ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
 use serde_json::json;
+use support::{eventually, processed, reports};
 use tokio::sync::watch;
 
 const COLLECTION: &str = "5f3e2a4b-8c1d-4e6f-9a0b-1c2d3e4f5a6b";
@@ -104,32 +106,6 @@ fn start_medallion(python: &std::ffi::OsStr, count: u32) -> Medallion {
         .spawn()
         .expect("medallion, beside NERETVA_TEST_PYTHON");
     Medallion { child, port, _dir: TempDir(dir) }
-}
-
-async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..400 {
-        if condition().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-async fn reports(store: &SqliteStore) -> Vec<ReportInfo> {
-    let mut reports =
-        store.list_reports(&ReportQuery { limit: 100, ..ReportQuery::default() }).await.unwrap();
-    reports.reverse();
-    reports
-}
-
-async fn processed(store: &SqliteStore, count: usize) -> bool {
-    let all = reports(store).await;
-    all.len() == count && all.iter().all(|report| report.status != ReportStatus::Received)
 }
 
 fn run(
