@@ -15,13 +15,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use neretva_model::lookup::ConstituencyIndex;
-use neretva_pipeline::sources::{self, DecompressLimits};
 use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
 use neretva_store::feeds::{ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
-use support::{eventually, scan_dns, zip};
+use support::{eventually, run_sources, scan_dns, stop_sources, zip};
 use tokio::sync::watch;
 
 const PASSWORD: &str = "Feeds-Pass-2026";
@@ -306,14 +304,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     store.migrate().await.unwrap();
     let (stop, shutdown) = watch::channel(false);
-    let handles = sources::run(
-        Arc::clone(&pipeline),
-        config.feeds.clone(),
-        DecompressLimits::from(&config.limits),
-        Arc::clone(&store) as Arc<dyn Store>,
-        Arc::new(|| Arc::new(ConstituencyIndex::default())),
-        shutdown,
-    );
+    let handles = run_sources(&pipeline, &config, &store, shutdown);
     let status = pipeline.source_status();
     eventually("both sources have polled once", || async {
         ["shadowserver-mail", "wrong-password"]
@@ -369,8 +360,5 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert_eq!((state.reports, state.errors, state.failing_polls), (3, 1, 0), "{state:?}");
     assert_eq!(store.list_reports(&query).await.unwrap().len(), 3);
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
 }

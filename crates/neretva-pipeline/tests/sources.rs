@@ -17,7 +17,9 @@ use neretva_pipeline::sources::{self, DecompressLimits, HttpSource, HttpSourceCo
 use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
 use neretva_store_sqlite::SqliteStore;
-use support::{bzip2, eventually, gzip, ips, processed, reports, scan_dns, skip_interval, zip};
+use support::{
+    bzip2, eventually, gzip, ips, processed, reports, run_sources, scan_dns, skip_interval, stop_sources, zip,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -393,10 +395,7 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     assert_eq!(second_report.counts.events, 2);
     assert_eq!(store.report_data(second_report.id).await.unwrap(), Some(second));
 
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
 }
 
 #[tokio::test]
@@ -503,16 +502,7 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     assert!(config.check().is_empty(), "{:?}", config.check());
     let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
     let store = store().await;
-    let start = |shutdown| {
-        sources::run(
-            Arc::clone(&pipeline),
-            config.feeds.clone(),
-            DecompressLimits::from(&config.limits),
-            Arc::clone(&store) as Arc<dyn Store>,
-            Arc::new(|| Arc::new(ConstituencyIndex::default())),
-            shutdown,
-        )
-    };
+    let start = |shutdown| run_sources(&pipeline, &config, &store, shutdown);
     let (stop, shutdown) = watch::channel(false);
     let handles = start(shutdown);
 
@@ -549,10 +539,7 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     let requests = server.requests();
     assert_eq!(requests.len(), 4, "{requests:#?}");
     assert!(requests[3].starts_with("GET /dl/dns2 HTTP/1.1"), "{}", requests[3]);
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
 
     // After a restart a refused listing shows as the source's failure; at the next poll the
     // stored reports say what was processed: the listing, no download.
@@ -576,10 +563,7 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.requests().len(), 6, "{:#?}", server.requests());
     assert_eq!(reports(&store).await.len(), 2);
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -696,10 +680,7 @@ async fn directories_are_polled_and_files_read_once() {
     assert!(done.join("2026-11-27-scan_dns-bih-geo.csv.1").exists());
     assert_eq!(reports(&store).await[5].counts.events, 5);
 
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -730,9 +711,6 @@ async fn directories_without_done_dir_leave_files_and_read_them_again_when_chang
     std::fs::write(&path, scan_dns(&ips(10, 3))).unwrap();
     eventually("the changed file is processed", || processed(&store, 2)).await;
     assert_eq!(reports(&store).await[1].counts.events, 3);
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
-    }
+    stop_sources(stop, handles).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

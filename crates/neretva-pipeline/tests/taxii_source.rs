@@ -18,7 +18,7 @@ use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
 use neretva_store_sqlite::SqliteStore;
 use serde_json::json;
-use support::{eventually, processed, reports};
+use support::{eventually, processed, reports, stop_sources};
 use tokio::sync::watch;
 
 const COLLECTION: &str = "5f3e2a4b-8c1d-4e6f-9a0b-1c2d3e4f5a6b";
@@ -125,13 +125,6 @@ fn run(
     )
 }
 
-async fn stop(stop: watch::Sender<bool>, handles: Vec<tokio::task::JoinHandle<()>>) {
-    stop.send(true).unwrap();
-    for handle in handles {
-        tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
-    }
-}
-
 #[tokio::test]
 async fn a_taxii_collection_is_polled_incrementally_and_resumed_after_a_restart() {
     let Some(python) = std::env::var_os("NERETVA_TEST_PYTHON") else { return };
@@ -165,7 +158,7 @@ async fn a_taxii_collection_is_polled_incrementally_and_resumed_after_a_restart(
     let first = reports(&store).await;
     assert_eq!(first.iter().map(|r| r.counts.events).collect::<Vec<_>>(), [100, 100, 50]);
     assert_eq!(first.last().unwrap().source, format!("taxii:{base}#added_after=2025-06-01T00:00:00.249000Z"));
-    stop(stopper, handles).await;
+    stop_sources(stopper, handles).await;
 
     // Five indicators are added; after a restart only they are fetched.
     let added: Vec<serde_json::Value> =
@@ -196,12 +189,12 @@ async fn a_taxii_collection_is_polled_incrementally_and_resumed_after_a_restart(
         events.iter().any(|e| e.event.json.contains("198.51.4.5")),
         "indicator 1004's address is 198.51.4.5"
     );
-    stop(stopper, handles).await;
+    stop_sources(stopper, handles).await;
 
     // Nothing new: another restart stores nothing more.
     let (stopper, shutdown) = watch::channel(false);
     let handles = run(&config, &store, shutdown);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(reports(&store).await.len(), 4);
-    stop(stopper, handles).await;
+    stop_sources(stopper, handles).await;
 }

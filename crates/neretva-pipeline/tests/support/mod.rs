@@ -5,11 +5,17 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
+use neretva_model::lookup::ConstituencyIndex;
+use neretva_pipeline::sources::{self, DecompressLimits};
+use neretva_pipeline::{Pipeline, PipelineConfig};
 use neretva_store::Store;
 use neretva_store::feeds::{ReportInfo, ReportQuery, ReportStatus};
 use neretva_store_sqlite::SqliteStore;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// A Shadowserver `scan_dns` report with one line per address.
 pub(crate) fn scan_dns(ips: &[impl AsRef<str>]) -> Vec<u8> {
@@ -93,4 +99,30 @@ pub(crate) async fn skip_interval() {
     tokio::time::pause();
     tokio::time::advance(Duration::from_secs(61)).await;
     tokio::time::resume();
+}
+
+/// Runs the sources of `config`'s feeds through `pipeline` into `store`, with an empty
+/// constituency.
+pub(crate) fn run_sources(
+    pipeline: &Arc<Pipeline>,
+    config: &PipelineConfig,
+    store: &Arc<SqliteStore>,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    sources::run(
+        Arc::clone(pipeline),
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(store) as Arc<dyn Store>,
+        Arc::new(|| Arc::new(ConstituencyIndex::default())),
+        shutdown,
+    )
+}
+
+/// Stops the sources and waits until each task has ended.
+pub(crate) async fn stop_sources(stop: watch::Sender<bool>, handles: Vec<JoinHandle<()>>) {
+    stop.send(true).unwrap();
+    for handle in handles {
+        tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
+    }
 }
