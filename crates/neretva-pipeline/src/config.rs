@@ -21,9 +21,14 @@ pub struct PipelineConfig {
     pub rules: Vec<RuleConfig>,
     /// An iptoasn TSV or MaxMind ASN MMDB file, also gzipped or in a zip or tar archive.
     pub asn_table: Option<PathBuf>,
-    /// How often `neretva serve` looks whether the ASN table's file changed, to load it
-    /// again; 0 never.
-    pub asn_table_check_seconds: u64,
+    /// A MaxMind-format country or city database (GeoLite2-Country, GeoLite2-City), also in
+    /// the archive it is published in.
+    pub geoip_table: Option<PathBuf>,
+    /// Countries from `geoip_table` are where networks are registered, not where they are used.
+    pub geoip_registered_country: bool,
+    /// How often `neretva serve` looks whether the files of `asn_table` and `geoip_table`
+    /// changed, to load them again; 0 never.
+    pub table_check_seconds: u64,
     pub sinks: Vec<SinkConfig>,
     pub limits: LimitsConfig,
     /// Events observed longer ago than this many days are purged; 0 keeps them forever.
@@ -37,7 +42,9 @@ impl Default for PipelineConfig {
             dedup: DedupConfig::default(),
             rules: Vec::new(),
             asn_table: None,
-            asn_table_check_seconds: 300,
+            geoip_table: None,
+            geoip_registered_country: false,
+            table_check_seconds: 300,
             sinks: Vec::new(),
             limits: LimitsConfig::default(),
             retention_days: 0,

@@ -19,6 +19,7 @@ use crate::sinks::Sink;
 use crate::sources::SourceStatus;
 use crate::transforms::dedupe::KeyFields;
 use crate::transforms::enrich_asn::AsnTable;
+use crate::transforms::enrich_geo::GeoTable;
 use crate::transforms::rules::{self, Rule, Verdict};
 use crate::transforms::{dedupe, route};
 
@@ -80,6 +81,8 @@ pub struct Pipeline {
     /// Replaced whole when its file changes ([`Pipeline::set_asn_table`]); each report takes
     /// the table current when it starts.
     asn: RwLock<Option<Arc<AsnTable>>>,
+    /// The geolocation database, replaced the same way ([`Pipeline::set_geo_table`]).
+    geo: RwLock<Option<Arc<GeoTable>>>,
     sinks: Vec<Sink>,
     max_report_bytes: u64,
     /// What the feeds' running sources last did.
@@ -135,6 +138,7 @@ impl Pipeline {
             rules,
             dedup_fields,
             asn: RwLock::new(asn.map(Arc::new)),
+            geo: RwLock::new(None),
             sinks,
             max_report_bytes: config.limits.max_report_bytes,
             source_status: SourceStatus::default(),
@@ -149,6 +153,16 @@ impl Pipeline {
     /// Replaces the ASN table (a newer file) for the reports that start from now on.
     pub fn set_asn_table(&self, table: Option<AsnTable>) {
         *self.asn.write().unwrap_or_else(std::sync::PoisonError::into_inner) = table.map(Arc::new);
+    }
+
+    /// The geolocation database the next report is enriched from.
+    pub fn geo_table(&self) -> Option<Arc<GeoTable>> {
+        self.geo.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Sets or replaces the geolocation database for the reports that start from now on.
+    pub fn set_geo_table(&self, table: Option<GeoTable>) {
+        *self.geo.write().unwrap_or_else(std::sync::PoisonError::into_inner) = table.map(Arc::new);
     }
 
     /// What each feed's running source last did (empty unless `sources::run` runs them).
@@ -274,6 +288,7 @@ impl Pipeline {
         let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
         let keep_event = options.keep_events || !self.sinks.is_empty();
         let asn = self.asn_table();
+        let geo = self.geo_table();
         let prepare = async {
             let mut prepared = Prepared::with_capacity(report_id.is_some(), self.dedup_fields.is_some());
             let mut seen_in_run: HashSet<u128> = HashSet::new();
@@ -289,6 +304,11 @@ impl Pipeline {
                     // only rebuilt for printed events.
                     let raw_field = event.remove_id(FieldId::RAW);
                     event.classify();
+                    // The geolocation database first: where an address is used says more about
+                    // its country than where its network is registered.
+                    if let Some(geo) = &geo {
+                        enrich_geo(geo, &mut event);
+                    }
                     if let Some(asn) = &asn {
                         enrich(asn, &mut event);
                     }
@@ -563,6 +583,29 @@ fn enrich(table: &AsnTable, event: &mut Event) {
     }
 }
 
+/// Adds country, city and coordinates to the source and destination addresses, without
+/// overwriting what the feed said.
+fn enrich_geo(table: &GeoTable, event: &mut Event) {
+    for side in ["source", "destination"] {
+        let Some(ip) = event.get(&format!("{side}.ip")).and_then(|value| value.as_ip()) else { continue };
+        let Some(info) = table.lookup(ip) else { continue };
+        let values = [
+            ("cc", info.country),
+            ("city", info.city),
+            ("latitude", info.latitude.map(|latitude| latitude.to_string())),
+            ("longitude", info.longitude.map(|longitude| longitude.to_string())),
+        ];
+        for (name, value) in values {
+            let field = format!("{side}.geolocation.{name}");
+            if let Some(value) = value
+                && !event.contains(&field)
+            {
+                let _ = event.set(&field, &value);
+            }
+        }
+    }
+}
+
 /// The stored form of an event: indexed columns plus the IntelMQ JSON object without `raw`.
 fn new_event(
     id: Uuid,
@@ -601,6 +644,52 @@ fn new_event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn enrichment_adds_what_the_feed_left_out_geolocation_first() {
+        use neretva_store_sqlite::SqliteStore;
+        let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+            "feeds": [{"name": "events", "parser": "intelmq-json"}],
+        }))
+        .unwrap();
+        let tsv = b"192.0.2.0\t192.0.2.255\t64500\tHR\tEXAMPLE-TELEKOM\n".to_vec();
+        let (asn, _) = AsnTable::load(tsv).unwrap();
+        let pipeline = Pipeline::build(&config, Some(asn)).unwrap();
+        let city = serde_json::json!({
+            "city": {"names": {"en": "Sarajevo"}},
+            "country": {"iso_code": "BA"},
+            "location": {"latitude": 43.8563, "longitude": 18.4131},
+        });
+        let database = crate::transforms::mmdb_writer::mmdb("GeoLite2-City", &[("192.0.2.0/24", city)]);
+        pipeline.set_geo_table(Some(GeoTable::load(database, false).unwrap()));
+        let store = SqliteStore::open_in_memory().unwrap();
+        let index = ConstituencyIndex::default();
+        let context = Context { store: &store, index: &index, now: time::OffsetDateTime::now_utc() };
+        let report = concat!(
+            r#"{"source.ip": "192.0.2.7", "classification.type": "scanner"}"#,
+            "\n",
+            r#"{"source.ip": "192.0.2.8", "source.geolocation.cc": "AT", "source.asn": 64999, "classification.type": "scanner"}"#,
+            "\n",
+        );
+        let options = IngestOptions { dry_run: true, keep_events: true };
+        let outcome =
+            pipeline.ingest(&context, "events", "upload:test", report.into(), options).await.unwrap();
+        let field = |index: usize, name: &str| {
+            outcome.events[index].get(name).map(|value| value.to_json().to_string()).unwrap_or_default()
+        };
+        // The database's country wins over the registry's; the AS comes from the table.
+        assert_eq!(field(0, "source.geolocation.cc"), "\"BA\"");
+        assert_eq!(field(0, "source.geolocation.city"), "\"Sarajevo\"");
+        assert_eq!(field(0, "source.geolocation.latitude"), "43.8563");
+        assert_eq!(field(0, "source.geolocation.longitude"), "18.4131");
+        assert_eq!(field(0, "source.asn"), "64500");
+        assert_eq!(field(0, "source.as_name"), "\"EXAMPLE-TELEKOM\"");
+        assert_eq!(field(0, "source.network"), "\"192.0.2.0/24\"");
+        // What the feed said stays.
+        assert_eq!(field(1, "source.geolocation.cc"), "\"AT\"");
+        assert_eq!(field(1, "source.asn"), "64999");
+        assert_eq!(field(1, "source.geolocation.city"), "\"Sarajevo\"");
+    }
 
     #[test]
     fn event_ids_are_unique_increasing_version_7() {

@@ -200,7 +200,7 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
             }
         })
     });
-    crate::ingest::spawn_asn_table_reload(Arc::clone(&pipeline), &config.pipeline);
+    crate::ingest::spawn_table_reloads(&pipeline, &config.pipeline);
     let sources = neretva_pipeline::sources::run_with(
         pipeline,
         config.pipeline.feeds.clone(),

@@ -1,8 +1,9 @@
 //! `neretva ingest`, `neretva feeds list` and `neretva reparse`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -11,6 +12,7 @@ use neretva_pipeline::config::FeedConfig;
 use neretva_pipeline::process::Context;
 use neretva_pipeline::sources::{DecompressLimits, read_reports};
 use neretva_pipeline::transforms::enrich_asn::AsnTable;
+use neretva_pipeline::transforms::enrich_geo::GeoTable;
 use neretva_pipeline::{IngestOptions, Outcome, Pipeline, PipelineConfig};
 use neretva_server::registry::RegistrySnapshot;
 use serde::Serialize;
@@ -36,12 +38,19 @@ pub(crate) fn build_pipeline(config: &Config, feed: Option<&str>) -> anyhow::Res
             feed.parser_options.entry("schema".to_owned()).or_insert_with(|| schema.clone());
         }
     }
+    let max_bytes = pipeline_config.limits.max_report_bytes;
     let asn = match &pipeline_config.asn_table {
         None => None,
-        Some(path) => Some(load_asn_table(path, pipeline_config.limits.max_report_bytes)?),
+        Some(path) => Some(load_asn_table(path, max_bytes)?),
     };
-    Pipeline::build(&pipeline_config, asn)
-        .map_err(|errors| anyhow::anyhow!("invalid pipeline configuration:\n  {}", errors.join("\n  ")))
+    let pipeline = Pipeline::build(&pipeline_config, asn)
+        .map_err(|errors| anyhow::anyhow!("invalid pipeline configuration:\n  {}", errors.join("\n  ")))?;
+    if let Some(path) = &pipeline_config.geoip_table {
+        let table = GeoTable::read(path, max_bytes, pipeline_config.geoip_registered_country)
+            .context("cannot load the geolocation database (pipeline.geoip_table)")?;
+        pipeline.set_geo_table(Some(table));
+    }
+    Ok(pipeline)
 }
 
 /// Loads the ASN table file (`pipeline.asn_table`); bad lines are logged, not fatal.
@@ -54,16 +63,40 @@ fn load_asn_table(path: &Path, max_bytes: u64) -> anyhow::Result<AsnTable> {
     Ok(table)
 }
 
-/// While `neretva serve` runs, loads the ASN table again when its file changed and then stayed
-/// the same for one more check (so a file still being written is not read half way); a file
-/// that cannot be loaded leaves the table in use as it is.
-pub(crate) fn spawn_asn_table_reload(pipeline: std::sync::Arc<Pipeline>, config: &PipelineConfig) {
-    let (Some(path), seconds) = (config.asn_table.clone(), config.asn_table_check_seconds) else { return };
+/// While `neretva serve` runs, loads the ASN table and the geolocation database again when
+/// their files changed (every `pipeline.table_check_seconds`).
+pub(crate) fn spawn_table_reloads(pipeline: &Arc<Pipeline>, config: &PipelineConfig) {
+    let (seconds, max_bytes) = (config.table_check_seconds, config.limits.max_report_bytes);
     if seconds == 0 {
         return;
     }
-    let max_bytes = config.limits.max_report_bytes;
+    if let Some(path) = &config.asn_table {
+        let pipeline = Arc::clone(pipeline);
+        watch_file(path.clone(), seconds, "ASN table", move |path| {
+            pipeline.set_asn_table(Some(load_asn_table(path, max_bytes)?));
+            Ok(())
+        });
+    }
+    if let Some(path) = &config.geoip_table {
+        let (pipeline, registered) = (Arc::clone(pipeline), config.geoip_registered_country);
+        watch_file(path.clone(), seconds, "geolocation database", move |path| {
+            pipeline.set_geo_table(Some(GeoTable::read(path, max_bytes, registered)?));
+            Ok(())
+        });
+    }
+}
+
+/// Calls `load` (off the async threads) when the file at `path` changed and then stayed the
+/// same for one more check, so a file still being written is not read half way; a load that
+/// fails is logged and leaves what was loaded before in use.
+fn watch_file(
+    path: PathBuf,
+    seconds: u64,
+    what: &'static str,
+    load: impl Fn(&Path) -> anyhow::Result<()> + Send + Sync + 'static,
+) {
     let version = |path: &Path| std::fs::metadata(path).ok().map(|meta| (meta.len(), meta.modified().ok()));
+    let load = Arc::new(load);
     tokio::spawn(async move {
         let mut loaded = version(&path);
         let mut seen = loaded;
@@ -79,16 +112,13 @@ pub(crate) fn spawn_asn_table_reload(pipeline: std::sync::Arc<Pipeline>, config:
                 continue;
             }
             loaded = now;
-            let file = path.clone();
-            match tokio::task::spawn_blocking(move || load_asn_table(&file, max_bytes)).await {
-                Ok(Ok(table)) => {
-                    pipeline.set_asn_table(Some(table));
-                    tracing::info!(path = %path.display(), "ASN table loaded again.");
-                }
+            let (file, load) = (path.clone(), Arc::clone(&load));
+            match tokio::task::spawn_blocking(move || load(&file)).await {
+                Ok(Ok(())) => tracing::info!(path = %path.display(), "The {what} was loaded again."),
                 Ok(Err(error)) => {
-                    tracing::warn!(path = %path.display(), error = format!("{error:#}"), "The changed ASN table cannot be loaded; the one loaded before stays in use.");
+                    tracing::warn!(path = %path.display(), error = format!("{error:#}"), "The changed {what} cannot be loaded; the one loaded before stays in use.");
                 }
-                Err(error) => tracing::warn!(error = %error, "Loading the ASN table failed."),
+                Err(error) => tracing::warn!(error = %error, "Loading the {what} failed."),
             }
         }
     });

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -374,10 +374,12 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     std::fs::write(
         &config,
         format!(
-            "[pipeline]\nasn_table = \"{}\"\nasn_table_check_seconds = 1\n\n\
+            "[pipeline]\nasn_table = \"{}\"\ngeoip_table = \"{}\"\ntable_check_seconds = 1\n\n\
              [[pipeline.feeds]]\nname = \"shadowserver\"\nparser = \"shadowserver\"\n\
              source = {{ kind = \"directory\", path = \"{}\", pattern = \"*.csv\", poll_seconds = 1, done_dir = \"{}\" }}\n",
             asn_table.display(),
+            // The pipeline's test city database: 192.0.2.0/24 in Sarajevo.
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../neretva-pipeline/tests/data/geoip-city-test.mmdb").display(),
             drop_dir.display(),
             d.join("done").display()
         ),
@@ -421,6 +423,7 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     };
     assert_eq!(events["items"][0]["event"]["source.ip"], "192.0.2.1");
     assert_eq!(events["items"][0]["event"]["source.asn"], 64500, "enriched from the ASN table");
+    assert_eq!(events["items"][0]["event"]["source.geolocation.city"], "Sarajevo", "and the city database");
     // The file is moved once its events are stored, so the move may follow the events shortly.
     let done = d.join("done/2026-11-27-scan_dns-bih-geo.csv");
     while !done.exists() {

@@ -42,9 +42,9 @@ pub struct TableError {
     pub message: String,
 }
 
-/// Why a table file could not be loaded.
+/// Why a table file (ASN or geolocation) could not be loaded.
 #[derive(Debug, thiserror::Error)]
-pub enum AsnFileError {
+pub enum TableFileError {
     /// Unreadable, too large, or a broken archive.
     #[error(transparent)]
     Read(#[from] SourceError),
@@ -75,34 +75,12 @@ impl AsnTable {
         Ok((AsnTable::Prefixes(table), errors))
     }
 
-    /// Loads the table file at `path` as it is published: plain, gzipped or bzip2ed, or the
-    /// one `.mmdb` or `.tsv` file of a zip or tar archive (`.tar.gz` too), at most `max_bytes`
-    /// after decompression. Bad TSV lines are returned, not fatal.
-    pub fn read(path: &Path, max_bytes: u64) -> Result<(AsnTable, Vec<TableError>), AsnFileError> {
-        let display = || path.display().to_string();
-        let mut files = read_reports(path, &DecompressLimits::new(max_bytes))?;
-        if files.len() != 1 {
-            let is_table = |name: &str| {
-                let name = name.to_ascii_lowercase();
-                name.ends_with(".mmdb") || name.ends_with(".tsv")
-            };
-            let tables: Vec<usize> = (0..files.len()).filter(|&at| is_table(&files[at].0)).collect();
-            let [only] = tables[..] else {
-                let inside = format!("file:{}/", display());
-                let names: Vec<&str> = files
-                    .iter()
-                    .map(|(source, _)| source.strip_prefix(inside.as_str()).unwrap_or(source))
-                    .collect();
-                let members = match names.len() {
-                    0 => "no file".to_owned(),
-                    _ => format!("{} files ({})", names.len(), names.join(", ")),
-                };
-                return Err(AsnFileError::NoTable { path: display(), members });
-            };
-            files.swap(0, only);
-        }
-        let (_, bytes) = files.swap_remove(0);
-        AsnTable::load(bytes).map_err(|source| AsnFileError::Table { path: display(), source })
+    /// Loads the table file at `path` as it is published ([`read_table_file`]). Bad TSV lines
+    /// are returned, not fatal.
+    pub fn read(path: &Path, max_bytes: u64) -> Result<(AsnTable, Vec<TableError>), TableFileError> {
+        let bytes = read_table_file(path, max_bytes)?;
+        AsnTable::load(bytes)
+            .map_err(|source| TableFileError::Table { path: path.display().to_string(), source })
     }
 
     /// Looks up an address: the most specific prefix and what is known about it.
@@ -128,6 +106,35 @@ impl AsnTable {
             }
         }
     }
+}
+
+/// The bytes of a table file as it is published: plain, gzipped or bzip2ed, or the one
+/// `.mmdb` or `.tsv` file of a zip or tar archive (`.tar.gz` too), at most `max_bytes` after
+/// decompression.
+pub fn read_table_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, TableFileError> {
+    let display = || path.display().to_string();
+    let mut files = read_reports(path, &DecompressLimits::new(max_bytes))?;
+    if files.len() != 1 {
+        let is_table = |name: &str| {
+            let name = name.to_ascii_lowercase();
+            name.ends_with(".mmdb") || name.ends_with(".tsv")
+        };
+        let tables: Vec<usize> = (0..files.len()).filter(|&at| is_table(&files[at].0)).collect();
+        let [only] = tables[..] else {
+            let inside = format!("file:{}/", display());
+            let names: Vec<&str> = files
+                .iter()
+                .map(|(source, _)| source.strip_prefix(inside.as_str()).unwrap_or(source))
+                .collect();
+            let members = match names.len() {
+                0 => "no file".to_owned(),
+                _ => format!("{} files ({})", names.len(), names.join(", ")),
+            };
+            return Err(TableFileError::NoTable { path: display(), members });
+        };
+        files.swap(0, only);
+    }
+    Ok(files.swap_remove(0).1)
 }
 
 /// Parses the iptoasn TSV: `range_start range_end AS_number country_code AS_description`,
@@ -226,101 +233,18 @@ mod tests {
     use super::*;
     use crate::sources::untar::tests::archive;
 
-    /// A MaxMind DB (format 2.0, an IPv6 tree of 24-bit records with IPv4 under `::/96`, as
-    /// GeoLite2-ASN) mapping each network to its AS number and organisation.
+    /// A GeoLite2-ASN-shaped MaxMind DB mapping each network to its AS number and organisation.
     fn mmdb(networks: &[(&str, u32, &str)]) -> Vec<u8> {
-        enum Record {
-            Empty,
-            Node(usize),
-            Data(usize),
-        }
-        fn control(out: &mut Vec<u8>, kind: u8, size: usize) {
-            let small = if size < 29 { size as u8 } else { 29 };
-            if kind <= 7 {
-                out.push(kind << 5 | small);
-            } else {
-                out.extend([small, kind - 7]);
-            }
-            if size >= 29 {
-                out.push(u8::try_from(size - 29).unwrap());
-            }
-        }
-        fn string(out: &mut Vec<u8>, text: &str) {
-            control(out, 2, text.len());
-            out.extend_from_slice(text.as_bytes());
-        }
-        fn unsigned(out: &mut Vec<u8>, kind: u8, value: u64) {
-            let bytes = value.to_be_bytes();
-            let skip = bytes.iter().take_while(|&&b| b == 0).count();
-            control(out, kind, 8 - skip);
-            out.extend_from_slice(&bytes[skip..]);
-        }
-        let mut nodes: Vec<[Record; 2]> = vec![[Record::Empty, Record::Empty]];
-        let mut data = Vec::new();
-        for (network, asn, organisation) in networks {
-            let cidr: Cidr = network.parse().unwrap();
-            let (bits, length) = match cidr.network() {
-                IpAddr::V4(v4) => (u128::from(u32::from(v4)), 96 + u32::from(cidr.prefix_len())),
-                IpAddr::V6(v6) => (u128::from(v6), u32::from(cidr.prefix_len())),
-            };
-            let offset = data.len();
-            control(&mut data, 7, 2);
-            string(&mut data, "autonomous_system_number");
-            unsigned(&mut data, 6, u64::from(*asn));
-            string(&mut data, "autonomous_system_organization");
-            string(&mut data, organisation);
-            let mut node = 0;
-            for depth in 0..length {
-                let side = usize::from(bits >> (127 - depth) & 1 == 1);
-                if depth + 1 == length {
-                    nodes[node][side] = Record::Data(offset);
-                } else if let Record::Node(next) = nodes[node][side] {
-                    node = next;
-                } else {
-                    nodes.push([Record::Empty, Record::Empty]);
-                    nodes[node][side] = Record::Node(nodes.len() - 1);
-                    node = nodes.len() - 1;
-                }
-            }
-        }
-        let count = nodes.len();
-        let mut out = Vec::new();
-        for node in &nodes {
-            for record in node {
-                let value = match record {
-                    Record::Empty => count,
-                    Record::Node(next) => *next,
-                    Record::Data(offset) => count + 16 + offset,
-                };
-                out.extend_from_slice(&u32::try_from(value).unwrap().to_be_bytes()[1..]);
-            }
-        }
-        out.extend([0u8; 16]);
-        out.extend(data);
-        out.extend_from_slice(b"\xab\xcd\xefMaxMind.com");
-        control(&mut out, 7, 9);
-        string(&mut out, "binary_format_major_version");
-        unsigned(&mut out, 5, 2);
-        string(&mut out, "binary_format_minor_version");
-        unsigned(&mut out, 5, 0);
-        string(&mut out, "build_epoch");
-        unsigned(&mut out, 9, 1_764_000_000);
-        string(&mut out, "database_type");
-        string(&mut out, "GeoLite2-ASN");
-        string(&mut out, "description");
-        control(&mut out, 7, 1);
-        string(&mut out, "en");
-        string(&mut out, "a test table");
-        string(&mut out, "ip_version");
-        unsigned(&mut out, 5, 6);
-        string(&mut out, "languages");
-        control(&mut out, 11, 1);
-        string(&mut out, "en");
-        string(&mut out, "node_count");
-        unsigned(&mut out, 6, count as u64);
-        string(&mut out, "record_size");
-        unsigned(&mut out, 5, 24);
-        out
+        let records: Vec<(&str, serde_json::Value)> = networks
+            .iter()
+            .map(|(network, asn, organisation)| {
+                let record = serde_json::json!({
+                    "autonomous_system_number": asn, "autonomous_system_organization": organisation
+                });
+                (*network, record)
+            })
+            .collect();
+        crate::transforms::mmdb_writer::mmdb("GeoLite2-ASN", &records)
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
