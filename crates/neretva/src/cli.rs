@@ -916,6 +916,15 @@ pub(crate) enum FeedsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Look at a configured feed's source once now, as `neretva serve` would at its next poll,
+    /// and store what it brings: to try a new source's settings, or to fetch without waiting.
+    Fetch {
+        /// The feed's name in [[pipeline.feeds]].
+        feed: String,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the Shadowserver report schema in use, or install a newer one (from Shadowserver
     /// with --update, or from a file); an installed schema replaces the built-in one.
     ShadowserverSchema {

@@ -45,6 +45,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Audit(AuditCommand::Verify { json }) => audit_verify(&config, json).await,
         Command::Ingest(args) => crate::ingest::ingest(&config, args).await,
         Command::Feeds(crate::cli::FeedsCommand::List { json }) => crate::ingest::list_feeds(&config, json),
+        Command::Feeds(crate::cli::FeedsCommand::Fetch { feed, json }) => {
+            crate::ingest::fetch(&config, &feed, json).await
+        }
         Command::Feeds(crate::cli::FeedsCommand::ShadowserverSchema { update, file, url, json }) => {
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }

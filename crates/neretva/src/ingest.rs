@@ -347,6 +347,99 @@ async fn rematch(
     }
 }
 
+/// `neretva feeds fetch`: one poll of a feed's source, storing what it brings; exits with 1
+/// when the poll failed.
+pub(crate) async fn fetch(config: &Config, name: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let feed = config.pipeline.feeds.iter().find(|feed| feed.name == name).with_context(|| {
+        format!("no feed {name:?} is configured under [[pipeline.feeds]]; see `neretva feeds list`")
+    })?;
+    if feed.source.is_none() {
+        anyhow::bail!("feed {name:?} has no source; `neretva ingest --feed {name} FILE` processes files");
+    }
+    let store = ready_store(config).await?;
+    let pipeline = Arc::new(build_pipeline(config, None)?);
+    let registry = Arc::new(RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?);
+    let index_registry = Arc::clone(&registry);
+    let index: neretva_pipeline::sources::IndexFn = Arc::new(move || Arc::clone(&index_registry.index));
+    // New events are matched to open incidents, as when `neretva serve` fetches.
+    let (hook_store, hook_registry, deadlines) =
+        (Arc::clone(&store), Arc::clone(&registry), config.server.deadlines);
+    let after: neretva_pipeline::sources::AfterReportFn = Arc::new(move |report| {
+        let (store, registry) = (Arc::clone(&hook_store), Arc::clone(&hook_registry));
+        Box::pin(async move {
+            if let Err(error) =
+                neretva_server::incidents::rematch_report(store.as_ref(), &registry, deadlines, report).await
+            {
+                tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
+            }
+        })
+    });
+    let started = OffsetDateTime::now_utc();
+    let bar = crate::commands::spinner(&format!("fetching feed {name}"));
+    let limits = DecompressLimits::from(&config.pipeline.limits);
+    let state = neretva_pipeline::sources::poll_once(
+        pipeline,
+        feed.clone(),
+        limits,
+        Arc::clone(&store),
+        index,
+        Some(after),
+    )
+    .await
+    .unwrap_or_default();
+    bar.finish_and_clear();
+    // The reports this poll stored (content stored before is not stored again).
+    let query = neretva_store::feeds::ReportQuery { feed: Some(name.to_owned()), before: None, limit: 1_000 };
+    let mut reports: Vec<_> = store
+        .list_reports(&query)
+        .await?
+        .into_iter()
+        .filter(|report| report.received_at >= started)
+        .collect();
+    reports.reverse();
+    let failed = state.failing_polls > 0;
+    if json {
+        let reports: Vec<_> = reports
+            .iter()
+            .map(|report| {
+                serde_json::json!({
+                    "id": report.id, "source": report.source, "status": report.status.as_str(),
+                    "records": report.counts.records, "events": report.counts.events,
+                    "errors": report.counts.errors, "duplicates": report.counts.duplicates,
+                    "dropped": report.counts.dropped, "failure": report.failure,
+                })
+            })
+            .collect();
+        output::json(&serde_json::json!({
+            "feed": name, "source": state.kind, "ok": !failed, "reports_fetched": state.reports,
+            "failures": state.errors, "last_error": state.last_error, "new_reports": reports,
+        }));
+    } else {
+        output::line(&format!(
+            "{name} ({}): {} report(s) fetched, {} new, {} failure(s)",
+            state.kind,
+            state.reports,
+            reports.len(),
+            state.errors
+        ));
+        for report in &reports {
+            output::line(&format!(
+                "  {} {}: {} events, {} errors, {} duplicates, {} dropped",
+                report.id,
+                report.source,
+                report.counts.events,
+                report.counts.errors,
+                report.counts.duplicates,
+                report.counts.dropped
+            ));
+        }
+        if let Some(error) = &state.last_error {
+            output::line(&format!("  last failure: {error}"));
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
 pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow::Result<ExitCode> {
     let id = Uuid::try_parse(report).with_context(|| format!("{report:?} is not a report id"))?;
     let store = ready_store(config).await?;

@@ -499,6 +499,67 @@ fn serve_watches_a_directory_and_accepts_uploads() {
 }
 
 #[test]
+fn feeds_fetch_looks_at_a_source_once() {
+    let dir = DataDir::new("fetch");
+    let d = dir.0.as_path();
+    ok(&run(d, &["migrate"]));
+    let drop_dir = d.join("drop");
+    std::fs::create_dir_all(&drop_dir).unwrap();
+    let csv = "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n\
+               \"2026-11-27 10:00:00\",\"medium\",\"192.0.2.1\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n";
+    std::fs::write(drop_dir.join("2026-11-27-scan_dns-bih-geo.csv"), csv).unwrap();
+    let config = d.join("neretva.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[pipeline.feeds]]\nname = \"drop\"\nparser = \"shadowserver\"\n\
+             source = {{ kind = \"directory\", path = \"{}\", done_dir = \"{}\" }}\n\n\
+             [[pipeline.feeds]]\nname = \"missing\"\nparser = \"shadowserver\"\n\
+             source = {{ kind = \"file\", path = \"{}\" }}\n\n\
+             [[pipeline.feeds]]\nname = \"uploads\"\nparser = \"shadowserver\"\n",
+            drop_dir.display(),
+            d.join("done").display(),
+            d.join("no-such-report.csv").display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    // The directory's report is read at once (two looks a second apart) and moved on.
+    let fetched = json(&run(d, &["--config", config, "feeds", "fetch", "drop", "--json"]));
+    assert_eq!(
+        (fetched["ok"].as_bool(), fetched["reports_fetched"].as_u64()),
+        (Some(true), Some(1)),
+        "{fetched}"
+    );
+    assert_eq!(fetched["source"], "directory");
+    assert_eq!(fetched["new_reports"][0]["events"], 1, "{fetched}");
+    assert!(d.join("done/2026-11-27-scan_dns-bih-geo.csv").exists());
+    let again = json(&run(d, &["--config", config, "feeds", "fetch", "drop", "--json"]));
+    assert_eq!(
+        (again["reports_fetched"].as_u64(), again["new_reports"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+
+    // A source that fails says why, and the command fails.
+    let missing = run(d, &["--config", config, "feeds", "fetch", "missing"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&missing.stdout);
+    assert!(text.starts_with("missing (file): 0 report(s) fetched, 0 new, 1 failure(s)"), "{text}");
+    assert!(text.contains("last failure: cannot read ") && text.contains("no-such-report.csv"), "{text}");
+
+    // A feed without a source, or none at all, is an error that says what to do.
+    let uploads = run(d, &["--config", config, "feeds", "fetch", "uploads"]);
+    assert!(
+        String::from_utf8_lossy(&uploads.stderr)
+            .contains("has no source; `neretva ingest --feed uploads FILE`")
+    );
+    let unknown = run(d, &["--config", config, "feeds", "fetch", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no feed \"nope\" is configured"));
+}
+
+#[test]
 fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
     let dir = DataDir::new("schema");
     let d = dir.0.as_path();

@@ -113,7 +113,12 @@ pub(crate) async fn watch_directory(
     shutdown: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(config.poll_seconds.max(1));
-    let directory = Directory { config, limits, tracker: Tracker::default() };
+    let mut directory = Directory { config, limits, tracker: Tracker::default() };
+    if ingester.once {
+        // A file is read once it stopped changing between two looks: one look a second before.
+        poll_directory(&ingester, &directory.config, limits, &mut directory.tracker).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     poll_every(ingester, period, directory, shutdown).await;
 }
 

@@ -350,28 +350,62 @@ pub fn run_with(
             after: after.clone(),
             feed: feed.name,
             kind: source.kind(),
+            once: false,
         };
-        tracing::info!(feed = %ingester.feed, source = ingester.kind, "Feed source started.");
-        pipeline.source_status().started(&ingester.feed, ingester.kind, time::OffsetDateTime::now_utc());
-        let shutdown = shutdown.clone();
-        handles.push(match source {
-            SourceConfig::Directory(config) => {
-                tokio::spawn(directory::watch_directory(ingester, config, limits, shutdown))
-            }
-            SourceConfig::Http(config) => tokio::spawn(http::poll_url(ingester, config, limits, shutdown)),
-            SourceConfig::File(config) => {
-                tokio::spawn(directory::read_file_once(ingester, config, limits, shutdown))
-            }
-            SourceConfig::Taxii(config) => {
-                tokio::spawn(taxii::poll_taxii(ingester, config, limits.max_report_bytes, shutdown))
-            }
-            SourceConfig::ShadowserverApi(config) => {
-                tokio::spawn(shadowserver_api::poll_shadowserver_api(ingester, config, limits, shutdown))
-            }
-            SourceConfig::Imap(config) => tokio::spawn(imap::poll_imap(ingester, config, limits, shutdown)),
-        });
+        handles.push(tokio::spawn(source_task(ingester, source, limits, shutdown.clone())));
     }
     handles
+}
+
+/// Looks at one feed's source once, as `neretva serve` would at its next poll, storing what it
+/// brings; returns what the source did. `None` when the feed has no source.
+pub async fn poll_once(
+    pipeline: Arc<Pipeline>,
+    feed: FeedConfig,
+    limits: DecompressLimits,
+    store: Arc<dyn Store>,
+    index: IndexFn,
+    after: Option<AfterReportFn>,
+) -> Option<SourceState> {
+    let source = feed.source?;
+    let ingester = Ingester {
+        pipeline: Arc::clone(&pipeline),
+        store,
+        index,
+        after,
+        feed: feed.name.clone(),
+        kind: source.kind(),
+        once: true,
+    };
+    // Never shut down: the one poll runs to its end.
+    let (_keep, shutdown) = watch::channel(false);
+    source_task(ingester, source, limits, shutdown).await;
+    pipeline.source_status().get(&feed.name)
+}
+
+/// The task of one feed's source.
+async fn source_task(
+    ingester: Ingester,
+    source: SourceConfig,
+    limits: DecompressLimits,
+    shutdown: watch::Receiver<bool>,
+) {
+    tracing::info!(feed = %ingester.feed, source = ingester.kind, "Feed source started.");
+    ingester.pipeline.source_status().started(&ingester.feed, ingester.kind, time::OffsetDateTime::now_utc());
+    match source {
+        SourceConfig::Directory(config) => {
+            directory::watch_directory(ingester, config, limits, shutdown).await
+        }
+        SourceConfig::Http(config) => http::poll_url(ingester, config, limits, shutdown).await,
+        SourceConfig::File(config) => directory::read_file_once(ingester, config, limits, shutdown).await,
+        SourceConfig::Taxii(config) => {
+            taxii::poll_taxii(ingester, config, limits.max_report_bytes, shutdown).await;
+        }
+        SourceConfig::ShadowserverApi(config) => {
+            shadowserver_api::poll_shadowserver_api(ingester, config, limits, shutdown).await;
+        }
+        SourceConfig::Imap(config) => imap::poll_imap(ingester, config, limits, shutdown).await,
+    }
 }
 
 /// Completes once `shutdown` is true or its sender is gone.
@@ -386,7 +420,7 @@ trait Polled: Send {
 }
 
 /// Polls `source` at once and then every `period` until shut down (a poll under way is
-/// dropped then); each poll ends with [`Ingester::polled`].
+/// dropped then), or only once for [`poll_once`]; each poll ends with [`Ingester::polled`].
 async fn poll_every(
     ingester: Ingester,
     period: std::time::Duration,
@@ -405,6 +439,9 @@ async fn poll_every(
             biased;
             () = stopped(&mut shutdown) => return,
             () = source.poll(&ingester) => ingester.polled(),
+        }
+        if ingester.once {
+            return;
         }
     }
 }
@@ -435,6 +472,8 @@ pub(crate) struct Ingester {
     after: Option<AfterReportFn>,
     feed: String,
     kind: &'static str,
+    /// One poll only ([`poll_once`]).
+    once: bool,
 }
 
 impl Ingester {
