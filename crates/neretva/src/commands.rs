@@ -108,6 +108,11 @@ pub(crate) fn report_config_errors(errors: &[String], json: bool) -> ExitCode {
 }
 
 fn check_config(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    // What `neretva serve` reads besides the file: the ASN table, the geolocation database and
+    // an installed Shadowserver schema must load too.
+    if let Err(error) = crate::ingest::build_pipeline(config, None) {
+        return Ok(report_config_errors(&[format!("{error:#}")], json));
+    }
     let database = match &config.database {
         crate::config::Database::Sqlite(path) => format!("sqlite {}", path.display()),
         crate::config::Database::Postgres(url) => format!("postgres {}", crate::config::redact_url(url)),

@@ -35,6 +35,18 @@ fn check_config_reports_every_problem() {
         &["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/neretva.example.toml"), "check-config", "--json"],
     );
     assert_eq!(json(&good)["ok"], true);
+
+    // The tables the pipeline loads are checked as well.
+    let missing = dir.0.join("GeoLite2-City.mmdb");
+    std::fs::write(&file, format!("[pipeline]\ngeoip_table = \"{}\"\n", missing.display())).unwrap();
+    let output = run(&dir.0, &["--config", file.to_str().unwrap(), "check-config", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let error = report["errors"][0].as_str().unwrap();
+    assert!(
+        error.starts_with("cannot load the geolocation database (pipeline.geoip_table): cannot read "),
+        "{error}"
+    );
 }
 
 #[test]
