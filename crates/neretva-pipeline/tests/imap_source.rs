@@ -28,7 +28,10 @@ const PASSWORD: &str = "Feeds-Pass-2026";
 struct Dovecot {
     child: Child,
     dir: PathBuf,
+    /// Plain IMAP, with STARTTLS.
     port: u16,
+    /// IMAP in TLS from the start.
+    tls_port: u16,
 }
 
 impl Drop for Dovecot {
@@ -45,7 +48,9 @@ impl Dovecot {
         let _ = std::fs::remove_dir_all(&dir);
         let mail = dir.join("mail");
         std::fs::create_dir_all(&mail).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (port, tls_port) = (free_port(), free_port());
+        certificates(&dir);
         // As root, mail is accessed as Debian's `dovecot` user; otherwise as the user running
         // the test, who then also runs the login and internal processes.
         let id = |flag: &str| {
@@ -69,14 +74,16 @@ impl Dovecot {
              log_path = {dir}/dovecot.log\n\
              protocols = imap\n\
              listen = 127.0.0.1\n\
-             ssl = no\n\
+             ssl = yes\n\
+             ssl_cert = <{dir}/server.pem\n\
+             ssl_key = <{dir}/server.key\n\
              disable_plaintext_auth = no\n\
              auth_mechanisms = plain\n\
              mail_location = maildir:{mail}/%u\n\
              {users}\
              passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
              userdb {{\n  driver = static\n  args = {ids} home={mail}/%u\n}}\n\
-             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\
              service anvil {{\n  chroot =\n}}\n",
             dir = dir.display(),
             mail = mail.display(),
@@ -90,7 +97,7 @@ impl Dovecot {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let dovecot = Dovecot { child, dir, port };
+        let dovecot = Dovecot { child, dir, port, tls_port };
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(started.elapsed() < Duration::from_secs(20), "Dovecot did not start: {}", dovecot.log());
@@ -114,6 +121,46 @@ impl Dovecot {
         session.run(&format!("LOGIN feeds {PASSWORD}"));
         session
     }
+}
+
+/// A certificate authority (`ca.pem`) and the server's certificate for 127.0.0.1 and localhost
+/// (`server.pem`, `server.key`) it signed, made with `openssl` in `dir`.
+fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let mut ca = vec!["req", "-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2"];
+    ca.extend(ec);
+    ca.extend(["-subj", "/CN=Neretva test CA", "-addext", "basicConstraints=critical,CA:TRUE"]);
+    ca.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(&ca);
+    let mut request = vec!["req", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"];
+    request.extend(ec);
+    openssl(&request);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }
 
 #[cfg(unix)]
@@ -285,6 +332,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     );
     client.append("INBOX", &with_link);
     assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4, 5, 6]);
+    client.run("CREATE TLS");
 
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [
@@ -296,6 +344,17 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             {"name": "wrong-password", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
                         "username": "feeds", "password": "not-the-password", "interval_minutes": 1}},
+            // Over TLS, from the start and after STARTTLS, trusting the test CA, to a folder of
+            // their own; and once without trusting it.
+            {"name": "tls-implicit", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.tls_port, "tls": "implicit",
+                        "ca_file": dovecot.dir.join("ca.pem"), "username": "feeds", "password": PASSWORD, "folder": "TLS"}},
+            {"name": "tls-starttls", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "starttls",
+                        "ca_file": dovecot.dir.join("ca.pem"), "username": "feeds", "password": PASSWORD, "folder": "TLS"}},
+            {"name": "tls-untrusted", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.tls_port,
+                        "username": "feeds", "password": PASSWORD, "folder": "TLS"}},
         ],
     }))
     .unwrap();
@@ -306,8 +365,8 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     let (stop, shutdown) = watch::channel(false);
     let handles = run_sources(&pipeline, &config, &store, shutdown);
     let status = pipeline.source_status();
-    eventually("both sources have polled once", || async {
-        ["shadowserver-mail", "wrong-password"]
+    eventually("every source has polled once", || async {
+        ["shadowserver-mail", "wrong-password", "tls-implicit", "tls-starttls", "tls-untrusted"]
             .iter()
             .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
     })
@@ -345,6 +404,15 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert!(error.contains("LOGIN \"feeds\": the server answered NO"), "{error}");
     assert!(!error.contains("not-the-password"), "{error}");
     assert_eq!(state.failing_polls, 1);
+
+    // TLS works both ways with the CA of the mail server; without it the server is not trusted.
+    for feed in ["tls-implicit", "tls-starttls"] {
+        let state = status.get(feed).unwrap();
+        assert!(state.last_success.is_some() && state.errors == 0, "{feed}: {state:?}");
+    }
+    let state = status.get("tls-untrusted").unwrap();
+    let error = state.last_error.unwrap_or_default();
+    assert!(error.contains("TLS: invalid peer certificate") && state.last_success.is_none(), "{error}");
 
     // The next poll finds nothing new and leaves the other messages as they are.
     let first_poll = status.get("shadowserver-mail").unwrap().last_poll;

@@ -18,6 +18,9 @@
 //! that matches nothing, or cannot be read, stays as it is (as IntelMQ leaves it) and is
 //! remembered so it is not fetched again while the source runs.
 //!
+//! TLS is rustls with the ring provider, verifying the server against the system's CA
+//! certificates, or against those of `ca_file`.
+//!
 //! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs, with `MOVE` (RFC 6851)
 //! when `done_folder` is set; responses are read with a cap on each line and on each literal.
 //! The password is never logged; folder names are ASCII (IMAP's modified UTF-7 is not written).
@@ -97,6 +100,10 @@ pub struct ImapSourceConfig {
     /// Messages fetched per poll at most; the rest follow at the next poll.
     #[serde(default = "default_max_messages")]
     pub max_messages: u32,
+    /// A PEM file of the certificate authorities to trust instead of the system's, for a
+    /// mail server whose certificate comes from an organisation's own CA.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_tls() -> ImapTls {
@@ -138,6 +145,7 @@ impl std::fmt::Debug for ImapSourceConfig {
             .field("interval_minutes", &self.interval_minutes)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("max_messages", &self.max_messages)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -215,6 +223,12 @@ impl ImapSourceConfig {
         }
         if self.max_messages == 0 {
             errors.push("source.max_messages: must be at least 1".to_owned());
+        }
+        if self.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
+            errors.push("source.ca_file: must not be empty".to_owned());
+        }
+        if self.ca_file.is_some() && self.tls == ImapTls::None {
+            errors.push("source.ca_file: is for TLS, and source.tls is \"none\"".to_owned());
         }
         errors
     }
@@ -424,7 +438,7 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
         .map_err(|_| failed(format!("cannot connect within {} seconds", timeout.as_secs())))?
         .map_err(|error| failed(format!("cannot connect: {error}")))?;
     let stream = match config.tls {
-        ImapTls::Implicit => ImapStream::Tls(Box::new(tls_handshake(tcp, &host, timeout, &failed).await?)),
+        ImapTls::Implicit => ImapStream::Tls(Box::new(tls_handshake(tcp, &host, config, &failed).await?)),
         ImapTls::Starttls | ImapTls::None => ImapStream::Plain(tcp),
     };
     let mut connection =
@@ -443,7 +457,7 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
         let ImapStream::Plain(tcp) = connection.stream else {
             return Err(connection.error("STARTTLS on a protected connection"));
         };
-        connection.stream = ImapStream::Tls(Box::new(tls_handshake(tcp, &host, timeout, &failed).await?));
+        connection.stream = ImapStream::Tls(Box::new(tls_handshake(tcp, &host, config, &failed).await?));
     }
     let login = format!("LOGIN {} {}", quoted(&config.username), quoted(&config.password));
     connection.command(&login, &format!("LOGIN {}", quoted(&config.username))).await?;
@@ -462,20 +476,52 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
     Ok((connection, validity, can_move))
 }
 
-/// TLS over `tcp` to `host`, verified against the system's CA certificates.
+/// TLS over `tcp` to `host`, verified against the system's CA certificates or the ones of
+/// `ca_file`.
 async fn tls_handshake(
     tcp: TcpStream,
     host: &str,
-    timeout: Duration,
+    source: &ImapSourceConfig,
     failed: &impl Fn(String) -> SourceError,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
-    let config = verifying_tls_config(false).map_err(failed)?;
+    let timeout = Duration::from_secs(source.timeout_seconds.max(1));
+    let config = match &source.ca_file {
+        None => verifying_tls_config(false).map_err(failed)?,
+        Some(path) => {
+            let roots = read_roots(path)
+                .map_err(|detail| failed(format!("source.ca_file {}: {detail}", path.display())))?;
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|error| failed(format!("TLS: {error}")))?
+                .with_root_certificates(roots)
+                .with_no_client_auth()
+        }
+    };
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|error| failed(format!("not a name for TLS: {error}")))?;
     tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp))
         .await
         .map_err(|_| failed(format!("TLS: no handshake within {} seconds", timeout.as_secs())))?
         .map_err(|error| failed(format!("TLS: {error}")))
+}
+
+/// The certificates of a PEM file (at most 1 MiB) as trust anchors.
+fn read_roots(path: &std::path::Path) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let pem = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
+    if pem.len() > 1024 * 1024 {
+        return Err("more than 1 MiB, not a file of CA certificates".to_owned());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        let certificate = certificate.map_err(|error| format!("not PEM certificates: {error}"))?;
+        roots.add(certificate).map_err(|error| format!("a certificate cannot be a trust anchor: {error}"))?;
+    }
+    if roots.is_empty() {
+        return Err("holds no certificate".to_owned());
+    }
+    Ok(roots)
 }
 
 /// A mailbox, its filters, and the messages that matched nothing or could not be read.
