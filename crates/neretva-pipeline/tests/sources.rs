@@ -321,6 +321,7 @@ fn http_config(url: String) -> HttpSourceConfig {
         timeout_seconds: 5,
         headers: Default::default(),
         file_name: None,
+        ca_file: None,
     }
 }
 
@@ -564,6 +565,57 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     assert_eq!(server.requests().len(), 6, "{:#?}", server.requests());
     assert_eq!(reports(&store).await.len(), 2);
     stop_sources(stop, handles).await;
+}
+
+#[tokio::test]
+async fn https_downloads_trust_the_configured_ca_or_else_the_system() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = temp_dir("tls");
+    support::certificates(&dir);
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(&std::fs::read(dir.join("server.pem")).unwrap())
+            .map(Result::unwrap)
+            .collect();
+    let key = PrivateKeyDer::from_pem_slice(&std::fs::read(dir.join("server.key")).unwrap()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let csv = scan_dns(&ips(1, 2));
+    let body = csv.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            // A client that does not trust the certificate ends the handshake.
+            let Ok(mut tls) = acceptor.accept(socket).await else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && tls.read(&mut byte).await.is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let reply =
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = tls.write_all(reply.as_bytes()).await;
+            let _ = tls.write_all(&body).await;
+            let _ = tls.shutdown().await;
+        }
+    });
+    let url = format!("https://127.0.0.1:{port}/2026-11-27-scan_dns-bih-geo.csv");
+    let trusting = HttpSourceConfig { ca_file: Some(dir.join("ca.pem")), ..http_config(url.clone()) };
+    let download = HttpSource::new(&trusting, MIB).unwrap().poll().await.unwrap().unwrap();
+    assert_eq!((download.name.as_str(), download.data), ("2026-11-27-scan_dns-bih-geo.csv", csv));
+    let text = error_text(HttpSource::new(&http_config(url.clone()), MIB).unwrap().poll().await);
+    assert!(text.contains("invalid peer certificate"), "{text}");
+    let missing = HttpSourceConfig { ca_file: Some(dir.join("missing.pem")), ..http_config(url) };
+    let text = error_text(HttpSource::new(&missing, MIB));
+    assert!(text.contains("source.ca_file") && text.contains("cannot read"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -499,6 +499,7 @@ pub(crate) async fn shadowserver_schema(
                 timeout_seconds: 120,
                 headers: BTreeMap::new(),
                 file_name: None,
+                ca_file: None,
             },
             64 * 1024 * 1024,
         )?;

@@ -103,8 +103,8 @@ impl HttpSource {
             headers.insert(name, value);
         }
         let timeout = Duration::from_secs(config.timeout_seconds.max(1));
-        let client =
-            client(&url, timeout, reqwest::redirect::Policy::limited(MAX_REDIRECTS)).map_err(client_error)?;
+        let redirects = reqwest::redirect::Policy::limited(MAX_REDIRECTS);
+        let client = client(&url, timeout, redirects, config.ca_file.as_deref()).map_err(client_error)?;
         Ok(HttpSource {
             client,
             url,
@@ -186,9 +186,18 @@ pub(crate) fn client(
     url: &Url,
     timeout: Duration,
     redirect: reqwest::redirect::Policy,
+    ca_file: Option<&std::path::Path>,
 ) -> Result<reqwest::Client, String> {
+    let tls = match ca_file {
+        None => tls_config(url)?,
+        Some(path) => {
+            let mut config = tls_config_trusting(path)?;
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            config
+        }
+    };
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config(url)?)
+        .tls_backend_preconfigured(tls)
         .redirect(redirect)
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(30)))
@@ -255,6 +264,37 @@ pub fn tls_config(url: &Url) -> Result<rustls::ClientConfig, String> {
     let mut config = verifying_tls_config(url.scheme() == "http")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// rustls with the ring provider, verifying servers against the certificate authorities of
+/// the PEM file at `ca_file` (`source.ca_file`) instead of the system's.
+pub(crate) fn tls_config_trusting(ca_file: &std::path::Path) -> Result<rustls::ClientConfig, String> {
+    let roots =
+        read_roots(ca_file).map_err(|detail| format!("source.ca_file {}: {detail}", ca_file.display()))?;
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| format!("TLS: {error}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The certificates of a PEM file (at most 1 MiB) as trust anchors.
+fn read_roots(path: &std::path::Path) -> Result<rustls::RootCertStore, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let pem = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
+    if pem.len() > 1024 * 1024 {
+        return Err("more than 1 MiB, not a file of CA certificates".to_owned());
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        let certificate = certificate.map_err(|error| format!("not PEM certificates: {error}"))?;
+        roots.add(certificate).map_err(|error| format!("a certificate cannot be a trust anchor: {error}"))?;
+    }
+    if roots.is_empty() {
+        return Err("holds no certificate".to_owned());
+    }
+    Ok(roots)
 }
 
 /// rustls with the ring provider, verifying servers against the system's CA certificates;

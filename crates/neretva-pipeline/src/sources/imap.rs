@@ -36,7 +36,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
-use crate::sources::http::{HttpSource, verifying_tls_config};
+use crate::sources::http::{HttpSource, tls_config_trusting, verifying_tls_config};
 use crate::sources::{
     HttpSourceConfig, Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up,
 };
@@ -486,42 +486,16 @@ async fn tls_handshake(
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
     let timeout = Duration::from_secs(source.timeout_seconds.max(1));
     let config = match &source.ca_file {
-        None => verifying_tls_config(false).map_err(failed)?,
-        Some(path) => {
-            let roots = read_roots(path)
-                .map_err(|detail| failed(format!("source.ca_file {}: {detail}", path.display())))?;
-            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map_err(|error| failed(format!("TLS: {error}")))?
-                .with_root_certificates(roots)
-                .with_no_client_auth()
-        }
-    };
+        None => verifying_tls_config(false),
+        Some(path) => tls_config_trusting(path),
+    }
+    .map_err(failed)?;
     let name = rustls::pki_types::ServerName::try_from(host.to_owned())
         .map_err(|error| failed(format!("not a name for TLS: {error}")))?;
     tokio::time::timeout(timeout, tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp))
         .await
         .map_err(|_| failed(format!("TLS: no handshake within {} seconds", timeout.as_secs())))?
         .map_err(|error| failed(format!("TLS: {error}")))
-}
-
-/// The certificates of a PEM file (at most 1 MiB) as trust anchors.
-fn read_roots(path: &std::path::Path) -> Result<rustls::RootCertStore, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let pem = std::fs::read(path).map_err(|error| format!("cannot read: {error}"))?;
-    if pem.len() > 1024 * 1024 {
-        return Err("more than 1 MiB, not a file of CA certificates".to_owned());
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in CertificateDer::pem_slice_iter(&pem) {
-        let certificate = certificate.map_err(|error| format!("not PEM certificates: {error}"))?;
-        roots.add(certificate).map_err(|error| format!("a certificate cannot be a trust anchor: {error}"))?;
-    }
-    if roots.is_empty() {
-        return Err("holds no certificate".to_owned());
-    }
-    Ok(roots)
 }
 
 /// A mailbox, its filters, and the messages that matched nothing or could not be read.
@@ -729,6 +703,7 @@ impl Mailbox {
             timeout_seconds: self.config.timeout_seconds,
             headers: std::collections::BTreeMap::new(),
             file_name: None,
+            ca_file: None,
         };
         let source = HttpSource::new(&config, self.limits.max_report_bytes)?;
         match source.poll().await? {

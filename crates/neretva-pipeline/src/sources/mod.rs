@@ -122,6 +122,9 @@ pub struct HttpSourceConfig {
     /// name of the response's `Content-Disposition`, or else the URL's last path segment.
     #[serde(default)]
     pub file_name: Option<String>,
+    /// A PEM file of the certificate authorities to trust instead of the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `kind = "file"`.
@@ -167,6 +170,7 @@ impl std::fmt::Debug for HttpSourceConfig {
             .field("timeout_seconds", &self.timeout_seconds)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("file_name", &self.file_name)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -229,6 +233,9 @@ impl SourceConfig {
                             "source.headers: the value of {name:?} is not a valid header value"
                         ));
                     }
+                }
+                if config.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
+                    errors.push("source.ca_file: must not be empty".to_owned());
                 }
                 if let Some(file_name) = &config.file_name
                     && (file_name.trim().is_empty() || file_name.contains(['/', '\\']))

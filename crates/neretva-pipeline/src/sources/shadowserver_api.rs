@@ -263,9 +263,9 @@ impl ShadowserverApi {
         let list_url =
             api_url.join("reports/list").map_err(|error| invalid("source.api_url", error.to_string()))?;
         let timeout = Duration::from_secs(config.timeout_seconds.max(1));
-        let list_client = client(&list_url, timeout, reqwest::redirect::Policy::none())
+        let list_client = client(&list_url, timeout, reqwest::redirect::Policy::none(), None)
             .map_err(|detail| invalid(&redact_url(&list_url), detail))?;
-        let download_client = client(&download_url, timeout, reqwest::redirect::Policy::limited(5))
+        let download_client = client(&download_url, timeout, reqwest::redirect::Policy::limited(5), None)
             .map_err(|detail| invalid(&redact_url(&download_url), detail))?;
         Ok(ShadowserverApi {
             list_client,

@@ -60,6 +60,10 @@ pub struct TaxiiSourceConfig {
     /// On the first poll, only objects added after this time (RFC 3339); all by default.
     #[serde(default)]
     pub added_after: Option<String>,
+    /// A PEM file of the certificate authorities to trust instead of the system's (a partner
+    /// CERT's server with a certificate of its own CA).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_interval_minutes() -> u64 {
@@ -93,6 +97,7 @@ impl std::fmt::Debug for TaxiiSourceConfig {
             .field("page_size", &self.page_size)
             .field("types", &self.types)
             .field("added_after", &self.added_after)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -190,7 +195,8 @@ impl TaxiiSource {
         }
         headers.insert(ACCEPT, HeaderValue::from_static(TAXII_MEDIA_TYPE));
         let timeout = Duration::from_secs(config.timeout_seconds.max(1));
-        let client = client(&url, timeout, reqwest::redirect::Policy::none()).map_err(client_error)?;
+        let client = client(&url, timeout, reqwest::redirect::Policy::none(), config.ca_file.as_deref())
+            .map_err(client_error)?;
         Ok(TaxiiSource {
             client,
             objects_url,

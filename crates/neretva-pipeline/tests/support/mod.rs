@@ -126,3 +126,43 @@ pub(crate) async fn stop_sources(stop: watch::Sender<bool>, handles: Vec<JoinHan
         tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap();
     }
 }
+
+/// A certificate authority (`ca.pem`) and the server's certificate for 127.0.0.1 and localhost
+/// (`server.pem`, `server.key`) it signed, made with `openssl` in `dir`.
+pub(crate) fn certificates(dir: &std::path::Path) {
+    let openssl = |args: &[&str]| {
+        let output = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let mut ca = vec!["req", "-x509", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2"];
+    ca.extend(ec);
+    ca.extend(["-subj", "/CN=Neretva test CA", "-addext", "basicConstraints=critical,CA:TRUE"]);
+    ca.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl(&ca);
+    let mut request = vec!["req", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"];
+    request.extend(ec);
+    openssl(&request);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+}
