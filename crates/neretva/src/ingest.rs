@@ -304,7 +304,10 @@ pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode
             .pipeline
             .feeds
             .iter()
-            .map(|f| serde_json::json!({ "name": f.name, "parser": f.parser, "provider": f.provider, "url": f.url }))
+            .map(|f| {
+                let source = f.source.as_ref().map(neretva_pipeline::sources::SourceConfig::kind);
+                serde_json::json!({ "name": f.name, "parser": f.parser, "provider": f.provider, "url": f.url, "source": source })
+            })
             .collect();
         output::json(&serde_json::json!({ "parsers": parsers, "feeds": feeds }));
     } else {
@@ -319,9 +322,17 @@ pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode
                 .pipeline
                 .feeds
                 .iter()
-                .map(|f| vec![f.name.clone(), f.parser.clone(), f.provider.clone().unwrap_or_default()])
+                .map(|f| {
+                    let source = f.source.as_ref().map_or("uploads and ingest only", |source| source.kind());
+                    vec![
+                        f.name.clone(),
+                        f.parser.clone(),
+                        f.provider.clone().unwrap_or_default(),
+                        source.to_owned(),
+                    ]
+                })
                 .collect();
-            output::table(&["FEED", "PARSER", "PROVIDER"], &rows);
+            output::table(&["FEED", "PARSER", "PROVIDER", "SOURCE"], &rows);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -537,6 +537,11 @@ fn feeds_fetch_looks_at_a_source_once() {
     .unwrap();
     let config = config.to_str().unwrap();
 
+    let feeds = json(&run(d, &["--config", config, "feeds", "list", "--json"]));
+    let sources: Vec<&Value> =
+        feeds["feeds"].as_array().unwrap().iter().map(|feed| &feed["source"]).collect();
+    assert_eq!(sources, [&Value::from("directory"), &Value::from("file"), &Value::Null]);
+
     // The directory's report is read at once (two looks a second apart) and moved on.
     let fetched = json(&run(d, &["--config", config, "feeds", "fetch", "drop", "--json"]));
     assert_eq!(
