@@ -29,7 +29,8 @@ pub(crate) enum Command {
     ///
     /// Unless the configuration names feeds, the demo configures one feed per parser that needs
     /// no options and, on a new database, stores a few reports of the day before about the
-    /// constituency's networks through the pipeline.
+    /// constituency's networks through the pipeline; Shadowserver reports copied into `drop/` in
+    /// the data directory are ingested while it serves.
     Demo(DemoArgs),
     /// Apply pending database migrations.
     Migrate(JsonFlag),

@@ -12,6 +12,7 @@ use neretva_model::user::Role;
 use neretva_pipeline::IngestOptions;
 use neretva_pipeline::config::FeedConfig;
 use neretva_pipeline::process::Context;
+use neretva_pipeline::sources::{DirectorySourceConfig, SourceConfig};
 use neretva_server::auth;
 use neretva_server::registry::RegistrySnapshot;
 use neretva_store::taxii::{AddObjects, CollectionFields, STIX_MEDIA_TYPE};
@@ -46,7 +47,8 @@ const AUTHORITY_SECTORS: &[&str] = &["energy"];
 
 /// The feeds the demo configures when the configuration names none: the parsers that need no
 /// options, each under its own name (as `neretva feeds list` names it), with its provider.
-/// They take uploads (`POST /api/v1/reports`, the feeds page) and `neretva ingest`; none polls.
+/// They take uploads (`POST /api/v1/reports`, the feeds page) and `neretva ingest`; only
+/// `shadowserver` also watches a directory ([`with_demo_feeds`]).
 const DEMO_FEEDS: &[(&str, &str)] = &[
     ("shadowserver", "Shadowserver"),
     ("abusech-feodotracker", "abuse.ch"),
@@ -85,18 +87,34 @@ const DEMO_REPORTS: &[(&str, &str, &str)] = &[
 
 /// The configuration the demo runs with: the given one, plus [`DEMO_FEEDS`] when it configures
 /// no feed (a configured pipeline is the user's, and the demo then adds no feed and no report).
+/// The `shadowserver` feed also watches the drop directory ([`drop_dir`]).
 pub(crate) fn with_demo_feeds(config: &Config) -> Config {
     let mut config = config.clone();
     if config.pipeline.feeds.is_empty() {
+        let drop = drop_dir(&config);
         config.pipeline.feeds = DEMO_FEEDS
             .iter()
             .map(|(parser, provider)| FeedConfig {
                 provider: Some((*provider).to_owned()),
+                source: (*parser == "shadowserver").then(|| {
+                    SourceConfig::Directory(DirectorySourceConfig {
+                        path: drop.clone(),
+                        pattern: None,
+                        poll_seconds: 5,
+                        done_dir: Some(drop.join("done")),
+                    })
+                }),
                 ..FeedConfig::for_parser(parser)
             })
             .collect();
     }
     config
+}
+
+/// Where the demo's `shadowserver` feed picks up reports while the demo serves: `drop` in the
+/// data directory; processed files move to `drop/done`.
+fn drop_dir(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("drop")
 }
 
 pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow::Result<ExitCode> {
@@ -127,6 +145,14 @@ pub(crate) async fn run(config: &Config, reset: bool, no_serve: bool) -> anyhow:
     }
     if !fresh {
         output::line("(the demo database already existed; pass --reset to start afresh)");
+    }
+    if !own_feeds {
+        let done = drop_dir(config).join("done");
+        std::fs::create_dir_all(&done).with_context(|| format!("cannot create {}", done.display()))?;
+        output::line(&format!(
+            "Shadowserver reports dropped into {} are picked up while the demo serves.",
+            drop_dir(config).display()
+        ));
     }
     if no_serve {
         return Ok(ExitCode::SUCCESS);

@@ -251,6 +251,36 @@ fn demo_serves_on_a_real_socket() {
         "{mine:#?}"
     );
 
+    // A Shadowserver report dropped into the demo's drop directory is picked up while it serves.
+    let drop = dir.0.join("drop");
+    let report = include_str!("../demo/reports/scan_dns.csv").replace("@DAY@", "2026-11-27");
+    let address = report.lines().nth(1).unwrap().split(',').nth(2).unwrap().trim_matches('"').to_owned();
+    let report = report.replace(&address, "203.0.113.77");
+    std::fs::write(drop.join(".partial"), report).unwrap();
+    std::fs::rename(drop.join(".partial"), drop.join("2026-11-27-scan_dns-ba-geo.csv")).unwrap();
+    let picked_up = Instant::now();
+    loop {
+        let page = request(port, "GET", "/api/v1/events?ip=203.0.113.77", &[("Cookie", &cookie)], "");
+        let page: Value = serde_json::from_str(&page.2).unwrap();
+        if page["items"].as_array().is_some_and(|items| !items.is_empty()) {
+            break;
+        }
+        assert!(
+            picked_up.elapsed() < Duration::from_secs(60),
+            "the dropped report was not picked up: {page}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    while !drop.join("done/2026-11-27-scan_dns-ba-geo.csv").exists() {
+        assert!(picked_up.elapsed() < Duration::from_secs(60), "the dropped report was not moved to done");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let feeds = request(port, "GET", "/api/v1/feeds", &[("Cookie", &cookie)], "");
+    let feeds: Value = serde_json::from_str(&feeds.2).unwrap();
+    let shadowserver = feeds.as_array().unwrap().iter().find(|feed| feed["name"] == "shadowserver").unwrap();
+    assert_eq!(shadowserver["source"], "directory", "{feeds}");
+    assert_eq!(feeds.as_array().unwrap().iter().filter(|feed| !feed["source"].is_null()).count(), 1);
+
     let _ = child.0.kill();
     let mut stdout = String::new();
     child.0.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
