@@ -15,7 +15,7 @@ use std::process::Command;
 
 use support::{DataDir, json, neretva, ok, request, serve_with};
 
-/// The feeds the browser specs upload to, and one whose source fails.
+/// The feeds the browser specs upload to, and two whose sources fail.
 const CONFIG: &str = r#"
 [auth]
 cookie_secure = false
@@ -26,12 +26,18 @@ name = "partner-csv"
 parser = "generic-csv"
 parser_options = { columns = ["time.source", "source.ip", "classification.type"], skip_header = true }
 
-# A source that fails: the feeds page shows it.
+# Sources that fail: the feeds page shows them; the directory one can be asked to look now.
 [[pipeline.feeds]]
 name = "missing-file"
 parser = "generic-csv"
 parser_options = { columns = ["time.source", "source.ip"] }
 source = { kind = "file", path = "no-such-report.csv" }
+
+[[pipeline.feeds]]
+name = "missing-directory"
+parser = "generic-csv"
+parser_options = { columns = ["time.source", "source.ip"] }
+source = { kind = "directory", path = "no-such-directory", poll_seconds = 3600 }
 "#;
 
 fn browser_dir() -> PathBuf {

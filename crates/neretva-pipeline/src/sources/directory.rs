@@ -113,12 +113,7 @@ pub(crate) async fn watch_directory(
     shutdown: watch::Receiver<bool>,
 ) {
     let period = Duration::from_secs(config.poll_seconds.max(1));
-    let mut directory = Directory { config, limits, tracker: Tracker::default() };
-    if ingester.once {
-        // A file is read once it stopped changing between two looks: one look a second before.
-        poll_directory(&ingester, &directory.config, limits, &mut directory.tracker).await;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    let directory = Directory { config, limits, tracker: Tracker::default() };
     poll_every(ingester, period, directory, shutdown).await;
 }
 
@@ -131,6 +126,13 @@ struct Directory {
 
 impl Polled for Directory {
     async fn poll(&mut self, ingester: &Ingester) {
+        poll_directory(ingester, &self.config, self.limits, &mut self.tracker).await;
+    }
+
+    /// Two looks a second apart, so a file that arrived since the last poll is read now.
+    async fn poll_now(&mut self, ingester: &Ingester) {
+        poll_directory(ingester, &self.config, self.limits, &mut self.tracker).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
         poll_directory(ingester, &self.config, self.limits, &mut self.tracker).await;
     }
 }

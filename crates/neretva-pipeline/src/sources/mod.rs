@@ -424,6 +424,12 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 /// [`Ingester::failed`].
 trait Polled: Send {
     fn poll(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send;
+
+    /// A poll asked for by someone ([`SourceStatus::wake`]); the same as a scheduled one unless
+    /// the source needs more to bring in what is there.
+    fn poll_now(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send {
+        self.poll(ingester)
+    }
 }
 
 /// Polls `source` at once and then every `period` until shut down (a poll under way is
@@ -436,16 +442,26 @@ async fn poll_every(
 ) {
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let waker = ingester.pipeline.source_status().waker(&ingester.feed);
     loop {
-        tokio::select! {
+        let woken = tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => {}
+            _ = interval.tick() => false,
+            () = waker.notified() => true,
+        };
+        if woken {
+            tracing::info!(feed = %ingester.feed, source = ingester.kind, "Looking at the source now, as asked.");
+            // The next scheduled poll is a whole period after this one.
+            interval.reset();
         }
         tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            () = source.poll(&ingester) => ingester.polled(),
+            // `neretva feeds fetch`'s one poll is asked for too.
+            () = async {
+                if woken || ingester.once { source.poll_now(&ingester).await } else { source.poll(&ingester).await }
+            } => ingester.polled(),
         }
         if ingester.once {
             return;

@@ -7,10 +7,11 @@
 //! with its downloads); it failed when anything in it failed.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use neretva_model::Timestamp;
 use serde::Serialize;
+use tokio::sync::Notify;
 
 /// The state of one feed's source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,13 +42,34 @@ pub struct SourceState {
     failed_this_poll: bool,
 }
 
-/// The states of all sources, by feed name.
+/// The states of all sources, by feed name, and a way to have a running one look now.
 #[derive(Debug, Default)]
 pub struct SourceStatus {
     feeds: Mutex<BTreeMap<String, SourceState>>,
+    wakers: Mutex<BTreeMap<String, Arc<Notify>>>,
 }
 
 impl SourceStatus {
+    /// Asks the feed's running source to look now instead of at its next scheduled poll (a
+    /// watched directory looks twice, a second apart, so a new file is read). False when no
+    /// source of that feed runs in this process.
+    pub fn wake(&self, feed: &str) -> bool {
+        let wakers = self.wakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        wakers.get(feed).map(|waker| waker.notify_one()).is_some()
+    }
+
+    /// Whether a source of `feed` runs on a schedule that [`SourceStatus::wake`] can cut short
+    /// (a file source reads its file once and is done).
+    pub fn wakeable(&self, feed: &str) -> bool {
+        self.wakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(feed)
+    }
+
+    /// What a running source of `feed` waits on besides its schedule.
+    pub(crate) fn waker(&self, feed: &str) -> Arc<Notify> {
+        let mut wakers = self.wakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(wakers.entry(feed.to_owned()).or_default())
+    }
+
     /// Every source's state, by feed name.
     pub fn snapshot(&self) -> BTreeMap<String, SourceState> {
         self.lock().clone()

@@ -1,8 +1,10 @@
 //! `GET /api/v1/feeds`: the configured feeds, what each one's source last did in this server,
 //! and each one's newest report: what a monitoring script asks to learn that a feed stopped.
+//! `POST /api/v1/feeds/{name}/fetch` has a running source look now.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use neretva_pipeline::sources::SourceState;
 use neretva_store::feeds::ReportQuery;
 use serde::Serialize;
@@ -11,7 +13,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::api::events::{ReportDto, require_feed_staff};
 use crate::api::rfc3339;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::Auth;
 
 /// A configured feed.
@@ -86,4 +88,51 @@ pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<V
         });
     }
     Ok(Json(feeds))
+}
+
+/// Whether a fetch was asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FetchRequested {
+    pub feed: String,
+    /// Always true: the source looks as soon as it is not already looking; its state and the
+    /// reports it brings show in `GET /api/v1/feeds`.
+    pub requested: bool,
+}
+
+/// Asks the feed's running source to look now instead of at its next scheduled poll (a watched
+/// directory looks twice, a second apart). The CERT's staff with a credential that may write.
+#[utoipa::path(post, path = "/api/v1/feeds/{name}/fetch", tag = "reports", params(("name" = String, Path)),
+    responses((status = 202, body = FetchRequested), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody, description = "no such feed"),
+        (status = 409, body = crate::error::ErrorBody, description = "the feed has no source running in this server")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn fetch(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> ApiResult<(StatusCode, Json<FetchRequested>)> {
+    request_fetch(&state, &auth, &name)?;
+    Ok((StatusCode::ACCEPTED, Json(FetchRequested { feed: name, requested: true })))
+}
+
+/// Wakes the feed's running source for the caller; the API's fetch and the feeds page share it.
+pub(crate) fn request_fetch(state: &AppState, auth: &Auth, name: &str) -> ApiResult<()> {
+    require_feed_staff(auth)?;
+    if !neretva_model::access::may_write(&auth.principal()) {
+        return Err(ApiError::forbidden("this credential may not fetch"));
+    }
+    let pipeline = state.pipeline().filter(|pipeline| pipeline.has_feed(name));
+    let Some(pipeline) = pipeline else {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("unknown feed {name:?}")).with_field("name"));
+    };
+    if !pipeline.source_status().wake(name) {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "feed {name:?} has no source running in this server; `neretva feeds fetch {name}` looks once"
+            ),
+        )
+        .with_field("name"));
+    }
+    Ok(())
 }

@@ -74,6 +74,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/notifications/{id}/resend", post(notifications::resend))
         .route("/events/{id}", get(events::get))
         .route("/feeds", get(feeds::list))
+        .route("/feeds/{name}/fetch", post(feeds::fetch))
         .route(
             "/reports",
             get(events::list_reports).post(events::upload).layer(DefaultBodyLimit::max(import_limit)),

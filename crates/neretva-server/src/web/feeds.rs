@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::events::ingest_report;
+use crate::api::feeds::request_fetch;
 use crate::web::{WebForm, WebUser, short_time, t};
 
 /// The newest reports read for the feeds' health.
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds", get(page))
         .route("/feeds/upload", post(upload))
+        .route("/feeds/fetch", post(fetch))
         .route("/feeds/reports/{id}", get(report_page))
 }
 
@@ -116,9 +118,11 @@ fn sources(state: &AppState, language: Language) -> Vec<Value> {
                 Some(source) if source.last_poll.is_none() => (t(language, "feeds.sources.waiting"), "muted"),
                 Some(_) => (t(language, "dashboard.feeds.ok"), "good"),
             };
+            let running = pipeline.source_status().wakeable(feed);
             let source = source.unwrap_or_default();
             Some(context! {
                 feed => feed,
+                running => running,
                 kind => kind,
                 health => health,
                 health_class => class,
@@ -209,6 +213,7 @@ async fn page(
         next_link => next_link,
         configured => configured,
         may_upload => neretva_model::access::may_write(&web.principal()) && state.pipeline().is_some(),
+        may_fetch => neretva_model::access::may_write(&web.principal()),
     };
     web.render("web/feeds/index.html", context)
 }
@@ -275,6 +280,30 @@ async fn upload(State(state): State<AppState>, WebForm { web, form }: WebForm<Up
             }
             let field = error.field.clone().unwrap_or_else(|| "report".to_owned());
             let mut response = web.bad_request(&field, &error.message);
+            *response.status_mut() = status;
+            response
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct FetchForm {
+    feed: String,
+}
+
+/// Has a feed's running source look now, then shows the feeds page again.
+async fn fetch(State(state): State<AppState>, WebForm { web, form }: WebForm<FetchForm>) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    match request_fetch(&state, &web.auth(), form.feed.trim()) {
+        Ok(()) => Redirect::to("/feeds").into_response(),
+        Err(error) => {
+            let status = error.code.describe().1;
+            if status == StatusCode::FORBIDDEN {
+                return web.forbidden();
+            }
+            let mut response = web.bad_request("feed", &error.message);
             *response.status_mut() = status;
             response
         }

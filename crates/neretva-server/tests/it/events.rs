@@ -116,6 +116,14 @@ async fn constituents_see_only_their_own_events() {
     assert!(feed["source"].is_null() && feed["source_state"].is_null(), "{feed}");
     assert_eq!(feed["last_report"]["id"], id);
     assert_eq!(feed["last_report"]["events"], 8);
+    // A fetch needs a source running in this server; the feed must exist; staff only.
+    let fetch = app.call(Some("analyst"), "POST", "/api/v1/feeds/shadowserver-dns/fetch", None).await;
+    assert_status(&fetch, StatusCode::CONFLICT);
+    assert!(fetch.text.contains("has no source running in this server"), "{}", fetch.text);
+    let unknown = app.call(Some("analyst"), "POST", "/api/v1/feeds/nope/fetch", None).await;
+    assert_status(&unknown, StatusCode::NOT_FOUND);
+    let constituent = app.call(Some("alice"), "POST", "/api/v1/feeds/shadowserver-dns/fetch", None).await;
+    assert_status(&constituent, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -8,10 +8,22 @@ await run(async (t) => {
 
   await t.goto(page, "/feeds");
   check((await t.text(page, "h1")) === "Feeds", "the feeds page");
-  // The source that cannot read its file shows as failing, with the reason.
-  const source = await t.text(page, "#feed-sources tbody tr");
-  check(source.includes("missing-file") && source.includes("Failing") && source.includes("no-such-report.csv"),
-    `the failing source on the feeds page (${source})`);
+  // The sources that cannot read their file or directory show as failing, with the reason.
+  const source = await t.text(page, "#feed-sources tbody tr:has-text('missing-file')");
+  check(source.includes("Failing") && source.includes("no-such-report.csv"),
+    `the failing file source on the feeds page (${source})`);
+  const watched = "#feed-sources tbody tr:has-text('missing-directory')";
+  check((await t.text(page, watched)).includes("× 1"), "the directory source failed once");
+  // Asked to look now, the directory source looks (twice, a second apart: one poll) and fails again.
+  await Promise.all([page.waitForNavigation(), page.click(`${watched} button[type=submit]`)]);
+  check(page.url().endsWith("/feeds"), `back on the feeds page (${page.url()})`);
+  let looked = "";
+  for (let tries = 0; tries < 50 && !looked.includes("× 2"); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await t.goto(page, "/feeds");
+    looked = await t.text(page, watched);
+  }
+  check(looked.includes("× 2"), `the directory source looked again when asked (${looked})`);
   await t.axe(page, "feeds");
   // A report with a unique address in the demo's documentation ranges and one bad line.
   const octet = 1 + Math.floor(Math.random() * 250);
