@@ -273,16 +273,7 @@ async fn upload(State(state): State<AppState>, WebForm { web, form }: WebForm<Up
     let file_name = Some(form.file_name.trim()).filter(|name| !name.is_empty());
     match ingest_report(&state, &web.auth(), form.feed.trim(), file_name, form.content.into_bytes()).await {
         Ok((report, _)) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
-        Err(error) => {
-            let status = error.code.describe().1;
-            if status == StatusCode::FORBIDDEN {
-                return web.forbidden();
-            }
-            let field = error.field.clone().unwrap_or_else(|| "report".to_owned());
-            let mut response = web.bad_request(&field, &error.message);
-            *response.status_mut() = status;
-            response
-        }
+        Err(error) => error_page(&web, error.field.as_deref().unwrap_or("report"), &error),
     }
 }
 
@@ -298,14 +289,18 @@ async fn fetch(State(state): State<AppState>, WebForm { web, form }: WebForm<Fet
     }
     match request_fetch(&state, &web.auth(), form.feed.trim()) {
         Ok(()) => Redirect::to("/feeds").into_response(),
-        Err(error) => {
-            let status = error.code.describe().1;
-            if status == StatusCode::FORBIDDEN {
-                return web.forbidden();
-            }
-            let mut response = web.bad_request("feed", &error.message);
-            *response.status_mut() = status;
-            response
-        }
+        Err(error) => error_page(&web, "feed", &error),
     }
+}
+
+/// The page for an API error of a form: forbidden, or the error's message with its status,
+/// naming the form's `field`.
+fn error_page(web: &WebUser, field: &str, error: &crate::error::ApiError) -> Response {
+    let status = error.code.describe().1;
+    if status == StatusCode::FORBIDDEN {
+        return web.forbidden();
+    }
+    let mut response = web.bad_request(field, &error.message);
+    *response.status_mut() = status;
+    response
 }
