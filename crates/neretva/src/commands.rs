@@ -196,18 +196,11 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     let index: neretva_pipeline::sources::IndexFn = Arc::new(move || index_state.registry().index.clone());
     // Every report a source stores is matched against the observables of open incidents.
     let hook_state = state.clone();
-    let after: neretva_pipeline::sources::AfterReportFn = Arc::new(move |report| {
-        let state = hook_state.clone();
-        Box::pin(async move {
-            let registry = state.registry();
-            let deadlines = state.config().deadlines;
-            if let Err(error) =
-                neretva_server::incidents::rematch_report(state.store(), &registry, deadlines, report).await
-            {
-                tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
-            }
-        })
-    });
+    let after = crate::ingest::rematch_hook(
+        Arc::clone(&store),
+        move || hook_state.registry(),
+        config.server.deadlines,
+    );
     crate::ingest::spawn_table_reloads(&pipeline, &config.pipeline);
     let sources = neretva_pipeline::sources::run_with(
         pipeline,

@@ -351,11 +351,34 @@ async fn rematch(
     else {
         return;
     };
-    let deadlines = config.server.deadlines;
-    if let Err(error) = neretva_server::incidents::rematch_report(store, registry, deadlines, report.id).await
-    {
-        tracing::warn!(error = %error, report = %report.id, "Matching the report's events to incidents failed.");
+    rematch_logged(store, registry, config.server.deadlines, report.id).await;
+}
+
+/// Links report `report`'s events to the observables of open incidents they match; a failure
+/// is logged and keeps the report.
+async fn rematch_logged(
+    store: &dyn neretva_store::Store,
+    registry: &RegistrySnapshot,
+    deadlines: neretva_incident::deadline::DeadlineConfig,
+    report: Uuid,
+) {
+    if let Err(error) = neretva_server::incidents::rematch_report(store, registry, deadlines, report).await {
+        tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
     }
+}
+
+/// What feed sources call with every report they stored with new events: [`rematch_logged`]
+/// against the registry `registry` gives at that moment.
+pub(crate) fn rematch_hook(
+    store: Arc<dyn neretva_store::Store>,
+    registry: impl Fn() -> Arc<RegistrySnapshot> + Send + Sync + 'static,
+    deadlines: neretva_incident::deadline::DeadlineConfig,
+) -> neretva_pipeline::sources::AfterReportFn {
+    let registry = Arc::new(registry);
+    Arc::new(move |report| {
+        let (store, registry) = (Arc::clone(&store), registry());
+        Box::pin(async move { rematch_logged(store.as_ref(), &registry, deadlines, report).await })
+    })
 }
 
 /// `neretva feeds fetch`: one poll of a feed's source, storing what it brings; exits with 1
@@ -373,18 +396,8 @@ pub(crate) async fn fetch(config: &Config, name: &str, json: bool) -> anyhow::Re
     let index_registry = Arc::clone(&registry);
     let index: neretva_pipeline::sources::IndexFn = Arc::new(move || Arc::clone(&index_registry.index));
     // New events are matched to open incidents, as when `neretva serve` fetches.
-    let (hook_store, hook_registry, deadlines) =
-        (Arc::clone(&store), Arc::clone(&registry), config.server.deadlines);
-    let after: neretva_pipeline::sources::AfterReportFn = Arc::new(move |report| {
-        let (store, registry) = (Arc::clone(&hook_store), Arc::clone(&hook_registry));
-        Box::pin(async move {
-            if let Err(error) =
-                neretva_server::incidents::rematch_report(store.as_ref(), &registry, deadlines, report).await
-            {
-                tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
-            }
-        })
-    });
+    let hook_registry = Arc::clone(&registry);
+    let after = rematch_hook(Arc::clone(&store), move || Arc::clone(&hook_registry), config.server.deadlines);
     let started = OffsetDateTime::now_utc();
     let bar = crate::commands::spinner(&format!("fetching feed {name}"));
     let limits = DecompressLimits::from(&config.pipeline.limits);
