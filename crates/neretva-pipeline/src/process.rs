@@ -559,50 +559,73 @@ fn record_metrics(feed: &str, counts: &ReportCounts) {
     metrics::counter!("neretva_pipeline_reports_total", "feed" => feed).increment(1);
 }
 
+/// The fields of one side (source or destination) of an event that enrichment reads and fills.
+struct Side {
+    ip: &'static str,
+    asn: &'static str,
+    network: &'static str,
+    as_name: &'static str,
+    cc: &'static str,
+    city: &'static str,
+    latitude: &'static str,
+    longitude: &'static str,
+}
+
+const SIDES: [Side; 2] = [
+    Side {
+        ip: "source.ip",
+        asn: "source.asn",
+        network: "source.network",
+        as_name: "source.as_name",
+        cc: "source.geolocation.cc",
+        city: "source.geolocation.city",
+        latitude: "source.geolocation.latitude",
+        longitude: "source.geolocation.longitude",
+    },
+    Side {
+        ip: "destination.ip",
+        asn: "destination.asn",
+        network: "destination.network",
+        as_name: "destination.as_name",
+        cc: "destination.geolocation.cc",
+        city: "destination.geolocation.city",
+        latitude: "destination.geolocation.latitude",
+        longitude: "destination.geolocation.longitude",
+    },
+];
+
+/// Sets `field` to `value` unless the event has it already (what the feed said stays).
+fn set_missing(event: &mut Event, field: &str, value: Option<String>) {
+    if let Some(value) = value
+        && !event.contains(field)
+    {
+        let _ = event.set(field, &value);
+    }
+}
+
 /// Adds AS number, AS name, network and country to the source and destination addresses,
 /// without overwriting what the feed said.
 fn enrich(table: &AsnTable, event: &mut Event) {
-    for side in ["source", "destination"] {
-        let Some(ip) = event.get(&format!("{side}.ip")).and_then(|value| value.as_ip()) else { continue };
+    for side in &SIDES {
+        let Some(ip) = event.get(side.ip).and_then(|value| value.as_ip()) else { continue };
         let Some((network, info)) = table.lookup(ip) else { continue };
-        let mut set_missing = |field: String, value: String| {
-            if !event.contains(&field) {
-                let _ = event.set(&field, &value);
-            }
-        };
-        set_missing(format!("{side}.asn"), info.asn.to_string());
-        if let Some(network) = network {
-            set_missing(format!("{side}.network"), network.to_string());
-        }
-        if let Some(name) = info.as_name {
-            set_missing(format!("{side}.as_name"), name);
-        }
-        if let Some(country) = info.country {
-            set_missing(format!("{side}.geolocation.cc"), country);
-        }
+        set_missing(event, side.asn, Some(info.asn.to_string()));
+        set_missing(event, side.network, network.map(|network| network.to_string()));
+        set_missing(event, side.as_name, info.as_name);
+        set_missing(event, side.cc, info.country);
     }
 }
 
 /// Adds country, city and coordinates to the source and destination addresses, without
 /// overwriting what the feed said.
 fn enrich_geo(table: &GeoTable, event: &mut Event) {
-    for side in ["source", "destination"] {
-        let Some(ip) = event.get(&format!("{side}.ip")).and_then(|value| value.as_ip()) else { continue };
+    for side in &SIDES {
+        let Some(ip) = event.get(side.ip).and_then(|value| value.as_ip()) else { continue };
         let Some(info) = table.lookup(ip) else { continue };
-        let values = [
-            ("cc", info.country),
-            ("city", info.city),
-            ("latitude", info.latitude.map(|latitude| latitude.to_string())),
-            ("longitude", info.longitude.map(|longitude| longitude.to_string())),
-        ];
-        for (name, value) in values {
-            let field = format!("{side}.geolocation.{name}");
-            if let Some(value) = value
-                && !event.contains(&field)
-            {
-                let _ = event.set(&field, &value);
-            }
-        }
+        set_missing(event, side.cc, info.country);
+        set_missing(event, side.city, info.city);
+        set_missing(event, side.latitude, info.latitude.map(|latitude| latitude.to_string()));
+        set_missing(event, side.longitude, info.longitude.map(|longitude| longitude.to_string()));
     }
 }
 
