@@ -425,6 +425,11 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 trait Polled: Send {
     fn poll(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send;
 
+    /// Before the first poll: takes up where the feed's stored reports say the source was.
+    fn resume(&mut self, _ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+
     /// A poll asked for by someone ([`SourceStatus::wake`]); the same as a scheduled one unless
     /// the source needs more to bring in what is there.
     fn poll_now(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send {
@@ -443,6 +448,11 @@ async fn poll_every(
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waker = ingester.pipeline.source_status().waker(&ingester.feed);
+    tokio::select! {
+        biased;
+        () = stopped(&mut shutdown) => return,
+        () = source.resume(&ingester) => {}
+    }
     loop {
         let woken = tokio::select! {
             biased;

@@ -279,37 +279,6 @@ impl ShadowserverApi {
         })
     }
 
-    /// Remembers the reports of the feed stored from this API in the listing's days (and one
-    /// more), newest first, so a restart does not download them again.
-    async fn resume(&mut self, ingester: &Ingester) {
-        let since = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(self.config.days) + 1);
-        let mut query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 1_000 };
-        // At most 20,000 reports are looked at, far more than any listing holds.
-        for _ in 0..20 {
-            let reports = match ingester.store.list_reports(&query).await {
-                Ok(reports) => reports,
-                Err(error) => {
-                    tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which Shadowserver reports were processed; they are downloaded again and recognised by their content.");
-                    return;
-                }
-            };
-            let Some(last) = reports.last() else { return };
-            query.before = Some(last.id);
-            let full = reports.len() == query.limit as usize;
-            for report in &reports {
-                if let Some(id) = id_of(&report.source) {
-                    self.done.insert(id.to_owned());
-                }
-            }
-            if !full || last.received_at < since {
-                break;
-            }
-        }
-        if !self.done.is_empty() {
-            tracing::info!(feed = %ingester.feed, reports = self.done.len(), "Shadowserver reports processed before are not downloaded again.");
-        }
-    }
-
     /// Lists the reports of the configured days, as of today (UTC).
     async fn list(&self) -> Result<Listing, SourceError> {
         let today = time::OffsetDateTime::now_utc().date();
@@ -380,12 +349,42 @@ pub(crate) async fn poll_shadowserver_api(
     limits: DecompressLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(mut api) = set_up(&ingester, ShadowserverApi::new(&config, limits)) else { return };
-    api.resume(&ingester).await;
+    let Some(api) = set_up(&ingester, ShadowserverApi::new(&config, limits)) else { return };
     poll_every(ingester, minutes(config.interval_minutes), api, shutdown).await;
 }
 
 impl Polled for ShadowserverApi {
+    /// Remembers the reports of the feed stored from this API in the listing's days (and one
+    /// more), newest first, so a restart does not download them again.
+    async fn resume(&mut self, ingester: &Ingester) {
+        let since = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(self.config.days) + 1);
+        let mut query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 1_000 };
+        // At most 20,000 reports are looked at, far more than any listing holds.
+        for _ in 0..20 {
+            let reports = match ingester.store.list_reports(&query).await {
+                Ok(reports) => reports,
+                Err(error) => {
+                    tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which Shadowserver reports were processed; they are downloaded again and recognised by their content.");
+                    return;
+                }
+            };
+            let Some(last) = reports.last() else { return };
+            query.before = Some(last.id);
+            let full = reports.len() == query.limit as usize;
+            for report in &reports {
+                if let Some(id) = id_of(&report.source) {
+                    self.done.insert(id.to_owned());
+                }
+            }
+            if !full || last.received_at < since {
+                break;
+            }
+        }
+        if !self.done.is_empty() {
+            tracing::info!(feed = %ingester.feed, reports = self.done.len(), "Shadowserver reports processed before are not downloaded again.");
+        }
+    }
+
     async fn poll(&mut self, ingester: &Ingester) {
         poll_once(ingester, self).await;
     }

@@ -220,22 +220,6 @@ impl TaxiiSource {
         rest.strip_prefix("#added_after=").filter(|time| !time.is_empty()).map(str::to_owned)
     }
 
-    /// Takes up where the feed's newest report from this collection left off.
-    async fn resume(&mut self, ingester: &Ingester) {
-        let query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 100 };
-        match ingester.store.list_reports(&query).await {
-            Ok(reports) => {
-                if let Some(position) = reports.iter().find_map(|report| self.position_of(&report.source)) {
-                    tracing::info!(feed = %ingester.feed, collection = %self.display_url, added_after = %position, "Continuing the TAXII collection.");
-                    self.position = Some(position);
-                }
-            }
-            Err(error) => {
-                tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read where the TAXII collection was left; starting from the configured time.");
-            }
-        }
-    }
-
     /// One page: the envelope and the page's newest addition (`X-TAXII-Date-Added-Last`).
     /// Every page of one walk repeats the walk's filters, `added_after` included.
     async fn page(
@@ -316,12 +300,27 @@ pub(crate) async fn poll_taxii(
     max_bytes: u64,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(mut source) = set_up(&ingester, TaxiiSource::new(&config, max_bytes)) else { return };
-    source.resume(&ingester).await;
+    let Some(source) = set_up(&ingester, TaxiiSource::new(&config, max_bytes)) else { return };
     poll_every(ingester, minutes(config.interval_minutes), source, shutdown).await;
 }
 
 impl Polled for TaxiiSource {
+    /// Takes up where the feed's newest report from this collection left off.
+    async fn resume(&mut self, ingester: &Ingester) {
+        let query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 100 };
+        match ingester.store.list_reports(&query).await {
+            Ok(reports) => {
+                if let Some(position) = reports.iter().find_map(|report| self.position_of(&report.source)) {
+                    tracing::info!(feed = %ingester.feed, collection = %self.display_url, added_after = %position, "Continuing the TAXII collection.");
+                    self.position = Some(position);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read where the TAXII collection was left; starting from the configured time.");
+            }
+        }
+    }
+
     async fn poll(&mut self, ingester: &Ingester) {
         if let Err(error) = poll_once(ingester, self).await {
             ingester.failed(&error);
