@@ -1,7 +1,8 @@
 //! The `imap` source against a real IMAP server: Dovecot, started on 127.0.0.1 with a
 //! configuration of its own in a temporary directory (`NERETVA_TEST_DOVECOT` names the binary;
 //! `.ci/run` installs Debian's `dovecot-imapd` and sets it). Messages are put into the mailbox
-//! with IMAP `APPEND`, as a mail server would deliver them.
+//! with IMAP `APPEND`, as a mail server would deliver them. Dovecot checks OAuth 2.0 tokens
+//! (`XOAUTH2`) with a token introspection server (RFC 7662) the test runs on 127.0.0.1.
 
 // The helpers fail their test loudly, like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -23,6 +24,10 @@ use support::{certificates, eventually, run_sources, scan_dns, stop_sources, zip
 use tokio::sync::watch;
 
 const PASSWORD: &str = "Feeds-Pass-2026";
+/// The password of a second user, to log in with beyond ASCII.
+const UTF8_PASSWORD: &str = "Šifra-Đurđevdan-2026";
+/// The access token the introspection server takes for the user `feeds`.
+const TOKEN: &str = "ya29.neretva-test_token";
 
 /// A Dovecot serving maildirs under a temporary directory, stopped on drop.
 struct Dovecot {
@@ -51,6 +56,20 @@ impl Dovecot {
         let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let (port, tls_port) = (free_port(), free_port());
         certificates(&dir);
+        let introspection = introspection_server();
+        std::fs::write(
+            dir.join("oauth2.conf"),
+            format!(
+                "introspection_mode = post\nintrospection_url = http://127.0.0.1:{introspection}/introspect\n\
+                 username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("passwd"),
+            format!("feeds:{{PLAIN}}{PASSWORD}\nizvjestaji:{{PLAIN}}{UTF8_PASSWORD}\n"),
+        )
+        .unwrap();
         // As root, mail is accessed as Debian's `dovecot` user; otherwise as the user running
         // the test, who then also runs the login and internal processes.
         let id = |flag: &str| {
@@ -78,10 +97,11 @@ impl Dovecot {
              ssl_cert = <{dir}/server.pem\n\
              ssl_key = <{dir}/server.key\n\
              disable_plaintext_auth = no\n\
-             auth_mechanisms = plain\n\
+             auth_mechanisms = plain xoauth2 oauthbearer\n\
              mail_location = maildir:{mail}/%u\n\
              {users}\
-             passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}\n\
+             passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {dir}/oauth2.conf\n}}\n\
+             passdb {{\n  driver = passwd-file\n  args = {dir}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = {ids} home={mail}/%u\n}}\n\
              service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {tls_port}\n    ssl = yes\n  }}\n}}\n\
              service anvil {{\n  chroot =\n}}\n",
@@ -121,6 +141,53 @@ impl Dovecot {
         session.run(&format!("LOGIN feeds {PASSWORD}"));
         session
     }
+}
+
+/// A token introspection endpoint (RFC 7662) on 127.0.0.1, as an OAuth 2.0 provider runs it:
+/// `TOKEN` is an active token of the user `feeds`, any other is not active. Returns its port.
+fn introspection_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            // Dovecot keeps its connection open for further requests.
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let body = String::from_utf8(body).unwrap();
+                    let active = body.split('&').any(|pair| pair == format!("token={TOKEN}"));
+                    let answer =
+                        if active { r#"{"active":true,"username":"feeds"}"# } else { r#"{"active":false}"# };
+                    write!(
+                        writer,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    port
 }
 
 #[cfg(unix)]
@@ -293,6 +360,14 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     client.append("INBOX", &with_link);
     assert_eq!(client.search("INBOX", "UNSEEN"), [1, 2, 3, 4, 5, 6]);
     client.run("CREATE TLS");
+    // A folder named beyond ASCII ("Izvještaji" in modified UTF-7), read with a token.
+    client.run("CREATE \"Izvje&AWE-taji\"");
+    client.append(
+        "\"Izvje&AWE-taji\"",
+        &message("Shadowserver report: token", &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &report)]),
+    );
+    let token_file = dovecot.dir.join("token");
+    std::fs::write(&token_file, "ya29.expired\n").unwrap();
 
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [
@@ -315,6 +390,15 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             {"name": "tls-untrusted", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.tls_port,
                         "username": "feeds", "password": PASSWORD, "folder": "TLS"}},
+            // OAuth 2.0: the token file holds an expired token at first, a valid one later.
+            {"name": "mail-token", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "token_file": token_file, "folder": "Izvještaji",
+                        "done_folder": "Obrađeno", "interval_minutes": 1}},
+            // A password beyond ASCII, which only AUTHENTICATE PLAIN can carry.
+            {"name": "utf8-password", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "izvjestaji", "password": UTF8_PASSWORD}},
         ],
     }))
     .unwrap();
@@ -326,9 +410,17 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     let handles = run_sources(&pipeline, &config, &store, shutdown);
     let status = pipeline.source_status();
     eventually("every source has polled once", || async {
-        ["shadowserver-mail", "wrong-password", "tls-implicit", "tls-starttls", "tls-untrusted"]
-            .iter()
-            .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
+        [
+            "shadowserver-mail",
+            "wrong-password",
+            "tls-implicit",
+            "tls-starttls",
+            "tls-untrusted",
+            "mail-token",
+            "utf8-password",
+        ]
+        .iter()
+        .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
     })
     .await;
 
@@ -361,9 +453,19 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     // A wrong password is the source's failure, named without the password.
     let state = status.get("wrong-password").unwrap();
     let error = state.last_error.unwrap_or_default();
-    assert!(error.contains("LOGIN \"feeds\": the server answered NO"), "{error}");
+    assert!(error.contains("AUTHENTICATE PLAIN as \"feeds\": the server answered NO"), "{error}");
     assert!(!error.contains("not-the-password"), "{error}");
     assert_eq!(state.failing_polls, 1);
+    let state = status.get("utf8-password").unwrap();
+    assert!(state.last_success.is_some() && state.errors == 0, "{state:?}");
+    // An expired token is the source's failure, with the server's reason and without the token.
+    let state = status.get("mail-token").unwrap();
+    let error = state.last_error.unwrap_or_default();
+    assert!(error.contains("AUTHENTICATE XOAUTH2 as \"feeds\": the server answered NO"), "{error}");
+    assert!(!error.contains("ya29"), "{error}");
+    assert_eq!((state.failing_polls, state.reports), (1, 0));
+    // The token tool renews the token; the next poll reads the file again.
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
 
     // TLS works both ways with the CA of the mail server; without it the server is not trusted.
     for feed in ["tls-implicit", "tls-starttls"] {
@@ -379,8 +481,10 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     tokio::time::pause();
     tokio::time::advance(Duration::from_secs(61)).await;
     tokio::time::resume();
+    let first_token_poll = status.get("mail-token").unwrap().last_poll;
     eventually("the second poll", || async {
         status.get("shadowserver-mail").is_some_and(|state| state.last_poll > first_poll)
+            && status.get("mail-token").is_some_and(|state| state.last_poll > first_token_poll)
     })
     .await;
     // The messages left are not fetched again: no new failure, and the source is well again.
@@ -388,5 +492,15 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert_eq!((state.reports, state.errors, state.failing_polls), (3, 1, 0), "{state:?}");
     assert_eq!(store.list_reports(&query).await.unwrap().len(), 3);
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
+    // With the renewed token, the report in "Izvještaji" was taken and its message moved to
+    // "Obrađeno" (made by the source).
+    let state = status.get("mail-token").unwrap();
+    assert_eq!((state.reports, state.failing_polls), (1, 0), "{state:?}\n{}", dovecot.log());
+    let query = ReportQuery { feed: Some("mail-token".into()), before: None, limit: 10 };
+    let reports = store.list_reports(&query).await.unwrap();
+    assert!(reports[0].source.starts_with("imap://127.0.0.1/Izvještaji;UIDVALIDITY="), "{reports:#?}");
+    assert_eq!(reports[0].counts.events, 2);
+    assert!(client.search("\"Izvje&AWE-taji\"", "ALL").is_empty());
+    assert_eq!(client.search("\"Obra&ARE-eno\"", "ALL").len(), 1);
     stop_sources(stop, handles).await;
 }

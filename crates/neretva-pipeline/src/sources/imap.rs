@@ -23,13 +23,19 @@
 //!
 //! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs, with `MOVE` (RFC 6851)
 //! when `done_folder` is set; responses are read with a cap on each line and on each literal.
-//! The password is never logged; folder names are ASCII (IMAP's modified UTF-7 is not written).
+//! It logs in with `AUTHENTICATE PLAIN` (RFC 4616; UTF-8 names and passwords) when the server
+//! offers it and with `LOGIN` otherwise, or, with `token_file`, with an OAuth 2.0 access token
+//! (`XOAUTH2`, as Microsoft 365 and Google Workspace take it, or `OAUTHBEARER`, RFC 7628), the
+//! file read at every poll so that the tool that renews the token only has to rewrite it.
+//! Folder names may hold any character but control characters; they are sent in IMAP's
+//! modified UTF-7 (RFC 3501 section 5.1.3). Passwords and tokens are never logged.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -67,8 +73,14 @@ pub struct ImapSourceConfig {
     #[serde(default = "default_tls")]
     pub tls: ImapTls,
     pub username: String,
-    /// Never logged.
-    pub password: String,
+    /// Never logged. Either this or `token_file`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A file holding an OAuth 2.0 access token for `username` (the file's text, blanks
+    /// around it ignored), read at every poll, so an organisation's token tool can renew it;
+    /// the source then logs in with `XOAUTH2` or `OAUTHBEARER`. Never logged.
+    #[serde(default)]
+    pub token_file: Option<std::path::PathBuf>,
     #[serde(default = "default_folder")]
     pub folder: String,
     /// Only attachments whose file names this regular expression matches (searched, as
@@ -134,7 +146,8 @@ impl std::fmt::Debug for ImapSourceConfig {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
-            .field("password", &"…")
+            .field("password", &self.password.as_ref().map(|_| "…"))
+            .field("token_file", &self.token_file)
             .field("folder", &self.folder)
             .field("attachment_regex", &self.attachment_regex)
             .field("link_regex", &self.link_regex)
@@ -173,7 +186,7 @@ impl ImapSourceConfig {
         // Sent as IMAP quoted strings, which cannot hold line breaks or NUL.
         let texts = [
             ("source.username", Some(&self.username)),
-            ("source.password", Some(&self.password)),
+            ("source.password", self.password.as_ref()),
             ("source.sent_from", self.sent_from.as_ref()),
             ("source.sent_to", self.sent_to.as_ref()),
         ];
@@ -186,13 +199,23 @@ impl ImapSourceConfig {
                 _ => {}
             }
         }
+        match (&self.password, &self.token_file) {
+            (Some(_), Some(_)) => {
+                errors.push("source.token_file: set either source.password or source.token_file".to_owned());
+            }
+            (None, None) => errors.push("source.password: missing (or source.token_file)".to_owned()),
+            (None, Some(path)) if path.as_os_str().is_empty() => {
+                errors.push("source.token_file: must not be empty".to_owned());
+            }
+            _ => {}
+        }
         for (key, folder) in
             [("source.folder", Some(&self.folder)), ("source.done_folder", self.done_folder.as_ref())]
         {
             if let Some(folder) = folder
-                && (folder.is_empty() || !folder.bytes().all(|b| (0x20..0x7f).contains(&b)))
+                && (folder.trim().is_empty() || folder.chars().any(char::is_control))
             {
-                errors.push(format!("{key}: {folder:?} must be a folder name of printable ASCII characters"));
+                errors.push(format!("{key}: {folder:?} must be a folder name without control characters"));
             }
         }
         if self.done_folder.as_ref().is_some_and(|done| done.eq_ignore_ascii_case(&self.folder)) {
@@ -241,6 +264,43 @@ fn is_loopback(host: &str) -> bool {
             .trim_end_matches(']')
             .parse::<IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A mailbox name as IMAP sends it: modified UTF-7 (RFC 3501 section 5.1.3), where printable
+/// ASCII stands for itself (`&` as `&-`) and anything else is UTF-16 in base64 (with `,` for
+/// `/`, unpadded) between `&` and `-`.
+fn mailbox_name(name: &str) -> String {
+    fn flush(out: &mut String, units: &mut Vec<u16>) {
+        if units.is_empty() {
+            return;
+        }
+        let bytes: Vec<u8> = units.iter().flat_map(|unit| unit.to_be_bytes()).collect();
+        out.push('&');
+        out.push_str(&base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes).replace('/', ","));
+        out.push('-');
+        units.clear();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut units: Vec<u16> = Vec::new();
+    for c in name.chars() {
+        if (' '..='~').contains(&c) {
+            flush(&mut out, &mut units);
+            if c == '&' {
+                out.push_str("&-");
+            } else {
+                out.push(c);
+            }
+        } else {
+            units.extend_from_slice(c.encode_utf16(&mut [0; 2]));
+        }
+    }
+    flush(&mut out, &mut units);
+    out
+}
+
+/// A mailbox name as a quoted string of a command.
+fn mailbox(name: &str) -> String {
+    quoted(&mailbox_name(name))
 }
 
 /// An IMAP quoted string.
@@ -390,26 +450,37 @@ impl Connection {
     /// Sends a command; returns its untagged responses once it completed with `OK`. `shown`
     /// is how the command appears in errors (a login's password is not repeated).
     async fn command(&mut self, command: &str, shown: &str) -> Result<Vec<Response>, SourceError> {
-        let (untagged, refusal) = self.exchange(command, shown).await?;
+        let (untagged, refusal) = self.exchange(command, shown, &[]).await?;
         match refusal {
             None => Ok(untagged),
             Some(status) => Err(self.error(format!("{shown}: the server answered {status}"))),
         }
     }
 
-    /// Sends a command; its untagged responses and, unless it completed with `OK`, the
-    /// server's answer (`NO …` or `BAD …`). An error is a broken connection.
+    /// Sends a command, and `answers` in turn to the server's continuation requests (`+ …`;
+    /// `*`, which cancels, once they are used up); its untagged responses and, unless it
+    /// completed with `OK`, the server's answer (`NO …` or `BAD …`, with what the server's
+    /// last continuation request said, if anything). An error is a broken connection.
     async fn exchange(
         &mut self,
         command: &str,
         shown: &str,
+        answers: &[&str],
     ) -> Result<(Vec<Response>, Option<String>), SourceError> {
         self.tag += 1;
         let tag = format!("n{}", self.tag);
         self.send(&format!("{tag} {command}\r\n")).await?;
+        let mut answers = answers.iter();
+        let mut request = String::new();
         let mut untagged = Vec::new();
         loop {
             let response = self.response().await?;
+            if let Some(text) = response.text.strip_prefix('+') {
+                request = continuation_text(text);
+                let answer = answers.next().copied().unwrap_or("*");
+                self.send(&format!("{answer}\r\n")).await?;
+                continue;
+            }
             let Some(status) = response.text.strip_prefix(&tag).and_then(|rest| rest.strip_prefix(' '))
             else {
                 if response.text.starts_with("* BYE") {
@@ -421,8 +492,143 @@ impl Connection {
             if status.get(..2).is_some_and(|ok| ok.eq_ignore_ascii_case("OK")) {
                 return Ok((untagged, None));
             }
-            return Ok((untagged, Some(status.chars().take(300).collect())));
+            let mut refusal: String = status.chars().take(300).collect();
+            if !request.is_empty() {
+                refusal.push_str(&format!(
+                    " (the server said: {})",
+                    request.chars().take(300).collect::<String>()
+                ));
+            }
+            return Ok((untagged, Some(refusal)));
         }
+    }
+
+    /// The server's capabilities, upper case (`CAPABILITY`; asked again after `STARTTLS`).
+    async fn capabilities(&mut self) -> Result<HashSet<String>, SourceError> {
+        let answers = self.command("CAPABILITY", "CAPABILITY").await?;
+        Ok(answers
+            .iter()
+            .filter_map(|response| response.text.strip_prefix("* CAPABILITY "))
+            .flat_map(|words| words.split_ascii_whitespace().map(str::to_ascii_uppercase))
+            .collect())
+    }
+
+    /// `AUTHENTICATE` with a SASL mechanism whose client speaks first: the initial response
+    /// in the command when the server takes it (`SASL-IR`, RFC 4959), else after the server's
+    /// first request; `failed` answers a request that reports a failure.
+    async fn authenticate(
+        &mut self,
+        capabilities: &HashSet<String>,
+        mechanism: &str,
+        initial: &str,
+        failed: &str,
+        shown: &str,
+    ) -> Result<(), SourceError> {
+        let initial = base64::engine::general_purpose::STANDARD.encode(initial);
+        let (command, answers) = if capabilities.contains("SASL-IR") {
+            (format!("AUTHENTICATE {mechanism} {initial}"), vec![failed])
+        } else {
+            (format!("AUTHENTICATE {mechanism}"), vec![initial.as_str(), failed])
+        };
+        match self.exchange(&command, shown, &answers).await?.1 {
+            None => Ok(()),
+            Some(refusal) => Err(self.error(format!("{shown}: the server answered {refusal}"))),
+        }
+    }
+
+    /// Logs in with the password or the token, as the server's capabilities allow.
+    async fn log_in(
+        &mut self,
+        config: &ImapSourceConfig,
+        credentials: &Credentials,
+        capabilities: &HashSet<String>,
+    ) -> Result<(), SourceError> {
+        let user = &config.username;
+        let offers = |mechanism: &str| capabilities.contains(&format!("AUTH={mechanism}"));
+        match credentials {
+            Credentials::Token(token) => {
+                if offers("XOAUTH2") {
+                    let initial = format!("user={user}\x01auth=Bearer {token}\x01\x01");
+                    let shown = format!("AUTHENTICATE XOAUTH2 as {}", quoted(user));
+                    self.authenticate(capabilities, "XOAUTH2", &initial, "", &shown).await
+                } else if offers("OAUTHBEARER") {
+                    let name = user.replace('=', "=3D").replace(',', "=2C");
+                    let initial = format!("n,a={name},\x01auth=Bearer {token}\x01\x01");
+                    let shown = format!("AUTHENTICATE OAUTHBEARER as {}", quoted(user));
+                    // RFC 7628: a failure's report is answered with a lone separator.
+                    self.authenticate(capabilities, "OAUTHBEARER", &initial, "AQ==", &shown).await
+                } else {
+                    Err(self
+                        .error("the server offers neither XOAUTH2 nor OAUTHBEARER, which token_file needs"))
+                }
+            }
+            Credentials::Password(password) => {
+                if offers("PLAIN") {
+                    let initial = format!("\0{user}\0{password}");
+                    let shown = format!("AUTHENTICATE PLAIN as {}", quoted(user));
+                    self.authenticate(capabilities, "PLAIN", &initial, "*", &shown).await
+                } else if capabilities.contains("LOGINDISABLED") {
+                    Err(self.error("the server allows no LOGIN and offers no AUTH=PLAIN"))
+                } else if !user.is_ascii() || !password.is_ascii() {
+                    Err(self.error("a user name or password beyond ASCII needs AUTH=PLAIN, which the server does not offer"))
+                } else {
+                    let login = format!("LOGIN {} {}", quoted(user), quoted(password));
+                    self.command(&login, &format!("LOGIN {}", quoted(user))).await.map(drop)
+                }
+            }
+        }
+    }
+}
+
+/// A continuation request's text: base64 decoded when it is base64 of UTF-8 text (a SASL
+/// challenge, such as XOAUTH2's error report), as sent otherwise.
+fn continuation_text(text: &str) -> String {
+    let text = text.trim();
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|decoded| !decoded.chars().any(|c| c.is_control() && c != '\n'))
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// What the source logs in with at one poll.
+enum Credentials {
+    Password(String),
+    /// An OAuth 2.0 access token, read from `token_file`.
+    Token(String),
+}
+
+/// The longest token file read.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+impl ImapSourceConfig {
+    /// The password, or the token as `token_file` holds it now.
+    async fn credentials(&self) -> Result<Credentials, SourceError> {
+        let Some(path) = self.token_file.clone() else {
+            return Ok(Credentials::Password(self.password.clone().unwrap_or_default()));
+        };
+        let name = path.display().to_string();
+        blocking(&name, move || {
+            let failed = |detail: String| SourceError::Read {
+                path: path.display().to_string(),
+                source: std::io::Error::other(detail),
+            };
+            let size = std::fs::metadata(&path)
+                .map_err(|source| SourceError::Read { path: path.display().to_string(), source })?
+                .len();
+            if size > MAX_TOKEN_BYTES {
+                return Err(failed(format!("a token file of {size} bytes, over {MAX_TOKEN_BYTES}")));
+            }
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| SourceError::Read { path: path.display().to_string(), source })?;
+            let token = text.trim();
+            if token.is_empty() || token.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(failed("the token file holds no token (one line without spaces)".to_owned()));
+            }
+            Ok(Credentials::Token(token.to_owned()))
+        })
+        .await
     }
 }
 
@@ -444,7 +650,8 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
     let mut connection =
         Connection { stream, buffer: Vec::new(), tag: 0, timeout, max_literal, server: server.clone() };
     let greeting = connection.response().await?;
-    if !greeting.text.starts_with("* OK") && !greeting.text.starts_with("* PREAUTH") {
+    let preauthenticated = greeting.text.starts_with("* PREAUTH");
+    if !greeting.text.starts_with("* OK") && !preauthenticated {
         let text: String = greeting.text.chars().take(300).collect();
         return Err(connection.error(format!("the server greeted with {text}")));
     }
@@ -459,13 +666,14 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
         };
         connection.stream = ImapStream::Tls(Box::new(tls_handshake(tcp, &host, config, &failed).await?));
     }
-    let login = format!("LOGIN {} {}", quoted(&config.username), quoted(&config.password));
-    connection.command(&login, &format!("LOGIN {}", quoted(&config.username))).await?;
-    let capabilities = connection.command("CAPABILITY", "CAPABILITY").await?;
-    let can_move = capabilities
-        .iter()
-        .any(|response| response.text.split_ascii_whitespace().any(|word| word.eq_ignore_ascii_case("MOVE")));
-    let selected = connection.command(&format!("SELECT {}", quoted(&config.folder)), "SELECT").await?;
+    // A server that knows the client already (PREAUTH) is not asked to log in.
+    if !preauthenticated {
+        let credentials = config.credentials().await?;
+        let offered = connection.capabilities().await?;
+        connection.log_in(config, &credentials, &offered).await?;
+    }
+    let can_move = connection.capabilities().await?.contains("MOVE");
+    let selected = connection.command(&format!("SELECT {}", mailbox(&config.folder)), "SELECT").await?;
     let validity = selected
         .iter()
         .find_map(|response| {
@@ -546,8 +754,8 @@ impl Mailbox {
                 );
             }
             // Made on first use; a server that has it already refuses, which is fine.
-            let create = format!("CREATE {}", quoted(folder));
-            connection.exchange(&create, &create).await?;
+            let create = format!("CREATE {}", mailbox(folder));
+            connection.exchange(&create, &create, &[]).await?;
         }
         let mut search = "UID SEARCH UNSEEN".to_owned();
         if let Some(from) = &self.config.sent_from {
@@ -575,7 +783,7 @@ impl Mailbox {
             match self.message(ingester, &mut connection, &url, uid).await? {
                 Handled::Ingested => {
                     let done = match &self.config.done_folder {
-                        Some(folder) => format!("UID MOVE {uid} {}", quoted(folder)),
+                        Some(folder) => format!("UID MOVE {uid} {}", mailbox(folder)),
                         None => format!("UID STORE {uid} +FLAGS.SILENT (\\Seen)"),
                     };
                     connection.command(&done, &done).await?;
@@ -835,12 +1043,12 @@ mod tests {
         assert!(config.check().is_empty(), "{:?}", config.check());
         assert_eq!((config.port(), config.folder.as_str(), config.interval_minutes), (993, "INBOX", 5));
         let debug = format!("{config:?}");
-        assert!(!debug.contains("ss\\") && debug.contains("password: \"…\""), "{debug}");
+        assert!(!debug.contains("ss\\") && debug.contains("password: Some(\"…\")"), "{debug}");
         let mut bad = config.clone();
         bad.tls = ImapTls::None;
         bad.username = "a\r\nb".into();
-        bad.folder = "Izvještaji".into();
-        bad.done_folder = Some("izvještaji".into());
+        bad.folder = "Izvještaji\t".into();
+        bad.done_folder = Some("izvještaji\t".into());
         bad.attachment_regex = Some("(".into());
         bad.max_messages = 0;
         let errors = bad.check();
@@ -851,7 +1059,8 @@ mod tests {
         );
         assert_eq!(errors[1], "source.username: must not hold line breaks or NUL");
         assert!(
-            errors[2].starts_with("source.folder: \"Izvještaji\" must be a folder name of printable ASCII")
+            errors[2] == "source.folder: \"Izvještaji\\t\" must be a folder name without control characters",
+            "{errors:#?}"
         );
         assert_eq!(errors[4], "source.done_folder: must not be the folder read");
         assert!(errors[5].starts_with("source.attachment_regex: "), "{errors:#?}");
@@ -863,5 +1072,42 @@ mod tests {
         bad.host = "127.0.0.1".into();
         assert!(!bad.check().iter().any(|error| error.starts_with("source.tls")));
         assert!(is_loopback("localhost") && is_loopback("[::1]") && !is_loopback("10.0.0.1"));
+        // A password or a token file, not both, not neither.
+        let mut token = config.clone();
+        token.token_file = Some("/etc/neretva/mail-token".into());
+        assert_eq!(token.check(), ["source.token_file: set either source.password or source.token_file"]);
+        token.password = None;
+        assert!(token.check().is_empty(), "{:?}", token.check());
+        token.token_file = None;
+        assert_eq!(token.check(), ["source.password: missing (or source.token_file)"]);
+    }
+
+    #[test]
+    fn folder_names_are_sent_in_modified_utf7() {
+        for (name, sent) in [
+            ("INBOX", "INBOX"),
+            ("Izvještaji", "Izvje&AWE-taji"),
+            ("Izvještaji/Obrađeno", "Izvje&AWE-taji/Obra&ARE-eno"),
+            ("Извјештаји", "&BBgENwQyBFgENQRIBEIEMARYBDg-"),
+            ("Tom & Jerry", "Tom &- Jerry"),
+            // RFC 3501 section 5.1.3's example, with a `/` of base64 written as `,`.
+            ("~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"),
+            ("😀", "&2D3eAA-"),
+        ] {
+            assert_eq!(mailbox_name(name), sent, "{name}");
+        }
+        assert_eq!(mailbox("Izvještaji \"novi\""), "\"Izvje&AWE-taji \\\"novi\\\"\"");
+    }
+
+    #[test]
+    fn continuation_requests_are_read_as_sasl_challenges() {
+        // XOAUTH2's failure report, base64 of JSON.
+        assert_eq!(
+            continuation_text(" eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0="),
+            r#"{"status":"401","schemes":"bearer"}"#
+        );
+        assert_eq!(continuation_text(" "), "");
+        assert_eq!(continuation_text(" Ready for literal data"), "Ready for literal data");
+        assert_eq!(continuation_text(" AAEC"), "AAEC", "bytes that are not text stay as sent");
     }
 }
