@@ -544,37 +544,79 @@ impl Connection {
         capabilities: &HashSet<String>,
     ) -> Result<(), SourceError> {
         let user = &config.username;
-        let offers = |mechanism: &str| capabilities.contains(&format!("AUTH={mechanism}"));
-        match credentials {
-            Credentials::Token(token) => {
-                if offers("XOAUTH2") {
-                    let initial = format!("user={user}\x01auth=Bearer {token}\x01\x01");
-                    let shown = format!("AUTHENTICATE XOAUTH2 as {}", quoted(user));
-                    self.authenticate(capabilities, "XOAUTH2", &initial, "", &shown).await
-                } else if offers("OAUTHBEARER") {
-                    let name = user.replace('=', "=3D").replace(',', "=2C");
-                    let initial = format!("n,a={name},\x01auth=Bearer {token}\x01\x01");
-                    let shown = format!("AUTHENTICATE OAUTHBEARER as {}", quoted(user));
-                    // RFC 7628: a failure's report is answered with a lone separator.
-                    self.authenticate(capabilities, "OAUTHBEARER", &initial, "AQ==", &shown).await
-                } else {
-                    Err(self
-                        .error("the server offers neither XOAUTH2 nor OAUTHBEARER, which token_file needs"))
-                }
+        let (Credentials::Password(secret) | Credentials::Token(secret)) = credentials;
+        match login_method(credentials, capabilities).map_err(|reason| self.error(reason))? {
+            Some(mechanism) => {
+                let (initial, failed) = mechanism.messages(user, secret);
+                let shown = format!("AUTHENTICATE {} as {}", mechanism.name(), quoted(user));
+                self.authenticate(capabilities, mechanism.name(), &initial, failed, &shown).await
             }
-            Credentials::Password(password) => {
-                if offers("PLAIN") {
-                    let initial = format!("\0{user}\0{password}");
-                    let shown = format!("AUTHENTICATE PLAIN as {}", quoted(user));
-                    self.authenticate(capabilities, "PLAIN", &initial, "*", &shown).await
-                } else if capabilities.contains("LOGINDISABLED") {
-                    Err(self.error("the server allows no LOGIN and offers no AUTH=PLAIN"))
-                } else if !user.is_ascii() || !password.is_ascii() {
-                    Err(self.error("a user name or password beyond ASCII needs AUTH=PLAIN, which the server does not offer"))
-                } else {
-                    let login = format!("LOGIN {} {}", quoted(user), quoted(password));
-                    self.command(&login, &format!("LOGIN {}", quoted(user))).await.map(drop)
-                }
+            None => {
+                let login = format!("LOGIN {} {}", quoted(user), quoted(secret));
+                self.command(&login, &format!("LOGIN {}", quoted(user))).await.map(drop)
+            }
+        }
+    }
+}
+
+/// A SASL mechanism the source logs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mechanism {
+    /// RFC 4616: a user name and password, UTF-8.
+    Plain,
+    /// Google's and Microsoft's bearer token mechanism.
+    XOauth2,
+    /// RFC 7628.
+    OauthBearer,
+}
+
+impl Mechanism {
+    fn name(self) -> &'static str {
+        match self {
+            Mechanism::Plain => "PLAIN",
+            Mechanism::XOauth2 => "XOAUTH2",
+            Mechanism::OauthBearer => "OAUTHBEARER",
+        }
+    }
+
+    /// The client's first message for `user` with a password or token, and its answer to a
+    /// challenge that reports a failure.
+    fn messages(self, user: &str, secret: &str) -> (String, &'static str) {
+        match self {
+            Mechanism::Plain => (format!("\0{user}\0{secret}"), "*"),
+            Mechanism::XOauth2 => (format!("user={user}\x01auth=Bearer {secret}\x01\x01"), ""),
+            Mechanism::OauthBearer => {
+                let name = user.replace('=', "=3D").replace(',', "=2C");
+                // A failure's report is answered with a lone separator (base64 of 0x01).
+                (format!("n,a={name},\x01auth=Bearer {secret}\x01\x01"), "AQ==")
+            }
+        }
+    }
+}
+
+/// How to log in with these credentials on a server with these capabilities: a SASL
+/// mechanism, or `LOGIN` (`None`); the reason when the server offers nothing they can use.
+fn login_method(
+    credentials: &Credentials,
+    capabilities: &HashSet<String>,
+) -> Result<Option<Mechanism>, &'static str> {
+    let offers = |mechanism: Mechanism| capabilities.contains(&format!("AUTH={}", mechanism.name()));
+    match credentials {
+        Credentials::Token(_) => [Mechanism::XOauth2, Mechanism::OauthBearer]
+            .into_iter()
+            .find(|mechanism| offers(*mechanism))
+            .map(Some)
+            .ok_or("the server offers neither XOAUTH2 nor OAUTHBEARER, which token_file needs"),
+        Credentials::Password(_) if offers(Mechanism::Plain) => Ok(Some(Mechanism::Plain)),
+        Credentials::Password(_) if capabilities.contains("LOGINDISABLED") => {
+            Err("the server allows no LOGIN and offers no AUTH=PLAIN")
+        }
+        Credentials::Password(password) => {
+            // LOGIN's quoted strings are ASCII; `check` keeps the user name's line breaks out.
+            if password.is_ascii() {
+                Ok(None)
+            } else {
+                Err("a password beyond ASCII needs AUTH=PLAIN, which the server does not offer")
             }
         }
     }
@@ -1097,6 +1139,35 @@ mod tests {
             assert_eq!(mailbox_name(name), sent, "{name}");
         }
         assert_eq!(mailbox("Izvještaji \"novi\""), "\"Izvje&AWE-taji \\\"novi\\\"\"");
+    }
+
+    #[test]
+    fn the_login_follows_the_credentials_and_the_servers_offer() {
+        let offer = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect::<HashSet<_>>();
+        let password = Credentials::Password("Šifra".into());
+        let token = Credentials::Token("ya29.t".into());
+        let both = offer(&["IMAP4REV1", "AUTH=PLAIN", "AUTH=XOAUTH2", "AUTH=OAUTHBEARER"]);
+        assert_eq!(login_method(&password, &both), Ok(Some(Mechanism::Plain)));
+        assert_eq!(login_method(&token, &both), Ok(Some(Mechanism::XOauth2)));
+        assert_eq!(login_method(&token, &offer(&["AUTH=OAUTHBEARER"])), Ok(Some(Mechanism::OauthBearer)));
+        assert!(login_method(&token, &offer(&["AUTH=PLAIN"])).is_err());
+        assert_eq!(login_method(&Credentials::Password("ascii".into()), &offer(&["IMAP4REV1"])), Ok(None));
+        assert!(login_method(&password, &offer(&["IMAP4REV1"])).is_err(), "LOGIN cannot carry it");
+        assert!(login_method(&Credentials::Password("a".into()), &offer(&["LOGINDISABLED"])).is_err());
+        assert_eq!(Mechanism::Plain.messages("feeds", "Šifra"), ("\0feeds\0Šifra".to_owned(), "*"));
+        assert_eq!(
+            Mechanism::XOauth2.messages("feeds@cert.example", "ya29.t"),
+            ("user=feeds@cert.example\x01auth=Bearer ya29.t\x01\x01".to_owned(), "")
+        );
+        // RFC 7628's example, with a user name that needs escaping in the GS2 header.
+        assert_eq!(
+            Mechanism::OauthBearer.messages("user=a,b@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="),
+            (
+                "n,a=user=3Da=2Cb@example.com,\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"
+                    .to_owned(),
+                "AQ=="
+            )
+        );
     }
 
     #[test]
