@@ -898,6 +898,10 @@ pub(crate) struct IngestArgs {
     /// Print the resulting events on standard output (progress and summary go to standard error).
     #[arg(long, value_enum)]
     pub(crate) output: Option<EventFormat>,
+    /// With `--output csv`: the columns, IntelMQ field names separated by commas (default: those
+    /// of the events API's CSV export, from time.source to tlp).
+    #[arg(long, value_delimiter = ',', requires = "output")]
+    pub(crate) fields: Vec<String>,
     /// Print the summary as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -907,6 +911,9 @@ pub(crate) struct IngestArgs {
 pub(crate) enum EventFormat {
     /// IntelMQ JSON lines, one event per line.
     IntelmqJsonl,
+    /// CSV with a header line (RFC 4180, for spreadsheets: a cell that would run as a formula
+    /// starts with an apostrophe), the columns of `--fields`.
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use neretva_model::Uuid;
+use neretva_model::text::{CsvStyle, csv_line};
 use neretva_pipeline::config::FeedConfig;
 use neretva_pipeline::process::Context;
+use neretva_pipeline::sinks::{CSV_FIELDS, csv_row};
 use neretva_pipeline::sources::{DecompressLimits, read_reports};
 use neretva_pipeline::transforms::enrich_asn::AsnTable;
 use neretva_pipeline::transforms::enrich_geo::GeoTable;
+use neretva_pipeline::transforms::rules::known_field;
 use neretva_pipeline::{IngestOptions, Outcome, Pipeline, PipelineConfig};
 use neretva_server::registry::RegistrySnapshot;
 use serde::Serialize;
@@ -158,6 +161,17 @@ struct ErrorLine {
 const LISTED_ERRORS: usize = 50;
 
 pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let fields: Vec<String> = if args.fields.is_empty() {
+        CSV_FIELDS.iter().map(|field| (*field).to_owned()).collect()
+    } else {
+        args.fields.iter().map(|field| field.trim().to_owned()).collect()
+    };
+    if let Some(unknown) = fields.iter().find(|field| !known_field(field)) {
+        anyhow::bail!("--fields: {unknown:?} is not a field of the harmonised event (IntelMQ's field names)");
+    }
+    if !args.fields.is_empty() && args.output != Some(EventFormat::Csv) {
+        anyhow::bail!("--fields chooses the columns of --output csv");
+    }
     let pipeline = build_pipeline(config, Some(&args.feed))?;
     if !pipeline.has_feed(&args.feed) {
         anyhow::bail!(
@@ -177,6 +191,9 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         Err(error) => return Err(error),
     };
     let registry = RegistrySnapshot::load(store.as_ref(), &config.server.operator_org).await?;
+    if args.output == Some(EventFormat::Csv) {
+        output::bytes(csv_line(&fields, CsvStyle::Spreadsheet).as_bytes());
+    }
     let options = IngestOptions { dry_run: args.dry_run, keep_events: args.output.is_some() };
     let bar = ProgressBar::new(args.files.len() as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} reports {msg} [{elapsed}]") {
@@ -208,11 +225,16 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
                 Context { store: store.as_ref(), index: &registry.index, now: OffsetDateTime::now_utc() };
             let outcome = pipeline.ingest(&context, &args.feed, &source, data, options).await?;
             rematch(store.as_ref(), &registry, config, &outcome).await;
-            if let Some(EventFormat::IntelmqJsonl) = args.output {
+            if let Some(format) = args.output {
                 let mut text = String::new();
                 for event in &outcome.events {
-                    text.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
-                    text.push('\n');
+                    match format {
+                        EventFormat::IntelmqJsonl => {
+                            text.push_str(&neretva_event::intelmq_json::to_intelmq_line(event));
+                            text.push('\n');
+                        }
+                        EventFormat::Csv => text.push_str(&csv_row(event, &fields, CsvStyle::Spreadsheet)),
+                    }
                 }
                 bar.suspend(|| output::bytes(text.as_bytes()));
             }

@@ -318,6 +318,45 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     let stderr = String::from_utf8_lossy(&dry.stderr);
     assert!(stderr.contains("1 duplicates") && stderr.contains(":4: ip:"), "{stderr}");
 
+    // Or CSV: a header and a line per event, with chosen columns or the events API's.
+    let csv_out = run(
+        d,
+        &[
+            "ingest",
+            "--feed",
+            "shadowserver",
+            "--dry-run",
+            "--output",
+            "csv",
+            "--fields",
+            "source.ip, source.port,classification.type,extra.tag",
+            path,
+        ],
+    );
+    assert_eq!(
+        ok(&csv_out),
+        "source.ip,source.port,classification.type,extra.tag\r\n\
+         192.0.2.1,53,vulnerable-system,openresolver\r\n\
+         198.51.100.77,53,vulnerable-system,openresolver\r\n\
+         203.0.113.250,53,vulnerable-system,openresolver\r\n"
+    );
+    let default_columns =
+        ok(&run(d, &["ingest", "--feed", "shadowserver", "--dry-run", "--output", "csv", path]));
+    assert!(
+        default_columns.starts_with("time.source,time.observation,classification.taxonomy,"),
+        "{default_columns}"
+    );
+    assert_eq!(default_columns.lines().count(), 4);
+    let unknown = run(
+        d,
+        &["ingest", "--feed", "shadowserver", "--dry-run", "--output", "csv", "--fields", "source.ipp", path],
+    );
+    assert_eq!(unknown.status.code(), Some(2), "a usage error, before any work");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("--fields: \"source.ipp\" is not a field"),
+        "{unknown:?}"
+    );
+
     let summary = json(&run(d, &["ingest", "--feed", "shadowserver", path, "--json"]));
     assert_eq!(summary["events"], 3);
     assert_eq!(summary["errors"], 1);

@@ -10,6 +10,42 @@ use neretva_model::text::{CsvStyle, csv_line};
 
 use crate::config::SinkConfig;
 
+/// The columns of a CSV of events when none are chosen: those of the events API's CSV export
+/// and of `neretva ingest --output csv`.
+pub const CSV_FIELDS: &[&str] = &[
+    "time.source",
+    "time.observation",
+    "classification.taxonomy",
+    "classification.type",
+    "classification.identifier",
+    "source.ip",
+    "source.port",
+    "source.asn",
+    "source.network",
+    "source.fqdn",
+    "source.url",
+    "source.geolocation.cc",
+    "destination.ip",
+    "destination.port",
+    "destination.fqdn",
+    "protocol.transport",
+    "protocol.application",
+    "malware.name",
+    "event_description.text",
+    "feed.name",
+    "tlp",
+];
+
+/// One CSV line of an event: its values of `fields` (an `extra.*` member as JSON, a missing
+/// field empty).
+pub fn csv_row<S: AsRef<str>>(event: &Event, fields: &[S], style: CsvStyle) -> String {
+    let values: Vec<String> = fields
+        .iter()
+        .map(|field| event.get(field.as_ref()).map(ToString::to_string).unwrap_or_default())
+        .collect();
+    csv_line(values, style)
+}
+
 /// A configured sink.
 #[derive(Debug)]
 pub enum Sink {
@@ -162,13 +198,7 @@ impl FileSink {
                     line.push('\n');
                     line
                 }
-                FileKind::Csv(fields) => {
-                    let values: Vec<String> = fields
-                        .iter()
-                        .map(|f| event.get(f).map(ToString::to_string).unwrap_or_default())
-                        .collect();
-                    csv_line(values, CsvStyle::Data)
-                }
+                FileKind::Csv(fields) => csv_row(event, fields, CsvStyle::Data),
             };
             writer.write_all(line.as_bytes())?;
         }

@@ -366,7 +366,8 @@ pub fn compile(configs: &[RuleConfig]) -> Result<Vec<Rule>, Vec<String>> {
 }
 
 /// Whether a name is a field of the harmonisation or an `extra.*` member.
-pub(crate) fn known_field(name: &str) -> bool {
+/// Whether `name` is a field of the harmonised event (or an `extra.*` member).
+pub fn known_field(name: &str) -> bool {
     name.starts_with("extra.") || neretva_event::field_spec(name).is_some()
 }
 

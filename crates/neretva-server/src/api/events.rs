@@ -11,6 +11,7 @@ use neretva_model::Uuid;
 use neretva_model::access::{Principal, Visibility, may_see};
 use neretva_model::text::{CsvStyle, csv_line};
 use neretva_model::tlp::Tlp;
+use neretva_pipeline::sinks::CSV_FIELDS;
 use neretva_store::feeds::{EventQuery, ReportInfo, ReportQuery, StoredEvent};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -269,31 +270,6 @@ pub async fn list(
         }
     }
 }
-
-/// The columns of the CSV export.
-const CSV_FIELDS: &[&str] = &[
-    "time.source",
-    "time.observation",
-    "classification.taxonomy",
-    "classification.type",
-    "classification.identifier",
-    "source.ip",
-    "source.port",
-    "source.asn",
-    "source.network",
-    "source.fqdn",
-    "source.url",
-    "source.geolocation.cc",
-    "destination.ip",
-    "destination.port",
-    "destination.fqdn",
-    "protocol.transport",
-    "protocol.application",
-    "malware.name",
-    "event_description.text",
-    "feed.name",
-    "tlp",
-];
 
 fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
     let mut text = String::new();
