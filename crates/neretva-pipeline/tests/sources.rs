@@ -567,6 +567,119 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     stop_sources(stop, handles).await;
 }
 
+/// A published MISP event as a feed serves it, with one `ip-dst` attribute for IDS per address.
+fn misp_event(uuid: &str, timestamp: i64, addresses: &[&str]) -> Vec<u8> {
+    let attributes: Vec<serde_json::Value> = addresses
+        .iter()
+        .enumerate()
+        .map(|(index, address)| {
+            serde_json::json!({"uuid": format!("{}-{index:04}-4000-8000-000000000000", &uuid[..8]), "type": "ip-dst",
+                               "category": "Network activity", "value": address, "to_ids": true,
+                               "timestamp": timestamp.to_string()})
+        })
+        .collect();
+    let event = serde_json::json!({"Event": {"uuid": uuid, "info": "C2 servers", "date": "2026-11-29",
+        "timestamp": timestamp.to_string(), "published": true, "Orgc": {"name": "CIRCL"},
+        "Tag": [{"name": "tlp:clear"}], "Attribute": attributes}});
+    serde_json::to_vec(&event).unwrap()
+}
+
+#[tokio::test]
+async fn misp_feeds_are_fetched_by_their_manifest_new_and_changed_events_only() {
+    const A: &str = "6a0f8e2c-1d4b-4e5f-8a9b-0c1d2e3f4a01";
+    const B: &str = "6a0f8e2c-1d4b-4e5f-8a9b-0c1d2e3f4a02";
+    const OLD: &str = "6a0f8e2c-1d4b-4e5f-8a9b-0c1d2e3f4a03";
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (a1, a2, b, old) = (now - 86_400, now - 3_600, now - 2 * 86_400, now - 400 * 86_400);
+    let manifest = |entries: &[(&str, i64)], etag: &str| {
+        let mut object = serde_json::Map::new();
+        for (uuid, timestamp) in entries {
+            object.insert(
+                (*uuid).to_owned(),
+                serde_json::json!({"info": "C2 servers", "timestamp": timestamp.to_string()}),
+            );
+        }
+        object.insert("../../etc/passwd".to_owned(), serde_json::json!({"timestamp": "1"}));
+        Reply::new("200 OK", serde_json::to_vec(&object).unwrap()).header("ETag", etag)
+    };
+    let server = Server::start(vec![
+        // First poll: three events, one too old; one event per poll (max_events = 1), oldest first.
+        manifest(&[(A, a1), (B, b), (OLD, old)], "\"v1\""),
+        Reply::new("200 OK", misp_event(B, b, &["198.51.100.1"])),
+        // Second poll: the manifest is unchanged; the event left over comes now.
+        Reply::new("304 Not Modified", Vec::new()),
+        Reply::new("200 OK", misp_event(A, a1, &["198.51.100.2", "198.51.100.3"])),
+        // Third poll: A changed (a new attribute); only A is fetched again.
+        manifest(&[(A, a2), (B, b), (OLD, old)], "\"v2\""),
+        Reply::new("200 OK", misp_event(A, a2, &["198.51.100.2", "198.51.100.3", "198.51.100.4"])),
+        // After a restart: the same manifest, and nothing to fetch.
+        manifest(&[(A, a2), (B, b), (OLD, old)], "\"v2\""),
+    ])
+    .await;
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [{"name": "circl-osint", "parser": "misp-feed",
+                   "source": {"kind": "misp-feed", "url": server.url("/feed"), "interval_minutes": 1,
+                              "max_events": 1, "headers": {"Authorization": "feed-key"}}}],
+    }))
+    .unwrap();
+    assert!(config.check().is_empty(), "{:?}", config.check());
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = store().await;
+    let start = |shutdown| run_sources(&pipeline, &config, &store, shutdown);
+    let (stop, shutdown) = watch::channel(false);
+    let handles = start(shutdown);
+
+    eventually("the oldest event is processed", || processed(&store, 1)).await;
+    skip_interval().await;
+    eventually("the event left over is processed", || processed(&store, 2)).await;
+    skip_interval().await;
+    eventually("the changed event is processed again", || processed(&store, 3)).await;
+    let stored = reports(&store).await;
+    let sources: Vec<&str> = stored.iter().map(|report| report.source.as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            format!("misp-feed:{B}@{b}#{B}.json"),
+            format!("misp-feed:{A}@{a1}#{A}.json"),
+            format!("misp-feed:{A}@{a2}#{A}.json")
+        ]
+    );
+    let events: Vec<u64> = stored.iter().map(|report| report.counts.events).collect();
+    assert_eq!(events, [1, 2, 3], "one event per attribute for IDS");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6, "{requests:#?}");
+    let lines: Vec<&str> = requests.iter().map(|request| request.lines().next().unwrap()).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /feed/manifest.json HTTP/1.1".to_owned(),
+            format!("GET /feed/{B}.json HTTP/1.1"),
+            "GET /feed/manifest.json HTTP/1.1".to_owned(),
+            format!("GET /feed/{A}.json HTTP/1.1"),
+            "GET /feed/manifest.json HTTP/1.1".to_owned(),
+            format!("GET /feed/{A}.json HTTP/1.1"),
+        ]
+    );
+    let heads: Vec<String> = requests.iter().map(|request| request.to_ascii_lowercase()).collect();
+    assert!(!heads[0].contains("if-none-match") && heads[2].contains("\r\nif-none-match: \"v1\"\r\n"));
+    assert!(heads.iter().all(|head| head.contains("\r\nauthorization: feed-key\r\n")), "{heads:#?}");
+    let state = pipeline.source_status().get("circl-osint").unwrap();
+    assert_eq!((state.kind.as_str(), state.reports, state.errors), ("misp-feed", 3, 0));
+    stop_sources(stop, handles).await;
+
+    // After a restart, the stored reports say what was processed: the manifest, no download.
+    let (stop, shutdown) = watch::channel(false);
+    let handles = start(shutdown);
+    let recovered =
+        || async { pipeline.source_status().get("circl-osint").is_some_and(|s| s.last_success.is_some()) };
+    eventually("the manifest is read again", recovered).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.requests().len(), 7, "{:#?}", server.requests());
+    assert!(!server.requests()[6].to_ascii_lowercase().contains("if-none-match"));
+    assert_eq!(reports(&store).await.len(), 3);
+    stop_sources(stop, handles).await;
+}
+
 #[tokio::test]
 async fn https_downloads_trust_the_configured_ca_or_else_the_system() {
     use rustls::pki_types::pem::PemObject;

@@ -134,20 +134,42 @@ impl HttpSource {
 
     /// Makes one conditional request: `None` when the server says nothing changed.
     pub async fn poll(&self) -> Result<Option<Download>, SourceError> {
-        let mut request = self.client.get(self.url.clone()).headers(self.headers.clone());
-        if let Some(etag) = &self.validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
+        self.request(&self.url, &self.display_url, true).await
+    }
+
+    /// Downloads another URL with this source's client and headers (no validators sent), for
+    /// a source whose reports are files beside the one polled (a MISP feed's events).
+    pub async fn get(&self, url: &Url) -> Result<Download, SourceError> {
+        let display_url = redact_url(url);
+        self.request(url, &display_url, false).await?.ok_or_else(|| SourceError::Http {
+            url: display_url.clone(),
+            detail: "answered 304 Not Modified".into(),
+        })
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        display_url: &str,
+        conditional: bool,
+    ) -> Result<Option<Download>, SourceError> {
+        let http_error = |error| self.http_error(display_url, error);
+        let mut request = self.client.get(url.clone()).headers(self.headers.clone());
+        if conditional {
+            if let Some(etag) = &self.validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(last_modified) = &self.validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, last_modified);
+            }
         }
-        if let Some(last_modified) = &self.validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, last_modified);
-        }
-        let mut response = request.send().await.map_err(|error| self.http_error(error))?;
+        let mut response = request.send().await.map_err(http_error)?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(None);
         }
         if !status.is_success() {
-            return Err(SourceError::Status { url: self.display_url.clone(), status: status.as_u16() });
+            return Err(SourceError::Status { url: display_url.to_owned(), status: status.as_u16() });
         }
         let header = |name| {
             response
@@ -160,23 +182,22 @@ impl HttpSource {
         let name = self
             .file_name
             .clone()
+            .filter(|_| conditional)
             .or_else(|| header(CONTENT_DISPOSITION).as_deref().and_then(content_disposition_name))
             .or_else(|| last_segment(response.url()))
             .unwrap_or_else(|| "download".to_owned());
-        let data =
-            read_body(&mut response, self.max_bytes, &self.display_url, |error| self.http_error(error))
-                .await?;
+        let data = read_body(&mut response, self.max_bytes, display_url, http_error).await?;
         Ok(Some(Download { name, data, validators }))
     }
 
-    fn http_error(&self, error: reqwest::Error) -> SourceError {
+    fn http_error(&self, display_url: &str, error: reqwest::Error) -> SourceError {
         let detail = if error.is_timeout() {
             let seconds = self.timeout.as_secs();
             format!("timed out after {seconds} second{}", if seconds == 1 { "" } else { "s" })
         } else {
             describe(error)
         };
-        SourceError::Http { url: self.display_url.clone(), detail }
+        SourceError::Http { url: display_url.to_owned(), detail }
     }
 }
 
@@ -240,6 +261,19 @@ pub(crate) fn check_url(key: &str, value: &str, errors: &mut Vec<String>) -> Opt
         Ok(url) => return Some(url),
     }
     None
+}
+
+/// Checks configured request headers (`source.headers`); each problem is added to `errors`,
+/// without the value, which may be a key.
+pub(crate) fn check_headers(headers: &std::collections::BTreeMap<String, String>, errors: &mut Vec<String>) {
+    for (name, value) in headers {
+        if HeaderName::from_bytes(name.as_bytes()).is_err() {
+            errors.push(format!("source.headers: {name:?} is not a valid header name"));
+        }
+        if HeaderValue::from_str(value).is_err() {
+            errors.push(format!("source.headers: the value of {name:?} is not a valid header value"));
+        }
+    }
 }
 
 /// A reqwest error and its causes, without its URL (which may hold keys).

@@ -15,6 +15,8 @@
 //!   of the last days' reports, and a download of each new one ([`shadowserver_api`]).
 //! - `imap`: every `interval_minutes`, the attachments of a mailbox's unseen messages
 //!   ([`imap`]).
+//! - `misp-feed`: every `interval_minutes`, a MISP feed's manifest, and a download of each new
+//!   or changed event file ([`misp_feed`]).
 //!
 //! Every file and download is decompressed with limits ([`decompress`]: gzip, bzip2, zip, tar) and
 //! each resulting report goes to [`Pipeline::ingest`]. A failing poll is logged and retried at
@@ -27,18 +29,20 @@
 //! for a download, where `<url>` has neither its query nor credentials, which may hold keys;
 //! `taxii:<collection>#added_after=<time>` for a page of a TAXII collection; and
 //! `shadowserver-api:<id>#<file>` for a report of the Shadowserver Reports API; and
-//! `imap://<host>/<folder>;UIDVALIDITY=<v>/;UID=<uid>#<file>` for an e-mail attachment.
+//! `imap://<host>/<folder>;UIDVALIDITY=<v>/;UID=<uid>#<file>` for an e-mail attachment; and
+//! `misp-feed:<uuid>@<timestamp>#<uuid>.json` for an event of a MISP feed.
 //!
 //! Metrics (through the `metrics` facade): `neretva_source_reports_total{feed,source}` counts
 //! reports ingested, `neretva_source_errors_total{feed,source}` failed polls, reads and
 //! ingestions, and `neretva_source_bytes_total{feed}` the bytes read or downloaded, before
 //! decompression; `source` is the source's kind (`directory`, `http`, `file`, `taxii`,
-//! `shadowserver-api` or `imap`).
+//! `shadowserver-api`, `imap` or `misp-feed`).
 
 mod decompress;
 mod directory;
 pub(crate) mod http;
 pub mod imap;
+pub mod misp_feed;
 pub mod shadowserver_api;
 mod status;
 pub(crate) mod untar;
@@ -62,6 +66,7 @@ pub use crate::sources::decompress::{
 pub use crate::sources::directory::{matches_pattern, read_reports, report_source};
 pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
 pub use crate::sources::imap::{ImapSourceConfig, ImapTls};
+pub use crate::sources::misp_feed::MispFeedSourceConfig;
 pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
 pub use crate::sources::status::{SourceState, SourceStatus};
 pub use crate::sources::taxii::TaxiiSourceConfig;
@@ -86,6 +91,9 @@ pub enum SourceConfig {
     ShadowserverApi(ShadowserverApiConfig),
     /// A mailbox whose unseen messages carry reports as attachments.
     Imap(ImapSourceConfig),
+    /// A MISP feed's manifest polled for new and changed events.
+    #[serde(rename = "misp-feed")]
+    MispFeed(MispFeedSourceConfig),
 }
 
 /// `kind = "directory"`.
@@ -155,6 +163,7 @@ impl std::fmt::Debug for SourceConfig {
             SourceConfig::Taxii(config) => f.debug_tuple("Taxii").field(config).finish(),
             SourceConfig::ShadowserverApi(config) => f.debug_tuple("ShadowserverApi").field(config).finish(),
             SourceConfig::Imap(config) => f.debug_tuple("Imap").field(config).finish(),
+            SourceConfig::MispFeed(config) => f.debug_tuple("MispFeed").field(config).finish(),
         }
     }
 }
@@ -185,6 +194,7 @@ impl SourceConfig {
             SourceConfig::Taxii(_) => "taxii",
             SourceConfig::ShadowserverApi(_) => "shadowserver-api",
             SourceConfig::Imap(_) => "imap",
+            SourceConfig::MispFeed(_) => "misp-feed",
         }
     }
 
@@ -223,17 +233,7 @@ impl SourceConfig {
                 if config.timeout_seconds == 0 {
                     errors.push("source.timeout_seconds: must be at least 1".to_owned());
                 }
-                for (name, value) in &config.headers {
-                    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                        errors.push(format!("source.headers: {name:?} is not a valid header name"));
-                    }
-                    // The value may be a key: it is not repeated in the message.
-                    if reqwest::header::HeaderValue::from_str(value).is_err() {
-                        errors.push(format!(
-                            "source.headers: the value of {name:?} is not a valid header value"
-                        ));
-                    }
-                }
+                http::check_headers(&config.headers, &mut errors);
                 if config.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
                     errors.push("source.ca_file: must not be empty".to_owned());
                 }
@@ -251,6 +251,7 @@ impl SourceConfig {
             SourceConfig::Taxii(config) => errors.extend(config.check()),
             SourceConfig::ShadowserverApi(config) => errors.extend(config.check()),
             SourceConfig::Imap(config) => errors.extend(config.check()),
+            SourceConfig::MispFeed(config) => errors.extend(config.check()),
         }
         errors
     }
@@ -412,6 +413,9 @@ async fn source_task(
             shadowserver_api::poll_shadowserver_api(ingester, config, limits, shutdown).await;
         }
         SourceConfig::Imap(config) => imap::poll_imap(ingester, config, limits, shutdown).await,
+        SourceConfig::MispFeed(config) => {
+            misp_feed::poll_misp_feed(ingester, config, limits.max_report_bytes, shutdown).await;
+        }
     }
 }
 

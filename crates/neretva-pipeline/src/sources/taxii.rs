@@ -135,14 +135,7 @@ impl TaxiiSourceConfig {
         {
             errors.push(format!("source.added_after: {after:?} is not an RFC 3339 time"));
         }
-        for (name, value) in &self.headers {
-            if HeaderName::from_bytes(name.as_bytes()).is_err() {
-                errors.push(format!("source.headers: {name:?} is not a valid header name"));
-            }
-            if HeaderValue::from_str(value).is_err() {
-                errors.push(format!("source.headers: the value of {name:?} is not a valid header value"));
-            }
-        }
+        crate::sources::http::check_headers(&self.headers, &mut errors);
         errors
     }
 }
