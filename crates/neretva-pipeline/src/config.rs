@@ -190,6 +190,12 @@ impl PipelineConfig {
             }
             if let Some(source) = &feed.source {
                 errors.extend(source.check().into_iter().map(|e| format!("{at}: {e}")));
+                if matches!(source, crate::sources::SourceConfig::MispFeed(_)) && feed.parser != "misp-feed" {
+                    errors.push(format!(
+                        "{at}: a misp-feed source brings MISP events, which the parser \"misp-feed\" reads, not {:?}",
+                        feed.parser
+                    ));
+                }
             }
         }
         for (key, fields) in

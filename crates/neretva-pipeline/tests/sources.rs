@@ -150,6 +150,7 @@ fn source_configuration_is_checked() {
             {"name": "e", "parser": "shadowserver", "source": {"kind": "file", "path": ""}},
             {"name": "f", "parser": "shadowserver", "source": {"kind": "http", "url": "https://dl.example.org/x.csv?key=1", "headers": {"X-Key": "secret"}}},
             {"name": "g", "parser": "shadowserver", "source": {"kind": "directory", "path": "/in", "pattern": "*.csv"}},
+            {"name": "h", "parser": "shadowserver", "source": {"kind": "misp-feed", "url": "https://feeds.example/osint/"}},
         ],
     }))
     .unwrap();
@@ -168,6 +169,7 @@ fn source_configuration_is_checked() {
         "pipeline.feeds[2] (c): source.done_dir: must not be empty",
         "pipeline.feeds[3] (d): source.done_dir: must not be the watched directory",
         "pipeline.feeds[4] (e): source.path: must not be empty",
+        "pipeline.feeds[7] (h): a misp-feed source brings MISP events, which the parser \"misp-feed\" reads, not \"shadowserver\"",
     ];
     assert_eq!(errors, expected);
     // Defaults, and header values kept out of debug output.
