@@ -33,6 +33,9 @@ pub struct PipelineConfig {
     pub limits: LimitsConfig,
     /// Events observed longer ago than this many days are purged; 0 keeps them forever.
     pub retention_days: u32,
+    /// The raw data of reports received longer ago than this many days is purged (their
+    /// counts, errors and events stay, and the same content is still recognised); 0 keeps it.
+    pub report_retention_days: u32,
 }
 
 impl Default for PipelineConfig {
@@ -48,6 +51,7 @@ impl Default for PipelineConfig {
             sinks: Vec::new(),
             limits: LimitsConfig::default(),
             retention_days: 0,
+            report_retention_days: 0,
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum PipelineError {
     UnknownFeed(String, String),
     #[error("report {0} not found")]
     UnknownReport(Uuid),
+    #[error(
+        "report {0}: its raw data was purged (pipeline.report_retention_days), so it cannot be parsed again"
+    )]
+    ReportDataPurged(Uuid),
     #[error("report is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error(transparent)]
@@ -252,7 +256,7 @@ impl Pipeline {
             context.store.get_report(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
         let feed = self.feed(&info.feed)?;
         let data =
-            context.store.report_data(report_id).await?.ok_or(PipelineError::UnknownReport(report_id))?;
+            context.store.report_data(report_id).await?.ok_or(PipelineError::ReportDataPurged(report_id))?;
         context.store.delete_report_events(report_id).await?;
         self.process(context, feed, Some(report_id), &info.source, data, IngestOptions::default()).await
     }

@@ -172,6 +172,20 @@ async fn reports_become_routed_deduplicated_stored_events() {
     let all = f.store.query_events(&EventQuery { limit: 1000, ..EventQuery::default() }).await.unwrap();
     assert_eq!(all.len(), 23);
 
+    // Once the report's data is purged (report retention), it cannot be re-parsed; its events stay.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    assert_eq!(f.store.purge_report_data(soon).await.unwrap(), 2);
+    let error = pipeline.reparse(&context, report.id).await.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        format!(
+            "report {}: its raw data was purged (pipeline.report_retention_days), so it cannot be parsed again",
+            report.id
+        )
+    );
+    let all = f.store.query_events(&EventQuery { limit: 1000, ..EventQuery::default() }).await.unwrap();
+    assert_eq!(all.len(), 23);
+
     // The JSON-lines sink got every stored event as IntelMQ JSON.
     let lines = std::fs::read_to_string(f.dir.join("events.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 19 + 4 + 19);

@@ -156,7 +156,27 @@ pub(crate) async fn store_report<C: GenericClient>(
 pub(crate) async fn report_data<C: GenericClient>(client: &C, id: Uuid) -> Result<Option<Vec<u8>>> {
     let statement = client.prepare_cached("SELECT data FROM reports WHERE id = $1").await?;
     let row = client.query_opt(&statement, &[&id]).await?;
-    Ok(row.map(|row| row.try_get(0)).transpose()?)
+    // No row, or a row whose data was purged.
+    Ok(row.map(|row| row.try_get::<_, Option<Vec<u8>>>(0)).transpose()?.flatten())
+}
+
+/// Reports whose data one transaction of `purge_report_data` deletes at most (each may be
+/// hundreds of megabytes).
+pub(crate) const REPORT_PURGE_BATCH: u64 = 100;
+
+/// Deletes the data of up to `batch` reports received before `before`; returns how many.
+pub(crate) async fn purge_report_data<C: GenericClient>(
+    client: &C,
+    before: Timestamp,
+    batch: u64,
+) -> Result<u64> {
+    let statement = client
+        .prepare_cached(
+            "UPDATE reports SET data = NULL WHERE id IN (
+                 SELECT id FROM reports WHERE data IS NOT NULL AND received_at < $1 LIMIT $2)",
+        )
+        .await?;
+    Ok(client.execute(&statement, &[&before, &to_i64(batch, "batch")?]).await?)
 }
 
 pub(crate) async fn list_reports<C: GenericClient>(

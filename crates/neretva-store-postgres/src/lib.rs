@@ -450,6 +450,20 @@ impl Store for PostgresStore {
         pooled!(self, |client| feeds::report_data(client, id))
     }
 
+    async fn purge_report_data(&self, received_before: Timestamp) -> Result<u64, StoreError> {
+        // One transaction per batch: other writers take their turn in between.
+        let mut purged = 0;
+        loop {
+            let deleted = transaction!(self, audited: false, |tx| {
+                feeds::purge_report_data(&tx, received_before, feeds::REPORT_PURGE_BATCH)
+            })?;
+            purged += deleted;
+            if deleted < feeds::REPORT_PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
     async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>, StoreError> {
         pooled!(self, |client| feeds::list_reports(client, query))
     }

@@ -144,6 +144,22 @@ pub(crate) fn store_report(
 }
 
 /// The data, read straight into one buffer of its size.
+/// Reports whose data one transaction of `purge_report_data` deletes at most (each may be
+/// hundreds of megabytes).
+pub(crate) const REPORT_PURGE_BATCH: u64 = 100;
+
+/// Deletes the data of up to `batch` reports received before `before`; returns how many.
+pub(crate) fn purge_report_data(conn: &Connection, before: Timestamp, batch: u64) -> Result<u64> {
+    let deleted = conn
+        .prepare_cached(
+            "DELETE FROM report_data WHERE report_id IN (
+                 SELECT r.id FROM reports r JOIN report_data d ON d.report_id = r.id
+                 WHERE r.received_at < ?1 LIMIT ?2)",
+        )?
+        .execute(params![micros(truncate(before)), to_i64(batch, "batch")?])?;
+    Ok(deleted as u64)
+}
+
 pub(crate) fn report_data(conn: &Connection, id: Uuid) -> Result<Option<Vec<u8>>> {
     let rowid: Option<i64> = conn
         .prepare_cached("SELECT rowid FROM report_data WHERE report_id = ?1")?

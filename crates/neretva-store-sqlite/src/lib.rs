@@ -640,6 +640,20 @@ impl Store for SqliteStore {
         self.read(move |conn| feeds::report_data(conn, id)).await
     }
 
+    async fn purge_report_data(&self, received_before: Timestamp) -> Result<u64, StoreError> {
+        // One transaction per batch: other writers take their turn in between.
+        let mut purged = 0;
+        loop {
+            let deleted = self
+                .write(move |tx, _| feeds::purge_report_data(tx, received_before, feeds::REPORT_PURGE_BATCH))
+                .await?;
+            purged += deleted;
+            if deleted < feeds::REPORT_PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+
     async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>, StoreError> {
         let query = query.clone();
         self.read(move |conn| feeds::list_reports(conn, &query)).await

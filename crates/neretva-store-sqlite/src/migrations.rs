@@ -71,6 +71,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "event_window_indexes",
         sql: include_str!("../migrations/0021_event_window_indexes.sql"),
     },
+    Migration {
+        version: 22,
+        name: "report_retention",
+        sql: include_str!("../migrations/0022_report_retention.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -250,6 +250,25 @@ pub async fn feed_reports(store: &dyn Store) {
         ]
     );
     assert_chain_intact(&verify_audit(store).await.expect("verify"), 4);
+
+    // Retention: the data of the reports received before a time goes; their rows and errors
+    // stay, and the same content is still recognised and not stored again.
+    let mut recent = new_report(6, "shadowserver-scan", b"ip\n192.0.2.9\n");
+    recent.received_at = at(86_400);
+    assert!(store.store_report(&recent).await.expect("store recent").1);
+    assert_eq!(store.purge_report_data(at(3_600)).await.expect("purge"), 4);
+    for old in [first.id, other_feed.id, big_report.id, empty.id] {
+        assert_eq!(store.report_data(old).await.expect("data"), None, "{old}");
+    }
+    assert_eq!(store.get_report(first.id).await.expect("get"), Some(refinished.clone()));
+    assert_eq!(store.report_errors(first.id, 0).await.expect("errors"), [report_error(9, None, "again")]);
+    assert_eq!(store.report_data(recent.id).await.expect("data").as_deref(), Some(&recent.data[..]));
+    let (known, stored) =
+        store.store_report(&new_report(7, "shadowserver-scan", &first.data)).await.expect("store");
+    assert_eq!((known.id, stored), (first.id, false));
+    assert_eq!(store.purge_report_data(at(3_600)).await.expect("purge again"), 0);
+    assert_eq!(store.purge_report_data(at(90_000)).await.expect("purge the rest"), 1);
+    assert_eq!(store.report_data(recent.id).await.expect("data"), None);
 }
 
 /// The events of the query story; see the table in `feed_events`.

@@ -357,8 +357,13 @@ pub trait Store: Send + Sync + 'static {
     /// is audited as `report.store` by [`NewReport::actor`], with its SHA-256 as the digest.
     async fn store_report(&self, report: &NewReport) -> Result<(ReportInfo, bool)>;
     async fn get_report(&self, id: Uuid) -> Result<Option<ReportInfo>>;
-    /// The report's raw bytes, for re-parsing.
+    /// The report's raw bytes, for re-parsing; `None` for an unknown report or one whose data
+    /// was purged.
     async fn report_data(&self, id: Uuid) -> Result<Option<Vec<u8>>>;
+    /// Deletes the raw data of reports received before `received_before`, in batches of their
+    /// own transactions; the reports' rows, counts, errors and events stay, and the same
+    /// content is still recognised by its SHA-256. Returns how many reports lost their data.
+    async fn purge_report_data(&self, received_before: Timestamp) -> Result<u64>;
     async fn list_reports(&self, query: &ReportQuery) -> Result<Vec<ReportInfo>>;
     /// Records the outcome of parsing: the counts and the records that failed. Replaces the
     /// errors of an earlier run, so a re-parse leaves only its own. The status becomes `Failed`

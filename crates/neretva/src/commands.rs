@@ -217,7 +217,7 @@ pub(crate) async fn serve(store: Arc<dyn Store>, config: &Config) -> anyhow::Res
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend(), "Neretva is listening.");
     spawn_session_purge(Arc::clone(&store));
-    spawn_retention(Arc::clone(&store), config.pipeline.retention_days, config.pipeline.dedup.window_hours);
+    spawn_retention(Arc::clone(&store), &config.pipeline);
     spawn_preservation_reminders(Arc::clone(&store), config.server.preservation.reminder_days.clone());
     let mut state = state;
     let mut exercise_notifier = None;
@@ -267,8 +267,11 @@ fn spawn_session_purge(store: Arc<dyn Store>) {
     });
 }
 
-/// Purges events older than the retention period, and expired deduplication keys, every hour.
-fn spawn_retention(store: Arc<dyn Store>, retention_days: u32, dedup_window_hours: u32) {
+/// Purges events and reports' raw data older than their retention periods, and expired
+/// deduplication keys, every hour.
+fn spawn_retention(store: Arc<dyn Store>, pipeline: &neretva_pipeline::PipelineConfig) {
+    let (retention_days, report_retention_days) = (pipeline.retention_days, pipeline.report_retention_days);
+    let dedup_window_hours = pipeline.dedup.window_hours;
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -279,6 +282,18 @@ fn spawn_retention(store: Arc<dyn Store>, retention_days: u32, dedup_window_hour
                     Ok(0) => {}
                     Ok(n) => tracing::info!(events = n, retention_days, "Purged events past retention."),
                     Err(error) => tracing::warn!(error = %error, "Purging old events failed."),
+                }
+            }
+            if report_retention_days > 0 {
+                let before = now - time::Duration::days(i64::from(report_retention_days));
+                match store.purge_report_data(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        reports = n,
+                        report_retention_days,
+                        "Purged the raw data of reports past retention."
+                    ),
+                    Err(error) => tracing::warn!(error = %error, "Purging old reports' data failed."),
                 }
             }
             if let Err(error) =
