@@ -20,8 +20,6 @@ use reqwest::Url;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use neretva_store::feeds::ReportQuery;
-
 use crate::sources::http::{HttpSource, check_headers, check_url};
 use crate::sources::{HttpSourceConfig, Ingester, Polled, SourceError, minutes, poll_every, set_up};
 
@@ -264,26 +262,17 @@ pub(crate) async fn poll_misp_feed(
 impl Polled for MispFeed {
     /// Remembers the events processed before, from the feed's stored reports.
     async fn resume(&mut self, ingester: &Ingester) {
-        let mut query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 1_000 };
         // At most 100,000 reports are looked at, more than any feed holds events.
-        for _ in 0..100 {
-            let reports = match ingester.store.list_reports(&query).await {
-                Ok(reports) => reports,
-                Err(error) => {
-                    tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which MISP feed events were processed; they are downloaded again and recognised by their content.");
-                    return;
-                }
-            };
-            for report in &reports {
-                if let Some((uuid, timestamp)) = processed_event(&report.source) {
-                    let processed = self.done.entry(uuid.to_owned()).or_insert(timestamp);
-                    *processed = (*processed).max(timestamp);
-                }
+        let sources = match ingester.stored_sources(100_000, None).await {
+            Ok(sources) => sources,
+            Err(error) => {
+                tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which MISP feed events were processed; they are downloaded again and recognised by their content.");
+                return;
             }
-            match reports.last() {
-                Some(last) if reports.len() == query.limit as usize => query.before = Some(last.id),
-                _ => break,
-            }
+        };
+        for (uuid, timestamp) in sources.iter().filter_map(|source| processed_event(source)) {
+            let processed = self.done.entry(uuid.to_owned()).or_insert(timestamp);
+            *processed = (*processed).max(timestamp);
         }
         if !self.done.is_empty() {
             tracing::info!(feed = %ingester.feed, events = self.done.len(), "MISP feed events processed before are not downloaded again unless they changed.");

@@ -551,6 +551,34 @@ impl Ingester {
         }
     }
 
+    /// The sources of the feed's stored reports, newest first, for a source that keeps its
+    /// position in them: at most `max` reports, and no further page once one reaches back
+    /// before `since`.
+    async fn stored_sources(
+        &self,
+        max: usize,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<Vec<String>, neretva_store::StoreError> {
+        const PAGE: u32 = 1_000;
+        let mut query =
+            neretva_store::feeds::ReportQuery { feed: Some(self.feed.clone()), before: None, limit: PAGE };
+        let mut sources = Vec::new();
+        while sources.len() < max {
+            let reports = self.store.list_reports(&query).await?;
+            sources.extend(reports.iter().map(|report| report.source.clone()));
+            match reports.last() {
+                Some(last)
+                    if reports.len() == PAGE as usize
+                        && since.is_none_or(|since| last.received_at >= since) =>
+                {
+                    query.before = Some(last.id);
+                }
+                _ => break,
+            }
+        }
+        Ok(sources)
+    }
+
     /// Counts bytes read or downloaded, before decompression.
     fn received(&self, bytes: usize) {
         metrics::counter!("neretva_source_bytes_total", "feed" => self.feed.clone()).increment(bytes as u64);

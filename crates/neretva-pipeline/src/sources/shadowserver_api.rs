@@ -26,8 +26,6 @@ use serde::Deserialize;
 use sha2::Sha256;
 use tokio::sync::watch;
 
-use neretva_store::feeds::ReportQuery;
-
 use crate::sources::decompress::{DecompressLimits, decompress};
 use crate::sources::http::{check_url, client, describe, read_body, redact_url};
 use crate::sources::{Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up};
@@ -358,26 +356,14 @@ impl Polled for ShadowserverApi {
     /// more), newest first, so a restart does not download them again.
     async fn resume(&mut self, ingester: &Ingester) {
         let since = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(self.config.days) + 1);
-        let mut query = ReportQuery { feed: Some(ingester.feed.clone()), before: None, limit: 1_000 };
         // At most 20,000 reports are looked at, far more than any listing holds.
-        for _ in 0..20 {
-            let reports = match ingester.store.list_reports(&query).await {
-                Ok(reports) => reports,
-                Err(error) => {
-                    tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which Shadowserver reports were processed; they are downloaded again and recognised by their content.");
-                    return;
-                }
-            };
-            let Some(last) = reports.last() else { return };
-            query.before = Some(last.id);
-            let full = reports.len() == query.limit as usize;
-            for report in &reports {
-                if let Some(id) = id_of(&report.source) {
-                    self.done.insert(id.to_owned());
-                }
+        match ingester.stored_sources(20_000, Some(since)).await {
+            Ok(sources) => {
+                self.done.extend(sources.iter().filter_map(|source| id_of(source)).map(str::to_owned))
             }
-            if !full || last.received_at < since {
-                break;
+            Err(error) => {
+                tracing::warn!(feed = %ingester.feed, error = %error, "Cannot read which Shadowserver reports were processed; they are downloaded again and recognised by their content.");
+                return;
             }
         }
         if !self.done.is_empty() {
