@@ -30,7 +30,7 @@ use crate::api;
         api::tokens::list, api::tokens::create, api::tokens::revoke,
         api::audit::list, api::audit::verify,
         api::events::list, api::events::get, api::events::upload, api::events::list_reports,
-        api::events::get_report, api::events::report_errors, api::feeds::list, api::feeds::fetch,
+        api::events::get_report, api::events::report_errors, api::events::reparse, api::feeds::list, api::feeds::fetch,
         api::incident_reports::list, api::incident_reports::get, api::incident_reports::submit,
         api::incident_reports::intake, api::incident_reports::intakes,
         api::incidents::list, api::incidents::queue, api::incidents::deadlines, api::incidents::stats,

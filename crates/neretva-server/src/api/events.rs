@@ -456,16 +456,74 @@ pub(crate) async fn ingest_report(
             }
         })?;
     let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
-    // New events may match observables of open incidents; a failure there keeps the report.
     if !outcome.already_stored && outcome.counts.events > 0 {
-        let deadlines = state.config().deadlines;
-        if let Err(error) =
-            crate::incidents::rematch_report(state.store(), &registry, deadlines, report.id).await
-        {
-            tracing::warn!(error = %error, report = %report.id, "Matching the report's events to incidents failed.");
-        }
+        rematch_events(state, &registry, report.id).await;
     }
     Ok((report, outcome.already_stored))
+}
+
+/// Matches a report's new events to the observables of open incidents; a failure there keeps
+/// the report and is logged.
+async fn rematch_events(state: &AppState, registry: &RegistrySnapshot, report: Uuid) {
+    let deadlines = state.config().deadlines;
+    if let Err(error) = crate::incidents::rematch_report(state.store(), registry, deadlines, report).await {
+        tracing::warn!(error = %error, %report, "Matching the report's events to incidents failed.");
+    }
+}
+
+/// Parses a stored report again with its feed's parser as configured now (after a parser fix
+/// or a newer Shadowserver schema), replacing its events, errors and counts.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/reparse", tag = "reports", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReportDto, description = "the report with the new counts"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the report's raw data was purged (`pipeline.report_retention_days`), or its feed is no longer configured")),
+    security(("bearer" = []), ("session" = [])))]
+pub async fn reparse(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReportDto>> {
+    let id = parse_id("id", &id)?;
+    Ok(Json(reparse_report(&state, &auth, id).await?.into()))
+}
+
+/// Re-parses a stored report for the caller (the CERT's staff with a credential that may
+/// write); the API and the report page's button share it.
+pub(crate) async fn reparse_report(state: &AppState, auth: &Auth, id: Uuid) -> ApiResult<ReportInfo> {
+    require_feed_staff(auth)?;
+    if !neretva_model::access::may_write(&auth.principal()) {
+        return Err(ApiError::forbidden("this credential may not re-parse reports"));
+    }
+    let Some(pipeline) = state.pipeline() else {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the feed pipeline is not configured on this server",
+        ));
+    };
+    let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
+    let context = neretva_pipeline::process::Context {
+        store: state.store(),
+        index: &registry.index,
+        now: OffsetDateTime::now_utc(),
+    };
+    let outcome = pipeline.reparse(&context, id).await.map_err(|error| match error {
+        neretva_pipeline::PipelineError::UnknownReport(_) => ApiError::not_found("report"),
+        neretva_pipeline::PipelineError::ReportDataPurged(_)
+        | neretva_pipeline::PipelineError::UnknownFeed(..) => {
+            ApiError::new(ErrorCode::Conflict, error.to_string())
+        }
+        neretva_pipeline::PipelineError::Store(store) => store.into(),
+        other => {
+            tracing::error!(error = %other, report = %id, "Re-parsing a report failed.");
+            ApiError::new(ErrorCode::Internal, "internal error")
+        }
+    })?;
+    let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
+    if outcome.counts.events > 0 {
+        rematch_events(state, &registry, report.id).await;
+    }
+    tracing::info!(report = %report.id, feed = %report.feed, events = outcome.counts.events, errors = outcome.counts.errors, user = %auth.0.username, "Report re-parsed.");
+    Ok(report)
 }
 
 /// The one report of an upload named `file_name` and the name it is stored under, if any:

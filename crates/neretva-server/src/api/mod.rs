@@ -81,6 +81,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/reports/{id}", get(events::get_report))
         .route("/reports/{id}/errors", get(events::report_errors))
+        .route("/reports/{id}/reparse", post(events::reparse))
         // Static segments take priority over `{id}`: these never reach the feed reports.
         .route("/reports/incidents", get(incident_reports::list).post(incident_reports::submit))
         .route(

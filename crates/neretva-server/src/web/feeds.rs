@@ -19,7 +19,7 @@ use neretva_store::{Store, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::events::ingest_report;
+use crate::api::events::{ingest_report, reparse_report};
 use crate::api::feeds::request_fetch;
 use crate::web::{WebForm, WebUser, short_time, t};
 
@@ -38,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/feeds/upload", post(upload))
         .route("/feeds/fetch", post(fetch))
         .route("/feeds/reports/{id}", get(report_page))
+        .route("/feeds/reports/{id}/reparse", post(reparse))
 }
 
 /// One feed's state from its newest reports.
@@ -247,8 +248,29 @@ async fn report_page(State(state): State<AppState>, web: WebUser, Path(id): Path
         errors_capped => report.counts.errors > u64::from(ERRORS_SHOWN),
         errors_shown => ERRORS_SHOWN,
         events_link => format!("/events?report={}", report.id),
+        may_reparse => neretva_model::access::may_write(&web.principal()) && state.pipeline().is_some(),
     };
     web.render("web/feeds/report.html", context)
+}
+
+/// A form with nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+struct NoFields {}
+
+/// Parses a stored report again through the API's path, then shows it with its new counts.
+async fn reparse(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    WebForm { web, form: NoFields {} }: WebForm<NoFields>,
+) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    let Ok(id) = Uuid::try_parse(&id) else { return web.not_found() };
+    match reparse_report(&state, &web.auth(), id).await {
+        Ok(report) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
+        Err(error) => error_page(&web, "report", &error),
+    }
 }
 
 #[derive(Debug, Deserialize)]

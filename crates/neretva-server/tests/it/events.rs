@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use neretva_store::Store;
 use serde_json::json;
 
 use crate::support::{TestApp, assert_status, test_app};
@@ -124,6 +125,50 @@ async fn constituents_see_only_their_own_events() {
     assert_status(&unknown, StatusCode::NOT_FOUND);
     let constituent = app.call(Some("alice"), "POST", "/api/v1/feeds/shadowserver-dns/fetch", None).await;
     assert_status(&constituent, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn staff_parse_a_stored_report_again_until_its_data_is_purged() {
+    let app = test_app().await;
+    let report = upload(&app).await;
+    let id = report["id"].as_str().unwrap();
+    let path = format!("/api/v1/reports/{id}/reparse");
+
+    // The same parser gives the same events again, replacing the first ones; counts are fresh.
+    let again = app.call(Some("analyst"), "POST", &path, None).await;
+    assert_status(&again, StatusCode::OK);
+    assert_eq!(
+        (again.body["id"].as_str(), again.body["events"].as_u64()),
+        (Some(id), Some(8)),
+        "{}",
+        again.text
+    );
+    assert_eq!((again.body["errors"].as_u64(), again.body["duplicates"].as_u64()), (Some(1), Some(0)));
+    let events = app.get("analyst", "/api/v1/events?limit=1000").await;
+    assert_eq!(ips(&events).len(), 8, "replaced, not added");
+    let alice = app.get("alice", "/api/v1/events").await;
+    assert_eq!(ips(&alice), ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"], "routed again");
+
+    // Staff who may write only; unknown reports and ids are told apart.
+    for user in ["alice", "auditor"] {
+        assert_status(&app.call(Some(user), "POST", &path, None).await, StatusCode::FORBIDDEN);
+    }
+    let unknown = format!("/api/v1/reports/{}/reparse", neretva_model::Uuid::new_v4());
+    assert_status(&app.call(Some("analyst"), "POST", &unknown, None).await, StatusCode::NOT_FOUND);
+    let bad = app.call(Some("analyst"), "POST", "/api/v1/reports/x/reparse", None).await;
+    assert_status(&bad, StatusCode::BAD_REQUEST);
+
+    // Once report retention purged the raw data, the report cannot be parsed again.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    assert_eq!(app.store.purge_report_data(later).await.unwrap(), 1);
+    let purged = app.call(Some("analyst"), "POST", &path, None).await;
+    assert_status(&purged, StatusCode::CONFLICT);
+    assert!(
+        purged.text.contains("its raw data was purged (pipeline.report_retention_days)"),
+        "{}",
+        purged.text
+    );
+    assert_eq!(ips(&app.get("analyst", "/api/v1/events?limit=1000").await).len(), 8, "the events stay");
 }
 
 #[tokio::test]

@@ -153,6 +153,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token() {
         ("/language", "language=hr&csrf_token=forged".to_owned()),
         ("/logout", String::new()),
         ("/feeds/upload", "feed=shadowserver-dns&content=x&csrf_token=0000".to_owned()),
+        ("/feeds/reports/01939a52-0000-7000-8000-000000000000/reparse", "csrf_token=0000".to_owned()),
     ] {
         let reply = analyst.post(&app, path, &form).await;
         assert_status(&reply, StatusCode::FORBIDDEN);
@@ -256,6 +257,22 @@ async fn constituents_never_see_another_organisations_events() {
     // Feeds are the CERT's: not found for a constituent, report pages included.
     assert_status(&alice.get(&app, "/feeds").await, StatusCode::NOT_FOUND);
     assert_status(&alice.get(&app, &format!("/feeds/reports/{report}")).await, StatusCode::NOT_FOUND);
+    let reparse = format!("/feeds/reports/{report}/reparse");
+    let refused = alice.post(&app, &reparse, &format!("csrf_token={}", alice.csrf)).await;
+    assert_status(&refused, StatusCode::NOT_FOUND);
+
+    // The analyst has the report parsed again from its page: the same counts, no duplicates.
+    let page = analyst.get(&app, &format!("/feeds/reports/{report}")).await;
+    assert!(page.text.contains(&format!("action=\"{reparse}\"")), "{}", page.text);
+    let again = analyst.post(&app, &reparse, &format!("csrf_token={}", analyst.csrf)).await;
+    assert_status(&again, StatusCode::SEE_OTHER);
+    assert_eq!(location(&again), format!("/feeds/reports/{report}"));
+    let page = analyst.get(&app, location(&again)).await;
+    assert!(page.text.contains("<dd id=\"report-events\">8</dd>"), "{}", page.text);
+    assert_eq!(
+        app.get("analyst", "/api/v1/events?limit=1000").await.body["items"].as_array().unwrap().len(),
+        8
+    );
 
     // The analyst's dashboard counts every routed event and names both organisations.
     let dashboard = analyst.get(&app, "/").await;
