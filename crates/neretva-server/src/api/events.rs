@@ -522,6 +522,17 @@ pub(crate) async fn reparse_report(state: &AppState, auth: &Auth, id: Uuid) -> A
     if outcome.counts.events > 0 {
         rematch_events(state, &registry, report.id).await;
     }
+    // Who replaced a report's events is on record, with the report's content digest.
+    state
+        .store()
+        .append_audit(&neretva_model::audit::AuditEvent {
+            actor: auth.actor().0,
+            action: "report.reparse".into(),
+            object_type: "report".into(),
+            object_id: report.id.to_string(),
+            digest: report.sha256.clone(),
+        })
+        .await?;
     tracing::info!(report = %report.id, feed = %report.feed, events = outcome.counts.events, errors = outcome.counts.errors, user = %auth.0.username, "Report re-parsed.");
     Ok(report)
 }

@@ -148,6 +148,13 @@ async fn staff_parse_a_stored_report_again_until_its_data_is_purged() {
     assert_eq!(ips(&events).len(), 8, "replaced, not added");
     let alice = app.get("alice", "/api/v1/events").await;
     assert_eq!(ips(&alice), ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"], "routed again");
+    let audit = app.get("admin", "/api/v1/audit?action=report.reparse").await;
+    let entries = audit.body["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", audit.text);
+    assert_eq!(
+        (entries[0]["actor"].as_str(), entries[0]["object_id"].as_str()),
+        (Some("user:analyst"), Some(id))
+    );
 
     // Staff who may write only; unknown reports and ids are told apart.
     for user in ["alice", "auditor"] {
