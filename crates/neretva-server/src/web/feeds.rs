@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::events::{ingest_report, reparse_report};
 use crate::api::feeds::request_fetch;
-use crate::web::{WebForm, WebUser, short_time, t};
+use crate::web::{WebForm, WebUser, button, short_time, t};
 
 /// The newest reports read for the feeds' health.
 const HEALTH_REPORTS: u32 = 1_000;
@@ -38,7 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/feeds/upload", post(upload))
         .route("/feeds/fetch", post(fetch))
         .route("/feeds/reports/{id}", get(report_page))
-        .route("/feeds/reports/{id}/reparse", post(reparse))
+        .route("/feeds/reports/{id}/reparse", button((), reparse))
 }
 
 /// One feed's state from its newest reports.
@@ -253,16 +253,8 @@ async fn report_page(State(state): State<AppState>, web: WebUser, Path(id): Path
     web.render("web/feeds/report.html", context)
 }
 
-/// A form with nothing but its CSRF token.
-#[derive(Debug, Deserialize)]
-struct NoFields {}
-
 /// Parses a stored report again through the API's path, then shows it with its new counts.
-async fn reparse(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    WebForm { web, form: NoFields {} }: WebForm<NoFields>,
-) -> Response {
+async fn reparse(state: AppState, web: WebUser, id: String, (): ()) -> Response {
     if !web.user.is_operator_staff() {
         return web.not_found();
     }
