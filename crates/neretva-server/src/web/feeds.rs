@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::{Value, context};
@@ -21,7 +22,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::events::{ingest_report, reparse_report};
 use crate::api::feeds::request_fetch;
-use crate::web::{WebForm, WebUser, button, short_time, t};
+use crate::web::multipart::{Multipart, UPLOAD_OVERHEAD, base_name};
+use crate::web::{WebForm, WebUser, button, check_csrf, short_time, t};
 
 /// The newest reports read for the feeds' health.
 const HEALTH_REPORTS: u32 = 1_000;
@@ -36,6 +38,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/feeds", get(page))
         .route("/feeds/upload", post(upload))
+        .route("/feeds/upload-file", post(upload_file))
         .route("/feeds/fetch", post(fetch))
         .route("/feeds/reports/{id}", get(report_page))
         .route("/feeds/reports/{id}/reparse", button((), reparse))
@@ -288,6 +291,87 @@ async fn upload(State(state): State<AppState>, WebForm { web, form }: WebForm<Up
     match ingest_report(&state, &web.auth(), form.feed.trim(), file_name, form.content.into_bytes()).await {
         Ok((report, _)) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
         Err(error) => error_page(&web, error.field.as_deref().unwrap_or("report"), &error),
+    }
+}
+
+/// Ingests an uploaded report file (`multipart/form-data`: the CSRF token, the feed and an
+/// optional file name first, then the file) through the API's upload path, so a gzip, bzip2, or
+/// zip or tar archive of one report is unpacked as there; then shows the report. The file is
+/// read up to the pipeline's report size limit.
+async fn upload_file(
+    State(state): State<AppState>,
+    web: WebUser,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !web.user.is_operator_staff() {
+        return web.not_found();
+    }
+    let limit = state.pipeline().map_or(0, |pipeline| pipeline.max_report_bytes());
+    let too_large = |web: &WebUser| {
+        let mut response = web
+            .bad_request("file", &format!("the file is larger than the report size limit of {limit} bytes"));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        response
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit.saturating_add(UPLOAD_OVERHEAD)) {
+        return too_large(&web);
+    }
+    let mut form = match Multipart::new(&headers, body) {
+        Ok(form) => form,
+        Err(error) => return web.bad_request("form", &error.to_string()),
+    };
+    let (mut csrf, mut feed, mut file_name) = (String::new(), String::new(), String::new());
+    let file = loop {
+        let part = match form.next_part().await {
+            Ok(part) => part,
+            Err(error) => return web.bad_request("form", &error.to_string()),
+        };
+        let Some(part) = part else { break None };
+        let text = match part.name.as_str() {
+            "csrf_token" => form.text("csrf_token", 256).await.map(|text| csrf = text),
+            "feed" => form.text("feed", 1024).await.map(|text| feed = text),
+            "file_name" => form.text("file_name", 1024).await.map(|text| file_name = text),
+            "file" => break Some(part),
+            // Other fields are skipped by `next_part`.
+            _ => Ok(()),
+        };
+        if let Err(error) = text {
+            return web.bad_request("form", &error.to_string());
+        }
+    };
+    // Nothing is read or stored before the token is checked: it precedes the file in the form.
+    if let Err(refusal) = check_csrf(&web, &csrf) {
+        return refusal;
+    }
+    let Some(name) = file
+        .as_ref()
+        .and_then(|file| file.filename.as_deref())
+        .map(base_name)
+        .filter(|name| !name.is_empty())
+    else {
+        return web.bad_request("file", "choose a report file");
+    };
+    let name = Some(file_name.trim()).filter(|given| !given.is_empty()).unwrap_or(name).to_owned();
+    let mut data = Vec::new();
+    loop {
+        match form.chunk().await {
+            Ok(Some(chunk)) if (data.len() + chunk.len()) as u64 > limit => {
+                // The browser gets the answer rather than a closed connection.
+                form.drain(limit.saturating_add(UPLOAD_OVERHEAD)).await;
+                return too_large(&web);
+            }
+            Ok(Some(chunk)) => data.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(error) => return web.bad_request("file", &error.to_string()),
+        }
+    }
+    form.drain(UPLOAD_OVERHEAD).await;
+    match ingest_report(&state, &web.auth(), feed.trim(), Some(&name), data).await {
+        Ok((report, _)) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
+        Err(error) => error_page(&web, error.field.as_deref().unwrap_or("file"), &error),
     }
 }
 

@@ -42,7 +42,7 @@ use crate::api::incidents::{
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
-use crate::web::multipart::{Multipart, part_body};
+use crate::web::multipart::{Multipart, UPLOAD_OVERHEAD, base_name, part_body};
 use crate::web::{Confirm, WebForm, WebUser, check_csrf, encode_query_value, short_time, t};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -1349,16 +1349,9 @@ async fn request_intermediate(
     after_change(&state, &web, &id, result).await
 }
 
-/// Room for the form's other fields and the multipart framing around an uploaded file.
-const UPLOAD_OVERHEAD: u64 = 64 * 1024;
 /// The longest description of an uploaded file taken from the form (the API checks its own,
 /// shorter limit).
 const MAX_UPLOAD_DESCRIPTION: usize = 16 * 1024;
-
-/// The file name without the directories some browsers send.
-fn base_name(name: &str) -> &str {
-    name.rsplit(['/', '\\']).next().unwrap_or(name).trim()
-}
 
 /// Uploads an evidence file from a `multipart/form-data` form: the CSRF token and description
 /// come first, then the file, which is streamed to the API's upload as it arrives (its size

@@ -17,6 +17,14 @@ const MAX_PARTS: usize = 32;
 /// The longest boundary (RFC 2046 §5.1.1 allows 70 characters).
 const MAX_BOUNDARY: usize = 70;
 
+/// Room for a form's other fields and the multipart framing around an uploaded file.
+pub(crate) const UPLOAD_OVERHEAD: u64 = 64 * 1024;
+
+/// An uploaded file's name without the directories some browsers send.
+pub(crate) fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name).trim()
+}
+
 /// Why a form could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum MultipartError {

@@ -1,4 +1,5 @@
-//! The web interface's forms for actions the API offers: evidence upload, incident links,
+//! The web interface's forms for actions the API offers: evidence upload, a feed report file's
+//! upload, incident links,
 //! merges, significance and intermediate-report requests, deleting an organisation, editing a
 //! sharing group, managing TAXII collections, and lifting a login lock-out. Each is driven as a
 //! browser would (session cookie, CSRF token, `application/x-www-form-urlencoded` or
@@ -204,6 +205,86 @@ async fn evidence_is_uploaded_from_a_form_and_its_custody_shown() {
     let broken = app.send(request).await;
     assert_status(&broken, StatusCode::BAD_REQUEST);
     assert!(broken.text.contains("closing boundary"), "{}", broken.text);
+}
+
+/// A Shadowserver `scan_dns` report of three addresses.
+fn scan_dns_report() -> Vec<u8> {
+    let mut csv = String::from("\"timestamp\",\"ip\",\"protocol\",\"port\",\"tag\",\"geo\"\n");
+    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        csv.push_str(&format!("\"2026-11-27 10:00:00\",\"{ip}\",\"udp\",\"53\",\"openresolver\",\"BA\"\n"));
+    }
+    csv.into_bytes()
+}
+
+/// The feeds page's file form before its file: the token, the feed and no file name.
+fn report_form(csrf: &str) -> Vec<Part<'_>> {
+    vec![Part::Text("csrf_token", csrf), Part::Text("feed", "shadowserver-dns"), Part::Text("file_name", "")]
+}
+
+#[tokio::test]
+async fn a_report_file_is_uploaded_from_the_feeds_page_and_unpacked() {
+    let app = test_app().await;
+    let analyst = sign_in(&app, "analyst").await;
+    let page = analyst.get(&app, "/feeds").await;
+    assert!(
+        page.text.contains("action=\"/feeds/upload-file\" enctype=\"multipart/form-data\""),
+        "{}",
+        page.text
+    );
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzip, &scan_dns_report()).unwrap();
+    let gzipped = gzip.finish().unwrap();
+
+    // A gzip file is the report it holds, stored under its name without `.gz` and the browser's
+    // directories.
+    let mut upload = report_form(&analyst.csrf);
+    upload.push(Part::File(
+        "file",
+        "C:\\reports\\2026-11-27-scan_dns-bih-geo.csv.gz",
+        "application/gzip",
+        &gzipped,
+    ));
+    let uploaded = analyst.upload(&app, "/feeds/upload-file", &upload).await;
+    assert_status(&uploaded, StatusCode::SEE_OTHER);
+    assert!(location(&uploaded).starts_with("/feeds/reports/"), "{}", location(&uploaded));
+    let reports = app.get("analyst", "/api/v1/reports").await;
+    let report = &reports.body[0];
+    assert_eq!(report["source"], "upload:analyst#2026-11-27-scan_dns-bih-geo.csv", "{}", reports.text);
+    assert_eq!((report["events"].as_u64(), report["errors"].as_u64()), (Some(3), Some(0)), "{report}");
+
+    // A wrong token stores nothing; a constituent finds no such page; no file is a refusal.
+    let mut forged = report_form("0000");
+    forged.push(Part::File("file", "a.csv", "text/csv", b"x"));
+    let refused = analyst.upload(&app, "/feeds/upload-file", &forged).await;
+    assert_status(&refused, StatusCode::FORBIDDEN);
+    let alice = sign_in(&app, "alice").await;
+    let mut hers = report_form(&alice.csrf);
+    hers.push(Part::File("file", "a.csv", "text/csv", b"x"));
+    assert_status(&alice.upload(&app, "/feeds/upload-file", &hers).await, StatusCode::NOT_FOUND);
+    let none = analyst.upload(&app, "/feeds/upload-file", &report_form(&analyst.csrf)).await;
+    assert_status(&none, StatusCode::BAD_REQUEST);
+    assert!(none.text.contains("choose a report file"), "{}", none.text);
+    // An archive of several reports is the API's refusal, shown on the page.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for name in ["a.csv", "b.csv"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, b"x").unwrap();
+    }
+    let zipped = zip.finish().unwrap().into_inner();
+    let mut several = report_form(&analyst.csrf);
+    several.push(Part::File("file", "two.zip", "application/zip", &zipped));
+    let refused = analyst.upload(&app, "/feeds/upload-file", &several).await;
+    assert_status(&refused, StatusCode::BAD_REQUEST);
+    assert!(refused.text.contains("the archive holds 2 files"), "{}", refused.text);
+    // A body announced over the report size limit is refused before it is read.
+    let request = Request::post("/feeds/upload-file")
+        .header(header::COOKIE, &analyst.cookie)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .header(header::CONTENT_LENGTH, (1u64 << 40).to_string())
+        .body(Body::empty())
+        .unwrap();
+    assert_status(&app.send(request).await, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.get("analyst", "/api/v1/reports").await.body.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
-// Ingest a report through the feeds page's upload form, find its events through the event
-// search, open one with its raw line, export CSV; axe-core on feeds, report, events and event.
+// Ingest a report through the feeds page's upload form, parse it again from its page, upload a
+// gzip report file, find the events through the event search, open one with its raw line,
+// export CSV; axe-core on feeds, report, events and event.
+import { gzipSync } from "node:zlib";
 import { baseUrl, check, run } from "./harness.mjs";
 
 await run(async (t) => {
@@ -45,6 +47,25 @@ await run(async (t) => {
   check((await t.text(page, "#report-errors tbody tr td")).trim() === "4", "the bad record's line number");
   await t.axe(page, "report");
   await t.screenshot(page, "feeds-report");
+  // Parsed again from its page: the same report, the same counts (the events replaced).
+  const reportUrl = page.url();
+  await Promise.all([page.waitForNavigation(), page.click("#reparse")]);
+  check(page.url() === reportUrl, `back on the report's page (${page.url()})`);
+  check((await t.text(page, "#report-events")).trim() === "2", "two events after parsing again");
+
+  // A gzip report file through the file form: unpacked, stored and parsed.
+  await t.goto(page, "/feeds");
+  const fileCsv = ["time,ip,type", `${stamp},198.51.100.${(octet % 250) + 1},scanner`, `${stamp},file-${Date.now()},x`].join("\n");
+  await page.selectOption("#upload-file-feed", "partner-csv");
+  await page.setInputFiles("#upload-file", {
+    name: `partner-${Date.now()}.csv.gz`,
+    mimeType: "application/gzip",
+    buffer: gzipSync(Buffer.from(fileCsv)),
+  });
+  await Promise.all([page.waitForNavigation(), page.click("#upload-file-form button[type=submit]")]);
+  check(page.url().includes("/feeds/reports/"), `the uploaded file's report page (${page.url()})`);
+  check((await t.text(page, "#report-events")).trim() === "1", "the gzip file's event stored");
+  check((await page.locator("#report-errors tbody tr").count()) === 1, "the file's bad record kept");
   await t.goto(page, "/feeds");
   await t.screenshot(page, "feeds");
 
