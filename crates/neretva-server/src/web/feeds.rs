@@ -307,7 +307,11 @@ async fn upload_file(
     if !web.user.is_operator_staff() {
         return web.not_found();
     }
-    let limit = state.pipeline().map_or(0, |pipeline| pipeline.max_report_bytes());
+    let Some(limit) = state.pipeline().map(|pipeline| pipeline.max_report_bytes()) else {
+        let mut response = web.bad_request("feed", "the feed pipeline is not configured on this server");
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        return response;
+    };
     let too_large = |web: &WebUser| {
         let mut response = web
             .bad_request("file", &format!("the file is larger than the report size limit of {limit} bytes"));
