@@ -1,8 +1,8 @@
 //! Feeds (`/feeds`): each feed's last run, its counts and failures, what each feed's source
 //! last did (a failing download stores no report), the newest reports, each report's records
-//! that failed to parse with their line numbers (`/feeds/reports/{id}`), and an upload form
-//! that ingests a report through the API's upload path. The CERT's staff only; anyone else
-//! gets 404.
+//! that failed to parse with their line numbers and a button to parse it again
+//! (`/feeds/reports/{id}`), and upload forms (pasted text, or a report file) that ingest a
+//! report through the API's upload path. The CERT's staff only; anyone else gets 404.
 
 use std::collections::BTreeMap;
 
