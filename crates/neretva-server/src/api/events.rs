@@ -397,9 +397,18 @@ pub async fn upload(
     Ok((status, Json(ReportDto::from(report))).into_response())
 }
 
+/// What an uploaded archive of several reports becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Archives {
+    /// Refused: the API's upload is one report per call.
+    OneReport,
+    /// One report per file, as a feed source's directory takes an archive (the web form).
+    EachReport,
+}
+
 /// Stores and processes an uploaded report for the caller (the CERT's staff with a credential
 /// that may write); returns the report and whether the same content was stored before. The
-/// API's upload and the web interface's upload form share it.
+/// API's upload and the web interface's paste form share it.
 pub(crate) async fn ingest_report(
     state: &AppState,
     auth: &Auth,
@@ -407,6 +416,20 @@ pub(crate) async fn ingest_report(
     file_name: Option<&str>,
     body: Vec<u8>,
 ) -> ApiResult<(ReportInfo, bool)> {
+    let mut stored = ingest_upload(state, auth, feed, file_name, body, Archives::OneReport).await?;
+    stored.pop().ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))
+}
+
+/// [`ingest_report`] for an upload that may be an archive of several reports (`archives`):
+/// each report with whether the same content was stored before, in the archive's order.
+pub(crate) async fn ingest_upload(
+    state: &AppState,
+    auth: &Auth,
+    feed: &str,
+    file_name: Option<&str>,
+    body: Vec<u8>,
+    archives: Archives,
+) -> ApiResult<Vec<(ReportInfo, bool)>> {
     require_feed_staff(auth)?;
     if !neretva_model::access::may_write(&auth.principal()) {
         return Err(ApiError::forbidden("this credential may not upload"));
@@ -435,31 +458,35 @@ pub(crate) async fn ingest_report(
             "a file name without '/', '\\' or '#', at most 255 bytes",
         ));
     }
-    // A gzip or bzip2 upload is the report it holds, a zip or tar archive of one member that member,
+    // A gzip or bzip2 upload is the report it holds, a zip or tar archive its members,
     // unpacked with the pipeline's limits as its sources unpack files.
-    let (name, body) = unpack_upload(file_name, body, pipeline.max_report_bytes()).await?;
-    let source = match name {
-        Some(name) => format!("upload:{}#{name}", auth.0.username),
-        None => format!("upload:{}", auth.0.username),
-    };
-    let outcome = pipeline
-        .ingest(&context, feed, &source, body, neretva_pipeline::IngestOptions::default())
-        .await
-        .map_err(|error| match error {
-            neretva_pipeline::PipelineError::TooLarge { .. } => {
-                ApiError::new(ErrorCode::PayloadTooLarge, error.to_string())
-            }
-            neretva_pipeline::PipelineError::Store(store) => store.into(),
-            other => {
-                tracing::error!(error = %other, "Report processing failed.");
-                ApiError::new(ErrorCode::Internal, "internal error")
-            }
-        })?;
-    let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
-    if !outcome.already_stored && outcome.counts.events > 0 {
-        rematch_events(state, &registry, report.id).await;
+    let reports = unpack_upload(file_name, body, pipeline.max_report_bytes(), archives).await?;
+    let mut stored = Vec::with_capacity(reports.len());
+    for (name, body) in reports {
+        let source = match name {
+            Some(name) => format!("upload:{}#{name}", auth.0.username),
+            None => format!("upload:{}", auth.0.username),
+        };
+        let outcome = pipeline
+            .ingest(&context, feed, &source, body, neretva_pipeline::IngestOptions::default())
+            .await
+            .map_err(|error| match error {
+                neretva_pipeline::PipelineError::TooLarge { .. } => {
+                    ApiError::new(ErrorCode::PayloadTooLarge, error.to_string())
+                }
+                neretva_pipeline::PipelineError::Store(store) => store.into(),
+                other => {
+                    tracing::error!(error = %other, "Report processing failed.");
+                    ApiError::new(ErrorCode::Internal, "internal error")
+                }
+            })?;
+        let report = outcome.report.ok_or_else(|| ApiError::new(ErrorCode::Internal, "internal error"))?;
+        if !outcome.already_stored && outcome.counts.events > 0 {
+            rematch_events(state, &registry, report.id).await;
+        }
+        stored.push((report, outcome.already_stored));
     }
-    Ok((report, outcome.already_stored))
+    Ok(stored)
 }
 
 /// Matches a report's new events to the observables of open incidents; a failure there keeps
@@ -537,14 +564,16 @@ pub(crate) async fn reparse_report(state: &AppState, auth: &Auth, id: Uuid) -> A
     Ok(report)
 }
 
-/// The one report of an upload named `file_name` and the name it is stored under, if any:
+/// The reports of an upload named `file_name`, each with the name it is stored under, if any:
 /// `file_name` itself, a gzip or bzip2 file's name without its extension, or an archive member's
-/// name (also when the upload was not named).
+/// name (also when the upload was not named). An archive of several is refused unless
+/// `archives` takes each.
 async fn unpack_upload(
     file_name: Option<&str>,
     body: Vec<u8>,
     max_report_bytes: u64,
-) -> ApiResult<(Option<String>, Vec<u8>)> {
+    archives: Archives,
+) -> ApiResult<Vec<(Option<String>, Vec<u8>)>> {
     use neretva_pipeline::sources::{DecompressLimits, SourceError, decompress};
     // An unnamed upload's name for `decompress`; a zip member's name replaces it.
     const UNNAMED: &str = "upload";
@@ -563,9 +592,12 @@ async fn unpack_upload(
         1 => {
             let (name, report) = reports.remove(0);
             let named = file_name.is_some() || name != UNNAMED;
-            Ok((named.then_some(name), report))
+            Ok(vec![(named.then_some(name), report)])
         }
         0 => Err(ApiError::bad_request("body", "the archive holds no file")),
+        _ if archives == Archives::EachReport => {
+            Ok(reports.into_iter().map(|(name, report)| (Some(name), report)).collect())
+        }
         n => Err(ApiError::bad_request(
             "body",
             format!(

@@ -20,10 +20,10 @@ use neretva_store::{Store, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::events::{ingest_report, reparse_report};
+use crate::api::events::{Archives, ingest_report, ingest_upload, reparse_report};
 use crate::api::feeds::request_fetch;
 use crate::web::multipart::{Multipart, UPLOAD_OVERHEAD, base_name};
-use crate::web::{WebForm, WebUser, button, check_csrf, short_time, t};
+use crate::web::{WebForm, WebUser, button, check_csrf, encode_query_value, short_time, t};
 
 /// The newest reports read for the feeds' health.
 const HEALTH_REPORTS: u32 = 1_000;
@@ -295,9 +295,10 @@ async fn upload(State(state): State<AppState>, WebForm { web, form }: WebForm<Up
 }
 
 /// Ingests an uploaded report file (`multipart/form-data`: the CSRF token, the feed and an
-/// optional file name first, then the file) through the API's upload path, so a gzip, bzip2, or
-/// zip or tar archive of one report is unpacked as there; then shows the report. The file is
-/// read up to the pipeline's report size limit.
+/// optional file name first, then the file) through the API's upload path, so gzip and bzip2
+/// are unpacked as there, and a zip or tar archive is one report per file (as a feed source's
+/// directory takes it); then shows the report, or the feed's reports for an archive of several.
+/// The file is read up to the pipeline's report size limit.
 async fn upload_file(
     State(state): State<AppState>,
     web: WebUser,
@@ -373,8 +374,13 @@ async fn upload_file(
         }
     }
     form.drain(UPLOAD_OVERHEAD).await;
-    match ingest_report(&state, &web.auth(), feed.trim(), Some(&name), data).await {
-        Ok((report, _)) => Redirect::to(&format!("/feeds/reports/{}", report.id)).into_response(),
+    let feed = feed.trim();
+    match ingest_upload(&state, &web.auth(), feed, Some(&name), data, Archives::EachReport).await {
+        Ok(reports) if reports.len() == 1 => {
+            Redirect::to(&format!("/feeds/reports/{}", reports[0].0.id)).into_response()
+        }
+        // An archive of several reports: the feed's reports, newest first.
+        Ok(_) => Redirect::to(&format!("/feeds?feed={}", encode_query_value(feed))).into_response(),
         Err(error) => error_page(&web, error.field.as_deref().unwrap_or("file"), &error),
     }
 }

@@ -264,16 +264,39 @@ async fn a_report_file_is_uploaded_from_the_feeds_page_and_unpacked() {
     let none = analyst.upload(&app, "/feeds/upload-file", &report_form(&analyst.csrf)).await;
     assert_status(&none, StatusCode::BAD_REQUEST);
     assert!(none.text.contains("choose a report file"), "{}", none.text);
-    // An archive of several reports is the API's refusal, shown on the page.
+    // An archive of several reports is one report per file, as a source's directory takes it;
+    // the feed's reports are shown.
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for name in ["a.csv", "b.csv"] {
+    for (name, address) in
+        [("2026-11-28-scan_dns-bih-geo.csv", "192.0.2.8"), ("2026-11-29-scan_dns-bih-geo.csv", "192.0.2.9")]
+    {
         zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        std::io::Write::write_all(&mut zip, b"x").unwrap();
+        let report = String::from_utf8(scan_dns_report()).unwrap().replace("192.0.2.1", address);
+        std::io::Write::write_all(&mut zip, report.as_bytes()).unwrap();
     }
     let zipped = zip.finish().unwrap().into_inner();
     let mut several = report_form(&analyst.csrf);
-    several.push(Part::File("file", "two.zip", "application/zip", &zipped));
-    let refused = analyst.upload(&app, "/feeds/upload-file", &several).await;
+    several.push(Part::File("file", "reports.zip", "application/zip", &zipped));
+    let stored = analyst.upload(&app, "/feeds/upload-file", &several).await;
+    assert_status(&stored, StatusCode::SEE_OTHER);
+    assert_eq!(location(&stored), "/feeds?feed=shadowserver-dns");
+    let reports = app.get("analyst", "/api/v1/reports").await;
+    let sources: Vec<&str> =
+        reports.body.as_array().unwrap().iter().map(|r| r["source"].as_str().unwrap()).collect();
+    assert_eq!(
+        sources,
+        [
+            "upload:analyst#2026-11-29-scan_dns-bih-geo.csv",
+            "upload:analyst#2026-11-28-scan_dns-bih-geo.csv",
+            "upload:analyst#2026-11-27-scan_dns-bih-geo.csv"
+        ]
+    );
+    // The API's upload stays one report per call.
+    let request = Request::post("/api/v1/reports?feed=shadowserver-dns&file_name=reports.zip")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens["analyst"]))
+        .body(Body::from(zipped.clone()))
+        .unwrap();
+    let refused = app.send(request).await;
     assert_status(&refused, StatusCode::BAD_REQUEST);
     assert!(refused.text.contains("the archive holds 2 files"), "{}", refused.text);
     // A body announced over the report size limit is refused before it is read.
@@ -284,7 +307,7 @@ async fn a_report_file_is_uploaded_from_the_feeds_page_and_unpacked() {
         .body(Body::empty())
         .unwrap();
     assert_status(&app.send(request).await, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(app.get("analyst", "/api/v1/reports").await.body.as_array().unwrap().len(), 1);
+    assert_eq!(app.get("analyst", "/api/v1/reports").await.body.as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
