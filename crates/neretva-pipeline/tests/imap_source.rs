@@ -49,7 +49,12 @@ impl Drop for Dovecot {
 
 impl Dovecot {
     fn start(binary: &str) -> Dovecot {
-        let dir = std::env::temp_dir().join(format!("neretva-imap-{}", std::process::id()));
+        Dovecot::start_with(binary, "imap", "")
+    }
+
+    /// A Dovecot of its own directory `name`, with `extra` lines of configuration.
+    fn start_with(binary: &str, name: &str, extra: &str) -> Dovecot {
+        let dir = std::env::temp_dir().join(format!("neretva-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mail = dir.join("mail");
         std::fs::create_dir_all(&mail).unwrap();
@@ -92,6 +97,7 @@ impl Dovecot {
              state_dir = {dir}/state\n\
              log_path = {dir}/dovecot.log\n\
              protocols = imap\n\
+             {extra}\
              listen = 127.0.0.1\n\
              ssl = yes\n\
              ssl_cert = <{dir}/server.pem\n\
@@ -368,6 +374,22 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     );
     let token_file = dovecot.dir.join("token");
     std::fs::write(&token_file, "ya29.expired\n").unwrap();
+    // A server without MOVE (nor UIDPLUS): processed messages are copied, marked deleted and
+    // removed by closing the folder.
+    let old_server = Dovecot::start_with(
+        &binary,
+        "imap-no-move",
+        "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE\n",
+    );
+    let mut old_client = old_server.session();
+    old_client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: old server",
+            &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &report)],
+        ),
+    );
+    old_client.append("INBOX", &message("Newsletter", &[("notes.txt", "text/plain", b"n")]));
 
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [
@@ -395,6 +417,10 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
                         "username": "feeds", "token_file": token_file, "folder": "Izvještaji",
                         "done_folder": "Obrađeno", "interval_minutes": 1}},
+            {"name": "mail-no-move", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": old_server.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "subject_regex": "^Shadowserver",
+                        "done_folder": "Processed"}},
             // A password beyond ASCII, which only AUTHENTICATE PLAIN can carry.
             {"name": "utf8-password", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
@@ -418,6 +444,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             "tls-untrusted",
             "mail-token",
             "utf8-password",
+            "mail-no-move",
         ]
         .iter()
         .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
@@ -458,6 +485,10 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert_eq!(state.failing_polls, 1);
     let state = status.get("utf8-password").unwrap();
     assert!(state.last_success.is_some() && state.errors == 0, "{state:?}");
+    let state = status.get("mail-no-move").unwrap();
+    assert_eq!((state.reports, state.errors), (1, 0), "{state:?}\n{}", old_server.log());
+    assert_eq!(old_client.search("INBOX", "ALL"), [2], "the processed message left, the newsletter stayed");
+    assert_eq!(old_client.search("Processed", "ALL").len(), 1);
     // An expired token is the source's failure, with the server's reason and without the token.
     let state = status.get("mail-token").unwrap();
     let error = state.last_error.unwrap_or_default();

@@ -21,8 +21,10 @@
 //! TLS is rustls with the ring provider, verifying the server against the system's CA
 //! certificates, or against those of `ca_file`.
 //!
-//! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs, with `MOVE` (RFC 6851)
-//! when `done_folder` is set; responses are read with a cap on each line and on each literal.
+//! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs; with `done_folder`,
+//! messages move with `MOVE` (RFC 6851), or on a server without it are copied, marked deleted
+//! and removed (`UID EXPUNGE` of `UIDPLUS`, else by closing the folder at the end of the poll).
+//! Responses are read with a cap on each line and on each literal.
 //! It logs in with `AUTHENTICATE PLAIN` (RFC 4616; UTF-8 names and passwords) when the server
 //! offers it and with `LOGIN` otherwise, or, with `token_file`, with an OAuth 2.0 access token
 //! (`XOAUTH2`, as Microsoft 365 and Google Workspace take it, or `OAUTHBEARER`, RFC 7628), the
@@ -674,9 +676,12 @@ impl ImapSourceConfig {
     }
 }
 
-/// Connects, protects and logs in; the selected folder's UIDVALIDITY and whether the server
-/// can `MOVE`.
-async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connection, u64, bool), SourceError> {
+/// Connects, protects and logs in; the selected folder's UIDVALIDITY and the server's
+/// capabilities once logged in (`MOVE`, `UIDPLUS`).
+async fn open(
+    config: &ImapSourceConfig,
+    max_literal: usize,
+) -> Result<(Connection, u64, HashSet<String>), SourceError> {
     let server = format!("imap://{}:{}", config.host, config.port());
     let timeout = Duration::from_secs(config.timeout_seconds.max(1));
     let failed = |detail: String| SourceError::Http { url: server.clone(), detail };
@@ -714,7 +719,7 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
         let offered = connection.capabilities().await?;
         connection.log_in(config, &credentials, &offered).await?;
     }
-    let can_move = connection.capabilities().await?.contains("MOVE");
+    let capabilities = connection.capabilities().await?;
     let selected = connection.command(&format!("SELECT {}", mailbox(&config.folder)), "SELECT").await?;
     let validity = selected
         .iter()
@@ -723,7 +728,7 @@ async fn open(config: &ImapSourceConfig, max_literal: usize) -> Result<(Connecti
             rest.split(']').next()?.trim().parse::<u64>().ok()
         })
         .unwrap_or(0);
-    Ok((connection, validity, can_move))
+    Ok((connection, validity, capabilities))
 }
 
 /// TLS over `tcp` to `host`, verified against the system's CA certificates or the ones of
@@ -788,13 +793,9 @@ impl Mailbox {
     }
 
     async fn poll_mailbox(&mut self, ingester: &Ingester) -> Result<(), SourceError> {
-        let (mut connection, validity, can_move) = open(&self.config, self.max_bytes()).await?;
+        let (mut connection, validity, capabilities) = open(&self.config, self.max_bytes()).await?;
+        let done = Done::new(self.config.done_folder.as_deref(), &capabilities);
         if let Some(folder) = &self.config.done_folder {
-            if !can_move {
-                return Err(
-                    connection.error("the server cannot MOVE messages (RFC 6851), which done_folder needs")
-                );
-            }
             // Made on first use; a server that has it already refuses, which is fine.
             let create = format!("CREATE {}", mailbox(folder));
             connection.exchange(&create, &create, &[]).await?;
@@ -824,17 +825,19 @@ impl Mailbox {
             let url = self.message_url(validity, uid);
             match self.message(ingester, &mut connection, &url, uid).await? {
                 Handled::Ingested => {
-                    let done = match &self.config.done_folder {
-                        Some(folder) => format!("UID MOVE {uid} {}", mailbox(folder)),
-                        None => format!("UID STORE {uid} +FLAGS.SILENT (\\Seen)"),
-                    };
-                    connection.command(&done, &done).await?;
+                    for command in done.commands(uid) {
+                        connection.command(&command, &command).await?;
+                    }
                 }
                 Handled::Failed => {}
                 Handled::Skipped => {
                     self.skipped.insert((validity, uid));
                 }
             }
+        }
+        if matches!(done, Done::CopyAndClose(_)) {
+            // Closing the folder removes the messages copied and marked deleted.
+            connection.command("CLOSE", "CLOSE").await?;
         }
         // The work is done; a server that does not say goodbye properly changes nothing.
         let _ = connection.command("LOGOUT", "LOGOUT").await;
@@ -984,6 +987,44 @@ fn links_in(text: &str, pattern: &regex::Regex) -> Vec<String> {
         }
     }
     links
+}
+
+/// How a message whose reports were stored leaves the unseen ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Done {
+    /// Marked `\Seen` where it is.
+    MarkSeen,
+    /// `UID MOVE` to the folder (RFC 6851).
+    Move(String),
+    /// Without `MOVE`: copied to the folder, marked `\Deleted` and removed at once with
+    /// `UID EXPUNGE` (RFC 4315, `UIDPLUS`).
+    CopyAndExpunge(String),
+    /// Without `MOVE` and `UIDPLUS`: copied, marked `\Deleted`, and removed when the folder is
+    /// closed at the end of the poll (`CLOSE`), as IMAP clients remove deleted mail.
+    CopyAndClose(String),
+}
+
+impl Done {
+    fn new(folder: Option<&str>, capabilities: &HashSet<String>) -> Done {
+        match folder.map(mailbox) {
+            None => Done::MarkSeen,
+            Some(folder) if capabilities.contains("MOVE") => Done::Move(folder),
+            Some(folder) if capabilities.contains("UIDPLUS") => Done::CopyAndExpunge(folder),
+            Some(folder) => Done::CopyAndClose(folder),
+        }
+    }
+
+    /// The commands for message `uid`.
+    fn commands(&self, uid: u32) -> Vec<String> {
+        let copy = |folder: &str| format!("UID COPY {uid} {folder}");
+        let delete = format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)");
+        match self {
+            Done::MarkSeen => vec![format!("UID STORE {uid} +FLAGS.SILENT (\\Seen)")],
+            Done::Move(folder) => vec![format!("UID MOVE {uid} {folder}")],
+            Done::CopyAndExpunge(folder) => vec![copy(folder), delete, format!("UID EXPUNGE {uid}")],
+            Done::CopyAndClose(folder) => vec![copy(folder), delete],
+        }
+    }
 }
 
 /// What became of a message.
@@ -1168,6 +1209,21 @@ mod tests {
                 "AQ=="
             )
         );
+    }
+
+    #[test]
+    fn processed_messages_leave_by_move_or_copy_as_the_server_allows() {
+        let offer = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect::<HashSet<_>>();
+        let both = offer(&["MOVE", "UIDPLUS"]);
+        assert_eq!(Done::new(None, &both).commands(7), ["UID STORE 7 +FLAGS.SILENT (\\Seen)"]);
+        assert_eq!(Done::new(Some("Obrađeno"), &both).commands(7), ["UID MOVE 7 \"Obra&ARE-eno\""]);
+        assert_eq!(
+            Done::new(Some("Done"), &offer(&["UIDPLUS"])).commands(7),
+            ["UID COPY 7 \"Done\"", "UID STORE 7 +FLAGS.SILENT (\\Deleted)", "UID EXPUNGE 7"]
+        );
+        let plain = Done::new(Some("Done"), &offer(&[]));
+        assert_eq!(plain.commands(7), ["UID COPY 7 \"Done\"", "UID STORE 7 +FLAGS.SILENT (\\Deleted)"]);
+        assert!(matches!(plain, Done::CopyAndClose(_)), "closing the folder removes them");
     }
 
     #[test]
