@@ -2,7 +2,8 @@
 //! configuration of its own in a temporary directory (`NERETVA_TEST_DOVECOT` names the binary;
 //! `.ci/run` installs Debian's `dovecot-imapd` and sets it). Messages are put into the mailbox
 //! with IMAP `APPEND`, as a mail server would deliver them. Dovecot checks OAuth 2.0 tokens
-//! (`XOAUTH2`) with a token introspection server (RFC 7662) the test runs on 127.0.0.1.
+//! (`XOAUTH2`) with a token introspection server (RFC 7662) the test runs on 127.0.0.1. A
+//! second Dovecot advertises neither `MOVE` nor `UIDPLUS`, as older servers do.
 
 // The helpers fail their test loudly, like the tests themselves.
 #![allow(clippy::unwrap_used)]
