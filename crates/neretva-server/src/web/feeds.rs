@@ -328,29 +328,17 @@ async fn upload_file(
         Ok(form) => form,
         Err(error) => return web.bad_request("form", &error.to_string()),
     };
-    let (mut csrf, mut feed, mut file_name) = (String::new(), String::new(), String::new());
-    let file = loop {
-        let part = match form.next_part().await {
-            Ok(part) => part,
-            Err(error) => return web.bad_request("form", &error.to_string()),
-        };
-        let Some(part) = part else { break None };
-        let text = match part.name.as_str() {
-            "csrf_token" => form.text("csrf_token", 256).await.map(|text| csrf = text),
-            "feed" => form.text("feed", 1024).await.map(|text| feed = text),
-            "file_name" => form.text("file_name", 1024).await.map(|text| file_name = text),
-            "file" => break Some(part),
-            // Other fields are skipped by `next_part`.
-            _ => Ok(()),
-        };
-        if let Err(error) = text {
-            return web.bad_request("form", &error.to_string());
-        }
+    let fields = [("csrf_token", 256), ("feed", 1024), ("file_name", 1024)];
+    let (texts, file) = match form.fields_before(&fields, "file").await {
+        Ok(read) => read,
+        Err(error) => return web.bad_request("form", &error.to_string()),
     };
+    let text = |name: &str| texts.get(name).map_or("", String::as_str);
     // Nothing is read or stored before the token is checked: it precedes the file in the form.
-    if let Err(refusal) = check_csrf(&web, &csrf) {
+    if let Err(refusal) = check_csrf(&web, text("csrf_token")) {
         return refusal;
     }
+    let (feed, file_name) = (text("feed"), text("file_name"));
     let Some(name) = file
         .as_ref()
         .and_then(|file| file.filename.as_deref())

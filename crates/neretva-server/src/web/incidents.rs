@@ -1382,32 +1382,19 @@ async fn upload_evidence(
         Ok(form) => form,
         Err(error) => return web.bad_request("form", &error.to_string()),
     };
-    let mut csrf = String::new();
-    let mut description = None;
-    let file = loop {
-        let part = match form.next_part().await {
-            Ok(part) => part,
-            Err(error) => return web.bad_request("form", &error.to_string()),
-        };
-        let Some(part) = part else { break None };
-        let text = match part.name.as_str() {
-            "csrf_token" => form.text("csrf_token", 256).await.map(|text| csrf = text),
-            "description" => form
-                .text("description", MAX_UPLOAD_DESCRIPTION)
-                .await
-                .map(|text| description = Some(text.trim().to_owned()).filter(|text| !text.is_empty())),
-            "file" => break Some(part),
-            // Other fields are skipped by `next_part`.
-            _ => Ok(()),
-        };
-        if let Err(error) = text {
-            return web.bad_request("form", &error.to_string());
-        }
+    let (texts, file) = match form
+        .fields_before(&[("csrf_token", 256), ("description", MAX_UPLOAD_DESCRIPTION)], "file")
+        .await
+    {
+        Ok(read) => read,
+        Err(error) => return web.bad_request("form", &error.to_string()),
     };
     // Nothing is stored before the token is checked: it precedes the file in the form.
-    if let Err(refusal) = check_csrf(&web, &csrf) {
+    if let Err(refusal) = check_csrf(&web, texts.get("csrf_token").map_or("", String::as_str)) {
         return refusal;
     }
+    let description =
+        texts.get("description").map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
     let Some(file) =
         file.filter(|file| file.filename.as_deref().is_some_and(|name| !base_name(name).is_empty()))
     else {

@@ -296,6 +296,26 @@ impl Multipart {
         }
     }
 
+    /// The text fields before the part named `file`: each of `fields` (its name and longest
+    /// text) that the form has, the others skipped; then the file's part, whose bytes `chunk`
+    /// reads next (`None` when the form has none).
+    pub(crate) async fn fields_before(
+        &mut self,
+        fields: &[(&str, usize)],
+        file: &str,
+    ) -> Result<(std::collections::HashMap<String, String>, Option<Part>), MultipartError> {
+        let mut texts = std::collections::HashMap::new();
+        while let Some(part) = self.next_part().await? {
+            if part.name == file {
+                return Ok((texts, Some(part)));
+            }
+            if let Some((name, limit)) = fields.iter().find(|(name, _)| *name == part.name) {
+                texts.insert((*name).to_owned(), self.text(name, *limit).await?);
+            }
+        }
+        Ok((texts, None))
+    }
+
     /// The current part as text of at most `limit` bytes.
     pub(crate) async fn text(&mut self, field: &str, limit: usize) -> Result<String, MultipartError> {
         let mut bytes = Vec::new();
