@@ -430,16 +430,7 @@ pub(crate) async fn ingest_upload(
     body: Vec<u8>,
     archives: Archives,
 ) -> ApiResult<Vec<(ReportInfo, bool)>> {
-    require_feed_staff(auth)?;
-    if !neretva_model::access::may_write(&auth.principal()) {
-        return Err(ApiError::forbidden("this credential may not upload"));
-    }
-    let Some(pipeline) = state.pipeline() else {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the feed pipeline is not configured on this server",
-        ));
-    };
+    let pipeline = writing_staff_pipeline(state, auth, "upload")?;
     if !pipeline.has_feed(feed) {
         return Err(ApiError::new(ErrorCode::NotFound, format!("unknown feed {feed:?}")).with_field("feed"));
     }
@@ -489,6 +480,21 @@ pub(crate) async fn ingest_upload(
     Ok(stored)
 }
 
+/// The feed pipeline, for the CERT's staff with a credential that may write (to `action`).
+fn writing_staff_pipeline<'a>(
+    state: &'a AppState,
+    auth: &Auth,
+    action: &str,
+) -> ApiResult<&'a neretva_pipeline::Pipeline> {
+    require_feed_staff(auth)?;
+    if !neretva_model::access::may_write(&auth.principal()) {
+        return Err(ApiError::forbidden(format!("this credential may not {action}")));
+    }
+    state.pipeline().ok_or_else(|| {
+        ApiError::new(ErrorCode::Unavailable, "the feed pipeline is not configured on this server")
+    })
+}
+
 /// Matches a report's new events to the observables of open incidents; a failure there keeps
 /// the report and is logged.
 async fn rematch_events(state: &AppState, registry: &RegistrySnapshot, report: Uuid) {
@@ -517,16 +523,7 @@ pub async fn reparse(
 /// Re-parses a stored report for the caller (the CERT's staff with a credential that may
 /// write); the API and the report page's button share it.
 pub(crate) async fn reparse_report(state: &AppState, auth: &Auth, id: Uuid) -> ApiResult<ReportInfo> {
-    require_feed_staff(auth)?;
-    if !neretva_model::access::may_write(&auth.principal()) {
-        return Err(ApiError::forbidden("this credential may not re-parse reports"));
-    }
-    let Some(pipeline) = state.pipeline() else {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the feed pipeline is not configured on this server",
-        ));
-    };
+    let pipeline = writing_staff_pipeline(state, auth, "re-parse reports")?;
     let registry = state.registry_fresh(std::time::Duration::from_secs(5)).await;
     let context = neretva_pipeline::process::Context {
         store: state.store(),
