@@ -110,6 +110,15 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Apply the configured retention once, as `neretva serve` does every hour: delete events
+    /// observed more than `pipeline.retention_days` ago, the raw data of reports received more
+    /// than `pipeline.report_retention_days` ago, and expired deduplication keys (for
+    /// deployments that ingest from cron without a server, or to free room at once).
+    Retention {
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

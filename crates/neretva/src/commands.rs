@@ -52,6 +52,7 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }
         Command::Reparse { report, json } => crate::ingest::reparse(&config, &report, json).await,
+        Command::Retention { json } => retention(&config, json).await,
         Command::Incident(command) => crate::incidents::incident(&config, command).await,
         Command::Evidence(crate::cli::EvidenceCommand::Verify { json }) => {
             crate::incidents::evidence_verify(&config, json).await
@@ -267,42 +268,76 @@ fn spawn_session_purge(store: Arc<dyn Store>) {
     });
 }
 
-/// Purges events and reports' raw data older than their retention periods, and expired
-/// deduplication keys, every hour.
+/// What one application of the retention periods deleted: `None` where no period is set.
+#[derive(Debug, Default, Serialize)]
+struct Retained {
+    events_purged: Option<u64>,
+    report_data_purged: Option<u64>,
+    dedup_keys_purged: u64,
+}
+
+/// Applies the pipeline's retention periods once, as of `now`.
+async fn apply_retention(
+    store: &dyn Store,
+    pipeline: &neretva_pipeline::PipelineConfig,
+    now: OffsetDateTime,
+) -> Result<Retained, StoreError> {
+    let days = |days: u32| now - time::Duration::days(i64::from(days));
+    let mut retained = Retained::default();
+    if pipeline.retention_days > 0 {
+        retained.events_purged = Some(store.purge_events(days(pipeline.retention_days)).await?);
+    }
+    if pipeline.report_retention_days > 0 {
+        retained.report_data_purged =
+            Some(store.purge_report_data(days(pipeline.report_retention_days)).await?);
+    }
+    let window = now - time::Duration::hours(i64::from(pipeline.dedup.window_hours));
+    retained.dedup_keys_purged = store.dedup_purge(window).await?;
+    Ok(retained)
+}
+
+/// Applies the retention periods every hour (`apply_retention`).
 fn spawn_retention(store: Arc<dyn Store>, pipeline: &neretva_pipeline::PipelineConfig) {
-    let (retention_days, report_retention_days) = (pipeline.retention_days, pipeline.report_retention_days);
-    let dedup_window_hours = pipeline.dedup.window_hours;
+    let pipeline = pipeline.clone();
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(3600));
         loop {
             interval.tick().await;
-            let now = OffsetDateTime::now_utc();
-            if retention_days > 0 {
-                match store.purge_events(now - time::Duration::days(i64::from(retention_days))).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, retention_days, "Purged events past retention."),
-                    Err(error) => tracing::warn!(error = %error, "Purging old events failed."),
+            match apply_retention(store.as_ref(), &pipeline, OffsetDateTime::now_utc()).await {
+                Ok(Retained { events_purged, report_data_purged, .. }) => {
+                    if events_purged.is_some_and(|n| n > 0) || report_data_purged.is_some_and(|n| n > 0) {
+                        tracing::info!(
+                            events = events_purged,
+                            reports = report_data_purged,
+                            "Purged what is past retention."
+                        );
+                    }
                 }
-            }
-            if report_retention_days > 0 {
-                let before = now - time::Duration::days(i64::from(report_retention_days));
-                match store.purge_report_data(before).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(
-                        reports = n,
-                        report_retention_days,
-                        "Purged the raw data of reports past retention."
-                    ),
-                    Err(error) => tracing::warn!(error = %error, "Purging old reports' data failed."),
-                }
-            }
-            if let Err(error) =
-                store.dedup_purge(now - time::Duration::hours(i64::from(dedup_window_hours))).await
-            {
-                tracing::warn!(error = %error, "Purging deduplication keys failed.");
+                Err(error) => tracing::warn!(error = %error, "Applying the retention periods failed."),
             }
         }
     });
+}
+
+/// `neretva retention`: the retention periods applied once.
+async fn retention(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let store = ready_store(config).await?;
+    let retained = apply_retention(store.as_ref(), &config.pipeline, OffsetDateTime::now_utc()).await?;
+    if json {
+        output::json(&retained);
+    } else {
+        let count = |purged: Option<u64>, what: &str| match purged {
+            Some(n) => format!("{n} {what} purged"),
+            None => format!("{what} kept (no retention period set)"),
+        };
+        output::line(&format!(
+            "{}; {}; {} expired deduplication keys purged",
+            count(retained.events_purged, "events"),
+            count(retained.report_data_purged, "reports' raw data"),
+            retained.dedup_keys_purged
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Once a day, logs and audits (`preservation.reminder`, by the system) each preservation request

@@ -662,6 +662,50 @@ fn feeds_fetch_looks_at_a_source_once() {
 }
 
 #[test]
+fn retention_is_applied_once_from_the_command_line() {
+    let dir = DataDir::new("retention");
+    let d = dir.0.as_path();
+    ok(&run(d, &["migrate"]));
+    // IntelMQ events keep their observation time: one from 2020, one from now.
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let lines = [("2020-01-01T00:00:00+00:00", "192.0.2.7"), (now.as_str(), "192.0.2.8")]
+        .iter()
+        .map(|(at, ip)| {
+            format!(r#"{{"feed.name": "x", "time.observation": "{at}", "source.ip": "{ip}", "classification.type": "scanner", "raw": "eA=="}}"#)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = d.join("events.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let ingested = json(&run(d, &["ingest", "--feed", "intelmq-json", file.to_str().unwrap(), "--json"]));
+    assert_eq!(ingested["events"], 2, "{ingested}");
+
+    // Without retention periods nothing is purged, and the command says so.
+    let kept = ok(&run(d, &["retention"]));
+    assert!(kept.starts_with("events kept (no retention period set); reports' raw data kept"), "{kept}");
+    // With them, the old event goes and the new one and today's report stay.
+    let with_periods = |args: &[&str]| {
+        neretva(d)
+            .env("NERETVA_PIPELINE__RETENTION_DAYS", "30")
+            .env("NERETVA_PIPELINE__REPORT_RETENTION_DAYS", "7")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let purged = json(&with_periods(&["retention", "--json"]));
+    assert_eq!(
+        (purged["events_purged"].as_u64(), purged["report_data_purged"].as_u64()),
+        (Some(1), Some(0)),
+        "{purged}"
+    );
+    let again = json(&with_periods(&["retention", "--json"]));
+    assert_eq!(again["events_purged"], 0, "{again}");
+    let report = ingested["reports"][0].as_str().unwrap();
+    let reparsed = json(&run(d, &["reparse", report, "--json"]));
+    assert_eq!(reparsed["events"], 2, "the report's data stayed: {reparsed}");
+}
+
+#[test]
 fn shadowserver_schema_is_installed_from_a_file_or_downloaded() {
     let dir = DataDir::new("schema");
     let d = dir.0.as_path();
