@@ -898,9 +898,15 @@ pub(crate) struct IngestArgs {
     pub(crate) feed: String,
     /// Report files to process: one report each, or, for a gzip or bzip2 file, the report it
     /// holds and, for a zip archive, one report per member (unpacked within the configured
-    /// `pipeline.limits`). A file that cannot be read is listed and makes the exit status 1.
+    /// `pipeline.limits`). `-` reads a report from standard input (see --stdin-name). A file that
+    /// cannot be read is listed and makes the exit status 1.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
+    /// The name of the report read from standard input (`-`), as a file of it would be named
+    /// (`2026-11-30-scan_dns-bih-geo.csv.gz`): parsers such as Shadowserver's read the report
+    /// type from it, and its extension says how it is compressed.
+    #[arg(long, default_value = "stdin")]
+    pub(crate) stdin_name: String,
     /// Store nothing; with --output, print the resulting events.
     #[arg(long)]
     pub(crate) dry_run: bool,

@@ -169,6 +169,15 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
     if let Some(unknown) = fields.iter().find(|field| !known_field(field)) {
         anyhow::bail!("--fields: {unknown:?} is not a field of the harmonised event (IntelMQ's field names)");
     }
+    if args.files.iter().filter(|file| file.as_os_str() == "-").count() > 1 {
+        anyhow::bail!("`-` (standard input) may be given once");
+    }
+    let stdin_name = &args.stdin_name;
+    if stdin_name.trim().is_empty() || stdin_name.contains(['/', '\\', '#']) || stdin_name.len() > 255 {
+        anyhow::bail!(
+            "--stdin-name: {stdin_name:?} must be a file name without '/', '\\' or '#', at most 255 bytes"
+        );
+    }
     if !args.fields.is_empty() && args.output != Some(EventFormat::Csv) {
         anyhow::bail!("--fields chooses the columns of --output csv");
     }
@@ -207,9 +216,16 @@ pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<
         bar.set_message(file.display().to_string());
         summary.files += 1;
         let path = file.clone();
-        let read = tokio::task::spawn_blocking(move || read_reports(&path, &limits))
-            .await
-            .context("the file reader failed")?;
+        let stdin_name = args.stdin_name.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            if path.as_os_str() == "-" {
+                read_stdin_reports(&stdin_name, &limits)
+            } else {
+                read_reports(&path, &limits)
+            }
+        })
+        .await
+        .context("the file reader failed")?;
         let reports = match read {
             Ok(reports) => reports,
             Err(error) => {
@@ -510,6 +526,32 @@ pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reports of standard input, read within the report size limit and unpacked as a file
+/// named `name` would be, each with the source `stdin#<name>` (the name the parser sees).
+fn read_stdin_reports(
+    name: &str,
+    limits: &DecompressLimits,
+) -> Result<Vec<(String, Vec<u8>)>, neretva_pipeline::sources::SourceError> {
+    use neretva_pipeline::sources::SourceError;
+    use std::io::Read as _;
+    let mut data = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limits.max_report_bytes.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|source| SourceError::Read { path: "standard input".to_owned(), source })?;
+    if data.len() as u64 > limits.max_report_bytes {
+        return Err(SourceError::TooLarge {
+            name: "standard input".to_owned(),
+            limit: limits.max_report_bytes,
+        });
+    }
+    Ok(neretva_pipeline::sources::decompress(name, data, limits)?
+        .into_iter()
+        .map(|(member, data)| (format!("stdin#{member}"), data))
+        .collect())
 }
 
 /// The installed Shadowserver schema's path in the data directory.

@@ -357,6 +357,24 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
         "{unknown:?}"
     );
 
+    // A report on standard input, compressed, named as its file would be.
+    let mut child = neretva(d)
+        .args(["ingest", "--feed", "shadowserver", "--dry-run", "--json", "-"])
+        .args(["--stdin-name", "2026-11-27-scan_dns-bih-geo.csv.gz"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).unwrap();
+    child.stdin.take().unwrap().write_all(&gz.finish().unwrap()).unwrap();
+    let piped = json(&child.wait_with_output().unwrap());
+    assert_eq!((piped["events"].as_u64(), piped["errors"].as_u64()), (Some(3), Some(1)), "{piped}");
+    assert_eq!(piped["error_lines"][0]["file"], "stdin#2026-11-27-scan_dns-bih-geo.csv", "{piped}");
+    let twice = run(d, &["ingest", "--feed", "shadowserver", "-", "-"]);
+    assert_eq!(twice.status.code(), Some(2));
+
     let summary = json(&run(d, &["ingest", "--feed", "shadowserver", path, "--json"]));
     assert_eq!(summary["events"], 3);
     assert_eq!(summary["errors"], 1);
