@@ -283,17 +283,22 @@ async fn apply_retention(
     now: OffsetDateTime,
 ) -> Result<Retained, StoreError> {
     let days = |days: u32| now - time::Duration::days(i64::from(days));
-    let mut retained = Retained::default();
-    if pipeline.retention_days > 0 {
-        retained.events_purged = Some(store.purge_events(days(pipeline.retention_days)).await?);
-    }
-    if pipeline.report_retention_days > 0 {
-        retained.report_data_purged =
-            Some(store.purge_report_data(days(pipeline.report_retention_days)).await?);
-    }
+    // Each step runs even when one before it failed; the first failure is the answer.
+    let events = match pipeline.retention_days {
+        0 => None,
+        period => Some(store.purge_events(days(period)).await),
+    };
+    let report_data = match pipeline.report_retention_days {
+        0 => None,
+        period => Some(store.purge_report_data(days(period)).await),
+    };
     let window = now - time::Duration::hours(i64::from(pipeline.dedup.window_hours));
-    retained.dedup_keys_purged = store.dedup_purge(window).await?;
-    Ok(retained)
+    let dedup_keys = store.dedup_purge(window).await;
+    Ok(Retained {
+        events_purged: events.transpose()?,
+        report_data_purged: report_data.transpose()?,
+        dedup_keys_purged: dedup_keys?,
+    })
 }
 
 /// Applies the retention periods every hour (`apply_retention`).
