@@ -38,7 +38,8 @@ const MAX_TEXT_FILTER: usize = 10_000;
 // Reports.
 
 const REPORT_COLUMNS: &str = "r.id, r.feed, r.parser, r.source, r.received_at, r.sha256, r.size,
-    r.status, r.records, r.events, r.errors, r.duplicates, r.dropped, r.parsed_at, r.failure";
+    r.status, r.records, r.events, r.errors, r.duplicates, r.dropped, r.parsed_at, r.failure,
+    r.data IS NULL";
 
 fn report_from_row(row: &Row) -> Result<ReportInfo> {
     let status: String = row.try_get(7)?;
@@ -62,6 +63,7 @@ fn report_from_row(row: &Row) -> Result<ReportInfo> {
         },
         parsed_at: row.try_get(13)?,
         failure: row.try_get(14)?,
+        data_purged: row.try_get(15)?,
     })
 }
 
@@ -110,6 +112,7 @@ pub(crate) async fn store_report<C: GenericClient>(
         counts: ReportCounts::default(),
         parsed_at: None,
         failure: None,
+        data_purged: false,
     };
     let statement = client
         .prepare_cached(

@@ -40,7 +40,8 @@ fn invalid(index: usize, message: String) -> rusqlite::Error {
 // Reports.
 
 const REPORT_COLUMNS: &str = "r.id, r.feed, r.parser, r.source, r.received_at, r.sha256, r.size,
-    r.status, r.records, r.events, r.errors, r.duplicates, r.dropped, r.parsed_at, r.failure";
+    r.status, r.records, r.events, r.errors, r.duplicates, r.dropped, r.parsed_at, r.failure,
+    NOT EXISTS (SELECT 1 FROM report_data d WHERE d.report_id = r.id)";
 
 fn report_from_row(row: &Row<'_>) -> rusqlite::Result<ReportInfo> {
     let status: String = row.get(7)?;
@@ -63,6 +64,7 @@ fn report_from_row(row: &Row<'_>) -> rusqlite::Result<ReportInfo> {
         },
         parsed_at: opt_time_col(row, 13)?,
         failure: row.get(14)?,
+        data_purged: row.get(15)?,
     })
 }
 
@@ -108,6 +110,7 @@ pub(crate) fn store_report(
         counts: ReportCounts::default(),
         parsed_at: None,
         failure: None,
+        data_purged: false,
     };
     let id = info.id.to_string();
     conn.prepare_cached(

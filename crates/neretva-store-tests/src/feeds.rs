@@ -260,7 +260,11 @@ pub async fn feed_reports(store: &dyn Store) {
     for old in [first.id, other_feed.id, big_report.id, empty.id] {
         assert_eq!(store.report_data(old).await.expect("data"), None, "{old}");
     }
-    assert_eq!(store.get_report(first.id).await.expect("get"), Some(refinished.clone()));
+    let purged = neretva_store::feeds::ReportInfo { data_purged: true, ..refinished.clone() };
+    assert_eq!(store.get_report(first.id).await.expect("get"), Some(purged.clone()));
+    let listed = store.list_reports(&ReportQuery::default()).await.expect("list");
+    let flags: Vec<bool> = listed.iter().map(|report| report.data_purged).collect();
+    assert_eq!(flags, [false, true, true, true, true], "only the recent report keeps its data");
     assert_eq!(store.report_errors(first.id, 0).await.expect("errors"), [report_error(9, None, "again")]);
     assert_eq!(store.report_data(recent.id).await.expect("data").as_deref(), Some(&recent.data[..]));
     let (known, stored) =

@@ -97,6 +97,9 @@ pub struct ReportInfo {
     pub parsed_at: Option<Timestamp>,
     /// Why the report failed as a whole.
     pub failure: Option<String>,
+    /// Its raw data was deleted by report retention (`purge_report_data`): it cannot be
+    /// parsed again.
+    pub data_purged: bool,
 }
 
 /// A record of a report that could not be parsed, kept for inspection. Stores replace NUL

@@ -331,6 +331,9 @@ pub struct ReportDto {
     pub dropped: u64,
     pub parsed_at: Option<String>,
     pub failure: Option<String>,
+    /// The raw data was deleted by report retention (`pipeline.report_retention_days`): the
+    /// report cannot be parsed again; its counts, errors and events stay.
+    pub data_purged: bool,
 }
 
 impl From<ReportInfo> for ReportDto {
@@ -351,6 +354,7 @@ impl From<ReportInfo> for ReportDto {
             dropped: info.counts.dropped,
             parsed_at: info.parsed_at.map(rfc3339),
             failure: info.failure,
+            data_purged: info.data_purged,
         }
     }
 }

@@ -156,6 +156,7 @@ fn report_row(language: Language, report: &ReportInfo) -> Value {
         dropped => report.counts.dropped,
         size => report.size,
         failure => &report.failure,
+        data_purged => report.data_purged,
     }
 }
 
@@ -251,7 +252,9 @@ async fn report_page(State(state): State<AppState>, web: WebUser, Path(id): Path
         errors_capped => report.counts.errors > u64::from(ERRORS_SHOWN),
         errors_shown => ERRORS_SHOWN,
         events_link => format!("/events?report={}", report.id),
-        may_reparse => neretva_model::access::may_write(&web.principal()) && state.pipeline().is_some(),
+        may_reparse => neretva_model::access::may_write(&web.principal())
+            && state.pipeline().is_some()
+            && !report.data_purged,
     };
     web.render("web/feeds/report.html", context)
 }

@@ -176,6 +176,13 @@ async fn staff_parse_a_stored_report_again_until_its_data_is_purged() {
         purged.text
     );
     assert_eq!(ips(&app.get("analyst", "/api/v1/events?limit=1000").await).len(), 8, "the events stay");
+    let shown = app.get("analyst", &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(
+        (shown.body["data_purged"].as_bool(), shown.body["events"].as_u64()),
+        (Some(true), Some(8)),
+        "{}",
+        shown.text
+    );
 }
 
 #[tokio::test]

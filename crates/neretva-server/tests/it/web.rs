@@ -273,6 +273,11 @@ async fn constituents_never_see_another_organisations_events() {
         app.get("analyst", "/api/v1/events?limit=1000").await.body["items"].as_array().unwrap().len(),
         8
     );
+    // Once its data is purged, the page says so and offers no re-parse.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    assert_eq!(neretva_store::Store::purge_report_data(app.store.as_ref(), later).await.unwrap(), 1);
+    let page = analyst.get(&app, &format!("/feeds/reports/{report}")).await;
+    assert!(page.text.contains("id=\"data-purged\"") && !page.text.contains(&reparse), "{}", page.text);
 
     // The analyst's dashboard counts every routed event and names both organisations.
     let dashboard = analyst.get(&app, "/").await;
