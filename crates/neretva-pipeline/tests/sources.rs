@@ -151,6 +151,8 @@ fn source_configuration_is_checked() {
             {"name": "f", "parser": "shadowserver", "source": {"kind": "http", "url": "https://dl.example.org/x.csv?key=1", "headers": {"X-Key": "secret"}}},
             {"name": "g", "parser": "shadowserver", "source": {"kind": "directory", "path": "/in", "pattern": "*.csv"}},
             {"name": "h", "parser": "shadowserver", "source": {"kind": "misp-feed", "url": "https://feeds.example/osint/"}},
+            {"name": "i", "parser": "shadowserver", "source": {"kind": "http", "url": "https://feeds.example/x.csv", "password": "p"}},
+            {"name": "j", "parser": "shadowserver", "source": {"kind": "http", "url": "https://feeds.example/x.csv", "username": "a:b", "password": "p"}},
         ],
     }))
     .unwrap();
@@ -170,6 +172,8 @@ fn source_configuration_is_checked() {
         "pipeline.feeds[3] (d): source.done_dir: must not be the watched directory",
         "pipeline.feeds[4] (e): source.path: must not be empty",
         "pipeline.feeds[7] (h): a misp-feed source brings MISP events, which the parser \"misp-feed\" reads, not \"shadowserver\"",
+        "pipeline.feeds[8] (i): source.password: needs source.username",
+        "pipeline.feeds[9] (j): source.username: must not be empty or hold ':' or control characters",
     ];
     assert_eq!(errors, expected);
     // Defaults, and header values kept out of debug output.
@@ -177,6 +181,8 @@ fn source_configuration_is_checked() {
     assert_eq!((http.interval_minutes, http.timeout_seconds), (60, 60));
     let debug = format!("{:?}", config.feeds[5]);
     assert!(!debug.contains("secret") && !debug.contains("key=1") && debug.contains("X-Key"), "{debug}");
+    let debug = format!("{:?}", config.feeds[9]);
+    assert!(debug.contains("a:b") && !debug.contains("\"p\""), "the password stays out: {debug}");
     let Some(sources::SourceConfig::Directory(directory)) = &config.feeds[6].source else { panic!() };
     assert_eq!((directory.poll_seconds, directory.done_dir.as_ref()), (30, None));
 
@@ -324,6 +330,8 @@ fn http_config(url: String) -> HttpSourceConfig {
         headers: Default::default(),
         file_name: None,
         ca_file: None,
+        username: None,
+        password: None,
     }
 }
 
@@ -354,7 +362,7 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
         "feeds": [{"name": "shadowserver-dns", "parser": "shadowserver", "parser_options": {"report_type": "scan_dns"},
                    "source": {"kind": "http", "url": server.url("/reports/download?key=secret"), "interval_minutes": 1,
-                              "headers": {"X-Api-Key": "k-123"}}}],
+                              "headers": {"X-Api-Key": "k-123"}, "username": "cymru", "password": "Lozinka-1"}}],
     }))
     .unwrap();
     let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
@@ -380,12 +388,17 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     assert!(request.starts_with("get /reports/download?key=secret http/1.1"), "{request}");
     assert!(request.contains("x-api-key: k-123") && !request.contains("if-none-match"), "{request}");
     assert!(!request.contains("accept-encoding"), "{request}");
+    // HTTP Basic credentials, as Team Cymru's CAP feed wants them.
+    assert!(request.contains("\r\nauthorization: basic y3ltcnu6tg96aw5rys0x\r\n"), "{request}");
 
     // A minute later: a conditional request, answered 304; nothing new.
     skip_interval().await;
     eventually("the second request", || async { server.requests().len() == 2 }).await;
     let request = server.requests()[1].to_ascii_lowercase();
-    assert!(request.contains("if-none-match: \"v1\""), "{request}");
+    assert!(
+        request.contains("if-none-match: \"v1\"") && request.contains("authorization: basic"),
+        "{request}"
+    );
     assert!(request.contains("if-modified-since: fri, 27 nov 2026 10:00:00 gmt"), "{request}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(reports(&store).await.len(), 1);

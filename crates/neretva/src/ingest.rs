@@ -588,6 +588,8 @@ pub(crate) async fn shadowserver_schema(
                 headers: BTreeMap::new(),
                 file_name: None,
                 ca_file: None,
+                username: None,
+                password: None,
             },
             64 * 1024 * 1024,
         )?;

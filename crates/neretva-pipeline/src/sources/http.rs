@@ -65,6 +65,8 @@ pub struct HttpSource {
     display_url: String,
     headers: HeaderMap,
     file_name: Option<String>,
+    /// HTTP Basic credentials.
+    credentials: Option<(String, Option<String>)>,
     timeout: Duration,
     max_bytes: u64,
     validators: Validators,
@@ -111,6 +113,7 @@ impl HttpSource {
             display_url,
             headers,
             file_name: config.file_name.clone(),
+            credentials: config.username.clone().map(|user| (user, config.password.clone())),
             timeout,
             max_bytes,
             validators: Validators::default(),
@@ -155,6 +158,9 @@ impl HttpSource {
     ) -> Result<Option<Download>, SourceError> {
         let http_error = |error| self.http_error(display_url, error);
         let mut request = self.client.get(url.clone()).headers(self.headers.clone());
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, password.as_deref());
+        }
         if conditional {
             if let Some(etag) = &self.validators.etag {
                 request = request.header(IF_NONE_MATCH, etag);
@@ -261,6 +267,22 @@ pub(crate) fn check_url(key: &str, value: &str, errors: &mut Vec<String>) -> Opt
         Ok(url) => return Some(url),
     }
     None
+}
+
+/// Checks HTTP Basic credentials (`source.username`, `source.password`); each problem is added
+/// to `errors`, without the password.
+pub(crate) fn check_credentials(username: Option<&str>, password: Option<&str>, errors: &mut Vec<String>) {
+    match (username, password) {
+        (None, Some(_)) => errors.push("source.password: needs source.username".to_owned()),
+        // RFC 7617: the user-id cannot hold a colon; neither may hold control characters.
+        (Some(user), _) if user.is_empty() || user.contains(':') || user.chars().any(char::is_control) => {
+            errors.push("source.username: must not be empty or hold ':' or control characters".to_owned());
+        }
+        (_, Some(password)) if password.chars().any(char::is_control) => {
+            errors.push("source.password: must not hold control characters".to_owned());
+        }
+        _ => {}
+    }
 }
 
 /// Checks configured request headers (`source.headers`); each problem is added to `errors`,

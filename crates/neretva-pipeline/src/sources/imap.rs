@@ -957,6 +957,8 @@ impl Mailbox {
             headers: std::collections::BTreeMap::new(),
             file_name: None,
             ca_file: None,
+            username: None,
+            password: None,
         };
         let source = HttpSource::new(&config, self.limits.max_report_bytes)?;
         match source.poll().await? {

@@ -20,7 +20,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::sources::http::{HttpSource, check_headers, check_url};
+use crate::sources::http::{HttpSource, check_credentials, check_headers, check_url};
 use crate::sources::{HttpSourceConfig, Ingester, Polled, SourceError, minutes, poll_every, set_up};
 
 /// The prefix of the stored reports' sources.
@@ -51,6 +51,11 @@ pub struct MispFeedSourceConfig {
     /// A PEM file of the certificate authorities to trust instead of the system's.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// HTTP Basic credentials; the password is never logged.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 fn default_interval_minutes() -> u64 {
@@ -80,6 +85,8 @@ impl std::fmt::Debug for MispFeedSourceConfig {
             .field("max_age_days", &self.max_age_days)
             .field("max_events", &self.max_events)
             .field("ca_file", &self.ca_file)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "…"))
             .finish()
     }
 }
@@ -97,6 +104,8 @@ impl MispFeedSourceConfig {
             headers: self.headers.clone(),
             file_name: Some("manifest.json".to_owned()),
             ca_file: self.ca_file.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
         })
     }
 
@@ -118,6 +127,7 @@ impl MispFeedSourceConfig {
             errors.push("source.max_events: must be at least 1".to_owned());
         }
         check_headers(&self.headers, &mut errors);
+        check_credentials(self.username.as_deref(), self.password.as_deref(), &mut errors);
         if self.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
             errors.push("source.ca_file: must not be empty".to_owned());
         }

@@ -133,6 +133,11 @@ pub struct HttpSourceConfig {
     /// A PEM file of the certificate authorities to trust instead of the system's.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// HTTP Basic credentials (feeds such as Team Cymru's CAP); the password is never logged.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// `kind = "file"`.
@@ -180,6 +185,8 @@ impl std::fmt::Debug for HttpSourceConfig {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("file_name", &self.file_name)
             .field("ca_file", &self.ca_file)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "…"))
             .finish()
     }
 }
@@ -234,6 +241,7 @@ impl SourceConfig {
                     errors.push("source.timeout_seconds: must be at least 1".to_owned());
                 }
                 http::check_headers(&config.headers, &mut errors);
+                http::check_credentials(config.username.as_deref(), config.password.as_deref(), &mut errors);
                 if config.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
                     errors.push("source.ca_file: must not be empty".to_owned());
                 }

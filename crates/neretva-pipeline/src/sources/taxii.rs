@@ -120,9 +120,11 @@ impl TaxiiSourceConfig {
         if !(1..=10_000).contains(&self.page_size) {
             errors.push(format!("source.page_size: {} is not between 1 and 10,000", self.page_size));
         }
-        if self.password.is_some() && self.username.is_none() {
-            errors.push("source.password: needs source.username".to_owned());
-        }
+        crate::sources::http::check_credentials(
+            self.username.as_deref(),
+            self.password.as_deref(),
+            &mut errors,
+        );
         for kind in &self.types {
             if kind.is_empty()
                 || !kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
