@@ -269,6 +269,16 @@ pub(crate) fn check_url(key: &str, value: &str, errors: &mut Vec<String>) -> Opt
     None
 }
 
+/// A base URL that relative paths and file names are joined to: with a `/` at the end of its
+/// path.
+pub(crate) fn base_url(text: &str) -> Result<Url, String> {
+    let mut url = Url::parse(text).map_err(|error| format!("not a valid URL: {error}"))?;
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(url)
+}
+
 /// Checks HTTP Basic credentials (`source.username`, `source.password`); each problem is added
 /// to `errors`, without the password.
 pub(crate) fn check_credentials(username: Option<&str>, password: Option<&str>, errors: &mut Vec<String>) {

@@ -20,7 +20,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use tokio::sync::watch;
 
-use crate::sources::http::{HttpSource, check_credentials, check_headers, check_url};
+use crate::sources::http::{HttpSource, base_url};
 use crate::sources::{HttpSourceConfig, Ingester, Polled, SourceError, minutes, poll_every, set_up};
 
 /// The prefix of the stored reports' sources.
@@ -95,10 +95,14 @@ impl MispFeedSourceConfig {
     /// The `http` source's settings for the manifest: its URL and this source's client
     /// settings, which the event downloads share.
     fn manifest(&self) -> Result<HttpSourceConfig, String> {
-        let base = base_url(&self.url)?;
-        let manifest = base.join("manifest.json").map_err(|error| error.to_string())?;
-        Ok(HttpSourceConfig {
-            url: manifest.to_string(),
+        let manifest = base_url(&self.url)?.join("manifest.json").map_err(|error| error.to_string())?;
+        Ok(self.http_settings(manifest.to_string()))
+    }
+
+    /// The `http` source's settings of a request to `url` with this source's client settings.
+    fn http_settings(&self, url: String) -> HttpSourceConfig {
+        HttpSourceConfig {
+            url,
             interval_minutes: self.interval_minutes,
             timeout_seconds: self.timeout_seconds,
             headers: self.headers.clone(),
@@ -106,42 +110,21 @@ impl MispFeedSourceConfig {
             ca_file: self.ca_file.clone(),
             username: self.username.clone(),
             password: self.password.clone(),
-        })
+        }
     }
 
-    /// Every problem found without IO, each starting with its key.
+    /// Every problem found without IO, each starting with its key: the client settings as the
+    /// `http` source checks them, then this source's own.
     pub(crate) fn check(&self) -> Vec<String> {
-        let mut errors = Vec::new();
-        if let Some(url) = check_url("source.url", &self.url, &mut errors)
-            && url.query().is_some()
-        {
+        let mut errors = self.http_settings(self.url.clone()).check();
+        if Url::parse(&self.url).is_ok_and(|url| url.query().is_some()) {
             errors.push("source.url: the feed's base URL takes no query".to_owned());
-        }
-        if self.interval_minutes == 0 {
-            errors.push("source.interval_minutes: must be at least 1".to_owned());
-        }
-        if self.timeout_seconds == 0 {
-            errors.push("source.timeout_seconds: must be at least 1".to_owned());
         }
         if self.max_events == 0 {
             errors.push("source.max_events: must be at least 1".to_owned());
         }
-        check_headers(&self.headers, &mut errors);
-        check_credentials(self.username.as_deref(), self.password.as_deref(), &mut errors);
-        if self.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
-            errors.push("source.ca_file: must not be empty".to_owned());
-        }
         errors
     }
-}
-
-/// A base URL that file names are joined to: with a `/` at the end of its path.
-fn base_url(text: &str) -> Result<Url, String> {
-    let mut url = Url::parse(text).map_err(|error| format!("not a valid URL: {error}"))?;
-    if !url.path().ends_with('/') {
-        url.set_path(&format!("{}/", url.path()));
-    }
-    Ok(url)
 }
 
 /// The events a manifest lists, by UUID (as the manifest writes it) with their timestamps,

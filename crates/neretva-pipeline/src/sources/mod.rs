@@ -191,6 +191,32 @@ impl std::fmt::Debug for HttpSourceConfig {
     }
 }
 
+impl HttpSourceConfig {
+    /// Every problem found without IO, each starting with its key (the `misp-feed` source's
+    /// client settings are checked as these).
+    pub(crate) fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        http::check_url("source.url", &self.url, &mut errors);
+        if self.interval_minutes == 0 {
+            errors.push("source.interval_minutes: must be at least 1".to_owned());
+        }
+        if self.timeout_seconds == 0 {
+            errors.push("source.timeout_seconds: must be at least 1".to_owned());
+        }
+        http::check_headers(&self.headers, &mut errors);
+        http::check_credentials(self.username.as_deref(), self.password.as_deref(), &mut errors);
+        if self.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
+            errors.push("source.ca_file: must not be empty".to_owned());
+        }
+        if let Some(file_name) = &self.file_name
+            && (file_name.trim().is_empty() || file_name.contains(['/', '\\']))
+        {
+            errors.push(format!("source.file_name: {file_name:?} must be a file name, without '/'"));
+        }
+        errors
+    }
+}
+
 impl SourceConfig {
     /// The source's kind as configured, also the `source` label of its metrics.
     pub fn kind(&self) -> &'static str {
@@ -232,25 +258,7 @@ impl SourceConfig {
                     }
                 }
             }
-            SourceConfig::Http(config) => {
-                http::check_url("source.url", &config.url, &mut errors);
-                if config.interval_minutes == 0 {
-                    errors.push("source.interval_minutes: must be at least 1".to_owned());
-                }
-                if config.timeout_seconds == 0 {
-                    errors.push("source.timeout_seconds: must be at least 1".to_owned());
-                }
-                http::check_headers(&config.headers, &mut errors);
-                http::check_credentials(config.username.as_deref(), config.password.as_deref(), &mut errors);
-                if config.ca_file.as_ref().is_some_and(|path| path.as_os_str().is_empty()) {
-                    errors.push("source.ca_file: must not be empty".to_owned());
-                }
-                if let Some(file_name) = &config.file_name
-                    && (file_name.trim().is_empty() || file_name.contains(['/', '\\']))
-                {
-                    errors.push(format!("source.file_name: {file_name:?} must be a file name, without '/'"));
-                }
-            }
+            SourceConfig::Http(config) => errors.extend(config.check()),
             SourceConfig::File(config) => {
                 if config.path.as_os_str().is_empty() {
                     errors.push("source.path: must not be empty".to_owned());

@@ -27,7 +27,7 @@ use sha2::Sha256;
 use tokio::sync::watch;
 
 use crate::sources::decompress::{DecompressLimits, decompress};
-use crate::sources::http::{check_url, client, describe, read_body, redact_url};
+use crate::sources::http::{base_url, check_url, client, describe, read_body, redact_url};
 use crate::sources::{Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up};
 
 /// Where the Shadowserver Reports API lists reports.
@@ -140,15 +140,6 @@ impl ShadowserverApiConfig {
         check_url("source.download_url", &self.download_url, &mut errors);
         errors
     }
-}
-
-/// A base URL that relative paths are joined to: with a `/` at the end of its path.
-fn base_url(text: &str) -> Result<Url, String> {
-    let mut url = Url::parse(text).map_err(|error| format!("not a valid URL: {error}"))?;
-    if !url.path().ends_with('/') {
-        url.set_path(&format!("{}/", url.path()));
-    }
-    Ok(url)
 }
 
 /// One entry of a report listing.
