@@ -485,7 +485,7 @@ pub(crate) async fn ingest_upload(
 }
 
 /// The feed pipeline, for the CERT's staff with a credential that may write (to `action`).
-fn writing_staff_pipeline<'a>(
+pub(crate) fn writing_staff_pipeline<'a>(
     state: &'a AppState,
     auth: &Auth,
     action: &str,

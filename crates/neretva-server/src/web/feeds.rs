@@ -20,7 +20,7 @@ use neretva_store::{Store, StoreError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::events::{Archives, ingest_report, ingest_upload, reparse_report};
+use crate::api::events::{Archives, ingest_report, ingest_upload, reparse_report, writing_staff_pipeline};
 use crate::api::feeds::request_fetch;
 use crate::web::multipart::{Multipart, UPLOAD_OVERHEAD, base_name};
 use crate::web::{WebForm, WebUser, button, check_csrf, encode_query_value, short_time, t};
@@ -311,10 +311,10 @@ async fn upload_file(
     if !web.user.is_operator_staff() {
         return web.not_found();
     }
-    let Some(limit) = state.pipeline().map(|pipeline| pipeline.max_report_bytes()) else {
-        let mut response = web.bad_request("feed", "the feed pipeline is not configured on this server");
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        return response;
+    // Who may upload, and the pipeline's limit, are known before the file is read.
+    let limit = match writing_staff_pipeline(&state, &web.auth(), "upload") {
+        Ok(pipeline) => pipeline.max_report_bytes(),
+        Err(error) => return error_page(&web, "feed", &error),
     };
     let too_large = |web: &WebUser| {
         let mut response = web

@@ -261,6 +261,11 @@ async fn a_report_file_is_uploaded_from_the_feeds_page_and_unpacked() {
     let mut hers = report_form(&alice.csrf);
     hers.push(Part::File("file", "a.csv", "text/csv", b"x"));
     assert_status(&alice.upload(&app, "/feeds/upload-file", &hers).await, StatusCode::NOT_FOUND);
+    // The auditor reads but may not upload: refused before the file is read.
+    let auditor = sign_in(&app, "auditor").await;
+    let mut theirs = report_form(&auditor.csrf);
+    theirs.push(Part::File("file", "a.csv", "text/csv", b"x"));
+    assert_status(&auditor.upload(&app, "/feeds/upload-file", &theirs).await, StatusCode::FORBIDDEN);
     let none = analyst.upload(&app, "/feeds/upload-file", &report_form(&analyst.csrf)).await;
     assert_status(&none, StatusCode::BAD_REQUEST);
     assert!(none.text.contains("choose a report file"), "{}", none.text);
