@@ -357,6 +357,8 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
             .header("Content-Disposition", "attachment; filename=\"2026-11-27-scan_dns-bih-geo.csv\""),
         Reply::new("304 Not Modified", Vec::new()).header("ETag", "\"v1\""),
         Reply::new("200 OK", gzip(&second)).header("ETag", "\"v2\""),
+        // After the restart.
+        Reply::new("503 Service Unavailable", Vec::new()),
     ])
     .await;
     let config: PipelineConfig = serde_json::from_value(serde_json::json!({
@@ -410,7 +412,47 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     assert_eq!(second_report.source, format!("url:{base}?…#download"));
     assert_eq!(second_report.counts.events, 2);
     assert_eq!(store.report_data(second_report.id).await.unwrap(), Some(second));
+    // The new validators are saved with the source's state at once.
+    eventually("the source's state is saved", || async {
+        store.source_record("shadowserver-dns").await.unwrap().is_some_and(|saved| saved.state.contains("v2"))
+    })
+    .await;
+    let saved = store.source_record("shadowserver-dns").await.unwrap().unwrap();
+    assert_eq!(saved.kind, "http");
+    assert!(!saved.state.contains("secret") && !saved.state.contains("Lozinka"), "{}", saved.state);
+    stop_sources(stop, handles).await;
 
+    // After a restart the source asks only for what changed since the saved download, and
+    // still knows when it last worked while its first poll fails.
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        Arc::clone(&pipeline),
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        index_of(&store).await,
+        shutdown,
+    );
+    eventually("the request after the restart", || async { server.requests().len() == 4 }).await;
+    let request = server.requests()[3].to_ascii_lowercase();
+    assert!(request.contains("if-none-match: \"v2\""), "{request}");
+    let status = pipeline.source_status();
+    eventually("the failed poll", || async { status.get("shadowserver-dns").unwrap().failing_polls == 1 })
+        .await;
+    let restarted = status.get("shadowserver-dns").unwrap();
+    assert_eq!((restarted.reports, restarted.errors), (0, 1));
+    assert!(restarted.last_success.is_some_and(|at| Some(at) < restarted.started_at), "{restarted:?}");
+    // The failure is saved at once.
+    eventually("the failure is saved", || async {
+        store
+            .source_record("shadowserver-dns")
+            .await
+            .unwrap()
+            .is_some_and(|saved| saved.state.contains("503"))
+    })
+    .await;
+    assert_eq!(reports(&store).await.len(), 2);
     stop_sources(stop, handles).await;
 }
 
@@ -557,8 +599,9 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     assert!(requests[3].starts_with("GET /dl/dns2 HTTP/1.1"), "{}", requests[3]);
     stop_sources(stop, handles).await;
 
-    // After a restart a refused listing shows as the source's failure; at the next poll the
-    // stored reports say what was processed: the listing, no download.
+    // After a restart a refused listing shows as the source's failure (its last success is the
+    // one saved before the restart); at the next poll the stored reports say what was
+    // processed: the listing, no download.
     let (stop, shutdown) = watch::channel(false);
     let handles = start(shutdown);
     let failing =
@@ -567,13 +610,12 @@ async fn the_shadowserver_reports_api_is_listed_with_signed_requests_and_new_rep
     let state = pipeline.source_status().get("shadowserver").unwrap();
     let refused =
         format!("{}: the API answered with an error: Invalid HMAC", server.url("/api2/reports/list"));
-    assert_eq!(
-        (state.last_error.as_deref(), state.last_success, state.reports),
-        (Some(refused.as_str()), None, 0)
-    );
+    assert_eq!((state.last_error.as_deref(), state.reports), (Some(refused.as_str()), 0));
+    assert!(state.last_success.is_some_and(|at| Some(at) < state.started_at), "{state:?}");
     skip_interval().await;
-    let recovered =
-        || async { pipeline.source_status().get("shadowserver").is_some_and(|s| s.last_success.is_some()) };
+    let recovered = || async {
+        pipeline.source_status().get("shadowserver").is_some_and(|s| s.last_success > s.started_at)
+    };
     eventually("the next listing succeeds", recovered).await;
     assert_eq!(pipeline.source_status().get("shadowserver").unwrap().failing_polls, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;

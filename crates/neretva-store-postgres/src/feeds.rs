@@ -14,7 +14,7 @@ use neretva_model::audit::AuditEvent;
 use neretva_store::StoreError;
 use neretva_store::feeds::{
     DayCount, DedupKey, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
-    ReportError, ReportInfo, ReportQuery, ReportStatus, StoredEvent,
+    ReportError, ReportInfo, ReportQuery, ReportStatus, SourceRecord, StoredEvent,
 };
 use neretva_store::rollup::{EventRollup, OrgDayRow, event_day, scoped_day_counts, since_day};
 use tokio_postgres::Row;
@@ -273,6 +273,36 @@ pub(crate) async fn finish_report<C: GenericClient>(
         client.execute(&insert, &[&id, &lines, &positions, &fields, &messages, &raws]).await?;
     }
     get_report(client, id).await?.ok_or_else(|| StoreError::not_found("report", id).into())
+}
+
+pub(crate) async fn source_record<C: GenericClient>(client: &C, feed: &str) -> Result<Option<SourceRecord>> {
+    let statement = client
+        .prepare_cached("SELECT feed, kind, state, saved_at FROM source_records WHERE feed = $1")
+        .await?;
+    let row = client.query_opt(&statement, &[&feed]).await?;
+    row.map(|row| -> Result<SourceRecord> {
+        Ok(SourceRecord {
+            feed: row.try_get(0)?,
+            kind: row.try_get(1)?,
+            state: row.try_get(2)?,
+            saved_at: row.try_get(3)?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn save_source_record<C: GenericClient>(client: &C, record: &SourceRecord) -> Result<()> {
+    record.check()?;
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO source_records (feed, kind, state, saved_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (feed) DO UPDATE SET kind = excluded.kind, state = excluded.state,
+                 saved_at = excluded.saved_at",
+        )
+        .await?;
+    let saved_at = truncate(record.saved_at);
+    client.execute(&statement, &[&record.feed, &record.kind, &record.state, &saved_at]).await?;
+    Ok(())
 }
 
 pub(crate) async fn report_errors<C: GenericClient>(

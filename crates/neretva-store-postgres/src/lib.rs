@@ -67,7 +67,7 @@ use neretva_store::contact_points::{
 use neretva_store::exercises::{StoredExercise, StoredScenario};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
-    ReportError, ReportInfo, ReportQuery, StoredEvent,
+    ReportError, ReportInfo, ReportQuery, SourceRecord, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
 use neretva_store::groups::StoredGroup;
@@ -483,6 +483,14 @@ impl Store for PostgresStore {
 
     async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>, StoreError> {
         pooled!(self, |client| feeds::report_errors(client, id, limit))
+    }
+
+    async fn source_record(&self, feed: &str) -> Result<Option<SourceRecord>, StoreError> {
+        pooled!(self, |client| feeds::source_record(client, feed))
+    }
+
+    async fn save_source_record(&self, record: &SourceRecord) -> Result<(), StoreError> {
+        pooled!(self, |client| feeds::save_source_record(client, record))
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<u64, StoreError> {

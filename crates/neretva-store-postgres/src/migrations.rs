@@ -76,6 +76,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "report_retention",
         sql: include_str!("../migrations/0022_report_retention.sql"),
     },
+    Migration {
+        version: 23,
+        name: "source_records",
+        sql: include_str!("../migrations/0023_source_records.sql"),
+    },
 ];
 
 /// The newest migration this binary knows.

@@ -12,7 +12,7 @@ use neretva_store::StoreError;
 use neretva_store::encode::{check_event, page};
 use neretva_store::feeds::{
     DayCount, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts, ReportError,
-    ReportInfo, ReportQuery, ReportStatus, StoredEvent,
+    ReportInfo, ReportQuery, ReportStatus, SourceRecord, StoredEvent,
 };
 use neretva_store::rollup::{
     EventRollup, OrgDayRow, event_day, parse_org_list, scoped_day_counts, since_day,
@@ -263,6 +263,33 @@ pub(crate) fn report_errors(conn: &Connection, id: Uuid, limit: u32) -> Result<V
         Ok(ReportError { line: u64_col(row, 0)?, field: row.get(1)?, message: row.get(2)?, raw: row.get(3)? })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn source_record(conn: &Connection, feed: &str) -> Result<Option<SourceRecord>> {
+    let mut statement =
+        conn.prepare_cached("SELECT feed, kind, state, saved_at FROM source_records WHERE feed = ?1")?;
+    let record = statement
+        .query_row([feed], |row| {
+            Ok(SourceRecord {
+                feed: row.get(0)?,
+                kind: row.get(1)?,
+                state: row.get(2)?,
+                saved_at: time_col(row, 3)?,
+            })
+        })
+        .optional()?;
+    Ok(record)
+}
+
+pub(crate) fn save_source_record(conn: &Connection, record: &SourceRecord) -> Result<()> {
+    record.check()?;
+    conn.prepare_cached(
+        "INSERT INTO source_records (feed, kind, state, saved_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (feed) DO UPDATE SET kind = excluded.kind, state = excluded.state,
+             saved_at = excluded.saved_at",
+    )?
+    .execute(params![record.feed, record.kind, record.state, micros(record.saved_at)])?;
+    Ok(())
 }
 
 // Events.

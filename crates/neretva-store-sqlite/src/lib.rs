@@ -79,7 +79,7 @@ use neretva_store::contact_points::{
 use neretva_store::exercises::{StoredExercise, StoredScenario};
 use neretva_store::feeds::{
     DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
-    ReportError, ReportInfo, ReportQuery, StoredEvent,
+    ReportError, ReportInfo, ReportQuery, SourceRecord, StoredEvent,
 };
 use neretva_store::governance::StoredStrategy;
 use neretva_store::groups::StoredGroup;
@@ -674,6 +674,16 @@ impl Store for SqliteStore {
 
     async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>, StoreError> {
         self.read(move |conn| feeds::report_errors(conn, id, limit)).await
+    }
+
+    async fn source_record(&self, feed: &str) -> Result<Option<SourceRecord>, StoreError> {
+        let feed = feed.to_owned();
+        self.read(move |conn| feeds::source_record(conn, &feed)).await
+    }
+
+    async fn save_source_record(&self, record: &SourceRecord) -> Result<(), StoreError> {
+        let record = record.clone();
+        self.write(move |tx, _| feeds::save_source_record(tx, &record)).await
     }
 
     async fn insert_events(&self, events: &[NewEvent]) -> Result<u64, StoreError> {

@@ -9,7 +9,7 @@ use neretva_model::audit::digest_hex;
 use neretva_net::Cidr;
 use neretva_store::feeds::{
     BatchDedup, DedupKey, EventBatch, EventQuery, NewEvent, NewReport, ReportCounts, ReportError,
-    ReportQuery, ReportStatus,
+    ReportQuery, ReportStatus, SOURCE_RECORD_MAX_BYTES, SourceRecord,
 };
 use neretva_store::{AuditQuery, Store, verify_audit};
 use uuid::Uuid;
@@ -347,6 +347,38 @@ fn story_events(report_a: Uuid, report_b: Uuid) -> Vec<NewEvent> {
 /// | 5     | B      | botnet | intrusion-attempts / brute-force      | dst 2001:db8:1::5           |       | -, 50                      |               |
 /// | 6     | B      | botnet |                                       | src ::ffff:192.0.2.77       |       | -, 60                      | 3, 1          |
 /// | 7     | B      | botnet |                                       | src 192.0.3.0               |       | -, 70                      |               |
+/// A feed's source state: none at first, saved, replaced by the next save (to the
+/// microsecond), kept apart from other feeds', and refused when it is not text a store keeps.
+pub async fn feed_source_records(store: &dyn Store) {
+    assert_eq!(store.source_record("abuse-ch").await.expect("read"), None);
+    let record = |feed: &str, kind: &str, state: &str, seconds| SourceRecord {
+        feed: feed.to_owned(),
+        kind: kind.to_owned(),
+        state: state.to_owned(),
+        saved_at: at(seconds),
+    };
+    let first = record("abuse-ch", "http", r#"{"etag":"\"a1\""}"#, 0);
+    store.save_source_record(&first).await.expect("save");
+    store.save_source_record(&record("mail", "imap", r#"{"failing_polls":2}"#, 5)).await.expect("save");
+    assert_eq!(store.source_record("abuse-ch").await.expect("read"), Some(first));
+    let mut second = record("abuse-ch", "http", r#"{"etag":"\"b2\"","last_success":"2026-11-28"}"#, 60);
+    second.saved_at += time::Duration::nanoseconds(789);
+    store.save_source_record(&second).await.expect("save");
+    second.saved_at -= time::Duration::nanoseconds(789);
+    assert_eq!(store.source_record("abuse-ch").await.expect("read"), Some(second.clone()));
+    assert_eq!(store.source_record("mail").await.expect("read").expect("saved").kind, "imap");
+
+    assert_conflict(store.save_source_record(&record("", "http", "{}", 0)).await, "feed");
+    assert_conflict(
+        store.save_source_record(&record("abuse-ch", "http", "{\"a\":\"\0\"}", 0)).await,
+        "state",
+    );
+    let large = format!("\"{}\"", "x".repeat(SOURCE_RECORD_MAX_BYTES));
+    assert_conflict(store.save_source_record(&record("abuse-ch", "http", &large, 0)).await, "state");
+    // A refused save leaves the saved state as it was.
+    assert_eq!(store.source_record("abuse-ch").await.expect("read"), Some(second));
+}
+
 pub async fn feed_events(store: &dyn Store) {
     let report_a = new_report(1, "scan", b"a");
     let report_b = new_report(2, "botnet", b"b");

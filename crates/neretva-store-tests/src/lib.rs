@@ -70,7 +70,8 @@ pub use taxii::{
 
 pub use feeds::{
     feed_dedup, feed_dedup_concurrent, feed_event_counts, feed_event_rollups, feed_event_rollups_backfill,
-    feed_events, feed_events_in_bulk, feed_reports, feed_store_events, new_event, new_report, ordered_id,
+    feed_events, feed_events_in_bulk, feed_reports, feed_source_records, feed_store_events, new_event,
+    new_report, ordered_id,
 };
 pub use notifications::{
     notification_contact_deliveries, notification_delivery_record, notification_incident_announcements,

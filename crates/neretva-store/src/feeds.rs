@@ -122,6 +122,42 @@ pub struct ReportQuery {
     pub limit: u32,
 }
 
+/// What a feed's source keeps between runs of the server (its last downloads' validators,
+/// when it last worked), saved by the source and read when it starts again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// The configured feed's name.
+    pub feed: String,
+    /// The source's kind when it was saved (`http`, `imap`, …): a feed whose source changed
+    /// kind starts afresh.
+    pub kind: String,
+    /// The source's own document, JSON, at most [`SOURCE_RECORD_MAX_BYTES`].
+    pub state: String,
+    pub saved_at: Timestamp,
+}
+
+/// The largest source state a store keeps.
+pub const SOURCE_RECORD_MAX_BYTES: usize = 65_536;
+
+impl SourceRecord {
+    /// Refuses a record a store would not keep: empty names, a NUL character, or a state over
+    /// [`SOURCE_RECORD_MAX_BYTES`].
+    pub fn check(&self) -> Result<(), crate::StoreError> {
+        for (field, value) in [("feed", &self.feed), ("kind", &self.kind), ("state", &self.state)] {
+            if value.is_empty() || value.contains('\0') {
+                return Err(crate::StoreError::conflict(field, "must be non-empty text without NUL"));
+            }
+        }
+        if self.state.len() > SOURCE_RECORD_MAX_BYTES {
+            return Err(crate::StoreError::conflict(
+                "state",
+                format!("{} bytes, more than {SOURCE_RECORD_MAX_BYTES}", self.state.len()),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A harmonised event ready to store: the indexed columns and the full IntelMQ JSON object.
 ///
 /// Stores refuse text holding a NUL character (`StoreError::Conflict` naming the field), as

@@ -64,7 +64,7 @@ use crate::contact_points::{
 use crate::exercises::{StoredExercise, StoredScenario};
 use crate::feeds::{
     DedupKey, EventBatch, EventCountQuery, EventCounts, EventQuery, NewEvent, NewReport, ReportCounts,
-    ReportError, ReportInfo, ReportQuery, StoredEvent,
+    ReportError, ReportInfo, ReportQuery, SourceRecord, StoredEvent,
 };
 use crate::governance::StoredStrategy;
 use crate::groups::StoredGroup;
@@ -379,6 +379,10 @@ pub trait Store: Send + Sync + 'static {
     /// The records of a report that failed to parse, by line (then in the order given to
     /// `finish_report`); `limit` 0 means 100, at most 10,000.
     async fn report_errors(&self, id: Uuid, limit: u32) -> Result<Vec<ReportError>>;
+    /// A feed's saved source state, if its source saved one.
+    async fn source_record(&self, feed: &str) -> Result<Option<SourceRecord>>;
+    /// Saves a feed's source state, replacing the one before ([`SourceRecord::check`] first).
+    async fn save_source_record(&self, record: &SourceRecord) -> Result<()>;
 
     // Events.
     /// Stores a batch of events in one transaction and queues a notification for each

@@ -151,7 +151,7 @@ pub(crate) async fn read_file_once(
             if let Err(error) = result {
                 ingester.failed(&error);
             }
-            ingester.polled();
+            ingester.polled().await;
         }
     }
 }

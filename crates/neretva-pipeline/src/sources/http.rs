@@ -5,8 +5,9 @@
 //! and the download is aborted past it, then [`decompress`](crate::sources::decompress) unpacks
 //! them with its own limits. At most 5 redirects are followed. The `ETag` and `Last-Modified`
 //! of the last download that was processed are sent back (`If-None-Match`,
-//! `If-Modified-Since`), in memory only: after a restart the same body is downloaded once more
-//! and the store recognises it by its SHA-256.
+//! `If-Modified-Since`; values over 1 KiB are not), and saved with the source's state in the
+//! store, so after a restart an unchanged file is not downloaded again (were it, the store would
+//! recognise it by its SHA-256).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,9 @@ use crate::sources::{
 
 /// The most redirects followed.
 const MAX_REDIRECTS: usize = 5;
+
+/// The longest `ETag` or `Last-Modified` value kept for the next request.
+const MAX_VALIDATOR_BYTES: usize = 1_024;
 
 /// A URL without credentials and query, which may hold keys: `https://host/path?…`.
 pub fn redact_url(url: &Url) -> String {
@@ -184,7 +188,9 @@ impl HttpSource {
                 .and_then(|value: &HeaderValue| value.to_str().ok())
                 .map(str::to_owned)
         };
-        let validators = Validators { etag: header(ETAG), last_modified: header(LAST_MODIFIED) };
+        // A validator longer than any server sends in earnest is not sent back (nor saved).
+        let validator = |name| header(name).filter(|value: &String| value.len() <= MAX_VALIDATOR_BYTES);
+        let validators = Validators { etag: validator(ETAG), last_modified: validator(LAST_MODIFIED) };
         let name = self
             .file_name
             .clone()
@@ -445,7 +451,9 @@ pub(crate) async fn poll_url(
     limits: DecompressLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(source) = set_up(&ingester, HttpSource::new(&config, limits.max_report_bytes)) else { return };
+    let Some(source) = set_up(&ingester, HttpSource::new(&config, limits.max_report_bytes)).await else {
+        return;
+    };
     poll_every(ingester, minutes(config.interval_minutes), PolledUrl { source, limits }, shutdown).await;
 }
 
@@ -458,6 +466,17 @@ struct PolledUrl {
 impl Polled for PolledUrl {
     async fn poll(&mut self, ingester: &Ingester) {
         poll_once(ingester, &mut self.source, self.limits).await;
+    }
+
+    /// Takes up the validators the last run saved for this URL, so an unchanged file is not
+    /// downloaded again after a restart.
+    async fn resume(&mut self, ingester: &Ingester) {
+        if let Some(validators) =
+            ingester.pipeline.source_status().validators(&ingester.feed, self.source.url())
+        {
+            tracing::info!(feed = %ingester.feed, url = self.source.url(), "Asking only for changes since the last run.");
+            self.source.remember(validators);
+        }
     }
 }
 
@@ -476,12 +495,16 @@ async fn poll_once(ingester: &Ingester, source: &mut HttpSource, limits: Decompr
     };
     ingester.received(download.data.len());
     let validators = download.validators.clone();
+    let remember = |source: &mut HttpSource| {
+        ingester.pipeline.source_status().keep_validators(&ingester.feed, source.url(), validators.clone());
+        source.remember(validators.clone());
+    };
     match ingest_download(ingester, source.url(), download, limits).await {
-        Ok(()) => source.remember(validators),
+        Ok(()) => remember(source),
         Err(error) => {
             // A body that can never be processed is not downloaded again until it changes.
             if !error.is_transient() {
-                source.remember(validators);
+                remember(source);
             }
             ingester.failed(&error);
         }

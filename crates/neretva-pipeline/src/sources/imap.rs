@@ -1070,7 +1070,7 @@ pub(crate) async fn poll_imap(
     limits: DecompressLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(mailbox) = set_up(&ingester, Mailbox::new(&config, limits)) else { return };
+    let Some(mailbox) = set_up(&ingester, Mailbox::new(&config, limits)).await else { return };
     poll_every(ingester, minutes(config.interval_minutes), mailbox, shutdown).await;
 }
 

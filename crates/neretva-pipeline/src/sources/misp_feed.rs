@@ -248,7 +248,7 @@ pub(crate) async fn poll_misp_feed(
     max_bytes: u64,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(feed) = set_up(&ingester, MispFeed::new(&config, max_bytes)) else { return };
+    let Some(feed) = set_up(&ingester, MispFeed::new(&config, max_bytes)).await else { return };
     poll_every(ingester, minutes(config.interval_minutes), feed, shutdown).await;
 }
 

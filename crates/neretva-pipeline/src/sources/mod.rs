@@ -56,6 +56,7 @@ use std::sync::Arc;
 use neretva_model::Uuid;
 use neretva_model::lookup::ConstituencyIndex;
 use neretva_store::Store;
+use neretva_store::feeds::SourceRecord;
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -68,7 +69,7 @@ pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
 pub use crate::sources::imap::{ImapSourceConfig, ImapTls};
 pub use crate::sources::misp_feed::MispFeedSourceConfig;
 pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
-pub use crate::sources::status::{SourceState, SourceStatus};
+pub use crate::sources::status::{Lasting, SAVE_EVERY, SourceState, SourceStatus};
 pub use crate::sources::taxii::TaxiiSourceConfig;
 
 use crate::config::FeedConfig;
@@ -415,7 +416,13 @@ async fn source_task(
     shutdown: watch::Receiver<bool>,
 ) {
     tracing::info!(feed = %ingester.feed, source = ingester.kind, "Feed source started.");
-    ingester.pipeline.source_status().started(&ingester.feed, ingester.kind, time::OffsetDateTime::now_utc());
+    let restored = ingester.saved_state().await;
+    ingester.pipeline.source_status().started(
+        &ingester.feed,
+        ingester.kind,
+        time::OffsetDateTime::now_utc(),
+        restored,
+    );
     match source {
         SourceConfig::Directory(config) => {
             directory::watch_directory(ingester, config, limits, shutdown).await
@@ -491,7 +498,7 @@ async fn poll_every(
             // `neretva feeds fetch`'s one poll is asked for too.
             () = async {
                 if woken || ingester.once { source.poll_now(&ingester).await } else { source.poll(&ingester).await }
-            } => ingester.polled(),
+            } => ingester.polled().await,
         }
         if ingester.once {
             return;
@@ -505,12 +512,12 @@ fn minutes(minutes: u64) -> std::time::Duration {
 }
 
 /// A source that could be set up, or `None` after recording why not as a failed poll.
-fn set_up<T>(ingester: &Ingester, source: Result<T, SourceError>) -> Option<T> {
+async fn set_up<T>(ingester: &Ingester, source: Result<T, SourceError>) -> Option<T> {
     match source {
         Ok(source) => Some(source),
         Err(error) => {
             ingester.failed(&error);
-            ingester.polled();
+            ingester.polled().await;
             None
         }
     }
@@ -608,9 +615,52 @@ impl Ingester {
         self.pipeline.source_status().failed(&self.feed, error.to_string(), time::OffsetDateTime::now_utc());
     }
 
-    /// Ends a poll of the source: failed if anything failed since the last poll ended.
-    fn polled(&self) {
-        self.pipeline.source_status().polled(&self.feed, time::OffsetDateTime::now_utc());
+    /// Ends a poll of the source: failed if anything failed since the last poll ended. Saves
+    /// what outlives the process when [`SourceStatus`] says it is due; a failed save is logged
+    /// (the source itself worked) and tried again after the next poll.
+    async fn polled(&self) {
+        let now = time::OffsetDateTime::now_utc();
+        let status = self.pipeline.source_status();
+        status.polled(&self.feed, now);
+        let Some(lasting) = status.to_save(&self.feed, now) else { return };
+        let saved = match serde_json::to_string(&lasting) {
+            Ok(state) => {
+                let record = SourceRecord {
+                    feed: self.feed.clone(),
+                    kind: self.kind.to_owned(),
+                    state,
+                    saved_at: now,
+                };
+                self.store.save_source_record(&record).await.map_err(|error| error.to_string())
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        if let Err(error) = saved {
+            tracing::warn!(feed = %self.feed, source = self.kind, %error, "Cannot save the source's state.");
+            status.save_failed(&self.feed);
+        }
+    }
+
+    /// What the feed's source saved in its last run, unless it was another kind of source then;
+    /// a state that cannot be read is logged and left behind (the source starts afresh).
+    async fn saved_state(&self) -> Option<(Lasting, time::OffsetDateTime)> {
+        let record = match self.store.source_record(&self.feed).await {
+            Ok(record) => record?,
+            Err(error) => {
+                tracing::warn!(feed = %self.feed, source = self.kind, %error, "Cannot read the source's saved state.");
+                return None;
+            }
+        };
+        if record.kind != self.kind {
+            return None;
+        }
+        match serde_json::from_str(&record.state) {
+            Ok(lasting) => Some((lasting, record.saved_at)),
+            Err(error) => {
+                tracing::warn!(feed = %self.feed, source = self.kind, %error, "The source's saved state is not readable; starting afresh.");
+                None
+            }
+        }
     }
 }
 

@@ -338,7 +338,7 @@ pub(crate) async fn poll_shadowserver_api(
     limits: DecompressLimits,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(api) = set_up(&ingester, ShadowserverApi::new(&config, limits)) else { return };
+    let Some(api) = set_up(&ingester, ShadowserverApi::new(&config, limits)).await else { return };
     poll_every(ingester, minutes(config.interval_minutes), api, shutdown).await;
 }
 

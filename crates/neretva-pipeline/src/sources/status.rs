@@ -5,13 +5,24 @@
 //! memory; a process without sources has none. A poll is one look at the source (a directory
 //! listing, a conditional download, a walk of a TAXII collection, a Shadowserver report list
 //! with its downloads); it failed when anything in it failed.
+//!
+//! What outlives the process ([`Lasting`]: when the source last looked, last worked and last
+//! failed, the failing polls in a row, and the `http` source's validators) is saved in the store
+//! after polls ([`SourceStatus::to_save`]: at once when the failures or validators changed, else
+//! at most every [`SAVE_EVERY`]), and taken up when the source starts again, so a restart
+//! neither forgets that a source has been failing for days nor downloads an unchanged file.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use neretva_model::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
+
+use crate::sources::http::Validators;
+
+/// How long a source's saved state may lag behind while nothing but its times changed.
+pub const SAVE_EVERY: time::Duration = time::Duration::minutes(10);
 
 /// The state of one feed's source.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -40,6 +51,75 @@ pub struct SourceState {
     /// Whether the poll under way has failed.
     #[serde(skip)]
     failed_this_poll: bool,
+    /// The `http` source's URL (without its query) and its last processed download's
+    /// validators.
+    #[serde(skip)]
+    validators: Option<(String, Validators)>,
+    /// What was saved last, and when.
+    #[serde(skip)]
+    saved: Option<(Lasting, Timestamp)>,
+}
+
+/// The part of a source's state saved in the store (as JSON, the
+/// [`SourceRecord`](neretva_store::feeds::SourceRecord)'s `state`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lasting {
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_poll: Option<Timestamp>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_success: Option<Timestamp>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_error_at: Option<Timestamp>,
+    #[serde(default)]
+    pub failing_polls: u64,
+    /// The `http` source's URL without its query, which validators were sent for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Lasting {
+    /// Whether saving `self` over `saved` tells more than newer times.
+    fn differs_from(&self, saved: &Lasting) -> bool {
+        (&self.last_error, self.failing_polls, &self.url, &self.etag, &self.last_modified)
+            != (&saved.last_error, saved.failing_polls, &saved.url, &saved.etag, &saved.last_modified)
+    }
+}
+
+/// The longest failure message saved, in bytes (a store keeps a state of 64 KiB at most).
+const MAX_SAVED_ERROR: usize = 4_096;
+
+/// `text` cut to at most `max` bytes, at a character's start.
+fn shortened(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl SourceState {
+    fn lasting(&self) -> Lasting {
+        let (url, validators) = match &self.validators {
+            Some((url, validators)) => (Some(url.clone()), validators.clone()),
+            None => (None, Validators::default()),
+        };
+        Lasting {
+            last_poll: self.last_poll,
+            last_success: self.last_success,
+            last_error: self.last_error.as_deref().map(|error| shortened(error, MAX_SAVED_ERROR).to_owned()),
+            last_error_at: self.last_error_at,
+            failing_polls: self.failing_polls,
+            url,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+        }
+    }
 }
 
 /// The states of all sources, by feed name, and a way to have a running one look now.
@@ -89,10 +169,66 @@ impl SourceStatus {
         change(self.lock().entry(feed.to_owned()).or_default());
     }
 
-    pub(crate) fn started(&self, feed: &str, kind: &str, now: Timestamp) {
+    /// A source starts, taking up what its last run saved (`restored`, saved at `saved_at`).
+    pub(crate) fn started(
+        &self,
+        feed: &str,
+        kind: &str,
+        now: Timestamp,
+        restored: Option<(Lasting, Timestamp)>,
+    ) {
         self.update(feed, |state| {
             *state = SourceState { kind: kind.to_owned(), started_at: Some(now), ..SourceState::default() };
+            if let Some((lasting, saved_at)) = restored {
+                state.last_poll = lasting.last_poll;
+                state.last_success = lasting.last_success;
+                state.last_error.clone_from(&lasting.last_error);
+                state.last_error_at = lasting.last_error_at;
+                state.failing_polls = lasting.failing_polls;
+                if let Some(url) = &lasting.url {
+                    let validators = Validators {
+                        etag: lasting.etag.clone(),
+                        last_modified: lasting.last_modified.clone(),
+                    };
+                    state.validators = Some((url.clone(), validators));
+                }
+                state.saved = Some((lasting, saved_at));
+            }
         });
+    }
+
+    /// The validators an `http` source of `url` remembered, saved or in this run.
+    pub(crate) fn validators(&self, feed: &str, url: &str) -> Option<Validators> {
+        let states = self.lock();
+        let (for_url, validators) = states.get(feed)?.validators.as_ref()?;
+        (for_url == url).then(|| validators.clone())
+    }
+
+    /// Remembers an `http` source's validators, to be saved with its state.
+    pub(crate) fn keep_validators(&self, feed: &str, url: &str, validators: Validators) {
+        self.update(feed, |state| state.validators = Some((url.to_owned(), validators)));
+    }
+
+    /// What to save of the feed's source after a poll ending at `now`, if anything: when the
+    /// failures or validators changed since the last save, or that save is [`SAVE_EVERY`] old.
+    /// It counts as saved; [`SourceStatus::save_failed`] says otherwise.
+    pub(crate) fn to_save(&self, feed: &str, now: Timestamp) -> Option<Lasting> {
+        let mut states = self.lock();
+        let state = states.get_mut(feed)?;
+        let lasting = state.lasting();
+        let due = match &state.saved {
+            None => true,
+            Some((saved, saved_at)) => lasting.differs_from(saved) || now - *saved_at >= SAVE_EVERY,
+        };
+        due.then(|| {
+            state.saved = Some((lasting.clone(), now));
+            lasting
+        })
+    }
+
+    /// A save [`SourceStatus::to_save`] asked for failed: the next poll tries again.
+    pub(crate) fn save_failed(&self, feed: &str) {
+        self.update(feed, |state| state.saved = None);
     }
 
     pub(crate) fn report(&self, feed: &str) {
@@ -137,7 +273,7 @@ mod tests {
             datetime!(2026-11-30 10:00 UTC),
             datetime!(2026-11-30 11:00 UTC),
         );
-        status.started("ss", "shadowserver-api", t0);
+        status.started("ss", "shadowserver-api", t0, None);
         status.report("ss");
         status.polled("ss", t0);
         status.failed("ss", "https://dl.example/x: the server answered 500".into(), t1);
@@ -161,5 +297,52 @@ mod tests {
         let json = serde_json::to_value(&state).unwrap();
         assert_eq!(json["last_success"], "2026-11-30T11:00:00Z");
         assert!(json.get("failed_this_poll").is_none());
+    }
+
+    #[test]
+    fn what_lasts_is_saved_when_it_changes_and_taken_up_again() {
+        let status = SourceStatus::default();
+        let t0 = datetime!(2026-11-30 08:00 UTC);
+        status.started("abuse", "http", t0, None);
+        let validators = Validators { etag: Some("\"v1\"".into()), last_modified: None };
+        status.keep_validators("abuse", "https://feeds.example/list.csv", validators.clone());
+        status.polled("abuse", t0);
+        let first = status.to_save("abuse", t0).unwrap();
+        assert_eq!((first.etag.as_deref(), first.last_success), (Some("\"v1\""), Some(t0)));
+        // Only newer times: not saved again before SAVE_EVERY has passed.
+        let t1 = t0 + time::Duration::minutes(5);
+        status.polled("abuse", t1);
+        assert_eq!(status.to_save("abuse", t1), None);
+        let t2 = t0 + SAVE_EVERY;
+        status.polled("abuse", t2);
+        assert_eq!(status.to_save("abuse", t2).unwrap().last_success, Some(t2));
+        // A failure is saved at once, and again after a failed save.
+        let t3 = t2 + time::Duration::minutes(1);
+        status.failed("abuse", "https://feeds.example/list.csv: the server answered 503".into(), t3);
+        status.polled("abuse", t3);
+        let failing = status.to_save("abuse", t3).unwrap();
+        assert_eq!(failing.failing_polls, 1);
+        status.save_failed("abuse");
+        assert_eq!(status.to_save("abuse", t3), Some(failing.clone()));
+        assert_eq!(status.to_save("abuse", t3), None);
+
+        // The next run starts from the saved document.
+        let json = serde_json::to_string(&failing).unwrap();
+        let restored: Lasting = serde_json::from_str(&json).unwrap();
+        assert_eq!(restored, failing);
+        let again = SourceStatus::default();
+        let t4 = t3 + time::Duration::minutes(1);
+        again.started("abuse", "http", t4, Some((restored, t3)));
+        let state = again.get("abuse").unwrap();
+        assert_eq!((state.failing_polls, state.last_success, state.reports), (1, Some(t2), 0));
+        assert_eq!(state.started_at, Some(t4));
+        assert_eq!(again.validators("abuse", "https://feeds.example/list.csv"), Some(validators));
+        assert_eq!(again.validators("abuse", "https://feeds.example/other.csv"), None);
+        assert_eq!(again.to_save("abuse", t4), None, "nothing new since the saved state");
+        assert_eq!((shortened("Izvještaj", 6), shortened("Izvještaj", 7)), ("Izvje", "Izvješ"));
+        assert_eq!(shortened("ok", 4_096), "ok");
+        // Older documents lack fields; they default.
+        let bare: Lasting = serde_json::from_str("{}").unwrap();
+        assert_eq!(bare, Lasting::default());
     }
 }

@@ -295,7 +295,7 @@ pub(crate) async fn poll_taxii(
     max_bytes: u64,
     shutdown: watch::Receiver<bool>,
 ) {
-    let Some(source) = set_up(&ingester, TaxiiSource::new(&config, max_bytes)) else { return };
+    let Some(source) = set_up(&ingester, TaxiiSource::new(&config, max_bytes)).await else { return };
     poll_every(ingester, minutes(config.interval_minutes), source, shutdown).await;
 }
 

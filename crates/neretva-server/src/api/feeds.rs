@@ -26,15 +26,19 @@ pub struct FeedDto {
     /// The kind of the feed's source (`directory`, `http`, `file`, `taxii`, `shadowserver-api`, `imap`);
     /// none when its reports come only from uploads and `neretva ingest`.
     pub source: Option<String>,
-    /// What the source did since this server started; none without a running source.
+    /// What the source did (the last poll, success and failure also before this server
+    /// started, as the source saved them); none without a running source.
     pub source_state: Option<SourceStateDto>,
     /// The feed's newest stored report.
     pub last_report: Option<ReportDto>,
 }
 
-/// What a feed's source did since the server started.
+/// What a feed's source did: the times of its last poll, success and failure and the failing
+/// polls in a row as saved by the source, also across restarts; its reports and failures since
+/// this server started.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SourceStateDto {
+    /// When the source started in this server.
     pub started_at: Option<String>,
     /// When the last poll (a directory listing, a download, a collection walk) ended.
     pub last_poll: Option<String>,
@@ -44,7 +48,7 @@ pub struct SourceStateDto {
     pub last_error_at: Option<String>,
     /// Polls in a row that failed; 0 once one succeeds.
     pub failing_polls: u64,
-    /// Reports the source brought in.
+    /// Reports the source brought in since the server started.
     pub reports: u64,
     /// Failures since the start.
     pub errors: u64,

@@ -69,6 +69,7 @@ stories! {
     harness feed_event_rollups_backfill => sqlite_feed_event_rollups_backfill, postgres_feed_event_rollups_backfill;
     store feed_dedup => sqlite_feed_dedup, postgres_feed_dedup;
     store feed_store_events => sqlite_feed_store_events, postgres_feed_store_events;
+    store feed_source_records => sqlite_feed_source_records, postgres_feed_source_records;
     harness feed_dedup_concurrent => sqlite_feed_dedup_concurrent, postgres_feed_dedup_concurrent;
     store incident_writes_and_versions => sqlite_incident_writes_and_versions, postgres_incident_writes_and_versions;
     store incident_observables => sqlite_incident_observables, postgres_incident_observables;

@@ -1,0 +1,8 @@
+-- What each feed's source keeps between runs of the server (see neretva_store::feeds::SourceRecord):
+-- one row per feed, replaced at every save; the state is the source's own JSON document.
+CREATE TABLE source_records (
+    feed     TEXT PRIMARY KEY NOT NULL,
+    kind     TEXT NOT NULL,
+    state    TEXT NOT NULL,
+    saved_at INTEGER NOT NULL
+) STRICT;
