@@ -279,10 +279,15 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// A message with a text body and the given attachments.
+/// A message from Shadowserver with a text body and the given attachments.
 fn message(subject: &str, attachments: &[(&str, &str, &[u8])]) -> String {
+    message_from("Shadowserver <reports@shadowserver.example>", subject, attachments)
+}
+
+/// A message from `from` (a header value) with a text body and the given attachments.
+fn message_from(from: &str, subject: &str, attachments: &[(&str, &str, &[u8])]) -> String {
     let mut text = format!(
-        "From: Shadowserver <reports@shadowserver.example>\n\
+        "From: {from}\n\
          To: feeds@cert.example\n\
          Subject: {subject}\n\
          Date: Fri, 27 Nov 2026 10:00:00 +0000\n\
@@ -373,6 +378,31 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
         "\"Izvje&AWE-taji\"",
         &message("Shadowserver report: token", &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &report)]),
     );
+    // A folder of partners' reports, each source taking those of one sender: Shadowserver by
+    // its address, and a partner CERT's analyst by the name in the encoded header (searched as
+    // UTF-8); a third sender's message is left.
+    client.run("CREATE Partneri");
+    let partner_report = |address: &str| scan_dns(&[address]);
+    client.append(
+        "Partneri",
+        &message("Report", &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &partner_report("192.0.2.21"))]),
+    );
+    client.append(
+        "Partneri",
+        &message_from(
+            "=?utf-8?q?=C5=BDeljko_=C4=90uri=C4=87?= <analyst@cert-partner.example>",
+            "Report",
+            &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &partner_report("192.0.2.22"))],
+        ),
+    );
+    client.append(
+        "Partneri",
+        &message_from(
+            "Someone <someone@elsewhere.example>",
+            "Report",
+            &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &partner_report("192.0.2.23"))],
+        ),
+    );
     let token_file = dovecot.dir.join("token");
     std::fs::write(&token_file, "ya29.expired\n").unwrap();
     // A server without MOVE (nor UIDPLUS): processed messages are copied, marked deleted and
@@ -422,6 +452,13 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
              "source": {"kind": "imap", "host": "127.0.0.1", "port": old_server.port, "tls": "none",
                         "username": "feeds", "password": PASSWORD, "subject_regex": "^Shadowserver",
                         "done_folder": "Processed"}},
+            {"name": "from-shadowserver", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "folder": "Partneri",
+                        "sent_from": "@shadowserver.example", "sent_to": "feeds@cert.example"}},
+            {"name": "from-partner", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "folder": "Partneri", "sent_from": "Đurić"}},
             // A password beyond ASCII, which only AUTHENTICATE PLAIN can carry.
             {"name": "utf8-password", "parser": "shadowserver",
              "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
@@ -446,6 +483,8 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
             "mail-token",
             "utf8-password",
             "mail-no-move",
+            "from-shadowserver",
+            "from-partner",
         ]
         .iter()
         .all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
@@ -477,6 +516,17 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     // The three processed messages moved; the others are left unseen where they were.
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     assert_eq!(client.search("Processed", "ALL").len(), 3);
+
+    // Each sender's report went to its feed; the third sender's message is still unseen.
+    for (feed, address) in [("from-shadowserver", "192.0.2.21"), ("from-partner", "192.0.2.22")] {
+        let state = status.get(feed).unwrap();
+        assert_eq!((state.reports, state.errors), (1, 0), "{feed}: {state:?}\n{}", dovecot.log());
+        let query = ReportQuery { feed: Some(feed.into()), before: None, limit: 10 };
+        let reports = store.list_reports(&query).await.unwrap();
+        let data = store.report_data(reports[0].id).await.unwrap().unwrap();
+        assert!(String::from_utf8(data).unwrap().contains(address), "{feed}");
+    }
+    assert_eq!(client.search("Partneri", "UNSEEN"), [3]);
 
     // A wrong password is the source's failure, named without the password.
     let state = status.get("wrong-password").unwrap();

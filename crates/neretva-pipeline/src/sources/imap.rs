@@ -3,7 +3,8 @@
 //!
 //! Every `interval_minutes` the source logs in (TLS from the start on port 993 by default,
 //! `STARTTLS`, or, to a loopback address only, no TLS), selects `folder`, and searches its
-//! unseen messages (`UNSEEN`, and `FROM`/`TO` when `sent_from`/`sent_to` are set). Each one, up
+//! unseen messages (`UNSEEN`, and `FROM`/`TO` when `sent_from`/`sent_to` are set; text beyond
+//! ASCII is searched as UTF-8 literals with `CHARSET UTF-8`). Each one, up
 //! to `max_messages` per poll, is fetched without marking it (`BODY.PEEK[]`) after its size was
 //! checked against the report limit, and parsed with `neretva-mail`. When its subject matches
 //! `subject_regex` (if set), its attachments whose names match `attachment_regex` (a regular
@@ -97,10 +98,11 @@ pub struct ImapSourceConfig {
     /// Only messages whose subject this regular expression matches.
     #[serde(default)]
     pub subject_regex: Option<String>,
-    /// Only messages from this address (`SEARCH FROM`).
+    /// Only messages whose `From` holds this text: an address, or a part of it or of the name
+    /// (`SEARCH FROM`; beyond ASCII with `CHARSET UTF-8`).
     #[serde(default)]
     pub sent_from: Option<String>,
-    /// Only messages to this address (`SEARCH TO`).
+    /// Only messages whose `To` holds this text (`SEARCH TO`).
     #[serde(default)]
     pub sent_to: Option<String>,
     /// Processed messages are moved here; without it they stay, marked as seen.
@@ -303,6 +305,29 @@ fn mailbox_name(name: &str) -> String {
 /// A mailbox name as a quoted string of a command.
 fn mailbox(name: &str) -> String {
     quoted(&mailbox_name(name))
+}
+
+/// The search for unseen messages (`sent_from`, `sent_to`): the command, and what is sent after
+/// each of the server's continuation requests. Quoted strings are 7-bit (RFC 3501 §4.3), so a
+/// criterion with other characters (`Đurić`, an address of an internationalised domain) is
+/// sent as a literal of its UTF-8 bytes, with `CHARSET UTF-8`.
+fn search_command(sent_from: Option<&str>, sent_to: Option<&str>) -> (String, Vec<String>) {
+    let criteria = [("FROM", sent_from), ("TO", sent_to)];
+    let utf8 = criteria.iter().any(|(_, value)| value.is_some_and(|value| !value.is_ascii()));
+    let mut command = if utf8 { "UID SEARCH CHARSET UTF-8 UNSEEN" } else { "UID SEARCH UNSEEN" }.to_owned();
+    let mut rest: Vec<String> = Vec::new();
+    for (key, value) in criteria {
+        let Some(value) = value else { continue };
+        // The criterion goes on the line being written: the command, or the last literal's.
+        let line = rest.last_mut().unwrap_or(&mut command);
+        if value.is_ascii() {
+            line.push_str(&format!(" {key} {}", quoted(value)));
+        } else {
+            line.push_str(&format!(" {key} {{{}}}", value.len()));
+            rest.push(value.to_owned());
+        }
+    }
+    (command, rest)
 }
 
 /// An IMAP quoted string.
@@ -800,14 +825,13 @@ impl Mailbox {
             let create = format!("CREATE {}", mailbox(folder));
             connection.exchange(&create, &create, &[]).await?;
         }
-        let mut search = "UID SEARCH UNSEEN".to_owned();
-        if let Some(from) = &self.config.sent_from {
-            search.push_str(&format!(" FROM {}", quoted(from)));
+        let (search, literals) =
+            search_command(self.config.sent_from.as_deref(), self.config.sent_to.as_deref());
+        let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
+        let (found, refusal) = connection.exchange(&search, "UID SEARCH", &literals).await?;
+        if let Some(status) = refusal {
+            return Err(connection.error(format!("UID SEARCH: the server answered {status}")));
         }
-        if let Some(to) = &self.config.sent_to {
-            search.push_str(&format!(" TO {}", quoted(to)));
-        }
-        let found = connection.command(&search, "SEARCH").await?;
         let mut uids: Vec<u32> = found
             .iter()
             .filter_map(|response| response.text.strip_prefix("* SEARCH"))
@@ -1083,6 +1107,34 @@ mod tests {
             "host": "mail.cert.example", "username": "feeds", "password": "p\"ss\\word"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn searches_beyond_ascii_send_utf8_literals() {
+        assert_eq!(search_command(None, None), ("UID SEARCH UNSEEN".to_owned(), vec![]));
+        assert_eq!(
+            search_command(Some("reports@shadowserver.example"), Some(r#"a "b""#)),
+            (r#"UID SEARCH UNSEEN FROM "reports@shadowserver.example" TO "a \"b\"""#.to_owned(), vec![])
+        );
+        // Each literal's bytes are followed by the rest of the command.
+        assert_eq!(
+            search_command(Some("Đurić"), Some("feeds@cert.example")),
+            (
+                "UID SEARCH CHARSET UTF-8 UNSEEN FROM {7}".to_owned(),
+                vec![r#"Đurić TO "feeds@cert.example""#.to_owned()]
+            )
+        );
+        assert_eq!(
+            search_command(Some("cert.ba"), Some("prijave@pošta.ba")),
+            (
+                r#"UID SEARCH CHARSET UTF-8 UNSEEN FROM "cert.ba" TO {17}"#.to_owned(),
+                vec!["prijave@pošta.ba".to_owned()]
+            )
+        );
+        assert_eq!(
+            search_command(Some("Željko"), Some("Đurić")).1,
+            vec!["Željko TO {7}".to_owned(), "Đurić".to_owned()]
+        );
     }
 
     #[test]
