@@ -187,10 +187,10 @@ impl PipelineConfig {
             if neretva_feeds::parser(&feed.parser).is_none() {
                 errors.push(format!("{at}: unknown parser {:?}; see `neretva feeds list`", feed.parser));
             }
-            if let Some(accuracy) = feed.accuracy {
-                if !(0.0..=100.0).contains(&accuracy) {
-                    errors.push(format!("{at}: accuracy {accuracy} must be 0 to 100"));
-                }
+            if let Some(accuracy) = feed.accuracy
+                && !(0.0..=100.0).contains(&accuracy)
+            {
+                errors.push(format!("{at}: accuracy {accuracy} must be 0 to 100"));
             }
             if let Some(source) = &feed.source {
                 errors.extend(source.check().into_iter().map(|e| format!("{at}: {e}")));

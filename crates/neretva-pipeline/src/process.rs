@@ -340,15 +340,14 @@ impl Pipeline {
                         // The raw line moves into the stored form unless the event is kept.
                         let stored_raw =
                             if options.keep_events { raw.clone() } else { std::mem::take(&mut raw) };
+                        let report = StoredReport { report_id, feed: &feed.config.name, now: context.now };
                         prepared.rows.push(new_event(
                             ids.next(),
                             &event,
-                            report_id,
-                            &feed.config.name,
+                            &report,
                             parsed_event.line,
                             stored_raw,
                             &orgs,
-                            context.now,
                         ));
                     }
                     prepared.items.push(Item {
@@ -633,17 +632,24 @@ fn enrich_geo(table: &GeoTable, event: &mut Event) {
     }
 }
 
+/// What every stored event of one report shares.
+struct StoredReport<'a> {
+    report_id: Uuid,
+    feed: &'a str,
+    /// The observation time of events without one.
+    now: Timestamp,
+}
+
 /// The stored form of an event: indexed columns plus the IntelMQ JSON object without `raw`.
 fn new_event(
     id: Uuid,
     event: &Event,
-    report_id: Uuid,
-    feed: &str,
+    report: &StoredReport<'_>,
     line: u64,
     raw: String,
     orgs: &[Uuid],
-    now: Timestamp,
 ) -> NewEvent {
+    let StoredReport { report_id, feed, now } = *report;
     let time = |id: FieldId| event.get_id(id).and_then(|value| value.as_time());
     let text = |id: FieldId| event.get_id(id).and_then(Value::as_str).map(str::to_owned);
     NewEvent {

@@ -3,6 +3,7 @@
 //! people trained count.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use neretva_learning::training::{
     Completion, Delivery, Presence, Programme, Qualification, SessionStatus, TrainedRow, TrainingKind,
@@ -48,9 +49,9 @@ async fn organisation<'a>(
     cache: &'a mut BTreeMap<Uuid, Option<Organisation>>,
     id: Uuid,
 ) -> Result<Option<&'a Organisation>, StoreError> {
-    if !cache.contains_key(&id) {
+    if let Entry::Vacant(slot) = cache.entry(id) {
         let found = store.get_org(id).await?;
-        cache.insert(id, found);
+        slot.insert(found);
     }
     Ok(cache.get(&id).and_then(Option::as_ref))
 }

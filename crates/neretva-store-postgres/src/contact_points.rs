@@ -465,7 +465,7 @@ pub(crate) async fn acknowledge_check<C: GenericClient>(
     let target = target(client, info.campaign_id, info.target.point_id)
         .await?
         .ok_or_else(|| backend("acknowledged target vanished"))?;
-    Ok(AckOutcome::Recorded { campaign_id: info.campaign_id, target })
+    Ok(AckOutcome::Recorded { campaign_id: info.campaign_id, target: Box::new(target) })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -409,7 +409,7 @@ pub(crate) fn acknowledge_check(
     audit(conn, now, &actor, "check.acknowledge", "check_target", object, digest_hex(token_hash.as_bytes()))?;
     let target = target(conn, info.campaign_id, info.target.point_id)?
         .ok_or_else(|| StoreError::Backend("acknowledged target vanished".into()))?;
-    Ok(AckOutcome::Recorded { campaign_id: info.campaign_id, target })
+    Ok(AckOutcome::Recorded { campaign_id: info.campaign_id, target: Box::new(target) })
 }
 
 pub(crate) fn acknowledge_check_target(

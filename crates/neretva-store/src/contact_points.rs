@@ -108,7 +108,7 @@ pub struct TokenInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AckOutcome {
     /// Recorded, with the campaign and the target as now.
-    Recorded { campaign_id: Uuid, target: StoredTarget },
+    Recorded { campaign_id: Uuid, target: Box<StoredTarget> },
     /// No link has this token.
     Unknown,
     /// The link was used at this time.

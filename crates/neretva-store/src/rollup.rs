@@ -39,7 +39,7 @@ fn push_hex(key: &mut String, id: Uuid) {
 /// Parses a run of organisation ids, 32 hex digits each (as `shared` and the backends' routing
 /// lists hold them); `None` when it is not one.
 pub fn parse_org_list(text: &str) -> Option<Vec<Uuid>> {
-    if text.len() % 32 != 0 {
+    if !text.len().is_multiple_of(32) {
         return None;
     }
     text.as_bytes()

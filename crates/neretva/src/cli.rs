@@ -340,6 +340,7 @@ pub(crate) enum AssessmentCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per run; boxing would only obscure the fields")]
 pub(crate) enum ContactPointsCommand {
     /// List contact points by organisation, kind and address.
     List {

@@ -2,6 +2,7 @@
 //! stats`: train-the-trainer programmes on the store directly, as the operating CERT.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -478,13 +479,13 @@ async fn sessions(
     let mut rows = Vec::new();
     for stored in store.list_training_sessions(&query).await? {
         let session = &stored.session;
-        if !codes.contains_key(&session.programme_id) {
+        if let Entry::Vacant(slot) = codes.entry(session.programme_id) {
             let code = store
                 .get_programme(session.programme_id)
                 .await?
                 .map(|p| p.programme.spec.code)
                 .unwrap_or_default();
-            codes.insert(session.programme_id, code);
+            slot.insert(code);
         }
         let code = codes.get(&session.programme_id).cloned().unwrap_or_default();
         let participants = participants(store, session.id).await?;

@@ -36,8 +36,11 @@ pub(crate) fn check(parser: &dyn FeedParser, report: &Report) {
     }
 }
 
+/// Line numbers with a text.
+type Lines = Vec<(u64, String)>;
+
 /// Each event's line number and IntelMQ JSON without `raw`, then each error's line and message.
-fn without_raw(parsed: &Parsed) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+fn without_raw(parsed: &Parsed) -> (Lines, Lines) {
     let events = parsed
         .events
         .iter()

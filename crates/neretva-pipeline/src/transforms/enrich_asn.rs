@@ -21,7 +21,7 @@ pub struct AsnInfo {
 
 /// A loaded ASN table.
 pub enum AsnTable {
-    Prefixes(PrefixTable<AsnInfo>),
+    Prefixes(Box<PrefixTable<AsnInfo>>),
     Mmdb(Box<maxminddb::Reader<Vec<u8>>>),
 }
 
@@ -72,7 +72,7 @@ impl AsnTable {
             return Ok((AsnTable::Mmdb(Box::new(reader)), Vec::new()));
         }
         let (table, errors) = parse_iptoasn(&bytes);
-        Ok((AsnTable::Prefixes(table), errors))
+        Ok((AsnTable::Prefixes(Box::new(table)), errors))
     }
 
     /// Loads the table file at `path` as it is published ([`read_table_file`]). Bad TSV lines

@@ -26,17 +26,16 @@ pub fn route(index: &ConstituencyIndex, event: &Event) -> Vec<Uuid> {
                 }
             }
         }
-        if let Some(host) = event.get_str(side.url).and_then(url_host) {
-            if let Ok(query) = host.parse::<LookupQuery>() {
-                found |= index.add_owners(&query, &mut orgs);
-            }
+        if let Some(host) = event.get_str(side.url).and_then(url_host)
+            && let Ok(query) = host.parse::<LookupQuery>()
+        {
+            found |= index.add_owners(&query, &mut orgs);
         }
-        if !found {
-            if let Some(asn) = event.get(side.asn).and_then(|v| v.as_int()) {
-                if let Ok(asn) = neretva_net::Asn::new(asn as u32) {
-                    index.add_owners(&LookupQuery::Asn(asn), &mut orgs);
-                }
-            }
+        if !found
+            && let Some(asn) = event.get(side.asn).and_then(|v| v.as_int())
+            && let Ok(asn) = neretva_net::Asn::new(asn as u32)
+        {
+            index.add_owners(&LookupQuery::Asn(asn), &mut orgs);
         }
     }
     orgs

@@ -18,6 +18,7 @@
 //! written with its audit entry in one transaction.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use axum::Json;
 use axum::Router;
@@ -666,9 +667,9 @@ pub async fn list_sessions(
     let mut items = Vec::new();
     for stored in state.store().list_training_sessions(&query).await? {
         let programme_id = stored.session.programme_id;
-        if !programmes.contains_key(&programme_id) {
+        if let Entry::Vacant(slot) = programmes.entry(programme_id) {
             let found = programme(&state, programme_id).await?;
-            programmes.insert(programme_id, found);
+            slot.insert(found);
         }
         let Some(programme) = programmes.get(&programme_id) else { continue };
         let participants = participants(&state, stored.session.id).await?;
