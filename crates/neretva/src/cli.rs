@@ -949,6 +949,14 @@ pub(crate) enum FeedsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show how each configured feed's source did, as the sources last saved it (after polls
+    /// of `neretva serve` and `neretva feeds fetch`): last look, last success, last failure and
+    /// failing polls in a row. Exits with 1 when a source's last poll failed, for monitoring.
+    Status {
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the Shadowserver report schema in use, or install a newer one (from Shadowserver
     /// with --update, or from a file); an installed schema replaces the built-in one.
     ShadowserverSchema {

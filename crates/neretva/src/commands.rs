@@ -48,6 +48,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Feeds(crate::cli::FeedsCommand::Fetch { feed, json }) => {
             crate::ingest::fetch(&config, &feed, json).await
         }
+        Command::Feeds(crate::cli::FeedsCommand::Status { json }) => {
+            crate::ingest::status(&config, json).await
+        }
         Command::Feeds(crate::cli::FeedsCommand::ShadowserverSchema { update, file, url, json }) => {
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }

@@ -24,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::commands::cli_actor;
 use crate::output;
+use crate::output::rfc3339;
 
 /// `neretva learning scenario ...`.
 #[derive(Debug, Subcommand)]
@@ -393,10 +394,6 @@ async fn create(
     let stored = store.create_exercise(&cli_actor(), &exercise).await?;
     print_summary(&stored, json);
     Ok(ExitCode::SUCCESS)
-}
-
-fn rfc3339(at: Timestamp) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 fn summary_json(stored: &StoredExercise) -> serde_json::Value {

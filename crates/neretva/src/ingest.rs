@@ -460,6 +460,8 @@ pub(crate) async fn fetch(config: &Config, name: &str, json: bool) -> anyhow::Re
         .collect();
     reports.reverse();
     let failed = state.failing_polls > 0;
+    // The source's last failure may be from before this poll (saved by an earlier one).
+    let last_error = state.last_error.filter(|_| state.errors > 0);
     if json {
         let reports: Vec<_> = reports
             .iter()
@@ -474,7 +476,7 @@ pub(crate) async fn fetch(config: &Config, name: &str, json: bool) -> anyhow::Re
             .collect();
         output::json(&serde_json::json!({
             "feed": name, "source": state.kind, "ok": !failed, "reports_fetched": state.reports,
-            "failures": state.errors, "last_error": state.last_error, "new_reports": reports,
+            "failures": state.errors, "last_error": last_error, "new_reports": reports,
         }));
     } else {
         output::line(&format!(
@@ -495,11 +497,95 @@ pub(crate) async fn fetch(config: &Config, name: &str, json: bool) -> anyhow::Re
                 report.counts.dropped
             ));
         }
-        if let Some(error) = &state.last_error {
+        if let Some(error) = &last_error {
             output::line(&format!("  last failure: {error}"));
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// One feed's line of `neretva feeds status`.
+#[derive(Serialize)]
+struct SourceStatusOut {
+    feed: String,
+    source: &'static str,
+    /// Whether the last poll succeeded; none when the source never saved its state.
+    ok: Option<bool>,
+    saved_at: Option<String>,
+    last_poll: Option<String>,
+    last_success: Option<String>,
+    failing_polls: u64,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+}
+
+/// `neretva feeds status`: each configured source's saved state; exits with 1 when one's last
+/// poll failed.
+pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let store = ready_store(config).await?;
+    let mut rows = Vec::new();
+    for feed in &config.pipeline.feeds {
+        let Some(source) = &feed.source else { continue };
+        let kind = source.kind();
+        // A state saved by a source of another kind no longer applies (the source starts afresh).
+        let saved = store.source_record(&feed.name).await?.filter(|record| record.kind == kind);
+        let lasting = match &saved {
+            Some(record) => Some(
+                serde_json::from_str::<neretva_pipeline::sources::Lasting>(&record.state)
+                    .with_context(|| format!("the saved state of feed {:?} is not readable", feed.name))?,
+            ),
+            None => None,
+        };
+        let lasting = lasting.unwrap_or_default();
+        rows.push(SourceStatusOut {
+            feed: feed.name.clone(),
+            source: kind,
+            ok: saved.as_ref().map(|_| lasting.failing_polls == 0),
+            saved_at: saved.as_ref().map(|record| output::rfc3339(record.saved_at)),
+            last_poll: lasting.last_poll.map(output::rfc3339),
+            last_success: lasting.last_success.map(output::rfc3339),
+            failing_polls: lasting.failing_polls,
+            last_error: lasting.last_error,
+            last_error_at: lasting.last_error_at.map(output::rfc3339),
+        });
+    }
+    let failing = rows.iter().filter(|row| row.ok == Some(false)).count();
+    if json {
+        output::json(&serde_json::json!({ "sources": rows, "failing": failing }));
+    } else if rows.is_empty() {
+        output::line("No configured feed has a source.");
+    } else {
+        let never = || "never".to_owned();
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                let state = match row.ok {
+                    None => "not polled yet".to_owned(),
+                    Some(true) => "ok".to_owned(),
+                    Some(false) => {
+                        let polls = row.failing_polls;
+                        format!("failing ({polls} poll{})", if polls == 1 { "" } else { "s" })
+                    }
+                };
+                let failure = match (&row.last_error_at, &row.last_error) {
+                    (Some(at), Some(error)) => {
+                        format!("{at}: {}", error.chars().take(120).collect::<String>())
+                    }
+                    _ => String::new(),
+                };
+                vec![
+                    row.feed.clone(),
+                    row.source.to_owned(),
+                    state,
+                    row.last_poll.clone().unwrap_or_else(never),
+                    row.last_success.clone().unwrap_or_else(never),
+                    failure,
+                ]
+            })
+            .collect();
+        output::table(&["FEED", "SOURCE", "STATE", "LAST POLL", "LAST SUCCESS", "LAST FAILURE"], &table);
+    }
+    Ok(if failing > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 pub(crate) async fn reparse(config: &Config, report: &str, json: bool) -> anyhow::Result<ExitCode> {

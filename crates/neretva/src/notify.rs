@@ -23,6 +23,7 @@ use crate::cli::NotifyCommand;
 use crate::commands::ready_store;
 use crate::config::{Config, RawNotify};
 use crate::output;
+use crate::output::rfc3339;
 
 /// The `[notify]` section, checked; secrets and files are read when a notifier is built.
 #[derive(Debug, Clone)]
@@ -448,10 +449,6 @@ fn preview_json(report: &neretva_notifier::PreviewReport) -> serde_json::Value {
     serde_json::json!({
         "due_events": report.due_events, "suppressed": report.suppressed, "due": due, "later": later,
     })
-}
-
-fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 fn message_out(message: &StoredMessage, organisation: String) -> MessageOut {

@@ -25,6 +25,11 @@ pub(crate) fn json<T: Serialize>(value: &T) {
     }
 }
 
+/// A time as RFC 3339 text, for tables and JSON.
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// Writes a message to standard error.
 pub(crate) fn error(text: &str) {
     let mut stderr = std::io::stderr().lock();

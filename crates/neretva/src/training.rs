@@ -24,6 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::commands::cli_actor;
 use crate::output;
+use crate::output::rfc3339;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TrainingCommand {
@@ -266,10 +267,6 @@ fn parse_time(field: &str, text: &str) -> anyhow::Result<Timestamp> {
     time::Date::parse(text, &format)
         .map(|date| date.midnight().assume_utc())
         .with_context(|| format!("--{field}: {text:?} is not a date (YYYY-MM-DD) or RFC 3339 time"))
-}
-
-fn rfc3339(at: Timestamp) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
 }
 
 async fn find_programme(store: &dyn Store, key: &str) -> anyhow::Result<StoredProgramme> {

@@ -644,6 +644,13 @@ fn feeds_fetch_looks_at_a_source_once() {
     let sources: Vec<&Value> =
         feeds["feeds"].as_array().unwrap().iter().map(|feed| &feed["source"]).collect();
     assert_eq!(sources, [&Value::from("directory"), &Value::from("file"), &Value::Null]);
+    // Before any poll no source has a state.
+    let status = run(d, &["--config", config, "feeds", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(0));
+    let status = json(&status);
+    let states: Vec<(&Value, &Value)> =
+        status["sources"].as_array().unwrap().iter().map(|source| (&source["feed"], &source["ok"])).collect();
+    assert_eq!(states, [(&Value::from("drop"), &Value::Null), (&Value::from("missing"), &Value::Null)]);
 
     // The directory's report is read at once (two looks a second apart) and moved on.
     let fetched = json(&run(d, &["--config", config, "feeds", "fetch", "drop", "--json"]));
@@ -667,6 +674,37 @@ fn feeds_fetch_looks_at_a_source_once() {
     let text = String::from_utf8_lossy(&missing.stdout);
     assert!(text.starts_with("missing (file): 0 report(s) fetched, 0 new, 1 failure(s)"), "{text}");
     assert!(text.contains("last failure: cannot read ") && text.contains("no-such-report.csv"), "{text}");
+
+    // The sources' states, as they saved them: the failing one makes the command fail, for
+    // monitoring.
+    let status = run(d, &["--config", config, "feeds", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(1));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let (drop, missing) = (&status["sources"][0], &status["sources"][1]);
+    assert_eq!((drop["ok"].as_bool(), drop["source"].as_str()), (Some(true), Some("directory")), "{status}");
+    assert!(drop["last_success"].is_string() && drop["last_error"].is_null(), "{status}");
+    assert_eq!((missing["ok"].as_bool(), missing["failing_polls"].as_u64()), (Some(false), Some(1)));
+    assert!(missing["last_error"].as_str().unwrap().contains("no-such-report.csv"), "{status}");
+    assert!(missing["last_success"].is_null() && status["failing"] == 1, "{status}");
+    let table = run(d, &["--config", config, "feeds", "status"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.starts_with("FEED") && text.contains("failing (1 poll)"), "{text}");
+
+    // Once the file is there the source works again: this fetch names no failure, and the
+    // status shows the source well, its last failure still visible.
+    std::fs::write(d.join("no-such-report.csv"), csv).unwrap();
+    let fetched = run(d, &["--config", config, "feeds", "fetch", "missing"]);
+    assert_eq!(fetched.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&fetched.stdout);
+    assert!(
+        text.starts_with("missing (file): 1 report(s) fetched") && !text.contains("last failure"),
+        "{text}"
+    );
+    let status = run(d, &["--config", config, "feeds", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(0));
+    let missing = &json(&status)["sources"][1];
+    assert_eq!((missing["ok"].as_bool(), missing["failing_polls"].as_u64()), (Some(true), Some(0)));
+    assert!(missing["last_error"].as_str().unwrap().contains("no-such-report.csv"), "{missing}");
 
     // A feed without a source, or none at all, is an error that says what to do.
     let uploads = run(d, &["--config", config, "feeds", "fetch", "uploads"]);
