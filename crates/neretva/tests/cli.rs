@@ -705,6 +705,17 @@ fn feeds_fetch_looks_at_a_source_once() {
     let missing = &json(&status)["sources"][1];
     assert_eq!((missing["ok"].as_bool(), missing["failing_polls"].as_u64()), (Some(true), Some(0)));
     assert!(missing["last_error"].as_str().unwrap().contains("no-such-report.csv"), "{missing}");
+    // A feed whose source became another kind starts afresh: the file's state is not its.
+    let text = std::fs::read_to_string(config).unwrap();
+    let changed = text.replace(
+        &format!("source = {{ kind = \"file\", path = \"{}\" }}", d.join("no-such-report.csv").display()),
+        &format!("source = {{ kind = \"directory\", path = \"{}\" }}", drop_dir.display()),
+    );
+    assert_ne!(changed, text);
+    std::fs::write(config, changed).unwrap();
+    let status = json(&run(d, &["--config", config, "feeds", "status", "--json"]));
+    let missing = &status["sources"][1];
+    assert_eq!((missing["source"].as_str(), &missing["ok"]), (Some("directory"), &Value::Null), "{status}");
 
     // A feed without a source, or none at all, is an error that says what to do.
     let uploads = run(d, &["--config", config, "feeds", "fetch", "uploads"]);
