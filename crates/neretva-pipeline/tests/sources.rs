@@ -934,5 +934,24 @@ async fn directories_without_done_dir_leave_files_and_read_them_again_when_chang
     eventually("the changed file is processed", || processed(&store, 2)).await;
     assert_eq!(reports(&store).await[1].counts.events, 3);
     stop_sources(stop, handles).await;
+
+    // After a restart the stored reports say which files were read since they last changed:
+    // only the new one is read (a file read again would count as a report of the source).
+    std::fs::write(dir.join("2026-11-28-scan_dns-bih-geo.csv"), scan_dns(&ips(20, 1))).unwrap();
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let (stop, shutdown) = watch::channel(false);
+    let handles = sources::run(
+        Arc::clone(&pipeline),
+        config.feeds.clone(),
+        DecompressLimits::from(&config.limits),
+        Arc::clone(&store) as Arc<dyn Store>,
+        index_of(&store).await,
+        shutdown,
+    );
+    eventually("the new file is processed", || processed(&store, 3)).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let state = pipeline.source_status().get("shadowserver").unwrap();
+    assert_eq!(state.reports, 1, "only the new file was read: {state:?}");
+    stop_sources(stop, handles).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -105,6 +105,28 @@ impl Tracker {
     }
 }
 
+/// Stored reports looked at when a directory source without `done_dir` starts.
+const MAX_RESUMED_REPORTS: usize = 20_000;
+
+/// When each file was last read, by its path, from stored reports' sources and receiving times:
+/// `file:<path>` is the file itself, `file:<path>/<name>` a report unpacked from it (`<name>`
+/// may hold `/` itself, so every leading part of a source counts; the directories among them
+/// are never listed as files).
+fn read_times<'a>(
+    reports: impl Iterator<Item = (&'a str, time::OffsetDateTime)>,
+) -> HashMap<&'a str, time::OffsetDateTime> {
+    let mut read_at: HashMap<&str, time::OffsetDateTime> = HashMap::new();
+    for (source, received_at) in reports {
+        let Some(path) = source.strip_prefix("file:") else { continue };
+        let containers = path.match_indices('/').map(|(at, _)| &path[..at]);
+        for path in std::iter::once(path).chain(containers) {
+            let newest = read_at.entry(path).or_insert(received_at);
+            *newest = (*newest).max(received_at);
+        }
+    }
+    read_at
+}
+
 /// Polls the directory every `poll_seconds` until shut down.
 pub(crate) async fn watch_directory(
     ingester: Ingester,
@@ -127,6 +149,44 @@ struct Directory {
 impl Polled for Directory {
     async fn poll(&mut self, ingester: &Ingester) {
         poll_directory(ingester, &self.config, self.limits, &mut self.tracker).await;
+    }
+
+    /// Without `done_dir` files stay where they are: those the feed's stored reports were read
+    /// from, and unchanged since, count as processed, so a restart does not read them all again.
+    async fn resume(&mut self, ingester: &Ingester) {
+        if self.config.done_dir.is_some() {
+            return;
+        }
+        let dir = self.config.path.clone();
+        let pattern = self.config.pattern.clone();
+        // A directory that cannot be listed is the first poll's failure to report.
+        let Ok(Ok(listing)) = tokio::task::spawn_blocking(move || list_files(&dir, pattern.as_deref())).await
+        else {
+            return;
+        };
+        let Some(oldest) = listing.iter().filter_map(|(_, state)| state.modified).min() else { return };
+        let since = time::OffsetDateTime::from(oldest);
+        let reports = match ingester.stored_reports(MAX_RESUMED_REPORTS, Some(since)).await {
+            Ok(reports) => reports,
+            Err(error) => {
+                tracing::warn!(feed = %ingester.feed, %error, "Cannot read the stored reports; every file is read again.");
+                return;
+            }
+        };
+        let read_at = read_times(reports.iter().map(|report| (report.source.as_str(), report.received_at)));
+        let mut kept = 0;
+        for (path, state) in listing {
+            let read = read_at.get(path.display().to_string().as_str());
+            if let (Some(read), Some(modified)) = (read, state.modified)
+                && time::OffsetDateTime::from(modified) <= *read
+            {
+                self.tracker.processed.insert(path, state);
+                kept += 1;
+            }
+        }
+        if kept > 0 {
+            tracing::info!(feed = %ingester.feed, files = kept, "Files read before the restart are not read again.");
+        }
     }
 
     /// Two looks a second apart, so a file that arrived since the last poll is read now.
@@ -316,6 +376,25 @@ fn move_into(path: &Path, dir: &Path) -> Result<PathBuf, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_read_when_their_reports_say() {
+        let (t1, t2) =
+            (time::macros::datetime!(2026-11-30 08:00 UTC), time::macros::datetime!(2026-11-30 09:00 UTC));
+        let reports = [
+            ("file:/srv/drop/a.csv", t1),
+            ("file:/srv/drop/a.csv", t2),
+            ("file:/srv/drop/b.zip/2026-11-30-scan_dns-bih-geo.csv", t1),
+            ("file:/srv/drop/c.tar.gz/reports/x.csv", t2),
+            ("url:https://feeds.example/list.csv#list.csv", t2),
+        ];
+        let read_at = read_times(reports.into_iter());
+        assert_eq!(read_at.get("/srv/drop/a.csv"), Some(&t2), "the newest reading");
+        assert_eq!(read_at.get("/srv/drop/b.zip"), Some(&t1));
+        assert_eq!(read_at.get("/srv/drop/c.tar.gz"), Some(&t2), "a member in a folder of the archive");
+        assert_eq!(read_at.get("https://feeds.example/list.csv"), None);
+        assert_eq!(read_at.get("/srv/drop/d.csv"), None);
+    }
 
     #[test]
     fn patterns_match_like_a_shell() {

@@ -5,7 +5,8 @@
 //! - `directory`: every `poll_seconds`, files matching `pattern` are read once their size and
 //!   modification time are the same as at the previous poll (so files still being written are
 //!   left alone), then moved to `done_dir` if there is one, or else remembered in memory by
-//!   name, size and modification time (the store keeps a report's content once anyway).
+//!   name, size and modification time, and after a restart by the feed's stored reports (a file
+//!   whose report was received after its last change is not read again).
 //! - `http`: every `interval_minutes`, a conditional GET (`If-None-Match`,
 //!   `If-Modified-Since`); `304 Not Modified` means nothing new.
 //! - `file`: read once at start.
@@ -108,7 +109,8 @@ pub struct DirectorySourceConfig {
     pub pattern: Option<String>,
     #[serde(default = "default_poll_seconds")]
     pub poll_seconds: u64,
-    /// Processed files are moved here; without it they stay and are remembered in memory.
+    /// Processed files are moved here; without it they stay and are remembered in memory, and
+    /// after a restart by the feed's stored reports.
     #[serde(default)]
     pub done_dir: Option<PathBuf>,
 }
@@ -582,24 +584,33 @@ impl Ingester {
         max: usize,
         since: Option<time::OffsetDateTime>,
     ) -> Result<Vec<String>, neretva_store::StoreError> {
+        let reports = self.stored_reports(max, since).await?;
+        Ok(reports.into_iter().map(|report| report.source).collect())
+    }
+
+    /// The feed's stored reports as [`Ingester::stored_sources`] pages through them.
+    async fn stored_reports(
+        &self,
+        max: usize,
+        since: Option<time::OffsetDateTime>,
+    ) -> Result<Vec<neretva_store::feeds::ReportInfo>, neretva_store::StoreError> {
         const PAGE: u32 = 1_000;
         let mut query =
             neretva_store::feeds::ReportQuery { feed: Some(self.feed.clone()), before: None, limit: PAGE };
-        let mut sources = Vec::new();
-        while sources.len() < max {
+        let mut found = Vec::new();
+        while found.len() < max {
             let reports = self.store.list_reports(&query).await?;
-            sources.extend(reports.iter().map(|report| report.source.clone()));
-            match reports.last() {
-                Some(last)
-                    if reports.len() == PAGE as usize
-                        && since.is_none_or(|since| last.received_at >= since) =>
-                {
-                    query.before = Some(last.id);
+            let last = reports.last().map(|report| (report.id, report.received_at));
+            let full = reports.len() == PAGE as usize;
+            found.extend(reports);
+            match last {
+                Some((id, received_at)) if full && since.is_none_or(|since| received_at >= since) => {
+                    query.before = Some(id);
                 }
                 _ => break,
             }
         }
-        Ok(sources)
+        Ok(found)
     }
 
     /// Counts bytes read or downloaded, before decompression.
