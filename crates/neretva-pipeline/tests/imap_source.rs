@@ -586,3 +586,79 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert_eq!(client.search("\"Obra&ARE-eno\"", "ALL").len(), 1);
     stop_sources(stop, handles).await;
 }
+
+#[tokio::test]
+async fn with_idle_a_message_is_taken_as_soon_as_it_arrives() {
+    let Ok(binary) = std::env::var("NERETVA_TEST_DOVECOT") else {
+        eprintln!("NERETVA_TEST_DOVECOT is not set; the IMAP source is not tested against Dovecot");
+        return;
+    };
+    // Dovecot looks for changes every second while a client idles (inotify tells it sooner).
+    let dovecot = Dovecot::start_with(&binary, "imap-idle", "mailbox_idle_check_interval = 1 secs\n");
+    let mut client = dovecot.session();
+    client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: first",
+            &[("2026-11-29-scan_dns-bih-geo.csv", "text/csv", &scan_dns(&["192.0.2.31"]))],
+        ),
+    );
+    // Polled hourly: only waiting in IDLE brings in the second message within the test.
+    let config: PipelineConfig = serde_json::from_value(serde_json::json!({
+        "feeds": [
+            {"name": "idle", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "interval_minutes": 60, "idle": true}},
+            {"name": "no-idle", "parser": "shadowserver",
+             "source": {"kind": "imap", "host": "127.0.0.1", "port": dovecot.port, "tls": "none",
+                        "username": "feeds", "password": PASSWORD, "folder": "Other", "interval_minutes": 60}},
+        ],
+    }))
+    .unwrap();
+    client.run("CREATE Other");
+    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    let (stop, shutdown) = watch::channel(false);
+    let handles = run_sources(&pipeline, &config, &store, shutdown);
+    let status = pipeline.source_status();
+    let reports_of = |feed: &'static str| {
+        let store = Arc::clone(&store);
+        async move {
+            let query = ReportQuery { feed: Some(feed.into()), before: None, limit: 10 };
+            store.list_reports(&query).await.unwrap().len()
+        }
+    };
+    eventually("the first poll", || async { reports_of("idle").await == 1 }).await;
+    eventually("both sources polled", || async {
+        ["idle", "no-idle"].iter().all(|feed| status.get(feed).is_some_and(|state| state.last_poll.is_some()))
+    })
+    .await;
+    // Give the source a moment to start idling, then send the second report.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client.append(
+        "INBOX",
+        &message(
+            "Shadowserver report: second",
+            &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &scan_dns(&["192.0.2.32"]))],
+        ),
+    );
+    client.append(
+        "Other",
+        &message(
+            "Shadowserver report: other",
+            &[("2026-11-30-scan_dns-bih-geo.csv", "text/csv", &scan_dns(&["192.0.2.33"]))],
+        ),
+    );
+    eventually("the second report arrives without waiting an hour", || async {
+        reports_of("idle").await == 2
+    })
+    .await;
+    let state = status.get("idle").unwrap();
+    assert_eq!((state.reports, state.errors), (2, 0), "{state:?}\n{}", dovecot.log());
+    assert_eq!(client.search("INBOX", "UNSEEN"), Vec::<u32>::new());
+    // Without `idle` the other folder's message waits for the next hourly poll.
+    assert_eq!(reports_of("no-idle").await, 0);
+    assert_eq!(client.search("Other", "UNSEEN"), [1]);
+    stop_sources(stop, handles).await;
+}

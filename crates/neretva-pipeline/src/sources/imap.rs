@@ -25,7 +25,11 @@
 //! The client speaks the small part of IMAP4rev1 (RFC 3501) this needs; with `done_folder`,
 //! messages move with `MOVE` (RFC 6851), or on a server without it are copied, marked deleted
 //! and removed (`UID EXPUNGE` of `UIDPLUS`, else by closing the folder at the end of the poll).
-//! Responses are read with a cap on each line and on each literal.
+//! Responses are read with a cap on each line and on each literal. With `idle`, the source
+//! waits between polls in `IDLE` (RFC 2177) on a connection of its own and polls as soon as
+//! the server says a message arrived (`EXISTS`), or at once when an unseen message came in
+//! after the last poll's search; the scheduled polls go on, and a server without `IDLE` is
+//! polled on the schedule only.
 //! It logs in with `AUTHENTICATE PLAIN` (RFC 4616; UTF-8 names and passwords) when the server
 //! offers it and with `LOGIN` otherwise, or, with `token_file`, with an OAuth 2.0 access token
 //! (`XOAUTH2`, as Microsoft 365 and Google Workspace take it, or `OAUTHBEARER`, RFC 7628), the
@@ -120,6 +124,10 @@ pub struct ImapSourceConfig {
     /// mail server whose certificate comes from an organisation's own CA.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// Between polls, wait in `IDLE` (RFC 2177) on a connection of its own and poll as soon
+    /// as a message arrives, when the server offers it.
+    #[serde(default)]
+    pub idle: bool,
 }
 
 fn default_tls() -> ImapTls {
@@ -160,6 +168,7 @@ impl std::fmt::Debug for ImapSourceConfig {
             .field("sent_to", &self.sent_to)
             .field("done_folder", &self.done_folder)
             .field("interval_minutes", &self.interval_minutes)
+            .field("idle", &self.idle)
             .field("timeout_seconds", &self.timeout_seconds)
             .field("max_messages", &self.max_messages)
             .field("ca_file", &self.ca_file)
@@ -328,6 +337,17 @@ fn search_command(sent_from: Option<&str>, sent_to: Option<&str>) -> (String, Ve
         }
     }
     (command, rest)
+}
+
+/// How long one `IDLE` lasts before it is renewed (RFC 2177: servers may end it after 30
+/// minutes of silence).
+const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+
+/// Whether an untagged response says how many messages the folder holds (`* 12 EXISTS`).
+fn is_exists(text: &str) -> bool {
+    text.strip_prefix("* ").and_then(|rest| rest.split_once(' ')).is_some_and(|(count, word)| {
+        count.bytes().all(|b| b.is_ascii_digit()) && word.eq_ignore_ascii_case("EXISTS")
+    })
 }
 
 /// An IMAP quoted string.
@@ -787,6 +807,9 @@ struct Mailbox {
     subject: Option<regex::Regex>,
     /// (UIDVALIDITY, UID) of unseen messages left as they are.
     skipped: HashSet<(u64, u32)>,
+    /// The UIDVALIDITY and the unseen messages of the last poll's search, so waiting in `IDLE`
+    /// knows a message that came in after it.
+    last_unseen: Option<(u64, HashSet<u32>)>,
 }
 
 impl Mailbox {
@@ -805,11 +828,83 @@ impl Mailbox {
             config: config.clone(),
             limits,
             skipped: HashSet::new(),
+            last_unseen: None,
         })
     }
 
     fn max_bytes(&self) -> usize {
         usize::try_from(self.limits.max_report_bytes).unwrap_or(usize::MAX)
+    }
+
+    /// The UIDs of the folder's unseen messages from `sent_from` to `sent_to`.
+    async fn unseen(&self, connection: &mut Connection) -> Result<Vec<u32>, SourceError> {
+        let (search, literals) =
+            search_command(self.config.sent_from.as_deref(), self.config.sent_to.as_deref());
+        let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
+        let (found, refusal) = connection.exchange(&search, "UID SEARCH", &literals).await?;
+        if let Some(status) = refusal {
+            return Err(connection.error(format!("UID SEARCH: the server answered {status}")));
+        }
+        Ok(found
+            .iter()
+            .filter_map(|response| response.text.strip_prefix("* SEARCH"))
+            .flat_map(|rest| rest.split_ascii_whitespace().filter_map(|uid| uid.parse().ok()))
+            .collect())
+    }
+
+    /// Waits in `IDLE` on a connection of its own until the folder gets a message (the server
+    /// says `EXISTS`), or returns at once when an unseen message is there that the last poll
+    /// did not see (it came in between). Each `IDLE` is renewed after [`IDLE_RENEW`].
+    async fn wait_for_mail(&self) -> Result<(), SourceError> {
+        let (mut connection, validity, capabilities) = open(&self.config, self.max_bytes()).await?;
+        if !capabilities.contains("IDLE") {
+            return Err(connection.error("the server does not offer IDLE"));
+        }
+        let unseen = self.unseen(&mut connection).await?;
+        let new = match &self.last_unseen {
+            Some((seen_validity, seen)) => {
+                *seen_validity != validity || unseen.iter().any(|uid| !seen.contains(uid))
+            }
+            None => !unseen.is_empty(),
+        };
+        if !new {
+            loop {
+                connection.tag += 1;
+                let tag = format!("n{}", connection.tag);
+                connection.send(&format!("{tag} IDLE\r\n")).await?;
+                let answer = connection.response().await?;
+                if !answer.text.starts_with('+') {
+                    let text: String = answer.text.chars().take(300).collect();
+                    return Err(connection.error(format!("IDLE: the server answered {text}")));
+                }
+                // Waiting is not a silence to give up on; the renewal ends it.
+                let timeout = std::mem::replace(&mut connection.timeout, IDLE_RENEW * 2);
+                let arrived = tokio::time::timeout(IDLE_RENEW, async {
+                    loop {
+                        let response = connection.response().await?;
+                        if is_exists(&response.text) {
+                            return Ok(());
+                        }
+                        if response.text.starts_with("* BYE") {
+                            let text: String = response.text.chars().take(300).collect();
+                            return Err(connection.error(format!("IDLE: the server said {text}")));
+                        }
+                    }
+                })
+                .await;
+                connection.timeout = timeout;
+                if let Ok(Err(error)) = arrived {
+                    return Err(error);
+                }
+                connection.send("DONE\r\n").await?;
+                while !connection.response().await?.text.starts_with(&tag) {}
+                if arrived.is_ok() {
+                    break;
+                }
+            }
+        }
+        let _ = connection.command("LOGOUT", "LOGOUT").await;
+        Ok(())
     }
 
     /// Where a message is, for report sources and errors.
@@ -825,20 +920,10 @@ impl Mailbox {
             let create = format!("CREATE {}", mailbox(folder));
             connection.exchange(&create, &create, &[]).await?;
         }
-        let (search, literals) =
-            search_command(self.config.sent_from.as_deref(), self.config.sent_to.as_deref());
-        let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
-        let (found, refusal) = connection.exchange(&search, "UID SEARCH", &literals).await?;
-        if let Some(status) = refusal {
-            return Err(connection.error(format!("UID SEARCH: the server answered {status}")));
-        }
-        let mut uids: Vec<u32> = found
-            .iter()
-            .filter_map(|response| response.text.strip_prefix("* SEARCH"))
-            .flat_map(|rest| rest.split_ascii_whitespace().filter_map(|uid| uid.parse().ok()))
-            .collect();
+        let mut uids = self.unseen(&mut connection).await?;
         uids.sort_unstable();
         let unseen: HashSet<u32> = uids.iter().copied().collect();
+        self.last_unseen = Some((validity, unseen.clone()));
         self.skipped.retain(|(kept_validity, uid)| *kept_validity == validity && unseen.contains(uid));
         let new: Vec<u32> = uids
             .into_iter()
@@ -1085,6 +1170,23 @@ impl Polled for Mailbox {
             ingester.failed(&error);
         }
     }
+
+    /// With `idle`, completes when a message arrives ([`Mailbox::wait_for_mail`]); when the
+    /// server cannot wait, the source polls on its schedule (logged once per period).
+    async fn changed(&mut self, ingester: &Ingester) {
+        if self.config.idle {
+            match self.wait_for_mail().await {
+                Ok(()) => {
+                    tracing::info!(feed = %ingester.feed, folder = %self.config.folder, "New mail; looking now.");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(feed = %ingester.feed, %error, "Cannot wait for new mail (IDLE); polling on the schedule.");
+                }
+            }
+        }
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Polls the mailbox every `interval_minutes` until shut down, starting at once.
@@ -1107,6 +1209,18 @@ mod tests {
             "host": "mail.cert.example", "username": "feeds", "password": "p\"ss\\word"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn only_exists_responses_announce_messages() {
+        assert!(is_exists("* 12 EXISTS"));
+        assert!(is_exists("* 0 exists"));
+        assert!(!is_exists("* 3 RECENT"));
+        assert!(!is_exists("* 4 EXPUNGE"));
+        assert!(!is_exists("* 5 FETCH (FLAGS (\\Seen))"));
+        assert!(!is_exists("* OK Still here"));
+        assert!(!is_exists("* x EXISTS"));
+        assert!(!is_exists("+ idling"));
     }
 
     #[test]

@@ -459,6 +459,12 @@ trait Polled: Send {
         std::future::ready(())
     }
 
+    /// Completes when the source has something new before its next scheduled poll (a mailbox
+    /// waiting in `IDLE`); never by default.
+    fn changed(&mut self, _ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send {
+        std::future::pending()
+    }
+
     /// A poll asked for by someone ([`SourceStatus::wake`]); the same as a scheduled one unless
     /// the source needs more to bring in what is there.
     fn poll_now(&mut self, ingester: &Ingester) -> impl std::future::Future<Output = ()> + Send {
@@ -483,14 +489,18 @@ async fn poll_every(
         () = source.resume(&ingester) => {}
     }
     loop {
-        let woken = tokio::select! {
+        // Asked for (`woken`), or the source says something came in (`changed`).
+        let (woken, changed) = tokio::select! {
             biased;
             () = stopped(&mut shutdown) => return,
-            _ = interval.tick() => false,
-            () = waker.notified() => true,
+            _ = interval.tick() => (false, false),
+            () = waker.notified() => (true, false),
+            () = source.changed(&ingester) => (false, true),
         };
         if woken {
             tracing::info!(feed = %ingester.feed, source = ingester.kind, "Looking at the source now, as asked.");
+        }
+        if woken || changed {
             // The next scheduled poll is a whole period after this one.
             interval.reset();
         }
