@@ -279,6 +279,18 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The sources of `config` running on a new in-memory store; the sender stops them.
+async fn start(
+    config: &PipelineConfig,
+) -> (Arc<Pipeline>, Arc<SqliteStore>, watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>) {
+    let pipeline = Arc::new(Pipeline::build(config, None).unwrap());
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    store.migrate().await.unwrap();
+    let (stop, shutdown) = watch::channel(false);
+    let handles = run_sources(&pipeline, config, &store, shutdown);
+    (pipeline, store, stop, handles)
+}
+
 /// A message from Shadowserver with a text body and the given attachments.
 fn message(subject: &str, attachments: &[(&str, &str, &[u8])]) -> String {
     message_from("Shadowserver <reports@shadowserver.example>", subject, attachments)
@@ -467,11 +479,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     }))
     .unwrap();
     assert!(config.check().is_empty(), "{:?}", config.check());
-    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    store.migrate().await.unwrap();
-    let (stop, shutdown) = watch::channel(false);
-    let handles = run_sources(&pipeline, &config, &store, shutdown);
+    let (pipeline, store, stop, handles) = start(&config).await;
     let status = pipeline.source_status();
     eventually("every source has polled once", || async {
         [
@@ -616,11 +624,7 @@ async fn with_idle_a_message_is_taken_as_soon_as_it_arrives() {
     }))
     .unwrap();
     client.run("CREATE Other");
-    let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    store.migrate().await.unwrap();
-    let (stop, shutdown) = watch::channel(false);
-    let handles = run_sources(&pipeline, &config, &store, shutdown);
+    let (pipeline, store, stop, handles) = start(&config).await;
     let status = pipeline.source_status();
     let reports_of = |feed: &'static str| {
         let store = Arc::clone(&store);

@@ -426,14 +426,7 @@ async fn http_sources_poll_with_conditional_requests_and_decompress() {
     // still knows when it last worked while its first poll fails.
     let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
     let (stop, shutdown) = watch::channel(false);
-    let handles = sources::run(
-        Arc::clone(&pipeline),
-        config.feeds.clone(),
-        DecompressLimits::from(&config.limits),
-        Arc::clone(&store) as Arc<dyn Store>,
-        index_of(&store).await,
-        shutdown,
-    );
+    let handles = run_sources(&pipeline, &config, &store, shutdown);
     eventually("the request after the restart", || async { server.requests().len() == 4 }).await;
     let request = server.requests()[3].to_ascii_lowercase();
     assert!(request.contains("if-none-match: \"v2\""), "{request}");
@@ -940,14 +933,7 @@ async fn directories_without_done_dir_leave_files_and_read_them_again_when_chang
     std::fs::write(dir.join("2026-11-28-scan_dns-bih-geo.csv"), scan_dns(&ips(20, 1))).unwrap();
     let pipeline = Arc::new(Pipeline::build(&config, None).unwrap());
     let (stop, shutdown) = watch::channel(false);
-    let handles = sources::run(
-        Arc::clone(&pipeline),
-        config.feeds.clone(),
-        DecompressLimits::from(&config.limits),
-        Arc::clone(&store) as Arc<dyn Store>,
-        index_of(&store).await,
-        shutdown,
-    );
+    let handles = run_sources(&pipeline, &config, &store, shutdown);
     eventually("the new file is processed", || processed(&store, 3)).await;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let state = pipeline.source_status().get("shadowserver").unwrap();
