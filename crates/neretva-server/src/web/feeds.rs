@@ -107,7 +107,8 @@ pub(crate) async fn health(store: &dyn Store, language: Language) -> Result<Vec<
         .collect())
 }
 
-/// Each configured feed with a source: its kind and what it did since the server started.
+/// Each configured feed with a source: its kind and what it did (its last poll, success and
+/// failure also from before a restart, as the source saved them).
 fn sources(state: &AppState, language: Language) -> Vec<Value> {
     let Some(pipeline) = state.pipeline() else { return Vec::new() };
     pipeline
