@@ -297,6 +297,12 @@ impl Pipeline {
             let mut prepared = Prepared::with_capacity(report_id.is_some(), self.dedup_fields.is_some());
             let mut seen_in_run: HashSet<u128> = HashSet::new();
             let mut ids = EventIds::new(context.now);
+            // What every stored event of the report shares, when its events are stored.
+            let stored = report_id.map(|report_id| StoredReport {
+                report_id,
+                feed: &feed.config.name,
+                now: context.now,
+            });
             // Large reports are parsed a chunk at a time, so they never sit in memory as events.
             for parsed in feed.parser.parse_chunks(&report, neretva_feeds::CHUNK_RECORDS) {
                 prepared.counts.records += parsed.records;
@@ -336,15 +342,14 @@ impl Pipeline {
                         });
                     }
                     let mut raw = parsed_event.raw;
-                    if let Some(report_id) = report_id {
+                    if let Some(report) = &stored {
                         // The raw line moves into the stored form unless the event is kept.
                         let stored_raw =
                             if options.keep_events { raw.clone() } else { std::mem::take(&mut raw) };
-                        let report = StoredReport { report_id, feed: &feed.config.name, now: context.now };
                         prepared.rows.push(new_event(
                             ids.next(),
                             &event,
-                            &report,
+                            report,
                             parsed_event.line,
                             stored_raw,
                             &orgs,
