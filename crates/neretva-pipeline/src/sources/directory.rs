@@ -157,13 +157,8 @@ impl Polled for Directory {
         if self.config.done_dir.is_some() {
             return;
         }
-        let dir = self.config.path.clone();
-        let pattern = self.config.pattern.clone();
         // A directory that cannot be listed is the first poll's failure to report.
-        let Ok(Ok(listing)) = tokio::task::spawn_blocking(move || list_files(&dir, pattern.as_deref())).await
-        else {
-            return;
-        };
+        let Ok(listing) = listing(&self.config).await else { return };
         let Some(oldest) = listing.iter().filter_map(|(_, state)| state.modified).min() else { return };
         let since = time::OffsetDateTime::from(oldest);
         let reports = match ingester.stored_reports(MAX_RESUMED_REPORTS, Some(since)).await {
@@ -222,14 +217,7 @@ async fn poll_directory(
     limits: DecompressLimits,
     tracker: &mut Tracker,
 ) {
-    let dir = config.path.clone();
-    let pattern = config.pattern.clone();
-    let listing = blocking(&config.path.display().to_string(), move || {
-        list_files(&dir, pattern.as_deref())
-            .map_err(|source| SourceError::Read { path: dir.display().to_string(), source })
-    })
-    .await;
-    let listing = match listing {
+    let listing = match listing(config).await {
         Ok(listing) => listing,
         Err(error) => {
             ingester.failed(&error);
@@ -261,6 +249,17 @@ async fn poll_directory(
             }
         }
     }
+}
+
+/// The directory's files as [`list_files`] lists them, off the async threads.
+async fn listing(config: &DirectorySourceConfig) -> Result<Vec<(PathBuf, FileState)>, SourceError> {
+    let dir = config.path.clone();
+    let pattern = config.pattern.clone();
+    blocking(&config.path.display().to_string(), move || {
+        list_files(&dir, pattern.as_deref())
+            .map_err(|source| SourceError::Read { path: dir.display().to_string(), source })
+    })
+    .await
 }
 
 /// The regular files in `dir` whose names match `pattern`, except those starting with a dot.
