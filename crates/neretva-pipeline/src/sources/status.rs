@@ -51,10 +51,9 @@ pub struct SourceState {
     /// Whether the poll under way has failed.
     #[serde(skip)]
     failed_this_poll: bool,
-    /// The `http` source's URL (without its query) and its last processed download's
-    /// validators.
+    /// The `http` source's last processed download's validators.
     #[serde(skip)]
-    validators: Option<(String, Validators)>,
+    validators: Option<KeptValidators>,
     /// What was saved last, and when.
     #[serde(skip)]
     saved: Option<(Lasting, Timestamp)>,
@@ -74,20 +73,25 @@ pub struct Lasting {
     pub last_error_at: Option<Timestamp>,
     #[serde(default)]
     pub failing_polls: u64,
-    /// The `http` source's URL without its query, which validators were sent for.
+    /// The `http` source's validators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub etag: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_modified: Option<String>,
+    pub http: Option<KeptValidators>,
+}
+
+/// An `http` source's URL (without its query) and the validators of its last processed
+/// download, sent back with the next request to that URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptValidators {
+    pub url: String,
+    #[serde(flatten)]
+    pub validators: Validators,
 }
 
 impl Lasting {
     /// Whether saving `self` over `saved` tells more than newer times.
     fn differs_from(&self, saved: &Lasting) -> bool {
-        (&self.last_error, self.failing_polls, &self.url, &self.etag, &self.last_modified)
-            != (&saved.last_error, saved.failing_polls, &saved.url, &saved.etag, &saved.last_modified)
+        (&self.last_error, self.failing_polls, &self.http)
+            != (&saved.last_error, saved.failing_polls, &saved.http)
     }
 }
 
@@ -105,19 +109,13 @@ fn shortened(text: &str, max: usize) -> &str {
 
 impl SourceState {
     fn lasting(&self) -> Lasting {
-        let (url, validators) = match &self.validators {
-            Some((url, validators)) => (Some(url.clone()), validators.clone()),
-            None => (None, Validators::default()),
-        };
         Lasting {
             last_poll: self.last_poll,
             last_success: self.last_success,
             last_error: self.last_error.as_deref().map(|error| shortened(error, MAX_SAVED_ERROR).to_owned()),
             last_error_at: self.last_error_at,
             failing_polls: self.failing_polls,
-            url,
-            etag: validators.etag,
-            last_modified: validators.last_modified,
+            http: self.validators.clone(),
         }
     }
 }
@@ -185,13 +183,7 @@ impl SourceStatus {
                 state.last_error.clone_from(&lasting.last_error);
                 state.last_error_at = lasting.last_error_at;
                 state.failing_polls = lasting.failing_polls;
-                if let Some(url) = &lasting.url {
-                    let validators = Validators {
-                        etag: lasting.etag.clone(),
-                        last_modified: lasting.last_modified.clone(),
-                    };
-                    state.validators = Some((url.clone(), validators));
-                }
+                state.validators.clone_from(&lasting.http);
                 state.saved = Some((lasting, saved_at));
             }
         });
@@ -200,13 +192,15 @@ impl SourceStatus {
     /// The validators an `http` source of `url` remembered, saved or in this run.
     pub(crate) fn validators(&self, feed: &str, url: &str) -> Option<Validators> {
         let states = self.lock();
-        let (for_url, validators) = states.get(feed)?.validators.as_ref()?;
-        (for_url == url).then(|| validators.clone())
+        let kept = states.get(feed)?.validators.as_ref()?;
+        (kept.url == url).then(|| kept.validators.clone())
     }
 
     /// Remembers an `http` source's validators, to be saved with its state.
     pub(crate) fn keep_validators(&self, feed: &str, url: &str, validators: Validators) {
-        self.update(feed, |state| state.validators = Some((url.to_owned(), validators)));
+        self.update(feed, |state| {
+            state.validators = Some(KeptValidators { url: url.to_owned(), validators })
+        });
     }
 
     /// What to save of the feed's source after a poll ending at `now`, if anything: when the
@@ -308,7 +302,10 @@ mod tests {
         status.keep_validators("abuse", "https://feeds.example/list.csv", validators.clone());
         status.polled("abuse", t0);
         let first = status.to_save("abuse", t0).unwrap();
-        assert_eq!((first.etag.as_deref(), first.last_success), (Some("\"v1\""), Some(t0)));
+        assert_eq!(
+            (first.http.as_ref().and_then(|kept| kept.validators.etag.as_deref()), first.last_success),
+            (Some("\"v1\""), Some(t0))
+        );
         // Only newer times: not saved again before SAVE_EVERY has passed.
         let t1 = t0 + time::Duration::minutes(5);
         status.polled("abuse", t1);
