@@ -593,6 +593,23 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     assert!(client.search("\"Izvje&AWE-taji\"", "ALL").is_empty());
     assert_eq!(client.search("\"Obra&ARE-eno\"", "ALL").len(), 1);
     stop_sources(stop, handles).await;
+
+    // After a restart the source takes up the messages it left (saved with its state): the
+    // broken archive is neither fetched nor reported again, and the poll succeeds.
+    let mut mail_only = config.clone();
+    mail_only.feeds.retain(|feed| feed.name == "shadowserver-mail");
+    let restarted = Arc::new(Pipeline::build(&mail_only, None).unwrap());
+    let (stop, shutdown) = watch::channel(false);
+    let handles = run_sources(&restarted, &mail_only, &store, shutdown);
+    let status = restarted.source_status();
+    eventually("the poll after the restart", || async {
+        status.get("shadowserver-mail").is_some_and(|state| state.started_at < state.last_poll)
+    })
+    .await;
+    let state = status.get("shadowserver-mail").unwrap();
+    assert_eq!((state.reports, state.errors, state.failing_polls), (0, 0, 0), "{state:?}");
+    assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
+    stop_sources(stop, handles).await;
 }
 
 #[tokio::test]

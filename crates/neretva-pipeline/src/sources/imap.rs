@@ -51,7 +51,7 @@ use tokio::sync::watch;
 use crate::sources::decompress::{DecompressLimits, decompress};
 use crate::sources::http::{HttpSource, tls_config_trusting, verifying_tls_config};
 use crate::sources::{
-    HttpSourceConfig, Ingester, Polled, SourceError, blocking, minutes, poll_every, set_up,
+    HttpSourceConfig, Ingester, LeftMessages, Polled, SourceError, blocking, minutes, poll_every, set_up,
 };
 
 /// The longest response line read (a `SEARCH` answer lists every matching UID on one line).
@@ -805,7 +805,7 @@ struct Mailbox {
     attachment: Option<regex::Regex>,
     link: Option<regex::Regex>,
     subject: Option<regex::Regex>,
-    /// (UIDVALIDITY, UID) of unseen messages left as they are.
+    /// (UIDVALIDITY, UID) of unseen messages left as they are, saved with the source's state.
     skipped: HashSet<(u64, u32)>,
     /// The UIDVALIDITY and the unseen messages of the last poll's search, so waiting in `IDLE`
     /// knows a message that came in after it.
@@ -944,6 +944,7 @@ impl Mailbox {
                 }
             }
         }
+        self.keep_left(ingester, validity);
         if matches!(done, Done::CopyAndClose(_)) {
             // Closing the folder removes the messages copied and marked deleted.
             connection.command("CLOSE", "CLOSE").await?;
@@ -951,6 +952,16 @@ impl Mailbox {
         // The work is done; a server that does not say goodbye properly changes nothing.
         let _ = connection.command("LOGOUT", "LOGOUT").await;
         Ok(())
+    }
+
+    /// Hands the messages left as they are to the source's state, which saves them, so a restart
+    /// does not fetch them again.
+    fn keep_left(&self, ingester: &Ingester, validity: u64) {
+        let uids = self.skipped.iter().filter(|(kept, _)| *kept == validity).map(|(_, uid)| *uid);
+        ingester
+            .pipeline
+            .source_status()
+            .keep_left_messages(&ingester.feed, LeftMessages::new(validity, uids));
     }
 
     /// Fetches, reads and ingests one message; an error is a broken connection, a failure of
@@ -1168,6 +1179,13 @@ impl Polled for Mailbox {
     async fn poll(&mut self, ingester: &Ingester) {
         if let Err(error) = self.poll_mailbox(ingester).await {
             ingester.failed(&error);
+        }
+    }
+
+    /// Takes up the messages the source's last run left as they are.
+    async fn resume(&mut self, ingester: &Ingester) {
+        if let Some(left) = ingester.pipeline.source_status().left_messages(&ingester.feed) {
+            self.skipped = left.uids.iter().map(|uid| (left.uidvalidity, *uid)).collect();
         }
     }
 

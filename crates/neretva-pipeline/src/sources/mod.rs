@@ -70,7 +70,9 @@ pub use crate::sources::http::{Download, HttpSource, Validators, redact_url};
 pub use crate::sources::imap::{ImapSourceConfig, ImapTls};
 pub use crate::sources::misp_feed::MispFeedSourceConfig;
 pub use crate::sources::shadowserver_api::ShadowserverApiConfig;
-pub use crate::sources::status::{KeptValidators, Lasting, SAVE_EVERY, SourceState, SourceStatus};
+pub use crate::sources::status::{
+    KeptValidators, Lasting, LeftMessages, MAX_LEFT_MESSAGES, SAVE_EVERY, SourceState, SourceStatus,
+};
 pub use crate::sources::taxii::TaxiiSourceConfig;
 
 use crate::config::FeedConfig;

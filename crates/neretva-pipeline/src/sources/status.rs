@@ -7,10 +7,12 @@
 //! with its downloads); it failed when anything in it failed.
 //!
 //! What outlives the process ([`Lasting`]: when the source last looked, last worked and last
-//! failed, the failing polls in a row, and the `http` source's validators) is saved in the store
-//! after polls ([`SourceStatus::to_save`]: at once when the failures or validators changed, else
-//! at most every [`SAVE_EVERY`]), and taken up when the source starts again, so a restart
-//! neither forgets that a source has been failing for days nor downloads an unchanged file.
+//! failed, the failing polls in a row, the `http` source's validators and the messages an `imap`
+//! source leaves unseen on purpose) is saved in the store after polls
+//! ([`SourceStatus::to_save`]: at once when the failures, validators or left messages changed,
+//! else at most every [`SAVE_EVERY`]), and taken up when the source starts again, so a restart
+//! neither forgets that a source has been failing for days nor downloads an unchanged file or
+//! fetches a message it left before.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -54,6 +56,9 @@ pub struct SourceState {
     /// The `http` source's last processed download's validators.
     #[serde(skip)]
     validators: Option<KeptValidators>,
+    /// The `imap` source's unseen messages it leaves as they are.
+    #[serde(skip)]
+    left_messages: Option<LeftMessages>,
     /// What was saved last, and when.
     #[serde(skip)]
     saved: Option<(Lasting, Timestamp)>,
@@ -76,6 +81,34 @@ pub struct Lasting {
     /// The `http` source's validators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<KeptValidators>,
+    /// The `imap` source's messages left as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<LeftMessages>,
+}
+
+/// The unseen messages an `imap` source leaves as they are (they match none of its filters, are
+/// too large, or cannot be read), by the folder's `UIDVALIDITY` and their UIDs, so that after a
+/// restart it does not fetch them again (nor report the same failure again). At most
+/// [`MAX_LEFT_MESSAGES`] are kept, the newest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftMessages {
+    pub uidvalidity: u64,
+    pub uids: Vec<u32>,
+}
+
+/// The most messages an `imap` source's saved state lists as left (about 11 bytes each of the
+/// 64 KiB a state may take); older ones are fetched once more after a restart.
+pub const MAX_LEFT_MESSAGES: usize = 2_000;
+
+impl LeftMessages {
+    /// The newest [`MAX_LEFT_MESSAGES`] of `uids` of a folder, sorted; `None` when there are none.
+    pub fn new(uidvalidity: u64, uids: impl IntoIterator<Item = u32>) -> Option<LeftMessages> {
+        let mut uids: Vec<u32> = uids.into_iter().collect();
+        uids.sort_unstable();
+        uids.dedup();
+        uids.drain(..uids.len().saturating_sub(MAX_LEFT_MESSAGES));
+        (!uids.is_empty()).then_some(LeftMessages { uidvalidity, uids })
+    }
 }
 
 /// An `http` source's URL (without its query) and the validators of its last processed
@@ -90,8 +123,8 @@ pub struct KeptValidators {
 impl Lasting {
     /// Whether saving `self` over `saved` tells more than newer times.
     fn differs_from(&self, saved: &Lasting) -> bool {
-        (&self.last_error, self.failing_polls, &self.http)
-            != (&saved.last_error, saved.failing_polls, &saved.http)
+        (&self.last_error, self.failing_polls, &self.http, &self.imap)
+            != (&saved.last_error, saved.failing_polls, &saved.http, &saved.imap)
     }
 }
 
@@ -116,6 +149,7 @@ impl SourceState {
             last_error_at: self.last_error_at,
             failing_polls: self.failing_polls,
             http: self.validators.clone(),
+            imap: self.left_messages.clone(),
         }
     }
 }
@@ -184,6 +218,7 @@ impl SourceStatus {
                 state.last_error_at = lasting.last_error_at;
                 state.failing_polls = lasting.failing_polls;
                 state.validators.clone_from(&lasting.http);
+                state.left_messages.clone_from(&lasting.imap);
                 state.saved = Some((lasting, saved_at));
             }
         });
@@ -203,8 +238,18 @@ impl SourceStatus {
         });
     }
 
+    /// The messages an `imap` source left as they are, saved or in this run.
+    pub(crate) fn left_messages(&self, feed: &str) -> Option<LeftMessages> {
+        self.lock().get(feed)?.left_messages.clone()
+    }
+
+    /// Remembers the messages an `imap` source leaves, to be saved with its state.
+    pub(crate) fn keep_left_messages(&self, feed: &str, left: Option<LeftMessages>) {
+        self.update(feed, |state| state.left_messages = left);
+    }
+
     /// What to save of the feed's source after a poll ending at `now`, if anything: when the
-    /// failures or validators changed since the last save, or that save is [`SAVE_EVERY`] old.
+    /// failures, validators or left messages changed since the last save, or that save is [`SAVE_EVERY`] old.
     /// It counts as saved; [`SourceStatus::save_failed`] says otherwise.
     pub(crate) fn to_save(&self, feed: &str, now: Timestamp) -> Option<Lasting> {
         let mut states = self.lock();
@@ -341,5 +386,39 @@ mod tests {
         // Older documents lack fields; they default.
         let bare: Lasting = serde_json::from_str("{}").unwrap();
         assert_eq!(bare, Lasting::default());
+    }
+
+    #[test]
+    fn messages_left_are_saved_at_once_and_taken_up_again() {
+        assert_eq!(LeftMessages::new(7, []), None);
+        let left = LeftMessages::new(7, [9, 3, 9]).unwrap();
+        assert_eq!(left, LeftMessages { uidvalidity: 7, uids: vec![3, 9] });
+        // Only the newest are kept, so a saved state stays well within its 64 KiB.
+        let many = LeftMessages::new(7, 1..=5_000).unwrap();
+        assert_eq!(many.uids.len(), MAX_LEFT_MESSAGES);
+        assert_eq!((many.uids[0], many.uids[MAX_LEFT_MESSAGES - 1]), (3_001, 5_000));
+        let most = Lasting { imap: Some(many), last_error: Some("x".repeat(4_096)), ..Lasting::default() };
+        assert!(serde_json::to_string(&most).unwrap().len() < 32 * 1024);
+
+        let status = SourceStatus::default();
+        let t0 = datetime!(2026-11-30 08:00 UTC);
+        status.started("mail", "imap", t0, None);
+        status.polled("mail", t0);
+        assert_eq!(status.to_save("mail", t0).unwrap().imap, None);
+        // A message left is saved with the next poll, not ten minutes later.
+        let t1 = t0 + time::Duration::minutes(1);
+        status.keep_left_messages("mail", Some(left.clone()));
+        status.polled("mail", t1);
+        let saved = status.to_save("mail", t1).unwrap();
+        assert_eq!(saved.imap.as_ref(), Some(&left));
+        let restored: Lasting = serde_json::from_str(&serde_json::to_string(&saved).unwrap()).unwrap();
+        let again = SourceStatus::default();
+        again.started("mail", "imap", t1, Some((restored, t1)));
+        assert_eq!(again.left_messages("mail"), Some(left));
+        // None left any more (read, or gone): saved at once too.
+        let t2 = t1 + time::Duration::minutes(1);
+        again.keep_left_messages("mail", None);
+        again.polled("mail", t2);
+        assert_eq!(again.to_save("mail", t2).map(|lasting| lasting.imap), Some(None));
     }
 }
