@@ -50,7 +50,9 @@ pub struct EventFilter {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv`, or `intelmq-jsonl`: one IntelMQ JSON object per line (what
+    /// IntelMQ's JSON parser and file collector read), with the raw line in `raw`; the cursor of
+    /// the next page of `csv` and `intelmq-jsonl` is in the `X-Next-Cursor` header.
     pub format: Option<String>,
 }
 
@@ -251,7 +253,8 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, filter: &EventFilter) 
 }
 
 /// Searches events. A constituent sees only events routed to its own organisation (and to the
-/// organisations below it); `format=csv` exports the page as CSV.
+/// organisations below it); `format=csv` exports the page as CSV, `format=intelmq-jsonl` as
+/// IntelMQ JSON lines.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventFilter),
     responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -265,10 +268,53 @@ pub async fn list(
     match filter.format.as_deref() {
         None | Some("json") => Ok(Json(EventPage { items, next_cursor, partial }).into_response()),
         Some("csv") => Ok(csv_response(&items, next_cursor.as_deref())),
-        Some(other) => {
-            Err(ApiError::bad_request("format", format!("unknown format {other:?}; expected json or csv")))
-        }
+        Some("intelmq-jsonl") => Ok(intelmq_response(&items, next_cursor.as_deref())),
+        Some(other) => Err(ApiError::bad_request(
+            "format",
+            format!("unknown format {other:?}; expected json, csv or intelmq-jsonl"),
+        )),
     }
+}
+
+/// The page as IntelMQ JSON lines, each event with its raw line in `raw` (base64, as IntelMQ
+/// keeps it), written as IntelMQ 3.5.0 reads them (`to_intelmq_line`: TLP 2.0's labels in TLP
+/// 1.0 terms). An event whose stored fields IntelMQ's types would not take (written by an older
+/// version, say) is written as stored, with `raw` added, rather than left out.
+fn intelmq_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
+    use base64::Engine as _;
+    let mut text = String::new();
+    for item in items {
+        let stored = item.event.to_string();
+        match neretva_event::intelmq_json::from_line(&stored) {
+            Ok(mut event) => {
+                event.set_raw(item.raw.as_bytes());
+                text.push_str(&neretva_event::intelmq_json::to_intelmq_line(&event));
+            }
+            Err(errors) => {
+                tracing::warn!(event = %item.id, problems = errors.len(), "A stored event does not read as IntelMQ JSON; exported as stored.");
+                let mut object = match &item.event {
+                    serde_json::Value::Object(object) => object.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                let raw = base64::engine::general_purpose::STANDARD.encode(item.raw.as_bytes());
+                object.insert("raw".to_owned(), serde_json::Value::String(raw));
+                text.push_str(&serde_json::Value::Object(object).to_string());
+            }
+        }
+        text.push('\n');
+    }
+    with_next_cursor(
+        ([(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")], text).into_response(),
+        next_cursor,
+    )
+}
+
+/// `response` with the cursor of the next page in `X-Next-Cursor`, when there is one.
+fn with_next_cursor(mut response: Response, next_cursor: Option<&str>) -> Response {
+    if let Some(cursor) = next_cursor.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
+        response.headers_mut().insert("x-next-cursor", cursor);
+    }
+    response
 }
 
 fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
@@ -286,11 +332,7 @@ fn csv_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
         }
         text.push_str(&csv_line(&row, CsvStyle::Spreadsheet));
     }
-    let mut response = ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
-    if let Some(cursor) = next_cursor.and_then(|c| axum::http::HeaderValue::from_str(c).ok()) {
-        response.headers_mut().insert("x-next-cursor", cursor);
-    }
-    response
+    with_next_cursor(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(), next_cursor)
 }
 
 /// Shows one event.

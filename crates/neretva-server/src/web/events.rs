@@ -1,8 +1,8 @@
 //! Events (`/events`): the API's search with all its filters (time range, taxonomy and type,
 //! organisation, IP or network, ASN, feed, report, free text), a result table with cursor
-//! paging, export links to the API's CSV and JSON export with the same filters (the session
-//! authenticates them), and one event's page (`/events/{id}`) with every field, the raw line
-//! and its report. Reads go through the API's `search` and `visible_dto`, so a page shows
+//! paging, export links to the API's CSV, JSON and IntelMQ JSON lines export with the same
+//! filters (the session authenticates them), and one event's page (`/events/{id}`) with every
+//! field, the raw line and its report. Reads go through the API's `search` and `visible_dto`, so a page shows
 //! exactly what the API would: another organisation's event answers 404.
 
 use axum::Router;
@@ -223,6 +223,7 @@ async fn list(
         first_link => format!("/events?{}", query_string(&params)),
         csv_link => format!("/api/v1/events?{}", query_string(&with_format(&params, "csv"))),
         json_link => format!("/api/v1/events?{}", query_string(&with_format(&params, "json"))),
+        intelmq_link => format!("/api/v1/events?{}", query_string(&with_format(&params, "intelmq-jsonl"))),
     };
     let filter = match form.filter() {
         Ok(filter) => filter,

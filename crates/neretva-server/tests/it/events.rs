@@ -97,6 +97,31 @@ async fn constituents_see_only_their_own_events() {
     assert_eq!(csv.text.lines().count(), 5);
     assert!(!csv.text.contains("192.0.2.65"));
 
+    // IntelMQ JSON lines, a page at a time: the events IntelMQ would read, each with its raw
+    // line, and nothing of another organisation's.
+    let first = app.get("alice", "/api/v1/events?format=intelmq-jsonl&limit=3").await;
+    assert_status(&first, StatusCode::OK);
+    assert_eq!(first.headers[header::CONTENT_TYPE], "application/x-ndjson; charset=utf-8");
+    let cursor = first.headers["x-next-cursor"].to_str().unwrap().to_owned();
+    let rest =
+        app.get("alice", &format!("/api/v1/events?format=intelmq-jsonl&limit=3&cursor={cursor}")).await;
+    assert!(rest.headers.get("x-next-cursor").is_none());
+    let mut exported = Vec::new();
+    for line in first.text.lines().chain(rest.text.lines()) {
+        let event = neretva_event::intelmq_json::from_line(line).unwrap_or_else(|e| panic!("{e:?}: {line}"));
+        let fields: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ip = fields["source.ip"].as_str().unwrap().to_owned();
+        let raw = String::from_utf8(event.raw().unwrap()).unwrap();
+        assert!(raw.starts_with("\"2026-11-27 10:00:00\",\"medium\",\"") && raw.contains(&ip), "{raw}");
+        assert!(line.contains("\"source.port\": 53, "), "IntelMQ's own separators: {line}");
+        exported.push(ip);
+    }
+    exported.sort();
+    assert_eq!(exported, ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]);
+    let unknown = app.get("alice", "/api/v1/events?format=xml").await;
+    assert_status(&unknown, StatusCode::BAD_REQUEST);
+    assert!(unknown.text.contains("expected json, csv or intelmq-jsonl"), "{}", unknown.text);
+
     // Reports and their errors are for the CERT's staff.
     let id = report["id"].as_str().unwrap();
     assert_status(&app.get("alice", "/api/v1/reports").await, StatusCode::FORBIDDEN);
@@ -270,6 +295,37 @@ async fn event_filters_and_paging() {
         .await;
     assert_status(&unknown_feed, StatusCode::NOT_FOUND);
     assert_eq!(unknown_feed.body["field"], "feed");
+}
+
+/// An event stored with fields IntelMQ's types do not take (an older version's, say) is still
+/// exported as IntelMQ JSON lines: as stored, with its raw line.
+#[tokio::test]
+async fn an_event_intelmq_would_not_read_is_exported_as_stored() {
+    use neretva_store::feeds::NewEvent;
+    let app = test_app().await;
+    let now = time::OffsetDateTime::now_utc();
+    let event = NewEvent {
+        id: uuid::Uuid::now_v7(),
+        report_id: uuid::Uuid::now_v7(),
+        feed: "old".into(),
+        line: 7,
+        raw: "192.0.2.300,old".into(),
+        time_observation: now,
+        time_source: None,
+        taxonomy: None,
+        classification_type: None,
+        source_ip: None,
+        source_asn: None,
+        source_fqdn: None,
+        destination_ip: None,
+        org_ids: Vec::new(),
+        json: json!({"source.ip": "192.0.2.300", "feed.name": "old"}).to_string(),
+    };
+    app.store.insert_events(&[event]).await.unwrap();
+    let export = app.get("analyst", "/api/v1/events?format=intelmq-jsonl").await;
+    assert_status(&export, StatusCode::OK);
+    let line: serde_json::Value = serde_json::from_str(export.text.trim_end()).unwrap();
+    assert_eq!(line, json!({"feed.name": "old", "raw": "MTkyLjAuMi4zMDAsb2xk", "source.ip": "192.0.2.300"}));
 }
 
 #[tokio::test]
