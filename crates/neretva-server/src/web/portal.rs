@@ -1032,7 +1032,8 @@ async fn events(
         },
         next_href => next_cursor.map(|c| format!("/portal/events?{}", query(&[("cursor", c)]))),
         csv_href => format!("/portal/events/export?{}", query(&[with_cursor.clone(), vec![("format", "csv".to_owned())]].concat())),
-        json_href => format!("/portal/events/export?{}", query(&[with_cursor, vec![("format", "json".to_owned())]].concat())),
+        json_href => format!("/portal/events/export?{}", query(&[with_cursor.clone(), vec![("format", "json".to_owned())]].concat())),
+        intelmq_href => format!("/portal/events/export?{}", query(&[with_cursor, vec![("format", "intelmq-jsonl".to_owned())]].concat())),
     };
     web.render("web/portal/events.html", context)
 }
@@ -1047,17 +1048,22 @@ async fn export(
         Ok(params) => params,
         Err(error) => return web.bad_request("query", &error.body_text()),
     };
-    let format = match params.format.as_deref() {
-        Some("csv") => "csv",
-        Some("json") | None => "json",
+    // The format and the file name's extension.
+    let (format, extension) = match params.format.as_deref() {
+        Some("csv") => ("csv", "csv"),
+        Some("json") | None => ("json", "json"),
+        Some("intelmq-jsonl") => ("intelmq-jsonl", "jsonl"),
         Some(other) => {
-            return web.bad_request("format", &format!("unknown format {other:?}; expected csv or json"));
+            return web.bad_request(
+                "format",
+                &format!("unknown format {other:?}; expected csv, json or intelmq-jsonl"),
+            );
         }
     };
     let filter = event_filter(&web, &params, Some(format));
     match crate::api::events::list(State(state.clone()), web.auth(), Ok(Query(filter))).await {
         Ok(mut response) => {
-            let name = format!("attachment; filename=\"neretva-events.{format}\"");
+            let name = format!("attachment; filename=\"neretva-events.{extension}\"");
             if let Ok(value) = HeaderValue::from_str(&name) {
                 response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
             }

@@ -351,7 +351,7 @@ async fn upload_events(app: &TestApp) {
 }
 
 #[tokio::test]
-async fn portal_events_are_the_organisations_own_and_download_as_csv_and_json() {
+async fn portal_events_are_the_organisations_own_and_download_as_csv_json_and_intelmq_lines() {
     let app = test_app().await;
     upload_events(&app).await;
     let alice = sign_in(&app, "alice").await;
@@ -366,7 +366,12 @@ async fn portal_events_are_the_organisations_own_and_download_as_csv_and_json() 
     let json = alice.get(&app, "/portal/events/export?format=json").await;
     assert_status(&json, StatusCode::OK);
     assert_eq!(json.body["items"].as_array().unwrap().len(), 2, "{}", json.text);
-    for reply in [&page, &csv, &json] {
+    let intelmq = alice.get(&app, "/portal/events/export?format=intelmq-jsonl").await;
+    assert_status(&intelmq, StatusCode::OK);
+    assert_eq!(intelmq.headers[header::CONTENT_DISPOSITION], "attachment; filename=\"neretva-events.jsonl\"");
+    assert_eq!(intelmq.text.lines().count(), 2, "{}", intelmq.text);
+    assert!(page.text.contains("format=intelmq-jsonl"), "the page links the export");
+    for reply in [&page, &csv, &json, &intelmq] {
         assert!(
             !reply.text.contains("192.0.2.65") && !reply.text.contains("192.0.2.66"),
             "EP-B's events leak"
