@@ -249,8 +249,8 @@ impl SourceStatus {
     }
 
     /// What to save of the feed's source after a poll ending at `now`, if anything: when the
-    /// failures, validators or left messages changed since the last save, or that save is [`SAVE_EVERY`] old.
-    /// It counts as saved; [`SourceStatus::save_failed`] says otherwise.
+    /// failures, validators or left messages changed since the last save, or that save is
+    /// [`SAVE_EVERY`] old. It counts as saved; [`SourceStatus::save_failed`] says otherwise.
     pub(crate) fn to_save(&self, feed: &str, now: Timestamp) -> Option<Lasting> {
         let mut states = self.lock();
         let state = states.get_mut(feed)?;

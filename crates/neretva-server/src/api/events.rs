@@ -291,7 +291,11 @@ fn intelmq_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
                 text.push_str(&neretva_event::intelmq_json::to_intelmq_line(&event));
             }
             Err(errors) => {
-                tracing::warn!(event = %item.id, problems = errors.len(), "A stored event does not read as IntelMQ JSON; exported as stored.");
+                tracing::warn!(
+                    event = %item.id,
+                    problems = errors.len(),
+                    "A stored event does not read as IntelMQ JSON; exported as stored."
+                );
                 let mut object = match &item.event {
                     serde_json::Value::Object(object) => object.clone(),
                     _ => serde_json::Map::new(),

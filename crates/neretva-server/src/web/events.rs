@@ -2,8 +2,8 @@
 //! organisation, IP or network, ASN, feed, report, free text), a result table with cursor
 //! paging, export links to the API's CSV, JSON and IntelMQ JSON lines export with the same
 //! filters (the session authenticates them), and one event's page (`/events/{id}`) with every
-//! field, the raw line and its report. Reads go through the API's `search` and `visible_dto`, so a page shows
-//! exactly what the API would: another organisation's event answers 404.
+//! field, the raw line and its report. Reads go through the API's `search` and `visible_dto`,
+//! so a page shows exactly what the API would: another organisation's event answers 404.
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
