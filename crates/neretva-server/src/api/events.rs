@@ -256,7 +256,11 @@ pub(crate) async fn search(state: &AppState, auth: &Auth, filter: &EventFilter) 
 /// organisations below it); `format=csv` exports the page as CSV, `format=intelmq-jsonl` as
 /// IntelMQ JSON lines.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventFilter),
-    responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)),
+    responses(
+        (status = 200, description = "A page of events: JSON, or by `format` CSV or IntelMQ JSON lines",
+            content((EventPage = "application/json"), (String = "text/csv"), (String = "application/x-ndjson")),
+            headers(("x-next-cursor" = String, description = "The next page's cursor (CSV and IntelMQ JSON lines)"))),
+        (status = 400, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub async fn list(
     State(state): State<AppState>,

@@ -118,6 +118,12 @@ async fn constituents_see_only_their_own_events() {
     }
     exported.sort();
     assert_eq!(exported, ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]);
+    // The API description names the three forms of a page.
+    let doc = app.get("alice", "/api/v1/openapi.json").await;
+    let content = &doc.body["paths"]["/api/v1/events"]["get"]["responses"]["200"]["content"];
+    for media_type in ["application/json", "text/csv", "application/x-ndjson"] {
+        assert!(content.get(media_type).is_some(), "{media_type}: {content}");
+    }
     let unknown = app.get("alice", "/api/v1/events?format=xml").await;
     assert_status(&unknown, StatusCode::BAD_REQUEST);
     assert!(unknown.text.contains("expected json, csv or intelmq-jsonl"), "{}", unknown.text);
