@@ -580,6 +580,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     // The messages left are not fetched again: no new failure, and the source is well again.
     let state = status.get("shadowserver-mail").unwrap();
     assert_eq!((state.reports, state.errors, state.failing_polls), (3, 1, 0), "{state:?}");
+    assert_eq!(state.messages_left(), 3, "the newsletter, the message without a report, the broken one");
     assert_eq!(store.list_reports(&query).await.unwrap().len(), 3);
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     // With the renewed token, the report in "Izvještaji" was taken and its message moved to
@@ -608,6 +609,7 @@ async fn attachments_of_unseen_messages_become_reports_and_the_messages_are_move
     .await;
     let state = status.get("shadowserver-mail").unwrap();
     assert_eq!((state.reports, state.errors, state.failing_polls), (0, 0, 0), "{state:?}");
+    assert_eq!(state.messages_left(), 3);
     assert_eq!(client.search("INBOX", "UNSEEN"), [3, 4, 5]);
     stop_sources(stop, handles).await;
 }

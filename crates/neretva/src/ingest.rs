@@ -517,6 +517,8 @@ struct SourceStatusOut {
     failing_polls: u64,
     last_error: Option<String>,
     last_error_at: Option<String>,
+    /// An `imap` source's unseen messages it leaves as they are; none for other sources.
+    messages_left: Option<usize>,
 }
 
 /// `neretva feeds status`: each configured source's saved state; exits with 1 when one's last
@@ -547,6 +549,7 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
             failing_polls: lasting.failing_polls,
             last_error: lasting.last_error,
             last_error_at: lasting.last_error_at.map(output::rfc3339),
+            messages_left: (kind == "imap").then(|| lasting.imap.map_or(0, |left| left.uids.len())),
         });
     }
     let failing = rows.iter().filter(|row| row.ok == Some(false)).count();
@@ -559,14 +562,18 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
         let table: Vec<Vec<String>> = rows
             .iter()
             .map(|row| {
-                let state = match row.ok {
+                let plural = |n: usize| if n == 1 { "" } else { "s" };
+                let mut state = match row.ok {
                     None => "not polled yet".to_owned(),
                     Some(true) => "ok".to_owned(),
                     Some(false) => {
                         let polls = row.failing_polls;
-                        format!("failing ({polls} poll{})", if polls == 1 { "" } else { "s" })
+                        format!("failing ({polls} poll{})", plural(polls as usize))
                     }
                 };
+                if let Some(left) = row.messages_left.filter(|left| *left > 0) {
+                    state.push_str(&format!(", {left} message{} left unseen", plural(left)));
+                }
                 let failure = match (&row.last_error_at, &row.last_error) {
                     (Some(at), Some(error)) => {
                         format!("{at}: {}", error.chars().take(120).collect::<String>())

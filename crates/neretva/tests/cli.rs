@@ -613,6 +613,45 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     }
 }
 
+/// `neretva feeds status` tells how many unseen messages an `imap` source leaves as they are, as
+/// the source saved them, so a provider that changed its subject line shows.
+#[test]
+fn feeds_status_counts_the_messages_an_imap_source_left() {
+    let dir = DataDir::new("imap-status");
+    let d = dir.0.as_path();
+    ok(&run(d, &["migrate"]));
+    let config = d.join("neretva.toml");
+    std::fs::write(
+        &config,
+        "[[pipeline.feeds]]\nname = \"mail\"\nparser = \"shadowserver\"\n\
+         source = { kind = \"imap\", host = \"127.0.0.1\", tls = \"none\", username = \"feeds\", password = \"x\" }\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let before = json(&run(d, &["--config", config, "feeds", "status", "--json"]));
+    assert_eq!(before["sources"][0]["messages_left"], 0, "{before}");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        let state = r#"{"last_poll": "2026-11-30T10:00:00Z", "last_success": "2026-11-30T10:00:00Z",
+            "failing_polls": 0, "imap": {"uidvalidity": 7, "uids": [3, 4, 5]}}"#;
+        let record = neretva_store::feeds::SourceRecord {
+            feed: "mail".into(),
+            kind: "imap".into(),
+            state: state.into(),
+            saved_at: time::OffsetDateTime::now_utc(),
+        };
+        store.save_source_record(&record).await.unwrap();
+    });
+    let status = run(d, &["--config", config, "feeds", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(0), "leaving messages is not a failure");
+    let mail = &json(&status)["sources"][0];
+    assert_eq!((mail["ok"].as_bool(), mail["messages_left"].as_u64()), (Some(true), Some(3)), "{mail}");
+    let table = run(d, &["--config", config, "feeds", "status"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("ok, 3 messages left unseen"), "{text}");
+}
+
 #[test]
 fn feeds_fetch_looks_at_a_source_once() {
     let dir = DataDir::new("fetch");

@@ -141,6 +141,12 @@ fn shortened(text: &str, max: usize) -> &str {
 }
 
 impl SourceState {
+    /// How many unseen messages an `imap` source leaves as they are (matching none of its
+    /// filters, too large, or unreadable), so a provider that changed its subject line shows.
+    pub fn messages_left(&self) -> usize {
+        self.left_messages.as_ref().map_or(0, |left| left.uids.len())
+    }
+
     fn lasting(&self) -> Lasting {
         Lasting {
             last_poll: self.last_poll,
@@ -415,6 +421,7 @@ mod tests {
         let again = SourceStatus::default();
         again.started("mail", "imap", t1, Some((restored, t1)));
         assert_eq!(again.left_messages("mail"), Some(left));
+        assert_eq!(again.get("mail").map(|state| state.messages_left()), Some(2));
         // None left any more (read, or gone): saved at once too.
         let t2 = t1 + time::Duration::minutes(1);
         again.keep_left_messages("mail", None);

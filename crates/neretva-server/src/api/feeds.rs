@@ -52,10 +52,14 @@ pub struct SourceStateDto {
     pub reports: u64,
     /// Failures since the start.
     pub errors: u64,
+    /// An `imap` source's unseen messages it leaves as they are (matching none of its filters,
+    /// too large, or unreadable); none for other sources.
+    pub messages_left: Option<u64>,
 }
 
 impl From<SourceState> for SourceStateDto {
     fn from(state: SourceState) -> SourceStateDto {
+        let messages_left = (state.kind == "imap").then(|| state.messages_left() as u64);
         SourceStateDto {
             started_at: state.started_at.map(rfc3339),
             last_poll: state.last_poll.map(rfc3339),
@@ -65,6 +69,7 @@ impl From<SourceState> for SourceStateDto {
             failing_polls: state.failing_polls,
             reports: state.reports,
             errors: state.errors,
+            messages_left,
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::api::events::{Archives, ingest_report, ingest_upload, reparse_report, writing_staff_pipeline};
 use crate::api::feeds::request_fetch;
 use crate::web::multipart::{Multipart, UPLOAD_OVERHEAD, base_name};
-use crate::web::{WebForm, WebUser, button, check_csrf, encode_query_value, short_time, t};
+use crate::web::{WebForm, WebUser, button, check_csrf, encode_query_value, short_time, t, t_n};
 
 /// The newest reports read for the feeds' health.
 const HEALTH_REPORTS: u32 = 1_000;
@@ -125,6 +125,10 @@ fn sources(state: &AppState, language: Language) -> Vec<Value> {
             };
             let running = pipeline.source_status().wakeable(feed);
             let source = source.unwrap_or_default();
+            let left = match source.messages_left() {
+                0 => None,
+                n => Some(t_n(language, "feeds.sources.left", i64::try_from(n).unwrap_or(i64::MAX))),
+            };
             Some(context! {
                 feed => feed,
                 running => running,
@@ -137,6 +141,7 @@ fn sources(state: &AppState, language: Language) -> Vec<Value> {
                 last_error => source.last_error,
                 last_error_at => source.last_error_at.map(short_time),
                 reports => source.reports,
+                left => left,
             })
         })
         .collect()
