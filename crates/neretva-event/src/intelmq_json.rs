@@ -77,6 +77,30 @@ fn write_line(event: &Event, type_name: Option<&str>) -> String {
     out
 }
 
+/// An event as stored (its IntelMQ object without `raw`, and the report line it came from) as
+/// one IntelMQ line: [`to_intelmq_line`] of the event with the line in `raw` (base64). When the
+/// stored fields do not read as an IntelMQ event (an older version's, say), the stored object
+/// is written as it stands with `raw` added, so no event is left out of an export; the problems
+/// come back beside the line, and are empty otherwise.
+pub fn stored_line(json: &str, raw: &[u8]) -> (String, Vec<ValueError>) {
+    match from_line(json) {
+        Ok(mut event) => {
+            event.set_raw(raw);
+            (to_intelmq_line(&event), Vec::new())
+        }
+        Err(problems) => {
+            use base64::Engine as _;
+            let mut object = match parse_limited(json) {
+                Ok(serde_json::Value::Object(object)) => object,
+                _ => serde_json::Map::new(),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+            object.insert("raw".to_owned(), serde_json::Value::String(encoded));
+            (serde_json::Value::Object(object).to_string(), problems)
+        }
+    }
+}
+
 /// The events of [`read_lines`] with their line numbers.
 pub type LineEvents = Vec<(u64, Event)>;
 

@@ -3,7 +3,7 @@
 
 use expect_test::expect;
 use neretva_event::intelmq_json::{
-    MAX_LINE_BYTES, MAX_NESTING, from_line, read_lines, to_intelmq_line, to_line, to_line_typed,
+    MAX_LINE_BYTES, MAX_NESTING, from_line, read_lines, stored_line, to_intelmq_line, to_line, to_line_typed,
 };
 use neretva_event::{Event, FieldType, fields};
 use proptest::prelude::*;
@@ -45,6 +45,23 @@ fn tlp_2_labels_are_written_as_intelmq_accepts_them() {
         from_line(&written).expect("back").get("tlp").map(ToString::to_string).as_deref(),
         Some("RED")
     );
+}
+
+#[test]
+fn stored_events_are_written_with_their_raw_line_and_never_left_out() {
+    // As stored: no `raw` in the object; the report line beside it.
+    let (line, problems) =
+        stored_line(r#"{"source.ip": "192.0.2.1", "tlp": "CLEAR"}"#, b"2026-11-27,192.0.2.1");
+    assert!(problems.is_empty());
+    expect![[r#"{"raw": "MjAyNi0xMS0yNywxOTIuMC4yLjE=", "source.ip": "192.0.2.1", "tlp": "WHITE"}"#]]
+        .assert_eq(&line);
+    // Fields IntelMQ's types refuse: the stored object with `raw`, and what is wrong with it.
+    let (line, problems) = stored_line(r#"{"source.ip": "192.0.2.300", "feed.name": "old"}"#, b"x");
+    expect![[r#"{"feed.name":"old","raw":"eA==","source.ip":"192.0.2.300"}"#]].assert_eq(&line);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // Not even an object: the raw line alone.
+    let (line, problems) = stored_line("[1]", b"x");
+    assert_eq!((line.as_str(), problems.is_empty()), (r#"{"raw":"eA=="}"#, false));
 }
 
 #[test]

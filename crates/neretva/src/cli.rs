@@ -55,6 +55,9 @@ pub(crate) enum Command {
     /// Feeds and their parsers.
     #[command(subcommand)]
     Feeds(FeedsCommand),
+    /// Stored feed events.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// Incident handling: list, show, create and change incidents, take in e-mails, and the
     /// queue, summary and statistics.
     #[command(subcommand)]
@@ -919,6 +922,63 @@ pub(crate) struct IngestArgs {
     #[arg(long, value_delimiter = ',', requires = "output")]
     pub(crate) fields: Vec<String>,
     /// Print the summary as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EventsCommand {
+    /// Write stored events, newest first, as IntelMQ JSON lines (each with its report line in
+    /// `raw`, for IntelMQ's JSON parser) or CSV on standard output; progress and the summary go
+    /// to standard error. The filters are those of the events API. An event whose stored fields
+    /// IntelMQ's types do not take is written as stored in JSON lines and left out of CSV (named,
+    /// exit status 1).
+    Export(EventsExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EventsExportArgs {
+    /// RFC 3339: events whose source time (or observation time) is at or after it.
+    #[arg(long)]
+    pub(crate) since: Option<String>,
+    /// RFC 3339: … and before it.
+    #[arg(long)]
+    pub(crate) until: Option<String>,
+    /// RSIT taxonomy, e.g. `vulnerable`.
+    #[arg(long)]
+    pub(crate) taxonomy: Option<String>,
+    /// RSIT type, e.g. `ddos-amplifier`.
+    #[arg(long = "type")]
+    pub(crate) classification_type: Option<String>,
+    /// Only events routed to this organisation (short name or id).
+    #[arg(long)]
+    pub(crate) organisation: Option<String>,
+    /// An IP address or CIDR network matched against source and destination.
+    #[arg(long)]
+    pub(crate) ip: Option<String>,
+    /// An AS number, with or without `AS`.
+    #[arg(long)]
+    pub(crate) asn: Option<String>,
+    /// A feed's name.
+    #[arg(long)]
+    pub(crate) feed: Option<String>,
+    /// The events of one stored report (its id).
+    #[arg(long)]
+    pub(crate) report: Option<String>,
+    /// Text contained anywhere in the event (case-insensitive; reads every event it passes).
+    #[arg(long)]
+    pub(crate) text: Option<String>,
+    /// At most this many events (the newest).
+    #[arg(long)]
+    pub(crate) limit: Option<u64>,
+    /// The form of the events.
+    #[arg(long, value_enum, default_value = "intelmq-jsonl")]
+    pub(crate) output: EventFormat,
+    /// With `--output csv`: the columns, IntelMQ field names separated by commas (default: those
+    /// of the events API's CSV export, from time.source to tlp).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) fields: Vec<String>,
+    /// Print the summary (on standard error) as JSON.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -54,6 +54,9 @@ pub(crate) async fn dispatch(command: Command, config: Config) -> anyhow::Result
         Command::Feeds(crate::cli::FeedsCommand::ShadowserverSchema { update, file, url, json }) => {
             crate::ingest::shadowserver_schema(&config, update, file.as_deref(), &url, json).await
         }
+        Command::Events(crate::cli::EventsCommand::Export(args)) => {
+            crate::events::export(&config, args).await
+        }
         Command::Reparse { report, json } => crate::ingest::reparse(&config, &report, json).await,
         Command::Retention { json } => retention(&config, json).await,
         Command::Incident(command) => crate::incidents::incident(&config, command).await,

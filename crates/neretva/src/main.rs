@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod contact_points;
 mod demo;
+mod events;
 mod exercises;
 mod groups;
 mod incidents;

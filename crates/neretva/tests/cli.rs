@@ -613,6 +613,91 @@ fn serve_watches_a_directory_and_accepts_uploads() {
     }
 }
 
+/// `neretva events export` writes stored events as IntelMQ JSON lines (each with its report line)
+/// or CSV, page after page, with the events API's filters.
+#[test]
+fn events_export_writes_stored_events_as_intelmq_lines_or_csv() {
+    use base64::Engine as _;
+    let dir = DataDir::new("events-export");
+    let d = dir.0.as_path();
+    ok(&run(d, &["migrate"]));
+    let mut csv = String::from(
+        "\"timestamp\",\"severity\",\"ip\",\"protocol\",\"port\",\"hostname\",\"tag\",\"asn\",\"geo\",\"region\",\"city\",\"naics\",\"hostname_source\",\"sector\",\"dns_version\",\"min_amplification\"\n",
+    );
+    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        csv.push_str(&format!(
+            "\"2026-11-27 10:00:00\",\"medium\",\"{ip}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n"
+        ));
+    }
+    let report = d.join("2026-11-27-scan_dns-bih-geo.csv");
+    std::fs::write(&report, &csv).unwrap();
+    ok(&run(d, &["ingest", "--feed", "shadowserver", report.to_str().unwrap()]));
+
+    let all = run(d, &["events", "export"]);
+    let text = ok(&all);
+    let mut ips = Vec::new();
+    for line in text.lines() {
+        let fields: Value = serde_json::from_str(line).unwrap();
+        let ip = fields["source.ip"].as_str().unwrap().to_owned();
+        let raw = base64::engine::general_purpose::STANDARD.decode(fields["raw"].as_str().unwrap()).unwrap();
+        let raw = String::from_utf8(raw).unwrap();
+        assert!(raw.starts_with("\"2026-11-27 10:00:00\"") && raw.contains(&ip), "{raw}");
+        assert!(line.contains("\"classification.type\": \"vulnerable-system\", "), "{line}");
+        ips.push(ip);
+    }
+    assert_eq!(ips, ["192.0.2.3", "192.0.2.2", "192.0.2.1"], "newest first");
+    assert!(String::from_utf8_lossy(&all.stderr).contains("3 events exported"));
+    // Filters and a limit.
+    assert_eq!(ok(&run(d, &["events", "export", "--ip", "192.0.2.2/32"])).lines().count(), 1);
+    assert_eq!(ok(&run(d, &["events", "export", "--limit", "2"])).lines().count(), 2);
+    assert_eq!(ok(&run(d, &["events", "export", "--feed", "other"])).lines().count(), 0);
+    let csv = ok(&run(d, &["events", "export", "--output", "csv", "--fields", "source.ip,source.port"]));
+    assert_eq!(csv, "source.ip,source.port\r\n192.0.2.3,53\r\n192.0.2.2,53\r\n192.0.2.1,53\r\n");
+    let bad = run(d, &["events", "export", "--since", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--since: \"yesterday\" is not an RFC 3339 time"));
+    let bad = run(d, &["events", "export", "--fields", "source.ip"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--fields chooses the columns of --output csv"));
+
+    // An event IntelMQ's types would not take: written as stored in lines, left out of CSV.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        let event = neretva_store::feeds::NewEvent {
+            id: uuid::Uuid::now_v7(),
+            report_id: uuid::Uuid::now_v7(),
+            feed: "old".into(),
+            line: 1,
+            raw: "192.0.2.300".into(),
+            time_observation: time::OffsetDateTime::now_utc(),
+            time_source: None,
+            taxonomy: None,
+            classification_type: None,
+            source_ip: None,
+            source_asn: None,
+            source_fqdn: None,
+            destination_ip: None,
+            org_ids: Vec::new(),
+            json: r#"{"source.ip": "192.0.2.300"}"#.into(),
+        };
+        store.insert_events(&[event]).await.unwrap();
+    });
+    let lines = run(d, &["events", "export", "--json"]);
+    assert_eq!(ok(&lines).lines().next(), Some(r#"{"raw":"MTkyLjAuMi4zMDA=","source.ip":"192.0.2.300"}"#));
+    let summary: Value = serde_json::from_slice(&lines.stderr).unwrap();
+    assert_eq!(
+        (summary["events"].as_u64(), summary["unreadable"].as_array().map(Vec::len)),
+        (Some(4), Some(1))
+    );
+    let left_out = run(d, &["events", "export", "--output", "csv"]);
+    assert_eq!(left_out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&left_out.stdout).lines().count(), 4, "the header and three events");
+    assert!(
+        String::from_utf8_lossy(&left_out.stderr)
+            .contains("1 events do not read as IntelMQ events (left out)")
+    );
+}
+
 /// `neretva feeds status` tells how many unseen messages an `imap` source leaves as they are, as
 /// the source saved them, so a provider that changed its subject line shows.
 #[test]

@@ -281,34 +281,22 @@ pub async fn list(
 }
 
 /// The page as IntelMQ JSON lines, each event with its raw line in `raw` (base64, as IntelMQ
-/// keeps it), written as IntelMQ 3.5.0 reads them (`to_intelmq_line`: TLP 2.0's labels in TLP
-/// 1.0 terms). An event whose stored fields IntelMQ's types would not take (written by an older
-/// version, say) is written as stored, with `raw` added, rather than left out.
+/// keeps it), written as IntelMQ 3.5.0 reads them (`stored_line`: TLP 2.0's labels in TLP 1.0
+/// terms; an event whose stored fields IntelMQ's types would not take is written as stored,
+/// with `raw` added, rather than left out).
 fn intelmq_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
-    use base64::Engine as _;
     let mut text = String::new();
     for item in items {
-        let stored = item.event.to_string();
-        match neretva_event::intelmq_json::from_line(&stored) {
-            Ok(mut event) => {
-                event.set_raw(item.raw.as_bytes());
-                text.push_str(&neretva_event::intelmq_json::to_intelmq_line(&event));
-            }
-            Err(errors) => {
-                tracing::warn!(
-                    event = %item.id,
-                    problems = errors.len(),
-                    "A stored event does not read as IntelMQ JSON; exported as stored."
-                );
-                let mut object = match &item.event {
-                    serde_json::Value::Object(object) => object.clone(),
-                    _ => serde_json::Map::new(),
-                };
-                let raw = base64::engine::general_purpose::STANDARD.encode(item.raw.as_bytes());
-                object.insert("raw".to_owned(), serde_json::Value::String(raw));
-                text.push_str(&serde_json::Value::Object(object).to_string());
-            }
+        let (line, problems) =
+            neretva_event::intelmq_json::stored_line(&item.event.to_string(), item.raw.as_bytes());
+        if !problems.is_empty() {
+            tracing::warn!(
+                event = %item.id,
+                problems = problems.len(),
+                "A stored event does not read as IntelMQ JSON; exported as stored."
+            );
         }
+        text.push_str(&line);
         text.push('\n');
     }
     with_next_cursor(
