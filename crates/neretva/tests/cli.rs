@@ -696,6 +696,22 @@ fn events_export_writes_stored_events_as_intelmq_lines_or_csv() {
         String::from_utf8_lossy(&left_out.stderr)
             .contains("1 events do not read as IntelMQ events (left out)")
     );
+
+    // More than a page of the store's (1,000): every event once.
+    let mut more = std::fs::read_to_string(&report).unwrap().lines().next().unwrap().to_owned() + "\n";
+    for n in 0..1_100u32 {
+        more.push_str(&format!(
+            "\"2026-11-28 10:00:00\",\"medium\",\"198.51.{}.{}\",\"udp\",\"53\",\"\",\"openresolver\",\"64500\",\"BA\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
+            n / 250,
+            n % 250 + 1
+        ));
+    }
+    let second = d.join("2026-11-28-scan_dns-bih-geo.csv");
+    std::fs::write(&second, more).unwrap();
+    ok(&run(d, &["ingest", "--feed", "shadowserver", second.to_str().unwrap()]));
+    let every = ok(&run(d, &["events", "export"]));
+    let distinct: std::collections::HashSet<&str> = every.lines().collect();
+    assert_eq!((every.lines().count(), distinct.len()), (1_104, 1_104));
 }
 
 /// `neretva feeds status` tells how many unseen messages an `imap` source leaves as they are, as
