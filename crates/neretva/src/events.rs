@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use neretva_model::Uuid;
 use neretva_model::text::{CsvStyle, csv_line};
-use neretva_pipeline::sinks::{CSV_FIELDS, csv_row};
-use neretva_pipeline::transforms::rules::known_field;
+use neretva_pipeline::sinks::csv_row;
 use neretva_server::registry::RegistrySnapshot;
 use neretva_store::feeds::EventQuery;
 use serde::Serialize;
@@ -93,14 +92,7 @@ fn query(args: &EventsExportArgs, registry: &RegistrySnapshot) -> anyhow::Result
 /// `neretva events export`: the matching events, newest first, on standard output; progress and
 /// the summary on standard error. Exits with 1 when CSV had to leave an event out.
 pub(crate) async fn export(config: &Config, args: EventsExportArgs) -> anyhow::Result<ExitCode> {
-    let fields: Vec<String> = if args.fields.is_empty() {
-        CSV_FIELDS.iter().map(|field| (*field).to_owned()).collect()
-    } else {
-        args.fields.iter().map(|field| field.trim().to_owned()).collect()
-    };
-    if let Some(unknown) = fields.iter().find(|field| !known_field(field)) {
-        anyhow::bail!("--fields: {unknown:?} is not a field of the harmonised event (IntelMQ's field names)");
-    }
+    let fields = crate::ingest::csv_fields(&args.fields)?;
     if !args.fields.is_empty() && args.output != EventFormat::Csv {
         anyhow::bail!("--fields chooses the columns of --output csv");
     }

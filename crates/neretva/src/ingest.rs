@@ -160,15 +160,22 @@ struct ErrorLine {
 /// At most this many error lines are listed in the summary.
 const LISTED_ERRORS: usize = 50;
 
-pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
-    let fields: Vec<String> = if args.fields.is_empty() {
+/// The CSV columns `--fields` names (those of the events API's CSV export when it names none),
+/// each a field of the harmonised event.
+pub(crate) fn csv_fields(named: &[String]) -> anyhow::Result<Vec<String>> {
+    let fields: Vec<String> = if named.is_empty() {
         CSV_FIELDS.iter().map(|field| (*field).to_owned()).collect()
     } else {
-        args.fields.iter().map(|field| field.trim().to_owned()).collect()
+        named.iter().map(|field| field.trim().to_owned()).collect()
     };
     if let Some(unknown) = fields.iter().find(|field| !known_field(field)) {
         anyhow::bail!("--fields: {unknown:?} is not a field of the harmonised event (IntelMQ's field names)");
     }
+    Ok(fields)
+}
+
+pub(crate) async fn ingest(config: &Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let fields = csv_fields(&args.fields)?;
     if args.files.iter().filter(|file| file.as_os_str() == "-").count() > 1 {
         anyhow::bail!("`-` (standard input) may be given once");
     }
