@@ -2,7 +2,6 @@
 //! moving them to IntelMQ or a spreadsheet (the other direction is `neretva ingest` with the
 //! `intelmq-json` parser).
 
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -43,15 +42,15 @@ fn query(args: &EventsExportArgs, registry: &RegistrySnapshot) -> anyhow::Result
             })
             .transpose()
     };
-    let network = match args.ip.as_deref() {
-        None => None,
-        Some(text) => Some(match text.parse::<IpAddr>() {
-            Ok(ip) => neretva_net::Cidr::host(ip),
-            Err(_) => {
-                text.parse().with_context(|| format!("--ip: {text:?} is not an address or a network"))?
-            }
-        }),
-    };
+    // A bare address is its /32 or /128.
+    let network = args
+        .ip
+        .as_deref()
+        .map(|text| {
+            text.parse::<neretva_net::Cidr>()
+                .with_context(|| format!("--ip: {text:?} is not an address or a network"))
+        })
+        .transpose()?;
     let asn = match args.asn.as_deref() {
         None => None,
         Some(text) => Some(

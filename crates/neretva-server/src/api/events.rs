@@ -1,6 +1,5 @@
 //! Harmonised events and the raw reports they came from.
 
-use std::net::IpAddr;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -151,15 +150,12 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
         Some(n @ 1..=1000) => n,
         Some(n) => return Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
     };
-    let network = match filter.ip.as_deref() {
-        None => None,
-        Some(text) => Some(match text.parse::<IpAddr>() {
-            Ok(ip) => neretva_net::Cidr::host(ip),
-            Err(_) => {
-                text.parse().map_err(|e: neretva_net::NetError| ApiError::bad_request("ip", e.to_string()))?
-            }
-        }),
-    };
+    // A bare address is its /32 or /128.
+    let network = filter
+        .ip
+        .as_deref()
+        .map(|text| text.parse::<neretva_net::Cidr>().map_err(|e| ApiError::bad_request("ip", e.to_string())))
+        .transpose()?;
     let asn = match filter.asn.as_deref() {
         None => None,
         Some(text) => Some(
