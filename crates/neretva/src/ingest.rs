@@ -526,6 +526,8 @@ struct SourceStatusOut {
     last_error_at: Option<String>,
     /// An `imap` source's unseen messages it leaves as they are; none for other sources.
     messages_left: Option<usize>,
+    /// Why the saved state could not be read, when it could not.
+    state_unreadable: Option<String>,
 }
 
 /// `neretva feeds status`: each configured source's saved state; exits with 1 when one's last
@@ -538,18 +540,20 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
         let kind = source.kind();
         // A state saved by a source of another kind no longer applies (the source starts afresh).
         let saved = store.source_record(&feed.name).await?.filter(|record| record.kind == kind);
-        let lasting = match &saved {
-            Some(record) => Some(
-                serde_json::from_str::<neretva_pipeline::sources::Lasting>(&record.state)
-                    .with_context(|| format!("the saved state of feed {:?} is not readable", feed.name))?,
-            ),
-            None => None,
+        // A state that cannot be read is shown as such (the source starts afresh from it, as
+        // it logs), not allowed to hide the other feeds' states.
+        let (lasting, unreadable) = match &saved {
+            Some(record) => match serde_json::from_str::<neretva_pipeline::sources::Lasting>(&record.state) {
+                Ok(lasting) => (lasting, None),
+                Err(error) => (Default::default(), Some(error.to_string())),
+            },
+            None => (Default::default(), None),
         };
-        let lasting = lasting.unwrap_or_default();
         rows.push(SourceStatusOut {
             feed: feed.name.clone(),
             source: kind,
-            ok: saved.as_ref().map(|_| lasting.failing_polls == 0),
+            ok: saved.as_ref().map(|_| unreadable.is_none() && lasting.failing_polls == 0),
+            state_unreadable: unreadable,
             saved_at: saved.as_ref().map(|record| output::rfc3339(record.saved_at)),
             last_poll: lasting.last_poll.map(output::rfc3339),
             last_success: lasting.last_success.map(output::rfc3339),
@@ -559,6 +563,7 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
             messages_left: (kind == "imap").then(|| lasting.imap.map_or(0, |left| left.uids.len())),
         });
     }
+    // An unreadable state counts as failing: nothing tells whether the source works.
     let failing = rows.iter().filter(|row| row.ok == Some(false)).count();
     if json {
         output::json(&serde_json::json!({ "sources": rows, "failing": failing }));
@@ -571,6 +576,7 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
             .map(|row| {
                 let plural = |n: usize| if n == 1 { "" } else { "s" };
                 let mut state = match row.ok {
+                    _ if row.state_unreadable.is_some() => "saved state unreadable".to_owned(),
                     None => "not polled yet".to_owned(),
                     Some(true) => "ok".to_owned(),
                     Some(false) => {
@@ -582,6 +588,7 @@ pub(crate) async fn status(config: &Config, json: bool) -> anyhow::Result<ExitCo
                     state.push_str(&format!(", {left} message{} left unseen", plural(left)));
                 }
                 let failure = match (&row.last_error_at, &row.last_error) {
+                    _ if row.state_unreadable.is_some() => row.state_unreadable.clone().unwrap_or_default(),
                     (Some(at), Some(error)) => {
                         format!("{at}: {}", error.chars().take(120).collect::<String>())
                     }

@@ -751,6 +751,28 @@ fn feeds_status_counts_the_messages_an_imap_source_left() {
     let table = run(d, &["--config", config, "feeds", "status"]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("ok, 3 messages left unseen"), "{text}");
+
+    // A saved state that cannot be read is shown as such, for its feed only, and fails the
+    // check (nothing tells whether the source works).
+    runtime.block_on(async {
+        let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
+        let record = neretva_store::feeds::SourceRecord {
+            feed: "mail".into(),
+            kind: "imap".into(),
+            state: r#"{"failing_polls": "many"}"#.into(),
+            saved_at: time::OffsetDateTime::now_utc(),
+        };
+        store.save_source_record(&record).await.unwrap();
+    });
+    let status = run(d, &["--config", config, "feeds", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(1));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let mail = &status["sources"][0];
+    assert_eq!((mail["ok"].as_bool(), &status["failing"]), (Some(false), &Value::from(1)), "{status}");
+    assert!(mail["state_unreadable"].as_str().unwrap().contains("invalid type"), "{mail}");
+    let table = run(d, &["--config", config, "feeds", "status"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("saved state unreadable") && text.contains("invalid type"), "{text}");
 }
 
 #[test]
