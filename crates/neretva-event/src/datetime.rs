@@ -112,7 +112,9 @@ const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const WEEKDAYS_LONG: [&str; 7] =
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
-fn month_of(word: &str) -> Option<u32> {
+/// The month (1 to 12) an English month name or its abbreviation names, in any case, with or
+/// without a trailing dot (`Jan`, `january`, `Sept.`).
+pub(crate) fn month_of(word: &str) -> Option<u32> {
     let lower = word.to_ascii_lowercase();
     let lower = lower.strip_suffix('.').unwrap_or(&lower);
     MONTHS
@@ -123,7 +125,8 @@ fn month_of(word: &str) -> Option<u32> {
         .and_then(|i| u32::try_from(i + 1).ok())
 }
 
-fn is_weekday(word: &str) -> bool {
+/// Whether a word is an English weekday name or its abbreviation, in any case.
+pub(crate) fn is_weekday(word: &str) -> bool {
     let lower = word.to_ascii_lowercase();
     WEEKDAYS.contains(&lower.as_str()) || WEEKDAYS_LONG.contains(&lower.as_str())
 }

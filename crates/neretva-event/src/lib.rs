@@ -135,6 +135,17 @@ pub fn parse_time(text: &str) -> Option<time::OffsetDateTime> {
     datetime::parse(text)
 }
 
+/// The month (1 to 12) an English month name or its abbreviation names (`Jan`, `september`,
+/// `Sept.`), in any case; for parsers of their own time formats.
+pub fn month_from_name(word: &str) -> Option<u8> {
+    datetime::month_of(word).and_then(|month| u8::try_from(month).ok())
+}
+
+/// Whether a word is an English weekday name or its abbreviation (`Mon`, `friday`), in any case.
+pub fn is_weekday_name(word: &str) -> bool {
+    datetime::is_weekday(word)
+}
+
 /// A time as a DateTime field stores it: in UTC, truncated to whole
 /// microseconds (Python's resolution); None outside years 1 to 9999.
 pub fn normalise_time(t: time::OffsetDateTime) -> Option<time::OffsetDateTime> {

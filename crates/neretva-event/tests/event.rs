@@ -269,6 +269,20 @@ fn value_display_forms() {
 }
 
 #[test]
+fn month_and_weekday_names() {
+    use neretva_event::{is_weekday_name, month_from_name};
+    let months: Vec<Option<u8>> =
+        ["Jan", "january", "SEP", "Sept", "sept.", "December", "dec.", "Janu", "", "13"]
+            .into_iter()
+            .map(month_from_name)
+            .collect();
+    assert_eq!(months, [Some(1), Some(1), Some(9), Some(9), Some(9), Some(12), Some(12), None, None, None]);
+    let weekdays: Vec<bool> =
+        ["Mon", "friday", "SUN", "Thurs", "", "monday."].into_iter().map(is_weekday_name).collect();
+    assert_eq!(weekdays, [true, true, true, false, false, false]);
+}
+
+#[test]
 fn event_hash_matches_intelmq() {
     // Python: IntelMQ's Message.hash() of this event:
     // >>> ev = {"classification.type": "scanner", "extra.flag": True, "extra.n": 2,

@@ -12,6 +12,7 @@
 //! the list parsers need IntelMQ's `dateutil.parser.parse(fuzzy=True)` (other words skipped;
 //! `DD.MM.YYYY` day first), `strptime` and the numeric epochs.
 
+use neretva_event::{is_weekday_name as is_weekday, month_from_name};
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 fn utc(date: Date, time: Time) -> OffsetDateTime {
@@ -61,41 +62,6 @@ pub(crate) fn ymd_hms(text: &str) -> Option<OffsetDateTime> {
         _ => return None,
     };
     Some(utc(date, time))
-}
-
-const MONTHS: [&str; 12] =
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const MONTHS_LONG: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const WEEKDAYS_LONG: [&str; 7] =
-    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-
-fn month_from_name(word: &str) -> Option<u8> {
-    let lower = word.to_ascii_lowercase();
-    MONTHS
-        .iter()
-        .position(|m| *m == lower)
-        .or_else(|| MONTHS_LONG.iter().position(|m| *m == lower))
-        .or_else(|| (lower == "sept").then_some(8))
-        .and_then(|index| u8::try_from(index + 1).ok())
-}
-
-fn is_weekday(word: &str) -> bool {
-    let lower = word.to_ascii_lowercase();
-    WEEKDAYS.contains(&lower.as_str()) || WEEKDAYS_LONG.contains(&lower.as_str())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
