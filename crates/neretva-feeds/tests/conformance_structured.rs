@@ -1,5 +1,5 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, STIX), run against Neretva's parsers.
+//! PhishTank, MISP, Microsoft CTIP, STIX), run against Neretva's parsers.
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
+use neretva_feeds::parsers::microsoft::CtipParser;
 use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::phishtank::PhishTankParser;
 use neretva_feeds::parsers::shadowserver::ShadowserverParser;
@@ -64,6 +65,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "MISPParserBot" => Some(Box::new(MispFeedParser::intelmq_compatible())),
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
+        "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
         _ => None,
     }
 }
@@ -81,7 +83,7 @@ fn intelmq_fixtures() {
         println!("parser choice for {class}: {reason}");
     }
     let mut files: Vec<PathBuf> = Vec::new();
-    for provider in ["shadowserver", "abusech", "phishtank", "misp"] {
+    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft"] {
         let Ok(entries) = std::fs::read_dir(data_dir().join(provider)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
@@ -182,7 +184,8 @@ fn intelmq_fixtures() {
 // `ok/` must have no errors, cases in `err/` at least one. For the Shadowserver parser the report's
 // file name is `2024-05-01-<name>.csv`, so `0001_scan_dns-broken.csv` is a `scan_dns` report.
 
-const GROUPS: &[&str] = &["shadowserver", "abusech", "phishtank", "misp_feed", "stix_indicators"];
+const GROUPS: &[&str] =
+    &["shadowserver", "abusech", "phishtank", "misp_feed", "microsoft", "stix_indicators"];
 
 fn observation_time() -> time::OffsetDateTime {
     time::macros::datetime!(2024-05-10 00:00:00 UTC)
@@ -279,6 +282,7 @@ fn every_structured_parser_is_registered() {
         "abusech-urlhaus",
         "abusech-threatfox",
         "phishtank",
+        "microsoft-ctip",
         "misp-feed",
         "misp-feed-csv",
         "stix-indicators",
@@ -442,6 +446,7 @@ mod no_panic {
         urlhaus => "abusech-urlhaus",
         threatfox => "abusech-threatfox",
         phishtank => "phishtank",
+        microsoft_ctip => "microsoft-ctip",
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",

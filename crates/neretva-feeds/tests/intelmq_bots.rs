@@ -3,7 +3,7 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker, PhishTank and IntelMQ JSON parsers
+//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and IntelMQ JSON parsers
 //! (`test_data/<group>/<parser>/ok/*`) goes
 //! through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
@@ -39,6 +39,7 @@ const BOTS: &[(&str, &str)] = &[
     ("shadowserver/shadowserver", "shadowserver.parser"),
     ("abusech/abusech-feodotracker", "abusech.parser_feodotracker"),
     ("phishtank/phishtank", "phishtank.parser"),
+    ("microsoft/microsoft-ctip", "microsoft.parser_ctip"),
     ("generic/intelmq-json", "json.parser"),
 ];
 
@@ -50,6 +51,10 @@ const EXTENSIONS: &[(&str, &str)] = &[
     ("lists/spamhaus-drop/ok/0004_unknown_url_crlf.txt", "IntelMQ knows only its five exact feed URLs"),
     ("abusech/abusech-feodotracker/ok/0002_ipblocklist.csv", "IntelMQ reads the JSON block list only"),
     ("phishtank/phishtank/ok/0002_online_valid.csv", "IntelMQ reads PhishTank's JSON dump only"),
+    (
+        "microsoft/microsoft-ctip/ok/0003_azure_in_a_list.json",
+        "IntelMQ fails Azure records in a JSON list (it reads only Interflow records there)",
+    ),
 ];
 
 /// Fields left out of the comparison.

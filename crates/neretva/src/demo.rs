@@ -61,6 +61,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("dataplane", "Dataplane.org"),
     ("openphish", "OpenPhish"),
     ("phishtank", "PhishTank"),
+    ("microsoft-ctip", "Microsoft"),
     ("cymru-cap", "Team Cymru"),
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),

@@ -4,6 +4,7 @@ pub mod abusech;
 pub(crate) mod common;
 pub mod generic;
 pub mod lists;
+pub mod microsoft;
 pub mod misp_feed;
 pub mod phishtank;
 pub mod shadowserver;
@@ -17,6 +18,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     all.extend(abusech::all());
     all.extend(generic::all());
     all.extend(lists::all());
+    all.extend(microsoft::all());
     all.extend(misp_feed::all());
     all.extend(phishtank::all());
     all.extend(shadowserver::all());
@@ -31,6 +33,7 @@ pub(crate) fn configured(
 ) -> Option<Result<Box<dyn FeedParser>, Vec<String>>> {
     match name {
         "shadowserver" => Some(shadowserver_options(options)),
+        "microsoft-ctip" => Some(ctip_options(options)),
         _ => generic::configured(name, options),
     }
 }
@@ -66,6 +69,22 @@ fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParse
             (other, _) => {
                 errors.push(format!("unknown option {other:?}; expected report_type, overwrite or schema"))
             }
+        }
+    }
+    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+}
+
+/// Microsoft CTIP options: `overwrite` (whether the feed's fields replace the report's).
+fn ctip_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut parser = microsoft::CtipParser::default();
+    for (key, value) in options.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            ("overwrite", serde_json::Value::Bool(overwrite)) => parser = parser.with_overwrite(*overwrite),
+            ("overwrite", other) => {
+                errors.push(format!("overwrite: unexpected value {other}; expected true or false"))
+            }
+            (other, _) => errors.push(format!("unknown option {other:?}; expected overwrite")),
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }

@@ -1,6 +1,5 @@
 //! Harmonised events and the raw reports they came from.
 
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
