@@ -3,7 +3,7 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and IntelMQ JSON parsers
+//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP, n6 and IntelMQ JSON parsers
 //! (`test_data/<group>/<parser>/ok/*`) goes
 //! through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
@@ -40,6 +40,7 @@ const BOTS: &[(&str, &str)] = &[
     ("abusech/abusech-feodotracker", "abusech.parser_feodotracker"),
     ("phishtank/phishtank", "phishtank.parser"),
     ("microsoft/microsoft-ctip", "microsoft.parser_ctip"),
+    ("n6/n6", "n6.parser_n6stomp"),
     ("generic/intelmq-json", "json.parser"),
 ];
 
@@ -55,6 +56,11 @@ const EXTENSIONS: &[(&str, &str)] = &[
         "microsoft/microsoft-ctip/ok/0003_azure_in_a_list.json",
         "IntelMQ fails Azure records in a JSON list (it reads only Interflow records there)",
     ),
+    (
+        "n6/n6/ok/0001_stomp_message.json",
+        "IntelMQ also sends the message's event without an address after one per address",
+    ),
+    ("n6/n6/ok/0002_rest_api_list.json", "IntelMQ reads one n6 message per report, not a list"),
 ];
 
 /// Fields left out of the comparison.

@@ -62,6 +62,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("openphish", "OpenPhish"),
     ("phishtank", "PhishTank"),
     ("microsoft-ctip", "Microsoft"),
+    ("n6", "CERT Polska"),
     ("cymru-cap", "Team Cymru"),
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),

@@ -6,6 +6,7 @@ pub mod generic;
 pub mod lists;
 pub mod microsoft;
 pub mod misp_feed;
+pub mod n6;
 pub mod phishtank;
 pub mod shadowserver;
 pub mod stix_indicators;
@@ -20,6 +21,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     all.extend(lists::all());
     all.extend(microsoft::all());
     all.extend(misp_feed::all());
+    all.extend(n6::all());
     all.extend(phishtank::all());
     all.extend(shadowserver::all());
     all.extend(stix_indicators::all());
