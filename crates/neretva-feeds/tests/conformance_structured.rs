@@ -1,5 +1,5 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, STIX), run against Neretva's parsers.
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, STIX), run against Neretva's parsers.
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -25,6 +25,7 @@ use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::n6::N6Parser;
 use neretva_feeds::parsers::phishtank::PhishTankParser;
 use neretva_feeds::parsers::shadowserver::ShadowserverParser;
+use neretva_feeds::parsers::zoneh::ZoneHParser;
 use neretva_feeds::{FeedParser, Report};
 
 mod support {
@@ -76,6 +77,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
         "N6StompParserBot" => Some(Box::new(N6Parser)),
+        "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
         "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
         _ => None,
     }
@@ -94,7 +96,7 @@ fn intelmq_fixtures() {
         println!("parser choice for {class}: {reason}");
     }
     let mut files: Vec<PathBuf> = Vec::new();
-    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft", "n6"] {
+    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft", "n6", "zoneh"] {
         let Ok(entries) = std::fs::read_dir(data_dir().join(provider)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
@@ -196,7 +198,7 @@ fn intelmq_fixtures() {
 // file name is `2024-05-01-<name>.csv`, so `0001_scan_dns-broken.csv` is a `scan_dns` report.
 
 const GROUPS: &[&str] =
-    &["shadowserver", "abusech", "phishtank", "misp_feed", "microsoft", "n6", "stix_indicators"];
+    &["shadowserver", "abusech", "phishtank", "misp_feed", "microsoft", "n6", "zoneh", "stix_indicators"];
 
 fn observation_time() -> time::OffsetDateTime {
     time::macros::datetime!(2024-05-10 00:00:00 UTC)
@@ -295,6 +297,7 @@ fn every_structured_parser_is_registered() {
         "phishtank",
         "microsoft-ctip",
         "n6",
+        "zoneh",
         "misp-feed",
         "misp-feed-csv",
         "stix-indicators",
@@ -460,6 +463,7 @@ mod no_panic {
         phishtank => "phishtank",
         microsoft_ctip => "microsoft-ctip",
         n6 => "n6",
+        zoneh => "zoneh",
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",

@@ -63,6 +63,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("phishtank", "PhishTank"),
     ("microsoft-ctip", "Microsoft"),
     ("n6", "CERT Polska"),
+    ("zoneh", "Zone-H"),
     ("cymru-cap", "Team Cymru"),
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),

@@ -10,6 +10,7 @@ pub mod n6;
 pub mod phishtank;
 pub mod shadowserver;
 pub mod stix_indicators;
+pub mod zoneh;
 
 use crate::FeedParser;
 
@@ -25,6 +26,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     all.extend(phishtank::all());
     all.extend(shadowserver::all());
     all.extend(stix_indicators::all());
+    all.extend(zoneh::all());
     all
 }
 
