@@ -1,5 +1,6 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, STIX), run against Neretva's parsers.
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, STIX), run against Neretva's
+//! parsers.
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -20,6 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
+use neretva_feeds::parsers::hibp::HibpCallbackParser;
 use neretva_feeds::parsers::microsoft::CtipParser;
 use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::n6::N6Parser;
@@ -78,6 +80,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
         "N6StompParserBot" => Some(Box::new(N6Parser)),
         "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
+        "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
         "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
         _ => None,
     }
@@ -96,7 +99,7 @@ fn intelmq_fixtures() {
         println!("parser choice for {class}: {reason}");
     }
     let mut files: Vec<PathBuf> = Vec::new();
-    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft", "n6", "zoneh"] {
+    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft", "n6", "zoneh", "hibp"] {
         let Ok(entries) = std::fs::read_dir(data_dir().join(provider)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
@@ -197,8 +200,17 @@ fn intelmq_fixtures() {
 // `ok/` must have no errors, cases in `err/` at least one. For the Shadowserver parser the report's
 // file name is `2024-05-01-<name>.csv`, so `0001_scan_dns-broken.csv` is a `scan_dns` report.
 
-const GROUPS: &[&str] =
-    &["shadowserver", "abusech", "phishtank", "misp_feed", "microsoft", "n6", "zoneh", "stix_indicators"];
+const GROUPS: &[&str] = &[
+    "shadowserver",
+    "abusech",
+    "phishtank",
+    "misp_feed",
+    "microsoft",
+    "n6",
+    "zoneh",
+    "hibp",
+    "stix_indicators",
+];
 
 fn observation_time() -> time::OffsetDateTime {
     time::macros::datetime!(2024-05-10 00:00:00 UTC)
@@ -298,6 +310,7 @@ fn every_structured_parser_is_registered() {
         "microsoft-ctip",
         "n6",
         "zoneh",
+        "hibp-callback",
         "misp-feed",
         "misp-feed-csv",
         "stix-indicators",
@@ -464,6 +477,7 @@ mod no_panic {
         microsoft_ctip => "microsoft-ctip",
         n6 => "n6",
         zoneh => "zoneh",
+        hibp_callback => "hibp-callback",
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",

@@ -64,6 +64,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("microsoft-ctip", "Microsoft"),
     ("n6", "CERT Polska"),
     ("zoneh", "Zone-H"),
+    ("hibp-callback", "Have I Been Pwned"),
     ("cymru-cap", "Team Cymru"),
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),

@@ -3,6 +3,7 @@
 pub mod abusech;
 pub(crate) mod common;
 pub mod generic;
+pub mod hibp;
 pub mod lists;
 pub mod microsoft;
 pub mod misp_feed;
@@ -19,6 +20,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
     all.extend(generic::all());
+    all.extend(hibp::all());
     all.extend(lists::all());
     all.extend(microsoft::all());
     all.extend(misp_feed::all());
