@@ -1,6 +1,6 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, STIX), run against Neretva's
-//! parsers.
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, CZ.NIC HaaS, the Turris
+//! greylist, STIX), run against Neretva's parsers.
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -21,6 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
+use neretva_feeds::parsers::cznic::{HaasParser, TurrisGreylistParser};
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
 use neretva_feeds::parsers::microsoft::CtipParser;
 use neretva_feeds::parsers::misp_feed::MispFeedParser;
@@ -81,6 +82,8 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "N6StompParserBot" => Some(Box::new(N6Parser)),
         "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
         "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
+        "CZNICHaasParserBot" => Some(Box::new(HaasParser)),
+        "TurrisGreylistParserBot" => Some(Box::new(TurrisGreylistParser)),
         "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
         _ => None,
     }
@@ -99,7 +102,18 @@ fn intelmq_fixtures() {
         println!("parser choice for {class}: {reason}");
     }
     let mut files: Vec<PathBuf> = Vec::new();
-    for provider in ["shadowserver", "abusech", "phishtank", "misp", "microsoft", "n6", "zoneh", "hibp"] {
+    for provider in [
+        "shadowserver",
+        "abusech",
+        "phishtank",
+        "misp",
+        "microsoft",
+        "n6",
+        "zoneh",
+        "hibp",
+        "cznic",
+        "turris",
+    ] {
         let Ok(entries) = std::fs::read_dir(data_dir().join(provider)) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
@@ -209,6 +223,7 @@ const GROUPS: &[&str] = &[
     "n6",
     "zoneh",
     "hibp",
+    "cznic",
     "stix_indicators",
 ];
 
@@ -311,6 +326,8 @@ fn every_structured_parser_is_registered() {
         "n6",
         "zoneh",
         "hibp-callback",
+        "cznic-haas",
+        "turris-greylist",
         "misp-feed",
         "misp-feed-csv",
         "stix-indicators",
@@ -478,6 +495,8 @@ mod no_panic {
         n6 => "n6",
         zoneh => "zoneh",
         hibp_callback => "hibp-callback",
+        cznic_haas => "cznic-haas",
+        turris_greylist => "turris-greylist",
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",

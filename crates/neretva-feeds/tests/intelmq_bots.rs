@@ -3,8 +3,8 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP, n6, Zone-H, Have I Been Pwned and IntelMQ JSON parsers
-//! (`test_data/<group>/<parser>/ok/*`) goes
+//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, CZ.NIC
+//! HaaS, Turris greylist and IntelMQ JSON parsers (`test_data/<group>/<parser>/ok/*`) goes
 //! through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
 //! field by field, in order (`time.observation` and `feed.name` aside: IntelMQ stamps the time
@@ -43,6 +43,8 @@ const BOTS: &[(&str, &str)] = &[
     ("n6/n6", "n6.parser_n6stomp"),
     ("zoneh/zoneh", "zoneh.parser"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
+    ("cznic/cznic-haas", "cznic.parser_haas"),
+    ("cznic/turris-greylist", "turris.parser"),
     ("generic/intelmq-json", "json.parser"),
 ];
 

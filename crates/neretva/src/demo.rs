@@ -65,6 +65,8 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("n6", "CERT Polska"),
     ("zoneh", "Zone-H"),
     ("hibp-callback", "Have I Been Pwned"),
+    ("cznic-haas", "CZ.NIC"),
+    ("turris-greylist", "CZ.NIC"),
     ("cymru-cap", "Team Cymru"),
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),

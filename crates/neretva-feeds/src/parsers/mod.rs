@@ -2,6 +2,7 @@
 
 pub mod abusech;
 pub(crate) mod common;
+pub mod cznic;
 pub mod generic;
 pub mod hibp;
 pub mod lists;
@@ -19,6 +20,7 @@ use crate::FeedParser;
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
+    all.extend(cznic::all());
     all.extend(generic::all());
     all.extend(hibp::all());
     all.extend(lists::all());

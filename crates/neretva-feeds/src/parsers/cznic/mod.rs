@@ -1,0 +1,186 @@
+//! Feeds of CZ.NIC, the Czech registry's CERT and laboratory, open to every CERT:
+//!
+//! - **HaaS** (`cznic-haas`, Honeypot as a Service): the day's SSH honeypot sessions, a JSON list
+//!   of `{time, ip, country, login_successful, commands, time_closed}`, as IntelMQ 3.5.0's
+//!   `CZNICHaasParserBot` reads it. Each session is `source.ip` attacking SSH (`tcp`, `ssh`,
+//!   `destination.port` 22) at `time.source`, with `extra.time_closed` and `extra.commands`; a
+//!   successful login is `system-compromise`, a failed one `brute-force` with `extra.count` 1.
+//!   `raw` is IntelMQ's `recover_line_json` of the session.
+//! - **Turris greylist** (`turris-greylist`): the addresses Turris routers saw attacking, CSV
+//!   `Address,Tags` (`#` comments), as IntelMQ's `TurrisGreylistParserBot` reads it. Each tag
+//!   `ftp`, `http`, `smtp` or `telnet` of an address is a `brute-force` event (`tcp`, the tag as
+//!   `protocol.application`, its port but for `smtp`, which uses two), `port_scan` a `scanner`
+//!   event; other tags (HaaS's, which the HaaS feed reports better) give none. `raw` is the
+//!   header and the row.
+
+use neretva_event::FieldId;
+
+use crate::parsers::common::feed_csv::{read_csv, readable};
+use crate::parsers::common::json::{self, set_json_value};
+use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
+
+/// Every parser of this group.
+pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
+    vec![Box::new(HaasParser), Box::new(TurrisGreylistParser)]
+}
+
+/// CZ.NIC HaaS (`cznic-haas`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HaasParser;
+
+/// The Turris greylist (`turris-greylist`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TurrisGreylistParser;
+
+impl FeedParser for HaasParser {
+    fn name(&self) -> &'static str {
+        "cznic-haas"
+    }
+
+    fn description(&self) -> &'static str {
+        "CZ.NIC Honeypot as a Service: SSH honeypot sessions (JSON)"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        let text = String::from_utf8_lossy(&report.raw);
+        let mut parsed = Parsed::default();
+        json::for_each_element(&text, &mut parsed, |parsed, line, item| {
+            let raw = json::recover_line_json(item);
+            let session = match serde_json::from_str::<serde_json::Value>(item) {
+                Ok(serde_json::Value::Object(session)) => session,
+                _ => return parsed.error(line, None, "not a JSON object", &raw),
+            };
+            match haas_event(report, &session) {
+                Ok(mut event) => {
+                    event.set_raw(raw.as_bytes());
+                    parsed.events.push(ParsedEvent { event, line, raw });
+                }
+                Err((key, message)) => parsed.error(line, Some(key), message, &raw),
+            }
+        });
+        parsed
+    }
+}
+
+fn haas_event(
+    report: &Report,
+    session: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Event, (&'static str, String)> {
+    let get = |key: &'static str| session.get(key).ok_or((key, format!("the session has no {key}")));
+    let set = |event: &mut Event, key: &'static str, field: &str, value: &serde_json::Value| {
+        set_json_value(event, field, value).map_err(|error| (key, error.to_string()))
+    };
+    let mut event = report.new_event();
+    set(&mut event, "ip", "source.ip", get("ip")?)?;
+    set(&mut event, "time", "time.source", get("time")?)?;
+    let constants = [
+        (FieldId::PROTOCOL_TRANSPORT, "tcp"),
+        (FieldId::PROTOCOL_APPLICATION, "ssh"),
+        (FieldId::DESTINATION_PORT, "22"),
+    ];
+    for (id, value) in constants {
+        event.set_id(id, value).map_err(|error| ("(constant)", error.to_string()))?;
+    }
+    // As IntelMQ's `extra` set as a whole: the members as they are, empty lists too.
+    for key in ["time_closed", "commands"] {
+        if let Some(value) = session.get(key) {
+            event
+                .set_json(&format!("extra.{key}"), value.clone())
+                .map_err(|error| (key, error.to_string()))?;
+        }
+    }
+    let country = get("country")?;
+    if truthy(country) {
+        set(&mut event, "country", "source.geolocation.cc", country)?;
+    }
+    // A login is a compromise whether commands followed or not (IntelMQ reads `commands` then,
+    // so a session without them fails).
+    if truthy(get("login_successful")?) {
+        get("commands")?;
+        let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "system-compromise");
+    } else {
+        let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "brute-force");
+        let _ = event.set_json("extra.count", serde_json::json!(1));
+    }
+    Ok(event)
+}
+
+/// Python's truth of a JSON value.
+fn truthy(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Array(items) => !items.is_empty(),
+        serde_json::Value::Object(members) => !members.is_empty(),
+    }
+}
+
+/// Turris greylist tags that are brute force on a service, with the service's port.
+const SERVICES: &[(&str, Option<&str>)] =
+    &[("ftp", Some("21")), ("http", Some("80")), ("smtp", None), ("telnet", Some("23"))];
+
+impl FeedParser for TurrisGreylistParser {
+    fn name(&self) -> &'static str {
+        "turris-greylist"
+    }
+
+    fn description(&self) -> &'static str {
+        "Turris greylist: addresses Turris routers saw attacking (CSV)"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        let mut parsed = Parsed::default();
+        let mut header: Option<(Vec<String>, String)> = None;
+        for line in read_csv(&report.raw, b',') {
+            let Some(line) = readable(line, &mut parsed) else { continue };
+            if line.comment {
+                continue;
+            }
+            let Some((names, header_raw)) = &header else {
+                header = Some((line.fields.clone(), line.raw.clone()));
+                continue;
+            };
+            parsed.records += 1;
+            let raw = format!("{header_raw}\n{}", line.raw);
+            let get = |name: &str| names.iter().position(|n| n == name).and_then(|i| line.fields.get(i));
+            let address = get("Address").map_or("", String::as_str);
+            for tag in get("Tags").map_or("", String::as_str).split(',') {
+                let mut event = report.new_event();
+                let result = match (tag, SERVICES.iter().find(|(service, _)| *service == tag)) {
+                    (_, Some((service, port))) => brute_force(&mut event, service, *port),
+                    ("port_scan", None) => event.set_id(FieldId::CLASSIFICATION_TYPE, "scanner"),
+                    _ => continue,
+                };
+                let result = result.and_then(|()| event.set_id(FieldId::SOURCE_IP, address));
+                match result {
+                    Ok(()) => {
+                        event.set_raw(raw.as_bytes());
+                        parsed.events.push(ParsedEvent { event, line: line.line, raw: raw.clone() });
+                    }
+                    Err(error) => {
+                        // The row fails once, as in IntelMQ, not once per tag.
+                        parsed.error(line.line, Some("Address"), error.to_string(), &raw);
+                        break;
+                    }
+                }
+            }
+        }
+        parsed
+    }
+}
+
+fn brute_force(
+    event: &mut Event,
+    service: &str,
+    port: Option<&str>,
+) -> Result<(), neretva_event::ValueError> {
+    event.set_id(FieldId::PROTOCOL_TRANSPORT, "tcp")?;
+    event.set_id(FieldId::PROTOCOL_APPLICATION, service)?;
+    event.set_id(FieldId::CLASSIFICATION_TYPE, "brute-force")?;
+    if let Some(port) = port {
+        event.set_id(FieldId::DESTINATION_PORT, port)?;
+    }
+    Ok(())
+}
