@@ -13,8 +13,8 @@
 //! parse error of a fixture line that [`PARSE_ERRORS`] does not list, and on a listed
 //! exception or parse error that no longer occurs.
 //!
-//! Provenance: `alienvault`, `bambenek`, `generic` and `json` are copies of the shared
-//! reference `fixtures/parsers/`. The reference lacks the modules of the other providers
+//! Provenance: `alienvault`, `bambenek`, `danger_rulez`, `fraunhofer`, `generic`, `json` and
+//! `vxvault` are copies of the shared reference `fixtures/parsers/`. The reference lacks the modules of the other providers
 //! (`blocklistde`, `ci_army`, `cymru`, `dataplane`, `dshield`, `openphish`,
 //! `spamhaus/test_parser_drop`) although its inventory lists them; those files were
 //! recorded by running the same IntelMQ 3.5.0 test modules with
@@ -35,12 +35,15 @@ const PROVIDERS: &[&str] = &[
     "blocklistde",
     "ci_army",
     "cymru",
+    "danger_rulez",
     "dataplane",
     "dshield",
+    "fraunhofer",
     "generic",
     "json",
     "openphish",
     "spamhaus",
+    "vxvault",
 ];
 
 /// Bot classes found in these providers' fixtures that no parser of this group replaces.
@@ -111,6 +114,9 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
         "AlienVaultParserBot" => Box::new(lists::AlienVault),
         "CymruCAPProgramParserBot" => Box::new(lists::CymruCap),
         "CymruFullBogonsParserBot" => Box::new(lists::CymruFullBogons),
+        "BruteForceBlockerParserBot" => Box::new(lists::DangerRulez),
+        "FraunhoferDGAParserBot" => Box::new(lists::FraunhoferDga),
+        "VXVaultParserBot" => Box::new(lists::VxVault),
         "GenericCsvParserBot" | "JSONParserBot" => {
             let name = if class == "JSONParserBot" { "intelmq-json" } else { "generic-csv" };
             return match generic::configured(name, parameters) {

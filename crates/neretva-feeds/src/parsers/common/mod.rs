@@ -3,4 +3,5 @@
 pub(crate) mod csv_split;
 pub(crate) mod feed_csv;
 pub(crate) mod json;
+pub(crate) mod ordered_json;
 pub(crate) mod pyjson;

@@ -25,11 +25,14 @@ mod blocklistde;
 mod ci_army;
 mod cymru_cap;
 mod cymru_full_bogons;
+mod danger_rulez;
 mod dataplane;
 mod dshield_asn;
 mod dshield_block;
+mod fraunhofer_dga;
 mod openphish;
 mod spamhaus_drop;
+mod vxvault;
 
 pub use alienvault::AlienVault;
 pub use bambenek::Bambenek;
@@ -37,11 +40,14 @@ pub use blocklistde::BlocklistDe;
 pub use ci_army::CiArmy;
 pub use cymru_cap::CymruCap;
 pub use cymru_full_bogons::CymruFullBogons;
+pub use danger_rulez::DangerRulez;
 pub use dataplane::Dataplane;
 pub use dshield_asn::DshieldAsn;
 pub use dshield_block::DshieldBlock;
+pub use fraunhofer_dga::FraunhoferDga;
 pub use openphish::OpenPhish;
 pub use spamhaus_drop::SpamhausDrop;
+pub use vxvault::VxVault;
 
 use crate::FeedParser;
 
@@ -53,11 +59,14 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(CiArmy),
         Box::new(CymruCap),
         Box::new(CymruFullBogons),
+        Box::new(DangerRulez),
         Box::new(Dataplane),
         Box::new(DshieldAsn),
         Box::new(DshieldBlock),
+        Box::new(FraunhoferDga),
         Box::new(OpenPhish),
         Box::new(SpamhausDrop),
+        Box::new(VxVault),
     ]
 }
 
