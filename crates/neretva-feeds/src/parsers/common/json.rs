@@ -61,3 +61,16 @@ pub(crate) fn set_json_value(
         other => event.set_json(name, other.clone()),
     }
 }
+
+/// Python's truth of a JSON value: `null`, `false`, zero, `""`, `[]` and `{}` are false, as the
+/// IntelMQ bots' `if value:` tests them.
+pub(crate) fn truthy(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        serde_json::Value::String(s) => !s.is_empty(),
+        serde_json::Value::Array(items) => !items.is_empty(),
+        serde_json::Value::Object(members) => !members.is_empty(),
+    }
+}

@@ -90,12 +90,12 @@ fn haas_event(
         }
     }
     let country = get("country")?;
-    if truthy(country) {
+    if json::truthy(country) {
         set(&mut event, "country", "source.geolocation.cc", country)?;
     }
     // A login is a compromise whether commands followed or not (IntelMQ reads `commands` then,
     // so a session without them fails).
-    if truthy(get("login_successful")?) {
+    if json::truthy(get("login_successful")?) {
         get("commands")?;
         let _ = event.set_id(FieldId::CLASSIFICATION_TYPE, "system-compromise");
     } else {
@@ -103,18 +103,6 @@ fn haas_event(
         let _ = event.set_json("extra.count", serde_json::json!(1));
     }
     Ok(event)
-}
-
-/// Python's truth of a JSON value.
-fn truthy(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::Null => false,
-        serde_json::Value::Bool(b) => *b,
-        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        serde_json::Value::String(s) => !s.is_empty(),
-        serde_json::Value::Array(items) => !items.is_empty(),
-        serde_json::Value::Object(members) => !members.is_empty(),
-    }
 }
 
 /// Turris greylist tags that are brute force on a service, with the service's port.
@@ -132,21 +120,25 @@ impl FeedParser for TurrisGreylistParser {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
-        let mut header: Option<(Vec<String>, String)> = None;
+        // The header's raw line and its `Address` and `Tags` columns (the last of repeated names,
+        // as in Python's `DictReader`).
+        let mut header: Option<(String, Option<usize>, Option<usize>)> = None;
         for line in read_csv(&report.raw, b',') {
             let Some(line) = readable(line, &mut parsed) else { continue };
             if line.comment {
                 continue;
             }
-            let Some((names, header_raw)) = &header else {
-                header = Some((line.fields.clone(), line.raw.clone()));
+            let Some((header_raw, address_column, tags_column)) = &header else {
+                let column = |name: &str| line.fields.iter().rposition(|field| field == name);
+                header = Some((line.raw.clone(), column("Address"), column("Tags")));
                 continue;
             };
             parsed.records += 1;
             let raw = format!("{header_raw}\n{}", line.raw);
-            let get = |name: &str| names.iter().position(|n| n == name).and_then(|i| line.fields.get(i));
-            let address = get("Address").map_or("", String::as_str);
-            for tag in get("Tags").map_or("", String::as_str).split(',') {
+            let get =
+                |column: Option<usize>| column.and_then(|i| line.fields.get(i)).map_or("", String::as_str);
+            let address = get(*address_column);
+            for tag in get(*tags_column).split(',') {
                 let mut event = report.new_event();
                 let result = match (tag, SERVICES.iter().find(|(service, _)| *service == tag)) {
                     (_, Some((service, port))) => brute_force(&mut event, service, *port),

@@ -7,7 +7,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, set_id, set_indicator,
+    LineError, for_each_line_as_is, new_event, push, set_id, set_indicator,
 };
 use crate::{Event, FeedParser, Parsed, Report};
 
@@ -28,18 +28,10 @@ impl FeedParser for CiArmy {
         // Not `support::for_each_line`: this parser does not strip its lines (a line with white
         // space around the address is not the bare address), and changing that would change its
         // output.
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(line) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line_as_is(&report.raw, &mut parsed, '#', |parsed, number, line| {
             let outcome = event(report, line);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

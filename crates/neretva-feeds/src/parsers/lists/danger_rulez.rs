@@ -10,7 +10,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, set_id, set_indicator,
+    LineError, for_each_line_as_is, new_event, push, set_id, set_indicator,
 };
 use crate::{Event, FeedParser, Parsed, Report};
 
@@ -29,18 +29,10 @@ impl FeedParser for DangerRulez {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         // IntelMQ neither strips the lines nor skips lines of white space.
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(line) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            parsed.records += 1;
+        for_each_line_as_is(&report.raw, &mut parsed, '#', |parsed, number, line| {
             let outcome = event(report, line);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

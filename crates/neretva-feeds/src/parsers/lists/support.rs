@@ -203,6 +203,28 @@ pub(crate) fn for_each_line(
     }
 }
 
+/// [`for_each_line`] for the lists whose bots neither strip their lines nor skip lines of white
+/// space (CINS Army, BruteForceBlocker): empty lines and lines starting with `comment` are
+/// skipped, every other line is a record as it stands.
+pub(crate) fn for_each_line_as_is(
+    raw: &[u8],
+    parsed: &mut Parsed,
+    comment: char,
+    mut record: impl FnMut(&mut Parsed, u64, &str),
+) {
+    for (number, bytes) in Lines::new(raw) {
+        let Ok(line) = std::str::from_utf8(bytes) else {
+            invalid_utf8(parsed, number, bytes);
+            continue;
+        };
+        if line.is_empty() || line.starts_with(comment) {
+            continue;
+        }
+        parsed.records += 1;
+        record(parsed, number, line);
+    }
+}
+
 /// The whole report as text, for formats parsed as one document; a report that is not
 /// valid UTF-8 is one error (at the line of the first bad byte) and nothing is parsed.
 pub(crate) fn whole_text<'a>(raw: &'a [u8], parsed: &mut Parsed) -> Option<&'a str> {

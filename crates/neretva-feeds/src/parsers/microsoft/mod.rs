@@ -305,8 +305,7 @@ impl CtipParser {
         // As IntelMQ: one pass unpacks `Payload` and flattens nested objects (their members
         // appended as `<key>.<member>`), a second maps every key in order, later keys replacing
         // earlier ones.
-        let mut line = Members(Vec::with_capacity(object.len() + 32));
-        line.0.extend(object.iter().cloned());
+        let mut line = Members::from_vec(object.clone());
         for (key, value) in object {
             let mut value = value;
             if key == "Payload" {
@@ -357,7 +356,7 @@ impl CtipParser {
         }
         let server_ip = line.get("Payload.serverIp").map(Json::to_value);
         let overwrite = if self.overwrite { Overwrite::Always } else { Overwrite::Keep };
-        for (key, value) in line.0 {
+        for (key, value) in line.into_vec() {
             let mut value = value.into_value();
             match key.as_str() {
                 "ThreatConfidence" => {
@@ -400,7 +399,7 @@ impl CtipParser {
                     continue;
                 }
                 "Payload.domain" => {}
-                _ if !truthy(&value) => continue,
+                _ if !json::truthy(&value) => continue,
                 _ => {}
             }
             let field = lookup(AZURE, &key).ok_or_else(|| fail(&key, format!("unknown CTIP key {key:?}")))?;
@@ -527,18 +526,6 @@ fn is_domain_name(value: &serde_json::Value, exact: bool) -> bool {
             .get_id(FieldId::DESTINATION_FQDN)
             .and_then(Value::as_str)
             .is_some_and(|fqdn| !exact || fqdn == text)
-}
-
-/// Python's truth of a JSON value: `null`, `false`, zero, `""`, `[]` and `{}` are false.
-fn truthy(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::Null => false,
-        serde_json::Value::Bool(b) => *b,
-        serde_json::Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        serde_json::Value::String(s) => !s.is_empty(),
-        serde_json::Value::Array(items) => !items.is_empty(),
-        serde_json::Value::Object(members) => !members.is_empty(),
-    }
 }
 
 /// Python's `int(value)`: an integer, a float cut towards zero, or the text of an integer.

@@ -14,6 +14,8 @@
 //! readable `add_date`, or a report without one of the columns IntelMQ reads, is an error.
 //! `raw` is the header and the row, as IntelMQ's `recover_line` writes them.
 
+use std::collections::HashMap;
+
 use neretva_event::FieldId;
 
 use crate::parsers::common::feed_csv::{read_csv, readable};
@@ -66,8 +68,10 @@ impl FeedParser for ZoneHParser {
         let lines: Vec<_> =
             read_csv(&raw, b',').into_iter().filter_map(|line| readable(line, &mut parsed)).collect();
         let Some((header_line, rows)) = lines.split_first() else { return parsed };
-        let header: Vec<String> = header_line.fields.clone();
-        let missing = REQUIRED.iter().find(|name| !header.iter().any(|h| h == *name));
+        // Each name's column, the last of repeated names winning as in Python's `DictReader`.
+        let columns: HashMap<&str, usize> =
+            header_line.fields.iter().enumerate().map(|(i, name)| (name.as_str(), i)).collect();
+        let missing = REQUIRED.iter().find(|name| !columns.contains_key(*name));
         let last = rows.len().saturating_sub(1);
         for (index, row) in rows.iter().enumerate() {
             parsed.records += 1;
@@ -84,7 +88,7 @@ impl FeedParser for ZoneHParser {
                 );
                 continue;
             }
-            let get = |name: &str| header.iter().position(|h| h == name).and_then(|i| row.fields.get(i));
+            let get = |name: &str| columns.get(name).and_then(|&i| row.fields.get(i));
             match event(report, &get) {
                 Ok(mut event) => {
                     event.set_raw(intelmq_raw.as_bytes());
