@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
 use neretva_feeds::parsers::cznic::{HaasParser, TurrisGreylistParser};
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
-use neretva_feeds::parsers::microsoft::CtipParser;
+use neretva_feeds::parsers::microsoft::{BingMurlsParser, CtipParser};
 use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::n6::N6Parser;
 use neretva_feeds::parsers::phishtank::PhishTankParser;
@@ -80,6 +80,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
         "N6StompParserBot" => Some(Box::new(N6Parser)),
+        "MicrosoftBingMurlsParserBot" => Some(Box::new(BingMurlsParser)),
         "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
         "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
         "CZNICHaasParserBot" => Some(Box::new(HaasParser)),
@@ -323,6 +324,7 @@ fn every_structured_parser_is_registered() {
         "abusech-threatfox",
         "phishtank",
         "microsoft-ctip",
+        "microsoft-bingmurls",
         "n6",
         "zoneh",
         "hibp-callback",
@@ -492,6 +494,7 @@ mod no_panic {
         threatfox => "abusech-threatfox",
         phishtank => "phishtank",
         microsoft_ctip => "microsoft-ctip",
+        microsoft_bingmurls => "microsoft-bingmurls",
         n6 => "n6",
         zoneh => "zoneh",
         hibp_callback => "hibp-callback",

@@ -3,7 +3,7 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, CZ.NIC
+//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and Bing URLs, n6, Zone-H, Have I Been Pwned, CZ.NIC
 //! HaaS, Turris greylist and IntelMQ JSON parsers (`test_data/<group>/<parser>/ok/*`) goes
 //! through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
@@ -43,6 +43,7 @@ const BOTS: &[(&str, &str)] = &[
     ("abusech/abusech-feodotracker", "abusech.parser_feodotracker"),
     ("phishtank/phishtank", "phishtank.parser"),
     ("microsoft/microsoft-ctip", "microsoft.parser_ctip"),
+    ("microsoft/microsoft-bingmurls", "microsoft.parser_bingmurls"),
     ("n6/n6", "n6.parser_n6stomp"),
     ("zoneh/zoneh", "zoneh.parser"),
     ("hibp/hibp-callback", "hibp.parser_callback"),

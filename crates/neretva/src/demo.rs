@@ -62,6 +62,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("openphish", "OpenPhish"),
     ("phishtank", "PhishTank"),
     ("microsoft-ctip", "Microsoft"),
+    ("microsoft-bingmurls", "Microsoft"),
     ("n6", "CERT Polska"),
     ("zoneh", "Zone-H"),
     ("hibp-callback", "Have I Been Pwned"),

@@ -18,11 +18,11 @@
 //!   `feed.accuracy`, a `hostname` that is the destination address or no valid domain name is
 //!   left out. `raw` is IntelMQ's `recover_line_json` of the object.
 //!
-//! Every event is `classification.type` `infected-system`. A record with a key neither table
+//! Every CTIP event is `classification.type` `infected-system`. A record with a key neither table
 //! knows, a value its field does not take, or a field set twice fails as in IntelMQ (a new field
 //! in Microsoft's data shows as errors of its report, not as silently lost data).
 //!
-//! Deliberate differences from IntelMQ:
+//! Deliberate differences from IntelMQ (CTIP):
 //!
 //! - Blank lines of the Azure form are skipped (IntelMQ fails each one), and white space before
 //!   the report's first character does not hide its form.
@@ -31,17 +31,28 @@
 //!   the second).
 //! - A `Payload` that is a JSON object rather than text is read as a decoded one (IntelMQ fails
 //!   the record).
+//!
+//! **Bing malicious URLs** (`microsoft-bingmurls`), the other feed Microsoft gives CERTs: a JSON
+//! list of `{Version: 1.5, IndicatorThreatType: "MaliciousUrl", Url, NetworkDestinationIPv4,
+//! NetworkDestinationAsn, NetworkDestinationPort, FirstReportedDateTime, TLPLevel, Tags, …}`, as
+//! IntelMQ's `MicrosoftBingMurlsParserBot` reads it: each URL a `blacklist` event
+//! (`classification.identifier` `MaliciousUrl`) with `source.url`, `source.ip` (unless `0.0.0.0`
+//! or `255.255.255.255`), `source.asn` (unless 0), `source.port`, `time.source`, `tlp`, the one
+//! tag as `source.geolocation.cc` (unless `??`; several tags are kept in `extra.tags`), and the
+//! rest in `extra.*`; another version or threat type, a `LastReportedDateTime` that differs from
+//! `FirstReportedDateTime` and an unknown key fail the record. `raw` is the record as
+//! `json.dumps([record], sort_keys=True)` writes it.
 
 use neretva_event::{FieldId, IGNORED_VALUES, Value};
 use time::OffsetDateTime;
 
-use crate::parsers::common::json;
 use crate::parsers::common::ordered_json::{Json, Members};
+use crate::parsers::common::{json, pyjson};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
-    vec![Box::new(CtipParser::default())]
+    vec![Box::new(CtipParser::default()), Box::new(BingMurlsParser)]
 }
 
 /// Microsoft CTIP (`microsoft-ctip`).
@@ -594,4 +605,98 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let compact: String =
         text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/')).collect();
     engine.decode(compact.as_bytes()).ok()
+}
+
+/// Microsoft's Bing malicious URLs (`microsoft-bingmurls`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BingMurlsParser;
+
+/// IntelMQ's Bing table: key → field.
+const BING: &[(&str, &str)] = &[
+    ("Attributable", "extra.attributable"),
+    ("Description", "event_description.text"),
+    ("IndicatorThreatType", "classification.identifier"),
+    ("TLPLevel", "tlp"),
+    ("FirstReportedDateTime", "time.source"),
+    ("NetworkDestinationAsn", "source.asn"),
+    ("NetworkDestinationIPv4", "source.ip"),
+    ("NetworkDestinationPort", "source.port"),
+    ("IsProductLicensed", "extra.isproductlicensed"),
+    ("IsPartnerShareable", "extra.ispartnershareable"),
+    ("Url", "source.url"),
+    ("IndicatorProvider", "extra.indicator_provider"),
+    ("IndicatorExpirationDateTime", "extra.indicator_expiration_date_time"),
+    ("ThreatDetectionProduct", "extra.threat_detection_product"),
+    ("Tags", "extra.tags"),
+];
+
+impl FeedParser for BingMurlsParser {
+    fn name(&self) -> &'static str {
+        "microsoft-bingmurls"
+    }
+
+    fn description(&self) -> &'static str {
+        "Microsoft Bing malicious URLs (JSON)"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        let text = String::from_utf8_lossy(&report.raw);
+        let mut parsed = Parsed::default();
+        json::for_each_element(&text, &mut parsed, |parsed, line, item| {
+            let record = match serde_json::from_str::<serde_json::Value>(item) {
+                Ok(serde_json::Value::Object(record)) => record,
+                _ => return parsed.error(line, None, "not a JSON object", item),
+            };
+            let mut raw = String::new();
+            let list = serde_json::Value::Array(vec![serde_json::Value::Object(record.clone())]);
+            pyjson::json_dumps(&mut raw, &list);
+            let mut event = report.new_event();
+            match bing_event(&mut event, &record) {
+                Ok(()) => {
+                    event.set_raw(raw.as_bytes());
+                    parsed.events.push(ParsedEvent { event, line, raw });
+                }
+                Err((key, message)) => parsed.error(line, Some(&key), message, &raw),
+            }
+        });
+        parsed
+    }
+}
+
+fn bing_event(event: &mut Event, record: &serde_json::Map<String, serde_json::Value>) -> Result<(), Failure> {
+    let version = record.get("Version").and_then(serde_json::Value::as_f64);
+    if version != Some(1.5) {
+        return Err(fail("Version", "unknown format, only version 1.5 is known"));
+    }
+    let threat = record.get("IndicatorThreatType").and_then(serde_json::Value::as_str);
+    if threat != Some("MaliciousUrl") {
+        return Err(fail("IndicatorThreatType", "unknown threat type, only MaliciousUrl is known"));
+    }
+    for (key, value) in record {
+        match key.as_str() {
+            "Version" => continue,
+            "LastReportedDateTime" if Some(value) != record.get("FirstReportedDateTime") => {
+                return Err(fail(key, "LastReportedDateTime differs from FirstReportedDateTime"));
+            }
+            "LastReportedDateTime" => continue,
+            "NetworkDestinationIPv4" if matches!(value.as_str(), Some("0.0.0.0" | "255.255.255.255")) => {
+                continue;
+            }
+            "NetworkDestinationAsn" if value.as_i64() == Some(0) => continue,
+            "Tags" => {
+                if let Some([tag]) = value.as_array().map(Vec::as_slice) {
+                    if tag.as_str() != Some("??") {
+                        add(event, "source.geolocation.cc", tag.clone(), Overwrite::Never)
+                            .map_err(|e| fail(key, e))?;
+                    }
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let field = lookup(BING, key).ok_or_else(|| fail(key, format!("unknown Bing key {key:?}")))?;
+        add(event, field, value.clone(), Overwrite::Never).map_err(|e| fail(key, e))?;
+    }
+    add(event, "classification.type", serde_json::json!("blacklist"), Overwrite::Never)
+        .map_err(|e| fail("classification.type", e))
 }
