@@ -3,9 +3,9 @@
 //! Runs when `NERETVA_TEST_INTELMQ_PYTHON` names a Python with IntelMQ 3.5.0 installed (CI's
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
-//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and Bing URLs, n6, Zone-H, Have I Been Pwned, CZ.NIC
-//! HaaS, Turris greylist and IntelMQ JSON parsers (`test_data/<group>/<parser>/ok/*`) goes
-//! through the matching IntelMQ bot in IntelMQ's own bot test harness
+//! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and Bing URLs, n6, Zone-H, Have I
+//! Been Pwned, CZ.NIC HaaS, Turris greylist and IntelMQ JSON parsers
+//! (`test_data/<group>/<parser>/ok/*`) goes through the matching IntelMQ bot in IntelMQ's own bot test harness
 //! (`tests/intelmq/run_parsers.py`), and its events must equal the case's expected events
 //! field by field, in order (`time.observation` and `feed.name` aside: IntelMQ stamps the time
 //! of the run, and the case's report names its feed). [`EXTENSIONS`] lists the cases IntelMQ
