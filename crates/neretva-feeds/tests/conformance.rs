@@ -14,9 +14,9 @@
 //! exception or parse error that no longer occurs.
 //!
 //! Provenance: `alienvault`, `bambenek`, `danger_rulez`, `fraunhofer`, `generic`, `json` and
-//! `vxvault` are copies of the shared reference `fixtures/parsers/`. The reference lacks the modules of the other providers
-//! (`blocklistde`, `ci_army`, `cymru`, `dataplane`, `dshield`, `openphish`,
-//! `spamhaus/test_parser_drop`) although its inventory lists them; those files were
+//! `vxvault` are copies of the shared reference `fixtures/parsers/`. The reference lacks the
+//! modules of the other providers (`blocklistde`, `ci_army`, `cymru`, `dataplane`, `dshield`,
+//! `openphish`, `spamhaus/test_parser_drop`) although its inventory lists them; those files were
 //! recorded by running the same IntelMQ 3.5.0 test modules with
 //! `tests/support/intelmq_capture.py`, which reproduces the shared fixtures exactly, and
 //! say so in their `provenance` key. Their case, message and event counts match the
