@@ -8,8 +8,8 @@
 //! (`test_data/<group>/<parser>/ok/*`) goes through the matching IntelMQ bot in IntelMQ's own
 //! bot test harness (`tests/intelmq/run_parsers.py`), and its events must equal the case's
 //! expected events field by field, in order (`time.observation` and `feed.name` aside: IntelMQ
-//! stamps the time of the run, and the case's report names its feed). [`EXTENSIONS`] lists the cases IntelMQ
-//! cannot parse at all, with the reason; each must still differ. `err` cases are not compared:
+//! stamps the time of the run, and the case's report names its feed). [`EXTENSIONS`] lists the
+//! cases IntelMQ cannot parse at all, with the reason; each must still differ. `err` cases are not compared:
 //! there Neretva keeps the good lines of a report IntelMQ drops as a whole, as the parsers'
 //! module docs say.
 //!
