@@ -26,7 +26,7 @@ pub fn feed_parser(name: &str, data: &[u8]) {
             let Some(report_type) = types.get(usize::from(*selector) % types.len().max(1)) else { return };
             (Box::new(ShadowserverParser::new().with_report_type(*report_type)), body)
         }
-        "generic-csv" | "generic-json" => {
+        "generic-csv" | "generic-json" | "key-value" => {
             let (first, body) = match data.iter().position(|&b| b == b'\n') {
                 Some(end) => (&data[..end], &data[end + 1..]),
                 None => (data, &[][..]),

@@ -13,11 +13,11 @@
 //! parse error of a fixture line that [`PARSE_ERRORS`] does not list, and on a listed
 //! exception or parse error that no longer occurs.
 //!
-//! Provenance: `alienvault`, `bambenek`, `danger_rulez`, `fraunhofer`, `generic`, `json` and
-//! `vxvault` are copies of the shared reference `fixtures/parsers/`. The reference lacks the
-//! modules of the other providers (`blocklistde`, `ci_army`, `cymru`, `dataplane`, `dshield`,
-//! `openphish`, `spamhaus/test_parser_drop`) although its inventory lists them; those files were
-//! recorded by running the same IntelMQ 3.5.0 test modules with
+//! Provenance: `alienvault`, `bambenek`, `danger_rulez`, `fraunhofer`, `generic`, `json`,
+//! `key_value` and `vxvault` are copies of the shared reference `fixtures/parsers/`. The
+//! reference lacks the modules of the other providers (`blocklistde`, `ci_army`, `cymru`,
+//! `dataplane`, `dshield`, `openphish`, `spamhaus/test_parser_drop`) although its inventory
+//! lists them; those files were recorded by running the same IntelMQ 3.5.0 test modules with
 //! `tests/support/intelmq_capture.py`, which reproduces the shared fixtures exactly, and
 //! say so in their `provenance` key. Their case, message and event counts match the
 //! inventory.
@@ -41,6 +41,7 @@ const PROVIDERS: &[&str] = &[
     "fraunhofer",
     "generic",
     "json",
+    "key_value",
     "openphish",
     "spamhaus",
     "vxvault",
@@ -117,8 +118,12 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
         "BruteForceBlockerParserBot" => Box::new(lists::DangerRulez),
         "FraunhoferDGAParserBot" => Box::new(lists::FraunhoferDga),
         "VXVaultParserBot" => Box::new(lists::VxVault),
-        "GenericCsvParserBot" | "JSONParserBot" => {
-            let name = if class == "JSONParserBot" { "intelmq-json" } else { "generic-csv" };
+        "GenericCsvParserBot" | "JSONParserBot" | "KeyValueParserBot" => {
+            let name = match class {
+                "JSONParserBot" => "intelmq-json",
+                "KeyValueParserBot" => "key-value",
+                _ => "generic-csv",
+            };
             return match generic::configured(name, parameters) {
                 Some(Ok(parser)) => Ok(Mapped::Ours(parser)),
                 Some(Err(errors)) => Err(format!("{name} parameters {parameters}: {errors:?}")),

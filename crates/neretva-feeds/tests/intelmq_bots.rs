@@ -4,14 +4,14 @@
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
 //! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and Bing URLs, n6, Zone-H, Have I
-//! Been Pwned, CZ.NIC HaaS, Turris greylist and IntelMQ JSON parsers
+//! Been Pwned, CZ.NIC HaaS, Turris greylist, key-value and IntelMQ JSON parsers
 //! (`test_data/<group>/<parser>/ok/*`) goes through the matching IntelMQ bot in IntelMQ's own
 //! bot test harness (`tests/intelmq/run_parsers.py`), and its events must equal the case's
 //! expected events field by field, in order (`time.observation` and `feed.name` aside: IntelMQ
 //! stamps the time of the run, and the case's report names its feed). [`EXTENSIONS`] lists the
-//! cases IntelMQ cannot parse at all, with the reason; each must still differ. `err` cases are not compared:
-//! there Neretva keeps the good lines of a report IntelMQ drops as a whole, as the parsers'
-//! module docs say.
+//! cases IntelMQ cannot parse at all, with the reason; each must still differ. `err` cases are
+//! not compared: there Neretva keeps the good lines of a report IntelMQ drops as a whole, as the
+//! parsers' module docs say.
 //!
 //! IntelMQ's harness refuses to run as root; the script answers that check itself (see there).
 
@@ -50,6 +50,7 @@ const BOTS: &[(&str, &str)] = &[
     ("cznic/cznic-haas", "cznic.parser_haas"),
     ("cznic/turris-greylist", "turris.parser"),
     ("generic/intelmq-json", "json.parser"),
+    ("generic/key-value", "key_value.parser"),
 ];
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).

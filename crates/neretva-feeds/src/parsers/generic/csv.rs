@@ -188,7 +188,7 @@ fn map_or_json(name: &str, value: Option<&MapOrJson>, errors: &mut Vec<String>) 
 }
 
 /// Whether a name is an event field or an `extra.*` member.
-fn field_id(name: &str) -> Result<Option<FieldId>, String> {
+pub(super) fn field_id(name: &str) -> Result<Option<FieldId>, String> {
     if let Some(key) = name.strip_prefix("extra.") {
         if key.is_empty() {
             return Err(format!("{name:?} has no key after `extra.`"));

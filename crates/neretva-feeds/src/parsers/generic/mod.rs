@@ -1,5 +1,6 @@
 //! Configurable parsers: generic CSV and generic JSON with a mapping from columns or keys
-//! to event fields, and IntelMQ's own JSON messages.
+//! to event fields, `key=value` lines with a mapping from keys, and IntelMQ's own JSON
+//! messages.
 //!
 //! The registered `generic-csv` and `generic-json` have no mapping and only report that
 //! one is needed; configured instances are built with [`GenericCsv::from_config`] and
@@ -10,12 +11,14 @@
 mod csv;
 mod intelmq_json;
 mod json;
+mod key_value;
 mod pycsv;
 mod pyfmt;
 
 pub use self::csv::{GenericCsv, GenericCsvConfig, ListOrString, MapOrJson, SkipHeader};
 pub use self::intelmq_json::{IntelMqJson, IntelMqJsonConfig, Layout};
 pub use self::json::{GenericJson, GenericJsonConfig, JsonLayout};
+pub use self::key_value::{KeyValue, KeyValueConfig};
 
 use crate::parsers::lists::support::whole_text;
 use crate::{FeedParser, Parsed, Report};
@@ -44,6 +47,9 @@ pub fn configured(
             .map_err(options)
             .and_then(IntelMqJson::from_config)
             .map(boxed),
+        "key-value" => {
+            serde_json::from_value(config.clone()).map_err(options).and_then(KeyValue::from_config).map(boxed)
+        }
         _ => return None,
     })
 }
@@ -53,6 +59,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(GenericCsv::unconfigured()),
         Box::new(GenericJson::unconfigured()),
         Box::new(IntelMqJson::default()),
+        Box::new(KeyValue::unconfigured()),
     ]
 }
 
@@ -171,6 +178,24 @@ mod tests {
         .assert_eq(&errors.join("\n"));
         let both = IntelMqJsonConfig { splitlines: true, multiple_events: true };
         assert!(IntelMqJson::from_config(both).is_err());
+    }
+
+    #[test]
+    fn key_value_config_errors_are_reported_together() {
+        let config: KeyValueConfig = serde_json::from_value(serde_json::json!({
+            "keys": {"src": "source.nope", "x": "extra."},
+            "pair_separator": ""
+        }))
+        .unwrap_or_default();
+        let errors = KeyValue::from_config(config).err().unwrap_or_default();
+        expect![[r#"
+            keys["src"]: "source.nope" is not an IntelMQ event field
+            keys["x"]: "extra." has no key after `extra.`
+            pair_separator: must not be empty"#]]
+        .assert_eq(&errors.join("\n"));
+        let none = KeyValue::from_config(KeyValueConfig::default()).err().unwrap_or_default();
+        assert_eq!(none, ["keys: no keys are mapped to fields"]);
+        assert!(serde_json::from_value::<KeyValueConfig>(serde_json::json!({"key": {}})).is_err());
     }
 
     /// Every parser of the group as the cases configure it, plus the registered ones.
