@@ -1865,21 +1865,8 @@ mod tests {
         let at = Timestamp::now_utc();
         let report_id = Uuid::now_v7();
         let event = |n: u32| NewEvent {
-            id: Uuid::now_v7(),
-            report_id,
-            feed: "feed".into(),
-            line: u64::from(n),
-            raw: format!("line {n}"),
-            time_observation: at,
-            time_source: None,
-            taxonomy: None,
-            classification_type: None,
-            source_ip: None,
-            source_asn: None,
-            source_fqdn: None,
-            destination_ip: None,
             org_ids: vec![Uuid::from_u128(7)],
-            json: "{}".into(),
+            ..NewEvent::new(report_id, "feed", u64::from(n), format!("line {n}"), at, "{}")
         };
         let events: Vec<NewEvent> = (0..3).map(event).collect();
         assert_eq!(store.insert_events(&events).await.expect("insert"), 3);

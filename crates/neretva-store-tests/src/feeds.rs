@@ -52,20 +52,14 @@ pub fn new_report(n: u64, feed: &str, data: &[u8]) -> NewReport {
 pub fn new_event(n: u64, report_id: Uuid, feed: &str) -> NewEvent {
     NewEvent {
         id: ordered_id(1_000 + n),
-        report_id,
-        feed: feed.into(),
-        line: n + 1,
-        raw: format!("line {n},192.0.2.1,scan"),
-        time_observation: at(0),
-        time_source: None,
-        taxonomy: None,
-        classification_type: None,
-        source_ip: None,
-        source_asn: None,
-        source_fqdn: None,
-        destination_ip: None,
-        org_ids: Vec::new(),
-        json: format!(r#"{{"feed.name": "{feed}", "raw": "line {n}"}}"#),
+        ..NewEvent::new(
+            report_id,
+            feed,
+            n + 1,
+            format!("line {n},192.0.2.1,scan"),
+            at(0),
+            format!(r#"{{"feed.name": "{feed}", "raw": "line {n}"}}"#),
+        )
     }
 }
 

@@ -187,6 +187,38 @@ pub struct NewEvent {
     pub json: String,
 }
 
+impl NewEvent {
+    /// An event of a report: its line, raw text, time of observation and IntelMQ JSON, a new id,
+    /// and none of the indexed columns or organisations set (those a caller knows are set with
+    /// struct update syntax: `NewEvent { source_ip, ..NewEvent::new(…) }`).
+    pub fn new(
+        report_id: Uuid,
+        feed: &str,
+        line: u64,
+        raw: impl Into<String>,
+        time_observation: Timestamp,
+        json: impl Into<String>,
+    ) -> Self {
+        NewEvent {
+            id: Uuid::now_v7(),
+            report_id,
+            feed: feed.to_owned(),
+            line,
+            raw: raw.into(),
+            time_observation,
+            time_source: None,
+            taxonomy: None,
+            classification_type: None,
+            source_ip: None,
+            source_asn: None,
+            source_fqdn: None,
+            destination_ip: None,
+            org_ids: Vec::new(),
+            json: json.into(),
+        }
+    }
+}
+
 /// A stored event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {

@@ -663,23 +663,14 @@ fn events_export_writes_stored_events_as_intelmq_lines_or_csv() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let store = neretva_store_sqlite::SqliteStore::open(&d.join("neretva.db")).unwrap();
-        let event = neretva_store::feeds::NewEvent {
-            id: uuid::Uuid::now_v7(),
-            report_id: uuid::Uuid::now_v7(),
-            feed: "old".into(),
-            line: 1,
-            raw: "192.0.2.300".into(),
-            time_observation: time::OffsetDateTime::now_utc(),
-            time_source: None,
-            taxonomy: None,
-            classification_type: None,
-            source_ip: None,
-            source_asn: None,
-            source_fqdn: None,
-            destination_ip: None,
-            org_ids: Vec::new(),
-            json: r#"{"source.ip": "192.0.2.300"}"#.into(),
-        };
+        let event = neretva_store::feeds::NewEvent::new(
+            uuid::Uuid::now_v7(),
+            "old",
+            1,
+            "192.0.2.300",
+            time::OffsetDateTime::now_utc(),
+            r#"{"source.ip": "192.0.2.300"}"#,
+        );
         store.insert_events(&[event]).await.unwrap();
     });
     let lines = run(d, &["events", "export", "--json"]);

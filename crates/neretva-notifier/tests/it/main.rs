@@ -122,21 +122,18 @@ pub(crate) async fn events(store: &dyn Store, routes: &[(Uuid, &str, &str)]) -> 
         event.set("comment", "Ćirilica и latinica").unwrap();
         event.classify();
         new.push(NewEvent {
-            id: Uuid::now_v7(),
-            report_id: report.id,
-            feed: "test".into(),
-            line: index as u64 + 1,
-            raw: String::new(),
-            time_observation: time::OffsetDateTime::now_utc(),
-            time_source: None,
             taxonomy: event.get_str("classification.taxonomy").map(str::to_owned),
             classification_type: Some((*kind).to_owned()),
             source_ip: ip.parse().ok(),
-            source_asn: None,
-            source_fqdn: None,
-            destination_ip: None,
             org_ids: vec![*org_id],
-            json: neretva_event::intelmq_json::to_line(&event),
+            ..NewEvent::new(
+                report.id,
+                "test",
+                index as u64 + 1,
+                String::new(),
+                time::OffsetDateTime::now_utc(),
+                neretva_event::intelmq_json::to_line(&event),
+            )
         });
     }
     store.insert_events(&new).await.unwrap();

@@ -335,23 +335,14 @@ async fn an_event_intelmq_would_not_read_is_exported_as_stored() {
     use neretva_store::feeds::NewEvent;
     let app = test_app().await;
     let now = time::OffsetDateTime::now_utc();
-    let event = NewEvent {
-        id: uuid::Uuid::now_v7(),
-        report_id: uuid::Uuid::now_v7(),
-        feed: "old".into(),
-        line: 7,
-        raw: "192.0.2.300,old".into(),
-        time_observation: now,
-        time_source: None,
-        taxonomy: None,
-        classification_type: None,
-        source_ip: None,
-        source_asn: None,
-        source_fqdn: None,
-        destination_ip: None,
-        org_ids: Vec::new(),
-        json: json!({"source.ip": "192.0.2.300", "feed.name": "old"}).to_string(),
-    };
+    let event = NewEvent::new(
+        uuid::Uuid::now_v7(),
+        "old",
+        7,
+        "192.0.2.300,old",
+        now,
+        json!({"source.ip": "192.0.2.300", "feed.name": "old"}).to_string(),
+    );
     app.store.insert_events(&[event]).await.unwrap();
     let export = app.get("analyst", "/api/v1/events?format=intelmq-jsonl").await;
     assert_status(&export, StatusCode::OK);

@@ -559,20 +559,11 @@ async fn store_feed_event(app: &TestApp, ip: &str) -> uuid::Uuid {
     .to_string();
     let event = NewEvent {
         id,
-        report_id: uuid::Uuid::now_v7(),
-        feed: "test".into(),
-        line: 1,
-        raw: "raw".into(),
-        time_observation: now,
-        time_source: None,
         taxonomy: Some("malicious-code".into()),
         classification_type: Some("infected-system".into()),
         source_ip: Some(ip.parse().unwrap()),
-        source_asn: None,
-        source_fqdn: None,
-        destination_ip: None,
         org_ids: vec![org.id],
-        json,
+        ..NewEvent::new(uuid::Uuid::now_v7(), "test", 1, "raw", now, json)
     };
     app.store.insert_events(&[event]).await.unwrap();
     id

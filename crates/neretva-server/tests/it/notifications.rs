@@ -153,21 +153,11 @@ async fn queue_event(app: &crate::support::TestApp, org: &str, kind: &str, ip: &
         json["tlp"] = tlp.into();
     }
     let event = neretva_store::feeds::NewEvent {
-        id: uuid::Uuid::now_v7(),
-        report_id: uuid::Uuid::now_v7(),
-        feed: "test".into(),
-        line: 1,
-        raw: "raw".into(),
-        time_observation: now,
-        time_source: None,
         taxonomy: Some("vulnerable".into()),
         classification_type: Some(kind.into()),
         source_ip: Some(ip.parse().unwrap()),
-        source_asn: None,
-        source_fqdn: None,
-        destination_ip: None,
         org_ids: vec![org_id],
-        json: json.to_string(),
+        ..neretva_store::feeds::NewEvent::new(uuid::Uuid::now_v7(), "test", 1, "raw", now, json.to_string())
     };
     app.store.insert_events(&[event]).await.unwrap();
 }

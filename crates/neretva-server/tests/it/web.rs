@@ -308,20 +308,16 @@ async fn event_texts_are_escaped() {
     });
     let event = NewEvent {
         id,
-        report_id: report.id,
-        feed: "hostile".into(),
-        line: 1,
-        raw: "<script>alert('raw')</script>".into(),
-        time_observation: time::OffsetDateTime::now_utc(),
-        time_source: None,
         taxonomy: Some("other".into()),
         classification_type: Some("<script>alert('type')</script>".into()),
-        source_ip: None,
-        source_asn: None,
-        source_fqdn: None,
-        destination_ip: None,
-        org_ids: Vec::new(),
-        json: json.to_string(),
+        ..NewEvent::new(
+            report.id,
+            "hostile",
+            1,
+            "<script>alert('raw')</script>",
+            time::OffsetDateTime::now_utc(),
+            json.to_string(),
+        )
     };
     app.store.insert_events(&[event]).await.unwrap();
     let analyst = sign_in(&app, "analyst").await;
