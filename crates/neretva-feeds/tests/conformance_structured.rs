@@ -1,6 +1,6 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
 //! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, CZ.NIC HaaS, the Turris
-//! greylist, STIX), run against Neretva's parsers.
+//! greylist, ESET, STIX), run against Neretva's parsers.
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
 use neretva_feeds::parsers::cznic::{HaasParser, TurrisGreylistParser};
+use neretva_feeds::parsers::eset::EsetParser;
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
 use neretva_feeds::parsers::microsoft::{BingMurlsParser, CtipParser};
 use neretva_feeds::parsers::misp_feed::MispFeedParser;
@@ -84,6 +85,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
         "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
         "CZNICHaasParserBot" => Some(Box::new(HaasParser)),
+        "ESETParserBot" => Some(Box::new(EsetParser::default())),
         "TurrisGreylistParserBot" => Some(Box::new(TurrisGreylistParser)),
         "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
         _ => None,
@@ -114,6 +116,7 @@ fn intelmq_fixtures() {
         "hibp",
         "cznic",
         "turris",
+        "eset",
     ] {
         let Ok(entries) = std::fs::read_dir(data_dir().join(provider)) else { continue };
         for entry in entries.flatten() {
@@ -225,6 +228,7 @@ const GROUPS: &[&str] = &[
     "zoneh",
     "hibp",
     "cznic",
+    "eset",
     "stix_indicators",
 ];
 
@@ -330,6 +334,7 @@ fn every_structured_parser_is_registered() {
         "hibp-callback",
         "cznic-haas",
         "turris-greylist",
+        "eset",
         "misp-feed",
         "misp-feed-csv",
         "stix-indicators",
@@ -500,6 +505,7 @@ mod no_panic {
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",
         turris_greylist => "turris-greylist",
+        eset => "eset",
         misp_feed => "misp-feed",
         misp_feed_csv => "misp-feed-csv",
         stix_indicators => "stix-indicators",

@@ -4,7 +4,7 @@
 //! `.ci/run` sets it), and then fails on any difference. IntelMQ's fixtures pin its behaviour
 //! on IntelMQ's inputs; this runs IntelMQ on Neretva's: every `ok` case of the block-list,
 //! Shadowserver, Feodo Tracker, PhishTank, Microsoft CTIP and Bing URLs, n6, Zone-H, Have I
-//! Been Pwned, CZ.NIC HaaS, Turris greylist, key-value and IntelMQ JSON parsers
+//! Been Pwned, CZ.NIC HaaS, Turris greylist, ESET, key-value and IntelMQ JSON parsers
 //! (`test_data/<group>/<parser>/ok/*`) goes through the matching IntelMQ bot in IntelMQ's own
 //! bot test harness (`tests/intelmq/run_parsers.py`), and its events must equal the case's
 //! expected events field by field, in order (`time.observation` and `feed.name` aside: IntelMQ
@@ -49,6 +49,7 @@ const BOTS: &[(&str, &str)] = &[
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
     ("cznic/turris-greylist", "turris.parser"),
+    ("eset/eset", "eset.parser"),
     ("generic/intelmq-json", "json.parser"),
     ("generic/key-value", "key_value.parser"),
 ];
@@ -206,6 +207,13 @@ fn intelmq_bots_agree_with_the_parser_cases() {
                     _ => {}
                 }
                 data.drain(..end);
+            }
+            if dir.starts_with("eset") {
+                // IntelMQ's ESET collector names the feed; Neretva's cases let the parser tell it
+                // from the objects, and their names say which it is.
+                let urls = file.to_string_lossy().contains("_urls");
+                let feed = if urls { "ei.urls (json)" } else { "ei.domains v2 (json)" };
+                report.insert("extra.eset_feed".to_owned(), json!(feed));
             }
             if dir.starts_with("shadowserver") {
                 // As the parser's own cases name the report: `0001_scan_dns.csv` is `scan_dns`.

@@ -68,6 +68,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("hibp-callback", "Have I Been Pwned"),
     ("cznic-haas", "CZ.NIC"),
     ("turris-greylist", "CZ.NIC"),
+    ("eset", "ESET"),
     ("danger-rulez", "Danger Rulez"),
     ("fraunhofer-dga", "Fraunhofer FKIE"),
     ("vxvault", "VX Vault"),

@@ -3,6 +3,7 @@
 pub mod abusech;
 pub(crate) mod common;
 pub mod cznic;
+pub mod eset;
 pub mod generic;
 pub mod hibp;
 pub mod lists;
@@ -21,6 +22,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
     all.extend(cznic::all());
+    all.extend(eset::all());
     all.extend(generic::all());
     all.extend(hibp::all());
     all.extend(lists::all());
@@ -42,6 +44,7 @@ pub(crate) fn configured(
     match name {
         "shadowserver" => Some(shadowserver_options(options)),
         "microsoft-ctip" => Some(ctip_options(options)),
+        "eset" => Some(eset_options(options)),
         _ => generic::configured(name, options),
     }
 }
@@ -93,6 +96,24 @@ fn ctip_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<
                 errors.push(format!("overwrite: unexpected value {other}; expected true or false"))
             }
             (other, _) => errors.push(format!("unknown option {other:?}; expected overwrite")),
+        }
+    }
+    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+}
+
+/// ESET options: `feed` (`ei.domains v2 (json)` or `ei.urls (json)`), for reports that do not
+/// name theirs.
+fn eset_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut parser = eset::EsetParser::default();
+    for (key, value) in options.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            ("feed", serde_json::Value::String(feed)) => match eset::EsetParser::for_feed(feed) {
+                Ok(for_feed) => parser = for_feed,
+                Err(error) => errors.push(error),
+            },
+            ("feed", other) => errors.push(format!("feed: unexpected value {other}")),
+            (other, _) => errors.push(format!("unknown option {other:?}; expected feed")),
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
