@@ -255,6 +255,73 @@ pub struct EventQuery {
     pub limit: u32,
 }
 
+/// The event search's filters as text, as the API's query parameters and `neretva events
+/// export`'s flags give them; [`EventQuery::from_text`] reads them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilterText<'a> {
+    /// RFC 3339.
+    pub since: Option<&'a str>,
+    /// RFC 3339.
+    pub until: Option<&'a str>,
+    pub taxonomy: Option<&'a str>,
+    pub classification_type: Option<&'a str>,
+    /// An address (its /32 or /128) or a network.
+    pub ip: Option<&'a str>,
+    /// An AS number, with or without `AS`.
+    pub asn: Option<&'a str>,
+    pub feed: Option<&'a str>,
+    pub report_id: Option<Uuid>,
+    /// Empty text filters nothing.
+    pub text: Option<&'a str>,
+}
+
+/// A filter of [`EventFilterText`] that does not read: its name (`since`, `until`, `ip`, `asn`)
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FilterError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl EventQuery {
+    /// The query of the text filters, the first that does not read named; organisations,
+    /// paging and the limit are the caller's.
+    pub fn from_text(filters: &EventFilterText<'_>) -> Result<EventQuery, FilterError> {
+        let fail = |field: &'static str, message: String| FilterError { field, message };
+        let time = |field: &'static str, text: Option<&str>| {
+            text.map(|text| {
+                Timestamp::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                    fail(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))
+                })
+            })
+            .transpose()
+        };
+        let network = filters
+            .ip
+            .map(|text| text.parse::<neretva_net::Cidr>().map_err(|error| fail("ip", error.to_string())))
+            .transpose()?;
+        let asn = filters
+            .asn
+            .map(|text| {
+                text.parse::<neretva_net::Asn>().map(|asn| asn.get()).map_err(|e| fail("asn", e.to_string()))
+            })
+            .transpose()?;
+        Ok(EventQuery {
+            since: time("since", filters.since)?,
+            until: time("until", filters.until)?,
+            taxonomy: filters.taxonomy.map(str::to_owned),
+            classification_type: filters.classification_type.map(str::to_owned),
+            network,
+            asn,
+            feed: filters.feed.map(str::to_owned),
+            report_id: filters.report_id,
+            text: filters.text.filter(|text| !text.is_empty()).map(str::to_owned),
+            ..EventQuery::default()
+        })
+    }
+}
+
 /// Events on their way into the store with, when deduplication is on, one key per event.
 #[derive(Debug, Clone, Default)]
 pub struct EventBatch {
@@ -309,4 +376,39 @@ pub struct EventCounts {
     /// Events per organisation they are routed to (among `org_ids`), most first, then by id; an
     /// event of several organisations counts for each of them (and once in `by_day`).
     pub by_org: Vec<(Uuid, u64)>,
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::{EventFilterText, EventQuery};
+
+    #[test]
+    fn text_filters_read_as_the_search_reads_them() {
+        let filters = EventFilterText {
+            since: Some("2026-11-01T00:00:00Z"),
+            ip: Some("192.0.2.7"),
+            asn: Some("AS64500"),
+            feed: Some("shadowserver"),
+            text: Some(""),
+            ..EventFilterText::default()
+        };
+        let query = EventQuery::from_text(&filters).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(query.since.map(|t| t.unix_timestamp()), Some(1_793_491_200));
+        assert_eq!(query.network.map(|n| n.to_string()).as_deref(), Some("192.0.2.7/32"));
+        assert_eq!(
+            (query.asn, query.feed.as_deref(), query.text),
+            (Some(64_500), Some("shadowserver"), None)
+        );
+        let error =
+            |filters: EventFilterText<'_>| EventQuery::from_text(&filters).err().map(|e| e.to_string());
+        let since = error(EventFilterText { since: Some("yesterday"), ..EventFilterText::default() });
+        assert_eq!(
+            since.as_deref(),
+            Some("since: \"yesterday\" is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
+        );
+        let ip = error(EventFilterText { ip: Some("192.0.2.300"), ..EventFilterText::default() });
+        assert!(ip.is_some_and(|e| e.starts_with("ip: ")));
+        let asn = error(EventFilterText { asn: Some("ASX"), ..EventFilterText::default() });
+        assert!(asn.is_some_and(|e| e.starts_with("asn: ")));
+    }
 }

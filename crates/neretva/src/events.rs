@@ -9,10 +9,8 @@ use neretva_model::Uuid;
 use neretva_model::text::{CsvStyle, csv_line};
 use neretva_pipeline::sinks::csv_row;
 use neretva_server::registry::RegistrySnapshot;
-use neretva_store::feeds::EventQuery;
+use neretva_store::feeds::{EventFilterText, EventQuery};
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{EventFormat, EventsExportArgs};
 use crate::commands::ready_store;
@@ -31,61 +29,34 @@ struct ExportSummary {
     unreadable: Vec<Uuid>,
 }
 
-/// The filters of the command line as a store query (without paging).
+/// The filters of the command line as a store query (without paging), read as the events
+/// API reads its query (`EventQuery::from_text`).
 fn query(args: &EventsExportArgs, registry: &RegistrySnapshot) -> anyhow::Result<EventQuery> {
-    let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<OffsetDateTime>> {
-        text.as_deref()
-            .map(|text| {
-                OffsetDateTime::parse(text, &Rfc3339).with_context(|| {
-                    format!("{flag}: {text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
-                })
-            })
-            .transpose()
-    };
-    // A bare address is its /32 or /128.
-    let network = args
-        .ip
-        .as_deref()
-        .map(|text| {
-            text.parse::<neretva_net::Cidr>()
-                .with_context(|| format!("--ip: {text:?} is not an address or a network"))
-        })
-        .transpose()?;
-    let asn = match args.asn.as_deref() {
-        None => None,
-        Some(text) => Some(
-            text.parse::<neretva_net::Asn>()
-                .with_context(|| format!("--asn: {text:?} is not an AS number"))?
-                .get(),
-        ),
-    };
-    let org_ids = match args.organisation.as_deref() {
-        None => None,
-        Some(key) => Some(vec![
-            registry.resolve(key).with_context(|| format!("--organisation: no organisation {key:?}"))?.id,
-        ]),
-    };
     let report_id = match args.report.as_deref() {
         None => None,
         Some(text) => {
             Some(Uuid::try_parse(text).with_context(|| format!("--report: {text:?} is not a report id"))?)
         }
     };
-    Ok(EventQuery {
-        since: time("--since", &args.since)?,
-        until: time("--until", &args.until)?,
-        taxonomy: args.taxonomy.clone(),
-        classification_type: args.classification_type.clone(),
-        org_ids,
-        network,
-        asn,
-        feed: args.feed.clone(),
+    let text = EventFilterText {
+        since: args.since.as_deref(),
+        until: args.until.as_deref(),
+        taxonomy: args.taxonomy.as_deref(),
+        classification_type: args.classification_type.as_deref(),
+        ip: args.ip.as_deref(),
+        asn: args.asn.as_deref(),
+        feed: args.feed.as_deref(),
         report_id,
-        text: args.text.clone().filter(|text| !text.is_empty()),
-        before: None,
-        floor: None,
-        limit: PAGE,
-    })
+        text: args.text.as_deref(),
+    };
+    let query = EventQuery::from_text(&text).map_err(|error| anyhow::anyhow!("--{error}"))?;
+    let org_ids = match args.organisation.as_deref() {
+        None => None,
+        Some(key) => Some(vec![
+            registry.resolve(key).with_context(|| format!("--organisation: no organisation {key:?}"))?.id,
+        ]),
+    };
+    Ok(EventQuery { org_ids, limit: PAGE, ..query })
 }
 
 /// `neretva events export`: the matching events, newest first, on standard output; progress and

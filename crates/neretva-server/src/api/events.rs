@@ -10,7 +10,7 @@ use neretva_model::access::{Principal, Visibility, may_see};
 use neretva_model::text::{CsvStyle, csv_line};
 use neretva_model::tlp::Tlp;
 use neretva_pipeline::sinks::CSV_FIELDS;
-use neretva_store::feeds::{EventQuery, ReportInfo, ReportQuery, StoredEvent};
+use neretva_store::feeds::{EventFilterText, EventQuery, ReportInfo, ReportQuery, StoredEvent};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -137,30 +137,25 @@ fn may_see_labelled(
     })
 }
 
-fn parse_time(field: &str, text: &str) -> ApiResult<OffsetDateTime> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| {
-        ApiError::bad_request(field, format!("{text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))
-    })
-}
-
 fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -> ApiResult<EventQuery> {
     let limit = match filter.limit {
         None => 100,
         Some(n @ 1..=1000) => n,
         Some(n) => return Err(ApiError::bad_request("limit", format!("limit must be 1 to 1000, got {n}"))),
     };
-    // A bare address is its /32 or /128.
-    let network = filter
-        .ip
-        .as_deref()
-        .map(|text| text.parse::<neretva_net::Cidr>().map_err(|e| ApiError::bad_request("ip", e.to_string())))
-        .transpose()?;
-    let asn = match filter.asn.as_deref() {
-        None => None,
-        Some(text) => Some(
-            text.parse::<neretva_net::Asn>().map_err(|e| ApiError::bad_request("asn", e.to_string()))?.get(),
-        ),
+    let text = EventFilterText {
+        since: filter.since.as_deref(),
+        until: filter.until.as_deref(),
+        taxonomy: filter.taxonomy.as_deref(),
+        classification_type: filter.classification_type.as_deref(),
+        ip: filter.ip.as_deref(),
+        asn: filter.asn.as_deref(),
+        feed: filter.feed.as_deref(),
+        report_id: filter.report,
+        text: filter.q.as_deref(),
     };
+    let query =
+        EventQuery::from_text(&text).map_err(|error| ApiError::bad_request(error.field, error.message))?;
     let scope = event_scope(registry, auth);
     let org_ids = match filter.organisation.as_deref() {
         None => scope,
@@ -176,21 +171,7 @@ fn build_query(filter: &EventFilter, registry: &RegistrySnapshot, auth: &Auth) -
         None => None,
         Some(cursor) => Some(parse_id("cursor", cursor)?),
     };
-    Ok(EventQuery {
-        since: filter.since.as_deref().map(|t| parse_time("since", t)).transpose()?,
-        until: filter.until.as_deref().map(|t| parse_time("until", t)).transpose()?,
-        taxonomy: filter.taxonomy.clone(),
-        classification_type: filter.classification_type.clone(),
-        org_ids,
-        network,
-        asn,
-        feed: filter.feed.clone(),
-        report_id: filter.report,
-        text: filter.q.clone().filter(|q| !q.is_empty()),
-        before,
-        floor: None,
-        limit,
-    })
+    Ok(EventQuery { org_ids, before, limit, ..query })
 }
 
 /// The event as the principal may see it, or `None` when it may not (its IntelMQ object is
