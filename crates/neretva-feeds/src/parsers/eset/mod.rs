@@ -80,16 +80,16 @@ impl FeedParser for EsetParser {
         let named = report.extra("eset_feed").and_then(serde_json::Value::as_str).map(str::to_owned);
         let mut feed = named.or_else(|| self.feed.clone());
         json::for_each_element(&text, &mut parsed, |parsed, line, item| {
-            let object = match serde_json::from_str::<serde_json::Value>(item) {
-                Ok(serde_json::Value::Object(object)) => object,
-                _ => return parsed.error(line, None, "not a JSON object", item),
+            let value = serde_json::from_str::<serde_json::Value>(item).unwrap_or_default();
+            let Some(object) = value.as_object() else {
+                return parsed.error(line, None, "not a JSON object", item);
             };
             let feed = feed
                 .get_or_insert_with(|| if object.contains_key("url") { URLS } else { DOMAINS }.to_owned());
             let mut raw = String::new();
-            pyjson::json_dumps(&mut raw, &serde_json::Value::Object(object.clone()));
+            pyjson::json_dumps(&mut raw, &value);
             let mut event = report.new_event();
-            match fill(&mut event, feed, &object) {
+            match fill(&mut event, feed, object) {
                 Ok(()) => {
                     event.set_raw(raw.as_bytes());
                     parsed.events.push(ParsedEvent { event, line, raw });

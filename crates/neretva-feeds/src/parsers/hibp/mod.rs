@@ -58,14 +58,16 @@ impl FeedParser for HibpCallbackParser {
 
 /// One callback: an event per address, or its error.
 fn callback(report: &Report, parsed: &mut Parsed, line: u64, text: &str) {
-    let request = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(request)) => request,
-        Ok(_) => return parsed.error(line, None, "not a JSON object", text),
+    let value = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(value) => value,
         Err(error) => return parsed.error(line, None, format!("malformed JSON: {error}"), text),
     };
+    let Some(request) = value.as_object() else {
+        return parsed.error(line, None, "not a JSON object", text);
+    };
     let mut raw = String::new();
-    pyjson::json_dumps(&mut raw, &serde_json::Value::Object(request.clone()));
-    match events(report, &request) {
+    pyjson::json_dumps(&mut raw, &value);
+    match events(report, request) {
         Ok(events) => {
             for mut event in events {
                 event.set_raw(raw.as_bytes());

@@ -643,15 +643,16 @@ impl FeedParser for BingMurlsParser {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
         json::for_each_element(&text, &mut parsed, |parsed, line, item| {
-            let record = match serde_json::from_str::<serde_json::Value>(item) {
-                Ok(serde_json::Value::Object(record)) => record,
-                _ => return parsed.error(line, None, "not a JSON object", item),
+            let value = serde_json::from_str::<serde_json::Value>(item).unwrap_or_default();
+            let Some(record) = value.as_object() else {
+                return parsed.error(line, None, "not a JSON object", item);
             };
-            let mut raw = String::new();
-            let list = serde_json::Value::Array(vec![serde_json::Value::Object(record.clone())]);
-            pyjson::json_dumps(&mut raw, &list);
+            // `json.dumps([record], sort_keys=True)`.
+            let mut raw = String::from("[");
+            pyjson::json_dumps(&mut raw, &value);
+            raw.push(']');
             let mut event = report.new_event();
-            match bing_event(&mut event, &record) {
+            match bing_event(&mut event, record) {
                 Ok(()) => {
                     event.set_raw(raw.as_bytes());
                     parsed.events.push(ParsedEvent { event, line, raw });

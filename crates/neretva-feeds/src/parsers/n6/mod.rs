@@ -108,11 +108,13 @@ impl FeedParser for N6Parser {
             json::for_each_element(&text, &mut parsed, |parsed, line, item| {
                 record(report, parsed, line, item, json::recover_line_json(item));
             });
-        } else if start.starts_with('{') && serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+        } else if let Some(message) =
+            start.starts_with('{').then(|| serde_json::from_str::<serde_json::Value>(&text).ok()).flatten()
+        {
             // One message: IntelMQ's `raw` is the whole report; the line is the object's first.
             let line = 1 + text[..text.len() - start.len()].matches('\n').count() as u64;
             parsed.records += u64::from(!text.contains("TEST MESSAGE"));
-            record(report, &mut parsed, line, &text, text.to_string());
+            record_value(report, &mut parsed, line, Ok(message), text.to_string());
         } else {
             for (index, line_text) in text.split('\n').enumerate() {
                 let line_text = line_text.strip_suffix('\r').unwrap_or(line_text);
@@ -127,12 +129,23 @@ impl FeedParser for N6Parser {
     }
 }
 
-/// One n6 object: its events, or its error.
+/// One n6 object, as text: its events, or its error.
 fn record(report: &Report, parsed: &mut Parsed, line: u64, text: &str, raw: String) {
-    if text.contains("TEST MESSAGE") {
+    record_value(report, parsed, line, serde_json::from_str(text), raw);
+}
+
+/// One n6 object, read: its events, or its error; n6's test messages give nothing.
+fn record_value(
+    report: &Report,
+    parsed: &mut Parsed,
+    line: u64,
+    value: serde_json::Result<serde_json::Value>,
+    raw: String,
+) {
+    if raw.contains("TEST MESSAGE") {
         return;
     }
-    let object = match serde_json::from_str::<serde_json::Value>(text) {
+    let object = match value {
         Ok(serde_json::Value::Object(object)) => object,
         Ok(_) => return parsed.error(line, None, "not a JSON object", &raw),
         Err(error) => return parsed.error(line, None, format!("malformed JSON: {error}"), &raw),
