@@ -164,8 +164,10 @@ mod tests {
         assert_eq!(order, ["b", "c", "a"]);
     }
 
+    /// An object of many keys is read whole. (This asserts no time: a reader that searched its
+    /// keys one by one would still pass, only after minutes instead of a fraction of a second.)
     #[test]
-    fn many_keys_are_read_in_linear_time() {
+    fn an_object_of_many_keys_is_read_whole() {
         let text =
             format!("{{{}}}", (0..200_000).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(", "));
         assert_eq!(keys(&text).len(), 200_000);
