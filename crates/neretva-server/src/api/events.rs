@@ -69,6 +69,10 @@ pub struct EventDto {
     /// The raw line of the report.
     pub raw: String,
     pub stored_at: String,
+    /// The event as stored (the text `event` was read from), so an export in IntelMQ JSON lines
+    /// reads it as it was written instead of writing `event` out again first.
+    #[serde(skip)]
+    pub stored_json: String,
 }
 
 /// A page of events, newest first.
@@ -201,6 +205,7 @@ pub(crate) fn visible_dto(
         event,
         raw: stored.event.raw,
         stored_at: rfc3339(stored.stored_at),
+        stored_json: stored.event.json,
     })
 }
 
@@ -264,7 +269,7 @@ fn intelmq_response(items: &[EventDto], next_cursor: Option<&str>) -> Response {
     let mut text = String::new();
     for item in items {
         let (line, problems) =
-            neretva_event::intelmq_json::stored_line(&item.event.to_string(), item.raw.as_bytes());
+            neretva_event::intelmq_json::stored_line(&item.stored_json, item.raw.as_bytes());
         if !problems.is_empty() {
             tracing::warn!(
                 event = %item.id,
