@@ -16,7 +16,7 @@
 //! Provenance: `alienvault`, `bambenek`, `danger_rulez`, `fraunhofer`, `generic`, `json`,
 //! `key_value` and `vxvault` are copies of the shared reference `fixtures/parsers/`. The
 //! reference lacks the modules of the other providers (`blocklistde`, `ci_army`, `cymru`,
-//! `dataplane`, `dshield`, `openphish`, `spamhaus/test_parser_drop`) although its inventory
+//! `dataplane`, `dshield`, `openphish`, `spamhaus`) although its inventory
 //! lists them; those files were recorded by running the same IntelMQ 3.5.0 test modules with
 //! `tests/support/intelmq_capture.py`, which reproduces the shared fixtures exactly, and
 //! say so in their `provenance` key. Their case, message and event counts match the
@@ -51,7 +51,6 @@ const PROVIDERS: &[&str] = &[
 const NOT_OURS: &[(&str, &str)] = &[
     ("AlienVaultOTXParserBot", "AlienVault OTX pulses (JSON from the OTX API), not the reputation list"),
     ("OpenPhishCommercialParserBot", "OpenPhish's commercial JSON feed, not the community URL list"),
-    ("SpamhausCERTParserBot", "Spamhaus CERT portal feed, not a DROP list"),
 ];
 
 /// Deliberate differences from IntelMQ: (test name suffix, queue position or `None` for
@@ -105,6 +104,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
     };
     let parser: Box<dyn FeedParser> = match class {
         "SpamhausDropParserBot" => Box::new(lists::SpamhausDrop),
+        "SpamhausCERTParserBot" => Box::new(lists::SpamhausCert),
         "BlockListDEParserBot" => Box::new(lists::BlocklistDe),
         "CIArmyParserBot" => Box::new(lists::CiArmy),
         "DshieldBlockParserBot" => Box::new(lists::DshieldBlock),

@@ -525,6 +525,7 @@ mod no_panic {
         generic_json => "generic-json",
         intelmq_json => "intelmq-json",
         openphish => "openphish",
+        spamhaus_cert => "spamhaus-cert",
         spamhaus_drop => "spamhaus-drop",
     }
 

@@ -69,6 +69,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("cznic-haas", "CZ.NIC"),
     ("turris-greylist", "CZ.NIC"),
     ("eset", "ESET"),
+    ("spamhaus-cert", "Spamhaus"),
     ("danger-rulez", "Danger Rulez"),
     ("fraunhofer-dga", "Fraunhofer FKIE"),
     ("vxvault", "VX Vault"),

@@ -31,6 +31,7 @@ mod dshield_asn;
 mod dshield_block;
 mod fraunhofer_dga;
 mod openphish;
+mod spamhaus_cert;
 mod spamhaus_drop;
 mod vxvault;
 
@@ -46,6 +47,7 @@ pub use dshield_asn::DshieldAsn;
 pub use dshield_block::DshieldBlock;
 pub use fraunhofer_dga::FraunhoferDga;
 pub use openphish::OpenPhish;
+pub use spamhaus_cert::SpamhausCert;
 pub use spamhaus_drop::SpamhausDrop;
 pub use vxvault::VxVault;
 
@@ -65,6 +67,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(DshieldBlock),
         Box::new(FraunhoferDga),
         Box::new(OpenPhish),
+        Box::new(SpamhausCert),
         Box::new(SpamhausDrop),
         Box::new(VxVault),
     ]
@@ -124,6 +127,7 @@ mod tests {
         "https://dshield.org/asdetailsascii.html?as=1",
         "https://osint.bambenekconsulting.com/feeds/dga-feed.txt",
         "https://osint.bambenekconsulting.com/feeds/c2-ipmasterlist.txt",
+        "https://portal.spamhaus.org/cert/api.php?cert=cert&key=secret",
     ];
 
     proptest! {
@@ -131,7 +135,7 @@ mod tests {
 
         /// Arbitrary bytes never make a parser panic, whatever the URL.
         #[test]
-        fn arbitrary_bytes(raw in proptest::collection::vec(any::<u8>(), 0..512), url in 0..6usize) {
+        fn arbitrary_bytes(raw in proptest::collection::vec(any::<u8>(), 0..512), url in 0..7usize) {
             for parser in super::all() {
                 let parsed = parser.parse(&report(URLS.get(url).map(|u| (*u).to_owned()), raw.clone()));
                 prop_assert!(parsed.errors.iter().all(|e| e.line >= 1 && e.raw.len() <= 4096));
