@@ -21,6 +21,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
+use neretva_feeds::parsers::cert_eu::CertEuParser;
 use neretva_feeds::parsers::cznic::{HaasParser, TurrisGreylistParser};
 use neretva_feeds::parsers::eset::EsetParser;
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
@@ -83,6 +84,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "N6StompParserBot" => Some(Box::new(N6Parser)),
         "MicrosoftBingMurlsParserBot" => Some(Box::new(BingMurlsParser)),
         "ZoneHParserBot" => Some(Box::new(ZoneHParser)),
+        "CertEUCSVParserBot" => Some(Box::new(CertEuParser)),
         "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
         "CZNICHaasParserBot" => Some(Box::new(HaasParser)),
         "ESETParserBot" => Some(Box::new(EsetParser::default())),
@@ -113,6 +115,7 @@ fn intelmq_fixtures() {
         "microsoft",
         "n6",
         "zoneh",
+        "cert_eu",
         "hibp",
         "cznic",
         "turris",
@@ -226,6 +229,7 @@ const GROUPS: &[&str] = &[
     "microsoft",
     "n6",
     "zoneh",
+    "cert_eu",
     "hibp",
     "cznic",
     "eset",
@@ -331,6 +335,7 @@ fn every_structured_parser_is_registered() {
         "microsoft-bingmurls",
         "n6",
         "zoneh",
+        "cert-eu",
         "hibp-callback",
         "cznic-haas",
         "turris-greylist",
@@ -502,6 +507,7 @@ mod no_panic {
         microsoft_bingmurls => "microsoft-bingmurls",
         n6 => "n6",
         zoneh => "zoneh",
+        cert_eu => "cert-eu",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",
         turris_greylist => "turris-greylist",

@@ -47,6 +47,7 @@ const BOTS: &[(&str, &str)] = &[
     ("microsoft/microsoft-bingmurls", "microsoft.parser_bingmurls"),
     ("n6/n6", "n6.parser_n6stomp"),
     ("zoneh/zoneh", "zoneh.parser"),
+    ("cert_eu/cert-eu", "cert_eu.parser_csv"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
     ("cznic/turris-greylist", "turris.parser"),
@@ -57,6 +58,10 @@ const BOTS: &[(&str, &str)] = &[
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
 const EXTENSIONS: &[(&str, &str)] = &[
+    (
+        "cert_eu/cert-eu/ok/0002_unmapped_columns.csv",
+        "IntelMQ fails rows with `threat type`, `ns1`, `ns2`, `response` or `recent`",
+    ),
     ("lists/bambenek/ok/0003_c2_domains_high.txt", "IntelMQ knows only its nine exact feed URLs"),
     ("lists/cymru-cap/ok/0002_old_format.txt", "IntelMQ fails old-format `spreaders` lines"),
     ("lists/spamhaus-drop/ok/0003_drop_v4_json.txt", "Spamhaus's JSON lists of 2024 are unknown to IntelMQ"),

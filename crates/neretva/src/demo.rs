@@ -65,6 +65,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("microsoft-bingmurls", "Microsoft"),
     ("n6", "CERT Polska"),
     ("zoneh", "Zone-H"),
+    ("cert-eu", "CERT-EU"),
     ("hibp-callback", "Have I Been Pwned"),
     ("cznic-haas", "CZ.NIC"),
     ("turris-greylist", "CZ.NIC"),

@@ -1,6 +1,7 @@
 //! The parsers, grouped by kind; each group registers its parsers in its `all()`.
 
 pub mod abusech;
+pub mod cert_eu;
 pub(crate) mod common;
 pub mod cznic;
 pub mod eset;
@@ -21,6 +22,7 @@ use crate::FeedParser;
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
+    all.extend(cert_eu::all());
     all.extend(cznic::all());
     all.extend(eset::all());
     all.extend(generic::all());

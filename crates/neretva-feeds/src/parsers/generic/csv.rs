@@ -507,31 +507,6 @@ fn clean(raw: &[u8], parsed: &mut Parsed) -> Cleaned {
     Cleaned { text, starts }
 }
 
-/// The line ending IntelMQ writes `raw` with: the only kind of line break in the text, or
-/// `\r\n` when there are none or several kinds (Python's `StringIO.newlines`).
-fn line_ending(text: &str) -> &'static str {
-    let bytes = text.as_bytes();
-    let (mut lf, mut cr, mut crlf) = (false, false, false);
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'\r' if bytes.get(index + 1) == Some(&b'\n') => {
-                crlf = true;
-                index += 1;
-            }
-            b'\r' => cr = true,
-            b'\n' => lf = true,
-            _ => {}
-        }
-        index += 1;
-    }
-    match (lf, cr, crlf) {
-        (true, false, false) => "\n",
-        (false, true, false) => "\r",
-        _ => "\r\n",
-    }
-}
-
 impl FeedParser for GenericCsv {
     fn name(&self) -> &'static str {
         "generic-csv"
@@ -553,7 +528,7 @@ impl FeedParser for GenericCsv {
             return parsed;
         }
         let cleaned = clean(&report.raw, &mut parsed);
-        let ending = line_ending(&cleaned.text);
+        let ending = pycsv::line_ending(&cleaned.text);
 
         // Header lines, kept for `raw` without their line breaks.
         let mut header = String::new();

@@ -12,7 +12,7 @@ mod csv;
 mod intelmq_json;
 mod json;
 mod key_value;
-mod pycsv;
+pub(crate) mod pycsv;
 mod pyfmt;
 
 pub use self::csv::{GenericCsv, GenericCsvConfig, ListOrString, MapOrJson, SkipHeader};

@@ -203,6 +203,31 @@ fn memchr2(a: u8, b: u8, bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&byte| byte == a || byte == b)
 }
 
+/// The line ending IntelMQ writes `raw` with: the only kind of line break in the text, or
+/// `\r\n` when there are none or several kinds (Python's `StringIO.newlines`).
+pub(crate) fn line_ending(text: &str) -> &'static str {
+    let bytes = text.as_bytes();
+    let (mut lf, mut cr, mut crlf) = (false, false, false);
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\r' if bytes.get(index + 1) == Some(&b'\n') => {
+                crlf = true;
+                index += 1;
+            }
+            b'\r' => cr = true,
+            b'\n' => lf = true,
+            _ => {}
+        }
+        index += 1;
+    }
+    match (lf, cr, crlf) {
+        (true, false, false) => "\n",
+        (false, true, false) => "\r",
+        _ => "\r\n",
+    }
+}
+
 /// Writes a record as `csv.writer(out, lineterminator=terminator)` does (delimiter `,`,
 /// minimal quoting, doubled quotes), appending to `out`.
 pub(crate) fn write_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>, terminator: &str) {
