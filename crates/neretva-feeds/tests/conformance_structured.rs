@@ -1,6 +1,7 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, Have I Been Pwned, CZ.NIC HaaS, the Turris
-//! greylist, ESET, STIX), run against Neretva's parsers.
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Have I Been Pwned, CZ.NIC HaaS, the
+//! Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
+//! with the lists' in `conformance.rs`, beside the reputation list's).
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
 //! Each run's `input` reports are parsed with [`Report::from_intelmq`] by the parser mapped to
@@ -233,6 +234,7 @@ const GROUPS: &[&str] = &[
     "hibp",
     "cznic",
     "eset",
+    "otx",
     "stix_indicators",
 ];
 
@@ -336,6 +338,7 @@ fn every_structured_parser_is_registered() {
         "n6",
         "zoneh",
         "cert-eu",
+        "alienvault-otx",
         "hibp-callback",
         "cznic-haas",
         "turris-greylist",
@@ -508,6 +511,7 @@ mod no_panic {
         n6 => "n6",
         zoneh => "zoneh",
         cert_eu => "cert-eu",
+        alienvault_otx => "alienvault-otx",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",
         turris_greylist => "turris-greylist",

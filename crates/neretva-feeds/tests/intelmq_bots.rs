@@ -48,6 +48,7 @@ const BOTS: &[(&str, &str)] = &[
     ("n6/n6", "n6.parser_n6stomp"),
     ("zoneh/zoneh", "zoneh.parser"),
     ("cert_eu/cert-eu", "cert_eu.parser_csv"),
+    ("otx/alienvault-otx", "alienvault.parser_otx"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
     ("cznic/turris-greylist", "turris.parser"),
@@ -58,6 +59,10 @@ const BOTS: &[(&str, &str)] = &[
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
 const EXTENSIONS: &[(&str, &str)] = &[
+    (
+        "otx/alienvault-otx/ok/0002_api_page.json",
+        "the API's page object; IntelMQ misreads `created` without milliseconds",
+    ),
     (
         "cert_eu/cert-eu/ok/0002_unmapped_columns.csv",
         "IntelMQ fails rows with `threat type`, `ns1`, `ns2`, `response` or `recent`",

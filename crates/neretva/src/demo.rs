@@ -78,6 +78,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("cymru-full-bogons", "Team Cymru"),
     ("bambenek", "Bambenek Consulting"),
     ("alienvault", "AlienVault"),
+    ("alienvault-otx", "AlienVault"),
     ("intelmq-json", "IntelMQ"),
     ("misp-feed", "MISP"),
     ("stix-indicators", "STIX"),

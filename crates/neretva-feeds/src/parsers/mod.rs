@@ -11,6 +11,7 @@ pub mod lists;
 pub mod microsoft;
 pub mod misp_feed;
 pub mod n6;
+pub mod otx;
 pub mod phishtank;
 pub mod shadowserver;
 pub mod stix_indicators;
@@ -31,6 +32,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     all.extend(microsoft::all());
     all.extend(misp_feed::all());
     all.extend(n6::all());
+    all.extend(otx::all());
     all.extend(phishtank::all());
     all.extend(shadowserver::all());
     all.extend(stix_indicators::all());

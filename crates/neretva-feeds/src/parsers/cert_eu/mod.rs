@@ -11,8 +11,8 @@
 //! abuse contact, city, country, coordinates and GeoIP country code, the destination port, the
 //! protocol, `tlp`, `description` and `target` go into their fields; `feed code`
 //! (`extra.datasource`), the observation time (`extra.cert_eu_time_observation`, read as a
-//! time and written in UTC, left out when it is none), `first seen`, `last seen`, `expiration date`, `count` and
-//! the geohash into `extra.*`, `status` into `status`. `confidence level` scales the feed's
+//! time and written in UTC, left out when it is none), `first seen`, `last seen`,
+//! `expiration date`, `count` and the geohash into `extra.*`, `status` into `status`. `confidence level` scales the feed's
 //! accuracy (100 when the feed has none): a feed of accuracy 50 and a row of confidence 51 give
 //! `feed.accuracy` 25.5. Lines starting with `#` are skipped. The event's `raw` is the header
 //! and the row written again as Python's `csv.DictWriter` writes them, with the report's line
