@@ -48,8 +48,7 @@ const PROVIDERS: &[&str] = &[
 ];
 
 /// Bot classes found in these providers' fixtures that no parser of this group replaces.
-const NOT_OURS: &[(&str, &str)] =
-    &[("OpenPhishCommercialParserBot", "OpenPhish's commercial JSON feed, not the community URL list")];
+const NOT_OURS: &[(&str, &str)] = &[];
 
 /// Deliberate differences from IntelMQ: (test name suffix, queue position or `None` for
 /// any, the difference's start, reason). Each is also documented in the parser's module; the
@@ -114,6 +113,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
         "DShieldASNParserBot" => Box::new(lists::DshieldAsn),
         "DataplaneParserBot" => Box::new(lists::Dataplane),
         "OpenPhishParserBot" => Box::new(lists::OpenPhish),
+        "OpenPhishCommercialParserBot" => Box::new(lists::OpenPhishCommercial),
         "BambenekParserBot" => Box::new(lists::Bambenek),
         "AlienVaultParserBot" => Box::new(lists::AlienVault),
         "AlienVaultOTXParserBot" => Box::new(otx::OtxParser),

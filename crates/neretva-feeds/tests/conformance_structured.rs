@@ -535,6 +535,7 @@ mod no_panic {
         generic_json => "generic-json",
         intelmq_json => "intelmq-json",
         openphish => "openphish",
+        openphish_commercial => "openphish-commercial",
         spamhaus_cert => "spamhaus-cert",
         spamhaus_drop => "spamhaus-drop",
     }

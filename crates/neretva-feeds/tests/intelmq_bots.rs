@@ -36,6 +36,7 @@ const BOTS: &[(&str, &str)] = &[
     ("lists/dshield-asn", "dshield.parser_asn"),
     ("lists/dshield-block", "dshield.parser_block"),
     ("lists/openphish", "openphish.parser"),
+    ("lists/openphish-commercial", "openphish.parser_commercial"),
     ("lists/spamhaus-cert", "spamhaus.parser_cert"),
     ("lists/spamhaus-drop", "spamhaus.parser_drop"),
     ("lists/fraunhofer-dga", "fraunhofer.parser_dga"),

@@ -60,6 +60,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("dshield-block", "DShield"),
     ("dataplane", "Dataplane.org"),
     ("openphish", "OpenPhish"),
+    ("openphish-commercial", "OpenPhish"),
     ("phishtank", "PhishTank"),
     ("microsoft-ctip", "Microsoft"),
     ("microsoft-bingmurls", "Microsoft"),

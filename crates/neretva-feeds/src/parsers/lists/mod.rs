@@ -31,6 +31,7 @@ mod dshield_asn;
 mod dshield_block;
 mod fraunhofer_dga;
 mod openphish;
+mod openphish_commercial;
 mod spamhaus_cert;
 mod spamhaus_drop;
 mod vxvault;
@@ -47,6 +48,7 @@ pub use dshield_asn::DshieldAsn;
 pub use dshield_block::DshieldBlock;
 pub use fraunhofer_dga::FraunhoferDga;
 pub use openphish::OpenPhish;
+pub use openphish_commercial::OpenPhishCommercial;
 pub use spamhaus_cert::SpamhausCert;
 pub use spamhaus_drop::SpamhausDrop;
 pub use vxvault::VxVault;
@@ -67,6 +69,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(DshieldBlock),
         Box::new(FraunhoferDga),
         Box::new(OpenPhish),
+        Box::new(OpenPhishCommercial),
         Box::new(SpamhausCert),
         Box::new(SpamhausDrop),
         Box::new(VxVault),
