@@ -1,6 +1,6 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Have I Been Pwned, CZ.NIC HaaS, the
-//! Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Have I Been Pwned, CZ.NIC HaaS and
+//! Proki, the Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
 //! with the lists' in `conformance.rs`, beside the reputation list's).
 //!
 //! The fixtures are copies of `fixtures/parsers/<provider>/*.json` in `test_data/intelmq/`.
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
 use neretva_feeds::parsers::cert_eu::CertEuParser;
-use neretva_feeds::parsers::cznic::{HaasParser, TurrisGreylistParser};
+use neretva_feeds::parsers::cznic::{HaasParser, ProkiParser, TurrisGreylistParser};
 use neretva_feeds::parsers::eset::EsetParser;
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
 use neretva_feeds::parsers::microsoft::{BingMurlsParser, CtipParser};
@@ -88,6 +88,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "CertEUCSVParserBot" => Some(Box::new(CertEuParser)),
         "HIBPCallbackParserBot" => Some(Box::new(HibpCallbackParser)),
         "CZNICHaasParserBot" => Some(Box::new(HaasParser)),
+        "CZNICProkiParserBot" => Some(Box::new(ProkiParser)),
         "ESETParserBot" => Some(Box::new(EsetParser::default())),
         "TurrisGreylistParserBot" => Some(Box::new(TurrisGreylistParser)),
         "MicrosoftCTIPParserBot" => Some(Box::new(CtipParser::default().with_intelmq_parameters(parameters))),
@@ -341,6 +342,7 @@ fn every_structured_parser_is_registered() {
         "alienvault-otx",
         "hibp-callback",
         "cznic-haas",
+        "cznic-proki",
         "turris-greylist",
         "eset",
         "misp-feed",
@@ -514,6 +516,7 @@ mod no_panic {
         alienvault_otx => "alienvault-otx",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",
+        cznic_proki => "cznic-proki",
         turris_greylist => "turris-greylist",
         eset => "eset",
         misp_feed => "misp-feed",

@@ -52,6 +52,7 @@ const BOTS: &[(&str, &str)] = &[
     ("otx/alienvault-otx", "alienvault.parser_otx"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
+    ("cznic/cznic-proki", "cznic.parser_proki"),
     ("cznic/turris-greylist", "turris.parser"),
     ("eset/eset", "eset.parser"),
     ("generic/intelmq-json", "json.parser"),

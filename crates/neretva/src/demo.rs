@@ -69,6 +69,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("cert-eu", "CERT-EU"),
     ("hibp-callback", "Have I Been Pwned"),
     ("cznic-haas", "CZ.NIC"),
+    ("cznic-proki", "CZ.NIC"),
     ("turris-greylist", "CZ.NIC"),
     ("eset", "ESET"),
     ("spamhaus-cert", "Spamhaus"),

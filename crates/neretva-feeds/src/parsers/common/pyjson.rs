@@ -75,6 +75,44 @@ fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     None
 }
 
+/// Where the value of the member `key` of a top-level JSON object is in the text (of repeated
+/// keys the last, as Python's `json.loads` keeps it); `None` if the text is not a well-formed
+/// object or has no such member.
+pub(crate) fn member_span(text: &str, key: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return None;
+    }
+    let mut found = None;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let name_end = skip_string(b, i)?;
+        let name: String = serde_json::from_str(&text[i..name_end]).ok()?;
+        i = skip_ws(b, name_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, i + 1);
+        let end = skip_value(b, start, 1)?;
+        if name == key {
+            found = Some((start, end));
+        }
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i = skip_ws(b, i + 1),
+            b'}' => return found,
+            _ => return None,
+        }
+    }
+}
+
 /// An element of a JSON array: its start, end and 1-based line, or where a malformed element
 /// starts and its line.
 pub(crate) type Element = Result<(usize, usize, u64), (usize, u64)>;
@@ -273,6 +311,19 @@ fn legacy_float(out: &mut String, x: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_spans() {
+        let text = r#" {"status": "OK", "data": [1, {"a": "]"}], "x": {}, "data": [2]} "#;
+        let span = |key| member_span(text, key).map(|(start, end)| &text[start..end]);
+        assert_eq!(span("data"), Some("[2]"), "the last of repeated keys");
+        assert_eq!(span("status"), Some("\"OK\""));
+        assert_eq!(span("x"), Some("{}"));
+        assert_eq!(span("none"), None);
+        assert_eq!(member_span("[1]", "data"), None);
+        assert_eq!(member_span(r#"{"data": [1}"#, "data"), None);
+        assert_eq!(member_span("{}", "data"), None);
+    }
 
     fn repr(x: f64) -> String {
         let mut out = String::new();

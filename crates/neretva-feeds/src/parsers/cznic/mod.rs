@@ -12,17 +12,32 @@
 //!   `protocol.application`, its port but for `smtp`, which uses two), `port_scan` a `scanner`
 //!   event; other tags (HaaS's, which the HaaS feed reports better) give none. `raw` is the
 //!   header and the row.
+//! - **Proki** (`cznic-proki`): the events CZ.NIC gathers from other feeds about Czech networks
+//!   and hands to the networks' owners, as IntelMQ's `CZNICProkiParserBot` reads them: the API's
+//!   answer (`{"status": …, "data": [events]}`) or a list of events, each an object of IntelMQ
+//!   field names and values. Each member goes into its field, but `feed.name` and
+//!   `time.observation`, which describe the feed the event first came from, go into
+//!   `extra.original_feed_name` and `extra.original_time_observation`. `raw` is IntelMQ's
+//!   `recover_line_json` of the event. An event with a member that is not a field of IntelMQ's
+//!   data format, or a value its field does not take, is an error. Deliberate difference: a
+//!   member naming a field the report already set (`feed.accuracy`, say) replaces it; IntelMQ
+//!   fails the event.
 
 use neretva_event::FieldId;
 
 use crate::parsers::common::feed_csv::{read_csv, readable};
 use crate::parsers::common::json::{self, set_json_value};
+use crate::parsers::common::pyjson;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
-    vec![Box::new(HaasParser), Box::new(TurrisGreylistParser)]
+    vec![Box::new(HaasParser), Box::new(TurrisGreylistParser), Box::new(ProkiParser)]
 }
+
+/// CZ.NIC Proki (`cznic-proki`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProkiParser;
 
 /// CZ.NIC HaaS (`cznic-haas`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,6 +67,68 @@ impl FeedParser for HaasParser {
             };
             match haas_event(report, &session) {
                 Ok(mut event) => {
+                    event.set_raw(raw.as_bytes());
+                    parsed.events.push(ParsedEvent { event, line, raw });
+                }
+                Err((key, message)) => parsed.error(line, Some(key), message, &raw),
+            }
+        });
+        parsed
+    }
+}
+
+impl FeedParser for ProkiParser {
+    fn name(&self) -> &'static str {
+        "cznic-proki"
+    }
+
+    fn description(&self) -> &'static str {
+        "CZ.NIC Proki: events about Czech networks, objects of IntelMQ fields (JSON)"
+    }
+
+    fn parse(&self, report: &Report) -> Parsed {
+        let text = String::from_utf8_lossy(&report.raw);
+        let mut parsed = Parsed::default();
+        let Some(document) = json::parse_document(&text, &mut parsed) else { return parsed };
+        // The API's answer holds the list in `data`; the events are read from its text, so
+        // `raw` keeps their members in the text's order, as IntelMQ writes it.
+        let (list, first_line) = match &document {
+            serde_json::Value::Array(_) => (&text[..], 1),
+            serde_json::Value::Object(object) if object.get("data").is_some_and(|d| d.is_array()) => {
+                match pyjson::member_span(&text, "data") {
+                    Some((start, end)) => (&text[start..end], 1 + text[..start].matches('\n').count() as u64),
+                    None => (&text[..0], 1),
+                }
+            }
+            _ => {
+                let message = "neither a list of events nor an object with a `data` list of them";
+                parsed.error(1, None, message, crate::truncate(&text, 4096));
+                return parsed;
+            }
+        };
+        json::for_each_element(list, &mut parsed, |parsed, line, item| {
+            let line = line + first_line - 1;
+            let raw = json::recover_line_json(item);
+            let fields = match serde_json::from_str::<serde_json::Value>(item) {
+                Ok(serde_json::Value::Object(fields)) => fields,
+                _ => return parsed.error(line, None, "not a JSON object", &raw),
+            };
+            let mut event = report.new_event();
+            let mut outcome = Ok(());
+            for (key, value) in &fields {
+                let field = match key.as_str() {
+                    "feed.name" => "extra.original_feed_name",
+                    "time.observation" => "extra.original_time_observation",
+                    other => other,
+                };
+                outcome = set_json_value(&mut event, field, value)
+                    .map_err(|error| (key, format!("{:?} {}", error.value, error.reason)));
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            match outcome {
+                Ok(()) => {
                     event.set_raw(raw.as_bytes());
                     parsed.events.push(ParsedEvent { event, line, raw });
                 }
