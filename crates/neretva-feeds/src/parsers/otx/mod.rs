@@ -208,11 +208,10 @@ fn indicator_event(
             _ => return Ok(None),
         }
     }
-    let pulse_key = match indicator.get("pulse_key") {
-        Some(key) => key.clone(),
-        None => pulse.get("id").cloned().unwrap_or(Value::Null),
+    match indicator.get("pulse_key").or_else(|| pulse.get("id")).filter(|key| !key.is_null()) {
+        Some(key) => common.insert("pulse_key".to_owned(), key.clone()),
+        None => common.remove("pulse_key"),
     };
-    common.insert("pulse_key".to_owned(), pulse_key);
     match cve {
         Some(cve) => common.insert("cve".to_owned(), Value::String(cve)),
         None => common.remove("cve"),
@@ -224,7 +223,10 @@ fn indicator_event(
         common_json::set_json_value(&mut event, "comment", description)
             .map_err(|error| rejected("comment", &error))?;
     }
-    event.set_json("extra", Value::Object(common.clone())).map_err(|error| rejected("extra", &error))?;
+    // A `null` member would not come back from IntelMQ JSON, so it is left out.
+    let members = common.iter().filter(|(_, value)| !value.is_null());
+    let members = members.map(|(key, value)| (key.clone(), value.clone())).collect();
+    event.set_json("extra", Value::Object(members)).map_err(|error| rejected("extra", &error))?;
     set(&mut event, "classification.type", "blacklist")?;
     let created = text("created")?;
     let time = neretva_event::parse_time(created)
