@@ -1,5 +1,5 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Have I Been Pwned, CZ.NIC HaaS and
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Shodan, Have I Been Pwned, CZ.NIC HaaS and
 //! Proki, the Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
 //! with the lists' in `conformance.rs`, beside the reputation list's).
 //!
@@ -31,6 +31,7 @@ use neretva_feeds::parsers::misp_feed::MispFeedParser;
 use neretva_feeds::parsers::n6::N6Parser;
 use neretva_feeds::parsers::phishtank::PhishTankParser;
 use neretva_feeds::parsers::shadowserver::ShadowserverParser;
+use neretva_feeds::parsers::shodan::ShodanParser;
 use neretva_feeds::parsers::zoneh::ZoneHParser;
 use neretva_feeds::{FeedParser, Report};
 
@@ -80,6 +81,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
             Some(Box::new(parser))
         }
         "MISPParserBot" => Some(Box::new(MispFeedParser::intelmq_compatible())),
+        "ShodanParserBot" => Some(Box::new(ShodanParser::default().with_intelmq_parameters(parameters))),
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
         "N6StompParserBot" => Some(Box::new(N6Parser)),
@@ -118,6 +120,7 @@ fn intelmq_fixtures() {
         "n6",
         "zoneh",
         "cert_eu",
+        "shodan",
         "hibp",
         "cznic",
         "turris",
@@ -232,6 +235,7 @@ const GROUPS: &[&str] = &[
     "n6",
     "zoneh",
     "cert_eu",
+    "shodan",
     "hibp",
     "cznic",
     "eset",
@@ -339,6 +343,7 @@ fn every_structured_parser_is_registered() {
         "n6",
         "zoneh",
         "cert-eu",
+        "shodan",
         "alienvault-otx",
         "hibp-callback",
         "cznic-haas",
@@ -513,6 +518,7 @@ mod no_panic {
         n6 => "n6",
         zoneh => "zoneh",
         cert_eu => "cert-eu",
+        shodan => "shodan",
         alienvault_otx => "alienvault-otx",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",

@@ -49,6 +49,7 @@ const BOTS: &[(&str, &str)] = &[
     ("n6/n6", "n6.parser_n6stomp"),
     ("zoneh/zoneh", "zoneh.parser"),
     ("cert_eu/cert-eu", "cert_eu.parser_csv"),
+    ("shodan/shodan", "shodan.parser"),
     ("otx/alienvault-otx", "alienvault.parser_otx"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
@@ -61,6 +62,10 @@ const BOTS: &[(&str, &str)] = &[
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
 const EXTENSIONS: &[(&str, &str)] = &[
+    (
+        "shodan/shodan/ok/0002_stream.jsonl",
+        "IntelMQ reads one banner per report, not JSON lines; it sends a certificate's `O` to `.c`",
+    ),
     (
         "otx/alienvault-otx/ok/0002_api_page.json",
         "the API's page object; IntelMQ misreads `created` without milliseconds",

@@ -67,6 +67,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("n6", "CERT Polska"),
     ("zoneh", "Zone-H"),
     ("cert-eu", "CERT-EU"),
+    ("shodan", "Shodan"),
     ("hibp-callback", "Have I Been Pwned"),
     ("cznic-haas", "CZ.NIC"),
     ("cznic-proki", "CZ.NIC"),

@@ -14,6 +14,7 @@ pub mod n6;
 pub mod otx;
 pub mod phishtank;
 pub mod shadowserver;
+pub mod shodan;
 pub mod stix_indicators;
 pub mod zoneh;
 
@@ -35,6 +36,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     all.extend(otx::all());
     all.extend(phishtank::all());
     all.extend(shadowserver::all());
+    all.extend(shodan::all());
     all.extend(stix_indicators::all());
     all.extend(zoneh::all());
     all
@@ -49,6 +51,7 @@ pub(crate) fn configured(
         "shadowserver" => Some(shadowserver_options(options)),
         "microsoft-ctip" => Some(ctip_options(options)),
         "eset" => Some(eset_options(options)),
+        "shodan" => Some(shodan_options(options)),
         _ => generic::configured(name, options),
     }
 }
@@ -100,6 +103,25 @@ fn ctip_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<
                 errors.push(format!("overwrite: unexpected value {other}; expected true or false"))
             }
             (other, _) => errors.push(format!("unknown option {other:?}; expected overwrite")),
+        }
+    }
+    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+}
+
+/// Shodan options: `minimal_mode` (IntelMQ's: the address, service and time, and the banner as
+/// `extra.shodan`).
+fn shodan_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut parser = shodan::ShodanParser::default();
+    for (key, value) in options.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            ("minimal_mode", serde_json::Value::Bool(minimal)) => {
+                parser = shodan::ShodanParser::minimal(*minimal)
+            }
+            ("minimal_mode", other) => {
+                errors.push(format!("minimal_mode: unexpected value {other}; expected true or false"))
+            }
+            (other, _) => errors.push(format!("unknown option {other:?}; expected minimal_mode")),
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
