@@ -53,13 +53,22 @@ const NOT_OURS: &[(&str, &str)] = &[];
 /// Deliberate differences from IntelMQ: (test name suffix, queue position or `None` for
 /// any, the difference's start, reason). Each is also documented in the parser's module; the
 /// others are shown by the cases in `test_data/{lists,generic,otx}`.
-const EXCEPTIONS: &[(&str, Option<usize>, &str, &str)] = &[(
-    "alienvault.test_parser_otx.TestAlienVaultOTXParserBot.test_event",
-    None,
-    "time.source:",
-    "deliberate: `created` read as it is (in whole seconds); IntelMQ cuts four characters off it, \
+const EXCEPTIONS: &[(&str, Option<usize>, &str, &str)] = &[
+    (
+        "alienvault.test_parser_otx.TestAlienVaultOTXParserBot.test_event",
+        None,
+        "extra.adversary:",
+        "deliberate: an empty `adversary` is left out of extra; IntelMQ writes it as \"\" but drops \
+         it when it reads its own event back",
+    ),
+    (
+        "alienvault.test_parser_otx.TestAlienVaultOTXParserBot.test_event",
+        None,
+        "time.source:",
+        "deliberate: `created` read as it is (in whole seconds); IntelMQ cuts four characters off it, \
      so `2016-11-03T20:15:44` becomes 20:01:00",
-)];
+    ),
+];
 
 /// Every line of a fixture Neretva reports as bad: (test name suffix, line, reason). An
 /// unlisted parse error fails the test, so no fixture line is dropped unnoticed.

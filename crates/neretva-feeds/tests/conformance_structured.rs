@@ -1,5 +1,5 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Shodan, Have I Been Pwned, CZ.NIC HaaS and
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Shodan, AnubisNetworks, Have I Been Pwned, CZ.NIC HaaS and
 //! Proki, the Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
 //! with the lists' in `conformance.rs`, beside the reputation list's).
 //!
@@ -22,6 +22,7 @@
 use std::path::{Path, PathBuf};
 
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
+use neretva_feeds::parsers::anubisnetworks::AnubisNetworksParser;
 use neretva_feeds::parsers::cert_eu::CertEuParser;
 use neretva_feeds::parsers::cznic::{HaasParser, ProkiParser, TurrisGreylistParser};
 use neretva_feeds::parsers::eset::EsetParser;
@@ -81,6 +82,9 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
             Some(Box::new(parser))
         }
         "MISPParserBot" => Some(Box::new(MispFeedParser::intelmq_compatible())),
+        "AnubisNetworksParserBot" => {
+            Some(Box::new(AnubisNetworksParser::default().with_intelmq_parameters(parameters)))
+        }
         "ShodanParserBot" => Some(Box::new(ShodanParser::default().with_intelmq_parameters(parameters))),
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
@@ -121,6 +125,7 @@ fn intelmq_fixtures() {
         "zoneh",
         "cert_eu",
         "shodan",
+        "anubisnetworks",
         "hibp",
         "cznic",
         "turris",
@@ -236,6 +241,7 @@ const GROUPS: &[&str] = &[
     "zoneh",
     "cert_eu",
     "shodan",
+    "anubisnetworks",
     "hibp",
     "cznic",
     "eset",
@@ -251,6 +257,10 @@ fn case_report(parser: &str, path: &Path) -> Report {
     let raw = std::fs::read(path).expect("read case");
     let mut report =
         Report::new(if parser == "shadowserver" { "" } else { parser }, Some(observation_time()), raw);
+    if parser == "anubisnetworks" {
+        // The stream's URL with its key, which the parser cuts off.
+        report.feed_url = Some("https://prod.cyberfeed.net/stream?key=secret".to_owned());
+    }
     if parser == "shadowserver" {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = stem.split_once('_').map_or(stem.as_str(), |(_, rest)| rest).to_owned();
@@ -344,6 +354,7 @@ fn every_structured_parser_is_registered() {
         "zoneh",
         "cert-eu",
         "shodan",
+        "anubisnetworks",
         "alienvault-otx",
         "hibp-callback",
         "cznic-haas",
@@ -519,6 +530,7 @@ mod no_panic {
         zoneh => "zoneh",
         cert_eu => "cert-eu",
         shodan => "shodan",
+        anubisnetworks => "anubisnetworks",
         alienvault_otx => "alienvault-otx",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",

@@ -50,6 +50,7 @@ const BOTS: &[(&str, &str)] = &[
     ("zoneh/zoneh", "zoneh.parser"),
     ("cert_eu/cert-eu", "cert_eu.parser_csv"),
     ("shodan/shodan", "shodan.parser"),
+    ("anubisnetworks/anubisnetworks", "anubisnetworks.parser"),
     ("otx/alienvault-otx", "alienvault.parser_otx"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
@@ -63,12 +64,17 @@ const BOTS: &[(&str, &str)] = &[
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
 const EXTENSIONS: &[(&str, &str)] = &[
     (
+        "anubisnetworks/anubisnetworks/ok/0002_stream.jsonl",
+        "IntelMQ reads one event per report, not JSON lines",
+    ),
+    (
         "shodan/shodan/ok/0002_stream.jsonl",
         "IntelMQ reads one banner per report, not JSON lines; it sends a certificate's `O` to `.c`",
     ),
     (
         "otx/alienvault-otx/ok/0002_api_page.json",
-        "the API's page object; IntelMQ misreads `created` without milliseconds",
+        "the API's page object; IntelMQ misreads `created` without milliseconds and writes an empty \
+         `adversary`",
     ),
     (
         "cert_eu/cert-eu/ok/0002_unmapped_columns.csv",
@@ -232,6 +238,10 @@ fn intelmq_bots_agree_with_the_parser_cases() {
                 let urls = file.to_string_lossy().contains("_urls");
                 let feed = if urls { "ei.urls (json)" } else { "ei.domains v2 (json)" };
                 report.insert("extra.eset_feed".to_owned(), json!(feed));
+            }
+            if dir.starts_with("anubisnetworks") {
+                // IntelMQ's bot needs the stream's URL (it cuts the key off); Neretva's does not.
+                report.insert("feed.url".to_owned(), json!("https://prod.cyberfeed.net/stream?key=secret"));
             }
             if dir.starts_with("shadowserver") {
                 // As the parser's own cases name the report: `0001_scan_dns.csv` is `scan_dns`.

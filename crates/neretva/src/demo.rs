@@ -68,6 +68,7 @@ const DEMO_FEEDS: &[(&str, &str)] = &[
     ("zoneh", "Zone-H"),
     ("cert-eu", "CERT-EU"),
     ("shodan", "Shodan"),
+    ("anubisnetworks", "Bitsight"),
     ("hibp-callback", "Have I Been Pwned"),
     ("cznic-haas", "CZ.NIC"),
     ("cznic-proki", "CZ.NIC"),

@@ -1,6 +1,7 @@
 //! The parsers, grouped by kind; each group registers its parsers in its `all()`.
 
 pub mod abusech;
+pub mod anubisnetworks;
 pub mod cert_eu;
 pub(crate) mod common;
 pub mod cznic;
@@ -24,6 +25,7 @@ use crate::FeedParser;
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
+    all.extend(anubisnetworks::all());
     all.extend(cert_eu::all());
     all.extend(cznic::all());
     all.extend(eset::all());
@@ -52,6 +54,7 @@ pub(crate) fn configured(
         "microsoft-ctip" => Some(ctip_options(options)),
         "eset" => Some(eset_options(options)),
         "shodan" => Some(shodan_options(options)),
+        "anubisnetworks" => Some(anubisnetworks_options(options)),
         _ => generic::configured(name, options),
     }
 }
@@ -122,6 +125,27 @@ fn shodan_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Ve
                 errors.push(format!("minimal_mode: unexpected value {other}; expected true or false"))
             }
             (other, _) => errors.push(format!("unknown option {other:?}; expected minimal_mode")),
+        }
+    }
+    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+}
+
+/// AnubisNetworks options: IntelMQ's `use_malware_familiy_as_classification_identifier` (whether
+/// the malware family is `classification.identifier` or `extra.malware.family`).
+fn anubisnetworks_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut parser = anubisnetworks::AnubisNetworksParser::default();
+    for (key, value) in options.as_object().into_iter().flatten() {
+        match (key.as_str(), value) {
+            (anubisnetworks::FAMILY_OPTION, serde_json::Value::Bool(as_identifier)) => {
+                parser = anubisnetworks::AnubisNetworksParser::family_as_identifier(*as_identifier)
+            }
+            (anubisnetworks::FAMILY_OPTION, other) => {
+                errors.push(format!("{key}: unexpected value {other}; expected true or false"))
+            }
+            (other, _) => {
+                errors.push(format!("unknown option {other:?}; expected {}", anubisnetworks::FAMILY_OPTION))
+            }
         }
     }
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }

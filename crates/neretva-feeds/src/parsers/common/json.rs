@@ -42,6 +42,36 @@ pub(crate) fn for_each_element(
     }
 }
 
+/// Reads a report that is one JSON document, as a stream collector sends one record per report
+/// (Shodan's banners, AnubisNetworks' events), however it is spaced, or JSON lines of such
+/// records: calls `record(parsed, line, raw, value)` for each, `raw` being the whole report's
+/// text or the line. Every document counts as a record; blank lines are skipped, and a line that
+/// is not JSON is a `malformed JSON` error of its own.
+pub(crate) fn for_each_document<T: serde::de::DeserializeOwned>(
+    text: &str,
+    parsed: &mut Parsed,
+    mut record: impl FnMut(&mut Parsed, u64, &str, T),
+) {
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        parsed.records += 1;
+        return record(parsed, 1, text, value);
+    }
+    for (index, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        parsed.records += 1;
+        let number = index as u64 + 1;
+        match serde_json::from_str::<T>(line) {
+            Ok(value) => record(parsed, number, line, value),
+            Err(error) => {
+                parsed.error(number, None, format!("malformed JSON: {error}"), crate::truncate(line, 4096))
+            }
+        }
+    }
+}
+
 /// IntelMQ's `recover_line_json` for an element of a JSON list: `json.dumps([element])` with
 /// the element's key order kept (its own text when it cannot be re-spaced).
 pub(crate) fn recover_line_json(element_text: &str) -> String {

@@ -27,6 +27,8 @@
 //!   events; IntelMQ drops the whole pulse.
 //! - A pulse without `author_name`, `name` or `indicators` is an error naming the member;
 //!   the API's page object is read as well as the collector's list.
+//! - A pulse member that is `null` or empty text (`adversary: ""`) is left out of `extra`:
+//!   IntelMQ writes it, but drops it when it reads its own event back.
 
 use neretva_event::FieldId;
 use serde_json::{Map, Value};
@@ -223,8 +225,14 @@ fn indicator_event(
         common_json::set_json_value(&mut event, "comment", description)
             .map_err(|error| rejected("comment", &error))?;
     }
-    // A `null` member would not come back from IntelMQ JSON, so it is left out.
-    let members = common.iter().filter(|(_, value)| !value.is_null());
+    // A `null` member, or text IntelMQ ignores (`""`, `-`, `N/A`), would not come back from
+    // IntelMQ JSON (IntelMQ itself drops it when it reads its own line), so it is left out.
+    let kept = |value: &Value| match value {
+        Value::Null => false,
+        Value::String(text) => !neretva_event::IGNORED_VALUES.contains(&text.as_str()),
+        _ => true,
+    };
+    let members = common.iter().filter(|(_, value)| kept(value));
     let members = members.map(|(key, value)| (key.clone(), value.clone())).collect();
     event.set_json("extra", Value::Object(members)).map_err(|error| rejected("extra", &error))?;
     set(&mut event, "classification.type", "blacklist")?;

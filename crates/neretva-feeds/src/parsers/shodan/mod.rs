@@ -32,7 +32,7 @@
 
 use serde_json::Value;
 
-use crate::parsers::common::json::{set_json_value, truthy};
+use crate::parsers::common::json::{for_each_document, set_json_value, truthy};
 use crate::parsers::common::ordered_json::Json;
 use neretva_event::FieldId;
 
@@ -402,24 +402,9 @@ impl FeedParser for ShodanParser {
     fn parse(&self, report: &Report) -> Parsed {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
-        // One banner as the whole report, as IntelMQ's collector sends it, however it is spaced.
-        if let Ok(banner) = serde_json::from_str::<Json>(&text) {
-            parsed.records += 1;
-            self.push(report, &banner, 1, &text, &mut parsed);
-            return parsed;
-        }
-        for (index, line) in text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.trim().is_empty() {
-                continue;
-            }
-            parsed.records += 1;
-            let number = index as u64 + 1;
-            match serde_json::from_str::<Json>(line) {
-                Ok(banner) => self.push(report, &banner, number, line, &mut parsed),
-                Err(error) => parsed.error(number, None, format!("malformed JSON: {error}"), line),
-            }
-        }
+        for_each_document(&text, &mut parsed, |parsed, line, raw, banner: Json| {
+            self.push(report, &banner, line, raw, parsed);
+        });
         parsed
     }
 }
