@@ -26,6 +26,12 @@ impl ValueError {
             reason: reason.into(),
         }
     }
+
+    /// The message without the field's name, for an error that names the field (or the column
+    /// or member it came from) apart: `"300.1.1.1" is not an IP address`.
+    pub fn value_and_reason(&self) -> String {
+        format!("{:?} {}", self.value, self.reason)
+    }
 }
 
 /// The first `max` characters of `text`.

@@ -218,6 +218,7 @@ fn value_error_display_and_truncation() {
     assert_eq!(e.reason, "is not an IP address");
     let e = Event::new().set("source.ip", "300.1.1.1").expect_err("bad ip");
     assert_eq!(e.to_string(), r#"source.ip: "300.1.1.1" is not an IP address"#);
+    assert_eq!(e.value_and_reason(), r#""300.1.1.1" is not an IP address"#);
     let multibyte = "é".repeat(300);
     let e = ValueError::new("comment", &multibyte, "is odd");
     assert_eq!(e.value.chars().count(), 200);

@@ -28,7 +28,7 @@
 use serde_json::Value;
 
 use crate::parsers::common::json::for_each_document;
-use crate::parsers::common::ordered_json::Json;
+use crate::parsers::common::ordered_json::{Json, member};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -150,11 +150,6 @@ fn object<'a>(name: &str, value: &'a Json) -> Result<&'a [(String, Json)], Event
     }
 }
 
-/// A member of an object by key.
-fn member<'a>(members: &'a [(String, Json)], key: &str) -> Option<&'a Json> {
-    members.iter().find(|(name, _)| name == key).map(|(_, value)| value)
-}
-
 /// The text of a JSON value as Python's `str.format` writes it.
 fn text(value: &Value) -> String {
     match value {
@@ -177,7 +172,7 @@ impl Fields {
             Value::String(text) => self.event.set(field, text),
             _ => self.event.set_json(field, value.clone()),
         };
-        outcome.map_err(|error| (field.to_owned(), format!("{:?} {}", error.value, error.reason)))
+        outcome.map_err(|error| (field.to_owned(), error.value_and_reason()))
     }
 
     /// Sets a field unless it is set already (the first value stays).

@@ -306,5 +306,5 @@ fn event<'a>(report: &Report, get: &dyn Fn(&str) -> Option<&'a str>) -> Result<E
 
 /// A value its field does not take, named by its column: `"300.1.1.1" is not an IP address`.
 fn rejected(column: &'static str, error: &neretva_event::ValueError) -> RowError {
-    (column, format!("{:?} {}", error.value, error.reason))
+    (column, error.value_and_reason())
 }

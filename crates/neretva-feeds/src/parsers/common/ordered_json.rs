@@ -82,6 +82,12 @@ impl<'de> Deserialize<'de> for Json {
     }
 }
 
+/// A member of an object read by [`Json`], by key (of repeated keys the last, which the object
+/// keeps in the first one's place).
+pub(crate) fn member<'a>(members: &'a [(String, Json)], key: &str) -> Option<&'a Json> {
+    members.iter().find(|(name, _)| name == key).map(|(_, value)| value)
+}
+
 /// A Python `dict`: setting a key that is there replaces its value in place, a new key goes
 /// last, and removing keeps the others' order. Keys are found through a hash index, so an object
 /// of many keys (a hostile report's) costs time in proportion to its size.

@@ -121,8 +121,8 @@ impl FeedParser for ProkiParser {
                     "time.observation" => "extra.original_time_observation",
                     other => other,
                 };
-                outcome = set_json_value(&mut event, field, value)
-                    .map_err(|error| (key, format!("{:?} {}", error.value, error.reason)));
+                outcome =
+                    set_json_value(&mut event, field, value).map_err(|error| (key, error.value_and_reason()));
                 if outcome.is_err() {
                     break;
                 }

@@ -27,7 +27,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator, set_time,
+    LineError, for_each_stripped_line, new_event, push, py_strip, set, set_id, set_indicator, set_time,
 };
 use crate::parsers::shadowserver::convert::py_int;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -52,24 +52,16 @@ impl FeedParser for SpamhausCert {
         // The comment lines so far, each stripped and followed by a line feed: the start of the
         // `raw` of every later line.
         let mut comments = String::new();
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() {
-                continue;
-            }
+        for_each_stripped_line(&report.raw, &mut parsed, |parsed, number, line| {
             if line.starts_with(';') {
                 comments.push_str(line);
                 comments.push('\n');
-                continue;
+                return;
             }
             parsed.records += 1;
             let raw = format!("{comments}{line}");
-            push(&mut parsed, number, &raw, line, event(report, line));
-        }
+            push(parsed, number, &raw, line, event(report, line));
+        });
         parsed
     }
 }

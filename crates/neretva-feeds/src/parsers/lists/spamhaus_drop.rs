@@ -23,7 +23,7 @@ use neretva_event::FieldId;
 use time::OffsetDateTime;
 
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, py_strip_chars, set, set_id, set_indicator,
+    LineError, for_each_stripped_line, new_event, push, py_strip, py_strip_chars, set, set_id, set_indicator,
     set_time, url_file_name,
 };
 use crate::parsers::lists::timefmt;
@@ -66,15 +66,7 @@ impl FeedParser for SpamhausDrop {
         let mut parsed = Parsed::default();
         let kind = kind_of(report.feed_url.as_deref());
         let mut last_modified: Option<OffsetDateTime> = json_metadata_time(&report.raw);
-        for (number, bytes) in Lines::new(&report.raw) {
-            let Ok(text) = std::str::from_utf8(bytes) else {
-                invalid_utf8(&mut parsed, number, bytes);
-                continue;
-            };
-            let line = py_strip(text);
-            if line.is_empty() {
-                continue;
-            }
+        for_each_stripped_line(&report.raw, &mut parsed, |parsed, number, line| {
             if line.starts_with(';') {
                 if line.contains("Last-Modified:") {
                     // IntelMQ: `line.strip('; ')[15:]`, parsed by dateutil.
@@ -93,21 +85,21 @@ impl FeedParser for SpamhausDrop {
                         }
                     }
                 }
-                continue;
+                return;
             }
             if line.starts_with('{') {
                 if is_metadata(line) {
-                    continue;
+                    return;
                 }
                 parsed.records += 1;
                 let outcome = json_line(report, line, last_modified);
-                push(&mut parsed, number, line, line, outcome);
-                continue;
+                push(parsed, number, line, line, outcome);
+                return;
             }
             parsed.records += 1;
             let outcome = text_line(report, kind, line, last_modified);
-            push(&mut parsed, number, line, line, outcome);
-        }
+            push(parsed, number, line, line, outcome);
+        });
         parsed
     }
 }

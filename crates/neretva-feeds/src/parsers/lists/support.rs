@@ -101,7 +101,7 @@ impl From<crate::ValueError> for LineError {
     /// The field goes into [`crate::ParseError::field`], so the message is the rest:
     /// `"300.1.1.1" is not an IP address`.
     fn from(error: crate::ValueError) -> Self {
-        Self { message: format!("{:?} {}", error.value, error.reason), field: Some(error.field) }
+        Self { message: error.value_and_reason(), field: Some(error.field) }
     }
 }
 
@@ -189,17 +189,32 @@ pub(crate) fn for_each_line(
     comment: Option<char>,
     mut record: impl FnMut(&mut Parsed, u64, &str),
 ) {
+    for_each_stripped_line(raw, parsed, |parsed, number, line| {
+        if comment.is_some_and(|c| line.starts_with(c)) {
+            return;
+        }
+        parsed.records += 1;
+        record(parsed, number, line);
+    });
+}
+
+/// Every line that is not blank, stripped as Python's `str.strip()`, with its 1-based number,
+/// comment lines included (for the lists that read their comments: Spamhaus's dates and
+/// headers); a line that is not UTF-8 is an error. `line` counts the records it finds.
+pub(crate) fn for_each_stripped_line(
+    raw: &[u8],
+    parsed: &mut Parsed,
+    mut line: impl FnMut(&mut Parsed, u64, &str),
+) {
     for (number, bytes) in Lines::new(raw) {
         let Ok(text) = std::str::from_utf8(bytes) else {
             invalid_utf8(parsed, number, bytes);
             continue;
         };
-        let line = py_strip(text);
-        if line.is_empty() || comment.is_some_and(|c| line.starts_with(c)) {
-            continue;
+        let stripped = py_strip(text);
+        if !stripped.is_empty() {
+            line(parsed, number, stripped);
         }
-        parsed.records += 1;
-        record(parsed, number, line);
     }
 }
 

@@ -248,7 +248,7 @@ fn indicator_event(
 
 /// A value its field does not take: `"300.1.1.1" is not an IP address`.
 fn rejected(field: &str, error: &neretva_event::ValueError) -> IndicatorError {
-    (field.to_owned(), format!("{:?} {}", error.value, error.reason))
+    (field.to_owned(), error.value_and_reason())
 }
 
 /// The indicator with `http://` before it unless it names a scheme (`://`).

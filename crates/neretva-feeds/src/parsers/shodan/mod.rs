@@ -33,7 +33,7 @@
 use serde_json::Value;
 
 use crate::parsers::common::json::{for_each_document, set_json_value, truthy};
-use crate::parsers::common::ordered_json::Json;
+use crate::parsers::common::ordered_json::{Json, member};
 use neretva_event::FieldId;
 
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
@@ -426,11 +426,6 @@ impl ShodanParser {
     }
 }
 
-/// A member of an object by key.
-fn member<'a>(members: &'a [(String, Json)], key: &str) -> Option<&'a Json> {
-    members.iter().find(|(name, _)| name == key).map(|(_, value)| value)
-}
-
 /// The value at a path of keys joined by `/`; `None` when a step is missing or not an object.
 fn lookup<'a>(members: &'a [(String, Json)], path: &str) -> Option<&'a Json> {
     let mut keys = path.split('/');
@@ -444,8 +439,7 @@ fn lookup<'a>(members: &'a [(String, Json)], path: &str) -> Option<&'a Json> {
 
 /// Sets a field or member from a JSON value, a value the field does not take failing the banner.
 fn set(event: &mut Event, field: &str, value: &Value) -> Result<(), BannerError> {
-    set_json_value(event, field, value)
-        .map_err(|error| (field.to_owned(), format!("{:?} {}", error.value, error.reason)))
+    set_json_value(event, field, value).map_err(|error| (field.to_owned(), error.value_and_reason()))
 }
 
 fn full_event(report: &Report, members: &[(String, Json)]) -> Result<Event, BannerError> {
