@@ -42,6 +42,34 @@ pub(crate) fn for_each_element(
     }
 }
 
+/// Calls `record(parsed, line, element_text)` for every element of a report that is a JSON list
+/// or an API's answer holding the list in its member `key` (`{"data": [...]}`), with the line
+/// each element starts on in the report; the elements are read from the text, so each keeps
+/// its members in the text's order. Anything else is one error naming `key`.
+pub(crate) fn for_each_listed(
+    text: &str,
+    key: &str,
+    parsed: &mut Parsed,
+    mut record: impl FnMut(&mut Parsed, u64, &str),
+) {
+    let Some(document) = parse_document(text, parsed) else { return };
+    let (list, first_line) = match &document {
+        serde_json::Value::Array(_) => (text, 1),
+        serde_json::Value::Object(object) if object.get(key).is_some_and(serde_json::Value::is_array) => {
+            match pyjson::member_span(text, key) {
+                Some((start, end)) => (&text[start..end], 1 + text[..start].matches('\n').count() as u64),
+                None => (&text[..0], 1),
+            }
+        }
+        _ => {
+            let message = format!("neither a JSON list nor an object with a `{key}` list");
+            parsed.error(1, None, message, crate::truncate(text, 4096));
+            return;
+        }
+    };
+    for_each_element(list, parsed, |parsed, line, item| record(parsed, line + first_line - 1, item));
+}
+
 /// Reads a report that is one JSON document, as a stream collector sends one record per report
 /// (Shodan's banners, AnubisNetworks' events), however it is spaced, or JSON lines of such
 /// records: calls `record(parsed, line, raw, value)` for each, `raw` being the whole report's

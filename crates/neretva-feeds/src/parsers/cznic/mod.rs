@@ -27,7 +27,6 @@ use neretva_event::FieldId;
 
 use crate::parsers::common::feed_csv::{read_csv, readable};
 use crate::parsers::common::json::{self, set_json_value};
-use crate::parsers::common::pyjson;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -89,25 +88,8 @@ impl FeedParser for ProkiParser {
     fn parse(&self, report: &Report) -> Parsed {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
-        let Some(document) = json::parse_document(&text, &mut parsed) else { return parsed };
-        // The API's answer holds the list in `data`; the events are read from its text, so
-        // `raw` keeps their members in the text's order, as IntelMQ writes it.
-        let (list, first_line) = match &document {
-            serde_json::Value::Array(_) => (&text[..], 1),
-            serde_json::Value::Object(object) if object.get("data").is_some_and(|d| d.is_array()) => {
-                match pyjson::member_span(&text, "data") {
-                    Some((start, end)) => (&text[start..end], 1 + text[..start].matches('\n').count() as u64),
-                    None => (&text[..0], 1),
-                }
-            }
-            _ => {
-                let message = "neither a list of events nor an object with a `data` list of them";
-                parsed.error(1, None, message, crate::truncate(&text, 4096));
-                return parsed;
-            }
-        };
-        json::for_each_element(list, &mut parsed, |parsed, line, item| {
-            let line = line + first_line - 1;
+        // The API's answer holds the list in `data`.
+        json::for_each_listed(&text, "data", &mut parsed, |parsed, line, item| {
             let raw = json::recover_line_json(item);
             let fields = match serde_json::from_str::<serde_json::Value>(item) {
                 Ok(serde_json::Value::Object(fields)) => fields,

@@ -68,22 +68,8 @@ impl FeedParser for OtxParser {
     fn parse(&self, report: &Report) -> Parsed {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
-        let trimmed = text.trim_start();
-        if trimmed.starts_with('{') {
-            // The API's page of pulses.
-            let Some(page) = common_json::parse_document(&text, &mut parsed) else { return parsed };
-            let Some(results) = page.get("results").and_then(Value::as_array) else {
-                parsed.error(1, Some("results"), "a JSON object without a `results` list of pulses", "");
-                return parsed;
-            };
-            for pulse in results {
-                parsed.records += 1;
-                let raw = pyjson::dumps(pulse);
-                read_pulse(report, pulse, 1, &raw, &mut parsed);
-            }
-            return parsed;
-        }
-        common_json::for_each_element(&text, &mut parsed, |parsed, line, item| {
+        // The API's page holds the pulses in `results`.
+        common_json::for_each_listed(&text, "results", &mut parsed, |parsed, line, item| {
             let pulse = serde_json::from_str::<Value>(item).unwrap_or_default();
             read_pulse(report, &pulse, line, item, parsed);
         });
