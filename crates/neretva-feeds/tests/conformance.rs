@@ -42,8 +42,10 @@ const PROVIDERS: &[&str] = &[
     "generic",
     "json",
     "key_value",
+    "malwarepatrol",
     "openphish",
     "spamhaus",
+    "surbl",
     "vxvault",
 ];
 
@@ -115,6 +117,8 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Result<Mapped, Strin
     };
     let parser: Box<dyn FeedParser> = match class {
         "SpamhausDropParserBot" => Box::new(lists::SpamhausDrop),
+        "SurblParserBot" => Box::new(lists::Surbl),
+        "DansParserBot" => Box::new(lists::MalwarePatrol),
         "SpamhausCERTParserBot" => Box::new(lists::SpamhausCert),
         "BlockListDEParserBot" => Box::new(lists::BlocklistDe),
         "CIArmyParserBot" => Box::new(lists::CiArmy),

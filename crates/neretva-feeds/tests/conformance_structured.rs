@@ -1,5 +1,5 @@
 //! IntelMQ 3.5.0's own test cases for the structured-feed parsers (Shadowserver, abuse.ch,
-//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Shodan, AnubisNetworks, Have I Been Pwned, CZ.NIC HaaS and
+//! PhishTank, MISP, Microsoft CTIP, n6, Zone-H, CERT-EU, Shodan, AnubisNetworks, CertStream, Have I Been Pwned, CZ.NIC HaaS and
 //! Proki, the Turris greylist, ESET, STIX), run against Neretva's parsers (AlienVault OTX's fixture is run
 //! with the lists' in `conformance.rs`, beside the reputation list's).
 //!
@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use neretva_feeds::parsers::abusech::FeodoTrackerParser;
 use neretva_feeds::parsers::anubisnetworks::AnubisNetworksParser;
 use neretva_feeds::parsers::cert_eu::CertEuParser;
+use neretva_feeds::parsers::certstream::CertStreamParser;
 use neretva_feeds::parsers::cznic::{HaasParser, ProkiParser, TurrisGreylistParser};
 use neretva_feeds::parsers::eset::EsetParser;
 use neretva_feeds::parsers::hibp::HibpCallbackParser;
@@ -85,6 +86,7 @@ fn parser_for(bot: &str, parameters: &serde_json::Value) -> Option<Box<dyn FeedP
         "AnubisNetworksParserBot" => {
             Some(Box::new(AnubisNetworksParser::default().with_intelmq_parameters(parameters)))
         }
+        "CertStreamParserBot" => Some(Box::new(CertStreamParser)),
         "ShodanParserBot" => Some(Box::new(ShodanParser::default().with_intelmq_parameters(parameters))),
         "AbusechFeodoTrackerParserBot" => Some(Box::new(FeodoTrackerParser)),
         "PhishTankParserBot" => Some(Box::new(PhishTankParser)),
@@ -126,6 +128,7 @@ fn intelmq_fixtures() {
         "cert_eu",
         "shodan",
         "anubisnetworks",
+        "calidog",
         "hibp",
         "cznic",
         "turris",
@@ -242,6 +245,7 @@ const GROUPS: &[&str] = &[
     "cert_eu",
     "shodan",
     "anubisnetworks",
+    "certstream",
     "hibp",
     "cznic",
     "eset",
@@ -355,6 +359,7 @@ fn every_structured_parser_is_registered() {
         "cert-eu",
         "shodan",
         "anubisnetworks",
+        "certstream",
         "alienvault-otx",
         "hibp-callback",
         "cznic-haas",
@@ -531,6 +536,9 @@ mod no_panic {
         cert_eu => "cert-eu",
         shodan => "shodan",
         anubisnetworks => "anubisnetworks",
+        certstream => "certstream",
+        surbl => "surbl",
+        malwarepatrol => "malwarepatrol",
         alienvault_otx => "alienvault-otx",
         hibp_callback => "hibp-callback",
         cznic_haas => "cznic-haas",

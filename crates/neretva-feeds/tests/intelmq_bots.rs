@@ -39,6 +39,8 @@ const BOTS: &[(&str, &str)] = &[
     ("lists/openphish-commercial", "openphish.parser_commercial"),
     ("lists/spamhaus-cert", "spamhaus.parser_cert"),
     ("lists/spamhaus-drop", "spamhaus.parser_drop"),
+    ("lists/surbl", "surbl.parser"),
+    ("lists/malwarepatrol", "malwarepatrol.parser_dansguardian"),
     ("lists/fraunhofer-dga", "fraunhofer.parser_dga"),
     ("lists/vxvault", "vxvault.parser"),
     ("shadowserver/shadowserver", "shadowserver.parser"),
@@ -51,6 +53,7 @@ const BOTS: &[(&str, &str)] = &[
     ("cert_eu/cert-eu", "cert_eu.parser_csv"),
     ("shodan/shodan", "shodan.parser"),
     ("anubisnetworks/anubisnetworks", "anubisnetworks.parser"),
+    ("certstream/certstream", "calidog.parser_certstream"),
     ("otx/alienvault-otx", "alienvault.parser_otx"),
     ("hibp/hibp-callback", "hibp.parser_callback"),
     ("cznic/cznic-haas", "cznic.parser_haas"),
@@ -63,6 +66,10 @@ const BOTS: &[(&str, &str)] = &[
 
 /// Cases of what Neretva reads and IntelMQ 3.5.0 cannot: (case path under `test_data`, reason).
 const EXTENSIONS: &[(&str, &str)] = &[
+    (
+        "certstream/certstream/ok/0002_stream.jsonl",
+        "IntelMQ reads one message per report, fails wildcard names and heartbeats",
+    ),
     (
         "anubisnetworks/anubisnetworks/ok/0002_stream.jsonl",
         "IntelMQ reads one event per report, not JSON lines",

@@ -3,6 +3,7 @@
 pub mod abusech;
 pub mod anubisnetworks;
 pub mod cert_eu;
+pub mod certstream;
 pub(crate) mod common;
 pub mod cznic;
 pub mod eset;
@@ -26,6 +27,7 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
     let mut all = Vec::new();
     all.extend(abusech::all());
     all.extend(anubisnetworks::all());
+    all.extend(certstream::all());
     all.extend(cert_eu::all());
     all.extend(cznic::all());
     all.extend(eset::all());

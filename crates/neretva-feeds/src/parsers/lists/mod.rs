@@ -30,10 +30,12 @@ mod dataplane;
 mod dshield_asn;
 mod dshield_block;
 mod fraunhofer_dga;
+mod malwarepatrol;
 mod openphish;
 mod openphish_commercial;
 mod spamhaus_cert;
 mod spamhaus_drop;
+mod surbl;
 mod vxvault;
 
 pub use alienvault::AlienVault;
@@ -47,10 +49,12 @@ pub use dataplane::Dataplane;
 pub use dshield_asn::DshieldAsn;
 pub use dshield_block::DshieldBlock;
 pub use fraunhofer_dga::FraunhoferDga;
+pub use malwarepatrol::MalwarePatrol;
 pub use openphish::OpenPhish;
 pub use openphish_commercial::OpenPhishCommercial;
 pub use spamhaus_cert::SpamhausCert;
 pub use spamhaus_drop::SpamhausDrop;
+pub use surbl::Surbl;
 pub use vxvault::VxVault;
 
 use crate::FeedParser;
@@ -68,10 +72,12 @@ pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
         Box::new(DshieldAsn),
         Box::new(DshieldBlock),
         Box::new(FraunhoferDga),
+        Box::new(MalwarePatrol),
         Box::new(OpenPhish),
         Box::new(OpenPhishCommercial),
         Box::new(SpamhausCert),
         Box::new(SpamhausDrop),
+        Box::new(Surbl),
         Box::new(VxVault),
     ]
 }
@@ -131,6 +137,7 @@ mod tests {
         "https://osint.bambenekconsulting.com/feeds/dga-feed.txt",
         "https://osint.bambenekconsulting.com/feeds/c2-ipmasterlist.txt",
         "https://portal.spamhaus.org/cert/api.php?cert=cert&key=secret",
+        "https://lists.malwarepatrol.net/cgi/getfile?receipt=secret&product=8&list=dansguardian",
     ];
 
     proptest! {
@@ -138,7 +145,7 @@ mod tests {
 
         /// Arbitrary bytes never make a parser panic, whatever the URL.
         #[test]
-        fn arbitrary_bytes(raw in proptest::collection::vec(any::<u8>(), 0..512), url in 0..7usize) {
+        fn arbitrary_bytes(raw in proptest::collection::vec(any::<u8>(), 0..512), url in 0..8usize) {
             for parser in super::all() {
                 let parsed = parser.parse(&report(URLS.get(url).map(|u| (*u).to_owned()), raw.clone()));
                 prop_assert!(parsed.errors.iter().all(|e| e.line >= 1 && e.raw.len() <= 4096));
