@@ -97,60 +97,51 @@ fn shadowserver_options(options: &serde_json::Value) -> Result<Box<dyn FeedParse
     if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
 }
 
-/// Microsoft CTIP options: `overwrite` (whether the feed's fields replace the report's).
-fn ctip_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+/// The options of a parser that takes one switch, `name` (`true` or `false`): the parser
+/// `build` makes of the switch (`None` when the options do not set it), or every problem of the
+/// options.
+fn switch_option<P: FeedParser + 'static>(
+    options: &serde_json::Value,
+    name: &str,
+    build: impl Fn(Option<bool>) -> P,
+) -> Result<Box<dyn FeedParser>, Vec<String>> {
     let mut errors = Vec::new();
-    let mut parser = microsoft::CtipParser::default();
+    let mut switch = None;
     for (key, value) in options.as_object().into_iter().flatten() {
-        match (key.as_str(), value) {
-            ("overwrite", serde_json::Value::Bool(overwrite)) => parser = parser.with_overwrite(*overwrite),
-            ("overwrite", other) => {
-                errors.push(format!("overwrite: unexpected value {other}; expected true or false"))
+        match value {
+            serde_json::Value::Bool(on) if key == name => switch = Some(*on),
+            other if key == name => {
+                errors.push(format!("{key}: unexpected value {other}; expected true or false"))
             }
-            (other, _) => errors.push(format!("unknown option {other:?}; expected overwrite")),
+            _ => errors.push(format!("unknown option {key:?}; expected {name}")),
         }
     }
-    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+    if errors.is_empty() { Ok(Box::new(build(switch))) } else { Err(errors) }
+}
+
+/// Microsoft CTIP options: `overwrite` (whether the feed's fields replace the report's).
+fn ctip_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
+    switch_option(options, "overwrite", |overwrite| {
+        let parser = microsoft::CtipParser::default();
+        match overwrite {
+            Some(overwrite) => parser.with_overwrite(overwrite),
+            None => parser,
+        }
+    })
 }
 
 /// Shodan options: `minimal_mode` (IntelMQ's: the address, service and time, and the banner as
 /// `extra.shodan`).
 fn shodan_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
-    let mut errors = Vec::new();
-    let mut parser = shodan::ShodanParser::default();
-    for (key, value) in options.as_object().into_iter().flatten() {
-        match (key.as_str(), value) {
-            ("minimal_mode", serde_json::Value::Bool(minimal)) => {
-                parser = shodan::ShodanParser::minimal(*minimal)
-            }
-            ("minimal_mode", other) => {
-                errors.push(format!("minimal_mode: unexpected value {other}; expected true or false"))
-            }
-            (other, _) => errors.push(format!("unknown option {other:?}; expected minimal_mode")),
-        }
-    }
-    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+    switch_option(options, "minimal_mode", |minimal| shodan::ShodanParser::minimal(minimal.unwrap_or(false)))
 }
 
 /// AnubisNetworks options: IntelMQ's `use_malware_familiy_as_classification_identifier` (whether
-/// the malware family is `classification.identifier` or `extra.malware.family`).
+/// the malware family is `classification.identifier`, the default, or `extra.malware.family`).
 fn anubisnetworks_options(options: &serde_json::Value) -> Result<Box<dyn FeedParser>, Vec<String>> {
-    let mut errors = Vec::new();
-    let mut parser = anubisnetworks::AnubisNetworksParser::default();
-    for (key, value) in options.as_object().into_iter().flatten() {
-        match (key.as_str(), value) {
-            (anubisnetworks::FAMILY_OPTION, serde_json::Value::Bool(as_identifier)) => {
-                parser = anubisnetworks::AnubisNetworksParser::family_as_identifier(*as_identifier)
-            }
-            (anubisnetworks::FAMILY_OPTION, other) => {
-                errors.push(format!("{key}: unexpected value {other}; expected true or false"))
-            }
-            (other, _) => {
-                errors.push(format!("unknown option {other:?}; expected {}", anubisnetworks::FAMILY_OPTION))
-            }
-        }
-    }
-    if errors.is_empty() { Ok(Box::new(parser)) } else { Err(errors) }
+    switch_option(options, anubisnetworks::FAMILY_OPTION, |as_identifier| {
+        anubisnetworks::AnubisNetworksParser::family_as_identifier(as_identifier.unwrap_or(true))
+    })
 }
 
 /// ESET options: `feed` (`ei.domains v2 (json)` or `ei.urls (json)`), for reports that do not
