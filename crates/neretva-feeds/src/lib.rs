@@ -107,6 +107,58 @@ pub fn parsers() -> Vec<Box<dyn FeedParser>> {
     all
 }
 
+/// The IntelMQ 3.5.0 parser bot each Neretva parser replaces, by its module under
+/// `intelmq.bots.parsers` (`shadowserver.parser`): what a CERT that moves from IntelMQ configures
+/// instead of the bot. Sorted by parser. The feeds IntelMQ reads with its generic CSV parser
+/// (URLhaus, ThreatFox) or not at all (STIX indicators, MISP's CSV export, the generic JSON
+/// mapping) have none.
+pub const INTELMQ_BOTS: &[(&str, &str)] = &[
+    ("abusech-feodotracker", "abusech.parser_feodotracker"),
+    ("alienvault", "alienvault.parser"),
+    ("alienvault-otx", "alienvault.parser_otx"),
+    ("anubisnetworks", "anubisnetworks.parser"),
+    ("bambenek", "bambenek.parser"),
+    ("blocklistde", "blocklistde.parser"),
+    ("cert-eu", "cert_eu.parser_csv"),
+    ("certstream", "calidog.parser_certstream"),
+    ("ci-army", "ci_army.parser"),
+    ("cymru-cap", "cymru.parser_cap_program"),
+    ("cymru-full-bogons", "cymru.parser_full_bogons"),
+    ("cznic-haas", "cznic.parser_haas"),
+    ("cznic-proki", "cznic.parser_proki"),
+    ("danger-rulez", "danger_rulez.parser"),
+    ("dataplane", "dataplane.parser"),
+    ("dshield-asn", "dshield.parser_asn"),
+    ("dshield-block", "dshield.parser_block"),
+    ("eset", "eset.parser"),
+    ("fraunhofer-dga", "fraunhofer.parser_dga"),
+    ("generic-csv", "generic.parser_csv"),
+    ("hibp-callback", "hibp.parser_callback"),
+    ("intelmq-json", "json.parser"),
+    ("key-value", "key_value.parser"),
+    ("malwarepatrol", "malwarepatrol.parser_dansguardian"),
+    ("microsoft-bingmurls", "microsoft.parser_bingmurls"),
+    ("microsoft-ctip", "microsoft.parser_ctip"),
+    ("misp-feed", "misp.parser"),
+    ("n6", "n6.parser_n6stomp"),
+    ("openphish", "openphish.parser"),
+    ("openphish-commercial", "openphish.parser_commercial"),
+    ("phishtank", "phishtank.parser"),
+    ("shadowserver", "shadowserver.parser"),
+    ("shodan", "shodan.parser"),
+    ("spamhaus-cert", "spamhaus.parser_cert"),
+    ("spamhaus-drop", "spamhaus.parser_drop"),
+    ("surbl", "surbl.parser"),
+    ("turris-greylist", "turris.parser"),
+    ("vxvault", "vxvault.parser"),
+    ("zoneh", "zoneh.parser"),
+];
+
+/// The IntelMQ parser bot a Neretva parser replaces ([`INTELMQ_BOTS`]).
+pub fn intelmq_bot(parser: &str) -> Option<&'static str> {
+    INTELMQ_BOTS.binary_search_by(|(name, _)| name.cmp(&parser)).ok().map(|at| INTELMQ_BOTS[at].1)
+}
+
 /// Finds a parser by name.
 pub fn parser(name: &str) -> Option<Box<dyn FeedParser>> {
     parsers().into_iter().find(|parser| parser.name() == name)
@@ -124,4 +176,21 @@ pub fn configured(
     let options = serde_json::Value::Object(options.clone().into_iter().collect());
     parsers::configured(name, &options)
         .unwrap_or_else(|| Err(vec![format!("parser {name:?} takes no options")]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INTELMQ_BOTS, intelmq_bot, parser};
+
+    #[test]
+    fn every_intelmq_bot_names_a_parser_once() {
+        assert!(INTELMQ_BOTS.windows(2).all(|pair| pair[0].0 < pair[1].0), "sorted, each parser once");
+        for (name, bot) in INTELMQ_BOTS {
+            assert!(parser(name).is_some(), "{name} is not a parser");
+            assert_eq!(intelmq_bot(name), Some(*bot));
+        }
+        assert_eq!(intelmq_bot("shadowserver"), Some("shadowserver.parser"));
+        assert_eq!(intelmq_bot("stix-indicators"), None);
+        assert_eq!(intelmq_bot("no-such-parser"), None);
+    }
 }

@@ -202,6 +202,16 @@ fn differences(ours: &[Value], theirs: &[Value]) -> String {
     text
 }
 
+/// The bots these cases run are the ones the library names for its parsers
+/// (`neretva_feeds::INTELMQ_BOTS`, which `neretva feeds list` shows).
+#[test]
+fn the_bots_run_are_the_ones_the_parsers_replace() {
+    for (dir, bot) in BOTS {
+        let parser = dir.rsplit('/').next().unwrap();
+        assert_eq!(neretva_feeds::intelmq_bot(parser), Some(*bot), "{dir}");
+    }
+}
+
 #[test]
 fn intelmq_bots_agree_with_the_parser_cases() {
     let Some(python) = std::env::var_os("NERETVA_TEST_INTELMQ_PYTHON") else { return };

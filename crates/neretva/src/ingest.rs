@@ -343,7 +343,10 @@ pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode
     if json {
         let parsers: Vec<_> = parsers
             .iter()
-            .map(|p| serde_json::json!({ "name": p.name(), "description": p.description() }))
+            .map(|p| {
+                let intelmq_bot = neretva_feeds::intelmq_bot(p.name());
+                serde_json::json!({ "name": p.name(), "description": p.description(), "intelmq_bot": intelmq_bot })
+            })
             .collect();
         let feeds: Vec<_> = config
             .pipeline
@@ -357,9 +360,14 @@ pub(crate) fn list_feeds(config: &Config, json: bool) -> anyhow::Result<ExitCode
         output::json(&serde_json::json!({ "parsers": parsers, "feeds": feeds }));
     } else {
         output::line("Parsers:");
-        let rows: Vec<Vec<String>> =
-            parsers.iter().map(|p| vec![p.name().to_owned(), p.description().to_owned()]).collect();
-        output::table(&["NAME", "DESCRIPTION"], &rows);
+        let rows: Vec<Vec<String>> = parsers
+            .iter()
+            .map(|p| {
+                let intelmq_bot = neretva_feeds::intelmq_bot(p.name()).unwrap_or("-");
+                vec![p.name().to_owned(), intelmq_bot.to_owned(), p.description().to_owned()]
+            })
+            .collect();
+        output::table(&["NAME", "INTELMQ BOT", "DESCRIPTION"], &rows);
         if !config.pipeline.feeds.is_empty() {
             output::line("");
             output::line("Configured feeds:");

@@ -445,7 +445,14 @@ fn ingest_stores_reports_and_prints_intelmq_json() {
     let unknown = run(d, &["ingest", "--feed", "no-such-feed", path]);
     assert_eq!(unknown.status.code(), Some(2));
     let feeds = json(&run(d, &["feeds", "list", "--json"]));
-    assert!(feeds["parsers"].as_array().unwrap().len() >= 20);
+    let parsers = feeds["parsers"].as_array().unwrap();
+    assert!(parsers.len() >= 20);
+    // Each parser names the IntelMQ bot it replaces, where there is one.
+    let bot = |name: &str| parsers.iter().find(|p| p["name"] == name).map(|p| p["intelmq_bot"].clone());
+    assert_eq!(bot("shadowserver"), Some(serde_json::json!("shadowserver.parser")));
+    assert_eq!(bot("stix-indicators"), Some(serde_json::Value::Null));
+    let table = String::from_utf8(run(d, &["feeds", "list"]).stdout).unwrap();
+    assert!(table.contains("INTELMQ BOT") && table.contains("spamhaus.parser_cert"), "{table}");
 }
 
 #[test]
