@@ -6,7 +6,8 @@
 //! Every domain of a certificate (`data.leaf_cert.all_domains`) is an event of
 //! `classification.type` `other` with `source.fqdn` the domain (`source.ip` when it is an
 //! address) and `time.source` the message's `data.seen` (seconds since the epoch); `raw` is
-//! the message. A message without a certificate (CertStream's heartbeats) gives no event; a
+//! the message (for a message so large that its events would repeat more than 64 MiB of it, the
+//! certificate's `cert_index`, `cert_link` and `seen` with the domain). A message without a certificate (CertStream's heartbeats) gives no event; a
 //! domain neither field takes, or a message without `seen`, is an error.
 //!
 //! Deliberate differences from IntelMQ: a wildcard name (`*.example.com`) is `source.fqdn`
@@ -17,6 +18,7 @@
 use serde_json::Value;
 
 use crate::parsers::common::json::for_each_document;
+use crate::parsers::common::{pyjson, repeatable};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -56,11 +58,14 @@ impl FeedParser for CertStreamParser {
                 return; // a heartbeat, or a message of another type
             };
             let seen = data.and_then(|d| d.get("seen")).and_then(seconds);
+            // Each domain's event repeats the message, unless that would repeat too much.
+            let whole = repeatable(domains.len(), raw.len());
             for domain in domains {
                 match event(report, seen, domain) {
                     Ok(mut event) => {
+                        let raw = if whole { raw.to_owned() } else { short_raw(data, domain) };
                         event.set_raw(raw.as_bytes());
-                        parsed.events.push(ParsedEvent { event, line, raw: raw.to_owned() });
+                        parsed.events.push(ParsedEvent { event, line, raw });
                     }
                     Err((field, message)) => {
                         parsed.error(line, Some(field), message, crate::truncate(raw, 4096))
@@ -70,6 +75,19 @@ impl FeedParser for CertStreamParser {
         });
         parsed
     }
+}
+
+/// The `raw` of a domain of a message too large to repeat in each of its events: the
+/// certificate's place in its log, its time and the domain, as `json.dumps(…, sort_keys=True)`.
+fn short_raw(data: Option<&Value>, domain: &Value) -> String {
+    let member = |key: &str| data.and_then(|d| d.get(key)).cloned().unwrap_or(Value::Null);
+    let short = serde_json::json!({
+        "cert_index": member("cert_index"),
+        "cert_link": member("cert_link"),
+        "domain": domain,
+        "seen": member("seen"),
+    });
+    pyjson::dumps(&short)
 }
 
 /// `data.seen` in whole seconds (IntelMQ's `int()` of it), as a time.
@@ -106,4 +124,36 @@ fn event(
         let _ = event.set_json("extra.wildcard", Value::Bool(true));
     }
     Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{FeedParser, Report};
+
+    fn message(domains: &[String]) -> Vec<u8> {
+        let message = serde_json::json!({"message_type": "certificate_update", "data": {
+            "cert_index": 7, "cert_link": "https://ct.example.net/7", "seen": 1795941302.5,
+            "leaf_cert": {"all_domains": domains}}});
+        message.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_message_too_large_to_repeat_gives_short_raws() {
+        let few: Vec<String> = (0..3).map(|i| format!("host{i}.example.com")).collect();
+        let parsed = super::CertStreamParser.parse(&Report::new("certstream", None, message(&few)));
+        assert!(parsed.events.iter().all(|e| e.raw.contains("all_domains")), "the whole message");
+
+        // 5,000 domains in a message of about 130 KB: 650 MB if each event repeated it.
+        let many: Vec<String> = (0..5_000).map(|i| format!("host-{i:05}.sub.example.com")).collect();
+        let parsed = super::CertStreamParser.parse(&Report::new("certstream", None, message(&many)));
+        assert_eq!(parsed.events.len(), 5_000);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let total: usize = parsed.events.iter().map(|e| e.raw.len()).sum();
+        assert!(total < 1 << 20, "{total} bytes of raw text");
+        let last = &parsed.events[4_999];
+        assert_eq!(
+            last.raw,
+            r#"{"cert_index": 7, "cert_link": "https://ct.example.net/7", "domain": "host-04999.sub.example.com", "seen": 1795941302.5}"#
+        );
+    }
 }

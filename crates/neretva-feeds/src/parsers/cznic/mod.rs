@@ -11,7 +11,8 @@
 //!   `ftp`, `http`, `smtp` or `telnet` of an address is a `brute-force` event (`tcp`, the tag as
 //!   `protocol.application`, its port but for `smtp`, which uses two), `port_scan` a `scanner`
 //!   event; other tags (HaaS's, which the HaaS feed reports better) give none. `raw` is the
-//!   header and the row.
+//!   header and the row (its first 4 KiB when a row of very many tags would repeat more than
+//!   64 MiB in its events).
 //! - **Proki** (`cznic-proki`): the events CZ.NIC gathers from other feeds about Czech networks
 //!   and hands to the networks' owners, as IntelMQ's `CZNICProkiParserBot` reads them: the API's
 //!   answer (`{"status": …, "data": [events]}`) or a list of events, each an object of IntelMQ
@@ -27,6 +28,7 @@ use neretva_event::FieldId;
 
 use crate::parsers::common::feed_csv::{read_csv, readable};
 use crate::parsers::common::json::{self, set_json_value};
+use crate::parsers::common::repeated_raw;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -193,10 +195,12 @@ impl FeedParser for TurrisGreylistParser {
                 continue;
             };
             parsed.records += 1;
-            let raw = format!("{header_raw}\n{}", line.raw);
             let get =
                 |column: Option<usize>| column.and_then(|i| line.fields.get(i)).map_or("", String::as_str);
             let address = get(*address_column);
+            let raw = format!("{header_raw}\n{}", line.raw);
+            // A row of very many tags would repeat itself in as many events.
+            let raw = repeated_raw(&raw, get(*tags_column).split(',').count()).to_owned();
             for tag in get(*tags_column).split(',') {
                 let mut event = report.new_event();
                 let result = match (tag, SERVICES.iter().find(|(service, _)| *service == tag)) {

@@ -10,7 +10,11 @@
 //! as HIBP sent it, `classification.identifier` `breach` or `paste`, type `data-leak`
 //! (taxonomy `information-content-security`), and `time.source` the breach's `AddedDate` when
 //! `Breach` is one object. A callback without any address gives no event. `raw` is the callback
-//! as Python's `json.dumps(…, sort_keys=True)` writes it.
+//! as Python's `json.dumps(…, sort_keys=True)` writes it. A callback so large that its events
+//! would repeat more than 64 MiB of it (a hostile one, or a breach of a very large domain) gives
+//! events without `extra.domain_emails`, `extra.breach` and `extra.paste`, with
+//! `extra.domain_emails_count` and the callback's first 4 KiB as `raw`; the whole callback stays
+//! in the stored report.
 //!
 //! Deliberate difference from IntelMQ: a JSON list of callbacks is read, each as one record
 //! (IntelMQ reads one object per report).
@@ -19,7 +23,7 @@ use std::collections::BTreeSet;
 
 use neretva_event::FieldId;
 
-use crate::parsers::common::{json, pyjson};
+use crate::parsers::common::{json, pyjson, repeatable};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -67,8 +71,10 @@ fn callback(report: &Report, parsed: &mut Parsed, line: u64, text: &str) {
     };
     let mut raw = String::new();
     pyjson::json_dumps(&mut raw, &value);
-    match events(report, request) {
-        Ok(events) => {
+    match events(report, request, raw.len()) {
+        Ok((events, whole)) => {
+            // A callback too large to repeat in each of its events is kept whole in the report.
+            let raw = if whole { raw } else { crate::truncate(&raw, 4096).to_owned() };
             for mut event in events {
                 event.set_raw(raw.as_bytes());
                 parsed.events.push(ParsedEvent { event, line, raw: raw.clone() });
@@ -78,10 +84,12 @@ fn callback(report: &Report, parsed: &mut Parsed, line: u64, text: &str) {
     }
 }
 
+/// The events of a callback of `raw_len` bytes, and whether each carries the whole callback.
 fn events(
     report: &Report,
     request: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Vec<Event>, (&'static str, String)> {
+    raw_len: usize,
+) -> Result<(Vec<Event>, bool), (&'static str, String)> {
     let mut event = report.new_event();
     let domain = request.get("Domain").ok_or(("Domain", "the callback has no Domain".to_owned()))?;
     let set = |event: &mut Event, key: &'static str, field: &str, value: &serde_json::Value| {
@@ -123,11 +131,49 @@ fn events(
             other => return Err(("DomainEmails", format!("{other} is not an address"))),
         }
     }
+    let whole = repeatable(accounts.len(), raw_len);
+    if !whole {
+        // Every event would repeat the callback's lists: each keeps its own address instead.
+        for member in ["extra.domain_emails", "extra.breach", "extra.paste"] {
+            event.remove(member);
+        }
+        let _ = event.set_json("extra.domain_emails_count", domain_emails.len().into());
+    }
     let mut events = Vec::with_capacity(accounts.len());
     for account in accounts {
         let mut one = event.clone();
         one.set_id(FieldId::SOURCE_ACCOUNT, account).map_err(|error| ("DomainEmails", error.to_string()))?;
         events.push(one);
     }
-    Ok(events)
+    Ok((events, whole))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{FeedParser, Report};
+
+    #[test]
+    fn a_callback_too_large_to_repeat_keeps_each_address() {
+        // 5,000 addresses, about 170 KB: 850 MB if each event repeated the callback and the list.
+        let emails: Vec<String> = (0..5_000).map(|i| format!("employee.{i:05}@example.ba")).collect();
+        let callback = serde_json::json!({"Domain": "example.ba", "DomainEmails": emails,
+            "Breach": {"Name": "ExampleBreach", "AddedDate": "2026-11-01T10:00:00Z"}});
+        let report = Report::new("hibp-callback", None, callback.to_string().into_bytes());
+        let parsed = super::HibpCallbackParser.parse(&report);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.events.len(), 5_000);
+        let total: usize = parsed.events.iter().map(|e| e.raw.len()).sum();
+        assert!(total <= 5_000 * 4096, "{total} bytes of raw text");
+        let event = &parsed.events[0].event;
+        assert_eq!(
+            event.get("source.account").map(ToString::to_string).as_deref(),
+            Some("employee.00000@example.ba")
+        );
+        assert!(event.get("extra.domain_emails").is_none());
+        assert_eq!(event.get("extra.domain_emails_count").map(ToString::to_string).as_deref(), Some("5000"));
+        assert_eq!(
+            event.get("classification.identifier").map(ToString::to_string).as_deref(),
+            Some("breach")
+        );
+    }
 }

@@ -4,13 +4,15 @@
 //! One event per type (types separated by `;`), its `classification.type` from IntelMQ's
 //! table (`Malicious Host` → `infected-system`, `Scanning Host` → `scanner`, …, anything
 //! else `undetermined`), with `source.ip`, `source.geolocation.cc`,
-//! `source.geolocation.city`, the latitude and longitude, and the stripped line as `raw`.
+//! `source.geolocation.city`, the latitude and longitude, and the stripped line as `raw` (its
+//! first 4 KiB when a line of very many types would repeat more than 64 MiB in its events).
 //!
 //! Difference from IntelMQ 3.5.0 (deliberate): a line without coordinates gives events
 //! without latitude and longitude; IntelMQ fails such a line with a `NameError`.
 
 use neretva_event::FieldId;
 
+use crate::parsers::common::repeated_raw;
 use crate::parsers::lists::support::{
     LineError, for_each_line, new_event, push, py_strip, set_id, set_indicator,
 };
@@ -63,9 +65,10 @@ impl FeedParser for AlienVault {
             let kinds = values[3];
             let split = py_strip(kinds).find(';').is_some_and(|index| index > 0);
             if split {
+                let raw = repeated_raw(line, kinds.split(';').count());
                 for kind in kinds.split(';') {
                     let outcome = event(report, &values, kind);
-                    push(parsed, number, line, line, outcome);
+                    push(parsed, number, raw, line, outcome);
                 }
             } else {
                 let outcome = event(report, &values, kinds);
@@ -97,4 +100,19 @@ fn event(report: &Report, values: &[&str; 7], kind: &str) -> Result<Event, LineE
         }
     }
     Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{FeedParser, Report};
+
+    #[test]
+    fn a_line_of_very_many_types_does_not_repeat_itself_in_each_event() {
+        // 30,000 types on a line of about 450 KB: 13 GB if each event repeated the line.
+        let kinds = vec!["Scanning Host"; 30_000].join(";");
+        let line = format!("192.0.2.7#4#2#{kinds}#BA#Sarajevo#43.8,18.4#11");
+        let parsed = super::AlienVault.parse(&Report::new("alienvault", None, line.into_bytes()));
+        assert_eq!(parsed.events.len(), 30_000);
+        assert!(parsed.events.iter().all(|e| e.raw.len() <= 4096));
+    }
 }

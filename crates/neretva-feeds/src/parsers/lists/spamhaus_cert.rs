@@ -18,7 +18,8 @@
 //! when its field does not take it (IntelMQ's `raise_failure=False`); the local port is
 //! `extra.source.local_port`. `feed.url` loses everything from `key=` on, so the portal's API
 //! key never reaches an event. `raw` is the comment lines before the line and the line, joined
-//! by line feeds, as IntelMQ's `recover_line` writes it.
+//! by line feeds, as IntelMQ's `recover_line` writes it (the line alone once a report's events
+//! have repeated 64 MiB of comments, see `support::Comments`).
 //!
 //! Deliberate differences from IntelMQ: a report without `feed.url` still gives events (IntelMQ
 //! fails every line on the missing field); a line of fewer than ten columns is an error naming
@@ -27,7 +28,8 @@
 use neretva_event::FieldId;
 
 use crate::parsers::lists::support::{
-    LineError, for_each_stripped_line, new_event, push, py_strip, set, set_id, set_indicator, set_time,
+    Comments, LineError, for_each_stripped_line, new_event, push, py_strip, set, set_id, set_indicator,
+    set_time,
 };
 use crate::parsers::shadowserver::convert::py_int;
 use crate::{Event, FeedParser, Parsed, Report};
@@ -49,17 +51,15 @@ impl FeedParser for SpamhausCert {
 
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
-        // The comment lines so far, each stripped and followed by a line feed: the start of the
-        // `raw` of every later line.
-        let mut comments = String::new();
+        // The comment lines so far: the start of the `raw` of every later line.
+        let mut comments = Comments::default();
         for_each_stripped_line(&report.raw, &mut parsed, |parsed, number, line| {
             if line.starts_with(';') {
-                comments.push_str(line);
-                comments.push('\n');
+                comments.push(line);
                 return;
             }
             parsed.records += 1;
-            let raw = format!("{comments}{line}");
+            let raw = comments.raw(line);
             push(parsed, number, &raw, line, event(report, line));
         });
         parsed

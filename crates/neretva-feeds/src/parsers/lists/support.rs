@@ -5,6 +5,7 @@
 use neretva_event::{FieldId, Value};
 use time::OffsetDateTime;
 
+use crate::parsers::common::REPEATED_BYTES;
 use crate::{Event, Parsed, ParsedEvent, Report};
 
 /// Python's `str.strip()` without arguments, from neretva-event (which sanitizes values with it).
@@ -240,6 +241,33 @@ pub(crate) fn for_each_line_as_is(
     }
 }
 
+/// The comment lines a list has had so far, which IntelMQ's `recover_line` puts before every
+/// later line in its `raw` (Spamhaus CERT, MalwarePatrol). The comments repeat in every event,
+/// so a report's events repeat them up to [`REPEATED_BYTES`] bytes in all; past that (a hostile
+/// report of long comments and many lines) an event's `raw` is its line alone.
+#[derive(Default)]
+pub(crate) struct Comments {
+    text: String,
+    repeated: usize,
+}
+
+impl Comments {
+    /// A comment line, kept with a line feed after it.
+    pub(crate) fn push(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    /// The `raw` of a line: the comments so far and the line.
+    pub(crate) fn raw(&mut self, line: &str) -> String {
+        if self.repeated.saturating_add(self.text.len()) > REPEATED_BYTES {
+            return line.to_owned();
+        }
+        self.repeated += self.text.len();
+        format!("{}{line}", self.text)
+    }
+}
+
 /// The whole report as text, for formats parsed as one document; a report that is not
 /// valid UTF-8 is one error (at the line of the first bad byte) and nothing is parsed.
 pub(crate) fn whole_text<'a>(raw: &'a [u8], parsed: &mut Parsed) -> Option<&'a str> {
@@ -309,6 +337,17 @@ mod tests {
     fn strips_like_python() {
         assert_eq!(py_strip("\u{1c} a \u{a0}\t"), "a");
         assert_eq!(py_strip_chars("; Last", "; "), "Last");
+    }
+
+    #[test]
+    fn comments_repeat_in_raw_up_to_the_budget() {
+        let mut comments = Comments::default();
+        let long = format!("#{}", "x".repeat((1 << 20) - 2));
+        comments.push(&long);
+        assert_eq!(comments.raw("a").len(), (1 << 20) + 1, "the comments and the line");
+        let with_comments = (1..100).filter(|_| comments.raw("a").len() > 1).count();
+        assert_eq!(with_comments, 63, "64 MiB of repeated comments in all, then the line alone");
+        assert_eq!(comments.raw("b"), "b");
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! entry (taxonomy `other`, type `blacklist`). A `name` that `malware.name` does not take is kept
 //! without its characters outside printable ASCII, and as a whole in `event_description.text`.
 //! `raw` is the whole report for a single object, IntelMQ's `recover_line_json` of the object in a
-//! list, and the line otherwise. A message holding `TEST MESSAGE` is n6's test and gives nothing.
+//! list, and the line otherwise (its first 4 KiB when an object of very many addresses would
+//! repeat more than 64 MiB in its events). A message holding `TEST MESSAGE` is n6's test and
+//! gives nothing.
 //!
 //! Deliberate differences from IntelMQ:
 //!
@@ -26,6 +28,7 @@
 use neretva_event::FieldId;
 
 use crate::parsers::common::json::{self, set_json_value};
+use crate::parsers::common::repeated_raw;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -152,9 +155,10 @@ fn record_value(
     };
     match events(report, &object) {
         Ok(events) => {
+            let raw = repeated_raw(&raw, events.len());
             for mut event in events {
                 event.set_raw(raw.as_bytes());
-                parsed.events.push(ParsedEvent { event, line, raw: raw.clone() });
+                parsed.events.push(ParsedEvent { event, line, raw: raw.to_owned() });
             }
         }
         Err((key, message)) => parsed.error(line, Some(&key), message, &raw),
