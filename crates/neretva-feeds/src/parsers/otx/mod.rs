@@ -12,7 +12,8 @@
 //! its `TLP` as `tlp`, and `extra.author`, `extra.pulse` (the name), `extra.pulse_key` (the
 //! indicator's, else the pulse's id), `extra.tags`, `extra.industries`, `extra.adversary`,
 //! `extra.targeted_countries` (when not empty) and `extra.time_updated` (the pulse's
-//! `modified`, written as IntelMQ writes it). `raw` is the indicator as `json.dumps(…,
+//! `modified`, written as IntelMQ writes it); a pulse whose description and lists would repeat
+//! more than 64 MiB in its events leaves them out. `raw` is the indicator as `json.dumps(…,
 //! sort_keys=True)` writes it.
 //!
 //! Each pulse is a record; an indicator that is not an object, lacks its `indicator`, `type`
@@ -34,7 +35,7 @@ use neretva_event::FieldId;
 use serde_json::{Map, Value};
 
 use crate::parsers::common::json::{self as common_json};
-use crate::parsers::common::pyjson;
+use crate::parsers::common::{pyjson, repeatable};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -52,6 +53,10 @@ const HASHES: &[(&str, &str)] = &[
     ("FileHash-SHA1", "malware.hash.sha1"),
     ("FileHash-MD5", "malware.hash.md5"),
 ];
+
+/// The pulse's members that are lists (and the adversary), left out of its events with its
+/// description when they would repeat past [`crate::parsers::common::REPEATED_BYTES`].
+const LISTS: [&str; 4] = ["tags", "industries", "targeted_countries", "adversary"];
 
 /// What went wrong with an indicator: the field or member concerned and the message.
 type IndicatorError = (String, String);
@@ -92,9 +97,19 @@ fn read_pulse(report: &Report, pulse: &Value, line: u64, pulse_text: &str, parse
         let message = "the pulse has no `indicators` list";
         return parsed.error(line, Some("indicators"), message, crate::truncate(pulse_text, 4096));
     };
+    // Every indicator's event repeats the pulse's description and lists; a pulse whose would
+    // repeat past the budget leaves them out.
+    let description = pulse.get("description").map_or(0, |d| d.to_string().len());
+    let listed: usize = LISTS.iter().filter_map(|key| common.get(*key)).map(|v| v.to_string().len()).sum();
+    let describe = repeatable(indicators.len(), description + listed);
+    if !describe {
+        for key in LISTS {
+            common.remove(key);
+        }
+    }
     for (index, indicator) in indicators.iter().enumerate() {
         let raw = pyjson::dumps(indicator);
-        match indicator_event(report, pulse, &mut common, indicator) {
+        match indicator_event(report, pulse, &mut common, indicator, describe) {
             Ok(Some(mut event)) => {
                 event.set_raw(raw.as_bytes());
                 parsed.events.push(ParsedEvent { event, line, raw });
@@ -148,6 +163,7 @@ fn indicator_event(
     pulse: &Map<String, Value>,
     common: &mut Map<String, Value>,
     indicator: &Value,
+    describe: bool,
 ) -> Result<Option<Event>, IndicatorError> {
     let Some(indicator) = indicator.as_object() else {
         return Err((String::new(), "not a JSON object".to_owned()));
@@ -207,7 +223,7 @@ fn indicator_event(
     if let Some(tlp) = pulse.get("TLP") {
         common_json::set_json_value(&mut event, "tlp", tlp).map_err(|error| rejected("tlp", &error))?;
     }
-    if let Some(description) = pulse.get("description") {
+    if let Some(description) = pulse.get("description").filter(|_| describe) {
         common_json::set_json_value(&mut event, "comment", description)
             .map_err(|error| rejected("comment", &error))?;
     }
@@ -264,6 +280,28 @@ fn has_path(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::has_path;
+    use crate::{FeedParser, Report};
+
+    #[test]
+    fn a_pulse_too_large_to_repeat_leaves_out_its_lists() {
+        // 3,000 indicators and 3,000 tags: about 150 MB if each event repeated the tags.
+        let tags: Vec<String> = (0..3_000).map(|i| format!("campaign-tag-{i:05}-of-a-long-pulse")).collect();
+        let indicators: Vec<serde_json::Value> = (0..3_000)
+            .map(|i| {
+                serde_json::json!({"type": "IPv4", "indicator": format!("192.0.2.{}", i % 250),
+                "created": "2026-11-28T08:15:20.512"})
+            })
+            .collect();
+        let pulse = serde_json::json!([{"id": "p", "name": "Large", "author_name": "a", "tags": tags,
+            "description": "x", "indicators": indicators}]);
+        let parsed =
+            super::OtxParser.parse(&Report::new("alienvault-otx", None, pulse.to_string().into_bytes()));
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.events.len(), 3_000);
+        let event = &parsed.events[0].event;
+        assert!(event.get("extra.tags").is_none() && event.get("comment").is_none());
+        assert_eq!(event.get("extra.pulse").map(ToString::to_string).as_deref(), Some("Large"));
+    }
 
     #[test]
     fn paths_as_python_reads_them() {

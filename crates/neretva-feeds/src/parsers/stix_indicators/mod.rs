@@ -32,6 +32,7 @@
 
 use neretva_event::FieldId;
 
+use crate::parsers::common::repeated_raw;
 use crate::parsers::common::{json, pyjson};
 use crate::parsers::shadowserver::timestamp;
 use crate::{FeedParser, Parsed, ParsedEvent, Report};
@@ -196,6 +197,8 @@ fn indicator(
         })
     });
     let valid_from = object.get("valid_from").and_then(|v| v.as_str());
+    // A pattern of very many values would repeat the indicator in as many events.
+    let raw = repeated_raw(&raw, groups.len()).to_owned();
     for group in groups {
         let mut event = report.new_event();
         let mut failed = None;
@@ -617,6 +620,23 @@ pub(crate) fn reduce(pattern: &str) -> Result<Vec<Group>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_indicator_of_very_many_values_does_not_repeat_itself_in_each_event() {
+        // 3,000 addresses in one pattern of about 100 KB: 300 MB if each event repeated it.
+        let pattern = (0..3_000)
+            .map(|i| format!("ipv4-addr:value = '198.51.{}.{}'", i / 250, i % 250))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let bundle = serde_json::json!({"type": "bundle", "id": "bundle--1", "objects": [{
+            "type": "indicator", "id": "indicator--1", "pattern": format!("[{pattern}]"),
+            "pattern_type": "stix", "valid_from": "2026-11-29T00:00:00Z"}]});
+        let report = Report::new("stix-indicators", None, bundle.to_string().into_bytes());
+        let parsed = StixIndicatorsParser.parse(&report);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.events.len(), 3_000);
+        assert!(parsed.events.iter().all(|e| e.raw.len() <= 4096));
+    }
 
     fn fields(pattern: &str) -> Result<Vec<Vec<String>>, String> {
         reduce(pattern).map(|groups| {
