@@ -8,7 +8,7 @@
 //! classification; the notes add malware names, ports, protocols, addresses, host names,
 //! URLs and accounts. A new-format line listing several destination ports gives one event
 //! per port. `raw` is, as in IntelMQ, the comment lines seen so far and the line, joined
-//! by line feeds.
+//! by line feeds (within the budget of `support::Comments` and `common::repeated_raw`).
 //!
 //! Differences from IntelMQ 3.5.0, all deliberate:
 //! - Old-format `spreaders` lines are parsed (`source.url`, `malware.hash.md5`); IntelMQ
@@ -18,8 +18,10 @@
 
 use neretva_event::FieldId;
 
+use crate::parsers::common::repeated_raw;
 use crate::parsers::lists::support::{
-    LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator, set_json, set_time,
+    Comments, LineError, Lines, invalid_utf8, new_event, push, py_strip, set, set_id, set_indicator,
+    set_json, set_time,
 };
 use crate::parsers::lists::timefmt;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
@@ -47,9 +49,8 @@ impl FeedParser for CymruCap {
     fn parse(&self, report: &Report) -> Parsed {
         let mut parsed = Parsed::default();
         let mut format = Format::Unknown;
-        // The comment lines seen so far, each followed by a line feed: the prefix of `raw`.
-        let mut header = String::new();
-        let mut raw = String::new();
+        // The comment lines seen so far: the prefix of `raw`.
+        let mut header = Comments::default();
         for (number, bytes) in Lines::new(&report.raw) {
             let Ok(text) = std::str::from_utf8(bytes) else {
                 invalid_utf8(&mut parsed, number, bytes);
@@ -57,8 +58,7 @@ impl FeedParser for CymruCap {
             };
             let line = py_strip(text);
             if line.starts_with('#') {
-                header.push_str(line);
-                header.push('\n');
+                header.push(line);
                 if line.contains("generated on") {
                     format = Format::New;
                 } else if line.contains("Data file written at") {
@@ -70,9 +70,7 @@ impl FeedParser for CymruCap {
                 continue;
             }
             parsed.records += 1;
-            raw.clear();
-            raw.push_str(&header);
-            raw.push_str(line);
+            let raw = header.raw(line);
             let outcome = match format {
                 Format::Old => old_line(report, line).map(|event| vec![event]),
                 Format::New => new_line(report, line),
@@ -83,9 +81,10 @@ impl FeedParser for CymruCap {
             };
             match outcome {
                 Ok(events) => {
+                    let raw = repeated_raw(&raw, events.len());
                     for mut event in events {
                         event.set_raw(raw.as_bytes());
-                        parsed.events.push(ParsedEvent { event, line: number, raw: raw.clone() });
+                        parsed.events.push(ParsedEvent { event, line: number, raw: raw.to_owned() });
                     }
                 }
                 Err(error) => push(&mut parsed, number, &raw, line, Err(error)),
