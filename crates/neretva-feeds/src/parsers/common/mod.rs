@@ -5,6 +5,7 @@ pub(crate) mod feed_csv;
 pub(crate) mod json;
 pub(crate) mod ordered_json;
 pub(crate) mod pyjson;
+pub(crate) mod url;
 
 /// The most bytes the events of one record may repeat between them: the record's text as each
 /// event's `raw`, or a list of all its addresses in each event. Within it a parser's events carry

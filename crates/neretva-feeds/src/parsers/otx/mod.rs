@@ -35,7 +35,7 @@ use neretva_event::FieldId;
 use serde_json::{Map, Value};
 
 use crate::parsers::common::json::{self as common_json};
-use crate::parsers::common::{pyjson, repeatable};
+use crate::parsers::common::{pyjson, repeatable, url};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -187,7 +187,7 @@ fn indicator_event(
         match kind {
             "hostname" | "domain" => {
                 let resource = with_scheme(value);
-                if has_path(&resource) {
+                if !url::split(&resource).path.is_empty() {
                     set(&mut event, "source.url", &resource)?;
                 } else {
                     set(&mut event, "source.fqdn", value)?;
@@ -258,28 +258,8 @@ fn with_scheme(value: &str) -> String {
     if value.contains("://") { value.to_owned() } else { format!("http://{value}") }
 }
 
-/// Whether Python's `urlparse(url).path` is not empty: the text after the network location
-/// (which follows `//`), before any query or fragment.
-fn has_path(url: &str) -> bool {
-    let rest = match url.split_once(':') {
-        Some((scheme, rest))
-            if scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
-        {
-            rest
-        }
-        _ => url,
-    };
-    let rest = match rest.strip_prefix("//") {
-        Some(after) => after.find(['/', '?', '#']).map_or("", |at| &after[at..]),
-        None => rest,
-    };
-    !rest.split(['?', '#']).next().unwrap_or_default().is_empty()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::has_path;
     use crate::{FeedParser, Report};
 
     #[test]
@@ -301,14 +281,5 @@ mod tests {
         let event = &parsed.events[0].event;
         assert!(event.get("extra.tags").is_none() && event.get("comment").is_none());
         assert_eq!(event.get("extra.pulse").map(ToString::to_string).as_deref(), Some("Large"));
-    }
-
-    #[test]
-    fn paths_as_python_reads_them() {
-        assert!(!has_path("http://evil.example.com"));
-        assert!(has_path("http://evil.example.com/x"));
-        assert!(!has_path("http://evil.example.com?q=1"));
-        assert!(has_path("http://evil.example.com:8080/"));
-        assert!(has_path("evil.example.com/x"));
     }
 }

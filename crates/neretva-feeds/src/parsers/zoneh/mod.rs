@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use neretva_event::FieldId;
 
 use crate::parsers::common::feed_csv::{read_csv, readable};
+use crate::parsers::common::url;
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
 /// Every parser of this group.
@@ -119,55 +120,24 @@ fn event<'a>(
         .set_id(FieldId::TIME_SOURCE, &format!("{added} UTC"))
         .map_err(|error| ("add_date", error.to_string()))?;
     let url = get("domain").map_or("", String::as_str);
-    let (scheme, host) = url_parts(url);
+    let parts = url::split(url);
     // Values the fields do not take are left out (IntelMQ's `raise_failure=False`).
     let optional = [
         (FieldId::SOURCE_IP, get("ip_address").map_or("", String::as_str)),
-        (FieldId::SOURCE_FQDN, host),
+        (FieldId::SOURCE_FQDN, parts.netloc),
         (FieldId::SOURCE_GEOLOCATION_CC, get("country_code").map_or("", String::as_str)),
         (FieldId::SOURCE_URL, url),
     ];
     for (id, value) in optional {
         let _ = event.set_id(id, value);
     }
-    event.set_id(FieldId::PROTOCOL_APPLICATION, &scheme).map_err(|error| ("domain", error.to_string()))?;
+    event
+        .set_id(FieldId::PROTOCOL_APPLICATION, &parts.scheme)
+        .map_err(|error| ("domain", error.to_string()))?;
     for (column, name) in EXTRA {
         if let Some(value) = get(column) {
             event.set(name, value).map_err(|error| (*column, error.to_string()))?;
         }
     }
     Ok(event)
-}
-
-/// Python's `urlparse(url)`: the scheme (lower case) and the network location, each empty when
-/// the URL has none.
-fn url_parts(url: &str) -> (String, &str) {
-    let (scheme, rest) = match url.split_once(':') {
-        Some((scheme, rest))
-            if scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
-        {
-            (scheme.to_ascii_lowercase(), rest)
-        }
-        _ => (String::new(), url),
-    };
-    let host = match rest.strip_prefix("//") {
-        Some(rest) => rest.split(['/', '?', '#']).next().unwrap_or_default(),
-        None => "",
-    };
-    (scheme, host)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_parts;
-
-    #[test]
-    fn url_parts_as_python() {
-        assert_eq!(url_parts("http://defaced.example.com"), ("http".to_owned(), "defaced.example.com"));
-        assert_eq!(url_parts("HTTPS://a.example/x?y#z"), ("https".to_owned(), "a.example"));
-        assert_eq!(url_parts("https://u@a.example:8443/"), ("https".to_owned(), "u@a.example:8443"));
-        assert_eq!(url_parts("a.example/index.html"), (String::new(), ""));
-        assert_eq!(url_parts(""), (String::new(), ""));
-    }
 }
