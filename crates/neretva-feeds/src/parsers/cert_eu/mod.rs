@@ -163,13 +163,8 @@ impl FeedParser for CertEuParser {
         let skipped_lines = decoded[..offset].matches('\n').count() as u64;
         let text = stripped.replace('\0', "");
         let ending = pycsv::line_ending(&text);
-        let (kept, starts) = without_comments(&text, skipped_lines);
-        let line_of = |at: usize| match starts.binary_search_by_key(&at, |(start, _)| *start) {
-            Ok(index) => starts[index].1,
-            Err(index) => starts[index.saturating_sub(1)].1,
-        };
-
-        let mut reader = pycsv::Reader::new(&kept, ',');
+        let kept = without_comments(&text, skipped_lines);
+        let mut reader = pycsv::Reader::new(&kept.text, ',');
         let mut record = Record::default();
         if reader.read(&mut record).is_none() {
             return parsed;
@@ -182,13 +177,13 @@ impl FeedParser for CertEuParser {
         let mut raw_header = String::new();
         pycsv::write_record(&mut raw_header, header.iter().map(String::as_str), ending);
         loop {
-            let start = kept.len() - reader.rest().len();
+            let start = kept.text.len() - reader.rest().len();
             let Some((_, text)) = reader.read(&mut record) else { break };
             if record.is_empty() {
                 continue; // a blank line, which `DictReader` skips
             }
             parsed.records += 1;
-            let line = line_of(start);
+            let line = kept.original_line(start);
             let line_text = text.trim_end_matches(['\r', '\n']);
             if let Some(column) = missing {
                 parsed.error(line, Some(column), format!("the header has no column {column:?}"), line_text);
@@ -219,11 +214,10 @@ impl FeedParser for CertEuParser {
     }
 }
 
-/// The text without its lines starting with `#` (IntelMQ's `_ignore_lines_starting`), and
-/// where each kept line starts in it with its 1-based line in the report.
-fn without_comments(text: &str, skipped_lines: u64) -> (String, Vec<(usize, u64)>) {
-    let mut kept = String::with_capacity(text.len());
-    let mut starts = Vec::new();
+/// The text without its lines starting with `#` (IntelMQ's `_ignore_lines_starting`), each kept
+/// line with its number in the report (`skipped_lines` precede the text).
+fn without_comments(text: &str, skipped_lines: u64) -> pycsv::KeptLines {
+    let mut kept = pycsv::KeptLines::with_capacity(text.len());
     let mut rest = text;
     let mut number = skipped_lines;
     while !rest.is_empty() {
@@ -234,10 +228,9 @@ fn without_comments(text: &str, skipped_lines: u64) -> (String, Vec<(usize, u64)
         if line.starts_with('#') {
             continue;
         }
-        starts.push((kept.len(), number));
-        kept.push_str(line);
+        kept.push(line, number);
     }
-    (kept, starts)
+    kept
 }
 
 fn event<'a>(report: &Report, get: &dyn Fn(&str) -> Option<&'a str>) -> Result<Event, RowError> {

@@ -448,29 +448,11 @@ impl GenericCsv {
     }
 }
 
-/// The report's text after IntelMQ's clean-up, with the original line of each kept line.
-struct Cleaned {
-    text: String,
-    /// (offset in `text` where a kept line starts, its 1-based line in the report).
-    starts: Vec<(usize, u64)>,
-}
-
-impl Cleaned {
-    fn original_line(&self, offset: usize) -> u64 {
-        match self.starts.binary_search_by_key(&offset, |(start, _)| *start) {
-            Ok(index) => self.starts[index].1,
-            Err(0) => 1,
-            Err(index) => self.starts[index - 1].1,
-        }
-    }
-}
-
 /// IntelMQ's `parse()` clean-up: NUL characters removed, lines whose first non-blank is
 /// `#` removed, leading spaces and tabs of every line removed, and blank lines removed.
 /// Lines with invalid UTF-8 are reported and left out.
-fn clean(raw: &[u8], parsed: &mut Parsed) -> Cleaned {
-    let mut text = String::with_capacity(raw.len());
-    let mut starts = Vec::new();
+fn clean(raw: &[u8], parsed: &mut Parsed) -> pycsv::KeptLines {
+    let mut kept = pycsv::KeptLines::with_capacity(raw.len());
     let mut number = 0u64;
     let mut rest = raw;
     while !rest.is_empty() {
@@ -501,10 +483,9 @@ fn clean(raw: &[u8], parsed: &mut Parsed) -> Cleaned {
         if content.is_empty() || content == "\n" {
             continue;
         }
-        starts.push((text.len(), number));
-        text.push_str(content);
+        kept.push(content, number);
     }
-    Cleaned { text, starts }
+    kept
 }
 
 impl FeedParser for GenericCsv {

@@ -188,6 +188,38 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The lines of a report that a bot's reader sees after its clean-up (comment lines left out,
+/// say), with the 1-based line in the report of each, so a record's errors name the report's
+/// line.
+#[derive(Debug, Default)]
+pub(crate) struct KeptLines {
+    /// The kept lines, each with its line break.
+    pub(crate) text: String,
+    /// (offset in `text` where a kept line starts, its 1-based line in the report).
+    starts: Vec<(usize, u64)>,
+}
+
+impl KeptLines {
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        Self { text: String::with_capacity(bytes), starts: Vec::new() }
+    }
+
+    /// Keeps a line (with its line break) that is line `number` of the report.
+    pub(crate) fn push(&mut self, line: &str, number: u64) {
+        self.starts.push((self.text.len(), number));
+        self.text.push_str(line);
+    }
+
+    /// The report's line of the kept text at `offset`.
+    pub(crate) fn original_line(&self, offset: usize) -> u64 {
+        match self.starts.binary_search_by_key(&offset, |(start, _)| *start) {
+            Ok(index) => self.starts[index].1,
+            Err(0) => 1,
+            Err(index) => self.starts[index - 1].1,
+        }
+    }
+}
+
 /// The length of the physical line at the start of `text`, its line break included:
 /// lines end at `\n`, `\r\n` or a lone `\r` (universal newlines, untranslated).
 pub(crate) fn physical_line_len(text: &str) -> usize {
