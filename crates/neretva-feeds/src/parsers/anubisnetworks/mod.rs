@@ -25,9 +25,10 @@
 //! as `malw.variant`, the sinkhole's name in `env` and in `comm`) keeps its first value; IntelMQ
 //! fails the event. A report without `feed.url` still gives events.
 
+use neretva_event::FieldId;
 use serde_json::Value;
 
-use crate::parsers::common::json::for_each_document;
+use crate::parsers::common::json::{for_each_document, set_json_value, unix_time};
 use crate::parsers::common::ordered_json::{Json, member};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
@@ -151,10 +152,10 @@ fn object<'a>(name: &str, value: &'a Json) -> Result<&'a [(String, Json)], Event
 }
 
 /// The text of a JSON value as Python's `str.format` writes it.
-fn text(value: &Value) -> String {
+fn text(value: &Json) -> String {
     match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
+        Json::Other(Value::String(text)) => text.clone(),
+        other => other.to_value().to_string(),
     }
 }
 
@@ -166,13 +167,8 @@ struct Fields {
 impl Fields {
     /// Sets a field or member, replacing it; a value it does not take fails the event.
     fn put(&mut self, field: &str, value: &Json) -> Result<(), EventError> {
-        let value = value.to_value();
-        let outcome = match &value {
-            Value::Null => Ok(()),
-            Value::String(text) => self.event.set(field, text),
-            _ => self.event.set_json(field, value.clone()),
-        };
-        outcome.map_err(|error| (field.to_owned(), error.value_and_reason()))
+        set_json_value(&mut self.event, field, &value.to_value())
+            .map_err(|error| (field.to_owned(), error.value_and_reason()))
     }
 
     /// Sets a field unless it is set already (the first value stays).
@@ -218,15 +214,12 @@ impl AnubisNetworksParser {
         for (key, value) in members {
             match key.as_str() {
                 "_ts" => {
-                    let seconds = match value.to_value() {
-                        Value::Number(n) => n.as_i64(),
-                        Value::String(s) => crate::parsers::shadowserver::convert::py_int(&s),
-                        _ => None,
-                    };
-                    let time = seconds.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
-                    let time = time.ok_or_else(|| ("_ts".to_owned(), "not a time in seconds".to_owned()))?;
-                    let time = Json::Other(Value::from(neretva_event::format_time(time)));
-                    fields.add("time.source", &time)?;
+                    let time = unix_time(&value.to_value())
+                        .ok_or_else(|| ("_ts".to_owned(), "not a time in seconds".to_owned()))?;
+                    if !fields.event.contains("time.source") {
+                        let _ =
+                            fields.event.set_value_id(FieldId::TIME_SOURCE, neretva_event::Value::Time(time));
+                    }
                 }
                 "trojanfamily" => fields.add("malware.name", value)?,
                 "env" => {
@@ -263,7 +256,7 @@ impl AnubisNetworksParser {
                         }
                     }
                     if let (Some(ip), Some(netmask)) = (member(geo, "ip"), member(geo, "netmask")) {
-                        let network = format!("{}/{}", text(&ip.to_value()), text(&netmask.to_value()));
+                        let network = format!("{}/{}", text(ip), text(netmask));
                         fields.add("source.network", &Json::Other(Value::from(network)))?;
                     }
                 }
@@ -292,7 +285,7 @@ impl AnubisNetworksParser {
                         }
                     }
                 }
-                "comm" => self.communication(&mut fields, value, dst_ip.as_ref())?,
+                "comm" => Self::communication(&mut fields, value, dst_ip.as_ref())?,
                 "tracking" => {
                     for (sub, subvalue) in object(key, value)? {
                         let Some((_, field)) = TRACKING.iter().find(|(name, _)| name == sub) else {
@@ -322,18 +315,12 @@ impl AnubisNetworksParser {
                 other => return Err(unknown(other)),
             }
         }
-        let test_event =
-            fields.event.get("malware.name").is_some_and(|name| name.to_string() == "testsinkholingloss");
+        let test_event = fields.event.get_str("malware.name") == Some("testsinkholingloss");
         Ok((!test_event).then_some(fields.event))
     }
 
     /// `comm`: the protocol, the HTTP request or the DNS query.
-    fn communication(
-        &self,
-        fields: &mut Fields,
-        value: &Json,
-        dst_ip: Option<&Value>,
-    ) -> Result<(), EventError> {
+    fn communication(fields: &mut Fields, value: &Json, dst_ip: Option<&Value>) -> Result<(), EventError> {
         let comm = object("comm", value)?;
         for (sub, subvalue) in comm {
             match sub.as_str() {
@@ -365,12 +352,7 @@ impl AnubisNetworksParser {
                     if let (Some(proto), Some(host), Some(path)) =
                         (member(comm, "proto"), member(http, "host"), member(http, "path"))
                     {
-                        let url = format!(
-                            "{}://{}{}",
-                            text(&proto.to_value()),
-                            text(&host.to_value()),
-                            text(&path.to_value())
-                        );
+                        let url = format!("{}://{}{}", text(proto), text(host), text(path));
                         fields.add("destination.url", &Json::Other(Value::from(url)))?;
                     }
                 }
@@ -408,8 +390,8 @@ fn geolocation(
         match name.as_str() {
             "ip" | "path" => {}
             "netmask" => {
-                let ip = member(geo, "ip").map(|ip| text(&ip.to_value())).unwrap_or_default();
-                let network = format!("{ip}/{}", text(&item.to_value()));
+                let ip = member(geo, "ip").map(text).unwrap_or_default();
+                let network = format!("{ip}/{}", text(item));
                 fields.put_or_extra(&format!("{namespace}.network"), &Json::Other(Value::from(network)))?;
             }
             "country_code" => fields.put_or_extra(&format!("{namespace}.geolocation.cc"), item)?,

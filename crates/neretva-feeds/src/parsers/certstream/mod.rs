@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 
-use crate::parsers::common::json::for_each_document;
+use crate::parsers::common::json::{for_each_document, unix_time};
 use crate::parsers::common::{pyjson, repeatable};
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
 
@@ -57,7 +57,7 @@ impl FeedParser for CertStreamParser {
             else {
                 return; // a heartbeat, or a message of another type
             };
-            let seen = data.and_then(|d| d.get("seen")).and_then(seconds);
+            let seen = data.and_then(|d| d.get("seen")).and_then(unix_time);
             // Each domain's event repeats the message, unless that would repeat too much.
             let whole = repeatable(domains.len(), raw.len());
             for domain in domains {
@@ -88,18 +88,6 @@ fn short_raw(data: Option<&Value>, domain: &Value) -> String {
         "seen": member("seen"),
     });
     pyjson::dumps(&short)
-}
-
-/// `data.seen` in whole seconds (IntelMQ's `int()` of it), as a time.
-fn seconds(value: &Value) -> Option<time::OffsetDateTime> {
-    let seconds = match value {
-        Value::Number(n) => {
-            n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.trunc() as i64))
-        }
-        Value::String(s) => crate::parsers::shadowserver::convert::py_int(s),
-        _ => None,
-    }?;
-    time::OffsetDateTime::from_unix_timestamp(seconds).ok()
 }
 
 fn event(

@@ -120,6 +120,19 @@ pub(crate) fn set_json_value(
     }
 }
 
+/// A time given as seconds since the epoch, as IntelMQ's bots read it with Python's `int()`: a
+/// JSON integer, a number cut to its whole seconds, or text of an integer.
+pub(crate) fn unix_time(value: &serde_json::Value) -> Option<time::OffsetDateTime> {
+    let seconds = match value {
+        serde_json::Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.trunc() as i64))
+        }
+        serde_json::Value::String(s) => crate::parsers::shadowserver::convert::py_int(s),
+        _ => None,
+    }?;
+    time::OffsetDateTime::from_unix_timestamp(seconds).ok()
+}
+
 /// Python's truth of a JSON value: `null`, `false`, zero, `""`, `[]` and `{}` are false, as the
 /// IntelMQ bots' `if value:` tests them.
 pub(crate) fn truthy(value: &serde_json::Value) -> bool {
@@ -130,5 +143,24 @@ pub(crate) fn truthy(value: &serde_json::Value) -> bool {
         serde_json::Value::String(s) => !s.is_empty(),
         serde_json::Value::Array(items) => !items.is_empty(),
         serde_json::Value::Object(members) => !members.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::unix_time;
+
+    #[test]
+    fn seconds_read_as_python_int_reads_them() {
+        let at = |value| unix_time(&value).map(|t| t.unix_timestamp());
+        assert_eq!(at(json!(1795941302)), Some(1795941302));
+        assert_eq!(at(json!(1795941302.9)), Some(1795941302), "cut, not rounded");
+        assert_eq!(at(json!(" 1795941302 ")), Some(1795941302));
+        assert_eq!(at(json!("1795941302.5")), None, "Python's int() refuses a fraction in text");
+        assert_eq!(at(json!("yesterday")), None);
+        assert_eq!(at(json!(null)), None);
+        assert_eq!(at(json!(1e300)), None, "out of range");
     }
 }
