@@ -124,6 +124,10 @@ impl Value {
             Self::Str(text) => out.push_str(text),
             Self::Int(i) => push_int(out, *i),
             Self::Time(t) => push_time(out, *t),
+            Self::Float(x) => pyfmt::write_float_repr(out, *x),
+            Self::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Self::Ip(IpAddr::V4(ip)) => push_ipv4(out, *ip),
+            Self::Json(json) => pyfmt::write_json(out, json),
             other => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "{other}");
@@ -185,6 +189,16 @@ impl fmt::Display for Value {
             Self::Time(t) => write_time(f, *t),
             Self::Json(json) => f.write_str(&pyfmt::json_to_string(json)),
         }
+    }
+}
+
+/// Appends an IPv4 address in dotted decimal, as its `Display` writes it.
+fn push_ipv4(out: &mut String, ip: std::net::Ipv4Addr) {
+    for (index, octet) in ip.octets().into_iter().enumerate() {
+        if index > 0 {
+            out.push('.');
+        }
+        push_int(out, i64::from(octet));
     }
 }
 
@@ -336,8 +350,16 @@ mod tests {
             Value::Time(datetime!(0987-12-31 23:59:59.123_456 +02:00)),
             Value::Float(8.67),
             Value::Str("dnsmasq-2.80".into()),
+            Value::Float(-0.5),
+            Value::Float(1e22),
             Value::Ip("2001:db8::1".parse().unwrap()),
+            Value::Ip("0.0.0.0".parse().unwrap()),
+            Value::Ip("192.0.2.255".parse().unwrap()),
+            Value::Ip("10.20.100.9".parse().unwrap()),
+            Value::Network("192.0.2.0/24".parse().unwrap()),
             Value::Bool(true),
+            Value::Bool(false),
+            Value::Json(Box::new(serde_json::json!({"b": [1, 2.5, "é\n"], "a": null}))),
         ];
         for value in values {
             let mut text = String::from(">");

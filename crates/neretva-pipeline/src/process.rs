@@ -1,6 +1,7 @@
 //! Processing one report from raw bytes to stored events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, RwLock};
 
 use neretva_event::{Event, FieldId, Report, Value};
@@ -295,7 +296,8 @@ impl Pipeline {
         let geo = self.geo_table();
         let prepare = async {
             let mut prepared = Prepared::with_capacity(report_id.is_some(), self.dedup_fields.is_some());
-            let mut seen_in_run: HashSet<u128> = HashSet::new();
+            let mut seen_in_run: HashSet<u128, BuildHasherDefault<PrefixHasher>> = HashSet::default();
+            let mut keys = dedupe::Keys::default();
             let mut ids = EventIds::new(context.now);
             // What every stored event of the report shares, when its events are stored.
             let stored = report_id.map(|report_id| StoredReport {
@@ -330,13 +332,13 @@ impl Pipeline {
                     if let Some((fields, _)) = &self.dedup_fields {
                         // Repeats within this run of the report are found here; the store
                         // finds repeats of other reports within the window.
-                        let key = dedupe::key(&event, fields);
-                        if !seen_in_run.insert(key_prefix(&key)) {
+                        let digest = keys.digest(&event, fields);
+                        if !seen_in_run.insert(key_prefix(&digest)) {
                             prepared.counts.duplicates += 1;
                             continue;
                         }
                         prepared.keys.push(DedupKey {
-                            key,
+                            key: dedupe::hex(&digest),
                             seen_at: context.now,
                             report_id: report_id.unwrap_or_else(Uuid::nil),
                         });
@@ -545,9 +547,32 @@ struct Item {
     orgs: Vec<Uuid>,
 }
 
-/// The first 128 bits of a hex key: enough to tell keys of one report apart.
-fn key_prefix(key: &str) -> u128 {
-    u128::from_str_radix(key.get(..32).unwrap_or(key), 16).unwrap_or_default()
+/// The first 128 bits of a key: enough to tell keys of one report apart.
+fn key_prefix(digest: &[u8; 32]) -> u128 {
+    let mut prefix = [0u8; 16];
+    prefix.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(prefix)
+}
+
+/// Hashes key prefixes for the set of a run's keys by taking their low bits: they are parts of
+/// SHA-256 digests already, as evenly spread as any hash would make them.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u128(&mut self, prefix: u128) {
+        self.0 = prefix as u64;
+    }
 }
 
 /// Counts what each component of the pipeline received, sent, dropped and failed on, by feed:
