@@ -135,6 +135,40 @@ pub struct FieldSpec {
     pub section: Section,
 }
 
+/// Slots of the table from names to fields: a power of two, more than twice the fields, so a name
+/// is found after one or two comparisons (a binary search over the sorted names compares about
+/// seven, names that mostly share their first dozen bytes).
+const NAME_SLOTS: usize = 256;
+/// An empty slot.
+const NO_FIELD: u8 = u8::MAX;
+const _: () = assert!(EVENT_FIELDS.len() * 2 < NAME_SLOTS && EVENT_FIELDS.len() < NO_FIELD as usize);
+
+/// FNV-1a of a name, folded to a slot.
+#[inline]
+fn name_hash(name: &str) -> usize {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.bytes() {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    (hash ^ (hash >> 16)) as usize
+}
+
+/// Each field's index at its name's slot or the next free one after it.
+fn name_table() -> &'static [u8; NAME_SLOTS] {
+    static TABLE: std::sync::OnceLock<[u8; NAME_SLOTS]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = [NO_FIELD; NAME_SLOTS];
+        for (index, spec) in EVENT_FIELDS.iter().enumerate() {
+            let mut slot = name_hash(spec.name);
+            while table[slot & (NAME_SLOTS - 1)] != NO_FIELD {
+                slot += 1;
+            }
+            table[slot & (NAME_SLOTS - 1)] = index as u8;
+        }
+        table
+    })
+}
+
 /// The index of an event field in [`fields`]; fields sort by name, so sorting
 /// by id sorts by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,11 +178,18 @@ impl FieldId {
     /// Looks up an event field by name (not `extra.*` keys).
     #[inline]
     pub fn from_name(name: &str) -> Option<FieldId> {
-        EVENT_FIELDS
-            .binary_search_by(|spec| spec.name.cmp(name))
-            .ok()
-            .and_then(|index| u16::try_from(index).ok())
-            .map(FieldId)
+        let table = name_table();
+        let mut slot = name_hash(name);
+        loop {
+            let index = table[slot & (NAME_SLOTS - 1)];
+            if index == NO_FIELD {
+                return None;
+            }
+            if EVENT_FIELDS[usize::from(index)].name == name {
+                return Some(FieldId(u16::from(index)));
+            }
+            slot += 1;
+        }
     }
 
     /// The field's table entry.
@@ -198,4 +239,30 @@ pub fn field_spec(name: &str) -> Option<&'static FieldSpec> {
 /// The report field of that name.
 pub fn report_field_spec(name: &str) -> Option<&'static FieldSpec> {
     REPORT_FIELDS.binary_search_by(|spec| spec.name.cmp(name)).ok().map(|index| &REPORT_FIELDS[index])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_found_by_its_name_and_nothing_else_is() {
+        for (index, spec) in EVENT_FIELDS.iter().enumerate() {
+            assert_eq!(FieldId::from_name(spec.name).map(FieldId::index), Some(index), "{}", spec.name);
+            // The same name one byte longer or shorter, or with its last byte changed.
+            let longer = format!("{}x", spec.name);
+            let shorter = &spec.name[..spec.name.len() - 1];
+            let mut changed = spec.name.as_bytes().to_vec();
+            *changed.last_mut().unwrap() ^= 0x01;
+            let changed = String::from_utf8(changed).unwrap();
+            for other in [longer.as_str(), shorter, changed.as_str()] {
+                if EVENT_FIELDS.iter().all(|spec| spec.name != other) {
+                    assert_eq!(FieldId::from_name(other), None, "{other}");
+                }
+            }
+        }
+        for name in ["", "extra.", "extra.port", "Source.ip", "source.ip ", "raw\0"] {
+            assert_eq!(FieldId::from_name(name), None, "{name:?}");
+        }
+    }
 }

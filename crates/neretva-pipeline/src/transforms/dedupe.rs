@@ -28,12 +28,12 @@ pub fn key(event: &Event, fields: &KeyFields) -> String {
 /// Lower-case hex, as keys are stored.
 pub fn hex(digest: &[u8; 32]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    let mut out = vec![0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Computes keys event after event, keeping its buffers from one to the next.
