@@ -15,7 +15,10 @@
 //! and `extra.verified_vulns` the CVEs Shodan verified. In the minimal mode (the parser option
 //! `minimal_mode = true`, IntelMQ's parameter) an event has only the address, AS, port,
 //! transport, organisation, data, title, tags, country and time, identifier `network-scan`, and
-//! the whole banner as `extra.shodan`. `raw` is the banner's text.
+//! the whole banner as `extra.shodan`. `raw` is the banner's text. A certificate's serial (up
+//! to 160 bits) is written with every digit of the banner's text, as IntelMQ's `str()` of
+//! Python's integer writes it; in the minimal mode's `extra.shodan` a number beyond 64 bits is
+//! kept as JSON readers of 64-bit numbers keep it, approximately.
 //!
 //! A banner that is not a JSON object, lacks a readable `timestamp` (minimal mode), or has a
 //! value its field does not take is an error; a blank line is skipped.
@@ -34,6 +37,7 @@ use serde_json::Value;
 
 use crate::parsers::common::json::{for_each_document, set_json_value, truthy};
 use crate::parsers::common::ordered_json::{Json, member};
+use crate::parsers::common::pyjson::member_span;
 use neretva_event::FieldId;
 
 use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
@@ -415,7 +419,8 @@ impl ShodanParser {
         let Json::Object(members) = banner else {
             return parsed.error(line, None, "a banner is not a JSON object", crate::truncate(raw, 4096));
         };
-        let outcome = if self.minimal { minimal_event(report, members) } else { full_event(report, members) };
+        let outcome =
+            if self.minimal { minimal_event(report, members) } else { full_event(report, members, raw) };
         match outcome {
             Ok(mut event) => {
                 event.set_raw(raw.as_bytes());
@@ -442,7 +447,7 @@ fn set(event: &mut Event, field: &str, value: &Value) -> Result<(), BannerError>
     set_json_value(event, field, value).map_err(|error| (field.to_owned(), error.value_and_reason()))
 }
 
-fn full_event(report: &Report, members: &[(String, Json)]) -> Result<Event, BannerError> {
+fn full_event(report: &Report, members: &[(String, Json)], raw: &str) -> Result<Event, BannerError> {
     let mut event = report.new_event();
     let mut vulns = None;
     for (path, field) in MAPPING {
@@ -450,7 +455,7 @@ fn full_event(report: &Report, members: &[(String, Json)]) -> Result<Event, Bann
         if matches!(value, Json::Other(Value::Null)) {
             continue;
         }
-        let Some(value) = convert(path, value)? else { continue };
+        let Some(value) = convert(path, value, raw)? else { continue };
         set(&mut event, field, &value)?;
         if *path == "vulns" {
             vulns = Some(value);
@@ -506,7 +511,7 @@ fn timestamp_text(value: &Value) -> Option<Value> {
 
 /// IntelMQ's conversions of some members; `None` when the member gives no value (IntelMQ's
 /// `NoValueException`).
-fn convert(path: &str, value: &Json) -> Result<Option<Value>, BannerError> {
+fn convert(path: &str, value: &Json, raw: &str) -> Result<Option<Value>, BannerError> {
     let keys = |value: &Json| match value {
         Json::Object(members) => {
             Some(Value::Array(members.iter().map(|(key, _)| Value::from(key.as_str())).collect()))
@@ -526,7 +531,9 @@ fn convert(path: &str, value: &Json) -> Result<Option<Value>, BannerError> {
             Value::Array(items) => Value::Array(items),
             single => Value::Array(vec![single]),
         }),
-        "ssl/cert/serial" | "ssl/dhparams/generator" => Some(Value::String(python_str(&value.to_value()))),
+        "ssl/cert/serial" | "ssl/dhparams/generator" => {
+            Some(Value::String(integer_literal(raw, path).unwrap_or_else(|| python_str(&value.to_value()))))
+        }
         _ => Some(value.to_value()),
     })
 }
@@ -552,6 +559,25 @@ fn identified_list(value: &Json) -> Option<Value> {
         list.push(Value::Object(object));
     }
     Some(Value::Array(list))
+}
+
+/// The digits of an integer at a path of the banner's text, as Python's `str()` writes the
+/// integer `json.loads` reads from them, however large: a certificate's serial is a number of up
+/// to 160 bits, which a JSON reader of 64-bit numbers keeps only approximately. `None` if the
+/// value there is not an integer.
+fn integer_literal(raw: &str, path: &str) -> Option<String> {
+    let (mut start, mut end) = (0, raw.len());
+    for key in path.split('/') {
+        let (inner_start, inner_end) = member_span(&raw[start..end], key)?;
+        (start, end) = (start + inner_start, start + inner_end);
+    }
+    let literal = &raw[start..end];
+    let digits = literal.strip_prefix('-').unwrap_or(literal);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    // JSON has no leading zeros, so only minus zero is written otherwise by Python.
+    Some(if digits == "0" { digits.to_owned() } else { literal.to_owned() })
 }
 
 /// Python's `str()` of a JSON value, as IntelMQ turns certificate serials into text.
@@ -591,6 +617,35 @@ mod tests {
             };
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[0].contains("minimal_mode"), "{errors:?}");
+    }
+
+    /// The serial's text for a banner whose certificate has `cert` as its members.
+    fn serial(cert: &str) -> Option<String> {
+        let banner = format!(
+            r#"{{"ip_str": "192.0.2.41", "port": 443, "timestamp": "2026-11-29T08:30:12",
+                "ssl": {{"versions": ["TLSv1.3"], "cert" : {cert} }}}}"#
+        );
+        let parsed = crate::FeedParser::parse(
+            &super::ShodanParser::minimal(false),
+            &Report::new("shodan", None, banner.into_bytes()),
+        );
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed.events[0].event.get("extra.ssl.cert.serial").map(ToString::to_string)
+    }
+
+    #[test]
+    fn certificate_serials_keep_every_digit() {
+        // 160 bits, as Python's `str()` of the integer `json.loads` reads.
+        let big = "1461501637330902918203684832716283019655932542975";
+        assert_eq!(serial(&format!(r#"{{"serial": {big}, "sig_alg": "x"}}"#)).as_deref(), Some(big));
+        assert_eq!(serial(&format!(r#"{{"serial": -{big}}}"#)), Some(format!("-{big}")));
+        // Of a repeated member the last, as Python keeps it.
+        assert_eq!(serial(&format!(r#"{{"serial": 1, "serial":{big} }}"#)).as_deref(), Some(big));
+        assert_eq!(serial(r#"{"serial": -0}"#).as_deref(), Some("0"));
+        assert_eq!(serial(r#"{"serial": 4096}"#).as_deref(), Some("4096"));
+        assert_eq!(serial(r#"{"serial": "0a1b"}"#).as_deref(), Some("0a1b"));
+        assert_eq!(serial(r#"{"serial": 1.5}"#).as_deref(), Some("1.5"));
+        assert_eq!(serial(r#"{"serial": true}"#).as_deref(), Some("True"));
     }
 
     #[test]
