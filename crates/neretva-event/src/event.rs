@@ -610,21 +610,20 @@ impl Event {
     /// both are missing; type `undetermined` when only the type is missing.
     /// Present values are never changed.
     pub fn classify(&mut self) {
-        let taxonomy_set = self.get_id(FieldId::CLASSIFICATION_TAXONOMY).is_some();
-        let ty = self.get_id(FieldId::CLASSIFICATION_TYPE).and_then(Value::as_str).map(str::to_owned);
-        match (taxonomy_set, ty) {
-            (false, Some(ty)) => {
-                let taxonomy = taxonomy::taxonomy_of(&ty).unwrap_or("other");
-                self.insert(FieldId::CLASSIFICATION_TAXONOMY, Value::str(taxonomy));
+        let typed = self.get_id(FieldId::CLASSIFICATION_TYPE).and_then(Value::as_str);
+        if self.get_id(FieldId::CLASSIFICATION_TAXONOMY).is_some() {
+            if typed.is_none() {
+                self.insert(FieldId::CLASSIFICATION_TYPE, Value::str("undetermined"));
             }
-            (false, None) => {
+            return;
+        }
+        // The type's taxonomy is a static text: the type need not be copied to look it up.
+        match typed.map(|ty| taxonomy::taxonomy_of(ty).unwrap_or("other")) {
+            Some(taxonomy) => self.insert(FieldId::CLASSIFICATION_TAXONOMY, Value::str(taxonomy)),
+            None => {
                 self.insert(FieldId::CLASSIFICATION_TAXONOMY, Value::str("other"));
                 self.insert(FieldId::CLASSIFICATION_TYPE, Value::str("undetermined"));
             }
-            (true, None) => {
-                self.insert(FieldId::CLASSIFICATION_TYPE, Value::str("undetermined"));
-            }
-            (true, Some(_)) => {}
         }
     }
 
