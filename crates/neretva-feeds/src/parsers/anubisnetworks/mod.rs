@@ -28,9 +28,9 @@
 use neretva_event::FieldId;
 use serde_json::Value;
 
-use crate::parsers::common::json::{for_each_document, set_json_value, unix_time};
+use crate::parsers::common::json::{for_each_object_event, set_json_value, unix_time};
 use crate::parsers::common::ordered_json::{Json, member};
-use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
+use crate::{Event, FeedParser, Parsed, Report};
 
 /// Every parser of this group.
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
@@ -124,21 +124,7 @@ impl FeedParser for AnubisNetworksParser {
     fn parse(&self, report: &Report) -> Parsed {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
-        for_each_document(&text, &mut parsed, |parsed, line, raw, record: Json| {
-            let Json::Object(members) = record else {
-                return parsed.error(line, None, "an event is not a JSON object", crate::truncate(raw, 4096));
-            };
-            match self.event(report, &members) {
-                Ok(Some(mut event)) => {
-                    event.set_raw(raw.as_bytes());
-                    parsed.events.push(ParsedEvent { event, line, raw: raw.to_owned() });
-                }
-                Ok(None) => {}
-                Err((field, message)) => {
-                    parsed.error(line, Some(&field), message, crate::truncate(raw, 4096))
-                }
-            }
-        });
+        for_each_object_event(&text, &mut parsed, "an event", |members, _| self.event(report, members));
         parsed
     }
 }

@@ -1,8 +1,9 @@
 //! Reading JSON reports: the whole report as one document, or a top-level array element by
 //! element, with the errors the structured JSON parsers report; and setting JSON values on events.
 
+use crate::parsers::common::ordered_json::Json;
 use crate::parsers::common::pyjson;
-use crate::{Event, Parsed, ValueError};
+use crate::{Event, Parsed, ParsedEvent, ValueError};
 
 /// The report text as one JSON document; `None` after recording a `malformed JSON` error at the
 /// line where parsing failed.
@@ -98,6 +99,32 @@ pub(crate) fn for_each_document<T: serde::de::DeserializeOwned>(
             }
         }
     }
+}
+
+/// Reads a report of JSON objects as [`for_each_document`] does, one event (or none) per object
+/// from `event(members, raw)`, with the object's text as `raw`: a document that is not an object
+/// (`what` names it: "a banner") and an event's error (the field or member concerned and the
+/// message) are errors of the document's line.
+pub(crate) fn for_each_object_event(
+    text: &str,
+    parsed: &mut Parsed,
+    what: &str,
+    mut event: impl FnMut(&[(String, Json)], &str) -> Result<Option<Event>, (String, String)>,
+) {
+    for_each_document(text, parsed, |parsed, line, raw, document: Json| {
+        let Json::Object(members) = document else {
+            let message = format!("{what} is not a JSON object");
+            return parsed.error(line, None, message, crate::truncate(raw, 4096));
+        };
+        match event(&members, raw) {
+            Ok(Some(mut event)) => {
+                event.set_raw(raw.as_bytes());
+                parsed.events.push(ParsedEvent { event, line, raw: raw.to_owned() });
+            }
+            Ok(None) => {}
+            Err((field, message)) => parsed.error(line, Some(&field), message, crate::truncate(raw, 4096)),
+        }
+    });
 }
 
 /// IntelMQ's `recover_line_json` for an element of a JSON list: `json.dumps([element])` with

@@ -35,12 +35,12 @@
 
 use serde_json::Value;
 
-use crate::parsers::common::json::{for_each_document, set_json_value, truthy};
+use crate::parsers::common::json::{for_each_object_event, set_json_value, truthy};
 use crate::parsers::common::ordered_json::{Json, member};
 use crate::parsers::common::pyjson::member_span;
 use neretva_event::FieldId;
 
-use crate::{Event, FeedParser, Parsed, ParsedEvent, Report};
+use crate::{Event, FeedParser, Parsed, Report};
 
 /// Every parser of this group.
 pub(crate) fn all() -> Vec<Box<dyn FeedParser>> {
@@ -406,28 +406,11 @@ impl FeedParser for ShodanParser {
     fn parse(&self, report: &Report) -> Parsed {
         let text = String::from_utf8_lossy(&report.raw);
         let mut parsed = Parsed::default();
-        for_each_document(&text, &mut parsed, |parsed, line, raw, banner: Json| {
-            self.push(report, &banner, line, raw, parsed);
+        for_each_object_event(&text, &mut parsed, "a banner", |members, raw| {
+            if self.minimal { minimal_event(report, members) } else { full_event(report, members, raw) }
+                .map(Some)
         });
         parsed
-    }
-}
-
-impl ShodanParser {
-    /// The event of one banner, or its error.
-    fn push(&self, report: &Report, banner: &Json, line: u64, raw: &str, parsed: &mut Parsed) {
-        let Json::Object(members) = banner else {
-            return parsed.error(line, None, "a banner is not a JSON object", crate::truncate(raw, 4096));
-        };
-        let outcome =
-            if self.minimal { minimal_event(report, members) } else { full_event(report, members, raw) };
-        match outcome {
-            Ok(mut event) => {
-                event.set_raw(raw.as_bytes());
-                parsed.events.push(ParsedEvent { event, line, raw: raw.to_owned() });
-            }
-            Err((field, message)) => parsed.error(line, Some(&field), message, crate::truncate(raw, 4096)),
-        }
     }
 }
 
