@@ -27,13 +27,10 @@ pub fn key(event: &Event, fields: &KeyFields) -> String {
 
 /// Lower-case hex, as keys are stored.
 pub fn hex(digest: &[u8; 32]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = vec![0u8; 64];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0x0f)];
-    }
-    String::from_utf8(out).unwrap_or_default()
+    // Into a buffer of the exact size: `hex::encode` pushes one character at a time.
+    let mut out = [0u8; 64];
+    let _ = hex::encode_to_slice(digest, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Computes keys event after event, keeping its buffers from one to the next.
