@@ -26,6 +26,7 @@ use crate::codec::{
     IpRange, Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
     to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
+use crate::event_blocks::{BLOCK_JOIN, BlockBuilder, EVENT_JSON};
 use crate::ops;
 
 /// Rows a purge deletes per transaction, so other writers get their turn in between.
@@ -294,9 +295,12 @@ pub(crate) fn save_source_record(conn: &Connection, record: &SourceRecord) -> Re
 
 // Events.
 
-pub(crate) const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line, e.raw, e.time_observation,
+/// An event's columns, over `events e` and its block `b` (`BLOCK_JOIN`); the texts are
+/// `EVENT_RAW` and `EVENT_JSON`.
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line,
+    coalesce(neretva_event_text(b.data, e.slot, 1), e.raw), e.time_observation,
     e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
-    e.destination_ip, e.json, e.stored_at,
+    e.destination_ip, coalesce(neretva_event_text(b.data, e.slot, 0), e.json), e.stored_at,
     (SELECT group_concat(hex(o.org_id), '' ORDER BY o.org_id) FROM event_orgs o
      WHERE o.event_id = e.id)";
 
@@ -343,7 +347,8 @@ pub(crate) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// Inserts a batch with its routing and notifications, in the caller's transaction.
+/// Inserts a batch with its routing and notifications, in the caller's transaction; the events'
+/// texts go into blocks (`event_blocks.rs`) of consecutive events.
 pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent]) -> Result<u64> {
     for event in events {
         check_event(event)?;
@@ -352,9 +357,16 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
     let mut insert_event = conn.prepare_cached(
         "INSERT INTO events (id, report_id, feed, line, time_observation, time_source, taxonomy,
              classification_type, source_ip, source_asn, source_fqdn, destination_ip, stored_at,
-             raw, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             raw, json, block, slot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '', '', ?14, ?15)",
     )?;
+    let mut insert_block = conn
+        .prepare_cached("INSERT INTO event_blocks (id, first_seq, last_seq, data) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut block_id: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM event_blocks")?
+        .query_row([], |row| row.get(0))?;
+    let mut block = BlockBuilder::default();
+    let mut block_seqs = (0, 0);
     let mut insert_org = conn.prepare_cached("INSERT INTO event_orgs (event_id, org_id) VALUES (?1, ?2)")?;
     let mut queue = conn
         .prepare_cached("INSERT INTO notification_queue (org_id, event_id, queued_at) VALUES (?1, ?2, ?3)")?;
@@ -362,6 +374,12 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
     let mut ranges: Vec<Range> = Vec::new();
     let mut rollup = EventRollup::new();
     for event in events {
+        if block.is_full() {
+            insert_block.execute(params![block_id, block_seqs.0, block_seqs.1, block.finish()])?;
+            block_id += 1;
+        }
+        let slot =
+            block.push(&event.json, &event.raw).map_err(|error| StoreError::conflict("json", error))?;
         let id = event.id.as_bytes();
         let observed = micros(truncate(event.time_observation));
         let source_ip = event.source_ip.map(ip_key);
@@ -380,10 +398,11 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             event.source_fqdn,
             destination_ip.as_ref().map(|key| &key[..]),
             stored_at,
-            event.raw,
-            event.json,
+            block_id,
+            slot,
         ])?;
         let seq = conn.last_insert_rowid();
+        block_seqs = if slot == 0 { (seq, seq) } else { (block_seqs.0.min(seq), block_seqs.1.max(seq)) };
         match ranges.iter_mut().find(|range| range.report_id == event.report_id) {
             Some(range) => range.extend(seq, observed),
             None => ranges.push(Range {
@@ -407,6 +426,9 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             insert_org.execute((&id[..], org))?;
             queue.execute((org, &id[..], stored_at))?;
         }
+    }
+    if !block.is_empty() {
+        insert_block.execute(params![block_id, block_seqs.0, block_seqs.1, block.finish()])?;
     }
     let mut insert_range = conn.prepare_cached(
         "INSERT INTO event_ranges (first_seq, last_seq, report_id, min_observed) VALUES (?1, ?2, ?3, ?4)",
@@ -508,9 +530,14 @@ impl Range {
 const REPORT_EVENTS: &str = "event_ranges r CROSS JOIN events e NOT INDEXED
     ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
     WHERE r.report_id = ?1";
+/// `REPORT_EVENTS` with each event's block as `b` (`BLOCK_JOIN`).
+const REPORT_EVENTS_WITH_BLOCKS: &str = "event_ranges r CROSS JOIN events e NOT INDEXED
+    ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
+    LEFT JOIN event_blocks b ON b.id = e.block
+    WHERE r.report_id = ?1";
 
 pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = ?1");
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {BLOCK_JOIN} WHERE e.id = ?1");
     Ok(conn.prepare_cached(&sql)?.query_row([&id.as_bytes()[..]], event_from_row).optional()?)
 }
 
@@ -519,7 +546,7 @@ pub(crate) fn get_events(conn: &Connection, ids: &[Uuid]) -> Result<Vec<StoredEv
     let mut found: std::collections::HashMap<Uuid, StoredEvent> = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events e WHERE e.id IN ({placeholders})");
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {BLOCK_JOIN} WHERE e.id IN ({placeholders})");
         let mut statement = conn.prepare_cached(&sql)?;
         let keys: Vec<Vec<u8>> = chunk.iter().map(|id| id.as_bytes().to_vec()).collect();
         let rows = statement.query_map(rusqlite::params_from_iter(keys), event_from_row)?;
@@ -572,9 +599,9 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
     let from = match query.report_id {
         Some(report_id) => {
             filters.bind(report_id.as_bytes().to_vec());
-            REPORT_EVENTS
+            REPORT_EVENTS_WITH_BLOCKS.to_owned()
         }
-        None => "events e WHERE true",
+        None => format!("events e {BLOCK_JOIN} WHERE true"),
     };
     if let Some(since) = query.since {
         let since = filters.bind(micros(truncate(since)));
@@ -669,7 +696,7 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         }
         check_text("text", text)?;
         let pattern = filters.bind(contains_pattern(text));
-        filters.and(&format!("e.json LIKE {pattern} ESCAPE '\\'"));
+        filters.and(&format!("{EVENT_JSON} LIKE {pattern} ESCAPE '\\'"));
     }
     if let Some(before) = query.before {
         let before = filters.bind(before.as_bytes().to_vec());
@@ -746,6 +773,10 @@ pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result
     }
     drop(rows);
     apply_rollup(conn, &rollup)?;
+    let blocks: Vec<i64> = conn
+        .prepare_cached(&format!("SELECT DISTINCT e.block FROM {REPORT_EVENTS} AND e.block IS NOT NULL"))?
+        .query_map([report_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     conn.prepare_cached(&format!(
         "DELETE FROM event_orgs WHERE event_id IN (SELECT e.id FROM {REPORT_EVENTS})"
     ))?
@@ -758,7 +789,20 @@ pub(crate) fn delete_report_events(conn: &Connection, report_id: Uuid) -> Result
         .prepare_cached(&format!("DELETE FROM events WHERE seq IN (SELECT e.seq FROM {REPORT_EVENTS})"))?
         .execute([report_id])?;
     conn.prepare_cached("DELETE FROM event_ranges WHERE report_id = ?1")?.execute([report_id])?;
+    drop_empty_blocks(conn, blocks)?;
     Ok(deleted as u64)
+}
+
+/// Deletes those of the blocks whose events are all deleted.
+fn drop_empty_blocks(conn: &Connection, blocks: impl IntoIterator<Item = i64>) -> Result<()> {
+    let mut drop = conn.prepare_cached(
+        "DELETE FROM event_blocks AS b WHERE b.id = ?1 AND NOT EXISTS (
+             SELECT 1 FROM events e WHERE e.seq BETWEEN b.first_seq AND b.last_seq AND e.block = ?1)",
+    )?;
+    for block in blocks {
+        drop.execute([block])?;
+    }
+    Ok(())
 }
 
 /// Deletes up to `batch` events observed before `before`, with their routing and
@@ -775,7 +819,7 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
         .collect::<rusqlite::Result<_>>()?;
     let mut find = conn.prepare_cached(&format!(
         "SELECT e.seq, e.id, coalesce(e.time_source, e.time_observation), e.classification_type,
-                {EVENT_ORG_LIST}
+                {EVENT_ORG_LIST}, e.block
          FROM events e
          WHERE e.seq BETWEEN ?1 AND ?2 AND e.report_id = ?3 AND e.time_observation < ?4
          LIMIT ?5"
@@ -793,18 +837,20 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
         "INSERT INTO event_ranges (first_seq, last_seq, report_id, min_observed) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut deleted = 0;
+    let mut blocks = std::collections::BTreeSet::new();
     for (first, last, report_id) in &ranges {
         if deleted >= batch {
             break;
         }
         let limit = to_i64(batch - deleted, "batch")?;
-        type Doomed = (i64, Vec<u8>, i64, Option<String>, Option<String>);
+        type Doomed = (i64, Vec<u8>, i64, Option<String>, Option<String>, Option<i64>);
         let doomed: Vec<Doomed> = find
             .query_map(params![first, last, report_id, before, limit], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        for (seq, id, time, kind, routing) in &doomed {
+        for (seq, id, time, kind, routing, block) in &doomed {
+            blocks.extend(*block);
             remove_from_rollup(&mut rollup, *time, kind.as_deref(), routing.as_deref(), 1)?;
             orgs.execute([id])?;
             queue.execute([id])?;
@@ -818,6 +864,7 @@ pub(crate) fn purge_events(conn: &Connection, before: Timestamp, batch: u64) -> 
             keep_range.execute(params![low, high, report_id, min_observed])?;
         }
     }
+    drop_empty_blocks(conn, blocks)?;
     apply_rollup(conn, &rollup)?;
     Ok(deleted)
 }

@@ -24,6 +24,7 @@
 mod codec;
 mod contact_points;
 mod dedup;
+mod event_blocks;
 mod exercises;
 mod feeds;
 mod governance;
@@ -217,6 +218,7 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), StoreError> {
 }
 
 fn configure_pragmas(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
+    event_blocks::register(conn)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", "ON")?;

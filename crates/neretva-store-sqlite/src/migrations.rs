@@ -81,6 +81,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "source_records",
         sql: include_str!("../migrations/0023_source_records.sql"),
     },
+    Migration { version: 24, name: "event_blocks", sql: include_str!("../migrations/0024_event_blocks.sql") },
 ];
 
 /// The newest migration this binary knows.

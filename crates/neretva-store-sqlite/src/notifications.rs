@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use crate::codec::{Result, micros, opt_time_col, time_col, u64_col, uuid_blob_col};
+use crate::event_blocks::BLOCK_JOIN;
 use crate::feeds::{EVENT_COLUMNS, event_from_row};
 use crate::ops::append_audit;
 
@@ -41,7 +42,7 @@ pub(crate) fn queued_notifications(
     let limit = if limit == 0 { 100 } else { limit.min(MAX_QUEUED) };
     let sql = format!(
         "SELECT {EVENT_COLUMNS}, q.id, q.queued_at FROM notification_queue q
-         JOIN events e ON e.id = q.event_id
+         JOIN events e ON e.id = q.event_id {BLOCK_JOIN}
          WHERE q.taken_at IS NULL AND q.org_id = ?1
          ORDER BY q.id LIMIT ?2"
     );
