@@ -1888,4 +1888,101 @@ mod tests {
         assert!(store.dedup_check(&[key("b"), key("c\u{0}")], window).await.is_err());
         assert_eq!(store.dedup_check(&[other("a"), other("b")], window).await.expect("check"), [true, false]);
     }
+
+    /// Events' texts are written in blocks of consecutive events, read back through the
+    /// function, searched, and deleted with the last event of their block; rows written before
+    /// blocks existed keep their own texts.
+    #[tokio::test]
+    async fn event_texts_live_in_blocks_that_go_with_their_last_event() {
+        use neretva_store::feeds::{EventQuery, NewEvent};
+
+        let store = SqliteStore::open_in_memory().expect("open");
+        store.migrate().await.expect("migrate");
+        let now = Timestamp::now_utc();
+        let old = now - time::Duration::days(10);
+        let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let event = |report: Uuid, n: u64, at: Timestamp| {
+            NewEvent::new(
+                report,
+                "feed",
+                n,
+                format!("line {n},é"),
+                at,
+                format!("{{\"n\": {n}, \"s\": \"needle{n}x\"}}"),
+            )
+        };
+        // 100 events of a, then 50 of b: blocks of 64, 64 (36 of a, 28 of b) and 22 events.
+        let batch: Vec<NewEvent> = (0..150)
+            .map(|n| event(if n < 100 { a } else { b }, n, if n < 100 { old } else { now }))
+            .collect();
+        assert_eq!(store.insert_events(&batch).await.expect("insert"), 150);
+        let blocks = || async {
+            let writer = store.writer.lock().await;
+            let counts: (i64, i64) = writer
+                .query_row(
+                    "SELECT (SELECT count(*) FROM event_blocks),
+                            (SELECT count(*) FROM events WHERE raw <> '' OR json <> '')",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .expect("count");
+            counts
+        };
+        assert_eq!(blocks().await, (3, 0), "three blocks, no texts in the rows");
+        let texts = |events: Vec<neretva_store::feeds::StoredEvent>| -> Vec<(u64, String, String)> {
+            events
+                .into_iter()
+                .map(|stored| (stored.event.line, stored.event.raw, stored.event.json))
+                .collect()
+        };
+        let expected = |n: u64| (n, batch[n as usize].raw.clone(), batch[n as usize].json.clone());
+        let of_b =
+            store.query_events(&EventQuery { report_id: Some(b), ..EventQuery::default() }).await.expect("b");
+        assert_eq!(texts(of_b), (100..150).rev().map(expected).collect::<Vec<_>>());
+        let found = |text: &str| {
+            let query = EventQuery { text: Some(text.into()), ..EventQuery::default() };
+            let store = &store;
+            async move { texts(store.query_events(&query).await.expect("search")) }
+        };
+        assert_eq!(found("needle120x").await, [expected(120)]);
+        assert_eq!(found("needle7x").await, [expected(7)]);
+        let some = [batch[3].id, batch[70].id, batch[149].id];
+        assert_eq!(
+            texts(store.get_events(&some).await.expect("get")),
+            [expected(3), expected(70), expected(149)]
+        );
+
+        // Deleting a's events drops the first block, whose events were all a's.
+        assert_eq!(store.delete_report_events(a).await.expect("delete"), 100);
+        assert_eq!(blocks().await, (2, 0));
+        assert!(store.get_event(batch[3].id).await.expect("get").is_none());
+        assert_eq!(texts(store.get_events(&[batch[100].id]).await.expect("get")), [expected(100)]);
+
+        // A later batch's block goes with its events' purge.
+        let later: Vec<NewEvent> = (150..160).map(|n| event(c, n, old)).collect();
+        store.insert_events(&later).await.expect("insert");
+        assert_eq!(blocks().await, (3, 0));
+        assert_eq!(store.purge_events(now - time::Duration::days(1)).await.expect("purge"), 10);
+        assert_eq!(blocks().await, (2, 0));
+
+        // A row of the layout before blocks: its texts are its own.
+        let id = Uuid::now_v7();
+        {
+            let writer = store.writer.lock().await;
+            writer
+                .execute(
+                    "INSERT INTO events (id, report_id, feed, line, time_observation, stored_at, raw, json)
+                     VALUES (?1, ?2, 'feed', 7, 0, 0, 'an old line', '{\"s\": \"old needle\"}')",
+                    rusqlite::params![&id.as_bytes()[..], &c.as_bytes()[..]],
+                )
+                .expect("an old row");
+        }
+        let old_row = (7, "an old line".to_owned(), "{\"s\": \"old needle\"}".to_owned());
+        assert_eq!(texts(store.get_events(&[id]).await.expect("get")), [old_row.clone()]);
+        assert_eq!(found("old needle").await, [old_row]);
+        // b's fifty events and the old row, newest first.
+        let all = found("needle").await;
+        assert_eq!(all.len(), 51);
+        assert_eq!((all[0].0, all[1].0, all[50].0), (7, 149, 100));
+    }
 }
