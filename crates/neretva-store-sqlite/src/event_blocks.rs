@@ -12,7 +12,8 @@
 //! the JSON (`part` 0) or the raw line (`part` 1) of the event in `slot`. It keeps the last block
 //! it decompressed, so reading a page or scanning for a text decompresses each block once. Rows
 //! written before blocks existed keep their texts in the row (`block` NULL): the function gives
-//! NULL for them and queries take the row's own text instead (`EVENT_JSON`).
+//! NULL for them and queries take the row's own text instead. Free-text search asks
+//! `neretva_event_contains` instead of copying each JSON out to compare it with `LIKE`.
 //!
 //! A block, decompressed, is the number of its events (a little-endian `u32`), then for each
 //! event the length of its JSON, the JSON, the length of its raw line and the raw line; it is
@@ -33,8 +34,6 @@ pub(crate) const BLOCK_BYTES: usize = 64 * 1024;
 /// The largest decompressed block a reader accepts (SQLite's own limit on a text or blob).
 const MAX_DECOMPRESSED: usize = 1_000_000_000;
 
-/// The expression of an event's JSON in a query over `events e LEFT JOIN event_blocks b`.
-pub(crate) const EVENT_JSON: &str = "coalesce(neretva_event_text(b.data, e.slot, 0), e.json)";
 /// The join that gives each event of `e` its block as `b`.
 pub(crate) const BLOCK_JOIN: &str = "LEFT JOIN event_blocks b ON b.id = e.block";
 
@@ -163,26 +162,65 @@ fn failed(message: String) -> Error {
     Error::UserFunctionError(format!("neretva_event_text: {message}").into())
 }
 
-/// Registers `neretva_event_text(data, slot, part)` on a connection.
+/// Registers `neretva_event_text(data, slot, part)` and `neretva_event_contains(data, slot,
+/// needle)` on a connection.
+///
+/// `neretva_event_contains` says whether the event's JSON holds `needle`, ASCII letters in either
+/// case, as `json LIKE '%needle%'` with the wildcards escaped does, but on the block's texts as
+/// they are (each block put in lower case once) instead of a copy of each event's JSON.
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
-    // SQLite calls the function on its connection's thread only: the lock is never contended.
-    let block = std::sync::Mutex::new(Block::default());
     let flags =
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY;
+    let texts = Cache::new(false);
     conn.create_scalar_function("neretva_event_text", 3, flags, move |ctx: &mut Context<'_>| {
+        let part: i64 = ctx.get(2)?;
+        texts.with_event(ctx, |block, slot| Ok(block.text(slot, part)?.to_owned()))
+    })?;
+    let lower = Cache::new(true);
+    conn.create_scalar_function("neretva_event_contains", 3, flags, move |ctx: &mut Context<'_>| {
+        let needle = ctx.get_raw(2).as_str()?.to_ascii_lowercase();
+        lower.with_event(ctx, |block, slot| {
+            Ok(memchr::memmem::find(block.text(slot, 0)?.as_bytes(), needle.as_bytes()).is_some())
+        })
+    })
+}
+
+/// The block a function read last, in lower case or as stored. SQLite calls a function on its
+/// connection's thread only, so the lock is never contended.
+struct Cache {
+    block: std::sync::Mutex<Block>,
+    lower_case: bool,
+}
+
+impl Cache {
+    fn new(lower_case: bool) -> Cache {
+        Cache { block: std::sync::Mutex::new(Block::default()), lower_case }
+    }
+
+    /// Calls `answer` with the block of a call (argument 0), decompressed, and the slot
+    /// (argument 1); NULL for no block.
+    fn with_event<T>(
+        &self,
+        ctx: &Context<'_>,
+        answer: impl FnOnce(&Block, i64) -> Result<T, String>,
+    ) -> rusqlite::Result<Option<T>> {
         let stored = match ctx.get_raw(0) {
             ValueRef::Null => return Ok(None),
             ValueRef::Blob(stored) => stored,
             other => return Err(failed(format!("a block of type {:?}", other.data_type()))),
         };
-        let (slot, part): (i64, i64) = (ctx.get(1)?, ctx.get(2)?);
-        let mut block = block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot: i64 = ctx.get(1)?;
+        let mut block = self.block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // The same bytes are the same block: the cache needs no key that could be reused.
         if block.stored.is_empty() || block.stored != stored {
             block.load(stored).map_err(failed)?;
+            if self.lower_case {
+                // ASCII letters only, so the texts stay UTF-8 and keep their lengths.
+                block.texts.make_ascii_lowercase();
+            }
         }
-        block.text(slot, part).map(|text| Some(text.to_owned())).map_err(failed)
-    })
+        answer(&block, slot).map(Some).map_err(failed)
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +259,43 @@ mod tests {
         assert_eq!(text(&conn, &data, 3, 1).unwrap().as_deref(), Some("line 3,ü"));
         let none: Option<String> =
             conn.query_row("SELECT neretva_event_text(NULL, 0, 0)", [], |row| row.get(0)).unwrap();
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn contains_finds_a_text_in_an_events_json_as_like_does() {
+        let conn = Connection::open_in_memory().unwrap();
+        register(&conn).unwrap();
+        let mut builder = BlockBuilder::default();
+        builder.push("{\"malware.name\": \"Mirai\", \"city\": \"Zürich\"}", "Raw Only").unwrap();
+        builder.push("{\"malware.name\": \"emotet\"}", "").unwrap();
+        let data = builder.finish();
+        let ask = |sql: &str, slot: i64, needle: &str| -> Option<bool> {
+            conn.query_row(sql, rusqlite::params![data, slot, needle], |row| row.get(0)).unwrap()
+        };
+        for (slot, needle, found) in [
+            (0, "mirai", true),
+            (0, "MIRAI", true),
+            (0, "\"malware.name\": \"m", true),
+            (0, "zürich", true),
+            (0, "ZÜRICH", false),   // only ASCII letters fold, as in LIKE
+            (0, "raw only", false), // the raw line is not searched
+            (0, "emotet", false),
+            (1, "Emotet", true),
+            (1, "mirai", false),
+            (1, "", true),
+        ] {
+            let contains = ask("SELECT neretva_event_contains(?1, ?2, ?3)", slot, needle);
+            assert_eq!(contains, Some(found), "{needle:?} in slot {slot}");
+            let like = ask("SELECT neretva_event_text(?1, ?2, 0) LIKE '%' || ?3 || '%'", slot, needle);
+            assert_eq!(like, Some(found), "LIKE on {needle:?} in slot {slot}");
+        }
+        // The text function on the same connection still gives the texts as stored.
+        let text: String =
+            conn.query_row("SELECT neretva_event_text(?1, 0, 0)", [&data], |row| row.get(0)).unwrap();
+        assert!(text.contains("Mirai"));
+        let none: Option<bool> =
+            conn.query_row("SELECT neretva_event_contains(NULL, 0, 'x')", [], |row| row.get(0)).unwrap();
         assert_eq!(none, None);
     }
 

@@ -26,7 +26,7 @@ use crate::codec::{
     IpRange, Result, check_text, ip_key, ip_range, micros, opt_ip_col, opt_micros, opt_time_col, time_col,
     to_i64, truncate, u64_col, uuid_blob_col, uuid_col, without_nul,
 };
-use crate::event_blocks::{BLOCK_JOIN, BlockBuilder, EVENT_JSON};
+use crate::event_blocks::{BLOCK_JOIN, BlockBuilder};
 use crate::ops;
 
 /// Rows a purge deletes per transaction, so other writers get their turn in between.
@@ -295,8 +295,8 @@ pub(crate) fn save_source_record(conn: &Connection, record: &SourceRecord) -> Re
 
 // Events.
 
-/// An event's columns, over `events e` and its block `b` (`BLOCK_JOIN`); the texts are
-/// `EVENT_RAW` and `EVENT_JSON`.
+/// An event's columns, over `events e` and its block `b` (`BLOCK_JOIN`); the texts are read
+/// from the block, or from the row when it has none.
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.report_id, e.feed, e.line,
     coalesce(neretva_event_text(b.data, e.slot, 1), e.raw), e.time_observation,
     e.time_source, e.taxonomy, e.classification_type, e.source_ip, e.source_asn, e.source_fqdn,
@@ -695,8 +695,13 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
             return Err(StoreError::conflict("text", message).into());
         }
         check_text("text", text)?;
+        // Rows written before blocks keep their JSON in the row (see `event_blocks.rs`).
         let pattern = filters.bind(contains_pattern(text));
-        filters.and(&format!("{EVENT_JSON} LIKE {pattern} ESCAPE '\\'"));
+        let needle = filters.bind(text.to_ascii_lowercase());
+        filters.and(&format!(
+            "CASE WHEN e.block IS NULL THEN e.json LIKE {pattern} ESCAPE '\\'
+             ELSE neretva_event_contains(b.data, e.slot, {needle}) END"
+        ));
     }
     if let Some(before) = query.before {
         let before = filters.bind(before.as_bytes().to_vec());
