@@ -1978,7 +1978,7 @@ mod tests {
                 .expect("an old row");
         }
         let old_row = (7, "an old line".to_owned(), "{\"s\": \"old needle\"}".to_owned());
-        assert_eq!(texts(store.get_events(&[id]).await.expect("get")), [old_row.clone()]);
+        assert_eq!(texts(store.get_events(&[id]).await.expect("get")), std::slice::from_ref(&old_row));
         assert_eq!(found("old needle").await, [old_row]);
         // b's fifty events and the old row, newest first.
         let all = found("needle").await;
