@@ -80,12 +80,14 @@ impl BlockBuilder {
     }
 }
 
-/// A decompressed block: its stored bytes (to know it again), its texts, and where each event's
-/// JSON and raw line are in them.
+/// A decompressed block: its stored bytes (to know it again), its texts one after the other
+/// (each checked as UTF-8 once, as it is copied in), and where each event's JSON and raw line
+/// are in them.
 #[derive(Debug, Default)]
 struct Block {
     stored: Vec<u8>,
-    texts: Vec<u8>,
+    decompressed: Vec<u8>,
+    texts: String,
     places: Vec<[Range<usize>; 2]>,
 }
 
@@ -93,6 +95,7 @@ impl Block {
     /// Decompresses and checks a block's stored bytes.
     fn load(&mut self, stored: &[u8]) -> Result<(), String> {
         self.stored.clear();
+        self.texts.clear();
         self.places.clear();
         let Some(size) = stored.get(..4) else {
             return Err(format!("a block of {} bytes", stored.len()));
@@ -101,9 +104,9 @@ impl Block {
         if size > MAX_DECOMPRESSED {
             return Err(format!("a block of {size} bytes decompressed"));
         }
-        self.texts.clear();
-        self.texts.resize(size, 0);
-        let written = lz4_flex::block::decompress_into(&stored[4..], &mut self.texts)
+        self.decompressed.clear();
+        self.decompressed.resize(size, 0);
+        let written = lz4_flex::block::decompress_into(&stored[4..], &mut self.decompressed)
             .map_err(|error| format!("a block that does not decompress: {error}"))?;
         if written != size {
             return Err(format!("a block of {written} bytes where it says {size}"));
@@ -118,17 +121,19 @@ impl Block {
             at = end;
             Ok(range)
         };
-        let count = read_u32(&self.texts, take(4)?);
+        let bytes = &self.decompressed;
+        let count = read_u32(bytes, take(4)?);
         for _ in 0..count {
-            let json = take(4)?;
-            let json = take(read_u32(&self.texts, json))?;
-            let raw = take(4)?;
-            let raw = take(read_u32(&self.texts, raw))?;
-            for text in [&json, &raw] {
-                std::str::from_utf8(&self.texts[text.clone()])
+            let mut place = [0..0, 0..0];
+            for range in &mut place {
+                let length = take(4)?;
+                let text = std::str::from_utf8(&bytes[take(read_u32(bytes, length))?])
                     .map_err(|error| format!("a block whose text is not UTF-8: {error}"))?;
+                let start = self.texts.len();
+                self.texts.push_str(text);
+                *range = start..self.texts.len();
             }
-            self.places.push([json, raw]);
+            self.places.push(place);
         }
         if at != size {
             return Err(format!("a block with {} bytes after its {count} events", size - at));
@@ -147,8 +152,8 @@ impl Block {
             1 => place[1].clone(),
             _ => return Err(format!("part {part}; 0 is the JSON, 1 the raw line")),
         };
-        // Checked when the block was loaded.
-        std::str::from_utf8(&self.texts[range]).map_err(|error| error.to_string())
+        // Ranges of whole texts, so always within the texts and on character boundaries.
+        self.texts.get(range).ok_or_else(|| format!("slot {slot} outside the block's texts"))
     }
 }
 
@@ -158,8 +163,8 @@ fn read_u32(bytes: &[u8], range: Range<usize>) -> usize {
     u32::from_le_bytes(word) as usize
 }
 
-fn failed(message: String) -> Error {
-    Error::UserFunctionError(format!("neretva_event_text: {message}").into())
+fn failed(function: &str, message: String) -> Error {
+    Error::UserFunctionError(format!("{function}: {message}").into())
 }
 
 /// Registers `neretva_event_text(data, slot, part)` and `neretva_event_contains(data, slot,
@@ -171,30 +176,33 @@ fn failed(message: String) -> Error {
 pub(crate) fn register(conn: &Connection) -> rusqlite::Result<()> {
     let flags =
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_DIRECTONLY;
-    let texts = Cache::new(false);
-    conn.create_scalar_function("neretva_event_text", 3, flags, move |ctx: &mut Context<'_>| {
+    let texts = Cache::new("neretva_event_text", false);
+    conn.create_scalar_function(texts.function, 3, flags, move |ctx: &mut Context<'_>| {
         let part: i64 = ctx.get(2)?;
         texts.with_event(ctx, |block, slot| Ok(block.text(slot, part)?.to_owned()))
     })?;
-    let lower = Cache::new(true);
-    conn.create_scalar_function("neretva_event_contains", 3, flags, move |ctx: &mut Context<'_>| {
-        let needle = ctx.get_raw(2).as_str()?.to_ascii_lowercase();
-        lower.with_event(ctx, |block, slot| {
-            Ok(memchr::memmem::find(block.text(slot, 0)?.as_bytes(), needle.as_bytes()).is_some())
-        })
+    let lower = Cache::new("neretva_event_contains", true);
+    conn.create_scalar_function(lower.function, 3, flags, move |ctx: &mut Context<'_>| {
+        // The needle in lower case, made once per statement (SQLite keeps it with the argument).
+        let needle = ctx.get_or_create_aux(2, |needle| -> rusqlite::Result<_> {
+            Ok(memchr::memmem::Finder::new(needle.as_str()?.to_ascii_lowercase().as_bytes()).into_owned())
+        })?;
+        lower.with_event(ctx, |block, slot| Ok(needle.find(block.text(slot, 0)?.as_bytes()).is_some()))
     })
 }
 
 /// The block a function read last, in lower case or as stored. SQLite calls a function on its
 /// connection's thread only, so the lock is never contended.
 struct Cache {
+    /// The function's name, for its errors.
+    function: &'static str,
     block: std::sync::Mutex<Block>,
     lower_case: bool,
 }
 
 impl Cache {
-    fn new(lower_case: bool) -> Cache {
-        Cache { block: std::sync::Mutex::new(Block::default()), lower_case }
+    fn new(function: &'static str, lower_case: bool) -> Cache {
+        Cache { function, block: std::sync::Mutex::new(Block::default()), lower_case }
     }
 
     /// Calls `answer` with the block of a call (argument 0), decompressed, and the slot
@@ -207,19 +215,19 @@ impl Cache {
         let stored = match ctx.get_raw(0) {
             ValueRef::Null => return Ok(None),
             ValueRef::Blob(stored) => stored,
-            other => return Err(failed(format!("a block of type {:?}", other.data_type()))),
+            other => return Err(failed(self.function, format!("a block of type {:?}", other.data_type()))),
         };
         let slot: i64 = ctx.get(1)?;
         let mut block = self.block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // The same bytes are the same block: the cache needs no key that could be reused.
         if block.stored.is_empty() || block.stored != stored {
-            block.load(stored).map_err(failed)?;
+            block.load(stored).map_err(|message| failed(self.function, message))?;
             if self.lower_case {
                 // ASCII letters only, so the texts stay UTF-8 and keep their lengths.
                 block.texts.make_ascii_lowercase();
             }
         }
-        answer(&block, slot).map(Some).map_err(failed)
+        answer(&block, slot).map(Some).map_err(|message| failed(self.function, message))
     }
 }
 

@@ -524,17 +524,18 @@ impl Range {
     }
 }
 
+/// The ranges and events of `REPORT_EVENTS` before its condition, so a query can join more.
+macro_rules! report_event_rows {
+    () => {
+        "event_ranges r CROSS JOIN events e NOT INDEXED
+    ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id"
+    };
+}
+
 /// The events of the report `?1`, through its ranges: `r` is the range, `e` the event. The
 /// ranges drive (`CROSS JOIN` keeps them the outer loop) and the events are read by `seq`
 /// (`NOT INDEXED` leaves the planner only the rowid, not an index of another filter).
-const REPORT_EVENTS: &str = "event_ranges r CROSS JOIN events e NOT INDEXED
-    ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
-    WHERE r.report_id = ?1";
-/// `REPORT_EVENTS` with each event's block as `b` (`BLOCK_JOIN`).
-const REPORT_EVENTS_WITH_BLOCKS: &str = "event_ranges r CROSS JOIN events e NOT INDEXED
-    ON e.seq BETWEEN r.first_seq AND r.last_seq AND e.report_id = r.report_id
-    LEFT JOIN event_blocks b ON b.id = e.block
-    WHERE r.report_id = ?1";
+const REPORT_EVENTS: &str = concat!(report_event_rows!(), " WHERE r.report_id = ?1");
 
 pub(crate) fn get_event(conn: &Connection, id: Uuid) -> Result<Option<StoredEvent>> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM events e {BLOCK_JOIN} WHERE e.id = ?1");
@@ -599,7 +600,7 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
     let from = match query.report_id {
         Some(report_id) => {
             filters.bind(report_id.as_bytes().to_vec());
-            REPORT_EVENTS_WITH_BLOCKS.to_owned()
+            format!("{} {BLOCK_JOIN} WHERE r.report_id = ?1", report_event_rows!())
         }
         None => format!("events e {BLOCK_JOIN} WHERE true"),
     };
@@ -697,7 +698,7 @@ pub(crate) fn query_events(conn: &Connection, query: &EventQuery) -> Result<Vec<
         check_text("text", text)?;
         // Rows written before blocks keep their JSON in the row (see `event_blocks.rs`).
         let pattern = filters.bind(contains_pattern(text));
-        let needle = filters.bind(text.to_ascii_lowercase());
+        let needle = filters.bind(text.clone());
         filters.and(&format!(
             "CASE WHEN e.block IS NULL THEN e.json LIKE {pattern} ESCAPE '\\'
              ELSE neretva_event_contains(b.data, e.slot, {needle}) END"
