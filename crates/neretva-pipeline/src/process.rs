@@ -290,7 +290,7 @@ impl Pipeline {
         report.feed_documentation = feed.config.documentation.clone();
         // Two stages overlap: this task parses and transforms a batch while the store writes
         // the one before on a thread of its own.
-        let (to_store, mut batches) = tokio::sync::mpsc::channel::<Prepared>(1);
+        let (to_store, batches) = tokio::sync::mpsc::channel::<Prepared>(1);
         let keep_event = options.keep_events || !self.sinks.is_empty();
         let asn = self.asn_table();
         let geo = self.geo_table();
@@ -381,6 +381,9 @@ impl Pipeline {
             prepared
         };
         let store = async {
+            // Owned by this stage, so its error drops the receiver and the preparing stage's next
+            // hand-over fails instead of waiting for a taker forever.
+            let mut batches = batches;
             let mut outcome = Outcome::default();
             while let Some(batch) = batches.recv().await {
                 let Prepared { items, rows, keys, errors, counts: _ } = batch;

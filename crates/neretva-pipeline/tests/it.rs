@@ -253,6 +253,47 @@ async fn large_reports_cross_chunks_and_batches_without_losing_events_or_errors(
 }
 
 #[tokio::test]
+async fn a_store_that_fails_half_way_ends_the_report_with_its_error() {
+    // A store on a file, with a trigger that refuses events past line 5,000: the second of five
+    // batches fails, the third waits in the channel, the fourth is handed over after the failure.
+    let dir = std::env::temp_dir().join(format!("neretva-pipeline-store-fails-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("neretva.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.migrate().await.unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.line > 5000
+             BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
+        )
+        .unwrap();
+    let addresses: Vec<String> = (0..20_000u32).map(|i| format!("198.18.{}.{}", i / 256, i % 256)).collect();
+    let mut config = config(&dir);
+    config.sinks.clear();
+    let pipeline = Pipeline::build(&config, None).unwrap();
+    let index = ConstituencyIndex::build(&[]);
+    let context = Context { store: &store, index: &index, now: now() };
+    let ingest = pipeline.ingest(
+        &context,
+        "shadowserver-dns",
+        "file:big-scan_dns.csv",
+        scan_dns(&addresses, &[]),
+        IngestOptions::default(),
+    );
+    let error = tokio::time::timeout(std::time::Duration::from_secs(60), ingest)
+        .await
+        .expect("the report ends instead of waiting for the failed store")
+        .unwrap_err();
+    assert!(error.to_string().contains("the disk is full"), "{error}");
+    // The first batch stays; the failed one left nothing.
+    let events = store.query_events(&EventQuery { limit: 10_000, ..EventQuery::default() }).await.unwrap();
+    assert_eq!(events.len(), 4_096);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn dry_runs_store_nothing_and_return_events() {
     let f = fixture("dry").await;
     let pipeline = Pipeline::build(&config(&f.dir), None).unwrap();

@@ -29,9 +29,12 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use crate::codec::{Result, check_text, micros, truncate, uuid_blob_col};
+use crate::rows_insert::RowsInsert;
 
 /// Rows a purge reads per transaction.
 const PURGE_SCAN: i64 = 50_000;
+/// Keys are appended to the log by statements of this many rows.
+const APPEND_ROWS: usize = 64;
 
 /// A key's newest row.
 #[derive(Debug, Clone, Copy)]
@@ -194,8 +197,7 @@ pub(crate) fn check(
     let window_start = micros(truncate(window_start));
     let mut next_seq = index.sync(conn)?;
     let first_seq = next_seq;
-    let mut append =
-        conn.prepare_cached("INSERT INTO dedup_keys (seq, key, seen_at, report_id) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut appended = Vec::new();
     let mut batch = HashSet::with_capacity(keys.len());
     let mut duplicates = Vec::with_capacity(keys.len());
     for key in keys {
@@ -215,10 +217,17 @@ pub(crate) fn check(
             continue;
         }
         let seen_at = micros(truncate(key.seen_at));
-        append.execute(params![next_seq, stored.stored(), seen_at, &key.report_id.as_bytes()[..]])?;
+        appended.push((next_seq, stored.stored(), seen_at, key.report_id));
         let report = index.report_number(key.report_id);
         index.put(stored, Row { seq: next_seq, seen_at, report });
         next_seq += 1;
+    }
+    // The log's rows go at its end, so a statement of many rows changes a page or two: its
+    // statement journal (`rows_insert.rs`) stays small and in memory.
+    let columns = "dedup_keys (seq, key, seen_at, report_id)";
+    let mut append = RowsInsert::new(conn, columns, "(?, ?, ?, ?)", 4, APPEND_ROWS, appended.len())?;
+    for (seq, key, seen_at, report_id) in &appended {
+        append.push(&[seq, key, seen_at, &&report_id.as_bytes()[..]])?;
     }
     if next_seq != first_seq {
         conn.prepare_cached("UPDATE dedup_state SET next_seq = ?1 WHERE id = 1")?.execute([next_seq])?;

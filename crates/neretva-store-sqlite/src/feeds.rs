@@ -28,6 +28,7 @@ use crate::codec::{
 };
 use crate::event_blocks::{BLOCK_JOIN, BlockBuilder};
 use crate::ops;
+use crate::rows_insert::RowsInsert;
 
 /// Rows a purge deletes per transaction, so other writers get their turn in between.
 pub(crate) const PURGE_BATCH: u64 = 5_000;
@@ -347,18 +348,33 @@ pub(crate) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
+/// Events go in by statements of this many rows (`rows_insert.rs`).
+const INSERT_ROWS: usize = 32;
+
 /// Inserts a batch with its routing and notifications, in the caller's transaction; the events'
 /// texts go into blocks (`event_blocks.rs`) of consecutive events.
 pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent]) -> Result<u64> {
     for event in events {
         check_event(event)?;
     }
+    if events.is_empty() {
+        return Ok(0);
+    }
     let stored_at = micros(at);
-    let mut insert_event = conn.prepare_cached(
-        "INSERT INTO events (id, report_id, feed, line, time_observation, time_source, taxonomy,
-             classification_type, source_ip, source_asn, source_fqdn, destination_ip, stored_at,
-             raw, json, block, slot)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, '', '', ?14, ?15)",
+    // SQLite gives each new row one more than the largest seq, so the rows' seqs are known before
+    // they go in (for their blocks and ranges); checked after the last.
+    let first_seq: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM events")?
+        .query_row([], |row| row.get(0))?;
+    // The seq is left to SQLite (see `rows_insert.rs`); the texts are in the blocks.
+    let mut insert_event = RowsInsert::new(
+        conn,
+        "events (id, report_id, feed, line, time_observation, time_source, taxonomy, classification_type,
+             source_ip, source_asn, source_fqdn, destination_ip, stored_at, block, slot, raw, json)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+        15,
+        INSERT_ROWS,
+        events.len(),
     )?;
     let mut insert_block = conn
         .prepare_cached("INSERT INTO event_blocks (id, first_seq, last_seq, data) VALUES (?1, ?2, ?3, ?4)")?;
@@ -373,36 +389,34 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
     let mut orgs: Vec<Uuid> = Vec::new();
     let mut ranges: Vec<Range> = Vec::new();
     let mut rollup = EventRollup::new();
-    for event in events {
+    for (index, event) in events.iter().enumerate() {
         if block.is_full() {
             insert_block.execute(params![block_id, block_seqs.0, block_seqs.1, block.finish()])?;
             block_id += 1;
         }
         let slot =
             block.push(&event.json, &event.raw).map_err(|error| StoreError::conflict("json", error))?;
+        let seq = first_seq + to_i64(index as u64, "seq")?;
         let id = event.id.as_bytes();
         let observed = micros(truncate(event.time_observation));
-        let source_ip = event.source_ip.map(ip_key);
-        let destination_ip = event.destination_ip.map(ip_key);
-        insert_event.execute(params![
-            &id[..],
-            &event.report_id.as_bytes()[..],
-            event.feed,
-            to_i64(event.line, "line")?,
-            observed,
-            opt_micros(event.time_source.map(truncate)),
-            event.taxonomy,
-            event.classification_type,
-            source_ip.as_ref().map(|key| &key[..]),
-            event.source_asn,
-            event.source_fqdn,
-            destination_ip.as_ref().map(|key| &key[..]),
-            stored_at,
-            block_id,
-            slot,
+        insert_event.push(&[
+            &&id[..],
+            &&event.report_id.as_bytes()[..],
+            &event.feed,
+            &to_i64(event.line, "line")?,
+            &observed,
+            &opt_micros(event.time_source.map(truncate)),
+            &event.taxonomy,
+            &event.classification_type,
+            &event.source_ip.map(ip_key),
+            &event.source_asn,
+            &event.source_fqdn,
+            &event.destination_ip.map(ip_key),
+            &stored_at,
+            &block_id,
+            &slot,
         ])?;
-        let seq = conn.last_insert_rowid();
-        block_seqs = if slot == 0 { (seq, seq) } else { (block_seqs.0.min(seq), block_seqs.1.max(seq)) };
+        block_seqs = if slot == 0 { (seq, seq) } else { (block_seqs.0, seq) };
         match ranges.iter_mut().find(|range| range.report_id == event.report_id) {
             Some(range) => range.extend(seq, observed),
             None => ranges.push(Range {
@@ -426,6 +440,13 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             insert_org.execute((&id[..], org))?;
             queue.execute((org, &id[..], stored_at))?;
         }
+    }
+    let last_seq = first_seq + to_i64(events.len() as u64, "seq")? - 1;
+    let given: i64 = conn.prepare_cached("SELECT max(seq) FROM events")?.query_row([], |row| row.get(0))?;
+    if given != last_seq {
+        return Err(
+            StoreError::Backend(format!("the events were given seqs up to {given}, not {last_seq}")).into()
+        );
     }
     if !block.is_empty() {
         insert_block.execute(params![block_id, block_seqs.0, block_seqs.1, block.finish()])?;

@@ -37,6 +37,7 @@ mod notifications;
 mod ops;
 mod records;
 mod registry;
+mod rows_insert;
 mod taxii;
 mod training;
 
