@@ -1,10 +1,11 @@
 //! The feed pipeline's operations: raw reports and their parse errors, events with their
 //! routing and notifications, and the deduplication keys.
 //!
-//! Events are the hot path: a batch is inserted with cached prepared statements in the
-//! caller's one write transaction, its strings and ids bound straight from the caller's events
-//! (ids as their 16 bytes), and one `event_ranges` row per report instead of an index entry per
-//! event for the report and the observation time. Deduplication is in `dedup.rs`.
+//! Events are the hot path: a batch is inserted by cached statements of many rows
+//! (`rows_insert.rs`) in the caller's one write transaction, its strings and ids bound straight
+//! from the caller's events (ids as their 16 bytes), and one `event_ranges` row per report
+//! instead of an index entry per event for the report and the observation time. Deduplication
+//! is in `dedup.rs`.
 
 use neretva_model::Timestamp;
 use neretva_model::audit::AuditEvent;
