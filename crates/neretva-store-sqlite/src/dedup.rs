@@ -229,6 +229,7 @@ pub(crate) fn check(
     for (seq, key, seen_at, report_id) in &appended {
         append.push(&[seq, key, seen_at, &&report_id.as_bytes()[..]])?;
     }
+    append.finish()?;
     if next_seq != first_seq {
         conn.prepare_cached("UPDATE dedup_state SET next_seq = ?1 WHERE id = 1")?.execute([next_seq])?;
     }

@@ -442,6 +442,7 @@ pub(crate) fn insert_events(conn: &Connection, at: Timestamp, events: &[NewEvent
             queue.execute((org, &id[..], stored_at))?;
         }
     }
+    insert_event.finish()?;
     let last_seq = first_seq + to_i64(events.len() as u64, "seq")? - 1;
     let given: i64 = conn.prepare_cached("SELECT max(seq) FROM events")?.query_row([], |row| row.get(0))?;
     if given != last_seq {

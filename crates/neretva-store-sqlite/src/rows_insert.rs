@@ -14,6 +14,8 @@
 
 use rusqlite::{CachedStatement, Connection, ToSql};
 
+use neretva_store::StoreError;
+
 use crate::codec::Result;
 
 /// Binds rows one at a time and runs the inserts as rows fill them.
@@ -24,8 +26,9 @@ pub(crate) struct RowsInsert<'c> {
     params: usize,
     /// The rows from here on go in one at a time: too few for a statement of many.
     tail: usize,
-    /// The rows bound so far.
+    /// The rows bound so far, of the `total` announced.
     bound: usize,
+    total: usize,
 }
 
 impl<'c> RowsInsert<'c> {
@@ -47,6 +50,7 @@ impl<'c> RowsInsert<'c> {
             params,
             tail: total - total % rows,
             bound: 0,
+            total,
         })
     }
 
@@ -71,6 +75,16 @@ impl<'c> RowsInsert<'c> {
         self.bound += 1;
         Ok(())
     }
+
+    /// Ends the insert: an error if fewer or more rows came than announced (a statement of
+    /// many rows not filled would never have run).
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.bound != self.total {
+            let (bound, total) = (self.bound, self.total);
+            return Err(StoreError::Backend(format!("{bound} rows pushed of the {total} announced")).into());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -88,6 +102,7 @@ mod tests {
                 let n = n as i64;
                 insert.push(&[&n, &format!("row {n}")]).unwrap();
             }
+            insert.finish().unwrap();
             let rows: Vec<(i64, String, String)> = conn
                 .prepare("SELECT n, s, c FROM t ORDER BY rowid")
                 .unwrap()
@@ -98,6 +113,20 @@ mod tests {
             let expected: Vec<(i64, String, String)> =
                 (0..total as i64).map(|n| (n, format!("row {n}"), "k".to_owned())).collect();
             assert_eq!(rows, expected, "{total} rows");
+        }
+    }
+
+    #[test]
+    fn rows_fewer_or_more_than_announced_are_an_error() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (n INTEGER NOT NULL) STRICT").unwrap();
+        for pushed in [3i64, 5] {
+            let mut insert = RowsInsert::new(&conn, "t (n)", "(?)", 1, 4, 4).unwrap();
+            for n in 0..pushed {
+                insert.push(&[&n]).unwrap();
+            }
+            let error = insert.finish().unwrap_err();
+            assert!(error.0.to_string().contains(&format!("{pushed} rows pushed of the 4")), "{}", error.0);
         }
     }
 
